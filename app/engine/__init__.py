@@ -1,0 +1,1 @@
+"""Qt-free engine: files, documents, jobs, playback, export. Never imports Qt."""

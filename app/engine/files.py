@@ -1,0 +1,205 @@
+"""Open audio files and read them block by block, never whole, with clear errors.
+
+A `Recording` keeps one libsndfile handle and reads only the frames asked for, so an hour-long
+8-channel file opens in milliseconds and memory grows with the block, not the file.
+Engine audio is float32 `(channels, frames)`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from app.engine.errors import AudioFileError
+
+log = logging.getLogger(__name__)
+
+MIN_SAMPLE_RATE = 8_000
+MAX_SAMPLE_RATE = 192_000
+MAX_CHANNELS = 32
+MIN_FRAMES = 2
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file's header says, checked for sense."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+    @property
+    def is_float(self) -> bool:
+        return self.subtype in {"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_III"}
+
+
+def _check_path(path: Path) -> None:
+    try:
+        st = path.stat()
+    except FileNotFoundError as err:
+        raise AudioFileError(f"{path.name}: the file does not exist ({path}).") from err
+    except PermissionError as err:
+        raise AudioFileError(f"{path.name}: permission denied; check the folder's access rights.") from err
+    except OSError as err:
+        raise AudioFileError(f"{path.name}: cannot be reached ({err.strerror}).") from err
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioFileError(f"{path.name} is a folder, not an audio file; open one of the files inside it.")
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioFileError(f"{path.name} is not a regular file (a device or pipe); copy it to a file first.")
+    if st.st_size == 0:
+        raise AudioFileError(f"{path.name} is empty (0 bytes).")
+    if not os.access(path, os.R_OK):
+        raise AudioFileError(f"{path.name}: permission denied; you cannot read this file.")
+
+
+def _open_soundfile(path: Path) -> sf.SoundFile:
+    try:
+        return sf.SoundFile(str(path), mode="r")
+    except sf.LibsndfileError as err:
+        reason = err.error_string.rstrip(".") if err.error_string else "unknown format"
+        raise AudioFileError(f"{path.name} could not be read as audio: {reason}.") from err
+    except (RuntimeError, TypeError, ValueError, OSError) as err:
+        raise AudioFileError(f"{path.name} could not be read as audio: {err}.") from err
+
+
+def _check_info(handle: sf.SoundFile, path: Path) -> AudioInfo:
+    name = path.name
+    rate, channels, frames = int(handle.samplerate), int(handle.channels), int(handle.frames)
+    if rate <= 0:
+        raise AudioFileError(f"{name} says its sample rate is {rate} Hz, which is impossible; the header is damaged.")
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioFileError(
+            f"{name} has a sample rate of {rate} Hz; MeCo Studio reads {MIN_SAMPLE_RATE // 1000}–"
+            f"{MAX_SAMPLE_RATE // 1000} kHz. Resample it first (e.g. sox in.wav -r 48000 out.wav)."
+        )
+    if channels < 1 or channels > MAX_CHANNELS:
+        raise AudioFileError(f"{name} has {channels} channels; MeCo Studio reads 1 to {MAX_CHANNELS}.")
+    if frames <= 0 or frames > 2**40:
+        raise AudioFileError(f"{name} contains no audio frames (its length is {frames}).")
+    if frames < MIN_FRAMES:
+        raise AudioFileError(f"{name} holds a single audio frame; there is nothing to show or play.")
+    return AudioInfo(path, rate, channels, frames, handle.format, handle.subtype)
+
+
+class Recording:
+    """An open audio file, read on demand.
+
+    Reads are serialised by a lock because one libsndfile handle has one file position, and
+    the spectrogram view, playback feeder and jobs may read from different threads.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        _check_path(self.path)
+        self._handle = _open_soundfile(self.path)
+        self._lock = threading.Lock()
+        try:
+            self.info = _check_info(self._handle, self.path)
+            self.read(0, min(self.info.frames, 4096))   # a lying header fails here, at open
+        except AudioFileError:
+            self._handle.close()
+            raise
+        log.info("opened %s: %d ch, %d Hz, %.1f s, %s/%s", self.path, self.info.channels,
+                 self.info.sample_rate, self.info.duration_seconds, self.info.format, self.info.subtype)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.info.sample_rate
+
+    @property
+    def channels(self) -> int:
+        return self.info.channels
+
+    @property
+    def frames(self) -> int:
+        return self.info.frames
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
+        """Frames [start, stop) as float32 `(channels, frames)`; raises AudioFileError on bad data."""
+        start = max(0, int(start_frame))
+        stop = min(self.info.frames, int(stop_frame))
+        if stop <= start:
+            n_ch = self.info.channels if channels is None else len(channels)
+            return np.zeros((n_ch, 0), dtype=np.float32)
+        with self._lock:
+            try:
+                self._handle.seek(start)
+                block = self._handle.read(stop - start, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as err:
+                raise AudioFileError(
+                    f"{self.name} could not be read at {start / self.sample_rate:.2f} s: {err}. "
+                    "The file may be damaged, or it changed or vanished while open."
+                ) from err
+        if block.shape[0] < stop - start:
+            raise AudioFileError(
+                f"{self.name} is truncated: it ends at {(start + block.shape[0]) / self.sample_rate:.2f} s "
+                f"but its header promises {self.info.duration_seconds:.2f} s."
+            )
+        if not np.isfinite(block).all():
+            bad = int(np.argmax(~np.isfinite(block).all(axis=1)))
+            raise AudioFileError(
+                f"{self.name} contains NaN or infinite samples at {(start + bad) / self.sample_rate:.2f} s; "
+                "the file is damaged or was written by a faulty program."
+            )
+        out = block.T if channels is None else block[:, channels].T
+        return np.ascontiguousarray(out)
+
+    def read_seconds(self, start_seconds: float, stop_seconds: float) -> np.ndarray:
+        rate = self.sample_rate
+        return self.read(round(start_seconds * rate), round(stop_seconds * rate))
+
+    def close(self) -> None:
+        with self._lock:
+            self._handle.close()
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        i = self.info
+        return f"Recording({self.name!r}, {i.channels} ch, {i.sample_rate} Hz, {i.duration_seconds:.2f} s)"
+
+
+def open_recording(path: str | os.PathLike[str]) -> Recording:
+    """Open an audio file for on-demand reading; the one entry point for user files."""
+    return Recording(path)
+
+
+def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Resample float32 `(channels, frames)` with soxr's high-quality filter."""
+    if from_rate == to_rate:
+        return np.asarray(audio, dtype=np.float32)
+    out = soxr.resample(np.ascontiguousarray(audio.T), from_rate, to_rate, quality="HQ")
+    return np.ascontiguousarray(np.asarray(out, dtype=np.float32).reshape(-1, audio.shape[0]).T)
+
+
+def read_all(path: str | os.PathLike[str], sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """Whole file as float32 `(channels, frames)`, optionally resampled; for short files and jobs."""
+    with open_recording(path) as rec:
+        audio = rec.read(0, rec.frames)
+        rate = rec.sample_rate
+    if sample_rate is not None and sample_rate != rate:
+        return resample(audio, rate, sample_rate), sample_rate
+    return audio, rate
