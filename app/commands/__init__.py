@@ -1,0 +1,1 @@
+"""Sub-commands of `meco-studio`. Each module exposes `register(subparsers)`; never imports Qt."""

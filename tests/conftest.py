@@ -1,0 +1,26 @@
+"""Test-wide setup: Qt offscreen, ALSA's null device as the default sound card, isolated settings.
+
+These environment variables must be set before Qt or PortAudio initialise, hence module level.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="meco-test-home-"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["XDG_CONFIG_HOME"] = str(_TEST_HOME / "config")
+os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
+os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
+
+# A real PortAudio device without sound hardware: ALSA reads its usual config, then ours,
+# which makes the default PCM the null device (plays and discards, with a real clock).
+_ASOUND = _TEST_HOME / "asound-null.conf"
+_ASOUND.write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n")
+_SYSTEM_ALSA = "/usr/share/alsa/alsa.conf"
+if os.path.exists(_SYSTEM_ALSA):
+    os.environ["ALSA_CONFIG_PATH"] = f"{_SYSTEM_ALSA}:{_ASOUND}"
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
