@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +68,47 @@ def _check_path(path: Path) -> None:
         raise AudioFileError(f"{path.name}: permission denied; you cannot read this file.")
 
 
+@dataclass(frozen=True)
+class _WavHeader:
+    sample_rate: int
+    data_bytes_declared: int
+    data_bytes_present: int
+
+
+def _sniff_wav_header(path: Path) -> _WavHeader | None:
+    """RIFF/WAVE header facts libsndfile hides: the declared rate and data size.
+
+    libsndfile quietly shortens a file whose data chunk promises more than the file holds and
+    reports a zero rate only as "SF_INFO struct incomplete"; users deserve the real reason.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+            size = path.stat().st_size
+    except OSError:
+        return None
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    rate, pos = None, 12
+    while pos + 8 <= len(head):
+        chunk, length = head[pos:pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if chunk == b"fmt " and pos + 16 <= len(head):
+            rate = struct.unpack_from("<I", head, pos + 12)[0]
+        if chunk == b"data":
+            if rate is None:
+                return None
+            return _WavHeader(rate, length, max(0, size - pos - 8))
+        pos += 8 + length + (length & 1)
+    return None
+
+
 def _open_soundfile(path: Path) -> sf.SoundFile:
     try:
         return sf.SoundFile(str(path), mode="r")
     except sf.LibsndfileError as err:
+        wav = _sniff_wav_header(path)
+        if wav is not None and wav.sample_rate == 0:
+            raise AudioFileError(f"{path.name} says its sample rate is 0 Hz; the header is damaged.") from err
         reason = err.error_string.rstrip(".") if err.error_string else "unknown format"
         raise AudioFileError(f"{path.name} could not be read as audio: {reason}.") from err
     except (RuntimeError, TypeError, ValueError, OSError) as err:
@@ -108,14 +146,28 @@ class Recording:
         _check_path(self.path)
         self._handle = _open_soundfile(self.path)
         self._lock = threading.Lock()
+        self.notice = ""
         try:
             self.info = _check_info(self._handle, self.path)
+            self.notice = self._truncation_notice()
             self.read(0, min(self.info.frames, 4096))   # a lying header fails here, at open
         except AudioFileError:
             self._handle.close()
             raise
+        if self.notice:
+            log.warning("%s", self.notice)
         log.info("opened %s: %d ch, %d Hz, %.1f s, %s/%s", self.path, self.info.channels,
                  self.info.sample_rate, self.info.duration_seconds, self.info.format, self.info.subtype)
+
+    def _truncation_notice(self) -> str:
+        """A WAV cut short (a recorder that crashed) still opens: say what is missing."""
+        wav = _sniff_wav_header(self.path)
+        if wav is None or wav.data_bytes_present >= wav.data_bytes_declared:
+            return ""
+        shown = self.info.duration_seconds
+        promised = shown * wav.data_bytes_declared / max(wav.data_bytes_present, 1)
+        return (f"{self.name} is truncated: its header promises {promised:.2f} s but the file holds "
+                f"{shown:.2f} s; only what is there is shown.")
 
     @property
     def sample_rate(self) -> int:
