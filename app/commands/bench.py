@@ -1,0 +1,103 @@
+"""`meco-studio bench TARGET`: measured speed and memory, printed for the README.
+
+Benchmarks are commands, not timed tests: timings depend on the machine, correctness does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from app.commands.output import emit, warn
+from app.engine.files import open_recording
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_long_recording(path: Path, minutes: float, channels: int, sample_rate: int) -> Path:
+    """A long multi-channel file written block by block: a sweep plus noise, different per channel."""
+    rng = np.random.default_rng(0)
+    block_frames = sample_rate
+    t = np.arange(block_frames) / sample_rate
+    noise = (0.02 * rng.standard_normal((block_frames, channels))).astype(np.float32)
+    with sf.SoundFile(path, "w", sample_rate, channels, subtype="PCM_16") as f:
+        for second in range(int(minutes * 60)):
+            freq = 200 + (second % 60) * 60
+            sweep = 0.3 * np.sin(2 * np.pi * freq * t).astype(np.float32)
+            f.write(noise + sweep[:, None] * (1 + np.arange(channels)) / channels)
+    return path
+
+
+def _evict_from_page_cache(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """Issue #3 targets: open <= 2 s, peak RSS <= 600 MB, redraw <= 50 ms for 60 min x 8 ch x 48 kHz."""
+    from app.engine.spectrogram import bench_redraw
+
+    folder = Path(tempfile.mkdtemp(prefix="meco-bench-"))
+    path = folder / "long.wav"
+    try:
+        warn(f"writing a {args.minutes:g}-min {args.channels}-channel {args.sample_rate} Hz file ...")
+        write_long_recording(path, args.minutes, args.channels, args.sample_rate)
+        _evict_from_page_cache(path)
+        t0 = time.perf_counter()
+        rec = open_recording(path)
+        open_seconds = time.perf_counter() - t0
+        with rec:
+            redraw = bench_redraw(rec)
+        result = {"file": {"minutes": args.minutes, "channels": args.channels, "sample_rate": args.sample_rate,
+                           "bytes": path.stat().st_size},
+                  "open_seconds": open_seconds, "redraw_ms": redraw, "peak_rss_mb": peak_rss_mb()}
+    finally:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+    lines = [f"file: {args.minutes:g} min, {args.channels} ch, {args.sample_rate} Hz, "
+             f"{result['file']['bytes'] / 2**30:.2f} GiB",
+             f"open (cold cache): {open_seconds * 1000:.1f} ms   (target <= 2000 ms)"]
+    lines += [f"spectrogram redraw, {view}: {ms:.1f} ms   (target <= 50 ms)" for view, ms in redraw.items()]
+    lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB   (target <= 600 MB)")
+    return result, lines
+
+
+TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str]]]] = {
+    "files": bench_files,
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure speed and memory (results for the README)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
+    p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files)")
+    p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files)")
+    p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result, lines = TARGETS[args.target](args)
+    machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    emit({"target": args.target, "machine": machine, **result}, args.json,
+         [f"bench {args.target} on {machine['cores']} cores"] + lines)
+    return 0

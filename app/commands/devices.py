@@ -1,0 +1,53 @@
+"""`meco-studio devices`: the audio outputs PortAudio sees, and the compute devices torch sees."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.commands.output import emit
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("devices", help="list audio output devices and compute devices",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def _audio_outputs() -> tuple[list[dict], str]:
+    try:
+        import sounddevice as sd
+    except OSError as err:   # PortAudio missing: say so instead of failing the listing
+        return [], f"PortAudio is not available ({err}); install libportaudio2."
+    outputs = []
+    default_out = sd.default.device[1]
+    for index, dev in enumerate(sd.query_devices()):
+        if dev["max_output_channels"] > 0:
+            host = sd.query_hostapis(dev["hostapi"])["name"]
+            outputs.append({"index": index, "name": dev["name"], "host_api": host,
+                            "channels": dev["max_output_channels"],
+                            "default_sample_rate": dev["default_samplerate"], "default": index == default_out})
+    return outputs, "" if outputs else "No audio output device found."
+
+
+def _compute_devices() -> list[dict]:
+    import torch
+
+    found = [{"name": "cpu", "description": f"CPU, {torch.get_num_threads()} threads"}]
+    for k in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(k)
+        found.append({"name": f"cuda:{k}", "description": f"{props.name}, {props.total_memory / 2**30:.0f} GiB"})
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    outputs, problem = _audio_outputs()
+    compute = _compute_devices()
+    lines = ["Audio outputs:"]
+    lines += [f"  [{d['index']}] {d['name']} ({d['host_api']}, {d['channels']} ch, "
+              f"{d['default_sample_rate']:.0f} Hz){' *default' if d['default'] else ''}" for d in outputs]
+    if problem:
+        lines.append(f"  {problem}")
+    lines += ["Compute devices:"] + [f"  {d['name']}: {d['description']}" for d in compute]
+    emit({"audio_outputs": outputs, "audio_problem": problem, "compute": compute}, args.json, lines)
+    return 0

@@ -1,0 +1,37 @@
+"""`meco-studio info FILE...`: what a recording holds, without reading it whole."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.commands.output import emit, warn
+from app.engine.errors import AppError
+from app.engine.files import open_recording
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="show channels, rate, length and format of audio files",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    files, failed, lines = [], [], []
+    for path in args.inputs:
+        try:
+            with open_recording(path) as rec:
+                i = rec.info
+                files.append({"path": str(path), "channels": i.channels, "sample_rate": i.sample_rate,
+                              "frames": i.frames, "seconds": i.duration_seconds, "format": i.format,
+                              "subtype": i.subtype, "notice": rec.notice})
+                lines.append(f"{rec.name}: {i.channels} ch, {i.sample_rate} Hz, {i.duration_seconds:.2f} s, "
+                             f"{i.format}/{i.subtype}")
+                if rec.notice:
+                    warn(f"warning: {rec.notice}")
+        except AppError as err:
+            failed.append({"path": str(path), "error": str(err)})
+            warn(f"error: {err}")
+    emit({"files": files, "failed": failed}, args.json, lines)
+    return 1 if failed else 0

@@ -1,0 +1,44 @@
+"""The command line: exit codes scripts rely on, --json output, one line per failed file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from tests.engine.bad_files import not_audio, write_valid
+
+
+def test_no_command_prints_help_and_exits_with_usage_code(capsys):
+    assert main([]) == EXIT_USAGE
+    assert "usage: meco-studio" in capsys.readouterr().err
+
+
+def test_unknown_option_exits_with_usage_code():
+    with pytest.raises(SystemExit) as info:
+        main(["info", "--no-such-flag", "x.wav"])
+    assert info.value.code == EXIT_USAGE
+
+
+def test_info_json_lists_good_files_and_names_failed_ones(tmp_path, capsys):
+    good = write_valid(tmp_path / "good.wav", channels=3)
+    bad = not_audio(tmp_path)
+    assert main(["info", "--json", str(good), str(bad)]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert [f["channels"] for f in report["files"]] == [3]
+    assert report["failed"][0]["path"] == str(bad)
+    assert captured.err.count("error:") == 1 and bad.name in captured.err
+
+
+def test_info_succeeds_on_a_good_file(tmp_path, capsys):
+    assert main(["info", str(write_valid(tmp_path / "fine.flac", fmt="FLAC"))]) == EXIT_OK
+    assert "fine.flac: 2 ch, 16000 Hz" in capsys.readouterr().out
+
+
+def test_devices_lists_the_alsa_null_default_output(capsys):
+    assert main(["devices", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert any(d["default"] for d in report["audio_outputs"])
+    assert report["compute"][0]["name"] == "cpu"
