@@ -1,0 +1,416 @@
+"""Playback through PortAudio: a feeder thread prepares audio, the callback only copies it.
+
+Three activities run at once (as in python-sounddevice's `play_long_file.py`):
+- the caller (GUI thread) starts, pauses, seeks and reads `position`; it may block briefly;
+- the feeder thread reads blocks from a `Source` into a preallocated `PlaybackRing`, handles
+  seeks and loops, and resamples with soxr when the device refused the file's rate; it may block
+  on file reads;
+- the PortAudio callback copies from the ring into the device buffer, zero-fills what is not
+  there yet and counts it. It never allocates arrays, takes locks, logs or touches files.
+
+The ring is single-producer/single-consumer without locks: each index is written by one side
+only, and Python assigns an int atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import soxr
+
+from app.engine.errors import AppError, PlaybackError
+from app.engine.files import Recording
+
+log = logging.getLogger(__name__)
+
+RING_SECONDS = 0.5        # prepared audio ahead of the device: survives a slow disk read
+FEED_FRAMES = 4096        # frames the feeder reads per step
+FEED_POLL_SECONDS = 0.01  # how often the feeder looks for free space in the ring
+CLOCK_POINTS = 16         # recent (DAC time, position) pairs kept for the playhead
+MAX_OUTPUTS = 2           # monitoring is on headphones or a stereo pair
+
+
+def _sounddevice() -> Any:
+    """Import sounddevice late: a missing PortAudio library is a playback error, not a crash."""
+    try:
+        import sounddevice
+    except OSError as err:
+        raise PlaybackError(f"Audio output is unavailable: PortAudio could not be loaded ({err}). "
+                            "Install libportaudio2 (or your system's PortAudio package).") from err
+    return sounddevice
+
+
+@dataclass(frozen=True)
+class OutputDevice:
+    index: int
+    name: str
+    default_sample_rate: int
+    max_outputs: int
+
+
+def output_devices() -> list[OutputDevice]:
+    """Every device PortAudio can play to."""
+    sd = _sounddevice()
+    return [OutputDevice(i, d["name"], int(d["default_samplerate"]), int(d["max_output_channels"]))
+            for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0]
+
+
+class Source(Protocol):
+    """Something that fills a block at a position: a recording's channels today, later an
+    in-memory version for A/B."""
+
+    sample_rate: int
+    frames: int
+
+    def fill(self, out: np.ndarray, position: int) -> None:
+        """Write `out.shape[0]` frames starting at `position` into `out` `(frames, outputs)`."""
+
+
+class RecordingSource:
+    """Monitors one or two channels of a recording: one channel goes to every output, a pair
+    to left and right (averaged only on a mono device). The file itself is never changed."""
+
+    def __init__(self, recording: Recording, channels: Sequence[int]) -> None:
+        chosen = [int(c) for c in channels]
+        if not 1 <= len(chosen) <= MAX_OUTPUTS or any(not 0 <= c < recording.channels for c in chosen):
+            raise PlaybackError(f"{recording.name} has channels 1–{recording.channels}; monitor one or two of "
+                                f"them (asked for {', '.join(str(c + 1) for c in chosen) or 'none'}).")
+        self.recording = recording
+        self.channels = tuple(chosen)
+        self.sample_rate = recording.sample_rate
+        self.frames = recording.frames
+
+    def fill(self, out: np.ndarray, position: int) -> None:
+        block = self.recording.read(position, position + out.shape[0], list(self.channels))
+        n = block.shape[1]
+        if out.shape[1] == 1:
+            out[:n, 0] = block.mean(axis=0)
+        elif block.shape[0] == 1:
+            out[:n] = block[0][:, None]
+        else:
+            out[:n] = block[: out.shape[1]].T
+        out[n:] = 0.0
+
+
+class PlaybackRing:
+    """Prepared audio between the feeder (producer) and the PortAudio callback (consumer).
+
+    `positions` holds, for every ring frame, the source frame it came from, so the playhead
+    stays right across seeks, loop wraps and resampling.
+    """
+
+    def __init__(self, capacity_frames: int, outputs: int) -> None:
+        self.capacity = int(capacity_frames)
+        self.audio = np.zeros((self.capacity, outputs), dtype=np.float32)
+        self.positions = np.zeros(self.capacity, dtype=np.float64)
+        self.clock = np.full((CLOCK_POINTS, 2), np.nan)   # (DAC time, source position) per callback
+        self._clock_slot = 0
+        self._write = 0       # producer-owned
+        self._read = 0        # consumer-owned
+        self._skip_to = 0     # producer asks the consumer to drop everything before this index
+        self._end_at = -1     # producer marks where the source ended; -1: not ended
+        self.underflows = 0   # device ran dry with the source not finished (consumer-owned)
+        self.ended = False
+
+    # --- producer side (feeder thread) -------------------------------------------------------
+    def free_frames(self) -> int:
+        return self.capacity - (self._write - self._read)
+
+    def restart(self) -> None:
+        """Drop whatever is queued (a seek): the callback jumps to what is written next."""
+        self._end_at = -1
+        self.ended = False
+        self._skip_to = self._write
+
+    def write(self, block: np.ndarray, first_position: float, position_step: float) -> None:
+        """Append `block` `(frames, outputs)`; the caller checked `free_frames`."""
+        n = block.shape[0]
+        start = self._write % self.capacity
+        head = min(n, self.capacity - start)
+        self.audio[start:start + head] = block[:head]
+        self.audio[: n - head] = block[head:]
+        steps = first_position + position_step * np.arange(n)
+        self.positions[start:start + head] = steps[:head]
+        self.positions[: n - head] = steps[head:]
+        self._write += n
+
+    def mark_end(self) -> None:
+        self._end_at = self._write
+
+    # --- consumer side (PortAudio callback) --------------------------------------------------
+    def callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        """Copy prepared frames into `outdata`; zero-fill and count what is missing."""
+        read = max(self._read, self._skip_to)
+        n = min(frames, self._write - read)
+        if n > 0:
+            start = read % self.capacity
+            head = min(n, self.capacity - start)
+            outdata[:head] = self.audio[start:start + head]
+            outdata[head:n] = self.audio[: n - head]
+            slot = self._clock_slot
+            self.clock[slot, 1] = self.positions[start]
+            self.clock[slot, 0] = time.outputBufferDacTime or time.currentTime
+            self._clock_slot = (slot + 1) % CLOCK_POINTS
+        else:
+            n = 0
+        outdata[n:] = 0.0
+        read += n
+        self._read = read
+        if read == self._end_at:
+            self.ended = True
+        elif n < frames or status.output_underflow:
+            self.underflows += 1
+
+    def position_at(self, now: float, sample_rate: float) -> float | None:
+        """Source position sounding at stream time `now`: the latest block already at the DAC,
+        advanced by the time since. None before the first block reaches the DAC."""
+        clock = self.clock
+        started = clock[:, 0] <= now
+        if not started.any():
+            return None
+        latest = int(np.argmax(np.where(started, clock[:, 0], -np.inf)))
+        return float(clock[latest, 1] + (now - clock[latest, 0]) * sample_rate)
+
+
+@dataclass(frozen=True)
+class Loop:
+    start_frame: int
+    stop_frame: int
+
+
+class Player:
+    """Plays a `Source` on an output device; `position` follows the stream's clock."""
+
+    def __init__(self, device: int | None = None) -> None:
+        self.device = device
+        self.notice = ""            # e.g. the device refused the file's rate: said once, shown by the GUI
+        self.error: Exception | None = None   # a read error the feeder met; playback stopped there
+        self._source: Source | None = None
+        self._loop: Loop | None = None
+        self._stream: Any = None
+        self._ring: PlaybackRing | None = None
+        self._feeder: threading.Thread | None = None
+        self._stop_feeding = threading.Event()
+        self._pending_seek: int | None = None
+        self._paused_at = 0
+        self.stream_rate = 0
+
+    # --- what the GUI sets ---------------------------------------------------------------------
+    def load(self, source: Source) -> None:
+        self.pause()
+        self._source, self._paused_at, self._loop, self.error = source, 0, None, None
+
+    def set_source(self, source: Source) -> None:
+        """Swap what plays (other channels) at the current position without stopping."""
+        position = self.position
+        self._source = source
+        self.seek(position)
+
+    def set_device(self, device: int | None) -> None:
+        playing = self.is_playing
+        self.pause()
+        self.device = device
+        if playing:
+            self.play()
+
+    def set_loop(self, loop: Loop | None) -> None:
+        """Loop [start, stop) from now on; a position outside it jumps to its start."""
+        if loop is not None and loop.stop_frame - loop.start_frame < 2:
+            loop = None
+        self._loop = loop
+        if loop is not None and not loop.start_frame <= self.position < loop.stop_frame:
+            self.seek(loop.start_frame)
+
+    @property
+    def loop(self) -> Loop | None:
+        return self._loop
+
+    # --- transport -----------------------------------------------------------------------------
+    @property
+    def is_playing(self) -> bool:
+        return self._stream is not None
+
+    @property
+    def finished(self) -> bool:
+        """The source played to its end (no loop); the GUI then calls `pause`."""
+        return self._ring is not None and self._ring.ended
+
+    @property
+    def underflows(self) -> int:
+        return self._ring.underflows if self._ring is not None else 0
+
+    @property
+    def position(self) -> int:
+        """Source frame sounding now (the paused position when not playing)."""
+        ring, stream = self._ring, self._stream
+        if stream is None or ring is None or self._source is None:
+            return self._paused_at
+        if ring.ended:
+            return self._source.frames
+        found = ring.position_at(stream.time, self._source.sample_rate)
+        if found is None:
+            return self._paused_at
+        loop = self._loop
+        if loop is not None and found < loop.start_frame:          # just wrapped: latency before the loop start
+            found += loop.stop_frame - loop.start_frame
+        return int(min(max(found, 0), self._source.frames))
+
+    def seek(self, frame: int) -> None:
+        frame = int(min(max(frame, 0), self._source.frames if self._source else 0))
+        self._paused_at = frame
+        if self._ring is not None:
+            self._ring.clock[:, 0] = np.nan   # old blocks no longer say where we are
+        self._pending_seek = frame
+
+    def toggle(self) -> None:
+        if self.is_playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        """Start at the current position (from the start when at the end); raises PlaybackError."""
+        if self._source is None or self.is_playing:
+            return
+        if self._paused_at >= self._source.frames:
+            self._paused_at = self._loop.start_frame if self._loop else 0
+        self.error = None
+        sd = _sounddevice()
+        rate, outputs, name = self._choose_format(self._source.sample_rate)
+        self.stream_rate = rate
+        self._ring = PlaybackRing(max(FEED_FRAMES * 2, int(RING_SECONDS * rate)), outputs)
+        self._pending_seek = self._paused_at
+        self._stop_feeding.clear()
+        feeder = _Feeder(self, self._ring)
+        feeder.feed_until_full()          # primed before the stream starts, so it starts with sound
+        try:
+            stream = sd.OutputStream(samplerate=rate, device=self.device, channels=outputs, dtype="float32",
+                                     callback=self._ring.callback)
+            stream.start()
+        except sd.PortAudioError as err:
+            raise PlaybackError(f"{name} could not start playing ({err}). Choose another output device "
+                                "in Settings.") from err
+        self._stream = stream
+        self._feeder = threading.Thread(target=feeder.run, name="playback-feeder", daemon=True)
+        self._feeder.start()
+        log.info("playing at %d Hz on %s from frame %d", rate, name, self._paused_at)
+
+    def pause(self) -> None:
+        if self._stream is None:
+            return
+        self._paused_at = self.position
+        stream, self._stream = self._stream, None
+        self._stop_feeding.set()
+        if self._feeder is not None:
+            self._feeder.join()
+            self._feeder = None
+        stream.abort()
+        stream.close()
+
+    def close(self) -> None:
+        self.pause()
+
+    def _choose_format(self, rate: int) -> tuple[int, int, str]:
+        """(rate, outputs, device name): the file's rate, or the device's own if it refuses that."""
+        sd = _sounddevice()
+        try:
+            info = sd.query_devices(self.device, "output")
+        except (sd.PortAudioError, ValueError) as err:
+            which = "No audio output device was found" if self.device is None else \
+                f"Output device {self.device} is not available"
+            raise PlaybackError(f"{which} ({err}); connect one or pick another in Settings. "
+                                "Viewing and exporting still work.") from err
+        name = str(info["name"])
+        outputs = max(1, min(MAX_OUTPUTS, int(info["max_output_channels"])))
+        device_rate = int(info["default_samplerate"])
+        problem: Exception | None = None
+        for candidate in dict.fromkeys((rate, device_rate)):
+            try:
+                sd.check_output_settings(self.device, channels=outputs, dtype="float32", samplerate=candidate)
+            except sd.PortAudioError as err:
+                problem = err
+                continue
+            self.notice = "" if candidate == rate else (
+                f"{name} does not play {rate} Hz; playing at {candidate} Hz, resampled while playing "
+                "(the file is unchanged).")
+            if self.notice:
+                log.warning("%s", self.notice)
+            return candidate, outputs, name
+        raise PlaybackError(f"{name} refused to play at {rate} Hz and at its own {device_rate} Hz ({problem}). "
+                            "Choose another output device in Settings.")
+
+
+class _Feeder:
+    """The producer: source blocks (looped, resampled if needed) into the ring."""
+
+    def __init__(self, player: Player, ring: PlaybackRing) -> None:
+        self.player = player
+        self.ring = ring
+        self.position = player._paused_at   # next source frame to read
+        self.out_position = float(self.position)
+        self.ratio = player._source.sample_rate / player.stream_rate if player._source else 1.0
+        self.resampler: soxr.ResampleStream | None = None
+        self.block = np.zeros((FEED_FRAMES, ring.audio.shape[1]), dtype=np.float32)
+        self.done = False
+
+    def run(self) -> None:
+        stop = self.player._stop_feeding
+        while not stop.is_set():
+            if not self.feed_until_full():
+                stop.wait(FEED_POLL_SECONDS)
+
+    def feed_until_full(self) -> bool:
+        """Fill the ring; True if anything was written."""
+        wrote = False
+        while True:
+            seek = self.player._pending_seek
+            if seek is not None:
+                self.player._pending_seek = None
+                self._restart(seek)
+            if self.done or self.ring.free_frames() < FEED_FRAMES * 2:
+                return wrote
+            try:
+                self._feed_block()
+            except AppError as err:      # the thread's edge: playback stops, the GUI shows why
+                log.exception("playback stopped by a read error")
+                self.player.error = err
+                self.ring.mark_end()
+                self.done = True
+                return wrote
+            wrote = True
+
+    def _restart(self, frame: int) -> None:
+        self.ring.restart()
+        self.position, self.out_position, self.done = frame, float(frame), False
+        self.resampler = None
+
+    def _feed_block(self) -> None:
+        source, loop = self.player._source, self.player._loop
+        assert source is not None
+        end = loop.stop_frame if loop is not None and self.position < loop.stop_frame else source.frames
+        n = min(FEED_FRAMES, end - self.position)
+        block = self.block[:n]
+        source.fill(block, self.position)
+        self.position += n
+        at_end = self.position >= end
+        wrapped = at_end and loop is not None and end == loop.stop_frame
+        if wrapped:
+            self.position, at_end = loop.start_frame, False
+        if self.ratio != 1.0:
+            if self.resampler is None:
+                self.resampler = soxr.ResampleStream(source.sample_rate, self.player.stream_rate,
+                                                     block.shape[1], dtype="float32", quality="HQ")
+            block = self.resampler.resample_chunk(block, last=at_end)
+        self.ring.write(block, self.out_position, self.ratio)
+        if self.ratio == 1.0 or wrapped:
+            self.out_position = float(self.position)
+        else:
+            self.out_position += block.shape[0] * self.ratio
+        if at_end:
+            self.ring.mark_end()
+            self.done = True
