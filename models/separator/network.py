@@ -1,0 +1,247 @@
+"""TAC band-split separator: any number of microphones, any geometry, two talkers at the reference mic.
+
+Why this shape (scaled to train on two CPU cores):
+- Each microphone is described *relative to the reference mic* (compressed spectrum, inter-channel
+  phase as cos/sin, level ratio), so the features mean the same thing for any array geometry.
+- Microphone streams share weights and exchange information by transform-average-concatenate
+  (TAC, Luo et al. 2020, FaSNet-TAC), then are pooled with a mask, so 1 to 8 mics work alike
+  and a batch may mix array sizes.
+- The spectrum is split into bands (narrow below 1 kHz, wide above 4 kHz; BSRNN, Luo & Yu 2023),
+  giving 28 band tokens per frame instead of 257 bins.
+- Separation blocks alternate dilated depthwise convolutions over time with convolutions across
+  bands: convolution-heavy, so bf16 autocast on CPU pays off (LSTMs gain little here).
+- The output is a complex mask per talker on the reference mic's spectrum; a mask-driven
+  multichannel Wiener filter (`mwf.py`) can refine it where two or more mics exist.
+
+Shapes: mixture `(batch, mics, samples)`, mic_mask `(batch, mics)` bool; output
+`(batch, talkers, samples)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from models.common.checkpoint import register_architecture
+from models.common.stft import Stft, StftConfig
+
+FEATURES_PER_BIN = 5     # re, im of the compressed mic spectrum; cos, sin of the IPD; log level ratio
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class SeparatorConfig:
+    sample_rate: int = 16_000
+    stft: StftConfig = field(default_factory=StftConfig)
+    talkers: int = 2
+    # (upper edge in Hz, band width in bins): 125 Hz bands below 1 kHz, 250 Hz to 4 kHz, 500 Hz above.
+    band_plan: tuple[tuple[int, int], ...] = ((1000, 4), (4000, 8), (8000, 16))
+    channels: int = 64           # D, features per band token
+    tac_layers: int = 1
+    blocks: int = 4
+    kernel: int = 5
+    dilations: tuple[int, ...] = (1, 2, 4, 8)
+
+    def __post_init__(self) -> None:
+        if self.talkers < 1:
+            raise ValueError(f"SeparatorConfig.talkers must be >= 1, got {self.talkers}")
+        if self.blocks < 1 or self.channels < 8:
+            raise ValueError("SeparatorConfig needs blocks >= 1 and channels >= 8")
+        if self.band_plan[-1][0] < self.sample_rate // 2:
+            raise ValueError(f"SeparatorConfig.band_plan must reach {self.sample_rate // 2} Hz")
+
+    def band_widths(self) -> list[int]:
+        """Bins per band, covering all `stft.bins` bins exactly once."""
+        hz_per_bin = self.sample_rate / self.stft.n_fft
+        widths, start = [], 0
+        for upper_hz, width in self.band_plan:
+            stop = min(self.stft.bins, int(round(upper_hz / hz_per_bin)))
+            while start + width <= stop:
+                widths.append(width)
+                start += width
+            if start < stop:
+                widths.append(stop - start)
+                start = stop
+        if start < self.stft.bins:
+            widths[-1] += self.stft.bins - start
+        return widths
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> SeparatorConfig:
+        raw = dict(raw)
+        raw["stft"] = StftConfig(**raw["stft"])
+        raw["band_plan"] = tuple(tuple(p) for p in raw["band_plan"])
+        raw["dilations"] = tuple(raw["dilations"])
+        return cls(**raw)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class BandLinear(nn.Module):
+    """One linear map per band, run as a single einsum over zero-padded bands."""
+
+    def __init__(self, widths: list[int], in_per_bin: int, out_features: int, transpose: bool = False) -> None:
+        super().__init__()
+        self.widths, self.in_per_bin, self.transpose = widths, in_per_bin, transpose
+        self.max_width = max(widths)
+        fan = self.max_width * in_per_bin
+        shape = (len(widths), out_features, fan) if transpose else (len(widths), fan, out_features)
+        self.weight = nn.Parameter(torch.randn(shape) / (out_features if transpose else fan) ** 0.5)
+        self.bias = nn.Parameter(torch.zeros(len(widths), fan if transpose else out_features))
+        mask = torch.zeros(len(widths), self.max_width)
+        for k, w in enumerate(widths):
+            mask[k, :w] = 1
+        self.register_buffer("valid", mask.bool(), persistent=False)
+        index = torch.cat([torch.arange(w) + sum(widths[:k]) for k, w in enumerate(widths)])
+        self.register_buffer("bin_index", index, persistent=False)
+
+    def split(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., bins, C) -> (..., bands, max_width * C), zero-padded."""
+        lead, c = x.shape[:-2], x.shape[-1]
+        out = x.new_zeros(*lead, len(self.widths), self.max_width, c)
+        out[..., self.valid, :] = x
+        return out.reshape(*lead, len(self.widths), self.max_width * c)
+
+    def merge(self, x: torch.Tensor) -> torch.Tensor:
+        """(..., bands, max_width * C) -> (..., bins, C)."""
+        lead = x.shape[:-2]
+        x = x.reshape(*lead, len(self.widths), self.max_width, -1)
+        return x[..., self.valid, :]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.transpose:        # (..., bands, D) -> (..., bins, C)
+            return self.merge(torch.einsum("...kd,kdf->...kf", x, self.weight) + self.bias)
+        return torch.einsum("...kf,kfd->...kd", self.split(x), self.weight) + self.bias
+
+
+class TransformAverageConcatenate(nn.Module):
+    """TAC: each mic's features meet the average of all valid mics (Luo et al., 2020)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+        self.transform = nn.Sequential(nn.Linear(channels, channels), nn.PReLU())
+        self.average = nn.Sequential(nn.Linear(channels, channels), nn.PReLU())
+        self.concat = nn.Linear(2 * channels, channels)
+
+    def forward(self, h: torch.Tensor, mic_weight: torch.Tensor) -> torch.Tensor:
+        """h `(batch, mics, bands, frames, D)`; mic_weight `(batch, mics)` sums to 1 over valid mics."""
+        p = self.transform(self.norm(h))
+        mean = torch.einsum("bmktd,bm->bktd", p, mic_weight.to(p.dtype))
+        q = self.average(mean)[:, None].expand_as(p)
+        return h + self.concat(torch.cat([p, q], dim=-1))
+
+
+class TimeBlock(nn.Module):
+    """Gated pointwise -> dilated depthwise conv over frames -> pointwise, residual."""
+
+    def __init__(self, channels: int, kernel: int, dilation: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.GroupNorm(1, channels),
+            nn.Conv1d(channels, 2 * channels, 1),
+            nn.GLU(dim=1),
+            nn.Conv1d(channels, channels, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation,
+                      groups=channels),
+            nn.PReLU(channels),
+            nn.Conv1d(channels, channels, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.net(x)
+
+
+class BandBlock(nn.Module):
+    """Convolution across neighbouring bands within each frame, residual."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.GroupNorm(1, channels),
+            nn.Conv1d(channels, channels, 3, padding=1),
+            nn.PReLU(channels),
+            nn.Conv1d(channels, channels, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.net(x)
+
+
+def relative_features(spec: torch.Tensor, reference_mic: int = 0) -> torch.Tensor:
+    """Geometry-free per-mic features `(batch, mics, bins, frames, 5)` from `(batch, mics, bins, frames)`."""
+    ref = spec[:, reference_mic:reference_mic + 1]
+    mag = spec.abs()
+    compressed = spec / (mag + EPS).pow(0.5)                       # |X|^0.5 e^{j angle X}
+    cross = spec * ref.conj()
+    ipd = cross / (cross.abs() + EPS)
+    level = torch.log((mag + EPS) / (ref.abs() + EPS)).clamp(-5, 5)
+    return torch.stack([compressed.real, compressed.imag, ipd.real, ipd.imag, level], dim=-1)
+
+
+class TacBandSeparator(nn.Module):
+    def __init__(self, config: SeparatorConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.channels
+        widths = config.band_widths()
+        self.stft = Stft(config.stft)
+        self.encoder = BandLinear(widths, FEATURES_PER_BIN, d)
+        self.encoder_norm = nn.LayerNorm(d)
+        self.tac = nn.ModuleList(TransformAverageConcatenate(d) for _ in range(config.tac_layers))
+        self.pool = nn.Linear(2 * d, d)
+        layers: list[nn.Module] = []
+        for b in range(config.blocks):
+            layers.append(TimeBlock(d, config.kernel, config.dilations[b % len(config.dilations)]))
+            layers.append(BandBlock(d))
+        self.blocks = nn.ModuleList(layers)
+        self.head_norm = nn.GroupNorm(1, d)
+        self.decoder = BandLinear(widths, 2 * config.talkers, d, transpose=True)
+
+    def masks(self, spec: torch.Tensor, mic_mask: torch.Tensor) -> torch.Tensor:
+        """Complex masks `(batch, talkers, bins, frames)` from mixture spectra `(batch, mics, bins, frames)`."""
+        b, m, f, t = spec.shape
+        feats = relative_features(spec).permute(0, 1, 3, 2, 4)            # (b, m, t, f, 5)
+        h = self.encoder_norm(self.encoder(feats)).permute(0, 1, 3, 2, 4)  # (b, m, k, t, d)
+        weight = mic_mask.float() / mic_mask.float().sum(1, keepdim=True)
+        for tac in self.tac:
+            h = tac(h, weight)
+        pooled = torch.einsum("bmktd,bm->bktd", h, weight.to(h.dtype))
+        x = self.pool(torch.cat([pooled, h[:, 0]], dim=-1))               # (b, k, t, d)
+        k, d = x.shape[1], x.shape[-1]
+        x = x.permute(0, 1, 3, 2)                                         # (b, k, d, t)
+        for layer in self.blocks:
+            if isinstance(layer, TimeBlock):
+                x = layer(x.reshape(b * k, d, t)).reshape(b, k, d, t)
+            else:
+                x = layer(x.permute(0, 3, 2, 1).reshape(b * t, d, k)).reshape(b, t, d, k).permute(0, 3, 2, 1)
+        x = self.head_norm(x.reshape(b * k, d, t)).reshape(b, k, d, t).permute(0, 3, 1, 2)   # (b, t, k, d)
+        out = self.decoder(x).float()                                     # (b, t, f, 2*talkers)
+        out = out.reshape(b, t, f, self.config.talkers, 2).permute(0, 3, 2, 1, 4)
+        return torch.complex(out[..., 0], out[..., 1])
+
+    def forward(self, mixture: torch.Tensor, mic_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Talker estimates `(batch, talkers, samples)` at mic 0 from `(batch, mics, samples)`."""
+        if mixture.dim() != 3:
+            raise ValueError(f"mixture must be (batch, mics, samples), got {tuple(mixture.shape)}")
+        if mic_mask is None:
+            mic_mask = torch.ones(mixture.shape[:2], dtype=torch.bool, device=mixture.device)
+        samples = mixture.shape[-1]
+        scale = mixture[:, :1].float().pow(2).mean(-1, keepdim=True).sqrt() + 1e-5
+        spec = self.stft(mixture.float() / scale)
+        masks = self.masks(spec, mic_mask)
+        est = masks * spec[:, :1].to(masks.dtype)
+        return self.stft.inverse(est, samples) * scale
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_separator(config: dict) -> TacBandSeparator:
+    return TacBandSeparator(SeparatorConfig.from_dict(config))
+
+
+register_architecture("TacBandSeparator", build_separator)
