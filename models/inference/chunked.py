@@ -1,10 +1,11 @@
 """Chunked overlap-add inference with bounded memory, for inputs of any length.
 
-After demucs' `apply_model`: the full-length buffers stay on the CPU, only the current chunk goes
-to the compute device; chunks overlap and blend with a triangular window whose accumulated weight
-is divided out at the end. Separators return talkers in arbitrary order per chunk, so each chunk's
-talkers are matched to the previous chunk over their shared overlap before they are added
-(asteroid's `LambdaOverlapAdd._reorder_sources`).
+After demucs' `apply_model`: only the current chunk goes to the compute device; chunks overlap
+and blend with a triangular window whose accumulated weight is divided out. Input is pulled from
+a `read(start, stop)` callable and finished output is pushed to a `write(block)` callable in
+order, so memory holds one chunk and one overlap, never the file. Separators return talkers in
+arbitrary order per chunk, so each chunk's talkers are matched to the previous chunk over their
+shared overlap before they are added (asteroid's `LambdaOverlapAdd._reorder_sources`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ class ChunkConfig:
             raise ValueError(f"ChunkConfig.seconds must be > 0, got {self.seconds}")
         if not 0.0 <= self.overlap < 1.0:
             raise ValueError(f"ChunkConfig.overlap must be in [0, 1), got {self.overlap}")
+
+    def frames(self, sample_rate: int) -> tuple[int, int]:
+        """(chunk, overlap) in frames at `sample_rate`."""
+        chunk = max(1, round(self.seconds * sample_rate))
+        return chunk, min(chunk - 1, round(self.overlap * chunk))
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,12 @@ def best_order(previous: np.ndarray, current: np.ndarray) -> list[int]:
 
 
 ChunkModel = Callable[[torch.Tensor], torch.Tensor]
+Reader = Callable[[int, int], np.ndarray]
+Writer = Callable[[np.ndarray], None]
 
 
 class ChunkedRunner:
-    """Runs `model` over `(channels, frames)` audio chunk by chunk; `run` yields (done, total).
+    """Runs `model` chunk by chunk; `stream` yields (done, total) after each chunk.
 
     `model` maps `(1, channels, chunk)` to `(1, outputs, chunk)`. With `align=True` outputs are
     treated as talkers whose order may change between chunks.
@@ -88,33 +96,46 @@ class ChunkedRunner:
             raise ValueError(f"overlap ({overlap_frames}) must be shorter than the chunk ({chunk_frames})")
         self.model, self.chunk, self.overlap, self.align = model, chunk_frames, overlap_frames, align
         self.device = torch.device(device)
-        self._out: np.ndarray | None = None
-        self._weight: np.ndarray | None = None
+        self._result: np.ndarray | None = None
 
-    def run(self, audio: np.ndarray) -> Iterator[tuple[int, int]]:
-        frames = audio.shape[1]
+    def stream(self, read: Reader, frames: int, write: Writer) -> Iterator[tuple[int, int]]:
+        """Pull chunks with `read`, push finished output `(outputs, n)` to `write`, in order."""
         spans = plan_chunks(frames, self.chunk, self.overlap)
-        previous_tail: np.ndarray | None = None
-        previous_stop = 0
-        self._weight = np.zeros(frames, dtype=np.float32)
+        pending = np.zeros((0, 0), np.float32)        # weighted sum of the unfinished tail
+        weight = np.zeros(0, np.float32)
+        pending_start = 0
+        previous: np.ndarray | None = None
         for i, span in enumerate(spans):
-            piece = torch.from_numpy(np.ascontiguousarray(audio[:, span.start:span.stop], dtype=np.float32))
+            piece = torch.from_numpy(np.ascontiguousarray(read(span.start, span.stop), dtype=np.float32))
             with torch.inference_mode():
                 est = self.model(piece[None].to(self.device))[0].float().cpu().numpy()
-            if self._out is None:
-                self._out = np.zeros((est.shape[0], frames), dtype=np.float32)
-            shared = previous_stop - span.start
-            if self.align and previous_tail is not None and shared > 0:
-                est = est[best_order(previous_tail[:, -shared:], est[:, :shared])]
+            shared = pending_start + weight.shape[0] - span.start if i else 0
+            if self.align and previous is not None and shared > 0:
+                est = est[best_order(previous[:, -shared:], est[:, :shared])]
             fade_out = span.stop - spans[i + 1].start if i + 1 < len(spans) else 0
-            w = blend_window(span.stop - span.start, max(0, shared), fade_out)
-            self._out[:, span.start:span.stop] += est * w
-            self._weight[span.start:span.stop] += w
-            previous_tail, previous_stop = est, span.stop
+            w = blend_window(span.stop - span.start, shared, fade_out)
+            if i == 0:
+                pending = np.zeros((est.shape[0], 0), np.float32)
+            grow = span.stop - (pending_start + weight.shape[0])
+            pending = np.concatenate([pending, np.zeros((est.shape[0], grow), np.float32)], axis=1)
+            weight = np.concatenate([weight, np.zeros(grow, np.float32)])
+            offset = span.start - pending_start
+            pending[:, offset:] += est * w
+            weight[offset:] += w
+            # Everything before the next chunk's start is final.
+            final = (spans[i + 1].start if i + 1 < len(spans) else frames) - pending_start
+            assert (weight[:final] > 0).all(), "every sample must be covered by a chunk"
+            write(pending[:, :final] / weight[:final])
+            pending, weight, pending_start = pending[:, final:], weight[final:], pending_start + final
+            previous = est
             yield i + 1, len(spans)
 
+    def run(self, audio: np.ndarray) -> Iterator[tuple[int, int]]:
+        """In-memory convenience over `stream`: the result is in `result()` afterwards."""
+        blocks: list[np.ndarray] = []
+        yield from self.stream(lambda a, b: audio[:, a:b], audio.shape[1], blocks.append)
+        self._result = np.concatenate(blocks, axis=1)
+
     def result(self) -> np.ndarray:
-        """The blended output `(outputs, frames)`; valid once `run` is exhausted."""
-        assert self._out is not None and self._weight is not None, "run() first"
-        assert (self._weight > 0).all(), "every sample must be covered by a chunk"
-        return self._out / self._weight
+        assert self._result is not None, "run() first"
+        return self._result

@@ -1,0 +1,167 @@
+"""What every training recipe shares: distributed setup, resume state, EMA, LR schedule, CSV log.
+
+Resume state is data too: tensors (model, EMA, optimiser moments, RNG) in safetensors, the rest
+(step, optimiser hyper-parameters, wall time) in JSON; nothing is unpickled on resume.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: str = "auto") -> Distributed:
+    """One process, or one per GPU/CPU slot under `torchrun` (gloo on CPU, nccl on GPUs)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = torch.cuda.is_available() and device in ("auto", "cuda")
+    dev = torch.device(f"cuda:{local}") if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(dev)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return Distributed(rank, world, local, dev)
+
+
+def cleanup_distributed() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def all_reduce_gradients(model: nn.Module, world_size: int) -> None:
+    """Average gradients across processes by hand.
+
+    Used where DDP's hooks are bypassed (torch.func.jvp in MeCo) and for plain models alike,
+    so every recipe synchronises the same way.
+    """
+    if world_size <= 1:
+        return
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world_size
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def broadcast_parameters(model: nn.Module) -> None:
+    if dist.is_initialized():
+        for tensor in list(model.parameters()) + list(model.buffers()):
+            dist.broadcast(tensor.data, src=0)
+
+
+def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float = 0.05) -> float:
+    """Linear warm-up, cosine decay to floor * peak; a pure function of the step (nanoGPT)."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+class Ema:
+    """Exponential moving average of parameters; evaluation and shipping use the EMA weights."""
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.shadow = {k: v.detach().clone().float() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.shadow[k].lerp_(v.float(), 1 - self.decay)
+            else:
+                self.shadow[k].copy_(v)
+
+    @contextmanager
+    def applied(self, model: nn.Module) -> Iterator[None]:
+        """Temporarily load EMA weights into model (e.g. for validation)."""
+        backup = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict({k: v.to(backup[k].dtype) for k, v in self.shadow.items()})
+        try:
+            yield
+        finally:
+            model.load_state_dict(backup)
+
+
+def save_resume(path: Path, model: nn.Module, ema: Ema | None, opt: torch.optim.Optimizer,
+                meta: dict[str, Any]) -> None:
+    """Tensors to `path.safetensors`, the rest to `path.json`, each written atomically."""
+    tensors = {f"model.{k}": v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    if ema is not None:
+        tensors.update({f"ema.{k}": v.contiguous().cpu() for k, v in ema.shadow.items()})
+    state = opt.state_dict()
+    for idx, slots in state["state"].items():
+        for name, value in slots.items():
+            tensors[f"opt.{idx}.{name}"] = torch.as_tensor(value).detach().contiguous().cpu()
+    tensors["rng.torch"] = torch.get_rng_state()
+    tmp = path.with_suffix(".safetensors.tmp")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path.with_suffix(".safetensors"))
+    info = {**meta, "param_groups": state["param_groups"], "saved_at": time.time()}
+    tmp_json = path.with_suffix(".json.tmp")
+    tmp_json.write_text(json.dumps(info, indent=1, default=str))
+    os.replace(tmp_json, path.with_suffix(".json"))
+
+
+def load_resume(path: Path, model: nn.Module, ema: Ema | None, opt: torch.optim.Optimizer) -> dict[str, Any] | None:
+    """Restore what `save_resume` wrote; None when there is nothing to resume."""
+    if not path.with_suffix(".json").exists() or not path.with_suffix(".safetensors").exists():
+        return None
+    info = json.loads(path.with_suffix(".json").read_text())
+    tensors = load_file(str(path.with_suffix(".safetensors")))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True)
+    if ema is not None:
+        ema.shadow = {k[4:]: v.float() for k, v in tensors.items() if k.startswith("ema.")}
+    opt_state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, idx, name = key.split(".", 2)
+            opt_state.setdefault(int(idx), {})[name] = value
+    opt.load_state_dict({"state": opt_state, "param_groups": info["param_groups"]})
+    torch.set_rng_state(tensors["rng.torch"])
+    return info
+
+
+class CsvLog:
+    """Append-only metrics log; a resumed run keeps writing to the same file."""
+
+    def __init__(self, path: Path, fields: list[str]) -> None:
+        self.path, self.fields = path, fields
+        if not path.exists():
+            with path.open("w", newline="") as f:
+                csv.DictWriter(f, fields).writeheader()
+
+    def write(self, row: dict[str, Any]) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, self.fields, extrasaction="ignore").writerow(row)
