@@ -7,6 +7,7 @@ Kinds are drawn per mixture; the out-of-domain set uses kinds kept out of traini
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +17,7 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from models.data.audio import try_read_audio
+from models.data.audio import CorpusWarning, try_read_audio
 from models.data.rooms import SPEED_OF_SOUND_M_S
 from models.data.speech import AUDIO_SUFFIXES, SpeechPool, Split, split_by_hash
 
@@ -179,7 +180,7 @@ class NoisePool:
             try:
                 seconds = sf.info(str(path)).duration
             except (OSError, RuntimeError) as err:
-                log.warning("skipped noise file %s: %s", path, err)
+                warnings.warn(f"skipped {path}: {err}", CorpusWarning, stacklevel=2)
                 continue
             if seconds >= min_seconds:
                 key = str(path.relative_to(root))

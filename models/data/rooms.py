@@ -36,6 +36,7 @@ class RoomConfig:
     hybrid_ism_order: int = 3  # early part of the hybrid simulator
     rays: int = 4000  # ray tracing: 0.4-0.7 s per room here, measured
     rir_seconds_max: float = 1.2  # RIRs are cut here; beyond it the tail is below -60 dB at 0.8 s
+    anechoic: bool = False  # direct path only (free field), for plain denoising sets
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.rt60_s[0] <= self.rt60_s[1] <= 2.0:
@@ -117,6 +118,7 @@ def _place_source(config: RoomConfig, size: np.ndarray, centre: np.ndarray, take
 def simulate_rirs(layout: RoomLayout, config: RoomConfig, sample_rate: int, seed: int) -> np.ndarray:
     """Room impulse responses, float32 `(mics, sources, frames)`, cut at `rir_seconds_max`."""
     absorption, order = pra.inverse_sabine(layout.rt60_s, layout.size_m)
+    order = 0 if config.anechoic else order
     hybrid = order > config.full_ism_order_max
     with seeded_global_numpy(seed):
         room = pra.ShoeBox(
