@@ -70,9 +70,9 @@ class SpectrogramSettings:
     n_fft: int = 1024           # 21 ms at 48 kHz: resolves harmonics of voices above ~50 Hz
     hop: int = 256              # 75 % overlap, the usual choice for a Hann window
     window: Window = Window.HANN
-    floor_db: float = -100.0    # dBFS shown darkest; a full-scale sine peaks at 0 dBFS
-    ceiling_db: float = -10.0   # speech rarely peaks above this in one frequency bin
-    frequency_scale: FrequencyScale = FrequencyScale.LINEAR
+    floor_db: float = -100.0    # dBFS shown darkest (Audacity's default 80 dB range, 20 dB gain)
+    ceiling_db: float = -20.0   # a full-scale sine peaks at 0 dBFS; speech bins sit well below
+    frequency_scale: FrequencyScale = FrequencyScale.MEL   # speech lives below 4 kHz: mel gives it room
     colormap: Colormap = Colormap.MAGMA
 
     def __post_init__(self) -> None:
@@ -378,3 +378,19 @@ def bench_redraw(recording: Recording, columns: int = 1200, rows: int = 256) -> 
         to_color_indices(image.level_db, settings.floor_db, settings.ceiling_db)
         result[name] = round((time.perf_counter() - began) * 1000, 1)
     return result
+
+
+def exact_envelope(
+    recording: Recording, start_frame: int, stop_frame: int, columns: int
+) -> tuple[int, float, np.ndarray, np.ndarray]:
+    """(start_frame, frames per column, min, max) over every sample of a short span; when the
+    span has fewer samples than columns, the samples themselves (min == max)."""
+    start = max(0, int(start_frame))
+    stop = min(recording.frames, max(int(stop_frame), start + 1))
+    audio = recording.read(start, stop)
+    per_column = max(1, (stop - start) // max(1, columns))
+    usable = (audio.shape[1] // per_column) * per_column
+    if usable == 0:
+        return start, 1.0, audio, audio
+    blocks = audio[:, :usable].reshape(audio.shape[0], -1, per_column)
+    return start, float(per_column), blocks.min(axis=2), blocks.max(axis=2)

@@ -1,0 +1,118 @@
+"""Spectrogram, output device and monitored channels in one dialog."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from app.engine.errors import ConfigError, PlaybackError
+from app.engine.playback import output_devices
+from app.engine.spectrogram import Colormap, FrequencyScale, SpectrogramSettings, Window
+
+FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
+
+
+def monitor_choices(channels: int) -> list[tuple[str, tuple[int, ...]]]:
+    """Each channel alone (to both ears), then neighbouring pairs as left/right."""
+    singles = [(f"Ch {c + 1}", (c,)) for c in range(channels)]
+    pairs = [(f"Ch {c + 1} + {c + 2} (L/R)", (c, c + 1)) for c in range(0, channels - 1, 2)]
+    return singles + pairs
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: SpectrogramSettings, device: int | None, monitor: tuple[int, ...],
+                 channels: int, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._settings = settings
+
+        self.fft = QComboBox()
+        for size in FFT_SIZES:
+            self.fft.addItem(str(size), size)
+        self.fft.setCurrentIndex(max(0, self.fft.findData(settings.n_fft)))
+        self.hop = QSpinBox(minimum=1, maximum=max(FFT_SIZES), value=settings.hop, suffix=" samples")
+        self.window = _enum_combo(Window, settings.window)
+        self.floor = QDoubleSpinBox(minimum=-200, maximum=20, value=settings.floor_db, suffix=" dB", decimals=0)
+        self.ceiling = QDoubleSpinBox(minimum=-200, maximum=20, value=settings.ceiling_db, suffix=" dB", decimals=0)
+        self.scale = _enum_combo(FrequencyScale, settings.frequency_scale)
+        self.colormap = _enum_combo(Colormap, settings.colormap)
+        spectrogram = QGroupBox("Spectrogram")
+        form = QFormLayout(spectrogram)
+        form.addRow("FFT size", self.fft)
+        form.addRow("Hop", self.hop)
+        form.addRow("Window", self.window)
+        form.addRow("Floor", self.floor)
+        form.addRow("Ceiling", self.ceiling)
+        form.addRow("Frequency axis", self.scale)
+        form.addRow("Colours", self.colormap)
+
+        self.device = QComboBox()
+        self.device.addItem("System default", None)
+        playback = QGroupBox("Playback")
+        play_form = QFormLayout(playback)
+        try:
+            for dev in output_devices():
+                self.device.addItem(f"{dev.name} ({dev.max_outputs} ch, {dev.default_sample_rate} Hz)", dev.index)
+        except PlaybackError as err:
+            play_form.addRow(QLabel(str(err), wordWrap=True))
+        self.device.setCurrentIndex(max(0, self.device.findData(device)))
+        self.monitor = QComboBox()
+        for label, chosen in monitor_choices(channels):
+            self.monitor.addItem(label, chosen)
+        self.monitor.setCurrentIndex(max(0, self.monitor.findData(monitor)))
+        self.monitor.setEnabled(channels > 0)
+        play_form.addRow("Output device", self.device)
+        play_form.addRow("Listen to", self.monitor)
+
+        self.problem = QLabel(wordWrap=True)
+        self.problem.setStyleSheet("color: #ff8a80")
+        self.problem.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(spectrogram)
+        layout.addWidget(playback)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+
+    def spectrogram_settings(self) -> SpectrogramSettings:
+        """Raises ConfigError naming the bad field."""
+        return SpectrogramSettings(
+            n_fft=int(self.fft.currentData()), hop=self.hop.value(), window=self.window.currentData(),
+            floor_db=self.floor.value(), ceiling_db=self.ceiling.value(),
+            frequency_scale=self.scale.currentData(), colormap=self.colormap.currentData(),
+        )
+
+    def output_device(self) -> int | None:
+        return self.device.currentData()
+
+    def monitor_channels(self) -> tuple[int, ...] | None:
+        chosen = self.monitor.currentData()
+        return tuple(chosen) if chosen is not None else None
+
+    def accept(self) -> None:
+        try:
+            self._settings = self.spectrogram_settings()
+        except ConfigError as err:
+            self.problem.setText(str(err))
+            self.problem.show()
+            return
+        super().accept()
+
+
+def _enum_combo(kind: type, current: object) -> QComboBox:
+    combo = QComboBox()
+    for member in kind:
+        combo.addItem(member.name.replace("_", " ").capitalize(), member.value)
+    combo.setCurrentIndex(max(0, combo.findData(str(current))))
+    return combo

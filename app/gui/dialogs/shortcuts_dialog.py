@@ -1,0 +1,44 @@
+"""Help: every keyboard and mouse shortcut in one table."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Space", "Play / pause"),
+    ("Click", "Move the playhead there"),
+    ("Drag", "Select a time range"),
+    ("L", "Loop the selection on / off"),
+    ("Esc", "Clear the selection"),
+    ("+ or =  /  −", "Zoom in / out"),
+    ("Ctrl + wheel", "Zoom at the mouse"),
+    ("Wheel, ← / →", "Scroll in time"),
+    ("Shift + drag, middle drag", "Pan"),
+    ("Home / End", "Go to the start / end"),
+    ("Ctrl + 0", "Show the whole recording"),
+    ("Ctrl + O", "Open a recording (or drop a file on the window)"),
+    ("Ctrl + ,", "Settings"),
+    ("F1", "This list"),
+    ("Ctrl + Q", "Quit"),
+)
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard and mouse shortcuts")
+        table = QTableWidget(len(SHORTCUTS), 2, self)
+        table.setHorizontalHeaderLabels(["Shortcut", "Action"])
+        table.verticalHeader().hide()
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (keys, action) in enumerate(SHORTCUTS):
+            table.setItem(row, 0, QTableWidgetItem(keys))
+            table.setItem(row, 1, QTableWidgetItem(action))
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        self.resize(460, 470)

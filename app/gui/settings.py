@@ -1,0 +1,79 @@
+"""What the app remembers between runs, stored with QSettings ("MeCoStudio", "MeCo Studio").
+
+Values come back as strings on some platforms, so every read goes through a typed parser and
+falls back to the default (logged) when a stored value is unusable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from app.engine.errors import ConfigError
+from app.engine.spectrogram import SpectrogramSettings
+
+log = logging.getLogger(__name__)
+
+ORGANISATION = "MeCoStudio"
+APPLICATION = "MeCo Studio"
+MAX_RECENT_FILES = 10
+
+
+class StoredSettings:
+    """Typed access to the app's QSettings."""
+
+    def __init__(self) -> None:
+        self._q = QSettings(ORGANISATION, APPLICATION)
+
+    def spectrogram(self) -> SpectrogramSettings:
+        self._q.beginGroup("spectrogram")
+        stored = {key: self._q.value(key) for key in self._q.childKeys()}
+        self._q.endGroup()
+        try:
+            return SpectrogramSettings.from_dict(stored)
+        except ConfigError as err:
+            log.warning("stored spectrogram settings ignored: %s", err)
+            return SpectrogramSettings()
+
+    def set_spectrogram(self, settings: SpectrogramSettings) -> None:
+        for key, value in dataclasses.asdict(settings).items():
+            self._q.setValue(f"spectrogram/{key}", str(value))
+
+    def recent_files(self) -> list[str]:
+        value = self._q.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def add_recent_file(self, path: Path) -> list[str]:
+        entry = str(Path(path).resolve())
+        files = [entry] + [f for f in self.recent_files() if f != entry]
+        self._q.setValue("recent_files", files[:MAX_RECENT_FILES])
+        return files[:MAX_RECENT_FILES]
+
+    def output_device(self) -> int | None:
+        value = self._q.value("playback/output_device", "")
+        try:
+            return int(value) if value not in ("", None) else None
+        except (TypeError, ValueError):
+            return None
+
+    def set_output_device(self, device: int | None) -> None:
+        self._q.setValue("playback/output_device", "" if device is None else str(device))
+
+    def monitor_channels(self) -> tuple[int, ...]:
+        value = str(self._q.value("playback/monitor_channels", "0"))
+        try:
+            channels = tuple(int(v) for v in value.split(",") if v.strip())
+        except ValueError:
+            return (0,)
+        return channels or (0,)
+
+    def set_monitor_channels(self, channels: tuple[int, ...]) -> None:
+        self._q.setValue("playback/monitor_channels", ",".join(str(c) for c in channels))
+
+    def sync(self) -> None:
+        self._q.sync()

@@ -1,0 +1,80 @@
+"""Axes that speak the user's units: time as m:ss or seconds, frequency in kHz on any scale."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from app.engine.spectrogram import FrequencyAxis, FrequencyScale
+
+_LINEAR_STEPS_HZ = (100, 200, 250, 500, 1000, 2000, 4000, 5000, 10000)
+_LOG_TICKS_HZ = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+_MEL_TICKS_HZ = (0, 250, 500, 1000, 2000, 4000, 8000, 16000, 32000)
+_MIN_TICK_PIXELS = 22
+
+
+def format_hz(hz: float) -> str:
+    if hz >= 1000:
+        return f"{hz / 1000:.3g}k"
+    return f"{hz:.0f}"
+
+
+def format_time(seconds: float, spacing: float = 0.001) -> str:
+    """`m:ss` (with as many decimals as the tick spacing needs) once a minute is reached."""
+    decimals = 0 if spacing >= 1 else min(3, math.ceil(-math.log10(spacing) - 1e-9))
+    if seconds < 60 and spacing < 60:
+        return f"{seconds:.{decimals}f}"
+    minutes, rest = divmod(seconds, 60)
+    width = 3 + decimals if decimals else 2
+    return f"{int(minutes)}:{rest:0{width}.{decimals}f}"
+
+
+def format_duration(seconds: float) -> str:
+    """A position or length for the status bar, millisecond precision, with its unit."""
+    return f"{seconds:.3f} s" if seconds < 60 else format_time(seconds, 0.001)
+
+
+class FrequencyAxisItem(pg.AxisItem):
+    """Left axis of a spectrogram whose y coordinate is the unit interval of a `FrequencyAxis`."""
+
+    def __init__(self) -> None:
+        super().__init__("left")
+        self.axis = FrequencyAxis(FrequencyScale.LINEAR, 8000.0)
+        self.setWidth(44)
+
+    def set_axis(self, axis: FrequencyAxis) -> None:
+        self.axis = axis
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        room = max(2, int(size / _MIN_TICK_PIXELS))
+        top = self.axis.max_hz
+        if self.axis.scale == FrequencyScale.LINEAR:
+            step = next((s for s in _LINEAR_STEPS_HZ if top / s <= room), _LINEAR_STEPS_HZ[-1])
+            candidates = np.arange(0, top + 1, step)
+        else:
+            table = _LOG_TICKS_HZ if self.axis.scale == FrequencyScale.LOG else _MEL_TICKS_HZ
+            candidates = np.array([f for f in table if self.axis.min_hz <= f <= top])
+        units = self.axis.to_unit(candidates)
+        keep, last = [], -1.0
+        for u in units:                    # drop ticks closer than the minimum spacing
+            if u - last >= 1.0 / room and minVal <= u <= maxVal:
+                keep.append(float(u))
+                last = u
+        return [(1.0, keep)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [format_hz(float(self.axis.to_hz(v))) for v in values]
+
+
+class TimeAxisItem(pg.AxisItem):
+    """Bottom axis in seconds, switching to m:ss for long spans."""
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [format_time(max(0.0, v), spacing) for v in values]

@@ -1,0 +1,354 @@
+"""One row per channel — a thin waveform above a spectrogram — on one shared time axis.
+
+Every plot's x axis is linked, so zooming or scrolling any of them moves all. The view asks
+its `SpectrogramWorker` for exactly what is visible, at the plots' pixel size; until the new
+image arrives the previous one stays in place, stretched to its own time range.
+Mouse: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks, drag selects a range,
+Shift+drag or middle-drag pans.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+
+from app.engine.files import Recording
+from app.engine.spectrogram import Colormap, FrequencyAxis, SpectrogramSettings
+from app.gui.views.axes import FrequencyAxisItem, TimeAxisItem, format_hz, format_time
+from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
+
+BACKGROUND = "#1b1c1f"
+FOREGROUND = "#c8cacf"
+WAVEFORM_COLOR = "#6fb3e8"
+PLAYHEAD_COLOR = "#ffd24a"
+SELECTION_BRUSH = (255, 210, 74, 45)
+WAVEFORM_HEIGHT = 28
+LABEL_WIDTH = 34
+ZOOM_STEP = 1.5                # one key press or wheel notch
+SCROLL_FRACTION = 0.1          # of the visible span per arrow press or wheel notch
+MIN_SPAN_SECONDS = 0.01
+
+
+def colormap_lut(name: Colormap) -> np.ndarray:
+    """256×3 uint8 lookup table for a colormap name."""
+    if name == Colormap.GREY:
+        cmap = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
+    else:
+        cmap = pg.colormap.get(name.value)
+    return cmap.getLookupTable(0.0, 1.0, 256, alpha=False)
+
+
+class TimeViewBox(pg.ViewBox):
+    """A view box whose only free axis is time; reports clicks and drags in seconds."""
+
+    clicked = Signal(float)
+    dragged = Signal(float, float, bool)   # anchor, current, finished
+
+    def __init__(self) -> None:
+        super().__init__(enableMenu=False)
+        self.setMouseEnabled(x=True, y=False)
+        self._drag_anchor = 0.0
+
+    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 -- Qt naming
+        notches = ev.delta() / 120
+        left, right = self.viewRange()[0]
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            centre = self.mapSceneToView(ev.scenePos()).x()
+            self.zoom_by(ZOOM_STEP ** -notches, centre)
+        else:
+            self.scroll_by(-notches * SCROLL_FRACTION * (right - left))
+        ev.accept()
+
+    def zoom_by(self, factor: float, centre: float) -> None:
+        left, right = self.viewRange()[0]
+        self.setXRange(centre - (centre - left) * factor, centre + (right - centre) * factor, padding=0)
+
+    def scroll_by(self, seconds: float) -> None:
+        left, right = self.viewRange()[0]
+        self.setXRange(left + seconds, right + seconds, padding=0)
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(self.mapSceneToView(ev.scenePos()).x())
+            ev.accept()
+        else:
+            ev.ignore()
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        pans = ev.button() == Qt.MouseButton.MiddleButton or ev.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        if ev.button() != Qt.MouseButton.LeftButton or pans:
+            if ev.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+                left, right = self.viewRange()[0]
+                delta = self.mapSceneToView(ev.lastScenePos()).x() - self.mapSceneToView(ev.scenePos()).x()
+                self.setXRange(left + delta, right + delta, padding=0)
+                ev.accept()
+            else:
+                ev.ignore()
+            return
+        ev.accept()
+        if ev.isStart():
+            self._drag_anchor = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        self.dragged.emit(self._drag_anchor, self.mapSceneToView(ev.scenePos()).x(), ev.isFinish())
+
+
+class RecordingView(pg.GraphicsLayoutWidget):
+    """All channels of one recording; signals are in seconds."""
+
+    seek_requested = Signal(float)
+    selection_changed = Signal(object)          # (start, stop) seconds or None
+    cursor_info = Signal(str)
+    render_failed = Signal(str)
+    image_shown = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setBackground(BACKGROUND)
+        self.ci.layout.setSpacing(0)
+        self.ci.setContentsMargins(4, 4, 8, 4)
+        self.recording: Recording | None = None
+        self.settings = SpectrogramSettings()
+        self.worker: SpectrogramWorker | None = None
+        self.last_result: RenderResult | None = None
+        self.selection: tuple[float, float] | None = None
+        self._boxes: list[TimeViewBox] = []
+        self._spec_plots: list[pg.PlotItem] = []
+        self._wave_plots: list[pg.PlotItem] = []
+        self._images: list[pg.ImageItem] = []
+        self._waves: list[pg.PlotDataItem] = []
+        self._freq_axes: list[FrequencyAxisItem] = []
+        self._playheads: list[pg.InfiniteLine] = []
+        self._regions: list[pg.LinearRegionItem] = []
+        self._labels: list[pg.LabelItem] = []
+        self._lut = colormap_lut(self.settings.colormap)
+        self._redraw_timer = QTimer(self, singleShot=True, interval=15)
+        self._redraw_timer.timeout.connect(self.request_redraw)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # --- building -----------------------------------------------------------------------------
+    def set_recording(self, recording: Recording | None) -> None:
+        """Show `recording` (None: empty); the previous worker is stopped first."""
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+        self.ci.clear()
+        for items in (self._boxes, self._spec_plots, self._wave_plots, self._images, self._waves,
+                      self._freq_axes, self._playheads, self._regions, self._labels):
+            items.clear()
+        self.recording, self.last_result, self.selection = recording, None, None
+        if recording is None:
+            return
+        self.worker = SpectrogramWorker(recording)
+        self.worker.ready.connect(self._on_ready)
+        self.worker.failed.connect(self.render_failed)
+        axis = FrequencyAxis.for_settings(self.settings, recording.sample_rate)
+        duration = recording.frames / recording.sample_rate
+        for channel in range(recording.channels):
+            self._add_channel_row(channel, axis, duration, last=channel == recording.channels - 1)
+        self.ci.layout.setColumnStretchFactor(1, 1)
+        self.resizeEvent(None)   # re-fit the layout to the widget: rebuilding rows shrinks it to its hint
+        first = self._boxes[0]
+        for box in self._boxes[1:]:
+            box.setXLink(first)
+        first.sigXRangeChanged.connect(self._on_range_changed)
+        self._spec_plots[0].getViewBox().sigResized.connect(self._on_range_changed)   # new pixel size
+        first.setXRange(0, duration, padding=0)
+        self.request_redraw()
+
+    def _add_channel_row(self, channel: int, axis: FrequencyAxis, duration: float, last: bool) -> None:
+        row = 2 * channel
+        label = pg.LabelItem(f"<b>{channel + 1}</b>", color=FOREGROUND, size="10pt")
+        label.setFixedWidth(LABEL_WIDTH)
+        self.ci.addItem(label, row=row, col=0, rowspan=2)
+        self._labels.append(label)
+
+        wave_box = TimeViewBox()
+        wave = pg.PlotItem(viewBox=wave_box)
+        wave.hideButtons()
+        wave.hideAxis("bottom")
+        wave.getAxis("left").setWidth(44)
+        wave.getAxis("left").setStyle(showValues=False, tickLength=0)
+        wave.getAxis("left").setPen(pg.mkPen(BACKGROUND))
+        wave.setYRange(-1, 1, padding=0.05)
+        wave.setFixedHeight(WAVEFORM_HEIGHT)
+        curve = pg.PlotDataItem(pen=pg.mkPen(WAVEFORM_COLOR, width=1), connect="pairs", antialias=False)
+        wave.addItem(curve)
+        self.ci.addItem(wave, row=row, col=1)
+
+        freq_axis = FrequencyAxisItem()
+        freq_axis.set_axis(axis)
+        bottom = TimeAxisItem() if last else pg.AxisItem("bottom")
+        spec_box = TimeViewBox()
+        spec = pg.PlotItem(viewBox=spec_box, axisItems={"left": freq_axis, "bottom": bottom})
+        spec.hideButtons()
+        if not last:
+            spec.hideAxis("bottom")
+        else:
+            spec.setLabel("bottom", "time (m:ss)" if duration >= 60 else "time (s)")
+        image = pg.ImageItem(axisOrder="col-major")
+        spec.addItem(image)
+        spec.setYRange(0, 1, padding=0)
+        self.ci.addItem(spec, row=row + 1, col=1)
+        self.ci.layout.setRowStretchFactor(row + 1, 1)
+
+        for plot, box in ((wave, wave_box), (spec, spec_box)):
+            box.setLimits(xMin=0, xMax=duration, minXRange=min(MIN_SPAN_SECONDS, duration), maxXRange=duration)
+            box.clicked.connect(self.seek_requested)
+            box.dragged.connect(self._on_dragged)
+            head = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5), movable=False)
+            region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*SELECTION_BRUSH),
+                                         pen=pg.mkPen(PLAYHEAD_COLOR, width=0.5))
+            region.setVisible(False)
+            region.setZValue(5)
+            head.setZValue(10)
+            plot.addItem(region)
+            plot.addItem(head)
+            self._playheads.append(head)
+            self._regions.append(region)
+            self._boxes.append(box)
+        spec_box.setLimits(yMin=0, yMax=1)
+        wave_box.setLimits(yMin=-1.05, yMax=1.05)
+        self._wave_plots.append(wave)
+        self._spec_plots.append(spec)
+        self._images.append(image)
+        self._waves.append(curve)
+        self._freq_axes.append(freq_axis)
+
+    # --- settings and time range ----------------------------------------------------------------
+    def set_settings(self, settings: SpectrogramSettings) -> None:
+        self.settings = settings
+        self._lut = colormap_lut(settings.colormap)
+        if self.recording is not None:
+            axis = FrequencyAxis.for_settings(settings, self.recording.sample_rate)
+            for freq_axis in self._freq_axes:
+                freq_axis.set_axis(axis)
+        self.request_redraw()
+
+    def visible_range(self) -> tuple[float, float]:
+        if not self._boxes:
+            return 0.0, 0.0
+        left, right = self._boxes[0].viewRange()[0]
+        return float(left), float(right)
+
+    def set_visible_range(self, start: float, stop: float) -> None:
+        if self._boxes:
+            self._boxes[0].setXRange(start, stop, padding=0)
+
+    def zoom(self, factor: float, centre: float | None = None) -> None:
+        """Zoom by `factor` (>1 shows more time) around `centre` seconds (default: the middle)."""
+        if self._boxes:
+            left, right = self.visible_range()
+            self._boxes[0].zoom_by(factor, (left + right) / 2 if centre is None else centre)
+
+    def scroll(self, fraction: float) -> None:
+        if self._boxes:
+            left, right = self.visible_range()
+            self._boxes[0].scroll_by(fraction * (right - left))
+
+    def show_all(self) -> None:
+        if self.recording is not None:
+            self.set_visible_range(0.0, self.recording.frames / self.recording.sample_rate)
+
+    def _on_range_changed(self, *_: object) -> None:
+        self._redraw_timer.start()
+
+    def request_redraw(self) -> None:
+        """Ask the worker for the visible range at the spectrogram's pixel size."""
+        if self.worker is None or self.recording is None or not self._spec_plots:
+            return
+        left, right = self.visible_range()
+        rate = self.recording.sample_rate
+        box = self._spec_plots[0].getViewBox()
+        columns = max(64, int(box.width()))
+        rows = min(512, max(64, 32 * math.ceil(box.height() / 32)))
+        self.worker.request(RenderRequest(math.floor(left * rate), math.ceil(right * rate), columns, rows, self.settings))
+
+    # --- results --------------------------------------------------------------------------------
+    def _on_ready(self, result: RenderResult) -> None:
+        if self.recording is None or result.image.channels != tuple(range(self.recording.channels)):
+            return
+        self.last_result = result
+        rate = self.recording.sample_rate
+        image = result.image
+        x0 = image.start_frame / rate
+        width = image.columns * image.stride / rate
+        for channel, item in enumerate(self._images):
+            item.setImage(result.colors[channel], levels=(0, 255), lut=self._lut, autoLevels=False)
+            item.setRect(QRectF(x0, 0.0, width, 1.0))
+        self._draw_waveforms(result, rate)
+        self.image_shown.emit()
+
+    def _draw_waveforms(self, result: RenderResult, rate: int) -> None:
+        low, high = result.envelope_min, result.envelope_max
+        peak = float(max(np.abs(low).max(initial=0.0), np.abs(high).max(initial=0.0)))
+        scale = 2.0 ** math.ceil(math.log2(peak)) if peak > 1e-6 else 1.0   # stable: powers of two
+        columns = low.shape[1]
+        times = (result.envelope_start_frame + (np.arange(columns) + 0.5) * result.envelope_stride) / rate
+        x = np.repeat(times, 2)
+        for channel, curve in enumerate(self._waves):
+            y = np.empty(2 * columns, dtype=np.float32)
+            y[0::2] = low[channel] / scale
+            y[1::2] = np.maximum(high[channel], low[channel] + 1e-4 * scale) / scale
+            curve.setData(x, y, connect="pairs")
+        for channel, label in enumerate(self._labels):
+            label.setText(f"<b>{channel + 1}</b><br><span style='font-size:7pt'>±{scale:g}</span>")
+
+    # --- playhead, selection, cursor ------------------------------------------------------------
+    def set_playhead(self, seconds: float) -> None:
+        for head in self._playheads:
+            head.setValue(seconds)
+
+    def playhead(self) -> float:
+        return float(self._playheads[0].value()) if self._playheads else 0.0
+
+    def set_selection(self, selection: tuple[float, float] | None) -> None:
+        self.selection = selection
+        for region in self._regions:
+            region.setVisible(selection is not None)
+            if selection is not None:
+                region.setRegion(selection)
+        self.selection_changed.emit(selection)
+
+    def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
+        duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
+        start, stop = sorted((min(max(anchor, 0.0), duration), min(max(current, 0.0), duration)))
+        for region in self._regions:
+            region.setVisible(True)
+            region.setRegion((start, stop))
+        if finished:
+            self.set_selection((start, stop) if stop > start else None)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if self.recording is None:
+            return
+        for channel, plot in enumerate(self._spec_plots):
+            box = plot.getViewBox()
+            if box.sceneBoundingRect().contains(scene_pos):
+                point = box.mapSceneToView(scene_pos)
+                self.cursor_info.emit(self.describe_point(channel, point.x(), point.y()))
+                return
+        for channel, plot in enumerate(self._wave_plots):
+            box = plot.getViewBox()
+            if box.sceneBoundingRect().contains(scene_pos):
+                point = box.mapSceneToView(scene_pos)
+                self.cursor_info.emit(f"ch {channel + 1}   {format_time(max(point.x(), 0.0))} s")
+                return
+
+    def describe_point(self, channel: int, seconds: float, unit: float) -> str:
+        """Status text for a spectrogram point: time, frequency and the level shown there."""
+        axis = self._freq_axes[channel].axis
+        text = f"ch {channel + 1}   {format_time(max(seconds, 0.0))} s   {format_hz(float(axis.to_hz(unit)))}Hz"
+        result = self.last_result
+        if result is not None and self.recording is not None:
+            image = result.image
+            column = math.floor((seconds * self.recording.sample_rate - image.start_frame) / image.stride)
+            row = math.floor(unit * image.level_db.shape[2])
+            if 0 <= column < image.columns and 0 <= row < image.level_db.shape[2]:
+                text += f"   {image.level_db[channel, column, row]:.1f} dBFS"
+        return text
+
+    def closeEvent(self, ev) -> None:  # noqa: N802
+        self.set_recording(None)
+        super().closeEvent(ev)

@@ -1,0 +1,109 @@
+"""Background work for the GUI: spectrogram images computed off the GUI thread.
+
+The view asks for the range it shows; while one image is being computed newer requests
+replace older ones, so a fast zoom computes only the latest view. Results arrive as a queued
+signal; only GUI-thread slots touch widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from app.engine.errors import AppError
+from app.engine.files import Recording
+from app.engine.spectrogram import (
+    SpectrogramImage,
+    SpectrogramSettings,
+    TileCache,
+    compute_image,
+    exact_envelope,
+    to_color_indices,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    start_frame: int
+    stop_frame: int
+    columns: int
+    rows: int
+    settings: SpectrogramSettings
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    request: RenderRequest
+    image: SpectrogramImage
+    colors: np.ndarray            # (channels, columns, rows) uint8 colormap indices
+    envelope_start_frame: int
+    envelope_stride: float        # frames per envelope column
+    envelope_min: np.ndarray      # (channels, columns)
+    envelope_max: np.ndarray
+
+
+def render(recording: Recording, request: RenderRequest, cache: TileCache) -> RenderResult:
+    """One redraw's data: cached spectrogram tiles, colours, and an exact waveform envelope when
+    the visible span is short enough to read whole (zoomed in to the real hop or closer)."""
+    s = request.settings
+    image = compute_image(recording, request.start_frame, request.stop_frame, request.columns, s,
+                          request.rows, cache=cache)
+    colors = to_color_indices(image.level_db, s.floor_db, s.ceiling_db)
+    span = request.stop_frame - request.start_frame
+    if image.stride <= s.hop:
+        start, stride, low, high = exact_envelope(recording, request.start_frame, request.stop_frame, request.columns)
+    else:
+        start, stride, low, high = image.start_frame, float(image.stride), image.envelope_min, image.envelope_max
+    log.debug("rendered %d frames as %d columns", span, image.columns)
+    return RenderResult(request, image, colors, start, stride, low, high)
+
+
+class SpectrogramWorker(QObject):
+    """One thread per open recording; `request` never blocks the caller."""
+
+    ready = Signal(object)     # RenderResult
+    failed = Signal(str)       # an AppError's message
+
+    def __init__(self, recording: Recording, cache: TileCache | None = None) -> None:
+        super().__init__()
+        self.recording = recording
+        self.cache = cache if cache is not None else TileCache()
+        self._pending: RenderRequest | None = None
+        self._wake = threading.Condition()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="spectrogram-worker", daemon=True)
+        self._thread.start()
+
+    def request(self, request: RenderRequest) -> None:
+        with self._wake:
+            self._pending = request
+            self._wake.notify()
+
+    def close(self) -> None:
+        """Stop after the image in progress; waits for the thread."""
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._pending is None and not self._closing:
+                    self._wake.wait()
+                if self._closing:
+                    return
+                request, self._pending = self._pending, None
+            try:
+                result = render(self.recording, request, self.cache)
+            except AppError as err:      # the thread's edge: the window shows the message
+                log.exception("spectrogram failed")
+                self.failed.emit(str(err))
+                return
+            self.ready.emit(result)
