@@ -1,0 +1,147 @@
+"""Build the speech corpus incrementally and resumably into the cache.
+
+Item i of the plan (voice, text, speed or pitch) depends only on (seed, i), so an interrupted
+build resumes where it stopped and every prefix of the corpus has the same voice balance. Each
+utterance is a 16 kHz FLAC written atomically, then one line appended to `manifest.jsonl`
+(the format `SpeechPool.from_manifest` reads).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from models.data.speech import Utterance
+from models.data.text import passage
+from models.data.tts import KokoroEngine, classical_available, synthesize_classical
+from models.data.voices import Engine, VoiceSpec, catalogue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    hours: float = 3.0  # "a few hours by default" (issue #4 item 1a)
+    seed: int = 0
+    sample_rate: int = 16000
+    kokoro_speed: tuple[float, float] = (0.8, 1.25)  # issue #4 item 1a
+    classical_tempo: tuple[float, float] = (0.85, 1.2)  # per-utterance rate variation (item 1b)
+    classical_pitch_cents: tuple[float, float] = (-300.0, 300.0)  # +-3 semitones (item 1b)
+    sentences: tuple[int, int] = (1, 3)  # 2-12 s per utterance
+    max_seconds: float = 20.0  # longer utterances are dropped (rare, very slow speed)
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    index: int
+    voice: VoiceSpec
+    text: str
+    speed: float  # Kokoro speed or classical tempo factor
+    pitch_cents: float
+
+    @property
+    def utterance_id(self) -> str:
+        return f"{self.index:07d}"
+
+
+@dataclass(frozen=True)
+class CorpusProgress:
+    hours: float
+    target_hours: float
+    utterances: int
+    last: str
+
+
+def plan_item(index: int, voices: list[VoiceSpec], config: CorpusConfig) -> PlanItem:
+    rng = np.random.default_rng([config.seed, index])
+    shares = np.array([v.share for v in voices])
+    voice = voices[rng.choice(len(voices), p=shares / shares.sum())]
+    text = passage(rng, config.sentences)
+    if voice.engine == Engine.KOKORO:
+        return PlanItem(index, voice, text, float(rng.uniform(*config.kokoro_speed)), 0.0)
+    return PlanItem(index, voice, text, float(rng.uniform(*config.classical_tempo)),
+                    float(rng.uniform(*config.classical_pitch_cents)))
+
+
+def read_manifest(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def available_engines(cache: Path) -> set[Engine]:
+    have = {e for e in (Engine.ESPEAK, Engine.FLITE, Engine.FESTIVAL) if classical_available(e)}
+    if KokoroEngine.available(cache):
+        have.add(Engine.KOKORO)
+    return have
+
+
+def build_corpus(root: Path, cache: Path, config: CorpusConfig = CorpusConfig(),
+                 engines: set[Engine] | None = None, threads: int = 1) -> Iterator[CorpusProgress]:
+    """Add utterances to `root` until it holds `config.hours`; yields after each one.
+
+    Items whose engine is not installed are skipped for now and filled in by a later run.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = root / "manifest.jsonl"
+    entries = read_manifest(manifest)
+    done = {e["utterance_id"] for e in entries}
+    seconds = sum(e["seconds"] for e in entries)
+    engines = available_engines(cache) if engines is None else engines
+    if not engines:
+        raise RuntimeError("no speech engine installed: run `meco-studio data-prep` with installs enabled")
+    kokoro = KokoroEngine(cache, threads) if Engine.KOKORO in engines else None
+    voices = catalogue(config.seed)
+    log.info("corpus %s: %.2f of %.2f h, engines %s", root, seconds / 3600, config.hours, sorted(engines))
+    index = 0
+    with open(manifest, "a", encoding="utf-8") as out:
+        while seconds < config.hours * 3600:
+            item = plan_item(index, voices, config)
+            index += 1
+            if item.utterance_id in done or item.voice.engine not in engines:
+                continue
+            started = time.monotonic()
+            try:
+                audio = _speak(item, kokoro, config.sample_rate)
+            except (subprocess.SubprocessError, OSError) as err:
+                log.warning("utterance %s (%s) failed: %s", item.utterance_id, item.voice.voice_id, err)
+                continue
+            duration = audio.size / config.sample_rate
+            if not 0.5 <= duration <= config.max_seconds:
+                continue
+            rel = Path(str(item.voice.split)) / item.voice.voice_id.replace(":", "_") / f"{item.utterance_id}.flac"
+            _write_flac(root / rel, audio, config.sample_rate)
+            utt = Utterance(item.utterance_id, item.voice.voice_id, item.voice.split, round(duration, 3), str(rel),
+                            sex=item.voice.sex, engine=str(item.voice.engine), text=item.text)
+            out.write(json.dumps({**utt.to_json(), "speed": round(item.speed, 3),
+                                  "pitch_cents": round(item.pitch_cents, 1)}) + "\n")
+            out.flush()
+            seconds += duration
+            log.debug("%s %s %.1f s in %.1f s", item.utterance_id, item.voice.voice_id, duration, time.monotonic() - started)
+            yield CorpusProgress(seconds / 3600, config.hours, len(done) + 1, item.voice.voice_id)
+            done.add(item.utterance_id)
+
+
+def _speak(item: PlanItem, kokoro: KokoroEngine | None, sample_rate: int) -> np.ndarray:
+    if item.voice.engine == Engine.KOKORO:
+        assert kokoro is not None
+        return kokoro.synthesize(item.voice, item.text, item.speed, sample_rate)
+    return synthesize_classical(item.voice, item.text, item.speed, item.pitch_cents, sample_rate)
+
+
+def _write_flac(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.flac")
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    sf.write(tmp, audio / peak * 0.9 if peak > 0.99 else audio, sample_rate, subtype="PCM_16")
+    os.replace(tmp, path)
