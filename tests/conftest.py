@@ -14,6 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = str(_TEST_HOME / "config")
 os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
 os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
+os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "data")
 
 # A real PortAudio device without sound hardware: ALSA reads its usual config, then ours,
 # which makes the default PCM the null device (plays and discards, with a real clock).
@@ -24,3 +25,24 @@ if os.path.exists(_SYSTEM_ALSA):
     os.environ["ALSA_CONFIG_PATH"] = f"{_SYSTEM_ALSA}:{_ASOUND}"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_separator_card() -> Path:
+    """A seeded, untrained tiny separator installed in the (test) user model folder."""
+    import torch
+
+    from app.engine.pipeline import user_models_dir
+    from models.common import checkpoint
+    from models.separator.network import SeparatorConfig, TacBandSeparator
+
+    torch.manual_seed(0)
+    config = SeparatorConfig(channels=16, blocks=1)
+    card = user_models_dir() / "tiny-separator.json"
+    card.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.save(TacBandSeparator(config), card, {"name": "tiny-separator", "architecture": "TacBandSeparator",
+                                                     "task": "separation", "config": config.to_dict(),
+                                                     "sample_rate": 16000})
+    return card

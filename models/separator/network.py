@@ -26,6 +26,7 @@ from torch import nn
 
 from models.common.checkpoint import register_architecture
 from models.common.stft import Stft, StftConfig
+from models.separator.mwf import mask_weighted_mwf
 
 FEATURES_PER_BIN = 5     # re, im of the compressed mic spectrum; cos, sin of the IPD; log level ratio
 EPS = 1e-6
@@ -222,18 +223,29 @@ class TacBandSeparator(nn.Module):
         out = out.reshape(b, t, f, self.config.talkers, 2).permute(0, 3, 2, 1, 4)
         return torch.complex(out[..., 0], out[..., 1])
 
-    def forward(self, mixture: torch.Tensor, mic_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Talker estimates `(batch, talkers, samples)` at mic 0 from `(batch, mics, samples)`."""
+    def _analyse(self, mixture: torch.Tensor, mic_mask: torch.Tensor | None
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         if mixture.dim() != 3:
             raise ValueError(f"mixture must be (batch, mics, samples), got {tuple(mixture.shape)}")
         if mic_mask is None:
             mic_mask = torch.ones(mixture.shape[:2], dtype=torch.bool, device=mixture.device)
-        samples = mixture.shape[-1]
         scale = mixture[:, :1].float().pow(2).mean(-1, keepdim=True).sqrt() + 1e-5
         spec = self.stft(mixture.float() / scale)
-        masks = self.masks(spec, mic_mask)
-        est = masks * spec[:, :1].to(masks.dtype)
-        return self.stft.inverse(est, samples) * scale
+        return spec, self.masks(spec, mic_mask), scale, mic_mask
+
+    def forward(self, mixture: torch.Tensor, mic_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Talker estimates `(batch, talkers, samples)` at mic 0 from `(batch, mics, samples)`."""
+        spec, masks, scale, _ = self._analyse(mixture, mic_mask)
+        return self.stft.inverse(masks * spec[:, :1].to(masks.dtype), mixture.shape[-1]) * scale
+
+    def forward_with_mwf(self, mixture: torch.Tensor, mic_mask: torch.Tensor | None = None
+                         ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mask output and mask-driven multichannel Wiener filter output, both `(batch, talkers, samples)`."""
+        spec, masks, scale, mic_mask = self._analyse(mixture, mic_mask)
+        samples = mixture.shape[-1]
+        masked = self.stft.inverse(masks * spec[:, :1].to(masks.dtype), samples) * scale
+        filtered = self.stft.inverse(mask_weighted_mwf(spec, masks, mic_mask), samples) * scale
+        return masked, filtered
 
 
 def count_parameters(model: nn.Module) -> int:

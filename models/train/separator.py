@@ -23,7 +23,6 @@ from torch.utils.data import DataLoader
 from models.common import checkpoint
 from models.data.mixtures import Mixture, MixtureConfig, MixtureDataset
 from models.losses.si_sdr import pit_si_sdr, si_sdr
-from models.separator.mwf import mask_weighted_mwf
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
                                  cosine_lr, load_resume, save_resume, setup_distributed)
@@ -66,23 +65,12 @@ def collate(items: list[Mixture]) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     return mix, mask, targets
 
 
-def separate_both(model: TacBandSeparator, mix: torch.Tensor, mic_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mask output and mask-driven MWF output, both `(batch, talkers, samples)`."""
-    samples = mix.shape[-1]
-    scale = mix[:, :1].pow(2).mean(-1, keepdim=True).sqrt() + 1e-5
-    spec = model.stft(mix / scale)
-    masks = model.masks(spec, mic_mask)
-    masked = model.stft.inverse(masks * spec[:, :1], samples) * scale
-    filtered = model.stft.inverse(mask_weighted_mwf(spec, masks, mic_mask), samples) * scale
-    return masked, filtered
-
-
 def evaluate(model: TacBandSeparator, batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> dict[str, float]:
     model.eval()
     gains: dict[str, list[float]] = {"mask": [], "mwf": []}
     with torch.inference_mode():
         for mix, mask, ref in batches:
-            masked, filtered = separate_both(model, mix, mask)
+            masked, filtered = model.forward_with_mwf(mix, mask)
             base = si_sdr(mix[:, :1].expand_as(ref), ref).mean(-1)
             for name, est in (("mask", masked), ("mwf", filtered)):
                 gains[name] += (pit_si_sdr(est, ref)[0] - base).tolist()
@@ -139,7 +127,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
             group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
         with torch.autocast("cpu" if env.device.type == "cpu" else "cuda", dtype=torch.bfloat16, enabled=cfg.bf16):
             if cfg.mwf_weight > 0:
-                masked, filtered = separate_both(model, mix, mic_mask)
+                masked, filtered = model.forward_with_mwf(mix, mic_mask)
             else:
                 masked, filtered = model(mix, mic_mask), None
         score, perm = pit_si_sdr(masked.float(), ref)

@@ -1,0 +1,168 @@
+"""`meco-studio separate INPUT... --out DIR`: one track per talker, `DIR/<stem>/spk{k}.wav`.
+
+Works on files and folders, keeps going past a bad file and lists failures at the end; output
+streams into temporary files that are renamed only when a recording is complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.commands.output import emit, warn
+from app.engine.errors import AppError, ConfigError, JobCancelled
+from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
+from app.engine.files import open_recording
+from app.engine.jobs import drive
+from app.engine.separation import Method, OutputRate, SeparateSettings, separate_job
+from models.inference.chunked import ChunkConfig
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".caf", ".au", ".opus"}
+
+
+def parse_channels(text: str) -> tuple[int, ...]:
+    """'1-4,6' -> (0, 1, 2, 3, 5): users count channels from 1."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                out.extend(range(a, b + 1))
+            else:
+                out.append(int(part))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a channel list like 1-4,6") from err
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError("channels are numbered from 1")
+    return tuple(c - 1 for c in out)
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given; folders searched recursively for audio files, in sorted order."""
+    paths: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            paths.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file()))
+        else:
+            paths.append(p)
+    return paths
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("separate", help="separate talkers in recordings (files or folders)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
+    p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<stem>/spk1.wav ...")
+    p.add_argument("--method", choices=[m.value for m in Method], default=Method.MODEL.value,
+                   help="trained model, or classical blind separation (needs >= 2 channels)")
+    p.add_argument("--model", default=None, help="separator card name (default: the shipped one)")
+    p.add_argument("--channels", type=parse_channels, default=None,
+                   help="channels to use, from 1, e.g. 1-4,6 (default: all, at most 8)")
+    p.add_argument("--reference", type=int, default=1, help="reference channel (from 1) where talkers are estimated")
+    spatial = p.add_mutually_exclusive_group()
+    spatial.add_argument("--spatial-filter", dest="spatial_filter", action="store_true", default=None,
+                         help="refine with the mask-driven multichannel Wiener filter")
+    spatial.add_argument("--no-spatial-filter", dest="spatial_filter", action="store_false",
+                         help="use the network's masks only")
+    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
+                   help="chunk length; memory grows with it, not with the file")
+    p.add_argument("--output-rate", choices=[r.value for r in OutputRate], default=OutputRate.INPUT.value,
+                   help="write at the input's rate or the model's (16 kHz)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: torch's choice)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def _progress_bar(name: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=0, desc=name, unit="chunk", file=sys.stderr, leave=False)
+
+
+def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwrite: bool, show_bar: bool) -> dict:
+    """Separate one file into `out_dir/<stem>/spk{k}.wav`; nothing is left behind on failure."""
+    target = out_dir / path.stem
+    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
+    with open_recording(path) as rec:
+        for notice in ([rec.notice] if rec.notice else []):
+            warn(f"warning: {notice}")
+        rate = rec.sample_rate if settings.output_rate is OutputRate.INPUT else 16_000
+        writers: list[AtomicAudioWriter] = []
+
+        def sink(block: np.ndarray) -> None:
+            block = apply_peak_policy(block, PeakPolicy.LIMIT)
+            for k, w in enumerate(writers):
+                w.write(block[k:k + 1])
+
+        bar = _progress_bar(path.name, show_bar)
+
+        def on_progress(p) -> None:
+            if bar is not None:
+                bar.total = p.total
+                bar.n = p.done
+                bar.refresh()
+
+        try:
+            for k in range(2):
+                writers.append(AtomicAudioWriter(target / f"spk{k + 1}.wav", rate, 1, export))
+            result = drive(separate_job(rec, settings, sink=sink), on_progress)
+            outputs = [str(w.commit()) for w in writers]
+        except BaseException:
+            for w in writers:
+                w.abort()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        for notice in result.notices:
+            warn(f"note: {notice}")
+        return {"input": str(path), "outputs": outputs, **result.info,
+                "rtf": round(result.seconds / rec.info.duration_seconds, 4)}
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.chunk_seconds < 0.5:
+        raise ConfigError(f"--chunk-seconds {args.chunk_seconds} is too short; use at least 0.5.")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    settings = SeparateSettings(method=Method(args.method), model=args.model, reference_channel=args.reference - 1,
+                                channels=args.channels, chunk=ChunkConfig(seconds=args.chunk_seconds),
+                                spatial_filter=args.spatial_filter, output_rate=OutputRate(args.output_rate))
+    files = expand_inputs(args.inputs)
+    if not files:
+        warn("error: no audio files found in the given inputs")
+        return 1
+    done, failed = [], []
+    t0 = time.perf_counter()
+    show_bar = sys.stderr.isatty() and not args.json
+    for path in files:
+        try:
+            done.append(separate_file(path, args.out, settings, args.overwrite, show_bar))
+            if not args.json:
+                warn(f"separated {path.name} -> {Path(done[-1]['outputs'][0]).parent}")
+        except JobCancelled:
+            raise KeyboardInterrupt from None
+        except AppError as err:
+            log.debug("failed on %s", path, exc_info=True)
+            failed.append({"input": str(path), "error": str(err)})
+            warn(f"error: {err}")
+    if failed and len(files) > 1:
+        warn(f"{len(failed)} of {len(files)} file(s) failed:")
+        for f in failed:
+            warn(f"  {f['input']}: {f['error']}")
+    emit({"files": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 3)}, args.json,
+         [o for d in done for o in d["outputs"]])
+    return 1 if failed else 0

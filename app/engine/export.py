@@ -1,0 +1,169 @@
+"""Writing audio safely: a temporary file in the target folder, renamed only on success.
+
+Nothing is overwritten without `overwrite=True`; a cancelled or failed write leaves nothing;
+a full disk or a read-only folder becomes one ExportError naming the file. The peak policy is
+explicit (demucs' `prevent_clip`): clip, normalise, limit, or keep floats as they are.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from app.engine.errors import ExportError
+
+log = logging.getLogger(__name__)
+
+
+class AudioFormat(StrEnum):
+    WAV = "wav"
+    FLAC = "flac"
+    OGG = "ogg"
+
+
+class SampleFormat(StrEnum):
+    PCM_16 = "PCM_16"
+    PCM_24 = "PCM_24"
+    FLOAT = "FLOAT"
+
+
+class PeakPolicy(StrEnum):
+    CLIP = "clip"              # hard-clip samples beyond full scale
+    NORMALIZE = "normalize"    # scale the whole file so its peak sits at -1 dBFS, only if it would clip
+    LIMIT = "limit"            # soft-knee limiter (tanh above -1 dBFS); keeps level, rounds peaks
+    NONE = "none"              # float files only: keep values beyond full scale
+
+
+HEADROOM = 10 ** (-1 / 20)     # -1 dBFS
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    format: AudioFormat = AudioFormat.WAV
+    sample_format: SampleFormat = SampleFormat.PCM_16
+    peak: PeakPolicy = PeakPolicy.LIMIT
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        from app.engine.errors import ConfigError
+
+        if self.format is AudioFormat.FLAC and self.sample_format is SampleFormat.FLOAT:
+            raise ConfigError("FLAC cannot store float samples; choose PCM 16 or PCM 24, or WAV for float.")
+        if self.peak is PeakPolicy.NONE and self.sample_format is not SampleFormat.FLOAT:
+            raise ConfigError("Integer PCM cannot hold samples beyond full scale; choose clip, normalize or limit.")
+
+    @property
+    def subtype(self) -> str:
+        return "VORBIS" if self.format is AudioFormat.OGG else str(self.sample_format)
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def apply_peak_policy(audio: np.ndarray, policy: PeakPolicy) -> np.ndarray:
+    """float32 audio that the chosen format can store without wrapping around."""
+    audio = np.asarray(audio, dtype=np.float32)
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if policy is PeakPolicy.NONE or peak <= 1.0:
+        return audio
+    if policy is PeakPolicy.CLIP:
+        return np.clip(audio, -1.0, 1.0)
+    if policy is PeakPolicy.NORMALIZE:
+        return audio * (HEADROOM / peak)
+    over = np.abs(audio) > HEADROOM
+    out = audio.copy()
+    excess = (np.abs(audio[over]) - HEADROOM) / (1 - HEADROOM)
+    out[over] = np.sign(audio[over]) * (HEADROOM + (1 - HEADROOM) * np.tanh(excess))
+    return out
+
+
+def _explain(err: OSError, path: Path) -> str:
+    if err.errno == errno.ENOSPC:
+        return f"{path.name} could not be written: the disk is full. Free some space or choose another folder."
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{path.name} could not be written: the folder {path.parent} is read-only. Choose another folder."
+    return f"{path.name} could not be written: {err.strerror or err}."
+
+
+class AtomicAudioWriter:
+    """Streams blocks into a hidden temporary file beside `path`; `commit` renames it into place.
+
+    `abort` (also on an exception inside `with`) deletes the temporary file, so a cancelled or
+    failed export leaves nothing behind.
+    """
+
+    def __init__(self, path: Path, sample_rate: int, channels: int, settings: ExportSettings) -> None:
+        self.path, self.settings = Path(path), settings
+        if self.path.exists() and not settings.overwrite:
+            raise ExportError(f"{self.path.name} already exists in {self.path.parent}; "
+                              "choose another name or allow overwriting.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".part.{settings.format}",
+                                       dir=self.path.parent)
+            os.close(fd)
+        except OSError as err:
+            raise ExportError(_explain(err, self.path)) from err
+        self._tmp = Path(tmp)
+        try:
+            self._file = sf.SoundFile(self._tmp, "w", sample_rate, channels, subtype=settings.subtype,
+                                      format=str(settings.format).upper())
+        except (sf.LibsndfileError, OSError, RuntimeError) as err:
+            self._tmp.unlink(missing_ok=True)
+            raise ExportError(f"{self.path.name} could not be created: {err}.") from err
+
+    def write(self, block: np.ndarray) -> None:
+        """block float32 `(channels, frames)`, already peak-handled."""
+        try:
+            self._file.write(np.ascontiguousarray(block.T))
+        except (sf.LibsndfileError, RuntimeError) as err:
+            self.abort()
+            raise ExportError(f"{self.path.name} could not be written: {err}. Is the disk full?") from err
+        except OSError as err:
+            self.abort()
+            raise ExportError(_explain(err, self.path)) from err
+
+    def commit(self) -> Path:
+        try:
+            self._file.close()
+            if self.path.exists() and not self.settings.overwrite:
+                raise ExportError(f"{self.path.name} appeared while exporting; it was left untouched.")
+            os.replace(self._tmp, self.path)
+        except OSError as err:
+            self.abort()
+            raise ExportError(_explain(err, self.path)) from err
+        except ExportError:
+            self.abort()
+            raise
+        log.info("wrote %s", self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicAudioWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self.abort()
+
+
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int, settings: ExportSettings = ExportSettings()) -> Path:
+    """Write float32 `(channels, frames)` atomically with the peak policy applied."""
+    audio = apply_peak_policy(audio, settings.peak)
+    with AtomicAudioWriter(path, sample_rate, audio.shape[0], settings) as writer:
+        writer.write(audio)
+        return writer.commit()

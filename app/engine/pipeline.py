@@ -1,0 +1,113 @@
+"""Model registry: lists, validates and loads the model cards shipped in `resources/models/`
+and any the user keeps in their data folder, and says in which order stages run.
+
+The engine only sees cards and loaded networks; which architecture a card builds is the
+`models` package's business (its checkpoint module refuses anything it cannot verify).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from app.engine.errors import CheckpointError, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+SHIPPED_MODELS = RESOURCES / "models"
+
+
+class Task(StrEnum):
+    SEPARATION = "separation"
+    CORRECTION = "correction"
+    ENHANCEMENT = "enhancement"
+
+
+STAGE_ORDER = (Task.SEPARATION, Task.CORRECTION, Task.ENHANCEMENT)
+
+
+def user_models_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "meco-studio" / "models"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    task: Task
+    card_path: Path
+    card: dict[str, Any]
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.card["sample_rate"])
+
+    @property
+    def summary(self) -> str:
+        params = self.card.get("parameters")
+        size = f", {params / 1e6:.2f} M parameters" if params else ""
+        return f"{self.name} ({self.card['architecture']}{size})"
+
+
+def _register_architectures() -> None:
+    """Importing the network modules registers their builders with the checkpoint loader."""
+    import models.separator.network  # noqa: F401
+
+
+def list_models(task: Task | None = None, folders: list[Path] | None = None) -> list[ModelEntry]:
+    """Valid cards in the shipped and user folders; invalid ones are logged and skipped."""
+    from models.common.checkpoint import CheckpointError as ModelsCheckpointError
+    from models.common.checkpoint import read_card
+
+    _register_architectures()
+    entries: list[ModelEntry] = []
+    for folder in folders or [SHIPPED_MODELS, user_models_dir()]:
+        for card_path in sorted(folder.glob("**/*.json")) if folder.is_dir() else []:
+            try:
+                card = read_card(card_path)
+                entry = ModelEntry(card["name"], Task(card.get("task", "separation")), card_path, card)
+            except (ModelsCheckpointError, ValueError) as err:
+                log.warning("skipping model card %s: %s", card_path, err)
+                continue
+            if task is None or entry.task == task:
+                entries.append(entry)
+    return entries
+
+
+def find_model(name: str | None, task: Task, folders: list[Path] | None = None) -> ModelEntry:
+    """The named model, or the first shipped one for the task; ModelLoadError lists the choices."""
+    entries = list_models(task, folders)
+    if not entries:
+        raise ModelLoadError(f"No {task} model is installed; expected a card in {SHIPPED_MODELS}.")
+    if name is None:
+        return entries[0]
+    for entry in entries:
+        if name in (entry.name, entry.card_path.stem, str(entry.card_path)):
+            return entry
+    raise ModelLoadError(f"No {task} model named '{name}'; installed: {', '.join(e.name for e in entries)}.")
+
+
+@lru_cache(maxsize=8)
+def _load_cached(card_path: Path, mtime: float) -> tuple[nn.Module, dict[str, Any]]:
+    from models.common.checkpoint import CheckpointError as ModelsCheckpointError
+    from models.common.checkpoint import load
+
+    _register_architectures()
+    try:
+        return load(card_path)
+    except ModelsCheckpointError as err:
+        raise CheckpointError(f"The model {card_path.name} cannot be loaded: {err}.") from err
+
+
+def load_model(entry: ModelEntry) -> nn.Module:
+    """The network in eval mode; loaded once per card version and shared (inference only)."""
+    model, _ = _load_cached(entry.card_path, entry.card_path.stat().st_mtime)
+    return model

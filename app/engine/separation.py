@@ -1,0 +1,225 @@
+"""Separate a recording into talkers, chunk by chunk, with the trained model or a classical method.
+
+Channel rule (documented for users): the model takes 1 to 8 microphones of any geometry. The
+reference channel (the first by default) is where talkers are estimated. A file with more than
+8 channels needs an explicit choice of up to 8 (`--channels` or the Separate dialog); we never
+drop channels silently. A single channel works, using spectral cues only, and says so.
+AuxIVA and ILRMA need at least as many channels as talkers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import soxr
+import torch
+
+from app.engine.errors import ChannelLayoutError, ConfigError
+from app.engine.files import Recording
+from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.pipeline import ModelEntry, Task, find_model, load_model
+from models.inference.chunked import ChunkConfig, ChunkedRunner
+
+log = logging.getLogger(__name__)
+
+MAX_MODEL_MICS = 8
+RESAMPLE_MARGIN_SECONDS = 0.05   # context either side of a chunk, so resampler edges are cut away
+
+
+class Method(StrEnum):
+    MODEL = "model"
+    AUXIVA = "auxiva"
+    ILRMA = "ilrma"
+
+
+class OutputRate(StrEnum):
+    INPUT = "input"      # resample estimates back to the recording's rate
+    MODEL = "model"      # keep the model's rate (16 kHz)
+
+
+@dataclass(frozen=True)
+class SeparateSettings:
+    method: Method = Method.MODEL
+    model: str | None = None                    # card name; None: the first shipped separator
+    reference_channel: int = 0                  # 0-based index into the file's channels
+    channels: tuple[int, ...] | None = None     # 0-based; None: all channels (if at most 8)
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    spatial_filter: bool | None = None          # mask-driven MWF; None: what the model card recommends
+    output_rate: OutputRate = OutputRate.INPUT
+    device: str = "cpu"
+
+
+@dataclass
+class Separation:
+    estimates: np.ndarray       # float32 (talkers, frames) at sample_rate
+    sample_rate: int
+    method: Method
+    model_name: str
+    settings: SeparateSettings
+    seconds: float
+    notices: list[str]
+    channels_used: list[int]
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"method": str(self.method), "model": self.model_name, "sample_rate": self.sample_rate,
+                "channels_used": [c + 1 for c in self.channels_used], "seconds": round(self.seconds, 3),
+                "device": self.settings.device}
+
+
+def choose_channels(rec: Recording, settings: SeparateSettings, minimum: int = 1) -> tuple[list[int], list[str]]:
+    """Channels to use, reference first, and notices for the user; ChannelLayoutError if unusable."""
+    n = rec.channels
+    ref = settings.reference_channel
+    if not 0 <= ref < n:
+        raise ChannelLayoutError(f"{rec.name} has {n} channels; reference channel {ref + 1} does not exist.")
+    chosen = list(range(n)) if settings.channels is None else list(dict.fromkeys(settings.channels))
+    bad = [c + 1 for c in chosen if not 0 <= c < n]
+    if bad:
+        raise ChannelLayoutError(f"{rec.name} has {n} channels; channel(s) {bad} do not exist.")
+    if len(chosen) > MAX_MODEL_MICS:
+        raise ChannelLayoutError(
+            f"{rec.name} has {len(chosen)} channels; the separator uses at most {MAX_MODEL_MICS}. "
+            f"Pick up to {MAX_MODEL_MICS} with --channels (e.g. --channels 1-{MAX_MODEL_MICS}) or in the Separate dialog.")
+    if ref not in chosen:
+        chosen.insert(0, ref)
+        chosen = chosen[:MAX_MODEL_MICS]
+    chosen.remove(ref)
+    chosen.insert(0, ref)
+    if len(chosen) < minimum:
+        raise ChannelLayoutError(
+            f"{rec.name} has {len(chosen)} usable channel(s); {settings.method} needs at least {minimum} "
+            "(one per talker). Use the trained model for single-channel recordings.")
+    notices = []
+    if len(chosen) == 1:
+        notices.append(f"{rec.name} has one channel: separation relies on spectral cues only (no spatial cues).")
+    return chosen, notices
+
+
+class RecordingReader:
+    """Reads `[start, stop)` in *model-rate* frames from a recording at any rate.
+
+    Each chunk is read with a small margin, resampled on its own and cropped, so memory holds
+    one chunk; reading starts on a frame where both rates align exactly.
+    """
+
+    def __init__(self, rec: Recording, channels: list[int], rate: int) -> None:
+        self.rec, self.channels, self.rate = rec, channels, rate
+        g = math.gcd(rec.sample_rate, rate)
+        self._p, self._q = rec.sample_rate // g, rate // g          # p input frames = q model frames
+        self.frames = int(rec.frames * rate // rec.sample_rate)
+        self._margin = int(RESAMPLE_MARGIN_SECONDS * rate)
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        if self._p == self._q:
+            return self.rec.read(start, stop, self.channels)
+        k = max(0, (start - self._margin) // self._q)                 # aligned block index
+        first_model = k * self._q
+        a = k * self._p
+        b = min(self.rec.frames, math.ceil((stop + self._margin) * self._p / self._q))
+        block = self.rec.read(a, b, self.channels)
+        res = soxr.resample(np.ascontiguousarray(block.T), self.rec.sample_rate, self.rate, quality="HQ")
+        res = np.asarray(res, dtype=np.float32).reshape(-1, len(self.channels)).T
+        out = res[:, start - first_model: stop - first_model]
+        if out.shape[1] < stop - start:
+            out = np.pad(out, ((0, 0), (0, stop - start - out.shape[1])))
+        return out
+
+
+class OutputCollector:
+    """Receives model-rate blocks; resamples them in a continuous stream to the output rate."""
+
+    def __init__(self, talkers: int, model_rate: int, out_rate: int, frames_out: int,
+                 sink: Callable[[np.ndarray], None] | None = None) -> None:
+        self.frames_out, self.sink = frames_out, sink
+        self._stream = None if model_rate == out_rate else soxr.ResampleStream(
+            model_rate, out_rate, talkers, dtype="float32", quality="HQ")
+        self._blocks: list[np.ndarray] = []
+        self._written = 0
+
+    def _emit(self, block: np.ndarray) -> None:
+        block = block[:, : self.frames_out - self._written]
+        if block.shape[1] == 0:
+            return
+        self._written += block.shape[1]
+        if self.sink is not None:
+            self.sink(block)
+        else:
+            self._blocks.append(block)
+
+    def write(self, block: np.ndarray, last: bool = False) -> None:
+        if self._stream is None:
+            self._emit(block)
+            return
+        out = self._stream.resample_chunk(np.ascontiguousarray(block.T, dtype=np.float32), last=last)
+        self._emit(np.ascontiguousarray(np.asarray(out).reshape(-1, block.shape[0]).T))
+
+    def finish(self, talkers: int) -> np.ndarray:
+        if self._stream is not None:
+            self.write(np.zeros((talkers, 0), np.float32), last=True)
+        if self._written < self.frames_out:
+            self._emit(np.zeros((talkers, self.frames_out - self._written), np.float32))
+        return np.concatenate(self._blocks, axis=1) if self._blocks else np.zeros((talkers, 0), np.float32)
+
+
+def _model_function(entry: ModelEntry, settings: SeparateSettings) -> tuple[Callable[[torch.Tensor], torch.Tensor], int]:
+    model = load_model(entry).to(settings.device)
+    use_mwf = settings.spatial_filter
+    if use_mwf is None:
+        use_mwf = bool(entry.card.get("inference", {}).get("spatial_filter", False))
+
+    def run(chunk: torch.Tensor) -> torch.Tensor:
+        if use_mwf and chunk.shape[1] > 1:
+            return model.forward_with_mwf(chunk)[1]
+        return model(chunk)
+
+    return run, entry.sample_rate
+
+
+def _bss_function(method: Method) -> tuple[Callable[[torch.Tensor], torch.Tensor], int]:
+    from models.baselines.bss import BssMethod, separate_bss
+
+    def run(chunk: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(separate_bss(chunk[0].numpy(), BssMethod(str(method))))[None]
+
+    return run, 16_000
+
+
+def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings(),
+                 sink: Callable[[np.ndarray], None] | None = None) -> Job[Separation]:
+    """Separate chunk by chunk; yields Progress after each chunk (the cancel points).
+
+    With `sink`, finished output blocks `(talkers, n)` are pushed there and `estimates` stays
+    empty, so memory does not grow with the file (the CLI streams to disk this way).
+    """
+    clock = Stopwatch()
+    if settings.method is Method.MODEL:
+        entry = find_model(settings.model, Task.SEPARATION)
+        channels, notices = choose_channels(rec, settings)
+        fn, model_rate = _model_function(entry, settings)
+        name = entry.name
+    else:
+        channels, notices = choose_channels(rec, settings, minimum=2)
+        fn, model_rate = _bss_function(settings.method)
+        name = str(settings.method)
+    if settings.chunk.seconds < 0.5:
+        raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
+    reader = RecordingReader(rec, channels, model_rate)
+    out_rate = rec.sample_rate if settings.output_rate is OutputRate.INPUT else model_rate
+    frames_out = rec.frames if out_rate == rec.sample_rate else reader.frames
+    chunk, overlap = settings.chunk.frames(model_rate)
+    runner = ChunkedRunner(fn, chunk, overlap, align=True, device=settings.device)
+    collector = OutputCollector(2, model_rate, out_rate, frames_out, sink)
+    log.info("separating %s with %s on channels %s", rec.name, name, [c + 1 for c in channels])
+    for done, total in runner.stream(reader, reader.frames, collector.write):
+        yield Progress("separate", done, total, clock())
+    estimates = collector.finish(2)
+    seconds = clock()
+    log.info("separated %s in %.1f s (RTF %.3f)", rec.name, seconds, seconds / rec.info.duration_seconds)
+    return Separation(estimates, out_rate, settings.method, name, settings, seconds, notices, channels)

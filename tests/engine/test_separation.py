@@ -1,0 +1,121 @@
+"""Separation in the engine: channel rules, rates, chunking, cancellation, and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.cli import EXIT_FAILED, EXIT_OK, main
+from app.engine.errors import ChannelLayoutError, JobCancelled
+from app.engine.files import open_recording
+from app.engine.jobs import drive
+from app.engine.separation import Method, OutputRate, SeparateSettings, choose_channels, separate_job
+from models.inference.chunked import ChunkConfig
+from tests.engine.bad_files import not_audio
+
+MODEL = "tiny-separator"
+
+
+def _two_tone_recording(path, channels=4, seconds=3.0, rate=16_000):
+    t = np.arange(int(seconds * rate)) / rate
+    a, b = np.sin(2 * np.pi * 300 * t), np.sign(np.sin(2 * np.pi * 1100 * t))
+    delays = np.arange(channels)
+    mix = np.stack([0.3 * np.roll(a, d) + 0.2 * np.roll(b, -d) for d in delays], axis=1)
+    sf.write(path, mix.astype(np.float32), rate)
+    return path
+
+
+def _settings(**kw):
+    return SeparateSettings(model=MODEL, **{"chunk": ChunkConfig(seconds=1.0), **kw})
+
+
+def test_more_than_eight_channels_need_an_explicit_choice(tmp_path):
+    path = tmp_path / "twelve.wav"
+    sf.write(path, np.zeros((1600, 12), np.float32), 16_000)
+    with open_recording(path) as rec:
+        with pytest.raises(ChannelLayoutError, match="twelve.wav has 12 channels.*at most 8"):
+            choose_channels(rec, SeparateSettings())
+        chosen, _ = choose_channels(rec, SeparateSettings(channels=tuple(range(4, 12)), reference_channel=5))
+    assert chosen[0] == 5 and sorted(chosen) == list(range(4, 12))
+
+
+def test_one_channel_is_separated_with_a_notice_but_refused_by_bss(tmp_path, tiny_separator_card):
+    path = _two_tone_recording(tmp_path / "mono.wav", channels=1)
+    with open_recording(path) as rec:
+        result = drive(separate_job(rec, _settings()))
+        assert result.estimates.shape == (2, rec.frames)
+        assert any("one channel" in n for n in result.notices)
+        with pytest.raises(ChannelLayoutError, match="needs at least 2"):
+            drive(separate_job(rec, _settings(method=Method.AUXIVA)))
+
+
+@pytest.mark.parametrize("rate", [16_000, 44_100, 48_000])
+def test_output_has_the_input_length_and_rate(tmp_path, tiny_separator_card, rate):
+    path = _two_tone_recording(tmp_path / "room.wav", rate=rate, seconds=2.3)
+    with open_recording(path) as rec:
+        result = drive(separate_job(rec, _settings()))
+        assert result.sample_rate == rate and result.estimates.shape == (2, rec.frames)
+        assert np.isfinite(result.estimates).all() and np.abs(result.estimates).max() > 0
+
+
+def test_model_rate_output_is_16_khz(tmp_path, tiny_separator_card):
+    path = _two_tone_recording(tmp_path / "room.wav", rate=48_000, seconds=2.0)
+    with open_recording(path) as rec:
+        result = drive(separate_job(rec, _settings(output_rate=OutputRate.MODEL)))
+    assert result.sample_rate == 16_000 and result.estimates.shape == (2, 32_000)
+
+
+def test_cancel_takes_effect_at_the_next_chunk(tmp_path, tiny_separator_card):
+    path = _two_tone_recording(tmp_path / "room.wav", seconds=4.0)
+    seen = []
+    with open_recording(path) as rec:
+        with pytest.raises(JobCancelled):
+            drive(separate_job(rec, _settings()), on_progress=seen.append, should_stop=lambda: len(seen) == 2)
+    assert [p.done for p in seen] == [1, 2] and seen[0].total > 2
+
+
+def test_auxiva_separates_two_instantaneous_sources(tmp_path):
+    """Noise under different syllable-rate envelopes: the cross-frequency dependence IVA relies on."""
+    rng = np.random.default_rng(0)
+    t = np.arange(32_000) / 16_000
+    envelopes = np.abs(np.sin(2 * np.pi * np.array([[2.3], [3.7]]) * t)) ** 3
+    s = (0.1 * rng.standard_normal((2, 32_000)) * envelopes).astype(np.float32)
+    mixing = np.array([[1.0, 0.6], [0.5, 1.0]], np.float32)
+    path = tmp_path / "inst.wav"
+    sf.write(path, (mixing @ s).T, 16_000)
+    with open_recording(path) as rec:
+        est = drive(separate_job(rec, SeparateSettings(method=Method.AUXIVA, chunk=ChunkConfig(seconds=2.0)))).estimates
+    images = mixing[0][:, None] * s                      # each source as heard at mic 1
+    corr = np.abs(np.corrcoef(np.vstack([est, images]))[:2, 2:])
+    assert max(corr[0, 0] + corr[1, 1], corr[0, 1] + corr[1, 0]) > 1.8
+
+
+def test_cli_writes_one_file_per_talker_and_reports_bad_files(tmp_path, tiny_separator_card, capsys):
+    (tmp_path / "in").mkdir()
+    good = _two_tone_recording(tmp_path / "in" / "meeting.wav")
+    bad = not_audio(tmp_path / "in")
+    out = tmp_path / "out"
+    code = main(["separate", str(tmp_path / "in"), "--out", str(out), "--model", MODEL, "--json"])
+    assert code == EXIT_FAILED
+    report = json.loads(capsys.readouterr().out)
+    assert [f["input"] for f in report["failed"]] == [str(bad)]
+    written = sorted(p.name for p in (out / "meeting").iterdir())
+    assert written == ["spk1.wav", "spk2.wav"]
+    info = sf.info(out / "meeting" / "spk1.wav")
+    assert info.frames == sf.info(good).frames and info.channels == 1
+    assert not (out / "notes").exists()
+
+
+def test_cli_never_overwrites_without_the_flag(tmp_path, tiny_separator_card, capsys):
+    src = _two_tone_recording(tmp_path / "take.wav", seconds=1.0)
+    out = tmp_path / "out"
+    assert main(["separate", str(src), "--out", str(out), "--model", MODEL]) == EXIT_OK
+    before = (out / "take" / "spk1.wav").stat().st_mtime_ns
+    assert main(["separate", str(src), "--out", str(out), "--model", MODEL]) == EXIT_FAILED
+    assert "already exists" in capsys.readouterr().err
+    assert (out / "take" / "spk1.wav").stat().st_mtime_ns == before
+    assert sorted(p.name for p in (out / "take").iterdir()) == ["spk1.wav", "spk2.wav"]
+    assert main(["separate", str(src), "--out", str(out), "--model", MODEL, "--overwrite"]) == EXIT_OK
