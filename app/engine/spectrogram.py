@@ -17,6 +17,7 @@ re-maps cached dB values.
 
 from __future__ import annotations
 
+import concurrent.futures
 import enum
 import functools
 import math
@@ -39,6 +40,11 @@ ZOOM_STEPS_PER_OCTAVE = 4   # stride ladder: at most ±9 % off the screen's colu
 MAX_READ_FRAMES = 1 << 16   # frames of neighbouring columns are read together up to this span
 MIN_LOG_HZ = 20.0
 _POWER_EPS = 1e-20          # -200 dB: silence maps below any floor instead of -inf
+
+# One reader thread: file reads are Python-heavy and serialised by the Recording's lock, so a
+# second reader would not help, but reading the next tile while numpy (which releases the GIL)
+# transforms the current one does.
+_READER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectrogram-read")
 
 
 
@@ -161,9 +167,9 @@ def _row_weights(axis: FrequencyAxis, n_fft: int, sample_rate: int, rows: int) -
     edges = axis.to_hz(np.arange(rows + 1) / rows) / bin_hz   # row edges in fractional bins
     indptr, indices, data = [0], [], []
     for lo, hi in zip(edges[:-1], edges[1:]):
-        first, last = math.ceil(lo), math.floor(hi)
-        if last - first >= 1:
-            idx = np.arange(first, min(last, bins - 1) + 1)
+        inside = np.arange(math.ceil(lo), min(math.ceil(hi), bins))     # bin centres in [lo, hi)
+        if hi - lo >= 1 and inside.size:
+            idx = inside
             w = np.full(idx.size, 1.0 / idx.size)
         else:
             centre = min((lo + hi) / 2, bins - 1.0)
@@ -291,28 +297,31 @@ def _read_frames(recording: Recording, starts: np.ndarray, n_fft: int, channels:
     return out
 
 
-def _compute_tile(
-    recording: Recording, channels: list[int], settings: SpectrogramSettings, stride: int, tile: int, rows: int
-) -> Tile:
-    n_fft = settings.n_fft
+def _tile_frames(recording: Recording, channels: list[int], n_fft: int, stride: int, tile: int) -> np.ndarray:
+    """The FFT frames of one tile's columns, `(columns, channels, n_fft)`: the I/O half of a tile."""
     total_columns = math.ceil(recording.frames / stride)
     first = tile * TILE_COLUMNS
-    count = min(TILE_COLUMNS, total_columns - first)
-    centres = (np.arange(first, first + count, dtype=np.int64) * stride) + stride // 2
-    frames = _read_frames(recording, centres - n_fft // 2, n_fft, channels)   # (cols, ch, n_fft)
+    centres = np.arange(first, min(first + TILE_COLUMNS, total_columns), dtype=np.int64) * stride + stride // 2
+    return _read_frames(recording, centres - n_fft // 2, n_fft, channels)
+
+
+def _tile_from_frames(frames: np.ndarray, settings: SpectrogramSettings, stride: int, weights: scipy.sparse.csr_matrix) -> Tile:
+    """Envelope and dB image of one tile's frames: the arithmetic half, which releases the GIL."""
+    count, n_channels, n_fft = frames.shape
     half = min(stride, n_fft) // 2
     around_centre = frames[:, :, n_fft // 2 - half:n_fft // 2 + max(half, 1)]
     envelope_min = around_centre.min(axis=2).T.copy()
     envelope_max = around_centre.max(axis=2).T.copy()
     frames *= _scaled_window(settings.window, n_fft)
     spectrum = scipy.fft.rfft(frames, axis=2, workers=-1)
-    power = np.abs(spectrum)
-    np.square(power, out=power)
-    axis = FrequencyAxis.for_settings(settings, recording.sample_rate)
-    weights = _row_weights(axis, n_fft, recording.sample_rate, rows)
-    rows_power = weights @ power.reshape(-1, power.shape[2]).T               # (rows, cols*ch)
-    level = 10.0 * np.log10(np.maximum(rows_power, _POWER_EPS, dtype=np.float32))
-    level_db = level.reshape(rows, count, len(channels)).transpose(2, 1, 0).astype(np.float32, copy=True)
+    parts = spectrum.view(np.float32)                                          # interleaved re, im
+    np.square(parts, out=parts)
+    power = parts[..., 0::2] + parts[..., 1::2]                                # |X|², (cols, ch, bins)
+    rows_power = weights @ power.reshape(-1, power.shape[2]).T                 # (rows, cols*ch)
+    np.maximum(rows_power, _POWER_EPS, out=rows_power)
+    level = np.log10(rows_power, out=rows_power)
+    level *= 10.0
+    level_db = level.reshape(-1, count, n_channels).transpose(2, 1, 0).astype(np.float32, copy=True)
     return Tile(level_db, envelope_min, envelope_max)
 
 
@@ -336,19 +345,30 @@ def compute_image(
     last_tile = (math.ceil(recording.frames / stride) - 1) // TILE_COLUMNS
     first_tile, stop_tile = start // tile_span, min(last_tile, (stop - 1) // tile_span) + 1
     spectral_key = (settings.n_fft, settings.hop, settings.window, settings.frequency_scale, rows, tuple(chans), stride)
-    tiles = []
+    axis = FrequencyAxis.for_settings(settings, recording.sample_rate)
+    weights = _row_weights(axis, settings.n_fft, recording.sample_rate, rows)
+    tiles: dict[int, Tile] = {}
+    missing: list[int] = []
     for tile in range(first_tile, stop_tile):
-        key = (*spectral_key, tile)
-        found = cache.get(key) if cache is not None else None
+        found = cache.get((*spectral_key, tile)) if cache is not None else None
         if found is None:
-            found = _compute_tile(recording, chans, settings, stride, tile, rows)
+            missing.append(tile)
+        else:
+            tiles[tile] = found
+    # Reads run one tile ahead in `_READER` while this thread does the previous tile's maths.
+    reads = [_READER.submit(_tile_frames, recording, chans, settings.n_fft, stride, t) for t in missing]
+    try:
+        for tile, read in zip(missing, reads):
+            tiles[tile] = _tile_from_frames(read.result(), settings, stride, weights)
             if cache is not None:
-                cache.put(key, found)
-        tiles.append(found)
-    parts = [np.concatenate([getattr(t, name) for t in tiles], axis=1) for name in ("level_db", "envelope_min", "envelope_max")]
+                cache.put((*spectral_key, tile), tiles[tile])
+    finally:
+        for read in reads:
+            read.cancel()
+    ordered = [tiles[t] for t in range(first_tile, stop_tile)]
+    parts = [np.concatenate([getattr(t, name) for t in ordered], axis=1) for name in ("level_db", "envelope_min", "envelope_max")]
     for part in parts:
         part.flags.writeable = False
-    axis = FrequencyAxis.for_settings(settings, recording.sample_rate)
     return SpectrogramImage(*parts, first_tile * tile_span, stride, axis, tuple(chans))
 
 

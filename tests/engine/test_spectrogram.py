@@ -1,0 +1,215 @@
+"""Spectrogram images: levels in dBFS, frequency axes, zoom ladder, tiles and cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.engine.errors import ConfigError
+from app.engine.files import Recording, open_recording
+from app.engine.spectrogram import (
+    TILE_COLUMNS,
+    FrequencyAxis,
+    FrequencyScale,
+    SpectrogramSettings,
+    TileCache,
+    bench_redraw,
+    column_stride,
+    compute_image,
+    exact_envelope,
+    to_color_indices,
+)
+
+RATE = 16_000
+
+
+def write(path: Path, audio: np.ndarray, rate: int = RATE) -> Recording:
+    """`audio` is (frames, channels)."""
+    sf.write(path, audio.astype(np.float32), rate, subtype="FLOAT")
+    return open_recording(path)
+
+
+def sine(hz: float, seconds: float, amplitude: float = 1.0, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return amplitude * np.sin(2 * np.pi * hz * t)
+
+
+class CountingRecording(Recording):
+    """A real recording that also tallies the frames it was asked to read."""
+
+    frames_read = 0
+
+    def read(self, start_frame, stop_frame, channels=None):
+        block = super().read(start_frame, stop_frame, channels)
+        self.frames_read += block.shape[1]
+        return block
+
+
+@pytest.fixture
+def two_tones(tmp_path: Path) -> Recording:
+    """Channel 1: 1 kHz at full scale; channel 2: 3 kHz at -20 dBFS. 4 s."""
+    audio = np.stack([sine(1000, 4), sine(3000, 4, 0.1)], axis=1)
+    with write(tmp_path / "tones.wav", audio) as rec:
+        yield rec
+
+
+def peak_row_hz(image, channel: int) -> float:
+    profile = image.level_db[channel].mean(axis=0)
+    rows = image.level_db.shape[2]
+    return float(image.axis.to_hz((np.argmax(profile) + 0.5) / rows))
+
+
+def test_full_scale_sine_peaks_at_zero_dbfs(two_tones):
+    settings = SpectrogramSettings(frequency_scale=FrequencyScale.LINEAR)
+    image = compute_image(two_tones, 0, two_tones.frames, 200, settings, rows=512)   # one row per bin
+    assert image.level_db[0].max() == pytest.approx(0.0, abs=0.5)
+    assert image.level_db[1].max() == pytest.approx(-20.0, abs=0.5)
+
+
+@pytest.mark.parametrize("scale", list(FrequencyScale))
+def test_tone_lands_on_its_frequency_row_on_every_scale(two_tones, scale):
+    image = compute_image(two_tones, 0, two_tones.frames, 200, SpectrogramSettings(frequency_scale=scale), rows=256)
+    assert peak_row_hz(image, 0) == pytest.approx(1000, rel=0.06)
+    assert peak_row_hz(image, 1) == pytest.approx(3000, rel=0.06)
+
+
+@pytest.mark.parametrize("scale", list(FrequencyScale))
+def test_frequency_axis_maps_hz_to_unit_and_back(scale):
+    axis = FrequencyAxis.for_settings(SpectrogramSettings(frequency_scale=scale), 48_000)
+    hz = np.array([100.0, 1000.0, 8000.0, 24000.0])
+    np.testing.assert_allclose(axis.to_hz(axis.to_unit(hz)), hz, rtol=1e-9)
+    assert axis.to_unit(24000.0) == pytest.approx(1.0)
+
+
+def test_mel_axis_gives_speech_band_more_room_than_linear():
+    linear = FrequencyAxis.for_settings(SpectrogramSettings(frequency_scale=FrequencyScale.LINEAR), 48_000)
+    mel = FrequencyAxis.for_settings(SpectrogramSettings(frequency_scale=FrequencyScale.MEL), 48_000)
+    assert mel.to_unit(4000.0) > 3 * linear.to_unit(4000.0)
+
+
+def test_silence_is_below_any_floor(tmp_path):
+    with write(tmp_path / "silence.wav", np.zeros((RATE, 1))) as rec:
+        image = compute_image(rec, 0, rec.frames, 100, SpectrogramSettings())
+    assert image.level_db.max() < -150
+    assert to_color_indices(image.level_db, -100, -20).max() == 0
+
+
+def test_color_indices_span_floor_to_ceiling():
+    levels = np.array([-120.0, -100.0, -60.0, -20.0, 5.0], dtype=np.float32)
+    np.testing.assert_array_equal(to_color_indices(levels, -100, -20), [0, 0, 127, 255, 255])
+
+
+def test_zoomed_out_reads_about_one_frame_per_column(tmp_path):
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros((RATE * 120, 2), np.float32), RATE)
+    with CountingRecording(path) as rec:
+        rec.frames_read = 0     # not counting the check read at open
+        settings = SpectrogramSettings()
+        image = compute_image(rec, 0, rec.frames, 300, settings)
+        assert rec.frames_read <= image.columns * settings.n_fft
+        assert rec.frames_read < rec.frames / 5
+
+
+def test_zoomed_in_columns_are_the_real_hop(two_tones):
+    settings = SpectrogramSettings(hop=128)
+    image = compute_image(two_tones, 8000, 8000 + 1600, 1200, settings)
+    assert image.stride == 128
+    assert image.start_frame <= 8000 and image.stop_frame >= 9600
+
+
+def test_zoomed_out_stride_is_within_ten_percent_of_one_column_per_pixel():
+    for span in (400_000, 1_000_000, 172_800_000):
+        stride = column_stride(span, 1200, 256)
+        assert 0.9 < (span / 1200) / stride < 1.1
+
+
+def test_image_covers_the_visible_range_at_about_screen_resolution(two_tones):
+    image = compute_image(two_tones, 10_000, 50_000, 400, SpectrogramSettings(hop=64), rows=128)
+    assert image.start_frame <= 10_000 and image.stop_frame >= 50_000
+    assert image.level_db.shape[0] == 2 and image.level_db.shape[2] == 128
+    visible_columns = 40_000 / image.stride
+    assert 360 <= visible_columns <= 440
+
+
+def test_image_does_not_depend_on_how_the_view_is_scrolled(two_tones):
+    settings = SpectrogramSettings(hop=64)
+    a = compute_image(two_tones, 0, 40_000, 400, settings)
+    b = compute_image(two_tones, 20_000, 60_000, 400, settings)
+    assert a.stride == b.stride
+    offset = (b.start_frame - a.start_frame) // a.stride
+    overlap = a.columns - offset
+    np.testing.assert_array_equal(a.level_db[:, offset:], b.level_db[:, :overlap])
+
+
+def test_second_request_is_served_from_cache(two_tones):
+    cache = TileCache()
+    settings = SpectrogramSettings()
+    first = compute_image(two_tones, 0, two_tones.frames, 300, settings, cache=cache)
+    misses = cache.misses
+    second = compute_image(two_tones, 0, two_tones.frames, 300, settings, cache=cache)
+    assert cache.misses == misses and cache.hits >= len(cache)
+    np.testing.assert_array_equal(first.level_db, second.level_db)
+
+
+def test_display_only_settings_keep_the_cache(two_tones):
+    cache = TileCache()
+    compute_image(two_tones, 0, two_tones.frames, 300, SpectrogramSettings(), cache=cache)
+    misses = cache.misses
+    recoloured = SpectrogramSettings(floor_db=-80, ceiling_db=0, colormap="viridis")
+    compute_image(two_tones, 0, two_tones.frames, 300, recoloured, cache=cache)
+    assert cache.misses == misses
+
+
+def test_cache_drops_least_recently_used_tiles_beyond_its_budget(two_tones):
+    settings = SpectrogramSettings(hop=64)
+    one_view = compute_image(two_tones, 0, 64 * TILE_COLUMNS, TILE_COLUMNS, settings)
+    tile_bytes = one_view.level_db.nbytes + 2 * one_view.envelope_min.nbytes
+    cache = TileCache(max_bytes=3 * tile_bytes)
+    compute_image(two_tones, 0, two_tones.frames, 20 * TILE_COLUMNS, settings, cache=cache)
+    assert len(cache) == 3
+
+
+def test_waveform_envelope_is_exact_when_zoomed_in(tmp_path):
+    audio = np.zeros((RATE, 1))
+    audio[5000, 0], audio[5001, 0] = 0.75, -0.5
+    with write(tmp_path / "click.wav", audio) as rec:
+        start, per_column, low, high = exact_envelope(rec, 0, 8000, 100)
+    assert (start, per_column) == (0, 80.0)
+    assert high[0, 5000 // 80] == pytest.approx(0.75) and low[0, 5000 // 80] == pytest.approx(-0.5)
+    assert np.count_nonzero(high) == 1
+
+
+def test_zoomed_out_envelope_sees_loud_passages(tmp_path):
+    audio = np.zeros((RATE * 60, 1))
+    audio[RATE * 30:RATE * 40, 0] = 0.5 * np.sign(sine(200, 10))
+    with write(tmp_path / "burst.wav", audio) as rec:
+        image = compute_image(rec, 0, rec.frames, 120, SpectrogramSettings())
+    times = (image.start_frame + (np.arange(image.columns) + 0.5) * image.stride) / RATE
+    loud = image.envelope_max[0] > 0.4
+    assert loud.any() and np.all((times[loud] > 30) & (times[loud] < 40))
+
+
+def test_settings_name_the_bad_field():
+    with pytest.raises(ConfigError, match="hop"):
+        SpectrogramSettings(n_fft=512, hop=1024)
+    with pytest.raises(ConfigError, match="floor"):
+        SpectrogramSettings(floor_db=-10, ceiling_db=-20)
+    with pytest.raises(ConfigError, match="window"):
+        SpectrogramSettings(window="triangle-ish")
+
+
+def test_settings_come_back_from_stored_strings():
+    stored = {"n_fft": "2048", "hop": "512", "window": "blackman", "floor_db": "-90.0",
+              "ceiling_db": "-5", "frequency_scale": "log", "colormap": "viridis", "unknown": "x"}
+    settings = SpectrogramSettings.from_dict(stored)
+    assert settings == SpectrogramSettings(2048, 512, "blackman", -90.0, -5.0, "log", "viridis")
+
+
+def test_bench_redraw_reports_the_three_views(two_tones):
+    result = bench_redraw(two_tones, columns=200, rows=64)
+    assert {"full_view_ms", "minute_view_ms", "second_view_ms"} <= result.keys()
+    assert all(result[k] > 0 for k in ("full_view_ms", "minute_view_ms", "second_view_ms"))
+    assert result["channels"] == 2
