@@ -256,8 +256,8 @@ class Player:
         if found is None:
             return self._paused_at
         loop = self._loop
-        if loop is not None and found < loop.start_frame:          # just wrapped: latency before the loop start
-            found += loop.stop_frame - loop.start_frame
+        if loop is not None and not loop.start_frame <= found < loop.stop_frame:   # around a wrap
+            found = loop.start_frame + (found - loop.start_frame) % (loop.stop_frame - loop.start_frame)
         return int(min(max(found, 0), self._source.frames))
 
     def seek(self, frame: int) -> None:

@@ -1,0 +1,239 @@
+"""Playback: the callback on plain arrays, sources, and real playback through PortAudio.
+
+The device tests play through ALSA's null device (set up in tests/conftest.py): real PortAudio,
+real callbacks, no speakers. That device does not pace itself, so its stream consumes audio as
+fast as the feeder prepares it; positions advance quickly but stay exact.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+import sounddevice as sd
+
+from app.engine.errors import PlaybackError
+from app.engine.files import open_recording
+from app.engine.playback import Loop, PlaybackRing, Player, RecordingSource
+
+RATE = 16_000
+
+
+def stamp(dac: float) -> SimpleNamespace:
+    return SimpleNamespace(outputBufferDacTime=dac, currentTime=dac - 0.01)
+
+
+def ramp(frames: int, channels: int = 2, start: int = 0) -> np.ndarray:
+    """(frames, channels): each frame holds its own index, channel c offset by c/10."""
+    return (np.arange(start, start + frames)[:, None] + np.arange(channels)[None, :] / 10).astype(np.float32)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        pause.wait(0.005)
+    return True
+
+
+# --- the callback on plain numpy arrays -------------------------------------------------------
+def test_callback_copies_prepared_frames_in_order():
+    ring = PlaybackRing(64, 2)
+    ring.write(ramp(10), first_position=500, position_step=1)
+    out = np.full((4, 2), np.nan, np.float32)
+    ring.callback(out, 4, stamp(1.0), sd.CallbackFlags())
+    np.testing.assert_array_equal(out, ramp(4))
+    ring.callback(out, 4, stamp(1.1), sd.CallbackFlags())
+    np.testing.assert_array_equal(out, ramp(4, start=4))
+    assert ring.underflows == 0
+
+
+def test_callback_reads_across_the_ring_wrap():
+    ring = PlaybackRing(16, 2)
+    out = np.empty((12, 2), np.float32)
+    ring.write(ramp(12), 0, 1)
+    ring.callback(out, 12, stamp(1.0), sd.CallbackFlags())
+    ring.write(ramp(12, start=12), 12, 1)                 # wraps: 4 frames at the end, 8 at the start
+    ring.callback(out, 12, stamp(1.1), sd.CallbackFlags())
+    np.testing.assert_array_equal(out, ramp(12, start=12))
+
+
+def test_callback_zero_fills_and_counts_an_underflow():
+    ring = PlaybackRing(64, 2)
+    ring.write(ramp(3, start=1), 0, 1)
+    out = np.full((8, 2), np.nan, np.float32)
+    ring.callback(out, 8, stamp(1.0), sd.CallbackFlags())
+    np.testing.assert_array_equal(out[:3], ramp(3, start=1))
+    assert not out[3:].any()
+    assert ring.underflows == 1 and not ring.ended
+
+
+def test_callback_at_the_end_of_the_source_is_not_an_underflow():
+    ring = PlaybackRing(64, 2)
+    ring.write(ramp(3, start=1), 0, 1)
+    ring.mark_end()
+    out = np.full((8, 2), np.nan, np.float32)
+    ring.callback(out, 8, stamp(1.0), sd.CallbackFlags())
+    assert not out[3:].any()
+    assert ring.ended and ring.underflows == 0
+
+
+def test_restart_drops_queued_audio():
+    ring = PlaybackRing(64, 2)
+    ring.write(ramp(20), 0, 1)
+    ring.restart()                                         # a seek
+    ring.write(ramp(5, start=1000), 1000, 1)
+    out = np.empty((5, 2), np.float32)
+    ring.callback(out, 5, stamp(2.0), sd.CallbackFlags())
+    np.testing.assert_array_equal(out, ramp(5, start=1000))
+    assert ring.position_at(2.0, RATE) == 1000
+
+
+def test_position_follows_the_stream_clock_from_the_block_at_the_dac():
+    ring = PlaybackRing(64, 1)
+    ring.write(np.zeros((32, 1), np.float32), 4000, 1)
+    out = np.empty((16, 1), np.float32)
+    ring.callback(out, 16, stamp(10.0), sd.CallbackFlags())
+    ring.callback(out, 16, stamp(10.001), sd.CallbackFlags())
+    assert ring.position_at(9.99, RATE) is None            # nothing has reached the DAC yet
+    assert ring.position_at(10.0005, RATE) == pytest.approx(4008)
+    assert ring.position_at(10.002, RATE) == pytest.approx(4016 + 16)
+
+
+def test_callback_allocates_no_audio_buffers():
+    ring = PlaybackRing(1 << 16, 2)
+    ring.write(np.ones((1 << 15, 2), np.float32), 0, 1)
+    out = np.empty((4096, 2), np.float32)
+    flags, when = sd.CallbackFlags(), stamp(1.0)
+    ring.callback(out, 4096, when, flags)
+    tracemalloc.start()
+    for _ in range(6):
+        ring.callback(out, 4096, when, flags)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < out.nbytes / 8                            # a copied block would be 32 KiB
+
+
+# --- sources ------------------------------------------------------------------------------
+@pytest.fixture
+def four_channel(tmp_path):
+    audio = np.stack([np.full(RATE, 0.1 * (c + 1), np.float32) for c in range(4)], axis=1)
+    sf.write(tmp_path / "four.wav", audio, RATE, subtype="FLOAT")
+    with open_recording(tmp_path / "four.wav") as rec:
+        yield rec
+
+
+def test_one_monitored_channel_goes_to_both_outputs(four_channel):
+    out = np.empty((100, 2), np.float32)
+    RecordingSource(four_channel, [2]).fill(out, 0)
+    np.testing.assert_allclose(out, 0.3)
+
+
+def test_a_monitored_pair_goes_left_and_right(four_channel):
+    out = np.empty((100, 2), np.float32)
+    RecordingSource(four_channel, [3, 0]).fill(out, 0)
+    np.testing.assert_allclose(out[:, 0], 0.4)
+    np.testing.assert_allclose(out[:, 1], 0.1)
+
+
+def test_source_zero_fills_past_the_end(four_channel):
+    out = np.full((100, 2), np.nan, np.float32)
+    RecordingSource(four_channel, [0]).fill(out, four_channel.frames - 40)
+    np.testing.assert_allclose(out[:40], 0.1)
+    assert not out[40:].any()
+
+
+def test_monitoring_a_missing_channel_is_refused(four_channel):
+    with pytest.raises(PlaybackError, match="channels 1–4"):
+        RecordingSource(four_channel, [4])
+
+
+# --- a real PortAudio device --------------------------------------------------------------
+class RampSource:
+    """An in-memory source at any rate: each frame's value is its own index."""
+
+    def __init__(self, frames: int, sample_rate: int) -> None:
+        self.frames, self.sample_rate = frames, sample_rate
+
+    def fill(self, out: np.ndarray, position: int) -> None:
+        n = max(0, min(out.shape[0], self.frames - position))
+        out[:n] = np.arange(position, position + n, dtype=np.float32)[:, None]
+        out[n:] = 0.0
+
+
+@pytest.fixture
+def short_speech(tmp_path):
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "short.wav", (0.1 * rng.standard_normal((int(0.3 * RATE), 2))).astype(np.float32), RATE)
+    with open_recording(tmp_path / "short.wav") as rec:
+        yield rec
+
+
+def test_playback_through_portaudio_advances_the_position(short_speech):
+    player = Player()
+    player.load(RecordingSource(short_speech, [0]))
+    player.seek(100)
+    player.play()
+    try:
+        assert player.is_playing and player.stream_rate == RATE
+        assert wait_until(lambda: player.position > 100)
+        assert wait_until(lambda: player.finished)
+    finally:
+        player.pause()
+    assert player.position == short_speech.frames
+    assert not player.is_playing
+
+
+def test_pause_keeps_the_position_and_play_resumes_there(short_speech):
+    player = Player()
+    player.load(RecordingSource(short_speech, [0, 1]))
+    player.seek(2000)
+    player.play()
+    player.pause()
+    paused = player.position
+    assert 2000 <= paused <= short_speech.frames
+    assert player.position == paused
+
+
+def test_looped_selection_keeps_the_playhead_inside(tmp_path):
+    player = Player()
+    player.load(RampSource(RATE * 10, RATE))
+    player.set_loop(Loop(1000, 3000))
+    assert player.position == 1000
+    seen = []
+    player.play()
+    try:
+        wait_until(lambda: seen.append(player.position) or len(seen) > 200)
+    finally:
+        player.pause()
+    assert all(1000 <= p < 3000 for p in seen)
+    assert not player.finished
+
+
+def test_a_refused_rate_reopens_at_the_device_rate_and_resamples():
+    player = Player()
+    player.load(RampSource(768_000, 768_000))               # ALSA refuses 768 kHz
+    player.play()
+    try:
+        device_rate = int(sd.query_devices(None, "output")["default_samplerate"])
+        assert player.stream_rate == device_rate
+        assert "768000 Hz" in player.notice and f"{device_rate} Hz" in player.notice
+        assert wait_until(lambda: player.position > 10_000)
+    finally:
+        player.pause()
+
+
+def test_no_such_device_gives_a_clear_error(short_speech):
+    player = Player(device=999)
+    player.load(RecordingSource(short_speech, [0]))
+    with pytest.raises(PlaybackError, match="Output device 999 is not available"):
+        player.play()
+    assert not player.is_playing
