@@ -44,3 +44,13 @@ def test_paired_difference_sees_a_consistent_small_gain():
     base = rng.normal(2.0, 0.5, 40)
     diff = paired_difference(base + 0.1 + rng.normal(0, 0.02, 40), base)
     assert diff.mean - diff.half_width > 0.05
+
+
+def test_dnsmos_scores_clean_speechlike_audio_above_white_noise():
+    from models.metrics.speech import dnsmos
+
+    clean = _speechy(seconds=4.0)
+    noise = 0.3 * np.random.default_rng(4).standard_normal(clean.size).astype(np.float32)
+    scored_clean, scored_noise = dnsmos(clean), dnsmos(noise)
+    assert set(scored_clean) == {"sig", "bak", "ovrl"}
+    assert 1.0 <= scored_noise["bak"] < scored_clean["bak"] <= 5.0

@@ -1,0 +1,140 @@
+"""Separation evaluation: every method on the same mixtures, per microphone count, with 95 % CIs.
+
+Each fixed-set mixture is evaluated with its first k microphones for every k in `mic_counts`
+that it has, so rows for different k compare the same rooms and talkers. The oracle ideal ratio
+mask (on the reference mic, from the true targets) is the single-channel ceiling; the unprocessed
+mixture is the floor. Scores are against each talker's direct path + early reflections at the
+reference mic (the data engine's target), best permutation per mixture.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from models.common.stft import Stft, StftConfig
+from models.data.mixtures import Mixture
+from models.metrics.speech import confidence_interval, dnsmos, intrusive, si_sdr
+
+log = logging.getLogger(__name__)
+
+SeparateFn = Callable[[np.ndarray], np.ndarray]      # (mics, samples) -> (talkers, samples)
+METRICS = ("si_sdr", "si_sdri", "pesq", "estoi", "sig", "bak", "ovrl")
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    separate: SeparateFn | None     # None: needs the oracle (targets) — see `oracle_irm`
+    min_mics: int = 1
+
+
+def model_methods(model: torch.nn.Module) -> list[Method]:
+    """Our separator with its mask output and with the mask-driven MWF (2+ mics)."""
+
+    def masked(mix: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(torch.from_numpy(mix)[None])[0].numpy()
+
+    def filtered(mix: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model.forward_with_mwf(torch.from_numpy(mix)[None])[1][0].numpy()
+
+    return [Method("TacBand (mask)", masked), Method("TacBand + MWF", filtered, min_mics=2)]
+
+
+def bss_methods() -> list[Method]:
+    from models.baselines.bss import BssMethod, separate_bss
+
+    return [Method(f"{m.value.upper() if m is BssMethod.ILRMA else 'AuxIVA'}",
+                   lambda mix, m=m: separate_bss(mix, m), min_mics=2) for m in BssMethod]
+
+
+def oracle_irm(mixture_ref: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Ideal ratio mask |S|/(|S| + |X - S|) per talker on the reference mic (512/128 STFT)."""
+    stft = Stft(StftConfig())
+    x = stft(torch.from_numpy(mixture_ref)[None])
+    s = stft(torch.from_numpy(targets))
+    mask = s.abs() / (s.abs() + (x - s).abs() + 1e-8)
+    return stft.inverse(mask * x, mixture_ref.size).numpy()
+
+
+def _best_permutation(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    talkers = ref.shape[0]
+    perms = list(itertools.permutations(range(talkers)))
+    scores = [np.mean([si_sdr(est[p[k]], ref[k]) for k in range(talkers)]) for p in perms]
+    return est[list(perms[int(np.argmax(scores))])]
+
+
+def score_item(est: np.ndarray, mixture_ref: np.ndarray, targets: np.ndarray, with_dnsmos: bool) -> list[dict]:
+    """Per-talker metrics of one separated mixture (estimates aligned to targets first)."""
+    est = _best_permutation(est[: targets.shape[0]], targets)
+    rows = []
+    for k in range(targets.shape[0]):
+        row = intrusive(est[k], targets[k])
+        row["si_sdri"] = row["si_sdr"] - si_sdr(mixture_ref, targets[k])
+        if with_dnsmos:
+            row.update(dnsmos(est[k]))
+        rows.append(row)
+    return rows
+
+
+def evaluate(mixtures: Iterable[Mixture], methods: list[Method], mic_counts: tuple[int, ...] = (1, 2, 4, 6, 8),
+             with_dnsmos: bool = True, include_floor_and_oracle: bool = True) -> list[dict]:
+    """One row per (mixture, talker, method, mic count) with every metric and the run time."""
+    rows: list[dict] = []
+    for index, mix in enumerate(mixtures):
+        ref = mix.mixture[mix.meta.get("ref_mic", 0)]
+        targets = mix.targets
+        base = {"item": index, "set_seed": mix.meta.get("seed"), "seconds": ref.size / 16_000}
+        if include_floor_and_oracle:
+            for name, est in (("Mixture (unprocessed)", np.stack([ref] * targets.shape[0])),
+                              ("Oracle IRM (1 mic)", oracle_irm(ref, targets))):
+                for talker, row in enumerate(score_item(est, ref, targets, with_dnsmos)):
+                    rows.append({**base, **row, "talker": talker, "method": name, "mics": 0, "rtf": 0.0})
+        for mics, method in itertools.product(mic_counts, methods):
+            if mix.mixture.shape[0] < mics or mics < method.min_mics:
+                continue
+            t0 = time.perf_counter()
+            est = method.separate(np.ascontiguousarray(mix.mixture[:mics]))
+            rtf = (time.perf_counter() - t0) / base["seconds"]
+            for talker, row in enumerate(score_item(est, ref, targets, with_dnsmos)):
+                rows.append({**base, **row, "talker": talker, "method": method.name, "mics": mics, "rtf": rtf})
+        log.info("evaluated mixture %d", index)
+    return rows
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean and 95 % CI per (method, mics) for every metric present."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["method"], row["mics"]), []).append(row)
+    out = []
+    for (method, mics), group in groups.items():
+        summary = {"method": method, "mics": mics, "n": len(group),
+                   "rtf": float(np.mean([r["rtf"] for r in group]))}
+        for metric in METRICS:
+            values = [r[metric] for r in group if metric in r]
+            if values:
+                summary[metric] = confidence_interval(values)
+        out.append(summary)
+    return sorted(out, key=lambda s: (s["mics"], s["method"]))
+
+
+def to_markdown(summary: list[dict], title: str) -> str:
+    metrics = [m for m in METRICS if any(m in s for s in summary)]
+    head = ["Method", "Mics"] + [m.upper().replace("_", "-") if m not in ("sig", "bak", "ovrl") else f"DNSMOS {m.upper()}"
+                                  for m in metrics] + ["RTF", "n"]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in summary:
+        cells = [s["method"], str(s["mics"]) if s["mics"] else "—"]
+        cells += [str(s[m]) if m in s else "—" for m in metrics]
+        cells += [f"{s['rtf']:.3f}" if s["mics"] else "—", str(s["n"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
