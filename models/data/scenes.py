@@ -7,15 +7,17 @@ fixed evaluation sets simulate each scene afresh.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from models.data.arrays import ArrayKind, make_array, mic_counts
+from models.data.paths import cache_root
 from models.data.rooms import RoomConfig, RoomLayout, sample_layout, simulate_rirs
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,12 @@ def simulate_scene(config: SceneConfig, sources: int, sample_rate: int, rng: np.
     layout = sample_layout(config.room, array, sources, rng)
     rirs = simulate_rirs(layout, config.room, sample_rate, seed=int(rng.integers(2**31)))
     return Scene(layout, kind, rirs)
+
+
+def bank_dir(config: SceneConfig, sample_rate: int, sources: int) -> Path:
+    """The cache folder of the bank for `config`: a changed setting gives a new bank."""
+    key = json.dumps([asdict(config), sample_rate, sources], sort_keys=True, default=str)
+    return cache_root() / "rirs" / hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 class RirBank:

