@@ -15,6 +15,7 @@ os.environ["XDG_CONFIG_HOME"] = str(_TEST_HOME / "config")
 os.environ["XDG_STATE_HOME"] = str(_TEST_HOME / "state")
 os.environ["XDG_CACHE_HOME"] = str(_TEST_HOME / "cache")
 os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "data")
+os.environ["MECO_CACHE"] = str(_TEST_HOME / "meco-cache")   # tests never see a developer's corpus
 
 # A real PortAudio device without sound hardware: ALSA reads its usual config, then ours,
 # which makes the default PCM the null device (plays and discards, with a real clock).

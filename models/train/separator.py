@@ -21,7 +21,10 @@ import torch
 from torch.utils.data import DataLoader
 
 from models.common import checkpoint
-from models.data.mixtures import Mixture, MixtureConfig, MixtureDataset
+from models.data.mixtures import MixtureConfig, MixtureDataset, MixtureSimulator
+from models.data.noise import NoisePool
+from models.data.paths import cache_root
+from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
@@ -52,17 +55,33 @@ class SeparatorTrainConfig:
     log_every: int = 25
 
 
-def collate(items: list[Mixture]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def collate(items: list[dict]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Pad microphones to the largest array in the batch; mic_mask marks the real ones."""
-    mics = max(m.mixture.shape[0] for m in items)
-    frames = items[0].mixture.shape[1]
+    mics = max(m["mixture"].shape[0] for m in items)
+    frames = items[0]["mixture"].shape[1]
     mix = torch.zeros(len(items), mics, frames)
     mask = torch.zeros(len(items), mics, dtype=torch.bool)
     for i, m in enumerate(items):
-        mix[i, :m.mixture.shape[0]] = torch.from_numpy(m.mixture)
-        mask[i, :m.mixture.shape[0]] = True
-    targets = torch.from_numpy(np.stack([m.targets for m in items]))
-    return mix, mask, targets
+        mix[i, :m["mixture"].shape[0]] = m["mixture"]
+        mask[i, :m["mixture"].shape[0]] = True
+    return mix, mask, torch.stack([m["targets"] for m in items])
+
+
+def newest_rir_bank() -> str | None:
+    """The most recently built RIR bank in the cache (fast rooms), or None to simulate afresh."""
+    banks = sorted((p for p in (cache_root() / "rirs").glob("*") if (p / "entries.jsonl").exists()),
+                   key=lambda p: p.stat().st_mtime)
+    return str(banks[-1]) if banks else None
+
+
+def build_datasets(data: MixtureConfig, seed: int, valid_items: int) -> tuple[MixtureDataset, MixtureDataset]:
+    """On-the-fly training mixtures and a fixed validation set from held-out voices."""
+    speech = SpeechPool.default(data.sample_rate)
+    noise = NoisePool(speech, sample_rate=data.sample_rate)
+    log.info("speech pool: %.2f h, %d train voices", speech.hours(), len(speech.voices(Split.TRAIN)))
+    train_sim = MixtureSimulator(data, speech, noise)
+    valid_sim = MixtureSimulator(replace(data, split=Split.VALID), speech, noise)
+    return MixtureDataset(train_sim, 10**9, seed), MixtureDataset(valid_sim, valid_items, 12345)
 
 
 def evaluate(model: TacBandSeparator, batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> dict[str, float]:
@@ -108,10 +127,9 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
     step, best, seconds = state["step"], state["best"], state["seconds"]
 
-    train_data = MixtureDataset(data_config, split="train", seed=cfg.seed * 1000 + env.rank, length=10**9)
+    train_data, valid = build_datasets(data_config, cfg.seed * 1000 + env.rank + step, cfg.valid_items)
     loader = DataLoader(train_data, batch_size=cfg.batch_size, collate_fn=collate, num_workers=cfg.workers,
                         persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers else None)
-    valid = MixtureDataset(data_config, split="valid", seed=12345, length=cfg.valid_items)
     valid_batches = [collate([valid[i] for i in range(j, min(j + 8, len(valid)))]) for j in range(0, len(valid), 8)]
     csv_log = CsvLog(out / "log.csv", ["step", "lr", "loss", "train_sisdr", "steps_per_s", "valid_sisdri_mask",
                                        "valid_sisdri_mwf", "seconds"])
@@ -120,7 +138,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
 
     last_save, t_log, loss_sum, score_sum, n_sum = time.time(), time.time(), 0.0, 0.0, 0
     iterator = iter(loader)
-    # Loader skip on resume: the data stream is infinite and seeded, so a fresh stream is as good.
+    # On resume the stream is reseeded with the step, so it continues with unseen mixtures.
     while step < cfg.steps:
         mix, mic_mask, ref = (t.to(env.device) for t in next(iterator))
         for group in opt.param_groups:
@@ -192,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                                segment_seconds=args.segment_seconds, lr=args.lr, mwf_weight=args.mwf_weight,
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
                                valid_items=args.valid_items, log_every=args.log_every, bf16=not args.no_bf16)
-    data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2))
+    data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2), bank=newest_rir_bank())
     train(cfg, args.out, data)
     return 0
 
