@@ -188,7 +188,7 @@ class MixtureSimulator:
         meta = {
             "seed": int(seed), **scene.meta(), "ref_mic": ref, "talkers": talkers, "voices": voices,
             "split": str(cfg.split), "overlap": round(overlap_ratio(spans, frames), 4), "sir_db": [round(s, 2) for s in sir],
-            "snr_db": round(snr, 2), "noise": str(noise_kind), "noise_field": str(field_kind),
+            "snr_db": round(snr, 2), "noise_kind": str(noise_kind), "noise_field": str(field_kind),
             "rt60_measured_s": round(measure_rt60(scene.rirs[ref, 0], cfg.sample_rate), 3) if cfg.reverberant else 0.0,
             "early_ms": cfg.early_ms, "sample_rate": cfg.sample_rate,
             "level_db": round(float(20 * np.log10(max(gain * np.sqrt(power(mixture[ref])), EPS))), 2),

@@ -18,6 +18,7 @@ import soundfile as sf
 from scipy import signal
 
 from models.data.audio import CorpusWarning, try_read_audio
+from models.data.paths import cache_root
 from models.data.rooms import SPEED_OF_SOUND_M_S
 from models.data.speech import AUDIO_SUFFIXES, SpeechPool, Split, split_by_hash
 
@@ -186,3 +187,9 @@ class NoisePool:
                 key = str(path.relative_to(root))
                 found.append(NoiseFile(str(path), split or split_by_hash(key, 0.0, 0.3), seconds))
         return found
+
+
+def default_noise_files() -> list[NoiseFile]:
+    """Recorded noise unpacked by `data-prep` into `<cache>/noise` (game ambience), if any."""
+    root = cache_root() / "noise"
+    return NoisePool.scan_folder(root) if root.is_dir() else []
