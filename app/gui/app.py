@@ -48,9 +48,8 @@ def configure_application(app: QApplication) -> None:
         app.setWindowIcon(QIcon(str(ICON_PATH)))
 
 
-def run_gui(path: str | None) -> int:
+def start_main_window(app: QApplication, path: str | None) -> MainWindow:
     """Show the main window with `path`, else the first demo recording, else empty."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)
     window = MainWindow()
     window.show()
@@ -58,4 +57,13 @@ def run_gui(path: str | None) -> int:
     if start is not None:
         window.open_path(start)
     log.info("GUI started with %s", start)
-    return app.exec()
+    return window
+
+
+def run_gui(path: str | None) -> int:
+    """The desktop app's event loop; returns its exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = start_main_window(app, path)
+    code = app.exec()
+    del window
+    return code

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMainWindow, QMess
 from app.engine.errors import AppError
 from app.engine.files import Recording, open_recording
 from app.engine.playback import Loop, Player, RecordingSource
-from app.gui.dialogs.settings_dialog import SettingsDialog, monitor_choices
+from app.gui.dialogs.settings_dialog import SettingsDialog, channels_of, monitor_choices, monitor_key
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.settings import StoredSettings
 from app.gui.views.axes import format_duration
@@ -190,14 +190,14 @@ class MainWindow(QMainWindow):
         self.monitor_combo.clear()
         channels = self.recording.channels if self.recording else 0
         for label, chosen in monitor_choices(channels):
-            self.monitor_combo.addItem(label, chosen)
-        wanted = self.stored.monitor_channels()
-        index = self.monitor_combo.findData(wanted)
+            self.monitor_combo.addItem(label, monitor_key(chosen))
+        index = self.monitor_combo.findData(monitor_key(self.stored.monitor_channels()))
         self.monitor_combo.setCurrentIndex(max(0, index))
-        self._apply_monitor(self.monitor_combo.currentData() or (0,))
+        if self.monitor_combo.count():
+            self._apply_monitor(channels_of(self.monitor_combo.currentData()))
 
     def _on_monitor_chosen(self, index: int) -> None:
-        chosen = tuple(self.monitor_combo.itemData(index))
+        chosen = channels_of(self.monitor_combo.itemData(index))
         self.stored.set_monitor_channels(chosen)
         self._apply_monitor(chosen)
 
@@ -321,7 +321,7 @@ class MainWindow(QMainWindow):
         monitor = dialog.monitor_channels()
         if monitor is not None:
             self.stored.set_monitor_channels(monitor)
-            self.monitor_combo.setCurrentIndex(max(0, self.monitor_combo.findData(monitor)))
+            self.monitor_combo.setCurrentIndex(max(0, self.monitor_combo.findData(monitor_key(monitor))))
             self._apply_monitor(monitor)
         self._update_transport()
 

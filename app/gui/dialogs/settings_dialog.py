@@ -28,6 +28,15 @@ def monitor_choices(channels: int) -> list[tuple[str, tuple[int, ...]]]:
     return singles + pairs
 
 
+def monitor_key(channels: tuple[int, ...]) -> str:
+    """Combo-box data for a channel choice: Qt would turn a tuple into a list, a string stays."""
+    return ",".join(str(c) for c in channels)
+
+
+def channels_of(key: str) -> tuple[int, ...]:
+    return tuple(int(c) for c in key.split(","))
+
+
 class SettingsDialog(QDialog):
     def __init__(self, settings: SpectrogramSettings, device: int | None, monitor: tuple[int, ...],
                  channels: int, parent=None) -> None:
@@ -67,8 +76,8 @@ class SettingsDialog(QDialog):
         self.device.setCurrentIndex(max(0, self.device.findData(device)))
         self.monitor = QComboBox()
         for label, chosen in monitor_choices(channels):
-            self.monitor.addItem(label, chosen)
-        self.monitor.setCurrentIndex(max(0, self.monitor.findData(monitor)))
+            self.monitor.addItem(label, monitor_key(chosen))
+        self.monitor.setCurrentIndex(max(0, self.monitor.findData(monitor_key(monitor))))
         self.monitor.setEnabled(channels > 0)
         play_form.addRow("Output device", self.device)
         play_form.addRow("Listen to", self.monitor)
@@ -98,7 +107,7 @@ class SettingsDialog(QDialog):
 
     def monitor_channels(self) -> tuple[int, ...] | None:
         chosen = self.monitor.currentData()
-        return tuple(chosen) if chosen is not None else None
+        return channels_of(chosen) if chosen else None
 
     def accept(self) -> None:
         try:

@@ -226,6 +226,10 @@ class RecordingView(pg.GraphicsLayoutWidget):
                 freq_axis.set_axis(axis)
         self.request_redraw()
 
+    @property
+    def channel_rows(self) -> int:
+        return len(self._spec_plots)
+
     def visible_range(self) -> tuple[float, float]:
         if not self._boxes:
             return 0.0, 0.0

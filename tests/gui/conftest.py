@@ -1,0 +1,56 @@
+"""GUI fixtures: a fresh main window on clean settings, and speech-like recordings in any format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QSettings
+
+from app.gui.app import configure_application
+from app.gui.main_window import MainWindow
+from app.gui.settings import APPLICATION, ORGANISATION
+
+
+def speech_like(seconds: float, channels: int, rate: int) -> np.ndarray:
+    """(frames, channels): two harmonic 'voices' with vibrato and syllable gating, plus noise."""
+    t = np.arange(int(seconds * rate)) / rate
+    voices = []
+    for f0, phase in ((120.0, 0.0), (210.0, 1.3)):
+        pitch = f0 * (1 + 0.04 * np.sin(2 * np.pi * 5 * t + phase))
+        angle = 2 * np.pi * np.cumsum(pitch) / rate
+        harmonics = sum(np.sin(k * angle) / k for k in range(1, 12))
+        voices.append(harmonics * (np.sin(2 * np.pi * 3 * t + phase) > 0))
+    noise = 0.01 * np.random.default_rng(0).standard_normal((t.size, channels))
+    mix = np.stack([0.15 * voices[0] + 0.1 * (c + 1) / channels * voices[1] for c in range(channels)], axis=1)
+    return (mix + noise).astype(np.float32)
+
+
+@pytest.fixture
+def make_recording(tmp_path: Path):
+    def make(name: str = "meeting.wav", seconds: float = 3.0, channels: int = 4, rate: int = 16_000,
+             fmt: str | None = None, subtype: str | None = None) -> Path:
+        path = tmp_path / name
+        sf.write(path, speech_like(seconds, channels, rate), rate, format=fmt, subtype=subtype)
+        return path
+    return make
+
+
+@pytest.fixture
+def window(qtbot, qapp) -> MainWindow:
+    configure_application(qapp)
+    QSettings(ORGANISATION, APPLICATION).clear()
+    win = MainWindow()
+    win.resize(1200, 800)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def open_and_draw(qtbot, window: MainWindow, path: Path) -> None:
+    """Open `path` and wait until its first spectrogram is on screen."""
+    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
+        assert window.open_path(path)

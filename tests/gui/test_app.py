@@ -1,0 +1,37 @@
+"""Starting the app: the given file, or the first demo recording."""
+
+from __future__ import annotations
+
+import json
+
+from app.engine.demo import first_demo_path
+from app.gui.app import start_main_window
+
+
+def test_start_opens_the_given_file(qtbot, qapp, make_recording):
+    window = start_main_window(qapp, str(make_recording("start.wav", channels=2)))
+    qtbot.addWidget(window)
+    assert window.isVisible() and window.windowTitle() == "start.wav — MeCo Studio"
+    assert window.view.channel_rows == 2
+
+
+def test_start_without_a_file_or_demo_is_an_empty_window(qtbot, qapp, monkeypatch, tmp_path):
+    monkeypatch.setattr("app.gui.app.first_demo_path", lambda: None)
+    window = start_main_window(qapp, None)
+    qtbot.addWidget(window)
+    assert window.recording is None and window.view.channel_rows == 0 and not window.messages
+
+
+def test_first_demo_is_the_first_manifest_line(tmp_path):
+    (tmp_path / "mixtures").mkdir()
+    (tmp_path / "mixtures" / "a.wav").write_bytes(b"RIFF")
+    (tmp_path / "mixtures" / "b.wav").write_bytes(b"RIFF")
+    lines = [{"mixture": "mixtures/a.wav", "talkers": 2}, {"mixture": "mixtures/b.wav"}]
+    (tmp_path / "manifest.jsonl").write_text("\n".join(json.dumps(line) for line in lines))
+    assert first_demo_path(tmp_path) == tmp_path / "mixtures" / "a.wav"
+
+
+def test_no_demo_without_a_manifest_or_its_file(tmp_path):
+    assert first_demo_path(tmp_path) is None
+    (tmp_path / "manifest.jsonl").write_text(json.dumps({"mixture": "missing.wav"}) + "\n")
+    assert first_demo_path(tmp_path) is None

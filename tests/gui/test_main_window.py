@@ -1,0 +1,271 @@
+"""The main window: opening files, drawing, zoom, seek, selection, settings, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from app.engine.spectrogram import FrequencyScale
+from app.gui.main_window import MainWindow
+from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
+from tests.gui.conftest import open_and_draw
+
+FORMATS = [("wav", "WAV", "PCM_16", 8), ("flac", "FLAC", "PCM_24", 4), ("ogg", "OGG", "VORBIS", 3),
+           ("aiff", "AIFF", "PCM_16", 3), ("w64", "W64", "FLOAT", 3), ("caf", "CAF", "PCM_16", 3),
+           ("mp3", "MP3", "MPEG_LAYER_III", 2)]     # MP3 holds at most two channels
+
+
+def spectrogram_point(window: MainWindow, channel: int, seconds: float, unit: float = 0.5) -> QPoint:
+    """Viewport pixel of a time (and unit frequency) on a channel's spectrogram."""
+    box = window.view._spec_plots[channel].getViewBox()
+    scene = box.mapViewToScene(QPointF(seconds, unit))
+    return window.view.mapFromScene(scene)
+
+
+@pytest.mark.parametrize(("suffix", "fmt", "subtype", "channels"), FORMATS)
+def test_each_format_opens_with_one_row_per_channel(qtbot, window, make_recording, suffix, fmt, subtype, channels):
+    path = make_recording(f"take.{suffix}", channels=channels, rate=48_000, fmt=fmt, subtype=subtype)
+    open_and_draw(qtbot, window, path)
+    assert window.view.channel_rows == channels
+    assert window.view.last_result.colors.shape[0] == channels
+    assert window.view.last_result.colors.max() > 0        # something was drawn, not just the floor
+    assert path.name in window.windowTitle() and not window.messages
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file_gives_one_clear_message_and_keeps_the_open_recording(qtbot, window, make_recording, tmp_path, case):
+    good = make_recording("good.wav")
+    open_and_draw(qtbot, window, good)
+    build, words = BAD_FILES[case]
+    assert not window.open_path(build(tmp_path))
+    assert len(window.messages) == 1
+    assert words.lower() in window.messages[0].text().lower()
+    assert window.recording is not None and window.recording.path == good
+    window.messages[0].accept()
+    assert not window.messages
+    window.view.zoom(0.5)                                   # still responsive: the zoom redraws
+    full = window.recording.frames
+    qtbot.waitUntil(lambda: window.view.last_result.request.stop_frame - window.view.last_result.request.start_frame
+                    < 0.6 * full, timeout=10_000)
+
+
+@pytest.mark.parametrize("case", sorted(TRUNCATED_FILES))
+def test_truncated_file_opens_and_says_what_is_missing(qtbot, window, tmp_path, case):
+    open_and_draw(qtbot, window, TRUNCATED_FILES[case](tmp_path))
+    assert len(window.messages) == 1 and "truncated" in window.messages[0].text()
+
+
+def test_damaged_audio_found_while_drawing_gives_one_message(qtbot, window, tmp_path):
+    audio = np.zeros((16_000 * 5, 2), np.float32)
+    audio[60_000, 1] = np.nan                               # past the check read at open
+    sf.write(tmp_path / "damaged.wav", audio, 16_000, subtype="FLOAT")
+    window.open_path(tmp_path / "damaged.wav")
+    qtbot.waitUntil(lambda: len(window.messages) == 1, timeout=10_000)
+    assert "NaN" in window.messages[0].text()
+
+
+def test_spectrogram_arrives_at_the_views_pixel_size(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=60, channels=2))
+    result = window.view.last_result
+    box = window.view._spec_plots[0].getViewBox()
+    visible_columns = (result.request.stop_frame - result.request.start_frame) / result.image.stride
+    assert 0.85 * box.width() <= visible_columns <= 1.15 * box.width()
+    assert result.image.level_db.shape[2] >= box.height()
+
+
+def test_plus_and_minus_keys_zoom_around_the_playhead(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    window.seek_seconds(4.0)
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    assert window.view.visible_range() == pytest.approx((4.0 - 4.0 / 1.5, 4.0 + 6.0 / 1.5), abs=1e-3)
+    qtbot.keyClick(window, Qt.Key.Key_Minus)
+    assert window.view.visible_range() == pytest.approx((0.0, 10.0), abs=1e-3)
+
+
+def test_keyboard_zoom_keeps_the_middle_when_the_playhead_is_off_screen(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    window.view.set_visible_range(4.0, 8.0)
+    qtbot.keyClick(window, Qt.Key.Key_Equal)
+    left, right = window.view.visible_range()
+    assert (left + right) / 2 == pytest.approx(6.0, abs=1e-3) and right - left == pytest.approx(4.0 / 1.5)
+
+
+def test_zooming_in_redraws_at_the_real_hop(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=60))
+    coarse = window.view.last_result.image.stride
+    window.view.set_visible_range(30.0, 30.5)
+    qtbot.waitUntil(lambda: window.view.last_result.request.start_frame == 30 * 16_000, timeout=10_000)
+    assert window.view.last_result.image.stride == window.view.settings.hop < coarse
+
+
+def _wheel(window: MainWindow, point: QPoint, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport = window.view.viewport()
+    event = QWheelEvent(QPointF(point), QPointF(viewport.mapToGlobal(point)), QPoint(0, 0), QPoint(0, 120 * notches),
+                        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, event)
+
+
+def test_ctrl_wheel_zooms_at_the_mouse(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    _wheel(window, spectrogram_point(window, 0, 2.0), 1, Qt.KeyboardModifier.ControlModifier)
+    left, right = window.view.visible_range()
+    assert right - left == pytest.approx(10 / 1.5, rel=0.01)
+    assert (2.0 - left) / (right - left) == pytest.approx(0.2, abs=0.02)     # the point under the mouse stays
+
+
+def test_wheel_and_arrow_keys_scroll_in_time(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    window.view.set_visible_range(2.0, 4.0)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert window.view.visible_range() == pytest.approx((2.2, 4.2), abs=1e-3)
+    _wheel(window, spectrogram_point(window, 0, 3.0), -1)
+    assert window.view.visible_range() == pytest.approx((2.4, 4.4), abs=1e-3)
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert window.view.visible_range() == pytest.approx((2.2, 4.2), abs=1e-3)
+
+
+def test_click_moves_the_playhead_and_the_player(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=spectrogram_point(window, 1, 6.0))
+    assert window.player.position / 16_000 == pytest.approx(6.0, abs=0.02)
+    assert window.view.playhead() == pytest.approx(6.0, abs=0.02)
+    assert window.position_label.text().startswith(f"{window.player.position / 16_000:.3f} s")
+
+
+def test_home_and_end_move_the_playhead_into_view(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    window.view.set_visible_range(2.0, 3.0)
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert window.player.position == window.recording.frames
+    left, right = window.view.visible_range()
+    assert right == pytest.approx(10.0)
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert window.player.position == 0 and window.view.visible_range()[0] == pytest.approx(0.0)
+
+
+def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    viewport = window.view.viewport()
+    start, stop = spectrogram_point(window, 0, 2.0), spectrogram_point(window, 0, 5.0)
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    for x in np.linspace(start.x(), stop.x(), 6):
+        _move_with_button(viewport, QPoint(round(x), start.y()))
+        qtbot.wait(12)                  # pyqtgraph drops mouse moves closer than 10 ms apart
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=stop)
+    assert window.view.selection == pytest.approx((2.0, 5.0), abs=0.1)
+    qtbot.keyClick(window, Qt.Key.Key_L)
+    loop = window.player.loop
+    assert loop is not None and loop.start_frame == pytest.approx(32_000, abs=800)
+    assert window.player.position == loop.start_frame
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.view.selection is None and window.player.loop is None
+
+
+def _move_with_button(viewport, point: QPoint) -> None:
+    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(point), QPointF(viewport.mapToGlobal(point)),
+                        Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, event)
+
+
+def test_status_bar_shows_time_frequency_and_level_under_the_mouse(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    _move_to(window, spectrogram_point(window, 2, 4.0, 0.25))
+    text = window.cursor_label.text()
+    assert text.startswith("ch 3") and "4.0" in text and "Hz" in text and "dBFS" in text
+
+
+def _move_to(window: MainWindow, point: QPoint) -> None:
+    viewport = window.view.viewport()
+    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(point), QPointF(viewport.mapToGlobal(point)),
+                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, event)
+
+
+def test_space_plays_through_the_device_and_the_playhead_follows(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=0.3, channels=2))
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.player.is_playing or window.player.position > 0
+    qtbot.waitUntil(lambda: window.view.playhead() > 0.0, timeout=5_000)
+    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=5_000)    # stops at the end by itself
+    assert window.view.playhead() == pytest.approx(0.3, abs=0.01)
+    assert not window.messages
+
+
+def test_space_again_pauses(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=30, channels=2))
+    window.player.set_loop(None)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.player.is_playing
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.player.is_playing and window.play_action.text() == "&Play"
+
+
+def test_settings_survive_a_restart(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(channels=4))
+    dialog = window.open_settings()
+    dialog.fft.setCurrentIndex(dialog.fft.findData(2048))
+    dialog.scale.setCurrentIndex(dialog.scale.findData("log"))
+    dialog.colormap.setCurrentIndex(dialog.colormap.findData("viridis"))
+    dialog.monitor.setCurrentIndex(dialog.monitor.findData("2,3"))
+    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
+        dialog.accept()
+    assert window.view.last_result.image.axis.scale == FrequencyScale.LOG
+    assert window.monitor_combo.currentData() == "2,3" and window.player._source.channels == (2, 3)
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.view.settings.n_fft == 2048
+    assert again.view.settings.frequency_scale == FrequencyScale.LOG
+    assert again.view.settings.colormap == "viridis"
+    assert again.stored.monitor_channels() == (2, 3)
+
+
+def test_settings_dialog_refuses_a_floor_above_the_ceiling(qtbot, window):
+    dialog = window.open_settings()
+    dialog.floor.setValue(-10)
+    dialog.ceiling.setValue(-40)
+    dialog.accept()
+    assert dialog.isVisible() and "floor" in dialog.problem.text()
+    dialog.reject()
+
+
+def test_recent_files_list_the_last_opened_first(qtbot, window, make_recording):
+    first, second = make_recording("a.wav"), make_recording("b.flac", fmt="FLAC")
+    open_and_draw(qtbot, window, first)
+    open_and_draw(qtbot, window, second)
+    names = [a.text() for a in window.recent_menu.actions()]
+    assert names[:2] == ["b.flac", "a.wav"]
+    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
+        window.recent_menu.actions()[1].trigger()
+    assert window.recording.path == first
+
+
+def test_dropping_a_file_opens_it(qtbot, window, make_recording):
+    path = make_recording("dropped.wav", channels=2)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
+        window.dropEvent(event)
+    assert window.recording.path == path and window.view.channel_rows == 2
+
+
+def test_monitor_choice_changes_what_the_player_reads(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(channels=4))
+    index = window.monitor_combo.findData("3")
+    window.monitor_combo.setCurrentIndex(index)
+    window.monitor_combo.activated.emit(index)
+    assert window.player._source.channels == (3,)
+    assert window.stored.monitor_channels() == (3,)
+
+
+def test_help_lists_the_shortcuts(qtbot, window):
+    dialog = window.show_shortcuts()
+    keys = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
+    assert {"Space", "Ctrl + wheel", "Home / End", "+ or =  /  −"} <= set(keys)
+    dialog.reject()
