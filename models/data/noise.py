@@ -137,8 +137,9 @@ class NoisePool:
                 return coloured(frames, 1.0, rng)
             case NoiseKind.BROWN:
                 return coloured(frames, 2.0, rng)
-            case NoiseKind.SPEECH_SHAPED:
-                template, _ = self.speech.draw(split, rng, frames, exclude_voices)
+            case NoiseKind.SPEECH_SHAPED:  # only the long-term spectrum is used: any voice will do
+                others = len(self.speech.voices(split)) > len(set(exclude_voices))
+                template, _ = self.speech.draw(split, rng, frames, exclude_voices if others else ())
                 return spectrally_shaped(frames, template, rng)
             case NoiseKind.BABBLE:
                 voices = list(exclude_voices)

