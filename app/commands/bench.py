@@ -6,9 +6,12 @@ Benchmarks are commands, not timed tests: timings depend on the machine, correct
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -79,8 +82,50 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return result, lines
 
 
+def _separate_once(minutes: float, threads: int) -> dict[str, Any]:
+    """Separate a generated 4-channel 16 kHz file of `minutes` in this process, streaming to disk."""
+    import torch
+
+    from app.commands.separate import separate_file
+    from app.engine.separation import SeparateSettings
+
+    torch.set_num_threads(threads)
+    folder = Path(tempfile.mkdtemp(prefix="meco-bench-sep-"))
+    path = write_long_recording(folder / "long.wav", minutes, 4, 16_000)
+    try:
+        t0 = time.perf_counter()
+        info = separate_file(path, folder / "out", SeparateSettings(), overwrite=False, show_bar=False)
+        seconds = time.perf_counter() - t0
+    finally:
+        for f in sorted(folder.rglob("*"), reverse=True):
+            f.rmdir() if f.is_dir() else f.unlink()
+        folder.rmdir()
+    return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "model": info["model"],
+            "peak_rss_mb": peak_rss_mb(), "threads": threads}
+
+
+def bench_separator(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """Issue #5 targets: RTF <= 0.05 and peak RSS <= 1.5 GB, independent of length.
+
+    Each length runs in its own process, because peak RSS is a per-process high-water mark.
+    """
+    if args.single:
+        return _separate_once(args.lengths[0], args.threads), []
+    runs = []
+    for minutes in args.lengths:
+        warn(f"separating a {minutes:g}-min 4-channel 16 kHz recording ...")
+        out = subprocess.run([sys.executable, "-m", "app", "bench", "separator", "--single", "--json",
+                              "--lengths", str(minutes), "--threads", str(args.threads)],
+                             capture_output=True, text=True, check=True)
+        runs.append(json.loads(out.stdout))
+    lines = [f"{r['minutes']:g} min: {r['seconds']:.1f} s, RTF {r['rtf']:.4f} (target <= 0.05), "
+             f"peak RSS {r['peak_rss_mb']:.0f} MB (target <= 1500 MB)" for r in runs]
+    return {"runs": runs, "model": runs[0]["model"] if runs else None, "threads": args.threads}, lines
+
+
 TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str]]]] = {
     "files": bench_files,
+    "separator": bench_separator,
 }
 
 
@@ -91,13 +136,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files)")
     p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files)")
     p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files)")
+    p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
+                   help="input lengths in minutes (separator)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
+    p.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--markdown", type=Path, default=None,
+                   help="also write the results as a markdown snippet (docs/results/bench-TARGET.md)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     result, lines = TARGETS[args.target](args)
+    if getattr(args, "single", False):
+        emit(result, True, [])
+        return 0
     machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
-    emit({"target": args.target, "machine": machine, **result}, args.json,
-         [f"bench {args.target} on {machine['cores']} cores"] + lines)
+    head = f"bench {args.target} on {machine['cores']} cores ({machine['cpu']})"
+    emit({"target": args.target, "machine": machine, **result}, args.json, [head] + lines)
+    if args.markdown:
+        command = f"meco-studio bench {args.target}" + (f" --lengths {' '.join(f'{m:g}' for m in args.lengths)}"
+                                                       if args.target == "separator" else "")
+        write_snippet(args.markdown, command, [head] + lines)
     return 0
+
+
+def write_snippet(path: Path, command: str, lines: list[str]) -> None:
+    """A markdown block naming the command that produced it, for `packaging/sync_readme.py`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(lines)
+    path.write_text(f"Produced by `{command}`:\n\n```\n{body}\n```\n")

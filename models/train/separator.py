@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,25 @@ class SeparatorTrainConfig:
     valid_every: int = 500
     save_every_seconds: float = 180.0
     log_every: int = 25
+    refresh_data_every: int = 1000    # re-read the corpus and RIR bank, which grow while data-prep runs
 
 
 def collate(items: list[dict]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Pad microphones to the largest array in the batch; mic_mask marks the real ones."""
-    mics = max(m["mixture"].shape[0] for m in items)
+    """Batch arrays of different sizes at the cost of a typical one, not the largest.
+
+    The batch takes the mic count k of one of its items at random; larger arrays keep their
+    first k mics (a smaller array of the same geometry, reference mic first), smaller ones are
+    padded and masked out. Padding every batch to 8 mics would double the cost per step.
+    """
+    counts = [m["mixture"].shape[0] for m in items]
+    mics = counts[int(torch.randint(len(items), ()))]
     frames = items[0]["mixture"].shape[1]
     mix = torch.zeros(len(items), mics, frames)
     mask = torch.zeros(len(items), mics, dtype=torch.bool)
     for i, m in enumerate(items):
-        mix[i, :m["mixture"].shape[0]] = m["mixture"]
-        mask[i, :m["mixture"].shape[0]] = True
+        used = min(mics, counts[i])
+        mix[i, :used] = m["mixture"][:used]
+        mask[i, :used] = True
     return mix, mask, torch.stack([m["targets"] for m in items])
 
 
@@ -127,9 +136,14 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
     step, best, seconds = state["step"], state["best"], state["seconds"]
 
-    train_data, valid = build_datasets(data_config, cfg.seed * 1000 + env.rank + step, cfg.valid_items)
-    loader = DataLoader(train_data, batch_size=cfg.batch_size, collate_fn=collate, num_workers=cfg.workers,
-                        persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers else None)
+    def make_loader() -> tuple[Iterator, MixtureDataset]:
+        data = replace(data_config, bank=newest_rir_bank()) if data_config.bank else data_config
+        train_data, valid = build_datasets(data, cfg.seed * 1000 + env.rank * 10**6 + step, cfg.valid_items)
+        loader = DataLoader(train_data, batch_size=cfg.batch_size, collate_fn=collate, num_workers=cfg.workers,
+                            prefetch_factor=4 if cfg.workers else None)
+        return iter(loader), valid
+
+    iterator, valid = make_loader()
     valid_batches = [collate([valid[i] for i in range(j, min(j + 8, len(valid)))]) for j in range(0, len(valid), 8)]
     csv_log = CsvLog(out / "log.csv", ["step", "lr", "loss", "train_sisdr", "steps_per_s", "valid_sisdri_mask",
                                        "valid_sisdri_mwf", "seconds"])
@@ -137,9 +151,10 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
     log.info("training separator from step %d on %s (world %d)", step, env.device, env.world_size)
 
     last_save, t_log, loss_sum, score_sum, n_sum = time.time(), time.time(), 0.0, 0.0, 0
-    iterator = iter(loader)
     # On resume the stream is reseeded with the step, so it continues with unseen mixtures.
     while step < cfg.steps:
+        if step % cfg.refresh_data_every == 0 and step > state["step"]:
+            iterator, _ = make_loader()
         mix, mic_mask, ref = (t.to(env.device) for t in next(iterator))
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
@@ -202,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--valid-every", type=int, default=SeparatorTrainConfig.valid_every)
     parser.add_argument("--valid-items", type=int, default=SeparatorTrainConfig.valid_items)
     parser.add_argument("--log-every", type=int, default=SeparatorTrainConfig.log_every)
+    parser.add_argument("--refresh-data-every", type=int, default=SeparatorTrainConfig.refresh_data_every)
     parser.add_argument("--no-bf16", action="store_true", help="train in fp32")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -209,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = SeparatorTrainConfig(model=model, steps=args.steps, batch_size=args.batch_size,
                                segment_seconds=args.segment_seconds, lr=args.lr, mwf_weight=args.mwf_weight,
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
-                               valid_items=args.valid_items, log_every=args.log_every, bf16=not args.no_bf16)
+                               valid_items=args.valid_items, log_every=args.log_every, bf16=not args.no_bf16,
+                               refresh_data_every=args.refresh_data_every)
     data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2), bank=newest_rir_bank())
     train(cfg, args.out, data)
     return 0
