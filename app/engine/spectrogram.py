@@ -24,7 +24,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -36,6 +36,7 @@ from app.engine.errors import ConfigError
 from app.engine.files import Recording
 
 TILE_COLUMNS = 64
+STEP_TILES = 4              # a growing image is shown every 4 new tiles (256 columns)
 ZOOM_STEPS_PER_OCTAVE = 4   # stride ladder: at most ±9 % off the screen's column count
 MAX_READ_FRAMES = 1 << 16   # frames of neighbouring columns are read together up to this span
 MIN_LOG_HZ = 20.0
@@ -260,6 +261,7 @@ class SpectrogramImage:
     stride: int
     axis: FrequencyAxis
     channels: tuple[int, ...]
+    complete: bool = True      # False while `image_steps` is still filling tiles in
 
     @property
     def columns(self) -> int:
@@ -325,6 +327,74 @@ def _tile_from_frames(frames: np.ndarray, settings: SpectrogramSettings, stride:
     return Tile(level_db, envelope_min, envelope_max)
 
 
+def image_steps(
+    recording: Recording,
+    start_frame: int,
+    stop_frame: int,
+    columns: int,
+    settings: SpectrogramSettings,
+    rows: int = 256,
+    channels: Sequence[int] | None = None,
+    cache: TileCache | None = None,
+) -> Iterator[SpectrogramImage]:
+    """The spectrogram and waveform envelope covering `[start_frame, stop_frame)` at about
+    `columns` columns and `rows` frequency rows, growing as tiles are computed.
+
+    Each yield is the image so far (tiles not yet computed at -200 dB, i.e. the floor colour),
+    the last one complete. Cached tiles come for free. A caller that stops iterating (the view
+    moved on) leaves no work behind: unread tiles are cancelled.
+    """
+    chans = list(range(recording.channels)) if channels is None else [int(c) for c in channels]
+    start = max(0, int(start_frame))
+    stop = min(recording.frames, max(int(stop_frame), start + 1))
+    stride = column_stride(stop - start, columns, settings.hop)
+    tile_span = TILE_COLUMNS * stride
+    total_columns = math.ceil(recording.frames / stride)
+    first_tile, stop_tile = start // tile_span, min((total_columns - 1) // TILE_COLUMNS, (stop - 1) // tile_span) + 1
+    first_column = first_tile * TILE_COLUMNS
+    count = min(stop_tile * TILE_COLUMNS, total_columns) - first_column
+    level_db = np.full((len(chans), count, rows), 10 * math.log10(_POWER_EPS), dtype=np.float32)
+    low = np.zeros((len(chans), count), dtype=np.float32)
+    high = np.zeros((len(chans), count), dtype=np.float32)
+    axis = FrequencyAxis.for_settings(settings, recording.sample_rate)
+    weights = _row_weights(axis, settings.n_fft, recording.sample_rate, rows)
+    spectral_key = (settings.n_fft, settings.hop, settings.window, settings.frequency_scale, rows, tuple(chans), stride)
+
+    def place(tile: int, found: Tile) -> None:
+        at = tile * TILE_COLUMNS - first_column
+        width = found.level_db.shape[1]
+        level_db[:, at:at + width], low[:, at:at + width], high[:, at:at + width] = (
+            found.level_db, found.envelope_min, found.envelope_max)
+
+    def snapshot(complete: bool) -> SpectrogramImage:
+        parts = [level_db.copy(), low.copy(), high.copy()]
+        for part in parts:
+            part.flags.writeable = False
+        return SpectrogramImage(*parts, first_tile * tile_span, stride, axis, tuple(chans), complete)
+
+    missing: list[int] = []
+    for tile in range(first_tile, stop_tile):
+        found = cache.get((*spectral_key, tile)) if cache is not None else None
+        if found is None:
+            missing.append(tile)
+        else:
+            place(tile, found)
+    # Reads run one tile ahead in `_READER` while this thread does the previous tile's maths.
+    reads = [_READER.submit(_tile_frames, recording, chans, settings.n_fft, stride, t) for t in missing]
+    try:
+        for done, (tile, read) in enumerate(zip(missing, reads), start=1):
+            found = _tile_from_frames(read.result(), settings, stride, weights)
+            if cache is not None:
+                cache.put((*spectral_key, tile), found)
+            place(tile, found)
+            if done % STEP_TILES == 0 and done < len(missing):
+                yield snapshot(complete=False)
+    finally:
+        for read in reads:
+            read.cancel()
+    yield snapshot(complete=True)
+
+
 def compute_image(
     recording: Recording,
     start_frame: int,
@@ -335,41 +405,9 @@ def compute_image(
     channels: Sequence[int] | None = None,
     cache: TileCache | None = None,
 ) -> SpectrogramImage:
-    """The spectrogram and waveform envelope covering `[start_frame, stop_frame)` at about
-    `columns` columns and `rows` frequency rows, from cached tiles where possible."""
-    chans = list(range(recording.channels)) if channels is None else [int(c) for c in channels]
-    start = max(0, int(start_frame))
-    stop = min(recording.frames, max(int(stop_frame), start + 1))
-    stride = column_stride(stop - start, columns, settings.hop)
-    tile_span = TILE_COLUMNS * stride
-    last_tile = (math.ceil(recording.frames / stride) - 1) // TILE_COLUMNS
-    first_tile, stop_tile = start // tile_span, min(last_tile, (stop - 1) // tile_span) + 1
-    spectral_key = (settings.n_fft, settings.hop, settings.window, settings.frequency_scale, rows, tuple(chans), stride)
-    axis = FrequencyAxis.for_settings(settings, recording.sample_rate)
-    weights = _row_weights(axis, settings.n_fft, recording.sample_rate, rows)
-    tiles: dict[int, Tile] = {}
-    missing: list[int] = []
-    for tile in range(first_tile, stop_tile):
-        found = cache.get((*spectral_key, tile)) if cache is not None else None
-        if found is None:
-            missing.append(tile)
-        else:
-            tiles[tile] = found
-    # Reads run one tile ahead in `_READER` while this thread does the previous tile's maths.
-    reads = [_READER.submit(_tile_frames, recording, chans, settings.n_fft, stride, t) for t in missing]
-    try:
-        for tile, read in zip(missing, reads):
-            tiles[tile] = _tile_from_frames(read.result(), settings, stride, weights)
-            if cache is not None:
-                cache.put((*spectral_key, tile), tiles[tile])
-    finally:
-        for read in reads:
-            read.cancel()
-    ordered = [tiles[t] for t in range(first_tile, stop_tile)]
-    parts = [np.concatenate([getattr(t, name) for t in ordered], axis=1) for name in ("level_db", "envelope_min", "envelope_max")]
-    for part in parts:
-        part.flags.writeable = False
-    return SpectrogramImage(*parts, first_tile * tile_span, stride, axis, tuple(chans))
+    """The complete image of `image_steps`."""
+    *_, image = image_steps(recording, start_frame, stop_frame, columns, settings, rows, channels, cache)
+    return image
 
 
 def to_color_indices(level_db: np.ndarray, floor_db: float, ceiling_db: float) -> np.ndarray:

@@ -49,6 +49,8 @@ class MainWindow(QMainWindow):
         self.cursor_label = QLabel()
         self.position_label = QLabel()
         self.file_label = QLabel("Open a recording: File ▸ Open, or drop it here.")
+        for label in (self.position_label, self.file_label):
+            label.setContentsMargins(12, 0, 4, 0)
         self.statusBar().addWidget(self.cursor_label, 1)
         self.statusBar().addPermanentWidget(self.position_label)
         self.statusBar().addPermanentWidget(self.file_label)

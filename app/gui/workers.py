@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,8 @@ from app.engine.spectrogram import (
     SpectrogramImage,
     SpectrogramSettings,
     TileCache,
-    compute_image,
     exact_envelope,
+    image_steps,
     to_color_indices,
 )
 
@@ -48,20 +49,20 @@ class RenderResult:
     envelope_max: np.ndarray
 
 
-def render(recording: Recording, request: RenderRequest, cache: TileCache) -> RenderResult:
-    """One redraw's data: cached spectrogram tiles, colours, and an exact waveform envelope when
-    the visible span is short enough to read whole (zoomed in to the real hop or closer)."""
+def render_steps(recording: Recording, request: RenderRequest, cache: TileCache) -> Iterator[RenderResult]:
+    """A redraw's data as it grows: spectrogram tiles, colours, and an exact waveform envelope
+    when the visible span is short enough to read whole (zoomed in to the real hop or closer)."""
     s = request.settings
-    image = compute_image(recording, request.start_frame, request.stop_frame, request.columns, s,
-                          request.rows, cache=cache)
-    colors = to_color_indices(image.level_db, s.floor_db, s.ceiling_db)
-    span = request.stop_frame - request.start_frame
-    if image.stride <= s.hop:
-        start, stride, low, high = exact_envelope(recording, request.start_frame, request.stop_frame, request.columns)
-    else:
-        start, stride, low, high = image.start_frame, float(image.stride), image.envelope_min, image.envelope_max
-    log.debug("rendered %d frames as %d columns", span, image.columns)
-    return RenderResult(request, image, colors, start, stride, low, high)
+    exact = None
+    for image in image_steps(recording, request.start_frame, request.stop_frame, request.columns, s,
+                             request.rows, cache=cache):
+        colors = to_color_indices(image.level_db, s.floor_db, s.ceiling_db)
+        if image.stride > s.hop:
+            envelope = (image.start_frame, float(image.stride), image.envelope_min, image.envelope_max)
+        else:
+            exact = exact or exact_envelope(recording, request.start_frame, request.stop_frame, request.columns)
+            envelope = exact
+        yield RenderResult(request, image, colors, *envelope)
 
 
 class SpectrogramWorker(QObject):
@@ -100,10 +101,15 @@ class SpectrogramWorker(QObject):
                 if self._closing:
                     return
                 request, self._pending = self._pending, None
+            steps = render_steps(self.recording, request, self.cache)
             try:
-                result = render(self.recording, request, self.cache)
+                for result in steps:
+                    self.ready.emit(result)
+                    if self._pending is not None or self._closing:   # the view moved on
+                        break
             except AppError as err:      # the thread's edge: the window shows the message
                 log.exception("spectrogram failed")
                 self.failed.emit(str(err))
                 return
-            self.ready.emit(result)
+            finally:
+                steps.close()

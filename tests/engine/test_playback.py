@@ -211,7 +211,7 @@ def test_looped_selection_keeps_the_playhead_inside(tmp_path):
     seen = []
     player.play()
     try:
-        wait_until(lambda: seen.append(player.position) or len(seen) > 200)
+        wait_until(lambda: seen.append(player.position) or len(seen) > 60)
     finally:
         player.pause()
     assert all(1000 <= p < 3000 for p in seen)

@@ -20,6 +20,7 @@ from app.engine.spectrogram import (
     column_stride,
     compute_image,
     exact_envelope,
+    image_steps,
     to_color_indices,
 )
 
@@ -213,3 +214,20 @@ def test_bench_redraw_reports_the_three_views(two_tones):
     assert {"full_view_ms", "minute_view_ms", "second_view_ms"} <= result.keys()
     assert all(result[k] > 0 for k in ("full_view_ms", "minute_view_ms", "second_view_ms"))
     assert result["channels"] == 2
+
+
+def test_image_grows_step_by_step_and_ends_complete(tmp_path):
+    audio = np.tile(sine(440, 1), 60)[:, None]
+    with write(tmp_path / "minute.wav", audio) as rec:
+        steps = list(image_steps(rec, 0, rec.frames, 1200, SpectrogramSettings()))
+        assert len(steps) > 2
+        assert [s.complete for s in steps] == [False] * (len(steps) - 1) + [True]
+        filled = [int((s.level_db[0].max(axis=1) > -150).sum()) for s in steps]
+        assert filled == sorted(filled) and filled[-1] == steps[-1].columns
+
+
+def test_cached_image_arrives_in_one_step(two_tones):
+    cache = TileCache()
+    compute_image(two_tones, 0, two_tones.frames, 1200, SpectrogramSettings(hop=32), cache=cache)
+    steps = list(image_steps(two_tones, 0, two_tones.frames, 1200, SpectrogramSettings(hop=32), cache=cache))
+    assert len(steps) == 1 and steps[0].complete

@@ -61,7 +61,7 @@ class FrequencyAxisItem(pg.AxisItem):
         units = self.axis.to_unit(candidates)
         keep, last = [], -1.0
         for u in units:                    # drop ticks closer than the minimum spacing
-            if u - last >= 1.0 / room and minVal <= u <= maxVal:
+            if u - last >= 0.8 / room and minVal <= u <= maxVal:
                 keep.append(float(u))
                 last = u
         return [(1.0, keep)]
@@ -70,11 +70,24 @@ class FrequencyAxisItem(pg.AxisItem):
         return [format_hz(float(self.axis.to_hz(v))) for v in values]
 
 
+# Tick steps a reader counts in: decimal below a second, then 2, 5, 10, 15, 30 s and minutes.
+_TIME_STEPS_SECONDS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30,
+                       60, 120, 300, 600, 900, 1800, 3600)
+_TIME_LABEL_PIXELS = 90
+
+
 class TimeAxisItem(pg.AxisItem):
-    """Bottom axis in seconds, switching to m:ss for long spans."""
+    """Bottom axis in seconds, switching to m:ss for long spans, ticks on round times."""
 
     def __init__(self) -> None:
         super().__init__("bottom")
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        span = max(maxVal - minVal, 1e-9)
+        wanted = span * _TIME_LABEL_PIXELS / max(size, 1.0)
+        major = next((s for s in _TIME_STEPS_SECONDS if s >= wanted), _TIME_STEPS_SECONDS[-1])
+        minor = next((s for s in reversed(_TIME_STEPS_SECONDS) if s < major and major / s in (2, 2.5, 4, 5, 6)), major / 5)
+        return [(major, 0.0), (minor, 0.0)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [format_time(max(0.0, v), spacing) for v in values]

@@ -101,7 +101,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     selection_changed = Signal(object)          # (start, stop) seconds or None
     cursor_info = Signal(str)
     render_failed = Signal(str)
-    image_shown = Signal()
+    image_shown = Signal()                      # a complete image for the requested range is on screen
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -282,7 +282,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
             item.setImage(result.colors[channel], levels=(0, 255), lut=self._lut, autoLevels=False)
             item.setRect(QRectF(x0, 0.0, width, 1.0))
         self._draw_waveforms(result, rate)
-        self.image_shown.emit()
+        if image.complete:
+            self.image_shown.emit()
 
     def _draw_waveforms(self, result: RenderResult, rate: int) -> None:
         low, high = result.envelope_min, result.envelope_max
