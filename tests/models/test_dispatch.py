@@ -79,20 +79,16 @@ def test_band_split_finds_a_known_spectral_edge():
 @pytest.mark.parametrize("patch_bins", [10, 40, 20])
 def test_mssp_grid_covers_every_bin_of_a_band_exactly_once(patch_bins):
     torch.manual_seed(0)
-    bins = 257
-    split = torch.randint(0, bins - 1, (2, 50))
+    bins, frames = 257, 50
+    numbered = to_patches(torch.arange(1, bins + 1).reshape(1, bins, 1), patch_bins)   # 0 marks padding
+    assert sorted(numbered[numbered > 0].tolist()) == list(range(1, bins + 1))          # each bin in one patch
+    split = torch.randint(0, bins - 1, (2, frames))
     for band in band_masks(split, bins):
         eligible = patches_in_band(band, patch_bins)
-        patch_of_bin = torch.arange(bins) // patch_bins
-        # every in-band bin lies in exactly one patch, and that patch is eligible
-        covered = eligible.gather(1, patch_of_bin[None, :, None].expand(2, bins, 50))
-        assert covered[band].all()
-        # eligible patches cover nothing but their own bins: a bin's patch count is one
-        counts = torch.zeros(bins)
-        counts.index_add_(0, patch_of_bin, torch.ones(bins))
-        assert (counts[:bins - 1] <= patch_bins).all() and counts.sum() == bins
-        # no eligible patch lies wholly outside the band
-        assert (to_patches(band, patch_bins).any(dim=2) == eligible).all()
+        covered = to_bins(eligible, patch_bins, bins)
+        assert covered[band].all()                                   # every in-band bin is in an eligible patch
+        touching = to_patches(band, patch_bins).any(dim=2)
+        assert (eligible == touching).all()                          # and no eligible patch misses the band
 
 
 def test_complex_cosine_error_ignores_level_and_sees_phase():
