@@ -51,6 +51,11 @@ def window(qtbot, qapp) -> MainWindow:
 
 
 def open_and_draw(qtbot, window: MainWindow, path: Path) -> None:
-    """Open `path` and wait until its first spectrogram is on screen."""
-    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
-        assert window.open_path(path)
+    """Open `path` and wait until its spectrogram for the current view is complete on screen."""
+    assert window.open_path(path)
+    wait_for_image(qtbot, window)
+
+
+def wait_for_image(qtbot, window: MainWindow) -> None:
+    window.view.request_redraw()           # pending layout changes asked for a redraw: take it now
+    qtbot.waitUntil(lambda: window.view.up_to_date, timeout=15_000)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from app.engine.spectrogram import FrequencyScale
 from app.gui.main_window import MainWindow
 from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
-from tests.gui.conftest import open_and_draw
+from tests.gui.conftest import open_and_draw, wait_for_image
 
 FORMATS = [("wav", "WAV", "PCM_16", 8), ("flac", "FLAC", "PCM_24", 4), ("ogg", "OGG", "VORBIS", 3),
            ("aiff", "AIFF", "PCM_16", 3), ("w64", "W64", "FLOAT", 3), ("caf", "CAF", "PCM_16", 3),
@@ -211,8 +211,8 @@ def test_settings_survive_a_restart(qtbot, window, make_recording):
     dialog.scale.setCurrentIndex(dialog.scale.findData("log"))
     dialog.colormap.setCurrentIndex(dialog.colormap.findData("viridis"))
     dialog.monitor.setCurrentIndex(dialog.monitor.findData("2,3"))
-    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
-        dialog.accept()
+    dialog.accept()
+    wait_for_image(qtbot, window)
     assert window.view.last_result.image.axis.scale == FrequencyScale.LOG
     assert window.monitor_combo.currentData() == "2,3" and window.player._source.channels == (2, 3)
     window.close()
@@ -239,8 +239,8 @@ def test_recent_files_list_the_last_opened_first(qtbot, window, make_recording):
     open_and_draw(qtbot, window, second)
     names = [a.text() for a in window.recent_menu.actions()]
     assert names[:2] == ["b.flac", "a.wav"]
-    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
-        window.recent_menu.actions()[1].trigger()
+    window.recent_menu.actions()[1].trigger()
+    wait_for_image(qtbot, window)
     assert window.recording.path == first
 
 
@@ -250,8 +250,8 @@ def test_dropping_a_file_opens_it(qtbot, window, make_recording):
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(window.view.image_shown, timeout=10_000):
-        window.dropEvent(event)
+    window.dropEvent(event)
+    wait_for_image(qtbot, window)
     assert window.recording.path == path and window.view.channel_rows == 2
 
 

@@ -101,7 +101,6 @@ class RecordingView(pg.GraphicsLayoutWidget):
     selection_changed = Signal(object)          # (start, stop) seconds or None
     cursor_info = Signal(str)
     render_failed = Signal(str)
-    image_shown = Signal()                      # a complete image for the requested range is on screen
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -111,6 +110,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self.recording: Recording | None = None
         self.settings = SpectrogramSettings()
         self.worker: SpectrogramWorker | None = None
+        self.last_request: RenderRequest | None = None
         self.last_result: RenderResult | None = None
         self.selection: tuple[float, float] | None = None
         self._boxes: list[TimeViewBox] = []
@@ -255,6 +255,12 @@ class RecordingView(pg.GraphicsLayoutWidget):
         if self.recording is not None:
             self.set_visible_range(0.0, self.recording.frames / self.recording.sample_rate)
 
+    @property
+    def up_to_date(self) -> bool:
+        """The complete image for the latest request is on screen."""
+        result = self.last_result
+        return result is not None and result.image.complete and result.request == self.last_request
+
     def _on_range_changed(self, *_: object) -> None:
         self._redraw_timer.start()
 
@@ -267,7 +273,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
         box = self._spec_plots[0].getViewBox()
         columns = max(64, int(box.width()))
         rows = min(512, max(64, 32 * math.ceil(box.height() / 32)))
-        self.worker.request(RenderRequest(math.floor(left * rate), math.ceil(right * rate), columns, rows, self.settings))
+        self.last_request = RenderRequest(math.floor(left * rate), math.ceil(right * rate), columns, rows, self.settings)
+        self.worker.request(self.last_request)
 
     # --- results --------------------------------------------------------------------------------
     def _on_ready(self, result: RenderResult) -> None:
@@ -282,8 +289,6 @@ class RecordingView(pg.GraphicsLayoutWidget):
             item.setImage(result.colors[channel], levels=(0, 255), lut=self._lut, autoLevels=False)
             item.setRect(QRectF(x0, 0.0, width, 1.0))
         self._draw_waveforms(result, rate)
-        if image.complete:
-            self.image_shown.emit()
 
     def _draw_waveforms(self, result: RenderResult, rate: int) -> None:
         low, high = result.envelope_min, result.envelope_max
