@@ -123,9 +123,21 @@ def bench_separator(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]
     return {"runs": runs, "model": runs[0]["model"] if runs else None, "threads": args.threads}, lines
 
 
+def bench_data(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """Issue #4 item 6: mixtures/s of the on-the-fly pipeline vs the separator's step rate."""
+    from models.data.bench import run_data_bench
+
+    result = run_data_bench(seconds=args.seconds, workers=args.workers)
+    lines = [f"{result['mixtures_per_s']:.1f} mixtures/s ({result['mixture_seconds']:g} s each), "
+             f"{result['audio_seconds_per_s']:.0f} s of audio per second, {result['workers']} worker(s)",
+             f"corpus: {result['speech_hours']} h, {result['speech_voices']} voices; RIR bank: {result['rir_scenes']} scenes"]
+    return result, lines
+
+
 TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str]]]] = {
     "files": bench_files,
     "separator": bench_separator,
+    "data": bench_data,
 }
 
 
@@ -139,6 +151,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
                    help="input lengths in minutes (separator)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data)")
+    p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data)")
     p.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--markdown", type=Path, default=None,

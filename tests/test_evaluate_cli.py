@@ -1,0 +1,37 @@
+"""`meco-studio evaluate separation` on a tiny fixed set: a table per set, naming its command."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.cli import EXIT_FAILED, EXIT_OK, main
+from models.data.fixedsets import FixedSet, fixed_set_config, write_fixed_set
+from models.data.mixtures import MixtureSimulator
+from models.data.noise import NoisePool
+from models.data.speech import SpeechPool
+
+
+def _tiny_set(root):
+    speech = SpeechPool.synthetic()
+    config = replace(fixed_set_config(FixedSet.IN_DOMAIN, seconds=1.5), talkers=(2, 2), mics=(2, 4))
+    for _ in write_fixed_set(MixtureSimulator(config, speech, NoisePool(speech)), root / "in_domain", 2, 7):
+        pass
+
+
+def test_evaluate_writes_a_markdown_table_with_its_command(tmp_path, tiny_separator_card):
+    _tiny_set(tmp_path / "sets")
+    out = tmp_path / "separation.md"
+    code = main(["evaluate", "separation", "--testsets", str(tmp_path / "sets"), "--sets", "in_domain",
+                 "--model", "tiny-separator", "--mics", "1", "2", "--no-dnsmos", "--no-baselines",
+                 "--markdown", str(out)])
+    assert code == EXIT_OK
+    text = out.read_text()
+    assert "meco-studio evaluate separation --sets in_domain --mics 1 2" in text
+    assert "| TacBand (mask) | 1 |" in text and "| TacBand + MWF | 2 |" in text
+    assert "| Oracle IRM (1 mic) | — |" in text
+
+
+def test_evaluate_says_how_to_make_missing_sets(tmp_path, tiny_separator_card, capsys):
+    assert main(["evaluate", "separation", "--testsets", str(tmp_path), "--model", "tiny-separator",
+                 "--no-dnsmos"]) == EXIT_FAILED
+    assert "make-testsets" in capsys.readouterr().err
