@@ -267,5 +267,5 @@ def test_monitor_choice_changes_what_the_player_reads(qtbot, window, make_record
 def test_help_lists_the_shortcuts(qtbot, window):
     dialog = window.show_shortcuts()
     keys = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
-    assert {"Space", "Ctrl + wheel", "Home / End", "+ or =  /  −"} <= set(keys)
+    assert {"Space", "Ctrl + wheel", "Home / End", "+ / −  (or =)"} <= set(keys)
     dialog.reject()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+ROW_PIXELS = 26
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Space", "Play / pause"),
@@ -10,7 +13,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Drag", "Select a time range"),
     ("L", "Loop the selection on / off"),
     ("Esc", "Clear the selection"),
-    ("+ or =  /  −", "Zoom in / out"),
+    ("+ / −  (or =)", "Zoom in / out around the playhead"),
     ("Ctrl + wheel", "Zoom at the mouse"),
     ("Wheel, ← / →", "Scroll in time"),
     ("Shift + drag, middle drag", "Pan"),
@@ -34,6 +37,9 @@ class ShortcutsDialog(QDialog):
         for row, (keys, action) in enumerate(SHORTCUTS):
             table.setItem(row, 0, QTableWidgetItem(keys))
             table.setItem(row, 1, QTableWidgetItem(action))
+        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        table.verticalHeader().setDefaultSectionSize(ROW_PIXELS)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -41,4 +47,4 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(buttons)
-        self.resize(460, 470)
+        self.resize(540, ROW_PIXELS * len(SHORTCUTS) + 100)   # every row visible, no scrolling

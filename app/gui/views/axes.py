@@ -16,6 +16,8 @@ _MIN_TICK_PIXELS = 22
 
 
 def format_hz(hz: float) -> str:
+    """Compact frequency label: 250, 1k, 2.5k (axis positions come back with rounding noise)."""
+    hz = round(hz, 3)
     if hz >= 1000:
         return f"{hz / 1000:.3g}k"
     return f"{hz:.0f}"

@@ -105,6 +105,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setBackground(BACKGROUND)
+        self.setAcceptDrops(False)      # files dropped here go to the main window, which opens them
         self.ci.layout.setSpacing(0)
         self.ci.setContentsMargins(4, 4, 8, 4)
         self.recording: Recording | None = None
@@ -296,12 +297,16 @@ class RecordingView(pg.GraphicsLayoutWidget):
         scale = 2.0 ** math.ceil(math.log2(peak)) if peak > 1e-6 else 1.0   # stable: powers of two
         columns = low.shape[1]
         times = (result.envelope_start_frame + (np.arange(columns) + 0.5) * result.envelope_stride) / rate
-        x = np.repeat(times, 2)
-        for channel, curve in enumerate(self._waves):
-            y = np.empty(2 * columns, dtype=np.float32)
-            y[0::2] = low[channel] / scale
-            y[1::2] = np.maximum(high[channel], low[channel] + 1e-4 * scale) / scale
-            curve.setData(x, y, connect="pairs")
+        if result.envelope_stride <= 1:                 # fewer samples than pixels: draw the samples
+            for channel, curve in enumerate(self._waves):
+                curve.setData(times, low[channel] / scale, connect="all")
+        else:                                           # one vertical min-max stroke per column
+            x = np.repeat(times, 2)
+            for channel, curve in enumerate(self._waves):
+                y = np.empty(2 * columns, dtype=np.float32)
+                y[0::2] = low[channel] / scale
+                y[1::2] = np.maximum(high[channel], low[channel] + 1e-4 * scale) / scale
+                curve.setData(x, y, connect="pairs")
         for channel, label in enumerate(self._labels):
             label.setText(f"<b>{channel + 1}</b><br><span style='font-size:7pt'>±{scale:g}</span>")
 
@@ -349,7 +354,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     def describe_point(self, channel: int, seconds: float, unit: float) -> str:
         """Status text for a spectrogram point: time, frequency and the level shown there."""
         axis = self._freq_axes[channel].axis
-        text = f"ch {channel + 1}   {format_time(max(seconds, 0.0))} s   {format_hz(float(axis.to_hz(unit)))}Hz"
+        text = f"ch {channel + 1}   {format_time(max(seconds, 0.0))} s   {format_hz(float(axis.to_hz(unit)))} Hz"
         result = self.last_result
         if result is not None and self.recording is not None:
             image = result.image
