@@ -197,6 +197,7 @@ class Player:
         self._feeder: threading.Thread | None = None
         self._stop_feeding = threading.Event()
         self._pending_seek: int | None = None
+        self._seek_lock = threading.Lock()     # GUI and feeder only; the callback never sees it
         self._paused_at = 0
         self.stream_rate = 0
 
@@ -265,7 +266,13 @@ class Player:
         self._paused_at = frame
         if self._ring is not None:
             self._ring.clock[:, 0] = np.nan   # old blocks no longer say where we are
-        self._pending_seek = frame
+        with self._seek_lock:
+            self._pending_seek = frame
+
+    def _take_seek(self) -> int | None:
+        with self._seek_lock:
+            seek, self._pending_seek = self._pending_seek, None
+        return seek
 
     def toggle(self) -> None:
         if self.is_playing:
@@ -284,7 +291,8 @@ class Player:
         rate, outputs, name = self._choose_format(self._source.sample_rate)
         self.stream_rate = rate
         self._ring = PlaybackRing(max(FEED_FRAMES * 2, int(RING_SECONDS * rate)), outputs)
-        self._pending_seek = self._paused_at
+        with self._seek_lock:
+            self._pending_seek = self._paused_at
         self._stop_feeding.clear()
         feeder = _Feeder(self, self._ring)
         feeder.feed_until_full()          # primed before the stream starts, so it starts with sound
@@ -368,9 +376,8 @@ class _Feeder:
         """Fill the ring; True if anything was written."""
         wrote = False
         while True:
-            seek = self.player._pending_seek
+            seek = self.player._take_seek()
             if seek is not None:
-                self.player._pending_seek = None
                 self._restart(seek)
             if self.done or self.ring.free_frames() < FEED_FRAMES * 2:
                 return wrote

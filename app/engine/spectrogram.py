@@ -279,6 +279,7 @@ def _read_frames(recording: Recording, starts: np.ndarray, n_fft: int, channels:
     out) get a short read each, so the cost follows the columns, not the visible span.
     """
     out = np.zeros((starts.size, len(channels), n_fft), dtype=np.float32)
+    chosen = None if channels == list(range(recording.channels)) else channels   # all: no gather copy
     i = 0
     while i < starts.size:
         j = i + 1
@@ -288,11 +289,11 @@ def _read_frames(recording: Recording, starts: np.ndarray, n_fft: int, channels:
         read_lo, read_hi = max(lo, 0), min(hi, recording.frames)
         if j == i + 1:
             if read_hi > read_lo:
-                out[i, :, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, channels)
+                out[i, :, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, chosen)
         else:
             block = np.zeros((len(channels), hi - lo), dtype=np.float32)
             if read_hi > read_lo:
-                block[:, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, channels)
+                block[:, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, chosen)
             view = np.lib.stride_tricks.sliding_window_view(block, n_fft, axis=1)   # (ch, positions, n_fft)
             out[i:j] = view[:, starts[i:j] - lo].transpose(1, 0, 2)
         i = j

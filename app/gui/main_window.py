@@ -215,13 +215,22 @@ class MainWindow(QMainWindow):
         if self.recording is None:
             return
         try:
+            was_playing = self.player.is_playing
             self.player.toggle()
+            if was_playing:
+                self._report_dropouts()
         except AppError as err:
             log.warning("playback failed: %s", err)
             self.show_error("Cannot play", str(err))
         if self.player.notice:
             self.statusBar().showMessage(self.player.notice, 10_000)
         self._update_transport()
+
+    def _report_dropouts(self) -> None:
+        """Dropouts mean the disk or CPU could not keep up; say so rather than hide it."""
+        if self.player.underflows:
+            self.statusBar().showMessage(f"{self.player.underflows} audio dropouts while playing: the disk "
+                                         "or CPU could not keep up.", 10_000)
 
     def seek_seconds(self, seconds: float, reveal: bool = False) -> None:
         if self.recording is None:
@@ -261,6 +270,7 @@ class MainWindow(QMainWindow):
             self.show_error("Playback stopped", str(error))
         if self.player.finished:
             self.player.pause()
+            self._report_dropouts()
         seconds = self.player.position / self.recording.sample_rate
         self.view.set_playhead(seconds)
         self._show_position(seconds)

@@ -204,6 +204,16 @@ def test_space_again_pauses(qtbot, window, make_recording):
     assert not window.player.is_playing and window.play_action.text() == "&Play"
 
 
+def test_a_missing_output_device_gives_one_message_and_viewing_goes_on(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(channels=2))
+    window.player.set_device(999)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.player.is_playing
+    assert len(window.messages) == 1 and "Output device 999 is not available" in window.messages[0].text()
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    wait_for_image(qtbot, window)
+
+
 def test_settings_survive_a_restart(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(channels=4))
     dialog = window.open_settings()
