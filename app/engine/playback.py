@@ -15,6 +15,7 @@ only, and Python assigns an int atomically.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -177,6 +178,17 @@ class PlaybackRing:
         return float(clock[latest, 1] + (now - clock[latest, 0]) * sample_rate)
 
 
+def feed_block_frames(source_rate: int, stream_rate: int) -> int:
+    """Most frames one feeder step can write: a source block after resampling, with room for
+    soxr's flush at the end of the source."""
+    return 2 * math.ceil(FEED_FRAMES * stream_rate / source_rate)
+
+
+def ring_frames(source_rate: int, stream_rate: int) -> int:
+    """Ring size at the stream rate: `RING_SECONDS`, and never less than two feeder steps."""
+    return max(2 * feed_block_frames(source_rate, stream_rate), int(RING_SECONDS * stream_rate))
+
+
 @dataclass(frozen=True)
 class Loop:
     start_frame: int
@@ -290,17 +302,20 @@ class Player:
         sd = _sounddevice()
         rate, outputs, name = self._choose_format(self._source.sample_rate)
         self.stream_rate = rate
-        self._ring = PlaybackRing(max(FEED_FRAMES * 2, int(RING_SECONDS * rate)), outputs)
+        self._ring = PlaybackRing(ring_frames(self._source.sample_rate, rate), outputs)
         with self._seek_lock:
             self._pending_seek = self._paused_at
         self._stop_feeding.clear()
         feeder = _Feeder(self, self._ring)
         feeder.feed_until_full()          # primed before the stream starts, so it starts with sound
+        stream = None
         try:
             stream = sd.OutputStream(samplerate=rate, device=self.device, channels=outputs, dtype="float32",
                                      callback=self._ring.callback)
             stream.start()
         except sd.PortAudioError as err:
+            if stream is not None:
+                stream.close()
             raise PlaybackError(f"{name} could not start playing ({err}). Choose another output device "
                                 "in Settings.") from err
         self._stream = stream
@@ -359,11 +374,14 @@ class _Feeder:
     def __init__(self, player: Player, ring: PlaybackRing) -> None:
         self.player = player
         self.ring = ring
+        source = player._source
+        assert source is not None
         self.position = player._paused_at   # next source frame to read
         self.out_position = float(self.position)
-        self.ratio = player._source.sample_rate / player.stream_rate if player._source else 1.0
+        self.ratio = source.sample_rate / player.stream_rate
         self.resampler: soxr.ResampleStream | None = None
         self.block = np.zeros((FEED_FRAMES, ring.audio.shape[1]), dtype=np.float32)
+        self.room_needed = feed_block_frames(source.sample_rate, player.stream_rate)
         self.done = False
 
     def run(self) -> None:
@@ -379,7 +397,7 @@ class _Feeder:
             seek = self.player._take_seek()
             if seek is not None:
                 self._restart(seek)
-            if self.done or self.ring.free_frames() < FEED_FRAMES * 2:
+            if self.done or self.ring.free_frames() < self.room_needed:
                 return wrote
             try:
                 self._feed_block()

@@ -20,7 +20,15 @@ import sounddevice as sd
 
 from app.engine.errors import PlaybackError
 from app.engine.files import open_recording
-from app.engine.playback import Loop, PlaybackRing, Player, RecordingSource
+from app.engine.playback import (
+    FEED_FRAMES,
+    Loop,
+    PlaybackRing,
+    Player,
+    RecordingSource,
+    feed_block_frames,
+    ring_frames,
+)
 
 RATE = 16_000
 
@@ -120,6 +128,13 @@ def test_callback_allocates_no_audio_buffers():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < out.nbytes / 8                            # a copied block would be 32 KiB
+
+
+@pytest.mark.parametrize(("source_rate", "stream_rate"), [(48_000, 48_000), (8_000, 48_000), (768_000, 44_100)])
+def test_ring_holds_two_feeder_steps_even_when_upsampling(source_rate, stream_rate):
+    step = feed_block_frames(source_rate, stream_rate)
+    assert step >= FEED_FRAMES * stream_rate / source_rate
+    assert ring_frames(source_rate, stream_rate) >= 2 * step
 
 
 # --- sources ------------------------------------------------------------------------------
