@@ -18,12 +18,12 @@ from pathlib import Path
 from app.commands.output import emit, warn
 from models.data import sources
 from models.data.bench import BANK_SOURCES
-from models.data.corpus import CorpusConfig, build_corpus, read_manifest
+from models.data.corpus import CorpusConfig, build_corpus
 from models.data.demo import make_demos
 from models.data.fixedsets import SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
 from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoisePool, default_noise_files
-from models.data.paths import REPO_ROOT, cache_root
+from models.data.paths import REPO_ROOT, cache_root, read_jsonl
 from models.data.scenes import RirBank, bank_dir
 from models.data.speech import SpeechPool
 
@@ -38,20 +38,28 @@ class Step(StrEnum):
 
 def register(sub: argparse._SubParsersAction) -> None:
     fmt = argparse.ArgumentDefaultsHelpFormatter
-    p = sub.add_parser("data-prep", formatter_class=fmt,
-                       help="install speech engines and build the speech corpus, noise and RIR bank in the cache")
-    p.add_argument("--hours", type=float, default=CorpusConfig.hours,
-                   help="corpus size to reach; Kokoro costs 0.2-0.5 s of CPU per second of speech")
-    p.add_argument("--steps", nargs="+", choices=list(Step), default=list(Step), type=Step,
-                   help="which steps to run")
-    p.add_argument("--rir-scenes", type=int, default=400,
-                   help="scenes in the training RIR bank (0.02-1 s of CPU each)")
+    p = sub.add_parser(
+        "data-prep",
+        formatter_class=fmt,
+        help="install speech engines and build the speech corpus, noise and RIR bank in the cache",
+    )
+    p.add_argument(
+        "--hours",
+        type=float,
+        default=CorpusConfig.hours,
+        help="corpus size to reach; Kokoro costs 0.2-0.5 s of CPU per second of speech",
+    )
+    p.add_argument("--steps", nargs="+", choices=list(Step), default=list(Step), type=Step, help="which steps to run")
+    p.add_argument("--rir-scenes", type=int, default=400, help="scenes in the training RIR bank (0.02-1 s of CPU each)")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads for Kokoro")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run_prep)
 
-    t = sub.add_parser("make-testsets", formatter_class=fmt,
-                       help="write the fixed in-domain, out-of-domain and real-speech evaluation sets")
+    t = sub.add_parser(
+        "make-testsets",
+        formatter_class=fmt,
+        help="write the fixed in-domain, out-of-domain and real-speech evaluation sets",
+    )
     t.add_argument("--sets", nargs="+", choices=list(FixedSet), default=list(FixedSet), type=FixedSet)
     t.add_argument("--count", type=int, default=100, help="mixtures per set")
     t.add_argument("--seconds", type=float, default=6.0, help="length of each mixture")
@@ -59,8 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     t.set_defaults(run=run_testsets)
 
-    d = sub.add_parser("make-demos", formatter_class=fmt,
-                       help="regenerate the demo recordings in resources/demo (fixed seeds)")
+    d = sub.add_parser(
+        "make-demos", formatter_class=fmt, help="regenerate the demo recordings in resources/demo (fixed seeds)"
+    )
     d.add_argument("--out", type=Path, default=REPO_ROOT / "resources" / "demo")
     d.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     d.set_defaults(run=run_demos)
@@ -108,18 +117,25 @@ def run_prep(args: argparse.Namespace) -> int:
     if Step.RIRS in args.steps:
         config = MixtureConfig()
         root = bank_dir(config.scene_config(), config.sample_rate, BANK_SOURCES)
-        _progress(RirBank.build(root, config.scene_config(), args.rir_scenes, BANK_SOURCES), args.rir_scenes,
-                  "RIR bank scenes", every=20)
+        _progress(
+            RirBank.build(root, config.scene_config(), args.rir_scenes, BANK_SOURCES),
+            args.rir_scenes,
+            "RIR bank scenes",
+            every=20,
+        )
         result["rir_bank"] = {"path": str(root), "scenes": len(RirBank(root))}
     if Step.VOICES in args.steps:
         root = cache / "speech"
         for p in build_corpus(root, cache, CorpusConfig(hours=args.hours), threads=args.threads):
             if p.utterances % 25 == 0:
                 warn(f"speech corpus: {p.hours:.2f} of {p.target_hours:g} h ({p.utterances} utterances)")
-        entries = read_manifest(root / "manifest.jsonl")
-        result["corpus"] = {"path": str(root), "utterances": len(entries),
-                            "hours": round(sum(e["seconds"] for e in entries) / 3600, 3),
-                            "voices": len({e["voice_id"] for e in entries})}
+        entries = read_jsonl(root / "manifest.jsonl")
+        result["corpus"] = {
+            "path": str(root),
+            "utterances": len(entries),
+            "hours": round(sum(e["seconds"] for e in entries) / 3600, 3),
+            "voices": len({e["voice_id"] for e in entries}),
+        }
     emit(result, args.json, [f"{k}: {v}" for k, v in result.items()])
     return 0
 
@@ -142,7 +158,10 @@ def run_testsets(args: argparse.Namespace) -> int:
 def run_demos(args: argparse.Namespace) -> int:
     records = make_demos(args.out, cache_root())
     size = sum(f.stat().st_size for f in args.out.rglob("*.flac"))
-    emit({"demos": records, "bytes": size}, args.json,
-         [f"{r['name']}: {r['channels']} ch, {r['seconds']:g} s, voices {', '.join(r['voices'])}" for r in records]
-         + [f"total {size / 2**20:.2f} MiB in {args.out}"])
+    emit(
+        {"demos": records, "bytes": size},
+        args.json,
+        [f"{r['name']}: {r['channels']} ch, {r['seconds']:g} s, voices {', '.join(r['voices'])}" for r in records]
+        + [f"total {size / 2**20:.2f} MiB in {args.out}"],
+    )
     return 0

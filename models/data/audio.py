@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -47,6 +48,15 @@ def try_read_audio(path: Path, sample_rate: int, mono: bool = True) -> np.ndarra
     return data
 
 
+def write_flac(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    """Write `(frames,)` or `(channels, frames)` audio as 16-bit FLAC, atomically (temp + rename),
+    so an interrupted build never leaves a truncated file behind a manifest line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.flac")
+    sf.write(tmp, audio.T if audio.ndim == 2 else audio, sample_rate, subtype="PCM_16", compression_level=1.0)
+    os.replace(tmp, path)
+
+
 def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Resample along the last axis with soxr (high quality, fast on CPU)."""
     if rate_in == rate_out:
@@ -82,7 +92,7 @@ def trim_silence(x: np.ndarray, sample_rate: int, threshold_db: float = -45.0, p
     if above.size == 0:
         return x[:0]
     pad = int(pad_seconds * sample_rate)
-    return x[max(0, above[0] - pad): above[-1] + pad + 1]
+    return x[max(0, above[0] - pad) : above[-1] + pad + 1]
 
 
 def fade_edges(x: np.ndarray, frames: int) -> np.ndarray:

@@ -41,8 +41,9 @@ def run_data_bench(seconds: float = 20.0, workers: int = 2, batch_size: int = 1)
     config = MixtureConfig()
     config = replace(config, bank=ensure_bank(config, BENCH_SCENES))
     dataset = MixtureDataset(MixtureSimulator(config, speech, NoisePool(speech)), length=10**9)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=workers,
-                                         collate_fn=list, prefetch_factor=4 if workers else None)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, num_workers=workers, collate_fn=list, prefetch_factor=4 if workers else None
+    )
     batches = iter(loader)
     next(batches)  # worker start-up is not throughput
     count, started = 0, time.perf_counter()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
+from models.data.audio import write_flac
+from models.data.paths import read_jsonl
 from models.data.speech import Utterance
 from models.data.text import passage
 from models.data.tts import KokoroEngine, classical_available, synthesize_classical
@@ -68,15 +68,13 @@ def plan_item(index: int, voices: list[VoiceSpec], config: CorpusConfig) -> Plan
     text = passage(rng, config.sentences)
     if voice.engine == Engine.KOKORO:
         return PlanItem(index, voice, text, float(rng.uniform(*config.kokoro_speed)), 0.0)
-    return PlanItem(index, voice, text, float(rng.uniform(*config.classical_tempo)),
-                    float(rng.uniform(*config.classical_pitch_cents)))
-
-
-def read_manifest(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return PlanItem(
+        index,
+        voice,
+        text,
+        float(rng.uniform(*config.classical_tempo)),
+        float(rng.uniform(*config.classical_pitch_cents)),
+    )
 
 
 def available_engines(cache: Path) -> set[Engine]:
@@ -86,15 +84,16 @@ def available_engines(cache: Path) -> set[Engine]:
     return have
 
 
-def build_corpus(root: Path, cache: Path, config: CorpusConfig = CorpusConfig(),
-                 engines: set[Engine] | None = None, threads: int = 1) -> Iterator[CorpusProgress]:
+def build_corpus(
+    root: Path, cache: Path, config: CorpusConfig = CorpusConfig(), engines: set[Engine] | None = None, threads: int = 1
+) -> Iterator[CorpusProgress]:
     """Add utterances to `root` until it holds `config.hours`; yields after each one.
 
     Items whose engine is not installed are skipped for now and filled in by a later run.
     """
     root.mkdir(parents=True, exist_ok=True)
     manifest = root / "manifest.jsonl"
-    entries = read_manifest(manifest)
+    entries = read_jsonl(manifest)
     done = {e["utterance_id"] for e in entries}
     seconds = sum(e["seconds"] for e in entries)
     engines = available_engines(cache) if engines is None else engines
@@ -120,14 +119,27 @@ def build_corpus(root: Path, cache: Path, config: CorpusConfig = CorpusConfig(),
             if not 0.5 <= duration <= config.max_seconds:
                 continue
             rel = Path(str(item.voice.split)) / item.voice.voice_id.replace(":", "_") / f"{item.utterance_id}.flac"
-            _write_flac(root / rel, audio, config.sample_rate)
-            utt = Utterance(item.utterance_id, item.voice.voice_id, item.voice.split, round(duration, 3), str(rel),
-                            sex=item.voice.sex, engine=str(item.voice.engine), text=item.text)
-            out.write(json.dumps({**utt.to_json(), "speed": round(item.speed, 3),
-                                  "pitch_cents": round(item.pitch_cents, 1)}) + "\n")
+            peak = float(np.max(np.abs(audio)))
+            write_flac(root / rel, audio * (0.9 / peak) if peak > 0.99 else audio, config.sample_rate)
+            utt = Utterance(
+                item.utterance_id,
+                item.voice.voice_id,
+                item.voice.split,
+                round(duration, 3),
+                str(rel),
+                sex=item.voice.sex,
+                engine=str(item.voice.engine),
+                text=item.text,
+            )
+            out.write(
+                json.dumps({**utt.to_json(), "speed": round(item.speed, 3), "pitch_cents": round(item.pitch_cents, 1)})
+                + "\n"
+            )
             out.flush()
             seconds += duration
-            log.debug("%s %s %.1f s in %.1f s", item.utterance_id, item.voice.voice_id, duration, time.monotonic() - started)
+            log.debug(
+                "%s %s %.1f s in %.1f s", item.utterance_id, item.voice.voice_id, duration, time.monotonic() - started
+            )
             yield CorpusProgress(seconds / 3600, config.hours, len(done) + 1, item.voice.voice_id)
             done.add(item.utterance_id)
 
@@ -137,11 +149,3 @@ def _speak(item: PlanItem, kokoro: KokoroEngine | None, sample_rate: int) -> np.
         assert kokoro is not None
         return kokoro.synthesize(item.voice, item.text, item.speed, sample_rate)
     return synthesize_classical(item.voice, item.text, item.speed, item.pitch_cents, sample_rate)
-
-
-def _write_flac(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.flac")
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    sf.write(tmp, audio / peak * 0.9 if peak > 0.99 else audio, sample_rate, subtype="PCM_16")
-    os.replace(tmp, path)

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from models.data.arrays import ArrayKind
-from models.data.corpus import _write_flac
+from models.data.audio import write_flac
 from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoiseKind, NoisePool
 from models.data.speech import SpeechPool, Split
@@ -54,11 +52,18 @@ def _kokoro_pool(cache: Path, folder: Path, spec: DemoSpec, sample_rate: int) ->
     engine = KokoroEngine(cache)
     rng = np.random.default_rng(spec.seed)
     for pack in spec.packs:
-        voice = VoiceSpec(f"kokoro:{pack}", Engine.KOKORO, Split.TEST, pack_sex(pack), pack_language(pack),
-                          packs=(pack,), weights=(1.0,))
+        voice = VoiceSpec(
+            f"kokoro:{pack}",
+            Engine.KOKORO,
+            Split.TEST,
+            pack_sex(pack),
+            pack_language(pack),
+            packs=(pack,),
+            weights=(1.0,),
+        )
         for k in range(4):
             audio = engine.synthesize(voice, passage(rng, (2, 3)), 1.0, sample_rate)
-            _write_flac(folder / pack / f"{k}.flac", audio, sample_rate)
+            write_flac(folder / pack / f"{k}.flac", audio, sample_rate)
     return SpeechPool.from_folder(folder, split=Split.TEST, sample_rate=sample_rate, engine="kokoro")
 
 
@@ -67,11 +72,22 @@ def make_demo(spec: DemoSpec, out: Path, cache: Path, sample_rate: int = 16000) 
     # -34 dBFS and 18 dB SNR keep the three demos under 3 MB as 16-bit FLAC (2.75 MB measured);
     # noise, not speech, dominates FLAC's bit rate.
     config = MixtureConfig(
-        sample_rate=sample_rate, seconds=spec.seconds, talkers=(2, 2), mics=(spec.mics, spec.mics),
-        array_kinds=(spec.array,), noise_kinds=(spec.noise,), diffuse_share=1.0 if spec.diffuse else 0.0,
-        snr_db=(18.0, 18.0), rt60_s=(0.35, 0.45), overlap=(0.35, 0.45), sir_db=(-2.0, 2.0),
-        level_db=(-34.0, -34.0), room_size_min_m=(4.0, 3.5, 2.6), room_size_max_m=(7.0, 5.0, 3.0),
-        source_distance_m=(0.8, 1.8), split=Split.TEST,
+        sample_rate=sample_rate,
+        seconds=spec.seconds,
+        talkers=(2, 2),
+        mics=(spec.mics, spec.mics),
+        array_kinds=(spec.array,),
+        noise_kinds=(spec.noise,),
+        diffuse_share=1.0 if spec.diffuse else 0.0,
+        snr_db=(18.0, 18.0),
+        rt60_s=(0.35, 0.45),
+        overlap=(0.35, 0.45),
+        sir_db=(-2.0, 2.0),
+        level_db=(-34.0, -34.0),
+        room_size_min_m=(4.0, 3.5, 2.6),
+        room_size_max_m=(7.0, 5.0, 3.0),
+        source_distance_m=(0.8, 1.8),
+        split=Split.TEST,
     )
     with tempfile.TemporaryDirectory(prefix="meco-demo-") as tmp:
         if KokoroEngine.available(cache):
@@ -83,26 +99,33 @@ def make_demo(spec: DemoSpec, out: Path, cache: Path, sample_rate: int = 16000) 
     folder = out / spec.name
     folder.mkdir(parents=True, exist_ok=True)
     files = {"mixture": f"{spec.name}/mixture.flac"}
-    _write_audio(out / files["mixture"], mix.mixture, sample_rate)
+    write_flac(out / files["mixture"], mix.mixture, sample_rate)
     refs = []
     for k, target in enumerate(mix.targets, start=1):
         refs.append(f"{spec.name}/talker{k}.flac")
-        _write_audio(out / refs[-1], target[None], sample_rate)
+        write_flac(out / refs[-1], target, sample_rate)
     meta = mix.meta
     return {
-        "name": spec.name, "mixture": files["mixture"], "references": refs, "sample_rate": sample_rate,
-        "channels": spec.mics, "seconds": spec.seconds, "talkers": 2, "speech": source,
-        "array": meta["array"], "mics_m": meta["mics_m"], "room_m": meta["room_m"], "rt60_s": meta["rt60_s"],
-        "snr_db": meta["snr_db"], "noise_kind": meta["noise_kind"], "noise_field": meta["noise_field"],
-        "overlap": meta["overlap"], "voices": meta["voices"], "seed": spec.seed,
+        "name": spec.name,
+        "mixture": files["mixture"],
+        "references": refs,
+        "sample_rate": sample_rate,
+        "channels": spec.mics,
+        "seconds": spec.seconds,
+        "talkers": 2,
+        "speech": source,
+        "array": meta["array"],
+        "mics_m": meta["mics_m"],
+        "room_m": meta["room_m"],
+        "rt60_s": meta["rt60_s"],
+        "snr_db": meta["snr_db"],
+        "noise_kind": meta["noise_kind"],
+        "noise_field": meta["noise_field"],
+        "overlap": meta["overlap"],
+        "voices": meta["voices"],
+        "seed": spec.seed,
         "references_are": "direct path + 50 ms early reflections at mic 0",
     }
-
-
-def _write_audio(path: Path, audio: np.ndarray, sample_rate: int) -> None:
-    tmp = path.with_suffix(".tmp.flac")
-    sf.write(tmp, audio.T, sample_rate, subtype="PCM_16", compression_level=1.0)
-    os.replace(tmp, path)
 
 
 def make_demos(out: Path, cache: Path, specs: tuple[DemoSpec, ...] = DEMOS) -> list[dict]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
@@ -19,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from models.data.audio import write_flac
 from models.data.mixtures import Mixture, MixtureConfig, MixtureSimulator, out_of_domain_config
+from models.data.paths import read_jsonl
 from models.data.speech import Split
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def write_fixed_set(simulator: MixtureSimulator, root: Path, count: int, base_se
     the manifest are kept. Yields the number written after each one."""
     root.mkdir(parents=True, exist_ok=True)
     manifest = root / "manifest.jsonl"
-    done = {r["name"] for r in read_manifest(manifest)}
+    done = {r["name"] for r in read_jsonl(manifest)}
     rate = simulator.config.sample_rate
     with open(manifest, "a", encoding="utf-8") as out:
         for i in range(count):
@@ -67,32 +68,24 @@ def write_fixed_set(simulator: MixtureSimulator, root: Path, count: int, base_se
             paths = {}
             for key in ("mixture", "targets", "dry", "noise"):
                 paths[key] = f"{name}/{key}.flac"
-                _write(root / paths[key], getattr(mix, key), rate)
+                write_flac(root / paths[key], getattr(mix, key), rate)
             band = [BAND_LIMITED_ENGINES.get(v.split(":")[0]) for v in mix.meta["voices"]]
-            record = {"name": name, **paths, "channels": int(mix.mixture.shape[0]), **mix.meta,
-                      "band_limited_hz": min((b for b in band if b), default=None)}
+            record = {
+                "name": name,
+                **paths,
+                "channels": int(mix.mixture.shape[0]),
+                **mix.meta,
+                "band_limited_hz": min((b for b in band if b), default=None),
+            }
             out.write(json.dumps(record) + "\n")
             out.flush()
             yield i + 1
 
 
-def _write(path: Path, audio: np.ndarray, rate: int) -> None:
-    tmp = path.with_suffix(".tmp.flac")
-    sf.write(tmp, audio.T, rate, subtype="PCM_16")
-    os.replace(tmp, path)
-
-
-def read_manifest(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def read_fixed_set(manifest: Path) -> Iterator[Mixture]:
     """The mixtures of a fixed set, in manifest order, as `Mixture`s (meta = the manifest line)."""
     root = manifest.parent
-    for record in read_manifest(manifest):
+    for record in read_jsonl(manifest):
         arrays = {}
         for key in ("mixture", "targets", "dry", "noise"):
             data, _ = sf.read(root / record[key], dtype="float32", always_2d=True)

@@ -23,8 +23,14 @@ from models.data.speech import SpeechPool, Split
 
 log = logging.getLogger(__name__)
 
-IN_DOMAIN_NOISE = (NoiseKind.WHITE, NoiseKind.PINK, NoiseKind.BROWN, NoiseKind.SPEECH_SHAPED,
-                   NoiseKind.BABBLE, NoiseKind.RECORDED)
+IN_DOMAIN_NOISE = (
+    NoiseKind.WHITE,
+    NoiseKind.PINK,
+    NoiseKind.BROWN,
+    NoiseKind.SPEECH_SHAPED,
+    NoiseKind.BABBLE,
+    NoiseKind.RECORDED,
+)
 OUT_OF_DOMAIN_NOISE = (NoiseKind.HUM, NoiseKind.TRANSIENTS, NoiseKind.RECORDED)
 
 
@@ -70,26 +76,43 @@ class MixtureConfig:
         return int(round(self.seconds * self.sample_rate))
 
     def scene_config(self) -> SceneConfig:
-        room = RoomConfig(size_min_m=self.room_size_min_m, size_max_m=self.room_size_max_m,
-                          rt60_s=self.rt60_s, source_distance_m=self.source_distance_m,
-                          anechoic=not self.reverberant)
+        room = RoomConfig(
+            size_min_m=self.room_size_min_m,
+            size_max_m=self.room_size_max_m,
+            rt60_s=self.rt60_s,
+            source_distance_m=self.source_distance_m,
+            anechoic=not self.reverberant,
+        )
         return SceneConfig(room=room, mics=self.mics, array_kinds=self.array_kinds, aperture_m=self.aperture_m)
 
 
 def out_of_domain_config(**overrides) -> MixtureConfig:
     """Rooms, arrays and noise kinds never used by the default (training) config, test voices."""
     base = MixtureConfig(
-        rt60_s=(0.6, 1.0), room_size_min_m=(10.0, 8.0, 3.5), room_size_max_m=(18.0, 12.0, 5.0),
-        source_distance_m=(1.0, 4.0), array_kinds=(ArrayKind.UMA_8, ArrayKind.PHONE),
-        noise_kinds=OUT_OF_DOMAIN_NOISE, split=Split.TEST,
+        rt60_s=(0.6, 1.0),
+        room_size_min_m=(10.0, 8.0, 3.5),
+        room_size_max_m=(18.0, 12.0, 5.0),
+        source_distance_m=(1.0, 4.0),
+        array_kinds=(ArrayKind.UMA_8, ArrayKind.PHONE),
+        noise_kinds=OUT_OF_DOMAIN_NOISE,
+        split=Split.TEST,
     )
     return replace(base, **overrides)
 
 
 def enhancement_config(**overrides) -> MixtureConfig:
     """One talker, one mic, no room: noisy/clean pairs for speech enhancement (DISPatch)."""
-    return replace(MixtureConfig(talkers=(1, 1), mics=(1, 1), overlap=(1.0, 1.0), reverberant=False,
-                                 snr_db=(-5.0, 20.0), array_kinds=(ArrayKind.LINEAR,)), **overrides)
+    return replace(
+        MixtureConfig(
+            talkers=(1, 1),
+            mics=(1, 1),
+            overlap=(1.0, 1.0),
+            reverberant=False,
+            snr_db=(-5.0, 20.0),
+            array_kinds=(ArrayKind.LINEAR,),
+        ),
+        **overrides,
+    )
 
 
 @dataclass
@@ -186,20 +209,40 @@ class MixtureSimulator:
         gain = db_to_gain(level) / np.sqrt(max(power(mixture[ref]), EPS))
         gain = min(gain, 0.99 / max(np.max(np.abs(mixture)), EPS), 0.99 / max(np.max(np.abs(targets)), EPS))
         meta = {
-            "seed": int(seed), **scene.meta(), "ref_mic": ref, "talkers": talkers, "voices": voices,
-            "split": str(cfg.split), "overlap": round(overlap_ratio(spans, frames), 4), "sir_db": [round(s, 2) for s in sir],
-            "snr_db": round(snr, 2), "noise_kind": str(noise_kind), "noise_field": str(field_kind),
+            "seed": int(seed),
+            **scene.meta(),
+            "ref_mic": ref,
+            "talkers": talkers,
+            "voices": voices,
+            "split": str(cfg.split),
+            "overlap": round(overlap_ratio(spans, frames), 4),
+            "sir_db": [round(s, 2) for s in sir],
+            "snr_db": round(snr, 2),
+            "noise_kind": str(noise_kind),
+            "noise_field": str(field_kind),
             "rt60_measured_s": round(measure_rt60(scene.rirs[ref, 0], cfg.sample_rate), 3) if cfg.reverberant else 0.0,
-            "early_ms": cfg.early_ms, "sample_rate": cfg.sample_rate,
+            "early_ms": cfg.early_ms,
+            "sample_rate": cfg.sample_rate,
             "level_db": round(float(20 * np.log10(max(gain * np.sqrt(power(mixture[ref])), EPS))), 2),
         }
         return Mixture(
-            (mixture * gain).astype(np.float32), (targets * gain).astype(np.float32),
-            (dry * gain).astype(np.float32), (noise * gain).astype(np.float32), meta,
+            (mixture * gain).astype(np.float32),
+            (targets * gain).astype(np.float32),
+            (dry * gain).astype(np.float32),
+            (noise * gain).astype(np.float32),
+            meta,
         )
 
-    def _noise(self, kind: NoiseKind, field_kind: NoiseField, scene: Scene, mics: int, frames: int,
-               voices: list[str], rng: np.random.Generator) -> np.ndarray:
+    def _noise(
+        self,
+        kind: NoiseKind,
+        field_kind: NoiseField,
+        scene: Scene,
+        mics: int,
+        frames: int,
+        voices: list[str],
+        rng: np.random.Generator,
+    ) -> np.ndarray:
         """Noise at the mics, `(mics, frames)`, before SNR scaling."""
         split = self.config.split
         if field_kind == NoiseField.POINT:
@@ -227,8 +270,11 @@ class MixtureDataset(torch.utils.data.Dataset):
             raise IndexError(index)
         mix = self.simulator.sample(seed_for(self.base_seed, index))
         return {
-            "mixture": torch.from_numpy(mix.mixture), "targets": torch.from_numpy(mix.targets),
-            "dry": torch.from_numpy(mix.dry), "noise": torch.from_numpy(mix.noise), "seed": mix.meta["seed"],
+            "mixture": torch.from_numpy(mix.mixture),
+            "targets": torch.from_numpy(mix.targets),
+            "dry": torch.from_numpy(mix.dry),
+            "noise": torch.from_numpy(mix.noise),
+            "seed": mix.meta["seed"],
         }
 
 

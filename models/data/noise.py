@@ -86,7 +86,9 @@ def transients(frames: int, sample_rate: int, rng: np.random.Generator) -> np.nd
         n = int(rng.uniform(0.01, 0.15) * sample_rate)
         burst = rng.standard_normal(n) * np.exp(-np.arange(n) / (n / rng.uniform(3, 8)))
         low = rng.uniform(100, 2000)
-        sos = signal.butter(2, [low, min(low * rng.uniform(2, 6), sample_rate / 2 - 100)], "bandpass", fs=sample_rate, output="sos")
+        sos = signal.butter(
+            2, [low, min(low * rng.uniform(2, 6), sample_rate / 2 - 100)], "bandpass", fs=sample_rate, output="sos"
+        )
         burst = signal.sosfilt(sos, burst) * rng.uniform(0.3, 1.0)
         end = min(frames, start + n)
         x[start:end] += burst[: end - start]
@@ -128,7 +130,9 @@ class NoisePool:
         have_files = any(f.split == split for f in self.files)
         return [k for k in NoiseKind if k != NoiseKind.RECORDED or have_files]
 
-    def draw(self, kind: NoiseKind, split: Split, frames: int, rng: np.random.Generator, exclude_voices: Sequence[str] = ()) -> np.ndarray:
+    def draw(
+        self, kind: NoiseKind, split: Split, frames: int, rng: np.random.Generator, exclude_voices: Sequence[str] = ()
+    ) -> np.ndarray:
         """One float32 `(frames,)` noise signal of `kind` with unit variance."""
         match kind:
             case NoiseKind.WHITE:
@@ -169,7 +173,7 @@ class NoisePool:
             if audio.size < frames:  # loop short effects with a crossfade-free repeat
                 audio = np.tile(audio, frames // audio.size + 1)
             start = int(rng.integers(audio.size - frames + 1))
-            seg = audio[start:start + frames]
+            seg = audio[start : start + frames]
             return (seg / max(np.std(seg), 1e-12)).astype(np.float32)
         raise RuntimeError(f"no readable {split} noise files; see the warnings")
 

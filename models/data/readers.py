@@ -70,7 +70,9 @@ class CorpusReader:
             return None
         frames = min([mixture.shape[-1], *(r.shape[-1] for r in refs), *(e.shape[-1] for e in ests)])
         return Example(
-            item.name, mixture[:, :frames], np.stack([r[:frames] for r in refs]),
+            item.name,
+            mixture[:, :frames],
+            np.stack([r[:frames] for r in refs]),
             np.stack([e[:frames] for e in ests]) if ests else None,
             {"mixture": str(item.mixture), "references": [str(p) for p in item.references]},
         )
@@ -93,8 +95,9 @@ class LibriMixReader(CorpusReader):
     WHAMR!: mixture e.g. `mix_both_reverb`, sources `s1_anechoic`, `s2_anechoic` (or `_reverb`).
     """
 
-    def __init__(self, root: Path, mixture: str = "mix_both", sources: Sequence[str] = ("s1", "s2"),
-                 sample_rate: int = 16000) -> None:
+    def __init__(
+        self, root: Path, mixture: str = "mix_both", sources: Sequence[str] = ("s1", "s2"), sample_rate: int = 16000
+    ) -> None:
         root = Path(root)
         items = [ItemPaths(p.stem, p, tuple(root / s / p.name for s in sources)) for p in _audio_files(root / mixture)]
         if not items:
@@ -102,8 +105,9 @@ class LibriMixReader(CorpusReader):
         super().__init__(items, sample_rate)
 
     @classmethod
-    def whamr(cls, root: Path, mixture: str = "mix_both_reverb", reverberant_targets: bool = False,
-              sample_rate: int = 16000) -> LibriMixReader:
+    def whamr(
+        cls, root: Path, mixture: str = "mix_both_reverb", reverberant_targets: bool = False, sample_rate: int = 16000
+    ) -> LibriMixReader:
         suffix = "reverb" if reverberant_targets else "anechoic"
         return cls(root, mixture, (f"s1_{suffix}", f"s2_{suffix}"), sample_rate)
 
@@ -122,7 +126,9 @@ class SmsWsjReader(CorpusReader):
             else:
                 source = tuple(sorted((root / "speech_source" / dataset).glob(f"{mix.stem}_[0-9].wav")))
                 if not source:
-                    warnings.warn(f"skipped {mix.stem}: no early/ or speech_source/ files for {mix}", CorpusWarning, stacklevel=2)
+                    warnings.warn(
+                        f"skipped {mix.stem}: no early/ or speech_source/ files for {mix}", CorpusWarning, stacklevel=2
+                    )
                     continue
                 items.append(ItemPaths(mix.stem, mix, source))
         if not items and not (root / "observation" / dataset).is_dir():

@@ -80,11 +80,13 @@ def sample_layout(config: RoomConfig, array: ArrayGeometry, sources: int, rng: n
     size = rng.uniform(lo, hi)
     rt60 = float(rng.uniform(*config.rt60_s))
     margin = config.wall_margin_m + array.aperture_m / 2
-    centre = np.array([
-        rng.uniform(margin, size[0] - margin),
-        rng.uniform(margin, size[1] - margin),
-        rng.uniform(*config.array_height_m),
-    ])
+    centre = np.array(
+        [
+            rng.uniform(margin, size[0] - margin),
+            rng.uniform(margin, size[1] - margin),
+            rng.uniform(*config.array_height_m),
+        ]
+    )
     mics = array.positions + centre[:, None]
     positions = []
     for _ in range(sources):
@@ -92,7 +94,9 @@ def sample_layout(config: RoomConfig, array: ArrayGeometry, sources: int, rng: n
     return RoomLayout(tuple(float(v) for v in size), rt60, mics, np.array(positions).T)
 
 
-def _place_source(config: RoomConfig, size: np.ndarray, centre: np.ndarray, taken: list, rng: np.random.Generator) -> np.ndarray:
+def _place_source(
+    config: RoomConfig, size: np.ndarray, centre: np.ndarray, taken: list, rng: np.random.Generator
+) -> np.ndarray:
     """A point at the configured distance from the array, inside the walls, apart from others.
 
     Rejection sampling; after many misses the distance rule is relaxed (small rooms) rather than

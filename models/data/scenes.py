@@ -28,8 +28,13 @@ class SceneConfig:
     room: RoomConfig = RoomConfig()
     mics: tuple[int, int] = (1, 8)  # issue #4 item 2: 1-8 mics
     array_kinds: tuple[ArrayKind, ...] = (
-        ArrayKind.LINEAR, ArrayKind.CIRCULAR, ArrayKind.RESPEAKER_4, ArrayKind.RESPEAKER_6,
-        ArrayKind.STEREO_PAIR, ArrayKind.SMART_SPEAKER, ArrayKind.RANDOM,
+        ArrayKind.LINEAR,
+        ArrayKind.CIRCULAR,
+        ArrayKind.RESPEAKER_4,
+        ArrayKind.RESPEAKER_6,
+        ArrayKind.STEREO_PAIR,
+        ArrayKind.SMART_SPEAKER,
+        ArrayKind.RANDOM,
     )  # UMA_8 and PHONE are kept for the out-of-domain set
     aperture_m: tuple[float, float] = (0.02, 0.30)  # issue #4 item 2
 
@@ -92,13 +97,18 @@ class RirBank:
         entry = usable[rng.integers(len(usable))]
         rirs = np.load(self.root / entry["file"]).astype(np.float32)
         chosen = np.sort(rng.choice(entry["sources"], size=sources, replace=False))
-        layout = RoomLayout(tuple(entry["room_m"]), entry["rt60_s"], np.array(entry["mics_m"]).T,
-                            np.array(entry["sources_m"]).T[:, chosen])
+        layout = RoomLayout(
+            tuple(entry["room_m"]),
+            entry["rt60_s"],
+            np.array(entry["mics_m"]).T,
+            np.array(entry["sources_m"]).T[:, chosen],
+        )
         return Scene(layout, ArrayKind(entry["array"]), rirs[:, chosen])
 
     @staticmethod
-    def build(root: Path, config: SceneConfig, scenes: int, sources: int = 5, sample_rate: int = 16000,
-              seed: int = 0) -> Iterator[int]:
+    def build(
+        root: Path, config: SceneConfig, scenes: int, sources: int = 5, sample_rate: int = 16000, seed: int = 0
+    ) -> Iterator[int]:
         """Simulate scenes until `root` holds `scenes`; resumable (scene i always comes from
         seed (seed, i)). Yields the count after each scene, so callers can report or stop."""
         root = Path(root)

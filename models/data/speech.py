@@ -135,7 +135,9 @@ class SpeechPool:
         self._cache[utt.utterance_id] = audio
         return audio
 
-    def draw(self, split: Split, rng: np.random.Generator, frames: int, exclude: Sequence[str] = ()) -> tuple[np.ndarray, str]:
+    def draw(
+        self, split: Split, rng: np.random.Generator, frames: int, exclude: Sequence[str] = ()
+    ) -> tuple[np.ndarray, str]:
         """`frames` of one voice of `split` not in `exclude`: its utterances joined with short
         pauses, cut at a random offset. Returns (float32 `(frames,)`, voice id)."""
         voices = [v for v in self.voices(split) if v not in exclude]
@@ -170,10 +172,12 @@ class SpeechPool:
         if joined.size < frames:
             joined = np.pad(joined, (0, frames - joined.size))
         start = int(rng.integers(joined.size - frames + 1))
-        return joined[start:start + frames]
+        return joined[start : start + frames]
 
     @classmethod
-    def synthetic(cls, voices: dict[Split, int] | None = None, utterances_per_voice: int = 4, sample_rate: int = 16000) -> SpeechPool:
+    def synthetic(
+        cls, voices: dict[Split, int] | None = None, utterances_per_voice: int = 4, sample_rate: int = 16000
+    ) -> SpeechPool:
         """Harmonic stand-in voices, split by voice; needs nothing installed (tests, CI)."""
         voices = voices or {Split.TRAIN: 12, Split.VALID: 4, Split.TEST: 4}
         utts, index = [], 0
@@ -182,8 +186,16 @@ class SpeechPool:
                 voice_id = f"synthetic-{index}"
                 for k in range(utterances_per_voice):
                     seconds = 2.0 + (index * 7 + k * 3) % 4  # 2-5 s, fixed per utterance
-                    utts.append(Utterance(f"{voice_id}-{k}", voice_id, split, float(seconds),
-                                          sex="female" if index % 2 else "male", seed=index * 1000 + k))
+                    utts.append(
+                        Utterance(
+                            f"{voice_id}-{k}",
+                            voice_id,
+                            split,
+                            float(seconds),
+                            sex="female" if index % 2 else "male",
+                            seed=index * 1000 + k,
+                        )
+                    )
                 index += 1
         return cls(utts, sample_rate)
 
@@ -198,7 +210,9 @@ class SpeechPool:
         return cls(utts, sample_rate, root=path.parent)
 
     @classmethod
-    def from_folder(cls, root: Path, split: Split | None = None, sample_rate: int = 16000, engine: str = "recorded") -> SpeechPool:
+    def from_folder(
+        cls, root: Path, split: Split | None = None, sample_rate: int = 16000, engine: str = "recorded"
+    ) -> SpeechPool:
         """Every audio file under `root`; the speaker is the first folder below `root` (the
         LibriSpeech, VCTK and WSJ0 layouts), else the file's own name. With `split` None each
         speaker is assigned a stable split by hash. Unreadable files are skipped with a warning."""
@@ -212,7 +226,9 @@ class SpeechPool:
                 warnings.warn(f"skipped {path}: {err}", CorpusWarning, stacklevel=2)
                 continue
             voice_id = f"{engine}:{speaker}"
-            utts.append(Utterance(str(rel), voice_id, split or split_by_hash(voice_id), float(seconds), str(rel), engine=engine))
+            utts.append(
+                Utterance(str(rel), voice_id, split or split_by_hash(voice_id), float(seconds), str(rel), engine=engine)
+            )
         if not utts:
             raise ValueError(f"no readable audio files under {root}")
         log.info("speech folder %s: %d files, %d voices", root, len(utts), len({u.voice_id for u in utts}))

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 # Vowel formants (F1, F2, F3) in Hz, adult male averages (Peterson & Barney 1952).
-_VOWELS = np.array([[730, 1090, 2440], [270, 2290, 3010], [300, 870, 2240], [530, 1840, 2480], [570, 840, 2410], [660, 1720, 2410]])
+_VOWELS = np.array(
+    [[730, 1090, 2440], [270, 2290, 3010], [300, 870, 2240], [530, 1840, 2480], [570, 840, 2410], [660, 1720, 2410]]
+)
 _BANDWIDTHS_HZ = np.array([90.0, 110.0, 170.0])
 
 
@@ -40,7 +42,11 @@ class SyntheticVoice:
         rng = np.random.default_rng(seed)
         frames = int(seconds * sample_rate)
         t = np.arange(frames) / sample_rate
-        contour = 1.0 + 0.12 * np.sin(2 * np.pi * rng.uniform(0.3, 0.8) * t + rng.uniform(0, 6.3)) - 0.08 * t / max(seconds, 1e-3)
+        contour = (
+            1.0
+            + 0.12 * np.sin(2 * np.pi * rng.uniform(0.3, 0.8) * t + rng.uniform(0, 6.3))
+            - 0.08 * t / max(seconds, 1e-3)
+        )
         f0 = self.f0_hz * contour * (1 + 0.01 * rng.standard_normal(frames).cumsum() / np.sqrt(frames))
         phase = 2 * np.pi * np.cumsum(f0) / sample_rate
         # Syllable plan: each has a vowel, a duration and voicing; gaps carry fricatives.
@@ -58,8 +64,8 @@ class SyntheticVoice:
                 continue
             env = np.sin(np.linspace(0, np.pi, n)) ** 0.7
             split = int(n * rng.uniform(0.0, 0.3))
-            voiced[a + split:b] = env[split:] * rng.uniform(0.5, 1.0)
-            unvoiced[a:a + split] = np.hanning(split) if split > 1 else 0.0
+            voiced[a + split : b] = env[split:] * rng.uniform(0.5, 1.0)
+            unvoiced[a : a + split] = np.hanning(split) if split > 1 else 0.0
         harmonics = int(min(sample_rate / 2 - 200, 4000) / self.f0_hz)
         out = np.zeros(frames)
         for k in range(1, harmonics + 1):

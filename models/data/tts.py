@@ -79,11 +79,14 @@ class KokoroEngine:
         phonemes = self.tokenizer.phonemize(text, voice.language)
         tokens = self.tokenizer.tokenize(phonemes)[: KOKORO_MAX_TOKENS - 2]
         style = self.style(voice)[len(tokens)]
-        audio = self.session.run(None, {
-            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-            "style": style.astype(np.float32),
-            "speed": np.array([speed], dtype=np.float32),
-        })[0].ravel()
+        audio = self.session.run(
+            None,
+            {
+                "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+                "style": style.astype(np.float32),
+                "speed": np.array([speed], dtype=np.float32),
+            },
+        )[0].ravel()
         return resample(trim_silence(audio, KOKORO_RATE), KOKORO_RATE, sample_rate)
 
 
@@ -107,7 +110,22 @@ def synthesize_classical(voice: VoiceSpec, text: str, rate: float, pitch_cents: 
             case _:
                 raise ValueError(f"{voice.engine} is not a classical engine")
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-        subprocess.run(["sox", str(raw), "-r", str(sample_rate), str(out), "pitch", f"{pitch_cents:.0f}",
-                        "tempo", "-s", f"{rate:.3f}"], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "sox",
+                str(raw),
+                "-r",
+                str(sample_rate),
+                str(out),
+                "pitch",
+                f"{pitch_cents:.0f}",
+                "tempo",
+                "-s",
+                f"{rate:.3f}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         audio = read_audio(out, sample_rate)
     return trim_silence(audio, sample_rate)

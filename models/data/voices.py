@@ -38,10 +38,34 @@ class VoiceSpec:
 
 # The 28 English packs of kokoro-js 1.2.1 (a = US, b = UK; f/m = female/male).
 KOKORO_ENGLISH = (
-    "af_alloy", "af_aoede", "af_bella", "af_heart", "af_jessica", "af_kore", "af_nicole", "af_nova", "af_river",
-    "af_sarah", "af_sky", "am_adam", "am_echo", "am_eric", "am_fenrir", "am_liam", "am_michael", "am_onyx",
-    "am_puck", "am_santa", "bf_alice", "bf_emma", "bf_isabella", "bf_lily", "bm_daniel", "bm_fable",
-    "bm_george", "bm_lewis",
+    "af_alloy",
+    "af_aoede",
+    "af_bella",
+    "af_heart",
+    "af_jessica",
+    "af_kore",
+    "af_nicole",
+    "af_nova",
+    "af_river",
+    "af_sarah",
+    "af_sky",
+    "am_adam",
+    "am_echo",
+    "am_eric",
+    "am_fenrir",
+    "am_liam",
+    "am_michael",
+    "am_onyx",
+    "am_puck",
+    "am_santa",
+    "bf_alice",
+    "bf_emma",
+    "bf_isabella",
+    "bf_lily",
+    "bm_daniel",
+    "bm_fable",
+    "bm_george",
+    "bm_lewis",
 )
 HELD_OUT = {
     Split.VALID: ("af_jessica", "am_echo", "bf_lily", "bm_fable"),
@@ -98,17 +122,32 @@ def _blends(split: Split, count: int, seed: int) -> list[VoiceSpec]:
         weights = tuple(round(float(w), 3) for w in rng.dirichlet(np.full(k, 2.0)))
         weights = (*weights[:-1], round(1.0 - sum(weights[:-1]), 3))
         main = packs[int(np.argmax(weights))]
-        out.append(VoiceSpec(f"kokoro:blend-{split}-{i:02d}", Engine.KOKORO, split, sex, pack_language(main),
-                             packs=packs, weights=weights))
+        out.append(
+            VoiceSpec(
+                f"kokoro:blend-{split}-{i:02d}",
+                Engine.KOKORO,
+                split,
+                sex,
+                pack_language(main),
+                packs=packs,
+                weights=weights,
+            )
+        )
     return out
 
 
 def catalogue(seed: int = 0) -> list[VoiceSpec]:
     """Every corpus voice (>= 60), deterministic in `seed`."""
-    voices = [VoiceSpec(f"kokoro:{p}", Engine.KOKORO, pack_split(p), pack_sex(p), pack_language(p),
-                        packs=(p,), weights=(1.0,)) for p in KOKORO_ENGLISH]
+    voices = [
+        VoiceSpec(
+            f"kokoro:{p}", Engine.KOKORO, pack_split(p), pack_sex(p), pack_language(p), packs=(p,), weights=(1.0,)
+        )
+        for p in KOKORO_ENGLISH
+    ]
     for split, count in BLENDS.items():
         voices += _blends(split, count, seed)
-    voices += [VoiceSpec(f"{engine}:{name}", engine, split, sex, language, name=name, share=CLASSICAL_SHARE)
-               for engine, name, sex, language, split in CLASSICAL]
+    voices += [
+        VoiceSpec(f"{engine}:{name}", engine, split, sex, language, name=name, share=CLASSICAL_SHARE)
+        for engine, name, sex, language, split in CLASSICAL
+    ]
     return voices

@@ -16,8 +16,10 @@ def _run(argv: list[str]) -> int:
 def test_make_testsets_writes_each_requested_set_with_a_manifest(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MECO_CACHE", str(tmp_path / "cache"))  # empty cache: synthetic voices
     out = tmp_path / "sets"
-    assert _run(["make-testsets", "--sets", "in_domain", "--count", "2", "--seconds", "0.5",
-                 "--out", str(out), "--json"]) == 0
+    assert (
+        _run(["make-testsets", "--sets", "in_domain", "--count", "2", "--seconds", "0.5", "--out", str(out), "--json"])
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     lines = (out / "in_domain" / "manifest.jsonl").read_text().splitlines()
     assert result["sets"]["in_domain"].endswith("manifest.jsonl") and len(lines) == 2

@@ -6,7 +6,12 @@ import torch
 
 from models.data.arrays import ArrayKind
 from models.data.mixtures import (
-    MixtureConfig, MixtureDataset, MixtureSimulator, enhancement_config, out_of_domain_config, overlap_ratio,
+    MixtureConfig,
+    MixtureDataset,
+    MixtureSimulator,
+    enhancement_config,
+    out_of_domain_config,
+    overlap_ratio,
     talker_spans,
 )
 from models.data.noise import NoiseKind

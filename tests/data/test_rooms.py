@@ -48,4 +48,4 @@ def test_early_part_keeps_the_rir_up_to_direct_path_plus_early_ms_then_fades_to_
     early = early_part(rir, SAMPLE_RATE, early_ms=50.0, fade_ms=5.0)
     end = 100 + 800
     np.testing.assert_array_equal(early[:end], rir[:end])
-    assert np.all(early[end + 80:] == 0) and np.all(np.diff(early[end:end + 80]) <= 0)
+    assert np.all(early[end + 80 :] == 0) and np.all(np.diff(early[end : end + 80]) <= 0)

@@ -40,7 +40,9 @@ def test_corpus_plan_is_deterministic_and_mostly_kokoro():
     assert plan[17] == plan_item(17, voices, config)
     kokoro = sum(item.voice.engine == Engine.KOKORO for item in plan) / len(plan)
     assert 0.75 < kokoro < 0.95
-    assert all(config.kokoro_speed[0] <= i.speed <= config.kokoro_speed[1] for i in plan if i.voice.engine == Engine.KOKORO)
+    assert all(
+        config.kokoro_speed[0] <= i.speed <= config.kokoro_speed[1] for i in plan if i.voice.engine == Engine.KOKORO
+    )
 
 
 def test_sentence_generator_varies_its_text():
