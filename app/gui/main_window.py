@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
 
         self.cursor_label = QLabel()
         self.position_label = QLabel()
-        self.file_label = QLabel("Open a recording: File ▸ Open, or drop it here.")
+        self.file_label = QLabel()
         for label in (self.position_label, self.file_label):
             label.setContentsMargins(12, 0, 4, 0)
         self.statusBar().addWidget(self.cursor_label, 1)
@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
             self.playhead_timer.stop()
         for action in (self.play_action, self.loop_action, self.zoom_in_action, self.zoom_out_action, self.fit_action):
             action.setEnabled(self.recording is not None)
+        self.monitor_combo.setEnabled(self.recording is not None)
 
     def _show_position(self, seconds: float) -> None:
         self.position_label.setText(f"{format_duration(seconds)} / {format_duration(self._duration())}")

@@ -40,6 +40,7 @@ class RenderRequest:
 
 @dataclass(frozen=True)
 class RenderResult:
+    recording: Recording          # results still queued after a file change are recognised and dropped
     request: RenderRequest
     image: SpectrogramImage
     colors: np.ndarray            # (channels, columns, rows) uint8 colormap indices
@@ -62,7 +63,7 @@ def render_steps(recording: Recording, request: RenderRequest, cache: TileCache)
         else:
             exact = exact or exact_envelope(recording, request.start_frame, request.stop_frame, request.columns)
             envelope = exact
-        yield RenderResult(request, image, colors, *envelope)
+        yield RenderResult(recording, request, image, colors, *envelope)
 
 
 class SpectrogramWorker(QObject):

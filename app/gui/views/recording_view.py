@@ -30,6 +30,7 @@ LABEL_WIDTH = 34
 ZOOM_STEP = 1.5                # one key press or wheel notch
 SCROLL_FRACTION = 0.1          # of the visible span per arrow press or wheel notch
 MIN_SPAN_SECONDS = 0.01
+EMPTY_HINT = "Open a recording with Ctrl+O, pick one from File ▸ Open recent, or drop it here."
 
 
 def colormap_lut(name: Colormap) -> np.ndarray:
@@ -127,6 +128,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.request_redraw)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.set_recording(None)
 
     # --- building -----------------------------------------------------------------------------
     def set_recording(self, recording: Recording | None) -> None:
@@ -138,8 +140,9 @@ class RecordingView(pg.GraphicsLayoutWidget):
         for items in (self._boxes, self._spec_plots, self._wave_plots, self._images, self._waves,
                       self._freq_axes, self._playheads, self._regions, self._labels):
             items.clear()
-        self.recording, self.last_result, self.selection = recording, None, None
+        self.recording, self.last_request, self.last_result, self.selection = recording, None, None, None
         if recording is None:
+            self.ci.addItem(pg.LabelItem(EMPTY_HINT, color="#8a8c93", size="13pt"), row=0, col=0)
             return
         self.worker = SpectrogramWorker(recording)
         self.worker.ready.connect(self._on_ready)
@@ -279,7 +282,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     # --- results --------------------------------------------------------------------------------
     def _on_ready(self, result: RenderResult) -> None:
-        if self.recording is None or result.image.channels != tuple(range(self.recording.channels)):
+        if result.recording is not self.recording:
             return
         self.last_result = result
         rate = self.recording.sample_rate
