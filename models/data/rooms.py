@@ -41,7 +41,7 @@ class RoomConfig:
     def __post_init__(self) -> None:
         if not 0.05 <= self.rt60_s[0] <= self.rt60_s[1] <= 2.0:
             raise ValueError(f"rt60_s must be an increasing range within 0.05-2.0 s, got {self.rt60_s}")
-        if any(lo > hi for lo, hi in zip(self.size_min_m, self.size_max_m)):
+        if any(lo > hi for lo, hi in zip(self.size_min_m, self.size_max_m, strict=True)):
             raise ValueError(f"size_min_m {self.size_min_m} exceeds size_max_m {self.size_max_m}")
 
 
@@ -74,11 +74,28 @@ def seeded_global_numpy(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
+def shortest_rt60_s(size_m: np.ndarray) -> float:
+    """The shortest RT60 a shoebox can have under Sabine's formula, with walls absorbing 83 %
+    (inverse Sabine fails at 100 %; the margin keeps the image sources audible)."""
+    lx, ly, lz = size_m
+    volume, surface = lx * ly * lz, 2 * (lx * ly + lx * lz + ly * lz)
+    return float(24 * np.log(10) / SPEED_OF_SOUND_M_S * volume / surface / 0.83)
+
+
 def sample_layout(config: RoomConfig, array: ArrayGeometry, sources: int, rng: np.random.Generator) -> RoomLayout:
-    """Draw a room, an array placement inside it and `sources` source positions around it."""
+    """Draw a room, an array placement inside it and `sources` source positions around it.
+
+    A short RT60 is impossible in a large room; such rooms are redrawn, and after 20 tries the
+    RT60 is raised to the shortest the room allows.
+    """
     lo, hi = np.array(config.size_min_m), np.array(config.size_max_m)
-    size = rng.uniform(lo, hi)
     rt60 = float(rng.uniform(*config.rt60_s))
+    for _ in range(20):
+        size = rng.uniform(lo, hi)
+        if config.anechoic or shortest_rt60_s(size) <= rt60:
+            break
+    else:
+        rt60 = shortest_rt60_s(size)
     margin = config.wall_margin_m + array.aperture_m / 2
     centre = np.array(
         [
@@ -121,8 +138,10 @@ def _place_source(
 
 def simulate_rirs(layout: RoomLayout, config: RoomConfig, sample_rate: int, seed: int) -> np.ndarray:
     """Room impulse responses, float32 `(mics, sources, frames)`, cut at `rir_seconds_max`."""
-    absorption, order = pra.inverse_sabine(layout.rt60_s, layout.size_m)
-    order = 0 if config.anechoic else order
+    if config.anechoic:
+        absorption, order = 1.0, 0
+    else:
+        absorption, order = pra.inverse_sabine(layout.rt60_s, layout.size_m)
     hybrid = order > config.full_ism_order_max
     with seeded_global_numpy(seed):
         room = pra.ShoeBox(
@@ -159,7 +178,7 @@ def early_part(rir: np.ndarray, sample_rate: int, early_ms: float, fade_ms: floa
     fade = int(fade_ms * sample_rate / 1000)
     early = int(early_ms * sample_rate / 1000)
     flat, flat_out = rir.reshape(-1, rir.shape[-1]), out.reshape(-1, rir.shape[-1])
-    for r, r_out in zip(flat, flat_out):
+    for r, r_out in zip(flat, flat_out, strict=True):
         end = min(int(np.argmax(np.abs(r))) + early, r.shape[-1])
         seg = r[: end + fade].copy()
         tail = seg.shape[-1] - end

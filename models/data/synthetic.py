@@ -56,7 +56,7 @@ class SyntheticVoice:
         voiced = np.zeros(frames, np.float32)
         unvoiced = np.zeros(frames, np.float32)
         formants = np.zeros((frames, 3))
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             b = min(b, frames)
             n = b - a
             formants[a:b] = _VOWELS[rng.integers(len(_VOWELS))] * self.formant_scale

@@ -69,7 +69,7 @@ class KokoroEngine:
     def style(self, voice: VoiceSpec) -> np.ndarray:
         """The voice's style table `(510, 1, 256)`: a weighted blend of its packs."""
         table = np.zeros((KOKORO_MAX_TOKENS, 1, 256), np.float32)
-        for pack, weight in zip(voice.packs, voice.weights):
+        for pack, weight in zip(voice.packs, voice.weights, strict=True):
             if pack not in self._packs:
                 self._packs[pack] = np.fromfile(self.packs_dir / f"{pack}.bin", dtype=np.float32).reshape(-1, 1, 256)
             table += weight * self._packs[pack][:KOKORO_MAX_TOKENS]

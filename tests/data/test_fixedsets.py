@@ -16,7 +16,7 @@ def test_fixed_set_round_trips_through_its_manifest(tmp_path, speech_pool, noise
     lines = [json.loads(line) for line in (tmp_path / "manifest.jsonl").read_text().splitlines()]
     assert [line["name"] for line in lines] == ["00000", "00001"]
     assert {"mixture", "targets", "room_m", "rt60_s", "snr_db", "voices", "array", "channels"} <= set(lines[0])
-    for mix, seed in zip(read_fixed_set(tmp_path / "manifest.jsonl"), (10, 11)):
+    for mix, seed in zip(read_fixed_set(tmp_path / "manifest.jsonl"), (10, 11), strict=True):
         fresh = sim.sample(seed)
         assert mix.mixture.shape == fresh.mixture.shape and mix.targets.shape == fresh.targets.shape
         np.testing.assert_allclose(mix.mixture, fresh.mixture, atol=1e-4)  # 16-bit FLAC

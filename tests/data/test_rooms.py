@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from models.data.arrays import ArrayKind, make_array
-from models.data.rooms import RoomConfig, RoomLayout, early_part, measure_rt60, sample_layout, simulate_rirs
+from models.data.rooms import (
+    RoomConfig,
+    RoomLayout,
+    early_part,
+    measure_rt60,
+    sample_layout,
+    shortest_rt60_s,
+    simulate_rirs,
+)
 
 SAMPLE_RATE = 16000
 
@@ -49,3 +57,12 @@ def test_early_part_keeps_the_rir_up_to_direct_path_plus_early_ms_then_fades_to_
     end = 100 + 800
     np.testing.assert_array_equal(early[:end], rir[:end])
     assert np.all(early[end + 80 :] == 0) and np.all(np.diff(early[end : end + 80]) <= 0)
+
+
+def test_a_short_rt60_in_a_large_room_gives_a_feasible_room_instead_of_failing():
+    config = RoomConfig(rt60_s=(0.1, 0.1), size_min_m=(9.0, 7.0, 3.0), size_max_m=(10.0, 8.0, 3.5))
+    rng = np.random.default_rng(0)
+    layout = sample_layout(config, make_array(ArrayKind.LINEAR, 2, 0.1, rng), 1, rng)
+    assert layout.rt60_s == pytest.approx(shortest_rt60_s(np.array(layout.size_m)))
+    rir = simulate_rirs(layout, RoomConfig(full_ism_order_max=10, rays=500), SAMPLE_RATE, seed=0)
+    assert np.all(np.isfinite(rir)) and np.abs(rir).max() > 0
