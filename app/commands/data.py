@@ -64,6 +64,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--count", type=int, default=100, help="mixtures per set")
     t.add_argument("--seconds", type=float, default=6.0, help="length of each mixture")
     t.add_argument("--out", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
+    t.add_argument(
+        "--speech-dir",
+        type=Path,
+        default=None,
+        help="your own speech tree (LibriSpeech, VCTK, WSJ0 ...) instead of the corpus; "
+        "speakers from the first folder level, split by a hash of the speaker",
+    )
+    t.add_argument(
+        "--noise-dir",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="your own noise folders (DEMAND, MUSAN, WHAM! ...), added to the cached noise",
+    )
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     t.set_defaults(run=run_testsets)
 
@@ -142,8 +156,9 @@ def run_prep(args: argparse.Namespace) -> int:
 
 def run_testsets(args: argparse.Namespace) -> int:
     out = args.out or cache_root() / "testsets"
-    speech = SpeechPool.default()
-    noise = NoisePool(speech, default_noise_files())
+    speech = SpeechPool.default(folder=args.speech_dir)
+    files = default_noise_files() + [f for d in args.noise_dir for f in NoisePool.scan_folder(d)]
+    noise = NoisePool(speech, files)
     result = {}
     for which in args.sets:
         config = fixed_set_config(which, args.seconds)

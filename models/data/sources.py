@@ -80,7 +80,8 @@ def real_speech_utterances(
             sex = {"f": "female", "m": "male"}.get(parts[2], "unknown")
             utts += _scan(folder, f"asterisk:{parts[3]}", sex, "asterisk", min_seconds, f"{parts[0]}-{parts[1]}")
     if ktuberling.is_dir():
-        for folder in sorted(p for p in ktuberling.iterdir() if p.is_dir()):
+        # sr@latin, sr@ijekavian ... repeat the sr recordings in other spellings: one voice, once.
+        for folder in sorted(p for p in ktuberling.iterdir() if p.is_dir() and "@" not in p.name):
             utts += _scan(folder, f"ktuberling:{folder.name}", "unknown", "ktuberling", min_seconds, folder.name)
     return utts
 

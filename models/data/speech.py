@@ -235,13 +235,16 @@ class SpeechPool:
         return cls(utts, sample_rate, root=Path(root))
 
     @classmethod
-    def default(cls, sample_rate: int = 16000) -> SpeechPool:
-        """The corpus built by `data-prep` when present, else synthetic voices; plus the real
-        recorded speech (split `REAL`) when its manifest exists."""
-        folder = cache_root() / "speech"
-        manifest, real = folder / "manifest.jsonl", folder / "real.jsonl"
+    def default(cls, sample_rate: int = 16000, folder: Path | None = None) -> SpeechPool:
+        """The user's speech `folder` when given (`from_folder`, split by speaker hash), else the
+        corpus built by `data-prep` when present, else synthetic voices; plus the recorded real
+        speech (split `REAL`) when its manifest exists."""
+        cache = cache_root() / "speech"
+        manifest, real = cache / "manifest.jsonl", cache / "real.jsonl"
         pool = None
-        if manifest.exists() and manifest.stat().st_size > 0:
+        if folder is not None:
+            pool = cls.from_folder(folder, sample_rate=sample_rate)
+        elif manifest.exists() and manifest.stat().st_size > 0:
             pool = cls.from_manifest(manifest, sample_rate)
             if not (pool.voices(Split.TRAIN) and pool.voices(Split.TEST)):
                 pool = None
