@@ -211,9 +211,8 @@ def test_settings_come_back_from_stored_strings():
 
 def test_bench_redraw_reports_the_three_views(two_tones):
     result = bench_redraw(two_tones, columns=200, rows=64)
-    assert {"full_view_ms", "minute_view_ms", "second_view_ms"} <= result.keys()
-    assert all(result[k] > 0 for k in ("full_view_ms", "minute_view_ms", "second_view_ms"))
-    assert result["channels"] == 2
+    assert result.keys() == {"full_view_ms", "minute_view_ms", "second_view_ms"}
+    assert all(ms > 0 for ms in result.values())
 
 
 def test_image_grows_step_by_step_and_ends_complete(tmp_path):
