@@ -48,7 +48,6 @@ _POWER_EPS = 1e-20          # -200 dB: silence maps below any floor instead of -
 _READER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectrogram-read")
 
 
-
 class Window(enum.StrEnum):
     HANN = "hann"
     HAMMING = "hamming"
