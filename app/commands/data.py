@@ -52,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", nargs="+", choices=list(Step), default=list(Step), type=Step, help="which steps to run")
     p.add_argument("--rir-scenes", type=int, default=400, help="scenes in the training RIR bank (0.02-1 s of CPU each)")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads for Kokoro")
+    p.add_argument(
+        "--with-0ad",
+        action="store_true",
+        help="also unpack 0 A.D.'s ambience (rain, wind, crowds, water): a 1.4 GB download, 3.3 GB unpacked",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run_prep)
 
@@ -126,6 +131,10 @@ def run_prep(args: argparse.Namespace) -> int:
         folder = cache / "noise" / "wesnoth"
         if not folder.is_dir() or not any(folder.iterdir()):
             sources.extract_deb_audio(*sources.WESNOTH, folder)
+        folder = cache / "noise" / "0ad"
+        if args.with_0ad and (not folder.is_dir() or not any(folder.iterdir())):
+            warn("downloading 0ad-data (1.4 GB) to unpack its ambience; this takes a few minutes")
+            sources.extract_deb_audio(*sources.ZERO_AD, folder, zip_folders=sources.ZERO_AD_FOLDERS)
         result["noise_files"] = len(default_noise_files())
         warn(f"recorded noise: {result['noise_files']} files in {cache / 'noise'}")
     if Step.RIRS in args.steps:

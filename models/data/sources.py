@@ -16,6 +16,7 @@ import subprocess
 import tarfile
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import soundfile as sf
@@ -60,6 +61,16 @@ ASTERISK_RATE_HZ = 8000  # telephone band: results on it are band-limited to 4 k
 
 # Noise packages unpacked from their .deb: (package, folder inside, file-name filter).
 WESNOTH = ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds")
+# 0 A.D.: ~29 min of ambience and ~19 min of foley inside a 3.3 GB zip of a 1.4 GB .deb.
+ZERO_AD = ("0ad-data", "usr/share/games/0ad/mods/public/public.zip")
+ZERO_AD_FOLDERS = (
+    "audio/ambient/",
+    "audio/resource/",
+    "audio/actor/fauna/",
+    "audio/actor/ship/",
+    "audio/actor/singlesteps/",
+    "audio/attack/impact/",
+)  # not voice/, actor/human/, music/
 VOCAL_EFFECT = re.compile(r"(die|hit|grunt|scream|yell|laugh|groan|ugg|cheer)", re.I)  # voices are not noise
 
 
@@ -114,11 +125,12 @@ def write_real_manifest(path: Path) -> int:
     return len(utts)
 
 
-def extract_deb_audio(package: str, inner: str, out: Path, exclude: re.Pattern = VOCAL_EFFECT) -> int:
-    """`apt-get download` `package`, unpack only `inner`, copy its audio files to `out`.
-
-    Nothing is installed; the .deb and the unpacked tree are deleted afterwards.
-    """
+def extract_deb_audio(
+    package: str, inner: str, out: Path, zip_folders: tuple[str, ...] = (), exclude: re.Pattern = VOCAL_EFFECT
+) -> int:
+    """`apt-get download` `package`, unpack only `inner` (a folder, or a zip whose `zip_folders`
+    are wanted) and copy its audio files to `out`. Nothing is installed; the .deb and what was
+    unpacked are deleted afterwards. Returns the number of files copied."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="meco-deb-") as tmp:
         subprocess.run(["apt-get", "download", package], cwd=tmp, check=True, capture_output=True)
@@ -128,12 +140,30 @@ def extract_deb_audio(package: str, inner: str, out: Path, exclude: re.Pattern =
         tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
         subprocess.run(["tar", "-x", "-C", str(tree), f"./{inner}"], stdin=tar.stdout, check=True)
         tar.wait()
-        count = 0
-        for path in sorted((tree / inner).rglob("*")):
-            if path.suffix.lower() in AUDIO_SUFFIXES and not exclude.search(path.name):
-                shutil.copy2(path, out / path.name)
-                count += 1
+        deb.unlink()
+        if inner.endswith(".zip"):
+            count = extract_zip_audio(tree / inner, zip_folders, out, exclude)
+        else:
+            count = 0
+            for path in sorted((tree / inner).rglob("*")):
+                if path.suffix.lower() in AUDIO_SUFFIXES and not exclude.search(path.name):
+                    shutil.copy2(path, out / path.name)
+                    count += 1
     log.info("extracted %d audio files of %s into %s", count, package, out)
+    return count
+
+
+def extract_zip_audio(archive: Path, folders: tuple[str, ...], out: Path, exclude: re.Pattern = VOCAL_EFFECT) -> int:
+    """Copy the audio files under `folders` of a zip to `out`, flattened (folder names joined by
+    '-' keep them unique)."""
+    out.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with zipfile.ZipFile(archive) as z:
+        for info in z.infolist():
+            name = info.filename
+            if name.startswith(folders) and Path(name).suffix.lower() in AUDIO_SUFFIXES and not exclude.search(name):
+                (out / name.replace("/", "-")).write_bytes(z.read(info))
+                count += 1
     return count
 
 
