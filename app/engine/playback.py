@@ -198,8 +198,8 @@ class Loop:
 class Player:
     """Plays a `Source` on an output device; `position` follows the stream's clock."""
 
-    def __init__(self, device: int | None = None) -> None:
-        self.device = device
+    def __init__(self, device: int | str | None = None) -> None:
+        self.device = device        # PortAudio index, (part of) a device name, or None for the default
         self.notice = ""            # e.g. the device refused the file's rate: said once, shown by the GUI
         self.error: Exception | None = None   # a read error the feeder met; playback stopped there
         self._source: Source | None = None
@@ -224,7 +224,7 @@ class Player:
         self._source = source
         self.seek(position)
 
-    def set_device(self, device: int | None) -> None:
+    def set_device(self, device: int | str | None) -> None:
         playing = self.is_playing
         self.pause()
         self.device = device
@@ -345,7 +345,7 @@ class Player:
             info = sd.query_devices(self.device, "output")
         except (sd.PortAudioError, ValueError) as err:
             which = "No audio output device was found" if self.device is None else \
-                f"Output device {self.device} is not available"
+                f"Output device {self.device!r} is not available"
             raise PlaybackError(f"{which} ({err}); connect one or pick another in Settings. "
                                 "Viewing and exporting still work.") from err
         name = str(info["name"])

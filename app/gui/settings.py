@@ -54,15 +54,13 @@ class StoredSettings:
         self._q.setValue("recent_files", files[:MAX_RECENT_FILES])
         return files[:MAX_RECENT_FILES]
 
-    def output_device(self) -> int | None:
+    def output_device(self) -> str | None:
+        """The output device by name: PortAudio's indices change when devices come and go."""
         value = self._q.value("playback/output_device", "")
-        try:
-            return int(value) if value not in ("", None) else None
-        except (TypeError, ValueError):
-            return None
+        return str(value) if value else None
 
-    def set_output_device(self, device: int | None) -> None:
-        self._q.setValue("playback/output_device", "" if device is None else str(device))
+    def set_output_device(self, device: str | None) -> None:
+        self._q.setValue("playback/output_device", device or "")
 
     def monitor_channels(self) -> tuple[int, ...]:
         value = str(self._q.value("playback/monitor_channels", "0"))

@@ -207,10 +207,11 @@ def test_space_again_pauses(qtbot, window, make_recording):
 
 def test_a_missing_output_device_gives_one_message_and_viewing_goes_on(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(channels=2))
-    window.player.set_device(999)
+    window.player.set_device("USB headset (unplugged)")
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not window.player.is_playing
-    assert len(window.messages) == 1 and "Output device 999 is not available" in window.messages[0].text()
+    assert len(window.messages) == 1
+    assert "Output device 'USB headset (unplugged)' is not available" in window.messages[0].text()
     qtbot.keyClick(window, Qt.Key.Key_Plus)
     wait_for_image(qtbot, window)
 
@@ -222,6 +223,7 @@ def test_settings_survive_a_restart(qtbot, window, make_recording):
     dialog.scale.setCurrentIndex(dialog.scale.findData("log"))
     dialog.colormap.setCurrentIndex(dialog.colormap.findData("viridis"))
     dialog.monitor.setCurrentIndex(dialog.monitor.findData("2,3"))
+    dialog.device.setCurrentIndex(dialog.device.findData("default"))     # ALSA's, listed by PortAudio
     dialog.accept()
     wait_for_image(qtbot, window)
     assert window.view.last_result.image.axis.scale == FrequencyScale.LOG
@@ -233,6 +235,7 @@ def test_settings_survive_a_restart(qtbot, window, make_recording):
     assert again.view.settings.frequency_scale == FrequencyScale.LOG
     assert again.view.settings.colormap == "viridis"
     assert again.stored.monitor_channels() == (2, 3)
+    assert again.player.device == "default"
 
 
 def test_settings_dialog_refuses_a_floor_above_the_ceiling(qtbot, window):

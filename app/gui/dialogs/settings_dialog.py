@@ -38,7 +38,7 @@ def channels_of(key: str) -> tuple[int, ...]:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: SpectrogramSettings, device: int | None, monitor: tuple[int, ...],
+    def __init__(self, settings: SpectrogramSettings, device: str | None, monitor: tuple[int, ...],
                  channels: int, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -70,7 +70,7 @@ class SettingsDialog(QDialog):
         play_form = QFormLayout(playback)
         try:
             for dev in output_devices():
-                self.device.addItem(f"{dev.name} ({dev.max_outputs} ch, {dev.default_sample_rate} Hz)", dev.index)
+                self.device.addItem(f"{dev.name} ({dev.max_outputs} ch, {dev.default_sample_rate} Hz)", dev.name)
         except PlaybackError as err:
             play_form.addRow(QLabel(str(err), wordWrap=True))
         self.device.setCurrentIndex(max(0, self.device.findData(device)))
@@ -102,7 +102,7 @@ class SettingsDialog(QDialog):
             frequency_scale=self.scale.currentData(), colormap=self.colormap.currentData(),
         )
 
-    def output_device(self) -> int | None:
+    def output_device(self) -> str | None:
         return self.device.currentData()
 
     def monitor_channels(self) -> tuple[int, ...] | None:
