@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 
 from models.common import checkpoint
 from models.data.mixtures import MixtureConfig, MixtureDataset, MixtureSimulator
-from models.data.noise import NoisePool
+from models.data.noise import NoisePool, default_noise_files
 from models.data.paths import cache_root
 from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
@@ -86,7 +86,7 @@ def newest_rir_bank() -> str | None:
 def build_datasets(data: MixtureConfig, seed: int, valid_items: int) -> tuple[MixtureDataset, MixtureDataset]:
     """On-the-fly training mixtures and a fixed validation set from held-out voices."""
     speech = SpeechPool.default(data.sample_rate)
-    noise = NoisePool(speech, sample_rate=data.sample_rate)
+    noise = NoisePool(speech, default_noise_files(), sample_rate=data.sample_rate)
     log.info("speech pool: %.2f h, %d train voices", speech.hours(), len(speech.voices(Split.TRAIN)))
     train_sim = MixtureSimulator(data, speech, noise)
     valid_sim = MixtureSimulator(replace(data, split=Split.VALID), speech, noise)
