@@ -1,0 +1,112 @@
+"""Cost of the enhancers on this machine: parameters, MACs per second of audio, real-time factor
+and training steps per second (issue #7 item 5).
+
+    python -m models.enhancers.bench                       # untrained default teacher and student
+    python -m models.enhancers.bench --cards resources/models/enh-*.json
+
+MACs come from torch's FLOP counter (matmuls, convolutions, GRUs, attention; MAC = FLOP / 2).
+The RTF is the best of `repeats` runs on a 10 s clip with the model's preferred thread count;
+on a shared CPU the best run is the one least disturbed by other processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from models.enhancers.base import MaskingEnhancer, inference_threads
+
+SAMPLE_RATE = 16_000
+
+
+def parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def macs_per_second(model: MaskingEnhancer) -> float:
+    """Multiply-accumulates for one second of audio (inference)."""
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        model.eval()(torch.zeros(1, 1, SAMPLE_RATE).normal_())
+    return counter.get_total_flops() / 2
+
+
+def real_time_factor(model: MaskingEnhancer, seconds: float = 10.0, repeats: int = 3) -> float:
+    """Best-of-`repeats` processing time / audio duration for one mono clip."""
+    clip = torch.randn(1, 1, int(seconds * SAMPLE_RATE)) * 0.1
+    best = float("inf")
+    with inference_threads(model.inference_threads), torch.inference_mode():
+        model.eval()(clip[..., :SAMPLE_RATE])                      # warm-up
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model(clip)
+            best = min(best, time.perf_counter() - start)
+    return best / seconds
+
+
+Step = Callable[[MaskingEnhancer, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
+
+
+def training_steps_per_second(model: MaskingEnhancer, objective: Step, batch_size: int = 8, seconds: float = 2.0,
+                              bf16: bool = True, steps: int = 3) -> float:
+    """Forward + backward + Adam step on random crops (after one warm-up step), CPU autocast."""
+    samples = int(seconds * SAMPLE_RATE)
+    batch = {"noisy": torch.randn(batch_size, 1, samples) * 0.1, "clean": torch.randn(batch_size, 1, samples) * 0.1,
+             "teacher": torch.randn(batch_size, 1, samples) * 0.1}
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), 1e-4)
+    elapsed = []
+    for _ in range(steps + 1):
+        start = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss, _ = objective(model, batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        elapsed.append(time.perf_counter() - start)
+    return 1.0 / min(elapsed[1:])
+
+
+def describe(model: MaskingEnhancer, name: str) -> dict:
+    return {"name": name, "architecture": type(model).__name__, "parameters": parameters(model),
+            "mmac_per_second": round(macs_per_second(model) / 1e6, 1), "rtf": round(real_time_factor(model), 4),
+            "threads": model.inference_threads or torch.get_num_threads(), "load_average": os.getloadavg()[0]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cards", nargs="*", type=Path, default=[], help="model cards (default: untrained defaults)")
+    parser.add_argument("--train-steps", action="store_true", help="also time training steps (bf16 and fp32)")
+    args = parser.parse_args(argv)
+    from models.common import checkpoint
+    from models.dispatch.losses import StudentVariant
+    from models.enhancers.student import GtcrnStudent
+    from models.enhancers.teacher import BandAttentionTeacher
+    from models.train.distill import DistillConfig, DistillObjective
+    from models.train.enhancer import EnhancementLoss, supervised_objective
+
+    models = [(card.stem, checkpoint.load(card)[0]) for card in args.cards] or [
+        ("teacher (untrained)", BandAttentionTeacher()), ("student (untrained)", GtcrnStudent())]
+    rows = []
+    for name, model in models:
+        row = describe(model, name)
+        if args.train_steps:
+            teacher = isinstance(model, BandAttentionTeacher)
+            objective = supervised_objective(EnhancementLoss()) if teacher else \
+                DistillObjective(DistillConfig(StudentVariant.DFKD_DISPATCH_MSSP))
+            for bf16 in (True, False):
+                row[f"train_steps_per_s_{'bf16' if bf16 else 'fp32'}"] = round(
+                    training_steps_per_second(model, objective, bf16=bf16), 3)
+        rows.append(row)
+    print(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
