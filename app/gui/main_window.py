@@ -11,7 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QToolBar
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QToolBar,
+)
 
 from app.engine.errors import AppError
 from app.engine.files import Recording, open_recording
@@ -39,7 +48,11 @@ class MainWindow(QMainWindow):
         self.player = Player(self.stored.output_device())
         self.view = RecordingView(self)
         self.view.set_settings(self.stored.spectrogram())
-        self.setCentralWidget(self.view)
+        scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)      # arrow keys scroll time, not the channel list
+        scroller.setWidget(self.view)
+        self.setCentralWidget(scroller)                      # many channels: rows keep their height, the list scrolls
         self.view.seek_requested.connect(self._on_seek_requested)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)

@@ -52,7 +52,7 @@ class FrequencyAxisItem(pg.AxisItem):
         self.update()
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
-        room = max(2, int(size / _MIN_TICK_PIXELS))
+        room = max(1, int(size / _MIN_TICK_PIXELS))
         top = self.axis.max_hz
         if self.axis.scale == FrequencyScale.LINEAR:
             step = next((s for s in _LINEAR_STEPS_HZ if top / s <= room), _LINEAR_STEPS_HZ[-1])

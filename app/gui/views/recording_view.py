@@ -30,6 +30,8 @@ LABEL_WIDTH = 34
 ZOOM_STEP = 1.5                # one key press or wheel notch
 SCROLL_FRACTION = 0.1          # of the visible span per arrow press or wheel notch
 MIN_SPAN_SECONDS = 0.01
+MIN_CHANNEL_PIXELS = 96        # waveform + a spectrogram with room for four frequency labels
+TIME_AXIS_PIXELS = 50
 EMPTY_HINT = "Open a recording with Ctrl+O, pick one from File ▸ Open recent, or drop it here."
 
 
@@ -142,6 +144,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             items.clear()
         self.recording, self.last_request, self.last_result, self.selection = recording, None, None, None
         if recording is None:
+            self.setMinimumHeight(0)
             self.ci.addItem(pg.LabelItem(EMPTY_HINT, color="#8a8c93", size="13pt"), row=0, col=0)
             return
         self.worker = SpectrogramWorker(recording)
@@ -152,6 +155,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         for channel in range(recording.channels):
             self._add_channel_row(channel, axis, duration, last=channel == recording.channels - 1)
         self.ci.layout.setColumnStretchFactor(1, 1)
+        self.setMinimumHeight(recording.channels * MIN_CHANNEL_PIXELS + TIME_AXIS_PIXELS)   # more: scroll
         self.resizeEvent(None)   # re-fit the layout to the widget: rebuilding rows shrinks it to its hint
         first = self._boxes[0]
         for box in self._boxes[1:]:
