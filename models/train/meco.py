@@ -1,0 +1,370 @@
+"""Train MeCo (the MeanFlow one-step corrector) on cached separator outputs; every ablation is a switch.
+
+    python -m models.train.meco_cache --separator resources/models/tacband-separator.json   # once
+    python -m models.train.meco --out runs/meco-full-dso --variant full-dso
+    torchrun --nproc_per_node 2 -m models.train.meco --out runs/meco --variant full-dso  # DDP (gloo/nccl)
+    python -m models.train.meco --profile      # one training step and one-step inference, measured
+
+Variants (one recipe, `--variant`): full-dso (MeCo), no-xr-scaling (plain MeanFlow loss),
+no-endpoint (no Endpoint SI-SDR loss), exact-c (c = 1), flow-matching (FlowSE-style baseline,
+evaluated with 5 Euler steps). The Fast-GeCo-style one step from t = 0.5 is an inference mode.
+
+The model is never wrapped in DistributedDataParallel: torch.func.jvp runs the network outside
+DDP's hooks, so gradients are averaged by hand (`all_reduce_gradients`) after backward, and a
+parameter checksum is compared across processes at every validation and at the end.
+Resumes from `OUT/resume.*`; writes `OUT/log.csv`; keeps the best EMA model by validation
+SI-SDR of the corrected output as `OUT/best.json` + `OUT/best.safetensors` (a shippable card).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader
+
+from models.common import checkpoint
+from models.losses.si_sdr import si_sdr
+from models.meco.corrector import MeanFlowCorrector, MecoConfig
+from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
+from models.meco.sampling import InferenceMode, evaluations
+from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
+                                 load_resume, save_resume, setup_distributed)
+from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
+
+log = logging.getLogger(__name__)
+
+INFERENCE_SEED = 1234        # MeCo's inference seed
+EULER_STEPS = 5              # the multi-step (FlowSE-style) baseline of issue #6
+
+
+class Variant(StrEnum):
+    FULL_DSO = "full-dso"
+    NO_XR_SCALING = "no-xr-scaling"
+    NO_ENDPOINT = "no-endpoint"
+    EXACT_C = "exact-c"
+    FLOW_MATCHING = "flow-matching"
+
+    def objective(self, base: DsoConfig = DsoConfig()) -> DsoConfig:
+        match self:
+            case Variant.FULL_DSO:
+                return base
+            case Variant.NO_XR_SCALING:
+                return replace(base, xr_scaling=False)
+            case Variant.NO_ENDPOINT:
+                return replace(base, endpoint_weight=0.0)
+            case Variant.EXACT_C:
+                return replace(base, coefficient=1.0)
+            case Variant.FLOW_MATCHING:
+                return replace(base, meanflow=False)
+        raise ValueError(f"unknown variant {self}")
+
+    def inference(self) -> tuple[InferenceMode, int]:
+        """How a model of this variant is evaluated and shipped: (mode, steps)."""
+        return (InferenceMode.EULER, EULER_STEPS) if self is Variant.FLOW_MATCHING else (InferenceMode.ONE_STEP, 1)
+
+
+@dataclass(frozen=True)
+class MecoTrainConfig:
+    model: MecoConfig = field(default_factory=MecoConfig)
+    variant: Variant = Variant.FULL_DSO
+    objective: DsoConfig = field(default_factory=DsoConfig)   # set from `variant` by `for_variant`
+    steps: int = 40_000
+    batch_size: int = 8               # per process
+    crop_frames: int = 64             # ~1 s at hop 256, as MeCo's 256 frames at hop 64
+    lr: float = 1e-4                  # MeCo: Adam 1e-4
+    ema_decay: float = 0.999          # MeCo
+    grad_clip: float = 1.0            # MeCo
+    bf16: bool = False                # CPU autocast; slower for this small U-Net (see --profile)
+    workers: int = 2
+    threads: int = 2
+    seed: int = 0
+    valid_pairs: int = 32
+    valid_every: int = 500
+    save_every_seconds: float = 180.0
+    log_every: int = 25
+
+    @classmethod
+    def for_variant(cls, variant: Variant, **overrides: Any) -> MecoTrainConfig:
+        base = overrides.pop("objective", DsoConfig())
+        return cls(variant=variant, objective=variant.objective(base), **overrides)
+
+    def crop_samples(self) -> int:
+        """(frames - 1) * hop samples give exactly `crop_frames` centred STFT frames (MeCo's rule)."""
+        return (self.crop_frames - 1) * self.model.spectral.hop
+
+
+def training_step(model: MeanFlowCorrector, batch: dict[str, torch.Tensor], progress: float,
+                  config: MecoTrainConfig) -> DsoLosses:
+    """Loss of one batch of cached pairs (waveforms) at `progress` in [0, 1] of training."""
+    cond = model.condition(batch["estimate"], batch["mixture"], batch["mic_mask"])
+    clean_wave = batch["clean"].float() / cond.scale[:, None]
+    clean = model.features.encode(clean_wave)
+    device = batch["clean"].device.type
+    with torch.autocast(device, dtype=torch.bfloat16, enabled=config.bf16):
+        return dso_loss(model, clean, cond, clean_wave, progress, config.objective)
+
+
+def correct_pairs(model: MeanFlowCorrector, batch: dict[str, torch.Tensor], mode: InferenceMode, steps: int,
+                  seed: int = INFERENCE_SEED) -> torch.Tensor:
+    """Corrected waveforms `(batch, samples)` of a batch of pairs, reproducible under `seed`."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.inference_mode():
+        return model(batch["estimate"][:, None], batch["mixture"], mode, steps, generator, batch["mic_mask"])[:, 0]
+
+
+def validate(model: MeanFlowCorrector, batches: list[dict[str, torch.Tensor]], variant: Variant) -> dict[str, float]:
+    """Mean SI-SDR of the estimate and of its correction against clean speech (EMA weights in use)."""
+    mode, steps = variant.inference()
+    model.eval()
+    before, after = [], []
+    for batch in batches:
+        corrected = correct_pairs(model, batch, mode, steps)
+        before += si_sdr(batch["estimate"], batch["clean"]).tolist()
+        after += si_sdr(corrected, batch["clean"]).tolist()
+    model.train()
+    return {"valid_sisdr_estimate": float(np.mean(before)), "valid_sisdr_corrected": float(np.mean(after)),
+            "valid_sisdr_gain": float(np.mean(after) - np.mean(before))}
+
+
+def parameter_checksum(model: torch.nn.Module) -> float:
+    return float(sum(p.detach().double().sum() for p in model.parameters()))
+
+
+def check_in_sync(model: torch.nn.Module, world_size: int) -> float:
+    """The parameter checksum, after making sure every process holds the same weights."""
+    total = parameter_checksum(model)
+    if world_size > 1:
+        sums = [torch.zeros(1, dtype=torch.float64) for _ in range(world_size)]
+        dist.all_gather(sums, torch.tensor([total], dtype=torch.float64))
+        if len({s.item() for s in sums}) != 1:
+            raise RuntimeError(f"processes hold different weights (checksums {[s.item() for s in sums]}); "
+                               "gradients were not synchronised")
+    return total
+
+
+def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[str, Any], device: str,
+         seconds: float) -> dict[str, Any]:
+    mode, steps = cfg.variant.inference()
+    return {
+        "name": f"meco-{cfg.variant}",
+        "architecture": "MeanFlowCorrector",
+        "task": "correction",
+        "config": cfg.model.to_dict(),
+        "sample_rate": cfg.model.sample_rate,
+        "channels": {"min": 1, "max": 8, "reference": 0},
+        "inference": {"mode": str(mode), "steps": steps, "seed": INFERENCE_SEED, "nfe": evaluations(mode, steps)},
+        "data": data,
+        "training": {"steps": step, "device": device, "seconds": round(seconds), "recipe": "models.train.meco",
+                     "variant": str(cfg.variant),
+                     "config": {k: v for k, v in asdict(cfg).items() if k != "model"}},
+        "metrics": metrics,
+    }
+
+
+def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
+    env = setup_distributed()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed + env.rank)
+    out.mkdir(parents=True, exist_ok=True)
+    model = MeanFlowCorrector(cfg.model).to(env.device)
+    broadcast_parameters(model)
+    opt = torch.optim.Adam(model.parameters(), cfg.lr)
+    ema = Ema(model, cfg.ema_decay)
+    resume = out / "resume"
+    state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
+    step, best, seconds = state["step"], state["best"], state["seconds"]
+
+    # A resumed run draws fresh crops: the stream is seeded by (seed, rank, start step).
+    train_data = CachedPairs(cache / CacheSplit.TRAIN, cfg.crop_samples(), 10**9,
+                             seed=cfg.seed * 1_000_003 + env.rank * 7919 + step)
+    loader = DataLoader(train_data, batch_size=cfg.batch_size, collate_fn=collate, num_workers=cfg.workers,
+                        persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers else None)
+    valid = CachedPairs(cache / CacheSplit.VALID)
+    valid_items = [valid[i] for i in range(min(cfg.valid_pairs, len(valid)))]
+    valid_batches = [collate(valid_items[j:j + 8]) for j in range(0, len(valid_items), 8)]
+    csv_log = CsvLog(out / "log.csv", ["step", "progress", "loss", "flow", "xr", "endpoint_sisdr", "w_xr",
+                                       "steps_per_s", "valid_sisdr_estimate", "valid_sisdr_corrected",
+                                       "valid_sisdr_gain", "seconds"])
+    manifest = cache / "manifest.json"
+    data_card = json.loads(manifest.read_text()) if manifest.exists() else {"cache": str(cache)}
+    log.info("training MeCo %s from step %d on %s (world %d)", cfg.variant, step, env.device, env.world_size)
+
+    last_save, t_log = time.time(), time.time()
+    sums: dict[str, float] = {"loss": 0.0, "flow": 0.0, "xr": 0.0, "endpoint_sisdr": 0.0, "n": 0}
+    last_loss = float("nan")
+    iterator = iter(loader)
+    while step < cfg.steps:
+        batch = {k: v.to(env.device) for k, v in next(iterator).items()}
+        losses = training_step(model, batch, step / cfg.steps, cfg)
+        opt.zero_grad(set_to_none=True)
+        losses.total.backward()
+        all_reduce_gradients(model, env.world_size)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        ema.update(model)
+        step += 1
+        last_loss = float(losses.total.detach())
+        for key, value in (("loss", last_loss), ("flow", losses.flow), ("xr", losses.xr),
+                           ("endpoint_sisdr", losses.endpoint_si_sdr), ("n", 1)):
+            sums[key] += value
+
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            now = time.time()
+            seconds += now - t_log
+            n = sums.pop("n")
+            row: dict[str, Any] = {"step": step, "progress": round(step / cfg.steps, 4), "w_xr": losses.weights.xr,
+                                   "steps_per_s": n / (now - t_log), "seconds": round(seconds),
+                                   **{k: v / n for k, v in sums.items()}}
+            sums = {"loss": 0.0, "flow": 0.0, "xr": 0.0, "endpoint_sisdr": 0.0, "n": 0}
+            t_log = now
+            if step % cfg.valid_every == 0 or step == cfg.steps:
+                check_in_sync(model, env.world_size)
+                if env.is_main:
+                    with ema.applied(model):
+                        row.update(validate(model, valid_batches, cfg.variant))
+                        if row["valid_sisdr_corrected"] > best:
+                            best = row["valid_sisdr_corrected"]
+                            metrics = {k: round(v, 3) for k, v in row.items() if k.startswith("valid")}
+                            metrics["valid_set"] = f"{len(valid_items)} cached valid pairs ({cache.name})"
+                            checkpoint.save(model, out / "best.json",
+                                            card(cfg, step, metrics, data_card, str(env.device), seconds))
+            if env.is_main:
+                csv_log.write(row)
+                log.info("step %d %s", step, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+        if env.is_main and (time.time() - last_save > cfg.save_every_seconds or step == cfg.steps):
+            save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
+            last_save = time.time()
+    checksum = check_in_sync(model, env.world_size)
+    cleanup_distributed()
+    return {"step": step, "best": best, "checksum": checksum, "last_loss": last_loss, "rank": env.rank}
+
+
+def _synthetic_batch(batch_size: int, samples: int, mics: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Random pairs with the shapes of real ones: cost does not depend on content."""
+    clean = 0.05 * torch.randn(batch_size, samples, generator=generator)
+    return {"clean": clean, "estimate": clean + 0.02 * torch.randn(batch_size, samples, generator=generator),
+            "mixture": 0.05 * torch.randn(batch_size, mics, samples, generator=generator),
+            "mic_mask": torch.ones(batch_size, mics, dtype=torch.bool)}
+
+
+def _best_seconds(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def profile(cfg: MecoTrainConfig, clip_seconds: float = 10.0, mics: int = 4, talkers: int = 2,
+            repeats: int = 3) -> dict[str, Any]:
+    """Training-step speed per JVP method and precision, size and cost, and one-step inference RTF
+    next to the separator's on the same clip, both chunked as the app runs them (min of repeats)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from models.inference.chunked import ChunkConfig, ChunkedRunner
+    from models.meco.corrector import chunk_function
+    from models.separator.network import SeparatorConfig, TacBandSeparator
+
+    torch.set_num_threads(cfg.threads)
+    gen = torch.Generator().manual_seed(0)
+    model = MeanFlowCorrector(cfg.model)
+    opt = torch.optim.Adam(model.parameters(), cfg.lr)
+    batch = _synthetic_batch(cfg.batch_size, cfg.crop_samples(), mics, gen)
+    report: dict[str, Any] = {"parameters": sum(p.numel() for p in model.parameters()),
+                              "batch_size": cfg.batch_size, "crop_seconds": cfg.crop_samples() / cfg.model.sample_rate,
+                              "threads": cfg.threads, "training": {}}
+    for jvp in JvpMethod:
+        for bf16 in (False, True):
+            run_cfg = replace(cfg, bf16=bf16, objective=replace(cfg.objective, jvp=jvp))
+
+            def one_step() -> None:
+                losses = training_step(model, batch, 0.9, run_cfg)      # all three loss terms active
+                opt.zero_grad(set_to_none=True)
+                losses.total.backward()
+                opt.step()
+
+            one_step()
+            report["training"][f"{jvp}{'-bf16' if bf16 else ''}"] = round(1.0 / _best_seconds(one_step, repeats), 3)
+
+    rate = cfg.model.sample_rate
+    frames = int(clip_seconds * rate)
+    clip = {"estimates": 0.05 * torch.randn(1, talkers, frames, generator=gen),
+            "mixture": 0.05 * torch.randn(1, mics, frames, generator=gen)}
+    model.eval()
+    with torch.inference_mode():
+        counter = FlopCounterMode(display=False)
+        with counter:
+            model(clip["estimates"][:, :1], clip["mixture"])
+    report["mmac_per_second_per_talker"] = round(counter.get_total_flops() / 2e6 / clip_seconds, 1)
+    separator = TacBandSeparator(SeparatorConfig()).eval()
+    with torch.inference_mode():
+        counter = FlopCounterMode(display=False)
+        with counter:
+            separator(clip["mixture"])
+    report["separator_mmac_per_second"] = round(counter.get_total_flops() / 2e6 / clip_seconds, 1)
+
+    chunk, overlap = ChunkConfig().frames(rate)
+    stacked = torch.cat([clip["estimates"], clip["mixture"]], 1)[0].numpy()
+
+    def run_chunked(fn, audio: np.ndarray) -> None:
+        for _ in ChunkedRunner(fn, chunk, overlap, align=False).run(audio):
+            pass
+
+    for bf16 in (False, True):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            corrector_s = _best_seconds(lambda: run_chunked(chunk_function(model, talkers), stacked), repeats)
+            separator_s = _best_seconds(lambda: run_chunked(separator, stacked[talkers:]), repeats)
+        suffix = "_bf16" if bf16 else ""
+        report[f"rtf_corrector{suffix}"] = round(corrector_s / clip_seconds, 4)
+        report[f"rtf_separator{suffix}"] = round(separator_s / clip_seconds, 4)
+        report[f"corrector_share_of_separator{suffix}"] = round(corrector_s / separator_s, 3)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, help="run folder (resumes when it exists)")
+    parser.add_argument("--cache", default="default", help="cache name under <cache>/meco/, or a folder")
+    parser.add_argument("--variant", choices=[v.value for v in Variant], default=Variant.FULL_DSO.value)
+    parser.add_argument("--steps", type=int, default=MecoTrainConfig.steps)
+    parser.add_argument("--batch-size", type=int, default=MecoTrainConfig.batch_size)
+    parser.add_argument("--crop-frames", type=int, default=MecoTrainConfig.crop_frames)
+    parser.add_argument("--lr", type=float, default=MecoTrainConfig.lr)
+    parser.add_argument("--jvp", choices=[j.value for j in JvpMethod], default=DsoConfig.jvp.value,
+                        help="exact forward-mode JVP, or MeCo's central difference")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast for the network (JVP stays fp32)")
+    parser.add_argument("--workers", type=int, default=MecoTrainConfig.workers)
+    parser.add_argument("--threads", type=int, default=MecoTrainConfig.threads)
+    parser.add_argument("--valid-every", type=int, default=MecoTrainConfig.valid_every)
+    parser.add_argument("--valid-pairs", type=int, default=MecoTrainConfig.valid_pairs)
+    parser.add_argument("--log-every", type=int, default=MecoTrainConfig.log_every)
+    parser.add_argument("--profile", action="store_true", help="measure a training step and inference, print JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cfg = MecoTrainConfig.for_variant(
+        Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
+        batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, bf16=args.bf16, workers=args.workers,
+        threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every)
+    if args.profile:
+        print(json.dumps(profile(cfg), indent=1))
+        return 0
+    if args.out is None:
+        parser.error("--out is required for training")
+    cache = Path(args.cache) if Path(args.cache).is_dir() else cache_folder(args.cache)
+    train(cfg, args.out, cache)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
