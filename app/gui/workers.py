@@ -79,6 +79,7 @@ class SpectrogramWorker(QObject):
         self._pending: RenderRequest | None = None
         self._wake = threading.Condition()
         self._closing = False
+        self._reported = False     # a damaged file is reported once, not on every redraw
         self._thread = threading.Thread(target=self._run, name="spectrogram-worker", daemon=True)
         self._thread.start()
 
@@ -108,9 +109,10 @@ class SpectrogramWorker(QObject):
                     self.ready.emit(result)
                     if self._pending is not None or self._closing:   # the view moved on
                         break
-            except AppError as err:      # the thread's edge: the window shows the message
+            except AppError as err:      # the thread's edge: said once, other ranges still draw
                 log.exception("spectrogram failed")
-                self.failed.emit(str(err))
-                return
+                if not self._reported:
+                    self._reported = True
+                    self.failed.emit(str(err))
             finally:
                 steps.close()

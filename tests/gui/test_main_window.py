@@ -60,13 +60,16 @@ def test_truncated_file_opens_and_says_what_is_missing(qtbot, window, tmp_path, 
     assert len(window.messages) == 1 and "truncated" in window.messages[0].text()
 
 
-def test_damaged_audio_found_while_drawing_gives_one_message(qtbot, window, tmp_path):
+def test_damaged_audio_found_while_drawing_gives_one_message_and_the_rest_still_draws(qtbot, window, tmp_path):
     audio = np.zeros((16_000 * 5, 2), np.float32)
     audio[60_000, 1] = np.nan                               # past the check read at open
     sf.write(tmp_path / "damaged.wav", audio, 16_000, subtype="FLOAT")
     window.open_path(tmp_path / "damaged.wav")
     qtbot.waitUntil(lambda: len(window.messages) == 1, timeout=10_000)
     assert "NaN" in window.messages[0].text()
+    window.view.set_visible_range(0.0, 1.0)                 # the undamaged part still draws
+    wait_for_image(qtbot, window)
+    assert len(window.messages) == 1
 
 
 def test_spectrogram_arrives_at_the_views_pixel_size(qtbot, window, make_recording):
