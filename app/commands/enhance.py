@@ -1,0 +1,102 @@
+"""`meco-studio enhance INPUT... --out DIR`: denoise and dereverberate, `DIR/<stem>.wav` per input.
+
+Every channel is enhanced on its own and written at the input's rate and length; folders are
+searched for audio; a bad file is reported and the batch goes on; output streams into a
+temporary file renamed only when the recording is complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+
+from app.commands.output import emit, warn
+from app.commands.separate import expand_inputs
+from app.engine.enhancement import EnhanceSettings, enhance_job
+from app.engine.errors import AppError, ConfigError, JobCancelled
+from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
+from app.engine.files import open_recording
+from app.engine.jobs import Progress, drive
+from models.inference.chunked import ChunkConfig
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("enhance", help="enhance speech in recordings (files or folders), every channel",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
+    p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<stem>.wav")
+    p.add_argument("--model", default=None, help="enhancement card name (default: the best shipped student)")
+    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
+                   help="chunk length; memory grows with it, not with the file")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def enhance_file(path: Path, out_dir: Path, settings: EnhanceSettings, overwrite: bool, show_bar: bool) -> dict:
+    """Enhance one file into `out_dir/<stem>.wav`; nothing is left behind on failure."""
+    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
+    with open_recording(path) as rec:
+        if rec.notice:
+            warn(f"warning: {rec.notice}")
+        writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export)
+        bar = None
+        if show_bar:
+            from tqdm import tqdm
+
+            bar = tqdm(total=0, desc=path.name, unit="chunk", file=sys.stderr, leave=False)
+
+        def on_progress(p: Progress) -> None:
+            if bar is not None:
+                bar.total, bar.n = p.total, p.done
+                bar.refresh()
+
+        try:
+            result = drive(enhance_job(rec, settings, sink=lambda b: writer.write(apply_peak_policy(b, PeakPolicy.LIMIT))),
+                           on_progress)
+            output = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        return {"input": str(path), "output": str(output), **result.info,
+                "rtf": round(result.seconds / max(rec.info.duration_seconds, 1e-9), 4)}
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.chunk_seconds < 0.5:
+        raise ConfigError(f"--chunk-seconds {args.chunk_seconds} is too short; use at least 0.5.")
+    settings = EnhanceSettings(model=args.model, chunk=ChunkConfig(seconds=args.chunk_seconds))
+    files = expand_inputs(args.inputs)
+    if not files:
+        warn("error: no audio files found in the given inputs")
+        return 1
+    done, failed = [], []
+    t0 = time.perf_counter()
+    show_bar = sys.stderr.isatty() and not args.json
+    for path in files:
+        try:
+            done.append(enhance_file(path, args.out, settings, args.overwrite, show_bar))
+            if not args.json:
+                warn(f"enhanced {path.name} -> {done[-1]['output']}")
+        except JobCancelled:
+            raise KeyboardInterrupt from None
+        except AppError as err:
+            log.debug("failed on %s", path, exc_info=True)
+            failed.append({"input": str(path), "error": str(err)})
+            warn(f"error: {err}")
+    if failed and len(files) > 1:
+        warn(f"{len(failed)} of {len(files)} file(s) failed:")
+        for f in failed:
+            warn(f"  {f['input']}: {f['error']}")
+    emit({"files": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 3)}, args.json,
+         [d["output"] for d in done])
+    return 1 if failed else 0
