@@ -104,13 +104,24 @@ def _progress(items: Iterator, total: int, label: str, every: int = 1) -> int:
     return last if isinstance(last, int) else 0
 
 
+def _missing_debian_packages() -> list[str]:
+    def installed(name: str) -> bool:
+        query = subprocess.run(["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True)
+        return "ok installed" in query.stdout
+
+    return [p for p in sources.APT_PACKAGES if not installed(p)]
+
+
 def _install() -> None:
     """apt-get (as root, else print the line), pip into this interpreter, npm for the voice packs."""
-    apt = ["apt-get", "install", "-y", "-q", *sources.APT_PACKAGES]
-    if os.geteuid() == 0:
-        warn("installing Debian packages: " + " ".join(sources.APT_PACKAGES))
-        subprocess.run(apt, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    else:
+    missing = _missing_debian_packages()
+    apt = ["apt-get", "install", "-y", "-q", *missing]
+    if missing and os.geteuid() == 0:
+        warn("installing Debian packages: " + " ".join(missing))
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(apt, check=True, env=env)
+    elif missing:
         warn("not root; install the classical voices and real speech with:\n  sudo " + " ".join(apt))
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "--no-deps", *sources.PIP_NO_DEPS], check=True)
