@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import enum
 import functools
+import itertools
 import math
 import threading
 import time
@@ -166,7 +167,7 @@ def _row_weights(axis: FrequencyAxis, n_fft: int, sample_rate: int, rows: int) -
     bin_hz = sample_rate / n_fft
     edges = axis.to_hz(np.arange(rows + 1) / rows) / bin_hz   # row edges in fractional bins
     indptr, indices, data = [0], [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in itertools.pairwise(edges):
         inside = np.arange(math.ceil(lo), min(math.ceil(hi), bins))     # bin centres in [lo, hi)
         if hi - lo >= 1 and inside.size:
             idx = inside

@@ -25,7 +25,12 @@ from PySide6.QtWidgets import (
 from app.engine.errors import AppError
 from app.engine.files import Recording, open_recording
 from app.engine.playback import Loop, Player, RecordingSource
-from app.gui.dialogs.settings_dialog import SettingsDialog, channels_of, monitor_choices, monitor_key
+from app.gui.dialogs.settings_dialog import (
+    SettingsDialog,
+    channels_of,
+    monitor_choices,
+    monitor_key,
+)
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.settings import StoredSettings
 from app.gui.views.axes import format_duration
@@ -178,11 +183,11 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
@@ -356,7 +361,7 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         self.playhead_timer.stop()
         self.player.close()
         self.view.set_recording(None)

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import soundfile as sf
 import sounddevice as sd
+import soundfile as sf
 
 from app.engine.errors import PlaybackError
 from app.engine.files import open_recording

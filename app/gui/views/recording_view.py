@@ -55,7 +55,7 @@ class TimeViewBox(pg.ViewBox):
         self.setMouseEnabled(x=True, y=False)
         self._drag_anchor = 0.0
 
-    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 -- Qt naming
+    def wheelEvent(self, ev, axis=None) -> None:
         notches = ev.delta() / 120
         left, right = self.viewRange()[0]
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
@@ -73,14 +73,14 @@ class TimeViewBox(pg.ViewBox):
         left, right = self.viewRange()[0]
         self.setXRange(left + seconds, right + seconds, padding=0)
 
-    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+    def mouseClickEvent(self, ev) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit(self.mapSceneToView(ev.scenePos()).x())
             ev.accept()
         else:
             ev.ignore()
 
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+    def mouseDragEvent(self, ev, axis=None) -> None:
         pans = ev.button() == Qt.MouseButton.MiddleButton or ev.modifiers() & Qt.KeyboardModifier.ShiftModifier
         if ev.button() != Qt.MouseButton.LeftButton or pans:
             if ev.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
@@ -371,6 +371,6 @@ class RecordingView(pg.GraphicsLayoutWidget):
                 text += f"   {image.level_db[channel, column, row]:.1f} dBFS"
         return text
 
-    def closeEvent(self, ev) -> None:  # noqa: N802
+    def closeEvent(self, ev) -> None:
         self.set_recording(None)
         super().closeEvent(ev)
