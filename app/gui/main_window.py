@@ -7,6 +7,7 @@ the window stays usable. The playhead follows `Player.position`, polled every 30
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -80,7 +81,9 @@ class MainWindow(QMainWindow):
         self._update_transport()
 
     # --- actions ----------------------------------------------------------------------------
-    def _action(self, text: str, shortcuts: list[str] | QKeySequence.StandardKey, slot, checkable: bool = False) -> QAction:
+    def _action(self, text: str, shortcuts: list[str] | QKeySequence.StandardKey, slot: Callable[[], object],
+                checkable: bool = False) -> QAction:
+        """A window-wide action: its shortcut works wherever the focus is in this window."""
         action = QAction(text, self, checkable=checkable)
         if isinstance(shortcuts, QKeySequence.StandardKey):
             action.setShortcut(shortcuts)
@@ -115,8 +118,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
-        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action, None, self.settings_action):
-            view_menu.addSeparator() if action is None else view_menu.addAction(action)
+        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.settings_action)
         play_menu = self.menuBar().addMenu("&Playback")
         for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action, self.end_action):
             play_menu.addAction(action)
