@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from app.engine.playback import Loop
-from app.engine.spectrogram import FrequencyScale
+from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
 from app.gui.main_window import MainWindow
+from app.gui.settings import APPLICATION, ORGANISATION
 from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
 from tests.gui.conftest import open_and_draw, wait_for_image
 
@@ -285,3 +286,13 @@ def test_help_lists_the_shortcuts(qtbot, window):
     keys = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
     assert {"Space", "Ctrl + wheel", "Home / End", "+ / −  (or =)"} <= set(keys)
     dialog.reject()
+
+
+def test_unusable_stored_settings_fall_back_to_defaults(qtbot, window):
+    stored = QSettings(ORGANISATION, APPLICATION)
+    stored.setValue("spectrogram/n_fft", "banana")
+    stored.setValue("playback/monitor_channels", "left")
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.view.settings == SpectrogramSettings()
+    assert again.stored.monitor_channels() == (0,)
