@@ -20,13 +20,20 @@ class CorpusWarning(UserWarning):
     """A file in a corpus was missing or unreadable and was skipped; the message names it."""
 
 
-def read_audio(path: Path, sample_rate: int, mono: bool = True) -> np.ndarray:
-    """Read `path` as float32 at `sample_rate`: `(frames,)` when `mono`, else `(channels, frames)`.
+def read_audio(
+    path: Path, sample_rate: int, mono: bool = True, start_s: float = 0.0, seconds: float | None = None
+) -> np.ndarray:
+    """Read `path` (or `seconds` of it from `start_s`) as float32 at `sample_rate`:
+    `(frames,)` when `mono`, else `(channels, frames)`.
 
     Raises `soundfile.LibsndfileError`/`OSError` for unreadable files; callers that read user
     corpora use `try_read_audio` so one bad file never stops a run.
     """
-    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    with sf.SoundFile(str(path)) as f:
+        rate = f.samplerate
+        if start_s > 0:
+            f.seek(min(int(start_s * rate), max(f.frames - 1, 0)))
+        data = f.read(-1 if seconds is None else int(np.ceil(seconds * rate)), dtype="float32", always_2d=True)
     data = data.T
     if mono:
         data = data.mean(axis=0)
@@ -35,10 +42,12 @@ def read_audio(path: Path, sample_rate: int, mono: bool = True) -> np.ndarray:
     return np.ascontiguousarray(data, dtype=np.float32)
 
 
-def try_read_audio(path: Path, sample_rate: int, mono: bool = True) -> np.ndarray | None:
+def try_read_audio(
+    path: Path, sample_rate: int, mono: bool = True, start_s: float = 0.0, seconds: float | None = None
+) -> np.ndarray | None:
     """`read_audio`, but a missing or corrupt file gives a `CorpusWarning` naming it and None."""
     try:
-        data = read_audio(path, sample_rate, mono)
+        data = read_audio(path, sample_rate, mono, start_s, seconds)
     except (OSError, RuntimeError, ValueError) as err:
         warnings.warn(f"skipped {path}: {err}", CorpusWarning, stacklevel=2)
         return None

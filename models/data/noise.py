@@ -95,25 +95,33 @@ def transients(frames: int, sample_rate: int, rng: np.random.Generator) -> np.nd
     return (x / np.std(x)).astype(np.float32)
 
 
-def diffuse_field(sources: np.ndarray, mics_m: np.ndarray, sample_rate: int, n_fft: int = 256) -> np.ndarray:
+def diffuse_field(sources: np.ndarray, mics_m: np.ndarray, sample_rate: int, grid: int = 257) -> np.ndarray:
     """Mix independent per-mic noises `(mics, frames)` into a spherically isotropic field.
 
     Per frequency, the coherence between mics i and j is sinc(2 f d_ij / c); the mixing matrix
     is its symmetric square root (Habets & Gannot 2007, "Generating sensor signals in isotropic
-    noise fields"). Each channel keeps the input's level.
+    noise fields"). It is computed on a `grid` of frequencies (31 Hz apart at 16 kHz) and applied
+    to the nearest bins of one FFT over the whole signal: several times faster than mixing STFT
+    frames, with the same long-term coherence.
+    Each channel keeps the input's level.
     """
     mics, frames = sources.shape
     if mics == 1:
         return sources.astype(np.float32)
-    _, _, spec = signal.stft(sources, nperseg=n_fft, noverlap=n_fft * 3 // 4)
-    freqs = np.fft.rfftfreq(n_fft, 1 / sample_rate)
     dist = np.linalg.norm(mics_m[:, :, None] - mics_m[:, None, :], axis=0)
-    coherence = np.sinc(2 * freqs[:, None, None] * dist[None] / SPEED_OF_SOUND_M_S)  # (F, M, M)
+    grid_hz = np.linspace(0.0, sample_rate / 2, grid)
+    coherence = np.sinc(2 * grid_hz[:, None, None] * dist[None] / SPEED_OF_SOUND_M_S)  # (G, M, M)
     vals, vecs = np.linalg.eigh(coherence)
-    mixing = vecs * np.sqrt(np.clip(vals, 0, None))[:, None, :] @ np.swapaxes(vecs, 1, 2)
-    mixed = np.einsum("fij,jft->ift", mixing, spec)
-    _, out = signal.istft(mixed, nperseg=n_fft, noverlap=n_fft * 3 // 4)
-    return np.ascontiguousarray(out[:, :frames], dtype=np.float32)
+    mixing = (vecs * np.sqrt(np.clip(vals, 0, None))[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+    spec = np.fft.rfft(sources, axis=-1)  # (M, F)
+    nearest = np.rint(np.fft.rfftfreq(frames, 1 / sample_rate) / (sample_rate / 2) * (grid - 1)).astype(int)
+    edges = np.searchsorted(nearest, np.arange(grid + 1))  # bins of grid point g: edges[g]:edges[g+1]
+    mixed = np.empty_like(spec)
+    for g in range(grid):
+        a, b = edges[g], edges[g + 1]
+        if b > a:
+            mixed[:, a:b] = mixing[g] @ spec[:, a:b]
+    return np.fft.irfft(mixed, n=frames, axis=-1).astype(np.float32)
 
 
 class NoisePool:
@@ -167,13 +175,14 @@ class NoisePool:
         files = [f for f in self.files if f.split == split]
         for _ in range(10):
             f = files[rng.integers(len(files))]
-            audio = try_read_audio(Path(f.path), self.sample_rate)
+            # Read only the segment needed (long ambience files are minutes of Ogg Vorbis).
+            start_s = float(rng.uniform(0.0, max(f.seconds - frames / self.sample_rate, 0.0)))
+            audio = try_read_audio(Path(f.path), self.sample_rate, start_s=start_s, seconds=frames / self.sample_rate)
             if audio is None or np.std(audio) < 1e-6:
                 continue
-            if audio.size < frames:  # loop short effects with a crossfade-free repeat
+            if audio.size < frames:  # loop short effects
                 audio = np.tile(audio, frames // audio.size + 1)
-            start = int(rng.integers(audio.size - frames + 1))
-            seg = audio[start : start + frames]
+            seg = audio[:frames]
             return (seg / max(np.std(seg), 1e-12)).astype(np.float32)
         raise RuntimeError(f"no readable {split} noise files; see the warnings")
 

@@ -36,3 +36,18 @@ def test_diffuse_field_has_spherical_coherence_between_mics():
 
 def test_recorded_noise_needs_files_of_the_split(noise_pool):
     assert NoiseKind.RECORDED not in noise_pool.kinds(Split.TRAIN)
+
+
+def test_recorded_noise_reads_a_segment_of_a_file_of_its_split(tmp_path, speech_pool):
+    import soundfile as sf
+
+    from models.data.noise import NoisePool
+
+    rng = np.random.default_rng(0)
+    for name in ("rain", "wind", "crowd", "river"):
+        sf.write(tmp_path / f"{name}.ogg", 0.1 * rng.standard_normal(44100 * 3), 44100)
+    files = NoisePool.scan_folder(tmp_path, split=Split.TRAIN)
+    pool = NoisePool(speech_pool, files)
+    assert NoiseKind.RECORDED in pool.kinds(Split.TRAIN) and NoiseKind.RECORDED not in pool.kinds(Split.TEST)
+    x = pool.draw(NoiseKind.RECORDED, Split.TRAIN, 16000, np.random.default_rng(1))
+    assert x.shape == (16000,) and np.std(x) == pytest.approx(1.0, rel=0.01)
