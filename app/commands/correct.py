@@ -1,0 +1,113 @@
+"""`meco-studio correct --estimate E.wav --mixture M.wav --out DIR`: MeCo on another separator's output.
+
+Each estimate file (one talker per channel) is corrected against the same mixture and written
+to `DIR/<estimate stem>.wav` with as many channels, at the mixture's rate. One network
+evaluation per chunk; `--seed` makes the output reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.commands.output import emit, warn
+from app.commands.separate import parse_channels
+from app.engine.errors import AppError, ConfigError, JobCancelled
+from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
+from app.engine.files import open_recording
+from app.engine.jobs import drive
+from app.engine.correction import DEFAULT_SEED, CorrectSettings, correct_job
+from app.engine.separation import OutputRate
+from models.inference.chunked import ChunkConfig
+from models.meco.sampling import InferenceMode
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("correct", help="correct separated talkers with MeCo (one network evaluation per chunk)",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--estimate", required=True, nargs="+", type=Path, metavar="E",
+                   help="estimate file(s) from any separator; each channel is one talker")
+    p.add_argument("--mixture", required=True, type=Path, metavar="M", help="the recording the estimates came from")
+    p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<estimate stem>.wav")
+    p.add_argument("--model", default=None, help="corrector card name (default: the shipped one)")
+    p.add_argument("--mode", choices=[m.value for m in InferenceMode], default=None,
+                   help="one-step (MeCo, 1 evaluation), euler (STEPS evaluations), from-half (Fast-GeCo-style, 1); "
+                        "default: the card's")
+    p.add_argument("--steps", type=int, default=None, help="Euler steps; each costs one network evaluation")
+    seed = p.add_mutually_exclusive_group()
+    seed.add_argument("--seed", type=int, default=DEFAULT_SEED, help="noise seed: same inputs, same output")
+    seed.add_argument("--random", dest="seed", action="store_const", const=None, help="fresh noise on every run")
+    p.add_argument("--channels", type=parse_channels, default=None,
+                   help="mixture channels to use, from 1, e.g. 1-4 (default: all, at most 8)")
+    p.add_argument("--reference", type=int, default=1, help="mixture channel (from 1) the estimates belong to")
+    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
+                   help="chunk length; memory grows with it, not with the file")
+    p.add_argument("--output-rate", choices=[r.value for r in OutputRate], default=OutputRate.INPUT.value,
+                   help="write at the mixture's rate or the model's (16 kHz)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: torch's choice)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def correct_file(estimate: Path, mixture: Path, out_dir: Path, settings: CorrectSettings, overwrite: bool) -> dict:
+    """Correct one estimate file into `out_dir/<stem>.wav`; nothing is left behind on failure."""
+    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
+    with open_recording(estimate) as est, open_recording(mixture) as mix:
+        rate = mix.sample_rate if settings.output_rate is OutputRate.INPUT else 16_000
+        writer = AtomicAudioWriter(out_dir / f"{estimate.stem}.wav", rate, est.channels, export)
+
+        def sink(block: np.ndarray) -> None:
+            writer.write(apply_peak_policy(block, PeakPolicy.LIMIT))
+
+        try:
+            result = drive(correct_job(est, mix, settings, sink=sink))
+            output = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        for notice in result.notices:
+            warn(f"note: {notice}")
+        return {"estimate": str(estimate), "mixture": str(mixture), "output": str(output), **result.info,
+                "rtf": round(result.seconds / mix.info.duration_seconds, 4)}
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.chunk_seconds < 0.5:
+        raise ConfigError(f"--chunk-seconds {args.chunk_seconds} is too short; use at least 0.5.")
+    if args.steps is not None and args.steps < 1:
+        raise ConfigError(f"--steps {args.steps} must be at least 1.")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    settings = CorrectSettings(model=args.model, mode=InferenceMode(args.mode) if args.mode else None,
+                               steps=args.steps, seed=args.seed, reference_channel=args.reference - 1,
+                               channels=args.channels, chunk=ChunkConfig(seconds=args.chunk_seconds),
+                               output_rate=OutputRate(args.output_rate))
+    done, failed = [], []
+    t0 = time.perf_counter()
+    for estimate in args.estimate:
+        try:
+            done.append(correct_file(estimate, args.mixture, args.out, settings, args.overwrite))
+            if not args.json:
+                warn(f"corrected {estimate.name} -> {done[-1]['output']}")
+        except JobCancelled:
+            raise KeyboardInterrupt from None
+        except AppError as err:
+            log.debug("failed on %s", estimate, exc_info=True)
+            failed.append({"estimate": str(estimate), "error": str(err)})
+            warn(f"error: {err}")
+    if failed and len(args.estimate) > 1:
+        warn(f"{len(failed)} of {len(args.estimate)} file(s) failed:")
+        for f in failed:
+            warn(f"  {f['estimate']}: {f['error']}")
+    emit({"files": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 3)}, args.json,
+         [d["output"] for d in done])
+    return 1 if failed else 0

@@ -1,0 +1,168 @@
+"""Correct separated talkers with MeCo, chunk by chunk: one network evaluation per chunk.
+
+MeCo (the MeanFlow one-step generative corrector) maps each separator estimate onto clean
+speech, seeing the estimate and the mixture's microphones. Works on any separator's output:
+`estimates` are any `(talkers, frames)` source at any rate (an in-memory array wrapped in
+`ArraySource`, or an estimate file opened as a `Recording`), the mixture a `Recording`.
+Output follows the mixture's length and rate (or the model's 16 kHz). The correction draws
+noise; with `seed` set (default, MeCo's 1234) the same inputs give the same output.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
+from app.engine.errors import ChannelLayoutError, ConfigError
+from app.engine.files import Recording
+from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.pipeline import Task, find_model, load_model
+from app.engine.separation import OutputCollector, OutputRate, RecordingReader, SeparateSettings, choose_channels
+from models.inference.chunked import ChunkConfig, ChunkedRunner
+from models.meco.corrector import chunk_function
+from models.meco.sampling import InferenceMode, evaluations
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEED = 1234              # MeCo's inference seed
+LENGTH_TOLERANCE_SECONDS = 0.01  # estimates this much shorter or longer than the mixture pass silently
+MAX_TALKERS = 8
+
+
+class EstimateSource(Protocol):
+    """What correction reads estimates from: `Recording` and `ArraySource` both fit."""
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def frames(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray: ...
+
+
+class ArraySource:
+    """In-memory estimates `(talkers, frames)` at `sample_rate`, read like a Recording."""
+
+    def __init__(self, audio: np.ndarray, sample_rate: int, name: str = "estimates") -> None:
+        if audio.ndim != 2:
+            raise ValueError(f"estimates must be (talkers, frames), got shape {audio.shape}")
+        self.audio, self.sample_rate, self.name = np.asarray(audio, np.float32), sample_rate, name
+
+    @property
+    def frames(self) -> int:
+        return self.audio.shape[1]
+
+    @property
+    def channels(self) -> int:
+        return self.audio.shape[0]
+
+    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
+        block = self.audio[:, max(0, start_frame):max(0, min(stop_frame, self.frames))]
+        return block if channels is None else block[channels]
+
+
+@dataclass(frozen=True)
+class CorrectSettings:
+    model: str | None = None                    # card name; None: the first shipped corrector
+    mode: InferenceMode | None = None           # None: what the card says (MeCo: one step)
+    steps: int | None = None                    # Euler steps; None: the card's
+    seed: int | None = DEFAULT_SEED             # None: fresh noise on every run
+    reference_channel: int = 0                  # of the mixture, 0-based; where the estimates live
+    channels: tuple[int, ...] | None = None     # mixture channels, 0-based; None: all (at most 8)
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    output_rate: OutputRate = OutputRate.INPUT
+    device: str = "cpu"
+
+
+@dataclass
+class Correction:
+    corrected: np.ndarray       # float32 (talkers, frames) at sample_rate; empty when streamed to a sink
+    sample_rate: int
+    model_name: str
+    mode: InferenceMode
+    nfe: int                    # network evaluations per chunk
+    settings: CorrectSettings
+    seconds: float
+    notices: list[str]
+    channels_used: list[int]
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"corrector": self.model_name, "mode": str(self.mode), "nfe": self.nfe, "seed": self.settings.seed,
+                "sample_rate": self.sample_rate, "channels_used": [c + 1 for c in self.channels_used],
+                "seconds": round(self.seconds, 3), "device": self.settings.device}
+
+
+def _stacked_reader(estimates: RecordingReader, mixture: RecordingReader) -> Callable[[int, int], np.ndarray]:
+    """Estimates then mixture channels for [start, stop), zero-padded where a source ends early."""
+    def read(start: int, stop: int) -> np.ndarray:
+        parts = []
+        for reader in (estimates, mixture):
+            block = reader(start, stop)
+            parts.append(np.pad(block, ((0, 0), (0, stop - start - block.shape[1]))))
+        return np.concatenate(parts, axis=0)
+
+    return read
+
+
+def correct_job(estimates: EstimateSource, mixture: Recording, settings: CorrectSettings = CorrectSettings(),
+                sink: Callable[[np.ndarray], None] | None = None) -> Job[Correction]:
+    """Correct every talker of `estimates` chunk by chunk; yields Progress after each chunk.
+
+    With `sink`, finished blocks `(talkers, n)` go there and `corrected` stays empty.
+    """
+    clock = Stopwatch()
+    entry = find_model(settings.model, Task.CORRECTION)
+    talkers = estimates.channels
+    if not 1 <= talkers <= MAX_TALKERS:
+        raise ChannelLayoutError(f"{estimates.name} has {talkers} channels; correction takes 1 to {MAX_TALKERS} "
+                                 "talkers, one per channel.")
+    if settings.chunk.seconds < 0.5:
+        raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
+    channels, _ = choose_channels(mixture, SeparateSettings(reference_channel=settings.reference_channel,
+                                                             channels=settings.channels))
+    notices: list[str] = []
+    inference = entry.card.get("inference", {})
+    mode = settings.mode or InferenceMode(inference.get("mode", InferenceMode.ONE_STEP))
+    steps = settings.steps or int(inference.get("steps", 1))
+    if steps < 1:
+        raise ConfigError(f"Correction needs at least 1 step, got {steps}.")
+    mismatch = estimates.frames / estimates.sample_rate - mixture.frames / mixture.sample_rate
+    if abs(mismatch) > LENGTH_TOLERANCE_SECONDS:
+        notices.append(f"{estimates.name} is {abs(mismatch):.2f} s {'longer' if mismatch > 0 else 'shorter'} than "
+                       f"{mixture.name}; it was {'cut' if mismatch > 0 else 'padded with silence'} to match.")
+
+    model = load_model(entry).to(settings.device)
+    rate = entry.sample_rate
+    generator = None if settings.seed is None else torch.Generator().manual_seed(settings.seed)
+    mix_reader = RecordingReader(mixture, channels, rate)
+    est_reader = RecordingReader(estimates, list(range(talkers)), rate)      # type: ignore[arg-type]
+    out_rate = mixture.sample_rate if settings.output_rate is OutputRate.INPUT else rate
+    frames_out = mixture.frames if out_rate == mixture.sample_rate else mix_reader.frames
+    chunk, overlap = settings.chunk.frames(rate)
+    runner = ChunkedRunner(chunk_function(model, talkers, mode, steps, generator), chunk, overlap, align=False,
+                           device=settings.device)
+    collector = OutputCollector(talkers, rate, out_rate, frames_out, sink)
+    log.info("correcting %d talker(s) of %s with %s (%s, %d NFE) on channels %s", talkers, estimates.name,
+             entry.name, mode, evaluations(mode, steps), [c + 1 for c in channels])
+    for done, total in runner.stream(_stacked_reader(est_reader, mix_reader), mix_reader.frames, collector.write):
+        yield Progress("correct", done, total, clock())
+    corrected = collector.finish(talkers)
+    seconds = clock()
+    log.info("corrected %s in %.1f s (RTF %.3f)", estimates.name, seconds,
+             seconds / max(mixture.info.duration_seconds, 1e-9))
+    return Correction(corrected, out_rate, entry.name, mode, evaluations(mode, steps), settings, seconds, notices,
+                      channels)

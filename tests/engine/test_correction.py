@@ -1,0 +1,133 @@
+"""MeCo in the engine: any separator's estimates, chunked one-evaluation correction, seeds, the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from app.commands import correct as correct_command
+from app.engine.correction import ArraySource, CorrectSettings, correct_job
+from app.engine.errors import ChannelLayoutError, JobCancelled
+from app.engine.files import open_recording
+from app.engine.jobs import drive
+from app.engine.pipeline import Task, find_model, load_model, user_models_dir
+from models.common import checkpoint
+from models.inference.chunked import ChunkConfig
+from models.meco.corrector import MeanFlowCorrector, MecoConfig
+from models.meco.network import UNetConfig
+from models.meco.sampling import InferenceMode
+
+MODEL = "tiny-meco"
+
+
+@pytest.fixture(scope="module")
+def tiny_meco_card():
+    """A seeded, untrained tiny corrector installed in the (test) user model folder."""
+    torch.manual_seed(0)
+    config = MecoConfig(unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
+    card = user_models_dir() / "tiny-meco.json"
+    card.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.save(MeanFlowCorrector(config), card, {
+        "name": MODEL, "architecture": "MeanFlowCorrector", "task": "correction", "config": config.to_dict(),
+        "sample_rate": 16_000, "inference": {"mode": "one-step", "steps": 1, "seed": 1234, "nfe": 1}})
+    return card
+
+
+def _mixture(path, channels=3, seconds=2.0, rate=16_000):
+    t = np.arange(int(seconds * rate)) / rate
+    a, b = np.sin(2 * np.pi * 220 * t), np.sign(np.sin(2 * np.pi * 900 * t))
+    mix = np.stack([0.3 * np.roll(a, d) + 0.2 * np.roll(b, -d) for d in range(channels)], axis=1)
+    sf.write(path, mix.astype(np.float32), rate)
+    return path
+
+
+def _estimates(seconds=2.0, rate=16_000):
+    t = np.arange(int(seconds * rate)) / rate
+    return np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.2 * np.sign(np.sin(2 * np.pi * 900 * t))]).astype(np.float32)
+
+
+def _settings(**kw):
+    return CorrectSettings(model=MODEL, **{"chunk": ChunkConfig(seconds=1.0), **kw})
+
+
+@pytest.mark.parametrize("rate", [16_000, 44_100])
+def test_corrections_have_the_mixture_length_and_rate(tmp_path, tiny_meco_card, rate):
+    with open_recording(_mixture(tmp_path / "mix.wav", rate=rate)) as mix:
+        result = drive(correct_job(ArraySource(_estimates(), 16_000), mix, _settings()))
+        assert result.sample_rate == rate and result.corrected.shape == (2, mix.frames)
+    assert np.isfinite(result.corrected).all() and np.abs(result.corrected).max() > 0
+    assert result.nfe == 1 and result.mode is InferenceMode.ONE_STEP and result.notices == []
+
+
+def test_a_fixed_seed_repeats_the_output_and_no_seed_does_not(tmp_path, tiny_meco_card):
+    with open_recording(_mixture(tmp_path / "mix.wav")) as mix:
+        runs = [drive(correct_job(ArraySource(_estimates(), 16_000), mix, _settings(seed=s))).corrected
+                for s in (5, 5, None)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+@pytest.mark.parametrize("mode, steps, per_chunk", [(InferenceMode.ONE_STEP, None, 1), (InferenceMode.EULER, 3, 3),
+                                                    (InferenceMode.FROM_HALF, None, 1)])
+def test_each_chunk_costs_the_modes_network_evaluations(tmp_path, tiny_meco_card, mode, steps, per_chunk):
+    model = load_model(find_model(MODEL, Task.CORRECTION))
+    calls = []
+    handle = model.unet.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        with open_recording(_mixture(tmp_path / "mix.wav", seconds=3.0)) as mix:
+            seen = []
+            drive(correct_job(ArraySource(_estimates(3.0), 16_000), mix, _settings(mode=mode, steps=steps)),
+                  on_progress=seen.append)
+    finally:
+        handle.remove()
+    assert len(calls) == per_chunk * seen[-1].total and seen[-1].total > 1
+
+
+def test_cancel_takes_effect_at_the_next_chunk(tmp_path, tiny_meco_card):
+    seen = []
+    with open_recording(_mixture(tmp_path / "mix.wav", seconds=4.0)) as mix:
+        with pytest.raises(JobCancelled):
+            drive(correct_job(ArraySource(_estimates(4.0), 16_000), mix, _settings()), on_progress=seen.append,
+                  should_stop=lambda: len(seen) == 2)
+    assert [p.done for p in seen] == [1, 2] and seen[0].stage == "correct"
+
+
+def test_short_estimates_are_padded_with_a_notice(tmp_path, tiny_meco_card):
+    with open_recording(_mixture(tmp_path / "mix.wav", seconds=2.0)) as mix:
+        result = drive(correct_job(ArraySource(_estimates(1.5), 16_000, "other.wav"), mix, _settings()))
+        assert result.corrected.shape == (2, mix.frames)
+    assert any("other.wav is 0.50 s shorter" in n for n in result.notices)
+
+
+def test_more_than_eight_talkers_are_refused(tmp_path, tiny_meco_card):
+    with open_recording(_mixture(tmp_path / "mix.wav")) as mix:
+        with pytest.raises(ChannelLayoutError, match="9 channels"):
+            drive(correct_job(ArraySource(np.zeros((9, 32_000), np.float32), 16_000), mix, _settings()))
+
+
+def _cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    correct_command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def test_cli_corrects_another_separators_file_and_never_overwrites(tmp_path, tiny_meco_card, capsys):
+    mix = _mixture(tmp_path / "meeting.wav", rate=48_000)
+    estimate = tmp_path / "other_separator.wav"
+    sf.write(estimate, _estimates().T, 16_000)
+    out = tmp_path / "out"
+    argv = ["correct", "--estimate", str(estimate), "--mixture", str(mix), "--out", str(out), "--model", MODEL,
+            "--chunk-seconds", "1", "--json"]
+    assert _cli(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    written, rate = sf.read(out / "other_separator.wav")
+    assert rate == 48_000 and written.shape == (96_000, 2)
+    assert report["files"][0]["nfe"] == 1 and report["files"][0]["seed"] == 1234
+    assert _cli(argv) == 1
+    assert "already exists" in json.loads(capsys.readouterr().out)["failed"][0]["error"]
