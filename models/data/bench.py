@@ -58,8 +58,8 @@ def run_data_bench(seconds: float = 20.0, workers: int = 2, batch_size: int = 1)
         "seconds": round(elapsed, 1),
         "mixtures": count,
         "mixture_seconds": config.seconds,
-        "speech_voices": len({u.voice_id for u in speech.utterances}),
-        "speech_hours": round(speech.hours(), 2),
+        "train_voices": len(speech.voices(config.split)),
+        "train_speech_hours": round(speech.hours(config.split), 2),
         "rir_scenes": len(RirBank(config.bank)),
     }
     log.info("data bench: %s", result)
