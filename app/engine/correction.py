@@ -11,11 +11,14 @@ noise; with `seed` set (default, MeCo's 1234) the same inputs give the same outp
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import soundfile as sf
 import torch
 
 import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
@@ -23,7 +26,8 @@ from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import Task, find_model, load_model
-from app.engine.separation import OutputCollector, OutputRate, RecordingReader, SeparateSettings, choose_channels
+from app.engine.separation import (Method, OutputCollector, OutputRate, RecordingReader, SeparateSettings, Separation,
+                                   choose_channels, separate_job)
 from models.inference.chunked import ChunkConfig, ChunkedRunner
 from models.meco.corrector import chunk_function
 from models.meco.sampling import InferenceMode, evaluations
@@ -33,6 +37,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SEED = 1234              # MeCo's inference seed
 LENGTH_TOLERANCE_SECONDS = 0.01  # estimates this much shorter or longer than the mixture pass silently
 MAX_TALKERS = 8
+BSS_RATE = 16_000                # the rate `separate_job` runs AuxIVA / ILRMA at
 
 
 class EstimateSource(Protocol):
@@ -166,3 +171,40 @@ def correct_job(estimates: EstimateSource, mixture: Recording, settings: Correct
              seconds / max(mixture.info.duration_seconds, 1e-9))
     return Correction(corrected, out_rate, entry.name, mode, evaluations(mode, steps), settings, seconds, notices,
                       channels)
+
+
+def corrected_separation_job(rec: Recording, separate: SeparateSettings, correct: CorrectSettings = CorrectSettings(),
+                             sink: Callable[[np.ndarray], None] | None = None,
+                             uncorrected_sink: Callable[[np.ndarray], None] | None = None
+                             ) -> Job[tuple[Separation, Correction]]:
+    """Separate, then correct with MeCo on the same channels: what `separate` does by default.
+
+    The uncorrected estimates stream into a temporary float32 file at the model's rate, so
+    memory does not grow with the recording; `uncorrected_sink` (for `--also-uncorrected`)
+    receives them at the output rate as they are made. The corrector sees exactly the channels
+    the separator used, reference first. Progress stages: "separate", then "correct".
+    """
+    model_rate = (find_model(separate.model, Task.SEPARATION).sample_rate if separate.method is Method.MODEL
+                  else BSS_RATE)
+    out_rate = rec.sample_rate if separate.output_rate is OutputRate.INPUT else model_rate
+    frames_out = rec.frames if out_rate == rec.sample_rate else rec.frames * model_rate // rec.sample_rate
+    with tempfile.TemporaryDirectory(prefix="meco-") as folder:
+        path = Path(folder) / "uncorrected.wav"
+        uncorrected: OutputCollector | None = None
+        with sf.SoundFile(path, "w", model_rate, 2, subtype="FLOAT") as buffer:
+            def keep(block: np.ndarray) -> None:
+                buffer.write(np.ascontiguousarray(block.T))
+                if uncorrected is not None:
+                    uncorrected.write(block)
+
+            if uncorrected_sink is not None:
+                uncorrected = OutputCollector(2, model_rate, out_rate, frames_out, uncorrected_sink)
+            separation = yield from separate_job(rec, replace(separate, output_rate=OutputRate.MODEL), sink=keep)
+            if uncorrected is not None:
+                uncorrected.finish(2)
+        settings = replace(correct, reference_channel=separation.channels_used[0],
+                           channels=tuple(separation.channels_used), output_rate=separate.output_rate,
+                           device=separate.device)
+        with Recording(path) as estimates:
+            correction = yield from correct_job(estimates, rec, settings, sink)
+    return separation, correction

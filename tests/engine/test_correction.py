@@ -131,3 +131,20 @@ def test_cli_corrects_another_separators_file_and_never_overwrites(tmp_path, tin
     assert report["files"][0]["nfe"] == 1 and report["files"][0]["seed"] == 1234
     assert _cli(argv) == 1
     assert "already exists" in json.loads(capsys.readouterr().out)["failed"][0]["error"]
+
+
+def test_separate_then_correct_streams_both_versions_at_the_output_rate(tmp_path, tiny_separator_card,
+                                                                         tiny_meco_card):
+    from app.engine.correction import corrected_separation_job
+    from app.engine.separation import SeparateSettings
+
+    corrected, uncorrected, stages = [], [], []
+    with open_recording(_mixture(tmp_path / "room.wav", channels=4, rate=48_000, seconds=2.0)) as rec:
+        separation, correction = drive(
+            corrected_separation_job(rec, SeparateSettings(model="tiny-separator", chunk=ChunkConfig(seconds=1.0)),
+                                     _settings(), sink=corrected.append, uncorrected_sink=uncorrected.append),
+            on_progress=lambda p: stages.append(p.stage))
+    a, b = np.concatenate(corrected, 1), np.concatenate(uncorrected, 1)
+    assert a.shape == b.shape == (2, 96_000) and correction.sample_rate == 48_000
+    assert correction.channels_used == separation.channels_used == [0, 1, 2, 3]
+    assert stages[0] == "separate" and stages[-1] == "correct" and not np.allclose(a, b)
