@@ -39,6 +39,14 @@ class CorpusConfig:
     sentences: tuple[int, int] = (1, 3)  # 2-12 s per utterance
     max_seconds: float = 20.0  # longer utterances are dropped (rare, very slow speed)
 
+    def __post_init__(self) -> None:
+        if self.hours <= 0:
+            raise ValueError(f"hours must be positive, got {self.hours}")
+        for name in ("kokoro_speed", "classical_tempo", "classical_pitch_cents", "sentences"):
+            lo, hi = getattr(self, name)
+            if lo > hi:
+                raise ValueError(f"{name} must be (min, max), got {getattr(self, name)}")
+
 
 @dataclass(frozen=True)
 class PlanItem:

@@ -57,7 +57,6 @@ NPM_VOICES = "kokoro-js@1.2.1"  # package/voices/*.bin: the 54 stock voice packs
 
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
 KTUBERLING_SOUNDS = Path("/usr/share/ktuberling/sounds")
-ASTERISK_RATE_HZ = 8000  # telephone band: results on it are band-limited to 4 kHz
 
 # Noise packages unpacked from their .deb: (package, folder inside, file-name filter).
 WESNOTH = ("wesnoth-1.16-data", "usr/share/games/wesnoth/1.16/data/core/sounds")

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 KOKORO_RATE = 24000
 KOKORO_MAX_TOKENS = 510  # the model's context (kokoro-onnx MAX_PHONEME_LENGTH)
-KOKORO_JS_VERSION = "1.2.1"
 KOKORO_JS_SHA256 = "1f0d0383ef0349af0bd9440d81dc12abbea3a5392eb645283eda876f537f5860"  # npm pack, measured
 
 
