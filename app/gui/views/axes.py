@@ -13,6 +13,7 @@ _LINEAR_STEPS_HZ = (100, 200, 250, 500, 1000, 2000, 4000, 5000, 10000)
 _LOG_TICKS_HZ = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 _MEL_TICKS_HZ = (0, 250, 500, 1000, 2000, 4000, 8000, 16000, 32000)
 _MIN_TICK_PIXELS = 22
+AXIS_PIXELS = 44            # every left axis has this width, so all time columns line up
 
 
 def format_hz(hz: float) -> str:
@@ -44,7 +45,7 @@ class FrequencyAxisItem(pg.AxisItem):
     def __init__(self) -> None:
         super().__init__("left")
         self.axis = FrequencyAxis(FrequencyScale.LINEAR, 8000.0)
-        self.setWidth(44)
+        self.setWidth(AXIS_PIXELS)
 
     def set_axis(self, axis: FrequencyAxis) -> None:
         self.axis = axis

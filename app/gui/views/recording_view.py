@@ -17,7 +17,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 
 from app.engine.files import Recording
 from app.engine.spectrogram import Colormap, FrequencyAxis, SpectrogramSettings
-from app.gui.views.axes import FrequencyAxisItem, TimeAxisItem, format_hz, format_time
+from app.gui.views.axes import AXIS_PIXELS, FrequencyAxisItem, TimeAxisItem, format_hz, format_time
 from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
 
 BACKGROUND = "#1b1c1f"
@@ -42,6 +42,14 @@ def colormap_lut(name: Colormap) -> np.ndarray:
     else:
         cmap = pg.colormap.get(name.value)
     return cmap.getLookupTable(0.0, 1.0, 256, alpha=False)
+
+
+def _blank_left_axis(plot: pg.PlotItem) -> None:
+    """An invisible left axis as wide as the frequency axes, keeping the time columns aligned."""
+    axis = plot.getAxis("left")
+    axis.setWidth(AXIS_PIXELS)
+    axis.setStyle(showValues=False, tickLength=0)
+    axis.setPen(pg.mkPen(BACKGROUND))
 
 
 class TimeViewBox(pg.ViewBox):
@@ -153,7 +161,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
         axis = FrequencyAxis.for_settings(self.settings, recording.sample_rate)
         duration = recording.frames / recording.sample_rate
         for channel in range(recording.channels):
-            self._add_channel_row(channel, axis, duration, last=channel == recording.channels - 1)
+            self._add_channel_row(channel, axis, duration)
+        self._add_time_ruler(recording.channels, duration)
         self.ci.layout.setColumnStretchFactor(1, 1)
         self.setMinimumHeight(recording.channels * MIN_CHANNEL_PIXELS + TIME_AXIS_PIXELS)   # more: scroll
         self.resizeEvent(None)   # re-fit the layout to the widget: rebuilding rows shrinks it to its hint
@@ -165,7 +174,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         first.setXRange(0, duration, padding=0)
         self.request_redraw()
 
-    def _add_channel_row(self, channel: int, axis: FrequencyAxis, duration: float, last: bool) -> None:
+    def _add_channel_row(self, channel: int, axis: FrequencyAxis, duration: float) -> None:
         row = 2 * channel
         label = pg.LabelItem(f"<b>{channel + 1}</b>", color=FOREGROUND, size="10pt")
         label.setFixedWidth(LABEL_WIDTH)
@@ -176,9 +185,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         wave = pg.PlotItem(viewBox=wave_box)
         wave.hideButtons()
         wave.hideAxis("bottom")
-        wave.getAxis("left").setWidth(44)
-        wave.getAxis("left").setStyle(showValues=False, tickLength=0)
-        wave.getAxis("left").setPen(pg.mkPen(BACKGROUND))
+        _blank_left_axis(wave)
         wave.setYRange(-1, 1, padding=0.05)
         wave.setFixedHeight(WAVEFORM_HEIGHT)
         curve = pg.PlotDataItem(pen=pg.mkPen(WAVEFORM_COLOR, width=1), connect="pairs", antialias=False)
@@ -187,14 +194,10 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
         freq_axis = FrequencyAxisItem()
         freq_axis.set_axis(axis)
-        bottom = TimeAxisItem() if last else pg.AxisItem("bottom")
         spec_box = TimeViewBox()
-        spec = pg.PlotItem(viewBox=spec_box, axisItems={"left": freq_axis, "bottom": bottom})
+        spec = pg.PlotItem(viewBox=spec_box, axisItems={"left": freq_axis})
         spec.hideButtons()
-        if not last:
-            spec.hideAxis("bottom")
-        else:
-            spec.setLabel("bottom", "time (m:ss)" if duration >= 60 else "time (s)")
+        spec.hideAxis("bottom")
         image = pg.ImageItem(axisOrder="col-major")
         spec.addItem(image)
         spec.setYRange(0, 1, padding=0)
@@ -223,6 +226,20 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._images.append(image)
         self._waves.append(curve)
         self._freq_axes.append(freq_axis)
+
+    def _add_time_ruler(self, row: int, duration: float) -> None:
+        """The time axis in a row of its own, so every channel row has the same height; it is a
+        plot with an empty, blank-axis body so it lines up with the channel plots above."""
+        box = TimeViewBox()
+        ruler = pg.PlotItem(viewBox=box, axisItems={"bottom": TimeAxisItem()})
+        ruler.hideButtons()
+        _blank_left_axis(ruler)
+        ruler.setLabel("bottom", "time (m:ss)" if duration >= 60 else "time (s)")
+        ruler.setFixedHeight(TIME_AXIS_PIXELS)
+        box.setLimits(xMin=0, xMax=duration, minXRange=min(MIN_SPAN_SECONDS, duration), maxXRange=duration)
+        box.clicked.connect(self.seek_requested)
+        self.ci.addItem(ruler, row=2 * row, col=1)
+        self._boxes.append(box)
 
     # --- settings and time range ----------------------------------------------------------------
     def set_settings(self, settings: SpectrogramSettings) -> None:
