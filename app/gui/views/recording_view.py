@@ -17,7 +17,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 
 from app.engine.files import Recording
 from app.engine.spectrogram import Colormap, FrequencyAxis, SpectrogramSettings
-from app.gui.views.axes import AXIS_PIXELS, FrequencyAxisItem, TimeAxisItem, format_hz, format_time
+from app.gui.views.axes import (
+    AXIS_PIXELS,
+    FrequencyAxisItem,
+    TimeAxisItem,
+    format_hz,
+    format_time,
+)
 from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
 
 BACKGROUND = "#1b1c1f"
