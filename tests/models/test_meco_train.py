@@ -114,3 +114,25 @@ def test_two_gloo_processes_average_gradients_and_stay_in_sync(cache, tmp_path):
     assert results[0]["checksum"] == results[1]["checksum"]
     single = train(replace(_config(), steps=0), tmp_path / "fresh", cache)
     assert single["checksum"] != results[0]["checksum"]          # and they did train
+
+
+def test_evaluation_scores_every_row_on_the_same_pairs(cache, tmp_path):
+    from models.meco.evaluation import SEPARATOR_ROW, Row, evaluate_conditions
+    from models.meco.sampling import InferenceMode
+    from models.metrics.speech import si_sdr
+
+    torch.manual_seed(0)
+    card = tmp_path / "meco.json"
+    from models.meco.corrector import MeanFlowCorrector
+
+    checkpoint.save(MeanFlowCorrector(TINY), card, {"name": "meco-toy", "architecture": "MeanFlowCorrector",
+                                                    "task": "correction", "config": TINY.to_dict(),
+                                                    "sample_rate": 16_000})
+    rows = [Row(SEPARATOR_ROW, None), Row("MeCo", card), Row("Euler x2", card, InferenceMode.EULER, 2)]
+    table = evaluate_conditions(rows, {"toy": cache / "valid"}, with_dnsmos=False, limit=2)
+    lines = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| ")}
+    pairs = CachedPairs(cache / "valid")
+    expected = np.mean([si_sdr(pairs[i]["estimate"].numpy(), pairs[i]["clean"].numpy()) for i in range(2)])
+    assert lines[SEPARATOR_ROW].split(" | ")[1].startswith(f"{expected:.2f}")
+    assert [lines[name].split(" | ")[-3] for name in (SEPARATOR_ROW, "MeCo", "Euler x2")] == ["0", "1", "2"]
+    assert "- MeCo: SI-SDR" in table and "toy (2 pairs, seed 1234)" in table

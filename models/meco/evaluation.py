@@ -1,0 +1,175 @@
+"""Issue #6's evaluation table: the separator alone and every corrector variant on the same pairs.
+
+Rows (one per way of correcting): the separator's estimate unchanged; MeCo (full DSO); MeCo
+without the x_r-loss scaling; without the Endpoint SI-SDR loss; with c = 1; the flow-matching
+corrector on the same path with 5 Euler steps (FlowSE-style); the Fast-GeCo-style single step
+from t = 0.5 with the full-DSO model. Conditions (columns groups): in-domain, out-of-domain and
+real-speech pair caches (`models.train.meco_cache`). Metrics: SI-SDR, PESQ-WB, ESTOI, DNSMOS
+SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time factor; 95 % t
+intervals, plus paired differences against the separator alone for the issue's targets.
+
+    python -m models.meco.evaluation --runs runs --condition in-domain=cache/meco/default/test \
+        --condition out-of-domain=cache/meco/default/ood --out docs/meco_table.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.common import checkpoint
+from models.meco.sampling import InferenceMode, evaluations
+from models.metrics.speech import confidence_interval, dnsmos, intrusive, paired_difference
+from models.train.meco_cache import CachedPairs, collate
+
+log = logging.getLogger(__name__)
+
+METRICS = ("si_sdr", "pesq", "estoi", "sig", "bak", "ovrl")
+SEPARATOR_ROW = "Separator alone"
+SEED = 1234                       # MeCo's inference seed
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    card: Path | None             # None: the separator's estimate as it is
+    mode: InferenceMode = InferenceMode.ONE_STEP
+    steps: int = 1
+
+    @property
+    def nfe(self) -> int:
+        return 0 if self.card is None else evaluations(self.mode, self.steps)
+
+
+def standard_rows(runs: Path) -> list[Row]:
+    """The issue's rows, reading each variant's best card from `runs/meco-<variant>/best.json`."""
+    def card(variant: str) -> Path:
+        return runs / f"meco-{variant}" / "best.json"
+
+    return [Row(SEPARATOR_ROW, None),
+            Row("+ MeCo (full DSO)", card("full-dso")),
+            Row("MeCo w/o x_r-loss scaling", card("no-xr-scaling")),
+            Row("MeCo w/o Endpoint SI-SDR loss", card("no-endpoint")),
+            Row("MeCo with c = 1", card("exact-c")),
+            Row("Flow matching, 5 Euler steps", card("flow-matching"), InferenceMode.EULER, 5),
+            Row("Fast-GeCo-style, 1 step from t = 0.5", card("full-dso"), InferenceMode.FROM_HALF)]
+
+
+def score(estimate: np.ndarray, clean: np.ndarray, with_dnsmos: bool) -> dict[str, float]:
+    scores = intrusive(estimate, clean)
+    if with_dnsmos:
+        scores.update(dnsmos(estimate))
+    return scores
+
+
+def evaluate_row(row: Row, pairs: CachedPairs, with_dnsmos: bool = True, batch_size: int = 4) -> list[dict[str, float]]:
+    """Per-pair scores of one row, and the corrector's RTF per pair (0 for the separator row)."""
+    model = None
+    if row.card is not None:
+        model, _ = checkpoint.load(row.card)
+    generator = torch.Generator().manual_seed(SEED)
+    out: list[dict[str, float]] = []
+    for start in range(0, len(pairs), batch_size):
+        batch = collate([pairs[i] for i in range(start, min(len(pairs), start + batch_size))])
+        t0 = time.perf_counter()
+        if model is None:
+            estimates = batch["estimate"]
+        else:
+            with torch.inference_mode():
+                estimates = model(batch["estimate"][:, None], batch["mixture"], row.mode, row.steps, generator,
+                                  batch["mic_mask"])[:, 0]
+        rtf = (time.perf_counter() - t0) / (batch["clean"].numel() / 16_000)
+        for est, clean in zip(estimates.numpy(), batch["clean"].numpy()):
+            out.append({**score(est, clean, with_dnsmos), "rtf": rtf})
+    return out
+
+
+def summarise(rows: list[Row], scores: dict[str, list[dict[str, float]]]) -> list[dict]:
+    """Mean +- 95 % CI per metric, NFE, RTF, and paired differences against the separator row."""
+    baseline = scores.get(SEPARATOR_ROW)
+    summary = []
+    for row in rows:
+        items = scores[row.name]
+        entry: dict = {"row": row.name, "nfe": row.nfe, "n": len(items),
+                       "rtf": float(np.mean([s["rtf"] for s in items])) if row.card else math.nan}
+        for metric in METRICS:
+            values = [s[metric] for s in items if metric in s]
+            if values:
+                entry[metric] = confidence_interval(values)
+                if baseline is not None and row.name != SEPARATOR_ROW:
+                    entry[f"delta_{metric}"] = paired_difference(values, [s[metric] for s in baseline])
+        summary.append(entry)
+    return summary
+
+
+def to_markdown(summary: list[dict], title: str) -> str:
+    metrics = [m for m in METRICS if any(m in s for s in summary)]
+    names = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "sig": "DNSMOS SIG", "bak": "DNSMOS BAK",
+             "ovrl": "DNSMOS OVRL"}
+    head = ["Method"] + [names[m] for m in metrics] + ["NFE", "RTF", "n"]
+    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for s in summary:
+        cells = [s["row"]] + [str(s[m]) if m in s else "—" for m in metrics]
+        cells += [str(s["nfe"]), "—" if math.isnan(s["rtf"]) else f"{s['rtf']:.4f}", str(s["n"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    deltas = [s for s in summary if any(k.startswith("delta_") for k in s)]
+    if deltas:
+        lines += ["", f"Paired differences against {SEPARATOR_ROW.lower()} (mean ± 95 % CI; targets: SI-SDR ≥ −0.3 dB, "
+                  "PESQ-WB +0.1, DNSMOS OVRL +0.2):", ""]
+        for s in deltas:
+            parts = [f"{names[m]} {s[f'delta_{m}']}" for m in metrics if f"delta_{m}" in s]
+            lines.append(f"- {s['row']}: " + ", ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
+def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmos: bool = True,
+                        limit: int | None = None) -> str:
+    """The full markdown table: one block per condition, every row on the same pairs."""
+    blocks = []
+    for condition, folder in conditions.items():
+        pairs = CachedPairs(folder)
+        if limit is not None:
+            pairs.length = min(pairs.length, limit)
+        scores = {}
+        for row in rows:
+            scores[row.name] = evaluate_row(row, pairs, with_dnsmos)
+            log.info("%s: %s done", condition, row.name)
+        blocks.append(to_markdown(summarise(rows, scores), f"{condition} ({len(pairs)} pairs, seed {SEED})"))
+    return "\n".join(blocks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=Path, required=True, help="folder holding meco-<variant>/best.json")
+    parser.add_argument("--condition", action="append", required=True, metavar="NAME=FOLDER",
+                        help="a pair cache split to evaluate on, e.g. in-domain=cache/meco/default/test")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many pairs per condition")
+    parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown table here (else stdout)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(args.threads)
+    conditions = {}
+    for item in args.condition:
+        name, sep, folder = item.partition("=")
+        if not sep:
+            parser.error(f"--condition needs NAME=FOLDER, got {item!r}")
+        conditions[name] = Path(folder)
+    table = evaluate_conditions(standard_rows(args.runs), conditions, not args.no_dnsmos, args.limit)
+    if args.out:
+        args.out.write_text(table)
+    else:
+        print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
