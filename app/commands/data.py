@@ -18,7 +18,7 @@ from pathlib import Path
 from app.commands.output import emit, warn
 from models.data import sources
 from models.data.bench import BANK_SOURCES
-from models.data.corpus import CorpusConfig, build_corpus
+from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
 from models.data.demo import make_demos
 from models.data.fixedsets import SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
 from models.data.mixtures import MixtureConfig, MixtureSimulator
@@ -160,7 +160,7 @@ def run_prep(args: argparse.Namespace) -> int:
         result["rir_bank"] = {"path": str(root), "scenes": len(RirBank(root))}
     if Step.VOICES in args.steps:
         root = cache / "speech"
-        for p in build_corpus(root, cache, CorpusConfig(hours=args.hours), threads=args.threads):
+        for p in build_corpus(root, TtsSpeaker(cache, args.threads), CorpusConfig(hours=args.hours)):
             if p.utterances % 25 == 0:
                 warn(f"speech corpus: {p.hours:.2f} of {p.target_hours:g} h ({p.utterances} utterances)")
         entries = read_jsonl(root / "manifest.jsonl")

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -85,41 +86,54 @@ def plan_item(index: int, voices: list[VoiceSpec], config: CorpusConfig) -> Plan
     )
 
 
-def available_engines(cache: Path) -> set[Engine]:
-    have = {e for e in (Engine.ESPEAK, Engine.FLITE, Engine.FESTIVAL) if classical_available(e)}
-    if KokoroEngine.available(cache):
-        have.add(Engine.KOKORO)
-    return have
+class Speaker(Protocol):
+    """Turns a plan item into 16 kHz float32 speech with the engines it has."""
+
+    engines: frozenset[Engine]
+
+    def speak(self, item: PlanItem, sample_rate: int) -> np.ndarray: ...
 
 
-def build_corpus(
-    root: Path, cache: Path, config: CorpusConfig = CorpusConfig(), engines: set[Engine] | None = None, threads: int = 1
-) -> Iterator[CorpusProgress]:
+class TtsSpeaker:
+    """The engines installed here: Kokoro when its model and packs are present, and each
+    classical engine whose program is on PATH."""
+
+    def __init__(self, cache: Path, threads: int = 1) -> None:
+        have = {e for e in (Engine.ESPEAK, Engine.FLITE, Engine.FESTIVAL) if classical_available(e)}
+        self.kokoro = KokoroEngine(cache, threads) if KokoroEngine.available(cache) else None
+        self.engines = frozenset(have | ({Engine.KOKORO} if self.kokoro else set()))
+
+    def speak(self, item: PlanItem, sample_rate: int) -> np.ndarray:
+        if item.voice.engine == Engine.KOKORO:
+            assert self.kokoro is not None
+            return self.kokoro.synthesize(item.voice, item.text, item.speed, sample_rate)
+        return synthesize_classical(item.voice, item.text, item.speed, item.pitch_cents, sample_rate)
+
+
+def build_corpus(root: Path, speaker: Speaker, config: CorpusConfig = CorpusConfig()) -> Iterator[CorpusProgress]:
     """Add utterances to `root` until it holds `config.hours`; yields after each one.
 
-    Items whose engine is not installed are skipped for now and filled in by a later run.
+    Items whose engine `speaker` lacks are skipped for now and filled in by a later run.
     """
+    if not speaker.engines:
+        raise RuntimeError("no speech engine installed: run `meco-studio data-prep` with installs enabled")
     root.mkdir(parents=True, exist_ok=True)
     manifest = root / "manifest.jsonl"
     entries = read_jsonl(manifest)
     done = {e["utterance_id"] for e in entries}
     seconds = sum(e["seconds"] for e in entries)
-    engines = available_engines(cache) if engines is None else engines
-    if not engines:
-        raise RuntimeError("no speech engine installed: run `meco-studio data-prep` with installs enabled")
-    kokoro = KokoroEngine(cache, threads) if Engine.KOKORO in engines else None
     voices = catalogue(config.seed)
-    log.info("corpus %s: %.2f of %.2f h, engines %s", root, seconds / 3600, config.hours, sorted(engines))
+    log.info("corpus %s: %.2f of %.2f h, engines %s", root, seconds / 3600, config.hours, sorted(speaker.engines))
     index = 0
     with open(manifest, "a", encoding="utf-8") as out:
         while seconds < config.hours * 3600:
             item = plan_item(index, voices, config)
             index += 1
-            if item.utterance_id in done or item.voice.engine not in engines:
+            if item.utterance_id in done or item.voice.engine not in speaker.engines:
                 continue
             started = time.monotonic()
             try:
-                audio = _speak(item, kokoro, config.sample_rate)
+                audio = speaker.speak(item, config.sample_rate)
             except (subprocess.SubprocessError, OSError) as err:
                 log.warning("utterance %s (%s) failed: %s", item.utterance_id, item.voice.voice_id, err)
                 continue
@@ -139,21 +153,12 @@ def build_corpus(
                 engine=str(item.voice.engine),
                 text=item.text,
             )
-            out.write(
-                json.dumps({**utt.to_json(), "speed": round(item.speed, 3), "pitch_cents": round(item.pitch_cents, 1)})
-                + "\n"
-            )
+            record = {**utt.to_json(), "speed": round(item.speed, 3), "pitch_cents": round(item.pitch_cents, 1)}
+            out.write(json.dumps(record) + "\n")
             out.flush()
+            done.add(item.utterance_id)
             seconds += duration
             log.debug(
                 "%s %s %.1f s in %.1f s", item.utterance_id, item.voice.voice_id, duration, time.monotonic() - started
             )
-            yield CorpusProgress(seconds / 3600, config.hours, len(done) + 1, item.voice.voice_id)
-            done.add(item.utterance_id)
-
-
-def _speak(item: PlanItem, kokoro: KokoroEngine | None, sample_rate: int) -> np.ndarray:
-    if item.voice.engine == Engine.KOKORO:
-        assert kokoro is not None
-        return kokoro.synthesize(item.voice, item.text, item.speed, sample_rate)
-    return synthesize_classical(item.voice, item.text, item.speed, item.pitch_cents, sample_rate)
+            yield CorpusProgress(seconds / 3600, config.hours, len(done), item.voice.voice_id)
