@@ -17,14 +17,13 @@ from pathlib import Path
 
 from app.commands.output import emit, warn
 from models.data import sources
-from models.data.bench import BANK_SOURCES
 from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
 from models.data.demo import make_demos
 from models.data.fixedsets import SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
 from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoisePool, default_noise_files
 from models.data.paths import REPO_ROOT, cache_root, read_jsonl
-from models.data.scenes import RirBank, bank_dir
+from models.data.scenes import BANK_SOURCES, RirBank, bank_dir
 from models.data.speech import SpeechPool
 
 

@@ -13,22 +13,13 @@ from dataclasses import replace
 import torch
 
 from models.data.mixtures import MixtureConfig, MixtureDataset, MixtureSimulator
-from models.data.noise import NoisePool
-from models.data.scenes import RirBank, bank_dir
+from models.data.noise import NoisePool, default_noise_files
+from models.data.scenes import RirBank, ensure_bank
 from models.data.speech import SpeechPool
 
 log = logging.getLogger(__name__)
 
 BENCH_SCENES = 24  # enough variety for a throughput figure; built once into the cache
-BANK_SOURCES = 5  # 3 talkers + point noise + one spare position
-
-
-def ensure_bank(config: MixtureConfig, scenes: int) -> str:
-    """Folder of a bank for `config` holding at least `scenes` scenes (built if short)."""
-    root = bank_dir(config.scene_config(), config.sample_rate, BANK_SOURCES)
-    for _ in RirBank.build(root, config.scene_config(), scenes, BANK_SOURCES, config.sample_rate):
-        pass
-    return str(root)
 
 
 def run_data_bench(seconds: float = 20.0, workers: int = 2, batch_size: int = 1) -> dict:
@@ -39,8 +30,9 @@ def run_data_bench(seconds: float = 20.0, workers: int = 2, batch_size: int = 1)
     """
     speech = SpeechPool.default()
     config = MixtureConfig()
-    config = replace(config, bank=ensure_bank(config, BENCH_SCENES))
-    dataset = MixtureDataset(MixtureSimulator(config, speech, NoisePool(speech)), length=10**9)
+    config = replace(config, bank=str(ensure_bank(config.scene_config(), config.sample_rate, BENCH_SCENES)))
+    noise = NoisePool(speech, default_noise_files())
+    dataset = MixtureDataset(MixtureSimulator(config, speech, noise), length=10**9)
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, num_workers=workers, collate_fn=list, prefetch_factor=4 if workers else None
     )

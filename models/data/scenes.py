@@ -66,7 +66,10 @@ def simulate_scene(config: SceneConfig, sources: int, sample_rate: int, rng: np.
     return Scene(layout, kind, rirs)
 
 
-def bank_dir(config: SceneConfig, sample_rate: int, sources: int) -> Path:
+BANK_SOURCES = 5  # up to 3 talkers + the point noise + one spare position
+
+
+def bank_dir(config: SceneConfig, sample_rate: int, sources: int = BANK_SOURCES) -> Path:
     """The cache folder of the bank for `config`: a changed setting gives a new bank."""
     key = json.dumps([asdict(config), sample_rate, sources], sort_keys=True, default=str)
     return cache_root() / "rirs" / hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -122,3 +125,15 @@ class RirBank:
                 index.write(json.dumps({**scene.meta(), "file": name, "sources": sources}) + "\n")
                 index.flush()
                 yield i + 1
+
+
+def ensure_bank(config: SceneConfig, sample_rate: int, scenes: int, sources: int = BANK_SOURCES) -> Path:
+    """The cached bank for `config` (`bank_dir`), simulated up to `scenes` scenes if shorter.
+
+    Trainers pass its path as `MixtureConfig.bank`; a config with other mic counts or rooms gets
+    its own bank, so every scene drawn matches the config.
+    """
+    root = bank_dir(config, sample_rate, sources)
+    for _ in RirBank.build(root, config, scenes, sources, sample_rate):
+        pass
+    return root
