@@ -43,6 +43,11 @@ PLAYHEAD_POLL_MS = 30
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aiff *.aif *.caf *.w64 *.rf64);;All files (*)"
 
 
+def display_name(path: Path) -> str:
+    """File name with its folder: takes are often all called mixture.flac or take1.wav."""
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -151,7 +156,7 @@ class MainWindow(QMainWindow):
     def _refresh_recent_menu(self, files: list[str]) -> None:
         self.recent_menu.clear()
         for path in files:
-            action = self.recent_menu.addAction(Path(path).name)
+            action = self.recent_menu.addAction(display_name(Path(path)))
             action.setToolTip(path)
             action.setStatusTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
@@ -174,8 +179,8 @@ class MainWindow(QMainWindow):
         self._fill_monitor_combo()
         self._refresh_recent_menu(self.stored.add_recent_file(recording.path))
         info = recording.info
-        self.setWindowTitle(f"{recording.name} — MeCo Studio")
-        self.file_label.setText(f"{recording.name} · {info.channels} ch · {info.sample_rate / 1000:g} kHz · "
+        self.setWindowTitle(f"{display_name(recording.path)} — MeCo Studio")
+        self.file_label.setText(f"{display_name(recording.path)} · {info.channels} ch · {info.sample_rate / 1000:g} kHz · "
                                 f"{info.subtype} · {format_duration(info.duration_seconds)}")
         if recording.notice:
             self.show_error("The file is incomplete", recording.notice, QMessageBox.Icon.Warning)

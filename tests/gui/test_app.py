@@ -11,8 +11,17 @@ from app.gui.app import start_main_window
 def test_start_opens_the_given_file(qtbot, qapp, make_recording):
     window = start_main_window(qapp, str(make_recording("start.wav", channels=2)))
     qtbot.addWidget(window)
-    assert window.isVisible() and window.windowTitle() == "start.wav — MeCo Studio"
+    path = window.recording.path
+    assert window.isVisible() and window.windowTitle() == f"{path.parent.name}/start.wav — MeCo Studio"
     assert window.view.channel_rows == 2
+
+
+def test_start_without_a_file_opens_the_first_demo(qtbot, qapp):
+    demo = first_demo_path()
+    assert demo is not None, "resources/demo/manifest.jsonl should list a mixture"
+    window = start_main_window(qapp, None)
+    qtbot.addWidget(window)
+    assert window.recording.path == demo and not window.messages
 
 
 def test_start_without_a_file_or_demo_is_an_empty_window(qtbot, qapp, monkeypatch, tmp_path):

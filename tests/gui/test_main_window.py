@@ -255,7 +255,7 @@ def test_recent_files_list_the_last_opened_first(qtbot, window, make_recording):
     open_and_draw(qtbot, window, first)
     open_and_draw(qtbot, window, second)
     names = [a.text() for a in window.recent_menu.actions()]
-    assert names[:2] == ["b.flac", "a.wav"]
+    assert names[:2] == [f"{first.parent.name}/b.flac", f"{first.parent.name}/a.wav"]
     window.recent_menu.actions()[1].trigger()
     wait_for_image(qtbot, window)
     assert window.recording.path == first
