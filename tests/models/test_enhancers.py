@@ -1,0 +1,73 @@
+"""The teacher and the GTCRN-class student: budgets, band plans, level and channel behaviour, cards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from models.common import checkpoint
+from models.enhancers.bench import macs_per_second, parameters
+from models.enhancers.student import ErbBands, GtcrnStudent, StudentConfig, erb_filters
+from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
+
+TINY_STUDENT = StudentConfig(channels=8)
+TINY_TEACHER = TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1)
+
+
+@pytest.fixture(params=["student", "teacher"])
+def tiny(request):
+    torch.manual_seed(0)
+    return (GtcrnStudent(TINY_STUDENT) if request.param == "student" else BandAttentionTeacher(TINY_TEACHER)).eval()
+
+
+def test_default_sizes_meet_the_issue_budgets():
+    student, teacher = GtcrnStudent(), BandAttentionTeacher()
+    assert parameters(student) <= 100_000
+    assert 1_000_000 <= parameters(teacher) <= 3_000_000
+    assert macs_per_second(teacher) >= 10 * macs_per_second(student)
+
+
+def test_erb_bands_cover_the_upper_bins_and_invert_a_flat_spectrum():
+    filters = erb_filters(65, 64, 257, 16_000)
+    assert filters.shape == (64, 192)
+    np.testing.assert_allclose(filters.sum(axis=0), 1.0, atol=1e-9)      # every merged bin is fully used
+    assert (filters.sum(axis=1) > 0).all()                               # every band sees some bin
+    bands = ErbBands(StudentConfig())
+    flat = torch.full((2, 257), 3.0)
+    np.testing.assert_allclose(bands.split(bands.merge(flat)).numpy(), 3.0, rtol=1e-5)
+
+
+def test_teacher_bands_cover_every_bin_once():
+    widths = TeacherConfig().band_widths()
+    assert sum(widths) == 257 and len(widths) == 32 and widths[-1] == 17
+
+
+@pytest.mark.parametrize("samples", [16_000, 12_345])
+def test_output_has_the_input_shape(tiny, samples):
+    with torch.no_grad():
+        out = tiny(torch.randn(2, 3, samples))
+    assert out.shape == (2, 3, samples) and torch.isfinite(out).all()
+
+
+def test_output_follows_the_input_level(tiny):
+    x = torch.randn(1, 1, 16_000) * 0.1
+    with torch.no_grad():
+        torch.testing.assert_close(tiny(0.01 * x), 0.01 * tiny(x), atol=1e-6, rtol=1e-3)
+
+
+def test_channels_are_enhanced_independently(tiny):
+    x = torch.randn(1, 2, 16_000)
+    with torch.no_grad():
+        torch.testing.assert_close(tiny(x)[:, 1:], tiny(x[:, 1:]), atol=1e-5, rtol=1e-4)
+
+
+def test_a_saved_card_rebuilds_the_same_network(tmp_path, tiny):
+    card = checkpoint.save(tiny, tmp_path / "enh.json", {"name": "enh", "architecture": type(tiny).__name__,
+                                                          "task": "enhancement", "config": tiny.config.to_dict(),
+                                                          "sample_rate": 16_000, "training": {"device": "cpu"}})
+    loaded, read = checkpoint.load(tmp_path / "enh.json")
+    x = torch.randn(1, 1, 8_000)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), tiny(x))
+    assert read["training"]["device"] == "cpu" and read["parameters"] == card["parameters"]
