@@ -168,14 +168,16 @@ class PlaybackRing:
             self.underflows += 1
 
     def position_at(self, now: float, sample_rate: float) -> float | None:
-        """Source position sounding at stream time `now`: the latest block already at the DAC,
+        """Source position sounding at stream time `now`: the newest block already at the DAC,
         advanced by the time since. None before the first block reaches the DAC."""
-        clock = self.clock
-        started = clock[:, 0] <= now
-        if not started.any():
-            return None
-        latest = int(np.argmax(np.where(started, clock[:, 0], -np.inf)))
-        return float(clock[latest, 1] + (now - clock[latest, 0]) * sample_rate)
+        newest = self._clock_slot - 1
+        for back in range(CLOCK_POINTS):
+            dac_time, position = self.clock[(newest - back) % CLOCK_POINTS]
+            if dac_time <= now:                    # NaN (no block, or before a seek) never is
+                if dac_time == 0.0:                # a host API without timestamps: block resolution
+                    return float(position)
+                return float(position + (now - dac_time) * sample_rate)
+        return None
 
 
 def feed_block_frames(source_rate: int, stream_rate: int) -> int:

@@ -116,6 +116,15 @@ def test_position_follows_the_stream_clock_from_the_block_at_the_dac():
     assert ring.position_at(10.002, RATE) == pytest.approx(4016 + 16)
 
 
+def test_position_without_device_timestamps_is_the_last_block():
+    ring = PlaybackRing(64, 1)
+    ring.write(np.zeros((32, 1), np.float32), 700, 1)
+    out = np.empty((16, 1), np.float32)
+    ring.callback(out, 16, SimpleNamespace(outputBufferDacTime=0.0, currentTime=0.0), sd.CallbackFlags())
+    ring.callback(out, 16, SimpleNamespace(outputBufferDacTime=0.0, currentTime=0.0), sd.CallbackFlags())
+    assert ring.position_at(0.0, RATE) == 716
+
+
 def test_callback_allocates_no_audio_buffers():
     ring = PlaybackRing(1 << 16, 2)
     ring.write(np.ones((1 << 15, 2), np.float32), 0, 1)
