@@ -28,6 +28,20 @@ def spectrogram_point(window: MainWindow, channel: int, seconds: float, unit: fl
     return window.view.mapFromScene(scene)
 
 
+def mouse_move(window: MainWindow, point: QPoint, buttons=Qt.MouseButton.NoButton) -> None:
+    viewport = window.view.viewport()
+    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(point), QPointF(viewport.mapToGlobal(point)),
+                        Qt.MouseButton.NoButton, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, event)
+
+
+def wheel(window: MainWindow, point: QPoint, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport = window.view.viewport()
+    event = QWheelEvent(QPointF(point), QPointF(viewport.mapToGlobal(point)), QPoint(0, 0), QPoint(0, 120 * notches),
+                        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, event)
+
+
 @pytest.mark.parametrize(("suffix", "fmt", "subtype", "channels"), FORMATS)
 def test_each_format_opens_with_one_row_per_channel(qtbot, window, make_recording, suffix, fmt, subtype, channels):
     path = make_recording(f"take.{suffix}", channels=channels, rate=48_000, fmt=fmt, subtype=subtype)
@@ -50,9 +64,8 @@ def test_bad_file_gives_one_clear_message_and_keeps_the_open_recording(qtbot, wi
     window.messages[0].accept()
     assert not window.messages
     window.view.zoom(0.5)                                   # still responsive: the zoom redraws
-    full = window.recording.frames
-    qtbot.waitUntil(lambda: window.view.last_result.request.stop_frame - window.view.last_result.request.start_frame
-                    < 0.6 * full, timeout=10_000)
+    wait_for_image(qtbot, window)
+    assert window.view.visible_range()[1] - window.view.visible_range()[0] == pytest.approx(1.5)
 
 
 @pytest.mark.parametrize("case", sorted(TRUNCATED_FILES))
@@ -107,16 +120,9 @@ def test_zooming_in_redraws_at_the_real_hop(qtbot, window, make_recording):
     assert window.view.last_result.image.stride == window.view.settings.hop < coarse
 
 
-def _wheel(window: MainWindow, point: QPoint, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-    viewport = window.view.viewport()
-    event = QWheelEvent(QPointF(point), QPointF(viewport.mapToGlobal(point)), QPoint(0, 0), QPoint(0, 120 * notches),
-                        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(viewport, event)
-
-
 def test_ctrl_wheel_zooms_at_the_mouse(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
-    _wheel(window, spectrogram_point(window, 0, 2.0), 1, Qt.KeyboardModifier.ControlModifier)
+    wheel(window, spectrogram_point(window, 0, 2.0), 1, Qt.KeyboardModifier.ControlModifier)
     left, right = window.view.visible_range()
     assert right - left == pytest.approx(10 / 1.5, rel=0.01)
     assert (2.0 - left) / (right - left) == pytest.approx(0.2, abs=0.02)     # the point under the mouse stays
@@ -127,7 +133,7 @@ def test_wheel_and_arrow_keys_scroll_in_time(qtbot, window, make_recording):
     window.view.set_visible_range(2.0, 4.0)
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert window.view.visible_range() == pytest.approx((2.2, 4.2), abs=1e-3)
-    _wheel(window, spectrogram_point(window, 0, 3.0), -1)
+    wheel(window, spectrogram_point(window, 0, 3.0), -1)
     assert window.view.visible_range() == pytest.approx((2.4, 4.4), abs=1e-3)
     qtbot.keyClick(window, Qt.Key.Key_Left)
     assert window.view.visible_range() == pytest.approx((2.2, 4.2), abs=1e-3)
@@ -157,7 +163,7 @@ def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording)
     start, stop = spectrogram_point(window, 0, 2.0), spectrogram_point(window, 0, 5.0)
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
     for x in np.linspace(start.x(), stop.x(), 6):
-        _move_with_button(viewport, QPoint(round(x), start.y()))
+        mouse_move(window, QPoint(round(x), start.y()), Qt.MouseButton.LeftButton)
         qtbot.wait(12)                  # pyqtgraph drops mouse moves closer than 10 ms apart
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=stop)
     assert window.view.selection == pytest.approx((2.0, 5.0), abs=0.1)
@@ -169,24 +175,11 @@ def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording)
     assert window.view.selection is None and window.player.loop is None
 
 
-def _move_with_button(viewport, point: QPoint) -> None:
-    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(point), QPointF(viewport.mapToGlobal(point)),
-                        Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(viewport, event)
-
-
 def test_status_bar_shows_time_frequency_and_level_under_the_mouse(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
-    _move_to(window, spectrogram_point(window, 2, 4.0, 0.25))
+    mouse_move(window, spectrogram_point(window, 2, 4.0, 0.25))
     text = window.cursor_label.text()
     assert text.startswith("ch 3") and "4.0" in text and "Hz" in text and "dBFS" in text
-
-
-def _move_to(window: MainWindow, point: QPoint) -> None:
-    viewport = window.view.viewport()
-    event = QMouseEvent(QEvent.Type.MouseMove, QPointF(point), QPointF(viewport.mapToGlobal(point)),
-                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(viewport, event)
 
 
 def test_space_plays_through_the_device_and_the_playhead_follows(qtbot, window, make_recording):
