@@ -25,7 +25,7 @@ import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector arc
 from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording
 from app.engine.jobs import Job, Progress, Stopwatch
-from app.engine.pipeline import Task, find_model, load_model
+from app.engine.pipeline import Task, find_model, list_models, load_model
 from app.engine.separation import (Method, OutputCollector, OutputRate, RecordingReader, SeparateSettings, Separation,
                                    choose_channels, separate_job)
 from models.inference.chunked import ChunkConfig, ChunkedRunner
@@ -109,6 +109,11 @@ class Correction:
         return {"corrector": self.model_name, "mode": str(self.mode), "nfe": self.nfe, "seed": self.settings.seed,
                 "sample_rate": self.sample_rate, "channels_used": [c + 1 for c in self.channels_used],
                 "seconds": round(self.seconds, 3), "device": self.settings.device}
+
+
+def has_corrector(name: str | None = None) -> bool:
+    """Whether a correction card (the named one, or any) is installed: `separate` corrects only then."""
+    return any(name in (None, e.name, e.card_path.stem) for e in list_models(Task.CORRECTION))
 
 
 def _stacked_reader(estimates: RecordingReader, mixture: RecordingReader) -> Callable[[int, int], np.ndarray]:

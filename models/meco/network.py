@@ -35,7 +35,7 @@ from torch import nn
 
 @dataclass(frozen=True)
 class UNetConfig:
-    channels: tuple[int, ...] = (32, 64, 96)   # per level; NCSN++ in MeCo: 128 x (1,1,2,2,2,2,2)
+    channels: tuple[int, ...] = (24, 48, 96)   # per level; NCSN++ in MeCo: 128 x (1,1,2,2,2,2,2)
     res_blocks: int = 1                          # per level and direction (NCSN++: 2)
     patch: tuple[int, int] = (4, 4)              # (bins, frames) folded into channels by the stem
     mic_features: int = 16                       # width of the shared per-mic encoder

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import platform
 import time
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
@@ -152,7 +153,14 @@ def check_in_sync(model: torch.nn.Module, world_size: int) -> float:
     return total
 
 
-def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[str, Any], device: str,
+def device_name(device: torch.device) -> str:
+    """What trained the model, for the card: the GPU's name, or the CPU's."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[str, Any], device: torch.device,
          seconds: float) -> dict[str, Any]:
     mode, steps = cfg.variant.inference()
     return {
@@ -164,7 +172,8 @@ def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[st
         "channels": {"min": 1, "max": 8, "reference": 0},
         "inference": {"mode": str(mode), "steps": steps, "seed": INFERENCE_SEED, "nfe": evaluations(mode, steps)},
         "data": data,
-        "training": {"steps": step, "device": device, "seconds": round(seconds), "recipe": "models.train.meco",
+        "training": {"steps": step, "device": str(device), "device_name": device_name(device),
+                     "seconds": round(seconds), "recipe": "models.train.meco",
                      "variant": str(cfg.variant),
                      "config": {k: v for k, v in asdict(cfg).items() if k != "model"}},
         "metrics": metrics,
@@ -237,7 +246,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
                             metrics = {k: round(v, 3) for k, v in row.items() if k.startswith("valid")}
                             metrics["valid_set"] = f"{len(valid_items)} cached valid pairs ({cache.name})"
                             checkpoint.save(model, out / "best.json",
-                                            card(cfg, step, metrics, data_card, str(env.device), seconds))
+                                            card(cfg, step, metrics, data_card, env.device, seconds))
             if env.is_main:
                 csv_log.write(row)
                 log.info("step %d %s", step, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})

@@ -148,3 +148,9 @@ def test_separate_then_correct_streams_both_versions_at_the_output_rate(tmp_path
     assert a.shape == b.shape == (2, 96_000) and correction.sample_rate == 48_000
     assert correction.channels_used == separation.channels_used == [0, 1, 2, 3]
     assert stages[0] == "separate" and stages[-1] == "correct" and not np.allclose(a, b)
+
+
+def test_has_corrector_names_installed_cards_only(tiny_meco_card):
+    from app.engine.correction import has_corrector
+
+    assert has_corrector() and has_corrector(MODEL) and not has_corrector("no-such-corrector")

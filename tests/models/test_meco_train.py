@@ -87,7 +87,7 @@ def test_training_resumes_and_saves_a_card_that_loads(cache, tmp_path):
     rows = (tmp_path / "log.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3"]
     model, card = checkpoint.load(tmp_path / "best.json")
-    assert card["task"] == "correction" and card["training"]["device"] == "cpu"
+    assert card["task"] == "correction" and card["training"]["device"] == "cpu" and card["training"]["device_name"]
     assert card["inference"] == {"mode": "one-step", "steps": 1, "seed": 1234, "nfe": 1}
     assert MecoConfig.from_dict(card["config"]) == TINY and "valid_sisdr_gain" in card["metrics"]
 
