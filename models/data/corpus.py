@@ -74,7 +74,7 @@ def plan_item(index: int, voices: list[VoiceSpec], config: CorpusConfig) -> Plan
     rng = np.random.default_rng([config.seed, index])
     shares = np.array([v.share for v in voices])
     voice = voices[rng.choice(len(voices), p=shares / shares.sum())]
-    text = passage(rng, config.sentences)
+    text = passage(rng, config.sentences, voice.language)
     if voice.engine == Engine.KOKORO:
         return PlanItem(index, voice, text, float(rng.uniform(*config.kokoro_speed)), 0.0)
     return PlanItem(

@@ -67,11 +67,26 @@ KOKORO_ENGLISH = (
     "bm_george",
     "bm_lewis",
 )
+# Non-English packs of kokoro-js 1.2.1 that speak a language of `text.LANGUAGES`, in that language
+# (Hindi, Japanese and Chinese packs need other front ends and are not used).
+KOKORO_OTHER = {
+    "ef_dora": "es",
+    "em_alex": "es",
+    "em_santa": "es",
+    "ff_siwis": "fr-fr",
+    "if_sara": "it",
+    "im_nicola": "it",
+    "pf_dora": "pt-br",
+    "pm_alex": "pt-br",
+    "pm_santa": "pt-br",
+}
+KOKORO_PACKS = (*KOKORO_ENGLISH, *KOKORO_OTHER)
 HELD_OUT = {
     Split.VALID: ("af_jessica", "am_echo", "bf_lily", "bm_fable"),
-    Split.TEST: ("af_kore", "af_sarah", "am_liam", "am_onyx", "bf_isabella", "bm_lewis"),
+    Split.TEST: ("af_kore", "af_sarah", "am_liam", "am_onyx", "bf_isabella", "bm_lewis", "ef_dora", "im_nicola"),
 }
-BLENDS = {Split.TRAIN: 24, Split.VALID: 2, Split.TEST: 4}  # -> 28 + 30 = 58 Kokoro voices
+BLENDS = {Split.TRAIN: 24, Split.VALID: 2, Split.TEST: 4}  # English blends: 28 + 9 stock + 30 + 2 = 69 Kokoro voices
+OTHER_BLENDS = (("em_alex", "em_santa"), ("pm_alex", "pm_santa"))  # same language and sex, training
 CLASSICAL_SHARE = 0.6  # per classical voice, against 1.0 per Kokoro voice: ~15 % of utterances
 
 # (engine, name, sex, language, split); espeak names are language+variant.
@@ -99,7 +114,7 @@ def pack_sex(pack: str) -> str:
 
 
 def pack_language(pack: str) -> str:
-    return "en-gb" if pack[0] == "b" else "en-us"
+    return KOKORO_OTHER.get(pack, "en-gb" if pack[0] == "b" else "en-us")
 
 
 def pack_split(pack: str) -> Split:
@@ -110,7 +125,7 @@ def pack_split(pack: str) -> Split:
 
 
 def _blends(split: Split, count: int, seed: int) -> list[VoiceSpec]:
-    """`count` blends of 2-3 same-sex packs of `split`, Dirichlet weights, alternating sex."""
+    """`count` blends of 2-3 same-sex English packs of `split`, Dirichlet weights, alternating sex."""
     rng = np.random.default_rng([seed, list(Split).index(split)])
     pool = [p for p in KOKORO_ENGLISH if pack_split(p) == split]
     out = []
@@ -142,10 +157,24 @@ def catalogue(seed: int = 0) -> list[VoiceSpec]:
         VoiceSpec(
             f"kokoro:{p}", Engine.KOKORO, pack_split(p), pack_sex(p), pack_language(p), packs=(p,), weights=(1.0,)
         )
-        for p in KOKORO_ENGLISH
+        for p in KOKORO_PACKS
     ]
     for split, count in BLENDS.items():
         voices += _blends(split, count, seed)
+    rng = np.random.default_rng([seed, 99])
+    for packs in OTHER_BLENDS:
+        w = round(float(rng.uniform(0.3, 0.7)), 3)
+        voices.append(
+            VoiceSpec(
+                f"kokoro:blend-{packs[0]}-{packs[1]}",
+                Engine.KOKORO,
+                Split.TRAIN,
+                pack_sex(packs[0]),
+                pack_language(packs[0]),
+                packs=packs,
+                weights=(w, round(1 - w, 3)),
+            )
+        )
     voices += [
         VoiceSpec(f"{engine}:{name}", engine, split, sex, language, name=name, share=CLASSICAL_SHARE)
         for engine, name, sex, language, split in CLASSICAL

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from models.data.corpus import CorpusConfig, plan_item
 from models.data.speech import Split
-from models.data.text import passage
-from models.data.voices import HELD_OUT, KOKORO_ENGLISH, Engine, catalogue
+from models.data.text import LANGUAGES, passage
+from models.data.voices import HELD_OUT, KOKORO_PACKS, Engine, catalogue, pack_language
 
 
 def test_catalogue_has_at_least_60_distinct_voices():
@@ -24,13 +24,14 @@ def test_held_out_stock_packs_are_balanced_by_sex():
     for packs in HELD_OUT.values():
         female = sum(p[1] == "f" for p in packs)
         assert female == len(packs) - female
-        assert set(packs) <= set(KOKORO_ENGLISH)
+        assert set(packs) <= set(KOKORO_PACKS)
 
 
-def test_blends_mix_two_or_three_packs_of_one_sex_with_weights_summing_to_one():
+def test_blends_mix_two_or_three_packs_of_one_sex_and_language_with_weights_summing_to_one():
     for voice in catalogue():
         if voice.engine == Engine.KOKORO and len(voice.packs) > 1:
             assert 2 <= len(voice.packs) <= 3 and len({p[1] for p in voice.packs}) == 1
+            assert len({pack_language(p)[:2] for p in voice.packs}) == 1  # US and UK English may mix
             assert abs(sum(voice.weights) - 1.0) < 1e-6
 
 
@@ -51,3 +52,9 @@ def test_sentence_generator_varies_its_text():
     rng = np.random.default_rng(0)
     texts = {passage(rng) for _ in range(200)}
     assert len(texts) == 200
+
+
+def test_every_language_a_test_voice_speaks_is_also_spoken_in_training():
+    voices = catalogue()
+    trained = {v.language for v in voices if v.split == Split.TRAIN}
+    assert {v.language for v in voices if v.split != Split.TRAIN} <= trained <= set(LANGUAGES)
