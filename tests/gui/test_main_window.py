@@ -289,3 +289,14 @@ def test_unusable_stored_settings_fall_back_to_defaults(qtbot, window):
     qtbot.addWidget(again)
     assert again.view.settings == SpectrogramSettings()
     assert again.stored.monitor_channels() == (0,)
+
+
+def test_colour_scale_follows_the_floor_and_ceiling(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(channels=2))
+    dialog = window.open_settings()
+    dialog.floor.setValue(-80)
+    dialog.ceiling.setValue(-30)
+    dialog.accept()
+    assert window.view.colour_scale() == (-80.0, -30.0)
+    wait_for_image(qtbot, window)
+    assert window.view.last_result.request.settings.floor_db == -80.0

@@ -41,13 +41,10 @@ TIME_AXIS_PIXELS = 50
 EMPTY_HINT = "Open a recording with Ctrl+O, pick one from File ▸ Open recent, or drop it here."
 
 
-def colormap_lut(name: Colormap) -> np.ndarray:
-    """256×3 uint8 lookup table for a colormap name."""
+def color_map(name: Colormap) -> pg.ColorMap:
     if name == Colormap.GREY:
-        cmap = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
-    else:
-        cmap = pg.colormap.get(name.value)
-    return cmap.getLookupTable(0.0, 1.0, 256, alpha=False)
+        return pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
+    return pg.colormap.get(name.value)
 
 
 def _blank_left_axis(plot: pg.PlotItem) -> None:
@@ -140,7 +137,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._playheads: list[pg.InfiniteLine] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._labels: list[pg.LabelItem] = []
-        self._lut = colormap_lut(self.settings.colormap)
+        self._lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
+        self._colorbar: pg.ColorBarItem | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
         self._redraw_timer.timeout.connect(self.request_redraw)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -157,6 +155,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
                       self._freq_axes, self._playheads, self._regions, self._labels):
             items.clear()
         self.recording, self.last_request, self.last_result, self.selection = recording, None, None, None
+        self._colorbar = None
         if recording is None:
             self.setMinimumHeight(0)
             self.ci.addItem(pg.LabelItem(EMPTY_HINT, color="#8a8c93", size="13pt"), row=0, col=0)
@@ -169,6 +168,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         for channel in range(recording.channels):
             self._add_channel_row(channel, axis, duration)
         self._add_time_ruler(recording.channels, duration)
+        self._add_colorbar(recording.channels)
         self.ci.layout.setColumnStretchFactor(1, 1)
         self.setMinimumHeight(recording.channels * MIN_CHANNEL_PIXELS + TIME_AXIS_PIXELS)   # more: scroll
         self.resizeEvent(None)   # re-fit the layout to the widget: rebuilding rows shrinks it to its hint
@@ -233,6 +233,13 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._waves.append(curve)
         self._freq_axes.append(freq_axis)
 
+    def _add_colorbar(self, channels: int) -> None:
+        """One dB scale beside all channels: the same colour means the same level everywhere."""
+        s = self.settings
+        self._colorbar = pg.ColorBarItem(values=(s.floor_db, s.ceiling_db), colorMap=color_map(s.colormap),
+                                         label="level (dBFS)", interactive=False, width=10, colorMapMenu=False)
+        self.ci.addItem(self._colorbar, row=0, col=2, rowspan=2 * channels)
+
     def _add_time_ruler(self, row: int, duration: float) -> None:
         """The time axis in a row of its own, so every channel row has the same height; it is a
         plot with an empty, blank-axis body so it lines up with the channel plots above."""
@@ -250,12 +257,23 @@ class RecordingView(pg.GraphicsLayoutWidget):
     # --- settings and time range ----------------------------------------------------------------
     def set_settings(self, settings: SpectrogramSettings) -> None:
         self.settings = settings
-        self._lut = colormap_lut(settings.colormap)
+        cmap = color_map(settings.colormap)
+        self._lut = cmap.getLookupTable(0.0, 1.0, 256, alpha=False)
+        if self._colorbar is not None:
+            self._colorbar.setColorMap(cmap)
+            self._colorbar.setLevels((settings.floor_db, settings.ceiling_db))
         if self.recording is not None:
             axis = FrequencyAxis.for_settings(settings, self.recording.sample_rate)
             for freq_axis in self._freq_axes:
                 freq_axis.set_axis(axis)
         self.request_redraw()
+
+    def colour_scale(self) -> tuple[float, float] | None:
+        """(floor, ceiling) dBFS shown by the colour bar; None with no recording open."""
+        if self._colorbar is None:
+            return None
+        low, high = self._colorbar.levels()
+        return float(low), float(high)
 
     @property
     def channel_rows(self) -> int:
