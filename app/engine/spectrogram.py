@@ -323,7 +323,7 @@ def _tile_from_frames(frames: np.ndarray, settings: SpectrogramSettings, stride:
     envelope_min = around_centre.min(axis=2).T.copy()
     envelope_max = around_centre.max(axis=2).T.copy()
     frames *= _scaled_window(settings.window, n_fft)
-    spectrum = scipy.fft.rfft(frames, axis=2, workers=-1)
+    spectrum = scipy.fft.rfft(frames, axis=2)   # one worker: a second measured no faster on 2 cores
     power = np.abs(spectrum)                 # measured faster than re² + im² on interleaved floats
     np.square(power, out=power)
     rows_power = weights @ power.reshape(-1, power.shape[2]).T                 # (rows, cols*ch)
