@@ -19,7 +19,7 @@ from app.commands.output import emit, warn
 from models.data import sources
 from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
 from models.data.demo import make_demos
-from models.data.fixedsets import SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
+from models.data.fixedsets import EVAL_SECONDS, SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
 from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoisePool, default_noise_files
 from models.data.paths import REPO_ROOT, cache_root, read_jsonl
@@ -44,12 +44,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--hours",
-        type=float,
+        type=_positive,
         default=CorpusConfig.hours,
         help="corpus size to reach; Kokoro costs 0.2-0.5 s of CPU per second of speech",
     )
     p.add_argument("--steps", nargs="+", choices=list(Step), default=list(Step), type=Step, help="which steps to run")
-    p.add_argument("--rir-scenes", type=int, default=400, help="scenes in the training RIR bank (0.02-1 s of CPU each)")
+    p.add_argument(
+        "--rir-scenes", type=_positive_int, default=400, help="scenes in the training RIR bank (0.02-1 s of CPU each)"
+    )
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads for Kokoro")
     p.add_argument(
         "--with-0ad",
@@ -65,8 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write the fixed in-domain, out-of-domain and real-speech evaluation sets",
     )
     t.add_argument("--sets", nargs="+", choices=list(FixedSet), default=list(FixedSet), type=FixedSet)
-    t.add_argument("--count", type=int, default=100, help="mixtures per set")
-    t.add_argument("--seconds", type=float, default=6.0, help="length of each mixture")
+    t.add_argument("--count", type=_positive_int, default=100, help="mixtures per set")
+    t.add_argument("--seconds", type=_positive, default=EVAL_SECONDS, help="length of each mixture")
     t.add_argument("--out", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
     t.add_argument(
         "--speech-dir",
@@ -93,14 +95,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(run=run_demos)
 
 
-def _progress(items: Iterator, total: int, label: str, every: int = 1) -> int:
-    """Drain a step's generator, reporting to stderr; returns the last count it yielded."""
-    last = 0
-    for last in items:
-        count = last if isinstance(last, int) else last.utterances
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _drain(counts: Iterator[int], total: int, label: str, every: int) -> None:
+    """Run a step's generator to the end, reporting every `every` items on stderr."""
+    for count in counts:
         if count % every == 0 or count == total:
-            warn(f"{label}: {last if isinstance(last, int) else f'{last.hours:.2f} h'} of {total}")
-    return last if isinstance(last, int) else 0
+            warn(f"{label}: {count} of {total}")
 
 
 def _missing_debian_packages() -> list[str]:
@@ -150,7 +163,7 @@ def run_prep(args: argparse.Namespace) -> int:
     if Step.RIRS in args.steps:
         config = MixtureConfig()
         root = bank_dir(config.scene_config(), config.sample_rate, BANK_SOURCES)
-        _progress(
+        _drain(
             RirBank.build(root, config.scene_config(), args.rir_scenes, BANK_SOURCES),
             args.rir_scenes,
             "RIR bank scenes",
@@ -183,7 +196,7 @@ def run_testsets(args: argparse.Namespace) -> int:
         config = fixed_set_config(which, args.seconds)
         simulator = MixtureSimulator(config, speech, noise)
         root = out / str(which)
-        _progress(write_fixed_set(simulator, root, args.count, SET_SEEDS[which]), args.count, str(which), every=10)
+        _drain(write_fixed_set(simulator, root, args.count, SET_SEEDS[which]), args.count, str(which), every=10)
         result[str(which)] = str(root / "manifest.jsonl")
     emit({"sets": result}, args.json, [f"{k}: {v}" for k, v in result.items()])
     return 0

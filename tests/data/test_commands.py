@@ -3,6 +3,8 @@ from __future__ import annotations
 import argparse
 import json
 
+import pytest
+
 from app.commands import data
 
 
@@ -24,3 +26,9 @@ def test_make_testsets_writes_each_requested_set_with_a_manifest(tmp_path, monke
     lines = (out / "in_domain" / "manifest.jsonl").read_text().splitlines()
     assert result["sets"]["in_domain"].endswith("manifest.jsonl") and len(lines) == 2
     assert json.loads(lines[0])["split"] == "test"
+
+
+def test_a_non_positive_count_is_refused_before_any_work(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _run(["make-testsets", "--count", "0"])
+    assert exit_info.value.code == 2 and "positive" in capsys.readouterr().err
