@@ -194,6 +194,12 @@ def run_testsets(args: argparse.Namespace) -> int:
     result = {}
     for which in args.sets:
         config = fixed_set_config(which, args.seconds)
+        if len(speech.voices(config.split)) < config.talkers[1]:
+            warn(
+                f"skipped {which}: fewer than {config.talkers[1]} {config.split} voices; "
+                "run `meco-studio data-prep --steps install real` (real speech) or build the corpus first"
+            )
+            continue
         simulator = MixtureSimulator(config, speech, noise)
         root = out / str(which)
         _drain(write_fixed_set(simulator, root, args.count, SET_SEEDS[which]), args.count, str(which), every=10)

@@ -32,3 +32,10 @@ def test_a_non_positive_count_is_refused_before_any_work(capsys):
     with pytest.raises(SystemExit) as exit_info:
         _run(["make-testsets", "--count", "0"])
     assert exit_info.value.code == 2 and "positive" in capsys.readouterr().err
+
+
+def test_real_speech_set_is_skipped_with_advice_when_no_recorded_speech_is_indexed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MECO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "sets"
+    assert _run(["make-testsets", "--sets", "real_speech", "--count", "1", "--out", str(out)]) == 0
+    assert "data-prep" in capsys.readouterr().err and not (out / "real_speech").exists()
