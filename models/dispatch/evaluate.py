@@ -1,0 +1,246 @@
+"""The DISPatch evaluation table: teacher and five students on fixed test sets (issue #7 item 2).
+
+    python -m models.dispatch.evaluate make-sets                   # fixed in-domain and out-of-domain sets
+    python -m models.dispatch.evaluate run --teacher T.json --students S1.json ... \
+        --markdown docs/results/dispatch-students.md [--voicebank /data/VoiceBank-DEMAND]
+
+Per set and model: PESQ-WB, ESTOI, SI-SDR and DNSMOS OVRL, each mean +- the 95 % confidence
+half-width (t interval over utterances); parameters, MMAC/s and RTF on this CPU; the share of
+kept patches whose knowledge gap is positive (each student's own KD setting, against the
+teacher's output). Then the checks the issue sets: PESQ lifts over the noisy input, the paired
+95 % CI of (DFKD + DISPatch + MSSP - no KD) on the out-of-domain set, every student's RTF, and
+whether the students rank in the order the paper expects. The markdown block is pasted into the
+README by `packaging/sync_readme.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import stats
+
+from models.common import checkpoint
+from models.common.stft import Stft
+from models.data.fixedsets import read_fixed_set, write_fixed_set
+from models.data.mixtures import OUT_OF_DOMAIN_NOISE, MixtureConfig, MixtureSimulator, out_of_domain_config
+from models.data.noise import NoisePool, default_noise_files
+from models.data.paths import cache_root
+from models.data.readers import VoiceBankDemandReader
+from models.data.speech import SpeechPool, Split
+from models.dispatch.inspect import enhance
+from models.dispatch.losses import KdLoss, StudentVariant, distillation_loss, variant_config
+from models.enhancers.base import MaskingEnhancer
+from models.enhancers.bench import macs_per_second, parameters, real_time_factor
+from models.losses.si_sdr import si_sdr
+from models.train.enhancer import simulated_config
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000
+EVAL_SECONDS = 6.0                     # long enough for PESQ and ESTOI (the data engine's fixed sets)
+SET_SEEDS = {"enhance-in-domain": 4_000_000, "enhance-ood": 5_000_000}   # apart from the separator sets
+METRICS = ("pesq_wb", "estoi", "si_sdr", "dnsmos_ovrl")
+TARGET_LIFT = {"teacher": 0.8, "student": 0.5}   # issue #7: PESQ-WB over the noisy input, out-of-domain
+TARGET_GAIN = 0.1                                 # MSSP student over the no-KD student
+TARGET_RTF = 0.02
+
+
+def set_configs() -> dict[str, MixtureConfig]:
+    """In-domain: training rooms and noise, test voices. Out-of-domain: the data engine's
+    out-of-domain rooms, distances and noise kinds with test voices, one mic."""
+    ood = out_of_domain_config()
+    return {
+        "enhance-in-domain": simulated_config(EVAL_SECONDS, Split.TEST),
+        "enhance-ood": replace(simulated_config(EVAL_SECONDS, Split.TEST), rt60_s=ood.rt60_s,
+                               room_size_min_m=ood.room_size_min_m, room_size_max_m=ood.room_size_max_m,
+                               source_distance_m=ood.source_distance_m, noise_kinds=OUT_OF_DOMAIN_NOISE),
+    }
+
+
+def make_sets(items: int, root: Path) -> None:
+    speech = SpeechPool.default(SAMPLE_RATE)
+    noise = NoisePool(speech, default_noise_files(), SAMPLE_RATE)
+    for name, config in set_configs().items():
+        for done in write_fixed_set(MixtureSimulator(config, speech, noise), root / name, items, SET_SEEDS[name]):
+            log.info("%s: %d/%d", name, done, items)
+
+
+@dataclass(frozen=True)
+class Pair:
+    name: str
+    noisy: np.ndarray      # float32 (samples,)
+    clean: np.ndarray
+
+
+def load_set(name: str, root: Path, voicebank: Path | None) -> list[Pair]:
+    if name == "voicebank":
+        return [Pair(e.name, e.mixture[0], e.references[0]) for e in VoiceBankDemandReader(voicebank, "test")]
+    return [Pair(m.meta["name"], m.mixture[0], m.targets[0]) for m in read_fixed_set(root / name / "manifest.jsonl")]
+
+
+def utterance_metrics(estimate: np.ndarray, clean: np.ndarray) -> dict[str, float]:
+    from pesq import pesq
+    from pystoi import stoi
+    from speechmos import dnsmos
+
+    peak = max(np.abs(estimate).max(), 1e-9)
+    return {
+        "pesq_wb": float(pesq(SAMPLE_RATE, clean, estimate, "wb", on_error=1)),
+        "estoi": float(stoi(clean, estimate, SAMPLE_RATE, extended=True)),
+        "si_sdr": float(si_sdr(torch.from_numpy(estimate), torch.from_numpy(clean))),
+        "dnsmos_ovrl": float(dnsmos.run(estimate / peak * min(peak, 0.99), sr=SAMPLE_RATE)["ovrl_mos"]),
+    }
+
+
+def mean_ci(values: list[float]) -> tuple[float, float]:
+    """Mean and the 95 % t-interval half-width."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return float(x.mean()) if x.size else float("nan"), float("nan")
+    return float(x.mean()), float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+
+
+def positive_gap_share(student: np.ndarray, teacher: np.ndarray, clean: np.ndarray, variant: StudentVariant,
+                       stft: Stft) -> tuple[int, int]:
+    """(kept patches with KGS > 0, kept patches) under the student's own KD setting."""
+    config = variant_config(variant)
+    if config.loss is KdLoss.NONE:
+        return 0, 0
+    spectra = [stft(torch.from_numpy(x)[None]) for x in (student, teacher, clean)]
+    result = distillation_loss(*spectra, config)
+    return (int(sum((b.keep & (b.score > 0)).sum() for b in result.bands)), int(sum(b.keep.sum() for b in result.bands)))
+
+
+def evaluate(models: dict[str, MaskingEnhancer], variants: dict[str, StudentVariant], sets: dict[str, list[Pair]]
+             ) -> dict[str, Any]:
+    """Per set, per model (and 'noisy'): per-utterance metrics; per set and student: positive-gap
+    counts; per model: parameters, MMAC/s and RTF."""
+    stft = Stft(variant_config(StudentVariant.DISPATCH_L2).stft)
+    scores: dict[str, dict[str, list[dict[str, float]]]] = {}
+    all_gaps: dict[str, dict[str, list[int]]] = {}
+    teacher_name = next(n for n in models if n not in variants)
+    for set_name, pairs in sets.items():
+        per_model: dict[str, list[dict[str, float]]] = {"noisy": [], **{n: [] for n in models}}
+        gaps = all_gaps[set_name] = {name: [0, 0] for name in variants}
+        for pair in pairs:
+            per_model["noisy"].append(utterance_metrics(pair.noisy, pair.clean))
+            outputs = {n: enhance(m, pair.noisy) for n, m in models.items()}
+            for name, out in outputs.items():
+                per_model[name].append(utterance_metrics(out, pair.clean))
+                if name in variants:
+                    pos, kept = positive_gap_share(out, outputs[teacher_name], pair.clean, variants[name], stft)
+                    gaps[name][0] += pos
+                    gaps[name][1] += kept
+        scores[set_name] = per_model
+        log.info("evaluated %s (%d utterances)", set_name, len(pairs))
+    cost = {n: {"parameters": parameters(m), "mmac_per_s": macs_per_second(m) / 1e6, "rtf": real_time_factor(m)}
+            for n, m in models.items()}
+    return {"scores": scores, "gaps": all_gaps, "cost": cost, "teacher": teacher_name}
+
+
+def _fmt(values: list[float]) -> str:
+    mean, half = mean_ci(values)
+    return f"{mean:.2f} ± {half:.2f}"
+
+
+def table(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str) -> list[str]:
+    """The markdown table and the issue's checks."""
+    lines = []
+    for set_name, per_model in result["scores"].items():
+        lines += [f"**{set_name}** ({len(per_model['noisy'])} utterances; mean ± 95 % CI)", "",
+                  "| model | PESQ-WB | ESTOI | SI-SDR dB | DNSMOS OVRL | params | MMAC/s | RTF | kept with gap > 0 |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for name, rows in per_model.items():
+            cells = [_fmt([r[m] for r in rows]) for m in METRICS]
+            if name == "noisy":
+                cost = ["—"] * 4
+            else:
+                c = result["cost"][name]
+                pos, kept = result["gaps"][set_name].get(name, (0, 0))
+                cost = [f"{c['parameters'] / 1e3:.0f} k", f"{c['mmac_per_s']:.0f}", f"{c['rtf']:.4f}",
+                        f"{pos / kept:.1%}" if kept else "—"]
+            lines.append(f"| {name} | " + " | ".join(cells + cost) + " |")
+        lines.append("")
+    lines += checks(result, variants, ood)
+    return lines
+
+
+def checks(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str) -> list[str]:
+    scores = result["scores"][ood]
+    pesq = {name: np.array([r["pesq_wb"] for r in rows]) for name, rows in scores.items()}
+    lift = {name: float(np.mean(v - pesq["noisy"])) for name, v in pesq.items() if name != "noisy"}
+    teacher = result["teacher"]
+    best = max(variants, key=lambda n: lift[n])
+    out = [f"Checks on {ood} (PESQ-WB over the noisy input):",
+           f"- teacher lifts {lift[teacher]:+.2f} (target ≥ {TARGET_LIFT['teacher']}): "
+           f"{'met' if lift[teacher] >= TARGET_LIFT['teacher'] else 'not met'}",
+           f"- best student ({best}) lifts {lift[best]:+.2f} (target ≥ {TARGET_LIFT['student']}): "
+           f"{'met' if lift[best] >= TARGET_LIFT['student'] else 'not met'}"]
+    by_variant = {v: n for n, v in variants.items()}
+    if StudentVariant.NO_KD in by_variant and StudentVariant.DFKD_DISPATCH_MSSP in by_variant:
+        diff = pesq[by_variant[StudentVariant.DFKD_DISPATCH_MSSP]] - pesq[by_variant[StudentVariant.NO_KD]]
+        mean, half = mean_ci(diff.tolist())
+        met = mean >= TARGET_GAIN and mean - half > 0
+        out.append(f"- DFKD + DISPatch + MSSP − no KD: {mean:+.3f}, paired 95 % CI [{mean - half:+.3f}, "
+                   f"{mean + half:+.3f}] (target ≥ +{TARGET_GAIN}, CI above 0): {'met' if met else 'not met'}")
+    rtf = {n: result["cost"][n]["rtf"] for n in variants}
+    out.append(f"- slowest student RTF {max(rtf.values()):.4f} (target ≤ {TARGET_RTF}): "
+               f"{'met' if max(rtf.values()) <= TARGET_RTF else 'not met'}")
+    expected = [by_variant[v] for v in StudentVariant if v in by_variant]
+    ranked = sorted(expected, key=lambda n: lift[n])
+    out.append(f"- order by PESQ-WB, worst first: {', '.join(ranked)}; the paper expects "
+               f"{', '.join(expected)}: {'same' if ranked == expected else 'differs'}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("make-sets", help="write the fixed enhancement test sets")
+    m.add_argument("--items", type=int, default=100)
+    m.add_argument("--root", type=Path, default=cache_root() / "fixed")
+    r = sub.add_parser("run", help="evaluate a teacher and its students")
+    r.add_argument("--teacher", type=Path, required=True)
+    r.add_argument("--students", type=Path, nargs="+", required=True, help="student cards (made by models.train.distill)")
+    r.add_argument("--root", type=Path, default=cache_root() / "fixed")
+    r.add_argument("--voicebank", type=Path, default=None, help="also evaluate on VoiceBank-DEMAND's test set")
+    r.add_argument("--limit", type=int, default=None, help="first N utterances per set (quick looks)")
+    r.add_argument("--markdown", type=Path, default=None)
+    r.add_argument("--json", type=Path, default=None, help="per-utterance scores")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.command == "make-sets":
+        make_sets(args.items, args.root)
+        return 0
+    teacher, teacher_card = checkpoint.load(args.teacher)
+    models: dict[str, MaskingEnhancer] = {teacher_card["name"]: teacher}
+    variants: dict[str, StudentVariant] = {}
+    for card_path in args.students:
+        model, card = checkpoint.load(card_path)
+        models[card["name"]] = model
+        variants[card["name"]] = StudentVariant(card["training"]["variant"])
+    names = list(set_configs()) + (["voicebank"] if args.voicebank else [])
+    sets = {n: load_set(n, args.root, args.voicebank)[:args.limit] for n in names}
+    result = evaluate(models, variants, sets)
+    lines = table(result, variants, "enhance-ood")
+    print("\n".join(lines))
+    if args.json:
+        args.json.write_text(json.dumps(result["scores"], indent=1))
+    if args.markdown:
+        command = "python -m models.dispatch.evaluate run --teacher " + str(args.teacher) + " --students " + \
+                  " ".join(str(s) for s in args.students)
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(f"Produced by `{command}`:\n\n" + "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
