@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from app.engine.playback import Loop
@@ -265,6 +265,20 @@ def test_dropping_a_file_opens_it(qtbot, window, make_recording):
     window.dropEvent(event)
     wait_for_image(qtbot, window)
     assert window.recording.path == path and window.view.channel_rows == 2
+
+
+@pytest.mark.parametrize(("payload", "accepted"), [("file", True), ("text", False)])
+def test_only_dragged_files_are_accepted(qtbot, window, make_recording, payload, accepted):
+    mime = QMimeData()
+    if payload == "file":
+        mime.setUrls([QUrl.fromLocalFile(str(make_recording("dragged.wav")))])
+    else:
+        mime.setText("meeting notes")
+    event = QDragEnterEvent(QPoint(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    event.ignore()
+    window.dragEnterEvent(event)
+    assert event.isAccepted() == accepted
 
 
 def test_monitor_choice_changes_what_the_player_reads(qtbot, window, make_recording):
