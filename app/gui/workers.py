@@ -72,10 +72,10 @@ class SpectrogramWorker(QObject):
     ready = Signal(object)     # RenderResult
     failed = Signal(str)       # an AppError's message
 
-    def __init__(self, recording: Recording, cache: TileCache | None = None) -> None:
+    def __init__(self, recording: Recording) -> None:
         super().__init__()
         self.recording = recording
-        self.cache = cache if cache is not None else TileCache()
+        self.cache = TileCache()          # per recording: tiles of another file never match
         self._pending: RenderRequest | None = None
         self._wake = threading.Condition()
         self._closing = False
