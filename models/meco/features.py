@@ -25,7 +25,9 @@ class SpectralConfig:
     def __post_init__(self) -> None:
         if not 0 < self.exponent <= 1 or self.factor <= 0:
             raise ValueError(f"SpectralConfig needs 0 < exponent <= 1 and factor > 0, got {self}")
-        StftConfig(self.n_fft, self.hop)
+        if self.bins % 2:
+            raise ValueError(f"n_fft {self.n_fft} gives an odd bin count the U-Net cannot halve; use e.g. 510")
+        StftConfig(self.n_fft, self.hop)      # raises on an impossible n_fft / hop pair
 
     @property
     def bins(self) -> int:
@@ -35,22 +37,16 @@ class SpectralConfig:
 class SpectralFeatures(nn.Module):
     """Waveform <-> compressed complex spectrum as real (re, im) channels.
 
-    With an even `n_fft // 2 + 1` nothing is dropped; with n_fft 510 the 256 bins are all kept,
-    which is why MeCo chose 510 rather than 512 (257 bins do not halve).
+    n_fft 510 gives 256 bins, all kept; that is why MeCo chose 510 over 512 (257 bins do not halve).
     """
 
     def __init__(self, config: SpectralConfig) -> None:
         super().__init__()
-        if (config.n_fft // 2 + 1) % 2:
-            raise ValueError(f"n_fft {config.n_fft} gives an odd bin count; use e.g. 510 (256 bins)")
         self.config = config
         self.stft = Stft(StftConfig(config.n_fft, config.hop))
 
-    def frames(self, samples: int) -> int:
-        return self.stft.frames(samples)
-
     def encode(self, wave: torch.Tensor) -> torch.Tensor:
-        """`(..., samples)` -> `(..., 2, bins, frames)`, compressed (no gradient through the power)."""
+        """`(..., samples)` -> `(..., 2, bins, frames)`; used on data only, never differentiated."""
         spec = self.stft(wave)
         mag = spec.abs()
         spec = spec * (self.config.factor * mag.clamp_min(1e-12).pow(self.config.exponent - 1))

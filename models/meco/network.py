@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 import torch
 import torch.nn.functional as F
@@ -54,12 +53,6 @@ class UNetConfig:
         """How many bins and frames one bottom-level cell covers; inputs must divide by it."""
         down = 2 ** (len(self.channels) - 1)
         return self.patch[0] * down, self.patch[1] * down
-
-
-class Resample(StrEnum):
-    NONE = "none"
-    DOWN = "down"
-    UP = "up"
 
 
 def _groups(channels: int) -> int:
@@ -96,9 +89,9 @@ class TimeEmbedding(nn.Module):
 class ResBlock(nn.Module):
     """BigGAN-style residual block of NCSN++ with the time embedding added after the first conv."""
 
-    def __init__(self, in_channels: int, out_channels: int, embedding: int, resample: Resample = Resample.NONE) -> None:
+    def __init__(self, in_channels: int, out_channels: int, embedding: int, down: bool = False) -> None:
         super().__init__()
-        self.resample = resample
+        self.down = down
         self.norm1 = nn.GroupNorm(_groups(in_channels), in_channels, eps=1e-6)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.emb = nn.Linear(embedding, out_channels)
@@ -109,11 +102,7 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 
     def _resample(self, x: torch.Tensor) -> torch.Tensor:
-        if self.resample is Resample.DOWN:
-            return F.avg_pool2d(x, 2)
-        if self.resample is Resample.UP:
-            return F.interpolate(x, scale_factor=2.0, mode="nearest")
-        return x
+        return F.avg_pool2d(x, 2) if self.down else x
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         h = self._resample(F.silu(self.norm1(x)))
@@ -163,7 +152,7 @@ class AverageVelocityUNet(nn.Module):
         for level, c in enumerate(ch):
             self.down.append(nn.ModuleList(ResBlock(c, c, emb) for _ in range(config.res_blocks)))
             if level < len(ch) - 1:
-                self.resample_down.append(ResBlock(c, ch[level + 1], emb, Resample.DOWN))
+                self.resample_down.append(ResBlock(c, ch[level + 1], emb, down=True))
         self.mid1 = ResBlock(ch[-1], ch[-1], emb)
         self.mid_attention = SelfAttention(ch[-1]) if config.attention else nn.Identity()
         self.mid2 = ResBlock(ch[-1], ch[-1], emb)
