@@ -133,9 +133,15 @@ class NoisePool:
         self.files = list(files)
         self.sample_rate = sample_rate
 
+    @staticmethod
+    def file_split(split: Split) -> Split:
+        """Recorded noise has two shares: training mixtures use `TRAIN` files, every other
+        split (validation, test, real speech) the held-out `TEST` files."""
+        return Split.TRAIN if split == Split.TRAIN else Split.TEST
+
     def kinds(self, split: Split) -> list[NoiseKind]:
-        """Kinds this pool can make for `split` (recorded needs files of that split)."""
-        have_files = any(f.split == split for f in self.files)
+        """Kinds this pool can make for `split` (recorded needs files of its file split)."""
+        have_files = any(f.split == self.file_split(split) for f in self.files)
         return [k for k in NoiseKind if k != NoiseKind.RECORDED or have_files]
 
     def draw(
@@ -172,7 +178,7 @@ class NoisePool:
         raise ValueError(f"unknown noise kind {kind}")
 
     def _recorded(self, split: Split, frames: int, rng: np.random.Generator) -> np.ndarray:
-        files = [f for f in self.files if f.split == split]
+        files = [f for f in self.files if f.split == self.file_split(split)]
         for _ in range(10):
             f = files[rng.integers(len(files))]
             # Read only the segment needed (long ambience files are minutes of Ogg Vorbis).
