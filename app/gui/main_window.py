@@ -35,7 +35,8 @@ from app.gui.dialogs.settings_dialog import (
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.settings import StoredSettings
 from app.gui.views.axes import format_duration
-from app.gui.views.recording_view import SCROLL_FRACTION, ZOOM_STEP, RecordingView
+from app.gui.views.recording_view import RecordingView
+from app.gui.views.time_view_box import SCROLL_FRACTION, ZOOM_STEP
 
 log = logging.getLogger(__name__)
 

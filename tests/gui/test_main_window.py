@@ -28,11 +28,21 @@ def spectrogram_point(window: MainWindow, channel: int, seconds: float, unit: fl
     return window.view.mapFromScene(scene)
 
 
-def mouse_move(window: MainWindow, point: QPoint, buttons=Qt.MouseButton.NoButton) -> None:
+def mouse_move(window: MainWindow, point: QPoint, buttons=Qt.MouseButton.NoButton,
+               modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     viewport = window.view.viewport()
     event = QMouseEvent(QEvent.Type.MouseMove, QPointF(point), QPointF(viewport.mapToGlobal(point)),
-                        Qt.MouseButton.NoButton, buttons, Qt.KeyboardModifier.NoModifier)
+                        Qt.MouseButton.NoButton, buttons, modifiers)
     QApplication.sendEvent(viewport, event)
+
+
+def drag(qtbot, window: MainWindow, start: QPoint, stop: QPoint, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport = window.view.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, modifiers, start)
+    for x in np.linspace(start.x(), stop.x(), 6):
+        mouse_move(window, QPoint(round(x), start.y()), Qt.MouseButton.LeftButton, modifiers)
+        qtbot.wait(12)                  # pyqtgraph drops mouse moves closer than 10 ms apart
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, modifiers, stop)
 
 
 def wheel(window: MainWindow, point: QPoint, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
@@ -159,13 +169,7 @@ def test_home_and_end_move_the_playhead_into_view(qtbot, window, make_recording)
 
 def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
-    viewport = window.view.viewport()
-    start, stop = spectrogram_point(window, 0, 2.0), spectrogram_point(window, 0, 5.0)
-    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
-    for x in np.linspace(start.x(), stop.x(), 6):
-        mouse_move(window, QPoint(round(x), start.y()), Qt.MouseButton.LeftButton)
-        qtbot.wait(12)                  # pyqtgraph drops mouse moves closer than 10 ms apart
-    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=stop)
+    drag(qtbot, window, spectrogram_point(window, 0, 2.0), spectrogram_point(window, 0, 5.0))
     assert window.view.selection == pytest.approx((2.0, 5.0), abs=0.1)
     qtbot.keyClick(window, Qt.Key.Key_L)
     first, last = window.view.selection
@@ -173,6 +177,16 @@ def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording)
     assert window.player.position == window.player.loop.start_frame
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.view.selection is None and window.player.loop is None
+
+
+def test_shift_drag_pans_without_selecting(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    window.view.set_visible_range(4.0, 6.0)
+    drag(qtbot, window, spectrogram_point(window, 0, 5.5), spectrogram_point(window, 0, 5.0),
+         Qt.KeyboardModifier.ShiftModifier)
+    left, right = window.view.visible_range()
+    assert left == pytest.approx(4.5, abs=0.05) and right - left == pytest.approx(2.0)
+    assert window.view.selection is None
 
 
 def test_status_bar_shows_time_frequency_and_level_under_the_mouse(qtbot, window, make_recording):

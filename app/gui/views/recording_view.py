@@ -1,10 +1,9 @@
 """One row per channel — a thin waveform above a spectrogram — on one shared time axis.
 
-Every plot's x axis is linked, so zooming or scrolling any of them moves all. The view asks
-its `SpectrogramWorker` for exactly what is visible, at the plots' pixel size; until the new
-image arrives the previous one stays in place, stretched to its own time range.
-Mouse: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks, drag selects a range,
-Shift+drag or middle-drag pans.
+Every plot's x axis is linked, so zooming or scrolling any of them moves all (mouse handling
+in `TimeViewBox`). The view asks its `SpectrogramWorker` for exactly what is visible, at the
+plots' pixel size; until the new image arrives the previous one stays in place, stretched to
+its own time range, and a slow image fills in tile group by tile group.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 
 from app.engine.files import Recording
 from app.engine.spectrogram import Colormap, FrequencyAxis, SpectrogramSettings
@@ -24,6 +23,7 @@ from app.gui.views.axes import (
     format_hz,
     format_time,
 )
+from app.gui.views.time_view_box import TimeViewBox
 from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
 
 BACKGROUND = "#1b1c1f"
@@ -33,8 +33,6 @@ PLAYHEAD_COLOR = "#ffd24a"
 SELECTION_BRUSH = (255, 210, 74, 45)
 WAVEFORM_HEIGHT = 28
 LABEL_WIDTH = 34
-ZOOM_STEP = 1.5                # one key press or wheel notch
-SCROLL_FRACTION = 0.1          # of the visible span per arrow press or wheel notch
 MIN_SPAN_SECONDS = 0.01
 MIN_CHANNEL_PIXELS = 96        # waveform + a spectrogram with room for four frequency labels
 TIME_AXIS_PIXELS = 50
@@ -53,59 +51,6 @@ def _blank_left_axis(plot: pg.PlotItem) -> None:
     axis.setWidth(AXIS_PIXELS)
     axis.setStyle(showValues=False, tickLength=0)
     axis.setPen(pg.mkPen(BACKGROUND))
-
-
-class TimeViewBox(pg.ViewBox):
-    """A view box whose only free axis is time; reports clicks and drags in seconds."""
-
-    clicked = Signal(float)
-    dragged = Signal(float, float, bool)   # anchor, current, finished
-
-    def __init__(self) -> None:
-        super().__init__(enableMenu=False)
-        self.setMouseEnabled(x=True, y=False)
-        self._drag_anchor = 0.0
-
-    def wheelEvent(self, ev, axis=None) -> None:
-        notches = ev.delta() / 120
-        left, right = self.viewRange()[0]
-        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            centre = self.mapSceneToView(ev.scenePos()).x()
-            self.zoom_by(ZOOM_STEP ** -notches, centre)
-        else:
-            self.scroll_by(-notches * SCROLL_FRACTION * (right - left))
-        ev.accept()
-
-    def zoom_by(self, factor: float, centre: float) -> None:
-        left, right = self.viewRange()[0]
-        self.setXRange(centre - (centre - left) * factor, centre + (right - centre) * factor, padding=0)
-
-    def scroll_by(self, seconds: float) -> None:
-        left, right = self.viewRange()[0]
-        self.setXRange(left + seconds, right + seconds, padding=0)
-
-    def mouseClickEvent(self, ev) -> None:
-        if ev.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit(self.mapSceneToView(ev.scenePos()).x())
-            ev.accept()
-        else:
-            ev.ignore()
-
-    def mouseDragEvent(self, ev, axis=None) -> None:
-        pans = ev.button() == Qt.MouseButton.MiddleButton or ev.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        if ev.button() != Qt.MouseButton.LeftButton or pans:
-            if ev.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
-                left, right = self.viewRange()[0]
-                delta = self.mapSceneToView(ev.lastScenePos()).x() - self.mapSceneToView(ev.scenePos()).x()
-                self.setXRange(left + delta, right + delta, padding=0)
-                ev.accept()
-            else:
-                ev.ignore()
-            return
-        ev.accept()
-        if ev.isStart():
-            self._drag_anchor = self.mapSceneToView(ev.buttonDownScenePos()).x()
-        self.dragged.emit(self._drag_anchor, self.mapSceneToView(ev.scenePos()).x(), ev.isFinish())
 
 
 class RecordingView(pg.GraphicsLayoutWidget):

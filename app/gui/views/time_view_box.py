@@ -1,0 +1,62 @@
+"""Mouse handling on a time axis: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks,
+drag selects a range, Shift+drag or middle-drag pans. Frequency never moves."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+ZOOM_STEP = 1.5                # one key press or wheel notch
+SCROLL_FRACTION = 0.1          # of the visible span per arrow press or wheel notch
+
+
+class TimeViewBox(pg.ViewBox):
+    """A view box whose only free axis is time; reports clicks and drags in seconds."""
+
+    clicked = Signal(float)
+    dragged = Signal(float, float, bool)   # anchor, current, finished
+
+    def __init__(self) -> None:
+        super().__init__(enableMenu=False)
+        self.setMouseEnabled(x=True, y=False)
+        self._drag_anchor = 0.0
+
+    def zoom_by(self, factor: float, centre: float) -> None:
+        """Show `factor` times the span (>1: zoom out), keeping `centre` seconds in place."""
+        left, right = self.viewRange()[0]
+        self.setXRange(centre - (centre - left) * factor, centre + (right - centre) * factor, padding=0)
+
+    def scroll_by(self, seconds: float) -> None:
+        left, right = self.viewRange()[0]
+        self.setXRange(left + seconds, right + seconds, padding=0)
+
+    def wheelEvent(self, ev, axis=None) -> None:
+        notches = ev.delta() / 120
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_by(ZOOM_STEP ** -notches, self.mapSceneToView(ev.scenePos()).x())
+        else:
+            left, right = self.viewRange()[0]
+            self.scroll_by(-notches * SCROLL_FRACTION * (right - left))
+        ev.accept()
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        self.clicked.emit(self.mapSceneToView(ev.scenePos()).x())
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        button = ev.button()
+        shifted = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and shifted):
+            ev.accept()
+            self.scroll_by(self.mapSceneToView(ev.lastScenePos()).x() - self.mapSceneToView(ev.scenePos()).x())
+            return
+        if button != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        ev.accept()
+        if ev.isStart():
+            self._drag_anchor = self.mapSceneToView(ev.buttonDownScenePos()).x()
+        self.dragged.emit(self._drag_anchor, self.mapSceneToView(ev.scenePos()).x(), ev.isFinish())
