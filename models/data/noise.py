@@ -135,9 +135,9 @@ class NoisePool:
 
     @staticmethod
     def file_split(split: Split) -> Split:
-        """Recorded noise has two shares: training mixtures use `TRAIN` files, every other
-        split (validation, test, real speech) the held-out `TEST` files."""
-        return Split.TRAIN if split == Split.TRAIN else Split.TEST
+        """Recorded noise files are split train/valid/test like voices; real-speech mixtures,
+        being evaluation, use the test files."""
+        return Split.TEST if split == Split.REAL else split
 
     def kinds(self, split: Split) -> list[NoiseKind]:
         """Kinds this pool can make for `split` (recorded needs files of its file split)."""
@@ -205,7 +205,7 @@ class NoisePool:
                 continue
             if seconds >= min_seconds:
                 key = str(path.relative_to(root))
-                found.append(NoiseFile(str(path), split or split_by_hash(key, 0.0, 0.3), seconds))
+                found.append(NoiseFile(str(path), split or split_by_hash(key, valid_share=0.15, test_share=0.25), seconds))
         return found
 
 

@@ -49,6 +49,6 @@ def test_recorded_noise_reads_a_segment_of_a_file_of_its_split(tmp_path, speech_
     files = NoisePool.scan_folder(tmp_path, split=Split.TRAIN)
     pool = NoisePool(speech_pool, files)
     assert NoiseKind.RECORDED in pool.kinds(Split.TRAIN)
-    assert NoiseKind.RECORDED not in pool.kinds(Split.TEST) and NoiseKind.RECORDED not in pool.kinds(Split.VALID)
+    assert NoiseKind.RECORDED not in pool.kinds(Split.TEST) and NoiseKind.RECORDED not in pool.kinds(Split.REAL)
     x = pool.draw(NoiseKind.RECORDED, Split.TRAIN, 16000, np.random.default_rng(1))
     assert x.shape == (16000,) and np.std(x) == pytest.approx(1.0, rel=0.01)
