@@ -13,7 +13,9 @@ Per batch (clean x, estimate y, mixture m in compressed-spectrum features, z ~ C
 - Total: (1 - w) L_flow + w L_xr + lambda L_endpoint, w ramped 0 -> 0.25 over the first half;
   while w < 0.05 only L_flow (MeCo code skips the MeanFlow branch there).
 Squared errors are summed over (re/im, bins, frames), times 0.5, averaged over the batch (MeCo's
-`_loss`). The three network calls that need gradients run as one batch of 3B items.
+`_loss`), and multiplied by hop / 64: MeCo sums over a hop-64 grid, so a coarser hop would
+otherwise shrink the flow and x_r terms against the SI-SDR term (per second of audio, the
+balance stays MeCo's). The three network calls that need gradients run as one batch of 3B items.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from models.losses.si_sdr import si_sdr
 from models.meco.corrector import Conditioning, MeanFlowCorrector
 from models.meco.flow import MeanFlowConfig, conditional_velocity, interpolate, prior_sample, sample_times
 from models.meco.sampling import Velocity
+
+
+REFERENCE_HOP = 64      # MeCo's STFT hop, the grid its summed squared errors were balanced on
 
 
 class JvpMethod(StrEnum):
@@ -119,6 +124,7 @@ def dso_loss(model: MeanFlowCorrector, clean: torch.Tensor, cond: Conditioning, 
              progress: float, config: DsoConfig, generator: torch.Generator | None = None) -> DsoLosses:
     """The DSO objective for one batch; `clean` and `cond` in features, `clean_wave` `(batch, samples)`."""
     flow_cfg: MeanFlowConfig = model.config.flow
+    grid = model.config.spectral.hop / REFERENCE_HOP
     weights = loss_weights(progress, config)
     b = clean.shape[0]
     noise = model.noise_like(cond, generator)
@@ -142,12 +148,12 @@ def dso_loss(model: MeanFlowCorrector, clean: torch.Tensor, cond: Conditioning, 
     outputs = model.unet(torch.cat(states), cond.estimate.repeat(k, 1, 1, 1), cond.mixture.repeat(k, 1, 1, 1, 1),
                          cond.mic_mask.repeat(k, 1), torch.cat(rs), torch.cat(ts)).split(b)
 
-    flow = squared_error(outputs[0], v)
+    flow = grid * squared_error(outputs[0], v)
     total = weights.flow * flow
     xr = torch.zeros(())
     if target is not None:
         delta = ((t - r) if config.xr_scaling else torch.ones_like(t)).reshape(-1, 1, 1, 1)
-        xr = squared_error(delta * outputs[1], delta * target)
+        xr = grid * squared_error(delta * outputs[1], delta * target)
         total = total + weights.xr * xr
     score = torch.full((), float("nan"))
     if weights.endpoint > 0:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import platform
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -157,7 +158,12 @@ def device_name(device: torch.device) -> str:
     """What trained the model, for the card: the GPU's name, or the CPU's."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return platform.processor() or platform.machine() or "cpu"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[str, Any], device: torch.device,
@@ -178,6 +184,10 @@ def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[st
                      "config": {k: v for k, v in asdict(cfg).items() if k != "model"}},
         "metrics": metrics,
     }
+
+
+def _fresh_sums() -> dict[str, float]:
+    return {"loss": 0.0, "flow": 0.0, "xr": 0.0, "n": 0, "endpoint_sisdr": 0.0, "n_endpoint": 0}
 
 
 def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
@@ -209,7 +219,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     log.info("training MeCo %s from step %d on %s (world %d)", cfg.variant, step, env.device, env.world_size)
 
     last_save, t_log = time.time(), time.time()
-    sums: dict[str, float] = {"loss": 0.0, "flow": 0.0, "xr": 0.0, "endpoint_sisdr": 0.0, "n": 0}
+    sums = _fresh_sums()
     last_loss = float("nan")
     iterator = iter(loader)
     while step < cfg.steps:
@@ -223,18 +233,21 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
         ema.update(model)
         step += 1
         last_loss = float(losses.total.detach())
-        for key, value in (("loss", last_loss), ("flow", losses.flow), ("xr", losses.xr),
-                           ("endpoint_sisdr", losses.endpoint_si_sdr), ("n", 1)):
+        for key, value in (("loss", last_loss), ("flow", losses.flow), ("xr", losses.xr), ("n", 1)):
             sums[key] += value
+        if math.isfinite(losses.endpoint_si_sdr):        # NaN while the endpoint loss is off
+            sums["endpoint_sisdr"] += losses.endpoint_si_sdr
+            sums["n_endpoint"] += 1
 
         if step % cfg.log_every == 0 or step == cfg.steps:
             now = time.time()
             seconds += now - t_log
-            n = sums.pop("n")
+            n = sums["n"]
             row: dict[str, Any] = {"step": step, "progress": round(step / cfg.steps, 4), "w_xr": losses.weights.xr,
                                    "steps_per_s": n / (now - t_log), "seconds": round(seconds),
-                                   **{k: v / n for k, v in sums.items()}}
-            sums = {"loss": 0.0, "flow": 0.0, "xr": 0.0, "endpoint_sisdr": 0.0, "n": 0}
+                                   **{k: sums[k] / n for k in ("loss", "flow", "xr")},
+                                   "endpoint_sisdr": sums["endpoint_sisdr"] / max(sums["n_endpoint"], 1)}
+            sums = _fresh_sums()
             t_log = now
             if step % cfg.valid_every == 0 or step == cfg.steps:
                 check_in_sync(model, env.world_size)
