@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.rooms import RoomConfig
@@ -19,3 +20,15 @@ def test_rir_bank_builds_resumably_and_feeds_deterministic_mixtures(tmp_path, sp
     a, b = sim.sample(7), sim.sample(7)
     np.testing.assert_array_equal(a.mixture, b.mixture)
     assert a.mixture.shape[0] == a.meta["mics"]
+
+
+def test_bank_scenes_are_drawn_only_with_the_mic_counts_asked_for(tmp_path):
+    config = SceneConfig(room=RoomConfig(rt60_s=(0.15, 0.2), size_max_m=(4.0, 4.0, 3.0)), mics=(1, 8))
+    list(RirBank.build(tmp_path, config, scenes=6, sources=3))
+    bank = RirBank(tmp_path)
+    counts = sorted({e["mics"] for e in bank.entries})
+    rng = np.random.default_rng(0)
+    for m in counts:
+        assert all(bank.pick(rng, 2, (m, m)).rirs.shape[:2] == (m, 2) for _ in range(3))
+    with pytest.raises(ValueError, match="no scene"):
+        bank.pick(rng, 4, (1, 8))  # more sources than any scene has

@@ -53,3 +53,23 @@ def test_file_that_disappears_after_scanning_is_skipped_and_another_drawn(tmp_pa
         for seed in range(10):
             audio, _ = pool.draw(Split.TRAIN, np.random.default_rng(seed), 16000)
             assert audio.shape == (16000,)
+
+
+def test_default_pool_is_synthetic_without_a_corpus_and_adds_indexed_real_speech(tmp_path, monkeypatch):
+    import json
+
+    from models.data.speech import Utterance
+
+    monkeypatch.setenv("MECO_CACHE", str(tmp_path))
+    assert all(v.startswith("synthetic") for v in SpeechPool.default().voices(Split.TRAIN))
+    _write_tree(tmp_path / "recorded", speakers=("June", "Carlo"))
+    real = [
+        Utterance(f"r{i}", f"asterisk:{spk}", Split.REAL, 0.5, str(tmp_path / "recorded" / spk / f"{spk}_000.flac"))
+        for i, spk in enumerate(("June", "Carlo"))
+    ]
+    (tmp_path / "speech").mkdir()
+    (tmp_path / "speech" / "real.jsonl").write_text("".join(json.dumps(u.to_json()) + "\n" for u in real))
+    pool = SpeechPool.default()
+    assert pool.voices(Split.REAL) == ["asterisk:Carlo", "asterisk:June"]
+    audio, _ = pool.draw(Split.REAL, np.random.default_rng(0), 4000)
+    assert audio.shape == (4000,)
