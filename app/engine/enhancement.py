@@ -22,7 +22,7 @@ from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, list_models, load_model
 from app.engine.separation import OutputCollector, RecordingReader
 from models.enhancers import student, teacher  # noqa: F401  (register the architectures with the loader)
-from models.enhancers.base import inference_threads
+from models.enhancers.base import torch_threads
 from models.inference.chunked import ChunkConfig, ChunkedRunner
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _run(source: Recording | ArraySource, settings: EnhanceSettings,
     threads = getattr(model, "inference_threads", None)
 
     def run(chunk: torch.Tensor) -> torch.Tensor:
-        with inference_threads(threads):
+        with torch_threads(threads):
             return model(chunk)
 
     channels = list(range(source.channels))

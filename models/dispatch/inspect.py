@@ -17,7 +17,7 @@ import torch
 from models.common.stft import Stft
 from models.dispatch.losses import DispatchConfig, KdLoss, KdResult, distillation_loss
 from models.dispatch.patches import band_masks, frequency_split, to_bins
-from models.enhancers.base import MaskingEnhancer, inference_threads
+from models.enhancers.base import MaskingEnhancer, torch_threads
 
 DB_FLOOR = 1e-8
 
@@ -83,7 +83,7 @@ def inspect_estimates(teacher_estimate: np.ndarray, student_estimate: np.ndarray
     (L2: uniform `patch_bins`; DFKD: low/high grids, MSSP at 10/40)."""
     if config.loss is KdLoss.NONE:
         raise ValueError("a student without KD has no patch selection; pick an L2 or DFKD config")
-    with inference_threads(INSPECT_THREADS):
+    with torch_threads(INSPECT_THREADS):
         return _inspect(teacher_estimate, student_estimate, clean, config, noisy, sample_rate)
 
 
@@ -115,7 +115,7 @@ def _inspect(teacher_estimate: np.ndarray, student_estimate: np.ndarray, clean: 
 @torch.no_grad()
 def enhance(model: MaskingEnhancer, noisy: np.ndarray) -> np.ndarray:
     """One enhancer on a mono 16 kHz clip `(samples,)` -> `(samples,)`, with its preferred threads."""
-    with inference_threads(model.inference_threads):
+    with torch_threads(model.inference_threads):
         return model(_wave(noisy)[None])[0, 0].numpy()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from models.enhancers.base import MaskingEnhancer, inference_threads
+from models.enhancers.base import MaskingEnhancer, torch_threads
 
 SAMPLE_RATE = 16_000
 
@@ -41,7 +41,7 @@ def real_time_factor(model: MaskingEnhancer, seconds: float = 10.0, repeats: int
     """Best-of-`repeats` processing time / audio duration for one mono clip."""
     clip = torch.randn(1, 1, int(seconds * SAMPLE_RATE)) * 0.1
     best = float("inf")
-    with inference_threads(model.inference_threads), torch.inference_mode():
+    with torch_threads(model.inference_threads), torch.inference_mode():
         model.eval()(clip[..., :SAMPLE_RATE])                      # warm-up
         for _ in range(repeats):
             start = time.perf_counter()
@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cards", nargs="*", type=Path, default=[], help="model cards (default: untrained defaults)")
     parser.add_argument("--train-steps", action="store_true", help="also time training steps (bf16 and fp32)")
+    parser.add_argument("--train-threads", type=int, default=1, help="torch threads for the training steps "
+                        "(the recipes' default)")
     args = parser.parse_args(argv)
     from models.common import checkpoint
     from models.dispatch.losses import StudentVariant
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, model in models:
         row = describe(model, name)
         if args.train_steps:
+            torch.set_num_threads(args.train_threads)
             teacher = isinstance(model, BandAttentionTeacher)
             objective = supervised_objective(EnhancementLoss()) if teacher else \
                 DistillObjective(DistillConfig(StudentVariant.DFKD_DISPATCH_MSSP))

@@ -200,8 +200,6 @@ class DualPathGru(nn.Module):
 
 
 class GtcrnStudent(MaskingEnhancer):
-    inference_threads = 1      # its GRU steps are tiny: one thread is fastest (see MaskingEnhancer)
-
     def __init__(self, config: StudentConfig = StudentConfig()) -> None:
         super().__init__(config.stft)
         self.config = config

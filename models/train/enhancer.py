@@ -69,7 +69,8 @@ class EnhancerTrainConfig:
     weight_decay: float = 1e-2
     grad_clip: float = 5.0
     ema_decay: float = 0.999
-    bf16: bool = True                 # CPU autocast: teacher step 1.6x faster than fp32 (measured, 1 thread)
+    bf16: bool = True                 # autocast; CPU gain unclear on the busy machine (student 1.15 vs 0.91
+                                      # steps/s, teacher 0.34 vs 0.22 then 0.25 vs 0.31), clear on CUDA
     workers: int = 2
     threads: int = 1                  # per process; 2 threads ran 3-4x slower on the shared 2-core CPU
                                       # (barrier per op); use both cores as 2 DDP processes (torchrun)
