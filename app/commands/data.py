@@ -18,13 +18,11 @@ from pathlib import Path
 from app.commands.output import emit, warn
 from models.data import sources
 from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
-from models.data.demo import make_demos
 from models.data.fixedsets import EVAL_SECONDS, SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
-from models.data.mixtures import MixtureConfig, MixtureSimulator
-from models.data.noise import NoisePool, default_noise_files
 from models.data.paths import REPO_ROOT, cache_root, read_jsonl
-from models.data.scenes import BANK_SOURCES, RirBank, bank_dir
-from models.data.speech import SpeechPool
+
+# Mixtures, rooms and noise import torch and scipy.signal (2.5 s): they are imported by the
+# commands that use them, so that `meco-studio --help` stays instant.
 
 
 class Step(StrEnum):
@@ -143,6 +141,10 @@ def _install() -> None:
 
 
 def run_prep(args: argparse.Namespace) -> int:
+    from models.data.mixtures import MixtureConfig
+    from models.data.noise import default_noise_files
+    from models.data.scenes import BANK_SOURCES, RirBank, bank_dir
+
     cache = cache_root()
     result: dict = {"cache": str(cache)}
     if Step.INSTALL in args.steps:
@@ -187,6 +189,10 @@ def run_prep(args: argparse.Namespace) -> int:
 
 
 def run_testsets(args: argparse.Namespace) -> int:
+    from models.data.mixtures import MixtureSimulator
+    from models.data.noise import NoisePool, default_noise_files
+    from models.data.speech import SpeechPool
+
     out = args.out or cache_root() / "testsets"
     speech = SpeechPool.default(folder=args.speech_dir)
     files = default_noise_files() + [f for d in args.noise_dir for f in NoisePool.scan_folder(d)]
@@ -209,6 +215,8 @@ def run_testsets(args: argparse.Namespace) -> int:
 
 
 def run_demos(args: argparse.Namespace) -> int:
+    from models.data.demo import make_demos
+
     records = make_demos(args.out, cache_root())
     size = sum(f.stat().st_size for f in args.out.rglob("*.flac"))
     emit(

@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 
 from models.data.audio import write_flac
-from models.data.mixtures import Mixture, MixtureConfig, MixtureSimulator, out_of_domain_config
 from models.data.paths import read_jsonl
 from models.data.speech import Split
+
+if TYPE_CHECKING:  # mixtures imports torch; the CLI imports this module to build its parser
+    from models.data.mixtures import Mixture, MixtureConfig, MixtureSimulator
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ class FixedSet(StrEnum):
 
 
 def fixed_set_config(which: FixedSet, seconds: float = EVAL_SECONDS) -> MixtureConfig:
+    from models.data.mixtures import MixtureConfig, out_of_domain_config
+
     match which:
         case FixedSet.IN_DOMAIN:
             return MixtureConfig(seconds=seconds, split=Split.TEST)
@@ -84,6 +89,8 @@ def write_fixed_set(simulator: MixtureSimulator, root: Path, count: int, base_se
 
 def read_fixed_set(manifest: Path) -> Iterator[Mixture]:
     """The mixtures of a fixed set, in manifest order, as `Mixture`s (meta = the manifest line)."""
+    from models.data.mixtures import Mixture
+
     root = manifest.parent
     for record in read_jsonl(manifest):
         arrays = {}

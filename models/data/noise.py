@@ -205,7 +205,9 @@ class NoisePool:
                 continue
             if seconds >= min_seconds:
                 key = str(path.relative_to(root))
-                found.append(NoiseFile(str(path), split or split_by_hash(key, valid_share=0.15, test_share=0.25), seconds))
+                found.append(
+                    NoiseFile(str(path), split or split_by_hash(key, valid_share=0.15, test_share=0.25), seconds)
+                )
         return found
 
 
