@@ -8,8 +8,8 @@ real-speech pair caches (`models.train.meco_cache`). Metrics: SI-SDR, PESQ-WB, E
 SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time factor; 95 % t
 intervals, plus paired differences against the separator alone for the issue's targets.
 
-    python -m models.meco.evaluation --runs runs --condition in-domain=cache/meco/default/test \
-        --condition out-of-domain=cache/meco/default/ood --out docs/meco_table.md
+    python -m models.meco.evaluation --runs runs --cache default --out docs/meco_table.md
+    python -m models.meco.evaluation --runs runs --condition wham=path/to/pair/cache/split
 """
 
 from __future__ import annotations
@@ -24,16 +24,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
 from models.common import checkpoint
 from models.meco.sampling import InferenceMode, evaluations
 from models.metrics.speech import confidence_interval, dnsmos, intrusive, paired_difference
-from models.train.meco_cache import CachedPairs, collate
+from models.train.meco_cache import CachedPairs, CacheSplit, cache_folder, collate
 
 log = logging.getLogger(__name__)
 
 METRICS = ("si_sdr", "pesq", "estoi", "sig", "bak", "ovrl")
 SEPARATOR_ROW = "Separator alone"
 SEED = 1234                       # MeCo's inference seed
+DEFAULT_CONDITIONS = (("in-domain", CacheSplit.TEST), ("out-of-domain", CacheSplit.OOD),
+                      ("real speech", CacheSplit.REAL))
 
 
 @dataclass(frozen=True)
@@ -148,8 +151,10 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=Path, required=True, help="folder holding meco-<variant>/best.json")
-    parser.add_argument("--condition", action="append", required=True, metavar="NAME=FOLDER",
-                        help="a pair cache split to evaluate on, e.g. in-domain=cache/meco/default/test")
+    parser.add_argument("--cache", default="default",
+                        help="pair cache name: its test, ood and real splits are the three conditions")
+    parser.add_argument("--condition", action="append", default=[], metavar="NAME=FOLDER",
+                        help="evaluate on these pair cache splits instead, e.g. in-domain=cache/meco/default/test")
     parser.add_argument("--limit", type=int, default=None, help="at most this many pairs per condition")
     parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     parser.add_argument("--threads", type=int, default=2)
@@ -157,13 +162,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(args.threads)
-    conditions = {}
+    folder = cache_folder(args.cache)
+    conditions = {} if args.condition else {name: folder / str(split) for name, split in DEFAULT_CONDITIONS}
     for item in args.condition:
         name, sep, folder = item.partition("=")
         if not sep:
             parser.error(f"--condition needs NAME=FOLDER, got {item!r}")
         conditions[name] = Path(folder)
-    table = evaluate_conditions(standard_rows(args.runs), conditions, not args.no_dnsmos, args.limit)
+    rows = []
+    for row in standard_rows(args.runs):
+        if row.card is None or row.card.exists():
+            rows.append(row)
+        else:
+            log.warning("skipping row '%s': %s is not trained yet", row.name, row.card)
+    table = evaluate_conditions(rows, conditions, not args.no_dnsmos, args.limit)
     if args.out:
         args.out.write_text(table)
     else:

@@ -4,7 +4,7 @@ MeCo trains on precomputed separator outputs (no separator in the training loop)
 
     python -m models.train.meco_cache --separator resources/models/tacband-separator.json
 
-writes `<cache>/meco/<name>/{train,valid,test,ood}/shard-00000.safetensors` (cache = `$MECO_CACHE`
+writes `<cache>/meco/<name>/{train,valid,test,ood,real}/shard-00000.safetensors` (cache = `$MECO_CACHE`
 or `<repo>/cache`, git-ignored) and `manifest.json`. Each shard holds float16 tensors `mixture`
 `(n, max_mics, samples)` zero-padded past `mics` `(n,)`, `estimates` and `targets`
 `(n, talkers, samples)` with the estimates put in the targets' talker order (best SI-SDR
@@ -47,6 +47,7 @@ class CacheSplit(StrEnum):
     VALID = "valid"
     TEST = "test"          # in-domain: training rooms and noise, held-out voices
     OOD = "ood"            # out-of-domain rooms, arrays and noise kinds, held-out voices
+    REAL = "real"          # recorded (not synthesised) speech in training-like rooms, evaluation only
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class CacheConfig:
                 return MixtureConfig(seconds=self.seconds, talkers=talkers, split=Split.TEST)
             case CacheSplit.OOD:
                 return out_of_domain_config(seconds=self.seconds, talkers=talkers)
+            case CacheSplit.REAL:
+                return MixtureConfig(seconds=self.seconds, talkers=talkers, split=Split.REAL)
         raise ValueError(f"unknown cache split {split}")
 
     def base_seed(self, split: CacheSplit) -> int:
