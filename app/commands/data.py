@@ -11,6 +11,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -134,8 +135,11 @@ def _install() -> None:
     elif missing:
         warn("not root; install the classical voices and real speech with:\n  sudo " + " ".join(apt))
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run([*pip, "--no-deps", *sources.PIP_NO_DEPS], check=True)
-    subprocess.run([*pip, *sources.PIP_PACKAGES], check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as pinned:
+        pinned.writelines(f"{spec} --hash=sha256:{digest}\n" for spec, digest in sources.PIP_HASHED.items())
+        pinned.flush()
+        subprocess.run([*pip, "--no-deps", "--require-hashes", "-r", pinned.name], check=True)
+    subprocess.run([*pip, *sources.PIP_WITH_DEPENDENCIES], check=True)
     voices = sources.install_voice_packs(cache_root())
     warn(f"Kokoro voice packs in {voices}")
 

