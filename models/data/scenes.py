@@ -7,6 +7,7 @@ fixed evaluation sets simulate each scene afresh.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -113,12 +114,15 @@ class RirBank:
         root: Path, config: SceneConfig, scenes: int, sources: int = 5, sample_rate: int = 16000, seed: int = 0
     ) -> Iterator[int]:
         """Simulate scenes until `root` holds `scenes`; resumable (scene i always comes from
-        seed (seed, i)). Yields the count after each scene, so callers can report or stop."""
+        seed (seed, i)). Yields the count after each scene, so callers can report or stop.
+
+        An exclusive lock on the index makes a second builder of the same bank (another training
+        run, the bench) wait, then continue from what the first one wrote."""
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
-        have = len(RirBank(root))
         with open(root / "entries.jsonl", "a", encoding="utf-8") as index:
-            for i in range(have, scenes):
+            fcntl.flock(index, fcntl.LOCK_EX)
+            for i in range(len(RirBank(root)), scenes):
                 scene = simulate_scene(config, sources, sample_rate, np.random.default_rng([seed, i]))
                 name = f"{i:06d}.npy"
                 np.save(root / name, scene.rirs.astype(np.float16))
