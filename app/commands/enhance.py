@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 
 from app.commands.output import emit, warn
 from app.commands.separate import expand_inputs
@@ -58,8 +59,10 @@ def enhance_file(path: Path, out_dir: Path, settings: EnhanceSettings, overwrite
                 bar.refresh()
 
         try:
-            result = drive(enhance_job(rec, settings, sink=lambda b: writer.write(apply_peak_policy(b, PeakPolicy.LIMIT))),
-                           on_progress)
+            def sink(block: np.ndarray) -> None:
+                writer.write(apply_peak_policy(block, PeakPolicy.LIMIT))
+
+            result = drive(enhance_job(rec, settings, sink=sink), on_progress)
             output = writer.commit()
         except BaseException:
             writer.abort()

@@ -27,7 +27,7 @@ from models.inference.chunked import ChunkConfig, ChunkedRunner
 
 log = logging.getLogger(__name__)
 
-SELECTION_METRICS = ("test_ood_pesq_wb", "valid_pesq_wb")   # how "best shipped student" is ranked
+SELECTION_METRIC = "valid_pesq_wb"     # how the "best shipped student" is ranked (written by the recipes)
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,8 @@ class Enhancement:
 
 
 def _score(entry: ModelEntry) -> tuple[int, float]:
-    """Students before teachers; then the first selection metric the card reports."""
-    metrics = entry.card.get("metrics", {})
-    value = next((float(metrics[k]) for k in SELECTION_METRICS if k in metrics), float("-inf"))
+    """Students before teachers; then by validation PESQ-WB."""
+    value = float(entry.card.get("metrics", {}).get(SELECTION_METRIC, float("-inf")))
     return int("variant" in entry.card.get("training", {})), value
 
 

@@ -116,7 +116,8 @@ def positive_gap_share(student: np.ndarray, teacher: np.ndarray, clean: np.ndarr
         return 0, 0
     spectra = [stft(torch.from_numpy(x)[None]) for x in (student, teacher, clean)]
     result = distillation_loss(*spectra, config)
-    return (int(sum((b.keep & (b.score > 0)).sum() for b in result.bands)), int(sum(b.keep.sum() for b in result.bands)))
+    positive = sum(int((b.keep & (b.score > 0)).sum()) for b in result.bands)
+    return positive, sum(int(b.keep.sum()) for b in result.bands)
 
 
 def evaluate(models: dict[str, MaskingEnhancer], variants: dict[str, StudentVariant], sets: dict[str, list[Pair]]
@@ -209,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--root", type=Path, default=cache_root() / "fixed")
     r = sub.add_parser("run", help="evaluate a teacher and its students")
     r.add_argument("--teacher", type=Path, required=True)
-    r.add_argument("--students", type=Path, nargs="+", required=True, help="student cards (made by models.train.distill)")
+    r.add_argument("--students", type=Path, nargs="+", required=True,
+                   help="student cards (made by models.train.distill)")
     r.add_argument("--root", type=Path, default=cache_root() / "fixed")
     r.add_argument("--voicebank", type=Path, default=None, help="also evaluate on VoiceBank-DEMAND's test set")
     r.add_argument("--limit", type=int, default=None, help="first N utterances per set (quick looks)")

@@ -103,8 +103,9 @@ def _inspect(teacher_estimate: np.ndarray, student_estimate: np.ndarray, clean: 
         spectra["noisy"] = stft(_wave(noisy))
     eligible = sum(int(b.eligible.sum()) for b in result.bands)
     kept = sum(int(b.keep.sum()) for b in result.bands)
+    names = ("all",) if len(result.bands) == 1 else ("low", "high")
     grids = tuple(PatchGrid(name, b.patch_bins, _readonly(b.score[0]), _readonly(b.eligible[0]), _readonly(b.keep[0]))
-                  for name, b in zip(("all",) if len(result.bands) == 1 else ("low", "high"), result.bands))
+                  for name, b in zip(names, result.bands, strict=True))
     return PatchInspection(
         sample_rate=sample_rate, hop=config.stft.hop,
         spectrograms_db={k: _readonly(20 * torch.log10(v[0].abs() + DB_FLOOR)) for k, v in spectra.items()},

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -50,11 +49,8 @@ def real_time_factor(model: MaskingEnhancer, seconds: float = 10.0, repeats: int
     return best / seconds
 
 
-Step = Callable[[MaskingEnhancer, dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
-
-
-def training_steps_per_second(model: MaskingEnhancer, objective: Step, batch_size: int = 8, seconds: float = 2.0,
-                              bf16: bool = True, steps: int = 3) -> float:
+def training_steps_per_second(model: MaskingEnhancer, objective: torch.nn.Module, batch_size: int = 8,
+                              seconds: float = 2.0, bf16: bool = True, steps: int = 3) -> float:
     """Forward + backward + Adam step on random crops (after one warm-up step), CPU autocast."""
     samples = int(seconds * SAMPLE_RATE)
     batch = {"noisy": torch.randn(batch_size, 1, samples) * 0.1, "clean": torch.randn(batch_size, 1, samples) * 0.1,
@@ -91,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.enhancers.student import GtcrnStudent
     from models.enhancers.teacher import BandAttentionTeacher
     from models.train.distill import DistillConfig, DistillObjective
-    from models.train.enhancer import EnhancementLoss, supervised_objective
+    from models.train.enhancer import SupervisedObjective
 
     models = [(card.stem, checkpoint.load(card)[0]) for card in args.cards] or [
         ("teacher (untrained)", BandAttentionTeacher()), ("student (untrained)", GtcrnStudent())]
@@ -101,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.train_steps:
             torch.set_num_threads(args.train_threads)
             teacher = isinstance(model, BandAttentionTeacher)
-            objective = supervised_objective(EnhancementLoss()) if teacher else \
+            objective = SupervisedObjective() if teacher else \
                 DistillObjective(DistillConfig(StudentVariant.DFKD_DISPATCH_MSSP))
             for bf16 in (True, False):
                 row[f"train_steps_per_s_{'bf16' if bf16 else 'fp32'}"] = round(

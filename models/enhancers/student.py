@@ -173,7 +173,7 @@ class GroupedGru(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         parts = x.chunk(len(self.rnns), dim=-1)
-        return torch.cat([rnn(p)[0] for rnn, p in zip(self.rnns, parts)], dim=-1)
+        return torch.cat([rnn(p)[0] for rnn, p in zip(self.rnns, parts, strict=True)], dim=-1)
 
 
 class DualPathGru(nn.Module):
@@ -211,7 +211,8 @@ class GtcrnStudent(MaskingEnhancer):
         self.dual_path = nn.Sequential(*[DualPathGru(c, inner, config.rnn_groups)
                                          for _ in range(config.dual_path_blocks)])
         self.decoder = nn.ModuleList([*[GroupedTemporalConv(c, d) for d in reversed(config.dilations)],
-                                      conv_block(c, c, upsample=True, groups=2), conv_block(c, 2, upsample=True, last=True)])
+                                      conv_block(c, c, upsample=True, groups=2),
+                                      conv_block(c, 2, upsample=True, last=True)])
         self.to(memory_format=torch.channels_last)      # conv weights too, or torch falls back to slow kernels
 
     def mask(self, spec: torch.Tensor) -> torch.Tensor:
@@ -224,7 +225,7 @@ class GtcrnStudent(MaskingEnhancer):
             x = layer(channels_last(x))
             skips.append(x)
         x = self.dual_path(x)
-        for layer, skip in zip(self.decoder, reversed(skips)):
+        for layer, skip in zip(self.decoder, reversed(skips), strict=True):
             x = layer(channels_last(x + skip))
         m = self.bands.split(x.float()).transpose(2, 3)                # (b, 2, bins, t)
         return torch.complex(m[:, 0], m[:, 1])

@@ -143,7 +143,7 @@ class BandAttentionTeacher(MaskingEnhancer):
         feats = torch.stack([compressed.real, compressed.imag], dim=-1).transpose(1, 2)   # (b, t, f, 2)
         x = self.encoder_norm(self.encoder(feats) + self.band_position)                    # (b, t, k, d)
         k, d = x.shape[2], x.shape[3]
-        for time_block, band_block in zip(self.time_blocks, self.band_blocks):
+        for time_block, band_block in zip(self.time_blocks, self.band_blocks, strict=True):
             x = time_block(x.permute(0, 2, 3, 1).reshape(b * k, d, t)).reshape(b, k, d, t).permute(0, 3, 1, 2)
             x = band_block(x.reshape(b * t, k, d)).reshape(b, t, k, d)
         out = self.head(x)                                                                 # (b, t, f, 2)

@@ -38,7 +38,7 @@ from models.data.speech import Split
 from models.dispatch.losses import KdLoss, StudentVariant, WaveDistillation, variant_config
 from models.enhancers.base import MaskingEnhancer
 from models.train.enhancer import (Batch, EnhancementLoss, EnhancerTrainConfig, Role, Run, add_loop_arguments,
-                                   build_enhancer, data_card, enhancer_card, fit, loop_config, stack,
+                                   build_enhancer, data_card, enhancer_card, fit, loop_config, rank_and_world, stack,
                                    training_pairs, valid_set)
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
     manifest = {"teacher": {"name": card["name"], "card": str(teacher_card), "sha256": card["weights"]["sha256"]},
                 "data": data_card(config.seconds, voicebank), "cache": asdict(config)}
     manifest_path = out / "manifest.json"
-    if manifest_path.exists() and json.loads(manifest_path.read_text())["teacher"]["sha256"] != manifest["teacher"]["sha256"]:
+    cached = json.loads(manifest_path.read_text())["teacher"] if manifest_path.exists() else manifest["teacher"]
+    if cached["sha256"] != manifest["teacher"]["sha256"]:
         raise ValueError(f"{out} caches another teacher; use a new folder")
     manifest_path.write_text(json.dumps(manifest, indent=1, default=str))
     pairs = training_pairs(config.seconds, Split.TRAIN, config.items, config.seed, voicebank)
@@ -97,20 +98,20 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
 
 
 class CachedTriples(Dataset):
-    """Item i of a cache: `noisy`, `clean`, `teacher` float32 `(1, samples)`."""
+    """Item i of a cache: `noisy`, `clean`, `teacher` float32 `(1, samples)`; only complete shards count."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         manifest = json.loads((self.root / "manifest.json").read_text())
-        self.teacher = manifest["teacher"]
-        self.data = manifest["data"]
+        self.teacher, self.data = manifest["teacher"], manifest["data"]
         self.shard_items = manifest["cache"]["shard_items"]
-        self.length = 0
-        while _shard_path(self.root, self.length // self.shard_items).exists() and self.length < manifest["cache"]["items"]:
-            self.length += self.shard_items
-        self.length = min(self.length, manifest["cache"]["items"])
-        if self.length == 0:
+        rows = []
+        for path in sorted(self.root.glob("shard-*.safetensors")):
+            with safe_open(str(path), framework="pt") as f:
+                rows.append(f.get_slice("noisy").get_shape()[0])
+        if not rows:
             raise ValueError(f"no cache shards in {self.root}; run `python -m models.train.distill cache` first")
+        self.length = sum(rows)
 
     def __len__(self) -> int:
         return self.length
@@ -182,8 +183,7 @@ def train(config: DistillConfig, cache: Path, out: Path, voicebank: Path | None 
     valid = valid_set(training_pairs(cfg.segment_seconds, Split.VALID, cfg.valid_items, 12345, voicebank))
 
     def batches(step: int) -> Iterator[Batch]:
-        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-        world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+        rank, world = rank_and_world()
         start = step * cfg.batch_size * world + rank
         sampler = range(start, len(ShuffledStream(triples, cfg.seed)), world)
         return iter(DataLoader(ShuffledStream(triples, cfg.seed), batch_size=cfg.batch_size, sampler=sampler,
@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "cache":
-        for _ in build_cache(args.teacher, args.out, CacheConfig(items=args.items, seconds=args.seconds), args.voicebank):
+        cache = CacheConfig(items=args.items, seconds=args.seconds)
+        for _ in build_cache(args.teacher, args.out, cache, args.voicebank):
             pass
         return 0
     loop = loop_config(args, EnhancerTrainConfig(role=Role.STUDENT))

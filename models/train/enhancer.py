@@ -88,9 +88,9 @@ def build_enhancer(role: Role) -> MaskingEnhancer:
 class EnhancementLoss(torch.nn.Module):
     """GTCRN's hybrid loss on waveforms `(batch, samples)`; lower is better."""
 
-    def __init__(self, stft: StftConfig = StftConfig()) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.stft = Stft(stft)
+        self.stft = Stft(StftConfig())      # DISPatch's 512 / 128 STFT
 
     def _compressed(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         spec = self.stft(wave.float())
@@ -101,7 +101,8 @@ class EnhancementLoss(torch.nn.Module):
         est_c, est_m = self._compressed(estimate)
         ref_c, ref_m = self._compressed(clean)
         complex_mse = (est_c - ref_c).abs().pow(2).mean()
-        return 30 * complex_mse + 70 * (est_m - ref_m).pow(2).mean() - si_sdr(estimate.float(), clean.float()).mean() / 10
+        magnitude_mse = (est_m - ref_m).pow(2).mean()
+        return 30 * complex_mse + 70 * magnitude_mse - si_sdr(estimate.float(), clean.float()).mean() / 10
 
 
 class SimulatedPairs(Dataset):
@@ -167,6 +168,13 @@ def data_card(seconds: float, voicebank: Path | None) -> dict[str, Any]:
             "config": asdict(simulated_config(seconds))}
 
 
+def rank_and_world() -> tuple[int, int]:
+    """This process's rank and the world size (0, 1 outside torchrun)."""
+    if torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
 def stack(items: list[Batch]) -> Batch:
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
 
@@ -180,21 +188,25 @@ def validate(model: MaskingEnhancer, batches: list[Batch]) -> dict[str, float]:
     with torch.inference_mode():
         for batch in batches:
             est = model(batch["noisy"]).float()
-            gains += (si_sdr(est[:, 0], batch["clean"][:, 0]) - si_sdr(batch["noisy"][:, 0], batch["clean"][:, 0])).tolist()
-            for e, c in zip(est[:, 0].numpy(), batch["clean"][:, 0].numpy()):
+            clean = batch["clean"][:, 0]
+            gains += (si_sdr(est[:, 0], clean) - si_sdr(batch["noisy"][:, 0], clean)).tolist()
+            for e, c in zip(est[:, 0].numpy(), clean.numpy(), strict=True):
                 scores.append(pesq(SAMPLE_RATE, c, e, "wb", on_error=1) if np.abs(c).max() > 0 else np.nan)
     model.train()
     return {"valid_pesq_wb": float(np.nanmean(scores)), "valid_sisdri": float(np.mean(gains))}
 
 
-Objective = Callable[[MaskingEnhancer, Batch], tuple[torch.Tensor, dict[str, float]]]
+class SupervisedObjective(torch.nn.Module):
+    """An objective maps (model, batch) to (loss, logged parts); a module, so `fit` moves its STFT
+    windows to the training device."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.loss = EnhancementLoss()
 
-def supervised_objective(loss: EnhancementLoss) -> Objective:
-    def objective(model: MaskingEnhancer, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        value = loss(model(batch["noisy"])[:, 0], batch["clean"][:, 0])
+    def forward(self, model: MaskingEnhancer, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        value = self.loss(model(batch["noisy"])[:, 0], batch["clean"][:, 0])
         return value, {"supervised": value.item()}
-    return objective
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,7 @@ class Run:
     log_fields: tuple[str, ...] = ("supervised",)
 
 
-def fit(model: MaskingEnhancer, objective: Objective, batches: Callable[[int], Iterator[Batch]],
+def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[int], Iterator[Batch]],
         valid_batches: list[Batch], run: Run) -> dict[str, float]:
     """The training loop shared by the teacher and the students; `batches(step)` restarts the
     data stream at a step (seeded by it, so a resumed run continues with unseen data)."""
@@ -216,6 +228,7 @@ def fit(model: MaskingEnhancer, objective: Objective, batches: Callable[[int], I
     torch.manual_seed(cfg.seed + env.rank)
     out.mkdir(parents=True, exist_ok=True)
     model = model.to(env.device).train()
+    objective = objective.to(env.device)
     broadcast_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
     ema = Ema(model, cfg.ema_decay)
@@ -300,13 +313,13 @@ def train(cfg: EnhancerTrainConfig, out: Path, voicebank: Path | None = None) ->
     valid = valid_set(training_pairs(cfg.segment_seconds, Split.VALID, cfg.valid_items, 12345, voicebank))
 
     def batches(step: int) -> Iterator[Batch]:
-        seed = cfg.seed * 1000 + int(torch.distributed.get_rank() if torch.distributed.is_initialized() else 0) * 10**6 + step
+        seed = cfg.seed * 1000 + rank_and_world()[0] * 10**6 + step
         return loader_from(training_pairs(cfg.segment_seconds, Split.TRAIN, 10**9, seed, voicebank), cfg)
 
     def card(step: int, metrics: dict[str, Any], device: str, seconds: float) -> dict[str, Any]:
         return enhancer_card(name, model, "models.train.enhancer", cfg, data, step, metrics, device, seconds)
 
-    return fit(model, supervised_objective(EnhancementLoss()), batches, valid, Run(out, cfg, card))
+    return fit(model, SupervisedObjective(), batches, valid, Run(out, cfg, card))
 
 
 def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainConfig) -> None:
@@ -334,7 +347,8 @@ def loop_config(args: argparse.Namespace, base: EnhancerTrainConfig) -> Enhancer
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--role", choices=[r.value for r in Role], default=Role.TEACHER.value)
-    parser.add_argument("--voicebank", type=Path, default=None, help="VoiceBank-DEMAND folder (default: simulated data)")
+    parser.add_argument("--voicebank", type=Path, default=None,
+                        help="VoiceBank-DEMAND folder (default: simulated data)")
     add_loop_arguments(parser, EnhancerTrainConfig())
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

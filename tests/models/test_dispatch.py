@@ -156,7 +156,8 @@ def test_the_five_students_have_the_reference_settings():
     l2 = variant_config(StudentVariant.DISPATCH_L2)
     assert (l2.loss, l2.keep_ratio) == (KdLoss.L2, 0.8)
     mssp = variant_config(StudentVariant.DFKD_DISPATCH_MSSP)
-    assert (mssp.loss, mssp.keep_ratio, mssp.low_patch_bins, mssp.high_patch_bins, mssp.beta) == (KdLoss.DFKD, 0.8, 10, 40, 0.5)
+    settings = (mssp.loss, mssp.keep_ratio, mssp.low_patch_bins, mssp.high_patch_bins, mssp.beta)
+    assert settings == (KdLoss.DFKD, 0.8, 10, 40, 0.5)
     assert variant_config(StudentVariant.DFKD).keep_ratio == 1.0
     assert DispatchConfig.from_dict(mssp.to_dict()) == mssp
     with pytest.raises(ValueError, match="no distillation loss"):

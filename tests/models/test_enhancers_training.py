@@ -13,7 +13,7 @@ from models.train.enhancer import EnhancementLoss, VoiceBankPairs, simulated_con
 def _voicebank(root, names=("p232_001", "p232_002", "p232_003"), seconds=(0.5, 1.5, 1.0)):
     for kind in ("noisy", "clean"):
         (root / f"{kind}_trainset_28spk_wav").mkdir(parents=True)
-    for k, (name, length) in enumerate(zip(names, seconds)):
+    for k, (name, length) in enumerate(zip(names, seconds, strict=True)):
         clean = np.sin(np.arange(int(length * 16_000)) * (0.05 + 0.01 * k)).astype(np.float32) * 0.3
         sf.write(root / "clean_trainset_28spk_wav" / f"{name}.wav", clean, 16_000)
         sf.write(root / "noisy_trainset_28spk_wav" / f"{name}.wav", clean + 0.05, 16_000)
@@ -45,4 +45,5 @@ def test_the_supervised_loss_prefers_the_clean_signal():
     torch.manual_seed(0)
     clean = torch.randn(2, 8000) * 0.1
     loss = EnhancementLoss()
-    assert loss(clean, clean) < loss(clean + 0.02 * torch.randn(2, 8000), clean) < loss(clean + 0.1 * torch.randn(2, 8000), clean)
+    noise = torch.randn(2, 8000)
+    assert loss(clean, clean) < loss(clean + 0.02 * noise, clean) < loss(clean + 0.1 * noise, clean)
