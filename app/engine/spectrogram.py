@@ -17,7 +17,6 @@ re-maps cached dB values.
 
 from __future__ import annotations
 
-import concurrent.futures
 import enum
 import functools
 import itertools
@@ -42,11 +41,6 @@ ZOOM_STEPS_PER_OCTAVE = 4   # stride ladder: at most ±9 % off the screen's colu
 MAX_READ_FRAMES = 1 << 16   # frames of neighbouring columns are read together up to this span
 MIN_LOG_HZ = 20.0
 _POWER_EPS = 1e-20          # -200 dB: silence maps below any floor instead of -inf
-
-# One reader thread: file reads are Python-heavy and serialised by the Recording's lock, so a
-# second reader would not help, but reading the next tile while numpy (which releases the GIL)
-# transforms the current one does.
-_READER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="spectrogram-read")
 
 
 class Window(enum.StrEnum):
@@ -308,7 +302,7 @@ def _read_frames(recording: Recording, starts: np.ndarray, n_fft: int, channels:
 
 
 def _tile_frames(recording: Recording, channels: list[int], n_fft: int, stride: int, tile: int) -> np.ndarray:
-    """The FFT frames of one tile's columns, `(columns, channels, n_fft)`: the I/O half of a tile."""
+    """The FFT frames of one tile's columns, `(columns, channels, n_fft)`."""
     total_columns = math.ceil(recording.frames / stride)
     first = tile * TILE_COLUMNS
     centres = np.arange(first, min(first + TILE_COLUMNS, total_columns), dtype=np.int64) * stride + stride // 2
@@ -316,7 +310,7 @@ def _tile_frames(recording: Recording, channels: list[int], n_fft: int, stride: 
 
 
 def _tile_from_frames(frames: np.ndarray, settings: SpectrogramSettings, stride: int, weights: scipy.sparse.csr_matrix) -> Tile:
-    """Envelope and dB image of one tile's frames: the arithmetic half, which releases the GIL."""
+    """Envelope and dB image of one tile's frames."""
     count, n_channels, n_fft = frames.shape
     half = min(stride, n_fft) // 2
     around_centre = frames[:, :, n_fft // 2 - half:n_fft // 2 + max(half, 1)]
@@ -349,8 +343,9 @@ def image_steps(
     `columns` columns and `rows` frequency rows, growing as tiles are computed.
 
     Every `step_tiles` new tiles (0: only at the end) a yield gives the image so far (tiles
-    not yet computed at -200 dB, i.e. the floor colour); the last yield is complete. Cached tiles come for free. A caller that stops iterating (the view
-    moved on) leaves no work behind: unread tiles are cancelled.
+    not yet computed at -200 dB, i.e. the floor colour); the last yield is complete. Cached
+    tiles come for free. Tiles are computed only as iteration reaches them, so a caller that
+    stops early (the view moved on) leaves no work behind.
     """
     chans = list(range(recording.channels)) if channels is None else [int(c) for c in channels]
     start = max(0, int(start_frame))
@@ -387,19 +382,14 @@ def image_steps(
             missing.append(tile)
         else:
             place(tile, found)
-    # Reads run one tile ahead in `_READER` while this thread does the previous tile's maths.
-    reads = [_READER.submit(_tile_frames, recording, chans, settings.n_fft, stride, t) for t in missing]
-    try:
-        for done, (tile, read) in enumerate(zip(missing, reads), start=1):
-            found = _tile_from_frames(read.result(), settings, stride, weights)
-            if cache is not None:
-                cache.put((*spectral_key, tile), found)
-            place(tile, found)
-            if step_tiles and done % step_tiles == 0 and done < len(missing):
-                yield snapshot(complete=False)
-    finally:
-        for read in reads:
-            read.cancel()
+    for done, tile in enumerate(missing, start=1):
+        frames = _tile_frames(recording, chans, settings.n_fft, stride, tile)
+        found = _tile_from_frames(frames, settings, stride, weights)
+        if cache is not None:
+            cache.put((*spectral_key, tile), found)
+        place(tile, found)
+        if step_tiles and done % step_tiles == 0 and done < len(missing):
+            yield snapshot(complete=False)
     yield snapshot(complete=True)
 
 
