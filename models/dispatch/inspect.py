@@ -15,11 +15,12 @@ import numpy as np
 import torch
 
 from models.common.stft import Stft
-from models.dispatch.losses import DispatchConfig, KdLoss, KdResult, distillation_loss
+from models.dispatch.losses import DispatchConfig, KdLoss, KdResult, StudentVariant, distillation_loss, variant_config
 from models.dispatch.patches import band_masks, frequency_split, to_bins
 from models.enhancers.base import MaskingEnhancer, torch_threads
 
 DB_FLOOR = 1e-8
+INSPECT_THREADS = 1   # elementwise maps: a second thread only adds barriers (10x slower on a busy CPU here)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class PatchInspection:
         return self.hop / self.sample_rate
 
 
+def inspection_config(card: dict) -> DispatchConfig:
+    """The selection a student card was trained with (`training.kd`, written by the distillation
+    recipe); a student without KD is shown with the DFKD + DISPatch + MSSP selection it would get."""
+    kd = card.get("training", {}).get("kd")
+    if kd is None or KdLoss(kd["loss"]) is KdLoss.NONE:
+        return variant_config(StudentVariant.DFKD_DISPATCH_MSSP)
+    return DispatchConfig.from_dict(kd)
+
+
 def _readonly(x: torch.Tensor) -> np.ndarray:
     out = np.ascontiguousarray(x.detach().cpu().numpy())
     out.setflags(write=False)
@@ -71,8 +81,6 @@ def _wave(x: np.ndarray) -> torch.Tensor:
     """Mono `(samples,)` -> `(1, samples)` float32."""
     return torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(1, -1)
 
-
-INSPECT_THREADS = 1   # elementwise maps: a second thread only adds barriers (10x slower on a busy CPU here)
 
 
 @torch.no_grad()

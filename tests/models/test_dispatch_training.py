@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from models.common import checkpoint
-from models.dispatch.inspect import enhance, inspect_estimates, inspect_models
+from models.dispatch.inspect import enhance, inspect_estimates, inspect_models, inspection_config
 from models.dispatch.losses import StudentVariant, variant_config
 from models.enhancers.base import torch_threads
 from models.enhancers.student import GtcrnStudent, StudentConfig
@@ -108,3 +108,12 @@ def test_uniform_grid_inspection_runs_the_networks():
                                inspect_estimates(enhance(teacher, noisy), enhance(student, noisy), clean,
                                                  variant_config(StudentVariant.DISPATCH_L2)).spectrograms_db["student"])
     assert "noisy" in maps.spectrograms_db
+
+
+def test_a_cards_kd_setting_is_what_the_inspector_shows():
+    l2 = variant_config(StudentVariant.DISPATCH_L2)
+    assert inspection_config({"training": {"kd": {**l2.to_dict(), "loss": "l2"}}}) == l2
+    mssp = variant_config(StudentVariant.DFKD_DISPATCH_MSSP)
+    no_kd = variant_config(StudentVariant.NO_KD)
+    assert inspection_config({"training": {"kd": {**no_kd.to_dict(), "loss": "none"}}}) == mssp
+    assert inspection_config({}) == mssp
