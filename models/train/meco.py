@@ -127,9 +127,10 @@ def correct_pairs(model: MeanFlowCorrector, batch: dict[str, torch.Tensor], mode
 def validate(model: MeanFlowCorrector, batches: list[dict[str, torch.Tensor]], variant: Variant) -> dict[str, float]:
     """Mean SI-SDR of the estimate and of its correction against clean speech (EMA weights in use)."""
     mode, steps = variant.inference()
+    device = next(model.parameters()).device
     model.eval()
     before, after = [], []
-    for batch in batches:
+    for batch in ({k: v.to(device) for k, v in b.items()} for b in batches):
         corrected = correct_pairs(model, batch, mode, steps)
         before += si_sdr(batch["estimate"], batch["clean"]).tolist()
         after += si_sdr(corrected, batch["clean"]).tolist()
@@ -146,8 +147,9 @@ def check_in_sync(model: torch.nn.Module, world_size: int) -> float:
     """The parameter checksum, after making sure every process holds the same weights."""
     total = parameter_checksum(model)
     if world_size > 1:
-        sums = [torch.zeros(1, dtype=torch.float64) for _ in range(world_size)]
-        dist.all_gather(sums, torch.tensor([total], dtype=torch.float64))
+        device = next(model.parameters()).device           # nccl gathers CUDA tensors only
+        sums = [torch.zeros(1, dtype=torch.float64, device=device) for _ in range(world_size)]
+        dist.all_gather(sums, torch.tensor([total], dtype=torch.float64, device=device))
         if len({s.item() for s in sums}) != 1:
             raise RuntimeError(f"processes hold different weights (checksums {[s.item() for s in sums]}); "
                                "gradients were not synchronised")
@@ -201,6 +203,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     ema = Ema(model, cfg.ema_decay)
     resume = out / "resume"
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
+    ema.shadow = {k: v.to(env.device) for k, v in ema.shadow.items()}     # resume loads them on the CPU
     step, best, seconds = state["step"], state["best"], state["seconds"]
 
     # A resumed run draws fresh crops: the stream is seeded by (seed, rank, start step).
