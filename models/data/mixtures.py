@@ -248,7 +248,7 @@ class MixtureSimulator:
         if field_kind == NoiseField.POINT:
             source = self.noise.draw(kind, split, frames, rng, voices)
             return signal.oaconvolve(source[None], scene.rirs[:, -1], axes=-1)[:, :frames].astype(np.float32)
-        channels = np.stack([self.noise.draw(kind, split, frames, rng, voices) for _ in range(mics)])
+        channels = self.noise.draw_channels(kind, split, mics, frames, rng, voices)
         return diffuse_field(channels, scene.layout.mics_m, self.config.sample_rate)
 
 

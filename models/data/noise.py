@@ -57,13 +57,14 @@ def coloured(frames: int, exponent: float, rng: np.random.Generator) -> np.ndarr
     return (x / max(np.std(x), 1e-12)).astype(np.float32)
 
 
-def spectrally_shaped(frames: int, template: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Random-phase noise with the smoothed long-term spectrum of `template` (speech-shaped)."""
+def spectrally_shaped(frames: int, template: np.ndarray, rng: np.random.Generator, channels: int = 1) -> np.ndarray:
+    """`(channels, frames)` independent random-phase noises with the smoothed long-term spectrum
+    of `template` (speech-shaped noise), each with unit variance."""
     _, psd = signal.welch(template, nperseg=512)
-    spec = np.fft.rfft(rng.standard_normal(frames))
-    gain = np.interp(np.linspace(0, 1, spec.size), np.linspace(0, 1, psd.size), np.sqrt(psd))
-    x = np.fft.irfft(spec * gain, n=frames)
-    return (x / max(np.std(x), 1e-12)).astype(np.float32)
+    spec = np.fft.rfft(rng.standard_normal((channels, frames)), axis=-1)
+    gain = np.interp(np.linspace(0, 1, spec.shape[-1]), np.linspace(0, 1, psd.size), np.sqrt(psd))
+    x = np.fft.irfft(spec * gain, n=frames, axis=-1)
+    return (x / np.maximum(np.std(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def hum(frames: int, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
@@ -155,10 +156,8 @@ class NoisePool:
                 return coloured(frames, 1.0, rng)
             case NoiseKind.BROWN:
                 return coloured(frames, 2.0, rng)
-            case NoiseKind.SPEECH_SHAPED:  # only the long-term spectrum is used: any voice will do
-                others = len(self.speech.voices(split)) > len(set(exclude_voices))
-                template, _ = self.speech.draw(split, rng, frames, exclude_voices if others else ())
-                return spectrally_shaped(frames, template, rng)
+            case NoiseKind.SPEECH_SHAPED:
+                return spectrally_shaped(frames, self._template(split, frames, rng, exclude_voices), rng)[0]
             case NoiseKind.BABBLE:
                 voices = list(exclude_voices)
                 total = np.zeros(frames, np.float32)
@@ -176,6 +175,29 @@ class NoisePool:
             case NoiseKind.RECORDED:
                 return self._recorded(split, frames, rng)
         raise ValueError(f"unknown noise kind {kind}")
+
+    def draw_channels(
+        self,
+        kind: NoiseKind,
+        split: Split,
+        channels: int,
+        frames: int,
+        rng: np.random.Generator,
+        exclude_voices: Sequence[str] = (),
+    ) -> np.ndarray:
+        """`(channels, frames)` independent signals of `kind` for a diffuse field; speech-shaped
+        channels share one template's spectrum (one Welch estimate instead of one per mic)."""
+        if kind == NoiseKind.SPEECH_SHAPED:
+            return spectrally_shaped(frames, self._template(split, frames, rng, exclude_voices), rng, channels)
+        return np.stack([self.draw(kind, split, frames, rng, exclude_voices) for _ in range(channels)])
+
+    def _template(
+        self, split: Split, frames: int, rng: np.random.Generator, exclude_voices: Sequence[str]
+    ) -> np.ndarray:
+        """Speech whose long-term spectrum shapes the noise; any voice will do when all are talking."""
+        others = len(self.speech.voices(split)) > len(set(exclude_voices))
+        template, _ = self.speech.draw(split, rng, frames, exclude_voices if others else ())
+        return template
 
     def _recorded(self, split: Split, frames: int, rng: np.random.Generator) -> np.ndarray:
         files = [f for f in self.files if f.split == self.file_split(split)]

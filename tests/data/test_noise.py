@@ -52,3 +52,11 @@ def test_recorded_noise_reads_a_segment_of_a_file_of_its_split(tmp_path, speech_
     assert NoiseKind.RECORDED not in pool.kinds(Split.TEST) and NoiseKind.RECORDED not in pool.kinds(Split.REAL)
     x = pool.draw(NoiseKind.RECORDED, Split.TRAIN, 16000, np.random.default_rng(1))
     assert x.shape == (16000,) and np.std(x) == pytest.approx(1.0, rel=0.01)
+
+
+@pytest.mark.parametrize("kind", [NoiseKind.SPEECH_SHAPED, NoiseKind.PINK, NoiseKind.BABBLE])
+def test_channels_for_a_diffuse_field_are_independent_unit_variance_signals(noise_pool, kind):
+    x = noise_pool.draw_channels(kind, Split.TRAIN, 3, 8000, np.random.default_rng(0))
+    assert x.shape == (3, 8000) and x.dtype == np.float32
+    np.testing.assert_allclose(np.std(x, axis=1), 1.0, rtol=0.01)
+    assert abs(np.corrcoef(x)[0, 1]) < 0.2
