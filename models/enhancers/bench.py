@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-steps", action="store_true", help="also time training steps (bf16 and fp32)")
     parser.add_argument("--train-threads", type=int, default=1, help="torch threads for the training steps "
                         "(the recipes' default)")
+    parser.add_argument("--markdown", type=Path, default=None, help="also write a table for the README")
     args = parser.parse_args(argv)
     from models.common import checkpoint
     from models.dispatch.losses import StudentVariant
@@ -104,7 +105,21 @@ def main(argv: list[str] | None = None) -> int:
                     training_steps_per_second(model, objective, bf16=bf16), 3)
         rows.append(row)
     print(json.dumps(rows, indent=1))
+    if args.markdown:
+        command = "python -m models.enhancers.bench" + (" --train-steps" if args.train_steps else "")
+        write_markdown(args.markdown, rows, command + (" --cards " + " ".join(map(str, args.cards)) if args.cards else ""))
     return 0
+
+
+def write_markdown(path: Path, rows: list[dict], command: str) -> None:
+    """One row per model; the load average says how busy the shared CPU was while measuring."""
+    columns = ["name", "parameters", "mmac_per_second", "rtf", "threads", "train_steps_per_s_bf16",
+               "train_steps_per_s_fp32", "load_average"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r.get(c, "—")) for c in columns) + " |" for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"Produced by `{command}` ({os.cpu_count()} cores; training steps: batch 8 x 2 s):\n\n"
+                    + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
