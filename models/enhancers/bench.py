@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(rows, indent=1))
     if args.markdown:
         command = "python -m models.enhancers.bench" + (" --train-steps" if args.train_steps else "")
-        write_markdown(args.markdown, rows, command + (" --cards " + " ".join(map(str, args.cards)) if args.cards else ""))
+        if args.cards:
+            command += " --cards " + " ".join(map(str, args.cards))
+        write_markdown(args.markdown, rows, command)
     return 0
 
 
