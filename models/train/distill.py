@@ -68,6 +68,8 @@ def _shard_path(root: Path, index: int) -> Path:
 def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: Path | None = None) -> Iterator[int]:
     """Write the teacher-output cache; yields the shards done after each one (resumable)."""
     teacher, card = checkpoint.load(teacher_card)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    teacher = teacher.to(device)
     out.mkdir(parents=True, exist_ok=True)
     manifest = {"teacher": {"name": card["name"], "card": str(teacher_card), "sha256": card["weights"]["sha256"]},
                 "data": data_card(config.seconds, voicebank), "cache": asdict(config)}
@@ -87,7 +89,7 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
                 batch = stack([pairs[i] for i in range(j, min(rows.stop, j + config.batch_size))])
                 noisy.append(batch["noisy"][:, 0])
                 clean.append(batch["clean"][:, 0])
-                taught.append(teacher(batch["noisy"])[:, 0])
+                taught.append(teacher(batch["noisy"].to(device))[:, 0].float().cpu())
             tensors = {k: torch.cat(v).half().contiguous() for k, v in
                        (("noisy", noisy), ("clean", clean), ("teacher", taught))}
             tmp = path.with_suffix(".tmp")

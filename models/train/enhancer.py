@@ -184,10 +184,11 @@ def validate(model: MaskingEnhancer, batches: list[Batch]) -> dict[str, float]:
     from pesq import pesq
 
     model.eval()
+    device = next(model.parameters()).device
     scores, gains = [], []
     with torch.inference_mode():
         for batch in batches:
-            est = model(batch["noisy"]).float()
+            est = model(batch["noisy"].to(device)).float().cpu()
             clean = batch["clean"][:, 0]
             gains += (si_sdr(est[:, 0], clean) - si_sdr(batch["noisy"][:, 0], clean)).tolist()
             for e, c in zip(est[:, 0].numpy(), clean.numpy(), strict=True):
