@@ -181,6 +181,7 @@ class DistillObjective(torch.nn.Module):
 def train(config: DistillConfig, cache: Path, out: Path, voicebank: Path | None = None) -> dict[str, float]:
     cfg = config.loop
     triples = CachedTriples(cache)
+    torch.manual_seed(cfg.seed)                     # the five variants start from the same weights
     model = build_enhancer(Role.STUDENT)
     valid = valid_set(training_pairs(cfg.segment_seconds, Split.VALID, cfg.valid_items, 12345, voicebank))
 

@@ -308,6 +308,7 @@ def valid_set(dataset: Dataset) -> list[Batch]:
 
 
 def train(cfg: EnhancerTrainConfig, out: Path, voicebank: Path | None = None) -> dict[str, float]:
+    torch.manual_seed(cfg.seed)                     # the same initial weights on every rank and rerun
     model = build_enhancer(cfg.role)
     data = data_card(cfg.segment_seconds, voicebank)
     name = f"enh-{cfg.role}" + ("-vb" if voicebank else "")
