@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--valid-every", type=int, default=SeparatorTrainConfig.valid_every)
     parser.add_argument("--valid-items", type=int, default=SeparatorTrainConfig.valid_items)
     parser.add_argument("--log-every", type=int, default=SeparatorTrainConfig.log_every)
+    parser.add_argument("--ema-decay", type=float, default=SeparatorTrainConfig.ema_decay,
+                        help="EMA horizon ~ 1/(1-decay) steps; keep it near a tenth of the run")
     parser.add_argument("--refresh-data-every", type=int, default=SeparatorTrainConfig.refresh_data_every)
     parser.add_argument("--no-bf16", action="store_true", help="train in fp32")
     args = parser.parse_args(argv)
@@ -226,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                                segment_seconds=args.segment_seconds, lr=args.lr, mwf_weight=args.mwf_weight,
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
                                valid_items=args.valid_items, log_every=args.log_every, bf16=not args.no_bf16,
-                               refresh_data_every=args.refresh_data_every)
+                               refresh_data_every=args.refresh_data_every, ema_decay=args.ema_decay)
     data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2), bank=newest_rir_bank())
     train(cfg, args.out, data)
     return 0
