@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, Dataset
 from models.common import checkpoint
 from models.data.speech import Split
 from models.dispatch.losses import KdLoss, StudentVariant, WaveDistillation, variant_config
-from models.enhancers.base import MaskingEnhancer
+from models.enhancers.base import MaskingEnhancer, torch_threads
 from models.train.enhancer import (Batch, EnhancementLoss, EnhancerTrainConfig, Role, Run, add_loop_arguments,
                                    build_enhancer, data_card, enhancer_card, fit, loop_config, rank_and_world, stack,
                                    training_pairs, valid_set)
@@ -79,6 +79,7 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
         raise ValueError(f"{out} caches another teacher; use a new folder")
     manifest_path.write_text(json.dumps(manifest, indent=1, default=str))
     pairs = training_pairs(config.seconds, Split.TRAIN, config.items, config.seed, voicebank)
+    threads = teacher.inference_threads if device.type == "cpu" else None
     shards = math.ceil(config.items / config.shard_items)
     for s in range(shards):
         path = _shard_path(out, s)
@@ -89,7 +90,8 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
                 batch = stack([pairs[i] for i in range(j, min(rows.stop, j + config.batch_size))])
                 noisy.append(batch["noisy"][:, 0])
                 clean.append(batch["clean"][:, 0])
-                taught.append(teacher(batch["noisy"].to(device))[:, 0].float().cpu())
+                with torch_threads(threads):
+                    taught.append(teacher(batch["noisy"].to(device))[:, 0].float().cpu())
             tensors = {k: torch.cat(v).half().contiguous() for k, v in
                        (("noisy", noisy), ("clean", clean), ("teacher", taught))}
             tmp = path.with_suffix(".tmp")

@@ -12,12 +12,18 @@ import torch
 from models.common import checkpoint
 from models.dispatch.inspect import enhance, inspect_estimates, inspect_models, inspection_config
 from models.dispatch.losses import StudentVariant, variant_config
-from models.enhancers.base import torch_threads
+from models.enhancers.base import MaskingEnhancer, torch_threads
 from models.enhancers.student import GtcrnStudent, StudentConfig
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.train.distill import (CacheConfig, CachedTriples, DistillConfig, DistillObjective, ShuffledStream,
                                   build_cache)
-from models.train.enhancer import EnhancerTrainConfig
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """As the engine and recipes run the networks (`MaskingEnhancer.inference_threads`)."""
+    with torch_threads(MaskingEnhancer.inference_threads):
+        yield
 
 
 def _toy_batch(seed: int = 0, items: int = 2, samples: int = 8_000) -> dict[str, torch.Tensor]:
@@ -38,14 +44,13 @@ def test_a_toy_distillation_run_lowers_the_loss(variant):
     opt = torch.optim.Adam(student.parameters(), 3e-3)
     batch = _toy_batch()
     losses, kd = [], []
-    with torch_threads(EnhancerTrainConfig.threads):                 # as the recipe trains
-        for _ in range(12):
-            loss, parts = objective(student, batch)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-            kd.append(parts["kd"])
+    for _ in range(12):
+        loss, parts = objective(student, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        kd.append(parts["kd"])
     assert np.mean(losses[-3:]) < 0.8 * np.mean(losses[:3]) and np.mean(kd[-3:]) < np.mean(kd[:3])
     assert 0.75 <= parts["kept_share"] <= 0.85
 

@@ -7,12 +7,20 @@ import pytest
 import torch
 
 from models.common import checkpoint
+from models.enhancers.base import MaskingEnhancer, torch_threads
 from models.enhancers.bench import macs_per_second, parameters
 from models.enhancers.student import ErbBands, GtcrnStudent, StudentConfig, erb_filters
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 
 TINY_STUDENT = StudentConfig(channels=8)
 TINY_TEACHER = TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """As the engine and recipes run them (`MaskingEnhancer.inference_threads`)."""
+    with torch_threads(MaskingEnhancer.inference_threads):
+        yield
 
 
 @pytest.fixture(params=["student", "teacher"])
