@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 from models.common import checkpoint
 from models.data.mixtures import MixtureConfig, MixtureDataset, MixtureSimulator
 from models.data.noise import NoisePool, default_noise_files
-from models.data.paths import cache_root
+from models.data.scenes import ensure_bank
 from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
@@ -76,11 +76,10 @@ def collate(items: list[dict]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor
     return mix, mask, torch.stack([m["targets"] for m in items])
 
 
-def newest_rir_bank() -> str | None:
-    """The most recently built RIR bank in the cache (fast rooms), or None to simulate afresh."""
-    banks = sorted((p for p in (cache_root() / "rirs").glob("*") if (p / "entries.jsonl").exists()),
-                   key=lambda p: p.stat().st_mtime)
-    return str(banks[-1]) if banks else None
+def rir_bank(data: MixtureConfig, scenes: int) -> str | None:
+    """The cached RIR bank matching `data`'s rooms and arrays (built up to `scenes` if short);
+    None (fresh rooms per mixture, slower) when `scenes` is 0."""
+    return str(ensure_bank(data.scene_config(), data.sample_rate, scenes)) if scenes > 0 else None
 
 
 def build_datasets(data: MixtureConfig, seed: int, valid_items: int) -> tuple[MixtureDataset, MixtureDataset]:
@@ -137,8 +136,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
     step, best, seconds = state["step"], state["best"], state["seconds"]
 
     def make_loader() -> tuple[Iterator, MixtureDataset]:
-        data = replace(data_config, bank=newest_rir_bank()) if data_config.bank else data_config
-        train_data, valid = build_datasets(data, cfg.seed * 1000 + env.rank * 10**6 + step, cfg.valid_items)
+        train_data, valid = build_datasets(data_config, cfg.seed * 1000 + env.rank * 10**6 + step, cfg.valid_items)
         loader = DataLoader(train_data, batch_size=cfg.batch_size, collate_fn=collate, num_workers=cfg.workers,
                             prefetch_factor=4 if cfg.workers else None)
         return iter(loader), valid
@@ -219,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-every", type=int, default=SeparatorTrainConfig.log_every)
     parser.add_argument("--ema-decay", type=float, default=SeparatorTrainConfig.ema_decay,
                         help="EMA horizon ~ 1/(1-decay) steps; keep it near a tenth of the run")
+    parser.add_argument("--rir-scenes", type=int, default=250,
+                        help="rooms in the cached RIR bank (built once, ~1 s each); 0 simulates every mixture afresh")
     parser.add_argument("--refresh-data-every", type=int, default=SeparatorTrainConfig.refresh_data_every)
     parser.add_argument("--no-bf16", action="store_true", help="train in fp32")
     args = parser.parse_args(argv)
@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
                                valid_items=args.valid_items, log_every=args.log_every, bf16=not args.no_bf16,
                                refresh_data_every=args.refresh_data_every, ema_decay=args.ema_decay)
-    data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2), bank=newest_rir_bank())
+    data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2))
+    data = replace(data, bank=rir_bank(data, args.rir_scenes))
     train(cfg, args.out, data)
     return 0
 

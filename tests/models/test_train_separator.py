@@ -14,7 +14,7 @@ from models.common import checkpoint
 from models.train.separator import main
 from tests.conftest import REPO_ROOT
 
-TOY = ["--steps", "4", "--batch-size", "2", "--segment-seconds", "1.0", "--channels", "16", "--blocks", "1",
+TOY = ["--rir-scenes", "0", "--steps", "4", "--batch-size", "2", "--segment-seconds", "1.0", "--channels", "16", "--blocks", "1",
        "--workers", "0", "--threads", "1", "--valid-items", "2", "--valid-every", "2", "--log-every", "2"]
 
 
