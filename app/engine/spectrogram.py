@@ -283,19 +283,21 @@ def _read_frames(recording: Recording, starts: np.ndarray, n_fft: int, channels:
     Neighbouring frames closer than one frame apart share one read; far-apart frames (zoomed
     out) get a short read each, so the cost follows the columns, not the visible span.
     """
-    out = np.zeros((starts.size, len(channels), n_fft), dtype=np.float32)
+    out = np.empty((starts.size, len(channels), n_fft), dtype=np.float32)   # zeroed only where needed
     chosen = None if channels == list(range(recording.channels)) else channels   # all: no gather copy
     begin = starts.tolist()
     for i, j in _read_groups(begin, n_fft):
         lo, hi = begin[i], begin[j - 1] + n_fft
         read_lo, read_hi = max(lo, 0), min(hi, recording.frames)
-        if read_hi <= read_lo:
-            continue
         if j == i + 1:                                      # zoomed out: one frame, read in place
-            out[i, :, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, chosen)
+            out[i, :, : max(0, read_lo - lo)] = 0.0
+            out[i, :, max(0, read_hi - lo):] = 0.0
+            if read_hi > read_lo:
+                out[i, :, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, chosen)
             continue
         block = np.zeros((len(channels), hi - lo), dtype=np.float32)
-        block[:, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, chosen)
+        if read_hi > read_lo:
+            block[:, read_lo - lo:read_hi - lo] = recording.read(read_lo, read_hi, chosen)
         view = np.lib.stride_tricks.sliding_window_view(block, n_fft, axis=1)   # (ch, positions, n_fft)
         out[i:j] = view[:, starts[i:j] - lo].transpose(1, 0, 2)
     return out

@@ -16,6 +16,7 @@ from app.engine.spectrogram import (
     FrequencyScale,
     SpectrogramSettings,
     TileCache,
+    _read_frames,
     bench_redraw,
     column_stride,
     compute_image,
@@ -230,3 +231,14 @@ def test_cached_image_arrives_in_one_step(two_tones):
     compute_image(two_tones, 0, two_tones.frames, 1200, SpectrogramSettings(hop=32), cache=cache)
     steps = list(image_steps(two_tones, 0, two_tones.frames, 1200, SpectrogramSettings(hop=32), cache=cache))
     assert len(steps) == 1 and steps[0].complete
+
+
+def test_frames_past_either_end_of_the_file_are_silent(tmp_path):
+    with write(tmp_path / "ones.wav", np.full((4000, 1), 0.5)) as rec:
+        frames = _read_frames(rec, np.array([-600, 100, 3500, 5000]), 1024, [0])
+    np.testing.assert_array_equal(frames[0, 0, :600], 0.0)
+    np.testing.assert_array_equal(frames[0, 0, 600:], 0.5)
+    np.testing.assert_array_equal(frames[1, 0], 0.5)
+    np.testing.assert_array_equal(frames[2, 0, :500], 0.5)
+    np.testing.assert_array_equal(frames[2, 0, 500:], 0.0)
+    np.testing.assert_array_equal(frames[3, 0], 0.0)
