@@ -69,8 +69,10 @@ class EnhancerTrainConfig:
     weight_decay: float = 1e-2
     grad_clip: float = 5.0
     ema_decay: float = 0.999
-    bf16: bool = True                 # autocast; CPU gain unclear on the busy machine (student 1.15 vs 0.91
-                                      # steps/s, teacher 0.34 vs 0.22 then 0.25 vs 0.31), clear on CUDA
+    # bf16 autocast; None: on for the teacher, off for the student. Measured here: student 1.15 vs 0.91
+    # steps/s but its channels-last depthwise convolutions gave non-finite gradients on crops ending in
+    # silence now and then; teacher 0.34 vs 0.22, then 0.25 vs 0.31 steps/s (a busy CPU); clear on CUDA.
+    bf16: bool | None = None
     workers: int = 2
     threads: int = 1                  # per process; 2 threads ran 3-4x slower on the shared 2-core CPU
                                       # (barrier per op); use both cores as 2 DDP processes (torchrun)
@@ -79,6 +81,10 @@ class EnhancerTrainConfig:
     valid_every: int = 1000
     save_every_seconds: float = 180.0
     log_every: int = 25
+
+    @property
+    def autocast(self) -> bool:
+        return self.role is Role.TEACHER if self.bf16 is None else self.bf16
 
 
 def build_enhancer(role: Role) -> MaskingEnhancer:
@@ -236,26 +242,31 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
     resume = out / "resume"
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
     step, best, seconds = state["step"], state["best"], state["seconds"]
-    fields = ["step", "lr", "loss", *run.log_fields, "steps_per_s", "valid_pesq_wb", "valid_sisdri", "seconds"]
+    fields = ["step", "lr", "loss", *run.log_fields, "steps_per_s", "skipped", "valid_pesq_wb", "valid_sisdri",
+              "seconds"]
     csv_log = CsvLog(out / "log.csv", fields)
     iterator = batches(step)
     log.info("training %s from step %d on %s (world %d)", type(model).__name__, step, env.device, env.world_size)
 
     sums: dict[str, float] = {}
-    last_save, t_log, n_sum = time.time(), time.time(), 0
+    last_save, t_log, n_sum, skipped = time.time(), time.time(), 0, 0
     device_type = "cpu" if env.device.type == "cpu" else "cuda"
     while step < cfg.steps:
         batch = {k: v.to(env.device) for k, v in next(iterator).items()}
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.bf16):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.autocast):
             loss, parts = objective(model, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         all_reduce_gradients(model, env.world_size)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        ema.update(model)
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        if torch.isfinite(norm):        # a non-finite gradient would poison weights and EMA: skip it
+            opt.step()
+            ema.update(model)
+        else:
+            skipped += 1
+            log.warning("step %d: non-finite gradient norm, update skipped", step)
         step += 1
         n_sum += 1
         for k, v in {"loss": loss.item(), **parts}.items():
@@ -265,7 +276,7 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
             now = time.time()
             seconds += now - t_log
             row = {"step": step, "lr": opt.param_groups[0]["lr"], **{k: v / n_sum for k, v in sums.items()},
-                   "steps_per_s": n_sum / (now - t_log), "seconds": round(seconds)}
+                   "steps_per_s": n_sum / (now - t_log), "skipped": skipped, "seconds": round(seconds)}
             t_log, sums, n_sum = now, {}, 0
             if step % cfg.valid_every == 0 or step == cfg.steps:
                 with ema.applied(model):
@@ -337,13 +348,16 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
     parser.add_argument("--valid-items", type=int, default=defaults.valid_items)
     parser.add_argument("--log-every", type=int, default=defaults.log_every)
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--no-bf16", action="store_true", help="train in fp32")
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
+                           help="bf16 autocast (default: teacher on, student off)")
+    precision.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32")
 
 
 def loop_config(args: argparse.Namespace, base: EnhancerTrainConfig) -> EnhancerTrainConfig:
     return replace(base, steps=args.steps, batch_size=args.batch_size, segment_seconds=args.segment_seconds,
                    lr=args.lr, workers=args.workers, threads=args.threads, valid_every=args.valid_every,
-                   valid_items=args.valid_items, log_every=args.log_every, seed=args.seed, bf16=not args.no_bf16)
+                   valid_items=args.valid_items, log_every=args.log_every, seed=args.seed, bf16=args.bf16)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,3 +47,32 @@ def test_the_supervised_loss_prefers_the_clean_signal():
     loss = EnhancementLoss()
     noise = torch.randn(2, 8000)
     assert loss(clean, clean) < loss(clean + 0.02 * noise, clean) < loss(clean + 0.1 * noise, clean)
+
+
+class _NanOnFirstCall(torch.nn.Module):
+    """An objective whose first gradient is NaN, as bf16 kernels occasionally produce."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, model, batch):
+        self.calls += 1
+        loss = model(batch["noisy"]).pow(2).mean() * (float("nan") if self.calls == 1 else 1.0)
+        return loss, {"supervised": 0.0}
+
+
+def test_a_non_finite_gradient_skips_the_update_instead_of_poisoning_the_weights(tmp_path):
+    from safetensors.torch import load_file
+
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+    from models.train.enhancer import EnhancerTrainConfig, Role, Run, fit
+
+    torch.manual_seed(0)
+    model = GtcrnStudent(StudentConfig(channels=8))
+    cfg = EnhancerTrainConfig(role=Role.STUDENT, steps=3, warmup=1, log_every=100, workers=0)
+    batches = iter([{"noisy": torch.randn(2, 1, 4000)} for _ in range(3)])
+    fit(model, _NanOnFirstCall(), lambda step: batches, [], Run(tmp_path, cfg, lambda *a: {}))
+    state = load_file(str(tmp_path / "resume.safetensors"))
+    assert all(torch.isfinite(v).all() for k, v in state.items() if v.is_floating_point())
+    assert not torch.equal(state["model.encoder.0.0.weight"], state["ema.encoder.0.0.weight"])  # later steps applied
