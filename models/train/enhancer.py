@@ -241,6 +241,7 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
     ema = Ema(model, cfg.ema_decay)
     resume = out / "resume"
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
+    ema.shadow = {k: v.to(env.device) for k, v in ema.shadow.items()}      # resume loads them on the CPU
     step, best, seconds = state["step"], state["best"], state["seconds"]
     fields = ["step", "lr", "loss", *run.log_fields, "steps_per_s", "skipped", "valid_pesq_wb", "valid_sisdri",
               "seconds"]
