@@ -73,6 +73,7 @@ class _WavHeader:
     sample_rate: int
     data_bytes_declared: int
     data_bytes_present: int
+    data_offset: int
 
 
 def _sniff_wav_header(path: Path) -> _WavHeader | None:
@@ -97,7 +98,7 @@ def _sniff_wav_header(path: Path) -> _WavHeader | None:
         if chunk == b"data":
             if rate is None:
                 return None
-            return _WavHeader(rate, length, max(0, size - pos - 8))
+            return _WavHeader(rate, length, max(0, size - pos - 8), pos + 8)
         pos += 8 + length + (length & 1)
     return None
 
@@ -134,11 +135,18 @@ def _check_info(handle: sf.SoundFile, path: Path) -> AudioInfo:
     return AudioInfo(path, rate, channels, frames, handle.format, handle.subtype)
 
 
+# Uncompressed WAV sample formats read through a memory map: (numpy dtype, scale to [-1, 1)),
+# the same scaling libsndfile applies.
+_MAPPABLE = {"PCM_16": ("<i2", 1 / 2**15), "PCM_32": ("<i4", 1 / 2**31), "FLOAT": ("<f4", 1.0), "DOUBLE": ("<f8", 1.0)}
+
+
 class Recording:
     """An open audio file, read on demand.
 
-    Reads are serialised by a lock because one libsndfile handle has one file position, and
-    the spectrogram view, playback feeder and jobs may read from different threads.
+    Uncompressed WAV is read through a memory map: a zoomed-out spectrogram makes a thousand
+    short reads, and libsndfile's per-call cost dominated them. Everything else goes through
+    libsndfile, whose reads are serialised by a lock because one handle has one file position
+    and the spectrogram view, playback feeder and jobs read from different threads.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -150,6 +158,7 @@ class Recording:
         try:
             self.info = _check_info(self._handle, self.path)
             self.notice = self._truncation_notice()
+            self._map, self._map_scale, self._map_bytes = self._memory_map()
             self.read(0, min(self.info.frames, 4096))   # a lying header fails here, at open
         except AudioFileError:
             self._handle.close()
@@ -168,6 +177,35 @@ class Recording:
         promised = shown * wav.data_bytes_declared / max(wav.data_bytes_present, 1)
         return (f"{self.name} is truncated: its header promises {promised:.2f} s but the file holds "
                 f"{shown:.2f} s; only what is there is shown.")
+
+    def _memory_map(self) -> tuple[np.ndarray | None, float, int]:
+        if self.info.format != "WAV" or self.info.subtype not in _MAPPABLE:
+            return None, 1.0, 0
+        wav = _sniff_wav_header(self.path)
+        if wav is None:
+            return None, 1.0, 0
+        dtype, scale = _MAPPABLE[self.info.subtype]
+        frame_bytes = np.dtype(dtype).itemsize * self.info.channels
+        frames = min(self.info.frames, wav.data_bytes_present // frame_bytes)
+        try:
+            mapped = np.memmap(self.path, dtype=dtype, mode="r", offset=wav.data_offset,
+                               shape=(frames, self.info.channels))
+        except (OSError, ValueError):
+            return None, 1.0, 0
+        return mapped, scale, wav.data_offset + frames * frame_bytes
+
+    def _read_mapped(self, start: int, stop: int) -> np.ndarray:
+        """Frames from the memory map; the size check first, because touching pages of a file
+        that shrank while open would kill the process (SIGBUS) instead of raising."""
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            size = None        # deleted while open: the mapping keeps the data alive
+        if size is not None and size < self._map_bytes:
+            raise AudioFileError(f"{self.name} could not be read at {start / self.sample_rate:.2f} s: "
+                                 "the file changed or shrank while open.")
+        block = np.asarray(self._map[start:stop], dtype=np.float32)
+        return block * np.float32(self._map_scale) if self._map_scale != 1.0 else block
 
     @property
     def sample_rate(self) -> int:
@@ -192,15 +230,18 @@ class Recording:
         if stop <= start:
             n_ch = self.info.channels if channels is None else len(channels)
             return np.zeros((n_ch, 0), dtype=np.float32)
-        with self._lock:
-            try:
-                self._handle.seek(start)
-                block = self._handle.read(stop - start, dtype="float32", always_2d=True)
-            except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as err:
-                raise AudioFileError(
-                    f"{self.name} could not be read at {start / self.sample_rate:.2f} s: {err}. "
-                    "The file may be damaged, or it changed or vanished while open."
-                ) from err
+        if self._map is not None and stop <= self._map.shape[0]:
+            block = self._read_mapped(start, stop)
+        else:
+            with self._lock:
+                try:
+                    self._handle.seek(start)
+                    block = self._handle.read(stop - start, dtype="float32", always_2d=True)
+                except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as err:
+                    raise AudioFileError(
+                        f"{self.name} could not be read at {start / self.sample_rate:.2f} s: {err}. "
+                        "The file may be damaged, or it changed or vanished while open."
+                    ) from err
         if block.shape[0] < stop - start:
             raise AudioFileError(
                 f"{self.name} is truncated: it ends at {(start + block.shape[0]) / self.sample_rate:.2f} s "
@@ -222,6 +263,7 @@ class Recording:
     def close(self) -> None:
         with self._lock:
             self._handle.close()
+            self._map = None
 
     def __enter__(self) -> Recording:
         return self
