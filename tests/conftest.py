@@ -18,7 +18,8 @@ os.environ["XDG_DATA_HOME"] = str(_TEST_HOME / "data")
 os.environ["MECO_CACHE"] = str(_TEST_HOME / "meco-cache")   # tests never see a developer's corpus
 
 # A real PortAudio device without sound hardware: ALSA reads its usual config, then ours,
-# which makes the default PCM the null device (plays and discards, with a real clock).
+# which makes the default PCM the null device: PortAudio opens and runs a real stream whose
+# frames are discarded (the null PCM is not paced by a clock, so callbacks run back to back).
 _ASOUND = _TEST_HOME / "asound-null.conf"
 _ASOUND.write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n")
 _SYSTEM_ALSA = "/usr/share/alsa/alsa.conf"
