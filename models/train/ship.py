@@ -1,0 +1,48 @@
+"""Copy a run's best checkpoint into `resources/models/` as a shippable card.
+
+    python -m models.train.ship --run runs/separator --to resources/models/separator \
+        --reproduce "python -m models.train.separator --out runs/separator --steps 30000 ..."
+
+The weights are re-verified on the way (load checks the hash and strict keys), the card gains
+the command that reproduces it and, for separators, whether the mask-driven MWF helped on the
+validation set (the engine's default for `--spatial-filter`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from models.common import checkpoint
+
+
+def ship(run: Path, target: Path, name: str | None, reproduce: str) -> Path:
+    import models.separator.network  # noqa: F401  (registers the architecture)
+
+    model, card = checkpoint.load(run / "best.json")
+    metrics = card.get("metrics", {})
+    if "valid_sisdri_mwf" in metrics and "valid_sisdri_mask" in metrics:
+        card["inference"] = {"spatial_filter": metrics["valid_sisdri_mwf"] > metrics["valid_sisdri_mask"]}
+    card["name"] = name or card["name"]
+    card["training"] = {**card.get("training", {}), "reproduce": reproduce}
+    for key in ("weights", "versions", "parameters", "card_version"):
+        card.pop(key, None)
+    target.mkdir(parents=True, exist_ok=True)
+    out = target / f"{card['name']}.json"
+    checkpoint.save(model, out, card)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", type=Path, required=True, help="training run folder with best.json")
+    parser.add_argument("--to", type=Path, required=True, help="resources/models/<task> folder")
+    parser.add_argument("--name", default=None, help="card name (default: the run's)")
+    parser.add_argument("--reproduce", required=True, help="the command that reproduces this checkpoint")
+    args = parser.parse_args(argv)
+    print(ship(args.run, args.to, args.name, args.reproduce))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
