@@ -17,12 +17,20 @@ from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.pipeline import Task, find_model, load_model, user_models_dir
 from models.common import checkpoint
+from models.enhancers.base import torch_threads
 from models.inference.chunked import ChunkConfig
 from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.network import UNetConfig
 from models.meco.sampling import InferenceMode
 
 MODEL = "tiny-meco"
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks run fastest on one thread on the shared 2-core CPU (as the enhancer tests do)."""
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from models.common import checkpoint
+from models.enhancers.base import torch_threads
 from models.meco.corrector import MeanFlowCorrector, MecoConfig, chunk_function
 from models.meco.features import SpectralConfig, SpectralFeatures
 from models.meco.flow import MeanFlowConfig, conditional_velocity, gamma_at, interpolate, sample_times
@@ -20,6 +21,13 @@ from models.train.meco import Variant
 TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),
                   unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
 SAMPLES = 15 * 64           # 16 STFT frames of 64 bins
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks run fastest on one thread on the shared 2-core CPU (as the enhancer tests do)."""
+    with torch_threads(1):
+        yield
 
 
 def _speechlike(batch: int, samples: int = SAMPLES, seed: int = 0) -> torch.Tensor:

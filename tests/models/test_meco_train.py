@@ -13,6 +13,7 @@ import torch.multiprocessing as mp
 from safetensors.torch import load_file
 
 from models.common import checkpoint
+from models.enhancers.base import torch_threads
 from models.data.noise import NoisePool
 from models.data.speech import SpeechPool, Split
 from models.meco.corrector import MecoConfig
@@ -24,6 +25,13 @@ from models.train.meco_cache import CacheConfig, CachedPairs, CacheSplit, aligne
 
 TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),
                   unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks run fastest on one thread on the shared 2-core CPU (as the enhancer tests do)."""
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")
