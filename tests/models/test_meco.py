@@ -22,6 +22,9 @@ TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),
                   unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
 SAMPLES = 15 * 64           # 16 STFT frames of 64 bins
 
+# torch.func.jvp scripts its decompositions with torch.jit.script on first use; torch's own warning.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 
 @pytest.fixture(autouse=True)
 def one_thread():

@@ -26,6 +26,9 @@ from models.train.meco_cache import CacheConfig, CachedPairs, CacheSplit, aligne
 TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),
                   unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
 
+# torch.func.jvp scripts its decompositions with torch.jit.script on first use; torch's own warning.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
 
 @pytest.fixture(autouse=True)
 def one_thread():
