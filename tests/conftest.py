@@ -48,3 +48,23 @@ def tiny_separator_card() -> Path:
                                                      "task": "separation", "config": config.to_dict(),
                                                      "sample_rate": 16000})
     return card
+
+
+@pytest.fixture(scope="session")
+def tiny_meco_card() -> Path:
+    """A seeded, untrained tiny MeCo corrector installed in the (test) user model folder."""
+    import torch
+
+    from app.engine.pipeline import user_models_dir
+    from models.common import checkpoint
+    from models.meco.corrector import MeanFlowCorrector, MecoConfig
+    from models.meco.network import UNetConfig
+
+    torch.manual_seed(0)
+    config = MecoConfig(unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
+    card = user_models_dir() / "tiny-meco.json"
+    card.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.save(MeanFlowCorrector(config), card, {
+        "name": "tiny-meco", "architecture": "MeanFlowCorrector", "task": "correction", "config": config.to_dict(),
+        "sample_rate": 16_000, "inference": {"mode": "one-step", "steps": 1, "seed": 1234, "nfe": 1}})
+    return card

@@ -10,11 +10,13 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from app.commands.output import emit, warn
+from app.engine.correction import DEFAULT_SEED, CorrectSettings, corrected_separation_job, has_corrector
 from app.engine.errors import AppError, ConfigError, JobCancelled
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
 from app.engine.files import open_recording
@@ -72,6 +74,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="refine with the mask-driven multichannel Wiener filter")
     spatial.add_argument("--no-spatial-filter", dest="spatial_filter", action="store_false",
                          help="use the network's masks only")
+    correction = p.add_mutually_exclusive_group()
+    correction.add_argument("--no-correct", action="store_true",
+                            help="skip the MeCo corrector (applied by default when one is installed)")
+    correction.add_argument("--also-uncorrected", action="store_true",
+                            help="also write the separator's raw output as spk{k}_separated.wav")
+    p.add_argument("--corrector", default=None, help="MeCo card name (default: the shipped one)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="MeCo noise seed, for reproducible output")
     p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
                    help="chunk length; memory grows with it, not with the file")
     p.add_argument("--output-rate", choices=[r.value for r in OutputRate], default=OutputRate.INPUT.value,
@@ -90,8 +99,9 @@ def _progress_bar(name: str, enabled: bool):
     return tqdm(total=0, desc=name, unit="chunk", file=sys.stderr, leave=False)
 
 
-def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwrite: bool, show_bar: bool) -> dict:
-    """Separate one file into `out_dir/<stem>/spk{k}.wav`; nothing is left behind on failure."""
+def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwrite: bool, show_bar: bool,
+                  correct: CorrectSettings | None = None, also_uncorrected: bool = False) -> dict:
+    """Separate (and correct) one file into `out_dir/<stem>/spk{k}.wav`; nothing is left on failure."""
     target = out_dir / path.stem
     export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
     with open_recording(path) as rec:
@@ -99,16 +109,20 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
             warn(f"warning: {notice}")
         rate = rec.sample_rate if settings.output_rate is OutputRate.INPUT else 16_000
         writers: list[AtomicAudioWriter] = []
+        raw_writers: list[AtomicAudioWriter] = []
 
-        def sink(block: np.ndarray) -> None:
-            block = apply_peak_policy(block, PeakPolicy.LIMIT)
-            for k, w in enumerate(writers):
-                w.write(block[k:k + 1])
+        def to_writers(targets: list[AtomicAudioWriter]) -> Callable[[np.ndarray], None]:
+            def sink(block: np.ndarray) -> None:
+                block = apply_peak_policy(block, PeakPolicy.LIMIT)
+                for k, w in enumerate(targets):
+                    w.write(block[k:k + 1])
+            return sink
 
         bar = _progress_bar(path.name, show_bar)
 
         def on_progress(p) -> None:
             if bar is not None:
+                bar.set_description(f"{path.name} ({p.stage})")
                 bar.total = p.total
                 bar.n = p.done
                 bar.refresh()
@@ -116,10 +130,18 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
         try:
             for k in range(2):
                 writers.append(AtomicAudioWriter(target / f"spk{k + 1}.wav", rate, 1, export))
-            result = drive(separate_job(rec, settings, sink=sink), on_progress)
-            outputs = [str(w.commit()) for w in writers]
+                if correct is not None and also_uncorrected:
+                    raw_writers.append(AtomicAudioWriter(target / f"spk{k + 1}_separated.wav", rate, 1, export))
+            correction = None
+            if correct is None:
+                result = drive(separate_job(rec, settings, sink=to_writers(writers)), on_progress)
+            else:
+                job = corrected_separation_job(rec, settings, correct, sink=to_writers(writers),
+                                               uncorrected_sink=to_writers(raw_writers) if raw_writers else None)
+                result, correction = drive(job, on_progress)
+            outputs = [str(w.commit()) for w in writers + raw_writers]
         except BaseException:
-            for w in writers:
+            for w in writers + raw_writers:
                 w.abort()
             raise
         finally:
@@ -127,8 +149,10 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
                 bar.close()
         for notice in result.notices:
             warn(f"note: {notice}")
+        seconds = result.seconds + (correction.seconds if correction is not None else 0.0)
         return {"input": str(path), "outputs": outputs, **result.info,
-                "rtf": round(result.seconds / rec.info.duration_seconds, 4)}
+                "correction": correction.info if correction is not None else None,
+                "rtf": round(seconds / rec.info.duration_seconds, 4)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,6 +165,13 @@ def run(args: argparse.Namespace) -> int:
     settings = SeparateSettings(method=Method(args.method), model=args.model, reference_channel=args.reference - 1,
                                 channels=args.channels, chunk=ChunkConfig(seconds=args.chunk_seconds),
                                 spatial_filter=args.spatial_filter, output_rate=OutputRate(args.output_rate))
+    correct = None if args.no_correct else CorrectSettings(model=args.corrector, seed=args.seed, chunk=settings.chunk)
+    if correct is not None and not has_corrector(args.corrector):
+        if args.corrector is not None or args.also_uncorrected:
+            raise ConfigError(f"No MeCo corrector{' named ' + args.corrector if args.corrector else ''} is installed; "
+                              "drop --corrector/--also-uncorrected or install a correction card.")
+        warn("note: no MeCo corrector is installed yet; writing the separator's output uncorrected.")
+        correct = None
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")
@@ -150,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
     show_bar = sys.stderr.isatty() and not args.json
     for path in files:
         try:
-            done.append(separate_file(path, args.out, settings, args.overwrite, show_bar))
+            done.append(separate_file(path, args.out, settings, args.overwrite, show_bar, correct,
+                                      args.also_uncorrected))
             if not args.json:
                 warn(f"separated {path.name} -> {Path(done[-1]['outputs'][0]).parent}")
         except JobCancelled:

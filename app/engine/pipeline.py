@@ -59,6 +59,7 @@ class ModelEntry:
 
 def _register_architectures() -> None:
     """Importing the network modules registers their builders with the checkpoint loader."""
+    import models.meco.corrector  # noqa: F401
     import models.separator.network  # noqa: F401
 
 

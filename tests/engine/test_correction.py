@@ -8,19 +8,15 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from app.commands import correct as correct_command
 from app.engine.correction import ArraySource, CorrectSettings, correct_job
 from app.engine.errors import ChannelLayoutError, JobCancelled
 from app.engine.files import open_recording
 from app.engine.jobs import drive
-from app.engine.pipeline import Task, find_model, load_model, user_models_dir
-from models.common import checkpoint
+from app.engine.pipeline import Task, find_model, load_model
 from models.enhancers.base import torch_threads
 from models.inference.chunked import ChunkConfig
-from models.meco.corrector import MeanFlowCorrector, MecoConfig
-from models.meco.network import UNetConfig
 from models.meco.sampling import InferenceMode
 
 MODEL = "tiny-meco"
@@ -31,19 +27,6 @@ def one_thread():
     """Tiny networks run fastest on one thread on the shared 2-core CPU (as the enhancer tests do)."""
     with torch_threads(1):
         yield
-
-
-@pytest.fixture(scope="module")
-def tiny_meco_card():
-    """A seeded, untrained tiny corrector installed in the (test) user model folder."""
-    torch.manual_seed(0)
-    config = MecoConfig(unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
-    card = user_models_dir() / "tiny-meco.json"
-    card.parent.mkdir(parents=True, exist_ok=True)
-    checkpoint.save(MeanFlowCorrector(config), card, {
-        "name": MODEL, "architecture": "MeanFlowCorrector", "task": "correction", "config": config.to_dict(),
-        "sample_rate": 16_000, "inference": {"mode": "one-step", "steps": 1, "seed": 1234, "nfe": 1}})
-    return card
 
 
 def _mixture(path, channels=3, seconds=2.0, rate=16_000):

@@ -119,3 +119,25 @@ def test_cli_never_overwrites_without_the_flag(tmp_path, tiny_separator_card, ca
     assert (out / "take" / "spk1.wav").stat().st_mtime_ns == before
     assert sorted(p.name for p in (out / "take").iterdir()) == ["spk1.wav", "spk2.wav"]
     assert main(["separate", str(src), "--out", str(out), "--model", MODEL, "--overwrite"]) == EXIT_OK
+
+
+def test_cli_corrects_by_default_and_keeps_the_uncorrected_tracks_on_request(
+        tmp_path, tiny_separator_card, tiny_meco_card, capsys):
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.5)
+    out = tmp_path / "out"
+    assert main(["separate", str(src), "--out", str(out), "--model", MODEL, "--corrector", "tiny-meco",
+                 "--also-uncorrected", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert report["correction"]["corrector"] == "tiny-meco" and report["correction"]["nfe"] == 1
+    names = sorted(p.name for p in (out / "panel").iterdir())
+    assert names == ["spk1.wav", "spk1_separated.wav", "spk2.wav", "spk2_separated.wav"]
+    corrected, raw = sf.read(out / "panel" / "spk1.wav")[0], sf.read(out / "panel" / "spk1_separated.wav")[0]
+    assert corrected.shape == raw.shape and not np.allclose(corrected, raw)
+
+
+def test_cli_no_correct_writes_the_separator_output_only(tmp_path, tiny_separator_card, tiny_meco_card, capsys):
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.5)
+    assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--no-correct",
+                 "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["files"][0]["correction"] is None
+    assert sorted(p.name for p in (tmp_path / "o" / "panel").iterdir()) == ["spk1.wav", "spk2.wav"]
