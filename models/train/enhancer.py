@@ -69,9 +69,9 @@ class EnhancerTrainConfig:
     weight_decay: float = 1e-2
     grad_clip: float = 5.0
     ema_decay: float = 0.999
-    # bf16 autocast; None: on for the teacher, off for the student. Measured here: student 1.15 vs 0.91
-    # steps/s but its channels-last depthwise convolutions gave non-finite gradients on crops ending in
-    # silence now and then; teacher 0.34 vs 0.22, then 0.25 vs 0.31 steps/s (a busy CPU); clear on CUDA.
+    # bf16 autocast; None: on for the teacher, off for the student. Measured here (AVX512-BF16, 1 thread,
+    # load ~4): teacher 0.48 vs 0.45 steps/s, student 1.58 vs 1.67, and the student's channels-last
+    # depthwise convolutions gave non-finite gradients in bf16 now and then. On CUDA bf16 pays more.
     bf16: bool | None = None
     workers: int = 2
     threads: int = 1                  # per process; 2 threads ran 3-4x slower on the shared 2-core CPU
