@@ -68,3 +68,22 @@ def tiny_meco_card() -> Path:
         "name": "tiny-meco", "architecture": "MeanFlowCorrector", "task": "correction", "config": config.to_dict(),
         "sample_rate": 16_000, "inference": {"mode": "one-step", "steps": 1, "seed": 1234, "nfe": 1}})
     return card
+
+
+@pytest.fixture(scope="session")
+def tiny_student_card() -> Path:
+    """A seeded, untrained tiny GTCRN-class student installed in the (test) user model folder."""
+    import torch
+
+    from app.engine.pipeline import user_models_dir
+    from models.common import checkpoint
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+
+    torch.manual_seed(0)
+    model = GtcrnStudent(StudentConfig(channels=8))
+    card = user_models_dir() / "tiny-student.json"
+    card.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.save(model, card, {"name": "tiny-student", "architecture": "GtcrnStudent", "task": "enhancement",
+                                  "config": model.config.to_dict(), "sample_rate": 16000,
+                                  "training": {"device": "cpu", "variant": "no-kd"}, "metrics": {"valid_pesq_wb": 1.0}})
+    return card

@@ -11,12 +11,14 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from app.commands.output import emit, warn
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, corrected_separation_job, has_corrector
+from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import AppError, ConfigError, JobCancelled
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
 from app.engine.files import open_recording
@@ -81,6 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                             help="also write the separator's raw output as spk{k}_separated.wav")
     p.add_argument("--corrector", default=None, help="MeCo card name (default: the shipped one)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="MeCo noise seed, for reproducible output")
+    p.add_argument("--enhance", nargs="?", const="", default=None, metavar="NAME",
+                   help="finish each talker with a speech enhancer (default NAME: the best shipped student)")
     p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
                    help="chunk length; memory grows with it, not with the file")
     p.add_argument("--output-rate", choices=[r.value for r in OutputRate], default=OutputRate.INPUT.value,
@@ -99,8 +103,27 @@ def _progress_bar(name: str, enabled: bool):
     return tqdm(total=0, desc=name, unit="chunk", file=sys.stderr, leave=False)
 
 
+def enhance_in_place(paths: list[Path], settings: EnhanceSettings, export: ExportSettings,
+                     on_progress: Callable) -> list[dict]:
+    """Stream each finished talker file through the enhancer into a temporary file that replaces it."""
+    infos = []
+    for path in paths:
+        with open_recording(path) as rec:
+            writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True))
+            try:
+                result = drive(enhance_job(rec, settings, sink=lambda b: writer.write(apply_peak_policy(b, export.peak))),
+                               on_progress)
+            except BaseException:
+                writer.abort()
+                raise
+        writer.commit()
+        infos.append(result.info)
+    return infos
+
+
 def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwrite: bool, show_bar: bool,
-                  correct: CorrectSettings | None = None, also_uncorrected: bool = False) -> dict:
+                  correct: CorrectSettings | None = None, also_uncorrected: bool = False,
+                  enhance: EnhanceSettings | None = None) -> dict:
     """Separate (and correct) one file into `out_dir/<stem>/spk{k}.wav`; nothing is left on failure."""
     target = out_dir / path.stem
     export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
@@ -144,6 +167,12 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
             for w in writers + raw_writers:
                 w.abort()
             raise
+        try:
+            enhanced = enhance_in_place([w.path for w in writers], enhance, export, on_progress) if enhance else None
+        except BaseException:
+            for w in writers + raw_writers:      # a half-finished run leaves nothing behind
+                w.path.unlink(missing_ok=True)
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -151,7 +180,7 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
             warn(f"note: {notice}")
         seconds = result.seconds + (correction.seconds if correction is not None else 0.0)
         return {"input": str(path), "outputs": outputs, **result.info,
-                "correction": correction.info if correction is not None else None,
+                "correction": correction.info if correction is not None else None, "enhancement": enhanced,
                 "rtf": round(seconds / rec.info.duration_seconds, 4)}
 
 
@@ -172,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
                               "drop --corrector/--also-uncorrected or install a correction card.")
         warn("note: no MeCo corrector is installed yet; writing the separator's output uncorrected.")
         correct = None
+    enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")
@@ -182,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
     for path in files:
         try:
             done.append(separate_file(path, args.out, settings, args.overwrite, show_bar, correct,
-                                      args.also_uncorrected))
+                                      args.also_uncorrected, enhance))
             if not args.json:
                 warn(f"separated {path.name} -> {Path(done[-1]['outputs'][0]).parent}")
         except JobCancelled:

@@ -21,7 +21,6 @@ from app.engine.files import Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, list_models, load_model
 from app.engine.separation import OutputCollector, RecordingReader
-from models.enhancers import student, teacher  # noqa: F401  (register the architectures with the loader)
 from models.enhancers.base import torch_threads
 from models.inference.chunked import ChunkConfig, ChunkedRunner
 

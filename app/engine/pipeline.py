@@ -59,6 +59,8 @@ class ModelEntry:
 
 def _register_architectures() -> None:
     """Importing the network modules registers their builders with the checkpoint loader."""
+    import models.enhancers.student  # noqa: F401
+    import models.enhancers.teacher  # noqa: F401
     import models.meco.corrector  # noqa: F401
     import models.separator.network  # noqa: F401
 

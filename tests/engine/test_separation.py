@@ -141,3 +141,16 @@ def test_cli_no_correct_writes_the_separator_output_only(tmp_path, tiny_separato
                  "--json"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["files"][0]["correction"] is None
     assert sorted(p.name for p in (tmp_path / "o" / "panel").iterdir()) == ["spk1.wav", "spk2.wav"]
+
+
+def test_cli_enhance_stage_finishes_each_talker_in_place(tmp_path, tiny_separator_card, tiny_student_card, capsys):
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.5)
+    base = ["separate", str(src), "--model", MODEL, "--no-correct", "--json"]
+    assert main([*base, "--out", str(tmp_path / "plain")]) == EXIT_OK
+    capsys.readouterr()
+    assert main([*base, "--out", str(tmp_path / "enh"), "--enhance", "tiny-student"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert [e["model"] for e in report["enhancement"]] == ["tiny-student", "tiny-student"]
+    assert sorted(p.name for p in (tmp_path / "enh" / "panel").iterdir()) == ["spk1.wav", "spk2.wav"]
+    plain, enhanced = sf.read(tmp_path / "plain" / "panel" / "spk1.wav")[0], sf.read(tmp_path / "enh" / "panel" / "spk1.wav")[0]
+    assert plain.shape == enhanced.shape and not np.allclose(plain, enhanced)
