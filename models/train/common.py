@@ -142,7 +142,8 @@ def load_resume(path: Path, model: nn.Module, ema: Ema | None, opt: torch.optim.
     tensors = load_file(str(path.with_suffix(".safetensors")))
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True)
     if ema is not None:
-        ema.shadow = {k[4:]: v.float() for k, v in tensors.items() if k.startswith("ema.")}
+        device = next(model.parameters()).device
+        ema.shadow = {k[4:]: v.float().to(device) for k, v in tensors.items() if k.startswith("ema.")}
     opt_state: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         if key.startswith("opt."):
