@@ -203,7 +203,6 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     ema = Ema(model, cfg.ema_decay)
     resume = out / "resume"
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
-    ema.shadow = {k: v.to(env.device) for k, v in ema.shadow.items()}     # resume loads them on the CPU
     step, best, seconds = state["step"], state["best"], state["seconds"]
 
     # A resumed run draws fresh crops: the stream is seeded by (seed, rank, start step).
