@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -17,8 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import soxr
 
-from app.engine.errors import ExportError
+from app.engine.documents import Version
+from app.engine.errors import ConfigError, ExportError
+from app.engine.jobs import Job, Progress, Stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +57,6 @@ class ExportSettings:
     overwrite: bool = False
 
     def __post_init__(self) -> None:
-        from app.engine.errors import ConfigError
-
         if self.format is AudioFormat.FLAC and self.sample_format is SampleFormat.FLOAT:
             raise ConfigError("FLAC cannot store float samples; choose PCM 16 or PCM 24, or WAV for float.")
         if self.peak is PeakPolicy.NONE and self.sample_format is not SampleFormat.FLOAT:
@@ -115,6 +117,8 @@ class AtomicAudioWriter:
         except OSError as err:
             raise ExportError(_explain(err, self.path)) from err
         self._tmp = Path(tmp)
+        self.committed = False
+        self.replaced_existing = False
         try:
             self._file = sf.SoundFile(self._tmp, "w", sample_rate, channels, subtype=settings.subtype,
                                       format=str(settings.format).upper())
@@ -138,7 +142,9 @@ class AtomicAudioWriter:
             self._file.close()
             if self.path.exists() and not self.settings.overwrite:
                 raise ExportError(f"{self.path.name} appeared while exporting; it was left untouched.")
+            self.replaced_existing = self.path.exists()
             os.replace(self._tmp, self.path)
+            self.committed = True
         except OSError as err:
             self.abort()
             raise ExportError(_explain(err, self.path)) from err
@@ -167,3 +173,91 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, settings: Expor
     with AtomicAudioWriter(path, sample_rate, audio.shape[0], settings) as writer:
         writer.write(audio)
         return writer.commit()
+
+
+DEFAULT_TEMPLATE = "{recording}_talker{talker}_{kind}"
+EXPORT_BLOCK_SECONDS = 2.0       # one block per yield: cancel within a fraction of a second
+_TEMPLATE_FIELDS = ("recording", "talker", "kind", "name", "model")
+
+
+def render_name(template: str, version: Version, recording: str) -> str:
+    """A file stem from `template` with {recording} {talker} {kind} {name} {model}; path
+    separators and control characters become '_'."""
+    values = {"recording": recording, "talker": version.talker + 1, "kind": str(version.kind),
+              "name": version.name, "model": version.model}
+    try:
+        stem = template.format(**values)
+    except (KeyError, IndexError, ValueError) as err:
+        raise ConfigError(f"The name template {template!r} is not usable ({err}); use the fields "
+                          f"{', '.join('{' + f + '}' for f in _TEMPLATE_FIELDS)}.") from err
+    stem = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in stem).strip(" .")
+    if not stem:
+        raise ConfigError(f"The name template {template!r} gives an empty file name.")
+    return stem
+
+
+def export_paths(versions: list[Version], folder: Path, template: str, recording: str,
+                 settings: ExportSettings) -> list[Path]:
+    """Target files, one per version; ConfigError if two versions would get the same name."""
+    paths = [Path(folder) / f"{render_name(template, v, recording)}.{settings.format}" for v in versions]
+    twins = sorted({p.name for p in paths if paths.count(p) > 1})
+    if twins:
+        raise ConfigError(f"The name template gives several versions the name {', '.join(twins)}; "
+                          "add {name} or {kind} to it.")
+    return paths
+
+
+def existing_files(paths: list[Path]) -> list[Path]:
+    return [p for p in paths if p.exists()]
+
+
+def peak_warnings(versions: list[Version]) -> list[str]:
+    """One sentence per version that peaks above 0 dBFS (the peak policy will act on it)."""
+    return [f"{v.name} peaks at {peak_dbfs(v.audio):+.1f} dBFS." for v in versions if peak_dbfs(v.audio) > 0.0]
+
+
+def export_versions_job(versions: list[Version], folder: Path, template: str, recording: str,
+                        settings: ExportSettings, sample_rate: int | None = None) -> Job[list[Path]]:
+    """Write one file per version, block by block; all files appear together at the end.
+
+    `sample_rate` None keeps each version's rate. Every file is written to a temporary file
+    beside its target; a cancel (the generator closed) or an error deletes them all, so nothing
+    partial is left, and no existing file is touched unless `settings.overwrite`.
+    """
+    paths = export_paths(versions, folder, template, recording, settings)
+    taken = existing_files(paths)
+    if taken and not settings.overwrite:
+        raise ExportError(f"{', '.join(p.name for p in taken)} already exist(s) in {Path(folder)}; "
+                          "choose another name or allow overwriting.")
+    clock = Stopwatch()
+    prepared = []
+    for version in versions:
+        audio = version.audio
+        rate = sample_rate or version.sample_rate
+        if rate != version.sample_rate:
+            audio = soxr.resample(audio, version.sample_rate, rate, quality="HQ").astype(np.float32)
+        prepared.append((apply_peak_policy(audio[None], settings.peak), rate))
+    block = [int(EXPORT_BLOCK_SECONDS * rate) for _, rate in prepared]
+    total = sum(math.ceil(max(a.shape[1], 1) / b) for (a, _), b in zip(prepared, block))
+    writers: list[AtomicAudioWriter] = []
+    committed = False
+    try:
+        done = 0
+        for (audio, rate), path, step in zip(prepared, paths, block):
+            writer = AtomicAudioWriter(path, rate, 1, settings)
+            writers.append(writer)
+            for start in range(0, max(audio.shape[1], 1), step):
+                writer.write(audio[:, start:start + step])
+                done += 1
+                yield Progress("export", done, total, clock())
+        written = [writer.commit() for writer in writers]
+        committed = True
+    finally:
+        if not committed:
+            for writer in writers:
+                writer.abort()
+            for writer in writers:          # committed before a later one failed: take them back
+                if writer.committed and not writer.replaced_existing:
+                    writer.path.unlink(missing_ok=True)
+    log.info("exported %d file(s) to %s in %.1f s", len(written), folder, clock())
+    return written

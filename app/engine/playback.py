@@ -341,33 +341,39 @@ class Player:
         self.pause()
 
     def _choose_format(self, rate: int) -> tuple[int, int, str]:
-        """(rate, outputs, device name): the file's rate, or the device's own if it refuses that."""
-        sd = _sounddevice()
+        rate, outputs, name, self.notice = choose_output_format(self.device, rate)
+        return rate, outputs, name
+
+
+def choose_output_format(device: int | str | None, rate: int) -> tuple[int, int, str, str]:
+    """(rate, outputs, device name, notice): the file's rate, or the device's own if it refuses
+    that (the notice then says so, once)."""
+    sd = _sounddevice()
+    try:
+        info = sd.query_devices(device, "output")
+    except (sd.PortAudioError, ValueError) as err:
+        which = "No audio output device was found" if device is None else \
+            f"Output device {device!r} is not available"
+        raise PlaybackError(f"{which} ({err}); connect one or pick another in Settings. "
+                            "Viewing and exporting still work.") from err
+    name = str(info["name"])
+    outputs = max(1, min(MAX_OUTPUTS, int(info["max_output_channels"])))
+    device_rate = int(info["default_samplerate"])
+    problem: Exception | None = None
+    for candidate in dict.fromkeys((rate, device_rate)):
         try:
-            info = sd.query_devices(self.device, "output")
-        except (sd.PortAudioError, ValueError) as err:
-            which = "No audio output device was found" if self.device is None else \
-                f"Output device {self.device!r} is not available"
-            raise PlaybackError(f"{which} ({err}); connect one or pick another in Settings. "
-                                "Viewing and exporting still work.") from err
-        name = str(info["name"])
-        outputs = max(1, min(MAX_OUTPUTS, int(info["max_output_channels"])))
-        device_rate = int(info["default_samplerate"])
-        problem: Exception | None = None
-        for candidate in dict.fromkeys((rate, device_rate)):
-            try:
-                sd.check_output_settings(self.device, channels=outputs, dtype="float32", samplerate=candidate)
-            except sd.PortAudioError as err:
-                problem = err
-                continue
-            self.notice = "" if candidate == rate else (
-                f"{name} does not play {rate} Hz; playing at {candidate} Hz, resampled while playing "
-                "(the file is unchanged).")
-            if self.notice:
-                log.warning("%s", self.notice)
-            return candidate, outputs, name
-        raise PlaybackError(f"{name} refused to play at {rate} Hz and at its own {device_rate} Hz ({problem}). "
-                            "Choose another output device in Settings.")
+            sd.check_output_settings(device, channels=outputs, dtype="float32", samplerate=candidate)
+        except sd.PortAudioError as err:
+            problem = err
+            continue
+        notice = "" if candidate == rate else (
+            f"{name} does not play {rate} Hz; playing at {candidate} Hz, resampled while playing "
+            "(the file is unchanged).")
+        if notice:
+            log.warning("%s", notice)
+        return candidate, outputs, name, notice
+    raise PlaybackError(f"{name} refused to play at {rate} Hz and at its own {device_rate} Hz ({problem}). "
+                        "Choose another output device in Settings.")
 
 
 class _Feeder:
@@ -441,3 +447,302 @@ class _Feeder:
         if at_end:
             self.ring.mark_end()
             self.done = True
+
+
+# --- A/B listening ------------------------------------------------------------------------------
+AB_FADE_SECONDS = 0.008      # crossfade on a switch: short enough to compare, long enough to not click
+AB_MAX_BLOCK = 16_384        # largest callback block the scratch buffers cover
+LOUDNESS_FLOOR_LUFS = -70.0  # BS.1770's absolute gate: quieter lanes count as silent
+
+
+def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
+    """ITU-R BS.1770-4 integrated loudness (LUFS) of `(frames,)`; -inf when silent or too short."""
+    import pyloudnorm
+
+    if audio.shape[0] < int(0.4 * sample_rate):       # shorter than one gating block
+        return -math.inf
+    value = float(pyloudnorm.Meter(sample_rate).integrated_loudness(audio.astype(np.float64)))
+    return value if math.isfinite(value) and value > LOUDNESS_FLOOR_LUFS else -math.inf
+
+
+def matched_gains(loudness_lufs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
+    """Playback gains `(lanes,)` that bring every lane to one integrated loudness: the lanes'
+    median, lowered where needed so that no gained lane peaks above full scale. Silent lanes
+    (-inf LUFS) keep gain 1."""
+    loudness = np.asarray(loudness_lufs, np.float64)
+    gains = np.ones(loudness.shape[0], np.float32)
+    audible = np.isfinite(loudness)
+    if not audible.any():
+        return gains
+    target = float(np.median(loudness[audible]))
+    for i in np.flatnonzero(audible):
+        if peaks[i] > 0:
+            target = min(target, loudness[i] - 20 * math.log10(peaks[i]))   # loudest without clipping lane i
+    gains[audible] = 10 ** ((target - loudness[audible]) / 20)
+    return gains
+
+
+class ABMixer:
+    """The A/B callback: plays one of several equal-length lanes `(lanes, frames)` at one
+    position; a switch crossfades linearly over `fade_frames` from the old lane (and gain) to the
+    new one. Everything is allocated here; `callback` only copies and multiplies into
+    preallocated buffers.
+
+    The GUI thread writes only `_requested`, `_gains`, `_seek_frame`/`_seek_serial`, `loop`
+    and `muted`; the callback owns `_current`, the fade and `position` (single writer each).
+    """
+
+    def __init__(self, lanes: np.ndarray, outputs: int, fade_frames: int, gains: np.ndarray | None = None) -> None:
+        assert lanes.ndim == 2 and lanes.dtype == np.float32
+        self.lanes = lanes
+        self.frames = lanes.shape[1]
+        self.fade_frames = max(1, int(fade_frames))
+        self._rise = np.linspace(0.0, 1.0, self.fade_frames + 2, dtype=np.float32)[1:-1]
+        self._fall = np.ascontiguousarray(self._rise[::-1])
+        self._a = np.zeros(AB_MAX_BLOCK, np.float32)
+        self._b = np.zeros(AB_MAX_BLOCK, np.float32)
+        self._gains = np.ones(lanes.shape[0], np.float32) if gains is None else np.asarray(gains, np.float32)
+        self._active_gains = self._gains
+        self.muted = np.zeros(lanes.shape[0], bool)
+        self._requested = 0
+        self._current = 0
+        self._previous = 0
+        self._previous_gain = 1.0
+        self._fade_left = 0
+        self._seek_frame = 0
+        self._seek_serial = 0
+        self._seen_serial = 0
+        self.loop: Loop | None = None
+        self.position = 0
+        self.outputs = outputs
+        self.underflows = 0
+        self.ended = False
+
+    # --- GUI side -------------------------------------------------------------------------------
+    def select(self, lane: int) -> None:
+        self._requested = int(lane)
+
+    @property
+    def current(self) -> int:
+        return self._requested
+
+    def set_gains(self, gains: np.ndarray) -> None:
+        self._gains = np.asarray(gains, np.float32).copy()
+
+    def seek(self, frame: int) -> None:
+        self._seek_frame = int(min(max(frame, 0), self.frames))
+        self._seek_serial += 1
+        self.position = self._seek_frame     # read back at once while paused; the callback agrees
+        self.ended = False
+
+    # --- callback side --------------------------------------------------------------------------
+    def _gain(self, gains: np.ndarray, lane: int) -> float:
+        return 0.0 if self.muted[lane] else float(gains[lane])
+
+    def callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+        if status is not None and status.output_underflow:
+            self.underflows += 1
+        if self._seek_serial != self._seen_serial:
+            self._seen_serial = self._seek_serial
+            self.position = self._seek_frame
+            self.ended = False
+        gains = self._gains
+        if self._requested != self._current or gains is not self._active_gains:
+            self._previous, self._previous_gain = self._current, self._gain(self._active_gains, self._current)
+            self._current, self._active_gains = self._requested, gains
+            self._fade_left = self.fade_frames
+        written = 0
+        p = self.position
+        while written < frames:
+            loop = self.loop
+            end = loop.stop_frame if loop is not None and p < loop.stop_frame else self.frames
+            n = min(frames - written, end - p)
+            if n <= 0:
+                if loop is not None and p >= loop.stop_frame:
+                    p = loop.start_frame
+                    continue
+                outdata[written:] = 0.0
+                self.ended = True
+                break
+            self._mix(outdata[written:written + n], p, n, self._gain(gains, self._current))
+            written += n
+            p += n
+        self.position = p
+
+    def _mix(self, out: np.ndarray, p: int, n: int, gain: float) -> None:
+        a = self._a[:n]
+        np.multiply(self.lanes[self._current, p:p + n], gain, out=a)
+        if self._fade_left:
+            k = min(n, self._fade_left)
+            at = self.fade_frames - self._fade_left
+            b = self._b[:k]
+            np.multiply(a[:k], self._rise[at:at + k], out=a[:k])
+            np.multiply(self.lanes[self._previous, p:p + k], self._previous_gain, out=b)
+            np.multiply(b, self._fall[at:at + k], out=b)
+            np.add(a[:k], b, out=a[:k])
+            self._fade_left -= k
+        out[:] = a[:, None]
+
+
+class ABPlayer:
+    """Plays an `ABMixer` on an output device: A/B between in-memory lanes at one position.
+
+    Lanes are prepared once (`load`): resampled to the device's rate when it refuses theirs, and
+    loudness gains computed, so the callback does nothing but copy, multiply and add.
+    """
+
+    def __init__(self, device: int | str | None = None) -> None:
+        self.device = device
+        self.notice = ""
+        self.error: Exception | None = None
+        self.loudness_matched = True
+        self.sample_rate = 0               # the lanes' own rate; positions are in these frames
+        self._names: list[str] = []
+        self._lanes: np.ndarray | None = None
+        self._matched_gains: np.ndarray | None = None
+        self._peaks = np.zeros(0, np.float32)
+        self._mixer: ABMixer | None = None
+        self._stream: Any = None
+        self._ratio = 1.0                  # stream frames per lane frame
+        self._loop: Loop | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def load(self, names: list[str], lanes: np.ndarray, sample_rate: int,
+             loudness_lufs: list[float] | None = None) -> None:
+        """Lanes `(lanes, frames)` float32 at `sample_rate`; keeps the position and selection.
+
+        Loudness matching needs each lane's integrated loudness (`integrated_loudness`, slow:
+        computed off the GUI thread); until `set_loudness` gives it, lanes play at true level.
+        """
+        position = self.position
+        current = self.current
+        self.pause()
+        self._names, self.sample_rate = list(names), int(sample_rate)
+        self._lanes = np.ascontiguousarray(lanes, dtype=np.float32)
+        self._peaks = np.max(np.abs(self._lanes), axis=1) if self._lanes.shape[1] else np.zeros(len(names))
+        self._matched_gains = np.ones(len(names), np.float32) if loudness_lufs is None else \
+            matched_gains(np.asarray(loudness_lufs), self._peaks)
+        self._mixer = ABMixer(self._lanes, 1, round(AB_FADE_SECONDS * sample_rate), self._gains())
+        self._mixer.select(min(current, len(names) - 1))
+        self._mixer.loop = self._loop
+        self._ratio = 1.0
+        self.seek(position)
+
+    def set_loudness(self, loudness_lufs: list[float]) -> None:
+        """Each lane's integrated loudness (LUFS, -inf silent): matching applies from now on."""
+        self._matched_gains = matched_gains(np.asarray(loudness_lufs), self._peaks)
+        if self._mixer is not None:
+            self._mixer.set_gains(self._gains())
+
+    def _gains(self) -> np.ndarray:
+        assert self._matched_gains is not None
+        return self._matched_gains if self.loudness_matched else np.ones_like(self._matched_gains)
+
+    @property
+    def gains(self) -> np.ndarray:
+        return self._gains().copy() if self._matched_gains is not None else np.ones(0, np.float32)
+
+    @property
+    def frames(self) -> int:
+        return self._lanes.shape[1] if self._lanes is not None else 0
+
+    @property
+    def current(self) -> int:
+        return self._mixer.current if self._mixer is not None else 0
+
+    def select(self, lane: int) -> None:
+        if self._mixer is not None and 0 <= lane < len(self._names):
+            self._mixer.select(lane)
+
+    def set_loudness_matched(self, matched: bool) -> None:
+        self.loudness_matched = matched
+        if self._mixer is not None:
+            self._mixer.set_gains(self._gains())
+
+    def set_muted(self, lane: int, muted: bool) -> None:
+        if self._mixer is not None:
+            self._mixer.muted[lane] = muted
+
+    def set_loop(self, loop: Loop | None) -> None:
+        if loop is not None and loop.stop_frame - loop.start_frame < 2:
+            loop = None
+        self._loop = loop
+        if self._mixer is not None:
+            self._mixer.loop = None if loop is None else Loop(round(loop.start_frame * self._ratio),
+                                                             round(loop.stop_frame * self._ratio))
+            if loop is not None and not loop.start_frame <= self.position < loop.stop_frame:
+                self.seek(loop.start_frame)
+
+    @property
+    def is_playing(self) -> bool:
+        return self._stream is not None
+
+    @property
+    def finished(self) -> bool:
+        return self._mixer is not None and self._mixer.ended
+
+    @property
+    def underflows(self) -> int:
+        return self._mixer.underflows if self._mixer is not None else 0
+
+    @property
+    def position(self) -> int:
+        """Lane frame being played (the block handed to the device last)."""
+        return int(self._mixer.position / self._ratio) if self._mixer is not None else 0
+
+    def seek(self, frame: int) -> None:
+        if self._mixer is not None:
+            self._mixer.seek(round(min(max(frame, 0), self.frames) * self._ratio))
+
+    def toggle(self) -> None:
+        if self.is_playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        """Start at the current position (from the start when at the end); raises PlaybackError."""
+        if self._mixer is None or self._lanes is None or self.is_playing:
+            return
+        sd = _sounddevice()
+        rate, outputs, name, self.notice = choose_output_format(self.device, self.sample_rate)
+        position, current = self.position, self.current
+        if position >= self.frames:
+            position = self._loop.start_frame if self._loop else 0
+        lanes = self._lanes
+        self._ratio = rate / self.sample_rate
+        if rate != self.sample_rate:
+            lanes = np.ascontiguousarray(soxr.resample(lanes.T, self.sample_rate, rate, quality="HQ").T,
+                                         dtype=np.float32)
+        mixer = ABMixer(lanes, outputs, round(AB_FADE_SECONDS * rate), self._gains())
+        mixer.muted[:] = self._mixer.muted
+        mixer.select(current)
+        mixer._current = current                        # no fade at start: it starts where it is
+        self._mixer = mixer
+        self.set_loop(self._loop)
+        self.seek(position)
+        stream = None
+        try:
+            stream = sd.OutputStream(samplerate=rate, device=self.device, channels=outputs, dtype="float32",
+                                     callback=mixer.callback)
+            stream.start()
+        except sd.PortAudioError as err:
+            if stream is not None:
+                stream.close()
+            raise PlaybackError(f"{name} could not start playing ({err}). Choose another output device "
+                                "in Settings.") from err
+        self._stream = stream
+        log.info("A/B playing %d lanes at %d Hz on %s", lanes.shape[0], rate, name)
+
+    def pause(self) -> None:
+        if self._stream is None:
+            return
+        stream, self._stream = self._stream, None
+        stream.abort()
+        stream.close()
+
+    def close(self) -> None:
+        self.pause()

@@ -1,31 +1,52 @@
-"""The main window: open a recording, look at every channel, listen to one or two of them.
+"""The main window: open a recording, look at every channel, run jobs that add versions,
+listen A/B between them, export them.
 
-Errors from the engine arrive as `AppError`s and are shown once, in a non-blocking message box;
-the window stays usable. The playhead follows `Player.position`, polled every 30 ms.
+Errors from the engine arrive as `AppError`s and are shown once, in a non-blocking message box
+(a failed job's with its details to copy); the window stays usable. Long jobs run one at a time
+in `JobQueue` worker threads; the window only reacts to their signals. The playhead follows the
+active player's position (file `Player`, or `ABPlayer` once an A/B lane is chosen), polled
+every 30 ms.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import soxr
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QPushButton,
     QScrollArea,
+    QSplitter,
     QToolBar,
 )
 
+from app.engine.correction import CorrectSettings, has_corrector
+from app.engine.documents import Session, Version, VersionKind, load_session, save_session
+from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError
+from app.engine.export import existing_files, export_paths, export_versions_job
 from app.engine.files import Recording, open_recording
-from app.engine.playback import Loop, Player, RecordingSource
+from app.engine.pipeline import Task, list_models
+from app.engine.jobs import Job, Progress
+from app.engine.playback import ABPlayer, Loop, Player, RecordingSource, integrated_loudness
+from app.engine.separation import SeparateSettings
+from app.engine.workflow import correct_versions_job, demo_references, enhance_versions_job, separate_versions_job
+from app.gui.dialogs.error_dialog import ErrorDialog
+from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
 from app.gui.dialogs.settings_dialog import (
     SettingsDialog,
     channels_of,
@@ -35,12 +56,18 @@ from app.gui.dialogs.settings_dialog import (
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.settings import StoredSettings
 from app.gui.views.axes import format_duration
+from app.gui.views.jobs_panel import JobsPanel, progress_text
 from app.gui.views.recording_view import RecordingView
 from app.gui.views.time_view_box import SCROLL_FRACTION, ZOOM_STEP
+from app.gui.views.tracks_view import TracksView
+from app.gui.views.versions_panel import VersionsPanel
+from app.gui.workers import JobEntry, JobQueue, JobState, JobWorker
 
 log = logging.getLogger(__name__)
 
 PLAYHEAD_POLL_MS = 30
+SESSION_FILTER = "MeCo Studio sessions (*.mecosession)"
+AB_LANE_KEYS = 9
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aiff *.aif *.caf *.w64 *.rf64);;All files (*)"
 
 
@@ -58,13 +85,55 @@ class MainWindow(QMainWindow):
         self.stored = StoredSettings()
         self.recording: Recording | None = None
         self.player = Player(self.stored.output_device())
+        self.ab_player = ABPlayer(self.stored.output_device())
+        self.ab_active = False                # True once an A/B lane was chosen; "Listen to" goes back
+        self.ab_talker = 0
+        self._ab_history: list[int] = []      # lanes chosen, latest last: T toggles the last two
+        self.session = Session()
+        self.jobs = JobQueue(self)
+        self.jobs.changed.connect(self._on_job_changed)
+        self.jobs.failed.connect(self._on_job_failed)
+        self._closing_after_jobs = False
+        self._loudness: dict[str | None, float] = {}       # lane key (version id; None: mixture) -> LUFS
+        self._loudness_workers: list[JobWorker] = []
+        self._mixture_lane: np.ndarray | None = None         # the reference channel, read once per file
         self.view = RecordingView(self)
         self.view.set_settings(self.stored.spectrogram())
         scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)      # arrow keys scroll time, not the channel list
         scroller.setWidget(self.view)
-        self.setCentralWidget(scroller)                      # many channels: rows keep their height, the list scrolls
+        self.tracks = TracksView(self)
+        self.tracks.set_settings(self.view.settings)
+        self.tracks.seek_requested.connect(self._on_seek_requested)
+        tracks_scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        tracks_scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        tracks_scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        tracks_scroller.setWidget(self.tracks)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(scroller)                    # many channels: rows keep their height, the list scrolls
+        self.splitter.addWidget(tracks_scroller)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.tracks_scroller = tracks_scroller
+        self.setCentralWidget(self.splitter)
+        self.versions_panel = VersionsPanel(self)
+        self.versions_panel.rename_requested.connect(self._on_rename_requested)
+        self.versions_panel.hidden_changed.connect(self._on_hidden_changed)
+        self.versions_panel.remove_requested.connect(self._on_remove_requested)
+        self.versions_panel.talker_chosen.connect(self._on_talker_chosen)
+        self.versions_panel.lane_chosen.connect(self.select_lane)
+        self.versions_panel.mute_changed.connect(self._on_mute_changed)
+        self.versions_panel.loudness_toggled.connect(self._on_loudness_toggled)
+        self.versions_dock = QDockWidget("Versions and A/B", self)
+        self.versions_dock.setObjectName("versions")
+        self.versions_dock.setWidget(self.versions_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.versions_dock)
+        self.jobs_panel = JobsPanel(self.jobs, self)
+        self.jobs_dock = QDockWidget("Jobs", self)
+        self.jobs_dock.setObjectName("jobs")
+        self.jobs_dock.setWidget(self.jobs_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
         self.view.seek_requested.connect(self._on_seek_requested)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)
@@ -76,7 +145,15 @@ class MainWindow(QMainWindow):
         self.file_label = QLabel()
         for label in (self.position_label, self.file_label):
             label.setContentsMargins(12, 0, 4, 0)
+        self.job_label = QLabel()
+        self.job_bar = QProgressBar(maximumWidth=160, textVisible=True)
+        self.job_cancel = QPushButton("Cancel")
+        self.job_cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.job_cancel.clicked.connect(self._on_job_cancel_clicked)
         self.statusBar().addWidget(self.cursor_label, 1)
+        for widget in (self.job_label, self.job_bar, self.job_cancel):
+            self.statusBar().addPermanentWidget(widget)
+            widget.setVisible(False)
         self.statusBar().addPermanentWidget(self.position_label)
         self.statusBar().addPermanentWidget(self.file_label)
 
@@ -115,6 +192,17 @@ class MainWindow(QMainWindow):
         self.end_action = self._action("Go to end", ["End"], lambda: self.seek_seconds(self._duration(), reveal=True))
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
+        self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], self.run_separation)
+        self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
+        self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
+        self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
+        self.save_session_action = self._action("&Save session…", QKeySequence.StandardKey.Save, self.save_session_as)
+        self.open_session_action = self._action("Open s&ession…", ["Ctrl+Shift+O"], self._on_open_session_triggered)
+        self.toggle_ab_action = self._action("&Toggle the last two A/B lanes", ["T"], self.toggle_last_two)
+        self.loudness_action = self._action("&Match loudness", ["Shift+L"], self._on_loudness_action, checkable=True)
+        self.loudness_action.setChecked(True)
+        self.lane_actions = [self._action(f"A/B lane {k + 1}", [str(k + 1)], lambda _=False, k=k: self.select_lane(k))
+                             for k in range(AB_LANE_KEYS)]
 
     def _build_menus_and_toolbar(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -122,14 +210,24 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._refresh_recent_menu(self.stored.recent_files())
         file_menu.addSeparator()
+        file_menu.addAction(self.open_session_action)
+        file_menu.addAction(self.save_session_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.settings_action)
+        view_menu.addAction(self.versions_dock.toggleViewAction())
+        view_menu.addAction(self.jobs_dock.toggleViewAction())
+        process_menu = self.menuBar().addMenu("P&rocess")
+        for action in (self.separate_action, self.correct_action, self.enhance_action):
+            process_menu.addAction(action)
         play_menu = self.menuBar().addMenu("&Playback")
-        for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action, self.end_action):
+        for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action, self.end_action,
+                       self.toggle_ab_action, self.loudness_action):
             play_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -147,6 +245,9 @@ class MainWindow(QMainWindow):
         self.monitor_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.monitor_combo.activated.connect(self._on_monitor_chosen)
         toolbar.addWidget(self.monitor_combo)
+        toolbar.addSeparator()
+        for action in (self.separate_action, self.correct_action, self.export_action):
+            toolbar.addAction(action)
         toolbar.addSeparator()
         for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
             toolbar.addAction(action)
@@ -172,11 +273,24 @@ class MainWindow(QMainWindow):
             log.info("could not open %s: %s", path, err)
             self.show_error("Could not open the file", str(err))
             return False
+        if self.jobs.busy:
+            self.show_error("Jobs are running", "Wait for the running jobs to finish, or cancel them, before "
+                            "opening another recording.", QMessageBox.Icon.Information)
+            return False
         self.player.load(RecordingSource(recording, (0,)))
+        self.ab_player.pause()
+        self.ab_active = False
         old, self.recording = self.recording, recording
         self.view.set_recording(recording)
+        self.tracks.link_to(self.view.time_box())
         if old is not None:
             old.close()
+        self._loudness = {}
+        self._mixture_lane = None
+        self.session = Session(recording.path)
+        self.session.references = demo_references(recording.path)
+        self._ab_history = []
+        self._refresh_versions()
         self._fill_monitor_combo()
         self._refresh_recent_menu(self.stored.add_recent_file(recording.path))
         info = recording.info
@@ -239,26 +353,52 @@ class MainWindow(QMainWindow):
             self.player.set_source(RecordingSource(self.recording, channels))
         except AppError as err:
             self.show_error("Cannot listen to these channels", str(err))
+            return
+        if self.ab_active:
+            self._switch_player(ab=False)
+
+    @property
+    def active_player(self) -> Player | ABPlayer:
+        return self.ab_player if self.ab_active else self.player
+
+    def _switch_player(self, ab: bool) -> None:
+        """Hand over between the file player and the A/B player at the same position."""
+        old, new = self.active_player, (self.ab_player if ab else self.player)
+        if old is new:
+            return
+        playing, position = old.is_playing, old.position
+        old.pause()
+        self.ab_active = ab
+        new.seek(position)
+        if playing:
+            try:
+                new.play()
+            except AppError as err:
+                self.show_error("Cannot play", str(err))
+        self.tracks.set_active(self._lane_version_id(self.ab_player.current) if ab else None)
+        self.versions_panel.set_current_lane(self.ab_player.current if ab else -1)
+        self._update_transport()
 
     def toggle_playback(self) -> None:
         if self.recording is None:
             return
         try:
-            was_playing = self.player.is_playing
-            self.player.toggle()
+            player = self.active_player
+            was_playing = player.is_playing
+            player.toggle()
             if was_playing:
                 self._report_dropouts()
         except AppError as err:
             log.warning("playback failed: %s", err)
             self.show_error("Cannot play", str(err))
-        if self.player.notice:
-            self.statusBar().showMessage(self.player.notice, 10_000)
+        if self.active_player.notice:
+            self.statusBar().showMessage(self.active_player.notice, 10_000)
         self._update_transport()
 
     def _report_dropouts(self) -> None:
         """Dropouts mean the disk or CPU could not keep up; say so rather than hide it."""
-        if self.player.underflows:
-            self.statusBar().showMessage(f"{self.player.underflows} audio dropouts while playing: the disk "
+        if self.active_player.underflows:
+            self.statusBar().showMessage(f"{self.active_player.underflows} audio dropouts while playing: the disk "
                                          "or CPU could not keep up.", 10_000)
 
     def seek_seconds(self, seconds: float, reveal: bool = False) -> None:
@@ -266,7 +406,9 @@ class MainWindow(QMainWindow):
             return
         seconds = min(max(seconds, 0.0), self._duration())
         self.player.seek(round(seconds * self.recording.sample_rate))
+        self.ab_player.seek(round(seconds * self.recording.sample_rate))
         self.view.set_playhead(seconds)
+        self.tracks.set_playhead(seconds)
         self._show_position(seconds)
         if reveal:
             self._reveal(seconds)
@@ -275,6 +417,7 @@ class MainWindow(QMainWindow):
         self.seek_seconds(seconds)
 
     def _on_selection_changed(self, selection: tuple[float, float] | None) -> None:
+        self.tracks.set_selection(selection)
         self._apply_loop()
 
     def _on_loop_toggled(self) -> None:
@@ -285,32 +428,35 @@ class MainWindow(QMainWindow):
             return
         selection = self.view.selection
         rate = self.recording.sample_rate
+        loop = None
         if self.loop_action.isChecked() and selection is not None:
-            self.player.set_loop(Loop(round(selection[0] * rate), round(selection[1] * rate)))
-        else:
-            self.player.set_loop(None)
+            loop = Loop(round(selection[0] * rate), round(selection[1] * rate))
+        self.player.set_loop(loop)
+        self.ab_player.set_loop(loop)
 
     def _on_playhead_tick(self) -> None:
         if self.recording is None:
             return
-        if self.player.error is not None:
-            error, self.player.error = self.player.error, None
-            self.player.pause()
+        player = self.active_player
+        if player.error is not None:
+            error, player.error = player.error, None
+            player.pause()
             self.show_error("Playback stopped", str(error))
-        if self.player.finished:
-            self.player.pause()
+        if player.finished:
+            player.pause()
             self._report_dropouts()
-        seconds = self.player.position / self.recording.sample_rate
+        seconds = player.position / self.recording.sample_rate
         self.view.set_playhead(seconds)
+        self.tracks.set_playhead(seconds)
         self._show_position(seconds)
-        if self.player.is_playing:
+        if player.is_playing:
             left, right = self.view.visible_range()
             if not left <= seconds <= right:                  # page along with the playhead
                 self.view.set_visible_range(seconds, seconds + (right - left))
         self._update_transport()
 
     def _update_transport(self) -> None:
-        playing = self.player.is_playing
+        playing = self.active_player.is_playing
         self.play_action.setText("&Pause" if playing else "&Play")
         if playing and not self.playhead_timer.isActive():
             self.playhead_timer.start()
@@ -319,6 +465,21 @@ class MainWindow(QMainWindow):
         for action in (self.play_action, self.loop_action, self.zoom_in_action, self.zoom_out_action, self.fit_action):
             action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
+        idle = self.recording is not None
+        self.separate_action.setEnabled(idle)
+        separated = [v for v in self.session.versions if v.kind is VersionKind.SEPARATED]
+        corrector = has_corrector()
+        self.correct_action.setEnabled(idle and bool(separated) and corrector)
+        self.correct_action.setToolTip("Correct the latest separated talkers with MeCo (Ctrl+M)" if corrector else
+                                       "No MeCo corrector is installed: put a correction card in resources/models "
+                                       "or your models folder")
+        enhancers = bool(list_models(Task.ENHANCEMENT))
+        self.enhance_action.setEnabled(idle and bool(separated) and enhancers)
+        self.enhance_action.setToolTip("Enhance the latest separated talkers with a distilled student" if enhancers
+                                       else "No enhancement student is installed")
+        self.export_action.setEnabled(bool(self.session.versions))
+        self.save_session_action.setEnabled(self.recording is not None)
+        self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
 
     def _show_position(self, seconds: float) -> None:
         self.position_label.setText(f"{format_duration(seconds)} / {format_duration(self._duration())}")
@@ -355,9 +516,12 @@ class MainWindow(QMainWindow):
         self.view.set_settings(settings)
         device = dialog.output_device()
         self.stored.set_output_device(device)
+        self.tracks.set_settings(settings)
         if device != self.player.device:
             try:
                 self.player.set_device(device)
+                self.ab_player.pause()
+                self.ab_player.device = device
             except AppError as err:
                 self.show_error("Cannot play on this device", str(err))
         monitor = dialog.monitor_channels()
@@ -367,14 +531,318 @@ class MainWindow(QMainWindow):
             self._apply_monitor(monitor)
         self._update_transport()
 
+    # --- jobs -------------------------------------------------------------------------------------
+    def run_separation(self) -> JobEntry | None:
+        """Queue a separation of the open recording with the first installed separator."""
+        if self.recording is None:
+            return None
+        recording, settings = self.recording, SeparateSettings(device=self.stored.compute_device(),
+                                                               chunk=self.stored.chunk())
+        return self.jobs.submit(f"Separate {display_name(recording.path)}",
+                                lambda: separate_versions_job(recording, settings),
+                                lambda versions: self._on_versions_made(recording, versions))
+
+    def latest_separation(self) -> list[Version]:
+        """The newest separated version of each talker, in talker order."""
+        latest: dict[int, Version] = {}
+        for version in self.session.versions:
+            if version.kind is VersionKind.SEPARATED:
+                latest[version.talker] = version
+        return [latest[k] for k in sorted(latest)]
+
+    def run_correction(self) -> JobEntry | None:
+        """Queue MeCo on the latest separated talkers."""
+        sources = self.latest_separation()
+        if self.recording is None or not sources:
+            return None
+        recording = self.recording
+        settings = CorrectSettings(device=self.stored.compute_device(), chunk=self.stored.chunk())
+        return self.jobs.submit(f"Correct {display_name(recording.path)} with MeCo",
+                                lambda: correct_versions_job(sources, recording, settings),
+                                lambda versions: self._on_versions_made(recording, versions))
+
+    def run_enhancement(self, model: str | None = None) -> JobEntry | None:
+        """Queue a student (the best installed by default) on the latest separated talkers."""
+        sources = self.latest_separation()
+        if self.recording is None or not sources:
+            return None
+        recording = self.recording
+        settings = EnhanceSettings(model=model, device=self.stored.compute_device(), chunk=self.stored.chunk())
+        return self.jobs.submit(f"Enhance {display_name(recording.path)}{' with ' + model if model else ''}",
+                                lambda: enhance_versions_job(sources, settings),
+                                lambda versions: self._on_versions_made(recording, versions))
+
+    def _on_versions_made(self, recording: Recording, versions: list[Version]) -> None:
+        if recording is not self.recording:       # the file changed meanwhile: not this session's
+            return
+        self.session.add(versions)
+        self._refresh_versions()
+
+    def _on_job_changed(self, entry: JobEntry) -> None:
+        current = self.jobs.current
+        for widget in (self.job_label, self.job_bar, self.job_cancel):
+            widget.setVisible(current is not None)
+        if current is not None:
+            progress, eta = progress_text(current)
+            self.job_label.setText(f"{current.title} · {eta or current.state}")
+            self.job_bar.setValue(round(100 * current.progress.fraction) if current.progress else 0)
+            self.job_cancel.setEnabled(current.state is JobState.RUNNING)
+        self._update_transport()
+
+    def _on_job_cancel_clicked(self) -> None:
+        if self.jobs.current is not None:
+            self.jobs.cancel(self.jobs.current)
+
+    def _on_job_failed(self, entry: JobEntry) -> ErrorDialog:
+        dialog = ErrorDialog(f"{entry.title} failed", entry.message, entry.details, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.error_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _ask_to_close(self) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Question, "Jobs are running",
+                          "Jobs are still running. Cancel them and close? Nothing half-done is kept.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(self._on_close_answer)
+        self.close_box = box
+        box.open()
+        return box
+
+    def _on_close_answer(self, answer: int) -> None:
+        if answer == QMessageBox.StandardButton.Yes:
+            self._closing_after_jobs = True
+            self.jobs.shutdown()
+            self.close()
+
+    # --- versions and A/B --------------------------------------------------------------------------
+    def _refresh_versions(self) -> None:
+        """Show the session's versions: tracks, the list, and the A/B lanes of the chosen talker."""
+        versions = self.session.versions
+        self.versions_panel.set_versions(versions)
+        visible = [v for v in versions if not v.hidden]
+        self.tracks.set_versions(visible)
+        talkers = self.session.talkers()
+        if talkers and self.ab_talker not in talkers:
+            self.ab_talker = talkers[0]
+        self.versions_panel.set_talkers(talkers, self.ab_talker)
+        self._load_lanes()
+        self._update_transport()
+
+    def ab_lanes(self) -> list[tuple[str, str | None]]:
+        """(name, version id) per A/B lane: the mixture's reference channel, then the talker's
+        visible versions."""
+        return [("Mixture · ch 1", None)] + [(v.name, v.id) for v in self.session.versions_of(self.ab_talker)]
+
+    def _lane_version_id(self, lane: int) -> str | None:
+        lanes = self.ab_lanes()
+        return lanes[lane][1] if 0 <= lane < len(lanes) else None
+
+    def _load_lanes(self) -> None:
+        if self.recording is None:
+            return
+        rec = self.recording
+        lanes = self.ab_lanes()
+        audio = np.zeros((len(lanes), rec.frames), np.float32)
+        if self._mixture_lane is None:
+            self._mixture_lane = rec.read(0, rec.frames, [0])[0]
+        audio[0] = self._mixture_lane
+        for row, (_, version_id) in enumerate(lanes[1:], start=1):
+            version = self.session.find(version_id)
+            signal = version.audio
+            if version.sample_rate != rec.sample_rate:
+                signal = soxr.resample(signal, version.sample_rate, rec.sample_rate).astype(np.float32)
+            n = min(rec.frames, signal.shape[0])
+            audio[row, :n] = signal[:n]
+        known = [self._loudness.get(key) for _, key in lanes]
+        complete = all(value is not None for value in known)
+        self.ab_player.load([name for name, _ in lanes], audio, rec.sample_rate, known if complete else None)
+        if not complete:
+            self._measure_loudness(lanes, audio, rec.sample_rate)
+        self._ab_history = [lane for lane in self._ab_history if lane < len(lanes)]
+        self.versions_panel.set_lanes([name for name, _ in lanes], list(self.ab_player.gains),
+                                      self.ab_player.current if self.ab_active else -1, [False] * len(lanes))
+        if self.ab_active:
+            self.tracks.set_active(self._lane_version_id(self.ab_player.current))
+
+    def _measure_loudness(self, lanes: list[tuple[str, str | None]], audio: np.ndarray, rate: int) -> None:
+        """BS.1770 loudness of the lanes not measured yet, in a worker (it takes a while)."""
+        keys = [key for _, key in lanes]
+        missing = [row for row, key in enumerate(keys) if key not in self._loudness]
+
+        def measure() -> Job[dict[str | None, float]]:
+            found = {}
+            for done, row in enumerate(missing, start=1):
+                found[keys[row]] = integrated_loudness(audio[row], rate)
+                yield Progress("loudness", done, len(missing))
+            return found
+
+        worker = JobWorker(measure())
+        worker.finished.connect(lambda found: self._on_loudness_measured(keys, found))
+        self._loudness_workers.append(worker)
+        worker.start()
+
+    def _on_loudness_measured(self, keys: list[str | None], found: dict[str | None, float]) -> None:
+        self._loudness_workers = [w for w in self._loudness_workers if w.running]
+        self._loudness.update(found)
+        if keys == [key for _, key in self.ab_lanes()] and all(key in self._loudness for key in keys):
+            self.ab_player.set_loudness([self._loudness[key] for key in keys])
+            self._show_lane_gains()
+
+    @property
+    def loudness_ready(self) -> bool:
+        return all(key in self._loudness for _, key in self.ab_lanes())
+
+    def select_lane(self, lane: int) -> None:
+        """Listen to A/B lane `lane` (0: the mixture) from the same position, crossfaded."""
+        if self.recording is None or not 0 <= lane < len(self.ab_player.names):
+            return
+        self.ab_player.select(lane)
+        if not self._ab_history or self._ab_history[-1] != lane:
+            self._ab_history = (self._ab_history + [lane])[-2:]
+        self._switch_player(ab=True)
+        self.tracks.set_active(self._lane_version_id(lane))
+        self.versions_panel.set_current_lane(lane)
+        self.statusBar().showMessage(f"A/B: {self.ab_player.names[lane]}", 3000)
+        self._update_transport()
+
+    def toggle_last_two(self) -> None:
+        if len(self._ab_history) >= 2:
+            self.select_lane(self._ab_history[-2])
+
+    def _on_talker_chosen(self, talker: int) -> None:
+        self.ab_talker = talker
+        self._ab_history = []
+        self._load_lanes()
+
+    def _on_mute_changed(self, lane: int, muted: bool) -> None:
+        self.ab_player.set_muted(lane, muted)
+
+    def _on_loudness_toggled(self, matched: bool) -> None:
+        self.ab_player.set_loudness_matched(matched)
+        self.loudness_action.setChecked(matched)
+        self._show_lane_gains()
+
+    def _on_loudness_action(self) -> None:
+        self.versions_panel.loudness_box.setChecked(self.loudness_action.isChecked())
+
+    def _show_lane_gains(self) -> None:
+        lanes = self.versions_panel.lanes
+        for lane, gain in enumerate(self.ab_player.gains):
+            db = 20 * np.log10(gain) if gain > 0 else -np.inf
+            lanes.topLevelItem(lane).setText(2, f"{db:+.1f} dB")
+
+    def _on_rename_requested(self, version_id: str, name: str) -> None:
+        if self.session.find(version_id).name != name:
+            self.session.rename(version_id, name)
+            self._refresh_versions()
+
+    def _on_hidden_changed(self, version_id: str, hidden: bool) -> None:
+        if self.session.find(version_id).hidden != hidden:
+            self.session.set_hidden(version_id, hidden)
+            self._refresh_versions()
+
+    def _on_remove_requested(self, version_id: str) -> None:
+        self.session.remove(version_id)
+        self._refresh_versions()
+
+    # --- export ------------------------------------------------------------------------------------
+    def open_export(self) -> ExportDialog | None:
+        if self.recording is None or not self.session.versions:
+            return None
+        dialog = ExportDialog(self.session.versions, self.recording.path.stem, self.recording.sample_rate,
+                              self.recording.path.parent, self)
+        dialog.accepted.connect(lambda: self._on_export_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    def _on_export_accepted(self, dialog: ExportDialog) -> None:
+        try:
+            request = dialog.request()
+        except AppError as err:
+            self.show_error("Cannot export", str(err))
+            return
+        self.start_export(request)
+
+    def start_export(self, request: ExportRequest) -> JobEntry | QMessageBox | None:
+        """Export as a job; if files exist, ask first (a Yes exports with overwriting)."""
+        if self.recording is None:
+            return None
+        paths = export_paths(request.versions, request.folder, request.template, self.recording.path.stem,
+                             request.settings)
+        taken = existing_files(paths)
+        if taken and not request.settings.overwrite:
+            box = QMessageBox(QMessageBox.Icon.Question, "Replace files?",
+                              f"{', '.join(p.name for p in taken)} already exist(s) in {request.folder}. Replace?",
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+            box.setDefaultButton(QMessageBox.StandardButton.No)
+            box.finished.connect(lambda answer: self.start_export(
+                replace(request, settings=replace(request.settings, overwrite=True)))
+                if answer == QMessageBox.StandardButton.Yes else None)
+            self.overwrite_box = box
+            box.open()
+            return box
+        name = self.recording.path.stem
+        return self.jobs.submit(f"Export {len(request.versions)} file(s) to {request.folder.name or request.folder}",
+                                lambda: export_versions_job(request.versions, request.folder, request.template, name,
+                                                            request.settings, request.sample_rate),
+                                self._on_exported)
+
+    def _on_exported(self, paths: list[Path]) -> None:
+        self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {paths[0].parent}" if paths else "", 10_000)
+
+    # --- sessions ------------------------------------------------------------------------------------
+    def save_session_as(self, path: str | Path | None = None) -> Path | None:
+        if self.recording is None:
+            return None
+        if path is None:
+            start = str(self.session.path or self.recording.path.with_suffix(".mecosession"))
+            path, _ = QFileDialog.getSaveFileName(self, "Save the session", start, SESSION_FILTER)
+            if not path:
+                return None
+        try:
+            saved = save_session(self.session, Path(path), overwrite=True)
+        except AppError as err:
+            self.show_error("Could not save the session", str(err))
+            return None
+        self.statusBar().showMessage(f"Saved {saved.name}", 5000)
+        return saved
+
+    def _on_open_session_triggered(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a session (.mecosession folder)")
+        if path:
+            self.open_session(path)
+
+    def open_session(self, path: str | Path) -> bool:
+        try:
+            session = load_session(Path(path))
+        except AppError as err:
+            self.show_error("Could not open the session", str(err))
+            return False
+        if session.recording_path is None or not self.open_path(session.recording_path):
+            return False
+        self.session = session
+        self._refresh_versions()
+        return True
+
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)
         dialog.open()
         return dialog
 
     def closeEvent(self, event) -> None:
+        if self.jobs.busy and not self._closing_after_jobs:
+            event.ignore()
+            self._ask_to_close()
+            return
+        self.jobs.shutdown()
+        self.tracks.close_workers()
+        for worker in self._loudness_workers:
+            worker.wait()
         self.playhead_timer.stop()
         self.player.close()
+        self.ab_player.close()
         self.view.set_recording(None)
         if self.recording is not None:
             self.recording.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from app.engine.errors import ConfigError
+from models.inference.chunked import ChunkConfig
 from app.engine.spectrogram import SpectrogramSettings
 
 log = logging.getLogger(__name__)
@@ -73,5 +74,35 @@ class StoredSettings:
     def set_monitor_channels(self, channels: tuple[int, ...]) -> None:
         self._q.setValue("playback/monitor_channels", ",".join(str(c) for c in channels))
 
+    def compute_device(self) -> str:
+        """"cpu" or "cuda:N" for jobs; a stored CUDA device that is gone falls back to the CPU."""
+        value = str(self._q.value("compute/device", "cpu"))
+        return value if value in compute_devices() else "cpu"
+
+    def set_compute_device(self, device: str) -> None:
+        self._q.setValue("compute/device", device)
+
+    def chunk(self) -> ChunkConfig:
+        """Chunk length of model jobs: the cancel granularity and the memory they need."""
+        try:
+            return ChunkConfig(seconds=float(self._q.value("compute/chunk_seconds", ChunkConfig.seconds)))
+        except (TypeError, ValueError):
+            return ChunkConfig()
+
+    def set_chunk_seconds(self, seconds: float) -> None:
+        self._q.setValue("compute/chunk_seconds", str(seconds))
+
     def sync(self) -> None:
         self._q.sync()
+
+
+def compute_devices() -> dict[str, str]:
+    """Device id -> what the user sees: the CPU, and each CUDA device with its name and memory."""
+    import torch
+
+    devices = {"cpu": "CPU"}
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            devices[f"cuda:{index}"] = f"CUDA {index}: {props.name} ({props.total_memory / 2**30:.0f} GiB)"
+    return devices

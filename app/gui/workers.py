@@ -1,4 +1,4 @@
-"""Background work for the GUI: spectrogram images computed off the GUI thread.
+"""Background work for the GUI: spectrogram images and long jobs, computed off the GUI thread.
 
 The view asks for the range it shows; while one image is being computed newer requests
 replace older ones, so a fast zoom computes only the latest view. Results arrive as a queued
@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.engine.errors import AppError
+from app.engine.errors import AppError, JobCancelled
 from app.engine.files import Recording
+from app.engine.jobs import Job, Progress, drive
 from app.engine.spectrogram import (
     SpectrogramImage,
     SpectrogramSettings,
@@ -116,3 +119,189 @@ class SpectrogramWorker(QObject):
                     self.failed.emit(str(err))
             finally:
                 steps.close()
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    CANCELLING = "cancelling"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    DONE = "done"
+
+
+FINAL_STATES = (JobState.CANCELLED, JobState.FAILED, JobState.DONE)
+
+
+class JobWorker(QObject):
+    """Runs one job generator in its own thread (superqt's GeneratorWorker semantics).
+
+    Each `yield Progress` becomes `progress`, and is the only place a `cancel()` takes effect:
+    the generator is closed there (its `finally` removes partial output) and `cancelled` is
+    emitted instead of `finished`. Exactly one of `finished`, `failed`, `cancelled` arrives.
+    Signals cross to the GUI thread queued; only GUI-thread slots touch widgets.
+    """
+
+    progress = Signal(object)      # Progress
+    finished = Signal(object)      # the job's return value
+    failed = Signal(str, str)      # a sentence for the user, and details (traceback) to copy
+    cancelled = Signal()
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout_seconds: float | None = None) -> bool:
+        """Block until the job ended (after a cancel: within one chunk); True if it did."""
+        if self._thread.is_alive():
+            self._thread.join(timeout_seconds)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            result = drive(self.job, self.progress.emit, self._cancel.is_set)
+        except JobCancelled:
+            self.cancelled.emit()
+        except AppError as err:          # the thread's edge: the user reads the sentence
+            log.info("job failed: %s", err)
+            self.failed.emit(str(err), traceback.format_exc())
+        except Exception as err:         # a bug: still shown, with details to report
+            log.exception("job crashed")
+            self.failed.emit(f"The job stopped because of an internal error ({type(err).__name__}: {err}). "
+                             "Copy the details and report them.", traceback.format_exc())
+        else:
+            self.finished.emit(result)
+
+
+@dataclass(eq=False)
+class JobEntry:
+    """One row of the job queue; `make` builds the generator when the job starts, so it sees
+    the session as it is then."""
+
+    title: str
+    make: Callable[[], Job]
+    on_result: Callable[[object], None]
+    state: JobState = JobState.QUEUED
+    progress: Progress | None = None
+    message: str = ""
+    details: str = ""
+    worker: JobWorker | None = None
+
+
+class JobQueue(QObject):
+    """Jobs run one at a time, in order (the CPU is shared; two models at once only thrash)."""
+
+    changed = Signal(object)       # JobEntry whose state or progress changed
+    failed = Signal(object)        # JobEntry that failed: the window shows its message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.entries: list[JobEntry] = []
+        self.current: JobEntry | None = None
+
+    def submit(self, title: str, make: Callable[[], Job], on_result: Callable[[object], None]) -> JobEntry:
+        entry = JobEntry(title, make, on_result)
+        self.entries.append(entry)
+        self.changed.emit(entry)
+        self._start_next()
+        return entry
+
+    @property
+    def busy(self) -> bool:
+        return any(e.state in (JobState.QUEUED, JobState.RUNNING, JobState.CANCELLING) for e in self.entries)
+
+    def cancel(self, entry: JobEntry) -> None:
+        if entry.state is JobState.QUEUED:
+            entry.state = JobState.CANCELLED
+            self.changed.emit(entry)
+        elif entry.state is JobState.RUNNING and entry.worker is not None:
+            entry.state = JobState.CANCELLING
+            entry.worker.cancel()
+            self.changed.emit(entry)
+
+    def cancel_all(self) -> None:
+        for entry in list(self.entries):
+            self.cancel(entry)
+
+    def shutdown(self) -> None:
+        """Cancel everything and wait for the running job to stop at its next chunk."""
+        self.cancel_all()
+        current = self.current
+        if current is not None and current.worker is not None:
+            current.worker.wait()
+            self._end(current, JobState.CANCELLED)
+
+    def clear_finished(self) -> None:
+        self.entries = [e for e in self.entries if e.state not in FINAL_STATES]
+
+    def _start_next(self) -> None:
+        if self.current is not None:
+            return
+        entry = next((e for e in self.entries if e.state is JobState.QUEUED), None)
+        if entry is None:
+            return
+        self.current = entry
+        entry.state = JobState.RUNNING
+        try:
+            job = entry.make()
+        except AppError as err:
+            entry.message, entry.details = str(err), traceback.format_exc()
+            self._end(entry, JobState.FAILED)
+            self.failed.emit(entry)
+            return
+        worker = JobWorker(job)
+        entry.worker = worker
+        worker.progress.connect(lambda p, e=entry: self._on_progress(e, p))
+        worker.finished.connect(lambda result, e=entry: self._on_finished(e, result))
+        worker.failed.connect(lambda message, details, e=entry: self._on_failed(e, message, details))
+        worker.cancelled.connect(lambda e=entry: self._end(e, JobState.CANCELLED))
+        self.changed.emit(entry)
+        worker.start()
+        log.info("job started: %s", entry.title)
+
+    def _on_progress(self, entry: JobEntry, progress: Progress) -> None:
+        if entry.state in FINAL_STATES:
+            return
+        entry.progress = progress
+        self.changed.emit(entry)
+
+    def _on_finished(self, entry: JobEntry, result: object) -> None:
+        if entry.state in FINAL_STATES:
+            return
+        try:
+            entry.on_result(result)
+        except AppError as err:
+            entry.message, entry.details = str(err), traceback.format_exc()
+            self._end(entry, JobState.FAILED)
+            self.failed.emit(entry)
+            return
+        self._end(entry, JobState.DONE)
+
+    def _on_failed(self, entry: JobEntry, message: str, details: str) -> None:
+        if entry.state in FINAL_STATES:
+            return
+        entry.message, entry.details = message, details
+        self._end(entry, JobState.FAILED)
+        self.failed.emit(entry)
+
+    def _end(self, entry: JobEntry, state: JobState) -> None:
+        if entry.state in FINAL_STATES:
+            return
+        entry.state = state
+        log.info("job %s: %s", state, entry.title)
+        if self.current is entry:
+            self.current = None
+        self.changed.emit(entry)
+        self._start_next()

@@ -245,6 +245,10 @@ class RecordingView(pg.GraphicsLayoutWidget):
             left, right = self.visible_range()
             self._boxes[0].scroll_by(fraction * (right - left))
 
+    def time_box(self) -> TimeViewBox | None:
+        """The view box every time axis follows (other views x-link to it)."""
+        return self._boxes[0] if self._boxes else None
+
     def show_all(self) -> None:
         if self.recording is not None:
             self.set_visible_range(0.0, self.recording.frames / self.recording.sample_rate)

@@ -1,0 +1,188 @@
+"""Sessions: a recording, the versions made from it, clean references and settings.
+
+Versions are non-destructive: each run adds new ones (the source file is never written), and
+renaming, hiding or removing one changes only the session. A saved session is a folder
+`name.mecosession/` holding `session.json` and one float32 WAV per version, written into a
+temporary folder beside it and renamed into place, so a failed save leaves the old one intact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from app.engine.errors import AudioFileError, ExportError
+
+log = logging.getLogger(__name__)
+
+SESSION_SUFFIX = ".mecosession"
+SESSION_FORMAT = 1
+
+
+class VersionKind(StrEnum):
+    SEPARATED = "separated"
+    CORRECTED = "corrected"
+    ENHANCED = "enhanced"
+
+
+KIND_LABELS = {VersionKind.SEPARATED: "Separated", VersionKind.CORRECTED: "MeCo", VersionKind.ENHANCED: "Enhanced"}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One talker's signal made by one run; `audio` float32 `(frames,)`, read-only."""
+
+    name: str
+    talker: int                       # 0-based
+    kind: VersionKind
+    audio: np.ndarray = field(repr=False, compare=False)
+    sample_rate: int
+    model: str
+    settings: dict[str, Any]          # the run's settings (dataclasses.asdict), for the record
+    device: str = "cpu"
+    created: str = field(default_factory=now_iso)
+    hidden: bool = False
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def __post_init__(self) -> None:
+        audio = np.asarray(self.audio, dtype=np.float32)
+        if audio.ndim != 1:
+            raise ValueError(f"a version's audio is (frames,), got shape {audio.shape}")
+        if audio.flags.writeable:
+            audio = audio.copy()
+            audio.flags.writeable = False
+        object.__setattr__(self, "audio", audio)
+
+    @property
+    def seconds(self) -> float:
+        return self.audio.shape[0] / self.sample_rate
+
+    def metadata(self) -> dict[str, Any]:
+        values = asdict(replace(self, audio=np.zeros(0, np.float32)))
+        values.pop("audio")
+        return values
+
+
+def default_name(kind: VersionKind, talker: int, model: str = "") -> str:
+    label = f"Student {model}" if kind is VersionKind.ENHANCED and model else KIND_LABELS[kind]
+    return f"{label} · talker {talker + 1}"
+
+
+class Session:
+    """What the main window edits: the recording, its versions (in order) and references."""
+
+    def __init__(self, recording_path: Path | None = None) -> None:
+        self.recording_path = Path(recording_path) if recording_path else None
+        self.versions: list[Version] = []
+        self.references: dict[int, Path] = {}        # talker -> clean reference file
+        self.settings: dict[str, Any] = {}
+        self.path: Path | None = None                # where it was last saved
+
+    def add(self, versions: list[Version]) -> None:
+        self.versions.extend(versions)
+
+    def find(self, version_id: str) -> Version:
+        for version in self.versions:
+            if version.id == version_id:
+                return version
+        raise KeyError(version_id)
+
+    def _update(self, version_id: str, **changes: Any) -> Version:
+        index = self.versions.index(self.find(version_id))
+        self.versions[index] = replace(self.versions[index], **changes)
+        return self.versions[index]
+
+    def rename(self, version_id: str, name: str) -> Version:
+        return self._update(version_id, name=name.strip() or self.find(version_id).name)
+
+    def set_hidden(self, version_id: str, hidden: bool) -> Version:
+        return self._update(version_id, hidden=hidden)
+
+    def remove(self, version_id: str) -> None:
+        self.versions.remove(self.find(version_id))
+
+    def talkers(self) -> list[int]:
+        return sorted({v.talker for v in self.versions})
+
+    def versions_of(self, talker: int, include_hidden: bool = False) -> list[Version]:
+        return [v for v in self.versions if v.talker == talker and (include_hidden or not v.hidden)]
+
+
+def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
+    """Write `session` to the folder `path` (suffix `.mecosession` added); ExportError on failure."""
+    path = Path(path)
+    if path.suffix != SESSION_SUFFIX:
+        path = path.with_name(path.name + SESSION_SUFFIX)
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent))
+    except OSError as err:
+        raise ExportError(f"{path.name} could not be saved: {err.strerror or err}. Choose another folder.") from err
+    try:
+        entries = []
+        for version in session.versions:
+            sf.write(tmp / f"{version.id}.wav", version.audio, version.sample_rate, subtype="FLOAT")
+            entries.append(version.metadata())
+        document = {"format": SESSION_FORMAT,
+                    "recording": str(session.recording_path) if session.recording_path else None,
+                    "references": {str(k): str(v) for k, v in session.references.items()},
+                    "settings": session.settings, "versions": entries}
+        (tmp / "session.json").write_text(json.dumps(document, indent=2))
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    except (OSError, sf.LibsndfileError) as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = getattr(err, "strerror", None) or err
+        raise ExportError(f"{path.name} could not be saved: {reason}. Is the disk full or the folder read-only?") from err
+    session.path = path
+    log.info("saved session %s (%d versions)", path, len(session.versions))
+    return path
+
+
+def load_session(path: Path) -> Session:
+    """Read a session folder; AudioFileError naming what is wrong."""
+    path = Path(path)
+    try:
+        document = json.loads((path / "session.json").read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise AudioFileError(f"{path.name} is not a MeCo Studio session (session.json unreadable: {err}).") from err
+    if document.get("format") != SESSION_FORMAT:
+        raise AudioFileError(f"{path.name} was saved by another version of MeCo Studio (format "
+                             f"{document.get('format')!r}); it cannot be opened here.")
+    session = Session(document.get("recording"))
+    session.references = {int(k): Path(v) for k, v in document.get("references", {}).items()}
+    session.settings = dict(document.get("settings", {}))
+    for entry in document.get("versions", []):
+        audio_path = path / f"{entry['id']}.wav"
+        try:
+            audio, rate = sf.read(audio_path, dtype="float32", always_2d=False)
+        except (OSError, sf.LibsndfileError) as err:
+            raise AudioFileError(f"{path.name} is damaged: the audio of '{entry['name']}' cannot be read "
+                                 f"({err}).") from err
+        session.versions.append(Version(**{**entry, "kind": VersionKind(entry["kind"]), "audio": audio,
+                                           "sample_rate": rate}))
+    session.path = path
+    return session

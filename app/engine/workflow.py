@@ -1,0 +1,142 @@
+"""The desktop workflow's jobs: runs of the engine's public jobs that end in new `Version`s.
+
+Each is a generator like every job (`yield Progress` per chunk, the only cancel point); a
+cancelled run returns nothing, so a session never holds a partial version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soxr
+
+from app.engine.correction import ArraySource, CorrectSettings, correct_job
+from app.engine.documents import Version, VersionKind, default_name
+from app.engine.enhancement import EnhanceSettings, enhance_array_job
+from app.engine.errors import AudioFileError, ChannelLayoutError
+from app.engine.files import Recording, open_recording
+from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.separation import SeparateSettings, separate_job
+
+log = logging.getLogger(__name__)
+
+
+def plain(settings: Any) -> dict[str, Any]:
+    """A settings dataclass as JSON-ready values (enums as their values)."""
+    def convert(value: Any) -> Any:
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+    return convert(dataclasses.asdict(settings))
+
+
+def separate_versions_job(rec: Recording, settings: SeparateSettings = SeparateSettings()) -> Job[list[Version]]:
+    """Separate `rec`; one "Separated · talker k" version per talker."""
+    separation = yield from separate_job(rec, settings)
+    return [Version(default_name(VersionKind.SEPARATED, k), k, VersionKind.SEPARATED, estimate,
+                    separation.sample_rate, separation.model_name, plain(settings), settings.device)
+            for k, estimate in enumerate(separation.estimates)]
+
+
+def _stack(versions: list[Version]) -> tuple[np.ndarray, int]:
+    rates = {v.sample_rate for v in versions}
+    if len(rates) != 1:
+        raise ChannelLayoutError("The chosen versions have different sample rates; pick versions of one run.")
+    frames = max(v.audio.shape[0] for v in versions)
+    stacked = np.zeros((len(versions), frames), np.float32)
+    for row, version in zip(stacked, versions):
+        row[:version.audio.shape[0]] = version.audio
+    return stacked, rates.pop()
+
+
+def correct_versions_job(versions: list[Version], mixture: Recording,
+                         settings: CorrectSettings = CorrectSettings()) -> Job[list[Version]]:
+    """Correct talker versions (one per talker, e.g. a separation's) with MeCo."""
+    audio, rate = _stack(versions)
+    correction = yield from correct_job(ArraySource(audio, rate, "separated talkers"), mixture, settings)
+    return [Version(default_name(VersionKind.CORRECTED, v.talker), v.talker, VersionKind.CORRECTED, corrected,
+                    correction.sample_rate, correction.model_name,
+                    {**plain(settings), "source_version": v.id}, settings.device)
+            for v, corrected in zip(versions, correction.corrected)]
+
+
+def enhance_versions_job(versions: list[Version], settings: EnhanceSettings = EnhanceSettings()) -> Job[list[Version]]:
+    """Enhance talker versions with a student (or the teacher): "Student NAME · talker k"."""
+    audio, rate = _stack(versions)
+    enhancement = yield from enhance_array_job(audio, rate, settings)
+    return [Version(default_name(VersionKind.ENHANCED, v.talker, enhancement.model_name), v.talker,
+                    VersionKind.ENHANCED, enhanced[:v.audio.shape[0]], enhancement.sample_rate,
+                    enhancement.model_name, {**plain(settings), "source_version": v.id}, settings.device)
+            for v, enhanced in zip(versions, enhancement.audio)]
+
+
+@dataclass(frozen=True)
+class MetricsRow:
+    version_id: str
+    name: str
+    values: dict[str, float]        # si_sdr, pesq_wb, estoi (with a reference), dnsmos_ovrl, ...
+
+
+def read_reference(path: Path, sample_rate: int) -> np.ndarray:
+    """A clean reference `(frames,)` at `sample_rate` (first channel); AudioFileError if unusable."""
+    with open_recording(path) as rec:
+        if rec.sample_rate != sample_rate:
+            raise AudioFileError(f"{rec.name} is at {rec.sample_rate} Hz but the versions are at {sample_rate} Hz; "
+                                 "use a reference at the recording's rate.")
+        return rec.read(0, rec.frames, [0])[0]
+
+
+def metrics_job(versions: list[Version], references: dict[int, np.ndarray]) -> Job[list[MetricsRow]]:
+    """SI-SDR, PESQ-WB, ESTOI against the talker's reference `(frames,)` at the versions' rate
+    (when there is one) and DNSMOS, per version at the metrics' 16 kHz; one version per step."""
+    from models.metrics.speech import RATE, dnsmos, intrusive
+
+    def at_metric_rate(audio: np.ndarray, rate: int) -> np.ndarray:
+        return audio if rate == RATE else soxr.resample(audio, rate, RATE).astype(np.float32)
+
+    clock = Stopwatch()
+    rows = []
+    for done, version in enumerate(versions, start=1):
+        values: dict[str, float] = {}
+        audio = at_metric_rate(version.audio, version.sample_rate)
+        reference = references.get(version.talker)
+        if reference is not None:
+            reference = at_metric_rate(reference, version.sample_rate)
+            n = min(reference.shape[0], audio.shape[0])
+            values.update(intrusive(audio[:n], reference[:n]))
+        values.update({f"dnsmos_{k}": v for k, v in dnsmos(audio).items()})
+        rows.append(MetricsRow(version.id, version.name, values))
+        yield Progress("evaluate", done, len(versions), clock())
+    return rows
+
+
+def demo_references(mixture: Path, demo_dir: Path | None = None) -> dict[int, Path]:
+    """The clean reference per talker (0-based) shipped with a demo mixture; {} for other files."""
+    import json
+
+    from app.engine.demo import DEMO_DIR
+
+    folder = demo_dir or DEMO_DIR
+    try:
+        lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+        target = Path(mixture).resolve()
+    except OSError:
+        return {}
+    for line in lines:
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(item, dict) and (folder / str(item.get("mixture", ""))).resolve() == target:
+            return {k: folder / ref for k, ref in enumerate(item.get("references", [])) if (folder / ref).is_file()}
+    return {}

@@ -1,0 +1,181 @@
+"""Export versions: format, sample format, rate, name template, peak handling, target folder.
+
+The dialog only collects an `ExportRequest`; the window runs the export as a job (temporary
+files renamed at the end; nothing left on cancel) and asks before overwriting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.documents import Version
+from app.engine.errors import ConfigError
+from app.engine.export import (
+    DEFAULT_TEMPLATE,
+    AudioFormat,
+    ExportSettings,
+    PeakPolicy,
+    SampleFormat,
+    export_paths,
+    peak_warnings,
+)
+
+MODEL_RATE = 16_000      # the shipped models' rate
+SAMPLE_FORMAT_LABELS = {SampleFormat.PCM_16: "PCM 16-bit", SampleFormat.PCM_24: "PCM 24-bit",
+                        SampleFormat.FLOAT: "32-bit float"}
+PEAK_LABELS = {PeakPolicy.LIMIT: "Limit (soft knee above −1 dBFS)", PeakPolicy.NORMALIZE: "Normalise to −1 dBFS",
+               PeakPolicy.CLIP: "Clip at full scale", PeakPolicy.NONE: "Keep (float only)"}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    versions: list[Version]
+    folder: Path
+    template: str
+    settings: ExportSettings
+    sample_rate: int | None          # None: each version's own rate
+
+
+class ExportDialog(QDialog):
+    def __init__(self, versions: list[Version], recording: str, source_rate: int, folder: Path,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export versions")
+        self.recording = recording
+        self.all_versions = versions
+        self.list = QListWidget()
+        for version in versions:
+            item = QListWidgetItem(version.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if version.hidden else Qt.CheckState.Checked)
+            self.list.addItem(item)
+        self.list.itemChanged.connect(self._refresh)
+        self.folder = QLineEdit(str(folder))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        self.format = QComboBox()
+        for fmt in AudioFormat:
+            self.format.addItem(fmt.value.upper(), fmt)
+        self.sample_format = QComboBox()
+        for fmt, label in SAMPLE_FORMAT_LABELS.items():
+            self.sample_format.addItem(label, fmt)
+        self.rate = QComboBox()
+        self.rate.addItem(f"Source rate ({source_rate / 1000:g} kHz)", source_rate)
+        if source_rate != MODEL_RATE:
+            self.rate.addItem(f"Model rate ({MODEL_RATE / 1000:g} kHz)", MODEL_RATE)
+        self.peak = QComboBox()
+        for policy, label in PEAK_LABELS.items():
+            self.peak.addItem(label, policy)
+        self.template = QLineEdit(DEFAULT_TEMPLATE)
+        self.template.setToolTip("Fields: {recording} {talker} {kind} {name} {model}")
+        self.preview = QLabel(wordWrap=True)
+        self.warning = QLabel(wordWrap=True)
+        self.warning.setStyleSheet("color: #ffb454")
+        for widget in (self.format, self.sample_format, self.peak):
+            widget.currentIndexChanged.connect(self._refresh)
+        self.template.textChanged.connect(self._refresh)
+        self.folder.textChanged.connect(self._refresh)
+
+        form = QFormLayout()
+        form.addRow("Versions", self.list)
+        form.addRow("Folder", folder_row)
+        form.addRow("Format", self.format)
+        form.addRow("Samples", self.sample_format)
+        form.addRow("Rate", self.rate)
+        form.addRow("Peaks", self.peak)
+        form.addRow("File names", self.template)
+        form.addRow("", self.preview)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.buttons)
+        self.resize(560, 520)
+        self._refresh()
+
+    def chosen_versions(self) -> list[Version]:
+        return [v for i, v in enumerate(self.all_versions)
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def set_choice(self, fmt: AudioFormat, sample_format: SampleFormat, peak: PeakPolicy) -> None:
+        self.format.setCurrentIndex(self.format.findData(fmt))
+        self.sample_format.setCurrentIndex(self.sample_format.findData(sample_format))
+        self.peak.setCurrentIndex(self.peak.findData(peak))
+
+    def _settings(self) -> ExportSettings:
+        return ExportSettings(self.format.currentData(), self.sample_format.currentData(), self.peak.currentData())
+
+    def request(self) -> ExportRequest:
+        """What to export; ConfigError when the choice cannot work."""
+        versions = self.chosen_versions()
+        if not versions:
+            raise ConfigError("Tick at least one version to export.")
+        settings = self._settings()
+        rate = self.rate.currentData()
+        folder = Path(self.folder.text()).expanduser()
+        export_paths(versions, folder, self.template.text(), self.recording, settings)
+        return ExportRequest(versions, folder, self.template.text(), settings,
+                             None if rate is None else int(rate))
+
+    def _refresh(self) -> None:
+        fmt = self.format.currentData()
+        model = self.sample_format.model()
+        float_item = model.item(self.sample_format.findData(SampleFormat.FLOAT))
+        float_item.setEnabled(fmt is AudioFormat.WAV)
+        if fmt is not AudioFormat.WAV and self.sample_format.currentData() is SampleFormat.FLOAT:
+            self.sample_format.setCurrentIndex(self.sample_format.findData(SampleFormat.PCM_24))
+        self.sample_format.setEnabled(fmt is not AudioFormat.OGG)
+        self.sample_format.setToolTip("OGG Vorbis is lossy and has no sample format" if fmt is AudioFormat.OGG else
+                                      "FLAC stores integers only" if fmt is AudioFormat.FLAC else "")
+        none_item = self.peak.model().item(self.peak.findData(PeakPolicy.NONE))
+        float_out = self.sample_format.currentData() is SampleFormat.FLOAT and fmt is AudioFormat.WAV
+        none_item.setEnabled(float_out)
+        if not float_out and self.peak.currentData() is PeakPolicy.NONE:
+            self.peak.setCurrentIndex(self.peak.findData(PeakPolicy.LIMIT))
+        versions = self.chosen_versions()
+        problems = peak_warnings(versions)
+        try:
+            request = self.request()
+            paths = export_paths(request.versions, request.folder, request.template, self.recording, request.settings)
+            self.preview.setText("<small>" + "<br>".join(p.name for p in paths[:4])
+                                 + ("<br>…" if len(paths) > 4 else "") + "</small>")
+            taken = [p.name for p in paths if p.exists()]
+            if taken:
+                problems.append(f"{', '.join(taken)} already exist(s); you will be asked before overwriting.")
+            self.export_button.setEnabled(True)
+        except ConfigError as err:
+            self.preview.setText(f"<small>{err}</small>")
+            self.export_button.setEnabled(False)
+        if any("peaks" in p for p in problems):
+            problems.append(f"Peaks above 0 dBFS: {PEAK_LABELS[self.peak.currentData()].split(' (')[0].lower()} "
+                            "will be applied.")
+        self.warning.setText("\n".join(problems))
+
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export into", self.folder.text())
+        if folder:
+            self.folder.setText(folder)

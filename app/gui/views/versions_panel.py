@@ -1,0 +1,132 @@
+"""The session's versions (rename by editing, hide by unticking, remove) and the A/B lanes of
+one talker: the mixture's reference channel and that talker's visible versions, numbered as
+the number keys select them, with their playback gain and a mute box."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.documents import Version
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class VersionsPanel(QWidget):
+    rename_requested = Signal(str, str)       # version id, new name
+    hidden_changed = Signal(str, bool)
+    remove_requested = Signal(str)
+    talker_chosen = Signal(int)
+    lane_chosen = Signal(int)
+    mute_changed = Signal(int, bool)
+    loudness_toggled = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._filling = False
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Version", "Model", "Device", "Made (UTC)"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setColumnWidth(0, 190)
+        self.tree.setToolTip("Double-click a name to rename it; untick to hide its track")
+        self.tree.itemChanged.connect(self._on_item_changed)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Remove the selected versions from the session (the files on disk are untouched)")
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+
+        self.talker_combo = QComboBox()
+        self.talker_combo.activated.connect(lambda i: self.talker_chosen.emit(self.talker_combo.itemData(i)))
+        self.lanes = QTreeWidget()
+        self.lanes.setHeaderLabels(["Key", "A/B: listen to", "Gain", "Mute"])
+        self.lanes.setRootIsDecorated(False)
+        self.lanes.setColumnWidth(0, 36)
+        self.lanes.setColumnWidth(1, 200)
+        self.lanes.itemClicked.connect(self._on_lane_clicked)
+        self.lanes.itemChanged.connect(self._on_lane_changed)
+        self.loudness_box = QCheckBox("Match loudness (BS.1770, playback only)")
+        self.loudness_box.setChecked(True)
+        self.loudness_box.toggled.connect(self.loudness_toggled)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Talker"))
+        top.addWidget(self.talker_combo, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tree, 3)
+        layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(top)
+        layout.addWidget(self.lanes, 2)
+        layout.addWidget(self.loudness_box)
+        layout.addWidget(QLabel("<small>Keys 1–9 pick a lane at the same position; T toggles the last two.</small>"))
+
+    def set_versions(self, versions: list[Version]) -> None:
+        self._filling = True
+        self.tree.clear()
+        for version in versions:
+            item = QTreeWidgetItem([version.name, version.model, version.device, version.created[:16].replace("T", " ")])
+            item.setData(0, ID_ROLE, version.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.CheckState.Unchecked if version.hidden else Qt.CheckState.Checked)
+            item.setToolTip(0, "\n".join(f"{k}: {v}" for k, v in version.settings.items()))
+            self.tree.addTopLevelItem(item)
+        self._filling = False
+        self.remove_button.setEnabled(bool(versions))
+
+    def set_talkers(self, talkers: list[int], current: int) -> None:
+        self.talker_combo.clear()
+        for talker in talkers:
+            self.talker_combo.addItem(f"talker {talker + 1}", talker)
+        self.talker_combo.setCurrentIndex(max(0, self.talker_combo.findData(current)))
+        self.talker_combo.setEnabled(bool(talkers))
+
+    def set_lanes(self, names: list[str], gains: list[float], current: int, muted: list[bool]) -> None:
+        self._filling = True
+        self.lanes.clear()
+        for lane, (name, gain) in enumerate(zip(names, gains)):
+            db = 20 * math.log10(gain) if gain > 0 else -math.inf
+            item = QTreeWidgetItem([str(lane + 1) if lane < 9 else "", name, f"{db:+.1f} dB", ""])
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(3, Qt.CheckState.Checked if muted[lane] else Qt.CheckState.Unchecked)
+            self.lanes.addTopLevelItem(item)
+        self._filling = False
+        self.set_current_lane(current)
+
+    def set_current_lane(self, lane: int) -> None:
+        for i in range(self.lanes.topLevelItemCount()):
+            item = self.lanes.topLevelItem(i)
+            font = item.font(1)
+            font.setBold(i == lane)
+            item.setFont(1, font)
+            item.setText(0, ("▶ " if i == lane else "") + (str(i + 1) if i < 9 else ""))
+
+    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._filling:
+            return
+        version_id, name, hidden = item.data(0, ID_ROLE), item.text(0), item.checkState(0) != Qt.CheckState.Checked
+        if column == 0:              # each emit may rebuild the list: read the item first
+            self.rename_requested.emit(version_id, name)
+            self.hidden_changed.emit(version_id, hidden)
+
+    def _on_remove_clicked(self) -> None:
+        for item in self.tree.selectedItems():
+            self.remove_requested.emit(item.data(0, ID_ROLE))
+
+    def _on_lane_clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        if column != 3:
+            self.lane_chosen.emit(self.lanes.indexOfTopLevelItem(item))
+
+    def _on_lane_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if not self._filling and column == 3:
+            self.mute_changed.emit(self.lanes.indexOfTopLevelItem(item), item.checkState(3) == Qt.CheckState.Checked)

@@ -1,0 +1,208 @@
+"""The desktop workflow end to end on the demo recording: jobs in worker threads, versions as
+tracks, A/B at one position, export, sessions. Tiny seeded untrained cards stand in for the
+shipped models (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+
+from app.engine.demo import DEMO_DIR
+from app.engine.documents import VersionKind
+from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
+from app.gui.dialogs.export_dialog import ExportRequest
+from app.gui.workers import JobState
+from tests.gui.conftest import open_and_draw
+
+DEMO = DEMO_DIR / "meeting-respeaker4" / "mixture.flac"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+@pytest.fixture
+def demo_window(window, qtbot, tiny_separator_card):
+    window.stored.set_chunk_seconds(1.0)            # ten chunks: progress and cancel points to see
+    open_and_draw(qtbot, window, DEMO)
+    return window
+
+
+def wait_done(qtbot, window, entry, timeout=60_000) -> None:
+    qtbot.waitUntil(lambda: entry.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED), timeout=timeout)
+    assert entry.state is JobState.DONE, entry.message
+
+
+def separate(qtbot, window):
+    entry = window.run_separation()
+    wait_done(qtbot, window, entry)
+    qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=20_000)
+    return entry
+
+
+def save_screenshot(widget, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / name
+    assert widget.grab().save(str(path))
+    return path
+
+
+def test_separation_runs_without_stalling_the_event_loop(qtbot, demo_window):
+    ticks: list[float] = []
+    timer = QTimer(interval=5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    entry = demo_window.run_separation()
+    seen = []
+    demo_window.jobs.changed.connect(lambda e: seen.append(e.progress.done if e.progress else 0))
+    wait_done(qtbot, demo_window, entry)
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 20
+    assert gaps.max() < 0.050, f"the GUI stalled for {gaps.max() * 1000:.0f} ms"
+    assert max(seen) == entry.progress.total > 1
+
+
+def test_separation_adds_one_version_per_talker_as_tracks(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    versions = demo_window.session.versions
+    assert [v.name for v in versions] == ["Separated · talker 1", "Separated · talker 2"]
+    assert all(v.kind is VersionKind.SEPARATED and v.model == "tiny-separator" for v in versions)
+    rec = demo_window.recording
+    assert all(v.audio.shape == (rec.frames,) and v.sample_rate == rec.sample_rate for v in versions)
+    assert demo_window.tracks.versions == versions and demo_window.tracks.up_to_date
+    assert demo_window.tracks.images[versions[0].id][0].shape[1] > 64
+    save_screenshot(demo_window, "main-window-versions.png")
+
+
+def test_the_source_file_is_never_modified(qtbot, demo_window):
+    before = DEMO.read_bytes()
+    separate(qtbot, demo_window)
+    assert DEMO.read_bytes() == before
+
+
+def test_cancel_mid_separation_adds_no_version(qtbot, demo_window):
+    entry = demo_window.run_separation()
+    qtbot.waitUntil(lambda: entry.progress is not None and entry.progress.done >= 1, timeout=30_000)
+    demo_window.jobs.cancel(entry)
+    qtbot.waitUntil(lambda: entry.state is JobState.CANCELLED, timeout=10_000)
+    assert entry.progress.done < entry.progress.total
+    assert demo_window.session.versions == []
+    assert demo_window.jobs_panel.item_for(entry).text(1) == "cancelled"
+
+
+def test_a_failing_job_shows_its_message_with_details(qtbot, demo_window):
+    def broken():
+        raise_from_job = demo_window.recording.read(0, 10, [99])    # ChannelLayout-like failure inside the job
+        yield raise_from_job
+
+    entry = demo_window.jobs.submit("Broken", broken, lambda _: None)
+    qtbot.waitUntil(lambda: entry.state is JobState.FAILED, timeout=10_000)
+    dialog = demo_window.error_dialog
+    assert dialog.isVisible() and "Broken failed" in dialog.windowTitle()
+    dialog.copy_details()
+    from PySide6.QtGui import QGuiApplication
+    assert "Traceback" in QGuiApplication.clipboard().text()
+
+
+def test_versions_can_be_renamed_hidden_and_removed(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    demo_window.versions_panel.tree.topLevelItem(0).setText(0, "Alice")
+    assert demo_window.session.versions[0].name == "Alice"
+    from PySide6.QtCore import Qt
+    demo_window.versions_panel.tree.topLevelItem(1).setCheckState(0, Qt.CheckState.Unchecked)
+    assert demo_window.session.versions[1].hidden
+    assert [v.id for v in demo_window.tracks.versions] == [first.id]
+    demo_window._on_remove_requested(first.id)
+    assert [v.id for v in demo_window.session.versions] == [second.id]
+
+
+def test_ab_switching_keeps_the_position(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    demo_window.seek_seconds(3.0)
+    demo_window.select_lane(1)
+    assert demo_window.ab_active
+    demo_window.toggle_playback()
+    qtbot.waitUntil(lambda: demo_window.ab_player.position > 3.2 * 16_000, timeout=5_000)
+    before = demo_window.ab_player.position
+    demo_window.select_lane(0)
+    after = demo_window.ab_player.position
+    assert demo_window.ab_player.current == 0
+    assert 0 <= after - before < 0.1 * 16_000
+    demo_window.toggle_last_two()
+    assert demo_window.ab_player.current == 1
+    demo_window.toggle_playback()
+    assert demo_window.ab_player.names[:2] == ["Mixture · ch 1", "Separated · talker 1"]
+    assert demo_window.versions_panel.lanes.topLevelItemCount() == 2
+    save_screenshot(demo_window, "ab-view.png")
+
+
+def test_number_keys_select_lanes(qtbot, demo_window):
+    from PySide6.QtCore import Qt
+    separate(qtbot, demo_window)
+    qtbot.keyClick(demo_window, Qt.Key.Key_2)
+    assert demo_window.ab_active and demo_window.ab_player.current == 1
+    qtbot.keyClick(demo_window, Qt.Key.Key_1)
+    assert demo_window.ab_player.current == 0
+    qtbot.keyClick(demo_window, Qt.Key.Key_T)
+    assert demo_window.ab_player.current == 1
+
+
+def test_export_writes_one_file_per_version_and_reads_back(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    dialog = demo_window.open_export()
+    dialog.folder.setText(str(tmp_path))
+    dialog.set_choice(AudioFormat.FLAC, SampleFormat.PCM_24, PeakPolicy.LIMIT)
+    assert not dialog.sample_format.model().item(dialog.sample_format.findData(SampleFormat.FLOAT)).isEnabled()
+    request = dialog.request()
+    dialog.reject()
+    entry = demo_window.start_export(request)
+    wait_done(qtbot, demo_window, entry)
+    files = sorted(tmp_path.iterdir())
+    assert [f.name for f in files] == ["mixture_talker1_separated.flac", "mixture_talker2_separated.flac"]
+    for path, version in zip(files, demo_window.session.versions):
+        audio, rate = sf.read(path, dtype="float32")
+        assert rate == 16_000 and sf.info(path).subtype == "PCM_24"
+        np.testing.assert_allclose(audio, np.clip(version.audio, -1, 1), atol=2e-4)
+
+
+def test_export_asks_before_overwriting(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    (tmp_path / "mixture_talker1_separated.wav").write_bytes(b"keep me")
+    request = ExportRequest(demo_window.session.versions, tmp_path, "{recording}_talker{talker}_{kind}",
+                            ExportSettings(AudioFormat.WAV, SampleFormat.PCM_16, PeakPolicy.CLIP), None)
+    box = demo_window.start_export(request)
+    assert isinstance(box, QMessageBox)
+    box.done(QMessageBox.StandardButton.No)
+    assert (tmp_path / "mixture_talker1_separated.wav").read_bytes() == b"keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixture_talker1_separated.wav"]
+
+
+def test_session_saves_and_reopens_with_its_versions(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    demo_window.session.rename(demo_window.session.versions[0].id, "Alice")
+    saved = demo_window.save_session_as(tmp_path / "meeting")
+    versions = demo_window.session.versions
+    assert demo_window.open_session(saved)
+    reopened = demo_window.session.versions
+    assert [v.name for v in reopened] == ["Alice", "Separated · talker 2"]
+    for a, b in zip(versions, reopened):
+        np.testing.assert_array_equal(a.audio, b.audio)
+    assert demo_window.tracks.versions == reopened
+
+
+def test_closing_during_a_job_asks_then_cancels_and_waits(qtbot, demo_window):
+    entry = demo_window.run_separation()
+    qtbot.waitUntil(lambda: entry.progress is not None, timeout=30_000)
+    demo_window.close()
+    box = demo_window.close_box
+    assert box.isVisible() and demo_window.isVisible()
+    box.done(QMessageBox.StandardButton.Yes)
+    assert entry.state is JobState.CANCELLED
+    assert not entry.worker.running
+    assert not demo_window.isVisible()
+    assert demo_window.session.versions == []
