@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         self.file_label = QLabel()
         for label in (self.position_label, self.file_label):
             label.setContentsMargins(12, 0, 4, 0)
+        self.position_label.setMinimumWidth(self.position_label.fontMetrics().horizontalAdvance("0:00:00.000 / 0:00:00.000") + 16)
         self.job_label = QLabel()
         self.job_bar = QProgressBar(maximumWidth=160, textVisible=True)
         self.job_cancel = QPushButton("Cancel")

@@ -44,6 +44,12 @@ def separate(qtbot, window):
 
 
 def save_screenshot(widget, name: str) -> Path:
+    """PNG for review in screenshots/ (git-ignored), after pending layout changes are drawn."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(3):
+        widget.grab()                       # paints run the tracks' column alignment
+        QApplication.processEvents()
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / name
     assert widget.grab().save(str(path))

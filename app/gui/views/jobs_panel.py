@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QHeaderView,
     QHBoxLayout,
     QPushButton,
     QTreeWidget,
@@ -12,11 +13,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.views.axes import format_duration
 from app.gui.workers import FINAL_STATES, JobEntry, JobQueue, JobState
 
 STATE_COLORS = {JobState.QUEUED: "#8a8c93", JobState.RUNNING: "#6fb3e8", JobState.CANCELLING: "#ffd24a",
                 JobState.CANCELLED: "#8a8c93", JobState.FAILED: "#ff6b6b", JobState.DONE: "#7fd18b"}
+
+
+def format_eta(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d} left" if seconds >= 60 else f"{seconds} s left"
 
 
 def progress_text(entry: JobEntry) -> tuple[str, str]:
@@ -25,7 +30,7 @@ def progress_text(entry: JobEntry) -> tuple[str, str]:
     if p is None or entry.state in FINAL_STATES:
         return ("100 %" if entry.state is JobState.DONE else "", "")
     eta = p.eta_seconds
-    return f"{p.stage} {p.done}/{p.total} · {100 * p.fraction:.0f} %", ("" if eta is None else format_duration(eta) + " left")
+    return f"{p.stage} {p.done}/{p.total} · {100 * p.fraction:.0f} %", ("" if eta is None else format_eta(eta))
 
 
 class JobsPanel(QWidget):
@@ -35,9 +40,7 @@ class JobsPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Job", "State", "Progress", "Time left"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setColumnWidth(0, 260)
-        self.tree.setColumnWidth(1, 80)
-        self.tree.setColumnWidth(2, 170)
+        fit_columns(self.tree, stretch=0)
         self._items: dict[int, QTreeWidgetItem] = {}
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Cancel the selected job (a running job stops at its next chunk)")
@@ -82,6 +85,16 @@ class JobsPanel(QWidget):
             if entry.state in FINAL_STATES:
                 self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
                 del self._items[key]
+
+
+def fit_columns(tree: QTreeWidget, stretch: int) -> None:
+    """Column `stretch` takes the free width; the others fit their contents (nothing hidden
+    off the right edge of a narrow dock)."""
+    header = tree.header()
+    header.setStretchLastSection(False)
+    for column in range(tree.columnCount()):
+        mode = QHeaderView.ResizeMode.Stretch if column == stretch else QHeaderView.ResizeMode.ResizeToContents
+        header.setSectionResizeMode(column, mode)
 
 
 def _brush(color: str):

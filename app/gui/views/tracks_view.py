@@ -15,7 +15,6 @@ from app.engine.correction import ArraySource
 from app.engine.documents import Version
 from app.engine.jobs import Job, Progress
 from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
-from app.gui.views.axes import AXIS_PIXELS
 from app.gui.views.recording_view import (
     BACKGROUND,
     FOREGROUND,
@@ -56,7 +55,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setBackground(BACKGROUND)
         self.ci.layout.setSpacing(2)
-        self.ci.setContentsMargins(4, 0, 8, 4)
+        self.ci.setContentsMargins(0, 0, 0, 4)
         self.settings = SpectrogramSettings()
         self.versions: list[Version] = []
         self.images: dict[str, tuple[np.ndarray, float]] = {}
@@ -71,14 +70,59 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._playhead = 0.0
         self._selection: tuple[float, float] | None = None
         self._pending: list[Version] = []
+        self._syncing = False
         self._row_timer = QTimer(self, singleShot=True, interval=0)
         self._row_timer.timeout.connect(self._add_next_row)
 
     def link_to(self, box: pg.ViewBox | None) -> None:
-        """Follow `box`'s time range (the recording view's first plot)."""
+        """Follow `box`'s time range (the recording view's first plot) and its pixel columns:
+        a time sits at the same screen x in the tracks as in the channels above."""
+        if self._link is not None:
+            self._link.sigResized.disconnect(self._align)
+            self._link.sigXRangeChanged.disconnect(self._follow)
         self._link = box
+        if box is not None:
+            box.sigResized.connect(self._align)
+            box.sigXRangeChanged.connect(self._follow)
+            self._align()
+            self._follow()
+
+    def _follow(self, *_: object) -> None:
+        """Copy the recording's time range (pyqtgraph's setXLink aligns by scene position,
+        which means nothing between two widgets)."""
+        if self._link is None:
+            return
+        left, right = self._link.viewRange()[0]
+        self._syncing = True
         for plot in self._plots.values():
-            plot.getViewBox().setXLink(box)
+            plot.getViewBox().setXRange(left, right, padding=0)
+        self._syncing = False
+
+    def _on_track_range_changed(self, box: pg.ViewBox) -> None:
+        """Zooming or panning on a track moves the recording, which moves every track."""
+        if self._syncing or self._link is None:
+            return
+        left, right = box.viewRange()[0]
+        if (left, right) != tuple(self._link.viewRange()[0]):
+            self._link.setXRange(left, right, padding=0)
+
+    def _align(self, *_: object) -> None:
+        box = getattr(self, "_link", None)          # resize events arrive during __init__
+        if box is None or box.scene() is None or not box.scene().views():
+            return
+        other = box.scene().views()[0]
+        rect = other.mapFromScene(box.sceneBoundingRect()).boundingRect()
+        left = other.mapToGlobal(rect.topLeft()).x() - self.mapToGlobal(self.rect().topLeft()).x()
+        right = self.mapToGlobal(self.rect().topRight()).x() - other.mapToGlobal(rect.topRight()).x()
+        margins = (max(0, left), 0, max(0, right), 4)
+        if self.ci.layout.getContentsMargins() != margins:
+            self.ci.setContentsMargins(*margins)
+
+    def paintEvent(self, ev) -> None:
+        """Docks and splitters move either view without resizing the other: check on every paint
+        (a few coordinate mappings; a change re-lays out once)."""
+        self._align()
+        super().paintEvent(ev)
 
     def set_settings(self, settings: SpectrogramSettings) -> None:
         self.settings = settings
@@ -133,10 +177,8 @@ class TracksView(pg.GraphicsLayoutWidget):
         plot = pg.PlotItem(viewBox=box)
         plot.hideButtons()
         plot.hideAxis("bottom")
-        left = plot.getAxis("left")
-        left.setWidth(AXIS_PIXELS)
-        left.setStyle(showValues=False, tickLength=0)
-        left.setPen(pg.mkPen(BACKGROUND))
+        plot.hideAxis("left")
+        plot.layout.setContentsMargins(0, 0, 0, 0)
         plot.setFixedHeight(TRACK_PIXELS)
         plot.setYRange(0, 1, padding=0)
         box.setLimits(yMin=0, yMax=1)
@@ -156,7 +198,10 @@ class TracksView(pg.GraphicsLayoutWidget):
         plot.addItem(head)
         self.ci.addItem(plot, row=2 * row + 1, col=0)
         if self._link is not None:
-            box.setXLink(self._link)
+            box.setLimits(xMin=0, xMax=self._link.state["limits"]["xLimits"][1])
+            left, right = self._link.viewRange()[0]
+            box.setXRange(left, right, padding=0)
+        box.sigXRangeChanged.connect(self._on_track_range_changed)
         self._plots[version.id], self._labels[version.id], self._items[version.id] = plot, label, item
         self._playheads.append(head)
         self._regions.append(region)

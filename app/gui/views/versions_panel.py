@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.documents import Version
+from app.gui.views.jobs_panel import fit_columns
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -37,9 +38,9 @@ class VersionsPanel(QWidget):
         super().__init__(parent)
         self._filling = False
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Version", "Model", "Device", "Made (UTC)"])
+        self.tree.setHeaderLabels(["Version", "Model", "Made (UTC)"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setColumnWidth(0, 190)
+        fit_columns(self.tree, stretch=0)
         self.tree.setToolTip("Double-click a name to rename it; untick to hide its track")
         self.tree.itemChanged.connect(self._on_item_changed)
         self.remove_button = QPushButton("Remove")
@@ -51,8 +52,7 @@ class VersionsPanel(QWidget):
         self.lanes = QTreeWidget()
         self.lanes.setHeaderLabels(["Key", "A/B: listen to", "Gain", "Mute"])
         self.lanes.setRootIsDecorated(False)
-        self.lanes.setColumnWidth(0, 36)
-        self.lanes.setColumnWidth(1, 200)
+        fit_columns(self.lanes, stretch=1)
         self.lanes.itemClicked.connect(self._on_lane_clicked)
         self.lanes.itemChanged.connect(self._on_lane_changed)
         self.loudness_box = QCheckBox("Match loudness (BS.1770, playback only)")
@@ -75,11 +75,12 @@ class VersionsPanel(QWidget):
         self._filling = True
         self.tree.clear()
         for version in versions:
-            item = QTreeWidgetItem([version.name, version.model, version.device, version.created[:16].replace("T", " ")])
+            item = QTreeWidgetItem([version.name, version.model, version.created[11:16]])
             item.setData(0, ID_ROLE, version.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked if version.hidden else Qt.CheckState.Checked)
-            item.setToolTip(0, "\n".join(f"{k}: {v}" for k, v in version.settings.items()))
+            item.setToolTip(0, "\n".join([f"{version.name}: {version.model} on {version.device}, {version.created}"]
+                                          + [f"{k}: {v}" for k, v in version.settings.items()]))
             self.tree.addTopLevelItem(item)
         self._filling = False
         self.remove_button.setEnabled(bool(versions))
