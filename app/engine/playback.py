@@ -555,12 +555,13 @@ class ABMixer:
         p = self.position
         while written < frames:
             loop = self.loop
-            end = loop.stop_frame if loop is not None and p < loop.stop_frame else self.frames
+            end = self.frames
+            if loop is not None:
+                if p >= loop.stop_frame:          # the loop's end (or a seek past it) wraps
+                    p = loop.start_frame
+                end = min(loop.stop_frame, self.frames)
             n = min(frames - written, end - p)
             if n <= 0:
-                if loop is not None and p >= loop.stop_frame:
-                    p = loop.start_frame
-                    continue
                 outdata[written:] = 0.0
                 self.ended = True
                 break

@@ -1,0 +1,74 @@
+"""Sessions keep versions non-destructively and survive a save and reopen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine.documents import Session, Version, VersionKind, default_name, load_session, save_session
+from app.engine.errors import AudioFileError, ExportError
+
+
+def _version(talker: int = 0, kind: VersionKind = VersionKind.SEPARATED, seed: int = 0) -> Version:
+    audio = np.random.default_rng(seed).standard_normal(1600).astype(np.float32) * 0.1
+    return Version(default_name(kind, talker), talker, kind, audio, 16_000, "tiny", {"chunk": {"seconds": 1.0}})
+
+
+def test_version_audio_is_read_only_and_copied():
+    audio = np.zeros(10, np.float32)
+    version = Version("v", 0, VersionKind.SEPARATED, audio, 16_000, "m", {})
+    audio[0] = 1.0
+    assert version.audio[0] == 0.0
+    with pytest.raises(ValueError):
+        version.audio[0] = 2.0
+
+
+def test_default_names_say_what_made_the_version():
+    assert default_name(VersionKind.SEPARATED, 0) == "Separated · talker 1"
+    assert default_name(VersionKind.CORRECTED, 1) == "MeCo · talker 2"
+    assert default_name(VersionKind.ENHANCED, 0, "S3") == "Student S3 · talker 1"
+
+
+def test_rename_hide_remove_change_only_the_session():
+    session = Session()
+    a, b = _version(0), _version(1)
+    session.add([a, b])
+    session.rename(a.id, "Alice")
+    session.set_hidden(b.id, True)
+    assert [v.name for v in session.versions] == ["Alice", "Separated · talker 2"]
+    assert session.versions_of(1) == [] and session.versions_of(1, include_hidden=True)[0].id == b.id
+    session.remove(a.id)
+    assert [v.id for v in session.versions] == [b.id]
+    assert a.name == "Separated · talker 1"          # versions themselves are immutable
+
+
+def test_session_round_trips_versions_references_and_settings(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    session.add([_version(0), _version(1, VersionKind.CORRECTED, seed=1)])
+    session.references = {0: tmp_path / "t1.flac"}
+    session.settings = {"chunk_seconds": 2.0}
+    path = save_session(session, tmp_path / "meeting")
+    assert path.name == "meeting.mecosession"
+    loaded = load_session(path)
+    assert loaded.recording_path == tmp_path / "mix.wav"
+    assert loaded.references == {0: tmp_path / "t1.flac"} and loaded.settings == {"chunk_seconds": 2.0}
+    for saved, back in zip(session.versions, loaded.versions):
+        assert back.metadata() == saved.metadata()
+        np.testing.assert_array_equal(back.audio, saved.audio)
+
+
+def test_save_never_overwrites_without_flag_and_replaces_with_it(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    session.add([_version()])
+    path = save_session(session, tmp_path / "s.mecosession")
+    with pytest.raises(ExportError, match="already exists"):
+        save_session(session, path)
+    session.add([_version(1)])
+    save_session(session, path, overwrite=True)
+    assert len(load_session(path).versions) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.mecosession"]
+
+
+def test_a_folder_without_session_json_is_refused(tmp_path):
+    with pytest.raises(AudioFileError, match="not a MeCo Studio session"):
+        load_session(tmp_path)

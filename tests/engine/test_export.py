@@ -1,0 +1,121 @@
+"""Exports are atomic, never overwrite without asking, and read back as written."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.engine.documents import Version, VersionKind, default_name
+from app.engine.errors import ConfigError, ExportError, JobCancelled
+from app.engine.export import (
+    AudioFormat,
+    ExportSettings,
+    PeakPolicy,
+    SampleFormat,
+    export_versions_job,
+    peak_warnings,
+    render_name,
+)
+from app.engine.jobs import drive
+
+RATE = 16_000
+
+
+def _versions(seconds: float = 5.0, peak: float = 0.5) -> list[Version]:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return [Version(default_name(VersionKind.SEPARATED, k), k, VersionKind.SEPARATED,
+                    (peak * np.sin(2 * np.pi * (220 + 110 * k) * t)).astype(np.float32), RATE, "tiny", {})
+            for k in range(2)]
+
+
+@pytest.mark.parametrize("fmt, sample_format, tolerance", [
+    (AudioFormat.WAV, SampleFormat.PCM_16, 1e-4), (AudioFormat.WAV, SampleFormat.PCM_24, 1e-6),
+    (AudioFormat.WAV, SampleFormat.FLOAT, 0.0), (AudioFormat.FLAC, SampleFormat.PCM_24, 1e-6)])
+def test_export_round_trips_format_and_rate(tmp_path, fmt, sample_format, tolerance):
+    versions = _versions()
+    paths = drive(export_versions_job(versions, tmp_path, "{recording}_{talker}", "mix",
+                                      ExportSettings(fmt, sample_format, PeakPolicy.CLIP)))
+    assert [p.name for p in paths] == [f"mix_1.{fmt}", f"mix_2.{fmt}"]
+    for path, version in zip(paths, versions):
+        audio, rate = sf.read(path, dtype="float32")
+        info = sf.info(path)
+        assert rate == RATE and info.format == str(fmt).upper() and info.subtype == str(sample_format)
+        np.testing.assert_allclose(audio, version.audio, atol=tolerance)
+
+
+def test_ogg_export_is_vorbis_at_the_chosen_rate(tmp_path):
+    (path, _) = drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix",
+                                          ExportSettings(AudioFormat.OGG, SampleFormat.PCM_16), sample_rate=48_000))
+    info = sf.info(path)
+    assert info.subtype == "VORBIS" and info.samplerate == 48_000
+    assert abs(info.frames - 5 * 48_000) < 48
+
+
+def test_export_resamples_to_the_requested_rate(tmp_path):
+    (path, _) = drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix",
+                                          ExportSettings(sample_format=SampleFormat.FLOAT), sample_rate=8_000))
+    audio, rate = sf.read(path, dtype="float32")
+    assert rate == 8_000 and audio.shape == (5 * 8_000,)
+    spectrum = np.abs(np.fft.rfft(audio))
+    assert abs(np.argmax(spectrum) * rate / audio.size - 220) < 2
+
+
+def test_cancelled_export_leaves_nothing_behind(tmp_path):
+    seen = []
+    with pytest.raises(JobCancelled):
+        drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings()),
+              on_progress=seen.append, should_stop=lambda: len(seen) == 4)
+    assert seen[-1].done == 4 < seen[-1].total
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_never_overwrites_without_flag(tmp_path):
+    (tmp_path / "1.wav").write_bytes(b"keep")
+    with pytest.raises(ExportError, match="1.wav already exist"):
+        drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.wav"]
+    assert (tmp_path / "1.wav").read_bytes() == b"keep"
+    drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings(overwrite=True)))
+    assert sf.info(tmp_path / "1.wav").frames == 5 * RATE
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_gives_a_clear_message(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(ExportError, match="read-only. Choose another folder"):
+            drive(export_versions_job(_versions(), folder, "{talker}", "mix", ExportSettings()))
+    finally:
+        folder.chmod(0o700)
+    assert list(folder.iterdir()) == []
+
+
+def test_peaks_above_full_scale_are_warned_and_limited(tmp_path):
+    versions = _versions(peak=1.5)
+    assert peak_warnings(versions) == ["Separated · talker 1 peaks at +3.5 dBFS.", "Separated · talker 2 peaks at +3.5 dBFS."]
+    (path, _) = drive(export_versions_job(versions, tmp_path, "{talker}", "mix",
+                                          ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NORMALIZE)))
+    audio, _ = sf.read(path, dtype="float32")
+    assert np.max(np.abs(audio)) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
+
+
+def test_name_templates_are_safe_file_names():
+    (version, _) = _versions(0.1)
+    assert render_name("{recording} - {name}", version, "a/b") == "a_b - Separated · talker 1"
+    with pytest.raises(ConfigError, match="not usable"):
+        render_name("{speaker}", version, "mix")
+
+
+def test_two_versions_with_one_name_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="several versions the name mix.wav"):
+        drive(export_versions_job(_versions(), tmp_path, "{recording}", "mix", ExportSettings()))
+
+
+def test_flac_float_is_refused():
+    with pytest.raises(ConfigError, match="FLAC cannot store float"):
+        ExportSettings(AudioFormat.FLAC, SampleFormat.FLOAT)
