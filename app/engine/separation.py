@@ -203,11 +203,11 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
         entry = find_model(settings.model, Task.SEPARATION)
         channels, notices = choose_channels(rec, settings)
         fn, model_rate = _model_function(entry, settings)
-        name = entry.name
+        name, talkers = entry.name, int(entry.card.get("talkers", 2))
     else:
         channels, notices = choose_channels(rec, settings, minimum=2)
         fn, model_rate = _bss_function(settings.method)
-        name = str(settings.method)
+        name, talkers = str(settings.method), 2
     if settings.chunk.seconds < 0.5:
         raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
     reader = RecordingReader(rec, channels, model_rate)
@@ -215,11 +215,11 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
     frames_out = rec.frames if out_rate == rec.sample_rate else reader.frames
     chunk, overlap = settings.chunk.frames(model_rate)
     runner = ChunkedRunner(fn, chunk, overlap, align=True, device=settings.device)
-    collector = OutputCollector(2, model_rate, out_rate, frames_out, sink)
+    collector = OutputCollector(talkers, model_rate, out_rate, frames_out, sink)
     log.info("separating %s with %s on channels %s", rec.name, name, [c + 1 for c in channels])
     for done, total in runner.stream(reader, reader.frames, collector.write):
         yield Progress("separate", done, total, clock())
-    estimates = collector.finish(2)
+    estimates = collector.finish(talkers)
     seconds = clock()
     log.info("separated %s in %.1f s (RTF %.3f)", rec.name, seconds, seconds / rec.info.duration_seconds)
     return Separation(estimates, out_rate, settings.method, name, settings, seconds, notices, channels)
