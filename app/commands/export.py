@@ -1,0 +1,109 @@
+"""`meco-studio export SESSION --out DIR`: write a saved session's versions as audio files.
+
+One file per version, named by `--template`; every file goes to a temporary file in DIR and
+all are renamed together at the end, so an interrupted or failed export leaves nothing, and
+nothing is overwritten without `--overwrite`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.commands.output import emit, warn
+from app.engine.documents import load_session
+from app.engine.errors import ConfigError, JobCancelled
+from app.engine.export import (
+    DEFAULT_TEMPLATE,
+    AudioFormat,
+    ExportSettings,
+    PeakPolicy,
+    SampleFormat,
+    export_versions_job,
+    peak_warnings,
+)
+from app.engine.jobs import Progress, drive
+
+MODEL_RATE = 16_000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export the versions of a saved session (.mecosession) as audio files",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("session", type=Path, help="a session folder saved by the desktop app")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--format", type=AudioFormat, choices=list(AudioFormat), default=AudioFormat.WAV,
+                   help="file format (OGG is Vorbis, lossy)")
+    p.add_argument("--sample-format", type=SampleFormat, choices=list(SampleFormat), default=SampleFormat.PCM_24,
+                   help="sample format (FLOAT: WAV only; ignored for OGG)")
+    p.add_argument("--rate", default="source",
+                   help="'source' (each version's rate), 'model' (16000) or a rate in Hz")
+    p.add_argument("--peak", type=PeakPolicy, choices=list(PeakPolicy), default=PeakPolicy.LIMIT,
+                   help="what to do with peaks above 0 dBFS (none: float only)")
+    p.add_argument("--template", default=DEFAULT_TEMPLATE,
+                   help="file name: {recording} {talker} {kind} {name} {model}")
+    p.add_argument("--only", dest="versions", action="append", default=None, metavar="NAME",
+                   help="export only this version (name or id; repeat for more); default: all visible")
+    p.add_argument("--include-hidden", action="store_true", help="also export versions hidden in the app")
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def _rate(value: str) -> int | None:
+    if value == "source":
+        return None
+    if value == "model":
+        return MODEL_RATE
+    try:
+        rate = int(value)
+    except ValueError:
+        rate = 0
+    if not 8_000 <= rate <= 192_000:
+        raise ConfigError(f"--rate {value!r} is not usable; give 'source', 'model' or a rate from 8000 to 192000 Hz.")
+    return rate
+
+
+def run(args: argparse.Namespace) -> int:
+    sample_format = SampleFormat.PCM_16 if args.format is AudioFormat.OGG else args.sample_format
+    settings = ExportSettings(args.format, sample_format, args.peak, args.overwrite)
+    rate = _rate(args.rate)
+    session = load_session(args.session)
+    versions = [v for v in session.versions if args.include_hidden or not v.hidden]
+    if args.versions:
+        wanted = set(args.versions)
+        versions = [v for v in session.versions if v.name in wanted or v.id in wanted]
+        found = {v.name for v in versions} | {v.id for v in versions}
+        missing = sorted(wanted - found)
+        if missing:
+            raise ConfigError(f"{args.session.name} has no version {', '.join(missing)}; it has "
+                              f"{', '.join(v.name for v in session.versions)}.")
+    if not versions:
+        raise ConfigError(f"{args.session.name} has no versions to export.")
+    for line in peak_warnings(versions):
+        warn(f"warning: {line} {args.peak} applied.")
+    recording = session.recording_path.stem if session.recording_path else args.session.stem
+    show_bar = sys.stderr.isatty()
+    bar = None
+    if show_bar:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, desc="export", unit="block", file=sys.stderr, leave=False)
+
+    def on_progress(p: Progress) -> None:
+        if bar is not None:
+            bar.total, bar.n = p.total, p.done
+            bar.refresh()
+
+    try:
+        paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate), on_progress)
+    except (KeyboardInterrupt, JobCancelled):
+        warn("interrupted; nothing was written")
+        raise KeyboardInterrupt from None
+    finally:
+        if bar is not None:
+            bar.close()
+    emit({"outputs": [str(p) for p in paths], "format": str(settings.format), "subtype": settings.subtype,
+          "versions": [v.name for v in versions]}, args.json, [f"wrote {p}" for p in paths])
+    return 0

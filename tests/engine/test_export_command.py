@@ -1,0 +1,48 @@
+"""`meco-studio export` writes a saved session's versions; wired in by calling the module."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import soundfile as sf
+
+from app.commands import export as export_command
+from app.engine.documents import Session, Version, VersionKind, default_name, save_session
+
+
+def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    export_command.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def _session(tmp_path):
+    session = Session(tmp_path / "meeting.wav")
+    t = np.arange(16_000) / 16_000
+    session.add([Version(default_name(VersionKind.CORRECTED, k), k, VersionKind.CORRECTED,
+                         (0.3 * np.sin(2 * np.pi * 300 * (k + 1) * t)).astype(np.float32), 16_000, "meco", {})
+                 for k in range(2)])
+    return save_session(session, tmp_path / "meeting"), session
+
+
+def test_export_command_writes_every_version(tmp_path, capsys):
+    path, session = _session(tmp_path)
+    assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--format", "flac", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [p.split("/")[-1] for p in result["outputs"]] == ["meeting_talker1_corrected.flac",
+                                                             "meeting_talker2_corrected.flac"]
+    for out, version in zip(result["outputs"], session.versions):
+        audio, rate = sf.read(out, dtype="float32")
+        assert rate == 16_000 and sf.info(out).subtype == "PCM_24"
+        np.testing.assert_allclose(audio, version.audio, atol=1e-6)
+
+
+def test_export_command_picks_versions_by_name_and_resamples(tmp_path, capsys):
+    path, _ = _session(tmp_path)
+    assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--only", "MeCo · talker 2",
+                  "--rate", "48000", "--json"]) == 0
+    (out,) = json.loads(capsys.readouterr().out)["outputs"]
+    assert sf.info(out).samplerate == 48_000 and out.endswith("talker2_corrected.wav")
