@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from app.engine.correction import CorrectSettings, has_corrector
+from app.engine.correction import CorrectSettings
 from app.engine.documents import Session, Version, VersionKind, load_session, save_session
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError
@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.position_label)
         self.statusBar().addPermanentWidget(self.file_label)
 
+        self._installed: dict[Task, bool] = {}
+        self.refresh_models()
         self._build_actions()
         self._build_menus_and_toolbar()
         self.playhead_timer = QTimer(self, interval=PLAYHEAD_POLL_MS)
@@ -469,12 +471,12 @@ class MainWindow(QMainWindow):
         idle = self.recording is not None
         self.separate_action.setEnabled(idle)
         separated = [v for v in self.session.versions if v.kind is VersionKind.SEPARATED]
-        corrector = has_corrector()
+        corrector = self._installed[Task.CORRECTION]
         self.correct_action.setEnabled(idle and bool(separated) and corrector)
         self.correct_action.setToolTip("Correct the latest separated talkers with MeCo (Ctrl+M)" if corrector else
                                        "No MeCo corrector is installed: put a correction card in resources/models "
                                        "or your models folder")
-        enhancers = bool(list_models(Task.ENHANCEMENT))
+        enhancers = self._installed[Task.ENHANCEMENT]
         self.enhance_action.setEnabled(idle and bool(separated) and enhancers)
         self.enhance_action.setToolTip("Enhance the latest separated talkers with a distilled student" if enhancers
                                        else "No enhancement student is installed")
@@ -531,6 +533,12 @@ class MainWindow(QMainWindow):
             self.monitor_combo.setCurrentIndex(max(0, self.monitor_combo.findData(monitor_key(monitor))))
             self._apply_monitor(monitor)
         self._update_transport()
+
+    def refresh_models(self) -> None:
+        """Which tasks have an installed card (read once, not on every state change: cards are files)."""
+        self._installed = {task: bool(list_models(task)) for task in Task}
+        if hasattr(self, "correct_action"):
+            self._update_transport()
 
     # --- jobs -------------------------------------------------------------------------------------
     def run_separation(self) -> JobEntry | None:

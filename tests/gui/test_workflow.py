@@ -212,3 +212,26 @@ def test_closing_during_a_job_asks_then_cancels_and_waits(qtbot, demo_window):
     assert not entry.worker.running
     assert not demo_window.isVisible()
     assert demo_window.session.versions == []
+
+
+def test_correct_is_disabled_with_a_reason_until_a_corrector_is_installed(qtbot, demo_window):
+    from app.engine.correction import has_corrector
+    if has_corrector():
+        pytest.skip("a corrector card is installed in this session")
+    separate(qtbot, demo_window)
+    assert not demo_window.correct_action.isEnabled()
+    assert "No MeCo corrector is installed" in demo_window.correct_action.toolTip()
+
+
+def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window, tiny_meco_card):
+    separate(qtbot, demo_window)
+    demo_window.refresh_models()
+    assert demo_window.correct_action.isEnabled()
+    entry = demo_window.run_correction()
+    wait_done(qtbot, demo_window, entry, timeout=120_000)
+    corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
+    assert [v.name for v in corrected] == ["MeCo · talker 1", "MeCo · talker 2"]
+    assert all(v.model == "tiny-meco" and v.audio.shape == (demo_window.recording.frames,) for v in corrected)
+    separated = demo_window.latest_separation()
+    assert [v.settings["source_version"] for v in corrected] == [v.id for v in separated]
+    assert demo_window.ab_player.names == ["Mixture · ch 1", "Separated · talker 1", "MeCo · talker 1"]

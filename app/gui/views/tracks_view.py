@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QRectF, QTimer, Signal
 
 from app.engine.correction import ArraySource
@@ -77,7 +78,7 @@ class TracksView(pg.GraphicsLayoutWidget):
     def link_to(self, box: pg.ViewBox | None) -> None:
         """Follow `box`'s time range (the recording view's first plot) and its pixel columns:
         a time sits at the same screen x in the tracks as in the channels above."""
-        if self._link is not None:
+        if self._link is not None and shiboken6.isValid(self._link):   # a closed file's plots are gone
             self._link.sigResized.disconnect(self._align)
             self._link.sigXRangeChanged.disconnect(self._follow)
         self._link = box
@@ -90,7 +91,7 @@ class TracksView(pg.GraphicsLayoutWidget):
     def _follow(self, *_: object) -> None:
         """Copy the recording's time range (pyqtgraph's setXLink aligns by scene position,
         which means nothing between two widgets)."""
-        if self._link is None:
+        if self._link is None or not shiboken6.isValid(self._link):
             return
         left, right = self._link.viewRange()[0]
         self._syncing = True
@@ -100,7 +101,7 @@ class TracksView(pg.GraphicsLayoutWidget):
 
     def _on_track_range_changed(self, box: pg.ViewBox) -> None:
         """Zooming or panning on a track moves the recording, which moves every track."""
-        if self._syncing or self._link is None:
+        if self._syncing or self._link is None or not shiboken6.isValid(self._link):
             return
         left, right = box.viewRange()[0]
         if (left, right) != tuple(self._link.viewRange()[0]):
@@ -108,7 +109,7 @@ class TracksView(pg.GraphicsLayoutWidget):
 
     def _align(self, *_: object) -> None:
         box = getattr(self, "_link", None)          # resize events arrive during __init__
-        if box is None or box.scene() is None or not box.scene().views():
+        if box is None or not shiboken6.isValid(box) or box.scene() is None or not box.scene().views():
             return
         other = box.scene().views()[0]
         rect = other.mapFromScene(box.sceneBoundingRect()).boundingRect()
