@@ -627,7 +627,7 @@ class ABPlayer:
         self._matched_gains = np.ones(len(names), np.float32) if loudness_lufs is None else \
             matched_gains(np.asarray(loudness_lufs), self._peaks)
         self._mixer = ABMixer(self._lanes, 1, round(AB_FADE_SECONDS * sample_rate), self._gains())
-        self._mixer.select(min(current, len(names) - 1))
+        self._mixer.select(max(0, min(current, len(names) - 1)))
         self._mixer.loop = self._loop
         self._ratio = 1.0
         self.seek(position)

@@ -653,9 +653,19 @@ class MainWindow(QMainWindow):
             return
         rec = self.recording
         lanes = self.ab_lanes()
+        if len(lanes) == 1:                  # nothing to compare yet: the mixture is not read
+            self.ab_player.load([], np.zeros((0, 0), np.float32), rec.sample_rate, [])
+            self.versions_panel.set_lanes([], [], -1, [])
+            if self.ab_active:
+                self._switch_player(ab=False)
+            return
         audio = np.zeros((len(lanes), rec.frames), np.float32)
         if self._mixture_lane is None:
-            self._mixture_lane = rec.read(0, rec.frames, [0])[0]
+            try:
+                self._mixture_lane = rec.read(0, rec.frames, [0])[0]
+            except AppError as err:
+                self.show_error("A/B plays silence for the mixture", str(err), QMessageBox.Icon.Warning)
+                self._mixture_lane = np.zeros(rec.frames, np.float32)
         audio[0] = self._mixture_lane
         for row, (_, version_id) in enumerate(lanes[1:], start=1):
             version = self.session.find(version_id)
