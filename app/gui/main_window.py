@@ -44,7 +44,15 @@ from app.engine.pipeline import Task, list_models
 from app.engine.jobs import Job, Progress
 from app.engine.playback import ABPlayer, Loop, Player, RecordingSource, integrated_loudness
 from app.engine.separation import SeparateSettings
-from app.engine.workflow import correct_versions_job, demo_references, enhance_versions_job, separate_versions_job
+from app.engine.workflow import (
+    MetricsRow,
+    correct_versions_job,
+    demo_references,
+    enhance_versions_job,
+    metrics_job,
+    read_reference,
+    separate_versions_job,
+)
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
 from app.gui.dialogs.settings_dialog import (
@@ -57,6 +65,7 @@ from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.settings import StoredSettings
 from app.gui.views.axes import format_duration
 from app.gui.views.jobs_panel import JobsPanel, progress_text
+from app.gui.views.metrics_panel import MetricsPanel
 from app.gui.views.recording_view import RecordingView
 from app.gui.views.time_view_box import SCROLL_FRACTION, ZOOM_STEP
 from app.gui.views.tracks_view import TracksView
@@ -129,11 +138,17 @@ class MainWindow(QMainWindow):
         self.versions_dock.setObjectName("versions")
         self.versions_dock.setWidget(self.versions_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.versions_dock)
+        self.metrics_panel = MetricsPanel(self)
+        self.metrics_dock = QDockWidget("Metrics", self)
+        self.metrics_dock.setObjectName("metrics")
+        self.metrics_dock.setWidget(self.metrics_panel)
         self.jobs_panel = JobsPanel(self.jobs, self)
         self.jobs_dock = QDockWidget("Jobs", self)
         self.jobs_dock.setObjectName("jobs")
         self.jobs_dock.setWidget(self.jobs_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
+        self.tabifyDockWidget(self.jobs_dock, self.metrics_dock)      # metrics beside the jobs that made them
+        self.jobs_dock.raise_()
         self.view.seek_requested.connect(self._on_seek_requested)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)
@@ -199,6 +214,8 @@ class MainWindow(QMainWindow):
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
+        self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
+        self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"], self._on_load_reference_triggered)
         self.save_session_action = self._action("&Save session…", QKeySequence.StandardKey.Save, self.save_session_as)
         self.open_session_action = self._action("Open s&ession…", ["Ctrl+Shift+O"], self._on_open_session_triggered)
         self.toggle_ab_action = self._action("&Toggle the last two A/B lanes", ["T"], self.toggle_last_two)
@@ -216,6 +233,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_session_action)
         file_menu.addAction(self.save_session_action)
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.reference_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -225,8 +243,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.settings_action)
         view_menu.addAction(self.versions_dock.toggleViewAction())
         view_menu.addAction(self.jobs_dock.toggleViewAction())
+        view_menu.addAction(self.metrics_dock.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
-        for action in (self.separate_action, self.correct_action, self.enhance_action):
+        for action in (self.separate_action, self.correct_action, self.enhance_action, self.evaluate_action):
             process_menu.addAction(action)
         play_menu = self.menuBar().addMenu("&Playback")
         for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action, self.end_action,
@@ -481,6 +500,8 @@ class MainWindow(QMainWindow):
         self.enhance_action.setToolTip("Enhance the latest separated talkers with a distilled student" if enhancers
                                        else "No enhancement student is installed")
         self.export_action.setEnabled(bool(self.session.versions))
+        self.evaluate_action.setEnabled(bool(self.session.versions))
+        self.reference_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
 
@@ -624,6 +645,36 @@ class MainWindow(QMainWindow):
             self._closing_after_jobs = True
             self.jobs.shutdown()
             self.close()
+
+    def run_evaluation(self) -> JobEntry | None:
+        """Queue metrics for every visible version (and the mixture's reference channel as a
+        baseline would need its own reference alignment, so it is left out)."""
+        versions = [v for v in self.session.versions if not v.hidden]
+        if self.recording is None or not versions:
+            return None
+        references_paths = dict(self.session.references)
+        rate = versions[0].sample_rate
+
+        def job() -> Job[tuple[list[MetricsRow], bool]]:
+            references = {k: read_reference(p, rate) for k, p in references_paths.items()}
+            rows = yield from metrics_job(versions, references)
+            return rows, bool(references)
+
+        return self.jobs.submit(f"Evaluate {len(versions)} version(s)", job, self._on_metrics)
+
+    def _on_metrics(self, result: tuple[list[MetricsRow], bool]) -> None:
+        rows, with_reference = result
+        self.metrics_panel.set_rows(rows, with_reference)
+        self.metrics_dock.show()
+        self.metrics_dock.raise_()
+
+    def _on_load_reference_triggered(self) -> None:
+        talker = self.ab_talker
+        path, _ = QFileDialog.getOpenFileName(self, f"Clean reference of talker {talker + 1}",
+                                              str(self.recording.path.parent) if self.recording else "", AUDIO_FILTER)
+        if path:
+            self.session.references[talker] = Path(path)
+            self.statusBar().showMessage(f"Reference of talker {talker + 1}: {Path(path).name}", 5000)
 
     # --- versions and A/B --------------------------------------------------------------------------
     def _refresh_versions(self) -> None:

@@ -235,3 +235,17 @@ def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window,
     separated = demo_window.latest_separation()
     assert [v.settings["source_version"] for v in corrected] == [v.id for v in separated]
     assert demo_window.ab_player.names == ["Mixture · ch 1", "Separated · talker 1", "MeCo · talker 1"]
+
+
+def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    entry = demo_window.run_evaluation()
+    wait_done(qtbot, demo_window, entry, timeout=120_000)
+    panel = demo_window.metrics_panel
+    assert [row.name for row in panel.rows] == ["Separated · talker 1", "Separated · talker 2"]
+    for row in panel.rows:
+        assert set(row.values) >= {"si_sdr", "pesq", "estoi", "dnsmos_ovrl"}
+        assert -60 < row.values["si_sdr"] < 60 and 1.0 <= row.values["dnsmos_ovrl"] <= 5.0
+    assert panel.table.rowCount() == 2 and panel.table.item(0, 1).text() != "—"
+    assert demo_window.metrics_dock.isVisible()
+    save_screenshot(demo_window, "metrics.png")

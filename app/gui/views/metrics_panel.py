@@ -1,0 +1,79 @@
+"""Metrics per version: a table and a bar chart of one metric at a time.
+
+SI-SDR, PESQ-WB and ESTOI need the talker's clean reference (the demo recordings ship theirs;
+File ▸ Load reference for others); without one, DNSMOS alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.engine.workflow import MetricsRow
+from app.gui.views.recording_view import BACKGROUND, FOREGROUND
+
+COLUMNS = {"si_sdr": "SI-SDR (dB)", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos_ovrl": "DNSMOS OVRL",
+           "dnsmos_sig": "DNSMOS SIG", "dnsmos_bak": "DNSMOS BAK"}
+BAR_COLOR = "#6fb3e8"
+
+
+class MetricsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[MetricsRow] = []
+        self.table = QTableWidget(0, len(COLUMNS) + 1)
+        self.table.setHorizontalHeaderLabels(["Version", *COLUMNS.values()])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.metric = QComboBox()
+        for key, label in COLUMNS.items():
+            self.metric.addItem(label, key)
+        self.metric.currentIndexChanged.connect(self._draw_chart)
+        self.chart = pg.PlotWidget(background=BACKGROUND)
+        self.chart.setMinimumHeight(150)
+        self.chart.getAxis("left").setTextPen(FOREGROUND)
+        self.chart.getAxis("bottom").setTextPen(FOREGROUND)
+        self.chart.setMouseEnabled(x=False, y=False)
+        self.chart.hideButtons()
+        self.hint = QLabel("Process ▸ Evaluate versions computes the metrics.")
+        chooser = QHBoxLayout()
+        chooser.addWidget(QLabel("Chart"))
+        chooser.addWidget(self.metric, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(chooser)
+        layout.addWidget(self.chart, 1)
+
+    def set_rows(self, rows: list[MetricsRow], with_reference: bool) -> None:
+        self.rows = rows
+        self.hint.setText("Against the clean references." if with_reference else
+                          "No clean reference loaded: DNSMOS only (File ▸ Load reference…).")
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            self.table.setItem(r, 0, QTableWidgetItem(row.name))
+            for c, key in enumerate(COLUMNS, start=1):
+                value = row.values.get(key)
+                text = "—" if value is None or math.isnan(value) else f"{value:.2f}"
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        available = [k for k in COLUMNS if any(k in row.values for row in rows)]
+        if available and self.metric.currentData() not in available:
+            self.metric.setCurrentIndex(self.metric.findData(available[0]))
+        self._draw_chart()
+
+    def _draw_chart(self) -> None:
+        self.chart.clear()
+        key = self.metric.currentData()
+        values = [row.values.get(key, math.nan) for row in self.rows]
+        shown = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
+        if not shown:
+            return
+        x, heights = np.array([i for i, _ in shown], float), np.array([v for _, v in shown])
+        self.chart.addItem(pg.BarGraphItem(x=x, height=heights, width=0.6, brush=BAR_COLOR))
+        self.chart.getAxis("bottom").setTicks([[(i, self.rows[i].name) for i, _ in shown]])
+        self.chart.setLabel("left", COLUMNS[key])
