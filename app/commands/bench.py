@@ -123,6 +123,66 @@ def bench_separator(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]
     return {"runs": runs, "model": runs[0]["model"] if runs else None, "threads": args.threads}, lines
 
 
+def _correct_once(seconds: float, threads: int) -> dict[str, Any]:
+    """Separator alone, then MeCo on its output, on one generated 4-channel 16 kHz recording.
+
+    MeCo runs with untrained weights of its default configuration when no corrector is shipped:
+    the cost of one network evaluation does not depend on the weights.
+    """
+    import torch
+
+    from app.engine.correction import ArraySource, CorrectSettings, correct_job, has_corrector
+    from app.engine.jobs import drive
+    from app.engine.pipeline import user_models_dir
+    from app.engine.separation import SeparateSettings, separate_job
+    from models.common import checkpoint
+    from models.meco.corrector import MeanFlowCorrector, MecoConfig
+
+    torch.set_num_threads(threads)
+    name = None
+    if not has_corrector():
+        name = "bench-meco-untrained"
+        card = user_models_dir() / f"{name}.json"
+        card.parent.mkdir(parents=True, exist_ok=True)
+        config = MecoConfig()
+        checkpoint.save(MeanFlowCorrector(config), card, {"name": name, "architecture": "MeanFlowCorrector",
+                                                          "task": "correction", "config": config.to_dict(),
+                                                          "sample_rate": config.sample_rate})
+    folder = Path(tempfile.mkdtemp(prefix="meco-bench-cor-"))
+    path = write_long_recording(folder / "clip.wav", seconds / 60, 4, 16_000)
+    try:
+        with open_recording(path) as rec:
+            separation = drive(separate_job(rec, SeparateSettings(spatial_filter=False)))
+            correction = drive(correct_job(ArraySource(separation.estimates, separation.sample_rate), rec,
+                                           CorrectSettings(model=name)))
+    finally:
+        path.unlink()
+        folder.rmdir()
+    return {"seconds_of_audio": seconds, "separator_rtf": separation.seconds / seconds,
+            "corrector_rtf": correction.seconds / seconds, "share_of_separator": correction.seconds / separation.seconds,
+            "nfe_per_chunk": correction.nfe, "corrector": correction.model_name, "separator": separation.model_name,
+            "threads": threads}
+
+
+def bench_corrector(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """Issue #6 item 4: MeCo's RTF alone and as a share of the separator's time (target <= 50 %).
+
+    Runs in a child process with its own model folder, so a temporary card never reaches yours.
+    """
+    if args.single:
+        return _correct_once(args.lengths[0] * 60, args.threads), []
+    with tempfile.TemporaryDirectory(prefix="meco-bench-models-") as data_home:
+        out = subprocess.run([sys.executable, "-m", "app", "bench", "corrector", "--single", "--json",
+                              "--lengths", str(args.lengths[0]), "--threads", str(args.threads)],
+                             capture_output=True, text=True, check=True, env={**os.environ, "XDG_DATA_HOME": data_home})
+    r = json.loads(out.stdout)
+    lines = [f"{r['seconds_of_audio']:.0f} s of 4-channel audio, 2 talkers, {r['threads']} threads",
+             f"separator ({r['separator']}): RTF {r['separator_rtf']:.4f}",
+             f"MeCo ({r['corrector']}, {r['nfe_per_chunk']} NFE per chunk): RTF {r['corrector_rtf']:.4f}, "
+             f"{100 * r['share_of_separator']:.0f} % of the separator's time (target <= 50 %)"]
+    return r, lines
+
+
 def bench_data(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """Issue #4 item 6: mixtures/s of the on-the-fly pipeline vs the separator's step rate."""
     from models.data.bench import run_data_bench
@@ -138,6 +198,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "files": bench_files,
     "separator": bench_separator,
     "data": bench_data,
+    "corrector": bench_corrector,
 }
 
 
@@ -170,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     emit({"target": args.target, "machine": machine, **result}, args.json, [head] + lines)
     if args.markdown:
         command = f"meco-studio bench {args.target}" + (f" --lengths {' '.join(f'{m:g}' for m in args.lengths)}"
-                                                       if args.target == "separator" else "")
+                                                       if args.target in ("separator", "corrector") else "")
         write_snippet(args.markdown, command, [head] + lines)
     return 0
 
