@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import shiboken6
 import soxr
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -37,7 +38,8 @@ from PySide6.QtWidgets import (
 from app.engine.correction import CorrectSettings
 from app.engine.documents import Session, Version, VersionKind, load_session, save_session
 from app.engine.enhancement import EnhanceSettings
-from app.engine.errors import AppError
+from app.engine.errors import AppError, ConfigError
+from app.engine.inspection import inspect_job, inspector_models
 from app.engine.export import existing_files, export_paths, export_versions_job
 from app.engine.files import Recording, open_recording
 from app.engine.pipeline import Task, list_models
@@ -64,6 +66,7 @@ from app.gui.dialogs.settings_dialog import (
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.settings import StoredSettings
 from app.gui.views.axes import format_duration
+from app.gui.views.inspector_view import InspectorView
 from app.gui.views.jobs_panel import JobsPanel, progress_text
 from app.gui.views.metrics_panel import MetricsPanel
 from app.gui.views.recording_view import RecordingView
@@ -214,6 +217,7 @@ class MainWindow(QMainWindow):
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
+        self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"], self._on_load_reference_triggered)
         self.save_session_action = self._action("&Save session…", QKeySequence.StandardKey.Save, self.save_session_as)
@@ -247,6 +251,8 @@ class MainWindow(QMainWindow):
         process_menu = self.menuBar().addMenu("P&rocess")
         for action in (self.separate_action, self.correct_action, self.enhance_action, self.evaluate_action):
             process_menu.addAction(action)
+        process_menu.addSeparator()
+        process_menu.addAction(self.inspector_action)
         play_menu = self.menuBar().addMenu("&Playback")
         for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action, self.end_action,
                        self.toggle_ab_action, self.loudness_action):
@@ -502,6 +508,7 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(bool(self.session.versions))
         self.evaluate_action.setEnabled(bool(self.session.versions))
         self.reference_action.setEnabled(self.recording is not None)
+        self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
 
@@ -675,6 +682,43 @@ class MainWindow(QMainWindow):
         if path:
             self.session.references[talker] = Path(path)
             self.statusBar().showMessage(f"Reference of talker {talker + 1}: {Path(path).name}", 5000)
+
+    def open_inspector(self) -> InspectorView:
+        teachers, students = inspector_models()
+        view = InspectorView([e.name for e in teachers], [e.name for e in students], self)
+        view.inspect_requested.connect(lambda teacher, chosen: self.run_inspection(view, teacher, chosen))
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.inspector = view
+        view.show()
+        return view
+
+    def inspection_clip(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(noisy, clean, rate): the A/B talker's latest separated version (the mixture's first
+        channel before any separation) and its clean reference, over the selection if any."""
+        assert self.recording is not None
+        talker = self.ab_talker
+        reference = self.session.references.get(talker)
+        if reference is None:
+            raise ConfigError(f"The inspector compares against a clean reference; load one for talker {talker + 1} "
+                              "(File ▸ Load clean reference…).")
+        latest = {v.talker: v for v in self.latest_separation()}
+        rate = self.recording.sample_rate
+        noisy = latest[talker].audio if talker in latest else self.recording.read(0, self.recording.frames, [0])[0]
+        clean = read_reference(reference, rate)
+        if self.view.selection is not None:
+            start, stop = (round(t * rate) for t in self.view.selection)
+            noisy, clean = noisy[start:stop], clean[start:stop]
+        return noisy, clean, rate
+
+    def run_inspection(self, view: InspectorView, teacher: str, students: list[str]) -> JobEntry | None:
+        try:
+            noisy, clean, rate = self.inspection_clip()
+        except AppError as err:
+            self.show_error("Cannot inspect", str(err))
+            return None
+        return self.jobs.submit(f"Inspect {len(students)} student(s) against {teacher}",
+                                lambda: inspect_job(teacher, students, noisy, clean, rate),
+                                lambda result: view.show_result(result) if shiboken6.isValid(view) else None)
 
     # --- versions and A/B --------------------------------------------------------------------------
     def _refresh_versions(self) -> None:

@@ -59,3 +59,34 @@ def open_and_draw(qtbot, window: MainWindow, path: Path) -> None:
 def wait_for_image(qtbot, window: MainWindow) -> None:
     window.view.request_redraw()           # pending layout changes asked for a redraw: take it now
     qtbot.waitUntil(lambda: window.view.up_to_date, timeout=15_000)
+
+
+@pytest.fixture(scope="session")
+def tiny_dispatch_cards() -> list[Path]:
+    """A seeded untrained tiny teacher and two tiny students (an L2 and an MSSP selection)."""
+    import torch
+
+    from app.engine.pipeline import user_models_dir
+    from models.common import checkpoint
+    from models.dispatch.losses import StudentVariant, variant_config
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+    from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
+
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    cards = []
+    for seed, (name, build, training) in enumerate([
+        ("tiny-teacher", lambda: BandAttentionTeacher(TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1)), {}),
+        ("tiny-S3", lambda: GtcrnStudent(StudentConfig(channels=8)),
+         {"variant": "dispatch-l2", "kd": variant_config(StudentVariant.DISPATCH_L2).to_dict()}),
+        ("tiny-S5", lambda: GtcrnStudent(StudentConfig(channels=8)),
+         {"variant": "dfkd-dispatch-mssp", "kd": variant_config(StudentVariant.DFKD_DISPATCH_MSSP).to_dict()}),
+    ]):
+        torch.manual_seed(seed)
+        model = build()
+        card = folder / f"{name}.json"
+        checkpoint.save(model, card, {"name": name, "architecture": type(model).__name__, "task": "enhancement",
+                                      "config": model.config.to_dict(), "sample_rate": 16000,
+                                      "training": {"device": "cpu", **training}})
+        cards.append(card)
+    return cards

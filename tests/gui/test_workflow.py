@@ -249,3 +249,29 @@ def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, dem
     assert panel.table.rowCount() == 2 and panel.table.item(0, 1).text() != "—"
     assert demo_window.metrics_dock.isVisible()
     save_screenshot(demo_window, "metrics.png")
+
+
+def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, tiny_dispatch_cards, tmp_path):
+    separate(qtbot, demo_window)
+    view = demo_window.open_inspector()
+    qtbot.addWidget(view)
+    assert view.teacher.currentText() == "tiny-teacher"
+    assert sorted(view.chosen_students()) == ["tiny-S3", "tiny-S5"]
+    demo_window.view.set_selection((2.0, 5.0))
+    entry = demo_window.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
+    wait_done(qtbot, demo_window, entry, timeout=120_000)
+    result = view.result
+    assert [s.name for s in result.students] == ["tiny-S3", "tiny-S5"]
+    assert [b.band for b in result.students[0].bands] == ["all"]
+    assert [b.band for b in result.students[1].bands] == ["low", "high"]
+    assert result.teacher_db.shape[1] == pytest.approx(3.0 / result.frame_seconds, abs=2)
+    mssp = result.students[1]
+    frame = int(1.0 / result.frame_seconds)
+    split_hz = mssp.inspection.split_bin[frame] * result.bin_hz
+    assert "band low" in view.describe(None, mssp, 1.0, split_hz - result.bin_hz)
+    high = view.describe(None, mssp, 1.0, split_hz + 2 * result.bin_hz)
+    row = round((split_hz + 2 * result.bin_hz) / result.bin_hz)
+    assert "band high" in high and f"KGS {mssp.inspection.score_bins[row, frame]:+.3e}" in high
+    saved = view.save_png(tmp_path / "inspector.png")
+    assert saved.stat().st_size > 10_000
+    save_screenshot(view, "inspector.png")
