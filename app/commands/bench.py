@@ -230,8 +230,11 @@ def run(args: argparse.Namespace) -> int:
     head = f"bench {args.target} on {machine['cores']} cores ({machine['cpu']})"
     emit({"target": args.target, "machine": machine, **result}, args.json, [head] + lines)
     if args.markdown:
-        command = f"meco-studio bench {args.target}" + (f" --lengths {' '.join(f'{m:g}' for m in args.lengths)}"
-                                                       if args.target in ("separator", "corrector") else "")
+        options = {"files": f"--minutes {args.minutes:g} --channels {args.channels} --sample-rate {args.sample_rate}",
+                   "separator": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --threads {args.threads}",
+                   "corrector": f"--lengths {args.lengths[0]:g} --threads {args.threads}",
+                   "data": f"--seconds {args.seconds:g} --workers {args.workers}"}
+        command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
     return 0
 
