@@ -58,6 +58,7 @@ from app.engine.workflow import (
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
 from app.gui.dialogs.settings_dialog import (
+    ComputePreferences,
     SettingsDialog,
     channels_of,
     monitor_choices,
@@ -65,6 +66,7 @@ from app.gui.dialogs.settings_dialog import (
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.settings import StoredSettings
+from app.gui.theme import apply_preferences
 from app.gui.views.axes import format_duration
 from app.gui.views.inspector_view import InspectorView
 from app.gui.views.jobs_panel import JobsPanel, progress_text
@@ -535,8 +537,10 @@ class MainWindow(QMainWindow):
 
     # --- dialogs --------------------------------------------------------------------------
     def open_settings(self) -> SettingsDialog:
+        compute = ComputePreferences(self.stored.compute_device(), self.stored.threads(), self.stored.chunk().seconds,
+                                     self.stored.theme())
         dialog = SettingsDialog(self.view.settings, self.player.device, self.stored.monitor_channels(),
-                                self.recording.channels if self.recording else 0, self)
+                                self.recording.channels if self.recording else 0, self, compute)
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.open()
         return dialog
@@ -544,6 +548,12 @@ class MainWindow(QMainWindow):
     def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
         settings = dialog.spectrogram_settings()
         self.stored.set_spectrogram(settings)
+        compute = dialog.compute_preferences()
+        self.stored.set_compute_device(compute.device)
+        self.stored.set_threads(compute.threads)
+        self.stored.set_chunk_seconds(compute.chunk_seconds)
+        self.stored.set_theme(compute.theme)
+        apply_preferences(self.stored)
         self.view.set_settings(settings)
         device = dialog.output_device()
         self.stored.set_output_device(device)

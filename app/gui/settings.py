@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -17,6 +18,11 @@ from models.inference.chunked import ChunkConfig
 from app.engine.spectrogram import SpectrogramSettings
 
 log = logging.getLogger(__name__)
+
+class Theme(StrEnum):
+    DARK = "dark"
+    LIGHT = "light"
+
 
 ORGANISATION = "MeCoStudio"
 APPLICATION = "MeCo Studio"
@@ -81,6 +87,25 @@ class StoredSettings:
 
     def set_compute_device(self, device: str) -> None:
         self._q.setValue("compute/device", device)
+
+    def threads(self) -> int:
+        """Torch CPU threads for jobs; 0: torch's own choice."""
+        try:
+            return max(0, int(self._q.value("compute/threads", 0)))
+        except (TypeError, ValueError):
+            return 0
+
+    def set_threads(self, threads: int) -> None:
+        self._q.setValue("compute/threads", str(threads))
+
+    def theme(self) -> Theme:
+        try:
+            return Theme(str(self._q.value("appearance/theme", Theme.DARK)))
+        except ValueError:
+            return Theme.DARK
+
+    def set_theme(self, theme: Theme) -> None:
+        self._q.setValue("appearance/theme", str(theme))
 
     def chunk(self) -> ChunkConfig:
         """Chunk length of model jobs: the cancel granularity and the memory they need."""

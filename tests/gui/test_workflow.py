@@ -275,3 +275,26 @@ def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, t
     saved = view.save_png(tmp_path / "inspector.png")
     assert saved.stat().st_size > 10_000
     save_screenshot(view, "inspector.png")
+
+
+def test_preferences_set_device_threads_chunk_and_theme(qtbot, window):
+    import torch
+    from PySide6.QtWidgets import QApplication
+
+    threads = torch.get_num_threads()
+    from app.gui.settings import Theme
+    dialog = window.open_settings()
+    assert dialog.compute_device.itemData(0) == "cpu" and dialog.compute_device.itemText(0) == "CPU"
+    dialog.chunk.setValue(2.5)
+    dialog.threads.setValue(1)
+    dialog.theme.setCurrentIndex(dialog.theme.findData(Theme.LIGHT))
+    dialog.accept()
+    assert window.stored.chunk().seconds == 2.5 and window.stored.threads() == 1
+    assert window.stored.theme() is Theme.LIGHT
+    assert QApplication.instance().palette().color(QApplication.instance().palette().ColorRole.Window).lightness() > 128
+    window.stored.set_theme(Theme.DARK)
+    window.stored.set_threads(0)
+    from app.gui.theme import apply_preferences
+    apply_preferences(window.stored)
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(threads)

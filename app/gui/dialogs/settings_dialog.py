@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.engine.errors import ConfigError, PlaybackError
 from app.engine.playback import output_devices
 from app.engine.spectrogram import Colormap, FrequencyScale, SpectrogramSettings, Window
+from app.gui.settings import Theme, compute_devices
 
 FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
 
@@ -37,9 +41,17 @@ def channels_of(key: str) -> tuple[int, ...]:
     return tuple(int(c) for c in key.split(","))
 
 
+@dataclass(frozen=True)
+class ComputePreferences:
+    device: str = "cpu"            # "cpu" or "cuda:N"
+    threads: int = 0               # torch CPU threads; 0: torch's choice
+    chunk_seconds: float = 4.0     # job chunk: the cancel granularity and the memory a job needs
+    theme: Theme = Theme.DARK
+
+
 class SettingsDialog(QDialog):
     def __init__(self, settings: SpectrogramSettings, device: str | None, monitor: tuple[int, ...],
-                 channels: int, parent=None) -> None:
+                 channels: int, parent=None, compute: ComputePreferences = ComputePreferences()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = settings
@@ -82,6 +94,25 @@ class SettingsDialog(QDialog):
         play_form.addRow("Output device", self.device)
         play_form.addRow("Listen to", self.monitor)
 
+        self.compute_device = QComboBox()
+        for key, label in compute_devices().items():
+            self.compute_device.addItem(label, key)
+        self.compute_device.setCurrentIndex(max(0, self.compute_device.findData(compute.device)))
+        self.threads = QSpinBox(minimum=0, maximum=max(1, os.cpu_count() or 1), value=compute.threads,
+                                specialValueText="automatic")
+        self.chunk = QDoubleSpinBox(minimum=0.5, maximum=60.0, value=compute.chunk_seconds, suffix=" s", decimals=1)
+        self.chunk.setToolTip("Longer chunks use more memory; Cancel takes effect at the end of a chunk")
+        self.theme = QComboBox()
+        for theme in Theme:
+            self.theme.addItem(theme.value.capitalize(), theme)
+        self.theme.setCurrentIndex(self.theme.findData(compute.theme))
+        processing = QGroupBox("Processing and appearance")
+        compute_form = QFormLayout(processing)
+        compute_form.addRow("Compute device", self.compute_device)
+        compute_form.addRow("CPU threads", self.threads)
+        compute_form.addRow("Chunk length", self.chunk)
+        compute_form.addRow("Theme", self.theme)
+
         self.problem = QLabel(wordWrap=True)
         self.problem.setStyleSheet("color: #ff8a80")
         self.problem.hide()
@@ -91,6 +122,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(spectrogram)
         layout.addWidget(playback)
+        layout.addWidget(processing)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
 
@@ -101,6 +133,10 @@ class SettingsDialog(QDialog):
             floor_db=self.floor.value(), ceiling_db=self.ceiling.value(),
             frequency_scale=self.scale.currentData(), colormap=self.colormap.currentData(),
         )
+
+    def compute_preferences(self) -> ComputePreferences:
+        return ComputePreferences(self.compute_device.currentData(), self.threads.value(), self.chunk.value(),
+                                  self.theme.currentData())
 
     def output_device(self) -> str | None:
         return self.device.currentData()
