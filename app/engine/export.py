@@ -57,6 +57,12 @@ class ExportSettings:
     overwrite: bool = False
 
     def __post_init__(self) -> None:
+        for name, kind in (("format", AudioFormat), ("sample_format", SampleFormat), ("peak", PeakPolicy)):
+            try:
+                object.__setattr__(self, name, kind(getattr(self, name)))
+            except ValueError as err:
+                raise ConfigError(f"Export {name} {getattr(self, name)!r} is unknown; choose one of "
+                                  f"{', '.join(k.value for k in kind)}.") from err
         if self.format is AudioFormat.FLAC and self.sample_format is SampleFormat.FLOAT:
             raise ConfigError("FLAC cannot store float samples; choose PCM 16 or PCM 24, or WAV for float.")
         if self.peak is PeakPolicy.NONE and self.sample_format is not SampleFormat.FLOAT:

@@ -40,7 +40,7 @@ def plain(settings: Any) -> dict[str, Any]:
     return convert(dataclasses.asdict(settings))
 
 
-def separate_versions_job(rec: Recording, settings: SeparateSettings = SeparateSettings()) -> Job[list[Version]]:
+def separate_versions_job(rec: Recording, settings: SeparateSettings) -> Job[list[Version]]:
     """Separate `rec`; one "Separated · talker k" version per talker."""
     separation = yield from separate_job(rec, settings)
     return [Version(default_name(VersionKind.SEPARATED, k), k, VersionKind.SEPARATED, estimate,
@@ -60,7 +60,7 @@ def _stack(versions: list[Version]) -> tuple[np.ndarray, int]:
 
 
 def correct_versions_job(versions: list[Version], mixture: Recording,
-                         settings: CorrectSettings = CorrectSettings()) -> Job[list[Version]]:
+                         settings: CorrectSettings) -> Job[list[Version]]:
     """Correct talker versions (one per talker, e.g. a separation's) with MeCo."""
     audio, rate = _stack(versions)
     correction = yield from correct_job(ArraySource(audio, rate, "separated talkers"), mixture, settings)
@@ -70,7 +70,7 @@ def correct_versions_job(versions: list[Version], mixture: Recording,
             for v, corrected in zip(versions, correction.corrected)]
 
 
-def enhance_versions_job(versions: list[Version], settings: EnhanceSettings = EnhanceSettings()) -> Job[list[Version]]:
+def enhance_versions_job(versions: list[Version], settings: EnhanceSettings) -> Job[list[Version]]:
     """Enhance talker versions with a student (or the teacher): "Student NAME · talker k"."""
     audio, rate = _stack(versions)
     enhancement = yield from enhance_array_job(audio, rate, settings)

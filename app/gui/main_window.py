@@ -36,15 +36,27 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.correction import CorrectSettings
-from app.engine.documents import Session, Version, VersionKind, load_session, save_session
+from app.engine.documents import (
+    Session,
+    Version,
+    VersionKind,
+    load_session,
+    save_session,
+)
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
-from app.engine.inspection import inspect_job, inspector_models
 from app.engine.export import existing_files, export_paths, export_versions_job
 from app.engine.files import Recording, open_recording
-from app.engine.pipeline import Task, list_models
+from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job, Progress
-from app.engine.playback import ABPlayer, Loop, Player, RecordingSource, integrated_loudness
+from app.engine.pipeline import Task, list_models
+from app.engine.playback import (
+    ABPlayer,
+    Loop,
+    Player,
+    RecordingSource,
+    integrated_loudness,
+)
 from app.engine.separation import SeparateSettings
 from app.engine.workflow import (
     MetricsRow,
@@ -630,7 +642,7 @@ class MainWindow(QMainWindow):
         for widget in (self.job_label, self.job_bar, self.job_cancel):
             widget.setVisible(current is not None)
         if current is not None:
-            progress, eta = progress_text(current)
+            _, eta = progress_text(current)
             self.job_label.setText(f"{current.title} · {eta or current.state}")
             self.job_bar.setValue(round(100 * current.progress.fraction) if current.progress else 0)
             self.job_cancel.setEnabled(current.state is JobState.RUNNING)

@@ -14,8 +14,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from app.engine.errors import ConfigError
-from models.inference.chunked import ChunkConfig
 from app.engine.spectrogram import SpectrogramSettings
+from models.inference.chunked import ChunkConfig
 
 log = logging.getLogger(__name__)
 

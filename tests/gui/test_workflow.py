@@ -298,3 +298,30 @@ def test_preferences_set_device_threads_chunk_and_theme(qtbot, window):
     apply_preferences(window.stored)
     assert torch.get_num_threads() == 1
     torch.set_num_threads(threads)
+
+
+def test_student_enhancement_adds_student_versions(qtbot, demo_window, tiny_dispatch_cards):
+    separate(qtbot, demo_window)
+    demo_window.refresh_models()
+    assert demo_window.enhance_action.isEnabled()
+    entry = demo_window.run_enhancement("tiny-S3")
+    wait_done(qtbot, demo_window, entry, timeout=120_000)
+    enhanced = [v for v in demo_window.session.versions if v.kind is VersionKind.ENHANCED]
+    assert [v.name for v in enhanced] == ["Student tiny-S3 · talker 1", "Student tiny-S3 · talker 2"]
+    assert all(v.audio.shape == (demo_window.recording.frames,) for v in enhanced)
+
+
+def test_export_dialog_warns_about_peaks_and_offers_float_only_for_wav(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    loud = demo_window.session.versions[0]
+    from dataclasses import replace as dc_replace
+    demo_window.session.versions[0] = dc_replace(loud, audio=loud.audio * (2.0 / max(1e-6, float(abs(loud.audio).max()))))
+    dialog = demo_window.open_export()
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path))
+    assert "peaks at +6.0 dBFS" in dialog.warning.text()
+    dialog.set_choice(AudioFormat.WAV, SampleFormat.FLOAT, PeakPolicy.NONE)
+    assert dialog.request().settings.peak is PeakPolicy.NONE
+    dialog.set_choice(AudioFormat.OGG, SampleFormat.PCM_16, PeakPolicy.LIMIT)
+    assert not dialog.sample_format.isEnabled()
+    save_screenshot(dialog, "export-dialog.png")

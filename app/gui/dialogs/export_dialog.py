@@ -126,8 +126,13 @@ class ExportDialog(QDialog):
         self.sample_format.setCurrentIndex(self.sample_format.findData(sample_format))
         self.peak.setCurrentIndex(self.peak.findData(peak))
 
+    def _choice(self) -> tuple[AudioFormat, SampleFormat, PeakPolicy]:
+        """The combos' values as enums (Qt hands StrEnum item data back as plain str)."""
+        return (AudioFormat(self.format.currentData()), SampleFormat(self.sample_format.currentData()),
+                PeakPolicy(self.peak.currentData()))
+
     def _settings(self) -> ExportSettings:
-        return ExportSettings(self.format.currentData(), self.sample_format.currentData(), self.peak.currentData())
+        return ExportSettings(*self._choice())
 
     def request(self) -> ExportRequest:
         """What to export; ConfigError when the choice cannot work."""
@@ -142,19 +147,19 @@ class ExportDialog(QDialog):
                              None if rate is None else int(rate))
 
     def _refresh(self) -> None:
-        fmt = self.format.currentData()
+        fmt = AudioFormat(self.format.currentData())
         model = self.sample_format.model()
         float_item = model.item(self.sample_format.findData(SampleFormat.FLOAT))
         float_item.setEnabled(fmt is AudioFormat.WAV)
-        if fmt is not AudioFormat.WAV and self.sample_format.currentData() is SampleFormat.FLOAT:
+        if fmt is not AudioFormat.WAV and self.sample_format.currentData() == SampleFormat.FLOAT:
             self.sample_format.setCurrentIndex(self.sample_format.findData(SampleFormat.PCM_24))
         self.sample_format.setEnabled(fmt is not AudioFormat.OGG)
         self.sample_format.setToolTip("OGG Vorbis is lossy and has no sample format" if fmt is AudioFormat.OGG else
                                       "FLAC stores integers only" if fmt is AudioFormat.FLAC else "")
         none_item = self.peak.model().item(self.peak.findData(PeakPolicy.NONE))
-        float_out = self.sample_format.currentData() is SampleFormat.FLOAT and fmt is AudioFormat.WAV
+        float_out = self.sample_format.currentData() == SampleFormat.FLOAT and fmt is AudioFormat.WAV
         none_item.setEnabled(float_out)
-        if not float_out and self.peak.currentData() is PeakPolicy.NONE:
+        if not float_out and self.peak.currentData() == PeakPolicy.NONE:
             self.peak.setCurrentIndex(self.peak.findData(PeakPolicy.LIMIT))
         versions = self.chosen_versions()
         problems = peak_warnings(versions)
@@ -171,7 +176,7 @@ class ExportDialog(QDialog):
             self.preview.setText(f"<small>{err}</small>")
             self.export_button.setEnabled(False)
         if any("peaks" in p for p in problems):
-            problems.append(f"Peaks above 0 dBFS: {PEAK_LABELS[self.peak.currentData()].split(' (')[0].lower()} "
+            problems.append(f"Peaks above 0 dBFS: {PEAK_LABELS[PeakPolicy(self.peak.currentData())].split(' (')[0].lower()} "
                             "will be applied.")
         self.warning.setText("\n".join(problems))
 

@@ -136,7 +136,7 @@ class SettingsDialog(QDialog):
 
     def compute_preferences(self) -> ComputePreferences:
         return ComputePreferences(self.compute_device.currentData(), self.threads.value(), self.chunk.value(),
-                                  self.theme.currentData())
+                                  Theme(self.theme.currentData()))
 
     def output_device(self) -> str | None:
         return self.device.currentData()
