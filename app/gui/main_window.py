@@ -94,6 +94,7 @@ log = logging.getLogger(__name__)
 PLAYHEAD_POLL_MS = 30
 SESSION_FILTER = "MeCo Studio sessions (*.mecosession)"
 AB_LANE_KEYS = 9
+DOCK_PIXELS = 380
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aiff *.aif *.caf *.w64 *.rf64);;All files (*)"
 
 
@@ -166,6 +167,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
         self.tabifyDockWidget(self.jobs_dock, self.metrics_dock)      # metrics beside the jobs that made them
         self.jobs_dock.raise_()
+        self.resizeDocks([self.versions_dock], [DOCK_PIXELS], Qt.Orientation.Horizontal)   # the channels get the room
         self.view.seek_requested.connect(self._on_seek_requested)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)

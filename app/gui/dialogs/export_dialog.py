@@ -67,6 +67,7 @@ class ExportDialog(QDialog):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if version.hidden else Qt.CheckState.Checked)
             self.list.addItem(item)
+        self.list.setMaximumHeight(110)
         self.list.itemChanged.connect(self._refresh)
         self.folder = QLineEdit(str(folder))
         browse = QPushButton("Browse…")
@@ -114,7 +115,7 @@ class ExportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.warning)
         layout.addWidget(self.buttons)
-        self.resize(560, 520)
+        self.resize(560, 420)
         self._refresh()
 
     def chosen_versions(self) -> list[Version]:

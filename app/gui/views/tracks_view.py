@@ -118,6 +118,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         margins = (max(0, left), 0, max(0, right), 4)
         if self.ci.layout.getContentsMargins() != margins:
             self.ci.setContentsMargins(*margins)
+            self.resizeEvent(None)       # re-fit the layout to the widget (as RecordingView does)
 
     def paintEvent(self, ev) -> None:
         """Docks and splitters move either view without resizing the other: check on every paint
@@ -208,6 +209,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._regions.append(region)
         self._show_image(version.id)
         self._refresh_labels()
+        self.resizeEvent(None)           # a new row grows the layout past the widget until re-fitted
 
     def _on_images(self, images: dict[str, tuple[np.ndarray, float]]) -> None:
         self._workers = [w for w in self._workers if w.running]
