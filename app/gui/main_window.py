@@ -552,7 +552,8 @@ class MainWindow(QMainWindow):
     # --- dialogs --------------------------------------------------------------------------
     def open_settings(self) -> SettingsDialog:
         compute = ComputePreferences(self.stored.compute_device(), self.stored.threads(), self.stored.chunk().seconds,
-                                     self.stored.theme())
+                                     self.stored.theme(), self.stored.model(Task.SEPARATION),
+                                     self.stored.model(Task.CORRECTION))
         dialog = SettingsDialog(self.view.settings, self.player.device, self.stored.monitor_channels(),
                                 self.recording.channels if self.recording else 0, self, compute)
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
@@ -567,6 +568,8 @@ class MainWindow(QMainWindow):
         self.stored.set_threads(compute.threads)
         self.stored.set_chunk_seconds(compute.chunk_seconds)
         self.stored.set_theme(compute.theme)
+        self.stored.set_model(Task.SEPARATION, compute.separator)
+        self.stored.set_model(Task.CORRECTION, compute.corrector)
         apply_preferences(self.stored)
         self.view.set_settings(settings)
         device = dialog.output_device()
@@ -597,7 +600,8 @@ class MainWindow(QMainWindow):
         """Queue a separation of the open recording with the first installed separator."""
         if self.recording is None:
             return None
-        recording, settings = self.recording, SeparateSettings(device=self.stored.compute_device(),
+        recording, settings = self.recording, SeparateSettings(model=self.stored.model(Task.SEPARATION),
+                                                               device=self.stored.compute_device(),
                                                                chunk=self.stored.chunk())
         return self.jobs.submit(f"Separate {display_name(recording.path)}",
                                 lambda: separate_versions_job(recording, settings),
@@ -617,7 +621,8 @@ class MainWindow(QMainWindow):
         if self.recording is None or not sources:
             return None
         recording = self.recording
-        settings = CorrectSettings(device=self.stored.compute_device(), chunk=self.stored.chunk())
+        settings = CorrectSettings(model=self.stored.model(Task.CORRECTION), device=self.stored.compute_device(),
+                                   chunk=self.stored.chunk())
         return self.jobs.submit(f"Correct {display_name(recording.path)} with MeCo",
                                 lambda: correct_versions_job(sources, recording, settings),
                                 lambda versions: self._on_versions_made(recording, versions))

@@ -88,6 +88,14 @@ class StoredSettings:
     def set_compute_device(self, device: str) -> None:
         self._q.setValue("compute/device", device)
 
+    def model(self, task: str) -> str | None:
+        """The card chosen for a task ("separation", "correction", ...); None: the first installed."""
+        value = self._q.value(f"models/{task}", "")
+        return str(value) if value else None
+
+    def set_model(self, task: str, name: str | None) -> None:
+        self._q.setValue(f"models/{task}", name or "")
+
     def threads(self) -> int:
         """Torch CPU threads for jobs; 0: torch's own choice."""
         try:

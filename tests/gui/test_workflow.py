@@ -27,6 +27,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 @pytest.fixture
 def demo_window(window, qtbot, tiny_separator_card):
     window.stored.set_chunk_seconds(1.0)            # ten chunks: progress and cancel points to see
+    window.stored.set_model("separation", "tiny-separator")
+    window.stored.set_model("correction", "tiny-meco")
     open_and_draw(qtbot, window, DEMO)
     return window
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.errors import ConfigError, PlaybackError
+from app.engine.pipeline import Task, list_models
 from app.engine.playback import output_devices
 from app.engine.spectrogram import Colormap, FrequencyScale, SpectrogramSettings, Window
 from app.gui.settings import Theme, compute_devices
@@ -47,6 +48,8 @@ class ComputePreferences:
     threads: int = 0               # torch CPU threads; 0: torch's choice
     chunk_seconds: float = 4.0     # job chunk: the cancel granularity and the memory a job needs
     theme: Theme = Theme.DARK
+    separator: str | None = None   # card name; None: the first installed
+    corrector: str | None = None
 
 
 class SettingsDialog(QDialog):
@@ -106,8 +109,12 @@ class SettingsDialog(QDialog):
         for theme in Theme:
             self.theme.addItem(theme.value.capitalize(), theme)
         self.theme.setCurrentIndex(self.theme.findData(compute.theme))
+        self.separator = _model_combo(Task.SEPARATION, compute.separator)
+        self.corrector = _model_combo(Task.CORRECTION, compute.corrector)
         processing = QGroupBox("Processing and appearance")
         compute_form = QFormLayout(processing)
+        compute_form.addRow("Separator", self.separator)
+        compute_form.addRow("MeCo corrector", self.corrector)
         compute_form.addRow("Compute device", self.compute_device)
         compute_form.addRow("CPU threads", self.threads)
         compute_form.addRow("Chunk length", self.chunk)
@@ -136,7 +143,8 @@ class SettingsDialog(QDialog):
 
     def compute_preferences(self) -> ComputePreferences:
         return ComputePreferences(self.compute_device.currentData(), self.threads.value(), self.chunk.value(),
-                                  Theme(self.theme.currentData()))
+                                  Theme(self.theme.currentData()), self.separator.currentData(),
+                                  self.corrector.currentData())
 
     def output_device(self) -> str | None:
         return self.device.currentData()
@@ -153,6 +161,16 @@ class SettingsDialog(QDialog):
             self.problem.show()
             return
         super().accept()
+
+
+def _model_combo(task: Task, current: str | None) -> QComboBox:
+    combo = QComboBox()
+    combo.addItem("First installed", None)
+    for entry in list_models(task):
+        combo.addItem(entry.summary, entry.name)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.setEnabled(combo.count() > 1)
+    return combo
 
 
 def _enum_combo(kind: type, current: object) -> QComboBox:
