@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ KIND_LABELS = {VersionKind.SEPARATED: "Separated", VersionKind.CORRECTED: "MeCo"
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,8 @@ def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
             sf.write(tmp / f"{version.id}.wav", version.audio, version.sample_rate, subtype="FLOAT")
             entries.append(version.metadata())
         document = {"format": SESSION_FORMAT,
-                    "recording": str(session.recording_path) if session.recording_path else None,
-                    "references": {str(k): str(v) for k, v in session.references.items()},
+                    "recording": str(session.recording_path.resolve()) if session.recording_path else None,
+                    "references": {str(k): str(Path(v).resolve()) for k, v in session.references.items()},
                     "settings": session.settings, "versions": entries}
         (tmp / "session.json").write_text(json.dumps(document, indent=2))
         if path.exists():

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.documents import Session, Version, VersionKind, default_name, load_session, save_session
+from app.engine.documents import (
+    Session,
+    Version,
+    VersionKind,
+    default_name,
+    load_session,
+    save_session,
+)
 from app.engine.errors import AudioFileError, ExportError
 
 
@@ -50,8 +57,8 @@ def test_session_round_trips_versions_references_and_settings(tmp_path):
     path = save_session(session, tmp_path / "meeting")
     assert path.name == "meeting.mecosession"
     loaded = load_session(path)
-    assert loaded.recording_path == tmp_path / "mix.wav"
-    assert loaded.references == {0: tmp_path / "t1.flac"} and loaded.settings == {"chunk_seconds": 2.0}
+    assert loaded.recording_path == (tmp_path / "mix.wav").resolve()
+    assert loaded.references == {0: (tmp_path / "t1.flac").resolve()} and loaded.settings == {"chunk_seconds": 2.0}
     for saved, back in zip(session.versions, loaded.versions):
         assert back.metadata() == saved.metadata()
         np.testing.assert_array_equal(back.audio, saved.audio)

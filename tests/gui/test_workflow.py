@@ -74,6 +74,25 @@ def test_separation_runs_without_stalling_the_event_loop(qtbot, demo_window):
     assert max(seen) == entry.progress.total > 1
 
 
+@pytest.mark.slow
+def test_shipped_separator_runs_without_stalling_the_event_loop(qtbot, demo_window):
+    from app.engine.pipeline import SHIPPED_MODELS, Task, list_models
+    shipped = list_models(Task.SEPARATION, [SHIPPED_MODELS])
+    if not shipped:
+        pytest.skip("no separator card shipped in resources/models yet")
+    demo_window.stored.set_model("separation", shipped[0].name)
+    demo_window.stored.set_chunk_seconds(4.0)
+    ticks: list[float] = []
+    timer = QTimer(interval=5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    entry = demo_window.run_separation()
+    wait_done(qtbot, demo_window, entry, timeout=300_000)
+    timer.stop()
+    assert np.diff(ticks).max() < 0.050
+    assert [v.model for v in demo_window.session.versions] == [shipped[0].name] * 2
+
+
 def test_separation_adds_one_version_per_talker_as_tracks(qtbot, demo_window):
     separate(qtbot, demo_window)
     versions = demo_window.session.versions
