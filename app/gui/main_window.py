@@ -121,6 +121,10 @@ class MainWindow(QMainWindow):
         self.jobs.changed.connect(self._on_job_changed)
         self.jobs.failed.connect(self._on_job_failed)
         self._closing_after_jobs = False
+        self.error_dialog: ErrorDialog | None = None        # the latest open dialogs, for tests and re-use
+        self.close_box: QMessageBox | None = None
+        self.overwrite_box: QMessageBox | None = None
+        self.inspector: InspectorView | None = None
         self._loudness: dict[str | None, float] = {}       # lane key (version id; None: mixture) -> LUFS
         self._loudness_workers: list[JobWorker] = []
         self._mixture_lane: np.ndarray | None = None         # the reference channel, read once per file

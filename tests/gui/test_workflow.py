@@ -256,6 +256,11 @@ def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window,
     separated = demo_window.latest_separation()
     assert [v.settings["source_version"] for v in corrected] == [v.id for v in separated]
     assert demo_window.ab_player.names == ["Mixture · ch 1", "Separated · talker 1", "MeCo · talker 1"]
+    demo_window.select_lane(2)
+    qtbot.waitUntil(lambda: demo_window.loudness_ready, timeout=20_000)
+    gains = demo_window.ab_player.gains
+    assert gains.shape == (3,) and not np.allclose(gains, 1.0)
+    save_screenshot(demo_window, "ab-meco.png")
 
 
 def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, demo_window):

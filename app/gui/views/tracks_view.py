@@ -50,7 +50,6 @@ class TracksView(pg.GraphicsLayoutWidget):
     """Rows of version spectrograms; `seek_requested` in seconds like the recording view."""
 
     seek_requested = Signal(float)
-    images_ready = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -167,8 +166,6 @@ class TracksView(pg.GraphicsLayoutWidget):
             self._add_row(version)
         if self._pending:
             self._row_timer.start()
-        elif self.up_to_date:
-            self.images_ready.emit()
 
     def _add_row(self, version: Version) -> None:
         row = len(self._plots)
@@ -216,8 +213,6 @@ class TracksView(pg.GraphicsLayoutWidget):
         self.images.update(images)
         for version_id in images:
             self._show_image(version_id)
-        if self.up_to_date:
-            self.images_ready.emit()
 
     def _show_image(self, version_id: str) -> None:
         found, item = self.images.get(version_id), self._items.get(version_id)
