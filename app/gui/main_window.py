@@ -758,7 +758,7 @@ class MainWindow(QMainWindow):
         """Show the session's versions: tracks, the list, and the A/B lanes of the chosen talker."""
         versions = self.session.versions
         self.versions_panel.set_versions(versions)
-        visible = [v for v in versions if not v.hidden]
+        visible = sorted((v for v in versions if not v.hidden), key=lambda v: v.talker)   # a talker's versions together
         self.tracks.set_versions(visible)
         talkers = self.session.talkers()
         if talkers and self.ab_talker not in talkers:
@@ -850,9 +850,17 @@ class MainWindow(QMainWindow):
             self._ab_history = (self._ab_history + [lane])[-2:]
         self._switch_player(ab=True)
         self.tracks.set_active(self._lane_version_id(lane))
+        self._reveal_track(self._lane_version_id(lane))
         self.versions_panel.set_current_lane(lane)
         self.statusBar().showMessage(f"A/B: {self.ab_player.names[lane]}", 3000)
         self._update_transport()
+
+    def _reveal_track(self, version_id: str | None) -> None:
+        """Scroll the tracks so the one A/B plays is in view."""
+        span = self.tracks.row_span(version_id)
+        if span is not None:
+            top, bottom = span
+            self.tracks_scroller.ensureVisible(0, (top + bottom) // 2, 0, (bottom - top) // 2 + 4)
 
     def toggle_last_two(self) -> None:
         if len(self._ab_history) >= 2:

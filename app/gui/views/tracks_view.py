@@ -227,6 +227,14 @@ class TracksView(pg.GraphicsLayoutWidget):
         """Every version has its row and its image."""
         return not self._pending and all(v.id in self.images and v.id in self._plots for v in self.versions)
 
+    def row_span(self, version_id: str | None) -> tuple[int, int] | None:
+        """(top, bottom) pixels of a version's label and spectrogram in this widget; None if not shown."""
+        if version_id not in self._plots:
+            return None
+        top = self._labels[version_id].sceneBoundingRect().top()
+        bottom = self._plots[version_id].sceneBoundingRect().bottom()
+        return int(self.mapFromScene(0, top).y()), int(self.mapFromScene(0, bottom).y())
+
     def set_active(self, version_id: str | None) -> None:
         """Mark the version A/B plays now."""
         self.active_id = version_id
