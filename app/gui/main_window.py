@@ -338,6 +338,7 @@ class MainWindow(QMainWindow):
         self.session = Session(recording.path)
         self.session.references = demo_references(recording.path)
         self._ab_history = []
+        self.refresh_models()                 # cards installed since the last file count now
         self._refresh_versions()
         self._fill_monitor_combo()
         self._refresh_recent_menu(self.stored.add_recent_file(recording.path))
@@ -514,7 +515,11 @@ class MainWindow(QMainWindow):
             action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
         idle = self.recording is not None
-        self.separate_action.setEnabled(idle)
+        separator = self._installed[Task.SEPARATION]
+        self.separate_action.setEnabled(idle and separator)
+        self.separate_action.setToolTip("Separate the talkers of the open recording (Ctrl+R)" if separator else
+                                        "No separator is installed: put a separation card in resources/models "
+                                        "or your models folder")
         separated = [v for v in self.session.versions if v.kind is VersionKind.SEPARATED]
         corrector = self._installed[Task.CORRECTION]
         self.correct_action.setEnabled(idle and bool(separated) and corrector)
