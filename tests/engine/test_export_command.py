@@ -9,7 +9,13 @@ import numpy as np
 import soundfile as sf
 
 from app.commands import export as export_command
-from app.engine.documents import Session, Version, VersionKind, default_name, save_session
+from app.engine.documents import (
+    Session,
+    Version,
+    VersionKind,
+    default_name,
+    save_session,
+)
 
 
 def _main(argv: list[str]) -> int:
