@@ -340,6 +340,7 @@ class MainWindow(QMainWindow):
         self._ab_history = []
         self.refresh_models()                 # cards installed since the last file count now
         self._refresh_versions()
+        self._show_position(0.0)
         self._fill_monitor_combo()
         self._refresh_recent_menu(self.stored.add_recent_file(recording.path))
         info = recording.info

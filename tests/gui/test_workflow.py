@@ -114,6 +114,8 @@ def test_the_source_file_is_never_modified(qtbot, demo_window):
 def test_cancel_mid_separation_adds_no_version(qtbot, demo_window):
     entry = demo_window.run_separation()
     qtbot.waitUntil(lambda: entry.progress is not None and entry.progress.done >= 1, timeout=30_000)
+    assert demo_window.job_bar.isVisible() and demo_window.job_cancel.isEnabled()
+    save_screenshot(demo_window, "job-running.png")
     demo_window.jobs.cancel(entry)
     qtbot.waitUntil(lambda: entry.state is JobState.CANCELLED, timeout=10_000)
     assert entry.progress.done < entry.progress.total
@@ -351,3 +353,17 @@ def test_export_dialog_warns_about_peaks_and_offers_float_only_for_wav(qtbot, de
     dialog.set_choice(AudioFormat.OGG, SampleFormat.PCM_16, PeakPolicy.LIMIT)
     assert not dialog.sample_format.isEnabled()
     save_screenshot(dialog, "export-dialog.png")
+
+
+def test_a_queued_export_cancelled_before_it_starts_writes_nothing(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    blocker = demo_window.run_separation()
+    request = ExportRequest(demo_window.session.versions, tmp_path, "{recording}_talker{talker}_{kind}",
+                            ExportSettings(), None)
+    export = demo_window.start_export(request)
+    assert export.state is JobState.QUEUED
+    assert demo_window.jobs_panel.item_for(export).text(1) == "queued"
+    demo_window.jobs.cancel(export)
+    wait_done(qtbot, demo_window, blocker)
+    assert export.state is JobState.CANCELLED and export.worker is None
+    assert list(tmp_path.iterdir()) == []
