@@ -96,27 +96,36 @@ def read_reference(path: Path, sample_rate: int) -> np.ndarray:
         return rec.read(0, rec.frames, [0])[0]
 
 
-def metrics_job(versions: list[Version], references: dict[int, np.ndarray]) -> Job[list[MetricsRow]]:
-    """SI-SDR, PESQ-WB, ESTOI against the talker's reference `(frames,)` at the versions' rate
-    (when there is one) and DNSMOS, per version at the metrics' 16 kHz; one version per step."""
+def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
+                mixture: np.ndarray | None = None) -> Job[list[MetricsRow]]:
+    """SI-SDR, PESQ-WB, ESTOI against the talker's reference `(frames,)` (when there is one) and
+    DNSMOS, per version at the metrics' 16 kHz; one row per step. With `mixture` (the reference
+    channel `(frames,)`, at the versions' rate), a baseline row "Mixture · talker k" comes first
+    for each referenced talker: what the processing starts from."""
     from models.metrics.speech import RATE, dnsmos, intrusive
 
-    def at_metric_rate(audio: np.ndarray, rate: int) -> np.ndarray:
-        return audio if rate == RATE else soxr.resample(audio, rate, RATE).astype(np.float32)
+    rate = versions[0].sample_rate if versions else RATE
 
+    def at_metric_rate(audio: np.ndarray, audio_rate: int) -> np.ndarray:
+        return audio if audio_rate == RATE else soxr.resample(audio, audio_rate, RATE).astype(np.float32)
+
+    items: list[tuple[str, str, int, np.ndarray, int]] = []
+    if mixture is not None:
+        items += [("", f"Mixture · talker {k + 1}", k, mixture, rate) for k in sorted(references)]
+    items += [(v.id, v.name, v.talker, v.audio, v.sample_rate) for v in versions]
     clock = Stopwatch()
     rows = []
-    for done, version in enumerate(versions, start=1):
+    for done, (version_id, name, talker, signal, signal_rate) in enumerate(items, start=1):
         values: dict[str, float] = {}
-        audio = at_metric_rate(version.audio, version.sample_rate)
-        reference = references.get(version.talker)
+        audio = at_metric_rate(signal, signal_rate)
+        reference = references.get(talker)
         if reference is not None:
-            reference = at_metric_rate(reference, version.sample_rate)
+            reference = at_metric_rate(reference, rate)
             n = min(reference.shape[0], audio.shape[0])
             values.update(intrusive(audio[:n], reference[:n]))
         values.update({f"dnsmos_{k}": v for k, v in dnsmos(audio).items()})
-        rows.append(MetricsRow(version.id, version.name, values))
-        yield Progress("evaluate", done, len(versions), clock())
+        rows.append(MetricsRow(version_id, name, values))
+        yield Progress("evaluate", done, len(items), clock())
     return rows
 
 

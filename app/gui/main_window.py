@@ -693,17 +693,21 @@ class MainWindow(QMainWindow):
             self.close()
 
     def run_evaluation(self) -> JobEntry | None:
-        """Queue metrics for every visible version (and the mixture's reference channel as a
-        baseline would need its own reference alignment, so it is left out)."""
+        """Queue metrics for every visible version, after the mixture's first channel as the
+        baseline per talker (when references are loaded)."""
         versions = [v for v in self.session.versions if not v.hidden]
         if self.recording is None or not versions:
             return None
         references_paths = dict(self.session.references)
         rate = versions[0].sample_rate
+        recording = self.recording
 
         def job() -> Job[tuple[list[MetricsRow], bool]]:
             references = {k: read_reference(p, rate) for k, p in references_paths.items()}
-            rows = yield from metrics_job(versions, references)
+            mixture = None
+            if references and recording.sample_rate == rate:
+                mixture = recording.read(0, recording.frames, [0])[0]
+            rows = yield from metrics_job(versions, references, mixture)
             return rows, bool(references)
 
         return self.jobs.submit(f"Evaluate {len(versions)} version(s)", job, self._on_metrics)

@@ -270,11 +270,13 @@ def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, dem
     entry = demo_window.run_evaluation()
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     panel = demo_window.metrics_panel
-    assert [row.name for row in panel.rows] == ["Separated · talker 1", "Separated · talker 2"]
+    assert [row.name for row in panel.rows] == ["Mixture · talker 1", "Mixture · talker 2",
+                                                "Separated · talker 1", "Separated · talker 2"]
     for row in panel.rows:
         assert set(row.values) >= {"si_sdr", "pesq", "estoi", "dnsmos_ovrl"}
         assert -60 < row.values["si_sdr"] < 60 and 1.0 <= row.values["dnsmos_ovrl"] <= 5.0
-    assert panel.table.rowCount() == 2 and panel.table.item(0, 1).text() != "—"
+    assert panel.table.rowCount() == 4 and panel.table.item(0, 1).text() != "—"
+    assert [row.version_id == "" for row in panel.rows] == [True, True, False, False]   # baselines first
     assert demo_window.metrics_dock.isVisible()
     save_screenshot(demo_window, "metrics.png")
 
