@@ -35,6 +35,7 @@ class MetricsPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS) + 1)
         self.table.setHorizontalHeaderLabels(["Version", *COLUMNS.values()])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.metric = QComboBox()
         for key, label in COLUMNS.items():
@@ -81,7 +82,10 @@ class MetricsPanel(QWidget):
         shown = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
         if not shown:
             return
-        x, heights = np.array([i for i, _ in shown], float), np.array([v for _, v in shown])
-        self.chart.addItem(pg.BarGraphItem(x=x, height=heights, width=0.6, brush=BAR_COLOR))
-        self.chart.getAxis("bottom").setTicks([[(i, self.rows[i].name) for i, _ in shown]])
-        self.chart.setLabel("left", COLUMNS[key])
+        rows, widths = np.array([i for i, _ in shown], float), np.array([v for _, v in shown])
+        # horizontal bars: version names stay readable in a narrow dock; first row on top
+        self.chart.addItem(pg.BarGraphItem(x0=np.minimum(widths, 0), y=rows, width=np.abs(widths), height=0.6,
+                                           brush=BAR_COLOR))
+        self.chart.getAxis("left").setTicks([[(i, self.rows[i].name) for i, _ in shown]])
+        self.chart.getViewBox().invertY(True)
+        self.chart.setLabel("bottom", COLUMNS[key])
