@@ -197,12 +197,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.file_label)
 
         self._installed: dict[Task, bool] = {}
-        self.refresh_models()
         self._build_actions()
         self._build_menus_and_toolbar()
         self.playhead_timer = QTimer(self, interval=PLAYHEAD_POLL_MS)
         self.playhead_timer.timeout.connect(self._on_playhead_tick)
-        self._update_transport()
+        self.refresh_models()
 
     # --- actions ----------------------------------------------------------------------------
     def _action(self, text: str, shortcuts: list[str] | QKeySequence.StandardKey, slot: Callable[[], object],
@@ -269,8 +268,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.jobs_dock.toggleViewAction())
         view_menu.addAction(self.metrics_dock.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
-        for action in (self.separate_action, self.correct_action, self.enhance_action, self.evaluate_action):
+        for action in (self.separate_action, self.correct_action, self.enhance_action):
             process_menu.addAction(action)
+        self.enhance_menu = process_menu.addMenu("Enhance with a &chosen model")
+        process_menu.addAction(self.evaluate_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
         play_menu = self.menuBar().addMenu("&Playback")
@@ -529,6 +530,7 @@ class MainWindow(QMainWindow):
                                        "or your models folder")
         enhancers = self._installed[Task.ENHANCEMENT]
         self.enhance_action.setEnabled(idle and bool(separated) and enhancers)
+        self.enhance_menu.setEnabled(idle and bool(separated) and enhancers)
         self.enhance_action.setToolTip("Enhance the latest separated talkers with a distilled student" if enhancers
                                        else "No enhancement student is installed")
         self.export_action.setEnabled(bool(self.session.versions))
@@ -602,8 +604,11 @@ class MainWindow(QMainWindow):
     def refresh_models(self) -> None:
         """Which tasks have an installed card (read once, not on every state change: cards are files)."""
         self._installed = {task: bool(list_models(task)) for task in Task}
-        if hasattr(self, "correct_action"):
-            self._update_transport()
+        self.enhance_menu.clear()
+        for entry in list_models(Task.ENHANCEMENT):
+            action = self.enhance_menu.addAction(entry.summary)
+            action.triggered.connect(lambda _=False, name=entry.name: self.run_enhancement(name))
+        self._update_transport()
 
     # --- jobs -------------------------------------------------------------------------------------
     def run_separation(self) -> JobEntry | None:

@@ -334,6 +334,8 @@ def test_student_enhancement_adds_student_versions(qtbot, demo_window, tiny_disp
     separate(qtbot, demo_window)
     demo_window.refresh_models()
     assert demo_window.enhance_action.isEnabled()
+    names = [a.text() for a in demo_window.enhance_menu.actions()]
+    assert any(name.startswith("tiny-S3 ") for name in names) and demo_window.enhance_menu.isEnabled()
     entry = demo_window.run_enhancement("tiny-S3")
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     enhanced = [v for v in demo_window.session.versions if v.kind is VersionKind.ENHANCED]
