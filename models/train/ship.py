@@ -16,6 +16,16 @@ from pathlib import Path
 from models.common import checkpoint
 
 
+def separator_mmac_per_second(model, mics: int) -> float:
+    """Multiply-accumulates per second of 16 kHz audio, counted by torch's FLOP counter."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, mics, 16_000))
+    return round(counter.get_total_flops() / 2 / 1e6, 1)
+
+
 def ship(run: Path, target: Path, name: str | None, reproduce: str) -> Path:
     import models.separator.network  # noqa: F401  (registers the architecture)
 
@@ -23,6 +33,12 @@ def ship(run: Path, target: Path, name: str | None, reproduce: str) -> Path:
     metrics = card.get("metrics", {})
     if "valid_sisdri_mwf" in metrics and "valid_sisdri_mask" in metrics:
         card["inference"] = {"spatial_filter": metrics["valid_sisdri_mwf"] > metrics["valid_sisdri_mask"]}
+    if card["architecture"] == "TacBandSeparator":
+        card["cost"] = {f"mmac_per_second_{m}_mics": separator_mmac_per_second(model, m) for m in (1, 4, 8)}
+        card["description"] = ("TAC band-split separator: geometry-free per-mic features relative to the reference "
+                               "mic, transform-average-concatenate across mics (FaSNet-TAC), 28 frequency bands "
+                               "(BSRNN), dilated time convolutions alternating with band convolutions; a complex "
+                               "mask per talker at the reference mic, optionally refined by a mask-driven MWF.")
     card["name"] = name or card["name"]
     card["training"] = {**card.get("training", {}), "reproduce": reproduce}
     for key in ("weights", "versions", "parameters", "card_version"):
