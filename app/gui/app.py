@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -46,6 +47,7 @@ def run_gui(path: str | None) -> int:
     """The desktop app's event loop; returns its exit code."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = start_main_window(app, path)
+    gc.freeze()       # startup objects (modules, torch, Qt wrappers) never become garbage: full collections skip them
     code = app.exec()
     del window
     return code

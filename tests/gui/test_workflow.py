@@ -4,6 +4,7 @@ shipped models (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def save_screenshot(widget, name: str) -> Path:
 
 
 def test_separation_runs_without_stalling_the_event_loop(qtbot, demo_window):
+    gc.collect()            # earlier tests' windows: their garbage is not this job's stall
     ticks: list[float] = []
     timer = QTimer(interval=5)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
@@ -70,7 +72,7 @@ def test_separation_runs_without_stalling_the_event_loop(qtbot, demo_window):
     timer.stop()
     gaps = np.diff(ticks)
     assert len(ticks) > 20
-    assert gaps.max() < 0.050, f"the GUI stalled for {gaps.max() * 1000:.0f} ms"
+    assert gaps.max() < 0.050, f"the GUI stalled for {gaps.max() * 1000:.0f} ms at {ticks[gaps.argmax()] - ticks[0]:.3f} s"
     assert max(seen) == entry.progress.total > 1
 
 
@@ -82,6 +84,7 @@ def test_shipped_separator_runs_without_stalling_the_event_loop(qtbot, demo_wind
         pytest.skip("no separator card shipped in resources/models yet")
     demo_window.stored.set_model("separation", shipped[0].name)
     demo_window.stored.set_chunk_seconds(4.0)
+    gc.collect()            # earlier tests' windows: their garbage is not this job's stall
     ticks: list[float] = []
     timer = QTimer(interval=5)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
@@ -89,7 +92,8 @@ def test_shipped_separator_runs_without_stalling_the_event_loop(qtbot, demo_wind
     entry = demo_window.run_separation()
     wait_done(qtbot, demo_window, entry, timeout=300_000)
     timer.stop()
-    assert np.diff(ticks).max() < 0.050
+    gaps = np.diff(ticks)
+    assert gaps.max() < 0.050, f"the GUI stalled for {gaps.max() * 1000:.0f} ms at {ticks[gaps.argmax()] - ticks[0]:.3f} s"
     assert [v.model for v in demo_window.session.versions] == [shipped[0].name] * 2
 
 
