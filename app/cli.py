@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Each module registers its sub-commands; order is the order shown in --help.
-COMMAND_MODULES = ("info", "separate", "correct", "enhance", "evaluate", "models", "bench", "devices", "data")
+COMMAND_MODULES = ("info", "separate", "correct", "enhance", "export", "evaluate", "models", "bench", "devices", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:
