@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from app.engine.export import (
     render_name,
 )
 from app.engine.jobs import drive
+from tests.conftest import REPO_ROOT
 
 RATE = 16_000
 
@@ -82,16 +85,24 @@ def test_export_never_overwrites_without_flag(tmp_path):
     assert sf.info(tmp_path / "1.wav").frames == 5 * RATE
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_read_only_folder_gives_a_clear_message(tmp_path):
+    """Root ignores folder permissions, so as root the child process drops that capability."""
     folder = tmp_path / "locked"
     folder.mkdir()
     folder.chmod(0o500)
+    code = (
+        "import sys\nfrom pathlib import Path\nimport numpy as np\n"
+        "from app.engine.errors import ExportError\nfrom app.engine.export import write_audio\n"
+        "try:\n    write_audio(Path(sys.argv[1]) / 'talker.wav', np.zeros((1, 100), np.float32), 16000)\n"
+        "except ExportError as err:\n    print(err)\n"
+    )
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
     try:
-        with pytest.raises(ExportError, match="read-only. Choose another folder"):
-            drive(export_versions_job(_versions(), folder, "{talker}", "mix", ExportSettings()))
+        out = subprocess.run([*drop, sys.executable, "-c", code, str(folder)], cwd=REPO_ROOT, capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, timeout=120)
     finally:
         folder.chmod(0o700)
+    assert "read-only. Choose another folder" in out.stdout, out.stderr
     assert list(folder.iterdir()) == []
 
 
