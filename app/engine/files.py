@@ -8,6 +8,7 @@ Engine audio is float32 `(channels, frames)`.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import stat
 import struct
@@ -188,15 +189,22 @@ class Recording:
         frame_bytes = np.dtype(dtype).itemsize * self.info.channels
         frames = min(self.info.frames, wav.data_bytes_present // frame_bytes)
         try:
-            mapped = np.memmap(self.path, dtype=dtype, mode="r", offset=wav.data_offset,
-                               shape=(frames, self.info.channels))
+            with self.path.open("rb") as f:
+                self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            mapped = np.frombuffer(self._mm, dtype=dtype, count=frames * self.info.channels,
+                                   offset=wav.data_offset).reshape(frames, self.info.channels)
         except (OSError, ValueError):
             return None, 1.0, 0
+        self._frame_bytes, self._data_offset = frame_bytes, wav.data_offset
         return mapped, scale, wav.data_offset + frames * frame_bytes
 
     def _read_mapped(self, start: int, stop: int) -> np.ndarray:
-        """Frames from the memory map; the size check first, because touching pages of a file
-        that shrank while open would kill the process (SIGBUS) instead of raising."""
+        """Frames from the memory map, copied out.
+
+        The size check comes first, because touching pages of a file that shrank while open would
+        kill the process (SIGBUS) instead of raising. Afterwards the pages are released from this
+        process (they stay in the page cache), so a long job's memory does not grow with the file.
+        """
         try:
             size = self.path.stat().st_size
         except OSError:
@@ -204,8 +212,13 @@ class Recording:
         if size is not None and size < self._map_bytes:
             raise AudioFileError(f"{self.name} could not be read at {start / self.sample_rate:.2f} s: "
                                  "the file changed or shrank while open.")
-        block = np.asarray(self._map[start:stop], dtype=np.float32)
-        return block * np.float32(self._map_scale) if self._map_scale != 1.0 else block
+        block = np.array(self._map[start:stop], dtype=np.float32)
+        if self._map_scale != 1.0:
+            block *= np.float32(self._map_scale)
+        first = (self._data_offset + start * self._frame_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
+        last = self._data_offset + stop * self._frame_bytes
+        self._mm.madvise(mmap.MADV_DONTNEED, first, last - first)
+        return block
 
     @property
     def sample_rate(self) -> int:
@@ -264,6 +277,11 @@ class Recording:
         with self._lock:
             self._handle.close()
             self._map = None
+            if getattr(self, "_mm", None) is not None:
+                try:
+                    self._mm.close()
+                except BufferError:      # a caller still holds a view; the map closes when it is freed
+                    pass
 
     def __enter__(self) -> Recording:
         return self
