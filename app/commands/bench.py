@@ -54,7 +54,11 @@ def _evict_from_page_cache(path: Path) -> None:
 
 
 def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    """Issue #3 targets: open <= 2 s, peak RSS <= 600 MB, redraw <= 50 ms for 60 min x 8 ch x 48 kHz."""
+    """Issue #3 targets: open <= 2 s, peak RSS <= 600 MB, redraw <= 50 ms for 60 min x 8 ch x 48 kHz.
+
+    Redraw is measured with an empty tile cache after the file's pages have been read once; the
+    very first draw, with the file evicted from the OS cache, is reported beside it (disk-bound).
+    """
     from app.engine.spectrogram import bench_redraw
 
     folder = Path(tempfile.mkdtemp(prefix="meco-bench-"))
@@ -67,10 +71,12 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         rec = open_recording(path)
         open_seconds = time.perf_counter() - t0
         with rec:
-            redraw = bench_redraw(rec)
+            first_draw = bench_redraw(rec)      # pages come from disk: the first look at a file
+            redraw = bench_redraw(rec)          # zooming around: OS cache warm, our tile cache empty
         result = {"file": {"minutes": args.minutes, "channels": args.channels, "sample_rate": args.sample_rate,
                            "bytes": path.stat().st_size},
-                  "open_seconds": open_seconds, "redraw_ms": redraw, "peak_rss_mb": peak_rss_mb()}
+                  "open_seconds": open_seconds, "redraw_ms": redraw, "first_draw_from_disk_ms": first_draw,
+                  "peak_rss_mb": peak_rss_mb()}
     finally:
         path.unlink(missing_ok=True)
         folder.rmdir()
@@ -78,6 +84,7 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
              f"{result['file']['bytes'] / 2**30:.2f} GiB",
              f"open (cold cache): {open_seconds * 1000:.1f} ms   (target <= 2000 ms)"]
     lines += [f"spectrogram redraw, {view}: {ms:.1f} ms   (target <= 50 ms)" for view, ms in redraw.items()]
+    lines += [f"first draw with the file still on disk, {view}: {ms:.1f} ms" for view, ms in first_draw.items()]
     lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB   (target <= 600 MB)")
     return result, lines
 
@@ -190,7 +197,8 @@ def bench_data(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     result = run_data_bench(seconds=args.seconds, workers=args.workers)
     lines = [f"{result['mixtures_per_s']:.1f} mixtures/s ({result['mixture_seconds']:g} s each), "
              f"{result['audio_seconds_per_s']:.0f} s of audio per second, {result['workers']} worker(s)",
-             f"corpus: {result['speech_hours']} h, {result['speech_voices']} voices; RIR bank: {result['rir_scenes']} scenes"]
+             f"training speech: {result['train_speech_hours']} h, {result['train_voices']} voices; "
+             f"RIR bank: {result['rir_scenes']} scenes"]
     return result, lines
 
 
