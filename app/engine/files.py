@@ -138,6 +138,9 @@ def _check_info(handle: sf.SoundFile, path: Path) -> AudioInfo:
 
 # Uncompressed WAV sample formats read through a memory map: (numpy dtype, scale to [-1, 1)),
 # the same scaling libsndfile applies.
+# Reads at least this large (job chunks) give their pages back at once; the spectrogram's many
+# small reads skip the system call, and their clean pages are reclaimable anyway.
+RELEASE_READS_BYTES = 256 * 1024
 _MAPPABLE = {"PCM_16": ("<i2", 1 / 2**15), "PCM_32": ("<i4", 1 / 2**31), "FLOAT": ("<f4", 1.0), "DOUBLE": ("<f8", 1.0)}
 
 
@@ -202,8 +205,9 @@ class Recording:
         """Frames from the memory map, copied out.
 
         The size check comes first, because touching pages of a file that shrank while open would
-        kill the process (SIGBUS) instead of raising. Afterwards the pages are released from this
-        process (they stay in the page cache), so a long job's memory does not grow with the file.
+        kill the process (SIGBUS) instead of raising. Afterwards large reads release their pages
+        from this process (they stay in the page cache), so a long job's memory does not grow
+        with the file.
         """
         try:
             size = self.path.stat().st_size
@@ -215,9 +219,10 @@ class Recording:
         block = np.array(self._map[start:stop], dtype=np.float32)
         if self._map_scale != 1.0:
             block *= np.float32(self._map_scale)
-        first = (self._data_offset + start * self._frame_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
-        last = self._data_offset + stop * self._frame_bytes
-        self._mm.madvise(mmap.MADV_DONTNEED, first, last - first)
+        if (stop - start) * self._frame_bytes >= RELEASE_READS_BYTES:
+            first = (self._data_offset + start * self._frame_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
+            last = self._data_offset + stop * self._frame_bytes
+            self._mm.madvise(mmap.MADV_DONTNEED, first, last - first)
         return block
 
     @property
