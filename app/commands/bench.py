@@ -138,7 +138,8 @@ def _correct_once(seconds: float, threads: int) -> dict[str, Any]:
     """
     import torch
 
-    from app.engine.correction import ArraySource, CorrectSettings, correct_job, has_corrector
+    from app.engine.correction import CorrectSettings, correct_job, has_corrector
+    from app.engine.files import ArraySource
     from app.engine.jobs import drive
     from app.engine.pipeline import user_models_dir
     from app.engine.separation import SeparateSettings, separate_job

@@ -58,27 +58,6 @@ class EstimateSource(Protocol):
     def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray: ...
 
 
-class ArraySource:
-    """In-memory estimates `(talkers, frames)` at `sample_rate`, read like a Recording."""
-
-    def __init__(self, audio: np.ndarray, sample_rate: int, name: str = "estimates") -> None:
-        if audio.ndim != 2:
-            raise ValueError(f"estimates must be (talkers, frames), got shape {audio.shape}")
-        self.audio, self.sample_rate, self.name = np.asarray(audio, np.float32), sample_rate, name
-
-    @property
-    def frames(self) -> int:
-        return self.audio.shape[1]
-
-    @property
-    def channels(self) -> int:
-        return self.audio.shape[0]
-
-    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
-        block = self.audio[:, max(0, start_frame):max(0, min(stop_frame, self.frames))]
-        return block if channels is None else block[channels]
-
-
 @dataclass(frozen=True)
 class CorrectSettings:
     model: str | None = None                    # card name; None: the first shipped corrector

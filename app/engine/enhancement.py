@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from app.engine.errors import ConfigError, ModelLoadError
-from app.engine.files import Recording
+from app.engine.files import ArraySource, Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, list_models, load_model
 from app.engine.separation import OutputCollector, RecordingReader
@@ -67,25 +67,6 @@ def find_enhancer(name: str | None) -> ModelEntry:
         if name in (entry.name, entry.card_path.stem, str(entry.card_path)):
             return entry
     raise ModelLoadError(f"No enhancement model named '{name}'; installed: {', '.join(e.name for e in entries)}.")
-
-
-class ArraySource:
-    """In-memory audio with the reading interface of a Recording, for enhancing separated talkers."""
-
-    def __init__(self, audio: np.ndarray, sample_rate: int, name: str) -> None:
-        self.audio, self.sample_rate, self.name = np.asarray(audio, np.float32), sample_rate, name
-
-    @property
-    def frames(self) -> int:
-        return self.audio.shape[1]
-
-    @property
-    def channels(self) -> int:
-        return self.audio.shape[0]
-
-    def read(self, start: int, stop: int, channels: list[int] | None = None) -> np.ndarray:
-        block = self.audio[:, max(0, start):max(0, min(self.frames, stop))]
-        return block if channels is None else block[channels]
 
 
 def _run(source: Recording | ArraySource, settings: EnhanceSettings,

@@ -299,6 +299,28 @@ class Recording:
         return f"Recording({self.name!r}, {i.channels} ch, {i.sample_rate} Hz, {i.duration_seconds:.2f} s)"
 
 
+class ArraySource:
+    """In-memory audio `(channels, frames)` at `sample_rate`, read like a Recording (e.g. separated
+    talkers handed to the corrector or an enhancer)."""
+
+    def __init__(self, audio: np.ndarray, sample_rate: int, name: str = "audio") -> None:
+        if audio.ndim != 2:
+            raise ValueError(f"audio must be (channels, frames), got shape {audio.shape}")
+        self.audio, self.sample_rate, self.name = np.asarray(audio, np.float32), sample_rate, name
+
+    @property
+    def frames(self) -> int:
+        return self.audio.shape[1]
+
+    @property
+    def channels(self) -> int:
+        return self.audio.shape[0]
+
+    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
+        block = self.audio[:, max(0, start_frame):max(0, min(stop_frame, self.frames))]
+        return block if channels is None else block[channels]
+
+
 def open_recording(path: str | os.PathLike[str]) -> Recording:
     """Open an audio file for on-demand reading; the one entry point for user files."""
     return Recording(path)

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import soxr
 
-from app.engine.correction import ArraySource, CorrectSettings, correct_job
+from app.engine.correction import CorrectSettings, correct_job
+from app.engine.files import ArraySource
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
 from app.engine.errors import AudioFileError, ChannelLayoutError

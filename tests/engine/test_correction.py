@@ -10,7 +10,8 @@ import pytest
 import soundfile as sf
 
 from app.commands import correct as correct_command
-from app.engine.correction import ArraySource, CorrectSettings, correct_job
+from app.engine.correction import CorrectSettings, correct_job
+from app.engine.files import ArraySource
 from app.engine.errors import ChannelLayoutError, JobCancelled
 from app.engine.files import open_recording
 from app.engine.jobs import drive

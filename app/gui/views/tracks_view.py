@@ -12,7 +12,7 @@ import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QRectF, QTimer, Signal
 
-from app.engine.correction import ArraySource
+from app.engine.files import ArraySource
 from app.engine.documents import Version
 from app.engine.jobs import Job, Progress
 from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
