@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
 
-from app.commands.output import emit, warn
+from app.commands.output import run_batch, warn
 from app.commands.separate import parse_channels
-from app.engine.errors import AppError, ConfigError, JobCancelled
+from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
 from app.engine.files import open_recording
 from app.engine.jobs import drive
@@ -91,23 +90,5 @@ def run(args: argparse.Namespace) -> int:
                                steps=args.steps, seed=args.seed, reference_channel=args.reference - 1,
                                channels=args.channels, chunk=ChunkConfig(seconds=args.chunk_seconds),
                                output_rate=OutputRate(args.output_rate))
-    done, failed = [], []
-    t0 = time.perf_counter()
-    for estimate in args.estimate:
-        try:
-            done.append(correct_file(estimate, args.mixture, args.out, settings, args.overwrite))
-            if not args.json:
-                warn(f"corrected {estimate.name} -> {done[-1]['output']}")
-        except JobCancelled:
-            raise KeyboardInterrupt from None
-        except AppError as err:
-            log.debug("failed on %s", estimate, exc_info=True)
-            failed.append({"estimate": str(estimate), "error": str(err)})
-            warn(f"error: {err}")
-    if failed and len(args.estimate) > 1:
-        warn(f"{len(failed)} of {len(args.estimate)} file(s) failed:")
-        for f in failed:
-            warn(f"  {f['estimate']}: {f['error']}")
-    emit({"files": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 3)}, args.json,
-         [d["output"] for d in done])
-    return 1 if failed else 0
+    return run_batch(args.estimate, lambda e: correct_file(e, args.mixture, args.out, settings, args.overwrite),
+                     "corrected", args.json, lambda d: [d["output"]], key="estimate")

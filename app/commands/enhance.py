@@ -10,15 +10,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from app.commands.output import emit, warn
+from app.commands.output import run_batch, warn
 from app.commands.separate import expand_inputs
 from app.engine.enhancement import EnhanceSettings, enhance_job
-from app.engine.errors import AppError, ConfigError, JobCancelled
+from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
 from app.engine.files import open_recording
 from app.engine.jobs import Progress, drive
@@ -82,24 +81,6 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         warn("error: no audio files found in the given inputs")
         return 1
-    done, failed = [], []
-    t0 = time.perf_counter()
     show_bar = sys.stderr.isatty() and not args.json
-    for path in files:
-        try:
-            done.append(enhance_file(path, args.out, settings, args.overwrite, show_bar))
-            if not args.json:
-                warn(f"enhanced {path.name} -> {done[-1]['output']}")
-        except JobCancelled:
-            raise KeyboardInterrupt from None
-        except AppError as err:
-            log.debug("failed on %s", path, exc_info=True)
-            failed.append({"input": str(path), "error": str(err)})
-            warn(f"error: {err}")
-    if failed and len(files) > 1:
-        warn(f"{len(failed)} of {len(files)} file(s) failed:")
-        for f in failed:
-            warn(f"  {f['input']}: {f['error']}")
-    emit({"files": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 3)}, args.json,
-         [d["output"] for d in done])
-    return 1 if failed else 0
+    return run_batch(files, lambda path: enhance_file(path, args.out, settings, args.overwrite, show_bar),
+                     "enhanced", args.json, lambda d: [d["output"]])

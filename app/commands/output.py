@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def emit(result: dict[str, Any], as_json: bool, human: list[str]) -> None:
@@ -18,3 +24,34 @@ def emit(result: dict[str, Any], as_json: bool, human: list[str]) -> None:
 
 def warn(line: str) -> None:
     print(line, file=sys.stderr)
+
+
+def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, as_json: bool,
+              outputs: Callable[[dict[str, Any]], list[str]], key: str = "input") -> int:
+    """Process every path, keep going past a failure (one stderr line each, listed again at the
+    end of a batch), then emit the summary. Exit code 1 when any file failed.
+
+    Ctrl-C arrives as KeyboardInterrupt (the CLI maps it to 130); a cancelled job is the same.
+    """
+    from app.engine.errors import AppError, JobCancelled
+
+    done, failed = [], []
+    t0 = time.perf_counter()
+    for path in paths:
+        try:
+            done.append(process(path))
+            if not as_json:
+                warn(f"{verb} {Path(path).name} -> {', '.join(outputs(done[-1]))}")
+        except JobCancelled:
+            raise KeyboardInterrupt from None
+        except AppError as err:
+            log.debug("failed on %s", path, exc_info=True)
+            failed.append({key: str(path), "error": str(err)})
+            warn(f"error: {err}")
+    if failed and len(paths) > 1:
+        warn(f"{len(failed)} of {len(paths)} file(s) failed:")
+        for f in failed:
+            warn(f"  {f[key]}: {f['error']}")
+    emit({"files": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 3)}, as_json,
+         [o for d in done for o in outputs(d)])
+    return 1 if failed else 0
