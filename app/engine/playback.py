@@ -465,6 +465,11 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     return value if math.isfinite(value) and value > LOUDNESS_FLOOR_LUFS else -math.inf
 
 
+def lane_peak(lane: np.ndarray) -> float:
+    """Largest magnitude of a lane, 0 when empty (loudness matching keeps gained lanes below it)."""
+    return float(np.max(np.abs(lane))) if lane.shape[0] else 0.0
+
+
 def matched_gains(loudness_lufs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     """Playback gains `(lanes,)` that bring every lane to one integrated loudness: the lanes'
     median, lowered where needed so that no gained lane peaks above full scale. Silent lanes
@@ -483,8 +488,7 @@ def matched_gains(loudness_lufs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
 
 
 class ABMixer:
-    """The A/B callback: plays one of several equal-length lanes `(lanes, frames)` at one
-    position; a switch crossfades linearly over `fade_frames` from the old lane (and gain) to the
+    """The A/B callback: plays one of several equal-length 1-D lanes at one position; a switch crossfades linearly over `fade_frames` from the old lane (and gain) to the
     new one. Everything is allocated here; `callback` only copies and multiplies into
     preallocated buffers.
 
@@ -492,18 +496,20 @@ class ABMixer:
     and `muted`; the callback owns `_current`, the fade and `position` (single writer each).
     """
 
-    def __init__(self, lanes: np.ndarray, outputs: int, fade_frames: int, gains: np.ndarray | None = None) -> None:
-        assert lanes.ndim == 2 and lanes.dtype == np.float32
-        self.lanes = lanes
-        self.frames = lanes.shape[1]
+    def __init__(self, lanes: Sequence[np.ndarray], outputs: int, fade_frames: int,
+                 gains: np.ndarray | None = None) -> None:
+        assert all(lane.ndim == 1 and lane.dtype == np.float32 for lane in lanes)
+        assert len({lane.shape[0] for lane in lanes}) <= 1, "lanes must have one length"
+        self.lanes = list(lanes)
+        self.frames = lanes[0].shape[0] if len(lanes) else 0
         self.fade_frames = max(1, int(fade_frames))
         self._rise = np.linspace(0.0, 1.0, self.fade_frames + 2, dtype=np.float32)[1:-1]
         self._fall = np.ascontiguousarray(self._rise[::-1])
         self._a = np.zeros(AB_MAX_BLOCK, np.float32)
         self._b = np.zeros(AB_MAX_BLOCK, np.float32)
-        self._gains = np.ones(lanes.shape[0], np.float32) if gains is None else np.asarray(gains, np.float32)
+        self._gains = np.ones(len(lanes), np.float32) if gains is None else np.asarray(gains, np.float32)
         self._active_gains = self._gains
-        self.muted = np.zeros(lanes.shape[0], bool)
+        self.muted = np.zeros(len(lanes), bool)
         self._requested = 0
         self._current = 0
         self._previous = 0
@@ -572,13 +578,13 @@ class ABMixer:
 
     def _mix(self, out: np.ndarray, p: int, n: int, gain: float) -> None:
         a = self._a[:n]
-        np.multiply(self.lanes[self._current, p:p + n], gain, out=a)
+        np.multiply(self.lanes[self._current][p:p + n], gain, out=a)
         if self._fade_left:
             k = min(n, self._fade_left)
             at = self.fade_frames - self._fade_left
             b = self._b[:k]
             np.multiply(a[:k], self._rise[at:at + k], out=a[:k])
-            np.multiply(self.lanes[self._previous, p:p + k], self._previous_gain, out=b)
+            np.multiply(self.lanes[self._previous][p:p + k], self._previous_gain, out=b)
             np.multiply(b, self._fall[at:at + k], out=b)
             np.add(a[:k], b, out=a[:k])
             self._fade_left -= k
@@ -589,17 +595,18 @@ class ABPlayer:
     """Plays an `ABMixer` on an output device: A/B between in-memory lanes at one position.
 
     Lanes are prepared once (`load`): resampled to the device's rate when it refuses theirs, and
-    loudness gains computed, so the callback does nothing but copy, multiply and add.
+    loudness gains computed, so the callback does nothing but copy, multiply and add. Lanes are
+    kept by reference, never stacked into one copy: a version's audio plays from where it lies.
     """
 
     def __init__(self, device: int | str | None = None) -> None:
         self.device = device
         self.notice = ""
-        self.error: Exception | None = None
+        self.error: Exception | None = None   # playback could not resume after `load`; the GUI reports it
         self.loudness_matched = True
         self.sample_rate = 0               # the lanes' own rate; positions are in these frames
         self._names: list[str] = []
-        self._lanes: np.ndarray | None = None
+        self._lanes: list[np.ndarray] | None = None
         self._matched_gains: np.ndarray | None = None
         self._peaks = np.zeros(0, np.float32)
         self._mixer: ABMixer | None = None
@@ -611,19 +618,27 @@ class ABPlayer:
     def names(self) -> list[str]:
         return list(self._names)
 
-    def load(self, names: list[str], lanes: np.ndarray, sample_rate: int,
-             loudness_lufs: list[float] | None = None) -> None:
-        """Lanes `(lanes, frames)` float32 at `sample_rate`; keeps the position and selection.
+    def lane(self, index: int) -> np.ndarray:
+        """Lane `index` as loaded (read-only use: the callback plays from it)."""
+        assert self._lanes is not None
+        return self._lanes[index]
+
+    def load(self, names: list[str], lanes: Sequence[np.ndarray], sample_rate: int,
+             loudness_lufs: list[float] | None = None, peaks: Sequence[float] | None = None) -> None:
+        """Equal-length 1-D float32 lanes at `sample_rate`; keeps the position and selection.
+        `peaks` (each lane's largest magnitude) saves a pass over the audio when known.
 
         Loudness matching needs each lane's integrated loudness (`integrated_loudness`, slow:
         computed off the GUI thread); until `set_loudness` gives it, lanes play at true level.
         """
         position = self.position
         current = self.current
+        was_playing = self.is_playing
         self.pause()
         self._names, self.sample_rate = list(names), int(sample_rate)
-        self._lanes = np.ascontiguousarray(lanes, dtype=np.float32)
-        self._peaks = np.max(np.abs(self._lanes), axis=1) if self._lanes.shape[1] else np.zeros(len(names))
+        self._lanes = [np.asarray(lane, dtype=np.float32) for lane in lanes]
+        self._peaks = np.asarray(peaks if peaks is not None else [lane_peak(lane) for lane in self._lanes],
+                                 np.float32)
         self._matched_gains = np.ones(len(names), np.float32) if loudness_lufs is None else \
             matched_gains(np.asarray(loudness_lufs), self._peaks)
         self._mixer = ABMixer(self._lanes, 1, round(AB_FADE_SECONDS * sample_rate), self._gains())
@@ -631,6 +646,11 @@ class ABPlayer:
         self._mixer.loop = self._loop
         self._ratio = 1.0
         self.seek(position)
+        if was_playing and names:           # a lane arriving (e.g. the mixture read) does not stop playback
+            try:
+                self.play()
+            except PlaybackError as err:
+                self.error = err
 
     def set_loudness(self, loudness_lufs: list[float]) -> None:
         """Each lane's integrated loudness (LUFS, -inf silent): matching applies from now on."""
@@ -648,7 +668,7 @@ class ABPlayer:
 
     @property
     def frames(self) -> int:
-        return self._lanes.shape[1] if self._lanes is not None else 0
+        return self._lanes[0].shape[0] if self._lanes else 0
 
     @property
     def current(self) -> int:
@@ -716,8 +736,8 @@ class ABPlayer:
         lanes = self._lanes
         self._ratio = rate / self.sample_rate
         if rate != self.sample_rate:
-            lanes = np.ascontiguousarray(soxr.resample(lanes.T, self.sample_rate, rate, quality="HQ").T,
-                                         dtype=np.float32)
+            lanes = [soxr.resample(lane, self.sample_rate, rate, quality="HQ").astype(np.float32)
+                     for lane in lanes]
         mixer = ABMixer(lanes, outputs, round(AB_FADE_SECONDS * rate), self._gains())
         mixer.muted[:] = self._mixer.muted
         mixer.select(current)
@@ -736,7 +756,7 @@ class ABPlayer:
             raise PlaybackError(f"{name} could not start playing ({err}). Choose another output device "
                                 "in Settings.") from err
         self._stream = stream
-        log.info("A/B playing %d lanes at %d Hz on %s", lanes.shape[0], rate, name)
+        log.info("A/B playing %d lanes at %d Hz on %s", len(lanes), rate, name)
 
     def pause(self) -> None:
         if self._stream is None:

@@ -56,6 +56,7 @@ from app.engine.playback import (
     Player,
     RecordingSource,
     integrated_loudness,
+    lane_peak,
 )
 from app.engine.separation import SeparateSettings
 from app.engine.workflow import (
@@ -128,6 +129,9 @@ class MainWindow(QMainWindow):
         self._loudness: dict[str | None, float] = {}       # lane key (version id; None: mixture) -> LUFS
         self._loudness_workers: list[JobWorker] = []
         self._mixture_lane: np.ndarray | None = None         # the reference channel, read once per file
+        self._mixture_reader: JobWorker | None = None        # reads it off the GUI thread
+        self._version_lanes: dict[str, np.ndarray] = {}      # version id -> its audio at the file's rate
+        self._lane_peaks: dict[str | None, float] = {}       # lane key -> largest magnitude
         self.view = RecordingView(self)
         self.view.set_settings(self.stored.spectrogram())
         scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
@@ -332,10 +336,13 @@ class MainWindow(QMainWindow):
         old, self.recording = self.recording, recording
         self.view.set_recording(recording)
         self.tracks.link_to(self.view.time_box())
+        self._stop_mixture_reader()
         if old is not None:
             old.close()
         self._loudness = {}
         self._mixture_lane = None
+        self._version_lanes = {}
+        self._lane_peaks = {}
         self.session = Session(recording.path)
         self.session.references = demo_references(recording.path)
         self._ab_history = []
@@ -656,6 +663,10 @@ class MainWindow(QMainWindow):
     def _on_versions_made(self, recording: Recording, versions: list[Version]) -> None:
         if recording is not self.recording:       # the file changed meanwhile: not this session's
             return
+        self.add_versions(versions)
+
+    def add_versions(self, versions: list[Version]) -> None:
+        """Add versions of the open recording to the session and show them."""
         self.session.add(versions)
         self._refresh_versions()
 
@@ -802,24 +813,20 @@ class MainWindow(QMainWindow):
             if self.ab_active:
                 self._switch_player(ab=False)
             return
-        audio = np.zeros((len(lanes), rec.frames), np.float32)
         if self._mixture_lane is None:
-            try:
-                self._mixture_lane = rec.read(0, rec.frames, [0])[0]
-            except AppError as err:
-                self.show_error("A/B plays silence for the mixture", str(err), QMessageBox.Icon.Warning)
-                self._mixture_lane = np.zeros(rec.frames, np.float32)
-        audio[0] = self._mixture_lane
-        for row, (_, version_id) in enumerate(lanes[1:], start=1):
-            version = self.session.find(version_id)
-            signal = version.audio
-            if version.sample_rate != rec.sample_rate:
-                signal = soxr.resample(signal, version.sample_rate, rec.sample_rate).astype(np.float32)
-            n = min(rec.frames, signal.shape[0])
-            audio[row, :n] = signal[:n]
-        known = [self._loudness.get(key) for _, key in lanes]
+            self._read_mixture_lane()
+            mixture = np.broadcast_to(np.zeros(1, np.float32), (rec.frames,))   # silent, no memory, until read
+        else:
+            mixture = self._mixture_lane
+        audio = [mixture] + [self._version_lane(version_id) for _, version_id in lanes[1:]]
+        keys = [key for _, key in lanes]
+        for key, lane in zip(keys, audio):
+            if key not in self._lane_peaks and (key is not None or self._mixture_lane is not None):
+                self._lane_peaks[key] = lane_peak(lane)
+        known = [self._loudness.get(key) for key in keys]
         complete = all(value is not None for value in known)
-        self.ab_player.load([name for name, _ in lanes], audio, rec.sample_rate, known if complete else None)
+        self.ab_player.load([name for name, _ in lanes], audio, rec.sample_rate, known if complete else None,
+                            [self._lane_peaks.get(key, 0.0) for key in keys])
         if not complete:
             self._measure_loudness(lanes, audio, rec.sample_rate)
         self._ab_history = [lane for lane in self._ab_history if lane < len(lanes)]
@@ -828,10 +835,80 @@ class MainWindow(QMainWindow):
         if self.ab_active:
             self.tracks.set_active(self._lane_version_id(self.ab_player.current))
 
-    def _measure_loudness(self, lanes: list[tuple[str, str | None]], audio: np.ndarray, rate: int) -> None:
-        """BS.1770 loudness of the lanes not measured yet, in a worker (it takes a while)."""
+    def _version_lane(self, version_id: str) -> np.ndarray:
+        """A version's audio at the recording's rate and length; the version's own array when it
+        already is (no copy), else a resampled or padded copy made once."""
+        rec = self.recording
+        assert rec is not None
+        version = self.session.find(version_id)
+        if version.sample_rate == rec.sample_rate and version.audio.shape[0] == rec.frames:
+            return np.asarray(version.audio, np.float32)
+        if version_id not in self._version_lanes:
+            signal = version.audio
+            if version.sample_rate != rec.sample_rate:
+                signal = soxr.resample(signal, version.sample_rate, rec.sample_rate).astype(np.float32)
+            lane = np.zeros(rec.frames, np.float32)
+            n = min(rec.frames, signal.shape[0])
+            lane[:n] = signal[:n]
+            self._version_lanes[version_id] = lane
+        return self._version_lanes[version_id]
+
+    def _read_mixture_lane(self) -> None:
+        """Read the reference channel for A/B in a worker, block by block; the lanes reload when
+        it arrives (until then the mixture lane is silent)."""
+        if self._mixture_reader is not None or self.recording is None:
+            return
+        rec = self.recording
+
+        def read() -> Job[np.ndarray]:
+            lane = np.empty(rec.frames, np.float32)
+            block = 30 * rec.sample_rate
+            for start in range(0, rec.frames, block):
+                stop = min(rec.frames, start + block)
+                lane[start:stop] = rec.read(start, stop, [0])[0]
+                yield Progress("read the mixture for A/B", stop, rec.frames)
+            return lane
+
+        worker = JobWorker(read())
+        worker.finished.connect(lambda lane: self._on_mixture_lane(rec, lane))
+        worker.failed.connect(lambda message, _details: self._on_mixture_lane_failed(rec, message))
+        self._mixture_reader = worker
+        worker.start()
+
+    def _on_mixture_lane(self, recording: Recording, lane: np.ndarray) -> None:
+        if recording is not self.recording:
+            return
+        self._mixture_reader = None
+        self._mixture_lane = lane
+        self._load_lanes()
+
+    def _on_mixture_lane_failed(self, recording: Recording, message: str) -> None:
+        if recording is not self.recording:
+            return
+        self._mixture_reader = None
+        self._mixture_lane = np.zeros(recording.frames, np.float32)
+        self.show_error("A/B plays silence for the mixture", message, QMessageBox.Icon.Warning)
+        self._load_lanes()
+
+    def _stop_mixture_reader(self) -> None:
+        """Cancel the reference-channel read (it ends within one block) before its file closes."""
+        reader, self._mixture_reader = self._mixture_reader, None
+        if reader is not None:
+            reader.cancel()
+            reader.wait()
+
+    @property
+    def mixture_lane_ready(self) -> bool:
+        return self._mixture_lane is not None
+
+    def _measure_loudness(self, lanes: list[tuple[str, str | None]], audio: list[np.ndarray], rate: int) -> None:
+        """BS.1770 loudness of the lanes not measured yet, in a worker (it takes a while); the
+        mixture's once its channel has been read."""
         keys = [key for _, key in lanes]
-        missing = [row for row, key in enumerate(keys) if key not in self._loudness]
+        missing = [row for row, key in enumerate(keys)
+                   if key not in self._loudness and (key is not None or self._mixture_lane is not None)]
+        if not missing:
+            return
 
         def measure() -> Job[dict[str | None, float]]:
             found = {}
@@ -1010,6 +1087,7 @@ class MainWindow(QMainWindow):
         self.tracks.close_workers()
         for worker in self._loudness_workers:
             worker.wait()
+        self._stop_mixture_reader()
         self.playhead_timer.stop()
         self.player.close()
         self.ab_player.close()

@@ -4,6 +4,10 @@ Three sets (issue #4 item 4): in-domain (test voices in training-like rooms, arr
 out-of-domain (rooms, arrays, noise kinds and voices never used in training) and real speech
 (recorded human prompts in simulated rooms; asterisk prompts are 8 kHz, so band-limited to
 4 kHz). Each mixture is a folder of FLAC files plus one JSON line in `manifest.jsonl`.
+
+The in-domain set is the separator's target condition (issue #5: two talkers, 5-15 dB SNR) heard
+by 8-mic arrays, so that scoring the first k channels compares every channel count on the same
+mixtures (paired). Out-of-domain arrays (UMA-8, phones) have their own fixed mic counts.
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ def fixed_set_config(which: FixedSet, seconds: float = EVAL_SECONDS) -> MixtureC
 
     match which:
         case FixedSet.IN_DOMAIN:
-            return MixtureConfig(seconds=seconds, split=Split.TEST)
+            return MixtureConfig(seconds=seconds, split=Split.TEST, talkers=(2, 2), mics=(8, 8), snr_db=(5.0, 15.0))
         case FixedSet.OUT_OF_DOMAIN:
-            return out_of_domain_config(seconds=seconds)
+            return out_of_domain_config(seconds=seconds, talkers=(2, 2))
         case FixedSet.REAL_SPEECH:
             return replace(MixtureConfig(seconds=seconds, split=Split.REAL, talkers=(2, 3)), snr_db=(5.0, 20.0))
     raise ValueError(f"unknown fixed set {which}")

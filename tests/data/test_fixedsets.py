@@ -33,3 +33,8 @@ def test_writing_again_resumes_without_rewriting(tmp_path, speech_pool, noise_po
 def test_fixed_sets_use_held_out_or_real_voices_only():
     assert all(fixed_set_config(s).split != Split.TRAIN for s in FixedSet)
     assert fixed_set_config(FixedSet.REAL_SPEECH).split == Split.REAL
+
+
+def test_in_domain_set_is_the_separator_target_condition_on_eight_mics():
+    config = fixed_set_config(FixedSet.IN_DOMAIN)
+    assert (config.talkers, config.mics, config.snr_db) == ((2, 2), (8, 8), (5.0, 15.0))

@@ -15,8 +15,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from app.engine.demo import DEMO_DIR
-from app.engine.documents import VersionKind
+from app.engine.documents import Version, VersionKind
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
+from app.engine.spectrogram import SpectrogramSettings
 from app.gui.dialogs.export_dialog import ExportRequest
 from app.gui.workers import JobState
 from tests.gui.conftest import open_and_draw
@@ -171,6 +172,47 @@ def test_ab_switching_keeps_the_position(qtbot, demo_window):
     assert demo_window.ab_player.names[:2] == ["Mixture · ch 1", "Separated · talker 1"]
     assert demo_window.versions_panel.lanes.topLevelItemCount() == 2
     save_screenshot(demo_window, "ab-view.png")
+
+
+def test_ab_reads_the_mixture_lane_in_a_worker_and_plays_versions_without_copies(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    qtbot.waitUntil(lambda: demo_window.mixture_lane_ready, timeout=10_000)
+    rec = demo_window.recording
+    np.testing.assert_array_equal(demo_window.ab_player.lane(0), rec.read(0, rec.frames, [0])[0])
+    talker_1 = demo_window.latest_separation()[0]
+    assert np.shares_memory(demo_window.ab_player.lane(1), talker_1.audio)
+
+
+def test_ab_keeps_playing_when_the_mixture_lane_arrives(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    qtbot.waitUntil(lambda: demo_window.mixture_lane_ready, timeout=10_000)
+    demo_window.select_lane(1)
+    demo_window.toggle_playback()
+    assert demo_window.ab_player.is_playing
+    demo_window._refresh_versions()           # lanes reload, as when the mixture lane arrives
+    assert demo_window.ab_player.is_playing and demo_window.ab_player.current == 1
+    demo_window.toggle_playback()
+
+
+def test_tracks_draw_a_detail_image_when_zoomed_past_the_overview(qtbot, window, tmp_path):
+    rate, minutes = 16_000, 6
+    audio = (0.1 * np.random.default_rng(0).standard_normal(minutes * 60 * rate)).astype(np.float32)
+    sf.write(tmp_path / "long.wav", audio, rate, subtype="FLOAT")
+    open_and_draw(qtbot, window, tmp_path / "long.wav")
+    window.add_versions([Version("Separated · talker 1", 0, VersionKind.SEPARATED, audio, rate, "test", {})])
+    tracks = window.tracks
+    qtbot.waitUntil(lambda: tracks.up_to_date, timeout=20_000)
+    assert not tracks.needs_detail()                         # the whole track: the overview suffices
+    window.view.set_visible_range(100.0, 110.0)
+    assert tracks.needs_detail()
+    qtbot.waitUntil(lambda: tracks.details_up_to_date and len(tracks.details) == 1, timeout=10_000)
+    colors, start, span = tracks.details[window.session.versions[0].id]
+    assert start <= 100.0 and start + span >= 110.0
+    assert colors.shape[0] / span == pytest.approx(rate / SpectrogramSettings().hop)   # the hop's resolution
+    save_screenshot(window, "tracks-zoomed.png")
+    window.view.show_all()
+    qtbot.waitUntil(lambda: tracks.details_up_to_date, timeout=10_000)
+    assert tracks.details == {}
 
 
 def test_number_keys_select_lanes(qtbot, demo_window):

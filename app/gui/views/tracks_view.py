@@ -1,19 +1,23 @@
 """Versions as tracks under the recording: one spectrogram per visible version on the
 recording's time axis (x-linked), with the same playhead, selection and colour scale.
 
-A version's image is computed once for its whole length, off the GUI thread, at a fixed width
-(`TRACK_COLUMNS`): versions are read-only, so the image never goes stale.
+A version's overview image is computed once for its whole length, off the GUI thread, at a
+fixed width (`TRACK_COLUMNS`): versions are read-only, so it never goes stale. Zoomed in past
+that resolution, a detail image of the visible range at the view's pixel width is drawn over it
+(computed in a worker after the range settles), so a track is as sharp as the recording above.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QRectF, QTimer, Signal
 
-from app.engine.files import ArraySource
 from app.engine.documents import Version
+from app.engine.files import ArraySource
 from app.engine.jobs import Job, Progress
 from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
 from app.gui.views.recording_view import (
@@ -29,6 +33,7 @@ from app.gui.workers import JobWorker
 TRACK_COLUMNS = 2400
 TRACK_ROWS = 192
 TRACK_PIXELS = 88
+DETAIL_DELAY_MS = 120       # the range must rest this long before a detail image is computed
 ACTIVE_COLOR = "#ffd24a"
 EMPTY_HINT = "Versions appear here: Process ▸ Separate talkers (Ctrl+R), then Correct with MeCo (Ctrl+M)."
 
@@ -44,6 +49,24 @@ def track_images_job(versions: list[Version], settings: SpectrogramSettings) -> 
                               image.columns * image.stride / version.sample_rate)
         yield Progress("draw", done, len(versions))
     return images
+
+
+def track_details_job(versions: list[Version], start_seconds: float, stop_seconds: float, columns: int,
+                      settings: SpectrogramSettings) -> Job[dict[str, tuple[np.ndarray, float, float]]]:
+    """Per version id: colour indices of `[start, stop)` seconds at `columns`, with the start and
+    the span in seconds; one version per step."""
+    details: dict[str, tuple[np.ndarray, float, float]] = {}
+    for done, version in enumerate(versions, start=1):
+        rate = version.sample_rate
+        start = max(0, math.floor(start_seconds * rate))
+        stop = min(version.audio.shape[0], math.ceil(stop_seconds * rate))
+        if stop - start >= 2:
+            source = ArraySource(version.audio[None], rate, version.name)
+            image = compute_image(source, start, stop, columns, settings, TRACK_ROWS)  # type: ignore[arg-type]
+            details[version.id] = (to_color_indices(image.level_db[0], settings.floor_db, settings.ceiling_db),
+                                   image.start_frame / rate, image.columns * image.stride / rate)
+        yield Progress("draw detail", done, len(versions))
+    return details
 
 
 class TracksView(pg.GraphicsLayoutWidget):
@@ -64,6 +87,11 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._plots: dict[str, pg.PlotItem] = {}
         self._labels: dict[str, pg.LabelItem] = {}
         self._items: dict[str, pg.ImageItem] = {}
+        self._detail_items: dict[str, pg.ImageItem] = {}
+        self.details: dict[str, tuple[np.ndarray, float, float]] = {}   # version id -> (colors, start, span)
+        self._detail_worker: JobWorker | None = None
+        self._detail_timer = QTimer(self, singleShot=True, interval=DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self._request_details)
         self._playheads: list[pg.InfiniteLine] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._workers: list[JobWorker] = []
@@ -97,6 +125,75 @@ class TracksView(pg.GraphicsLayoutWidget):
         for plot in self._plots.values():
             plot.getViewBox().setXRange(left, right, padding=0)
         self._syncing = False
+        self._detail_timer.start()
+
+    def _visible(self) -> tuple[float, float, int] | None:
+        """(left, right) seconds in view and the plots' width in pixels; None without rows."""
+        if not self._plots:
+            return None
+        box = next(iter(self._plots.values())).getViewBox()
+        (left, right), width = box.viewRange()[0], int(box.width())
+        return (max(0.0, left), right, width) if right > left and width > 0 else None
+
+    def needs_detail(self) -> bool:
+        """True when some overview in view is coarser than both a screen pixel and the STFT hop
+        (below the hop no image gets sharper)."""
+        visible = self._visible()
+        if visible is None:
+            return False
+        left, right, width = visible
+        per_pixel = (right - left) / width
+        for version in self.versions:
+            if version.id in self.images:
+                colors, span = self.images[version.id]
+                finest = self.settings.hop / version.sample_rate
+                if span / max(1, colors.shape[0]) > 1.5 * max(per_pixel, finest):
+                    return True
+        return False
+
+    def _request_details(self) -> None:
+        """Compute detail images for the range in view (replacing any older request), or hide
+        them when the overview is sharp enough."""
+        if self._detail_worker is not None:
+            self._detail_worker.cancel()
+            self._detail_worker = None
+        if not self.needs_detail():
+            self.details.clear()
+            for item in self._detail_items.values():
+                item.setVisible(False)
+            return
+        left, right, width = self._visible()  # type: ignore[misc]
+        pad = 0.25 * (right - left)          # a little either side: small pans stay sharp
+        worker = JobWorker(track_details_job(list(self.versions), left - pad, right + pad,
+                                             round(1.5 * width), self.settings))
+        worker.finished.connect(lambda details, w=worker: self._on_details(w, details))
+        self._detail_worker = worker
+        self._workers.append(worker)
+        worker.start()
+
+    def _on_details(self, worker: JobWorker, details: dict[str, tuple[np.ndarray, float, float]]) -> None:
+        self._workers = [w for w in self._workers if w.running]
+        if worker is not self._detail_worker:
+            return                           # an older range: a newer request replaced it
+        self._detail_worker = None
+        self.details = details
+        for version_id in self._plots:
+            self._show_detail(version_id)
+
+    def _show_detail(self, version_id: str) -> None:
+        item, found = self._detail_items.get(version_id), self.details.get(version_id)
+        if item is None:
+            return
+        item.setVisible(found is not None)
+        if found is not None:
+            colors, start, span = found
+            item.setImage(colors, levels=(0, 255), autoLevels=False)
+            item.setRect(QRectF(start, 0.0, span, 1.0))
+
+    @property
+    def details_up_to_date(self) -> bool:
+        """No detail computation pending (for tests and screenshots)."""
+        return not self._detail_timer.isActive() and self._detail_worker is None
 
     def _on_track_range_changed(self, box: pg.ViewBox) -> None:
         """Zooming or panning on a track moves the recording, which moves every track."""
@@ -128,7 +225,9 @@ class TracksView(pg.GraphicsLayoutWidget):
     def set_settings(self, settings: SpectrogramSettings) -> None:
         self.settings = settings
         self.images.clear()
+        self.details.clear()
         self.set_versions(self.versions)
+        self._detail_timer.start()
 
     def set_versions(self, versions: list[Version]) -> None:
         """Show `versions` (the visible ones, in order); images missing are computed.
@@ -143,7 +242,7 @@ class TracksView(pg.GraphicsLayoutWidget):
             self._pending = [v for v in versions[len(shown):] if v.id not in self._plots]
         else:
             self.ci.clear()
-            self._plots.clear(), self._labels.clear(), self._items.clear()
+            self._plots.clear(), self._labels.clear(), self._items.clear(), self._detail_items.clear()
             self._playheads.clear(), self._regions.clear()
             self._pending = list(self.versions)
             if not self.versions:
@@ -186,6 +285,11 @@ class TracksView(pg.GraphicsLayoutWidget):
         item = pg.ImageItem(axisOrder="col-major")
         item.setLookupTable(lut)
         plot.addItem(item)
+        detail = pg.ImageItem(axisOrder="col-major")     # over the overview, under selection and playhead
+        detail.setLookupTable(lut)
+        detail.setVisible(False)
+        plot.addItem(detail)
+        self._detail_items[version.id] = detail
         head = pg.InfiniteLine(self._playhead, angle=90, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5), movable=False)
         head.setZValue(10)
         region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*SELECTION_BRUSH),
@@ -205,6 +309,8 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._playheads.append(head)
         self._regions.append(region)
         self._show_image(version.id)
+        self._show_detail(version.id)
+        self._detail_timer.start()           # zoomed in: the new row needs its detail too
         self._refresh_labels()
         self.resizeEvent(None)           # a new row grows the layout past the widget until re-fitted
 
@@ -264,6 +370,8 @@ class TracksView(pg.GraphicsLayoutWidget):
                 region.setRegion(selection)
 
     def close_workers(self) -> None:
+        self._detail_timer.stop()
+        self._detail_worker = None
         for worker in self._workers:
             worker.cancel()
             worker.wait()
