@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import shiboken6
 import soxr
 from PySide6.QtCore import Qt, QTimer
@@ -82,6 +83,7 @@ from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
 from app.gui.views.axes import format_duration
 from app.gui.views.inspector_view import InspectorView
+from app.gui.views.plot_style import restyle
 from app.gui.views.jobs_panel import JobsPanel, progress_text
 from app.gui.views.metrics_panel import MetricsPanel
 from app.gui.views.recording_view import RecordingView
@@ -590,6 +592,9 @@ class MainWindow(QMainWindow):
         self.stored.set_model(Task.SEPARATION, compute.separator)
         self.stored.set_model(Task.CORRECTION, compute.corrector)
         apply_preferences(self.stored)
+        for widget in self.findChildren(pg.GraphicsView):     # plots follow the theme
+            restyle(widget)
+        self.tracks.refresh_labels()
         self.view.set_settings(settings)
         device = dialog.output_device()
         self.stored.set_output_device(device)

@@ -376,6 +376,24 @@ def test_preferences_set_device_threads_chunk_and_theme(qtbot, window):
     torch.set_num_threads(threads)
 
 
+def test_light_theme_turns_the_plots_light(qtbot, demo_window):
+    from PySide6.QtGui import QColor
+
+    from app.gui.settings import Theme
+    separate(qtbot, demo_window)
+    dialog = demo_window.open_settings()
+    dialog.theme.setCurrentIndex(dialog.theme.findData(Theme.LIGHT))
+    dialog.accept()
+    try:
+        for widget in (demo_window.view, demo_window.tracks, demo_window.metrics_panel.chart):
+            assert QColor(widget.backgroundBrush().color()).lightness() > 200
+        save_screenshot(demo_window, "light-theme.png")
+    finally:
+        demo_window.stored.set_theme(Theme.DARK)
+        from app.gui.theme import apply_preferences
+        apply_preferences(demo_window.stored)
+
+
 def test_student_enhancement_adds_student_versions(qtbot, demo_window, tiny_dispatch_cards):
     separate(qtbot, demo_window)
     demo_window.refresh_models()

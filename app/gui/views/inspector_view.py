@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.inspection import InspectorResult, StudentInspection
-from app.gui.views.recording_view import BACKGROUND, FOREGROUND
+from app.gui.views.plot_style import plot_colors
 
 DB_RANGE = 80.0                 # dB shown below the loudest bin of the teacher
 SPLIT_COLOR = "#7fd18b"
@@ -84,7 +84,7 @@ class InspectorView(QWidget):
         self.status = QLabel("Choose a teacher and students, then Inspect. The clip is the A/B talker's latest "
                              "separated version (the selection, if any) against its clean reference.", wordWrap=True)
         self.plots = pg.GraphicsLayoutWidget()
-        self.plots.setBackground(BACKGROUND)
+        self.plots.setBackground(plot_colors().background)
         self.plots.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._panes: list[tuple[pg.PlotItem, StudentInspection | None]] = []
         controls = QHBoxLayout()
@@ -120,7 +120,7 @@ class InspectorView(QWidget):
 
         def pane(row: int, col: int, title: str, student: StudentInspection | None) -> pg.PlotItem:
             nonlocal first
-            plot = self.plots.addPlot(row=row, col=col, title=f"<span style='color:{FOREGROUND}'>{title}</span>")
+            plot = self.plots.addPlot(row=row, col=col, title=f"<span style='color:{plot_colors().foreground}'>{title}</span>")
             plot.setMinimumHeight(PANE_PIXELS)
             plot.hideButtons()
             plot.setLabel("left", "Hz")
@@ -157,7 +157,7 @@ class InspectorView(QWidget):
             if len(inspection.grids) > 1:          # MSSP: the per-frame low/high split
                 times = (np.arange(inspection.split_bin.shape[0]) + 0.5) * result.frame_seconds
                 kgs.plot(times, inspection.split_bin * result.bin_hz, pen=pg.mkPen(SPLIT_COLOR, width=1.5))
-            label = pg.LabelItem(stats_text(student), color=FOREGROUND, size="8pt", justify="left")
+            label = pg.LabelItem(stats_text(student), color=plot_colors().foreground, size="8pt", justify="left")
             self.plots.addItem(label, row=2, col=col)
         columns = len(result.students) + 1
         for col in range(columns):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.workflow import MetricsRow
-from app.gui.views.recording_view import BACKGROUND, FOREGROUND
+from app.gui.views.plot_style import restyle
 
 COLUMNS = {"si_sdr": "SI-SDR (dB)", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos_ovrl": "DNSMOS OVRL",
            "dnsmos_sig": "DNSMOS SIG", "dnsmos_bak": "DNSMOS BAK"}
@@ -41,10 +41,9 @@ class MetricsPanel(QWidget):
         for key, label in COLUMNS.items():
             self.metric.addItem(label, key)
         self.metric.currentIndexChanged.connect(self._draw_chart)
-        self.chart = pg.PlotWidget(background=BACKGROUND)
+        self.chart = pg.PlotWidget()
         self.chart.setMinimumHeight(150)
-        self.chart.getAxis("left").setTextPen(FOREGROUND)
-        self.chart.getAxis("bottom").setTextPen(FOREGROUND)
+        restyle(self.chart)
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.hideButtons()
         self.hint = QLabel("Process ▸ Evaluate versions computes the metrics.")

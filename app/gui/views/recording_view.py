@@ -23,11 +23,10 @@ from app.gui.views.axes import (
     format_hz,
     format_time,
 )
+from app.gui.views.plot_style import hide_axis_line, plot_colors
 from app.gui.views.time_view_box import TimeViewBox
 from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
 
-BACKGROUND = "#1b1c1f"
-FOREGROUND = "#c8cacf"
 WAVEFORM_COLOR = "#6fb3e8"
 PLAYHEAD_COLOR = "#ffd24a"
 SELECTION_BRUSH = (255, 210, 74, 45)
@@ -50,7 +49,7 @@ def _blank_left_axis(plot: pg.PlotItem) -> None:
     axis = plot.getAxis("left")
     axis.setWidth(AXIS_PIXELS)
     axis.setStyle(showValues=False, tickLength=0)
-    axis.setPen(pg.mkPen(BACKGROUND))
+    hide_axis_line(axis)
 
 
 class RecordingView(pg.GraphicsLayoutWidget):
@@ -63,7 +62,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setBackground(BACKGROUND)
+        self.setBackground(plot_colors().background)
         self.setAcceptDrops(False)      # files dropped here go to the main window, which opens them
         self.ci.layout.setSpacing(0)
         self.ci.setContentsMargins(4, 4, 8, 4)
@@ -127,7 +126,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     def _add_channel_row(self, channel: int, axis: FrequencyAxis, duration: float) -> None:
         row = 2 * channel
-        label = pg.LabelItem(f"<b>{channel + 1}</b>", color=FOREGROUND, size="10pt")
+        label = pg.LabelItem(f"<b>{channel + 1}</b>", color=plot_colors().foreground, size="10pt")
         label.setFixedWidth(LABEL_WIDTH)
         self.ci.addItem(label, row=row, col=0, rowspan=2)
         self._labels.append(label)

@@ -20,9 +20,8 @@ from app.engine.documents import Version
 from app.engine.files import ArraySource
 from app.engine.jobs import Job, Progress
 from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
+from app.gui.views.plot_style import plot_colors
 from app.gui.views.recording_view import (
-    BACKGROUND,
-    FOREGROUND,
     PLAYHEAD_COLOR,
     SELECTION_BRUSH,
     color_map,
@@ -76,7 +75,7 @@ class TracksView(pg.GraphicsLayoutWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setBackground(BACKGROUND)
+        self.setBackground(plot_colors().background)
         self.ci.layout.setSpacing(2)
         self.ci.setContentsMargins(0, 0, 0, 4)
         self.settings = SpectrogramSettings()
@@ -247,7 +246,7 @@ class TracksView(pg.GraphicsLayoutWidget):
             self._pending = list(self.versions)
             if not self.versions:
                 self.ci.addItem(pg.LabelItem(EMPTY_HINT, color="#8a8c93", size="10pt"), row=0, col=0)
-        self._refresh_labels()
+        self.refresh_labels()
         self.setMinimumHeight(max(1, len(self.versions)) * (TRACK_PIXELS + 22))
         self._row_timer.start()
         missing = [v for v in self.versions if v.id not in self.images]
@@ -269,7 +268,7 @@ class TracksView(pg.GraphicsLayoutWidget):
     def _add_row(self, version: Version) -> None:
         row = len(self._plots)
         lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
-        label = pg.LabelItem("", color=FOREGROUND, size="9pt", justify="left")
+        label = pg.LabelItem("", color=plot_colors().foreground, size="9pt", justify="left")
         self.ci.addItem(label, row=2 * row, col=0)
         box = TimeViewBox()
         plot = pg.PlotItem(viewBox=box)
@@ -311,7 +310,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._show_image(version.id)
         self._show_detail(version.id)
         self._detail_timer.start()           # zoomed in: the new row needs its detail too
-        self._refresh_labels()
+        self.refresh_labels()
         self.resizeEvent(None)           # a new row grows the layout past the widget until re-fitted
 
     def _on_images(self, images: dict[str, tuple[np.ndarray, float]]) -> None:
@@ -344,14 +343,14 @@ class TracksView(pg.GraphicsLayoutWidget):
     def set_active(self, version_id: str | None) -> None:
         """Mark the version A/B plays now."""
         self.active_id = version_id
-        self._refresh_labels()
+        self.refresh_labels()
 
-    def _refresh_labels(self) -> None:
+    def refresh_labels(self) -> None:
         for version in self.versions:
             if version.id not in self._labels:
                 continue
             active = version.id == self.active_id
-            color = ACTIVE_COLOR if active else FOREGROUND
+            color = ACTIVE_COLOR if active else plot_colors().foreground
             marker = "▶ " if active else ""
             self._labels[version.id].setText(
                 f"<span style='color:{color}'>{marker}<b>{version.name}</b></span>"
