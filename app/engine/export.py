@@ -11,6 +11,7 @@ import errno
 import logging
 import math
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
@@ -103,6 +104,9 @@ def _explain(err: OSError, path: Path) -> str:
     return f"{path.name} could not be written: {err.strerror or err}."
 
 
+DISK_SLACK_BYTES = 1 << 20      # below this much free space after a failed write, the disk counts as full
+
+
 class AtomicAudioWriter:
     """Streams blocks into a hidden temporary file beside `path`; `commit` renames it into place.
 
@@ -137,15 +141,26 @@ class AtomicAudioWriter:
         try:
             self._file.write(np.ascontiguousarray(block.T))
         except (sf.LibsndfileError, RuntimeError) as err:
-            self.abort()
-            raise ExportError(f"{self.path.name} could not be written: {err}. Is the disk full?") from err
+            raise self._failed(err, block.nbytes) from err
         except OSError as err:
             self.abort()
             raise ExportError(_explain(err, self.path)) from err
 
+    def _failed(self, err: Exception, wanted_bytes: int) -> ExportError:
+        """libsndfile reports a full disk as a bare "System error": the free space, looked at
+        before the partial file is removed, tells which it was."""
+        full = shutil.disk_usage(self._tmp.parent).free < wanted_bytes + DISK_SLACK_BYTES
+        self.abort()
+        if full:
+            return ExportError(_explain(OSError(errno.ENOSPC, "No space left on device"), self.path))
+        return ExportError(f"{self.path.name} could not be written: {err}.")
+
     def commit(self) -> Path:
         try:
             self._file.close()
+        except (sf.LibsndfileError, RuntimeError) as err:        # the last buffered block
+            raise self._failed(err, 0) from err
+        try:
             if self.path.exists() and not self.settings.overwrite:
                 raise ExportError(f"{self.path.name} appeared while exporting; it was left untouched.")
             self.replaced_existing = self.path.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -104,6 +105,32 @@ def test_read_only_folder_gives_a_clear_message(tmp_path):
         folder.chmod(0o700)
     assert "read-only. Choose another folder" in out.stdout, out.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_a_full_disk_gives_a_clear_message_and_leaves_nothing(tmp_path):
+    """A real full disk: a 64 KiB tmpfs mounted in a private mount namespace (unshare), where
+    ten seconds of float audio cannot fit."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    code = (
+        "import os, sys\nfrom pathlib import Path\nimport numpy as np\n"
+        "from app.engine.errors import ExportError\nfrom app.engine.export import write_audio, ExportSettings, SampleFormat\n"
+        "folder = Path(sys.argv[1])\n"
+        "try:\n    write_audio(folder / 'talker.wav', np.full((1, 160000), 0.1, np.float32), 16000,"
+        " ExportSettings(sample_format=SampleFormat.FLOAT))\n"
+        "except ExportError as err:\n    print(err)\n"
+        "print('left:', sorted(os.listdir(folder)))\n"
+    )
+    script = f'mount -t tmpfs -o size=64k tmpfs "$1" && exec "{sys.executable}" -c "$2" "$1"'
+    unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    out = subprocess.run([*unshare, "sh", "-c", script, "sh", str(folder), code], cwd=REPO_ROOT,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, timeout=120)
+    if out.returncode != 0 and "mount" in out.stderr:
+        pytest.skip(f"no private tmpfs here: {out.stderr.strip()}")
+    assert "talker.wav could not be written: the disk is full" in out.stdout, out.stdout + out.stderr
+    assert "left: []" in out.stdout
 
 
 def test_peaks_above_full_scale_are_warned_and_limited(tmp_path):
