@@ -11,6 +11,7 @@ import logging
 import sys
 
 from app import __version__
+from app.commands.options import HelpFormatter
 from app.engine.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="meco-studio",
         description="Separate, correct and inspect multi-talker microphone-array recordings. "
         "Without a command, the desktop app opens.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")

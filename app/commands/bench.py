@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from app.commands.options import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.files import open_recording
 
@@ -217,7 +218,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed and memory (results for the README)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files)")
     p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files)")

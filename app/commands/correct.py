@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from app.commands.options import HelpFormatter, add_channel_options, add_run_options
 from app.commands.output import run_batch, warn
-from app.commands.separate import parse_channels
+from app.engine.correction import DEFAULT_SEED, CorrectSettings, correct_job
 from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
 from app.engine.files import open_recording
 from app.engine.jobs import drive
-from app.engine.correction import DEFAULT_SEED, CorrectSettings, correct_job
 from app.engine.separation import OutputRate
 from models.inference.chunked import ChunkConfig
 from models.meco.sampling import InferenceMode
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("correct", help="correct separated talkers with MeCo (one network evaluation per chunk)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("--estimate", required=True, nargs="+", type=Path, metavar="E",
                    help="estimate file(s) from any separator; each channel is one talker")
     p.add_argument("--mixture", required=True, type=Path, metavar="M", help="the recording the estimates came from")
@@ -42,16 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     seed = p.add_mutually_exclusive_group()
     seed.add_argument("--seed", type=int, default=DEFAULT_SEED, help="noise seed: same inputs, same output")
     seed.add_argument("--random", dest="seed", action="store_const", const=None, help="fresh noise on every run")
-    p.add_argument("--channels", type=parse_channels, default=None,
-                   help="mixture channels to use, from 1, e.g. 1-4 (default: all, at most 8)")
-    p.add_argument("--reference", type=int, default=1, help="mixture channel (from 1) the estimates belong to")
-    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
-                   help="chunk length; memory grows with it, not with the file")
-    p.add_argument("--output-rate", choices=[r.value for r in OutputRate], default=OutputRate.INPUT.value,
-                   help="write at the mixture's rate or the model's (16 kHz)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: torch's choice)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_channel_options(p, "mixture channel (from 1) the estimates belong to")
+    add_run_options(p, output_rate_of="mixture", threads=True)
     p.set_defaults(run=run)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 
+from app.commands.options import HelpFormatter
 from app.commands.output import emit, warn
 from models.data import sources
 from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
@@ -35,7 +36,7 @@ class Step(StrEnum):
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = HelpFormatter
     p = sub.add_parser(
         "data-prep",
         formatter_class=fmt,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from app.commands.options import HelpFormatter
 from app.commands.output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("devices", help="list audio output devices and compute devices",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.commands.options import HelpFormatter, add_run_options, expand_inputs
 from app.commands.output import run_batch, warn
-from app.commands.separate import expand_inputs
 from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
@@ -28,14 +28,11 @@ log = logging.getLogger(__name__)
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("enhance", help="enhance speech in recordings (files or folders), every channel",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
     p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<stem>.wav")
     p.add_argument("--model", default=None, help="enhancement card name (default: the best shipped student)")
-    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
-                   help="chunk length; memory grows with it, not with the file")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_run_options(p, output_rate_of=None, threads=False)
     p.set_defaults(run=run)
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 
+from app.commands.options import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.pipeline import Task, find_model, load_model
@@ -28,7 +29,7 @@ SET_NOTES = {
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score models on the fixed test sets (tables for the README)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("what", choices=["separation"], help="which table")
     p.add_argument("--sets", nargs="+", default=["in_domain", "out_of_domain", "real_speech"],
                    choices=list(SET_NOTES), help="fixed sets to score")

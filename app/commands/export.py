@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.commands.options import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.documents import load_session
 from app.engine.errors import ConfigError, JobCancelled
@@ -30,7 +31,7 @@ MODEL_RATE = 16_000
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export the versions of a saved session (.mecosession) as audio files",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("session", type=Path, help="a session folder saved by the desktop app")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--format", type=AudioFormat, choices=list(AudioFormat), default=AudioFormat.WAV,

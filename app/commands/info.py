@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from app.commands.options import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.files import open_recording
@@ -11,7 +12,7 @@ from app.engine.files import open_recording
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="show channels, rate, length and format of audio files",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)

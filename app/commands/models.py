@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from app.commands.options import HelpFormatter
 from app.commands.output import emit
 from app.engine.pipeline import list_models
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list installed models (shipped and user cards)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 

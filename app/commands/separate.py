@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.commands.options import HelpFormatter, add_channel_options, add_run_options, expand_inputs
 from app.commands.output import run_batch, warn
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, corrected_separation_job, has_corrector
 from app.engine.enhancement import EnhanceSettings, enhance_job
@@ -27,49 +28,15 @@ from models.inference.chunked import ChunkConfig
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".caf", ".au", ".opus"}
-
-
-def parse_channels(text: str) -> tuple[int, ...]:
-    """'1-4,6' -> (0, 1, 2, 3, 5): users count channels from 1."""
-    out: list[int] = []
-    try:
-        for part in text.split(","):
-            if "-" in part:
-                a, b = (int(x) for x in part.split("-", 1))
-                out.extend(range(a, b + 1))
-            else:
-                out.append(int(part))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a channel list like 1-4,6") from err
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError("channels are numbered from 1")
-    return tuple(c - 1 for c in out)
-
-
-def expand_inputs(inputs: list[str]) -> list[Path]:
-    """Files as given; folders searched recursively for audio files, in sorted order."""
-    paths: list[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            paths.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file()))
-        else:
-            paths.append(p)
-    return paths
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("separate", help="separate talkers in recordings (files or folders)",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
     p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<stem>/spk1.wav ...")
     p.add_argument("--method", choices=[m.value for m in Method], default=Method.MODEL.value,
                    help="trained model, or classical blind separation (needs >= 2 channels)")
     p.add_argument("--model", default=None, help="separator card name (default: the shipped one)")
-    p.add_argument("--channels", type=parse_channels, default=None,
-                   help="channels to use, from 1, e.g. 1-4,6 (default: all, at most 8)")
-    p.add_argument("--reference", type=int, default=1, help="reference channel (from 1) where talkers are estimated")
+    add_channel_options(p, "reference channel (from 1) where talkers are estimated")
     spatial = p.add_mutually_exclusive_group()
     spatial.add_argument("--spatial-filter", dest="spatial_filter", action="store_true", default=None,
                          help="refine with the mask-driven multichannel Wiener filter")
@@ -84,13 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="MeCo noise seed, for reproducible output")
     p.add_argument("--enhance", nargs="?", const="", default=None, metavar="NAME",
                    help="finish each talker with a speech enhancer (default NAME: the best shipped student)")
-    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
-                   help="chunk length; memory grows with it, not with the file")
-    p.add_argument("--output-rate", choices=[r.value for r in OutputRate], default=OutputRate.INPUT.value,
-                   help="write at the input's rate or the model's (16 kHz)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: torch's choice)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_run_options(p, output_rate_of="input", threads=True)
     p.set_defaults(run=run)
 
 

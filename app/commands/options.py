@@ -1,0 +1,69 @@
+"""Options and input handling shared by the processing commands (separate, correct, enhance)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.engine.separation import OutputRate
+from models.inference.chunked import ChunkConfig
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".caf", ".au", ".opus"}
+
+
+def parse_channels(text: str) -> tuple[int, ...]:
+    """'1-4,6' -> (0, 1, 2, 3, 5): users count channels from 1."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                out.extend(range(a, b + 1))
+            else:
+                out.append(int(part))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a channel list like 1-4,6") from err
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError("channels are numbered from 1")
+    return tuple(c - 1 for c in out)
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given; folders searched recursively for audio files, in sorted order."""
+    paths: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            paths.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file()))
+        else:
+            paths.append(p)
+    return paths
+
+
+def add_channel_options(p: argparse.ArgumentParser, reference_help: str) -> None:
+    p.add_argument("--channels", type=parse_channels, default=None,
+                   help="mixture channels to use, from 1, e.g. 1-4 (default: all, at most 8)")
+    p.add_argument("--reference", type=int, default=1, help=reference_help)
+
+
+def add_run_options(p: argparse.ArgumentParser, *, output_rate_of: str | None, threads: bool) -> None:
+    """Chunk length, output rate (when the command resamples; `output_rate_of` names whose rate
+    "input" means), overwrite, threads and --json."""
+    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
+                   help="chunk length; memory grows with it, not with the file")
+    if output_rate_of is not None:
+        p.add_argument("--output-rate", choices=[r.value for r in OutputRate], default=OutputRate.INPUT.value,
+                       help=f"write at the {output_rate_of}'s rate or the model's (16 kHz)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    if threads:
+        p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: torch's choice)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except where there is none to show (None, False) or the help says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
