@@ -11,7 +11,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -37,6 +36,7 @@ from app.engine.export import (
     export_paths,
     peak_warnings,
 )
+from app.gui.dialogs.choices import choice_combo
 
 MODEL_RATE = 16_000      # the shipped models' rate
 SAMPLE_FORMAT_LABELS = {SampleFormat.PCM_16: "PCM 16-bit", SampleFormat.PCM_24: "PCM 24-bit",
@@ -75,19 +75,13 @@ class ExportDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(browse)
-        self.format = QComboBox()
-        for fmt in AudioFormat:
-            self.format.addItem(fmt.value.upper(), fmt)
-        self.sample_format = QComboBox()
-        for fmt, label in SAMPLE_FORMAT_LABELS.items():
-            self.sample_format.addItem(label, fmt)
-        self.rate = QComboBox()
-        self.rate.addItem(f"Source rate ({source_rate / 1000:g} kHz)", source_rate)
+        self.format = choice_combo((fmt.value.upper(), fmt) for fmt in AudioFormat)
+        self.sample_format = choice_combo((label, fmt) for fmt, label in SAMPLE_FORMAT_LABELS.items())
+        rates = [(f"Source rate ({source_rate / 1000:g} kHz)", source_rate)]
         if source_rate != MODEL_RATE:
-            self.rate.addItem(f"Model rate ({MODEL_RATE / 1000:g} kHz)", MODEL_RATE)
-        self.peak = QComboBox()
-        for policy, label in PEAK_LABELS.items():
-            self.peak.addItem(label, policy)
+            rates.append((f"Model rate ({MODEL_RATE / 1000:g} kHz)", MODEL_RATE))
+        self.rate = choice_combo(rates)
+        self.peak = choice_combo((label, policy) for policy, label in PEAK_LABELS.items())
         self.template = QLineEdit(DEFAULT_TEMPLATE)
         self.template.setToolTip("Fields: {recording} {talker} {kind} {name} {model}")
         self.preview = QLabel(wordWrap=True)

@@ -21,6 +21,7 @@ from app.engine.errors import ConfigError, PlaybackError
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import output_devices
 from app.engine.spectrogram import Colormap, FrequencyScale, SpectrogramSettings, Window
+from app.gui.dialogs.choices import choice_combo, enum_choices
 from app.gui.settings import Theme, compute_devices
 
 FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
@@ -59,16 +60,13 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self._settings = settings
 
-        self.fft = QComboBox()
-        for size in FFT_SIZES:
-            self.fft.addItem(str(size), size)
-        self.fft.setCurrentIndex(max(0, self.fft.findData(settings.n_fft)))
+        self.fft = choice_combo(((str(size), size) for size in FFT_SIZES), settings.n_fft)
         self.hop = QSpinBox(minimum=1, maximum=max(FFT_SIZES), value=settings.hop, suffix=" samples")
-        self.window = _enum_combo(Window, settings.window)
+        self.window = choice_combo(enum_choices(Window), settings.window)
         self.floor = QDoubleSpinBox(minimum=-200, maximum=20, value=settings.floor_db, suffix=" dB", decimals=0)
         self.ceiling = QDoubleSpinBox(minimum=-200, maximum=20, value=settings.ceiling_db, suffix=" dB", decimals=0)
-        self.scale = _enum_combo(FrequencyScale, settings.frequency_scale)
-        self.colormap = _enum_combo(Colormap, settings.colormap)
+        self.scale = choice_combo(enum_choices(FrequencyScale), settings.frequency_scale)
+        self.colormap = choice_combo(enum_choices(Colormap), settings.colormap)
         spectrogram = QGroupBox("Spectrogram")
         form = QFormLayout(spectrogram)
         form.addRow("FFT size", self.fft)
@@ -89,26 +87,19 @@ class SettingsDialog(QDialog):
         except PlaybackError as err:
             play_form.addRow(QLabel(str(err), wordWrap=True))
         self.device.setCurrentIndex(max(0, self.device.findData(device)))
-        self.monitor = QComboBox()
-        for label, chosen in monitor_choices(channels):
-            self.monitor.addItem(label, monitor_key(chosen))
-        self.monitor.setCurrentIndex(max(0, self.monitor.findData(monitor_key(monitor))))
+        self.monitor = choice_combo(((label, monitor_key(chosen)) for label, chosen in monitor_choices(channels)),
+                                    monitor_key(monitor))
         self.monitor.setEnabled(channels > 0)
         play_form.addRow("Output device", self.device)
         play_form.addRow("Listen to", self.monitor)
 
-        self.compute_device = QComboBox()
-        for key, label in compute_devices().items():
-            self.compute_device.addItem(label, key)
-        self.compute_device.setCurrentIndex(max(0, self.compute_device.findData(compute.device)))
+        self.compute_device = choice_combo(((label, key) for key, label in compute_devices().items()),
+                                           compute.device)
         self.threads = QSpinBox(minimum=0, maximum=max(1, os.cpu_count() or 1), value=compute.threads,
                                 specialValueText="automatic")
         self.chunk = QDoubleSpinBox(minimum=0.5, maximum=60.0, value=compute.chunk_seconds, suffix=" s", decimals=1)
         self.chunk.setToolTip("Longer chunks use more memory; Cancel takes effect at the end of a chunk")
-        self.theme = QComboBox()
-        for theme in Theme:
-            self.theme.addItem(theme.value.capitalize(), theme)
-        self.theme.setCurrentIndex(self.theme.findData(compute.theme))
+        self.theme = choice_combo(((theme.value.capitalize(), theme) for theme in Theme), compute.theme)
         self.separator = _model_combo(Task.SEPARATION, compute.separator)
         self.corrector = _model_combo(Task.CORRECTION, compute.corrector)
         processing = QGroupBox("Processing and appearance")
@@ -164,18 +155,7 @@ class SettingsDialog(QDialog):
 
 
 def _model_combo(task: Task, current: str | None) -> QComboBox:
-    combo = QComboBox()
-    combo.addItem("First installed", None)
-    for entry in list_models(task):
-        combo.addItem(entry.summary, entry.name)
-    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo = choice_combo([("First installed", None)] + [(entry.summary, entry.name) for entry in list_models(task)],
+                         current)
     combo.setEnabled(combo.count() > 1)
-    return combo
-
-
-def _enum_combo(kind: type, current: object) -> QComboBox:
-    combo = QComboBox()
-    for member in kind:
-        combo.addItem(member.name.replace("_", " ").capitalize(), member.value)
-    combo.setCurrentIndex(max(0, combo.findData(str(current))))
     return combo
