@@ -197,7 +197,54 @@ class Loop:
     stop_frame: int
 
 
-class Player:
+class _Transport:
+    """What both players share: an output stream that is open while playing, its start with one
+    clear error, and play/pause toggling. Subclasses define `play` and `pause`."""
+
+    device: int | str | None
+    _stream: Any = None
+
+    @property
+    def is_playing(self) -> bool:
+        return self._stream is not None
+
+    def toggle(self) -> None:
+        if self.is_playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        raise NotImplementedError
+
+    def pause(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.pause()
+
+    def _start_stream(self, rate: int, outputs: int, name: str, callback: Any) -> None:
+        """Open and start the output stream; PlaybackError naming the device when it refuses."""
+        sd = _sounddevice()
+        stream = None
+        try:
+            stream = sd.OutputStream(samplerate=rate, device=self.device, channels=outputs, dtype="float32",
+                                     callback=callback)
+            stream.start()
+        except sd.PortAudioError as err:
+            if stream is not None:
+                stream.close()
+            raise PlaybackError(f"{name} could not start playing ({err}). Choose another output device "
+                                "in Settings.") from err
+        self._stream = stream
+
+    def _stop_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        stream.abort()
+        stream.close()
+
+
+class Player(_Transport):
     """Plays a `Source` on an output device; `position` follows the stream's clock."""
 
     def __init__(self, device: int | str | None = None) -> None:
@@ -247,10 +294,6 @@ class Player:
 
     # --- transport -----------------------------------------------------------------------------
     @property
-    def is_playing(self) -> bool:
-        return self._stream is not None
-
-    @property
     def finished(self) -> bool:
         """The source played to its end (no loop); the GUI then calls `pause`."""
         return self._ring is not None and self._ring.ended
@@ -288,12 +331,6 @@ class Player:
             seek, self._pending_seek = self._pending_seek, None
         return seek
 
-    def toggle(self) -> None:
-        if self.is_playing:
-            self.pause()
-        else:
-            self.play()
-
     def play(self) -> None:
         """Start at the current position (from the start when at the end); raises PlaybackError."""
         if self._source is None or self.is_playing:
@@ -301,7 +338,6 @@ class Player:
         if self._paused_at >= self._source.frames:
             self._paused_at = self._loop.start_frame if self._loop else 0
         self.error = None
-        sd = _sounddevice()
         rate, outputs, name = self._choose_format(self._source.sample_rate)
         self.stream_rate = rate
         self._ring = PlaybackRing(ring_frames(self._source.sample_rate, rate), outputs)
@@ -310,17 +346,7 @@ class Player:
         self._stop_feeding.clear()
         feeder = _Feeder(self, self._ring)
         feeder.feed_until_full()          # primed before the stream starts, so it starts with sound
-        stream = None
-        try:
-            stream = sd.OutputStream(samplerate=rate, device=self.device, channels=outputs, dtype="float32",
-                                     callback=self._ring.callback)
-            stream.start()
-        except sd.PortAudioError as err:
-            if stream is not None:
-                stream.close()
-            raise PlaybackError(f"{name} could not start playing ({err}). Choose another output device "
-                                "in Settings.") from err
-        self._stream = stream
+        self._start_stream(rate, outputs, name, self._ring.callback)
         self._feeder = threading.Thread(target=feeder.run, name="playback-feeder", daemon=True)
         self._feeder.start()
         log.info("playing at %d Hz on %s from frame %d", rate, name, self._paused_at)
@@ -329,16 +355,11 @@ class Player:
         if self._stream is None:
             return
         self._paused_at = self.position
-        stream, self._stream = self._stream, None
         self._stop_feeding.set()
         if self._feeder is not None:
             self._feeder.join()
             self._feeder = None
-        stream.abort()
-        stream.close()
-
-    def close(self) -> None:
-        self.pause()
+        self._stop_stream()
 
     def _choose_format(self, rate: int) -> tuple[int, int, str]:
         rate, outputs, name, self.notice = choose_output_format(self.device, rate)
@@ -591,7 +612,7 @@ class ABMixer:
         out[:] = a[:, None]
 
 
-class ABPlayer:
+class ABPlayer(_Transport):
     """Plays an `ABMixer` on an output device: A/B between in-memory lanes at one position.
 
     Lanes are prepared once (`load`): resampled to the device's rate when it refuses theirs, and
@@ -698,10 +719,6 @@ class ABPlayer:
                 self.seek(loop.start_frame)
 
     @property
-    def is_playing(self) -> bool:
-        return self._stream is not None
-
-    @property
     def finished(self) -> bool:
         return self._mixer is not None and self._mixer.ended
 
@@ -718,17 +735,10 @@ class ABPlayer:
         if self._mixer is not None:
             self._mixer.seek(round(min(max(frame, 0), self.frames) * self._ratio))
 
-    def toggle(self) -> None:
-        if self.is_playing:
-            self.pause()
-        else:
-            self.play()
-
     def play(self) -> None:
         """Start at the current position (from the start when at the end); raises PlaybackError."""
         if self._mixer is None or self._lanes is None or self.is_playing:
             return
-        sd = _sounddevice()
         rate, outputs, name, self.notice = choose_output_format(self.device, self.sample_rate)
         position, current = self.position, self.current
         if position >= self.frames:
@@ -745,25 +755,9 @@ class ABPlayer:
         self._mixer = mixer
         self.set_loop(self._loop)
         self.seek(position)
-        stream = None
-        try:
-            stream = sd.OutputStream(samplerate=rate, device=self.device, channels=outputs, dtype="float32",
-                                     callback=mixer.callback)
-            stream.start()
-        except sd.PortAudioError as err:
-            if stream is not None:
-                stream.close()
-            raise PlaybackError(f"{name} could not start playing ({err}). Choose another output device "
-                                "in Settings.") from err
-        self._stream = stream
+        self._start_stream(rate, outputs, name, mixer.callback)
         log.info("A/B playing %d lanes at %d Hz on %s", len(lanes), rate, name)
 
     def pause(self) -> None:
-        if self._stream is None:
-            return
-        stream, self._stream = self._stream, None
-        stream.abort()
-        stream.close()
-
-    def close(self) -> None:
-        self.pause()
+        if self._stream is not None:
+            self._stop_stream()
