@@ -48,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=CorpusConfig.hours,
         help="corpus size to reach; Kokoro costs 0.2-0.5 s of CPU per second of speech",
     )
-    p.add_argument("--steps", nargs="+", choices=list(Step), default=list(Step), type=Step, help="which steps to run")
+    p.add_argument("--steps", nargs="+", choices=list(Step), default=list(Step), type=Step, metavar="STEP",
+                   help=f"which steps to run, of {' '.join(Step)} (default: all, in that order)")
     p.add_argument(
         "--rir-scenes", type=_positive_int, default=400, help="scenes in the training RIR bank (0.02-1 s of CPU each)"
     )
