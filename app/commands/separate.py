@@ -28,6 +28,7 @@ from models.inference.chunked import ChunkConfig
 
 log = logging.getLogger(__name__)
 
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("separate", help="separate talkers in recordings (files or folders)",
                        formatter_class=HelpFormatter)
