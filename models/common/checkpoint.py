@@ -60,20 +60,27 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def save(model: nn.Module, card_path: str | os.PathLike[str], card: dict[str, Any]) -> dict[str, Any]:
-    """Write weights and card atomically; returns the card as written (with hash and versions)."""
+def save(model: nn.Module, card_path: str | os.PathLike[str], card: dict[str, Any],
+         weights_dtype: torch.dtype | None = None) -> dict[str, Any]:
+    """Write weights and card atomically; returns the card as written (with hash and versions).
+
+    `weights_dtype` (e.g. torch.float16) stores floating-point tensors at that precision, halving
+    what ships; loading copies them into the model's own parameters, so nothing else changes."""
     card_path = Path(card_path)
     missing = [k for k in REQUIRED_KEYS if k != "weights" and k not in card]
     if missing:
         raise CheckpointError(f"card for {card_path.name} lacks {', '.join(missing)}")
     weights_path = card_path.with_suffix(".safetensors")
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    if weights_dtype is not None:
+        state = {k: v.to(weights_dtype) if v.is_floating_point() else v for k, v in state.items()}
     _atomic_write(weights_path, lambda p: save_file(state, str(p)))
     full = {
         "card_version": CARD_VERSION,
         **card,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "weights": {"file": weights_path.name, "sha256": sha256_of(weights_path)},
+        "weights": {"file": weights_path.name, "sha256": sha256_of(weights_path),
+                    "dtype": str(weights_dtype or "as trained").removeprefix("torch.")},
         "versions": {"torch": torch.__version__, "python": platform.python_version()},
     }
     _atomic_write(card_path, lambda p: p.write_text(json.dumps(full, indent=2, default=str) + "\n"))

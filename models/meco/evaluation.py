@@ -8,8 +8,8 @@ real-speech pair caches (`models.train.meco_cache`). Metrics: SI-SDR, PESQ-WB, E
 SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time factor; 95 % t
 intervals, plus paired differences against the separator alone for the issue's targets.
 
-    python -m models.meco.evaluation --runs runs --cache default --out docs/meco_table.md
-    python -m models.meco.evaluation --runs runs --condition wham=path/to/pair/cache/split
+    python -m models.meco.evaluation --cache default --out docs/results/meco.md       # shipped cards
+    python -m models.meco.evaluation --cards runs --condition wham=path/to/pair/cache/split
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 METRICS = ("si_sdr", "pesq", "estoi", "sig", "bak", "ovrl")
 SEPARATOR_ROW = "Separator alone"
+ABLATIONS = Path(__file__).resolve().parents[2] / "resources" / "ablations" / "meco"   # the table's cards
 SEED = 1234                       # MeCo's inference seed
 DEFAULT_CONDITIONS = (("in-domain", CacheSplit.TEST), ("out-of-domain", CacheSplit.OOD),
                       ("real speech", CacheSplit.REAL))
@@ -51,18 +53,21 @@ class Row:
         return 0 if self.card is None else evaluations(self.mode, self.steps)
 
 
-def standard_rows(runs: Path) -> list[Row]:
-    """The issue's rows, reading each variant's best card from `runs/meco-<variant>/best.json`."""
+def standard_rows(cards: Path, full_dso: Path | None = None) -> list[Row]:
+    """The issue's rows. Each variant's card is `cards/meco-<variant>.json` (shipped ablations)
+    or `cards/meco-<variant>/best.json` (training runs); `full_dso` overrides MeCo's own."""
     def card(variant: str) -> Path:
-        return runs / f"meco-{variant}" / "best.json"
+        flat = cards / f"meco-{variant}.json"
+        return flat if flat.exists() else cards / f"meco-{variant}" / "best.json"
 
+    meco = full_dso or card("full-dso")
     return [Row(SEPARATOR_ROW, None),
-            Row("+ MeCo (full DSO)", card("full-dso")),
+            Row("+ MeCo (full DSO)", meco),
             Row("MeCo w/o x_r-loss scaling", card("no-xr-scaling")),
             Row("MeCo w/o Endpoint SI-SDR loss", card("no-endpoint")),
             Row("MeCo with c = 1", card("exact-c")),
             Row("Flow matching, 5 Euler steps", card("flow-matching"), InferenceMode.EULER, 5),
-            Row("Fast-GeCo-style, 1 step from t = 0.5", card("full-dso"), InferenceMode.FROM_HALF)]
+            Row("Fast-GeCo-style, 1 step from t = 0.5", meco, InferenceMode.FROM_HALF)]
 
 
 def score(estimate: np.ndarray, clean: np.ndarray, with_dnsmos: bool) -> dict[str, float]:
@@ -148,9 +153,27 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
     return "\n".join(blocks)
 
 
+def provenance(rows: list[Row], argv: list[str]) -> str:
+    """The command, and each corrector's card with its training steps and separator."""
+    lines = [f"Produced by `python -m models.meco.evaluation {' '.join(argv)}`.", ""]
+    for row in rows:
+        if row.card is not None:
+            card = checkpoint.read_card(row.card)
+            training = card.get("training", {})
+            separator = card.get("data", {}).get("separator") or {}
+            weights = (separator.get("weights") or {}).get("sha256", "")[:12]
+            made_by = f"step {separator['steps']}" if separator.get("steps") else f"sha256 {weights}…"
+            lines.append(f"- {row.name}: `{row.card.name}`, {training.get('steps', '?')} steps"
+                         + (f", trained on the outputs of {separator.get('name', '?')} ({made_by})" if separator else ""))
+    return "\n".join(lines) + "\n\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=Path, required=True, help="folder holding meco-<variant>/best.json")
+    parser.add_argument("--cards", type=Path, default=ABLATIONS,
+                        help="folder of meco-<variant>.json cards, or of meco-<variant>/best.json runs")
+    parser.add_argument("--full-dso", type=Path, default=None,
+                        help="MeCo's card (default: meco-full-dso in --cards)")
     parser.add_argument("--cache", default="default",
                         help="pair cache name: its test, ood and real splits are the three conditions")
     parser.add_argument("--condition", action="append", default=[], metavar="NAME=FOLDER",
@@ -170,12 +193,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--condition needs NAME=FOLDER, got {item!r}")
         conditions[name] = Path(folder)
     rows = []
-    for row in standard_rows(args.runs):
+    for row in standard_rows(args.cards, args.full_dso):
         if row.card is None or row.card.exists():
             rows.append(row)
         else:
             log.warning("skipping row '%s': %s is not trained yet", row.name, row.card)
-    table = evaluate_conditions(rows, conditions, not args.no_dnsmos, args.limit)
+    table = provenance(rows, argv if argv is not None else sys.argv[1:]) + evaluate_conditions(
+        rows, conditions, not args.no_dnsmos, args.limit)
     if args.out:
         args.out.write_text(table)
     else:

@@ -133,8 +133,9 @@ def build_cache(config: CacheConfig, separate: Separate, separator_card: dict, s
     """Fill the cache folder shard by shard (skipping finished shards); returns the folder."""
     folder = folder or cache_folder(config.name)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"config": asdict(config), "separator": {k: separator_card.get(k) for k in ("name", "architecture", "weights")},
-                "mixtures": {}}
+    separator = {k: separator_card.get(k) for k in ("name", "architecture", "weights")}
+    separator["steps"] = separator_card.get("training", {}).get("steps")
+    manifest = {"config": asdict(config), "separator": separator, "mixtures": {}}
     for split in splits:
         mixture_config = config.mixture_config(split)
         manifest["mixtures"][str(split)] = asdict(mixture_config)

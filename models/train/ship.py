@@ -26,8 +26,13 @@ def separator_mmac_per_second(model, mics: int) -> float:
     return round(counter.get_total_flops() / 2 / 1e6, 1)
 
 
-def ship(run: Path, target: Path, name: str | None, reproduce: str) -> Path:
-    import models.separator.network  # noqa: F401  (registers the architecture)
+def ship(run: Path, target: Path, name: str | None, reproduce: str, half: bool = False) -> Path:
+    import torch
+
+    import models.enhancers.student  # each import registers its architecture
+    import models.enhancers.teacher
+    import models.meco.corrector
+    import models.separator.network
 
     model, card = checkpoint.load(run / "best.json")
     metrics = card.get("metrics", {})
@@ -45,7 +50,7 @@ def ship(run: Path, target: Path, name: str | None, reproduce: str) -> Path:
         card.pop(key, None)
     target.mkdir(parents=True, exist_ok=True)
     out = target / f"{card['name']}.json"
-    checkpoint.save(model, out, card)
+    checkpoint.save(model, out, card, torch.float16 if half else None)
     return out
 
 
@@ -55,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", type=Path, required=True, help="resources/models/<task> folder")
     parser.add_argument("--name", default=None, help="card name (default: the run's)")
     parser.add_argument("--reproduce", required=True, help="the command that reproduces this checkpoint")
+    parser.add_argument("--half", action="store_true",
+                        help="store the weights as float16 (half the size; loading casts them back)")
     args = parser.parse_args(argv)
-    print(ship(args.run, args.to, args.name, args.reproduce))
+    print(ship(args.run, args.to, args.name, args.reproduce, args.half))
     return 0
 
 

@@ -105,3 +105,17 @@ def test_checkpoint_round_trip_and_refusals(tmp_path, tiny):
     card.write_text(json.dumps(raw))
     with pytest.raises(checkpoint.CheckpointError, match="'config'"):
         checkpoint.load(card)
+
+
+def test_half_precision_weights_load_into_a_float32_model(tmp_path, tiny):
+    full, half = tmp_path / "full.json", tmp_path / "half.json"
+    meta = {"name": "tiny", "architecture": "TacBandSeparator", "config": TINY.to_dict(), "sample_rate": 16000}
+    checkpoint.save(tiny, full, meta)
+    info = checkpoint.save(tiny, half, meta, torch.float16)
+    assert info["weights"]["dtype"] == "float16"
+    assert half.with_suffix(".safetensors").stat().st_size < 0.6 * full.with_suffix(".safetensors").stat().st_size
+    loaded, _ = checkpoint.load(half)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    x = torch.randn(1, 2, 4000)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), tiny(x), atol=2e-3, rtol=1e-2)
