@@ -32,7 +32,7 @@ def ship(run: Path, target: Path, name: str | None, reproduce: str, half: bool =
     import models.enhancers.student  # each import registers its architecture
     import models.enhancers.teacher
     import models.meco.corrector
-    import models.separator.network
+    import models.separator.network  # noqa: F401
 
     model, card = checkpoint.load(run / "best.json")
     metrics = card.get("metrics", {})
