@@ -99,6 +99,24 @@ def test_shipped_separator_runs_without_stalling_the_event_loop(qtbot, demo_wind
     assert [v.model for v in demo_window.session.versions] == [shipped[0].name] * 2
 
 
+@pytest.mark.slow
+def test_shipped_corrector_runs_without_stalling_the_event_loop(qtbot, demo_window):
+    from app.engine.pipeline import SHIPPED_MODELS, Task, list_models
+    separators = list_models(Task.SEPARATION, [SHIPPED_MODELS])
+    correctors = list_models(Task.CORRECTION, [SHIPPED_MODELS])
+    if not separators or not correctors:
+        pytest.skip("no separator and corrector cards shipped in resources/models yet")
+    demo_window.stored.set_model("separation", separators[0].name)
+    demo_window.stored.set_model("correction", correctors[0].name)
+    demo_window.stored.set_chunk_seconds(4.0)
+    separate(qtbot, demo_window)
+    demo_window.refresh_models()
+    gaps = event_loop_gaps(qtbot, demo_window, demo_window.run_correction, timeout=300_000)
+    assert gaps.max() < 0.050, stall_message(gaps)
+    corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
+    assert [v.model for v in corrected] == [correctors[0].name] * 2
+
+
 def test_separation_adds_one_version_per_talker_as_tracks(qtbot, demo_window):
     separate(qtbot, demo_window)
     versions = demo_window.session.versions
