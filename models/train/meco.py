@@ -380,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=MecoTrainConfig.batch_size)
     parser.add_argument("--crop-frames", type=int, default=MecoTrainConfig.crop_frames)
     parser.add_argument("--lr", type=float, default=MecoTrainConfig.lr)
+    parser.add_argument("--ema-decay", type=float, default=MecoTrainConfig.ema_decay,
+                        help="EMA of the weights; a short run wants a shorter memory (e.g. 0.995)")
     parser.add_argument("--jvp", choices=[j.value for j in JvpMethod], default=DsoConfig.jvp.value,
                         help="exact forward-mode JVP, or MeCo's central difference")
     parser.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 autocast, JVP in fp32)")
@@ -393,7 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = MecoTrainConfig.for_variant(
         Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
-        batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, bf16=not args.no_bf16, workers=args.workers,
+        batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, ema_decay=args.ema_decay,
+        bf16=not args.no_bf16, workers=args.workers,
         threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every)
     if args.profile:
         print(json.dumps(profile(cfg), indent=1))
