@@ -13,7 +13,7 @@ from models.enhancers.base import torch_threads
 from models.meco.corrector import MeanFlowCorrector, MecoConfig, chunk_function
 from models.meco.features import SpectralConfig, SpectralFeatures
 from models.meco.flow import MeanFlowConfig, conditional_velocity, gamma_at, interpolate, sample_times
-from models.meco.network import UNetConfig
+from models.meco.network import AverageVelocityUNet, UNetConfig
 from models.meco.objective import DsoConfig, JvpMethod, dso_loss, loss_weights, meanflow_target, time_derivative
 from models.meco.sampling import InferenceMode, evaluations
 from models.train.meco import Variant
@@ -220,3 +220,18 @@ def test_checkpoint_round_trip_gives_the_same_corrections(tmp_path):
         b = loaded(est, mix, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(a, b)
     assert MecoConfig.from_dict(card["config"]) == TINY
+
+
+def test_the_full_resolution_path_carries_every_cell_of_the_state_to_the_output():
+    """At t = 1 the ideal velocity is x_t - y plus a smooth correction: white noise in x_t must
+    reach the output cell by cell, which the patch stem alone cannot do."""
+    unet = AverageVelocityUNet(TINY.unet).eval()
+    torch.nn.init.zeros_(unet.head.weight)
+    torch.nn.init.zeros_(unet.head.bias)
+    with torch.no_grad():
+        unet.direct.bias.copy_(torch.tensor([1.0, -1.0]))
+        state, estimate = torch.randn(2, 2, 64, 16), torch.randn(2, 2, 64, 16)
+        mixture, mask = torch.randn(2, 3, 2, 64, 16), torch.ones(2, 3, dtype=torch.bool)
+        for r in (torch.ones(2), torch.full((2,), 0.03)):
+            out = unet(state, estimate, mixture, mask, r, torch.ones(2))
+            torch.testing.assert_close(out, state - estimate)
