@@ -33,11 +33,19 @@ def setup_logging(verbose: bool) -> None:
     root.addHandler(file_handler)
 
 
+def _opens_in_the_app(arg: str) -> bool:
+    """A lone existing path opens in the app, unless it is also a command's name: `meco-studio
+    models` run from the repository (which has a models/ folder) lists models."""
+    from app.commands import COMMAND_MODULES
+
+    return os.path.exists(arg) and arg not in COMMAND_MODULES
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     setup_logging(verbose="-v" in argv or "--verbose" in argv)
     gui_args = [a for a in argv if a not in ("-v", "--verbose")]
-    if not gui_args or (len(gui_args) == 1 and os.path.exists(gui_args[0])):
+    if not gui_args or (len(gui_args) == 1 and _opens_in_the_app(gui_args[0])):
         from app.gui.app import run_gui
 
         return run_gui(gui_args[0] if gui_args else None)

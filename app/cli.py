@@ -11,15 +11,12 @@ import logging
 import sys
 
 from app import __version__
-from app.commands.options import HelpFormatter
+from app.commands import COMMAND_MODULES, HelpFormatter
 from app.engine.errors import AppError
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-# Each module registers its sub-commands; order is the order shown in --help.
-COMMAND_MODULES = ("info", "separate", "correct", "enhance", "export", "evaluate", "models", "bench", "devices", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -51,3 +51,13 @@ def test_bench_files_reports_open_redraw_and_memory_and_writes_a_snippet(tmp_pat
     assert report["open_seconds"] > 0 and report["peak_rss_mb"] > 0
     assert set(report["redraw_ms"]) == {"full_view_ms", "minute_view_ms", "second_view_ms"}
     assert snippet.read_text().startswith("Produced by `meco-studio bench files --minutes 0.05 --channels 2")
+
+
+def test_a_command_name_that_is_also_a_folder_runs_the_command(tmp_path, monkeypatch, capsys):
+    """From the repository, `meco-studio models` lists models; it does not open models/ in the app."""
+    from app.__main__ import main as entry
+
+    (tmp_path / "models").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert entry(["models", "--json"]) == EXIT_OK
+    assert "models" in json.loads(capsys.readouterr().out)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from app.commands.options import HelpFormatter
+from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.files import open_recording
 

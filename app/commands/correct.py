@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.commands.options import HelpFormatter, add_channel_options, add_run_options
+from app.commands import HelpFormatter
+from app.commands.options import add_channel_options, add_run_options
 from app.commands.output import run_batch, warn
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, correct_job
 from app.engine.errors import ConfigError

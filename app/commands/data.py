@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 
-from app.commands.options import HelpFormatter
+from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from models.data import sources
 from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.commands.options import HelpFormatter, add_run_options, expand_inputs
+from app.commands import HelpFormatter
+from app.commands.options import add_run_options, expand_inputs
 from app.commands.output import run_batch, warn
 from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import ConfigError

@@ -12,7 +12,7 @@ import json
 import logging
 from pathlib import Path
 
-from app.commands.options import HelpFormatter
+from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.pipeline import Task, find_model, load_model

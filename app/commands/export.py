@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.commands.options import HelpFormatter
+from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.documents import load_session
 from app.engine.errors import ConfigError, JobCancelled

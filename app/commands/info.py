@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.options import HelpFormatter
+from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.files import open_recording

@@ -59,11 +59,3 @@ def add_run_options(p: argparse.ArgumentParser, *, output_rate_of: str | None, t
         p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: torch's choice)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except where there is none to show (None, False) or the help says it."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)

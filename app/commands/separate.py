@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.commands.options import HelpFormatter, add_channel_options, add_run_options, expand_inputs
+from app.commands import HelpFormatter
+from app.commands.options import add_channel_options, add_run_options, expand_inputs
 from app.commands.output import run_batch, warn
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, corrected_separation_job, has_corrector
 from app.engine.enhancement import EnhanceSettings, enhance_job
