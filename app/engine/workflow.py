@@ -99,11 +99,13 @@ def read_reference(path: Path, sample_rate: int) -> np.ndarray:
 
 def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
                 mixture: np.ndarray | None = None) -> Job[list[MetricsRow]]:
-    """SI-SDR, PESQ-WB, ESTOI against the talker's reference `(frames,)` (when there is one) and
-    DNSMOS, per version at the metrics' 16 kHz; one row per step. With `mixture` (the reference
-    channel `(frames,)`, at the versions' rate), a baseline row "Mixture · talker k" comes first
-    for each referenced talker: what the processing starts from."""
-    from models.metrics.speech import RATE, dnsmos, intrusive
+    """SI-SDR, PESQ-WB, ESTOI against a reference `(frames,)` (when there are any) and DNSMOS, per
+    version at the metrics' 16 kHz; one row per step. A separator's talker order is arbitrary, so
+    a version is scored against the reference it matches best (highest SI-SDR), and its name says
+    so when that is not its own talker's. With `mixture` (the reference channel `(frames,)`, at
+    the versions' rate), a baseline row "Mixture · talker k" comes first for each referenced
+    talker: what the processing starts from."""
+    from models.metrics.speech import RATE, dnsmos, intrusive, si_sdr
 
     rate = versions[0].sample_rate if versions else RATE
 
@@ -119,15 +121,23 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
     for done, (version_id, name, talker, signal, signal_rate) in enumerate(items, start=1):
         values: dict[str, float] = {}
         audio = at_metric_rate(signal, signal_rate)
-        reference = references.get(talker)
+        candidates = {k: at_metric_rate(ref, rate) for k, ref in references.items()}
+        if version_id and candidates:         # a version: its best-matching reference
+            talker = max(candidates, key=lambda k: si_sdr(*_common(audio, candidates[k])))
+            if talker != items[done - 1][2]:
+                name = f"{name} (≈ talker {talker + 1})"
+        reference = candidates.get(talker)
         if reference is not None:
-            reference = at_metric_rate(reference, rate)
-            n = min(reference.shape[0], audio.shape[0])
-            values.update(intrusive(audio[:n], reference[:n]))
+            values.update(intrusive(*_common(audio, reference)))
         values.update({f"dnsmos_{k}": v for k, v in dnsmos(audio).items()})
         rows.append(MetricsRow(version_id, name, values))
         yield Progress("evaluate", done, len(items), clock())
     return rows
+
+
+def _common(audio: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = min(reference.shape[0], audio.shape[0])
+    return audio[:n], reference[:n]
 
 
 def demo_references(mixture: Path, demo_dir: Path | None = None) -> dict[int, Path]:
