@@ -30,7 +30,8 @@ SET_NOTES = {
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score models on the fixed test sets (tables for the README)",
                        formatter_class=HelpFormatter)
-    p.add_argument("what", choices=["separation"], help="which table")
+    p.add_argument("what", choices=["separation", "demos"],
+                   help="separation: the fixed test sets; demos: the shipped pipeline on the demo recordings")
     p.add_argument("--sets", nargs="+", default=["in_domain", "out_of_domain", "real_speech"],
                    choices=list(SET_NOTES), help="fixed sets to score")
     p.add_argument("--testsets", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
@@ -56,7 +57,61 @@ def _command_line(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+DEMO_COLUMNS = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos_ovrl": "DNSMOS OVRL"}
+
+
 def run(args: argparse.Namespace) -> int:
+    return run_demos(args) if args.what == "demos" else run_separation(args)
+
+
+def run_demos(args: argparse.Namespace) -> int:
+    """Separate (and correct, when a corrector is installed) each demo recording as the app does,
+    and score every version against the demo's clean references (talkers matched by SI-SDR)."""
+    import numpy as np
+
+    from app.engine.correction import CorrectSettings, has_corrector
+    from app.engine.demo import DEMO_DIR
+    from app.engine.files import open_recording
+    from app.engine.jobs import drive
+    from app.engine.separation import SeparateSettings
+    from app.engine.workflow import (correct_versions_job, demo_references, metrics_job, read_reference,
+                                     separate_versions_job)
+
+    manifest = [json.loads(line) for line in (DEMO_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    lines = [f"Produced by `meco-studio evaluate demos`: mean over each demo's talkers; versions are matched "
+             "to the clean reference they resemble most.", "",
+             "| Demo | Mics | Version | Model | " + " | ".join(DEMO_COLUMNS.values()) + " |",
+             "|---|---|---|---|" + "---|" * len(DEMO_COLUMNS)]
+    results = {}
+    for item in manifest:
+        path = DEMO_DIR / item["mixture"]
+        warn(f"{item['name']}: separating and scoring ...")
+        with open_recording(path) as rec:
+            versions = drive(separate_versions_job(rec, SeparateSettings(model=args.model)))
+            if has_corrector():
+                versions += drive(correct_versions_job(versions, rec, CorrectSettings()))
+            references = {k: read_reference(ref, rec.sample_rate) for k, ref in demo_references(path).items()}
+            rows = drive(metrics_job(versions, references, rec.read(0, rec.frames, [0])[0]))
+        groups: dict[tuple[str, str], list[dict[str, float]]] = {}
+        models = {v.id: v.model for v in versions}
+        for row in rows:
+            kind = row.name.split(" · ")[0]
+            groups.setdefault((kind, models.get(row.version_id, "—")), []).append(row.values)
+        results[item["name"]] = {}
+        for (kind, model), values in groups.items():
+            means = {key: float(np.mean([v[key] for v in values])) for key in DEMO_COLUMNS}
+            results[item["name"]][kind] = {"model": model, **means}
+            lines.append(f"| {item['name']} | {item['channels']} | {kind} | {model} | "
+                         + " | ".join(f"{means[k]:.2f}" for k in DEMO_COLUMNS) + " |")
+    text = "\n".join(lines) + "\n"
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(text)
+    emit({"demos": results}, args.json, [text])
+    return 0
+
+
+def run_separation(args: argparse.Namespace) -> int:
     from models.data.fixedsets import read_fixed_set
     from models.data.paths import cache_root
     from models.evaluation.separation import bss_methods, evaluate, model_methods, summarise, to_markdown
