@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 METRICS = ("si_sdr", "pesq", "estoi", "sig", "bak", "ovrl")
 SEPARATOR_ROW = "Separator alone"
-ABLATIONS = Path(__file__).resolve().parents[2] / "resources" / "ablations" / "meco"   # the table's cards
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+ABLATIONS = RESOURCES / "ablations" / "meco"            # the table's ablation cards
+SHIPPED_MECO = RESOURCES / "models" / "corrector" / "meco.json"
 SEED = 1234                       # MeCo's inference seed
 DEFAULT_CONDITIONS = (("in-domain", CacheSplit.TEST), ("out-of-domain", CacheSplit.OOD),
                       ("real speech", CacheSplit.REAL))
@@ -60,7 +62,7 @@ def standard_rows(cards: Path, full_dso: Path | None = None) -> list[Row]:
         flat = cards / f"meco-{variant}.json"
         return flat if flat.exists() else cards / f"meco-{variant}" / "best.json"
 
-    meco = full_dso or card("full-dso")
+    meco = full_dso or (card("full-dso") if card("full-dso").exists() else SHIPPED_MECO)
     return [Row(SEPARATOR_ROW, None),
             Row("+ MeCo (full DSO)", meco),
             Row("MeCo w/o x_r-loss scaling", card("no-xr-scaling")),
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cards", type=Path, default=ABLATIONS,
                         help="folder of meco-<variant>.json cards, or of meco-<variant>/best.json runs")
     parser.add_argument("--full-dso", type=Path, default=None,
-                        help="MeCo's card (default: meco-full-dso in --cards)")
+                        help="MeCo's card (default: meco-full-dso in --cards, else the shipped corrector)")
     parser.add_argument("--cache", default="default",
                         help="pair cache name: its test, ood and real splits are the three conditions")
     parser.add_argument("--condition", action="append", default=[], metavar="NAME=FOLDER",
