@@ -301,10 +301,20 @@ def test_closing_during_a_job_asks_then_cancels_and_waits(qtbot, demo_window):
     assert demo_window.session.versions == []
 
 
-def test_correct_is_disabled_with_a_reason_until_a_corrector_is_installed(qtbot, demo_window):
-    from app.engine.correction import has_corrector
-    if has_corrector():
-        pytest.skip("a corrector card is installed in this session")
+def test_correct_is_disabled_with_a_reason_until_a_corrector_is_installed(qtbot, demo_window, tiny_separator_card,
+                                                                           tmp_path, monkeypatch):
+    """A machine with a separator and no corrector: empty shipped folder, only the tiny separator
+    in the user folder."""
+    import shutil
+
+    import app.engine.pipeline as pipeline
+    user = tmp_path / "data" / "meco-studio" / "models"
+    user.mkdir(parents=True)
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(tiny_separator_card.with_suffix(suffix), user)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(pipeline, "SHIPPED_MODELS", tmp_path / "no-shipped-models")
+    demo_window.refresh_models()
     separate(qtbot, demo_window)
     assert not demo_window.correct_action.isEnabled()
     assert "No MeCo corrector is installed" in demo_window.correct_action.toolTip()
