@@ -176,6 +176,7 @@ def test_versions_can_be_renamed_hidden_and_removed(qtbot, demo_window):
 
 def test_ab_switching_keeps_the_position(qtbot, demo_window):
     separate(qtbot, demo_window)
+    qtbot.waitUntil(lambda: demo_window.mixture_lane_ready and demo_window.loudness_ready, timeout=20_000)
     demo_window.seek_seconds(3.0)
     demo_window.select_lane(1)
     assert demo_window.ab_active
