@@ -143,6 +143,8 @@ class MainWindow(QMainWindow):
         self.tracks = TracksView(self)
         self.tracks.set_settings(self.view.settings)
         self.tracks.seek_requested.connect(self._on_seek_requested)
+        self.tracks.rows_ready.connect(self._on_track_rows_ready)
+        self._lanes_stale = False
         tracks_scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         tracks_scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         tracks_scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -795,8 +797,16 @@ class MainWindow(QMainWindow):
         if talkers and self.ab_talker not in talkers:
             self.ab_talker = talkers[0]
         self.versions_panel.set_talkers(talkers, self.ab_talker)
-        self._load_lanes()
+        if self.tracks.rows_pending:
+            self._lanes_stale = True         # loaded when the rows are built: its workers would slow them
+        else:
+            self._load_lanes()
         self._update_transport()
+
+    def _on_track_rows_ready(self) -> None:
+        if self._lanes_stale:
+            self._lanes_stale = False
+            self._load_lanes()
 
     def ab_lanes(self) -> list[tuple[str, str | None]]:
         """(name, version id) per A/B lane: the mixture's reference channel, then the talker's

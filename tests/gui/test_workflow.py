@@ -175,20 +175,19 @@ def test_versions_can_be_renamed_hidden_and_removed(qtbot, demo_window):
 
 
 def test_ab_switching_keeps_the_position(qtbot, demo_window):
+    """Switching while playing is covered on a real device in tests/engine/test_ab_playback.py;
+    here ALSA's null device is not paced (it reaches the end at once), so the hand-overs are
+    checked at rest: file player to A/B, lane to lane, and back to the last lane."""
     separate(qtbot, demo_window)
     qtbot.waitUntil(lambda: demo_window.mixture_lane_ready and demo_window.loudness_ready, timeout=20_000)
     demo_window.seek_seconds(3.0)
+    at = 3 * demo_window.recording.sample_rate
     demo_window.select_lane(1)
-    assert demo_window.ab_active
-    demo_window.toggle_playback()
-    qtbot.waitUntil(lambda: demo_window.ab_player.position > 3.2 * 16_000, timeout=5_000)
-    demo_window.toggle_playback()      # the null device is not paced, so compare while paused
-    before = demo_window.ab_player.position
+    assert demo_window.ab_active and demo_window.ab_player.position == at
     demo_window.select_lane(0)
-    assert demo_window.ab_player.current == 0
-    assert demo_window.ab_player.position == before
+    assert demo_window.ab_player.current == 0 and demo_window.ab_player.position == at
     demo_window.toggle_last_two()
-    assert demo_window.ab_player.current == 1 and demo_window.ab_player.position == before
+    assert demo_window.ab_player.current == 1 and demo_window.ab_player.position == at
     assert demo_window.ab_player.names[:2] == ["Mixture · ch 1", "Separated · talker 1"]
     assert demo_window.versions_panel.lanes.topLevelItemCount() == 2
     save_screenshot(demo_window, "ab-view.png")
@@ -327,6 +326,7 @@ def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window,
     assert demo_window.correct_action.isEnabled()
     entry = demo_window.run_correction()
     wait_done(qtbot, demo_window, entry, timeout=120_000)
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)     # lanes load once rows are built
     corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
     assert [v.name for v in corrected] == ["MeCo · talker 1", "MeCo · talker 2"]
     assert all(v.model == "tiny-meco" and v.audio.shape == (demo_window.recording.frames,) for v in corrected)

@@ -72,6 +72,7 @@ class TracksView(pg.GraphicsLayoutWidget):
     """Rows of version spectrograms; `seek_requested` in seconds like the recording view."""
 
     seek_requested = Signal(float)
+    rows_ready = Signal()           # every version shown has its row (background work may start)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -83,7 +84,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         self.images: dict[str, tuple[np.ndarray, float]] = {}
         self.active_id: str | None = None
         self._link: pg.ViewBox | None = None
-        self._plots: dict[str, pg.PlotItem] = {}
+        self._plots: dict[str, TimeViewBox] = {}   # one bare view box per row: no axes or menus to build
         self._labels: dict[str, pg.LabelItem] = {}
         self._items: dict[str, pg.ImageItem] = {}
         self._detail_items: dict[str, pg.ImageItem] = {}
@@ -121,8 +122,8 @@ class TracksView(pg.GraphicsLayoutWidget):
             return
         left, right = self._link.viewRange()[0]
         self._syncing = True
-        for plot in self._plots.values():
-            plot.getViewBox().setXRange(left, right, padding=0)
+        for box in self._plots.values():
+            box.setXRange(left, right, padding=0)
         self._syncing = False
         self._detail_timer.start()
 
@@ -130,7 +131,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         """(left, right) seconds in view and the plots' width in pixels; None without rows."""
         if not self._plots:
             return None
-        box = next(iter(self._plots.values())).getViewBox()
+        box = next(iter(self._plots.values()))
         (left, right), width = box.viewRange()[0], int(box.width())
         return (max(0.0, left), right, width) if right > left and width > 0 else None
 
@@ -233,6 +234,8 @@ class TracksView(pg.GraphicsLayoutWidget):
 
         Versions appended to those shown get new rows, one per event-loop turn (a row costs
         ~10 ms of pyqtgraph set-up; the GUI must never stall 50 ms); any other change rebuilds.
+        Images are computed once the rows are built: a worker running meanwhile competes for the
+        GIL and the cores and stretches each row's set-up several times over.
         """
         shown = [v.id for v in self.versions]
         appended = [v.id for v in versions[:len(shown)]] == shown and bool(shown)
@@ -249,21 +252,26 @@ class TracksView(pg.GraphicsLayoutWidget):
         self.refresh_labels()
         self.setMinimumHeight(max(1, len(self.versions)) * (TRACK_PIXELS + 22))
         self._row_timer.start()
+
+    def _add_next_row(self) -> None:
+        if self._pending:
+            version = self._pending.pop(0)
+            if version in self.versions and version.id not in self._plots:
+                self._add_row(version)
+        if self._pending:
+            self._row_timer.start()
+            return
         missing = [v for v in self.versions if v.id not in self.images]
         if missing:
             worker = JobWorker(track_images_job(missing, self.settings))
             worker.finished.connect(self._on_images)
             self._workers.append(worker)
             worker.start()
+        self.rows_ready.emit()
 
-    def _add_next_row(self) -> None:
-        if not self._pending:
-            return
-        version = self._pending.pop(0)
-        if version in self.versions and version.id not in self._plots:
-            self._add_row(version)
-        if self._pending:
-            self._row_timer.start()
+    @property
+    def rows_pending(self) -> bool:
+        return bool(self._pending) or self._row_timer.isActive()
 
     def _add_row(self, version: Version) -> None:
         row = len(self._plots)
@@ -271,23 +279,17 @@ class TracksView(pg.GraphicsLayoutWidget):
         label = pg.LabelItem("", color=plot_colors().foreground, size="9pt", justify="left")
         self.ci.addItem(label, row=2 * row, col=0)
         box = TimeViewBox()
-        plot = pg.PlotItem(viewBox=box)
-        plot.hideButtons()
-        plot.hideAxis("bottom")
-        plot.hideAxis("left")
-        plot.layout.setContentsMargins(0, 0, 0, 0)
-        plot.setFixedHeight(TRACK_PIXELS)
-        plot.setYRange(0, 1, padding=0)
+        box.setFixedHeight(TRACK_PIXELS)
+        box.setYRange(0, 1, padding=0)
         box.setLimits(yMin=0, yMax=1)
-        box.setMouseEnabled(x=True, y=False)
         box.clicked.connect(self.seek_requested)
         item = pg.ImageItem(axisOrder="col-major")
         item.setLookupTable(lut)
-        plot.addItem(item)
+        box.addItem(item)
         detail = pg.ImageItem(axisOrder="col-major")     # over the overview, under selection and playhead
         detail.setLookupTable(lut)
         detail.setVisible(False)
-        plot.addItem(detail)
+        box.addItem(detail)
         self._detail_items[version.id] = detail
         head = pg.InfiniteLine(self._playhead, angle=90, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5), movable=False)
         head.setZValue(10)
@@ -296,15 +298,15 @@ class TracksView(pg.GraphicsLayoutWidget):
         region.setVisible(self._selection is not None)
         if self._selection is not None:
             region.setRegion(self._selection)
-        plot.addItem(region)
-        plot.addItem(head)
-        self.ci.addItem(plot, row=2 * row + 1, col=0)
+        box.addItem(region)
+        box.addItem(head)
+        self.ci.addItem(box, row=2 * row + 1, col=0)
         if self._link is not None:
             box.setLimits(xMin=0, xMax=self._link.state["limits"]["xLimits"][1])
             left, right = self._link.viewRange()[0]
             box.setXRange(left, right, padding=0)
         box.sigXRangeChanged.connect(self._on_track_range_changed)
-        self._plots[version.id], self._labels[version.id], self._items[version.id] = plot, label, item
+        self._plots[version.id], self._labels[version.id], self._items[version.id] = box, label, item
         self._playheads.append(head)
         self._regions.append(region)
         self._show_image(version.id)
