@@ -22,6 +22,9 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from models.data.mixtures import MixtureConfig
+from models.data.scenes import ensure_bank
+
 
 @dataclass(frozen=True)
 class Distributed:
@@ -166,3 +169,9 @@ class CsvLog:
     def write(self, row: dict[str, Any]) -> None:
         with self.path.open("a", newline="") as f:
             csv.DictWriter(f, self.fields, extrasaction="ignore").writerow(row)
+
+
+def rir_bank(data: MixtureConfig, scenes: int) -> str | None:
+    """The cached RIR bank matching `data`'s rooms and arrays (built up to `scenes` if short);
+    None (fresh rooms per mixture, slower) when `scenes` is 0."""
+    return str(ensure_bank(data.scene_config(), data.sample_rate, scenes)) if scenes > 0 else None

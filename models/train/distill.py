@@ -39,7 +39,7 @@ from models.dispatch.losses import KdLoss, StudentVariant, WaveDistillation, var
 from models.enhancers.base import MaskingEnhancer, torch_threads
 from models.train.enhancer import (Batch, EnhancementLoss, EnhancerTrainConfig, Role, Run, add_loop_arguments,
                                    build_enhancer, data_card, enhancer_card, fit, loop_config, rank_and_world, stack,
-                                   training_pairs, valid_set)
+                                   training_bank, training_pairs, valid_set)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class CacheConfig:
     shard_items: int = 256
     batch_size: int = 8            # teacher inference batch
     seed: int = 0
+    rir_scenes: int = EnhancerTrainConfig.rir_scenes   # the teacher's training rooms
 
 
 def _shard_path(root: Path, index: int) -> Path:
@@ -71,14 +72,15 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     teacher = teacher.to(device)
     out.mkdir(parents=True, exist_ok=True)
+    bank = training_bank(config.seconds, config.rir_scenes, voicebank)
     manifest = {"teacher": {"name": card["name"], "card": str(teacher_card), "sha256": card["weights"]["sha256"]},
-                "data": data_card(config.seconds, voicebank), "cache": asdict(config)}
+                "data": data_card(config.seconds, voicebank, bank), "cache": asdict(config)}
     manifest_path = out / "manifest.json"
     cached = json.loads(manifest_path.read_text())["teacher"] if manifest_path.exists() else manifest["teacher"]
     if cached["sha256"] != manifest["teacher"]["sha256"]:
         raise ValueError(f"{out} caches another teacher; use a new folder")
     manifest_path.write_text(json.dumps(manifest, indent=1, default=str))
-    pairs = training_pairs(config.seconds, Split.TRAIN, config.items, config.seed, voicebank)
+    pairs = training_pairs(config.seconds, Split.TRAIN, config.items, config.seed, voicebank, bank)
     threads = teacher.inference_threads if device.type == "cpu" else None
     shards = math.ceil(config.items / config.shard_items)
     for s in range(shards):
@@ -185,7 +187,8 @@ def train(config: DistillConfig, cache: Path, out: Path, voicebank: Path | None 
     triples = CachedTriples(cache)
     torch.manual_seed(cfg.seed)                     # the five variants start from the same weights
     model = build_enhancer(Role.STUDENT)
-    valid = valid_set(training_pairs(cfg.segment_seconds, Split.VALID, cfg.valid_items, 12345, voicebank))
+    bank = triples.data.get("config", {}).get("bank")      # the cache's rooms: the teacher's validation pairs
+    valid = valid_set(training_pairs(cfg.segment_seconds, Split.VALID, cfg.valid_items, 12345, voicebank, bank))
 
     def batches(step: int) -> Iterator[Batch]:
         rank, world = rank_and_world()
@@ -214,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--items", type=int, default=CacheConfig.items)
     c.add_argument("--seconds", type=float, default=CacheConfig.seconds)
     c.add_argument("--voicebank", type=Path, default=None, help="VoiceBank-DEMAND folder (default: simulated data)")
+    c.add_argument("--rir-scenes", type=int, default=CacheConfig.rir_scenes, help="rooms in the cached RIR bank")
     t = sub.add_parser("train", help="train one student variant on a cache")
     t.add_argument("--cache", type=Path, required=True)
     t.add_argument("--variant", choices=[v.value for v in StudentVariant], default=DistillConfig.variant.value)
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "cache":
-        cache = CacheConfig(items=args.items, seconds=args.seconds)
+        cache = CacheConfig(items=args.items, seconds=args.seconds, rir_scenes=args.rir_scenes)
         for _ in build_cache(args.teacher, args.out, cache, args.voicebank):
             pass
         return 0

@@ -40,7 +40,7 @@ from models.enhancers.student import GtcrnStudent, StudentConfig
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.losses.si_sdr import si_sdr
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 cosine_lr, load_resume, save_resume, setup_distributed)
+                                 cosine_lr, load_resume, rir_bank, save_resume, setup_distributed)
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class EnhancerTrainConfig:
     seed: int = 0
     valid_items: int = 48
     valid_every: int = 1000
+    rir_scenes: int = 200             # cached rooms for simulated pairs (0: every pair simulated afresh, ~0.3 s each)
     save_every_seconds: float = 180.0
     log_every: int = 25
 
@@ -158,20 +159,26 @@ def simulated_config(seconds: float, split: Split = Split.TRAIN) -> MixtureConfi
     return enhancement_config(reverberant=True, rt60_s=RT60_S, seconds=seconds, split=split)
 
 
+def training_bank(seconds: float, scenes: int, voicebank: Path | None = None) -> str | None:
+    """The RIR bank that simulated training and validation pairs draw rooms from (none for
+    VoiceBank-DEMAND or `scenes` 0); fixed test sets always simulate fresh rooms."""
+    return None if voicebank is not None else rir_bank(simulated_config(seconds), scenes)
+
+
 def training_pairs(seconds: float, split: Split, length: int, base_seed: int,
-                   voicebank: Path | None = None) -> Dataset:
+                   voicebank: Path | None = None, bank: str | None = None) -> Dataset:
     """Train or validation pairs: simulated reverberant noisy speech, or VoiceBank-DEMAND."""
     if voicebank is not None:
         return VoiceBankPairs(voicebank, "train", seconds, length, base_seed, valid=split is not Split.TRAIN)
-    return SimulatedPairs(simulated_config(seconds, split), length, base_seed)
+    return SimulatedPairs(replace(simulated_config(seconds, split), bank=bank), length, base_seed)
 
 
-def data_card(seconds: float, voicebank: Path | None) -> dict[str, Any]:
+def data_card(seconds: float, voicebank: Path | None, bank: str | None = None) -> dict[str, Any]:
     if voicebank is not None:
         return {"corpus": "VoiceBank-DEMAND", "root": str(voicebank), "crop_seconds": seconds,
                 "valid": f"every {VB_VALID_EVERY}th training file"}
     return {"simulator": "models.data.mixtures.enhancement_config",
-            "config": asdict(simulated_config(seconds))}
+            "config": asdict(replace(simulated_config(seconds), bank=bank))}
 
 
 def rank_and_world() -> tuple[int, int]:
@@ -322,13 +329,14 @@ def valid_set(dataset: Dataset) -> list[Batch]:
 def train(cfg: EnhancerTrainConfig, out: Path, voicebank: Path | None = None) -> dict[str, float]:
     torch.manual_seed(cfg.seed)                     # the same initial weights on every rank and rerun
     model = build_enhancer(cfg.role)
-    data = data_card(cfg.segment_seconds, voicebank)
+    bank = training_bank(cfg.segment_seconds, cfg.rir_scenes, voicebank)
+    data = data_card(cfg.segment_seconds, voicebank, bank)
     name = f"enh-{cfg.role}" + ("-vb" if voicebank else "")
-    valid = valid_set(training_pairs(cfg.segment_seconds, Split.VALID, cfg.valid_items, 12345, voicebank))
+    valid = valid_set(training_pairs(cfg.segment_seconds, Split.VALID, cfg.valid_items, 12345, voicebank, bank))
 
     def batches(step: int) -> Iterator[Batch]:
         seed = cfg.seed * 1000 + rank_and_world()[0] * 10**6 + step
-        return loader_from(training_pairs(cfg.segment_seconds, Split.TRAIN, 10**9, seed, voicebank), cfg)
+        return loader_from(training_pairs(cfg.segment_seconds, Split.TRAIN, 10**9, seed, voicebank, bank), cfg)
 
     def card(step: int, metrics: dict[str, Any], device: str, seconds: float) -> dict[str, Any]:
         return enhancer_card(name, model, "models.train.enhancer", cfg, data, step, metrics, device, seconds)
@@ -349,6 +357,8 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
     parser.add_argument("--valid-items", type=int, default=defaults.valid_items)
     parser.add_argument("--log-every", type=int, default=defaults.log_every)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--rir-scenes", type=int, default=defaults.rir_scenes,
+                        help="rooms in the cached RIR bank for simulated pairs (0: simulate every pair afresh)")
     precision = parser.add_mutually_exclusive_group()
     precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
                            help="bf16 autocast (default: teacher on, student off)")
@@ -358,7 +368,8 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
 def loop_config(args: argparse.Namespace, base: EnhancerTrainConfig) -> EnhancerTrainConfig:
     return replace(base, steps=args.steps, batch_size=args.batch_size, segment_seconds=args.segment_seconds,
                    lr=args.lr, workers=args.workers, threads=args.threads, valid_every=args.valid_every,
-                   valid_items=args.valid_items, log_every=args.log_every, seed=args.seed, bf16=args.bf16)
+                   valid_items=args.valid_items, log_every=args.log_every, seed=args.seed, bf16=args.bf16,
+                   rir_scenes=args.rir_scenes)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,12 +24,11 @@ from torch.utils.data import DataLoader
 from models.common import checkpoint
 from models.data.mixtures import MixtureConfig, MixtureDataset, MixtureSimulator
 from models.data.noise import NoisePool, default_noise_files
-from models.data.scenes import ensure_bank
 from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 cosine_lr, load_resume, save_resume, setup_distributed)
+                                 cosine_lr, load_resume, rir_bank, save_resume, setup_distributed)
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +73,6 @@ def collate(items: list[dict]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor
         mix[i, :used] = m["mixture"][:used]
         mask[i, :used] = True
     return mix, mask, torch.stack([m["targets"] for m in items])
-
-
-def rir_bank(data: MixtureConfig, scenes: int) -> str | None:
-    """The cached RIR bank matching `data`'s rooms and arrays (built up to `scenes` if short);
-    None (fresh rooms per mixture, slower) when `scenes` is 0."""
-    return str(ensure_bank(data.scene_config(), data.sample_rate, scenes)) if scenes > 0 else None
 
 
 def build_datasets(data: MixtureConfig, seed: int, valid_items: int) -> tuple[MixtureDataset, MixtureDataset]:
