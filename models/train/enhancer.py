@@ -40,7 +40,7 @@ from models.enhancers.student import GtcrnStudent, StudentConfig
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.losses.si_sdr import si_sdr
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 cosine_lr, load_resume, rir_bank, save_resume, setup_distributed)
+                                 cosine_lr, load_resume, native_bf16, rir_bank, save_resume, setup_distributed)
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,10 @@ class EnhancerTrainConfig:
     weight_decay: float = 1e-2
     grad_clip: float = 5.0
     ema_decay: float = 0.999
-    # bf16 autocast; None: on for the teacher, off for the student. Measured here (AVX512-BF16, 1 thread,
-    # load ~4): teacher 0.48 vs 0.45 steps/s, student 1.58 vs 1.67, and the student's channels-last
-    # depthwise convolutions gave non-finite gradients in bf16 now and then. On CUDA bf16 pays more.
+    # bf16 autocast; None: on for the teacher where the hardware has native bf16 (`native_bf16`), off
+    # for the student. Measured with AVX512-BF16 (1 thread, load ~4): teacher 0.48 vs 0.45 steps/s,
+    # student 1.58 vs 1.67, and the student's channels-last depthwise convolutions gave non-finite
+    # gradients in bf16 now and then. On an AVX2-only CPU bf16 is emulated and 8x slower.
     bf16: bool | None = None
     workers: int = 2
     threads: int = 1                  # per process; 2 threads ran 3-4x slower on the shared 2-core CPU
@@ -83,9 +84,8 @@ class EnhancerTrainConfig:
     save_every_seconds: float = 180.0
     log_every: int = 25
 
-    @property
-    def autocast(self) -> bool:
-        return self.role is Role.TEACHER if self.bf16 is None else self.bf16
+    def autocast(self, device: torch.device) -> bool:
+        return self.role is Role.TEACHER and native_bf16(device) if self.bf16 is None else self.bf16
 
 
 def build_enhancer(role: Role) -> MaskingEnhancer:
@@ -263,7 +263,7 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
         batch = {k: v.to(env.device) for k, v in next(iterator).items()}
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.autocast):
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.autocast(env.device)):
             loss, parts = objective(model, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -361,7 +361,7 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
                         help="rooms in the cached RIR bank for simulated pairs (0: simulate every pair afresh)")
     precision = parser.add_mutually_exclusive_group()
     precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
-                           help="bf16 autocast (default: teacher on, student off)")
+                           help="bf16 autocast (default: the teacher where the hardware has native bf16)")
     precision.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32")
 
 

@@ -76,3 +76,13 @@ def test_a_non_finite_gradient_skips_the_update_instead_of_poisoning_the_weights
     state = load_file(str(tmp_path / "resume.safetensors"))
     assert all(torch.isfinite(v).all() for k, v in state.items() if v.is_floating_point())
     assert not torch.equal(state["model.encoder.0.0.weight"], state["ema.encoder.0.0.weight"])  # later steps applied
+
+
+def test_bf16_autocast_is_on_only_for_the_teacher_on_hardware_with_native_bf16():
+    from models.train.common import native_bf16
+    from models.train.enhancer import EnhancerTrainConfig, Role
+
+    cpu = torch.device("cpu")
+    assert EnhancerTrainConfig(role=Role.TEACHER).autocast(cpu) == native_bf16(cpu)
+    assert not EnhancerTrainConfig(role=Role.STUDENT).autocast(cpu)
+    assert EnhancerTrainConfig(role=Role.STUDENT, bf16=True).autocast(cpu)
