@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(result["scores"], indent=1))
     if args.markdown:
         command = "python -m models.dispatch.evaluate run --teacher " + str(args.teacher) + " --students " + \
-                  " ".join(str(s) for s in args.students)
+                  " ".join(str(s) for s in args.students) + (f" --limit {args.limit}" if args.limit else "")
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(f"Produced by `{command}`:\n\n" + "\n".join(lines) + "\n")
     return 0

@@ -351,6 +351,9 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--segment-seconds", type=float, default=defaults.segment_seconds)
     parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--warmup", type=int, default=defaults.warmup, help="linear LR warm-up steps")
+    parser.add_argument("--ema-decay", type=float, default=defaults.ema_decay,
+                        help="EMA horizon ~ 1/(1-decay) steps; keep it near a tenth of the run")
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--valid-every", type=int, default=defaults.valid_every)
@@ -367,9 +370,9 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
 
 def loop_config(args: argparse.Namespace, base: EnhancerTrainConfig) -> EnhancerTrainConfig:
     return replace(base, steps=args.steps, batch_size=args.batch_size, segment_seconds=args.segment_seconds,
-                   lr=args.lr, workers=args.workers, threads=args.threads, valid_every=args.valid_every,
-                   valid_items=args.valid_items, log_every=args.log_every, seed=args.seed, bf16=args.bf16,
-                   rir_scenes=args.rir_scenes)
+                   lr=args.lr, warmup=args.warmup, ema_decay=args.ema_decay, workers=args.workers,
+                   threads=args.threads, valid_every=args.valid_every, valid_items=args.valid_items,
+                   log_every=args.log_every, seed=args.seed, bf16=args.bf16, rir_scenes=args.rir_scenes)
 
 
 def main(argv: list[str] | None = None) -> int:
