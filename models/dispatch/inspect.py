@@ -82,7 +82,6 @@ def _wave(x: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(1, -1)
 
 
-
 @torch.no_grad()
 def inspect_estimates(teacher_estimate: np.ndarray, student_estimate: np.ndarray, clean: np.ndarray,
                       config: DispatchConfig, noisy: np.ndarray | None = None, sample_rate: int = 16_000
