@@ -15,6 +15,8 @@ from models.common import checkpoint
 from models.dispatch.inspect import enhance, inspect_models, inspection_config
 from models.dispatch.losses import StudentVariant
 from models.enhancers.bench import macs_per_second, parameters
+from models.enhancers.student import GtcrnStudent  # noqa: F401  (registers the architectures)
+from models.enhancers.teacher import BandAttentionTeacher  # noqa: F401
 
 ENHANCERS = SHIPPED_MODELS / "enhancer"
 SECONDS = 4
