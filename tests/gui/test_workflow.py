@@ -60,14 +60,16 @@ def save_screenshot(widget, name: str) -> Path:
     return path
 
 
-def event_loop_gaps(qtbot, window, start_job, timeout=60_000) -> np.ndarray:
-    """Seconds between the ticks of a 5 ms timer while the job `start_job()` submits runs."""
+def event_loop_gaps(qtbot, window, start_job, timeout=60_000, drawn=lambda: True) -> np.ndarray:
+    """Seconds between the ticks of a 5 ms timer while the job `start_job()` submits runs and
+    until its result is `drawn()`."""
     gc.collect()            # earlier tests' windows: their garbage is not this job's stall
     ticks: list[float] = []
     timer = QTimer(interval=5)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
     wait_done(qtbot, window, start_job(), timeout)
+    qtbot.waitUntil(drawn, timeout=timeout)
     timer.stop()
     assert len(ticks) > 20
     return np.diff(ticks)
@@ -366,6 +368,7 @@ def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, t
     demo_window.view.set_selection((2.0, 5.0))
     entry = demo_window.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
     wait_done(qtbot, demo_window, entry, timeout=120_000)
+    qtbot.waitUntil(lambda: view.ready)
     result = view.result
     assert [s.name for s in result.students] == ["tiny-S3", "tiny-S5"]
     assert [b.band for b in result.students[0].bands] == ["all"]
@@ -374,13 +377,26 @@ def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, t
     mssp = result.students[1]
     frame = int(1.0 / result.frame_seconds)
     split_hz = mssp.inspection.split_bin[frame] * result.bin_hz
-    assert "band low" in view.describe(None, mssp, 1.0, split_hz - result.bin_hz)
-    high = view.describe(None, mssp, 1.0, split_hz + 2 * result.bin_hz)
+    assert "band low" in view.describe(mssp, 1.0, split_hz - result.bin_hz)
+    high = view.describe(mssp, 1.0, split_hz + 2 * result.bin_hz)
     row = round((split_hz + 2 * result.bin_hz) / result.bin_hz)
     assert "band high" in high and f"KGS {mssp.inspection.score_bins[row, frame]:+.3e}" in high
     saved = view.save_png(tmp_path / "inspector.png")
     assert saved.stat().st_size > 10_000
     save_screenshot(view, "inspector.png")
+
+
+def test_inspector_gives_each_row_one_colour_scale(qtbot, demo_window, tiny_dispatch_cards):
+    separate(qtbot, demo_window)
+    view = demo_window.open_inspector()
+    qtbot.addWidget(view)
+    entry = demo_window.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
+    wait_done(qtbot, demo_window, entry, timeout=120_000)
+    qtbot.waitUntil(lambda: view.ready)
+    assert len(view.spectrogram_images) == 4 and len(view.score_images) == 2
+    assert {tuple(image.getLevels()) for image in view.spectrogram_images} == {view.spec_levels}
+    assert {tuple(image.getLevels()) for image in view.score_images} == {view.score_levels}
+    assert view.score_levels[0] == -view.score_levels[1] < 0        # KGS symmetric about zero
 
 
 @pytest.mark.slow
@@ -392,7 +408,9 @@ def test_the_inspector_shows_the_shipped_teacher_and_students(qtbot, demo_window
     view = demo_window.open_inspector()
     qtbot.addWidget(view)
     demo_window.view.set_selection((2.0, 5.0))
-    wait_done(qtbot, demo_window, demo_window.run_inspection(view, shipped[None], students), timeout=120_000)
+    gaps = event_loop_gaps(qtbot, demo_window, lambda: demo_window.run_inspection(view, shipped[None], students),
+                           timeout=120_000, drawn=lambda: view.ready)
+    assert gaps.max() < 0.050, stall_message(gaps)
     assert [s.name for s in view.result.students] == students
     assert [b.band for b in view.result.students[1].bands] == ["low", "high"]
     save_screenshot(view, "inspector-shipped.png")

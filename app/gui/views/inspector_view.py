@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,15 +30,23 @@ from PySide6.QtWidgets import (
 from app.engine.inspection import InspectorResult, StudentInspection
 from app.gui.views.plot_style import plot_colors
 
+SPECTROGRAM_MAP = "magma"
+SCORE_MAP = "CET-D1"            # diverging: the sign of the knowledge gap matters
 DB_RANGE = 80.0                 # dB shown below the loudest bin of the teacher
 SPLIT_COLOR = "#7fd18b"
 DIMMED = (0, 0, 0, 170)         # patches not distilled
 PANE_PIXELS = 190
+AXIS_PIXELS = 48
+STATS_PIXELS = 240
 
 
-def _image(values: np.ndarray, result: InspectorResult) -> pg.ImageItem:
-    """`values` (bins, frames) as an image on seconds x Hz."""
-    item = pg.ImageItem(np.ascontiguousarray(values.T), axisOrder="col-major")
+def _lut(colormap: str) -> np.ndarray:
+    return pg.colormap.get(colormap).getLookupTable(nPts=256)
+
+
+def _image(values: np.ndarray, result: InspectorResult, levels: tuple[float, float], colormap: str) -> pg.ImageItem:
+    """`values` (bins, frames) as an image on seconds x Hz, in the row's shared `levels` and map."""
+    item = pg.ImageItem(np.ascontiguousarray(values.T), axisOrder="col-major", levels=levels, lut=_lut(colormap))
     bins, frames = values.shape
     item.setRect(QRectF(0.0, -result.bin_hz / 2, frames * result.frame_seconds, bins * result.bin_hz))
     return item
@@ -52,17 +60,29 @@ def stats_text(student: StudentInspection) -> str:
     return "<br>".join(lines)
 
 
+def _stats_label(student: StudentInspection) -> pg.LabelItem:
+    """The per-band statistics, wrapped so that they never widen their column past the others."""
+    label = pg.LabelItem(stats_text(student), color=plot_colors().foreground, size="8pt", justify="left")
+    label.item.setTextWidth(STATS_PIXELS)
+    label.updateMin()
+    return label
+
+
 class InspectorView(QWidget):
     """Pick a teacher and students, then `inspect_requested(teacher, students)`; the window runs
     the job and hands the result to `show_result`."""
 
     inspect_requested = Signal(str, list)
+    shown = Signal()
 
     def __init__(self, teachers: list[str], students: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("DISPatch inspector")
         self.resize(1300, 760)
         self.result: InspectorResult | None = None
+        self.ready = False
+        self._build_id = 0
+        self._first_box: pg.ViewBox | None = None
         self.teacher = QComboBox()
         self.teacher.addItems(teachers)
         self.students = QListWidget()
@@ -86,7 +106,7 @@ class InspectorView(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground(plot_colors().background)
         self.plots.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self._panes: list[tuple[pg.PlotItem, StudentInspection | None]] = []
+        self._panes: list[tuple[pg.ViewBox, StudentInspection | None]] = []
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Teacher"))
         controls.addWidget(self.teacher)
@@ -108,74 +128,132 @@ class InspectorView(QWidget):
         self.inspect_requested.emit(self.teacher.currentText(), self.chosen_students())
 
     def show_result(self, result: InspectorResult) -> None:
+        """Draw `result` one pane per event-loop turn: building a dozen plots in one go would
+        freeze the window for a quarter of a second. `shown` fires when the last pane is up."""
         self.result = result
         self.plots.clear()
         self._panes.clear()
+        self._first_box = None
+        self._build_id += 1
+        self.ready = False
+        self.save_button.setEnabled(False)
+        self.status.setText("Drawing…")
         top = float(result.teacher_db.max())
-        spec_levels = (top - DB_RANGE, top)
+        self.spec_levels = (top - DB_RANGE, top)
         scores = np.concatenate([np.abs(s.inspection.score_bins).ravel() for s in result.students])
         limit = float(np.percentile(scores, 99)) or 1e-12
-        spec_images, score_images = [], []
-        first: pg.ViewBox | None = None
-
-        def pane(row: int, col: int, title: str, student: StudentInspection | None) -> pg.PlotItem:
-            nonlocal first
-            plot = self.plots.addPlot(row=row, col=col, title=f"<span style='color:{plot_colors().foreground}'>{title}</span>")
-            plot.setMinimumHeight(PANE_PIXELS)
-            plot.hideButtons()
-            plot.setLabel("left", "Hz")
-            plot.setLabel("bottom", "s")
-            box = plot.getViewBox()
-            if first is None:
-                first = box
-            else:
-                box.setXLink(first)
-                box.setYLink(first)
-            self._panes.append((plot, student))
-            return plot
-
-        teacher_plot = pane(0, 0, f"teacher {result.teacher}", None)
-        spec_images.append(_image(result.teacher_db, result))
-        teacher_plot.addItem(spec_images[-1])
-        clean_plot = pane(1, 0, "clean target", None)
-        spec_images.append(_image(result.clean_db, result))
-        clean_plot.addItem(spec_images[-1])
+        self.score_levels = (-limit, limit)
+        self.spectrogram_images, self.score_images = [], []
+        bins, frames = result.teacher_db.shape
+        self._extent = QRectF(0.0, -result.bin_hz / 2, frames * result.frame_seconds, bins * result.bin_hz)
+        steps = [lambda: self._spectrogram_pane(0, 0, f"teacher {result.teacher}", result.teacher_db, None),
+                 lambda: self._spectrogram_pane(1, 0, "clean target", result.clean_db, None)]
         for col, student in enumerate(result.students, start=1):
-            inspection = student.inspection
-            out = pane(0, col, f"student {student.name}", student)
-            spec_images.append(_image(inspection.spectrograms_db["student"], result))
-            out.addItem(spec_images[-1])
-            kgs = pane(1, col, "knowledge gap score · kept patches", student)
-            score_images.append(_image(inspection.score_bins, result))
-            kgs.addItem(score_images[-1])
-            overlay = np.zeros((*inspection.keep_bins.shape, 4), np.uint8)
-            overlay[~inspection.keep_bins] = DIMMED
-            dim = pg.ImageItem(np.ascontiguousarray(overlay.transpose(1, 0, 2)), axisOrder="col-major")
-            dim.setRect(QRectF(0.0, -result.bin_hz / 2, inspection.keep_bins.shape[1] * result.frame_seconds,
-                               inspection.keep_bins.shape[0] * result.bin_hz))
-            kgs.addItem(dim)
-            if len(inspection.grids) > 1:          # MSSP: the per-frame low/high split
-                times = (np.arange(inspection.split_bin.shape[0]) + 0.5) * result.frame_seconds
-                kgs.plot(times, inspection.split_bin * result.bin_hz, pen=pg.mkPen(SPLIT_COLOR, width=1.5))
-            label = pg.LabelItem(stats_text(student), color=plot_colors().foreground, size="8pt", justify="left")
-            self.plots.addItem(label, row=2, col=col)
-        columns = len(result.students) + 1
-        for col in range(columns):
-            self.plots.ci.layout.setColumnStretchFactor(col, 1)     # teacher and students equally wide
-        spec_bar = pg.ColorBarItem(values=spec_levels, colorMap=pg.colormap.get("magma"), label="dB",
-                                   interactive=False, width=10)
-        spec_bar.setImageItem(spec_images, insert_in=None)
-        self.plots.addItem(spec_bar, row=0, col=columns)
-        score_bar = pg.ColorBarItem(values=(-limit, limit), colorMap=pg.colormap.get("CET-D1"), label="KGS",
-                                    interactive=False, width=10)
-        score_bar.setImageItem(score_images, insert_in=None)
-        self.plots.addItem(score_bar, row=1, col=columns)
-        self.spec_levels, self.score_levels = spec_levels, (-limit, limit)
-        self.save_button.setEnabled(True)
-        self.status.setText(f"{len(result.students)} student(s) against {result.teacher}; dimmed patches were not "
-                            "distilled; the green line is the MSSP low/high split.")
+            steps += [lambda c=col, s=student: self._spectrogram_pane(0, c, f"student {s.name}",
+                                                                      s.inspection.spectrograms_db["student"], s),
+                      lambda c=col, s=student: self._score_pane(c, s),
+                      lambda c=col, s=student: self.plots.addItem(_stats_label(s), row=2, col=c)]
+        steps += [lambda: self._color_bar(0, self.spec_levels, SPECTROGRAM_MAP, "dB"),
+                  lambda: self._color_bar(1, self.score_levels, SCORE_MAP, "KGS"),
+                  self._arrange, self._finish]
+        self._run_steps(self._build_id, steps)
 
-    def describe(self, plot: pg.PlotItem, student: StudentInspection | None, seconds: float, hz: float) -> str:
+    def _run_steps(self, build_id: int, steps: list) -> None:
+        if build_id != self._build_id:          # a newer result replaced this one
+            return
+        steps[0]()
+        if len(steps) > 1:
+            QTimer.singleShot(0, lambda: self._run_steps(build_id, steps[1:]))
+
+    def _pane(self, row: int, col: int, title: str, student: StudentInspection | None) -> pg.ViewBox:
+        """A title over a view box, with a frequency axis in the first column and a time axis in
+        the bottom row only (all boxes are linked). Lighter than a PlotItem, whose menus and
+        four axes cost the GUI thread tens of milliseconds each."""
+        pane = pg.GraphicsLayout()
+        pane.setContentsMargins(0, 0, 0, 0)
+        pane.setSpacing(0)
+        pane.addLabel(title, row=0, col=1, color=plot_colors().foreground, size="9pt")
+        box = pg.ViewBox(enableMenu=False, defaultPadding=0.0)
+        box.setMinimumHeight(PANE_PIXELS)
+        box.setRange(rect=self._extent, padding=0.0)       # fixed: no auto-range ripple across the links
+        pane.addItem(box, row=1, col=1)
+        if col == 0:
+            axis = pg.AxisItem("left")
+            axis.setLabel("frequency (Hz)", color=plot_colors().foreground)
+            axis.setWidth(AXIS_PIXELS + 12)     # fixed: a width that follows the tick labels relays out the grid
+            axis.linkToView(box)
+            pane.addItem(axis, row=1, col=0)
+        if row == 1:
+            axis = pg.AxisItem("bottom")
+            axis.setLabel("time (s)", color=plot_colors().foreground)
+            axis.setHeight(AXIS_PIXELS)
+            axis.linkToView(box)
+            pane.addItem(axis, row=2, col=1)
+        self.plots.addItem(pane, row=row, col=col)
+        if self._first_box is None:
+            self._first_box = box
+        else:
+            box.setXLink(self._first_box)
+            box.setYLink(self._first_box)
+        self._panes.append((box, student))
+        return box
+
+    def _spectrogram_pane(self, row: int, col: int, title: str, db: np.ndarray,
+                          student: StudentInspection | None) -> None:
+        image = _image(db, self.result, self.spec_levels, SPECTROGRAM_MAP)
+        self.spectrogram_images.append(image)
+        self._pane(row, col, title, student).addItem(image)
+
+    def _score_pane(self, col: int, student: StudentInspection) -> None:
+        result, inspection = self.result, student.inspection
+        kgs = self._pane(1, col, "knowledge gap score · kept patches", student)
+        image = _image(inspection.score_bins, result, self.score_levels, SCORE_MAP)
+        self.score_images.append(image)
+        kgs.addItem(image)
+        overlay = np.zeros((*inspection.keep_bins.shape, 4), np.uint8)
+        overlay[~inspection.keep_bins] = DIMMED
+        dim = pg.ImageItem(np.ascontiguousarray(overlay.transpose(1, 0, 2)), axisOrder="col-major")
+        dim.setRect(QRectF(0.0, -result.bin_hz / 2, inspection.keep_bins.shape[1] * result.frame_seconds,
+                           inspection.keep_bins.shape[0] * result.bin_hz))
+        kgs.addItem(dim)
+        if len(inspection.grids) > 1:          # MSSP: the per-frame low/high split
+            times = (np.arange(inspection.split_bin.shape[0]) + 0.5) * result.frame_seconds
+            kgs.addItem(pg.PlotCurveItem(times, inspection.split_bin * result.bin_hz,
+                                         pen=pg.mkPen(SPLIT_COLOR, width=1.5)))
+
+    def _color_bar(self, row: int, levels: tuple[float, float], colormap: str, label: str) -> None:
+        """The row's colour scale: a gradient strip over `levels` with its axis (every image of the
+        row has these levels and this map; a ColorBarItem would be a whole PlotItem)."""
+        lut = _lut(colormap)
+        low, high = levels
+        strip = pg.ImageItem(lut[np.newaxis, :, :3].copy(), axisOrder="col-major")
+        strip.setRect(QRectF(0.0, low, 1.0, high - low))
+        bar = pg.GraphicsLayout()
+        box = pg.ViewBox(enableMenu=False, enableMouse=False, defaultPadding=0.0)
+        box.setFixedWidth(12)
+        box.addItem(strip)
+        box.setRange(xRange=(0.0, 1.0), yRange=levels, padding=0.0)
+        axis = pg.AxisItem("right")
+        axis.setLabel(label, color=plot_colors().foreground)
+        axis.setWidth(AXIS_PIXELS + 12)
+        axis.linkToView(box)
+        bar.addItem(box, row=0, col=0)
+        bar.addItem(axis, row=0, col=1)
+        self.plots.addItem(bar, row=row, col=len(self.result.students) + 1)
+
+    def _arrange(self) -> None:
+        for col in range(len(self.result.students) + 1):
+            self.plots.ci.layout.setColumnStretchFactor(col, 1)     # teacher and students equally wide
+        self.plots.ci.layout.activate()
+
+    def _finish(self) -> None:
+        self.ready = True
+        self.save_button.setEnabled(True)
+        self.status.setText(f"{len(self.result.students)} student(s) against {self.result.teacher}; dimmed patches "
+                            "were not distilled; the green line is the MSSP low/high split.")
+        self.shown.emit()
+
+    def describe(self, student: StudentInspection | None, seconds: float, hz: float) -> str:
         """Hover text: time, frequency, and for a student its band and KGS there."""
         text = f"{seconds:.3f} s   {hz:.0f} Hz"
         if student is None or self.result is None:
@@ -191,11 +269,10 @@ class InspectorView(QWidget):
         return f"{text}   {student.name}: band {band}, KGS {inspection.score_bins[row, frame]:+.3e} ({kept})"
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        for plot, student in self._panes:
-            box = plot.getViewBox()
+        for box, student in self._panes:
             if box.sceneBoundingRect().contains(scene_pos):
                 point = box.mapSceneToView(scene_pos)
-                self.readout.setText(self.describe(plot, student, point.x(), point.y()))
+                self.readout.setText(self.describe(student, point.x(), point.y()))
                 return
 
     def save_png(self, path: str | Path) -> Path:
