@@ -40,7 +40,7 @@ from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 load_resume, save_resume, setup_distributed)
+                                 load_resume, native_bf16, save_resume, setup_distributed)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,9 @@ class MecoTrainConfig:
     lr: float = 1e-4                  # MeCo: Adam 1e-4
     ema_decay: float = 0.999          # MeCo
     grad_clip: float = 1.0            # MeCo
-    bf16: bool = True                 # autocast (JVP stays fp32): 1.4x fewer CPU-s per step (--profile)
+    # autocast, the JVP staying fp32; None: where the hardware has native bf16 (`native_bf16`);
+    # `--profile` times both
+    bf16: bool | None = None
     workers: int = 2
     threads: int = 2
     seed: int = 0
@@ -100,6 +102,9 @@ class MecoTrainConfig:
         base = overrides.pop("objective", DsoConfig())
         return cls(variant=variant, objective=variant.objective(base), **overrides)
 
+    def autocast(self, device: torch.device) -> bool:
+        return native_bf16(device) if self.bf16 is None else self.bf16
+
     def crop_samples(self) -> int:
         """(frames - 1) * hop samples give exactly `crop_frames` centred STFT frames (MeCo's rule)."""
         return (self.crop_frames - 1) * self.model.spectral.hop
@@ -111,8 +116,8 @@ def training_step(model: MeanFlowCorrector, batch: dict[str, torch.Tensor], prog
     cond = model.condition(batch["estimate"], batch["mixture"], batch["mic_mask"])
     clean_wave = batch["clean"].float() / cond.scale[:, None]
     clean = model.features.encode(clean_wave)
-    device = batch["clean"].device.type
-    with torch.autocast(device, dtype=torch.bfloat16, enabled=config.bf16):
+    device = batch["clean"].device
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.autocast(device)):
         return dso_loss(model, clean, cond, clean_wave, progress, config.objective)
 
 
@@ -384,7 +389,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="EMA of the weights; a short run wants a shorter memory (e.g. 0.995)")
     parser.add_argument("--jvp", choices=[j.value for j in JvpMethod], default=DsoConfig.jvp.value,
                         help="exact forward-mode JVP, or MeCo's central difference")
-    parser.add_argument("--no-bf16", action="store_true", help="train in fp32 (default: bf16 autocast, JVP in fp32)")
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
+                           help="bf16 autocast, the JVP in fp32 (default: where the hardware has native bf16)")
+    precision.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32")
     parser.add_argument("--workers", type=int, default=MecoTrainConfig.workers)
     parser.add_argument("--threads", type=int, default=MecoTrainConfig.threads)
     parser.add_argument("--valid-every", type=int, default=MecoTrainConfig.valid_every)
@@ -396,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = MecoTrainConfig.for_variant(
         Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
         batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, ema_decay=args.ema_decay,
-        bf16=not args.no_bf16, workers=args.workers,
+        bf16=args.bf16, workers=args.workers,
         threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every)
     if args.profile:
         print(json.dumps(profile(cfg), indent=1))

@@ -28,7 +28,7 @@ from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 cosine_lr, load_resume, rir_bank, save_resume, setup_distributed)
+                                 cosine_lr, load_resume, native_bf16, rir_bank, save_resume, setup_distributed)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ class SeparatorTrainConfig:
     weight_decay: float = 1e-2
     grad_clip: float = 5.0
     ema_decay: float = 0.999
-    bf16: bool = True                 # CPU autocast: ~1.3x faster steps measured here
+    bf16: bool | None = None          # autocast; None: where the hardware has native bf16 (`native_bf16`)
+
+    def autocast(self, device: torch.device) -> bool:
+        return native_bf16(device) if self.bf16 is None else self.bf16
     mwf_weight: float = 0.0           # weight of the SI-SDR loss on the MWF output (multi-mic items)
     workers: int = 2
     threads: int = 2
@@ -149,7 +152,8 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
         mix, mic_mask, ref = (t.to(env.device) for t in next(iterator))
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
-        with torch.autocast("cpu" if env.device.type == "cpu" else "cuda", dtype=torch.bfloat16, enabled=cfg.bf16):
+        with torch.autocast("cpu" if env.device.type == "cpu" else "cuda", dtype=torch.bfloat16,
+                            enabled=cfg.autocast(env.device)):
             if cfg.mwf_weight > 0:
                 masked, filtered = model.forward_with_mwf(mix, mic_mask)
             else:
@@ -213,14 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rir-scenes", type=int, default=250,
                         help="rooms in the cached RIR bank (built once, ~1 s each); 0 simulates every mixture afresh")
     parser.add_argument("--refresh-data-every", type=int, default=SeparatorTrainConfig.refresh_data_every)
-    parser.add_argument("--no-bf16", action="store_true", help="train in fp32")
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
+                           help="bf16 autocast (default: where the hardware has native bf16)")
+    precision.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     model = replace(SeparatorConfig(), channels=args.channels, blocks=args.blocks)
     cfg = SeparatorTrainConfig(model=model, steps=args.steps, batch_size=args.batch_size,
                                segment_seconds=args.segment_seconds, lr=args.lr, mwf_weight=args.mwf_weight,
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
-                               valid_items=args.valid_items, log_every=args.log_every, bf16=not args.no_bf16,
+                               valid_items=args.valid_items, log_every=args.log_every, bf16=args.bf16,
                                refresh_data_every=args.refresh_data_every, ema_decay=args.ema_decay)
     data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2))
     data = replace(data, bank=rir_bank(data, args.rir_scenes))

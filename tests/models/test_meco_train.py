@@ -147,3 +147,11 @@ def test_evaluation_scores_every_row_on_the_same_pairs(cache, tmp_path):
     assert lines[SEPARATOR_ROW].split(" | ")[1].startswith(f"{expected:.2f}")
     assert [lines[name].split(" | ")[-3] for name in (SEPARATOR_ROW, "MeCo", "Euler x2")] == ["0", "1", "2"]
     assert "- MeCo: SI-SDR" in table and "toy (2 pairs, seed 1234)" in table
+
+
+def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
+    from models.train.common import native_bf16
+
+    cpu = torch.device("cpu")
+    assert MecoTrainConfig().autocast(cpu) == native_bf16(cpu)
+    assert MecoTrainConfig(bf16=True).autocast(cpu) and not MecoTrainConfig(bf16=False).autocast(cpu)

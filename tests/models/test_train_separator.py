@@ -42,3 +42,12 @@ def test_two_process_gloo_run_completes(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads((tmp_path / "resume.json").read_text())["step"] == 4
     checkpoint.load(tmp_path / "best.json")
+
+
+def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
+    from models.train.common import native_bf16
+    from models.train.separator import SeparatorTrainConfig
+
+    cpu = torch.device("cpu")
+    assert SeparatorTrainConfig().autocast(cpu) == native_bf16(cpu)
+    assert SeparatorTrainConfig(bf16=True).autocast(cpu) and not SeparatorTrainConfig(bf16=False).autocast(cpu)
