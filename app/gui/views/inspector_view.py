@@ -3,8 +3,9 @@
 Column 0 shows the teacher's output and the clean target; each student column shows its
 output and its knowledge-gap-score map, with the patches it was *not* distilled on dimmed, the
 per-frame MSSP low/high split drawn (MSSP students), and per-band statistics under it. Every
-pane shares one time and frequency range (linked) and one colour scale per row
-(`ColorBarItem` bound to all images of the row): same colour, same dB or KGS everywhere.
+pane shares one time and frequency range (linked) and one colour scale per row (the same
+levels and map on every image of the row, drawn once as a strip at its end): same colour, same
+dB or KGS everywhere. Panes are built one per event-loop turn so the window never freezes.
 """
 
 from __future__ import annotations
