@@ -3,6 +3,8 @@
     python -m models.dispatch.evaluate make-sets                   # fixed in-domain and out-of-domain sets
     python -m models.dispatch.evaluate run --teacher T.json --students S1.json ... \
         --markdown docs/results/dispatch-students.md [--voicebank /data/VoiceBank-DEMAND]
+    python -m models.dispatch.evaluate sweep --students S_lambda1.json S_lambda2.json ... \
+        --markdown docs/results/dispatch-lambda.md      # tune lambda on the validation voices
 
 Per set and model: PESQ-WB, ESTOI, SI-SDR and DNSMOS OVRL, each mean +- the 95 % confidence
 half-width (t interval over utterances); parameters, MMAC/s and RTF on this CPU; the share of
@@ -45,7 +47,9 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 EVAL_SECONDS = 6.0                     # long enough for PESQ and ESTOI (the data engine's fixed sets)
-SET_SEEDS = {"enhance-in-domain": 4_000_000, "enhance-ood": 5_000_000}   # apart from the separator sets
+SET_SEEDS = {"enhance-in-domain": 4_000_000, "enhance-ood": 5_000_000,   # apart from the separator sets
+             "enhance-valid": 6_000_000}
+VALID_SET = "enhance-valid"            # validation voices: where lambda is chosen, never the test sets
 METRICS = ("pesq_wb", "estoi", "si_sdr", "dnsmos_ovrl")
 TARGET_LIFT = {"teacher": 0.8, "student": 0.5}   # issue #7: PESQ-WB over the noisy input, out-of-domain
 TARGET_GAIN = 0.1                                 # MSSP student over the no-KD student
@@ -67,7 +71,8 @@ def set_configs() -> dict[str, MixtureConfig]:
 def make_sets(items: int, root: Path) -> None:
     speech = SpeechPool.default(SAMPLE_RATE)
     noise = NoisePool(speech, default_noise_files(), SAMPLE_RATE)
-    for name, config in set_configs().items():
+    configs = {**set_configs(), VALID_SET: simulated_config(EVAL_SECONDS, Split.VALID)}
+    for name, config in configs.items():
         for done in write_fixed_set(MixtureSimulator(config, speech, noise), root / name, items, SET_SEEDS[name]):
             log.info("%s: %d/%d", name, done, items)
 
@@ -202,6 +207,32 @@ def checks(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str
     return out
 
 
+def sweep(students: dict[str, dict[str, Any]], models: dict[str, MaskingEnhancer], pairs: list[Pair]
+          ) -> list[str]:
+    """Students of one variant that differ only in lambda, on the validation set: the markdown
+    table, each row's paired PESQ-WB difference to the first student, and the lambda chosen."""
+    scores = {name: [utterance_metrics(enhance(model, p.noisy), p.clean) for p in pairs]
+              for name, model in models.items()}
+    noisy = [utterance_metrics(p.noisy, p.clean) for p in pairs]
+    first = next(iter(models))
+    base = np.array([r["pesq_wb"] for r in scores[first]])
+    variants = {card["training"]["variant"] for card in students.values()}
+    lines = [f"**{VALID_SET}** ({len(pairs)} utterances, validation voices; mean ± 95 % CI); "
+             f"variant {', '.join(sorted(variants))}", "",
+             f"| student | λ | steps | PESQ-WB | ESTOI | SI-SDR dB | DNSMOS OVRL | PESQ-WB − {first} (paired) |",
+             "|---|---|---|---|---|---|---|---|",
+             "| noisy input | — | — | " + " | ".join(_fmt([r[m] for r in noisy]) for m in METRICS) + " | — |"]
+    for name, rows in scores.items():
+        training = students[name]["training"]
+        mean, half = mean_ci((np.array([r["pesq_wb"] for r in rows]) - base).tolist())
+        diff = "—" if name == first else f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
+        lines.append(f"| {name} | {training['kd_weight']:g} | {training['steps']} | "
+                     + " | ".join(_fmt([r[m] for r in rows]) for m in METRICS) + f" | {diff} |")
+    best = max(scores, key=lambda n: np.mean([r["pesq_wb"] for r in scores[n]]))
+    lines += ["", f"Highest validation PESQ-WB: λ = {students[best]['training']['kd_weight']:g} ({best})."]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,10 +248,26 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--limit", type=int, default=None, help="first N utterances per set (quick looks)")
     r.add_argument("--markdown", type=Path, default=None)
     r.add_argument("--json", type=Path, default=None, help="per-utterance scores")
+    w = sub.add_parser("sweep", help="students of one variant with different lambda, on the validation set")
+    w.add_argument("--students", type=Path, nargs="+", required=True, help="the first is the reference row")
+    w.add_argument("--root", type=Path, default=cache_root() / "fixed")
+    w.add_argument("--limit", type=int, default=None, help="first N utterances (quick looks)")
+    w.add_argument("--markdown", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "make-sets":
         make_sets(args.items, args.root)
+        return 0
+    if args.command == "sweep":
+        loaded = [checkpoint.load(path) for path in args.students]
+        lines = sweep({card["name"]: card for _, card in loaded}, {card["name"]: model for model, card in loaded},
+                      load_set(VALID_SET, args.root, None)[:args.limit])
+        print("\n".join(lines))
+        if args.markdown:
+            command = "python -m models.dispatch.evaluate sweep --students " + \
+                      " ".join(str(s) for s in args.students) + (f" --limit {args.limit}" if args.limit else "")
+            args.markdown.parent.mkdir(parents=True, exist_ok=True)
+            args.markdown.write_text(f"Produced by `{command}`:\n\n" + "\n".join(lines) + "\n")
         return 0
     teacher, teacher_card = checkpoint.load(args.teacher)
     models: dict[str, MaskingEnhancer] = {teacher_card["name"]: teacher}

@@ -31,3 +31,28 @@ def test_checks_report_lifts_paired_gain_rtf_and_order():
     assert "+0.143" in lines[3] and lines[3].endswith(": met")        # paired gains 0.15, 0.12, 0.16
     assert lines[4] == "- slowest student RTF 0.0300 (target ≤ 0.02): not met"
     assert lines[5].endswith("a, b: same")
+
+
+def test_lambda_sweep_compares_students_pairwise_on_the_validation_pairs():
+    import numpy as np
+    import torch
+
+    from models.dispatch.evaluate import Pair, sweep
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+
+    t = np.arange(2 * 16_000) / 16_000
+    clean = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    rng = np.random.default_rng(0)
+    pairs = [Pair(f"p{i}", clean + 0.05 * rng.standard_normal(clean.size).astype(np.float32), clean) for i in range(3)]
+    models, cards = {}, {}
+    for seed, weight in enumerate((0.4, 1.2)):
+        torch.manual_seed(seed)
+        name = f"mssp-kd{weight:g}"
+        models[name] = GtcrnStudent(StudentConfig(channels=8)).eval()
+        cards[name] = {"training": {"variant": "dfkd-dispatch-mssp", "kd_weight": weight, "steps": 10}}
+    lines = sweep(cards, models, pairs)
+    rows = [line for line in lines if line.startswith("| mssp")]
+    assert [row.split(" | ")[1] for row in rows] == ["0.4", "1.2"]
+    assert rows[0].endswith("| — |") and "[" in rows[1]              # paired difference to the first row
+    assert lines[0].startswith("**enhance-valid** (3 utterances") and "dfkd-dispatch-mssp" in lines[0]
+    assert lines[-1].startswith("Highest validation PESQ-WB: λ = ")
