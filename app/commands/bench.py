@@ -197,14 +197,26 @@ def bench_corrector(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]
 
 
 def bench_data(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    """Issue #4 item 6: mixtures/s of the on-the-fly pipeline vs the separator's step rate."""
+    """Issue #4 item 6: mixtures/s of the on-the-fly pipeline vs the rate at which the separator's
+    recipe consumes them (its training step timed here, in audio seconds)."""
+    import torch
+
     from models.data.bench import run_data_bench
+    from models.train.separator import SeparatorTrainConfig, step_rate
 
     result = run_data_bench(seconds=args.seconds, workers=args.workers)
+    train = SeparatorTrainConfig()
+    torch.set_num_threads(train.threads)
+    steps = step_rate(train)
+    result["separator_steps_per_s"] = round(steps, 3)
+    consumed = steps * train.batch_size * train.segment_seconds / result["mixture_seconds"]
     lines = [f"{result['mixtures_per_s']:.1f} mixtures/s ({result['mixture_seconds']:g} s each), "
              f"{result['audio_seconds_per_s']:.0f} s of audio per second, {result['workers']} worker(s)",
              f"training speech: {result['train_speech_hours']} h, {result['train_voices']} voices; "
-             f"RIR bank: {result['rir_scenes']} scenes"]
+             f"RIR bank: {result['rir_scenes']} scenes",
+             f"separator training: {steps:.2f} steps/s of {train.batch_size} x {train.segment_seconds:g} s with "
+             f"{train.threads} threads (4 mics) = {consumed:.1f} mixtures/s of {result['mixture_seconds']:g} s; "
+             f"the pipeline supplies {result['mixtures_per_s'] / consumed:.0f}x that"]
     return result, lines
 
 

@@ -118,6 +118,47 @@ def _card(cfg: SeparatorTrainConfig, step: int, metrics: dict[str, Any], data: d
     }
 
 
+def training_step(model: TacBandSeparator, opt: torch.optim.Optimizer,
+                  batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], cfg: SeparatorTrainConfig,
+                  device: torch.device, world_size: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on `batch` (mixture, mic mask, references); (loss, PIT SI-SDR per item)."""
+    mix, mic_mask, ref = batch
+    with torch.autocast("cpu" if device.type == "cpu" else "cuda", dtype=torch.bfloat16, enabled=cfg.autocast(device)):
+        if cfg.mwf_weight > 0:
+            masked, filtered = model.forward_with_mwf(mix, mic_mask)
+        else:
+            masked, filtered = model(mix, mic_mask), None
+    score, perm = pit_si_sdr(masked.float(), ref)
+    loss = -score.mean()
+    if filtered is not None:
+        multi = mic_mask.sum(1) > 1
+        aligned = torch.gather(filtered.float(), 1, perm[..., None].expand_as(filtered))
+        loss = loss - cfg.mwf_weight * (si_sdr(aligned, ref).mean(-1) * multi).sum() / multi.sum().clamp(min=1)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    all_reduce_gradients(model, world_size)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    opt.step()
+    return loss, score
+
+
+def step_rate(cfg: SeparatorTrainConfig, mics: int = 4, steps: int = 3) -> float:
+    """Training steps per second of the recipe's model and batch on this machine (random audio
+    of `mics` channels: the cost does not depend on the content), after one warm-up step."""
+    torch.manual_seed(0)
+    model = TacBandSeparator(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
+    frames = round(cfg.segment_seconds * cfg.model.sample_rate)
+    batch = (0.1 * torch.randn(cfg.batch_size, mics, frames), torch.ones(cfg.batch_size, mics, dtype=torch.bool),
+             0.1 * torch.randn(cfg.batch_size, cfg.model.talkers, frames))
+    cpu = torch.device("cpu")
+    training_step(model, opt, batch, cfg, cpu)
+    started = time.perf_counter()
+    for _ in range(steps):
+        training_step(model, opt, batch, cfg, cpu)
+    return steps / (time.perf_counter() - started)
+
+
 def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> dict[str, float]:
     env = setup_distributed()
     torch.set_num_threads(cfg.threads)
@@ -152,23 +193,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
         mix, mic_mask, ref = (t.to(env.device) for t in next(iterator))
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
-        with torch.autocast("cpu" if env.device.type == "cpu" else "cuda", dtype=torch.bfloat16,
-                            enabled=cfg.autocast(env.device)):
-            if cfg.mwf_weight > 0:
-                masked, filtered = model.forward_with_mwf(mix, mic_mask)
-            else:
-                masked, filtered = model(mix, mic_mask), None
-        score, perm = pit_si_sdr(masked.float(), ref)
-        loss = -score.mean()
-        if filtered is not None:
-            multi = mic_mask.sum(1) > 1
-            aligned = torch.gather(filtered.float(), 1, perm[..., None].expand_as(filtered))
-            loss = loss - cfg.mwf_weight * (si_sdr(aligned, ref).mean(-1) * multi).sum() / multi.sum().clamp(min=1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        all_reduce_gradients(model, env.world_size)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
+        loss, score = training_step(model, opt, (mix, mic_mask, ref), cfg, env.device, env.world_size)
         ema.update(model)
         step += 1
         loss_sum, score_sum, n_sum = loss_sum + loss.item(), score_sum + score.mean().item(), n_sum + 1

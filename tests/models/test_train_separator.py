@@ -51,3 +51,14 @@ def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
     cpu = torch.device("cpu")
     assert SeparatorTrainConfig().autocast(cpu) == native_bf16(cpu)
     assert SeparatorTrainConfig(bf16=True).autocast(cpu) and not SeparatorTrainConfig(bf16=False).autocast(cpu)
+
+
+def test_step_rate_times_optimiser_steps_of_the_recipe():
+    from dataclasses import replace
+
+    from models.separator.network import SeparatorConfig
+    from models.train.separator import SeparatorTrainConfig, step_rate
+
+    cfg = SeparatorTrainConfig(model=replace(SeparatorConfig(), channels=16, blocks=1), batch_size=2,
+                               segment_seconds=0.5, bf16=False)
+    assert 0 < step_rate(cfg, mics=2, steps=1) < 1000
