@@ -74,7 +74,6 @@ class InspectorView(QWidget):
     the job and hands the result to `show_result`."""
 
     inspect_requested = Signal(str, list)
-    shown = Signal()
 
     def __init__(self, teachers: list[str], students: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -82,8 +81,12 @@ class InspectorView(QWidget):
         self.resize(1300, 760)
         self.result: InspectorResult | None = None
         self.ready = False
+        self.spec_levels = self.score_levels = (0.0, 1.0)
+        self.spectrogram_images: list[pg.ImageItem] = []
+        self.score_images: list[pg.ImageItem] = []
         self._build_id = 0
         self._first_box: pg.ViewBox | None = None
+        self._extent = QRectF()
         self.teacher = QComboBox()
         self.teacher.addItems(teachers)
         self.students = QListWidget()
@@ -130,7 +133,7 @@ class InspectorView(QWidget):
 
     def show_result(self, result: InspectorResult) -> None:
         """Draw `result` one pane per event-loop turn: building a dozen plots in one go would
-        freeze the window for a quarter of a second. `shown` fires when the last pane is up."""
+        freeze the window for a quarter of a second. `ready` turns true when the last pane is up."""
         self.result = result
         self.plots.clear()
         self._panes.clear()
@@ -252,7 +255,6 @@ class InspectorView(QWidget):
         self.save_button.setEnabled(True)
         self.status.setText(f"{len(self.result.students)} student(s) against {self.result.teacher}; dimmed patches "
                             "were not distilled; the green line is the MSSP low/high split.")
-        self.shown.emit()
 
     def describe(self, student: StudentInspection | None, seconds: float, hz: float) -> str:
         """Hover text: time, frequency, and for a student its band and KGS there."""
