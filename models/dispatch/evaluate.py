@@ -233,6 +233,15 @@ def sweep(students: dict[str, dict[str, Any]], models: dict[str, MaskingEnhancer
     return lines
 
 
+def _report(lines: list[str], markdown: Path | None, arguments: str, limit: int | None) -> None:
+    """Print the table; with `markdown`, also write it under the command that produced it."""
+    print("\n".join(lines))
+    if markdown:
+        command = f"python -m models.dispatch.evaluate {arguments}" + (f" --limit {limit}" if limit else "")
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(f"Produced by `{command}`:\n\n" + "\n".join(lines) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -262,12 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = [checkpoint.load(path) for path in args.students]
         lines = sweep({card["name"]: card for _, card in loaded}, {card["name"]: model for model, card in loaded},
                       load_set(VALID_SET, args.root, None)[:args.limit])
-        print("\n".join(lines))
-        if args.markdown:
-            command = "python -m models.dispatch.evaluate sweep --students " + \
-                      " ".join(str(s) for s in args.students) + (f" --limit {args.limit}" if args.limit else "")
-            args.markdown.parent.mkdir(parents=True, exist_ok=True)
-            args.markdown.write_text(f"Produced by `{command}`:\n\n" + "\n".join(lines) + "\n")
+        _report(lines, args.markdown, "sweep --students " + " ".join(str(s) for s in args.students), args.limit)
         return 0
     teacher, teacher_card = checkpoint.load(args.teacher)
     models: dict[str, MaskingEnhancer] = {teacher_card["name"]: teacher}
@@ -280,14 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     sets = {n: load_set(n, args.root, args.voicebank)[:args.limit] for n in names}
     result = evaluate(models, variants, sets)
     lines = table(result, variants, "enhance-ood")
-    print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(result["scores"], indent=1))
-    if args.markdown:
-        command = "python -m models.dispatch.evaluate run --teacher " + str(args.teacher) + " --students " + \
-                  " ".join(str(s) for s in args.students) + (f" --limit {args.limit}" if args.limit else "")
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(f"Produced by `{command}`:\n\n" + "\n".join(lines) + "\n")
+    _report(lines, args.markdown, f"run --teacher {args.teacher} --students " + " ".join(str(s) for s in args.students),
+            args.limit)
     return 0
 
 

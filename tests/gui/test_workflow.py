@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -60,17 +62,26 @@ def save_screenshot(widget, name: str) -> Path:
     return path
 
 
-def event_loop_gaps(qtbot, window, start_job, timeout=60_000, drawn=lambda: True) -> np.ndarray:
-    """Seconds between the ticks of a 5 ms timer while the job `start_job()` submits runs and
-    until its result is `drawn()`."""
+@contextmanager
+def event_loop_ticks() -> Iterator[list[float]]:
+    """The times of a 5 ms timer's ticks while the block runs: their gaps are the loop's stalls."""
     gc.collect()            # earlier tests' windows: their garbage is not this job's stall
     ticks: list[float] = []
     timer = QTimer(interval=5)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
-    wait_done(qtbot, window, start_job(), timeout)
-    qtbot.waitUntil(drawn, timeout=timeout)
-    timer.stop()
+    try:
+        yield ticks
+    finally:
+        timer.stop()
+
+
+def event_loop_gaps(qtbot, window, start_job, timeout=60_000, drawn=lambda: True) -> np.ndarray:
+    """Seconds between event-loop ticks while the job `start_job()` submits runs and until its
+    result is `drawn()`."""
+    with event_loop_ticks() as ticks:
+        wait_done(qtbot, window, start_job(), timeout)
+        qtbot.waitUntil(drawn, timeout=timeout)
     assert len(ticks) > 20
     return np.diff(ticks)
 
@@ -424,8 +435,6 @@ def test_a_new_user_gets_from_the_demo_to_clean_tracks_without_a_freeze(qtbot, d
     last one's background work (track images, loudness, the mixture lane) still runs, and four
     Python threads share the GIL on two cores, so the bound is 100 ms, where a user starts to
     perceive a response as no longer instantaneous."""
-    from PySide6.QtCore import Qt
-
     from app.engine.pipeline import SHIPPED_MODELS, Task, list_models
     shipped = {task: list_models(task, [SHIPPED_MODELS]) for task in (Task.SEPARATION, Task.CORRECTION)}
     enhancers = {e.card["training"].get("variant"): e.name for e in list_models(Task.ENHANCEMENT, [SHIPPED_MODELS])}
@@ -436,11 +445,14 @@ def test_a_new_user_gets_from_the_demo_to_clean_tracks_without_a_freeze(qtbot, d
     window.stored.set_model("correction", shipped[Task.CORRECTION][0].name)
     window.stored.set_chunk_seconds(4.0)
     window.refresh_models()
-    gc.collect()
-    ticks: list[float] = []
-    timer = QTimer(interval=5)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
+    with event_loop_ticks() as ticks:
+        _journey(qtbot, window, enhancers, tmp_path)
+    gaps = np.diff(ticks)
+    assert gaps.max() < 0.100, stall_message(gaps)
+
+
+def _journey(qtbot, window, enhancers: dict, folder: Path) -> None:
+    from PySide6.QtCore import Qt
 
     wait_done(qtbot, window, window.run_separation(), timeout=300_000)
     window.refresh_models()
@@ -460,11 +472,11 @@ def test_a_new_user_gets_from_the_demo_to_clean_tracks_without_a_freeze(qtbot, d
     dialog = window.open_export()
     for row, version in enumerate(dialog.all_versions):
         dialog.list.item(row).setCheckState(Qt.CheckState.Checked if version in corrected else Qt.CheckState.Unchecked)
-    dialog.folder.setText(str(tmp_path))
+    dialog.folder.setText(str(folder))
     request = dialog.request()
     dialog.reject()
     wait_done(qtbot, window, window.start_export(request))
-    assert len(list(tmp_path.iterdir())) == 2
+    assert len(list(folder.iterdir())) == 2
 
     view = window.open_inspector()
     qtbot.addWidget(view)
@@ -472,9 +484,6 @@ def test_a_new_user_gets_from_the_demo_to_clean_tracks_without_a_freeze(qtbot, d
     students = [enhancers["dispatch-l2"], enhancers["dfkd-dispatch-mssp"]]
     wait_done(qtbot, window, window.run_inspection(view, enhancers[None], students), timeout=120_000)
     qtbot.waitUntil(lambda: view.ready)
-    timer.stop()
-    gaps = np.diff(ticks)
-    assert gaps.max() < 0.100, stall_message(gaps)
 
 
 def test_preferences_set_device_threads_chunk_and_theme(qtbot, window):
