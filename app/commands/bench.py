@@ -25,6 +25,7 @@ import soundfile as sf
 from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.files import open_recording
+from models.common.results import write_result
 
 
 def peak_rss_mb() -> float:
@@ -267,6 +268,5 @@ def run(args: argparse.Namespace) -> int:
 
 def write_snippet(path: Path, command: str, lines: list[str]) -> None:
     """A markdown block naming the command that produced it, for `packaging/sync_readme.py`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     body = "\n".join(lines)
-    path.write_text(f"Produced by `{command}`:\n\n```\n{body}\n```\n")
+    write_result(path, command, f"```\n{body}\n```")

@@ -16,6 +16,7 @@ from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.pipeline import Task, find_model, load_model
+from models.common.results import produced_by
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,8 @@ def run_demos(args: argparse.Namespace) -> int:
                                      separate_versions_job)
 
     manifest = [json.loads(line) for line in (DEMO_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()]
-    lines = [f"Produced by `meco-studio evaluate demos`: mean over each demo's talkers; versions are matched "
-             "to the clean reference they resemble most.", "",
+    lines = [produced_by("meco-studio evaluate demos", "Mean over each demo's talkers; versions are matched "
+                         "to the clean reference they resemble most."), "",
              "| Demo | Mics | Version | Model | " + " | ".join(DEMO_COLUMNS.values()) + " |",
              "|---|---|---|---|" + "---|" * len(DEMO_COLUMNS)]
     results = {}
@@ -134,9 +135,9 @@ def run_separation(args: argparse.Namespace) -> int:
         results[name] = [{k: (v.__dict__ if hasattr(v, "half_width") else v) for k, v in s.items()} for s in summary]
         tables.append(to_markdown(summary, f"{name.replace('_', '-')} — {SET_NOTES[name]} "
                                            f"({len(mixtures)} mixtures × 2 talkers)"))
-    header = (f"Produced by `{_command_line(args)}` with `{entry.card_path.name}` "
-              f"(trained {entry.card.get('training', {}).get('steps', '?')} steps). Mean ± 95 % CI; "
-              "SI-SDRi against the unprocessed reference mic; Mics — rows are the mixture floor and the oracle.\n\n")
+    header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained "
+                         f"{entry.card.get('training', {}).get('steps', '?')} steps). Mean ± 95 % CI; SI-SDRi "
+                         "against the unprocessed reference mic; Mics — rows are the mixture floor and the oracle.") + "\n\n"
     text = header + "\n".join(tables)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)

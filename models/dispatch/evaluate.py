@@ -29,6 +29,7 @@ import torch
 from scipy import stats
 
 from models.common import checkpoint
+from models.common.results import write_result
 from models.common.stft import Stft
 from models.data.fixedsets import read_fixed_set, write_fixed_set
 from models.data.mixtures import OUT_OF_DOMAIN_NOISE, MixtureConfig, MixtureSimulator, out_of_domain_config
@@ -238,8 +239,7 @@ def _report(lines: list[str], markdown: Path | None, arguments: str, limit: int 
     print("\n".join(lines))
     if markdown:
         command = f"python -m models.dispatch.evaluate {arguments}" + (f" --limit {limit}" if limit else "")
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(f"Produced by `{command}`:\n\n" + "\n".join(lines) + "\n")
+        write_result(markdown, command, "\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:

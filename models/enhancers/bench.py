@@ -21,6 +21,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from models.enhancers.base import MaskingEnhancer, torch_threads
+from models.common.results import write_result
 
 SAMPLE_RATE = 16_000
 
@@ -119,9 +120,7 @@ def write_markdown(path: Path, rows: list[dict], command: str) -> None:
                "train_steps_per_s_fp32", "load_average"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(r.get(c, "—")) for c in columns) + " |" for r in rows]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"Produced by `{command}` ({os.cpu_count()} cores; training steps: batch 8 x 2 s):\n\n"
-                    + "\n".join(lines) + "\n")
+    write_result(path, command, "\n".join(lines), f"{os.cpu_count()} cores; training steps: batch 8 x 2 s.")
 
 
 if __name__ == "__main__":

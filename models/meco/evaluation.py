@@ -27,6 +27,7 @@ import torch
 
 import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
 from models.common import checkpoint
+from models.common.results import produced_by
 from models.meco.sampling import InferenceMode, evaluations
 from models.metrics.speech import confidence_interval, dnsmos, intrusive, paired_difference
 from models.train.meco_cache import CachedPairs, CacheSplit, cache_folder, collate
@@ -157,7 +158,7 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
 
 def provenance(rows: list[Row], argv: list[str]) -> str:
     """The command, and each corrector's card with its training steps and separator."""
-    lines = [f"Produced by `python -m models.meco.evaluation {' '.join(argv)}`.", ""]
+    lines = [produced_by(f"python -m models.meco.evaluation {' '.join(argv)}"), ""]
     for row in rows:
         if row.card is not None:
             card = checkpoint.read_card(row.card)

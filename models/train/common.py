@@ -53,7 +53,10 @@ def setup_distributed(device: str = "auto") -> Distributed:
 
 
 def cleanup_distributed() -> None:
+    """Tear down together: a process that left while its peer was still in a collective could
+    abort the peer (gloo), so all wait at a barrier first."""
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
@@ -81,6 +84,24 @@ def broadcast_parameters(model: nn.Module) -> None:
     if dist.is_initialized():
         for tensor in list(model.parameters()) + list(model.buffers()):
             dist.broadcast(tensor.data, src=0)
+
+
+def warm_start(model: nn.Module, card_path: Path) -> dict[str, Any]:
+    """Load a shipped checkpoint's weights into a fresh run; returns its provenance for the new card.
+
+    The card's config must build exactly `model`, so a warm start never silently drops layers.
+    """
+    from models.common import checkpoint
+
+    source, card = checkpoint.load(card_path)
+    if type(source) is not type(model) or source.state_dict().keys() != model.state_dict().keys():
+        raise ValueError(f"{card_path} holds a {card['architecture']} that does not match this run's model")
+    try:
+        model.load_state_dict(source.state_dict(), strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"{card_path} does not fit this run's model: {err}") from err
+    return {"name": card.get("name"), "sha256": card["weights"]["sha256"],
+            "steps": card.get("training", {}).get("steps")}
 
 
 def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float = 0.05) -> float:
@@ -188,3 +209,12 @@ def native_bf16(device: torch.device) -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class Bf16Choice:
+    """For recipe configs with a `bf16: bool | None` field: None means where the hardware has it."""
+
+    bf16: bool | None
+
+    def autocast(self, device: torch.device) -> bool:
+        return native_bf16(device) if self.bf16 is None else self.bf16

@@ -39,8 +39,8 @@ from models.losses.si_sdr import si_sdr
 from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
-from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 load_resume, native_bf16, save_resume, setup_distributed)
+from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
+                                 cleanup_distributed, load_resume, save_resume, setup_distributed)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Variant(StrEnum):
 
 
 @dataclass(frozen=True)
-class MecoTrainConfig:
+class MecoTrainConfig(Bf16Choice):
     model: MecoConfig = field(default_factory=MecoConfig)
     variant: Variant = Variant.FULL_DSO
     objective: DsoConfig = field(default_factory=DsoConfig)   # set from `variant` by `for_variant`
@@ -101,9 +101,6 @@ class MecoTrainConfig:
     def for_variant(cls, variant: Variant, **overrides: Any) -> MecoTrainConfig:
         base = overrides.pop("objective", DsoConfig())
         return cls(variant=variant, objective=variant.objective(base), **overrides)
-
-    def autocast(self, device: torch.device) -> bool:
-        return native_bf16(device) if self.bf16 is None else self.bf16
 
     def crop_samples(self) -> int:
         """(frames - 1) * hop samples give exactly `crop_frames` centred STFT frames (MeCo's rule)."""

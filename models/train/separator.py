@@ -10,6 +10,7 @@ validation SI-SDRi as `OUT/best.json` + `OUT/best.safetensors` (a shippable card
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -27,14 +28,15 @@ from models.data.noise import NoisePool, default_noise_files
 from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
-from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 cosine_lr, load_resume, native_bf16, rir_bank, save_resume, setup_distributed)
+from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
+                                 cleanup_distributed, cosine_lr, load_resume, rir_bank, save_resume,
+                                 setup_distributed, warm_start)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SeparatorTrainConfig:
+class SeparatorTrainConfig(Bf16Choice):
     model: SeparatorConfig = field(default_factory=SeparatorConfig)
     steps: int = 20_000
     batch_size: int = 8               # per process
@@ -45,9 +47,6 @@ class SeparatorTrainConfig:
     grad_clip: float = 5.0
     ema_decay: float = 0.999
     bf16: bool | None = None          # autocast; None: where the hardware has native bf16 (`native_bf16`)
-
-    def autocast(self, device: torch.device) -> bool:
-        return native_bf16(device) if self.bf16 is None else self.bf16
     mwf_weight: float = 0.0           # weight of the SI-SDR loss on the MWF output (multi-mic items)
     workers: int = 2
     threads: int = 2
@@ -57,6 +56,7 @@ class SeparatorTrainConfig:
     save_every_seconds: float = 180.0
     log_every: int = 25
     refresh_data_every: int = 1000    # re-read the corpus and RIR bank, which grow while data-prep runs
+    init: str | None = None           # card of a checkpoint to start from (a fresh run only)
 
 
 def collate(items: list[dict]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -102,7 +102,7 @@ def evaluate(model: TacBandSeparator, batches: list[tuple[torch.Tensor, torch.Te
 
 
 def _card(cfg: SeparatorTrainConfig, step: int, metrics: dict[str, Any], data: dict[str, Any],
-          device: str, seconds: float) -> dict[str, Any]:
+          device: str, seconds: float, init: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "name": "tacband-separator",
         "architecture": "TacBandSeparator",
@@ -113,7 +113,8 @@ def _card(cfg: SeparatorTrainConfig, step: int, metrics: dict[str, Any], data: d
         "talkers": cfg.model.talkers,
         "data": data,
         "training": {"steps": step, "device": device, "seconds": round(seconds), "recipe": "models.train.separator",
-                     "config": {k: v for k, v in asdict(cfg).items() if k != "model"}},
+                     "config": {k: v for k, v in asdict(cfg).items() if k != "model"},
+                     **({"initialised_from": init} if init else {})},
         "metrics": metrics,
     }
 
@@ -165,10 +166,16 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
     torch.manual_seed(cfg.seed + env.rank)
     out.mkdir(parents=True, exist_ok=True)
     model = TacBandSeparator(cfg.model).to(env.device)
+    resume = out / "resume"
+    init_file = out / "initialised_from.json"
+    init = json.loads(init_file.read_text()) if init_file.exists() else None
+    if cfg.init and not resume.with_suffix(".json").exists():
+        init = warm_start(model, Path(cfg.init))
+        if env.is_main:
+            init_file.write_text(json.dumps(init))
     broadcast_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
     ema = Ema(model, cfg.ema_decay)
-    resume = out / "resume"
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
     step, best, seconds = state["step"], state["best"], state["seconds"]
 
@@ -212,7 +219,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
                         metrics = {k: round(v, 3) for k, v in row.items() if k.startswith("valid")}
                         metrics["valid_set"] = f"{cfg.valid_items} simulated mixtures, valid voices, seed 12345"
                         checkpoint.save(model, out / "best.json", _card(cfg, step, metrics, data_card,
-                                                                         str(env.device), seconds))
+                                                                         str(env.device), seconds, init))
             csv_log.write(row)
             log.info("step %d %s", step, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or step == cfg.steps):
@@ -242,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rir-scenes", type=int, default=250,
                         help="rooms in the cached RIR bank (built once, ~1 s each); 0 simulates every mixture afresh")
     parser.add_argument("--refresh-data-every", type=int, default=SeparatorTrainConfig.refresh_data_every)
+    parser.add_argument("--init", type=Path, help="card of a checkpoint to start a fresh run from "
+                                                   "(e.g. the shipped separator); ignored on resume")
     precision = parser.add_mutually_exclusive_group()
     precision.add_argument("--bf16", dest="bf16", action="store_true", default=None,
                            help="bf16 autocast (default: where the hardware has native bf16)")
@@ -253,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                                segment_seconds=args.segment_seconds, lr=args.lr, mwf_weight=args.mwf_weight,
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
                                valid_items=args.valid_items, log_every=args.log_every, bf16=args.bf16,
-                               refresh_data_every=args.refresh_data_every, ema_decay=args.ema_decay)
+                               refresh_data_every=args.refresh_data_every, ema_decay=args.ema_decay,
+                               init=str(args.init) if args.init else None)
     data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2))
     data = replace(data, bank=rir_bank(data, args.rir_scenes))
     train(cfg, args.out, data)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from safetensors.torch import load_file
 
 from models.common import checkpoint
@@ -22,6 +24,7 @@ from models.meco.network import UNetConfig
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.meco import MecoTrainConfig, Variant, train
 from models.train.meco_cache import CacheConfig, CachedPairs, CacheSplit, aligned, build_cache, collate
+from tests.conftest import REPO_ROOT
 
 TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),
                   unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
@@ -103,21 +106,15 @@ def test_training_resumes_and_saves_a_card_that_loads(cache, tmp_path):
     assert MecoConfig.from_dict(card["config"]) == TINY and "valid_sisdr_gain" in card["metrics"]
 
 
-def _distributed_worker(rank: int, world: int, port: int, cache: str, out: str) -> None:
-    import os
-    from pathlib import Path
-
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank))
-    result = train(_config(), Path(out), Path(cache))
-    (Path(out) / f"result-{rank}.json").write_text(json.dumps(result))
-
-
 def test_two_gloo_processes_average_gradients_and_stay_in_sync(cache, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    mp.spawn(_distributed_worker, args=(2, port, str(cache), str(tmp_path)), nprocs=2, join=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+                          str(port), str(REPO_ROOT / "tests" / "models" / "meco_ddp_worker.py"), str(cache),
+                          str(tmp_path)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
     results = [json.loads((tmp_path / f"result-{r}.json").read_text()) for r in range(2)]
     assert [r["step"] for r in results] == [2, 2]
     # Each rank saw different crops (different losses), yet both hold the same weights.

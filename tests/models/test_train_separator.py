@@ -34,6 +34,30 @@ def test_a_finished_run_resumes_where_it_stopped(tmp_path):
     assert json.loads((tmp_path / "resume.json").read_text())["step"] == 6
 
 
+def test_a_fresh_run_starts_from_the_weights_of_a_given_card(tmp_path):
+    main(["--out", str(tmp_path / "first"), *TOY])
+    source, source_card = checkpoint.load(tmp_path / "first" / "best.json")
+    warm = tmp_path / "warm"
+    main(["--out", str(warm), "--init", str(tmp_path / "first" / "best.json"), *TOY, "--lr", "0"])   # weights stay put
+    state = json.loads((warm / "initialised_from.json").read_text())
+    assert state == {"name": "tacband-separator", "sha256": source_card["weights"]["sha256"],
+                     "steps": source_card["training"]["steps"]}
+    from models.train.common import load_resume
+
+    model = type(source)(source.config)
+    load_resume(warm / "resume", model, None, torch.optim.AdamW(model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), source.state_dict().values()))
+
+
+def test_a_warm_start_refuses_a_card_of_another_shape(tmp_path):
+    import pytest
+
+    main(["--out", str(tmp_path / "first"), *TOY])
+    wider = [a if a != "16" else "24" for a in TOY]
+    with pytest.raises(ValueError, match="does not"):
+        main(["--out", str(tmp_path / "wide"), "--init", str(tmp_path / "first" / "best.json"), *wider])
+
+
 def test_two_process_gloo_run_completes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
