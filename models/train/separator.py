@@ -112,9 +112,11 @@ def _card(cfg: SeparatorTrainConfig, step: int, metrics: dict[str, Any], data: d
         "channels": {"min": 1, "max": 8, "reference": 0},
         "talkers": cfg.model.talkers,
         "data": data,
-        "training": {"steps": step, "device": device, "seconds": round(seconds), "recipe": "models.train.separator",
+        # `steps` counts every optimiser step the weights have seen, the warm start's included.
+        "training": {"steps": step + ((init or {}).get("steps") or 0), "device": device, "seconds": round(seconds),
+                     "recipe": "models.train.separator",
                      "config": {k: v for k, v in asdict(cfg).items() if k != "model"},
-                     **({"initialised_from": init} if init else {})},
+                     **({"initialised_from": init, "steps_this_run": step} if init else {})},
         "metrics": metrics,
     }
 

@@ -47,6 +47,8 @@ def test_a_fresh_run_starts_from_the_weights_of_a_given_card(tmp_path):
     model = type(source)(source.config)
     load_resume(warm / "resume", model, None, torch.optim.AdamW(model.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), source.state_dict().values()))
+    card = checkpoint.read_card(warm / "best.json")["training"]
+    assert card["steps_this_run"] in (2, 4) and card["steps"] == source_card["training"]["steps"] + card["steps_this_run"]
 
 
 def test_a_warm_start_refuses_a_card_of_another_shape(tmp_path):
