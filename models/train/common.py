@@ -94,7 +94,7 @@ def warm_start(model: nn.Module, card_path: Path) -> dict[str, Any]:
     from models.common import checkpoint
 
     source, card = checkpoint.load(card_path)
-    if type(source) is not type(model) or source.state_dict().keys() != model.state_dict().keys():
+    if type(source) is not type(model):
         raise ValueError(f"{card_path} holds a {card['architecture']} that does not match this run's model")
     try:
         model.load_state_dict(source.state_dict(), strict=True)
