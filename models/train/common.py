@@ -22,6 +22,7 @@ import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from models.common import checkpoint
 from models.data.mixtures import MixtureConfig
 from models.data.scenes import ensure_bank
 
@@ -91,8 +92,6 @@ def warm_start(model: nn.Module, card_path: Path) -> dict[str, Any]:
 
     The card's config must build exactly `model`, so a warm start never silently drops layers.
     """
-    from models.common import checkpoint
-
     source, card = checkpoint.load(card_path)
     if type(source) is not type(model):
         raise ValueError(f"{card_path} holds a {card['architecture']} that does not match this run's model")
