@@ -103,6 +103,27 @@ def warm_start(model: nn.Module, card_path: Path) -> dict[str, Any]:
             "steps": card.get("training", {}).get("steps")}
 
 
+def start_from(model: nn.Module, out: Path, init_card: str | None, is_main: bool) -> dict[str, Any] | None:
+    """A run's warm start: the card's weights on a fresh run, and its provenance on every run.
+
+    The provenance is kept in `out/initialised_from.json`, so a resumed run still records it in
+    its card; a resumed run keeps its own weights and ignores `init_card`.
+    """
+    init_file = out / "initialised_from.json"
+    init = json.loads(init_file.read_text()) if init_file.exists() else None
+    if init_card and not (out / "resume.json").exists():
+        init = warm_start(model, Path(init_card))
+        if is_main:
+            init_file.write_text(json.dumps(init))
+    return init
+
+
+def training_record(step: int, init: dict[str, Any] | None) -> dict[str, Any]:
+    """A card's step count: every optimiser step the weights have seen, the warm start's included."""
+    total = step + ((init or {}).get("steps") or 0)
+    return {"steps": total, **({"initialised_from": init, "steps_this_run": step} if init else {})}
+
+
 def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float = 0.05) -> float:
     """Linear warm-up, cosine decay to floor * peak; a pure function of the step (nanoGPT)."""
     if step < warmup:

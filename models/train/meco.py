@@ -3,6 +3,7 @@
     python -m models.train.meco_cache --separator resources/models/tacband-separator.json   # once
     python -m models.train.meco --out runs/meco-full-dso --variant full-dso
     torchrun --nproc_per_node 2 -m models.train.meco --out runs/meco --variant full-dso  # DDP (gloo/nccl)
+    python -m models.train.meco --out runs/meco --init resources/models/corrector/meco.json  # warm start
     python -m models.train.meco --profile      # one training step and one-step inference, measured
 
 Variants (one recipe, `--variant`): full-dso (MeCo), no-xr-scaling (plain MeanFlow loss),
@@ -40,7 +41,8 @@ from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
 from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
-                                 cleanup_distributed, load_resume, save_resume, setup_distributed)
+                                 cleanup_distributed, load_resume, save_resume, setup_distributed, start_from,
+                                 training_record)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,7 @@ class MecoTrainConfig(Bf16Choice):
     valid_every: int = 500
     save_every_seconds: float = 180.0
     log_every: int = 25
+    init: str | None = None           # card of a corrector to start a fresh run from
 
     @classmethod
     def for_variant(cls, variant: Variant, **overrides: Any) -> MecoTrainConfig:
@@ -171,7 +174,7 @@ def device_name(device: torch.device) -> str:
 
 
 def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[str, Any], device: torch.device,
-         seconds: float) -> dict[str, Any]:
+         seconds: float, init: dict[str, Any] | None = None) -> dict[str, Any]:
     mode, steps = cfg.variant.inference()
     return {
         "name": f"meco-{cfg.variant}",
@@ -182,7 +185,7 @@ def card(cfg: MecoTrainConfig, step: int, metrics: dict[str, Any], data: dict[st
         "channels": {"min": 1, "max": 8, "reference": 0},
         "inference": {"mode": str(mode), "steps": steps, "seed": INFERENCE_SEED, "nfe": evaluations(mode, steps)},
         "data": data,
-        "training": {"steps": step, "device": str(device), "device_name": device_name(device),
+        "training": {**training_record(step, init), "device": str(device), "device_name": device_name(device),
                      "seconds": round(seconds), "recipe": "models.train.meco",
                      "variant": str(cfg.variant),
                      "config": {k: v for k, v in asdict(cfg).items() if k != "model"}},
@@ -200,6 +203,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     torch.manual_seed(cfg.seed + env.rank)
     out.mkdir(parents=True, exist_ok=True)
     model = MeanFlowCorrector(cfg.model).to(env.device)
+    init = start_from(model, out, cfg.init, env.is_main)
     broadcast_parameters(model)
     opt = torch.optim.Adam(model.parameters(), cfg.lr)
     ema = Ema(model, cfg.ema_decay)
@@ -263,7 +267,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
                             metrics = {k: round(v, 3) for k, v in row.items() if k.startswith("valid")}
                             metrics["valid_set"] = f"{len(valid_items)} cached valid pairs ({cache.name})"
                             checkpoint.save(model, out / "best.json",
-                                            card(cfg, step, metrics, data_card, env.device, seconds))
+                                            card(cfg, step, metrics, data_card, env.device, seconds, init))
             if env.is_main:
                 csv_log.write(row)
                 log.info("step %d %s", step, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
@@ -395,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--valid-every", type=int, default=MecoTrainConfig.valid_every)
     parser.add_argument("--valid-pairs", type=int, default=MecoTrainConfig.valid_pairs)
     parser.add_argument("--log-every", type=int, default=MecoTrainConfig.log_every)
+    parser.add_argument("--init", type=Path, help="card of a corrector to start a fresh run from "
+                        "(its architecture and config must match; ignored when the run resumes)")
     parser.add_argument("--profile", action="store_true", help="measure a training step and inference, print JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -402,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
         batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,
-        threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every)
+        threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every,
+        init=str(args.init) if args.init else None)
     if args.profile:
         print(json.dumps(profile(cfg), indent=1))
         return 0

@@ -10,7 +10,6 @@ validation SI-SDRi as `OUT/best.json` + `OUT/best.safetensors` (a shippable card
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
                                  cleanup_distributed, cosine_lr, load_resume, rir_bank, save_resume,
-                                 setup_distributed, warm_start)
+                                 setup_distributed, start_from, training_record)
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +111,9 @@ def _card(cfg: SeparatorTrainConfig, step: int, metrics: dict[str, Any], data: d
         "channels": {"min": 1, "max": 8, "reference": 0},
         "talkers": cfg.model.talkers,
         "data": data,
-        # `steps` counts every optimiser step the weights have seen, the warm start's included.
-        "training": {"steps": step + ((init or {}).get("steps") or 0), "device": device, "seconds": round(seconds),
+        "training": {**training_record(step, init), "device": device, "seconds": round(seconds),
                      "recipe": "models.train.separator",
-                     "config": {k: v for k, v in asdict(cfg).items() if k != "model"},
-                     **({"initialised_from": init, "steps_this_run": step} if init else {})},
+                     "config": {k: v for k, v in asdict(cfg).items() if k != "model"}},
         "metrics": metrics,
     }
 
@@ -169,12 +166,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
     out.mkdir(parents=True, exist_ok=True)
     model = TacBandSeparator(cfg.model).to(env.device)
     resume = out / "resume"
-    init_file = out / "initialised_from.json"
-    init = json.loads(init_file.read_text()) if init_file.exists() else None
-    if cfg.init and not resume.with_suffix(".json").exists():
-        init = warm_start(model, Path(cfg.init))
-        if env.is_main:
-            init_file.write_text(json.dumps(init))
+    init = start_from(model, out, cfg.init, env.is_main)
     broadcast_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
     ema = Ema(model, cfg.ema_decay)

@@ -106,6 +106,17 @@ def test_training_resumes_and_saves_a_card_that_loads(cache, tmp_path):
     assert MecoConfig.from_dict(card["config"]) == TINY and "valid_sisdr_gain" in card["metrics"]
 
 
+def test_a_warm_started_run_begins_from_the_given_corrector_and_counts_its_steps(cache, tmp_path):
+    train(_config(), tmp_path / "first", cache)
+    source, source_card = checkpoint.load(tmp_path / "first" / "best.json")
+    train(_config(lr=0.0, init=str(tmp_path / "first" / "best.json")), tmp_path / "warm", cache)  # weights stay put
+    warm, card = checkpoint.load(tmp_path / "warm" / "best.json")
+    assert all(torch.equal(a, b) for a, b in zip(warm.state_dict().values(), source.state_dict().values()))
+    training = card["training"]
+    assert training["initialised_from"]["sha256"] == source_card["weights"]["sha256"]
+    assert training["steps_this_run"] == 2 and training["steps"] == source_card["training"]["steps"] + 2
+
+
 def test_two_gloo_processes_average_gradients_and_stay_in_sync(cache, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
