@@ -8,6 +8,7 @@ from app.cli import EXIT_FAILED, EXIT_OK, main
 from models.data.fixedsets import FixedSet, fixed_set_config, write_fixed_set
 from models.data.mixtures import MixtureSimulator
 from models.data.noise import NoisePool
+from models.data.paths import cache_root
 from models.data.speech import SpeechPool
 
 
@@ -35,3 +36,15 @@ def test_evaluate_says_how_to_make_missing_sets(tmp_path, tiny_separator_card, c
     assert main(["evaluate", "separation", "--testsets", str(tmp_path), "--model", "tiny-separator",
                  "--no-dnsmos"]) == EXIT_FAILED
     assert "make-testsets" in capsys.readouterr().err
+
+
+def test_a_repeated_evaluation_reuses_the_rows_it_scored(tmp_path, tiny_separator_card):
+    _tiny_set(tmp_path / "sets")
+    tables = []
+    for name in ("first.md", "again.md"):
+        assert main(["evaluate", "separation", "--testsets", str(tmp_path / "sets"), "--sets", "in_domain",
+                     "--model", "tiny-separator", "--mics", "2", "--no-dnsmos", "--no-baselines",
+                     "--markdown", str(tmp_path / name)]) == EXIT_OK
+        tables.append((tmp_path / name).read_text())
+    assert tables[0] == tables[1]                  # even the RTFs: they were measured once
+    assert (cache_root() / "evaluation" / "separation" / "in_domain.jsonl").exists()

@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
+    p.add_argument("--no-cache", action="store_true",
+                   help="score every row afresh (by default rows already scored for the same set item, method, "
+                        "weights and mic count are reused from <cache>/evaluation)")
     p.add_argument("--markdown", type=Path, default=None, help="write the tables as markdown")
     p.add_argument("--rows", type=Path, default=None, help="write every per-item row as JSON lines")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -115,11 +118,12 @@ def run_demos(args: argparse.Namespace) -> int:
 def run_separation(args: argparse.Namespace) -> int:
     from models.data.fixedsets import read_fixed_set
     from models.data.paths import cache_root
+    from models.evaluation.row_cache import RowCache, file_digest
     from models.evaluation.separation import bss_methods, evaluate, model_methods, summarise, to_markdown
 
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
-    methods = model_methods(model) + ([] if args.no_baselines else bss_methods())
+    methods = model_methods(model, entry.card["weights"]["sha256"]) + ([] if args.no_baselines else bss_methods())
     root = args.testsets or cache_root() / "testsets"
     tables, results, all_rows = [], {}, []
     for name in args.sets:
@@ -129,7 +133,9 @@ def run_separation(args: argparse.Namespace) -> int:
         two_talker = (m for m in read_fixed_set(manifest) if m.targets.shape[0] == 2)
         mixtures = list(itertools.islice(two_talker, args.items))
         warn(f"{name}: scoring {len(mixtures)} two-talker mixtures ...")
-        rows = evaluate(mixtures, methods, tuple(args.mics), with_dnsmos=not args.no_dnsmos)
+        cache = None if args.no_cache else RowCache(cache_root() / "evaluation" / "separation" / f"{name}.jsonl")
+        rows = evaluate(mixtures, methods, tuple(args.mics), with_dnsmos=not args.no_dnsmos, cache=cache,
+                        set_id=file_digest(manifest))
         summary = summarise(rows)
         all_rows += [{**r, "set": name} for r in rows]
         results[name] = [{k: (v.__dict__ if hasattr(v, "half_width") else v) for k, v in s.items()} for s in summary]

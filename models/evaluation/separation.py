@@ -20,6 +20,7 @@ import torch
 
 from models.common.stft import Stft, StftConfig
 from models.data.mixtures import Mixture
+from models.evaluation.row_cache import RowCache
 from models.metrics.speech import confidence_interval, dnsmos, intrusive, si_sdr
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,18 @@ METRICS = ("si_sdr", "si_sdri", "pesq", "estoi", "sig", "bak", "ovrl")
 @dataclass(frozen=True)
 class Method:
     name: str
-    separate: SeparateFn | None     # None: needs the oracle (targets) — see `oracle_irm`
+    separate: SeparateFn
     min_mics: int = 1
+    key: str = ""                   # what its rows depend on besides the mixture (`RowCache`)
+
+    @property
+    def cache_key(self) -> str:
+        return self.key or self.name
 
 
-def model_methods(model: torch.nn.Module) -> list[Method]:
-    """Our separator with its mask output and with the mask-driven MWF (2+ mics)."""
+def model_methods(model: torch.nn.Module, weights_sha256: str = "") -> list[Method]:
+    """Our separator with its mask output and with the mask-driven MWF (2+ mics); their rows are
+    cached under the weights' hash, so a retrained model is always scored afresh."""
 
     def masked(mix: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
@@ -46,7 +53,9 @@ def model_methods(model: torch.nn.Module) -> list[Method]:
         with torch.inference_mode():
             return model.forward_with_mwf(torch.from_numpy(mix)[None])[1][0].numpy()
 
-    return [Method("TacBand (mask)", masked), Method("TacBand + MWF", filtered, min_mics=2)]
+    weights = weights_sha256[:16] or f"unsaved-{id(model)}"
+    return [Method("TacBand (mask)", masked, key=f"TacBand (mask)@{weights}"),
+            Method("TacBand + MWF", filtered, min_mics=2, key=f"TacBand + MWF@{weights}")]
 
 
 def bss_methods() -> list[Method]:
@@ -86,26 +95,41 @@ def score_item(est: np.ndarray, mixture_ref: np.ndarray, targets: np.ndarray, wi
 
 
 def evaluate(mixtures: Iterable[Mixture], methods: list[Method], mic_counts: tuple[int, ...] = (1, 2, 4, 6, 8),
-             with_dnsmos: bool = True, include_floor_and_oracle: bool = True) -> list[dict]:
-    """One row per (mixture, talker, method, mic count) with every metric and the run time."""
+             with_dnsmos: bool = True, include_floor_and_oracle: bool = True,
+             cache: RowCache | None = None, set_id: str = "") -> list[dict]:
+    """One row per (mixture, talker, method, mic count) with every metric and the run time.
+
+    With a `cache`, rows already scored for this set (`set_id`), item, method and mic count are
+    reused and new ones are stored as they are made.
+    """
     rows: list[dict] = []
     for index, mix in enumerate(mixtures):
         ref = mix.mixture[mix.meta.get("ref_mic", 0)]
         targets = mix.targets
         base = {"item": index, "set_seed": mix.meta.get("seed"), "seconds": ref.size / 16_000}
+
+        def scored(method: str, key: str, mics: int, separate: Callable[[], np.ndarray]) -> list[dict]:
+            cache_key = RowCache.key(set_id, index, base["set_seed"], key, mics, with_dnsmos)
+            cached = cache.get(cache_key) if cache is not None else None
+            if cached is not None:
+                return cached
+            t0 = time.perf_counter()
+            est = separate()
+            rtf = (time.perf_counter() - t0) / base["seconds"] if mics else 0.0
+            new = [{**base, **row, "talker": talker, "method": method, "mics": mics, "rtf": rtf}
+                   for talker, row in enumerate(score_item(est, ref, targets, with_dnsmos))]
+            if cache is not None:
+                cache.put(cache_key, new)
+            return new
+
         if include_floor_and_oracle:
-            for name, est in (("Mixture (unprocessed)", np.stack([ref] * targets.shape[0])),
-                              ("Oracle IRM (1 mic)", oracle_irm(ref, targets))):
-                for talker, row in enumerate(score_item(est, ref, targets, with_dnsmos)):
-                    rows.append({**base, **row, "talker": talker, "method": name, "mics": 0, "rtf": 0.0})
+            rows += scored("Mixture (unprocessed)", "mixture", 0, lambda: np.stack([ref] * targets.shape[0]))
+            rows += scored("Oracle IRM (1 mic)", "oracle-irm", 0, lambda: oracle_irm(ref, targets))
         for mics, method in itertools.product(mic_counts, methods):
             if mix.mixture.shape[0] < mics or mics < method.min_mics:
                 continue
-            t0 = time.perf_counter()
-            est = method.separate(np.ascontiguousarray(mix.mixture[:mics]))
-            rtf = (time.perf_counter() - t0) / base["seconds"]
-            for talker, row in enumerate(score_item(est, ref, targets, with_dnsmos)):
-                rows.append({**base, **row, "talker": talker, "method": method.name, "mics": mics, "rtf": rtf})
+            rows += scored(method.name, method.cache_key, mics,
+                           lambda: method.separate(np.ascontiguousarray(mix.mixture[:mics])))
         log.info("evaluated mixture %d", index)
     return rows
 

@@ -8,6 +8,7 @@ import pytest
 from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoisePool
 from models.data.speech import SpeechPool
+from models.evaluation.row_cache import RowCache
 from models.evaluation.separation import Method, evaluate, summarise, to_markdown
 
 
@@ -32,3 +33,38 @@ def test_methods_are_scored_per_mic_count_they_support(mixtures):
     assert len(rows) == 2 * 2 * 2               # mixtures x mic counts x talkers
     table = to_markdown(summarise(rows), "toy")
     assert table.count("| first mics |") == 2 and "SI-SDRI" in table
+
+
+def test_a_second_evaluation_reuses_cached_rows_and_scores_only_new_keys(mixtures, tmp_path):
+    calls: list[str] = []
+
+    def counting(name: str, key: str) -> Method:
+        return Method(name, lambda mix: calls.append(key) or np.stack([mix[0], mix[-1]]), min_mics=2, key=key)
+
+    cache = RowCache(tmp_path / "rows.jsonl")
+    first = evaluate(mixtures, [counting("model", "model@aaaa")], mic_counts=(2,), with_dnsmos=False,
+                     cache=cache, set_id="set")
+    assert calls == ["model@aaaa"] * 2
+    again = evaluate(mixtures, [counting("model", "model@aaaa"), counting("retrained", "model@bbbb")], mic_counts=(2,),
+                     with_dnsmos=False, cache=RowCache(tmp_path / "rows.jsonl"), set_id="set")
+    assert calls == ["model@aaaa"] * 2 + ["model@bbbb"] * 2      # retrained weights are scored afresh
+    assert [r for r in again if r["method"] != "retrained"] == first
+
+
+def test_cached_rows_are_kept_apart_per_fixed_set(mixtures, tmp_path):
+    calls: list[int] = []
+    method = Method("m", lambda mix: calls.append(1) or np.stack([mix[0], mix[-1]]), min_mics=2)
+    for set_id in ("set-a", "set-b"):
+        evaluate(mixtures[:1], [method], mic_counts=(2,), with_dnsmos=False, include_floor_and_oracle=False,
+                 cache=RowCache(tmp_path / "rows.jsonl"), set_id=set_id)
+    assert len(calls) == 2
+
+
+def test_a_row_cache_line_cut_short_is_skipped_and_the_next_entry_starts_clean(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    RowCache(path).put(RowCache.key("s", 0), [{"si_sdr": 1.0}])
+    path.write_text(path.read_text() + '{"key": "[\\"s\\", 1]", "rows": [{"si_')     # the run was killed mid-line
+    cache = RowCache(path)
+    assert cache.get(RowCache.key("s", 0)) == [{"si_sdr": 1.0}] and cache.get(RowCache.key("s", 1)) is None
+    cache.put(RowCache.key("s", 2), [{"si_sdr": 2.0}])
+    assert RowCache(path).get(RowCache.key("s", 2)) == [{"si_sdr": 2.0}]
