@@ -56,14 +56,18 @@ class Row:
         return 0 if self.card is None else evaluations(self.mode, self.steps)
 
 
-def standard_rows(cards: Path, full_dso: Path | None = None) -> list[Row]:
+def standard_rows(cards: Path, full_dso: Path | None = None, ablations: bool = True) -> list[Row]:
     """The issue's rows. Each variant's card is `cards/meco-<variant>.json` (shipped ablations)
-    or `cards/meco-<variant>/best.json` (training runs); `full_dso` overrides MeCo's own."""
+    or `cards/meco-<variant>/best.json` (training runs); `full_dso` overrides MeCo's own. Without
+    `ablations`: the separator, MeCo and its Fast-GeCo-style use only (a corrector on its own)."""
     def card(variant: str) -> Path:
         flat = cards / f"meco-{variant}.json"
         return flat if flat.exists() else cards / f"meco-{variant}" / "best.json"
 
     meco = full_dso or (card("full-dso") if card("full-dso").exists() else SHIPPED_MECO)
+    if not ablations:
+        return [Row(SEPARATOR_ROW, None), Row("+ MeCo (full DSO)", meco),
+                Row("Fast-GeCo-style, 1 step from t = 0.5", meco, InferenceMode.FROM_HALF)]
     return [Row(SEPARATOR_ROW, None),
             Row("+ MeCo (full DSO)", meco),
             Row("MeCo w/o x_r-loss scaling", card("no-xr-scaling")),
@@ -177,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder of meco-<variant>.json cards, or of meco-<variant>/best.json runs")
     parser.add_argument("--full-dso", type=Path, default=None,
                         help="MeCo's card (default: meco-full-dso in --cards, else the shipped corrector)")
+    parser.add_argument("--no-ablations", action="store_true",
+                        help="only the separator, MeCo and MeCo's Fast-GeCo-style use (e.g. the shipped pair)")
     parser.add_argument("--cache", default="default",
                         help="pair cache name: its test, ood and real splits are the three conditions")
     parser.add_argument("--condition", action="append", default=[], metavar="NAME=FOLDER",
@@ -196,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--condition needs NAME=FOLDER, got {item!r}")
         conditions[name] = Path(folder)
     rows = []
-    for row in standard_rows(args.cards, args.full_dso):
+    for row in standard_rows(args.cards, args.full_dso, not args.no_ablations):
         if row.card is None or row.card.exists():
             rows.append(row)
         else:

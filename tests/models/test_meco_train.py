@@ -163,3 +163,13 @@ def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
     cpu = torch.device("cpu")
     assert MecoTrainConfig().autocast(cpu) == native_bf16(cpu)
     assert MecoTrainConfig(bf16=True).autocast(cpu) and not MecoTrainConfig(bf16=False).autocast(cpu)
+
+
+def test_without_ablations_the_table_keeps_the_separator_and_the_one_corrector(tmp_path):
+    from models.meco.evaluation import SEPARATOR_ROW, standard_rows
+    from models.meco.sampling import InferenceMode
+
+    card = tmp_path / "meco.json"
+    rows = standard_rows(tmp_path, card, ablations=False)
+    assert [r.name for r in rows][0] == SEPARATOR_ROW and len(rows) == 3
+    assert {r.card for r in rows[1:]} == {card} and rows[2].mode is InferenceMode.FROM_HALF
