@@ -123,7 +123,7 @@ def run_separation(args: argparse.Namespace) -> int:
 
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
-    methods = model_methods(model, entry.card["weights"]["sha256"]) + ([] if args.no_baselines else bss_methods())
+    methods = model_methods(model) + ([] if args.no_baselines else bss_methods())
     root = args.testsets or cache_root() / "testsets"
     tables, results, all_rows = [], {}, []
     for name in args.sets:

@@ -2,7 +2,7 @@
 
 The floor, the oracle and the classical baselines depend only on the mixture, and a model's
 rows only on its weights: keyed by (fixed set, item, method, mics, DNSMOS or not), with a
-model's key carrying its weights' sha256, an interrupted evaluation resumes where it stopped
+model's key carrying a hash of its weights, an interrupted evaluation resumes where it stopped
 and a new checkpoint re-scores only what changed. The RTF kept is the one measured when the
 row was computed; the cache lives in the git-ignored cache folder of the machine that made it.
 """

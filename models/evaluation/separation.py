@@ -9,6 +9,7 @@ reference mic (the data engine's target), best permutation per mixture.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import time
@@ -41,7 +42,16 @@ class Method:
         return self.key or self.name
 
 
-def model_methods(model: torch.nn.Module, weights_sha256: str = "") -> list[Method]:
+def weights_digest(model: torch.nn.Module) -> str:
+    """Short hash of a model's weights: what its cached rows are keyed by."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def model_methods(model: torch.nn.Module) -> list[Method]:
     """Our separator with its mask output and with the mask-driven MWF (2+ mics); their rows are
     cached under the weights' hash, so a retrained model is always scored afresh."""
 
@@ -53,7 +63,7 @@ def model_methods(model: torch.nn.Module, weights_sha256: str = "") -> list[Meth
         with torch.inference_mode():
             return model.forward_with_mwf(torch.from_numpy(mix)[None])[1][0].numpy()
 
-    weights = weights_sha256[:16] or f"unsaved-{id(model)}"
+    weights = weights_digest(model)
     return [Method("TacBand (mask)", masked, key=f"TacBand (mask)@{weights}"),
             Method("TacBand + MWF", filtered, min_mics=2, key=f"TacBand + MWF@{weights}")]
 

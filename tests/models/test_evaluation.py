@@ -68,3 +68,14 @@ def test_a_row_cache_line_cut_short_is_skipped_and_the_next_entry_starts_clean(t
     assert cache.get(RowCache.key("s", 0)) == [{"si_sdr": 1.0}] and cache.get(RowCache.key("s", 1)) is None
     cache.put(RowCache.key("s", 2), [{"si_sdr": 2.0}])
     assert RowCache(path).get(RowCache.key("s", 2)) == [{"si_sdr": 2.0}]
+
+
+def test_a_models_rows_are_keyed_by_its_weights():
+    import torch
+
+    from models.evaluation.separation import model_methods
+
+    first, same, changed = (torch.nn.Linear(2, 2) for _ in range(3))
+    same.load_state_dict(first.state_dict())
+    keys = [[m.cache_key for m in model_methods(model)] for model in (first, same, changed)]
+    assert keys[0] == keys[1] and set(keys[0]).isdisjoint(keys[2])
