@@ -103,6 +103,11 @@ def warm_start(model: nn.Module, card_path: Path) -> dict[str, Any]:
             "steps": card.get("training", {}).get("steps")}
 
 
+def resume_path(out: Path) -> Path:
+    """Where a run keeps its resume state (`resume.safetensors` + `resume.json`), for every recipe."""
+    return out / "resume"
+
+
 def start_from(model: nn.Module, out: Path, init_card: str | None, is_main: bool) -> dict[str, Any] | None:
     """A run's warm start: the card's weights on a fresh run, and its provenance on every run.
 
@@ -111,7 +116,7 @@ def start_from(model: nn.Module, out: Path, init_card: str | None, is_main: bool
     """
     init_file = out / "initialised_from.json"
     init = json.loads(init_file.read_text()) if init_file.exists() else None
-    if init_card and not (out / "resume.json").exists():
+    if init_card and not resume_path(out).with_suffix(".json").exists():
         init = warm_start(model, Path(init_card))
         if is_main:
             init_file.write_text(json.dumps(init))

@@ -40,7 +40,8 @@ from models.enhancers.student import GtcrnStudent, StudentConfig
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.losses.si_sdr import si_sdr
 from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 cosine_lr, load_resume, native_bf16, rir_bank, save_resume, setup_distributed)
+                                 cosine_lr, load_resume, native_bf16, resume_path, rir_bank, save_resume,
+                                 setup_distributed)
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
     broadcast_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)
     ema = Ema(model, cfg.ema_decay)
-    resume = out / "resume"
+    resume = resume_path(out)
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
     ema.shadow = {k: v.to(env.device) for k, v in ema.shadow.items()}      # resume loads them on the CPU
     step, best, seconds = state["step"], state["best"], state["seconds"]

@@ -3,7 +3,8 @@
     python -m models.train.meco_cache --separator resources/models/tacband-separator.json   # once
     python -m models.train.meco --out runs/meco-full-dso --variant full-dso
     torchrun --nproc_per_node 2 -m models.train.meco --out runs/meco --variant full-dso  # DDP (gloo/nccl)
-    python -m models.train.meco --out runs/meco --init resources/models/corrector/meco.json  # warm start
+    python -m models.train.meco --out runs/meco --init resources/models/corrector/meco.json \
+        --schedule-from 1                    # warm start, going on at the schedules' end state
     python -m models.train.meco --profile      # one training step and one-step inference, measured
 
 Variants (one recipe, `--variant`): full-dso (MeCo), no-xr-scaling (plain MeanFlow loss),
@@ -41,8 +42,8 @@ from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
 from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
-                                 cleanup_distributed, load_resume, save_resume, setup_distributed, start_from,
-                                 training_record)
+                                 cleanup_distributed, load_resume, resume_path, save_resume, setup_distributed,
+                                 start_from, training_record)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,22 @@ class MecoTrainConfig(Bf16Choice):
     save_every_seconds: float = 180.0
     log_every: int = 25
     init: str | None = None           # card of a corrector to start a fresh run from
+    # where in the (r, t) and loss-weight schedules step 0 stands: 0 runs them from the start
+    # (flow-only warm-up first); 1 continues a finished run's end state, for a warm start
+    schedule_from: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.schedule_from <= 1.0:
+            raise ValueError(f"schedule_from must lie in [0, 1], not {self.schedule_from}")
 
     @classmethod
     def for_variant(cls, variant: Variant, **overrides: Any) -> MecoTrainConfig:
         base = overrides.pop("objective", DsoConfig())
         return cls(variant=variant, objective=variant.objective(base), **overrides)
+
+    def progress(self, step: int) -> float:
+        """Training progress in [0, 1] fed to the schedules: `schedule_from` at step 0, 1 at the last step."""
+        return self.schedule_from + (1.0 - self.schedule_from) * min(1.0, step / self.steps)
 
     def crop_samples(self) -> int:
         """(frames - 1) * hop samples give exactly `crop_frames` centred STFT frames (MeCo's rule)."""
@@ -207,7 +219,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     broadcast_parameters(model)
     opt = torch.optim.Adam(model.parameters(), cfg.lr)
     ema = Ema(model, cfg.ema_decay)
-    resume = out / "resume"
+    resume = resume_path(out)
     state = load_resume(resume, model, ema, opt) or {"step": 0, "best": -1e9, "seconds": 0.0}
     step, best, seconds = state["step"], state["best"], state["seconds"]
 
@@ -232,7 +244,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     iterator = iter(loader)
     while step < cfg.steps:
         batch = {k: v.to(env.device) for k, v in next(iterator).items()}
-        losses = training_step(model, batch, step / cfg.steps, cfg)
+        losses = training_step(model, batch, cfg.progress(step), cfg)
         opt.zero_grad(set_to_none=True)
         losses.total.backward()
         all_reduce_gradients(model, env.world_size)
@@ -251,7 +263,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
             now = time.time()
             seconds += now - t_log
             n = sums["n"]
-            row: dict[str, Any] = {"step": step, "progress": round(step / cfg.steps, 4), "w_xr": losses.weights.xr,
+            row: dict[str, Any] = {"step": step, "progress": round(cfg.progress(step), 4), "w_xr": losses.weights.xr,
                                    "steps_per_s": n / (now - t_log), "seconds": round(seconds),
                                    **{k: sums[k] / n for k in ("loss", "flow", "xr")},
                                    "endpoint_sisdr": sums["endpoint_sisdr"] / max(sums["n_endpoint"], 1)}
@@ -401,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-every", type=int, default=MecoTrainConfig.log_every)
     parser.add_argument("--init", type=Path, help="card of a corrector to start a fresh run from "
                         "(its architecture and config must match; ignored when the run resumes)")
+    parser.add_argument("--schedule-from", type=float, default=MecoTrainConfig.schedule_from,
+                        help="progress in [0, 1] at which the (r, t) and loss-weight schedules start; "
+                        "1 skips the flow-only warm-up and the annealing, e.g. to go on from --init")
     parser.add_argument("--profile", action="store_true", help="measure a training step and inference, print JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -409,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,
         threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every,
-        init=str(args.init) if args.init else None)
+        init=str(args.init) if args.init else None, schedule_from=args.schedule_from)
     if args.profile:
         print(json.dumps(profile(cfg), indent=1))
         return 0

@@ -28,7 +28,7 @@ from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
-                                 cleanup_distributed, cosine_lr, load_resume, rir_bank, save_resume,
+                                 cleanup_distributed, cosine_lr, load_resume, resume_path, rir_bank, save_resume,
                                  setup_distributed, start_from, training_record)
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
     torch.manual_seed(cfg.seed + env.rank)
     out.mkdir(parents=True, exist_ok=True)
     model = TacBandSeparator(cfg.model).to(env.device)
-    resume = out / "resume"
+    resume = resume_path(out)
     init = start_from(model, out, cfg.init, env.is_main)
     broadcast_parameters(model)
     opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=cfg.weight_decay)

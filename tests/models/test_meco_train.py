@@ -117,6 +117,23 @@ def test_a_warm_started_run_begins_from_the_given_corrector_and_counts_its_steps
     assert training["steps_this_run"] == 2 and training["steps"] == source_card["training"]["steps"] + 2
 
 
+def test_a_run_from_the_schedules_end_trains_every_loss_from_its_first_step(cache, tmp_path):
+    train(_config(schedule_from=1.0), tmp_path, cache)
+    first = (tmp_path / "log.csv").read_text().splitlines()[1].split(",")
+    assert first[1] == "1.0" and float(first[6]) == pytest.approx(MecoTrainConfig().objective.xr_weight)
+
+
+@pytest.mark.parametrize(("schedule_from", "step", "expected"),
+                         [(0.0, 0, 0.0), (0.0, 5, 0.5), (0.5, 0, 0.5), (0.5, 5, 0.75), (1.0, 0, 1.0), (0.0, 12, 1.0)])
+def test_schedule_progress_starts_where_asked_and_ends_at_one(schedule_from, step, expected):
+    assert MecoTrainConfig(steps=10, schedule_from=schedule_from).progress(step) == pytest.approx(expected)
+
+
+def test_a_schedule_start_outside_zero_to_one_is_refused():
+    with pytest.raises(ValueError, match="schedule_from"):
+        MecoTrainConfig(schedule_from=1.5)
+
+
 def test_two_gloo_processes_average_gradients_and_stay_in_sync(cache, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
