@@ -3,11 +3,15 @@
 Both run on a 64 ms STFT (long windows suit convolutive mixing in rooms) and are projected back to
 the reference microphone by least squares, so their outputs are comparable with our separator's.
 ILRMA needs as many channels as talkers, so larger arrays are first reduced to the talkers'
-principal subspace per frequency (a standard pre-processing step).
+principal subspace per frequency (a standard pre-processing step). ILRMA starts from random NMF
+factors drawn from NumPy's global generator, so it runs under a fixed seed: the same mixture
+always gives the same output, and the caller's generator is left as it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 
 import numpy as np
@@ -30,6 +34,16 @@ def _project_back(y: np.ndarray, x_ref: np.ndarray) -> np.ndarray:
     return y * (num / den)[None]
 
 
+@contextmanager
+def _global_numpy_seed(seed: int) -> Iterator[None]:
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def _principal_subspace(x: np.ndarray, dims: int) -> np.ndarray:
     """(frames, bins, mics) -> (frames, bins, dims) onto the strongest spatial eigenvectors."""
     cov = np.einsum("tfm,tfn->fmn", x, x.conj()) / x.shape[0]
@@ -38,7 +52,8 @@ def _principal_subspace(x: np.ndarray, dims: int) -> np.ndarray:
     return np.einsum("fmd,tfm->tfd", basis.conj(), x)
 
 
-def separate_bss(mixture: np.ndarray, method: BssMethod, talkers: int = 2, iterations: int = 30) -> np.ndarray:
+def separate_bss(mixture: np.ndarray, method: BssMethod, talkers: int = 2, iterations: int = 30,
+                 seed: int = 0) -> np.ndarray:
     """Talker images at mic 0, float32 `(talkers, samples)`, from `(mics, samples)` with mics >= talkers."""
     mics, samples = mixture.shape
     if mics < talkers:
@@ -49,7 +64,8 @@ def separate_bss(mixture: np.ndarray, method: BssMethod, talkers: int = 2, itera
         y = pra.bss.auxiva(x, n_src=talkers, n_iter=iterations, proj_back=False)
     else:
         reduced = _principal_subspace(x, talkers) if mics > talkers else x
-        y = pra.bss.ilrma(reduced, n_src=talkers, n_iter=iterations, proj_back=False)
+        with _global_numpy_seed(seed):
+            y = pra.bss.ilrma(reduced, n_src=talkers, n_iter=iterations, proj_back=False)
     y = _project_back(y, x[:, :, 0])
     _, out = istft(y.transpose(2, 1, 0), nperseg=N_FFT, noverlap=N_FFT - HOP)
     out = out[:, :samples]
