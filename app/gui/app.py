@@ -19,9 +19,15 @@ from app.gui.theme import apply_preferences
 log = logging.getLogger(__name__)
 
 ICON_PATH = Path(__file__).resolve().parents[2] / "resources" / "icons" / "meco-studio.svg"
+# How long a worker thread may hold the GIL while the GUI thread waits for it. Every paint calls
+# back into Python many times per frame, and each call can wait a whole interval: at Python's
+# default 5 ms, a worker's Python-level work stretched a frame to ~50 ms (the shipped inspector,
+# tests/gui/test_workflow.py); the models' heavy lifting runs in torch and numpy without the GIL.
+GIL_SWITCH_SECONDS = 0.001
 
 
 def configure_application(app: QApplication) -> None:
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setStyle("Fusion")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from app.engine.demo import first_demo_path
-from app.gui.app import start_main_window
+from app.gui.app import GIL_SWITCH_SECONDS, configure_application, start_main_window
 
 
 def test_start_opens_the_given_file(qtbot, qapp, make_recording):
@@ -44,3 +45,13 @@ def test_no_demo_without_a_manifest_or_its_file(tmp_path):
     assert first_demo_path(tmp_path) is None
     (tmp_path / "manifest.jsonl").write_text(json.dumps({"mixture": "missing.wav"}) + "\n")
     assert first_demo_path(tmp_path) is None
+
+
+def test_the_configured_app_lets_workers_hold_the_gil_for_at_most_a_millisecond(qapp):
+    previous = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        configure_application(qapp)
+        assert sys.getswitchinterval() == GIL_SWITCH_SECONDS <= 0.001
+    finally:
+        sys.setswitchinterval(previous)
