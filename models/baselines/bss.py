@@ -20,6 +20,7 @@ from scipy.signal import istft, stft
 
 N_FFT = 1024
 HOP = 256
+ILRMA_SEED = 0        # evaluation rows name it, so a change re-scores ILRMA
 
 
 class BssMethod(StrEnum):
@@ -53,7 +54,7 @@ def _principal_subspace(x: np.ndarray, dims: int) -> np.ndarray:
 
 
 def separate_bss(mixture: np.ndarray, method: BssMethod, talkers: int = 2, iterations: int = 30,
-                 seed: int = 0) -> np.ndarray:
+                 seed: int = ILRMA_SEED) -> np.ndarray:
     """Talker images at mic 0, float32 `(talkers, samples)`, from `(mics, samples)` with mics >= talkers."""
     mics, samples = mixture.shape
     if mics < talkers:

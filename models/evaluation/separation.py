@@ -69,11 +69,12 @@ def model_methods(model: torch.nn.Module) -> list[Method]:
 
 
 def bss_methods() -> list[Method]:
-    from models.baselines.bss import BssMethod, separate_bss
+    from models.baselines.bss import ILRMA_SEED, BssMethod, separate_bss
 
-    # ILRMA's key names its fixed seed: rows scored before it was seeded are not reused
+    # ILRMA's key names its fixed seed: rows scored before it was seeded, or with another seed, are not reused
     return [Method("AuxIVA", lambda mix: separate_bss(mix, BssMethod.AUXIVA), min_mics=2),
-            Method("ILRMA", lambda mix: separate_bss(mix, BssMethod.ILRMA), min_mics=2, key="ILRMA@seed0")]
+            Method("ILRMA", lambda mix: separate_bss(mix, BssMethod.ILRMA), min_mics=2,
+                   key=f"ILRMA@seed{ILRMA_SEED}")]
 
 
 def oracle_irm(mixture_ref: np.ndarray, targets: np.ndarray) -> np.ndarray:
