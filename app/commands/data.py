@@ -172,7 +172,7 @@ def run_prep(args: argparse.Namespace) -> int:
         config = MixtureConfig()
         root = bank_dir(config.scene_config(), config.sample_rate, BANK_SOURCES)
         _drain(
-            RirBank.build(root, config.scene_config(), args.rir_scenes, BANK_SOURCES),
+            RirBank.build(root, config.scene_config(), args.rir_scenes, BANK_SOURCES, workers=args.threads),
             args.rir_scenes,
             "RIR bank scenes",
             every=20,

@@ -7,11 +7,14 @@ fixed evaluation sets simulate each scene afresh.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import logging
+import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -111,10 +114,12 @@ class RirBank:
 
     @staticmethod
     def build(
-        root: Path, config: SceneConfig, scenes: int, sources: int = 5, sample_rate: int = 16000, seed: int = 0
+        root: Path, config: SceneConfig, scenes: int, sources: int = 5, sample_rate: int = 16000, seed: int = 0,
+        workers: int = 1,
     ) -> Iterator[int]:
         """Simulate scenes until `root` holds `scenes`; resumable (scene i always comes from
-        seed (seed, i)). Yields the count after each scene, so callers can report or stop.
+        seed (seed, i), on any number of `workers` processes). Yields the count after each scene,
+        so callers can report or stop.
 
         An exclusive lock on the index makes a second builder of the same bank (another training
         run, the bench) wait, then continue from what the first one wrote."""
@@ -122,22 +127,39 @@ class RirBank:
         root.mkdir(parents=True, exist_ok=True)
         with open(root / "entries.jsonl", "a", encoding="utf-8") as index:
             fcntl.flock(index, fcntl.LOCK_EX)
-            for i in range(len(RirBank(root)), scenes):
-                scene = simulate_scene(config, sources, sample_rate, np.random.default_rng([seed, i]))
-                name = f"{i:06d}.npy"
-                np.save(root / name, scene.rirs.astype(np.float16))
-                index.write(json.dumps({**scene.meta(), "file": name, "sources": sources}) + "\n")
-                index.flush()
-                yield i + 1
+            todo = [(config, sources, sample_rate, seed, i) for i in range(len(RirBank(root)), scenes)]
+            with contextlib.ExitStack() as stack:
+                if workers > 1 and len(todo) > 1:
+                    # spawn: a forked child of a process that already ran torch's thread pool can hang
+                    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"))
+                    stack.callback(pool.shutdown, cancel_futures=True)      # a caller that stops early
+                    simulated = pool.map(_simulate_scene, todo)
+                else:
+                    simulated = map(_simulate_scene, todo)
+                for (*_, i), (rirs, meta) in zip(todo, simulated, strict=True):
+                    name = f"{i:06d}.npy"
+                    np.save(root / name, rirs)
+                    index.write(json.dumps({**meta, "file": name, "sources": sources}) + "\n")
+                    index.flush()
+                    yield i + 1
 
 
-def ensure_bank(config: SceneConfig, sample_rate: int, scenes: int, sources: int = BANK_SOURCES) -> Path:
-    """The cached bank for `config` (`bank_dir`), simulated up to `scenes` scenes if shorter.
+def _simulate_scene(job: tuple[SceneConfig, int, int, int, int]) -> tuple[np.ndarray, dict]:
+    """Scene `i` of a bank: float16 RIRs and its index entry (a top-level function, for worker processes)."""
+    config, sources, sample_rate, seed, i = job
+    scene = simulate_scene(config, sources, sample_rate, np.random.default_rng([seed, i]))
+    return scene.rirs.astype(np.float16), scene.meta()
+
+
+def ensure_bank(config: SceneConfig, sample_rate: int, scenes: int, sources: int = BANK_SOURCES,
+                workers: int = 1) -> Path:
+    """The cached bank for `config` (`bank_dir`), simulated up to `scenes` scenes if shorter
+    (on `workers` processes).
 
     Trainers pass its path as `MixtureConfig.bank`; a config with other mic counts or rooms gets
     its own bank, so every scene drawn matches the config.
     """
     root = bank_dir(config, sample_rate, sources)
-    for _ in RirBank.build(root, config, scenes, sources, sample_rate):
+    for _ in RirBank.build(root, config, scenes, sources, sample_rate, workers=workers):
         pass
     return root

@@ -137,6 +137,38 @@ def cosine_lr(step: int, total: int, peak: float, warmup: int, floor: float = 0.
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+class Budget:
+    """A run's length in steps: `steps`, or, given `minutes`, as many as this invocation's wall
+    clock allows at the rate it has run so far, whichever is fewer.
+
+    A machine lent for fixed minutes then ends its run on time, with the LR schedule decayed,
+    whatever its step rate. Under DDP every rank takes rank 0's clock, so all stop at one step.
+    """
+
+    def __init__(self, steps: int, minutes: float | None, device: torch.device) -> None:
+        if minutes is not None and minutes <= 0:
+            raise ValueError(f"a time budget must be positive, not {minutes} minutes")
+        self.steps, self.minutes, self.device = steps, minutes, device
+        self.started = time.monotonic()
+        self.first_step: int | None = None
+
+    def total(self, step: int) -> int:
+        """The step this run ends at, as seen at `step` (the LR schedule's `total`)."""
+        if self.minutes is None:
+            return self.steps
+        if self.first_step is None:
+            self.first_step = step
+        used = torch.tensor([(time.monotonic() - self.started) / (60 * self.minutes)], device=self.device)
+        if dist.is_initialized():
+            dist.broadcast(used, src=0)
+        fraction = float(used.item())
+        if fraction >= 1:
+            return min(self.steps, step)
+        done = step - self.first_step
+        projected = self.first_step + math.ceil(done / fraction) if done > 0 and fraction > 0 else self.steps
+        return min(self.steps, max(step + 1, projected))
+
+
 class Ema:
     """Exponential moving average of parameters; evaluation and shipping use the EMA weights."""
 
@@ -218,9 +250,12 @@ class CsvLog:
 
 
 def rir_bank(data: MixtureConfig, scenes: int) -> str | None:
-    """The cached RIR bank matching `data`'s rooms and arrays (built up to `scenes` if short);
-    None (fresh rooms per mixture, slower) when `scenes` is 0."""
-    return str(ensure_bank(data.scene_config(), data.sample_rate, scenes)) if scenes > 0 else None
+    """The cached RIR bank matching `data`'s rooms and arrays (built up to `scenes` if short, on
+    every core: nothing else runs before training starts); None (fresh rooms per mixture, slower)
+    when `scenes` is 0."""
+    if scenes <= 0:
+        return None
+    return str(ensure_bank(data.scene_config(), data.sample_rate, scenes, workers=os.cpu_count() or 1))
 
 
 def native_bf16(device: torch.device) -> bool:

@@ -39,7 +39,7 @@ from models.enhancers.base import MaskingEnhancer
 from models.enhancers.student import GtcrnStudent, StudentConfig
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.losses.si_sdr import si_sdr
-from models.train.common import (CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
+from models.train.common import (Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
                                  cosine_lr, load_resume, native_bf16, resume_path, rir_bank, save_resume,
                                  setup_distributed)
 
@@ -82,6 +82,7 @@ class EnhancerTrainConfig:
     valid_items: int = 48
     valid_every: int = 1000
     rir_scenes: int = 200             # cached rooms for simulated pairs (0: every pair simulated afresh, ~0.3 s each)
+    minutes: float | None = None      # wall-clock budget of this invocation (`Budget`); None: `steps` alone
     save_every_seconds: float = 180.0
     log_every: int = 25
 
@@ -260,10 +261,12 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
     sums: dict[str, float] = {}
     last_save, t_log, n_sum, skipped = time.time(), time.time(), 0, 0
     device_type = "cpu" if env.device.type == "cpu" else "cuda"
-    while step < cfg.steps:
+    budget = Budget(cfg.steps, cfg.minutes, env.device)
+    total = budget.total(step)
+    while step < total:
         batch = {k: v.to(env.device) for k, v in next(iterator).items()}
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
+            group["lr"] = cosine_lr(step, total, cfg.lr, cfg.warmup)
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=cfg.autocast(env.device)):
             loss, parts = objective(model, batch)
         opt.zero_grad(set_to_none=True)
@@ -280,14 +283,16 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
         n_sum += 1
         for k, v in {"loss": loss.item(), **parts}.items():
             sums[k] = sums.get(k, 0.0) + v
+        total = budget.total(step)
+        done = step >= total
 
-        if env.is_main and step % cfg.log_every == 0:
+        if env.is_main and (step % cfg.log_every == 0 or done):
             now = time.time()
             seconds += now - t_log
             row = {"step": step, "lr": opt.param_groups[0]["lr"], **{k: v / n_sum for k, v in sums.items()},
                    "steps_per_s": n_sum / (now - t_log), "skipped": skipped, "seconds": round(seconds)}
             t_log, sums, n_sum = now, {}, 0
-            if step % cfg.valid_every == 0 or step == cfg.steps:
+            if (step % cfg.valid_every == 0 or done) and valid_batches:
                 with ema.applied(model):
                     row.update(validate(model, valid_batches))
                     if row["valid_pesq_wb"] > best:
@@ -296,7 +301,7 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
                         checkpoint.save(model, out / "best.json", run.card(step, metrics, str(env.device), seconds))
             csv_log.write(row)
             log.info("step %d %s", step, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
-        if env.is_main and (time.time() - last_save > cfg.save_every_seconds or step == cfg.steps):
+        if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()
     cleanup_distributed()
@@ -361,6 +366,9 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
     parser.add_argument("--valid-items", type=int, default=defaults.valid_items)
     parser.add_argument("--log-every", type=int, default=defaults.log_every)
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--minutes", type=float, default=defaults.minutes,
+                        help="stop after this many minutes of training, the LR schedule fitted to the steps "
+                             "that time allows (a machine lent for a fixed time)")
     parser.add_argument("--rir-scenes", type=int, default=defaults.rir_scenes,
                         help="rooms in the cached RIR bank for simulated pairs (0: simulate every pair afresh)")
     precision = parser.add_mutually_exclusive_group()
@@ -373,7 +381,8 @@ def loop_config(args: argparse.Namespace, base: EnhancerTrainConfig) -> Enhancer
     return replace(base, steps=args.steps, batch_size=args.batch_size, segment_seconds=args.segment_seconds,
                    lr=args.lr, warmup=args.warmup, ema_decay=args.ema_decay, workers=args.workers,
                    threads=args.threads, valid_every=args.valid_every, valid_items=args.valid_items,
-                   log_every=args.log_every, seed=args.seed, bf16=args.bf16, rir_scenes=args.rir_scenes)
+                   log_every=args.log_every, seed=args.seed, bf16=args.bf16, rir_scenes=args.rir_scenes,
+                   minutes=args.minutes)
 
 
 def main(argv: list[str] | None = None) -> int:

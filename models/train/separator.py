@@ -27,7 +27,7 @@ from models.data.noise import NoisePool, default_noise_files
 from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
-from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
+from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
                                  cleanup_distributed, cosine_lr, load_resume, resume_path, rir_bank, save_resume,
                                  setup_distributed, start_from, training_record)
 
@@ -56,6 +56,7 @@ class SeparatorTrainConfig(Bf16Choice):
     log_every: int = 25
     refresh_data_every: int = 1000    # re-read the corpus and RIR bank, which grow while data-prep runs
     init: str | None = None           # card of a checkpoint to start from (a fresh run only)
+    minutes: float | None = None      # wall-clock budget of this invocation (`Budget`); None: `steps` alone
 
 
 def collate(items: list[dict]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -89,9 +90,11 @@ def build_datasets(data: MixtureConfig, seed: int, valid_items: int) -> tuple[Mi
 
 def evaluate(model: TacBandSeparator, batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> dict[str, float]:
     model.eval()
+    device = next(model.parameters()).device
     gains: dict[str, list[float]] = {"mask": [], "mwf": []}
     with torch.inference_mode():
-        for mix, mask, ref in batches:
+        for batch in batches:
+            mix, mask, ref = (t.to(device) for t in batch)
             masked, filtered = model.forward_with_mwf(mix, mask)
             base = si_sdr(mix[:, :1].expand_as(ref), ref).mean(-1)
             for name, est in (("mask", masked), ("mwf", filtered)):
@@ -188,24 +191,28 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
 
     last_save, t_log, loss_sum, score_sum, n_sum = time.time(), time.time(), 0.0, 0.0, 0
     # On resume the stream is reseeded with the step, so it continues with unseen mixtures.
-    while step < cfg.steps:
+    budget = Budget(cfg.steps, cfg.minutes, env.device)
+    total = budget.total(step)
+    while step < total:
         if step % cfg.refresh_data_every == 0 and step > state["step"]:
             iterator, _ = make_loader()
         mix, mic_mask, ref = (t.to(env.device) for t in next(iterator))
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, cfg.steps, cfg.lr, cfg.warmup)
+            group["lr"] = cosine_lr(step, total, cfg.lr, cfg.warmup)
         loss, score = training_step(model, opt, (mix, mic_mask, ref), cfg, env.device, env.world_size)
         ema.update(model)
         step += 1
         loss_sum, score_sum, n_sum = loss_sum + loss.item(), score_sum + score.mean().item(), n_sum + 1
+        total = budget.total(step)
+        done = step >= total
 
-        if env.is_main and step % cfg.log_every == 0:
+        if env.is_main and (step % cfg.log_every == 0 or done):
             now = time.time()
             seconds += now - t_log
             row = {"step": step, "lr": opt.param_groups[0]["lr"], "loss": loss_sum / n_sum,
                    "train_sisdr": score_sum / n_sum, "steps_per_s": n_sum / (now - t_log), "seconds": round(seconds)}
             t_log, loss_sum, score_sum, n_sum = now, 0.0, 0.0, 0
-            if step % cfg.valid_every == 0 or step == cfg.steps:
+            if step % cfg.valid_every == 0 or done:
                 with ema.applied(model):
                     row.update(evaluate(model, valid_batches))
                     if row["valid_sisdri_mask"] > best:
@@ -216,7 +223,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
                                                                          str(env.device), seconds, init))
             csv_log.write(row)
             log.info("step %d %s", step, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
-        if env.is_main and (time.time() - last_save > cfg.save_every_seconds or step == cfg.steps):
+        if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()
     cleanup_distributed()
@@ -243,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rir-scenes", type=int, default=250,
                         help="rooms in the cached RIR bank (built once, ~1 s each); 0 simulates every mixture afresh")
     parser.add_argument("--refresh-data-every", type=int, default=SeparatorTrainConfig.refresh_data_every)
+    parser.add_argument("--minutes", type=float, help="stop after this many minutes of training, the LR "
+                        "schedule fitted to the steps that time allows (a machine lent for a fixed time)")
     parser.add_argument("--init", type=Path, help="card of a checkpoint to start a fresh run from "
                                                    "(e.g. the shipped separator); ignored on resume")
     precision = parser.add_mutually_exclusive_group()
@@ -257,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
                                valid_items=args.valid_items, log_every=args.log_every, bf16=args.bf16,
                                refresh_data_every=args.refresh_data_every, ema_decay=args.ema_decay,
-                               init=str(args.init) if args.init else None)
+                               init=str(args.init) if args.init else None, minutes=args.minutes)
     data = MixtureConfig(seconds=cfg.segment_seconds, talkers=(2, 2))
     data = replace(data, bank=rir_bank(data, args.rir_scenes))
     train(cfg, args.out, data)

@@ -32,3 +32,13 @@ def test_bank_scenes_are_drawn_only_with_the_mic_counts_asked_for(tmp_path):
         assert all(bank.pick(rng, 2, (m, m)).rirs.shape[:2] == (m, 2) for _ in range(3))
     with pytest.raises(ValueError, match="no scene"):
         bank.pick(rng, 4, (1, 8))  # more sources than any scene has
+
+
+def test_a_bank_built_on_worker_processes_equals_one_built_in_order(tmp_path):
+    config = SceneConfig(room=RoomConfig(rt60_s=(0.15, 0.2), size_max_m=(4.0, 4.0, 3.0)), mics=(2, 3))
+    list(RirBank.build(tmp_path / "serial", config, scenes=3, sources=2))
+    assert list(RirBank.build(tmp_path / "parallel", config, scenes=3, sources=2, workers=2)) == [1, 2, 3]
+    serial, parallel = RirBank(tmp_path / "serial"), RirBank(tmp_path / "parallel")
+    assert serial.entries == parallel.entries
+    for entry in serial.entries:
+        np.testing.assert_array_equal(np.load(serial.root / entry["file"]), np.load(parallel.root / entry["file"]))

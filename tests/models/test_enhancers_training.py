@@ -86,3 +86,23 @@ def test_bf16_autocast_is_on_only_for_the_teacher_on_hardware_with_native_bf16()
     assert EnhancerTrainConfig(role=Role.TEACHER).autocast(cpu) == native_bf16(cpu)
     assert not EnhancerTrainConfig(role=Role.STUDENT).autocast(cpu)
     assert EnhancerTrainConfig(role=Role.STUDENT, bf16=True).autocast(cpu)
+
+
+class _Energy(torch.nn.Module):
+    def forward(self, model, batch):
+        loss = model(batch["noisy"]).pow(2).mean()
+        return loss, {"supervised": loss.item()}
+
+
+def test_a_time_budget_ends_the_enhancer_loop_on_time_with_its_resume_state_saved(tmp_path):
+    import itertools
+    import json
+
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+    from models.train.enhancer import EnhancerTrainConfig, Role, Run, fit
+
+    model = GtcrnStudent(StudentConfig(channels=8))
+    cfg = EnhancerTrainConfig(role=Role.STUDENT, steps=10**6, warmup=1, log_every=10**6, workers=0, minutes=0.02)
+    batch = {"noisy": torch.randn(2, 1, 4000)}
+    fit(model, _Energy(), lambda step: itertools.repeat(batch), [], Run(tmp_path, cfg, lambda *a: {}))
+    assert 0 < json.loads((tmp_path / "resume.json").read_text())["step"] < 10**6

@@ -88,3 +88,23 @@ def test_step_rate_times_optimiser_steps_of_the_recipe():
     cfg = SeparatorTrainConfig(model=replace(SeparatorConfig(), channels=16, blocks=1), batch_size=2,
                                segment_seconds=0.5, bf16=False)
     assert 0 < step_rate(cfg, mics=2, steps=1) < 1000
+
+
+def test_a_time_budget_stops_the_run_early_with_a_final_card_and_resume_state(tmp_path):
+    timed = [a if a != "4" else "100000" for a in TOY]
+    assert main(["--out", str(tmp_path), *timed, "--minutes", "0.05"]) == 0
+    step = json.loads((tmp_path / "resume.json").read_text())["step"]
+    assert 0 < step < 100000
+    rows = list(csv.DictReader((tmp_path / "log.csv").open()))
+    assert int(rows[-1]["step"]) == step and rows[-1]["valid_sisdri_mask"]      # validated at the end
+    checkpoint.load(tmp_path / "best.json")
+
+
+def test_two_gloo_processes_under_a_time_budget_stop_at_the_same_step(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
+    timed = [a if a != "4" else "100000" for a in TOY]
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29519",
+                          "-m", "models.train.separator", "--out", str(tmp_path), *timed, "--minutes", "0.05"],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]      # a rank that stopped alone would leave its peer hanging
+    assert 0 < json.loads((tmp_path / "resume.json").read_text())["step"] < 100000
