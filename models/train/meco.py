@@ -41,7 +41,7 @@ from models.losses.si_sdr import si_sdr
 from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
-from models.train.common import (Bf16Choice, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
+from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
                                  cleanup_distributed, load_resume, resume_path, save_resume, setup_distributed,
                                  start_from, training_record)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
@@ -103,6 +103,7 @@ class MecoTrainConfig(Bf16Choice):
     # where in the (r, t) and loss-weight schedules step 0 stands: 0 runs them from the start
     # (flow-only warm-up first); 1 continues a finished run's end state, for a warm start
     schedule_from: float = 0.0
+    minutes: float | None = None      # wall-clock budget of this invocation (`Budget`); None: `steps` alone
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.schedule_from <= 1.0:
@@ -113,9 +114,10 @@ class MecoTrainConfig(Bf16Choice):
         base = overrides.pop("objective", DsoConfig())
         return cls(variant=variant, objective=variant.objective(base), **overrides)
 
-    def progress(self, step: int) -> float:
-        """Training progress in [0, 1] fed to the schedules: `schedule_from` at step 0, 1 at the last step."""
-        return self.schedule_from + (1.0 - self.schedule_from) * min(1.0, step / self.steps)
+    def progress(self, step: int, total: int | None = None) -> float:
+        """Training progress in [0, 1] fed to the schedules: `schedule_from` at step 0, 1 at the last
+        step (`total`, where a time `Budget` ends the run, else `steps`)."""
+        return self.schedule_from + (1.0 - self.schedule_from) * min(1.0, step / (total or self.steps))
 
     def crop_samples(self) -> int:
         """(frames - 1) * hop samples give exactly `crop_frames` centred STFT frames (MeCo's rule)."""
@@ -242,9 +244,11 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     sums = _fresh_sums()
     last_loss = float("nan")
     iterator = iter(loader)
-    while step < cfg.steps:
+    budget = Budget(cfg.steps, cfg.minutes, env.device)
+    total = budget.total(step)
+    while step < total:
         batch = {k: v.to(env.device) for k, v in next(iterator).items()}
-        losses = training_step(model, batch, cfg.progress(step), cfg)
+        losses = training_step(model, batch, cfg.progress(step, total), cfg)
         opt.zero_grad(set_to_none=True)
         losses.total.backward()
         all_reduce_gradients(model, env.world_size)
@@ -258,18 +262,20 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
         if math.isfinite(losses.endpoint_si_sdr):        # NaN while the endpoint loss is off
             sums["endpoint_sisdr"] += losses.endpoint_si_sdr
             sums["n_endpoint"] += 1
+        total = budget.total(step)
+        done = step >= total
 
-        if step % cfg.log_every == 0 or step == cfg.steps:
+        if step % cfg.log_every == 0 or done:
             now = time.time()
             seconds += now - t_log
             n = sums["n"]
-            row: dict[str, Any] = {"step": step, "progress": round(cfg.progress(step), 4), "w_xr": losses.weights.xr,
+            row: dict[str, Any] = {"step": step, "progress": round(cfg.progress(step, total), 4), "w_xr": losses.weights.xr,
                                    "steps_per_s": n / (now - t_log), "seconds": round(seconds),
                                    **{k: sums[k] / n for k in ("loss", "flow", "xr")},
                                    "endpoint_sisdr": sums["endpoint_sisdr"] / max(sums["n_endpoint"], 1)}
             sums = _fresh_sums()
             t_log = now
-            if step % cfg.valid_every == 0 or step == cfg.steps:
+            if step % cfg.valid_every == 0 or done:
                 check_in_sync(model, env.world_size)
                 if env.is_main:
                     with ema.applied(model):
@@ -283,7 +289,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
             if env.is_main:
                 csv_log.write(row)
                 log.info("step %d %s", step, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
-        if env.is_main and (time.time() - last_save > cfg.save_every_seconds or step == cfg.steps):
+        if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()
     checksum = check_in_sync(model, env.world_size)
@@ -416,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedule-from", type=float, default=MecoTrainConfig.schedule_from,
                         help="progress in [0, 1] at which the (r, t) and loss-weight schedules start; "
                         "1 skips the flow-only warm-up and the annealing, e.g. to go on from --init")
+    parser.add_argument("--minutes", type=float, help="stop after this many minutes of training, the schedules "
+                        "fitted to the steps that time allows (a machine lent for a fixed time)")
     parser.add_argument("--profile", action="store_true", help="measure a training step and inference, print JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -424,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,
         threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every,
-        init=str(args.init) if args.init else None, schedule_from=args.schedule_from)
+        init=str(args.init) if args.init else None, schedule_from=args.schedule_from, minutes=args.minutes)
     if args.profile:
         print(json.dumps(profile(cfg), indent=1))
         return 0

@@ -129,6 +129,17 @@ def test_schedule_progress_starts_where_asked_and_ends_at_one(schedule_from, ste
     assert MecoTrainConfig(steps=10, schedule_from=schedule_from).progress(step) == pytest.approx(expected)
 
 
+def test_schedule_progress_follows_the_end_a_time_budget_sets():
+    assert MecoTrainConfig(steps=1000).progress(50, total=100) == pytest.approx(0.5)
+
+
+def test_a_time_budget_ends_a_meco_run_early_with_its_card(cache, tmp_path):
+    result = train(_config(steps=10**6, minutes=0.05), tmp_path, cache)
+    assert 0 < result["step"] < 10**6
+    assert json.loads((tmp_path / "resume.json").read_text())["step"] == result["step"]
+    checkpoint.load(tmp_path / "best.json")
+
+
 def test_a_schedule_start_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match="schedule_from"):
         MecoTrainConfig(schedule_from=1.5)
