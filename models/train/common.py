@@ -236,11 +236,15 @@ def load_resume(path: Path, model: nn.Module, ema: Ema | None, opt: torch.optim.
 
 
 class CsvLog:
-    """Append-only metrics log; a resumed run keeps writing to the same file."""
+    """Append-only metrics log; a resumed run keeps writing to the same file, under that file's
+    header (a column added to the recipe since the run began is left out, not misaligned)."""
 
     def __init__(self, path: Path, fields: list[str]) -> None:
         self.path, self.fields = path, fields
-        if not path.exists():
+        if path.exists() and path.stat().st_size:
+            with path.open(newline="") as f:
+                self.fields = next(csv.reader(f))
+        else:
             with path.open("w", newline="") as f:
                 csv.DictWriter(f, fields).writeheader()
 

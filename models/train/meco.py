@@ -42,7 +42,7 @@ from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
 from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
-                                 cleanup_distributed, load_resume, resume_path, save_resume, setup_distributed,
+                                 cleanup_distributed, cosine_lr, load_resume, resume_path, save_resume, setup_distributed,
                                  start_from, training_record)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
 
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 INFERENCE_SEED = 1234        # MeCo's inference seed
 EULER_STEPS = 5              # the multi-step (FlowSE-style) baseline of issue #6
+LR_SCHEDULES = ("constant", "cosine")
 
 
 class Variant(StrEnum):
@@ -87,6 +88,9 @@ class MecoTrainConfig(Bf16Choice):
     batch_size: int = 8               # per process
     crop_frames: int = 64             # ~1 s at hop 256, as MeCo's 256 frames at hop 64
     lr: float = 1e-4                  # MeCo: Adam 1e-4
+    # "constant" is MeCo's; "cosine" decays to 5 % of `lr` by the last step (of `steps`, or of
+    # what a time `Budget` allows), for a warm start that should settle rather than wander
+    lr_schedule: str = "constant"
     ema_decay: float = 0.999          # MeCo
     grad_clip: float = 1.0            # MeCo
     # autocast, the JVP staying fp32; None: where the hardware has native bf16 (`native_bf16`);
@@ -108,6 +112,8 @@ class MecoTrainConfig(Bf16Choice):
     def __post_init__(self) -> None:
         if not 0.0 <= self.schedule_from <= 1.0:
             raise ValueError(f"schedule_from must lie in [0, 1], not {self.schedule_from}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, not {self.lr_schedule!r}")
 
     @classmethod
     def for_variant(cls, variant: Variant, **overrides: Any) -> MecoTrainConfig:
@@ -118,6 +124,11 @@ class MecoTrainConfig(Bf16Choice):
         """Training progress in [0, 1] fed to the schedules: `schedule_from` at step 0, 1 at the last
         step (`total`, where a time `Budget` ends the run, else `steps`)."""
         return self.schedule_from + (1.0 - self.schedule_from) * min(1.0, step / (total or self.steps))
+
+    def learning_rate(self, step: int, total: int | None = None) -> float:
+        if self.lr_schedule == "constant":
+            return self.lr
+        return cosine_lr(step, total or self.steps, self.lr, warmup=0)
 
     def crop_samples(self) -> int:
         """(frames - 1) * hop samples give exactly `crop_frames` centred STFT frames (MeCo's rule)."""
@@ -234,7 +245,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     valid_items = [valid[i] for i in range(min(cfg.valid_pairs, len(valid)))]
     valid_batches = [collate(valid_items[j:j + 8]) for j in range(0, len(valid_items), 8)]
     csv_log = CsvLog(out / "log.csv", ["step", "progress", "loss", "flow", "xr", "endpoint_sisdr", "w_xr",
-                                       "steps_per_s", "valid_sisdr_estimate", "valid_sisdr_corrected",
+                                       "lr", "steps_per_s", "valid_sisdr_estimate", "valid_sisdr_corrected",
                                        "valid_sisdr_gain", "seconds"])
     manifest = cache / "manifest.json"
     data_card = json.loads(manifest.read_text()) if manifest.exists() else {"cache": str(cache)}
@@ -248,6 +259,8 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     total = budget.total(step)
     while step < total:
         batch = {k: v.to(env.device) for k, v in next(iterator).items()}
+        for group in opt.param_groups:
+            group["lr"] = cfg.learning_rate(step, total)
         losses = training_step(model, batch, cfg.progress(step, total), cfg)
         opt.zero_grad(set_to_none=True)
         losses.total.backward()
@@ -270,7 +283,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
             seconds += now - t_log
             n = sums["n"]
             row: dict[str, Any] = {"step": step, "progress": round(cfg.progress(step, total), 4), "w_xr": losses.weights.xr,
-                                   "steps_per_s": n / (now - t_log), "seconds": round(seconds),
+                                   "lr": opt.param_groups[0]["lr"], "steps_per_s": n / (now - t_log), "seconds": round(seconds),
                                    **{k: sums[k] / n for k in ("loss", "flow", "xr")},
                                    "endpoint_sisdr": sums["endpoint_sisdr"] / max(sums["n_endpoint"], 1)}
             sums = _fresh_sums()
@@ -404,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=MecoTrainConfig.batch_size)
     parser.add_argument("--crop-frames", type=int, default=MecoTrainConfig.crop_frames)
     parser.add_argument("--lr", type=float, default=MecoTrainConfig.lr)
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=MecoTrainConfig.lr_schedule,
+                        help="constant (MeCo's) or cosine decay to 5 %% of --lr by the last step")
     parser.add_argument("--ema-decay", type=float, default=MecoTrainConfig.ema_decay,
                         help="EMA of the weights; a short run wants a shorter memory (e.g. 0.995)")
     parser.add_argument("--jvp", choices=[j.value for j in JvpMethod], default=DsoConfig.jvp.value,
@@ -429,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = MecoTrainConfig.for_variant(
         Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
-        batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr, ema_decay=args.ema_decay,
+        batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr,
+        lr_schedule=args.lr_schedule, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,
         threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every,
         init=str(args.init) if args.init else None, schedule_from=args.schedule_from, minutes=args.minutes)

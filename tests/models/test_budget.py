@@ -1,4 +1,4 @@
-"""A run's length under a wall-clock budget: as many steps as the minutes allow, never more than asked."""
+"""A run's length under a wall-clock budget (as many steps as the minutes allow, never more than asked), and its log across resumes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from models.train import common
-from models.train.common import Budget
+from models.train.common import Budget, CsvLog
 
 CPU = torch.device("cpu")
 
@@ -58,3 +58,10 @@ def test_a_resumed_run_projects_from_the_steps_of_this_invocation_only(clock):
 def test_a_budget_of_no_time_is_refused():
     with pytest.raises(ValueError, match="positive"):
         Budget(10, 0.0, CPU)
+
+
+def test_a_resumed_csv_log_keeps_writing_under_its_own_header(tmp_path):
+    path = tmp_path / "log.csv"
+    CsvLog(path, ["step", "loss"]).write({"step": 1, "loss": 0.5})
+    CsvLog(path, ["step", "lr", "loss"]).write({"step": 2, "lr": 1e-3, "loss": 0.25})
+    assert path.read_text().splitlines() == ["step,loss", "1,0.5", "2,0.25"]

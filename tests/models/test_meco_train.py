@@ -140,6 +140,31 @@ def test_a_time_budget_ends_a_meco_run_early_with_its_card(cache, tmp_path):
     checkpoint.load(tmp_path / "best.json")
 
 
+def test_the_learning_rate_is_constant_by_default_as_in_meco():
+    cfg = MecoTrainConfig(steps=100, lr=3e-4)
+    assert [cfg.learning_rate(s) for s in (0, 50, 100)] == [3e-4] * 3
+
+
+def test_a_cosine_learning_rate_decays_from_lr_to_five_percent_by_the_budgets_last_step():
+    cfg = MecoTrainConfig(steps=10**6, lr=3e-4, lr_schedule="cosine")
+    assert cfg.learning_rate(0, total=100) == pytest.approx(3e-4)
+    assert cfg.learning_rate(50, total=100) == pytest.approx(3e-4 * (0.05 + 0.95 * 0.5))
+    assert cfg.learning_rate(100, total=100) == pytest.approx(3e-4 * 0.05)
+
+
+def test_a_cosine_run_logs_the_decaying_learning_rate_it_trained_with(cache, tmp_path):
+    train(_config(steps=3, lr=1e-3, lr_schedule="cosine"), tmp_path, cache)
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    column = rows[0].split(",").index("lr")
+    rates = [float(r.split(",")[column]) for r in rows[1:]]
+    assert rates[0] == pytest.approx(1e-3) and rates[0] > rates[1] > rates[2] > 1e-3 * 0.05
+
+
+def test_an_unknown_learning_rate_schedule_is_refused():
+    with pytest.raises(ValueError, match="lr_schedule"):
+        MecoTrainConfig(lr_schedule="step")
+
+
 def test_a_schedule_start_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match="schedule_from"):
         MecoTrainConfig(schedule_from=1.5)
