@@ -40,7 +40,7 @@ from models.data.speech import SpeechPool, Split
 from models.dispatch.inspect import enhance
 from models.dispatch.losses import KdLoss, StudentVariant, distillation_loss, variant_config
 from models.enhancers.base import MaskingEnhancer
-from models.enhancers.bench import macs_per_second, parameters, real_time_factor
+from models.enhancers.bench import macs_per_second, parameters, real_time_factors
 from models.losses.si_sdr import si_sdr
 from models.train.enhancer import simulated_config
 
@@ -148,7 +148,8 @@ def evaluate(models: dict[str, MaskingEnhancer], variants: dict[str, StudentVari
                     gaps[name][1] += kept
         scores[set_name] = per_model
         log.info("evaluated %s (%d utterances)", set_name, len(pairs))
-    cost = {n: {"parameters": parameters(m), "mmac_per_s": macs_per_second(m) / 1e6, "rtf": real_time_factor(m)}
+    rtf = real_time_factors(models)
+    cost = {n: {"parameters": parameters(m), "mmac_per_s": macs_per_second(m) / 1e6, "rtf": rtf[n]}
             for n, m in models.items()}
     return {"scores": scores, "gaps": all_gaps, "cost": cost, "teacher": teacher_name}
 

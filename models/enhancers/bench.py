@@ -22,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from models.enhancers.base import MaskingEnhancer, torch_threads
 from models.common.results import write_result
+from models.common.timing import fastest
 
 SAMPLE_RATE = 16_000
 
@@ -37,17 +38,21 @@ def macs_per_second(model: MaskingEnhancer) -> float:
     return counter.get_total_flops() / 2
 
 
-def real_time_factor(model: MaskingEnhancer, seconds: float = 10.0, repeats: int = 3) -> float:
-    """Best-of-`repeats` processing time / audio duration for one mono clip."""
+def real_time_factors(models: dict[str, MaskingEnhancer], seconds: float = 10.0, repeats: int = 5
+                      ) -> dict[str, float]:
+    """Best-of-`repeats` processing time / audio duration for one mono clip, per model, each with
+    its own inference threads; the models take turns (`fastest`), so identical architectures
+    get the same figure even when the shared CPU's load changes during the measurement."""
     clip = torch.randn(1, 1, int(seconds * SAMPLE_RATE)) * 0.1
-    best = float("inf")
-    with torch_threads(model.inference_threads), torch.inference_mode():
-        model.eval()(clip[..., :SAMPLE_RATE])                      # warm-up
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(clip)
-            best = min(best, time.perf_counter() - start)
-    return best / seconds
+
+    def run(model: MaskingEnhancer, audio: torch.Tensor) -> None:
+        with torch_threads(model.inference_threads), torch.inference_mode():
+            model.eval()(audio)
+
+    for model in models.values():
+        run(model, clip[..., :SAMPLE_RATE])                                 # warm-up
+    best = fastest({name: (lambda m=model: run(m, clip)) for name, model in models.items()}, repeats)
+    return {name: wall / seconds for name, (wall, _) in best.items()}
 
 
 def training_steps_per_second(model: MaskingEnhancer, objective: torch.nn.Module, batch_size: int = 8,
@@ -70,9 +75,9 @@ def training_steps_per_second(model: MaskingEnhancer, objective: torch.nn.Module
     return 1.0 / min(elapsed[1:])
 
 
-def describe(model: MaskingEnhancer, name: str) -> dict:
+def describe(model: MaskingEnhancer, name: str, rtf: float) -> dict:
     return {"name": name, "architecture": type(model).__name__, "parameters": parameters(model),
-            "mmac_per_second": round(macs_per_second(model) / 1e6, 1), "rtf": round(real_time_factor(model), 4),
+            "mmac_per_second": round(macs_per_second(model) / 1e6, 1), "rtf": round(rtf, 4),
             "threads": model.inference_threads or torch.get_num_threads(), "load_average": os.getloadavg()[0]}
 
 
@@ -93,9 +98,10 @@ def main(argv: list[str] | None = None) -> int:
 
     models = [(card.stem, checkpoint.load(card)[0]) for card in args.cards] or [
         ("teacher (untrained)", BandAttentionTeacher()), ("student (untrained)", GtcrnStudent())]
+    rtf = real_time_factors(dict(models))
     rows = []
     for name, model in models:
-        row = describe(model, name)
+        row = describe(model, name, rtf[name])
         if args.train_steps:
             torch.set_num_threads(args.train_threads)
             teacher = isinstance(model, BandAttentionTeacher)

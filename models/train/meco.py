@@ -37,6 +37,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 
 from models.common import checkpoint
+from models.common.timing import fastest
 from models.losses.si_sdr import si_sdr
 from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
@@ -318,26 +319,6 @@ def _synthetic_batch(batch_size: int, samples: int, mics: int, generator: torch.
             "mic_mask": torch.ones(batch_size, mics, dtype=torch.bool)}
 
 
-def _timed(fn) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) of one call.
-
-    On a shared machine wall time swings with the neighbours' load; CPU time counts only the
-    work done here, so its ratios (corrector vs separator) are the stable numbers.
-    """
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
-def _best(fns: dict[str, Any], repeats: int) -> dict[str, tuple[float, float]]:
-    """Min wall and min CPU time of each function, run interleaved so load changes hit all alike."""
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            times[name].append(_timed(fn))
-    return {name: (min(t[0] for t in ts), min(t[1] for t in ts)) for name, ts in times.items()}
-
-
 def profile(cfg: MecoTrainConfig, clip_seconds: float = 10.0, mics: int = 4, talkers: int = 2,
             repeats: int = 5) -> dict[str, Any]:
     """Training-step speed per JVP method and precision, size and cost, and one-step inference RTF
@@ -367,7 +348,7 @@ def profile(cfg: MecoTrainConfig, clip_seconds: float = 10.0, mics: int = 4, tal
                 opt.step()
 
             one_step()
-            wall, cpu = _best({"step": one_step}, repeats)["step"]
+            wall, cpu = fastest({"step": one_step}, repeats)["step"]
             report["training"][f"{jvp}{'-bf16' if bf16 else ''}"] = {"steps_per_s": round(1.0 / wall, 3),
                                                                     "cpu_s_per_step": round(cpu, 3)}
 
@@ -397,7 +378,7 @@ def profile(cfg: MecoTrainConfig, clip_seconds: float = 10.0, mics: int = 4, tal
 
     for bf16 in (False, True):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            best = _best({"corrector": lambda: run_chunked(chunk_function(model, talkers), stacked),
+            best = fastest({"corrector": lambda: run_chunked(chunk_function(model, talkers), stacked),
                           "separator": lambda: run_chunked(separator, stacked[talkers:])}, repeats)
         suffix = "_bf16" if bf16 else ""
         for kind, index in (("wall", 0), ("cpu", 1)):

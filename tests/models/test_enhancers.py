@@ -8,7 +8,7 @@ import torch
 
 from models.common import checkpoint
 from models.enhancers.base import MaskingEnhancer, torch_threads
-from models.enhancers.bench import macs_per_second, parameters
+from models.enhancers.bench import macs_per_second, parameters, real_time_factors
 from models.enhancers.student import ErbBands, GtcrnStudent, StudentConfig, erb_filters
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 
@@ -79,3 +79,10 @@ def test_a_saved_card_rebuilds_the_same_network(tmp_path, tiny):
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), tiny(x))
     assert read["training"]["device"] == "cpu" and read["parameters"] == card["parameters"]
+
+
+def test_every_model_gets_a_real_time_factor_from_the_same_interleaved_rounds():
+    torch.manual_seed(0)
+    models = {"student": GtcrnStudent(TINY_STUDENT), "teacher": BandAttentionTeacher(TINY_TEACHER)}
+    rtf = real_time_factors(models, seconds=1.0, repeats=2)
+    assert set(rtf) == {"student", "teacher"} and all(0 < v < 10 for v in rtf.values())
