@@ -302,7 +302,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
                                             card(cfg, step, metrics, data_card, env.device, seconds, init))
             if env.is_main:
                 csv_log.write(row)
-                log.info("step %d %s", step, {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()})
+                log.info("step %d %s", step, {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()})
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()
