@@ -41,7 +41,7 @@ from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.losses.si_sdr import si_sdr
 from models.train.common import (Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
                                  cosine_lr, load_resume, native_bf16, resume_path, rir_bank, save_resume,
-                                 setup_distributed)
+                                 setup_distributed, start_from, training_record)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class EnhancerTrainConfig:
     valid_every: int = 1000
     rir_scenes: int = 200             # cached rooms for simulated pairs (0: every pair simulated afresh, ~0.3 s each)
     minutes: float | None = None      # wall-clock budget of this invocation (`Budget`); None: `steps` alone
+    init: str | None = None           # card of an enhancer to start a fresh run from (e.g. to go on training it)
     save_every_seconds: float = 180.0
     log_every: int = 25
 
@@ -243,6 +244,7 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed + env.rank)
     out.mkdir(parents=True, exist_ok=True)
+    init = start_from(model, out, cfg.init, env.is_main)
     model = model.to(env.device).train()
     objective = objective.to(env.device)
     broadcast_parameters(model)
@@ -298,7 +300,9 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
                     if row["valid_pesq_wb"] > best:
                         best = row["valid_pesq_wb"]
                         metrics = {k: round(v, 3) for k, v in row.items() if k.startswith("valid")}
-                        checkpoint.save(model, out / "best.json", run.card(step, metrics, str(env.device), seconds))
+                        card = run.card(step, metrics, str(env.device), seconds)
+                        card["training"].update(training_record(step, init))
+                        checkpoint.save(model, out / "best.json", card)
             csv_log.write(row)
             log.info("step %d %s", step, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
@@ -369,6 +373,8 @@ def add_loop_arguments(parser: argparse.ArgumentParser, defaults: EnhancerTrainC
     parser.add_argument("--minutes", type=float, default=defaults.minutes,
                         help="stop after this many minutes of training, the LR schedule fitted to the steps "
                              "that time allows (a machine lent for a fixed time)")
+    parser.add_argument("--init", type=Path, help="card of an enhancer of this role to start a fresh run from "
+                        "(its architecture and config must match; ignored when the run resumes)")
     parser.add_argument("--rir-scenes", type=int, default=defaults.rir_scenes,
                         help="rooms in the cached RIR bank for simulated pairs (0: simulate every pair afresh)")
     precision = parser.add_mutually_exclusive_group()
@@ -382,7 +388,7 @@ def loop_config(args: argparse.Namespace, base: EnhancerTrainConfig) -> Enhancer
                    lr=args.lr, warmup=args.warmup, ema_decay=args.ema_decay, workers=args.workers,
                    threads=args.threads, valid_every=args.valid_every, valid_items=args.valid_items,
                    log_every=args.log_every, seed=args.seed, bf16=args.bf16, rir_scenes=args.rir_scenes,
-                   minutes=args.minutes)
+                   minutes=args.minutes, init=str(args.init) if args.init else None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -106,3 +106,29 @@ def test_a_time_budget_ends_the_enhancer_loop_on_time_with_its_resume_state_save
     batch = {"noisy": torch.randn(2, 1, 4000)}
     fit(model, _Energy(), lambda step: itertools.repeat(batch), [], Run(tmp_path, cfg, lambda *a: {}))
     assert 0 < json.loads((tmp_path / "resume.json").read_text())["step"] < 10**6
+
+
+def test_a_warm_started_enhancer_run_begins_from_the_given_card_and_counts_its_steps(tmp_path):
+    import itertools
+    from dataclasses import replace
+
+    from models.common import checkpoint
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+    from models.train.enhancer import EnhancerTrainConfig, Role, Run, enhancer_card, fit
+
+    cfg = EnhancerTrainConfig(role=Role.STUDENT, steps=2, warmup=1, lr=0.0, weight_decay=0.0, log_every=1,
+                              valid_every=2, workers=0)
+    torch.manual_seed(1)
+    source = GtcrnStudent(StudentConfig(channels=8))
+    written = checkpoint.save(source, tmp_path / "source.json",
+                              enhancer_card("source", source, "test", cfg, {}, 7, {}, "cpu", 0.0))
+    torch.manual_seed(2)
+    model = GtcrnStudent(StudentConfig(channels=8))             # other weights, replaced by the card's
+    batch = {"noisy": torch.randn(2, 1, 16_000) * 0.1, "clean": torch.randn(2, 1, 16_000) * 0.1}
+    fit(model, _Energy(), lambda step: itertools.repeat(batch), [batch],
+        Run(tmp_path / "run", replace(cfg, init=str(tmp_path / "source.json")),
+            lambda *a: enhancer_card("warm", model, "test", cfg, {}, *a)))
+    warm, card = checkpoint.load(tmp_path / "run" / "best.json")
+    assert all(torch.equal(a, b) for a, b in zip(warm.parameters(), source.parameters(), strict=True))
+    assert card["training"]["initialised_from"]["sha256"] == written["weights"]["sha256"]
+    assert card["training"]["steps_this_run"] == 2 and card["training"]["steps"] == 7 + 2
