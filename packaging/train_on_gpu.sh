@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train on one GPU machine lent for a fixed time, with no network and a small upload: the separator
-# (warm-started from the shipped card) and the DISPatch teacher (from scratch) side by side, each
-# with its own data workers, both stopping on time with their LR schedules decayed (`--minutes`).
+# and the DISPatch teacher, each warm-started from its shipped card, side by side, each with its
+# own data workers, both stopping on time with their LR schedules decayed (`--minutes`).
 #
 #   python -m models.data.pack pack --to .devpack/corpus           # here, once
 #   packaging/train_on_gpu.sh .devpack/corpus RESULTS MINUTES      # there
@@ -35,11 +35,12 @@ echo "smoke runs passed at $(( $(date +%s) - started )) s"
 limit=$(python3 -c "print(int(60 * $minutes + ${GRACE:-110}))")
 timeout "$limit" $python -m models.train.separator --out "$runs/separator" \
     --init resources/models/separator/tacband-separator.json --steps 100000 --minutes "$minutes" \
-    --batch-size 16 --lr 1e-3 --ema-decay 0.998 --valid-every 500 --workers "$sep_workers" --threads 2 \
+    --batch-size 16 --lr 5e-4 --ema-decay 0.998 --valid-every 500 --workers "$sep_workers" --threads 2 \
     --rir-scenes "$scenes" --no-bf16 > "$runs/separator.log" 2>&1 &
 sep=$!
 timeout "$limit" $python -m models.train.enhancer --role teacher --out "$runs/enh-teacher" --steps 100000 \
-    --minutes "$minutes" --batch-size 16 --lr 1e-3 --warmup 300 --ema-decay 0.998 --valid-every 500 \
+    --init resources/models/enhancer/enh-teacher.json --minutes "$minutes" --batch-size 16 --lr 5e-4 \
+    --warmup 100 --ema-decay 0.998 --valid-every 500 \
     --valid-items 32 --workers "$teacher_workers" --threads 2 --rir-scenes "$scenes" --no-bf16 \
     > "$runs/enh-teacher.log" 2>&1 &
 teacher=$!
