@@ -41,8 +41,8 @@ def macs_per_second(model: MaskingEnhancer) -> float:
 def real_time_factors(models: dict[str, MaskingEnhancer], seconds: float = 10.0, repeats: int = 5
                       ) -> dict[str, float]:
     """Best-of-`repeats` processing time / audio duration for one mono clip, per model, each with
-    its own inference threads; the models take turns (`fastest`), so identical architectures
-    get the same figure even when the shared CPU's load changes during the measurement."""
+    its own inference threads; the models take turns (`fastest`), so a change in the shared CPU's
+    load during the measurement slows every model alike, not one model's figure alone."""
     clip = torch.randn(1, 1, int(seconds * SAMPLE_RATE)) * 0.1
 
     def run(model: MaskingEnhancer, audio: torch.Tensor) -> None:

@@ -43,8 +43,8 @@ from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
 from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
-                                 cleanup_distributed, cosine_lr, load_resume, resume_path, save_resume, setup_distributed,
-                                 start_from, training_record)
+                                 cleanup_distributed, cosine_lr, load_resume, resume_path, save_resume,
+                                 setup_distributed, start_from, training_record)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
 
 log = logging.getLogger(__name__)
@@ -283,8 +283,9 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
             now = time.time()
             seconds += now - t_log
             n = sums["n"]
-            row: dict[str, Any] = {"step": step, "progress": round(cfg.progress(step, total), 4), "w_xr": losses.weights.xr,
-                                   "lr": opt.param_groups[0]["lr"], "steps_per_s": n / (now - t_log), "seconds": round(seconds),
+            row: dict[str, Any] = {"step": step, "progress": round(cfg.progress(step, total), 4),
+                                   "w_xr": losses.weights.xr, "lr": opt.param_groups[0]["lr"],
+                                   "steps_per_s": n / (now - t_log), "seconds": round(seconds),
                                    **{k: sums[k] / n for k in ("loss", "flow", "xr")},
                                    "endpoint_sisdr": sums["endpoint_sisdr"] / max(sums["n_endpoint"], 1)}
             sums = _fresh_sums()
@@ -302,7 +303,8 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
                                             card(cfg, step, metrics, data_card, env.device, seconds, init))
             if env.is_main:
                 csv_log.write(row)
-                log.info("step %d %s", step, {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()})
+                log.info("step %d %s", step,
+                         {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()})
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()
