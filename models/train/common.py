@@ -235,6 +235,11 @@ def load_resume(path: Path, model: nn.Module, ema: Ema | None, opt: torch.optim.
     return info
 
 
+def readable(row: dict[str, Any]) -> dict[str, Any]:
+    """A log row for people: floats to 4 significant digits (a 3e-4 learning rate stays 3e-4)."""
+    return {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()}
+
+
 class CsvLog:
     """Append-only metrics log; a resumed run keeps writing to the same file, under that file's
     header (a column added to the recipe since the run began is left out, not misaligned)."""

@@ -39,6 +39,7 @@ from models.enhancers.base import MaskingEnhancer
 from models.enhancers.student import GtcrnStudent, StudentConfig
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.losses.si_sdr import si_sdr
+from models.train.common import readable
 from models.train.common import (Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
                                  cosine_lr, load_resume, native_bf16, resume_path, rir_bank, save_resume,
                                  setup_distributed, start_from, training_record)
@@ -304,7 +305,7 @@ def fit(model: MaskingEnhancer, objective: torch.nn.Module, batches: Callable[[i
                         card["training"].update(training_record(step, init))
                         checkpoint.save(model, out / "best.json", card)
             csv_log.write(row)
-            log.info("step %d %s", step, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+            log.info("step %d %s", step, readable(row))
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()

@@ -42,6 +42,7 @@ from models.losses.si_sdr import si_sdr
 from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
+from models.train.common import readable
 from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
                                  cleanup_distributed, cosine_lr, load_resume, resume_path, save_resume,
                                  setup_distributed, start_from, training_record)
@@ -304,7 +305,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
             if env.is_main:
                 csv_log.write(row)
                 log.info("step %d %s", step,
-                         {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()})
+                         readable(row))
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()

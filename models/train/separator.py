@@ -27,6 +27,7 @@ from models.data.noise import NoisePool, default_noise_files
 from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
+from models.train.common import readable
 from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
                                  cleanup_distributed, cosine_lr, load_resume, resume_path, rir_bank, save_resume,
                                  setup_distributed, start_from, training_record)
@@ -222,7 +223,7 @@ def train(cfg: SeparatorTrainConfig, out: Path, data_config: MixtureConfig) -> d
                         checkpoint.save(model, out / "best.json", _card(cfg, step, metrics, data_card,
                                                                          str(env.device), seconds, init))
             csv_log.write(row)
-            log.info("step %d %s", step, {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()})
+            log.info("step %d %s", step, readable(row))
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()
