@@ -50,6 +50,7 @@ def _image(values: np.ndarray, result: InspectorResult, levels: tuple[float, flo
     item = pg.ImageItem(np.ascontiguousarray(values.T), axisOrder="col-major", levels=levels, lut=_lut(colormap))
     bins, frames = values.shape
     item.setRect(QRectF(0.0, -result.bin_hz / 2, frames * result.frame_seconds, bins * result.bin_hz))
+    item.render()               # colour-map now, in this pane's turn, not all at once in the first paint
     return item
 
 
@@ -133,10 +134,14 @@ class InspectorView(QWidget):
 
     def show_result(self, result: InspectorResult) -> None:
         """Draw `result` one pane per event-loop turn: building a dozen plots in one go would
-        freeze the window for a quarter of a second. `ready` turns true when the last pane is up."""
+        freeze the window for a quarter of a second. The grid is built unpainted and transparent
+        (every pane added relays out and would repaint all the others), then revealed one column
+        per turn, so that no turn paints more than a column. `ready` turns true when all is up."""
         self.result = result
+        self.plots.setUpdatesEnabled(False)
         self.plots.clear()
         self._panes.clear()
+        self._columns: dict[int, list[pg.GraphicsObject]] = {}
         self._first_box = None
         self._build_id += 1
         self.ready = False
@@ -156,11 +161,24 @@ class InspectorView(QWidget):
             steps += [lambda c=col, s=student: self._spectrogram_pane(0, c, f"student {s.name}",
                                                                       s.inspection.spectrograms_db["student"], s),
                       lambda c=col, s=student: self._score_pane(c, s),
-                      lambda c=col, s=student: self.plots.addItem(_stats_label(s), row=2, col=c)]
+                      lambda c=col, s=student: self._add(_stats_label(s), row=2, col=c)]
+        bars = len(result.students) + 1
         steps += [lambda: self._color_bar(0, self.spec_levels, SPECTROGRAM_MAP, "dB"),
                   lambda: self._color_bar(1, self.score_levels, SCORE_MAP, "KGS"),
-                  self._arrange, self._finish]
+                  self._arrange, lambda: self.plots.setUpdatesEnabled(True)]
+        steps += [lambda c=col: self._reveal(c) for col in range(bars + 1)]
+        steps += [self._finish]
         self._run_steps(self._build_id, steps)
+
+    def _add(self, item: pg.GraphicsObject, row: int, col: int) -> None:
+        """Put `item` in the grid, transparent (not painted) until its column is revealed."""
+        item.setOpacity(0.0)
+        self.plots.addItem(item, row=row, col=col)
+        self._columns.setdefault(col, []).append(item)
+
+    def _reveal(self, col: int) -> None:
+        for item in self._columns.get(col, []):
+            item.setOpacity(1.0)
 
     def _run_steps(self, build_id: int, steps: list) -> None:
         if build_id != self._build_id:          # a newer result replaced this one
@@ -193,7 +211,7 @@ class InspectorView(QWidget):
             axis.setHeight(AXIS_PIXELS)
             axis.linkToView(box)
             pane.addItem(axis, row=2, col=1)
-        self.plots.addItem(pane, row=row, col=col)
+        self._add(pane, row, col)
         if self._first_box is None:
             self._first_box = box
         else:
@@ -243,7 +261,7 @@ class InspectorView(QWidget):
         axis.linkToView(box)
         bar.addItem(box, row=0, col=0)
         bar.addItem(axis, row=0, col=1)
-        self.plots.addItem(bar, row=row, col=len(self.result.students) + 1)
+        self._add(bar, row, len(self.result.students) + 1)
 
     def _arrange(self) -> None:
         for col in range(len(self.result.students) + 1):
