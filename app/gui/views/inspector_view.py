@@ -87,6 +87,7 @@ class InspectorView(QWidget):
         self.score_images: list[pg.ImageItem] = []
         self._build_id = 0
         self._first_box: pg.ViewBox | None = None
+        self._columns: dict[int, list[pg.GraphicsObject]] = {}      # grid items by column, for the reveal
         self._extent = QRectF()
         self.teacher = QComboBox()
         self.teacher.addItems(teachers)
@@ -141,7 +142,7 @@ class InspectorView(QWidget):
         self.plots.setUpdatesEnabled(False)
         self.plots.clear()
         self._panes.clear()
-        self._columns: dict[int, list[pg.GraphicsObject]] = {}
+        self._columns.clear()
         self._first_box = None
         self._build_id += 1
         self.ready = False
