@@ -14,8 +14,10 @@ evaluated with 5 Euler steps). The Fast-GeCo-style one step from t = 0.5 is an i
 The model is never wrapped in DistributedDataParallel: torch.func.jvp runs the network outside
 DDP's hooks, so gradients are averaged by hand (`all_reduce_gradients`) after backward, and a
 parameter checksum is compared across processes at every validation and at the end.
-Resumes from `OUT/resume.*`; writes `OUT/log.csv`; keeps the best EMA model by validation
-SI-SDR of the corrected output as `OUT/best.json` + `OUT/best.safetensors` (a shippable card).
+Resumes from `OUT/resume.*`; writes `OUT/log.csv`; keeps the best EMA model by validation as
+`OUT/best.json` + `OUT/best.safetensors` (a shippable card): by SI-SDR of the corrected output, or
+with `--select quality` by its PESQ-WB and DNSMOS OVRL gains within issue #6's SI-SDR bound. A warm
+start logs its starting point's validation as step 0.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ log = logging.getLogger(__name__)
 INFERENCE_SEED = 1234        # MeCo's inference seed
 EULER_STEPS = 5              # the multi-step (FlowSE-style) baseline of issue #6
 LR_SCHEDULES = ("constant", "cosine")
+SELECTIONS = ("sisdr", "quality")
+# issue #6's targets against the separator alone, which `--select quality` ranks checkpoints by
+SISDR_FLOOR_DB = -0.3
+PESQ_TARGET = 0.1
+OVRL_TARGET = 0.2
 
 
 class Variant(StrEnum):
@@ -93,6 +100,7 @@ class MecoTrainConfig(Bf16Choice):
     # "constant" is MeCo's; "cosine" decays to 5 % of `lr` by the last step (of `steps`, or of
     # what a time `Budget` allows), for a warm start that should settle rather than wander
     lr_schedule: str = "constant"
+    select: str = "sisdr"             # which validation picks `best.json` (`selection_score`)
     ema_decay: float = 0.999          # MeCo
     grad_clip: float = 1.0            # MeCo
     # autocast, the JVP staying fp32; None: where the hardware has native bf16 (`native_bf16`);
@@ -116,6 +124,8 @@ class MecoTrainConfig(Bf16Choice):
             raise ValueError(f"schedule_from must lie in [0, 1], not {self.schedule_from}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, not {self.lr_schedule!r}")
+        if self.select not in SELECTIONS:
+            raise ValueError(f"select must be one of {SELECTIONS}, not {self.select!r}")
 
     @classmethod
     def for_variant(cls, variant: Variant, **overrides: Any) -> MecoTrainConfig:
@@ -156,19 +166,55 @@ def correct_pairs(model: MeanFlowCorrector, batch: dict[str, torch.Tensor], mode
         return model(batch["estimate"][:, None], batch["mixture"], mode, steps, generator, batch["mic_mask"])[:, 0]
 
 
-def validate(model: MeanFlowCorrector, batches: list[dict[str, torch.Tensor]], variant: Variant) -> dict[str, float]:
-    """Mean SI-SDR of the estimate and of its correction against clean speech (EMA weights in use)."""
+def perceptual_scores(audio: torch.Tensor, clean: torch.Tensor) -> dict[str, list[float]]:
+    """PESQ-WB against `clean` and DNSMOS OVRL, per item of a batch `(batch, samples)` at 16 kHz."""
+    from models.metrics.speech import dnsmos, pesq_wb
+
+    pairs = list(zip(audio.float().cpu().numpy(), clean.float().cpu().numpy()))
+    return {"pesq": [pesq_wb(a, c) for a, c in pairs], "ovrl": [dnsmos(a)["ovrl"] for a, _ in pairs]}
+
+
+def estimate_quality(batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    """Mean PESQ-WB and DNSMOS OVRL of the separator's estimates: fixed, so scored once per run."""
+    scores = [perceptual_scores(b["estimate"], b["clean"]) for b in batches]
+    return {key: float(np.nanmean([v for s in scores for v in s[key]])) for key in ("pesq", "ovrl")}
+
+
+def validate(model: MeanFlowCorrector, batches: list[dict[str, torch.Tensor]], variant: Variant,
+             baseline: dict[str, float] | None = None) -> dict[str, float]:
+    """Mean SI-SDR of the estimate and of its correction against clean speech (EMA weights in use);
+    given the estimates' quality (`estimate_quality`) as `baseline`, the correction's PESQ-WB and
+    DNSMOS OVRL gains over it too."""
     mode, steps = variant.inference()
     device = next(model.parameters()).device
     model.eval()
     before, after = [], []
+    quality: dict[str, list[float]] = {"pesq": [], "ovrl": []}
     for batch in ({k: v.to(device) for k, v in b.items()} for b in batches):
         corrected = correct_pairs(model, batch, mode, steps)
         before += si_sdr(batch["estimate"], batch["clean"]).tolist()
         after += si_sdr(corrected, batch["clean"]).tolist()
+        if baseline is not None:
+            for key, values in perceptual_scores(corrected, batch["clean"]).items():
+                quality[key] += values
     model.train()
-    return {"valid_sisdr_estimate": float(np.mean(before)), "valid_sisdr_corrected": float(np.mean(after)),
-            "valid_sisdr_gain": float(np.mean(after) - np.mean(before))}
+    row = {"valid_sisdr_estimate": float(np.mean(before)), "valid_sisdr_corrected": float(np.mean(after)),
+           "valid_sisdr_gain": float(np.mean(after) - np.mean(before))}
+    if baseline is not None:
+        row |= {f"valid_{key}_gain": float(np.nanmean(quality[key])) - baseline[key] for key in quality}
+    return row
+
+
+def selection_score(row: dict[str, float], select: str) -> float:
+    """How a validation `row` ranks for `best.json` (higher is better). "sisdr": the corrected SI-SDR.
+    "quality": a checkpoint that keeps SI-SDR within SISDR_FLOOR_DB of the estimate ranks by the mean
+    of its PESQ-WB and DNSMOS OVRL gains, each in units of its target; one outside the bound ranks
+    below all of those (-1000), by its SI-SDR gain."""
+    if select == "sisdr":
+        return row["valid_sisdr_corrected"]
+    if row["valid_sisdr_gain"] < SISDR_FLOOR_DB:
+        return row["valid_sisdr_gain"] - 1000.0
+    return 0.5 * (row["valid_pesq_gain"] / PESQ_TARGET + row["valid_ovrl_gain"] / OVRL_TARGET)
 
 
 def parameter_checksum(model: torch.nn.Module) -> float:
@@ -246,12 +292,18 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
     valid = CachedPairs(cache / CacheSplit.VALID)
     valid_items = [valid[i] for i in range(min(cfg.valid_pairs, len(valid)))]
     valid_batches = [collate(valid_items[j:j + 8]) for j in range(0, len(valid_items), 8)]
+    baseline = estimate_quality(valid_batches) if cfg.select == "quality" and env.is_main else None
     csv_log = CsvLog(out / "log.csv", ["step", "progress", "loss", "flow", "xr", "endpoint_sisdr", "w_xr",
                                        "lr", "steps_per_s", "valid_sisdr_estimate", "valid_sisdr_corrected",
-                                       "valid_sisdr_gain", "seconds"])
+                                       "valid_sisdr_gain", "valid_pesq_gain", "valid_ovrl_gain", "score",
+                                       "seconds"])
     manifest = cache / "manifest.json"
     data_card = json.loads(manifest.read_text()) if manifest.exists() else {"cache": str(cache)}
     log.info("training MeCo %s from step %d on %s (world %d)", cfg.variant, step, env.device, env.world_size)
+    if step == 0 and init is not None and env.is_main:      # where the warm start stands (not a candidate)
+        row = {"step": 0, **validate(model, valid_batches, cfg.variant, baseline)}
+        csv_log.write({**row, "score": selection_score(row, cfg.select)})
+        log.info("step 0 (the warm start) %s", readable(row))
 
     last_save, t_log = time.time(), time.time()
     sums = _fresh_sums()
@@ -295,11 +347,13 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
                 check_in_sync(model, env.world_size)
                 if env.is_main:
                     with ema.applied(model):
-                        row.update(validate(model, valid_batches, cfg.variant))
-                        if row["valid_sisdr_corrected"] > best:
-                            best = row["valid_sisdr_corrected"]
+                        row.update(validate(model, valid_batches, cfg.variant, baseline))
+                        row["score"] = selection_score(row, cfg.select)
+                        if row["score"] > best:
+                            best = row["score"]
                             metrics = {k: round(v, 3) for k, v in row.items() if k.startswith("valid")}
                             metrics["valid_set"] = f"{len(valid_items)} cached valid pairs ({cache.name})"
+                            metrics["selected_by"] = cfg.select
                             checkpoint.save(model, out / "best.json",
                                             card(cfg, step, metrics, data_card, env.device, seconds, init))
             if env.is_main:
@@ -403,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=MecoTrainConfig.lr)
     parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=MecoTrainConfig.lr_schedule,
                         help="constant (MeCo's) or cosine decay to 5 %% of --lr by the last step")
+    parser.add_argument("--select", choices=SELECTIONS, default=MecoTrainConfig.select,
+                        help="which validation keeps best.json: corrected SI-SDR, or PESQ-WB and DNSMOS OVRL "
+                        "gains within the SI-SDR bound (slower validation)")
     parser.add_argument("--ema-decay", type=float, default=MecoTrainConfig.ema_decay,
                         help="EMA of the weights; a short run wants a shorter memory (e.g. 0.995)")
     parser.add_argument("--jvp", choices=[j.value for j in JvpMethod], default=DsoConfig.jvp.value,
@@ -429,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = MecoTrainConfig.for_variant(
         Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
         batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr,
-        lr_schedule=args.lr_schedule, ema_decay=args.ema_decay,
+        lr_schedule=args.lr_schedule, select=args.select, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,
         threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every,
         init=str(args.init) if args.init else None, schedule_from=args.schedule_from, minutes=args.minutes)

@@ -22,7 +22,7 @@ from models.meco.corrector import MecoConfig
 from models.meco.features import SpectralConfig
 from models.meco.network import UNetConfig
 from models.separator.network import SeparatorConfig, TacBandSeparator
-from models.train.meco import MecoTrainConfig, Variant, train
+from models.train.meco import SISDR_FLOOR_DB, MecoTrainConfig, Variant, selection_score, train
 from models.train.meco_cache import CacheConfig, CachedPairs, CacheSplit, aligned, build_cache, collate
 from tests.conftest import REPO_ROOT
 
@@ -168,6 +168,36 @@ def test_an_unknown_learning_rate_schedule_is_refused():
 def test_a_schedule_start_outside_zero_to_one_is_refused():
     with pytest.raises(ValueError, match="schedule_from"):
         MecoTrainConfig(schedule_from=1.5)
+
+
+def test_an_unknown_selection_is_refused():
+    with pytest.raises(ValueError, match="select"):
+        MecoTrainConfig(select="pesq")
+
+
+def test_quality_selection_prefers_perceptual_gains_within_the_sisdr_bound():
+    def row(sisdr_gain, pesq_gain, ovrl_gain):
+        return {"valid_sisdr_corrected": 10.0 + sisdr_gain, "valid_sisdr_gain": sisdr_gain,
+                "valid_pesq_gain": pesq_gain, "valid_ovrl_gain": ovrl_gain}
+
+    on_target = row(-0.1, 0.1, 0.2)
+    assert selection_score(on_target, "quality") == pytest.approx(1.0)        # each gain in units of its target
+    assert selection_score(on_target, "quality") > selection_score(row(0.0, 0.05, 0.1), "quality")
+    outside = row(SISDR_FLOOR_DB - 0.1, 1.0, 1.0)
+    assert selection_score(row(0.0, -0.5, -0.5), "quality") > selection_score(outside, "quality")
+    assert selection_score(outside, "quality") > selection_score(row(SISDR_FLOOR_DB - 1.0, 1.0, 1.0), "quality")
+    assert selection_score(outside, "sisdr") == outside["valid_sisdr_corrected"]
+
+
+def test_a_quality_selected_warm_start_logs_its_start_and_perceptual_gains(cache, tmp_path):
+    train(_config(), tmp_path / "first", cache)
+    train(_config(select="quality", init=str(tmp_path / "first" / "best.json")), tmp_path / "warm", cache)
+    header, *rows = [r.split(",") for r in (tmp_path / "warm" / "log.csv").read_text().splitlines()]
+    start = dict(zip(header, rows[0]))
+    assert start["step"] == "0" and start["loss"] == "" and np.isfinite(float(start["valid_ovrl_gain"]))
+    _, card = checkpoint.load(tmp_path / "warm" / "best.json")
+    assert card["metrics"]["selected_by"] == "quality" and card["training"]["steps_this_run"] == 2
+    assert {"valid_pesq_gain", "valid_ovrl_gain"} <= set(card["metrics"])
 
 
 def test_two_gloo_processes_average_gradients_and_stay_in_sync(cache, tmp_path):
