@@ -25,7 +25,8 @@ def setup_logging(verbose: bool) -> None:
     try:
         folder = _log_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(folder / "meco-studio.log", maxBytes=2_000_000, backupCount=3)
+        file_handler = logging.handlers.RotatingFileHandler(folder / "meco-studio.log", maxBytes=2_000_000,
+                                                            backupCount=3)
     except OSError:
         return
     file_handler.setLevel(logging.INFO)

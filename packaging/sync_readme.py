@@ -21,7 +21,8 @@ BLOCK = re.compile(r"(<!-- results:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /r
 def synced(readme: str, results: Path) -> str:
     def fill(match: re.Match) -> str:
         snippet = results / f"{match['name']}.md"
-        body = snippet.read_text() if snippet.exists() else f"_Not measured yet: `{snippet.relative_to(ROOT)}` is missing._\n"
+        missing = f"_Not measured yet: `{snippet.relative_to(ROOT)}` is missing._\n"
+        body = snippet.read_text() if snippet.exists() else missing
         return f"{match.group(1)}{body}{match.group(4)}"
 
     return BLOCK.sub(fill, readme)

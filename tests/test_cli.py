@@ -46,7 +46,8 @@ def test_devices_lists_the_alsa_null_default_output(capsys):
 
 def test_bench_files_reports_open_redraw_and_memory_and_writes_a_snippet(tmp_path, capsys):
     snippet = tmp_path / "bench-files.md"
-    assert main(["bench", "files", "--minutes", "0.05", "--channels", "2", "--json", "--markdown", str(snippet)]) == EXIT_OK
+    argv = ["bench", "files", "--minutes", "0.05", "--channels", "2", "--json", "--markdown", str(snippet)]
+    assert main(argv) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["open_seconds"] > 0 and report["peak_rss_mb"] > 0
     assert set(report["redraw_ms"]) == {"full_view_ms", "minute_view_ms", "second_view_ms"}

@@ -173,7 +173,8 @@ def _correct_once(seconds: float, threads: int) -> dict[str, Any]:
         path.unlink()
         folder.rmdir()
     return {"seconds_of_audio": seconds, "separator_rtf": separation.seconds / seconds,
-            "corrector_rtf": correction.seconds / seconds, "share_of_separator": correction.seconds / separation.seconds,
+            "corrector_rtf": correction.seconds / seconds,
+            "share_of_separator": correction.seconds / separation.seconds,
             "nfe_per_chunk": correction.nfe, "corrector": correction.model_name, "separator": separation.model_name,
             "threads": threads}
 

@@ -143,7 +143,8 @@ def run_separation(args: argparse.Namespace) -> int:
                                            f"({len(mixtures)} mixtures × 2 talkers)"))
     header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained "
                          f"{entry.card.get('training', {}).get('steps', '?')} steps). Mean ± 95 % CI; SI-SDRi "
-                         "against the unprocessed reference mic; Mics — rows are the mixture floor and the oracle.") + "\n\n"
+                         "against the unprocessed reference mic; Mics — rows are the mixture floor and the "
+                         "oracle.") + "\n\n"
     text = header + "\n".join(tables)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)

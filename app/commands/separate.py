@@ -73,8 +73,8 @@ def enhance_in_place(paths: list[Path], settings: EnhanceSettings, export: Expor
         with open_recording(path) as rec:
             writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True))
             try:
-                result = drive(enhance_job(rec, settings, sink=lambda b: writer.write(apply_peak_policy(b, export.peak))),
-                               on_progress)
+                job = enhance_job(rec, settings, sink=lambda b: writer.write(apply_peak_policy(b, export.peak)))
+                result = drive(job, on_progress)
             except BaseException:
                 writer.abort()
                 raise

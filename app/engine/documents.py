@@ -156,7 +156,8 @@ def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
     except (OSError, sf.LibsndfileError) as err:
         shutil.rmtree(tmp, ignore_errors=True)
         reason = getattr(err, "strerror", None) or err
-        raise ExportError(f"{path.name} could not be saved: {reason}. Is the disk full or the folder read-only?") from err
+        raise ExportError(f"{path.name} could not be saved: {reason}. "
+                          "Is the disk full or the folder read-only?") from err
     session.path = path
     log.info("saved session %s (%d versions)", path, len(session.versions))
     return path

@@ -509,9 +509,9 @@ def matched_gains(loudness_lufs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
 
 
 class ABMixer:
-    """The A/B callback: plays one of several equal-length 1-D lanes at one position; a switch crossfades linearly over `fade_frames` from the old lane (and gain) to the
-    new one. Everything is allocated here; `callback` only copies and multiplies into
-    preallocated buffers.
+    """The A/B callback: plays one of several equal-length 1-D lanes at one position; a switch
+    crossfades linearly over `fade_frames` from the old lane (and gain) to the new one.
+    Everything is allocated here; `callback` only copies and multiplies into preallocated buffers.
 
     The GUI thread writes only `_requested`, `_gains`, `_seek_frame`/`_seek_serial`, `loop`
     and `muted`; the callback owns `_current`, the fade and `position` (single writer each).

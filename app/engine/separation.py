@@ -86,7 +86,8 @@ def choose_channels(rec: Recording, settings: SeparateSettings, minimum: int = 1
     if len(chosen) > MAX_MODEL_MICS:
         raise ChannelLayoutError(
             f"{rec.name} has {len(chosen)} channels; the separator uses at most {MAX_MODEL_MICS}. "
-            f"Pick up to {MAX_MODEL_MICS} with --channels (e.g. --channels 1-{MAX_MODEL_MICS}) or in the Separate dialog.")
+            f"Pick up to {MAX_MODEL_MICS} with --channels (e.g. --channels 1-{MAX_MODEL_MICS}) "
+            "or in the Separate dialog.")
     if ref not in chosen:
         chosen.insert(0, ref)
         chosen = chosen[:MAX_MODEL_MICS]
@@ -168,7 +169,8 @@ class OutputCollector:
         return np.concatenate(self._blocks, axis=1) if self._blocks else np.zeros((talkers, 0), np.float32)
 
 
-def _model_function(entry: ModelEntry, settings: SeparateSettings) -> tuple[Callable[[torch.Tensor], torch.Tensor], int]:
+def _model_function(entry: ModelEntry, settings: SeparateSettings
+                    ) -> tuple[Callable[[torch.Tensor], torch.Tensor], int]:
     model = load_model(entry).to(settings.device)
     use_mwf = settings.spatial_filter
     if use_mwf is None:

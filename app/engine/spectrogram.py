@@ -311,7 +311,8 @@ def _tile_frames(recording: Recording, channels: list[int], n_fft: int, stride: 
     return _read_frames(recording, centres - n_fft // 2, n_fft, channels)
 
 
-def _tile_from_frames(frames: np.ndarray, settings: SpectrogramSettings, stride: int, weights: scipy.sparse.csr_matrix) -> Tile:
+def _tile_from_frames(frames: np.ndarray, settings: SpectrogramSettings, stride: int,
+                      weights: scipy.sparse.csr_matrix) -> Tile:
     """Envelope and dB image of one tile's frames."""
     count, n_channels, n_fft = frames.shape
     half = min(stride, n_fft) // 2

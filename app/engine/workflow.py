@@ -17,11 +17,10 @@ import numpy as np
 import soxr
 
 from app.engine.correction import CorrectSettings, correct_job
-from app.engine.files import ArraySource
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
 from app.engine.errors import AudioFileError, ChannelLayoutError
-from app.engine.files import Recording, open_recording
+from app.engine.files import ArraySource, Recording, open_recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.separation import SeparateSettings, separate_job
 

@@ -191,7 +191,8 @@ class MainWindow(QMainWindow):
         self.file_label = QLabel()
         for label in (self.position_label, self.file_label):
             label.setContentsMargins(12, 0, 4, 0)
-        self.position_label.setMinimumWidth(self.position_label.fontMetrics().horizontalAdvance("0:00:00.000 / 0:00:00.000") + 16)
+        widest = self.position_label.fontMetrics().horizontalAdvance("0:00:00.000 / 0:00:00.000")
+        self.position_label.setMinimumWidth(widest + 16)
         self.job_label = QLabel()
         self.job_bar = QProgressBar(maximumWidth=160, textVisible=True)
         self.job_cancel = QPushButton("Cancel")
@@ -231,8 +232,10 @@ class MainWindow(QMainWindow):
         self.play_action = self._action("&Play", ["Space"], self.toggle_playback)
         self.loop_action = self._action("&Loop selection", ["L"], self._on_loop_toggled, checkable=True)
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
-        self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"], lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
-        self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"], lambda: self.view.zoom(ZOOM_STEP, self._zoom_centre()))
+        self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
+                                           lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
+        self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
+                                            lambda: self.view.zoom(ZOOM_STEP, self._zoom_centre()))
         self.fit_action = self._action("Show &all", ["Ctrl+0"], self.view.show_all)
         self.left_action = self._action("Scroll left", ["Left"], lambda: self.view.scroll(-SCROLL_FRACTION))
         self.right_action = self._action("Scroll right", ["Right"], lambda: self.view.scroll(SCROLL_FRACTION))
@@ -246,7 +249,8 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
-        self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"], self._on_load_reference_triggered)
+        self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
+                                             self._on_load_reference_triggered)
         self.save_session_action = self._action("&Save session…", QKeySequence.StandardKey.Save, self.save_session_as)
         self.open_session_action = self._action("Open s&ession…", ["Ctrl+Shift+O"], self._on_open_session_triggered)
         self.toggle_ab_action = self._action("&Toggle the last two A/B lanes", ["T"], self.toggle_last_two)
@@ -283,8 +287,8 @@ class MainWindow(QMainWindow):
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
         play_menu = self.menuBar().addMenu("&Playback")
-        for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action, self.end_action,
-                       self.toggle_ab_action, self.loudness_action):
+        for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action,
+                       self.end_action, self.toggle_ab_action, self.loudness_action):
             play_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -357,8 +361,9 @@ class MainWindow(QMainWindow):
         self._refresh_recent_menu(self.stored.add_recent_file(recording.path))
         info = recording.info
         self.setWindowTitle(f"{display_name(recording.path)} — MeCo Studio")
-        self.file_label.setText(f"{display_name(recording.path)} · {info.channels} ch · {info.sample_rate / 1000:g} kHz · "
-                                f"{info.subtype} · {format_duration(info.duration_seconds)}")
+        self.file_label.setText(f"{display_name(recording.path)} · {info.channels} ch · "
+                                f"{info.sample_rate / 1000:g} kHz · {info.subtype} · "
+                                f"{format_duration(info.duration_seconds)}")
         if recording.notice:
             self.show_error("The file is incomplete", recording.notice, QMessageBox.Icon.Warning)
         self._update_transport()

@@ -5,8 +5,9 @@ for minutes, with no network and a small upload).
     MECO_CACHE=/tmp/cache python -m models.data.pack unpack .devpack/corpus   # there: back to FLAC
 
 Packing keeps the speech manifest's chosen splits (train and valid: the test sets are made and
-scored at home; one token utterance per test voice) with each file as Ogg Opus, and the recorded noise of the train and valid splits
-as it is (its split is a hash of its name, so the names are kept). Opus at level
+scored at home; one token utterance per test voice) with each file as Ogg Opus, and the recorded
+noise of the train and valid splits as it is (its split is a hash of its name, so the names are
+kept). Opus at level
 0.92 is about 24 kbps, about 7x smaller than FLAC, with its coding noise about 20 dB below the
 speech; mixtures and their targets are both made from the decoded speech, so the targets stay
 exact. Unpacking decodes back to FLAC: every data worker reads every file many times, and

@@ -165,8 +165,8 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 def to_markdown(summary: list[dict], title: str) -> str:
     metrics = [m for m in METRICS if any(m in s for s in summary)]
-    head = ["Method", "Mics"] + [m.upper().replace("_", "-") if m not in ("sig", "bak", "ovrl") else f"DNSMOS {m.upper()}"
-                                  for m in metrics] + ["RTF", "n"]
+    head = ["Method", "Mics"] + [m.upper().replace("_", "-") if m not in ("sig", "bak", "ovrl")
+                                  else f"DNSMOS {m.upper()}" for m in metrics] + ["RTF", "n"]
     lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summary:
         cells = [s["method"], str(s["mics"]) if s["mics"] else "—"]

@@ -171,7 +171,8 @@ def provenance(rows: list[Row], argv: list[str]) -> str:
             weights = (separator.get("weights") or {}).get("sha256", "")[:12]
             made_by = f"step {separator['steps']}" if separator.get("steps") else f"sha256 {weights}…"
             lines.append(f"- {row.name}: `{row.card.name}`, {training.get('steps', '?')} steps"
-                         + (f", trained on the outputs of {separator.get('name', '?')} ({made_by})" if separator else ""))
+                         + (f", trained on the outputs of {separator.get('name', '?')} ({made_by})"
+                            if separator else ""))
     return "\n".join(lines) + "\n\n"
 
 

@@ -48,7 +48,8 @@ def interpolate(clean: torch.Tensor, estimate: torch.Tensor, noise: torch.Tensor
     return (1 - tc) * clean + tc * estimate + tc * sigma * noise
 
 
-def conditional_velocity(clean: torch.Tensor, estimate: torch.Tensor, noise: torch.Tensor, sigma: float) -> torch.Tensor:
+def conditional_velocity(clean: torch.Tensor, estimate: torch.Tensor, noise: torch.Tensor,
+                         sigma: float) -> torch.Tensor:
     """v = d x_t / dt = sigma z + (y - x); independent of t on this straight path."""
     return sigma * noise + (estimate - clean)
 

@@ -39,9 +39,8 @@ from models.enhancers.base import MaskingEnhancer
 from models.enhancers.student import GtcrnStudent, StudentConfig
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 from models.losses.si_sdr import si_sdr
-from models.train.common import readable
 from models.train.common import (Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters, cleanup_distributed,
-                                 cosine_lr, load_resume, native_bf16, resume_path, rir_bank, save_resume,
+                                 cosine_lr, load_resume, native_bf16, readable, resume_path, rir_bank, save_resume,
                                  setup_distributed, start_from, training_record)
 
 log = logging.getLogger(__name__)

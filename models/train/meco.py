@@ -44,9 +44,8 @@ from models.losses.si_sdr import si_sdr
 from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
 from models.meco.sampling import InferenceMode, evaluations
-from models.train.common import readable
 from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
-                                 cleanup_distributed, cosine_lr, load_resume, resume_path, save_resume,
+                                 cleanup_distributed, cosine_lr, load_resume, readable, resume_path, save_resume,
                                  setup_distributed, start_from, training_record)
 from models.train.meco_cache import CacheSplit, CachedPairs, cache_folder, collate
 

@@ -203,8 +203,8 @@ def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     for b, it in enumerate(items):
         mixture[b, :it["mixture"].shape[0]] = it["mixture"]
         mask[b, :it["mixture"].shape[0]] = True
-    return {"clean": torch.stack([it["clean"] for it in items]), "estimate": torch.stack([it["estimate"] for it in items]),
-            "mixture": mixture, "mic_mask": mask}
+    return {"clean": torch.stack([it["clean"] for it in items]),
+            "estimate": torch.stack([it["estimate"] for it in items]), "mixture": mixture, "mic_mask": mask}
 
 
 def main(argv: list[str] | None = None) -> int:

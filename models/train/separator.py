@@ -27,10 +27,9 @@ from models.data.noise import NoisePool, default_noise_files
 from models.data.speech import SpeechPool, Split
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.network import SeparatorConfig, TacBandSeparator
-from models.train.common import readable
 from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
-                                 cleanup_distributed, cosine_lr, load_resume, resume_path, rir_bank, save_resume,
-                                 setup_distributed, start_from, training_record)
+                                 cleanup_distributed, cosine_lr, load_resume, readable, resume_path, rir_bank,
+                                 save_resume, setup_distributed, start_from, training_record)
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,8 @@ def build_datasets(data: MixtureConfig, seed: int, valid_items: int) -> tuple[Mi
     return MixtureDataset(train_sim, 10**9, seed), MixtureDataset(valid_sim, valid_items, 12345)
 
 
-def evaluate(model: TacBandSeparator, batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> dict[str, float]:
+def evaluate(model: TacBandSeparator,
+             batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> dict[str, float]:
     model.eval()
     device = next(model.parameters()).device
     gains: dict[str, list[float]] = {"mask": [], "mwf": []}

@@ -116,7 +116,8 @@ def test_a_full_disk_gives_a_clear_message_and_leaves_nothing(tmp_path):
     folder.mkdir()
     code = (
         "import os, sys\nfrom pathlib import Path\nimport numpy as np\n"
-        "from app.engine.errors import ExportError\nfrom app.engine.export import write_audio, ExportSettings, SampleFormat\n"
+        "from app.engine.errors import ExportError\n"
+        "from app.engine.export import write_audio, ExportSettings, SampleFormat\n"
         "folder = Path(sys.argv[1])\n"
         "try:\n    write_audio(folder / 'talker.wav', np.full((1, 160000), 0.1, np.float32), 16000,"
         " ExportSettings(sample_format=SampleFormat.FLOAT))\n"
@@ -135,7 +136,8 @@ def test_a_full_disk_gives_a_clear_message_and_leaves_nothing(tmp_path):
 
 def test_peaks_above_full_scale_are_warned_and_limited(tmp_path):
     versions = _versions(peak=1.5)
-    assert peak_warnings(versions) == ["Separated · talker 1 peaks at +3.5 dBFS.", "Separated · talker 2 peaks at +3.5 dBFS."]
+    assert peak_warnings(versions) == ["Separated · talker 1 peaks at +3.5 dBFS.",
+                                       "Separated · talker 2 peaks at +3.5 dBFS."]
     (path, _) = drive(export_versions_job(versions, tmp_path, "{talker}", "mix",
                                           ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NORMALIZE)))
     audio, _ = sf.read(path, dtype="float32")

@@ -20,7 +20,8 @@ from app.engine.errors import AudioFileError
 from app.engine.files import open_recording
 from tests.engine.bad_files import RATE, tone
 
-FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS"), "mp3": ("MP3", "MPEG_LAYER_III")}
+FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS"),
+           "mp3": ("MP3", "MPEG_LAYER_III")}
 MUTANTS_PER_FORMAT = 300
 BLOCK_FRAMES = 4096
 MAX_BLOCKS = 16   # a mutated header may claim hours; reading a few blocks exercises the decoder

@@ -152,5 +152,6 @@ def test_cli_enhance_stage_finishes_each_talker_in_place(tmp_path, tiny_separato
     report = json.loads(capsys.readouterr().out)["files"][0]
     assert [e["model"] for e in report["enhancement"]] == ["tiny-student", "tiny-student"]
     assert sorted(p.name for p in (tmp_path / "enh" / "panel").iterdir()) == ["spk1.wav", "spk2.wav"]
-    plain, enhanced = sf.read(tmp_path / "plain" / "panel" / "spk1.wav")[0], sf.read(tmp_path / "enh" / "panel" / "spk1.wav")[0]
+    plain = sf.read(tmp_path / "plain" / "panel" / "spk1.wav")[0]
+    enhanced = sf.read(tmp_path / "enh" / "panel" / "spk1.wav")[0]
     assert plain.shape == enhanced.shape and not np.allclose(plain, enhanced)

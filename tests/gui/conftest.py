@@ -76,7 +76,8 @@ def tiny_dispatch_cards() -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     cards = []
     for seed, (name, build, training) in enumerate([
-        ("tiny-teacher", lambda: BandAttentionTeacher(TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1)), {}),
+        ("tiny-teacher",
+         lambda: BandAttentionTeacher(TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1)), {}),
         ("tiny-S3", lambda: GtcrnStudent(StudentConfig(channels=8)),
          {"variant": "dispatch-l2", "kd": variant_config(StudentVariant.DISPATCH_L2).to_dict()}),
         ("tiny-S5", lambda: GtcrnStudent(StudentConfig(channels=8)),

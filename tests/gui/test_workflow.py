@@ -92,7 +92,8 @@ def stall_message(gaps: np.ndarray) -> str:
 
 def test_separation_runs_without_stalling_the_event_loop(qtbot, demo_window):
     seen = []
-    demo_window.jobs.changed.connect(lambda e: seen.append((e.progress.done, e.progress.total) if e.progress else (0, 0)))
+    demo_window.jobs.changed.connect(
+        lambda e: seen.append((e.progress.done, e.progress.total) if e.progress else (0, 0)))
     gaps = event_loop_gaps(qtbot, demo_window, demo_window.run_separation)
     assert gaps.max() < 0.050, stall_message(gaps)
     done, total = max(seen)
@@ -544,7 +545,8 @@ def test_export_dialog_warns_about_peaks_and_offers_float_only_for_wav(qtbot, de
     separate(qtbot, demo_window)
     loud = demo_window.session.versions[0]
     from dataclasses import replace as dc_replace
-    demo_window.session.versions[0] = dc_replace(loud, audio=loud.audio * (2.0 / max(1e-6, float(abs(loud.audio).max()))))
+    peak = max(1e-6, float(abs(loud.audio).max()))
+    demo_window.session.versions[0] = dc_replace(loud, audio=loud.audio * (2.0 / peak))
     dialog = demo_window.open_export()
     qtbot.addWidget(dialog)
     dialog.folder.setText(str(tmp_path))

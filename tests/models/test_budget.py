@@ -1,4 +1,5 @@
-"""A run's length under a wall-clock budget (as many steps as the minutes allow, never more than asked), and its log across resumes."""
+"""A run's length under a wall-clock budget (as many steps as the minutes allow, never more than
+asked), and its log across resumes."""
 
 from __future__ import annotations
 

@@ -171,8 +171,8 @@ class ExportDialog(QDialog):
             self.preview.setText(f"<small>{err}</small>")
             self.export_button.setEnabled(False)
         if any("peaks" in p for p in problems):
-            problems.append(f"Peaks above 0 dBFS: {PEAK_LABELS[PeakPolicy(self.peak.currentData())].split(' (')[0].lower()} "
-                            "will be applied.")
+            policy = PEAK_LABELS[PeakPolicy(self.peak.currentData())].split(' (')[0].lower()
+            problems.append(f"Peaks above 0 dBFS: {policy} will be applied.")
         self.warning.setText("\n".join(problems))
 
     def _on_browse_clicked(self) -> None:

@@ -89,7 +89,8 @@ class TimeAxisItem(pg.AxisItem):
         span = max(maxVal - minVal, 1e-9)
         wanted = span * _TIME_LABEL_PIXELS / max(size, 1.0)
         major = next((s for s in _TIME_STEPS_SECONDS if s >= wanted), _TIME_STEPS_SECONDS[-1])
-        minor = next((s for s in reversed(_TIME_STEPS_SECONDS) if s < major and major / s in (2, 2.5, 4, 5, 6)), major / 5)
+        minor = next((s for s in reversed(_TIME_STEPS_SECONDS) if s < major and major / s in (2, 2.5, 4, 5, 6)),
+                     major / 5)
         return [(major, 0.0), (minor, 0.0)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:

@@ -270,7 +270,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
         box = self._spec_plots[0].getViewBox()
         columns = max(64, int(box.width()))
         rows = min(512, max(64, 32 * math.ceil(box.height() / 32)))
-        self.last_request = RenderRequest(math.floor(left * rate), math.ceil(right * rate), columns, rows, self.settings)
+        self.last_request = RenderRequest(math.floor(left * rate), math.ceil(right * rate), columns, rows,
+                                          self.settings)
         self.worker.request(self.last_request)
 
     # --- results --------------------------------------------------------------------------------

@@ -37,7 +37,8 @@ ACTIVE_COLOR = "#ffd24a"
 EMPTY_HINT = "Versions appear here: Process ▸ Separate talkers (Ctrl+R), then Correct with MeCo (Ctrl+M)."
 
 
-def track_images_job(versions: list[Version], settings: SpectrogramSettings) -> Job[dict[str, tuple[np.ndarray, float]]]:
+def track_images_job(versions: list[Version], settings: SpectrogramSettings
+                     ) -> Job[dict[str, tuple[np.ndarray, float]]]:
     """Per version id: uint8 colour indices `(columns, rows)` and the seconds they span; one
     version per step."""
     images: dict[str, tuple[np.ndarray, float]] = {}
@@ -356,7 +357,8 @@ class TracksView(pg.GraphicsLayoutWidget):
             marker = "▶ " if active else ""
             self._labels[version.id].setText(
                 f"<span style='color:{color}'>{marker}<b>{version.name}</b></span>"
-                f"<span style='color:#8a8c93'>   {version.model} · {version.device} · {version.created[11:16]} UTC</span>")
+                f"<span style='color:#8a8c93'>   {version.model} · {version.device} · "
+                f"{version.created[11:16]} UTC</span>")
 
     def set_playhead(self, seconds: float) -> None:
         self._playhead = seconds
