@@ -419,6 +419,8 @@ def test_the_inspector_shows_the_shipped_teacher_and_students(qtbot, demo_window
     separate(qtbot, demo_window)
     view = demo_window.open_inspector()
     qtbot.addWidget(view)
+    qtbot.waitExposed(view)
+    qtbot.wait(200)             # the window's own first paint (about 25 ms here) is its opening, not the job
     demo_window.view.set_selection((2.0, 5.0))
     gaps = event_loop_gaps(qtbot, demo_window, lambda: demo_window.run_inspection(view, shipped[None], students),
                            timeout=120_000, drawn=lambda: view.ready)
