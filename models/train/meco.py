@@ -357,8 +357,7 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
                                             card(cfg, step, metrics, data_card, env.device, seconds, init))
             if env.is_main:
                 csv_log.write(row)
-                log.info("step %d %s", step,
-                         readable(row))
+                log.info("step %d %s", step, readable(row))
         if env.is_main and (time.time() - last_save > cfg.save_every_seconds or done):
             save_resume(resume, model, ema, opt, {"step": step, "best": best, "seconds": seconds})
             last_save = time.time()
