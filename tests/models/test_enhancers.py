@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 from models.common import checkpoint
 from models.enhancers.base import MaskingEnhancer, torch_threads
 from models.enhancers.bench import macs_per_second, parameters, real_time_factors
-from models.enhancers.student import ErbBands, GtcrnStudent, StudentConfig, erb_filters
+from models.enhancers.student import (ErbBands, GroupedTemporalConv, GtcrnStudent, StudentConfig, UpsampleConv,
+                                       erb_filters, subband_features)
 from models.enhancers.teacher import BandAttentionTeacher, TeacherConfig
 
 TINY_STUDENT = StudentConfig(channels=8)
@@ -44,6 +46,25 @@ def test_erb_bands_cover_the_upper_bins_and_invert_a_flat_spectrum():
     bands = ErbBands(StudentConfig())
     flat = torch.full((2, 257), 3.0)
     np.testing.assert_allclose(bands.split(bands.merge(flat)).numpy(), 3.0, rtol=1e-5)
+
+
+def test_the_polyphase_upsampling_equals_a_convolution_over_zero_stuffed_bands():
+    torch.manual_seed(0)
+    conv = UpsampleConv(4, 6, (1, 5), padding=(0, 2), groups=2)
+    x = torch.randn(2, 4, 7, 9)
+    stuffed = torch.zeros(2, 4, 7, 17)
+    stuffed[..., ::2] = x
+    expected = F.conv2d(stuffed, conv.weight, conv.bias, padding=(0, 2), groups=2)
+    torch.testing.assert_close(conv(x), expected)
+
+
+def test_the_neighbour_convolution_equals_the_pointwise_one_on_stacked_neighbours():
+    torch.manual_seed(0)
+    block = GroupedTemporalConv(8, dilation=2).eval()
+    a, b = torch.randn(1, 8, 11, 9).chunk(2, dim=1)
+    stacked = block.net(subband_features(a))
+    expected = torch.cat([stacked, b], dim=1).reshape(1, 2, 4, 11, 9).transpose(1, 2).reshape(1, 8, 11, 9)
+    torch.testing.assert_close(block(torch.cat([a, b], dim=1)), expected)
 
 
 def test_teacher_bands_cover_every_bin_once():
