@@ -34,6 +34,9 @@ FEED_FRAMES = 4096        # frames the feeder reads per step
 FEED_POLL_SECONDS = 0.01  # how often the feeder looks for free space in the ring
 CLOCK_POINTS = 16         # recent (DAC time, position) pairs kept for the playhead
 MAX_OUTPUTS = 2           # monitoring is on headphones or a stereo pair
+METER_BLOCK = 256         # source frames per remembered peak (16 ms at 16 kHz, 5 ms at 48 kHz)
+METER_SLOTS = 4096        # remembered peaks: far more than the feeder runs ahead at any rate
+METER_SECONDS = 0.05      # a level is the peak of the last 50 ms played (a PPM's integration time)
 
 
 def _sounddevice() -> Any:
@@ -180,6 +183,46 @@ class PlaybackRing:
         return None
 
 
+class LevelHistory:
+    """Peak magnitude per output of each `METER_BLOCK` stretch of source frames, for the level
+    meter. The feeder records what it reads (one writer); the GUI asks for the stretch the
+    playhead has just played. The PortAudio callback never sees it.
+
+    Slots are keyed by absolute source frame, so loops and seeks find their own blocks; a block
+    read in parts (a seek or a loop start inside it) keeps the largest peak of its parts.
+    """
+
+    def __init__(self, outputs: int) -> None:
+        self.starts = np.full(METER_SLOTS, -1, np.int64)
+        self.peaks = np.zeros((METER_SLOTS, outputs), np.float32)
+
+    def clear(self) -> None:
+        """Forget every block (other channels are monitored now)."""
+        self.starts[:] = -1
+
+    def record(self, audio: np.ndarray, first_frame: int) -> None:
+        """`audio` `(frames, outputs)` as read from the source from `first_frame` on."""
+        n = audio.shape[0]
+        for block in range(first_frame // METER_BLOCK, (first_frame + n - 1) // METER_BLOCK + 1):
+            lo, hi = max(first_frame, block * METER_BLOCK), min(first_frame + n, (block + 1) * METER_BLOCK)
+            peak = np.abs(audio[lo - first_frame:hi - first_frame]).max(axis=0)
+            slot = block % METER_SLOTS
+            if self.starts[slot] == block * METER_BLOCK:
+                np.maximum(self.peaks[slot], peak, out=self.peaks[slot])
+            else:
+                self.starts[slot] = -1             # the GUI never pairs a new peak with an old start
+                self.peaks[slot] = peak
+                self.starts[slot] = block * METER_BLOCK
+
+    def peak(self, first_frame: int, stop_frame: int) -> np.ndarray | None:
+        """Largest recorded peak per output over the blocks touching [first, stop); None when
+        none of them has been read."""
+        found = [self.peaks[block % METER_SLOTS] for block in range(max(0, first_frame) // METER_BLOCK,
+                                                                    max(0, stop_frame - 1) // METER_BLOCK + 1)
+                 if self.starts[block % METER_SLOTS] == block * METER_BLOCK]
+        return np.max(found, axis=0) if found else None
+
+
 def feed_block_frames(source_rate: int, stream_rate: int) -> int:
     """Most frames one feeder step can write: a source block after resampling, with room for
     soxr's flush at the end of the source."""
@@ -260,6 +303,7 @@ class Player(_Transport):
         self._pending_seek: int | None = None
         self._seek_lock = threading.Lock()     # GUI and feeder only; the callback never sees it
         self._paused_at = 0
+        self._levels: LevelHistory | None = None
         self.stream_rate = 0
 
     # --- what the GUI sets ---------------------------------------------------------------------
@@ -302,6 +346,14 @@ class Player(_Transport):
     def underflows(self) -> int:
         return self._ring.underflows if self._ring is not None else 0
 
+    def level(self) -> np.ndarray | None:
+        """Peak magnitude per output of the last `METER_SECONDS` played; None when not playing."""
+        levels, source = self._levels, self._source
+        if not self.is_playing or levels is None or source is None:
+            return None
+        position = self.position
+        return levels.peak(position - round(METER_SECONDS * source.sample_rate), position)
+
     @property
     def position(self) -> int:
         """Source frame sounding now (the paused position when not playing)."""
@@ -341,6 +393,7 @@ class Player(_Transport):
         rate, outputs, name = self._choose_format(self._source.sample_rate)
         self.stream_rate = rate
         self._ring = PlaybackRing(ring_frames(self._source.sample_rate, rate), outputs)
+        self._levels = LevelHistory(outputs)
         with self._seek_lock:
             self._pending_seek = self._paused_at
         self._stop_feeding.clear()
@@ -403,6 +456,7 @@ class _Feeder:
     def __init__(self, player: Player, ring: PlaybackRing) -> None:
         self.player = player
         self.ring = ring
+        self.levels = player._levels
         source = player._source
         assert source is not None
         self.position = player._paused_at   # next source frame to read
@@ -440,6 +494,8 @@ class _Feeder:
 
     def _restart(self, frame: int) -> None:
         self.ring.restart()
+        if self.levels is not None:
+            self.levels.clear()          # a seek may come with other monitored channels
         self.position, self.out_position, self.done = frame, float(frame), False
         self.resampler = None
 
@@ -450,6 +506,8 @@ class _Feeder:
         n = min(FEED_FRAMES, end - self.position)
         block = self.block[:n]
         source.fill(block, self.position)
+        if self.levels is not None:
+            self.levels.record(block, self.position)
         self.position += n
         at_end = self.position >= end
         wrapped = at_end and loop is not None and end == loop.stop_frame
@@ -555,6 +613,11 @@ class ABMixer:
 
     def set_gains(self, gains: np.ndarray) -> None:
         self._gains = np.asarray(gains, np.float32).copy()
+
+    def recent_peak(self, frames: int) -> float:
+        """Largest magnitude of the last `frames` played from the selected lane, times its gain."""
+        lane, p = self._requested, self.position
+        return lane_peak(self.lanes[lane][max(0, p - frames):p]) * self._gain(self._gains, lane)
 
     def seek(self, frame: int) -> None:
         self._seek_frame = int(min(max(frame, 0), self.frames))
@@ -725,6 +788,15 @@ class ABPlayer(_Transport):
     @property
     def underflows(self) -> int:
         return self._mixer.underflows if self._mixer is not None else 0
+
+    def level(self) -> np.ndarray | None:
+        """Peak magnitude per output of the last `METER_SECONDS` played, with the lane's gain
+        (what the listener hears); None when not playing. Read straight from the lane in memory."""
+        mixer = self._mixer
+        if not self.is_playing or mixer is None:
+            return None
+        peak = mixer.recent_peak(round(METER_SECONDS * self.sample_rate * self._ratio))
+        return np.full(mixer.outputs, peak, np.float32)
 
     @property
     def position(self) -> int:

@@ -85,6 +85,7 @@ from app.gui.views.axes import format_duration
 from app.gui.views.inspector_view import InspectorView
 from app.gui.views.plot_style import restyle
 from app.gui.views.jobs_panel import JobsPanel, progress_text
+from app.gui.views.level_meter import LevelMeter
 from app.gui.views.metrics_panel import MetricsPanel
 from app.gui.views.recording_view import RecordingView
 from app.gui.views.time_view_box import SCROLL_FRACTION, ZOOM_STEP
@@ -202,6 +203,8 @@ class MainWindow(QMainWindow):
         for widget in (self.job_label, self.job_bar, self.job_cancel):
             self.statusBar().addPermanentWidget(widget)
             widget.setVisible(False)
+        self.level_meter = LevelMeter()
+        self.statusBar().addPermanentWidget(self.level_meter)
         self.statusBar().addPermanentWidget(self.position_label)
         self.statusBar().addPermanentWidget(self.file_label)
 
@@ -237,6 +240,7 @@ class MainWindow(QMainWindow):
         self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
                                             lambda: self.view.zoom(ZOOM_STEP, self._zoom_centre()))
         self.fit_action = self._action("Show &all", ["Ctrl+0"], self.view.show_all)
+        self.zoom_selection_action = self._action("Zoom to &selection", ["Z"], self.zoom_to_selection)
         self.left_action = self._action("Scroll left", ["Left"], lambda: self.view.scroll(-SCROLL_FRACTION))
         self.right_action = self._action("Scroll right", ["Right"], lambda: self.view.scroll(SCROLL_FRACTION))
         self.home_action = self._action("Go to start", ["Home"], lambda: self.seek_seconds(0.0, reveal=True))
@@ -272,7 +276,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
-        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.settings_action)
@@ -339,6 +343,7 @@ class MainWindow(QMainWindow):
                             "opening another recording.", QMessageBox.Icon.Information)
             return False
         self.player.load(RecordingSource(recording, (0,)))
+        self.level_meter.reset_clip()
         self.ab_player.pause()
         self.ab_active = False
         old, self.recording = self.recording, recording
@@ -480,12 +485,19 @@ class MainWindow(QMainWindow):
         if reveal:
             self._reveal(seconds)
 
+    def zoom_to_selection(self) -> None:
+        """Fit the selected range to the view (as Audacity's Zoom to Selection)."""
+        selection = self.view.selection
+        if self.recording is not None and selection is not None:
+            self.view.set_visible_range(*selection)
+
     def _on_seek_requested(self, seconds: float) -> None:
         self.seek_seconds(seconds)
 
     def _on_selection_changed(self, selection: tuple[float, float] | None) -> None:
         self.tracks.set_selection(selection)
         self._apply_loop()
+        self._update_transport()
 
     def _on_loop_toggled(self) -> None:
         self._apply_loop()
@@ -516,6 +528,7 @@ class MainWindow(QMainWindow):
         self.view.set_playhead(seconds)
         self.tracks.set_playhead(seconds)
         self._show_position(seconds)
+        self.level_meter.set_levels(player.level())
         if player.is_playing:
             left, right = self.view.visible_range()
             if not left <= seconds <= right:                  # page along with the playhead
@@ -529,8 +542,10 @@ class MainWindow(QMainWindow):
             self.playhead_timer.start()
         elif not playing and self.playhead_timer.isActive():
             self.playhead_timer.stop()
+            self.level_meter.set_levels(None)
         for action in (self.play_action, self.loop_action, self.zoom_in_action, self.zoom_out_action, self.fit_action):
             action.setEnabled(self.recording is not None)
+        self.zoom_selection_action.setEnabled(self.recording is not None and self.view.selection is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
         idle = self.recording is not None
         separator = self._installed[Task.SEPARATION]

@@ -81,6 +81,20 @@ def test_muted_lane_plays_silence():
     np.testing.assert_array_equal(_play(mixer, 1), 0.0)
 
 
+def test_the_level_is_the_selected_lane_as_heard_with_its_gain():
+    mixer = ABMixer(_lanes(), outputs=2, fade_frames=8, gains=np.array([1.0, 0.5, 0.25], np.float32))
+    _play(mixer, 2)
+    mixer.select(2)
+    assert mixer.recent_peak(256) == pytest.approx(3.0 * 0.25)
+    mixer.muted[2] = True
+    assert mixer.recent_peak(256) == 0.0
+
+
+def test_the_level_before_anything_played_is_silence():
+    mixer = ABMixer(_lanes(), outputs=1, fade_frames=8)
+    assert mixer.recent_peak(256) == 0.0
+
+
 def test_loudness_matching_brings_lanes_to_one_loudness_without_clipping():
     t = np.arange(3 * RATE) / RATE
     quiet = 0.05 * np.sin(2 * np.pi * 440 * t).astype(np.float32)
@@ -119,3 +133,18 @@ def test_player_switches_at_the_same_position_on_a_real_device():
     finally:
         player.pause()
     assert player.position >= RATE
+
+
+def test_the_player_meters_what_plays_and_nothing_when_paused():
+    player = ABPlayer()
+    player.load(["a", "b"], _lanes(4 * RATE)[:2], RATE)
+    assert player.level() is None
+    player.select(1)
+    player.play()
+    try:
+        level = player.level()
+        assert level is not None and level.shape == (player._mixer.outputs,)
+        assert np.all((level == 0.0) | (level == 2.0))      # lane "b" holds 2.0; nothing played yet gives 0
+    finally:
+        player.pause()
+    assert player.level() is None

@@ -22,6 +22,8 @@ from app.engine.errors import PlaybackError
 from app.engine.files import open_recording
 from app.engine.playback import (
     FEED_FRAMES,
+    METER_BLOCK,
+    LevelHistory,
     Loop,
     PlaybackRing,
     Player,
@@ -180,6 +182,39 @@ def test_monitoring_a_missing_channel_is_refused(four_channel):
         RecordingSource(four_channel, [4])
 
 
+# --- the level meter's history ---------------------------------------------------------------
+def test_level_history_keeps_each_blocks_peak_per_output():
+    history = LevelHistory(outputs=2)
+    audio = np.zeros((4 * METER_BLOCK, 2), np.float32)
+    audio[METER_BLOCK + 3] = [0.5, -0.25]
+    audio[3 * METER_BLOCK] = [0.0, -0.75]
+    history.record(audio, 0)
+    np.testing.assert_array_equal(history.peak(METER_BLOCK, 2 * METER_BLOCK), [0.5, 0.25])
+    np.testing.assert_array_equal(history.peak(0, 4 * METER_BLOCK), [0.5, 0.75])
+    np.testing.assert_array_equal(history.peak(0, METER_BLOCK), [0.0, 0.0])
+
+
+def test_level_history_knows_nothing_of_blocks_not_read():
+    history = LevelHistory(outputs=1)
+    history.record(np.ones((METER_BLOCK, 1), np.float32), 10 * METER_BLOCK)
+    assert history.peak(0, 5 * METER_BLOCK) is None
+    np.testing.assert_array_equal(history.peak(0, 11 * METER_BLOCK), [1.0])
+
+
+def test_a_block_read_in_two_parts_keeps_the_larger_peak():
+    history = LevelHistory(outputs=1)
+    history.record(np.full((10, 1), 0.2, np.float32), 0)
+    history.record(np.full((METER_BLOCK - 10, 1), 0.1, np.float32), 10)   # a loop or seek resumed inside it
+    np.testing.assert_allclose(history.peak(0, METER_BLOCK), [0.2])
+
+
+def test_a_cleared_history_forgets_what_other_channels_played():
+    history = LevelHistory(outputs=1)
+    history.record(np.ones((METER_BLOCK, 1), np.float32), 0)
+    history.clear()
+    assert history.peak(0, METER_BLOCK) is None
+
+
 # --- a real PortAudio device --------------------------------------------------------------
 class RampSource:
     """An in-memory source at any rate: each frame's value is its own index."""
@@ -214,6 +249,24 @@ def test_playback_through_portaudio_advances_the_position(short_speech):
         player.pause()
     assert player.position == short_speech.frames
     assert not player.is_playing
+
+
+def test_playing_meters_the_monitored_channels_and_pausing_stops_it(tmp_path):
+    levels = np.array([0.5, 0.25], np.float32)
+    sf.write(tmp_path / "steady.wav", np.tile(levels, (RATE * 5, 1)), RATE, subtype="FLOAT")
+    with open_recording(tmp_path / "steady.wav") as recording:
+        player = Player()
+        player.load(RecordingSource(recording, [0, 1]))
+        assert player.level() is None
+        player.play()
+        try:
+            outputs = player._ring.audio.shape[1]
+            expected = levels if outputs == 2 else levels.mean(keepdims=True)   # a mono device mixes down
+            assert wait_until(lambda: player.level() is not None)
+            np.testing.assert_allclose(player.level(), expected)
+        finally:
+            player.pause()
+        assert player.level() is None
 
 
 def test_pause_keeps_the_position_and_play_resumes_there(short_speech):

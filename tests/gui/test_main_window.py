@@ -179,6 +179,15 @@ def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording)
     assert window.view.selection is None and window.player.loop is None
 
 
+def test_z_zooms_to_the_selection(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    assert not window.zoom_selection_action.isEnabled()
+    drag(qtbot, window, spectrogram_point(window, 0, 2.0), spectrogram_point(window, 0, 5.0))
+    assert window.zoom_selection_action.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_Z)
+    assert window.view.visible_range() == pytest.approx(window.view.selection, abs=1e-6)
+
+
 def test_shift_drag_pans_without_selecting(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
     window.view.set_visible_range(4.0, 6.0)

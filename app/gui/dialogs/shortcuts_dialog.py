@@ -25,6 +25,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Wheel, ← / →", "Scroll in time"),
     ("Shift + drag, middle drag", "Pan"),
     ("Home / End", "Go to the start / end"),
+    ("Z", "Zoom to the selection"),
     ("Ctrl + 0", "Show the whole recording"),
     ("Ctrl + O", "Open a recording (or drop a file on the window)"),
     ("Ctrl + R", "Separate talkers (a job: progress, time left and Cancel in the status bar and Jobs panel)"),
