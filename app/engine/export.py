@@ -7,7 +7,9 @@ explicit (demucs' `prevent_clip`): clip, normalise, limit, or keep floats as the
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
 import logging
 import math
 import os
@@ -186,6 +188,34 @@ class AtomicAudioWriter:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is not None:
             self.abort()
+
+
+def write_text_atomically(path: Path, text: str, overwrite: bool = True) -> Path:
+    """`text` to `path` through a temporary file renamed into place; ExportError naming the file
+    (full disk, read-only folder) leaves nothing behind."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError as err:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise ExportError(_explain(err, path)) from err
+    return path
+
+
+def write_csv(path: Path, table: list[list[str]]) -> Path:
+    """A table (header first) as CSV, atomically."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(table)
+    return write_text_atomically(path, text.getvalue())
 
 
 def write_audio(path: Path, audio: np.ndarray, sample_rate: int, settings: ExportSettings = ExportSettings()) -> Path:

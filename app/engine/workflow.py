@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -80,11 +81,24 @@ def enhance_versions_job(versions: list[Version], settings: EnhanceSettings) -> 
             for v, enhanced in zip(versions, enhancement.audio)]
 
 
+METRIC_LABELS = {"si_sdr": "SI-SDR (dB)", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos_ovrl": "DNSMOS OVRL",
+                 "dnsmos_sig": "DNSMOS SIG", "dnsmos_bak": "DNSMOS BAK"}
+
+
 @dataclass(frozen=True)
 class MetricsRow:
     version_id: str
     name: str
-    values: dict[str, float]        # si_sdr, pesq_wb, estoi (with a reference), dnsmos_ovrl, ...
+    values: dict[str, float]        # keys of METRIC_LABELS: si_sdr, pesq, estoi (with a reference), dnsmos_*
+
+
+def metrics_table(rows: list[MetricsRow]) -> list[list[str]]:
+    """A header and one line per version, 4 decimals (more than the panel shows: numbers to
+    reuse); a metric not computed (no reference) is an empty cell."""
+    def cell(value: float | None) -> str:
+        return "" if value is None or math.isnan(value) else f"{value:.4f}"
+    return [["Version", *METRIC_LABELS.values()],
+            *[[row.name, *(cell(row.values.get(key)) for key in METRIC_LABELS)] for row in rows]]
 
 
 def read_reference(path: Path, sample_rate: int) -> np.ndarray:

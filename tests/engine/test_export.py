@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from app.engine.export import (
     export_versions_job,
     peak_warnings,
     render_name,
+    write_csv,
 )
 from app.engine.jobs import drive
 from tests.conftest import REPO_ROOT
@@ -84,6 +86,22 @@ def test_export_never_overwrites_without_flag(tmp_path):
     assert (tmp_path / "1.wav").read_bytes() == b"keep"
     drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings(overwrite=True)))
     assert sf.info(tmp_path / "1.wav").frames == 5 * RATE
+
+
+def test_a_csv_is_written_whole_and_reads_back(tmp_path):
+    table = [["Version", "SI-SDR (dB)"], ["Separated · talker 1, left", "7.1235"]]
+    path = write_csv(tmp_path / "metrics.csv", table)
+    with open(path, newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f)) == table
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]
+
+
+def test_a_csv_that_cannot_be_written_is_named_and_leaves_nothing(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(ExportError, match="metrics.csv could not be written"):
+        write_csv(blocker / "metrics.csv", [["Version"]])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
 
 
 def test_read_only_folder_gives_a_clear_message(tmp_path):

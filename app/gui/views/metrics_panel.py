@@ -1,30 +1,36 @@
 """Metrics per version: a table and a bar chart of one metric at a time.
 
 SI-SDR, PESQ-WB and ESTOI need the talker's clean reference (the demo recordings ship theirs;
-File ▸ Load reference for others); without one, DNSMOS alone.
+File ▸ Load reference for others); without one, DNSMOS alone. The numbers leave the app with
+Copy (tab-separated, pastes into a spreadsheet) or Save CSV, at four decimals.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.engine.workflow import MetricsRow
+from app.engine.errors import ExportError
+from app.engine.export import write_csv
+from app.engine.workflow import METRIC_LABELS as COLUMNS
+from app.engine.workflow import MetricsRow, metrics_table
 from app.gui.views.plot_style import restyle
 
-COLUMNS = {"si_sdr": "SI-SDR (dB)", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos_ovrl": "DNSMOS OVRL",
-           "dnsmos_sig": "DNSMOS SIG", "dnsmos_bak": "DNSMOS BAK"}
 BAR_COLOR = "#6fb3e8"
 
 
@@ -47,6 +53,17 @@ class MetricsPanel(QWidget):
         self.chart.setMouseEnabled(x=False, y=False)
         self.chart.hideButtons()
         self.hint = QLabel("Process ▸ Evaluate versions computes the metrics.")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the table, tab-separated, four decimals (also Ctrl+C in the table)")
+        self.copy_button.clicked.connect(self.copy_table)
+        self.save_button = QPushButton("Save CSV…")
+        self.save_button.clicked.connect(self._on_save_clicked)
+        QShortcut(QKeySequence.StandardKey.Copy, self.table, self.copy_table)
+        self.status = QLabel()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.status, 1)
         chooser = QHBoxLayout()
         chooser.addWidget(QLabel("Chart"))
         chooser.addWidget(self.metric, 1)
@@ -54,6 +71,7 @@ class MetricsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.hint)
         layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
         layout.addLayout(chooser)
         layout.addWidget(self.chart, 1)
 
@@ -69,10 +87,30 @@ class MetricsPanel(QWidget):
                 text = "—" if value is None or math.isnan(value) else f"{value:.2f}"
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        for button in (self.copy_button, self.save_button):
+            button.setEnabled(bool(rows))
+        self.status.clear()
         available = [k for k in COLUMNS if any(k in row.values for row in rows)]
         if available and self.metric.currentData() not in available:
             self.metric.setCurrentIndex(self.metric.findData(available[0]))
         self._draw_chart()
+
+    def copy_table(self) -> None:
+        if self.rows:
+            QGuiApplication.clipboard().setText("\n".join("\t".join(line) for line in metrics_table(self.rows)))
+            self.status.setText("Copied.")
+
+    def save_csv(self, path: str | Path) -> Path:
+        """The table as CSV; ExportError naming the file when it cannot be written."""
+        return write_csv(Path(path), metrics_table(self.rows))
+
+    def _on_save_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the metrics as CSV", "metrics.csv", "CSV files (*.csv)")
+        if path:
+            try:
+                self.status.setText(f"Saved {self.save_csv(path).name}.")
+            except ExportError as err:
+                self.status.setText(str(err))
 
     def _draw_chart(self) -> None:
         self.chart.clear()
