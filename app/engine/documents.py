@@ -1,7 +1,9 @@
 """Sessions: a recording, the versions made from it, clean references and settings.
 
 Versions are non-destructive: each run adds new ones (the source file is never written), and
-renaming, hiding or removing one changes only the session. A saved session is a folder
+renaming, hiding or removing one changes only the session. Every such edit can be undone and
+redone: a step remembers the list of versions before it, and versions are immutable and share
+their audio, so a step costs a list of references, not a copy of any audio. A saved session is a folder
 `name.mecosession/` holding `session.json` and one float32 WAV per version, written into a
 temporary folder beside it and renamed into place, so a failed save leaves the old one intact.
 """
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SESSION_SUFFIX = ".mecosession"
 SESSION_FORMAT = 1
+UNDO_STEPS = 100
 
 
 class VersionKind(StrEnum):
@@ -93,9 +96,13 @@ class Session:
         self.references: dict[int, Path] = {}        # talker -> clean reference file
         self.settings: dict[str, Any] = {}
         self.path: Path | None = None                # where it was last saved
+        self._undo: list[tuple[str, list[Version]]] = []
+        self._redo: list[tuple[str, list[Version]]] = []
 
     def add(self, versions: list[Version]) -> None:
-        self.versions.extend(versions)
+        if versions:
+            self._remember(f"add {len(versions)} version{'s' if len(versions) > 1 else ''}")
+            self.versions.extend(versions)
 
     def find(self, version_id: str) -> Version:
         for version in self.versions:
@@ -103,19 +110,56 @@ class Session:
                 return version
         raise KeyError(version_id)
 
-    def _update(self, version_id: str, **changes: Any) -> Version:
+    def _update(self, what: str, version_id: str, **changes: Any) -> Version:
         index = self.versions.index(self.find(version_id))
+        self._remember(what)
         self.versions[index] = replace(self.versions[index], **changes)
         return self.versions[index]
 
     def rename(self, version_id: str, name: str) -> Version:
-        return self._update(version_id, name=name.strip() or self.find(version_id).name)
+        old = self.find(version_id).name
+        return self._update(f"rename “{old}”", version_id, name=name.strip() or old)
 
     def set_hidden(self, version_id: str, hidden: bool) -> Version:
-        return self._update(version_id, hidden=hidden)
+        name = self.find(version_id).name
+        return self._update(f"{'hide' if hidden else 'show'} “{name}”", version_id, hidden=hidden)
 
     def remove(self, version_id: str) -> None:
-        self.versions.remove(self.find(version_id))
+        version = self.find(version_id)
+        self._remember(f"remove “{version.name}”")
+        self.versions.remove(version)
+
+    # --- undo and redo ---------------------------------------------------------------------------
+    def _remember(self, what: str) -> None:
+        self._undo.append((what, list(self.versions)))
+        del self._undo[:-UNDO_STEPS]
+        self._redo.clear()
+
+    @property
+    def undo_text(self) -> str | None:
+        """What `undo` would undo ("remove “MeCo · talker 1”"), None when nothing."""
+        return self._undo[-1][0] if self._undo else None
+
+    @property
+    def redo_text(self) -> str | None:
+        return self._redo[-1][0] if self._redo else None
+
+    def undo(self) -> str | None:
+        """Restore the versions as they were before the last edit; returns what was undone."""
+        if not self._undo:
+            return None
+        what, versions = self._undo.pop()
+        self._redo.append((what, self.versions))
+        self.versions = versions
+        return what
+
+    def redo(self) -> str | None:
+        if not self._redo:
+            return None
+        what, versions = self._redo.pop()
+        self._undo.append((what, self.versions))
+        self.versions = versions
+        return what
 
     def talkers(self) -> list[int]:
         return sorted({v.talker for v in self.versions})

@@ -232,6 +232,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.open_action = self._action("&Open…", QKeySequence.StandardKey.Open, self._on_open_triggered)
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
+        self.undo_action = self._action("&Undo", ["Ctrl+Z"], self.undo)
+        self.redo_action = self._action("&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo)
         self.play_action = self._action("&Play", ["Space"], self.toggle_playback)
         self.loop_action = self._action("&Loop selection", ["L"], self._on_loop_toggled, checkable=True)
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
@@ -275,6 +277,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.reference_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
             view_menu.addAction(action)
@@ -570,6 +575,10 @@ class MainWindow(QMainWindow):
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
+        for action, verb, what in ((self.undo_action, "Undo", self.session.undo_text),
+                                   (self.redo_action, "Redo", self.session.redo_text)):
+            action.setEnabled(what is not None)
+            action.setText(f"&{verb} {what.replace('&', '&&')}" if what else f"&{verb}")
 
     def _show_position(self, seconds: float) -> None:
         self.position_label.setText(f"{format_duration(seconds)} / {format_duration(self._duration())}")
@@ -1028,6 +1037,19 @@ class MainWindow(QMainWindow):
     def _on_remove_requested(self, version_id: str) -> None:
         self.session.remove(version_id)
         self._refresh_versions()
+
+    def undo(self) -> None:
+        """Undo the last edit of the versions (a run's new versions, a rename, hide or removal)."""
+        what = self.session.undo()
+        if what is not None:
+            self._refresh_versions()
+            self.statusBar().showMessage(f"Undid {what}", 5000)
+
+    def redo(self) -> None:
+        what = self.session.redo()
+        if what is not None:
+            self._refresh_versions()
+            self.statusBar().showMessage(f"Redid {what}", 5000)
 
     # --- export ------------------------------------------------------------------------------------
     def open_export(self) -> ExportDialog | None:

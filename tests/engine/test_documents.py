@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from app.engine.documents import (
+    UNDO_STEPS,
     Session,
     Version,
     VersionKind,
@@ -47,6 +48,60 @@ def test_rename_hide_remove_change_only_the_session():
     session.remove(a.id)
     assert [v.id for v in session.versions] == [b.id]
     assert a.name == "Separated · talker 1"          # versions themselves are immutable
+
+
+def test_undo_brings_a_removed_version_back_in_its_place_and_redo_removes_it_again():
+    session = Session()
+    a, b, c = _version(0), _version(1), _version(0, VersionKind.CORRECTED)
+    session.add([a, b, c])
+    session.remove(b.id)
+    assert session.undo_text == "remove “Separated · talker 2”"
+    assert session.undo() == "remove “Separated · talker 2”"
+    assert [v.id for v in session.versions] == [a.id, b.id, c.id]
+    assert session.versions[1].audio is b.audio                     # no copy of the audio
+    assert session.redo() == "remove “Separated · talker 2”"
+    assert [v.id for v in session.versions] == [a.id, c.id]
+
+
+def test_undo_steps_back_through_renames_hides_and_runs():
+    session = Session()
+    a = _version(0)
+    session.add([a])
+    session.rename(a.id, "Alice")
+    session.set_hidden(a.id, True)
+    assert session.undo() == "hide “Alice”" and not session.versions[0].hidden
+    assert session.undo() == "rename “Separated · talker 1”" and session.versions[0].name == "Separated · talker 1"
+    assert session.undo() == "add 1 version" and session.versions == []
+    assert session.undo() is None and session.undo_text is None
+
+
+def test_a_new_edit_after_undo_drops_the_redo_steps():
+    session = Session()
+    a = _version(0)
+    session.add([a])
+    session.rename(a.id, "Alice")
+    session.undo()
+    session.rename(a.id, "Bob")
+    assert session.redo_text is None and session.redo() is None
+    assert session.versions[0].name == "Bob"
+
+
+def test_undo_keeps_a_bounded_number_of_steps():
+    session = Session()
+    a = _version(0)
+    session.add([a])
+    for k in range(UNDO_STEPS + 5):
+        session.rename(a.id, f"name {k}")
+    steps = 0
+    while session.undo() is not None:
+        steps += 1
+    assert steps == UNDO_STEPS
+
+
+def test_a_loaded_session_starts_with_nothing_to_undo(tmp_path):
+    session = Session()
+    session.add([_version(0)])
+    assert load_session(save_session(session, tmp_path / "s")).undo_text is None
 
 
 def test_session_round_trips_versions_references_and_settings(tmp_path):

@@ -188,6 +188,22 @@ def test_versions_can_be_renamed_hidden_and_removed(qtbot, demo_window):
     assert [v.id for v in demo_window.session.versions] == [second.id]
 
 
+def test_ctrl_z_brings_a_removed_version_back_and_ctrl_shift_z_removes_it_again(qtbot, demo_window):
+    from PySide6.QtCore import Qt
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    demo_window._on_remove_requested(first.id)
+    assert demo_window.undo_action.text() == "&Undo remove “Separated · talker 1”"
+    qtbot.keyClick(demo_window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [v.id for v in demo_window.session.versions] == [first.id, second.id]
+    assert demo_window.versions_panel.tree.topLevelItemCount() == 2
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
+    assert [v.id for v in demo_window.tracks.versions] == [first.id, second.id]
+    qtbot.keyClick(demo_window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert [v.id for v in demo_window.session.versions] == [second.id]
+    assert demo_window.redo_action.text() == "&Redo" and not demo_window.redo_action.isEnabled()
+
+
 def test_ab_switching_keeps_the_position(qtbot, demo_window):
     """Switching while playing is covered on a real device in tests/engine/test_ab_playback.py;
     here ALSA's null device is not paced (it reaches the end at once), so the hand-overs are

@@ -36,6 +36,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("1 … 9", "A/B: listen to lane 1 … 9 from the same position (1: the mixture)"),
     ("T", "A/B: toggle the last two lanes"),
     ("Shift + L", "A/B: loudness matching on / off (true levels)"),
+    ("Ctrl + Z / Ctrl + Shift + Z (or Ctrl + Y)", "Undo / redo an edit of the versions (a run, rename, hide, remove)"),
     ("Ctrl + E", "Export versions"),
     ("Ctrl + S / Ctrl + Shift + O", "Save / open a session"),
     ("Ctrl + Shift + R", "Load a clean reference for the A/B talker"),
