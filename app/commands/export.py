@@ -47,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", dest="versions", action="append", default=None, metavar="NAME",
                    help="export only this version (name or id; repeat for more); default: all visible")
     p.add_argument("--include-hidden", action="store_true", help="also export versions hidden in the app")
+    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
+                   help="export only this range of each version, in seconds")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -98,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
             bar.refresh()
 
     try:
-        paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate), on_progress)
+        paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate,
+                                          None if args.range is None else tuple(args.range)), on_progress)
     except (KeyboardInterrupt, JobCancelled):
         warn("interrupted; nothing was written")
         raise KeyboardInterrupt from None

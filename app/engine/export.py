@@ -267,15 +267,29 @@ def peak_warnings(versions: list[Version]) -> list[str]:
     return [f"{v.name} peaks at {peak_dbfs(v.audio):+.1f} dBFS." for v in versions if peak_dbfs(v.audio) > 0.0]
 
 
+def time_span(versions: list[Version], start: float, stop: float) -> tuple[float, float]:
+    """[start, stop) seconds checked against the versions' length; ConfigError when empty or outside."""
+    length = max((v.seconds for v in versions), default=0.0)
+    start, stop = max(0.0, start), min(stop, length)
+    if not stop > start:
+        raise ConfigError(f"The range to export ({start:.3f}–{stop:.3f} s) is empty or past the versions' end "
+                          f"({length:.3f} s).")
+    return start, stop
+
+
 def export_versions_job(versions: list[Version], folder: Path, template: str, recording: str,
-                        settings: ExportSettings, sample_rate: int | None = None) -> Job[list[Path]]:
+                        settings: ExportSettings, sample_rate: int | None = None,
+                        span: tuple[float, float] | None = None) -> Job[list[Path]]:
     """Write one file per version, block by block; all files appear together at the end.
 
-    `sample_rate` None keeps each version's rate. Every file is written to a temporary file
+    `sample_rate` None keeps each version's rate; `span` (seconds) exports only that range of
+    each version (the peak policy then sees only that range). Every file is written to a temporary file
     beside its target; a cancel (the generator closed) or an error deletes them all, so nothing
     partial is left, and no existing file is touched unless `settings.overwrite`.
     """
     paths = export_paths(versions, folder, template, recording, settings)
+    if span is not None:
+        span = time_span(versions, *span)
     taken = existing_files(paths)
     if taken and not settings.overwrite:
         raise ExportError(f"{', '.join(p.name for p in taken)} already exist(s) in {Path(folder)}; "
@@ -284,6 +298,8 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     prepared = []
     for version in versions:
         audio = version.audio
+        if span is not None:
+            audio = audio[round(span[0] * version.sample_rate):round(span[1] * version.sample_rate)]
         rate = sample_rate or version.sample_rate
         if rate != version.sample_rate:
             audio = soxr.resample(audio, version.sample_rate, rate, quality="HQ").astype(np.float32)

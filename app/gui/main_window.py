@@ -1056,7 +1056,7 @@ class MainWindow(QMainWindow):
         if self.recording is None or not self.session.versions:
             return None
         dialog = ExportDialog(self.session.versions, self.recording.path.stem, self.recording.sample_rate,
-                              self.recording.path.parent, self)
+                              self.recording.path.parent, self, self.view.selection)
         dialog.accepted.connect(lambda: self._on_export_accepted(dialog))
         dialog.open()
         return dialog
@@ -1090,7 +1090,7 @@ class MainWindow(QMainWindow):
         name = self.recording.path.stem
         return self.jobs.submit(f"Export {len(request.versions)} file(s) to {request.folder.name or request.folder}",
                                 lambda: export_versions_job(request.versions, request.folder, request.template, name,
-                                                            request.settings, request.sample_rate),
+                                                            request.settings, request.sample_rate, request.span),
                                 self._on_exported)
 
     def _on_exported(self, paths: list[Path]) -> None:

@@ -69,6 +69,24 @@ def test_export_resamples_to_the_requested_rate(tmp_path):
     assert abs(np.argmax(spectrum) * rate / audio.size - 220) < 2
 
 
+def test_a_range_exports_only_that_stretch_of_each_version(tmp_path):
+    versions = _versions()
+    paths = drive(export_versions_job(versions, tmp_path, "{talker}", "mix",
+                                      ExportSettings(sample_format=SampleFormat.FLOAT), span=(1.5, 2.25)))
+    for path, version in zip(paths, versions):
+        audio, _ = sf.read(path, dtype="float32")
+        np.testing.assert_array_equal(audio, version.audio[24_000:36_000])
+
+
+def test_a_range_past_the_end_is_cut_and_an_empty_one_refused(tmp_path):
+    (path, _) = drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings(),
+                                          span=(4.5, 9.0)))
+    assert sf.info(path).frames == RATE // 2
+    with pytest.raises(ConfigError, match="empty or past the versions' end"):
+        drive(export_versions_job(_versions(), tmp_path / "b", "{talker}", "mix", ExportSettings(), span=(6.0, 7.0)))
+    assert not (tmp_path / "b").exists()
+
+
 def test_cancelled_export_leaves_nothing_behind(tmp_path):
     seen = []
     with pytest.raises(JobCancelled):

@@ -52,3 +52,11 @@ def test_export_command_picks_versions_by_name_and_resamples(tmp_path, capsys):
                   "--rate", "48000", "--json"]) == 0
     (out,) = json.loads(capsys.readouterr().out)["outputs"]
     assert sf.info(out).samplerate == 48_000 and out.endswith("talker2_corrected.wav")
+
+
+def test_export_command_writes_only_the_asked_range(tmp_path, capsys):
+    path, session = _session(tmp_path)
+    assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--range", "0.25", "0.5", "--json"]) == 0
+    for out, version in zip(json.loads(capsys.readouterr().out)["outputs"], session.versions):
+        audio, _ = sf.read(out, dtype="float32")
+        np.testing.assert_allclose(audio, version.audio[4_000:8_000], atol=1e-6)

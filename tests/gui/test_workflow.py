@@ -293,6 +293,24 @@ def test_export_writes_one_file_per_version_and_reads_back(qtbot, demo_window, t
         np.testing.assert_allclose(audio, np.clip(version.audio, -1, 1), atol=2e-4)
 
 
+def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    dialog = demo_window.open_export()
+    assert not dialog.range.isEnabled()
+    dialog.reject()
+    demo_window.view.set_selection((2.0, 3.5))
+    dialog = demo_window.open_export()
+    qtbot.addWidget(dialog)
+    assert dialog.range.isEnabled() and "2.000 s – 3.500 s" in dialog.range.text()
+    dialog.folder.setText(str(tmp_path))
+    dialog.range.setChecked(True)
+    request = dialog.request()
+    assert request.span == (2.0, 3.5)
+    dialog.reject()
+    wait_done(qtbot, demo_window, demo_window.start_export(request))
+    assert {sf.info(p).frames for p in tmp_path.iterdir()} == {24_000}
+
+
 def test_export_asks_before_overwriting(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     (tmp_path / "mixture_talker1_separated.wav").write_bytes(b"keep me")

@@ -1,4 +1,5 @@
-"""Export versions: format, sample format, rate, name template, peak handling, target folder.
+"""Export versions: format, sample format, rate, name template, peak handling, target folder,
+and optionally only the selected time range.
 
 The dialog only collects an `ExportRequest`; the window runs the export as a job (temporary
 files renamed at the end; nothing left on cancel) and asks before overwriting.
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -37,6 +39,7 @@ from app.engine.export import (
     peak_warnings,
 )
 from app.gui.dialogs.choices import choice_combo
+from app.gui.views.axes import format_duration
 
 MODEL_RATE = 16_000      # the shipped models' rate
 SAMPLE_FORMAT_LABELS = {SampleFormat.PCM_16: "PCM 16-bit", SampleFormat.PCM_24: "PCM 24-bit",
@@ -52,11 +55,12 @@ class ExportRequest:
     template: str
     settings: ExportSettings
     sample_rate: int | None          # None: each version's own rate
+    span: tuple[float, float] | None = None    # seconds; None: whole versions
 
 
 class ExportDialog(QDialog):
     def __init__(self, versions: list[Version], recording: str, source_rate: int, folder: Path,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, selection: tuple[float, float] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export versions")
         self.recording = recording
@@ -82,6 +86,12 @@ class ExportDialog(QDialog):
             rates.append((f"Model rate ({MODEL_RATE / 1000:g} kHz)", MODEL_RATE))
         self.rate = choice_combo(rates)
         self.peak = choice_combo((label, policy) for policy, label in PEAK_LABELS.items())
+        self.selection = selection
+        self.range = QCheckBox("Only the selection" + (
+            f" ({format_duration(selection[0])} – {format_duration(selection[1])})" if selection else ""))
+        self.range.setEnabled(selection is not None)
+        self.range.setToolTip("Export the selected time range of each version" if selection else
+                              "Drag over the spectrogram to select a range first")
         self.template = QLineEdit(DEFAULT_TEMPLATE)
         self.template.setToolTip("Fields: {recording} {talker} {kind} {name} {model}")
         self.preview = QLabel(wordWrap=True)
@@ -99,6 +109,7 @@ class ExportDialog(QDialog):
         form.addRow("Samples", self.sample_format)
         form.addRow("Rate", self.rate)
         form.addRow("Peaks", self.peak)
+        form.addRow("Range", self.range)
         form.addRow("File names", self.template)
         form.addRow("", self.preview)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -139,7 +150,8 @@ class ExportDialog(QDialog):
         folder = Path(self.folder.text()).expanduser()
         export_paths(versions, folder, self.template.text(), self.recording, settings)
         return ExportRequest(versions, folder, self.template.text(), settings,
-                             None if rate is None else int(rate))
+                             None if rate is None else int(rate),
+                             self.selection if self.range.isChecked() else None)
 
     def _refresh(self) -> None:
         fmt = AudioFormat(self.format.currentData())
