@@ -56,3 +56,18 @@ def test_lambda_sweep_compares_students_pairwise_on_the_validation_pairs():
     assert rows[0].endswith("| — |") and "[" in rows[1]              # paired difference to the first row
     assert lines[0].startswith("**enhance-valid** (3 utterances") and "dfkd-dispatch-mssp" in lines[0]
     assert lines[-1].startswith("Highest validation PESQ-WB: λ = ")
+
+
+def test_scoring_in_worker_processes_gives_the_same_rows_in_order():
+    import numpy as np
+
+    from models.dispatch.evaluate import score_all
+
+    t = np.arange(3 * 16_000) / 16_000
+    clean = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    rng = np.random.default_rng(0)
+    pairs = [(clean + level * rng.standard_normal(clean.size).astype(np.float32), clean) for level in (0.01, 0.1, 0.3)]
+    parallel, serial = score_all(pairs, workers=2), score_all(pairs)
+    assert [row.keys() for row in parallel] == [row.keys() for row in serial]
+    for a, b in zip(parallel, serial):
+        assert a == pytest.approx(b, rel=1e-9)           # ESTOI's last digits follow the BLAS threads
