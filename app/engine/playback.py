@@ -296,6 +296,7 @@ class Player(_Transport):
         self.error: Exception | None = None   # a read error the feeder met; playback stopped there
         self._source: Source | None = None
         self._loop: Loop | None = None
+        self._stop_at: int | None = None
         self._stream: Any = None
         self._ring: PlaybackRing | None = None
         self._feeder: threading.Thread | None = None
@@ -336,6 +337,16 @@ class Player(_Transport):
     def loop(self) -> Loop | None:
         return self._loop
 
+    def set_stop(self, frame: int | None) -> None:
+        """End playback at `frame` (a selection's end) rather than at the source's end; None:
+        the source's end. A loop, while set, takes precedence. Applies from the next play or seek."""
+        self._stop_at = None if frame is None else int(frame)
+
+    def end_frame(self) -> int:
+        """Where playback ends without a loop: the stop frame, or the source's end."""
+        frames = self._source.frames if self._source is not None else 0
+        return frames if self._stop_at is None else min(max(self._stop_at, 0), frames)
+
     # --- transport -----------------------------------------------------------------------------
     @property
     def finished(self) -> bool:
@@ -361,7 +372,7 @@ class Player(_Transport):
         if stream is None or ring is None or self._source is None:
             return self._paused_at
         if ring.ended:
-            return self._source.frames
+            return self.end_frame()
         found = ring.position_at(stream.time, self._source.sample_rate)
         if found is None:
             return self._paused_at
@@ -387,7 +398,7 @@ class Player(_Transport):
         """Start at the current position (from the start when at the end); raises PlaybackError."""
         if self._source is None or self.is_playing:
             return
-        if self._paused_at >= self._source.frames:
+        if self._paused_at >= (self._source.frames if self._loop else self.end_frame()):
             self._paused_at = self._loop.start_frame if self._loop else 0
         self.error = None
         rate, outputs, name = self._choose_format(self._source.sample_rate)
@@ -502,7 +513,10 @@ class _Feeder:
     def _feed_block(self) -> None:
         source, loop = self.player._source, self.player._loop
         assert source is not None
-        end = loop.stop_frame if loop is not None and self.position < loop.stop_frame else source.frames
+        if loop is not None and self.position < loop.stop_frame:
+            end = loop.stop_frame
+        else:
+            end = self.player.end_frame() if self.position <= self.player.end_frame() else source.frames
         n = min(FEED_FRAMES, end - self.position)
         block = self.block[:n]
         source.fill(block, self.position)
@@ -571,8 +585,8 @@ class ABMixer:
     crossfades linearly over `fade_frames` from the old lane (and gain) to the new one.
     Everything is allocated here; `callback` only copies and multiplies into preallocated buffers.
 
-    The GUI thread writes only `_requested`, `_gains`, `_seek_frame`/`_seek_serial`, `loop`
-    and `muted`; the callback owns `_current`, the fade and `position` (single writer each).
+    The GUI thread writes only `_requested`, `_gains`, `_seek_frame`/`_seek_serial`, `loop`,
+    `stop` and `muted`; the callback owns `_current`, the fade and `position` (single writer each).
     """
 
     def __init__(self, lanes: Sequence[np.ndarray], outputs: int, fade_frames: int,
@@ -598,6 +612,7 @@ class ABMixer:
         self._seek_serial = 0
         self._seen_serial = 0
         self.loop: Loop | None = None
+        self.stop: int | None = None          # without a loop, playback ends here (a selection's end)
         self.position = 0
         self.outputs = outputs
         self.underflows = 0
@@ -643,9 +658,11 @@ class ABMixer:
             self._fade_left = self.fade_frames
         written = 0
         p = self.position
+        stop = self.stop
+        last = self.frames if stop is None or p > stop else min(stop, self.frames)   # a seek past it plays on
         while written < frames:
             loop = self.loop
-            end = self.frames
+            end = last
             if loop is not None:
                 if p >= loop.stop_frame:          # the loop's end (or a seek past it) wraps
                     p = loop.start_frame
@@ -697,6 +714,7 @@ class ABPlayer(_Transport):
         self._stream: Any = None
         self._ratio = 1.0                  # stream frames per lane frame
         self._loop: Loop | None = None
+        self._stop_at: int | None = None
 
     @property
     def names(self) -> list[str]:
@@ -729,6 +747,7 @@ class ABPlayer(_Transport):
         self._mixer.select(max(0, min(current, len(names) - 1)))
         self._mixer.loop = self._loop
         self._ratio = 1.0
+        self.set_stop(self._stop_at)
         self.seek(position)
         if was_playing and names:           # a lane arriving (e.g. the mixture read) does not stop playback
             try:
@@ -781,6 +800,15 @@ class ABPlayer(_Transport):
             if loop is not None and not loop.start_frame <= self.position < loop.stop_frame:
                 self.seek(loop.start_frame)
 
+    def set_stop(self, frame: int | None) -> None:
+        """End playback at lane frame `frame` (a selection's end) rather than the lanes' end."""
+        self._stop_at = None if frame is None else int(frame)
+        if self._mixer is not None:
+            self._mixer.stop = None if frame is None else round(frame * self._ratio)
+
+    def end_frame(self) -> int:
+        return self.frames if self._stop_at is None else min(max(self._stop_at, 0), self.frames)
+
     @property
     def finished(self) -> bool:
         return self._mixer is not None and self._mixer.ended
@@ -813,7 +841,7 @@ class ABPlayer(_Transport):
             return
         rate, outputs, name, self.notice = choose_output_format(self.device, self.sample_rate)
         position, current = self.position, self.current
-        if position >= self.frames:
+        if position >= (self.frames if self._loop else self.end_frame()):
             position = self._loop.start_frame if self._loop else 0
         lanes = self._lanes
         self._ratio = rate / self.sample_rate
@@ -826,6 +854,7 @@ class ABPlayer(_Transport):
         mixer._current = current                        # no fade at start: it starts where it is
         self._mixer = mixer
         self.set_loop(self._loop)
+        self.set_stop(self._stop_at)
         self.seek(position)
         self._start_stream(rate, outputs, name, mixer.callback)
         log.info("A/B playing %d lanes at %d Hz on %s", len(lanes), rate, name)

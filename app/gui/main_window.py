@@ -462,6 +462,11 @@ class MainWindow(QMainWindow):
         try:
             player = self.active_player
             was_playing = player.is_playing
+            selection = self.view.selection
+            if not was_playing and selection is not None and not self.loop_action.isChecked():
+                start, stop = (round(t * self.recording.sample_rate) for t in selection)
+                if not start <= player.position < stop:
+                    self.seek_seconds(selection[0])     # play the selection from its start
             player.toggle()
             if was_playing:
                 self._report_dropouts()
@@ -517,6 +522,9 @@ class MainWindow(QMainWindow):
             loop = Loop(round(selection[0] * rate), round(selection[1] * rate))
         self.player.set_loop(loop)
         self.ab_player.set_loop(loop)
+        stop = round(selection[1] * rate) if selection is not None and loop is None else None
+        self.player.set_stop(stop)            # a selection plays once, then stops (as in Audacity)
+        self.ab_player.set_stop(stop)
 
     def _on_playhead_tick(self) -> None:
         if self.recording is None:

@@ -75,6 +75,15 @@ def test_end_of_lanes_zero_fills_and_ends():
     assert mixer.ended
 
 
+def test_a_stop_frame_ends_the_lanes_there():
+    mixer = ABMixer(_lanes(), outputs=1, fade_frames=8)
+    mixer.stop = 300
+    out = _play(mixer, 2)[:, 0]
+    np.testing.assert_array_equal(out[:300], 1.0)
+    np.testing.assert_array_equal(out[300:], 0.0)
+    assert mixer.ended and mixer.position == 300
+
+
 def test_muted_lane_plays_silence():
     mixer = ABMixer(_lanes(), outputs=1, fade_frames=8)
     mixer.muted[0] = True

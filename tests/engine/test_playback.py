@@ -295,6 +295,32 @@ def test_looped_selection_keeps_the_playhead_inside(tmp_path):
     assert not player.finished
 
 
+def test_a_stop_frame_ends_playback_there():
+    player = Player()
+    player.load(RampSource(RATE * 10, RATE))
+    player.set_stop(3000)
+    player.seek(1000)
+    player.play()
+    try:
+        assert wait_until(lambda: player.finished)
+    finally:
+        player.pause()
+    assert player.position == 3000
+
+
+def test_play_at_the_stop_frame_starts_over():
+    player = Player()
+    player.load(RampSource(RATE * 10, RATE))
+    player.set_stop(3000)
+    player.seek(3000)
+    player.play()
+    try:
+        assert wait_until(lambda: player.finished)
+    finally:
+        player.pause()
+    assert player.position == 3000 and player.underflows == 0
+
+
 def test_a_refused_rate_reopens_at_the_device_rate_and_resamples():
     player = Player()
     player.load(RampSource(768_000, 768_000))               # ALSA refuses 768 kHz

@@ -217,6 +217,16 @@ def test_space_plays_through_the_device_and_the_playhead_follows(qtbot, window, 
     assert not window.messages
 
 
+def test_space_plays_the_selection_once_from_its_start(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10, channels=2))
+    window.view.set_selection((2.0, 3.0))
+    window.seek_seconds(6.0)                                   # outside the selection
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=5_000)   # stops at the selection's end
+    assert window.view.playhead() == pytest.approx(3.0, abs=0.01)
+    assert window.player.position == 3 * 16_000
+
+
 def test_space_again_pauses(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=30, channels=2))
     window.player.set_loop(None)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 ROW_PIXELS = 26
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("Space", "Play / pause"),
+    ("Space", "Play / pause; with a selection, play it once"),
     ("Click", "Move the playhead there"),
     ("Drag", "Select a time range"),
     ("L", "Loop the selection on / off"),
