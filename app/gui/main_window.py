@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.tracks = TracksView(self)
         self.tracks.set_settings(self.view.settings)
         self.tracks.seek_requested.connect(self._on_seek_requested)
+        self.tracks.listen_requested.connect(self.listen_to_version)
         self.tracks.rows_ready.connect(self._on_track_rows_ready)
         self._lanes_stale = False
         tracks_scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
@@ -998,6 +999,16 @@ class MainWindow(QMainWindow):
         self.versions_panel.set_current_lane(lane)
         self.statusBar().showMessage(f"A/B: {self.ab_player.names[lane]}", 3000)
         self._update_transport()
+
+    def listen_to_version(self, version_id: str) -> None:
+        """A/B to this version (a double-click on its track), switching to its talker's lanes first."""
+        version = self.session.find(version_id)
+        if version.talker != self.ab_talker:
+            self.versions_panel.set_talkers(self.session.talkers(), version.talker)
+            self._on_talker_chosen(version.talker)
+        keys = [key for _, key in self.ab_lanes()]
+        if version_id in keys:
+            self.select_lane(keys.index(version_id))
 
     def _reveal_track(self, version_id: str | None) -> None:
         """Scroll the tracks so the one A/B plays is in view."""

@@ -204,6 +204,33 @@ def test_ctrl_z_brings_a_removed_version_back_and_ctrl_shift_z_removes_it_again(
     assert demo_window.redo_action.text() == "&Redo" and not demo_window.redo_action.isEnabled()
 
 
+def double_click(widget, point) -> None:
+    """What a real double-click delivers (press, release, double-click, release): pyqtgraph reads
+    the double-click event, which QTest's mouseDClick does not send the same way."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                 QEvent.Type.MouseButtonRelease):
+        buttons = none if kind == QEvent.Type.MouseButtonRelease else left
+        QApplication.sendEvent(widget, QMouseEvent(kind, QPointF(point), QPointF(widget.mapToGlobal(point)), left,
+                                                   buttons, Qt.KeyboardModifier.NoModifier))
+
+
+def test_double_click_on_a_track_listens_to_that_version(qtbot, demo_window):
+    from PySide6.QtCore import QPoint
+    separate(qtbot, demo_window)
+    second = demo_window.session.versions[1]                     # talker 2: not the A/B talker yet
+    assert demo_window.ab_talker == 0
+    top, bottom = demo_window.tracks.row_span(second.id)
+    double_click(demo_window.tracks.viewport(), QPoint(demo_window.tracks.width() // 2, bottom - 10))
+    assert demo_window.ab_talker == second.talker and demo_window.ab_active
+    assert demo_window.tracks.active_id == second.id
+    assert demo_window.ab_player.names[demo_window.ab_player.current] == second.name
+
+
 def test_ab_switching_keeps_the_position(qtbot, demo_window):
     """Switching while playing is covered on a real device in tests/engine/test_ab_playback.py;
     here ALSA's null device is not paced (it reaches the end at once), so the hand-overs are

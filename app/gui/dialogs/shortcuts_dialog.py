@@ -34,6 +34,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + Shift + M", "Evaluate versions (SI-SDR, PESQ-WB, ESTOI, DNSMOS)"),
     ("Ctrl + I", "DISPatch inspector"),
     ("1 … 9", "A/B: listen to lane 1 … 9 from the same position (1: the mixture)"),
+    ("Double-click a track", "A/B: listen to that version (switching to its talker)"),
     ("T", "A/B: toggle the last two lanes"),
     ("Shift + L", "A/B: loudness matching on / off (true levels)"),
     ("Ctrl + Z / Ctrl + Shift + Z (or Ctrl + Y)", "Undo / redo an edit of the versions (a run, rename, hide, remove)"),

@@ -1,5 +1,6 @@
 """Mouse handling on a time axis: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks,
-drag selects a range, Shift+drag or middle-drag pans. Frequency never moves."""
+double-click is reported too, drag selects a range, Shift+drag or middle-drag pans. Frequency
+never moves."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ class TimeViewBox(pg.ViewBox):
     """A view box whose only free axis is time; reports clicks and drags in seconds."""
 
     clicked = Signal(float)
+    double_clicked = Signal(float)         # after the click that began it
     dragged = Signal(float, float, bool)   # anchor, current, finished
 
     def __init__(self) -> None:
@@ -44,7 +46,8 @@ class TimeViewBox(pg.ViewBox):
             ev.ignore()
             return
         ev.accept()
-        self.clicked.emit(self.mapSceneToView(ev.scenePos()).x())
+        seconds = self.mapSceneToView(ev.scenePos()).x()
+        (self.double_clicked if ev.double() else self.clicked).emit(seconds)
 
     def mouseDragEvent(self, ev, axis=None) -> None:
         button = ev.button()

@@ -70,9 +70,11 @@ def track_details_job(versions: list[Version], start_seconds: float, stop_second
 
 
 class TracksView(pg.GraphicsLayoutWidget):
-    """Rows of version spectrograms; `seek_requested` in seconds like the recording view."""
+    """Rows of version spectrograms; `seek_requested` in seconds like the recording view; a
+    double-click on a row asks to listen to that version (`listen_requested`)."""
 
     seek_requested = Signal(float)
+    listen_requested = Signal(str)  # version id
     rows_ready = Signal()           # every version shown has its row (background work may start)
 
     def __init__(self, parent=None) -> None:
@@ -284,6 +286,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         box.setYRange(0, 1, padding=0)
         box.setLimits(yMin=0, yMax=1)
         box.clicked.connect(self.seek_requested)
+        box.double_clicked.connect(lambda _seconds, version_id=version.id: self.listen_requested.emit(version_id))
         item = pg.ImageItem(axisOrder="col-major")
         item.setLookupTable(lut)
         box.addItem(item)
