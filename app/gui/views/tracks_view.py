@@ -1,5 +1,7 @@
 """Versions as tracks under the recording: one spectrogram per visible version on the
-recording's time axis (x-linked), with the same playhead, selection and colour scale.
+recording's time axis (x-linked), with the same playhead, selection and colour scale. Each
+track has its own frequency axis: a version's image spans its own Nyquist frequency (a 16 kHz
+separator output under a 48 kHz recording reaches 8 kHz, not 24).
 
 A version's overview image is computed once for its whole length, off the GUI thread, at a
 fixed width (`TRACK_COLUMNS`): versions are read-only, so it never goes stale. Zoomed in past
@@ -20,6 +22,8 @@ from app.engine.documents import Version
 from app.engine.files import ArraySource
 from app.engine.jobs import Job, Progress
 from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
+from app.engine.spectrogram import FrequencyAxis
+from app.gui.views.axes import AXIS_PIXELS, FrequencyAxisItem
 from app.gui.views.plot_style import plot_colors
 from app.gui.views.recording_view import (
     PLAYHEAD_COLOR,
@@ -89,6 +93,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._link: pg.ViewBox | None = None
         self._plots: dict[str, TimeViewBox] = {}   # one bare view box per row: no axes or menus to build
         self._labels: dict[str, pg.LabelItem] = {}
+        self._axes: dict[str, FrequencyAxisItem] = {}
         self._items: dict[str, pg.ImageItem] = {}
         self._detail_items: dict[str, pg.ImageItem] = {}
         self.details: dict[str, tuple[np.ndarray, float, float]] = {}   # version id -> (colors, start, span)
@@ -214,6 +219,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         rect = other.mapFromScene(box.sceneBoundingRect()).boundingRect()
         left = other.mapToGlobal(rect.topLeft()).x() - self.mapToGlobal(self.rect().topLeft()).x()
         right = self.mapToGlobal(self.rect().topRight()).x() - other.mapToGlobal(rect.topRight()).x()
+        left -= AXIS_PIXELS + self.ci.layout.horizontalSpacing()     # the tracks' own frequency axes
         margins = (max(0, left), 0, max(0, right), 4)
         if self.ci.layout.getContentsMargins() != margins:
             self.ci.setContentsMargins(*margins)
@@ -229,6 +235,9 @@ class TracksView(pg.GraphicsLayoutWidget):
         self.settings = settings
         self.images.clear()
         self.details.clear()
+        for version in self.versions:
+            if version.id in self._axes:
+                self._axes[version.id].set_axis(FrequencyAxis.for_settings(settings, version.sample_rate))
         self.set_versions(self.versions)
         self._detail_timer.start()
 
@@ -248,6 +257,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         else:
             self.ci.clear()
             self._plots.clear(), self._labels.clear(), self._items.clear(), self._detail_items.clear()
+            self._axes.clear()
             self._playheads.clear(), self._regions.clear()
             self._pending = list(self.versions)
             if not self.versions:
@@ -280,9 +290,16 @@ class TracksView(pg.GraphicsLayoutWidget):
         row = len(self._plots)
         lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         label = pg.LabelItem("", color=plot_colors().foreground, size="9pt", justify="left")
-        self.ci.addItem(label, row=2 * row, col=0)
+        self.ci.addItem(label, row=2 * row, col=1)
         box = TimeViewBox()
         box.setFixedHeight(TRACK_PIXELS)
+        axis = FrequencyAxisItem()
+        axis.set_axis(FrequencyAxis.for_settings(self.settings, version.sample_rate))
+        axis.setPen(pg.mkPen(plot_colors().foreground))
+        axis.setTextPen(pg.mkPen(plot_colors().foreground))
+        axis.linkToView(box)
+        self.ci.addItem(axis, row=2 * row + 1, col=0)
+        self._axes[version.id] = axis
         box.setYRange(0, 1, padding=0)
         box.setLimits(yMin=0, yMax=1)
         box.clicked.connect(self.seek_requested)
@@ -304,7 +321,7 @@ class TracksView(pg.GraphicsLayoutWidget):
             region.setRegion(self._selection)
         box.addItem(region)
         box.addItem(head)
-        self.ci.addItem(box, row=2 * row + 1, col=0)
+        self.ci.addItem(box, row=2 * row + 1, col=1)
         if self._link is not None:
             box.setLimits(xMin=0, xMax=self._link.state["limits"]["xLimits"][1])
             left, right = self._link.viewRange()[0]
