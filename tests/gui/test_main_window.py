@@ -349,3 +349,15 @@ def test_colour_scale_follows_the_floor_and_ceiling(qtbot, window, make_recordin
     assert window.view.colour_scale() == (-80.0, -30.0)
     wait_for_image(qtbot, window)
     assert window.view.last_result.request.settings.floor_db == -80.0
+
+
+def test_a_version_track_reads_frequencies_at_the_versions_own_rate(qtbot, window, make_recording):
+    from app.engine.documents import Version, VersionKind
+
+    open_and_draw(qtbot, window, make_recording(seconds=2, channels=2, rate=48_000))
+    version = Version("Separated · talker 1", 0, VersionKind.SEPARATED, np.zeros(32_000, np.float32), 16_000,
+                      "test", {})
+    window.session.add([version])
+    window._refresh_versions()
+    qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=10_000)
+    assert window.tracks.frequency_axis(version.id).max_hz == 8_000

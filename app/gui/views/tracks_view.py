@@ -355,6 +355,11 @@ class TracksView(pg.GraphicsLayoutWidget):
         """Every version has its row and its image."""
         return not self._pending and all(v.id in self.images and v.id in self._plots for v in self.versions)
 
+    def frequency_axis(self, version_id: str) -> FrequencyAxis | None:
+        """The frequency scale a version's track is drawn on; None if not shown."""
+        axis = self._axes.get(version_id)
+        return axis.axis if axis is not None else None
+
     def row_span(self, version_id: str | None) -> tuple[int, int] | None:
         """(top, bottom) pixels of a version's label and spectrogram in this widget; None if not shown."""
         if version_id not in self._plots:
