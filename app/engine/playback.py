@@ -304,6 +304,7 @@ class Player(_Transport):
         self._pending_seek: int | None = None
         self._seek_lock = threading.Lock()     # GUI and feeder only; the callback never sees it
         self._paused_at = 0
+        self._ended_at = 0                     # where the feeder found the end (set before the ring says so)
         self._levels: LevelHistory | None = None
         self.stream_rate = 0
 
@@ -339,7 +340,8 @@ class Player(_Transport):
 
     def set_stop(self, frame: int | None) -> None:
         """End playback at `frame` (a selection's end) rather than at the source's end; None:
-        the source's end. A loop, while set, takes precedence. Applies from the next play or seek."""
+        the source's end. A loop, while set, takes precedence; a position past `frame` plays on to
+        the source's end. Applies to what the feeder has not prepared yet."""
         self._stop_at = None if frame is None else int(frame)
 
     def end_frame(self) -> int:
@@ -372,7 +374,7 @@ class Player(_Transport):
         if stream is None or ring is None or self._source is None:
             return self._paused_at
         if ring.ended:
-            return self.end_frame()
+            return self._ended_at
         found = ring.position_at(stream.time, self._source.sample_rate)
         if found is None:
             return self._paused_at
@@ -395,10 +397,11 @@ class Player(_Transport):
         return seek
 
     def play(self) -> None:
-        """Start at the current position (from the start when at the end); raises PlaybackError."""
+        """Start at the current position (from the start when at the end, or at the stop frame);
+        raises PlaybackError."""
         if self._source is None or self.is_playing:
             return
-        if self._paused_at >= (self._source.frames if self._loop else self.end_frame()):
+        if self._paused_at >= self._source.frames or (self._loop is None and self._paused_at == self.end_frame()):
             self._paused_at = self._loop.start_frame if self._loop else 0
         self.error = None
         rate, outputs, name = self._choose_format(self._source.sample_rate)
@@ -498,6 +501,7 @@ class _Feeder:
             except AppError as err:      # the thread's edge: playback stops, the GUI shows why
                 log.exception("playback stopped by a read error")
                 self.player.error = err
+                self.player._ended_at = self.position
                 self.ring.mark_end()
                 self.done = True
                 return wrote
@@ -538,6 +542,7 @@ class _Feeder:
         else:
             self.out_position += block.shape[0] * self.ratio
         if at_end:
+            self.player._ended_at = end
             self.ring.mark_end()
             self.done = True
 
@@ -841,7 +846,7 @@ class ABPlayer(_Transport):
             return
         rate, outputs, name, self.notice = choose_output_format(self.device, self.sample_rate)
         position, current = self.position, self.current
-        if position >= (self.frames if self._loop else self.end_frame()):
+        if position >= self.frames or (self._loop is None and position == self.end_frame()):
             position = self._loop.start_frame if self._loop else 0
         lanes = self._lanes
         self._ratio = rate / self.sample_rate

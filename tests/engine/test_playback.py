@@ -308,6 +308,19 @@ def test_a_stop_frame_ends_playback_there():
     assert player.position == 3000
 
 
+def test_a_seek_past_the_stop_frame_plays_on_to_the_end():
+    player = Player()
+    player.load(RampSource(RATE, RATE))
+    player.set_stop(3000)
+    player.seek(8000)
+    player.play()
+    try:
+        assert wait_until(lambda: player.finished)
+    finally:
+        player.pause()
+    assert player.position == RATE
+
+
 def test_play_at_the_stop_frame_starts_over():
     player = Player()
     player.load(RampSource(RATE * 10, RATE))
