@@ -3,9 +3,9 @@ listen A/B between them, export them.
 
 Errors from the engine arrive as `AppError`s and are shown once, in a non-blocking message box
 (a failed job's with its details to copy); the window stays usable. Long jobs run one at a time
-in `JobQueue` worker threads; the window only reacts to their signals. The playhead follows the
-active player's position (file `Player`, or `ABPlayer` once an A/B lane is chosen), polled
-every 30 ms.
+in `JobQueue` worker threads; the window only reacts to their signals. The playhead and the level
+meter follow the active player (file `Player`, or `ABPlayer` once an A/B lane is chosen), polled
+every 30 ms. Edits of the versions go through the session, which keeps them undoable.
 """
 
 from __future__ import annotations
