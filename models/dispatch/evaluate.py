@@ -57,6 +57,8 @@ METRICS = ("pesq_wb", "estoi", "si_sdr", "dnsmos_ovrl")
 TARGET_LIFT = {"teacher": 0.8, "student": 0.5}   # issue #7: PESQ-WB over the noisy input, out-of-domain
 TARGET_GAIN = 0.1                                 # MSSP student over the no-KD student
 TARGET_RTF = 0.02
+TARGET_PARAMETERS = 100_000                       # a GTCRN-class student
+TARGET_MAC_RATIO = 10                             # the teacher's MACs over the student's
 
 
 def set_configs() -> dict[str, MixtureConfig]:
@@ -212,6 +214,13 @@ def checks(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str
     rtf = {n: result["cost"][n]["rtf"] for n in variants}
     out.append(f"- slowest student RTF {max(rtf.values()):.4f} (target ≤ {TARGET_RTF}): "
                f"{'met' if max(rtf.values()) <= TARGET_RTF else 'not met'}")
+    if all("mmac_per_s" in result["cost"][n] for n in (teacher, *variants)):
+        largest = max(variants, key=lambda n: result["cost"][n]["mmac_per_s"])
+        ratio = result["cost"][teacher]["mmac_per_s"] / result["cost"][largest]["mmac_per_s"]
+        params = max(result["cost"][n]["parameters"] for n in variants)
+        out.append(f"- student size: {params / 1e3:.0f} k parameters (target ≤ {TARGET_PARAMETERS // 1000} k), "
+                   f"{ratio:.1f}x fewer MACs than the teacher (target ≥ {TARGET_MAC_RATIO}x): "
+                   f"{'met' if params <= TARGET_PARAMETERS and ratio >= TARGET_MAC_RATIO else 'not met'}")
     expected = [by_variant[v] for v in StudentVariant if v in by_variant]
     ranked = sorted(expected, key=lambda n: lift[n])
     out.append(f"- order by PESQ-WB, worst first: {', '.join(ranked)}; the paper expects "

@@ -33,6 +33,18 @@ def test_checks_report_lifts_paired_gain_rtf_and_order():
     assert lines[5].endswith("a, b: same")
 
 
+def test_checks_report_the_students_size_against_the_teacher():
+    result = {
+        "teacher": "t",
+        "scores": {"ood": {"noisy": _rows([1.0, 1.2]), "t": _rows([2.0, 2.1]), "a": _rows([1.6, 1.8])}},
+        "cost": {"t": {"rtf": 0.1, "mmac_per_s": 1000.0, "parameters": 2_500_000},
+                 "a": {"rtf": 0.01, "mmac_per_s": 50.0, "parameters": 35_000}},
+    }
+    lines = checks(result, {"a": StudentVariant.NO_KD}, "ood")
+    assert "- student size: 35 k parameters (target ≤ 100 k), 20.0x fewer MACs than the teacher (target ≥ 10x): met" \
+        in lines
+
+
 def test_lambda_sweep_compares_students_pairwise_on_the_validation_pairs():
     import numpy as np
     import torch
