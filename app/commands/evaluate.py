@@ -119,7 +119,7 @@ def run_separation(args: argparse.Namespace) -> int:
     from models.data.fixedsets import read_fixed_set
     from models.data.paths import cache_root
     from models.evaluation.row_cache import RowCache, file_digest
-    from models.evaluation.separation import bss_methods, evaluate, model_methods, summarise, to_markdown
+    from models.evaluation.separation import bss_methods, checks, evaluate, model_methods, summarise, to_markdown
 
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
@@ -141,6 +141,8 @@ def run_separation(args: argparse.Namespace) -> int:
         results[name] = [{k: (v.__dict__ if hasattr(v, "half_width") else v) for k, v in s.items()} for s in summary]
         tables.append(to_markdown(summary, f"{name.replace('_', '-')} — {SET_NOTES[name]} "
                                            f"({len(mixtures)} mixtures × 2 talkers)"))
+        if lines := checks(rows, name):
+            tables.append("\n".join(lines) + "\n")
     header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained "
                          f"{entry.card.get('training', {}).get('steps', '?')} steps). Mean ± 95 % CI; SI-SDRi "
                          "against the unprocessed reference mic; Mics — rows are the mixture floor and the "

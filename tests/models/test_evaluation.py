@@ -9,7 +9,7 @@ from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoisePool
 from models.data.speech import SpeechPool
 from models.evaluation.row_cache import RowCache
-from models.evaluation.separation import Method, evaluate, summarise, to_markdown
+from models.evaluation.separation import Method, checks, evaluate, margin_over_classical, summarise, to_markdown
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,33 @@ def test_a_models_rows_are_keyed_by_its_weights():
     same.load_state_dict(first.state_dict())
     keys = [[m.cache_key for m in model_methods(model)] for model in (first, same, changed)]
     assert keys[0] == keys[1] and set(keys[0]).isdisjoint(keys[2])
+
+
+def _rows(method: str, mics: int, values: list[float]) -> list[dict]:
+    return [{"item": k // 2, "talker": k % 2, "method": method, "mics": mics, "si_sdri": v}
+            for k, v in enumerate(values)]
+
+
+def test_the_margin_is_paired_against_the_better_classical_method():
+    rows = (_rows("TacBand (mask)", 4, [8.0, 9.0, 10.0, 11.0]) + _rows("AuxIVA", 4, [1.0, 2.0, 3.0, 4.0])
+            + _rows("ILRMA", 4, [2.0, 2.0, 4.0, 4.0]))
+    best, diff = margin_over_classical(rows, 4)
+    assert best == "ILRMA" and diff.mean == pytest.approx(6.5) and diff.n == 4
+
+
+def test_out_of_domain_checks_name_the_floor_and_the_margin_targets():
+    rows = (_rows("TacBand (mask)", 4, [8.0, 9.0, 10.0, 11.0]) + _rows("ILRMA", 4, [2.0, 2.0, 4.0, 4.0])
+            + _rows("TacBand (mask)", 2, [8.0, 8.0, 8.0, 8.0]) + _rows("AuxIVA", 2, [0.0, 1.0, 0.0, 1.0]))
+    lines = checks(rows, "out_of_domain")
+    assert "- 4 mics: 9.50 dB (target ≥ 9): met" in lines
+    assert "- margin over the best classical method at 4 mics: +6.50 dB (target ≥ 6): met" in lines
+    assert lines[-1].startswith("- paired margin over the best classical method: 2 mics +7.50 ± ")
+    assert "4 mics +6.50 ± " in lines[-1] and lines[-1].endswith("(ILRMA)")
+
+
+def test_in_domain_checks_compare_2_and_8_mics_with_4():
+    rows = (_rows("TacBand (mask)", 2, [5.0, 5.0]) + _rows("TacBand (mask)", 4, [9.0, 9.0])
+            + _rows("TacBand (mask)", 8, [10.0, 10.0]))
+    lines = checks(rows, "in_domain")
+    assert "- 4 mics: 9.00 dB (target ≥ 12): not met" in lines
+    assert "- 2 and 8 mics against 4: -4.00 and +1.00 dB (target within ±3): not met" in lines
