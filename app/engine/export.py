@@ -190,12 +190,11 @@ class AtomicAudioWriter:
             self.abort()
 
 
-def write_text_atomically(path: Path, text: str, overwrite: bool = True) -> Path:
-    """`text` to `path` through a temporary file renamed into place; ExportError naming the file
-    (full disk, read-only folder) leaves nothing behind."""
+def write_text_atomically(path: Path, text: str) -> Path:
+    """`text` to `path` through a temporary file renamed into place (replacing a file there: the
+    caller's save dialog asked); ExportError naming the file (full disk, read-only folder) leaves
+    nothing behind."""
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

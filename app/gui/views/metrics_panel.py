@@ -58,6 +58,8 @@ class MetricsPanel(QWidget):
         self.copy_button.clicked.connect(self.copy_table)
         self.save_button = QPushButton("Save CSV…")
         self.save_button.clicked.connect(self._on_save_clicked)
+        for button in (self.copy_button, self.save_button):
+            button.setEnabled(False)             # until an evaluation fills the table
         QShortcut(QKeySequence.StandardKey.Copy, self.table, self.copy_table)
         self.status = QLabel()
         buttons = QHBoxLayout()
