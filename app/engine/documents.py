@@ -146,18 +146,17 @@ class Session:
 
     def undo(self) -> str | None:
         """Restore the versions as they were before the last edit; returns what was undone."""
-        if not self._undo:
-            return None
-        what, versions = self._undo.pop()
-        self._redo.append((what, self.versions))
-        self.versions = versions
-        return what
+        return self._step(self._undo, self._redo)
 
     def redo(self) -> str | None:
-        if not self._redo:
+        return self._step(self._redo, self._undo)
+
+    def _step(self, back: list[tuple[str, list[Version]]], forth: list[tuple[str, list[Version]]]) -> str | None:
+        """Go to the version list on top of `back`, keeping the current one on `forth`."""
+        if not back:
             return None
-        what, versions = self._redo.pop()
-        self._undo.append((what, self.versions))
+        what, versions = back.pop()
+        forth.append((what, self.versions))
         self.versions = versions
         return what
 

@@ -295,42 +295,30 @@ def test_looped_selection_keeps_the_playhead_inside(tmp_path):
     assert not player.finished
 
 
-def test_a_stop_frame_ends_playback_there():
+def play_to_the_end(frames: int, stop: int, start: int) -> Player:
+    """Play a ramp of `frames` with a stop frame from `start` until the player says it finished."""
     player = Player()
-    player.load(RampSource(RATE * 10, RATE))
-    player.set_stop(3000)
-    player.seek(1000)
+    player.load(RampSource(frames, RATE))
+    player.set_stop(stop)
+    player.seek(start)
     player.play()
     try:
         assert wait_until(lambda: player.finished)
     finally:
         player.pause()
-    assert player.position == 3000
+    return player
+
+
+def test_a_stop_frame_ends_playback_there():
+    assert play_to_the_end(RATE * 10, stop=3000, start=1000).position == 3000
 
 
 def test_a_seek_past_the_stop_frame_plays_on_to_the_end():
-    player = Player()
-    player.load(RampSource(RATE, RATE))
-    player.set_stop(3000)
-    player.seek(8000)
-    player.play()
-    try:
-        assert wait_until(lambda: player.finished)
-    finally:
-        player.pause()
-    assert player.position == RATE
+    assert play_to_the_end(RATE, stop=3000, start=8000).position == RATE
 
 
 def test_play_at_the_stop_frame_starts_over():
-    player = Player()
-    player.load(RampSource(RATE * 10, RATE))
-    player.set_stop(3000)
-    player.seek(3000)
-    player.play()
-    try:
-        assert wait_until(lambda: player.finished)
-    finally:
-        player.pause()
+    player = play_to_the_end(RATE * 10, stop=3000, start=3000)
     assert player.position == 3000 and player.underflows == 0
 
 
