@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         self._installed: dict[Task, bool] = {}
         self._build_actions()
         self._build_menus_and_toolbar()
+        self._update_edit_actions()
         self.playhead_timer = QTimer(self, interval=PLAYHEAD_POLL_MS)
         self.playhead_timer.timeout.connect(self._on_playhead_tick)
         self.refresh_models()
@@ -584,6 +585,9 @@ class MainWindow(QMainWindow):
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
+
+    def _update_edit_actions(self) -> None:
+        """Undo and Redo say what they would do (only session edits change that)."""
         for action, verb, what in ((self.undo_action, "Undo", self.session.undo_text),
                                    (self.redo_action, "Redo", self.session.redo_text)):
             action.setEnabled(what is not None)
@@ -839,6 +843,7 @@ class MainWindow(QMainWindow):
             self._lanes_stale = True         # loaded when the rows are built: its workers would slow them
         else:
             self._load_lanes()
+        self._update_edit_actions()
         self._update_transport()
 
     def _on_track_rows_ready(self) -> None:
