@@ -297,6 +297,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         axis.set_axis(FrequencyAxis.for_settings(self.settings, version.sample_rate))
         axis.setPen(pg.mkPen(plot_colors().foreground))
         axis.setTextPen(pg.mkPen(plot_colors().foreground))
+        axis.setFixedHeight(TRACK_PIXELS)            # as tall as its box, so the ticks sit on the image
         axis.linkToView(box)
         self.ci.addItem(axis, row=2 * row + 1, col=0)
         self._axes[version.id] = axis
