@@ -48,3 +48,33 @@ def test_a_repeated_evaluation_reuses_the_rows_it_scored(tmp_path, tiny_separato
         tables.append((tmp_path / name).read_text())
     assert tables[0] == tables[1]                  # even the RTFs: they were measured once
     assert (cache_root() / "evaluation" / "separation" / "in_domain.jsonl").exists()
+
+
+def test_compared_separators_get_rows_named_after_their_cards(tmp_path, tiny_separator_card):
+    import torch
+
+    from models.common import checkpoint
+    from models.separator.network import SeparatorConfig, TacBandSeparator
+
+    _tiny_set(tmp_path / "sets")
+    torch.manual_seed(1)
+    config = SeparatorConfig(channels=16, blocks=1, spatial_blocks=1)
+    other = tmp_path / "elsewhere" / "grown.json"          # a card file outside the model folders
+    other.parent.mkdir()
+    checkpoint.save(TacBandSeparator(config), other, {"name": "tiny-grown", "architecture": "TacBandSeparator",
+                                                      "task": "separation", "config": config.to_dict(),
+                                                      "sample_rate": 16000})
+    out = tmp_path / "compare.md"
+    assert main(["evaluate", "separation", "--testsets", str(tmp_path / "sets"), "--sets", "in_domain",
+                 "--model", "tiny-separator", "--compare", str(other), "--mics", "2", "--no-dnsmos",
+                 "--no-baselines", "--markdown", str(out)]) == EXIT_OK
+    text = out.read_text()
+    assert "| TacBand (mask) | 2 |" in text and "| tiny-grown (mask) | 2 |" in text
+    assert "tiny-grown + MWF" not in text and f"--compare {other}" in text
+
+
+def test_a_compared_card_of_another_task_is_refused(tmp_path, tiny_separator_card, tiny_meco_card, capsys):
+    _tiny_set(tmp_path / "sets")
+    assert main(["evaluate", "separation", "--testsets", str(tmp_path / "sets"), "--sets", "in_domain",
+                 "--model", "tiny-separator", "--compare", str(tiny_meco_card), "--no-dnsmos"]) == EXIT_FAILED
+    assert "is for correction, not separation" in capsys.readouterr().err

@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    choices=list(SET_NOTES), help="fixed sets to score")
     p.add_argument("--testsets", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
     p.add_argument("--model", default=None, help="separator card name (default: the shipped one)")
+    p.add_argument("--compare", nargs="+", default=[], metavar="CARD",
+                   help="more separators (card names or card files) scored beside it, mask output only, "
+                        "each row named after its card")
     p.add_argument("--mics", type=int, nargs="+", default=[1, 2, 4, 6, 8], help="microphone counts to score")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
@@ -58,6 +61,10 @@ def _command_line(args: argparse.Namespace) -> str:
         parts.append("--no-dnsmos")
     if args.no_baselines:
         parts.append("--no-baselines")
+    if args.model:
+        parts += ["--model", args.model]
+    if args.compare:
+        parts += ["--compare", *args.compare]
     return " ".join(parts)
 
 
@@ -123,7 +130,13 @@ def run_separation(args: argparse.Namespace) -> int:
 
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
-    methods = model_methods(model) + ([] if args.no_baselines else bss_methods())
+    methods = model_methods(model)
+    for name in args.compare:
+        other = find_model(name, Task.SEPARATION)
+        methods += model_methods(load_model(other), label=other.name, with_mwf=False)
+    if len({m.name for m in methods}) < len(methods):
+        raise AppError("Compared separators need distinct card names (rows are named after them).")
+    methods += [] if args.no_baselines else bss_methods()
     root = args.testsets or cache_root() / "testsets"
     tables, results, all_rows = [], {}, []
     for name in args.sets:

@@ -86,7 +86,10 @@ def list_models(task: Task | None = None, folders: list[Path] | None = None) -> 
 
 
 def find_model(name: str | None, task: Task, folders: list[Path] | None = None) -> ModelEntry:
-    """The named model, or the first shipped one for the task; ModelLoadError lists the choices."""
+    """The named model (a card's name, or the path of a card file), or the first shipped one for the
+    task; ModelLoadError lists the choices."""
+    if name is not None and name.endswith(".json") and Path(name).is_file():
+        return _entry_from_file(Path(name), task)
     entries = list_models(task, folders)
     if not entries:
         raise ModelLoadError(f"No {task} model is installed; expected a card in {SHIPPED_MODELS}.")
@@ -96,6 +99,20 @@ def find_model(name: str | None, task: Task, folders: list[Path] | None = None) 
         if name in (entry.name, entry.card_path.stem, str(entry.card_path)):
             return entry
     raise ModelLoadError(f"No {task} model named '{name}'; installed: {', '.join(e.name for e in entries)}.")
+
+
+def _entry_from_file(card_path: Path, task: Task) -> ModelEntry:
+    from models.common.checkpoint import CheckpointError as ModelsCheckpointError
+    from models.common.checkpoint import read_card
+
+    _register_architectures()
+    try:
+        card = read_card(card_path)
+    except (ModelsCheckpointError, ValueError) as err:
+        raise ModelLoadError(f"The model card {card_path} cannot be read: {err}.") from err
+    if card.get("task", "separation") != task:
+        raise ModelLoadError(f"The model card {card_path} is for {card.get('task', 'separation')}, not {task}.")
+    return ModelEntry(card["name"], task, card_path.resolve(), card)
 
 
 @lru_cache(maxsize=8)

@@ -58,7 +58,7 @@ def weights_digest(model: torch.nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
-def model_methods(model: torch.nn.Module) -> list[Method]:
+def model_methods(model: torch.nn.Module, label: str = "TacBand", with_mwf: bool = True) -> list[Method]:
     """Our separator with its mask output and with the mask-driven MWF (2+ mics); their rows are
     cached under the weights' hash, so a retrained model is always scored afresh."""
 
@@ -71,8 +71,10 @@ def model_methods(model: torch.nn.Module) -> list[Method]:
             return model.forward_with_mwf(torch.from_numpy(mix)[None])[1][0].numpy()
 
     weights = weights_digest(model)
-    return [Method("TacBand (mask)", masked, key=f"TacBand (mask)@{weights}"),
-            Method("TacBand + MWF", filtered, min_mics=2, key=f"TacBand + MWF@{weights}")]
+    methods = [Method(f"{label} (mask)", masked, key=f"TacBand (mask)@{weights}")]
+    if with_mwf:
+        methods.append(Method(f"{label} + MWF", filtered, min_mics=2, key=f"TacBand + MWF@{weights}"))
+    return methods
 
 
 def bss_methods() -> list[Method]:

@@ -6,6 +6,11 @@ Why this shape (scaled to train on two CPU cores):
 - Microphone streams share weights and exchange information by transform-average-concatenate
   (TAC, Luo et al. 2020, FaSNet-TAC), then are pooled with a mask, so 1 to 8 mics work alike
   and a batch may mix array sizes.
+- Optional spatial blocks keep the microphone axis through dilated time convolutions, each followed
+  by TAC, before pooling. A mic's phase and level cues only say which talker dominates a bin when
+  compared with the same mic's cues over time; pooled right after the encoder, they are averaged
+  across mics of unlike geometry before any such comparison can happen. Their output layers start
+  at zero, so a model grown from a checkpoint without them computes the same function at first.
 - The spectrum is split into bands (narrow below 1 kHz, wide above 4 kHz; BSRNN, Luo & Yu 2023),
   giving 28 band tokens per frame instead of 257 bins.
 - Separation blocks alternate dilated depthwise convolutions over time with convolutions across
@@ -41,6 +46,7 @@ class SeparatorConfig:
     band_plan: tuple[tuple[int, int], ...] = ((1000, 4), (4000, 8), (8000, 16))
     channels: int = 64           # D, features per band token
     tac_layers: int = 1
+    spatial_blocks: int = 0      # per-mic time blocks, each followed by TAC, before pooling
     blocks: int = 4
     kernel: int = 5
     dilations: tuple[int, ...] = (1, 2, 4, 8)
@@ -48,8 +54,8 @@ class SeparatorConfig:
     def __post_init__(self) -> None:
         if self.talkers < 1:
             raise ValueError(f"SeparatorConfig.talkers must be >= 1, got {self.talkers}")
-        if self.blocks < 1 or self.channels < 8:
-            raise ValueError("SeparatorConfig needs blocks >= 1 and channels >= 8")
+        if self.blocks < 1 or self.channels < 8 or self.spatial_blocks < 0:
+            raise ValueError("SeparatorConfig needs blocks >= 1, channels >= 8 and spatial_blocks >= 0")
         if self.band_plan[-1][0] < self.sample_rate // 2:
             raise ValueError(f"SeparatorConfig.band_plan must reach {self.sample_rate // 2} Hz")
 
@@ -171,6 +177,25 @@ class BandBlock(nn.Module):
         return x + self.net(x)
 
 
+class SpatialBlock(nn.Module):
+    """A time block on every mic stream (shared weights), then TAC across mics; identity at init."""
+
+    def __init__(self, channels: int, kernel: int, dilation: int) -> None:
+        super().__init__()
+        self.time = TimeBlock(channels, kernel, dilation)
+        self.tac = TransformAverageConcatenate(channels)
+        for last in (self.time.net[-1], self.tac.concat):
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+
+    def forward(self, h: torch.Tensor, mic_weight: torch.Tensor) -> torch.Tensor:
+        """h `(batch, mics, bands, frames, D)`."""
+        b, m, k, t, d = h.shape
+        x = h.permute(0, 1, 2, 4, 3).reshape(b * m * k, d, t)
+        h = self.time(x).reshape(b, m, k, d, t).permute(0, 1, 2, 4, 3)
+        return self.tac(h, mic_weight)
+
+
 def relative_features(spec: torch.Tensor, reference_mic: int = 0) -> torch.Tensor:
     """Geometry-free per-mic features `(batch, mics, bins, frames, 5)` from `(batch, mics, bins, frames)`."""
     ref = spec[:, reference_mic:reference_mic + 1]
@@ -183,6 +208,9 @@ def relative_features(spec: torch.Tensor, reference_mic: int = 0) -> torch.Tenso
 
 
 class TacBandSeparator(nn.Module):
+    # Layers a warm start may add to a checkpoint that lacks them: they start as the identity.
+    GROWABLE = ("spatial.",)
+
     def __init__(self, config: SeparatorConfig) -> None:
         super().__init__()
         self.config = config
@@ -192,6 +220,9 @@ class TacBandSeparator(nn.Module):
         self.encoder = BandLinear(widths, FEATURES_PER_BIN, d)
         self.encoder_norm = nn.LayerNorm(d)
         self.tac = nn.ModuleList(TransformAverageConcatenate(d) for _ in range(config.tac_layers))
+        self.spatial = nn.ModuleList(
+            SpatialBlock(d, config.kernel, config.dilations[b % len(config.dilations)])
+            for b in range(config.spatial_blocks))
         self.pool = nn.Linear(2 * d, d)
         layers: list[nn.Module] = []
         for b in range(config.blocks):
@@ -209,6 +240,8 @@ class TacBandSeparator(nn.Module):
         weight = mic_mask.float() / mic_mask.float().sum(1, keepdim=True)
         for tac in self.tac:
             h = tac(h, weight)
+        for block in self.spatial:
+            h = block(h, weight)
         pooled = torch.einsum("bmktd,bm->bktd", h, weight.to(h.dtype))
         x = self.pool(torch.cat([pooled, h[:, 0]], dim=-1))               # (b, k, t, d)
         k, d = x.shape[1], x.shape[-1]

@@ -90,17 +90,25 @@ def broadcast_parameters(model: nn.Module) -> None:
 def warm_start(model: nn.Module, card_path: Path) -> dict[str, Any]:
     """Load a shipped checkpoint's weights into a fresh run; returns its provenance for the new card.
 
-    The card's config must build exactly `model`, so a warm start never silently drops layers.
+    Every weight of the card must fit `model`, so a warm start never silently drops layers. The
+    model may have more: only layers it names in `GROWABLE` (identity at init), listed as `grown`.
     """
     source, card = checkpoint.load(card_path)
     if type(source) is not type(model):
         raise ValueError(f"{card_path} holds a {card['architecture']} that does not match this run's model")
     try:
-        model.load_state_dict(source.state_dict(), strict=True)
+        missing, _ = model.load_state_dict(source.state_dict(), strict=False)
     except RuntimeError as err:
         raise ValueError(f"{card_path} does not fit this run's model: {err}") from err
+    unexpected = set(source.state_dict()) - set(model.state_dict())
+    growable = getattr(model, "GROWABLE", ())
+    not_growable = [k for k in missing if not k.startswith(growable)]
+    if unexpected or not_growable:
+        raise ValueError(f"{card_path} does not fit this run's model: missing {sorted(not_growable)}, "
+                         f"unexpected {sorted(unexpected)}")
+    grown = sorted({p + k[len(p):].split(".")[0] for k in missing for p in growable if k.startswith(p)})
     return {"name": card.get("name"), "sha256": card["weights"]["sha256"],
-            "steps": card.get("training", {}).get("steps")}
+            "steps": card.get("training", {}).get("steps"), **({"grown": grown} if grown else {})}
 
 
 def resume_path(out: Path) -> Path:

@@ -238,8 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=SeparatorTrainConfig.batch_size)
     parser.add_argument("--segment-seconds", type=float, default=SeparatorTrainConfig.segment_seconds)
     parser.add_argument("--lr", type=float, default=SeparatorTrainConfig.lr)
+    parser.add_argument("--warmup", type=int, default=SeparatorTrainConfig.warmup, help="steps of linear LR warm-up")
     parser.add_argument("--channels", type=int, default=SeparatorConfig.channels, help="model width D")
     parser.add_argument("--blocks", type=int, default=SeparatorConfig.blocks)
+    parser.add_argument("--spatial-blocks", type=int, default=SeparatorConfig.spatial_blocks,
+                        help="per-mic time blocks with TAC before pooling (grown at identity from an --init "
+                             "card without them)")
     parser.add_argument("--mwf-weight", type=float, default=SeparatorTrainConfig.mwf_weight)
     parser.add_argument("--workers", type=int, default=SeparatorTrainConfig.workers)
     parser.add_argument("--threads", type=int, default=SeparatorTrainConfig.threads)
@@ -261,9 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     precision.add_argument("--no-bf16", dest="bf16", action="store_false", help="train in fp32")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    model = replace(SeparatorConfig(), channels=args.channels, blocks=args.blocks)
+    model = replace(SeparatorConfig(), channels=args.channels, blocks=args.blocks,
+                    spatial_blocks=args.spatial_blocks)
     cfg = SeparatorTrainConfig(model=model, steps=args.steps, batch_size=args.batch_size,
-                               segment_seconds=args.segment_seconds, lr=args.lr, mwf_weight=args.mwf_weight,
+                               segment_seconds=args.segment_seconds, lr=args.lr, warmup=args.warmup,
+                               mwf_weight=args.mwf_weight,
                                workers=args.workers, threads=args.threads, valid_every=args.valid_every,
                                valid_items=args.valid_items, log_every=args.log_every, bf16=args.bf16,
                                refresh_data_every=args.refresh_data_every, ema_decay=args.ema_decay,

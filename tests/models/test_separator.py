@@ -41,6 +41,27 @@ def test_padded_mics_do_not_change_the_output(tiny):
         torch.testing.assert_close(tiny(padded, mask), tiny(x), atol=1e-4, rtol=1e-4)
 
 
+def test_padded_mics_do_not_change_the_output_of_spatial_blocks():
+    torch.manual_seed(0)
+    model = TacBandSeparator(SeparatorConfig(channels=16, blocks=1, spatial_blocks=2)).eval()
+    with torch.no_grad():
+        for p in model.spatial.parameters():      # leave the identity init, so the test means something
+            p.add_(0.1 * torch.randn_like(p))
+        x = torch.randn(1, 3, 8000)
+        padded = torch.cat([x, torch.randn(1, 2, 8000)], dim=1)
+        mask = torch.tensor([[True, True, True, False, False]])
+        torch.testing.assert_close(model(padded, mask), model(x), atol=1e-4, rtol=1e-4)
+
+
+def test_spatial_blocks_start_as_the_identity(tiny):
+    grown = TacBandSeparator(SeparatorConfig(channels=16, blocks=2, spatial_blocks=2)).eval()
+    missing, unexpected = grown.load_state_dict(tiny.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith("spatial.") for k in missing)
+    x = torch.randn(1, 4, 8000)
+    with torch.no_grad():
+        torch.testing.assert_close(grown(x), tiny(x))
+
+
 def test_output_scales_with_the_input(tiny):
     x = torch.randn(1, 2, 8000)
     with torch.no_grad():

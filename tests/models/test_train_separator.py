@@ -62,6 +62,19 @@ def test_a_warm_start_refuses_a_card_of_another_shape(tmp_path):
         main(["--out", str(tmp_path / "wide"), "--init", str(tmp_path / "first" / "best.json"), *wider])
 
 
+def test_a_warm_start_may_grow_spatial_blocks_and_records_them(tmp_path):
+    main(["--out", str(tmp_path / "first"), *TOY])
+    main(["--out", str(tmp_path / "grown"), "--init", str(tmp_path / "first" / "best.json"), *TOY,
+          "--spatial-blocks", "1", "--lr", "0"])
+    assert json.loads((tmp_path / "grown" / "initialised_from.json").read_text())["grown"] == ["spatial.0"]
+    source, _ = checkpoint.load(tmp_path / "first" / "best.json")
+    grown, card = checkpoint.load(tmp_path / "grown" / "best.json")
+    assert card["config"]["spatial_blocks"] == 1
+    x = torch.randn(1, 3, 8000)
+    with torch.no_grad():
+        torch.testing.assert_close(grown(x), source(x))
+
+
 def test_two_process_gloo_run_completes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
