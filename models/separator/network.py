@@ -220,8 +220,9 @@ class TacBandSeparator(nn.Module):
         self.encoder = BandLinear(widths, FEATURES_PER_BIN, d)
         self.encoder_norm = nn.LayerNorm(d)
         self.tac = nn.ModuleList(TransformAverageConcatenate(d) for _ in range(config.tac_layers))
+        # Widest dilation first: a mic's cues are judged against its own cues over a longer span.
         self.spatial = nn.ModuleList(
-            SpatialBlock(d, config.kernel, config.dilations[b % len(config.dilations)])
+            SpatialBlock(d, config.kernel, config.dilations[-1 - b % len(config.dilations)])
             for b in range(config.spatial_blocks))
         self.pool = nn.Linear(2 * d, d)
         layers: list[nn.Module] = []
