@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 _TEST_HOME = Path(tempfile.mkdtemp(prefix="meco-test-home-"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = str(_TEST_HOME / "config")
@@ -20,8 +22,29 @@ os.environ["MECO_CACHE"] = str(_TEST_HOME / "meco-cache")   # tests never see a 
 # A real PortAudio device without sound hardware: ALSA reads its usual config, then ours,
 # which makes the default PCM the null device: PortAudio opens and runs a real stream whose
 # frames are discarded (the null PCM is not paced by a clock, so callbacks run back to back).
+# A second PCM, TEST_ARRAY_DEVICE, records a 4-mic array whose channel k is a sine at
+# TEST_ARRAY_TONES_HZ[k]: ALSA's file plugin reads it from 1 s of raw samples (takes in tests are shorter).
+TEST_ARRAY_DEVICE = "meco_test_array"
+TEST_ARRAY_RATE = 16_000
+TEST_ARRAY_TONES_HZ = (250.0, 500.0, 1000.0, 2000.0)
+_ARRAY_RAW = _TEST_HOME / "array.raw"
+_t = np.arange(TEST_ARRAY_RATE) / TEST_ARRAY_RATE
+(0.5 * 32767 * np.stack([np.sin(2 * np.pi * f * _t) for f in TEST_ARRAY_TONES_HZ], axis=1)).astype("<i2").tofile(
+    _ARRAY_RAW)
 _ASOUND = _TEST_HOME / "asound-null.conf"
-_ASOUND.write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n")
+_ASOUND.write_text(f"""pcm.!default {{ type null }}
+ctl.!default {{ type hw card 0 }}
+pcm.{TEST_ARRAY_DEVICE} {{
+  type plug
+  slave {{
+    pcm {{ type file; slave.pcm null; file "/dev/null"; infile "{_ARRAY_RAW}"; format raw }}
+    format S16_LE
+    channels {len(TEST_ARRAY_TONES_HZ)}
+    rate {TEST_ARRAY_RATE}
+  }}
+  hint {{ show on; description "MeCo Studio test array" }}
+}}
+""")
 _SYSTEM_ALSA = "/usr/share/alsa/alsa.conf"
 if os.path.exists(_SYSTEM_ALSA):
     os.environ["ALSA_CONFIG_PATH"] = f"{_SYSTEM_ALSA}:{_ASOUND}"

@@ -62,3 +62,37 @@ def test_a_command_name_that_is_also_a_folder_runs_the_command(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     assert entry(["models", "--json"]) == EXIT_OK
     assert "models" in json.loads(capsys.readouterr().out)
+
+
+def test_devices_lists_the_test_array_as_an_input(capsys):
+    from tests.conftest import TEST_ARRAY_DEVICE
+
+    assert main(["devices", "--json"]) == EXIT_OK
+    inputs = {d["name"]: d for d in json.loads(capsys.readouterr().out)["audio_inputs"]}
+    assert inputs[TEST_ARRAY_DEVICE]["channels"] >= 4
+
+
+def test_record_writes_a_take_of_the_asked_length(tmp_path, capsys):
+    import soundfile as sf
+
+    from tests.conftest import TEST_ARRAY_DEVICE
+
+    out = tmp_path / "take.flac"
+    assert main(["record", str(out), "--device", TEST_ARRAY_DEVICE, "--channels", "4", "--rate", "16000",
+                 "--seconds", "0.25", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["output"] == str(out) and report["seconds"] == 0.25
+    assert sf.info(out).frames == 4000 and sf.info(out).channels == 4
+
+
+def test_record_refuses_to_replace_a_file_and_names_it(tmp_path, capsys):
+    out = tmp_path / "take.wav"
+    out.write_bytes(b"keep me")
+    assert main(["record", str(out), "--seconds", "0.1"]) == EXIT_FAILED
+    assert f"Cannot record to {out}: the file exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"keep me"
+
+
+def test_record_names_a_missing_device(tmp_path, capsys):
+    assert main(["record", str(tmp_path / "t.flac"), "--device", "No Such Mic"]) == EXIT_FAILED
+    assert "No input device 'No Such Mic'" in capsys.readouterr().err

@@ -39,13 +39,13 @@ METER_SLOTS = 4096        # remembered peaks: far more than the feeder runs ahea
 METER_SECONDS = 0.05      # a level is the peak of the last 50 ms played (a PPM's integration time)
 
 
-def _sounddevice() -> Any:
-    """Import sounddevice late: a missing PortAudio library is a playback error, not a crash."""
+def sounddevice_module(error: type[AppError] = PlaybackError, what: str = "Audio output") -> Any:
+    """Import sounddevice late: a missing PortAudio library is an `error` naming `what`, not a crash."""
     try:
         import sounddevice
     except OSError as err:
-        raise PlaybackError(f"Audio output is unavailable: PortAudio could not be loaded ({err}). "
-                            "Install libportaudio2 (or your system's PortAudio package).") from err
+        raise error(f"{what} is unavailable: PortAudio could not be loaded ({err}). "
+                    "Install libportaudio2 (or your system's PortAudio package).") from err
     return sounddevice
 
 
@@ -59,7 +59,7 @@ class OutputDevice:
 
 def output_devices() -> list[OutputDevice]:
     """Every device PortAudio can play to."""
-    sd = _sounddevice()
+    sd = sounddevice_module()
     return [OutputDevice(i, d["name"], int(d["default_samplerate"]), int(d["max_output_channels"]))
             for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0]
 
@@ -268,7 +268,7 @@ class _Transport:
 
     def _start_stream(self, rate: int, outputs: int, name: str, callback: Any) -> None:
         """Open and start the output stream; PlaybackError naming the device when it refuses."""
-        sd = _sounddevice()
+        sd = sounddevice_module()
         stream = None
         try:
             stream = sd.OutputStream(samplerate=rate, device=self.device, channels=outputs, dtype="float32",
@@ -436,7 +436,7 @@ class Player(_Transport):
 def choose_output_format(device: int | str | None, rate: int) -> tuple[int, int, str, str]:
     """(rate, outputs, device name, notice): the file's rate, or the device's own if it refuses
     that (the notice then says so, once)."""
-    sd = _sounddevice()
+    sd = sounddevice_module()
     try:
         info = sd.query_devices(device, "output")
     except (sd.PortAudioError, ValueError) as err:

@@ -71,6 +71,7 @@ from app.engine.workflow import (
 )
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
+from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
     ComputePreferences,
     SettingsDialog,
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.open_action = self._action("&Open…", QKeySequence.StandardKey.Open, self._on_open_triggered)
+        self.record_action = self._action("&Record…", ["Shift+R"], self.open_record)
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
         self.undo_action = self._action("&Undo", ["Ctrl+Z"], self.undo)
         self.redo_action = self._action("&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo)
@@ -270,6 +272,7 @@ class MainWindow(QMainWindow):
     def _build_menus_and_toolbar(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.record_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._refresh_recent_menu(self.stored.recent_files())
         file_menu.addSeparator()
@@ -1076,6 +1079,28 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Redid {what}", 5000)
 
     # --- export ------------------------------------------------------------------------------------
+    def open_record(self) -> RecordDialog:
+        """File ▸ Record…: the take opens here when it ends (playback pauses meanwhile: no feedback)."""
+        self.player.pause()
+        self.ab_player.pause()
+        dialog = RecordDialog(self.stored.record_folder(), self.stored.input_device(), self)
+        dialog.finished.connect(lambda _: self._on_record_finished(dialog))
+        dialog.open()
+        return dialog
+
+    def _on_record_finished(self, dialog: RecordDialog) -> None:
+        if dialog.device.currentData():
+            self.stored.set_input_device(dialog.device.currentData())
+        result = dialog.result
+        if result is None or result.path is None:
+            return
+        self.stored.set_record_folder(result.path.parent)
+        problems = [result.problem] if result.problem else []
+        if result.dropped_frames:
+            problems.append(f"{result.dropped_frames} frames were lost: the disk or the CPU fell behind the device")
+        if self.open_path(result.path) and problems:
+            self.show_error("The take is incomplete", "; ".join(problems) + ".", QMessageBox.Icon.Warning)
+
     def open_export(self) -> ExportDialog | None:
         if self.recording is None or not self.session.versions:
             return None

@@ -69,6 +69,21 @@ class StoredSettings:
     def set_output_device(self, device: str | None) -> None:
         self._q.setValue("playback/output_device", device or "")
 
+    def input_device(self) -> str | None:
+        """The recording device by name, as for `output_device`."""
+        value = self._q.value("audio/input_device")
+        return str(value) if value else None
+
+    def set_input_device(self, device: str | None) -> None:
+        self._q.setValue("audio/input_device", device or "")
+
+    def record_folder(self) -> Path | None:
+        value = self._q.value("audio/record_folder")
+        return Path(str(value)) if value and Path(str(value)).is_dir() else None
+
+    def set_record_folder(self, folder: Path) -> None:
+        self._q.setValue("audio/record_folder", str(folder))
+
     def monitor_channels(self) -> tuple[int, ...]:
         value = str(self._q.value("playback/monitor_channels", "0"))
         try:

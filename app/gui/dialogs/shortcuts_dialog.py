@@ -28,6 +28,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Z", "Zoom to the selection"),
     ("Ctrl + 0", "Show the whole recording"),
     ("Ctrl + O", "Open a recording (or drop a file on the window)"),
+    ("Shift + R", "Record a take from an input device (a microphone array)"),
     ("Ctrl + R", "Separate talkers (a job: progress, time left and Cancel in the status bar and Jobs panel)"),
     ("Ctrl + M", "Correct the latest separated talkers with MeCo"),
     ("Ctrl + Shift + E", "Enhance the latest separated talkers with a distilled student"),

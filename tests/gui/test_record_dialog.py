@@ -1,0 +1,72 @@
+"""File ▸ Record…: a take from the test array (tests/conftest.py) through the dialog into the window;
+closing mid-take keeps it, Discard deletes it, and bad settings say why in the dialog."""
+
+from __future__ import annotations
+
+from app.gui.dialogs.record_dialog import FORMATS, RecordDialog
+from tests.conftest import TEST_ARRAY_DEVICE, TEST_ARRAY_RATE
+from tests.gui.test_workflow import save_screenshot
+
+
+def dialog_for_test_array(qtbot, window, tmp_path, seconds: float = 1.0) -> RecordDialog:
+    window.stored.set_record_folder(tmp_path)
+    dialog = window.open_record()
+    qtbot.addWidget(dialog)
+    dialog.device.setCurrentIndex(dialog.device.findData(TEST_ARRAY_DEVICE))
+    dialog.channels.setValue(4)
+    dialog.rate.setCurrentIndex(dialog.rate.findData(TEST_ARRAY_RATE))
+    dialog.limit.setValue(seconds)
+    return dialog
+
+
+def test_a_take_with_a_limit_opens_in_the_window_when_it_ends(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    assert dialog.settings().path.parent == tmp_path and dialog.settings().path.suffix == ".flac"
+    dialog.record_button.click()
+    assert dialog.record_button.text() == "■ Stop" and not dialog.device.isEnabled() and not dialog.browse.isEnabled()
+    qtbot.waitUntil(lambda: window.recording is not None, timeout=10_000)
+    assert window.recording.path.parent == tmp_path
+    assert (window.recording.info.channels, window.recording.sample_rate) == (4, TEST_ARRAY_RATE)
+    assert window.recording.info.frames == TEST_ARRAY_RATE
+    assert window.stored.input_device() == TEST_ARRAY_DEVICE
+
+
+def test_the_meter_shows_a_bar_per_channel_while_recording(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    dialog.record_button.click()
+    qtbot.waitUntil(lambda: dialog.recorder is not None and dialog.recorder.frames > TEST_ARRAY_RATE // 10,
+                    timeout=5000)
+    dialog._poll()
+    assert len(dialog.meter.bars_db) == 4 and (dialog.meter.bars_db > -7).all()   # the sines peak at −6 dBFS
+    save_screenshot(dialog, "record-dialog.png")
+    dialog.discard()
+
+
+def test_closing_mid_take_keeps_it_and_discard_deletes_it(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    dialog.record_button.click()
+    qtbot.waitUntil(lambda: dialog.recorder.frames > 0, timeout=5000)
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.recording is not None, timeout=5000)
+    kept = window.recording.path
+    assert kept.exists() and not dialog.isVisible()
+
+    again = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    again.record_button.click()
+    qtbot.waitUntil(lambda: again.recorder.frames > 0, timeout=5000)
+    again.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [kept.name] and again.isVisible()
+
+
+def test_an_unusable_file_name_is_explained_in_the_dialog(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    dialog.path.setText(str(tmp_path / "missing" / "take.flac"))
+    dialog.record_button.click()
+    assert "does not exist" in dialog.status.text() and dialog.recorder is None
+    assert dialog.record_button.text() == "● Record"
+
+
+def test_the_format_choice_sets_the_file_suffix(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    dialog.format.setCurrentText("WAV, 32-bit float")
+    assert dialog.settings().path.suffix == ".wav" and dialog.settings().subtype == FORMATS["WAV, 32-bit float"][1]
