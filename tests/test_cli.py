@@ -96,3 +96,29 @@ def test_record_refuses_to_replace_a_file_and_names_it(tmp_path, capsys):
 def test_record_names_a_missing_device(tmp_path, capsys):
     assert main(["record", str(tmp_path / "t.flac"), "--device", "No Such Mic"]) == EXIT_FAILED
     assert "No input device 'No Such Mic'" in capsys.readouterr().err
+
+
+def test_a_take_that_hits_a_file_size_limit_keeps_what_it_wrote_and_fails(tmp_path):
+    """A real write failure: the kernel refuses to grow the file past RLIMIT_FSIZE, as a full disk would."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    from tests.conftest import REPO_ROOT, TEST_ARRAY_DEVICE
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # fail the write instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    out = tmp_path / "take.wav"
+    run = subprocess.run([sys.executable, "-m", "app", "record", str(out), "--device", TEST_ARRAY_DEVICE,
+                          "--channels", "4", "--rate", "16000", "--seconds", "2", "--json"], cwd=REPO_ROOT,
+                         preexec_fn=limit_file_size, capture_output=True, text=True, timeout=60)
+    assert run.returncode == EXIT_FAILED
+    report = json.loads(run.stdout)
+    assert report["problem"].startswith("the take stopped at") and f"writing {out} failed" in report["problem"]
+    assert 0.3 < sf.info(out).duration < 0.6 and [p.name for p in tmp_path.iterdir()] == ["take.wav"]
+    assert "Traceback" not in run.stderr

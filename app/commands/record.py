@@ -2,6 +2,7 @@
 
 The take goes to a hidden file beside OUT and is renamed into place when it ends (its length,
 Ctrl-C or a full disk), so OUT only ever names a complete file; an existing OUT is never replaced.
+Exit code 1 when the take ended early (a disk error): OUT then holds what was recorded before.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     if result.path is None:
         raise CaptureError(f"Nothing was saved to {args.out}: {result.problem}.")
     if result.problem:
-        warn(f"warning: {result.problem}")
+        warn(f"error: {result.problem}; what was recorded before is kept")
     emit({"output": str(result.path), "seconds": round(result.seconds, 3), "channels": channels,
           "sample_rate": rate, "dropped_frames": result.dropped_frames, "problem": result.problem}, args.json,
          [f"wrote {result.path} ({result.seconds:.1f} s, {channels} ch, {rate} Hz)"])
-    return 0
+    return 1 if result.problem else 0

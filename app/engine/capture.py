@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 RING_SECONDS = 4.0           # captured audio the writer may fall behind by (a slow disk, a busy CPU)
 WRITE_POLL_SECONDS = 0.02    # how often the writer looks for new frames
+WRITE_FRAMES = 4096          # frames per file write: a failing disk loses at most one such block
 MIN_FREE_BYTES = 50 * 2**20  # refuse to start a take on a nearly full disk
 WAV_LIMIT_BYTES = 2**32 - 2**20   # a WAV header counts bytes in 32 bits
 FORMATS = {".flac": "FLAC", ".wav": "WAV"}
@@ -254,16 +255,20 @@ class Recorder:
                 self._stop.wait(WRITE_POLL_SECONDS)
                 continue
             # Devices deliver floats within ±1; clip so a stray value cannot wrap a PCM sample.
-            block = np.clip(np.nan_to_num(ring.read(n), nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+            block = np.clip(np.nan_to_num(ring.read(min(n, WRITE_FRAMES)), nan=0.0, posinf=1.0, neginf=-1.0),
+                            -1.0, 1.0)
             with self._peaks_lock:
                 self._peaks = np.maximum(self._peaks, np.abs(block).max(axis=0))
             try:
                 file.write(block)
-            except (sf.LibsndfileError, OSError) as err:
+            except Exception as err:    # a full disk, or anything else: the take ends, and says why
+                log.debug("recording %s stopped", self.settings.path, exc_info=True)
+                full = shutil.disk_usage(self._partial.parent).free < MIN_FREE_BYTES
+                reason = "the disk is full" if full else str(err) or type(err).__name__
                 self.problem = f"the take stopped at {self.frames / self.settings.sample_rate:.1f} s: " \
-                               f"writing {self.settings.path} failed ({err})"
+                               f"writing {self.settings.path} failed ({reason})"
                 return
-            self.frames += n
+            self.frames += len(block)
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
@@ -278,7 +283,7 @@ class Recorder:
                 file.close()
             if self.frames == 0:
                 self._partial.unlink(missing_ok=True)
-                return None, "nothing was recorded"
+                return None, self.problem or "nothing was recorded"
             if self.settings.path.exists():                # made during the take: keep both
                 return self._partial, f"{self.settings.path} appeared during the take, which is kept as " \
                                       f"{self._partial}"
