@@ -188,6 +188,7 @@ class Recorder:
         self._peaks_lock = threading.Lock()
         self.frames = 0            # written to the file (writer-owned)
         self.problem = ""          # why the writer stopped early (writer-owned)
+        self._stream_done = False  # the device stream ended: its limit, an unplugged device, or stop()
 
     @property
     def dropped_frames(self) -> int:
@@ -195,8 +196,11 @@ class Recorder:
 
     @property
     def ended(self) -> bool:
-        """The take ended by itself; `stop()` keeps what it holds."""
-        return bool(self.problem) or (self._ring.complete and self._ring.available() == 0)
+        """The take ended by itself (its limit, a disk error, a device gone); `stop()` keeps what it holds."""
+        return bool(self.problem) or (self._stream_done and self._ring.available() == 0)
+
+    def _on_stream_finished(self) -> None:
+        self._stream_done = True
 
     def peaks(self) -> np.ndarray:
         """Each channel's peak magnitude since the last call (for meters)."""
@@ -214,7 +218,8 @@ class Recorder:
             raise CaptureError(f"Cannot record to {s.path}: {err}.") from err
         try:
             self._stream = sd.InputStream(samplerate=s.sample_rate, device=s.device, channels=s.channels,
-                                          dtype="float32", callback=self._ring.callback)
+                                          dtype="float32", callback=self._ring.callback,
+                                          finished_callback=self._on_stream_finished)
             self._stream.start()
         except (sd.PortAudioError, ValueError) as err:
             self._discard()
@@ -226,10 +231,14 @@ class Recorder:
 
     def stop(self) -> CaptureResult:
         """End the take and keep it: the destination then holds every frame written."""
+        device_gone = self._stream_done and not self._ring.complete
         self._close_stream()
         self._stop.set()
         if self._writer is not None:
             self._writer.join()
+        if device_gone and not self.problem:
+            self.problem = f"the input device stopped delivering audio at " \
+                           f"{self.frames / self.settings.sample_rate:.1f} s"
         kept, problem = self._keep()
         if self._ring.dropped:
             log.warning("recording %s lost %d frames", self.settings.path, self._ring.dropped)

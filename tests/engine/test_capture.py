@@ -124,3 +124,13 @@ def test_a_wav_take_ends_before_its_header_overflows_and_flac_has_no_limit():
     wav = CaptureSettings(Path("x.wav"), channels=8, sample_rate=48000)
     assert 0.99 * 2**32 < wav.max_frames * 8 * 3 < 2**32
     assert CaptureSettings(Path("x.flac"), channels=8, sample_rate=48000).max_frames is None
+
+
+def test_a_device_that_stops_mid_take_ends_it_and_the_take_is_kept(tmp_path):
+    recorder, settings = record(tmp_path, max_seconds=60)
+    assert wait_until(lambda: recorder.frames > 1000)
+    recorder._stream.abort()                   # the stream ends without stop(), as when a USB array is unplugged
+    assert wait_until(lambda: recorder.ended)
+    result = recorder.stop()
+    assert result.path == settings.path and "input device stopped delivering audio" in result.problem
+    assert sf.info(settings.path).frames == result.frames > 1000
