@@ -10,9 +10,11 @@
 # state, plus each run's log): unpack them into runs/ to ship with `models.train.ship`, or to
 # continue the separator's run on a CPU. SCENES, SEP_WORKERS and TEACHER_WORKERS size a dry run;
 # GRACE (s, default 110) is how long past MINUTES the runs may take to start and finish.
+# SEP_SPATIAL (default 0) grows that many per-mic spatial blocks on the shipped separator.
 set -u
 pack=$1 results=$2 minutes=$3
 scenes=${SCENES:-250} sep_workers=${SEP_WORKERS:-10} teacher_workers=${TEACHER_WORKERS:-4}
+sep_spatial=${SEP_SPATIAL:-0}
 export MECO_CACHE=${MECO_CACHE:-/tmp/meco-cache} PYTHONUNBUFFERED=1
 runs=$(mktemp -d)
 mkdir -p "$results"
@@ -34,9 +36,9 @@ echo "smoke runs passed at $(( $(date +%s) - started )) s"
 # Each run stops itself after $minutes of training; the timeout only guards the lease.
 limit=$(python3 -c "print(int(60 * $minutes + ${GRACE:-110}))")
 timeout "$limit" $python -m models.train.separator --out "$runs/separator" \
-    --init resources/models/separator/tacband-separator.json --steps 100000 --minutes "$minutes" \
-    --batch-size 16 --lr 5e-4 --ema-decay 0.998 --valid-every 500 --workers "$sep_workers" --threads 2 \
-    --rir-scenes "$scenes" --no-bf16 > "$runs/separator.log" 2>&1 &
+    --init resources/models/separator/tacband-separator.json --spatial-blocks "$sep_spatial" \
+    --steps 100000 --minutes "$minutes" --batch-size 16 --lr 5e-4 --ema-decay 0.998 --valid-every 500 \
+    --workers "$sep_workers" --threads 2 --rir-scenes "$scenes" --no-bf16 > "$runs/separator.log" 2>&1 &
 sep=$!
 timeout "$limit" $python -m models.train.enhancer --role teacher --out "$runs/enh-teacher" --steps 100000 \
     --init resources/models/enhancer/enh-teacher.json --minutes "$minutes" --batch-size 16 --lr 5e-4 \
