@@ -311,6 +311,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         toolbar.addAction(self.open_action)
+        toolbar.addAction(self.record_action)
         toolbar.addSeparator()
         toolbar.addAction(self.play_action)
         toolbar.addAction(self.loop_action)
