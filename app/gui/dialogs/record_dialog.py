@@ -94,7 +94,7 @@ class RecordDialog(QDialog):
         form.addRow("File", path_row)
         form.addRow("Stop after", self.limit)
 
-        self.meter = LevelMeter()
+        self.meter = LevelMeter(numbered=True)
         self.meter.setToolTip("Peak level of each input channel (dBFS); the figure is the highest of the last "
                               "1.5 s. A red light: a sample reached full scale (click to reset).")
         self.elapsed = QLabel()
@@ -230,4 +230,4 @@ class RecordDialog(QDialog):
         self.record_button.setEnabled(bool(self.devices))
         self.record_button.setText("● Record" if idle else "■ Stop")
         self.discard_button.setEnabled(not idle)
-        self.close_button.setText("Close" if idle else "Stop and close")
+        self.close_button.setVisible(idle)      # mid-take, Stop keeps the take and closes

@@ -30,9 +30,14 @@ def to_db(peak: float) -> float:
     return max(FLOOR_DB, 20 * math.log10(peak)) if peak > 0 else FLOOR_DB
 
 
+LABEL_PIXELS = 18            # room for channel numbers left of the bars, when shown
+
+
 class LevelMeter(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, numbered: bool = False) -> None:
+        """`numbered`: write each bar's channel number at its left (many channels, as when recording)."""
         super().__init__(parent)
+        self.numbered = numbered
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setToolTip("Peak level of what plays now (dBFS); the figure is the highest of the last "
                         f"{HOLD_SECONDS:g} s. A red light at the right: a sample reached full scale "
@@ -81,10 +86,22 @@ class LevelMeter(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         palette = self.palette()
-        width = self.width() - READOUT_PIXELS - CLIP_PIXELS - 2
+        left = LABEL_PIXELS if self.numbered else 0
+        width = self.width() - READOUT_PIXELS - CLIP_PIXELS - 2 - left
         height = self.height() - 2
         bars = len(self.bars_db)
         bar_height = (height - (bars - 1)) / bars
+        text = palette.color(QPalette.ColorRole.Text)
+        if self.numbered:
+            painter.setPen(text)
+            small = painter.font()
+            small.setPixelSize(max(6, min(11, int(bar_height))))
+            painter.setFont(small)
+            for k in range(bars):
+                painter.drawText(QRectF(0, 1 + k * (bar_height + 1), LABEL_PIXELS - 3, bar_height),
+                                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), str(k + 1))
+            painter.setFont(self.font())
+            painter.translate(left, 0)
         painter.fillRect(QRectF(0, 1, width, height), palette.color(QPalette.ColorRole.Base))
         gradient = QLinearGradient(0, 0, width, 0)
         gradient.setColorAt(0.0, QColor("#2ea043"))
@@ -94,7 +111,6 @@ class LevelMeter(QWidget):
         for k, db in enumerate(self.bars_db):
             top = 1 + k * (bar_height + 1)
             painter.fillRect(QRectF(0, top, width * self.fraction(float(db)), bar_height), gradient)
-        text = palette.color(QPalette.ColorRole.Text)
         ticks = QColor(text)
         ticks.setAlpha(90)
         for db in TICKS_DB:
