@@ -44,6 +44,9 @@ def ship(run: Path, target: Path, name: str | None, reproduce: str, half: bool =
                                "mic, transform-average-concatenate across mics (FaSNet-TAC), 28 frequency bands "
                                "(BSRNN), dilated time convolutions alternating with band convolutions; a complex "
                                "mask per talker at the reference mic, optionally refined by a mask-driven MWF.")
+        if spatial := card["config"].get("spatial_blocks", 0):
+            card["description"] += (f" {spatial} per-mic spatial block(s) (a dilated time convolution on every "
+                                    "mic stream, then TAC) come before the pooling across mics.")
     card["name"] = name or card["name"]
     card["training"] = {**card.get("training", {}), "reproduce": reproduce}
     for key in ("weights", "versions", "parameters", "card_version"):
