@@ -1099,7 +1099,11 @@ class MainWindow(QMainWindow):
         problems = [result.problem] if result.problem else []
         if result.dropped_frames:
             problems.append(f"{result.dropped_frames} frames were lost: the disk or the CPU fell behind the device")
-        if self.open_path(result.path) and problems:
+        if self.jobs.busy:        # the open recording's jobs go on; the take waits in File ▸ Recent
+            self._refresh_recent_menu(self.stored.add_recent_file(result.path))
+            self.show_error("The take is saved", f"{result.path} is saved; open it (File ▸ Recent) once the "
+                            "running jobs finish. " + "; ".join(problems), QMessageBox.Icon.Information)
+        elif self.open_path(result.path) and problems:
             self.show_error("The take is incomplete", "; ".join(problems) + ".", QMessageBox.Icon.Warning)
 
     def open_export(self) -> ExportDialog | None:

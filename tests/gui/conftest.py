@@ -9,9 +9,12 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings
 
+from app.engine.demo import DEMO_DIR
 from app.gui.app import configure_application
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION
+
+DEMO_MEETING = DEMO_DIR / "meeting-respeaker4" / "mixture.flac"
 
 
 def speech_like(seconds: float, channels: int, rate: int) -> np.ndarray:
@@ -91,3 +94,13 @@ def tiny_dispatch_cards() -> list[Path]:
                                       "training": {"device": "cpu", **training}})
         cards.append(card)
     return cards
+
+
+@pytest.fixture
+def demo_window(window, qtbot, tiny_separator_card):
+    """The window on the 4-mic demo meeting, with the tiny test models chosen."""
+    window.stored.set_chunk_seconds(1.0)            # ten chunks: progress and cancel points to see
+    window.stored.set_model("separation", "tiny-separator")
+    window.stored.set_model("correction", "tiny-meco")
+    open_and_draw(qtbot, window, DEMO_MEETING)
+    return window

@@ -3,6 +3,8 @@ closing mid-take keeps it, Discard deletes it, and bad settings say why in the d
 
 from __future__ import annotations
 
+import pytest
+
 from app.gui.dialogs.record_dialog import FORMATS, RecordDialog
 from tests.conftest import TEST_ARRAY_DEVICE, TEST_ARRAY_RATE
 from tests.gui.test_workflow import save_screenshot
@@ -34,10 +36,9 @@ def test_a_take_with_a_limit_opens_in_the_window_when_it_ends(qtbot, window, tmp
 def test_the_meter_shows_a_bar_per_channel_while_recording(qtbot, window, tmp_path):
     dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
     dialog.record_button.click()
-    qtbot.waitUntil(lambda: dialog.recorder is not None and dialog.recorder.frames > TEST_ARRAY_RATE // 10,
-                    timeout=5000)
-    dialog._poll()
-    assert len(dialog.meter.bars_db) == 4 and (dialog.meter.bars_db > -7).all()   # the sines peak at −6 dBFS
+    # The sines peak at −6 dBFS; the dialog's timer feeds the meter.
+    qtbot.waitUntil(lambda: len(dialog.meter.bars_db) == 4 and (dialog.meter.bars_db > -7).all(), timeout=5000)
+    assert dialog.meter.hold_db == pytest.approx(-6.0, abs=0.1)
     save_screenshot(dialog, "record-dialog.png")
     dialog.discard()
 
@@ -70,3 +71,17 @@ def test_the_format_choice_sets_the_file_suffix(qtbot, window, tmp_path):
     dialog = dialog_for_test_array(qtbot, window, tmp_path)
     dialog.format.setCurrentText("WAV, 32-bit float")
     assert dialog.settings().path.suffix == ".wav" and dialog.settings().subtype == FORMATS["WAV, 32-bit float"][1]
+
+
+def test_a_take_made_while_jobs_run_is_saved_and_listed_not_opened(qtbot, demo_window, tmp_path):
+    opened = demo_window.recording.path
+    jobs = [demo_window.run_separation(), demo_window.run_separation()]      # the second waits in the queue
+    dialog = dialog_for_test_array(qtbot, demo_window, tmp_path, seconds=1)
+    dialog.record_button.click()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=5000)
+    assert demo_window.jobs.busy and demo_window.recording.path == opened
+    take = dialog.result.path
+    assert take.exists() and "is saved" in demo_window.messages[-1].text()
+    assert demo_window.stored.recent_files()[0] == str(take)
+    for entry in jobs:
+        demo_window.jobs.cancel(entry)

@@ -16,25 +16,15 @@ import soundfile as sf
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from app.engine.demo import DEMO_DIR
 from app.engine.documents import Version, VersionKind
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.spectrogram import SpectrogramSettings
 from app.gui.dialogs.export_dialog import ExportRequest
 from app.gui.workers import JobState
+from tests.gui.conftest import DEMO_MEETING as DEMO
 from tests.gui.conftest import open_and_draw
 
-DEMO = DEMO_DIR / "meeting-respeaker4" / "mixture.flac"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-
-
-@pytest.fixture
-def demo_window(window, qtbot, tiny_separator_card):
-    window.stored.set_chunk_seconds(1.0)            # ten chunks: progress and cancel points to see
-    window.stored.set_model("separation", "tiny-separator")
-    window.stored.set_model("correction", "tiny-meco")
-    open_and_draw(qtbot, window, DEMO)
-    return window
 
 
 def wait_done(qtbot, window, entry, timeout=60_000) -> None:
