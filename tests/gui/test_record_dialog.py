@@ -85,3 +85,4 @@ def test_a_take_made_while_jobs_run_is_saved_and_listed_not_opened(qtbot, demo_w
     assert demo_window.stored.recent_files()[0] == str(take)
     for entry in jobs:
         demo_window.jobs.cancel(entry)
+    qtbot.waitUntil(lambda: not demo_window.jobs.busy, timeout=10_000)   # workers end before the window does
