@@ -71,6 +71,7 @@ def test_compared_separators_get_rows_named_after_their_cards(tmp_path, tiny_sep
     text = out.read_text()
     assert "| TacBand (mask) | 2 |" in text and "| tiny-grown (mask) | 2 |" in text
     assert "tiny-grown + MWF" not in text and f"--compare {other}" in text
+    assert "- tiny-grown (mask) minus TacBand (mask): 2 mics " in text
 
 
 def test_a_compared_card_of_another_task_is_refused(tmp_path, tiny_separator_card, tiny_meco_card, capsys):

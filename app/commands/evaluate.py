@@ -126,7 +126,8 @@ def run_separation(args: argparse.Namespace) -> int:
     from models.data.fixedsets import read_fixed_set
     from models.data.paths import cache_root
     from models.evaluation.row_cache import RowCache, file_digest
-    from models.evaluation.separation import bss_methods, checks, evaluate, model_methods, summarise, to_markdown
+    from models.evaluation.separation import (bss_methods, checks, evaluate, model_methods, paired_comparisons,
+                                              summarise, to_markdown)
 
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
@@ -136,6 +137,7 @@ def run_separation(args: argparse.Namespace) -> int:
         methods += model_methods(load_model(other), label=other.name, with_mwf=False)
     if len({m.name for m in methods}) < len(methods):
         raise AppError("Compared separators need distinct card names (rows are named after them).")
+    models = [m for m in methods if m.name.endswith("(mask)")]
     methods += [] if args.no_baselines else bss_methods()
     root = args.testsets or cache_root() / "testsets"
     tables, results, all_rows = [], {}, []
@@ -155,6 +157,8 @@ def run_separation(args: argparse.Namespace) -> int:
         tables.append(to_markdown(summary, f"{name.replace('_', '-')} — {SET_NOTES[name]} "
                                            f"({len(mixtures)} mixtures × 2 talkers)"))
         if lines := checks(rows, name):
+            tables.append("\n".join(lines) + "\n")
+        if lines := paired_comparisons(rows, [m.name for m in models]):
             tables.append("\n".join(lines) + "\n")
     header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained "
                          f"{entry.card.get('training', {}).get('steps', '?')} steps). Mean ± 95 % CI; SI-SDRi "

@@ -218,6 +218,36 @@ def checks(rows: list[dict], set_name: str) -> list[str]:
     return lines if len(lines) > 1 else []
 
 
+def _paired(rows: list[dict], a: tuple[str, int], b: tuple[str, int]) -> Interval | None:
+    """Paired CI of SI-SDRi of (method, mics) `a` minus `b`, over the talkers both scored."""
+    first, second = _si_sdri(rows, *a), _si_sdri(rows, *b)
+    shared = sorted(set(first) & set(second))
+    if len(shared) < 2:
+        return None
+    return paired_difference([first[k] for k in shared], [second[k] for k in shared])
+
+
+def paired_comparisons(rows: list[dict], methods: list[str]) -> list[str]:
+    """What unpaired CIs hide: for each method, the SI-SDRi gained from more mics against 1 mic
+    on the same talkers; and each method after the first against the first, mic count by mic count."""
+    mics = sorted({r["mics"] for r in rows if r["method"] in methods})
+    def fmt(m: int, d: Interval) -> str:
+        return f"{m} mic{'s' if m > 1 else ''} {d.mean:+.2f} ± {d.half_width:.2f}"
+
+    lines = []
+    for method in methods:
+        gains = [fmt(m, d) for m in mics if m > 1
+                 if (d := _paired(rows, (method, m), (method, 1))) is not None]
+        if gains:
+            lines.append(f"- {method}, k mics minus 1 mic: " + ", ".join(gains))
+    for method in methods[1:]:
+        diffs = [fmt(m, d) for m in mics
+                 if (d := _paired(rows, (method, m), (methods[0], m))) is not None]
+        if diffs:
+            lines.append(f"- {method} minus {methods[0]}: " + ", ".join(diffs))
+    return ["Paired SI-SDRi differences (dB, mean ± 95 % CI over the talkers both scored):", *lines] if lines else []
+
+
 def to_markdown(summary: list[dict], title: str) -> str:
     metrics = [m for m in METRICS if any(m in s for s in summary)]
     head = ["Method", "Mics"] + [m.upper().replace("_", "-") if m not in ("sig", "bak", "ovrl")

@@ -9,7 +9,8 @@ from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoisePool
 from models.data.speech import SpeechPool
 from models.evaluation.row_cache import RowCache
-from models.evaluation.separation import Method, checks, evaluate, margin_over_classical, summarise, to_markdown
+from models.evaluation.separation import (Method, checks, evaluate, margin_over_classical, paired_comparisons,
+                                         summarise, to_markdown)
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +110,17 @@ def test_in_domain_checks_compare_2_and_8_mics_with_4():
     lines = checks(rows, "in_domain")
     assert "- 4 mics: 9.00 dB (target ≥ 12): not met" in lines
     assert "- 2 and 8 mics against 4: -4.00 and +1.00 dB (target within ±3): not met" in lines
+
+
+def test_paired_comparisons_give_the_gain_from_mics_and_the_gap_between_models():
+    rows = (_rows("A (mask)", 1, [3.0, 4.0, 5.0]) + _rows("A (mask)", 4, [4.0, 5.0, 7.0])
+            + _rows("B (mask)", 1, [3.0, 5.0, 5.0]) + _rows("B (mask)", 4, [3.0, 5.0, 5.0]))
+    lines = paired_comparisons(rows, ["A (mask)", "B (mask)"])
+    assert lines[0].startswith("Paired SI-SDRi differences")
+    assert lines[1].startswith("- A (mask), k mics minus 1 mic: 4 mics +1.33 ± ")
+    assert lines[2].startswith("- B (mask), k mics minus 1 mic: 4 mics +0.00 ± 0.00")
+    assert lines[3].startswith("- B (mask) minus A (mask): 1 mic +0.33 ± ") and ", 4 mics -1.00 ± " in lines[3]
+
+
+def test_paired_comparisons_skip_what_was_not_scored_on_shared_talkers():
+    assert paired_comparisons(_rows("A (mask)", 2, [1.0, 2.0]), ["A (mask)"]) == []
