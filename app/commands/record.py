@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("out", type=Path, help="the file to write (.flac or .wav); it must not exist")
     p.add_argument("--device", default=None,
                    help="input device index or name (`meco-studio devices` lists them; default: the system's)")
-    p.add_argument("--channels", type=int, default=None, help="channels to record (default: all the device has)")
+    p.add_argument("--channels", type=int, default=None,
+                   help="channels to record (default: all that --device has; 2 from the system's default input)")
     p.add_argument("--rate", type=int, default=None, help="sample rate in Hz (default: the device's)")
     p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: at Ctrl-C)")
     p.add_argument("--sample-format", choices=list(SUBTYPE_BYTES), default="PCM_24",
