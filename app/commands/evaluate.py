@@ -132,12 +132,12 @@ def run_separation(args: argparse.Namespace) -> int:
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
     methods = model_methods(model)
-    for name in args.compare:
-        other = find_model(name, Task.SEPARATION)
-        methods += model_methods(load_model(other), label=other.name, with_mwf=False)
+    compared = [model_methods(load_model(other), label=other.name, with_mwf=False)[0]
+                for other in (find_model(name, Task.SEPARATION) for name in args.compare)]
+    masks = [methods[0].name] + [m.name for m in compared]           # the rows the paired lines compare
+    methods += compared
     if len({m.name for m in methods}) < len(methods):
         raise AppError("Compared separators need distinct card names (rows are named after them).")
-    models = [m for m in methods if m.name.endswith("(mask)")]
     methods += [] if args.no_baselines else bss_methods()
     root = args.testsets or cache_root() / "testsets"
     tables, results, all_rows = [], {}, []
@@ -158,7 +158,7 @@ def run_separation(args: argparse.Namespace) -> int:
                                            f"({len(mixtures)} mixtures × 2 talkers)"))
         if lines := checks(rows, name):
             tables.append("\n".join(lines) + "\n")
-        if lines := paired_comparisons(rows, [m.name for m in models]):
+        if lines := paired_comparisons(rows, masks):
             tables.append("\n".join(lines) + "\n")
     header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained "
                          f"{entry.card.get('training', {}).get('steps', '?')} steps). Mean ± 95 % CI; SI-SDRi "

@@ -123,8 +123,8 @@ class CaptureRing:
     Python assigns an int atomically. `limit` frames in all, then the callback asks to stop.
     """
 
-    def __init__(self, capacity_frames: int, channels: int, limit: int | None = None,
-                 stop_signal: type[BaseException] = StopIteration) -> None:
+    def __init__(self, capacity_frames: int, channels: int, limit: int | None,
+                 stop_signal: type[BaseException]) -> None:
         self.capacity = int(capacity_frames)
         self.stop_signal = stop_signal   # what the callback raises at the limit (sounddevice's CallbackStop)
         self.audio = np.zeros((self.capacity, channels), dtype=np.float32)
@@ -177,9 +177,9 @@ class Recorder:
         fmt = FORMATS[settings.path.suffix.lower()]
         self._partial = settings.path.with_name(f".{settings.path.name}.part")
         self._fmt = fmt
-        sd = sounddevice_module(CaptureError, "Audio input")
+        self._sd = sounddevice_module(CaptureError, "Audio input")
         self._ring = CaptureRing(round(RING_SECONDS * settings.sample_rate), settings.channels, settings.max_frames,
-                                 sd.CallbackStop)
+                                 self._sd.CallbackStop)
         self._stream: Any = None
         self._file: sf.SoundFile | None = None
         self._writer: threading.Thread | None = None
@@ -209,8 +209,7 @@ class Recorder:
         return peaks
 
     def start(self) -> None:
-        s = self.settings
-        sd = sounddevice_module(CaptureError, "Audio input")
+        s, sd = self.settings, self._sd
         try:
             self._file = sf.SoundFile(self._partial, "x", samplerate=s.sample_rate, channels=s.channels,
                                       format=self._fmt, subtype=s.subtype)

@@ -65,19 +65,27 @@ def _register_architectures() -> None:
     import models.separator.network  # noqa: F401
 
 
-def list_models(task: Task | None = None, folders: list[Path] | None = None) -> list[ModelEntry]:
-    """Valid cards in the shipped and user folders; invalid ones are logged and skipped."""
+def _read_entry(card_path: Path) -> ModelEntry:
+    """The card at `card_path` as an entry; ModelLoadError naming the file when it is not valid."""
     from models.common.checkpoint import CheckpointError as ModelsCheckpointError
     from models.common.checkpoint import read_card
 
+    try:
+        card = read_card(card_path)
+        return ModelEntry(card["name"], Task(card.get("task", "separation")), card_path, card)
+    except (ModelsCheckpointError, ValueError) as err:
+        raise ModelLoadError(f"The model card {card_path} cannot be read: {err}.") from err
+
+
+def list_models(task: Task | None = None, folders: list[Path] | None = None) -> list[ModelEntry]:
+    """Valid cards in the shipped and user folders; invalid ones are logged and skipped."""
     _register_architectures()
     entries: list[ModelEntry] = []
     for folder in folders or [SHIPPED_MODELS, user_models_dir()]:
         for card_path in sorted(folder.glob("**/*.json")) if folder.is_dir() else []:
             try:
-                card = read_card(card_path)
-                entry = ModelEntry(card["name"], Task(card.get("task", "separation")), card_path, card)
-            except (ModelsCheckpointError, ValueError) as err:
+                entry = _read_entry(card_path)
+            except ModelLoadError as err:
                 log.warning("skipping model card %s: %s", card_path, err)
                 continue
             if task is None or entry.task == task:
@@ -102,17 +110,11 @@ def find_model(name: str | None, task: Task, folders: list[Path] | None = None) 
 
 
 def _entry_from_file(card_path: Path, task: Task) -> ModelEntry:
-    from models.common.checkpoint import CheckpointError as ModelsCheckpointError
-    from models.common.checkpoint import read_card
-
     _register_architectures()
-    try:
-        card = read_card(card_path)
-    except (ModelsCheckpointError, ValueError) as err:
-        raise ModelLoadError(f"The model card {card_path} cannot be read: {err}.") from err
-    if card.get("task", "separation") != task:
-        raise ModelLoadError(f"The model card {card_path} is for {card.get('task', 'separation')}, not {task}.")
-    return ModelEntry(card["name"], task, card_path.resolve(), card)
+    entry = _read_entry(card_path.resolve())
+    if entry.task != task:
+        raise ModelLoadError(f"The model card {card_path} is for {entry.task}, not {task}.")
+    return entry
 
 
 @lru_cache(maxsize=8)

@@ -97,10 +97,9 @@ def warm_start(model: nn.Module, card_path: Path) -> dict[str, Any]:
     if type(source) is not type(model):
         raise ValueError(f"{card_path} holds a {card['architecture']} that does not match this run's model")
     try:
-        missing, _ = model.load_state_dict(source.state_dict(), strict=False)
+        missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
     except RuntimeError as err:
         raise ValueError(f"{card_path} does not fit this run's model: {err}") from err
-    unexpected = set(source.state_dict()) - set(model.state_dict())
     growable = getattr(model, "GROWABLE", ())
     not_growable = [k for k in missing if not k.startswith(growable)]
     if unexpected or not_growable:

@@ -115,7 +115,7 @@ def test_the_ring_counts_frames_that_do_not_fit_and_stops_at_its_limit():
 
 
 def test_a_full_ring_drops_and_counts_the_overflow():
-    ring = CaptureRing(4, channels=2)
+    ring = CaptureRing(4, channels=2, limit=None, stop_signal=Stop)
     ring.callback(np.ones((6, 2), dtype=np.float32), 6, None, Status())
     assert ring.available() == 4 and ring.dropped == 2
 
