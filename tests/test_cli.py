@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from app.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
@@ -122,3 +123,27 @@ def test_a_take_that_hits_a_file_size_limit_keeps_what_it_wrote_and_fails(tmp_pa
     assert report["problem"].startswith("the take stopped at") and f"writing {out} failed" in report["problem"]
     assert 0.3 < sf.info(out).duration < 0.6 and [p.name for p in tmp_path.iterdir()] == ["take.wav"]
     assert "Traceback" not in run.stderr
+
+
+def test_stats_measures_every_channel_over_a_range(tmp_path, capsys):
+    import soundfile as sf
+
+    rate = 16_000
+    t = np.arange(3 * rate) / rate
+    audio = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], axis=1)
+    sf.write(tmp_path / "two.wav", audio, rate, subtype="FLOAT")
+    assert main(["stats", str(tmp_path / "two.wav"), "--range", "1", "2", "--json"]) == EXIT_OK
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    sine, silent = report["channels"]
+    assert (report["start_seconds"], report["stop_seconds"]) == (1.0, 2.0) and sine["frames"] == rate
+    assert sine["peak_dbfs"] == pytest.approx(-6.02, abs=0.01) and sine["crest_db"] == pytest.approx(3.01, abs=0.01)
+    assert silent["peak_dbfs"] is None and silent["loudness_lufs"] is None     # JSON has no -inf or NaN
+
+
+def test_stats_prints_a_table_and_names_a_range_past_the_end(tmp_path, capsys):
+    good = write_valid(tmp_path / "good.wav", channels=3)
+    assert main(["stats", str(good)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Loudness (LUFS)" in out and all(f"ch {k}" in out for k in (1, 2, 3))
+    assert main(["stats", str(good), "--range", "100", "101"]) == EXIT_FAILED
+    assert "Nothing to analyse in good.wav from 100.000 s" in capsys.readouterr().err

@@ -16,12 +16,12 @@ import numpy as np
 
 from app.commands import HelpFormatter
 from app.commands.options import add_run_options, expand_inputs
-from app.commands.output import run_batch, warn
+from app.commands.output import progress_bar, run_batch, warn
 from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
 from app.engine.files import open_recording
-from app.engine.jobs import Progress, drive
+from app.engine.jobs import drive
 from models.inference.chunked import ChunkConfig
 
 log = logging.getLogger(__name__)
@@ -44,29 +44,16 @@ def enhance_file(path: Path, out_dir: Path, settings: EnhanceSettings, overwrite
         if rec.notice:
             warn(f"warning: {rec.notice}")
         writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export)
-        bar = None
-        if show_bar:
-            from tqdm import tqdm
+        with progress_bar(path.name, "chunk", show_bar) as on_progress:
+            try:
+                def sink(block: np.ndarray) -> None:
+                    writer.write(apply_peak_policy(block, PeakPolicy.LIMIT))
 
-            bar = tqdm(total=0, desc=path.name, unit="chunk", file=sys.stderr, leave=False)
-
-        def on_progress(p: Progress) -> None:
-            if bar is not None:
-                bar.total, bar.n = p.total, p.done
-                bar.refresh()
-
-        try:
-            def sink(block: np.ndarray) -> None:
-                writer.write(apply_peak_policy(block, PeakPolicy.LIMIT))
-
-            result = drive(enhance_job(rec, settings, sink=sink), on_progress)
-            output = writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
+                result = drive(enhance_job(rec, settings, sink=sink), on_progress)
+                output = writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
         return {"input": str(path), "output": str(output), **result.info,
                 "rtf": round(result.seconds / max(rec.info.duration_seconds, 1e-9), 4)}
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.output import emit, warn
+from app.commands.output import emit, progress_bar, warn
 from app.engine.documents import load_session
 from app.engine.errors import ConfigError, JobCancelled
 from app.engine.export import (
@@ -24,7 +24,7 @@ from app.engine.export import (
     export_versions_job,
     peak_warnings,
 )
-from app.engine.jobs import Progress, drive
+from app.engine.jobs import drive
 
 MODEL_RATE = 16_000
 
@@ -87,27 +87,13 @@ def run(args: argparse.Namespace) -> int:
     for line in peak_warnings(versions):
         warn(f"warning: {line} {args.peak} applied.")
     recording = session.recording_path.stem if session.recording_path else args.session.stem
-    show_bar = sys.stderr.isatty()
-    bar = None
-    if show_bar:
-        from tqdm import tqdm
-
-        bar = tqdm(total=0, desc="export", unit="block", file=sys.stderr, leave=False)
-
-    def on_progress(p: Progress) -> None:
-        if bar is not None:
-            bar.total, bar.n = p.total, p.done
-            bar.refresh()
-
-    try:
-        paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate,
-                                          None if args.range is None else tuple(args.range)), on_progress)
-    except (KeyboardInterrupt, JobCancelled):
-        warn("interrupted; nothing was written")
-        raise KeyboardInterrupt from None
-    finally:
-        if bar is not None:
-            bar.close()
+    with progress_bar("export", "block", sys.stderr.isatty()) as on_progress:
+        try:
+            paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate,
+                                              None if args.range is None else tuple(args.range)), on_progress)
+        except (KeyboardInterrupt, JobCancelled):
+            warn("interrupted; nothing was written")
+            raise KeyboardInterrupt from None
     emit({"outputs": [str(p) for p in paths], "format": str(settings.format), "subtype": settings.subtype,
           "versions": [v.name for v in versions]}, args.json, [f"wrote {p}" for p in paths])
     return 0

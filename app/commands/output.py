@@ -6,9 +6,13 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.engine.jobs import Progress
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +30,33 @@ def warn(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+@contextmanager
+def progress_bar(desc: str, unit: str, enabled: bool) -> Iterator[Callable[[Progress], None]]:
+    """A job's progress callback: a tqdm bar on stderr when `enabled` (a terminal), else nothing;
+    the bar is gone when the block ends, however it ends."""
+    if not enabled:
+        yield lambda _: None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=desc, unit=unit, file=sys.stderr, leave=False)
+
+    def on_progress(p: Progress) -> None:
+        bar.set_description(f"{desc} ({p.stage})", refresh=False)
+        bar.total, bar.n = p.total, p.done
+        bar.refresh()
+
+    try:
+        yield on_progress
+    finally:
+        bar.close()
+
+
 def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, as_json: bool,
-              outputs: Callable[[dict[str, Any]], list[str]], key: str = "input") -> int:
+              outputs: Callable[[dict[str, Any]], list[str]], key: str = "input", announce: bool = True) -> int:
     """Process every path, keep going past a failure (one stderr line each, listed again at the
-    end of a batch), then emit the summary. Exit code 1 when any file failed.
+    end of a batch), then emit the summary. Exit code 1 when any file failed. `announce`: a
+    stderr line per file done, naming its outputs.
 
     Ctrl-C arrives as KeyboardInterrupt (the CLI maps it to 130); a cancelled job is the same.
     """
@@ -40,7 +67,7 @@ def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, 
     for path in paths:
         try:
             done.append(process(path))
-            if not as_json:
+            if announce and not as_json:
                 warn(f"{verb} {Path(path).name} -> {', '.join(outputs(done[-1]))}")
         except JobCancelled:
             raise KeyboardInterrupt from None

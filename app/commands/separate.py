@@ -17,7 +17,7 @@ import numpy as np
 
 from app.commands import HelpFormatter
 from app.commands.options import add_channel_options, add_run_options, expand_inputs
-from app.commands.output import run_batch, warn
+from app.commands.output import progress_bar, run_batch, warn
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, corrected_separation_job, has_corrector
 from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import ConfigError
@@ -55,14 +55,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="finish each talker with a speech enhancer (default NAME: the best shipped student)")
     add_run_options(p, output_rate_of="input", threads=True)
     p.set_defaults(run=run)
-
-
-def _progress_bar(name: str, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=0, desc=name, unit="chunk", file=sys.stderr, leave=False)
 
 
 def enhance_in_place(paths: list[Path], settings: EnhanceSettings, export: ExportSettings,
@@ -103,41 +95,32 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
                     w.write(block[k:k + 1])
             return sink
 
-        bar = _progress_bar(path.name, show_bar)
-
-        def on_progress(p) -> None:
-            if bar is not None:
-                bar.set_description(f"{path.name} ({p.stage})")
-                bar.total = p.total
-                bar.n = p.done
-                bar.refresh()
-
-        try:
-            for k in range(2):
-                writers.append(AtomicAudioWriter(target / f"spk{k + 1}.wav", rate, 1, export))
-                if correct is not None and also_uncorrected:
-                    raw_writers.append(AtomicAudioWriter(target / f"spk{k + 1}_separated.wav", rate, 1, export))
-            correction = None
-            if correct is None:
-                result = drive(separate_job(rec, settings, sink=to_writers(writers)), on_progress)
-            else:
-                job = corrected_separation_job(rec, settings, correct, sink=to_writers(writers),
-                                               uncorrected_sink=to_writers(raw_writers) if raw_writers else None)
-                result, correction = drive(job, on_progress)
-            outputs = [str(w.commit()) for w in writers + raw_writers]
-        except BaseException:
-            for w in writers + raw_writers:
-                w.abort()
-            raise
-        try:
-            enhanced = enhance_in_place([w.path for w in writers], enhance, export, on_progress) if enhance else None
-        except BaseException:
-            for w in writers + raw_writers:      # a half-finished run leaves nothing behind
-                w.path.unlink(missing_ok=True)
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
+        with progress_bar(path.name, "chunk", show_bar) as on_progress:
+            try:
+                for k in range(2):
+                    writers.append(AtomicAudioWriter(target / f"spk{k + 1}.wav", rate, 1, export))
+                    if correct is not None and also_uncorrected:
+                        raw_writers.append(
+                            AtomicAudioWriter(target / f"spk{k + 1}_separated.wav", rate, 1, export))
+                correction = None
+                if correct is None:
+                    result = drive(separate_job(rec, settings, sink=to_writers(writers)), on_progress)
+                else:
+                    job = corrected_separation_job(rec, settings, correct, sink=to_writers(writers),
+                                                   uncorrected_sink=to_writers(raw_writers) if raw_writers else None)
+                    result, correction = drive(job, on_progress)
+                outputs = [str(w.commit()) for w in writers + raw_writers]
+            except BaseException:
+                for w in writers + raw_writers:
+                    w.abort()
+                raise
+            try:
+                enhanced = (enhance_in_place([w.path for w in writers], enhance, export, on_progress)
+                            if enhance else None)
+            except BaseException:
+                for w in writers + raw_writers:      # a half-finished run leaves nothing behind
+                    w.path.unlink(missing_ok=True)
+                raise
         for notice in result.notices:
             warn(f"note: {notice}")
         seconds = result.seconds + (correction.seconds if correction is not None else 0.0)

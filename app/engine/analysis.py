@@ -1,0 +1,234 @@
+"""Level statistics, loudness and the average spectrum of audio lanes over a time range.
+
+What Audacity's Analyze menu (Plot Spectrum, Contrast, Loudness) and RX's Waveform Statistics
+give, per lane: peak and RMS level, BS.1770 integrated loudness, DC offset, clipped samples and
+the Welch-averaged power spectrum. Every figure accumulates block by block (`LaneAnalyser`), so
+an hour-long recording is analysed in bounded memory and a job can be cancelled between blocks;
+the results equal those of pyloudnorm and scipy.signal.welch on the whole range at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pyloudnorm
+import scipy.signal
+
+from app.engine.errors import ConfigError
+from app.engine.jobs import Job, Progress
+
+BLOCK_SECONDS = 2.0                 # audio read per step: cancel within a fraction of a second
+SPECTRUM_SECONDS = 0.064            # Welch segment length (rounded up to a power of two in samples)
+FULL_SCALE_16BIT = 1.0 - 2.0**-15   # the largest positive 16-bit sample; at or above it counts as clipped
+GATE_SECONDS, GATE_STEP_SECONDS = 0.4, 0.1    # BS.1770 gating blocks of 400 ms every 100 ms
+ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU = -70.0, -10.0
+LOUDNESS_OFFSET_DB = -0.691
+
+
+class AudioSource(Protocol):
+    """What `Recording` and `ArraySource` both offer: blocks of `(channels, frames)`."""
+
+    sample_rate: int
+    name: str
+
+    @property
+    def frames(self) -> int: ...
+
+    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class LaneAnalysis:
+    name: str
+    sample_rate: int
+    frames: int
+    peak_dbfs: float          # -inf for digital silence
+    rms_dbfs: float           # 20·log10(RMS): a full-scale sine reads -3.01
+    loudness_lufs: float      # BS.1770-4 integrated; nan under 400 ms or when every block is gated out
+    dc_offset: float          # the mean sample, in full scale
+    clipped: int              # samples at 16-bit full scale or beyond
+    frequencies: np.ndarray   # Hz; empty when the range is shorter than one spectrum segment
+    spectrum_db: np.ndarray   # dB, 10·log10 of twice the power per bin: a sine of amplitude A peaks at 20·log10(A)
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+    @property
+    def crest_db(self) -> float:
+        """Peak over RMS in dB; a sine reads 3.01."""
+        return self.peak_dbfs - self.rms_dbfs if np.isfinite(self.rms_dbfs) else math.nan
+
+
+def spectrum_segment(sample_rate: int) -> int:
+    """Welch segment length: 64 ms rounded up to a power of two (1024 samples at 16 kHz)."""
+    return 1 << math.ceil(math.log2(SPECTRUM_SECONDS * sample_rate))
+
+
+def _decibels(power: float) -> float:
+    return 10.0 * math.log10(power) if power > 0 else -math.inf
+
+
+class LaneAnalyser:
+    """Accumulates one lane's figures over consecutive blocks; `result()` at the end.
+
+    The K-weighting filters keep their state across blocks and mean squares are summed per
+    100 ms, so the gating is that of BS.1770 on the whole range. The spectrum keeps the last
+    half segment of each block, so its Welch segments are those of the whole range.
+    """
+
+    def __init__(self, name: str, sample_rate: int) -> None:
+        self.name, self.sample_rate = name, sample_rate
+        self.frames = 0
+        self._peak = 0.0
+        self._sum = 0.0
+        self._squares = 0.0
+        self._clipped = 0
+        # BS.1770's K-weighting as pyloudnorm designs it for this rate: a high shelf, then a high pass.
+        self._k_filters = [pyloudnorm.IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, sample_rate, "high_shelf"),
+                           pyloudnorm.IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")]
+        self._k_states = [np.zeros(max(len(f.a), len(f.b)) - 1) for f in self._k_filters]
+        self._gate_step = round(GATE_STEP_SECONDS * sample_rate)
+        self._step_energies: list[float] = []     # K-weighted sum of squares per complete 100 ms step
+        self._step_partial = np.zeros(0)
+        self._segment = spectrum_segment(sample_rate)
+        self._hop = self._segment // 2
+        self._spectrum_tail = np.zeros(0, np.float64)
+        self._power_sum: np.ndarray | None = None
+        self._segments = 0
+
+    def update(self, block: np.ndarray) -> None:
+        x = np.asarray(block, dtype=np.float64)
+        if x.size == 0:
+            return
+        self.frames += x.size
+        self._peak = max(self._peak, float(np.abs(x).max()))
+        self._sum += float(x.sum())
+        self._squares += float(np.dot(x, x))
+        self._clipped += int(np.count_nonzero(np.abs(x) >= FULL_SCALE_16BIT))
+        self._update_loudness(x)
+        self._update_spectrum(x)
+
+    def _update_loudness(self, x: np.ndarray) -> None:
+        for k, f in enumerate(self._k_filters):
+            x, self._k_states[k] = scipy.signal.lfilter(f.b, f.a, x, zi=self._k_states[k])
+            x = f.passband_gain * x
+        squares = np.concatenate([self._step_partial, x * x])
+        whole = squares.size // self._gate_step * self._gate_step
+        self._step_energies.extend(squares[:whole].reshape(-1, self._gate_step).sum(axis=1).tolist())
+        self._step_partial = squares[whole:]
+
+    def _update_spectrum(self, x: np.ndarray) -> None:
+        pending = np.concatenate([self._spectrum_tail, x])
+        count = (pending.size - self._segment) // self._hop + 1 if pending.size >= self._segment else 0
+        if count > 0:
+            used = (count - 1) * self._hop + self._segment
+            _, power = scipy.signal.welch(pending[:used], self.sample_rate, window="hann", nperseg=self._segment,
+                                          noverlap=self._segment - self._hop, detrend=False, scaling="spectrum")
+            self._power_sum = power * count if self._power_sum is None else self._power_sum + power * count
+            self._segments += count
+            pending = pending[count * self._hop:]
+        self._spectrum_tail = pending
+
+    def loudness_lufs(self) -> float:
+        energies = np.asarray(self._step_energies)
+        steps_per_gate = round(GATE_SECONDS / GATE_STEP_SECONDS)
+        if energies.size < steps_per_gate:
+            return math.nan
+        gate_window = self._gate_step * steps_per_gate
+        z = np.convolve(energies, np.ones(steps_per_gate), mode="valid") / gate_window   # mean square per gate
+        with np.errstate(divide="ignore"):
+            loudness = LOUDNESS_OFFSET_DB + 10.0 * np.log10(z)
+        above = loudness >= ABSOLUTE_GATE_LUFS
+        if not above.any():
+            return math.nan
+        relative = LOUDNESS_OFFSET_DB + 10.0 * math.log10(z[above].mean()) + RELATIVE_GATE_LU
+        kept = (loudness > relative) & (loudness > ABSOLUTE_GATE_LUFS)
+        return LOUDNESS_OFFSET_DB + 10.0 * math.log10(z[kept].mean()) if kept.any() else math.nan
+
+    def result(self) -> LaneAnalysis:
+        n = max(self.frames, 1)
+        if self._power_sum is None:
+            frequencies, spectrum = np.zeros(0), np.zeros(0)
+        else:
+            frequencies = np.fft.rfftfreq(self._segment, 1.0 / self.sample_rate)
+            with np.errstate(divide="ignore"):
+                spectrum = 10.0 * np.log10(2.0 * self._power_sum / self._segments)
+        return LaneAnalysis(
+            name=self.name, sample_rate=self.sample_rate, frames=self.frames,
+            peak_dbfs=20.0 * math.log10(self._peak) if self._peak > 0 else -math.inf,
+            rms_dbfs=_decibels(self._squares / n), loudness_lufs=self.loudness_lufs(),
+            dc_offset=self._sum / n, clipped=self._clipped, frequencies=frequencies, spectrum_db=spectrum)
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """One source's lanes (a name per channel, in order) over [start, stop) seconds; stop None: the end."""
+
+    source: AudioSource
+    names: list[str]
+    start_seconds: float = 0.0
+    stop_seconds: float | None = None
+
+    def frame_range(self) -> tuple[int, int]:
+        """The range in frames, clipped to the source; ConfigError naming the source when nothing is left."""
+        rate, frames = self.source.sample_rate, self.source.frames
+        start = min(max(0, round(self.start_seconds * rate)), frames)
+        stop = frames if self.stop_seconds is None else min(max(start, round(self.stop_seconds * rate)), frames)
+        if stop <= start:
+            until = "its end" if self.stop_seconds is None else f"{self.stop_seconds:.3f} s"
+            raise ConfigError(f"Nothing to analyse in {self.source.name} from {self.start_seconds:.3f} s to {until}: "
+                              f"it lasts {frames / rate:.3f} s.")
+        return start, stop
+
+
+def analyse(requests: list[AnalysisRequest]) -> Job[list[LaneAnalysis]]:
+    """Every lane of every request, one block of one source per `yield`."""
+    spans = [(r, *r.frame_range(), round(BLOCK_SECONDS * r.source.sample_rate)) for r in requests]
+    total = sum(math.ceil((stop - start) / block) for _, start, stop, block in spans)
+    done, results = 0, []
+    for request, start, stop, block in spans:
+        analysers = [LaneAnalyser(name, request.source.sample_rate) for name in request.names]
+        for at in range(start, stop, block):
+            audio = request.source.read(at, min(at + block, stop))
+            for analyser, channel in zip(analysers, audio, strict=True):
+                analyser.update(channel)
+            done += 1
+            yield Progress("analyse", done, total)
+        results.extend(a.result() for a in analysers)
+    return results
+
+
+STATISTICS_COLUMNS = ("Lane", "Seconds", "Peak (dBFS)", "RMS (dBFS)", "Loudness (LUFS)", "Crest (dB)",
+                      "DC offset (%)", "Clipped samples")
+
+
+def statistics_table(lanes: list[LaneAnalysis], decimals: int = 2) -> list[list[str]]:
+    """The figures as text, header first (for a table, Copy and CSV); '' where a figure is undefined."""
+    def number(value: float, places: int = decimals) -> str:
+        return f"{value:.{places}f}" if math.isfinite(value) else ("-inf" if value == -math.inf else "")
+
+    rows = [list(STATISTICS_COLUMNS)]
+    for lane in lanes:
+        rows.append([lane.name, number(lane.seconds, 3), number(lane.peak_dbfs), number(lane.rms_dbfs),
+                     number(lane.loudness_lufs), number(lane.crest_db), number(100.0 * lane.dc_offset, 4),
+                     str(lane.clipped)])
+    return rows
+
+
+def spectrum_table(lanes: list[LaneAnalysis]) -> list[list[str]]:
+    """One row per frequency bin and one column per lane (lanes at one rate share the bins); header first."""
+    with_spectrum = [lane for lane in lanes if lane.frequencies.size]
+    rows = [["Frequency (Hz)", *(f"{lane.name} (dB)" for lane in with_spectrum)]]
+    grid = np.unique(np.concatenate([lane.frequencies for lane in with_spectrum])) if with_spectrum else []
+    for f in grid:
+        cells = []
+        for lane in with_spectrum:
+            at = np.searchsorted(lane.frequencies, f)
+            hit = at < lane.frequencies.size and lane.frequencies[at] == f
+            cells.append(f"{lane.spectrum_db[at]:.2f}" if hit else "")
+        rows.append([f"{f:.2f}", *cells])
+    return rows
