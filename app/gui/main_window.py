@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.correction import CorrectSettings
 from app.engine.documents import (
     Session,
@@ -47,7 +48,7 @@ from app.engine.documents import (
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
 from app.engine.export import existing_files, export_paths, export_versions_job
-from app.engine.files import Recording, open_recording
+from app.engine.files import ArraySource, Recording, open_recording
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job, Progress
 from app.engine.pipeline import Task, list_models
@@ -87,6 +88,7 @@ from app.gui.views.inspector_view import InspectorView
 from app.gui.views.plot_style import restyle
 from app.gui.views.jobs_panel import JobsPanel, progress_text
 from app.gui.views.level_meter import LevelMeter
+from app.gui.views.analysis_panel import AnalysisPanel
 from app.gui.views.metrics_panel import MetricsPanel
 from app.gui.views.recording_view import RecordingView
 from app.gui.views.time_view_box import SCROLL_FRACTION, ZOOM_STEP
@@ -175,12 +177,17 @@ class MainWindow(QMainWindow):
         self.metrics_dock = QDockWidget("Metrics", self)
         self.metrics_dock.setObjectName("metrics")
         self.metrics_dock.setWidget(self.metrics_panel)
+        self.analysis_panel = AnalysisPanel(self)
+        self.analysis_dock = QDockWidget("Analysis", self)
+        self.analysis_dock.setObjectName("analysis")
+        self.analysis_dock.setWidget(self.analysis_panel)
         self.jobs_panel = JobsPanel(self.jobs, self)
         self.jobs_dock = QDockWidget("Jobs", self)
         self.jobs_dock.setObjectName("jobs")
         self.jobs_dock.setWidget(self.jobs_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
         self.tabifyDockWidget(self.jobs_dock, self.metrics_dock)      # metrics beside the jobs that made them
+        self.tabifyDockWidget(self.metrics_dock, self.analysis_dock)
         self.jobs_dock.raise_()
         self.resizeDocks([self.versions_dock], [DOCK_PIXELS], Qt.Orientation.Horizontal)   # the channels get the room
         self.view.seek_requested.connect(self._on_seek_requested)
@@ -259,6 +266,7 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
+        self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"], self.run_analysis)
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
                                              self._on_load_reference_triggered)
         self.save_session_action = self._action("&Save session…", QKeySequence.StandardKey.Save, self.save_session_as)
@@ -293,11 +301,13 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.versions_dock.toggleViewAction())
         view_menu.addAction(self.jobs_dock.toggleViewAction())
         view_menu.addAction(self.metrics_dock.toggleViewAction())
+        view_menu.addAction(self.analysis_dock.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
         for action in (self.separate_action, self.correct_action, self.enhance_action):
             process_menu.addAction(action)
         self.enhance_menu = process_menu.addMenu("Enhance with a &chosen model")
         process_menu.addAction(self.evaluate_action)
+        process_menu.addAction(self.analyze_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
         play_menu = self.menuBar().addMenu("&Playback")
@@ -586,6 +596,7 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(bool(self.session.versions))
         self.evaluate_action.setEnabled(bool(self.session.versions))
         self.reference_action.setEnabled(self.recording is not None)
+        self.analyze_action.setEnabled(self.recording is not None)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
@@ -780,6 +791,28 @@ class MainWindow(QMainWindow):
             return rows, bool(references)
 
         return self.jobs.submit(f"Evaluate {len(versions)} version(s)", job, self._on_metrics)
+
+    def run_analysis(self) -> JobEntry | None:
+        """Queue levels, loudness and spectra of every channel and visible version, over the
+        selection if any."""
+        if self.recording is None:
+            return None
+        recording, selection = self.recording, self.view.selection
+        start, stop = selection if selection is not None else (0.0, None)
+        requests = [AnalysisRequest(recording, [f"Ch {k + 1}" for k in range(recording.channels)], start, stop)]
+        requests += [AnalysisRequest(ArraySource(v.audio[None], v.sample_rate, v.name), [v.name], start, stop)
+                     for v in self.session.versions if not v.hidden]
+        span = (f"Selection {start:.3f}–{stop:.3f} s" if selection is not None else
+                f"Whole recording ({recording.info.duration_seconds:.3f} s)")
+        return self.jobs.submit(f"Analyze {display_name(recording.path)}", lambda: analyse(requests),
+                                lambda lanes: self._on_analysis(recording, lanes, span))
+
+    def _on_analysis(self, recording: Recording, lanes: list[LaneAnalysis], span: str) -> None:
+        if recording is not self.recording:       # the file changed meanwhile
+            return
+        self.analysis_panel.set_result(lanes, f"{span} of {display_name(recording.path)}")
+        self.analysis_dock.show()
+        self.analysis_dock.raise_()
 
     def _on_metrics(self, result: tuple[list[MetricsRow], bool]) -> None:
         rows, with_reference = result
