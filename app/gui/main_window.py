@@ -72,6 +72,7 @@ from app.engine.workflow import (
 )
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
+from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
     ComputePreferences,
@@ -197,9 +198,10 @@ class MainWindow(QMainWindow):
         self.messages: list[QMessageBox] = []
 
         self.cursor_label = QLabel()
+        self.selection_label = QLabel()
         self.position_label = QLabel()
         self.file_label = QLabel()
-        for label in (self.position_label, self.file_label):
+        for label in (self.selection_label, self.position_label, self.file_label):
             label.setContentsMargins(12, 0, 4, 0)
         widest = self.position_label.fontMetrics().horizontalAdvance("0:00:00.000 / 0:00:00.000")
         self.position_label.setMinimumWidth(widest + 16)
@@ -214,6 +216,7 @@ class MainWindow(QMainWindow):
             widget.setVisible(False)
         self.level_meter = LevelMeter()
         self.statusBar().addPermanentWidget(self.level_meter)
+        self.statusBar().addPermanentWidget(self.selection_label)
         self.statusBar().addPermanentWidget(self.position_label)
         self.statusBar().addPermanentWidget(self.file_label)
 
@@ -248,6 +251,8 @@ class MainWindow(QMainWindow):
         self.play_action = self._action("&Play", ["Space"], self.toggle_playback)
         self.loop_action = self._action("&Loop selection", ["L"], self._on_loop_toggled, checkable=True)
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
+        self.select_all_action = self._action("Select &all", QKeySequence.StandardKey.SelectAll, self.select_all)
+        self.select_range_action = self._action("Select &range…", ["Ctrl+Shift+J"], self.open_select_range)
         self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
                                            lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
         self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
@@ -293,6 +298,9 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action in (self.select_all_action, self.select_range_action, self.clear_selection_action):
+            edit_menu.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
             view_menu.addAction(action)
@@ -369,6 +377,7 @@ class MainWindow(QMainWindow):
         self.ab_active = False
         old, self.recording = self.recording, recording
         self.view.set_recording(recording)
+        self.selection_label.clear()             # a new recording starts without a selection
         self.tracks.link_to(self.view.time_box())
         self._stop_mixture_reader()
         if old is not None:
@@ -520,8 +529,25 @@ class MainWindow(QMainWindow):
     def _on_seek_requested(self, seconds: float) -> None:
         self.seek_seconds(seconds)
 
+    def select_all(self) -> None:
+        if self.recording is not None:
+            self.view.set_selection((0.0, self._duration()))
+
+    def open_select_range(self) -> RangeDialog | None:
+        """Type the selection's start and end (non-modal, so tests and users can keep the window)."""
+        if self.recording is None:
+            return None
+        dialog = RangeDialog(self._duration(), self.view.selection, self)
+        dialog.accepted.connect(lambda: self.view.set_selection(dialog.selection()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def _on_selection_changed(self, selection: tuple[float, float] | None) -> None:
         self.tracks.set_selection(selection)
+        self.selection_label.setText("" if selection is None else
+                                     f"Selection {format_duration(selection[0])} – {format_duration(selection[1])} "
+                                     f"({format_duration(selection[1] - selection[0])})")
         self._apply_loop()
         self._update_transport()
 
@@ -575,6 +601,8 @@ class MainWindow(QMainWindow):
         for action in (self.play_action, self.loop_action, self.zoom_in_action, self.zoom_out_action, self.fit_action):
             action.setEnabled(self.recording is not None)
         self.zoom_selection_action.setEnabled(self.recording is not None and self.view.selection is not None)
+        self.select_all_action.setEnabled(self.recording is not None)
+        self.select_range_action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
         idle = self.recording is not None
         separator = self._installed[Task.SEPARATION]

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from app.engine.playback import Loop
 from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
@@ -186,6 +186,32 @@ def test_z_zooms_to_the_selection(qtbot, window, make_recording):
     assert window.zoom_selection_action.isEnabled()
     qtbot.keyClick(window, Qt.Key.Key_Z)
     assert window.view.visible_range() == pytest.approx(window.view.selection, abs=1e-6)
+
+
+def test_ctrl_a_selects_the_whole_recording_and_the_status_bar_reads_it(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    assert window.selection_label.text() == ""
+    qtbot.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert window.view.selection == (0.0, 10.0)
+    assert window.selection_label.text() == "Selection 0.000 s – 10.000 s (10.000 s)"
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.selection_label.text() == ""
+
+
+def test_a_typed_range_becomes_the_selection_and_an_empty_one_is_refused(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    dialog = window.open_select_range()
+    assert dialog.selection() == (0.0, 10.0)                  # no selection yet: the whole recording
+    dialog.start.setValue(2.25)
+    dialog.stop.setValue(2.0)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled() and "after the start" in dialog.length.text()
+    dialog.stop.setValue(6.75)
+    dialog.stop.setValue(60.0)                                 # past the end: held at the end
+    assert ok.isEnabled() and dialog.length.text() == "7.750 s"
+    ok.click()
+    assert window.view.selection == (2.25, 10.0)
+    assert window.open_select_range().selection() == (2.25, 10.0)    # the dialog starts from the selection
 
 
 def test_shift_drag_pans_without_selecting(qtbot, window, make_recording):

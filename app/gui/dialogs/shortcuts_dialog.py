@@ -20,6 +20,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Drag", "Select a time range"),
     ("L", "Loop the selection on / off"),
     ("Esc", "Clear the selection"),
+    ("Ctrl + A", "Select the whole recording"),
+    ("Ctrl + Shift + J", "Select a range by typing its start and end"),
     ("+ / −  (or =)", "Zoom in / out around the playhead"),
     ("Ctrl + wheel", "Zoom at the mouse"),
     ("Wheel, ← / →", "Scroll in time"),
