@@ -1,11 +1,12 @@
-"""Sessions: a recording, the versions made from it, clean references and settings.
+"""Sessions: a recording, the versions made from it, labels, clean references and settings.
 
 Versions are non-destructive: each run adds new ones (the source file is never written), and
-renaming, hiding or removing one changes only the session. Every such edit can be undone and
-redone: a step remembers the list of versions before it, and versions are immutable and share
-their audio, so a step costs a list of references, not a copy of any audio. A saved session is a folder
-`name.mecosession/` holding `session.json` and one float32 WAV per version, written into a
-temporary folder beside it and renamed into place, so a failed save leaves the old one intact.
+renaming, hiding or removing one changes only the session. Every such edit, and every edit of the
+labels, can be undone and redone: a step remembers the lists of versions and labels before it, and
+versions are immutable and share their audio, so a step costs a list of references, not a copy of
+any audio. A saved session is a folder `name.mecosession/` holding `session.json` (labels
+included) and one float32 WAV per version, written into a temporary folder beside it and renamed
+into place, so a failed save leaves the old one intact.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from app.engine.errors import AudioFileError, ExportError
+from app.engine.labels import Label
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +89,21 @@ def default_name(kind: VersionKind, talker: int, model: str = "") -> str:
     return f"{label} · talker {talker + 1}"
 
 
+Snapshot = tuple[str, list[Version], list[Label]]     # what an edit did, and the versions and labels before it
+
+
 class Session:
-    """What the main window edits: the recording, its versions (in order) and references."""
+    """What the main window edits: the recording, its versions (in order), labels and references."""
 
     def __init__(self, recording_path: Path | None = None) -> None:
         self.recording_path = Path(recording_path) if recording_path else None
         self.versions: list[Version] = []
+        self.labels: list[Label] = []                # in time order
         self.references: dict[int, Path] = {}        # talker -> clean reference file
         self.settings: dict[str, Any] = {}
         self.path: Path | None = None                # where it was last saved
-        self._undo: list[tuple[str, list[Version]]] = []
-        self._redo: list[tuple[str, list[Version]]] = []
+        self._undo: list[Snapshot] = []
+        self._redo: list[Snapshot] = []
 
     def add(self, versions: list[Version]) -> None:
         if versions:
@@ -129,9 +135,33 @@ class Session:
         self._remember(f"remove “{version.name}”")
         self.versions.remove(version)
 
+    # --- labels ----------------------------------------------------------------------------------
+    def add_label(self, label: Label) -> int:
+        """Add `label` in time order; returns its index."""
+        self._remember(f"add label “{label.text}”" if label.text else "add label")
+        self.labels = sorted([*self.labels, label])
+        return self.labels.index(label)
+
+    def set_label_text(self, index: int, text: str) -> Label:
+        old = self.labels[index]
+        self._remember(f"rename label “{old.text}”" if old.text else "name label")
+        self.labels = [*self.labels]
+        self.labels[index] = replace(old, text=text)
+        return self.labels[index]
+
+    def remove_label(self, index: int) -> None:
+        text = self.labels[index].text
+        self._remember(f"remove label “{text}”" if text else "remove label")
+        self.labels = [label for k, label in enumerate(self.labels) if k != index]
+
+    def import_labels(self, labels: list[Label], source: str) -> None:
+        """Add labels read from a file (one undo step)."""
+        self._remember(f"import {len(labels)} label{'s' if len(labels) != 1 else ''} from {source}")
+        self.labels = sorted([*self.labels, *labels])
+
     # --- undo and redo ---------------------------------------------------------------------------
     def _remember(self, what: str) -> None:
-        self._undo.append((what, list(self.versions)))
+        self._undo.append((what, list(self.versions), list(self.labels)))
         del self._undo[:-UNDO_STEPS]
         self._redo.clear()
 
@@ -145,19 +175,19 @@ class Session:
         return self._redo[-1][0] if self._redo else None
 
     def undo(self) -> str | None:
-        """Restore the versions as they were before the last edit; returns what was undone."""
+        """Restore the versions and labels as they were before the last edit; returns what was undone."""
         return self._step(self._undo, self._redo)
 
     def redo(self) -> str | None:
         return self._step(self._redo, self._undo)
 
-    def _step(self, back: list[tuple[str, list[Version]]], forth: list[tuple[str, list[Version]]]) -> str | None:
-        """Go to the version list on top of `back`, keeping the current one on `forth`."""
+    def _step(self, back: list[Snapshot], forth: list[Snapshot]) -> str | None:
+        """Go to the versions and labels on top of `back`, keeping the current ones on `forth`."""
         if not back:
             return None
-        what, versions = back.pop()
-        forth.append((what, self.versions))
-        self.versions = versions
+        what, versions, labels = back.pop()
+        forth.append((what, self.versions, self.labels))
+        self.versions, self.labels = versions, labels
         return what
 
     def talkers(self) -> list[int]:
@@ -187,7 +217,8 @@ def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
         document = {"format": SESSION_FORMAT,
                     "recording": str(session.recording_path.resolve()) if session.recording_path else None,
                     "references": {str(k): str(Path(v).resolve()) for k, v in session.references.items()},
-                    "settings": session.settings, "versions": entries}
+                    "settings": session.settings, "versions": entries,
+                    "labels": [asdict(label) for label in session.labels]}
         (tmp / "session.json").write_text(json.dumps(document, indent=2))
         if path.exists():
             old = path.with_name(f".{path.name}.old")
@@ -219,6 +250,10 @@ def load_session(path: Path) -> Session:
     session = Session(document.get("recording"))
     session.references = {int(k): Path(v) for k, v in document.get("references", {}).items()}
     session.settings = dict(document.get("settings", {}))
+    try:
+        session.labels = sorted(Label(**entry) for entry in document.get("labels", []))
+    except (TypeError, ValueError) as err:
+        raise AudioFileError(f"{path.name} is damaged: a label cannot be read ({err}).") from err
     for entry in document.get("versions", []):
         audio_path = path / f"{entry['id']}.wav"
         try:

@@ -1,0 +1,83 @@
+"""Labels: kept in time order in the session, undoable, saved with it, and exchanged with
+Audacity (and Sonic Visualiser, ELAN) as label files; a malformed file imports nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.engine.documents import Session, load_session, save_session
+from app.engine.errors import AudioFileError, ConfigError
+from app.engine.labels import Label, labels_text, read_labels
+
+AUDACITY_EXPORT = ("1.500000\t3.250000\ttalker 1\n"
+                   "\\\t250.000000\t4000.000000\n"          # a spectral label's frequency line
+                   "0.200000\t0.200000\tcough\n")
+
+
+def test_an_audacity_label_file_is_read_in_time_order_skipping_frequency_lines(tmp_path):
+    path = tmp_path / "labels.txt"
+    path.write_text(AUDACITY_EXPORT)
+    assert read_labels(path) == [Label(0.2, 0.2, "cough"), Label(1.5, 3.25, "talker 1")]
+
+
+def test_labels_written_and_read_back_are_the_same(tmp_path):
+    labels = [Label(0.0, 1.25, "intro"), Label(2.0, 2.0, ""), Label(3.5, 9.125, "talker 2 · overlap")]
+    path = tmp_path / "back.txt"
+    path.write_text(labels_text(labels), encoding="utf-8")
+    assert read_labels(path) == labels
+
+
+def test_a_malformed_line_names_the_file_and_line_and_imports_nothing(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("1.0\t2.0\tfine\nstart\tend\toops\n")
+    with pytest.raises(ConfigError, match=r"bad\.txt, line 2, is not a label"):
+        read_labels(path)
+
+
+@pytest.mark.parametrize("start, stop", [(-1.0, 2.0), (3.0, 2.0), (float("nan"), 1.0)])
+def test_a_label_that_runs_backwards_or_before_zero_is_refused(start, stop):
+    with pytest.raises(ValueError):
+        Label(start, stop, "x")
+
+
+def test_a_label_keeps_its_text_on_one_line():
+    assert Label(0, 1, "two\tfields\nand lines").text == "two fields and lines"
+
+
+def test_label_edits_keep_time_order_and_undo_one_by_one():
+    session = Session()
+    assert session.add_label(Label(5.0, 6.0, "late")) == 0
+    assert session.add_label(Label(1.0, 2.0, "early")) == 0
+    session.set_label_text(1, "later")
+    session.remove_label(0)
+    assert session.labels == [Label(5.0, 6.0, "later")]
+    assert session.undo() == "remove label “early”"
+    assert session.undo() == "rename label “late”"
+    assert [label.text for label in session.labels] == ["early", "late"]
+    assert session.redo() == "rename label “late”" and session.labels[1].text == "later"
+
+
+def test_an_import_is_one_undo_step():
+    session = Session()
+    session.import_labels([Label(0, 1, "a"), Label(2, 3, "b")], "talks.txt")
+    assert session.undo_text == "import 2 labels from talks.txt"
+    session.undo()
+    assert session.labels == []
+
+
+def test_labels_are_saved_with_the_session(tmp_path):
+    session = Session()
+    session.add_label(Label(0.5, 1.5, "talker 1"))
+    loaded = load_session(save_session(session, tmp_path / "s"))
+    assert loaded.labels == [Label(0.5, 1.5, "talker 1")]
+
+
+def test_a_session_with_a_damaged_label_is_refused_by_name(tmp_path):
+    path = save_session(Session(), tmp_path / "s")
+    document = json.loads((path / "session.json").read_text())
+    document["labels"] = [{"start": 3.0, "stop": 1.0, "text": "backwards"}]
+    (path / "session.json").write_text(json.dumps(document))
+    with pytest.raises(AudioFileError, match=r"s\.mecosession is damaged: a label"):
+        load_session(path)
