@@ -149,10 +149,12 @@ class Session:
         self.labels[index] = replace(old, text=text)
         return self.labels[index]
 
-    def remove_label(self, index: int) -> None:
-        text = self.labels[index].text
-        self._remember(f"remove label “{text}”" if text else "remove label")
-        self.labels = [label for k, label in enumerate(self.labels) if k != index]
+    def remove_labels(self, indices: list[int]) -> None:
+        """Remove the labels at `indices` (one undo step)."""
+        text = self.labels[indices[0]].text if len(indices) == 1 else ""
+        self._remember(f"remove label “{text}”" if text else
+                       f"remove {len(indices)} label{'s' if len(indices) != 1 else ''}")
+        self.labels = [label for k, label in enumerate(self.labels) if k not in set(indices)]
 
     def import_labels(self, labels: list[Label], source: str) -> None:
         """Add labels read from a file (one undo step)."""

@@ -47,8 +47,9 @@ from app.engine.documents import (
 )
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
-from app.engine.export import existing_files, export_paths, export_versions_job
+from app.engine.export import existing_files, export_paths, export_versions_job, write_text_atomically
 from app.engine.files import ArraySource, Recording, open_recording
+from app.engine.labels import Label, labels_text, read_labels
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job, Progress
 from app.engine.pipeline import Task, list_models
@@ -90,6 +91,7 @@ from app.gui.views.plot_style import restyle
 from app.gui.views.jobs_panel import JobsPanel, progress_text
 from app.gui.views.level_meter import LevelMeter
 from app.gui.views.analysis_panel import AnalysisPanel
+from app.gui.views.labels_panel import LabelsPanel
 from app.gui.views.metrics_panel import MetricsPanel
 from app.gui.views.recording_view import RecordingView
 from app.gui.views.time_view_box import SCROLL_FRACTION, ZOOM_STEP
@@ -103,6 +105,7 @@ PLAYHEAD_POLL_MS = 30
 SESSION_FILTER = "MeCo Studio sessions (*.mecosession)"
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
+LABEL_FILTER = "Label files (*.txt);;All files (*)"
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aiff *.aif *.caf *.w64 *.rf64);;All files (*)"
 
 
@@ -182,6 +185,13 @@ class MainWindow(QMainWindow):
         self.analysis_dock = QDockWidget("Analysis", self)
         self.analysis_dock.setObjectName("analysis")
         self.analysis_dock.setWidget(self.analysis_panel)
+        self.labels_panel = LabelsPanel(self)
+        self.labels_panel.text_edited.connect(self._on_label_text_edited)
+        self.labels_panel.label_chosen.connect(self._on_label_chosen)
+        self.labels_panel.remove_requested.connect(self._on_labels_remove_requested)
+        self.labels_dock = QDockWidget("Labels", self)
+        self.labels_dock.setObjectName("labels")
+        self.labels_dock.setWidget(self.labels_panel)
         self.jobs_panel = JobsPanel(self.jobs, self)
         self.jobs_dock = QDockWidget("Jobs", self)
         self.jobs_dock.setObjectName("jobs")
@@ -189,6 +199,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
         self.tabifyDockWidget(self.jobs_dock, self.metrics_dock)      # metrics beside the jobs that made them
         self.tabifyDockWidget(self.metrics_dock, self.analysis_dock)
+        self.tabifyDockWidget(self.analysis_dock, self.labels_dock)
         self.jobs_dock.raise_()
         self.resizeDocks([self.versions_dock], [DOCK_PIXELS], Qt.Orientation.Horizontal)   # the channels get the room
         self.view.seek_requested.connect(self._on_seek_requested)
@@ -253,6 +264,9 @@ class MainWindow(QMainWindow):
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
         self.select_all_action = self._action("Select &all", QKeySequence.StandardKey.SelectAll, self.select_all)
         self.select_range_action = self._action("Select &range…", ["Ctrl+Shift+J"], self.open_select_range)
+        self.add_label_action = self._action("Add &label", ["Ctrl+B"], self.add_label)
+        self.import_labels_action = self._action("&Import labels…", [], self._on_import_labels_triggered)
+        self.export_labels_action = self._action("Export &labels…", [], self._on_export_labels_triggered)
         self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
                                            lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
         self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
@@ -292,6 +306,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_session_action)
         file_menu.addAction(self.save_session_action)
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.import_labels_action)
+        file_menu.addAction(self.export_labels_action)
         file_menu.addAction(self.reference_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -299,7 +315,8 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
-        for action in (self.select_all_action, self.select_range_action, self.clear_selection_action):
+        for action in (self.select_all_action, self.select_range_action, self.clear_selection_action,
+                       self.add_label_action):
             edit_menu.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
@@ -310,6 +327,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.jobs_dock.toggleViewAction())
         view_menu.addAction(self.metrics_dock.toggleViewAction())
         view_menu.addAction(self.analysis_dock.toggleViewAction())
+        view_menu.addAction(self.labels_dock.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
         for action in (self.separate_action, self.correct_action, self.enhance_action):
             process_menu.addAction(action)
@@ -602,6 +620,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(self.recording is not None)
         self.zoom_selection_action.setEnabled(self.recording is not None and self.view.selection is not None)
         self.select_all_action.setEnabled(self.recording is not None)
+        self.add_label_action.setEnabled(self.recording is not None)
+        self.import_labels_action.setEnabled(self.recording is not None)
+        self.export_labels_action.setEnabled(bool(self.session.labels))
         self.select_range_action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
         idle = self.recording is not None
@@ -681,6 +702,7 @@ class MainWindow(QMainWindow):
         apply_preferences(self.stored)
         for widget in self.findChildren(pg.GraphicsView):     # plots follow the theme
             restyle(widget)
+        self.view.set_labels(self.session.labels)              # their text boxes too
         self.tracks.refresh_labels()
         self.view.set_settings(settings)
         device = dialog.output_device()
@@ -908,8 +930,84 @@ class MainWindow(QMainWindow):
             self._lanes_stale = True         # loaded when the rows are built: its workers would slow them
         else:
             self._load_lanes()
+        self._refresh_labels()
         self._update_edit_actions()
         self._update_transport()
+
+    # --- labels ------------------------------------------------------------------------------------
+    def _refresh_labels(self) -> None:
+        self.labels_panel.set_labels(self.session.labels)
+        self.view.set_labels(self.session.labels)
+        self.labels_panel.add_button.setEnabled(self.recording is not None)
+        self.labels_panel.import_button.setEnabled(self.recording is not None)
+        self.export_labels_action.setEnabled(bool(self.session.labels))
+
+    def add_label(self) -> int | None:
+        """Label the selection (the playhead without one) and start typing its text, as in Audacity."""
+        if self.recording is None:
+            return None
+        start, stop = self.view.selection or (self.view.playhead(),) * 2
+        index = self.session.add_label(Label(start, stop))
+        self._after_label_edit()
+        self.labels_dock.show()
+        self.labels_dock.raise_()
+        self.labels_panel.edit_text(index)
+        return index
+
+    def _on_label_text_edited(self, index: int, text: str) -> None:
+        if text != self.session.labels[index].text:
+            self.session.set_label_text(index, text)
+            self._after_label_edit()
+
+    def _on_labels_remove_requested(self, indices: list[int]) -> None:
+        self.session.remove_labels(indices)
+        self._after_label_edit()
+
+    def _on_label_chosen(self, index: int) -> None:
+        """Select the label's range (a point label moves the playhead there)."""
+        label = self.session.labels[index]
+        if label.stop > label.start:
+            self.view.set_selection((label.start, label.stop))
+        self.seek_seconds(label.start, reveal=True)
+
+    def _after_label_edit(self) -> None:
+        self._refresh_labels()
+        self._update_edit_actions()
+
+    def import_labels(self, path: str | Path) -> bool:
+        try:
+            labels = read_labels(Path(path))
+        except AppError as err:
+            self.show_error("Could not import the labels", str(err))
+            return False
+        self.session.import_labels(labels, Path(path).name)
+        self._after_label_edit()
+        self.labels_dock.show()
+        self.labels_dock.raise_()
+        return True
+
+    def export_labels(self, path: str | Path) -> bool:
+        try:
+            write_text_atomically(Path(path), labels_text(self.session.labels))
+        except AppError as err:
+            self.show_error("Could not export the labels", str(err))
+            return False
+        self.statusBar().showMessage(f"Exported {len(self.session.labels)} labels to {Path(path).name}", 5000)
+        return True
+
+    def _on_import_labels_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import labels (Audacity label file)",
+                                              str(self.recording.path.parent) if self.recording else "",
+                                              LABEL_FILTER)
+        if path:
+            self.import_labels(path)
+
+    def _on_export_labels_triggered(self) -> None:
+        suggested = self.recording.path.with_name(f"{self.recording.path.stem}_labels.txt") if self.recording else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Export labels (Audacity label file)", str(suggested),
+                                              LABEL_FILTER)
+        if path:
+            self.export_labels(path)
 
     def _on_track_rows_ready(self) -> None:
         if self._lanes_stale:
@@ -1128,17 +1226,22 @@ class MainWindow(QMainWindow):
         self._refresh_versions()
 
     def undo(self) -> None:
-        """Undo the last edit of the versions (a run's new versions, a rename, hide or removal)."""
-        what = self.session.undo()
-        if what is not None:
-            self._refresh_versions()
-            self.statusBar().showMessage(f"Undid {what}", 5000)
+        """Undo the last edit of the versions (a run's new versions, a rename, hide or removal) or labels."""
+        self._step_history(self.session.undo, "Undid")
 
     def redo(self) -> None:
-        what = self.session.redo()
-        if what is not None:
+        self._step_history(self.session.redo, "Redid")
+
+    def _step_history(self, step: Callable[[], str | None], verb: str) -> None:
+        versions = self.session.versions
+        what = step()
+        if what is None:
+            return
+        if self.session.versions == versions:        # a label edit: the tracks and A/B lanes stay as they are
+            self._after_label_edit()
+        else:
             self._refresh_versions()
-            self.statusBar().showMessage(f"Redid {what}", 5000)
+        self.statusBar().showMessage(f"{verb} {what}", 5000)
 
     # --- export ------------------------------------------------------------------------------------
     def open_record(self) -> RecordDialog:

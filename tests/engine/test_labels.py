@@ -51,7 +51,7 @@ def test_label_edits_keep_time_order_and_undo_one_by_one():
     assert session.add_label(Label(5.0, 6.0, "late")) == 0
     assert session.add_label(Label(1.0, 2.0, "early")) == 0
     session.set_label_text(1, "later")
-    session.remove_label(0)
+    session.remove_labels([0])
     assert session.labels == [Label(5.0, 6.0, "later")]
     assert session.undo() == "remove label “early”"
     assert session.undo() == "rename label “late”"
@@ -59,10 +59,13 @@ def test_label_edits_keep_time_order_and_undo_one_by_one():
     assert session.redo() == "rename label “late”" and session.labels[1].text == "later"
 
 
-def test_an_import_is_one_undo_step():
+def test_an_import_and_a_removal_of_several_are_one_undo_step_each():
     session = Session()
-    session.import_labels([Label(0, 1, "a"), Label(2, 3, "b")], "talks.txt")
-    assert session.undo_text == "import 2 labels from talks.txt"
+    session.import_labels([Label(0, 1, "a"), Label(2, 3, "b"), Label(4, 5, "c")], "talks.txt")
+    assert session.undo_text == "import 3 labels from talks.txt"
+    session.remove_labels([0, 2])
+    assert session.labels == [Label(2, 3, "b")] and session.undo_text == "remove 2 labels"
+    session.undo()
     session.undo()
     assert session.labels == []
 

@@ -22,6 +22,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Esc", "Clear the selection"),
     ("Ctrl + A", "Select the whole recording"),
     ("Ctrl + Shift + J", "Select a range by typing its start and end"),
+    ("Ctrl + B", "Add a label: the selection, or the playhead without one (then type its text)"),
     ("+ / −  (or =)", "Zoom in / out around the playhead"),
     ("Ctrl + wheel", "Zoom at the mouse"),
     ("Wheel, ← / →", "Scroll in time"),

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 
 from app.engine.files import Recording
+from app.engine.labels import Label
 from app.engine.spectrogram import Colormap, FrequencyAxis, SpectrogramSettings
 from app.gui.views.axes import (
     AXIS_PIXELS,
@@ -30,6 +31,8 @@ from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
 WAVEFORM_COLOR = "#6fb3e8"
 PLAYHEAD_COLOR = "#ffd24a"
 SELECTION_BRUSH = (255, 210, 74, 45)
+LABEL_BRUSH = (111, 179, 232, 55)       # labels on the waveform rows, in the waveform's blue
+LABEL_COLOR = "#9fd0f5"
 WAVEFORM_HEIGHT = 28
 LABEL_WIDTH = 34
 MIN_SPAN_SECONDS = 0.01
@@ -81,6 +84,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._playheads: list[pg.InfiniteLine] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._labels: list[pg.LabelItem] = []
+        self._label_items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []   # the session's labels, drawn
         self._lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         self._colorbar: pg.ColorBarItem | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
@@ -96,7 +100,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self.worker = None
         self.ci.clear()
         for items in (self._boxes, self._spec_plots, self._wave_plots, self._images, self._waves,
-                      self._freq_axes, self._playheads, self._regions, self._labels):
+                      self._freq_axes, self._playheads, self._regions, self._labels, self._label_items):
             items.clear()
         self.recording, self.last_request, self.last_result, self.selection = recording, None, None, None
         self._colorbar = None
@@ -322,6 +326,26 @@ class RecordingView(pg.GraphicsLayoutWidget):
             if selection is not None:
                 region.setRegion(selection)
         self.selection_changed.emit(selection)
+
+    def set_labels(self, labels: list[Label]) -> None:
+        """Draw the session's labels as bands on every waveform row, their text on the first."""
+        for plot, item in self._label_items:
+            plot.removeItem(item)
+        self._label_items = []
+        for label in labels:
+            for row, plot in enumerate(self._wave_plots):
+                band = pg.LinearRegionItem((label.start, label.stop), movable=False, brush=pg.mkBrush(*LABEL_BRUSH),
+                                           pen=pg.mkPen(LABEL_COLOR, width=1))
+                band.setZValue(-5)
+                self._label_items.append((plot, band))
+                if row == 0 and label.text:
+                    text = pg.TextItem(label.text, color=LABEL_COLOR, fill=pg.mkBrush(plot_colors().background),
+                                       anchor=(0, 0))
+                    text.setPos(label.start, 1.0)
+                    text.setZValue(20)                  # above the waveform and the selection
+                    self._label_items.append((plot, text))
+        for plot, item in self._label_items:
+            plot.addItem(item)
 
     def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
         duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0

@@ -1,0 +1,100 @@
+"""Labels in the window: Ctrl+B labels the selection (or the playhead) and starts typing its text,
+a click on a label selects its range, Undo takes label edits back without touching the tracks,
+and labels travel to and from Audacity label files."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.engine.labels import Label, read_labels
+from tests.gui.conftest import open_and_draw
+from tests.gui.test_workflow import save_screenshot
+
+TEXT = 2
+
+
+@pytest.fixture
+def labelled(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    return window
+
+
+def type_text(window, row: int, text: str) -> None:
+    window.labels_panel.tree.topLevelItem(row).setText(TEXT, text)     # what the editor commits
+
+
+def test_ctrl_b_labels_the_selection_and_starts_editing_its_text(qtbot, labelled):
+    labelled.view.set_selection((2.0, 3.5))
+    qtbot.keyClick(labelled, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    tree = labelled.labels_panel.tree
+    assert labelled.session.labels == [Label(2.0, 3.5, "")]
+    assert labelled.labels_dock.isVisible() and tree.state() == tree.State.EditingState
+    type_text(labelled, 0, "talker 1")
+    assert labelled.session.labels == [Label(2.0, 3.5, "talker 1")]
+    assert labelled.undo_action.text() == "&Undo name label"
+
+
+def test_without_a_selection_the_label_marks_the_playhead(labelled):
+    labelled.seek_seconds(4.25)
+    labelled.add_label()
+    assert labelled.session.labels == [Label(4.25, 4.25, "")]
+
+
+def test_labels_stay_in_time_order_and_a_click_selects_a_labels_range(qtbot, labelled):
+    for span, text in (((6.0, 7.0), "late"), ((1.0, 2.5), "early")):
+        labelled.view.set_selection(span)
+        labelled.add_label()
+        type_text(labelled, labelled.session.labels.index(Label(*span)), text)
+    tree = labelled.labels_panel.tree
+    assert [tree.topLevelItem(k).text(TEXT) for k in range(2)] == ["early", "late"]
+    assert tree.topLevelItem(0).text(0) == "1.000 s"
+    labelled.view.set_selection(None)
+    rect = tree.visualItemRect(tree.topLevelItem(1))
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert labelled.view.selection == (6.0, 7.0)
+
+
+def test_undo_takes_label_edits_back_and_redo_repeats_them(labelled):
+    labelled.view.set_selection((1.0, 2.0))
+    labelled.add_label()
+    type_text(labelled, 0, "cough")
+    labelled.labels_panel.tree.topLevelItem(0).setSelected(True)
+    labelled.labels_panel.remove_button.click()
+    assert labelled.session.labels == []
+    labelled.undo()
+    assert labelled.session.labels == [Label(1.0, 2.0, "cough")]
+    assert labelled.labels_panel.tree.topLevelItemCount() == 1
+    labelled.undo()
+    assert labelled.session.labels[0].text == ""
+    labelled.redo()
+    assert labelled.labels_panel.tree.topLevelItem(0).text(TEXT) == "cough"
+
+
+def test_each_label_is_a_band_on_every_waveform_row_with_its_text_on_the_first(labelled):
+    labelled.view.set_selection((1.0, 2.0))
+    labelled.add_label()
+    type_text(labelled, 0, "talker 2")
+    drawn = labelled.view._label_items
+    channels = labelled.recording.channels
+    assert len(drawn) == channels + 1
+    assert sorted({id(plot) for plot, _ in drawn}) == sorted(id(p) for p in labelled.view._wave_plots)
+    save_screenshot(labelled, "labels.png")
+
+
+def test_labels_round_trip_through_an_audacity_file(labelled, tmp_path):
+    path = tmp_path / "talks.txt"
+    path.write_text("0.500000\t1.500000\ttalker 1\n3.000000\t4.000000\ttalker 2\n")
+    assert labelled.import_labels(path)
+    assert [label.text for label in labelled.session.labels] == ["talker 1", "talker 2"]
+    assert labelled.undo_action.text() == "&Undo import 2 labels from talks.txt"
+    out = tmp_path / "out.txt"
+    assert labelled.export_labels(out) and read_labels(out) == labelled.session.labels
+
+
+def test_a_malformed_label_file_is_named_and_imports_nothing(labelled, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("1.0\t2.0\tfine\nhello world\n")
+    assert not labelled.import_labels(path)
+    assert labelled.session.labels == [] and len(labelled.messages) == 1
+    assert "notes.txt, line 2" in labelled.messages[0].text()
