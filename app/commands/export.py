@@ -25,8 +25,10 @@ from app.engine.export import (
     peak_warnings,
 )
 from app.engine.jobs import drive
+from app.engine.labels import read_labels
 
 MODEL_RATE = 16_000
+SESSION_LABELS = "session"      # --each-label without a file: the labels saved in the session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,8 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", dest="versions", action="append", default=None, metavar="NAME",
                    help="export only this version (name or id; repeat for more); default: all visible")
     p.add_argument("--include-hidden", action="store_true", help="also export versions hidden in the app")
-    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
-                   help="export only this range of each version, in seconds")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
+                       help="export only this range of each version, in seconds")
+    scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None, metavar="LABELS.txt",
+                       help="one file per version and label: the session's labels, or those of an Audacity label "
+                            "file; the template gains _{n}_{label} unless it names {n} or {label}")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -87,10 +93,16 @@ def run(args: argparse.Namespace) -> int:
     for line in peak_warnings(versions):
         warn(f"warning: {line} {args.peak} applied.")
     recording = session.recording_path.stem if session.recording_path else args.session.stem
+    labels = None
+    if args.each_label == SESSION_LABELS:
+        labels = session.labels
+    elif args.each_label is not None:
+        labels = read_labels(Path(args.each_label))
     with progress_bar("export", "block", sys.stderr.isatty()) as on_progress:
         try:
             paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate,
-                                              None if args.range is None else tuple(args.range)), on_progress)
+                                              None if args.range is None else tuple(args.range), labels),
+                          on_progress)
         except (KeyboardInterrupt, JobCancelled):
             warn("interrupted; nothing was written")
             raise KeyboardInterrupt from None

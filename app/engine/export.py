@@ -26,6 +26,7 @@ import soxr
 from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
 from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.labels import Label
 
 log = logging.getLogger(__name__)
 
@@ -228,33 +229,66 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, settings: Expor
 DEFAULT_TEMPLATE = "{recording}_talker{talker}_{kind}"
 EXPORT_BLOCK_SECONDS = 2.0       # one block per yield: cancel within a fraction of a second
 _TEMPLATE_FIELDS = ("recording", "talker", "kind", "name", "model")
+_LABEL_FIELDS = ("label", "n")              # exporting each label: its text and number (1, 2, ...)
+LABEL_SUFFIX = "_{n:02d}_{label}"          # added to a template that names neither
 
 
-def render_name(template: str, version: Version, recording: str) -> str:
-    """A file stem from `template` with {recording} {talker} {kind} {name} {model}; path
-    separators and control characters become '_'."""
+def render_name(template: str, version: Version, recording: str, **label_fields: object) -> str:
+    """A file stem from `template` with {recording} {talker} {kind} {name} {model} (and, per
+    label, {label} {n}); path separators and control characters become '_'."""
     values = {"recording": recording, "talker": version.talker + 1, "kind": str(version.kind),
-              "name": version.name, "model": version.model}
+              "name": version.name, "model": version.model, **label_fields}
     try:
         stem = template.format(**values)
     except (KeyError, IndexError, ValueError) as err:
+        fields = _TEMPLATE_FIELDS + (_LABEL_FIELDS if label_fields else ())
         raise ConfigError(f"The name template {template!r} is not usable ({err}); use the fields "
-                          f"{', '.join('{' + f + '}' for f in _TEMPLATE_FIELDS)}.") from err
+                          f"{', '.join('{' + f + '}' for f in fields)}.") from err
     stem = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in stem).strip(" .")
     if not stem:
         raise ConfigError(f"The name template {template!r} gives an empty file name.")
     return stem
 
 
-def export_paths(versions: list[Version], folder: Path, template: str, recording: str,
-                 settings: ExportSettings) -> list[Path]:
-    """Target files, one per version; ConfigError if two versions would get the same name."""
-    paths = [Path(folder) / f"{render_name(template, v, recording)}.{settings.format}" for v in versions]
+@dataclass(frozen=True)
+class ExportPiece:
+    """One file to write: a version, whole (span None) or a time range of it in seconds."""
+
+    version: Version
+    path: Path
+    span: tuple[float, float] | None = None
+
+
+def plan_export(versions: list[Version], folder: Path, template: str, recording: str, settings: ExportSettings,
+                span: tuple[float, float] | None = None, labels: list[Label] | None = None) -> list[ExportPiece]:
+    """The files an export writes: one per version, or with `labels` one per version and label
+    (those with a length; the template gains LABEL_SUFFIX unless it names {label} or {n}).
+    ConfigError when a range is empty or two files would get the same name."""
+    if labels is not None:
+        ranged = [label for label in labels if label.stop > label.start]
+        if not ranged:
+            raise ConfigError("No label has a length to export; label a selection first (Ctrl+B).")
+        if "{label" not in template and "{n" not in template:
+            template += LABEL_SUFFIX
+        pieces = [ExportPiece(v, Path(folder) / f"{stem}.{settings.format}", time_span([v], label.start, label.stop))
+                  for v in versions for n, label in enumerate(ranged, start=1)
+                  for stem in [render_name(template, v, recording, n=n, label=label.text or "unnamed")]]
+    else:
+        span = None if span is None else time_span(versions, *span)
+        pieces = [ExportPiece(v, Path(folder) / f"{render_name(template, v, recording)}.{settings.format}", span)
+                  for v in versions]
+    paths = [piece.path for piece in pieces]
     twins = sorted({p.name for p in paths if paths.count(p) > 1})
     if twins:
-        raise ConfigError(f"The name template gives several versions the name {', '.join(twins)}; "
-                          "add {name} or {kind} to it.")
-    return paths
+        raise ConfigError(f"The name template gives several files the name {', '.join(twins)}; "
+                          "add {name} or {kind} to it" + (" (and {n} or {label})." if labels is not None else "."))
+    return pieces
+
+
+def export_paths(versions: list[Version], folder: Path, template: str, recording: str,
+                 settings: ExportSettings, labels: list[Label] | None = None) -> list[Path]:
+    """The target files (see `plan_export`), for a dialog's preview and the replace question."""
+    return [piece.path for piece in plan_export(versions, folder, template, recording, settings, labels=labels)]
 
 
 def existing_files(paths: list[Path]) -> list[Path]:
@@ -278,24 +312,25 @@ def time_span(versions: list[Version], start: float, stop: float) -> tuple[float
 
 def export_versions_job(versions: list[Version], folder: Path, template: str, recording: str,
                         settings: ExportSettings, sample_rate: int | None = None,
-                        span: tuple[float, float] | None = None) -> Job[list[Path]]:
-    """Write one file per version, block by block; all files appear together at the end.
+                        span: tuple[float, float] | None = None, labels: list[Label] | None = None) -> Job[list[Path]]:
+    """Write one file per version (or per version and label), block by block; all files appear
+    together at the end.
 
     `sample_rate` None keeps each version's rate; `span` (seconds) exports only that range of
-    each version (the peak policy then sees only that range). Every file is written to a temporary file
-    beside its target; a cancel (the generator closed) or an error deletes them all, so nothing
-    partial is left, and no existing file is touched unless `settings.overwrite`.
+    each version, `labels` each label's range (the peak policy then sees only that range). Every file is
+    written to a temporary file beside its target; a cancel (the generator closed) or an error deletes
+    them all, so nothing partial is left, and no existing file is touched unless `settings.overwrite`.
     """
-    paths = export_paths(versions, folder, template, recording, settings)
-    if span is not None:
-        span = time_span(versions, *span)
+    pieces = plan_export(versions, folder, template, recording, settings, span, labels)
+    paths = [piece.path for piece in pieces]
     taken = existing_files(paths)
     if taken and not settings.overwrite:
         raise ExportError(f"{', '.join(p.name for p in taken)} already exist(s) in {Path(folder)}; "
                           "choose another name or allow overwriting.")
     clock = Stopwatch()
     prepared = []
-    for version in versions:
+    for piece in pieces:
+        version, span = piece.version, piece.span
         audio = version.audio
         if span is not None:
             audio = audio[round(span[0] * version.sample_rate):round(span[1] * version.sample_rate)]

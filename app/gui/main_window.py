@@ -49,8 +49,8 @@ from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
 from app.engine.export import existing_files, export_paths, export_versions_job, write_text_atomically
 from app.engine.files import ArraySource, Recording, open_recording
-from app.engine.labels import Label, labels_text, read_labels
 from app.engine.inspection import inspect_job, inspector_models
+from app.engine.labels import Label, labels_text, read_labels
 from app.engine.jobs import Job, Progress
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
@@ -1274,7 +1274,7 @@ class MainWindow(QMainWindow):
         if self.recording is None or not self.session.versions:
             return None
         dialog = ExportDialog(self.session.versions, self.recording.path.stem, self.recording.sample_rate,
-                              self.recording.path.parent, self, self.view.selection)
+                              self.recording.path.parent, self, self.view.selection, self.session.labels)
         dialog.accepted.connect(lambda: self._on_export_accepted(dialog))
         dialog.open()
         return dialog
@@ -1292,7 +1292,7 @@ class MainWindow(QMainWindow):
         if self.recording is None:
             return None
         paths = export_paths(request.versions, request.folder, request.template, self.recording.path.stem,
-                             request.settings)
+                             request.settings, request.labels)
         taken = existing_files(paths)
         if taken and not request.settings.overwrite:
             box = QMessageBox(QMessageBox.Icon.Question, "Replace files?",
@@ -1306,9 +1306,10 @@ class MainWindow(QMainWindow):
             box.open()
             return box
         name = self.recording.path.stem
-        return self.jobs.submit(f"Export {len(request.versions)} file(s) to {request.folder.name or request.folder}",
+        return self.jobs.submit(f"Export {len(paths)} file(s) to {request.folder.name or request.folder}",
                                 lambda: export_versions_job(request.versions, request.folder, request.template, name,
-                                                            request.settings, request.sample_rate, request.span),
+                                                            request.settings, request.sample_rate, request.span,
+                                                            request.labels),
                                 self._on_exported)
 
     def _on_exported(self, paths: list[Path]) -> None:

@@ -25,6 +25,7 @@ from app.engine.export import (
     write_csv,
 )
 from app.engine.jobs import drive
+from app.engine.labels import Label
 from tests.conftest import REPO_ROOT
 
 RATE = 16_000
@@ -188,10 +189,34 @@ def test_name_templates_are_safe_file_names():
 
 
 def test_two_versions_with_one_name_are_refused(tmp_path):
-    with pytest.raises(ConfigError, match="several versions the name mix.wav"):
+    with pytest.raises(ConfigError, match="several files the name mix.wav"):
         drive(export_versions_job(_versions(), tmp_path, "{recording}", "mix", ExportSettings()))
 
 
 def test_flac_float_is_refused():
     with pytest.raises(ConfigError, match="FLAC cannot store float"):
         ExportSettings(AudioFormat.FLAC, SampleFormat.FLOAT)
+
+
+def test_each_label_is_a_file_per_version_named_by_its_number_and_text(tmp_path):
+    versions = _versions()
+    labels = [Label(0.5, 1.25, "hello there"), Label(2.0, 2.0, "a point"), Label(3.0, 4.5, "")]
+    paths = drive(export_versions_job(versions, tmp_path, "{recording}_{talker}", "mix",
+                                      ExportSettings(sample_format=SampleFormat.FLOAT), labels=labels))
+    assert [p.name for p in paths] == ["mix_1_01_hello there.wav", "mix_1_02_unnamed.wav",
+                                       "mix_2_01_hello there.wav", "mix_2_02_unnamed.wav"]   # the point is skipped
+    audio, _ = sf.read(paths[3], dtype="float32")
+    np.testing.assert_array_equal(audio, versions[1].audio[3 * RATE:round(4.5 * RATE)])
+
+
+def test_a_template_that_names_the_label_is_used_as_it_is(tmp_path):
+    paths = drive(export_versions_job(_versions(), tmp_path, "{label}-{talker}", "mix", ExportSettings(),
+                                      labels=[Label(0, 1, "yes")]))
+    assert [p.name for p in paths] == ["yes-1.wav", "yes-2.wav"]
+
+
+def test_exporting_labels_without_a_length_is_refused_and_writes_nothing(tmp_path):
+    with pytest.raises(ConfigError, match="No label has a length"):
+        drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings(),
+                                  labels=[Label(1.0, 1.0, "point")]))
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ from app.engine.documents import (
     default_name,
     save_session,
 )
+from app.engine.labels import Label, labels_text
 
 
 def _main(argv: list[str]) -> int:
@@ -25,12 +26,14 @@ def _main(argv: list[str]) -> int:
     return args.run(args)
 
 
-def _session(tmp_path):
+def _session(tmp_path, labels: tuple[Label, ...] = ()):
     session = Session(tmp_path / "meeting.wav")
     t = np.arange(16_000) / 16_000
     session.add([Version(default_name(VersionKind.CORRECTED, k), k, VersionKind.CORRECTED,
                          (0.3 * np.sin(2 * np.pi * 300 * (k + 1) * t)).astype(np.float32), 16_000, "meco", {})
                  for k in range(2)])
+    for label in labels:
+        session.add_label(label)
     return save_session(session, tmp_path / "meeting"), session
 
 
@@ -60,3 +63,23 @@ def test_export_command_writes_only_the_asked_range(tmp_path, capsys):
     for out, version in zip(json.loads(capsys.readouterr().out)["outputs"], session.versions):
         audio, _ = sf.read(out, dtype="float32")
         np.testing.assert_allclose(audio, version.audio[4_000:8_000], atol=1e-6)
+
+
+def test_export_command_writes_each_label_saved_in_the_session(tmp_path, capsys):
+    path, _ = _session(tmp_path, (Label(0.25, 0.5, "yes"), Label(0.5, 0.75, "no")))
+    assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--only", "MeCo · talker 1",
+                  "--each-label", "--json"]) == 0
+    outputs = json.loads(capsys.readouterr().out)["outputs"]
+    assert [o.split("/")[-1] for o in outputs] == ["meeting_talker1_corrected_01_yes.wav",
+                                                   "meeting_talker1_corrected_02_no.wav"]
+    assert [sf.info(o).frames for o in outputs] == [4_000, 4_000]
+
+
+def test_export_command_takes_labels_from_an_audacity_file(tmp_path, capsys):
+    path, _ = _session(tmp_path)
+    labels = tmp_path / "words.txt"
+    labels.write_text(labels_text([Label(0.1, 0.2, "one")]))
+    assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--each-label", str(labels),
+                  "--template", "{label}_{talker}", "--json"]) == 0
+    outputs = json.loads(capsys.readouterr().out)["outputs"]
+    assert [o.split("/")[-1] for o in outputs] == ["one_1.wav", "one_2.wav"]

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 from app.engine.documents import Version, VersionKind
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.spectrogram import SpectrogramSettings
-from app.gui.dialogs.export_dialog import ExportRequest
+from app.gui.dialogs.export_dialog import EACH_LABEL, SELECTION, ExportRequest
 from app.gui.workers import JobState
 from tests.gui.conftest import DEMO_MEETING as DEMO
 from tests.gui.conftest import open_and_draw
@@ -313,19 +313,39 @@ def test_export_writes_one_file_per_version_and_reads_back(qtbot, demo_window, t
 def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     dialog = demo_window.open_export()
-    assert not dialog.range.isEnabled()
+    assert not dialog.range.model().item(dialog.range.findData(SELECTION)).isEnabled()
     dialog.reject()
     demo_window.view.set_selection((2.0, 3.5))
     dialog = demo_window.open_export()
     qtbot.addWidget(dialog)
-    assert dialog.range.isEnabled() and "2.000 s – 3.500 s" in dialog.range.text()
+    selection = dialog.range.findData(SELECTION)
+    assert dialog.range.model().item(selection).isEnabled() and "2.000 s – 3.500 s" in dialog.range.itemText(selection)
     dialog.folder.setText(str(tmp_path))
-    dialog.range.setChecked(True)
+    dialog.range.setCurrentIndex(selection)
     request = dialog.request()
     assert request.span == (2.0, 3.5)
     dialog.reject()
     wait_done(qtbot, demo_window, demo_window.start_export(request))
     assert {sf.info(p).frames for p in tmp_path.iterdir()} == {24_000}
+
+
+def test_export_of_each_label_writes_a_file_per_talker_and_label(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    for span, text in (((1.0, 2.0), "hello"), ((4.0, 4.5), "again")):
+        demo_window.view.set_selection(span)
+        demo_window.session.set_label_text(demo_window.add_label(), text)
+    dialog = demo_window.open_export()
+    qtbot.addWidget(dialog)
+    each = dialog.range.findData(EACH_LABEL)
+    assert dialog.range.itemText(each) == "Each label: 2 file(s) per version"
+    dialog.folder.setText(str(tmp_path))
+    dialog.range.setCurrentIndex(each)
+    request = dialog.request()
+    dialog.reject()
+    wait_done(qtbot, demo_window, demo_window.start_export(request))
+    lengths = {p.name: sf.info(p).frames for p in tmp_path.iterdir()}
+    assert lengths == {f"mixture_talker{k}_separated_{label}.wav": frames for k in (1, 2)
+                       for label, frames in (("01_hello", 16_000), ("02_again", 8_000))}
 
 
 def test_export_asks_before_overwriting(qtbot, demo_window, tmp_path):

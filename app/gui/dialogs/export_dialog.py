@@ -1,5 +1,6 @@
 """Export versions: format, sample format, rate, name template, peak handling, target folder,
-and optionally only the selected time range.
+and the range: whole versions, only the selection, or one file per label (Audacity's Export
+Multiple), e.g. each utterance of each talker for a transcription or ASR set.
 
 The dialog only collects an `ExportRequest`; the window runs the export as a job (temporary
 files renamed at the end; nothing left on cancel) and asks before overwriting.
@@ -12,7 +13,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -38,6 +38,7 @@ from app.engine.export import (
     export_paths,
     peak_warnings,
 )
+from app.engine.labels import Label
 from app.gui.dialogs.choices import choice_combo
 from app.gui.views.axes import format_duration
 
@@ -56,11 +57,16 @@ class ExportRequest:
     settings: ExportSettings
     sample_rate: int | None          # None: each version's own rate
     span: tuple[float, float] | None = None    # seconds; None: whole versions
+    labels: list[Label] | None = None          # one file per version and label (`span` is then None)
+
+
+WHOLE, SELECTION, EACH_LABEL = "whole", "selection", "labels"
 
 
 class ExportDialog(QDialog):
     def __init__(self, versions: list[Version], recording: str, source_rate: int, folder: Path,
-                 parent: QWidget | None = None, selection: tuple[float, float] | None = None) -> None:
+                 parent: QWidget | None = None, selection: tuple[float, float] | None = None,
+                 labels: list[Label] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export versions")
         self.recording = recording
@@ -87,13 +93,20 @@ class ExportDialog(QDialog):
         self.rate = choice_combo(rates)
         self.peak = choice_combo((label, policy) for policy, label in PEAK_LABELS.items())
         self.selection = selection
-        self.range = QCheckBox("Only the selection" + (
-            f" ({format_duration(selection[0])} – {format_duration(selection[1])})" if selection else ""))
-        self.range.setEnabled(selection is not None)
-        self.range.setToolTip("Export the selected time range of each version" if selection else
-                              "Drag over the spectrogram to select a range first")
+        self.labels = [label for label in labels or [] if label.stop > label.start]
+        self.range = choice_combo([
+            ("Whole versions", WHOLE),
+            ("Only the selection" + (f" ({format_duration(selection[0])} – {format_duration(selection[1])})"
+                                     if selection else " (drag over the spectrogram first)"), SELECTION),
+            (f"Each label: {len(self.labels)} file(s) per version" if self.labels else
+             "Each label (label a selection with Ctrl+B first)", EACH_LABEL)])
+        model = self.range.model()
+        model.item(self.range.findData(SELECTION)).setEnabled(selection is not None)
+        model.item(self.range.findData(EACH_LABEL)).setEnabled(bool(self.labels))
+        self.range.currentIndexChanged.connect(self._refresh)
         self.template = QLineEdit(DEFAULT_TEMPLATE)
-        self.template.setToolTip("Fields: {recording} {talker} {kind} {name} {model}")
+        self.template.setToolTip("Fields: {recording} {talker} {kind} {name} {model}; each label also {label} "
+                                 "and {n} (otherwise _{n}_{label} is added)")
         self.preview = QLabel(wordWrap=True)
         self.warning = QLabel(wordWrap=True)
         self.warning.setStyleSheet("color: #ffb454")
@@ -148,10 +161,12 @@ class ExportDialog(QDialog):
         settings = self._settings()
         rate = self.rate.currentData()
         folder = Path(self.folder.text()).expanduser()
-        export_paths(versions, folder, self.template.text(), self.recording, settings)
+        scope = self.range.currentData()
+        labels = self.labels if scope == EACH_LABEL else None
+        export_paths(versions, folder, self.template.text(), self.recording, settings, labels)
         return ExportRequest(versions, folder, self.template.text(), settings,
                              None if rate is None else int(rate),
-                             self.selection if self.range.isChecked() else None)
+                             self.selection if scope == SELECTION else None, labels)
 
     def _refresh(self) -> None:
         fmt = AudioFormat(self.format.currentData())
@@ -172,7 +187,8 @@ class ExportDialog(QDialog):
         problems = peak_warnings(versions)
         try:
             request = self.request()
-            paths = export_paths(request.versions, request.folder, request.template, self.recording, request.settings)
+            paths = export_paths(request.versions, request.folder, request.template, self.recording, request.settings,
+                                 request.labels)
             self.preview.setText("<small>" + "<br>".join(p.name for p in paths[:4])
                                  + ("<br>…" if len(paths) > 4 else "") + "</small>")
             taken = [p.name for p in paths if p.exists()]
