@@ -105,6 +105,7 @@ PLAYHEAD_POLL_MS = 30
 SESSION_FILTER = "MeCo Studio sessions (*.mecosession)"
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
+LABEL_END_TOLERANCE_SECONDS = 0.001     # label files round times to microseconds
 LABEL_FILTER = "Label files (*.txt);;All files (*)"
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aiff *.aif *.caf *.w64 *.rf64);;All files (*)"
 
@@ -975,8 +976,17 @@ class MainWindow(QMainWindow):
         self._update_edit_actions()
 
     def import_labels(self, path: str | Path) -> bool:
+        """Add the labels of an Audacity label file; nothing is imported from a malformed file or
+        one whose labels run past the end of the recording (made for another recording)."""
+        path, duration = Path(path), self._duration()
         try:
-            labels = read_labels(Path(path))
+            labels = read_labels(path)
+            late = [label for label in labels if label.stop > duration + LABEL_END_TOLERANCE_SECONDS]
+            if late:
+                raise ConfigError(f"{path.name}: {len(late)} of its {len(labels)} labels run past the end of "
+                                  f"{self.recording.path.name} ({format_duration(duration)}), the first at "
+                                  f"{format_duration(late[0].start)}; were they made for another recording? "
+                                  "Nothing was imported.")
         except AppError as err:
             self.show_error("Could not import the labels", str(err))
             return False

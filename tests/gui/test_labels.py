@@ -98,3 +98,11 @@ def test_a_malformed_label_file_is_named_and_imports_nothing(labelled, tmp_path)
     assert not labelled.import_labels(path)
     assert labelled.session.labels == [] and len(labelled.messages) == 1
     assert "notes.txt, line 2" in labelled.messages[0].text()
+
+
+def test_labels_past_the_end_of_the_recording_are_refused_by_name(labelled, tmp_path):
+    path = tmp_path / "other.txt"
+    path.write_text("1.0\t2.0\tfine\n12.0\t13.0\ttoo late\n")
+    assert not labelled.import_labels(path)
+    assert labelled.session.labels == []
+    assert "other.txt: 1 of its 2 labels run past the end of meeting.wav (10.000 s)" in labelled.messages[0].text()
