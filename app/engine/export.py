@@ -192,7 +192,12 @@ class AtomicAudioWriter:
 
 
 def write_text_atomically(path: Path, text: str) -> Path:
-    """`text` to `path` through a temporary file renamed into place (replacing a file there: the
+    """`text` as UTF-8, as `write_bytes_atomically` writes."""
+    return write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> Path:
+    """`data` to `path` through a temporary file renamed into place (replacing a file there: the
     caller's save dialog asked); ExportError naming the file (full disk, read-only folder) leaves
     nothing behind."""
     path = Path(path)
@@ -201,8 +206,8 @@ def write_text_atomically(path: Path, text: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
         tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, path)
     except OSError as err:
         if tmp is not None:

@@ -19,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 import soxr
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -47,7 +47,13 @@ from app.engine.documents import (
 )
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
-from app.engine.export import existing_files, export_paths, export_versions_job, write_text_atomically
+from app.engine.export import (
+    existing_files,
+    export_paths,
+    export_versions_job,
+    write_bytes_atomically,
+    write_text_atomically,
+)
 from app.engine.files import ArraySource, Recording, open_recording
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.labels import Label, labels_text, read_labels
@@ -268,6 +274,7 @@ class MainWindow(QMainWindow):
         self.add_label_action = self._action("Add &label", ["Ctrl+B"], self.add_label)
         self.import_labels_action = self._action("&Import labels…", [], self._on_import_labels_triggered)
         self.export_labels_action = self._action("Export &labels…", [], self._on_export_labels_triggered)
+        self.export_image_action = self._action("Export ima&ge of the view…", [], self._on_export_image_triggered)
         self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
                                            lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
         self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
@@ -309,6 +316,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.import_labels_action)
         file_menu.addAction(self.export_labels_action)
+        file_menu.addAction(self.export_image_action)
         file_menu.addAction(self.reference_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -623,6 +631,7 @@ class MainWindow(QMainWindow):
         self.select_all_action.setEnabled(self.recording is not None)
         self.add_label_action.setEnabled(self.recording is not None)
         self.import_labels_action.setEnabled(self.recording is not None)
+        self.export_image_action.setEnabled(self.recording is not None)
         self.export_labels_action.setEnabled(bool(self.session.labels))
         self.select_range_action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
@@ -1004,6 +1013,29 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Exported {len(self.session.labels)} labels to {Path(path).name}", 5000)
         return True
+
+    def export_image(self, path: str | Path) -> bool:
+        """The channels (and the version tracks, when there are any) as on screen, as a PNG: a
+        figure for a paper or a report, at the screen's pixel density."""
+        widget = self.splitter if self.session.versions else self.splitter.widget(0)
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        widget.grab().save(buffer, "PNG")
+        try:
+            write_bytes_atomically(Path(path), bytes(data))
+        except AppError as err:
+            self.show_error("Could not export the image", str(err))
+            return False
+        self.statusBar().showMessage(f"Saved the view as {Path(path).name}", 5000)
+        return True
+
+    def _on_export_image_triggered(self) -> None:
+        suggested = self.recording.path.with_name(f"{self.recording.path.stem}.png") if self.recording else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Export an image of the view", str(suggested),
+                                              "PNG images (*.png)")
+        if path:
+            self.export_image(path if path.lower().endswith(".png") else f"{path}.png")
 
     def _on_import_labels_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import labels (Audacity label file)",
