@@ -147,3 +147,13 @@ def test_stats_prints_a_table_and_names_a_range_past_the_end(tmp_path, capsys):
     assert "Loudness (LUFS)" in out and all(f"ch {k}" in out for k in (1, 2, 3))
     assert main(["stats", str(good), "--range", "100", "101"]) == EXIT_FAILED
     assert "Nothing to analyse in good.wav from 100.000 s" in capsys.readouterr().err
+
+
+def test_evaluate_activity_scores_each_labeller_against_the_clean_references(capsys):
+    assert main(["evaluate", "activity", "--json"]) == EXIT_OK
+    results = json.loads(capsys.readouterr().out)["activity"]
+    ceiling = results["Clean references (the detector's ceiling)"]
+    floor = results["Mixture alone (both talkers whenever anyone speaks)"]
+    assert floor["recall"] == 1.0 and ceiling["precision"] == 1.0
+    assert all(0.0 <= r[k] <= 1.0 for r in results.values() for k in ("precision", "recall", "f1"))
+    assert len(next(iter(results.values()))["per_demo_f1"]) == 3

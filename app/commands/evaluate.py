@@ -31,8 +31,9 @@ SET_NOTES = {
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score models on the fixed test sets (tables for the README)",
                        formatter_class=HelpFormatter)
-    p.add_argument("what", choices=["separation", "demos"],
-                   help="separation: the fixed test sets; demos: the shipped pipeline on the demo recordings")
+    p.add_argument("what", choices=["separation", "demos", "activity"],
+                   help="separation: the fixed test sets; demos: the shipped pipeline on the demo recordings; "
+                        "activity: who-speaks-when labels on the demo recordings")
     p.add_argument("--sets", nargs="+", default=["in_domain", "out_of_domain", "real_speech"],
                    choices=list(SET_NOTES), help="fixed sets to score")
     p.add_argument("--testsets", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
@@ -72,7 +73,75 @@ DEMO_COLUMNS = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_demos(args) if args.what == "demos" else run_separation(args)
+    return {"demos": run_demos, "activity": run_activity}.get(args.what, run_separation)(args)
+
+
+def _demo_manifest() -> list[dict]:
+    from app.engine.demo import DEMO_DIR
+
+    return [json.loads(line) for line in (DEMO_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()]
+
+
+def run_activity(args: argparse.Namespace) -> int:
+    """Process ▸ Label talker activity on each demo recording, frame by frame against the truth
+    from each talker's clean reference alone; with the mixture alone (it cannot tell talkers
+    apart) as the floor and the clean references through the same detector as its ceiling."""
+    import numpy as np
+
+    from app.engine.activity import ActivitySettings, activity_frames, frame_scores, own_frames
+    from app.engine.correction import CorrectSettings, has_corrector
+    from app.engine.demo import DEMO_DIR
+    from app.engine.files import open_recording
+    from app.engine.jobs import drive
+    from app.engine.separation import SeparateSettings
+    from app.engine.workflow import correct_versions_job, demo_references, read_reference, separate_versions_job
+    from models.evaluation.separation import best_permutation
+
+    settings = ActivitySettings()
+    pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    per_demo: dict[str, dict[str, float]] = {}
+    for item in _demo_manifest():
+        path = DEMO_DIR / item["mixture"]
+        warn(f"{item['name']}: separating and labelling ...")
+        with open_recording(path) as rec:
+            rate = rec.sample_rate
+            separated = drive(separate_versions_job(rec, SeparateSettings(model=args.model)))
+            corrected = drive(correct_versions_job(separated, rec, CorrectSettings())) if has_corrector() else []
+            references = np.stack([read_reference(ref, rate) for _, ref in sorted(demo_references(path).items())])
+            mixture = rec.read(0, rec.frames, [0])[0]
+        truth = np.stack([own_frames(ref, rate, settings) for ref in references])
+        alone = own_frames(mixture, rate, settings)
+        detected = {"Mixture alone (both talkers whenever anyone speaks)": np.stack([alone] * len(references))}
+        for title, versions in (("Separated talkers", separated), ("MeCo-corrected talkers", corrected)):
+            if versions:
+                tracks = best_permutation(np.stack([v.audio for v in versions]), references)
+                detected[f"{title} ({versions[0].model})"] = activity_frames(list(tracks), rate, settings)
+        detected["Clean references (the detector's ceiling)"] = activity_frames(list(references), rate, settings)
+        per_demo[item["name"]] = {}
+        for method, frames in detected.items():
+            n = min(frames.shape[1], truth.shape[1])
+            pooled.setdefault(method, []).append((frames[:, :n], truth[:, :n]))
+            per_demo[item["name"]][method] = frame_scores(frames[:, :n], truth[:, :n])["f1"]
+    demos = list(per_demo)
+    lines = [produced_by("meco-studio evaluate activity --markdown docs/results/activity.md",
+                         f"Frames of {settings.frame_seconds * 1000:g} ms, pooled over both talkers of the "
+                         f"{len(demos)} demo recordings ({sum(p.size for p, _ in pooled[next(iter(pooled))])} talker-"
+                         "frames); the truth is each talker's clean reference above its own silence floor."), "",
+             "| Labels from | Precision | Recall | F1 | " + " | ".join(f"F1 {d}" for d in demos) + " |",
+             "|---|---|---|---|" + "---|" * len(demos)]
+    results = {}
+    for method, pairs in pooled.items():
+        scores = frame_scores(np.concatenate([p.ravel() for p, _ in pairs]),
+                              np.concatenate([t.ravel() for _, t in pairs]))
+        results[method] = {**scores, "per_demo_f1": {d: per_demo[d][method] for d in demos}}
+        lines.append(f"| {method} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | "
+                     + " | ".join(f"{per_demo[d][method]:.3f}" for d in demos) + " |")
+    text = "\n".join(lines) + "\n"
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(text)
+    emit({"activity": results}, args.json, [text])
+    return 0
 
 
 def run_demos(args: argparse.Namespace) -> int:
@@ -88,7 +157,7 @@ def run_demos(args: argparse.Namespace) -> int:
     from app.engine.workflow import (correct_versions_job, demo_references, metrics_job, read_reference,
                                      separate_versions_job)
 
-    manifest = [json.loads(line) for line in (DEMO_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    manifest = _demo_manifest()
     lines = [produced_by("meco-studio evaluate demos", "Mean over each demo's talkers; versions are matched "
                          "to the clean reference they resemble most."), "",
              "| Demo | Mics | Version | Model | " + " | ".join(DEMO_COLUMNS.values()) + " |",

@@ -156,9 +156,9 @@ class Session:
                        f"remove {len(indices)} label{'s' if len(indices) != 1 else ''}")
         self.labels = [label for k, label in enumerate(self.labels) if k not in set(indices)]
 
-    def import_labels(self, labels: list[Label], source: str) -> None:
-        """Add labels read from a file (one undo step)."""
-        self._remember(f"import {len(labels)} label{'s' if len(labels) != 1 else ''} from {source}")
+    def add_labels(self, labels: list[Label], what: str) -> None:
+        """Add several labels as one undo step, which `what` describes ("import 3 labels from a.txt")."""
+        self._remember(what)
         self.labels = sorted([*self.labels, *labels])
 
     # --- undo and redo ---------------------------------------------------------------------------

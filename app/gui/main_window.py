@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from app.engine.activity import talker_activity
 from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.correction import CorrectSettings
 from app.engine.documents import (
@@ -294,6 +295,7 @@ class MainWindow(QMainWindow):
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"], self.run_analysis)
+        self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.run_activity)
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
                                              self._on_load_reference_triggered)
         self.save_session_action = self._action("&Save session…", QKeySequence.StandardKey.Save, self.save_session_as)
@@ -343,6 +345,7 @@ class MainWindow(QMainWindow):
         self.enhance_menu = process_menu.addMenu("Enhance with a &chosen model")
         process_menu.addAction(self.evaluate_action)
         process_menu.addAction(self.analyze_action)
+        process_menu.addAction(self.activity_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
         play_menu = self.menuBar().addMenu("&Playback")
@@ -656,6 +659,7 @@ class MainWindow(QMainWindow):
         self.evaluate_action.setEnabled(bool(self.session.versions))
         self.reference_action.setEnabled(self.recording is not None)
         self.analyze_action.setEnabled(self.recording is not None)
+        self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
@@ -867,6 +871,33 @@ class MainWindow(QMainWindow):
         return self.jobs.submit(f"Analyze {display_name(recording.path)}", lambda: analyse(requests),
                                 lambda lanes: self._on_analysis(recording, lanes, span))
 
+    def run_activity(self) -> JobEntry | None:
+        """Queue labels of who speaks when, from each talker's newest visible version."""
+        newest = [self.session.versions_of(talker)[-1] for talker in self.session.talkers()
+                  if self.session.versions_of(talker)]
+        if self.recording is None or len(newest) < 2:
+            return None
+        rates = {v.sample_rate for v in newest}
+        if len(rates) > 1:
+            self.show_error("Cannot label talker activity", "The talkers' newest versions have different sample "
+                            "rates; hide the odd ones out.")
+            return None
+        recording = self.recording
+        return self.jobs.submit(
+            f"Label talker activity in {display_name(recording.path)}",
+            lambda: talker_activity([v.audio for v in newest], [f"talker {v.talker + 1}" for v in newest],
+                                    rates.pop()),
+            lambda labels: self._on_activity(recording, labels, [v.name for v in newest]))
+
+    def _on_activity(self, recording: Recording, labels: list[Label], sources: list[str]) -> None:
+        if recording is not self.recording:
+            return
+        self.session.add_labels(labels, f"label talker activity ({len(labels)} labels)")
+        self._after_label_edit()
+        self.labels_dock.show()
+        self.labels_dock.raise_()
+        self.statusBar().showMessage(f"{len(labels)} activity labels from {', '.join(sources)}", 10_000)
+
     def _on_analysis(self, recording: Recording, lanes: list[LaneAnalysis], span: str) -> None:
         if recording is not self.recording:       # the file changed meanwhile
             return
@@ -999,7 +1030,7 @@ class MainWindow(QMainWindow):
         except AppError as err:
             self.show_error("Could not import the labels", str(err))
             return False
-        self.session.import_labels(labels, Path(path).name)
+        self.session.add_labels(labels, f"import {len(labels)} label{'s' if len(labels) != 1 else ''} from {path.name}")
         self._after_label_edit()
         self.labels_dock.show()
         self.labels_dock.raise_()

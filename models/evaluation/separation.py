@@ -95,7 +95,8 @@ def oracle_irm(mixture_ref: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return stft.inverse(mask * x, mixture_ref.size).numpy()
 
 
-def _best_permutation(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
+def best_permutation(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """`est` (talkers, frames) reordered to match `ref` best (mean SI-SDR): a separator's order is arbitrary."""
     talkers = ref.shape[0]
     perms = list(itertools.permutations(range(talkers)))
     scores = [np.mean([si_sdr(est[p[k]], ref[k]) for k in range(talkers)]) for p in perms]
@@ -104,7 +105,7 @@ def _best_permutation(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
 
 def score_item(est: np.ndarray, mixture_ref: np.ndarray, targets: np.ndarray, with_dnsmos: bool) -> list[dict]:
     """Per-talker metrics of one separated mixture (estimates aligned to targets first)."""
-    est = _best_permutation(est[: targets.shape[0]], targets)
+    est = best_permutation(est[: targets.shape[0]], targets)
     rows = []
     for k in range(targets.shape[0]):
         row = intrusive(est[k], targets[k])

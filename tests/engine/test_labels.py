@@ -59,9 +59,9 @@ def test_label_edits_keep_time_order_and_undo_one_by_one():
     assert session.redo() == "rename label “late”" and session.labels[1].text == "later"
 
 
-def test_an_import_and_a_removal_of_several_are_one_undo_step_each():
+def test_adding_or_removing_several_labels_is_one_undo_step():
     session = Session()
-    session.import_labels([Label(0, 1, "a"), Label(2, 3, "b"), Label(4, 5, "c")], "talks.txt")
+    session.add_labels([Label(0, 1, "a"), Label(2, 3, "b"), Label(4, 5, "c")], "import 3 labels from talks.txt")
     assert session.undo_text == "import 3 labels from talks.txt"
     session.remove_labels([0, 2])
     assert session.labels == [Label(2, 3, "b")] and session.undo_text == "remove 2 labels"

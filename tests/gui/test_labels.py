@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.engine.labels import Label, read_labels
 from tests.gui.conftest import open_and_draw
-from tests.gui.test_workflow import save_screenshot
+from tests.gui.test_workflow import save_screenshot, separate, wait_done
 
 TEXT = 2
 
@@ -106,3 +106,15 @@ def test_labels_past_the_end_of_the_recording_are_refused_by_name(labelled, tmp_
     assert not labelled.import_labels(path)
     assert labelled.session.labels == []
     assert "other.txt: 1 of its 2 labels run past the end of meeting.wav (10.000 s)" in labelled.messages[0].text()
+
+
+def test_talker_activity_labels_each_talkers_speech_in_one_undo_step(qtbot, demo_window):
+    assert not demo_window.activity_action.isEnabled()              # nothing separated yet
+    separate(qtbot, demo_window)
+    wait_done(qtbot, demo_window, demo_window.run_activity())
+    labels = demo_window.session.labels
+    assert {label.text for label in labels} == {"talker 1", "talker 2"}
+    assert all(label.stop - label.start >= 0.2 for label in labels)
+    assert demo_window.labels_panel.tree.topLevelItemCount() == len(labels)
+    demo_window.undo()
+    assert demo_window.session.labels == [] and len(demo_window.session.versions) == 2

@@ -36,6 +36,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + M", "Correct the latest separated talkers with MeCo"),
     ("Ctrl + Shift + E", "Enhance the latest separated talkers with a distilled student"),
     ("Ctrl + Shift + M", "Evaluate versions (SI-SDR, PESQ-WB, ESTOI, DNSMOS)"),
+    ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),
     ("Ctrl + Shift + A", "Analyze levels, loudness and spectrum of every channel and version (the selection, if any)"),
     ("Ctrl + I", "DISPatch inspector"),
     ("1 … 9", "A/B: listen to lane 1 … 9 from the same position (1: the mixture)"),
