@@ -25,6 +25,7 @@ from app.engine.files import Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, find_model, load_model
 from models.inference.chunked import ChunkConfig, ChunkedRunner
+from models.inference.levels import to_mixture_level
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +178,8 @@ def _model_function(entry: ModelEntry, settings: SeparateSettings
         use_mwf = bool(entry.card.get("inference", {}).get("spatial_filter", False))
 
     def run(chunk: torch.Tensor) -> torch.Tensor:
-        if use_mwf and chunk.shape[1] > 1:
-            return model.forward_with_mwf(chunk)[1]
-        return model(chunk)
+        estimates = model.forward_with_mwf(chunk)[1] if use_mwf and chunk.shape[1] > 1 else model(chunk)
+        return to_mixture_level(estimates, chunk[:, :1])      # the reference mic comes first
 
     return run, entry.sample_rate
 

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from models.common.checkpoint import register_architecture
+from models.inference.levels import to_input_level
 from models.meco.features import SpectralConfig, SpectralFeatures
 from models.meco.flow import MeanFlowConfig
 from models.meco.network import AverageVelocityUNet, UNetConfig
@@ -121,6 +122,7 @@ def chunk_function(model: MeanFlowCorrector, talkers: int, mode: InferenceMode =
     comes from `generator`, drawn chunk after chunk, so a fixed seed gives a fixed output.
     """
     def run(stacked: torch.Tensor) -> torch.Tensor:
-        return model(stacked[:, :talkers], stacked[:, talkers:], mode, steps, generator)
+        estimates = stacked[:, :talkers]
+        return to_input_level(model(estimates, stacked[:, talkers:], mode, steps, generator), estimates)
 
     return run

@@ -43,14 +43,27 @@ def estoi(estimate: np.ndarray, reference: np.ndarray) -> float:
     return float(stoi(reference.astype(np.float64), estimate.astype(np.float64), RATE, extended=True))
 
 
+DNSMOS_LEVEL_DBFS = -25.0     # every clip is scored at this RMS level (the DNS Challenge's normalisation)
+
+
 def dnsmos(audio: np.ndarray) -> dict[str, float]:
-    """DNSMOS P.835 {sig, bak, ovrl} of a 16 kHz clip; louder-than-full-scale input is peak-limited."""
+    """DNSMOS P.835 {sig, bak, ovrl} of a 16 kHz clip, scored at DNSMOS_LEVEL_DBFS RMS.
+
+    The models read level as quality: the same recording scores differently at different levels
+    (`python -m models.metrics.dnsmos_level`), so an output that is merely quieter or louder
+    would look cleaner or noisier. Every clip is therefore brought to one RMS level first (the DNS
+    Challenge normalises to -25 dBFS), and peak-limited if that pushes it past full scale.
+    """
     from speechmos import dnsmos as model
 
-    audio = audio.astype(np.float32)
+    audio = audio.astype(np.float64)
+    rms = float(np.sqrt(np.mean(audio ** 2))) if audio.size else 0.0
+    if rms > 0:
+        audio = audio * (10 ** (DNSMOS_LEVEL_DBFS / 20) / rms)
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     if peak > 1.0:
         audio = audio / peak
+    audio = audio.astype(np.float32)
     scores = model.run(audio, RATE)
     return {"sig": float(scores["sig_mos"]), "bak": float(scores["bak_mos"]), "ovrl": float(scores["ovrl_mos"])}
 

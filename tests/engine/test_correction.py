@@ -146,3 +146,25 @@ def test_has_corrector_names_installed_cards_only(tiny_meco_card):
     from app.engine.correction import has_corrector
 
     assert has_corrector() and has_corrector(MODEL) and not has_corrector("no-such-corrector")
+
+
+def test_the_shipped_pipeline_keeps_the_recordings_level():
+    """The networks' gain is arbitrary (scale-invariant training); the talkers come out near their level
+    in the recording, and MeCo's at the level of the estimate it corrected."""
+    from app.engine.correction import CorrectSettings
+    from app.engine.demo import DEMO_DIR
+    from app.engine.files import open_recording
+    from app.engine.jobs import drive
+    from app.engine.separation import SeparateSettings
+    from app.engine.workflow import correct_versions_job, separate_versions_job
+
+    def level_db(audio: np.ndarray) -> float:
+        return float(10 * np.log10(np.mean(audio.astype(np.float64) ** 2)))
+
+    with open_recording(DEMO_DIR / "meeting-respeaker4" / "mixture.flac") as rec:
+        separated = drive(separate_versions_job(rec, SeparateSettings()))
+        corrected = drive(correct_versions_job(separated, rec, CorrectSettings()))
+        mixture = level_db(rec.read(0, rec.frames, [0])[0])
+    for talker, fixed in zip(separated, corrected, strict=True):
+        assert mixture - 12 < level_db(talker.audio) < mixture
+        assert abs(level_db(fixed.audio) - level_db(talker.audio)) < 0.5

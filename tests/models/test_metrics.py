@@ -54,3 +54,13 @@ def test_dnsmos_scores_clean_speechlike_audio_above_white_noise():
     scored_clean, scored_noise = dnsmos(clean), dnsmos(noise)
     assert set(scored_clean) == {"sig", "bak", "ovrl"}
     assert 1.0 <= scored_noise["bak"] < scored_clean["bak"] <= 5.0
+
+
+def test_dnsmos_scores_a_clip_the_same_whatever_its_level():
+    from models.metrics.dnsmos_level import raw_dnsmos
+    from models.metrics.speech import dnsmos
+
+    clip = _speechy(seconds=4.0)
+    quiet = clip * 10 ** (-30 / 20)
+    assert dnsmos(quiet) == pytest.approx(dnsmos(clip), abs=1e-3)
+    assert raw_dnsmos(quiet) != pytest.approx(raw_dnsmos(clip), abs=1e-3)      # what the models alone do
