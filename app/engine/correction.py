@@ -29,6 +29,7 @@ from app.engine.pipeline import Task, find_model, list_models, load_model
 from app.engine.separation import (Method, OutputCollector, OutputRate, RecordingReader, SeparateSettings, Separation,
                                    choose_channels, separate_job)
 from models.inference.chunked import ChunkConfig, ChunkedRunner
+from models.inference.levels import output_gain
 from models.meco.corrector import chunk_function
 from models.meco.sampling import InferenceMode, evaluations
 
@@ -142,8 +143,8 @@ def correct_job(estimates: EstimateSource, mixture: Recording, settings: Correct
     out_rate = mixture.sample_rate if settings.output_rate is OutputRate.INPUT else rate
     frames_out = mixture.frames if out_rate == mixture.sample_rate else mix_reader.frames
     chunk, overlap = settings.chunk.frames(rate)
-    runner = ChunkedRunner(chunk_function(model, talkers, mode, steps, generator), chunk, overlap, align=False,
-                           device=settings.device)
+    runner = ChunkedRunner(chunk_function(model, talkers, mode, steps, generator, output_gain(entry.card)), chunk,
+                           overlap, align=False, device=settings.device)
     collector = OutputCollector(talkers, rate, out_rate, frames_out, sink)
     log.info("correcting %d talker(s) of %s with %s (%s, %d NFE) on channels %s", talkers, estimates.name,
              entry.name, mode, evaluations(mode, steps), [c + 1 for c in channels])

@@ -25,7 +25,7 @@ from app.engine.files import Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, find_model, load_model
 from models.inference.chunked import ChunkConfig, ChunkedRunner
-from models.inference.levels import to_mixture_level
+from models.inference.levels import output_gain
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +177,11 @@ def _model_function(entry: ModelEntry, settings: SeparateSettings
     if use_mwf is None:
         use_mwf = bool(entry.card.get("inference", {}).get("spatial_filter", False))
 
+    gain = output_gain(entry.card)          # the recording's level (`models.inference.levels`)
+
     def run(chunk: torch.Tensor) -> torch.Tensor:
         estimates = model.forward_with_mwf(chunk)[1] if use_mwf and chunk.shape[1] > 1 else model(chunk)
-        return to_mixture_level(estimates, chunk[:, :1])      # the reference mic comes first
+        return estimates * gain.to(estimates.device)
 
     return run, entry.sample_rate
 

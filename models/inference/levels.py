@@ -1,36 +1,109 @@
 """Output levels that follow the input: scale-invariant training leaves a network's gain arbitrary.
 
-The separator is trained with SI-SDR and MeCo with a scale-invariant endpoint loss, so their
-outputs come out at whatever level the networks settled on (measured on the demos: the separated
-talkers about 10 dB louder than the mixture they came from, MeCo's about 35 dB quieter than its
-input). A listener, an export and every level-dependent metric need the level of the recording,
-so each chunk's output is scaled by the least-squares gain onto what it should match.
+The separator is trained with SI-SDR and MeCo with a scale-invariant endpoint loss, and SI-SDR
+ignores both the scale and the sign of an estimate, so their outputs come out at whatever level
+and polarity the networks settled on (before calibration: the separated talkers about 10 dB
+louder than the mixture they came from, the second output always upside down; MeCo's about
+35 dB quieter than its input, and upside down). Both networks normalise their input's level and
+restore it at the end, so that gain is a property of the weights, not of the recording: one
+number per output (the separator's outputs) or one for all (MeCo), `inference.output_gain` in
+the card, measured once on a fixed set and applied to every chunk. A constant per output keeps
+the chunks consistent and every scale-invariant metric unchanged; the right polarity also lets
+the chunked runner match talkers across chunks by correlation.
+
+    python -m models.inference.levels --separator resources/models/separator/tacband-separator.json \\
+        --corrector resources/models/corrector/meco.json --testset <cache>/testsets/in_domain --items 24
+
+A gain's size is the RMS ratio and its sign that of the correlation (a least-squares gain would
+shrink the level by however poorly the estimate matches): the separator's, per output and median
+over mixtures, of that output onto the clean target it matches (by SI-SDR); MeCo's, median over
+talkers, of each corrected talker onto the estimate it corrected.
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
 import torch
 
-
-def projection_gain(signal: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Gain g minimising |target - g * signal|^2 over the last axis (kept, size 1).
-
-    Where that gain is not positive (the signal is unrelated to the target), the RMS ratio is used
-    instead, so the level still follows the target; a silent signal stays silent either way.
-    """
-    signal, target = signal.float(), target.float()
-    energy = signal.pow(2).sum(-1, keepdim=True).clamp_min(1e-12)
-    least_squares = (signal * target).sum(-1, keepdim=True) / energy
-    rms_ratio = (target.pow(2).sum(-1, keepdim=True) / energy).sqrt()
-    return torch.where(least_squares > 0, least_squares, rms_ratio)
+GAIN_KEY = "output_gain"
 
 
-def to_mixture_level(estimates: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """Talker estimates `(batch, talkers, n)` scaled by one gain so that their sum best matches the
-    reference mic `(batch, 1, n)`: each talker keeps its share, the whole keeps the recording's level."""
-    return estimates * projection_gain(estimates.sum(1, keepdim=True), reference)
+def level_gain(signal: np.ndarray, target: np.ndarray) -> float:
+    """The gain that gives `signal` the RMS of `target` and the polarity that correlates with it."""
+    signal, target = signal.astype(np.float64), target.astype(np.float64)
+    size = np.sqrt((target @ target) / max(signal @ signal, 1e-24))
+    return float(size if signal @ target >= 0 else -size)
 
 
-def to_input_level(outputs: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-    """Each corrected talker `(batch, talkers, n)` at the level of the estimate it corrected."""
-    return outputs * projection_gain(outputs, inputs)
+def output_gain(card: dict) -> torch.Tensor:
+    """A card's calibrated gain, shaped to multiply `(batch, outputs, samples)`: one per output or
+    one for all; 1 for a card measured before calibration existed."""
+    gain = card.get("inference", {}).get(GAIN_KEY, 1.0)
+    return torch.tensor(gain if isinstance(gain, list) else [gain], dtype=torch.float32)[None, :, None]
+
+
+def _write_gain(card_path: Path, gain: float | list[float], items: int, testset: Path) -> None:
+    card = json.loads(card_path.read_text())
+    card.setdefault("inference", {})[GAIN_KEY] = [round(g, 6) for g in gain] if isinstance(gain, list) else \
+        round(gain, 6)
+    card["inference"]["output_gain_measured_on"] = f"median over {items} mixtures of {testset.name}"
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import models.meco.corrector  # noqa: F401  (registers the architectures with the loader)
+    import models.separator.network  # noqa: F401
+    from models.common import checkpoint
+    from models.data.fixedsets import read_fixed_set
+    from models.metrics.speech import si_sdr
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--separator", type=Path, required=True, help="separator card (.json), updated in place")
+    parser.add_argument("--corrector", type=Path, default=None, help="MeCo card (.json), updated in place")
+    parser.add_argument("--testset", type=Path, required=True, help="a fixed set folder (make-testsets)")
+    parser.add_argument("--items", type=int, default=24)
+    parser.add_argument("--mics", type=int, default=4)
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    separator, _ = checkpoint.load(args.separator)
+    corrector = checkpoint.load(args.corrector)[0] if args.corrector else None
+    separator_gains: dict[int, list[float]] = {}
+    corrector_gains: list[float] = []
+    generator = torch.Generator().manual_seed(1234)
+    for k, item in enumerate(read_fixed_set(args.testset / "manifest.jsonl")):
+        if k == args.items:
+            break
+        mixture = torch.from_numpy(item.mixture[: args.mics])[None]
+        with torch.inference_mode():
+            estimates = separator(mixture)
+            outputs, targets = estimates[0].numpy(), item.targets
+            order = max(itertools.permutations(range(len(targets))),
+                        key=lambda p: sum(si_sdr(outputs[s], targets[j]) for j, s in enumerate(p)))
+            for j, s in enumerate(order):          # output s holds talker j
+                separator_gains.setdefault(s, []).append(level_gain(outputs[s], targets[j]))
+            if corrector is not None:
+                corrected = corrector(estimates, mixture, generator=generator)
+                corrector_gains += [level_gain(c.numpy(), e.numpy()) for c, e in zip(corrected[0], estimates[0])]
+    gains = [statistics.median(separator_gains[s]) for s in sorted(separator_gains)]
+    _write_gain(args.separator, gains, k, args.testset)
+    for s, gain in enumerate(gains):
+        print(f"separator output {s + 1} gain {gain:+.4f} ({20 * np.log10(abs(gain)):+.1f} dB), "
+              f"{sum(np.sign(g) == np.sign(gain) for g in separator_gains[s])} of {len(separator_gains[s])} "
+              "mixtures with that polarity")
+    if corrector is not None:
+        gain = statistics.median(corrector_gains)
+        _write_gain(args.corrector, gain, k, args.testset)
+        print(f"corrector output gain {gain:+.4f} ({20 * np.log10(abs(gain)):+.1f} dB), "
+          f"{sum(np.sign(g) == np.sign(gain) for g in corrector_gains)} of {len(corrector_gains)} talkers "
+          "with that polarity")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

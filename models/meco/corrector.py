@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from models.common.checkpoint import register_architecture
-from models.inference.levels import to_input_level
 from models.meco.features import SpectralConfig, SpectralFeatures
 from models.meco.flow import MeanFlowConfig
 from models.meco.network import AverageVelocityUNet, UNetConfig
@@ -115,14 +114,16 @@ register_architecture("MeanFlowCorrector", build_corrector)
 
 
 def chunk_function(model: MeanFlowCorrector, talkers: int, mode: InferenceMode = InferenceMode.ONE_STEP,
-                   steps: int = 1, generator: torch.Generator | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
-    """For `ChunkedRunner`: `(1, talkers + mics, n)`, estimates first, -> `(1, talkers, n)`.
+                   steps: int = 1, generator: torch.Generator | None = None,
+                   gain: float | torch.Tensor = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
+    """For `ChunkedRunner`: `(1, talkers + mics, n)`, estimates first, -> `(1, talkers, n)`, times
+    the card's calibrated output `gain` (`models.inference.levels`).
 
     The runner moves one tensor per chunk, so estimates and mixture travel stacked. The noise
     comes from `generator`, drawn chunk after chunk, so a fixed seed gives a fixed output.
     """
     def run(stacked: torch.Tensor) -> torch.Tensor:
-        estimates = stacked[:, :talkers]
-        return to_input_level(model(estimates, stacked[:, talkers:], mode, steps, generator), estimates)
+        corrected = model(stacked[:, :talkers], stacked[:, talkers:], mode, steps, generator)
+        return corrected * torch.as_tensor(gain, device=corrected.device)
 
     return run
