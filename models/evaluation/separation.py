@@ -22,7 +22,15 @@ import torch
 from models.common.stft import Stft, StftConfig
 from models.data.mixtures import Mixture
 from models.evaluation.row_cache import RowCache
-from models.metrics.speech import Interval, confidence_interval, dnsmos, intrusive, paired_difference, si_sdr
+from models.metrics.speech import (
+    DNSMOS_LEVEL_DBFS,
+    Interval,
+    confidence_interval,
+    dnsmos,
+    intrusive,
+    paired_difference,
+    si_sdr,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +139,9 @@ def evaluate(mixtures: Iterable[Mixture], methods: list[Method], mic_counts: tup
         base = {"item": index, "set_seed": mix.meta.get("seed"), "seconds": ref.size / 16_000}
 
         def scored(method: str, key: str, mics: int, separate: Callable[[], np.ndarray]) -> list[dict]:
-            cache_key = RowCache.key(set_id, index, base["set_seed"], key, mics, with_dnsmos)
+            # DNSMOS rows carry the level they were scored at: rows scored before normalisation are not reused.
+            cache_key = RowCache.key(set_id, index, base["set_seed"], key, mics,
+                                     f"dnsmos@{DNSMOS_LEVEL_DBFS:g}dBFS" if with_dnsmos else False)
             cached = cache.get(cache_key) if cache is not None else None
             if cached is not None:
                 return cached
