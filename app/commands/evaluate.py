@@ -16,6 +16,7 @@ from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.pipeline import Task, find_model, load_model
+from models.inference.chunked import ChunkConfig
 from models.common.results import produced_by
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="more separators (card names or card files) scored beside it, mask output only, "
                         "each row named after its card")
     p.add_argument("--mics", type=int, nargs="+", default=[1, 2, 4, 6, 8], help="microphone counts to score")
+    p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
+                   help="demos and activity: the chunk length the app separates with")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
@@ -105,8 +108,10 @@ def run_activity(args: argparse.Namespace) -> int:
         warn(f"{item['name']}: separating and labelling ...")
         with open_recording(path) as rec:
             rate = rec.sample_rate
-            separated = drive(separate_versions_job(rec, SeparateSettings(model=args.model)))
-            corrected = drive(correct_versions_job(separated, rec, CorrectSettings())) if has_corrector() else []
+            chunk = ChunkConfig(seconds=args.chunk_seconds)
+            separated = drive(separate_versions_job(rec, SeparateSettings(model=args.model, chunk=chunk)))
+            corrected = (drive(correct_versions_job(separated, rec, CorrectSettings(chunk=chunk)))
+                         if has_corrector() else [])
             references = np.stack([read_reference(ref, rate) for _, ref in sorted(demo_references(path).items())])
             mixture = rec.read(0, rec.frames, [0])[0]
         truth = np.stack([own_frames(ref, rate, settings) for ref in references])
@@ -123,7 +128,8 @@ def run_activity(args: argparse.Namespace) -> int:
             pooled.setdefault(method, []).append((frames[:, :n], truth[:, :n]))
             per_demo[item["name"]][method] = frame_scores(frames[:, :n], truth[:, :n])["f1"]
     demos = list(per_demo)
-    lines = [produced_by("meco-studio evaluate activity --markdown docs/results/activity.md",
+    lines = [produced_by(f"meco-studio evaluate activity --chunk-seconds {args.chunk_seconds:g} "
+                         "--markdown docs/results/activity.md",
                          f"Frames of {settings.frame_seconds * 1000:g} ms, pooled over both talkers of the "
                          f"{len(demos)} demo recordings ({sum(p.size for p, _ in pooled[next(iter(pooled))])} talker-"
                          "frames); the truth is each talker's clean reference above its own silence floor."), "",
@@ -158,8 +164,9 @@ def run_demos(args: argparse.Namespace) -> int:
                                      separate_versions_job)
 
     manifest = _demo_manifest()
-    lines = [produced_by("meco-studio evaluate demos", "Mean over each demo's talkers; versions are matched "
-                         "to the clean reference they resemble most."), "",
+    lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}",
+                         "Mean over each demo's talkers; versions are matched to the clean reference they "
+                         "resemble most."), "",
              "| Demo | Mics | Version | Model | " + " | ".join(DEMO_COLUMNS.values()) + " |",
              "|---|---|---|---|" + "---|" * len(DEMO_COLUMNS)]
     results = {}
@@ -167,9 +174,10 @@ def run_demos(args: argparse.Namespace) -> int:
         path = DEMO_DIR / item["mixture"]
         warn(f"{item['name']}: separating and scoring ...")
         with open_recording(path) as rec:
-            versions = drive(separate_versions_job(rec, SeparateSettings(model=args.model)))
+            chunk = ChunkConfig(seconds=args.chunk_seconds)
+            versions = drive(separate_versions_job(rec, SeparateSettings(model=args.model, chunk=chunk)))
             if has_corrector():
-                versions += drive(correct_versions_job(versions, rec, CorrectSettings()))
+                versions += drive(correct_versions_job(versions, rec, CorrectSettings(chunk=chunk)))
             references = {k: read_reference(ref, rec.sample_rate) for k, ref in demo_references(path).items()}
             rows = drive(metrics_job(versions, references, rec.read(0, rec.frames, [0])[0]))
         groups: dict[tuple[str, str], list[dict[str, float]]] = {}

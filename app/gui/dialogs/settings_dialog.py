@@ -23,6 +23,7 @@ from app.engine.playback import output_devices
 from app.engine.spectrogram import Colormap, FrequencyScale, SpectrogramSettings, Window
 from app.gui.dialogs.choices import choice_combo, enum_choices
 from app.gui.settings import Theme, compute_devices
+from models.inference.chunked import ChunkConfig
 
 FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
 
@@ -47,7 +48,7 @@ def channels_of(key: str) -> tuple[int, ...]:
 class ComputePreferences:
     device: str = "cpu"            # "cpu" or "cuda:N"
     threads: int = 0               # torch CPU threads; 0: torch's choice
-    chunk_seconds: float = 4.0     # job chunk: the cancel granularity and the memory a job needs
+    chunk_seconds: float = ChunkConfig.seconds     # job chunk: the cancel granularity and the memory a job needs
     theme: Theme = Theme.DARK
     separator: str | None = None   # card name; None: the first installed
     corrector: str | None = None
