@@ -79,6 +79,16 @@ def run(args: argparse.Namespace) -> int:
     return {"demos": run_demos, "activity": run_activity}.get(args.what, run_separation)(args)
 
 
+def _report(args: argparse.Namespace, key: str, results: dict, lines: list[str]) -> int:
+    """The markdown table to --markdown (and the terminal), the results as JSON with --json."""
+    text = "\n".join(lines) + "\n"
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(text)
+    emit({key: results}, args.json, [text])
+    return 0
+
+
 def _demo_manifest() -> list[dict]:
     from app.engine.demo import DEMO_DIR
 
@@ -142,12 +152,7 @@ def run_activity(args: argparse.Namespace) -> int:
         results[method] = {**scores, "per_demo_f1": {d: per_demo[d][method] for d in demos}}
         lines.append(f"| {method} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | "
                      + " | ".join(f"{per_demo[d][method]:.3f}" for d in demos) + " |")
-    text = "\n".join(lines) + "\n"
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(text)
-    emit({"activity": results}, args.json, [text])
-    return 0
+    return _report(args, "activity", results, lines)
 
 
 def run_demos(args: argparse.Namespace) -> int:
@@ -191,12 +196,7 @@ def run_demos(args: argparse.Namespace) -> int:
             results[item["name"]][kind] = {"model": model, **means}
             lines.append(f"| {item['name']} | {item['channels']} | {kind} | {model} | "
                          + " | ".join(f"{means[k]:.2f}" for k in DEMO_COLUMNS) + " |")
-    text = "\n".join(lines) + "\n"
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(text)
-    emit({"demos": results}, args.json, [text])
-    return 0
+    return _report(args, "demos", results, lines)
 
 
 def run_separation(args: argparse.Namespace) -> int:
