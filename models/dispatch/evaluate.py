@@ -44,6 +44,7 @@ from models.dispatch.losses import KdLoss, StudentVariant, distillation_loss, va
 from models.enhancers.base import MaskingEnhancer
 from models.enhancers.bench import macs_per_second, parameters, real_time_factors
 from models.losses.si_sdr import si_sdr
+from models.metrics.speech import dnsmos
 from models.train.enhancer import simulated_config
 
 log = logging.getLogger(__name__)
@@ -98,14 +99,12 @@ def load_set(name: str, root: Path, voicebank: Path | None) -> list[Pair]:
 def utterance_metrics(estimate: np.ndarray, clean: np.ndarray) -> dict[str, float]:
     from pesq import pesq
     from pystoi import stoi
-    from speechmos import dnsmos
 
-    peak = max(np.abs(estimate).max(), 1e-9)
     return {
         "pesq_wb": float(pesq(SAMPLE_RATE, clean, estimate, "wb", on_error=1)),
         "estoi": float(stoi(clean, estimate, SAMPLE_RATE, extended=True)),
         "si_sdr": float(si_sdr(torch.from_numpy(estimate), torch.from_numpy(clean))),
-        "dnsmos_ovrl": float(dnsmos.run(estimate / peak * min(peak, 0.99), sr=SAMPLE_RATE)["ovrl_mos"]),
+        "dnsmos_ovrl": dnsmos(estimate)["ovrl"],
     }
 
 
