@@ -27,10 +27,6 @@ class Label:
         # One label, one line: tabs and line breaks in the text would break the file format.
         object.__setattr__(self, "text", " ".join(self.text.split()))
 
-    @property
-    def seconds(self) -> float:
-        return self.stop - self.start
-
 
 def read_labels(path: Path) -> list[Label]:
     """Labels from an Audacity label file, sorted by time; ConfigError naming the file and line."""

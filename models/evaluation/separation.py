@@ -103,12 +103,16 @@ def oracle_irm(mixture_ref: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return stft.inverse(mask * x, mixture_ref.size).numpy()
 
 
-def best_permutation(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """`est` (talkers, frames) reordered to match `ref` best (mean SI-SDR): a separator's order is arbitrary."""
+def best_order(est: np.ndarray, ref: np.ndarray) -> tuple[int, ...]:
+    """The order p with est[p[k]] matching ref[k] best (mean SI-SDR): a separator's order is arbitrary."""
     talkers = ref.shape[0]
-    perms = list(itertools.permutations(range(talkers)))
-    scores = [np.mean([si_sdr(est[p[k]], ref[k]) for k in range(talkers)]) for p in perms]
-    return est[list(perms[int(np.argmax(scores))])]
+    return max(itertools.permutations(range(talkers)),
+               key=lambda p: np.mean([si_sdr(est[p[k]], ref[k]) for k in range(talkers)]))
+
+
+def best_permutation(est: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """`est` (talkers, frames) reordered to match `ref` (see `best_order`)."""
+    return est[list(best_order(est, ref))]
 
 
 def score_item(est: np.ndarray, mixture_ref: np.ndarray, targets: np.ndarray, with_dnsmos: bool) -> list[dict]:

@@ -23,7 +23,6 @@ talkers, of each corrected talker onto the estimate it corrected.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import statistics
 from pathlib import Path
@@ -61,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     import models.separator.network  # noqa: F401
     from models.common import checkpoint
     from models.data.fixedsets import read_fixed_set
-    from models.metrics.speech import si_sdr
+    from models.evaluation.separation import best_order
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--separator", type=Path, required=True, help="separator card (.json), updated in place")
@@ -83,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         with torch.inference_mode():
             estimates = separator(mixture)
             outputs, targets = estimates[0].numpy(), item.targets
-            order = max(itertools.permutations(range(len(targets))),
-                        key=lambda p: sum(si_sdr(outputs[s], targets[j]) for j, s in enumerate(p)))
-            for j, s in enumerate(order):          # output s holds talker j
+            for j, s in enumerate(best_order(outputs, targets)):      # output s holds talker j
                 separator_gains.setdefault(s, []).append(level_gain(outputs[s], targets[j]))
             if corrector is not None:
                 corrected = corrector(estimates, mixture, generator=generator)
