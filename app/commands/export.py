@@ -1,6 +1,7 @@
 """`meco-studio export SESSION --out DIR`: write a saved session's versions as audio files.
 
-One file per version, named by `--template`; every file goes to a temporary file in DIR and
+One file per version, named by `--template`, optionally brought to a loudness target
+(`--loudness -23` for EBU R128); every file goes to a temporary file in DIR and
 all are renamed together at the end, so an interrupted or failed export leaves nothing, and
 nothing is overwritten without `--overwrite`.
 """
@@ -44,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="'source' (each version's rate), 'model' (16000) or a rate in Hz")
     p.add_argument("--peak", type=PeakPolicy, choices=list(PeakPolicy), default=PeakPolicy.LIMIT,
                    help="what to do with peaks above 0 dBFS (none: float only)")
+    p.add_argument("--loudness", type=float, default=None, metavar="LUFS",
+                   help="bring each file to this integrated loudness (BS.1770), e.g. -23 (EBU R128) or -16 "
+                        "(podcasts), before the peak policy; default: keep the level")
     p.add_argument("--template", default=DEFAULT_TEMPLATE,
                    help="file name: {recording} {talker} {kind} {name} {model}")
     p.add_argument("--only", dest="versions", action="append", default=None, metavar="NAME",
@@ -76,7 +80,7 @@ def _rate(value: str) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     sample_format = SampleFormat.PCM_16 if args.format is AudioFormat.OGG else args.sample_format
-    settings = ExportSettings(args.format, sample_format, args.peak, args.overwrite)
+    settings = ExportSettings(args.format, sample_format, args.peak, args.overwrite, args.loudness)
     rate = _rate(args.rate)
     session = load_session(args.session)
     versions = [v for v in session.versions if args.include_hidden or not v.hidden]
@@ -107,5 +111,6 @@ def run(args: argparse.Namespace) -> int:
             warn("interrupted; nothing was written")
             raise KeyboardInterrupt from None
     emit({"outputs": [str(p) for p in paths], "format": str(settings.format), "subtype": settings.subtype,
-          "versions": [v.name for v in versions]}, args.json, [f"wrote {p}" for p in paths])
+          "loudness_lufs": settings.loudness_lufs, "versions": [v.name for v in versions]},
+         args.json, [f"wrote {p}" for p in paths])
     return 0

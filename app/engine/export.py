@@ -1,8 +1,9 @@
 """Writing audio safely: a temporary file in the target folder, renamed only on success.
 
 Nothing is overwritten without `overwrite=True`; a cancelled or failed write leaves nothing;
-a full disk or a read-only folder becomes one ExportError naming the file. The peak policy is
-explicit (demucs' `prevent_clip`): clip, normalise, limit, or keep floats as they are.
+a full disk or a read-only folder becomes one ExportError naming the file. A loudness target
+(BS.1770 integrated loudness, e.g. EBU R128's -23 LUFS) scales each file before the peak policy,
+which is explicit (demucs' `prevent_clip`): clip, normalise, limit, or keep floats as they are.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label
+from app.engine.loudness import GATING_BLOCK_SECONDS, TARGET_RANGE_LUFS, gain_to_target, integrated_loudness
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class ExportSettings:
     sample_format: SampleFormat = SampleFormat.PCM_16
     peak: PeakPolicy = PeakPolicy.LIMIT
     overwrite: bool = False
+    loudness_lufs: float | None = None    # bring each file to this integrated loudness; None keeps the level
 
     def __post_init__(self) -> None:
         for name, kind in (("format", AudioFormat), ("sample_format", SampleFormat), ("peak", PeakPolicy)):
@@ -71,6 +74,9 @@ class ExportSettings:
             raise ConfigError("FLAC cannot store float samples; choose PCM 16 or PCM 24, or WAV for float.")
         if self.peak is PeakPolicy.NONE and self.sample_format is not SampleFormat.FLOAT:
             raise ConfigError("Integer PCM cannot hold samples beyond full scale; choose clip, normalize or limit.")
+        low, high = TARGET_RANGE_LUFS
+        if self.loudness_lufs is not None and not low <= self.loudness_lufs <= high:
+            raise ConfigError(f"A loudness target of {self.loudness_lufs:g} LUFS is outside {low:g} to {high:g} LUFS.")
 
     @property
     def subtype(self) -> str:
@@ -97,6 +103,15 @@ def apply_peak_policy(audio: np.ndarray, policy: PeakPolicy) -> np.ndarray:
     excess = (np.abs(audio[over]) - HEADROOM) / (1 - HEADROOM)
     out[over] = np.sign(audio[over]) * (HEADROOM + (1 - HEADROOM) * np.tanh(excess))
     return out
+
+
+def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float, name: str) -> np.ndarray:
+    """`(frames,)` scaled to `target_lufs`; ExportError naming `name` when it has no loudness to scale."""
+    loudness = integrated_loudness(audio, sample_rate)
+    if not math.isfinite(loudness):
+        raise ExportError(f"{name} is silent or shorter than {GATING_BLOCK_SECONDS:g} s, so it has no loudness to "
+                          f"bring to {target_lufs:g} LUFS; export it at its own level instead.")
+    return (audio * gain_to_target(loudness, target_lufs)).astype(np.float32)
 
 
 def _explain(err: OSError, path: Path) -> str:
@@ -322,7 +337,8 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     together at the end.
 
     `sample_rate` None keeps each version's rate; `span` (seconds) exports only that range of
-    each version, `labels` each label's range (the peak policy then sees only that range). Every file is
+    each version, `labels` each label's range (the loudness target and the peak policy then see only
+    that range). Every file is
     written to a temporary file beside its target; a cancel (the generator closed) or an error deletes
     them all, so nothing partial is left, and no existing file is touched unless `settings.overwrite`.
     """
@@ -334,7 +350,7 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
                           "choose another name or allow overwriting.")
     clock = Stopwatch()
     prepared = []
-    for piece in pieces:
+    for n, piece in enumerate(pieces, start=1):
         version, span = piece.version, piece.span
         audio = version.audio
         if span is not None:
@@ -342,6 +358,9 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
         rate = sample_rate or version.sample_rate
         if rate != version.sample_rate:
             audio = soxr.resample(audio, version.sample_rate, rate, quality="HQ").astype(np.float32)
+        if settings.loudness_lufs is not None:
+            audio = normalise_loudness(audio, rate, settings.loudness_lufs, f"{version.name} (for {piece.path.name})")
+            yield Progress("loudness", n, len(pieces), clock())
         prepared.append((apply_peak_policy(audio[None], settings.peak), rate))
     block = [int(EXPORT_BLOCK_SECONDS * rate) for _, rate in prepared]
     total = sum(math.ceil(max(a.shape[1], 1) / b) for (a, _), b in zip(prepared, block))

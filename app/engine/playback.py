@@ -26,6 +26,7 @@ import soxr
 
 from app.engine.errors import AppError, PlaybackError
 from app.engine.files import Recording
+from app.engine.loudness import gain_to_target
 
 log = logging.getLogger(__name__)
 
@@ -550,17 +551,6 @@ class _Feeder:
 # --- A/B listening ------------------------------------------------------------------------------
 AB_FADE_SECONDS = 0.008      # crossfade on a switch: short enough to compare, long enough to not click
 AB_MAX_BLOCK = 16_384        # largest callback block the scratch buffers cover
-LOUDNESS_FLOOR_LUFS = -70.0  # BS.1770's absolute gate: quieter lanes count as silent
-
-
-def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
-    """ITU-R BS.1770-4 integrated loudness (LUFS) of `(frames,)`; -inf when silent or too short."""
-    import pyloudnorm
-
-    if audio.shape[0] < int(0.4 * sample_rate):       # shorter than one gating block
-        return -math.inf
-    value = float(pyloudnorm.Meter(sample_rate).integrated_loudness(audio.astype(np.float64)))
-    return value if math.isfinite(value) and value > LOUDNESS_FLOOR_LUFS else -math.inf
 
 
 def lane_peak(lane: np.ndarray) -> float:
@@ -581,7 +571,7 @@ def matched_gains(loudness_lufs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(audible):
         if peaks[i] > 0:
             target = min(target, loudness[i] - 20 * math.log10(peaks[i]))   # loudest without clipping lane i
-    gains[audible] = 10 ** ((target - loudness[audible]) / 20)
+    gains[audible] = gain_to_target(loudness[audible], target)
     return gains
 
 
@@ -735,7 +725,7 @@ class ABPlayer(_Transport):
         """Equal-length 1-D float32 lanes at `sample_rate`; keeps the position and selection.
         `peaks` (each lane's largest magnitude) saves a pass over the audio when known.
 
-        Loudness matching needs each lane's integrated loudness (`integrated_loudness`, slow:
+        Loudness matching needs each lane's integrated loudness (`app.engine.loudness`, slow:
         computed off the GUI thread); until `set_loudness` gives it, lanes play at true level.
         """
         position = self.position

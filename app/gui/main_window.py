@@ -57,15 +57,15 @@ from app.engine.export import (
 )
 from app.engine.files import ArraySource, Recording, open_recording
 from app.engine.inspection import inspect_job, inspector_models
-from app.engine.labels import Label, labels_text, read_labels
 from app.engine.jobs import Job, Progress
+from app.engine.labels import Label, labels_text, read_labels
+from app.engine.loudness import integrated_loudness
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     ABPlayer,
     Loop,
     Player,
     RecordingSource,
-    integrated_loudness,
     lane_peak,
 )
 from app.engine.separation import SeparateSettings

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from app.engine.loudness import integrated_loudness
 from app.engine.playback import (
     AB_FADE_SECONDS,
     ABMixer,
     ABPlayer,
     Loop,
-    integrated_loudness,
     matched_gains,
 )
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import shutil
 import subprocess
 import sys
 
 import numpy as np
+import pyloudnorm
 import pytest
 import soundfile as sf
 
@@ -220,3 +222,38 @@ def test_exporting_labels_without_a_length_is_refused_and_writes_nothing(tmp_pat
         drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings(),
                                   labels=[Label(1.0, 1.0, "point")]))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", [-23.0, -16.0])
+def test_a_loudness_target_brings_every_file_to_that_integrated_loudness(tmp_path, target):
+    versions = _versions(peak=0.05)
+    paths = drive(export_versions_job(versions, tmp_path, "{talker}", "mix",
+                                      ExportSettings(sample_format=SampleFormat.PCM_24, loudness_lufs=target)))
+    for path in paths:
+        audio, rate = sf.read(path, dtype="float64")
+        assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(target, abs=0.05)
+
+
+def test_the_peak_policy_acts_after_loudness_normalisation(tmp_path):
+    (quiet, _) = _versions(peak=0.05)
+    spiky = quiet.audio.copy()
+    spiky[RATE] = 0.5                       # a click that the gain to -5 LUFS takes far past full scale
+    versions = [dataclasses.replace(quiet, audio=spiky)]
+    (path,) = drive(export_versions_job(versions, tmp_path, "{talker}", "mix",
+                                          ExportSettings(peak=PeakPolicy.NORMALIZE, loudness_lufs=-5.0)))
+    audio, _ = sf.read(path, dtype="float32")
+    assert np.max(np.abs(audio)) == pytest.approx(10 ** (-1 / 20), rel=1e-3)
+
+
+def test_a_silent_version_cannot_be_brought_to_a_loudness_and_nothing_is_written(tmp_path):
+    versions = _versions()
+    versions[1] = dataclasses.replace(versions[1], audio=np.zeros_like(versions[1].audio))
+    with pytest.raises(ExportError, match=r"Separated · talker 2 \(for mix_2.wav\) is silent.*-23 LUFS"):
+        drive(export_versions_job(versions, tmp_path, "{recording}_{talker}", "mix",
+                                  ExportSettings(loudness_lufs=-23.0)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_loudness_target_outside_the_usable_range_is_refused():
+    with pytest.raises(ConfigError, match="-80 LUFS is outside -60 to -5 LUFS"):
+        ExportSettings(loudness_lufs=-80.0)

@@ -6,6 +6,8 @@ import argparse
 import json
 
 import numpy as np
+import pyloudnorm
+import pytest
 import soundfile as sf
 
 from app.commands import export as export_command
@@ -83,3 +85,13 @@ def test_export_command_takes_labels_from_an_audacity_file(tmp_path, capsys):
                   "--template", "{label}_{talker}", "--json"]) == 0
     outputs = json.loads(capsys.readouterr().out)["outputs"]
     assert [o.split("/")[-1] for o in outputs] == ["one_1.wav", "one_2.wav"]
+
+
+def test_export_command_brings_each_file_to_the_asked_loudness(tmp_path, capsys):
+    path, _ = _session(tmp_path)
+    assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--loudness", "-16", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["loudness_lufs"] == -16.0
+    for out in result["outputs"]:
+        audio, rate = sf.read(out, dtype="float64")
+        assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-16.0, abs=0.05)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 from app.engine.documents import Version, VersionKind
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.spectrogram import SpectrogramSettings
-from app.gui.dialogs.export_dialog import EACH_LABEL, SELECTION, ExportRequest
+from app.gui.dialogs.export_dialog import EACH_LABEL, SELECTION, ExportDialog, ExportRequest
 from app.gui.workers import JobState
 from tests.gui.conftest import DEMO_MEETING as DEMO
 from tests.gui.conftest import open_and_draw
@@ -308,6 +308,18 @@ def test_export_writes_one_file_per_version_and_reads_back(qtbot, demo_window, t
         audio, rate = sf.read(path, dtype="float32")
         assert rate == 16_000 and sf.info(path).subtype == "PCM_24"
         np.testing.assert_allclose(audio, np.clip(version.audio, -1, 1), atol=2e-4)
+
+
+def test_the_export_dialog_asks_for_a_loudness_target_and_says_what_it_does(qtbot, tmp_path):
+    tone = (0.1 * np.sin(np.arange(32_000) / 10)).astype(np.float32)
+    dialog = ExportDialog([Version("talker 1", 0, VersionKind.SEPARATED, tone, 16_000, "tiny", {})], "mix",
+                          16_000, tmp_path)
+    qtbot.addWidget(dialog)
+    assert dialog.request().settings.loudness_lufs is None
+    dialog.set_loudness(-23.0)
+    assert dialog.request().settings.loudness_lufs == -23.0
+    assert "scaled to −23 LUFS" in dialog.warning.text() and "limit" in dialog.warning.text()
+    save_screenshot(dialog, "export-dialog-loudness.png")
 
 
 def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):

@@ -1,5 +1,5 @@
-"""Export versions: format, sample format, rate, name template, peak handling, target folder,
-and the range: whole versions, only the selection, or one file per label (Audacity's Export
+"""Export versions: format, sample format, rate, loudness target, name template, peak handling,
+target folder, and the range: whole versions, only the selection, or one file per label (Audacity's Export
 Multiple), e.g. each utterance of each talker for a transcription or ASR set.
 
 The dialog only collects an `ExportRequest`; the window runs the export as a job (temporary
@@ -47,6 +47,9 @@ SAMPLE_FORMAT_LABELS = {SampleFormat.PCM_16: "PCM 16-bit", SampleFormat.PCM_24: 
                         SampleFormat.FLOAT: "32-bit float"}
 PEAK_LABELS = {PeakPolicy.LIMIT: "Limit (soft knee above −1 dBFS)", PeakPolicy.NORMALIZE: "Normalise to −1 dBFS",
                PeakPolicy.CLIP: "Clip at full scale", PeakPolicy.NONE: "Keep (float only)"}
+LOUDNESS_CHOICES = [("Keep each version's level", None), ("−14 LUFS (streaming)", -14.0),
+                    ("−16 LUFS (podcasts)", -16.0), ("−23 LUFS (EBU R128 broadcast)", -23.0),
+                    ("−24 LUFS (ATSC A/85)", -24.0)]
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ class ExportDialog(QDialog):
             rates.append((f"Model rate ({MODEL_RATE / 1000:g} kHz)", MODEL_RATE))
         self.rate = choice_combo(rates)
         self.peak = choice_combo((label, policy) for policy, label in PEAK_LABELS.items())
+        self.loudness = choice_combo(LOUDNESS_CHOICES)
+        self.loudness.setToolTip("Measure each file's integrated loudness (BS.1770) and scale it to this target; "
+                                 "the peak handling then acts on the scaled audio")
         self.selection = selection
         self.labels = [label for label in labels or [] if label.stop > label.start]
         self.range = choice_combo([
@@ -110,7 +116,7 @@ class ExportDialog(QDialog):
         self.preview = QLabel(wordWrap=True)
         self.warning = QLabel(wordWrap=True)
         self.warning.setStyleSheet("color: #ffb454")
-        for widget in (self.format, self.sample_format, self.peak):
+        for widget in (self.format, self.sample_format, self.peak, self.loudness):
             widget.currentIndexChanged.connect(self._refresh)
         self.template.textChanged.connect(self._refresh)
         self.folder.textChanged.connect(self._refresh)
@@ -121,6 +127,7 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.format)
         form.addRow("Samples", self.sample_format)
         form.addRow("Rate", self.rate)
+        form.addRow("Loudness", self.loudness)
         form.addRow("Peaks", self.peak)
         form.addRow("Range", self.range)
         form.addRow("File names", self.template)
@@ -150,8 +157,12 @@ class ExportDialog(QDialog):
         return (AudioFormat(self.format.currentData()), SampleFormat(self.sample_format.currentData()),
                 PeakPolicy(self.peak.currentData()))
 
+    def set_loudness(self, target_lufs: float | None) -> None:
+        self.loudness.setCurrentIndex(self.loudness.findData(target_lufs))
+
     def _settings(self) -> ExportSettings:
-        return ExportSettings(*self._choice())
+        loudness = self.loudness.currentData()
+        return ExportSettings(*self._choice(), loudness_lufs=None if loudness is None else float(loudness))
 
     def request(self) -> ExportRequest:
         """What to export; ConfigError when the choice cannot work."""
@@ -198,8 +209,11 @@ class ExportDialog(QDialog):
         except ConfigError as err:
             self.preview.setText(f"<small>{err}</small>")
             self.export_button.setEnabled(False)
-        if any("peaks" in p for p in problems):
-            policy = PEAK_LABELS[PeakPolicy(self.peak.currentData())].split(' (')[0].lower()
+        policy = PEAK_LABELS[PeakPolicy(self.peak.currentData())].split(' (')[0].lower()
+        if self.loudness.currentData() is not None:
+            problems.append(f"Each file is scaled to {self.loudness.currentText().split(' (')[0]}; where that takes "
+                            f"peaks above 0 dBFS, {policy} will be applied.")
+        elif any("peaks" in p for p in problems):
             problems.append(f"Peaks above 0 dBFS: {policy} will be applied.")
         self.warning.setText("\n".join(problems))
 
