@@ -54,6 +54,22 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 import pytest  # noqa: E402
 
 
+def write_tiny_fixed_set(folder: Path, items: int = 2) -> Path:
+    """A fixed in-domain set of `items` 1.5 s two-talker mixtures (2-4 mics) from synthetic speech."""
+    from dataclasses import replace
+
+    from models.data.fixedsets import FixedSet, fixed_set_config, write_fixed_set
+    from models.data.mixtures import MixtureSimulator
+    from models.data.noise import NoisePool
+    from models.data.speech import SpeechPool
+
+    speech = SpeechPool.synthetic()
+    config = replace(fixed_set_config(FixedSet.IN_DOMAIN, seconds=1.5), talkers=(2, 2), mics=(2, 4))
+    for _ in write_fixed_set(MixtureSimulator(config, speech, NoisePool(speech)), folder, items, 7):
+        pass
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_separator_card() -> Path:
     """A seeded, untrained tiny separator installed in the (test) user model folder."""

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from app.cli import EXIT_FAILED, EXIT_OK, main
-from models.data.fixedsets import FixedSet, fixed_set_config, write_fixed_set
-from models.data.mixtures import MixtureSimulator
-from models.data.noise import NoisePool
 from models.data.paths import cache_root
-from models.data.speech import SpeechPool
+from tests.conftest import write_tiny_fixed_set
 
 
 def _tiny_set(root):
-    speech = SpeechPool.synthetic()
-    config = replace(fixed_set_config(FixedSet.IN_DOMAIN, seconds=1.5), talkers=(2, 2), mics=(2, 4))
-    for _ in write_fixed_set(MixtureSimulator(config, speech, NoisePool(speech)), root / "in_domain", 2, 7):
-        pass
+    write_tiny_fixed_set(root / "in_domain")
 
 
 def test_evaluate_writes_a_markdown_table_with_its_command(tmp_path, tiny_separator_card):

@@ -55,30 +55,33 @@ def _write_gain(card_path: Path, gain: float | list[float], items: int, testset:
     card_path.write_text(json.dumps(card, indent=2) + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _polarity_share(gains: list[float], gain: float) -> str:
+    return f"{sum(np.sign(g) == np.sign(gain) for g in gains)} of {len(gains)}"
+
+
+def calibrate(separator_card: Path, testset: Path, corrector_card: Path | None = None, items: int = 24,
+              mics: int = 4, write_separator: bool = True) -> list[str]:
+    """Measure the gains on `items` mixtures of the fixed set `testset` (its first `mics` channels)
+    and write them into the cards (the separator's only when `write_separator`: a corrector is
+    calibrated on a shipped separator's estimates without touching that card). Returns a report."""
     import models.meco.corrector  # noqa: F401  (registers the architectures with the loader)
     import models.separator.network  # noqa: F401
     from models.common import checkpoint
     from models.data.fixedsets import read_fixed_set
     from models.evaluation.separation import best_order
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--separator", type=Path, required=True, help="separator card (.json), updated in place")
-    parser.add_argument("--corrector", type=Path, default=None, help="MeCo card (.json), updated in place")
-    parser.add_argument("--testset", type=Path, required=True, help="a fixed set folder (make-testsets)")
-    parser.add_argument("--items", type=int, default=24)
-    parser.add_argument("--mics", type=int, default=4)
-    args = parser.parse_args(argv)
     torch.manual_seed(0)
-    separator, _ = checkpoint.load(args.separator)
-    corrector = checkpoint.load(args.corrector)[0] if args.corrector else None
+    separator, _ = checkpoint.load(separator_card)
+    corrector = checkpoint.load(corrector_card)[0] if corrector_card else None
     separator_gains: dict[int, list[float]] = {}
     corrector_gains: list[float] = []
     generator = torch.Generator().manual_seed(1234)
-    for k, item in enumerate(read_fixed_set(args.testset / "manifest.jsonl")):
-        if k == args.items:
+    measured = 0
+    for item in read_fixed_set(testset / "manifest.jsonl"):
+        if measured == items:
             break
-        mixture = torch.from_numpy(item.mixture[: args.mics])[None]
+        measured += 1
+        mixture = torch.from_numpy(item.mixture[:mics])[None]
         with torch.inference_mode():
             estimates = separator(mixture)
             outputs, targets = estimates[0].numpy(), item.targets
@@ -88,17 +91,28 @@ def main(argv: list[str] | None = None) -> int:
                 corrected = corrector(estimates, mixture, generator=generator)
                 corrector_gains += [level_gain(c.numpy(), e.numpy()) for c, e in zip(corrected[0], estimates[0])]
     gains = [statistics.median(separator_gains[s]) for s in sorted(separator_gains)]
-    _write_gain(args.separator, gains, k, args.testset)
-    for s, gain in enumerate(gains):
-        print(f"separator output {s + 1} gain {gain:+.4f} ({20 * np.log10(abs(gain)):+.1f} dB), "
-              f"{sum(np.sign(g) == np.sign(gain) for g in separator_gains[s])} of {len(separator_gains[s])} "
-              "mixtures with that polarity")
-    if corrector is not None:
+    report = [f"separator output {s + 1} gain {gain:+.4f} ({20 * np.log10(abs(gain)):+.1f} dB), "
+              f"{_polarity_share(separator_gains[s], gain)} mixtures with that polarity"
+              for s, gain in enumerate(gains)]
+    if write_separator:
+        _write_gain(separator_card, gains, measured, testset)
+    if corrector_card is not None:
         gain = statistics.median(corrector_gains)
-        _write_gain(args.corrector, gain, k, args.testset)
-        print(f"corrector output gain {gain:+.4f} ({20 * np.log10(abs(gain)):+.1f} dB), "
-          f"{sum(np.sign(g) == np.sign(gain) for g in corrector_gains)} of {len(corrector_gains)} talkers "
-          "with that polarity")
+        _write_gain(corrector_card, gain, measured, testset)
+        report.append(f"corrector output gain {gain:+.4f} ({20 * np.log10(abs(gain)):+.1f} dB), "
+                      f"{_polarity_share(corrector_gains, gain)} talkers with that polarity")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--separator", type=Path, required=True, help="separator card (.json), updated in place")
+    parser.add_argument("--corrector", type=Path, default=None, help="MeCo card (.json), updated in place")
+    parser.add_argument("--testset", type=Path, required=True, help="a fixed set folder (make-testsets)")
+    parser.add_argument("--items", type=int, default=24)
+    parser.add_argument("--mics", type=int, default=4)
+    args = parser.parse_args(argv)
+    print("\n".join(calibrate(args.separator, args.testset, args.corrector, args.items, args.mics)))
     return 0
 
 

@@ -5,7 +5,10 @@
 
 The weights are re-verified on the way (load checks the hash and strict keys), the card gains
 the command that reproduces it and, for separators, whether the mask-driven MWF helped on the
-validation set (the engine's default for `--spatial-filter`).
+validation set (the engine's default for `--spatial-filter`). Separator and MeCo cards are then
+calibrated (`models.inference.levels`: scale-invariant training leaves their output level and
+polarity arbitrary) on the in-domain fixed set; MeCo on the estimates of `--separator`, whose
+card is left as it is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,12 @@ import argparse
 from pathlib import Path
 
 from models.common import checkpoint
+from models.data.paths import cache_root
+from models.inference.levels import calibrate
+
+CALIBRATED = ("TacBandSeparator", "MeanFlowCorrector")      # scale-invariant losses: level set after training
+SHIPPED_SEPARATOR = Path(__file__).resolve().parents[2] / "resources" / "models" / "separator" / \
+    "tacband-separator.json"
 
 
 def separator_mmac_per_second(model, mics: int) -> float:
@@ -37,7 +46,7 @@ def ship(run: Path, target: Path, name: str | None, reproduce: str, half: bool =
     model, card = checkpoint.load(run / "best.json")
     metrics = card.get("metrics", {})
     if "valid_sisdri_mwf" in metrics and "valid_sisdri_mask" in metrics:
-        card["inference"] = {"spatial_filter": metrics["valid_sisdri_mwf"] > metrics["valid_sisdri_mask"]}
+        card.setdefault("inference", {})["spatial_filter"] = metrics["valid_sisdri_mwf"] > metrics["valid_sisdri_mask"]
     if card["architecture"] == "TacBandSeparator":
         card["cost"] = {f"mmac_per_second_{m}_mics": separator_mmac_per_second(model, m) for m in (1, 4, 8)}
         card["description"] = ("TAC band-split separator: geometry-free per-mic features relative to the reference "
@@ -57,6 +66,13 @@ def ship(run: Path, target: Path, name: str | None, reproduce: str, half: bool =
     return out
 
 
+def calibrate_shipped(card: Path, testset: Path, separator: Path = SHIPPED_SEPARATOR) -> list[str]:
+    """Measure and write a shipped separator's or corrector's output gain."""
+    if checkpoint.read_card(card)["architecture"] == "TacBandSeparator":
+        return calibrate(card, testset)
+    return calibrate(separator, testset, corrector_card=card, write_separator=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, required=True, help="training run folder with best.json")
@@ -65,8 +81,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reproduce", required=True, help="the command that reproduces this checkpoint")
     parser.add_argument("--half", action="store_true",
                         help="store the weights as float16 (half the size; loading casts them back)")
+    parser.add_argument("--calibrate-on", type=Path, default=cache_root() / "testsets" / "in_domain",
+                        help="fixed set that separator and MeCo output gains are measured on")
+    parser.add_argument("--separator", type=Path, default=SHIPPED_SEPARATOR,
+                        help="separator card whose estimates a MeCo card is calibrated on")
     args = parser.parse_args(argv)
-    print(ship(args.run, args.to, args.name, args.reproduce, args.half))
+    calibrated = checkpoint.read_card(args.run / "best.json")["architecture"] in CALIBRATED
+    if calibrated and not (args.calibrate_on / "manifest.jsonl").is_file():
+        raise SystemExit(f"{args.calibrate_on} holds no fixed set to calibrate the output level on (a card "
+                         "shipped uncalibrated plays at an arbitrary level and polarity); make it with "
+                         "`meco-studio make-testsets`, or pass --calibrate-on.")
+    out = ship(args.run, args.to, args.name, args.reproduce, args.half)
+    print(out)
+    if calibrated:
+        print("\n".join(calibrate_shipped(out, args.calibrate_on, args.separator)))
     return 0
 
 
