@@ -15,6 +15,7 @@ intervals, plus paired differences against the separator alone for the issue's t
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import sys
@@ -160,18 +161,31 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
     return "\n".join(blocks)
 
 
-def provenance(rows: list[Row], argv: list[str]) -> str:
-    """The command, and each corrector's card with its training steps and separator."""
+def _made_by(separator: dict) -> str:
+    """'step N' when a separator record knows its steps, else its weights' short hash."""
+    weights = (separator.get("weights") or {}).get("sha256", "")[:12]
+    return f"step {separator['steps']}" if separator.get("steps") else f"sha256 {weights}…"
+
+
+def provenance(rows: list[Row], argv: list[str], conditions: dict[str, Path] | None = None) -> str:
+    """The command, the separator that made the scored pairs (from each cache's manifest), and
+    each corrector's card with its training steps and the separator whose outputs it trained on."""
     lines = [produced_by(f"python -m models.meco.evaluation {' '.join(argv)}"), ""]
+    for manifest in sorted({folder.parent / "manifest.json" for folder in (conditions or {}).values()}):
+        if manifest.is_file():
+            separator = json.loads(manifest.read_text()).get("separator") or {}
+            made_by = _made_by(separator)
+            if separator.get("steps"):
+                made_by += f", sha256 {(separator.get('weights') or {}).get('sha256', '')[:12]}…"
+            lines.append(f"- Pairs scored: cache `{manifest.parent.name}`, separated by {separator.get('name', '?')} "
+                         f"({made_by})")
     for row in rows:
         if row.card is not None:
             card = checkpoint.read_card(row.card)
             training = card.get("training", {})
             separator = card.get("data", {}).get("separator") or {}
-            weights = (separator.get("weights") or {}).get("sha256", "")[:12]
-            made_by = f"step {separator['steps']}" if separator.get("steps") else f"sha256 {weights}…"
             lines.append(f"- {row.name}: `{row.card.name}`, {training.get('steps', '?')} steps"
-                         + (f", trained on the outputs of {separator.get('name', '?')} ({made_by})"
+                         + (f", trained on the outputs of {separator.get('name', '?')} ({_made_by(separator)})"
                             if separator else ""))
     return "\n".join(lines) + "\n\n"
 
@@ -208,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
         else:
             log.warning("skipping row '%s': %s is not trained yet", row.name, row.card)
-    table = provenance(rows, argv if argv is not None else sys.argv[1:]) + evaluate_conditions(
+    table = provenance(rows, argv if argv is not None else sys.argv[1:], conditions) + evaluate_conditions(
         rows, conditions, not args.no_dnsmos, args.limit)
     if args.out:
         args.out.write_text(table)

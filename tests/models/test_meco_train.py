@@ -240,6 +240,13 @@ def test_evaluation_scores_every_row_on_the_same_pairs(cache, tmp_path):
     assert "- MeCo: SI-SDR" in table and "toy (2 pairs, seed 1234)" in table
 
 
+def test_the_table_names_the_separator_that_made_the_pairs_it_scores(cache):
+    from models.meco.evaluation import provenance
+
+    text = provenance([], ["--cache", "toy"], {"toy": cache / "valid"})
+    assert "- Pairs scored: cache `toy`, separated by tiny-separator" in text
+
+
 def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
     from models.train.common import native_bf16
 
