@@ -1347,7 +1347,8 @@ class MainWindow(QMainWindow):
         if self.recording is None or not self.session.versions:
             return None
         dialog = ExportDialog(self.session.versions, self.recording.path.stem, self.recording.sample_rate,
-                              self.recording.path.parent, self, self.view.selection, self.session.labels)
+                              self.recording.path.parent, self, self.view.selection, self.session.labels,
+                              self.stored.export_choices())
         dialog.accepted.connect(lambda: self._on_export_accepted(dialog))
         dialog.open()
         return dialog
@@ -1358,6 +1359,7 @@ class MainWindow(QMainWindow):
         except AppError as err:
             self.show_error("Cannot export", str(err))
             return
+        self.stored.set_export_choices(dialog.choices())
         self.start_export(request)
 
     def start_export(self, request: ExportRequest) -> JobEntry | QMessageBox | None:

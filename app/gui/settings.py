@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from app.engine.errors import ConfigError
+from app.engine.export import DEFAULT_TEMPLATE, ExportSettings
 from app.engine.spectrogram import SpectrogramSettings
 from models.inference.chunked import ChunkConfig
 
@@ -22,6 +23,15 @@ log = logging.getLogger(__name__)
 class Theme(StrEnum):
     DARK = "dark"
     LIGHT = "light"
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportChoices:
+    """The export dialog's last choices, offered again next time (never "overwrite")."""
+
+    settings: ExportSettings = ExportSettings()
+    template: str = DEFAULT_TEMPLATE
+    folder: Path | None = None         # None: the recording's own folder
 
 
 ORGANISATION = "MeCoStudio"
@@ -139,6 +149,31 @@ class StoredSettings:
 
     def set_chunk_seconds(self, seconds: float) -> None:
         self._q.setValue("compute/chunk_seconds", str(seconds))
+
+    def export_choices(self) -> ExportChoices:
+        self._q.beginGroup("export")
+        stored = {key: str(self._q.value(key)) for key in self._q.childKeys()}
+        self._q.endGroup()
+        defaults = ExportSettings()
+        try:
+            loudness = stored.get("loudness_lufs", "")
+            settings = ExportSettings(stored.get("format", defaults.format),
+                                      stored.get("sample_format", defaults.sample_format),
+                                      stored.get("peak", defaults.peak),
+                                      loudness_lufs=float(loudness) if loudness else None)
+        except (ConfigError, ValueError) as err:
+            log.warning("stored export choices ignored: %s", err)
+            return ExportChoices()
+        folder = Path(stored["folder"]) if stored.get("folder") and Path(stored["folder"]).is_dir() else None
+        return ExportChoices(settings, stored.get("template") or DEFAULT_TEMPLATE, folder)
+
+    def set_export_choices(self, choices: ExportChoices) -> None:
+        settings = choices.settings
+        for key, value in (("format", settings.format), ("sample_format", settings.sample_format),
+                           ("peak", settings.peak), ("template", choices.template),
+                           ("loudness_lufs", "" if settings.loudness_lufs is None else settings.loudness_lufs),
+                           ("folder", choices.folder or "")):
+            self._q.setValue(f"export/{key}", str(value))
 
     def sync(self) -> None:
         self._q.sync()

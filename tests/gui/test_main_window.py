@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from app.engine.playback import Loop
 from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
 from app.gui.main_window import MainWindow
-from app.gui.settings import APPLICATION, ORGANISATION
+from app.gui.settings import APPLICATION, ORGANISATION, ExportChoices
 from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
 from tests.gui.conftest import open_and_draw, wait_for_image
 
@@ -364,6 +364,12 @@ def test_unusable_stored_settings_fall_back_to_defaults(qtbot, window):
     qtbot.addWidget(again)
     assert again.view.settings == SpectrogramSettings()
     assert again.stored.monitor_channels() == (0,)
+
+
+def test_unusable_stored_export_choices_fall_back_to_defaults(qtbot, window):
+    stored = QSettings(ORGANISATION, APPLICATION)
+    stored.setValue("export/format", "mp4")
+    assert window.stored.export_choices() == ExportChoices()
 
 
 def test_colour_scale_follows_the_floor_and_ceiling(qtbot, window, make_recording):

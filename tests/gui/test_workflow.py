@@ -20,6 +20,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.spectrogram import SpectrogramSettings
 from app.gui.dialogs.export_dialog import EACH_LABEL, SELECTION, ExportDialog, ExportRequest
+from app.gui.settings import ExportChoices
 from app.gui.workers import JobState
 from tests.gui.conftest import DEMO_MEETING as DEMO
 from tests.gui.conftest import open_and_draw
@@ -320,6 +321,24 @@ def test_the_export_dialog_asks_for_a_loudness_target_and_says_what_it_does(qtbo
     assert dialog.request().settings.loudness_lufs == -23.0
     assert "scaled to −23 LUFS" in dialog.warning.text() and "limit" in dialog.warning.text()
     save_screenshot(dialog, "export-dialog-loudness.png")
+
+
+def test_the_export_dialog_offers_the_choices_of_the_last_export_again(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    dialog = demo_window.open_export()
+    dialog.folder.setText(str(tmp_path))
+    dialog.template.setText("{name}")
+    dialog.set_choice(AudioFormat.FLAC, SampleFormat.PCM_24, PeakPolicy.NORMALIZE)
+    dialog.set_loudness(-16.0)
+    chosen = dialog.choices()
+    dialog.accept()
+    wait_done(qtbot, demo_window, demo_window.jobs.entries[-1])
+    again = demo_window.open_export()
+    qtbot.addWidget(again)
+    assert again.choices() == chosen == ExportChoices(
+        ExportSettings(AudioFormat.FLAC, SampleFormat.PCM_24, PeakPolicy.NORMALIZE, loudness_lufs=-16.0), "{name}",
+        tmp_path)
+    again.reject()
 
 
 def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):

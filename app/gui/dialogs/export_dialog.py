@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 from app.engine.documents import Version
 from app.engine.errors import ConfigError
 from app.engine.export import (
-    DEFAULT_TEMPLATE,
     AudioFormat,
     ExportSettings,
     PeakPolicy,
@@ -40,6 +39,7 @@ from app.engine.export import (
 )
 from app.engine.labels import Label
 from app.gui.dialogs.choices import choice_combo
+from app.gui.settings import ExportChoices
 from app.gui.views.axes import format_duration
 
 MODEL_RATE = 16_000      # the shipped models' rate
@@ -69,7 +69,7 @@ WHOLE, SELECTION, EACH_LABEL = "whole", "selection", "labels"
 class ExportDialog(QDialog):
     def __init__(self, versions: list[Version], recording: str, source_rate: int, folder: Path,
                  parent: QWidget | None = None, selection: tuple[float, float] | None = None,
-                 labels: list[Label] | None = None) -> None:
+                 labels: list[Label] | None = None, remembered: ExportChoices = ExportChoices()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export versions")
         self.recording = recording
@@ -82,7 +82,7 @@ class ExportDialog(QDialog):
             self.list.addItem(item)
         self.list.setMaximumHeight(110)
         self.list.itemChanged.connect(self._refresh)
-        self.folder = QLineEdit(str(folder))
+        self.folder = QLineEdit(str(remembered.folder or folder))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
         folder_row = QHBoxLayout()
@@ -110,7 +110,7 @@ class ExportDialog(QDialog):
         model.item(self.range.findData(SELECTION)).setEnabled(selection is not None)
         model.item(self.range.findData(EACH_LABEL)).setEnabled(bool(self.labels))
         self.range.currentIndexChanged.connect(self._refresh)
-        self.template = QLineEdit(DEFAULT_TEMPLATE)
+        self.template = QLineEdit(remembered.template)
         self.template.setToolTip("Fields: {recording} {talker} {kind} {name} {model}; each label also {label} "
                                  "and {n} (otherwise _{n}_{label} is added)")
         self.preview = QLabel(wordWrap=True)
@@ -141,6 +141,9 @@ class ExportDialog(QDialog):
         layout.addWidget(self.warning)
         layout.addWidget(self.buttons)
         self.resize(560, 420)
+        chosen = remembered.settings
+        self.set_choice(chosen.format, chosen.sample_format, chosen.peak)
+        self.set_loudness(chosen.loudness_lufs)
         self._refresh()
 
     def chosen_versions(self) -> list[Version]:
@@ -163,6 +166,10 @@ class ExportDialog(QDialog):
     def _settings(self) -> ExportSettings:
         loudness = self.loudness.currentData()
         return ExportSettings(*self._choice(), loudness_lufs=None if loudness is None else float(loudness))
+
+    def choices(self) -> ExportChoices:
+        """What to offer next time: these settings, template and folder."""
+        return ExportChoices(self._settings(), self.template.text(), Path(self.folder.text()).expanduser())
 
     def request(self) -> ExportRequest:
         """What to export; ConfigError when the choice cannot work."""
