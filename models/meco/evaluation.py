@@ -9,6 +9,7 @@ SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time facto
 intervals, plus paired differences against the separator alone for the issue's targets.
 
     python -m models.meco.evaluation --cache default --out docs/results/meco.md       # shipped cards
+    python -m models.meco.evaluation --cache default --euler-sweep 1 5 25 --no-dnsmos  # steps vs quality
     python -m models.meco.evaluation --cards runs --condition wham=path/to/pair/cache/split
 """
 
@@ -76,6 +77,17 @@ def standard_rows(cards: Path, full_dso: Path | None = None, ablations: bool = T
             Row("MeCo with c = 1", card("exact-c")),
             Row("Flow matching, 5 Euler steps", card("flow-matching"), InferenceMode.EULER, 5),
             Row("Fast-GeCo-style, 1 step from t = 0.5", meco, InferenceMode.FROM_HALF)]
+
+
+def euler_sweep_rows(cards: Path, steps: list[int]) -> list[Row]:
+    """The separator, then the flow-matching and the full-DSO correctors solved with each number of
+    Euler steps of their instantaneous velocity u(x, t, t), and MeCo's one average-velocity jump:
+    does a multi-step corrector approach its ODE's answer as the steps grow, and does MeCo's?"""
+    fm, dso = cards / "meco-flow-matching.json", cards / "meco-full-dso.json"
+    return ([Row(SEPARATOR_ROW, None)]
+            + [Row(f"Flow matching, {k} Euler step{'s' * (k > 1)}", fm, InferenceMode.EULER, k) for k in steps]
+            + [Row(f"MeCo (full DSO), {k} Euler step{'s' * (k > 1)}", dso, InferenceMode.EULER, k) for k in steps]
+            + [Row("MeCo (full DSO), one step", dso)])
 
 
 def score(estimate: np.ndarray, clean: np.ndarray, with_dnsmos: bool) -> dict[str, float]:
@@ -198,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="MeCo's card (default: meco-full-dso in --cards, else the shipped corrector)")
     parser.add_argument("--no-ablations", action="store_true",
                         help="only the separator, MeCo and MeCo's Fast-GeCo-style use (e.g. the shipped pair)")
+    parser.add_argument("--euler-sweep", type=int, nargs="+", default=None, metavar="STEPS",
+                        help="instead of the issue's rows: the flow-matching and full-DSO cards of --cards solved "
+                             "with each of these numbers of Euler steps")
     parser.add_argument("--cache", default="default",
                         help="pair cache name: its test, ood and real splits are the three conditions")
     parser.add_argument("--condition", action="append", default=[], metavar="NAME=FOLDER",
@@ -217,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--condition needs NAME=FOLDER, got {item!r}")
         conditions[name] = Path(folder)
     rows = []
-    for row in standard_rows(args.cards, args.full_dso, not args.no_ablations):
+    wanted = euler_sweep_rows(args.cards, args.euler_sweep) if args.euler_sweep else \
+        standard_rows(args.cards, args.full_dso, not args.no_ablations)
+    for row in wanted:
         if row.card is None or row.card.exists():
             rows.append(row)
         else:

@@ -247,6 +247,17 @@ def test_the_table_names_the_separator_that_made_the_pairs_it_scores(cache):
     assert "- Pairs scored: cache `toy`, separated by tiny-separator" in text
 
 
+def test_the_euler_sweep_solves_both_correctors_with_each_step_count_beside_meco_s_one_jump(tmp_path):
+    from models.meco.evaluation import SEPARATOR_ROW, euler_sweep_rows
+    from models.meco.sampling import InferenceMode
+
+    rows = euler_sweep_rows(tmp_path, [1, 5])
+    assert [r.name for r in rows] == [SEPARATOR_ROW, "Flow matching, 1 Euler step", "Flow matching, 5 Euler steps",
+                                      "MeCo (full DSO), 1 Euler step", "MeCo (full DSO), 5 Euler steps",
+                                      "MeCo (full DSO), one step"]
+    assert [r.nfe for r in rows] == [0, 1, 5, 1, 5, 1] and rows[-1].mode is InferenceMode.ONE_STEP
+
+
 def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
     from models.train.common import native_bf16
 
