@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-import soxr
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -57,16 +56,14 @@ from app.engine.export import (
 )
 from app.engine.files import ArraySource, Recording, open_recording
 from app.engine.inspection import inspect_job, inspector_models
-from app.engine.jobs import Job, Progress
+from app.engine.jobs import Job
 from app.engine.labels import Label, labels_text, read_labels
-from app.engine.loudness import integrated_loudness
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     ABPlayer,
     Loop,
     Player,
     RecordingSource,
-    lane_peak,
 )
 from app.engine.separation import SeparateSettings
 from app.engine.workflow import (
@@ -90,6 +87,7 @@ from app.gui.dialogs.settings_dialog import (
     monitor_key,
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
+from app.gui.lane_audio import LaneAudio
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
 from app.gui.views.axes import format_duration
@@ -104,7 +102,7 @@ from app.gui.views.recording_view import RecordingView
 from app.gui.views.time_view_box import SCROLL_FRACTION, ZOOM_STEP
 from app.gui.views.tracks_view import TracksView
 from app.gui.views.versions_panel import VersionsPanel
-from app.gui.workers import JobEntry, JobQueue, JobState, JobWorker
+from app.gui.workers import JobEntry, JobQueue, JobState
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +142,7 @@ class MainWindow(QMainWindow):
         self.close_box: QMessageBox | None = None
         self.overwrite_box: QMessageBox | None = None
         self.inspector: InspectorView | None = None
-        self._loudness: dict[str | None, float] = {}       # lane key (version id; None: mixture) -> LUFS
-        self._loudness_workers: list[JobWorker] = []
-        self._mixture_lane: np.ndarray | None = None         # the reference channel, read once per file
-        self._mixture_reader: JobWorker | None = None        # reads it off the GUI thread
-        self._version_lanes: dict[str, np.ndarray] = {}      # version id -> its audio at the file's rate
-        self._lane_peaks: dict[str | None, float] = {}       # lane key -> largest magnitude
+        self.lane_audio: LaneAudio | None = None              # the open recording's A/B lane audio
         self.view = RecordingView(self)
         self.view.set_settings(self.stored.spectrogram())
         scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
@@ -409,13 +402,15 @@ class MainWindow(QMainWindow):
         self.view.set_recording(recording)
         self.selection_label.clear()             # a new recording starts without a selection
         self.tracks.link_to(self.view.time_box())
-        self._stop_mixture_reader()
+        if self.lane_audio is not None:
+            self.lane_audio.close()
         if old is not None:
             old.close()
-        self._loudness = {}
-        self._mixture_lane = None
-        self._version_lanes = {}
-        self._lane_peaks = {}
+        self.lane_audio = LaneAudio(recording)
+        self.lane_audio.mixture_arrived.connect(self._load_lanes)
+        self.lane_audio.mixture_failed.connect(
+            lambda message: self.show_error("A/B plays silence for the mixture", message, QMessageBox.Icon.Warning))
+        self.lane_audio.loudness_measured.connect(self._on_loudness_measured)
         self.session = Session(recording.path)
         self.session.references = demo_references(recording.path)
         self._ab_history = []
@@ -1097,9 +1092,9 @@ class MainWindow(QMainWindow):
         return lanes[lane][1] if 0 <= lane < len(lanes) else None
 
     def _load_lanes(self) -> None:
-        if self.recording is None:
+        if self.recording is None or self.lane_audio is None:
             return
-        rec = self.recording
+        rec, source = self.recording, self.lane_audio
         lanes = self.ab_lanes()
         if len(lanes) == 1:                  # nothing to compare yet: the mixture is not read
             self.ab_player.load([], np.zeros((0, 0), np.float32), rec.sample_rate, [])
@@ -1107,125 +1102,33 @@ class MainWindow(QMainWindow):
             if self.ab_active:
                 self._switch_player(ab=False)
             return
-        if self._mixture_lane is None:
-            self._read_mixture_lane()
-            mixture = np.broadcast_to(np.zeros(1, np.float32), (rec.frames,))   # silent, no memory, until read
-        else:
-            mixture = self._mixture_lane
-        audio = [mixture] + [self._version_lane(version_id) for _, version_id in lanes[1:]]
+        audio = [source.mixture()] + [source.version(self.session.find(key)) for _, key in lanes[1:]]
         keys = [key for _, key in lanes]
-        for key, lane in zip(keys, audio):
-            if key not in self._lane_peaks and (key is not None or self._mixture_lane is not None):
-                self._lane_peaks[key] = lane_peak(lane)
-        known = [self._loudness.get(key) for key in keys]
+        known = [source.loudness(key) for key in keys]
         complete = all(value is not None for value in known)
         self.ab_player.load([name for name, _ in lanes], audio, rec.sample_rate, known if complete else None,
-                            [self._lane_peaks.get(key, 0.0) for key in keys])
+                            [source.peak(key, lane) for key, lane in zip(keys, audio)])
         if not complete:
-            self._measure_loudness(lanes, audio, rec.sample_rate)
+            source.measure_loudness(keys, audio)
         self._ab_history = [lane for lane in self._ab_history if lane < len(lanes)]
         self.versions_panel.set_lanes([name for name, _ in lanes], list(self.ab_player.gains),
                                       self.ab_player.current if self.ab_active else -1, [False] * len(lanes))
         if self.ab_active:
             self.tracks.set_active(self._lane_version_id(self.ab_player.current))
 
-    def _version_lane(self, version_id: str) -> np.ndarray:
-        """A version's audio at the recording's rate and length; the version's own array when it
-        already is (no copy), else a resampled or padded copy made once."""
-        rec = self.recording
-        assert rec is not None
-        version = self.session.find(version_id)
-        if version.sample_rate == rec.sample_rate and version.audio.shape[0] == rec.frames:
-            return np.asarray(version.audio, np.float32)
-        if version_id not in self._version_lanes:
-            signal = version.audio
-            if version.sample_rate != rec.sample_rate:
-                signal = soxr.resample(signal, version.sample_rate, rec.sample_rate).astype(np.float32)
-            lane = np.zeros(rec.frames, np.float32)
-            n = min(rec.frames, signal.shape[0])
-            lane[:n] = signal[:n]
-            self._version_lanes[version_id] = lane
-        return self._version_lanes[version_id]
-
-    def _read_mixture_lane(self) -> None:
-        """Read the reference channel for A/B in a worker, block by block; the lanes reload when
-        it arrives (until then the mixture lane is silent)."""
-        if self._mixture_reader is not None or self.recording is None:
-            return
-        rec = self.recording
-
-        def read() -> Job[np.ndarray]:
-            lane = np.empty(rec.frames, np.float32)
-            block = 30 * rec.sample_rate
-            for start in range(0, rec.frames, block):
-                stop = min(rec.frames, start + block)
-                lane[start:stop] = rec.read(start, stop, [0])[0]
-                yield Progress("read the mixture for A/B", stop, rec.frames)
-            return lane
-
-        worker = JobWorker(read())
-        worker.finished.connect(lambda lane: self._on_mixture_lane(rec, lane))
-        worker.failed.connect(lambda message, _details: self._on_mixture_lane_failed(rec, message))
-        self._mixture_reader = worker
-        worker.start()
-
-    def _on_mixture_lane(self, recording: Recording, lane: np.ndarray) -> None:
-        if recording is not self.recording:
-            return
-        self._mixture_reader = None
-        self._mixture_lane = lane
-        self._load_lanes()
-
-    def _on_mixture_lane_failed(self, recording: Recording, message: str) -> None:
-        if recording is not self.recording:
-            return
-        self._mixture_reader = None
-        self._mixture_lane = np.zeros(recording.frames, np.float32)
-        self.show_error("A/B plays silence for the mixture", message, QMessageBox.Icon.Warning)
-        self._load_lanes()
-
-    def _stop_mixture_reader(self) -> None:
-        """Cancel the reference-channel read (it ends within one block) before its file closes."""
-        reader, self._mixture_reader = self._mixture_reader, None
-        if reader is not None:
-            reader.cancel()
-            reader.wait()
-
     @property
     def mixture_lane_ready(self) -> bool:
-        return self._mixture_lane is not None
+        return self.lane_audio is not None and self.lane_audio.mixture_ready
 
-    def _measure_loudness(self, lanes: list[tuple[str, str | None]], audio: list[np.ndarray], rate: int) -> None:
-        """BS.1770 loudness of the lanes not measured yet, in a worker (it takes a while); the
-        mixture's once its channel has been read."""
-        keys = [key for _, key in lanes]
-        missing = [row for row, key in enumerate(keys)
-                   if key not in self._loudness and (key is not None or self._mixture_lane is not None)]
-        if not missing:
-            return
-
-        def measure() -> Job[dict[str | None, float]]:
-            found = {}
-            for done, row in enumerate(missing, start=1):
-                found[keys[row]] = integrated_loudness(audio[row], rate)
-                yield Progress("loudness", done, len(missing))
-            return found
-
-        worker = JobWorker(measure())
-        worker.finished.connect(lambda found: self._on_loudness_measured(keys, found))
-        self._loudness_workers.append(worker)
-        worker.start()
-
-    def _on_loudness_measured(self, keys: list[str | None], found: dict[str | None, float]) -> None:
-        self._loudness_workers = [w for w in self._loudness_workers if w.running]
-        self._loudness.update(found)
-        if keys == [key for _, key in self.ab_lanes()] and all(key in self._loudness for key in keys):
-            self.ab_player.set_loudness([self._loudness[key] for key in keys])
+    def _on_loudness_measured(self, keys: list[str | None]) -> None:
+        if keys == [key for _, key in self.ab_lanes()] and self.loudness_ready:
+            self.ab_player.set_loudness([self.lane_audio.loudness(key) for key in keys])
             self._show_lane_gains()
 
     @property
     def loudness_ready(self) -> bool:
-        return all(key in self._loudness for _, key in self.ab_lanes())
+        return self.lane_audio is not None and \
+            all(self.lane_audio.loudness(key) is not None for _, key in self.ab_lanes())
 
     def select_lane(self, lane: int) -> None:
         """Listen to A/B lane `lane` (0: the mixture) from the same position, crossfaded."""
@@ -1436,9 +1339,8 @@ class MainWindow(QMainWindow):
             return
         self.jobs.shutdown()
         self.tracks.close_workers()
-        for worker in self._loudness_workers:
-            worker.wait()
-        self._stop_mixture_reader()
+        if self.lane_audio is not None:
+            self.lane_audio.close()
         self.playhead_timer.stop()
         self.player.close()
         self.ab_player.close()

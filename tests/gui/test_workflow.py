@@ -571,7 +571,7 @@ def _journey(qtbot, window, enhancers: dict, folder: Path) -> None:
     assert window.ab_player.names[2] == corrected[0].name
     assert window.ab_player.current == 2 and window.ab_player.position == 4 * window.recording.sample_rate
     levels = [loudness + 20 * np.log10(gain) for loudness, gain in
-              zip((window._loudness[key] for _, key in window.ab_lanes()), window.ab_player.gains)]
+              zip((window.lane_audio.loudness(key) for _, key in window.ab_lanes()), window.ab_player.gains)]
     assert np.ptp(levels) < 0.5                                   # matched to within half a LU
 
     dialog = window.open_export()

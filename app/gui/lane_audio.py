@@ -1,0 +1,143 @@
+"""The audio behind one recording's A/B lanes, and what is measured on it once.
+
+- the mixture's reference channel, read block by block in a worker (a long file would stall the
+  window); until it arrives the mixture lane is silent;
+- each version at the recording's rate and length: its own array when it already is (no copy),
+  else a resampled or padded copy made once;
+- each lane's peak, and its BS.1770 loudness, measured in a worker (it takes a while).
+
+One object per recording: `close` stops its workers and disconnects it, so nothing measured on
+a file that was closed reaches the next one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import soxr
+from PySide6.QtCore import QObject, Signal
+
+from app.engine.documents import Version
+from app.engine.files import Recording
+from app.engine.jobs import Job, Progress
+from app.engine.loudness import integrated_loudness
+from app.engine.playback import lane_peak
+from app.gui.workers import JobWorker
+
+LaneKey = str | None          # a version's id; None: the mixture
+MIXTURE_BLOCK_SECONDS = 30
+
+
+class LaneAudio(QObject):
+    mixture_arrived = Signal()          # the reference channel is read (or, after `mixture_failed`, silent)
+    mixture_failed = Signal(str)        # why it could not be read
+    loudness_measured = Signal(list)    # the lane keys a measurement was started for
+
+    def __init__(self, recording: Recording) -> None:
+        super().__init__()
+        self.recording = recording
+        self._mixture: np.ndarray | None = None
+        self._reader: JobWorker | None = None
+        self._versions: dict[str, np.ndarray] = {}
+        self._peaks: dict[LaneKey, float] = {}
+        self._loudness: dict[LaneKey, float] = {}
+        self._measurers: list[JobWorker] = []
+
+    @property
+    def mixture_ready(self) -> bool:
+        return self._mixture is not None
+
+    def mixture(self) -> np.ndarray:
+        """The reference channel once read; until then silence that takes no memory (the read starts)."""
+        if self._mixture is None:
+            self._read_mixture()
+            return np.broadcast_to(np.zeros(1, np.float32), (self.recording.frames,))
+        return self._mixture
+
+    def version(self, version: Version) -> np.ndarray:
+        rec = self.recording
+        if version.sample_rate == rec.sample_rate and version.audio.shape[0] == rec.frames:
+            return np.asarray(version.audio, np.float32)
+        if version.id not in self._versions:
+            signal = version.audio
+            if version.sample_rate != rec.sample_rate:
+                signal = soxr.resample(signal, version.sample_rate, rec.sample_rate).astype(np.float32)
+            lane = np.zeros(rec.frames, np.float32)
+            n = min(rec.frames, signal.shape[0])
+            lane[:n] = signal[:n]
+            self._versions[version.id] = lane
+        return self._versions[version.id]
+
+    def _measurable(self, key: LaneKey) -> bool:
+        """The mixture's lane is measured only once it has been read, not its silent stand-in."""
+        return key is not None or self._mixture is not None
+
+    def peak(self, key: LaneKey, lane: np.ndarray) -> float:
+        if key not in self._peaks and self._measurable(key):
+            self._peaks[key] = lane_peak(lane)
+        return self._peaks.get(key, 0.0)
+
+    def loudness(self, key: LaneKey) -> float | None:
+        return self._loudness.get(key)
+
+    def measure_loudness(self, keys: list[LaneKey], audio: list[np.ndarray]) -> None:
+        """Measure the lanes not measured yet in a worker; `loudness_measured(keys)` when done."""
+        missing = [row for row, key in enumerate(keys) if key not in self._loudness and self._measurable(key)]
+        if not missing:
+            return
+        rate = self.recording.sample_rate
+
+        def measure() -> Job[dict[LaneKey, float]]:
+            found = {}
+            for done, row in enumerate(missing, start=1):
+                found[keys[row]] = integrated_loudness(audio[row], rate)
+                yield Progress("loudness", done, len(missing))
+            return found
+
+        worker = JobWorker(measure())
+        worker.finished.connect(lambda found: self._on_measured(keys, found))
+        self._measurers.append(worker)
+        worker.start()
+
+    def _on_measured(self, keys: list[LaneKey], found: dict[LaneKey, float]) -> None:
+        self._measurers = [w for w in self._measurers if w.running]
+        self._loudness.update(found)
+        self.loudness_measured.emit(keys)
+
+    def _read_mixture(self) -> None:
+        if self._reader is not None:
+            return
+        rec = self.recording
+
+        def read() -> Job[np.ndarray]:
+            lane = np.empty(rec.frames, np.float32)
+            block = MIXTURE_BLOCK_SECONDS * rec.sample_rate
+            for start in range(0, rec.frames, block):
+                stop = min(rec.frames, start + block)
+                lane[start:stop] = rec.read(start, stop, [0])[0]
+                yield Progress("read the mixture for A/B", stop, rec.frames)
+            return lane
+
+        self._reader = JobWorker(read())
+        self._reader.finished.connect(self._on_mixture_read)
+        self._reader.failed.connect(lambda message, _details: self._on_mixture_failed(message))
+        self._reader.start()
+
+    def _on_mixture_read(self, lane: np.ndarray) -> None:
+        self._reader, self._mixture = None, lane
+        self.mixture_arrived.emit()
+
+    def _on_mixture_failed(self, message: str) -> None:
+        self._reader, self._mixture = None, np.zeros(self.recording.frames, np.float32)
+        self.mixture_failed.emit(message)
+        self.mixture_arrived.emit()
+
+    def close(self) -> None:
+        """Stop the read (it ends within one block) and the measurements before the file closes;
+        nothing from them is reported any more."""
+        self.blockSignals(True)
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            reader.wait()
+        for worker in self._measurers:
+            worker.wait()

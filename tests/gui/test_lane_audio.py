@@ -1,0 +1,40 @@
+"""A/B lane audio: read and measured once per recording, off the GUI thread, and never carried
+over to the next recording."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.documents import Version, VersionKind
+from app.engine.files import open_recording
+from app.gui.lane_audio import LaneAudio
+
+
+def test_the_mixture_lane_is_silent_until_its_channel_is_read_then_it_is_that_channel(qtbot, make_recording):
+    with open_recording(make_recording(seconds=2.0)) as rec:
+        lanes = LaneAudio(rec)
+        with qtbot.waitSignal(lanes.mixture_arrived, timeout=10_000):
+            assert not np.any(lanes.mixture()) and not lanes.mixture_ready
+        np.testing.assert_array_equal(lanes.mixture(), rec.read(0, rec.frames, [0])[0])
+        lanes.close()
+
+
+def test_a_version_at_another_rate_is_resampled_to_the_recordings_rate_and_length(qtbot, make_recording):
+    with open_recording(make_recording(seconds=2.0, rate=16_000)) as rec:
+        lanes = LaneAudio(rec)
+        version = Version("talker 1", 0, VersionKind.SEPARATED, np.ones(8_000, np.float32), 8_000, "tiny", {})
+        lane = lanes.version(version)
+        assert lane.shape == (rec.frames,) and lane is lanes.version(version)      # made once
+        lanes.close()
+
+
+def test_a_closed_lane_audio_reports_no_measurement_to_the_next_recording(qtbot, make_recording):
+    with open_recording(make_recording(seconds=20.0)) as rec:
+        lanes = LaneAudio(rec)
+        reported = []
+        lanes.loudness_measured.connect(reported.append)
+        tone = np.sin(np.arange(rec.frames) / 5).astype(np.float32)
+        lanes.measure_loudness(["a", "b"], [tone, tone])
+        lanes.close()                    # as when another file is opened mid-measurement
+        qtbot.wait(300)
+        assert reported == []
