@@ -93,15 +93,18 @@ class MeanFlowCorrector(nn.Module):
 
     def forward(self, estimates: torch.Tensor, mixture: torch.Tensor, mode: InferenceMode = InferenceMode.ONE_STEP,
                 steps: int = 1, generator: torch.Generator | None = None,
-                mic_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Corrected talkers `(batch, talkers, samples)` from estimates of the same shape and the mixture."""
+                mic_mask: torch.Tensor | None = None, noise_scale: float = 1.0) -> torch.Tensor:
+        """Corrected talkers `(batch, talkers, samples)` from estimates of the same shape and the mixture.
+
+        `noise_scale` multiplies the prior's noise z: 1 is MeCo; other values are a diagnostic
+        (0 starts from the estimate itself), never what the app or the CLI run."""
         if estimates.dim() != 3:
             raise ValueError(f"estimates must be (batch, talkers, samples), got {tuple(estimates.shape)}")
         b, talkers, samples = estimates.shape
         mix = mixture.repeat_interleave(talkers, 0)
         mask = None if mic_mask is None else mic_mask.repeat_interleave(talkers, 0)
         cond = self.condition(estimates.reshape(b * talkers, samples), mix, mask)
-        noise = self.noise_like(cond, generator)
+        noise = self.noise_like(cond, generator) * noise_scale
         out = sample(mode, self.velocity(cond), cond.estimate, noise, self.config.flow, steps)
         return self.to_wave(out, cond).reshape(b, talkers, samples)
 

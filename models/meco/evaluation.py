@@ -52,6 +52,7 @@ class Row:
     card: Path | None             # None: the separator's estimate as it is
     mode: InferenceMode = InferenceMode.ONE_STEP
     steps: int = 1
+    noise_scale: float = 1.0      # of the prior's noise z; 1 is the method, others a diagnostic
 
     @property
     def nfe(self) -> int:
@@ -90,6 +91,13 @@ def euler_sweep_rows(cards: Path, steps: list[int]) -> list[Row]:
             + [Row("MeCo (full DSO), one step", dso)])
 
 
+def noise_sweep_rows(card: Path, scales: list[float]) -> list[Row]:
+    """The separator, then one corrector's one step with the prior's noise z scaled by each of
+    `scales`: how much of what the corrector changes is the noise it starts from, not left out."""
+    return [Row(SEPARATOR_ROW, None)] + [Row(f"{card.stem}, prior noise × {k:g}", card, noise_scale=k)
+                                         for k in scales]
+
+
 def score(estimate: np.ndarray, clean: np.ndarray, with_dnsmos: bool) -> dict[str, float]:
     scores = intrusive(estimate, clean)
     if with_dnsmos:
@@ -112,7 +120,7 @@ def evaluate_row(row: Row, pairs: CachedPairs, with_dnsmos: bool = True, batch_s
         else:
             with torch.inference_mode():
                 estimates = model(batch["estimate"][:, None], batch["mixture"], row.mode, row.steps, generator,
-                                  batch["mic_mask"])[:, 0]
+                                  batch["mic_mask"], row.noise_scale)[:, 0]
         rtf = (time.perf_counter() - t0) / (batch["clean"].numel() / 16_000)
         for est, clean in zip(estimates.numpy(), batch["clean"].numpy()):
             out.append({**score(est, clean, with_dnsmos), "rtf": rtf})
@@ -213,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--euler-sweep", type=int, nargs="+", default=None, metavar="STEPS",
                         help="instead of the issue's rows: the flow-matching and full-DSO cards of --cards solved "
                              "with each of these numbers of Euler steps")
+    parser.add_argument("--noise-sweep", type=float, nargs="+", default=None, metavar="SCALE",
+                        help="instead of the issue's rows: MeCo (--full-dso, else the shipped card) with its "
+                             "prior noise scaled by each of these (1 is the method; a diagnostic)")
     parser.add_argument("--cache", default="default",
                         help="pair cache name: its test, ood and real splits are the three conditions")
     parser.add_argument("--condition", action="append", default=[], metavar="NAME=FOLDER",
@@ -232,8 +243,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--condition needs NAME=FOLDER, got {item!r}")
         conditions[name] = Path(folder)
     rows = []
-    wanted = euler_sweep_rows(args.cards, args.euler_sweep) if args.euler_sweep else \
-        standard_rows(args.cards, args.full_dso, not args.no_ablations)
+    if args.euler_sweep and args.noise_sweep:
+        parser.error("choose one of --euler-sweep and --noise-sweep")
+    if args.euler_sweep:
+        wanted = euler_sweep_rows(args.cards, args.euler_sweep)
+    elif args.noise_sweep:
+        wanted = noise_sweep_rows(args.full_dso or SHIPPED_MECO, args.noise_sweep)
+    else:
+        wanted = standard_rows(args.cards, args.full_dso, not args.no_ablations)
     for row in wanted:
         if row.card is None or row.card.exists():
             rows.append(row)

@@ -135,6 +135,15 @@ def test_one_step_output_has_the_input_shape_and_repeats_under_a_seed():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_without_prior_noise_the_output_no_longer_depends_on_the_seed():
+    model = _model().eval()
+    est, mix = _speechlike(1, seed=1)[None], _speechlike(3)[None]
+    with torch.inference_mode():
+        a = model(est, mix, generator=torch.Generator().manual_seed(7), noise_scale=0.0)
+        b = model(est, mix, generator=torch.Generator().manual_seed(8), noise_scale=0.0)
+    assert torch.equal(a, b)
+
+
 @pytest.mark.parametrize("mode", list(InferenceMode))
 def test_every_inference_mode_keeps_the_estimate_level(mode):
     model = _model().eval()

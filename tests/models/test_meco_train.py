@@ -258,6 +258,16 @@ def test_the_euler_sweep_solves_both_correctors_with_each_step_count_beside_meco
     assert [r.nfe for r in rows] == [0, 1, 5, 1, 5, 1] and rows[-1].mode is InferenceMode.ONE_STEP
 
 
+def test_the_noise_sweep_scales_only_the_prior_noise_of_one_corrector(tmp_path):
+    from models.meco.evaluation import SEPARATOR_ROW, noise_sweep_rows
+
+    card = tmp_path / "meco.json"
+    rows = noise_sweep_rows(card, [1.0, 0.5, 0.0])
+    assert [r.name for r in rows] == [SEPARATOR_ROW, "meco, prior noise × 1", "meco, prior noise × 0.5",
+                                      "meco, prior noise × 0"]
+    assert [r.noise_scale for r in rows[1:]] == [1.0, 0.5, 0.0] and {r.card for r in rows[1:]} == {card}
+
+
 def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
     from models.train.common import native_bf16
 
