@@ -1,6 +1,6 @@
 """Export versions: format, sample format, rate, loudness target, name template, peak handling,
-target folder, and the range: whole versions, only the selection, or one file per label (Audacity's Export
-Multiple), e.g. each utterance of each talker for a transcription or ASR set.
+target folder, and the range: whole versions, only the selection, or one file per label
+(Audacity's Export Multiple), e.g. each utterance of each talker for a transcription or ASR set.
 
 The dialog only collects an `ExportRequest`; the window runs the export as a job (temporary
 files renamed at the end; nothing left on cancel) and asks before overwriting.
@@ -161,7 +161,8 @@ class ExportDialog(QDialog):
                 PeakPolicy(self.peak.currentData()))
 
     def set_loudness(self, target_lufs: float | None) -> None:
-        self.loudness.setCurrentIndex(self.loudness.findData(target_lufs))
+        """Pick a preset target; one that is not a preset keeps the level."""
+        self.loudness.setCurrentIndex(max(0, self.loudness.findData(target_lufs)))
 
     def _settings(self) -> ExportSettings:
         loudness = self.loudness.currentData()
