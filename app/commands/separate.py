@@ -21,7 +21,14 @@ from app.commands.output import progress_bar, run_batch, warn
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, corrected_separation_job, has_corrector
 from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import ConfigError
-from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
+from app.engine.export import (
+    AtomicAudioWriter,
+    ExportSettings,
+    PeakPolicy,
+    SampleFormat,
+    apply_peak_policy,
+    normalise_file_loudness,
+)
 from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.separation import Method, OutputRate, SeparateSettings, separate_job
@@ -53,6 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="MeCo noise seed, for reproducible output")
     p.add_argument("--enhance", nargs="?", const="", default=None, metavar="NAME",
                    help="finish each talker with a speech enhancer (default NAME: the best shipped student)")
+    p.add_argument("--loudness", type=float, default=None, metavar="LUFS",
+                   help="bring each track to this integrated loudness (BS.1770), e.g. -16 (podcasts) or -23 "
+                        "(EBU R128); default: the level the models give (that of the talker in the mixture)")
     add_run_options(p, output_rate_of="input", threads=True)
     p.set_defaults(run=run)
 
@@ -77,10 +87,15 @@ def enhance_in_place(paths: list[Path], settings: EnhanceSettings, export: Expor
 
 def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwrite: bool, show_bar: bool,
                   correct: CorrectSettings | None = None, also_uncorrected: bool = False,
-                  enhance: EnhanceSettings | None = None) -> dict:
-    """Separate (and correct) one file into `out_dir/<stem>/spk{k}.wav`; nothing is left on failure."""
+                  enhance: EnhanceSettings | None = None, loudness_lufs: float | None = None) -> dict:
+    """Separate (and correct) one file into `out_dir/<stem>/spk{k}.wav`; nothing is left on failure.
+
+    With `loudness_lufs` the tracks are written as float first (no limiting at the models' level)
+    and brought to the target at the end, where the peak policy then acts."""
     target = out_dir / path.stem
-    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
+    final = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite, loudness_lufs=loudness_lufs)
+    export = final if loudness_lufs is None else \
+        ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE, overwrite=overwrite)
     with open_recording(path) as rec:
         for notice in ([rec.notice] if rec.notice else []):
             warn(f"warning: {notice}")
@@ -90,7 +105,7 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
 
         def to_writers(targets: list[AtomicAudioWriter]) -> Callable[[np.ndarray], None]:
             def sink(block: np.ndarray) -> None:
-                block = apply_peak_policy(block, PeakPolicy.LIMIT)
+                block = apply_peak_policy(block, export.peak)
                 for k, w in enumerate(targets):
                     w.write(block[k:k + 1])
             return sink
@@ -117,15 +132,22 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
             try:
                 enhanced = (enhance_in_place([w.path for w in writers], enhance, export, on_progress)
                             if enhance else None)
+                loudness = None if loudness_lufs is None else \
+                    [normalise_file_loudness(w.path, loudness_lufs, final) for w in writers + raw_writers]
             except BaseException:
                 for w in writers + raw_writers:      # a half-finished run leaves nothing behind
                     w.path.unlink(missing_ok=True)
                 raise
         for notice in result.notices:
             warn(f"note: {notice}")
+        for w, measured in zip(writers + raw_writers, loudness or []):
+            if measured is None:
+                warn(f"note: {w.path.name} is silent, so it was left at its level rather than {loudness_lufs:g} LUFS")
         seconds = result.seconds + (correction.seconds if correction is not None else 0.0)
         return {"input": str(path), "outputs": outputs, **result.info,
                 "correction": correction.info if correction is not None else None, "enhancement": enhanced,
+                "loudness": None if loudness is None else {"target_lufs": loudness_lufs, "measured_lufs": [
+                    None if m is None else round(m, 2) for m in loudness]},
                 "rtf": round(seconds / rec.info.duration_seconds, 4)}
 
 
@@ -147,11 +169,12 @@ def run(args: argparse.Namespace) -> int:
         warn("note: no MeCo corrector is installed yet; writing the separator's output uncorrected.")
         correct = None
     enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
+    ExportSettings(loudness_lufs=args.loudness)         # refuses a target out of range before any work
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")
         return 1
     show_bar = sys.stderr.isatty() and not args.json
     return run_batch(files, lambda path: separate_file(path, args.out, settings, args.overwrite, show_bar, correct,
-                                                       args.also_uncorrected, enhance),
+                                                       args.also_uncorrected, enhance, args.loudness),
                      "separated", args.json, lambda d: d["outputs"])

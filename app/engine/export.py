@@ -16,7 +16,7 @@ import math
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from app.engine.analysis import LaneAnalyser
 from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
 from app.engine.jobs import Job, Progress, Stopwatch
@@ -112,6 +113,34 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float, 
         raise ExportError(f"{name} is silent or shorter than {GATING_BLOCK_SECONDS:g} s, so it has no loudness to "
                           f"bring to {target_lufs:g} LUFS; export it at its own level instead.")
     return (audio * gain_to_target(loudness, target_lufs)).astype(np.float32)
+
+
+FILE_BLOCK_SECONDS = 10.0       # block size of the passes over a finished file
+
+
+def normalise_file_loudness(path: Path, target_lufs: float, settings: ExportSettings) -> float | None:
+    """Replace the finished mono file `path` by a copy at `target_lufs` (then the peak policy), in
+    two streamed passes, measure then write, so memory does not grow with the file. Returns the
+    loudness it had; None, with the file left as it is, when it is silent (no loudness to scale)."""
+    path = Path(path)
+    with sf.SoundFile(path) as source:
+        if source.channels != 1:
+            raise ConfigError(f"{path.name} has {source.channels} channels; loudness is set per mono track.")
+        rate, block = source.samplerate, int(FILE_BLOCK_SECONDS * source.samplerate)
+        meter = LaneAnalyser(path.name, rate)
+        for chunk in source.blocks(block, dtype="float32"):
+            meter.update(chunk)
+        loudness = meter.loudness_lufs()
+        if not math.isfinite(loudness):
+            return None
+        gain = gain_to_target(loudness, target_lufs)
+        source.seek(0)
+        writer = AtomicAudioWriter(path, rate, 1, replace(settings, overwrite=True))
+        with writer:
+            for chunk in source.blocks(block, dtype="float32"):
+                writer.write(apply_peak_policy(gain * chunk[None], settings.peak))
+    writer.commit()                      # once the source is closed
+    return loudness
 
 
 def _explain(err: OSError, path: Path) -> str:

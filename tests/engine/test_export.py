@@ -22,6 +22,7 @@ from app.engine.export import (
     PeakPolicy,
     SampleFormat,
     export_versions_job,
+    normalise_file_loudness,
     peak_warnings,
     render_name,
     write_csv,
@@ -257,3 +258,15 @@ def test_a_silent_version_cannot_be_brought_to_a_loudness_and_nothing_is_written
 def test_a_loudness_target_outside_the_usable_range_is_refused():
     with pytest.raises(ConfigError, match="-80 LUFS is outside -60 to -5 LUFS"):
         ExportSettings(loudness_lufs=-80.0)
+
+
+def test_a_finished_file_is_brought_to_a_loudness_in_place_and_a_silent_one_left_as_it_is(tmp_path):
+    tone, silent = tmp_path / "tone.wav", tmp_path / "silent.wav"
+    sf.write(tone, _versions(seconds=25.0, peak=0.05)[0].audio, RATE, subtype="FLOAT")    # several blocks
+    sf.write(silent, np.zeros(RATE, np.float32), RATE)
+    before = silent.read_bytes()
+    assert normalise_file_loudness(tone, -20.0, ExportSettings(sample_format=SampleFormat.PCM_24)) < -25.0
+    audio, rate = sf.read(tone, dtype="float64")
+    assert sf.info(tone).subtype == "PCM_24"
+    assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-20.0, abs=0.05)
+    assert normalise_file_loudness(silent, -20.0, ExportSettings()) is None and silent.read_bytes() == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyloudnorm
 import pytest
 import soundfile as sf
 
@@ -155,3 +156,23 @@ def test_cli_enhance_stage_finishes_each_talker_in_place(tmp_path, tiny_separato
     plain = sf.read(tmp_path / "plain" / "panel" / "spk1.wav")[0]
     enhanced = sf.read(tmp_path / "enh" / "panel" / "spk1.wav")[0]
     assert plain.shape == enhanced.shape and not np.allclose(plain, enhanced)
+
+
+def test_cli_brings_every_track_to_the_asked_loudness_as_pcm(tmp_path, tiny_separator_card, tiny_meco_card,
+                                                            capsys):
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=2.0)
+    assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--corrector", "tiny-meco",
+                 "--also-uncorrected", "--loudness", "-16", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert report["loudness"]["target_lufs"] == -16.0 and len(report["loudness"]["measured_lufs"]) == 4
+    for path in sorted((tmp_path / "o" / "panel").iterdir()):
+        audio, rate = sf.read(path, dtype="float64")
+        assert sf.info(path).subtype == "PCM_16", path.name
+        assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-16.0, abs=0.1), path.name
+    assert not list((tmp_path / "o" / "panel").glob(".*"))          # no temporary file left
+
+
+def test_cli_refuses_a_loudness_target_out_of_range_before_separating(tmp_path, tiny_separator_card, capsys):
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.0)
+    assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--loudness", "3"]) != EXIT_OK
+    assert "outside -60 to -5 LUFS" in capsys.readouterr().err and not (tmp_path / "o").exists()
