@@ -142,7 +142,7 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
             warn(f"note: {notice}")
         for w, measured in zip(writers + raw_writers, loudness or []):
             if measured is None:
-                warn(f"note: {w.path.name} is silent, so it was left at its level rather than {loudness_lufs:g} LUFS")
+                warn(f"note: {w.path.name} is silent, so it keeps its level rather than {loudness_lufs:g} LUFS")
         seconds = result.seconds + (correction.seconds if correction is not None else 0.0)
         return {"input": str(path), "outputs": outputs, **result.info,
                 "correction": correction.info if correction is not None else None, "enhancement": enhanced,

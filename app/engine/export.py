@@ -119,9 +119,9 @@ FILE_BLOCK_SECONDS = 10.0       # block size of the passes over a finished file
 
 
 def normalise_file_loudness(path: Path, target_lufs: float, settings: ExportSettings) -> float | None:
-    """Replace the finished mono file `path` by a copy at `target_lufs` (then the peak policy), in
-    two streamed passes, measure then write, so memory does not grow with the file. Returns the
-    loudness it had; None, with the file left as it is, when it is silent (no loudness to scale)."""
+    """Replace the finished mono file `path` by a copy at `target_lufs` in `settings`' format (then
+    the peak policy), in two streamed passes, measure then write, so memory does not grow with the
+    file. Returns the loudness it had; None when it is silent (no loudness to scale: its level is kept)."""
     path = Path(path)
     with sf.SoundFile(path) as source:
         if source.channels != 1:
@@ -131,16 +131,14 @@ def normalise_file_loudness(path: Path, target_lufs: float, settings: ExportSett
         for chunk in source.blocks(block, dtype="float32"):
             meter.update(chunk)
         loudness = meter.loudness_lufs()
-        if not math.isfinite(loudness):
-            return None
-        gain = gain_to_target(loudness, target_lufs)
+        gain = gain_to_target(loudness, target_lufs) if math.isfinite(loudness) else 1.0
         source.seek(0)
         writer = AtomicAudioWriter(path, rate, 1, replace(settings, overwrite=True))
         with writer:
             for chunk in source.blocks(block, dtype="float32"):
                 writer.write(apply_peak_policy(gain * chunk[None], settings.peak))
     writer.commit()                      # once the source is closed
-    return loudness
+    return loudness if math.isfinite(loudness) else None
 
 
 def _explain(err: OSError, path: Path) -> str:

@@ -260,13 +260,13 @@ def test_a_loudness_target_outside_the_usable_range_is_refused():
         ExportSettings(loudness_lufs=-80.0)
 
 
-def test_a_finished_file_is_brought_to_a_loudness_in_place_and_a_silent_one_left_as_it_is(tmp_path):
+def test_a_finished_file_is_brought_to_a_loudness_in_place_and_a_silent_one_keeps_its_level(tmp_path):
     tone, silent = tmp_path / "tone.wav", tmp_path / "silent.wav"
     sf.write(tone, _versions(seconds=25.0, peak=0.05)[0].audio, RATE, subtype="FLOAT")    # several blocks
-    sf.write(silent, np.zeros(RATE, np.float32), RATE)
-    before = silent.read_bytes()
+    sf.write(silent, np.full(RATE, 1e-6, np.float32), RATE, subtype="FLOAT")
     assert normalise_file_loudness(tone, -20.0, ExportSettings(sample_format=SampleFormat.PCM_24)) < -25.0
     audio, rate = sf.read(tone, dtype="float64")
     assert sf.info(tone).subtype == "PCM_24"
     assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-20.0, abs=0.05)
-    assert normalise_file_loudness(silent, -20.0, ExportSettings()) is None and silent.read_bytes() == before
+    assert normalise_file_loudness(silent, -20.0, ExportSettings(sample_format=SampleFormat.PCM_24)) is None
+    assert sf.info(silent).subtype == "PCM_24" and np.allclose(sf.read(silent)[0], 1e-6, atol=1e-7)
