@@ -14,18 +14,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import pyloudnorm
 import scipy.signal
 
 from app.engine.errors import ConfigError
 from app.engine.jobs import Job, Progress
+from app.engine.loudness import LoudnessMeter
 
 BLOCK_SECONDS = 2.0                 # audio read per step: cancel within a fraction of a second
 SPECTRUM_SECONDS = 0.064            # Welch segment length (rounded up to a power of two in samples)
 FULL_SCALE_16BIT = 1.0 - 2.0**-15   # the largest positive 16-bit sample; at or above it counts as clipped
-GATE_SECONDS, GATE_STEP_SECONDS = 0.4, 0.1    # BS.1770 gating blocks of 400 ms every 100 ms
-ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU = -70.0, -10.0
-LOUDNESS_OFFSET_DB = -0.691
 
 
 class AudioSource(Protocol):
@@ -75,9 +72,8 @@ def _decibels(power: float) -> float:
 class LaneAnalyser:
     """Accumulates one lane's figures over consecutive blocks; `result()` at the end.
 
-    The K-weighting filters keep their state across blocks and mean squares are summed per
-    100 ms, so the gating is that of BS.1770 on the whole range. The spectrum keeps the last
-    half segment of each block, so its Welch segments are those of the whole range.
+    Loudness accumulates in a `LoudnessMeter`, gated as on the whole range. The spectrum keeps
+    the last half segment of each block, so its Welch segments are those of the whole range.
     """
 
     def __init__(self, name: str, sample_rate: int) -> None:
@@ -87,13 +83,7 @@ class LaneAnalyser:
         self._sum = 0.0
         self._squares = 0.0
         self._clipped = 0
-        # BS.1770's K-weighting as pyloudnorm designs it for this rate: a high shelf, then a high pass.
-        self._k_filters = [pyloudnorm.IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, sample_rate, "high_shelf"),
-                           pyloudnorm.IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")]
-        self._k_states = [np.zeros(max(len(f.a), len(f.b)) - 1) for f in self._k_filters]
-        self._gate_step = round(GATE_STEP_SECONDS * sample_rate)
-        self._step_energies: list[float] = []     # K-weighted sum of squares per complete 100 ms step
-        self._step_partial = np.zeros(0)
+        self._loudness = LoudnessMeter(sample_rate)
         self._segment = spectrum_segment(sample_rate)
         self._hop = self._segment // 2
         self._spectrum_tail = np.zeros(0, np.float64)
@@ -109,17 +99,8 @@ class LaneAnalyser:
         self._sum += float(x.sum())
         self._squares += float(np.dot(x, x))
         self._clipped += int(np.count_nonzero(np.abs(x) >= FULL_SCALE_16BIT))
-        self._update_loudness(x)
+        self._loudness.update(x)
         self._update_spectrum(x)
-
-    def _update_loudness(self, x: np.ndarray) -> None:
-        for k, f in enumerate(self._k_filters):
-            x, self._k_states[k] = scipy.signal.lfilter(f.b, f.a, x, zi=self._k_states[k])
-            x = f.passband_gain * x
-        squares = np.concatenate([self._step_partial, x * x])
-        whole = squares.size // self._gate_step * self._gate_step
-        self._step_energies.extend(squares[:whole].reshape(-1, self._gate_step).sum(axis=1).tolist())
-        self._step_partial = squares[whole:]
 
     def _update_spectrum(self, x: np.ndarray) -> None:
         pending = np.concatenate([self._spectrum_tail, x])
@@ -133,22 +114,6 @@ class LaneAnalyser:
             pending = pending[count * self._hop:]
         self._spectrum_tail = pending
 
-    def loudness_lufs(self) -> float:
-        energies = np.asarray(self._step_energies)
-        steps_per_gate = round(GATE_SECONDS / GATE_STEP_SECONDS)
-        if energies.size < steps_per_gate:
-            return math.nan
-        gate_window = self._gate_step * steps_per_gate
-        z = np.convolve(energies, np.ones(steps_per_gate), mode="valid") / gate_window   # mean square per gate
-        with np.errstate(divide="ignore"):
-            loudness = LOUDNESS_OFFSET_DB + 10.0 * np.log10(z)
-        above = loudness >= ABSOLUTE_GATE_LUFS
-        if not above.any():
-            return math.nan
-        relative = LOUDNESS_OFFSET_DB + 10.0 * math.log10(z[above].mean()) + RELATIVE_GATE_LU
-        kept = (loudness > relative) & (loudness > ABSOLUTE_GATE_LUFS)
-        return LOUDNESS_OFFSET_DB + 10.0 * math.log10(z[kept].mean()) if kept.any() else math.nan
-
     def result(self) -> LaneAnalysis:
         n = max(self.frames, 1)
         if self._power_sum is None:
@@ -160,7 +125,7 @@ class LaneAnalyser:
         return LaneAnalysis(
             name=self.name, sample_rate=self.sample_rate, frames=self.frames,
             peak_dbfs=20.0 * math.log10(self._peak) if self._peak > 0 else -math.inf,
-            rms_dbfs=_decibels(self._squares / n), loudness_lufs=self.loudness_lufs(),
+            rms_dbfs=_decibels(self._squares / n), loudness_lufs=self._loudness.lufs(),
             dc_offset=self._sum / n, clipped=self._clipped, frequencies=frequencies, spectrum_db=spectrum)
 
 

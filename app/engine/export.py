@@ -24,12 +24,17 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from app.engine.analysis import LaneAnalyser
 from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label
-from app.engine.loudness import GATING_BLOCK_SECONDS, TARGET_RANGE_LUFS, gain_to_target, integrated_loudness
+from app.engine.loudness import (
+    GATE_SECONDS,
+    TARGET_RANGE_LUFS,
+    LoudnessMeter,
+    gain_to_target,
+    integrated_loudness,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +115,7 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float, 
     """`(frames,)` scaled to `target_lufs`; ExportError naming `name` when it has no loudness to scale."""
     loudness = integrated_loudness(audio, sample_rate)
     if not math.isfinite(loudness):
-        raise ExportError(f"{name} is silent or shorter than {GATING_BLOCK_SECONDS:g} s, so it has no loudness to "
+        raise ExportError(f"{name} is silent or shorter than {GATE_SECONDS:g} s, so it has no loudness to "
                           f"bring to {target_lufs:g} LUFS; export it at its own level instead.")
     return (audio * gain_to_target(loudness, target_lufs)).astype(np.float32)
 
@@ -127,10 +132,10 @@ def normalise_file_loudness(path: Path, target_lufs: float, settings: ExportSett
         if source.channels != 1:
             raise ConfigError(f"{path.name} has {source.channels} channels; loudness is set per mono track.")
         rate, block = source.samplerate, int(FILE_BLOCK_SECONDS * source.samplerate)
-        meter = LaneAnalyser(path.name, rate)
+        meter = LoudnessMeter(rate)
         for chunk in source.blocks(block, dtype="float32"):
             meter.update(chunk)
-        loudness = meter.loudness_lufs()
+        loudness = meter.lufs()
         gain = gain_to_target(loudness, target_lufs) if math.isfinite(loudness) else 1.0
         source.seek(0)
         writer = AtomicAudioWriter(path, rate, 1, replace(settings, overwrite=True))
