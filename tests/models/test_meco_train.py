@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from dataclasses import replace
 
 import numpy as np
@@ -24,7 +21,7 @@ from models.meco.network import UNetConfig
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.meco import SISDR_FLOOR_DB, MecoTrainConfig, Variant, selection_score, train
 from models.train.meco_cache import CacheConfig, CachedPairs, CacheSplit, aligned, build_cache, collate
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_two_gloo_processes
 
 TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),
                   unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
@@ -204,10 +201,8 @@ def test_two_gloo_processes_average_gradients_and_stay_in_sync(cache, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-                          str(port), str(REPO_ROOT / "tests" / "models" / "meco_ddp_worker.py"), str(cache),
-                          str(tmp_path)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    worker = REPO_ROOT / "tests" / "models" / "meco_ddp_worker.py"
+    run = run_two_gloo_processes(["--master_port", str(port), str(worker), str(cache), str(tmp_path)])
     assert run.returncode == 0, run.stderr[-3000:]
     results = [json.loads((tmp_path / f"result-{r}.json").read_text()) for r in range(2)]
     assert [r["step"] for r in results] == [2, 2]

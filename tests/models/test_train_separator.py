@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 
 import torch
 
 from models.common import checkpoint
 from models.train.separator import main
-from tests.conftest import REPO_ROOT
+from tests.conftest import run_two_gloo_processes
 
 TOY = ["--rir-scenes", "0", "--steps", "4", "--batch-size", "2", "--segment-seconds", "1.0", "--channels", "16",
        "--blocks", "1", "--workers", "0", "--threads", "1", "--valid-items", "2", "--valid-every", "2",
@@ -76,10 +73,8 @@ def test_a_warm_start_may_grow_spatial_blocks_and_records_them(tmp_path):
 
 
 def test_two_process_gloo_run_completes(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_port", "29517", "-m", "models.train.separator", "--out", str(tmp_path), *TOY],
-                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = run_two_gloo_processes(["--master_port", "29517", "-m", "models.train.separator", "--out", str(tmp_path),
+                                  *TOY])
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads((tmp_path / "resume.json").read_text())["step"] == 4
     checkpoint.load(tmp_path / "best.json")
@@ -116,11 +111,8 @@ def test_a_time_budget_stops_the_run_early_with_a_final_card_and_resume_state(tm
 
 
 def test_two_gloo_processes_under_a_time_budget_stop_at_the_same_step(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "OMP_NUM_THREADS": "1"}
     timed = [a if a != "4" else "100000" for a in TOY]
-    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                          "--master_port", "29519", "-m", "models.train.separator", "--out", str(tmp_path), *timed,
-                          "--minutes", "0.05"],
-                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = run_two_gloo_processes(["--master_port", "29519", "-m", "models.train.separator", "--out", str(tmp_path),
+                                  *timed, "--minutes", "0.05"])
     assert out.returncode == 0, out.stderr[-3000:]      # a rank that stopped alone would leave its peer hanging
     assert 0 < json.loads((tmp_path / "resume.json").read_text())["step"] < 100000
