@@ -133,7 +133,7 @@ def separate_file(path: Path, out_dir: Path, settings: SeparateSettings, overwri
                 enhanced = (enhance_in_place([w.path for w in writers], enhance, export, on_progress)
                             if enhance else None)
                 loudness = None if loudness_lufs is None else \
-                    [normalise_file_loudness(w.path, loudness_lufs, final) for w in writers + raw_writers]
+                    [normalise_file_loudness(w.path, final) for w in writers + raw_writers]
             except BaseException:
                 for w in writers + raw_writers:      # a half-finished run leaves nothing behind
                     w.path.unlink(missing_ok=True)

@@ -123,10 +123,13 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float, 
 FILE_BLOCK_SECONDS = 10.0       # block size of the passes over a finished file
 
 
-def normalise_file_loudness(path: Path, target_lufs: float, settings: ExportSettings) -> float | None:
-    """Replace the finished mono file `path` by a copy at `target_lufs` in `settings`' format (then
-    the peak policy), in two streamed passes, measure then write, so memory does not grow with the
-    file. Returns the loudness it had; None when it is silent (no loudness to scale: its level is kept)."""
+def normalise_file_loudness(path: Path, settings: ExportSettings) -> float | None:
+    """Replace the finished mono file `path` by a copy at `settings.loudness_lufs` in `settings`'
+    format (then the peak policy), in two streamed passes, measure then write, so memory does not
+    grow with the file. Returns the loudness it had; None when it is silent (no loudness to scale:
+    its level is kept)."""
+    if settings.loudness_lufs is None:
+        raise ConfigError("normalise_file_loudness needs settings with a loudness target.")
     path = Path(path)
     with sf.SoundFile(path) as source:
         if source.channels != 1:
@@ -136,7 +139,7 @@ def normalise_file_loudness(path: Path, target_lufs: float, settings: ExportSett
         for chunk in source.blocks(block, dtype="float32"):
             meter.update(chunk)
         loudness = meter.lufs()
-        gain = gain_to_target(loudness, target_lufs) if math.isfinite(loudness) else 1.0
+        gain = gain_to_target(loudness, settings.loudness_lufs) if math.isfinite(loudness) else 1.0
         source.seek(0)
         writer = AtomicAudioWriter(path, rate, 1, replace(settings, overwrite=True))
         with writer:

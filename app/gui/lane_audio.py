@@ -6,8 +6,8 @@
   else a resampled or padded copy made once;
 - each lane's peak, and its BS.1770 loudness, measured in a worker (it takes a while).
 
-One object per recording: `close` stops its workers and disconnects it, so nothing measured on
-a file that was closed reaches the next one.
+One object per recording: `close` stops its workers and its signals, so nothing measured on a
+file that was closed reaches the next one.
 """
 
 from __future__ import annotations
@@ -131,13 +131,17 @@ class LaneAudio(QObject):
         self.mixture_failed.emit(message)
         self.mixture_arrived.emit()
 
-    def close(self) -> None:
-        """Stop the read (it ends within one block) and the measurements before the file closes;
-        nothing from them is reported any more."""
+    def close(self, wait_for_measurements: bool = False) -> None:
+        """Stop reporting, and stop the read before the file closes (it ends within one block).
+        The measurements work on arrays in memory, so opening another file only cancels them
+        (they end after the lane in hand) instead of holding the window; the app's shutdown
+        waits for them."""
         self.blockSignals(True)
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()
             reader.wait()
         for worker in self._measurers:
-            worker.wait()
+            worker.cancel()
+            if wait_for_measurements:
+                worker.wait()

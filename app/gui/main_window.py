@@ -1340,7 +1340,7 @@ class MainWindow(QMainWindow):
         self.jobs.shutdown()
         self.tracks.close_workers()
         if self.lane_audio is not None:
-            self.lane_audio.close()
+            self.lane_audio.close(wait_for_measurements=True)
         self.playhead_timer.stop()
         self.player.close()
         self.ab_player.close()

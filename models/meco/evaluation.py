@@ -181,10 +181,13 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
     return "\n".join(blocks)
 
 
+def _short_hash(separator: dict) -> str:
+    return f"sha256 {(separator.get('weights') or {}).get('sha256', '')[:12]}…"
+
+
 def _made_by(separator: dict) -> str:
     """'step N' when a separator record knows its steps, else its weights' short hash."""
-    weights = (separator.get("weights") or {}).get("sha256", "")[:12]
-    return f"step {separator['steps']}" if separator.get("steps") else f"sha256 {weights}…"
+    return f"step {separator['steps']}" if separator.get("steps") else _short_hash(separator)
 
 
 def provenance(rows: list[Row], argv: list[str], conditions: dict[str, Path] | None = None) -> str:
@@ -194,11 +197,9 @@ def provenance(rows: list[Row], argv: list[str], conditions: dict[str, Path] | N
     for manifest in sorted({folder.parent / "manifest.json" for folder in (conditions or {}).values()}):
         if manifest.is_file():
             separator = json.loads(manifest.read_text()).get("separator") or {}
-            made_by = _made_by(separator)
-            if separator.get("steps"):
-                made_by += f", sha256 {(separator.get('weights') or {}).get('sha256', '')[:12]}…"
+            made_by = f"step {separator['steps']}, " if separator.get("steps") else ""
             lines.append(f"- Pairs scored: cache `{manifest.parent.name}`, separated by {separator.get('name', '?')} "
-                         f"({made_by})")
+                         f"({made_by}{_short_hash(separator)})")
     for row in rows:
         if row.card is not None:
             card = checkpoint.read_card(row.card)

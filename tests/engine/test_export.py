@@ -264,9 +264,10 @@ def test_a_finished_file_is_brought_to_a_loudness_in_place_and_a_silent_one_keep
     tone, silent = tmp_path / "tone.wav", tmp_path / "silent.wav"
     sf.write(tone, _versions(seconds=25.0, peak=0.05)[0].audio, RATE, subtype="FLOAT")    # several blocks
     sf.write(silent, np.full(RATE, 1e-6, np.float32), RATE, subtype="FLOAT")
-    assert normalise_file_loudness(tone, -20.0, ExportSettings(sample_format=SampleFormat.PCM_24)) < -25.0
+    target = ExportSettings(sample_format=SampleFormat.PCM_24, loudness_lufs=-20.0)
+    assert normalise_file_loudness(tone, target) < -25.0
     audio, rate = sf.read(tone, dtype="float64")
     assert sf.info(tone).subtype == "PCM_24"
     assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-20.0, abs=0.05)
-    assert normalise_file_loudness(silent, -20.0, ExportSettings(sample_format=SampleFormat.PCM_24)) is None
+    assert normalise_file_loudness(silent, target) is None
     assert sf.info(silent).subtype == "PCM_24" and np.allclose(sf.read(silent)[0], 1e-6, atol=1e-7)
