@@ -7,6 +7,12 @@ versions are immutable and share their audio, so a step costs a list of referenc
 any audio. A saved session is a folder `name.mecosession/` holding `session.json` (labels
 included) and one float32 WAV per version, written into a temporary folder beside it and renamed
 into place, so a failed save leaves the old one intact.
+
+Saving is a job (`save_steps`) over a `SessionSnapshot`, so the window writes in a worker while
+the user goes on editing; a version already written in a previous save of the same folder (or
+in the autosave folder) is hard-linked, not written again: versions never change, and their ids
+are unique. Every edit advances `Session.revision`; a session is `modified` until the revision
+it was last saved at catches up.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import numpy as np
 import soundfile as sf
 
 from app.engine.errors import AudioFileError, ExportError
+from app.engine.jobs import Job, Progress, Stopwatch, drive
 from app.engine.labels import Label
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,7 @@ log = logging.getLogger(__name__)
 SESSION_SUFFIX = ".mecosession"
 SESSION_FORMAT = 1
 UNDO_STEPS = 100
+WRITE_BLOCK_FRAMES = 1 << 20       # one cancel point per 4 MiB of float32 audio
 
 
 class VersionKind(StrEnum):
@@ -92,6 +100,18 @@ def default_name(kind: VersionKind, talker: int, model: str = "") -> str:
 Snapshot = tuple[str, list[Version], list[Label]]     # what an edit did, and the versions and labels before it
 
 
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What a save writes, taken on the GUI thread; versions share their audio, so it copies none."""
+
+    recording_path: Path | None
+    references: dict[int, Path]
+    settings: dict[str, Any]
+    versions: tuple[Version, ...]
+    labels: tuple[Label, ...]
+    revision: int
+
+
 class Session:
     """What the main window edits: the recording, its versions (in order), labels and references."""
 
@@ -102,8 +122,29 @@ class Session:
         self.references: dict[int, Path] = {}        # talker -> clean reference file
         self.settings: dict[str, Any] = {}
         self.path: Path | None = None                # where it was last saved
+        self.revision = 0                            # advances with every edit, undo and redo
+        self.saved_revision = 0                      # the revision `path` holds
         self._undo: list[Snapshot] = []
         self._redo: list[Snapshot] = []
+
+    @property
+    def modified(self) -> bool:
+        """True when the session holds edits that no save has written yet."""
+        return self.revision != self.saved_revision
+
+    def mark_saved(self, revision: int, path: Path) -> None:
+        """A save of `revision` reached `path` (edits made while it was writing stay unsaved)."""
+        self.path = path
+        self.saved_revision = revision
+
+    def snapshot(self) -> SessionSnapshot:
+        return SessionSnapshot(self.recording_path, dict(self.references), dict(self.settings),
+                               tuple(self.versions), tuple(self.labels), self.revision)
+
+    def set_reference(self, talker: int, path: Path) -> None:
+        """Score `talker` against the clean reference `path` (not an undo step, but an edit to save)."""
+        self.references[talker] = Path(path)
+        self.revision += 1
 
     def add(self, versions: list[Version]) -> None:
         if versions:
@@ -166,6 +207,7 @@ class Session:
         self._undo.append((what, list(self.versions), list(self.labels)))
         del self._undo[:-UNDO_STEPS]
         self._redo.clear()
+        self.revision += 1
 
     @property
     def undo_text(self) -> str | None:
@@ -190,6 +232,7 @@ class Session:
         what, versions, labels = back.pop()
         forth.append((what, self.versions, self.labels))
         self.versions, self.labels = versions, labels
+        self.revision += 1
         return what
 
     def talkers(self) -> list[int]:
@@ -199,11 +242,39 @@ class Session:
         return [v for v in self.versions if v.talker == talker and (include_hidden or not v.hidden)]
 
 
-def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
-    """Write `session` to the folder `path` (suffix `.mecosession` added); ExportError on failure."""
+def session_folder(path: Path) -> Path:
+    """`path` with the `.mecosession` suffix a session folder carries."""
     path = Path(path)
-    if path.suffix != SESSION_SUFFIX:
-        path = path.with_name(path.name + SESSION_SUFFIX)
+    return path if path.suffix == SESSION_SUFFIX else path.with_name(path.name + SESSION_SUFFIX)
+
+
+def _link_written(folder: Path | None, version: Version, target: Path) -> bool:
+    """Hard-link (else copy) `version`'s WAV from an earlier save in `folder`; False if there is none."""
+    if folder is None:
+        return False
+    source = folder / f"{version.id}.wav"
+    try:
+        info = sf.info(source)
+    except (OSError, sf.LibsndfileError):
+        return False
+    if (info.frames, info.samplerate, info.channels, info.subtype) != (version.audio.shape[0], version.sample_rate,
+                                                                       1, "FLOAT"):
+        return False
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    return True
+
+
+def save_steps(snapshot: SessionSnapshot, path: Path, overwrite: bool = False,
+               reuse: Path | None = None) -> Job[Path]:
+    """Write `snapshot` to the folder `path` (suffix added), block by block; ExportError on failure.
+
+    `reuse`: a session folder whose WAVs of the same versions can be linked instead of written.
+    Cancelled or failed, it leaves no partial folder and the old session untouched.
+    """
+    path = session_folder(path)
     if path.exists() and not overwrite:
         raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
     try:
@@ -211,32 +282,56 @@ def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent))
     except OSError as err:
         raise ExportError(f"{path.name} could not be saved: {err.strerror or err}. Choose another folder.") from err
+    clock = Stopwatch()
+    total = sum(v.audio.shape[0] for v in snapshot.versions)
+    done = 0
+    finished = False
     try:
         entries = []
-        for version in session.versions:
-            sf.write(tmp / f"{version.id}.wav", version.audio, version.sample_rate, subtype="FLOAT")
+        for version in snapshot.versions:
+            target = tmp / f"{version.id}.wav"
+            if not _link_written(reuse, version, target):
+                with sf.SoundFile(target, "w", version.sample_rate, 1, subtype="FLOAT") as out:
+                    for start in range(0, version.audio.shape[0], WRITE_BLOCK_FRAMES):
+                        block = version.audio[start:start + WRITE_BLOCK_FRAMES]
+                        out.write(block)
+                        done += block.shape[0]
+                        yield Progress("save", done, total, clock())
+            else:
+                done += version.audio.shape[0]
             entries.append(version.metadata())
         document = {"format": SESSION_FORMAT,
-                    "recording": str(session.recording_path.resolve()) if session.recording_path else None,
-                    "references": {str(k): str(Path(v).resolve()) for k, v in session.references.items()},
-                    "settings": session.settings, "versions": entries,
-                    "labels": [asdict(label) for label in session.labels]}
+                    "recording": str(snapshot.recording_path.resolve()) if snapshot.recording_path else None,
+                    "references": {str(k): str(Path(v).resolve()) for k, v in snapshot.references.items()},
+                    "settings": snapshot.settings, "versions": entries,
+                    "labels": [asdict(label) for label in snapshot.labels]}
         (tmp / "session.json").write_text(json.dumps(document, indent=2))
         if path.exists():
             old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
             os.replace(path, old)
             os.replace(tmp, path)
             shutil.rmtree(old)
         else:
             os.replace(tmp, path)
+        finished = True
     except (OSError, sf.LibsndfileError) as err:
-        shutil.rmtree(tmp, ignore_errors=True)
         reason = getattr(err, "strerror", None) or err
         raise ExportError(f"{path.name} could not be saved: {reason}. "
                           "Is the disk full or the folder read-only?") from err
-    session.path = path
-    log.info("saved session %s (%d versions)", path, len(session.versions))
+    finally:
+        if not finished:
+            shutil.rmtree(tmp, ignore_errors=True)
+    log.info("saved session %s (%d versions)", path, len(snapshot.versions))
     return path
+
+
+def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
+    """Write `session` to the folder `path` in one go (the command line and tests); ExportError on failure."""
+    snapshot = session.snapshot()
+    saved = drive(save_steps(snapshot, path, overwrite, reuse=session.path))
+    session.mark_saved(snapshot.revision, saved)
+    return saved
 
 
 def load_session(path: Path) -> Session:

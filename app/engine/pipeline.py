@@ -8,7 +8,6 @@ The engine only sees cards and loaded networks; which architecture a card builds
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any
 from torch import nn
 
 from app.engine.errors import CheckpointError, ModelLoadError
+from app.engine.paths import app_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,7 @@ STAGE_ORDER = (Task.SEPARATION, Task.CORRECTION, Task.ENHANCEMENT)
 
 
 def user_models_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
-    return Path(base) / "meco-studio" / "models"
+    return app_data_dir() / "models"
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,17 @@ import pytest
 
 from app.engine.documents import (
     UNDO_STEPS,
+    WRITE_BLOCK_FRAMES,
     Session,
     Version,
     VersionKind,
     default_name,
     load_session,
     save_session,
+    save_steps,
 )
-from app.engine.errors import AudioFileError, ExportError
+from app.engine.errors import AudioFileError, ExportError, JobCancelled
+from app.engine.jobs import drive
 
 
 def _version(talker: int = 0, kind: VersionKind = VersionKind.SEPARATED, seed: int = 0) -> Version:
@@ -134,3 +137,65 @@ def test_save_never_overwrites_without_flag_and_replaces_with_it(tmp_path):
 def test_a_folder_without_session_json_is_refused(tmp_path):
     with pytest.raises(AudioFileError, match="not a MeCo Studio session"):
         load_session(tmp_path)
+
+
+def test_every_edit_undo_and_redo_leaves_the_session_modified_until_saved(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    assert not session.modified
+    session.add([_version()])
+    assert session.modified
+    save_session(session, tmp_path / "s")
+    assert not session.modified
+    for edit in (lambda: session.rename(session.versions[0].id, "Alice"), session.undo, session.redo,
+                 lambda: session.set_reference(0, tmp_path / "clean.wav")):
+        edit()
+        assert session.modified
+        save_session(session, tmp_path / "s", overwrite=True)
+        assert not session.modified
+
+
+def test_an_edit_made_while_a_save_writes_stays_unsaved(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    session.add([_version()])
+    snapshot = session.snapshot()
+    session.add([_version(1)])                      # the user goes on while the worker writes
+    path = drive(save_steps(snapshot, tmp_path / "s"))
+    session.mark_saved(snapshot.revision, path)
+    assert session.modified and session.path == path
+    assert len(load_session(path).versions) == 1
+
+
+def test_a_second_save_links_the_versions_it_already_wrote(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    first = _version()
+    session.add([first])
+    path = save_session(session, tmp_path / "s")
+    inode = (path / f"{first.id}.wav").stat().st_ino
+    session.add([_version(1, seed=1)])
+    save_session(session, path, overwrite=True)
+    assert (path / f"{first.id}.wav").stat().st_ino == inode
+    loaded = load_session(path)
+    for saved, back in zip(session.versions, loaded.versions):
+        np.testing.assert_array_equal(back.audio, saved.audio)
+
+
+def test_a_cancelled_save_leaves_the_previous_session_and_no_partial_folder(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    session.add([_version()])
+    path = save_session(session, tmp_path / "s")
+    long = Version("long", 0, VersionKind.SEPARATED, np.zeros(3 * WRITE_BLOCK_FRAMES, np.float32), 16_000, "m", {})
+    session.add([long])
+    with pytest.raises(JobCancelled):
+        drive(save_steps(session.snapshot(), path, overwrite=True), should_stop=lambda: True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.mecosession"]
+    assert len(load_session(path).versions) == 1
+
+
+def test_saving_reports_progress_over_the_audio_it_writes(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    long = Version("long", 0, VersionKind.SEPARATED, np.zeros(2 * WRITE_BLOCK_FRAMES + 5, np.float32), 16_000, "m", {})
+    session.add([long])
+    seen = []
+    drive(save_steps(session.snapshot(), tmp_path / "s"), seen.append)
+    assert [p.done for p in seen] == [WRITE_BLOCK_FRAMES, 2 * WRITE_BLOCK_FRAMES, 2 * WRITE_BLOCK_FRAMES + 5]
+    assert all(p.total == 2 * WRITE_BLOCK_FRAMES + 5 and p.stage == "save" for p in seen)

@@ -1,0 +1,11 @@
+"""Where the app keeps its own files: user models and autosaved sessions, under the XDG data home."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def app_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "meco-studio"
