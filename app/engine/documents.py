@@ -97,6 +97,11 @@ def default_name(kind: VersionKind, talker: int, model: str = "") -> str:
     return f"{label} · talker {talker + 1}"
 
 
+def contents_text(versions: int, labels: int) -> str:
+    """"2 versions and 1 label": what a session holds, in a sentence."""
+    return f"{versions} version{'s' if versions != 1 else ''} and {labels} label{'s' if labels != 1 else ''}"
+
+
 Snapshot = tuple[str, list[Version], list[Label]]     # what an edit did, and the versions and labels before it
 
 
@@ -136,6 +141,10 @@ class Session:
         """A save of `revision` reached `path` (edits made while it was writing stay unsaved)."""
         self.path = path
         self.saved_revision = revision
+
+    def discard_changes(self) -> None:
+        """The user dropped the unsaved edits (closing, or opening another file): nothing is left to save."""
+        self.saved_revision = self.revision
 
     def snapshot(self) -> SessionSnapshot:
         return SessionSnapshot(self.recording_path, dict(self.references), dict(self.settings),
@@ -263,7 +272,10 @@ def _link_written(folder: Path | None, version: Version, target: Path) -> bool:
     try:
         os.link(source, target)
     except OSError:
-        shutil.copyfile(source, target)
+        try:
+            shutil.copyfile(source, target)
+        except OSError:              # gone meanwhile (an autosave replaced its folder): write it afresh
+            return False
     return True
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from app.engine.documents import SESSION_SUFFIX, Session, SessionSnapshot, load_session, save_steps
+from app.engine.documents import SESSION_SUFFIX, Session, SessionSnapshot, contents_text, load_session, save_steps
 from app.engine.jobs import Job
 from app.engine.paths import app_data_dir
 
@@ -105,8 +105,7 @@ class RecoverableSession:
 
     def summary(self) -> str:
         name = self.recording.name if self.recording else "an unnamed recording"
-        return (f"{name}: {self.versions} version{'s' if self.versions != 1 else ''} and {self.labels} "
-                f"label{'s' if self.labels != 1 else ''}, autosaved {self.saved_at:%Y-%m-%d %H:%M}")
+        return f"{name}: {contents_text(self.versions, self.labels)}, autosaved {self.saved_at:%Y-%m-%d %H:%M}"
 
     def load(self) -> Session:
         """The session as it was autosaved, marked unsaved (its folder is not one the user chose)."""

@@ -12,6 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.engine.demo import first_demo_path
+from app.engine.recovery import recoverable_sessions, recovery_dir
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION, StoredSettings
 from app.gui.theme import apply_preferences
@@ -38,7 +39,8 @@ def configure_application(app: QApplication) -> None:
 
 
 def start_main_window(app: QApplication, path: str | None) -> MainWindow:
-    """Show the main window with `path`, else the first demo recording, else empty."""
+    """Show the main window with `path`, else the first demo recording, else empty; then offer
+    back the work a window that crashed left in the recovery folder."""
     configure_application(app)
     window = MainWindow()
     window.show()
@@ -46,6 +48,7 @@ def start_main_window(app: QApplication, path: str | None) -> MainWindow:
     if start is not None:
         window.open_path(start)
     log.info("GUI started with %s", start)
+    window.offer_recovery(recoverable_sessions(recovery_dir()))
     return window
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def make_recording(tmp_path: Path):
 
 
 @pytest.fixture
-def window(qtbot, qapp) -> MainWindow:
+def window(qtbot, qapp) -> Iterator[MainWindow]:
     configure_application(qapp)
     QSettings(ORGANISATION, APPLICATION).clear()
     win = MainWindow()
@@ -50,7 +51,8 @@ def window(qtbot, qapp) -> MainWindow:
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    win.discard_changes()          # closing at teardown asks nothing about the test's versions
 
 
 def open_and_draw(qtbot, window: MainWindow, path: Path) -> None:

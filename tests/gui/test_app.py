@@ -13,7 +13,8 @@ def test_start_opens_the_given_file(qtbot, qapp, make_recording):
     window = start_main_window(qapp, str(make_recording("start.wav", channels=2)))
     qtbot.addWidget(window)
     path = window.recording.path
-    assert window.isVisible() and window.windowTitle() == f"{path.parent.name}/start.wav — MeCo Studio"
+    assert window.isVisible() and window.windowTitle() == f"{path.parent.name}/start.wav[*] — MeCo Studio"
+    assert not window.isWindowModified()
     assert window.view.channel_rows == 2
 
 

@@ -45,7 +45,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Shift + L", "A/B: loudness matching on / off (true levels)"),
     ("Ctrl + Z / Ctrl + Shift + Z (or Ctrl + Y)", "Undo / redo an edit of the versions (a run, rename, hide, remove)"),
     ("Ctrl + E", "Export versions"),
-    ("Ctrl + S / Ctrl + Shift + O", "Save / open a session"),
+    ("Ctrl + S / Ctrl + Shift + S / Ctrl + Shift + O", "Save / save as / open a session"),
     ("Ctrl + Shift + R", "Load a clean reference for the A/B talker"),
     ("Ctrl + ,", "Settings"),
     ("F1", "This list"),

@@ -1,0 +1,144 @@
+"""Unsaved work is never lost silently: the title marks it, autosave keeps it, closing or opening
+another file asks first, and a crashed window's work is offered back at the next start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+
+from app.engine.documents import load_session
+from app.engine.recovery import recoverable_sessions, recovery_dir
+from app.gui.workers import JobState
+from tests.gui.conftest import open_and_draw
+from tests.gui.test_workflow import save_screenshot, wait_done
+
+
+def _label(window) -> None:
+    window.view.set_selection((0.5, 1.0))
+    window.add_label()
+
+
+def _autosaved(window) -> bool:
+    return window.autosaver.idle and window.autosaver.written_revision == window.session.revision
+
+
+def test_an_edit_marks_the_window_modified_until_it_is_saved(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording())
+    assert not window.isWindowModified()
+    _label(window)
+    assert window.isWindowModified()
+    wait_done(qtbot, window, window.save_session_as(tmp_path / "meeting"))
+    assert not window.isWindowModified() and window.session.path == tmp_path / "meeting.mecosession"
+    window.session.set_label_text(0, "hello")
+    window._after_label_edit()
+    entry = window.save_session()                  # saved before: no question where
+    assert entry is not None
+    wait_done(qtbot, window, entry)
+    assert load_session(tmp_path / "meeting.mecosession").labels[0].text == "hello"
+
+
+def test_the_first_unsaved_edit_is_autosaved_and_a_save_empties_the_autosave(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording())
+    _label(window)
+    qtbot.waitUntil(lambda: _autosaved(window), timeout=10_000)
+    slot = window.autosaver.slot_path
+    assert len(load_session(slot).labels) == 1
+    wait_done(qtbot, window, window.save_session_as(tmp_path / "meeting"))
+    qtbot.waitUntil(lambda: window.autosaver.idle and not slot.exists(), timeout=10_000)
+
+
+def test_closing_with_unsaved_changes_asks_and_cancel_keeps_everything(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording())
+    _label(window)
+    assert not window.close()
+    box = window.unsaved_box
+    assert box.isVisible() and "not saved" in box.text()
+    save_screenshot(box, "unsaved-changes.png")
+    box.done(QMessageBox.StandardButton.Cancel)
+    assert window.isVisible() and window.session.modified and len(window.session.labels) == 1
+
+
+def test_discarding_at_close_closes_and_leaves_nothing_to_recover(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording())
+    _label(window)
+    qtbot.waitUntil(lambda: _autosaved(window), timeout=10_000)
+    slot = window.autosaver.slot_path
+    window.close()
+    window.unsaved_box.done(QMessageBox.StandardButton.Discard)
+    assert not window.isVisible()
+    assert not slot.exists() and not slot.with_suffix(".lock").exists()
+
+
+def test_saving_at_close_writes_the_session_then_closes(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording())
+    wait_done(qtbot, window, window.save_session_as(tmp_path / "meeting"))
+    _label(window)
+    window.close()
+    window.unsaved_box.done(QMessageBox.StandardButton.Save)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert len(load_session(tmp_path / "meeting.mecosession").labels) == 1
+
+
+def test_a_failed_save_at_close_keeps_the_window_open(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording())
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    _label(window)
+    entry = window.save_session_as(blocked / "meeting", then=window._close_now)
+    qtbot.waitUntil(lambda: entry.state is JobState.FAILED, timeout=10_000)
+    qtbot.wait(50)
+    assert window.isVisible() and window.session.modified and "could not be saved" in entry.message
+
+
+def test_opening_another_file_asks_first_and_cancel_stays(qtbot, window, make_recording):
+    first, second = make_recording("first.wav"), make_recording("second.wav", channels=2)
+    open_and_draw(qtbot, window, first)
+    _label(window)
+    assert not window.open_path(second)
+    window.unsaved_box.done(QMessageBox.StandardButton.Cancel)
+    assert window.recording.path == first and len(window.session.labels) == 1
+    assert not window.open_path(second)
+    window.unsaved_box.done(QMessageBox.StandardButton.Discard)
+    assert window.recording.path == second and not window.session.modified and not window.session.labels
+
+
+def _crash_with_unsaved_work(recording: Path) -> None:
+    """A separate process autosaves a session with one label, then dies without cleaning up."""
+    script = f"""
+import os
+from pathlib import Path
+from app.engine.documents import Session
+from app.engine.jobs import drive
+from app.engine.labels import Label
+from app.engine.recovery import RecoverySlot, recovery_dir
+session = Session(Path({str(recording)!r}))
+session.add_label(Label(0.2, 0.4, "before the crash"))
+drive(RecoverySlot(recovery_dir()).save(session.snapshot()))
+os._exit(9)
+"""
+    subprocess.run([sys.executable, "-c", script], check=False, timeout=120)
+
+
+def test_a_crashed_windows_work_is_offered_back_and_recovered(qtbot, window, make_recording):
+    recording = make_recording("crashed.wav")
+    _crash_with_unsaved_work(recording)
+    found = recoverable_sessions(recovery_dir())
+    assert [f.recording for f in found] == [recording]
+    box = window.offer_recovery(found)
+    assert box.isVisible() and "crashed.wav: 0 versions and 1 label" in box.text()
+    save_screenshot(box, "recover-unsaved-work.png")
+    next(b for b in box.buttons() if b.text() == "Recover").click()
+    assert window.recording.path == recording
+    assert [label.text for label in window.session.labels] == ["before the crash"]
+    assert window.isWindowModified() and window.session.path is None
+    assert recoverable_sessions(recovery_dir()) == []
+
+
+def test_a_running_windows_autosave_is_not_offered_as_a_crash(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording())
+    _label(window)
+    qtbot.waitUntil(lambda: _autosaved(window), timeout=10_000)
+    assert recoverable_sessions(recovery_dir()) == []
