@@ -45,7 +45,8 @@ from app.engine.jobs import drive
 from app.engine.labels import Label
 from app.engine.recovery import RecoverySlot
 session = Session(Path({str(tmp_path / "meeting.wav")!r}))
-session.add([Version("Separated · talker 1", 0, VersionKind.SEPARATED, np.full(1600, 0.25, np.float32), 16000, "m", {{}})])
+audio = np.full(1600, 0.25, np.float32)
+session.add([Version("Separated · talker 1", 0, VersionKind.SEPARATED, audio, 16000, "m", {{}})])
 session.add_label(Label(0.1, 0.5, "hello"))
 drive(RecoverySlot(Path({str(root)!r})).save(session.snapshot()))
 os._exit(9)          # no cleanup, as a crash
