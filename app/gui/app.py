@@ -48,7 +48,7 @@ def start_main_window(app: QApplication, path: str | None) -> MainWindow:
     if start is not None:
         window.open_path(start)
     log.info("GUI started with %s", start)
-    window.offer_recovery(recoverable_sessions(recovery_dir()))
+    window.sessions.offer_recovery(recoverable_sessions(recovery_dir()))
     return window
 
 

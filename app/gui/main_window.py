@@ -39,14 +39,10 @@ from app.engine.activity import talker_activity
 from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.correction import CorrectSettings
 from app.engine.documents import (
-    SESSION_SUFFIX,
     Session,
     Version,
     VersionKind,
-    contents_text,
     load_session,
-    save_steps,
-    session_folder,
 )
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
@@ -62,7 +58,7 @@ from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
 from app.engine.labels import Label, labels_text, read_labels
 from app.engine.pipeline import Task, list_models
-from app.engine.recovery import RecoverableSession, discard, recovery_dir
+from app.engine.recovery import RecoverableSession, discard
 from app.engine.playback import (
     ABPlayer,
     Loop,
@@ -79,7 +75,6 @@ from app.engine.workflow import (
     read_reference,
     separate_versions_job,
 )
-from app.gui.autosaver import Autosaver
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
 from app.gui.dialogs.range_dialog import RangeDialog
@@ -93,6 +88,7 @@ from app.gui.dialogs.settings_dialog import (
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.lane_audio import LaneAudio
+from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
 from app.gui.views.axes import format_duration
@@ -112,8 +108,6 @@ from app.gui.workers import JobEntry, JobQueue, JobState
 log = logging.getLogger(__name__)
 
 PLAYHEAD_POLL_MS = 30
-AUTOSAVE_DELAY_MS = 2000      # the first unsaved edit reaches the recovery folder this soon
-SESSION_FILTER = "MeCo Studio sessions (*.mecosession)"
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
 LABEL_END_TOLERANCE_SECONDS = 0.001     # label files round times to microseconds
@@ -145,12 +139,7 @@ class MainWindow(QMainWindow):
         self.jobs.failed.connect(self._on_job_failed)
         self._closing_after_jobs = False
         self._close_confirmed = False         # the user saved or discarded the session's changes: close
-        self.autosaver = Autosaver(recovery_dir())
-        self.autosaver.failed.connect(self._on_autosave_failed)
-        self.autosave_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_DELAY_MS)
-        self.autosave_timer.timeout.connect(self._autosave)
-        self.unsaved_box: QMessageBox | None = None
-        self.recovery_box: QMessageBox | None = None
+        self.sessions = SessionKeeper(self)
         self.error_dialog: ErrorDialog | None = None        # the latest open dialogs, for tests and re-use
         self.close_box: QMessageBox | None = None
         self.overwrite_box: QMessageBox | None = None
@@ -305,9 +294,9 @@ class MainWindow(QMainWindow):
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
                                              self._on_load_reference_triggered)
         self.save_session_action = self._action("&Save session", QKeySequence.StandardKey.Save,
-                                                lambda: self.save_session())
+                                                lambda: self.sessions.save())
         self.save_session_as_action = self._action("Save session &as…", ["Ctrl+Shift+S"],
-                                                   lambda: self.save_session_as())
+                                                   lambda: self.sessions.save_as())
         self.open_session_action = self._action("Open s&ession…", ["Ctrl+Shift+O"], self._on_open_session_triggered)
         self.toggle_ab_action = self._action("&Toggle the last two A/B lanes", ["T"], self.toggle_last_two)
         self.loudness_action = self._action("&Match loudness", ["Shift+L"], self._on_loudness_action, checkable=True)
@@ -423,7 +412,7 @@ class MainWindow(QMainWindow):
             if after is not None:
                 after()
 
-        if not self._confirm_unsaved(f"opening {Path(path).name}", show, recording.close):
+        if not self.sessions.confirm(f"opening {Path(path).name}", show, recording.close):
             return False
         show()
         return True
@@ -449,8 +438,7 @@ class MainWindow(QMainWindow):
         if session is None:
             session = Session(recording.path)
             session.references = demo_references(recording.path)
-        self.autosave_timer.stop()
-        self.autosaver.clear()                # the slot holds one session: the next one starts it afresh
+        self.sessions.restart()
         self.session = session
         self._ab_history = []
         self.refresh_models()                 # cards installed since the last file count now
@@ -704,7 +692,7 @@ class MainWindow(QMainWindow):
                                    (self.redo_action, "Redo", self.session.redo_text)):
             action.setEnabled(what is not None)
             action.setText(f"&{verb} {what.replace('&', '&&')}" if what else f"&{verb}")
-        self._note_session_state()
+        self.sessions.note_state()
 
     def _show_position(self, seconds: float) -> None:
         self.position_label.setText(f"{format_duration(seconds)} / {format_duration(self._duration())}")
@@ -952,7 +940,7 @@ class MainWindow(QMainWindow):
                                               str(self.recording.path.parent) if self.recording else "", AUDIO_FILTER)
         if path:
             self.session.set_reference(talker, Path(path))
-            self._note_session_state()
+            self.sessions.note_state()
             self.statusBar().showMessage(f"Reference of talker {talker + 1}: {Path(path).name}", 5000)
 
     def open_inspector(self) -> InspectorView:
@@ -1335,41 +1323,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {paths[0].parent}" if paths else "", 10_000)
 
     # --- sessions ------------------------------------------------------------------------------------
-    def save_session(self, then: Callable[[], object] | None = None) -> JobEntry | None:
-        """Save where the session was last saved (asking where the first time); `then` runs once it is written."""
-        if self.session.path is None:
-            return self.save_session_as(then=then)
-        return self._start_save(self.session.path, then)
-
-    def save_session_as(self, path: str | Path | None = None,
-                        then: Callable[[], object] | None = None) -> JobEntry | None:
-        if self.recording is None:
-            return None
-        if path is None:
-            start = str(self.session.path or self.recording.path.with_suffix(SESSION_SUFFIX))
-            path, _ = QFileDialog.getSaveFileName(self, "Save the session", start, SESSION_FILTER)
-            if not path:
-                return None
-        return self._start_save(session_folder(Path(path)), then)
-
-    def _start_save(self, path: Path, then: Callable[[], object] | None) -> JobEntry:
-        """Save a snapshot as a job: the window goes on while it is written, and edits made
-        meanwhile stay marked unsaved."""
-        session, snapshot = self.session, self.session.snapshot()
-        return self.jobs.submit(f"Save session {path.name}",
-                                lambda: save_steps(snapshot, path, overwrite=True, reuse=session.path),
-                                lambda saved: self._on_session_saved(session, snapshot.revision, saved, then))
-
-    def _on_session_saved(self, session: Session, revision: int, path: Path,
-                          then: Callable[[], object] | None) -> None:
-        session.mark_saved(revision, path)
-        if session is not self.session:
-            return
-        self._note_session_state()
-        self.statusBar().showMessage(f"Saved {path.name}", 5000)
-        if then is not None:
-            QTimer.singleShot(0, then)        # after the save job has ended, so "jobs are running" holds no more
-
     def _on_open_session_triggered(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a session (.mecosession folder)")
         if path:
@@ -1386,79 +1339,6 @@ class MainWindow(QMainWindow):
             return False
         return self._open(session.recording_path, session)
 
-    # --- unsaved changes and recovery ------------------------------------------------------------
-    def _note_session_state(self) -> None:
-        """Title mark and autosave follow the session: a first unsaved edit is autosaved soon after."""
-        modified = self.session.modified and self.recording is not None
-        self.setWindowModified(modified)
-        if not modified:
-            self.autosave_timer.stop()
-            if self.autosaver.written_revision is not None:
-                self.autosaver.clear()
-        elif not self.autosave_timer.isActive() and self.autosaver.written_revision != self.session.revision:
-            self.autosave_timer.start()
-
-    def _autosave(self) -> None:
-        if self.session.modified and self.recording is not None:
-            self.autosaver.submit(self.session.snapshot())
-
-    def _on_autosave_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"Autosave failed: {message}", 15_000)
-
-    def _confirm_unsaved(self, doing: str, then: Callable[[], object],
-                         otherwise: Callable[[], object] | None = None) -> bool:
-        """True when no unsaved change stands in the way. Otherwise ask Save / Discard / Cancel and
-        return False: `then` runs after a save or a discard, `otherwise` on Cancel."""
-        if not self.session.modified or self.recording is None:
-            return True
-        holds = contents_text(len(self.session.versions), len(self.session.labels))
-        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
-                          f"The session of {self.recording.path.name} has changes that are not saved; it holds "
-                          f"{holds}. Save them before {doing}?",
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self)
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        box.finished.connect(lambda answer: self._on_unsaved_answer(answer, then, otherwise))
-        self.unsaved_box = box
-        box.open()
-        return False
-
-    def _on_unsaved_answer(self, answer: int, then: Callable[[], object],
-                           otherwise: Callable[[], object] | None) -> None:
-        if answer == QMessageBox.StandardButton.Save:
-            if self.save_session(then=then) is not None:
-                return
-        elif answer == QMessageBox.StandardButton.Discard:
-            self.discard_changes()
-            then()
-            return
-        if otherwise is not None:
-            otherwise()
-
-    def discard_changes(self) -> None:
-        """Drop the session's unsaved changes from the record: no question at close, nothing to recover."""
-        self.session.discard_changes()
-        self._note_session_state()
-
-    def offer_recovery(self, found: list[RecoverableSession]) -> QMessageBox | None:
-        """After a crash: offer the newest autosave back (the others wait for the next start)."""
-        if not found:
-            return None
-        newest = found[0]
-        rest = f"\n\n{len(found) - 1} older autosave(s) will be offered at the next start." if len(found) > 1 else ""
-        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
-                          f"MeCo Studio did not close normally. Its autosave holds {newest.summary()}.{rest}",
-                          QMessageBox.StandardButton.NoButton, self)
-        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-        drop = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(recover)
-        box.buttonClicked.connect(lambda button: self.recover(newest) if button is recover
-                                  else discard(newest.path) if button is drop else None)
-        self.recovery_box = box
-        box.open()
-        return box
-
     def recover(self, found: RecoverableSession) -> bool:
         """Open an autosave's recording and session, unsaved; its folder goes once it is open."""
         try:
@@ -1470,26 +1350,25 @@ class MainWindow(QMainWindow):
             return False
         return self._open(session.recording_path, session, after=lambda: discard(found.path))
 
-    def _close_now(self) -> None:
-        self._close_confirmed = True
-        self.close()
-
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)
         dialog.open()
         return dialog
+
+    def _close_now(self) -> None:
+        self._close_confirmed = True
+        self.close()
 
     def closeEvent(self, event) -> None:
         if self.jobs.busy and not self._closing_after_jobs:
             event.ignore()
             self._ask_to_close()
             return
-        if not self._close_confirmed and not self._confirm_unsaved("closing", self._close_now):
+        if not self._close_confirmed and not self.sessions.confirm("closing", self._close_now):
             event.ignore()
             self._closing_after_jobs = False
             return
-        self.autosave_timer.stop()
-        self.autosaver.close()
+        self.sessions.close()
         self.jobs.shutdown()
         self.tracks.close_workers()
         if self.lane_audio is not None:

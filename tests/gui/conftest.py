@@ -52,7 +52,7 @@ def window(qtbot, qapp) -> Iterator[MainWindow]:
     win.show()
     qtbot.waitExposed(win)
     yield win
-    win.discard_changes()          # closing at teardown asks nothing about the test's versions
+    win.sessions.discard_changes()          # closing at teardown asks nothing about the test's versions
 
 
 def open_and_draw(qtbot, window: MainWindow, path: Path) -> None:

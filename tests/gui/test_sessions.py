@@ -3,6 +3,7 @@ another file asks first, and a crashed window's work is offered back at the next
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ def _label(window) -> None:
 
 
 def _autosaved(window) -> bool:
-    return window.autosaver.idle and window.autosaver.written_revision == window.session.revision
+    return window.sessions.autosaver.idle and window.sessions.autosaver.written_revision == window.session.revision
 
 
 def test_an_edit_marks_the_window_modified_until_it_is_saved(qtbot, window, make_recording, tmp_path):
@@ -30,11 +31,10 @@ def test_an_edit_marks_the_window_modified_until_it_is_saved(qtbot, window, make
     assert not window.isWindowModified()
     _label(window)
     assert window.isWindowModified()
-    wait_done(qtbot, window, window.save_session_as(tmp_path / "meeting"))
+    wait_done(qtbot, window, window.sessions.save_as(tmp_path / "meeting"))
     assert not window.isWindowModified() and window.session.path == tmp_path / "meeting.mecosession"
-    window.session.set_label_text(0, "hello")
-    window._after_label_edit()
-    entry = window.save_session()                  # saved before: no question where
+    window.labels_panel.text_edited.emit(0, "hello")
+    entry = window.sessions.save()                  # saved before: no question where
     assert entry is not None
     wait_done(qtbot, window, entry)
     assert load_session(tmp_path / "meeting.mecosession").labels[0].text == "hello"
@@ -44,17 +44,17 @@ def test_the_first_unsaved_edit_is_autosaved_and_a_save_empties_the_autosave(qtb
     open_and_draw(qtbot, window, make_recording())
     _label(window)
     qtbot.waitUntil(lambda: _autosaved(window), timeout=10_000)
-    slot = window.autosaver.slot_path
+    slot = window.sessions.autosaver.slot_path
     assert len(load_session(slot).labels) == 1
-    wait_done(qtbot, window, window.save_session_as(tmp_path / "meeting"))
-    qtbot.waitUntil(lambda: window.autosaver.idle and not slot.exists(), timeout=10_000)
+    wait_done(qtbot, window, window.sessions.save_as(tmp_path / "meeting"))
+    qtbot.waitUntil(lambda: window.sessions.autosaver.idle and not slot.exists(), timeout=10_000)
 
 
 def test_closing_with_unsaved_changes_asks_and_cancel_keeps_everything(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording())
     _label(window)
     assert not window.close()
-    box = window.unsaved_box
+    box = window.sessions.unsaved_box
     assert box.isVisible() and "not saved" in box.text()
     save_screenshot(box, "unsaved-changes.png")
     box.done(QMessageBox.StandardButton.Cancel)
@@ -65,29 +65,32 @@ def test_discarding_at_close_closes_and_leaves_nothing_to_recover(qtbot, window,
     open_and_draw(qtbot, window, make_recording())
     _label(window)
     qtbot.waitUntil(lambda: _autosaved(window), timeout=10_000)
-    slot = window.autosaver.slot_path
+    slot = window.sessions.autosaver.slot_path
     window.close()
-    window.unsaved_box.done(QMessageBox.StandardButton.Discard)
+    window.sessions.unsaved_box.done(QMessageBox.StandardButton.Discard)
     assert not window.isVisible()
     assert not slot.exists() and not slot.with_suffix(".lock").exists()
 
 
 def test_saving_at_close_writes_the_session_then_closes(qtbot, window, make_recording, tmp_path):
     open_and_draw(qtbot, window, make_recording())
-    wait_done(qtbot, window, window.save_session_as(tmp_path / "meeting"))
+    wait_done(qtbot, window, window.sessions.save_as(tmp_path / "meeting"))
     _label(window)
     window.close()
-    window.unsaved_box.done(QMessageBox.StandardButton.Save)
+    window.sessions.unsaved_box.done(QMessageBox.StandardButton.Save)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert len(load_session(tmp_path / "meeting.mecosession").labels) == 1
 
 
 def test_a_failed_save_at_close_keeps_the_window_open(qtbot, window, make_recording, tmp_path):
     open_and_draw(qtbot, window, make_recording())
-    blocked = tmp_path / "file-not-folder"
-    blocked.write_text("x")
+    wait_done(qtbot, window, window.sessions.save_as(tmp_path / "sub" / "meeting"))
+    shutil.rmtree(tmp_path / "sub")
+    (tmp_path / "sub").write_text("a file where the session's folder was")
     _label(window)
-    entry = window.save_session_as(blocked / "meeting", then=window._close_now)
+    window.close()
+    window.sessions.unsaved_box.done(QMessageBox.StandardButton.Save)
+    entry = window.jobs.entries[-1]
     qtbot.waitUntil(lambda: entry.state is JobState.FAILED, timeout=10_000)
     qtbot.wait(50)
     assert window.isVisible() and window.session.modified and "could not be saved" in entry.message
@@ -98,10 +101,10 @@ def test_opening_another_file_asks_first_and_cancel_stays(qtbot, window, make_re
     open_and_draw(qtbot, window, first)
     _label(window)
     assert not window.open_path(second)
-    window.unsaved_box.done(QMessageBox.StandardButton.Cancel)
+    window.sessions.unsaved_box.done(QMessageBox.StandardButton.Cancel)
     assert window.recording.path == first and len(window.session.labels) == 1
     assert not window.open_path(second)
-    window.unsaved_box.done(QMessageBox.StandardButton.Discard)
+    window.sessions.unsaved_box.done(QMessageBox.StandardButton.Discard)
     assert window.recording.path == second and not window.session.modified and not window.session.labels
 
 
@@ -127,7 +130,7 @@ def test_a_crashed_windows_work_is_offered_back_and_recovered(qtbot, window, mak
     _crash_with_unsaved_work(recording)
     found = recoverable_sessions(recovery_dir())
     assert [f.recording for f in found] == [recording]
-    box = window.offer_recovery(found)
+    box = window.sessions.offer_recovery(found)
     assert box.isVisible() and "crashed.wav: 0 versions and 1 label" in box.text()
     save_screenshot(box, "recover-unsaved-work.png")
     next(b for b in box.buttons() if b.text() == "Recover").click()

@@ -394,7 +394,7 @@ def test_export_asks_before_overwriting(qtbot, demo_window, tmp_path):
 def test_session_saves_and_reopens_with_its_versions(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     demo_window.session.rename(demo_window.session.versions[0].id, "Alice")
-    wait_done(qtbot, demo_window, demo_window.save_session_as(tmp_path / "meeting"))
+    wait_done(qtbot, demo_window, demo_window.sessions.save_as(tmp_path / "meeting"))
     assert not demo_window.session.modified and not demo_window.isWindowModified()
     versions = demo_window.session.versions
     assert demo_window.open_session(tmp_path / "meeting.mecosession")
