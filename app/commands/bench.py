@@ -107,15 +107,15 @@ def _separate_once(minutes: float, threads: int) -> dict[str, Any]:
     """Separate a generated 4-channel 16 kHz file of `minutes` in this process, streaming to disk."""
     import torch
 
-    from app.commands.separate import separate_file
-    from app.engine.separation import SeparateSettings
+    from app.engine.batch import BatchSettings, separate_file_job
+    from app.engine.jobs import drive
 
     torch.set_num_threads(threads)
     folder = Path(tempfile.mkdtemp(prefix="meco-bench-sep-"))
     path = write_long_recording(folder / "long.wav", minutes, 4, 16_000)
     try:
         t0 = time.perf_counter()
-        info = separate_file(path, folder / "out", SeparateSettings(), overwrite=False, show_bar=False)
+        info = drive(separate_file_job(path, folder / "out", BatchSettings()))
         seconds = time.perf_counter() - t0
     finally:
         for f in sorted(folder.rglob("*"), reverse=True):

@@ -1,0 +1,174 @@
+"""Separate many recordings into talker tracks on disk: what `meco-studio separate` and the
+window's batch dialog both run.
+
+One recording becomes `OUT/<stem>/spk{k}.wav` (and `spk{k}_separated.wav` with the uncorrected
+output kept), streamed chunk by chunk into temporary files renamed only when complete: a failure
+or a cancel leaves none of that recording's tracks. A batch keeps going past a file that fails
+and lists it with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from app.engine.correction import CorrectSettings, corrected_separation_job
+from app.engine.enhancement import EnhanceSettings, enhance_job
+from app.engine.errors import AppError, JobCancelled
+from app.engine.export import (
+    AtomicAudioWriter,
+    ExportSettings,
+    PeakPolicy,
+    SampleFormat,
+    apply_peak_policy,
+    normalise_file_loudness,
+)
+from app.engine.files import open_recording
+from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.separation import OutputRate, SeparateSettings, separate_job
+
+T = TypeVar("T")
+TALKERS = 2
+FILE_STEPS = 1000        # a file's share of a batch's progress, in steps
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    separate: SeparateSettings = SeparateSettings()
+    correct: CorrectSettings | None = None       # None: the separator's output as it is
+    also_uncorrected: bool = False               # with `correct`: keep spk{k}_separated.wav too
+    enhance: EnhanceSettings | None = None       # a student finishing each track
+    loudness_lufs: float | None = None           # bring each track to this integrated loudness
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
+
+
+@dataclass
+class BatchResult:
+    done: list[dict[str, Any]] = field(default_factory=list)       # one `separate_file_job` report per file
+    failed: list[tuple[Path, str]] = field(default_factory=list)   # (file, the reason, one sentence)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:          # absent, or it holds files of an earlier run
+        pass
+
+
+def _enhance_in_place(paths: list[Path], settings: EnhanceSettings, export: ExportSettings) -> Job[list[dict]]:
+    """Stream each finished talker file through the enhancer into a temporary file that replaces it."""
+    infos = []
+    for path in paths:
+        with open_recording(path) as rec:
+            writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True))
+            try:
+                result = yield from enhance_job(rec, settings,
+                                                sink=lambda b: writer.write(apply_peak_policy(b, export.peak)))
+            except BaseException:
+                writer.abort()
+                raise
+        writer.commit()
+        infos.append(result.info)
+    return infos
+
+
+def separate_file_job(path: Path, out_dir: Path, settings: BatchSettings) -> Job[dict[str, Any]]:
+    """Separate (and correct, enhance, level) one file into `out_dir/<stem>/`; its report as a dict,
+    with `notes` for the user (an incomplete file, a silent track that kept its level).
+
+    With a loudness target the tracks are written as float first (no limiting at the models'
+    level) and brought to the target at the end, where the peak policy then acts."""
+    target = out_dir / Path(path).stem
+    lufs = settings.loudness_lufs
+    final = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=settings.overwrite, loudness_lufs=lufs)
+    export = final if lufs is None else \
+        ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE, overwrite=settings.overwrite)
+    correct = settings.correct
+    with open_recording(path) as rec:
+        notes = [rec.notice] if rec.notice else []
+        rate = rec.sample_rate if settings.separate.output_rate is OutputRate.INPUT else 16_000
+        writers: list[AtomicAudioWriter] = []
+        raw_writers: list[AtomicAudioWriter] = []
+
+        def to_writers(targets: list[AtomicAudioWriter]) -> Callable[[np.ndarray], None]:
+            def sink(block: np.ndarray) -> None:
+                block = apply_peak_policy(block, export.peak)
+                for k, w in enumerate(targets):
+                    w.write(block[k:k + 1])
+            return sink
+
+        try:
+            for k in range(TALKERS):
+                writers.append(AtomicAudioWriter(target / f"spk{k + 1}.wav", rate, 1, export))
+                if correct is not None and settings.also_uncorrected:
+                    raw_writers.append(AtomicAudioWriter(target / f"spk{k + 1}_separated.wav", rate, 1, export))
+            correction = None
+            if correct is None:
+                result = yield from separate_job(rec, settings.separate, sink=to_writers(writers))
+            else:
+                result, correction = yield from corrected_separation_job(
+                    rec, settings.separate, correct, sink=to_writers(writers),
+                    uncorrected_sink=to_writers(raw_writers) if raw_writers else None)
+            outputs = [str(w.commit()) for w in writers + raw_writers]
+        except BaseException:
+            for w in writers + raw_writers:
+                w.abort()
+            _remove_if_empty(target)
+            raise
+        try:
+            enhanced = (yield from _enhance_in_place([w.path for w in writers], settings.enhance, export)) \
+                if settings.enhance else None
+            loudness = None if lufs is None else [normalise_file_loudness(w.path, final) for w in writers + raw_writers]
+        except BaseException:
+            for w in writers + raw_writers:      # a half-finished run leaves nothing behind
+                w.path.unlink(missing_ok=True)
+            _remove_if_empty(target)
+            raise
+        notes += result.notices
+        notes += [f"{w.path.name} is silent, so it keeps its level rather than {lufs:g} LUFS"
+                  for w, measured in zip(writers + raw_writers, loudness or []) if measured is None]
+        seconds = result.seconds + (correction.seconds if correction is not None else 0.0)
+        return {"input": str(path), "outputs": outputs, **result.info,
+                "correction": correction.info if correction is not None else None, "enhancement": enhanced,
+                "loudness": None if loudness is None else {"target_lufs": lufs, "measured_lufs": [
+                    None if m is None else round(m, 2) for m in loudness]},
+                "rtf": round(seconds / rec.info.duration_seconds, 4), "notes": notes}
+
+
+def _as_share(job: Job[T], index: int, count: int, name: str, clock: Stopwatch) -> Job[T]:
+    """`job`'s progress as file `index`'s share of a batch of `count`; closing this closes `job`."""
+    try:
+        while True:
+            try:
+                progress = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield Progress(f"{name} ({index + 1} of {count}) · {progress.stage}",
+                           index * FILE_STEPS + round(progress.fraction * FILE_STEPS), count * FILE_STEPS, clock())
+    finally:
+        job.close()
+
+
+def batch_job(paths: list[Path], out_dir: Path, settings: BatchSettings) -> Job[BatchResult]:
+    """Separate every file in turn; a file that fails is listed with its reason and the batch goes on."""
+    clock = Stopwatch()
+    result = BatchResult()
+    for index, path in enumerate(paths):
+        try:
+            report = yield from _as_share(separate_file_job(path, out_dir, settings), index, len(paths),
+                                          Path(path).name, clock)
+        except JobCancelled:
+            raise
+        except AppError as err:
+            result.failed.append((Path(path), str(err)))
+        else:
+            result.done.append(report)
+        yield Progress("batch", (index + 1) * FILE_STEPS, len(paths) * FILE_STEPS, clock())
+    return result

@@ -1,0 +1,46 @@
+"""A batch separates file after file, keeps going past a bad one, and a cancel leaves no half file."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine.batch import BatchSettings, batch_job
+from app.engine.errors import ConfigError, JobCancelled
+from app.engine.jobs import drive
+from tests.engine.bad_files import not_audio
+from tests.engine.test_separation import _settings, _two_tone_recording
+
+
+def test_a_batch_goes_past_a_bad_file_and_names_it(tmp_path, tiny_separator_card):
+    files = [_two_tone_recording(tmp_path / "a.wav", seconds=1.0), not_audio(tmp_path),
+             _two_tone_recording(tmp_path / "c.wav", seconds=1.0)]
+    result = drive(batch_job(files, tmp_path / "out", BatchSettings(_settings())))
+    assert [r["input"] for r in result.done] == [str(files[0]), str(files[2])]
+    [(path, reason)] = result.failed
+    assert path == files[1] and "notes.wav" in reason
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a", "c"]
+    assert sorted(p.name for p in (tmp_path / "out" / "a").iterdir()) == ["spk1.wav", "spk2.wav"]
+
+
+def test_batch_progress_grows_to_the_whole_batch_and_names_the_file(tmp_path, tiny_separator_card):
+    files = [_two_tone_recording(tmp_path / f"{name}.wav", seconds=2.0) for name in ("a", "b")]
+    seen = []
+    drive(batch_job(files, tmp_path / "out", BatchSettings(_settings())), seen.append)
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    assert seen[-1].done == seen[-1].total
+    assert any(p.stage.startswith("b.wav (2 of 2)") for p in seen)
+
+
+def test_a_cancel_leaves_none_of_the_tracks_of_the_file_in_progress(tmp_path, tiny_separator_card):
+    files = [_two_tone_recording(tmp_path / f"{name}.wav", seconds=3.0) for name in ("a", "b")]
+    seen = []
+    with pytest.raises(JobCancelled):
+        drive(batch_job(files, tmp_path / "out", BatchSettings(_settings())), seen.append,
+              should_stop=lambda: any(p.stage.startswith("b.wav") for p in seen))
+    assert sorted(p.name for p in (tmp_path / "out" / "a").iterdir()) == ["spk1.wav", "spk2.wav"]
+    assert not (tmp_path / "out" / "b").exists()
+
+
+def test_a_loudness_target_out_of_range_is_refused_before_any_work():
+    with pytest.raises(ConfigError, match="outside -60 to -5 LUFS"):
+        BatchSettings(loudness_lufs=3.0)
