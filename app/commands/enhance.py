@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from app.commands import HelpFormatter
-from app.commands.options import add_run_options, expand_inputs
+from app.commands.options import add_run_options
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
-from app.engine.files import open_recording
+from app.engine.files import expand_inputs, open_recording
 from app.engine.jobs import drive
 from models.inference.chunked import ChunkConfig
 

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from app.engine.separation import OutputRate
 from models.inference.chunked import ChunkConfig
-
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".caf", ".au", ".opus"}
-
 
 def parse_channels(text: str) -> tuple[int, ...]:
     """'1-4,6' -> (0, 1, 2, 3, 5): users count channels from 1."""
@@ -26,18 +22,6 @@ def parse_channels(text: str) -> tuple[int, ...]:
     if not out or min(out) < 1:
         raise argparse.ArgumentTypeError("channels are numbered from 1")
     return tuple(c - 1 for c in out)
-
-
-def expand_inputs(inputs: list[str]) -> list[Path]:
-    """Files as given; folders searched recursively for audio files, in sorted order."""
-    paths: list[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            paths.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file()))
-        else:
-            paths.append(p)
-    return paths
 
 
 def add_channel_options(p: argparse.ArgumentParser, reference_help: str) -> None:

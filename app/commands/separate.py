@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.options import add_channel_options, add_run_options, expand_inputs
+from app.commands.options import add_channel_options, add_run_options
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.batch import BatchSettings, separate_file_job
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, has_corrector
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
+from app.engine.files import expand_inputs
 from app.engine.jobs import drive
 from app.engine.separation import Method, OutputRate, SeparateSettings
 from models.inference.chunked import ChunkConfig

@@ -13,10 +13,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.options import expand_inputs
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.analysis import AnalysisRequest, analyse, statistics_table
-from app.engine.files import open_recording
+from app.engine.files import expand_inputs, open_recording
 from app.engine.jobs import drive
 
 

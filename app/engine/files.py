@@ -24,6 +24,8 @@ from app.engine.errors import AudioFileError
 
 log = logging.getLogger(__name__)
 
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64", ".rf64", ".caf",
+                  ".au"}
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
 MAX_CHANNELS = 32
@@ -342,3 +344,15 @@ def read_all(path: str | os.PathLike[str], sample_rate: int | None = None) -> tu
     if sample_rate is not None and sample_rate != rate:
         return resample(audio, rate, sample_rate), sample_rate
     return audio, rate
+
+
+def expand_inputs(inputs: list[str] | list[Path]) -> list[Path]:
+    """Files as given; folders searched recursively for audio files (by suffix), in sorted order."""
+    paths: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            paths.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES and f.is_file()))
+        else:
+            paths.append(p)
+    return paths

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from app.engine.activity import talker_activity
 from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
+from app.engine.batch import BatchResult, batch_job
 from app.engine.correction import CorrectSettings
 from app.engine.documents import (
     Session,
@@ -75,8 +76,10 @@ from app.engine.workflow import (
     read_reference,
     separate_versions_job,
 )
+from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
+from app.gui.dialogs.file_filters import AUDIO_FILTER, LABEL_FILTER
 from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
@@ -111,8 +114,6 @@ PLAYHEAD_POLL_MS = 30
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
 LABEL_END_TOLERANCE_SECONDS = 0.001     # label files round times to microseconds
-LABEL_FILTER = "Label files (*.txt);;All files (*)"
-AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.aiff *.aif *.caf *.w64 *.rf64);;All files (*)"
 
 
 def display_name(path: Path) -> str:
@@ -284,6 +285,7 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
         self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], self.run_separation)
+        self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], self.open_batch)
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
@@ -342,6 +344,8 @@ class MainWindow(QMainWindow):
         for action in (self.separate_action, self.correct_action, self.enhance_action):
             process_menu.addAction(action)
         self.enhance_menu = process_menu.addMenu("Enhance with a &chosen model")
+        process_menu.addAction(self.batch_action)
+        process_menu.addSeparator()
         process_menu.addAction(self.evaluate_action)
         process_menu.addAction(self.analyze_action)
         process_menu.addAction(self.activity_action)
@@ -662,6 +666,7 @@ class MainWindow(QMainWindow):
         idle = self.recording is not None
         separator = self._installed[Task.SEPARATION]
         self.separate_action.setEnabled(idle and separator)
+        self.batch_action.setEnabled(separator)
         self.separate_action.setToolTip("Separate the talkers of the open recording (Ctrl+R)" if separator else
                                         "No separator is installed: put a separation card in resources/models "
                                         "or your models folder")
@@ -1321,6 +1326,47 @@ class MainWindow(QMainWindow):
 
     def _on_exported(self, paths: list[Path]) -> None:
         self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {paths[0].parent}" if paths else "", 10_000)
+
+    # --- batch --------------------------------------------------------------------------------------
+    def open_batch(self) -> BatchDialog:
+        """Batch separation of recordings on disk (the open one listed first), as one job."""
+        device, chunk = self.stored.compute_device(), self.stored.chunk()
+        separate = SeparateSettings(model=self.stored.model(Task.SEPARATION), device=device, chunk=chunk)
+        corrector = CorrectSettings(model=self.stored.model(Task.CORRECTION), device=device, chunk=chunk) \
+            if self._installed[Task.CORRECTION] else None
+        students = [entry.name for entry in list_models(Task.ENHANCEMENT)]
+        home = self.recording.path.parent if self.recording else Path.home()
+        dialog = BatchDialog(separate, corrector, students, home / "separated", self)
+        if self.recording is not None:
+            dialog.add_inputs([self.recording.path])
+        dialog.accepted.connect(lambda: self._on_batch_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    def _on_batch_accepted(self, dialog: BatchDialog) -> None:
+        try:
+            request = dialog.request()
+        except AppError as err:
+            self.show_error("Cannot start the batch", str(err))
+            return
+        self.start_batch(request)
+
+    def start_batch(self, request: BatchRequest) -> JobEntry:
+        count = len(request.files)
+        return self.jobs.submit(f"Separate {count} recording{'s' if count != 1 else ''} into "
+                                f"{request.folder.name or request.folder}",
+                                lambda: batch_job(request.files, request.folder, request.settings),
+                                lambda result: self._on_batch_done(request, result))
+
+    def _on_batch_done(self, request: BatchRequest, result: BatchResult) -> QMessageBox:
+        lines = [f"Separated {len(result.done)} of {len(request.files)} recording(s) into {request.folder}."]
+        lines += [f"{Path(report['input']).name}: {note}" for report in result.done for note in report["notes"]]
+        if result.failed:
+            lines.append(f"{len(result.failed)} could not be separated:")
+            lines += [f"• {path.name}: {reason}" for path, reason in result.failed]
+        self.statusBar().showMessage(lines[0], 10_000)
+        return self.show_error("Batch separation finished", "\n".join(lines),
+                               QMessageBox.Icon.Warning if result.failed else QMessageBox.Icon.Information)
 
     # --- sessions ------------------------------------------------------------------------------------
     def _on_open_session_triggered(self) -> None:

@@ -17,13 +17,13 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from app.engine.documents import SESSION_SUFFIX, Session, contents_text, save_steps, session_folder
 from app.engine.recovery import RecoverableSession, discard, recovery_dir
 from app.gui.autosaver import Autosaver
+from app.gui.dialogs.file_filters import SESSION_FILTER
 from app.gui.workers import JobEntry
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
 
 AUTOSAVE_DELAY_MS = 2000      # the first unsaved edit reaches the recovery folder this soon
-SESSION_FILTER = "MeCo Studio sessions (*.mecosession)"
 
 
 class SessionKeeper(QObject):

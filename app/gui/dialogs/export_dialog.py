@@ -47,7 +47,7 @@ SAMPLE_FORMAT_LABELS = {SampleFormat.PCM_16: "PCM 16-bit", SampleFormat.PCM_24: 
                         SampleFormat.FLOAT: "32-bit float"}
 PEAK_LABELS = {PeakPolicy.LIMIT: "Limit (soft knee above −1 dBFS)", PeakPolicy.NORMALIZE: "Normalise to −1 dBFS",
                PeakPolicy.CLIP: "Clip at full scale", PeakPolicy.NONE: "Keep (float only)"}
-LOUDNESS_CHOICES = [("Keep each version's level", None), ("−14 LUFS (streaming)", -14.0),
+LOUDNESS_CHOICES = [("Keep each file's level", None), ("−14 LUFS (streaming)", -14.0),
                     ("−16 LUFS (podcasts)", -16.0), ("−23 LUFS (EBU R128 broadcast)", -23.0),
                     ("−24 LUFS (ATSC A/85)", -24.0)]
 

@@ -33,6 +33,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + O", "Open a recording (or drop a file on the window)"),
     ("Shift + R", "Record a take from an input device (a microphone array)"),
     ("Ctrl + R", "Separate talkers (a job: progress, time left and Cancel in the status bar and Jobs panel)"),
+    ("Ctrl + Shift + B", "Batch separation: many recordings to talker tracks on disk, as one job"),
     ("Ctrl + M", "Correct the latest separated talkers with MeCo"),
     ("Ctrl + Shift + E", "Enhance the latest separated talkers with a distilled student"),
     ("Ctrl + Shift + M", "Evaluate versions (SI-SDR, PESQ-WB, ESTOI, DNSMOS)"),

@@ -1,0 +1,165 @@
+"""Batch separation: many recordings to talker tracks on disk, as `meco-studio separate` does.
+
+The user gathers files (or whole folders, searched for audio), picks the output folder and what
+follows the separator (MeCo, a student, a loudness target); the window then runs the batch as
+one job. Each recording goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced
+only when "Replace" is ticked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.batch import BatchSettings
+from app.engine.correction import CorrectSettings
+from app.engine.enhancement import EnhanceSettings
+from app.engine.errors import ConfigError
+from app.engine.files import expand_inputs
+from app.engine.separation import SeparateSettings
+from app.gui.dialogs.choices import choice_combo
+from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
+from app.gui.dialogs.file_filters import AUDIO_FILTER
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    files: list[Path]
+    folder: Path
+    settings: BatchSettings
+
+
+class BatchDialog(QDialog):
+    def __init__(self, separate: SeparateSettings, corrector: CorrectSettings | None, students: list[str],
+                 folder: Path, parent: QWidget | None = None) -> None:
+        """`corrector`: MeCo's settings when one is installed; `students`: installed enhancer names."""
+        super().__init__(parent)
+        self.setWindowTitle("Batch separation")
+        self.separate = separate
+        self.corrector = corrector
+        self.files = QListWidget()
+        self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.files.setMinimumHeight(140)
+        add_files, add_folder, remove = QPushButton("Add files…"), QPushButton("Add folder…"), QPushButton("Remove")
+        add_files.clicked.connect(self._on_add_files)
+        add_folder.clicked.connect(self._on_add_folder)
+        remove.clicked.connect(self.remove_selected)
+        file_buttons = QHBoxLayout()
+        for button in (add_files, add_folder, remove):
+            file_buttons.addWidget(button)
+        file_buttons.addStretch(1)
+        self.folder = QLineEdit(str(folder))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        self.correct = QCheckBox("Correct each talker with MeCo")
+        self.correct.setChecked(corrector is not None)
+        self.correct.setEnabled(corrector is not None)
+        if corrector is None:
+            self.correct.setToolTip("No MeCo corrector is installed")
+        self.keep_uncorrected = QCheckBox("Also keep the separator's output (spk{k}_separated.wav)")
+        self.keep_uncorrected.setEnabled(self.correct.isChecked())
+        self.correct.toggled.connect(self.keep_uncorrected.setEnabled)
+        self.enhance = choice_combo([("None", None)] + [(name, name) for name in students])
+        self.enhance.setEnabled(bool(students))
+        self.loudness = choice_combo(LOUDNESS_CHOICES)
+        self.overwrite = QCheckBox("Replace tracks that already exist")
+        self.summary = QLabel(wordWrap=True)
+
+        form = QFormLayout()
+        form.addRow("Recordings", self.files)
+        form.addRow("", file_buttons)
+        form.addRow("Output folder", folder_row)
+        form.addRow("MeCo", self.correct)
+        form.addRow("", self.keep_uncorrected)
+        form.addRow("Enhance with", self.enhance)
+        form.addRow("Loudness", self.loudness)
+        form.addRow("", self.overwrite)
+        form.addRow("", self.summary)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.run_button = self.buttons.addButton("Separate", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.folder.textChanged.connect(self._refresh)
+        self.resize(620, 480)
+        self._refresh()
+
+    def add_inputs(self, inputs: list[Path]) -> None:
+        """Add files, and the audio files found in folders, each once, in the order given."""
+        present = set(self.paths())
+        for path in expand_inputs(inputs):
+            if path not in present:
+                present.add(path)
+                self.files.addItem(str(path))
+        self._refresh()
+
+    def remove_selected(self) -> None:
+        for item in self.files.selectedItems():
+            self.files.takeItem(self.files.row(item))
+        self._refresh()
+
+    def paths(self) -> list[Path]:
+        return [Path(self.files.item(row).text()) for row in range(self.files.count())]
+
+    def request(self) -> BatchRequest:
+        """What to run; ConfigError when a choice cannot work."""
+        folder = Path(self.folder.text().strip()).expanduser()
+        if not self.folder.text().strip():
+            raise ConfigError("Choose an output folder.")
+        correct = self.corrector if self.correct.isChecked() else None
+        student = self.enhance.currentData()
+        enhance = EnhanceSettings(model=student, device=self.separate.device, chunk=self.separate.chunk) \
+            if student else None
+        settings = BatchSettings(self.separate, correct, correct is not None and self.keep_uncorrected.isChecked(),
+                                 enhance, self.loudness.currentData(), self.overwrite.isChecked())
+        return BatchRequest(self.paths(), folder, settings)
+
+    def _refresh(self) -> None:
+        count = self.files.count()
+        self.run_button.setText(f"Separate {count} recording{'s' if count != 1 else ''}")
+        self.run_button.setEnabled(count > 0 and bool(self.folder.text().strip()))
+        self.summary.setText(f"Each recording goes to {self.folder.text().strip() or '…'}/<name>/spk1.wav, "
+                             "spk2.wav; a file that cannot be separated is listed at the end and the batch goes on."
+                             if count else "Add recordings or folders to separate.")
+
+    def _on_add_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Recordings to separate", self.folder.text(), AUDIO_FILTER)
+        self.add_inputs([Path(p) for p in paths])
+
+    def _on_add_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "A folder of recordings (searched with its subfolders)")
+        if path:
+            self.add_inputs([Path(path)])
+
+    def _on_browse_clicked(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Output folder", self.folder.text())
+        if path:
+            self.folder.setText(path)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Delete and self.files.hasFocus():
+            self.remove_selected()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,9 @@
+"""Name filters of the file dialogs, one place for each kind of file the app reads or writes."""
+
+from __future__ import annotations
+
+from app.engine.files import AUDIO_SUFFIXES
+
+AUDIO_FILTER = f"Audio files ({' '.join('*' + suffix for suffix in sorted(AUDIO_SUFFIXES))});;All files (*)"
+LABEL_FILTER = "Label files (*.txt);;All files (*)"
+SESSION_FILTER = "MeCo Studio sessions (*.mecosession)"

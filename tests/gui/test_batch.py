@@ -1,0 +1,66 @@
+"""Batch separation from the window: gather recordings, run them as one job, hear what failed."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox
+
+from app.gui.workers import JobState
+from tests.engine.bad_files import not_audio
+from tests.gui.conftest import DEMO_MEETING
+from tests.gui.test_workflow import save_screenshot, wait_done
+
+
+def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once(demo_window, make_recording,
+                                                                                  tmp_path):
+    folder = tmp_path / "day1"
+    folder.mkdir()
+    a = make_recording("day1/a.wav", seconds=1.0)
+    b = make_recording("day1/b.flac", seconds=1.0)
+    (folder / "notes.txt").write_text("not audio")
+    dialog = demo_window.open_batch()
+    assert dialog.paths() == [DEMO_MEETING]
+    dialog.add_inputs([folder])
+    dialog.add_inputs([folder, a])
+    assert dialog.paths() == [DEMO_MEETING, a, b]
+    assert dialog.run_button.text() == "Separate 3 recordings" and dialog.run_button.isEnabled()
+    save_screenshot(dialog, "batch-dialog.png")
+    dialog.files.item(0).setSelected(True)
+    dialog.remove_selected()
+    assert dialog.paths() == [a, b]
+    request = dialog.request()
+    assert request.settings.correct.model == "tiny-meco" and request.settings.separate.model == "tiny-separator"
+    dialog.reject()
+
+
+def test_a_batch_runs_as_one_job_and_names_the_file_that_failed(qtbot, demo_window, make_recording, tmp_path):
+    good = make_recording("good.wav", seconds=1.5)
+    dialog = demo_window.open_batch()
+    dialog.add_inputs([not_audio(tmp_path), good])
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.correct.setChecked(False)
+    request = dialog.request()
+    dialog.reject()
+    entry = demo_window.start_batch(request)
+    wait_done(qtbot, demo_window, entry)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good", "mixture"]
+    assert sorted(p.name for p in (tmp_path / "out" / "good").iterdir()) == ["spk1.wav", "spk2.wav"]
+    box = demo_window.messages[-1]
+    assert box.icon() == QMessageBox.Icon.Warning
+    assert "Separated 2 of 3" in box.text() and "notes.wav" in box.text()
+
+
+def test_a_cancelled_batch_keeps_the_finished_recordings_only(qtbot, demo_window, make_recording, tmp_path):
+    first, second = make_recording("first.wav", seconds=1.0), make_recording("second.wav", seconds=20.0)
+    dialog = demo_window.open_batch()
+    dialog.files.clear()
+    dialog.add_inputs([first, second])
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.correct.setChecked(False)
+    request = dialog.request()
+    dialog.reject()
+    entry = demo_window.start_batch(request)
+    qtbot.waitUntil(lambda: entry.progress is not None and entry.progress.stage.startswith("second.wav"),
+                    timeout=30_000)
+    demo_window.jobs.cancel(entry)
+    qtbot.waitUntil(lambda: entry.state is JobState.CANCELLED, timeout=30_000)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["first"]
