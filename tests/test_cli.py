@@ -157,3 +157,14 @@ def test_evaluate_activity_scores_each_labeller_against_the_clean_references(cap
     assert floor["recall"] == 1.0 and ceiling["precision"] == 1.0
     assert all(0.0 <= r[k] <= 1.0 for r in results.values() for k in ("precision", "recall", "f1"))
     assert len(next(iter(results.values()))["per_demo_f1"]) == 3
+
+
+def test_about_reports_versions_folders_and_each_installed_models_weights(capsys):
+    from app import __version__
+    from app.engine.pipeline import list_models
+
+    assert main(["about", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["environment"]["MeCo Studio"] == __version__ and "torch" in report["environment"]
+    shipped = {entry.name: entry.card["weights"]["sha256"] for entry in list_models()}
+    assert {row["name"]: row["sha256"] for row in report["models"]} == shipped

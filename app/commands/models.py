@@ -6,7 +6,7 @@ import argparse
 
 from app.commands import HelpFormatter
 from app.commands.output import emit
-from app.engine.pipeline import list_models
+from app.engine.about import model_rows
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,10 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    entries = list_models()
-    rows = [{"name": e.name, "task": str(e.task), "architecture": e.card["architecture"],
-             "parameters": e.card.get("parameters"), "sample_rate": e.sample_rate,
-             "steps": e.card.get("training", {}).get("steps"), "card": str(e.card_path)} for e in entries]
+    rows = model_rows()
     lines = [f"{r['task']:<12} {r['name']:<28} {r['architecture']:<20} "
              f"{(r['parameters'] or 0) / 1e6:5.2f} M params  {r['card']}" for r in rows] or ["no models installed"]
     emit({"models": rows}, args.json, lines)

@@ -76,6 +76,7 @@ from app.engine.workflow import (
     read_reference,
     separate_versions_job,
 )
+from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
@@ -111,6 +112,7 @@ from app.gui.workers import JobEntry, JobQueue, JobState
 log = logging.getLogger(__name__)
 
 PLAYHEAD_POLL_MS = 30
+LAYOUT_VERSION = 1            # of the stored dock layout: raise it when the docks change
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
 LABEL_END_TOLERANCE_SECONDS = 0.001     # label files round times to microseconds
@@ -242,6 +244,20 @@ class MainWindow(QMainWindow):
         self.playhead_timer = QTimer(self, interval=PLAYHEAD_POLL_MS)
         self.playhead_timer.timeout.connect(self._on_playhead_tick)
         self.refresh_models()
+        self._restore_layout()
+
+    def _restore_layout(self) -> None:
+        """Size, position, docks and the channels/tracks split as the window was last closed."""
+        layout = self.stored.window_layout()
+        restored = [self.restoreGeometry(layout["geometry"]) if "geometry" in layout else True,
+                    self.restoreState(layout["docks"], LAYOUT_VERSION) if "docks" in layout else True,
+                    self.splitter.restoreState(layout["splitter"]) if "splitter" in layout else True]
+        if not all(restored):
+            log.warning("part of the stored window layout could not be restored")
+
+    def _store_layout(self) -> None:
+        self.stored.set_window_layout({"geometry": self.saveGeometry(), "docks": self.saveState(LAYOUT_VERSION),
+                                       "splitter": self.splitter.saveState()})
 
     # --- actions ----------------------------------------------------------------------------
     def _action(self, text: str, shortcuts: list[str] | QKeySequence.StandardKey, slot: Callable[[], object],
@@ -284,6 +300,7 @@ class MainWindow(QMainWindow):
         self.end_action = self._action("Go to end", ["End"], lambda: self.seek_seconds(self._duration(), reveal=True))
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
+        self.about_action = self._action("&About MeCo Studio", [], self.show_about)
         self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], self.run_separation)
         self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], self.open_batch)
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
@@ -357,8 +374,10 @@ class MainWindow(QMainWindow):
             play_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
 
         toolbar = QToolBar("Transport", self)
+        toolbar.setObjectName("transport")       # saveState keys each bar by its name
         toolbar.setMovable(False)
         toolbar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         toolbar.addAction(self.open_action)
@@ -1401,6 +1420,12 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def _close_now(self) -> None:
         self._close_confirmed = True
         self.close()
@@ -1414,6 +1439,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             self._closing_after_jobs = False
             return
+        self._store_layout()
         self.sessions.close()
         self.jobs.shutdown()
         self.tracks.close_workers()

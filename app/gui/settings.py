@@ -11,7 +11,7 @@ import logging
 from enum import StrEnum
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from app.engine.errors import ConfigError
 from app.engine.export import DEFAULT_TEMPLATE, ExportSettings
@@ -37,6 +37,7 @@ class ExportChoices:
 ORGANISATION = "MeCoStudio"
 APPLICATION = "MeCo Studio"
 MAX_RECENT_FILES = 10
+WINDOW_LAYOUT_KEYS = ("geometry", "docks", "splitter")
 
 
 class StoredSettings:
@@ -174,6 +175,15 @@ class StoredSettings:
                            ("loudness_lufs", "" if settings.loudness_lufs is None else settings.loudness_lufs),
                            ("folder", choices.folder or "")):
             self._q.setValue(f"export/{key}", str(value))
+
+    def window_layout(self) -> dict[str, QByteArray]:
+        """The main window's geometry, dock layout and splitter as last closed (absent: never stored)."""
+        layout = {key: self._q.value(f"window/{key}") for key in WINDOW_LAYOUT_KEYS}
+        return {key: value for key, value in layout.items() if isinstance(value, QByteArray) and not value.isEmpty()}
+
+    def set_window_layout(self, layout: dict[str, QByteArray]) -> None:
+        for key in WINDOW_LAYOUT_KEYS:
+            self._q.setValue(f"window/{key}", layout[key])
 
     def sync(self) -> None:
         self._q.sync()

@@ -408,3 +408,35 @@ def test_the_view_exports_as_a_png_of_its_size_and_an_unusable_path_is_named(qtb
     assert not window.export_image(not_a_folder / "view.png")
     assert "view.png could not be written" in window.messages[-1].text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["meeting.wav", "notes.txt", "view.png"]
+
+
+def test_the_window_reopens_with_its_size_docks_and_split_as_last_closed(qtbot, window):
+    window.resize(720, 540)                  # within the offscreen screen (restoreGeometry keeps windows on it)
+    size = (window.width(), window.height())    # the height stops at what the docks need
+    window.versions_dock.hide()
+    window.splitter.setSizes([300, 200])
+    sizes = window.splitter.sizes()
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert (again.width(), again.height()) == size and size[0] == 720
+    assert again.versions_dock.isHidden() and not again.jobs_dock.isHidden()
+    assert again.splitter.sizes() == sizes
+
+
+def test_about_names_the_versions_and_every_installed_model_and_copies_them(qtbot, window):
+    from PySide6.QtGui import QGuiApplication
+
+    from app.engine.pipeline import list_models
+    from tests.gui.test_workflow import save_screenshot
+
+    dialog = window.show_about()
+    text = dialog.report.toPlainText()
+    assert "torch" in text and "Qt" in text and "Autosaves" in text
+    assert all(entry.name in text for entry in list_models())
+    save_screenshot(dialog, "about.png")
+    dialog.copy()
+    assert QGuiApplication.clipboard().text() == text
+    dialog.reject()
