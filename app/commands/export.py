@@ -38,9 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("session", type=Path, help="a session folder saved by the desktop app")
     p.add_argument("--out", required=True, type=Path, help="output folder")
     p.add_argument("--format", type=AudioFormat, choices=list(AudioFormat), default=AudioFormat.WAV,
-                   help="file format (OGG is Vorbis, lossy)")
+                   help="file format (OGG is Vorbis and MP3 is MPEG Layer III: both lossy)")
     p.add_argument("--sample-format", type=SampleFormat, choices=list(SampleFormat), default=SampleFormat.PCM_24,
-                   help="sample format (FLOAT: WAV only; ignored for OGG)")
+                   help="sample format (FLOAT: WAV only; ignored for OGG and MP3)")
     p.add_argument("--rate", default="source",
                    help="'source' (each version's rate), 'model' (16000) or a rate in Hz")
     p.add_argument("--peak", type=PeakPolicy, choices=list(PeakPolicy), default=PeakPolicy.LIMIT,
@@ -79,7 +79,7 @@ def _rate(value: str) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    sample_format = SampleFormat.PCM_16 if args.format is AudioFormat.OGG else args.sample_format
+    sample_format = SampleFormat.PCM_16 if args.format.lossy else args.sample_format
     settings = ExportSettings(args.format, sample_format, args.peak, args.overwrite, args.loudness)
     rate = _rate(args.rate)
     session = load_session(args.session)

@@ -42,7 +42,17 @@ log = logging.getLogger(__name__)
 class AudioFormat(StrEnum):
     WAV = "wav"
     FLAC = "flac"
-    OGG = "ogg"
+    OGG = "ogg"          # Vorbis
+    MP3 = "mp3"          # MPEG Layer III (libsndfile >= 1.1 with LAME)
+
+    @property
+    def lossy(self) -> bool:
+        """Lossy codecs have no sample format to choose."""
+        return self in LOSSY_SUBTYPES
+
+
+LOSSY_SUBTYPES = {AudioFormat.OGG: "VORBIS", AudioFormat.MP3: "MPEG_LAYER_III"}
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)     # what MPEG audio can store
 
 
 class SampleFormat(StrEnum):
@@ -86,7 +96,15 @@ class ExportSettings:
 
     @property
     def subtype(self) -> str:
-        return "VORBIS" if self.format is AudioFormat.OGG else str(self.sample_format)
+        return LOSSY_SUBTYPES.get(self.format, str(self.sample_format))
+
+
+def check_rate(settings: ExportSettings, sample_rate: int, name: str) -> None:
+    """ExportError naming `name` when the format cannot store `sample_rate` (MP3 stops at 48 kHz)."""
+    if settings.format is AudioFormat.MP3 and sample_rate not in MP3_RATES:
+        raise ExportError(f"{name}: MP3 cannot store {sample_rate / 1000:g} kHz audio (it stores "
+                          f"{', '.join(f'{r / 1000:g}' for r in MP3_RATES)} kHz); export at the model rate, "
+                          "or choose WAV or FLAC.")
 
 
 def peak_dbfs(audio: np.ndarray) -> float:
@@ -169,6 +187,7 @@ class AtomicAudioWriter:
 
     def __init__(self, path: Path, sample_rate: int, channels: int, settings: ExportSettings) -> None:
         self.path, self.settings = Path(path), settings
+        check_rate(settings, sample_rate, self.path.name)
         if self.path.exists() and not settings.overwrite:
             raise ExportError(f"{self.path.name} already exists in {self.path.parent}; "
                               "choose another name or allow overwriting.")
@@ -383,6 +402,8 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     if taken and not settings.overwrite:
         raise ExportError(f"{', '.join(p.name for p in taken)} already exist(s) in {Path(folder)}; "
                           "choose another name or allow overwriting.")
+    for piece in pieces:                       # before any work: one file the format cannot hold stops them all
+        check_rate(settings, sample_rate or piece.version.sample_rate, piece.path.name)
     clock = Stopwatch()
     prepared = []
     for n, piece in enumerate(pieces, start=1):

@@ -64,6 +64,25 @@ def test_ogg_export_is_vorbis_at_the_chosen_rate(tmp_path):
     assert abs(info.frames - 5 * 48_000) < 48
 
 
+def test_mp3_export_is_mpeg_layer_iii_and_keeps_the_tone(tmp_path):
+    versions = _versions()
+    (path, _) = drive(export_versions_job(versions, tmp_path, "{talker}", "mix",
+                                          ExportSettings(AudioFormat.MP3, SampleFormat.PCM_16), sample_rate=44_100))
+    info = sf.info(path)
+    assert path.suffix == ".mp3" and info.format == "MP3" and info.subtype == "MPEG_LAYER_III"
+    audio, rate = sf.read(path, dtype="float32")
+    assert rate == 44_100 and abs(audio.shape[0] - 5 * 44_100) < 2 * 1152       # at most two MPEG frames off
+    spectrum = np.abs(np.fft.rfft(audio))
+    assert abs(np.argmax(spectrum) * rate / audio.size - 220) < 2
+
+
+def test_mp3_refuses_a_rate_it_cannot_store_before_writing_anything(tmp_path):
+    with pytest.raises(ExportError, match="MP3 cannot store 96 kHz"):
+        drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix",
+                                  ExportSettings(AudioFormat.MP3, SampleFormat.PCM_16), sample_rate=96_000))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_export_resamples_to_the_requested_rate(tmp_path):
     (path, _) = drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix",
                                           ExportSettings(sample_format=SampleFormat.FLOAT), sample_rate=8_000))

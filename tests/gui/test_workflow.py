@@ -663,6 +663,20 @@ def test_export_dialog_warns_about_peaks_and_offers_float_only_for_wav(qtbot, de
     save_screenshot(dialog, "export-dialog.png")
 
 
+def test_export_dialog_offers_mp3_only_at_a_rate_mp3_can_store(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording("hires.wav", seconds=1.0, channels=2, rate=96_000))
+    audio = np.zeros(96_000, np.float32)
+    window.add_versions([Version("Separated · talker 1", 0, VersionKind.SEPARATED, audio, 96_000, "m", {})])
+    dialog = window.open_export()
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path))
+    dialog.set_choice(AudioFormat.MP3, SampleFormat.PCM_16, PeakPolicy.LIMIT)
+    assert not dialog.sample_format.isEnabled() and not dialog.export_button.isEnabled()
+    assert "MP3 cannot store 96 kHz" in dialog.preview.text()
+    dialog.rate.setCurrentIndex(dialog.rate.findData(16_000))
+    assert dialog.export_button.isEnabled() and dialog.request().sample_rate == 16_000
+
+
 def test_a_queued_export_cancelled_before_it_starts_writes_nothing(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     blocker = demo_window.run_separation()

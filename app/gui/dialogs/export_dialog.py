@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.documents import Version
-from app.engine.errors import ConfigError
+from app.engine.errors import ConfigError, ExportError
 from app.engine.export import (
     AudioFormat,
     ExportSettings,
     PeakPolicy,
     SampleFormat,
+    check_rate,
     export_paths,
     peak_warnings,
 )
@@ -116,7 +117,7 @@ class ExportDialog(QDialog):
         self.preview = QLabel(wordWrap=True)
         self.warning = QLabel(wordWrap=True)
         self.warning.setStyleSheet("color: #ffb454")
-        for widget in (self.format, self.sample_format, self.peak, self.loudness):
+        for widget in (self.format, self.sample_format, self.rate, self.peak, self.loudness):
             widget.currentIndexChanged.connect(self._refresh)
         self.template.textChanged.connect(self._refresh)
         self.folder.textChanged.connect(self._refresh)
@@ -194,8 +195,8 @@ class ExportDialog(QDialog):
         float_item.setEnabled(fmt is AudioFormat.WAV)
         if fmt is not AudioFormat.WAV and self.sample_format.currentData() == SampleFormat.FLOAT:
             self.sample_format.setCurrentIndex(self.sample_format.findData(SampleFormat.PCM_24))
-        self.sample_format.setEnabled(fmt is not AudioFormat.OGG)
-        self.sample_format.setToolTip("OGG Vorbis is lossy and has no sample format" if fmt is AudioFormat.OGG else
+        self.sample_format.setEnabled(not fmt.lossy)
+        self.sample_format.setToolTip(f"{fmt.value.upper()} is lossy and has no sample format" if fmt.lossy else
                                       "FLAC stores integers only" if fmt is AudioFormat.FLAC else "")
         none_item = self.peak.model().item(self.peak.findData(PeakPolicy.NONE))
         float_out = self.sample_format.currentData() == SampleFormat.FLOAT and fmt is AudioFormat.WAV
@@ -208,13 +209,15 @@ class ExportDialog(QDialog):
             request = self.request()
             paths = export_paths(request.versions, request.folder, request.template, self.recording, request.settings,
                                  request.labels)
+            for version in request.versions:
+                check_rate(request.settings, request.sample_rate or version.sample_rate, version.name)
             self.preview.setText("<small>" + "<br>".join(p.name for p in paths[:4])
                                  + ("<br>…" if len(paths) > 4 else "") + "</small>")
             taken = [p.name for p in paths if p.exists()]
             if taken:
                 problems.append(f"{', '.join(taken)} already exist(s); you will be asked before overwriting.")
             self.export_button.setEnabled(True)
-        except ConfigError as err:
+        except (ConfigError, ExportError) as err:
             self.preview.setText(f"<small>{err}</small>")
             self.export_button.setEnabled(False)
         policy = PEAK_LABELS[PeakPolicy(self.peak.currentData())].split(' (')[0].lower()
