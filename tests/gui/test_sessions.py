@@ -11,7 +11,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from app.engine.documents import load_session
-from app.engine.recovery import recoverable_sessions, recovery_dir
+from app.engine.labels import Label
+from app.engine.recovery import discard, recoverable_sessions, recovery_dir
 from app.gui.workers import JobState
 from tests.gui.conftest import open_and_draw
 from tests.gui.test_workflow import save_screenshot, wait_done
@@ -145,3 +146,30 @@ def test_a_running_windows_autosave_is_not_offered_as_a_crash(qtbot, window, mak
     _label(window)
     qtbot.waitUntil(lambda: _autosaved(window), timeout=10_000)
     assert recoverable_sessions(recovery_dir()) == []
+
+
+def test_an_autosave_that_cannot_be_written_says_why_once_and_keeps_the_window_working(qtbot, tmp_path):
+    from app.engine.documents import Session
+    from app.gui.autosaver import Autosaver
+
+    (tmp_path / "not-a-folder").write_text("x")
+    autosaver = Autosaver(tmp_path / "not-a-folder" / "recovery")
+    session = Session(tmp_path / "meeting.wav")
+    session.add_label(Label(0.1, 0.2))
+    with qtbot.waitSignal(autosaver.failed, timeout=10_000) as failed:
+        autosaver.submit(session.snapshot())
+    assert "Not a directory" in failed.args[0] and "not-a-folder" in failed.args[0]
+    qtbot.waitUntil(lambda: autosaver.idle, timeout=10_000)
+    assert autosaver.written_revision is None
+    autosaver.close()
+
+
+def test_an_autosave_whose_recording_is_gone_stays_offered(qtbot, window, make_recording):
+    recording = make_recording("moved.wav")
+    _crash_with_unsaved_work(recording)
+    recording.unlink()
+    [found] = recoverable_sessions(recovery_dir())
+    assert not window.recover(found)
+    assert "moved.wav" in window.messages[-1].text()
+    assert [f.path for f in recoverable_sessions(recovery_dir())] == [found.path]
+    discard(found.path)
