@@ -148,7 +148,7 @@ def test_a_running_windows_autosave_is_not_offered_as_a_crash(qtbot, window, mak
     assert recoverable_sessions(recovery_dir()) == []
 
 
-def test_an_autosave_that_cannot_be_written_says_why_once_and_keeps_the_window_working(qtbot, tmp_path):
+def test_an_autosave_that_cannot_be_written_says_why_and_holds_nothing(qtbot, tmp_path):
     from app.engine.documents import Session
     from app.gui.autosaver import Autosaver
 
