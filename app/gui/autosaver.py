@@ -30,7 +30,8 @@ class Autosaver(QObject):
         super().__init__()
         self._root = root
         self._slot: RecoverySlot | None = None
-        self._pending: SessionSnapshot | object | None = None
+        self._pending: tuple[int, SessionSnapshot | object] | None = None
+        self._generation = 0           # advances at each clear: a write begun before it counts for nothing
         self._busy = False
         self._closing = False
         self._wake = threading.Condition()
@@ -48,10 +49,17 @@ class Autosaver(QObject):
         return self._slot.path if self._slot is not None else None
 
     def submit(self, snapshot: SessionSnapshot) -> None:
-        self._request(snapshot)
+        with self._wake:
+            self._pending = (self._generation, snapshot)
+            self._wake.notify()
 
     def clear(self) -> None:
-        self._request(_CLEAR)
+        """Empty the slot; from now on it holds no revision, even while an older write finishes."""
+        with self._wake:
+            self._generation += 1
+            self.written_revision = None
+            self._pending = (self._generation, _CLEAR)
+            self._wake.notify()
 
     def close(self) -> None:
         """Stop (a write in progress stops at its next block) and remove the slot: nothing is left to recover."""
@@ -60,11 +68,6 @@ class Autosaver(QObject):
             self._wake.notify()
         self._thread.join()
 
-    def _request(self, what: SessionSnapshot | object) -> None:
-        with self._wake:
-            self._pending = what
-            self._wake.notify()
-
     def _run(self) -> None:
         while True:
             with self._wake:
@@ -72,20 +75,19 @@ class Autosaver(QObject):
                     self._wake.wait()
                 if self._closing:
                     break
-                what, self._pending, self._busy = self._pending, None, True
+                (generation, what), self._pending, self._busy = self._pending, None, True
             try:
-                self._write(what)
+                self._write(generation, what)
             finally:
                 with self._wake:
                     self._busy = False
         if self._slot is not None:
             self._slot.close()
 
-    def _write(self, what: SessionSnapshot | object) -> None:
+    def _write(self, generation: int, what: SessionSnapshot | object) -> None:
         if what is _CLEAR:
             if self._slot is not None:
                 self._slot.clear()
-            self.written_revision = None
             return
         try:
             if self._slot is None:
@@ -97,4 +99,6 @@ class Autosaver(QObject):
             log.warning("autosave failed: %s", err)
             self.failed.emit(str(err))
             return
-        self.written_revision = what.revision
+        with self._wake:
+            if generation == self._generation:
+                self.written_revision = what.revision
