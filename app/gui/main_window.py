@@ -11,6 +11,7 @@ every 30 ms. Edits of the versions go through the session, which keeps them undo
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -59,13 +60,13 @@ from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
 from app.engine.labels import Label, labels_text, read_labels
 from app.engine.pipeline import Task, list_models
-from app.engine.recovery import RecoverableSession, discard
 from app.engine.playback import (
     ABPlayer,
     Loop,
     Player,
     RecordingSource,
 )
+from app.engine.recovery import RecoverableSession, discard
 from app.engine.separation import SeparateSettings
 from app.engine.workflow import (
     MetricsRow,
@@ -1355,6 +1356,8 @@ class MainWindow(QMainWindow):
             if self._installed[Task.CORRECTION] else None
         students = [entry.name for entry in list_models(Task.ENHANCEMENT)]
         home = self.recording.path.parent if self.recording else Path.home()
+        if not os.access(home, os.W_OK):           # e.g. the demo recordings of an installed copy
+            home = Path.home()
         dialog = BatchDialog(separate, corrector, students, home / "separated", self)
         if self.recording is not None:
             dialog.add_inputs([self.recording.path])
@@ -1412,6 +1415,7 @@ class MainWindow(QMainWindow):
             self.show_error("Could not recover the session", str(err))
             return False
         if session.recording_path is None:
+            self.show_error("Could not recover the session", "The autosave names no recording.")
             return False
         return self._open(session.recording_path, session, after=lambda: discard(found.path))
 
