@@ -40,6 +40,7 @@ STEP_TILES = 4              # a growing image is shown every 4 new tiles (256 co
 ZOOM_STEPS_PER_OCTAVE = 4   # stride ladder: at most ±9 % off the screen's column count
 MAX_READ_FRAMES = 1 << 16   # frames of neighbouring columns are read together up to this span
 MIN_LOG_HZ = 20.0
+MIN_TOP_HZ, MAX_TOP_HZ = 500.0, 96_000.0     # the top of the frequency axis a user may choose
 _POWER_EPS = 1e-20          # -200 dB: silence maps below any floor instead of -inf
 
 
@@ -75,6 +76,7 @@ class SpectrogramSettings:
     ceiling_db: float = -20.0   # a full-scale sine peaks at 0 dBFS; speech bins sit well below
     frequency_scale: FrequencyScale = FrequencyScale.MEL   # speech lives below 4 kHz: mel gives it room
     colormap: Colormap = Colormap.MAGMA
+    max_frequency_hz: float | None = None   # top of the frequency axis; None: half the sample rate
 
     def __post_init__(self) -> None:
         for name, kind in (("window", Window), ("frequency_scale", FrequencyScale), ("colormap", Colormap)):
@@ -88,6 +90,9 @@ class SpectrogramSettings:
             raise ConfigError(f"Spectrogram FFT size {self.n_fft} must be an even number from 16 to 32768.")
         if not 1 <= self.hop <= self.n_fft:
             raise ConfigError(f"Spectrogram hop {self.hop} must be between 1 and the FFT size ({self.n_fft}).")
+        if self.max_frequency_hz is not None and not MIN_TOP_HZ <= self.max_frequency_hz <= MAX_TOP_HZ:
+            raise ConfigError(f"Spectrogram top frequency {self.max_frequency_hz:g} Hz must lie between "
+                              f"{MIN_TOP_HZ:g} and {MAX_TOP_HZ:g} Hz.")
         if not self.floor_db < self.ceiling_db:
             raise ConfigError(
                 f"Spectrogram floor {self.floor_db} dB must lie below the ceiling {self.ceiling_db} dB."
@@ -102,12 +107,15 @@ class SpectrogramSettings:
                 continue
             raw = values[f.name]
             try:
-                kwargs[f.name] = {"n_fft": int, "hop": int, "floor_db": float, "ceiling_db": float}.get(
-                    f.name, str
-                )(raw)
+                kwargs[f.name] = {"n_fft": int, "hop": int, "floor_db": float, "ceiling_db": float,
+                                  "max_frequency_hz": _optional_float}.get(f.name, str)(raw)
             except (TypeError, ValueError) as err:
                 raise ConfigError(f"Spectrogram {f.name} {raw!r} is not a number.") from err
         return cls(**kwargs)
+
+
+def _optional_float(raw: object) -> float | None:
+    return None if raw in (None, "", "None") else float(raw)
 
 
 @dataclass(frozen=True)
@@ -121,8 +129,9 @@ class FrequencyAxis:
     @staticmethod
     def for_settings(settings: SpectrogramSettings, sample_rate: int) -> FrequencyAxis:
         nyquist = sample_rate / 2
+        top = nyquist if settings.max_frequency_hz is None else min(nyquist, settings.max_frequency_hz)
         low = max(MIN_LOG_HZ, sample_rate / settings.n_fft) if settings.frequency_scale == FrequencyScale.LOG else 0.0
-        return FrequencyAxis(settings.frequency_scale, nyquist, low)
+        return FrequencyAxis(settings.frequency_scale, top, min(low, top / 2))
 
     def to_unit(self, hz: np.ndarray | float) -> np.ndarray:
         hz = np.clip(np.asarray(hz, dtype=np.float64), self.min_hz, self.max_hz)
@@ -364,7 +373,7 @@ def image_steps(
     high = np.zeros((len(chans), count), dtype=np.float32)
     axis = FrequencyAxis.for_settings(settings, recording.sample_rate)
     weights = _row_weights(axis, settings.n_fft, recording.sample_rate, rows)
-    spectral_key = (settings.n_fft, settings.hop, settings.window, settings.frequency_scale, rows, tuple(chans), stride)
+    spectral_key = (settings.n_fft, settings.hop, settings.window, axis, rows, tuple(chans), stride)
 
     def place(tile: int, found: Tile) -> None:
         at = tile * TILE_COLUMNS - first_column

@@ -205,9 +205,34 @@ def test_settings_name_the_bad_field():
 
 def test_settings_come_back_from_stored_strings():
     stored = {"n_fft": "2048", "hop": "512", "window": "blackman", "floor_db": "-90.0",
-              "ceiling_db": "-5", "frequency_scale": "log", "colormap": "viridis", "unknown": "x"}
+              "ceiling_db": "-5", "frequency_scale": "log", "colormap": "viridis", "max_frequency_hz": "4000.0",
+              "unknown": "x"}
     settings = SpectrogramSettings.from_dict(stored)
-    assert settings == SpectrogramSettings(2048, 512, "blackman", -90.0, -5.0, "log", "viridis")
+    assert settings == SpectrogramSettings(2048, 512, "blackman", -90.0, -5.0, "log", "viridis", 4000.0)
+    assert SpectrogramSettings.from_dict({"max_frequency_hz": "None"}).max_frequency_hz is None
+
+
+def test_a_lower_top_frequency_gives_the_rows_to_the_band_below_it(two_tones):
+    rows = 128
+    settings = SpectrogramSettings(frequency_scale="linear", max_frequency_hz=4000)
+    image = compute_image(two_tones, 0, two_tones.frames, 50, settings, rows=rows)
+    assert image.axis.max_hz == 4000
+    peak_row = int(np.argmax(image.level_db[1].mean(axis=0)))            # channel 2: the 3 kHz tone
+    assert abs(float(image.axis.to_hz((peak_row + 0.5) / rows)) - 3000) < 4000 / rows * 2
+    whole = compute_image(two_tones, 0, two_tones.frames, 50, SpectrogramSettings(frequency_scale="linear"),
+                          rows=rows)
+    assert whole.axis.max_hz == RATE / 2
+
+
+def test_a_top_frequency_above_nyquist_shows_the_whole_band_and_changes_the_tiles():
+    axis = FrequencyAxis.for_settings(SpectrogramSettings(max_frequency_hz=16_000), RATE)
+    assert axis.max_hz == RATE / 2
+    assert FrequencyAxis.for_settings(SpectrogramSettings(max_frequency_hz=4000), RATE) != axis
+
+
+def test_a_top_frequency_out_of_range_is_named():
+    with pytest.raises(ConfigError, match="top frequency 100 Hz"):
+        SpectrogramSettings(max_frequency_hz=100)
 
 
 def test_bench_redraw_reports_the_three_views(two_tones):

@@ -279,11 +279,13 @@ def test_settings_survive_a_restart(qtbot, window, make_recording):
     dialog.fft.setCurrentIndex(dialog.fft.findData(2048))
     dialog.scale.setCurrentIndex(dialog.scale.findData("log"))
     dialog.colormap.setCurrentIndex(dialog.colormap.findData("viridis"))
+    dialog.top.setCurrentIndex(dialog.top.findData(4000.0))
     dialog.monitor.setCurrentIndex(dialog.monitor.findData("2,3"))
     dialog.device.setCurrentIndex(dialog.device.findData("default"))     # ALSA's, listed by PortAudio
     dialog.accept()
     wait_for_image(qtbot, window)
     assert window.view.last_result.image.axis.scale == FrequencyScale.LOG
+    assert window.view.last_result.image.axis.max_hz == 4000
     assert window.monitor_combo.currentData() == "2,3" and window.player._source.channels == (2, 3)
     window.close()
     again = MainWindow()
@@ -291,6 +293,7 @@ def test_settings_survive_a_restart(qtbot, window, make_recording):
     assert again.view.settings.n_fft == 2048
     assert again.view.settings.frequency_scale == FrequencyScale.LOG
     assert again.view.settings.colormap == "viridis"
+    assert again.view.settings.max_frequency_hz == 4000
     assert again.stored.monitor_channels() == (2, 3)
     assert again.player.device == "default"
 

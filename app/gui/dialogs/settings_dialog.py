@@ -26,6 +26,8 @@ from app.gui.settings import Theme, compute_devices
 from models.inference.chunked import ChunkConfig
 
 FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
+TOP_FREQUENCIES = [("Half the sample rate (everything)", None), ("16 kHz", 16_000.0), ("8 kHz (wideband speech)", 8_000.0),
+                   ("4 kHz (narrowband speech)", 4_000.0), ("2 kHz", 2_000.0)]
 
 
 def monitor_choices(channels: int) -> list[tuple[str, tuple[int, ...]]]:
@@ -68,6 +70,8 @@ class SettingsDialog(QDialog):
         self.ceiling = QDoubleSpinBox(minimum=-200, maximum=20, value=settings.ceiling_db, suffix=" dB", decimals=0)
         self.scale = choice_combo(enum_choices(FrequencyScale), settings.frequency_scale)
         self.colormap = choice_combo(enum_choices(Colormap), settings.colormap)
+        self.top = choice_combo(TOP_FREQUENCIES, settings.max_frequency_hz)
+        self.top.setToolTip("The highest frequency the spectrograms show: all display rows go to the band below it")
         spectrogram = QGroupBox("Spectrogram")
         form = QFormLayout(spectrogram)
         form.addRow("FFT size", self.fft)
@@ -76,6 +80,7 @@ class SettingsDialog(QDialog):
         form.addRow("Floor", self.floor)
         form.addRow("Ceiling", self.ceiling)
         form.addRow("Frequency axis", self.scale)
+        form.addRow("Top frequency", self.top)
         form.addRow("Colours", self.colormap)
 
         self.device = QComboBox()
@@ -131,6 +136,7 @@ class SettingsDialog(QDialog):
             n_fft=int(self.fft.currentData()), hop=self.hop.value(), window=self.window.currentData(),
             floor_db=self.floor.value(), ceiling_db=self.ceiling.value(),
             frequency_scale=self.scale.currentData(), colormap=self.colormap.currentData(),
+            max_frequency_hz=self.top.currentData(),
         )
 
     def compute_preferences(self) -> ComputePreferences:
