@@ -117,6 +117,7 @@ LAYOUT_VERSION = 1            # of the stored dock layout: raise it when the doc
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
 LABEL_END_TOLERANCE_SECONDS = 0.001     # label files round times to microseconds
+LABEL_STEP_SECONDS = 0.0005             # a label starting this close to the playhead is the current one
 
 
 def display_name(path: Path) -> str:
@@ -286,6 +287,8 @@ class MainWindow(QMainWindow):
         self.select_all_action = self._action("Select &all", QKeySequence.StandardKey.SelectAll, self.select_all)
         self.select_range_action = self._action("Select &range…", ["Ctrl+Shift+J"], self.open_select_range)
         self.add_label_action = self._action("Add &label", ["Ctrl+B"], self.add_label)
+        self.next_label_action = self._action("&Next label", ["Alt+Right"], lambda: self.step_label(1))
+        self.previous_label_action = self._action("&Previous label", ["Alt+Left"], lambda: self.step_label(-1))
         self.import_labels_action = self._action("&Import labels…", [], self._on_import_labels_triggered)
         self.export_labels_action = self._action("Export &labels…", [], self._on_export_labels_triggered)
         self.export_image_action = self._action("Export ima&ge of the view…", [], self._on_export_image_triggered)
@@ -346,7 +349,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
         for action in (self.select_all_action, self.select_range_action, self.clear_selection_action,
-                       self.add_label_action):
+                       self.add_label_action, self.next_label_action, self.previous_label_action):
             edit_menu.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
@@ -1031,6 +1034,8 @@ class MainWindow(QMainWindow):
         self.labels_panel.add_button.setEnabled(self.recording is not None)
         self.labels_panel.import_button.setEnabled(self.recording is not None)
         self.export_labels_action.setEnabled(bool(self.session.labels))
+        self.next_label_action.setEnabled(bool(self.session.labels))
+        self.previous_label_action.setEnabled(bool(self.session.labels))
 
     def add_label(self) -> int | None:
         """Label the selection (the playhead without one) and start typing its text, as in Audacity."""
@@ -1054,11 +1059,23 @@ class MainWindow(QMainWindow):
         self._after_label_edit()
 
     def _on_label_chosen(self, index: int) -> None:
-        """Select the label's range (a point label moves the playhead there)."""
+        """Select the label's range (a point label clears the selection); the playhead goes to its start."""
         label = self.session.labels[index]
-        if label.stop > label.start:
-            self.view.set_selection((label.start, label.stop))
+        self.view.set_selection((label.start, label.stop) if label.stop > label.start else None)
         self.seek_seconds(label.start, reveal=True)
+
+    def step_label(self, direction: int) -> int | None:
+        """Select the first label starting after the playhead (`direction` 1) or the last one
+        starting before it (-1), as Audacity's Alt+arrows do; the playhead goes to its start."""
+        here, starts = self.view.playhead(), [label.start for label in self.session.labels]
+        if direction > 0:
+            index = next((k for k, start in enumerate(starts) if start > here + LABEL_STEP_SECONDS), None)
+        else:
+            index = next((k for k in reversed(range(len(starts))) if starts[k] < here - LABEL_STEP_SECONDS), None)
+        if index is not None:
+            self._on_label_chosen(index)
+            self.labels_panel.show_current(index)
+        return index
 
     def _after_label_edit(self) -> None:
         self._refresh_labels()

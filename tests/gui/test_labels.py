@@ -55,6 +55,21 @@ def test_labels_stay_in_time_order_and_a_click_selects_a_labels_range(qtbot, lab
     assert labelled.view.selection == (6.0, 7.0)
 
 
+def test_alt_arrows_step_through_the_labels_from_the_playhead(qtbot, labelled):
+    labelled.session.add_labels([Label(1.0, 2.0, "a"), Label(4.0, 5.0, "b"), Label(7.0, 7.0, "c")], "add")
+    labelled._after_label_edit()
+    labelled.seek_seconds(3.0)
+    qtbot.keyClick(labelled, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert labelled.view.selection == (4.0, 5.0) and labelled.view.playhead() == 4.0
+    assert labelled.labels_panel.tree.currentItem().text(TEXT) == "b"
+    qtbot.keyClick(labelled, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert labelled.view.playhead() == 7.0 and labelled.view.selection is None      # a point label: no range
+    assert labelled.step_label(1) is None                           # nothing after the last
+    qtbot.keyClick(labelled, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(labelled, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert labelled.view.selection == (1.0, 2.0) and labelled.step_label(-1) is None
+
+
 def test_undo_takes_label_edits_back_and_redo_repeats_them(labelled):
     labelled.view.set_selection((1.0, 2.0))
     labelled.add_label()

@@ -23,6 +23,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + A", "Select the whole recording"),
     ("Ctrl + Shift + J", "Select a range by typing its start and end"),
     ("Ctrl + B", "Add a label: the selection, or the playhead without one (then type its text)"),
+    ("Alt + → / Alt + ←", "Select the next / previous label (the playhead goes to its start)"),
     ("+ / −  (or =)", "Zoom in / out around the playhead"),
     ("Ctrl + wheel", "Zoom at the mouse"),
     ("Wheel, ← / →", "Scroll in time"),

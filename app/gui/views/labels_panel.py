@@ -76,6 +76,10 @@ class LabelsPanel(QWidget):
         self.remove_button.setEnabled(bool(labels))
         self.export_button.setEnabled(bool(labels))
 
+    def show_current(self, index: int) -> None:
+        """Highlight label `index` (chosen from the keyboard) without starting to edit it."""
+        self.tree.setCurrentItem(self.tree.topLevelItem(index))
+
     def edit_text(self, index: int) -> None:
         """Start typing the text of label `index` (a new label)."""
         item = self.tree.topLevelItem(index)
