@@ -26,6 +26,7 @@ import soxr
 
 from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
+from app.engine.files import Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label
 from app.engine.loudness import (
@@ -442,3 +443,51 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
                     writer.path.unlink(missing_ok=True)
     log.info("exported %d file(s) to %s in %.1f s", len(written), folder, clock())
     return written
+
+
+MAX_CHANNELS = {AudioFormat.FLAC: 8, AudioFormat.MP3: 2}      # what each format can hold; others: any
+
+
+def recording_export_settings(path: Path, source_subtype: str, overwrite: bool = False) -> ExportSettings:
+    """Settings for a copy of (part of) a recording, its format from `path`'s suffix and a sample
+    format that loses nothing the source holds; ConfigError for a suffix that is not a format."""
+    try:
+        fmt = AudioFormat(Path(path).suffix.lower().lstrip("."))
+    except ValueError as err:
+        raise ConfigError(f"{Path(path).name}: name the file .wav, .flac, .ogg or .mp3.") from err
+    source = {"PCM_16": SampleFormat.PCM_16, "PCM_S8": SampleFormat.PCM_16, "PCM_U8": SampleFormat.PCM_16,
+              "FLOAT": SampleFormat.FLOAT, "DOUBLE": SampleFormat.FLOAT}.get(source_subtype, SampleFormat.PCM_24)
+    if source is SampleFormat.FLOAT and fmt is not AudioFormat.WAV:
+        source = SampleFormat.PCM_24
+    peak = PeakPolicy.NONE if source is SampleFormat.FLOAT else PeakPolicy.CLIP
+    return ExportSettings(fmt, source, peak, overwrite)
+
+
+def export_recording_job(recording: Recording, path: Path, settings: ExportSettings,
+                         span: tuple[float, float] | None = None) -> Job[Path]:
+    """Copy the recording's channels, whole or the span `[start, stop)` seconds, into one file at
+    its own rate, block by block: Audacity's "Export selected audio". The source is only read."""
+    if settings.loudness_lufs is not None:
+        raise ConfigError("A recording's channels are copied at their own level; leave the loudness target unset.")
+    if Path(path).resolve() == recording.path.resolve():
+        raise ExportError(f"{Path(path).name} is the recording itself; the source is never written. "
+                          "Choose another name.")
+    limit = MAX_CHANNELS.get(settings.format)
+    if limit is not None and recording.channels > limit:
+        raise ExportError(f"{Path(path).name}: {settings.format.value.upper()} holds at most {limit} channels and "
+                          f"{recording.name} has {recording.channels}; choose WAV or OGG.")
+    start, stop = (0, recording.frames) if span is None else (
+        round(max(0.0, span[0]) * recording.sample_rate), min(recording.frames, round(span[1] * recording.sample_rate)))
+    if stop <= start:
+        raise ConfigError(f"The range to export is empty or past the end of {recording.name}.")
+    writer = AtomicAudioWriter(path, recording.sample_rate, recording.channels, settings)
+    block = int(EXPORT_BLOCK_SECONDS * recording.sample_rate)
+    clock = Stopwatch()
+    try:
+        for at in range(start, stop, block):
+            writer.write(apply_peak_policy(recording.read(at, min(stop, at + block)), settings.peak))
+            yield Progress("export", min(stop, at + block) - start, stop - start, clock())
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.commit()

@@ -51,7 +51,9 @@ from app.engine.errors import AppError, ConfigError
 from app.engine.export import (
     existing_files,
     export_paths,
+    export_recording_job,
     export_versions_job,
+    recording_export_settings,
     write_bytes_atomically,
     write_text_atomically,
 )
@@ -81,7 +83,7 @@ from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
-from app.gui.dialogs.file_filters import AUDIO_FILTER, LABEL_FILTER
+from app.gui.dialogs.file_filters import AUDIO_FILTER, LABEL_FILTER, RECORDING_EXPORT_FILTER
 from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
@@ -310,6 +312,8 @@ class MainWindow(QMainWindow):
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
+        self.export_audio_action = self._action("Export the recording's au&dio…", [],
+                                                lambda: self.export_recording_audio())
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"], self.run_analysis)
@@ -338,6 +342,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_session_action)
         file_menu.addAction(self.save_session_as_action)
         file_menu.addAction(self.export_action)
+        file_menu.addAction(self.export_audio_action)
         file_menu.addAction(self.import_labels_action)
         file_menu.addAction(self.export_labels_action)
         file_menu.addAction(self.export_image_action)
@@ -683,6 +688,7 @@ class MainWindow(QMainWindow):
         self.add_label_action.setEnabled(self.recording is not None)
         self.import_labels_action.setEnabled(self.recording is not None)
         self.export_image_action.setEnabled(self.recording is not None)
+        self.export_audio_action.setEnabled(self.recording is not None)
         self.export_labels_action.setEnabled(bool(self.session.labels))
         self.select_range_action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
@@ -1363,6 +1369,28 @@ class MainWindow(QMainWindow):
 
     def _on_exported(self, paths: list[Path]) -> None:
         self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {paths[0].parent}" if paths else "", 10_000)
+
+    def export_recording_audio(self, path: str | Path | None = None) -> JobEntry | None:
+        """Every channel of the recording, the selection or the whole, into a new file at its own
+        rate (Audacity's Export Selected Audio): a clip to share or to test on."""
+        if self.recording is None:
+            return None
+        recording, span = self.recording, self.view.selection
+        asked = path is None                      # the file dialog has asked before replacing a file
+        if asked:
+            suggested = recording.path.with_name(f"{recording.path.stem}_{'selection' if span else 'copy'}.flac")
+            path, _ = QFileDialog.getSaveFileName(self, "Export the recording's audio", str(suggested),
+                                                  RECORDING_EXPORT_FILTER)
+            if not path:
+                return None
+        try:
+            settings = recording_export_settings(Path(path), recording.info.subtype, overwrite=asked)
+        except AppError as err:
+            self.show_error("Cannot export the audio", str(err))
+            return None
+        return self.jobs.submit(f"Export {'the selection of ' if span else ''}{recording.name}",
+                                lambda: export_recording_job(recording, Path(path), settings, span),
+                                lambda written: self.statusBar().showMessage(f"Exported {written.name}", 10_000))
 
     # --- batch --------------------------------------------------------------------------------------
     def open_batch(self) -> BatchDialog:

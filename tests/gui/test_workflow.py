@@ -689,3 +689,16 @@ def test_a_queued_export_cancelled_before_it_starts_writes_nothing(qtbot, demo_w
     wait_done(qtbot, demo_window, blocker)
     assert export.state is JobState.CANCELLED and export.worker is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_recordings_selection_exports_as_a_clip_of_every_channel(qtbot, window, make_recording, tmp_path):
+    source = make_recording("meeting.wav", seconds=4.0, channels=4)
+    open_and_draw(qtbot, window, source)
+    window.view.set_selection((1.0, 2.0))
+    entry = window.export_recording_audio(tmp_path / "clip.flac")
+    wait_done(qtbot, window, entry)
+    clip, rate = sf.read(tmp_path / "clip.flac", dtype="float32")
+    assert rate == 16_000 and clip.shape == (16_000, 4)
+    assert window.export_recording_audio(tmp_path / "clip.flac") is not None     # exists: the job fails by name
+    qtbot.waitUntil(lambda: window.jobs.entries[-1].state is JobState.FAILED, timeout=10_000)
+    assert "clip.flac already exists" in window.jobs.entries[-1].message
