@@ -1,4 +1,5 @@
-"""Background work for the GUI: spectrogram images and long jobs, computed off the GUI thread.
+"""Background work for the GUI: spectrogram images and long jobs, computed off the GUI thread, and
+`NewestOnly`, the thread that handles only the newest of its requests (redraws, autosaves).
 
 The view asks for the range it shows; while one image is being computed newer requests
 replace older ones, so a fast zoom computes only the latest view. Results arrive as a queued
@@ -13,6 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -79,46 +81,84 @@ class SpectrogramWorker(QObject):
         super().__init__()
         self.recording = recording
         self.cache = TileCache()          # per recording: tiles of another file never match
-        self._pending: RenderRequest | None = None
-        self._wake = threading.Condition()
-        self._closing = False
         self._reported = False     # a damaged file is reported once, not on every redraw
-        self._thread = threading.Thread(target=self._run, name="spectrogram-worker", daemon=True)
-        self._thread.start()
+        self._latest = NewestOnly(self._render, "spectrogram-worker")
 
     def request(self, request: RenderRequest) -> None:
+        self._latest.put(request)
+
+    def close(self) -> None:
+        """Stop after the image in progress; waits for the thread."""
+        self._latest.close()
+
+    def _render(self, request: RenderRequest) -> None:
+        steps = render_steps(self.recording, request, self.cache)
+        try:
+            for result in steps:
+                self.ready.emit(result)
+                if self._latest.superseded:        # the view moved on
+                    break
+        except AppError as err:      # the thread's edge: said once, other ranges still draw
+            log.exception("spectrogram failed")
+            if not self._reported:
+                self._reported = True
+                self.failed.emit(str(err))
+        finally:
+            steps.close()
+
+
+class NewestOnly:
+    """A thread that handles requests one at a time, and only the newest: a request made while
+    one is handled replaces any still waiting (a fast zoom draws only where it stopped; a burst
+    of edits costs one autosave)."""
+
+    def __init__(self, handle: Callable[[Any], None], name: str, finish: Callable[[], None] | None = None) -> None:
+        self._handle, self._finish = handle, finish
+        self._wake = threading.Condition()
+        self._pending: Any = None
+        self._busy = False
+        self.closing = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def put(self, request: Any) -> None:
         with self._wake:
             self._pending = request
             self._wake.notify()
 
-    def close(self) -> None:
-        """Stop after the image in progress; waits for the thread."""
+    @property
+    def superseded(self) -> bool:
+        """A newer request waits, or the thread is closing: the one in hand may stop early."""
+        return self._pending is not None or self.closing
+
+    @property
+    def idle(self) -> bool:
         with self._wake:
-            self._closing = True
+            return self._pending is None and not self._busy
+
+    def close(self) -> None:
+        """Stop after the request in hand (which may stop early, see `superseded`); runs `finish`
+        in the thread, then waits for it."""
+        with self._wake:
+            self.closing = True
             self._wake.notify()
         self._thread.join()
 
     def _run(self) -> None:
         while True:
             with self._wake:
-                while self._pending is None and not self._closing:
+                while self._pending is None and not self.closing:
                     self._wake.wait()
-                if self._closing:
-                    return
-                request, self._pending = self._pending, None
-            steps = render_steps(self.recording, request, self.cache)
+                if self.closing:
+                    break
+                request, self._pending, self._busy = self._pending, None, True
             try:
-                for result in steps:
-                    self.ready.emit(result)
-                    if self._pending is not None or self._closing:   # the view moved on
-                        break
-            except AppError as err:      # the thread's edge: said once, other ranges still draw
-                log.exception("spectrogram failed")
-                if not self._reported:
-                    self._reported = True
-                    self.failed.emit(str(err))
+                self._handle(request)
             finally:
-                steps.close()
+                with self._wake:
+                    self._busy = False
+        if self._finish is not None:
+            self._finish()
 
 
 class JobState(StrEnum):
