@@ -55,12 +55,11 @@ from app.engine.export import (
     export_versions_job,
     recording_export_settings,
     write_bytes_atomically,
-    write_text_atomically,
 )
 from app.engine.files import ArraySource, Recording, open_recording
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
-from app.engine.labels import Label, labels_text, read_labels
+from app.engine.labels import Label
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     ABPlayer,
@@ -83,7 +82,7 @@ from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
-from app.gui.dialogs.file_filters import AUDIO_FILTER, LABEL_FILTER, RECORDING_EXPORT_FILTER
+from app.gui.dialogs.file_filters import AUDIO_FILTER, RECORDING_EXPORT_FILTER
 from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
@@ -94,6 +93,7 @@ from app.gui.dialogs.settings_dialog import (
     monitor_key,
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
+from app.gui.labels_controller import LabelsController
 from app.gui.lane_audio import LaneAudio
 from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
@@ -118,8 +118,6 @@ PLAYHEAD_POLL_MS = 30
 LAYOUT_VERSION = 1            # of the stored dock layout: raise it when the docks change
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
-LABEL_END_TOLERANCE_SECONDS = 0.001     # label files round times to microseconds
-LABEL_STEP_SECONDS = 0.0005             # a label starting this close to the playhead is the current one
 
 
 def display_name(path: Path) -> str:
@@ -196,9 +194,7 @@ class MainWindow(QMainWindow):
         self.analysis_dock.setObjectName("analysis")
         self.analysis_dock.setWidget(self.analysis_panel)
         self.labels_panel = LabelsPanel(self)
-        self.labels_panel.text_edited.connect(self._on_label_text_edited)
-        self.labels_panel.label_chosen.connect(self._on_label_chosen)
-        self.labels_panel.remove_requested.connect(self._on_labels_remove_requested)
+        self.labels = LabelsController(self)
         self.labels_dock = QDockWidget("Labels", self)
         self.labels_dock.setObjectName("labels")
         self.labels_dock.setWidget(self.labels_panel)
@@ -244,7 +240,7 @@ class MainWindow(QMainWindow):
         self._installed: dict[Task, bool] = {}
         self._build_actions()
         self._build_menus_and_toolbar()
-        self._update_edit_actions()
+        self.update_edit_actions()
         self.playhead_timer = QTimer(self, interval=PLAYHEAD_POLL_MS)
         self.playhead_timer.timeout.connect(self._on_playhead_tick)
         self.refresh_models()
@@ -288,11 +284,11 @@ class MainWindow(QMainWindow):
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
         self.select_all_action = self._action("Select &all", QKeySequence.StandardKey.SelectAll, self.select_all)
         self.select_range_action = self._action("Select &range…", ["Ctrl+Shift+J"], self.open_select_range)
-        self.add_label_action = self._action("Add &label", ["Ctrl+B"], self.add_label)
-        self.next_label_action = self._action("&Next label", ["Alt+Right"], lambda: self.step_label(1))
-        self.previous_label_action = self._action("&Previous label", ["Alt+Left"], lambda: self.step_label(-1))
-        self.import_labels_action = self._action("&Import labels…", [], self._on_import_labels_triggered)
-        self.export_labels_action = self._action("Export &labels…", [], self._on_export_labels_triggered)
+        self.add_label_action = self._action("Add &label", ["Ctrl+B"], self.labels.add)
+        self.next_label_action = self._action("&Next label", ["Alt+Right"], lambda: self.labels.step(1))
+        self.previous_label_action = self._action("&Previous label", ["Alt+Left"], lambda: self.labels.step(-1))
+        self.import_labels_action = self._action("&Import labels…", [], self.labels.ask_import)
+        self.export_labels_action = self._action("Export &labels…", [], self.labels.ask_export)
         self.export_image_action = self._action("Export ima&ge of the view…", [], self._on_export_image_triggered)
         self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
                                            lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
@@ -303,7 +299,7 @@ class MainWindow(QMainWindow):
         self.left_action = self._action("Scroll left", ["Left"], lambda: self.view.scroll(-SCROLL_FRACTION))
         self.right_action = self._action("Scroll right", ["Right"], lambda: self.view.scroll(SCROLL_FRACTION))
         self.home_action = self._action("Go to start", ["Home"], lambda: self.seek_seconds(0.0, reveal=True))
-        self.end_action = self._action("Go to end", ["End"], lambda: self.seek_seconds(self._duration(), reveal=True))
+        self.end_action = self._action("Go to end", ["End"], lambda: self.seek_seconds(self.duration(), reveal=True))
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
         self.about_action = self._action("&About MeCo Studio", [], self.show_about)
@@ -594,7 +590,7 @@ class MainWindow(QMainWindow):
     def seek_seconds(self, seconds: float, reveal: bool = False) -> None:
         if self.recording is None:
             return
-        seconds = min(max(seconds, 0.0), self._duration())
+        seconds = min(max(seconds, 0.0), self.duration())
         self.player.seek(round(seconds * self.recording.sample_rate))
         self.ab_player.seek(round(seconds * self.recording.sample_rate))
         self.view.set_playhead(seconds)
@@ -614,13 +610,13 @@ class MainWindow(QMainWindow):
 
     def select_all(self) -> None:
         if self.recording is not None:
-            self.view.set_selection((0.0, self._duration()))
+            self.view.set_selection((0.0, self.duration()))
 
     def open_select_range(self) -> RangeDialog | None:
         """Type the selection's start and end (non-modal, so tests and users can keep the window)."""
         if self.recording is None:
             return None
-        dialog = RangeDialog(self._duration(), self.view.selection, self)
+        dialog = RangeDialog(self.duration(), self.view.selection, self)
         dialog.accepted.connect(lambda: self.view.set_selection(dialog.selection()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -720,7 +716,7 @@ class MainWindow(QMainWindow):
         self.save_session_as_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
 
-    def _update_edit_actions(self) -> None:
+    def update_edit_actions(self) -> None:
         """Undo and Redo say what they would do (only session edits change that)."""
         for action, verb, what in ((self.undo_action, "Undo", self.session.undo_text),
                                    (self.redo_action, "Redo", self.session.redo_text)):
@@ -729,7 +725,7 @@ class MainWindow(QMainWindow):
         self.sessions.note_state()
 
     def _show_position(self, seconds: float) -> None:
-        self.position_label.setText(f"{format_duration(seconds)} / {format_duration(self._duration())}")
+        self.position_label.setText(f"{format_duration(seconds)} / {format_duration(self.duration())}")
 
     def _reveal(self, seconds: float) -> None:
         left, right = self.view.visible_range()
@@ -743,7 +739,7 @@ class MainWindow(QMainWindow):
         head = self.view.playhead()
         return head if left <= head <= right else None
 
-    def _duration(self) -> float:
+    def duration(self) -> float:
         return self.recording.frames / self.recording.sample_rate if self.recording else 0.0
 
     def _on_cursor_info(self, text: str) -> None:
@@ -949,10 +945,7 @@ class MainWindow(QMainWindow):
     def _on_activity(self, recording: Recording, labels: list[Label], sources: list[str]) -> None:
         if recording is not self.recording:
             return
-        self.session.add_labels(labels, f"label talker activity ({len(labels)} labels)")
-        self._after_label_edit()
-        self.labels_dock.show()
-        self.labels_dock.raise_()
+        self.labels.add_many(labels, f"label talker activity ({len(labels)} labels)")
         self.statusBar().showMessage(f"{len(labels)} activity labels from {', '.join(sources)}", 10_000)
 
     def _on_analysis(self, recording: Recording, lanes: list[LaneAnalysis], span: str) -> None:
@@ -1029,94 +1022,11 @@ class MainWindow(QMainWindow):
             self._lanes_stale = True         # loaded when the rows are built: its workers would slow them
         else:
             self._load_lanes()
-        self._refresh_labels()
-        self._update_edit_actions()
+        self.labels.refresh()
+        self.update_edit_actions()
         self._update_transport()
 
-    # --- labels ------------------------------------------------------------------------------------
-    def _refresh_labels(self) -> None:
-        self.labels_panel.set_labels(self.session.labels)
-        self.view.set_labels(self.session.labels)
-        self.labels_panel.add_button.setEnabled(self.recording is not None)
-        self.labels_panel.import_button.setEnabled(self.recording is not None)
-        self.export_labels_action.setEnabled(bool(self.session.labels))
-        self.next_label_action.setEnabled(bool(self.session.labels))
-        self.previous_label_action.setEnabled(bool(self.session.labels))
-
-    def add_label(self) -> int | None:
-        """Label the selection (the playhead without one) and start typing its text, as in Audacity."""
-        if self.recording is None:
-            return None
-        start, stop = self.view.selection or (self.view.playhead(),) * 2
-        index = self.session.add_label(Label(start, stop))
-        self._after_label_edit()
-        self.labels_dock.show()
-        self.labels_dock.raise_()
-        self.labels_panel.edit_text(index)
-        return index
-
-    def _on_label_text_edited(self, index: int, text: str) -> None:
-        if text != self.session.labels[index].text:
-            self.session.set_label_text(index, text)
-            self._after_label_edit()
-
-    def _on_labels_remove_requested(self, indices: list[int]) -> None:
-        self.session.remove_labels(indices)
-        self._after_label_edit()
-
-    def _on_label_chosen(self, index: int) -> None:
-        """Select the label's range (a point label clears the selection); the playhead goes to its start."""
-        label = self.session.labels[index]
-        self.view.set_selection((label.start, label.stop) if label.stop > label.start else None)
-        self.seek_seconds(label.start, reveal=True)
-
-    def step_label(self, direction: int) -> int | None:
-        """Select the first label starting after the playhead (`direction` 1) or the last one
-        starting before it (-1), as Audacity's Alt+arrows do; the playhead goes to its start."""
-        here, starts = self.view.playhead(), [label.start for label in self.session.labels]
-        if direction > 0:
-            index = next((k for k, start in enumerate(starts) if start > here + LABEL_STEP_SECONDS), None)
-        else:
-            index = next((k for k in reversed(range(len(starts))) if starts[k] < here - LABEL_STEP_SECONDS), None)
-        if index is not None:
-            self._on_label_chosen(index)
-            self.labels_panel.show_current(index)
-        return index
-
-    def _after_label_edit(self) -> None:
-        self._refresh_labels()
-        self._update_edit_actions()
-
-    def import_labels(self, path: str | Path) -> bool:
-        """Add the labels of an Audacity label file; nothing is imported from a malformed file or
-        one whose labels run past the end of the recording (made for another recording)."""
-        path, duration = Path(path), self._duration()
-        try:
-            labels = read_labels(path)
-            late = [label for label in labels if label.stop > duration + LABEL_END_TOLERANCE_SECONDS]
-            if late:
-                raise ConfigError(f"{path.name}: {len(late)} of its {len(labels)} labels run past the end of "
-                                  f"{self.recording.path.name} ({format_duration(duration)}), the first at "
-                                  f"{format_duration(late[0].start)}; were they made for another recording? "
-                                  "Nothing was imported.")
-        except AppError as err:
-            self.show_error("Could not import the labels", str(err))
-            return False
-        self.session.add_labels(labels, f"import {len(labels)} label{'s' if len(labels) != 1 else ''} from {path.name}")
-        self._after_label_edit()
-        self.labels_dock.show()
-        self.labels_dock.raise_()
-        return True
-
-    def export_labels(self, path: str | Path) -> bool:
-        try:
-            write_text_atomically(Path(path), labels_text(self.session.labels))
-        except AppError as err:
-            self.show_error("Could not export the labels", str(err))
-            return False
-        self.statusBar().showMessage(f"Exported {len(self.session.labels)} labels to {Path(path).name}", 5000)
-        return True
-
+    # --- images of the view ------------------------------------------------------------------------
     def export_image(self, path: str | Path) -> bool:
         """The channels (and the version tracks, when there are any) as on screen, as a PNG: a
         figure for a paper or a report, at the screen's pixel density."""
@@ -1139,20 +1049,6 @@ class MainWindow(QMainWindow):
                                               "PNG images (*.png)")
         if path:
             self.export_image(path if path.lower().endswith(".png") else f"{path}.png")
-
-    def _on_import_labels_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import labels (Audacity label file)",
-                                              str(self.recording.path.parent) if self.recording else "",
-                                              LABEL_FILTER)
-        if path:
-            self.import_labels(path)
-
-    def _on_export_labels_triggered(self) -> None:
-        suggested = self.recording.path.with_name(f"{self.recording.path.stem}_labels.txt") if self.recording else ""
-        path, _ = QFileDialog.getSaveFileName(self, "Export labels (Audacity label file)", str(suggested),
-                                              LABEL_FILTER)
-        if path:
-            self.export_labels(path)
 
     def _on_track_rows_ready(self) -> None:
         if self._lanes_stale:
@@ -1291,7 +1187,7 @@ class MainWindow(QMainWindow):
         if what is None:
             return
         if self.session.versions == versions:        # a label edit: the tracks and A/B lanes stay as they are
-            self._after_label_edit()
+            self.labels.after_edit()
         else:
             self._refresh_versions()
         self.statusBar().showMessage(f"{verb} {what}", 5000)

@@ -37,14 +37,14 @@ def test_ctrl_b_labels_the_selection_and_starts_editing_its_text(qtbot, labelled
 
 def test_without_a_selection_the_label_marks_the_playhead(labelled):
     labelled.seek_seconds(4.25)
-    labelled.add_label()
+    labelled.labels.add()
     assert labelled.session.labels == [Label(4.25, 4.25, "")]
 
 
 def test_labels_stay_in_time_order_and_a_click_selects_a_labels_range(qtbot, labelled):
     for span, text in (((6.0, 7.0), "late"), ((1.0, 2.5), "early")):
         labelled.view.set_selection(span)
-        labelled.add_label()
+        labelled.labels.add()
         type_text(labelled, labelled.session.labels.index(Label(*span)), text)
     tree = labelled.labels_panel.tree
     assert [tree.topLevelItem(k).text(TEXT) for k in range(2)] == ["early", "late"]
@@ -57,22 +57,22 @@ def test_labels_stay_in_time_order_and_a_click_selects_a_labels_range(qtbot, lab
 
 def test_alt_arrows_step_through_the_labels_from_the_playhead(qtbot, labelled):
     labelled.session.add_labels([Label(1.0, 2.0, "a"), Label(4.0, 5.0, "b"), Label(7.0, 7.0, "c")], "add")
-    labelled._after_label_edit()
+    labelled.labels.after_edit()
     labelled.seek_seconds(3.0)
     qtbot.keyClick(labelled, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert labelled.view.selection == (4.0, 5.0) and labelled.view.playhead() == 4.0
     assert labelled.labels_panel.tree.currentItem().text(TEXT) == "b"
     qtbot.keyClick(labelled, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert labelled.view.playhead() == 7.0 and labelled.view.selection is None      # a point label: no range
-    assert labelled.step_label(1) is None                           # nothing after the last
+    assert labelled.labels.step(1) is None                           # nothing after the last
     qtbot.keyClick(labelled, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     qtbot.keyClick(labelled, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
-    assert labelled.view.selection == (1.0, 2.0) and labelled.step_label(-1) is None
+    assert labelled.view.selection == (1.0, 2.0) and labelled.labels.step(-1) is None
 
 
 def test_undo_takes_label_edits_back_and_redo_repeats_them(labelled):
     labelled.view.set_selection((1.0, 2.0))
-    labelled.add_label()
+    labelled.labels.add()
     type_text(labelled, 0, "cough")
     labelled.labels_panel.tree.topLevelItem(0).setSelected(True)
     labelled.labels_panel.remove_button.click()
@@ -88,7 +88,7 @@ def test_undo_takes_label_edits_back_and_redo_repeats_them(labelled):
 
 def test_each_label_is_a_band_on_every_waveform_row_with_its_text_on_the_first(labelled):
     labelled.view.set_selection((1.0, 2.0))
-    labelled.add_label()
+    labelled.labels.add()
     type_text(labelled, 0, "talker 2")
     drawn = labelled.view._label_items
     channels = labelled.recording.channels
@@ -100,17 +100,35 @@ def test_each_label_is_a_band_on_every_waveform_row_with_its_text_on_the_first(l
 def test_labels_round_trip_through_an_audacity_file(labelled, tmp_path):
     path = tmp_path / "talks.txt"
     path.write_text("0.500000\t1.500000\ttalker 1\n3.000000\t4.000000\ttalker 2\n")
-    assert labelled.import_labels(path)
+    assert labelled.labels.import_file(path)
     assert [label.text for label in labelled.session.labels] == ["talker 1", "talker 2"]
     assert labelled.undo_action.text() == "&Undo import 2 labels from talks.txt"
     out = tmp_path / "out.txt"
-    assert labelled.export_labels(out) and read_labels(out) == labelled.session.labels
+    assert labelled.labels.export_file(out) and read_labels(out) == labelled.session.labels
+
+
+def test_the_panels_add_import_and_export_buttons_do_what_they_say(qtbot, labelled, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    panel = labelled.labels_panel
+    labelled.view.set_selection((1.0, 2.0))
+    qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
+    assert labelled.session.labels == [Label(1.0, 2.0, "")]
+    source = tmp_path / "talks.txt"
+    source.write_text("3.000000\t4.000000\ttalker 2\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kw: (str(source), ""))
+    qtbot.mouseClick(panel.import_button, Qt.MouseButton.LeftButton)
+    assert [label.text for label in labelled.session.labels] == ["", "talker 2"]
+    out = tmp_path / "out.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(out), ""))
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    assert read_labels(out) == labelled.session.labels
 
 
 def test_a_malformed_label_file_is_named_and_imports_nothing(labelled, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("1.0\t2.0\tfine\nhello world\n")
-    assert not labelled.import_labels(path)
+    assert not labelled.labels.import_file(path)
     assert labelled.session.labels == [] and len(labelled.messages) == 1
     assert "notes.txt, line 2" in labelled.messages[0].text()
 
@@ -118,7 +136,7 @@ def test_a_malformed_label_file_is_named_and_imports_nothing(labelled, tmp_path)
 def test_labels_past_the_end_of_the_recording_are_refused_by_name(labelled, tmp_path):
     path = tmp_path / "other.txt"
     path.write_text("1.0\t2.0\tfine\n12.0\t13.0\ttoo late\n")
-    assert not labelled.import_labels(path)
+    assert not labelled.labels.import_file(path)
     assert labelled.session.labels == []
     assert "other.txt: 1 of its 2 labels run past the end of meeting.wav (10.000 s)" in labelled.messages[0].text()
 

@@ -20,7 +20,7 @@ from tests.gui.test_workflow import save_screenshot, wait_done
 
 def _label(window) -> None:
     window.view.set_selection((0.5, 1.0))
-    window.add_label()
+    window.labels.add()
 
 
 def _autosaved(window) -> bool:

@@ -364,7 +364,7 @@ def test_export_of_each_label_writes_a_file_per_talker_and_label(qtbot, demo_win
     separate(qtbot, demo_window)
     for span, text in (((1.0, 2.0), "hello"), ((4.0, 4.5), "again")):
         demo_window.view.set_selection(span)
-        demo_window.session.set_label_text(demo_window.add_label(), text)
+        demo_window.session.set_label_text(demo_window.labels.add(), text)
     dialog = demo_window.open_export()
     qtbot.addWidget(dialog)
     each = dialog.range.findData(EACH_LABEL)

@@ -1,0 +1,145 @@
+"""The window's labels: add (Ctrl+B), rename, remove, choose, step through (Alt+arrows), and
+Audacity label files in and out. Every change is a session edit, so Undo, the title's unsaved
+mark and the autosave follow it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
+
+from app.engine.errors import AppError, ConfigError
+from app.engine.export import write_text_atomically
+from app.engine.labels import Label, labels_text, read_labels
+from app.gui.dialogs.file_filters import LABEL_FILTER
+from app.gui.views.axes import format_duration
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+LABEL_END_TOLERANCE_SECONDS = 0.001     # label files round times to microseconds
+LABEL_STEP_SECONDS = 0.0005             # a label starting this close to the playhead is the current one
+
+
+class LabelsController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        panel = window.labels_panel
+        panel.text_edited.connect(self._on_text_edited)
+        panel.label_chosen.connect(self.choose)
+        panel.remove_requested.connect(self._on_remove_requested)
+        panel.add_button.clicked.connect(self.add)
+        panel.import_button.clicked.connect(self.ask_import)
+        panel.export_button.clicked.connect(self.ask_export)
+
+    def refresh(self) -> None:
+        """The panel, the bands on the waveform rows and what can be done with the labels."""
+        window, labels = self.window, self.window.session.labels
+        window.labels_panel.set_labels(labels)
+        window.view.set_labels(labels)
+        window.labels_panel.add_button.setEnabled(window.recording is not None)
+        window.labels_panel.import_button.setEnabled(window.recording is not None)
+        for action in (window.export_labels_action, window.next_label_action, window.previous_label_action):
+            action.setEnabled(bool(labels))
+
+    def after_edit(self) -> None:
+        self.refresh()
+        self.window.update_edit_actions()
+
+    def add(self) -> int | None:
+        """Label the selection (the playhead without one) and start typing its text, as in Audacity."""
+        window = self.window
+        if window.recording is None:
+            return None
+        start, stop = window.view.selection or (window.view.playhead(),) * 2
+        index = window.session.add_label(Label(start, stop))
+        self.after_edit()
+        self._show_panel()
+        window.labels_panel.edit_text(index)
+        return index
+
+    def add_many(self, labels: list[Label], what: str) -> None:
+        """Several labels as one undo step that `what` describes, shown in the panel."""
+        self.window.session.add_labels(labels, what)
+        self.after_edit()
+        self._show_panel()
+
+    def choose(self, index: int) -> None:
+        """Select the label's range (a point label clears the selection); the playhead goes to its start."""
+        label = self.window.session.labels[index]
+        self.window.view.set_selection((label.start, label.stop) if label.stop > label.start else None)
+        self.window.seek_seconds(label.start, reveal=True)
+
+    def step(self, direction: int) -> int | None:
+        """Select the first label starting after the playhead (`direction` 1) or the last one
+        starting before it (-1), as Audacity's Alt+arrows do."""
+        here, starts = self.window.view.playhead(), [label.start for label in self.window.session.labels]
+        if direction > 0:
+            index = next((k for k, start in enumerate(starts) if start > here + LABEL_STEP_SECONDS), None)
+        else:
+            index = next((k for k in reversed(range(len(starts))) if starts[k] < here - LABEL_STEP_SECONDS), None)
+        if index is not None:
+            self.choose(index)
+            self.window.labels_panel.show_current(index)
+        return index
+
+    def import_file(self, path: str | Path) -> bool:
+        """Add the labels of an Audacity label file; nothing is imported from a malformed file or
+        one whose labels run past the end of the recording (made for another recording)."""
+        window = self.window
+        path, duration = Path(path), window.duration()
+        try:
+            labels = read_labels(path)
+            late = [label for label in labels if label.stop > duration + LABEL_END_TOLERANCE_SECONDS]
+            if late:
+                raise ConfigError(f"{path.name}: {len(late)} of its {len(labels)} labels run past the end of "
+                                  f"{window.recording.path.name} ({format_duration(duration)}), the first at "
+                                  f"{format_duration(late[0].start)}; were they made for another recording? "
+                                  "Nothing was imported.")
+        except AppError as err:
+            window.show_error("Could not import the labels", str(err))
+            return False
+        self.add_many(labels, f"import {len(labels)} label{'s' if len(labels) != 1 else ''} from {path.name}")
+        return True
+
+    def export_file(self, path: str | Path) -> bool:
+        labels = self.window.session.labels
+        try:
+            write_text_atomically(Path(path), labels_text(labels))
+        except AppError as err:
+            self.window.show_error("Could not export the labels", str(err))
+            return False
+        self.window.statusBar().showMessage(f"Exported {len(labels)} labels to {Path(path).name}", 5000)
+        return True
+
+    def ask_import(self) -> None:
+        recording = self.window.recording
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels (Audacity label file)",
+                                              str(recording.path.parent) if recording else "", LABEL_FILTER)
+        if path:
+            self.import_file(path)
+
+    def ask_export(self) -> None:
+        recording = self.window.recording
+        suggested = recording.path.with_name(f"{recording.path.stem}_labels.txt") if recording else ""
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export labels (Audacity label file)", str(suggested),
+                                              LABEL_FILTER)
+        if path:
+            self.export_file(path)
+
+    def _on_text_edited(self, index: int, text: str) -> None:
+        if text != self.window.session.labels[index].text:
+            self.window.session.set_label_text(index, text)
+            self.after_edit()
+
+    def _on_remove_requested(self, indices: list[int]) -> None:
+        self.window.session.remove_labels(indices)
+        self.after_edit()
+
+    def _show_panel(self) -> None:
+        self.window.labels_dock.show()
+        self.window.labels_dock.raise_()
