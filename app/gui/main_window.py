@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -48,14 +47,6 @@ from app.engine.documents import (
 )
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
-from app.engine.export import (
-    existing_files,
-    export_paths,
-    export_recording_job,
-    export_versions_job,
-    recording_export_settings,
-    write_bytes_atomically,
-)
 from app.engine.files import ArraySource, Recording, open_recording
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
@@ -81,8 +72,7 @@ from app.engine.workflow import (
 from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.error_dialog import ErrorDialog
-from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
-from app.gui.dialogs.file_filters import AUDIO_FILTER, RECORDING_EXPORT_FILTER
+from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
@@ -93,6 +83,7 @@ from app.gui.dialogs.settings_dialog import (
     monitor_key,
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
+from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
 from app.gui.lane_audio import LaneAudio
 from app.gui.session_keeper import SessionKeeper
@@ -145,9 +136,9 @@ class MainWindow(QMainWindow):
         self._closing_after_jobs = False
         self._close_confirmed = False         # the user saved or discarded the session's changes: close
         self.sessions = SessionKeeper(self)
+        self.exporter = ExportController(self)
         self.error_dialog: ErrorDialog | None = None        # the latest open dialogs, for tests and re-use
         self.close_box: QMessageBox | None = None
-        self.overwrite_box: QMessageBox | None = None
         self.inspector: InspectorView | None = None
         self.lane_audio: LaneAudio | None = None              # the open recording's A/B lane audio
         self.view = RecordingView(self)
@@ -289,7 +280,7 @@ class MainWindow(QMainWindow):
         self.previous_label_action = self._action("&Previous label", ["Alt+Left"], lambda: self.labels.step(-1))
         self.import_labels_action = self._action("&Import labels…", [], self.labels.ask_import)
         self.export_labels_action = self._action("Export &labels…", [], self.labels.ask_export)
-        self.export_image_action = self._action("Export ima&ge of the view…", [], self._on_export_image_triggered)
+        self.export_image_action = self._action("Export ima&ge of the view…", [], lambda: self.exporter.ask_image())
         self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
                                            lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
         self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
@@ -307,9 +298,9 @@ class MainWindow(QMainWindow):
         self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], self.open_batch)
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
-        self.export_action = self._action("&Export versions…", ["Ctrl+E"], self.open_export)
+        self.export_action = self._action("&Export versions…", ["Ctrl+E"], lambda: self.exporter.open())
         self.export_audio_action = self._action("Export the recording's au&dio…", [],
-                                                lambda: self.export_recording_audio())
+                                                lambda: self.exporter.recording_audio())
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"], self.run_analysis)
@@ -1026,30 +1017,6 @@ class MainWindow(QMainWindow):
         self.update_edit_actions()
         self._update_transport()
 
-    # --- images of the view ------------------------------------------------------------------------
-    def export_image(self, path: str | Path) -> bool:
-        """The channels (and the version tracks, when there are any) as on screen, as a PNG: a
-        figure for a paper or a report, at the screen's pixel density."""
-        widget = self.splitter if self.session.versions else self.splitter.widget(0)
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        widget.grab().save(buffer, "PNG")
-        try:
-            write_bytes_atomically(Path(path), bytes(data))
-        except AppError as err:
-            self.show_error("Could not export the image", str(err))
-            return False
-        self.statusBar().showMessage(f"Saved the view as {Path(path).name}", 5000)
-        return True
-
-    def _on_export_image_triggered(self) -> None:
-        suggested = self.recording.path.with_name(f"{self.recording.path.stem}.png") if self.recording else ""
-        path, _ = QFileDialog.getSaveFileName(self, "Export an image of the view", str(suggested),
-                                              "PNG images (*.png)")
-        if path:
-            self.export_image(path if path.lower().endswith(".png") else f"{path}.png")
-
     def _on_track_rows_ready(self) -> None:
         if self._lanes_stale:
             self._lanes_stale = False
@@ -1192,7 +1159,7 @@ class MainWindow(QMainWindow):
             self._refresh_versions()
         self.statusBar().showMessage(f"{verb} {what}", 5000)
 
-    # --- export ------------------------------------------------------------------------------------
+    # --- recording ------------------------------------------------------------------------------------
     def open_record(self) -> RecordDialog:
         """File ▸ Record…: the take opens here when it ends (playback pauses meanwhile: no feedback)."""
         self.player.pause()
@@ -1218,75 +1185,6 @@ class MainWindow(QMainWindow):
                             "running jobs finish. " + "; ".join(problems), QMessageBox.Icon.Information)
         elif self.open_path(result.path) and problems:
             self.show_error("The take is incomplete", "; ".join(problems) + ".", QMessageBox.Icon.Warning)
-
-    def open_export(self) -> ExportDialog | None:
-        if self.recording is None or not self.session.versions:
-            return None
-        dialog = ExportDialog(self.session.versions, self.recording.path.stem, self.recording.sample_rate,
-                              self.recording.path.parent, self, self.view.selection, self.session.labels,
-                              self.stored.export_choices())
-        dialog.accepted.connect(lambda: self._on_export_accepted(dialog))
-        dialog.open()
-        return dialog
-
-    def _on_export_accepted(self, dialog: ExportDialog) -> None:
-        try:
-            request = dialog.request()
-        except AppError as err:
-            self.show_error("Cannot export", str(err))
-            return
-        self.stored.set_export_choices(dialog.choices())
-        self.start_export(request)
-
-    def start_export(self, request: ExportRequest) -> JobEntry | QMessageBox | None:
-        """Export as a job; if files exist, ask first (a Yes exports with overwriting)."""
-        if self.recording is None:
-            return None
-        paths = export_paths(request.versions, request.folder, request.template, self.recording.path.stem,
-                             request.settings, request.labels)
-        taken = existing_files(paths)
-        if taken and not request.settings.overwrite:
-            box = QMessageBox(QMessageBox.Icon.Question, "Replace files?",
-                              f"{', '.join(p.name for p in taken)} already exist(s) in {request.folder}. Replace?",
-                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-            box.setDefaultButton(QMessageBox.StandardButton.No)
-            box.finished.connect(lambda answer: self.start_export(
-                replace(request, settings=replace(request.settings, overwrite=True)))
-                if answer == QMessageBox.StandardButton.Yes else None)
-            self.overwrite_box = box
-            box.open()
-            return box
-        name = self.recording.path.stem
-        return self.jobs.submit(f"Export {len(paths)} file(s) to {request.folder.name or request.folder}",
-                                lambda: export_versions_job(request.versions, request.folder, request.template, name,
-                                                            request.settings, request.sample_rate, request.span,
-                                                            request.labels),
-                                self._on_exported)
-
-    def _on_exported(self, paths: list[Path]) -> None:
-        self.statusBar().showMessage(f"Exported {len(paths)} file(s) to {paths[0].parent}" if paths else "", 10_000)
-
-    def export_recording_audio(self, path: str | Path | None = None) -> JobEntry | None:
-        """Every channel of the recording, the selection or the whole, into a new file at its own
-        rate (Audacity's Export Selected Audio): a clip to share or to test on."""
-        if self.recording is None:
-            return None
-        recording, span = self.recording, self.view.selection
-        asked = path is None                      # the file dialog has asked before replacing a file
-        if asked:
-            suggested = recording.path.with_name(f"{recording.path.stem}_{'selection' if span else 'copy'}.flac")
-            path, _ = QFileDialog.getSaveFileName(self, "Export the recording's audio", str(suggested),
-                                                  RECORDING_EXPORT_FILTER)
-            if not path:
-                return None
-        try:
-            settings = recording_export_settings(Path(path), recording.info.subtype, overwrite=asked)
-        except AppError as err:
-            self.show_error("Cannot export the audio", str(err))
-            return None
-        return self.jobs.submit(f"Export {'the selection of ' if span else ''}{recording.name}",
-                                lambda: export_recording_job(recording, Path(path), settings, span),
-                                lambda written: self.statusBar().showMessage(f"Exported {written.name}", 10_000))
 
     # --- batch --------------------------------------------------------------------------------------
     def open_batch(self) -> BatchDialog:

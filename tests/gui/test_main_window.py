@@ -401,14 +401,14 @@ def test_a_version_track_reads_frequencies_at_the_versions_own_rate(qtbot, windo
 def test_the_view_exports_as_a_png_of_its_size_and_an_unusable_path_is_named(qtbot, window, make_recording,
                                                                               tmp_path):
     open_and_draw(qtbot, window, make_recording(seconds=10))
-    assert window.export_image(tmp_path / "view.png")
+    assert window.exporter.image(tmp_path / "view.png")
     image = QImage(str(tmp_path / "view.png"))
     channels = window.splitter.widget(0)
     ratio = channels.devicePixelRatioF()
     assert (image.width(), image.height()) == (round(channels.width() * ratio), round(channels.height() * ratio))
     not_a_folder = tmp_path / "notes.txt"
     not_a_folder.write_text("a file, not a folder")
-    assert not window.export_image(not_a_folder / "view.png")
+    assert not window.exporter.image(not_a_folder / "view.png")
     assert "view.png could not be written" in window.messages[-1].text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["meeting.wav", "notes.txt", "view.png"]
 

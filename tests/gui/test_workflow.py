@@ -295,13 +295,13 @@ def test_number_keys_select_lanes(qtbot, demo_window):
 
 def test_export_writes_one_file_per_version_and_reads_back(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
-    dialog = demo_window.open_export()
+    dialog = demo_window.exporter.open()
     dialog.folder.setText(str(tmp_path))
     dialog.set_choice(AudioFormat.FLAC, SampleFormat.PCM_24, PeakPolicy.LIMIT)
     assert not dialog.sample_format.model().item(dialog.sample_format.findData(SampleFormat.FLOAT)).isEnabled()
     request = dialog.request()
     dialog.reject()
-    entry = demo_window.start_export(request)
+    entry = demo_window.exporter.start(request)
     wait_done(qtbot, demo_window, entry)
     files = sorted(tmp_path.iterdir())
     assert [f.name for f in files] == ["mixture_talker1_separated.flac", "mixture_talker2_separated.flac"]
@@ -325,7 +325,7 @@ def test_the_export_dialog_asks_for_a_loudness_target_and_says_what_it_does(qtbo
 
 def test_the_export_dialog_offers_the_choices_of_the_last_export_again(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
-    dialog = demo_window.open_export()
+    dialog = demo_window.exporter.open()
     dialog.folder.setText(str(tmp_path))
     dialog.template.setText("{name}")
     dialog.set_choice(AudioFormat.FLAC, SampleFormat.PCM_24, PeakPolicy.NORMALIZE)
@@ -333,7 +333,7 @@ def test_the_export_dialog_offers_the_choices_of_the_last_export_again(qtbot, de
     chosen = dialog.choices()
     dialog.accept()
     wait_done(qtbot, demo_window, demo_window.jobs.entries[-1])
-    again = demo_window.open_export()
+    again = demo_window.exporter.open()
     qtbot.addWidget(again)
     assert again.choices() == chosen == ExportChoices(
         ExportSettings(AudioFormat.FLAC, SampleFormat.PCM_24, PeakPolicy.NORMALIZE, loudness_lufs=-16.0), "{name}",
@@ -343,11 +343,11 @@ def test_the_export_dialog_offers_the_choices_of_the_last_export_again(qtbot, de
 
 def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
-    dialog = demo_window.open_export()
+    dialog = demo_window.exporter.open()
     assert not dialog.range.model().item(dialog.range.findData(SELECTION)).isEnabled()
     dialog.reject()
     demo_window.view.set_selection((2.0, 3.5))
-    dialog = demo_window.open_export()
+    dialog = demo_window.exporter.open()
     qtbot.addWidget(dialog)
     selection = dialog.range.findData(SELECTION)
     assert dialog.range.model().item(selection).isEnabled() and "2.000 s – 3.500 s" in dialog.range.itemText(selection)
@@ -356,7 +356,7 @@ def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):
     request = dialog.request()
     assert request.span == (2.0, 3.5)
     dialog.reject()
-    wait_done(qtbot, demo_window, demo_window.start_export(request))
+    wait_done(qtbot, demo_window, demo_window.exporter.start(request))
     assert {sf.info(p).frames for p in tmp_path.iterdir()} == {24_000}
 
 
@@ -365,7 +365,7 @@ def test_export_of_each_label_writes_a_file_per_talker_and_label(qtbot, demo_win
     for span, text in (((1.0, 2.0), "hello"), ((4.0, 4.5), "again")):
         demo_window.view.set_selection(span)
         demo_window.session.set_label_text(demo_window.labels.add(), text)
-    dialog = demo_window.open_export()
+    dialog = demo_window.exporter.open()
     qtbot.addWidget(dialog)
     each = dialog.range.findData(EACH_LABEL)
     assert dialog.range.itemText(each) == "Each label: 2 file(s) per version"
@@ -373,7 +373,7 @@ def test_export_of_each_label_writes_a_file_per_talker_and_label(qtbot, demo_win
     dialog.range.setCurrentIndex(each)
     request = dialog.request()
     dialog.reject()
-    wait_done(qtbot, demo_window, demo_window.start_export(request))
+    wait_done(qtbot, demo_window, demo_window.exporter.start(request))
     lengths = {p.name: sf.info(p).frames for p in tmp_path.iterdir()}
     assert lengths == {f"mixture_talker{k}_separated_{label}.wav": frames for k in (1, 2)
                        for label, frames in (("01_hello", 16_000), ("02_again", 8_000))}
@@ -384,7 +384,7 @@ def test_export_asks_before_overwriting(qtbot, demo_window, tmp_path):
     (tmp_path / "mixture_talker1_separated.wav").write_bytes(b"keep me")
     request = ExportRequest(demo_window.session.versions, tmp_path, "{recording}_talker{talker}_{kind}",
                             ExportSettings(AudioFormat.WAV, SampleFormat.PCM_16, PeakPolicy.CLIP), None)
-    box = demo_window.start_export(request)
+    box = demo_window.exporter.start(request)
     assert isinstance(box, QMessageBox)
     box.done(QMessageBox.StandardButton.No)
     assert (tmp_path / "mixture_talker1_separated.wav").read_bytes() == b"keep me"
@@ -575,13 +575,13 @@ def _journey(qtbot, window, enhancers: dict, folder: Path) -> None:
               zip((window.lane_audio.loudness(key) for _, key in window.ab_lanes()), window.ab_player.gains)]
     assert np.ptp(levels) < 0.5                                   # matched to within half a LU
 
-    dialog = window.open_export()
+    dialog = window.exporter.open()
     for row, version in enumerate(dialog.all_versions):
         dialog.list.item(row).setCheckState(Qt.CheckState.Checked if version in corrected else Qt.CheckState.Unchecked)
     dialog.folder.setText(str(folder))
     request = dialog.request()
     dialog.reject()
-    wait_done(qtbot, window, window.start_export(request))
+    wait_done(qtbot, window, window.exporter.start(request))
     assert len(list(folder.iterdir())) == 2
 
     view = window.open_inspector()
@@ -652,7 +652,7 @@ def test_export_dialog_warns_about_peaks_and_offers_float_only_for_wav(qtbot, de
     from dataclasses import replace as dc_replace
     peak = max(1e-6, float(abs(loud.audio).max()))
     demo_window.session.versions[0] = dc_replace(loud, audio=loud.audio * (2.0 / peak))
-    dialog = demo_window.open_export()
+    dialog = demo_window.exporter.open()
     qtbot.addWidget(dialog)
     dialog.folder.setText(str(tmp_path))
     assert "peaks at +6.0 dBFS" in dialog.warning.text()
@@ -667,7 +667,7 @@ def test_export_dialog_offers_mp3_only_at_a_rate_mp3_can_store(qtbot, window, ma
     open_and_draw(qtbot, window, make_recording("hires.wav", seconds=1.0, channels=2, rate=96_000))
     audio = np.zeros(96_000, np.float32)
     window.add_versions([Version("Separated · talker 1", 0, VersionKind.SEPARATED, audio, 96_000, "m", {})])
-    dialog = window.open_export()
+    dialog = window.exporter.open()
     qtbot.addWidget(dialog)
     dialog.folder.setText(str(tmp_path))
     dialog.set_choice(AudioFormat.MP3, SampleFormat.PCM_16, PeakPolicy.LIMIT)
@@ -682,7 +682,7 @@ def test_a_queued_export_cancelled_before_it_starts_writes_nothing(qtbot, demo_w
     blocker = demo_window.run_separation()
     request = ExportRequest(demo_window.session.versions, tmp_path, "{recording}_talker{talker}_{kind}",
                             ExportSettings(), None)
-    export = demo_window.start_export(request)
+    export = demo_window.exporter.start(request)
     assert export.state is JobState.QUEUED
     assert demo_window.jobs_panel.item_for(export).text(1) == "queued"
     demo_window.jobs.cancel(export)
@@ -695,10 +695,10 @@ def test_the_recordings_selection_exports_as_a_clip_of_every_channel(qtbot, wind
     source = make_recording("meeting.wav", seconds=4.0, channels=4)
     open_and_draw(qtbot, window, source)
     window.view.set_selection((1.0, 2.0))
-    entry = window.export_recording_audio(tmp_path / "clip.flac")
+    entry = window.exporter.recording_audio(tmp_path / "clip.flac")
     wait_done(qtbot, window, entry)
     clip, rate = sf.read(tmp_path / "clip.flac", dtype="float32")
     assert rate == 16_000 and clip.shape == (16_000, 4)
-    assert window.export_recording_audio(tmp_path / "clip.flac") is not None     # exists: the job fails by name
+    assert window.exporter.recording_audio(tmp_path / "clip.flac") is not None     # exists: the job fails by name
     qtbot.waitUntil(lambda: window.jobs.entries[-1].state is JobState.FAILED, timeout=10_000)
     assert "clip.flac already exists" in window.jobs.entries[-1].message

@@ -1,0 +1,137 @@
+"""What the window writes besides sessions: versions (the export dialog), the recording's own
+audio (the selection or the whole), and an image of the view. Audio goes out as jobs; a file
+that exists is replaced only after the user says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.engine.errors import AppError
+from app.engine.export import (
+    existing_files,
+    export_paths,
+    export_recording_job,
+    export_versions_job,
+    recording_export_settings,
+    write_bytes_atomically,
+)
+from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
+from app.gui.dialogs.file_filters import RECORDING_EXPORT_FILTER
+from app.gui.workers import JobEntry
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+
+class ExportController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.overwrite_box: QMessageBox | None = None       # the latest "Replace files?" question, for tests
+
+    # --- versions ---------------------------------------------------------------------------------
+    def open(self) -> ExportDialog | None:
+        window = self.window
+        if window.recording is None or not window.session.versions:
+            return None
+        dialog = ExportDialog(window.session.versions, window.recording.path.stem, window.recording.sample_rate,
+                              window.recording.path.parent, window, window.view.selection, window.session.labels,
+                              window.stored.export_choices())
+        dialog.accepted.connect(lambda: self._on_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    def _on_accepted(self, dialog: ExportDialog) -> None:
+        try:
+            request = dialog.request()
+        except AppError as err:
+            self.window.show_error("Cannot export", str(err))
+            return
+        self.window.stored.set_export_choices(dialog.choices())
+        self.start(request)
+
+    def start(self, request: ExportRequest) -> JobEntry | QMessageBox | None:
+        """Export as a job; if files exist, ask first (a Yes exports with overwriting)."""
+        window = self.window
+        if window.recording is None:
+            return None
+        paths = export_paths(request.versions, request.folder, request.template, window.recording.path.stem,
+                             request.settings, request.labels)
+        taken = existing_files(paths)
+        if taken and not request.settings.overwrite:
+            box = QMessageBox(QMessageBox.Icon.Question, "Replace files?",
+                              f"{', '.join(p.name for p in taken)} already exist(s) in {request.folder}. Replace?",
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, window)
+            box.setDefaultButton(QMessageBox.StandardButton.No)
+            box.finished.connect(lambda answer: self.start(
+                replace(request, settings=replace(request.settings, overwrite=True)))
+                if answer == QMessageBox.StandardButton.Yes else None)
+            self.overwrite_box = box
+            box.open()
+            return box
+        name = window.recording.path.stem
+        return window.jobs.submit(f"Export {len(paths)} file(s) to {request.folder.name or request.folder}",
+                                  lambda: export_versions_job(request.versions, request.folder, request.template,
+                                                              name, request.settings, request.sample_rate,
+                                                              request.span, request.labels),
+                                  self._on_exported)
+
+    def _on_exported(self, paths: list[Path]) -> None:
+        self.window.statusBar().showMessage(f"Exported {len(paths)} file(s) to {paths[0].parent}" if paths else "",
+                                            10_000)
+
+    # --- the recording's own audio ------------------------------------------------------------------
+    def recording_audio(self, path: str | Path | None = None) -> JobEntry | None:
+        """Every channel of the recording, the selection or the whole, into a new file at its own
+        rate (Audacity's Export Selected Audio): a clip to share or to test on."""
+        window = self.window
+        if window.recording is None:
+            return None
+        recording, span = window.recording, window.view.selection
+        asked = path is None                      # the file dialog has asked before replacing a file
+        if asked:
+            suggested = recording.path.with_name(f"{recording.path.stem}_{'selection' if span else 'copy'}.flac")
+            path, _ = QFileDialog.getSaveFileName(window, "Export the recording's audio", str(suggested),
+                                                  RECORDING_EXPORT_FILTER)
+            if not path:
+                return None
+        try:
+            settings = recording_export_settings(Path(path), recording.info.subtype, overwrite=asked)
+        except AppError as err:
+            window.show_error("Cannot export the audio", str(err))
+            return None
+        return window.jobs.submit(f"Export {'the selection of ' if span else ''}{recording.name}",
+                                  lambda: export_recording_job(recording, Path(path), settings, span),
+                                  lambda written: window.statusBar().showMessage(f"Exported {written.name}", 10_000))
+
+    # --- an image of the view -----------------------------------------------------------------------
+    def image(self, path: str | Path) -> bool:
+        """The channels (and the version tracks, when there are any) as on screen, as a PNG: a
+        figure for a paper or a report, at the screen's pixel density."""
+        window = self.window
+        widget = window.splitter if window.session.versions else window.splitter.widget(0)
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        widget.grab().save(buffer, "PNG")
+        try:
+            write_bytes_atomically(Path(path), bytes(data))
+        except AppError as err:
+            window.show_error("Could not export the image", str(err))
+            return False
+        window.statusBar().showMessage(f"Saved the view as {Path(path).name}", 5000)
+        return True
+
+    def ask_image(self) -> None:
+        recording = self.window.recording
+        suggested = recording.path.with_name(f"{recording.path.stem}.png") if recording else ""
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export an image of the view", str(suggested),
+                                              "PNG images (*.png)")
+        if path:
+            self.image(path if path.lower().endswith(".png") else f"{path}.png")
