@@ -40,6 +40,7 @@ from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.batch import BatchResult, batch_job
 from app.engine.correction import CorrectSettings
 from app.engine.documents import (
+    SESSION_SUFFIX,
     Session,
     Version,
     VersionKind,
@@ -403,8 +404,16 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(display_name(Path(path)))
             action.setToolTip(path)
             action.setStatusTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+            action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
         self.recent_menu.setEnabled(bool(files))
+
+    def open_recent(self, path: str | Path) -> bool:
+        """A recent recording, or a recent session (a `.mecosession` folder) with its versions."""
+        return self.open_session(path) if Path(path).suffix == SESSION_SUFFIX else self.open_path(path)
+
+    def remember_session(self, path: Path) -> None:
+        """A session just saved or opened goes to the top of File ▸ Open recent."""
+        self._refresh_recent_menu(self.stored.add_recent_file(path))
 
     # --- opening --------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> bool:
@@ -1244,7 +1253,7 @@ class MainWindow(QMainWindow):
         if session.recording_path is None:
             self.show_error("Could not open the session", f"{Path(path).name} names no recording.")
             return False
-        return self._open(session.recording_path, session)
+        return self._open(session.recording_path, session, after=lambda: self.remember_session(Path(path)))
 
     def recover(self, found: RecoverableSession) -> bool:
         """Open an autosave's recording and session, unsaved; its folder goes once it is open."""

@@ -70,6 +70,7 @@ class SessionKeeper(QObject):
         if session is not self.window.session:
             return
         self.note_state()
+        self.window.remember_session(path)
         self.window.statusBar().showMessage(f"Saved {path.name}", 5000)
         if then is not None:
             QTimer.singleShot(0, then)        # after the save job has ended, so "jobs are running" holds no more

@@ -173,3 +173,16 @@ def test_an_autosave_whose_recording_is_gone_stays_offered(qtbot, window, make_r
     assert "moved.wav" in window.messages[-1].text()
     assert [f.path for f in recoverable_sessions(recovery_dir())] == [found.path]
     discard(found.path)
+
+
+def test_a_saved_session_is_offered_in_open_recent_and_reopens_with_its_labels(qtbot, window, make_recording,
+                                                                                tmp_path):
+    open_and_draw(qtbot, window, make_recording("first.wav"))
+    _label(window)
+    wait_done(qtbot, window, window.sessions.save_as(tmp_path / "meeting"))
+    session = str((tmp_path / "meeting.mecosession").resolve())
+    assert window.recent_menu.actions()[0].toolTip() == session
+    assert window.open_path(make_recording("second.wav", channels=2)) and not window.session.labels
+    window.recent_menu.actions()[1].trigger()            # the session, below the recording opened since
+    assert window.recording.path.name == "first.wav" and len(window.session.labels) == 1
+    assert window.recent_menu.actions()[0].toolTip() == session
