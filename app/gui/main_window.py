@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -108,6 +108,8 @@ log = logging.getLogger(__name__)
 
 PLAYHEAD_POLL_MS = 30
 LAYOUT_VERSION = 1            # of the stored dock layout: raise it when the docks change
+NEW_WINDOW_OFFSET = 32        # pixels: a new window opens down and right of the one it came from
+OTHER_WINDOWS: set[MainWindow] = set()      # windows opened with File ▸ New window
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
 
@@ -267,6 +269,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.open_action = self._action("&Open…", QKeySequence.StandardKey.Open, self._on_open_triggered)
+        self.new_window_action = self._action("&New window", QKeySequence.StandardKey.New, self.open_new_window)
         self.record_action = self._action("&Record…", ["Shift+R"], self.open_record)
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
         self.undo_action = self._action("&Undo", ["Ctrl+Z"], self.undo)
@@ -321,6 +324,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus_and_toolbar(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.new_window_action)
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.record_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
@@ -482,6 +486,16 @@ class MainWindow(QMainWindow):
         if recording.notice:
             self.show_error("The file is incomplete", recording.notice, QMessageBox.Icon.Warning)
         self._update_transport()
+
+    def open_new_window(self) -> MainWindow:
+        """Another window, for a second recording side by side: its own session, jobs and autosave."""
+        window = MainWindow()
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.move(self.pos() + QPoint(NEW_WINDOW_OFFSET, NEW_WINDOW_OFFSET))
+        OTHER_WINDOWS.add(window)                   # a window without a parent lives while Python holds it
+        window.destroyed.connect(lambda: OTHER_WINDOWS.discard(window))
+        window.show()
+        return window
 
     def _on_open_triggered(self) -> None:
         folder = str(self.recording.path.parent) if self.recording else ""

@@ -443,3 +443,15 @@ def test_about_names_the_versions_and_every_installed_model_and_copies_them(qtbo
     dialog.copy()
     assert QGuiApplication.clipboard().text() == text
     dialog.reject()
+
+
+def test_a_new_window_holds_its_own_recording_and_closes_alone(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording("first.wav"))
+    other = window.open_new_window()
+    qtbot.waitExposed(other)
+    assert other is not window and other.recording is None
+    open_and_draw(qtbot, other, make_recording("second.wav", channels=2))
+    assert window.recording.path.name == "first.wav" and other.view.channel_rows == 2
+    other.close()
+    qtbot.waitUntil(lambda: not other.isVisible(), timeout=5000)
+    assert window.isVisible() and window.recording.path.name == "first.wav"

@@ -32,6 +32,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Z", "Zoom to the selection"),
     ("Ctrl + 0", "Show the whole recording"),
     ("Ctrl + O", "Open a recording (or drop a file on the window)"),
+    ("Ctrl + N", "A new window, for another recording side by side"),
     ("Shift + R", "Record a take from an input device (a microphone array)"),
     ("Ctrl + R", "Separate talkers (a job: progress, time left and Cancel in the status bar and Jobs panel)"),
     ("Ctrl + Shift + B", "Batch separation: many recordings to talker tracks on disk, as one job"),
