@@ -48,9 +48,12 @@ class VersionKind(StrEnum):
     SEPARATED = "separated"
     CORRECTED = "corrected"
     ENHANCED = "enhanced"
+    IMPORTED = "imported"        # a talker estimate made elsewhere (another separator), read from a file
 
 
-KIND_LABELS = {VersionKind.SEPARATED: "Separated", VersionKind.CORRECTED: "MeCo", VersionKind.ENHANCED: "Enhanced"}
+KIND_LABELS = {VersionKind.SEPARATED: "Separated", VersionKind.CORRECTED: "MeCo", VersionKind.ENHANCED: "Enhanced",
+               VersionKind.IMPORTED: "Imported"}
+ESTIMATE_KINDS = (VersionKind.SEPARATED, VersionKind.IMPORTED)     # what MeCo and the students start from
 
 
 def now_iso() -> str:

@@ -49,6 +49,28 @@ def separate_versions_job(rec: Recording, settings: SeparateSettings) -> Job[lis
             for k, estimate in enumerate(separation.estimates)]
 
 
+IMPORT_BLOCK_SECONDS = 30.0
+
+
+def import_version_job(path: Path, talker: int) -> Job[Version]:
+    """A talker estimate made elsewhere (another separator's output) as a version of `talker`,
+    read block by block at its own rate, so MeCo, the students, A/B, the metrics and export
+    treat it as they treat the separator's; AudioFileError or ChannelLayoutError naming the file."""
+    clock = Stopwatch()
+    with open_recording(path) as rec:
+        if rec.channels != 1:
+            raise ChannelLayoutError(f"{rec.name} has {rec.channels} channels; import one talker's estimate as a "
+                                     "mono file.")
+        block = int(IMPORT_BLOCK_SECONDS * rec.sample_rate)
+        audio = np.empty(rec.frames, np.float32)
+        for start in range(0, rec.frames, block):
+            audio[start:start + block] = rec.read(start, start + block)[0]
+            yield Progress("import", min(rec.frames, start + block), rec.frames, clock())
+        rate, name = rec.sample_rate, rec.name
+    return Version(f"{Path(path).stem} · talker {talker + 1}", talker, VersionKind.IMPORTED, audio, rate, name,
+                   {"imported_from": str(Path(path).resolve())})
+
+
 def _stack(versions: list[Version]) -> tuple[np.ndarray, int]:
     rates = {v.sample_rate for v in versions}
     if len(rates) != 1:

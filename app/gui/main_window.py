@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFrame,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -40,10 +41,10 @@ from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.batch import BatchResult, batch_job
 from app.engine.correction import CorrectSettings
 from app.engine.documents import (
+    ESTIMATE_KINDS,
     SESSION_SUFFIX,
     Session,
     Version,
-    VersionKind,
     load_session,
 )
 from app.engine.enhancement import EnhanceSettings
@@ -66,6 +67,7 @@ from app.engine.workflow import (
     correct_versions_job,
     demo_references,
     enhance_versions_job,
+    import_version_job,
     metrics_job,
     read_reference,
     separate_versions_job,
@@ -303,6 +305,8 @@ class MainWindow(QMainWindow):
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], lambda: self.exporter.open())
+        self.import_estimate_action = self._action("&Import a talker's estimate…", [],
+                                                   self._on_import_estimate_triggered)
         self.export_audio_action = self._action("Export the recording's au&dio…", [],
                                                 lambda: self.exporter.recording_audio())
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
@@ -333,6 +337,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_session_action)
         file_menu.addAction(self.save_session_action)
         file_menu.addAction(self.save_session_as_action)
+        file_menu.addAction(self.import_estimate_action)
         file_menu.addAction(self.export_action)
         file_menu.addAction(self.export_audio_action)
         file_menu.addAction(self.import_labels_action)
@@ -699,6 +704,7 @@ class MainWindow(QMainWindow):
         self.import_labels_action.setEnabled(self.recording is not None)
         self.export_image_action.setEnabled(self.recording is not None)
         self.export_audio_action.setEnabled(self.recording is not None)
+        self.import_estimate_action.setEnabled(self.recording is not None)
         self.export_labels_action.setEnabled(bool(self.session.labels))
         self.select_range_action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
@@ -709,10 +715,11 @@ class MainWindow(QMainWindow):
         self.separate_action.setToolTip("Separate the talkers of the open recording (Ctrl+R)" if separator else
                                         "No separator is installed: put a separation card in resources/models "
                                         "or your models folder")
-        separated = [v for v in self.session.versions if v.kind is VersionKind.SEPARATED]
+        separated = [v for v in self.session.versions if v.kind in ESTIMATE_KINDS]
         corrector = self._installed[Task.CORRECTION]
         self.correct_action.setEnabled(idle and bool(separated) and corrector)
-        self.correct_action.setToolTip("Correct the latest separated talkers with MeCo (Ctrl+M)" if corrector else
+        self.correct_action.setToolTip("Correct the latest estimate of each talker (separated or imported) with "
+                                       "MeCo (Ctrl+M)" if corrector else
                                        "No MeCo corrector is installed: put a correction card in resources/models "
                                        "or your models folder")
         enhancers = self._installed[Task.ENHANCEMENT]
@@ -825,12 +832,34 @@ class MainWindow(QMainWindow):
                                 lambda versions: self._on_versions_made(recording, versions))
 
     def latest_separation(self) -> list[Version]:
-        """The newest separated version of each talker, in talker order."""
+        """The newest estimate of each talker, separated here or imported, in talker order."""
         latest: dict[int, Version] = {}
         for version in self.session.versions:
-            if version.kind is VersionKind.SEPARATED:
+            if version.kind in ESTIMATE_KINDS:
                 latest[version.talker] = version
         return [latest[k] for k in sorted(latest)]
+
+    def import_estimate(self, path: str | Path, talker: int) -> JobEntry | None:
+        """Another separator's estimate of `talker` (a mono file) as a version: to hear, score,
+        correct with MeCo or export beside this app's own."""
+        if self.recording is None:
+            return None
+        recording = self.recording
+        return self.jobs.submit(f"Import {Path(path).name} as talker {talker + 1}",
+                                lambda: import_version_job(Path(path), talker),
+                                lambda version: self._on_versions_made(recording, [version]))
+
+    def _on_import_estimate_triggered(self) -> None:
+        folder = str(self.recording.path.parent) if self.recording else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Import a talker's estimate (a mono file)", folder, AUDIO_FILTER)
+        if not path:
+            return
+        count = max(2, len(self.session.talkers()) + 1)
+        talkers = [f"Talker {k + 1}" for k in range(count)]
+        chosen, ok = QInputDialog.getItem(self, "Import a talker's estimate", f"{Path(path).name} estimates",
+                                          talkers, min(self.ab_talker, count - 1), False)
+        if ok:
+            self.import_estimate(path, talkers.index(chosen))
 
     def run_correction(self) -> JobEntry | None:
         """Queue MeCo on the latest separated talkers."""

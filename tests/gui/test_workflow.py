@@ -457,6 +457,31 @@ def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window,
     save_screenshot(demo_window, "ab-meco.png")
 
 
+def test_another_separators_estimates_are_imported_and_corrected_with_meco(qtbot, demo_window, tiny_meco_card,
+                                                                            tmp_path):
+    mixture = demo_window.recording.read(0, demo_window.recording.frames)
+    for k in range(2):                     # stand-ins for another separator's two mono outputs
+        sf.write(tmp_path / f"theirs_{k + 1}.wav", 0.5 * mixture[k], demo_window.recording.sample_rate)
+    for k in range(2):
+        wait_done(qtbot, demo_window, demo_window.import_estimate(tmp_path / f"theirs_{k + 1}.wav", k))
+    imported = demo_window.latest_separation()
+    assert [(v.name, v.kind) for v in imported] == [("theirs_1 · talker 1", VersionKind.IMPORTED),
+                                                   ("theirs_2 · talker 2", VersionKind.IMPORTED)]
+    np.testing.assert_allclose(imported[0].audio, 0.5 * mixture[0], atol=1e-4)
+    demo_window.refresh_models()
+    assert demo_window.correct_action.isEnabled()
+    wait_done(qtbot, demo_window, demo_window.run_correction(), timeout=120_000)
+    corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
+    assert [v.settings["source_version"] for v in corrected] == [v.id for v in imported]
+
+
+def test_a_multichannel_file_is_refused_as_an_estimate_by_name(qtbot, demo_window, make_recording):
+    entry = demo_window.import_estimate(make_recording("stereo.wav", channels=2), 0)
+    qtbot.waitUntil(lambda: entry.state is JobState.FAILED, timeout=10_000)
+    assert "stereo.wav has 2 channels; import one talker's estimate as a mono file" in entry.message
+    assert not demo_window.session.versions
+
+
 def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, demo_window):
     separate(qtbot, demo_window)
     entry = demo_window.run_evaluation()

@@ -36,7 +36,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Shift + R", "Record a take from an input device (a microphone array)"),
     ("Ctrl + R", "Separate talkers (a job: progress, time left and Cancel in the status bar and Jobs panel)"),
     ("Ctrl + Shift + B", "Batch separation: many recordings to talker tracks on disk, as one job"),
-    ("Ctrl + M", "Correct the latest separated talkers with MeCo"),
+    ("Ctrl + M", "Correct the latest estimate of each talker (separated or imported) with MeCo"),
     ("Ctrl + Shift + E", "Enhance the latest separated talkers with a distilled student"),
     ("Ctrl + Shift + M", "Evaluate versions (SI-SDR, PESQ-WB, ESTOI, DNSMOS)"),
     ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),
