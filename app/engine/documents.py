@@ -254,6 +254,28 @@ class Session:
         return [v for v in self.versions if v.talker == talker and (include_hidden or not v.hidden)]
 
 
+def _relative(file: Path | None, session: Path) -> str | None:
+    """`file` seen from the session folder's parent, so a session moved with its recording (to
+    another disk, or a colleague's machine) still finds it; None across drives."""
+    if file is None:
+        return None
+    try:
+        return os.path.relpath(Path(file).resolve(), Path(session).resolve().parent)
+    except ValueError:           # Windows: another drive
+        return None
+
+
+def _locate(absolute: str | None, relative: str | None, session: Path) -> Path | None:
+    """Where a file the session names is now: where it was, else where it lies relative to the session."""
+    if absolute is None:
+        return None
+    if not Path(absolute).exists() and relative is not None:
+        moved = Path(session).resolve().parent / relative
+        if moved.exists():
+            return moved.resolve()
+    return Path(absolute)
+
+
 def session_folder(path: Path) -> Path:
     """`path` with the `.mecosession` suffix a session folder carries."""
     path = Path(path)
@@ -317,7 +339,9 @@ def save_steps(snapshot: SessionSnapshot, path: Path, overwrite: bool = False,
             entries.append(version.metadata())
         document = {"format": SESSION_FORMAT,
                     "recording": str(snapshot.recording_path.resolve()) if snapshot.recording_path else None,
+                    "recording_relative": _relative(snapshot.recording_path, path),
                     "references": {str(k): str(Path(v).resolve()) for k, v in snapshot.references.items()},
+                    "references_relative": {str(k): _relative(v, path) for k, v in snapshot.references.items()},
                     "settings": snapshot.settings, "versions": entries,
                     "labels": [asdict(label) for label in snapshot.labels]}
         (tmp / "session.json").write_text(json.dumps(document, indent=2))
@@ -359,8 +383,9 @@ def load_session(path: Path) -> Session:
     if document.get("format") != SESSION_FORMAT:
         raise AudioFileError(f"{path.name} was saved by another version of MeCo Studio (format "
                              f"{document.get('format')!r}); it cannot be opened here.")
-    session = Session(document.get("recording"))
-    session.references = {int(k): Path(v) for k, v in document.get("references", {}).items()}
+    relative = document.get("references_relative", {})
+    session = Session(_locate(document.get("recording"), document.get("recording_relative"), path))
+    session.references = {int(k): _locate(v, relative.get(k), path) for k, v in document.get("references", {}).items()}
     session.settings = dict(document.get("settings", {}))
     try:
         session.labels = sorted(Label(**entry) for entry in document.get("labels", []))

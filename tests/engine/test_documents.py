@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -199,3 +201,29 @@ def test_saving_reports_progress_over_the_audio_it_writes(tmp_path):
     drive(save_steps(session.snapshot(), tmp_path / "s"), seen.append)
     assert [p.done for p in seen] == [WRITE_BLOCK_FRAMES, 2 * WRITE_BLOCK_FRAMES, 2 * WRITE_BLOCK_FRAMES + 5]
     assert all(p.total == 2 * WRITE_BLOCK_FRAMES + 5 and p.stage == "save" for p in seen)
+
+
+def test_a_session_moved_with_its_recording_and_references_still_finds_them(tmp_path):
+    import shutil
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "mix.wav").write_bytes(b"RIFF")              # only located, never read here
+    (project / "clean1.flac").write_bytes(b"fLaC")
+    session = Session(project / "mix.wav")
+    session.add([_version()])
+    session.set_reference(0, project / "clean1.flac")
+    save_session(session, project / "sessions" / "meeting")
+    moved = shutil.move(project, tmp_path / "elsewhere")
+    loaded = load_session(Path(moved) / "sessions" / "meeting.mecosession")
+    assert loaded.recording_path == (tmp_path / "elsewhere" / "mix.wav").resolve()
+    assert loaded.references == {0: (tmp_path / "elsewhere" / "clean1.flac").resolve()}
+
+
+def test_a_session_whose_recording_stayed_put_keeps_its_absolute_path(tmp_path):
+    (tmp_path / "mix.wav").write_bytes(b"RIFF")
+    session = Session(tmp_path / "mix.wav")
+    path = save_session(session, tmp_path / "elsewhere" / "s")
+    moved = tmp_path / "moved-session.mecosession"
+    path.rename(moved)
+    assert load_session(moved).recording_path == (tmp_path / "mix.wav").resolve()
