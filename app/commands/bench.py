@@ -115,7 +115,7 @@ def _separate_once(minutes: float, threads: int) -> dict[str, Any]:
     path = write_long_recording(folder / "long.wav", minutes, 4, 16_000)
     try:
         t0 = time.perf_counter()
-        info = drive(separate_file_job(path, folder / "out", BatchSettings()))
+        info = drive(separate_file_job(path, folder / "out" / path.stem, BatchSettings()))
         seconds = time.perf_counter() - t0
     finally:
         for f in sorted(folder.rglob("*"), reverse=True):

@@ -14,7 +14,7 @@ from pathlib import Path
 from app.commands import HelpFormatter
 from app.commands.options import add_channel_options, add_run_options
 from app.commands.output import progress_bar, run_batch, warn
-from app.engine.batch import BatchSettings, separate_file_job
+from app.engine.batch import BatchSettings, output_folders, separate_file_job
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, has_corrector
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("separate", help="separate talkers in recordings (files or folders)",
                        formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
-    p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<stem>/spk1.wav ...")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output folder; DIR/<stem>/spk1.wav ... (DIR/<parent>_<stem>/ for inputs sharing a name)")
     p.add_argument("--method", choices=[m.value for m in Method], default=Method.MODEL.value,
                    help="trained model, or classical blind separation (needs >= 2 channels)")
     p.add_argument("--model", default=None, help="separator card name (default: the shipped one)")
@@ -56,10 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def separate_file(path: Path, out_dir: Path, settings: BatchSettings, show_bar: bool) -> dict:
-    """One file of the batch, with a progress bar on a terminal; its notes go to stderr."""
+def separate_file(path: Path, target: Path, settings: BatchSettings, show_bar: bool) -> dict:
+    """One file of the batch into the folder `target`, with a progress bar on a terminal; its notes
+    go to stderr."""
     with progress_bar(path.name, "chunk", show_bar) as on_progress:
-        report = drive(separate_file_job(path, out_dir, settings), on_progress)
+        report = drive(separate_file_job(path, target, settings), on_progress)
     for note in report["notes"]:
         warn(f"note: {note}")
     return report
@@ -89,5 +91,6 @@ def run(args: argparse.Namespace) -> int:
         warn("error: no audio files found in the given inputs")
         return 1
     show_bar = sys.stderr.isatty() and not args.json
-    return run_batch(files, lambda path: separate_file(path, args.out, batch, show_bar),
+    targets = dict(zip(files, output_folders(files, args.out)))
+    return run_batch(files, lambda path: separate_file(path, targets[path], batch, show_bar),
                      "separated", args.json, lambda d: d["outputs"])

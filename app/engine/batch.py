@@ -1,15 +1,16 @@
 """Separate many recordings into talker tracks on disk: what `meco-studio separate` and the
 window's batch dialog both run.
 
-One recording becomes `OUT/<stem>/spk{k}.wav` (and `spk{k}_separated.wav` with the uncorrected
-output kept), streamed chunk by chunk into temporary files renamed only when complete: a failure
-or a cancel leaves none of that recording's tracks. A batch keeps going past a file that fails
-and lists it with its reason.
+One recording becomes `OUT/<stem>/spk{k}.wav` (`OUT/<parent>_<stem>/` where two recordings share a
+name), and `spk{k}_separated.wav` with the uncorrected output kept, streamed chunk by chunk into
+temporary files renamed only when complete: a failure or a cancel leaves none of that recording's
+tracks. A batch keeps going past a file that fails and lists it with its reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,13 +80,29 @@ def _enhance_in_place(paths: list[Path], settings: EnhanceSettings, export: Expo
     return infos
 
 
-def separate_file_job(path: Path, out_dir: Path, settings: BatchSettings) -> Job[dict[str, Any]]:
-    """Separate (and correct, enhance, level) one file into `out_dir/<stem>/`; its report as a dict,
-    with `notes` for the user (an incomplete file, a silent track that kept its level).
+def output_folders(paths: list[Path], out_dir: Path) -> list[Path]:
+    """`out_dir/<stem>` for each recording; recordings that share a name go to
+    `out_dir/<parent>_<stem>` instead (numbered if that clashes too), so no batch writes one
+    recording's tracks over another's."""
+    stems = Counter(Path(p).stem for p in paths)
+    folders = [out_dir / (Path(p).stem if stems[Path(p).stem] == 1 else f"{Path(p).parent.name}_{Path(p).stem}")
+               for p in paths]
+    clashes, seen = Counter(folders), Counter()
+    numbered = []
+    for folder in folders:
+        if clashes[folder] > 1:
+            seen[folder] += 1
+            folder = folder.with_name(f"{folder.name}_{seen[folder]}")
+        numbered.append(folder)
+    return numbered
+
+
+def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[dict[str, Any]]:
+    """Separate (and correct, enhance, level) one file into the folder `target`; its report as a
+    dict, with `notes` for the user (an incomplete file, a silent track that kept its level).
 
     With a loudness target the tracks are written as float first (no limiting at the models'
     level) and brought to the target at the end, where the peak policy then acts."""
-    target = out_dir / Path(path).stem
     lufs = settings.loudness_lufs
     final = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=settings.overwrite, loudness_lufs=lufs)
     export = final if lufs is None else \
@@ -160,9 +177,9 @@ def batch_job(paths: list[Path], out_dir: Path, settings: BatchSettings) -> Job[
     """Separate every file in turn; a file that fails is listed with its reason and the batch goes on."""
     clock = Stopwatch()
     result = BatchResult()
-    for index, path in enumerate(paths):
+    for index, (path, target) in enumerate(zip(paths, output_folders(paths, out_dir))):
         try:
-            report = yield from _as_share(separate_file_job(path, out_dir, settings), index, len(paths),
+            report = yield from _as_share(separate_file_job(path, target, settings), index, len(paths),
                                           Path(path).name, clock)
         except JobCancelled:
             raise

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from app.engine.batch import BatchSettings, batch_job
+from app.engine.batch import BatchSettings, batch_job, output_folders
 from app.engine.errors import ConfigError, JobCancelled
 from app.engine.jobs import drive
 from tests.engine.bad_files import not_audio
@@ -44,3 +46,17 @@ def test_a_cancel_leaves_none_of_the_tracks_of_the_file_in_progress(tmp_path, ti
 def test_a_loudness_target_out_of_range_is_refused_before_any_work():
     with pytest.raises(ConfigError, match="outside -60 to -5 LUFS"):
         BatchSettings(loudness_lufs=3.0)
+
+
+def test_recordings_sharing_a_name_get_folders_of_their_own(tmp_path, tiny_separator_card):
+    for day in ("day1", "day2"):
+        (tmp_path / day).mkdir()
+    files = [_two_tone_recording(tmp_path / day / "take.wav", seconds=1.0) for day in ("day1", "day2")]
+    result = drive(batch_job(files, tmp_path / "out", BatchSettings(_settings())))
+    assert not result.failed
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["day1_take", "day2_take"]
+
+
+def test_output_folders_number_what_still_clashes(tmp_path):
+    paths = [Path("a/x.wav"), Path("b/y.wav"), Path("c/a/x.wav"), Path("a/x.wav")]
+    assert [f.name for f in output_folders(paths, tmp_path)] == ["a_x_1", "y", "a_x_2", "a_x_3"]
