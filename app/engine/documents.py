@@ -9,9 +9,9 @@ included) and one float32 WAV per version, written into a temporary folder besid
 into place, so a failed save leaves the old one intact.
 
 Saving is a job (`save_steps`) over a `SessionSnapshot`, so the window writes in a worker while
-the user goes on editing; a version already written in a previous save of the same folder (or
-in the autosave folder) is hard-linked, not written again: versions never change, and their ids
-are unique. Every edit advances `Session.revision`; a session is `modified` until the revision
+the user goes on editing; a version that an earlier save of the same folder (or the previous
+autosave, for the recovery folder) already wrote is hard-linked, not written again: versions never
+change, and their ids are unique. Every edit advances `Session.revision`; a session is `modified` until the revision
 it was last saved at catches up.
 """
 
