@@ -314,6 +314,9 @@ def save_steps(snapshot: SessionSnapshot, path: Path, overwrite: bool = False,
     path = session_folder(path)
     if path.exists() and not overwrite:
         raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
+    if path.exists() and not (path / "session.json").is_file():
+        raise ExportError(f"{path.name} in {path.parent} is not a MeCo Studio session, so it is not replaced; "
+                          "choose another name.")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent))

@@ -227,3 +227,13 @@ def test_a_session_whose_recording_stayed_put_keeps_its_absolute_path(tmp_path):
     moved = tmp_path / "moved-session.mecosession"
     path.rename(moved)
     assert load_session(moved).recording_path == (tmp_path / "mix.wav").resolve()
+
+
+def test_a_folder_that_is_not_a_session_is_never_replaced(tmp_path):
+    precious = tmp_path / "thesis.mecosession"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("keep me")
+    session = Session(tmp_path / "mix.wav")
+    with pytest.raises(ExportError, match="not a MeCo Studio session, so it is not replaced"):
+        save_session(session, precious, overwrite=True)
+    assert (precious / "chapter1.tex").read_text() == "keep me"
