@@ -333,19 +333,14 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.record_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._refresh_recent_menu(self.stored.recent_files())
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_session_action)
-        file_menu.addAction(self.save_session_action)
-        file_menu.addAction(self.save_session_as_action)
-        file_menu.addAction(self.import_estimate_action)
-        file_menu.addAction(self.export_action)
-        file_menu.addAction(self.export_audio_action)
-        file_menu.addAction(self.import_labels_action)
-        file_menu.addAction(self.export_labels_action)
-        file_menu.addAction(self.export_image_action)
-        file_menu.addAction(self.reference_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        for group in ((self.open_session_action, self.save_session_action, self.save_session_as_action),
+                      (self.import_estimate_action, self.import_labels_action, self.reference_action),
+                      (self.export_action, self.export_audio_action, self.export_labels_action,
+                       self.export_image_action),
+                      (self.quit_action,)):
+            file_menu.addSeparator()
+            for action in group:
+                file_menu.addAction(action)
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
