@@ -112,15 +112,16 @@ class MetricsRow:
     version_id: str
     name: str
     values: dict[str, float]        # keys of METRIC_LABELS: si_sdr, pesq, estoi (with a reference), dnsmos_*
+    model: str = ""                 # what made the version (the mixture rows: none)
 
 
 def metrics_table(rows: list[MetricsRow]) -> list[list[str]]:
     """A header and one line per version, 4 decimals (more than the panel shows: numbers to
-    reuse); a metric not computed (no reference) is an empty cell."""
+    reuse), then the model that made it; a metric not computed (no reference) is an empty cell."""
     def cell(value: float | None) -> str:
         return "" if value is None or math.isnan(value) else f"{value:.4f}"
-    return [["Version", *METRIC_LABELS.values()],
-            *[[row.name, *(cell(row.values.get(key)) for key in METRIC_LABELS)] for row in rows]]
+    return [["Version", *METRIC_LABELS.values(), "Model"],
+            *[[row.name, *(cell(row.values.get(key)) for key in METRIC_LABELS), row.model] for row in rows]]
 
 
 def read_reference(path: Path, sample_rate: int) -> np.ndarray:
@@ -147,13 +148,13 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
     def at_metric_rate(audio: np.ndarray, audio_rate: int) -> np.ndarray:
         return audio if audio_rate == RATE else soxr.resample(audio, audio_rate, RATE).astype(np.float32)
 
-    items: list[tuple[str, str, int, np.ndarray, int]] = []
+    items: list[tuple[str, str, int, np.ndarray, int, str]] = []
     if mixture is not None:
-        items += [("", f"Mixture · talker {k + 1}", k, mixture, rate) for k in sorted(references)]
-    items += [(v.id, v.name, v.talker, v.audio, v.sample_rate) for v in versions]
+        items += [("", f"Mixture · talker {k + 1}", k, mixture, rate, "") for k in sorted(references)]
+    items += [(v.id, v.name, v.talker, v.audio, v.sample_rate, v.model) for v in versions]
     clock = Stopwatch()
     rows = []
-    for done, (version_id, name, talker, signal, signal_rate) in enumerate(items, start=1):
+    for done, (version_id, name, talker, signal, signal_rate, model) in enumerate(items, start=1):
         values: dict[str, float] = {}
         audio = at_metric_rate(signal, signal_rate)
         candidates = {k: at_metric_rate(ref, rate) for k, ref in references.items()}
@@ -165,7 +166,7 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
         if reference is not None:
             values.update(intrusive(*_common(audio, reference)))
         values.update({f"dnsmos_{k}": v for k, v in dnsmos(audio).items()})
-        rows.append(MetricsRow(version_id, name, values))
+        rows.append(MetricsRow(version_id, name, values, model))
         yield Progress("evaluate", done, len(items), clock())
     return rows
 

@@ -37,12 +37,14 @@ def test_the_mixture_baseline_rows_keep_their_own_talker():
     rows = drive(metrics_job([_version(0, refs[0])], refs, mixture))
     assert [row.name for row in rows] == ["Mixture · talker 1", "Mixture · talker 2", "Separated · talker 1"]
     assert rows[2].values["si_sdr"] > 40 and -5 < rows[0].values["si_sdr"] < 5
+    assert [row.model for row in rows] == ["", "", "test"]
 
 
 def test_the_metrics_table_has_a_header_four_decimals_and_blanks_where_not_computed():
-    rows = [MetricsRow("a", "Separated · talker 1", {"si_sdr": 7.123456, "dnsmos_ovrl": 2.5}),
-            MetricsRow("b", "MeCo · talker 1", {"si_sdr": float("nan")})]
+    rows = [MetricsRow("a", "Separated · talker 1", {"si_sdr": 7.123456, "dnsmos_ovrl": 2.5}, "tacband-separator"),
+            MetricsRow("b", "MeCo · talker 1", {"si_sdr": float("nan")}, "meco")]
     header, first, second = metrics_table(rows)
-    assert header == ["Version", *METRIC_LABELS.values()]
+    assert header == ["Version", *METRIC_LABELS.values(), "Model"]
+    assert first[-1] == "tacband-separator" and second[-1] == "meco"
     assert first[:2] == ["Separated · talker 1", "7.1235"] and first[header.index("DNSMOS OVRL")] == "2.5000"
     assert first[header.index("PESQ-WB")] == "" and second[1] == ""
