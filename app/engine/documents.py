@@ -49,10 +49,11 @@ class VersionKind(StrEnum):
     CORRECTED = "corrected"
     ENHANCED = "enhanced"
     IMPORTED = "imported"        # a talker estimate made elsewhere (another separator), read from a file
+    DIFFERENCE = "difference"    # one version minus another: what a run added or took away
 
 
 KIND_LABELS = {VersionKind.SEPARATED: "Separated", VersionKind.CORRECTED: "MeCo", VersionKind.ENHANCED: "Enhanced",
-               VersionKind.IMPORTED: "Imported"}
+               VersionKind.IMPORTED: "Imported", VersionKind.DIFFERENCE: "Difference"}
 ESTIMATE_KINDS = (VersionKind.SEPARATED, VersionKind.IMPORTED)     # what MeCo and the students start from
 
 

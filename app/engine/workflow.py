@@ -71,6 +71,19 @@ def import_version_job(path: Path, talker: int) -> Job[Version]:
                    {"imported_from": str(Path(path).resolve())})
 
 
+def difference_version(minuend: Version, subtrahend: Version) -> Version:
+    """`minuend - subtrahend`, sample by sample (the shorter padded with silence): to hear and see
+    what a run changed, e.g. what MeCo added to the separator's estimate."""
+    if minuend.sample_rate != subtrahend.sample_rate:
+        raise ChannelLayoutError(f"“{minuend.name}” is at {minuend.sample_rate} Hz and “{subtrahend.name}” at "
+                                 f"{subtrahend.sample_rate} Hz; a difference needs versions at one rate.")
+    audio = np.zeros(max(minuend.audio.shape[0], subtrahend.audio.shape[0]), np.float32)
+    audio[:minuend.audio.shape[0]] += minuend.audio
+    audio[:subtrahend.audio.shape[0]] -= subtrahend.audio
+    return Version(f"{minuend.name} − {subtrahend.name}", minuend.talker, VersionKind.DIFFERENCE, audio,
+                   minuend.sample_rate, "difference", {"minuend": minuend.id, "subtrahend": subtrahend.id})
+
+
 def _stack(versions: list[Version]) -> tuple[np.ndarray, int]:
     rates = {v.sample_rate for v in versions}
     if len(rates) != 1:

@@ -66,6 +66,7 @@ from app.engine.workflow import (
     MetricsRow,
     correct_versions_job,
     demo_references,
+    difference_version,
     enhance_versions_job,
     import_version_job,
     metrics_job,
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
         self.versions_panel.rename_requested.connect(self._on_rename_requested)
         self.versions_panel.hidden_changed.connect(self._on_hidden_changed)
         self.versions_panel.remove_requested.connect(self._on_remove_requested)
+        self.versions_panel.difference_requested.connect(self.add_difference)
         self.versions_panel.talker_chosen.connect(self._on_talker_chosen)
         self.versions_panel.lane_chosen.connect(self.select_lane)
         self.versions_panel.mute_changed.connect(self._on_mute_changed)
@@ -1187,6 +1189,16 @@ class MainWindow(QMainWindow):
     def _on_remove_requested(self, version_id: str) -> None:
         self.session.remove(version_id)
         self._refresh_versions()
+
+    def add_difference(self, minuend_id: str, subtrahend_id: str) -> Version | None:
+        """A new version, one minus the other (undoable like any run's)."""
+        try:
+            version = difference_version(self.session.find(minuend_id), self.session.find(subtrahend_id))
+        except AppError as err:
+            self.show_error("No difference", str(err))
+            return None
+        self.add_versions([version])
+        return version
 
     def undo(self) -> None:
         """Undo the last edit of the versions (a run's new versions, a rename, hide or removal) or labels."""

@@ -237,3 +237,23 @@ def test_a_folder_that_is_not_a_session_is_never_replaced(tmp_path):
     with pytest.raises(ExportError, match="not a MeCo Studio session, so it is not replaced"):
         save_session(session, precious, overwrite=True)
     assert (precious / "chapter1.tex").read_text() == "keep me"
+
+
+def test_a_difference_pads_the_shorter_version_and_names_both():
+    from app.engine.workflow import difference_version
+
+    long, short = _version(0, seed=1), Version("short", 0, VersionKind.SEPARATED, np.ones(100, np.float32), 16_000,
+                                               "m", {})
+    difference = difference_version(long, short)
+    assert difference.name == f"{long.name} − short" and difference.kind is VersionKind.DIFFERENCE
+    np.testing.assert_allclose(difference.audio[:100], long.audio[:100] - 1.0)
+    np.testing.assert_array_equal(difference.audio[100:], long.audio[100:])
+
+
+def test_a_difference_across_rates_is_refused_by_name():
+    from app.engine.errors import ChannelLayoutError
+    from app.engine.workflow import difference_version
+
+    other = Version("at 8 kHz", 0, VersionKind.SEPARATED, np.zeros(800, np.float32), 8_000, "m", {})
+    with pytest.raises(ChannelLayoutError, match="at 8 kHz.*a difference needs versions at one rate"):
+        difference_version(_version(), other)

@@ -727,3 +727,27 @@ def test_the_recordings_selection_exports_as_a_clip_of_every_channel(qtbot, wind
     assert window.exporter.recording_audio(tmp_path / "clip.flac") is not None     # exists: the job fails by name
     qtbot.waitUntil(lambda: window.jobs.entries[-1].state is JobState.FAILED, timeout=10_000)
     assert "clip.flac already exists" in window.jobs.entries[-1].message
+
+
+def test_the_difference_of_two_selected_versions_is_a_version_to_hear_and_see(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    tree = demo_window.versions_panel.tree
+    assert not demo_window.versions_panel.difference_button.isEnabled()
+    tree.topLevelItem(0).setSelected(True)
+    tree.topLevelItem(1).setSelected(True)
+    assert demo_window.versions_panel.difference_button.isEnabled()
+    demo_window.versions_panel.difference_button.click()
+    difference = demo_window.session.versions[-1]
+    assert difference.kind is VersionKind.DIFFERENCE and difference.name == f"{second.name} − {first.name}"
+    np.testing.assert_allclose(difference.audio, second.audio - first.audio, atol=1e-7)
+    assert demo_window.undo_action.text() == "&Undo add 1 version"
+
+
+def test_removing_several_selected_versions_removes_each(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    tree = demo_window.versions_panel.tree
+    for row in range(2):
+        tree.topLevelItem(row).setSelected(True)
+    demo_window.versions_panel.remove_button.click()
+    assert demo_window.session.versions == []

@@ -29,6 +29,7 @@ class VersionsPanel(QWidget):
     rename_requested = Signal(str, str)       # version id, new name
     hidden_changed = Signal(str, bool)
     remove_requested = Signal(str)
+    difference_requested = Signal(str, str)   # version ids: the later minus the earlier
     talker_chosen = Signal(int)
     lane_chosen = Signal(int)
     mute_changed = Signal(int, bool)
@@ -40,12 +41,19 @@ class VersionsPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Version", "Model", "Made (UTC)"])
         self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         fit_columns(self.tree, stretch=0)
         self.tree.setToolTip("Double-click a name to rename it; untick to hide its track")
         self.tree.itemChanged.connect(self._on_item_changed)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected versions from the session (the files on disk are untouched)")
         self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.difference_button = QPushButton("Difference")
+        self.difference_button.setToolTip("Select two versions: a new version holds the later minus the earlier, "
+                                          "to hear and see what a run changed")
+        self.difference_button.clicked.connect(self._on_difference_clicked)
+        self.tree.itemSelectionChanged.connect(
+            lambda: self.difference_button.setEnabled(len(self.tree.selectedItems()) == 2))
 
         self.talker_combo = QComboBox()
         self.talker_combo.activated.connect(lambda i: self.talker_chosen.emit(self.talker_combo.itemData(i)))
@@ -65,7 +73,11 @@ class VersionsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tree, 3)
-        layout.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignLeft)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.difference_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
         layout.addLayout(top)
         layout.addWidget(self.lanes, 2)
         layout.addWidget(self.loudness_box)
@@ -84,6 +96,7 @@ class VersionsPanel(QWidget):
             self.tree.addTopLevelItem(item)
         self._filling = False
         self.remove_button.setEnabled(bool(versions))
+        self.difference_button.setEnabled(False)
 
     def set_talkers(self, talkers: list[int], current: int) -> None:
         self.talker_combo.clear()
@@ -121,8 +134,14 @@ class VersionsPanel(QWidget):
             self.hidden_changed.emit(version_id, hidden)
 
     def _on_remove_clicked(self) -> None:
-        for item in self.tree.selectedItems():
-            self.remove_requested.emit(item.data(0, ID_ROLE))
+        for version_id in [item.data(0, ID_ROLE) for item in self.tree.selectedItems()]:   # each emit rebuilds
+            self.remove_requested.emit(version_id)
+
+    def _on_difference_clicked(self) -> None:
+        rows = sorted(self.tree.indexOfTopLevelItem(item) for item in self.tree.selectedItems())
+        if len(rows) == 2:
+            earlier, later = (self.tree.topLevelItem(row).data(0, ID_ROLE) for row in rows)
+            self.difference_requested.emit(later, earlier)
 
     def _on_lane_clicked(self, item: QTreeWidgetItem, column: int) -> None:
         if column != 3:
