@@ -11,13 +11,11 @@ every 30 ms. Edits of the versions go through the session, which keeps them undo
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-import shiboken6
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -25,7 +23,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFrame,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -36,10 +33,6 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from app.engine.activity import talker_activity
-from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
-from app.engine.batch import BatchResult, batch_job
-from app.engine.correction import CorrectSettings
 from app.engine.documents import (
     ESTIMATE_KINDS,
     SESSION_SUFFIX,
@@ -47,12 +40,8 @@ from app.engine.documents import (
     Version,
     load_session,
 )
-from app.engine.enhancement import EnhanceSettings
-from app.engine.errors import AppError, ConfigError
-from app.engine.files import ArraySource, Recording, open_recording
-from app.engine.inspection import inspect_job, inspector_models
-from app.engine.jobs import Job
-from app.engine.labels import Label
+from app.engine.errors import AppError
+from app.engine.files import Recording, open_recording
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     ABPlayer,
@@ -61,20 +50,11 @@ from app.engine.playback import (
     RecordingSource,
 )
 from app.engine.recovery import RecoverableSession, discard
-from app.engine.separation import SeparateSettings
 from app.engine.workflow import (
-    MetricsRow,
-    correct_versions_job,
     demo_references,
     difference_version,
-    enhance_versions_job,
-    import_version_job,
-    metrics_job,
-    read_reference,
-    separate_versions_job,
 )
 from app.gui.dialogs.about_dialog import AboutDialog
-from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.range_dialog import RangeDialog
@@ -89,6 +69,8 @@ from app.gui.dialogs.settings_dialog import (
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
+from app.gui.names import display_name
+from app.gui.process_controller import ProcessController
 from app.gui.lane_audio import LaneAudio
 from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
@@ -117,11 +99,6 @@ AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
 
 
-def display_name(path: Path) -> str:
-    """File name with its folder: takes are often all called mixture.flac or take1.wav."""
-    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
-
-
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -143,6 +120,7 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False         # the user saved or discarded the session's changes: close
         self.sessions = SessionKeeper(self)
         self.exporter = ExportController(self)
+        self.processing = ProcessController(self)
         self.error_dialog: ErrorDialog | None = None        # the latest open dialogs, for tests and re-use
         self.close_box: QMessageBox | None = None
         self.inspector: InspectorView | None = None
@@ -302,21 +280,23 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
         self.about_action = self._action("&About MeCo Studio", [], self.show_about)
-        self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], self.run_separation)
-        self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], self.open_batch)
-        self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.run_correction)
-        self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"], self.run_enhancement)
+        self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], self.processing.run_separation)
+        self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], self.processing.open_batch)
+        self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.processing.run_correction)
+        self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"],
+                                           lambda: self.processing.run_enhancement())
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], lambda: self.exporter.open())
         self.import_estimate_action = self._action("&Import a talker's estimate…", [],
-                                                   self._on_import_estimate_triggered)
+                                                   self.processing.ask_import_estimate)
         self.export_audio_action = self._action("Export the recording's au&dio…", [],
                                                 lambda: self.exporter.recording_audio())
-        self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.open_inspector)
-        self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.run_evaluation)
-        self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"], self.run_analysis)
-        self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.run_activity)
+        self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.processing.open_inspector)
+        self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.processing.run_evaluation)
+        self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"],
+                                           self.processing.run_analysis)
+        self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.processing.run_activity)
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
-                                             self._on_load_reference_triggered)
+                                             self.processing.ask_reference)
         self.save_session_action = self._action("&Save session", QKeySequence.StandardKey.Save,
                                                 lambda: self.sessions.save())
         self.save_session_as_action = self._action("Save session &as…", ["Ctrl+Shift+S"],
@@ -813,75 +793,12 @@ class MainWindow(QMainWindow):
         self.enhance_menu.clear()
         for entry in list_models(Task.ENHANCEMENT):
             action = self.enhance_menu.addAction(entry.summary)
-            action.triggered.connect(lambda _=False, name=entry.name: self.run_enhancement(name))
+            action.triggered.connect(lambda _=False, name=entry.name: self.processing.run_enhancement(name))
         self._update_transport()
 
     # --- jobs -------------------------------------------------------------------------------------
-    def run_separation(self) -> JobEntry | None:
-        """Queue a separation of the open recording with the first installed separator."""
-        if self.recording is None:
-            return None
-        recording, settings = self.recording, SeparateSettings(model=self.stored.model(Task.SEPARATION),
-                                                               device=self.stored.compute_device(),
-                                                               chunk=self.stored.chunk())
-        return self.jobs.submit(f"Separate {display_name(recording.path)}",
-                                lambda: separate_versions_job(recording, settings),
-                                lambda versions: self._on_versions_made(recording, versions))
-
-    def latest_separation(self) -> list[Version]:
-        """The newest estimate of each talker, separated here or imported, in talker order."""
-        latest: dict[int, Version] = {}
-        for version in self.session.versions:
-            if version.kind in ESTIMATE_KINDS:
-                latest[version.talker] = version
-        return [latest[k] for k in sorted(latest)]
-
-    def import_estimate(self, path: str | Path, talker: int) -> JobEntry | None:
-        """Another separator's estimate of `talker` (a mono file) as a version: to hear, score,
-        correct with MeCo or export beside this app's own."""
-        if self.recording is None:
-            return None
-        recording = self.recording
-        return self.jobs.submit(f"Import {Path(path).name} as talker {talker + 1}",
-                                lambda: import_version_job(Path(path), talker),
-                                lambda version: self._on_versions_made(recording, [version]))
-
-    def _on_import_estimate_triggered(self) -> None:
-        folder = str(self.recording.path.parent) if self.recording else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Import a talker's estimate (a mono file)", folder, AUDIO_FILTER)
-        if not path:
-            return
-        count = max(2, len(self.session.talkers()) + 1)
-        talkers = [f"Talker {k + 1}" for k in range(count)]
-        chosen, ok = QInputDialog.getItem(self, "Import a talker's estimate", f"{Path(path).name} estimates",
-                                          talkers, min(self.ab_talker, count - 1), False)
-        if ok:
-            self.import_estimate(path, talkers.index(chosen))
-
-    def run_correction(self) -> JobEntry | None:
-        """Queue MeCo on the latest separated talkers."""
-        sources = self.latest_separation()
-        if self.recording is None or not sources:
-            return None
-        recording = self.recording
-        settings = CorrectSettings(model=self.stored.model(Task.CORRECTION), device=self.stored.compute_device(),
-                                   chunk=self.stored.chunk())
-        return self.jobs.submit(f"Correct {display_name(recording.path)} with MeCo",
-                                lambda: correct_versions_job(sources, recording, settings),
-                                lambda versions: self._on_versions_made(recording, versions))
-
-    def run_enhancement(self, model: str | None = None) -> JobEntry | None:
-        """Queue a student (the best installed by default) on the latest separated talkers."""
-        sources = self.latest_separation()
-        if self.recording is None or not sources:
-            return None
-        recording = self.recording
-        settings = EnhanceSettings(model=model, device=self.stored.compute_device(), chunk=self.stored.chunk())
-        return self.jobs.submit(f"Enhance {display_name(recording.path)}{' with ' + model if model else ''}",
-                                lambda: enhance_versions_job(sources, settings),
-                                lambda versions: self._on_versions_made(recording, versions))
-
-    def _on_versions_made(self, recording: Recording, versions: list[Version]) -> None:
+    def add_versions_from(self, recording: Recording, versions: list[Version]) -> None:
+        """Add a job's versions, unless the recording they were made from is no longer open."""
         if recording is not self.recording:       # the file changed meanwhile: not this session's
             return
         self.add_versions(versions)
@@ -928,124 +845,6 @@ class MainWindow(QMainWindow):
             self._closing_after_jobs = True
             self.jobs.shutdown()
             self.close()
-
-    def run_evaluation(self) -> JobEntry | None:
-        """Queue metrics for every visible version, after the mixture's first channel as the
-        baseline per talker (when references are loaded)."""
-        versions = [v for v in self.session.versions if not v.hidden]
-        if self.recording is None or not versions:
-            return None
-        references_paths = dict(self.session.references)
-        rate = versions[0].sample_rate
-        recording = self.recording
-
-        def job() -> Job[tuple[list[MetricsRow], bool]]:
-            references = {k: read_reference(p, rate) for k, p in references_paths.items()}
-            mixture = None
-            if references and recording.sample_rate == rate:
-                mixture = recording.read(0, recording.frames, [0])[0]
-            rows = yield from metrics_job(versions, references, mixture)
-            return rows, bool(references)
-
-        return self.jobs.submit(f"Evaluate {len(versions)} version(s)", job, self._on_metrics)
-
-    def run_analysis(self) -> JobEntry | None:
-        """Queue levels, loudness and spectra of every channel and visible version, over the
-        selection if any."""
-        if self.recording is None:
-            return None
-        recording, selection = self.recording, self.view.selection
-        start, stop = selection if selection is not None else (0.0, None)
-        requests = [AnalysisRequest(recording, [f"Ch {k + 1}" for k in range(recording.channels)], start, stop)]
-        requests += [AnalysisRequest(ArraySource(v.audio[None], v.sample_rate, v.name), [v.name], start, stop)
-                     for v in self.session.versions if not v.hidden]
-        span = (f"Selection {start:.3f}–{stop:.3f} s" if selection is not None else
-                f"Whole recording ({recording.info.duration_seconds:.3f} s)")
-        return self.jobs.submit(f"Analyze {display_name(recording.path)}", lambda: analyse(requests),
-                                lambda lanes: self._on_analysis(recording, lanes, span))
-
-    def run_activity(self) -> JobEntry | None:
-        """Queue labels of who speaks when, from each talker's newest visible version."""
-        newest = [self.session.versions_of(talker)[-1] for talker in self.session.talkers()
-                  if self.session.versions_of(talker)]
-        if self.recording is None or len(newest) < 2:
-            return None
-        rates = {v.sample_rate for v in newest}
-        if len(rates) > 1:
-            self.show_error("Cannot label talker activity", "The talkers' newest versions have different sample "
-                            "rates; hide the odd ones out.")
-            return None
-        recording = self.recording
-        return self.jobs.submit(
-            f"Label talker activity in {display_name(recording.path)}",
-            lambda: talker_activity([v.audio for v in newest], [f"talker {v.talker + 1}" for v in newest],
-                                    rates.pop()),
-            lambda labels: self._on_activity(recording, labels, [v.name for v in newest]))
-
-    def _on_activity(self, recording: Recording, labels: list[Label], sources: list[str]) -> None:
-        if recording is not self.recording:
-            return
-        self.labels.add_many(labels, f"label talker activity ({len(labels)} labels)")
-        self.statusBar().showMessage(f"{len(labels)} activity labels from {', '.join(sources)}", 10_000)
-
-    def _on_analysis(self, recording: Recording, lanes: list[LaneAnalysis], span: str) -> None:
-        if recording is not self.recording:       # the file changed meanwhile
-            return
-        self.analysis_panel.set_result(lanes, f"{span} of {display_name(recording.path)}")
-        self.analysis_dock.show()
-        self.analysis_dock.raise_()
-
-    def _on_metrics(self, result: tuple[list[MetricsRow], bool]) -> None:
-        rows, with_reference = result
-        self.metrics_panel.set_rows(rows, with_reference)
-        self.metrics_dock.show()
-        self.metrics_dock.raise_()
-
-    def _on_load_reference_triggered(self) -> None:
-        talker = self.ab_talker
-        path, _ = QFileDialog.getOpenFileName(self, f"Clean reference of talker {talker + 1}",
-                                              str(self.recording.path.parent) if self.recording else "", AUDIO_FILTER)
-        if path:
-            self.session.set_reference(talker, Path(path))
-            self.sessions.note_state()
-            self.statusBar().showMessage(f"Reference of talker {talker + 1}: {Path(path).name}", 5000)
-
-    def open_inspector(self) -> InspectorView:
-        teachers, students = inspector_models()
-        view = InspectorView([e.name for e in teachers], [e.name for e in students], self)
-        view.inspect_requested.connect(lambda teacher, chosen: self.run_inspection(view, teacher, chosen))
-        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.inspector = view
-        view.show()
-        return view
-
-    def inspection_clip(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """(noisy, clean, rate): the A/B talker's latest separated version (the mixture's first
-        channel before any separation) and its clean reference, over the selection if any."""
-        assert self.recording is not None
-        talker = self.ab_talker
-        reference = self.session.references.get(talker)
-        if reference is None:
-            raise ConfigError(f"The inspector compares against a clean reference; load one for talker {talker + 1} "
-                              "(File ▸ Load clean reference…).")
-        latest = {v.talker: v for v in self.latest_separation()}
-        rate = self.recording.sample_rate
-        noisy = latest[talker].audio if talker in latest else self.recording.read(0, self.recording.frames, [0])[0]
-        clean = read_reference(reference, rate)
-        if self.view.selection is not None:
-            start, stop = (round(t * rate) for t in self.view.selection)
-            noisy, clean = noisy[start:stop], clean[start:stop]
-        return noisy, clean, rate
-
-    def run_inspection(self, view: InspectorView, teacher: str, students: list[str]) -> JobEntry | None:
-        try:
-            noisy, clean, rate = self.inspection_clip()
-        except AppError as err:
-            self.show_error("Cannot inspect", str(err))
-            return None
-        return self.jobs.submit(f"Inspect {len(students)} student(s) against {teacher}",
-                                lambda: inspect_job(teacher, students, noisy, clean, rate),
-                                lambda result: view.show_result(result) if shiboken6.isValid(view) else None)
 
     # --- versions and A/B --------------------------------------------------------------------------
     def _refresh_versions(self) -> None:
@@ -1244,49 +1043,6 @@ class MainWindow(QMainWindow):
                             "running jobs finish. " + "; ".join(problems), QMessageBox.Icon.Information)
         elif self.open_path(result.path) and problems:
             self.show_error("The take is incomplete", "; ".join(problems) + ".", QMessageBox.Icon.Warning)
-
-    # --- batch --------------------------------------------------------------------------------------
-    def open_batch(self) -> BatchDialog:
-        """Batch separation of recordings on disk (the open one listed first), as one job."""
-        device, chunk = self.stored.compute_device(), self.stored.chunk()
-        separate = SeparateSettings(model=self.stored.model(Task.SEPARATION), device=device, chunk=chunk)
-        corrector = CorrectSettings(model=self.stored.model(Task.CORRECTION), device=device, chunk=chunk) \
-            if self._installed[Task.CORRECTION] else None
-        students = [entry.name for entry in list_models(Task.ENHANCEMENT)]
-        home = self.recording.path.parent if self.recording else Path.home()
-        if not os.access(home, os.W_OK):           # e.g. the demo recordings of an installed copy
-            home = Path.home()
-        dialog = BatchDialog(separate, corrector, students, home / "separated", self)
-        if self.recording is not None:
-            dialog.add_inputs([self.recording.path])
-        dialog.accepted.connect(lambda: self._on_batch_accepted(dialog))
-        dialog.open()
-        return dialog
-
-    def _on_batch_accepted(self, dialog: BatchDialog) -> None:
-        try:
-            request = dialog.request()
-        except AppError as err:
-            self.show_error("Cannot start the batch", str(err))
-            return
-        self.start_batch(request)
-
-    def start_batch(self, request: BatchRequest) -> JobEntry:
-        count = len(request.files)
-        return self.jobs.submit(f"Separate {count} recording{'s' if count != 1 else ''} into "
-                                f"{request.folder.name or request.folder}",
-                                lambda: batch_job(request.files, request.folder, request.settings),
-                                lambda result: self._on_batch_done(request, result))
-
-    def _on_batch_done(self, request: BatchRequest, result: BatchResult) -> QMessageBox:
-        lines = [f"Separated {len(result.done)} of {len(request.files)} recording(s) into {request.folder}."]
-        lines += [f"{Path(report['input']).name}: {note}" for report in result.done for note in report["notes"]]
-        if result.failed:
-            lines.append(f"{len(result.failed)} could not be separated:")
-            lines += [f"• {path.name}: {reason}" for path, reason in result.failed]
-        self.statusBar().showMessage(lines[0], 10_000)
-        return self.show_error("Batch separation finished", "\n".join(lines),
-                               QMessageBox.Icon.Warning if result.failed else QMessageBox.Icon.Information)
 
     # --- sessions ------------------------------------------------------------------------------------
     def _on_open_session_triggered(self) -> None:

@@ -79,7 +79,7 @@ def test_a_selection_too_short_for_a_spectrum_says_so(panel):
 def test_analysis_measures_every_channel_and_version_over_the_selection(qtbot, demo_window):
     separate(qtbot, demo_window)
     demo_window.view.set_selection((2.0, 6.5))
-    wait_done(qtbot, demo_window, demo_window.run_analysis())
+    wait_done(qtbot, demo_window, demo_window.processing.run_analysis())
     lanes = demo_window.analysis_panel.lanes
     assert [lane.name for lane in lanes] == ["Ch 1", "Ch 2", "Ch 3", "Ch 4", "Separated · talker 1",
                                              "Separated · talker 2"]

@@ -17,7 +17,7 @@ def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once
     a = make_recording("day1/a.wav", seconds=1.0)
     b = make_recording("day1/b.flac", seconds=1.0)
     (folder / "notes.txt").write_text("not audio")
-    dialog = demo_window.open_batch()
+    dialog = demo_window.processing.open_batch()
     assert dialog.paths() == [DEMO_MEETING]
     dialog.add_inputs([folder])
     dialog.add_inputs([folder, a])
@@ -34,13 +34,13 @@ def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once
 
 def test_a_batch_runs_as_one_job_and_names_the_file_that_failed(qtbot, demo_window, make_recording, tmp_path):
     good = make_recording("good.wav", seconds=1.5)
-    dialog = demo_window.open_batch()
+    dialog = demo_window.processing.open_batch()
     dialog.add_inputs([not_audio(tmp_path), good])
     dialog.folder.setText(str(tmp_path / "out"))
     dialog.correct.setChecked(False)
     request = dialog.request()
     dialog.reject()
-    entry = demo_window.start_batch(request)
+    entry = demo_window.processing.start_batch(request)
     wait_done(qtbot, demo_window, entry)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good", "mixture"]
     assert sorted(p.name for p in (tmp_path / "out" / "good").iterdir()) == ["spk1.wav", "spk2.wav"]
@@ -51,14 +51,14 @@ def test_a_batch_runs_as_one_job_and_names_the_file_that_failed(qtbot, demo_wind
 
 def test_a_cancelled_batch_keeps_the_finished_recordings_only(qtbot, demo_window, make_recording, tmp_path):
     first, second = make_recording("first.wav", seconds=1.0), make_recording("second.wav", seconds=20.0)
-    dialog = demo_window.open_batch()
+    dialog = demo_window.processing.open_batch()
     dialog.files.clear()
     dialog.add_inputs([first, second])
     dialog.folder.setText(str(tmp_path / "out"))
     dialog.correct.setChecked(False)
     request = dialog.request()
     dialog.reject()
-    entry = demo_window.start_batch(request)
+    entry = demo_window.processing.start_batch(request)
     qtbot.waitUntil(lambda: entry.progress is not None and entry.progress.stage.startswith("second.wav"),
                     timeout=30_000)
     demo_window.jobs.cancel(entry)

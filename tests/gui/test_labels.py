@@ -144,7 +144,7 @@ def test_labels_past_the_end_of_the_recording_are_refused_by_name(labelled, tmp_
 def test_talker_activity_labels_each_talkers_speech_in_one_undo_step(qtbot, demo_window):
     assert not demo_window.activity_action.isEnabled()              # nothing separated yet
     separate(qtbot, demo_window)
-    wait_done(qtbot, demo_window, demo_window.run_activity())
+    wait_done(qtbot, demo_window, demo_window.processing.run_activity())
     labels = demo_window.session.labels
     assert {label.text for label in labels} == {"talker 1", "talker 2"}
     assert all(label.stop - label.start >= 0.2 for label in labels)

@@ -34,7 +34,7 @@ def wait_done(qtbot, window, entry, timeout=60_000) -> None:
 
 
 def separate(qtbot, window):
-    entry = window.run_separation()
+    entry = window.processing.run_separation()
     wait_done(qtbot, window, entry)
     qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=20_000)
     return entry
@@ -85,7 +85,7 @@ def test_separation_runs_without_stalling_the_event_loop(qtbot, demo_window):
     seen = []
     demo_window.jobs.changed.connect(
         lambda e: seen.append((e.progress.done, e.progress.total) if e.progress else (0, 0)))
-    gaps = event_loop_gaps(qtbot, demo_window, demo_window.run_separation)
+    gaps = event_loop_gaps(qtbot, demo_window, demo_window.processing.run_separation)
     assert gaps.max() < 0.050, stall_message(gaps)
     done, total = max(seen)
     assert done == total > 1
@@ -99,7 +99,7 @@ def test_shipped_separator_runs_without_stalling_the_event_loop(qtbot, demo_wind
         pytest.skip("no separator card shipped in resources/models yet")
     demo_window.stored.set_model("separation", shipped[0].name)
     demo_window.stored.set_chunk_seconds(4.0)
-    gaps = event_loop_gaps(qtbot, demo_window, demo_window.run_separation, timeout=300_000)
+    gaps = event_loop_gaps(qtbot, demo_window, demo_window.processing.run_separation, timeout=300_000)
     assert gaps.max() < 0.050, stall_message(gaps)
     assert [v.model for v in demo_window.session.versions] == [shipped[0].name] * 2
 
@@ -116,7 +116,7 @@ def test_shipped_corrector_runs_without_stalling_the_event_loop(qtbot, demo_wind
     demo_window.stored.set_chunk_seconds(4.0)
     separate(qtbot, demo_window)
     demo_window.refresh_models()
-    gaps = event_loop_gaps(qtbot, demo_window, demo_window.run_correction, timeout=300_000)
+    gaps = event_loop_gaps(qtbot, demo_window, demo_window.processing.run_correction, timeout=300_000)
     assert gaps.max() < 0.050, stall_message(gaps)
     corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
     assert [v.model for v in corrected] == [correctors[0].name] * 2
@@ -141,7 +141,7 @@ def test_the_source_file_is_never_modified(qtbot, demo_window):
 
 
 def test_cancel_mid_separation_adds_no_version(qtbot, demo_window):
-    entry = demo_window.run_separation()
+    entry = demo_window.processing.run_separation()
     qtbot.waitUntil(lambda: entry.progress is not None and entry.progress.done >= 1, timeout=30_000)
     assert demo_window.job_bar.isVisible() and demo_window.job_cancel.isEnabled()
     save_screenshot(demo_window, "job-running.png")
@@ -246,7 +246,7 @@ def test_ab_reads_the_mixture_lane_in_a_worker_and_plays_versions_without_copies
     qtbot.waitUntil(lambda: demo_window.mixture_lane_ready, timeout=10_000)
     rec = demo_window.recording
     np.testing.assert_array_equal(demo_window.ab_player.lane(0), rec.read(0, rec.frames, [0])[0])
-    talker_1 = demo_window.latest_separation()[0]
+    talker_1 = demo_window.processing.latest_separation()[0]
     assert np.shares_memory(demo_window.ab_player.lane(1), talker_1.audio)
 
 
@@ -406,7 +406,7 @@ def test_session_saves_and_reopens_with_its_versions(qtbot, demo_window, tmp_pat
 
 
 def test_closing_during_a_job_asks_then_cancels_and_waits(qtbot, demo_window):
-    entry = demo_window.run_separation()
+    entry = demo_window.processing.run_separation()
     qtbot.waitUntil(lambda: entry.progress is not None, timeout=30_000)
     demo_window.close()
     box = demo_window.close_box
@@ -441,13 +441,13 @@ def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window,
     separate(qtbot, demo_window)
     demo_window.refresh_models()
     assert demo_window.correct_action.isEnabled()
-    entry = demo_window.run_correction()
+    entry = demo_window.processing.run_correction()
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)     # lanes load once rows are built
     corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
     assert [v.name for v in corrected] == ["MeCo · talker 1", "MeCo · talker 2"]
     assert all(v.model == "tiny-meco" and v.audio.shape == (demo_window.recording.frames,) for v in corrected)
-    separated = demo_window.latest_separation()
+    separated = demo_window.processing.latest_separation()
     assert [v.settings["source_version"] for v in corrected] == [v.id for v in separated]
     assert demo_window.ab_player.names == ["Mixture · ch 1", "Separated · talker 1", "MeCo · talker 1"]
     demo_window.select_lane(2)
@@ -463,20 +463,20 @@ def test_another_separators_estimates_are_imported_and_corrected_with_meco(qtbot
     for k in range(2):                     # stand-ins for another separator's two mono outputs
         sf.write(tmp_path / f"theirs_{k + 1}.wav", 0.5 * mixture[k], demo_window.recording.sample_rate)
     for k in range(2):
-        wait_done(qtbot, demo_window, demo_window.import_estimate(tmp_path / f"theirs_{k + 1}.wav", k))
-    imported = demo_window.latest_separation()
+        wait_done(qtbot, demo_window, demo_window.processing.import_estimate(tmp_path / f"theirs_{k + 1}.wav", k))
+    imported = demo_window.processing.latest_separation()
     assert [(v.name, v.kind) for v in imported] == [("theirs_1 · talker 1", VersionKind.IMPORTED),
                                                    ("theirs_2 · talker 2", VersionKind.IMPORTED)]
     np.testing.assert_allclose(imported[0].audio, 0.5 * mixture[0], atol=1e-4)
     demo_window.refresh_models()
     assert demo_window.correct_action.isEnabled()
-    wait_done(qtbot, demo_window, demo_window.run_correction(), timeout=120_000)
+    wait_done(qtbot, demo_window, demo_window.processing.run_correction(), timeout=120_000)
     corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
     assert [v.settings["source_version"] for v in corrected] == [v.id for v in imported]
 
 
 def test_a_multichannel_file_is_refused_as_an_estimate_by_name(qtbot, demo_window, make_recording):
-    entry = demo_window.import_estimate(make_recording("stereo.wav", channels=2), 0)
+    entry = demo_window.processing.import_estimate(make_recording("stereo.wav", channels=2), 0)
     qtbot.waitUntil(lambda: entry.state is JobState.FAILED, timeout=10_000)
     assert "stereo.wav has 2 channels; import one talker's estimate as a mono file" in entry.message
     assert not demo_window.session.versions
@@ -484,7 +484,7 @@ def test_a_multichannel_file_is_refused_as_an_estimate_by_name(qtbot, demo_windo
 
 def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, demo_window):
     separate(qtbot, demo_window)
-    entry = demo_window.run_evaluation()
+    entry = demo_window.processing.run_evaluation()
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     panel = demo_window.metrics_panel
     assert [row.name.split(" (≈")[0] for row in panel.rows] == ["Mixture · talker 1", "Mixture · talker 2",
@@ -500,13 +500,13 @@ def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, dem
 
 def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, tiny_dispatch_cards, tmp_path):
     separate(qtbot, demo_window)
-    view = demo_window.open_inspector()
+    view = demo_window.processing.open_inspector()
     qtbot.addWidget(view)
     view.teacher.setCurrentText("tiny-teacher")          # other test modules may install teachers too
     assert view.teacher.currentText() == "tiny-teacher"
     assert {"tiny-S3", "tiny-S5"} <= set(view.chosen_students())
     demo_window.view.set_selection((2.0, 5.0))
-    entry = demo_window.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
+    entry = demo_window.processing.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     qtbot.waitUntil(lambda: view.ready)
     result = view.result
@@ -528,9 +528,9 @@ def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, t
 
 def test_inspector_gives_each_row_one_colour_scale(qtbot, demo_window, tiny_dispatch_cards):
     separate(qtbot, demo_window)
-    view = demo_window.open_inspector()
+    view = demo_window.processing.open_inspector()
     qtbot.addWidget(view)
-    entry = demo_window.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
+    entry = demo_window.processing.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     qtbot.waitUntil(lambda: view.ready)
     assert len(view.spectrogram_images) == 4 and len(view.score_images) == 2
@@ -545,12 +545,12 @@ def test_the_inspector_shows_the_shipped_teacher_and_students(qtbot, demo_window
     shipped = {e.card["training"].get("variant"): e.name for e in list_models(Task.ENHANCEMENT, [SHIPPED_MODELS])}
     students = [shipped["dispatch-l2"], shipped["dfkd-dispatch-mssp"]]
     separate(qtbot, demo_window)
-    view = demo_window.open_inspector()
+    view = demo_window.processing.open_inspector()
     qtbot.addWidget(view)
     qtbot.waitExposed(view)
     qtbot.wait(200)             # the window's own first paint (about 25 ms here) is its opening, not the job
     demo_window.view.set_selection((2.0, 5.0))
-    gaps = event_loop_gaps(qtbot, demo_window, lambda: demo_window.run_inspection(view, shipped[None], students),
+    gaps = event_loop_gaps(qtbot, demo_window, lambda: demo_window.processing.run_inspection(view, shipped[None], students),
                            timeout=120_000, drawn=lambda: view.ready)
     assert gaps.max() < 0.050, stall_message(gaps)
     assert [s.name for s in view.result.students] == students
@@ -585,9 +585,9 @@ def test_a_new_user_gets_from_the_demo_to_clean_tracks_without_a_freeze(qtbot, d
 def _journey(qtbot, window, enhancers: dict, folder: Path) -> None:
     from PySide6.QtCore import Qt
 
-    wait_done(qtbot, window, window.run_separation(), timeout=300_000)
+    wait_done(qtbot, window, window.processing.run_separation(), timeout=300_000)
     window.refresh_models()
-    wait_done(qtbot, window, window.run_correction(), timeout=300_000)
+    wait_done(qtbot, window, window.processing.run_correction(), timeout=300_000)
     corrected = [v for v in window.session.versions if v.kind is VersionKind.CORRECTED]
     assert [v.talker for v in corrected] == [0, 1]
 
@@ -609,11 +609,11 @@ def _journey(qtbot, window, enhancers: dict, folder: Path) -> None:
     wait_done(qtbot, window, window.exporter.start(request))
     assert len(list(folder.iterdir())) == 2
 
-    view = window.open_inspector()
+    view = window.processing.open_inspector()
     qtbot.addWidget(view)
     window.view.set_selection((2.0, 5.0))
     students = [enhancers["dispatch-l2"], enhancers["dfkd-dispatch-mssp"]]
-    wait_done(qtbot, window, window.run_inspection(view, enhancers[None], students), timeout=120_000)
+    wait_done(qtbot, window, window.processing.run_inspection(view, enhancers[None], students), timeout=120_000)
     qtbot.waitUntil(lambda: view.ready)
 
 
@@ -664,7 +664,7 @@ def test_student_enhancement_adds_student_versions(qtbot, demo_window, tiny_disp
     assert demo_window.enhance_action.isEnabled()
     names = [a.text() for a in demo_window.enhance_menu.actions()]
     assert any(name.startswith("tiny-S3 ") for name in names) and demo_window.enhance_menu.isEnabled()
-    entry = demo_window.run_enhancement("tiny-S3")
+    entry = demo_window.processing.run_enhancement("tiny-S3")
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     enhanced = [v for v in demo_window.session.versions if v.kind is VersionKind.ENHANCED]
     assert [v.name for v in enhanced] == ["Student tiny-S3 · talker 1", "Student tiny-S3 · talker 2"]
@@ -704,7 +704,7 @@ def test_export_dialog_offers_mp3_only_at_a_rate_mp3_can_store(qtbot, window, ma
 
 def test_a_queued_export_cancelled_before_it_starts_writes_nothing(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
-    blocker = demo_window.run_separation()
+    blocker = demo_window.processing.run_separation()
     request = ExportRequest(demo_window.session.versions, tmp_path, "{recording}_talker{talker}_{kind}",
                             ExportSettings(), None)
     export = demo_window.exporter.start(request)

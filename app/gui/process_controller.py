@@ -1,0 +1,292 @@
+"""What the Process menu runs on the open recording, each as a job: separation, MeCo, the
+students, metrics, level and spectrum analysis, who speaks when, the DISPatch inspector; and
+beside them, another separator's estimates brought in as versions, clean references, and batch
+separation of recordings on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from app.engine.activity import talker_activity
+from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
+from app.engine.batch import BatchResult, batch_job
+from app.engine.correction import CorrectSettings
+from app.engine.documents import ESTIMATE_KINDS, Version
+from app.engine.enhancement import EnhanceSettings
+from app.engine.errors import AppError, ConfigError
+from app.engine.files import ArraySource, Recording
+from app.engine.inspection import inspect_job, inspector_models
+from app.engine.jobs import Job
+from app.engine.labels import Label
+from app.engine.pipeline import Task, list_models
+from app.engine.separation import SeparateSettings
+from app.engine.workflow import (
+    MetricsRow,
+    correct_versions_job,
+    enhance_versions_job,
+    import_version_job,
+    metrics_job,
+    read_reference,
+    separate_versions_job,
+)
+from app.gui.names import display_name
+from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
+from app.gui.dialogs.file_filters import AUDIO_FILTER
+from app.gui.views.inspector_view import InspectorView
+from app.gui.workers import JobEntry
+from models.inference.chunked import ChunkConfig
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+
+class ProcessController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def _settings(self, task: Task) -> tuple[str | None, str, ChunkConfig]:
+        """(model, device, chunk) as the user set them in Settings."""
+        stored = self.window.stored
+        return stored.model(task), stored.compute_device(), stored.chunk()
+
+    # --- versions from the open recording ---------------------------------------------------------
+    def run_separation(self) -> JobEntry | None:
+        """Queue a separation of the open recording with the chosen separator."""
+        window, recording = self.window, self.window.recording
+        if recording is None:
+            return None
+        model, device, chunk = self._settings(Task.SEPARATION)
+        settings = SeparateSettings(model=model, device=device, chunk=chunk)
+        return window.jobs.submit(f"Separate {display_name(recording.path)}",
+                                  lambda: separate_versions_job(recording, settings),
+                                  lambda versions: window.add_versions_from(recording, versions))
+
+    def latest_separation(self) -> list[Version]:
+        """The newest estimate of each talker, separated here or imported, in talker order."""
+        latest: dict[int, Version] = {}
+        for version in self.window.session.versions:
+            if version.kind in ESTIMATE_KINDS:
+                latest[version.talker] = version
+        return [latest[k] for k in sorted(latest)]
+
+    def import_estimate(self, path: str | Path, talker: int) -> JobEntry | None:
+        """Another separator's estimate of `talker` (a mono file) as a version: to hear, score,
+        correct with MeCo or export beside this app's own."""
+        window, recording = self.window, self.window.recording
+        if recording is None:
+            return None
+        return window.jobs.submit(f"Import {Path(path).name} as talker {talker + 1}",
+                                  lambda: import_version_job(Path(path), talker),
+                                  lambda version: window.add_versions_from(recording, [version]))
+
+    def ask_import_estimate(self) -> None:
+        window = self.window
+        folder = str(window.recording.path.parent) if window.recording else ""
+        path, _ = QFileDialog.getOpenFileName(window, "Import a talker's estimate (a mono file)", folder,
+                                              AUDIO_FILTER)
+        if not path:
+            return
+        count = max(2, len(window.session.talkers()) + 1)
+        talkers = [f"Talker {k + 1}" for k in range(count)]
+        chosen, ok = QInputDialog.getItem(window, "Import a talker's estimate", f"{Path(path).name} estimates",
+                                          talkers, min(window.ab_talker, count - 1), False)
+        if ok:
+            self.import_estimate(path, talkers.index(chosen))
+
+    def run_correction(self) -> JobEntry | None:
+        """Queue MeCo on the latest estimate of each talker."""
+        window, recording, sources = self.window, self.window.recording, self.latest_separation()
+        if recording is None or not sources:
+            return None
+        model, device, chunk = self._settings(Task.CORRECTION)
+        settings = CorrectSettings(model=model, device=device, chunk=chunk)
+        return window.jobs.submit(f"Correct {display_name(recording.path)} with MeCo",
+                                  lambda: correct_versions_job(sources, recording, settings),
+                                  lambda versions: window.add_versions_from(recording, versions))
+
+    def run_enhancement(self, model: str | None = None) -> JobEntry | None:
+        """Queue a student (the best installed by default) on the latest estimate of each talker."""
+        window, recording, sources = self.window, self.window.recording, self.latest_separation()
+        if recording is None or not sources:
+            return None
+        _, device, chunk = self._settings(Task.ENHANCEMENT)
+        settings = EnhanceSettings(model=model, device=device, chunk=chunk)
+        return window.jobs.submit(f"Enhance {display_name(recording.path)}{' with ' + model if model else ''}",
+                                  lambda: enhance_versions_job(sources, settings),
+                                  lambda versions: window.add_versions_from(recording, versions))
+
+    # --- measurements -----------------------------------------------------------------------------
+    def run_evaluation(self) -> JobEntry | None:
+        """Queue metrics for every visible version, after the mixture's first channel as the
+        baseline per talker (when references are loaded)."""
+        window, recording = self.window, self.window.recording
+        versions = [v for v in window.session.versions if not v.hidden]
+        if recording is None or not versions:
+            return None
+        references_paths = dict(window.session.references)
+        rate = versions[0].sample_rate
+
+        def job() -> Job[tuple[list[MetricsRow], bool]]:
+            references = {k: read_reference(p, rate) for k, p in references_paths.items()}
+            mixture = None
+            if references and recording.sample_rate == rate:
+                mixture = recording.read(0, recording.frames, [0])[0]
+            rows = yield from metrics_job(versions, references, mixture)
+            return rows, bool(references)
+
+        return window.jobs.submit(f"Evaluate {len(versions)} version(s)", job, self._on_metrics)
+
+    def _on_metrics(self, result: tuple[list[MetricsRow], bool]) -> None:
+        rows, with_reference = result
+        self.window.metrics_panel.set_rows(rows, with_reference)
+        self.window.metrics_dock.show()
+        self.window.metrics_dock.raise_()
+
+    def run_analysis(self) -> JobEntry | None:
+        """Queue levels, loudness and spectra of every channel and visible version, over the
+        selection if any."""
+        window, recording, selection = self.window, self.window.recording, self.window.view.selection
+        if recording is None:
+            return None
+        start, stop = selection if selection is not None else (0.0, None)
+        requests = [AnalysisRequest(recording, [f"Ch {k + 1}" for k in range(recording.channels)], start, stop)]
+        requests += [AnalysisRequest(ArraySource(v.audio[None], v.sample_rate, v.name), [v.name], start, stop)
+                     for v in window.session.versions if not v.hidden]
+        span = (f"Selection {start:.3f}–{stop:.3f} s" if selection is not None else
+                f"Whole recording ({recording.info.duration_seconds:.3f} s)")
+        return window.jobs.submit(f"Analyze {display_name(recording.path)}", lambda: analyse(requests),
+                                  lambda lanes: self._on_analysis(recording, lanes, span))
+
+    def _on_analysis(self, recording: Recording, lanes: list[LaneAnalysis], span: str) -> None:
+        window = self.window
+        if recording is not window.recording:       # the file changed meanwhile
+            return
+        window.analysis_panel.set_result(lanes, f"{span} of {display_name(recording.path)}")
+        window.analysis_dock.show()
+        window.analysis_dock.raise_()
+
+    def run_activity(self) -> JobEntry | None:
+        """Queue labels of who speaks when, from each talker's newest visible version."""
+        window, recording, session = self.window, self.window.recording, self.window.session
+        newest = [session.versions_of(talker)[-1] for talker in session.talkers() if session.versions_of(talker)]
+        if recording is None or len(newest) < 2:
+            return None
+        rates = {v.sample_rate for v in newest}
+        if len(rates) > 1:
+            window.show_error("Cannot label talker activity", "The talkers' newest versions have different sample "
+                              "rates; hide the odd ones out.")
+            return None
+        return window.jobs.submit(
+            f"Label talker activity in {display_name(recording.path)}",
+            lambda: talker_activity([v.audio for v in newest], [f"talker {v.talker + 1}" for v in newest],
+                                    rates.pop()),
+            lambda labels: self._on_activity(recording, labels, [v.name for v in newest]))
+
+    def _on_activity(self, recording: Recording, labels: list[Label], sources: list[str]) -> None:
+        window = self.window
+        if recording is not window.recording:
+            return
+        window.labels.add_many(labels, f"label talker activity ({len(labels)} labels)")
+        window.statusBar().showMessage(f"{len(labels)} activity labels from {', '.join(sources)}", 10_000)
+
+    def ask_reference(self) -> None:
+        """A clean reference for the A/B talker, for the metrics and the inspector."""
+        window, talker = self.window, self.window.ab_talker
+        folder = str(window.recording.path.parent) if window.recording else ""
+        path, _ = QFileDialog.getOpenFileName(window, f"Clean reference of talker {talker + 1}", folder, AUDIO_FILTER)
+        if path:
+            window.session.set_reference(talker, Path(path))
+            window.sessions.note_state()
+            window.statusBar().showMessage(f"Reference of talker {talker + 1}: {Path(path).name}", 5000)
+
+    # --- the DISPatch inspector ---------------------------------------------------------------------
+    def open_inspector(self) -> InspectorView:
+        teachers, students = inspector_models()
+        view = InspectorView([e.name for e in teachers], [e.name for e in students], self.window)
+        view.inspect_requested.connect(lambda teacher, chosen: self.run_inspection(view, teacher, chosen))
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.window.inspector = view
+        view.show()
+        return view
+
+    def inspection_clip(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(noisy, clean, rate): the A/B talker's latest estimate (the mixture's first channel
+        before any separation) and its clean reference, over the selection if any."""
+        window, recording = self.window, self.window.recording
+        assert recording is not None
+        talker = window.ab_talker
+        reference = window.session.references.get(talker)
+        if reference is None:
+            raise ConfigError(f"The inspector compares against a clean reference; load one for talker {talker + 1} "
+                              "(File ▸ Load clean reference…).")
+        latest = {v.talker: v for v in self.latest_separation()}
+        rate = recording.sample_rate
+        noisy = latest[talker].audio if talker in latest else recording.read(0, recording.frames, [0])[0]
+        clean = read_reference(reference, rate)
+        if window.view.selection is not None:
+            start, stop = (round(t * rate) for t in window.view.selection)
+            noisy, clean = noisy[start:stop], clean[start:stop]
+        return noisy, clean, rate
+
+    def run_inspection(self, view: InspectorView, teacher: str, students: list[str]) -> JobEntry | None:
+        try:
+            noisy, clean, rate = self.inspection_clip()
+        except AppError as err:
+            self.window.show_error("Cannot inspect", str(err))
+            return None
+        return self.window.jobs.submit(f"Inspect {len(students)} student(s) against {teacher}",
+                                       lambda: inspect_job(teacher, students, noisy, clean, rate),
+                                       lambda result: view.show_result(result) if shiboken6.isValid(view) else None)
+
+    # --- batch separation ---------------------------------------------------------------------------
+    def open_batch(self) -> BatchDialog:
+        """Batch separation of recordings on disk (the open one listed first), as one job."""
+        window, recording = self.window, self.window.recording
+        model, device, chunk = self._settings(Task.SEPARATION)
+        separate = SeparateSettings(model=model, device=device, chunk=chunk)
+        corrector = CorrectSettings(model=self._settings(Task.CORRECTION)[0], device=device, chunk=chunk) \
+            if list_models(Task.CORRECTION) else None
+        students = [entry.name for entry in list_models(Task.ENHANCEMENT)]
+        home = recording.path.parent if recording else Path.home()
+        if not os.access(home, os.W_OK):           # e.g. the demo recordings of an installed copy
+            home = Path.home()
+        dialog = BatchDialog(separate, corrector, students, home / "separated", window)
+        if recording is not None:
+            dialog.add_inputs([recording.path])
+        dialog.accepted.connect(lambda: self._on_batch_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    def _on_batch_accepted(self, dialog: BatchDialog) -> None:
+        try:
+            request = dialog.request()
+        except AppError as err:
+            self.window.show_error("Cannot start the batch", str(err))
+            return
+        self.start_batch(request)
+
+    def start_batch(self, request: BatchRequest) -> JobEntry:
+        count = len(request.files)
+        return self.window.jobs.submit(f"Separate {count} recording{'s' if count != 1 else ''} into "
+                                       f"{request.folder.name or request.folder}",
+                                       lambda: batch_job(request.files, request.folder, request.settings),
+                                       lambda result: self._on_batch_done(request, result))
+
+    def _on_batch_done(self, request: BatchRequest, result: BatchResult) -> QMessageBox:
+        lines = [f"Separated {len(result.done)} of {len(request.files)} recording(s) into {request.folder}."]
+        lines += [f"{Path(report['input']).name}: {note}" for report in result.done for note in report["notes"]]
+        if result.failed:
+            lines.append(f"{len(result.failed)} could not be separated:")
+            lines += [f"• {path.name}: {reason}" for path, reason in result.failed]
+        self.window.statusBar().showMessage(lines[0], 10_000)
+        return self.window.show_error("Batch separation finished", "\n".join(lines),
+                                      QMessageBox.Icon.Warning if result.failed else QMessageBox.Icon.Information)
