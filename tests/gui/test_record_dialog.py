@@ -75,7 +75,7 @@ def test_the_format_choice_sets_the_file_suffix(qtbot, window, tmp_path):
 
 def test_a_take_made_while_jobs_run_is_saved_and_listed_not_opened(qtbot, demo_window, tmp_path):
     opened = demo_window.recording.path
-    jobs = [demo_window.processing.run_separation(), demo_window.processing.run_separation()]      # the second waits in the queue
+    jobs = [demo_window.processing.run_separation(), demo_window.processing.run_separation()]   # one waits
     dialog = dialog_for_test_array(qtbot, demo_window, tmp_path, seconds=1)
     dialog.record_button.click()
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=5000)

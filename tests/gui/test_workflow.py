@@ -550,7 +550,8 @@ def test_the_inspector_shows_the_shipped_teacher_and_students(qtbot, demo_window
     qtbot.waitExposed(view)
     qtbot.wait(200)             # the window's own first paint (about 25 ms here) is its opening, not the job
     demo_window.view.set_selection((2.0, 5.0))
-    gaps = event_loop_gaps(qtbot, demo_window, lambda: demo_window.processing.run_inspection(view, shipped[None], students),
+    gaps = event_loop_gaps(qtbot, demo_window,
+                           lambda: demo_window.processing.run_inspection(view, shipped[None], students),
                            timeout=120_000, drawn=lambda: view.ready)
     assert gaps.max() < 0.050, stall_message(gaps)
     assert [s.name for s in view.result.students] == students
