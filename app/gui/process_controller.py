@@ -7,6 +7,7 @@ separation of recordings on disk.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,16 +60,21 @@ class ProcessController(QObject):
         return stored.model(task), stored.compute_device(), stored.chunk()
 
     # --- versions from the open recording ---------------------------------------------------------
+    def _versions_job(self, title: str, make: Callable[[], Job[list[Version]]]) -> JobEntry:
+        """Queue a job whose result is versions of the open recording (dropped if another
+        recording has been opened by the time it ends)."""
+        window, recording = self.window, self.window.recording
+        return window.jobs.submit(f"{title} {display_name(recording.path)}", make,
+                                  lambda versions: window.add_versions_from(recording, versions))
+
     def run_separation(self) -> JobEntry | None:
         """Queue a separation of the open recording with the chosen separator."""
-        window, recording = self.window, self.window.recording
+        recording = self.window.recording
         if recording is None:
             return None
         model, device, chunk = self._settings(Task.SEPARATION)
         settings = SeparateSettings(model=model, device=device, chunk=chunk)
-        return window.jobs.submit(f"Separate {display_name(recording.path)}",
-                                  lambda: separate_versions_job(recording, settings),
-                                  lambda versions: window.add_versions_from(recording, versions))
+        return self._versions_job("Separate", lambda: separate_versions_job(recording, settings))
 
     def latest_separation(self) -> list[Version]:
         """The newest estimate of each talker, separated here or imported, in talker order."""
@@ -104,25 +110,22 @@ class ProcessController(QObject):
 
     def run_correction(self) -> JobEntry | None:
         """Queue MeCo on the latest estimate of each talker."""
-        window, recording, sources = self.window, self.window.recording, self.latest_separation()
+        recording, sources = self.window.recording, self.latest_separation()
         if recording is None or not sources:
             return None
         model, device, chunk = self._settings(Task.CORRECTION)
         settings = CorrectSettings(model=model, device=device, chunk=chunk)
-        return window.jobs.submit(f"Correct {display_name(recording.path)} with MeCo",
-                                  lambda: correct_versions_job(sources, recording, settings),
-                                  lambda versions: window.add_versions_from(recording, versions))
+        return self._versions_job("Correct with MeCo:", lambda: correct_versions_job(sources, recording, settings))
 
     def run_enhancement(self, model: str | None = None) -> JobEntry | None:
         """Queue a student (the best installed by default) on the latest estimate of each talker."""
-        window, recording, sources = self.window, self.window.recording, self.latest_separation()
+        recording, sources = self.window.recording, self.latest_separation()
         if recording is None or not sources:
             return None
         _, device, chunk = self._settings(Task.ENHANCEMENT)
         settings = EnhanceSettings(model=model, device=device, chunk=chunk)
-        return window.jobs.submit(f"Enhance {display_name(recording.path)}{' with ' + model if model else ''}",
-                                  lambda: enhance_versions_job(sources, settings),
-                                  lambda versions: window.add_versions_from(recording, versions))
+        return self._versions_job(f"Enhance{' with ' + model if model else ''}:",
+                                  lambda: enhance_versions_job(sources, settings))
 
     # --- measurements -----------------------------------------------------------------------------
     def run_evaluation(self) -> JobEntry | None:
