@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,6 +33,7 @@ from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
 from app.engine.files import expand_inputs
 from app.engine.separation import SeparateSettings
+from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
 from app.gui.dialogs.file_filters import AUDIO_FILTER
@@ -95,10 +95,7 @@ class BatchDialog(QDialog):
         form.addRow("Loudness", self.loudness)
         form.addRow("", self.overwrite)
         form.addRow("", self.summary)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.run_button = self.buttons.addButton("Separate", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.run_button = accept_cancel(self, "Separate")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)

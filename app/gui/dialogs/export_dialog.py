@@ -14,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -39,6 +38,7 @@ from app.engine.export import (
     peak_warnings,
 )
 from app.engine.labels import Label
+from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.settings import ExportChoices
 from app.gui.views.axes import format_duration
@@ -133,10 +133,7 @@ class ExportDialog(QDialog):
         form.addRow("Range", self.range)
         form.addRow("File names", self.template)
         form.addRow("", self.preview)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.export_button = accept_cancel(self, "Export")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.warning)
