@@ -445,7 +445,7 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     return written
 
 
-MAX_CHANNELS = {AudioFormat.FLAC: 8, AudioFormat.MP3: 2}      # what each format can hold; others: any
+FORMAT_MAX_CHANNELS = {AudioFormat.FLAC: 8, AudioFormat.MP3: 2}      # what each format holds; others: any
 
 
 def recording_export_settings(path: Path, source_subtype: str, overwrite: bool = False) -> ExportSettings:
@@ -472,7 +472,7 @@ def export_recording_job(recording: Recording, path: Path, settings: ExportSetti
     if Path(path).resolve() == recording.path.resolve():
         raise ExportError(f"{Path(path).name} is the recording itself; the source is never written. "
                           "Choose another name.")
-    limit = MAX_CHANNELS.get(settings.format)
+    limit = FORMAT_MAX_CHANNELS.get(settings.format)
     if limit is not None and recording.channels > limit:
         raise ExportError(f"{Path(path).name}: {settings.format.value.upper()} holds at most {limit} channels and "
                           f"{recording.name} has {recording.channels}; choose WAV or OGG.")
