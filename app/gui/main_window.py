@@ -281,7 +281,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
         self.about_action = self._action("&About MeCo Studio", [], self.show_about)
         self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], self.processing.run_separation)
-        self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], self.processing.open_batch)
+        self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], lambda: self.processing.open_batch())
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.processing.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"],
                                            lambda: self.processing.run_enhancement())
@@ -490,10 +490,18 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
+        """One file opens; several, or a folder, go to batch separation (the dialog lists them)."""
+        files = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if not files:
+            return
+        event.acceptProposedAction()
+        if len(files) == 1 and not files[0].is_dir():
             self.open_path(files[0])
+        elif self._installed[Task.SEPARATION]:
+            self.processing.open_batch(files)
+        else:
+            self.show_error("No separator is installed", "Several recordings dropped at once are separated in a "
+                            "batch, which needs a separation card in resources/models or your models folder.")
 
     def show_error(self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Critical) -> QMessageBox:
         """Non-blocking message box: the window keeps running behind it."""

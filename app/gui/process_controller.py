@@ -251,8 +251,9 @@ class ProcessController(QObject):
                                        lambda result: view.show_result(result) if shiboken6.isValid(view) else None)
 
     # --- batch separation ---------------------------------------------------------------------------
-    def open_batch(self) -> BatchDialog:
-        """Batch separation of recordings on disk (the open one listed first), as one job."""
+    def open_batch(self, inputs: list[Path] | None = None) -> BatchDialog:
+        """Batch separation of recordings on disk, as one job: `inputs` (files or folders), else
+        the open recording, listed to start with."""
         window, recording = self.window, self.window.recording
         model, device, chunk = self._settings(Task.SEPARATION)
         separate = SeparateSettings(model=model, device=device, chunk=chunk)
@@ -263,8 +264,8 @@ class ProcessController(QObject):
         if not os.access(home, os.W_OK):           # e.g. the demo recordings of an installed copy
             home = Path.home()
         dialog = BatchDialog(separate, corrector, students, home / "separated", window)
-        if recording is not None:
-            dialog.add_inputs([recording.path])
+        if inputs or recording is not None:
+            dialog.add_inputs(inputs or [recording.path])
         dialog.accepted.connect(lambda: self._on_batch_accepted(dialog))
         dialog.open()
         return dialog

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from app.engine.playback import Loop
 from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
+from app.gui.dialogs.batch_dialog import BatchDialog
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION, ExportChoices
 from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
@@ -455,3 +456,17 @@ def test_a_new_window_holds_its_own_recording_and_closes_alone(qtbot, window, ma
     other.close()
     qtbot.waitUntil(lambda: not other.isVisible(), timeout=5000)
     assert window.isVisible() and window.recording.path.name == "first.wav"
+
+
+def test_dropping_several_files_or_a_folder_lists_them_for_batch_separation(qtbot, window, make_recording,
+                                                                             tiny_separator_card):
+    first, second = make_recording("a.wav"), make_recording("b.wav")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(first)), QUrl.fromLocalFile(str(second))])
+    window.refresh_models()
+    window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+    dialog = window.findChild(BatchDialog)
+    assert dialog is not None and dialog.isVisible() and dialog.paths() == [first, second]
+    assert window.recording is None                     # nothing opened: they wait for Separate
+    dialog.reject()
