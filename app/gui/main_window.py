@@ -217,6 +217,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus_and_toolbar()
         self.update_edit_actions()
+        self.labels.refresh()                 # what can be done with labels: nothing yet
         self.playhead_timer = QTimer(self, interval=PLAYHEAD_POLL_MS)
         self.playhead_timer.timeout.connect(self._on_playhead_tick)
         self.refresh_models()
@@ -690,7 +691,6 @@ class MainWindow(QMainWindow):
         self.export_image_action.setEnabled(self.recording is not None)
         self.export_audio_action.setEnabled(self.recording is not None)
         self.import_estimate_action.setEnabled(self.recording is not None)
-        self.export_labels_action.setEnabled(bool(self.session.labels))
         self.select_range_action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
         idle = self.recording is not None
