@@ -38,9 +38,9 @@ from app.engine.workflow import (
     read_reference,
     separate_versions_job,
 )
-from app.gui.names import display_name
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.file_filters import AUDIO_FILTER
+from app.gui.names import display_name
 from app.gui.views.inspector_view import InspectorView
 from app.gui.workers import JobEntry
 from models.inference.chunked import ChunkConfig
