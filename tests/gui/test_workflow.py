@@ -699,6 +699,7 @@ def test_export_dialog_offers_mp3_only_at_a_rate_mp3_can_store(qtbot, window, ma
     dialog.set_choice(AudioFormat.MP3, SampleFormat.PCM_16, PeakPolicy.LIMIT)
     assert not dialog.sample_format.isEnabled() and not dialog.export_button.isEnabled()
     assert "MP3 cannot store 96 kHz" in dialog.preview.text()
+    save_screenshot(dialog, "export-dialog-mp3.png")
     dialog.rate.setCurrentIndex(dialog.rate.findData(16_000))
     assert dialog.export_button.isEnabled() and dialog.request().sample_rate == 16_000
 
