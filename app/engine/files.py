@@ -203,21 +203,24 @@ class Recording:
         self._frame_bytes, self._data_offset = frame_bytes, wav.data_offset
         return mapped, scale, wav.data_offset + frames * frame_bytes
 
-    def _read_mapped(self, start: int, stop: int) -> np.ndarray:
-        """Frames from the memory map, copied out.
-
-        The size check comes first, because touching pages of a file that shrank while open would
-        kill the process (SIGBUS) instead of raising. Afterwards large reads release their pages
-        from this process (they stay in the page cache), so a long job's memory does not grow
-        with the file.
-        """
+    def _check_mapped_size(self, start: int) -> None:
+        """Touching pages of a file that shrank while open would kill the process (SIGBUS)
+        instead of raising, so every mapped read checks the size first."""
         try:
             size = self.path.stat().st_size
         except OSError:
-            size = None        # deleted while open: the mapping keeps the data alive
-        if size is not None and size < self._map_bytes:
+            return             # deleted while open: the mapping keeps the data alive
+        if size < self._map_bytes:
             raise AudioFileError(f"{self.name} could not be read at {start / self.sample_rate:.2f} s: "
                                  "the file changed or shrank while open.")
+
+    def _read_mapped(self, start: int, stop: int) -> np.ndarray:
+        """Frames from the memory map, copied out.
+
+        Large reads then release their pages from this process (they stay in the page cache),
+        so a long job's memory does not grow with the file.
+        """
+        self._check_mapped_size(start)
         block = np.array(self._map[start:stop], dtype=np.float32)
         if self._map_scale != 1.0:
             block *= np.float32(self._map_scale)
@@ -276,6 +279,28 @@ class Recording:
         out = block.T if channels is None else block[:, channels].T
         return np.ascontiguousarray(out)
 
+    def read_windows(self, first: int, spacing: int, count: int, length: int,
+                     channels: list[int] | None = None) -> np.ndarray | None:
+        """`count` windows of `length` frames starting every `spacing` frames from `first`, as
+        float32 `(count, channels, length)`; None unless the file is memory-mapped.
+
+        A zoomed-out spectrogram reads one short window per screen column; from the map they come
+        as one strided copy instead of a thousand reads. Every window must lie inside the file.
+        """
+        last = first + (count - 1) * spacing + length
+        if self._map is None or count < 1 or first < 0 or last > self._map.shape[0]:
+            return None
+        self._check_mapped_size(first)
+        view = _window_view(self._map, first, spacing, count, length, channels)
+        out = np.empty(view.shape, dtype=np.float32)
+        if self._map_scale != 1.0:
+            np.multiply(view, np.float32(self._map_scale), out=out)
+        else:
+            out[...] = view
+            if not np.isfinite(out).all():
+                return None     # the window-by-window read names where
+        return out
+
     def read_seconds(self, start_seconds: float, stop_seconds: float) -> np.ndarray:
         rate = self.sample_rate
         return self.read(round(start_seconds * rate), round(stop_seconds * rate))
@@ -301,6 +326,17 @@ class Recording:
         return f"Recording({self.name!r}, {i.channels} ch, {i.sample_rate} Hz, {i.duration_seconds:.2f} s)"
 
 
+def _window_view(frames_by_channel: np.ndarray, first: int, spacing: int, count: int, length: int,
+                 channels: list[int] | None) -> np.ndarray:
+    """Read-only view `(count, channels, length)` of windows over a `(frames, channels)` array,
+    without a copy (a channel choice gathers only those windows)."""
+    row, column = frames_by_channel.strides
+    view = np.lib.stride_tricks.as_strided(frames_by_channel[first:], writeable=False,
+                                           shape=(count, frames_by_channel.shape[1], length),
+                                           strides=(spacing * row, column, row))
+    return view if channels is None else view[:, channels]
+
+
 class ArraySource:
     """In-memory audio `(channels, frames)` at `sample_rate`, read like a Recording (e.g. separated
     talkers handed to the corrector or an enhancer)."""
@@ -321,6 +357,13 @@ class ArraySource:
     def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
         block = self.audio[:, max(0, start_frame):max(0, min(stop_frame, self.frames))]
         return block if channels is None else block[channels]
+
+    def read_windows(self, first: int, spacing: int, count: int, length: int,
+                     channels: list[int] | None = None) -> np.ndarray | None:
+        """As `Recording.read_windows`: the windows copied out of memory, None past either end."""
+        if count < 1 or first < 0 or first + (count - 1) * spacing + length > self.frames:
+            return None
+        return np.array(_window_view(self.audio.T, first, spacing, count, length, channels))
 
 
 def open_recording(path: str | os.PathLike[str]) -> Recording:

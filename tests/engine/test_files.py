@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from app.engine.errors import AudioFileError
-from app.engine.files import open_recording, read_all, resample
+from app.engine.files import ArraySource, open_recording, read_all, resample
 from tests.conftest import REPO_ROOT
 from tests.engine.bad_files import BAD_FILES, RATE, TRUNCATED_FILES, tone, write_valid
 
@@ -66,6 +66,43 @@ def test_block_read_returns_only_requested_channels(tmp_path):
         full = rec.read(0, 500)
         picked = rec.read(0, 500, channels=[3, 1])
     np.testing.assert_array_equal(picked, full[[3, 1]])
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
+@pytest.mark.parametrize("channels", [None, [2, 0]])
+def test_strided_windows_equal_one_read_per_window(tmp_path, subtype, channels):
+    path = write_valid(tmp_path / f"{subtype}.wav", subtype=subtype, channels=3)
+    with open_recording(path) as rec:
+        windows = rec.read_windows(100, 700, 5, 512, channels)
+        if subtype == "PCM_24":           # libsndfile reads it: no memory map, the caller reads window by window
+            assert windows is None
+            return
+        expected = np.stack([rec.read(100 + k * 700, 100 + k * 700 + 512, channels) for k in range(5)])
+    np.testing.assert_array_equal(windows, expected)
+
+
+def test_in_memory_windows_equal_one_read_per_window():
+    source = ArraySource(np.arange(3 * 5000, dtype=np.float32).reshape(3, 5000), RATE)
+    windows = source.read_windows(10, 300, 4, 256, [1, 2])
+    np.testing.assert_array_equal(windows, np.stack([source.read(10 + k * 300, 266 + k * 300, [1, 2])
+                                                     for k in range(4)]))
+    assert windows.flags.writeable
+    assert source.read_windows(4900, 300, 2, 256) is None
+
+
+def test_strided_windows_past_the_end_are_left_to_the_caller(tmp_path):
+    path = write_valid(tmp_path / "short.wav")
+    with open_recording(path) as rec:
+        assert rec.read_windows(rec.frames - 600, 100, 2, 512) is None
+        assert rec.read_windows(-1, 100, 2, 512) is None
+
+
+def test_strided_windows_of_a_file_that_shrank_report_it(tmp_path):
+    path = write_valid(tmp_path / "shrinks.wav")
+    with open_recording(path) as rec:
+        os.truncate(path, 100)
+        with pytest.raises(AudioFileError, match="shrinks.wav"):
+            rec.read_windows(0, 100, 3, 256)
 
 
 def test_reads_past_the_end_are_clipped_to_the_file(tmp_path):
