@@ -1,0 +1,229 @@
+"""Scoring any system's output against clean references, the way the README's tables are scored.
+
+A researcher comparing our separator, MeCo or a student with their own system needs both scored
+by the same metric code on the same items, with confidence intervals and paired differences.
+Items pair up by relative path: a reference folder `REFS/<item>/` holds one clean file per talker
+and the estimates of `<item>` lie in `EST/<item>/` (matched to the references by the permutation
+with the highest total SI-SDR, since a separator's talker order is arbitrary); a file directly
+in REFS is one single-talker item, `EST/<stem>.*` its estimate. LibriMix and WHAM! keep one
+folder per talker instead (`REFS/s1/<item>.wav`), which `talker_folders` reads. A mixture (its
+reference channel) gives each row SI-SDRi too. Everything is scored at the metrics' 16 kHz.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.engine.errors import AppError, AudioFileError
+from app.engine.files import AUDIO_SUFFIXES, open_recording, read_all
+from app.engine.jobs import Job, Progress, Stopwatch
+from models.metrics import speech
+from models.metrics.speech import RATE, Interval
+
+METRICS = {"si_sdr": "SI-SDR", "si_sdri": "SI-SDRi", "pesq": "PESQ-WB", "estoi": "ESTOI",
+           "dnsmos_sig": "DNSMOS SIG", "dnsmos_bak": "DNSMOS BAK", "dnsmos_ovrl": "DNSMOS OVRL"}
+LENGTH_TOLERANCE_S = 0.05     # estimate and reference lengths further apart than this are named in the row
+
+
+class ScoringError(AppError):
+    """An item that cannot be scored: a missing or extra estimate, a file that is not mono."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One mixture's (or one single-talker file's) references, estimates and optional mixture."""
+
+    name: str
+    references: tuple[Path, ...]
+    estimates: tuple[Path, ...]
+    mixture: Path | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One reference talker of one item, scored against the estimate matched to it."""
+
+    system: str
+    item: str
+    reference: Path
+    estimate: Path
+    values: dict[str, float]
+    note: str = ""
+
+
+@dataclass
+class Pairing:
+    items: list[Item] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)    # (item, reason)
+
+
+def _audio_files(folder: Path, pattern: str = "*") -> list[Path]:
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and fnmatch.fnmatch(p.name, pattern))
+
+
+def _file_with_stem(folder: Path, stem: str) -> Path | None:
+    matches = [p for p in _audio_files(folder) if p.stem == stem] if folder.is_dir() else []
+    return matches[0] if len(matches) == 1 else None
+
+
+def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = None, mixture_name: str | None = None,
+               pattern: str = "*", talker_folders: tuple[str, ...] = ()) -> Pairing:
+    """Every item of `references` with its estimates (the files of `estimates` matching `pattern`);
+    an item whose estimates are missing, or whose count differs from its references', is a
+    problem named with its reason, and the others are scored all the same.
+
+    `mixture_name`: each item folder's mixture is this file in it (not a reference); the estimates
+    may then also lie in `EST/<item>_<mixture stem>/`, where `meco-studio separate` puts them.
+    `talker_folders` (LibriMix and WHAM! layout): REFS/<talker>/<item>.* and EST/<talker>/<item>.*.
+    """
+    for folder, what in ((references, "reference"), (estimates, "estimate"), (mixtures, "mixture")):
+        if folder is not None and not folder.is_dir():
+            raise ScoringError(f"The {what} folder {folder} does not exist or is not a folder.")
+    if talker_folders:
+        return _pair_by_talker_folders(references, estimates, mixtures, talker_folders)
+    pairing = Pairing()
+    groups: dict[Path, list[Path]] = {}
+    for path in sorted(references.rglob("*")):
+        if path.is_file() and path.suffix.lower() in AUDIO_SUFFIXES and path.name != mixture_name:
+            groups.setdefault(path.parent.relative_to(references), []).append(path)
+    for relative, refs in sorted(groups.items()):
+        if relative == Path("."):             # single-talker files: one item each
+            for ref in refs:
+                estimate = _file_with_stem(estimates, ref.stem)
+                if estimate is None:
+                    pairing.problems.append((ref.stem, f"no single estimate named {ref.stem}.* in {estimates}"))
+                    continue
+                mixture = _file_with_stem(mixtures, ref.stem) if mixtures else None
+                pairing.items.append(Item(ref.stem, (ref,), (estimate,), mixture))
+            continue
+        name = relative.as_posix()
+        folder = estimates / relative
+        if mixture_name and not folder.is_dir():    # how `separate` names the outputs of same-named mixtures
+            folder = estimates / relative.parent / f"{relative.name}_{Path(mixture_name).stem}"
+        found = _audio_files(folder, pattern) if folder.is_dir() else []
+        if len(found) != len(refs):
+            pairing.problems.append((name, f"{len(refs)} reference(s) but {len(found)} estimate(s) matching "
+                                           f"{pattern!r} in {folder}"))
+            continue
+        if mixture_name:
+            mixture = references / relative / mixture_name
+            mixture = mixture if mixture.is_file() else None
+        else:
+            mixture = _file_with_stem(mixtures / relative.parent, relative.name) if mixtures else None
+        pairing.items.append(Item(name, tuple(refs), tuple(found), mixture))
+    return pairing
+
+
+def _pair_by_talker_folders(references: Path, estimates: Path, mixtures: Path | None,
+                            talkers: tuple[str, ...]) -> Pairing:
+    for talker in talkers:
+        if not (references / talker).is_dir():
+            raise ScoringError(f"The reference folder {references} has no talker folder {talker!r}.")
+    pairing = Pairing()
+    for ref in _audio_files(references / talkers[0]):
+        refs = [_file_with_stem(references / t, ref.stem) for t in talkers]
+        ests = [_file_with_stem(estimates / t, ref.stem) for t in talkers]
+        if None in refs or None in ests:
+            missing = [str(folder / t) for folder, found in ((references, refs), (estimates, ests))
+                       for t, f in zip(talkers, found, strict=True) if f is None]
+            pairing.problems.append((ref.stem, f"no single file named {ref.stem}.* in {', '.join(missing)}"))
+            continue
+        mixture = _file_with_stem(mixtures, ref.stem) if mixtures else None
+        pairing.items.append(Item(ref.stem, tuple(refs), tuple(ests), mixture))
+    return pairing
+
+
+def _mono(path: Path) -> np.ndarray:
+    audio, _ = read_all(path, RATE)
+    if audio.shape[0] != 1:
+        raise ScoringError(f"{path.name} has {audio.shape[0]} channels; scoring compares one talker per mono file.")
+    return audio[0]
+
+
+def _reference_channel(path: Path, channel: int) -> np.ndarray:
+    with open_recording(path) as rec:
+        if channel >= rec.channels:
+            raise ScoringError(f"{rec.name} has {rec.channels} channel(s); there is no reference channel "
+                               f"{channel + 1}.")
+    audio, _ = read_all(path, RATE)
+    return audio[channel]
+
+
+def _trim(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    n = min(a.size, b.size)
+    gap = abs(a.size - b.size) / RATE
+    return a[:n], b[:n], (f"lengths differ by {gap:.2f} s; scored over the shorter" if gap > LENGTH_TOLERANCE_S
+                          else "")
+
+
+def score_item(item: Item, system: str, reference_channel: int = 0, dnsmos: bool = True) -> list[Row]:
+    """Rows for each reference of `item`, its estimate chosen by the best total SI-SDR."""
+    from scipy.optimize import linear_sum_assignment
+
+    refs = [_mono(p) for p in item.references]
+    ests = [_mono(p) for p in item.estimates]
+    sdr = np.array([[speech.si_sdr(*_trim(e, r)[:2]) for e in ests] for r in refs])
+    ref_index, est_index = linear_sum_assignment(sdr, maximize=True)
+    mixture = _reference_channel(item.mixture, reference_channel) if item.mixture else None
+    rows = []
+    for k, j in zip(ref_index, est_index, strict=True):
+        estimate, reference, note = _trim(ests[j], refs[k])
+        if not np.any(reference):
+            raise ScoringError(f"{item.references[k].name} is silent: there is nothing to score against.")
+        values = speech.intrusive(estimate, reference)
+        if mixture is not None:
+            mix, ref = _trim(mixture, refs[k])[:2]
+            values["si_sdri"] = values["si_sdr"] - speech.si_sdr(mix, ref)
+        if dnsmos:
+            values |= {f"dnsmos_{key}": v for key, v in speech.dnsmos(ests[j]).items()}
+        rows.append(Row(system, item.name, item.references[k], item.estimates[j], values, note))
+    return rows
+
+
+def score_job(items: list[Item], system: str, reference_channel: int = 0, dnsmos: bool = True,
+              on_problem: Callable[[str, str], None] | None = None) -> Job[list[Row]]:
+    """Score every item, one progress step each; an item that fails goes to `on_problem` (item,
+    reason) and the rest are scored all the same."""
+    clock = Stopwatch()
+    rows: list[Row] = []
+    for done, item in enumerate(items, start=1):
+        try:
+            rows += score_item(item, system, reference_channel, dnsmos)
+        except (AudioFileError, ScoringError) as err:
+            if on_problem is None:
+                raise
+            on_problem(item.name, str(err))
+        yield Progress(f"scoring {system}", done, len(items), clock())
+    return rows
+
+
+@dataclass(frozen=True)
+class Summary:
+    system: str
+    intervals: dict[str, Interval]       # metric -> mean and 95 % CI
+    differences: dict[str, Interval]     # metric -> (this system - the first), paired by row
+
+
+def summarise(rows: list[Row], systems: list[str]) -> list[Summary]:
+    """Mean and 95 % CI of every metric per system, and each later system's paired difference
+    from the first over the rows both scored (same item and reference)."""
+    by_system = {s: {(r.item, r.reference.name): r.values for r in rows if r.system == s} for s in systems}
+    first = by_system[systems[0]]
+    summaries = []
+    for system in systems:
+        table = by_system[system]
+        metrics = [m for m in METRICS if any(m in v for v in table.values())]
+        intervals = {m: speech.confidence_interval([v.get(m, math.nan) for v in table.values()]) for m in metrics}
+        shared = sorted(set(table) & set(first))
+        differences = {} if system == systems[0] else {
+            m: speech.paired_difference([table[k].get(m, math.nan) for k in shared],
+                                 [first[k].get(m, math.nan) for k in shared]) for m in metrics}
+        summaries.append(Summary(system, intervals, differences))
+    return summaries

@@ -1,0 +1,53 @@
+"""`meco-studio score`: a user's systems scored against their references, tables out, failures named."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from app.cli import EXIT_FAILED, EXIT_OK, main
+from tests.engine.test_scoring import item_folders, noisy, talkers, write  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def two_systems(item_folders, talkers):  # noqa: F811
+    write(item_folders / "better" / "meeting" / "spk1.wav", noisy(talkers[0], 25, seed=1))
+    write(item_folders / "better" / "meeting" / "spk2.wav", noisy(talkers[1], 25, seed=2))
+    return item_folders
+
+
+def test_two_systems_give_means_paired_differences_and_every_row(two_systems, capsys):
+    root = two_systems
+    code = main(["score", str(root / "est"), "--compare", str(root / "better"), "--references", str(root / "refs"),
+                 "--csv", str(root / "rows.csv"), "--markdown", str(root / "table.md"), "--json"])
+    assert code == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["systems"] == ["est", "better"]
+    assert report["summary"]["est"]["si_sdr"]["n"] == 2
+    assert 1.0 <= report["summary"]["better"]["dnsmos_ovrl"]["mean"] <= 5.0
+    assert report["differences"]["better"]["si_sdr"]["mean"] > 5
+    assert report["problems"] == []
+    with open(root / "rows.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["system"], r["item"]) for r in rows] == [("est", "meeting")] * 2 + [("better", "meeting")] * 2
+    table = (root / "table.md").read_text()
+    assert table.startswith(f"Produced by `meco-studio score {root / 'est'} --references")
+    assert "| better − est | 2 |" in table
+
+
+def test_an_item_that_cannot_be_scored_is_named_and_the_exit_code_says_so(item_folders, talkers, capsys):  # noqa: F811
+    write(item_folders / "refs" / "kitchen" / "a.wav", talkers[0])
+    code = main(["score", str(item_folders / "est"), "--references", str(item_folders / "refs"), "--no-dnsmos"])
+    assert code == EXIT_FAILED
+    captured = capsys.readouterr()
+    assert "error: est: kitchen: 1 reference(s) but 0 estimate(s)" in captured.err
+    assert "SI-SDR" in captured.out and "DNSMOS" not in captured.out
+
+
+def test_nothing_to_score_fails_with_a_message(tmp_path, capsys):
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "est").mkdir()
+    assert main(["score", str(tmp_path / "est"), "--references", str(tmp_path / "refs")]) == EXIT_FAILED
+    assert "nothing could be scored" in capsys.readouterr().err
