@@ -102,8 +102,11 @@ class RecoverableSession:
     versions: int
     labels: int
     saved_at: datetime
+    problem: str = ""          # why a damaged autosave cannot be read; it is kept, not deleted
 
     def summary(self) -> str:
+        if self.problem:
+            return f"{self.path.name}, autosaved {self.saved_at:%Y-%m-%d %H:%M}, cannot be read: {self.problem}"
         name = self.recording.name if self.recording else "an unnamed recording"
         return f"{name}: {contents_text(self.versions, self.labels)}, autosaved {self.saved_at:%Y-%m-%d %H:%M}"
 
@@ -116,7 +119,11 @@ class RecoverableSession:
 
 
 def recoverable_sessions(root: Path) -> list[RecoverableSession]:
-    """Autosaves whose window is gone, newest first; leftovers of an interrupted write are removed."""
+    """Autosaves whose window is gone, newest first; leftovers of an interrupted write are removed.
+
+    An autosave that cannot be read (a damaged disk) is listed with its problem and kept: its
+    audio files may still be copied out by hand, so only the user discards it.
+    """
     found = []
     for folder in sorted(root.glob(f"*{SESSION_SUFFIX}")):
         lock = folder.with_suffix(LOCK_SUFFIX)
@@ -129,12 +136,28 @@ def recoverable_sessions(root: Path) -> list[RecoverableSession]:
                                             len(document.get("versions", [])), len(document.get("labels", [])),
                                             datetime.fromtimestamp((folder / "session.json").stat().st_mtime)))
         except (OSError, ValueError, TypeError, AttributeError) as err:
-            log.warning("unreadable autosave %s discarded: %s", folder, err)
-            discard(folder)
+            log.warning("unreadable autosave %s kept: %s", folder, err)
+            found.append(RecoverableSession(folder, None, 0, 0, datetime.fromtimestamp(_mtime(folder)),
+                                            problem=_reason(err)))
     for lock in root.glob(f"*{LOCK_SUFFIX}"):           # a slot that crashed before its first autosave
         if not lock.with_suffix(SESSION_SUFFIX).exists() and not _held(lock):
             discard(lock.with_suffix(SESSION_SUFFIX))
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, FileNotFoundError):
+        return "its session.json is missing"
+    if isinstance(err, OSError):
+        return f"its session.json cannot be read ({err.strerror or err})"
+    return "its session.json is damaged"
 
 
 def discard(folder: Path) -> None:

@@ -138,20 +138,38 @@ class SessionKeeper(QObject):
 
     # --- recovery -----------------------------------------------------------------------------------
     def offer_recovery(self, found: list[RecoverableSession]) -> QMessageBox | None:
-        """After a crash: offer the newest autosave back (the others wait for the next start)."""
+        """After a crash: offer the newest autosave back (the others wait for the next start).
+        Damaged autosaves are named and kept, their audio still there to copy out, until discarded."""
         if not found:
             return None
-        newest = found[0]
-        rest = f"\n\n{len(found) - 1} older autosave(s) will be offered at the next start." if len(found) > 1 else ""
-        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
-                          f"MeCo Studio did not close normally. Its autosave holds {newest.summary()}.{rest}",
+        readable = [f for f in found if not f.problem]
+        damaged = [f for f in found if f.problem]
+        lines = []
+        if readable:
+            lines.append(f"MeCo Studio did not close normally. Its autosave holds {readable[0].summary()}.")
+            if len(readable) > 1:
+                lines.append(f"{len(readable) - 1} older autosave(s) will be offered at the next start.")
+        if damaged:
+            lines.append(f"{len(damaged)} autosave(s) in {damaged[0].path.parent} cannot be opened; they are kept "
+                         "so that their audio files can be copied out by hand:\n"
+                         + "\n".join(f"• {d.summary()}" for d in damaged))
+        box = QMessageBox(QMessageBox.Icon.Question if readable else QMessageBox.Icon.Warning,
+                          "Recover unsaved work?" if readable else "Damaged autosave", "\n\n".join(lines),
                           QMessageBox.StandardButton.NoButton, self.window)
-        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-        drop = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(recover)
-        box.buttonClicked.connect(lambda button: self.window.recover(newest) if button is recover
-                                  else discard(newest.path) if button is drop else None)
+        actions = {}
+        if readable:
+            newest = readable[0]
+            recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+            box.setDefaultButton(recover)
+            actions[box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)] = lambda: discard(newest.path)
+            actions[recover] = lambda: self.window.recover(newest)
+        if damaged:
+            def discard_damaged() -> None:
+                for d in damaged:
+                    discard(d.path)
+            actions[box.addButton("Discard damaged", QMessageBox.ButtonRole.DestructiveRole)] = discard_damaged
+        box.addButton("Later" if readable else "Keep", QMessageBox.ButtonRole.RejectRole)
+        box.buttonClicked.connect(lambda button: actions.get(button, lambda: None)())
         self.recovery_box = box
         box.open()
         return box

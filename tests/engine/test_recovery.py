@@ -75,3 +75,29 @@ def test_an_autosave_rewrites_only_the_versions_it_lacks(tmp_path):
     assert (slot.path / f"{first.id}.wav").stat().st_ino == inode
     assert progress[-1].done == progress[-1].total == 2 * 1600
     slot.close()
+
+
+def _crashed_slot(root):
+    """A slot whose window died: its autosave stays, its lock is free."""
+    slot = RecoverySlot(root)
+    drive(slot.save(_session(root.parent).snapshot()))
+    slot._lock.close()
+    return slot.path
+
+
+def test_a_damaged_autosave_is_kept_and_named_with_its_problem(tmp_path):
+    folder = _crashed_slot(tmp_path / "recovery")
+    (folder / "session.json").write_text("{ not json")
+    [found] = recoverable_sessions(tmp_path / "recovery")
+    assert found.problem == "its session.json is damaged"
+    assert folder.name in found.summary() and "cannot be read" in found.summary()
+    assert any(folder.glob("*.wav"))          # the audio is still there to copy out
+    discard(found.path)
+    assert not folder.exists()
+
+
+def test_an_autosave_missing_its_session_file_says_so(tmp_path):
+    folder = _crashed_slot(tmp_path / "recovery")
+    (folder / "session.json").unlink()
+    [found] = recoverable_sessions(tmp_path / "recovery")
+    assert found.problem == "its session.json is missing" and folder.exists()

@@ -141,6 +141,35 @@ def test_a_crashed_windows_work_is_offered_back_and_recovered(qtbot, window, mak
     assert recoverable_sessions(recovery_dir()) == []
 
 
+def test_a_damaged_autosave_is_named_beside_a_good_one_and_discarded_only_when_asked(qtbot, window,
+                                                                                   make_recording):
+    recording = make_recording("crashed.wav")
+    _crash_with_unsaved_work(recording)
+    _crash_with_unsaved_work(recording)
+    damaged, good = sorted(recovery_dir().glob("*.mecosession"))
+    (damaged / "session.json").write_text("{ not json")
+    box = window.sessions.offer_recovery(recoverable_sessions(recovery_dir()))
+    assert "crashed.wav: 0 versions and 1 label" in box.text()
+    assert damaged.name in box.text() and "its session.json is damaged" in box.text()
+    save_screenshot(box, "recover-damaged-autosave.png")
+    next(b for b in box.buttons() if b.text() == "Discard damaged").click()
+    assert not damaged.exists() and good.exists()
+    assert [f.path for f in recoverable_sessions(recovery_dir())] == [good]
+    discard(good)
+
+
+def test_only_a_damaged_autosave_is_kept_when_the_user_says_keep(qtbot, window, make_recording):
+    _crash_with_unsaved_work(make_recording("crashed.wav"))
+    (damaged,) = recovery_dir().glob("*.mecosession")
+    (damaged / "session.json").unlink()
+    box = window.sessions.offer_recovery(recoverable_sessions(recovery_dir()))
+    assert box.icon() == QMessageBox.Icon.Warning and "its session.json is missing" in box.text()
+    assert sorted(b.text() for b in box.buttons()) == ["Discard damaged", "Keep"]
+    next(b for b in box.buttons() if b.text() == "Keep").click()
+    assert damaged.exists()
+    discard(damaged)
+
+
 def test_a_running_windows_autosave_is_not_offered_as_a_crash(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording())
     _label(window)
