@@ -20,8 +20,8 @@ import soxr
 from app.engine.correction import CorrectSettings, correct_job
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
-from app.engine.errors import AudioFileError, ChannelLayoutError
-from app.engine.files import ArraySource, Recording, open_recording
+from app.engine.errors import ChannelLayoutError
+from app.engine.files import ArraySource, Recording, open_recording, read_all
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.separation import SeparateSettings, separate_job
 
@@ -138,39 +138,37 @@ def metrics_table(rows: list[MetricsRow]) -> list[list[str]]:
 
 
 def read_reference(path: Path, sample_rate: int) -> np.ndarray:
-    """A clean reference `(frames,)` at `sample_rate` (first channel); AudioFileError if unusable."""
-    with open_recording(path) as rec:
-        if rec.sample_rate != sample_rate:
-            raise AudioFileError(f"{rec.name} is at {rec.sample_rate} Hz but the versions are at {sample_rate} Hz; "
-                                 "use a reference at the recording's rate.")
-        return rec.read(0, rec.frames, [0])[0]
+    """A clean reference `(frames,)`: its first channel at `sample_rate` (resampled when it was
+    recorded at another rate); AudioFileError if unusable."""
+    audio, _ = read_all(path, sample_rate)
+    return audio[0]
 
 
-def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
-                mixture: np.ndarray | None = None) -> Job[list[MetricsRow]]:
+def metrics_job(versions: list[Version], references: dict[int, np.ndarray], mixture: np.ndarray | None = None,
+                span: tuple[float, float] | None = None) -> Job[list[MetricsRow]]:
     """SI-SDR, PESQ-WB, ESTOI against a reference `(frames,)` (when there are any) and DNSMOS, per
-    version at the metrics' 16 kHz; one row per step. A separator's talker order is arbitrary, so
-    a version is scored against the reference it matches best (highest SI-SDR), and its name says
-    so when that is not its own talker's. With `mixture` (the reference channel `(frames,)`, at
-    the versions' rate), a baseline row "Mixture · talker k" comes first for each referenced
-    talker: what the processing starts from."""
+    version at the metrics' 16 kHz; one row per step. References and `mixture` (the reference
+    channel, for a baseline row "Mixture · talker k" per referenced talker: what the processing
+    starts from) come at those 16 kHz; versions at any rate. A separator's talker order is
+    arbitrary, so a version is scored against the reference it matches best (highest SI-SDR), and
+    its name says so when that is not its own talker's. `span` (seconds) scores only that range."""
     from models.metrics.speech import RATE, dnsmos, intrusive, si_sdr
 
-    rate = versions[0].sample_rate if versions else RATE
-
-    def at_metric_rate(audio: np.ndarray, audio_rate: int) -> np.ndarray:
+    def cut(audio: np.ndarray, audio_rate: int) -> np.ndarray:
+        if span is not None:
+            audio = audio[round(span[0] * audio_rate):round(span[1] * audio_rate)]
         return audio if audio_rate == RATE else soxr.resample(audio, audio_rate, RATE).astype(np.float32)
 
     items: list[tuple[str, str, int, np.ndarray, int, str]] = []
     if mixture is not None:
-        items += [("", f"Mixture · talker {k + 1}", k, mixture, rate, "") for k in sorted(references)]
+        items += [("", f"Mixture · talker {k + 1}", k, mixture, RATE, "") for k in sorted(references)]
     items += [(v.id, v.name, v.talker, v.audio, v.sample_rate, v.model) for v in versions]
+    candidates = {k: cut(ref, RATE) for k, ref in references.items()}
     clock = Stopwatch()
     rows = []
     for done, (version_id, name, talker, signal, signal_rate, model) in enumerate(items, start=1):
         values: dict[str, float] = {}
-        audio = at_metric_rate(signal, signal_rate)
-        candidates = {k: at_metric_rate(ref, rate) for k, ref in references.items()}
+        audio = cut(signal, signal_rate)
         if version_id and candidates:         # a version: its best-matching reference
             talker = max(candidates, key=lambda k: si_sdr(*_common(audio, candidates[k])))
             if talker != items[done - 1][2]:

@@ -23,7 +23,7 @@ from app.engine.correction import CorrectSettings
 from app.engine.documents import ESTIMATE_KINDS, Version
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
-from app.engine.files import ArraySource, Recording
+from app.engine.files import ArraySource, Recording, resample
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
 from app.engine.labels import Label
@@ -44,6 +44,7 @@ from app.gui.names import display_name
 from app.gui.views.inspector_view import InspectorView
 from app.gui.workers import JobEntry
 from models.inference.chunked import ChunkConfig
+from models.metrics.speech import RATE as METRICS_RATE
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
@@ -130,27 +131,28 @@ class ProcessController(QObject):
     # --- measurements -----------------------------------------------------------------------------
     def run_evaluation(self) -> JobEntry | None:
         """Queue metrics for every visible version, after the mixture's first channel as the
-        baseline per talker (when references are loaded)."""
-        window, recording = self.window, self.window.recording
+        baseline per talker (when references are loaded), over the selection if any."""
+        window, recording, span = self.window, self.window.recording, self.window.view.selection
         versions = [v for v in window.session.versions if not v.hidden]
         if recording is None or not versions:
             return None
         references_paths = dict(window.session.references)
-        rate = versions[0].sample_rate
+        where = f"over {span[0]:.3f}–{span[1]:.3f} s" if span is not None else "over the whole recording"
 
         def job() -> Job[tuple[list[MetricsRow], bool]]:
-            references = {k: read_reference(p, rate) for k, p in references_paths.items()}
+            references = {k: read_reference(p, METRICS_RATE) for k, p in references_paths.items()}
             mixture = None
-            if references and recording.sample_rate == rate:
-                mixture = recording.read(0, recording.frames, [0])[0]
-            rows = yield from metrics_job(versions, references, mixture)
+            if references:
+                mixture = resample(recording.read(0, recording.frames, [0]), recording.sample_rate, METRICS_RATE)[0]
+            rows = yield from metrics_job(versions, references, mixture, span)
             return rows, bool(references)
 
-        return window.jobs.submit(f"Evaluate {len(versions)} version(s)", job, self._on_metrics)
+        return window.jobs.submit(f"Evaluate {len(versions)} version(s) {where}", job,
+                                  lambda result: self._on_metrics(result, where))
 
-    def _on_metrics(self, result: tuple[list[MetricsRow], bool]) -> None:
+    def _on_metrics(self, result: tuple[list[MetricsRow], bool], where: str) -> None:
         rows, with_reference = result
-        self.window.metrics_panel.set_rows(rows, with_reference)
+        self.window.metrics_panel.set_rows(rows, with_reference, where)
         self.window.metrics_dock.show()
         self.window.metrics_dock.raise_()
 
@@ -232,8 +234,10 @@ class ProcessController(QObject):
             raise ConfigError(f"The inspector compares against a clean reference; load one for talker {talker + 1} "
                               "(File ▸ Load clean reference…).")
         latest = {v.talker: v for v in self.latest_separation()}
-        rate = recording.sample_rate
-        noisy = latest[talker].audio if talker in latest else recording.read(0, recording.frames, [0])[0]
+        if talker in latest:
+            noisy, rate = latest[talker].audio, latest[talker].sample_rate
+        else:
+            noisy, rate = recording.read(0, recording.frames, [0])[0], recording.sample_rate
         clean = read_reference(reference, rate)
         if window.view.selection is not None:
             start, stop = (round(t * rate) for t in window.view.selection)

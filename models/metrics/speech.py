@@ -27,20 +27,34 @@ def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
 
 
 def pesq_wb(estimate: np.ndarray, reference: np.ndarray) -> float:
-    """Wide-band PESQ (MOS-LQO, 1.04-4.64); NaN when PESQ finds no utterance."""
-    from pesq import NoUtterancesError, pesq
+    """Wide-band PESQ (MOS-LQO, 1.04-4.64); NaN when PESQ finds no utterance or the clip is
+    shorter than the quarter second it needs."""
+    from pesq import BufferTooShortError, NoUtterancesError, pesq
 
     try:
         return float(pesq(RATE, reference.astype(np.float64), estimate.astype(np.float64), "wb"))
-    except NoUtterancesError:
-        log.warning("PESQ found no utterance in a %.1f s reference", reference.size / RATE)
+    except (NoUtterancesError, BufferTooShortError) as err:
+        log.warning("PESQ cannot score a %.2f s clip (%s)", reference.size / RATE, type(err).__name__)
         return math.nan
 
 
+_STOI_TOO_SHORT = 1e-5      # what pystoi returns, with a warning, when too few frames hold speech
+
+
 def estoi(estimate: np.ndarray, reference: np.ndarray) -> float:
+    """Extended STOI (0-1); NaN when the clip holds too little speech to measure (pystoi needs
+    30 frames, 384 ms, of speech once silence is removed) rather than pystoi's stand-in value."""
+    import warnings
+
     from pystoi import stoi
 
-    return float(stoi(reference.astype(np.float64), estimate.astype(np.float64), RATE, extended=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = float(stoi(reference.astype(np.float64), estimate.astype(np.float64), RATE, extended=True))
+    if value == _STOI_TOO_SHORT:
+        log.warning("ESTOI cannot score a %.2f s clip: too little speech", reference.size / RATE)
+        return math.nan
+    return value
 
 
 DNSMOS_LEVEL_DBFS = -25.0     # every clip is scored at this RMS level (the DNS Challenge's normalisation)

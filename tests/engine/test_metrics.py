@@ -8,7 +8,8 @@ import soundfile as sf
 from app.engine.demo import DEMO_DIR
 from app.engine.documents import Version, VersionKind
 from app.engine.jobs import drive
-from app.engine.workflow import METRIC_LABELS, MetricsRow, metrics_job, metrics_table
+from app.engine.workflow import METRIC_LABELS, MetricsRow, metrics_job, metrics_table, read_reference
+from models.metrics.speech import si_sdr
 
 DEMO = DEMO_DIR / "meeting-respeaker4"
 
@@ -48,3 +49,32 @@ def test_the_metrics_table_has_a_header_four_decimals_and_blanks_where_not_compu
     assert first[-1] == "tacband-separator" and second[-1] == "meco"
     assert first[:2] == ["Separated · talker 1", "7.1235"] and first[header.index("DNSMOS OVRL")] == "2.5000"
     assert first[header.index("PESQ-WB")] == "" and second[1] == ""
+
+
+def test_a_span_scores_only_that_range_of_every_version_and_reference():
+    refs = _references()
+    version = refs[0].copy()
+    version[: 16_000 * 4] = np.random.default_rng(1).standard_normal(16_000 * 4) * 0.1   # ruined outside the span
+    whole, = drive(metrics_job([_version(0, version)], refs))
+    (inside,) = drive(metrics_job([_version(0, version)], refs, span=(5.0, 9.0)))
+    assert whole.values["si_sdr"] < 10 < 40 < inside.values["si_sdr"]
+
+
+def test_versions_at_another_rate_are_scored_against_references_at_16_khz():
+    import soxr
+
+    refs = _references()
+    at_48k = soxr.resample(refs[1], 16_000, 48_000).astype(np.float32)
+    version = Version("Imported · talker 2", 1, VersionKind.IMPORTED, at_48k, 48_000, "", {})
+    (row,) = drive(metrics_job([version], refs, span=(1.0, 6.0)))
+    assert row.name == "Imported · talker 2" and row.values["si_sdr"] > 30
+
+
+def test_a_reference_recorded_at_another_rate_is_resampled(tmp_path):
+    import soxr
+
+    clean = _references()[0]
+    sf.write(tmp_path / "ref48k.flac", soxr.resample(clean, 16_000, 48_000), 48_000)
+    reference = read_reference(tmp_path / "ref48k.flac", 16_000)
+    assert reference.shape == clean.shape
+    assert si_sdr(reference, clean) > 30

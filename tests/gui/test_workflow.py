@@ -498,6 +498,17 @@ def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, dem
     save_screenshot(demo_window, "metrics.png")
 
 
+def test_metrics_over_a_selection_score_only_that_range_and_say_so(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    demo_window.view.set_selection((2.0, 6.5))
+    entry = demo_window.processing.run_evaluation()
+    assert entry.title.endswith("over 2.000–6.500 s")
+    wait_done(qtbot, demo_window, entry, timeout=120_000)
+    panel = demo_window.metrics_panel
+    assert panel.hint.text() == "Against the clean references, over 2.000–6.500 s."
+    assert len(panel.rows) == 4 and all(row.values["pesq"] >= 1.0 for row in panel.rows)
+
+
 def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, tiny_dispatch_cards, tmp_path):
     separate(qtbot, demo_window)
     view = demo_window.processing.open_inspector()

@@ -33,6 +33,12 @@ def test_pesq_and_estoi_rank_clean_above_noisy():
     assert estoi(ref, ref) > 0.99 > estoi(noisy, ref)
 
 
+def test_a_clip_too_short_for_pesq_or_estoi_scores_nan_not_an_error():
+    ref = _speechy(seconds=0.2)
+    assert math.isnan(pesq_wb(ref, ref))
+    assert math.isnan(estoi(ref, ref))
+
+
 def test_confidence_interval_matches_the_t_formula_and_skips_nan():
     ci = confidence_interval([1.0, 2.0, 3.0, math.nan])
     assert ci.n == 3 and ci.mean == pytest.approx(2.0)

@@ -1,7 +1,7 @@
 """Metrics per version: a table and a bar chart of one metric at a time.
 
 SI-SDR, PESQ-WB and ESTOI need the talker's clean reference (the demo recordings ship theirs;
-File ▸ Load reference for others); without one, DNSMOS alone. The numbers leave the app with
+File ▸ Load clean reference for others); without one, DNSMOS alone. The numbers leave the app with
 Copy (tab-separated, pastes into a spreadsheet) or Save CSV, at four decimals.
 """
 
@@ -77,10 +77,10 @@ class MetricsPanel(QWidget):
         layout.addLayout(chooser)
         layout.addWidget(self.chart, 1)
 
-    def set_rows(self, rows: list[MetricsRow], with_reference: bool) -> None:
+    def set_rows(self, rows: list[MetricsRow], with_reference: bool, where: str = "over the whole recording") -> None:
         self.rows = rows
-        self.hint.setText("Against the clean references." if with_reference else
-                          "No clean reference loaded: DNSMOS only (File ▸ Load reference…).")
+        self.hint.setText(f"Against the clean references, {where}." if with_reference else
+                          f"DNSMOS only, {where}: no clean reference loaded (File ▸ Load clean reference…).")
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(row.name))
