@@ -156,7 +156,7 @@ def correct_job(estimates: EstimateSource, mixture: Recording, settings: Correct
     corrected = collector.finish(talkers)
     seconds = clock()
     log.info("corrected %s in %.1f s (RTF %.3f)", estimates.name, seconds,
-             seconds / max(mixture.info.duration_seconds, 1e-9))
+             seconds * mixture.sample_rate / max(mixture.frames, 1))
     return Correction(corrected, out_rate, entry.name, mode, evaluations(mode, steps), settings, seconds, notices,
                       channels)
 

@@ -366,6 +366,30 @@ class ArraySource:
         return np.array(_window_view(self.audio.T, first, spacing, count, length, channels))
 
 
+class Span:
+    """Frames `[start, stop)` of a recording (or an `ArraySource`), read like a recording whose
+    frame 0 is `start`: how a job processes only the selection."""
+
+    def __init__(self, source: Recording | ArraySource, start_frame: int, stop_frame: int) -> None:
+        self.source = source
+        self.start = min(max(0, int(start_frame)), source.frames)
+        self.stop = min(max(self.start, int(stop_frame)), source.frames)
+        self.sample_rate, self.name = source.sample_rate, source.name
+
+    @property
+    def frames(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def channels(self) -> int:
+        return self.source.channels
+
+    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
+        start = min(max(0, int(start_frame)), self.frames)
+        stop = min(max(start, int(stop_frame)), self.frames)
+        return self.source.read(self.start + start, self.start + stop, channels)
+
+
 def open_recording(path: str | os.PathLike[str]) -> Recording:
     """Open an audio file for on-demand reading; the one entry point for user files."""
     return Recording(path)

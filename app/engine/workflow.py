@@ -20,10 +20,10 @@ import soxr
 from app.engine.correction import CorrectSettings, correct_job
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
-from app.engine.errors import ChannelLayoutError
-from app.engine.files import ArraySource, Recording, open_recording, read_all
+from app.engine.errors import ChannelLayoutError, ConfigError
+from app.engine.files import ArraySource, Recording, Span, open_recording, read_all
 from app.engine.jobs import Job, Progress, Stopwatch
-from app.engine.separation import SeparateSettings, separate_job
+from app.engine.separation import RecordingReader, SeparateSettings, separate_job
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,58 @@ def plain(settings: Any) -> dict[str, Any]:
     return convert(dataclasses.asdict(settings))
 
 
-def separate_versions_job(rec: Recording, settings: SeparateSettings) -> Job[list[Version]]:
-    """Separate `rec`; one "Separated · talker k" version per talker."""
-    separation = yield from separate_job(rec, settings)
-    return [Version(default_name(VersionKind.SEPARATED, k), k, VersionKind.SEPARATED, estimate,
-                    separation.sample_rate, separation.model_name, plain(settings), settings.device)
-            for k, estimate in enumerate(separation.estimates)]
+Seconds = tuple[float, float]
+
+
+MIN_SPAN_SECONDS = 0.5       # the shortest selection a model processes (the chunk runner's floor too)
+
+
+def _frames(span: Seconds, rate: int) -> tuple[int, int]:
+    if span[1] - span[0] < MIN_SPAN_SECONDS:
+        raise ConfigError(f"The selection ({span[1] - span[0]:.2f} s) is too short to process; select at least "
+                          f"{MIN_SPAN_SECONDS} s, or clear it (Esc) to process the whole recording.")
+    return round(span[0] * rate), round(span[1] * rate)
+
+
+def _placed(audio: np.ndarray, rate: int, span: Seconds | None, frames: int) -> np.ndarray:
+    """`(rows, n)` processed over `span` as full-length rows of `frames`, silent outside it, so a
+    version made from a selection lies on the recording's time axis like any other."""
+    if span is None:
+        return audio
+    start = min(_frames(span, rate)[0], frames)
+    out = np.zeros((audio.shape[0], frames), np.float32)
+    out[:, start:start + audio.shape[1]] = audio[:, :frames - start]
+    return out
+
+
+def _span_name(name: str, span: Seconds | None) -> str:
+    return name if span is None else f"{name} · {span[0]:.2f}–{span[1]:.2f} s"
+
+
+def _span_settings(settings: dict[str, Any], span: Seconds | None) -> dict[str, Any]:
+    return settings if span is None else {**settings, "span_seconds": [span[0], span[1]]}
+
+
+def version_span(versions: list[Version]) -> Seconds | None:
+    """The span that every one of `versions` was made over (a selection), or None: a correction
+    of them then processes that span alone, not the silence around it."""
+    spans = {tuple(v.settings.get("span_seconds") or ()) for v in versions}
+    only = spans.pop() if len(spans) == 1 else ()
+    return (float(only[0]), float(only[1])) if len(only) == 2 else None
+
+
+def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seconds | None = None
+                          ) -> Job[list[Version]]:
+    """Separate `rec` (only `span`, in seconds, when given); one "Separated · talker k" version per
+    talker, always as long as the recording."""
+    source = rec if span is None else Span(rec, *_frames(span, rec.sample_rate))
+    separation = yield from separate_job(source, settings)
+    rate = separation.sample_rate
+    frames = rec.frames if rate == rec.sample_rate else RecordingReader(rec, [0], rate).frames
+    estimates = _placed(separation.estimates, rate, span, frames)
+    return [Version(_span_name(default_name(VersionKind.SEPARATED, k), span), k, VersionKind.SEPARATED, estimate,
+                    rate, separation.model_name, _span_settings(plain(settings), span), settings.device)
+            for k, estimate in enumerate(estimates)]
 
 
 IMPORT_BLOCK_SECONDS = 30.0
@@ -95,25 +141,40 @@ def _stack(versions: list[Version]) -> tuple[np.ndarray, int]:
     return stacked, rates.pop()
 
 
-def correct_versions_job(versions: list[Version], mixture: Recording,
-                         settings: CorrectSettings) -> Job[list[Version]]:
-    """Correct talker versions (one per talker, e.g. a separation's) with MeCo."""
+def correct_versions_job(versions: list[Version], mixture: Recording, settings: CorrectSettings,
+                         span: Seconds | None = None) -> Job[list[Version]]:
+    """Correct talker versions (one per talker, e.g. a separation's) with MeCo, over `span` only
+    when given (the versions stay as long as the recording, silent outside it)."""
     audio, rate = _stack(versions)
-    correction = yield from correct_job(ArraySource(audio, rate, "separated talkers"), mixture, settings)
-    return [Version(default_name(VersionKind.CORRECTED, v.talker), v.talker, VersionKind.CORRECTED, corrected,
-                    correction.sample_rate, correction.model_name,
-                    {**plain(settings), "source_version": v.id}, settings.device)
-            for v, corrected in zip(versions, correction.corrected)]
+    estimates: ArraySource | Span = ArraySource(audio, rate, "separated talkers")
+    heard: Recording | Span = mixture
+    if span is not None:
+        estimates, heard = Span(estimates, *_frames(span, rate)), Span(mixture, *_frames(span, mixture.sample_rate))
+    correction = yield from correct_job(estimates, heard, settings)
+    out_rate = correction.sample_rate
+    frames = mixture.frames if out_rate == mixture.sample_rate else RecordingReader(mixture, [0], out_rate).frames
+    corrected = _placed(correction.corrected, out_rate, span, frames)
+    return [Version(_span_name(default_name(VersionKind.CORRECTED, v.talker), span), v.talker,
+                    VersionKind.CORRECTED, row, out_rate, correction.model_name,
+                    _span_settings({**plain(settings), "source_version": v.id}, span), settings.device)
+            for v, row in zip(versions, corrected)]
 
 
-def enhance_versions_job(versions: list[Version], settings: EnhanceSettings) -> Job[list[Version]]:
-    """Enhance talker versions with a student (or the teacher): "Student NAME · talker k"."""
+def enhance_versions_job(versions: list[Version], settings: EnhanceSettings,
+                         span: Seconds | None = None) -> Job[list[Version]]:
+    """Enhance talker versions with a student (or the teacher): "Student NAME · talker k", over
+    `span` only when given."""
     audio, rate = _stack(versions)
+    frames = audio.shape[1]
+    if span is not None:
+        start, stop = _frames(span, rate)
+        audio = audio[:, start:stop]
     enhancement = yield from enhance_array_job(audio, rate, settings)
-    return [Version(default_name(VersionKind.ENHANCED, v.talker, enhancement.model_name), v.talker,
-                    VersionKind.ENHANCED, enhanced[:v.audio.shape[0]], enhancement.sample_rate,
-                    enhancement.model_name, {**plain(settings), "source_version": v.id}, settings.device)
-            for v, enhanced in zip(versions, enhancement.audio)]
+    enhanced = _placed(enhancement.audio[:, :audio.shape[1]], enhancement.sample_rate, span, frames)
+    return [Version(_span_name(default_name(VersionKind.ENHANCED, v.talker, enhancement.model_name), span), v.talker,
+                    VersionKind.ENHANCED, row[:v.audio.shape[0]], enhancement.sample_rate, enhancement.model_name,
+                    _span_settings({**plain(settings), "source_version": v.id}, span), settings.device)
+            for v, row in zip(versions, enhanced)]
 
 
 METRIC_LABELS = {"si_sdr": "SI-SDR (dB)", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos_ovrl": "DNSMOS OVRL",

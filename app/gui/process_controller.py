@@ -37,6 +37,7 @@ from app.engine.workflow import (
     metrics_job,
     read_reference,
     separate_versions_job,
+    version_span,
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.file_filters import AUDIO_FILTER
@@ -61,21 +62,32 @@ class ProcessController(QObject):
         return stored.model(task), stored.compute_device(), stored.chunk()
 
     # --- versions from the open recording ---------------------------------------------------------
-    def _versions_job(self, title: str, make: Callable[[], Job[list[Version]]]) -> JobEntry:
+    def _versions_job(self, title: str, make: Callable[[], Job[list[Version]]],
+                      span: tuple[float, float] | None = None) -> JobEntry:
         """Queue a job whose result is versions of the open recording (dropped if another
         recording has been opened by the time it ends)."""
         window, recording = self.window, self.window.recording
-        return window.jobs.submit(f"{title} {display_name(recording.path)}", make,
+        where = "" if span is None else f" ({span[0]:.2f}–{span[1]:.2f} s)"
+        return window.jobs.submit(f"{title} {display_name(recording.path)}{where}", make,
                                   lambda versions: window.add_versions_from(recording, versions))
 
+    def _span(self, sources: list[Version] | None = None) -> tuple[float, float] | None:
+        """What a job processes, as Audacity's effects do: the selection; without one, the span
+        the source versions were made over (None: the whole recording)."""
+        selection = self.window.view.selection
+        if selection is not None:
+            return selection
+        return version_span(sources) if sources else None
+
     def run_separation(self) -> JobEntry | None:
-        """Queue a separation of the open recording with the chosen separator."""
+        """Queue a separation of the open recording (of the selection, if any) with the chosen separator."""
         recording = self.window.recording
         if recording is None:
             return None
         model, device, chunk = self._settings(Task.SEPARATION)
         settings = SeparateSettings(model=model, device=device, chunk=chunk)
-        return self._versions_job("Separate", lambda: separate_versions_job(recording, settings))
+        span = self._span()
+        return self._versions_job("Separate", lambda: separate_versions_job(recording, settings, span), span)
 
     def latest_separation(self) -> list[Version]:
         """The newest estimate of each talker, separated here or imported, in talker order."""
@@ -116,7 +128,9 @@ class ProcessController(QObject):
             return None
         model, device, chunk = self._settings(Task.CORRECTION)
         settings = CorrectSettings(model=model, device=device, chunk=chunk)
-        return self._versions_job("Correct with MeCo:", lambda: correct_versions_job(sources, recording, settings))
+        span = self._span(sources)
+        return self._versions_job("Correct with MeCo:",
+                                  lambda: correct_versions_job(sources, recording, settings, span), span)
 
     def run_enhancement(self, model: str | None = None) -> JobEntry | None:
         """Queue a student (the best installed by default) on the latest estimate of each talker."""
@@ -125,17 +139,19 @@ class ProcessController(QObject):
             return None
         _, device, chunk = self._settings(Task.ENHANCEMENT)
         settings = EnhanceSettings(model=model, device=device, chunk=chunk)
+        span = self._span(sources)
         return self._versions_job(f"Enhance{' with ' + model if model else ''}:",
-                                  lambda: enhance_versions_job(sources, settings))
+                                  lambda: enhance_versions_job(sources, settings, span), span)
 
     # --- measurements -----------------------------------------------------------------------------
     def run_evaluation(self) -> JobEntry | None:
         """Queue metrics for every visible version, after the mixture's first channel as the
         baseline per talker (when references are loaded), over the selection if any."""
-        window, recording, span = self.window, self.window.recording, self.window.view.selection
+        window, recording = self.window, self.window.recording
         versions = [v for v in window.session.versions if not v.hidden]
         if recording is None or not versions:
             return None
+        span = self._span(versions)
         references_paths = dict(window.session.references)
         where = f"over {span[0]:.3f}–{span[1]:.3f} s" if span is not None else "over the whole recording"
 

@@ -498,6 +498,25 @@ def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, dem
     save_screenshot(demo_window, "metrics.png")
 
 
+def test_a_selection_is_separated_and_then_corrected_alone(qtbot, demo_window, tiny_meco_card):
+    demo_window.refresh_models()
+    demo_window.view.set_selection((2.0, 5.0))
+    entry = separate(qtbot, demo_window)
+    assert entry.title.endswith("(2.00–5.00 s)")
+    assert [v.name for v in demo_window.session.versions] == ["Separated · talker 1 · 2.00–5.00 s",
+                                                               "Separated · talker 2 · 2.00–5.00 s"]
+    demo_window.view.set_selection(None)          # the correction follows the versions' span
+    wait_done(qtbot, demo_window, demo_window.processing.run_correction(), timeout=120_000)
+    corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
+    rate = corrected[0].sample_rate
+    for version in corrected:
+        assert version.settings["span_seconds"] == [2.0, 5.0]
+        assert version.audio.shape[0] == demo_window.recording.frames * rate // demo_window.recording.sample_rate
+        assert not version.audio[:2 * rate].any() and np.abs(version.audio[2 * rate:5 * rate]).max() > 0
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
+    save_screenshot(demo_window, "selection-processed.png")
+
+
 def test_metrics_over_a_selection_score_only_that_range_and_say_so(qtbot, demo_window):
     separate(qtbot, demo_window)
     demo_window.view.set_selection((2.0, 6.5))
