@@ -28,7 +28,7 @@ from app.engine.export import (
     apply_peak_policy,
     normalise_file_loudness,
 )
-from app.engine.files import open_recording
+from app.engine.files import open_recording, span_of
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.separation import OutputRate, SeparateSettings, separate_job
 
@@ -45,6 +45,7 @@ class BatchSettings:
     enhance: EnhanceSettings | None = None       # a student finishing each track
     loudness_lufs: float | None = None           # bring each track to this integrated loudness
     overwrite: bool = False
+    span: tuple[float, float] | None = None      # seconds: only this part of each recording (a trial run)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
@@ -98,8 +99,9 @@ def output_folders(paths: list[Path], out_dir: Path) -> list[Path]:
 
 
 def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[dict[str, Any]]:
-    """Separate (and correct, enhance, level) one file into the folder `target`; its report as a
-    dict, with `notes` for the user (an incomplete file, a silent track that kept its level).
+    """Separate (and correct, enhance, level) one file, or its `span`, into the folder `target`;
+    its report as a dict, with `notes` for the user (an incomplete file, a silent track that kept
+    its level).
 
     With a loudness target the tracks are written as float first (no limiting at the models'
     level) and brought to the target at the end, where the peak policy then acts."""
@@ -108,8 +110,9 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
     export = final if lufs is None else \
         ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE, overwrite=settings.overwrite)
     correct = settings.correct
-    with open_recording(path) as rec:
-        notes = [rec.notice] if rec.notice else []
+    with open_recording(path) as opened:
+        notes = [opened.notice] if opened.notice else []
+        rec = opened if settings.span is None else span_of(opened, settings.span)
         rate = rec.sample_rate if settings.separate.output_rate is OutputRate.INPUT else 16_000
         writers: list[AtomicAudioWriter] = []
         raw_writers: list[AtomicAudioWriter] = []
@@ -156,7 +159,7 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
                 "correction": correction.info if correction is not None else None, "enhancement": enhanced,
                 "loudness": None if loudness is None else {"target_lufs": lufs, "measured_lufs": [
                     None if m is None else round(m, 2) for m in loudness]},
-                "rtf": round(seconds / rec.info.duration_seconds, 4), "notes": notes}
+                "rtf": round(seconds * rec.sample_rate / rec.frames, 4), "notes": notes}
 
 
 def _as_share(job: Job[T], index: int, count: int, name: str, clock: Stopwatch) -> Job[T]:

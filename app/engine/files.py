@@ -20,7 +20,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from app.engine.errors import AudioFileError
+from app.engine.errors import AudioFileError, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +388,21 @@ class Span:
         start = min(max(0, int(start_frame)), self.frames)
         stop = min(max(start, int(stop_frame)), self.frames)
         return self.source.read(self.start + start, self.start + stop, channels)
+
+
+MIN_SPAN_SECONDS = 0.5       # the shortest part of a recording a model processes (the chunk runner's floor too)
+
+
+def span_of(source: Recording | ArraySource, seconds: tuple[float, float]) -> Span:
+    """The part of `source` between `seconds` (clipped to it); ConfigError naming the source when
+    less than `MIN_SPAN_SECONDS` of it remains."""
+    span = Span(source, round(seconds[0] * source.sample_rate), round(seconds[1] * source.sample_rate))
+    if span.frames < MIN_SPAN_SECONDS * source.sample_rate:
+        rate = source.sample_rate
+        raise ConfigError(f"{source.name}: {seconds[0]:.2f}–{seconds[1]:.2f} s leaves {span.frames / rate:.2f} s "
+                          f"of its {source.frames / rate:.2f} s to process; choose at least {MIN_SPAN_SECONDS} s "
+                          "within it, or the whole recording.")
+    return span
 
 
 def open_recording(path: str | os.PathLike[str]) -> Recording:

@@ -20,8 +20,8 @@ import soxr
 from app.engine.correction import CorrectSettings, correct_job
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
-from app.engine.errors import ChannelLayoutError, ConfigError
-from app.engine.files import ArraySource, Recording, Span, open_recording, read_all
+from app.engine.errors import ChannelLayoutError
+from app.engine.files import ArraySource, Recording, Span, open_recording, read_all, span_of
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.separation import RecordingReader, SeparateSettings, separate_job
 
@@ -44,22 +44,12 @@ def plain(settings: Any) -> dict[str, Any]:
 Seconds = tuple[float, float]
 
 
-MIN_SPAN_SECONDS = 0.5       # the shortest selection a model processes (the chunk runner's floor too)
-
-
-def _frames(span: Seconds, rate: int) -> tuple[int, int]:
-    if span[1] - span[0] < MIN_SPAN_SECONDS:
-        raise ConfigError(f"The selection ({span[1] - span[0]:.2f} s) is too short to process; select at least "
-                          f"{MIN_SPAN_SECONDS} s, or clear it (Esc) to process the whole recording.")
-    return round(span[0] * rate), round(span[1] * rate)
-
-
 def _placed(audio: np.ndarray, rate: int, span: Seconds | None, frames: int) -> np.ndarray:
     """`(rows, n)` processed over `span` as full-length rows of `frames`, silent outside it, so a
     version made from a selection lies on the recording's time axis like any other."""
     if span is None:
         return audio
-    start = min(_frames(span, rate)[0], frames)
+    start = min(round(span[0] * rate), frames)
     out = np.zeros((audio.shape[0], frames), np.float32)
     out[:, start:start + audio.shape[1]] = audio[:, :frames - start]
     return out
@@ -85,7 +75,7 @@ def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seco
                           ) -> Job[list[Version]]:
     """Separate `rec` (only `span`, in seconds, when given); one "Separated · talker k" version per
     talker, always as long as the recording."""
-    source = rec if span is None else Span(rec, *_frames(span, rec.sample_rate))
+    source = rec if span is None else span_of(rec, span)
     separation = yield from separate_job(source, settings)
     rate = separation.sample_rate
     frames = rec.frames if rate == rec.sample_rate else RecordingReader(rec, [0], rate).frames
@@ -149,7 +139,7 @@ def correct_versions_job(versions: list[Version], mixture: Recording, settings: 
     estimates: ArraySource | Span = ArraySource(audio, rate, "separated talkers")
     heard: Recording | Span = mixture
     if span is not None:
-        estimates, heard = Span(estimates, *_frames(span, rate)), Span(mixture, *_frames(span, mixture.sample_rate))
+        estimates, heard = span_of(estimates, span), span_of(mixture, span)
     correction = yield from correct_job(estimates, heard, settings)
     out_rate = correction.sample_rate
     frames = mixture.frames if out_rate == mixture.sample_rate else RecordingReader(mixture, [0], out_rate).frames
@@ -167,8 +157,8 @@ def enhance_versions_job(versions: list[Version], settings: EnhanceSettings,
     audio, rate = _stack(versions)
     frames = audio.shape[1]
     if span is not None:
-        start, stop = _frames(span, rate)
-        audio = audio[:, start:stop]
+        part = span_of(ArraySource(audio, rate, "the versions"), span)
+        audio = audio[:, part.start:part.stop]
     enhancement = yield from enhance_array_job(audio, rate, settings)
     enhanced = _placed(enhancement.audio[:, :audio.shape[1]], enhancement.sample_rate, span, frames)
     return [Version(_span_name(default_name(VersionKind.ENHANCED, v.talker, enhancement.model_name), span), v.talker,

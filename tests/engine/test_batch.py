@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from app.engine.batch import BatchSettings, batch_job, output_folders
 from app.engine.errors import ConfigError, JobCancelled
@@ -60,3 +61,14 @@ def test_recordings_sharing_a_name_get_folders_of_their_own(tmp_path, tiny_separ
 def test_output_folders_number_what_still_clashes(tmp_path):
     paths = [Path("a/x.wav"), Path("b/y.wav"), Path("c/a/x.wav"), Path("a/x.wav")]
     assert [f.name for f in output_folders(paths, tmp_path)] == ["a_x_1", "y", "a_x_2", "a_x_3"]
+
+
+def test_a_range_separates_only_that_part_of_each_recording(tmp_path, tiny_separator_card):
+    files = [_two_tone_recording(tmp_path / "long.wav", seconds=4.0), _two_tone_recording(tmp_path / "short.wav",
+                                                                                          seconds=1.0)]
+    result = drive(batch_job(files, tmp_path / "out", BatchSettings(_settings(), span=(1.0, 3.0))))
+    (report,) = result.done
+    assert [sf.info(p).duration for p in report["outputs"]] == [pytest.approx(2.0)] * 2
+    [(path, reason)] = result.failed
+    assert path == files[1] and "short.wav: 1.00–3.00 s leaves 0.00 s of its 1.00 s to process" in reason
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["long"]
