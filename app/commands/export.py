@@ -26,7 +26,7 @@ from app.engine.export import (
     peak_warnings,
 )
 from app.engine.jobs import drive
-from app.engine.labels import read_labels
+from app.engine.labels import read_label_file
 
 MODEL_RATE = 16_000
 SESSION_LABELS = "session"      # --each-label without a file: the labels saved in the session
@@ -56,9 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
                        help="export only this range of each version, in seconds")
-    scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None, metavar="LABELS.txt",
+    scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None, metavar="LABELS.txt|.rttm",
                        help="one file per version and label: the session's labels, or those of an Audacity label "
-                            "file; the template gains _{n}_{label} unless it names {n} or {label}")
+                            "file or an RTTM file; the template gains _{n}_{label} unless it names {n} or {label}")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.each_label == SESSION_LABELS:
         labels = session.labels
     elif args.each_label is not None:
-        labels = read_labels(Path(args.each_label))
+        labels = read_label_file(Path(args.each_label), recording)
     with progress_bar("export", "block", sys.stderr.isatty()) as on_progress:
         try:
             paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate,

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.engine.errors import AppError, ConfigError
 from app.engine.export import write_text_atomically
-from app.engine.labels import Label, labels_text, read_labels
+from app.engine.labels import RTTM_SUFFIX, Label, label_file_text, read_label_file
 from app.gui.dialogs.file_filters import LABEL_FILTER
 from app.gui.views.axes import format_duration
 
@@ -88,12 +88,12 @@ class LabelsController(QObject):
         return index
 
     def import_file(self, path: str | Path) -> bool:
-        """Add the labels of an Audacity label file; nothing is imported from a malformed file or
-        one whose labels run past the end of the recording (made for another recording)."""
+        """Add the labels of an Audacity label file or an RTTM file; nothing is imported from a
+        malformed file or one whose labels run past the end of the recording (made for another)."""
         window = self.window
         path, duration = Path(path), window.duration()
         try:
-            labels = read_labels(path)
+            labels = read_label_file(path, window.recording.path.stem)
             late = [label for label in labels if label.stop > duration + LABEL_END_TOLERANCE_SECONDS]
             if late:
                 raise ConfigError(f"{path.name}: {len(late)} of its {len(labels)} labels run past the end of "
@@ -109,7 +109,7 @@ class LabelsController(QObject):
     def export_file(self, path: str | Path) -> bool:
         labels = self.window.session.labels
         try:
-            write_text_atomically(Path(path), labels_text(labels))
+            write_text_atomically(Path(path), label_file_text(labels, Path(path), self.window.recording.path.stem))
         except AppError as err:
             self.window.show_error("Could not export the labels", str(err))
             return False
@@ -118,7 +118,7 @@ class LabelsController(QObject):
 
     def ask_import(self) -> None:
         recording = self.window.recording
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels (Audacity label file)",
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels (Audacity label file or RTTM)",
                                               str(recording.path.parent) if recording else "", LABEL_FILTER)
         if path:
             self.import_file(path)
@@ -126,8 +126,10 @@ class LabelsController(QObject):
     def ask_export(self) -> None:
         recording = self.window.recording
         suggested = recording.path.with_name(f"{recording.path.stem}_labels.txt") if recording else ""
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export labels (Audacity label file)", str(suggested),
-                                              LABEL_FILTER)
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export labels (Audacity label file, or RTTM)",
+                                                   str(suggested), LABEL_FILTER)
+        if path and chosen.startswith("RTTM") and not Path(path).suffix:
+            path += RTTM_SUFFIX
         if path:
             self.export_file(path)
 

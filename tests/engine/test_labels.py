@@ -9,7 +9,7 @@ import pytest
 
 from app.engine.documents import Session, load_session, save_session
 from app.engine.errors import AudioFileError, ConfigError
-from app.engine.labels import Label, labels_text, read_labels
+from app.engine.labels import Label, label_file_text, labels_text, read_label_file, read_labels, read_rttm
 
 AUDACITY_EXPORT = ("1.500000\t3.250000\ttalker 1\n"
                    "\\\t250.000000\t4000.000000\n"          # a spectral label's frequency line
@@ -84,3 +84,37 @@ def test_a_session_with_a_damaged_label_is_refused_by_name(tmp_path):
     (path / "session.json").write_text(json.dumps(document))
     with pytest.raises(AudioFileError, match=r"s\.mecosession is damaged: a label"):
         load_session(path)
+
+
+PYANNOTE_RTTM = ("SPEAKER meeting 1 0.500 1.250 <NA> <NA> spk_A <NA> <NA>\n"
+                 "SPKR-INFO meeting 1 <NA> <NA> <NA> unknown spk_A <NA> <NA>\n"
+                 "SPEAKER meeting 1 0.100 0.300 <NA> <NA> spk_B <NA> <NA>\n")
+
+
+def test_rttm_speaker_turns_are_read_as_labels_named_after_their_speaker(tmp_path):
+    path = tmp_path / "meeting.rttm"
+    path.write_text(PYANNOTE_RTTM)
+    assert read_label_file(path) == [Label(0.1, 0.4, "spk_B"), Label(0.5, 1.75, "spk_A")]
+
+
+def test_labels_written_as_rttm_read_back_with_underscores_for_spaces(tmp_path):
+    labels = [Label(0.25, 1.5, "talker 1"), Label(1.0, 2.0, "talker 2")]
+    path = tmp_path / "out.rttm"
+    path.write_text(label_file_text(labels, path, "my meeting"))
+    assert path.read_text().splitlines()[0] == "SPEAKER my_meeting 1 0.250 1.250 <NA> <NA> talker_1 <NA> <NA>"
+    assert read_label_file(path) == [Label(0.25, 1.5, "talker_1"), Label(1.0, 2.0, "talker_2")]
+
+
+def test_an_rttm_of_several_recordings_gives_the_turns_of_this_one_or_names_them(tmp_path):
+    path = tmp_path / "all.rttm"
+    path.write_text(PYANNOTE_RTTM + "SPEAKER kitchen 1 2.000 1.000 <NA> <NA> spk_C <NA> <NA>\n")
+    assert read_rttm(path, "kitchen") == [Label(2.0, 3.0, "spk_C")]
+    with pytest.raises(ConfigError, match=r"all\.rttm holds the turns of 2 recordings \(kitchen, meeting\)"):
+        read_rttm(path, "interview")
+
+
+def test_a_malformed_rttm_turn_names_the_file_and_line(tmp_path):
+    path = tmp_path / "bad.rttm"
+    path.write_text("SPEAKER meeting 1 0.5 <NA> <NA> <NA> spk <NA> <NA>\n")
+    with pytest.raises(ConfigError, match=r"bad\.rttm, line 1, is not an RTTM speaker turn"):
+        read_label_file(path)

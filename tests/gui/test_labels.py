@@ -125,6 +125,21 @@ def test_the_panels_add_import_and_export_buttons_do_what_they_say(qtbot, labell
     assert read_labels(out) == labelled.session.labels
 
 
+def test_labels_leave_as_rttm_when_the_rttm_filter_is_chosen_and_come_back(qtbot, labelled, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    labelled.labels.add_many([Label(0.5, 1.5, "talker 1"), Label(3.0, 4.0, "talker 2")], "add two labels")
+    out = tmp_path / "turns"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *args, **kw: (str(out), "RTTM, who speaks when (*.rttm)"))
+    qtbot.mouseClick(labelled.labels_panel.export_button, Qt.MouseButton.LeftButton)
+    written = tmp_path / "turns.rttm"
+    assert written.read_text().startswith("SPEAKER meeting 1 0.500 1.000 <NA> <NA> talker_1")
+    labelled.session.remove_labels([0, 1])
+    assert labelled.labels.import_file(written)
+    assert [(label.start, label.text) for label in labelled.session.labels] == [(0.5, "talker_1"), (3.0, "talker_2")]
+
+
 def test_a_malformed_label_file_is_named_and_imports_nothing(labelled, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("1.0\t2.0\tfine\nhello world\n")
