@@ -23,7 +23,7 @@ import torch
 
 import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
 from app.engine.errors import ChannelLayoutError, ConfigError
-from app.engine.files import Recording
+from app.engine.files import Recording, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import Task, find_model, list_models, load_model
 from app.engine.separation import (Method, OutputCollector, OutputRate, RecordingReader, SeparateSettings, Separation,
@@ -141,7 +141,7 @@ def correct_job(estimates: EstimateSource, mixture: Recording, settings: Correct
     mix_reader = RecordingReader(mixture, channels, rate)
     est_reader = RecordingReader(estimates, list(range(talkers)), rate)      # type: ignore[arg-type]
     out_rate = mixture.sample_rate if settings.output_rate is OutputRate.INPUT else rate
-    frames_out = mixture.frames if out_rate == mixture.sample_rate else mix_reader.frames
+    frames_out = frames_at(mixture, out_rate)
     # MeCo corrects in chunks no longer than the clips it was trained on: on the demos, longer ones
     # (which help the separator) lowered its DNSMOS OVRL on average.
     trained_seconds = float(entry.card.get("data", {}).get("config", {}).get("seconds", settings.chunk.seconds))
@@ -175,7 +175,7 @@ def corrected_separation_job(rec: Recording, separate: SeparateSettings, correct
     model_rate = (find_model(separate.model, Task.SEPARATION).sample_rate if separate.method is Method.MODEL
                   else BSS_RATE)
     out_rate = rec.sample_rate if separate.output_rate is OutputRate.INPUT else model_rate
-    frames_out = rec.frames if out_rate == rec.sample_rate else rec.frames * model_rate // rec.sample_rate
+    frames_out = frames_at(rec, out_rate)
     with tempfile.TemporaryDirectory(prefix="meco-") as folder:
         path = Path(folder) / "uncorrected.wav"
         uncorrected: OutputCollector | None = None

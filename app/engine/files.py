@@ -410,6 +410,12 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
     return Recording(path)
 
 
+def frames_at(source: Recording | ArraySource | Span, rate: int) -> int:
+    """How many frames `source` holds at `rate`: what resampling it whole, or a job's output at
+    that rate, gives."""
+    return source.frames if rate == source.sample_rate else source.frames * rate // source.sample_rate
+
+
 def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Resample float32 `(channels, frames)` with soxr's high-quality filter."""
     if from_rate == to_rate:

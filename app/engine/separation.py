@@ -21,7 +21,7 @@ import soxr
 import torch
 
 from app.engine.errors import ChannelLayoutError, ConfigError
-from app.engine.files import Recording
+from app.engine.files import Recording, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, find_model, load_model
 from models.inference.chunked import ChunkConfig, ChunkedRunner
@@ -115,7 +115,7 @@ class RecordingReader:
         self.rec, self.channels, self.rate = rec, channels, rate
         g = math.gcd(rec.sample_rate, rate)
         self._p, self._q = rec.sample_rate // g, rate // g          # p input frames = q model frames
-        self.frames = int(rec.frames * rate // rec.sample_rate)
+        self.frames = frames_at(rec, rate)
         self._margin = int(RESAMPLE_MARGIN_SECONDS * rate)
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
@@ -216,7 +216,7 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
         raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
     reader = RecordingReader(rec, channels, model_rate)
     out_rate = rec.sample_rate if settings.output_rate is OutputRate.INPUT else model_rate
-    frames_out = rec.frames if out_rate == rec.sample_rate else reader.frames
+    frames_out = frames_at(rec, out_rate)
     chunk, overlap = settings.chunk.frames(model_rate)
     runner = ChunkedRunner(fn, chunk, overlap, align=True, device=settings.device)
     collector = OutputCollector(talkers, model_rate, out_rate, frames_out, sink)

@@ -21,9 +21,9 @@ from app.engine.correction import CorrectSettings, correct_job
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
 from app.engine.errors import ChannelLayoutError
-from app.engine.files import ArraySource, Recording, Span, open_recording, read_all, span_of
+from app.engine.files import ArraySource, Recording, Span, frames_at, open_recording, read_all, span_of
 from app.engine.jobs import Job, Progress, Stopwatch
-from app.engine.separation import RecordingReader, SeparateSettings, separate_job
+from app.engine.separation import SeparateSettings, separate_job
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seco
     source = rec if span is None else span_of(rec, span)
     separation = yield from separate_job(source, settings)
     rate = separation.sample_rate
-    frames = rec.frames if rate == rec.sample_rate else RecordingReader(rec, [0], rate).frames
+    frames = frames_at(rec, rate)
     estimates = _placed(separation.estimates, rate, span, frames)
     return [Version(_span_name(default_name(VersionKind.SEPARATED, k), span), k, VersionKind.SEPARATED, estimate,
                     rate, separation.model_name, _span_settings(plain(settings), span), settings.device)
@@ -142,7 +142,7 @@ def correct_versions_job(versions: list[Version], mixture: Recording, settings: 
         estimates, heard = span_of(estimates, span), span_of(mixture, span)
     correction = yield from correct_job(estimates, heard, settings)
     out_rate = correction.sample_rate
-    frames = mixture.frames if out_rate == mixture.sample_rate else RecordingReader(mixture, [0], out_rate).frames
+    frames = frames_at(mixture, out_rate)
     corrected = _placed(correction.corrected, out_rate, span, frames)
     return [Version(_span_name(default_name(VersionKind.CORRECTED, v.talker), span), v.talker,
                     VersionKind.CORRECTED, row, out_rate, correction.model_name,
@@ -196,7 +196,7 @@ def read_reference(path: Path, sample_rate: int) -> np.ndarray:
 
 
 def metrics_job(versions: list[Version], references: dict[int, np.ndarray], mixture: np.ndarray | None = None,
-                span: tuple[float, float] | None = None) -> Job[list[MetricsRow]]:
+                span: Seconds | None = None) -> Job[list[MetricsRow]]:
     """SI-SDR, PESQ-WB, ESTOI against a reference `(frames,)` (when there are any) and DNSMOS, per
     version at the metrics' 16 kHz; one row per step. References and `mixture` (the reference
     channel, for a baseline row "Mixture · talker k" per referenced talker: what the processing
