@@ -145,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
 
         with progress_bar(system, "item", sys.stderr.isatty()) as on_progress:
             rows += drive(score_job(pairing.items, system, channel, not args.no_dnsmos, note), on_progress)
+    for note in dict.fromkeys((r.system, r.item, r.note) for r in rows if r.note):
+        warn("note: " + ": ".join(note))
     for p in problems:
         warn(f"error: {p['system']}: {p['item']}: {p['error']}")
     if not rows:

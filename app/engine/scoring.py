@@ -43,6 +43,7 @@ class Item:
     references: tuple[Path, ...]
     estimates: tuple[Path, ...]
     mixture: Path | None = None
+    note: str = ""             # e.g. the mixture asked for is missing, so no SI-SDRi
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ def _file_with_stem(folder: Path, stem: str) -> Path | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _item(name: str, refs: list[Path] | tuple[Path, ...], ests: list[Path] | tuple[Path, ...],
+          mixtures: Path | None, mixture: Path | None) -> Item:
+    """An item; a mixture asked for (`mixtures` given) but not found is said in its note."""
+    note = f"no mixture for it in {mixtures}, so no SI-SDRi" if mixtures is not None and mixture is None else ""
+    return Item(name, tuple(refs), tuple(ests), mixture, note)
+
+
 def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = None, mixture_name: str | None = None,
                pattern: str = "*", talker_folders: tuple[str, ...] = ()) -> Pairing:
     """Every item of `references` with its estimates (the files of `estimates` matching `pattern`);
@@ -101,7 +109,7 @@ def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = Non
                     pairing.problems.append((ref.stem, f"no single estimate named {ref.stem}.* in {estimates}"))
                     continue
                 mixture = _file_with_stem(mixtures, ref.stem) if mixtures else None
-                pairing.items.append(Item(ref.stem, (ref,), (estimate,), mixture))
+                pairing.items.append(_item(ref.stem, (ref,), (estimate,), mixtures, mixture))
             continue
         name = relative.as_posix()
         folder = estimates / relative
@@ -114,10 +122,11 @@ def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = Non
             continue
         if mixture_name:
             mixture = references / relative / mixture_name
-            mixture = mixture if mixture.is_file() else None
+            pairing.items.append(_item(name, refs, found, references / relative,
+                                       mixture if mixture.is_file() else None))
         else:
             mixture = _file_with_stem(mixtures / relative.parent, relative.name) if mixtures else None
-        pairing.items.append(Item(name, tuple(refs), tuple(found), mixture))
+            pairing.items.append(_item(name, refs, found, mixtures, mixture))
     return pairing
 
 
@@ -136,7 +145,7 @@ def _pair_by_talker_folders(references: Path, estimates: Path, mixtures: Path | 
             pairing.problems.append((ref.stem, f"no single file named {ref.stem}.* in {', '.join(missing)}"))
             continue
         mixture = _file_with_stem(mixtures, ref.stem) if mixtures else None
-        pairing.items.append(Item(ref.stem, tuple(refs), tuple(ests), mixture))
+        pairing.items.append(_item(ref.stem, refs, ests, mixtures, mixture))
     return pairing
 
 
@@ -183,7 +192,8 @@ def score_item(item: Item, system: str, reference_channel: int = 0, dnsmos: bool
             values["si_sdri"] = values["si_sdr"] - speech.si_sdr(mix, ref)
         if dnsmos:
             values |= {f"dnsmos_{key}": v for key, v in speech.dnsmos(ests[j]).items()}
-        rows.append(Row(system, item.name, item.references[k], item.estimates[j], values, note))
+        rows.append(Row(system, item.name, item.references[k], item.estimates[j], values,
+                        "; ".join(n for n in (item.note, note) if n)))
     return rows
 
 

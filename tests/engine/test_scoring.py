@@ -93,6 +93,15 @@ def test_talker_folders_pair_as_in_librimix(tmp_path, talkers):
     assert all(r.values["si_sdri"] > 5 for r in rows)
 
 
+def test_a_mixture_asked_for_but_missing_is_said_in_the_row(tmp_path, talkers):
+    write(tmp_path / "refs" / "clip.wav", talkers[0])
+    write(tmp_path / "est" / "clip.wav", noisy(talkers[0], 15))
+    (tmp_path / "mix").mkdir()
+    (item,) = pair_items(tmp_path / "refs", tmp_path / "est", mixtures=tmp_path / "mix").items
+    (row,) = score_item(item, "mine", dnsmos=False)
+    assert "si_sdri" not in row.values and row.note == f"no mixture for it in {tmp_path / 'mix'}, so no SI-SDRi"
+
+
 def test_improvement_is_measured_from_the_mixtures_reference_channel(tmp_path, talkers):
     mixture = np.stack([talkers[0] + talkers[1], np.zeros_like(talkers[0])], axis=1)
     write(tmp_path / "refs" / "room" / "mixture.wav", mixture)
