@@ -92,9 +92,22 @@ def test_each_label_is_a_band_on_every_waveform_row_with_its_text_on_the_first(l
     type_text(labelled, 0, "talker 2")
     drawn = labelled.view._label_items
     channels = labelled.recording.channels
-    assert len(drawn) == channels + 1
-    assert sorted({id(plot) for plot, _ in drawn}) == sorted(id(p) for p in labelled.view._wave_plots)
+    assert len(drawn) == channels + 1             # bands on every waveform row, and the texts on the first
+    assert all(item.texts == ["talker 2"] and list(item.starts) == [1.0] for item in drawn)
+    rows = [p.getViewBox() for p in labelled.view._wave_plots]
+    assert sorted({id(item.getViewBox()) for item in drawn}) == sorted(id(box) for box in rows)
     save_screenshot(labelled, "labels.png")
+
+
+def test_thousands_of_labels_add_no_scene_items(qtbot, labelled):
+    """An hour's talker activity or an RTTM file: each row paints its labels itself."""
+    scene = labelled.view.scene()
+    before = len(scene.items())
+    labelled.labels.add_many([Label(k * 0.004, k * 0.004 + 0.003, f"talker {k % 2 + 1}") for k in range(2000)],
+                             "add 2000 labels")
+    assert len(scene.items()) == before
+    assert all(item.starts.size == 2000 for item in labelled.view._label_items)
+    save_screenshot(labelled, "labels-thousands.png")
 
 
 def test_labels_round_trip_through_an_audacity_file(labelled, tmp_path):

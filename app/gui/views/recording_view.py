@@ -24,6 +24,7 @@ from app.gui.views.axes import (
     format_hz,
     format_time,
 )
+from app.gui.views.label_bands import LabelBands
 from app.gui.views.plot_style import hide_axis_line, plot_colors
 from app.gui.views.time_view_box import TimeViewBox
 from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
@@ -34,6 +35,7 @@ SELECTION_BRUSH = (255, 210, 74, 45)
 LABEL_BRUSH = (111, 179, 232, 55)       # labels on the waveform rows, in the waveform's blue
 LABEL_COLOR = "#9fd0f5"
 WAVEFORM_HEIGHT = 28
+WAVE_LIMIT = 1.05               # the waveform rows' vertical extent
 LABEL_WIDTH = 34
 MIN_SPAN_SECONDS = 0.01
 MIN_CHANNEL_PIXELS = 96        # waveform + a spectrogram with room for four frequency labels
@@ -84,7 +86,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._playheads: list[pg.InfiniteLine] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._labels: list[pg.LabelItem] = []
-        self._label_items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []   # the session's labels, drawn
+        self._label_items: list[LabelBands] = []      # the session's labels: bands on every row, texts on the first
         self._lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         self._colorbar: pg.ColorBarItem | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
@@ -144,6 +146,13 @@ class RecordingView(pg.GraphicsLayoutWidget):
         wave.setFixedHeight(WAVEFORM_HEIGHT)
         curve = pg.PlotDataItem(pen=pg.mkPen(WAVEFORM_COLOR, width=1), connect="pairs", antialias=False)
         wave.addItem(curve)
+        bands = [LabelBands(LABEL_COLOR, LABEL_BRUSH, WAVE_LIMIT)]
+        if channel == 0:
+            bands.append(LabelBands(LABEL_COLOR, LABEL_BRUSH, WAVE_LIMIT, texts=True))
+        for item, z in zip(bands, (-5, 20)):          # bands under the waveform, texts above it and the selection
+            item.setZValue(z)
+            wave.addItem(item)
+        self._label_items += bands
         self.ci.addItem(wave, row=row, col=1)
 
         freq_axis = FrequencyAxisItem()
@@ -174,7 +183,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self._regions.append(region)
             self._boxes.append(box)
         spec_box.setLimits(yMin=0, yMax=1)
-        wave_box.setLimits(yMin=-1.05, yMax=1.05)
+        wave_box.setLimits(yMin=-WAVE_LIMIT, yMax=WAVE_LIMIT)
         self._wave_plots.append(wave)
         self._spec_plots.append(spec)
         self._images.append(image)
@@ -329,23 +338,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     def set_labels(self, labels: list[Label]) -> None:
         """Draw the session's labels as bands on every waveform row, their text on the first."""
-        for plot, item in self._label_items:
-            plot.removeItem(item)
-        self._label_items = []
-        for label in labels:
-            for row, plot in enumerate(self._wave_plots):
-                band = pg.LinearRegionItem((label.start, label.stop), movable=False, brush=pg.mkBrush(*LABEL_BRUSH),
-                                           pen=pg.mkPen(LABEL_COLOR, width=1))
-                band.setZValue(-5)
-                self._label_items.append((plot, band))
-                if row == 0 and label.text:
-                    text = pg.TextItem(label.text, color=LABEL_COLOR, fill=pg.mkBrush(plot_colors().background),
-                                       anchor=(0, 0))
-                    text.setPos(label.start, 1.0)
-                    text.setZValue(20)                  # above the waveform and the selection
-                    self._label_items.append((plot, text))
-        for plot, item in self._label_items:
-            plot.addItem(item)
+        for item in self._label_items:
+            item.set_labels(labels)
 
     def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
         duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
