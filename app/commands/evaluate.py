@@ -167,6 +167,7 @@ def run_demos(args: argparse.Namespace) -> int:
     from app.engine.separation import SeparateSettings
     from app.engine.workflow import (correct_versions_job, demo_references, metrics_job, read_reference,
                                      separate_versions_job)
+    from models.metrics.speech import RATE as METRICS_RATE
 
     manifest = _demo_manifest()
     lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}",
@@ -183,8 +184,8 @@ def run_demos(args: argparse.Namespace) -> int:
             versions = drive(separate_versions_job(rec, SeparateSettings(model=args.model, chunk=chunk)))
             if has_corrector():
                 versions += drive(correct_versions_job(versions, rec, CorrectSettings(chunk=chunk)))
-            references = {k: read_reference(ref, rec.sample_rate) for k, ref in demo_references(path).items()}
-            rows = drive(metrics_job(versions, references, rec.read(0, rec.frames, [0])[0]))
+            references = {k: read_reference(ref, METRICS_RATE) for k, ref in demo_references(path).items()}
+            rows = drive(metrics_job(versions, references, rec))
         groups: dict[tuple[str, str], list[dict[str, float]]] = {}
         models = {v.id: v.model for v in versions}
         for row in rows:

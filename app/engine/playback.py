@@ -734,10 +734,10 @@ class ABPlayer(_Transport):
         self.pause()
         self._names, self.sample_rate = list(names), int(sample_rate)
         self._lanes = [np.asarray(lane, dtype=np.float32) for lane in lanes]
-        self._peaks = np.asarray(peaks if peaks is not None else [lane_peak(lane) for lane in self._lanes],
-                                 np.float32)
-        self._matched_gains = np.ones(len(names), np.float32) if loudness_lufs is None else \
-            matched_gains(np.asarray(loudness_lufs), self._peaks)
+        self._peaks = np.zeros(len(names), np.float32)      # needed, and measured, only with the loudness
+        self._matched_gains = np.ones(len(names), np.float32)
+        if loudness_lufs is not None:
+            self.set_loudness(loudness_lufs, peaks)
         self._mixer = ABMixer(self._lanes, 1, round(AB_FADE_SECONDS * sample_rate), self._gains())
         self._mixer.select(max(0, min(current, len(names) - 1)))
         self._mixer.loop = self._loop
@@ -750,8 +750,12 @@ class ABPlayer(_Transport):
             except PlaybackError as err:
                 self.error = err
 
-    def set_loudness(self, loudness_lufs: list[float]) -> None:
-        """Each lane's integrated loudness (LUFS, -inf silent): matching applies from now on."""
+    def set_loudness(self, loudness_lufs: list[float], peaks: Sequence[float] | None = None) -> None:
+        """Each lane's integrated loudness (LUFS, -inf silent) and, when known, its largest
+        magnitude (else a pass over each lane measures it): matching applies from now on."""
+        assert self._lanes is not None
+        self._peaks = np.asarray(peaks if peaks is not None else [lane_peak(lane) for lane in self._lanes],
+                                 np.float32)
         self._matched_gains = matched_gains(np.asarray(loudness_lufs), self._peaks)
         if self._mixer is not None:
             self._mixer.set_gains(self._gains())

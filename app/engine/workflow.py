@@ -7,8 +7,10 @@ cancelled run returns nothing, so a session never holds a partial version.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -195,14 +197,15 @@ def read_reference(path: Path, sample_rate: int) -> np.ndarray:
     return audio[0]
 
 
-def metrics_job(versions: list[Version], references: dict[int, np.ndarray], mixture: np.ndarray | None = None,
-                span: Seconds | None = None) -> Job[list[MetricsRow]]:
+def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
+                mixture: Recording | ArraySource | None = None, span: Seconds | None = None) -> Job[list[MetricsRow]]:
     """SI-SDR, PESQ-WB, ESTOI against a reference `(frames,)` (when there are any) and DNSMOS, per
-    version at the metrics' 16 kHz; one row per step. References and `mixture` (the reference
-    channel, for a baseline row "Mixture · talker k" per referenced talker: what the processing
-    starts from) come at those 16 kHz; versions at any rate. A separator's talker order is
-    arbitrary, so a version is scored against the reference it matches best (highest SI-SDR), and
-    its name says so when that is not its own talker's. `span` (seconds) scores only that range."""
+    version at the metrics' 16 kHz; one row per step. References come at those 16 kHz, versions
+    at any rate; `mixture`'s first channel (the reference channel) gives a baseline row "Mixture ·
+    talker k" per referenced talker: what the processing starts from. A separator's talker order
+    is arbitrary, so a version is scored against the reference it matches best (highest SI-SDR),
+    and its name says so when that is not its own talker's. `span` (seconds) scores only that
+    range, and only that range of the mixture is read."""
     from models.metrics.speech import RATE, dnsmos, intrusive, si_sdr
 
     def cut(audio: np.ndarray, audio_rate: int) -> np.ndarray:
@@ -210,16 +213,22 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray], mixt
             audio = audio[round(span[0] * audio_rate):round(span[1] * audio_rate)]
         return audio if audio_rate == RATE else soxr.resample(audio, audio_rate, RATE).astype(np.float32)
 
-    items: list[tuple[str, str, int, np.ndarray, int, str]] = []
-    if mixture is not None:
-        items += [("", f"Mixture · talker {k + 1}", k, mixture, RATE, "") for k in sorted(references)]
-    items += [(v.id, v.name, v.talker, v.audio, v.sample_rate, v.model) for v in versions]
+    def heard() -> np.ndarray:
+        assert mixture is not None
+        part = mixture if span is None else span_of(mixture, span)
+        audio = part.read(0, part.frames, [0])[0]
+        return audio if part.sample_rate == RATE else soxr.resample(audio, part.sample_rate, RATE).astype(np.float32)
+
+    items: list[tuple[str, str, int, Callable[[], np.ndarray], str]] = []
+    if mixture is not None and references:
+        items += [("", f"Mixture · talker {k + 1}", k, heard, "") for k in sorted(references)]
+    items += [(v.id, v.name, v.talker, functools.partial(cut, v.audio, v.sample_rate), v.model) for v in versions]
     candidates = {k: cut(ref, RATE) for k, ref in references.items()}
     clock = Stopwatch()
     rows = []
-    for done, (version_id, name, talker, signal, signal_rate, model) in enumerate(items, start=1):
+    for done, (version_id, name, talker, signal, model) in enumerate(items, start=1):
         values: dict[str, float] = {}
-        audio = cut(signal, signal_rate)
+        audio = signal()
         if version_id and candidates:         # a version: its best-matching reference
             talker = max(candidates, key=lambda k: si_sdr(*_common(audio, candidates[k])))
             if talker != items[done - 1][2]:

@@ -16,6 +16,7 @@ from app.engine.recovery import recoverable_sessions, recovery_dir
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION, StoredSettings
 from app.gui.theme import apply_preferences
+from models.metrics.speech import metrics_in_helper_process
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ GIL_SWITCH_SECONDS = 0.001
 
 def configure_application(app: QApplication) -> None:
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+    metrics_in_helper_process()      # PESQ's C code would hold the GIL, and the window, for its whole run
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setStyle("Fusion")

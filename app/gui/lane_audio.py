@@ -3,7 +3,7 @@
 - the mixture's reference channel, read block by block in a worker (a long file would stall the
   window); until it arrives the mixture lane is silent;
 - each version at the recording's rate and length: its own array when it already is (no copy),
-  else a resampled or padded copy made once;
+  else a resampled or padded copy made once, in a worker;
 - each lane's peak, and its BS.1770 loudness, measured in a worker (it takes a while).
 
 One object per recording: `close` stops its workers and its signals, so nothing measured on a
@@ -31,6 +31,7 @@ class LaneAudio(QObject):
     mixture_arrived = Signal()          # the reference channel is read (or, after `mixture_failed`, silent)
     mixture_failed = Signal(str)        # why it could not be read
     loudness_measured = Signal(list)    # the lane keys a measurement was started for
+    lane_arrived = Signal()             # a version's lane, resampled or padded in a worker, is ready
 
     def __init__(self, recording: Recording) -> None:
         super().__init__()
@@ -41,6 +42,7 @@ class LaneAudio(QObject):
         self._peaks: dict[LaneKey, float] = {}
         self._loudness: dict[LaneKey, float] = {}
         self._measurers: list[JobWorker] = []
+        self._converters: dict[str, JobWorker] = {}
 
     @property
     def mixture_ready(self) -> bool:
@@ -54,42 +56,65 @@ class LaneAudio(QObject):
         return self._mixture
 
     def version(self, version: Version) -> np.ndarray:
+        """A version's lane: its own array when it is at the recording's rate and length; else a
+        copy resampled or padded in a worker (an hour takes seconds), silence until
+        `lane_arrived`."""
         rec = self.recording
         if version.sample_rate == rec.sample_rate and version.audio.shape[0] == rec.frames:
             return np.asarray(version.audio, np.float32)
-        if version.id not in self._versions:
+        if version.id in self._versions:
+            return self._versions[version.id]
+        if version.id not in self._converters:
+            self._convert(version)
+        return np.broadcast_to(np.zeros(1, np.float32), (rec.frames,))
+
+    def _convert(self, version: Version) -> None:
+        rec = self.recording
+
+        def convert() -> Job[np.ndarray]:
+            yield Progress("prepare a lane for A/B", 0, 1)
             signal = version.audio
             if version.sample_rate != rec.sample_rate:
                 signal = soxr.resample(signal, version.sample_rate, rec.sample_rate).astype(np.float32)
             lane = np.zeros(rec.frames, np.float32)
             n = min(rec.frames, signal.shape[0])
             lane[:n] = signal[:n]
-            self._versions[version.id] = lane
-        return self._versions[version.id]
+            return lane
+
+        worker = JobWorker(convert())
+        worker.finished.connect(lambda lane: self._on_converted(version.id, lane))
+        self._converters[version.id] = worker
+        worker.start()
+
+    def _on_converted(self, version_id: str, lane: np.ndarray) -> None:
+        self._converters.pop(version_id, None)
+        self._versions[version_id] = lane
+        self.lane_arrived.emit()
 
     def _measurable(self, key: LaneKey) -> bool:
-        """The mixture's lane is measured only once it has been read, not its silent stand-in."""
-        return key is not None or self._mixture is not None
+        """A lane is measured only once it is there, not its silent stand-in."""
+        return key not in self._converters if key is not None else self._mixture is not None
 
-    def peak(self, key: LaneKey, lane: np.ndarray) -> float:
-        if key not in self._peaks and self._measurable(key):
-            self._peaks[key] = lane_peak(lane)
-        return self._peaks.get(key, 0.0)
+    def peak(self, key: LaneKey) -> float | None:
+        """A lane's largest magnitude once measured (with its loudness, in a worker: a pass over an
+        hour of audio would stall the window)."""
+        return self._peaks.get(key)
 
     def loudness(self, key: LaneKey) -> float | None:
         return self._loudness.get(key)
 
     def measure_loudness(self, keys: list[LaneKey], audio: list[np.ndarray]) -> None:
-        """Measure the lanes not measured yet in a worker; `loudness_measured(keys)` when done."""
+        """Measure the peak and loudness of the lanes not measured yet in a worker;
+        `loudness_measured(keys)` when done."""
         missing = [row for row, key in enumerate(keys) if key not in self._loudness and self._measurable(key)]
         if not missing:
             return
         rate = self.recording.sample_rate
 
-        def measure() -> Job[dict[LaneKey, float]]:
+        def measure() -> Job[dict[LaneKey, tuple[float, float]]]:
             found = {}
             for done, row in enumerate(missing, start=1):
-                found[keys[row]] = integrated_loudness(audio[row], rate)
+                found[keys[row]] = integrated_loudness(audio[row], rate), lane_peak(audio[row])
                 yield Progress("loudness", done, len(missing))
             return found
 
@@ -98,9 +123,10 @@ class LaneAudio(QObject):
         self._measurers.append(worker)
         worker.start()
 
-    def _on_measured(self, keys: list[LaneKey], found: dict[LaneKey, float]) -> None:
+    def _on_measured(self, keys: list[LaneKey], found: dict[LaneKey, tuple[float, float]]) -> None:
         self._measurers = [w for w in self._measurers if w.running]
-        self._loudness.update(found)
+        self._loudness.update({key: loudness for key, (loudness, _) in found.items()})
+        self._peaks.update({key: peak for key, (_, peak) in found.items()})
         self.loudness_measured.emit(keys)
 
     def _read_mixture(self) -> None:
@@ -141,7 +167,7 @@ class LaneAudio(QObject):
         if reader is not None:
             reader.cancel()
             reader.wait()
-        for worker in self._measurers:
+        for worker in [*self._measurers, *self._converters.values()]:
             worker.cancel()
             if wait_for_measurements:
                 worker.wait()

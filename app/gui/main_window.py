@@ -447,6 +447,7 @@ class MainWindow(QMainWindow):
             old.close()
         self.lane_audio = LaneAudio(recording)
         self.lane_audio.mixture_arrived.connect(self._load_lanes)
+        self.lane_audio.lane_arrived.connect(self._load_lanes)
         self.lane_audio.mixture_failed.connect(
             lambda message: self.show_error("A/B plays silence for the mixture", message, QMessageBox.Icon.Warning))
         self.lane_audio.loudness_measured.connect(self._on_loudness_measured)
@@ -901,9 +902,10 @@ class MainWindow(QMainWindow):
         audio = [source.mixture()] + [source.version(self.session.find(key)) for _, key in lanes[1:]]
         keys = [key for _, key in lanes]
         known = [source.loudness(key) for key in keys]
-        complete = all(value is not None for value in known)
+        peaks = [source.peak(key) for key in keys]
+        complete = all(value is not None for value in known + peaks)
         self.ab_player.load([name for name, _ in lanes], audio, rec.sample_rate, known if complete else None,
-                            [source.peak(key, lane) for key, lane in zip(keys, audio)])
+                            peaks if complete else None)
         if not complete:
             source.measure_loudness(keys, audio)
         self._ab_history = [lane for lane in self._ab_history if lane < len(lanes)]
@@ -918,7 +920,8 @@ class MainWindow(QMainWindow):
 
     def _on_loudness_measured(self, keys: list[str | None]) -> None:
         if keys == [key for _, key in self.ab_lanes()] and self.loudness_ready:
-            self.ab_player.set_loudness([self.lane_audio.loudness(key) for key in keys])
+            self.ab_player.set_loudness([self.lane_audio.loudness(key) for key in keys],
+                                        [self.lane_audio.peak(key) for key in keys])
             self._show_lane_gains()
 
     @property

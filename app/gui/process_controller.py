@@ -23,7 +23,7 @@ from app.engine.correction import CorrectSettings
 from app.engine.documents import ESTIMATE_KINDS, Version
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
-from app.engine.files import ArraySource, Recording, resample
+from app.engine.files import ArraySource, Recording
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
 from app.engine.labels import Label
@@ -157,10 +157,7 @@ class ProcessController(QObject):
 
         def job() -> Job[tuple[list[MetricsRow], bool]]:
             references = {k: read_reference(p, METRICS_RATE) for k, p in references_paths.items()}
-            mixture = None
-            if references:
-                mixture = resample(recording.read(0, recording.frames, [0]), recording.sample_rate, METRICS_RATE)[0]
-            rows = yield from metrics_job(versions, references, mixture, span)
+            rows = yield from metrics_job(versions, references, recording, span)
             return rows, bool(references)
 
         return window.jobs.submit(f"Evaluate {len(versions)} version(s) {where}", job,

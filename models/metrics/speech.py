@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
 RATE = 16_000
+T = TypeVar("T")
 
 
 def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
@@ -26,16 +32,53 @@ def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
     return float(10 * np.log10((target @ target + 1e-12) / (noise @ noise + 1e-12)))
 
 
-def pesq_wb(estimate: np.ndarray, reference: np.ndarray) -> float:
-    """Wide-band PESQ (MOS-LQO, 1.04-4.64); NaN when PESQ finds no utterance or the clip is
-    shorter than the quarter second it needs."""
+_helper: ProcessPoolExecutor | None = None
+
+
+def metrics_in_helper_process(enabled: bool = True) -> None:
+    """Have PESQ and DNSMOS run in a helper process from now on (or again in this one).
+
+    PESQ's C code holds the GIL for its whole run (0.27 s for 20 s of speech here, measured by a
+    thread that ticks beside it), and so does loading DNSMOS's ONNX models (0.28 s, once), so in
+    a GUI their worker thread would freeze the event loop; the desktop app turns this on at start.
+    SI-SDR and ESTOI (NumPy) and DNSMOS's inference release the GIL.
+    """
+    global _helper
+    if enabled and _helper is None:
+        _helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    elif not enabled and _helper is not None:
+        _helper.shutdown()
+        _helper = None
+
+
+def _run(function: Callable[..., T], *args: object) -> T:
+    """`function(*args)` in the helper process when there is one, else here."""
+    helper = _helper
+    if helper is not None:
+        try:
+            return helper.submit(function, *args).result()
+        except BrokenProcessPool:
+            log.warning("the metrics helper process died; scoring in this process")
+    return function(*args)
+
+
+def _pesq(estimate: np.ndarray, reference: np.ndarray) -> tuple[float, str]:
+    """(PESQ-WB, why it is NaN): runs here or in the helper process."""
     from pesq import BufferTooShortError, NoUtterancesError, pesq
 
     try:
-        return float(pesq(RATE, reference.astype(np.float64), estimate.astype(np.float64), "wb"))
+        return float(pesq(RATE, reference, estimate, "wb")), ""
     except (NoUtterancesError, BufferTooShortError) as err:
-        log.warning("PESQ cannot score a %.2f s clip (%s)", reference.size / RATE, type(err).__name__)
-        return math.nan
+        return math.nan, type(err).__name__
+
+
+def pesq_wb(estimate: np.ndarray, reference: np.ndarray) -> float:
+    """Wide-band PESQ (MOS-LQO, 1.04-4.64); NaN when PESQ finds no utterance or the clip is
+    shorter than the quarter second it needs."""
+    value, problem = _run(_pesq, estimate.astype(np.float64), reference.astype(np.float64))
+    if problem:
+        log.warning("PESQ cannot score a %.2f s clip (%s)", reference.size / RATE, problem)
+    return value
 
 
 _STOI_TOO_SHORT = 1e-5      # what pystoi returns, with a warning, when too few frames hold speech
@@ -68,6 +111,10 @@ def dnsmos(audio: np.ndarray) -> dict[str, float]:
     would look cleaner or noisier. Every clip is therefore brought to one RMS level first (the DNS
     Challenge normalises to -25 dBFS), and peak-limited if that pushes it past full scale.
     """
+    return _run(_dnsmos, audio)
+
+
+def _dnsmos(audio: np.ndarray) -> dict[str, float]:
     from speechmos import dnsmos as model
 
     audio = audio.astype(np.float64)

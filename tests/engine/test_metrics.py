@@ -7,6 +7,7 @@ import soundfile as sf
 
 from app.engine.demo import DEMO_DIR
 from app.engine.documents import Version, VersionKind
+from app.engine.files import ArraySource
 from app.engine.jobs import drive
 from app.engine.workflow import METRIC_LABELS, MetricsRow, metrics_job, metrics_table, read_reference
 from models.metrics.speech import si_sdr
@@ -34,7 +35,7 @@ def test_swapped_talkers_are_scored_against_the_reference_they_match():
 
 def test_the_mixture_baseline_rows_keep_their_own_talker():
     refs = _references()
-    mixture = refs[0] + refs[1]
+    mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
     rows = drive(metrics_job([_version(0, refs[0])], refs, mixture))
     assert [row.name for row in rows] == ["Mixture · talker 1", "Mixture · talker 2", "Separated · talker 1"]
     assert rows[2].values["si_sdr"] > 40 and -5 < rows[0].values["si_sdr"] < 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -37,6 +38,23 @@ def test_a_clip_too_short_for_pesq_or_estoi_scores_nan_not_an_error():
     ref = _speechy(seconds=0.2)
     assert math.isnan(pesq_wb(ref, ref))
     assert math.isnan(estoi(ref, ref))
+
+
+def test_pesq_and_dnsmos_score_the_same_in_the_helper_process():
+    """The desktop app has them computed in a helper process (their C code holds the GIL)."""
+    from models.metrics import speech
+
+    ref = _speechy()
+    noisy = ref + 0.05 * np.random.default_rng(3).standard_normal(ref.size).astype(np.float32)
+    was_on = speech._helper is not None
+    speech.metrics_in_helper_process(False)
+    here = (pesq_wb(noisy, ref), speech.dnsmos(noisy))
+    speech.metrics_in_helper_process()
+    try:
+        assert speech._helper.submit(os.getpid).result() != os.getpid()
+        assert (pesq_wb(noisy, ref), speech.dnsmos(noisy)) == here
+    finally:
+        speech.metrics_in_helper_process(was_on)
 
 
 def test_confidence_interval_matches_the_t_formula_and_skips_nan():
