@@ -19,12 +19,17 @@ def test_the_mixture_lane_is_silent_until_its_channel_is_read_then_it_is_that_ch
         lanes.close()
 
 
-def test_a_version_at_another_rate_is_resampled_to_the_recordings_rate_and_length(qtbot, make_recording):
+def test_a_version_at_another_rate_is_resampled_in_a_worker_to_the_recordings_rate_and_length(qtbot,
+                                                                                            make_recording):
     with open_recording(make_recording(seconds=2.0, rate=16_000)) as rec:
         lanes = LaneAudio(rec)
         version = Version("talker 1", 0, VersionKind.SEPARATED, np.ones(8_000, np.float32), 8_000, "tiny", {})
+        with qtbot.waitSignal(lanes.lane_arrived, timeout=10_000):
+            stand_in = lanes.version(version)
+            assert stand_in.shape == (rec.frames,) and not stand_in.any()      # silence until it is made
         lane = lanes.version(version)
-        assert lane.shape == (rec.frames,) and lane is lanes.version(version)      # made once
+        assert lane.shape == (rec.frames,) and lane[4_000:12_000].min() > 0.9 and not lane[16_100:].any()
+        assert lane is lanes.version(version)                                  # made once
         lanes.close()
 
 

@@ -771,6 +771,7 @@ def test_the_difference_of_two_selected_versions_is_a_version_to_hear_and_see(qt
     tree.topLevelItem(1).setSelected(True)
     assert demo_window.versions_panel.difference_button.isEnabled()
     demo_window.versions_panel.difference_button.click()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)      # a job: hours are long
     difference = demo_window.session.versions[-1]
     assert difference.kind is VersionKind.DIFFERENCE and difference.name == f"{second.name} − {first.name}"
     np.testing.assert_allclose(difference.audio, second.audio - first.audio, atol=1e-7)
