@@ -18,7 +18,7 @@ from app.commands.output import emit, progress_bar, warn
 from app.engine.export import write_csv, write_text_atomically
 from app.engine.jobs import drive
 from app.engine.scoring import METRICS, Row, Summary, pair_items, score_job, summarise
-from models.common.results import produced_by
+from models.common.results import markdown_table, produced_by
 from models.metrics.speech import Interval
 
 
@@ -83,11 +83,6 @@ def _text(table: list[list[str]]) -> list[str]:
     widths = [max(len(row[k]) for row in table) for k in range(len(table[0]))]
     return ["  ".join(cell.ljust(w) if k == 0 else cell.rjust(w) for k, (cell, w) in enumerate(zip(row, widths)))
             for row in table]
-
-
-def _markdown(table: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in table[1:]]) + "\n"
 
 
 def _finite(value: float) -> float | None:
@@ -163,8 +158,9 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         write_csv(args.csv, _rows_table(rows))
     if args.markdown:
-        body = _markdown(means) + (f"\nPaired differences from {present[0]}:\n\n" + _markdown(differences)
-                                   if differences else "")
+        body = markdown_table(means[0], means[1:])
+        if differences:
+            body += f"\nPaired differences from {present[0]}:\n\n" + markdown_table(differences[0], differences[1:])
         write_text_atomically(args.markdown, produced_by(_command_line(args)) + "\n\n" + body)
     result = {"systems": present,
               "summary": {s.system: _intervals(s.intervals) for s in summaries},

@@ -18,3 +18,9 @@ def write_result(path: Path, command: str, body: str, note: str = "") -> None:
     """Write `body` under its opening line, creating the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(produced_by(command, note) + "\n\n" + body.rstrip("\n") + "\n")
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table of cells already formatted, header first."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"

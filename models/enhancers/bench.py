@@ -21,7 +21,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from models.enhancers.base import MaskingEnhancer, torch_threads
-from models.common.results import write_result
+from models.common.results import markdown_table, write_result
 from models.common.timing import fastest
 
 SAMPLE_RATE = 16_000
@@ -124,9 +124,8 @@ def write_markdown(path: Path, rows: list[dict], command: str) -> None:
     """One row per model; the load average says how busy the shared CPU was while measuring."""
     columns = ["name", "parameters", "mmac_per_second", "rtf", "threads", "train_steps_per_s_bf16",
                "train_steps_per_s_fp32", "load_average"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(r.get(c, "—")) for c in columns) + " |" for r in rows]
-    write_result(path, command, "\n".join(lines), f"{os.cpu_count()} cores; training steps: batch 8 x 2 s.")
+    table = markdown_table(columns, [[str(r.get(c, "—")) for c in columns] for r in rows])
+    write_result(path, command, table, f"{os.cpu_count()} cores; training steps: batch 8 x 2 s.")
 
 
 if __name__ == "__main__":

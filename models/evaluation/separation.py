@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from models.common.results import markdown_table
 from models.common.stft import Stft, StftConfig
 from models.data.mixtures import Mixture
 from models.evaluation.row_cache import RowCache
@@ -267,10 +268,6 @@ def to_markdown(summary: list[dict], title: str) -> str:
     metrics = [m for m in METRICS if any(m in s for s in summary)]
     head = ["Method", "Mics"] + [m.upper().replace("_", "-") if m not in ("sig", "bak", "ovrl")
                                   else f"DNSMOS {m.upper()}" for m in metrics] + ["RTF", "n"]
-    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for s in summary:
-        cells = [s["method"], str(s["mics"]) if s["mics"] else "—"]
-        cells += [str(s[m]) if m in s else "—" for m in metrics]
-        cells += [f"{s['rtf']:.3f}" if s["mics"] else "—", str(s["n"])]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    rows = [[s["method"], str(s["mics"]) if s["mics"] else "—", *(str(s[m]) if m in s else "—" for m in metrics),
+             f"{s['rtf']:.3f}" if s["mics"] else "—", str(s["n"])] for s in summary]
+    return f"**{title}**\n\n" + markdown_table(head, rows)

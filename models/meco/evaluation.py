@@ -29,7 +29,7 @@ import torch
 
 import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
 from models.common import checkpoint
-from models.common.results import produced_by
+from models.common.results import markdown_table, produced_by
 from models.meco.sampling import InferenceMode, evaluations
 from models.metrics.speech import confidence_interval, dnsmos, intrusive, paired_difference
 from models.train.meco_cache import CachedPairs, CacheSplit, cache_folder, collate
@@ -150,11 +150,9 @@ def to_markdown(summary: list[dict], title: str) -> str:
     names = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "sig": "DNSMOS SIG", "bak": "DNSMOS BAK",
              "ovrl": "DNSMOS OVRL"}
     head = ["Method"] + [names[m] for m in metrics] + ["NFE", "RTF", "n"]
-    lines = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for s in summary:
-        cells = [s["row"]] + [str(s[m]) if m in s else "—" for m in metrics]
-        cells += [str(s["nfe"]), "—" if math.isnan(s["rtf"]) else f"{s['rtf']:.4f}", str(s["n"])]
-        lines.append("| " + " | ".join(cells) + " |")
+    rows = [[s["row"], *(str(s[m]) if m in s else "—" for m in metrics), str(s["nfe"]),
+             "—" if math.isnan(s["rtf"]) else f"{s['rtf']:.4f}", str(s["n"])] for s in summary]
+    lines = [f"**{title}**", "", markdown_table(head, rows).rstrip("\n")]
     deltas = [s for s in summary if any(k.startswith("delta_") for k in s)]
     if deltas:
         lines += ["", f"Paired differences against {SEPARATOR_ROW.lower()} (mean ± 95 % CI; targets: SI-SDR ≥ −0.3 dB, "

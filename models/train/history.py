@@ -13,7 +13,7 @@ import csv
 import sys
 from pathlib import Path
 
-from models.common.results import write_result
+from models.common.results import markdown_table, write_result
 
 
 def validation_rows(log: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -34,9 +34,7 @@ def markdown(columns: list[str], rows: list[dict[str, str]]) -> str:
         except ValueError:
             return value or "—"
 
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+    return markdown_table(columns, [[cell(row[c]) for c in columns] for row in rows])
 
 
 def main(argv: list[str] | None = None) -> int:
