@@ -30,6 +30,13 @@ def warn(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+def aligned(table: list[list[str]]) -> list[str]:
+    """A table (header first) as text lines: the first column left-aligned, the numbers right."""
+    widths = [max(len(row[k]) for row in table) for k in range(len(table[0]))]
+    return ["  ".join(cell.rjust(w) if k else cell.ljust(w) for k, (cell, w) in enumerate(zip(row, widths)))
+            for row in table]
+
+
 @contextmanager
 def progress_bar(desc: str, unit: str, enabled: bool) -> Iterator[Callable[[Progress], None]]:
     """A job's progress callback: a tqdm bar on stderr when `enabled` (a terminal), else nothing;

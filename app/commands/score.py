@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.output import emit, progress_bar, warn
+from app.commands.output import aligned, emit, progress_bar, warn
 from app.engine.export import write_csv, write_text_atomically
 from app.engine.jobs import drive
 from app.engine.scoring import METRICS, Row, Summary, pair_items, score_job, summarise
@@ -77,12 +77,6 @@ def summary_tables(summaries: list[Summary]) -> tuple[list[list[str]], list[list
                               str(max((i.n for i in s.differences.values()), default=0)),
                               *(_cell(s.differences.get(m), signed=True) for m in metrics)] for s in later]]
     return means, differences if later else []
-
-
-def _text(table: list[list[str]]) -> list[str]:
-    widths = [max(len(row[k]) for row in table) for k in range(len(table[0]))]
-    return ["  ".join(cell.ljust(w) if k == 0 else cell.rjust(w) for k, (cell, w) in enumerate(zip(row, widths)))
-            for row in table]
 
 
 def _finite(value: float) -> float | None:
@@ -151,10 +145,10 @@ def run(args: argparse.Namespace) -> int:
     present = [s for s in systems if any(r.system == s for r in rows)]
     summaries = summarise(rows, present)
     means, differences = summary_tables(summaries)
-    human = _text(means)
+    human = aligned(means)
     if differences:
         human += ["", f"Paired differences from {present[0]} (95 % CI over the talkers both scored):",
-                  *_text(differences)]
+                  *aligned(differences)]
     if args.csv:
         write_csv(args.csv, _rows_table(rows))
     if args.markdown:

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.output import progress_bar, run_batch, warn
+from app.commands.output import aligned, progress_bar, run_batch, warn
 from app.engine.analysis import AnalysisRequest, analyse, statistics_table
 from app.engine.files import expand_inputs, open_recording
 from app.engine.jobs import drive
@@ -52,12 +52,8 @@ def _finite_or_none(value: object) -> object:
 
 
 def _lines(result: dict) -> list[str]:
-    table = result["table"]
-    widths = [max(len(row[k]) for row in table) for k in range(len(table[0]))]
     span = f"{result['start_seconds']:.3f}–{result['stop_seconds']:.3f} s"
-    return [f"{result['input']} ({span})"] + [
-        "  " + "  ".join(cell.rjust(w) if k else cell.ljust(w) for k, (cell, w) in enumerate(zip(row, widths)))
-        for row in table]
+    return [f"{result['input']} ({span})"] + ["  " + line for line in aligned(result["table"])]
 
 
 def run(args: argparse.Namespace) -> int:
