@@ -118,7 +118,8 @@ def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = Non
         found = _audio_files(folder, pattern) if folder.is_dir() else []
         if len(found) != len(refs):
             pairing.problems.append((name, f"{len(refs)} reference(s) but {len(found)} estimate(s) matching "
-                                           f"{pattern!r} in {folder}"))
+                                           f"{pattern!r} in {folder}" + (" (--pattern chooses which files are "
+                                                                         "estimates)" if found else "")))
             continue
         if mixture_name:
             mixture = references / relative / mixture_name

@@ -57,8 +57,8 @@ def _run(function: Callable[..., T], *args: object) -> T:
     if helper is not None:
         try:
             return helper.submit(function, *args).result()
-        except BrokenProcessPool:
-            log.warning("the metrics helper process died; scoring in this process")
+        except (BrokenProcessPool, OSError) as err:      # it died, or could not be started
+            log.warning("the metrics helper process failed (%s); scoring in this process", err)
     return function(*args)
 
 
