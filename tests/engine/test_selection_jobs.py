@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from app.engine.correction import CorrectSettings
-from app.engine.documents import Version, VersionKind
+from app.engine.documents import Session, Version, VersionKind, load_session, save_session
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
 from app.engine.files import ArraySource, Span, open_recording
@@ -116,3 +116,14 @@ def test_versions_share_a_span_only_when_all_were_made_over_it():
     assert version_span([version(SPAN), version(SPAN)]) == SPAN
     assert version_span([version(SPAN), version(None)]) is None
     assert version_span([version(None)]) is None
+
+
+def test_a_saved_session_keeps_the_span_its_versions_were_made_over(tmp_path, tiny_separator_card):
+    path = _recording(tmp_path / "long.wav", 16_000)
+    session = Session(path)
+    with open_recording(path) as rec:
+        session.add(drive(separate_versions_job(rec, _settings(), SPAN)))
+    save_session(session, tmp_path / "trial.mecosession")
+    loaded = load_session(tmp_path / "trial.mecosession")
+    assert version_span(loaded.versions) == SPAN
+    assert [v.name for v in loaded.versions] == [v.name for v in session.versions]

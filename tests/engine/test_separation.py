@@ -110,6 +110,15 @@ def test_cli_writes_one_file_per_talker_and_reports_bad_files(tmp_path, tiny_sep
     assert not (out / "notes").exists()
 
 
+def test_cli_range_separates_and_corrects_only_that_part(tmp_path, tiny_separator_card, tiny_meco_card, capsys):
+    src = _two_tone_recording(tmp_path / "long.wav", seconds=4.0)
+    out = tmp_path / "out"
+    assert main(["separate", str(src), "--out", str(out), "--model", MODEL, "--corrector", "tiny-meco",
+                 "--also-uncorrected", "--range", "1.5", "3.0"]) == EXIT_OK
+    for name in ("spk1.wav", "spk2.wav", "spk1_separated.wav", "spk2_separated.wav"):
+        assert sf.info(out / "long" / name).duration == pytest.approx(1.5)
+
+
 def test_cli_never_overwrites_without_the_flag(tmp_path, tiny_separator_card, capsys):
     src = _two_tone_recording(tmp_path / "take.wav", seconds=1.0)
     out = tmp_path / "out"
