@@ -633,6 +633,10 @@ class MainWindow(QMainWindow):
         self.selection_label.setText("" if selection is None else
                                      f"Selection {format_duration(selection[0])} – {format_duration(selection[1])} "
                                      f"({format_duration(selection[1] - selection[0])})")
+        where = "" if selection is None else " (selection)"        # they process only it, as Audacity's effects do
+        self.separate_action.setText(f"&Separate talkers{where}")
+        self.correct_action.setText(f"&Correct with MeCo{where}")
+        self.enhance_action.setText(f"&Enhance with a student{where}")
         self._apply_loop()
         self._update_transport()
 

@@ -502,11 +502,13 @@ def test_metrics_panel_scores_versions_against_the_shipped_references(qtbot, dem
 def test_a_selection_is_separated_and_then_corrected_alone(qtbot, demo_window, tiny_meco_card):
     demo_window.refresh_models()
     demo_window.view.set_selection((2.0, 5.0))
+    assert demo_window.separate_action.text() == "&Separate talkers (selection)"
     entry = separate(qtbot, demo_window)
     assert entry.title.endswith("(2.00–5.00 s)")
     assert [v.name for v in demo_window.session.versions] == ["Separated · talker 1 · 2.00–5.00 s",
                                                                "Separated · talker 2 · 2.00–5.00 s"]
     demo_window.view.set_selection(None)          # the correction follows the versions' span
+    assert demo_window.correct_action.text() == "&Correct with MeCo"
     wait_done(qtbot, demo_window, demo_window.processing.run_correction(), timeout=120_000)
     corrected = [v for v in demo_window.session.versions if v.kind is VersionKind.CORRECTED]
     rate = corrected[0].sample_rate
