@@ -390,17 +390,17 @@ class Span:
         return self.source.read(self.start + start, self.start + stop, channels)
 
 
-MIN_SPAN_SECONDS = 0.5       # the shortest part of a recording a model processes (the chunk runner's floor too)
+MIN_PROCESSED_SECONDS = 0.5       # the shortest part of a recording a model processes (the chunk runner's floor too)
 
 
 def span_of(source: Recording | ArraySource, seconds: tuple[float, float]) -> Span:
     """The part of `source` between `seconds` (clipped to it); ConfigError naming the source when
-    less than `MIN_SPAN_SECONDS` of it remains."""
+    less than `MIN_PROCESSED_SECONDS` of it remains."""
     span = Span(source, round(seconds[0] * source.sample_rate), round(seconds[1] * source.sample_rate))
-    if span.frames < MIN_SPAN_SECONDS * source.sample_rate:
+    if span.frames < MIN_PROCESSED_SECONDS * source.sample_rate:
         rate = source.sample_rate
         raise ConfigError(f"{source.name}: {seconds[0]:.2f}–{seconds[1]:.2f} s leaves {span.frames / rate:.2f} s "
-                          f"of its {source.frames / rate:.2f} s to process; choose at least {MIN_SPAN_SECONDS} s "
+                          f"of its {source.frames / rate:.2f} s to process; choose at least {MIN_PROCESSED_SECONDS} s "
                           "within it, or the whole recording.")
     return span
 
