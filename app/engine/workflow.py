@@ -23,8 +23,18 @@ from app.engine.correction import CorrectSettings, correct_job
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
 from app.engine.errors import ChannelLayoutError
-from app.engine.files import ArraySource, Recording, Span, frames_at, open_recording, read_all, span_of
+from app.engine.files import (
+    MIN_PROCESSED_SECONDS,
+    ArraySource,
+    Recording,
+    Span,
+    frames_at,
+    open_recording,
+    read_all,
+    span_of,
+)
 from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.labels import Label
 from app.engine.separation import SeparateSettings, separate_job
 
 log = logging.getLogger(__name__)
@@ -185,15 +195,27 @@ class MetricsRow:
     name: str
     values: dict[str, float]        # keys of METRIC_LABELS: si_sdr, pesq, estoi (with a reference), dnsmos_*
     model: str = ""                 # what made the version (the mixture rows: none)
+    span: Seconds | None = None     # the seconds scored; None: the whole recording
+    label: str | None = None        # the text of the label whose range was scored; None: no label's
+
+    @property
+    def title(self) -> str:
+        """What the panel calls the row: the version, after its label when a label was scored."""
+        return self.name if self.label is None else f"{self.label or 'label'} · {self.name}"
 
 
 def metrics_table(rows: list[MetricsRow]) -> list[list[str]]:
     """A header and one line per version, 4 decimals (more than the panel shows: numbers to
-    reuse), then the model that made it; a metric not computed (no reference) is an empty cell."""
+    reuse), then the model that made it and what was scored (a label's text, the span in
+    seconds); a metric not computed (no reference) is an empty cell."""
     def cell(value: float | None) -> str:
         return "" if value is None or math.isnan(value) else f"{value:.4f}"
-    return [["Version", *METRIC_LABELS.values(), "Model"],
-            *[[row.name, *(cell(row.values.get(key)) for key in METRIC_LABELS), row.model] for row in rows]]
+
+    def bounds(row: MetricsRow) -> list[str]:
+        return ["", ""] if row.span is None else [f"{row.span[0]:.3f}", f"{row.span[1]:.3f}"]
+    return [["Version", *METRIC_LABELS.values(), "Model", "Label", "Start (s)", "End (s)"],
+            *[[row.name, *(cell(row.values.get(key)) for key in METRIC_LABELS), row.model, row.label or "",
+               *bounds(row)] for row in rows]]
 
 
 def read_reference(path: Path, sample_rate: int) -> np.ndarray:
@@ -243,8 +265,28 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
         if reference is not None:
             values.update(intrusive(*_common(audio, reference)))
         values.update({f"dnsmos_{k}": v for k, v in dnsmos(audio).items()})
-        rows.append(MetricsRow(version_id, name, values, model))
+        rows.append(MetricsRow(version_id, name, values, model, span))
         yield Progress("evaluate", done, len(items), clock())
+    return rows
+
+
+def label_metrics_job(versions: list[Version], references: dict[int, np.ndarray], mixture: Recording | ArraySource,
+                      labels: list[Label]) -> Job[list[MetricsRow]]:
+    """`metrics_job` over each label's range in turn (each utterance of a who-speaks-when
+    labelling, say), rows carrying the label; labels shorter than the metrics can score (PESQ
+    needs a quarter second, the mixture's part half a second) are left out."""
+    usable = [label for label in labels if label.stop - label.start >= MIN_PROCESSED_SECONDS]
+    clock = Stopwatch()
+    rows: list[MetricsRow] = []
+    for n, label in enumerate(usable):
+        job = metrics_job(versions, references, mixture, (label.start, label.stop))
+        while True:
+            try:
+                step = next(job)
+            except StopIteration as finished:
+                rows += [dataclasses.replace(row, label=label.text) for row in finished.value]
+                break
+            yield Progress("evaluate labels", n * step.total + step.done, len(usable) * step.total, clock())
     return rows
 
 

@@ -45,6 +45,7 @@ class LabelsController(QObject):
         window.labels_panel.import_button.setEnabled(window.recording is not None)
         for action in (window.export_labels_action, window.next_label_action, window.previous_label_action):
             action.setEnabled(bool(labels))
+        window.evaluate_labels_action.setEnabled(bool(labels) and bool(window.session.versions))
 
     def after_edit(self) -> None:
         self.refresh()

@@ -293,6 +293,8 @@ class MainWindow(QMainWindow):
                                                 lambda: self.exporter.recording_audio())
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.processing.open_inspector)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.processing.run_evaluation)
+        self.evaluate_labels_action = self._action("Evaluate versions over each la&bel", [],
+                                                   self.processing.run_label_evaluation)
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"],
                                            self.processing.run_analysis)
         self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.processing.run_activity)
@@ -348,6 +350,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.batch_action)
         process_menu.addSeparator()
         process_menu.addAction(self.evaluate_action)
+        process_menu.addAction(self.evaluate_labels_action)
         process_menu.addAction(self.analyze_action)
         process_menu.addAction(self.activity_action)
         process_menu.addSeparator()

@@ -34,6 +34,7 @@ from app.engine.workflow import (
     correct_versions_job,
     enhance_versions_job,
     import_version_job,
+    label_metrics_job,
     metrics_job,
     read_reference,
     separate_versions_job,
@@ -158,6 +159,24 @@ class ProcessController(QObject):
         def job() -> Job[tuple[list[MetricsRow], bool]]:
             references = {k: read_reference(p, METRICS_RATE) for k, p in references_paths.items()}
             rows = yield from metrics_job(versions, references, recording, span)
+            return rows, bool(references)
+
+        return window.jobs.submit(f"Evaluate {len(versions)} version(s) {where}", job,
+                                  lambda result: self._on_metrics(result, where))
+
+    def run_label_evaluation(self) -> JobEntry | None:
+        """Queue the metrics of every visible version over each label's range in turn (each
+        utterance, say), one row per label and version."""
+        window, recording, labels = self.window, self.window.recording, list(self.window.session.labels)
+        versions = [v for v in window.session.versions if not v.hidden]
+        if recording is None or not versions or not labels:
+            return None
+        references_paths = dict(window.session.references)
+        where = f"over each of {len(labels)} label{'s' if len(labels) != 1 else ''}"
+
+        def job() -> Job[tuple[list[MetricsRow], bool]]:
+            references = {k: read_reference(p, METRICS_RATE) for k, p in references_paths.items()}
+            rows = yield from label_metrics_job(versions, references, recording, labels)
             return rows, bool(references)
 
         return window.jobs.submit(f"Evaluate {len(versions)} version(s) {where}", job,

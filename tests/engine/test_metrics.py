@@ -9,7 +9,15 @@ from app.engine.demo import DEMO_DIR
 from app.engine.documents import Version, VersionKind
 from app.engine.files import ArraySource
 from app.engine.jobs import drive
-from app.engine.workflow import METRIC_LABELS, MetricsRow, metrics_job, metrics_table, read_reference
+from app.engine.labels import Label
+from app.engine.workflow import (
+    METRIC_LABELS,
+    MetricsRow,
+    label_metrics_job,
+    metrics_job,
+    metrics_table,
+    read_reference,
+)
 from models.metrics.speech import si_sdr
 
 DEMO = DEMO_DIR / "meeting-respeaker4"
@@ -44,10 +52,10 @@ def test_the_mixture_baseline_rows_keep_their_own_talker():
 
 def test_the_metrics_table_has_a_header_four_decimals_and_blanks_where_not_computed():
     rows = [MetricsRow("a", "Separated · talker 1", {"si_sdr": 7.123456, "dnsmos_ovrl": 2.5}, "tacband-separator"),
-            MetricsRow("b", "MeCo · talker 1", {"si_sdr": float("nan")}, "meco")]
+            MetricsRow("b", "MeCo · talker 1", {"si_sdr": float("nan")}, "meco", (1.5, 2.25), "hello")]
     header, first, second = metrics_table(rows)
-    assert header == ["Version", *METRIC_LABELS.values(), "Model"]
-    assert first[-1] == "tacband-separator" and second[-1] == "meco"
+    assert header == ["Version", *METRIC_LABELS.values(), "Model", "Label", "Start (s)", "End (s)"]
+    assert first[-4:] == ["tacband-separator", "", "", ""] and second[-4:] == ["meco", "hello", "1.500", "2.250"]
     assert first[:2] == ["Separated · talker 1", "7.1235"] and first[header.index("DNSMOS OVRL")] == "2.5000"
     assert first[header.index("PESQ-WB")] == "" and second[1] == ""
 
@@ -79,3 +87,18 @@ def test_a_reference_recorded_at_another_rate_is_resampled(tmp_path):
     reference = read_reference(tmp_path / "ref48k.flac", 16_000)
     assert reference.shape == clean.shape
     assert si_sdr(reference, clean) > 30
+
+
+def test_each_label_is_scored_over_its_own_range_and_too_short_ones_are_left_out():
+    refs = _references()
+    version = refs[0].copy()
+    late = np.random.default_rng(2).standard_normal(version.size - 16_000 * 5).astype(np.float32)
+    version[16_000 * 5:] += 2 * np.std(refs[0]) * late                                              # noisy late on
+    labels = [Label(1.0, 4.0, "early"), Label(4.5, 4.6, "blip"), Label(6.0, 9.0, "")]
+    mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
+    rows = drive(label_metrics_job([_version(0, version)], refs, mixture, labels))
+    assert [row.title for row in rows] == ["early · Mixture · talker 1", "early · Mixture · talker 2",
+                                          "early · Separated · talker 1", "label · Mixture · talker 1",
+                                          "label · Mixture · talker 2", "label · Separated · talker 1"]
+    assert [row.span for row in rows] == [(1.0, 4.0)] * 3 + [(6.0, 9.0)] * 3
+    assert rows[2].values["si_sdr"] > 40 > 10 > rows[5].values["si_sdr"]

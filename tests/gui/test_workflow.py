@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from app.engine.documents import Version, VersionKind
+from app.engine.labels import Label
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.spectrogram import SpectrogramSettings
 from app.gui.dialogs.export_dialog import EACH_LABEL, SELECTION, ExportDialog, ExportRequest
@@ -529,6 +530,20 @@ def test_metrics_over_a_selection_score_only_that_range_and_say_so(qtbot, demo_w
     panel = demo_window.metrics_panel
     assert panel.hint.text() == "Against the clean references, over 2.000–6.500 s."
     assert len(panel.rows) == 4 and all(row.values["pesq"] >= 1.0 for row in panel.rows)
+
+
+def test_each_labels_range_is_scored_as_rows_of_their_own(qtbot, demo_window):
+    assert not demo_window.evaluate_labels_action.isEnabled()
+    separate(qtbot, demo_window)
+    demo_window.labels.add_many([Label(1.0, 3.0, "question"), Label(5.0, 8.0, "answer")], "add two labels")
+    assert demo_window.evaluate_labels_action.isEnabled()
+    entry = demo_window.processing.run_label_evaluation()
+    wait_done(qtbot, demo_window, entry, timeout=120_000)
+    panel = demo_window.metrics_panel
+    assert panel.hint.text() == "Against the clean references, over each of 2 labels."
+    assert len(panel.rows) == 8 and [row.label for row in panel.rows] == ["question"] * 4 + ["answer"] * 4
+    assert panel.table.item(0, 0).text() == "question · Mixture · talker 1"
+    save_screenshot(demo_window, "metrics-per-label.png")
 
 
 def test_inspector_renders_two_students_with_shared_levels(qtbot, demo_window, tiny_dispatch_cards, tmp_path):

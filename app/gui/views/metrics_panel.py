@@ -83,7 +83,7 @@ class MetricsPanel(QWidget):
                           f"DNSMOS only, {where}: no clean reference loaded (File ▸ Load clean reference…).")
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            self.table.setItem(r, 0, QTableWidgetItem(row.name))
+            self.table.setItem(r, 0, QTableWidgetItem(row.title))
             for c, key in enumerate(COLUMNS, start=1):
                 value = row.values.get(key)
                 text = "—" if value is None or math.isnan(value) else f"{value:.2f}"
@@ -125,6 +125,6 @@ class MetricsPanel(QWidget):
         # horizontal bars: version names stay readable in a narrow dock; first row on top
         self.chart.addItem(pg.BarGraphItem(x0=np.minimum(widths, 0), y=rows, width=np.abs(widths), height=0.6,
                                            brush=BAR_COLOR))
-        self.chart.getAxis("left").setTicks([[(i, self.rows[i].name) for i, _ in shown]])
+        self.chart.getAxis("left").setTicks([[(i, self.rows[i].title) for i, _ in shown]])
         self.chart.getViewBox().invertY(True)
         self.chart.setLabel("bottom", COLUMNS[key])
