@@ -153,16 +153,8 @@ class ProcessController(QObject):
         if recording is None or not versions:
             return None
         span = self._span(versions)
-        references_paths = dict(window.session.references)
         where = f"over {span[0]:.3f}–{span[1]:.3f} s" if span is not None else "over the whole recording"
-
-        def job() -> Job[tuple[list[MetricsRow], bool]]:
-            references = {k: read_reference(p, METRICS_RATE) for k, p in references_paths.items()}
-            rows = yield from metrics_job(versions, references, recording, span)
-            return rows, bool(references)
-
-        return window.jobs.submit(f"Evaluate {len(versions)} version(s) {where}", job,
-                                  lambda result: self._on_metrics(result, where))
+        return self._queue_metrics(versions, where, lambda refs: metrics_job(versions, refs, recording, span))
 
     def run_label_evaluation(self) -> JobEntry | None:
         """Queue the metrics of every visible version over each label's range in turn (each
@@ -171,16 +163,22 @@ class ProcessController(QObject):
         versions = [v for v in window.session.versions if not v.hidden]
         if recording is None or not versions or not labels:
             return None
-        references_paths = dict(window.session.references)
         where = f"over each of {len(labels)} label{'s' if len(labels) != 1 else ''}"
+        return self._queue_metrics(versions, where,
+                                   lambda refs: label_metrics_job(versions, refs, recording, labels))
+
+    def _queue_metrics(self, versions: list[Version], where: str,
+                       score: Callable[[dict[int, np.ndarray]], Job[list[MetricsRow]]]) -> JobEntry:
+        """A metrics job: the session's clean references read at the metrics' rate, then `score`."""
+        references_paths = dict(self.window.session.references)
 
         def job() -> Job[tuple[list[MetricsRow], bool]]:
             references = {k: read_reference(p, METRICS_RATE) for k, p in references_paths.items()}
-            rows = yield from label_metrics_job(versions, references, recording, labels)
+            rows = yield from score(references)
             return rows, bool(references)
 
-        return window.jobs.submit(f"Evaluate {len(versions)} version(s) {where}", job,
-                                  lambda result: self._on_metrics(result, where))
+        return self.window.jobs.submit(f"Evaluate {len(versions)} version(s) {where}", job,
+                                       lambda result: self._on_metrics(result, where))
 
     def _on_metrics(self, result: tuple[list[MetricsRow], bool], where: str) -> None:
         rows, with_reference = result
