@@ -10,9 +10,9 @@ COMMAND_MODULES = ("info", "stats", "record", "separate", "correct", "enhance", 
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except where there is none to show (None, False) or the help says it."""
+    """Shows defaults, except where there is none to show (None, False, an empty list) or the help says it."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or "default" in (action.help or ""):
+        if action.default in (None, False, []) or "default" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
