@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import subprocess
 import sys
@@ -28,3 +29,13 @@ def test_desktop_entry_names_an_existing_icon_and_the_console_script():
     assert desktop["Type"] == "Application"
     assert desktop["Exec"].split()[0] == "meco-studio"
     assert (REPO_ROOT / "resources" / "icons" / f"{desktop['Icon']}.svg").is_file()
+
+
+def test_the_command_line_and_the_window_module_start_without_loading_torch():
+    """torch takes over a second to import: `meco-studio info` should not pay it, only a model run."""
+    script = ("import sys, app.cli, app.gui.app; app.cli.build_parser(); "
+              "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

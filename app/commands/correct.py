@@ -23,7 +23,7 @@ from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.separation import OutputRate
 from models.inference.chunked import ChunkConfig
-from models.meco.sampling import InferenceMode
+from models.meco.modes import InferenceMode
 
 log = logging.getLogger(__name__)
 

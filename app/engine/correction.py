@@ -19,19 +19,24 @@ from typing import Any, Protocol
 
 import numpy as np
 import soundfile as sf
-import torch
 
-import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
 from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import Task, find_model, list_models, load_model
-from app.engine.separation import (Method, OutputCollector, OutputRate, RecordingReader, SeparateSettings, Separation,
-                                   choose_channels, separate_job)
+from app.engine.separation import (
+    Method,
+    OutputCollector,
+    OutputRate,
+    RecordingReader,
+    SeparateSettings,
+    Separation,
+    choose_channels,
+    separate_job,
+)
 from models.inference.chunked import ChunkConfig, ChunkedRunner
 from models.inference.levels import output_gain
-from models.meco.corrector import chunk_function
-from models.meco.sampling import InferenceMode, evaluations
+from models.meco.modes import InferenceMode, evaluations
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +139,10 @@ def correct_job(estimates: EstimateSource, mixture: Recording, settings: Correct
     if abs(mismatch) > LENGTH_TOLERANCE_SECONDS:
         notices.append(f"{estimates.name} is {abs(mismatch):.2f} s {'longer' if mismatch > 0 else 'shorter'} than "
                        f"{mixture.name}; it was {'cut' if mismatch > 0 else 'padded with silence'} to match.")
+
+    import torch  # here, not at import: the app and the command line start without loading torch
+
+    from models.meco.corrector import chunk_function
 
     model = load_model(entry).to(settings.device)
     rate = entry.sample_rate

@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from app.engine.errors import ConfigError, ModelLoadError
 from app.engine.files import ArraySource, Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, list_models, load_model
 from app.engine.separation import OutputCollector, RecordingReader
-from models.enhancers.base import torch_threads
 from models.inference.chunked import ChunkConfig, ChunkedRunner
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def _run(source: Recording | ArraySource, settings: EnhanceSettings,
     entry = find_enhancer(settings.model)
     model = load_model(entry).to(settings.device)
     threads = getattr(model, "inference_threads", None)
+    from models.enhancers.base import torch_threads
 
     def run(chunk: torch.Tensor) -> torch.Tensor:
         with torch_threads(threads):

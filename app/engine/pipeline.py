@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
 from app.engine.errors import CheckpointError, ModelLoadError
 from app.engine.paths import app_data_dir

@@ -14,11 +14,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soxr
-import torch
 
 from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, frames_at
@@ -26,6 +25,9 @@ from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, find_model, load_model
 from models.inference.chunked import ChunkConfig, ChunkedRunner
 from models.inference.levels import output_gain
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,8 @@ def _model_function(entry: ModelEntry, settings: SeparateSettings
 
 
 def _bss_function(method: Method) -> tuple[Callable[[torch.Tensor], torch.Tensor], int]:
+    import torch
+
     from models.baselines.bss import BssMethod, separate_bss
 
     def run(chunk: torch.Tensor) -> torch.Tensor:

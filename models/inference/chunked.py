@@ -13,9 +13,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ def best_order(previous: np.ndarray, current: np.ndarray) -> list[int]:
     return list(perms[int(np.argmax(scores))])
 
 
-ChunkModel = Callable[[torch.Tensor], torch.Tensor]
+ChunkModel = Callable[["torch.Tensor"], "torch.Tensor"]
 Reader = Callable[[int, int], np.ndarray]
 Writer = Callable[[np.ndarray], None]
 
@@ -93,6 +96,8 @@ class ChunkedRunner:
 
     def __init__(self, model: ChunkModel, chunk_frames: int, overlap_frames: int, align: bool,
                  device: torch.device | str = "cpu") -> None:
+        import torch      # here, not at import: `ChunkConfig` is read by the app's settings before any model runs
+
         if overlap_frames >= chunk_frames:
             raise ValueError(f"overlap ({overlap_frames}) must be shorter than the chunk ({chunk_frames})")
         self.model, self.chunk, self.overlap, self.align = model, chunk_frames, overlap_frames, align
@@ -106,6 +111,8 @@ class ChunkedRunner:
         weight = np.zeros(0, np.float32)
         pending_start = 0
         previous: np.ndarray | None = None
+        import torch
+
         for i, span in enumerate(spans):
             piece = torch.from_numpy(np.ascontiguousarray(read(span.start, span.stop), dtype=np.float32))
             with torch.inference_mode():

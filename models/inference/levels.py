@@ -26,9 +26,12 @@ import argparse
 import json
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 GAIN_KEY = "output_gain"
 
@@ -43,6 +46,8 @@ def level_gain(signal: np.ndarray, target: np.ndarray) -> float:
 def output_gain(card: dict) -> torch.Tensor:
     """A card's calibrated gain, shaped to multiply `(batch, outputs, samples)`: one per output or
     one for all; 1 for a card measured before calibration existed."""
+    import torch
+
     gain = card.get("inference", {}).get(GAIN_KEY, 1.0)
     return torch.tensor(gain if isinstance(gain, list) else [gain], dtype=torch.float32)[None, :, None]
 
@@ -64,6 +69,8 @@ def calibrate(separator_card: Path, testset: Path, corrector_card: Path | None =
     """Measure the gains on `items` mixtures of the fixed set `testset` (its first `mics` channels)
     and write them into the cards (the separator's only when `write_separator`: a corrector is
     calibrated on a shipped separator's estimates without touching that card). Returns a report."""
+    import torch
+
     import models.meco.corrector  # noqa: F401  (registers the architectures with the loader)
     import models.separator.network  # noqa: F401
     from models.common import checkpoint

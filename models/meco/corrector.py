@@ -18,7 +18,8 @@ from models.common.checkpoint import register_architecture
 from models.meco.features import SpectralConfig, SpectralFeatures
 from models.meco.flow import MeanFlowConfig
 from models.meco.network import AverageVelocityUNet, UNetConfig
-from models.meco.sampling import InferenceMode, Velocity, sample
+from models.meco.modes import InferenceMode
+from models.meco.sampling import Velocity, sample
 
 PEAK_FLOOR = 1e-5        # a silent estimate is not blown up to full scale
 

@@ -30,7 +30,7 @@ import torch
 import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
 from models.common import checkpoint
 from models.common.results import markdown_table, produced_by
-from models.meco.sampling import InferenceMode, evaluations
+from models.meco.modes import InferenceMode, evaluations
 from models.metrics.speech import confidence_interval, dnsmos, intrusive, paired_difference
 from models.train.meco_cache import CachedPairs, CacheSplit, cache_folder, collate
 

@@ -10,26 +10,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 
 import torch
 
 from models.meco.flow import MeanFlowConfig, prior_sample
+from models.meco.modes import InferenceMode
 
 Velocity = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]   # (state, r, t) -> u
 
 FROM_HALF_START = 0.5    # Fast-GeCo-style start time of the single step
-
-
-class InferenceMode(StrEnum):
-    ONE_STEP = "one-step"
-    EULER = "euler"
-    FROM_HALF = "from-half"
-
-
-def evaluations(mode: InferenceMode, steps: int) -> int:
-    """Network evaluations (NFE) a mode costs."""
-    return steps if mode is InferenceMode.EULER else 1
 
 
 def _full(like: torch.Tensor, value: float) -> torch.Tensor:

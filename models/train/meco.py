@@ -43,7 +43,7 @@ from models.common.timing import fastest
 from models.losses.si_sdr import si_sdr
 from models.meco.corrector import MeanFlowCorrector, MecoConfig
 from models.meco.objective import DsoConfig, DsoLosses, JvpMethod, dso_loss
-from models.meco.sampling import InferenceMode, evaluations
+from models.meco.modes import InferenceMode, evaluations
 from models.train.common import (Bf16Choice, Budget, CsvLog, Ema, all_reduce_gradients, broadcast_parameters,
                                  cleanup_distributed, cosine_lr, load_resume, readable, resume_path, save_resume,
                                  setup_distributed, start_from, training_record)

@@ -18,7 +18,7 @@ from app.engine.jobs import drive
 from app.engine.pipeline import Task, find_model, load_model
 from models.enhancers.base import torch_threads
 from models.inference.chunked import ChunkConfig
-from models.meco.sampling import InferenceMode
+from models.meco.modes import InferenceMode
 
 MODEL = "tiny-meco"
 

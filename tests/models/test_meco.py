@@ -15,7 +15,7 @@ from models.meco.features import SpectralConfig, SpectralFeatures
 from models.meco.flow import MeanFlowConfig, conditional_velocity, gamma_at, interpolate, sample_times
 from models.meco.network import AverageVelocityUNet, UNetConfig
 from models.meco.objective import DsoConfig, JvpMethod, dso_loss, loss_weights, meanflow_target, time_derivative
-from models.meco.sampling import InferenceMode, evaluations
+from models.meco.modes import InferenceMode, evaluations
 from models.train.meco import Variant
 
 TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),

@@ -215,7 +215,7 @@ def test_two_gloo_processes_average_gradients_and_stay_in_sync(cache, tmp_path):
 
 def test_evaluation_scores_every_row_on_the_same_pairs(cache, tmp_path):
     from models.meco.evaluation import SEPARATOR_ROW, Row, evaluate_conditions
-    from models.meco.sampling import InferenceMode
+    from models.meco.modes import InferenceMode
     from models.metrics.speech import si_sdr
 
     torch.manual_seed(0)
@@ -244,7 +244,7 @@ def test_the_table_names_the_separator_that_made_the_pairs_it_scores(cache):
 
 def test_the_euler_sweep_solves_both_correctors_with_each_step_count_beside_meco_s_one_jump(tmp_path):
     from models.meco.evaluation import SEPARATOR_ROW, euler_sweep_rows
-    from models.meco.sampling import InferenceMode
+    from models.meco.modes import InferenceMode
 
     rows = euler_sweep_rows(tmp_path, [1, 5])
     assert [r.name for r in rows] == [SEPARATOR_ROW, "Flow matching, 1 Euler step", "Flow matching, 5 Euler steps",
@@ -273,7 +273,7 @@ def test_bf16_autocast_defaults_to_hardware_with_native_bf16():
 
 def test_without_ablations_the_table_keeps_the_separator_and_the_one_corrector(tmp_path):
     from models.meco.evaluation import SEPARATOR_ROW, standard_rows
-    from models.meco.sampling import InferenceMode
+    from models.meco.modes import InferenceMode
 
     card = tmp_path / "meco.json"
     rows = standard_rows(tmp_path, card, ablations=False)
