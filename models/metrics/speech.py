@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable
@@ -33,32 +34,40 @@ def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
 
 
 _helper: ProcessPoolExecutor | None = None
+_use_helper = False
+_helper_lock = threading.Lock()      # two jobs scoring at once start one helper, not two
 
 
 def metrics_in_helper_process(enabled: bool = True) -> None:
-    """Have PESQ and DNSMOS run in a helper process from now on (or again in this one).
+    """Have PESQ and DNSMOS run in a helper process from now on (or again in this one); the
+    process starts with the first metric, so an app that never scores starts none.
 
     PESQ's C code holds the GIL for its whole run (0.27 s for 20 s of speech here, measured by a
     thread that ticks beside it), and so does loading DNSMOS's ONNX models (0.28 s, once), so in
     a GUI their worker thread would freeze the event loop; the desktop app turns this on at start.
     SI-SDR and ESTOI (NumPy) and DNSMOS's inference release the GIL.
     """
-    global _helper
-    if enabled and _helper is None:
-        _helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    elif not enabled and _helper is not None:
+    global _helper, _use_helper
+    _use_helper = enabled
+    if not enabled and _helper is not None:
         _helper.shutdown()
         _helper = None
 
 
 def _run(function: Callable[..., T], *args: object) -> T:
-    """`function(*args)` in the helper process when there is one, else here."""
-    helper = _helper
-    if helper is not None:
+    """`function(*args)` in the helper process when asked for, else here."""
+    global _helper
+    if _use_helper:
         try:
+            with _helper_lock:
+                if _helper is None:
+                    _helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                helper = _helper
             return helper.submit(function, *args).result()
         except (BrokenProcessPool, OSError) as err:      # it died, or could not be started
             log.warning("the metrics helper process failed (%s); scoring in this process", err)
+            with _helper_lock:
+                _helper = None
     return function(*args)
 
 
