@@ -52,8 +52,9 @@ class LabelBands(pg.GraphicsObject):
         return QRectF(left, -self._height, max(right - left, 1e-9), 2 * self._height)
 
     def viewRangeChanged(self) -> None:
-        self.prepareGeometryChange()
-        self.update()
+        if self._texts:                     # only the texts' bounds follow the view; the bands' are fixed
+            self.prepareGeometryChange()
+            self.update()
 
     def _visible(self) -> np.ndarray:
         view = self.viewRect()
