@@ -55,6 +55,15 @@ def test_bench_files_reports_open_redraw_and_memory_and_writes_a_snippet(tmp_pat
     assert snippet.read_text().startswith("Produced by `meco-studio bench files --minutes 0.05 --channels 2")
 
 
+def test_bench_window_times_fresh_starts_up_to_the_drawn_demo(tmp_path, capsys):
+    snippet = tmp_path / "bench-window.md"
+    assert main(["bench", "window", "--runs", "1", "--json", "--markdown", str(snippet)]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert 0 < report["imports_s"] < report["window_shown_s"] <= report["demo_drawn_s"]
+    assert report["torch_loaded"] is False and report["runs"] == 1
+    assert snippet.read_text().startswith("Produced by `meco-studio bench window --runs 1`")
+
+
 def test_a_command_name_that_is_also_a_folder_runs_the_command(tmp_path, monkeypatch, capsys):
     """From the repository, `meco-studio models` lists models; it does not open models/ in the app."""
     from app.__main__ import main as entry

@@ -103,6 +103,38 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return result, lines
 
 
+def bench_window(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """Starts of the window in a fresh interpreter each, as `meco-studio` launches it, with a first
+    start's settings: the seconds until the window shows and until the demo recording's spectrograms
+    are drawn. The median of `--runs` starts after one more (which warms the OS file cache and is
+    reported beside them)."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="meco-bench-") as home:
+        # A first start's settings: no stored layout, no autosave to offer back.
+        env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+               "XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data"}
+        for _ in range(args.runs + 1):
+            start = time.monotonic()
+            out = subprocess.run([sys.executable, "-m", "app.gui.launch_timing", repr(start)], capture_output=True,
+                                 text=True, timeout=300, env=env)
+            if out.returncode != 0:
+                raise SystemExit(f"the window did not start: {out.stderr.strip()[-2000:]}")
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    first, warm = runs[0], runs[1:]
+    stages = ("imports_s", "window_shown_s", "demo_drawn_s", "peak_rss_mb")
+    result = {"first_start": first, **{k: statistics.median(r[k] for r in warm) for k in stages},
+              "torch_loaded": any(r["torch_loaded"] for r in runs), "runs": args.runs}
+    lines = [f"window shown: {result['window_shown_s']:.2f} s (Python, Qt and the app's modules imported: "
+             f"{result['imports_s']:.2f} s)",
+             f"demo recording's spectrograms drawn: {result['demo_drawn_s']:.2f} s",
+             f"the first of the starts (files as the OS cache held them): {first['demo_drawn_s']:.2f} s "
+             "to the drawn demo",
+             f"torch loaded while opening: {'yes' if result['torch_loaded'] else 'no (it loads when a model runs)'}",
+             f"peak RSS: {result['peak_rss_mb']:.0f} MB",
+             f"(median of {args.runs} starts, each in a fresh interpreter, display {env['QT_QPA_PLATFORM']})"]
+    return result, lines
+
+
 def _separate_once(minutes: float, threads: int) -> dict[str, Any]:
     """Separate a generated 4-channel 16 kHz file of `minutes` in this process, streaming to disk."""
     import torch
@@ -235,6 +267,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "separator": bench_separator,
     "data": bench_data,
     "corrector": bench_corrector,
+    "window": bench_window,
 }
 
 
@@ -250,6 +283,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data)")
+    p.add_argument("--runs", type=int, default=5, help="starts to take the median of (window)")
     p.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--markdown", type=Path, default=None,
@@ -269,7 +303,8 @@ def run(args: argparse.Namespace) -> int:
         options = {"files": f"--minutes {args.minutes:g} --channels {args.channels} --sample-rate {args.sample_rate}",
                    "separator": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --threads {args.threads}",
                    "corrector": f"--lengths {args.lengths[0]:g} --threads {args.threads}",
-                   "data": f"--seconds {args.seconds:g} --workers {args.workers}"}
+                   "data": f"--seconds {args.seconds:g} --workers {args.workers}",
+                   "window": f"--runs {args.runs}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
     return 0

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import scipy.signal
 
 from app.engine.errors import ConfigError
 from app.engine.jobs import Job, Progress
@@ -103,6 +102,8 @@ class LaneAnalyser:
         self._update_spectrum(x)
 
     def _update_spectrum(self, x: np.ndarray) -> None:
+        import scipy.signal     # most of a second to import: loaded by the first analysis, not at start
+
         pending = np.concatenate([self._spectrum_tail, x])
         count = (pending.size - self._segment) // self._hop + 1 if pending.size >= self._segment else 0
         if count > 0:

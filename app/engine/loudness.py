@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyloudnorm
-import scipy.signal
 
 GATE_SECONDS, GATE_STEP_SECONDS = 0.4, 0.1    # BS.1770 gating blocks of 400 ms every 100 ms
 ABSOLUTE_GATE_LUFS, RELATIVE_GATE_LU = -70.0, -10.0    # quieter than the absolute gate counts as silent
@@ -29,6 +27,8 @@ class LoudnessMeter:
     """
 
     def __init__(self, sample_rate: int) -> None:
+        import pyloudnorm     # with scipy.signal, most of a second: loaded by the first measurement, not at start
+
         # BS.1770's K-weighting as pyloudnorm designs it for this rate: a high shelf, then a high pass.
         self._filters = [pyloudnorm.IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, sample_rate, "high_shelf"),
                          pyloudnorm.IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")]
@@ -38,6 +38,8 @@ class LoudnessMeter:
         self._partial = np.zeros(0)
 
     def update(self, block: np.ndarray) -> None:
+        import scipy.signal
+
         x = np.asarray(block, dtype=np.float64)
         for k, f in enumerate(self._filters):
             x, self._states[k] = scipy.signal.lfilter(f.b, f.a, x, zi=self._states[k])

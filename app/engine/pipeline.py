@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 from app.engine.errors import CheckpointError, ModelLoadError
 from app.engine.paths import app_data_dir
+from app.engine.threads import apply_model_threads
+from models.common.cards import CheckpointError as ModelsCheckpointError
+from models.common.cards import read_card
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +60,8 @@ class ModelEntry:
         return f"{self.name} ({self.card['architecture']}{size})"
 
 
-def _register_architectures() -> None:
-    """Importing the network modules registers their builders with the checkpoint loader."""
-    import models.enhancers.student  # noqa: F401
-    import models.enhancers.teacher  # noqa: F401
-    import models.meco.corrector  # noqa: F401
-    import models.separator.network  # noqa: F401
-
-
 def _read_entry(card_path: Path) -> ModelEntry:
     """The card at `card_path` as an entry; ModelLoadError naming the file when it is not valid."""
-    from models.common.checkpoint import CheckpointError as ModelsCheckpointError
-    from models.common.checkpoint import read_card
-
     try:
         card = read_card(card_path)
         return ModelEntry(card["name"], Task(card.get("task", "separation")), card_path, card)
@@ -79,7 +71,6 @@ def _read_entry(card_path: Path) -> ModelEntry:
 
 def list_models(task: Task | None = None, folders: list[Path] | None = None) -> list[ModelEntry]:
     """Valid cards in the shipped and user folders; invalid ones are logged and skipped."""
-    _register_architectures()
     entries: list[ModelEntry] = []
     for folder in folders or [SHIPPED_MODELS, user_models_dir()]:
         for card_path in sorted(folder.glob("**/*.json")) if folder.is_dir() else []:
@@ -110,7 +101,6 @@ def find_model(name: str | None, task: Task, folders: list[Path] | None = None) 
 
 
 def _entry_from_file(card_path: Path, task: Task) -> ModelEntry:
-    _register_architectures()
     entry = _read_entry(card_path.resolve())
     if entry.task != task:
         raise ModelLoadError(f"The model card {card_path} is for {entry.task}, not {task}.")
@@ -119,10 +109,8 @@ def _entry_from_file(card_path: Path, task: Task) -> ModelEntry:
 
 @lru_cache(maxsize=8)
 def _load_cached(card_path: Path, mtime: float) -> tuple[nn.Module, dict[str, Any]]:
-    from models.common.checkpoint import CheckpointError as ModelsCheckpointError
     from models.common.checkpoint import load
 
-    _register_architectures()
     try:
         return load(card_path)
     except ModelsCheckpointError as err:
@@ -132,4 +120,5 @@ def _load_cached(card_path: Path, mtime: float) -> tuple[nn.Module, dict[str, An
 def load_model(entry: ModelEntry) -> nn.Module:
     """The network in eval mode; loaded once per card version and shared (inference only)."""
     model, _ = _load_cached(entry.card_path, entry.card_path.stat().st_mtime)
+    apply_model_threads()
     return model

@@ -30,7 +30,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 import scipy.sparse
 
 from app.engine.errors import ConfigError
@@ -190,10 +189,21 @@ def _row_weights(axis: FrequencyAxis, n_fft: int, sample_rate: int, rows: int) -
     )
 
 
+# Periodic (DFT-even) windows, as scipy.signal.get_window(name, n, fftbins=True) makes them (tested);
+# numpy's symmetric ones one sample longer, less the last: importing scipy.signal would add most of
+# a second to the window's start.
+_PERIODIC_WINDOWS = {
+    Window.HANN: lambda n: np.hanning(n + 1)[:-1],
+    Window.HAMMING: lambda n: np.hamming(n + 1)[:-1],
+    Window.BLACKMAN: lambda n: np.blackman(n + 1)[:-1],
+    Window.RECTANGULAR: np.ones,
+}
+
+
 @functools.lru_cache(maxsize=16)
 def _scaled_window(window: Window, n_fft: int) -> np.ndarray:
     """Window scaled so a full-scale sine's peak bin has power 1 (0 dBFS)."""
-    w = scipy.signal.get_window(window.value, n_fft, fftbins=True).astype(np.float32)
+    w = _PERIODIC_WINDOWS[window](n_fft).astype(np.float32)
     return w / (w.sum() / 2)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.engine.threads import set_model_threads
 from app.gui.settings import StoredSettings, Theme
 
 
@@ -33,10 +34,7 @@ def dark_palette() -> QPalette:
 
 def apply_preferences(stored: StoredSettings) -> None:
     """The theme's palette, and torch's CPU threads for jobs (0 keeps torch's choice)."""
-    import torch
-
     app = QApplication.instance()
     if app is not None:
         app.setPalette(dark_palette() if stored.theme() is Theme.DARK else app.style().standardPalette())
-    if stored.threads():
-        torch.set_num_threads(stored.threads())
+    set_model_threads(stored.threads())

@@ -7,7 +7,7 @@ network from the config and loads the weights with `strict=True`; nothing is eve
 
 from __future__ import annotations
 
-import hashlib
+import importlib
 import json
 import os
 import platform
@@ -20,32 +20,21 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-REQUIRED_KEYS = ("name", "architecture", "config", "sample_rate", "weights")
-CARD_VERSION = 1
+from models.common.cards import ARCHITECTURE_MODULES, CARD_VERSION, REQUIRED_KEYS, CheckpointError, read_card, sha256_of
 
 Builder = Callable[[dict[str, Any]], nn.Module]
 _ARCHITECTURES: dict[str, Builder] = {}
 
 
-class CheckpointError(ValueError):
-    """The card or weights are missing, corrupt, or do not match each other."""
-
-
 def register_architecture(name: str, builder: Builder) -> None:
-    """Make `name` loadable: `builder(card["config"])` returns an untrained network."""
+    """Make `name` loadable: `builder(card["config"])` returns an untrained network. The module
+    that calls this is the one `cards.ARCHITECTURE_MODULES` names for it."""
     _ARCHITECTURES[name] = builder
 
 
-def architectures() -> list[str]:
-    return sorted(_ARCHITECTURES)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def builder_of(architecture: str) -> Builder:
+    importlib.import_module(ARCHITECTURE_MODULES[architecture])
+    return _ARCHITECTURES[architecture]
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -87,25 +76,6 @@ def save(model: nn.Module, card_path: str | os.PathLike[str], card: dict[str, An
     return full
 
 
-def read_card(card_path: str | os.PathLike[str]) -> dict[str, Any]:
-    card_path = Path(card_path)
-    try:
-        card = json.loads(card_path.read_text())
-    except FileNotFoundError as err:
-        raise CheckpointError(f"model card {card_path} does not exist") from err
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"model card {card_path.name} is not valid JSON: {err}") from err
-    if not isinstance(card, dict):
-        raise CheckpointError(f"model card {card_path.name} must hold a JSON object")
-    for key in REQUIRED_KEYS:
-        if key not in card:
-            raise CheckpointError(f"model card {card_path.name} lacks the required key '{key}'")
-    if card["architecture"] not in _ARCHITECTURES:
-        raise CheckpointError(f"model card {card_path.name} names unknown architecture '{card['architecture']}'; "
-                              f"known: {', '.join(architectures()) or 'none'}")
-    return card
-
-
 def load(card_path: str | os.PathLike[str], verify_hash: bool = True) -> tuple[nn.Module, dict[str, Any]]:
     """Network in eval mode and its card; raises CheckpointError naming what is wrong."""
     card_path = Path(card_path)
@@ -117,7 +87,7 @@ def load(card_path: str | os.PathLike[str], verify_hash: bool = True) -> tuple[n
         raise CheckpointError(f"weights {weights_path.name} do not match the sha256 in {card_path.name}; "
                               "the file is corrupt or was replaced")
     try:
-        model = _ARCHITECTURES[card["architecture"]](card["config"])
+        model = builder_of(card["architecture"])(card["config"])
     except (TypeError, ValueError, KeyError) as err:
         raise CheckpointError(f"config in {card_path.name} does not build a {card['architecture']}: {err}") from err
     try:

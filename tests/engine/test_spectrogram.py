@@ -11,11 +11,13 @@ import soundfile as sf
 from app.engine.errors import ConfigError
 from app.engine.files import Recording, open_recording
 from app.engine.spectrogram import (
+    _PERIODIC_WINDOWS,
     TILE_COLUMNS,
     FrequencyAxis,
     FrequencyScale,
     SpectrogramSettings,
     TileCache,
+    Window,
     _read_frames,
     bench_redraw,
     column_stride,
@@ -287,3 +289,12 @@ def test_frames_past_either_end_of_the_file_are_silent(tmp_path):
     np.testing.assert_array_equal(frames[2, 0, :500], 0.5)
     np.testing.assert_array_equal(frames[2, 0, 500:], 0.0)
     np.testing.assert_array_equal(frames[3, 0], 0.0)
+
+
+@pytest.mark.parametrize("window", list(Window))
+@pytest.mark.parametrize("n_fft", [256, 1000])
+def test_windows_are_the_periodic_ones_scipy_makes(window, n_fft):
+    import scipy.signal
+
+    expected = scipy.signal.get_window(window.value, n_fft, fftbins=True)
+    np.testing.assert_allclose(_PERIODIC_WINDOWS[window](n_fft), expected, atol=1e-12)

@@ -681,12 +681,12 @@ def test_preferences_set_device_threads_chunk_and_theme(qtbot, window):
     assert window.stored.chunk().seconds == 2.5 and window.stored.threads() == 1
     assert window.stored.theme() is Theme.LIGHT
     assert QApplication.instance().palette().color(QApplication.instance().palette().ColorRole.Window).lightness() > 128
+    assert torch.get_num_threads() == 1
     window.stored.set_theme(Theme.DARK)
     window.stored.set_threads(0)
     from app.gui.theme import apply_preferences
     apply_preferences(window.stored)
-    assert torch.get_num_threads() == 1
-    torch.set_num_threads(threads)
+    assert torch.get_num_threads() == threads      # 0: torch's own choice again, not the last one set
 
 
 def test_light_theme_turns_the_plots_light(qtbot, demo_window):

@@ -140,3 +140,4 @@ def test_half_precision_weights_load_into_a_float32_model(tmp_path, tiny):
     x = torch.randn(1, 2, 4000)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), tiny(x), atol=2e-3, rtol=1e-2)
+
