@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from app.engine.separation import OutputRate
+from app.engine.errors import ConfigError
+from app.engine.separation import OutputRate, parse_channel_list
 from models.inference.chunked import ChunkConfig
 
 def parse_channels(text: str) -> tuple[int, ...]:
-    """'1-4,6' -> (0, 1, 2, 3, 5): users count channels from 1."""
-    out: list[int] = []
+    """'1-4,6' -> (0, 1, 2, 3, 5), as argparse wants its errors."""
     try:
-        for part in text.split(","):
-            if "-" in part:
-                a, b = (int(x) for x in part.split("-", 1))
-                out.extend(range(a, b + 1))
-            else:
-                out.append(int(part))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a channel list like 1-4,6") from err
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError("channels are numbered from 1")
-    return tuple(c - 1 for c in out)
+        return parse_channel_list(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
 
 
 def add_channel_options(p: argparse.ArgumentParser, reference_help: str) -> None:

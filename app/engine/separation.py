@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,9 @@ class Method(StrEnum):
     MODEL = "model"
     AUXIVA = "auxiva"
     ILRMA = "ilrma"
+
+
+BSS_NAMES = {Method.AUXIVA: "AuxIVA", Method.ILRMA: "ILRMA"}     # as users and papers write them
 
 
 class OutputRate(StrEnum):
@@ -76,6 +79,34 @@ class Separation:
                 "device": self.settings.device}
 
 
+def parse_channel_list(text: str) -> tuple[int, ...]:
+    """'1-4,6' -> (0, 1, 2, 3, 5): users count channels from 1; ConfigError naming the text."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                out.extend(range(a, b + 1))
+            else:
+                out.append(int(part))
+    except ValueError as err:
+        raise ConfigError(f"'{text}' is not a channel list like 1-4,6") from err
+    if not out or min(out) < 1:
+        raise ConfigError("channels are numbered from 1")
+    return tuple(c - 1 for c in out)
+
+
+def channel_list_text(channels: Sequence[int]) -> str:
+    """(0, 1, 2, 3, 5) -> '1-4,6': the inverse of `parse_channel_list`."""
+    runs: list[list[int]] = []
+    for channel in channels:
+        if runs and channel == runs[-1][-1] + 1:
+            runs[-1].append(channel)
+        else:
+            runs.append([channel])
+    return ",".join(str(run[0] + 1) if len(run) == 1 else f"{run[0] + 1}-{run[-1] + 1}" for run in runs)
+
+
 def choose_channels(rec: Recording, settings: SeparateSettings, minimum: int = 1) -> tuple[list[int], list[str]]:
     """Channels to use, reference first, and notices for the user; ChannelLayoutError if unusable."""
     n = rec.channels
@@ -89,8 +120,8 @@ def choose_channels(rec: Recording, settings: SeparateSettings, minimum: int = 1
     if len(chosen) > MAX_MODEL_MICS:
         raise ChannelLayoutError(
             f"{rec.name} has {len(chosen)} channels; the separator uses at most {MAX_MODEL_MICS}. "
-            f"Pick up to {MAX_MODEL_MICS} with --channels (e.g. --channels 1-{MAX_MODEL_MICS}) "
-            "or in the Separate dialog.")
+            f"Choose up to {MAX_MODEL_MICS}: --channels 1-{MAX_MODEL_MICS} from a terminal, "
+            "Process ▸ Separate with options… in the window.")
     if ref not in chosen:
         chosen.insert(0, ref)
         chosen = chosen[:MAX_MODEL_MICS]

@@ -35,7 +35,7 @@ from app.engine.files import (
 )
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label
-from app.engine.separation import SeparateSettings, separate_job
+from app.engine.separation import BSS_NAMES, SeparateSettings, separate_job
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,19 @@ def version_span(versions: list[Version]) -> Seconds | None:
 def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seconds | None = None
                           ) -> Job[list[Version]]:
     """Separate `rec` (only `span`, in seconds, when given); one "Separated · talker k" version per
-    talker, always as long as the recording."""
+    talker ("AuxIVA · talker k" from a classical method), always as long as the recording."""
     source = rec if span is None else span_of(rec, span)
     separation = yield from separate_job(source, settings)
     rate = separation.sample_rate
     frames = frames_at(rec, rate)
     estimates = _placed(separation.estimates, rate, span, frames)
-    return [Version(_span_name(default_name(VersionKind.SEPARATED, k), span), k, VersionKind.SEPARATED, estimate,
-                    rate, separation.model_name, _span_settings(plain(settings), span), settings.device)
+    method = BSS_NAMES.get(settings.method)
+
+    def name(talker: int) -> str:
+        return f"{method} · talker {talker + 1}" if method else default_name(VersionKind.SEPARATED, talker)
+
+    return [Version(_span_name(name(k), span), k, VersionKind.SEPARATED, estimate, rate, separation.model_name,
+                    _span_settings(plain(settings), span), settings.device)
             for k, estimate in enumerate(estimates)]
 
 

@@ -281,7 +281,9 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
         self.about_action = self._action("&About MeCo Studio", [], self.show_about)
-        self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], self.processing.run_separation)
+        self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], lambda: self.processing.run_separation())
+        self.separate_options_action = self._action("Separate with &options…", ["Ctrl+Alt+R"],
+                                                    lambda: self.processing.open_separate_options())
         self.batch_action = self._action("&Batch separation…", ["Ctrl+Shift+B"], lambda: self.processing.open_batch())
         self.correct_action = self._action("&Correct with MeCo", ["Ctrl+M"], self.processing.run_correction)
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"],
@@ -344,7 +346,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.analysis_dock.toggleViewAction())
         view_menu.addAction(self.labels_dock.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
-        for action in (self.separate_action, self.correct_action, self.enhance_action):
+        for action in (self.separate_action, self.separate_options_action, self.correct_action, self.enhance_action):
             process_menu.addAction(action)
         self.enhance_menu = process_menu.addMenu("Enhance with a &chosen model")
         process_menu.addAction(self.batch_action)
@@ -638,6 +640,7 @@ class MainWindow(QMainWindow):
                                      f"({format_duration(selection[1] - selection[0])})")
         where = "" if selection is None else " (selection)"        # they process only it, as Audacity's effects do
         self.separate_action.setText(f"&Separate talkers{where}")
+        self.separate_options_action.setText(f"Separate with &options…{where}")
         self.correct_action.setText(f"&Correct with MeCo{where}")
         self.enhance_action.setText(f"&Enhance with a student{where}")
         self._apply_loop()
@@ -704,6 +707,7 @@ class MainWindow(QMainWindow):
         idle = self.recording is not None
         separator = self._installed[Task.SEPARATION]
         self.separate_action.setEnabled(idle and separator)
+        self.separate_options_action.setEnabled(idle)          # AuxIVA and ILRMA need no model
         self.batch_action.setEnabled(separator)
         self.separate_action.setToolTip("Separate the talkers of the open recording (Ctrl+R)" if separator else
                                         "No separator is installed: put a separation card in resources/models "

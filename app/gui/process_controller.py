@@ -6,6 +6,7 @@ separation of recordings on disk.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +29,7 @@ from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
 from app.engine.labels import Label
 from app.engine.pipeline import Task, list_models
-from app.engine.separation import SeparateSettings
+from app.engine.separation import BSS_NAMES, MAX_MODEL_MICS, Method, SeparateSettings
 from app.engine.workflow import (
     MetricsRow,
     correct_versions_job,
@@ -42,6 +43,7 @@ from app.engine.workflow import (
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.file_filters import AUDIO_FILTER
+from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
 from app.gui.names import display_name
 from app.gui.views.inspector_view import InspectorView
 from app.gui.workers import JobEntry
@@ -56,6 +58,7 @@ class ProcessController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self._choice: tuple[Recording, SeparationChoice] | None = None    # per recording: another starts afresh
 
     def _settings(self, task: Task) -> tuple[str | None, str, ChunkConfig]:
         """(model, device, chunk) as the user set them in Settings."""
@@ -80,15 +83,57 @@ class ProcessController(QObject):
             return selection
         return version_span(sources) if sources else None
 
-    def run_separation(self) -> JobEntry | None:
-        """Queue a separation of the open recording (of the selection, if any) with the chosen separator."""
+    def separation_choice(self) -> SeparationChoice:
+        """The method, channels and reference last chosen for the open recording (Separate with
+        options…); at first the trained separator on every channel, estimated at channel 1."""
+        if self._choice is not None and self._choice[0] is self.window.recording:
+            return self._choice[1]
+        return SeparationChoice()
+
+    def run_separation(self, choice: SeparationChoice | None = None) -> JobEntry | None:
+        """Queue a separation of the open recording (of the selection, if any) with `choice`, else
+        the last one made for it. A recording with more channels than the separator takes opens
+        the options instead, to choose them."""
         recording = self.window.recording
         if recording is None:
             return None
+        choice = choice or self.separation_choice()
+        if choice.channels is None and recording.channels > MAX_MODEL_MICS:
+            self.open_separate_options()
+            return None
         model, device, chunk = self._settings(Task.SEPARATION)
-        settings = SeparateSettings(model=model, device=device, chunk=chunk)
+        settings = choice.settings(SeparateSettings(model=model, device=device, chunk=chunk))
         span = self._span()
-        return self._versions_job("Separate", lambda: separate_versions_job(recording, settings, span), span)
+        title = f"Separate ({BSS_NAMES[choice.method]})" if choice.method in BSS_NAMES else "Separate"
+        return self._versions_job(title, lambda: separate_versions_job(recording, settings, span), span)
+
+    def open_separate_options(self) -> SeparateDialog | None:
+        """Choose the method (the trained separators, AuxIVA, ILRMA), the channels and the
+        reference, then separate; Ctrl+R repeats the choice for this recording."""
+        window, recording = self.window, self.window.recording
+        if recording is None:
+            return None
+        models = list_models(Task.SEPARATION)
+        choice = self.separation_choice()
+        if choice.method is Method.MODEL and choice.model is None and models:
+            preferred = self._settings(Task.SEPARATION)[0]
+            names = [entry.name for entry in models]
+            choice = dataclasses.replace(choice, model=preferred if preferred in names else names[0])
+        dialog = SeparateDialog(recording, models, choice, window.view.selection, window)
+        dialog.accepted.connect(lambda: self._on_separate_accepted(recording, dialog))
+        dialog.open()
+        return dialog
+
+    def _on_separate_accepted(self, recording: Recording, dialog: SeparateDialog) -> None:
+        if recording is not self.window.recording:
+            return
+        try:
+            choice = dialog.choice()
+        except AppError as err:
+            self.window.show_error("Cannot separate", str(err))
+            return
+        self._choice = (recording, choice)
+        self.run_separation(choice)
 
     def latest_separation(self) -> list[Version]:
         """The newest estimate of each talker, separated here or imported, in talker order."""

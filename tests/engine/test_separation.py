@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from app.cli import EXIT_FAILED, EXIT_OK, main
-from app.engine.errors import ChannelLayoutError, JobCancelled
+from app.engine.errors import ChannelLayoutError, ConfigError, JobCancelled
 from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.separation import Method, OutputRate, SeparateSettings, choose_channels, separate_job
@@ -185,3 +185,14 @@ def test_cli_refuses_a_loudness_target_out_of_range_before_separating(tmp_path, 
     src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.0)
     assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--loudness", "3"]) != EXIT_OK
     assert "outside -60 to -5 LUFS" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_channel_lists_read_as_users_count_and_are_written_back_the_same_way():
+    from app.engine.separation import channel_list_text, parse_channel_list
+
+    assert parse_channel_list("1-4,6") == (0, 1, 2, 3, 5)
+    assert channel_list_text((0, 1, 2, 3, 5)) == "1-4,6"
+    assert channel_list_text(parse_channel_list("3,1-2,8")) == "3,1-2,8"
+    for bad in ("", "0", "1-x", "a"):
+        with pytest.raises(ConfigError):
+            parse_channel_list(bad)

@@ -35,6 +35,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + N", "A new window, for another recording side by side"),
     ("Shift + R", "Record a take from an input device (a microphone array)"),
     ("Ctrl + R", "Separate talkers (a job: progress, time left and Cancel in the status bar and Jobs panel)"),
+    ("Ctrl + Alt + R", "Separate with options: the method (a trained separator, AuxIVA, ILRMA), the channels, the "
+                       "reference; Ctrl + R then repeats them for this recording"),
     ("Ctrl + Shift + B", "Batch separation: many recordings to talker tracks on disk, as one job"),
     ("Ctrl + M", "Correct the latest estimate of each talker (separated or imported) with MeCo"),
     ("Ctrl + Shift + E", "Enhance the latest separated talkers with a distilled student"),

@@ -1,0 +1,113 @@
+"""Process ▸ Separate with options…: which method, which microphones, which reference.
+
+Ctrl+R separates at once with the choices last made here for the open recording (at first: the
+trained separator on every channel, up to 8, estimated at channel 1). Here a user picks a
+classical method to hear and score beside the model (AuxIVA, ILRMA), a subset of a larger
+array's channels (the model takes up to 8), or another reference microphone: what
+`meco-studio separate` takes as --method, --channels and --reference. The choices are checked as
+they are typed, by the engine's own rule, and Separate waits until they are usable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+
+from app.engine.errors import AppError, ConfigError
+from app.engine.files import Recording
+from app.engine.pipeline import ModelEntry
+from app.engine.separation import (
+    BSS_NAMES,
+    MAX_MODEL_MICS,
+    Method,
+    SeparateSettings,
+    channel_list_text,
+    choose_channels,
+    parse_channel_list,
+)
+from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.choices import choice_combo
+
+BSS_DESCRIPTIONS = {Method.AUXIVA: "classical blind separation (independent vector analysis)",
+                    Method.ILRMA: "classical blind separation (low-rank non-negative model)"}
+
+
+@dataclass(frozen=True)
+class SeparationChoice:
+    """What Ctrl+R runs on the open recording; `model` None: the separator chosen in Settings."""
+    method: Method = Method.MODEL
+    model: str | None = None
+    channels: tuple[int, ...] | None = None      # 0-based; None: all
+    reference: int = 0                           # 0-based
+
+    def settings(self, base: SeparateSettings) -> SeparateSettings:
+        """`base` (device, chunk, the Settings' model) with this choice applied."""
+        return SeparateSettings(method=self.method, model=self.model or base.model, reference_channel=self.reference,
+                                channels=self.channels, chunk=base.chunk, device=base.device)
+
+
+class SeparateDialog(QDialog):
+    def __init__(self, recording: Recording, models: list[ModelEntry], choice: SeparationChoice,
+                 span: tuple[float, float] | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Separate talkers")
+        self.recording = recording
+        self._methods = [(Method.MODEL, entry.name) for entry in models] + [(m, None) for m in BSS_NAMES]
+        labels = [entry.summary for entry in models] + [f"{BSS_NAMES[m]}: {BSS_DESCRIPTIONS[m]}" for m in BSS_NAMES]
+        chosen = (choice.method, choice.model)
+        self.method = choice_combo(((label, k) for k, label in enumerate(labels)),
+                                   self._methods.index(chosen) if chosen in self._methods else 0)
+        count = recording.channels
+        self.channels = QLineEdit("" if choice.channels is None else channel_list_text(choice.channels))
+        self.channels.setPlaceholderText(f"all {count}" if count <= MAX_MODEL_MICS else
+                                         f"up to {MAX_MODEL_MICS} of {count}, e.g. 1-{MAX_MODEL_MICS}")
+        self.channels.setToolTip("Channels counted from 1: a list and ranges such as 1-4,6. Empty: all of them.")
+        self.reference = QSpinBox(minimum=1, maximum=count, value=choice.reference + 1, prefix="channel ")
+        self.reference.setToolTip("The microphone at which each talker is estimated; it is always used.")
+        self.summary = QLabel(wordWrap=True)
+        self.summary.setMinimumWidth(420)
+
+        form = QFormLayout()
+        form.addRow("Method", self.method)
+        if not models:
+            form.addRow("", QLabel("No trained separator is installed; AuxIVA and ILRMA need none."))
+        form.addRow("Channels", self.channels)
+        form.addRow("Reference", self.reference)
+        if span is not None:
+            form.addRow("Range", QLabel(f"the selection, {span[0]:.2f}–{span[1]:.2f} s"))
+        form.addRow("", self.summary)
+        self.buttons, self.run_button = accept_cancel(self, "Separate")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.method.currentIndexChanged.connect(self._refresh)
+        self.channels.textChanged.connect(self._refresh)
+        self.reference.valueChanged.connect(self._refresh)
+        self._refresh()
+
+    def choice(self) -> SeparationChoice:
+        """The choice as typed; ConfigError or ChannelLayoutError says what is wrong with it."""
+        method, model = self._methods[self.method.currentData()]
+        text = self.channels.text().strip()
+        channels = parse_channel_list(text) if text else None
+        if channels is None and method is Method.MODEL and self.recording.channels > MAX_MODEL_MICS:
+            raise ConfigError(f"{self.recording.name} has {self.recording.channels} channels and the separator uses "
+                              f"at most {MAX_MODEL_MICS}: list the ones to use above (e.g. 1-{MAX_MODEL_MICS}).")
+        choice = SeparationChoice(method, model, channels, self.reference.value() - 1)
+        choose_channels(self.recording, choice.settings(SeparateSettings()), minimum=1 if method is Method.MODEL else 2)
+        return choice
+
+    def _refresh(self) -> None:
+        try:
+            choice = self.choice()
+        except AppError as err:
+            self.summary.setText(str(err))
+            self.run_button.setEnabled(False)
+            return
+        settings = choice.settings(SeparateSettings())
+        used, notices = choose_channels(self.recording, settings, minimum=1 if choice.method is Method.MODEL else 2)
+        names = ", ".join(str(c + 1) for c in used)
+        self.summary.setText(" ".join([f"Uses {len(used)} of {self.recording.channels} channels ({names}); each "
+                                       f"talker is estimated at channel {choice.reference + 1}."] + notices))
+        self.run_button.setEnabled(True)
