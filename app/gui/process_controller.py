@@ -28,7 +28,7 @@ from app.engine.files import ArraySource, Recording
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
 from app.engine.labels import Label
-from app.engine.pipeline import Task, list_models
+from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import BSS_NAMES, MAX_MODEL_MICS, Method, SeparateSettings
 from app.engine.workflow import (
     MetricsRow,
@@ -114,15 +114,19 @@ class ProcessController(QObject):
         if recording is None:
             return None
         models = list_models(Task.SEPARATION)
-        choice = self.separation_choice()
-        if choice.method is Method.MODEL and choice.model is None and models:
-            preferred = self._settings(Task.SEPARATION)[0]
-            names = [entry.name for entry in models]
-            choice = dataclasses.replace(choice, model=preferred if preferred in names else names[0])
-        dialog = SeparateDialog(recording, models, choice, window.view.selection, window)
+        dialog = SeparateDialog(recording, models, self._with_model(self.separation_choice(), models),
+                                window.view.selection, window)
         dialog.accepted.connect(lambda: self._on_separate_accepted(recording, dialog))
         dialog.open()
         return dialog
+
+    def _with_model(self, choice: SeparationChoice, models: list[ModelEntry]) -> SeparationChoice:
+        """`choice` naming the separator it runs: the one chosen in Settings when it names none."""
+        if choice.method is not Method.MODEL or choice.model is not None or not models:
+            return choice
+        preferred = self._settings(Task.SEPARATION)[0]
+        names = [entry.name for entry in models]
+        return dataclasses.replace(choice, model=preferred if preferred in names else names[0])
 
     def _on_separate_accepted(self, recording: Recording, dialog: SeparateDialog) -> None:
         if recording is not self.window.recording:
@@ -342,7 +346,9 @@ class ProcessController(QObject):
         home = recording.path.parent if recording else Path.home()
         if not os.access(home, os.W_OK):           # e.g. the demo recordings of an installed copy
             home = Path.home()
-        dialog = BatchDialog(separate, corrector, students, home / "separated", window)
+        separators = list_models(Task.SEPARATION)
+        dialog = BatchDialog(separate, separators, self._with_model(self.separation_choice(), separators), corrector,
+                             students, home / "separated", window)
         if inputs or recording is not None:
             dialog.add_inputs(inputs or [recording.path])
         dialog.accepted.connect(lambda: self._on_batch_accepted(dialog))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMessageBox
 
+from app.engine.separation import Method
 from app.gui.workers import JobState
 from tests.engine.bad_files import not_audio
 from tests.gui.conftest import DEMO_MEETING
@@ -47,6 +48,19 @@ def test_a_batch_runs_as_one_job_and_names_the_file_that_failed(qtbot, demo_wind
     box = demo_window.messages[-1]
     assert box.icon() == QMessageBox.Icon.Warning
     assert "Separated 2 of 3" in box.text() and "notes.wav" in box.text()
+
+
+def test_the_batch_takes_a_method_channels_and_reference_and_refuses_an_unreadable_channel_list(demo_window):
+    dialog = demo_window.processing.open_batch()
+    dialog.separation.set_method(Method.ILRMA)
+    dialog.separation.channels.setText("1-x")
+    assert not dialog.run_button.isEnabled() and "not a channel list" in dialog.summary.text()
+    dialog.separation.channels.setText("1,3")
+    dialog.separation.reference.setValue(3)
+    assert dialog.run_button.isEnabled()
+    separate = dialog.request().settings.separate
+    assert (separate.method, separate.channels, separate.reference_channel) == (Method.ILRMA, (0, 2), 2)
+    dialog.reject()
 
 
 def test_a_cancelled_batch_keeps_the_finished_recordings_only(qtbot, demo_window, make_recording, tmp_path):

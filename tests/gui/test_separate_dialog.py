@@ -10,19 +10,15 @@ from tests.gui.conftest import open_and_draw
 from tests.gui.test_workflow import save_screenshot, wait_done
 
 
-def choose_method(dialog, method: Method, model: str | None = None) -> None:
-    dialog.method.setCurrentIndex(dialog._methods.index((method, model)))
-
-
 def test_the_dialog_offers_the_installed_separators_and_the_classical_methods(qtbot, window, make_recording,
                                                                               tiny_separator_card):
     window.stored.set_model("separation", "tiny-separator")
     open_and_draw(qtbot, window, make_recording(channels=4))
     dialog = window.processing.open_separate_options()
-    labels = [dialog.method.itemText(k) for k in range(dialog.method.count())]
+    labels = [dialog.fields.method.itemText(k) for k in range(dialog.fields.method.count())]
     assert any(label.startswith("tiny-separator ") for label in labels)
     assert [label.split(":")[0] for label in labels[-2:]] == ["AuxIVA", "ILRMA"]
-    assert dialog.method.currentText().startswith("tiny-separator ")       # the one chosen in Settings
+    assert dialog.fields.method.currentText().startswith("tiny-separator ")       # the one chosen in Settings
     assert dialog.summary.text().startswith("Uses 4 of 4 channels (1, 2, 3, 4)")
     save_screenshot(dialog, "separate-dialog.png")
     dialog.reject()
@@ -31,9 +27,9 @@ def test_the_dialog_offers_the_installed_separators_and_the_classical_methods(qt
 def test_auxiva_makes_versions_named_for_it_and_ctrl_r_repeats_the_choice(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(channels=4))
     dialog = window.processing.open_separate_options()
-    choose_method(dialog, Method.AUXIVA)
-    dialog.channels.setText("1-3")
-    dialog.reference.setValue(2)
+    dialog.fields.set_method(Method.AUXIVA)
+    dialog.fields.channels.setText("1-3")
+    dialog.fields.reference.setValue(2)
     assert dialog.summary.text().startswith("Uses 3 of 4 channels (2, 1, 3); each talker is estimated at channel 2")
     dialog.accept()
     wait_done(qtbot, window, window.jobs.entries[-1])
@@ -50,14 +46,14 @@ def test_a_bad_channel_list_or_too_few_channels_keeps_separate_disabled_with_the
                                                                                       make_recording):
     open_and_draw(qtbot, window, make_recording(channels=4))
     dialog = window.processing.open_separate_options()
-    choose_method(dialog, Method.ILRMA)
-    dialog.channels.setText("1-x")
+    dialog.fields.set_method(Method.ILRMA)
+    dialog.fields.channels.setText("1-x")
     assert not dialog.run_button.isEnabled() and "is not a channel list like 1-4,6" in dialog.summary.text()
-    dialog.channels.setText("9")
+    dialog.fields.channels.setText("9")
     assert not dialog.run_button.isEnabled() and "channel(s) [9] do not exist" in dialog.summary.text()
-    dialog.channels.setText("1")
+    dialog.fields.channels.setText("1")
     assert not dialog.run_button.isEnabled() and "needs at least 2" in dialog.summary.text()
-    dialog.channels.setText("1,4")
+    dialog.fields.channels.setText("1,4")
     assert dialog.run_button.isEnabled()
     dialog.reject()
 
@@ -71,7 +67,7 @@ def test_a_recording_with_more_channels_than_the_separator_takes_asks_which_to_u
     assert dialog is not None and not dialog.run_button.isEnabled()
     assert "has 12 channels and the separator uses at most 8: list the ones" in dialog.summary.text()
     save_screenshot(dialog, "separate-dialog-twelve-channels.png")
-    dialog.channels.setText("1-8")
+    dialog.fields.channels.setText("1-8")
     assert dialog.run_button.isEnabled()
     dialog.reject()
 
@@ -79,7 +75,7 @@ def test_a_recording_with_more_channels_than_the_separator_takes_asks_which_to_u
 def test_another_recording_starts_with_the_default_choice(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording("first.wav", channels=4))
     dialog = window.processing.open_separate_options()
-    choose_method(dialog, Method.AUXIVA)
+    dialog.fields.set_method(Method.AUXIVA)
     window.processing._on_separate_accepted(window.recording, dialog)
     assert window.processing.separation_choice().method is Method.AUXIVA
     window.jobs.cancel_all()

@@ -1,9 +1,9 @@
 """Batch separation: many recordings to talker tracks on disk, as `meco-studio separate` does.
 
-The user gathers files (or whole folders, searched for audio), picks the output folder and what
-follows the separator (MeCo, a student, a loudness target); the window then runs the batch as
-one job. Each recording goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced
-only when "Replace" is ticked.
+The user gathers files (or whole folders, searched for audio), picks the output folder, the
+method, channels and reference (as in Separate with options…) and what follows the separator
+(MeCo, a student, a loudness target); the window then runs the batch as one job. Each recording
+goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced only when "Replace" is ticked.
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from app.engine.correction import CorrectSettings
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
 from app.engine.files import expand_inputs
+from app.engine.pipeline import ModelEntry
 from app.engine.separation import SeparateSettings
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
 from app.gui.dialogs.file_filters import AUDIO_FILTER
+from app.gui.dialogs.separate_dialog import SeparationChoice, SeparationFields
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,16 @@ class BatchRequest:
 
 
 class BatchDialog(QDialog):
-    def __init__(self, separate: SeparateSettings, corrector: CorrectSettings | None, students: list[str],
-                 folder: Path, parent: QWidget | None = None) -> None:
-        """`corrector`: MeCo's settings when one is installed; `students`: installed enhancer names."""
+    def __init__(self, separate: SeparateSettings, separators: list[ModelEntry], choice: SeparationChoice,
+                 corrector: CorrectSettings | None, students: list[str], folder: Path,
+                 parent: QWidget | None = None) -> None:
+        """`separate`: device, chunk and the Settings' separator; `separators`: the installed ones;
+        `choice`: the method, channels and reference to start from; `corrector`: MeCo's settings
+        when one is installed; `students`: installed enhancer names."""
         super().__init__(parent)
         self.setWindowTitle("Batch separation")
         self.separate = separate
+        self.separation = SeparationFields(separators, choice, None)
         self.corrector = corrector
         self.files = QListWidget()
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -89,6 +95,7 @@ class BatchDialog(QDialog):
         form.addRow("Recordings", self.files)
         form.addRow("", file_buttons)
         form.addRow("Output folder", folder_row)
+        self.separation.add_rows(form)
         form.addRow("MeCo", self.correct)
         form.addRow("", self.keep_uncorrected)
         form.addRow("Enhance with", self.enhance)
@@ -100,6 +107,7 @@ class BatchDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.folder.textChanged.connect(self._refresh)
+        self.separation.on_change(self._refresh)
         self.resize(620, 480)
         self._refresh()
 
@@ -129,16 +137,24 @@ class BatchDialog(QDialog):
         student = self.enhance.currentData()
         enhance = EnhanceSettings(model=student, device=self.separate.device, chunk=self.separate.chunk) \
             if student else None
-        settings = BatchSettings(self.separate, correct, correct is not None and self.keep_uncorrected.isChecked(),
-                                 enhance, self.loudness.currentData(), self.overwrite.isChecked())
+        keep = correct is not None and self.keep_uncorrected.isChecked()
+        settings = BatchSettings(self.separation.choice().settings(self.separate), correct, keep, enhance,
+                                 self.loudness.currentData(), self.overwrite.isChecked())
         return BatchRequest(self.paths(), folder, settings)
 
     def _refresh(self) -> None:
         count = self.files.count()
         self.run_button.setText(f"Separate {count} recording{'s' if count != 1 else ''}")
+        try:
+            self.separation.choice()
+        except ConfigError as err:
+            self.run_button.setEnabled(False)
+            self.summary.setText(str(err))
+            return
         self.run_button.setEnabled(count > 0 and bool(self.folder.text().strip()))
         self.summary.setText(f"Each recording goes to {self.folder.text().strip() or '…'}/<name>/spk1.wav, "
-                             "spk2.wav; a file that cannot be separated is listed at the end and the batch goes on."
+                             "spk2.wav; a file that cannot be separated (too few or too many channels for the "
+                             "choice, say) is listed at the end and the batch goes on."
                              if count else "Add recordings or folders to separate.")
 
     def _on_add_files(self) -> None:

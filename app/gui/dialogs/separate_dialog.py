@@ -10,12 +10,13 @@ they are typed, by the engine's own rule, and Separate waits until they are usab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
 from app.engine.errors import AppError, ConfigError
-from app.engine.files import Recording
+from app.engine.files import MAX_CHANNELS, Recording
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import (
     BSS_NAMES,
@@ -47,33 +48,60 @@ class SeparationChoice:
                                 channels=self.channels, chunk=base.chunk, device=base.device)
 
 
+class SeparationFields:
+    """The method, channels and reference fields: this dialog's, and batch separation's, where
+    `channels` is None (many recordings) and each file is checked when its turn comes."""
+
+    def __init__(self, models: list[ModelEntry], choice: SeparationChoice, channels: int | None) -> None:
+        self.models = models
+        self._methods = [(Method.MODEL, entry.name) for entry in models] + [(m, None) for m in BSS_NAMES]
+        labels = [entry.summary for entry in models] + [f"{BSS_NAMES[m]}: {BSS_DESCRIPTIONS[m]}" for m in BSS_NAMES]
+        chosen = (choice.method, choice.model)
+        self.method = choice_combo(((label, k) for k, label in enumerate(labels)),
+                                   self._methods.index(chosen) if chosen in self._methods else 0)
+        self.channels = QLineEdit("" if choice.channels is None else channel_list_text(choice.channels))
+        self.channels.setPlaceholderText(f"all, up to {MAX_MODEL_MICS}" if channels is None else
+                                         f"all {channels}" if channels <= MAX_MODEL_MICS else
+                                         f"up to {MAX_MODEL_MICS} of {channels}, e.g. 1-{MAX_MODEL_MICS}")
+        self.channels.setToolTip("Channels counted from 1: a list and ranges such as 1-4,6. Empty: all of them.")
+        self.reference = QSpinBox(minimum=1, maximum=channels or MAX_CHANNELS, value=choice.reference + 1,
+                                  prefix="channel ")
+        self.reference.setToolTip("The microphone at which each talker is estimated; it is always used.")
+
+    def add_rows(self, form: QFormLayout) -> None:
+        form.addRow("Method", self.method)
+        if not self.models:
+            form.addRow("", QLabel("No trained separator is installed; AuxIVA and ILRMA need none."))
+        form.addRow("Channels", self.channels)
+        form.addRow("Reference", self.reference)
+
+    def on_change(self, slot: Callable[[], None]) -> None:
+        self.method.currentIndexChanged.connect(slot)
+        self.channels.textChanged.connect(slot)
+        self.reference.valueChanged.connect(slot)
+
+    def set_method(self, method: Method, model: str | None = None) -> None:
+        self.method.setCurrentIndex(self._methods.index((method, model)))
+
+    def choice(self) -> SeparationChoice:
+        """The choice as typed; ConfigError when the channel list cannot be read."""
+        method, model = self._methods[self.method.currentData()]
+        text = self.channels.text().strip()
+        return SeparationChoice(method, model, parse_channel_list(text) if text else None, self.reference.value() - 1)
+
+
 class SeparateDialog(QDialog):
     def __init__(self, recording: Recording, models: list[ModelEntry], choice: SeparationChoice,
                  span: tuple[float, float] | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Separate talkers")
         self.recording = recording
-        self._methods = [(Method.MODEL, entry.name) for entry in models] + [(m, None) for m in BSS_NAMES]
-        labels = [entry.summary for entry in models] + [f"{BSS_NAMES[m]}: {BSS_DESCRIPTIONS[m]}" for m in BSS_NAMES]
-        chosen = (choice.method, choice.model)
-        self.method = choice_combo(((label, k) for k, label in enumerate(labels)),
-                                   self._methods.index(chosen) if chosen in self._methods else 0)
-        count = recording.channels
-        self.channels = QLineEdit("" if choice.channels is None else channel_list_text(choice.channels))
-        self.channels.setPlaceholderText(f"all {count}" if count <= MAX_MODEL_MICS else
-                                         f"up to {MAX_MODEL_MICS} of {count}, e.g. 1-{MAX_MODEL_MICS}")
-        self.channels.setToolTip("Channels counted from 1: a list and ranges such as 1-4,6. Empty: all of them.")
-        self.reference = QSpinBox(minimum=1, maximum=count, value=choice.reference + 1, prefix="channel ")
-        self.reference.setToolTip("The microphone at which each talker is estimated; it is always used.")
+        self.fields = SeparationFields(models, choice, recording.channels)
         self.summary = QLabel(wordWrap=True)
         self.summary.setMinimumWidth(420)
 
         form = QFormLayout()
-        form.addRow("Method", self.method)
-        if not models:
-            form.addRow("", QLabel("No trained separator is installed; AuxIVA and ILRMA need none."))
-        form.addRow("Channels", self.channels)
-        form.addRow("Reference", self.reference)
+        self.fields.add_rows(form)
         if span is not None:
             form.addRow("Range", QLabel(f"the selection, {span[0]:.2f}–{span[1]:.2f} s"))
         form.addRow("", self.summary)
@@ -81,22 +109,21 @@ class SeparateDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-        self.method.currentIndexChanged.connect(self._refresh)
-        self.channels.textChanged.connect(self._refresh)
-        self.reference.valueChanged.connect(self._refresh)
+        self.fields.on_change(self._refresh)
         self._refresh()
 
     def choice(self) -> SeparationChoice:
         """The choice as typed; ConfigError or ChannelLayoutError says what is wrong with it."""
-        method, model = self._methods[self.method.currentData()]
-        text = self.channels.text().strip()
-        channels = parse_channel_list(text) if text else None
-        if channels is None and method is Method.MODEL and self.recording.channels > MAX_MODEL_MICS:
+        choice = self.fields.choice()
+        if choice.channels is None and choice.method is Method.MODEL and self.recording.channels > MAX_MODEL_MICS:
             raise ConfigError(f"{self.recording.name} has {self.recording.channels} channels and the separator uses "
                               f"at most {MAX_MODEL_MICS}: list the ones to use above (e.g. 1-{MAX_MODEL_MICS}).")
-        choice = SeparationChoice(method, model, channels, self.reference.value() - 1)
-        choose_channels(self.recording, choice.settings(SeparateSettings()), minimum=1 if method is Method.MODEL else 2)
+        self._used(choice)
         return choice
+
+    def _used(self, choice: SeparationChoice) -> tuple[list[int], list[str]]:
+        minimum = 1 if choice.method is Method.MODEL else 2
+        return choose_channels(self.recording, choice.settings(SeparateSettings()), minimum=minimum)
 
     def _refresh(self) -> None:
         try:
@@ -105,8 +132,7 @@ class SeparateDialog(QDialog):
             self.summary.setText(str(err))
             self.run_button.setEnabled(False)
             return
-        settings = choice.settings(SeparateSettings())
-        used, notices = choose_channels(self.recording, settings, minimum=1 if choice.method is Method.MODEL else 2)
+        used, notices = self._used(choice)
         names = ", ".join(str(c + 1) for c in used)
         self.summary.setText(" ".join([f"Uses {len(used)} of {self.recording.channels} channels ({names}); each "
                                        f"talker is estimated at channel {choice.reference + 1}."] + notices))
