@@ -60,7 +60,8 @@ def test_bench_window_times_fresh_starts_up_to_the_drawn_demo(tmp_path, capsys):
     assert main(["bench", "window", "--runs", "1", "--json", "--markdown", str(snippet)]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert 0 < report["imports_s"] < report["window_shown_s"] <= report["demo_drawn_s"]
-    assert report["torch_loaded"] is False and report["runs"] == 1
+    assert report["window_shown_s"] < report["torch_ready_s"] and report["longest_stall_ms"] >= 0
+    assert report["torch_loaded_before_shown"] is False and report["runs"] == 1
     assert snippet.read_text().startswith("Produced by `meco-studio bench window --runs 1`")
 
 

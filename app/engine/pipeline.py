@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 from app.engine.errors import CheckpointError, ModelLoadError
 from app.engine.paths import app_data_dir
-from app.engine.threads import apply_model_threads
+from app.engine.torch_runtime import apply_model_threads
 from models.common.cards import CheckpointError as ModelsCheckpointError
 from models.common.cards import read_card
 

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from app.engine import torch_runtime
 from app.engine.demo import first_demo_path
 from app.engine.recovery import recoverable_sessions, recovery_dir
 from app.gui.main_window import MainWindow
@@ -26,6 +28,7 @@ ICON_PATH = Path(__file__).resolve().parents[2] / "resources" / "icons" / "meco-
 # default 5 ms, a worker's Python-level work stretched a frame to ~50 ms (the shipped inspector,
 # tests/gui/test_workflow.py); the models' heavy lifting runs in torch and numpy without the GIL.
 GIL_SWITCH_SECONDS = 0.001
+TORCH_WARM_UP_DELAY_MS = 300     # after the first recording is shown: its spectrogram is drawn first
 
 
 def configure_application(app: QApplication) -> None:
@@ -51,7 +54,9 @@ def start_main_window(app: QApplication, path: str | None) -> MainWindow:
         window.open_path(start)
     log.info("GUI started with %s", start)
     window.sessions.offer_recovery(recoverable_sessions(recovery_dir()))
+    QTimer.singleShot(TORCH_WARM_UP_DELAY_MS, torch_runtime.warm_up)   # before a model run needs it
     return window
+
 
 
 def run_gui(path: str | None) -> int:

@@ -7,7 +7,9 @@ falls back to the default (logged) when a stored value is unusable.
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import logging
+import sys
 from enum import StrEnum
 from pathlib import Path
 
@@ -109,7 +111,7 @@ class StoredSettings:
     def compute_device(self) -> str:
         """"cpu" or "cuda:N" for jobs; a stored CUDA device that is gone falls back to the CPU."""
         value = str(self._q.value("compute/device", "cpu"))
-        return value if value in compute_devices() else "cpu"
+        return value if value == "cpu" or value in compute_devices() else "cpu"
 
     def set_compute_device(self, device: str) -> None:
         self._q.setValue("compute/device", device)
@@ -189,11 +191,24 @@ class StoredSettings:
         self._q.sync()
 
 
+def cuda_possible() -> bool:
+    """Whether CUDA devices can exist here, known without importing torch (over a second, most
+    of it holding the GIL: the window would stall): a CPU build of torch, or a Linux machine
+    without NVIDIA's driver, has none."""
+    if "torch" in sys.modules:
+        return True
+    if importlib.metadata.version("torch").endswith("+cpu"):
+        return False
+    return sys.platform != "linux" or Path("/proc/driver/nvidia").exists()
+
+
 def compute_devices() -> dict[str, str]:
     """Device id -> what the user sees: the CPU, and each CUDA device with its name and memory."""
+    devices = {"cpu": "CPU"}
+    if not cuda_possible():
+        return devices
     import torch
 
-    devices = {"cpu": "CPU"}
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
             props = torch.cuda.get_device_properties(index)

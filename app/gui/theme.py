@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from app.engine.threads import set_model_threads
+from app.engine.torch_runtime import set_model_threads
 from app.gui.settings import StoredSettings, Theme
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 
@@ -30,3 +31,11 @@ def test_find_model_names_the_installed_choices(tiny_separator_card):
         find_model("no-such-model", Task.SEPARATION)
     entry = find_model("tiny-separator", Task.SEPARATION)
     assert load_model(entry) is load_model(entry)          # loaded once, shared
+
+
+def test_torchs_libraries_preload_outside_the_import_and_the_warm_up_imports_torch():
+    from app.engine import torch_runtime
+
+    assert torch_runtime.preload_libraries() == len(torch_runtime.TORCH_LIBRARIES)
+    torch_runtime.warm_up().join(timeout=60)
+    assert "torch" in sys.modules
