@@ -20,7 +20,7 @@ from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
-from app.engine.separation import Method, OutputRate, SeparateSettings
+from app.engine.separation import BLIND_METHODS, Method, OutputRate, SeparateSettings
 from models.inference.chunked import ChunkConfig
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
     p.add_argument("--out", required=True, type=Path,
                    help="output folder; DIR/<stem>/spk1.wav ... (DIR/<parent>_<stem>/ for inputs sharing a name)")
-    p.add_argument("--method", choices=[m.value for m in Method], default=Method.MODEL.value,
+    p.add_argument("--method", choices=[m.value for m in BLIND_METHODS], default=Method.MODEL.value,
                    help="trained model, or classical blind separation (needs >= 2 channels)")
     p.add_argument("--model", default=None, help="separator card name (default: the shipped one)")
     add_channel_options(p, "reference channel (from 1) where talkers are estimated")

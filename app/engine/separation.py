@@ -39,9 +39,13 @@ class Method(StrEnum):
     MODEL = "model"
     AUXIVA = "auxiva"
     ILRMA = "ilrma"
+    ORACLE = "oracle-irm"     # the ideal ratio mask from clean references: the ceiling, not a separator
 
 
-BSS_NAMES = {Method.AUXIVA: "AuxIVA", Method.ILRMA: "ILRMA"}     # as users and papers write them
+# As users and papers write them: versions and jobs are named with them.
+METHOD_NAMES = {Method.AUXIVA: "AuxIVA", Method.ILRMA: "ILRMA", Method.ORACLE: "Oracle IRM"}
+BLIND_METHODS = (Method.MODEL, Method.AUXIVA, Method.ILRMA)      # what a recording alone can be separated with
+ORACLE_RATE = 16_000
 
 
 class OutputRate(StrEnum):
@@ -167,6 +171,20 @@ class RecordingReader:
         return out
 
 
+class WithReferences:
+    """A `RecordingReader` whose chunks also carry the clean references (talkers, frames at the
+    reader's rate) as further channels, cut or padded to the recording's length."""
+
+    def __init__(self, reader: RecordingReader, references: np.ndarray) -> None:
+        self.reader, self.frames = reader, reader.frames
+        self.references = np.zeros((references.shape[0], reader.frames), np.float32)
+        used = min(reader.frames, references.shape[1])
+        self.references[:, :used] = references[:, :used]
+
+    def __call__(self, start: int, stop: int) -> np.ndarray:
+        return np.concatenate([self.reader(start, stop), self.references[:, start:stop]])
+
+
 class OutputCollector:
     """Receives model-rate blocks; resamples them in a continuous stream to the output rate."""
 
@@ -230,12 +248,28 @@ def _bss_function(method: Method) -> tuple[Callable[[torch.Tensor], torch.Tensor
     return run, 16_000
 
 
+def _oracle_function() -> Callable[[torch.Tensor], torch.Tensor]:
+    """Chunks of (1, 1 + talkers, n): the reference mic, then each talker's clean reference."""
+    import torch
+
+    from models.evaluation.separation import oracle_irm
+
+    def run(chunk: torch.Tensor) -> torch.Tensor:
+        x = chunk[0].numpy()
+        return torch.from_numpy(oracle_irm(x[0], x[1:]))[None]
+
+    return run
+
+
 def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings(),
-                 sink: Callable[[np.ndarray], None] | None = None) -> Job[Separation]:
+                 sink: Callable[[np.ndarray], None] | None = None,
+                 references: np.ndarray | None = None) -> Job[Separation]:
     """Separate chunk by chunk; yields Progress after each chunk (the cancel points).
 
     With `sink`, finished output blocks `(talkers, n)` are pushed there and `estimates` stays
     empty, so memory does not grow with the file (the CLI streams to disk this way).
+    `references` (talkers, frames at 16 kHz): the clean talkers at the reference mic, which
+    `Method.ORACLE` masks the mixture with (what separation could reach at best).
     """
     clock = Stopwatch()
     if settings.method is Method.MODEL:
@@ -243,6 +277,13 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
         channels, notices = choose_channels(rec, settings)
         fn, model_rate = _model_function(entry, settings)
         name, talkers = entry.name, int(entry.card.get("talkers", 2))
+    elif settings.method is Method.ORACLE:
+        if references is None or references.shape[0] < 2:
+            raise ConfigError("The oracle ideal ratio mask needs the clean references of at least two talkers.")
+        channels, notices = choose_channels(rec, SeparateSettings(reference_channel=settings.reference_channel,
+                                                                  channels=(settings.reference_channel,)))
+        fn, model_rate = _oracle_function(), ORACLE_RATE
+        name, talkers = str(settings.method), references.shape[0]
     else:
         channels, notices = choose_channels(rec, settings, minimum=2)
         fn, model_rate = _bss_function(settings.method)
@@ -250,10 +291,12 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
     if settings.chunk.seconds < 0.5:
         raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
     reader = RecordingReader(rec, channels, model_rate)
+    if settings.method is Method.ORACLE:
+        reader = WithReferences(reader, references)
     out_rate = rec.sample_rate if settings.output_rate is OutputRate.INPUT else model_rate
     frames_out = frames_at(rec, out_rate)
     chunk, overlap = settings.chunk.frames(model_rate)
-    runner = ChunkedRunner(fn, chunk, overlap, align=True, device=settings.device)
+    runner = ChunkedRunner(fn, chunk, overlap, align=settings.method is not Method.ORACLE, device=settings.device)
     collector = OutputCollector(talkers, model_rate, out_rate, frames_out, sink)
     log.info("separating %s with %s on channels %s", rec.name, name, [c + 1 for c in channels])
     for done, total in runner.stream(reader, reader.frames, collector.write):

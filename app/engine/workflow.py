@@ -22,7 +22,7 @@ import soxr
 from app.engine.correction import CorrectSettings, correct_job
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
-from app.engine.errors import ChannelLayoutError
+from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import (
     MIN_PROCESSED_SECONDS,
     ArraySource,
@@ -35,7 +35,7 @@ from app.engine.files import (
 )
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label
-from app.engine.separation import BSS_NAMES, SeparateSettings, separate_job
+from app.engine.separation import METHOD_NAMES, ORACLE_RATE, Method, SeparateSettings, separate_job
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +83,33 @@ def version_span(versions: list[Version]) -> Seconds | None:
     return (float(only[0]), float(only[1])) if len(only) == 2 else None
 
 
-def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seconds | None = None
-                          ) -> Job[list[Version]]:
+def _oracle_references(references: dict[int, Path], frames: int, span: Seconds | None) -> np.ndarray:
+    """(talkers, frames at 16 kHz) over `span`: each talker's clean reference, cut or padded to the
+    recording; ConfigError unless talkers 1, 2, ... each have one."""
+    if len(references) < 2 or sorted(references) != list(range(len(references))):
+        raise ConfigError("The oracle ideal ratio mask needs the clean reference of each talker, from talker 1 on "
+                          "(File ▸ Load clean reference…).")
+    clean = np.zeros((len(references), frames), np.float32)
+    for talker, path in references.items():
+        audio = read_reference(path, ORACLE_RATE)[:frames]
+        clean[talker, :audio.size] = audio
+    return clean if span is None else clean[:, round(span[0] * ORACLE_RATE):round(span[1] * ORACLE_RATE)]
+
+
+def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seconds | None = None,
+                          references: dict[int, Path] | None = None) -> Job[list[Version]]:
     """Separate `rec` (only `span`, in seconds, when given); one "Separated · talker k" version per
-    talker ("AuxIVA · talker k" from a classical method), always as long as the recording."""
+    talker ("AuxIVA · talker k" from a classical method), always as long as the recording.
+    `references`: the clean talkers' files, which the oracle ideal ratio mask needs (all of them,
+    in talker order: its versions are those talkers')."""
     source = rec if span is None else span_of(rec, span)
-    separation = yield from separate_job(source, settings)
+    clean = _oracle_references(references or {}, frames_at(rec, ORACLE_RATE), span) \
+        if settings.method is Method.ORACLE else None
+    separation = yield from separate_job(source, settings, references=clean)
     rate = separation.sample_rate
     frames = frames_at(rec, rate)
     estimates = _placed(separation.estimates, rate, span, frames)
-    method = BSS_NAMES.get(settings.method)
+    method = METHOD_NAMES.get(settings.method)
 
     def name(talker: int) -> str:
         return f"{method} · talker {talker + 1}" if method else default_name(VersionKind.SEPARATED, talker)

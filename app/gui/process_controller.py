@@ -29,7 +29,7 @@ from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
-from app.engine.separation import BSS_NAMES, MAX_MODEL_MICS, Method, SeparateSettings
+from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
 from app.engine.workflow import (
     MetricsRow,
     correct_versions_job,
@@ -104,8 +104,9 @@ class ProcessController(QObject):
         model, device, chunk = self._settings(Task.SEPARATION)
         settings = choice.settings(SeparateSettings(model=model, device=device, chunk=chunk))
         span = self._span()
-        title = f"Separate ({BSS_NAMES[choice.method]})" if choice.method in BSS_NAMES else "Separate"
-        return self._versions_job(title, lambda: separate_versions_job(recording, settings, span), span)
+        title = f"Separate ({METHOD_NAMES[choice.method]})" if choice.method in METHOD_NAMES else "Separate"
+        references = dict(self.window.session.references)
+        return self._versions_job(title, lambda: separate_versions_job(recording, settings, span, references), span)
 
     def open_separate_options(self) -> SeparateDialog | None:
         """Choose the method (the trained separators, AuxIVA, ILRMA), the channels and the
@@ -114,8 +115,10 @@ class ProcessController(QObject):
         if recording is None:
             return None
         models = list_models(Task.SEPARATION)
+        references = sorted(window.session.references)
+        complete = references == list(range(len(references)))         # talkers 1, 2, ... each have one
         dialog = SeparateDialog(recording, models, self._with_model(self.separation_choice(), models),
-                                window.view.selection, window)
+                                window.view.selection, len(references) if complete else 0, window)
         dialog.accepted.connect(lambda: self._on_separate_accepted(recording, dialog))
         dialog.open()
         return dialog

@@ -15,6 +15,7 @@ from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.separation import Method, OutputRate, SeparateSettings, choose_channels, separate_job
 from models.inference.chunked import ChunkConfig
+from models.metrics.speech import si_sdr
 from tests.engine.bad_files import not_audio
 
 MODEL = "tiny-separator"
@@ -196,3 +197,30 @@ def test_channel_lists_read_as_users_count_and_are_written_back_the_same_way():
     for bad in ("", "0", "1-x", "a"):
         with pytest.raises(ConfigError):
             parse_channel_list(bad)
+
+
+def test_the_oracle_mask_recovers_each_referenced_talker_over_chunks_in_reference_order(tmp_path):
+    rate = 16_000
+    t = np.arange(3 * rate) / rate
+    talkers = np.stack([0.3 * np.sin(2 * np.pi * 300 * t), 0.2 * np.sign(np.sin(2 * np.pi * 1100 * t))])
+    path = tmp_path / "mix.wav"
+    sf.write(path, np.stack([talkers.sum(0), talkers.sum(0)], axis=1).astype(np.float32), rate)
+    with open_recording(path) as rec:
+        with pytest.raises(ConfigError, match="clean references of at least two talkers"):
+            drive(separate_job(rec, _settings(method=Method.ORACLE)))
+        swapped = talkers[::-1].astype(np.float32)
+        result = drive(separate_job(rec, _settings(method=Method.ORACLE), references=swapped))
+    assert result.estimates.shape == (2, rec.frames) and result.channels_used == [0]
+    for estimate, clean in zip(result.estimates, swapped):      # the references' order, not a permutation of it
+        assert si_sdr(estimate, clean) > 15
+
+
+def test_the_oracle_versions_need_every_talkers_reference_from_talker_one(tmp_path):
+    from app.engine.workflow import separate_versions_job
+
+    path = _two_tone_recording(tmp_path / "mix.wav", channels=2)
+    clean = tmp_path / "clean.wav"
+    sf.write(clean, np.zeros(16_000, np.float32), 16_000)
+    with open_recording(path) as rec:
+        with pytest.raises(ConfigError, match="clean reference of each talker, from talker 1 on"):
+            drive(separate_versions_job(rec, _settings(method=Method.ORACLE), None, {1: clean, 2: clean}))

@@ -83,3 +83,28 @@ def test_another_recording_starts_with_the_default_choice(qtbot, window, make_re
     window.sessions.discard_changes()
     open_and_draw(qtbot, window, make_recording("second.wav", channels=2))
     assert window.processing.separation_choice().method is Method.MODEL
+
+
+def test_the_oracle_mask_is_offered_with_every_talkers_reference_and_scores_as_the_ceiling(qtbot, demo_window):
+    window = demo_window                                # the demo meeting ships both talkers' references
+    dialog = window.processing.open_separate_options()
+    dialog.fields.set_method(Method.ORACLE)
+    assert dialog.run_button.isEnabled() and not dialog.fields.channels.isEnabled()
+    assert dialog.summary.text().startswith("Masks channel 1 with the clean references of talkers 1, 2")
+    save_screenshot(dialog, "separate-dialog-oracle.png")
+    dialog.accept()
+    wait_done(qtbot, window, window.jobs.entries[-1])
+    oracle = [v for v in window.session.versions if v.kind is VersionKind.SEPARATED]
+    assert [v.name for v in oracle] == ["Oracle IRM · talker 1", "Oracle IRM · talker 2"]
+    entry = window.processing.run_evaluation()
+    wait_done(qtbot, window, entry, timeout=120_000)
+    si_sdr = {row.name: row.values["si_sdr"] for row in window.metrics_panel.rows}
+    for talker in (1, 2):                                            # a ceiling well above the mixture
+        assert si_sdr[f"Oracle IRM · talker {talker}"] > si_sdr[f"Mixture · talker {talker}"] + 5
+
+
+def test_without_every_talkers_reference_the_oracle_is_not_offered(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(channels=2))
+    dialog = window.processing.open_separate_options()
+    assert not any(m is Method.ORACLE for m, _ in dialog.fields._methods)
+    dialog.reject()

@@ -10,6 +10,7 @@ they are typed, by the engine's own rule, and Separate waits until they are usab
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,8 +20,8 @@ from app.engine.errors import AppError, ConfigError
 from app.engine.files import MAX_CHANNELS, Recording
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import (
-    BSS_NAMES,
     MAX_MODEL_MICS,
+    METHOD_NAMES,
     Method,
     SeparateSettings,
     channel_list_text,
@@ -30,8 +31,9 @@ from app.engine.separation import (
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 
-BSS_DESCRIPTIONS = {Method.AUXIVA: "classical blind separation (independent vector analysis)",
-                    Method.ILRMA: "classical blind separation (low-rank non-negative model)"}
+DESCRIPTIONS = {Method.AUXIVA: "classical blind separation (independent vector analysis)",
+                Method.ILRMA: "classical blind separation (low-rank non-negative model)",
+                Method.ORACLE: "the ceiling of masking, from the clean references (not a separator)"}
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,13 @@ class SeparationFields:
     """The method, channels and reference fields: this dialog's, and batch separation's, where
     `channels` is None (many recordings) and each file is checked when its turn comes."""
 
-    def __init__(self, models: list[ModelEntry], choice: SeparationChoice, channels: int | None) -> None:
+    def __init__(self, models: list[ModelEntry], choice: SeparationChoice, channels: int | None,
+                 oracle: bool = False) -> None:
+        """`oracle`: offer the ideal ratio mask (every talker has a clean reference)."""
         self.models = models
-        self._methods = [(Method.MODEL, entry.name) for entry in models] + [(m, None) for m in BSS_NAMES]
-        labels = [entry.summary for entry in models] + [f"{BSS_NAMES[m]}: {BSS_DESCRIPTIONS[m]}" for m in BSS_NAMES]
+        others = [Method.AUXIVA, Method.ILRMA] + ([Method.ORACLE] if oracle else [])
+        self._methods = [(Method.MODEL, entry.name) for entry in models] + [(m, None) for m in others]
+        labels = [entry.summary for entry in models] + [f"{METHOD_NAMES[m]}: {DESCRIPTIONS[m]}" for m in others]
         chosen = (choice.method, choice.model)
         self.method = choice_combo(((label, k) for k, label in enumerate(labels)),
                                    self._methods.index(chosen) if chosen in self._methods else 0)
@@ -92,13 +97,15 @@ class SeparationFields:
 
 class SeparateDialog(QDialog):
     def __init__(self, recording: Recording, models: list[ModelEntry], choice: SeparationChoice,
-                 span: tuple[float, float] | None, parent: QWidget | None = None) -> None:
+                 span: tuple[float, float] | None, references: int = 0, parent: QWidget | None = None) -> None:
+        """`references`: how many talkers, from talker 1 on, have a clean reference (the oracle needs two)."""
         super().__init__(parent)
         self.setWindowTitle("Separate talkers")
-        self.recording = recording
-        self.fields = SeparationFields(models, choice, recording.channels)
+        self.recording, self.references = recording, references
+        self.fields = SeparationFields(models, choice, recording.channels, oracle=references >= 2)
         self.summary = QLabel(wordWrap=True)
         self.summary.setMinimumWidth(420)
+        self.summary.setMinimumHeight(4 * self.summary.fontMetrics().lineSpacing())   # the longest, without resizing
 
         form = QFormLayout()
         self.fields.add_rows(form)
@@ -122,8 +129,11 @@ class SeparateDialog(QDialog):
         return choice
 
     def _used(self, choice: SeparationChoice) -> tuple[list[int], list[str]]:
-        minimum = 1 if choice.method is Method.MODEL else 2
-        return choose_channels(self.recording, choice.settings(SeparateSettings()), minimum=minimum)
+        settings = choice.settings(SeparateSettings())
+        if choice.method is Method.ORACLE:           # the reference mic alone
+            settings = dataclasses.replace(settings, channels=(choice.reference,))
+        minimum = 2 if choice.method in (Method.AUXIVA, Method.ILRMA) else 1
+        return choose_channels(self.recording, settings, minimum=minimum)
 
     def _refresh(self) -> None:
         try:
@@ -131,6 +141,14 @@ class SeparateDialog(QDialog):
         except AppError as err:
             self.summary.setText(str(err))
             self.run_button.setEnabled(False)
+            return
+        self.fields.channels.setEnabled(choice.method is not Method.ORACLE)
+        if choice.method is Method.ORACLE:
+            talkers = ", ".join(str(k + 1) for k in range(self.references))
+            self.summary.setText(f"Masks channel {choice.reference + 1} with the clean references of talkers "
+                                 f"{talkers}, which should be those talkers as that microphone hears them (as the "
+                                 "demos' are): what masking could reach at best, to score the separators against.")
+            self.run_button.setEnabled(True)
             return
         used, notices = self._used(choice)
         names = ", ".join(str(c + 1) for c in used)
