@@ -20,7 +20,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.labels import Label
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.spectrogram import SpectrogramSettings
-from app.gui.dialogs.export_dialog import EACH_LABEL, SELECTION, ExportDialog, ExportRequest
+from app.gui.dialogs.export_dialog import EACH_LABEL, MADE_OVER, SELECTION, ExportDialog, ExportRequest
 from app.gui.settings import ExportChoices
 from app.gui.workers import JobState
 from tests.gui.conftest import DEMO_MEETING as DEMO
@@ -357,6 +357,21 @@ def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):
     request = dialog.request()
     assert request.span == (2.0, 3.5)
     dialog.reject()
+    wait_done(qtbot, demo_window, demo_window.exporter.start(request))
+    assert {sf.info(p).frames for p in tmp_path.iterdir()} == {24_000}
+
+
+def test_versions_of_a_selection_export_the_range_they_were_made_from_by_default(qtbot, demo_window, tmp_path):
+    demo_window.view.set_selection((2.0, 3.5))
+    separate(qtbot, demo_window)
+    demo_window.view.set_selection(None)
+    dialog = demo_window.exporter.open()
+    qtbot.addWidget(dialog)
+    assert dialog.range.currentData() == MADE_OVER and "2.000 s – 3.500 s" in dialog.range.currentText()
+    dialog.folder.setText(str(tmp_path))
+    request = dialog.request()
+    dialog.reject()
+    assert request.span == (2.0, 3.5)
     wait_done(qtbot, demo_window, demo_window.exporter.start(request))
     assert {sf.info(p).frames for p in tmp_path.iterdir()} == {24_000}
 

@@ -1,6 +1,8 @@
 """Export versions: format, sample format, rate, loudness target, name template, peak handling,
-target folder, and the range: whole versions, only the selection, or one file per label
-(Audacity's Export Multiple), e.g. each utterance of each talker for a transcription or ASR set.
+target folder, and the range: whole versions, only the selection, the range versions of a
+selection were made from (what they hold: the default then, rather than files of silence around
+it), or one file per label (Audacity's Export Multiple), e.g. each utterance of each talker for
+a transcription or ASR set.
 
 The dialog only collects an `ExportRequest`; the window runs the export as a job (temporary
 files renamed at the end; nothing left on cancel) and asks before overwriting.
@@ -38,6 +40,7 @@ from app.engine.export import (
     peak_warnings,
 )
 from app.engine.labels import Label
+from app.engine.workflow import version_span
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.settings import ExportChoices
@@ -64,7 +67,7 @@ class ExportRequest:
     labels: list[Label] | None = None          # one file per version and label (`span` is then None)
 
 
-WHOLE, SELECTION, EACH_LABEL = "whole", "selection", "labels"
+WHOLE, SELECTION, MADE_OVER, EACH_LABEL = "whole", "selection", "made-over", "labels"
 
 
 class ExportDialog(QDialog):
@@ -100,15 +103,21 @@ class ExportDialog(QDialog):
         self.loudness.setToolTip("Measure each file's integrated loudness (BS.1770) and scale it to this target; "
                                  "the peak handling then acts on the scaled audio")
         self.selection = selection
+        self.made_over = version_span(versions)      # versions processed from a selection: that span
         self.labels = [label for label in labels or [] if label.stop > label.start]
         self.range = choice_combo([
             ("Whole versions", WHOLE),
             ("Only the selection" + (f" ({format_duration(selection[0])} – {format_duration(selection[1])})"
                                      if selection else " (drag over the spectrogram first)"), SELECTION),
+            (f"The range they were made from ({format_duration(self.made_over[0])} – "
+             f"{format_duration(self.made_over[1])})" if self.made_over else
+             "The range they were made from (versions of a selection)", MADE_OVER),
             (f"Each label: {len(self.labels)} file(s) per version" if self.labels else
-             "Each label (label a selection with Ctrl+B first)", EACH_LABEL)])
+             "Each label (label a selection with Ctrl+B first)", EACH_LABEL)],
+            MADE_OVER if self.made_over and selection is None else WHOLE)
         model = self.range.model()
         model.item(self.range.findData(SELECTION)).setEnabled(selection is not None)
+        model.item(self.range.findData(MADE_OVER)).setEnabled(self.made_over is not None)
         model.item(self.range.findData(EACH_LABEL)).setEnabled(bool(self.labels))
         self.range.currentIndexChanged.connect(self._refresh)
         self.template = QLineEdit(remembered.template)
@@ -183,7 +192,7 @@ class ExportDialog(QDialog):
         export_paths(versions, folder, self.template.text(), self.recording, settings, labels)
         return ExportRequest(versions, folder, self.template.text(), settings,
                              None if rate is None else int(rate),
-                             self.selection if scope == SELECTION else None, labels)
+                             {SELECTION: self.selection, MADE_OVER: self.made_over}.get(scope), labels)
 
     def _refresh(self) -> None:
         fmt = AudioFormat(self.format.currentData())
