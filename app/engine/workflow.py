@@ -114,8 +114,11 @@ def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seco
     def name(talker: int) -> str:
         return f"{method} · talker {talker + 1}" if method else default_name(VersionKind.SEPARATED, talker)
 
+    recorded = _span_settings(plain(settings), span)
+    if separation.notices:             # e.g. one channel: spectral cues only
+        recorded = {**recorded, "notes": separation.notices}
     return [Version(_span_name(name(k), span), k, VersionKind.SEPARATED, estimate, rate, separation.model_name,
-                    _span_settings(plain(settings), span), settings.device)
+                    recorded, settings.device)
             for k, estimate in enumerate(estimates)]
 
 

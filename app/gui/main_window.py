@@ -822,6 +822,9 @@ class MainWindow(QMainWindow):
         if recording is not self.recording:       # the file changed meanwhile: not this session's
             return
         self.add_versions(versions)
+        notes = dict.fromkeys(note for version in versions for note in version.settings.get("notes", []))
+        if notes:
+            self.statusBar().showMessage(" ".join(notes), 15_000)
 
     def add_versions(self, versions: list[Version]) -> None:
         """Add versions of the open recording to the session and show them."""

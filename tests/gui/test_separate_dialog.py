@@ -108,3 +108,12 @@ def test_without_every_talkers_reference_the_oracle_is_not_offered(qtbot, window
     dialog = window.processing.open_separate_options()
     assert not any(m is Method.ORACLE for m, _ in dialog.fields._methods)
     dialog.reject()
+
+
+def test_a_one_channel_recording_is_separated_with_its_notice_shown(qtbot, demo_window, make_recording):
+    window = demo_window
+    open_and_draw(qtbot, window, make_recording("mono.wav", channels=1, seconds=1.0))
+    wait_done(qtbot, window, window.processing.run_separation())
+    assert "mono.wav has one channel: separation relies on spectral cues only" in window.statusBar().currentMessage()
+    tooltip = window.versions_panel.tree.topLevelItem(0).toolTip(0)
+    assert "channels: all" in tooltip and "reference channel: 1" in tooltip and "spectral cues only" in tooltip

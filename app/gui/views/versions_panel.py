@@ -5,6 +5,7 @@ the number keys select them, with their playback gain and a mute box."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,9 +21,26 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.documents import Version
+from app.engine.separation import channel_list_text
 from app.gui.views.jobs_panel import fit_columns
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def setting_lines(settings: dict[str, Any]) -> list[str]:
+    """A version's settings as a user reads them: channels counted from 1, no Python literals."""
+    def shown(key: str, value: Any) -> str:
+        if key == "channels":
+            return "all" if value is None else channel_list_text(value)
+        if key == "reference_channel":
+            return str(value + 1)
+        if isinstance(value, dict):
+            return ", ".join(f"{k.replace('_', ' ')} {shown(k, v)}" for k, v in value.items())
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return "default" if value is None else str(value)
+
+    return [f"{key.replace('_', ' ')}: {shown(key, value)}" for key, value in settings.items()]
 
 
 class VersionsPanel(QWidget):
@@ -92,7 +110,7 @@ class VersionsPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(0, Qt.CheckState.Unchecked if version.hidden else Qt.CheckState.Checked)
             item.setToolTip(0, "\n".join([f"{version.name}: {version.model} on {version.device}, {version.created}"]
-                                          + [f"{k}: {v}" for k, v in version.settings.items()]))
+                                          + setting_lines(version.settings)))
             self.tree.addTopLevelItem(item)
         self._filling = False
         self.remove_button.setEnabled(bool(versions))
