@@ -222,10 +222,14 @@ class MetricsRow:
     model: str = ""                 # what made the version (the mixture rows: none)
     span: Seconds | None = None     # the seconds scored; None: the whole recording
     label: str | None = None        # the text of the label whose range was scored; None: no label's
+    labels: int = 0                 # a summary row: the mean over this many labels' rows
+    half_widths: dict[str, float] = dataclasses.field(default_factory=dict)    # of their 95 % CIs
 
     @property
     def title(self) -> str:
         """What the panel calls the row: the version, after its label when a label was scored."""
+        if self.labels:
+            return f"Mean of {self.labels} labels · {self.name}"
         return self.name if self.label is None else f"{self.label or 'label'} · {self.name}"
 
 
@@ -238,9 +242,16 @@ def metrics_table(rows: list[MetricsRow]) -> list[list[str]]:
 
     def bounds(row: MetricsRow) -> list[str]:
         return ["", ""] if row.span is None else [f"{row.span[0]:.3f}", f"{row.span[1]:.3f}"]
-    return [["Version", *METRIC_LABELS.values(), "Model", "Label", "Start (s)", "End (s)"],
-            *[[row.name, *(cell(row.values.get(key)) for key in METRIC_LABELS), row.model, row.label or "",
-               *bounds(row)] for row in rows]]
+
+    def label(row: MetricsRow) -> str:
+        return f"mean of {row.labels} labels" if row.labels else row.label or ""
+
+    spread = any(row.half_widths for row in rows)        # summary rows: their CIs in columns of their own
+    header = ["Version", *METRIC_LABELS.values(), "Model", "Label", "Start (s)", "End (s)"]
+    header += [f"{name} ±95 % CI" for name in METRIC_LABELS.values()] if spread else []
+    return [header, *[[row.name, *(cell(row.values.get(key)) for key in METRIC_LABELS), row.model, label(row),
+                       *bounds(row), *((cell(row.half_widths.get(key)) for key in METRIC_LABELS) if spread else ())]
+                      for row in rows]]
 
 
 def read_reference(path: Path, sample_rate: int) -> np.ndarray:
@@ -312,7 +323,26 @@ def label_metrics_job(versions: list[Version], references: dict[int, np.ndarray]
                 rows += [dataclasses.replace(row, label=label.text) for row in finished.value]
                 break
             yield Progress("evaluate labels", n * step.total + step.done, len(usable) * step.total, clock())
-    return rows
+    return rows + label_means(rows, {v.id: v.name for v in versions}) if len(usable) > 1 else rows
+
+
+def label_means(rows: list[MetricsRow], names: dict[str, str]) -> list[MetricsRow]:
+    """Per version (and mixture baseline) over the labels' rows: the mean of each metric and the
+    half-width of its 95 % CI, as a paper reports a system over utterances. A version keeps its own
+    name: its rows may have matched another talker's reference in some labels, as they say."""
+    from models.metrics.speech import confidence_interval
+
+    groups: dict[str, list[MetricsRow]] = {}
+    for row in rows:
+        groups.setdefault(row.version_id or row.name, []).append(row)
+    means = []
+    for key, members in groups.items():
+        metrics = dict.fromkeys(k for row in members for k in row.values)
+        intervals = {k: confidence_interval([row.values.get(k, math.nan) for row in members]) for k in metrics}
+        means.append(MetricsRow(members[0].version_id, names.get(key, members[0].name),
+                                {k: i.mean for k, i in intervals.items()}, members[0].model, labels=len(members),
+                                half_widths={k: i.half_width for k, i in intervals.items()}))
+    return means
 
 
 def _common(audio: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from app.engine.demo import DEMO_DIR
@@ -18,7 +19,7 @@ from app.engine.workflow import (
     metrics_table,
     read_reference,
 )
-from models.metrics.speech import si_sdr
+from models.metrics.speech import confidence_interval, si_sdr
 
 DEMO = DEMO_DIR / "meeting-respeaker4"
 
@@ -96,9 +97,27 @@ def test_each_label_is_scored_over_its_own_range_and_too_short_ones_are_left_out
     version[16_000 * 5:] += 2 * np.std(refs[0]) * late                                              # noisy late on
     labels = [Label(1.0, 4.0, "early"), Label(4.5, 4.6, "blip"), Label(6.0, 9.0, "")]
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
-    rows = drive(label_metrics_job([_version(0, version)], refs, mixture, labels))
+    rows = drive(label_metrics_job([_version(0, version)], refs, mixture, labels))[:6]
     assert [row.title for row in rows] == ["early · Mixture · talker 1", "early · Mixture · talker 2",
                                           "early · Separated · talker 1", "label · Mixture · talker 1",
                                           "label · Mixture · talker 2", "label · Separated · talker 1"]
     assert [row.span for row in rows] == [(1.0, 4.0)] * 3 + [(6.0, 9.0)] * 3
     assert rows[2].values["si_sdr"] > 40 > 10 > rows[5].values["si_sdr"]
+
+
+def test_scores_over_several_labels_end_with_each_versions_mean_and_95_percent_interval():
+    refs = _references()
+    mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
+    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b"), Label(6.0, 9.0, "c")]
+    rows = drive(label_metrics_job([_version(0, refs[0] + 0.1 * refs[1])], refs, mixture, labels))
+    per_label, means = rows[:9], rows[9:]
+    assert [row.title for row in means] == ["Mean of 3 labels · Mixture · talker 1",
+                                            "Mean of 3 labels · Mixture · talker 2",
+                                            "Mean of 3 labels · Separated · talker 1"]
+    own = [row.values["si_sdr"] for row in per_label if row.version_id]
+    interval = confidence_interval(own)
+    assert means[2].values["si_sdr"] == pytest.approx(interval.mean)
+    assert means[2].half_widths["si_sdr"] == pytest.approx(interval.half_width)
+    table = metrics_table(rows)
+    assert table[0][-len(METRIC_LABELS)] == "SI-SDR (dB) ±95 % CI" and table[-1][8] == "mean of 3 labels"
+    assert table[1][-1] == ""                              # a label's own row has no interval

@@ -32,6 +32,7 @@ from app.engine.workflow import MetricsRow, metrics_table
 from app.gui.views.plot_style import restyle
 
 BAR_COLOR = "#6fb3e8"
+WHISKER_COLOR = "#dcdde1"      # 95 % CI over labels
 
 
 class MetricsPanel(QWidget):
@@ -85,8 +86,9 @@ class MetricsPanel(QWidget):
         for r, row in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(row.title))
             for c, key in enumerate(COLUMNS, start=1):
-                value = row.values.get(key)
-                text = "—" if value is None or math.isnan(value) else f"{value:.2f}"
+                value, spread = row.values.get(key), row.half_widths.get(key, math.nan)
+                text = "—" if value is None or math.isnan(value) else \
+                    f"{value:.2f}" if math.isnan(spread) else f"{value:.2f} ± {spread:.2f}"
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         for button in (self.copy_button, self.save_button):
@@ -117,7 +119,9 @@ class MetricsPanel(QWidget):
     def _draw_chart(self) -> None:
         self.chart.clear()
         key = self.metric.currentData()
-        values = [row.values.get(key, math.nan) for row in self.rows]
+        means = [row for row in self.rows if row.labels]      # over labels: each version's mean, with its CI
+        charted = means or self.rows
+        values = [row.values.get(key, math.nan) for row in charted]
         shown = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
         if not shown:
             return
@@ -125,6 +129,10 @@ class MetricsPanel(QWidget):
         # horizontal bars: version names stay readable in a narrow dock; first row on top
         self.chart.addItem(pg.BarGraphItem(x0=np.minimum(widths, 0), y=rows, width=np.abs(widths), height=0.6,
                                            brush=BAR_COLOR))
-        self.chart.getAxis("left").setTicks([[(i, self.rows[i].title) for i, _ in shown]])
+        spread = np.array([charted[int(i)].half_widths.get(key, math.nan) for i in rows])
+        if np.isfinite(spread).any():
+            self.chart.addItem(pg.ErrorBarItem(x=widths, y=rows, left=np.nan_to_num(spread),
+                                               right=np.nan_to_num(spread), beam=0.25, pen=pg.mkPen(WHISKER_COLOR)))
+        self.chart.getAxis("left").setTicks([[(i, charted[i].title) for i, _ in shown]])
         self.chart.getViewBox().invertY(True)
         self.chart.setLabel("bottom", COLUMNS[key])
