@@ -83,15 +83,24 @@ def version_span(versions: list[Version]) -> Seconds | None:
     return (float(only[0]), float(only[1])) if len(only) == 2 else None
 
 
+def referenced_talkers(references: dict[int, Path]) -> int:
+    """How many talkers, from talker 1 on, have a clean reference: those the oracle mask covers."""
+    count = 0
+    while count in references:
+        count += 1
+    return count
+
+
 def _oracle_references(references: dict[int, Path], frames: int, span: Seconds | None) -> np.ndarray:
-    """(talkers, frames at 16 kHz) over `span`: each talker's clean reference, cut or padded to the
-    recording; ConfigError unless talkers 1, 2, ... each have one."""
-    if len(references) < 2 or sorted(references) != list(range(len(references))):
+    """(talkers, frames at 16 kHz) over `span`: the clean references of talkers 1, 2, ..., cut or
+    padded to the recording; ConfigError unless at least two have one."""
+    talkers = referenced_talkers(references)
+    if talkers < 2:
         raise ConfigError("The oracle ideal ratio mask needs the clean reference of each talker, from talker 1 on "
                           "(File ▸ Load clean reference…).")
-    clean = np.zeros((len(references), frames), np.float32)
-    for talker, path in references.items():
-        audio = read_reference(path, ORACLE_RATE)[:frames]
+    clean = np.zeros((talkers, frames), np.float32)
+    for talker in range(talkers):
+        audio = read_reference(references[talker], ORACLE_RATE)[:frames]
         clean[talker, :audio.size] = audio
     return clean if span is None else clean[:, round(span[0] * ORACLE_RATE):round(span[1] * ORACLE_RATE)]
 

@@ -38,6 +38,7 @@ from app.engine.workflow import (
     label_metrics_job,
     metrics_job,
     read_reference,
+    referenced_talkers,
     separate_versions_job,
     version_span,
 )
@@ -109,16 +110,15 @@ class ProcessController(QObject):
         return self._versions_job(title, lambda: separate_versions_job(recording, settings, span, references), span)
 
     def open_separate_options(self) -> SeparateDialog | None:
-        """Choose the method (the trained separators, AuxIVA, ILRMA), the channels and the
-        reference, then separate; Ctrl+R repeats the choice for this recording."""
+        """Choose the method (the trained separators, AuxIVA, ILRMA, and the oracle mask once the
+        talkers have clean references), the channels and the reference, then separate; Ctrl+R
+        repeats the choice for this recording."""
         window, recording = self.window, self.window.recording
         if recording is None:
             return None
         models = list_models(Task.SEPARATION)
-        references = sorted(window.session.references)
-        complete = references == list(range(len(references)))         # talkers 1, 2, ... each have one
         dialog = SeparateDialog(recording, models, self._with_model(self.separation_choice(), models),
-                                window.view.selection, len(references) if complete else 0, window)
+                                window.view.selection, referenced_talkers(window.session.references), window)
         dialog.accepted.connect(lambda: self._on_separate_accepted(recording, dialog))
         dialog.open()
         return dialog

@@ -215,7 +215,7 @@ def test_the_oracle_mask_recovers_each_referenced_talker_over_chunks_in_referenc
         assert si_sdr(estimate, clean) > 15
 
 
-def test_the_oracle_versions_need_every_talkers_reference_from_talker_one(tmp_path):
+def test_the_oracle_versions_need_the_references_of_talkers_one_and_two(tmp_path):
     from app.engine.workflow import separate_versions_job
 
     path = _two_tone_recording(tmp_path / "mix.wav", channels=2)

@@ -4,15 +4,15 @@ Ctrl+R separates at once with the choices last made here for the open recording 
 trained separator on every channel, up to 8, estimated at channel 1). Here a user picks a
 classical method to hear and score beside the model (AuxIVA, ILRMA), a subset of a larger
 array's channels (the model takes up to 8), or another reference microphone: what
-`meco-studio separate` takes as --method, --channels and --reference. The choices are checked as
+`meco-studio separate` takes as --method, --channels and --reference. Once the talkers have
+clean references, the oracle ideal ratio mask is offered too: the ceiling to score against. The choices are checked as
 they are typed, by the engine's own rule, and Separate waits until they are usable.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
@@ -131,7 +131,7 @@ class SeparateDialog(QDialog):
     def _used(self, choice: SeparationChoice) -> tuple[list[int], list[str]]:
         settings = choice.settings(SeparateSettings())
         if choice.method is Method.ORACLE:           # the reference mic alone
-            settings = dataclasses.replace(settings, channels=(choice.reference,))
+            settings = replace(settings, channels=(choice.reference,))
         minimum = 2 if choice.method in (Method.AUXIVA, Method.ILRMA) else 1
         return choose_channels(self.recording, settings, minimum=minimum)
 
