@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 # In dependency order; a build without one (or another platform) just skips it.
 TORCH_LIBRARIES = ("libc10.so", "libgomp.so.1", "libtorch_cpu.so", "libtorch.so", "libtorch_python.so")
 RTLD_NOW = 2
+WARM_UP_THREAD = "torch-warm-up"
 
 _chosen = 0                    # 0: torch's own choice
 _torch_default: int | None = None  # torch's count before this module first changed it
@@ -74,6 +75,6 @@ def _load() -> None:
 
 def warm_up() -> threading.Thread:
     """Load torch in a background thread, before a first model run needs it."""
-    thread = threading.Thread(target=_load, name="torch-warm-up")
+    thread = threading.Thread(target=_load, name=WARM_UP_THREAD)
     thread.start()
     return thread

@@ -15,12 +15,14 @@ import sys
 import threading
 import time
 
+from app.engine.torch_runtime import WARM_UP_THREAD
+
 POLL_MS = 5
 SETTLE_SECONDS = 0.5       # watched after torch is ready
 
 
 def _warming_up() -> bool:
-    return any(thread.name == "torch-warm-up" for thread in threading.enumerate())
+    return any(thread.name == WARM_UP_THREAD for thread in threading.enumerate())
 
 
 def main(start: float) -> dict[str, float | bool]:
