@@ -162,7 +162,7 @@ def correct_job(estimates: EstimateSource, mixture: Recording, settings: Correct
              entry.name, mode, evaluations(mode, steps), [c + 1 for c in channels])
     for done, total in runner.stream(_stacked_reader(est_reader, mix_reader), mix_reader.frames, collector.write):
         yield Progress("correct", done, total, clock())
-    corrected = collector.finish(talkers)
+    corrected = collector.finish()
     seconds = clock()
     log.info("corrected %s in %.1f s (RTF %.3f)", estimates.name, seconds,
              seconds * mixture.sample_rate / max(mixture.frames, 1))
@@ -198,7 +198,7 @@ def corrected_separation_job(rec: Recording, separate: SeparateSettings, correct
                 uncorrected = OutputCollector(2, model_rate, out_rate, frames_out, uncorrected_sink)
             separation = yield from separate_job(rec, replace(separate, output_rate=OutputRate.MODEL), sink=keep)
             if uncorrected is not None:
-                uncorrected.finish(2)
+                uncorrected.finish()
         settings = replace(correct, reference_channel=separation.channels_used[0],
                            channels=tuple(separation.channels_used), output_rate=separate.output_rate,
                            device=separate.device)

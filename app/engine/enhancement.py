@@ -92,7 +92,7 @@ def _run(source: Recording | ArraySource, settings: EnhanceSettings,
     log.info("enhancing %s (%d channel(s)) with %s", source.name, len(channels), entry.name)
     for done, total in runner.stream(reader, reader.frames, collector.write):
         yield Progress("enhance", done, total, clock())
-    audio = collector.finish(len(channels))
+    audio = collector.finish()
     seconds = clock()
     duration = source.frames / source.sample_rate
     log.info("enhanced %s in %.1f s (RTF %.3f)", source.name, seconds, seconds / max(duration, 1e-9))

@@ -186,25 +186,28 @@ class WithReferences:
 
 
 class OutputCollector:
-    """Receives model-rate blocks; resamples them in a continuous stream to the output rate."""
+    """Receives model-rate blocks; resamples them in a continuous stream to the output rate, into
+    `sink` or into one array of the whole output (filled in place: gathering blocks and joining
+    them at the end would hold the output twice, a gigabyte and more for an hour at 48 kHz)."""
 
     def __init__(self, talkers: int, model_rate: int, out_rate: int, frames_out: int,
                  sink: Callable[[np.ndarray], None] | None = None) -> None:
-        self.frames_out, self.sink = frames_out, sink
+        self.talkers, self.frames_out, self.sink = talkers, frames_out, sink
         self._stream = None if model_rate == out_rate else soxr.ResampleStream(
             model_rate, out_rate, talkers, dtype="float32", quality="HQ")
-        self._blocks: list[np.ndarray] = []
+        self._out = np.zeros((talkers, frames_out if sink is None else 0), np.float32)
         self._written = 0
 
     def _emit(self, block: np.ndarray) -> None:
         block = block[:, : self.frames_out - self._written]
-        if block.shape[1] == 0:
+        n = block.shape[1]
+        if n == 0:
             return
-        self._written += block.shape[1]
         if self.sink is not None:
             self.sink(block)
         else:
-            self._blocks.append(block)
+            self._out[:, self._written:self._written + n] = block
+        self._written += n
 
     def write(self, block: np.ndarray, last: bool = False) -> None:
         if self._stream is None:
@@ -213,12 +216,14 @@ class OutputCollector:
         out = self._stream.resample_chunk(np.ascontiguousarray(block.T, dtype=np.float32), last=last)
         self._emit(np.ascontiguousarray(np.asarray(out).reshape(-1, block.shape[0]).T))
 
-    def finish(self, talkers: int) -> np.ndarray:
+    def finish(self) -> np.ndarray:
+        """The whole output (without a sink; silence where the model gave none), or an empty
+        array after the sink got every frame."""
         if self._stream is not None:
-            self.write(np.zeros((talkers, 0), np.float32), last=True)
-        if self._written < self.frames_out:
-            self._emit(np.zeros((talkers, self.frames_out - self._written), np.float32))
-        return np.concatenate(self._blocks, axis=1) if self._blocks else np.zeros((talkers, 0), np.float32)
+            self.write(np.zeros((self.talkers, 0), np.float32), last=True)
+        if self.sink is not None and self._written < self.frames_out:
+            self._emit(np.zeros((self.talkers, self.frames_out - self._written), np.float32))
+        return self._out
 
 
 def _model_function(entry: ModelEntry, settings: SeparateSettings
@@ -301,7 +306,7 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
     log.info("separating %s with %s on channels %s", rec.name, name, [c + 1 for c in channels])
     for done, total in runner.stream(reader, reader.frames, collector.write):
         yield Progress("separate", done, total, clock())
-    estimates = collector.finish(talkers)
+    estimates = collector.finish()
     seconds = clock()
     log.info("separated %s in %.1f s (RTF %.3f)", rec.name, seconds, seconds * rec.sample_rate / rec.frames)
     return Separation(estimates, out_rate, settings.method, name, settings, seconds, notices, channels)

@@ -224,3 +224,19 @@ def test_the_oracle_versions_need_the_references_of_talkers_one_and_two(tmp_path
     with open_recording(path) as rec:
         with pytest.raises(ConfigError, match="clean reference of each talker, from talker 1 on"):
             drive(separate_versions_job(rec, _settings(method=Method.ORACLE), None, {1: clean, 2: clean}))
+
+
+def test_the_collector_fills_one_output_in_place_rather_than_joining_a_second_copy_at_the_end():
+    import tracemalloc
+
+    from app.engine.separation import OutputCollector
+
+    tracemalloc.start()
+    collector = OutputCollector(2, 16_000, 16_000, 16_000 * 60)
+    for second in range(60):                          # fresh blocks, as a model hands them over
+        collector.write(np.full((2, 16_000), second + 1, np.float32))
+    out = collector.finish()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert out.shape == (2, 16_000 * 60) and out[:, -1].tolist() == [60, 60]
+    assert peak < 1.2 * out.nbytes
