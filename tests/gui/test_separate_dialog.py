@@ -117,3 +117,18 @@ def test_a_one_channel_recording_is_separated_with_its_notice_shown(qtbot, demo_
     assert "mono.wav has one channel: separation relies on spectral cues only" in window.statusBar().currentMessage()
     tooltip = window.versions_panel.tree.topLevelItem(0).toolTip(0)
     assert "channels: all" in tooltip and "reference channel: 1" in tooltip and "spectral cues only" in tooltip
+
+
+def test_the_spatial_filter_is_a_trained_separators_choice_and_is_recorded_with_its_versions(qtbot, demo_window):
+    window = demo_window
+    dialog = window.processing.open_separate_options()
+    spatial = dialog.fields.spatial
+    assert spatial.isEnabled() and spatial.currentData() is None          # as the card recommends
+    spatial.setCurrentIndex(spatial.findData(False))
+    assert dialog.choice().spatial_filter is False
+    dialog.fields.set_method(Method.AUXIVA)
+    assert not spatial.isEnabled() and dialog.choice().spatial_filter is None
+    dialog.fields.set_method(Method.MODEL, "tiny-separator")
+    dialog.accept()
+    wait_done(qtbot, window, window.jobs.entries[-1])
+    assert window.session.versions[-1].settings["spatial_filter"] is False

@@ -43,11 +43,13 @@ class SeparationChoice:
     model: str | None = None
     channels: tuple[int, ...] | None = None      # 0-based; None: all
     reference: int = 0                           # 0-based
+    spatial_filter: bool | None = None           # the model's mask-driven MWF; None: as its card recommends
 
     def settings(self, base: SeparateSettings) -> SeparateSettings:
         """`base` (device, chunk, the Settings' model) with this choice applied."""
         return SeparateSettings(method=self.method, model=self.model or base.model, reference_channel=self.reference,
-                                channels=self.channels, chunk=base.chunk, device=base.device)
+                                channels=self.channels, chunk=base.chunk, spatial_filter=self.spatial_filter,
+                                device=base.device)
 
 
 class SeparationFields:
@@ -72,6 +74,13 @@ class SeparationFields:
         self.reference = QSpinBox(minimum=1, maximum=channels or MAX_CHANNELS, value=choice.reference + 1,
                                   prefix="channel ")
         self.reference.setToolTip("The microphone at which each talker is estimated; it is always used.")
+        self.spatial = choice_combo([("As the model's card recommends", None),
+                                     ("Mask-driven multichannel Wiener filter", True),
+                                     ("The network's masks only", False)], choice.spatial_filter)
+        self.spatial.setToolTip("A trained separator's masks can steer a multichannel Wiener filter over the "
+                                "channels (--spatial-filter / --no-spatial-filter from a terminal)")
+        self.method.currentIndexChanged.connect(self._enable)
+        self._enable()
 
     def add_rows(self, form: QFormLayout) -> None:
         form.addRow("Method", self.method)
@@ -79,11 +88,22 @@ class SeparationFields:
             form.addRow("", QLabel("No trained separator is installed; AuxIVA and ILRMA need none."))
         form.addRow("Channels", self.channels)
         form.addRow("Reference", self.reference)
+        form.addRow("Spatial filter", self.spatial)
 
     def on_change(self, slot: Callable[[], None]) -> None:
         self.method.currentIndexChanged.connect(slot)
         self.channels.textChanged.connect(slot)
         self.reference.valueChanged.connect(slot)
+        self.spatial.currentIndexChanged.connect(slot)
+
+    def _enable(self) -> None:
+        method, model = self._methods[self.method.currentData()]
+        self.spatial.setEnabled(method is Method.MODEL)
+        cards = {entry.name: entry.card for entry in self.models}
+        if model in cards:
+            recommended = cards[model].get("inference", {}).get("spatial_filter", False)
+            self.spatial.setItemText(0, f"As the model's card recommends ({'on' if recommended else 'off'})")
+        self.channels.setEnabled(method is not Method.ORACLE)      # the oracle masks the reference mic alone
 
     def set_method(self, method: Method, model: str | None = None) -> None:
         self.method.setCurrentIndex(self._methods.index((method, model)))
@@ -92,7 +112,8 @@ class SeparationFields:
         """The choice as typed; ConfigError when the channel list cannot be read."""
         method, model = self._methods[self.method.currentData()]
         text = self.channels.text().strip()
-        return SeparationChoice(method, model, parse_channel_list(text) if text else None, self.reference.value() - 1)
+        return SeparationChoice(method, model, parse_channel_list(text) if text else None, self.reference.value() - 1,
+                                self.spatial.currentData() if method is Method.MODEL else None)
 
 
 class SeparateDialog(QDialog):
@@ -142,7 +163,6 @@ class SeparateDialog(QDialog):
             self.summary.setText(str(err))
             self.run_button.setEnabled(False)
             return
-        self.fields.channels.setEnabled(choice.method is not Method.ORACLE)
         if choice.method is Method.ORACLE:
             talkers = ", ".join(str(k + 1) for k in range(self.references))
             self.summary.setText(f"Masks channel {choice.reference + 1} with the clean references of talkers "
