@@ -58,12 +58,15 @@ Seconds = tuple[float, float]
 
 def _placed(audio: np.ndarray, rate: int, span: Seconds | None, frames: int) -> np.ndarray:
     """`(rows, n)` processed over `span` as full-length rows of `frames`, silent outside it, so a
-    version made from a selection lies on the recording's time axis like any other."""
-    if span is None:
-        return audio
-    start = min(round(span[0] * rate), frames)
-    out = np.zeros((audio.shape[0], frames), np.float32)
-    out[:, start:start + audio.shape[1]] = audio[:, :frames - start]
+    version made from a selection lies on the recording's time axis like any other. Returned
+    read-only: the job hands it over, and versions keep read-only rows without copying them (a
+    copy would hold the output twice, over a gigabyte for two talkers of an hour at 48 kHz)."""
+    out = audio
+    if span is not None:
+        start = min(round(span[0] * rate), frames)
+        out = np.zeros((audio.shape[0], frames), np.float32)
+        out[:, start:start + audio.shape[1]] = audio[:, :frames - start]
+    out.flags.writeable = False
     return out
 
 

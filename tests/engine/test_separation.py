@@ -240,3 +240,13 @@ def test_the_collector_fills_one_output_in_place_rather_than_joining_a_second_co
     tracemalloc.stop()
     assert out.shape == (2, 16_000 * 60) and out[:, -1].tolist() == [60, 60]
     assert peak < 1.2 * out.nbytes
+
+
+def test_a_jobs_versions_keep_the_rows_of_its_output_rather_than_copies(tmp_path, tiny_separator_card):
+    from app.engine.workflow import separate_versions_job
+
+    path = _two_tone_recording(tmp_path / "mix.wav", channels=2)
+    with open_recording(path) as rec:
+        versions = drive(separate_versions_job(rec, _settings()))
+    assert versions[0].audio.base is not None and versions[0].audio.base is versions[1].audio.base
+    assert not versions[0].audio.flags.writeable
