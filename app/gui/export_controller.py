@@ -1,6 +1,6 @@
 """What the window writes besides sessions: versions (the export dialog), the recording's own
-audio (the selection or the whole), and an image of the view. Audio goes out as jobs; a file
-that exists is replaced only after the user says so.
+audio (the selection or the whole), an image of the view, and the session's report. Audio goes
+out as jobs; a file that exists is replaced only after the user says so.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from app.engine.export import (
     recording_export_settings,
     write_bytes_atomically,
 )
+from app.engine.report import report_job
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
 from app.gui.dialogs.file_filters import RECORDING_EXPORT_FILTER
 from app.gui.workers import JobEntry
@@ -135,3 +136,25 @@ class ExportController(QObject):
                                               "PNG images (*.png)")
         if path:
             self.image(path if path.lower().endswith(".png") else f"{path}.png")
+
+    # --- the session's report -----------------------------------------------------------------------
+    def report(self, path: str | Path) -> JobEntry | None:
+        """The session's record in markdown (`meco-studio report` for a saved one), with the
+        metrics the panel shows: a lab notebook's or a methods section's source."""
+        window = self.window
+        if window.recording is None:
+            return None
+        panel = window.metrics_panel
+        snapshot, info, saved_at = window.session.snapshot(), window.recording.info, window.session.path
+        return window.jobs.submit(f"Report on {window.recording.name}",
+                                  lambda: report_job(snapshot, info, Path(path), saved_at, list(panel.rows),
+                                                     panel.where),
+                                  lambda written: window.statusBar().showMessage(f"Wrote {written.name}", 10_000))
+
+    def ask_report(self) -> None:
+        recording = self.window.recording
+        suggested = recording.path.with_name(f"{recording.path.stem}-report.md") if recording else ""
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export the session's report", str(suggested),
+                                              "Markdown (*.md)")
+        if path:
+            self.report(path if path.lower().endswith(".md") else f"{path}.md")

@@ -268,6 +268,8 @@ class MainWindow(QMainWindow):
         self.import_labels_action = self._action("&Import labels…", [], self.labels.ask_import)
         self.export_labels_action = self._action("Export &labels…", [], self.labels.ask_export)
         self.export_image_action = self._action("Export ima&ge of the view…", [], lambda: self.exporter.ask_image())
+        self.export_report_action = self._action("Export the session's re&port…", [],
+                                                 lambda: self.exporter.ask_report())
         self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
                                            lambda: self.view.zoom(1 / ZOOM_STEP, self._zoom_centre()))
         self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
@@ -323,7 +325,7 @@ class MainWindow(QMainWindow):
         for group in ((self.open_session_action, self.save_session_action, self.save_session_as_action),
                       (self.import_estimate_action, self.import_labels_action, self.reference_action),
                       (self.export_action, self.export_audio_action, self.export_labels_action,
-                       self.export_image_action),
+                       self.export_image_action, self.export_report_action),
                       (self.quit_action,)):
             file_menu.addSeparator()
             for action in group:
@@ -700,6 +702,7 @@ class MainWindow(QMainWindow):
         self.add_label_action.setEnabled(self.recording is not None)
         self.import_labels_action.setEnabled(self.recording is not None)
         self.export_image_action.setEnabled(self.recording is not None)
+        self.export_report_action.setEnabled(self.recording is not None)
         self.export_audio_action.setEnabled(self.recording is not None)
         self.import_estimate_action.setEnabled(self.recording is not None)
         self.select_range_action.setEnabled(self.recording is not None)

@@ -376,6 +376,16 @@ def test_versions_of_a_selection_export_the_range_they_were_made_from_by_default
     assert {sf.info(p).frames for p in tmp_path.iterdir()} == {24_000}
 
 
+def test_the_sessions_report_lists_the_versions_and_the_metrics_the_panel_shows(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    wait_done(qtbot, demo_window, demo_window.processing.run_evaluation(), timeout=120_000)
+    assert demo_window.export_report_action.isEnabled()
+    wait_done(qtbot, demo_window, demo_window.exporter.report(tmp_path / "report.md"))
+    text = (tmp_path / "report.md").read_text()
+    assert "| Separated · talker 1 | 1 | separated | tiny-separator |" in text
+    assert "## Metrics" in text and "over the whole recording" in text and "| Mixture · talker 1 |" in text
+
+
 def test_export_of_each_label_writes_a_file_per_talker_and_label(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     for span, text in (((1.0, 2.0), "hello"), ((4.0, 4.5), "again")):

@@ -39,6 +39,7 @@ class MetricsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[MetricsRow] = []
+        self.where = ""                     # what the rows were scored over, in words
         self.table = QTableWidget(0, len(COLUMNS) + 1)
         self.table.setHorizontalHeaderLabels(["Version", *COLUMNS.values()])
         self.table.verticalHeader().hide()
@@ -79,7 +80,7 @@ class MetricsPanel(QWidget):
         layout.addWidget(self.chart, 1)
 
     def set_rows(self, rows: list[MetricsRow], with_reference: bool, where: str = "over the whole recording") -> None:
-        self.rows = rows
+        self.rows, self.where = rows, where
         self.hint.setText(f"Against the clean references, {where}." if with_reference else
                           f"DNSMOS only, {where}: no clean reference loaded (File ▸ Load clean reference…).")
         self.table.setRowCount(len(rows))

@@ -1,0 +1,56 @@
+"""A session's report: every version with what made it, the cards' hashes, the metrics, the software."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import soundfile as sf
+
+from app.cli import main
+from app.engine.documents import Session, Version, VersionKind, save_session
+from app.engine.files import open_recording
+from app.engine.labels import Label
+from app.engine.report import session_report
+from app.engine.workflow import MetricsRow
+
+
+def _session(tmp_path, tiny_separator_card) -> Session:
+    recording = tmp_path / "meeting.wav"
+    sf.write(recording, np.zeros((16_000, 4), np.float32), 16_000)
+    session = Session(recording)
+    settings = {"method": "model", "reference_channel": 1, "channels": [0, 1, 2], "span_seconds": [0.2, 0.8]}
+    session.add([Version(f"Separated · talker {k + 1}", k, VersionKind.SEPARATED, np.zeros(16_000, np.float32),
+                         16_000, "tiny-separator", settings) for k in range(2)])
+    session.add([Version("odd | name", 0, VersionKind.IMPORTED, np.zeros(16_000, np.float32), 16_000, "x.wav", {})])
+    session.set_reference(0, tmp_path / "clean1.wav")
+    session.add_label(Label(0.1, 0.5, "hello"))
+    return session
+
+
+def test_the_report_names_each_version_its_settings_and_the_card_that_made_it(tmp_path, tiny_separator_card):
+    session = _session(tmp_path, tiny_separator_card)
+    with open_recording(session.recording_path) as rec:
+        rows = [MetricsRow("", "Mixture · talker 1", {"si_sdr": 1.5}), MetricsRow("v", "Separated · talker 1",
+                                                                                   {"si_sdr": 4.25}, "tiny-separator")]
+        text = session_report(session.snapshot(), rec.info, metrics=rows, metrics_scope="over the whole recording")
+    card = json.loads(tiny_separator_card.read_text())
+    assert "4 channel(s), 16000 Hz, 1.000 s" in text
+    assert "| Separated · talker 1 | 1 | separated | tiny-separator |" in text
+    assert "reference channel 2; channels 1,2,3; span seconds 0.20–0.80 s" in text
+    assert f"`{card['weights']['sha256']}`" in text                       # the card that made the numbers
+    assert "odd \\| name" in text                                        # a name cannot break the table
+    assert "- talker 1: `" in text and "1 label(s)" in text
+    assert "| Separated · talker 1 | 4.2500 |" in text and "At 16 kHz, over the whole recording" in text
+    assert "| torch |" in text and "| MeCo Studio |" in text
+
+
+def test_the_report_command_writes_a_saved_sessions_report_and_keeps_an_existing_file(tmp_path, tiny_separator_card,
+                                                                                  capsys):
+    saved = save_session(_session(tmp_path, tiny_separator_card), tmp_path / "meeting")
+    out = tmp_path / "report.md"
+    assert main(["report", str(saved), "--out", str(out)]) == 0
+    assert out.read_text().startswith("# MeCo Studio session report") and f"Session: `{saved}`" in out.read_text()
+    out.write_text("mine")
+    assert main(["report", str(saved), "--out", str(out)]) == 1
+    assert out.read_text() == "mine" and "add --overwrite" in capsys.readouterr().err
