@@ -20,8 +20,9 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# In dependency order; a build without one (or another platform) just skips it.
-TORCH_LIBRARIES = ("libc10.so", "libgomp.so.1", "libtorch_cpu.so", "libtorch.so", "libtorch_python.so")
+# What torch's extension module links: the dynamic linker loads their dependencies (libtorch_cpu,
+# libc10, torch's OpenMP) as it would for the import. A build without one just skips it.
+TORCH_LIBRARIES = ("libtorch_python.so",)
 RTLD_NOW = 2
 WARM_UP_THREAD = "torch-warm-up"
 
