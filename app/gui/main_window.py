@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
         self.enhance_action = self._action("&Enhance with a student", ["Ctrl+Shift+E"],
                                            lambda: self.processing.run_enhancement())
         self.export_action = self._action("&Export versions…", ["Ctrl+E"], lambda: self.exporter.open())
-        self.import_estimate_action = self._action("&Import a talker's estimate…", [],
+        self.import_estimate_action = self._action("&Import talkers' estimates…", [],
                                                    self.processing.ask_import_estimate)
         self.export_audio_action = self._action("Export the recording's au&dio…", [],
                                                 lambda: self.exporter.recording_audio())

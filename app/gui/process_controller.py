@@ -160,13 +160,23 @@ class ProcessController(QObject):
                                   lambda: import_version_job(Path(path), talker),
                                   lambda version: window.add_versions_from(recording, [version]))
 
+    def import_estimates(self, paths: list[Path]) -> list[JobEntry]:
+        """Another separator's outputs, one mono file per talker (spk1.wav, spk2.wav, ...): in the
+        order of their names, talkers 1, 2, ..."""
+        entries = [self.import_estimate(path, talker) for talker, path in enumerate(sorted(map(Path, paths)))]
+        return [entry for entry in entries if entry is not None]
+
     def ask_import_estimate(self) -> None:
         window = self.window
         folder = str(window.recording.path.parent) if window.recording else ""
-        path, _ = QFileDialog.getOpenFileName(window, "Import a talker's estimate (a mono file)", folder,
-                                              AUDIO_FILTER)
-        if not path:
+        paths, _ = QFileDialog.getOpenFileNames(window, "Import talkers' estimates (a mono file each; several: "
+                                                "talkers 1, 2, ... in the order of their names)", folder, AUDIO_FILTER)
+        if len(paths) > 1:
+            self.import_estimates([Path(p) for p in paths])
             return
+        if not paths:
+            return
+        path = paths[0]
         count = max(2, len(window.session.talkers()) + 1)
         talkers = [f"Talker {k + 1}" for k in range(count)]
         chosen, ok = QInputDialog.getItem(window, "Import a talker's estimate", f"{Path(path).name} estimates",

@@ -488,8 +488,9 @@ def test_another_separators_estimates_are_imported_and_corrected_with_meco(qtbot
     mixture = demo_window.recording.read(0, demo_window.recording.frames)
     for k in range(2):                     # stand-ins for another separator's two mono outputs
         sf.write(tmp_path / f"theirs_{k + 1}.wav", 0.5 * mixture[k], demo_window.recording.sample_rate)
-    for k in range(2):
-        wait_done(qtbot, demo_window, demo_window.processing.import_estimate(tmp_path / f"theirs_{k + 1}.wav", k))
+    files = [tmp_path / "theirs_2.wav", tmp_path / "theirs_1.wav"]      # several at once: talkers by name
+    for entry in demo_window.processing.import_estimates(files):
+        wait_done(qtbot, demo_window, entry)
     imported = demo_window.processing.latest_separation()
     assert [(v.name, v.kind) for v in imported] == [("theirs_1 · talker 1", VersionKind.IMPORTED),
                                                    ("theirs_2 · talker 2", VersionKind.IMPORTED)]
