@@ -112,8 +112,8 @@ def separate_versions_job(rec: Recording, settings: SeparateSettings, span: Seco
                           references: dict[int, Path] | None = None) -> Job[list[Version]]:
     """Separate `rec` (only `span`, in seconds, when given); one "Separated · talker k" version per
     talker ("AuxIVA · talker k" from a classical method), always as long as the recording.
-    `references`: the clean talkers' files, which the oracle ideal ratio mask needs (all of them,
-    in talker order: its versions are those talkers')."""
+    `references`: the clean talkers' files, which the oracle ideal ratio mask needs (those of
+    talkers 1, 2, ...: its versions are those talkers')."""
     source = rec if span is None else span_of(rec, span)
     clean = _oracle_references(references or {}, frames_at(rec, ORACLE_RATE), span) \
         if settings.method is Method.ORACLE else None
