@@ -379,7 +379,14 @@ def save_session(session: Session, path: Path, overwrite: bool = False) -> Path:
 
 def load_session(path: Path) -> Session:
     """Read a session folder; AudioFileError naming what is wrong."""
+    return drive(load_session_job(path))
+
+
+def load_session_job(path: Path) -> Job[Session]:
+    """Read a session folder a version at a time (its audio can be gigabytes: the window reads it
+    in a job); AudioFileError naming what is wrong."""
     path = Path(path)
+    clock = Stopwatch()
     try:
         document = json.loads((path / "session.json").read_text())
     except (OSError, json.JSONDecodeError) as err:
@@ -395,14 +402,17 @@ def load_session(path: Path) -> Session:
         session.labels = sorted(Label(**entry) for entry in document.get("labels", []))
     except (TypeError, ValueError) as err:
         raise AudioFileError(f"{path.name} is damaged: a label cannot be read ({err}).") from err
-    for entry in document.get("versions", []):
+    entries = document.get("versions", [])
+    for done, entry in enumerate(entries, start=1):
         audio_path = path / f"{entry['id']}.wav"
         try:
             audio, rate = sf.read(audio_path, dtype="float32", always_2d=False)
         except (OSError, sf.LibsndfileError) as err:
             raise AudioFileError(f"{path.name} is damaged: the audio of '{entry['name']}' cannot be read "
                                  f"({err}).") from err
+        audio.flags.writeable = False             # the version keeps it as it is: no second copy
         session.versions.append(Version(**{**entry, "kind": VersionKind(entry["kind"]), "audio": audio,
                                            "sample_rate": rate}))
+        yield Progress("open", done, len(entries), clock())
     session.path = path
     return session

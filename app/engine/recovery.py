@@ -20,8 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from app.engine.documents import SESSION_SUFFIX, Session, SessionSnapshot, contents_text, load_session, save_steps
-from app.engine.jobs import Job
+from app.engine.documents import SESSION_SUFFIX, Session, SessionSnapshot, contents_text, load_session_job, save_steps
+from app.engine.jobs import Job, drive
 from app.engine.paths import app_data_dir
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,11 @@ class RecoverableSession:
 
     def load(self) -> Session:
         """The session as it was autosaved, marked unsaved (its folder is not one the user chose)."""
-        session = load_session(self.path)
+        return drive(self.load_job())
+
+    def load_job(self) -> Job[Session]:
+        """`load` a version at a time, for the window's jobs."""
+        session = yield from load_session_job(self.path)
         session.path = None
         session.revision = session.saved_revision + 1
         return session

@@ -38,10 +38,11 @@ from app.engine.documents import (
     SESSION_SUFFIX,
     Session,
     Version,
-    load_session,
+    load_session_job,
 )
-from app.engine.errors import AppError
+from app.engine.errors import AppError, AudioFileError
 from app.engine.files import Recording, open_recording
+from app.engine.jobs import Job
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     ABPlayer,
@@ -401,9 +402,12 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
         self.recent_menu.setEnabled(bool(files))
 
-    def open_recent(self, path: str | Path) -> bool:
+    def open_recent(self, path: str | Path) -> None:
         """A recent recording, or a recent session (a `.mecosession` folder) with its versions."""
-        return self.open_session(path) if Path(path).suffix == SESSION_SUFFIX else self.open_path(path)
+        if Path(path).suffix == SESSION_SUFFIX:
+            self.open_session(path)
+        else:
+            self.open_path(path)
 
     def remember_session(self, path: Path) -> None:
         """A session just saved or opened goes to the top of File ▸ Open recent."""
@@ -1078,28 +1082,31 @@ class MainWindow(QMainWindow):
         if path:
             self.open_session(path)
 
-    def open_session(self, path: str | Path) -> bool:
-        try:
-            session = load_session(Path(path))
-        except AppError as err:
-            self.show_error("Could not open the session", str(err))
-            return False
-        if session.recording_path is None:
-            self.show_error("Could not open the session", f"{Path(path).name} names no recording.")
-            return False
-        return self._open(session.recording_path, session, after=lambda: self.remember_session(Path(path)))
+    def open_session(self, path: str | Path) -> JobEntry | None:
+        """Read a saved session in a job (its versions' audio can be gigabytes), then open its
+        recording with it; None, with a message, while other jobs run."""
+        path = Path(path)
+        return self._open_session_job(f"Open {path.name}", lambda: load_session_job(path),
+                                      lambda: self.remember_session(path))
 
-    def recover(self, found: RecoverableSession) -> bool:
+    def recover(self, found: RecoverableSession) -> JobEntry | None:
         """Open an autosave's recording and session, unsaved; its folder goes once it is open."""
-        try:
-            session = found.load()
-        except AppError as err:
-            self.show_error("Could not recover the session", str(err))
-            return False
-        if session.recording_path is None:
-            self.show_error("Could not recover the session", "The autosave names no recording.")
-            return False
-        return self._open(session.recording_path, session, after=lambda: discard(found.path))
+        return self._open_session_job("Recover unsaved work", found.load_job, lambda: discard(found.path))
+
+    def _open_session_job(self, title: str, make: Callable[[], Job[Session]],
+                          after: Callable[[], object]) -> JobEntry | None:
+        if self.jobs.busy:
+            self.show_error("Jobs are running", "Wait for the running jobs to finish, or cancel them, before "
+                            "opening a session.", QMessageBox.Icon.Information)
+            return None
+
+        def loaded(session: Session) -> None:
+            if session.recording_path is None:
+                raise AudioFileError("The session names no recording.")
+            # once this job has ended: opening is refused while jobs run
+            QTimer.singleShot(0, lambda: self._open(session.recording_path, session, after=after))
+
+        return self.jobs.submit(title, make, loaded)
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)

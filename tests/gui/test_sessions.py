@@ -135,7 +135,7 @@ def test_a_crashed_windows_work_is_offered_back_and_recovered(qtbot, window, mak
     assert box.isVisible() and "crashed.wav: 0 versions and 1 label" in box.text()
     save_screenshot(box, "recover-unsaved-work.png")
     next(b for b in box.buttons() if b.text() == "Recover").click()
-    assert window.recording.path == recording
+    qtbot.waitUntil(lambda: window.recording is not None and window.recording.path == recording, timeout=20_000)
     assert [label.text for label in window.session.labels] == ["before the crash"]
     assert window.isWindowModified() and window.session.path is None
     assert recoverable_sessions(recovery_dir()) == []
@@ -198,7 +198,9 @@ def test_an_autosave_whose_recording_is_gone_stays_offered(qtbot, window, make_r
     _crash_with_unsaved_work(recording)
     recording.unlink()
     [found] = recoverable_sessions(recovery_dir())
-    assert not window.recover(found)
+    messages = len(window.messages)
+    wait_done(qtbot, window, window.recover(found))
+    qtbot.waitUntil(lambda: len(window.messages) > messages, timeout=20_000)
     assert "moved.wav" in window.messages[-1].text()
     assert [f.path for f in recoverable_sessions(recovery_dir())] == [found.path]
     discard(found.path)
@@ -213,5 +215,22 @@ def test_a_saved_session_is_offered_in_open_recent_and_reopens_with_its_labels(q
     assert window.recent_menu.actions()[0].toolTip() == session
     assert window.open_path(make_recording("second.wav", channels=2)) and not window.session.labels
     window.recent_menu.actions()[1].trigger()            # the session, below the recording opened since
-    assert window.recording.path.name == "first.wav" and len(window.session.labels) == 1
+    qtbot.waitUntil(lambda: window.recording.path.name == "first.wav", timeout=20_000)
+    assert len(window.session.labels) == 1
     assert window.recent_menu.actions()[0].toolTip() == session
+
+
+def test_a_session_is_read_in_a_job_and_not_while_other_jobs_run(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording("first.wav"))
+    _label(window)
+    wait_done(qtbot, window, window.sessions.save_as(tmp_path / "meeting"))
+    busy = window.processing.run_analysis()                       # a job of its own, still queued or running
+    assert window.open_session(tmp_path / "meeting.mecosession") is None
+    assert "Wait for the running jobs" in window.messages[-1].text()
+    wait_done(qtbot, window, busy)
+    before = window.session
+    entry = window.open_session(tmp_path / "meeting.mecosession")
+    assert entry.title == "Open meeting.mecosession" and window.session is before     # the window goes on meanwhile
+    wait_done(qtbot, window, entry)
+    qtbot.waitUntil(lambda: window.session is not before, timeout=20_000)
+    assert [label.text for label in window.session.labels] == [label.text for label in before.labels]

@@ -422,8 +422,9 @@ def test_session_saves_and_reopens_with_its_versions(qtbot, demo_window, tmp_pat
     demo_window.session.rename(demo_window.session.versions[0].id, "Alice")
     wait_done(qtbot, demo_window, demo_window.sessions.save_as(tmp_path / "meeting"))
     assert not demo_window.session.modified and not demo_window.isWindowModified()
-    versions = demo_window.session.versions
-    assert demo_window.open_session(tmp_path / "meeting.mecosession")
+    saved, versions = demo_window.session, demo_window.session.versions
+    wait_done(qtbot, demo_window, demo_window.open_session(tmp_path / "meeting.mecosession"))
+    qtbot.waitUntil(lambda: demo_window.session is not saved, timeout=20_000)     # opened once the job ended
     reopened = demo_window.session.versions
     assert [v.name for v in reopened] == ["Alice", "Separated · talker 2"]
     for a, b in zip(versions, reopened):
