@@ -129,13 +129,19 @@ class ExportController(QObject):
         window.statusBar().showMessage(f"Saved the view as {Path(path).name}", 5000)
         return True
 
-    def ask_image(self) -> None:
+    def _ask_path(self, title: str, ending: str, file_filter: str) -> str | None:
+        """Where to write, suggested beside the recording as `<its stem><ending>`; the extension is
+        added when the name is typed without it."""
         recording = self.window.recording
-        suggested = recording.path.with_name(f"{recording.path.stem}.png") if recording else ""
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export an image of the view", str(suggested),
-                                              "PNG images (*.png)")
+        suggested = recording.path.with_name(f"{recording.path.stem}{ending}") if recording else ""
+        path, _ = QFileDialog.getSaveFileName(self.window, title, str(suggested), file_filter)
+        extension = ending[ending.rindex("."):]
+        return None if not path else path if path.lower().endswith(extension) else f"{path}{extension}"
+
+    def ask_image(self) -> None:
+        path = self._ask_path("Export an image of the view", ".png", "PNG images (*.png)")
         if path:
-            self.image(path if path.lower().endswith(".png") else f"{path}.png")
+            self.image(path)
 
     # --- the session's report -----------------------------------------------------------------------
     def report(self, path: str | Path) -> JobEntry | None:
@@ -152,9 +158,6 @@ class ExportController(QObject):
                                   lambda written: window.statusBar().showMessage(f"Wrote {written.name}", 10_000))
 
     def ask_report(self) -> None:
-        recording = self.window.recording
-        suggested = recording.path.with_name(f"{recording.path.stem}-report.md") if recording else ""
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export the session's report", str(suggested),
-                                              "Markdown (*.md)")
+        path = self._ask_path("Export the session's report", "-report.md", "Markdown (*.md)")
         if path:
-            self.report(path if path.lower().endswith(".md") else f"{path}.md")
+            self.report(path)

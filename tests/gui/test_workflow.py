@@ -831,3 +831,13 @@ def test_removing_several_selected_versions_removes_each(qtbot, demo_window):
         tree.topLevelItem(row).setSelected(True)
     demo_window.versions_panel.remove_button.click()
     assert demo_window.session.versions == []
+
+
+def test_a_save_name_typed_without_its_extension_gets_it(demo_window, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (asked.append(args[2]) or "/tmp/figure", ""))
+    assert demo_window.exporter._ask_path("Export an image of the view", ".png", "PNG images (*.png)") == \
+        "/tmp/figure.png"
+    assert asked == [str(demo_window.recording.path.with_name("mixture.png"))]
