@@ -34,6 +34,7 @@ import soundfile as sf
 
 from app.engine.errors import AudioFileError, ExportError
 from app.engine.jobs import Job, Progress, Stopwatch, drive
+from app.engine.scratch import scratch_zeros
 from app.engine.labels import Label
 
 log = logging.getLogger(__name__)
@@ -406,7 +407,11 @@ def load_session_job(path: Path) -> Job[Session]:
     for done, entry in enumerate(entries, start=1):
         audio_path = path / f"{entry['id']}.wav"
         try:
-            audio, rate = sf.read(audio_path, dtype="float32", always_2d=False)
+            with sf.SoundFile(audio_path) as file:
+                if file.channels != 1:
+                    raise AudioFileError(f"{path.name} is damaged: the audio of '{entry['name']}' has "
+                                         f"{file.channels} channels, not one.")
+                audio, rate = file.read(out=scratch_zeros((file.frames,)), dtype="float32"), file.samplerate
         except (OSError, sf.LibsndfileError) as err:
             raise AudioFileError(f"{path.name} is damaged: the audio of '{entry['name']}' cannot be read "
                                  f"({err}).") from err

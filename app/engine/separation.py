@@ -23,6 +23,7 @@ from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, find_model, load_model
+from app.engine.scratch import scratch_zeros
 from models.inference.chunked import ChunkConfig, ChunkedRunner
 from models.inference.levels import output_gain
 
@@ -188,14 +189,15 @@ class WithReferences:
 class OutputCollector:
     """Receives model-rate blocks; resamples them in a continuous stream to the output rate, into
     `sink` or into one array of the whole output (filled in place: gathering blocks and joining
-    them at the end would hold the output twice, a gigabyte and more for an hour at 48 kHz)."""
+    them at the end would hold the output twice, a gigabyte and more for an hour at 48 kHz; and
+    on the disk when long, see `scratch`)."""
 
     def __init__(self, talkers: int, model_rate: int, out_rate: int, frames_out: int,
                  sink: Callable[[np.ndarray], None] | None = None) -> None:
         self.talkers, self.frames_out, self.sink = talkers, frames_out, sink
         self._stream = None if model_rate == out_rate else soxr.ResampleStream(
             model_rate, out_rate, talkers, dtype="float32", quality="HQ")
-        self._out = np.zeros((talkers, frames_out if sink is None else 0), np.float32)
+        self._out = scratch_zeros((talkers, frames_out if sink is None else 0))
         self._written = 0
 
     def _emit(self, block: np.ndarray) -> None:

@@ -35,6 +35,7 @@ from app.engine.files import (
 )
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label
+from app.engine.scratch import scratch_zeros
 from app.engine.separation import METHOD_NAMES, ORACLE_RATE, Method, SeparateSettings, separate_job
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _placed(audio: np.ndarray, rate: int, span: Seconds | None, frames: int) -> 
     out = audio
     if span is not None:
         start = min(round(span[0] * rate), frames)
-        out = np.zeros((audio.shape[0], frames), np.float32)
+        out = scratch_zeros((audio.shape[0], frames))
         out[:, start:start + audio.shape[1]] = audio[:, :frames - start]
     out.flags.writeable = False
     return out
@@ -147,7 +148,7 @@ def import_version_job(path: Path, talker: int) -> Job[Version]:
             raise ChannelLayoutError(f"{rec.name} has {rec.channels} channels; import one talker's estimate as a "
                                      "mono file.")
         block = int(IMPORT_BLOCK_SECONDS * rec.sample_rate)
-        audio = np.empty(rec.frames, np.float32)
+        audio = scratch_zeros((rec.frames,))
         for start in range(0, rec.frames, block):
             audio[start:start + block] = rec.read(start, start + block)[0]
             yield Progress("import", min(rec.frames, start + block), rec.frames, clock())
