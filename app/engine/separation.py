@@ -174,16 +174,14 @@ class RecordingReader:
 
 class WithReferences:
     """A `RecordingReader` whose chunks also carry the clean references (talkers, frames at the
-    reader's rate) as further channels, cut or padded to the recording's length."""
+    reader's rate) as further channels, silent past their end."""
 
     def __init__(self, reader: RecordingReader, references: np.ndarray) -> None:
-        self.reader, self.frames = reader, reader.frames
-        self.references = np.zeros((references.shape[0], reader.frames), np.float32)
-        used = min(reader.frames, references.shape[1])
-        self.references[:, :used] = references[:, :used]
+        self.reader, self.frames, self.references = reader, reader.frames, references
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
-        return np.concatenate([self.reader(start, stop), self.references[:, start:stop]])
+        clean = self.references[:, start:stop]
+        return np.concatenate([self.reader(start, stop), np.pad(clean, ((0, 0), (0, stop - start - clean.shape[1])))])
 
 
 class OutputCollector:

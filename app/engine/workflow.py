@@ -102,7 +102,7 @@ def _oracle_references(references: dict[int, Path], frames: int, span: Seconds |
     if talkers < 2:
         raise ConfigError("The oracle ideal ratio mask needs the clean reference of each talker, from talker 1 on "
                           "(File ▸ Load clean reference…).")
-    clean = np.zeros((talkers, frames), np.float32)
+    clean = scratch_zeros((talkers, frames))
     for talker in range(talkers):
         audio = read_reference(references[talker], ORACLE_RATE)[:frames]
         clean[talker, :audio.size] = audio
