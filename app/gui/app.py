@@ -58,7 +58,6 @@ def start_main_window(app: QApplication, path: str | None) -> MainWindow:
     return window
 
 
-
 def run_gui(path: str | None) -> int:
     """The desktop app's event loop; returns its exit code."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
