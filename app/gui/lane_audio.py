@@ -21,6 +21,7 @@ from app.engine.files import Recording
 from app.engine.jobs import Job, Progress
 from app.engine.loudness import integrated_loudness
 from app.engine.playback import lane_peak
+from app.engine.scratch import scratch_zeros
 from app.gui.workers import JobWorker
 
 LaneKey = str | None          # a version's id; None: the mixture
@@ -135,7 +136,7 @@ class LaneAudio(QObject):
         rec = self.recording
 
         def read() -> Job[np.ndarray]:
-            lane = np.empty(rec.frames, np.float32)
+            lane = scratch_zeros((rec.frames,))           # as long as the recording: on the disk when long
             block = MIXTURE_BLOCK_SECONDS * rec.sample_rate
             for start in range(0, rec.frames, block):
                 stop = min(rec.frames, start + block)
