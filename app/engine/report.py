@@ -14,7 +14,7 @@ from app.engine.documents import SessionSnapshot
 from app.engine.export import write_text_atomically
 from app.engine.files import AudioInfo
 from app.engine.jobs import Job, Progress
-from app.engine.workflow import MetricsRow, metrics_table
+from app.engine.workflow import MetricsRow, metrics_table, setting_text
 from models.common.results import markdown_table
 
 SETTINGS_SHOWN = ("method", "reference_channel", "channels", "spatial_filter", "mode", "seed", "span_seconds",
@@ -26,20 +26,9 @@ def _cell(text: object) -> str:
 
 
 def _settings(settings: dict) -> str:
-    """The settings that tell runs apart, channels counted from 1."""
-    shown = []
-    for key in SETTINGS_SHOWN:
-        value = settings.get(key)
-        if value is None:
-            continue
-        if key == "channels":
-            value = ",".join(str(c + 1) for c in value)
-        elif key == "reference_channel":
-            value = value + 1
-        elif key == "span_seconds":
-            value = f"{value[0]:.2f}–{value[1]:.2f} s"
-        shown.append(f"{key.replace('_', ' ')} {value}")
-    return "; ".join(shown)
+    """The settings that tell runs apart."""
+    return "; ".join(f"{key.replace('_', ' ')} {setting_text(key, settings[key])}" for key in SETTINGS_SHOWN
+                     if settings.get(key) is not None)
 
 
 def session_report(session: SessionSnapshot, info: AudioInfo, saved_at: Path | None = None,

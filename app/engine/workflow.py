@@ -57,6 +57,22 @@ def plain(settings: Any) -> dict[str, Any]:
 Seconds = tuple[float, float]
 
 
+def setting_text(key: str, value: Any) -> str:
+    """One of a version's recorded settings as a user reads it: channels counted from 1, spans in
+    seconds, no Python literals (the version tooltips and the session report)."""
+    if key == "channels":
+        return "all" if value is None else ",".join(str(c + 1) for c in value)
+    if key == "reference_channel":
+        return str(value + 1)
+    if key == "span_seconds":
+        return f"{value[0]:.2f}–{value[1]:.2f} s"
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {setting_text(k, v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "default" if value is None else str(value)
+
+
 def _placed(audio: np.ndarray, rate: int, span: Seconds | None, frames: int) -> np.ndarray:
     """`(rows, n)` processed over `span` as full-length rows of `frames`, silent outside it, so a
     version made from a selection lies on the recording's time axis like any other. Returned

@@ -21,26 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.documents import Version
-from app.engine.separation import channel_list_text
+from app.engine.workflow import setting_text
 from app.gui.views.jobs_panel import fit_columns
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 def setting_lines(settings: dict[str, Any]) -> list[str]:
-    """A version's settings as a user reads them: channels counted from 1, no Python literals."""
-    def shown(key: str, value: Any) -> str:
-        if key == "channels":
-            return "all" if value is None else channel_list_text(value)
-        if key == "reference_channel":
-            return str(value + 1)
-        if isinstance(value, dict):
-            return ", ".join(f"{k.replace('_', ' ')} {shown(k, v)}" for k, v in value.items())
-        if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
-        return "default" if value is None else str(value)
-
-    return [f"{key.replace('_', ' ')}: {shown(key, value)}" for key, value in settings.items()]
+    return [f"{key.replace('_', ' ')}: {setting_text(key, value)}" for key, value in settings.items()]
 
 
 class VersionsPanel(QWidget):
