@@ -165,6 +165,15 @@ class Session:
             self._remember(f"add {len(versions)} version{'s' if len(versions) > 1 else ''}")
             self.versions.extend(versions)
 
+    def mend(self, originals: list[str], versions: list[Version], what: str) -> None:
+        """Put each of `versions` right after the original it mends (the id at its place in
+        `originals`) and hide the originals, as one undo step that `what` describes ("swap …")."""
+        self._remember(what)
+        for original_id, version in zip(originals, versions):
+            index = self.versions.index(self.find(original_id))
+            self.versions[index] = replace(self.versions[index], hidden=True)
+            self.versions.insert(index + 1, version)
+
     def find(self, version_id: str) -> Version:
         for version in self.versions:
             if version.id == version_id:

@@ -824,6 +824,37 @@ def test_the_difference_of_two_selected_versions_is_a_version_to_hear_and_see(qt
     assert demo_window.undo_action.text() == "&Undo add 1 version"
 
 
+def test_swapping_talkers_over_the_selection_mends_both_tracks_in_place(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    assert not demo_window.swap_action.isEnabled()              # no selection: nothing says where
+    demo_window.view.set_selection((2.0, 4.0))
+    assert demo_window.swap_action.isEnabled()
+    demo_window.swap_action.trigger()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 4, timeout=10_000)
+    _, one, _, two = demo_window.session.versions
+    rate = first.sample_rate
+    np.testing.assert_array_equal(one.audio[2 * rate + 200:4 * rate - 200], second.audio[2 * rate + 200:4 * rate - 200])
+    np.testing.assert_array_equal(two.audio[:2 * rate], second.audio[:2 * rate])
+    assert [v.name for v in demo_window.tracks.versions] == [one.name, two.name]     # the originals are hidden
+    assert demo_window.undo_action.text() == "&Undo swap talkers 1 and 2 over 2.00–4.00 s"
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
+    save_screenshot(demo_window, "swap-talkers.png")
+    demo_window.undo()
+    assert demo_window.session.versions == [first, second]
+
+
+def test_swapping_asks_which_versions_when_the_pair_is_unclear(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    demo_window.view.set_selection((2.0, 4.0))
+    tree = demo_window.versions_panel.tree
+    demo_window.add_versions([Version("Imported · talker 3", 2, VersionKind.IMPORTED, np.zeros(16_000, np.float32),
+                                      16_000, "other", {})])
+    tree.topLevelItem(2).setSelected(True)
+    assert demo_window.swap_talkers() is None
+    assert "no counterparts of other talkers" in demo_window.messages[-1].text()
+
+
 def test_removing_several_selected_versions_removes_each(qtbot, demo_window):
     separate(qtbot, demo_window)
     tree = demo_window.versions_panel.tree

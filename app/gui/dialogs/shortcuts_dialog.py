@@ -41,6 +41,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + M", "Correct the latest estimate of each talker (separated or imported) with MeCo"),
     ("Ctrl + Shift + E", "Enhance the latest separated talkers with a distilled student"),
     ("Ctrl + Shift + M", "Evaluate versions (SI-SDR, PESQ-WB, ESTOI, DNSMOS)"),
+    ("Ctrl + Shift + X", "Swap two talkers over the selection: mends a separator's talker swap (the versions "
+                         "selected in the Versions panel, else the newest pair)"),
     ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),
     ("Ctrl + Shift + A", "Analyze levels, loudness and spectrum of every channel and version (the selection, if any)"),
     ("Ctrl + I", "DISPatch inspector"),

@@ -8,12 +8,14 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -79,15 +81,27 @@ class VersionsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tree, 3)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.remove_button)
-        buttons.addWidget(self.difference_button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
+        self.buttons = QHBoxLayout()
+        self.buttons.addWidget(self.remove_button)
+        self.buttons.addWidget(self.difference_button)
+        self.buttons.addStretch(1)
+        layout.addLayout(self.buttons)
         layout.addLayout(top)
         layout.addWidget(self.lanes, 2)
         layout.addWidget(self.loudness_box)
         layout.addWidget(QLabel("<small>Keys 1–9 pick a lane at the same position; T toggles the last two.</small>"))
+
+    def add_button(self, action: QAction) -> QToolButton:
+        """A button for one of the window's actions on the versions (it follows the action's state)."""
+        button = QToolButton()
+        button.setDefaultAction(action)
+        self.buttons.insertWidget(self.buttons.count() - 1, button)
+        return button
+
+    def selected_ids(self) -> list[str]:
+        """The selected versions' ids, in list order."""
+        rows = sorted(self.tree.indexOfTopLevelItem(item) for item in self.tree.selectedItems())
+        return [self.tree.topLevelItem(row).data(0, ID_ROLE) for row in rows]
 
     def set_versions(self, versions: list[Version]) -> None:
         self._filling = True

@@ -1,0 +1,103 @@
+"""Mending a talker swap: two talkers' versions exchange their audio over a span.
+
+A separator that works chunk by chunk can hand a talker's speech to the other output for a while
+(a permutation error, most often after a pause where one talker fell silent), and no setting
+undoes it afterwards. The user hears where, selects the span, and the swap gives each talker a
+new version with the other's audio there, crossfaded over a few milliseconds at each edge so the
+joins do not click. The originals stay in the session (hidden), so the mend can be undone or
+compared with them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app.engine.documents import Version
+from app.engine.errors import ConfigError
+from app.engine.jobs import Job, Progress
+from app.engine.scratch import scratch_zeros
+
+Seconds = tuple[float, float]
+
+SWAP_FADE_SECONDS = 0.01     # each join's crossfade: inaudible as a click, short beside a word
+SWAPPED_SUFFIX = " · swapped"
+
+
+def swap_pair(versions: list[Version], chosen: list[str]) -> tuple[Version, Version]:
+    """The two versions to swap, in talker order: the two `chosen` ids; or the one chosen (else
+    the newest visible version) and the newest visible version of the other talker made the same
+    way (the run's other output). ConfigError saying what to select when that is not one pair."""
+    by_id = {v.id: v for v in versions}
+    if len(chosen) > 2:
+        raise ConfigError(f"Select two versions of two talkers to swap them ({len(chosen)} are selected).")
+    if len(chosen) == 2:
+        first, second = (by_id[i] for i in chosen)
+    else:
+        visible = [v for v in versions if not v.hidden]
+        if not chosen and not visible:
+            raise ConfigError("There are no versions to swap: separate the talkers first.")
+        first = by_id[chosen[0]] if chosen else visible[-1]
+        partners = [v for v in visible if v.talker != first.talker and v.kind is first.kind
+                    and v.model == first.model and v.sample_rate == first.sample_rate]
+        if len({v.talker for v in partners}) != 1:
+            raise ConfigError(f"“{first.name}” has {'no' if not partners else 'several'} counterparts of other "
+                              "talkers to swap with; select the two versions to swap in the Versions panel.")
+        second = partners[-1]
+    if first.talker == second.talker:
+        raise ConfigError(f"“{first.name}” and “{second.name}” are both talker {first.talker + 1}'s; a swap "
+                          "exchanges two talkers' audio.")
+    if first.sample_rate != second.sample_rate:
+        raise ConfigError(f"“{first.name}” is at {first.sample_rate} Hz and “{second.name}” at "
+                          f"{second.sample_rate} Hz; swap versions made at one rate.")
+    return (first, second) if first.talker < second.talker else (second, first)
+
+
+def _crossfaded(own: np.ndarray, other: np.ndarray, start: int, stop: int, fade: int) -> np.ndarray:
+    """`own` with `other` over [start, stop), faded linearly over `fade` frames inside each edge
+    (none at an end of `own`, shorter for a span under two fades); a new array, on disk when long."""
+    out = scratch_zeros(own.shape)
+    out[:] = own
+    out[start:stop] = other[start:stop]
+    fade = min(fade, (stop - start) // 2)
+    rise = np.arange(1, fade + 1, dtype=np.float32) / (fade + 1)
+    for edge, weights, join in ((slice(start, start + fade), rise, start > 0),
+                                (slice(stop - fade, stop), rise[::-1], stop < own.shape[0])):
+        if join:
+            out[edge] = own[edge] + weights * (other[edge] - own[edge])
+    out.flags.writeable = False         # the version keeps it as it is, without a copy
+    return out
+
+
+def _settings(version: Version, partner: Version, span: Seconds) -> dict[str, Any]:
+    """The original's settings (its span included: a correction of the mend keeps to it), what it
+    was swapped with, and every span swapped so far."""
+    spans = [*version.settings.get("swapped_seconds", []), [span[0], span[1]]]
+    return {**version.settings, "swapped_from": version.id, "swapped_with": partner.id, "swapped_seconds": spans}
+
+
+def swapped_versions(first: Version, second: Version, span: Seconds,
+                     fade_seconds: float = SWAP_FADE_SECONDS) -> list[Version]:
+    """New versions of `first`'s and `second`'s talkers with their audio exchanged over `span`
+    (seconds, clipped to the shorter version); kind, model and device stay the originals'."""
+    rate = first.sample_rate
+    frames = min(first.audio.shape[0], second.audio.shape[0])
+    start, stop = (min(max(round(s * rate), 0), frames) for s in span)
+    if stop - start < 2:
+        raise ConfigError(f"The span {span[0]:.3f}–{span[1]:.3f} s holds no audio of “{first.name}” and "
+                          f"“{second.name}” to swap.")
+    fade = round(fade_seconds * rate)
+    mended = []
+    for own, other in ((first, second), (second, first)):
+        audio = _crossfaded(own.audio, other.audio, start, stop, fade)
+        name = own.name if own.name.endswith(SWAPPED_SUFFIX) else own.name + SWAPPED_SUFFIX
+        mended.append(Version(name, own.talker, own.kind, audio, rate, own.model, _settings(own, other, span),
+                              own.device))
+    return mended
+
+
+def swap_job(first: Version, second: Version, span: Seconds) -> Job[list[Version]]:
+    """`swapped_versions` as a job: two talkers of an hour at 48 kHz are 1.4 GB to copy."""
+    yield Progress("swap", 0, 1)
+    return swapped_versions(first, second, span)

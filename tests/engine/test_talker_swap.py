@@ -1,0 +1,93 @@
+"""Mending a separator's talker swap: two talkers' versions exchange their audio over a span."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine.documents import Session, Version, VersionKind, default_name
+from app.engine.errors import ConfigError
+from app.engine.talker_swap import SWAPPED_SUFFIX, swap_pair, swapped_versions
+
+RATE = 1000
+
+
+def _version(talker: int, value: float = 0.0, frames: int = 4000, rate: int = RATE, model: str = "tiny",
+             kind: VersionKind = VersionKind.SEPARATED, **settings) -> Version:
+    return Version(default_name(kind, talker), talker, kind, np.full(frames, value, np.float32), rate, model, settings)
+
+
+def test_the_swap_exchanges_the_audio_inside_the_span_and_keeps_it_outside():
+    first, second = _version(0, 1.0), _version(1, -1.0)
+    one, two = swapped_versions(first, second, (1.0, 3.0), fade_seconds=0.01)
+    assert (one.audio[:1000] == 1.0).all() and (one.audio[3000:] == 1.0).all()
+    assert (one.audio[1010:2990] == -1.0).all() and (two.audio[1010:2990] == 1.0).all()
+    assert (two.audio[:1000] == -1.0).all() and (two.audio[3000:] == -1.0).all()
+
+
+def test_each_join_is_a_linear_crossfade_inside_the_span():
+    one, _ = swapped_versions(_version(0, 0.0), _version(1, 1.0), (1.0, 3.0), fade_seconds=0.004)
+    np.testing.assert_allclose(one.audio[999:1005], [0.0, 0.2, 0.4, 0.6, 0.8, 1.0], atol=1e-6)
+    np.testing.assert_allclose(one.audio[2995:3001], [1.0, 0.8, 0.6, 0.4, 0.2, 0.0], atol=1e-6)
+
+
+def test_a_span_from_the_start_has_no_fade_in():
+    one, _ = swapped_versions(_version(0, 0.0), _version(1, 1.0), (0.0, 1.0), fade_seconds=0.01)
+    assert (one.audio[:990] == 1.0).all() and one.audio[999] < 0.1 and (one.audio[1000:] == 0.0).all()
+
+
+def test_the_swapped_versions_keep_what_made_them_and_record_the_swap():
+    first = _version(0, kind=VersionKind.CORRECTED, model="meco", span_seconds=[0.5, 3.5])
+    second = _version(1, kind=VersionKind.CORRECTED, model="meco", span_seconds=[0.5, 3.5])
+    one, two = swapped_versions(first, second, (1.0, 2.0))
+    assert (one.talker, one.kind, one.model, two.talker) == (0, VersionKind.CORRECTED, "meco", 1)
+    assert one.name == "MeCo · talker 1" + SWAPPED_SUFFIX
+    assert one.settings["span_seconds"] == [0.5, 3.5]            # a correction of the mend keeps to it
+    assert (one.settings["swapped_from"], one.settings["swapped_with"]) == (first.id, second.id)
+    again, _ = swapped_versions(one, two, (3.0, 3.5))
+    assert again.name == one.name and again.settings["swapped_seconds"] == [[1.0, 2.0], [3.0, 3.5]]
+
+
+def test_versions_of_unequal_length_swap_where_both_have_audio():
+    one, two = swapped_versions(_version(0, 1.0, frames=4000), _version(1, -1.0, frames=2500), (2.0, 4.0))
+    assert one.audio.shape == (4000,) and two.audio.shape == (2500,)
+    assert (one.audio[2010:2490] == -1.0).all() and (one.audio[2500:] == 1.0).all()
+
+
+def test_a_span_outside_the_audio_is_refused():
+    with pytest.raises(ConfigError, match="holds no audio"):
+        swapped_versions(_version(0), _version(1), (5.0, 6.0))
+
+
+def test_the_newest_version_pairs_with_the_other_talkers_made_the_same_way():
+    separated = [_version(0), _version(1)]
+    corrected = [_version(0, kind=VersionKind.CORRECTED, model="meco"),
+                 _version(1, kind=VersionKind.CORRECTED, model="meco")]
+    assert swap_pair([*separated, *corrected], []) == tuple(corrected)
+    assert swap_pair([*separated, *corrected], [separated[1].id]) == tuple(separated)
+    assert swap_pair([*separated, *corrected], [corrected[1].id, separated[0].id]) == (separated[0], corrected[1])
+
+
+@pytest.mark.parametrize("versions, chosen, problem", [
+    ([_version(0), _version(0)], [0, 1], "both talker 1's"),
+    ([_version(0), _version(1, rate=2000)], [0, 1], "swap versions made at one rate"),
+    ([_version(0), _version(1), _version(2)], [], "several counterparts"),
+    ([_version(0), _version(1, model="other")], [], "no counterparts"),
+    ([_version(0), _version(1), _version(2)], [0, 1, 2], "3 are selected"),
+    ([], [], "no versions to swap"),
+])
+def test_an_unclear_pair_is_refused_with_what_to_select(versions, chosen, problem):
+    with pytest.raises(ConfigError, match=problem):
+        swap_pair(versions, [versions[k].id for k in chosen])
+
+
+def test_a_mend_puts_the_new_versions_in_place_and_hides_the_originals_in_one_undo_step():
+    session = Session()
+    first, second, other = _version(0), _version(1), _version(0, kind=VersionKind.CORRECTED)
+    session.add([first, second, other])
+    one, two = swapped_versions(first, second, (1.0, 2.0))
+    session.mend([first.id, second.id], [one, two], "swap talkers 1 and 2 over 1.00–2.00 s")
+    assert [v.id for v in session.versions] == [first.id, one.id, second.id, two.id, other.id]
+    assert [v.hidden for v in session.versions] == [True, False, True, False, False]
+    assert session.undo() == "swap talkers 1 and 2 over 1.00–2.00 s"
+    assert session.versions == [first, second, other] and not any(v.hidden for v in session.versions)
