@@ -24,9 +24,9 @@ from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import Task, find_model, list_models, load_model
+from app.engine.output_collector import OutputCollector
 from app.engine.separation import (
     Method,
-    OutputCollector,
     OutputRate,
     RecordingReader,
     SeparateSettings,

@@ -19,7 +19,8 @@ from app.engine.errors import ConfigError, ModelLoadError
 from app.engine.files import ArraySource, Recording
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, list_models, load_model
-from app.engine.separation import OutputCollector, RecordingReader
+from app.engine.output_collector import OutputCollector
+from app.engine.separation import RecordingReader
 from models.inference.chunked import ChunkConfig, ChunkedRunner
 
 if TYPE_CHECKING:

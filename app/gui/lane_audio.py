@@ -3,7 +3,8 @@
 - the mixture's reference channel, read block by block in a worker (a long file would stall the
   window); until it arrives the mixture lane is silent;
 - each version at the recording's rate and length: its own array when it already is (no copy),
-  else a resampled or padded copy made once, in a worker;
+  else a resampled or padded copy made once, in a worker, block by block into one array (on the
+  disk when long, as the version itself is);
 - each lane's peak, and its BS.1770 loudness, measured in a worker (it takes a while).
 
 One object per recording: `close` stops its workers and its signals, so nothing measured on a
@@ -13,19 +14,20 @@ file that was closed reaches the next one.
 from __future__ import annotations
 
 import numpy as np
-import soxr
 from PySide6.QtCore import QObject, Signal
 
 from app.engine.documents import Version
 from app.engine.files import Recording
 from app.engine.jobs import Job, Progress
 from app.engine.loudness import integrated_loudness
+from app.engine.output_collector import OutputCollector
 from app.engine.playback import lane_peak
 from app.engine.scratch import scratch_zeros
 from app.gui.workers import JobWorker
 
 LaneKey = str | None          # a version's id; None: the mixture
 MIXTURE_BLOCK_SECONDS = 30
+CONVERT_BLOCK_SECONDS = 30
 
 
 class LaneAudio(QObject):
@@ -73,14 +75,13 @@ class LaneAudio(QObject):
         rec = self.recording
 
         def convert() -> Job[np.ndarray]:
-            yield Progress("prepare a lane for A/B", 0, 1)
-            signal = version.audio
-            if version.sample_rate != rec.sample_rate:
-                signal = soxr.resample(signal, version.sample_rate, rec.sample_rate).astype(np.float32)
-            lane = np.zeros(rec.frames, np.float32)
-            n = min(rec.frames, signal.shape[0])
-            lane[:n] = signal[:n]
-            return lane
+            audio = version.audio
+            collector = OutputCollector(1, version.sample_rate, rec.sample_rate, rec.frames)
+            block = CONVERT_BLOCK_SECONDS * version.sample_rate
+            for start in range(0, audio.shape[0], block):
+                collector.write(audio[None, start:start + block])
+                yield Progress("prepare a lane for A/B", min(audio.shape[0], start + block), audio.shape[0])
+            return collector.finish()[0]
 
         worker = JobWorker(convert())
         worker.finished.connect(lambda lane: self._on_converted(version.id, lane))

@@ -229,7 +229,7 @@ def test_the_oracle_versions_need_the_references_of_talkers_one_and_two(tmp_path
 def test_the_collector_fills_one_output_in_place_rather_than_joining_a_second_copy_at_the_end():
     import tracemalloc
 
-    from app.engine.separation import OutputCollector
+    from app.engine.output_collector import OutputCollector
 
     tracemalloc.start()
     collector = OutputCollector(2, 16_000, 16_000, 16_000 * 60)

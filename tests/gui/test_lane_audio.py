@@ -33,6 +33,21 @@ def test_a_version_at_another_rate_is_resampled_in_a_worker_to_the_recordings_ra
         lanes.close()
 
 
+def test_a_long_version_is_resampled_block_by_block_as_one_continuous_signal(qtbot, make_recording):
+    import soxr
+
+    with open_recording(make_recording(seconds=70.0, channels=1, rate=16_000)) as rec:
+        lanes = LaneAudio(rec)
+        frames = 70 * 8_000
+        speech = np.sin(np.arange(frames) * 0.3).astype(np.float32) * np.linspace(0, 1, frames, dtype=np.float32)
+        version = Version("talker 1", 0, VersionKind.SEPARATED, speech, 8_000, "tiny", {})
+        with qtbot.waitSignal(lanes.lane_arrived, timeout=20_000):
+            lanes.version(version)
+        whole = soxr.resample(speech, 8_000, 16_000, quality="HQ")
+        np.testing.assert_allclose(lanes.version(version), whole[:rec.frames], atol=1e-5)
+        lanes.close()
+
+
 def test_a_closed_lane_audio_reports_no_measurement_to_the_next_recording(qtbot, make_recording):
     with open_recording(make_recording(seconds=20.0)) as rec:
         lanes = LaneAudio(rec)
