@@ -65,7 +65,8 @@ def session_report(session: SessionSnapshot, info: AudioInfo, saved_at: Path | N
     if metrics:
         header, *rows = metrics_table(metrics)
         lines += ["## Metrics", "", f"At 16 kHz, {metrics_scope or 'as last computed'}; four decimals as "
-                  "copied from the metrics panel; a mean over labels carries the half-width of its 95 % CI.", "",
+                  "copied from the metrics panel; a mean over labels, and a paired "
+                  "difference over them, carries the half-width of its 95 % CI.", "",
                   markdown_table(header, [[_cell(c) for c in row] for row in rows])]
     lines += ["## Software", "", markdown_table(["", "Version or place"],
                                                [[what, _cell(value)] for what, value in environment()])]

@@ -255,10 +255,14 @@ class MetricsRow:
     label: str | None = None        # the text of the label whose range was scored; None: no label's
     labels: int = 0                 # a summary row: the mean over this many labels' rows
     half_widths: dict[str, float] = dataclasses.field(default_factory=dict)    # of their 95 % CIs
+    baseline: str = ""              # a difference row: the version minus this, paired over the labels
+    reference_talker: int | None = None    # whose clean reference it was scored against (0-based)
 
     @property
     def title(self) -> str:
         """What the panel calls the row: the version, after its label when a label was scored."""
+        if self.baseline:
+            return f"Δ over {self.labels} labels · {self.name} − {self.baseline}"
         if self.labels:
             return f"Mean of {self.labels} labels · {self.name}"
         return self.name if self.label is None else f"{self.label or 'label'} · {self.name}"
@@ -275,6 +279,8 @@ def metrics_table(rows: list[MetricsRow]) -> list[list[str]]:
         return ["", ""] if row.span is None else [f"{row.span[0]:.3f}", f"{row.span[1]:.3f}"]
 
     def label(row: MetricsRow) -> str:
+        if row.baseline:
+            return f"paired difference from {row.baseline} over {row.labels} labels"
         return f"mean of {row.labels} labels" if row.labels else row.label or ""
 
     spread = any(row.half_widths for row in rows)        # summary rows: their CIs in columns of their own
@@ -332,7 +338,8 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
         if reference is not None:
             values.update(intrusive(*_common(audio, reference)))
         values.update({f"dnsmos_{k}": v for k, v in dnsmos(audio).items()})
-        rows.append(MetricsRow(version_id, name, values, model, span))
+        rows.append(MetricsRow(version_id, name, values, model, span,
+                               reference_talker=talker if reference is not None else None))
         yield Progress("evaluate", done, len(items), clock())
     return rows
 
@@ -354,7 +361,9 @@ def label_metrics_job(versions: list[Version], references: dict[int, np.ndarray]
                 rows += [dataclasses.replace(row, label=label.text) for row in finished.value]
                 break
             yield Progress("evaluate labels", n * step.total + step.done, len(usable) * step.total, clock())
-    return rows + label_means(rows, {v.id: v.name for v in versions}) if len(usable) > 1 else rows
+    if len(usable) < 2:
+        return rows
+    return rows + label_means(rows, {v.id: v.name for v in versions}) + label_differences(rows, versions)
 
 
 def label_means(rows: list[MetricsRow], names: dict[str, str]) -> list[MetricsRow]:
@@ -374,6 +383,45 @@ def label_means(rows: list[MetricsRow], names: dict[str, str]) -> list[MetricsRo
                                 {k: i.mean for k, i in intervals.items()}, members[0].model, labels=len(members),
                                 half_widths={k: i.half_width for k, i in intervals.items()}))
     return means
+
+
+def label_differences(rows: list[MetricsRow], versions: list[Version]) -> list[MetricsRow]:
+    """Each version's paired difference over the labels from what it was made from (MeCo's from
+    the estimate it corrected), else from the mixture scored against the same reference (for
+    SI-SDR, the separation's SI-SDRi), mean and 95 % CI: whether a run helped, with the spread
+    between utterances cancelled, as two means' overlapping intervals cannot say."""
+    from models.metrics.speech import paired_difference
+
+    scored: dict[str, dict[Seconds | None, MetricsRow]] = {}
+    mixture: dict[tuple[Seconds | None, int | None], MetricsRow] = {}
+    for row in rows:
+        if row.version_id:
+            scored.setdefault(row.version_id, {})[row.span] = row
+        else:
+            mixture[row.span, row.reference_talker] = row
+    differences = []
+    for version in versions:
+        own = scored.get(version.id, {})
+        source = version.settings.get("source_version")
+        if version.kind is VersionKind.DIFFERENCE:
+            continue
+        if source in scored:
+            pairs = [(row, scored[source][span]) for span, row in own.items() if span in scored[source]]
+            baseline = next(v.name for v in versions if v.id == source)
+        else:
+            pairs = [(row, mixture[span, row.reference_talker]) for span, row in own.items()
+                     if (span, row.reference_talker) in mixture]
+            talkers = {row.reference_talker for row, _ in pairs}
+            baseline = f"Mixture · talker {talkers.pop() + 1}" if len(talkers) == 1 else "Mixture"
+        if len(pairs) < 2:
+            continue
+        metrics = dict.fromkeys(k for row, base in pairs for k in row.values if k in base.values)
+        intervals = {k: paired_difference([row.values.get(k, math.nan) for row, _ in pairs],
+                                          [base.values.get(k, math.nan) for _, base in pairs]) for k in metrics}
+        differences.append(MetricsRow(version.id, version.name, {k: i.mean for k, i in intervals.items()},
+                                      version.model, labels=len(pairs),
+                                      half_widths={k: i.half_width for k, i in intervals.items()}, baseline=baseline))
+    return differences
 
 
 def _common(audio: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

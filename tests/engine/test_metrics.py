@@ -110,7 +110,7 @@ def test_scores_over_several_labels_end_with_each_versions_mean_and_95_percent_i
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
     labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b"), Label(6.0, 9.0, "c")]
     rows = drive(label_metrics_job([_version(0, refs[0] + 0.1 * refs[1])], refs, mixture, labels))
-    per_label, means = rows[:9], rows[9:]
+    per_label, means = rows[:9], rows[9:12]
     assert [row.title for row in means] == ["Mean of 3 labels · Mixture · talker 1",
                                             "Mean of 3 labels · Mixture · talker 2",
                                             "Mean of 3 labels · Separated · talker 1"]
@@ -119,5 +119,40 @@ def test_scores_over_several_labels_end_with_each_versions_mean_and_95_percent_i
     assert means[2].values["si_sdr"] == pytest.approx(interval.mean)
     assert means[2].half_widths["si_sdr"] == pytest.approx(interval.half_width)
     table = metrics_table(rows)
-    assert table[0][-len(METRIC_LABELS)] == "SI-SDR (dB) ±95 % CI" and table[-1][8] == "mean of 3 labels"
+    assert table[0][-len(METRIC_LABELS)] == "SI-SDR (dB) ±95 % CI" and table[12][8] == "mean of 3 labels"
     assert table[1][-1] == ""                              # a label's own row has no interval
+
+
+def test_scores_over_several_labels_end_with_each_runs_paired_difference_from_what_it_started_from():
+    refs = _references()
+    mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
+    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b"), Label(6.0, 9.0, "c")]
+    separated = _version(0, refs[0] + 0.3 * refs[1])
+    corrected = Version("MeCo · talker 1", 0, VersionKind.CORRECTED, refs[0] + 0.1 * refs[1], 16_000, "meco",
+                        {"source_version": separated.id})
+    rows = drive(label_metrics_job([separated, corrected], refs, mixture, labels))
+    differences = [row for row in rows if row.baseline]
+    assert [row.title for row in differences] == [
+        "Δ over 3 labels · Separated · talker 1 − Mixture · talker 1",
+        "Δ over 3 labels · MeCo · talker 1 − Separated · talker 1"]
+    scores = {name: [row.values["si_sdr"] for row in rows if row.name == name and row.label is not None]
+              for name in ("Mixture · talker 1", "Separated · talker 1", "MeCo · talker 1")}
+    gain = confidence_interval(np.subtract(scores["MeCo · talker 1"], scores["Separated · talker 1"]))
+    assert differences[1].values["si_sdr"] == pytest.approx(gain.mean) and gain.mean > 5
+    assert differences[1].half_widths["si_sdr"] == pytest.approx(gain.half_width)
+    improvement = np.subtract(scores["Separated · talker 1"], scores["Mixture · talker 1"]).mean()
+    assert differences[0].values["si_sdr"] == pytest.approx(improvement)        # SI-SDRi
+    assert metrics_table(rows)[-1][8] == "paired difference from Separated · talker 1 over 3 labels"
+
+
+def test_a_separations_difference_is_from_the_mixture_scored_against_the_reference_it_matched():
+    refs = _references()
+    mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
+    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b")]
+    swapped = _version(0, refs[1] + 0.2 * refs[0])                      # talker 1's track holds talker 2
+    rows = drive(label_metrics_job([swapped], refs, mixture, labels))
+    difference = rows[-1]
+    assert difference.title == "Δ over 2 labels · Separated · talker 1 − Mixture · talker 2"
+    own = [row.values["si_sdr"] for row in rows[:6] if row.version_id]
+    heard = [row.values["si_sdr"] for row in rows[:6] if row.name == "Mixture · talker 2"]
+    assert difference.values["si_sdr"] == pytest.approx(np.mean(np.subtract(own, heard)))

@@ -41,3 +41,13 @@ def test_save_csv_writes_every_row(panel, tmp_path):
         table = list(csv.reader(f))
     assert [line[0] for line in table] == ["Version", "Mixture · talker 1", "Separated · talker 1"]
     assert table[2][1] == "5.5000"
+
+
+def test_a_difference_is_signed_and_bold_where_its_paired_interval_leaves_out_zero(panel):
+    difference = MetricsRow("v1", "Separated · talker 1", {"si_sdr": 3.0, "pesq": -0.05}, labels=4,
+                            half_widths={"si_sdr": 1.0, "pesq": 0.1}, baseline="Mixture · talker 1")
+    panel.set_rows([*ROWS, difference], with_reference=True)
+    gain, dip = panel.table.item(2, 1), panel.table.item(2, 2)
+    assert (gain.text(), dip.text()) == ("+3.00 ± 1.00", "-0.05 ± 0.10")
+    assert gain.font().bold() and not dip.font().bold()
+    assert panel.table.item(2, 0).text() == "Δ over 4 labels · Separated · talker 1 − Mixture · talker 1"

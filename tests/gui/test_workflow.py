@@ -568,10 +568,11 @@ def test_each_labels_range_is_scored_as_rows_of_their_own(qtbot, demo_window):
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     panel = demo_window.metrics_panel
     assert panel.hint.text() == "Against the clean references, over each of 2 labels."
-    assert len(panel.rows) == 12 and [row.label for row in panel.rows[:8]] == ["question"] * 4 + ["answer"] * 4
+    assert len(panel.rows) == 14 and [row.label for row in panel.rows[:8]] == ["question"] * 4 + ["answer"] * 4
     assert panel.table.item(0, 0).text() == "question · Mixture · talker 1"
     assert panel.table.item(8, 0).text() == "Mean of 2 labels · Mixture · talker 1"
     assert " ± " in panel.table.item(8, 1).text()
+    assert panel.table.item(12, 0).text().startswith("Δ over 2 labels · Separated · talker 1 − Mixture")
     save_screenshot(demo_window, "metrics-per-label.png")
 
 

@@ -87,10 +87,7 @@ class MetricsPanel(QWidget):
         for r, row in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(row.title))
             for c, key in enumerate(COLUMNS, start=1):
-                value, spread = row.values.get(key), row.half_widths.get(key, math.nan)
-                text = "—" if value is None or math.isnan(value) else \
-                    f"{value:.2f}" if math.isnan(spread) else f"{value:.2f} ± {spread:.2f}"
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                self.table.setItem(r, c, self._cell(row, key))
         self.table.resizeColumnsToContents()
         for button in (self.copy_button, self.save_button):
             button.setEnabled(bool(rows))
@@ -99,6 +96,22 @@ class MetricsPanel(QWidget):
         if available and self.metric.currentData() not in available:
             self.metric.setCurrentIndex(self.metric.findData(available[0]))
         self._draw_chart()
+
+    @staticmethod
+    def _cell(row: MetricsRow, key: str) -> QTableWidgetItem:
+        """A value, ± its CI's half-width over labels; a difference signed, and bold where its
+        paired CI leaves out zero (the run changed that metric beyond the labels' spread)."""
+        value, spread = row.values.get(key), row.half_widths.get(key, math.nan)
+        if value is None or math.isnan(value):
+            return QTableWidgetItem("—")
+        sign = "+" if row.baseline else ""
+        item = QTableWidgetItem(f"{value:{sign}.2f}" if math.isnan(spread) else f"{value:{sign}.2f} ± {spread:.2f}")
+        if row.baseline and abs(value) > spread:
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+            item.setToolTip(f"The paired 95 % CI ({value - spread:+.2f} to {value + spread:+.2f}) leaves out zero.")
+        return item
 
     def copy_table(self) -> None:
         if self.rows:
@@ -120,7 +133,7 @@ class MetricsPanel(QWidget):
     def _draw_chart(self) -> None:
         self.chart.clear()
         key = self.metric.currentData()
-        means = [row for row in self.rows if row.labels]      # over labels: each version's mean, with its CI
+        means = [row for row in self.rows if row.labels and not row.baseline]   # over labels: means, with CIs
         charted = means or self.rows
         values = [row.values.get(key, math.nan) for row in charted]
         shown = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
