@@ -60,7 +60,7 @@ class ModelEntry:
         return f"{self.name} ({self.card['architecture']}{size})"
 
 
-def _read_entry(card_path: Path) -> ModelEntry:
+def read_entry(card_path: Path) -> ModelEntry:
     """The card at `card_path` as an entry; ModelLoadError naming the file when it is not valid."""
     try:
         card = read_card(card_path)
@@ -74,8 +74,10 @@ def list_models(task: Task | None = None, folders: list[Path] | None = None) -> 
     entries: list[ModelEntry] = []
     for folder in folders or [SHIPPED_MODELS, user_models_dir()]:
         for card_path in sorted(folder.glob("**/*.json")) if folder.is_dir() else []:
+            if any(part.startswith(".") for part in card_path.relative_to(folder).parts):
+                continue           # an install in progress (or one a crash cut short) is not a model
             try:
-                entry = _read_entry(card_path)
+                entry = read_entry(card_path)
             except ModelLoadError as err:
                 log.warning("skipping model card %s: %s", card_path, err)
                 continue
@@ -101,7 +103,7 @@ def find_model(name: str | None, task: Task, folders: list[Path] | None = None) 
 
 
 def _entry_from_file(card_path: Path, task: Task) -> ModelEntry:
-    entry = _read_entry(card_path.resolve())
+    entry = read_entry(card_path.resolve())
     if entry.task != task:
         raise ModelLoadError(f"The model card {card_path} is for {entry.task}, not {task}.")
     return entry

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
@@ -59,6 +60,7 @@ from app.engine.workflow import (
 from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
+from app.gui.dialogs.models_dialog import ModelsDialog
 from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
@@ -99,6 +101,13 @@ NEW_WINDOW_OFFSET = 32        # pixels: a new window opens down and right of the
 OTHER_WINDOWS: set[MainWindow] = set()      # windows opened with File ▸ New window
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
+
+
+def refresh_models_everywhere() -> None:
+    """A model was installed or removed: every window's menus and model choices follow."""
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            widget.refresh_models()
 
 
 class MainWindow(QMainWindow):
@@ -191,6 +200,7 @@ class MainWindow(QMainWindow):
         self.view.cursor_info.connect(self._on_cursor_info)
         self.view.render_failed.connect(self._on_render_failed)
         self.messages: list[QMessageBox] = []
+        self.models_dialog: ModelsDialog | None = None
 
         self.cursor_label = QLabel()
         self.selection_label = QLabel()
@@ -300,6 +310,7 @@ class MainWindow(QMainWindow):
         self.export_audio_action = self._action("Export the recording's au&dio…", [],
                                                 lambda: self.exporter.recording_audio())
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.processing.open_inspector)
+        self.models_action = self._action("&Models…", [], self.open_models)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.processing.run_evaluation)
         self.evaluate_labels_action = self._action("Evaluate versions over each la&bel", [],
                                                    self.processing.run_label_evaluation)
@@ -366,6 +377,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.activity_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
+        process_menu.addAction(self.models_action)
         play_menu = self.menuBar().addMenu("&Playback")
         for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action,
                        self.end_action, self.toggle_ab_action, self.loudness_action):
@@ -787,6 +799,16 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.open()
         return dialog
+
+    def open_models(self) -> ModelsDialog:
+        """Process ▸ Models…: one dialog per window, kept, so an install finishing after it was
+        closed still reports there."""
+        if self.models_dialog is None:
+            self.models_dialog = ModelsDialog(self.jobs.submit, self)
+            self.models_dialog.changed.connect(refresh_models_everywhere)
+        self.models_dialog.refresh()
+        self.models_dialog.open()
+        return self.models_dialog
 
     def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
         settings = dialog.spectrogram_settings()
