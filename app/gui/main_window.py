@@ -737,7 +737,7 @@ class MainWindow(QMainWindow):
         self.separate_action.setToolTip("Separate the talkers of the open recording (Ctrl+R)" if separator else
                                         "No separator is installed: put a separation card in resources/models "
                                         "or your models folder")
-        separated = [v for v in self.session.versions if v.kind in ESTIMATE_KINDS]
+        separated = [v for v in self.session.versions if v.kind in ESTIMATE_KINDS and not v.hidden]
         corrector = self._installed[Task.CORRECTION]
         self.correct_action.setEnabled(idle and bool(separated) and corrector)
         self.correct_action.setToolTip("Correct the latest estimate of each talker (separated or imported) with "

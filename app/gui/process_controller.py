@@ -143,10 +143,11 @@ class ProcessController(QObject):
         self.run_separation(choice)
 
     def latest_separation(self) -> list[Version]:
-        """The newest estimate of each talker, separated here or imported, in talker order."""
+        """The newest visible estimate of each talker, separated here or imported, in talker order
+        (a hidden one was put aside: a talker swap's original, say)."""
         latest: dict[int, Version] = {}
         for version in self.window.session.versions:
-            if version.kind in ESTIMATE_KINDS:
+            if version.kind in ESTIMATE_KINDS and not version.hidden:
                 latest[version.talker] = version
         return [latest[k] for k in sorted(latest)]
 

@@ -839,6 +839,7 @@ def test_swapping_talkers_over_the_selection_mends_both_tracks_in_place(qtbot, d
     np.testing.assert_array_equal(two.audio[:2 * rate], second.audio[:2 * rate])
     assert [v.name for v in demo_window.tracks.versions] == [one.name, two.name]     # the originals are hidden
     assert demo_window.undo_action.text() == "&Undo swap talkers 1 and 2 over 2.00–4.00 s"
+    assert demo_window.processing.latest_separation() == [one, two]          # what MeCo corrects next
     qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
     save_screenshot(demo_window, "swap-talkers.png")
     demo_window.undo()
@@ -854,6 +855,17 @@ def test_swapping_asks_which_versions_when_the_pair_is_unclear(qtbot, demo_windo
     tree.topLevelItem(2).setSelected(True)
     assert demo_window.swap_talkers() is None
     assert "no counterparts of other talkers" in demo_window.messages[-1].text()
+
+
+def test_a_hidden_estimate_is_not_what_meco_corrects(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    demo_window.view.set_selection((2.0, 4.0))
+    separate(qtbot, demo_window)
+    first_run, second_run = demo_window.session.versions[:2], demo_window.session.versions[2:]
+    assert demo_window.processing.latest_separation() == second_run
+    for version in second_run:
+        demo_window.session.set_hidden(version.id, True)
+    assert demo_window.processing.latest_separation() == first_run
 
 
 def test_removing_several_selected_versions_removes_each(qtbot, demo_window):
