@@ -303,6 +303,7 @@ def write_audio(path: Path, audio: np.ndarray, sample_rate: int, settings: Expor
 
 DEFAULT_TEMPLATE = "{recording}_talker{talker}_{kind}"
 EXPORT_BLOCK_SECONDS = 2.0       # one block per yield: cancel within a fraction of a second
+PROGRESS_STEPS = 1000            # per file: files of any length count alike
 _TEMPLATE_FIELDS = ("recording", "talker", "kind", "name", "model")
 _LABEL_FIELDS = ("label", "n")              # exporting each label: its text and number (1, 2, ...)
 LABEL_SUFFIX = "_{n:02d}_{label}"          # added to a template that names neither
@@ -406,32 +407,22 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     for piece in pieces:                       # before any work: one file the format cannot hold stops them all
         check_rate(settings, sample_rate or piece.version.sample_rate, piece.path.name)
     clock = Stopwatch()
-    prepared = []
-    for n, piece in enumerate(pieces, start=1):
-        version, span = piece.version, piece.span
-        audio = version.audio
-        if span is not None:
-            audio = audio[round(span[0] * version.sample_rate):round(span[1] * version.sample_rate)]
-        rate = sample_rate or version.sample_rate
-        if rate != version.sample_rate:
-            audio = soxr.resample(audio, version.sample_rate, rate, quality="HQ").astype(np.float32)
-        if settings.loudness_lufs is not None:
-            audio = normalise_loudness(audio, rate, settings.loudness_lufs, f"{version.name} (for {piece.path.name})")
-            yield Progress("loudness", n, len(pieces), clock())
-        prepared.append((apply_peak_policy(audio[None], settings.peak), rate))
-    block = [int(EXPORT_BLOCK_SECONDS * rate) for _, rate in prepared]
-    total = sum(math.ceil(max(a.shape[1], 1) / b) for (a, _), b in zip(prepared, block))
     writers: list[AtomicAudioWriter] = []
     committed = False
     try:
-        done = 0
-        for (audio, rate), path, step in zip(prepared, paths, block):
-            writer = AtomicAudioWriter(path, rate, 1, settings)
+        total = PROGRESS_STEPS * len(pieces)
+        for n, piece in enumerate(pieces):
+            yield Progress("prepare", n * PROGRESS_STEPS, total, clock())
+            audio, rate = _prepared(piece, settings, sample_rate)
+            step = int(EXPORT_BLOCK_SECONDS * rate)
+            writer = AtomicAudioWriter(piece.path, rate, 1, settings)
             writers.append(writer)
-            for start in range(0, max(audio.shape[1], 1), step):
+            frames = max(audio.shape[1], 1)
+            for start in range(0, frames, step):
                 writer.write(audio[:, start:start + step])
-                done += 1
-                yield Progress("export", done, total, clock())
+                yield Progress("export", n * PROGRESS_STEPS + PROGRESS_STEPS * min(frames, start + step) // frames,
+                               total, clock())
+            del audio                       # one piece's prepared audio at a time: an hour at 48 kHz is 0.7 GB
         written = [writer.commit() for writer in writers]
         committed = True
     finally:
@@ -446,6 +437,21 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
 
 
 FORMAT_MAX_CHANNELS = {AudioFormat.FLAC: 8, AudioFormat.MP3: 2}      # what each format holds; others: any
+
+
+def _prepared(piece: ExportPiece, settings: ExportSettings, sample_rate: int | None) -> tuple[np.ndarray, int]:
+    """`(1, frames)` float32 ready to write, and its rate: the piece's range of its version, at
+    `sample_rate` (None: the version's), at the loudness target, within the peak policy."""
+    version, span = piece.version, piece.span
+    audio = version.audio
+    if span is not None:
+        audio = audio[round(span[0] * version.sample_rate):round(span[1] * version.sample_rate)]
+    rate = sample_rate or version.sample_rate
+    if rate != version.sample_rate:
+        audio = soxr.resample(audio, version.sample_rate, rate, quality="HQ").astype(np.float32)
+    if settings.loudness_lufs is not None:
+        audio = normalise_loudness(audio, rate, settings.loudness_lufs, f"{version.name} (for {piece.path.name})")
+    return apply_peak_policy(audio[None], settings.peak), rate
 
 
 def recording_export_settings(path: Path, source_subtype: str, overwrite: bool = False) -> ExportSettings:
