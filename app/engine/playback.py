@@ -27,6 +27,7 @@ import soxr
 from app.engine.errors import AppError, PlaybackError
 from app.engine.files import Recording
 from app.engine.loudness import gain_to_target
+from app.engine.time_stretch import Stretcher
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ MAX_OUTPUTS = 2           # monitoring is on headphones or a stereo pair
 METER_BLOCK = 256         # source frames per remembered peak (16 ms at 16 kHz, 5 ms at 48 kHz)
 METER_SLOTS = 4096        # remembered peaks: far more than the feeder runs ahead at any rate
 METER_SECONDS = 0.05      # a level is the peak of the last 50 ms played (a PPM's integration time)
+SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)   # what the transport offers: slower to transcribe, faster to skim
+MIN_SPEED, MAX_SPEED = SPEEDS[0], SPEEDS[-1]
 
 
 def sounddevice_module(error: type[AppError] = PlaybackError, what: str = "Audio output") -> Any:
@@ -155,8 +158,8 @@ class PlaybackRing:
         if n > 0:
             start = read % self.capacity
             head = min(n, self.capacity - start)
-            outdata[:head] = self.audio[start:start + head]
-            outdata[head:n] = self.audio[: n - head]
+            self._deliver(outdata[:head], start)
+            self._deliver(outdata[head:n], 0)
             slot = self._clock_slot
             self.clock[slot, 1] = self.positions[start]
             self.clock[slot, 0] = time.outputBufferDacTime or time.currentTime
@@ -170,6 +173,10 @@ class PlaybackRing:
             self.ended = True
         elif n < frames or status.output_underflow:
             self.underflows += 1
+
+    def _deliver(self, out: np.ndarray, start: int) -> None:
+        """Ring rows [start, start + len(out)) (contiguous) into the device's `out`."""
+        out[:] = self.audio[start:start + out.shape[0]]
 
     def position_at(self, now: float, sample_rate: float) -> float | None:
         """Source position sounding at stream time `now`: the newest block already at the DAC,
@@ -224,15 +231,15 @@ class LevelHistory:
         return np.max(found, axis=0) if found else None
 
 
-def feed_block_frames(source_rate: int, stream_rate: int) -> int:
-    """Most frames one feeder step can write: a source block after resampling, with room for
-    soxr's flush at the end of the source."""
-    return 2 * math.ceil(FEED_FRAMES * stream_rate / source_rate)
+def feed_block_frames(source_rate: int, stream_rate: int, speed: float = 1.0) -> int:
+    """Most frames one feeder step can write: a source block after stretching and resampling,
+    with room for the stretch's and soxr's flush at the end of the source."""
+    return 2 * math.ceil(FEED_FRAMES * stream_rate / (source_rate * speed))
 
 
-def ring_frames(source_rate: int, stream_rate: int) -> int:
+def ring_frames(source_rate: int, stream_rate: int, speed: float = 1.0) -> int:
     """Ring size at the stream rate: `RING_SECONDS`, and never less than two feeder steps."""
-    return max(2 * feed_block_frames(source_rate, stream_rate), int(RING_SECONDS * stream_rate))
+    return max(2 * feed_block_frames(source_rate, stream_rate, speed), int(RING_SECONDS * stream_rate))
 
 
 @dataclass(frozen=True)
@@ -241,12 +248,27 @@ class Loop:
     stop_frame: int
 
 
-class _Transport:
-    """What both players share: an output stream that is open while playing, its start with one
-    clear error, and play/pause toggling. Subclasses define `play` and `pause`."""
+class Player:
+    """Plays a `Source` on an output device; `position` follows the stream's clock."""
 
-    device: int | str | None
-    _stream: Any = None
+    def __init__(self, device: int | str | None = None) -> None:
+        self.device = device        # PortAudio index, (part of) a device name, or None for the default
+        self.notice = ""            # e.g. the device refused the file's rate: said once, shown by the GUI
+        self.error: Exception | None = None   # a read error the feeder met; playback stopped there
+        self._source: Source | None = None
+        self._loop: Loop | None = None
+        self._stop_at: int | None = None
+        self._stream: Any = None
+        self._ring: PlaybackRing | None = None
+        self._feeder: threading.Thread | None = None
+        self._stop_feeding = threading.Event()
+        self._pending_seek: int | None = None
+        self._seek_lock = threading.Lock()     # GUI and feeder only; the callback never sees it
+        self._paused_at = 0
+        self._ended_at = 0                     # where the feeder found the end (set before the ring says so)
+        self._levels: LevelHistory | None = None
+        self.stream_rate = 0
+        self.speed = 1.0                       # 0.5: half speed, at the same pitch (see `time_stretch`)
 
     @property
     def is_playing(self) -> bool:
@@ -257,12 +279,6 @@ class _Transport:
             self.pause()
         else:
             self.play()
-
-    def play(self) -> None:
-        raise NotImplementedError
-
-    def pause(self) -> None:
-        raise NotImplementedError
 
     def close(self) -> None:
         self.pause()
@@ -286,28 +302,6 @@ class _Transport:
         stream, self._stream = self._stream, None
         stream.abort()
         stream.close()
-
-
-class Player(_Transport):
-    """Plays a `Source` on an output device; `position` follows the stream's clock."""
-
-    def __init__(self, device: int | str | None = None) -> None:
-        self.device = device        # PortAudio index, (part of) a device name, or None for the default
-        self.notice = ""            # e.g. the device refused the file's rate: said once, shown by the GUI
-        self.error: Exception | None = None   # a read error the feeder met; playback stopped there
-        self._source: Source | None = None
-        self._loop: Loop | None = None
-        self._stop_at: int | None = None
-        self._stream: Any = None
-        self._ring: PlaybackRing | None = None
-        self._feeder: threading.Thread | None = None
-        self._stop_feeding = threading.Event()
-        self._pending_seek: int | None = None
-        self._seek_lock = threading.Lock()     # GUI and feeder only; the callback never sees it
-        self._paused_at = 0
-        self._ended_at = 0                     # where the feeder found the end (set before the ring says so)
-        self._levels: LevelHistory | None = None
-        self.stream_rate = 0
 
     # --- what the GUI sets ---------------------------------------------------------------------
     def load(self, source: Source) -> None:
@@ -334,6 +328,16 @@ class Player(_Transport):
         self._loop = loop
         if loop is not None and not loop.start_frame <= self.position < loop.stop_frame:
             self.seek(loop.start_frame)
+
+    def set_speed(self, speed: float) -> None:
+        """Play at `speed` times real time (SPEEDS), pitch unchanged; playing goes on from where it is."""
+        if not MIN_SPEED <= speed <= MAX_SPEED:
+            raise PlaybackError(f"A playback speed of {speed:g}× is outside {MIN_SPEED:g}–{MAX_SPEED:g}×.")
+        playing = self.is_playing
+        self.pause()
+        self.speed = float(speed)
+        if playing:
+            self.play()
 
     @property
     def loop(self) -> Loop | None:
@@ -376,7 +380,7 @@ class Player(_Transport):
             return self._paused_at
         if ring.ended:
             return self._ended_at
-        found = ring.position_at(stream.time, self._source.sample_rate)
+        found = ring.position_at(stream.time, self._source.sample_rate * self.speed)
         if found is None:
             return self._paused_at
         loop = self._loop
@@ -407,8 +411,8 @@ class Player(_Transport):
         self.error = None
         rate, outputs, name = self._choose_format(self._source.sample_rate)
         self.stream_rate = rate
-        self._ring = PlaybackRing(ring_frames(self._source.sample_rate, rate), outputs)
-        self._levels = LevelHistory(outputs)
+        self._ring = self._make_ring(ring_frames(self._source.sample_rate, rate, self.speed), outputs)
+        self._levels = LevelHistory(self._ring.audio.shape[1])
         with self._seek_lock:
             self._pending_seek = self._paused_at
         self._stop_feeding.clear()
@@ -432,6 +436,9 @@ class Player(_Transport):
     def _choose_format(self, rate: int) -> tuple[int, int, str]:
         rate, outputs, name, self.notice = choose_output_format(self.device, rate)
         return rate, outputs, name
+
+    def _make_ring(self, capacity: int, outputs: int) -> PlaybackRing:
+        return PlaybackRing(capacity, outputs)
 
 
 def choose_output_format(device: int | str | None, rate: int) -> tuple[int, int, str, str]:
@@ -477,9 +484,11 @@ class _Feeder:
         self.position = player._paused_at   # next source frame to read
         self.out_position = float(self.position)
         self.ratio = source.sample_rate / player.stream_rate
+        self.speed = player.speed
         self.resampler: soxr.ResampleStream | None = None
+        self.stretcher: Stretcher | None = None
         self.block = np.zeros((FEED_FRAMES, ring.audio.shape[1]), dtype=np.float32)
-        self.room_needed = feed_block_frames(source.sample_rate, player.stream_rate)
+        self.room_needed = feed_block_frames(source.sample_rate, player.stream_rate, self.speed)
         self.done = False
 
     def run(self) -> None:
@@ -513,7 +522,7 @@ class _Feeder:
         if self.levels is not None:
             self.levels.clear()          # a seek may come with other monitored channels
         self.position, self.out_position, self.done = frame, float(frame), False
-        self.resampler = None
+        self.resampler = self.stretcher = None
 
     def _feed_block(self) -> None:
         source, loop = self.player._source, self.player._loop
@@ -532,16 +541,21 @@ class _Feeder:
         wrapped = at_end and loop is not None and end == loop.stop_frame
         if wrapped:
             self.position, at_end = loop.start_frame, False
+        if self.speed != 1.0:
+            if self.stretcher is None:
+                self.stretcher = Stretcher(block.shape[1], source.sample_rate, self.speed)
+            block = self.stretcher.process(block, last=at_end)
         if self.ratio != 1.0:
             if self.resampler is None:
                 self.resampler = soxr.ResampleStream(source.sample_rate, self.player.stream_rate,
                                                      block.shape[1], dtype="float32", quality="HQ")
             block = self.resampler.resample_chunk(block, last=at_end)
-        self.ring.write(block, self.out_position, self.ratio)
-        if self.ratio == 1.0 or wrapped:
+        step = self.ratio * self.speed           # source frames per ring frame
+        self.ring.write(block, self.out_position, step)
+        if step == 1.0 or wrapped:
             self.out_position = float(self.position)
         else:
-            self.out_position += block.shape[0] * self.ratio
+            self.out_position += block.shape[0] * step
         if at_end:
             self.player._ended_at = end
             self.ring.mark_end()
@@ -575,175 +589,129 @@ def matched_gains(loudness_lufs: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     return gains
 
 
-class ABMixer:
-    """The A/B callback: plays one of several equal-length 1-D lanes at one position; a switch
-    crossfades linearly over `fade_frames` from the old lane (and gain) to the new one.
-    Everything is allocated here; `callback` only copies and multiplies into preallocated buffers.
+class LaneSource:
+    """A/B lanes as a `Source` of one column per lane: equal-length 1-D float32 arrays, read in
+    blocks where they lie (never stacked into a copy)."""
 
-    The GUI thread writes only `_requested`, `_gains`, `_seek_frame`/`_seek_serial`, `loop`,
-    `stop` and `muted`; the callback owns `_current`, the fade and `position` (single writer each).
-    """
-
-    def __init__(self, lanes: Sequence[np.ndarray], outputs: int, fade_frames: int,
-                 gains: np.ndarray | None = None) -> None:
+    def __init__(self, lanes: Sequence[np.ndarray], sample_rate: int) -> None:
         assert all(lane.ndim == 1 and lane.dtype == np.float32 for lane in lanes)
         assert len({lane.shape[0] for lane in lanes}) <= 1, "lanes must have one length"
         self.lanes = list(lanes)
-        self.frames = lanes[0].shape[0] if len(lanes) else 0
+        self.sample_rate = sample_rate
+        self.frames = lanes[0].shape[0] if lanes else 0
+
+    def fill(self, out: np.ndarray, position: int) -> None:
+        for k, lane in enumerate(self.lanes):
+            part = lane[position:position + out.shape[0]]
+            out[:part.shape[0], k] = part
+            out[part.shape[0]:, k] = 0.0
+
+
+class LaneRing(PlaybackRing):
+    """The A/B ring: every lane's prepared audio side by side, one column each at one position, so
+    the callback switches lanes at once. It plays the selected lane's column with its gain to every
+    output; a new lane or new gains crossfade linearly over `fade_frames` from what sounded.
+
+    The GUI thread writes only `_requested`, `_gains` and `muted`; the callback owns `_current`,
+    the fade and the scratch buffers (allocated here: the callback only copies and multiplies).
+    """
+
+    def __init__(self, capacity_frames: int, lanes: int, outputs: int, fade_frames: int, gains: np.ndarray,
+                 muted: np.ndarray, lane: int) -> None:
+        super().__init__(capacity_frames, lanes)
+        self.outputs = outputs
         self.fade_frames = max(1, int(fade_frames))
         self._rise = np.linspace(0.0, 1.0, self.fade_frames + 2, dtype=np.float32)[1:-1]
         self._fall = np.ascontiguousarray(self._rise[::-1])
         self._a = np.zeros(AB_MAX_BLOCK, np.float32)
         self._b = np.zeros(AB_MAX_BLOCK, np.float32)
-        self._gains = np.ones(len(lanes), np.float32) if gains is None else np.asarray(gains, np.float32)
-        self._active_gains = self._gains
-        self.muted = np.zeros(len(lanes), bool)
-        self._requested = 0
-        self._current = 0
-        self._previous = 0
+        self._gains = self._active_gains = np.asarray(gains, np.float32)
+        self.muted = np.asarray(muted, bool).copy()
+        self._requested = self._current = self._previous = int(lane)
         self._previous_gain = 1.0
         self._fade_left = 0
-        self._seek_frame = 0
-        self._seek_serial = 0
-        self._seen_serial = 0
-        self.loop: Loop | None = None
-        self.stop: int | None = None          # without a loop, playback ends here (a selection's end)
-        self.position = 0
-        self.outputs = outputs
-        self.underflows = 0
-        self.ended = False
 
     # --- GUI side -------------------------------------------------------------------------------
     def select(self, lane: int) -> None:
         self._requested = int(lane)
 
-    @property
-    def current(self) -> int:
-        return self._requested
-
     def set_gains(self, gains: np.ndarray) -> None:
         self._gains = np.asarray(gains, np.float32).copy()
-
-    def recent_peak(self, frames: int) -> float:
-        """Largest magnitude of the last `frames` played from the selected lane, times its gain."""
-        lane, p = self._requested, self.position
-        return lane_peak(self.lanes[lane][max(0, p - frames):p]) * self._gain(self._gains, lane)
-
-    def seek(self, frame: int) -> None:
-        self._seek_frame = int(min(max(frame, 0), self.frames))
-        self._seek_serial += 1
-        self.position = self._seek_frame     # read back at once while paused; the callback agrees
-        self.ended = False
 
     # --- callback side --------------------------------------------------------------------------
     def _gain(self, gains: np.ndarray, lane: int) -> float:
         return 0.0 if self.muted[lane] else float(gains[lane])
 
     def callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
-        if status is not None and status.output_underflow:
-            self.underflows += 1
-        if self._seek_serial != self._seen_serial:
-            self._seen_serial = self._seek_serial
-            self.position = self._seek_frame
-            self.ended = False
         gains = self._gains
         if self._requested != self._current or gains is not self._active_gains:
             self._previous, self._previous_gain = self._current, self._gain(self._active_gains, self._current)
             self._current, self._active_gains = self._requested, gains
             self._fade_left = self.fade_frames
-        written = 0
-        p = self.position
-        stop = self.stop
-        last = self.frames if stop is None or p > stop else min(stop, self.frames)   # a seek past it plays on
-        while written < frames:
-            loop = self.loop
-            end = last
-            if loop is not None:
-                if p >= loop.stop_frame:          # the loop's end (or a seek past it) wraps
-                    p = loop.start_frame
-                end = min(loop.stop_frame, self.frames)
-            n = min(frames - written, end - p)
-            if n <= 0:
-                outdata[written:] = 0.0
-                self.ended = True
-                break
-            self._mix(outdata[written:written + n], p, n, self._gain(gains, self._current))
-            written += n
-            p += n
-        self.position = p
+        super().callback(outdata, frames, time, status)
 
-    def _mix(self, out: np.ndarray, p: int, n: int, gain: float) -> None:
+    def _deliver(self, out: np.ndarray, start: int) -> None:
+        n = out.shape[0]
         a = self._a[:n]
-        np.multiply(self.lanes[self._current][p:p + n], gain, out=a)
+        np.multiply(self.audio[start:start + n, self._current], self._gain(self._active_gains, self._current), out=a)
         if self._fade_left:
             k = min(n, self._fade_left)
             at = self.fade_frames - self._fade_left
             b = self._b[:k]
             np.multiply(a[:k], self._rise[at:at + k], out=a[:k])
-            np.multiply(self.lanes[self._previous][p:p + k], self._previous_gain, out=b)
+            np.multiply(self.audio[start:start + k, self._previous], self._previous_gain, out=b)
             np.multiply(b, self._fall[at:at + k], out=b)
             np.add(a[:k], b, out=a[:k])
             self._fade_left -= k
         out[:] = a[:, None]
 
 
-class ABPlayer(_Transport):
-    """Plays an `ABMixer` on an output device: A/B between in-memory lanes at one position.
-
-    Lanes are prepared once (`load`): resampled to the device's rate when it refuses theirs, and
-    loudness gains computed, so the callback does nothing but copy, multiply and add. Lanes are
-    kept by reference, never stacked into one copy: a version's audio plays from where it lies.
+class ABPlayer(Player):
+    """A/B between in-memory lanes at one position: a `Player` of a `LaneSource` whose ring
+    holds every lane, so a switch is heard at once, crossfaded. The feeder prepares all lanes
+    alike (stretched when slower or faster, resampled when the device refuses their rate, block by
+    block: no lane is ever copied whole), and loudness gains are computed once, so the callback
+    does nothing but copy, multiply and add.
     """
 
     def __init__(self, device: int | str | None = None) -> None:
-        self.device = device
-        self.notice = ""
-        self.error: Exception | None = None   # playback could not resume after `load`; the GUI reports it
+        super().__init__(device)
         self.loudness_matched = True
         self.sample_rate = 0               # the lanes' own rate; positions are in these frames
         self._names: list[str] = []
-        self._lanes: list[np.ndarray] | None = None
-        self._matched_gains: np.ndarray | None = None
+        self._matched_gains = np.ones(0, np.float32)
         self._peaks = np.zeros(0, np.float32)
-        self._mixer: ABMixer | None = None
-        self._stream: Any = None
-        self._ratio = 1.0                  # stream frames per lane frame
-        self._loop: Loop | None = None
-        self._stop_at: int | None = None
+        self._muted = np.zeros(0, bool)
+        self._lane = 0
 
     @property
     def names(self) -> list[str]:
         return list(self._names)
 
     def lane(self, index: int) -> np.ndarray:
-        """Lane `index` as loaded (read-only use: the callback plays from it)."""
-        assert self._lanes is not None
-        return self._lanes[index]
+        """Lane `index` as loaded (read-only use: playback reads from it)."""
+        assert isinstance(self._source, LaneSource)
+        return self._source.lanes[index]
 
     def load(self, names: list[str], lanes: Sequence[np.ndarray], sample_rate: int,
              loudness_lufs: list[float] | None = None, peaks: Sequence[float] | None = None) -> None:
-        """Equal-length 1-D float32 lanes at `sample_rate`; keeps the position and selection.
-        `peaks` (each lane's largest magnitude) saves a pass over the audio when known.
+        """Equal-length 1-D float32 lanes at `sample_rate`; keeps the position, the selected lane
+        and the loop. `peaks` (each lane's largest magnitude) saves a pass over the audio when known.
 
         Loudness matching needs each lane's integrated loudness (`app.engine.loudness`, slow:
         computed off the GUI thread); until `set_loudness` gives it, lanes play at true level.
         """
-        position = self.position
-        current = self.current
-        was_playing = self.is_playing
+        position, was_playing = self.position, self.is_playing
         self.pause()
         self._names, self.sample_rate = list(names), int(sample_rate)
-        self._lanes = [np.asarray(lane, dtype=np.float32) for lane in lanes]
+        self._source = LaneSource([np.asarray(lane, dtype=np.float32) for lane in lanes], self.sample_rate)
         self._peaks = np.zeros(len(names), np.float32)      # needed, and measured, only with the loudness
         self._matched_gains = np.ones(len(names), np.float32)
+        self._muted = np.zeros(len(names), bool)
+        self._lane = max(0, min(self._lane, len(names) - 1))
         if loudness_lufs is not None:
             self.set_loudness(loudness_lufs, peaks)
-        self._mixer = ABMixer(self._lanes, 1, round(AB_FADE_SECONDS * sample_rate), self._gains())
-        self._mixer.select(max(0, min(current, len(names) - 1)))
-        self._mixer.loop = self._loop
-        self._ratio = 1.0
-        self.set_stop(self._stop_at)
-        self.seek(position)
+        self._paused_at = min(position, self.frames)
         if was_playing and names:           # a lane arriving (e.g. the mixture read) does not stop playback
             try:
                 self.play()
@@ -753,111 +721,61 @@ class ABPlayer(_Transport):
     def set_loudness(self, loudness_lufs: list[float], peaks: Sequence[float] | None = None) -> None:
         """Each lane's integrated loudness (LUFS, -inf silent) and, when known, its largest
         magnitude (else a pass over each lane measures it): matching applies from now on."""
-        assert self._lanes is not None
-        self._peaks = np.asarray(peaks if peaks is not None else [lane_peak(lane) for lane in self._lanes],
+        assert isinstance(self._source, LaneSource)
+        self._peaks = np.asarray(peaks if peaks is not None else [lane_peak(lane) for lane in self._source.lanes],
                                  np.float32)
         self._matched_gains = matched_gains(np.asarray(loudness_lufs), self._peaks)
-        if self._mixer is not None:
-            self._mixer.set_gains(self._gains())
+        self._apply_gains()
 
     def _gains(self) -> np.ndarray:
-        assert self._matched_gains is not None
         return self._matched_gains if self.loudness_matched else np.ones_like(self._matched_gains)
+
+    def _apply_gains(self) -> None:
+        if isinstance(self._ring, LaneRing):
+            self._ring.set_gains(self._gains())
 
     @property
     def gains(self) -> np.ndarray:
-        return self._gains().copy() if self._matched_gains is not None else np.ones(0, np.float32)
+        return self._gains().copy()
 
     @property
     def frames(self) -> int:
-        return self._lanes[0].shape[0] if self._lanes else 0
+        return self._source.frames if self._source is not None else 0
 
     @property
     def current(self) -> int:
-        return self._mixer.current if self._mixer is not None else 0
+        return self._lane
 
     def select(self, lane: int) -> None:
-        if self._mixer is not None and 0 <= lane < len(self._names):
-            self._mixer.select(lane)
+        if 0 <= lane < len(self._names):
+            self._lane = lane
+            if isinstance(self._ring, LaneRing):
+                self._ring.select(lane)
 
     def set_loudness_matched(self, matched: bool) -> None:
         self.loudness_matched = matched
-        if self._mixer is not None:
-            self._mixer.set_gains(self._gains())
+        self._apply_gains()
 
     def set_muted(self, lane: int, muted: bool) -> None:
-        if self._mixer is not None:
-            self._mixer.muted[lane] = muted
-
-    def set_loop(self, loop: Loop | None) -> None:
-        if loop is not None and loop.stop_frame - loop.start_frame < 2:
-            loop = None
-        self._loop = loop
-        if self._mixer is not None:
-            self._mixer.loop = None if loop is None else Loop(round(loop.start_frame * self._ratio),
-                                                             round(loop.stop_frame * self._ratio))
-            if loop is not None and not loop.start_frame <= self.position < loop.stop_frame:
-                self.seek(loop.start_frame)
-
-    def set_stop(self, frame: int | None) -> None:
-        """End playback at lane frame `frame` (a selection's end) rather than the lanes' end."""
-        self._stop_at = None if frame is None else int(frame)
-        if self._mixer is not None:
-            self._mixer.stop = None if frame is None else round(frame * self._ratio)
-
-    def end_frame(self) -> int:
-        return self.frames if self._stop_at is None else min(max(self._stop_at, 0), self.frames)
-
-    @property
-    def finished(self) -> bool:
-        return self._mixer is not None and self._mixer.ended
-
-    @property
-    def underflows(self) -> int:
-        return self._mixer.underflows if self._mixer is not None else 0
+        self._muted[lane] = muted
+        if isinstance(self._ring, LaneRing):
+            self._ring.muted[lane] = muted
 
     def level(self) -> np.ndarray | None:
-        """Peak magnitude per output of the last `METER_SECONDS` played, with the lane's gain
-        (what the listener hears); None when not playing. Read straight from the lane in memory."""
-        mixer = self._mixer
-        if not self.is_playing or mixer is None:
+        """Peak magnitude per output of the last `METER_SECONDS` played of the selected lane, with
+        its gain (what the listener hears); None when not playing."""
+        peaks, ring = super().level(), self._ring
+        if peaks is None or not isinstance(ring, LaneRing):
             return None
-        peak = mixer.recent_peak(round(METER_SECONDS * self.sample_rate * self._ratio))
-        return np.full(mixer.outputs, peak, np.float32)
-
-    @property
-    def position(self) -> int:
-        """Lane frame being played (the block handed to the device last)."""
-        return int(self._mixer.position / self._ratio) if self._mixer is not None else 0
-
-    def seek(self, frame: int) -> None:
-        if self._mixer is not None:
-            self._mixer.seek(round(min(max(frame, 0), self.frames) * self._ratio))
+        gain = 0.0 if self._muted[self._lane] else float(self._gains()[self._lane])
+        return np.full(ring.outputs, peaks[self._lane] * gain, np.float32)
 
     def play(self) -> None:
         """Start at the current position (from the start when at the end); raises PlaybackError."""
-        if self._mixer is None or self._lanes is None or self.is_playing:
-            return
-        rate, outputs, name, self.notice = choose_output_format(self.device, self.sample_rate)
-        position, current = self.position, self.current
-        if position >= self.frames or (self._loop is None and position == self.end_frame()):
-            position = self._loop.start_frame if self._loop else 0
-        lanes = self._lanes
-        self._ratio = rate / self.sample_rate
-        if rate != self.sample_rate:
-            lanes = [soxr.resample(lane, self.sample_rate, rate, quality="HQ").astype(np.float32)
-                     for lane in lanes]
-        mixer = ABMixer(lanes, outputs, round(AB_FADE_SECONDS * rate), self._gains())
-        mixer.muted[:] = self._mixer.muted
-        mixer.select(current)
-        mixer._current = current                        # no fade at start: it starts where it is
-        self._mixer = mixer
-        self.set_loop(self._loop)
-        self.set_stop(self._stop_at)
-        self.seek(position)
-        self._start_stream(rate, outputs, name, mixer.callback)
-        log.info("A/B playing %d lanes at %d Hz on %s", len(lanes), rate, name)
+        if self._names:
+            super().play()
+            log.info("A/B playing %d lanes at %d Hz", len(self._names), self.stream_rate)
 
-    def pause(self) -> None:
-        if self._stream is not None:
-            self._stop_stream()
+    def _make_ring(self, capacity: int, outputs: int) -> PlaybackRing:
+        return LaneRing(capacity, len(self._names), outputs, round(AB_FADE_SECONDS * self.stream_rate),
+                        self._gains(), self._muted, self._lane)

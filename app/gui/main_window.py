@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -41,12 +41,13 @@ from app.engine.documents import (
     Version,
     load_session_job,
 )
-from app.engine.errors import AppError, AudioFileError, ConfigError
+from app.engine.errors import AppError, AudioFileError, ConfigError, PlaybackError
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
 from app.engine.talker_swap import swap_job, swap_pair
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
+    SPEEDS,
     ABPlayer,
     Loop,
     Player,
@@ -206,6 +207,7 @@ class MainWindow(QMainWindow):
         self.selection_label = QLabel()
         self.position_label = QLabel()
         self.file_label = QLabel()
+        self.speed_label = QLabel()
         for label in (self.selection_label, self.position_label, self.file_label):
             label.setContentsMargins(12, 0, 4, 0)
         widest = self.position_label.fontMetrics().horizontalAdvance("0:00:00.000 / 0:00:00.000")
@@ -222,6 +224,7 @@ class MainWindow(QMainWindow):
         self.level_meter = LevelMeter()
         self.statusBar().addPermanentWidget(self.level_meter)
         self.statusBar().addPermanentWidget(self.selection_label)
+        self.statusBar().addPermanentWidget(self.speed_label)
         self.statusBar().addPermanentWidget(self.position_label)
         self.statusBar().addPermanentWidget(self.file_label)
 
@@ -329,6 +332,14 @@ class MainWindow(QMainWindow):
         self.loudness_action.setChecked(True)
         self.lane_actions = [self._action(f"A/B lane {k + 1}", [str(k + 1)], lambda _=False, k=k: self.select_lane(k))
                              for k in range(AB_LANE_KEYS)]
+        self.speed_group = QActionGroup(self)
+        self.speed_actions = {speed: self._action(f"{speed:g}×", [], lambda _=False, v=speed: self.set_speed(v),
+                                                  checkable=True) for speed in SPEEDS}
+        for action in self.speed_actions.values():
+            self.speed_group.addAction(action)
+        self.speed_actions[1.0].setChecked(True)
+        self.slower_action = self._action("&Slower", ["["], lambda: self.step_speed(-1))
+        self.faster_action = self._action("&Faster", ["]"], lambda: self.step_speed(1))
 
     def _build_menus_and_toolbar(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -382,6 +393,12 @@ class MainWindow(QMainWindow):
         for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action,
                        self.end_action, self.toggle_ab_action, self.loudness_action):
             play_menu.addAction(action)
+        speed_menu = play_menu.addMenu("Sp&eed (pitch kept)")
+        for action in (self.slower_action, self.faster_action):
+            speed_menu.addAction(action)
+        speed_menu.addSeparator()
+        for action in self.speed_actions.values():
+            speed_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
@@ -1021,6 +1038,24 @@ class MainWindow(QMainWindow):
 
     def _on_mute_changed(self, lane: int, muted: bool) -> None:
         self.ab_player.set_muted(lane, muted)
+
+    def set_speed(self, speed: float) -> None:
+        """Play (the channels and A/B alike) at `speed` times real time, at the same pitch: slower to
+        transcribe, faster to skim. Playing goes on from where it is."""
+        try:
+            for player in (self.player, self.ab_player):
+                player.set_speed(speed)
+        except PlaybackError as err:
+            self.show_error("Cannot play", str(err))
+        self.speed_actions[speed].setChecked(True)
+        self.speed_label.setText("" if speed == 1.0 else f"{speed:g}×")
+        self.speed_label.setToolTip(f"Playing at {speed:g}× speed, pitch kept (Playback ▸ Speed; [ and ])")
+        self._update_transport()
+
+    def step_speed(self, step: int) -> None:
+        """The next slower (−1) or faster (+1) of the offered speeds."""
+        at = SPEEDS.index(self.player.speed) if self.player.speed in SPEEDS else SPEEDS.index(1.0)
+        self.set_speed(SPEEDS[min(max(at + step, 0), len(SPEEDS) - 1)])
 
     def _on_loudness_toggled(self, matched: bool) -> None:
         self.ab_player.set_loudness_matched(matched)

@@ -341,3 +341,36 @@ def test_no_such_device_gives_a_clear_error(short_speech):
     with pytest.raises(PlaybackError, match="Output device 999 is not available"):
         player.play()
     assert not player.is_playing
+
+
+def test_at_half_speed_each_played_frame_moves_the_playhead_half_a_frame():
+    player = Player()
+    player.load(RampSource(RATE * 10, RATE))
+    player.set_speed(0.5)
+    player.seek(RATE)
+    player.play()
+    try:
+        ring = player._ring
+        assert wait_until(lambda: ring._write > 4 * FEED_FRAMES)
+        steps = np.diff(ring.positions[:2 * FEED_FRAMES])
+        assert np.median(steps) == pytest.approx(0.5)
+        assert wait_until(lambda: player.position > RATE + 1000)
+    finally:
+        player.pause()
+
+
+def test_changing_speed_while_playing_goes_on_from_the_same_place():
+    player = Player()
+    player.load(RampSource(RATE * 60, RATE))
+    player.seek(5 * RATE)
+    player.play()
+    try:
+        player.set_speed(1.5)
+        assert player.is_playing and player.speed == 1.5 and player.position >= 5 * RATE
+    finally:
+        player.pause()
+
+
+def test_a_speed_the_transport_does_not_offer_is_refused():
+    with pytest.raises(PlaybackError, match="outside 0.5–2×"):
+        Player().set_speed(3.0)

@@ -353,6 +353,27 @@ def test_monitor_choice_changes_what_the_player_reads(qtbot, window, make_record
     assert window.stored.monitor_channels() == (3,)
 
 
+def test_brackets_play_slower_and_faster_for_the_channels_and_a_b_alike(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=5.0))
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    assert window.player.speed == window.ab_player.speed == 0.5 and window.speed_label.text() == "0.5×"
+    assert window.speed_actions[0.5].isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)                    # the slowest stays the slowest
+    assert window.player.speed == 0.5
+    window.toggle_playback()
+    try:
+        window.speed_actions[1.5].trigger()                            # while playing: on from the same place
+        assert window.player.is_playing and window.player.speed == 1.5
+    finally:
+        window.player.pause()
+    for _ in range(2):
+        qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert window.player.speed == 2.0 and window.speed_label.text() == "2×"
+    window.speed_actions[1.0].trigger()
+    assert window.speed_label.text() == ""
+
+
 def test_help_lists_the_shortcuts(qtbot, window):
     dialog = window.show_shortcuts()
     keys = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
