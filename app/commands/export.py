@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None, metavar="LABELS.txt|.rttm",
                        help="one file per version and label: the session's labels, or those of an Audacity label "
                             "file or an RTTM file; the template gains _{n}_{label} unless it names {n} or {label}")
+    p.add_argument("--multichannel", action="store_true",
+                   help="one file with a channel per version, in session order (per label with --each-label); "
+                        "the template's {talker} {name} ... join the versions' values with '+'")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -105,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar("export", "block", sys.stderr.isatty()) as on_progress:
         try:
             paths = drive(export_versions_job(versions, args.out, args.template, recording, settings, rate,
-                                              None if args.range is None else tuple(args.range), labels),
+                                              None if args.range is None else tuple(args.range), labels,
+                                              args.multichannel),
                           on_progress)
         except (KeyboardInterrupt, JobCancelled):
             warn("interrupted; nothing was written")

@@ -53,6 +53,7 @@ class AudioFormat(StrEnum):
 
 
 LOSSY_SUBTYPES = {AudioFormat.OGG: "VORBIS", AudioFormat.MP3: "MPEG_LAYER_III"}
+FORMAT_MAX_CHANNELS = {AudioFormat.FLAC: 8, AudioFormat.MP3: 2}      # what each format holds; others: any
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)     # what MPEG audio can store
 
 
@@ -309,11 +310,18 @@ _LABEL_FIELDS = ("label", "n")              # exporting each label: its text and
 LABEL_SUFFIX = "_{n:02d}_{label}"          # added to a template that names neither
 
 
-def render_name(template: str, version: Version, recording: str, **label_fields: object) -> str:
+def render_name(template: str, versions: Version | tuple[Version, ...], recording: str, **label_fields: object) -> str:
     """A file stem from `template` with {recording} {talker} {kind} {name} {model} (and, per
-    label, {label} {n}); path separators and control characters become '_'."""
-    values = {"recording": recording, "talker": version.talker + 1, "kind": str(version.kind),
-              "name": version.name, "model": version.model, **label_fields}
+    label, {label} {n}); several versions in one file join their distinct values with '+'; path
+    separators and control characters become '_'."""
+    group = versions if isinstance(versions, tuple) else (versions,)
+
+    def joined(values: list[object]) -> str:
+        return "+".join(str(v) for v in dict.fromkeys(values))
+
+    values = {"recording": recording, "talker": joined([v.talker + 1 for v in group]),
+              "kind": joined([str(v.kind) for v in group]), "name": joined([v.name for v in group]),
+              "model": joined([v.model for v in group]), **label_fields}
     try:
         stem = template.format(**values)
     except (KeyError, IndexError, ValueError) as err:
@@ -328,31 +336,41 @@ def render_name(template: str, version: Version, recording: str, **label_fields:
 
 @dataclass(frozen=True)
 class ExportPiece:
-    """One file to write: a version, whole (span None) or a time range of it in seconds."""
+    """One file to write: a version (or several, a channel each), whole (span None) or a time
+    range in seconds."""
 
-    version: Version
+    versions: tuple[Version, ...]
     path: Path
     span: tuple[float, float] | None = None
 
 
 def plan_export(versions: list[Version], folder: Path, template: str, recording: str, settings: ExportSettings,
-                span: tuple[float, float] | None = None, labels: list[Label] | None = None) -> list[ExportPiece]:
+                span: tuple[float, float] | None = None, labels: list[Label] | None = None,
+                multichannel: bool = False) -> list[ExportPiece]:
     """The files an export writes: one per version, or with `labels` one per version and label
-    (those with a length; the template gains LABEL_SUFFIX unless it names {label} or {n}).
-    ConfigError when a range is empty or two files would get the same name."""
+    (those with a length; the template gains LABEL_SUFFIX unless it names {label} or {n});
+    `multichannel` puts the versions in one file, a channel each in their order (a file per label
+    with `labels`), as ELAN and Praat show a conversation's talkers. ConfigError when a range is
+    empty, two files would get the same name, or the format cannot hold that many channels."""
+    groups = [tuple(versions)] if multichannel else [(v,) for v in versions]
+    limit = FORMAT_MAX_CHANNELS.get(settings.format)
+    if multichannel and limit is not None and len(versions) > limit:
+        raise ConfigError(f"{settings.format.value.upper()} holds at most {limit} channels, not {len(versions)}; "
+                          "choose WAV or OGG, or fewer versions.")
     if labels is not None:
         ranged = [label for label in labels if label.stop > label.start]
         if not ranged:
             raise ConfigError("No label has a length to export; label a selection first (Ctrl+B).")
         if "{label" not in template and "{n" not in template:
             template += LABEL_SUFFIX
-        pieces = [ExportPiece(v, Path(folder) / f"{stem}.{settings.format}", time_span([v], label.start, label.stop))
-                  for v in versions for n, label in enumerate(ranged, start=1)
-                  for stem in [render_name(template, v, recording, n=n, label=label.text or "unnamed")]]
+        pieces = [ExportPiece(g, Path(folder) / f"{stem}.{settings.format}",
+                              time_span(list(g), label.start, label.stop))
+                  for g in groups for n, label in enumerate(ranged, start=1)
+                  for stem in [render_name(template, g, recording, n=n, label=label.text or "unnamed")]]
     else:
         span = None if span is None else time_span(versions, *span)
-        pieces = [ExportPiece(v, Path(folder) / f"{render_name(template, v, recording)}.{settings.format}", span)
-                  for v in versions]
+        pieces = [ExportPiece(g, Path(folder) / f"{render_name(template, g, recording)}.{settings.format}", span)
+                  for g in groups]
     paths = [piece.path for piece in pieces]
     twins = sorted({p.name for p in paths if paths.count(p) > 1})
     if twins:
@@ -362,9 +380,10 @@ def plan_export(versions: list[Version], folder: Path, template: str, recording:
 
 
 def export_paths(versions: list[Version], folder: Path, template: str, recording: str,
-                 settings: ExportSettings, labels: list[Label] | None = None) -> list[Path]:
+                 settings: ExportSettings, labels: list[Label] | None = None, multichannel: bool = False) -> list[Path]:
     """The target files (see `plan_export`), for a dialog's preview and the replace question."""
-    return [piece.path for piece in plan_export(versions, folder, template, recording, settings, labels=labels)]
+    return [piece.path for piece in plan_export(versions, folder, template, recording, settings, labels=labels,
+                                                multichannel=multichannel)]
 
 
 def existing_files(paths: list[Path]) -> list[Path]:
@@ -388,9 +407,10 @@ def time_span(versions: list[Version], start: float, stop: float) -> tuple[float
 
 def export_versions_job(versions: list[Version], folder: Path, template: str, recording: str,
                         settings: ExportSettings, sample_rate: int | None = None,
-                        span: tuple[float, float] | None = None, labels: list[Label] | None = None) -> Job[list[Path]]:
-    """Write one file per version (or per version and label), block by block; all files appear
-    together at the end.
+                        span: tuple[float, float] | None = None, labels: list[Label] | None = None,
+                        multichannel: bool = False) -> Job[list[Path]]:
+    """Write one file per version (or per version and label; with `multichannel`, one file of
+    every version, a channel each), block by block; all files appear together at the end.
 
     `sample_rate` None keeps each version's rate; `span` (seconds) exports only that range of
     each version, `labels` each label's range (the loudness target and the peak policy then see only
@@ -398,14 +418,18 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     written to a temporary file beside its target; a cancel (the generator closed) or an error deletes
     them all, so nothing partial is left, and no existing file is touched unless `settings.overwrite`.
     """
-    pieces = plan_export(versions, folder, template, recording, settings, span, labels)
+    pieces = plan_export(versions, folder, template, recording, settings, span, labels, multichannel)
     paths = [piece.path for piece in pieces]
     taken = existing_files(paths)
     if taken and not settings.overwrite:
         raise ExportError(f"{', '.join(p.name for p in taken)} already exist(s) in {Path(folder)}; "
                           "choose another name or allow overwriting.")
     for piece in pieces:                       # before any work: one file the format cannot hold stops them all
-        check_rate(settings, sample_rate or piece.version.sample_rate, piece.path.name)
+        rates = {sample_rate or v.sample_rate for v in piece.versions}
+        if len(rates) > 1:
+            raise ConfigError(f"{piece.path.name}: its versions are at {', '.join(f'{r} Hz' for r in sorted(rates))}; "
+                              "one file needs one rate: export at the source or the model rate.")
+        check_rate(settings, rates.pop(), piece.path.name)
     clock = Stopwatch()
     writers: list[AtomicAudioWriter] = []
     committed = False
@@ -415,7 +439,7 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
             yield Progress("prepare", n * PROGRESS_STEPS, total, clock())
             audio, rate = _prepared(piece, settings, sample_rate)
             step = int(EXPORT_BLOCK_SECONDS * rate)
-            writer = AtomicAudioWriter(piece.path, rate, 1, settings)
+            writer = AtomicAudioWriter(piece.path, rate, audio.shape[0], settings)
             writers.append(writer)
             frames = max(audio.shape[1], 1)
             for start in range(0, frames, step):
@@ -436,22 +460,28 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     return written
 
 
-FORMAT_MAX_CHANNELS = {AudioFormat.FLAC: 8, AudioFormat.MP3: 2}      # what each format holds; others: any
-
 
 def _prepared(piece: ExportPiece, settings: ExportSettings, sample_rate: int | None) -> tuple[np.ndarray, int]:
-    """`(1, frames)` float32 ready to write, and its rate: the piece's range of its version, at
-    `sample_rate` (None: the version's), at the loudness target, within the peak policy."""
-    version, span = piece.version, piece.span
-    audio = version.audio
-    if span is not None:
-        audio = audio[round(span[0] * version.sample_rate):round(span[1] * version.sample_rate)]
-    rate = sample_rate or version.sample_rate
-    if rate != version.sample_rate:
-        audio = soxr.resample(audio, version.sample_rate, rate, quality="HQ").astype(np.float32)
-    if settings.loudness_lufs is not None:
-        audio = normalise_loudness(audio, rate, settings.loudness_lufs, f"{version.name} (for {piece.path.name})")
-    return apply_peak_policy(audio[None], settings.peak), rate
+    """`(channels, frames)` float32 ready to write, and its rate: the piece's range of each of its
+    versions (the shorter padded with silence), at `sample_rate` (None: theirs), each at the
+    loudness target, within the peak policy."""
+    rate = sample_rate or piece.versions[0].sample_rate
+    channels = []
+    for version in piece.versions:
+        audio, span = version.audio, piece.span
+        if span is not None:
+            audio = audio[round(span[0] * version.sample_rate):round(span[1] * version.sample_rate)]
+        if rate != version.sample_rate:
+            audio = soxr.resample(audio, version.sample_rate, rate, quality="HQ").astype(np.float32)
+        if settings.loudness_lufs is not None:
+            audio = normalise_loudness(audio, rate, settings.loudness_lufs, f"{version.name} (for {piece.path.name})")
+        channels.append(audio)
+    if len(channels) == 1:
+        return apply_peak_policy(channels[0][None], settings.peak), rate
+    stacked = np.zeros((len(channels), max(c.shape[0] for c in channels)), np.float32)
+    for row, audio in zip(stacked, channels):
+        row[:audio.shape[0]] = audio
+    return apply_peak_policy(stacked, settings.peak), rate
 
 
 def recording_export_settings(path: Path, source_subtype: str, overwrite: bool = False) -> ExportSettings:

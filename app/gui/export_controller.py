@@ -63,7 +63,7 @@ class ExportController(QObject):
         if window.recording is None:
             return None
         paths = export_paths(request.versions, request.folder, request.template, window.recording.path.stem,
-                             request.settings, request.labels)
+                             request.settings, request.labels, request.multichannel)
         taken = existing_files(paths)
         if taken and not request.settings.overwrite:
             box = QMessageBox(QMessageBox.Icon.Question, "Replace files?",
@@ -80,7 +80,7 @@ class ExportController(QObject):
         return window.jobs.submit(f"Export {len(paths)} file(s) to {request.folder.name or request.folder}",
                                   lambda: export_versions_job(request.versions, request.folder, request.template,
                                                               name, request.settings, request.sample_rate,
-                                                              request.span, request.labels),
+                                                              request.span, request.labels, request.multichannel),
                                   self._on_exported)
 
     def _on_exported(self, paths: list[Path]) -> None:

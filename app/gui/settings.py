@@ -34,6 +34,7 @@ class ExportChoices:
     settings: ExportSettings = ExportSettings()
     template: str = DEFAULT_TEMPLATE
     folder: Path | None = None         # None: the recording's own folder
+    multichannel: bool = False         # one file, a channel per version
 
 
 ORGANISATION = "MeCoStudio"
@@ -168,14 +169,15 @@ class StoredSettings:
             log.warning("stored export choices ignored: %s", err)
             return ExportChoices()
         folder = Path(stored["folder"]) if stored.get("folder") and Path(stored["folder"]).is_dir() else None
-        return ExportChoices(settings, stored.get("template") or DEFAULT_TEMPLATE, folder)
+        return ExportChoices(settings, stored.get("template") or DEFAULT_TEMPLATE, folder,
+                             stored.get("multichannel") == "true")
 
     def set_export_choices(self, choices: ExportChoices) -> None:
         settings = choices.settings
         for key, value in (("format", settings.format), ("sample_format", settings.sample_format),
                            ("peak", settings.peak), ("template", choices.template),
                            ("loudness_lufs", "" if settings.loudness_lufs is None else settings.loudness_lufs),
-                           ("folder", choices.folder or "")):
+                           ("folder", choices.folder or ""), ("multichannel", str(choices.multichannel).lower())):
             self._q.setValue(f"export/{key}", str(value))
 
     def window_layout(self) -> dict[str, QByteArray]:

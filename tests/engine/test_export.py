@@ -123,6 +123,44 @@ def test_an_export_prepares_one_file_at_a_time_rather_than_holding_them_all(tmp_
     assert len(written) == 4 and peak < 2.5 * one_file       # the resampled file, and soxr's own copy of it
 
 
+def test_one_multichannel_file_holds_a_channel_per_version_in_their_order(tmp_path):
+    versions = _versions()
+    (path,) = drive(export_versions_job(versions[::-1], tmp_path, "{recording}_{talker}", "mix",
+                                        dataclasses.replace(ExportSettings(), sample_format=SampleFormat.FLOAT),
+                                        multichannel=True))
+    audio, rate = sf.read(path, dtype="float32")
+    assert path.name == "mix_2+1.wav" and audio.shape == (5 * RATE, 2) and rate == RATE
+    np.testing.assert_array_equal(audio[:, 0], versions[1].audio)
+    np.testing.assert_array_equal(audio[:, 1], versions[0].audio)
+
+
+def test_a_multichannel_file_per_label_and_a_shorter_version_padded(tmp_path):
+    short = dataclasses.replace(_versions()[1], audio=_versions()[1].audio[:RATE])
+    paths = drive(export_versions_job([_versions()[0], short], tmp_path, "{recording}", "mix", ExportSettings(),
+                                      labels=[Label(0.5, 1.5, "a"), Label(2.0, 3.0, "b")], multichannel=True))
+    assert [p.name for p in paths] == ["mix_01_a.wav", "mix_02_b.wav"]
+    audio, _ = sf.read(paths[1], dtype="float32")
+    assert audio.shape == (RATE, 2) and not audio[:, 1].any()        # talker 2's version ended at 1 s
+
+
+def test_a_multichannel_file_the_format_cannot_hold_is_refused_before_writing(tmp_path):
+    versions = _versions() + _versions()
+    mp3 = ExportSettings(format=AudioFormat.MP3, sample_format=SampleFormat.PCM_16)
+    with pytest.raises(ConfigError, match="MP3 holds at most 2 channels, not 4"):
+        drive(export_versions_job(versions, tmp_path, "{recording}", "mix", mp3, multichannel=True))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_versions_at_two_rates_in_one_file_need_one_export_rate(tmp_path):
+    versions = _versions()
+    versions[1] = dataclasses.replace(versions[1], sample_rate=2 * RATE)
+    with pytest.raises(ConfigError, match="one file needs one rate"):
+        drive(export_versions_job(versions, tmp_path, "{recording}", "mix", ExportSettings(), multichannel=True))
+    (path,) = drive(export_versions_job(versions, tmp_path, "{recording}", "mix", ExportSettings(),
+                                        sample_rate=RATE, multichannel=True))
+    assert sf.info(path).channels == 2
+
+
 def test_cancelled_export_leaves_nothing_behind(tmp_path):
     seen = []
     with pytest.raises(JobCancelled):

@@ -59,6 +59,15 @@ def test_export_command_picks_versions_by_name_and_resamples(tmp_path, capsys):
     assert sf.info(out).samplerate == 48_000 and out.endswith("talker2_corrected.wav")
 
 
+def test_export_command_writes_the_talkers_as_the_channels_of_one_file(tmp_path, capsys):
+    path, session = _session(tmp_path)
+    assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--multichannel", "--json"]) == 0
+    (out,) = json.loads(capsys.readouterr().out)["outputs"]
+    audio, _ = sf.read(out, dtype="float32")
+    assert out.endswith("meeting_talker1+2_corrected.wav") and audio.shape == (16_000, 2)
+    np.testing.assert_allclose(audio.T, [v.audio for v in session.versions], atol=1e-6)
+
+
 def test_export_command_writes_only_the_asked_range(tmp_path, capsys):
     path, session = _session(tmp_path)
     assert _main(["export", str(path), "--out", str(tmp_path / "out"), "--range", "0.25", "0.5", "--json"]) == 0

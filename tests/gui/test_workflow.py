@@ -342,6 +342,25 @@ def test_the_export_dialog_offers_the_choices_of_the_last_export_again(qtbot, de
     again.reject()
 
 
+def test_the_talkers_export_as_one_file_with_a_channel_each(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    dialog = demo_window.exporter.open()
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(tmp_path))
+    dialog.template.setText("{recording}_talkers")
+    dialog.multichannel.setChecked(True)
+    assert dialog.preview.text() == "<small>mixture_talkers.wav</small>"
+    save_screenshot(dialog, "export-dialog-multichannel.png")
+    request = dialog.request()
+    assert request.multichannel and dialog.choices().multichannel
+    dialog.reject()
+    wait_done(qtbot, demo_window, demo_window.exporter.start(request))
+    audio, _ = sf.read(tmp_path / "mixture_talkers.wav", dtype="float32")
+    first, second = demo_window.session.versions
+    assert audio.shape == (first.audio.shape[0], 2)
+    np.testing.assert_allclose(audio[:, 1], np.clip(second.audio, -1, 1), atol=1e-4)
+
+
 def test_export_of_the_selection_only(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     dialog = demo_window.exporter.open()

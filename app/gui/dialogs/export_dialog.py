@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -65,6 +66,7 @@ class ExportRequest:
     sample_rate: int | None          # None: each version's own rate
     span: tuple[float, float] | None = None    # seconds; None: whole versions
     labels: list[Label] | None = None          # one file per version and label (`span` is then None)
+    multichannel: bool = False                 # one file, a channel per version
 
 
 WHOLE, SELECTION, MADE_OVER, EACH_LABEL = "whole", "selection", "made-over", "labels"
@@ -130,6 +132,11 @@ class ExportDialog(QDialog):
             widget.currentIndexChanged.connect(self._refresh)
         self.template.textChanged.connect(self._refresh)
         self.folder.textChanged.connect(self._refresh)
+        self.multichannel = QCheckBox("One file, a channel per version")
+        self.multichannel.setToolTip("The ticked versions as the channels of one file, in list order (per label "
+                                     "with Each label), as ELAN and Praat show a conversation's talkers")
+        self.multichannel.setChecked(remembered.multichannel)
+        self.multichannel.toggled.connect(self._refresh)
 
         form = QFormLayout()
         form.addRow("Versions", self.list)
@@ -140,6 +147,7 @@ class ExportDialog(QDialog):
         form.addRow("Loudness", self.loudness)
         form.addRow("Peaks", self.peak)
         form.addRow("Range", self.range)
+        form.addRow("Channels", self.multichannel)
         form.addRow("File names", self.template)
         form.addRow("", self.preview)
         self.buttons, self.export_button = accept_cancel(self, "Export")
@@ -177,7 +185,8 @@ class ExportDialog(QDialog):
 
     def choices(self) -> ExportChoices:
         """What to offer next time: these settings, template and folder."""
-        return ExportChoices(self._settings(), self.template.text(), Path(self.folder.text()).expanduser())
+        return ExportChoices(self._settings(), self.template.text(), Path(self.folder.text()).expanduser(),
+                             self.multichannel.isChecked())
 
     def request(self) -> ExportRequest:
         """What to export; ConfigError when the choice cannot work."""
@@ -189,10 +198,15 @@ class ExportDialog(QDialog):
         folder = Path(self.folder.text()).expanduser()
         scope = self.range.currentData()
         labels = self.labels if scope == EACH_LABEL else None
-        export_paths(versions, folder, self.template.text(), self.recording, settings, labels)
+        multichannel = self.multichannel.isChecked()
+        export_paths(versions, folder, self.template.text(), self.recording, settings, labels, multichannel)
+        rates = {v.sample_rate for v in versions}
+        if multichannel and rate is None and len(rates) > 1:
+            raise ConfigError(f"The versions are at {', '.join(f'{r / 1000:g} kHz' for r in sorted(rates))}; one "
+                              "file needs one rate: export at the model rate.")
         return ExportRequest(versions, folder, self.template.text(), settings,
                              None if rate is None else int(rate),
-                             {SELECTION: self.selection, MADE_OVER: self.made_over}.get(scope), labels)
+                             {SELECTION: self.selection, MADE_OVER: self.made_over}.get(scope), labels, multichannel)
 
     def _refresh(self) -> None:
         fmt = AudioFormat(self.format.currentData())
@@ -214,7 +228,7 @@ class ExportDialog(QDialog):
         try:
             request = self.request()
             paths = export_paths(request.versions, request.folder, request.template, self.recording, request.settings,
-                                 request.labels)
+                                 request.labels, request.multichannel)
             for version in request.versions:
                 check_rate(request.settings, request.sample_rate or version.sample_rate, version.name)
             self.preview.setText("<small>" + "<br>".join(p.name for p in paths[:4])
