@@ -58,6 +58,7 @@ from app.engine.workflow import (
     demo_references,
     difference_job,
 )
+from app.gui.blind_controller import BlindController
 from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
         self.analysis_dock.setWidget(self.analysis_panel)
         self.labels_panel = LabelsPanel(self)
         self.labels = LabelsController(self)
+        self.blind = BlindController(self)
         self.labels_dock = QDockWidget("Labels", self)
         self.labels_dock.setObjectName("labels")
         self.labels_dock.setWidget(self.labels_panel)
@@ -332,6 +334,7 @@ class MainWindow(QMainWindow):
         self.loudness_action.setChecked(True)
         self.lane_actions = [self._action(f"A/B lane {k + 1}", [str(k + 1)], lambda _=False, k=k: self.select_lane(k))
                              for k in range(AB_LANE_KEYS)]
+        self.blind_action = self._action("&Blind A/B…", ["Ctrl+Shift+H"], lambda: self.blind.start())
         self.speed_group = QActionGroup(self)
         self.speed_actions = {speed: self._action(f"{speed:g}×", [], lambda _=False, v=speed: self.set_speed(v),
                                                   checkable=True) for speed in SPEEDS}
@@ -391,7 +394,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.models_action)
         play_menu = self.menuBar().addMenu("&Playback")
         for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action,
-                       self.end_action, self.toggle_ab_action, self.loudness_action):
+                       self.end_action, self.toggle_ab_action, self.loudness_action, self.blind_action):
             play_menu.addAction(action)
         speed_menu = play_menu.addMenu("Sp&eed (pitch kept)")
         for action in (self.slower_action, self.faster_action):
@@ -492,8 +495,8 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.close()
         self.lane_audio = LaneAudio(recording)
-        self.lane_audio.mixture_arrived.connect(self._load_lanes)
-        self.lane_audio.lane_arrived.connect(self._load_lanes)
+        self.lane_audio.mixture_arrived.connect(self.reload_lanes)
+        self.lane_audio.lane_arrived.connect(self.reload_lanes)
         self.lane_audio.mixture_failed.connect(
             lambda message: self.show_error("A/B plays silence for the mixture", message, QMessageBox.Icon.Warning))
         self.lane_audio.loudness_measured.connect(self._on_loudness_measured)
@@ -936,7 +939,7 @@ class MainWindow(QMainWindow):
         if self.tracks.rows_pending:
             self._lanes_stale = True         # loaded when the rows are built: its workers would slow them
         else:
-            self._load_lanes()
+            self.reload_lanes()
         self.labels.refresh()
         self.update_edit_actions()
         self._update_transport()
@@ -944,7 +947,7 @@ class MainWindow(QMainWindow):
     def _on_track_rows_ready(self) -> None:
         if self._lanes_stale:
             self._lanes_stale = False
-            self._load_lanes()
+            self.reload_lanes()
 
     def ab_lanes(self) -> list[tuple[str, str | None]]:
         """(name, version id) per A/B lane: the mixture's reference channel, then the talker's
@@ -955,7 +958,7 @@ class MainWindow(QMainWindow):
         lanes = self.ab_lanes()
         return lanes[lane][1] if 0 <= lane < len(lanes) else None
 
-    def _load_lanes(self) -> None:
+    def reload_lanes(self) -> None:
         if self.recording is None or self.lane_audio is None:
             return
         rec, source = self.recording, self.lane_audio
@@ -976,9 +979,14 @@ class MainWindow(QMainWindow):
         if not complete:
             source.measure_loudness(keys, audio)
         self._ab_history = [lane for lane in self._ab_history if lane < len(lanes)]
-        self.versions_panel.set_lanes([name for name, _ in lanes], list(self.ab_player.gains),
-                                      self.ab_player.current if self.ab_active else -1, [False] * len(lanes))
-        if self.ab_active:
+        self.blind.check_lanes(keys)
+        trial = self.blind.trial
+        names = [trial.title(p) for p in range(len(lanes))] if trial else [name for name, _ in lanes]
+        current = self.blind.position(self.ab_player.current) if self.ab_active else -1
+        gains = [float(self.ab_player.gains[self.blind.lane(p)]) for p in range(len(lanes))]
+        self.versions_panel.set_lanes(names, gains, current, [False] * len(lanes))
+        self._show_lane_gains()
+        if self.ab_active and trial is None:
             self.tracks.set_active(self._lane_version_id(self.ab_player.current))
 
     @property
@@ -996,22 +1004,30 @@ class MainWindow(QMainWindow):
         return self.lane_audio is not None and \
             all(self.lane_audio.loudness(key) is not None for _, key in self.ab_lanes())
 
-    def select_lane(self, lane: int) -> None:
-        """Listen to A/B lane `lane` (0: the mixture) from the same position, crossfaded."""
-        if self.recording is None or not 0 <= lane < len(self.ab_player.names):
+    def select_lane(self, position: int) -> None:
+        """Listen to the A/B lane at `position` (0: the mixture; during a blind trial, the lane
+        shown there under a letter) from the same position, crossfaded."""
+        if self.recording is None or not 0 <= position < len(self.ab_player.names):
             return
+        lane = self.blind.lane(position)
         self.ab_player.select(lane)
-        if not self._ab_history or self._ab_history[-1] != lane:
-            self._ab_history = (self._ab_history + [lane])[-2:]
+        if not self._ab_history or self._ab_history[-1] != position:
+            self._ab_history = (self._ab_history + [position])[-2:]
         self._switch_player(ab=True)
-        self.tracks.set_active(self._lane_version_id(lane))
-        self._reveal_track(self._lane_version_id(lane))
-        self.versions_panel.set_current_lane(lane)
-        self.statusBar().showMessage(f"A/B: {self.ab_player.names[lane]}", 3000)
+        if self.blind.trial is None:
+            self.tracks.set_active(self._lane_version_id(lane))
+            self._reveal_track(self._lane_version_id(lane))
+        name = self.blind.trial.title(position) if self.blind.trial is not None else self.ab_player.names[lane]
+        self.versions_panel.set_current_lane(position)
+        self.statusBar().showMessage(f"A/B: {name}", 3000)
         self._update_transport()
 
     def listen_to_version(self, version_id: str) -> None:
-        """A/B to this version (a double-click on its track), switching to its talker's lanes first."""
+        """A/B to this version (a double-click on its track), switching to its talker's lanes first;
+        not during a blind trial (it would name what plays)."""
+        if self.blind.active:
+            self.statusBar().showMessage("Blind A/B: pick the versions by letter (keys 2, 3, …).", 5000)
+            return
         version = self.session.find(version_id)
         if version.talker != self.ab_talker:
             self.versions_panel.set_talkers(self.session.talkers(), version.talker)
@@ -1032,12 +1048,14 @@ class MainWindow(QMainWindow):
             self.select_lane(self._ab_history[-2])
 
     def _on_talker_chosen(self, talker: int) -> None:
+        if talker != self.ab_talker:
+            self.blind.end("another talker was chosen")
         self.ab_talker = talker
         self._ab_history = []
-        self._load_lanes()
+        self.reload_lanes()
 
-    def _on_mute_changed(self, lane: int, muted: bool) -> None:
-        self.ab_player.set_muted(lane, muted)
+    def _on_mute_changed(self, position: int, muted: bool) -> None:
+        self.ab_player.set_muted(self.blind.lane(position), muted)
 
     def set_speed(self, speed: float) -> None:
         """Play (the channels and A/B alike) at `speed` times real time, at the same pitch: slower to
@@ -1066,10 +1084,12 @@ class MainWindow(QMainWindow):
         self.versions_panel.loudness_box.setChecked(self.loudness_action.isChecked())
 
     def _show_lane_gains(self) -> None:
-        lanes = self.versions_panel.lanes
-        for lane, gain in enumerate(self.ab_player.gains):
+        """Each lane's playback gain; hidden during a blind trial (a level would hint at the version)."""
+        lanes, gains = self.versions_panel.lanes, self.ab_player.gains
+        for position in range(min(lanes.topLevelItemCount(), gains.shape[0])):
+            gain = gains[self.blind.lane(position)]
             db = 20 * np.log10(gain) if gain > 0 else -np.inf
-            lanes.topLevelItem(lane).setText(2, f"{db:+.1f} dB")
+            lanes.topLevelItem(position).setText(2, "—" if self.blind.active else f"{db:+.1f} dB")
 
     def _on_rename_requested(self, version_id: str, name: str) -> None:
         if self.session.find(version_id).name != name:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from app.engine.documents import Version, VersionKind
@@ -885,6 +885,41 @@ def test_a_hidden_estimate_is_not_what_meco_corrects(qtbot, demo_window):
     for version in second_run:
         demo_window.session.set_hidden(version.id, True)
     assert demo_window.processing.latest_separation() == first_run
+
+
+def test_a_blind_comparison_hides_which_version_plays_until_it_is_revealed(qtbot, demo_window, tmp_path):
+    separate(qtbot, demo_window)
+    demo_window.view.set_selection((2.0, 4.0))
+    separate(qtbot, demo_window)
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
+    dialog = demo_window.blind.start()
+    trial = dialog.trial
+    panel = demo_window.versions_panel.lanes
+    assert [panel.topLevelItem(k).text(1) for k in range(3)] == ["Mixture · ch 1", "Version A", "Version B"]
+    assert {panel.topLevelItem(k).text(2) for k in range(3)} == {"—"}
+    qtbot.keyClick(dialog, Qt.Key.Key_3)
+    assert demo_window.ab_player.current == trial.order[2] and demo_window.tracks.active_id is None
+    assert "A/B: Version B" in demo_window.statusBar().currentMessage()
+    dialog.sliders[1].setValue(30)
+    dialog.sliders[2].setValue(90)
+    dialog.reveal()
+    assert dialog.names[2].text() == trial.names[trial.order[2]]
+    save_screenshot(dialog, "blind-ab.png")
+    dialog.save(tmp_path / "listening.csv")
+    assert "(n = 1)" in dialog.summary.text()
+    dialog.reject()
+    assert not demo_window.blind.active
+    assert panel.topLevelItem(1).text(1) == trial.names[1]                 # named again, in session order
+
+
+def test_a_blind_comparison_ends_when_the_versions_change(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    demo_window.view.set_selection((2.0, 4.0))
+    separate(qtbot, demo_window)
+    dialog = demo_window.blind.start()
+    demo_window.session.set_hidden(demo_window.session.versions[0].id, True)
+    demo_window.reload_lanes()
+    assert not demo_window.blind.active and not dialog.isVisible()
 
 
 def test_removing_several_selected_versions_removes_each(qtbot, demo_window):

@@ -50,6 +50,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Double-click a track", "A/B: listen to that version (switching to its talker)"),
     ("T", "A/B: toggle the last two lanes"),
     ("Shift + L", "A/B: loudness matching on / off (true levels)"),
+    ("Ctrl + Shift + H", "Blind A/B: rate the talker's versions under shuffled letters, then reveal them"),
     ("[ / ]", "Play slower / faster (0.5× to 2×, pitch kept): the channels and A/B alike"),
     ("Ctrl + Z / Ctrl + Shift + Z (or Ctrl + Y)", "Undo / redo an edit of the versions (a run, rename, hide, remove)"),
     ("Ctrl + E", "Export versions"),
