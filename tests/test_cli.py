@@ -65,6 +65,13 @@ def test_bench_window_times_fresh_starts_up_to_the_drawn_demo(tmp_path, capsys):
     assert snippet.read_text().startswith("Produced by `meco-studio bench window --runs 1`")
 
 
+def test_bench_playback_reports_the_feeders_cpu_per_second_at_every_speed(capsys):
+    assert main(["bench", "playback", "--seconds", "2", "--channels", "3", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    costs = [report["recording_48k_stereo_ms"]] + [report[f"ab_{speed:g}x_ms"] for speed in (0.5, 1.0, 2.0)]
+    assert all(0 < cost < 1000 for cost in costs) and report["lanes"] == 3
+
+
 def test_a_command_name_that_is_also_a_folder_runs_the_command(tmp_path, monkeypatch, capsys):
     """From the repository, `meco-studio models` lists models; it does not open models/ in the app."""
     from app.__main__ import main as entry

@@ -264,12 +264,42 @@ def bench_data(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return result, lines
 
 
+def bench_playback(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """The playback feeder's CPU per second of sound: the channels of a recording as they are,
+    and A/B over `--channels` lanes at 16 kHz played on a 48 kHz device (resampled as they play)
+    at each speed (time-stretched too). It runs beside the jobs, so it must stay far below real time."""
+    from app.engine.playback import SPEEDS, ABPlayer, Player, RecordingSource, feeder_seconds
+
+    seconds = args.seconds
+    rng = np.random.default_rng(0)
+    result: dict[str, Any] = {"seconds": seconds, "lanes": args.channels}
+    lines = [f"CPU per second of sound, over {seconds:g} s played (lower is better; 1000 ms would be real time):"]
+    with tempfile.TemporaryDirectory(prefix="meco-bench-") as folder:
+        path = write_long_recording(Path(folder) / "stereo.wav", seconds / 60, 2, 48_000)
+        with open_recording(path) as rec:
+            player = Player()
+            player.load(RecordingSource(rec, [0, 1]))
+            cost = feeder_seconds(player, 48_000, seconds) / seconds
+        result["recording_48k_stereo_ms"] = cost * 1000
+        lines.append(f"  a 48 kHz recording's two channels, as they are: {cost * 1000:.1f} ms")
+    lanes = [rng.standard_normal(16_000 * 20).astype(np.float32) * 0.1 for _ in range(args.channels)]
+    for speed in SPEEDS:
+        ab = ABPlayer()
+        ab.load([f"lane {k}" for k in range(len(lanes))], lanes, 16_000)
+        ab.set_speed(speed)
+        cost = feeder_seconds(ab, 48_000, seconds) / seconds
+        result[f"ab_{speed:g}x_ms"] = cost * 1000
+        lines.append(f"  A/B, {len(lanes)} lanes at 16 kHz to a 48 kHz device, {speed:g}x: {cost * 1000:.1f} ms")
+    return result, lines
+
+
 TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str]]]] = {
     "files": bench_files,
     "separator": bench_separator,
     "data": bench_data,
     "corrector": bench_corrector,
     "window": bench_window,
+    "playback": bench_playback,
 }
 
 
@@ -278,12 +308,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=HelpFormatter)
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files)")
-    p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files)")
+    p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files), A/B lanes "
+                   "(playback)")
     p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
                    help="input lengths in minutes (separator)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
-    p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data)")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data), to play (playback)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data)")
     p.add_argument("--runs", type=int, default=5, help="starts to take the median of (window)")
     p.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
@@ -306,7 +337,8 @@ def run(args: argparse.Namespace) -> int:
                    "separator": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --threads {args.threads}",
                    "corrector": f"--lengths {args.lengths[0]:g} --threads {args.threads}",
                    "data": f"--seconds {args.seconds:g} --workers {args.workers}",
-                   "window": f"--runs {args.runs}"}
+                   "window": f"--runs {args.runs}",
+                   "playback": f"--seconds {args.seconds:g} --channels {args.channels}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
     return 0

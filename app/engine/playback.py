@@ -562,6 +562,27 @@ class _Feeder:
             self.done = True
 
 
+def feeder_seconds(player: Player, stream_rate: int, seconds: float) -> float:
+    """CPU seconds the feeder spends preparing `seconds` of output for `player`'s loaded source
+    (stretched at its speed, resampled to `stream_rate`), with no device: what playback asks of the
+    machine beside the jobs (`meco-studio bench playback`)."""
+    import time
+
+    source = player._source
+    assert source is not None
+    player.stream_rate = stream_rate
+    ring = player._make_ring(ring_frames(source.sample_rate, stream_rate, player.speed), MAX_OUTPUTS)
+    player._levels = LevelHistory(ring.audio.shape[1])
+    player._loop = Loop(0, source.frames)             # a source shorter than `seconds` plays round
+    feeder = _Feeder(player, ring)
+    wanted = int(seconds * stream_rate)
+    start = time.process_time()
+    while ring._write < wanted:
+        feeder.feed_until_full()
+        ring._read = ring._write                      # a device that takes everything at once
+    return time.process_time() - start
+
+
 # --- A/B listening ------------------------------------------------------------------------------
 AB_FADE_SECONDS = 0.008      # crossfade on a switch: short enough to compare, long enough to not click
 AB_MAX_BLOCK = 16_384        # largest callback block the scratch buffers cover
