@@ -66,7 +66,7 @@ def setting_text(key: str, value: Any) -> str:
         return str(value + 1)
     if key == "span_seconds":
         return f"{value[0]:.2f}–{value[1]:.2f} s"
-    if key == "swapped_seconds":
+    if key in ("swapped_seconds", "silenced_seconds"):
         return ", ".join(f"{start:.2f}–{stop:.2f} s" for start, stop in value)
     if isinstance(value, dict):
         return ", ".join(f"{k.replace('_', ' ')} {setting_text(k, v)}" for k, v in value.items())

@@ -41,10 +41,9 @@ from app.engine.documents import (
     Version,
     load_session_job,
 )
-from app.engine.errors import AppError, AudioFileError, ConfigError, PlaybackError
+from app.engine.errors import AppError, AudioFileError, PlaybackError
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
-from app.engine.talker_swap import swap_job, swap_pair
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     SPEEDS,
@@ -73,6 +72,7 @@ from app.gui.dialogs.settings_dialog import (
     monitor_key,
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
+from app.gui.edits_controller import EditsController
 from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
 from app.gui.names import display_name
@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         self.labels_panel = LabelsPanel(self)
         self.labels = LabelsController(self)
         self.blind = BlindController(self)
+        self.edits = EditsController(self)
         self.labels_dock = QDockWidget("Labels", self)
         self.labels_dock.setObjectName("labels")
         self.labels_dock.setWidget(self.labels_panel)
@@ -280,8 +281,12 @@ class MainWindow(QMainWindow):
         self.select_all_action = self._action("Select &all", QKeySequence.StandardKey.SelectAll, self.select_all)
         self.select_range_action = self._action("Select &range…", ["Ctrl+Shift+J"], self.open_select_range)
         self.add_label_action = self._action("Add &label", ["Ctrl+B"], self.labels.add)
-        self.swap_action = self._action("S&wap two talkers over the selection", ["Ctrl+Shift+X"], self.swap_talkers)
+        self.swap_action = self._action("S&wap two talkers over the selection", ["Ctrl+Shift+X"],
+                                        lambda: self.edits.swap_talkers())
         self.swap_action.setIconText("Swap over selection")
+        self.silence_action = self._action("Si&lence the selection", ["Ctrl+L"], lambda: self.edits.silence_selection())
+        self.silence_turns_action = self._action("Silence each talker &between its turns", [],
+                                                 lambda: self.edits.silence_between_turns())
         self.next_label_action = self._action("&Next label", ["Alt+Right"], lambda: self.labels.step(1))
         self.previous_label_action = self._action("&Previous label", ["Alt+Left"], lambda: self.labels.step(-1))
         self.import_labels_action = self._action("&Import labels…", [], self.labels.ask_import)
@@ -367,7 +372,8 @@ class MainWindow(QMainWindow):
                        self.add_label_action, self.next_label_action, self.previous_label_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
-        edit_menu.addAction(self.swap_action)
+        for action in (self.swap_action, self.silence_action, self.silence_turns_action):
+            edit_menu.addAction(action)
         self.versions_panel.add_button(self.swap_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
@@ -507,7 +513,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self._ab_history = []
         self.refresh_models()                 # cards installed since the last file count now
-        self._refresh_versions()
+        self.refresh_versions()
         self._show_position(0.0)
         self._fill_monitor_combo()
         self._refresh_recent_menu(self.stored.add_recent_file(recording.path))
@@ -775,6 +781,8 @@ class MainWindow(QMainWindow):
         self.analyze_action.setEnabled(self.recording is not None)
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
+        self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
+        self.silence_turns_action.setEnabled(idle and bool(self.session.versions) and bool(self.session.labels))
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.save_session_as_action.setEnabled(self.recording is not None)
@@ -885,7 +893,7 @@ class MainWindow(QMainWindow):
     def add_versions(self, versions: list[Version]) -> None:
         """Add versions of the open recording to the session and show them."""
         self.session.add(versions)
-        self._refresh_versions()
+        self.refresh_versions()
 
     def _on_job_changed(self, entry: JobEntry) -> None:
         current = self.jobs.current
@@ -926,7 +934,7 @@ class MainWindow(QMainWindow):
             self.close()
 
     # --- versions and A/B --------------------------------------------------------------------------
-    def _refresh_versions(self) -> None:
+    def refresh_versions(self) -> None:
         """Show the session's versions: tracks, the list, and the A/B lanes of the chosen talker."""
         versions = self.session.versions
         self.versions_panel.set_versions(versions)
@@ -953,6 +961,10 @@ class MainWindow(QMainWindow):
         """(name, version id) per A/B lane: the mixture's reference channel, then the talker's
         visible versions."""
         return [("Mixture · ch 1", None)] + [(v.name, v.id) for v in self.session.versions_of(self.ab_talker)]
+
+    def ab_version_id(self) -> str | None:
+        """The version A/B plays (or would resume), None for the mixture or when A/B is off."""
+        return self._lane_version_id(self.ab_player.current) if self.ab_active else None
 
     def _lane_version_id(self, lane: int) -> str | None:
         lanes = self.ab_lanes()
@@ -1094,16 +1106,16 @@ class MainWindow(QMainWindow):
     def _on_rename_requested(self, version_id: str, name: str) -> None:
         if self.session.find(version_id).name != name:
             self.session.rename(version_id, name)
-            self._refresh_versions()
+            self.refresh_versions()
 
     def _on_hidden_changed(self, version_id: str, hidden: bool) -> None:
         if self.session.find(version_id).hidden != hidden:
             self.session.set_hidden(version_id, hidden)
-            self._refresh_versions()
+            self.refresh_versions()
 
     def _on_remove_requested(self, version_id: str) -> None:
         self.session.remove(version_id)
-        self._refresh_versions()
+        self.refresh_versions()
 
     def add_difference(self, minuend_id: str, subtrahend_id: str) -> JobEntry | None:
         """Queue a new version, one minus the other (undoable like any run's); a job, since an
@@ -1114,35 +1126,6 @@ class MainWindow(QMainWindow):
         return self.jobs.submit(f"Difference {minuend.name} − {subtrahend.name}",
                                 lambda: difference_job(minuend, subtrahend),
                                 lambda version: self.add_versions_from(recording, [version]))
-
-    def swap_talkers(self) -> JobEntry | None:
-        """Edit ▸ Swap two talkers over the selection: two versions (those selected in the Versions
-        panel, else the newest pair) exchange their audio there, mending a separator's talker swap.
-        A job: two talkers of an hour at 48 kHz are 1.4 GB to copy."""
-        selection, recording = self.view.selection, self.recording
-        if recording is None or selection is None:
-            return None
-        try:
-            first, second = swap_pair(self.session.versions, self.versions_panel.selected_ids())
-        except ConfigError as err:
-            self.show_error("Cannot swap talkers", str(err))
-            return None
-        what = (f"swap talkers {first.talker + 1} and {second.talker + 1} over "
-                f"{selection[0]:.2f}–{selection[1]:.2f} s")
-        return self.jobs.submit(f"Swap “{first.name}” and “{second.name}”", lambda: swap_job(first, second, selection),
-                                lambda versions: self._mend(recording, [first.id, second.id], versions, what))
-
-    def _mend(self, recording: Recording, originals: list[str], versions: list[Version], what: str) -> None:
-        """Put a swap's versions in place of their originals, unless the recording changed or an
-        original went meanwhile."""
-        if recording is not self.recording:
-            return
-        if not all(any(v.id == i for v in self.session.versions) for i in originals):
-            self.statusBar().showMessage("The swap was dropped: a version it started from was removed meanwhile.",
-                                         10_000)
-            return
-        self.session.mend(originals, versions, what)
-        self._refresh_versions()
 
     def undo(self) -> None:
         """Undo the last edit of the versions (a run's new versions, a rename, hide or removal) or labels."""
@@ -1159,7 +1142,7 @@ class MainWindow(QMainWindow):
         if self.session.versions == versions:        # a label edit: the tracks and A/B lanes stay as they are
             self.labels.after_edit()
         else:
-            self._refresh_versions()
+            self.refresh_versions()
         self.statusBar().showMessage(f"{verb} {what}", 5000)
 
     # --- recording ------------------------------------------------------------------------------------

@@ -415,7 +415,7 @@ def test_a_version_track_reads_frequencies_at_the_versions_own_rate(qtbot, windo
     version = Version("Separated · talker 1", 0, VersionKind.SEPARATED, np.zeros(32_000, np.float32), 16_000,
                       "test", {})
     window.session.add([version])
-    window._refresh_versions()
+    window.refresh_versions()
     qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=10_000)
     assert window.tracks.frequency_axis(version.id).max_hz == 8_000
 

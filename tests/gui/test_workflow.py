@@ -257,7 +257,7 @@ def test_ab_keeps_playing_when_the_mixture_lane_arrives(qtbot, demo_window):
     demo_window.select_lane(1)
     demo_window.toggle_playback()
     assert demo_window.ab_player.is_playing
-    demo_window._refresh_versions()           # lanes reload, as when the mixture lane arrives
+    demo_window.refresh_versions()           # lanes reload, as when the mixture lane arrives
     assert demo_window.ab_player.is_playing and demo_window.ab_player.current == 1
     demo_window.toggle_playback()
 
@@ -865,6 +865,32 @@ def test_swapping_talkers_over_the_selection_mends_both_tracks_in_place(qtbot, d
     assert demo_window.session.versions == [first, second]
 
 
+def test_ctrl_l_silences_the_selection_in_the_selected_version(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    demo_window.view.set_selection((2.0, 4.0))
+    demo_window.versions_panel.tree.topLevelItem(1).setSelected(True)
+    qtbot.keyClick(demo_window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
+    mended = demo_window.session.versions[2]
+    rate = mended.sample_rate
+    assert not mended.audio[2 * rate + 200:4 * rate - 200].any()
+    np.testing.assert_array_equal(mended.audio[:2 * rate], second.audio[:2 * rate])
+    assert demo_window.session.versions[1].hidden and demo_window.undo_action.text().startswith("&Undo silence 2.00")
+
+
+def test_each_talker_is_silenced_between_its_labelled_turns(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    assert not demo_window.silence_turns_action.isEnabled()                # no labels yet
+    demo_window.labels.add_many([Label(1.0, 3.0, "talker 1"), Label(5.0, 8.0, "talker 2")], "two turns")
+    entry = demo_window.edits.silence_between_turns()
+    wait_done(qtbot, demo_window, entry)
+    one, two = [v for v in demo_window.session.versions if not v.hidden]
+    rate = one.sample_rate
+    assert one.audio[1 * rate + 200:3 * rate - 200].any() and not one.audio[3 * rate + 200:].any()
+    assert not two.audio[:5 * rate - 200].any() and two.audio[5 * rate + 200:8 * rate - 200].any()
+
+
 def test_swapping_asks_which_versions_when_the_pair_is_unclear(qtbot, demo_window):
     separate(qtbot, demo_window)
     demo_window.view.set_selection((2.0, 4.0))
@@ -872,7 +898,7 @@ def test_swapping_asks_which_versions_when_the_pair_is_unclear(qtbot, demo_windo
     demo_window.add_versions([Version("Imported · talker 3", 2, VersionKind.IMPORTED, np.zeros(16_000, np.float32),
                                       16_000, "other", {})])
     tree.topLevelItem(2).setSelected(True)
-    assert demo_window.swap_talkers() is None
+    assert demo_window.edits.swap_talkers() is None
     assert "no counterparts of other talkers" in demo_window.messages[-1].text()
 
 

@@ -43,6 +43,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + Shift + M", "Evaluate versions (SI-SDR, PESQ-WB, ESTOI, DNSMOS)"),
     ("Ctrl + Shift + X", "Swap two talkers over the selection: mends a separator's talker swap (the versions "
                          "selected in the Versions panel, else the newest pair)"),
+    ("Ctrl + L", "Silence the selection in the versions selected in the Versions panel (else in the one A/B "
+                 "plays), as new versions in their place"),
     ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),
     ("Ctrl + Shift + A", "Analyze levels, loudness and spectrum of every channel and version (the selection, if any)"),
     ("Ctrl + I", "DISPatch inspector"),

@@ -1,4 +1,4 @@
-"""Mending a separator's talker swap: two talkers' versions exchange their audio over a span."""
+"""Mending versions over spans: two talkers' audio swapped, a span silenced, the gaps between turns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import pytest
 
 from app.engine.documents import Session, Version, VersionKind, default_name
 from app.engine.errors import ConfigError
-from app.engine.talker_swap import SWAPPED_SUFFIX, swap_pair, swapped_versions
+from app.engine.jobs import drive
+from app.engine.version_edits import (
+    SILENCED_SUFFIX,
+    SWAPPED_SUFFIX,
+    outside,
+    silence_job,
+    silenced_version,
+    swap_pair,
+    swapped_versions,
+)
 
 RATE = 1000
 
@@ -91,3 +100,36 @@ def test_a_mend_puts_the_new_versions_in_place_and_hides_the_originals_in_one_un
     assert [v.hidden for v in session.versions] == [True, False, True, False, False]
     assert session.undo() == "swap talkers 1 and 2 over 1.00–2.00 s"
     assert session.versions == [first, second, other] and not any(v.hidden for v in session.versions)
+
+
+def test_silencing_a_span_keeps_everything_outside_it_and_fades_inside_its_edges():
+    (version,) = [_version(0, 1.0)]
+    silenced = silenced_version(version, [(1.0, 2.0)], fade_seconds=0.004)
+    audio = silenced.audio
+    assert (audio[:1000] == 1.0).all() and (audio[2000:] == 1.0).all() and (audio[1004:1996] == 0.0).all()
+    np.testing.assert_allclose(audio[1000:1004], [0.8, 0.6, 0.4, 0.2], atol=1e-6)
+    np.testing.assert_allclose(audio[1996:2000], [0.2, 0.4, 0.6, 0.8], atol=1e-6)
+
+
+def test_a_lower_level_instead_of_silence_and_overlapping_spans_merge():
+    silenced = silenced_version(_version(0, 1.0), [(1.0, 2.0), (1.5, 2.5)], gain_db=-20.0, fade_seconds=0.0)
+    np.testing.assert_allclose(silenced.audio[1000:2500], 0.1, rtol=1e-5)
+    assert silenced.settings["silenced_seconds"] == [[1.0, 2.5]] and silenced.settings["silenced_to_db"] == -20.0
+    assert silenced.name.endswith(SILENCED_SUFFIX) and silenced.kind is VersionKind.SEPARATED
+
+
+def test_a_span_with_no_audio_of_the_version_is_refused():
+    with pytest.raises(ConfigError, match="holds no audio"):
+        silenced_version(_version(0), [(9.0, 10.0)])
+
+
+def test_the_gaps_between_a_talkers_turns_are_what_none_of_its_labels_covers():
+    assert outside([(2.0, 3.0), (0.5, 1.0), (2.5, 3.5)], 5.0) == [(0.0, 0.5), (1.0, 2.0), (3.5, 5.0)]
+    assert outside([(0.0, 5.0)], 5.0) == []
+
+
+def test_silencing_several_versions_is_one_job_of_one_version_each():
+    versions = [_version(0, 1.0), _version(1, 2.0)]
+    mended = drive(silence_job(versions, [[(0.0, 1.0)], [(3.0, 4.0)]]))
+    assert [v.talker for v in mended] == [0, 1]
+    assert mended[0].audio[500] == 0.0 and mended[1].audio[500] == 2.0 and mended[1].audio[3500] == 0.0

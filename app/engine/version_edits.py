@@ -1,15 +1,20 @@
-"""Mending a talker swap: two talkers' versions exchange their audio over a span.
+"""Mending versions over spans of time, as new versions in place of the originals.
 
-A separator that works chunk by chunk can hand a talker's speech to the other output for a while
-(a permutation error, most often after a pause where one talker fell silent), and no setting
-undoes it afterwards. The user hears where, selects the span, and the swap gives each talker a
-new version with the other's audio there, crossfaded over a few milliseconds at each edge so the
-joins do not click. The originals stay in the session (hidden), so the mend can be undone or
-compared with them.
+- A talker swap: a separator that works chunk by chunk can hand a talker's speech to the other
+  output for a while (a permutation error, most often after a pause where one talker fell silent),
+  and no setting undoes it afterwards. The user hears where, selects the span, and each talker gets
+  a new version with the other's audio there.
+- Silence (or a lower level) over spans: crosstalk that a separator left in a talker's track
+  between its turns, a cough, a door; over the selection, or everywhere outside the talker's own
+  labels once who speaks when is labelled (Audacity's Silence Audio, a gate from a diarisation).
+
+Each join is crossfaded over a few milliseconds inside the span so it does not click. The
+originals stay in the session (hidden), so a mend can be undone or compared with them.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,6 +28,7 @@ Seconds = tuple[float, float]
 
 SWAP_FADE_SECONDS = 0.01     # each join's crossfade: inaudible as a click, short beside a word
 SWAPPED_SUFFIX = " · swapped"
+SILENCED_SUFFIX = " · silenced"
 
 
 def swap_pair(versions: list[Version], chosen: list[str]) -> tuple[Version, Version]:
@@ -101,3 +107,67 @@ def swap_job(first: Version, second: Version, span: Seconds) -> Job[list[Version
     """`swapped_versions` as a job: two talkers of an hour at 48 kHz are 1.4 GB to copy."""
     yield Progress("swap", 0, 1)
     return swapped_versions(first, second, span)
+
+
+def _faded_gain(own: np.ndarray, spans: list[tuple[int, int]], gain: float, fade: int) -> np.ndarray:
+    """`own` scaled by `gain` over each [start, stop) frame span, ramped over `fade` frames inside
+    each edge (none at an end of `own`); a new array, on disk when long."""
+    out = scratch_zeros(own.shape)
+    out[:] = own
+    for start, stop in spans:
+        out[start:stop] *= gain
+        n = min(fade, (stop - start) // 2)
+        ramp = 1 + (gain - 1) * np.arange(1, n + 1, dtype=np.float32) / (n + 1)      # 1 → gain
+        if start > 0:
+            out[start:start + n] = own[start:start + n] * ramp
+        if stop < own.shape[0]:
+            out[stop - n:stop] = own[stop - n:stop] * ramp[::-1]
+    out.flags.writeable = False
+    return out
+
+
+def silenced_version(version: Version, spans: list[Seconds], gain_db: float = -math.inf,
+                     fade_seconds: float = SWAP_FADE_SECONDS) -> Version:
+    """A new version of `version` at `gain_db` (−inf: silence) over each span in seconds (clipped
+    to the audio; overlapping spans merged), everything else as it was; ConfigError when no span
+    holds any of its audio."""
+    rate, frames = version.sample_rate, version.audio.shape[0]
+    cut = sorted((min(max(round(a * rate), 0), frames), min(max(round(b * rate), 0), frames)) for a, b in spans)
+    merged: list[tuple[int, int]] = []
+    for start, stop in cut:
+        if stop - start < 2:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    if not merged:
+        raise ConfigError(f"The chosen time holds no audio of “{version.name}” to silence.")
+    gain = 0.0 if gain_db == -math.inf else 10 ** (gain_db / 20)
+    audio = _faded_gain(version.audio, merged, gain, round(fade_seconds * rate))
+    name = version.name if version.name.endswith(SILENCED_SUFFIX) else version.name + SILENCED_SUFFIX
+    done = [*version.settings.get("silenced_seconds", []), *([a / rate, b / rate] for a, b in merged)]
+    settings = {**version.settings, "silenced_from": version.id, "silenced_seconds": done,
+                "silenced_to_db": "silence" if gain == 0.0 else gain_db}
+    return Version(name, version.talker, version.kind, audio, rate, version.model, settings, version.device)
+
+
+def silence_job(versions: list[Version], spans: list[list[Seconds]], gain_db: float = -math.inf) -> Job[list[Version]]:
+    """`silenced_version` of each version over its own spans, as a job (hours of audio to copy)."""
+    mended = []
+    for done, (version, own) in enumerate(zip(versions, spans)):
+        yield Progress("silence", done, len(versions))
+        mended.append(silenced_version(version, own, gain_db))
+    return mended
+
+
+def outside(labels: list[Seconds], seconds: float) -> list[Seconds]:
+    """The spans of [0, seconds) that none of `labels` covers: where a talker does not speak."""
+    gaps, at = [], 0.0
+    for start, stop in sorted(labels):
+        if start > at:
+            gaps.append((at, start))
+        at = max(at, stop)
+    if at < seconds:
+        gaps.append((at, seconds))
+    return gaps

@@ -1,0 +1,96 @@
+"""Edit ▸ the mends of versions over time: swap two talkers, silence the selection, silence each
+talker between its turns. Each runs as a job (hours of audio to copy) and puts its new versions in
+place of the originals, hidden, as one undo step (`app.engine.version_edits`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.engine.documents import Version
+from app.engine.errors import ConfigError
+from app.engine.files import Recording
+from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+    from app.gui.workers import JobEntry
+
+
+class EditsController:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    def swap_talkers(self) -> JobEntry | None:
+        """Two versions (those selected in the Versions panel, else the newest pair) exchange their
+        audio over the selection, mending a separator's talker swap."""
+        window = self.window
+        selection, recording = window.view.selection, window.recording
+        if recording is None or selection is None:
+            return None
+        try:
+            first, second = swap_pair(window.session.versions, window.versions_panel.selected_ids())
+        except ConfigError as err:
+            window.show_error("Cannot swap talkers", str(err))
+            return None
+        what = f"swap talkers {first.talker + 1} and {second.talker + 1} over {selection[0]:.2f}–{selection[1]:.2f} s"
+        return window.jobs.submit(f"Swap “{first.name}” and “{second.name}”",
+                                  lambda: swap_job(first, second, selection),
+                                  lambda versions: self._mend(recording, [first.id, second.id], versions, what))
+
+    def silence_selection(self) -> JobEntry | None:
+        """Silence the selection in the versions selected in the Versions panel (else in the one A/B
+        plays), as Audacity's Silence Audio does to selected tracks."""
+        window = self.window
+        selection, recording = window.view.selection, window.recording
+        if recording is None or selection is None:
+            return None
+        chosen = [window.session.find(i) for i in window.versions_panel.selected_ids()]
+        playing = window.ab_version_id()
+        if not chosen and playing is not None:
+            chosen = [window.session.find(playing)]
+        if not chosen:
+            window.show_error("Cannot silence", "Select the versions to silence in the Versions panel (or listen to "
+                              "one with A/B).")
+            return None
+        what = f"silence {selection[0]:.2f}–{selection[1]:.2f} s in {len(chosen)} version(s)"
+        return self._silence(recording, chosen, [[selection]] * len(chosen), what)
+
+    def silence_between_turns(self) -> JobEntry | None:
+        """Each talker's newest visible version silenced wherever none of its labels ("talker k",
+        as Process ▸ Label talker activity writes them) says it speaks: the crosstalk a separator
+        leaves in a track between its turns."""
+        window = self.window
+        recording, session = window.recording, window.session
+        if recording is None:
+            return None
+        chosen, spans = [], []
+        for talker in session.talkers():
+            turns = [(label.start, label.stop) for label in session.labels
+                     if label.text.strip().lower() == f"talker {talker + 1}"]
+            versions = session.versions_of(talker)
+            if turns and versions:
+                chosen.append(versions[-1])
+                spans.append(outside(turns, versions[-1].seconds))
+        if not chosen:
+            window.show_error("Cannot silence between turns", "No label says when a talker speaks; label the talkers' "
+                              "activity first (Process ▸ Label talker activity), or name labels “talker 1”, "
+                              "“talker 2”, ….")
+            return None
+        return self._silence(recording, chosen, spans, f"silence {len(chosen)} talker(s) between their turns")
+
+    def _silence(self, recording: Recording, chosen: list[Version], spans: list, what: str) -> JobEntry:
+        return self.window.jobs.submit(what[0].upper() + what[1:], lambda: silence_job(chosen, spans),
+                                       lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
+
+    def _mend(self, recording: Recording, originals: list[str], versions: list[Version], what: str) -> None:
+        """Put the new versions in place of their originals, unless the recording changed or an
+        original went meanwhile."""
+        window = self.window
+        if recording is not window.recording:
+            return
+        if not all(any(v.id == i for v in window.session.versions) for i in originals):
+            window.statusBar().showMessage(f"Dropped “{what}”: a version it started from was removed meanwhile.",
+                                           10_000)
+            return
+        window.session.mend(originals, versions, what)
+        window.refresh_versions()
