@@ -783,6 +783,7 @@ class MainWindow(QMainWindow):
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
         self.silence_turns_action.setEnabled(idle and bool(self.session.versions) and bool(self.session.labels))
+        self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab_talker)) >= 2)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.save_session_as_action.setEnabled(self.recording is not None)
@@ -1065,6 +1066,7 @@ class MainWindow(QMainWindow):
         self.ab_talker = talker
         self._ab_history = []
         self.reload_lanes()
+        self._update_transport()               # Blind A/B needs two versions of this talker
 
     def _on_mute_changed(self, position: int, muted: bool) -> None:
         self.ab_player.set_muted(self.blind.lane(position), muted)
