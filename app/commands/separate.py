@@ -53,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loudness", type=float, default=None, metavar="LUFS",
                    help="bring each track to this integrated loudness (BS.1770), e.g. -16 (podcasts) or -23 "
                         "(EBU R128); default: the level the models give (that of the talker in the mixture)")
+    p.add_argument("--silence-between-turns", action="store_true",
+                   help="silence each talker's track outside its turns (who speaks when, found from the tracks): "
+                        "the crosstalk a separator leaves between turns, gone before transcription")
     p.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
                    help="separate only this part of each recording, in seconds (a trial on a long file); the "
                         "tracks then hold that part alone")
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         correct = None
     enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
     span = None if args.range is None else (args.range[0], args.range[1])
-    batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span)
+    batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span,
+                          args.silence_between_turns)
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")

@@ -68,7 +68,12 @@ def runs(mask: np.ndarray, value: bool) -> list[tuple[int, int]]:
 
 def activity_frames(tracks: list[np.ndarray], sample_rate: int, settings: ActivitySettings) -> np.ndarray:
     """Boolean (talkers, frames) after smoothing: what `talker_activity` turns into labels."""
-    levels = [frame_levels_db(track, sample_rate, settings.frame_seconds) for track in tracks]
+    return activity_from_levels([frame_levels_db(track, sample_rate, settings.frame_seconds) for track in tracks],
+                                settings)
+
+
+def activity_from_levels(levels: list[np.ndarray], settings: ActivitySettings) -> np.ndarray:
+    """`activity_frames` from each track's frame levels (`frame_levels_db`, which files give block by block)."""
     frames = min(lv.size for lv in levels)
     active = active_frames(np.stack([lv[:frames] for lv in levels]), settings)
     return np.stack([smooth(row, settings.frame_seconds, settings) for row in active])

@@ -30,6 +30,7 @@ from app.engine.export import (
 )
 from app.engine.files import open_recording, span_of
 from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.turn_gate import silence_between_turns
 from app.engine.separation import OutputRate, SeparateSettings, separate_job
 
 T = TypeVar("T")
@@ -46,6 +47,7 @@ class BatchSettings:
     loudness_lufs: float | None = None           # bring each track to this integrated loudness
     overwrite: bool = False
     span: tuple[float, float] | None = None      # seconds: only this part of each recording (a trial run)
+    silence_between_turns: bool = False          # each talker's track silent outside its turns (`turn_gate`)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
@@ -145,6 +147,8 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
         try:
             enhanced = (yield from _enhance_in_place([w.path for w in writers], settings.enhance, export)) \
                 if settings.enhance else None
+            turns = silence_between_turns([w.path for w in writers], export) if settings.silence_between_turns \
+                else None
             loudness = None if lufs is None else [normalise_file_loudness(w.path, final) for w in writers + raw_writers]
         except BaseException:
             for w in writers + raw_writers:      # a half-finished run leaves nothing behind
@@ -157,6 +161,7 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
         seconds = result.seconds + (correction.seconds if correction is not None else 0.0)
         return {"input": str(path), "outputs": outputs, **result.info,
                 "correction": correction.info if correction is not None else None, "enhancement": enhanced,
+                "turns": turns,
                 "loudness": None if loudness is None else {"target_lufs": lufs, "measured_lufs": [
                     None if m is None else round(m, 2) for m in loudness]},
                 "rtf": round(seconds * rec.sample_rate / rec.frames, 4), "notes": notes}

@@ -72,3 +72,11 @@ def test_a_range_separates_only_that_part_of_each_recording(tmp_path, tiny_separ
     [(path, reason)] = result.failed
     assert path == files[1] and "short.wav: 1.00–3.00 s leaves 0.00 s of its 1.00 s to process" in reason
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["long"]
+
+
+def test_tracks_can_be_silenced_between_their_turns_and_say_how_many_turns(tmp_path, tiny_separator_card):
+    files = [_two_tone_recording(tmp_path / "meeting.wav", seconds=3.0)]
+    settings = BatchSettings(_settings(), silence_between_turns=True)
+    (report,) = drive(batch_job(files, tmp_path / "out", settings)).done
+    assert len(report["turns"]) == 2 and all(isinstance(n, int) for n in report["turns"])
+    assert all(sf.info(p).duration == pytest.approx(3.0) for p in report["outputs"])

@@ -88,6 +88,7 @@ class BatchDialog(QDialog):
         self.enhance = choice_combo([("None", None)] + [(name, name) for name in students])
         self.enhance.setEnabled(bool(students))
         self.loudness = choice_combo(LOUDNESS_CHOICES)
+        self.between_turns = QCheckBox("Silence each talker between its turns (the crosstalk left there)")
         self.overwrite = QCheckBox("Replace tracks that already exist")
         self.summary = QLabel(wordWrap=True)
 
@@ -100,6 +101,7 @@ class BatchDialog(QDialog):
         form.addRow("", self.keep_uncorrected)
         form.addRow("Enhance with", self.enhance)
         form.addRow("Loudness", self.loudness)
+        form.addRow("Turns", self.between_turns)
         form.addRow("", self.overwrite)
         form.addRow("", self.summary)
         self.buttons, self.run_button = accept_cancel(self, "Separate")
@@ -139,7 +141,8 @@ class BatchDialog(QDialog):
             if student else None
         keep = correct is not None and self.keep_uncorrected.isChecked()
         settings = BatchSettings(self.separation.choice().settings(self.separate), correct, keep, enhance,
-                                 self.loudness.currentData(), self.overwrite.isChecked())
+                                 self.loudness.currentData(), self.overwrite.isChecked(),
+                                 silence_between_turns=self.between_turns.isChecked())
         return BatchRequest(self.paths(), folder, settings)
 
     def _refresh(self) -> None:
