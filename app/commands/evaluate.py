@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mics", type=int, nargs="+", default=[1, 2, 4, 6, 8], help="microphone counts to score")
     p.add_argument("--chunk-seconds", type=float, default=ChunkConfig.seconds,
                    help="demos and activity: the chunk length the app separates with")
+    p.add_argument("--silence-between-turns", action="store_true",
+                   help="demos: also score every version silenced between its talker's turns (who speaks when, "
+                        "found from the separated tracks, as separate --silence-between-turns does)")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
@@ -170,7 +173,8 @@ def run_demos(args: argparse.Namespace) -> int:
     from models.metrics.speech import RATE as METRICS_RATE
 
     manifest = _demo_manifest()
-    lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}",
+    gated = " --silence-between-turns" if args.silence_between_turns else ""
+    lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}{gated}",
                          "Mean over each demo's talkers; versions are matched to the clean reference they "
                          "resemble most."), "",
              "| Demo | Mics | Version | Model | " + " | ".join(DEMO_COLUMNS.values()) + " |",
@@ -184,6 +188,8 @@ def run_demos(args: argparse.Namespace) -> int:
             versions = drive(separate_versions_job(rec, SeparateSettings(model=args.model, chunk=chunk)))
             if has_corrector():
                 versions += drive(correct_versions_job(versions, rec, CorrectSettings(chunk=chunk)))
+            if args.silence_between_turns:
+                versions += silenced_between_turns(versions)
             references = {k: read_reference(ref, METRICS_RATE) for k, ref in demo_references(path).items()}
             rows = drive(metrics_job(versions, references, rec))
         groups: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -198,6 +204,30 @@ def run_demos(args: argparse.Namespace) -> int:
             lines.append(f"| {item['name']} | {item['channels']} | {kind} | {model} | "
                          + " | ".join(f"{means[k]:.2f}" for k in DEMO_COLUMNS) + " |")
     return _report(args, "demos", results, lines)
+
+
+def silenced_between_turns(versions: list) -> list:
+    """Each version silenced outside its talker's turns, as found from the separated versions
+    (Label talker activity), named "<kind> silenced between turns · talker k" so the rows stay apart."""
+    from dataclasses import replace
+
+    from app.engine.activity import talker_activity
+    from app.engine.documents import VersionKind
+    from app.engine.jobs import drive
+    from app.engine.version_edits import outside, silenced_version
+
+    separated = [v for v in versions if v.kind is VersionKind.SEPARATED]
+    labels = drive(talker_activity([v.audio for v in separated], [str(v.talker) for v in separated],
+                                   separated[0].sample_rate))
+    gated = []
+    for version in versions:
+        gaps = outside([(label.start, label.stop) for label in labels if label.text == str(version.talker)],
+                       version.seconds)
+        silenced = silenced_version(version, gaps) if gaps else version
+        kind = version.name.split(" · ")[0]
+        gated.append(replace(silenced, name=f"{kind} silenced between turns · talker {version.talker + 1}",
+                             id=f"{version.id}-gated"))
+    return gated
 
 
 def run_separation(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ import soundfile as sf
 
 from app.engine.activity import ActivitySettings, activity_from_levels, frame_levels_db, runs
 from app.engine.export import AtomicAudioWriter, ExportSettings
+from app.engine.version_edits import TURN_MARGIN_SECONDS
 
 BLOCK_FRAMES_OF_ACTIVITY = 1500          # activity frames per read (30 s at 20 ms)
 FADE_SECONDS = 0.01
@@ -58,7 +59,11 @@ def silence_between_turns(paths: list[Path], export: ExportSettings,
     found = [_levels(path, settings) for path in paths]
     active = activity_from_levels([levels for levels, _, _ in found], settings)
     turns = []
-    for path, (_, rate, hop), row in zip(paths, found, active):
+    margin = round(TURN_MARGIN_SECONDS / settings.frame_seconds)
+    for path, (_, rate, hop), speech in zip(paths, found, active):
+        row = speech.copy()
+        for lo, hi in runs(speech, True):          # word edges the activity frames clip
+            row[max(0, lo - margin):hi + margin] = True
         with sf.SoundFile(path) as source:
             total = source.frames
             gaps = [(lo * hop, hi * hop if hi < row.size else total) for lo, hi in runs(row, False)]
@@ -70,5 +75,5 @@ def silence_between_turns(paths: list[Path], export: ExportSettings,
                     writer.write((block * _gain(at, block.shape[0], gaps, round(FADE_SECONDS * rate), total))[None])
                     at += block.shape[0]
         writer.commit()
-        turns.append(len(runs(row, True)))
+        turns.append(len(runs(speech, True)))
     return turns

@@ -29,6 +29,7 @@ Seconds = tuple[float, float]
 SWAP_FADE_SECONDS = 0.01     # each join's crossfade: inaudible as a click, short beside a word
 SWAPPED_SUFFIX = " · swapped"
 SILENCED_SUFFIX = " · silenced"
+TURN_MARGIN_SECONDS = 0.25   # kept either side of a turn, as a voice detector's hangover keeps word edges
 
 
 def swap_pair(versions: list[Version], chosen: list[str]) -> tuple[Version, Version]:
@@ -161,10 +162,12 @@ def silence_job(versions: list[Version], spans: list[list[Seconds]], gain_db: fl
     return mended
 
 
-def outside(labels: list[Seconds], seconds: float) -> list[Seconds]:
-    """The spans of [0, seconds) that none of `labels` covers: where a talker does not speak."""
+def outside(labels: list[Seconds], seconds: float, margin: float = TURN_MARGIN_SECONDS) -> list[Seconds]:
+    """The spans of [0, seconds) that none of `labels`, each widened by `margin` on both sides,
+    covers: where a talker does not speak."""
     gaps, at = [], 0.0
     for start, stop in sorted(labels):
+        start, stop = max(0.0, start - margin), stop + margin
         if start > at:
             gaps.append((at, start))
         at = max(at, stop)

@@ -124,8 +124,12 @@ def test_a_span_with_no_audio_of_the_version_is_refused():
 
 
 def test_the_gaps_between_a_talkers_turns_are_what_none_of_its_labels_covers():
-    assert outside([(2.0, 3.0), (0.5, 1.0), (2.5, 3.5)], 5.0) == [(0.0, 0.5), (1.0, 2.0), (3.5, 5.0)]
-    assert outside([(0.0, 5.0)], 5.0) == []
+    assert outside([(2.0, 3.0), (0.5, 1.0), (2.5, 3.5)], 5.0, margin=0.0) == [(0.0, 0.5), (1.0, 2.0), (3.5, 5.0)]
+    assert outside([(0.0, 5.0)], 5.0, margin=0.0) == []
+
+
+def test_each_turn_keeps_a_quarter_second_either_side_as_a_voice_detectors_hangover_does():
+    assert outside([(2.0, 3.0)], 5.0) == [(0.0, 1.75), (3.25, 5.0)]
 
 
 def test_silencing_several_versions_is_one_job_of_one_version_each():
