@@ -71,3 +71,24 @@ def test_a_compared_card_of_another_task_is_refused(tmp_path, tiny_separator_car
     assert main(["evaluate", "separation", "--testsets", str(tmp_path / "sets"), "--sets", "in_domain",
                  "--model", "tiny-separator", "--compare", str(tiny_meco_card), "--no-dnsmos"]) == EXIT_FAILED
     assert "is for correction, not separation" in capsys.readouterr().err
+
+
+def test_the_demos_gated_rows_silence_each_version_outside_its_talkers_turns():
+    import numpy as np
+
+    from app.commands.evaluate import silenced_between_turns
+    from app.engine.documents import Version, VersionKind
+
+    rate = 16_000
+    t = np.arange(rate) / rate
+    voice = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    quiet = np.zeros(rate, np.float32)
+    tracks = [np.concatenate([voice, 0.01 * voice, quiet]), np.concatenate([0.01 * voice, voice, quiet])]
+    versions = [Version(f"Separated · talker {k + 1}", k, VersionKind.SEPARATED, track, rate, "sep", {})
+                for k, track in enumerate(tracks)]
+    gated = silenced_between_turns(versions)
+    assert [v.name for v in gated] == ["Separated silenced between turns · talker 1",
+                                       "Separated silenced between turns · talker 2"]
+    assert not gated[0].audio[int(1.3 * rate):].any() and gated[0].audio[:rate].any()
+    assert not gated[1].audio[:int(0.7 * rate)].any() and gated[1].audio[rate:2 * rate].any()
+    assert {v.id for v in gated}.isdisjoint({v.id for v in versions})
