@@ -3,13 +3,14 @@
 Three activities run at once (as in python-sounddevice's `play_long_file.py`):
 - the caller (GUI thread) starts, pauses, seeks and reads `position`; it may block briefly;
 - the feeder thread reads blocks from a `Source` into a preallocated `PlaybackRing`, handles
-  seeks and loops, and resamples with soxr when the device refused the file's rate; it may block
-  on file reads;
+  seeks and loops, time-stretches them at another speed (`time_stretch`) and resamples with soxr
+  when the device refused the source's rate; it may block on file reads;
 - the PortAudio callback copies from the ring into the device buffer, zero-fills what is not
   there yet and counts it. It never allocates arrays, takes locks, logs or touches files.
 
 The ring is single-producer/single-consumer without locks: each index is written by one side
-only, and Python assigns an int atomically.
+only, and Python assigns an int atomically. A/B is the same machinery over a `LaneSource`: the
+ring holds every lane side by side, and its callback plays the selected one (`LaneRing`).
 """
 
 from __future__ import annotations
