@@ -120,6 +120,7 @@ class SessionSnapshot:
     versions: tuple[Version, ...]
     labels: tuple[Label, ...]
     revision: int
+    notes: str = ""
 
 
 class Session:
@@ -131,6 +132,7 @@ class Session:
         self.labels: list[Label] = []                # in time order
         self.references: dict[int, Path] = {}        # talker -> clean reference file
         self.settings: dict[str, Any] = {}
+        self.notes = ""                              # the user's own words about the session (markdown)
         self.path: Path | None = None                # where it was last saved
         self.revision = 0                            # advances with every edit, undo and redo
         self.saved_revision = 0                      # the revision `path` holds
@@ -153,7 +155,13 @@ class Session:
 
     def snapshot(self) -> SessionSnapshot:
         return SessionSnapshot(self.recording_path, dict(self.references), dict(self.settings),
-                               tuple(self.versions), tuple(self.labels), self.revision)
+                               tuple(self.versions), tuple(self.labels), self.revision, self.notes)
+
+    def set_notes(self, text: str) -> None:
+        """The session's notes (not an undo step, but an edit to save); the same text changes nothing."""
+        if text != self.notes:
+            self.notes = text
+            self.revision += 1
 
     def set_reference(self, talker: int, path: Path) -> None:
         """Score `talker` against the clean reference `path` (not an undo step, but an edit to save)."""
@@ -357,7 +365,7 @@ def save_steps(snapshot: SessionSnapshot, path: Path, overwrite: bool = False,
                     "references": {str(k): str(Path(v).resolve()) for k, v in snapshot.references.items()},
                     "references_relative": {str(k): _relative(v, path) for k, v in snapshot.references.items()},
                     "settings": snapshot.settings, "versions": entries,
-                    "labels": [asdict(label) for label in snapshot.labels]}
+                    "labels": [asdict(label) for label in snapshot.labels], "notes": snapshot.notes}
         (tmp / "session.json").write_text(json.dumps(document, indent=2))
         if path.exists():
             old = path.with_name(f".{path.name}.old")
@@ -408,6 +416,7 @@ def load_session_job(path: Path) -> Job[Session]:
     session = Session(_locate(document.get("recording"), document.get("recording_relative"), path))
     session.references = {int(k): _locate(v, relative.get(k), path) for k, v in document.get("references", {}).items()}
     session.settings = dict(document.get("settings", {}))
+    session.notes = str(document.get("notes", ""))
     try:
         session.labels = sorted(Label(**entry) for entry in document.get("labels", []))
     except (TypeError, ValueError) as err:

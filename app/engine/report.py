@@ -40,6 +40,8 @@ def session_report(session: SessionSnapshot, info: AudioInfo, saved_at: Path | N
              f"({info.format} {info.subtype}).", ""]
     if saved_at is not None:
         lines += [f"Session: `{saved_at}`.", ""]
+    if session.notes.strip():
+        lines += ["## Notes", "", session.notes.strip(), ""]
     lines += ["## Versions", ""]
     if session.versions:
         lines.append(markdown_table(

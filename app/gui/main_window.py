@@ -62,6 +62,7 @@ from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.models_dialog import ModelsDialog
+from app.gui.dialogs.notes_dialog import NotesDialog
 from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
@@ -321,6 +322,7 @@ class MainWindow(QMainWindow):
                                                 lambda: self.exporter.recording_audio())
         self.inspector_action = self._action("DISPatch &inspector…", ["Ctrl+I"], self.processing.open_inspector)
         self.models_action = self._action("&Models…", [], self.open_models)
+        self.notes_action = self._action("Session &notes…", [], self.open_notes)
         self.evaluate_action = self._action("E&valuate versions", ["Ctrl+Shift+M"], self.processing.run_evaluation)
         self.evaluate_labels_action = self._action("Evaluate versions over each la&bel", [],
                                                    self.processing.run_label_evaluation)
@@ -356,7 +358,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.record_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._refresh_recent_menu(self.stored.recent_files())
-        for group in ((self.open_session_action, self.save_session_action, self.save_session_as_action),
+        for group in ((self.open_session_action, self.save_session_action, self.save_session_as_action,
+                       self.notes_action),
                       (self.import_estimate_action, self.import_labels_action, self.reference_action),
                       (self.export_action, self.export_audio_action, self.export_labels_action,
                        self.export_image_action, self.export_report_action),
@@ -787,6 +790,7 @@ class MainWindow(QMainWindow):
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.save_session_as_action.setEnabled(self.recording is not None)
+        self.notes_action.setEnabled(self.recording is not None)
         self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
 
     def update_edit_actions(self) -> None:
@@ -828,6 +832,20 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.open()
         return dialog
+
+    def open_notes(self) -> NotesDialog:
+        """File ▸ Session notes…: kept with the session (an edit to save) when the dialog says Keep."""
+        dialog = NotesDialog(self.session.notes, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        session = self.session
+        dialog.accepted.connect(lambda: self._keep_notes(session, dialog.text()))
+        dialog.open()
+        return dialog
+
+    def _keep_notes(self, session: Session, text: str) -> None:
+        if session is self.session:                  # not another file opened meanwhile
+            session.set_notes(text)
+            self.update_edit_actions()
 
     def open_models(self) -> ModelsDialog:
         """Process ▸ Models…: one dialog per window, kept, so an install finishing after it was

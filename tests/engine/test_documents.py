@@ -124,6 +124,17 @@ def test_session_round_trips_versions_references_and_settings(tmp_path):
         np.testing.assert_array_equal(back.audio, saved.audio)
 
 
+def test_session_notes_are_an_edit_to_save_and_come_back_with_the_session(tmp_path):
+    session = Session(tmp_path / "mix.wav")
+    session.set_notes("Recorded in room 4.\nListen at 12 s.")
+    assert session.modified and session.undo_text is None           # saved, but nothing to undo
+    before = session.revision
+    session.set_notes("Recorded in room 4.\nListen at 12 s.")
+    assert session.revision == before                                # the same text is no edit
+    loaded = load_session(save_session(session, tmp_path / "meeting"))
+    assert loaded.notes == "Recorded in room 4.\nListen at 12 s."
+
+
 def test_save_never_overwrites_without_flag_and_replaces_with_it(tmp_path):
     session = Session(tmp_path / "mix.wav")
     session.add([_version()])

@@ -43,6 +43,16 @@ def test_the_report_names_each_version_its_settings_and_the_card_that_made_it(tm
     assert "- talker 1: `" in text and "1 label(s)" in text
     assert "| Separated · talker 1 | 4.2500 |" in text and "At 16 kHz, over the whole recording" in text
     assert "| torch |" in text and "| MeCo Studio |" in text
+    assert "## Notes" not in text                                        # none written, no section
+
+
+def test_the_reports_notes_are_the_sessions_own_words_near_the_top(tmp_path, tiny_separator_card):
+    session = _session(tmp_path, tiny_separator_card)
+    session.set_notes("Two talkers at a table; **MeCo** sounds better at 3 s.")
+    with open_recording(session.recording_path) as rec:
+        text = session_report(session.snapshot(), rec.info)
+    assert "## Notes\n\nTwo talkers at a table; **MeCo** sounds better at 3 s." in text
+    assert text.index("## Notes") < text.index("## Versions")
 
 
 def test_the_report_command_writes_a_saved_sessions_report_and_keeps_an_existing_file(tmp_path, tiny_separator_card,

@@ -234,3 +234,12 @@ def test_a_session_is_read_in_a_job_and_not_while_other_jobs_run(qtbot, window, 
     wait_done(qtbot, window, entry)
     qtbot.waitUntil(lambda: window.session is not before, timeout=20_000)
     assert [label.text for label in window.session.labels] == [label.text for label in before.labels]
+
+
+def test_session_notes_typed_in_the_dialog_mark_the_session_unsaved(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording())
+    dialog = window.open_notes()
+    dialog.editor.setPlainText("Channel 3 crackles.")
+    dialog.accept()
+    assert window.session.notes == "Channel 3 crackles." and window.session.modified
+    assert "*" in window.windowTitle()
