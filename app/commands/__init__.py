@@ -6,7 +6,7 @@ import argparse
 
 # Each module registers its sub-commands; order is the order shown in --help.
 COMMAND_MODULES = ("info", "stats", "record", "separate", "correct", "enhance", "export", "evaluate", "score",
-                   "report", "models", "bench", "devices", "about", "data")
+                   "ratings", "report", "models", "bench", "devices", "about", "data")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

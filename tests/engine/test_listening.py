@@ -60,3 +60,20 @@ def test_a_file_that_is_not_a_results_file_is_named_and_left_alone(tmp_path):
         save_trial(other, _trial())
     assert other.read_text() == "Version,SI-SDR\n"
     assert RESULT_HEADER[0] == "Trial (UTC)"
+
+
+def test_the_ratings_command_pools_several_listeners_files(tmp_path, capsys):
+    import json
+
+    from app.cli import main
+
+    for listener, meco in (("anna", 70.0), ("ben", 90.0)):
+        trial = _trial()
+        trial.ratings.update({1: 40.0, 2: meco, 3: 60.0})
+        save_trial(tmp_path / f"{listener}.csv", trial)
+    assert main(["ratings", str(tmp_path / "anna.csv"), str(tmp_path / "ben.csv"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    best = report["versions"][0]
+    assert best["name"] == "MeCo · talker 1" and best["mean"] == pytest.approx(80.0) and best["ratings"] == 2
+    assert main(["ratings", str(tmp_path / "anna.csv")]) == 0
+    assert "MeCo · talker 1" in capsys.readouterr().out
