@@ -221,6 +221,14 @@ class Session:
         self.labels[index] = replace(old, text=text)
         return self.labels[index]
 
+    def set_label_range(self, index: int, start: float, stop: float) -> int:
+        """Move label `index` to [start, stop) (one undo step); returns its index in time order."""
+        old = self.labels[index]
+        self._remember(f"move label “{old.text}”" if old.text else "move label")
+        moved = replace(old, start=float(start), stop=float(stop))
+        self.labels = sorted([*self.labels[:index], moved, *self.labels[index + 1:]])
+        return self.labels.index(moved)
+
     def remove_labels(self, indices: list[int]) -> None:
         """Remove the labels at `indices` (one undo step)."""
         text = self.labels[indices[0]].text if len(indices) == 1 else ""

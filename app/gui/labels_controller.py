@@ -30,6 +30,8 @@ class LabelsController(QObject):
         self.window = window
         panel = window.labels_panel
         panel.text_edited.connect(self._on_text_edited)
+        panel.times_edited.connect(self.move)
+        panel.move_button.clicked.connect(self.move_to_selection)
         panel.label_chosen.connect(self.choose)
         panel.remove_requested.connect(self._on_remove_requested)
         panel.add_button.clicked.connect(self.add)
@@ -39,7 +41,7 @@ class LabelsController(QObject):
     def refresh(self) -> None:
         """The panel, the bands on the waveform rows and what can be done with the labels."""
         window, labels = self.window, self.window.session.labels
-        window.labels_panel.set_labels(labels)
+        window.labels_panel.set_labels(labels, window.duration() if window.recording is not None else 0.0)
         window.view.set_labels(labels)
         window.labels_panel.add_button.setEnabled(window.recording is not None)
         window.labels_panel.import_button.setEnabled(window.recording is not None)
@@ -68,6 +70,28 @@ class LabelsController(QObject):
         self.window.session.add_labels(labels, what)
         self.after_edit()
         self._show_panel()
+
+    def move(self, index: int, start: float, stop: float) -> int | None:
+        """Label `index` to [start, stop) seconds (undoable); an end before the start is refused by name."""
+        window = self.window
+        if stop < start:
+            window.show_error("Cannot move the label", f"Its end ({format_duration(stop)}) would come before its "
+                              f"start ({format_duration(start)}).")
+            self.refresh()                       # the panel shows the label as it still is
+            return None
+        moved = window.session.set_label_range(index, start, stop)
+        self.after_edit()
+        window.labels_panel.show_current(moved)
+        return moved
+
+    def move_to_selection(self) -> int | None:
+        """The chosen label takes the selection's range: drag the right range, then click To selection."""
+        index, selection = self.window.labels_panel.current_index(), self.window.view.selection
+        if index is None or selection is None:
+            self.window.statusBar().showMessage("Choose a label in the Labels panel and drag the range it should "
+                                                "cover first.", 5000)
+            return None
+        return self.move(index, *selection)
 
     def choose(self, index: int) -> None:
         """Select the label's range (a point label clears the selection); the playhead goes to its start."""

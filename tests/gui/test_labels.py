@@ -179,3 +179,41 @@ def test_talker_activity_labels_each_talkers_speech_in_one_undo_step(qtbot, demo
     assert demo_window.labels_panel.tree.topLevelItemCount() == len(labels)
     demo_window.undo()
     assert demo_window.session.labels == [] and len(demo_window.session.versions) == 2
+
+
+def _type_time(window, row: int, column: int, seconds: float) -> None:
+    """Type a time into the Labels panel's start (0) or end (1) column, as a double-click opens it."""
+    panel = window.labels_panel
+    index = panel.tree.model().index(row, column)
+    editor = panel._times.createEditor(panel.tree.viewport(), None, index)
+    panel._times.setEditorData(editor, index)
+    editor.setValue(seconds)
+    panel._times.setModelData(editor, panel.tree.model(), index)
+
+
+def test_a_labels_times_are_typed_to_the_millisecond_and_it_moves_in_time_order(labelled):
+    labelled.session.add_labels([Label(0.5, 1.0, "a"), Label(1.5, 2.0, "b")], "two labels")
+    labelled.labels.after_edit()
+    _type_time(labelled, 0, 1, 2.5)                              # a's end
+    _type_time(labelled, 0, 0, 2.25)                             # a's start: now after b
+    assert [(label.start, label.stop, label.text) for label in labelled.session.labels] == [
+        (1.5, 2.0, "b"), (2.25, 2.5, "a")]
+    assert labelled.labels_panel.tree.topLevelItem(1).text(0) == "2.250 s"
+    assert labelled.undo_action.text() == "&Undo move label “a”"
+
+
+def test_an_end_typed_before_the_start_is_refused_by_name(labelled):
+    labelled.session.add_labels([Label(1.0, 2.0, "a")], "one label")
+    labelled.labels.after_edit()
+    _type_time(labelled, 0, 1, 0.5)
+    assert labelled.session.labels == [Label(1.0, 2.0, "a")]
+    assert "would come before its start" in labelled.messages[-1].text()
+
+
+def test_to_selection_moves_the_chosen_label_to_the_dragged_range(labelled):
+    labelled.session.add_labels([Label(1.0, 2.0, "a")], "one label")
+    labelled.labels.after_edit()
+    labelled.labels_panel.show_current(0)
+    labelled.view.set_selection((0.25, 0.75))
+    labelled.labels_panel.move_button.click()
+    assert labelled.session.labels == [Label(0.25, 0.75, "a")]

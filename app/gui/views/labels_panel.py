@@ -1,11 +1,13 @@
 """The session's labels: start, end and text, in time order. A click selects the label's range
-in the window (as a click on an Audacity label does); a double-click on the text edits it; the
-buttons add one from the selection, remove, import and export Audacity label files."""
+in the window (as a click on an Audacity label does); a double-click edits a text, or a time to
+the millisecond (Audacity's Label Editor); the buttons add one from the selection, move the chosen
+one to the selection, remove, import and export label files."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
+    QDoubleSpinBox,
     QHBoxLayout,
     QPushButton,
     QStyledItemDelegate,
@@ -19,44 +21,68 @@ from app.engine.labels import Label
 from app.gui.views.axes import format_duration
 from app.gui.views.jobs_panel import fit_columns
 
-TEXT_COLUMN = 2
+START_COLUMN, END_COLUMN, TEXT_COLUMN = 0, 1, 2
 
 
-class ReadOnlyDelegate(QStyledItemDelegate):
-    """A column that shows but never edits (the times: a label's range comes from a selection)."""
+class TimeDelegate(QStyledItemDelegate):
+    """A start or end typed in seconds to the millisecond, within the recording; the panel hears of it."""
 
-    def createEditor(self, *args) -> None:
-        return None
+    def __init__(self, panel: LabelsPanel) -> None:
+        super().__init__(panel.tree)
+        self.panel = panel
+
+    def createEditor(self, parent: QWidget, option: object, index: QModelIndex) -> QDoubleSpinBox:
+        editor = QDoubleSpinBox(parent, decimals=3, minimum=0.0, maximum=max(self.panel.duration, 0.0),
+                                suffix=" s", singleStep=0.01)
+        editor.setKeyboardTracking(False)
+        return editor
+
+    def setEditorData(self, editor: QDoubleSpinBox, index: QModelIndex) -> None:
+        label = self.panel.labels[index.row()]
+        editor.setValue(label.start if index.column() == START_COLUMN else label.stop)
+
+    def setModelData(self, editor: QDoubleSpinBox, model: object, index: QModelIndex) -> None:
+        label = self.panel.labels[index.row()]
+        value = round(editor.value(), 3)
+        start, stop = (value, label.stop) if index.column() == START_COLUMN else (label.start, value)
+        if (start, stop) != (label.start, label.stop):
+            self.panel.times_edited.emit(index.row(), start, stop)
 
 
 class LabelsPanel(QWidget):
     text_edited = Signal(int, str)       # label index, new text
+    times_edited = Signal(int, float, float)   # label index, new start and end (seconds)
     label_chosen = Signal(int)
     remove_requested = Signal(list)      # label indices
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filling = False
+        self.labels: list[Label] = []
+        self.duration = 0.0                  # of the recording: no time typed past its end
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Start", "End", "Label"])
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
         self.tree.setEditTriggers(QTreeWidget.EditTrigger.DoubleClicked | QTreeWidget.EditTrigger.EditKeyPressed)
         fit_columns(self.tree, stretch=TEXT_COLUMN)
-        self._read_only = ReadOnlyDelegate(self.tree)
-        for column in range(TEXT_COLUMN):
-            self.tree.setItemDelegateForColumn(column, self._read_only)
-        self.tree.setToolTip("Click a label to select its range; double-click its text to rename it")
+        self._times = TimeDelegate(self)
+        for column in (START_COLUMN, END_COLUMN):
+            self.tree.setItemDelegateForColumn(column, self._times)
+        self.tree.setToolTip("Click a label to select its range; double-click its text to rename it, or a time to "
+                             "type it")
         self.tree.itemChanged.connect(self._on_item_changed)
         self.tree.itemClicked.connect(lambda item, _: self.label_chosen.emit(self.tree.indexOfTopLevelItem(item)))
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Label the selection, or the playhead without one (Ctrl+B)")
+        self.move_button = QPushButton("To selection")
+        self.move_button.setToolTip("Move the chosen label to the selection: drag a new range, then click")
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self._on_remove_clicked)
         self.import_button = QPushButton("Import…")
         self.export_button = QPushButton("Export…")
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.remove_button, self.import_button, self.export_button):
+        for button in (self.add_button, self.move_button, self.remove_button, self.import_button, self.export_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -65,16 +91,22 @@ class LabelsPanel(QWidget):
         layout.addLayout(buttons)
         self.set_labels([])
 
-    def set_labels(self, labels: list[Label]) -> None:
+    def set_labels(self, labels: list[Label], duration: float = 0.0) -> None:
         self._filling = True
+        self.labels, self.duration = list(labels), duration
         self.tree.clear()
         for label in labels:
             item = QTreeWidgetItem([format_duration(label.start), format_duration(label.stop), label.text])
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
             self.tree.addTopLevelItem(item)
         self._filling = False
-        self.remove_button.setEnabled(bool(labels))
-        self.export_button.setEnabled(bool(labels))
+        for button in (self.remove_button, self.export_button, self.move_button):
+            button.setEnabled(bool(labels))
+
+    def current_index(self) -> int | None:
+        """The chosen label (the panel's current row), None without one."""
+        item = self.tree.currentItem()
+        return self.tree.indexOfTopLevelItem(item) if item is not None else None
 
     def show_current(self, index: int) -> None:
         """Highlight label `index` (chosen from the keyboard) without starting to edit it."""
