@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import logging
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -344,23 +345,48 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
     return rows
 
 
+def label_talker(text: str) -> int | None:
+    """The talker (0-based) a label names, "talker 2" as Label talker activity writes; None for any other text."""
+    match = re.fullmatch(r"\s*talker\s+(\d+)\s*", text, flags=re.IGNORECASE)
+    return int(match.group(1)) - 1 if match and int(match.group(1)) >= 1 else None
+
+
+def _label_rows(versions: list[Version], references: dict[int, np.ndarray], mixture: Recording | ArraySource,
+                label: Label) -> Job[list[MetricsRow]]:
+    """One label's rows: every version over it, or for a label naming a talker that talker's versions
+    alone (a track scored where its talker is silent says nothing), with the mixture scored against
+    the references they matched."""
+    span = (label.start, label.stop)
+    talker = label_talker(label.text)
+    if talker is None:
+        return (yield from metrics_job(versions, references, mixture, span))
+    own = [v for v in versions if v.talker == talker]
+    if not own:
+        return []
+    rows = yield from metrics_job(own, references, None, span)
+    matched = sorted({row.reference_talker for row in rows if row.reference_talker is not None})
+    baseline = (yield from metrics_job([], {k: references[k] for k in matched}, mixture, span)) if matched else []
+    return baseline + rows
+
+
 def label_metrics_job(versions: list[Version], references: dict[int, np.ndarray], mixture: Recording | ArraySource,
                       labels: list[Label]) -> Job[list[MetricsRow]]:
     """`metrics_job` over each label's range in turn (each utterance of a who-speaks-when
-    labelling, say), rows carrying the label; labels shorter than the metrics can score (PESQ
-    needs a quarter second, the mixture's part half a second) are left out."""
+    labelling, say), rows carrying the label; a label naming a talker scores that talker's versions
+    only (`_label_rows`); labels shorter than the metrics can score (PESQ needs a quarter second, the
+    mixture's part half a second) are left out."""
     usable = [label for label in labels if label.stop - label.start >= MIN_PROCESSED_SECONDS]
     clock = Stopwatch()
     rows: list[MetricsRow] = []
     for n, label in enumerate(usable):
-        job = metrics_job(versions, references, mixture, (label.start, label.stop))
+        job = _label_rows(versions, references, mixture, label)
         while True:
             try:
-                step = next(job)
+                next(job)
             except StopIteration as finished:
                 rows += [dataclasses.replace(row, label=label.text) for row in finished.value]
                 break
-            yield Progress("evaluate labels", n * step.total + step.done, len(usable) * step.total, clock())
+            yield Progress("evaluate labels", n, len(usable), clock())
     if len(usable) < 2:
         return rows
     return rows + label_means(rows, {v.id: v.name for v in versions}) + label_differences(rows, versions)

@@ -156,3 +156,24 @@ def test_a_separations_difference_is_from_the_mixture_scored_against_the_referen
     own = [row.values["si_sdr"] for row in rows[:6] if row.version_id]
     heard = [row.values["si_sdr"] for row in rows[:6] if row.name == "Mixture · talker 2"]
     assert difference.values["si_sdr"] == pytest.approx(np.mean(np.subtract(own, heard)))
+
+
+def test_a_label_naming_a_talker_scores_that_talkers_versions_and_the_mixture_at_their_reference():
+    refs = _references()
+    mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
+    versions = [_version(0, refs[0] + 0.1 * refs[1]), _version(1, refs[1] + 0.1 * refs[0])]
+    labels = [Label(1.0, 3.0, "talker 1"), Label(3.0, 5.0, "Talker 2"), Label(6.0, 8.0, "both")]
+    rows = [row for row in drive(label_metrics_job(versions, refs, mixture, labels)) if not row.labels]
+    by_label = {}
+    for row in rows:
+        by_label.setdefault(row.label, []).append(row.name)
+    assert by_label["talker 1"] == ["Mixture · talker 1", "Separated · talker 1"]
+    assert by_label["Talker 2"] == ["Mixture · talker 2", "Separated · talker 2"]
+    assert len(by_label["both"]) == 4
+
+
+def test_only_talker_n_labels_name_a_talker():
+    from app.engine.workflow import label_talker
+
+    assert [label_talker(t) for t in ("talker 1", " TALKER 12 ", "talker 0", "talker one", "the talker 2")] == [
+        0, 11, None, None, None]
