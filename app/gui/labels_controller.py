@@ -28,6 +28,7 @@ class LabelsController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self._shown: list[Label] | None = None      # the list the panel and the bands show
         panel = window.labels_panel
         panel.text_edited.connect(self._on_text_edited)
         panel.times_edited.connect(self.move)
@@ -39,10 +40,15 @@ class LabelsController(QObject):
         panel.export_button.clicked.connect(self.ask_export)
 
     def refresh(self) -> None:
-        """The panel, the bands on the waveform rows and what can be done with the labels."""
+        """The panel, the bands on the waveform rows and what can be done with the labels. The panel
+        and the bands are rebuilt only when the labels changed (every edit makes a new list): a new
+        version must not cost thousands of rows again."""
         window, labels = self.window, self.window.session.labels
-        window.labels_panel.set_labels(labels, window.duration() if window.recording is not None else 0.0)
-        window.view.set_labels(labels)
+        duration = window.duration() if window.recording is not None else 0.0
+        if labels is not self._shown or duration != window.labels_panel.duration:
+            window.labels_panel.set_labels(labels, duration)
+            window.view.set_labels(labels)
+            self._shown = labels
         window.labels_panel.add_button.setEnabled(window.recording is not None)
         window.labels_panel.import_button.setEnabled(window.recording is not None)
         for action in (window.export_labels_action, window.next_label_action, window.previous_label_action):

@@ -87,6 +87,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._regions: list[pg.LinearRegionItem] = []
         self._labels: list[pg.LabelItem] = []
         self._label_items: list[LabelBands] = []      # the session's labels: bands on every row, texts on the first
+        self._shown_labels: list[Label] = []          # what new rows draw from the start
         self._lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         self._colorbar: pg.ColorBarItem | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
@@ -151,6 +152,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             bands.append(LabelBands(LABEL_COLOR, LABEL_BRUSH, WAVE_LIMIT, texts=True))
         for item, z in zip(bands, (-5, 20)):          # bands under the waveform, texts above it and the selection
             item.setZValue(z)
+            item.set_labels(self._shown_labels)
             wave.addItem(item)
         self._label_items += bands
         self.ci.addItem(wave, row=row, col=1)
@@ -338,6 +340,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     def set_labels(self, labels: list[Label]) -> None:
         """Draw the session's labels as bands on every waveform row, their text on the first."""
+        self._shown_labels = list(labels)
         for item in self._label_items:
             item.set_labels(labels)
 
