@@ -26,7 +26,7 @@ from app.engine.scratch import scratch_zeros
 
 Seconds = tuple[float, float]
 
-SWAP_FADE_SECONDS = 0.01     # each join's crossfade: inaudible as a click, short beside a word
+JOIN_FADE_SECONDS = 0.01     # each join's crossfade (swap or silence): no click, short beside a word
 SWAPPED_SUFFIX = " · swapped"
 SILENCED_SUFFIX = " · silenced"
 TURN_MARGIN_SECONDS = 0.25   # kept either side of a turn, as a voice detector's hangover keeps word edges
@@ -85,7 +85,7 @@ def _settings(version: Version, partner: Version, span: Seconds) -> dict[str, An
 
 
 def swapped_versions(first: Version, second: Version, span: Seconds,
-                     fade_seconds: float = SWAP_FADE_SECONDS) -> list[Version]:
+                     fade_seconds: float = JOIN_FADE_SECONDS) -> list[Version]:
     """New versions of `first`'s and `second`'s talkers with their audio exchanged over `span`
     (seconds, clipped to the shorter version); kind, model and device stay the originals'."""
     rate = first.sample_rate
@@ -128,7 +128,7 @@ def _faded_gain(own: np.ndarray, spans: list[tuple[int, int]], gain: float, fade
 
 
 def silenced_version(version: Version, spans: list[Seconds], gain_db: float = -math.inf,
-                     fade_seconds: float = SWAP_FADE_SECONDS) -> Version:
+                     fade_seconds: float = JOIN_FADE_SECONDS) -> Version:
     """A new version of `version` at `gain_db` (−inf: silence) over each span in seconds (clipped
     to the audio; overlapping spans merged), everything else as it was; ConfigError when no span
     holds any of its audio."""
