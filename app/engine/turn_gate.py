@@ -17,10 +17,9 @@ import soundfile as sf
 
 from app.engine.activity import ActivitySettings, activity_from_levels, frame_levels_db, runs
 from app.engine.export import AtomicAudioWriter, ExportSettings
-from app.engine.version_edits import TURN_MARGIN_SECONDS
+from app.engine.version_edits import JOIN_FADE_SECONDS, TURN_MARGIN_SECONDS
 
 BLOCK_FRAMES_OF_ACTIVITY = 1500          # activity frames per read (30 s at 20 ms)
-FADE_SECONDS = 0.01
 
 
 def _levels(path: Path, settings: ActivitySettings) -> tuple[np.ndarray, int, int]:
@@ -68,11 +67,12 @@ def silence_between_turns(paths: list[Path], export: ExportSettings,
             total = source.frames
             gaps = [(lo * hop, hi * hop if hi < row.size else total) for lo, hi in runs(row, False)]
             writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True))
+            fade = round(JOIN_FADE_SECONDS * rate)
             with writer:
                 at = 0
                 for block in source.blocks(hop * BLOCK_FRAMES_OF_ACTIVITY, dtype="float32"):
                     block = block if block.ndim == 1 else block[:, 0]
-                    writer.write((block * _gain(at, block.shape[0], gaps, round(FADE_SECONDS * rate), total))[None])
+                    writer.write((block * _gain(at, block.shape[0], gaps, fade, total))[None])
                     at += block.shape[0]
         writer.commit()
         turns.append(len(runs(speech, True)))
