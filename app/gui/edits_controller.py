@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.engine.documents import Version
+from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
@@ -67,7 +67,7 @@ class EditsController:
         for talker in session.talkers():
             turns = [(label.start, label.stop) for label in session.labels
                      if label.text.strip().lower() == f"talker {talker + 1}"]
-            versions = session.versions_of(talker)
+            versions = [v for v in session.versions_of(talker) if v.kind is not VersionKind.DIFFERENCE]
             if turns and versions:
                 chosen.append(versions[-1])
                 spans.append(outside(turns, versions[-1].seconds))

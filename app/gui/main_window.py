@@ -11,6 +11,7 @@ every 30 ms. Edits of the versions go through the session, which keeps them undo
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -996,7 +997,7 @@ class MainWindow(QMainWindow):
         lanes = self.ab_lanes()
         if len(lanes) == 1:                  # nothing to compare yet: the mixture is not read
             self.ab_player.load([], np.zeros((0, 0), np.float32), rec.sample_rate, [])
-            self.versions_panel.set_lanes([], [], -1, [])
+            self.versions_panel.set_lanes([], -1, [])
             if self.ab_active:
                 self._switch_player(ab=False)
             return
@@ -1014,8 +1015,7 @@ class MainWindow(QMainWindow):
         trial = self.blind.trial
         names = [trial.title(p) for p in range(len(lanes))] if trial else [name for name, _ in lanes]
         current = self.blind.position(self.ab_player.current) if self.ab_active else -1
-        gains = [float(self.ab_player.gains[self.blind.lane(p)]) for p in range(len(lanes))]
-        self.versions_panel.set_lanes(names, gains, current, [False] * len(lanes))
+        self.versions_panel.set_lanes(names, current, [False] * len(lanes))
         self._show_lane_gains()
         if self.ab_active and trial is None:
             self.tracks.set_active(self._lane_version_id(self.ab_player.current))
@@ -1117,11 +1117,9 @@ class MainWindow(QMainWindow):
 
     def _show_lane_gains(self) -> None:
         """Each lane's playback gain; hidden during a blind trial (a level would hint at the version)."""
-        lanes, gains = self.versions_panel.lanes, self.ab_player.gains
-        for position in range(min(lanes.topLevelItemCount(), gains.shape[0])):
-            gain = gains[self.blind.lane(position)]
-            db = 20 * np.log10(gain) if gain > 0 else -np.inf
-            lanes.topLevelItem(position).setText(2, "—" if self.blind.active else f"{db:+.1f} dB")
+        gains = self.ab_player.gains
+        self.versions_panel.show_gains([math.nan if self.blind.active else float(gains[self.blind.lane(p)])
+                                        for p in range(gains.shape[0])])
 
     def _on_rename_requested(self, version_id: str, name: str) -> None:
         if self.session.find(version_id).name != name:

@@ -125,17 +125,23 @@ class VersionsPanel(QWidget):
         self.talker_combo.setCurrentIndex(max(0, self.talker_combo.findData(current)))
         self.talker_combo.setEnabled(bool(talkers))
 
-    def set_lanes(self, names: list[str], gains: list[float], current: int, muted: list[bool]) -> None:
+    def set_lanes(self, names: list[str], current: int, muted: list[bool]) -> None:
+        """The lanes by key; their gains come with `show_gains`."""
         self._filling = True
         self.lanes.clear()
-        for lane, (name, gain) in enumerate(zip(names, gains)):
-            db = 20 * math.log10(gain) if gain > 0 else -math.inf
-            item = QTreeWidgetItem([str(lane + 1) if lane < 9 else "", name, f"{db:+.1f} dB", ""])
+        for lane, name in enumerate(names):
+            item = QTreeWidgetItem([str(lane + 1) if lane < 9 else "", name, "", ""])
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(3, Qt.CheckState.Checked if muted[lane] else Qt.CheckState.Unchecked)
             self.lanes.addTopLevelItem(item)
         self._filling = False
         self.set_current_lane(current)
+
+    def show_gains(self, gains: list[float]) -> None:
+        """Each lane's playback gain in dB; NaN shows none (a blind trial hides them)."""
+        for lane, gain in enumerate(gains[:self.lanes.topLevelItemCount()]):
+            db = 20 * math.log10(gain) if gain > 0 else -math.inf
+            self.lanes.topLevelItem(lane).setText(2, "—" if math.isnan(gain) else f"{db:+.1f} dB")
 
     def set_current_lane(self, lane: int) -> None:
         for i in range(self.lanes.topLevelItemCount()):
