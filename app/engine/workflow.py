@@ -292,11 +292,30 @@ def metrics_table(rows: list[MetricsRow]) -> list[list[str]]:
                       for row in rows]]
 
 
-def read_reference(path: Path, sample_rate: int) -> np.ndarray:
+REFERENCE_MARGIN_SECONDS = 0.05     # read either side of a span, so the resampler's edges fall outside it
+
+
+def read_reference(path: Path, sample_rate: int, span: Seconds | None = None) -> np.ndarray:
     """A clean reference `(frames,)`: its first channel at `sample_rate` (resampled when it was
-    recorded at another rate); AudioFileError if unusable."""
-    audio, _ = read_all(path, sample_rate)
-    return audio[0]
+    recorded at another rate); AudioFileError if unusable. With `span` (seconds) only that part is
+    read, in place in silence as long as the whole: the metrics of a selection of an hour-long
+    reference read seconds of it, and the silence takes no memory until written (calloc's zeros)."""
+    if span is None:
+        audio, _ = read_all(path, sample_rate)
+        return audio[0]
+    with open_recording(path) as rec:
+        margin = round(REFERENCE_MARGIN_SECONDS * rec.sample_rate)
+        lo = min(max(0, round(span[0] * rec.sample_rate) - margin), rec.frames)
+        hi = min(rec.frames, round(span[1] * rec.sample_rate) + margin)
+        part = rec.read(lo, hi, [0])[0]
+        total = frames_at(rec, sample_rate)
+        first = lo if rec.sample_rate == sample_rate else lo * sample_rate // rec.sample_rate
+        if rec.sample_rate != sample_rate:
+            part = soxr.resample(part, rec.sample_rate, sample_rate, quality="HQ").astype(np.float32)
+    out = np.zeros(total, np.float32)
+    n = max(0, min(part.shape[0], total - first))
+    out[first:first + n] = part[:n]
+    return out
 
 
 def metrics_job(versions: list[Version], references: dict[int, np.ndarray],

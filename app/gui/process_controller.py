@@ -217,7 +217,7 @@ class ProcessController(QObject):
             return None
         span = self._span(versions)
         where = f"over {span[0]:.3f}–{span[1]:.3f} s" if span is not None else "over the whole recording"
-        return self._queue_metrics(versions, where, lambda refs: metrics_job(versions, refs, recording, span))
+        return self._queue_metrics(versions, where, lambda refs: metrics_job(versions, refs, recording, span), span)
 
     def run_label_evaluation(self) -> JobEntry | None:
         """Queue the metrics of every visible version over each label's range in turn (each
@@ -231,12 +231,14 @@ class ProcessController(QObject):
                                    lambda refs: label_metrics_job(versions, refs, recording, labels))
 
     def _queue_metrics(self, versions: list[Version], where: str,
-                       score: Callable[[dict[int, np.ndarray]], Job[list[MetricsRow]]]) -> JobEntry:
-        """A metrics job: the session's clean references read at the metrics' rate, then `score`."""
+                       score: Callable[[dict[int, np.ndarray]], Job[list[MetricsRow]]],
+                       span: tuple[float, float] | None = None) -> JobEntry:
+        """A metrics job: the session's clean references read at the metrics' rate (only over
+        `span` when the metrics keep to it), then `score`."""
         references_paths = dict(self.window.session.references)
 
         def job() -> Job[tuple[list[MetricsRow], bool]]:
-            references = {k: read_reference(p, METRICS_RATE) for k, p in references_paths.items()}
+            references = {k: read_reference(p, METRICS_RATE, span) for k, p in references_paths.items()}
             rows = yield from score(references)
             return rows, bool(references)
 

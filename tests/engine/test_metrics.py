@@ -177,3 +177,17 @@ def test_only_talker_n_labels_name_a_talker():
 
     assert [label_talker(t) for t in ("talker 1", " TALKER 12 ", "talker 0", "talker one", "the talker 2")] == [
         0, 11, None, None, None]
+
+
+def test_a_reference_read_over_a_span_is_the_whole_reads_part_in_silence_as_long(tmp_path):
+    import soxr
+
+    from app.engine.workflow import read_reference
+
+    clean = _references()[0]
+    sf.write(tmp_path / "ref48k.flac", soxr.resample(clean, 16_000, 48_000), 48_000, subtype="PCM_24")
+    whole = read_reference(tmp_path / "ref48k.flac", 16_000)
+    part = read_reference(tmp_path / "ref48k.flac", 16_000, (2.0, 4.5))
+    assert part.shape == whole.shape
+    np.testing.assert_allclose(part[32_000:72_000], whole[32_000:72_000], atol=1e-4)
+    assert not part[:31_000].any() and not part[73_000:].any()
