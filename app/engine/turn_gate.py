@@ -17,7 +17,7 @@ import soundfile as sf
 
 from app.engine.activity import ActivitySettings, activity_from_levels, frame_levels_db, runs
 from app.engine.export import AtomicAudioWriter, ExportSettings
-from app.engine.version_edits import JOIN_FADE_SECONDS, TURN_MARGIN_SECONDS
+from app.engine.version_edits import JOIN_FADE_SECONDS, outside, span_gain
 
 BLOCK_FRAMES_OF_ACTIVITY = 1500          # activity frames per read (30 s at 20 ms)
 
@@ -32,25 +32,6 @@ def _levels(path: Path, settings: ActivitySettings) -> tuple[np.ndarray, int, in
     return (np.concatenate(levels) if levels else np.zeros(0)), rate, hop
 
 
-def _gain(start: int, n: int, gaps: list[tuple[int, int]], fade: int, total: int) -> np.ndarray:
-    """Samples [start, start + n) of the gain: 0 in each gap, ramps inside its edges (none at the
-    file's ends), 1 elsewhere."""
-    gain = np.ones(n, np.float32)
-    for lo, hi in gaps:
-        if hi <= start or lo >= start + n:
-            continue
-        curve = np.zeros(hi - lo, np.float32)
-        k = min(fade, (hi - lo) // 2)
-        ramp = 1 - np.arange(1, k + 1, dtype=np.float32) / (k + 1)
-        if lo > 0:
-            curve[:k] = ramp
-        if hi < total:
-            curve[hi - lo - k:] = ramp[::-1]
-        a, b = max(lo, start), min(hi, start + n)
-        gain[a - start:b - start] = curve[a - lo:b - lo]
-    return gain
-
-
 def silence_between_turns(paths: list[Path], export: ExportSettings,
                           settings: ActivitySettings = ActivitySettings()) -> list[int]:
     """Rewrite each of the talkers' mono tracks at `paths` (in `export`'s format) silent outside
@@ -58,22 +39,19 @@ def silence_between_turns(paths: list[Path], export: ExportSettings,
     found = [_levels(path, settings) for path in paths]
     active = activity_from_levels([levels for levels, _, _ in found], settings)
     turns = []
-    margin = round(TURN_MARGIN_SECONDS / settings.frame_seconds)
     for path, (_, rate, hop), speech in zip(paths, found, active):
-        row = speech.copy()
-        for lo, hi in runs(speech, True):          # word edges the activity frames clip
-            row[max(0, lo - margin):hi + margin] = True
+        own = [(lo * settings.frame_seconds, hi * settings.frame_seconds) for lo, hi in runs(speech, True)]
         with sf.SoundFile(path) as source:
             total = source.frames
-            gaps = [(lo * hop, hi * hop if hi < row.size else total) for lo, hi in runs(row, False)]
+            gaps = [(round(a * rate), round(b * rate)) for a, b in outside(own, total / rate)]
             writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True))
             fade = round(JOIN_FADE_SECONDS * rate)
             with writer:
                 at = 0
                 for block in source.blocks(hop * BLOCK_FRAMES_OF_ACTIVITY, dtype="float32"):
                     block = block if block.ndim == 1 else block[:, 0]
-                    writer.write((block * _gain(at, block.shape[0], gaps, fade, total))[None])
+                    writer.write((block * span_gain(at, block.shape[0], gaps, 0.0, fade, total))[None])
                     at += block.shape[0]
         writer.commit()
-        turns.append(len(runs(speech, True)))
+        turns.append(len(own))
     return turns

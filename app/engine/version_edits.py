@@ -110,19 +110,36 @@ def swap_job(first: Version, second: Version, span: Seconds) -> Job[list[Version
     return swapped_versions(first, second, span)
 
 
+GAIN_BLOCK = 1 << 20        # frames scaled at a time: no gain curve as long as an hour
+
+
+def span_gain(start: int, n: int, spans: list[tuple[int, int]], gain: float, fade: int, total: int) -> np.ndarray:
+    """Frames [start, start + n) of a gain that is `gain` over each [lo, hi) frame span and 1
+    elsewhere, ramped over `fade` frames inside each edge, none at an end of the `total` frames:
+    one shape for every silenced join, in memory or streamed through a file."""
+    curve = np.ones(n, np.float32)
+    for lo, hi in spans:
+        if hi <= start or lo >= start + n:
+            continue
+        whole = np.full(hi - lo, gain, np.float32)
+        k = min(fade, (hi - lo) // 2)
+        ramp = 1 + (gain - 1) * np.arange(1, k + 1, dtype=np.float32) / (k + 1)        # 1 → gain
+        if lo > 0:
+            whole[:k] = ramp
+        if hi < total:
+            whole[hi - lo - k:] = ramp[::-1]
+        a, b = max(lo, start), min(hi, start + n)
+        curve[a - start:b - start] = whole[a - lo:b - lo]
+    return curve
+
+
 def _faded_gain(own: np.ndarray, spans: list[tuple[int, int]], gain: float, fade: int) -> np.ndarray:
-    """`own` scaled by `gain` over each [start, stop) frame span, ramped over `fade` frames inside
-    each edge (none at an end of `own`); a new array, on disk when long."""
+    """`own` times `span_gain`, block by block; a new array, on disk when long."""
     out = scratch_zeros(own.shape)
-    out[:] = own
-    for start, stop in spans:
-        out[start:stop] *= gain
-        n = min(fade, (stop - start) // 2)
-        ramp = 1 + (gain - 1) * np.arange(1, n + 1, dtype=np.float32) / (n + 1)      # 1 → gain
-        if start > 0:
-            out[start:start + n] = own[start:start + n] * ramp
-        if stop < own.shape[0]:
-            out[stop - n:stop] = own[stop - n:stop] * ramp[::-1]
+    total = own.shape[0]
+    for start in range(0, total, GAIN_BLOCK):
+        n = min(GAIN_BLOCK, total - start)
+        out[start:start + n] = own[start:start + n] * span_gain(start, n, spans, gain, fade, total)
     out.flags.writeable = False
     return out
 

@@ -1,7 +1,7 @@
-"""Blind A/B in the main window: while a trial runs, the A/B lanes of the talker are heard under
-letters in a shuffled order (keys, the lanes list and the Play buttons all go by position), no
-track lights up and no name is shown; the mixture stays lane 1. Ends with the dialog, or when the
-versions or the talker change under it."""
+"""Blind A/B in the main window: while a trial runs, the window's A/B lanes are the talker's in the
+trial's shuffled order under letters (`arrange`), so keys, the lanes list and the Play buttons
+need nothing else; no track lights up and no gain is shown; the mixture stays lane 1. Ends with
+the dialog, or when the versions or the talker change under it."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class BlindController:
         window = self.window
         if window.recording is None or self.active:
             return self.dialog
-        lanes = window.ab_lanes()
+        lanes = window.talker_lanes()
         models = [""] + [window.session.find(key).model for _, key in lanes[1:]]
         try:
             trial = new_trial([name for name, _ in lanes], [key for _, key in lanes], models, window.ab_talker,
@@ -62,14 +62,18 @@ class BlindController:
             self.window.statusBar().showMessage(f"Blind A/B ended: {reason}.", 10_000)
         self.window.reload_lanes()
 
-    def lane(self, position: int) -> int:
-        """The A/B lane heard at `position` (the same number without a trial)."""
-        return self.trial.order[position] if self.trial is not None and position < len(self.trial.order) else position
+    def arrange(self, lanes: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+        """The talker's (name, version id) lanes as A/B plays them: in the trial's order under its
+        letters, or as they are without a trial."""
+        trial = self.trial
+        if trial is None:
+            return lanes
+        return [(trial.title(position), trial.ids[lane]) for position, lane in enumerate(trial.order)]
 
-    def position(self, lane: int) -> int:
-        return self.trial.order.index(lane) if self.trial is not None and lane in self.trial.order else lane
-
-    def check_lanes(self, ids: list[str | None]) -> None:
-        """End the trial if the lanes are no longer those it hides (a new version, another talker)."""
-        if self.trial is not None and ids != self.trial.ids:
-            self.end("the talker's versions changed")
+    def check_lanes(self, ids: list[str | None]) -> bool:
+        """End the trial if the talker's lanes are no longer those it hides (a new version, another
+        talker); True when it ended (the window's lanes were reloaded then)."""
+        if self.trial is None or ids == self.trial.ids:
+            return False
+        self.end("the talker's versions changed")
+        return True

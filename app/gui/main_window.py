@@ -977,10 +977,14 @@ class MainWindow(QMainWindow):
             self._lanes_stale = False
             self.reload_lanes()
 
-    def ab_lanes(self) -> list[tuple[str, str | None]]:
-        """(name, version id) per A/B lane: the mixture's reference channel, then the talker's
-        visible versions."""
+    def talker_lanes(self) -> list[tuple[str, str | None]]:
+        """(name, version id) per lane of the A/B talker: the mixture's reference channel, then the
+        talker's visible versions."""
         return [("Mixture · ch 1", None)] + [(v.name, v.id) for v in self.session.versions_of(self.ab_talker)]
+
+    def ab_lanes(self) -> list[tuple[str, str | None]]:
+        """The lanes as A/B plays them: the talker's, or during a blind trial its shuffled letters."""
+        return self.blind.arrange(self.talker_lanes())
 
     def ab_version_id(self) -> str | None:
         """The version A/B plays (or would resume), None for the mixture or when A/B is off."""
@@ -994,6 +998,8 @@ class MainWindow(QMainWindow):
         if self.recording is None or self.lane_audio is None:
             return
         rec, source = self.recording, self.lane_audio
+        if self.blind.check_lanes([key for _, key in self.talker_lanes()]):
+            return                           # the trial ended, and the lanes were reloaded as they are
         lanes = self.ab_lanes()
         if len(lanes) == 1:                  # nothing to compare yet: the mixture is not read
             self.ab_player.load([], np.zeros((0, 0), np.float32), rec.sample_rate, [])
@@ -1011,13 +1017,10 @@ class MainWindow(QMainWindow):
         if not complete:
             source.measure_loudness(keys, audio)
         self._ab_history = [lane for lane in self._ab_history if lane < len(lanes)]
-        self.blind.check_lanes(keys)
-        trial = self.blind.trial
-        names = [trial.title(p) for p in range(len(lanes))] if trial else [name for name, _ in lanes]
-        current = self.blind.position(self.ab_player.current) if self.ab_active else -1
-        self.versions_panel.set_lanes(names, current, [False] * len(lanes))
+        self.versions_panel.set_lanes([name for name, _ in lanes], self.ab_player.current if self.ab_active else -1,
+                                      [False] * len(lanes))
         self._show_lane_gains()
-        if self.ab_active and trial is None:
+        if self.ab_active and not self.blind.active:
             self.tracks.set_active(self._lane_version_id(self.ab_player.current))
 
     @property
@@ -1035,22 +1038,20 @@ class MainWindow(QMainWindow):
         return self.lane_audio is not None and \
             all(self.lane_audio.loudness(key) is not None for _, key in self.ab_lanes())
 
-    def select_lane(self, position: int) -> None:
-        """Listen to the A/B lane at `position` (0: the mixture; during a blind trial, the lane
-        shown there under a letter) from the same position, crossfaded."""
-        if self.recording is None or not 0 <= position < len(self.ab_player.names):
+    def select_lane(self, lane: int) -> None:
+        """Listen to A/B lane `lane` (0: the mixture) from the same position, crossfaded; during a
+        blind trial no track lights up to say which version it is."""
+        if self.recording is None or not 0 <= lane < len(self.ab_player.names):
             return
-        lane = self.blind.lane(position)
         self.ab_player.select(lane)
-        if not self._ab_history or self._ab_history[-1] != position:
-            self._ab_history = (self._ab_history + [position])[-2:]
+        if not self._ab_history or self._ab_history[-1] != lane:
+            self._ab_history = (self._ab_history + [lane])[-2:]
         self._switch_player(ab=True)
-        if self.blind.trial is None:
+        if not self.blind.active:
             self.tracks.set_active(self._lane_version_id(lane))
             self._reveal_track(self._lane_version_id(lane))
-        name = self.blind.trial.title(position) if self.blind.trial is not None else self.ab_player.names[lane]
-        self.versions_panel.set_current_lane(position)
-        self.statusBar().showMessage(f"A/B: {name}", 3000)
+        self.versions_panel.set_current_lane(lane)
+        self.statusBar().showMessage(f"A/B: {self.ab_player.names[lane]}", 3000)
         self._update_transport()
 
     def listen_to_version(self, version_id: str) -> None:
@@ -1086,8 +1087,8 @@ class MainWindow(QMainWindow):
         self.reload_lanes()
         self._update_transport()               # Blind A/B needs two versions of this talker
 
-    def _on_mute_changed(self, position: int, muted: bool) -> None:
-        self.ab_player.set_muted(self.blind.lane(position), muted)
+    def _on_mute_changed(self, lane: int, muted: bool) -> None:
+        self.ab_player.set_muted(lane, muted)
 
     def set_speed(self, speed: float) -> None:
         """Play (the channels and A/B alike) at `speed` times real time, at the same pitch: slower to
@@ -1118,8 +1119,7 @@ class MainWindow(QMainWindow):
     def _show_lane_gains(self) -> None:
         """Each lane's playback gain; hidden during a blind trial (a level would hint at the version)."""
         gains = self.ab_player.gains
-        self.versions_panel.show_gains([math.nan if self.blind.active else float(gains[self.blind.lane(p)])
-                                        for p in range(gains.shape[0])])
+        self.versions_panel.show_gains([math.nan if self.blind.active else float(gain) for gain in gains])
 
     def _on_rename_requested(self, version_id: str, name: str) -> None:
         if self.session.find(version_id).name != name:

@@ -924,7 +924,8 @@ def test_a_blind_comparison_hides_which_version_plays_until_it_is_revealed(qtbot
     assert [panel.topLevelItem(k).text(1) for k in range(3)] == ["Mixture · ch 1", "Version A", "Version B"]
     assert {panel.topLevelItem(k).text(2) for k in range(3)} == {"—"}
     qtbot.keyClick(dialog, Qt.Key.Key_3)
-    assert demo_window.ab_player.current == trial.order[2] and demo_window.tracks.active_id is None
+    heard = demo_window.ab_lanes()[demo_window.ab_player.current][1]
+    assert heard == trial.ids[trial.order[2]] and demo_window.tracks.active_id is None
     assert "A/B: Version B" in demo_window.statusBar().currentMessage()
     dialog.sliders[1].setValue(30)
     dialog.sliders[2].setValue(90)
