@@ -1,15 +1,22 @@
 """Edit ▸ the mends of versions over time: swap two talkers, silence the selection, silence each
-talker between its turns. Each runs as a job (hours of audio to copy) and puts its new versions in
-place of the originals, hidden, as one undo step (`app.engine.version_edits`)."""
+talker between its turns, attenuate a frequency band over a range. Each runs as a job (hours of
+audio to copy) and puts its new versions in place of the originals, hidden, as one undo step
+(`app.engine.version_edits`, `app.engine.spectral_edits`)."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
 
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
+from app.engine.spectral_edits import attenuate_job, check_area
 from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
+from app.gui.dialogs.band_dialog import DEFAULT_DB, BandDialog
+from app.gui.views.axes import format_hz
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
@@ -19,6 +26,7 @@ if TYPE_CHECKING:
 class EditsController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        self.gain_db = DEFAULT_DB           # the band dialog offers the last gain again
 
     def swap_talkers(self) -> JobEntry | None:
         """Two versions (those selected in the Versions panel, else the newest pair) exchange their
@@ -37,23 +45,64 @@ class EditsController:
                                   lambda: swap_job(first, second, selection),
                                   lambda versions: self._mend(recording, [first.id, second.id], versions, what))
 
-    def silence_selection(self) -> JobEntry | None:
-        """Silence the selection in the versions selected in the Versions panel (else in the one A/B
-        plays), as Audacity's Silence Audio does to selected tracks."""
+    def _chosen(self, doing: str) -> list[Version]:
+        """The versions selected in the Versions panel, else the one A/B plays, as Audacity's effects
+        apply to the selected tracks; none (and a message) when there is neither."""
         window = self.window
-        selection, recording = window.view.selection, window.recording
-        if recording is None or selection is None:
-            return None
         chosen = [window.session.find(i) for i in window.versions_panel.selected_ids()]
         playing = window.ab_version_id()
         if not chosen and playing is not None:
             chosen = [window.session.find(playing)]
         if not chosen:
-            window.show_error("Cannot silence", "Select the versions to silence in the Versions panel (or listen to "
+            window.show_error(f"Cannot {doing}", f"Select the versions to {doing} in the Versions panel (or listen to "
                               "one with A/B).")
+        return chosen
+
+    def silence_selection(self) -> JobEntry | None:
+        """Silence the selection in the chosen versions, as Audacity's Silence Audio does."""
+        window = self.window
+        selection, recording = window.view.selection, window.recording
+        if recording is None or selection is None:
+            return None
+        chosen = self._chosen("silence")
+        if not chosen:
             return None
         what = f"silence {selection[0]:.2f}–{selection[1]:.2f} s in {len(chosen)} version(s)"
         return self._silence(recording, chosen, [[selection]] * len(chosen), what)
+
+    def open_attenuate_band(self) -> BandDialog | None:
+        """The band dialog for the chosen versions, filled from the area dragged on a spectrogram
+        (else the selection); non-modal, so the window stays usable while it is open."""
+        window = self.window
+        chosen = self._chosen("attenuate") if window.recording is not None else []
+        if not chosen:
+            return None
+        dialog = BandDialog([v.name for v in chosen], window.duration(), window.recording.sample_rate / 2,
+                            window.view.selection, window.view.band, self.gain_db, window)
+        dialog.accepted.connect(lambda: self.attenuate_band(chosen, dialog.span(), dialog.band(), dialog.gain_db()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def attenuate_band(self, chosen: list[Version], span: tuple[float, float], band: tuple[float, float],
+                       gain_db: float) -> JobEntry | None:
+        """`chosen` with `band` (Hz) at `gain_db` over `span` (seconds): a hum, a whistle or a band
+        of crosstalk gone, the rest of the spectrum kept."""
+        window, recording = self.window, self.window.recording
+        self.gain_db = gain_db
+        if recording is None:
+            return None
+        try:
+            check_area(chosen, span, band)
+        except ConfigError as err:
+            window.show_error("Cannot attenuate", str(err))
+            return None
+        level = "removed" if gain_db == -math.inf else f"at {gain_db:g} dB"
+        what = (f"{format_hz(band[0])}–{format_hz(band[1])} Hz {level} over {span[0]:.2f}–{span[1]:.2f} s "
+                f"in {len(chosen)} version(s)")
+        return window.jobs.submit(f"Attenuate {what}", lambda: attenuate_job(chosen, span, band, gain_db),
+                                  lambda versions: self._mend(recording, [v.id for v in chosen], versions,
+                                                              f"attenuate {what}"))
 
     def silence_between_turns(self) -> JobEntry | None:
         """Each talker's newest visible version silenced wherever none of its labels ("talker k",

@@ -83,7 +83,7 @@ from app.gui.lane_audio import LaneAudio
 from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
-from app.gui.views.axes import format_duration
+from app.gui.views.axes import format_duration, format_hz
 from app.gui.views.inspector_view import InspectorView
 from app.gui.views.plot_style import restyle
 from app.gui.views.jobs_panel import JobsPanel, progress_text
@@ -289,6 +289,8 @@ class MainWindow(QMainWindow):
         self.silence_action = self._action("Si&lence the selection", ["Ctrl+L"], lambda: self.edits.silence_selection())
         self.silence_turns_action = self._action("Silence each talker &between its turns", [],
                                                  lambda: self.edits.silence_between_turns())
+        self.attenuate_action = self._action("Attenuate a frequency &band…", ["Ctrl+Shift+F"],
+                                             lambda: self.edits.open_attenuate_band())
         self.next_label_action = self._action("&Next label", ["Alt+Right"], lambda: self.labels.step(1))
         self.previous_label_action = self._action("&Previous label", ["Alt+Left"], lambda: self.labels.step(-1))
         self.import_labels_action = self._action("&Import labels…", [], self.labels.ask_import)
@@ -376,7 +378,7 @@ class MainWindow(QMainWindow):
                        self.add_label_action, self.next_label_action, self.previous_label_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
-        for action in (self.swap_action, self.silence_action, self.silence_turns_action):
+        for action in (self.swap_action, self.silence_action, self.silence_turns_action, self.attenuate_action):
             edit_menu.addAction(action)
         self.versions_panel.add_button(self.swap_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -688,10 +690,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _on_selection_changed(self, selection: tuple[float, float] | None) -> None:
-        self.tracks.set_selection(selection)
+        band = self.view.band
+        self.tracks.set_selection(selection, band)
         self.selection_label.setText("" if selection is None else
                                      f"Selection {format_duration(selection[0])} – {format_duration(selection[1])} "
-                                     f"({format_duration(selection[1] - selection[0])})")
+                                     f"({format_duration(selection[1] - selection[0])})"
+                                     + ("" if band is None else f", {format_hz(band[0])} – {format_hz(band[1])} Hz"))
         where = "" if selection is None else " (selection)"        # they process only it, as Audacity's effects do
         self.separate_action.setText(f"&Separate talkers{where}")
         self.separate_options_action.setText(f"Separate with &options…{where}")
@@ -787,6 +791,7 @@ class MainWindow(QMainWindow):
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
         self.silence_turns_action.setEnabled(idle and bool(self.session.versions) and bool(self.session.labels))
+        self.attenuate_action.setEnabled(idle and bool(self.session.versions))
         self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab_talker)) >= 2)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)

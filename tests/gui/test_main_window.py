@@ -14,6 +14,7 @@ from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
 from app.gui.dialogs.batch_dialog import BatchDialog
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION, ExportChoices
+from app.gui.views.axes import format_hz
 from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
 from tests.gui.conftest import open_and_draw, wait_for_image
 
@@ -40,8 +41,8 @@ def mouse_move(window: MainWindow, point: QPoint, buttons=Qt.MouseButton.NoButto
 def drag(qtbot, window: MainWindow, start: QPoint, stop: QPoint, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     viewport = window.view.viewport()
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, modifiers, start)
-    for x in np.linspace(start.x(), stop.x(), 6):
-        mouse_move(window, QPoint(round(x), start.y()), Qt.MouseButton.LeftButton, modifiers)
+    for x, y in zip(np.linspace(start.x(), stop.x(), 6), np.linspace(start.y(), stop.y(), 6)):
+        mouse_move(window, QPoint(round(x), round(y)), Qt.MouseButton.LeftButton, modifiers)
         qtbot.wait(12)                  # pyqtgraph drops mouse moves closer than 10 ms apart
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, modifiers, stop)
 
@@ -178,6 +179,32 @@ def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording)
     assert window.player.position == window.player.loop.start_frame
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.view.selection is None and window.player.loop is None
+
+
+def test_ctrl_drag_on_a_spectrogram_selects_a_band_over_a_range(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    drag(qtbot, window, spectrogram_point(window, 1, 2.0, 0.25), spectrogram_point(window, 1, 5.0, 0.5),
+         Qt.KeyboardModifier.ControlModifier)
+    assert window.view.selection == pytest.approx((2.0, 5.0), abs=0.1)
+    low, high = window.view._freq_axes[1].axis.to_hz([0.25, 0.5])               # mel, up to 8 kHz
+    assert window.view.band == pytest.approx((low, high), rel=0.05)
+    band = window.view.band
+    assert window.selection_label.text().endswith(f", {format_hz(band[0])} – {format_hz(band[1])} Hz")
+    area = window.view._areas[0].rect()
+    assert (area.left(), area.top(), area.bottom()) == pytest.approx((2.0, 0.25, 0.5), abs=0.02)
+    assert window.view._areas[3].isVisible() and not window.view._spec_regions[0].isVisible()
+    drag(qtbot, window, spectrogram_point(window, 0, 6.0), spectrogram_point(window, 0, 7.0))
+    assert window.view.band is None and not window.view._areas[0].isVisible()   # a plain drag selects time only
+
+
+def test_the_area_keeps_its_band_on_another_frequency_scale(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    window.view.set_selection((2.0, 5.0), (1000.0, 4000.0))
+    window.view.set_settings(SpectrogramSettings(frequency_scale=FrequencyScale.LINEAR))
+    area = window.view._areas[0].rect()
+    assert (area.top(), area.bottom()) == pytest.approx((1000 / 8000, 4000 / 8000), abs=1e-6)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.view.band is None and window.view.selection is None
 
 
 def test_z_zooms_to_the_selection(qtbot, window, make_recording):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from app.engine.documents import Version, VersionKind
 from app.engine.labels import Label
@@ -966,3 +966,62 @@ def test_a_save_name_typed_without_its_extension_gets_it(demo_window, monkeypatc
     assert demo_window.exporter._ask_path("Export an image of the view", ".png", "PNG images (*.png)") == \
         "/tmp/figure.png"
     assert asked == [str(demo_window.recording.path.with_name("mixture.png"))]
+
+
+def _band_level_db(audio: np.ndarray, rate: int, span: tuple[float, float], band: tuple[float, float]) -> float:
+    piece = audio[round(span[0] * rate):round(span[1] * rate)]
+    power = np.abs(np.fft.rfft(piece * np.hanning(piece.shape[0]))) ** 2
+    hz = np.fft.rfftfreq(piece.shape[0], 1 / rate)
+    return float(10 * np.log10(power[(hz >= band[0]) & (hz <= band[1])].sum() + 1e-20))
+
+
+def test_a_dragged_area_is_attenuated_in_the_selected_version(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    demo_window.view.set_selection((2.0, 4.0), (1000.0, 3000.0))      # as a Ctrl+drag on a spectrogram leaves it
+    demo_window.versions_panel.tree.topLevelItem(1).setSelected(True)
+    assert demo_window.attenuate_action.isEnabled()
+    dialog = demo_window.edits.open_attenuate_band()
+    assert (dialog.span(), dialog.band(), dialog.gain_db()) == ((2.0, 4.0), (1000.0, 3000.0), -20.0)
+    dialog.gain.setValue(-30.0)
+    save_screenshot(dialog, "attenuate-band-dialog.png")
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
+    mended = demo_window.session.versions[2]
+    rate = mended.sample_rate
+    drop = (_band_level_db(mended.audio, rate, (2.2, 3.8), (1200, 2800))
+            - _band_level_db(second.audio, rate, (2.2, 3.8), (1200, 2800)))
+    assert drop == pytest.approx(-30.0, abs=1.5)
+    kept = (_band_level_db(mended.audio, rate, (2.2, 3.8), (3500, 7000))
+            - _band_level_db(second.audio, rate, (2.2, 3.8), (3500, 7000)))
+    assert abs(kept) < 0.5
+    np.testing.assert_array_equal(mended.audio[:rate], second.audio[:rate])
+    assert demo_window.session.versions[1].hidden and mended.settings["attenuated"][0]["db"] == -30.0
+    assert demo_window.undo_action.text() == "&Undo attenuate 1k–3k Hz at -30 dB over 2.00–4.00 s in 1 version(s)"
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
+    assert demo_window.tracks._areas[mended.id].isVisible()
+    save_screenshot(demo_window, "attenuate-band.png")
+    demo_window.versions_panel.tree.topLevelItem(2).setSelected(True)
+    assert demo_window.edits.open_attenuate_band().gain_db() == -30.0        # the last gain is offered again
+    demo_window.undo()
+    assert demo_window.session.versions == [first, second]
+
+
+def test_the_band_dialog_names_the_versions_it_changes_and_wants_one(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    assert demo_window.edits.open_attenuate_band() is None
+    assert "Select the versions to attenuate" in demo_window.messages[-1].text()
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    dialog = demo_window.edits.open_attenuate_band()
+    assert (dialog.span(), dialog.band()) == ((0.0, 10.0), (0.0, 8000.0))      # no area: everything, to type
+    assert "Separated · talker 1" in " ".join(label.text() for label in dialog.findChildren(QLabel))
+    dialog.high.setValue(0.0)
+    assert not dialog.accept_button.isEnabled() and "upper edge" in dialog.problem.text()
+
+
+def test_a_band_a_version_does_not_reach_is_refused_by_name(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    chosen = demo_window.session.versions[:1]
+    assert demo_window.edits.attenuate_band(chosen, (1.0, 2.0), (9000.0, 12000.0), -20.0) is None
+    assert "holds nothing above 8000 Hz" in demo_window.messages[-1].text()
+    assert len(demo_window.session.versions) == 2

@@ -18,6 +18,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Space", "Play / pause; with a selection, play it once"),
     ("Click", "Move the playhead there"),
     ("Drag", "Select a time range"),
+    ("Ctrl + drag on a spectrogram", "Select an area: a frequency band over a time range"),
     ("L", "Loop the selection on / off"),
     ("Esc", "Clear the selection"),
     ("Ctrl + A", "Select the whole recording"),
@@ -45,6 +46,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
                          "selected in the Versions panel, else the newest pair)"),
     ("Ctrl + L", "Silence the selection in the versions selected in the Versions panel (else in the one A/B "
                  "plays), as new versions in their place"),
+    ("Ctrl + Shift + F", "Attenuate a frequency band over a time range (the area Ctrl+dragged, or typed) in the "
+                         "same versions: a hum, a whistle, a ring"),
     ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),
     ("Ctrl + Shift + A", "Analyze levels, loudness and spectrum of every channel and version (the selection, if any)"),
     ("Ctrl + I", "DISPatch inspector"),

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtWidgets import QGraphicsRectItem
 
 from app.engine.files import Recording
 from app.engine.labels import Label
@@ -49,6 +50,25 @@ def color_map(name: Colormap) -> pg.ColorMap:
     return pg.colormap.get(name.value)
 
 
+class BandArea(QGraphicsRectItem):
+    """The selected band over the selected range on one spectrogram, placed in that
+    spectrogram's own frequency units (a 16 kHz track's axis is not a 48 kHz recording's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setPen(pg.mkPen(PLAYHEAD_COLOR, width=1))
+        self.setBrush(pg.mkBrush(*SELECTION_BRUSH))
+        self.setZValue(6)
+        self.setVisible(False)
+
+    def place(self, selection: tuple[float, float] | None, band: tuple[float, float] | None,
+              axis: FrequencyAxis) -> None:
+        self.setVisible(selection is not None and band is not None)
+        if selection is not None and band is not None:
+            low, high = (float(u) for u in axis.to_unit(band))
+            self.setRect(QRectF(selection[0], low, selection[1] - selection[0], high - low))
+
+
 def _blank_left_axis(plot: pg.PlotItem) -> None:
     """An invisible left axis as wide as the frequency axes, keeping the time columns aligned."""
     axis = plot.getAxis("left")
@@ -61,7 +81,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     """All channels of one recording; signals are in seconds."""
 
     seek_requested = Signal(float)
-    selection_changed = Signal(object)          # (start, stop) seconds or None
+    selection_changed = Signal(object)          # (start, stop) seconds or None; `band` is set first
     cursor_info = Signal(str)
     render_failed = Signal(str)
 
@@ -77,6 +97,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self.last_request: RenderRequest | None = None
         self.last_result: RenderResult | None = None
         self.selection: tuple[float, float] | None = None
+        self.band: tuple[float, float] | None = None       # Hz, within the selection: a time-frequency area
         self._boxes: list[TimeViewBox] = []
         self._spec_plots: list[pg.PlotItem] = []
         self._wave_plots: list[pg.PlotItem] = []
@@ -85,6 +106,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._freq_axes: list[FrequencyAxisItem] = []
         self._playheads: list[pg.InfiniteLine] = []
         self._regions: list[pg.LinearRegionItem] = []
+        self._spec_regions: list[pg.LinearRegionItem] = []     # hidden while an area is selected
+        self._areas: list[BandArea] = []
         self._labels: list[pg.LabelItem] = []
         self._label_items: list[LabelBands] = []      # the session's labels: bands on every row, texts on the first
         self._shown_labels: list[Label] = []          # what new rows draw from the start
@@ -102,10 +125,12 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self.worker.close()
             self.worker = None
         self.ci.clear()
-        for items in (self._boxes, self._spec_plots, self._wave_plots, self._images, self._waves,
-                      self._freq_axes, self._playheads, self._regions, self._labels, self._label_items):
+        for items in (self._boxes, self._spec_plots, self._wave_plots, self._images, self._waves, self._freq_axes,
+                      self._playheads, self._regions, self._spec_regions, self._areas, self._labels,
+                      self._label_items):
             items.clear()
-        self.recording, self.last_request, self.last_result, self.selection = recording, None, None, None
+        self.recording, self.last_request, self.last_result = recording, None, None
+        self.selection = self.band = None
         self._colorbar = None
         if recording is None:
             self.setMinimumHeight(0)
@@ -159,7 +184,9 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
         freq_axis = FrequencyAxisItem()
         freq_axis.set_axis(axis)
-        spec_box = TimeViewBox()
+        spec_box = TimeViewBox(areas=True)
+        spec_box.area_dragged.connect(lambda anchor, current, finished, channel=channel:
+                                      self._on_area_dragged(channel, anchor, current, finished))
         spec = pg.PlotItem(viewBox=spec_box, axisItems={"left": freq_axis})
         spec.hideButtons()
         spec.hideAxis("bottom")
@@ -184,6 +211,10 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self._playheads.append(head)
             self._regions.append(region)
             self._boxes.append(box)
+        area = BandArea()
+        spec.addItem(area)
+        self._areas.append(area)
+        self._spec_regions.append(self._regions[-1])
         spec_box.setLimits(yMin=0, yMax=1)
         wave_box.setLimits(yMin=-WAVE_LIMIT, yMax=WAVE_LIMIT)
         self._wave_plots.append(wave)
@@ -225,6 +256,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             axis = FrequencyAxis.for_settings(settings, self.recording.sample_rate)
             for freq_axis in self._freq_axes:
                 freq_axis.set_axis(axis)
+            self._show_selection(self.selection, self.band)
         self.request_redraw()
 
     def colour_scale(self) -> tuple[float, float] | None:
@@ -330,13 +362,20 @@ class RecordingView(pg.GraphicsLayoutWidget):
     def playhead(self) -> float:
         return float(self._playheads[0].value()) if self._playheads else 0.0
 
-    def set_selection(self, selection: tuple[float, float] | None) -> None:
-        self.selection = selection
+    def set_selection(self, selection: tuple[float, float] | None, band: tuple[float, float] | None = None) -> None:
+        """Select a range of seconds, and within it a band of Hz (an area of the spectrograms), or
+        neither."""
+        self.selection, self.band = selection, band if selection is not None else None
+        self._show_selection(self.selection, self.band)
+        self.selection_changed.emit(selection)
+
+    def _show_selection(self, selection: tuple[float, float] | None, band: tuple[float, float] | None) -> None:
         for region in self._regions:
-            region.setVisible(selection is not None)
+            region.setVisible(selection is not None and (band is None or region not in self._spec_regions))
             if selection is not None:
                 region.setRegion(selection)
-        self.selection_changed.emit(selection)
+        for area, freq_axis in zip(self._areas, self._freq_axes):
+            area.place(selection, band, freq_axis.axis)
 
     def set_labels(self, labels: list[Label]) -> None:
         """Draw the session's labels as bands on every waveform row, their text on the first."""
@@ -347,11 +386,22 @@ class RecordingView(pg.GraphicsLayoutWidget):
     def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
         duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
         start, stop = sorted((min(max(anchor, 0.0), duration), min(max(current, 0.0), duration)))
-        for region in self._regions:
-            region.setVisible(True)
-            region.setRegion((start, stop))
+        self._show_selection((start, stop), None)
         if finished:
             self.set_selection((start, stop) if stop > start else None)
+
+    def _on_area_dragged(self, channel: int, anchor: tuple[float, float], current: tuple[float, float],
+                         finished: bool) -> None:
+        """A Ctrl+drag on a spectrogram: the range it spans and the band between its two heights."""
+        duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
+        start, stop = sorted(min(max(point[0], 0.0), duration) for point in (anchor, current))
+        low, high = sorted(float(self._freq_axes[channel].axis.to_hz(point[1])) for point in (anchor, current))
+        if not finished:
+            self._show_selection((start, stop), (low, high))
+        elif stop > start and high > low:
+            self.set_selection((start, stop), (low, high))
+        else:
+            self.set_selection(None)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if self.recording is None:

@@ -1,6 +1,6 @@
 """Mouse handling on a time axis: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks,
-double-click is reported too, drag selects a range, Shift+drag or middle-drag pans. Frequency
-never moves."""
+double-click is reported too, drag selects a range, Shift+drag or middle-drag pans, and on a
+spectrogram Ctrl+drag selects a time-frequency area (a band over a range). Frequency never moves."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ class TimeViewBox(pg.ViewBox):
     clicked = Signal(float)
     double_clicked = Signal(float)         # after the click that began it
     dragged = Signal(float, float, bool)   # anchor, current, finished
+    area_dragged = Signal(object, object, bool)   # anchor, current as (seconds, y), finished
 
-    def __init__(self) -> None:
+    def __init__(self, areas: bool = False) -> None:
         super().__init__(enableMenu=False)
         self.setMouseEnabled(x=True, y=False)
+        self.areas = areas              # Ctrl+drag reports an area rather than a range
         self._drag_anchor = 0.0
+        self._area_drag = False
 
     def zoom_by(self, factor: float, centre: float) -> None:
         """Show `factor` times the span (>1: zoom out), keeping `centre` seconds in place."""
@@ -62,4 +65,9 @@ class TimeViewBox(pg.ViewBox):
         ev.accept()
         if ev.isStart():
             self._drag_anchor = self.mapSceneToView(ev.buttonDownScenePos()).x()
+            self._area_drag = self.areas and bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if self._area_drag:
+            anchor, current = (self.mapSceneToView(p) for p in (ev.buttonDownScenePos(), ev.scenePos()))
+            self.area_dragged.emit((anchor.x(), anchor.y()), (current.x(), current.y()), ev.isFinish())
+            return
         self.dragged.emit(self._drag_anchor, self.mapSceneToView(ev.scenePos()).x(), ev.isFinish())

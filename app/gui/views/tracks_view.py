@@ -28,6 +28,7 @@ from app.gui.views.plot_style import plot_colors
 from app.gui.views.recording_view import (
     PLAYHEAD_COLOR,
     SELECTION_BRUSH,
+    BandArea,
     color_map,
 )
 from app.gui.views.time_view_box import TimeViewBox
@@ -101,10 +102,12 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._detail_timer = QTimer(self, singleShot=True, interval=DETAIL_DELAY_MS)
         self._detail_timer.timeout.connect(self._request_details)
         self._playheads: list[pg.InfiniteLine] = []
-        self._regions: list[pg.LinearRegionItem] = []
+        self._regions: dict[str, pg.LinearRegionItem] = {}
+        self._areas: dict[str, BandArea] = {}
         self._workers: list[JobWorker] = []
         self._playhead = 0.0
         self._selection: tuple[float, float] | None = None
+        self._band: tuple[float, float] | None = None
         self._pending: list[Version] = []
         self._syncing = False
         self._row_timer = QTimer(self, singleShot=True, interval=0)
@@ -238,6 +241,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         for version in self.versions:
             if version.id in self._axes:
                 self._axes[version.id].set_axis(FrequencyAxis.for_settings(settings, version.sample_rate))
+        self.set_selection(self._selection, self._band)          # an area moves with a new frequency scale
         self.set_versions(self.versions)
         self._detail_timer.start()
 
@@ -258,7 +262,7 @@ class TracksView(pg.GraphicsLayoutWidget):
             self.ci.clear()
             self._plots.clear(), self._labels.clear(), self._items.clear(), self._detail_items.clear()
             self._axes.clear()
-            self._playheads.clear(), self._regions.clear()
+            self._playheads.clear(), self._regions.clear(), self._areas.clear()
             self._pending = list(self.versions)
             if not self.versions:
                 self.ci.addItem(pg.LabelItem(EMPTY_HINT, color="#8a8c93", size="10pt"), row=0, col=0)
@@ -317,10 +321,9 @@ class TracksView(pg.GraphicsLayoutWidget):
         head.setZValue(10)
         region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*SELECTION_BRUSH),
                                      pen=pg.mkPen(PLAYHEAD_COLOR, width=0.5))
-        region.setVisible(self._selection is not None)
-        if self._selection is not None:
-            region.setRegion(self._selection)
+        area = BandArea()
         box.addItem(region)
+        box.addItem(area)
         box.addItem(head)
         self.ci.addItem(box, row=2 * row + 1, col=1)
         if self._link is not None:
@@ -330,7 +333,8 @@ class TracksView(pg.GraphicsLayoutWidget):
         box.sigXRangeChanged.connect(self._on_track_range_changed)
         self._plots[version.id], self._labels[version.id], self._items[version.id] = box, label, item
         self._playheads.append(head)
-        self._regions.append(region)
+        self._regions[version.id], self._areas[version.id] = region, area
+        self._show_selection(version.id)
         self._show_image(version.id)
         self._show_detail(version.id)
         self._detail_timer.start()           # zoomed in: the new row needs its detail too
@@ -391,12 +395,19 @@ class TracksView(pg.GraphicsLayoutWidget):
         for head in self._playheads:
             head.setValue(seconds)
 
-    def set_selection(self, selection: tuple[float, float] | None) -> None:
-        self._selection = selection
-        for region in self._regions:
-            region.setVisible(selection is not None)
-            if selection is not None:
-                region.setRegion(selection)
+    def set_selection(self, selection: tuple[float, float] | None, band: tuple[float, float] | None = None) -> None:
+        """The recording's selection, and the band within it (an area) drawn on each track's own
+        frequency axis."""
+        self._selection, self._band = selection, band
+        for version_id in self._regions:
+            self._show_selection(version_id)
+
+    def _show_selection(self, version_id: str) -> None:
+        region, selection = self._regions[version_id], self._selection
+        region.setVisible(selection is not None and self._band is None)
+        if selection is not None:
+            region.setRegion(selection)
+        self._areas[version_id].place(selection, self._band, self._axes[version_id].axis)
 
     def close_workers(self) -> None:
         self._detail_timer.stop()

@@ -1,0 +1,72 @@
+"""Edit ▸ Attenuate a frequency band…: the area to attenuate (a range of seconds and a band of
+Hz) and by how much.
+
+The fields start from the area Ctrl+dragged on a spectrogram (or the selection, or the whole
+recording), so a drawn area is refined to the hertz, and a hum's band over the whole recording
+is typed without drawing anything. The lowest gain removes the band.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QFormLayout, QLabel, QWidget
+
+from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.range_dialog import seconds_box
+
+LOWEST_DB = -100.0          # shown as "remove": the band goes entirely
+DEFAULT_DB = -20.0
+
+
+def hertz_box(value: float, top: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=top, singleStep=10.0, suffix=" Hz")
+    box.setValue(value)
+    return box
+
+
+class BandDialog(QDialog):
+    def __init__(self, targets: list[str], duration: float, nyquist: float, selection: tuple[float, float] | None,
+                 band: tuple[float, float] | None, gain_db: float = DEFAULT_DB, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Attenuate a frequency band")
+        start, stop = selection if selection is not None else (0.0, duration)
+        low, high = band if band is not None else (0.0, nyquist)
+        self.start, self.stop = seconds_box(start, duration), seconds_box(stop, duration)
+        self.low, self.high = hertz_box(low, nyquist), hertz_box(min(high, nyquist), nyquist)
+        self.gain = QDoubleSpinBox(decimals=1, minimum=LOWEST_DB, maximum=0.0, singleStep=3.0, suffix=" dB")
+        self.gain.setSpecialValueText("remove")
+        self.gain.setValue(LOWEST_DB if gain_db == -math.inf else gain_db)
+        self.problem = QLabel()
+        self.buttons, self.accept_button = accept_cancel(self, "Attenuate")
+        form = QFormLayout(self)
+        form.addRow(QLabel("Each of these gets a new version with the band lowered over this time; the rest of its\n"
+                           "spectrum stays:"))
+        form.addRow(QLabel("\n".join(f"  • {name}" for name in targets)))
+        form.addRow("Start", self.start)
+        form.addRow("End", self.stop)
+        form.addRow("From", self.low)
+        form.addRow("To", self.high)
+        form.addRow("Gain", self.gain)
+        form.addRow(self.problem)
+        form.addRow(self.buttons)
+        for box in (self.start, self.stop, self.low, self.high):
+            box.valueChanged.connect(self._update)
+        self._update()
+
+    def span(self) -> tuple[float, float]:
+        return self.start.value(), self.stop.value()
+
+    def band(self) -> tuple[float, float]:
+        return self.low.value(), self.high.value()
+
+    def gain_db(self) -> float:
+        """The gain in dB; −inf at the lowest setting ("remove")."""
+        return -math.inf if self.gain.value() <= LOWEST_DB else self.gain.value()
+
+    def _update(self) -> None:
+        (start, stop), (low, high) = self.span(), self.band()
+        problem = ("The end must come after the start." if stop <= start else
+                   "The upper edge must lie above the lower edge." if high <= low else "")
+        self.problem.setText(problem)
+        self.accept_button.setEnabled(not problem)
