@@ -32,6 +32,7 @@ class LabelsController(QObject):
         panel = window.labels_panel
         panel.text_edited.connect(self._on_text_edited)
         panel.times_edited.connect(self.move)
+        window.view.label_moved.connect(self.move)          # an edge dragged on a waveform row
         panel.move_button.clicked.connect(self.move_to_selection)
         panel.label_chosen.connect(self.choose)
         panel.remove_requested.connect(self._on_remove_requested)

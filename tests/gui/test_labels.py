@@ -5,10 +5,11 @@ and labels travel to and from Audacity label files."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.engine.labels import Label, read_labels
 from tests.gui.conftest import open_and_draw
+from tests.gui.test_main_window import drag, mouse_move
 from tests.gui.test_workflow import save_screenshot, separate, wait_done
 
 TEXT = 2
@@ -217,3 +218,37 @@ def test_to_selection_moves_the_chosen_label_to_the_dragged_range(labelled):
     labelled.view.set_selection((0.25, 0.75))
     labelled.labels_panel.move_button.click()
     assert labelled.session.labels == [Label(0.25, 0.75, "a")]
+
+
+def waveform_point(window, channel: int, seconds: float) -> QPoint:
+    """Viewport pixel of a time on a channel's waveform row, where the labels are drawn."""
+    box = window.view._wave_plots[channel].getViewBox()
+    return window.view.mapFromScene(box.mapViewToScene(QPointF(seconds, 0.0)))
+
+
+def test_dragging_a_labels_edge_on_a_waveform_row_moves_that_edge(qtbot, labelled):
+    labelled.session.add_labels([Label(2.0, 4.0, "a"), Label(6.0, 7.0, "b")], "two labels")
+    labelled.labels.after_edit()
+    drag(qtbot, labelled, waveform_point(labelled, 1, 4.0), waveform_point(labelled, 1, 5.0))
+    assert labelled.session.labels[0].start == 2.0 and labelled.session.labels[0].stop == pytest.approx(5.0, abs=0.05)
+    assert labelled.session.labels[1] == Label(6.0, 7.0, "b") and labelled.view.selection is None
+    assert labelled.undo_action.text() == "&Undo move label “a”"
+    drag(qtbot, labelled, waveform_point(labelled, 0, 6.0), waveform_point(labelled, 0, 8.0))
+    assert labelled.session.labels[1].start == pytest.approx(7.0) and labelled.session.labels[1].stop == (
+        pytest.approx(8.0, abs=0.05))                      # a start dragged past the stop becomes the stop
+    labelled.undo()
+    labelled.undo()
+    assert labelled.session.labels == [Label(2.0, 4.0, "a"), Label(6.0, 7.0, "b")]
+
+
+def test_a_drag_away_from_every_edge_still_selects_and_the_cursor_shows_the_edges(qtbot, labelled):
+    labelled.session.add_labels([Label(2.0, 4.0, "a")], "one label")
+    labelled.labels.after_edit()
+    mouse_move(labelled, waveform_point(labelled, 0, 4.0))
+    assert labelled.view.viewport().cursor().shape() == Qt.CursorShape.SizeHorCursor
+    qtbot.wait(12)                  # pyqtgraph drops mouse moves closer than 10 ms apart
+    mouse_move(labelled, waveform_point(labelled, 0, 3.0))
+    assert labelled.view.viewport().cursor().shape() != Qt.CursorShape.SizeHorCursor
+    drag(qtbot, labelled, waveform_point(labelled, 0, 2.5), waveform_point(labelled, 0, 3.5))
+    assert labelled.view.selection == pytest.approx((2.5, 3.5), abs=0.05)
+    assert labelled.session.labels == [Label(2.0, 4.0, "a")]

@@ -19,6 +19,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Click", "Move the playhead there"),
     ("Drag", "Select a time range"),
     ("Ctrl + drag on a spectrogram", "Select an area: a frequency band over a time range"),
+    ("Drag a label's edge", "Move that edge of the label (on a waveform row)"),
     ("L", "Loop the selection on / off"),
     ("Esc", "Clear the selection"),
     ("Ctrl + A", "Select the whole recording"),

@@ -9,10 +9,11 @@ its own time range, and a slow image fills in tile group by tile group.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from app.engine.files import Recording
@@ -39,6 +40,7 @@ WAVEFORM_HEIGHT = 28
 WAVE_LIMIT = 1.05               # the waveform rows' vertical extent
 LABEL_WIDTH = 34
 MIN_SPAN_SECONDS = 0.01
+EDGE_GRAB_PIXELS = 4           # a drag starting this close to a label's edge moves the edge
 MIN_CHANNEL_PIXELS = 96        # waveform + a spectrogram with room for four frequency labels
 TIME_AXIS_PIXELS = 50
 EMPTY_HINT = "Open a recording with Ctrl+O, pick one from File ▸ Open recent, or drop it here."
@@ -82,6 +84,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     seek_requested = Signal(float)
     selection_changed = Signal(object)          # (start, stop) seconds or None; `band` is set first
+    label_moved = Signal(int, float, float)     # label index, its new start and stop: an edge was dragged
     cursor_info = Signal(str)
     render_failed = Signal(str)
 
@@ -111,6 +114,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._labels: list[pg.LabelItem] = []
         self._label_items: list[LabelBands] = []      # the session's labels: bands on every row, texts on the first
         self._shown_labels: list[Label] = []          # what new rows draw from the start
+        self._label_edges = np.zeros((0, 2))          # their (start, stop) seconds, to find an edge under the mouse
         self._lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         self._colorbar: pg.ColorBarItem | None = None
         self._redraw_timer = QTimer(self, singleShot=True, interval=15)
@@ -164,6 +168,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._labels.append(label)
 
         wave_box = TimeViewBox()
+        wave_box.handle_at = self.label_edge_at
+        wave_box.handle_dragged.connect(self._on_edge_dragged)
         wave = pg.PlotItem(viewBox=wave_box)
         wave.hideButtons()
         wave.hideAxis("bottom")
@@ -380,8 +386,39 @@ class RecordingView(pg.GraphicsLayoutWidget):
     def set_labels(self, labels: list[Label]) -> None:
         """Draw the session's labels as bands on every waveform row, their text on the first."""
         self._shown_labels = list(labels)
+        self._label_edges = np.array([(label.start, label.stop) for label in labels], np.float64).reshape(-1, 2)
+        self._draw_labels(labels)
+
+    def _draw_labels(self, labels: list[Label]) -> None:
         for item in self._label_items:
             item.set_labels(labels)
+
+    def label_edge_at(self, seconds: float, seconds_per_pixel: float) -> tuple[int, int] | None:
+        """(label index, 0 for its start or 1 for its stop) of the edge nearest `seconds`, if it lies
+        within `EDGE_GRAB_PIXELS`; None otherwise."""
+        if not self._label_edges.size:
+            return None
+        distance = np.abs(self._label_edges - seconds)
+        index, side = np.unravel_index(np.argmin(distance), distance.shape)
+        if distance[index, side] > EDGE_GRAB_PIXELS * seconds_per_pixel:
+            return None
+        return int(index), int(side)
+
+    def _on_edge_dragged(self, handle: tuple[int, int], seconds: float, finished: bool) -> None:
+        """The label follows its dragged edge (an edge dragged past the other one becomes it);
+        at the release, `label_moved` asks for the move, which the session makes undoable."""
+        index, side = handle
+        duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
+        label = self._shown_labels[index]
+        fixed = label.stop if side == 0 else label.start
+        start, stop = sorted((min(max(seconds, 0.0), duration), fixed))
+        if finished and (start, stop) != (label.start, label.stop):
+            self.label_moved.emit(index, start, stop)
+        elif finished:
+            self._draw_labels(self._shown_labels)
+        else:
+            self._draw_labels([*self._shown_labels[:index], replace(label, start=start, stop=stop),
+                               *self._shown_labels[index + 1:]])
 
     def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
         duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
@@ -411,13 +448,26 @@ class RecordingView(pg.GraphicsLayoutWidget):
             if box.sceneBoundingRect().contains(scene_pos):
                 point = box.mapSceneToView(scene_pos)
                 self.cursor_info.emit(self.describe_point(channel, point.x(), point.y()))
+                self._edge_cursor(False)
                 return
         for channel, plot in enumerate(self._wave_plots):
             box = plot.getViewBox()
             if box.sceneBoundingRect().contains(scene_pos):
                 point = box.mapSceneToView(scene_pos)
                 self.cursor_info.emit(f"ch {channel + 1}   {format_time(max(point.x(), 0.0))} s")
+                on_edge = self.label_edge_at(point.x(), box.viewPixelSize()[0]) is not None
+                self._edge_cursor(on_edge)
                 return
+        self._edge_cursor(False)
+
+    def _edge_cursor(self, on_edge: bool) -> None:
+        """A horizontal-resize cursor over a label's edge, as Audacity shows there."""
+        if on_edge == (self.viewport().cursor().shape() == Qt.CursorShape.SizeHorCursor):
+            return
+        if on_edge:
+            self.viewport().setCursor(Qt.CursorShape.SizeHorCursor)
+        else:
+            self.viewport().unsetCursor()
 
     def describe_point(self, channel: int, seconds: float, unit: float) -> str:
         """Status text for a spectrogram point: time, frequency and the level shown there."""

@@ -1,8 +1,11 @@
 """Mouse handling on a time axis: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks,
-double-click is reported too, drag selects a range, Shift+drag or middle-drag pans, and on a
-spectrogram Ctrl+drag selects a time-frequency area (a band over a range). Frequency never moves."""
+double-click is reported too, drag selects a range, Shift+drag or middle-drag pans, on a
+spectrogram Ctrl+drag selects a time-frequency area (a band over a range), and a drag that starts
+on a handle (a label's edge) moves that handle. Frequency never moves."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -18,13 +21,16 @@ class TimeViewBox(pg.ViewBox):
     double_clicked = Signal(float)         # after the click that began it
     dragged = Signal(float, float, bool)   # anchor, current, finished
     area_dragged = Signal(object, object, bool)   # anchor, current as (seconds, y), finished
+    handle_dragged = Signal(object, float, bool)  # the handle, current seconds, finished
 
     def __init__(self, areas: bool = False) -> None:
         super().__init__(enableMenu=False)
         self.setMouseEnabled(x=True, y=False)
         self.areas = areas              # Ctrl+drag reports an area rather than a range
+        self.handle_at: Callable[[float, float], object | None] | None = None   # (seconds, seconds a pixel)
         self._drag_anchor = 0.0
         self._area_drag = False
+        self._handle: object | None = None
 
     def zoom_by(self, factor: float, centre: float) -> None:
         """Show `factor` times the span (>1: zoom out), keeping `centre` seconds in place."""
@@ -66,6 +72,11 @@ class TimeViewBox(pg.ViewBox):
         if ev.isStart():
             self._drag_anchor = self.mapSceneToView(ev.buttonDownScenePos()).x()
             self._area_drag = self.areas and bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self._handle = None if self.handle_at is None else self.handle_at(self._drag_anchor,
+                                                                              self.viewPixelSize()[0])
+        if self._handle is not None:
+            self.handle_dragged.emit(self._handle, self.mapSceneToView(ev.scenePos()).x(), ev.isFinish())
+            return
         if self._area_drag:
             anchor, current = (self.mapSceneToView(p) for p in (ev.buttonDownScenePos(), ev.scenePos()))
             self.area_dragged.emit((anchor.x(), anchor.y()), (current.x(), current.y()), ev.isFinish())
