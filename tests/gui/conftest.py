@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,16 +42,23 @@ def make_recording(tmp_path: Path):
 
 
 @pytest.fixture
-def window(qtbot, qapp) -> Iterator[MainWindow]:
+def window(qtbot, qapp) -> MainWindow:
     configure_application(qapp)
     QSettings(ORGANISATION, APPLICATION).clear()
     win = MainWindow()
     win.resize(1200, 800)
-    qtbot.addWidget(win)
+    qtbot.addWidget(win, before_close_func=close_quietly)
     win.show()
     qtbot.waitExposed(win)
-    yield win
-    win.sessions.discard_changes()          # closing at teardown asks nothing about the test's versions
+    return win
+
+
+def close_quietly(window: MainWindow) -> None:
+    """What a user answering Discard to every question would do, before pytest-qt closes the window
+    (ahead of the fixtures' own teardown): a window that asked instead would stay open, its threads
+    and jobs running on after the test, and be deleted under them."""
+    window.sessions.discard_changes()
+    window.jobs.shutdown()
 
 
 def open_and_draw(qtbot, window: MainWindow, path: Path) -> None:
