@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--silence-between-turns", action="store_true",
                    help="demos: also score every version silenced between its talker's turns (who speaks when, "
                         "found from the separated tracks, as separate --silence-between-turns does)")
+    p.add_argument("--blend", type=float, nargs="+", default=[], metavar="DB",
+                   help="demos: also score every version blended with the mixture at each of these levels "
+                        "(Edit ▸ Blend with the mixture: the estimate plus the rest of the mixture at DB)")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
@@ -174,6 +177,7 @@ def run_demos(args: argparse.Namespace) -> int:
 
     manifest = _demo_manifest()
     gated = " --silence-between-turns" if args.silence_between_turns else ""
+    gated += f" --blend {' '.join(f'{db:g}' for db in args.blend)}" if args.blend else ""
     lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}{gated}",
                          "Mean over each demo's talkers; versions are matched to the clean reference they "
                          "resemble most."), "",
@@ -190,6 +194,7 @@ def run_demos(args: argparse.Namespace) -> int:
                 versions += drive(correct_versions_job(versions, rec, CorrectSettings(chunk=chunk)))
             if args.silence_between_turns:
                 versions += silenced_between_turns(versions)
+            versions += blended_with_mixture(versions, rec, args.blend)
             references = {k: read_reference(ref, METRICS_RATE) for k, ref in demo_references(path).items()}
             rows = drive(metrics_job(versions, references, rec))
         groups: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -228,6 +233,22 @@ def silenced_between_turns(versions: list) -> list:
         gated.append(replace(silenced, name=f"{kind} silenced between turns · talker {version.talker + 1}",
                              id=f"{version.id}-gated"))
     return gated
+
+
+def blended_with_mixture(versions: list, recording, levels: list[float]) -> list:
+    """Each version blended with the mixture at each level, named "<kind> blended −20 dB · talker k"."""
+    from dataclasses import replace
+
+    from app.engine.blend import blend_job
+    from app.engine.jobs import drive
+
+    blended = []
+    for gain_db in levels:
+        for version, mixed in zip(versions, drive(blend_job(recording, versions, gain_db))):
+            kind = version.name.split(" · ")[0]
+            blended.append(replace(mixed, name=f"{kind} blended {gain_db:g} dB · talker {version.talker + 1}",
+                                   id=f"{version.id}-blend{gain_db:g}"))
+    return blended
 
 
 def run_separation(args: argparse.Namespace) -> int:

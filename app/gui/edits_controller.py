@@ -1,7 +1,7 @@
-"""Edit ▸ the mends of versions over time: swap two talkers, silence the selection, silence each
-talker between its turns, attenuate a frequency band over a range. Each runs as a job (hours of
-audio to copy) and puts its new versions in place of the originals, hidden, as one undo step
-(`app.engine.version_edits`, `app.engine.spectral_edits`)."""
+"""Edit ▸ the mends of versions: swap two talkers, silence the selection, silence each talker
+between its turns, attenuate a frequency band over a range, blend with the mixture. Each runs as
+a job (hours of audio to copy) and puts its new versions in place of the originals, hidden, as
+one undo step (`app.engine.version_edits`, `app.engine.spectral_edits`, `app.engine.blend`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
+from app.engine.blend import blend_job, check_blend
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.spectral_edits import attenuate_job, check_area
 from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
-from app.gui.dialogs.band_dialog import DEFAULT_DB, BandDialog
+from app.gui.dialogs import band_dialog, blend_dialog
+from app.gui.dialogs.band_dialog import BandDialog
+from app.gui.dialogs.blend_dialog import BlendDialog
 from app.gui.views.axes import format_hz
 
 if TYPE_CHECKING:
@@ -26,7 +29,8 @@ if TYPE_CHECKING:
 class EditsController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.gain_db = DEFAULT_DB           # the band dialog offers the last gain again
+        self.band_db = band_dialog.DEFAULT_DB           # the dialogs offer the last level again
+        self.blend_db = blend_dialog.DEFAULT_DB
 
     def swap_talkers(self) -> JobEntry | None:
         """Two versions (those selected in the Versions panel, else the newest pair) exchange their
@@ -78,7 +82,7 @@ class EditsController:
         if not chosen:
             return None
         dialog = BandDialog([v.name for v in chosen], window.duration(), window.recording.sample_rate / 2,
-                            window.view.selection, window.view.band, self.gain_db, window)
+                            window.view.selection, window.view.band, self.band_db, window)
         dialog.accepted.connect(lambda: self.attenuate_band(chosen, dialog.span(), dialog.band(), dialog.gain_db()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -89,7 +93,7 @@ class EditsController:
         """`chosen` with `band` (Hz) at `gain_db` over `span` (seconds): a hum, a whistle or a band
         of crosstalk gone, the rest of the spectrum kept."""
         window, recording = self.window, self.window.recording
-        self.gain_db = gain_db
+        self.band_db = gain_db
         if recording is None:
             return None
         try:
@@ -126,6 +130,33 @@ class EditsController:
                               "“talker 2”, ….")
             return None
         return self._silence(recording, chosen, spans, f"silence {len(chosen)} talker(s) between their turns")
+
+    def open_blend(self) -> BlendDialog | None:
+        """The blend dialog for the chosen versions (non-modal)."""
+        window = self.window
+        chosen = self._chosen("blend") if window.recording is not None else []
+        if not chosen:
+            return None
+        dialog = BlendDialog([v.name for v in chosen], self.blend_db, window)
+        dialog.accepted.connect(lambda: self.blend(chosen, dialog.gain_db()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def blend(self, chosen: list[Version], gain_db: float) -> JobEntry | None:
+        """`chosen` plus the rest of the mixture at `gain_db`, in their place (the originals hidden)."""
+        window, recording = self.window, self.window.recording
+        self.blend_db = gain_db
+        if recording is None:
+            return None
+        try:
+            check_blend(chosen)
+        except ConfigError as err:
+            window.show_error("Cannot blend", str(err))
+            return None
+        what = f"blend {len(chosen)} version(s) with the mixture at {gain_db:g} dB"
+        return window.jobs.submit(what[0].upper() + what[1:], lambda: blend_job(recording, chosen, gain_db),
+                                  lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
 
     def _silence(self, recording: Recording, chosen: list[Version], spans: list, what: str) -> JobEntry:
         return self.window.jobs.submit(what[0].upper() + what[1:], lambda: silence_job(chosen, spans),

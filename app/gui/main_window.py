@@ -291,6 +291,7 @@ class MainWindow(QMainWindow):
                                                  lambda: self.edits.silence_between_turns())
         self.attenuate_action = self._action("Attenuate a frequency &band…", ["Ctrl+Shift+F"],
                                              lambda: self.edits.open_attenuate_band())
+        self.blend_action = self._action("Blen&d with the mixture…", [], lambda: self.edits.open_blend())
         self.next_label_action = self._action("&Next label", ["Alt+Right"], lambda: self.labels.step(1))
         self.previous_label_action = self._action("&Previous label", ["Alt+Left"], lambda: self.labels.step(-1))
         self.import_labels_action = self._action("&Import labels…", [], self.labels.ask_import)
@@ -378,7 +379,8 @@ class MainWindow(QMainWindow):
                        self.add_label_action, self.next_label_action, self.previous_label_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
-        for action in (self.swap_action, self.silence_action, self.silence_turns_action, self.attenuate_action):
+        for action in (self.swap_action, self.silence_action, self.silence_turns_action, self.attenuate_action,
+                       self.blend_action):
             edit_menu.addAction(action)
         self.versions_panel.add_button(self.swap_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -792,6 +794,7 @@ class MainWindow(QMainWindow):
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
         self.silence_turns_action.setEnabled(idle and bool(self.session.versions) and bool(self.session.labels))
         self.attenuate_action.setEnabled(idle and bool(self.session.versions))
+        self.blend_action.setEnabled(idle and bool(self.session.versions))
         self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab_talker)) >= 2)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)

@@ -1025,3 +1025,21 @@ def test_a_band_a_version_does_not_reach_is_refused_by_name(qtbot, demo_window):
     assert demo_window.edits.attenuate_band(chosen, (1.0, 2.0), (9000.0, 12000.0), -20.0) is None
     assert "holds nothing above 8000 Hz" in demo_window.messages[-1].text()
     assert len(demo_window.session.versions) == 2
+
+
+def test_blending_brings_the_rest_of_the_mixture_back_at_the_chosen_level(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    dialog = demo_window.edits.open_blend()
+    assert dialog.gain_db() == -20.0
+    dialog.gain.setValue(-12.0)
+    save_screenshot(dialog, "blend-dialog.png")
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
+    blended = demo_window.session.versions[1]                     # in the original's place
+    rest = blended.audio - first.audio
+    mixture = demo_window.recording.read(0, demo_window.recording.frames, [0])[0][:rest.shape[0]]
+    np.testing.assert_allclose(rest, 10 ** (-12 / 20) * (mixture - first.audio), atol=1e-5)
+    assert demo_window.session.versions[0].hidden and blended.talker == 0
+    assert demo_window.undo_action.text() == "&Undo blend 1 version(s) with the mixture at -12 dB"
