@@ -56,6 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--silence-between-turns", action="store_true",
                    help="silence each talker's track outside its turns (who speaks when, found from the tracks): "
                         "the crosstalk a separator leaves between turns, gone before transcription")
+    p.add_argument("--blend", type=float, default=None, metavar="DB",
+                   help="bring back the rest of the mixture (the other talkers, the noise, the room) into each "
+                        "track at this level, e.g. -20, to mask a hard separation's artefacts; 0 gives the mixture")
     p.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
                    help="separate only this part of each recording, in seconds (a trial on a long file); the "
                         "tracks then hold that part alone")
@@ -92,8 +95,11 @@ def run(args: argparse.Namespace) -> int:
         correct = None
     enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
     span = None if args.range is None else (args.range[0], args.range[1])
+    if args.blend is not None and args.blend > 0:
+        raise ConfigError(f"--blend {args.blend:g} would bring the rest of the mixture back louder than it was; use "
+                          "0 dB or less.")
     batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span,
-                          args.silence_between_turns)
+                          args.silence_between_turns, args.blend)
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")

@@ -30,6 +30,7 @@ from app.engine.export import (
 )
 from app.engine.files import open_recording, span_of
 from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.blend import blend_files
 from app.engine.turn_gate import silence_between_turns
 from app.engine.separation import OutputRate, SeparateSettings, separate_job
 
@@ -48,6 +49,7 @@ class BatchSettings:
     overwrite: bool = False
     span: tuple[float, float] | None = None      # seconds: only this part of each recording (a trial run)
     silence_between_turns: bool = False          # each talker's track silent outside its turns (`turn_gate`)
+    blend_db: float | None = None                # the rest of the mixture brought back at this level (`blend`)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
@@ -147,6 +149,9 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
         try:
             enhanced = (yield from _enhance_in_place([w.path for w in writers], settings.enhance, export)) \
                 if settings.enhance else None
+            if settings.blend_db is not None:
+                yield from blend_files([w.path for w in writers], rec, settings.separate.reference_channel,
+                                       settings.blend_db, export)
             turns = silence_between_turns([w.path for w in writers], export) if settings.silence_between_turns \
                 else None
             loudness = None if lufs is None else [normalise_file_loudness(w.path, final) for w in writers + raw_writers]

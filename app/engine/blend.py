@@ -16,13 +16,17 @@ see `scratch`). A version made over a span is blended only there, ramped in and 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
-from app.engine.files import Recording
+from app.engine.export import AtomicAudioWriter, ExportSettings
+from app.engine.files import Recording, Span
 from app.engine.jobs import Job, Progress
 from app.engine.output_collector import OutputCollector
 from app.engine.scratch import scratch_zeros
@@ -47,7 +51,7 @@ def _span_frames(version: Version) -> tuple[int, int]:
     return min(max(round(span[0] * rate), 0), frames), min(max(round(span[1] * rate), 0), frames)
 
 
-def mixture_at(recording: Recording, channel: int, rate: int, frames: int) -> Job[np.ndarray]:
+def mixture_at(recording: Recording | Span, channel: int, rate: int, frames: int) -> Job[np.ndarray]:
     """`recording`'s `channel` resampled to `rate`, `frames` long (padded or cut), block by block."""
     collector = OutputCollector(1, recording.sample_rate, rate, frames)
     block = READ_SECONDS * recording.sample_rate
@@ -76,6 +80,27 @@ def blended_version(version: Version, mixture: np.ndarray, gain_db: float, chann
     name = version.name if version.name.endswith(BLENDED_SUFFIX) else version.name + BLENDED_SUFFIX
     return Version(name, version.talker, version.kind, out, version.sample_rate, version.model, settings,
                    version.device)
+
+
+def blend_files(paths: list[Path], recording: Recording | Span, channel: int, gain_db: float,
+                export: ExportSettings) -> Job[None]:
+    """Rewrite each talker's mono track at `paths` (in `export`'s format) blended with `recording`'s
+    `channel` at `gain_db`, block by block (`separate --blend`). A blend is a weighted mean of the
+    track and the mixture, so it peaks no higher than they do."""
+    gain = 10 ** (gain_db / 20)
+    for path in paths:
+        with sf.SoundFile(path) as source:
+            rate, total = source.samplerate, source.frames
+            mixture = yield from mixture_at(recording, channel, rate, total)
+            writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True))
+            with writer:
+                at = 0
+                for block in source.blocks(GAIN_BLOCK, dtype="float32"):
+                    block = block if block.ndim == 1 else block[:, 0]
+                    n = block.shape[0]
+                    writer.write((block + gain * (mixture[at:at + n] - block))[None])
+                    at += n
+        writer.commit()
 
 
 def check_blend(versions: list[Version]) -> None:

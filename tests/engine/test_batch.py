@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -80,3 +81,16 @@ def test_tracks_can_be_silenced_between_their_turns_and_say_how_many_turns(tmp_p
     (report,) = drive(batch_job(files, tmp_path / "out", settings)).done
     assert len(report["turns"]) == 2 and all(isinstance(n, int) for n in report["turns"])
     assert all(sf.info(p).duration == pytest.approx(3.0) for p in report["outputs"])
+
+
+def test_tracks_can_be_blended_with_the_part_of_the_mixture_they_were_made_from(tmp_path, tiny_separator_card):
+    files = [_two_tone_recording(tmp_path / "meeting.wav", seconds=4.0)]
+    plain = drive(batch_job(files, tmp_path / "plain", BatchSettings(_settings(), span=(1.0, 3.0)))).done[0]
+    blended = drive(batch_job(files, tmp_path / "blended", BatchSettings(_settings(), span=(1.0, 3.0),
+                                                                         blend_db=-6.0))).done[0]
+    mixture, rate = sf.read(files[0], dtype="float32")
+    mixture = mixture[rate:3 * rate, 0]
+    gain = 10 ** (-6 / 20)
+    for own, mixed in zip(plain["outputs"], blended["outputs"]):
+        own, mixed = (sf.read(p, dtype="float32")[0] for p in (own, mixed))
+        np.testing.assert_allclose(mixed, own + gain * (mixture - own), atol=1e-4)     # 16-bit tracks

@@ -188,6 +188,13 @@ def test_cli_refuses_a_loudness_target_out_of_range_before_separating(tmp_path, 
     assert "outside -60 to -5 LUFS" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
+def test_cli_refuses_a_blend_louder_than_the_mixture_before_separating(tmp_path, tiny_separator_card, capsys):
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.0)
+    assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--blend", "3"]) != EXIT_OK
+    assert "--blend 3 would bring the rest of the mixture back louder" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_channel_lists_read_as_users_count_and_are_written_back_the_same_way():
     from app.engine.separation import channel_list_text, parse_channel_list
 

@@ -30,6 +30,9 @@ def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once
     assert dialog.paths() == [a, b]
     request = dialog.request()
     assert request.settings.correct.model == "tiny-meco" and request.settings.separate.model == "tiny-separator"
+    assert request.settings.blend_db is None
+    dialog.blend.setCurrentIndex(dialog.blend.findData(-20.0))
+    assert dialog.request().settings.blend_db == -20.0
     dialog.reject()
 
 

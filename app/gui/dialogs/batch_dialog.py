@@ -2,7 +2,7 @@
 
 The user gathers files (or whole folders, searched for audio), picks the output folder, the
 method, channels and reference (as in Separate with options…) and what follows the separator
-(MeCo, a student, a loudness target); the window then runs the batch as one job. Each recording
+(MeCo, a student, a blend with the mixture, a loudness target); the window then runs the batch as one job. Each recording
 goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced only when "Replace" is ticked.
 """
 
@@ -39,6 +39,10 @@ from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparationChoice, SeparationFields
+
+
+BLEND_CHOICES = [("None: the tracks as separated", None),
+                 *((f"The rest of the mixture at {db} dB", float(db)) for db in (-30, -20, -12))]
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class BatchDialog(QDialog):
         self.enhance = choice_combo([("None", None)] + [(name, name) for name in students])
         self.enhance.setEnabled(bool(students))
         self.loudness = choice_combo(LOUDNESS_CHOICES)
+        self.blend = choice_combo(BLEND_CHOICES)
         self.between_turns = QCheckBox("Silence each talker between its turns (the crosstalk left there)")
         self.overwrite = QCheckBox("Replace tracks that already exist")
         self.summary = QLabel(wordWrap=True)
@@ -100,6 +105,7 @@ class BatchDialog(QDialog):
         form.addRow("MeCo", self.correct)
         form.addRow("", self.keep_uncorrected)
         form.addRow("Enhance with", self.enhance)
+        form.addRow("Blend", self.blend)
         form.addRow("Loudness", self.loudness)
         form.addRow("Turns", self.between_turns)
         form.addRow("", self.overwrite)
@@ -142,7 +148,8 @@ class BatchDialog(QDialog):
         keep = correct is not None and self.keep_uncorrected.isChecked()
         settings = BatchSettings(self.separation.choice().settings(self.separate), correct, keep, enhance,
                                  self.loudness.currentData(), self.overwrite.isChecked(),
-                                 silence_between_turns=self.between_turns.isChecked())
+                                 silence_between_turns=self.between_turns.isChecked(),
+                                 blend_db=self.blend.currentData())
         return BatchRequest(self.paths(), folder, settings)
 
     def _refresh(self) -> None:
