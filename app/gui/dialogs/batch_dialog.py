@@ -2,8 +2,9 @@
 
 The user gathers files (or whole folders, searched for audio), picks the output folder, the
 method, channels and reference (as in Separate with options…) and what follows the separator
-(MeCo, a student, a blend with the mixture, a loudness target); the window then runs the batch as one job. Each recording
-goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced only when "Replace" is ticked.
+(MeCo, a student, a blend with the mixture, a loudness target); the window then runs the batch
+as one job. Each recording goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced
+only when "Replace" is ticked.
 """
 
 from __future__ import annotations
