@@ -304,6 +304,9 @@ class MainWindow(QMainWindow):
         self.zoom_out_action = self._action("Zoom &out", ["-", "Ctrl+-"],
                                             lambda: self.view.zoom(ZOOM_STEP, self._zoom_centre()))
         self.fit_action = self._action("Show &all", ["Ctrl+0"], self.view.show_all)
+        self.follow_action = self._action("&Follow playback", [], lambda: None, checkable=True)
+        self.follow_action.setChecked(self.stored.follow_playback())
+        self.follow_action.toggled.connect(self.stored.set_follow_playback)
         self.zoom_selection_action = self._action("Zoom to &selection", ["Z"], self.zoom_to_selection)
         self.left_action = self._action("Scroll left", ["Left"], lambda: self.view.scroll(-SCROLL_FRACTION))
         self.right_action = self._action("Scroll right", ["Right"], lambda: self.view.scroll(SCROLL_FRACTION))
@@ -386,6 +389,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
             view_menu.addAction(action)
+        view_menu.addAction(self.follow_action)
         view_menu.addSeparator()
         view_menu.addAction(self.settings_action)
         view_menu.addAction(self.versions_dock.toggleViewAction())
@@ -737,12 +741,10 @@ class MainWindow(QMainWindow):
         seconds = player.position / self.recording.sample_rate
         self.view.set_playhead(seconds)
         self.tracks.set_playhead(seconds)
+        if player.is_playing and self.follow_action.isChecked():
+            self._page_to(seconds)
         self._show_position(seconds)
         self.level_meter.set_levels(player.level())
-        if player.is_playing:
-            left, right = self.view.visible_range()
-            if not left <= seconds <= right:                  # page along with the playhead
-                self.view.set_visible_range(seconds, seconds + (right - left))
         self._update_transport()
 
     def _update_transport(self) -> None:
@@ -818,6 +820,13 @@ class MainWindow(QMainWindow):
         if not left <= seconds <= right:
             half = (right - left) / 2
             self.view.set_visible_range(seconds - half, seconds + half)
+
+    def _page_to(self, seconds: float) -> None:
+        """Follow playback a page at a time, as Sonic Visualiser's page mode does: once the playhead
+        leaves the view, the next page starts at it (the view is read, not scrolled, between)."""
+        left, right = self.view.visible_range()
+        if not left <= seconds < right and right - left < self.duration():
+            self.view.set_visible_range(seconds, seconds + right - left)
 
     def _zoom_centre(self) -> float | None:
         """Keyboard zoom keeps the playhead in place when it is visible."""

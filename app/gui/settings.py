@@ -144,6 +144,13 @@ class StoredSettings:
     def set_theme(self, theme: Theme) -> None:
         self._q.setValue("appearance/theme", str(theme))
 
+    def follow_playback(self) -> bool:
+        """Whether the view pages along with the playhead while playing (on unless turned off)."""
+        return str(self._q.value("view/follow_playback", "true")).lower() == "true"
+
+    def set_follow_playback(self, on: bool) -> None:
+        self._q.setValue("view/follow_playback", "true" if on else "false")
+
     def chunk(self) -> ChunkConfig:
         """Chunk length of model jobs: the cancel granularity and the memory they need."""
         try:

@@ -271,6 +271,28 @@ def test_space_plays_through_the_device_and_the_playhead_follows(qtbot, window, 
     assert not window.messages
 
 
+def test_the_view_pages_along_with_playback_unless_told_not_to(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10, channels=2))
+    assert window.follow_action.isChecked()
+    window.view.set_visible_range(0.0, 1.0)
+    window.seek_seconds(0.8)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.view.visible_range()[0] > 0.9, timeout=5_000)     # the next page
+    left, right = window.view.visible_range()
+    assert right - left == pytest.approx(1.0) and left <= window.view.playhead() < right
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    window.follow_action.setChecked(False)
+    window.view.set_visible_range(0.0, 1.0)
+    window.seek_seconds(0.8)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.view.playhead() > 1.2, timeout=5_000)
+    assert window.view.visible_range() == pytest.approx((0.0, 1.0))
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert not again.follow_action.isChecked()                   # the choice is kept
+
+
 def test_space_plays_the_selection_once_from_its_start(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10, channels=2))
     window.view.set_selection((2.0, 3.0))
