@@ -257,6 +257,12 @@ class Session:
     def redo_text(self) -> str | None:
         return self._redo[-1][0] if self._redo else None
 
+    @property
+    def history(self) -> tuple[list[str], list[str]]:
+        """The edits that can be undone, oldest first, and those that can be redone, next first:
+        Audacity's History window."""
+        return [what for what, _, _ in self._undo], [what for what, _, _ in reversed(self._redo)]
+
     def undo(self) -> str | None:
         """Restore the versions and labels as they were before the last edit; returns what was undone."""
         return self._step(self._undo, self._redo)

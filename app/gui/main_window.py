@@ -62,6 +62,7 @@ from app.gui.blind_controller import BlindController
 from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
+from app.gui.dialogs.history_dialog import HistoryDialog
 from app.gui.dialogs.models_dialog import ModelsDialog
 from app.gui.dialogs.notes_dialog import NotesDialog
 from app.gui.dialogs.range_dialog import RangeDialog
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self.error_dialog: ErrorDialog | None = None        # the latest open dialogs, for tests and re-use
         self.close_box: QMessageBox | None = None
         self.inspector: InspectorView | None = None
+        self.history_dialog: HistoryDialog | None = None
         self.lane_audio: LaneAudio | None = None              # the open recording's A/B lane audio
         self.view = RecordingView(self)
         self.view.set_settings(self.stored.spectrogram())
@@ -277,6 +279,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
         self.undo_action = self._action("&Undo", ["Ctrl+Z"], self.undo)
         self.redo_action = self._action("&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo)
+        self.history_action = self._action("&History…", [], self.open_history)
         self.play_action = self._action("&Play", ["Space"], self.toggle_playback)
         self.loop_action = self._action("&Loop selection", ["L"], self._on_loop_toggled, checkable=True)
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
@@ -377,6 +380,7 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addAction(self.history_action)
         edit_menu.addSeparator()
         for action in (self.select_all_action, self.select_range_action, self.clear_selection_action,
                        self.add_label_action, self.next_label_action, self.previous_label_action):
@@ -810,6 +814,8 @@ class MainWindow(QMainWindow):
                                    (self.redo_action, "Redo", self.session.redo_text)):
             action.setEnabled(what is not None)
             action.setText(f"&{verb} {what.replace('&', '&&')}" if what else f"&{verb}")
+        if self.history_dialog is not None:
+            self.history_dialog.refresh()
         self.sessions.note_state()
 
     def _show_position(self, seconds: float) -> None:
@@ -1168,6 +1174,30 @@ class MainWindow(QMainWindow):
 
     def redo(self) -> None:
         self._step_history(self.session.redo, "Redid")
+
+    def go_to_step(self, steps: int) -> None:
+        """Undo or redo until the first `steps` edits of the history are done (Edit ▸ History…)."""
+        done = len(self.session.history[0])
+        backwards = steps < done
+        step, verb, where = (self.session.undo, "Undid", "back to before") if backwards else \
+            (self.session.redo, "Redid", "up to")
+        count = abs(steps - done)
+
+        def many() -> str | None:
+            made = [step() for _ in range(count)]
+            if not made or count == 1:
+                return made[-1] if made else None
+            return f"{count} steps, {where} “{made[-1]}”"
+        self._step_history(many, verb)
+
+    def open_history(self) -> HistoryDialog:
+        """The History window (non-modal; it follows every edit while it is open)."""
+        if self.history_dialog is None:
+            self.history_dialog = HistoryDialog(lambda: self.session.history, self.go_to_step, self)
+        self.history_dialog.refresh()
+        self.history_dialog.show()
+        self.history_dialog.raise_()
+        return self.history_dialog
 
     def _step_history(self, step: Callable[[], str | None], verb: str) -> None:
         versions = self.session.versions

@@ -252,3 +252,28 @@ def test_a_drag_away_from_every_edge_still_selects_and_the_cursor_shows_the_edge
     drag(qtbot, labelled, waveform_point(labelled, 0, 2.5), waveform_point(labelled, 0, 3.5))
     assert labelled.view.selection == pytest.approx((2.5, 3.5), abs=0.05)
     assert labelled.session.labels == [Label(2.0, 4.0, "a")]
+
+
+def click_row(qtbot, dialog, row: int) -> None:
+    rect = dialog.list.visualItemRect(dialog.list.item(row))
+    qtbot.mouseClick(dialog.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_history_lists_every_edit_and_a_click_goes_back_or_forward_to_it(qtbot, labelled):
+    for n, span in enumerate(((1.0, 2.0), (3.0, 4.0), (5.0, 6.0))):
+        labelled.session.add_labels([Label(*span, f"l{n}")], f"add label l{n}")
+        labelled.labels.after_edit()
+    dialog = labelled.open_history()
+    rows = [dialog.list.item(k).text() for k in range(dialog.list.count())]
+    assert rows == ["(before these edits)", "Add label l0", "Add label l1", "Add label l2"]
+    assert dialog.list.currentRow() == 3
+    click_row(qtbot, dialog, 1)
+    assert [label.text for label in labelled.session.labels] == ["l0"]
+    assert dialog.list.currentRow() == 1 and labelled.redo_action.text() == "&Redo add label l1"
+    assert labelled.statusBar().currentMessage() == "Undid 2 steps, back to before “add label l1”"
+    click_row(qtbot, dialog, 3)
+    assert labelled.statusBar().currentMessage() == "Redid 2 steps, up to “add label l2”"
+    assert [label.text for label in labelled.session.labels] == ["l0", "l1", "l2"]
+    click_row(qtbot, dialog, 0)
+    assert labelled.session.labels == [] and not labelled.undo_action.isEnabled()
+    save_screenshot(dialog, "history.png")
