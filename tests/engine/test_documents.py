@@ -91,6 +91,18 @@ def test_a_new_edit_after_undo_drops_the_redo_steps():
     assert session.versions[0].name == "Bob"
 
 
+def test_the_history_lists_what_can_be_undone_oldest_first_and_what_can_be_redone_next_first():
+    session = Session()
+    a = _version(0)
+    session.add([a])
+    for name in ("Alice", "Bob", "Carol"):
+        session.rename(a.id, name)
+    session.undo()
+    session.undo()
+    assert session.history == (["add 1 version", "rename “Separated · talker 1”"],
+                               ["rename “Alice”", "rename “Bob”"])
+
+
 def test_undo_keeps_a_bounded_number_of_steps():
     session = Session()
     a = _version(0)
