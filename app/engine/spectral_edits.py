@@ -7,7 +7,12 @@ The version is taken through a short-time Fourier transform (Hann windows of abo
 quarter of a window apart, so a hum's line is resolved to about 20 Hz), the bins of the band in
 the frames centred in the span are scaled, ramped over two bins outside each band edge, and the
 signal is resynthesised with the transform's dual window. Only the span and one window either side
-change; the rest of the version is copied as it was. Long spans are done block by block on the
+change; the rest of the version is copied as it was.
+
+Instead of a fixed gain, the band can be brought down to the level around it (`AROUND`, as RX's
+Spectral Repair attenuates): each bin is lowered, never raised, to the median level of the tenth
+of a second just before the span and just after it (interpolated across the span), so a cough or
+a door knock goes and the room and the talker's steady sound under it stay. Long spans are done block by block on the
 frames' own grid, so an hour costs no more memory than a minute and every block gives exactly the
 samples the whole would.
 """
@@ -30,6 +35,9 @@ Band = tuple[float, float]          # Hz
 WINDOW_SECONDS = 0.04          # rounded up to a power of two of frames
 EDGE_BINS = 2                  # the gain ramps back to 1 over this many bins outside each band edge
 BLOCK_FRAMES = 1 << 20         # samples resynthesised at a time
+CONTEXT_SECONDS = 0.1          # around the span, whose level `AROUND` brings the band down to
+AROUND = "around"              # the gain that matches the level around the span
+Gain = float | str             # dB (−inf: removed), or AROUND
 ATTENUATED_SUFFIX = " · attenuated"
 
 
@@ -67,10 +75,38 @@ def _frame_span(version: Version, span: Seconds, hop: int) -> tuple[int, int]:
     return first, last
 
 
-def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: float,
+def _context_level(audio: np.ndarray, transform: Any, window: int, centres: tuple[int, int]) -> np.ndarray | None:
+    """Per bin, the median magnitude of the frames centred in [lo, hi) (multiples of the hop) that
+    lie inside `audio`; None when none does."""
+    lo, hi = max(centres[0], 0), min(centres[1], audio.shape[0])
+    if hi <= lo:
+        return None
+    origin = max(0, lo - window)                # a multiple of the hop, as `lo` and the window are
+    piece = audio[origin:min(audio.shape[0], hi + window)].astype(np.float64)
+    spectrum = transform.stft(piece)
+    frames = origin + np.arange(transform.p_min, transform.p_max(piece.shape[0])) * transform.hop
+    chosen = (frames >= lo) & (frames < hi)
+    return np.median(np.abs(spectrum[:, chosen]), axis=1) if chosen.any() else None
+
+
+def _around(version: Version, transform: Any, window: int, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """The levels before and after the span, from frames that do not reach into it (a frame spans
+    two hops either side of its centre, and the span starts less than a hop before `first`); one
+    side stands for both at an end of the version."""
+    hop = transform.hop
+    context = math.ceil(CONTEXT_SECONDS * version.sample_rate / hop) * hop
+    before = _context_level(version.audio, transform, window, (first - 3 * hop - context, first - 3 * hop + 1))
+    after = _context_level(version.audio, transform, window, (last + 2 * hop, last + 2 * hop + context))
+    if before is None and after is None:
+        raise ConfigError(f"The span covers all of “{version.name}”: there is no sound around it to match.")
+    return (before if before is not None else after), (after if after is not None else before)
+
+
+def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
                      block: int = BLOCK_FRAMES) -> Job[np.ndarray]:
-    """`version`'s audio with `band` at `gain_db` (−inf: removed) in the frames centred inside
-    `span`; one progress step per block of `block` samples (rounded to the hop)."""
+    """`version`'s audio with `band` at `gain_db` (−inf: removed; `AROUND`: down to the level
+    around the span) in the frames centred inside `span`; one progress step per block of `block`
+    samples (rounded to the hop)."""
     from scipy.signal import ShortTimeFFT     # only when a band is attenuated: not at the app's start
     from scipy.signal.windows import hann
 
@@ -79,9 +115,12 @@ def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: float
     window = window_frames(rate)
     hop = window // 4
     first, last = _frame_span(version, span, hop)
-    gain = 0.0 if gain_db == -math.inf else 10 ** (gain_db / 20)
-    gains = band_gains(rate, window, band, gain)[:, None]
     transform = ShortTimeFFT(hann(window, sym=False), hop, rate, mfft=window)
+    weight = 1 - band_gains(rate, window, band, 0.0)[:, None]         # 1 inside the band, 0 outside
+    if gain_db == AROUND:
+        before, after = _around(version, transform, window, first, last)
+    else:
+        gain = 0.0 if gain_db == -math.inf else 10 ** (float(gain_db) / 20)
     out = scratch_zeros(audio.shape)
     out[:] = audio
     begin, end = max(0, first - window), min(audio.shape[0], last + window)     # the samples that change
@@ -95,18 +134,24 @@ def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: float
         spectrum = transform.stft(piece)
         centres = origin + np.arange(transform.p_min, transform.p_max(piece.shape[0])) * hop
         inside = (centres >= first) & (centres < last)
-        spectrum[:, inside] *= gains
+        if gain_db == AROUND:
+            along = (centres[inside] - first) / max(last - hop - first, 1)          # 0 → 1 across the span
+            target = before[:, None] * (1 - along) + after[:, None] * along
+            reach = np.minimum(1.0, target / np.maximum(np.abs(spectrum[:, inside]), 1e-12))
+            spectrum[:, inside] *= 1 - weight * (1 - reach)
+        else:
+            spectrum[:, inside] *= 1 - weight * (1 - gain)
         resynthesised = transform.istft(spectrum, k1=piece.shape[0])
         out[lo:hi] = resynthesised[lo - origin:hi - origin]
     out.flags.writeable = False         # the version keeps it as it is, without a copy
     return out
 
 
-def _settings(version: Version, span: Seconds, band: Band, gain_db: float) -> dict[str, Any]:
+def _settings(version: Version, span: Seconds, band: Band, gain_db: Gain) -> dict[str, Any]:
     """The original's settings and every band attenuated so far."""
+    level = "removed" if gain_db == -math.inf else "to the level around it" if gain_db == AROUND else gain_db
     done = [*version.settings.get("attenuated", []),
-            {"seconds": [span[0], span[1]], "hz": [band[0], min(band[1], version.sample_rate / 2)],
-             "db": "removed" if gain_db == -math.inf else gain_db}]
+            {"seconds": [span[0], span[1]], "hz": [band[0], min(band[1], version.sample_rate / 2)], "db": level}]
     return {**version.settings, "attenuated_from": version.id, "attenuated": done}
 
 
@@ -117,7 +162,7 @@ def check_area(versions: list[Version], span: Seconds, band: Band) -> None:
         _frame_span(version, span, window_frames(version.sample_rate) // 4)
 
 
-def attenuate_job(versions: list[Version], span: Seconds, band: Band, gain_db: float) -> Job[list[Version]]:
+def attenuate_job(versions: list[Version], span: Seconds, band: Band, gain_db: Gain) -> Job[list[Version]]:
     """A new version of each of `versions` with `band` at `gain_db` over `span`, as a job; every
     version is checked before any is done."""
     check_area(versions, span, band)

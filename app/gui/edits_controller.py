@@ -14,7 +14,7 @@ from app.engine.blend import blend_job, check_blend
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
-from app.engine.spectral_edits import attenuate_job, check_area
+from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
 from app.gui.dialogs import band_dialog, blend_dialog
 from app.gui.dialogs.band_dialog import BandDialog
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 class EditsController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.band_db = band_dialog.DEFAULT_DB           # the dialogs offer the last level again
+        self.band_db: Gain = band_dialog.DEFAULT_DB     # the dialogs offer the last level again
         self.blend_db = blend_dialog.DEFAULT_DB
 
     def swap_talkers(self) -> JobEntry | None:
@@ -89,7 +89,7 @@ class EditsController:
         return dialog
 
     def attenuate_band(self, chosen: list[Version], span: tuple[float, float], band: tuple[float, float],
-                       gain_db: float) -> JobEntry | None:
+                       gain_db: Gain) -> JobEntry | None:
         """`chosen` with `band` (Hz) at `gain_db` over `span` (seconds): a hum, a whistle or a band
         of crosstalk gone, the rest of the spectrum kept."""
         window, recording = self.window, self.window.recording
@@ -101,7 +101,8 @@ class EditsController:
         except ConfigError as err:
             window.show_error("Cannot attenuate", str(err))
             return None
-        level = "removed" if gain_db == -math.inf else f"at {gain_db:g} dB"
+        level = "removed" if gain_db == -math.inf else "down to the level around it" if gain_db == AROUND \
+            else f"at {gain_db:g} dB"
         what = (f"{format_hz(band[0])}–{format_hz(band[1])} Hz {level} over {span[0]:.2f}–{span[1]:.2f} s "
                 f"in {len(chosen)} version(s)")
         return window.jobs.submit(f"Attenuate {what}", lambda: attenuate_job(chosen, span, band, gain_db),

@@ -12,6 +12,7 @@ from app.engine.documents import Version, VersionKind, default_name
 from app.engine.errors import ConfigError
 from app.engine.jobs import drive
 from app.engine.spectral_edits import (
+    AROUND,
     ATTENUATED_SUFFIX,
     attenuate_blocks,
     attenuate_job,
@@ -104,3 +105,53 @@ def test_every_version_is_checked_before_any_is_attenuated():
     job = attenuate_job([wide, narrow], (1.0, 2.0), (5000, 6000), -20.0)
     with pytest.raises(ConfigError, match="nothing above 4000 Hz"):
         next(job)
+
+
+def _knock(rate: int = RATE) -> Version:
+    """Four seconds of a steady 500 Hz tone over faint noise, with a loud band of noise (a knock)
+    from 1.5 to 2.0 s."""
+    rng = np.random.default_rng(3)
+    t = np.arange(4 * rate) / rate
+    audio = 0.2 * np.sin(2 * np.pi * 500 * t) + 0.003 * rng.standard_normal(t.size)
+    audio[int(1.5 * rate):2 * rate] += 0.3 * rng.standard_normal(rate // 2)
+    return Version(default_name(VersionKind.SEPARATED, 0), 0, VersionKind.SEPARATED, audio.astype(np.float32), rate,
+                   "tiny", {})
+
+
+def _band_db(audio: np.ndarray, span: tuple[float, float], band: tuple[float, float]) -> float:
+    piece = audio[round(span[0] * RATE):round(span[1] * RATE)]
+    power = np.abs(np.fft.rfft(piece * np.hanning(piece.shape[0]))) ** 2 / piece.shape[0]
+    hz = np.fft.rfftfreq(piece.shape[0], 1 / RATE)
+    return float(10 * np.log10(power[(hz >= band[0]) & (hz <= band[1])].mean()))
+
+
+def test_around_brings_the_band_down_to_the_level_around_the_span_and_keeps_the_tone():
+    version = _knock()
+    out = drive(attenuate_blocks(version, (1.45, 2.05), (1000, 8000), AROUND))
+    around = _band_db(version.audio, (0.5, 1.3), (1000, 8000))
+    assert _band_db(version.audio, (1.6, 1.9), (1000, 8000)) > around + 30           # the knock, before
+    assert _band_db(out, (1.6, 1.9), (1000, 8000)) == pytest.approx(around, abs=3)   # the room's level, after
+    assert _level_db(out, 500, (1.6, 1.9)) == pytest.approx(_level_db(version.audio, 500, (1.6, 1.9)), abs=0.5)
+
+
+def test_around_never_raises_a_band_quieter_than_its_surroundings():
+    knock = _knock()
+    t = np.arange(RATE // 2) / RATE
+    audio = knock.audio.copy()
+    audio[3 * RATE:int(3.5 * RATE)] = 0.2 * np.sin(2 * np.pi * 500 * (t + 3.0))    # the faint noise stops here
+    version = Version(knock.name, 0, knock.kind, audio, RATE, "tiny", {})
+    out = drive(attenuate_blocks(version, (3.0, 3.5), (1000, 8000), AROUND))
+    inside = slice(round(3.1 * RATE), round(3.4 * RATE))                # away from the frames reaching the noise
+    np.testing.assert_allclose(out[inside], version.audio[inside], atol=1e-5)
+    assert _band_db(out, (3.1, 3.4), (1000, 8000)) <= _band_db(version.audio, (3.1, 3.4), (1000, 8000)) + 1e-6
+
+
+def test_around_a_span_at_the_start_matches_what_follows_it():
+    version = _knock()
+    (once,) = drive(attenuate_job([version], (0.0, 1.0), (1000, 8000), AROUND))
+    assert once.settings["attenuated"][0]["db"] == "to the level around it"
+
+
+def test_around_a_span_of_the_whole_version_has_nothing_to_match():
+    with pytest.raises(ConfigError, match="no sound around it"):
+        drive(attenuate_job([_knock()], (0.0, 4.0), (1000, 8000), AROUND))

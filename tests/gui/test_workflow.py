@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 
 from app.engine.documents import Version, VersionKind
 from app.engine.labels import Label
+from app.engine.spectral_edits import AROUND
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.spectrogram import SpectrogramSettings
 from app.gui.dialogs.export_dialog import EACH_LABEL, MADE_OVER, SELECTION, ExportDialog, ExportRequest
@@ -1015,8 +1016,23 @@ def test_the_band_dialog_names_the_versions_it_changes_and_wants_one(qtbot, demo
     dialog = demo_window.edits.open_attenuate_band()
     assert (dialog.span(), dialog.band()) == ((0.0, 10.0), (0.0, 8000.0))      # no area: everything, to type
     assert "Separated · talker 1" in " ".join(label.text() for label in dialog.findChildren(QLabel))
+    dialog.around.setChecked(True)
+    assert dialog.gain_db() == AROUND and not dialog.gain.isEnabled()
     dialog.high.setValue(0.0)
     assert not dialog.accept_button.isEnabled() and "upper edge" in dialog.problem.text()
+    dialog.reject()
+
+
+def test_a_knock_is_brought_down_to_the_level_around_it(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    chosen = demo_window.session.versions[:1]
+    entry = demo_window.edits.attenuate_band(chosen, (4.0, 4.5), (2000.0, 8000.0), AROUND)
+    wait_done(qtbot, demo_window, entry)
+    mended = demo_window.session.versions[1]
+    assert mended.settings["attenuated"][0]["db"] == "to the level around it"
+    assert demo_window.undo_action.text() == ("&Undo attenuate 2k–8k Hz down to the level around it over "
+                                              "4.00–4.50 s in 1 version(s)")
+    assert demo_window.edits.band_db == AROUND                       # offered again next time
 
 
 def test_a_band_a_version_does_not_reach_is_refused_by_name(qtbot, demo_window):

@@ -3,15 +3,18 @@ Hz) and by how much.
 
 The fields start from the area Ctrl+dragged on a spectrogram (or the selection, or the whole
 recording), so a drawn area is refined to the hertz, and a hum's band over the whole recording
-is typed without drawing anything. The lowest gain removes the band.
+is typed without drawing anything. The lowest gain removes the band; "down to the level around it"
+lowers the band only as far as the sound just before and after the span (a cough gone, the room
+under it kept).
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
+from app.engine.spectral_edits import AROUND, Gain
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.range_dialog import seconds_box
 
@@ -27,7 +30,7 @@ def hertz_box(value: float, top: float) -> QDoubleSpinBox:
 
 class BandDialog(QDialog):
     def __init__(self, targets: list[str], duration: float, nyquist: float, selection: tuple[float, float] | None,
-                 band: tuple[float, float] | None, gain_db: float = DEFAULT_DB, parent: QWidget | None = None) -> None:
+                 band: tuple[float, float] | None, gain_db: Gain = DEFAULT_DB, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Attenuate a frequency band")
         start, stop = selection if selection is not None else (0.0, duration)
@@ -36,7 +39,10 @@ class BandDialog(QDialog):
         self.low, self.high = hertz_box(low, nyquist), hertz_box(min(high, nyquist), nyquist)
         self.gain = QDoubleSpinBox(decimals=1, minimum=LOWEST_DB, maximum=0.0, singleStep=3.0, suffix=" dB")
         self.gain.setSpecialValueText("remove")
-        self.gain.setValue(LOWEST_DB if gain_db == -math.inf else gain_db)
+        self.gain.setValue(DEFAULT_DB if gain_db == AROUND else LOWEST_DB if gain_db == -math.inf else float(gain_db))
+        self.around = QCheckBox("Down to the level around it (the sound just before and after the span)")
+        self.around.toggled.connect(lambda on: self.gain.setEnabled(not on))
+        self.around.setChecked(gain_db == AROUND)
         self.problem = QLabel()
         self.buttons, self.accept_button = accept_cancel(self, "Attenuate")
         form = QFormLayout(self)
@@ -48,6 +54,7 @@ class BandDialog(QDialog):
         form.addRow("From", self.low)
         form.addRow("To", self.high)
         form.addRow("Gain", self.gain)
+        form.addRow("", self.around)
         form.addRow(self.problem)
         form.addRow(self.buttons)
         for box in (self.start, self.stop, self.low, self.high):
@@ -60,8 +67,10 @@ class BandDialog(QDialog):
     def band(self) -> tuple[float, float]:
         return self.low.value(), self.high.value()
 
-    def gain_db(self) -> float:
-        """The gain in dB; −inf at the lowest setting ("remove")."""
+    def gain_db(self) -> Gain:
+        """The gain in dB (−inf at the lowest setting, "remove"), or `AROUND`."""
+        if self.around.isChecked():
+            return AROUND
         return -math.inf if self.gain.value() <= LOWEST_DB else self.gain.value()
 
     def _update(self) -> None:
