@@ -3,8 +3,9 @@
 Three activities run at once (as in python-sounddevice's `play_long_file.py`):
 - the caller (GUI thread) starts, pauses, seeks and reads `position`; it may block briefly;
 - the feeder thread reads blocks from a `Source` into a preallocated `PlaybackRing`, handles
-  seeks and loops, time-stretches them at another speed (`time_stretch`) and resamples with soxr
-  when the device refused the source's rate; it may block on file reads;
+  seeks and loops, keeps only a band of frequencies while one is selected (`band_filter`),
+  time-stretches them at another speed (`time_stretch`) and resamples with soxr when the device
+  refused the source's rate; it may block on file reads;
 - the PortAudio callback copies from the ring into the device buffer, zero-fills what is not
   there yet and counts it. It never allocates arrays, takes locks, logs or touches files.
 
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import soxr
 
+from app.engine.band_filter import BandFilter
 from app.engine.errors import AppError, PlaybackError
 from app.engine.files import Recording
 from app.engine.loudness import gain_to_target
@@ -270,6 +272,7 @@ class Player:
         self._levels: LevelHistory | None = None
         self.stream_rate = 0
         self.speed = 1.0                       # 0.5: half speed, at the same pitch (see `time_stretch`)
+        self.band: tuple[float, float] | None = None     # Hz: only this band is played (`band_filter`)
 
     @property
     def is_playing(self) -> bool:
@@ -321,6 +324,11 @@ class Player:
         self.device = device
         if playing:
             self.play()
+
+    def set_band(self, band: tuple[float, float] | None) -> None:
+        """Play only `band` (Hz) of the source, or all of it (None): a spectral selection heard
+        alone. Taken up by the feeder at its next block."""
+        self.band = band
 
     def set_loop(self, loop: Loop | None) -> None:
         """Loop [start, stop) from now on; a position outside it jumps to its start."""
@@ -488,6 +496,7 @@ class _Feeder:
         self.speed = player.speed
         self.resampler: soxr.ResampleStream | None = None
         self.stretcher: Stretcher | None = None
+        self.band_filter: BandFilter | None = None
         self.block = np.zeros((FEED_FRAMES, ring.audio.shape[1]), dtype=np.float32)
         self.room_needed = feed_block_frames(source.sample_rate, player.stream_rate, self.speed)
         self.done = False
@@ -523,7 +532,7 @@ class _Feeder:
         if self.levels is not None:
             self.levels.clear()          # a seek may come with other monitored channels
         self.position, self.out_position, self.done = frame, float(frame), False
-        self.resampler = self.stretcher = None
+        self.resampler = self.stretcher = self.band_filter = None
 
     def _feed_block(self) -> None:
         source, loop = self.player._source, self.player._loop
@@ -535,6 +544,7 @@ class _Feeder:
         n = min(FEED_FRAMES, end - self.position)
         block = self.block[:n]
         source.fill(block, self.position)
+        block = self._keep_band(block, source.sample_rate)
         if self.levels is not None:
             self.levels.record(block, self.position)
         self.position += n
@@ -561,6 +571,17 @@ class _Feeder:
             self.player._ended_at = end
             self.ring.mark_end()
             self.done = True
+
+
+    def _keep_band(self, block: np.ndarray, rate: int) -> np.ndarray:
+        """`block` with only the player's band, if one is chosen (a new band starts a new filter)."""
+        band = self.player.band
+        if band is None:
+            self.band_filter = None
+            return block
+        if self.band_filter is None or self.band_filter.band != band:
+            self.band_filter = BandFilter(band, rate, block.shape[1])
+        return self.band_filter.process(block)
 
 
 def feeder_seconds(player: Player, stream_rate: int, seconds: float) -> float:

@@ -702,6 +702,8 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self, selection: tuple[float, float] | None) -> None:
         band = self.view.band
         self.tracks.set_selection(selection, band)
+        for player in (self.player, self.ab_player):      # an area plays its band alone, as RX plays one
+            player.set_band(band)
         self.selection_label.setText("" if selection is None else
                                      f"Selection {format_duration(selection[0])} – {format_duration(selection[1])} "
                                      f"({format_duration(selection[1] - selection[0])})"
