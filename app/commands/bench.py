@@ -267,7 +267,8 @@ def bench_data(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 def bench_playback(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """The playback feeder's CPU per second of sound: the channels of a recording as they are,
     and A/B over `--channels` lanes at 16 kHz played on a 48 kHz device (resampled as they play)
-    at each speed (time-stretched too). It runs beside the jobs, so it must stay far below real time."""
+    at each speed (time-stretched too), and with a selected area's band alone. It runs beside the
+    jobs, so it must stay far below real time."""
     from app.engine.playback import SPEEDS, ABPlayer, Player, RecordingSource, feeder_seconds
 
     seconds = args.seconds
@@ -290,6 +291,12 @@ def bench_playback(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]
         cost = feeder_seconds(ab, 48_000, seconds) / seconds
         result[f"ab_{speed:g}x_ms"] = cost * 1000
         lines.append(f"  A/B, {len(lanes)} lanes at 16 kHz to a 48 kHz device, {speed:g}x: {cost * 1000:.1f} ms")
+    ab = ABPlayer()
+    ab.load([f"lane {k}" for k in range(len(lanes))], lanes, 16_000)
+    ab.set_band((1000.0, 3000.0))
+    cost = feeder_seconds(ab, 48_000, seconds) / seconds
+    result["ab_band_ms"] = cost * 1000
+    lines.append(f"  A/B, {len(lanes)} lanes, a selected area's band (1-3 kHz) alone, 1x: {cost * 1000:.1f} ms")
     return result, lines
 
 
