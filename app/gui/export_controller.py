@@ -37,13 +37,16 @@ class ExportController(QObject):
         self.overwrite_box: QMessageBox | None = None       # the latest "Replace files?" question, for tests
 
     # --- versions ---------------------------------------------------------------------------------
-    def open(self) -> ExportDialog | None:
+    def open(self, only: str | None = None) -> ExportDialog | None:
+        """The export dialog, with the visible versions ticked (or the version `only`)."""
         window = self.window
         if window.recording is None or not window.session.versions:
             return None
         dialog = ExportDialog(window.session.versions, window.recording.path.stem, window.recording.sample_rate,
                               window.recording.path.parent, window, window.view.selection, window.session.labels,
                               window.stored.export_choices())
+        if only is not None:
+            dialog.tick_only(only)
         dialog.accepted.connect(lambda: self._on_accepted(dialog))
         dialog.open()
         return dialog

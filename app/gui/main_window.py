@@ -75,6 +75,7 @@ from app.gui.dialogs.settings_dialog import (
     monitor_key,
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
+from app.gui.context_menus import ContextMenus
 from app.gui.edits_controller import EditsController
 from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
@@ -167,8 +168,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.versions_panel = VersionsPanel(self)
         self.versions_panel.rename_requested.connect(self._on_rename_requested)
-        self.versions_panel.hidden_changed.connect(self._on_hidden_changed)
-        self.versions_panel.remove_requested.connect(self._on_remove_requested)
+        self.versions_panel.hidden_changed.connect(self.set_version_hidden)
+        self.versions_panel.remove_requested.connect(self.remove_version)
         self.versions_panel.difference_requested.connect(self.add_difference)
         self.versions_panel.talker_chosen.connect(self._on_talker_chosen)
         self.versions_panel.lane_chosen.connect(self.select_lane)
@@ -237,6 +238,7 @@ class MainWindow(QMainWindow):
 
         self._installed: dict[Task, bool] = {}
         self._build_actions()
+        self.context_menus = ContextMenus(self)
         self._build_menus_and_toolbar()
         self.update_edit_actions()
         self.labels.refresh()                 # what can be done with labels: nothing yet
@@ -1151,12 +1153,12 @@ class MainWindow(QMainWindow):
             self.session.rename(version_id, name)
             self.refresh_versions()
 
-    def _on_hidden_changed(self, version_id: str, hidden: bool) -> None:
+    def set_version_hidden(self, version_id: str, hidden: bool) -> None:
         if self.session.find(version_id).hidden != hidden:
             self.session.set_hidden(version_id, hidden)
             self.refresh_versions()
 
-    def _on_remove_requested(self, version_id: str) -> None:
+    def remove_version(self, version_id: str) -> None:
         self.session.remove(version_id)
         self.refresh_versions()
 

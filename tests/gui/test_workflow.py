@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from app.engine.documents import Version, VersionKind
@@ -177,7 +177,7 @@ def test_versions_can_be_renamed_hidden_and_removed(qtbot, demo_window):
     demo_window.versions_panel.tree.topLevelItem(1).setCheckState(0, Qt.CheckState.Unchecked)
     assert demo_window.session.versions[1].hidden
     assert [v.id for v in demo_window.tracks.versions] == [first.id]
-    demo_window._on_remove_requested(first.id)
+    demo_window.remove_version(first.id)
     assert [v.id for v in demo_window.session.versions] == [second.id]
 
 
@@ -185,7 +185,7 @@ def test_ctrl_z_brings_a_removed_version_back_and_ctrl_shift_z_removes_it_again(
     from PySide6.QtCore import Qt
     separate(qtbot, demo_window)
     first, second = demo_window.session.versions
-    demo_window._on_remove_requested(first.id)
+    demo_window.remove_version(first.id)
     assert demo_window.undo_action.text() == "&Undo remove “Separated · talker 1”"
     qtbot.keyClick(demo_window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert [v.id for v in demo_window.session.versions] == [first.id, second.id]
@@ -1059,3 +1059,49 @@ def test_blending_brings_the_rest_of_the_mixture_back_at_the_chosen_level(qtbot,
     np.testing.assert_allclose(rest, 10 ** (-12 / 20) * (mixture - first.audio), atol=1e-5)
     assert demo_window.session.versions[0].hidden and blended.talker == 0
     assert demo_window.undo_action.text() == "&Undo blend 1 version(s) with the mixture at -12 dB"
+
+
+def _track_point(window, version_id: str, seconds: float) -> QPoint:
+    box = window.tracks._plots[version_id]
+    return window.tracks.mapFromScene(box.mapViewToScene(QPointF(seconds, 0.5)))
+
+
+def test_a_right_click_on_a_track_offers_that_versions_menu(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
+    qtbot.mouseClick(demo_window.tracks.viewport(), Qt.MouseButton.RightButton, pos=_track_point(demo_window,
+                                                                                                  second.id, 3.0))
+    menu = demo_window.context_menus.menu
+    texts = [action.text() for action in menu.actions() if not action.isSeparator()]
+    assert texts[:4] == ["Listen (A/B)", "Rename…", "Hide", "Remove"] and "Export this version…" in texts
+    assert demo_window.silence_action in menu.actions() and demo_window.attenuate_action in menu.actions()
+    assert demo_window.versions_panel.selected_ids() == [second.id]       # the mends apply to it
+    save_screenshot(menu, "track-menu.png")
+    menu.close()
+    dialog = next(a for a in menu.actions() if a.text() == "Export this version…")
+    dialog.trigger()
+    export = demo_window.findChildren(ExportDialog)[-1]
+    assert [export.list.item(k).checkState() for k in range(2)] == [Qt.CheckState.Unchecked, Qt.CheckState.Checked]
+    export.reject()
+    next(a for a in menu.actions() if a.text() == "Hide").trigger()
+    assert demo_window.session.find(second.id).hidden
+
+
+def test_a_right_click_on_the_channels_offers_the_selection_and_view_actions(qtbot, demo_window):
+    box = demo_window.view._spec_plots[0].getViewBox()
+    where = demo_window.view.mapFromScene(box.mapViewToScene(QPointF(2.0, 0.5)))
+    qtbot.mouseClick(demo_window.view.viewport(), Qt.MouseButton.RightButton, pos=where)
+    actions = demo_window.context_menus.menu.actions()
+    assert demo_window.add_label_action in actions and demo_window.attenuate_action in actions
+    assert demo_window.player.position == 0                                 # a right click does not seek
+    demo_window.context_menus.menu.close()
+
+
+def test_a_right_click_on_a_row_of_the_versions_panel_offers_the_same_menu(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    tree = demo_window.versions_panel.tree
+    tree.customContextMenuRequested.emit(tree.visualItemRect(tree.topLevelItem(0)).center())
+    assert demo_window.context_menus.menu.actions()[0].text() == "Listen (A/B)"
+    assert demo_window.versions_panel.selected_ids() == [demo_window.session.versions[0].id]
+    demo_window.context_menus.menu.close()

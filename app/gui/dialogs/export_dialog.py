@@ -188,6 +188,12 @@ class ExportDialog(QDialog):
         return ExportChoices(self._settings(), self.template.text(), Path(self.folder.text()).expanduser(),
                              self.multichannel.isChecked())
 
+    def tick_only(self, version_id: str) -> None:
+        """Tick the one version `version_id` ("Export this version…" on a track)."""
+        for row, version in enumerate(self.all_versions):
+            self.list.item(row).setCheckState(Qt.CheckState.Checked if version.id == version_id
+                                              else Qt.CheckState.Unchecked)
+
     def request(self) -> ExportRequest:
         """What to export; ConfigError when the choice cannot work."""
         versions = self.chosen_versions()

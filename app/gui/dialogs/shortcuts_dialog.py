@@ -20,6 +20,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Drag", "Select a time range"),
     ("Ctrl + drag on a spectrogram", "Select an area: a frequency band over a time range"),
     ("Drag a label's edge", "Move that edge of the label (on a waveform row)"),
+    ("Right click", "A version's menu on its track (or its Versions panel row); the selection's on the channels"),
     ("L", "Loop the selection on / off"),
     ("Esc", "Clear the selection"),
     ("Ctrl + A", "Select the whole recording"),

@@ -85,6 +85,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     seek_requested = Signal(float)
     selection_changed = Signal(object)          # (start, stop) seconds or None; `band` is set first
     label_moved = Signal(int, float, float)     # label index, its new start and stop: an edge was dragged
+    context_requested = Signal(object)          # a right click on a channel: its screen position
     cursor_info = Signal(str)
     render_failed = Signal(str)
 
@@ -206,6 +207,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             box.setLimits(xMin=0, xMax=duration, minXRange=min(MIN_SPAN_SECONDS, duration), maxXRange=duration)
             box.clicked.connect(self.seek_requested)
             box.dragged.connect(self._on_dragged)
+            box.context_clicked.connect(self.context_requested)
             head = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5), movable=False)
             region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*SELECTION_BRUSH),
                                          pen=pg.mkPen(PLAYHEAD_COLOR, width=0.5))

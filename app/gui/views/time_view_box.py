@@ -1,5 +1,5 @@
 """Mouse handling on a time axis: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks,
-double-click is reported too, drag selects a range, Shift+drag or middle-drag pans, on a
+double-click is reported too, a right click asks for a menu, drag selects a range, Shift+drag or middle-drag pans, on a
 spectrogram Ctrl+drag selects a time-frequency area (a band over a range), and a drag that starts
 on a handle (a label's edge) moves that handle. Frequency never moves."""
 
@@ -22,6 +22,7 @@ class TimeViewBox(pg.ViewBox):
     dragged = Signal(float, float, bool)   # anchor, current, finished
     area_dragged = Signal(object, object, bool)   # anchor, current as (seconds, y), finished
     handle_dragged = Signal(object, float, bool)  # the handle, current seconds, finished
+    context_clicked = Signal(object)              # a right click: its screen position (QPoint)
 
     def __init__(self, areas: bool = False) -> None:
         super().__init__(enableMenu=False)
@@ -51,6 +52,10 @@ class TimeViewBox(pg.ViewBox):
         ev.accept()
 
     def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            self.context_clicked.emit(ev.screenPos().toPoint())
+            return
         if ev.button() != Qt.MouseButton.LeftButton:
             ev.ignore()
             return

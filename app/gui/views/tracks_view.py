@@ -80,6 +80,7 @@ class TracksView(pg.GraphicsLayoutWidget):
 
     seek_requested = Signal(float)
     listen_requested = Signal(str)  # version id
+    context_requested = Signal(str, object)   # version id, screen position: a right click on its track
     rows_ready = Signal()           # every version shown has its row (background work may start)
 
     def __init__(self, parent=None) -> None:
@@ -309,6 +310,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         box.setLimits(yMin=0, yMax=1)
         box.clicked.connect(self.seek_requested)
         box.double_clicked.connect(lambda _seconds, version_id=version.id: self.listen_requested.emit(version_id))
+        box.context_clicked.connect(lambda where, version_id=version.id: self.context_requested.emit(version_id, where))
         item = pg.ImageItem(axisOrder="col-major")
         item.setLookupTable(lut)
         box.addItem(item)

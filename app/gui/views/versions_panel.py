@@ -42,6 +42,7 @@ class VersionsPanel(QWidget):
     lane_chosen = Signal(int)
     mute_changed = Signal(int, bool)
     loudness_toggled = Signal(bool)
+    context_requested = Signal(str, object)   # version id, screen position: a right click on its row
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +54,8 @@ class VersionsPanel(QWidget):
         fit_columns(self.tree, stretch=0)
         self.tree.setToolTip("Double-click a name to rename it; untick to hide its track")
         self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove the selected versions from the session (the files on disk are untouched)")
         self.remove_button.clicked.connect(self._on_remove_clicked)
@@ -97,6 +100,31 @@ class VersionsPanel(QWidget):
         button.setDefaultAction(action)
         self.buttons.insertWidget(self.buttons.count() - 1, button)
         return button
+
+    def _on_context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        if item is not None:
+            self.context_requested.emit(item.data(0, ID_ROLE), self.tree.viewport().mapToGlobal(pos))
+
+    def _item(self, version_id: str) -> QTreeWidgetItem | None:
+        return next((self.tree.topLevelItem(row) for row in range(self.tree.topLevelItemCount())
+                     if self.tree.topLevelItem(row).data(0, ID_ROLE) == version_id), None)
+
+    def select_only(self, version_id: str) -> None:
+        """Make `version_id` the one selected version (what a right click on its track chooses)."""
+        item = self._item(version_id)
+        if item is not None and item.isSelected() and len(self.tree.selectedItems()) > 1:
+            return                        # a right click inside a selection keeps it, as file managers do
+        self.tree.clearSelection()
+        if item is not None:
+            item.setSelected(True)
+            self.tree.setCurrentItem(item)
+
+    def edit_name(self, version_id: str) -> None:
+        """Start typing a new name for the version."""
+        item = self._item(version_id)
+        if item is not None:
+            self.tree.editItem(item, 0)
 
     def selected_ids(self) -> list[str]:
         """The selected versions' ids, in list order."""

@@ -1,0 +1,65 @@
+"""Right-click menus, as every audio editor has them: on a version (its track, or its row in the
+Versions panel) and on the channels.
+
+A version's menu first makes that version the one selected in the Versions panel, so the
+window's own actions (silence, attenuate a band, blend, swap) apply to it as they would from the
+Edit menu; the menu holds those same actions, enabled and named as they are there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QMenu
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+
+
+class ContextMenus:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.menu: QMenu | None = None          # the latest one shown (tests read it)
+        window.tracks.context_requested.connect(self.show_version_menu)
+        window.versions_panel.context_requested.connect(self.show_version_menu)
+        window.view.context_requested.connect(self.show_view_menu)
+
+    def version_menu(self, version_id: str) -> QMenu:
+        window = self.window
+        version = window.session.find(version_id)
+        window.versions_panel.select_only(version_id)
+        menu = QMenu(window)
+        menu.addAction("Listen (A/B)", lambda: window.listen_to_version(version_id))
+        menu.addAction("Rename…", lambda: window.versions_panel.edit_name(version_id))
+        menu.addAction("Show" if version.hidden else "Hide",
+                       lambda: window.set_version_hidden(version_id, not version.hidden))
+        menu.addAction("Remove", lambda: window.remove_version(version_id))
+        menu.addSeparator()
+        for action in (window.silence_action, window.attenuate_action, window.blend_action, window.swap_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction("Export this version…", lambda: window.exporter.open(only=version_id))
+        return menu
+
+    def view_menu(self) -> QMenu:
+        window = self.window
+        menu = QMenu(window)
+        for action in (window.play_action, window.loop_action, None, window.add_label_action,
+                       window.zoom_selection_action, window.select_all_action, window.clear_selection_action, None,
+                       window.attenuate_action, window.analyze_action, window.export_image_action):
+            if action is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(action)
+        return menu
+
+    def show_version_menu(self, version_id: str, where: QPoint) -> None:
+        if any(v.id == version_id for v in self.window.session.versions):
+            self.menu = self.version_menu(version_id)
+            self.menu.popup(where)
+
+    def show_view_menu(self, where: QPoint) -> None:
+        if self.window.recording is not None:
+            self.menu = self.view_menu()
+            self.menu.popup(where)
