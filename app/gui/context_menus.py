@@ -1,5 +1,5 @@
 """Right-click menus, as every audio editor has them: on a version (its track, or its row in the
-Versions panel) and on the channels.
+Versions panel), on a label's row in the Labels panel, and on the channels.
 
 A version's menu first makes that version the one selected in the Versions panel, so the
 window's own actions (silence, attenuate a band, blend, swap) apply to it as they would from the
@@ -24,6 +24,7 @@ class ContextMenus:
         window.tracks.context_requested.connect(self.show_version_menu)
         window.versions_panel.context_requested.connect(self.show_version_menu)
         window.view.context_requested.connect(self.show_view_menu)
+        window.labels_panel.context_requested.connect(self.show_label_menu)
 
     def version_menu(self, version_id: str) -> QMenu:
         window = self.window
@@ -42,6 +43,25 @@ class ContextMenus:
         menu.addAction("Export this version…", lambda: window.exporter.open(only=version_id))
         return menu
 
+    def label_menu(self, index: int) -> QMenu:
+        """A label's row: select or play its range, rename it, move it to the selection, remove it
+        (with the other selected rows)."""
+        window = self.window
+        menu = QMenu(window)
+        menu.addAction("Select its range", lambda: window.labels.choose(index))
+        menu.addAction("Play it", lambda: self._play_label(index))
+        menu.addAction("Rename…", lambda: window.labels_panel.edit_text(index))
+        to_selection = menu.addAction("To selection", window.labels.move_to_selection)
+        to_selection.setEnabled(window.view.selection is not None)
+        menu.addSeparator()
+        menu.addAction("Remove", window.labels_panel.remove_selected)
+        return menu
+
+    def _play_label(self, index: int) -> None:
+        self.window.labels.choose(index)
+        if not self.window.active_player.is_playing:
+            self.window.toggle_playback()
+
     def view_menu(self) -> QMenu:
         window = self.window
         menu = QMenu(window)
@@ -58,6 +78,10 @@ class ContextMenus:
         if any(v.id == version_id for v in self.window.session.versions):
             self.menu = self.version_menu(version_id)
             self.menu.popup(where)
+
+    def show_label_menu(self, index: int, where: QPoint) -> None:
+        self.menu = self.label_menu(index)
+        self.menu.popup(where)
 
     def show_view_menu(self, where: QPoint) -> None:
         if self.window.recording is not None:

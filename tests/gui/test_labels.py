@@ -277,3 +277,19 @@ def test_the_history_lists_every_edit_and_a_click_goes_back_or_forward_to_it(qtb
     click_row(qtbot, dialog, 0)
     assert labelled.session.labels == [] and not labelled.undo_action.isEnabled()
     save_screenshot(dialog, "history.png")
+
+
+def test_a_right_click_on_a_label_offers_its_menu(qtbot, labelled):
+    labelled.session.add_labels([Label(1.0, 2.0, "a"), Label(4.0, 5.0, "b")], "two labels")
+    labelled.labels.after_edit()
+    tree = labelled.labels_panel.tree
+    tree.customContextMenuRequested.emit(tree.visualItemRect(tree.topLevelItem(1)).center())
+    menu = labelled.context_menus.menu
+    actions = {action.text(): action for action in menu.actions() if not action.isSeparator()}
+    assert list(actions) == ["Select its range", "Play it", "Rename…", "To selection", "Remove"]
+    assert not actions["To selection"].isEnabled()                       # nothing selected to move it to
+    actions["Select its range"].trigger()
+    assert labelled.view.selection == (4.0, 5.0)
+    actions["Remove"].trigger()
+    assert labelled.session.labels == [Label(1.0, 2.0, "a")]
+    menu.close()

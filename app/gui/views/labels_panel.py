@@ -54,6 +54,7 @@ class LabelsPanel(QWidget):
     times_edited = Signal(int, float, float)   # label index, new start and end (seconds)
     label_chosen = Signal(int)
     remove_requested = Signal(list)      # label indices
+    context_requested = Signal(int, object)    # label index, screen position: a right click on its row
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,13 +73,15 @@ class LabelsPanel(QWidget):
         self.tree.setToolTip("Click a label to select its range; double-click its text to rename it, or a time to "
                              "type it")
         self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
         self.tree.itemClicked.connect(lambda item, _: self.label_chosen.emit(self.tree.indexOfTopLevelItem(item)))
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Label the selection, or the playhead without one (Ctrl+B)")
         self.move_button = QPushButton("To selection")
         self.move_button.setToolTip("Move the chosen label to the selection: drag a new range, then click")
         self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.remove_button.clicked.connect(self.remove_selected)
         self.import_button = QPushButton("Import…")
         self.export_button = QPushButton("Export…")
         buttons = QHBoxLayout()
@@ -122,7 +125,17 @@ class LabelsPanel(QWidget):
         if not self._filling and column == TEXT_COLUMN:
             self.text_edited.emit(self.tree.indexOfTopLevelItem(item), item.text(TEXT_COLUMN))
 
-    def _on_remove_clicked(self) -> None:
+    def _on_context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        if item is None:
+            return
+        if not item.isSelected():
+            self.tree.clearSelection()
+            item.setSelected(True)
+        self.tree.setCurrentItem(item)
+        self.context_requested.emit(self.tree.indexOfTopLevelItem(item), self.tree.viewport().mapToGlobal(pos))
+
+    def remove_selected(self) -> None:
         rows = sorted(self.tree.indexOfTopLevelItem(item) for item in self.tree.selectedItems())
         if rows:
             self.remove_requested.emit(rows)
