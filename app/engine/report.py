@@ -18,7 +18,7 @@ from app.engine.workflow import MetricsRow, metrics_table, setting_text
 from models.common.results import markdown_table
 
 SETTINGS_SHOWN = ("method", "reference_channel", "channels", "spatial_filter", "mode", "seed", "span_seconds",
-                  "source_version")
+                  "source_version", "swapped_seconds", "silenced_seconds", "attenuated", "blend")
 
 
 def _cell(text: object) -> str:

@@ -74,7 +74,7 @@ def test_the_blend_is_named_and_recorded(stereo):
     estimate = _version(np.zeros(2 * RATE))
     (blended,) = drive(blend_job(stereo, [estimate], -12.0))
     assert blended.name == estimate.name + BLENDED_SUFFIX and blended.kind is VersionKind.SEPARATED
-    assert (blended.settings["blended_from"], blended.settings["blend_db"]) == (estimate.id, -12.0)
+    assert (blended.settings["blended_from"], blended.settings["blend"]) == (estimate.id, -12.0)
     assert not blended.audio.flags.writeable
 
 

@@ -46,6 +46,19 @@ def test_the_report_names_each_version_its_settings_and_the_card_that_made_it(tm
     assert "## Notes" not in text                                        # none written, no section
 
 
+def test_the_report_lists_the_mends_made_to_a_version(tmp_path, tiny_separator_card):
+    session = _session(tmp_path, tiny_separator_card)
+    mends = {"swapped_seconds": [[1.0, 2.0]], "silenced_seconds": [[3.0, 3.5]], "blend": -20.0,
+             "attenuated": [{"seconds": [0.5, 1.5], "hz": [45, 55], "db": "removed"},
+                            {"seconds": [2.0, 2.5], "hz": [1000, 3000], "db": -30.0}]}
+    session.add([Version("Mended · talker 1", 0, VersionKind.SEPARATED, np.zeros(16_000, np.float32), 16_000,
+                         "tiny-separator", mends)])
+    with open_recording(session.recording_path) as rec:
+        text = session_report(session.snapshot(), rec.info)
+    assert ("swapped seconds 1.00–2.00 s; silenced seconds 3.00–3.50 s; attenuated 45–55 Hz removed over "
+            "0.50–1.50 s; 1000–3000 Hz -30 dB over 2.00–2.50 s; blend with the mixture at -20 dB") in text
+
+
 def test_the_reports_notes_are_the_sessions_own_words_near_the_top(tmp_path, tiny_separator_card):
     session = _session(tmp_path, tiny_separator_card)
     session.set_notes("Two talkers at a table; **MeCo** sounds better at 3 s.")
