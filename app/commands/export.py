@@ -56,9 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
                        help="export only this range of each version, in seconds")
-    scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None, metavar="LABELS.txt|.rttm",
+    scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None,
+                       metavar="LABELS.txt|.rttm|.TextGrid",
                        help="one file per version and label: the session's labels, or those of an Audacity label "
-                            "file or an RTTM file; the template gains _{n}_{label} unless it names {n} or {label}")
+                            "file, an RTTM file or a Praat TextGrid; the template gains _{n}_{label} unless it names "
+                            "{n} or {label}")
     p.add_argument("--multichannel", action="store_true",
                    help="one file with a channel per version, in session order (per label with --each-label); "
                         "the template's {talker} {name} ... join the versions' values with '+'")

@@ -4,12 +4,15 @@ They travel as Audacity label files, which Sonic Visualiser and ELAN also read: 
 line, `start<TAB>end<TAB>text`, times in seconds; a point label has start == end. Audacity writes
 a second line starting with a backslash for spectral labels (their frequency range), which we
 skip. A malformed line is refused with its file and line number, and nothing is imported.
-Who-speaks-when labels also travel as RTTM, the format diarization tools score.
+Who-speaks-when labels also travel as RTTM, the format diarization tools score, and any labels as
+Praat TextGrids (read and written with praatio), which phoneticians annotate in and ELAN imports.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,11 +101,84 @@ def read_rttm(path: Path, file_id: str | None = None) -> list[Label]:
     return sorted(next(iter(turns.values()), []))
 
 
+# --- Praat TextGrids: tiers of intervals and points ------------------------------------------------
+TEXTGRID_SUFFIX = ".textgrid"          # compared lower-case; Praat writes `.TextGrid`
+TALKER_TIER = re.compile(r"talker \d+")
+
+
+def _tiers(labels: list[Label]) -> dict[str, list[Label]]:
+    """Labels in tiers that Praat accepts (no two intervals of a tier overlap): each "talker k"
+    label in its talker's tier, as who speaks when is annotated in Praat and ELAN; the other
+    ranges in "labels", with overlapping ones in "labels 2", "labels 3", …; points in "points"."""
+    tiers: dict[str, list[Label]] = {}
+    for label in sorted(labels):
+        if label.stop == label.start:
+            tiers.setdefault("points", []).append(label)
+            continue
+        if TALKER_TIER.fullmatch(label.text) and label.start >= max((x.stop for x in tiers.get(label.text, [])),
+                                                                    default=0.0):
+            tiers.setdefault(label.text, []).append(label)
+            continue
+        for n in range(1, len(labels) + 1):
+            name = "labels" if n == 1 else f"labels {n}"
+            if label.start >= max((x.stop for x in tiers.get(name, [])), default=0.0):
+                tiers.setdefault(name, []).append(label)
+                break
+
+    def order(name: str) -> tuple[int, int]:          # talkers first, then labels, then points
+        number = int(name.split()[-1]) if name[-1].isdigit() else 1
+        return (0 if name.startswith("talker") else 1 if name.startswith("labels") else 2), number
+    return {name: tiers[name] for name in sorted(tiers, key=order)}
+
+
+def textgrid_text(labels: list[Label], duration: float) -> str:
+    """Labels as a Praat TextGrid (long text format) spanning [0, `duration`] seconds."""
+    from praatio import textgrid
+
+    grid = textgrid.Textgrid(0.0, duration)
+    for name, members in _tiers(labels).items():
+        if name == "points":
+            grid.addTier(textgrid.PointTier(name, [(x.start, x.text) for x in members], 0.0, duration))
+        else:
+            grid.addTier(textgrid.IntervalTier(name, [(x.start, x.stop, x.text) for x in members], 0.0, duration))
+    with tempfile.TemporaryDirectory(prefix="meco-textgrid-") as folder:   # praatio writes files only
+        written = Path(folder) / "labels.TextGrid"
+        grid.save(str(written), format="long_textgrid", includeBlankSpaces=True, reportingMode="silence")
+        return written.read_text(encoding="utf-8")
+
+
+def read_textgrid(path: Path) -> list[Label]:
+    """Every labelled interval and point of every tier of a Praat TextGrid (long or short text
+    format), sorted by time; ConfigError naming the file when it is not one."""
+    from praatio import textgrid
+
+    path = Path(path)
+    try:
+        grid = textgrid.openTextgrid(str(path), includeEmptyIntervals=False, reportingMode="silence",
+                                     duplicateNamesMode="rename")
+    except Exception as err:        # praatio raises many kinds for a file that is not a TextGrid
+        raise ConfigError(f"{path.name} cannot be read as a Praat TextGrid: {err or type(err).__name__}.") from err
+    labels = []
+    for name in grid.tierNames:
+        for entry in grid.getTier(name).entries:
+            start, stop = (entry[0], entry[0]) if len(entry) == 2 else (entry[0], entry[1])
+            if entry[-1].strip():
+                labels.append(Label(float(start), float(stop), entry[-1]))
+    return sorted(labels)
+
+
 def read_label_file(path: Path, file_id: str | None = None) -> list[Label]:
-    """Labels from an RTTM file (by its suffix) or an Audacity label file."""
-    return read_rttm(path, file_id) if Path(path).suffix.lower() == RTTM_SUFFIX else read_labels(path)
+    """Labels from an RTTM file or a Praat TextGrid (by their suffixes), or an Audacity label file."""
+    suffix = Path(path).suffix.lower()
+    if suffix == RTTM_SUFFIX:
+        return read_rttm(path, file_id)
+    return read_textgrid(path) if suffix == TEXTGRID_SUFFIX else read_labels(path)
 
 
-def label_file_text(labels: list[Label], path: Path, file_id: str) -> str:
-    """What a label file at `path` holds: RTTM for a `.rttm` name, Audacity's format otherwise."""
-    return rttm_text(labels, file_id) if Path(path).suffix.lower() == RTTM_SUFFIX else labels_text(labels)
+def label_file_text(labels: list[Label], path: Path, file_id: str, duration: float) -> str:
+    """What a label file at `path` holds: RTTM for a `.rttm` name, a TextGrid spanning the
+    recording's `duration` for a `.TextGrid` name, Audacity's format otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix == RTTM_SUFFIX:
+        return rttm_text(labels, file_id)
+    return textgrid_text(labels, duration) if suffix == TEXTGRID_SUFFIX else labels_text(labels)

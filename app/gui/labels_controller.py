@@ -141,7 +141,8 @@ class LabelsController(QObject):
     def export_file(self, path: str | Path) -> bool:
         labels = self.window.session.labels
         try:
-            write_text_atomically(Path(path), label_file_text(labels, Path(path), self.window.recording.path.stem))
+            write_text_atomically(Path(path), label_file_text(labels, Path(path), self.window.recording.path.stem,
+                                                              self.window.duration()))
         except AppError as err:
             self.window.show_error("Could not export the labels", str(err))
             return False
@@ -150,7 +151,7 @@ class LabelsController(QObject):
 
     def ask_import(self) -> None:
         recording = self.window.recording
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels (Audacity label file or RTTM)",
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels (Audacity label file, RTTM or TextGrid)",
                                               str(recording.path.parent) if recording else "", LABEL_FILTER)
         if path:
             self.import_file(path)
@@ -158,10 +159,10 @@ class LabelsController(QObject):
     def ask_export(self) -> None:
         recording = self.window.recording
         suggested = recording.path.with_name(f"{recording.path.stem}_labels.txt") if recording else ""
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Export labels (Audacity label file, or RTTM)",
-                                                   str(suggested), LABEL_FILTER)
-        if path and chosen.startswith("RTTM") and not Path(path).suffix:
-            path += RTTM_SUFFIX
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export labels (Audacity label file, RTTM or "
+                                                   "TextGrid)", str(suggested), LABEL_FILTER)
+        if path and not Path(path).suffix:
+            path += RTTM_SUFFIX if chosen.startswith("RTTM") else ".TextGrid" if chosen.startswith("Praat") else ""
         if path:
             self.export_file(path)
 

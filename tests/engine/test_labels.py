@@ -100,9 +100,66 @@ def test_rttm_speaker_turns_are_read_as_labels_named_after_their_speaker(tmp_pat
 def test_labels_written_as_rttm_read_back_with_underscores_for_spaces(tmp_path):
     labels = [Label(0.25, 1.5, "talker 1"), Label(1.0, 2.0, "talker 2")]
     path = tmp_path / "out.rttm"
-    path.write_text(label_file_text(labels, path, "my meeting"))
+    path.write_text(label_file_text(labels, path, "my meeting", 3.0))
     assert path.read_text().splitlines()[0] == "SPEAKER my_meeting 1 0.250 1.250 <NA> <NA> talker_1 <NA> <NA>"
     assert read_label_file(path) == [Label(0.25, 1.5, "talker_1"), Label(1.0, 2.0, "talker_2")]
+
+
+PRAAT_SHORT_TEXTGRID = """File type = "ooTextFile"
+Object class = "TextGrid"
+
+0
+2.5
+<exists>
+2
+"IntervalTier"
+"words"
+0
+2.5
+3
+0
+0.4
+""
+0.4
+1.1
+"hello"
+1.1
+2.5
+"world"
+"TextTier"
+"events"
+0
+2.5
+1
+0.75
+"click"
+"""
+
+
+def test_a_textgrid_holds_talkers_in_their_tiers_overlaps_apart_and_points_in_a_tier_of_their_own(tmp_path):
+    from praatio import textgrid
+
+    labels = [Label(0.5, 2.0, "talker 1"), Label(1.5, 3.0, "talker 2"), Label(4.0, 5.0, "talker 1"),
+              Label(1.0, 2.0, "cough"), Label(1.5, 2.5, "door"), Label(6.0, 6.0, "mark")]
+    path = tmp_path / "meeting.TextGrid"
+    path.write_text(label_file_text(labels, path, "meeting", 10.0))
+    grid = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+    assert list(grid.tierNames) == ["talker 1", "talker 2", "labels", "labels 2", "points"]
+    assert (grid.minTimestamp, grid.maxTimestamp) == (0.0, 10.0)
+    assert read_label_file(path) == sorted(labels)                        # and back, every label as it was
+
+
+def test_a_textgrid_that_praat_wrote_in_its_short_format_is_read(tmp_path):
+    path = tmp_path / "praat.TextGrid"
+    path.write_text(PRAAT_SHORT_TEXTGRID)
+    assert read_label_file(path) == [Label(0.4, 1.1, "hello"), Label(0.75, 0.75, "click"), Label(1.1, 2.5, "world")]
+
+
+def test_a_file_that_is_not_a_textgrid_is_named(tmp_path):
+    path = tmp_path / "notes.TextGrid"
+    path.write_text("shopping list\n")
+    with pytest.raises(ConfigError, match="notes.TextGrid cannot be read as a Praat TextGrid"):
+        read_label_file(path)
 
 
 def test_an_rttm_of_several_recordings_gives_the_turns_of_this_one_or_names_them(tmp_path):

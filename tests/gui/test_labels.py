@@ -154,6 +154,22 @@ def test_labels_leave_as_rttm_when_the_rttm_filter_is_chosen_and_come_back(qtbot
     assert [(label.start, label.text) for label in labelled.session.labels] == [(0.5, "talker_1"), (3.0, "talker_2")]
 
 
+def test_labels_leave_as_a_praat_textgrid_spanning_the_recording_and_come_back(qtbot, labelled, tmp_path,
+                                                                               monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    labels = [Label(0.5, 1.5, "talker 1"), Label(1.0, 4.0, "talker 2"), Label(6.0, 6.0, "door")]
+    labelled.labels.add_many(labels, "add three labels")
+    out = tmp_path / "turns"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kw: (str(out), "Praat TextGrid (*.TextGrid)"))
+    qtbot.mouseClick(labelled.labels_panel.export_button, Qt.MouseButton.LeftButton)
+    written = tmp_path / "turns.TextGrid"
+    assert 'xmax = 10' in written.read_text() and 'name = "talker 2"' in written.read_text()
+    labelled.session.remove_labels([0, 1, 2])
+    assert labelled.labels.import_file(written)
+    assert labelled.session.labels == sorted(labels)
+
+
 def test_a_malformed_label_file_is_named_and_imports_nothing(labelled, tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("1.0\t2.0\tfine\nhello world\n")
