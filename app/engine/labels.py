@@ -167,6 +167,9 @@ def read_textgrid(path: Path) -> list[Label]:
     return sorted(labels)
 
 
+LABEL_SUFFIXES = (".txt", RTTM_SUFFIX, TEXTGRID_SUFFIX)     # lower-case: files read as labels
+
+
 def read_label_file(path: Path, file_id: str | None = None) -> list[Label]:
     """Labels from an RTTM file or a Praat TextGrid (by their suffixes), or an Audacity label file."""
     suffix = Path(path).suffix.lower()

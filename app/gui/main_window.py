@@ -45,6 +45,7 @@ from app.engine.documents import (
 from app.engine.errors import AppError, AudioFileError, PlaybackError
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
+from app.engine.labels import LABEL_SUFFIXES
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     SPEEDS,
@@ -565,12 +566,17 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        """One file opens; several, or a folder, go to batch separation (the dialog lists them)."""
+        """One file opens (a saved session opens as one; a label file's labels join the recording
+        open); several, or a folder, go to batch separation (the dialog lists them)."""
         files = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         if not files:
             return
         event.acceptProposedAction()
-        if len(files) == 1 and not files[0].is_dir():
+        if len(files) == 1 and files[0].suffix == SESSION_SUFFIX:
+            self.open_session(files[0])
+        elif len(files) == 1 and self.recording is not None and files[0].suffix.lower() in LABEL_SUFFIXES:
+            self.labels.import_file(files[0])
+        elif len(files) == 1 and not files[0].is_dir():
             self.open_path(files[0])
         elif self._installed[Task.SEPARATION]:
             self.processing.open_batch(files)

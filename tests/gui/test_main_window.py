@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QU
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
+from app.engine.labels import Label
 from app.engine.playback import Loop
 from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
 from app.gui.dialogs.batch_dialog import BatchDialog
@@ -379,6 +380,34 @@ def test_dropping_a_file_opens_it(qtbot, window, make_recording):
     window.dropEvent(event)
     wait_for_image(qtbot, window)
     assert window.recording.path == path and window.view.channel_rows == 2
+
+
+def drop(window: MainWindow, *paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+
+
+def test_a_label_file_dropped_on_an_open_recording_adds_its_labels(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording(seconds=5))
+    (tmp_path / "turns.rttm").write_text("SPEAKER meeting 1 0.500 1.000 <NA> <NA> spk_A <NA> <NA>\n")
+    drop(window, tmp_path / "turns.rttm")
+    assert [label.text for label in window.session.labels] == ["spk_A"]
+    assert window.recording.path.name == "meeting.wav"                    # the recording stays open
+
+
+def test_a_saved_session_dropped_on_the_window_opens_as_a_session(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording(seconds=5))
+    window.labels.add_many([Label(1.0, 2.0, "kept")], "one label")
+    assert window.sessions.save_as(tmp_path / "take") is not None
+    qtbot.waitUntil(lambda: not window.session.modified, timeout=10_000)
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    drop(again, tmp_path / "take.mecosession")
+    qtbot.waitUntil(lambda: again.recording is not None and again.session.labels == [Label(1.0, 2.0, "kept")],
+                    timeout=10_000)
 
 
 @pytest.mark.parametrize(("payload", "accepted"), [("file", True), ("text", False)])
