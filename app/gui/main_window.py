@@ -10,6 +10,7 @@ every 30 ms. Edits of the versions go through the session, which keeps them undo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -69,6 +70,7 @@ from app.gui.dialogs.notes_dialog import NotesDialog
 from app.gui.dialogs.range_dialog import RangeDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
+    TOP_FREQUENCIES,
     ComputePreferences,
     SettingsDialog,
     channels_of,
@@ -363,6 +365,16 @@ class MainWindow(QMainWindow):
         self.speed_actions[1.0].setChecked(True)
         self.slower_action = self._action("&Slower", ["["], lambda: self.step_speed(-1))
         self.faster_action = self._action("&Faster", ["]"], lambda: self.step_speed(1))
+        self.top_group = QActionGroup(self)
+        self.top_actions = {hz: self._action(label, [], lambda _=False, v=hz: self.set_top_frequency(v),
+                                             checkable=True) for label, hz in TOP_FREQUENCIES}
+        for action in self.top_actions.values():
+            self.top_group.addAction(action)
+        self.top_actions.get(self.view.settings.max_frequency_hz, self.top_actions[None]).setChecked(True)
+        self.lower_top_action = self._action("Zoom in on &lower frequencies", ["Shift+Up"],
+                                             lambda: self.step_top_frequency(1))
+        self.raise_top_action = self._action("Show &higher frequencies", ["Shift+Down"],
+                                             lambda: self.step_top_frequency(-1))
 
     def _build_menus_and_toolbar(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -397,6 +409,10 @@ class MainWindow(QMainWindow):
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
             view_menu.addAction(action)
         view_menu.addAction(self.follow_action)
+        top_menu = view_menu.addMenu("&Top frequency")
+        top_menu.addActions(list(self.top_actions.values()))
+        top_menu.addSeparator()
+        top_menu.addActions([self.lower_top_action, self.raise_top_action])
         view_menu.addSeparator()
         view_menu.addAction(self.settings_action)
         view_menu.addAction(self.versions_dock.toggleViewAction())
@@ -891,6 +907,21 @@ class MainWindow(QMainWindow):
         self.models_dialog.open()
         return self.models_dialog
 
+    def set_top_frequency(self, hz: float | None) -> None:
+        """View ▸ Top frequency: the spectrograms' rows all go to the band below `hz` (None: up to
+        half the sample rate), the vertical zoom of Sonic Visualiser; kept as the Settings' own."""
+        settings = dataclasses.replace(self.view.settings, max_frequency_hz=hz)
+        self.stored.set_spectrogram(settings)
+        self.view.set_settings(settings)
+        self.tracks.set_settings(settings)
+        self.top_actions.get(hz, self.top_actions[None]).setChecked(True)
+
+    def step_top_frequency(self, step: int) -> None:
+        """Shift+Up shows a lower band (zooms in on it), Shift+Down a higher one."""
+        tops = [hz for _, hz in TOP_FREQUENCIES]           # widest first
+        at = tops.index(self.view.settings.max_frequency_hz) if self.view.settings.max_frequency_hz in tops else 0
+        self.set_top_frequency(tops[min(max(at + step, 0), len(tops) - 1)])
+
     def _on_settings_accepted(self, dialog: SettingsDialog) -> None:
         settings = dialog.spectrogram_settings()
         self.stored.set_spectrogram(settings)
@@ -910,6 +941,7 @@ class MainWindow(QMainWindow):
         device = dialog.output_device()
         self.stored.set_output_device(device)
         self.tracks.set_settings(settings)
+        self.top_actions.get(settings.max_frequency_hz, self.top_actions[None]).setChecked(True)
         if device != self.player.device:
             try:
                 self.player.set_device(device)

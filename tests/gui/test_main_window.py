@@ -326,6 +326,20 @@ def test_a_missing_output_device_gives_one_message_and_viewing_goes_on(qtbot, wi
     wait_for_image(qtbot, window)
 
 
+def test_the_top_frequency_zooms_the_spectrograms_vertically_from_the_view_menu_and_keys(qtbot, window,
+                                                                                        make_recording):
+    open_and_draw(qtbot, window, make_recording(channels=2))
+    assert window.top_actions[None].isChecked()
+    window.top_actions[4000.0].trigger()
+    wait_for_image(qtbot, window)
+    assert window.view.last_result.image.axis.max_hz == 4000 and window.stored.spectrogram().max_frequency_hz == 4000
+    qtbot.keyClick(window, Qt.Key.Key_Up, Qt.KeyboardModifier.ShiftModifier)        # closer in: 2 kHz
+    assert window.view.settings.max_frequency_hz == 2000 and window.top_actions[2000.0].isChecked()
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert window.view.settings.max_frequency_hz == 16000 and window.tracks.settings.max_frequency_hz == 16000
+
+
 def test_settings_survive_a_restart(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(channels=4))
     dialog = window.open_settings()

@@ -27,7 +27,8 @@ from models.inference.chunked import ChunkConfig
 
 FFT_SIZES = (256, 512, 1024, 2048, 4096, 8192)
 TOP_FREQUENCIES = [("Half the sample rate (everything)", None), ("16 kHz", 16_000.0),
-                   ("8 kHz (wideband speech)", 8_000.0), ("4 kHz (narrowband speech)", 4_000.0), ("2 kHz", 2_000.0)]
+                   ("8 kHz (wideband speech)", 8_000.0), ("4 kHz (narrowband speech)", 4_000.0), ("2 kHz", 2_000.0),
+                   ("1 kHz (voice pitch, hum)", 1_000.0)]
 
 
 def monitor_choices(channels: int) -> list[tuple[str, tuple[int, ...]]]:

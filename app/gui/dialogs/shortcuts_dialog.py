@@ -31,6 +31,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + wheel", "Zoom at the mouse"),
     ("Wheel, ← / →", "Scroll in time"),
     ("Shift + drag, middle drag", "Pan"),
+    ("Shift + ↑ / Shift + ↓", "Spectrograms: show a lower band closer (1 kHz at most) / a higher one (View ▸ Top "
+                              "frequency)"),
     ("Home / End", "Go to the start / end"),
     ("Z", "Zoom to the selection"),
     ("Ctrl + 0", "Show the whole recording"),
