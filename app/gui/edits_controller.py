@@ -81,8 +81,9 @@ class EditsController:
         chosen = self._chosen("attenuate") if window.recording is not None else []
         if not chosen:
             return None
-        dialog = BandDialog([v.name for v in chosen], window.duration(), window.recording.sample_rate / 2,
-                            window.view.selection, window.view.band, self.band_db, window)
+        nyquist = max(v.sample_rate for v in chosen) / 2           # a version's, not the recording's
+        dialog = BandDialog([v.name for v in chosen], window.duration(), nyquist, window.view.selection,
+                            window.view.band, self.band_db, window)
         dialog.accepted.connect(lambda: self.attenuate_band(chosen, dialog.span(), dialog.band(), dialog.gain_db()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
