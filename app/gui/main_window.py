@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self.tracks.set_settings(self.view.settings)
         self.tracks.seek_requested.connect(self._on_seek_requested)
         self.tracks.listen_requested.connect(self.listen_to_version)
+        self.tracks.drag_selected.connect(self._on_track_dragged)
         self.tracks.rows_ready.connect(self._on_track_rows_ready)
         self._lanes_stale = False
         tracks_scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
@@ -708,6 +709,13 @@ class MainWindow(QMainWindow):
 
     def _on_seek_requested(self, seconds: float) -> None:
         self.seek_seconds(seconds)
+
+    def _on_track_dragged(self, anchor: float, current: float, finished: bool,
+                          band: tuple[float, float] | None) -> None:
+        """A drag on a track selects as one on the channels does (shown on the tracks as it goes)."""
+        self.view.drag_select(anchor, current, finished, band)
+        if not finished:
+            self.tracks.set_selection((min(anchor, current), max(anchor, current)), band and (min(band), max(band)))
 
     def select_all(self) -> None:
         if self.recording is not None:

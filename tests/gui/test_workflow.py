@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from app.engine.documents import Version, VersionKind
 from app.engine.labels import Label
@@ -1105,3 +1106,31 @@ def test_a_right_click_on_a_row_of_the_versions_panel_offers_the_same_menu(qtbot
     assert demo_window.context_menus.menu.actions()[0].text() == "Listen (A/B)"
     assert demo_window.versions_panel.selected_ids() == [demo_window.session.versions[0].id]
     demo_window.context_menus.menu.close()
+
+
+def _drag_on_tracks(qtbot, window, start: QPoint, stop: QPoint, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport = window.tracks.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, modifiers, start)
+    for x, y in zip(np.linspace(start.x(), stop.x(), 6), np.linspace(start.y(), stop.y(), 6)):
+        point = QPointF(round(x), round(y))
+        QApplication.sendEvent(viewport, QMouseEvent(QEvent.Type.MouseMove, point, viewport.mapToGlobal(point),
+                                                     Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, modifiers))
+        qtbot.wait(12)                  # pyqtgraph drops mouse moves closer than 10 ms apart
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, modifiers, stop)
+
+
+def test_a_drag_on_a_track_selects_a_range_and_a_ctrl_drag_an_area_in_its_own_frequencies(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, _ = demo_window.session.versions
+    qtbot.waitUntil(lambda: demo_window.tracks.up_to_date, timeout=20_000)
+    _drag_on_tracks(qtbot, demo_window, _track_point(demo_window, first.id, 2.0),
+                    _track_point(demo_window, first.id, 4.0))
+    assert demo_window.view.selection == pytest.approx((2.0, 4.0), abs=0.1) and demo_window.view.band is None
+    box = demo_window.tracks._plots[first.id]
+    low, high = (demo_window.tracks.mapFromScene(box.mapViewToScene(QPointF(t, u))) for t, u in ((5.0, 0.2),
+                                                                                             (6.0, 0.6)))
+    _drag_on_tracks(qtbot, demo_window, low, high, Qt.KeyboardModifier.ControlModifier)
+    axis = demo_window.tracks.frequency_axis(first.id)
+    assert demo_window.view.selection == pytest.approx((5.0, 6.0), abs=0.1)
+    assert demo_window.view.band == pytest.approx(tuple(axis.to_hz([0.2, 0.6])), rel=0.05)
+    assert demo_window.tracks._areas[first.id].isVisible()

@@ -422,25 +422,29 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self._draw_labels([*self._shown_labels[:index], replace(label, start=start, stop=stop),
                                *self._shown_labels[index + 1:]])
 
-    def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
+    def drag_select(self, anchor: float, current: float, finished: bool,
+                    band: tuple[float, float] | None = None) -> None:
+        """A drag over [anchor, current] seconds, on a channel or a track, shown as it goes and
+        selected when `finished`; with `band` (Hz, a Ctrl+drag on a spectrogram) an area."""
         duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
-        start, stop = sorted((min(max(anchor, 0.0), duration), min(max(current, 0.0), duration)))
-        self._show_selection((start, stop), None)
-        if finished:
-            self.set_selection((start, stop) if stop > start else None)
+        start, stop = sorted(min(max(t, 0.0), duration) for t in (anchor, current))
+        band = None if band is None else (min(band), max(band))
+        if not finished:
+            self._show_selection((start, stop), band)
+        elif stop > start and (band is None or band[1] > band[0]):
+            self.set_selection((start, stop), band)
+        else:
+            self.set_selection(None)
+
+    def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
+        self.drag_select(anchor, current, finished)
 
     def _on_area_dragged(self, channel: int, anchor: tuple[float, float], current: tuple[float, float],
                          finished: bool) -> None:
         """A Ctrl+drag on a spectrogram: the range it spans and the band between its two heights."""
-        duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
-        start, stop = sorted(min(max(point[0], 0.0), duration) for point in (anchor, current))
-        low, high = sorted(float(self._freq_axes[channel].axis.to_hz(point[1])) for point in (anchor, current))
-        if not finished:
-            self._show_selection((start, stop), (low, high))
-        elif stop > start and high > low:
-            self.set_selection((start, stop), (low, high))
-        else:
-            self.set_selection(None)
+        axis = self._freq_axes[channel].axis
+        band = (float(axis.to_hz(anchor[1])), float(axis.to_hz(current[1])))
+        self.drag_select(anchor[0], current[0], finished, band)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         if self.recording is None:

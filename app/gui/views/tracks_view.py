@@ -81,6 +81,7 @@ class TracksView(pg.GraphicsLayoutWidget):
     seek_requested = Signal(float)
     listen_requested = Signal(str)  # version id
     context_requested = Signal(str, object)   # version id, screen position: a right click on its track
+    drag_selected = Signal(float, float, bool, object)   # anchor, current seconds, finished, band (Hz) or None
     rows_ready = Signal()           # every version shown has its row (background work may start)
 
     def __init__(self, parent=None) -> None:
@@ -296,7 +297,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         lut = color_map(self.settings.colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         label = pg.LabelItem("", color=plot_colors().foreground, size="9pt", justify="left")
         self.ci.addItem(label, row=2 * row, col=1)
-        box = TimeViewBox()
+        box = TimeViewBox(areas=True)
         box.setFixedHeight(TRACK_PIXELS)
         axis = FrequencyAxisItem()
         axis.set_axis(FrequencyAxis.for_settings(self.settings, version.sample_rate))
@@ -311,6 +312,9 @@ class TracksView(pg.GraphicsLayoutWidget):
         box.clicked.connect(self.seek_requested)
         box.double_clicked.connect(lambda _seconds, version_id=version.id: self.listen_requested.emit(version_id))
         box.context_clicked.connect(lambda where, version_id=version.id: self.context_requested.emit(version_id, where))
+        box.dragged.connect(lambda anchor, current, finished: self.drag_selected.emit(anchor, current, finished, None))
+        box.area_dragged.connect(lambda anchor, current, finished, version_id=version.id:
+                                 self._on_area_dragged(version_id, anchor, current, finished))
         item = pg.ImageItem(axisOrder="col-major")
         item.setLookupTable(lut)
         box.addItem(item)
@@ -396,6 +400,13 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._playhead = seconds
         for head in self._playheads:
             head.setValue(seconds)
+
+    def _on_area_dragged(self, version_id: str, anchor: tuple[float, float], current: tuple[float, float],
+                         finished: bool) -> None:
+        """A Ctrl+drag on a track: the band between its two heights in the track's own frequency units."""
+        axis = self._axes[version_id].axis
+        band = (float(axis.to_hz(anchor[1])), float(axis.to_hz(current[1])))
+        self.drag_selected.emit(anchor[0], current[0], finished, band)
 
     def set_selection(self, selection: tuple[float, float] | None, band: tuple[float, float] | None = None) -> None:
         """The recording's selection, and the band within it (an area) drawn on each track's own
