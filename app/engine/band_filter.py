@@ -4,14 +4,29 @@ what an attenuation would take away before making it.
 
 A Butterworth filter in second-order sections (a low-pass from 0 Hz, a high-pass up to the
 Nyquist frequency, else a band-pass), with its state carried from block to block so the joins
-are seamless; scipy.signal is imported only when a band is first played.
+are seamless. scipy.signal takes most of a second to import: the app imports it in the background
+after it starts (`warm_up`), so the feeder does not stop for it, and the ring run dry, the first
+time a band is played.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import numpy as np
 
 ORDER = 8          # per edge: about 48 dB an octave outside the band
+WARM_UP_THREAD = "scipy-signal-warm-up"
+
+
+def warm_up() -> threading.Thread:
+    """Import scipy.signal in a background thread (pure Python mostly, so the GIL keeps changing
+    hands and the window goes on)."""
+    thread = threading.Thread(target=importlib.import_module, args=("scipy.signal",), name=WARM_UP_THREAD,
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 class BandFilter:
