@@ -4,14 +4,15 @@ what an attenuation would take away before making it.
 
 A Butterworth filter in second-order sections (a low-pass from 0 Hz, a high-pass up to the
 Nyquist frequency, else a band-pass), with its state carried from block to block so the joins
-are seamless. scipy.signal takes most of a second to import: the app imports it in the background
-after it starts (`warm_up`), so the feeder does not stop for it, and the ring run dry, the first
-time a band is played.
+are seamless. scipy.signal takes most of a second to import: the window imports it in the
+background as soon as an area is first selected (`warm_up`), so the feeder does not stop for it,
+and the ring run dry, when the band is then played; the app's start does not pay for it.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 
 import numpy as np
@@ -20,9 +21,11 @@ ORDER = 8          # per edge: about 48 dB an octave outside the band
 WARM_UP_THREAD = "scipy-signal-warm-up"
 
 
-def warm_up() -> threading.Thread:
+def warm_up() -> threading.Thread | None:
     """Import scipy.signal in a background thread (pure Python mostly, so the GIL keeps changing
-    hands and the window goes on)."""
+    hands and the window goes on); None when it is imported or being imported already."""
+    if "scipy.signal" in sys.modules or any(t.name == WARM_UP_THREAD for t in threading.enumerate()):
+        return None
     thread = threading.Thread(target=importlib.import_module, args=("scipy.signal",), name=WARM_UP_THREAD,
                               daemon=True)
     thread.start()

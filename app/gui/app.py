@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.engine import band_filter, torch_runtime
+from app.engine import torch_runtime
 from app.engine.demo import first_demo_path
 from app.engine.recovery import recoverable_sessions, recovery_dir
 from app.gui.main_window import MainWindow
@@ -55,7 +55,6 @@ def start_main_window(app: QApplication, path: str | None) -> MainWindow:
     log.info("GUI started with %s", start)
     window.sessions.offer_recovery(recoverable_sessions(recovery_dir()))
     QTimer.singleShot(TORCH_WARM_UP_DELAY_MS, torch_runtime.warm_up)   # before a model run needs it
-    QTimer.singleShot(TORCH_WARM_UP_DELAY_MS, band_filter.warm_up)     # before an area is first played
     return window
 
 

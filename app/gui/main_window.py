@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from app.engine import band_filter
 from app.engine.documents import (
     ESTIMATE_KINDS,
     SESSION_SUFFIX,
@@ -736,6 +737,8 @@ class MainWindow(QMainWindow):
         self.tracks.set_selection(selection, band)
         for player in (self.player, self.ab_player):      # an area plays its band alone, as RX plays one
             player.set_band(band)
+        if band is not None:
+            band_filter.warm_up()                           # its filter's library, before Space asks for it
         self.selection_label.setText("" if selection is None else
                                      f"Selection {format_duration(selection[0])} – {format_duration(selection[1])} "
                                      f"({format_duration(selection[1] - selection[0])})"

@@ -61,3 +61,13 @@ def test_playback_meters_only_the_chosen_band(tmp_path):
             assert player.level().max() < 0.003                  # the 500 Hz tone, 40 dB and more down
         finally:
             player.pause()
+
+
+def test_the_warm_up_imports_the_filter_library_once_in_the_background():
+    import subprocess
+    import sys
+
+    code = ("import sys, app.engine.band_filter as b; t = b.warm_up(); t.join(); "
+            "print('scipy.signal' in sys.modules, b.warm_up() is None)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split() == ["True", "True"]
