@@ -46,7 +46,7 @@ class BandFilter:
             self.sos = butter(ORDER, low, "highpass", fs=rate, output="sos")
         else:
             self.sos = butter(ORDER // 2, [low, high], "bandpass", fs=rate, output="sos")
-        self.band = band
+        self.band, self.columns = band, columns
         self.state = None if self.sos is None else np.zeros((self.sos.shape[0], 2, columns))
 
     def process(self, block: np.ndarray) -> np.ndarray:

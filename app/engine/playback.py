@@ -574,12 +574,13 @@ class _Feeder:
 
 
     def _keep_band(self, block: np.ndarray, rate: int) -> np.ndarray:
-        """`block` with only the player's band, if one is chosen (a new band starts a new filter)."""
+        """`block` with only the player's band, if one is chosen (a new band, or another number of
+        channels or lanes, starts a new filter)."""
         band = self.player.band
         if band is None:
             self.band_filter = None
             return block
-        if self.band_filter is None or self.band_filter.band != band:
+        if self.band_filter is None or (self.band_filter.band, self.band_filter.columns) != (band, block.shape[1]):
             self.band_filter = BandFilter(band, rate, block.shape[1])
         return self.band_filter.process(block)
 
