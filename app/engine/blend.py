@@ -75,8 +75,8 @@ def blended_version(version: Version, mixture: np.ndarray, gain_db: float, chann
         weight = 1 - span_gain(at, n, [(start, stop)], 1 - gain, fade, total)    # g inside the span, 0 outside
         out[at:at + n] = own + weight * (mixture[at:at + n] - own)
     out.flags.writeable = False
-    settings: dict[str, Any] = {**version.settings, "blended_from": version.id, "blend": gain_db,
-                                "blend_channel": channel + 1}
+    settings: dict[str, Any] = {**version.settings, "blended_from": version.id, "mended_from": version.id,
+                                "blend": gain_db, "blend_channel": channel + 1}
     name = version.name if version.name.endswith(BLENDED_SUFFIX) else version.name + BLENDED_SUFFIX
     return Version(name, version.talker, version.kind, out, version.sample_rate, version.model, settings,
                    version.device)

@@ -152,7 +152,7 @@ def _settings(version: Version, span: Seconds, band: Band, gain_db: Gain) -> dic
     level = "removed" if gain_db == -math.inf else "to the level around it" if gain_db == AROUND else gain_db
     done = [*version.settings.get("attenuated", []),
             {"seconds": [span[0], span[1]], "hz": [band[0], min(band[1], version.sample_rate / 2)], "db": level}]
-    return {**version.settings, "attenuated_from": version.id, "attenuated": done}
+    return {**version.settings, "attenuated_from": version.id, "mended_from": version.id, "attenuated": done}
 
 
 def check_area(versions: list[Version], span: Seconds, band: Band) -> None:

@@ -81,7 +81,8 @@ def _settings(version: Version, partner: Version, span: Seconds) -> dict[str, An
     """The original's settings (its span included: a correction of the mend keeps to it), what it
     was swapped with, and every span swapped so far."""
     spans = [*version.settings.get("swapped_seconds", []), [span[0], span[1]]]
-    return {**version.settings, "swapped_from": version.id, "swapped_with": partner.id, "swapped_seconds": spans}
+    return {**version.settings, "swapped_from": version.id, "mended_from": version.id, "swapped_with": partner.id,
+            "swapped_seconds": spans}
 
 
 def swapped_versions(first: Version, second: Version, span: Seconds,
@@ -165,7 +166,7 @@ def silenced_version(version: Version, spans: list[Seconds], gain_db: float = -m
     audio = _faded_gain(version.audio, merged, gain, round(fade_seconds * rate))
     name = version.name if version.name.endswith(SILENCED_SUFFIX) else version.name + SILENCED_SUFFIX
     done = [*version.settings.get("silenced_seconds", []), *([a / rate, b / rate] for a, b in merged)]
-    settings = {**version.settings, "silenced_from": version.id, "silenced_seconds": done,
+    settings = {**version.settings, "silenced_from": version.id, "mended_from": version.id, "silenced_seconds": done,
                 "silenced_to_db": "silence" if gain == 0.0 else gain_db}
     return Version(name, version.talker, version.kind, audio, rate, version.model, settings, version.device)
 

@@ -437,10 +437,11 @@ def label_means(rows: list[MetricsRow], names: dict[str, str]) -> list[MetricsRo
 
 
 def label_differences(rows: list[MetricsRow], versions: list[Version]) -> list[MetricsRow]:
-    """Each version's paired difference over the labels from what it was made from (MeCo's from
-    the estimate it corrected), else from the mixture scored against the same reference (for
-    SI-SDR, the separation's SI-SDRi), mean and 95 % CI: whether a run helped, with the spread
-    between utterances cancelled, as two means' overlapping intervals cannot say."""
+    """Each version's paired difference over the labels from what it was made from (a mend's from
+    the version it mended, MeCo's from the estimate it corrected) when that is scored too, else
+    from the mixture scored against the same reference (for SI-SDR, the separation's SI-SDRi), mean
+    and 95 % CI: whether a run helped, with the spread between utterances cancelled, as two means'
+    overlapping intervals cannot say."""
     from models.metrics.speech import paired_difference
 
     scored: dict[str, dict[Seconds | None, MetricsRow]] = {}
@@ -453,7 +454,8 @@ def label_differences(rows: list[MetricsRow], versions: list[Version]) -> list[M
     differences = []
     for version in versions:
         own = scored.get(version.id, {})
-        source = version.settings.get("source_version")
+        source = next((made for made in (version.settings.get("mended_from"), version.settings.get("source_version"))
+                       if made in scored), None)
         if version.kind is VersionKind.DIFFERENCE:
             continue
         if source in scored:

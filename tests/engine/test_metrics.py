@@ -145,6 +145,21 @@ def test_scores_over_several_labels_end_with_each_runs_paired_difference_from_wh
     assert metrics_table(rows)[-1][8] == "paired difference from Separated · talker 1 over 3 labels"
 
 
+def test_a_mends_difference_is_from_the_version_it_mended_when_that_is_scored_too():
+    from app.engine.version_edits import silenced_version
+
+    refs = _references()
+    mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
+    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b"), Label(6.0, 9.0, "c")]
+    separated = _version(0, refs[0] + 0.3 * refs[1])
+    mended = silenced_version(separated, [(5.0, 6.0)])               # between the labels: the same scores
+    rows = drive(label_metrics_job([separated, mended], refs, mixture, labels))
+    (difference,) = [row for row in rows if row.baseline and row.version_id == mended.id]
+    assert difference.baseline == "Separated · talker 1" and difference.values["si_sdr"] == pytest.approx(0, abs=1e-6)
+    alone = drive(label_metrics_job([mended], refs, mixture, labels))   # the original not scored: the mixture
+    assert [row.baseline for row in alone if row.baseline] == ["Mixture · talker 1"]
+
+
 def test_a_separations_difference_is_from_the_mixture_scored_against_the_reference_it_matched():
     refs = _references()
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
