@@ -322,6 +322,10 @@ class MainWindow(QMainWindow):
         self.right_action = self._action("Scroll right", ["Right"], lambda: self.view.scroll(SCROLL_FRACTION))
         self.home_action = self._action("Go to start", ["Home"], lambda: self.seek_seconds(0.0, reveal=True))
         self.end_action = self._action("Go to end", ["End"], lambda: self.seek_seconds(self.duration(), reveal=True))
+        self.select_to_start_action = self._action("Select to start", ["Shift+Home"],
+                                                   lambda: self.view.extend_selection(0.0))
+        self.select_to_end_action = self._action("Select to end", ["Shift+End"],
+                                                 lambda: self.view.extend_selection(self.duration()))
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
         self.about_action = self._action("&About MeCo Studio", [], self.show_about)
@@ -399,7 +403,8 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
         edit_menu.addAction(self.history_action)
         edit_menu.addSeparator()
-        for action in (self.select_all_action, self.select_range_action, self.clear_selection_action,
+        for action in (self.select_all_action, self.select_range_action, self.select_to_start_action,
+                       self.select_to_end_action, self.clear_selection_action,
                        self.add_label_action, self.next_label_action, self.previous_label_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()

@@ -210,6 +210,22 @@ def test_the_area_keeps_its_band_on_another_frequency_scale(qtbot, window, make_
     assert window.view.band is None and window.view.selection is None
 
 
+def test_shift_click_moves_the_nearer_edge_and_shift_end_selects_to_the_end(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10))
+    window.seek_seconds(3.0)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+                     spectrogram_point(window, 0, 5.0))
+    assert window.view.selection == pytest.approx((3.0, 5.0), abs=0.05)          # from the playhead
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+                     spectrogram_point(window, 0, 2.0))
+    assert window.view.selection == pytest.approx((2.0, 5.0), abs=0.05)          # the nearer edge moved
+    assert window.player.position == 3 * 16_000                                  # no seek
+    qtbot.keyClick(window, Qt.Key.Key_End, Qt.KeyboardModifier.ShiftModifier)
+    assert window.view.selection == pytest.approx((2.0, 10.0), abs=0.05)
+    qtbot.keyClick(window, Qt.Key.Key_Home, Qt.KeyboardModifier.ShiftModifier)
+    assert window.view.selection == pytest.approx((0.0, 10.0), abs=0.05)
+
+
 def test_z_zooms_to_the_selection(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
     assert not window.zoom_selection_action.isEnabled()

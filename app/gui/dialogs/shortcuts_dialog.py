@@ -18,6 +18,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Space", "Play / pause; with a selection, play it once"),
     ("Click", "Move the playhead there"),
     ("Drag", "Select a time range"),
+    ("Shift + click, Shift + Home / End", "Extend the selection to there, or to the start / end (from the "
+                                          "playhead without one)"),
     ("Ctrl + drag on a spectrogram", "Select an area: a frequency band over a time range"),
     ("Drag a label's edge", "Move that edge of the label (on a waveform row)"),
     ("Right click", "A version's menu on its track (or its Versions panel row); the selection's on the channels"),

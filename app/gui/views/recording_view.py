@@ -208,6 +208,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             box.clicked.connect(self.seek_requested)
             box.dragged.connect(self._on_dragged)
             box.context_clicked.connect(self.context_requested)
+            box.extend_clicked.connect(self.extend_selection)
             head = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5), movable=False)
             region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*SELECTION_BRUSH),
                                          pen=pg.mkPen(PLAYHEAD_COLOR, width=0.5))
@@ -435,6 +436,21 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self.set_selection((start, stop), band)
         else:
             self.set_selection(None)
+
+    def extend_selection(self, seconds: float) -> None:
+        """Shift+click (Shift+Home, Shift+End): the selection's nearer edge moves to `seconds`, or,
+        without a selection, one is made from the playhead to there, as in Audacity. An area keeps
+        its band."""
+        duration = self.recording.frames / self.recording.sample_rate if self.recording else 0.0
+        seconds = min(max(seconds, 0.0), duration)
+        if self.selection is None:
+            start, stop = sorted((self.playhead(), seconds))
+        elif abs(seconds - self.selection[0]) <= abs(seconds - self.selection[1]):
+            start, stop = sorted((seconds, self.selection[1]))
+        else:
+            start, stop = sorted((self.selection[0], seconds))
+        if stop > start:
+            self.set_selection((start, stop), self.band)
 
     def _on_dragged(self, anchor: float, current: float, finished: bool) -> None:
         self.drag_select(anchor, current, finished)

@@ -1,7 +1,8 @@
 """Mouse handling on a time axis: wheel scrolls, Ctrl+wheel zooms at the cursor, click seeks,
-double-click is reported too, a right click asks for a menu, drag selects a range, Shift+drag or middle-drag pans, on a
-spectrogram Ctrl+drag selects a time-frequency area (a band over a range), and a drag that starts
-on a handle (a label's edge) moves that handle. Frequency never moves."""
+double-click is reported too, a Shift+click extends the selection, a right click asks for a menu,
+drag selects a range, Shift+drag or middle-drag pans, on a spectrogram Ctrl+drag selects a
+time-frequency area (a band over a range), and a drag that starts on a handle (a label's edge)
+moves that handle. Frequency never moves."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class TimeViewBox(pg.ViewBox):
     area_dragged = Signal(object, object, bool)   # anchor, current as (seconds, y), finished
     handle_dragged = Signal(object, float, bool)  # the handle, current seconds, finished
     context_clicked = Signal(object)              # a right click: its screen position (QPoint)
+    extend_clicked = Signal(float)                # a Shift+click: the selection reaches to these seconds
 
     def __init__(self, areas: bool = False) -> None:
         super().__init__(enableMenu=False)
@@ -61,6 +63,9 @@ class TimeViewBox(pg.ViewBox):
             return
         ev.accept()
         seconds = self.mapSceneToView(ev.scenePos()).x()
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier and not ev.double():
+            self.extend_clicked.emit(seconds)
+            return
         (self.double_clicked if ev.double() else self.clicked).emit(seconds)
 
     def mouseDragEvent(self, ev, axis=None) -> None:
