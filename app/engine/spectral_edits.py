@@ -7,14 +7,14 @@ The version is taken through a short-time Fourier transform (Hann windows of abo
 quarter of a window apart, so a hum's line is resolved to about 20 Hz), the bins of the band in
 the frames centred in the span are scaled, ramped over two bins outside each band edge, and the
 signal is resynthesised with the transform's dual window. Only the span and one window either side
-change; the rest of the version is copied as it was.
+change; the rest of the version is copied as it was. Long spans are done block by block on the
+frames' own grid, so an hour costs no more memory than a minute and every block gives exactly the
+samples the whole would.
 
 Instead of a fixed gain, the band can be brought down to the level around it (`AROUND`, as RX's
 Spectral Repair attenuates): each bin is lowered, never raised, to the median level of the tenth
 of a second just before the span and just after it (interpolated across the span), so a cough or
-a door knock goes and the room and the talker's steady sound under it stay. Long spans are done block by block on the
-frames' own grid, so an hour costs no more memory than a minute and every block gives exactly the
-samples the whole would.
+a door knock goes and the room and the talker's steady sound under it stay.
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ def window_frames(rate: int) -> int:
     return 1 << math.ceil(math.log2(WINDOW_SECONDS * rate))
 
 
-def band_gains(rate: int, window: int, band: Band, gain: float) -> np.ndarray:
-    """Per rfft bin: `gain` inside `band`, 1 more than `EDGE_BINS` bins outside it, linear between."""
+def band_weights(rate: int, window: int, band: Band) -> np.ndarray:
+    """Per rfft bin, how much of the band's gain it takes: 1 inside `band`, 0 more than
+    `EDGE_BINS` bins outside it, linear between."""
     hz = np.fft.rfftfreq(window, 1 / rate)
     outside = np.maximum(band[0] - hz, hz - band[1]).clip(min=0) / (rate / window)
-    weight = np.clip(1 - outside / EDGE_BINS, 0, 1)
-    return (1 - (1 - gain) * weight).astype(np.float32)
+    return np.clip(1 - outside / EDGE_BINS, 0, 1)
 
 
 def _check(version: Version, band: Band) -> None:
@@ -116,7 +116,7 @@ def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
     hop = window // 4
     first, last = _frame_span(version, span, hop)
     transform = ShortTimeFFT(hann(window, sym=False), hop, rate, mfft=window)
-    weight = 1 - band_gains(rate, window, band, 0.0)[:, None]         # 1 inside the band, 0 outside
+    weight = band_weights(rate, window, band)[:, None]
     if gain_db == AROUND:
         before, after = _around(version, transform, window, first, last)
     else:

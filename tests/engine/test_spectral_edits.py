@@ -16,7 +16,7 @@ from app.engine.spectral_edits import (
     ATTENUATED_SUFFIX,
     attenuate_blocks,
     attenuate_job,
-    band_gains,
+    band_weights,
     window_frames,
 )
 
@@ -41,11 +41,11 @@ def test_the_window_is_about_forty_milliseconds_as_a_power_of_two():
 
 
 def test_the_gain_is_reached_inside_the_band_and_ramps_back_to_one_over_two_bins():
-    gains = band_gains(16000, 1024, (1000, 2000), 0.0)       # 15.625 Hz bins: 1000 Hz is bin 64
-    assert (gains[64:129] == 0).all()
-    np.testing.assert_allclose(gains[61:65], [1.0, 1.0, 0.5, 0.0], atol=1e-6)
-    np.testing.assert_allclose(gains[128:131], [0.0, 0.5, 1.0], atol=1e-6)
-    assert (gains[:63] == 1).all() and (gains[130:] == 1).all()
+    weights = band_weights(16000, 1024, (1000, 2000))       # 15.625 Hz bins: 1000 Hz is bin 64
+    assert (weights[64:129] == 1).all()
+    np.testing.assert_allclose(weights[61:65], [0.0, 0.0, 0.5, 1.0], atol=1e-6)
+    np.testing.assert_allclose(weights[128:131], [1.0, 0.5, 0.0], atol=1e-6)
+    assert (weights[:63] == 0).all() and (weights[130:] == 0).all()
 
 
 def test_the_band_falls_by_the_gain_inside_the_span_and_the_other_tone_stays():
