@@ -98,8 +98,12 @@ def _around(version: Version, transform: Any, window: int, first: int, last: int
     before = _context_level(version.audio, transform, window, (first - 3 * hop - context, first - 3 * hop + 1))
     after = _context_level(version.audio, transform, window, (last + 2 * hop, last + 2 * hop + context))
     if before is None and after is None:
-        raise ConfigError(f"The span covers all of “{version.name}”: there is no sound around it to match.")
+        raise _no_context(version)
     return (before if before is not None else after), (after if after is not None else before)
+
+
+def _no_context(version: Version) -> ConfigError:
+    return ConfigError(f"The span covers all of “{version.name}”: there is no sound around it to match.")
 
 
 def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
@@ -155,17 +159,21 @@ def _settings(version: Version, span: Seconds, band: Band, gain_db: Gain) -> dic
     return {**version.settings, "attenuated_from": version.id, "mended_from": version.id, "attenuated": done}
 
 
-def check_area(versions: list[Version], span: Seconds, band: Band) -> None:
-    """ConfigError naming the first version that has nothing to attenuate over `span` in `band`."""
+def check_area(versions: list[Version], span: Seconds, band: Band, gain_db: Gain = 0.0) -> None:
+    """ConfigError naming the first version that has nothing to attenuate over `span` in `band`
+    (or, for `AROUND`, no sound around the span to match)."""
     for version in versions:
         _check(version, band)
-        _frame_span(version, span, window_frames(version.sample_rate) // 4)
+        hop = window_frames(version.sample_rate) // 4
+        first, last = _frame_span(version, span, hop)
+        if gain_db == AROUND and first - 3 * hop < 0 and last + 2 * hop >= version.audio.shape[0]:
+            raise _no_context(version)
 
 
 def attenuate_job(versions: list[Version], span: Seconds, band: Band, gain_db: Gain) -> Job[list[Version]]:
     """A new version of each of `versions` with `band` at `gain_db` over `span`, as a job; every
     version is checked before any is done."""
-    check_area(versions, span, band)
+    check_area(versions, span, band, gain_db)
     mended = []
     for version in versions:
         audio = yield from attenuate_blocks(version, span, band, gain_db)

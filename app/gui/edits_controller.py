@@ -98,7 +98,7 @@ class EditsController:
         if recording is None:
             return None
         try:
-            check_area(chosen, span, band)
+            check_area(chosen, span, band, gain_db)
         except ConfigError as err:
             window.show_error("Cannot attenuate", str(err))
             return None

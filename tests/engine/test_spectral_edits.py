@@ -17,6 +17,7 @@ from app.engine.spectral_edits import (
     attenuate_blocks,
     attenuate_job,
     band_weights,
+    check_area,
     window_frames,
 )
 
@@ -154,4 +155,6 @@ def test_around_a_span_at_the_start_matches_what_follows_it():
 
 def test_around_a_span_of_the_whole_version_has_nothing_to_match():
     with pytest.raises(ConfigError, match="no sound around it"):
-        drive(attenuate_job([_knock()], (0.0, 4.0), (1000, 8000), AROUND))
+        check_area([_knock()], (0.0, 4.0), (1000, 8000), AROUND)
+    with pytest.raises(ConfigError, match="no sound around it"):
+        next(attenuate_job([_knock()], (0.0, 4.0), (1000, 8000), AROUND))
