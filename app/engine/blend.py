@@ -31,6 +31,7 @@ from app.engine.jobs import Job, Progress
 from app.engine.output_collector import OutputCollector
 from app.engine.scratch import scratch_zeros
 from app.engine.version_edits import GAIN_BLOCK, JOIN_FADE_SECONDS, span_gain
+from app.engine.workflow import version_span
 
 READ_SECONDS = 30              # of the recording read at a time
 BLENDED_SUFFIX = " · blended"
@@ -43,9 +44,9 @@ def mixture_channel(version: Version, recording: Recording) -> int:
 
 
 def _span_frames(version: Version) -> tuple[int, int]:
-    """The frames the version holds audio in: its `span_seconds` when it was made over a span."""
+    """The frames the version holds audio in: those of the span it was made over, if any."""
     frames, rate = version.audio.shape[0], version.sample_rate
-    span = version.settings.get("span_seconds")
+    span = version_span([version])
     if span is None:
         return 0, frames
     return min(max(round(span[0] * rate), 0), frames), min(max(round(span[1] * rate), 0), frames)
