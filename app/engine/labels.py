@@ -111,19 +111,22 @@ def _tiers(labels: list[Label]) -> dict[str, list[Label]]:
     label in its talker's tier, as who speaks when is annotated in Praat and ELAN; the other
     ranges in "labels", with overlapping ones in "labels 2", "labels 3", …; points in "points"."""
     tiers: dict[str, list[Label]] = {}
+    ends: dict[str, float] = {}                   # where each tier's last interval stops
+
+    def place(name: str, label: Label) -> None:
+        tiers.setdefault(name, []).append(label)
+        ends[name] = label.stop
+
     for label in sorted(labels):
         if label.stop == label.start:
             tiers.setdefault("points", []).append(label)
-            continue
-        if TALKER_TIER.fullmatch(label.text) and label.start >= max((x.stop for x in tiers.get(label.text, [])),
-                                                                    default=0.0):
-            tiers.setdefault(label.text, []).append(label)
-            continue
-        for n in range(1, len(labels) + 1):
-            name = "labels" if n == 1 else f"labels {n}"
-            if label.start >= max((x.stop for x in tiers.get(name, [])), default=0.0):
-                tiers.setdefault(name, []).append(label)
-                break
+        elif TALKER_TIER.fullmatch(label.text) and label.start >= ends.get(label.text, 0.0):
+            place(label.text, label)
+        else:
+            n = 1
+            while label.start < ends.get("labels" if n == 1 else f"labels {n}", 0.0):
+                n += 1
+            place("labels" if n == 1 else f"labels {n}", label)
 
     def order(name: str) -> tuple[int, int]:          # talkers first, then labels, then points
         number = int(name.split()[-1]) if name[-1].isdigit() else 1
