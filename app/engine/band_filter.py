@@ -33,24 +33,30 @@ def warm_up() -> threading.Thread | None:
 
 
 class BandFilter:
-    def __init__(self, band: tuple[float, float], rate: int, columns: int) -> None:
+    """The band alone (`keep`), or everything but the band: what an attenuation would take away,
+    or what it would leave."""
+
+    def __init__(self, band: tuple[float, float], rate: int, columns: int, keep: bool = True) -> None:
         from scipy.signal import butter
 
         low, high = band
         nyquist = rate / 2
+        self.silent = not keep and low <= 0 and high >= nyquist        # the whole spectrum taken away
         if low <= 0 and high >= nyquist:
             self.sos = None
         elif low <= 0:
-            self.sos = butter(ORDER, high, "lowpass", fs=rate, output="sos")
+            self.sos = butter(ORDER, high, "lowpass" if keep else "highpass", fs=rate, output="sos")
         elif high >= nyquist:
-            self.sos = butter(ORDER, low, "highpass", fs=rate, output="sos")
+            self.sos = butter(ORDER, low, "highpass" if keep else "lowpass", fs=rate, output="sos")
         else:
-            self.sos = butter(ORDER // 2, [low, high], "bandpass", fs=rate, output="sos")
-        self.band, self.columns = band, columns
+            self.sos = butter(ORDER // 2, [low, high], "bandpass" if keep else "bandstop", fs=rate, output="sos")
+        self.band, self.columns, self.keep = band, columns, keep
         self.state = None if self.sos is None else np.zeros((self.sos.shape[0], 2, columns))
 
     def process(self, block: np.ndarray) -> np.ndarray:
         """`block` (frames, columns) filtered, continuing from the last block."""
+        if self.silent:
+            return np.zeros_like(block)
         if self.sos is None:
             return block
         from scipy.signal import sosfilt

@@ -273,6 +273,7 @@ class Player:
         self.stream_rate = 0
         self.speed = 1.0                       # 0.5: half speed, at the same pitch (see `time_stretch`)
         self.band: tuple[float, float] | None = None     # Hz: only this band is played (`band_filter`)
+        self.keep_band = True                            # False: everything but the band is played
 
     @property
     def is_playing(self) -> bool:
@@ -325,10 +326,11 @@ class Player:
         if playing:
             self.play()
 
-    def set_band(self, band: tuple[float, float] | None) -> None:
-        """Play only `band` (Hz) of the source, or all of it (None): a spectral selection heard
-        alone. Taken up by the feeder at its next block."""
-        self.band = band
+    def set_band(self, band: tuple[float, float] | None, keep: bool = True) -> None:
+        """Play only `band` (Hz) of the source (or, not `keep`, all but the band), or all of it
+        (None): a spectral selection heard alone, or what attenuating it would leave. Taken up by
+        the feeder at its next block."""
+        self.band, self.keep_band = band, keep
 
     def set_loop(self, loop: Loop | None) -> None:
         """Loop [start, stop) from now on; a position outside it jumps to its start."""
@@ -576,12 +578,13 @@ class _Feeder:
     def _keep_band(self, block: np.ndarray, rate: int) -> np.ndarray:
         """`block` with only the player's band, if one is chosen (a new band, or another number of
         channels or lanes, starts a new filter)."""
-        band = self.player.band
+        band, keep = self.player.band, self.player.keep_band
         if band is None:
             self.band_filter = None
             return block
-        if self.band_filter is None or (self.band_filter.band, self.band_filter.columns) != (band, block.shape[1]):
-            self.band_filter = BandFilter(band, rate, block.shape[1])
+        made = self.band_filter
+        if made is None or (made.band, made.columns, made.keep) != (band, block.shape[1], keep):
+            self.band_filter = BandFilter(band, rate, block.shape[1], keep)
         return self.band_filter.process(block)
 
 

@@ -369,6 +369,8 @@ class MainWindow(QMainWindow):
         for action in self.speed_actions.values():
             self.speed_group.addAction(action)
         self.speed_actions[1.0].setChecked(True)
+        self.band_removed_action = self._action("Hear the area's band &taken away", ["Shift+B"],
+                                                self._apply_band, checkable=True)
         self.slower_action = self._action("&Slower", ["["], lambda: self.step_speed(-1))
         self.faster_action = self._action("&Faster", ["]"], lambda: self.step_speed(1))
         self.top_group = QActionGroup(self)
@@ -442,7 +444,8 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.models_action)
         play_menu = self.menuBar().addMenu("&Playback")
         for action in (self.play_action, self.loop_action, self.clear_selection_action, self.home_action,
-                       self.end_action, self.toggle_ab_action, self.loudness_action, self.blind_action):
+                       self.end_action, self.toggle_ab_action, self.loudness_action, self.blind_action,
+                       self.band_removed_action):
             play_menu.addAction(action)
         speed_menu = play_menu.addMenu("Sp&eed (pitch kept)")
         for action in (self.slower_action, self.faster_action):
@@ -716,6 +719,12 @@ class MainWindow(QMainWindow):
     def _on_seek_requested(self, seconds: float) -> None:
         self.seek_seconds(seconds)
 
+    def _apply_band(self) -> None:
+        """While an area is selected, playback and A/B play its band alone, as RX plays a spectral
+        selection (or, with Playback ▸ Hear the area's band taken away, all but the band)."""
+        for player in (self.player, self.ab_player):
+            player.set_band(self.view.band, keep=not self.band_removed_action.isChecked())
+
     def _on_track_dragged(self, anchor: float, current: float, finished: bool,
                           band: tuple[float, float] | None) -> None:
         """A drag on a track selects as one on the channels does (shown on the tracks as it goes)."""
@@ -740,8 +749,7 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self, selection: tuple[float, float] | None) -> None:
         band = self.view.band
         self.tracks.set_selection(selection, band)
-        for player in (self.player, self.ab_player):      # an area plays its band alone, as RX plays one
-            player.set_band(band)
+        self._apply_band()
         if band is not None:
             band_filter.warm_up()                           # its filter's library, before Space asks for it
         self.selection_label.setText("" if selection is None else

@@ -35,6 +35,19 @@ def test_the_band_stays_and_the_rest_falls_by_forty_decibels(band, kept, gone):
     assert _level_db(out, gone) < _level_db(audio, gone) - 40
 
 
+@pytest.mark.parametrize(("band", "kept", "gone"), [((2000, 4000), 500, 3000), ((0, 1000), 3000, 500),
+                                                    ((1000, 8000), 500, 3000)])
+def test_taken_away_the_band_goes_and_the_rest_stays(band, kept, gone):
+    audio = _tones(500, 3000)
+    out = BandFilter(band, RATE, 2, keep=False).process(audio)
+    assert _level_db(out, kept) == pytest.approx(_level_db(audio, kept), abs=1.0)
+    assert _level_db(out, gone) < _level_db(audio, gone) - 40
+
+
+def test_the_whole_spectrum_taken_away_leaves_silence():
+    assert not BandFilter((0, 8000), RATE, 2, keep=False).process(_tones(500, 3000)).any()
+
+
 def test_blocks_join_seamlessly():
     audio = _tones(500, 3000)
     whole = BandFilter((2000, 4000), RATE, 2).process(audio)

@@ -195,6 +195,8 @@ def test_ctrl_drag_on_a_spectrogram_selects_a_band_over_a_range(qtbot, window, m
     assert (area.left(), area.top(), area.bottom()) == pytest.approx((2.0, 0.25, 0.5), abs=0.02)
     assert window.view._areas[3].isVisible() and not window.view._spec_regions[0].isVisible()
     assert window.player.band == band and window.ab_player.band == band          # Space plays the band alone
+    qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)       # or all but the band
+    assert window.player.band == band and not window.player.keep_band and not window.ab_player.keep_band
     drag(qtbot, window, spectrogram_point(window, 0, 6.0), spectrogram_point(window, 0, 7.0))
     assert window.view.band is None and not window.view._areas[0].isVisible()   # a plain drag selects time only
     assert window.player.band is None

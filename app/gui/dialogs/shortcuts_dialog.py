@@ -20,7 +20,9 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Drag", "Select a time range"),
     ("Shift + click, Shift + Home / End", "Extend the selection to there, or to the start / end (from the "
                                           "playhead without one)"),
-    ("Ctrl + drag on a spectrogram", "Select an area: a frequency band over a time range"),
+    ("Ctrl + drag on a spectrogram", "Select an area: a frequency band over a time range (Space then plays "
+                                     "that band alone)"),
+    ("Shift + B", "With an area selected, hear all but its band instead (what attenuating it would leave)"),
     ("Drag a label's edge", "Move that edge of the label (on a waveform row)"),
     ("Right click", "A version's menu on its track (or its Versions panel row); the selection's on the channels"),
     ("L", "Loop the selection on / off"),
