@@ -18,7 +18,8 @@ from app.engine.workflow import MetricsRow, metrics_table, setting_text
 from models.common.results import markdown_table
 
 SETTINGS_SHOWN = ("method", "reference_channel", "channels", "spatial_filter", "mode", "seed", "span_seconds",
-                  "source_version", "swapped_seconds", "silenced_seconds", "attenuated", "blend")
+                  "source_version", "swapped_seconds", "silenced_seconds", "level_seconds", "level_db",
+                  "attenuated", "blend")
 
 
 def _cell(text: object) -> str:

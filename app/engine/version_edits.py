@@ -29,6 +29,7 @@ Seconds = tuple[float, float]
 JOIN_FADE_SECONDS = 0.01     # each join's crossfade (swap or silence): no click, short beside a word
 SWAPPED_SUFFIX = " · swapped"
 SILENCED_SUFFIX = " · silenced"
+LEVEL_SUFFIX = " · level changed"
 TURN_MARGIN_SECONDS = 0.25   # kept either side of a turn, as a voice detector's hangover keeps word edges
 
 
@@ -147,9 +148,9 @@ def _faded_gain(own: np.ndarray, spans: list[tuple[int, int]], gain: float, fade
 
 def silenced_version(version: Version, spans: list[Seconds], gain_db: float = -math.inf,
                      fade_seconds: float = JOIN_FADE_SECONDS) -> Version:
-    """A new version of `version` at `gain_db` (−inf: silence) over each span in seconds (clipped
-    to the audio; overlapping spans merged), everything else as it was; ConfigError when no span
-    holds any of its audio."""
+    """A new version of `version` at `gain_db` (−inf: silence; else its level changed, Audacity's
+    Amplify) over each span in seconds (clipped to the audio; overlapping spans merged), everything
+    else as it was; ConfigError when no span holds any of its audio."""
     rate, frames = version.sample_rate, version.audio.shape[0]
     cut = sorted((min(max(round(a * rate), 0), frames), min(max(round(b * rate), 0), frames)) for a, b in spans)
     merged: list[tuple[int, int]] = []
@@ -161,13 +162,15 @@ def silenced_version(version: Version, spans: list[Seconds], gain_db: float = -m
         else:
             merged.append((start, stop))
     if not merged:
-        raise ConfigError(f"The chosen time holds no audio of “{version.name}” to silence.")
-    gain = 0.0 if gain_db == -math.inf else 10 ** (gain_db / 20)
-    audio = _faded_gain(version.audio, merged, gain, round(fade_seconds * rate))
-    name = version.name if version.name.endswith(SILENCED_SUFFIX) else version.name + SILENCED_SUFFIX
-    done = [*version.settings.get("silenced_seconds", []), *([a / rate, b / rate] for a, b in merged)]
-    settings = {**version.settings, "silenced_from": version.id, "mended_from": version.id, "silenced_seconds": done,
-                "silenced_to_db": "silence" if gain == 0.0 else gain_db}
+        raise ConfigError(f"The chosen time holds no audio of “{version.name}” to change.")
+    silence = gain_db == -math.inf
+    audio = _faded_gain(version.audio, merged, 0.0 if silence else 10 ** (gain_db / 20), round(fade_seconds * rate))
+    suffix = SILENCED_SUFFIX if silence else LEVEL_SUFFIX
+    name = version.name if version.name.endswith(suffix) else version.name + suffix
+    spans_key = "silenced_seconds" if silence else "level_seconds"
+    done = [*version.settings.get(spans_key, []), *([a / rate, b / rate] for a, b in merged)]
+    settings = {**version.settings, "mended_from": version.id, spans_key: done,
+                **({"silenced_from": version.id} if silence else {"level_db": gain_db})}
     return Version(name, version.talker, version.kind, audio, rate, version.model, settings, version.device)
 
 

@@ -67,12 +67,14 @@ def setting_text(key: str, value: Any) -> str:
         return str(value + 1)
     if key == "span_seconds":
         return f"{value[0]:.2f}–{value[1]:.2f} s"
-    if key in ("swapped_seconds", "silenced_seconds"):
+    if key in ("swapped_seconds", "silenced_seconds", "level_seconds"):
         return ", ".join(f"{start:.2f}–{stop:.2f} s" for start, stop in value)
     if key == "attenuated":
         return "; ".join(f"{a['hz'][0]:g}–{a['hz'][1]:g} Hz "
                          f"{a['db'] if isinstance(a['db'], str) else format(a['db'], 'g') + ' dB'} "
                          f"over {a['seconds'][0]:.2f}–{a['seconds'][1]:.2f} s" for a in value)
+    if key == "level_db":
+        return f"{value:+g} dB"
     if key == "blend":
         return f"with the mixture at {value:g} dB"
     if isinstance(value, dict):

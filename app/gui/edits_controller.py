@@ -1,5 +1,6 @@
-"""Edit ▸ the mends of versions: swap two talkers, silence the selection, silence each talker
-between its turns, attenuate a frequency band over a range, blend with the mixture. Each runs as
+"""Edit ▸ the mends of versions: swap two talkers, silence the selection or change its level,
+silence each talker between its turns, attenuate a frequency band over a range, blend with the
+mixture. Each runs as
 a job (hours of audio to copy) and puts its new versions in place of the originals, hidden, as
 one undo step (`app.engine.version_edits`, `app.engine.spectral_edits`, `app.engine.blend`)."""
 
@@ -16,9 +17,10 @@ from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
-from app.gui.dialogs import band_dialog, blend_dialog
+from app.gui.dialogs import band_dialog, blend_dialog, level_dialog
 from app.gui.dialogs.band_dialog import BandDialog
 from app.gui.dialogs.blend_dialog import BlendDialog
+from app.gui.dialogs.level_dialog import LevelDialog
 from app.gui.views.axes import format_hz
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ class EditsController:
         self.window = window
         self.band_db: Gain = band_dialog.DEFAULT_DB     # the dialogs offer the last level again
         self.blend_db = blend_dialog.DEFAULT_DB
+        self.level_db = level_dialog.DEFAULT_DB
 
     def swap_talkers(self) -> JobEntry | None:
         """Two versions (those selected in the Versions panel, else the newest pair) exchange their
@@ -73,6 +76,28 @@ class EditsController:
             return None
         what = f"silence {selection[0]:.2f}–{selection[1]:.2f} s in {len(chosen)} version(s)"
         return self._silence(recording, chosen, [[selection]] * len(chosen), what)
+
+    def open_change_level(self) -> LevelDialog | None:
+        """The level dialog for the chosen versions over the selection (non-modal)."""
+        window = self.window
+        selection = window.view.selection
+        chosen = self._chosen("change") if window.recording is not None and selection is not None else []
+        if not chosen:
+            return None
+        dialog = LevelDialog([v.name for v in chosen], selection, self.level_db, window)
+        dialog.accepted.connect(lambda: self.change_level(chosen, selection, dialog.gain_db()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def change_level(self, chosen: list[Version], span: tuple[float, float], gain_db: float) -> JobEntry | None:
+        """`chosen` raised or lowered by `gain_db` over `span`, in their place (Audacity's Amplify)."""
+        recording = self.window.recording
+        self.level_db = gain_db
+        if recording is None:
+            return None
+        what = f"change the level of {span[0]:.2f}–{span[1]:.2f} s by {gain_db:+g} dB in {len(chosen)} version(s)"
+        return self._silence(recording, chosen, [[span]] * len(chosen), what, gain_db)
 
     def open_attenuate_band(self) -> BandDialog | None:
         """The band dialog for the chosen versions, filled from the area dragged on a spectrogram
@@ -160,8 +185,9 @@ class EditsController:
         return window.jobs.submit(what[0].upper() + what[1:], lambda: blend_job(recording, chosen, gain_db),
                                   lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
 
-    def _silence(self, recording: Recording, chosen: list[Version], spans: list, what: str) -> JobEntry:
-        return self.window.jobs.submit(what[0].upper() + what[1:], lambda: silence_job(chosen, spans),
+    def _silence(self, recording: Recording, chosen: list[Version], spans: list, what: str,
+                 gain_db: float = -math.inf) -> JobEntry:
+        return self.window.jobs.submit(what[0].upper() + what[1:], lambda: silence_job(chosen, spans, gain_db),
                                        lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
 
     def _mend(self, recording: Recording, originals: list[str], versions: list[Version], what: str) -> None:

@@ -9,6 +9,7 @@ from app.engine.documents import Session, Version, VersionKind, default_name
 from app.engine.errors import ConfigError
 from app.engine.jobs import drive
 from app.engine.version_edits import (
+    LEVEL_SUFFIX,
     SILENCED_SUFFIX,
     SWAPPED_SUFFIX,
     outside,
@@ -112,10 +113,16 @@ def test_silencing_a_span_keeps_everything_outside_it_and_fades_inside_its_edges
 
 
 def test_a_lower_level_instead_of_silence_and_overlapping_spans_merge():
-    silenced = silenced_version(_version(0, 1.0), [(1.0, 2.0), (1.5, 2.5)], gain_db=-20.0, fade_seconds=0.0)
-    np.testing.assert_allclose(silenced.audio[1000:2500], 0.1, rtol=1e-5)
-    assert silenced.settings["silenced_seconds"] == [[1.0, 2.5]] and silenced.settings["silenced_to_db"] == -20.0
-    assert silenced.name.endswith(SILENCED_SUFFIX) and silenced.kind is VersionKind.SEPARATED
+    lowered = silenced_version(_version(0, 1.0), [(1.0, 2.0), (1.5, 2.5)], gain_db=-20.0, fade_seconds=0.0)
+    np.testing.assert_allclose(lowered.audio[1000:2500], 0.1, rtol=1e-5)
+    assert lowered.settings["level_seconds"] == [[1.0, 2.5]] and lowered.settings["level_db"] == -20.0
+    assert lowered.name.endswith(LEVEL_SUFFIX) and lowered.kind is VersionKind.SEPARATED
+    assert "silenced_seconds" not in lowered.settings
+
+
+def test_silence_is_recorded_as_silence():
+    silenced = silenced_version(_version(0, 1.0), [(1.0, 2.0)])
+    assert silenced.settings["silenced_seconds"] == [[1.0, 2.0]] and silenced.name.endswith(SILENCED_SUFFIX)
 
 
 def test_a_span_with_no_audio_of_the_version_is_refused():

@@ -1134,3 +1134,23 @@ def test_a_drag_on_a_track_selects_a_range_and_a_ctrl_drag_an_area_in_its_own_fr
     assert demo_window.view.selection == pytest.approx((5.0, 6.0), abs=0.1)
     assert demo_window.view.band == pytest.approx(tuple(axis.to_hz([0.2, 0.6])), rel=0.05)
     assert demo_window.tracks._areas[first.id].isVisible()
+
+
+def test_the_level_of_the_selection_is_changed_in_the_chosen_version(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, second = demo_window.session.versions
+    assert not demo_window.level_action.isEnabled()                        # no selection yet
+    demo_window.view.set_selection((2.0, 4.0))
+    demo_window.versions_panel.tree.topLevelItem(1).setSelected(True)
+    dialog = demo_window.edits.open_change_level()
+    assert dialog.gain_db() == -6.0
+    dialog.gain.setValue(-12.0)
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
+    lowered = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == second.id)
+    rate = lowered.sample_rate
+    np.testing.assert_allclose(lowered.audio[2 * rate + 200:4 * rate - 200],
+                               second.audio[2 * rate + 200:4 * rate - 200] * 10 ** (-12 / 20), rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(lowered.audio[:2 * rate], second.audio[:2 * rate])
+    assert lowered.name == second.name + " · level changed"
+    assert demo_window.undo_action.text() == "&Undo change the level of 2.00–4.00 s by -12 dB in 1 version(s)"

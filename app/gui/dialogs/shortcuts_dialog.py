@@ -54,6 +54,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
                          "selected in the Versions panel, else the newest pair)"),
     ("Ctrl + L", "Silence the selection in the versions selected in the Versions panel (else in the one A/B "
                  "plays), as new versions in their place"),
+    ("Ctrl + Shift + G", "Change the level of the selection in the same versions (Audacity's Amplify)"),
     ("Ctrl + Shift + F", "Attenuate a frequency band over a time range (the area Ctrl+dragged, or typed) in the "
                          "same versions: a hum, a whistle, a ring"),
     ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),
