@@ -72,6 +72,13 @@ def test_bench_playback_reports_the_feeders_cpu_per_second_at_every_speed(capsys
     assert all(0 < cost < 1000 for cost in costs) and report["lanes"] == 3
 
 
+def test_bench_edits_times_every_mend_on_long_versions(capsys):
+    assert main(["bench", "edits", "--minutes", "0.1", "--sample-rate", "16000", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["minutes"] == 0.1 and report["peak_rss_mb"] > 0
+    assert all(report[name] > 0 for name in ("swap two talkers over 1 min", "blend one talker with the mixture"))
+
+
 def test_a_command_name_that_is_also_a_folder_runs_the_command(tmp_path, monkeypatch, capsys):
     """From the repository, `meco-studio models` lists models; it does not open models/ in the app."""
     from app.__main__ import main as entry

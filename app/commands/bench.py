@@ -6,7 +6,9 @@ Benchmarks are commands, not timed tests: timings depend on the machine, correct
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import math
 import os
 import platform
 import resource
@@ -300,6 +302,53 @@ def bench_playback(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]
     return result, lines
 
 
+def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """The mends of versions on a long recording, as the window runs them in its jobs: two talkers'
+    versions of `--minutes` at `--sample-rate` (the rate a separation keeps by default), each mend
+    timed on its own; peak RSS at the end (long versions live in scratch files, see `scratch`)."""
+    from app.engine.blend import blend_job
+    from app.engine.documents import Version, VersionKind
+    from app.engine.jobs import drive
+    from app.engine.scratch import scratch_zeros
+    from app.engine.spectral_edits import AROUND, attenuate_job
+    from app.engine.version_edits import silence_job, swap_job
+
+    importlib.import_module("scipy.signal")     # as the window has it once an area is selected
+    rate, minutes = args.sample_rate, args.minutes
+    result: dict[str, Any] = {"minutes": minutes, "sample_rate": rate}
+    lines = [f"two talkers' versions of {minutes:g} min at {rate / 1000:g} kHz (each mend timed on its own):"]
+    with tempfile.TemporaryDirectory(prefix="meco-bench-") as folder:
+        path = write_long_recording(Path(folder) / "meeting.wav", minutes, 2, rate)
+        with open_recording(path) as rec:
+            versions = []
+            for talker in range(2):
+                audio = scratch_zeros((rec.frames,))
+                for start in range(0, rec.frames, 60 * rate):
+                    audio[start:start + 60 * rate] = rec.read(start, start + 60 * rate, [talker])[0]
+                audio.flags.writeable = False
+                versions.append(Version(f"Separated · talker {talker + 1}", talker, VersionKind.SEPARATED, audio,
+                                        rate, "bench", {"reference_channel": talker}))
+            middle = minutes * 30
+            steps = [("swap two talkers over 1 min", lambda: swap_job(*versions, (middle, middle + 60))),
+                     ("silence 1 min of one talker", lambda: silence_job(versions[:1], [[(middle, middle + 60)]])),
+                     ("attenuate 1-3 kHz over 1 min by 30 dB", lambda: attenuate_job(
+                         versions[:1], (middle, middle + 60), (1000.0, 3000.0), -30.0)),
+                     ("attenuate 1-3 kHz over 1 min to the level around it", lambda: attenuate_job(
+                         versions[:1], (middle, middle + 60), (1000.0, 3000.0), AROUND)),
+                     ("attenuate 45-55 Hz over the whole version (a hum)", lambda: attenuate_job(
+                         versions[:1], (0.0, minutes * 60), (45.0, 55.0), -math.inf)),
+                     ("blend one talker with the mixture", lambda: blend_job(rec, versions[:1], -20.0))]
+            for name, make in steps:
+                start = time.perf_counter()
+                drive(make())
+                seconds = time.perf_counter() - start
+                result[name] = seconds
+                lines.append(f"  {name}: {seconds:.2f} s")
+    result["peak_rss_mb"] = peak_rss_mb()
+    lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB")
+    return result, lines
+
+
 TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str]]]] = {
     "files": bench_files,
     "separator": bench_separator,
@@ -307,6 +356,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "corrector": bench_corrector,
     "window": bench_window,
     "playback": bench_playback,
+    "edits": bench_edits,
 }
 
 
@@ -314,10 +364,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed and memory (results for the README)",
                        formatter_class=HelpFormatter)
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
-    p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files)")
+    p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits)")
     p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files), A/B lanes "
                    "(playback)")
-    p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files)")
+    p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
                    help="input lengths in minutes (separator)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
@@ -345,7 +395,8 @@ def run(args: argparse.Namespace) -> int:
                    "corrector": f"--lengths {args.lengths[0]:g} --threads {args.threads}",
                    "data": f"--seconds {args.seconds:g} --workers {args.workers}",
                    "window": f"--runs {args.runs}",
-                   "playback": f"--seconds {args.seconds:g} --channels {args.channels}"}
+                   "playback": f"--seconds {args.seconds:g} --channels {args.channels}",
+                   "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
     return 0
