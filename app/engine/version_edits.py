@@ -121,17 +121,19 @@ def span_gain(start: int, n: int, spans: list[tuple[int, int]], gain: float, fad
     one shape for every silenced join, in memory or streamed through a file."""
     curve = np.ones(n, np.float32)
     for lo, hi in spans:
-        if hi <= start or lo >= start + n:
-            continue
-        whole = np.full(hi - lo, gain, np.float32)
-        k = min(fade, (hi - lo) // 2)
-        ramp = 1 + (gain - 1) * np.arange(1, k + 1, dtype=np.float32) / (k + 1)        # 1 → gain
-        if lo > 0:
-            whole[:k] = ramp
-        if hi < total:
-            whole[hi - lo - k:] = ramp[::-1]
         a, b = max(lo, start), min(hi, start + n)
-        curve[a - start:b - start] = whole[a - lo:b - lo]
+        if a >= b:
+            continue
+        k = min(fade, (hi - lo) // 2)
+        at = np.arange(a, b)                 # only the frames asked for: a span may be an hour long
+        part = np.full(b - a, gain, np.float32)
+        if lo > 0:                           # 1 → gain over the k frames from `lo`
+            rising = at < lo + k
+            part[rising] = 1 + (gain - 1) * (at[rising] - lo + 1) / (k + 1)
+        if hi < total:                       # gain → 1 over the k frames before `hi`
+            falling = at >= hi - k
+            part[falling] = 1 + (gain - 1) * (hi - at[falling]) / (k + 1)
+        curve[a - start:b - start] = part
     return curve
 
 

@@ -125,6 +125,14 @@ def test_silence_is_recorded_as_silence():
     assert silenced.settings["silenced_seconds"] == [[1.0, 2.0]] and silenced.name.endswith(SILENCED_SUFFIX)
 
 
+def test_the_gain_of_a_block_inside_a_day_long_span_costs_only_the_block():
+    from app.engine.version_edits import span_gain
+
+    day = 86_400 * 48_000
+    np.testing.assert_array_equal(span_gain(day // 2, 4, [(0, day)], 0.5, 480, 2 * day), [0.5] * 4)
+    np.testing.assert_allclose(span_gain(day - 3, 4, [(0, day)], 0.0, 3, 2 * day), [0.25, 0.5, 0.75, 1.0])
+
+
 def test_a_span_with_no_audio_of_the_version_is_refused():
     with pytest.raises(ConfigError, match="holds no audio"):
         silenced_version(_version(0), [(9.0, 10.0)])
