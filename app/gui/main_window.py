@@ -62,6 +62,7 @@ from app.engine.workflow import (
     difference_job,
 )
 from app.gui.blind_controller import BlindController
+from app.gui.context_menus import ContextMenus
 from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
@@ -79,7 +80,6 @@ from app.gui.dialogs.settings_dialog import (
     monitor_key,
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
-from app.gui.context_menus import ContextMenus
 from app.gui.edits_controller import EditsController
 from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
