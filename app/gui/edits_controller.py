@@ -66,7 +66,8 @@ class EditsController:
         return chosen
 
     def silence_selection(self) -> JobEntry | None:
-        """Silence the selection in the chosen versions, as Audacity's Silence Audio does."""
+        """Silence the selection in the chosen versions, as Audacity's Silence Audio does; an area
+        (a band over the range) is removed alone, as RX deletes a spectral selection."""
         window = self.window
         selection, recording = window.view.selection, window.recording
         if recording is None or selection is None:
@@ -74,6 +75,8 @@ class EditsController:
         chosen = self._chosen("silence")
         if not chosen:
             return None
+        if window.view.band is not None:
+            return self.attenuate_band(chosen, selection, window.view.band, -math.inf)
         what = f"silence {selection[0]:.2f}–{selection[1]:.2f} s in {len(chosen)} version(s)"
         return self._silence(recording, chosen, [[selection]] * len(chosen), what)
 
@@ -109,17 +112,20 @@ class EditsController:
         nyquist = max(v.sample_rate for v in chosen) / 2           # a version's, not the recording's
         dialog = BandDialog([v.name for v in chosen], window.duration(), nyquist, window.view.selection,
                             window.view.band, self.band_db, window)
-        dialog.accepted.connect(lambda: self.attenuate_band(chosen, dialog.span(), dialog.band(), dialog.gain_db()))
+        dialog.accepted.connect(lambda: self._on_band_accepted(chosen, dialog))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    def _on_band_accepted(self, chosen: list[Version], dialog: BandDialog) -> None:
+        self.band_db = dialog.gain_db()           # offered again next time
+        self.attenuate_band(chosen, dialog.span(), dialog.band(), self.band_db)
 
     def attenuate_band(self, chosen: list[Version], span: tuple[float, float], band: tuple[float, float],
                        gain_db: Gain) -> JobEntry | None:
         """`chosen` with `band` (Hz) at `gain_db` over `span` (seconds): a hum, a whistle or a band
         of crosstalk gone, the rest of the spectrum kept."""
         window, recording = self.window, self.window.recording
-        self.band_db = gain_db
         if recording is None:
             return None
         try:

@@ -758,6 +758,7 @@ class MainWindow(QMainWindow):
                                      f"Selection {format_duration(selection[0])} – {format_duration(selection[1])} "
                                      f"({format_duration(selection[1] - selection[0])})"
                                      + ("" if band is None else f", {format_hz(band[0])} – {format_hz(band[1])} Hz"))
+        self.silence_action.setText("Si&lence the selected area" if band is not None else "Si&lence the selection")
         where = "" if selection is None else " (selection)"        # they process only it, as Audacity's effects do
         self.separate_action.setText(f"&Separate talkers{where}")
         self.separate_options_action.setText(f"Separate with &options…{where}")

@@ -1033,7 +1033,21 @@ def test_a_knock_is_brought_down_to_the_level_around_it(qtbot, demo_window):
     assert mended.settings["attenuated"][0]["db"] == "to the level around it"
     assert demo_window.undo_action.text() == ("&Undo attenuate 2k–8k Hz down to the level around it over "
                                               "4.00–4.50 s in 1 version(s)")
-    assert demo_window.edits.band_db == AROUND                       # offered again next time
+
+
+def test_ctrl_l_on_an_area_removes_its_band_alone(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, _ = demo_window.session.versions
+    demo_window.view.set_selection((2.0, 4.0), (1000.0, 3000.0))
+    assert demo_window.silence_action.text() == "Si&lence the selected area"
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    qtbot.keyClick(demo_window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
+    mended = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == first.id)
+    assert mended.settings["attenuated"][0] == {"seconds": [2.0, 4.0], "hz": [1000.0, 3000.0], "db": "removed"}
+    assert demo_window.edits.band_db == -20.0                         # the band dialog's own choice is kept
+    demo_window.view.set_selection((2.0, 4.0))
+    assert demo_window.silence_action.text() == "Si&lence the selection"
 
 
 def test_a_band_a_version_does_not_reach_is_refused_by_name(qtbot, demo_window):
