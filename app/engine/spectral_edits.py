@@ -107,10 +107,10 @@ def _no_context(version: Version) -> ConfigError:
 
 
 def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
-                     block: int = BLOCK_FRAMES) -> Job[np.ndarray]:
+                     block: int = BLOCK_FRAMES, stage: str = "attenuate") -> Job[np.ndarray]:
     """`version`'s audio with `band` at `gain_db` (−inf: removed; `AROUND`: down to the level
-    around the span) in the frames centred inside `span`; one progress step per block of `block`
-    samples (rounded to the hop)."""
+    around the span) in the frames centred inside `span`; one progress step (named `stage`) per
+    block of `block` samples (rounded to the hop)."""
     from scipy.signal import ShortTimeFFT     # only when a band is attenuated: not at the app's start
     from scipy.signal.windows import hann
 
@@ -131,7 +131,7 @@ def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
     block = max(hop, block // hop * hop)
     cores = list(range(begin // hop * hop, end, block))
     for done, core in enumerate(cores):
-        yield Progress("attenuate", done, len(cores))
+        yield Progress(stage, done, len(cores))
         lo, hi = max(core, begin), min(core + block, end)
         origin = max(0, core - window)          # a multiple of the hop: the frames keep the global grid
         piece = audio[origin:min(audio.shape[0], core + block + window)].astype(np.float64)
@@ -176,7 +176,7 @@ def attenuate_job(versions: list[Version], span: Seconds, band: Band, gain_db: G
     check_area(versions, span, band, gain_db)
     mended = []
     for version in versions:
-        audio = yield from attenuate_blocks(version, span, band, gain_db)
+        audio = yield from attenuate_blocks(version, span, band, gain_db, stage=f"attenuate {version.name}")
         name = version.name if version.name.endswith(ATTENUATED_SUFFIX) else version.name + ATTENUATED_SUFFIX
         mended.append(Version(name, version.talker, version.kind, audio, version.sample_rate, version.model,
                               _settings(version, span, band, gain_db), version.device))
