@@ -3,8 +3,8 @@ spectral selection and Audacity's spectral edits do. A hum, a whistle, a phone's
 crosstalk a separator left in one band of a talker's track goes, and the rest of the spectrum in
 that time stays.
 
-The version is taken through a short-time Fourier transform (Hann windows of about 40 ms, a
-quarter of a window apart, so a hum's line is resolved to about 20 Hz), the bins of the band in
+The version is taken through a short-time Fourier transform (Hann windows of 40 to 64 ms, a
+quarter of a window apart, so a hum's line is resolved to 16 to 23 Hz), the bins of the band in
 the frames centred in the span are scaled, ramped over two bins outside each band edge, and the
 signal is resynthesised with the transform's dual window. Only the span and one window either side
 change; the rest of the version is copied as it was. Long spans are done block by block on the
