@@ -1,6 +1,6 @@
-"""A band of frequencies alone, streamed: what playback plays while an area of the spectrogram
-(a band over a range) is selected, as iZotope RX plays a spectral selection, so the user hears
-what an attenuation would take away before making it.
+"""A band of frequencies alone (or all but it), streamed: what playback plays while an area of
+the spectrogram (a band over a range) is selected, as iZotope RX plays a spectral selection, so
+the user hears what an attenuation would take away (or leave) before making it.
 
 A Butterworth filter in second-order sections (a low-pass from 0 Hz, a high-pass up to the
 Nyquist frequency, else a band-pass), with its state carried from block to block so the joins
@@ -41,8 +41,9 @@ class BandFilter:
 
         low, high = band
         nyquist = rate / 2
-        self.silent = not keep and low <= 0 and high >= nyquist        # the whole spectrum taken away
-        if low <= 0 and high >= nyquist:
+        above = low >= nyquist              # a band this rate does not reach (drawn on a track of a higher rate)
+        self.silent = (not keep and low <= 0 and high >= nyquist) or (keep and above)   # nothing is left to play
+        if (low <= 0 and high >= nyquist) or above:
             self.sos = None
         elif low <= 0:
             self.sos = butter(ORDER, high, "lowpass" if keep else "highpass", fs=rate, output="sos")

@@ -48,6 +48,12 @@ def test_the_whole_spectrum_taken_away_leaves_silence():
     assert not BandFilter((0, 8000), RATE, 2, keep=False).process(_tones(500, 3000)).any()
 
 
+def test_a_band_above_the_rate_plays_nothing_alone_and_everything_taken_away():
+    audio = _tones(500, 3000)
+    assert not BandFilter((10_000, 20_000), RATE, 2).process(audio).any()
+    np.testing.assert_array_equal(BandFilter((10_000, 20_000), RATE, 2, keep=False).process(audio), audio)
+
+
 def test_blocks_join_seamlessly():
     audio = _tones(500, 3000)
     whole = BandFilter((2000, 4000), RATE, 2).process(audio)
