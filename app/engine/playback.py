@@ -520,9 +520,10 @@ class _Feeder:
                 return wrote
             try:
                 self._feed_block()
-            except AppError as err:      # the thread's edge: playback stops, the GUI shows why
-                log.exception("playback stopped by a read error")
-                self.player.error = err
+            except Exception as err:     # the thread's edge: playback stops, the GUI shows why
+                log.exception("playback stopped")
+                self.player.error = err if isinstance(err, AppError) else PlaybackError(
+                    f"Playback stopped: preparing the audio failed ({type(err).__name__}: {err}).")
                 self.player._ended_at = self.position
                 self.ring.mark_end()
                 self.done = True

@@ -374,3 +374,22 @@ def test_changing_speed_while_playing_goes_on_from_the_same_place():
 def test_a_speed_the_transport_does_not_offer_is_refused():
     with pytest.raises(PlaybackError, match="outside 0.5–2×"):
         Player().set_speed(3.0)
+
+
+class BrokenSource(RampSource):
+    """A source whose reading fails with an error no one planned for."""
+
+    def fill(self, out: np.ndarray, position: int) -> None:
+        raise ValueError("a bug in a source")
+
+
+def test_an_unplanned_error_in_the_feeder_stops_playback_with_a_message():
+    player = Player()
+    player.load(BrokenSource(RATE * 10, RATE))
+    player.play()
+    try:
+        assert wait_until(lambda: player.error is not None)
+        assert isinstance(player.error, PlaybackError) and "preparing the audio failed" in str(player.error)
+        assert wait_until(lambda: player.finished)
+    finally:
+        player.pause()
