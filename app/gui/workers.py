@@ -154,6 +154,8 @@ class NewestOnly:
                 request, self._pending, self._busy = self._pending, None, True
             try:
                 self._handle(request)
+            except Exception:        # the thread's edge: one request's bug must not end the thread
+                log.exception("%s failed on a request; it goes on with the next", self._thread.name)
             finally:
                 with self._wake:
                     self._busy = False
