@@ -380,9 +380,11 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     def _show_selection(self, selection: tuple[float, float] | None, band: tuple[float, float] | None) -> None:
         for region in self._regions:
-            region.setVisible(selection is not None and (band is None or region not in self._spec_regions))
+            region.setVisible(selection is not None)
             if selection is not None:
                 region.setRegion(selection)
+        for region in self._spec_regions if band is not None else ():    # the area stands for it there
+            region.setVisible(False)
         for area, freq_axis in zip(self._areas, self._freq_axes):
             area.place(selection, band, freq_axis.axis)
 
