@@ -165,8 +165,13 @@ def read_textgrid(path: Path) -> list[Label]:
     for name in grid.tierNames:
         for entry in grid.getTier(name).entries:
             start, stop = (entry[0], entry[0]) if len(entry) == 2 else (entry[0], entry[1])
-            if entry[-1].strip():
+            if not entry[-1].strip():
+                continue
+            try:
                 labels.append(Label(float(start), float(stop), entry[-1]))
+            except ValueError as err:           # Praat allows times before 0; a recording does not
+                raise ConfigError(f"{path.name}: “{entry[-1]}” in tier “{name}” runs {start:g}–{stop:g} s, not "
+                                  "from 0 s on; nothing was imported.") from err
     return sorted(labels)
 
 

@@ -155,6 +155,14 @@ def test_a_textgrid_that_praat_wrote_in_its_short_format_is_read(tmp_path):
     assert read_label_file(path) == [Label(0.4, 1.1, "hello"), Label(0.75, 0.75, "click"), Label(1.1, 2.5, "world")]
 
 
+def test_a_textgrid_with_times_before_zero_is_refused_by_name(tmp_path):
+    path = tmp_path / "shifted.TextGrid"
+    path.write_text('File type = "ooTextFile"\nObject class = "TextGrid"\n\n-1\n2.5\n<exists>\n1\n'
+                    '"IntervalTier"\n"words"\n-1\n2.5\n2\n-1\n0.4\n"um"\n0.4\n2.5\n"hello"\n')
+    with pytest.raises(ConfigError, match="shifted.TextGrid: “um” in tier “words” runs -1–0.4 s"):
+        read_label_file(path)
+
+
 def test_a_file_that_is_not_a_textgrid_is_named(tmp_path):
     path = tmp_path / "notes.TextGrid"
     path.write_text("shopping list\n")
