@@ -575,7 +575,6 @@ class _Feeder:
             self.ring.mark_end()
             self.done = True
 
-
     def _keep_band(self, block: np.ndarray, rate: int) -> np.ndarray:
         """`block` with only the player's band, if one is chosen (a new band, or another number of
         channels or lanes, starts a new filter)."""

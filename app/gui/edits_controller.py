@@ -7,9 +7,11 @@ one undo step (`app.engine.version_edits`, `app.engine.spectral_edits`, `app.eng
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from app.engine.blend import blend_job, check_blend
 from app.engine.documents import Version, VersionKind
@@ -26,6 +28,18 @@ from app.gui.views.axes import format_hz
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
     from app.gui.workers import JobEntry
+
+
+D = TypeVar("D", bound=QDialog)
+
+
+def _shown(dialog: D, on_accepted: Callable[[], object]) -> D:
+    """`dialog` shown non-modal (the window stays usable), `on_accepted` run when it is accepted,
+    deleted when it closes."""
+    dialog.accepted.connect(on_accepted)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
 
 
 class EditsController:
@@ -88,10 +102,7 @@ class EditsController:
         if not chosen:
             return None
         dialog = LevelDialog([v.name for v in chosen], selection, self.level_db, window)
-        dialog.accepted.connect(lambda: self.change_level(chosen, selection, dialog.gain_db()))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return _shown(dialog, lambda: self.change_level(chosen, selection, dialog.gain_db()))
 
     def change_level(self, chosen: list[Version], span: tuple[float, float], gain_db: float) -> JobEntry | None:
         """`chosen` raised or lowered by `gain_db` over `span`, in their place (Audacity's Amplify)."""
@@ -112,10 +123,7 @@ class EditsController:
         nyquist = max(v.sample_rate for v in chosen) / 2           # a version's, not the recording's
         dialog = BandDialog([v.name for v in chosen], window.duration(), nyquist, window.view.selection,
                             window.view.band, self.band_db, window)
-        dialog.accepted.connect(lambda: self._on_band_accepted(chosen, dialog))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return _shown(dialog, lambda: self._on_band_accepted(chosen, dialog))
 
     def _on_band_accepted(self, chosen: list[Version], dialog: BandDialog) -> None:
         self.band_db = dialog.gain_db()           # offered again next time
@@ -171,10 +179,7 @@ class EditsController:
         if not chosen:
             return None
         dialog = BlendDialog([v.name for v in chosen], self.blend_db, window)
-        dialog.accepted.connect(lambda: self.blend(chosen, dialog.gain_db()))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return _shown(dialog, lambda: self.blend(chosen, dialog.gain_db()))
 
     def blend(self, chosen: list[Version], gain_db: float) -> JobEntry | None:
         """`chosen` plus the rest of the mixture at `gain_db`, in their place (the originals hidden)."""
