@@ -4,8 +4,11 @@
 # own data workers, both stopping on time with their LR schedules decayed (`--minutes`).
 #
 #   python -m models.data.pack pack --to .devpack/corpus           # here, once
-#   packaging/train_on_gpu.sh .devpack/corpus RESULTS MINUTES      # there
+#   bash packaging/gpu_wheels.sh fetch                             # here, once
+#   . packaging/gpu_wheels.sh install && packaging/train_on_gpu.sh .devpack/corpus RESULTS MINUTES  # there
 #
+# Both .devpack and .whl travel as carried paths; the repository's resources/ablations and
+# resources/sweeps (about 15 MB the runs do not read) may have to stay behind for the upload to fit.
 # RESULTS receives separator.tar and teacher.tar (run folders without the teacher's 40 MB resume
 # state, plus each run's log): unpack them into runs/ to ship with `models.train.ship`, or to
 # continue the separator's run on a CPU. SCENES, SEP_WORKERS and TEACHER_WORKERS size a dry run;
