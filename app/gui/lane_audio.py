@@ -23,7 +23,7 @@ from app.engine.loudness import integrated_loudness
 from app.engine.output_collector import OutputCollector
 from app.engine.playback import lane_peak
 from app.engine.scratch import scratch_zeros
-from app.gui.workers import JobWorker
+from app.gui.workers import JobWorker, WorkerSet
 
 LaneKey = str | None          # a version's id; None: the mixture
 MIXTURE_BLOCK_SECONDS = 30
@@ -44,7 +44,7 @@ class LaneAudio(QObject):
         self._versions: dict[str, np.ndarray] = {}
         self._peaks: dict[LaneKey, float] = {}
         self._loudness: dict[LaneKey, float] = {}
-        self._measurers: list[JobWorker] = []
+        self._measurers = WorkerSet()
         self._converters: dict[str, JobWorker] = {}
 
     @property
@@ -122,11 +122,9 @@ class LaneAudio(QObject):
 
         worker = JobWorker(measure())
         worker.finished.connect(lambda found: self._on_measured(keys, found))
-        self._measurers.append(worker)
-        worker.start()
+        self._measurers.start(worker)
 
     def _on_measured(self, keys: list[LaneKey], found: dict[LaneKey, tuple[float, float]]) -> None:
-        self._measurers = [w for w in self._measurers if w.running]
         self._loudness.update({key: loudness for key, (loudness, _) in found.items()})
         self._peaks.update({key: peak for key, (_, peak) in found.items()})
         self.loudness_measured.emit(keys)
@@ -169,7 +167,8 @@ class LaneAudio(QObject):
         if reader is not None:
             reader.cancel()
             reader.wait()
-        for worker in [*self._measurers, *self._converters.values()]:
+        self._measurers.cancel(wait=wait_for_measurements)
+        for worker in self._converters.values():
             worker.cancel()
             if wait_for_measurements:
                 worker.wait()

@@ -227,6 +227,40 @@ class JobWorker(QObject):
             self.finished.emit(result)
 
 
+class WorkerSet:
+    """Workers started and held until their own last signal has reached the GUI thread.
+
+    A worker is dropped by the slot that its last signal queues after the caller's slots, never
+    because its thread has ended: one dropped while its signal is still queued (another worker's
+    slot pruning the finished ones) is deleted with the signal, which then never arrives.
+    """
+
+    def __init__(self) -> None:
+        self._workers: list[JobWorker] = []
+
+    def start(self, worker: JobWorker) -> JobWorker:
+        """Start `worker`; connect its slots first, so that they run before it is dropped."""
+        for signal in (worker.finished, worker.failed, worker.cancelled):
+            signal.connect(lambda *_, w=worker: self._drop(w))
+        self._workers.append(worker)
+        worker.start()
+        return worker
+
+    def _drop(self, worker: JobWorker) -> None:
+        if worker in self._workers:
+            self._workers.remove(worker)
+
+    def __len__(self) -> int:
+        return len(self._workers)
+
+    def cancel(self, wait: bool = False) -> None:
+        """Cancel them all (each ends within one chunk); `wait`: until they have."""
+        for worker in self._workers:
+            worker.cancel()
+            if wait:
+                worker.wait()
+
+
 @dataclass(eq=False)
 class JobEntry:
     """One row of the job queue; `make` builds the generator when the job starts, so it sees

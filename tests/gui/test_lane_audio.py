@@ -3,6 +3,8 @@ over to the next recording."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from app.engine.documents import Version, VersionKind
@@ -58,3 +60,16 @@ def test_a_closed_lane_audio_reports_no_measurement_to_the_next_recording(qtbot,
         lanes.close()                    # as when another file is opened mid-measurement
         qtbot.wait(300)
         assert reported == []
+
+
+def test_loudness_measurements_that_end_together_are_both_reported(qtbot, make_recording):
+    with open_recording(make_recording(seconds=5.0)) as rec:
+        lanes = LaneAudio(rec)
+        reported = []
+        lanes.loudness_measured.connect(reported.append)
+        tone = np.sin(np.arange(rec.frames) / 5).astype(np.float32)
+        lanes.measure_loudness(["a"], [tone])
+        lanes.measure_loudness(["b"], [0.5 * tone])
+        time.sleep(1.0)                  # the GUI thread busy while both end, their results queued
+        qtbot.waitUntil(lambda: len(reported) == 2, timeout=10_000)
+        assert lanes.loudness("a") > lanes.loudness("b")

@@ -32,7 +32,7 @@ from app.gui.views.recording_view import (
     color_map,
 )
 from app.gui.views.time_view_box import TimeViewBox
-from app.gui.workers import JobWorker
+from app.gui.workers import JobWorker, WorkerSet
 
 TRACK_COLUMNS = 2400
 TRACK_ROWS = 192
@@ -106,7 +106,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._playheads: list[pg.InfiniteLine] = []
         self._regions: dict[str, pg.LinearRegionItem] = {}
         self._areas: dict[str, BandArea] = {}
-        self._workers: list[JobWorker] = []
+        self._workers = WorkerSet()
         self._playhead = 0.0
         self._selection: tuple[float, float] | None = None
         self._band: tuple[float, float] | None = None
@@ -180,12 +180,9 @@ class TracksView(pg.GraphicsLayoutWidget):
         worker = JobWorker(track_details_job(list(self.versions), left - pad, right + pad,
                                              round(1.5 * width), self.settings))
         worker.finished.connect(lambda details, w=worker: self._on_details(w, details))
-        self._detail_worker = worker
-        self._workers.append(worker)
-        worker.start()
+        self._detail_worker = self._workers.start(worker)
 
     def _on_details(self, worker: JobWorker, details: dict[str, tuple[np.ndarray, float, float]]) -> None:
-        self._workers = [w for w in self._workers if w.running]
         if worker is not self._detail_worker:
             return                           # an older range: a newer request replaced it
         self._detail_worker = None
@@ -284,8 +281,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         if missing:
             worker = JobWorker(track_images_job(missing, self.settings))
             worker.finished.connect(self._on_images)
-            self._workers.append(worker)
-            worker.start()
+            self._workers.start(worker)
         self.rows_ready.emit()
 
     @property
@@ -348,7 +344,6 @@ class TracksView(pg.GraphicsLayoutWidget):
         self.resizeEvent(None)           # a new row grows the layout past the widget until re-fitted
 
     def _on_images(self, images: dict[str, tuple[np.ndarray, float]]) -> None:
-        self._workers = [w for w in self._workers if w.running]
         self.images.update(images)
         for version_id in images:
             self._show_image(version_id)
@@ -425,7 +420,4 @@ class TracksView(pg.GraphicsLayoutWidget):
     def close_workers(self) -> None:
         self._detail_timer.stop()
         self._detail_worker = None
-        for worker in self._workers:
-            worker.cancel()
-            worker.wait()
-        self._workers.clear()
+        self._workers.cancel(wait=True)
