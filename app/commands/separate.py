@@ -95,9 +95,6 @@ def run(args: argparse.Namespace) -> int:
         correct = None
     enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
     span = None if args.range is None else (args.range[0], args.range[1])
-    if args.blend is not None and args.blend > 0:
-        raise ConfigError(f"--blend {args.blend:g} would bring the rest of the mixture back louder than it was; use "
-                          "0 dB or less.")
     batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span,
                           args.silence_between_turns, args.blend)
     files = expand_inputs(args.inputs)

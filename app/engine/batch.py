@@ -19,7 +19,7 @@ import numpy as np
 
 from app.engine.correction import CorrectSettings, corrected_separation_job
 from app.engine.enhancement import EnhanceSettings, enhance_job
-from app.engine.errors import AppError, JobCancelled
+from app.engine.errors import AppError, ConfigError, JobCancelled
 from app.engine.export import (
     AtomicAudioWriter,
     ExportSettings,
@@ -53,6 +53,9 @@ class BatchSettings:
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
+        if self.blend_db is not None and self.blend_db > 0:
+            raise ConfigError(f"A blend at {self.blend_db:g} dB would bring the rest of the mixture back louder than "
+                              "it was; use 0 dB or less.")
 
 
 @dataclass

@@ -83,6 +83,11 @@ def test_tracks_can_be_silenced_between_their_turns_and_say_how_many_turns(tmp_p
     assert all(sf.info(p).duration == pytest.approx(3.0) for p in report["outputs"])
 
 
+def test_a_blend_louder_than_the_mixture_is_refused_before_any_work():
+    with pytest.raises(ConfigError, match="3 dB would bring the rest of the mixture back louder"):
+        BatchSettings(blend_db=3.0)
+
+
 def test_tracks_can_be_blended_with_the_part_of_the_mixture_they_were_made_from(tmp_path, tiny_separator_card):
     files = [_two_tone_recording(tmp_path / "meeting.wav", seconds=4.0)]
     plain = drive(batch_job(files, tmp_path / "plain", BatchSettings(_settings(), span=(1.0, 3.0)))).done[0]

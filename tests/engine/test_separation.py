@@ -191,7 +191,7 @@ def test_cli_refuses_a_loudness_target_out_of_range_before_separating(tmp_path, 
 def test_cli_refuses_a_blend_louder_than_the_mixture_before_separating(tmp_path, tiny_separator_card, capsys):
     src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.0)
     assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--blend", "3"]) != EXIT_OK
-    assert "--blend 3 would bring the rest of the mixture back louder" in capsys.readouterr().err
+    assert "A blend at 3 dB would bring the rest of the mixture back louder" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 
