@@ -51,3 +51,21 @@ def test_nothing_to_score_fails_with_a_message(tmp_path, capsys):
     (tmp_path / "est").mkdir()
     assert main(["score", str(tmp_path / "est"), "--references", str(tmp_path / "refs")]) == EXIT_FAILED
     assert "nothing could be scored" in capsys.readouterr().err
+
+
+def test_labels_give_a_row_per_talker_and_label_in_every_output(two_systems, capsys):
+    root = two_systems
+    (root / "refs" / "meeting" / "turns.txt").write_text("0.0\t1.5\tfirst\n1.5\t3.0\tsecond\n")
+    code = main(["score", str(root / "est"), "--compare", str(root / "better"), "--references", str(root / "refs"),
+                 "--labels", "turns.txt", "--no-dnsmos", "--csv", str(root / "rows.csv"),
+                 "--markdown", str(root / "table.md"), "--json"])
+    assert code == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"]["est"]["si_sdr"]["n"] == 4 and report["differences"]["better"]["si_sdr"]["n"] == 4
+    assert sorted({(r["label"], tuple(r["span"])) for r in report["rows"]}) == [("first", (0.0, 1.5)),
+                                                                                ("second", (1.5, 3.0))]
+    with open(root / "rows.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["label"], r["start_s"], r["stop_s"]) for r in rows][:2] == [("first", "0.000", "1.500"),
+                                                                          ("second", "1.500", "3.000")]
+    assert "--labels turns.txt" in (root / "table.md").read_text().splitlines()[0]

@@ -2,7 +2,8 @@
 
 The same SI-SDR, SI-SDRi, PESQ-WB, ESTOI and DNSMOS code as `evaluate`, on the user's own
 files: a folder of estimates (and, with `--compare`, more systems' folders) against a folder of
-clean references, with 95 % confidence intervals and paired differences from the first system.
+clean references, with 95 % confidence intervals and paired differences from the first system;
+with `--labels`, over each labelled segment of each item rather than the whole file.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the mixture channel the estimates are meant for (SI-SDRi)")
     p.add_argument("--pattern", default="*", metavar="GLOB",
                    help="which files of an item's folder are estimates, e.g. 'spk?.wav' beside spk1_separated.wav")
+    p.add_argument("--labels", default=None, metavar="NAME",
+                   help="score each talker over each label of REFS/<item>/NAME (Audacity labels, RTTM or a "
+                        "TextGrid) instead of the whole file; a label naming a talker ('talker 2': the second "
+                        "reference in name order) scores that talker alone; labels under 0.5 s are left out")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--csv", type=Path, default=None, help="write every scored talker as a CSV row")
     p.add_argument("--markdown", type=Path, default=None, help="write the summary tables as markdown")
@@ -91,8 +96,11 @@ def _row_values(row: Row) -> dict[str, float | None]:
 def _rows_table(rows: list[Row]) -> list[list[str]]:
     def cell(value: float | None) -> str:
         return "" if value is None else f"{value:.4f}"
-    return [["system", "item", "reference", "estimate", *METRICS, "note"],
-            *[[r.system, r.item, str(r.reference), str(r.estimate), *map(cell, _row_values(r).values()), r.note]
+    def seconds(value: float | None) -> str:
+        return "" if value is None else f"{value:.3f}"
+    return [["system", "item", "reference", "estimate", "label", "start_s", "stop_s", *METRICS, "note"],
+            *[[r.system, r.item, str(r.reference), str(r.estimate), r.label,
+               *(seconds(t) for t in (r.span or (None, None))), *map(cell, _row_values(r).values()), r.note]
               for r in rows]]
 
 
@@ -107,6 +115,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts += ["--reference-channel", str(args.reference_channel)]
     if args.pattern != "*":
         parts += ["--pattern", args.pattern]
+    if args.labels:
+        parts += ["--labels", args.labels]
     if args.no_dnsmos:
         parts.append("--no-dnsmos")
     return shlex.join(parts)
@@ -124,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     channel = args.reference_channel - 1
     for system, folder in zip(systems, folders, strict=True):
         pairing = pair_items(args.references, folder, mixtures=args.mixtures, mixture_name=args.mixture_name,
-                             pattern=args.pattern, talker_folders=tuple(args.talker_folders))
+                             pattern=args.pattern, talker_folders=tuple(args.talker_folders), labels=args.labels)
         problems += [{"system": system, "item": item, "error": why} for item, why in pairing.problems]
         if not pairing.items:
             continue
@@ -146,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     summaries = summarise(rows, present)
     means, differences = summary_tables(summaries)
     human = aligned(means)
+    if args.labels:
+        human = [f"Over the labels of {args.labels}: each row of n is one talker over one label.", *human]
     if differences:
         human += ["", f"Paired differences from {present[0]} (95 % CI over the talkers both scored):",
                   *aligned(differences)]
@@ -160,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
               "summary": {s.system: _intervals(s.intervals) for s in summaries},
               "differences": {s.system: _intervals(s.differences) for s in summaries[1:]},
               "rows": [{"system": r.system, "item": r.item, "reference": str(r.reference),
-                        "estimate": str(r.estimate), **_row_values(r), "note": r.note} for r in rows],
+                        "estimate": str(r.estimate), "label": r.label, "span": r.span, **_row_values(r),
+                        "note": r.note} for r in rows],
               "problems": problems}
     emit(result, args.json, human)
     return 1 if problems else 0

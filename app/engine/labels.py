@@ -175,6 +175,12 @@ def read_textgrid(path: Path) -> list[Label]:
     return sorted(labels)
 
 
+def label_talker(text: str) -> int | None:
+    """The talker (0-based) a label names, "talker 2" as Label talker activity writes; None for any other text."""
+    match = re.fullmatch(r"\s*talker\s+(\d+)\s*", text, flags=re.IGNORECASE)
+    return int(match.group(1)) - 1 if match and int(match.group(1)) >= 1 else None
+
+
 LABEL_SUFFIXES = (".txt", RTTM_SUFFIX, TEXTGRID_SUFFIX)     # lower-case: files read as labels
 
 

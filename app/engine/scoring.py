@@ -8,10 +8,15 @@ with the highest total SI-SDR, since a separator's talker order is arbitrary); a
 in REFS is one single-talker item, `EST/<stem>.*` its estimate. LibriMix and WHAM! keep one
 folder per talker instead (`REFS/s1/<item>.wav`), which `talker_folders` reads. A mixture (its
 reference channel) gives each row SI-SDRi too. Everything is scored at the metrics' 16 kHz.
+
+With a label file in each item's folder (`labels`), each talker is scored over each label's range
+instead of the whole file, as the app's metrics panel scores over each label: per utterance, or
+only the overlapped parts, as a paper's table of segments would.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 from collections.abc import Callable
@@ -21,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.errors import AppError, AudioFileError
-from app.engine.files import AUDIO_SUFFIXES, open_recording, read_all
+from app.engine.files import AUDIO_SUFFIXES, MIN_PROCESSED_SECONDS, open_recording, read_all
 from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.labels import Label, label_talker, read_label_file
 from models.metrics import speech
 from models.metrics.speech import RATE, Interval
 
@@ -44,6 +50,7 @@ class Item:
     estimates: tuple[Path, ...]
     mixture: Path | None = None
     note: str = ""             # e.g. the mixture asked for is missing, so no SI-SDRi
+    labels: Path | None = None  # a label file: each talker scored over each label's range
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class Row:
     estimate: Path
     values: dict[str, float]
     note: str = ""
+    label: str = ""                              # the text of the label scored over
+    span: tuple[float, float] | None = None      # seconds: that label's range; None: the whole file
 
 
 @dataclass
@@ -82,7 +91,7 @@ def _item(name: str, refs: list[Path] | tuple[Path, ...], ests: list[Path] | tup
 
 
 def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = None, mixture_name: str | None = None,
-               pattern: str = "*", talker_folders: tuple[str, ...] = ()) -> Pairing:
+               pattern: str = "*", talker_folders: tuple[str, ...] = (), labels: str | None = None) -> Pairing:
     """Every item of `references` with its estimates (the files of `estimates` matching `pattern`);
     an item whose estimates are missing, or whose count differs from its references', is a
     problem named with its reason, and the others are scored all the same.
@@ -90,10 +99,14 @@ def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = Non
     `mixture_name`: each item folder's mixture is this file in it (not a reference); the estimates
     may then also lie in `EST/<item>_<mixture stem>/`, where `meco-studio separate` puts them.
     `talker_folders` (LibriMix and WHAM! layout): REFS/<talker>/<item>.* and EST/<talker>/<item>.*.
+    `labels`: each item's label file is REFS/<item>/<labels>; an item without one is a problem.
     """
     for folder, what in ((references, "reference"), (estimates, "estimate"), (mixtures, "mixture")):
         if folder is not None and not folder.is_dir():
             raise ScoringError(f"The {what} folder {folder} does not exist or is not a folder.")
+    if talker_folders and labels:
+        raise ScoringError("Labels are read from each item's folder of references, which the talker-folder "
+                           "layout does not have.")
     if talker_folders:
         return _pair_by_talker_folders(references, estimates, mixtures, talker_folders)
     pairing = Pairing()
@@ -104,6 +117,10 @@ def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = Non
     for relative, refs in sorted(groups.items()):
         if relative == Path("."):             # single-talker files: one item each
             for ref in refs:
+                if labels:
+                    pairing.problems.append((ref.stem, f"labels are read from item folders, and {ref.name} lies "
+                                                       f"directly in {references}"))
+                    continue
                 estimate = _file_with_stem(estimates, ref.stem)
                 if estimate is None:
                     pairing.problems.append((ref.stem, f"no single estimate named {ref.stem}.* in {estimates}"))
@@ -112,6 +129,10 @@ def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = Non
                 pairing.items.append(_item(ref.stem, (ref,), (estimate,), mixtures, mixture))
             continue
         name = relative.as_posix()
+        label_file = references / relative / labels if labels else None
+        if label_file is not None and not label_file.is_file():
+            pairing.problems.append((name, f"no label file {labels} in {references / relative}"))
+            continue
         folder = estimates / relative
         if mixture_name and not folder.is_dir():    # how `separate` names the outputs of same-named mixtures
             folder = estimates / relative.parent / f"{relative.name}_{Path(mixture_name).stem}"
@@ -123,11 +144,11 @@ def pair_items(references: Path, estimates: Path, *, mixtures: Path | None = Non
             continue
         if mixture_name:
             mixture = references / relative / mixture_name
-            pairing.items.append(_item(name, refs, found, references / relative,
-                                       mixture if mixture.is_file() else None))
+            item = _item(name, refs, found, references / relative, mixture if mixture.is_file() else None)
         else:
             mixture = _file_with_stem(mixtures / relative.parent, relative.name) if mixtures else None
-            pairing.items.append(_item(name, refs, found, mixtures, mixture))
+            item = _item(name, refs, found, mixtures, mixture)
+        pairing.items.append(dataclasses.replace(item, labels=label_file))
     return pairing
 
 
@@ -173,8 +194,32 @@ def _trim(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
                           else "")
 
 
+def _values(estimate: np.ndarray, reference: np.ndarray, baseline: tuple[np.ndarray, np.ndarray] | None,
+            dnsmos_of: np.ndarray | None) -> dict[str, float]:
+    """The metrics of one estimate; `baseline`, the mixture and the reference it is scored
+    against for SI-SDRi."""
+    values = speech.intrusive(estimate, reference)
+    if baseline is not None:
+        mix, ref = _trim(*baseline)[:2]
+        values["si_sdri"] = values["si_sdr"] - speech.si_sdr(mix, ref)
+    if dnsmos_of is not None:
+        values |= {f"dnsmos_{key}": v for key, v in speech.dnsmos(dnsmos_of).items()}
+    return values
+
+
+def _labels(path: Path) -> list[Label]:
+    try:
+        return read_label_file(path)
+    except AppError as err:
+        raise ScoringError(str(err)) from err
+
+
 def score_item(item: Item, system: str, reference_channel: int = 0, dnsmos: bool = True) -> list[Row]:
-    """Rows for each reference of `item`, its estimate chosen by the best total SI-SDR."""
+    """Rows for each reference of `item`, its estimate chosen by the best total SI-SDR (over the
+    whole files). With `item.labels`, a row per talker and label instead: every talker over every
+    label, except that a label naming a talker ("talker 2": the second reference in name order)
+    scores that talker alone; a label under half a second, or where the talker is silent, is left
+    out (what it would score is noise or undefined)."""
     from scipy.optimize import linear_sum_assignment
 
     refs = [_mono(p) for p in item.references]
@@ -182,19 +227,33 @@ def score_item(item: Item, system: str, reference_channel: int = 0, dnsmos: bool
     sdr = np.array([[speech.si_sdr(*_trim(e, r)[:2]) for e in ests] for r in refs])
     ref_index, est_index = linear_sum_assignment(sdr, maximize=True)
     mixture = _reference_channel(item.mixture, reference_channel) if item.mixture else None
+    labels = _labels(item.labels) if item.labels else None
+    shortest = round(MIN_PROCESSED_SECONDS * RATE)
     rows = []
     for k, j in zip(ref_index, est_index, strict=True):
         estimate, reference, note = _trim(ests[j], refs[k])
         if not np.any(reference):
             raise ScoringError(f"{item.references[k].name} is silent: there is nothing to score against.")
-        values = speech.intrusive(estimate, reference)
-        if mixture is not None:
-            mix, ref = _trim(mixture, refs[k])[:2]
-            values["si_sdri"] = values["si_sdr"] - speech.si_sdr(mix, ref)
-        if dnsmos:
-            values |= {f"dnsmos_{key}": v for key, v in speech.dnsmos(ests[j]).items()}
-        rows.append(Row(system, item.name, item.references[k], item.estimates[j], values,
-                        "; ".join(n for n in (item.note, note) if n)))
+        row = Row(system, item.name, item.references[k], item.estimates[j], {},
+                  "; ".join(n for n in (item.note, note) if n))
+        if labels is None:
+            baseline = None if mixture is None else (mixture, refs[k])
+            rows.append(dataclasses.replace(row, values=_values(estimate, reference, baseline,
+                                                                ests[j] if dnsmos else None)))
+            continue
+        for label in labels:
+            if label_talker(label.text) not in (None, k):
+                continue
+            start, stop = round(label.start * RATE), min(round(label.stop * RATE), reference.size)
+            if stop - start < shortest or not np.any(reference[start:stop]):
+                continue
+            part = estimate[start:stop]
+            baseline = None if mixture is None or mixture.size < stop else (mixture[start:stop], reference[start:stop])
+            values = _values(part, reference[start:stop], baseline, part if dnsmos else None)
+            rows.append(dataclasses.replace(row, values=values, label=label.text, span=(label.start, label.stop)))
+    if labels is not None and not rows:
+        raise ScoringError(f"none of the {len(labels)} label(s) in {item.labels.name} spans "
+                           f"{MIN_PROCESSED_SECONDS:g} s or more of a talker's speech.")
     return rows
 
 
@@ -224,8 +283,8 @@ class Summary:
 
 def summarise(rows: list[Row], systems: list[str]) -> list[Summary]:
     """Mean and 95 % CI of every metric per system, and each later system's paired difference
-    from the first over the rows both scored (same item and reference)."""
-    by_system = {s: {(r.item, r.reference.name): r.values for r in rows if r.system == s} for s in systems}
+    from the first over the rows both scored (same item, reference and label range)."""
+    by_system = {s: {(r.item, r.reference.name, r.span): r.values for r in rows if r.system == s} for s in systems}
     first = by_system[systems[0]]
     summaries = []
     for system in systems:

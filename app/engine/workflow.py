@@ -10,7 +10,6 @@ import dataclasses
 import functools
 import logging
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -35,7 +34,7 @@ from app.engine.files import (
     span_of,
 )
 from app.engine.jobs import Job, Progress, Stopwatch
-from app.engine.labels import Label
+from app.engine.labels import Label, label_talker
 from app.engine.scratch import scratch_zeros
 from app.engine.separation import METHOD_NAMES, ORACLE_RATE, Method, SeparateSettings, separate_job
 
@@ -370,12 +369,6 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
                                reference_talker=talker if reference is not None else None))
         yield Progress("evaluate", done, len(items), clock())
     return rows
-
-
-def label_talker(text: str) -> int | None:
-    """The talker (0-based) a label names, "talker 2" as Label talker activity writes; None for any other text."""
-    match = re.fullmatch(r"\s*talker\s+(\d+)\s*", text, flags=re.IGNORECASE)
-    return int(match.group(1)) - 1 if match and int(match.group(1)) >= 1 else None
 
 
 def _label_rows(versions: list[Version], references: dict[int, np.ndarray], mixture: Recording | ArraySource,

@@ -188,7 +188,7 @@ def test_a_label_naming_a_talker_scores_that_talkers_versions_and_the_mixture_at
 
 
 def test_only_talker_n_labels_name_a_talker():
-    from app.engine.workflow import label_talker
+    from app.engine.labels import label_talker
 
     assert [label_talker(t) for t in ("talker 1", " TALKER 12 ", "talker 0", "talker one", "the talker 2")] == [
         0, 11, None, None, None]

@@ -166,3 +166,51 @@ def test_paired_differences_compare_the_same_talkers(item_folders, talkers):
     expected = np.mean([by["better", name] - by["est", name] for name in ("a.wav", "b.wav")])
     assert second.differences["si_sdr"].mean == pytest.approx(expected)
     assert second.differences["si_sdr"].n == 2
+
+
+def _with_labels(root: Path, text: str) -> Path:
+    (root / "refs" / "meeting" / "labels.txt").write_text(text)
+    (item,) = pair_items(root / "refs", root / "est", labels="labels.txt").items
+    return item
+
+
+def test_with_labels_each_talker_is_scored_over_each_labels_range(item_folders):
+    item = _with_labels(item_folders, "0.0\t1.5\tfirst\n1.5\t3.0\tsecond\n")
+    rows = score_item(item, "mine", dnsmos=False)
+    assert sorted((row.reference.name, row.label, row.span) for row in rows) == [
+        ("a.wav", "first", (0.0, 1.5)), ("a.wav", "second", (1.5, 3.0)),
+        ("b.wav", "first", (0.0, 1.5)), ("b.wav", "second", (1.5, 3.0))]
+    for row in rows:                     # exactly the metric over that range of the two files
+        start, stop = (round(t * RATE) for t in row.span)
+        reference, estimate = (sf.read(path, dtype="float32")[0][start:stop] for path in (row.reference, row.estimate))
+        assert row.values["si_sdr"] == pytest.approx(si_sdr(estimate, reference), abs=1e-4)
+
+
+def test_a_label_naming_a_talker_scores_that_talker_alone(item_folders):
+    item = _with_labels(item_folders, "0.0\t3.0\ttalker 2\n")
+    (row,) = score_item(item, "mine", dnsmos=False)
+    assert row.reference.name == "b.wav" and row.estimate.name == "spk1.wav"
+
+
+def test_an_item_whose_labels_are_all_too_short_to_score_is_named(item_folders):
+    item = _with_labels(item_folders, "0.0\t0.2\tcough\n1.0\t1.0\tpoint\n")
+    with pytest.raises(ScoringError, match="none of the 2 label"):
+        score_item(item, "mine", dnsmos=False)
+
+
+def test_an_item_without_its_label_file_is_named_and_not_scored(item_folders):
+    pairing = pair_items(item_folders / "refs", item_folders / "est", labels="labels.txt")
+    assert pairing.items == [] and pairing.problems == [
+        ("meeting", f"no label file labels.txt in {item_folders / 'refs' / 'meeting'}")]
+
+
+def test_paired_differences_over_labels_pair_the_same_talker_and_range(item_folders, talkers):
+    write(item_folders / "better" / "meeting" / "x.wav", noisy(talkers[0], 30, seed=3))
+    write(item_folders / "better" / "meeting" / "y.wav", noisy(talkers[1], 30, seed=4))
+    (item_folders / "refs" / "meeting" / "labels.txt").write_text("0.0\t1.5\tfirst\n1.5\t3.0\tsecond\n")
+    rows = []
+    for system in ("est", "better"):
+        (item,) = pair_items(item_folders / "refs", item_folders / system, labels="labels.txt").items
+        rows += score_item(item, system, dnsmos=False)
+    _, better = summarise(rows, ["est", "better"])
+    assert better.differences["si_sdr"].n == 4 and better.differences["si_sdr"].mean > 10
