@@ -148,8 +148,8 @@ def evaluate(mixtures: Iterable[Mixture], methods: list[Method], mic_counts: tup
             cache_key = RowCache.key(set_id, index, base["set_seed"], key, mics,
                                      f"dnsmos@{DNSMOS_LEVEL_DBFS:g}dBFS" if with_dnsmos else False)
             cached = cache.get(cache_key) if cache is not None else None
-            if cached is not None:
-                return cached
+            if cached is not None:       # the same weights may be scored under another name (`--compare`)
+                return [{**row, "method": method} for row in cached]
             t0 = time.perf_counter()
             est = separate()
             rtf = (time.perf_counter() - t0) / base["seconds"] if mics else 0.0

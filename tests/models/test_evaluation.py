@@ -52,6 +52,19 @@ def test_a_second_evaluation_reuses_cached_rows_and_scores_only_new_keys(mixture
     assert [r for r in again if r["method"] != "retrained"] == first
 
 
+def test_cached_rows_of_the_same_weights_under_another_name_take_that_name(mixtures, tmp_path):
+    """A card scored as the shipped model, then compared under its own name once it was replaced:
+    its cached rows must count as that name's rows, not pool with the new shipped model's."""
+    def method(name: str) -> Method:
+        return Method(name, lambda mix: np.stack([mix[0], mix[-1]]), min_mics=2, key="TacBand (mask)@aaaa")
+
+    evaluate(mixtures, [method("TacBand (mask)")], mic_counts=(2,), with_dnsmos=False, include_floor_and_oracle=False,
+             cache=RowCache(tmp_path / "rows.jsonl"), set_id="set")
+    again = evaluate(mixtures, [method("old-card (mask)")], mic_counts=(2,), with_dnsmos=False,
+                     include_floor_and_oracle=False, cache=RowCache(tmp_path / "rows.jsonl"), set_id="set")
+    assert len(again) == 4 and {r["method"] for r in again} == {"old-card (mask)"}
+
+
 def test_cached_rows_are_kept_apart_per_fixed_set(mixtures, tmp_path):
     calls: list[int] = []
     method = Method("m", lambda mix: calls.append(1) or np.stack([mix[0], mix[-1]]), min_mics=2)
