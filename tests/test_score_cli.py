@@ -69,3 +69,12 @@ def test_labels_give_a_row_per_talker_and_label_in_every_output(two_systems, cap
     assert [(r["label"], r["start_s"], r["stop_s"]) for r in rows][:2] == [("first", "0.000", "1.500"),
                                                                           ("second", "1.500", "3.000")]
     assert "--labels turns.txt" in (root / "table.md").read_text().splitlines()[0]
+
+
+def test_a_label_file_that_cannot_be_read_is_named_and_the_exit_code_says_so(item_folders, capsys):  # noqa: F811
+    (item_folders / "refs" / "meeting" / "turns.txt").write_text("0.0\tsoon\tfirst\n")
+    code = main(["score", str(item_folders / "est"), "--references", str(item_folders / "refs"),
+                 "--labels", "turns.txt", "--no-dnsmos"])
+    assert code == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "error: est: meeting: turns.txt" in err and "line 1" in err
