@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     means, differences = summary_tables(summaries)
     human = aligned(means)
     if args.labels:
-        human = [f"Over the labels of {args.labels}: each row of n is one talker over one label.", *human]
+        human = [f"Over the labels of {args.labels}: n counts one talker over one label.", *human]
     if differences:
         human += ["", f"Paired differences from {present[0]} (95 % CI over the talkers both scored):",
                   *aligned(differences)]
