@@ -23,6 +23,7 @@ from models.common.results import markdown_table
 from models.common.stft import Stft, StftConfig
 from models.data.mixtures import Mixture
 from models.evaluation.row_cache import RowCache
+from models.separator.mwf import mask_weighted_mwf
 from models.metrics.speech import (
     DNSMOS_LEVEL_DBFS,
     Interval,
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 SeparateFn = Callable[[np.ndarray], np.ndarray]      # (mics, samples) -> (talkers, samples)
 METRICS = ("si_sdr", "si_sdri", "pesq", "estoi", "sig", "bak", "ovrl")
 MODEL_METHOD = "TacBand (mask)"
+ORACLE_MWF = "Oracle IRM + MWF"
 CLASSICAL_METHODS = ("AuxIVA", "ILRMA")
 # Issue #5's targets, SI-SDRi in dB at 4 mics: per set the floor, and (out-of-domain) the margin
 # over the best classical method; 2 and 8 mics within SPREAD_DB of 4 mics.
@@ -95,13 +97,30 @@ def bss_methods() -> list[Method]:
                    key=f"ILRMA@seed{ILRMA_SEED}")]
 
 
-def oracle_irm(mixture_ref: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Ideal ratio mask |S|/(|S| + |X - S|) per talker on the reference mic (512/128 STFT)."""
-    stft = Stft(StftConfig())
+def _ideal_masks(stft: Stft, mixture_ref: np.ndarray, targets: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference mic's spectrum and each talker's ideal ratio mask |S|/(|S| + |X - S|) on it."""
     x = stft(torch.from_numpy(mixture_ref)[None])
     s = stft(torch.from_numpy(targets))
-    mask = s.abs() / (s.abs() + (x - s).abs() + 1e-8)
+    return x, s.abs() / (s.abs() + (x - s).abs() + 1e-8)
+
+
+def oracle_irm(mixture_ref: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Ideal ratio mask per talker on the reference mic (512/128 STFT): a single-channel mask's ceiling."""
+    stft = Stft(StftConfig())
+    x, mask = _ideal_masks(stft, mixture_ref, targets)
     return stft.inverse(mask * x, mixture_ref.size).numpy()
+
+
+def oracle_mwf(mixture: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The separator's mask-driven MWF (`mask_weighted_mwf`) steered by ideal ratio masks instead
+    of the network's, on all of `mixture`'s mics (the first is the reference): the ceiling of
+    that spatial stage, which a mask cannot reach alone, per mic count."""
+    stft = Stft(StftConfig())
+    _, mask = _ideal_masks(stft, mixture[0], targets)
+    spec = stft(torch.from_numpy(np.ascontiguousarray(mixture)))[None]            # (1, mics, bins, frames)
+    every_mic = torch.ones(1, mixture.shape[0], dtype=torch.bool)
+    filtered = mask_weighted_mwf(spec, mask[None].to(spec.dtype), every_mic)[0]
+    return stft.inverse(filtered, mixture.shape[-1]).numpy()
 
 
 def best_order(est: np.ndarray, ref: np.ndarray) -> tuple[int, ...]:
@@ -162,6 +181,8 @@ def evaluate(mixtures: Iterable[Mixture], methods: list[Method], mic_counts: tup
         if include_floor_and_oracle:
             rows += scored("Mixture (unprocessed)", "mixture", 0, lambda: np.stack([ref] * targets.shape[0]))
             rows += scored("Oracle IRM (1 mic)", "oracle-irm", 0, lambda: oracle_irm(ref, targets))
+            for mics in (m for m in mic_counts if 2 <= m <= mix.mixture.shape[0]):
+                rows += scored(ORACLE_MWF, "oracle-irm-mwf", mics, lambda: oracle_mwf(mix.mixture[:mics], targets))
         for mics, method in itertools.product(mic_counts, methods):
             if mix.mixture.shape[0] < mics or mics < method.min_mics:
                 continue
@@ -269,5 +290,5 @@ def to_markdown(summary: list[dict], title: str) -> str:
     head = ["Method", "Mics"] + [m.upper().replace("_", "-") if m not in ("sig", "bak", "ovrl")
                                   else f"DNSMOS {m.upper()}" for m in metrics] + ["RTF", "n"]
     rows = [[s["method"], str(s["mics"]) if s["mics"] else "—", *(str(s[m]) if m in s else "—" for m in metrics),
-             f"{s['rtf']:.3f}" if s["mics"] else "—", str(s["n"])] for s in summary]
+             f"{s['rtf']:.3f}" if s["mics"] and s["method"] != ORACLE_MWF else "—", str(s["n"])] for s in summary]
     return f"**{title}**\n\n" + markdown_table(head, rows)

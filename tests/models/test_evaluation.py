@@ -9,8 +9,8 @@ from models.data.mixtures import MixtureConfig, MixtureSimulator
 from models.data.noise import NoisePool
 from models.data.speech import SpeechPool
 from models.evaluation.row_cache import RowCache
-from models.evaluation.separation import (Method, checks, evaluate, margin_over_classical, paired_comparisons,
-                                         summarise, to_markdown)
+from models.evaluation.separation import (ORACLE_MWF, Method, checks, evaluate, margin_over_classical,
+                                         paired_comparisons, summarise, to_markdown)
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,16 @@ def test_oracle_mask_beats_the_unprocessed_mixture(mixtures):
     summary = {s["method"]: s for s in summarise(evaluate(mixtures, [], mic_counts=(), with_dnsmos=False))}
     assert summary["Oracle IRM (1 mic)"]["si_sdri"].mean > 5.0
     assert summary["Mixture (unprocessed)"]["si_sdri"].mean == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_oracle_mwf_is_scored_at_each_mic_count_of_two_or_more_and_beats_the_mixture(mixtures):
+    rows = evaluate(mixtures, [], mic_counts=(1, 2, 4), with_dnsmos=False)
+    summary = {(s["method"], s["mics"]): s for s in summarise(rows)}
+    assert {mics for method, mics in summary if method == ORACLE_MWF} == {2, 4}
+    assert all(summary[ORACLE_MWF, mics]["si_sdri"].mean > 3.0 for mics in (2, 4))
+    table = to_markdown(summarise(rows), "toy")
+    (row,) = [line for line in table.splitlines() if line.startswith("| Oracle IRM + MWF | 4 |")]
+    assert row.endswith("| — | 4 |")                       # an oracle's run time means nothing
 
 
 def test_methods_are_scored_per_mic_count_they_support(mixtures):
