@@ -50,12 +50,16 @@ def test_a_long_version_is_resampled_block_by_block_as_one_continuous_signal(qtb
         lanes.close()
 
 
+def _reporting(rec) -> tuple[LaneAudio, list, np.ndarray]:
+    """Lane audio for `rec`, the measurements it reports, and a tone as long as `rec`."""
+    lanes, reported = LaneAudio(rec), []
+    lanes.loudness_measured.connect(reported.append)
+    return lanes, reported, np.sin(np.arange(rec.frames) / 5).astype(np.float32)
+
+
 def test_a_closed_lane_audio_reports_no_measurement_to_the_next_recording(qtbot, make_recording):
     with open_recording(make_recording(seconds=20.0)) as rec:
-        lanes = LaneAudio(rec)
-        reported = []
-        lanes.loudness_measured.connect(reported.append)
-        tone = np.sin(np.arange(rec.frames) / 5).astype(np.float32)
+        lanes, reported, tone = _reporting(rec)
         lanes.measure_loudness(["a", "b"], [tone, tone])
         lanes.close()                    # as when another file is opened mid-measurement
         qtbot.wait(300)
@@ -64,10 +68,7 @@ def test_a_closed_lane_audio_reports_no_measurement_to_the_next_recording(qtbot,
 
 def test_loudness_measurements_that_end_together_are_both_reported(qtbot, make_recording):
     with open_recording(make_recording(seconds=5.0)) as rec:
-        lanes = LaneAudio(rec)
-        reported = []
-        lanes.loudness_measured.connect(reported.append)
-        tone = np.sin(np.arange(rec.frames) / 5).astype(np.float32)
+        lanes, reported, tone = _reporting(rec)
         lanes.measure_loudness(["a"], [tone])
         lanes.measure_loudness(["b"], [0.5 * tone])
         time.sleep(1.0)                  # the GUI thread busy while both end, their results queued
