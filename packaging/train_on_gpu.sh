@@ -58,7 +58,7 @@ teacher_pid=$!
 wait $sep; echo "separator exit $?"
 [ "$teacher" = 1 ] && { wait $teacher_pid; echo "teacher exit $?"; }
 
-tail -n 3 "$runs/separator.log" "$runs/enh-teacher.log"
+tail -n 3 "$runs"/separator.log "$runs"/enh-teacher.log 2>/dev/null
 mv "$runs/separator.log" "$runs/separator/" 2>/dev/null
 mv "$runs/enh-teacher.log" "$runs/enh-teacher/" 2>/dev/null
 rm -f "$runs/enh-teacher/resume.safetensors"
