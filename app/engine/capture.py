@@ -152,6 +152,11 @@ class CaptureRing:
             raise self.stop_signal
 
     # --- consumer side (writer thread) -----------------------------------------------------------
+    @property
+    def written(self) -> int:
+        """Frames the callback has put in so far."""
+        return self._write
+
     def available(self) -> int:
         return self._write - self._read
 
@@ -196,8 +201,10 @@ class Recorder:
 
     @property
     def ended(self) -> bool:
-        """The take ended by itself (its limit, a disk error, a device gone); `stop()` keeps what it holds."""
-        return bool(self.problem) or (self._stream_done and self._ring.available() == 0)
+        """The take ended by itself (its limit, a disk error, a device gone); `stop()` keeps what it holds.
+        Only once the writer has handled the last block (its peak metered, its frames written),
+        not when it has taken it from the ring."""
+        return bool(self.problem) or (self._stream_done and self.frames == self._ring.written)
 
     def _on_stream_finished(self) -> None:
         self._stream_done = True

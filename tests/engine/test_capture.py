@@ -3,6 +3,7 @@ each channel to its own file channel, the ring's accounting, and refusals that t
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,21 @@ def test_a_take_records_each_mic_to_its_own_channel_and_stops_at_its_limit(tmp_p
     assert rate == TEST_ARRAY_RATE and audio.shape == (TEST_ARRAY_RATE // 2, 4) == (result.frames, 4)
     assert [dominant_hz(audio[:, k], rate) for k in range(4)] == pytest.approx(TEST_ARRAY_TONES_HZ, rel=0.02)
     assert list(tmp_path.iterdir()) == [settings.path]          # no partial file left beside it
+
+
+def test_a_take_ends_only_once_its_last_block_is_written_and_metered(tmp_path, monkeypatch):
+    recorder, _ = record(tmp_path)
+    write = recorder._file.write
+
+    def slow_write(block):                   # a slow disk: the writer holds each block a while
+        time.sleep(0.05)
+        return write(block)
+
+    monkeypatch.setattr(recorder._file, "write", slow_write)
+    assert wait_until(lambda: recorder.ended, timeout=5)
+    assert recorder.frames == TEST_ARRAY_RATE // 2           # not one block short
+    assert recorder.peaks() == pytest.approx([0.5] * 4, abs=0.01) and not recorder.peaks().any()
+    recorder.stop()
 
 
 def test_meters_read_each_channels_peak_once(tmp_path):
