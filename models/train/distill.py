@@ -7,13 +7,14 @@
 
 `cache` runs the teacher once over a fixed set of training crops and writes shards of float16
 `noisy`, `clean` and `teacher` `(n, samples)` plus `manifest.json` (teacher card and hash, data);
-existing shards are kept, so an interrupted build resumes. float16 keeps ~66 dB below the signal,
-far under what the teacher leaves. `train` trains one student variant on the cache with the
-shared loop of `models.train.enhancer` (resumable, DDP-ready, bf16): every variant sees the same
-crops in the same order (same seed), so the five differ only in their KD loss. The objective is
-the supervised hybrid loss + lambda x the variant's KD loss. The KD loss sees waveforms divided
-by the clean crop's RMS: the selection is unchanged by a common gain, and lambda then does not
-depend on recording level.
+existing shards are kept, so an interrupted build resumes, and `--shards FIRST STOP` lets two
+processes build disjoint halves of one cache side by side (every crop is seeded by its index).
+float16 keeps ~66 dB below the signal, far under what the teacher leaves. `train` trains one
+student variant on the cache with the shared loop of `models.train.enhancer` (resumable,
+DDP-ready, bf16): every variant sees the same crops in the same order (same seed), so the five
+differ only in their KD loss. The objective is the supervised hybrid loss + lambda x the variant's
+KD loss. The KD loss sees waveforms divided by the clean crop's RMS: the selection is unchanged by
+a common gain, and lambda then does not depend on recording level.
 """
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ def _shard_path(root: Path, index: int) -> Path:
 
 
 @torch.inference_mode()
-def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: Path | None = None) -> Iterator[int]:
-    """Write the teacher-output cache; yields the shards done after each one (resumable)."""
+def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: Path | None = None,
+                shards: range | None = None) -> Iterator[int]:
+    """Write the teacher-output cache; yields the shards done after each one (resumable). `shards`
+    limits the build to those shard indices, so processes given disjoint ranges build one cache together."""
     teacher, card = checkpoint.load(teacher_card)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     teacher = teacher.to(device)
@@ -82,8 +85,9 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
     manifest_path.write_text(json.dumps(manifest, indent=1, default=str))
     pairs = training_pairs(config.seconds, Split.TRAIN, config.items, config.seed, voicebank, bank)
     threads = teacher.inference_threads if device.type == "cpu" else None
-    shards = math.ceil(config.items / config.shard_items)
-    for s in range(shards):
+    count = math.ceil(config.items / config.shard_items)
+    todo = range(count) if shards is None else range(max(shards.start, 0), min(shards.stop, count))
+    for done, s in enumerate(todo, 1):
         path = _shard_path(out, s)
         if not path.exists():
             rows = range(s * config.shard_items, min(config.items, (s + 1) * config.shard_items))
@@ -99,8 +103,8 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
             tmp = path.with_suffix(".tmp")
             save_file(tensors, str(tmp))
             tmp.replace(path)
-        log.info("teacher cache: shard %d/%d", s + 1, shards)
-        yield s + 1
+        log.info("teacher cache: shard %d (%d/%d)", s, done, len(todo))
+        yield done
 
 
 class CachedTriples(Dataset):
@@ -218,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--seconds", type=float, default=CacheConfig.seconds)
     c.add_argument("--voicebank", type=Path, default=None, help="VoiceBank-DEMAND folder (default: simulated data)")
     c.add_argument("--rir-scenes", type=int, default=CacheConfig.rir_scenes, help="rooms in the cached RIR bank")
+    c.add_argument("--shards", type=int, nargs=2, metavar=("FIRST", "STOP"), default=None,
+                   help="build only shards FIRST..STOP-1 (processes with disjoint ranges share the work)")
     t = sub.add_parser("train", help="train one student variant on a cache")
     t.add_argument("--cache", type=Path, required=True)
     t.add_argument("--variant", choices=[v.value for v in StudentVariant], default=DistillConfig.variant.value)
@@ -228,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "cache":
         cache = CacheConfig(items=args.items, seconds=args.seconds, rir_scenes=args.rir_scenes)
-        for _ in build_cache(args.teacher, args.out, cache, args.voicebank):
+        shards = range(*args.shards) if args.shards else None
+        for _ in build_cache(args.teacher, args.out, cache, args.voicebank, shards):
             pass
         return 0
     loop = loop_config(args, EnhancerTrainConfig(role=Role.STUDENT))

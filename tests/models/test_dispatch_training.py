@@ -80,6 +80,22 @@ def test_teacher_cache_holds_the_teachers_outputs_and_streams_in_a_seeded_order(
     assert order == again and sorted(order[:3]) == sorted(order[3:])              # each epoch sees every item
 
 
+def test_cache_builds_over_disjoint_shard_ranges_match_one_build(tmp_path):
+    torch.manual_seed(0)
+    teacher = BandAttentionTeacher(TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1))
+    checkpoint.save(teacher, tmp_path / "teacher.json", {"name": "t", "architecture": "BandAttentionTeacher",
+                                                         "config": teacher.config.to_dict(), "sample_rate": 16_000})
+    config = CacheConfig(items=5, seconds=0.25, shard_items=2)
+    assert list(build_cache(tmp_path / "teacher.json", tmp_path / "one", config)) == [1, 2, 3]
+    assert list(build_cache(tmp_path / "teacher.json", tmp_path / "two", config, shards=range(2, 9))) == [1]
+    assert list(build_cache(tmp_path / "teacher.json", tmp_path / "two", config, shards=range(0, 2))) == [1, 2]
+    one, two = CachedTriples(tmp_path / "one"), CachedTriples(tmp_path / "two")
+    assert len(one) == len(two) == 5
+    for i in range(5):
+        for key in ("noisy", "clean", "teacher"):
+            torch.testing.assert_close(one[i][key], two[i][key])
+
+
 def test_inspection_gives_the_maps_the_app_draws_in_well_under_a_second():
     rng = np.random.default_rng(0)
     t = np.arange(160_000) / 16_000
