@@ -632,6 +632,8 @@ def test_inspector_gives_each_row_one_colour_scale(qtbot, demo_window, tiny_disp
     entry = demo_window.processing.run_inspection(view, "tiny-teacher", ["tiny-S3", "tiny-S5"])
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     qtbot.waitUntil(lambda: view.ready)
+    assert view.teacher.currentText() == "tiny-teacher"
+    assert view.chosen_students() == ["tiny-S3", "tiny-S5"]         # the controls say what is drawn
     assert len(view.spectrogram_images) == 4 and len(view.score_images) == 2
     assert {tuple(image.getLevels()) for image in view.spectrogram_images} == {view.spec_levels}
     assert {tuple(image.getLevels()) for image in view.score_images} == {view.score_levels}

@@ -139,6 +139,7 @@ class InspectorView(QWidget):
         (every pane added relays out and would repaint all the others), then revealed one column
         per turn, so that no turn paints more than a column. `ready` turns true when all is up."""
         self.result = result
+        self._show_choice(result)
         self.plots.setUpdatesEnabled(False)
         self.plots.clear()
         self._panes.clear()
@@ -170,6 +171,14 @@ class InspectorView(QWidget):
         steps += [lambda c=col: self._reveal(c) for col in range(bars + 1)]
         steps += [self._finish]
         self._run_steps(self._build_id, steps)
+
+    def _show_choice(self, result: InspectorResult) -> None:
+        """The teacher box and the students' checks say what is drawn, however the run was started."""
+        self.teacher.setCurrentText(result.teacher)
+        shown = {s.name for s in result.students}
+        for i in range(self.students.count()):
+            item = self.students.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.text() in shown else Qt.CheckState.Unchecked)
 
     def _add(self, item: pg.GraphicsObject, row: int, col: int) -> None:
         """Put `item` in the grid, transparent (not painted) until its column is revealed."""
