@@ -121,6 +121,9 @@ class CachedTriples(Dataset):
                 rows.append(f.get_slice("noisy").get_shape()[0])
         if not rows:
             raise ValueError(f"no cache shards in {self.root}; run `python -m models.train.distill cache` first")
+        if missing := [i for i in range(len(rows)) if not _shard_path(self.root, i).exists()]:
+            raise ValueError(f"{self.root} lacks shard {missing[0]} (a build over part of the shards has not "
+                             "finished); build it with `python -m models.train.distill cache --shards`")
         self.length = sum(rows)
 
     def __len__(self) -> int:

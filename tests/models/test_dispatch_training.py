@@ -80,7 +80,7 @@ def test_teacher_cache_holds_the_teachers_outputs_and_streams_in_a_seeded_order(
     assert order == again and sorted(order[:3]) == sorted(order[3:])              # each epoch sees every item
 
 
-def test_cache_builds_over_disjoint_shard_ranges_match_one_build(tmp_path):
+def test_a_cache_built_over_disjoint_shard_ranges_matches_one_build_once_no_shard_is_missing(tmp_path):
     torch.manual_seed(0)
     teacher = BandAttentionTeacher(TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1))
     checkpoint.save(teacher, tmp_path / "teacher.json", {"name": "t", "architecture": "BandAttentionTeacher",
@@ -88,6 +88,8 @@ def test_cache_builds_over_disjoint_shard_ranges_match_one_build(tmp_path):
     config = CacheConfig(items=5, seconds=0.25, shard_items=2)
     assert list(build_cache(tmp_path / "teacher.json", tmp_path / "one", config)) == [1, 2, 3]
     assert list(build_cache(tmp_path / "teacher.json", tmp_path / "two", config, shards=range(2, 9))) == [1]
+    with pytest.raises(ValueError, match="lacks shard 0"):
+        CachedTriples(tmp_path / "two")                                   # a gap would shift every index
     assert list(build_cache(tmp_path / "teacher.json", tmp_path / "two", config, shards=range(0, 2))) == [1, 2]
     one, two = CachedTriples(tmp_path / "one"), CachedTriples(tmp_path / "two")
     assert len(one) == len(two) == 5
