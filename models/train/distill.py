@@ -7,8 +7,8 @@
 
 `cache` runs the teacher once over a fixed set of training crops and writes shards of float16
 `noisy`, `clean` and `teacher` `(n, samples)` plus `manifest.json` (teacher card and hash, data);
-existing shards are kept, so an interrupted build resumes, and `--shards FIRST STOP` lets two
-processes build disjoint halves of one cache side by side (every crop is seeded by its index).
+existing shards are kept, so an interrupted build resumes, and `--shards FIRST STOP` lets several
+processes build disjoint ranges of one cache side by side (every crop is seeded by its index).
 float16 keeps ~66 dB below the signal, far under what the teacher leaves. `train` trains one
 student variant on the cache with the shared loop of `models.train.enhancer` (resumable,
 DDP-ready, bf16): every variant sees the same crops in the same order (same seed), so the five
@@ -23,6 +23,7 @@ import argparse
 import json
 import logging
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,7 +83,9 @@ def build_cache(teacher_card: Path, out: Path, config: CacheConfig, voicebank: P
     cached = json.loads(manifest_path.read_text())["teacher"] if manifest_path.exists() else manifest["teacher"]
     if cached["sha256"] != manifest["teacher"]["sha256"]:
         raise ValueError(f"{out} caches another teacher; use a new folder")
-    manifest_path.write_text(json.dumps(manifest, indent=1, default=str))
+    written = manifest_path.with_name(f"manifest.{os.getpid()}.tmp")    # whole, as a side-by-side build reads it
+    written.write_text(json.dumps(manifest, indent=1, default=str))
+    written.replace(manifest_path)
     pairs = training_pairs(config.seconds, Split.TRAIN, config.items, config.seed, voicebank, bank)
     threads = teacher.inference_threads if device.type == "cpu" else None
     count = math.ceil(config.items / config.shard_items)
