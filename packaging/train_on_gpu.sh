@@ -23,7 +23,8 @@
 # cache records the shipped teacher's hash), its outputs are cached over 8000 crops by one process
 # per shard range, and RESULTS receives students.tar (run folders, without resume state, and the
 # teacher's card). Each student has 300 s and is validated every N/4 steps: a run that does not
-# finish its N steps in time keeps its best validated checkpoint, and its log says how far it got. DISTILL_ITEMS (default 8000) sizes a dry run.
+# finish its N steps in time keeps its best validated checkpoint, and its log says how far it got.
+# DISTILL_ITEMS (default 8000) sizes a dry run.
 set -u
 pack=$1 results=$2 minutes=$3
 scenes=${SCENES:-250} sep_workers=${SEP_WORKERS:-10} teacher_workers=${TEACHER_WORKERS:-4}

@@ -62,11 +62,17 @@ def test_the_no_kd_student_has_only_the_supervised_loss():
     assert set(parts) == {"supervised"} and loss.item() == pytest.approx(parts["supervised"])
 
 
-def test_teacher_cache_holds_the_teachers_outputs_and_streams_in_a_seeded_order(tmp_path):
+def _tiny_teacher(folder) -> BandAttentionTeacher:
+    """A seeded, untrained tiny teacher saved as `folder/teacher.json`."""
     torch.manual_seed(0)
     teacher = BandAttentionTeacher(TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1))
-    checkpoint.save(teacher, tmp_path / "teacher.json", {"name": "t", "architecture": "BandAttentionTeacher",
-                                                         "config": teacher.config.to_dict(), "sample_rate": 16_000})
+    checkpoint.save(teacher, folder / "teacher.json", {"name": "t", "architecture": "BandAttentionTeacher",
+                                                       "config": teacher.config.to_dict(), "sample_rate": 16_000})
+    return teacher
+
+
+def test_teacher_cache_holds_the_teachers_outputs_and_streams_in_a_seeded_order(tmp_path):
+    teacher = _tiny_teacher(tmp_path)
     list(build_cache(tmp_path / "teacher.json", tmp_path / "cache", CacheConfig(items=3, seconds=0.5, shard_items=2)))
     triples = CachedTriples(tmp_path / "cache")
     assert len(triples) == 3 and sorted(p.name for p in (tmp_path / "cache").glob("shard-*")) == [
@@ -81,10 +87,7 @@ def test_teacher_cache_holds_the_teachers_outputs_and_streams_in_a_seeded_order(
 
 
 def test_a_cache_built_over_disjoint_shard_ranges_matches_one_build_once_no_shard_is_missing(tmp_path):
-    torch.manual_seed(0)
-    teacher = BandAttentionTeacher(TeacherConfig(channels=16, blocks=1, heads=2, head_factor=1))
-    checkpoint.save(teacher, tmp_path / "teacher.json", {"name": "t", "architecture": "BandAttentionTeacher",
-                                                         "config": teacher.config.to_dict(), "sample_rate": 16_000})
+    _tiny_teacher(tmp_path)
     config = CacheConfig(items=5, seconds=0.25, shard_items=2)
     assert list(build_cache(tmp_path / "teacher.json", tmp_path / "one", config)) == [1, 2, 3]
     assert list(build_cache(tmp_path / "teacher.json", tmp_path / "two", config, shards=range(2, 9))) == [1]
