@@ -92,6 +92,20 @@ def write_tiny_fixed_set(folder: Path, items: int = 2) -> Path:
     return folder
 
 
+@pytest.fixture(params=[0o022, 0o027])
+def umask(request) -> int:
+    """The process's umask set to a common value for one test, and restored after it."""
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+def mode_of(path: Path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
 @pytest.fixture(scope="session")
 def tiny_separator_card() -> Path:
     """A seeded, untrained tiny separator installed in the (test) user model folder."""

@@ -36,6 +36,7 @@ from app.engine.errors import AudioFileError, ExportError
 from app.engine.jobs import Job, Progress, Stopwatch, drive
 from app.engine.scratch import scratch_zeros
 from app.engine.labels import Label
+from models.common.permissions import as_created
 
 log = logging.getLogger(__name__)
 
@@ -353,6 +354,7 @@ def save_steps(snapshot: SessionSnapshot, path: Path, overwrite: bool = False,
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent))
+        as_created(tmp)
     except OSError as err:
         raise ExportError(f"{path.name} could not be saved: {err.strerror or err}. Choose another folder.") from err
     clock = Stopwatch()

@@ -36,6 +36,7 @@ from app.engine.loudness import (
     gain_to_target,
     integrated_loudness,
 )
+from models.common.permissions import as_created
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ class AtomicAudioWriter:
             if self.path.exists() and not self.settings.overwrite:
                 raise ExportError(f"{self.path.name} appeared while exporting; it was left untouched.")
             self.replaced_existing = self.path.exists()
+            as_created(self._tmp)
             os.replace(self._tmp, self.path)
             self.committed = True
         except OSError as err:
@@ -279,6 +281,7 @@ def write_bytes_atomically(path: Path, data: bytes) -> Path:
         tmp = Path(name)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
+        as_created(tmp)
         os.replace(tmp, path)
     except OSError as err:
         if tmp is not None:

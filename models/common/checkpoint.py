@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from models.common.cards import ARCHITECTURE_MODULES, CARD_VERSION, REQUIRED_KEYS, CheckpointError, read_card, sha256_of
+from models.common.permissions import as_created
 
 Builder = Callable[[dict[str, Any]], nn.Module]
 _ARCHITECTURES: dict[str, Builder] = {}
@@ -42,7 +43,7 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, 0o644)      # mkstemp makes 0600; checkpoints are meant to be shared
+        as_created(Path(tmp))      # mkstemp makes 0600; checkpoints are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

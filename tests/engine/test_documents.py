@@ -20,6 +20,7 @@ from app.engine.documents import (
 )
 from app.engine.errors import AudioFileError, ExportError, JobCancelled
 from app.engine.jobs import drive
+from tests.conftest import mode_of
 
 
 def _version(talker: int = 0, kind: VersionKind = VersionKind.SEPARATED, seed: int = 0) -> Version:
@@ -145,6 +146,14 @@ def test_session_notes_are_an_edit_to_save_and_come_back_with_the_session(tmp_pa
     assert session.revision == before                                # the same text is no edit
     loaded = load_session(save_session(session, tmp_path / "meeting"))
     assert loaded.notes == "Recorded in room 4.\nListen at 12 s."
+
+
+def test_a_saved_session_gets_the_permissions_of_the_umask_not_those_of_a_private_temporary_folder(tmp_path, umask):
+    session = Session(tmp_path / "mix.wav")
+    session.add([_version()])
+    path = save_session(session, tmp_path / "meeting")
+    assert mode_of(path) == 0o777 & ~umask
+    assert {mode_of(file) for file in path.iterdir()} == {0o666 & ~umask}
 
 
 def test_save_never_overwrites_without_flag_and_replaces_with_it(tmp_path):

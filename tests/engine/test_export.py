@@ -29,7 +29,7 @@ from app.engine.export import (
 )
 from app.engine.jobs import drive
 from app.engine.labels import Label
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, mode_of
 
 RATE = 16_000
 
@@ -178,6 +178,12 @@ def test_export_never_overwrites_without_flag(tmp_path):
     assert (tmp_path / "1.wav").read_bytes() == b"keep"
     drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings(overwrite=True)))
     assert sf.info(tmp_path / "1.wav").frames == 5 * RATE
+
+
+def test_exported_files_get_the_permissions_of_the_umask_not_those_of_a_private_temporary_file(tmp_path, umask):
+    audio = drive(export_versions_job(_versions(), tmp_path, "{talker}", "mix", ExportSettings()))
+    table = write_csv(tmp_path / "metrics.csv", [["Version"]])
+    assert [mode_of(path) for path in [*audio, table]] == [0o666 & ~umask] * 3
 
 
 def test_a_csv_is_written_whole_and_reads_back(tmp_path):

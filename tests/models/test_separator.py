@@ -11,6 +11,7 @@ from models.common import checkpoint
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.mwf import mask_weighted_mwf
 from models.separator.network import SeparatorConfig, TacBandSeparator
+from tests.conftest import mode_of
 
 TINY = SeparatorConfig(channels=16, blocks=2)
 
@@ -126,6 +127,13 @@ def test_checkpoint_round_trip_and_refusals(tmp_path, tiny):
     card.write_text(json.dumps(raw))
     with pytest.raises(checkpoint.CheckpointError, match="'config'"):
         checkpoint.load(card)
+
+
+def test_a_checkpoint_gets_the_permissions_of_the_umask(tmp_path, tiny, umask):
+    card = tmp_path / "tiny.json"
+    checkpoint.save(tiny, card, {"name": "tiny", "architecture": "TacBandSeparator",
+                                 "config": TINY.to_dict(), "sample_rate": 16000})
+    assert {mode_of(card), mode_of(card.with_suffix(".safetensors"))} == {0o666 & ~umask}
 
 
 def test_half_precision_weights_load_into_a_float32_model(tmp_path, tiny):
