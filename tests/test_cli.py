@@ -33,6 +33,20 @@ def test_info_json_lists_good_files_and_names_failed_ones(tmp_path, capsys):
     assert captured.err.count("error:") == 1 and bad.name in captured.err
 
 
+def test_a_batch_goes_on_past_a_file_that_meets_a_bug_and_names_it(capsys):
+    from app.commands.output import run_batch
+
+    def process(name: str) -> dict:
+        if name == "b.wav":
+            raise RuntimeError("an internal fault")
+        return {"input": name}
+
+    code = run_batch(["a.wav", "b.wav", "c.wav"], process, "did", True, lambda done: [done["input"]])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and [done["input"] for done in report["files"]] == ["a.wav", "c.wav"]
+    assert report["failed"][0]["error"].startswith("b.wav: unexpected RuntimeError: an internal fault")
+
+
 def test_info_succeeds_on_a_good_file(tmp_path, capsys):
     assert main(["info", str(write_valid(tmp_path / "fine.flac", fmt="FLAC"))]) == EXIT_OK
     assert "fine.flac: 2 ch, 16000 Hz" in capsys.readouterr().out

@@ -61,9 +61,9 @@ def progress_bar(desc: str, unit: str, enabled: bool) -> Iterator[Callable[[Prog
 
 def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, as_json: bool,
               outputs: Callable[[dict[str, Any]], list[str]], key: str = "input", announce: bool = True) -> int:
-    """Process every path, keep going past a failure (one stderr line each, listed again at the
-    end of a batch), then emit the summary. Exit code 1 when any file failed. `announce`: a
-    stderr line per file done, naming its outputs.
+    """Process every path, keep going past a failure, a bug met on one file included (one stderr
+    line each, listed again at the end of a batch), then emit the summary. Exit code 1 when any
+    file failed. `announce`: a stderr line per file done, naming its outputs.
 
     Ctrl-C arrives as KeyboardInterrupt (the CLI maps it to 130); a cancelled job is the same.
     """
@@ -82,6 +82,11 @@ def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, 
             log.debug("failed on %s", path, exc_info=True)
             failed.append({key: str(path), "error": str(err)})
             warn(f"error: {err}")
+        except Exception as err:          # a bug met on one file: the rest of the batch still runs
+            log.debug("failed on %s", path, exc_info=True)
+            failed.append({key: str(path), "error": f"{Path(path).name}: unexpected {type(err).__name__}: {err} "
+                                                    "(-v shows where; please report it)"})
+            warn(f"error: {failed[-1]['error']}")
     if failed and len(paths) > 1:
         warn(f"{len(failed)} of {len(paths)} file(s) failed:")
         for f in failed:

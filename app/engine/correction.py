@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 
 from app.engine.errors import ChannelLayoutError, ConfigError
-from app.engine.files import Recording, frames_at
+from app.engine.files import Recording, check_long_enough, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import Task, find_model, list_models, load_model
 from app.engine.output_collector import OutputCollector
@@ -120,6 +120,7 @@ def correct_job(estimates: EstimateSource, mixture: Recording, settings: Correct
     With `sink`, finished blocks `(talkers, n)` go there and `corrected` stays empty.
     """
     clock = Stopwatch()
+    check_long_enough(mixture)
     entry = find_model(settings.model, Task.CORRECTION)
     talkers = estimates.channels
     if not 1 <= talkers <= MAX_TALKERS:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.engine.errors import ConfigError, ModelLoadError
-from app.engine.files import ArraySource, Recording
+from app.engine.files import ArraySource, Recording, check_long_enough
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, list_models, load_model
 from app.engine.output_collector import OutputCollector
@@ -74,6 +74,7 @@ def find_enhancer(name: str | None) -> ModelEntry:
 def _run(source: Recording | ArraySource, settings: EnhanceSettings,
          sink: Callable[[np.ndarray], None] | None) -> Job[Enhancement]:
     clock = Stopwatch()
+    check_long_enough(source)
     if settings.chunk.seconds < 0.5:
         raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
     entry = find_enhancer(settings.model)

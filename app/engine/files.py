@@ -393,6 +393,14 @@ class Span:
 MIN_PROCESSED_SECONDS = 0.5       # the shortest part of a recording a model processes (the chunk runner's floor too)
 
 
+def check_long_enough(source: Recording | ArraySource | Span) -> None:
+    """ConfigError naming `source` when it is shorter than `MIN_PROCESSED_SECONDS`: a model's STFT
+    needs more than a frame of it, and the metrics need more still."""
+    if source.frames < MIN_PROCESSED_SECONDS * source.sample_rate:
+        raise ConfigError(f"{source.name} is {source.frames / source.sample_rate:.3f} s long; processing needs "
+                          f"at least {MIN_PROCESSED_SECONDS} s.")
+
+
 def span_of(source: Recording | ArraySource, seconds: tuple[float, float]) -> Span:
     """The part of `source` between `seconds` (clipped to it); ConfigError naming the source when
     less than `MIN_PROCESSED_SECONDS` of it remains."""

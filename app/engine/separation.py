@@ -20,7 +20,7 @@ import numpy as np
 import soxr
 
 from app.engine.errors import ChannelLayoutError, ConfigError
-from app.engine.files import Recording, frames_at
+from app.engine.files import Recording, check_long_enough, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import ModelEntry, Task, find_model, load_model
 from app.engine.output_collector import OutputCollector
@@ -235,6 +235,7 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
     `Method.ORACLE` masks the mixture with (what separation could reach at best).
     """
     clock = Stopwatch()
+    check_long_enough(rec)
     if settings.method is Method.MODEL:
         entry = find_model(settings.model, Task.SEPARATION)
         channels, notices = choose_channels(rec, settings)

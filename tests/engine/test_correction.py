@@ -12,7 +12,7 @@ import soundfile as sf
 from app.commands import correct as correct_command
 from app.engine.correction import CorrectSettings, correct_job
 from app.engine.files import ArraySource
-from app.engine.errors import ChannelLayoutError, JobCancelled
+from app.engine.errors import ChannelLayoutError, ConfigError, JobCancelled
 from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.pipeline import Task, find_model, load_model
@@ -54,6 +54,12 @@ def test_corrections_have_the_mixture_length_and_rate(tmp_path, tiny_meco_card, 
         assert result.sample_rate == rate and result.corrected.shape == (2, mix.frames)
     assert np.isfinite(result.corrected).all() and np.abs(result.corrected).max() > 0
     assert result.nfe == 1 and result.mode is InferenceMode.ONE_STEP and result.notices == []
+
+
+def test_a_mixture_shorter_than_half_a_second_is_refused_by_name(tmp_path, tiny_meco_card):
+    with open_recording(_mixture(tmp_path / "click.wav", seconds=0.01)) as mix:
+        with pytest.raises(ConfigError, match="click.wav is 0.010 s long; processing needs"):
+            drive(correct_job(ArraySource(_estimates(seconds=0.01), 16_000), mix, _settings()))
 
 
 def test_a_fixed_seed_repeats_the_output_and_no_seed_does_not(tmp_path, tiny_meco_card):

@@ -13,7 +13,7 @@ import torch
 
 from app.commands import enhance as enhance_command
 from app.engine.enhancement import EnhanceSettings, enhance_array_job, enhance_job, find_enhancer
-from app.engine.errors import JobCancelled, ModelLoadError
+from app.engine.errors import ConfigError, JobCancelled, ModelLoadError
 from app.engine.files import open_recording
 from app.engine.jobs import drive
 from models.inference.chunked import ChunkConfig
@@ -91,6 +91,12 @@ def test_each_channel_is_enhanced_as_if_it_were_alone(tmp_path, tiny_enhancer_ca
         together = drive(enhance_job(both, _settings())).audio
         single = drive(enhance_job(alone, _settings())).audio
     np.testing.assert_allclose(together[1], single[0], atol=1e-5)
+
+
+def test_a_recording_shorter_than_half_a_second_is_refused_by_name(tmp_path, tiny_enhancer_cards):
+    with open_recording(_noisy_speechlike(tmp_path / "click.wav", seconds=0.01)) as rec:
+        with pytest.raises(ConfigError, match="click.wav is 0.010 s long; processing needs"):
+            drive(enhance_job(rec, _settings()))
 
 
 def test_cancel_takes_effect_at_the_next_chunk(tmp_path, tiny_enhancer_cards):

@@ -54,6 +54,13 @@ def test_one_channel_is_separated_with_a_notice_but_refused_by_bss(tmp_path, tin
             drive(separate_job(rec, _settings(method=Method.AUXIVA)))
 
 
+@pytest.mark.parametrize("method", [Method.MODEL, Method.AUXIVA])
+def test_a_recording_shorter_than_half_a_second_is_refused_by_name(tmp_path, tiny_separator_card, method):
+    path = _two_tone_recording(tmp_path / "click.wav", seconds=0.01)
+    with open_recording(path) as rec, pytest.raises(ConfigError, match="click.wav is 0.010 s long; processing needs"):
+        drive(separate_job(rec, _settings(method=method)))
+
+
 @pytest.mark.parametrize("rate", [16_000, 44_100, 48_000])
 def test_output_has_the_input_length_and_rate(tmp_path, tiny_separator_card, rate):
     path = _two_tone_recording(tmp_path / "room.wav", rate=rate, seconds=2.3)
