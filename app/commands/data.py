@@ -53,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rir-scenes", type=_positive_int, default=400, help="scenes in the training RIR bank (0.02-1 s of CPU each)"
     )
-    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads for Kokoro")
+    p.add_argument("--threads", type=_positive_int, default=os.cpu_count() or 1,
+                   help="processes that simulate the RIR bank and speak the corpus (default: one per core)")
     p.add_argument(
         "--with-0ad",
         action="store_true",
@@ -180,7 +181,7 @@ def run_prep(args: argparse.Namespace) -> int:
         result["rir_bank"] = {"path": str(root), "scenes": len(RirBank(root))}
     if Step.VOICES in args.steps:
         root = cache / "speech"
-        for p in build_corpus(root, TtsSpeaker(cache, args.threads), CorpusConfig(hours=args.hours)):
+        for p in build_corpus(root, TtsSpeaker(cache), CorpusConfig(hours=args.hours), args.threads):
             if p.utterances % 25 == 0:
                 warn(f"speech corpus: {p.hours:.2f} of {p.target_hours:g} h ({p.utterances} utterances)")
         entries = read_jsonl(root / "manifest.jsonl")

@@ -3,16 +3,23 @@
 Item i of the plan (voice, text, speed or pitch) depends only on (seed, i), so an interrupted
 build resumes where it stopped and every prefix of the corpus has the same voice balance. Each
 utterance is a 16 kHz FLAC written atomically, then one line appended to `manifest.jsonl`
-(the format `SpeechPool.from_manifest` reads).
+(the format `SpeechPool.from_manifest` reads). Several processes may speak the plan's items, a
+few ahead of the writer, which takes them in plan order: the corpus is the one a single process
+would build.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import multiprocessing
 import subprocess
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -96,12 +103,17 @@ class Speaker(Protocol):
 
 class TtsSpeaker:
     """The engines installed here: Kokoro when its model and packs are present, and each
-    classical engine whose program is on PATH."""
+    classical engine whose program is on PATH. It travels to a worker process as its cache
+    folder and opens its engines there (an ONNX session cannot be pickled)."""
 
-    def __init__(self, cache: Path, threads: int = 1) -> None:
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
         have = {e for e in (Engine.ESPEAK, Engine.FLITE, Engine.FESTIVAL) if classical_available(e)}
-        self.kokoro = KokoroEngine(cache, threads) if KokoroEngine.available(cache) else None
+        self.kokoro = KokoroEngine(cache) if KokoroEngine.available(cache) else None
         self.engines = frozenset(have | ({Engine.KOKORO} if self.kokoro else set()))
+
+    def __reduce__(self) -> tuple[type[TtsSpeaker], tuple[Path]]:
+        return TtsSpeaker, (self.cache,)
 
     def speak(self, item: PlanItem, sample_rate: int) -> np.ndarray:
         if item.voice.engine == Engine.KOKORO:
@@ -110,8 +122,53 @@ class TtsSpeaker:
         return synthesize_classical(item.voice, item.text, item.speed, item.pitch_cents, sample_rate)
 
 
-def build_corpus(root: Path, speaker: Speaker, config: CorpusConfig = CorpusConfig()) -> Iterator[CorpusProgress]:
-    """Add utterances to `root` until it holds `config.hours`; yields after each one.
+Spoken = tuple[PlanItem, "np.ndarray | str"]       # the audio, or why the engine failed
+
+_worker_speaker: Speaker | None = None
+
+
+def _start_worker(speaker: Speaker) -> None:
+    global _worker_speaker
+    _worker_speaker = speaker
+
+
+def _speak(speaker: Speaker, item: PlanItem, sample_rate: int) -> Spoken:
+    try:
+        return item, speaker.speak(item, sample_rate)
+    except (subprocess.SubprocessError, OSError) as err:
+        return item, str(err)
+
+
+def _speak_in_worker(item: PlanItem, sample_rate: int) -> Spoken:
+    assert _worker_speaker is not None
+    return _speak(_worker_speaker, item, sample_rate)
+
+
+def spoken(items: Iterable[PlanItem], speaker: Speaker, sample_rate: int, workers: int = 1) -> Iterator[Spoken]:
+    """Each item with its audio, in the order of `items`; on `workers` processes (each with its
+    own copy of `speaker`), a bounded few items ahead of the caller, who may stop at any time."""
+    if workers <= 1:
+        yield from (_speak(speaker, item, sample_rate) for item in items)
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                               initargs=(speaker,))
+    ahead: deque[Future[Spoken]] = deque()
+    todo = iter(items)
+    try:
+        while True:
+            while len(ahead) < 2 * workers and (item := next(todo, None)) is not None:
+                ahead.append(pool.submit(_speak_in_worker, item, sample_rate))
+            if not ahead:
+                return
+            yield ahead.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def build_corpus(root: Path, speaker: Speaker, config: CorpusConfig = CorpusConfig(),
+                 workers: int = 1) -> Iterator[CorpusProgress]:
+    """Add utterances to `root` until it holds `config.hours`; yields after each one. `workers`
+    processes speak (`spoken`); the corpus is the same for any number of them.
 
     Items whose engine `speaker` lacks are skipped for now and filled in by a later run.
     """
@@ -124,18 +181,16 @@ def build_corpus(root: Path, speaker: Speaker, config: CorpusConfig = CorpusConf
     seconds = sum(e["seconds"] for e in entries)
     voices = catalogue(config.seed)
     log.info("corpus %s: %.2f of %.2f h, engines %s", root, seconds / 3600, config.hours, sorted(speaker.engines))
-    index = 0
-    with open(manifest, "a", encoding="utf-8") as out:
-        while seconds < config.hours * 3600:
-            item = plan_item(index, voices, config)
-            index += 1
-            if item.utterance_id in done or item.voice.engine not in speaker.engines:
-                continue
-            started = time.monotonic()
-            try:
-                audio = speaker.speak(item, config.sample_rate)
-            except (subprocess.SubprocessError, OSError) as err:
-                log.warning("utterance %s (%s) failed: %s", item.utterance_id, item.voice.voice_id, err)
+    todo = (item for item in (plan_item(index, voices, config) for index in itertools.count())
+            if item.utterance_id not in done and item.voice.engine in speaker.engines)
+    if seconds >= config.hours * 3600:
+        return
+    started = time.monotonic()
+    with (open(manifest, "a", encoding="utf-8") as out,
+          closing(spoken(todo, speaker, config.sample_rate, workers)) as said):
+        for item, audio in said:
+            if isinstance(audio, str):
+                log.warning("utterance %s (%s) failed: %s", item.utterance_id, item.voice.voice_id, audio)
                 continue
             duration = audio.size / config.sample_rate
             if not 0.5 <= duration <= config.max_seconds:
@@ -158,7 +213,8 @@ def build_corpus(root: Path, speaker: Speaker, config: CorpusConfig = CorpusConf
             out.flush()
             done.add(item.utterance_id)
             seconds += duration
-            log.debug(
-                "%s %s %.1f s in %.1f s", item.utterance_id, item.voice.voice_id, duration, time.monotonic() - started
-            )
+            log.debug("%s %s %.1f s at %.1f s", item.utterance_id, item.voice.voice_id, duration,
+                      time.monotonic() - started)
             yield CorpusProgress(seconds / 3600, config.hours, len(done), item.voice.voice_id)
+            if seconds >= config.hours * 3600:
+                break

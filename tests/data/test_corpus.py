@@ -33,6 +33,16 @@ def test_corpus_builds_to_its_size_and_resumes_without_repeating(tmp_path):
     assert len(pool) == len(first) + len(more) == len({u.utterance_id for u in pool.utterances})
 
 
+def test_two_processes_build_the_corpus_one_process_builds(tmp_path):
+    alone = list(build_corpus(tmp_path / "one", HarmonicSpeaker(), CorpusConfig(hours=0.005)))
+    shared = list(build_corpus(tmp_path / "two", HarmonicSpeaker(), CorpusConfig(hours=0.005), workers=2))
+    assert shared == alone
+    assert (tmp_path / "two" / "manifest.jsonl").read_text() == (tmp_path / "one" / "manifest.jsonl").read_text()
+    files = sorted(path.relative_to(tmp_path / "one") for path in (tmp_path / "one").rglob("*.flac"))
+    assert files == sorted(path.relative_to(tmp_path / "two") for path in (tmp_path / "two").rglob("*.flac"))
+    assert all((tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes() for f in files)
+
+
 def test_corpus_voices_keep_their_catalogue_split(tmp_path):
     list(build_corpus(tmp_path, HarmonicSpeaker(), CorpusConfig(hours=0.01)))
     pool = SpeechPool.from_manifest(tmp_path / "manifest.jsonl")
