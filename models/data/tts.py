@@ -112,6 +112,7 @@ def synthesize_classical(voice: VoiceSpec, text: str, rate: float, pitch_cents: 
         subprocess.run(
             [
                 "sox",
+                "-R",  # repeatable: sox dithers its 16-bit output with a fresh random seed otherwise
                 str(raw),
                 "-r",
                 str(sample_rate),

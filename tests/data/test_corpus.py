@@ -10,6 +10,7 @@ import pytest
 from models.data.corpus import CorpusConfig, PlanItem, build_corpus
 from models.data.speech import SpeechPool, Split
 from models.data.synthetic import SyntheticVoice
+from models.data.tts import classical_available, synthesize_classical
 from models.data.voices import Engine, catalogue
 
 
@@ -58,6 +59,13 @@ def test_items_of_engines_not_installed_are_left_for_a_later_run(tmp_path):
     list(build_corpus(tmp_path, speaker, CorpusConfig(hours=0.003)))
     pool = SpeechPool.from_manifest(tmp_path / "manifest.jsonl")
     assert {u.voice_id.split(":")[0] for u in pool.utterances} == {"flite"}
+
+
+@pytest.mark.skipif(not classical_available(Engine.ESPEAK), reason="data-prep installs espeak-ng and sox")
+def test_a_classical_voice_speaks_an_item_the_same_way_every_time():
+    voice = next(v for v in catalogue() if v.engine is Engine.ESPEAK)
+    said = [synthesize_classical(voice, "The quick brown fox.", 1.1, 120.0, 16_000) for _ in range(2)]
+    np.testing.assert_array_equal(*said)
 
 
 def test_building_without_any_engine_says_what_to_do(tmp_path):
