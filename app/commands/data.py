@@ -12,7 +12,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 
@@ -111,11 +112,32 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class Pace:
+    """How long a step has left at the pace this run has kept so far (a resumed run starts
+    its clock, and its count, where it resumed)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.start: tuple[float, float] | None = None
+
+    def left(self, done: float, total: float) -> str:
+        now = self.clock()
+        if self.start is None:
+            self.start = (now, done)
+            return ""
+        since, first = self.start
+        if done <= first or now <= since:
+            return ""
+        minutes = (total - done) * (now - since) / (done - first) / 60
+        return f"; about {minutes:.0f} min left" if minutes >= 1 else "; under a minute left"
+
+
 def _drain(counts: Iterator[int], total: int, label: str, every: int) -> None:
     """Run a step's generator to the end, reporting every `every` items on stderr."""
+    pace = Pace()
     for count in counts:
         if count % every == 0 or count == total:
-            warn(f"{label}: {count} of {total}")
+            warn(f"{label}: {count} of {total}{pace.left(count, total)}")
 
 
 def _missing_debian_packages() -> list[str]:
@@ -181,9 +203,11 @@ def run_prep(args: argparse.Namespace) -> int:
         result["rir_bank"] = {"path": str(root), "scenes": len(RirBank(root))}
     if Step.VOICES in args.steps:
         root = cache / "speech"
+        pace = Pace()
         for p in build_corpus(root, TtsSpeaker(cache), CorpusConfig(hours=args.hours), args.threads):
             if p.utterances % 25 == 0:
-                warn(f"speech corpus: {p.hours:.2f} of {p.target_hours:g} h ({p.utterances} utterances)")
+                warn(f"speech corpus: {p.hours:.2f} of {p.target_hours:g} h ({p.utterances} utterances"
+                     f"{pace.left(p.hours, p.target_hours)})")
         entries = read_jsonl(root / "manifest.jsonl")
         result["corpus"] = {
             "path": str(root),
