@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
@@ -15,13 +16,24 @@ from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
 from app.gui.dialogs.batch_dialog import BatchDialog
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION, ExportChoices
-from app.gui.views.axes import format_hz
+from app.gui.views.axes import TimeAxisItem, format_hz
 from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
 from tests.gui.conftest import open_and_draw, wait_for_image
 
 FORMATS = [("wav", "WAV", "PCM_16", 8), ("flac", "FLAC", "PCM_24", 4), ("ogg", "OGG", "VORBIS", 3),
            ("aiff", "AIFF", "PCM_16", 3), ("w64", "W64", "FLOAT", 3), ("caf", "CAF", "PCM_16", 3),
            ("mp3", "MP3", "MPEG_LAYER_III", 2)]     # MP3 holds at most two channels
+
+
+def test_the_time_axis_stays_in_seconds_on_a_recording_shorter_than_a_millisecond(qtbot, window, tmp_path):
+    sf.write(tmp_path / "click.wav", np.full(10, 0.1, np.float32), 16_000)
+    open_and_draw(qtbot, window, tmp_path / "click.wav")
+    axis = next(item.getAxis("bottom") for item in window.view.ci.items if isinstance(item, pg.PlotItem)
+                and isinstance(item.getAxis("bottom"), TimeAxisItem))
+    assert axis.autoSIPrefixScale == 1.0 and "x1e" not in axis.labelString()
+    spacing, ticks = axis.tickValues(0.0, 10 / 16_000, 600)[0]
+    labels = axis.tickStrings(ticks, 1.0, spacing)
+    assert len(set(labels)) == len(labels) > 2                      # no two labelled ticks read the same
 
 
 def spectrogram_point(window: MainWindow, channel: int, seconds: float, unit: float = 0.5) -> QPoint:

@@ -26,7 +26,7 @@ def format_hz(hz: float) -> str:
 
 def format_time(seconds: float, spacing: float = 0.001) -> str:
     """`m:ss` (with as many decimals as the tick spacing needs) once a minute is reached."""
-    decimals = 0 if spacing >= 1 else min(3, math.ceil(-math.log10(spacing) - 1e-9))
+    decimals = 0 if spacing >= 1 else min(4, math.ceil(-math.log10(spacing) - 1e-9))
     if seconds < 60 and spacing < 60:
         return f"{seconds:.{decimals}f}"
     minutes, rest = divmod(seconds, 60)
@@ -73,8 +73,9 @@ class FrequencyAxisItem(pg.AxisItem):
         return [format_hz(float(self.axis.to_hz(v))) for v in values]
 
 
-# Tick steps a reader counts in: decimal below a second, then 2, 5, 10, 15, 30 s and minutes.
-_TIME_STEPS_SECONDS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30,
+# Tick steps a reader counts in: decimal below a second (a recording shorter than the shortest
+# view, `MIN_SPAN_SECONDS`, may be a fraction of a millisecond), then 2, 5, 10, 15, 30 s and minutes.
+_TIME_STEPS_SECONDS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30,
                        60, 120, 300, 600, 900, 1800, 3600)
 _TIME_LABEL_PIXELS = 90
 
@@ -84,6 +85,7 @@ class TimeAxisItem(pg.AxisItem):
 
     def __init__(self) -> None:
         super().__init__("bottom")
+        self.enableAutoSIPrefix(False)      # seconds stay seconds: a view under 1 ms would read "(x1e-06)"
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         span = max(maxVal - minVal, 1e-9)
