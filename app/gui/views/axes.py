@@ -75,8 +75,8 @@ class FrequencyAxisItem(pg.AxisItem):
 
 # Tick steps a reader counts in: decimal below a second (a recording shorter than the shortest
 # view, `MIN_SPAN_SECONDS`, may be a fraction of a millisecond), then 2, 5, 10, 15, 30 s and minutes.
-_TIME_STEPS_SECONDS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30,
-                       60, 120, 300, 600, 900, 1800, 3600)
+_TIME_STEPS_SECONDS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
+                       1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 _TIME_LABEL_PIXELS = 90
 
 
