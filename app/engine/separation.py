@@ -146,11 +146,13 @@ class RecordingReader:
     """Reads `[start, stop)` in *model-rate* frames from a recording at any rate.
 
     Each chunk is read with a small margin, resampled on its own and cropped, so memory holds
-    one chunk; reading starts on a frame where both rates align exactly.
+    one chunk; reading starts on a frame where both rates align exactly. `peak` is the largest
+    magnitude read so far: 0 after the whole recording means it was digital silence.
     """
 
     def __init__(self, rec: Recording, channels: list[int], rate: int) -> None:
         self.rec, self.channels, self.rate = rec, channels, rate
+        self.peak = 0.0
         g = math.gcd(rec.sample_rate, rate)
         self._p, self._q = rec.sample_rate // g, rate // g          # p input frames = q model frames
         self.frames = frames_at(rec, rate)
@@ -158,18 +160,25 @@ class RecordingReader:
 
     def __call__(self, start: int, stop: int) -> np.ndarray:
         if self._p == self._q:
-            return self.rec.read(start, stop, self.channels)
+            return self._read(start, stop)
         k = max(0, (start - self._margin) // self._q)                 # aligned block index
         first_model = k * self._q
         a = k * self._p
         b = min(self.rec.frames, math.ceil((stop + self._margin) * self._p / self._q))
-        block = self.rec.read(a, b, self.channels)
+        block = self._read(a, b)
         res = soxr.resample(np.ascontiguousarray(block.T), self.rec.sample_rate, self.rate, quality="HQ")
         res = np.asarray(res, dtype=np.float32).reshape(-1, len(self.channels)).T
         out = res[:, start - first_model: stop - first_model]
         if out.shape[1] < stop - start:
             out = np.pad(out, ((0, 0), (0, stop - start - out.shape[1])))
         return out
+
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        block = self.rec.read(start, stop, self.channels)
+        if block.size:
+            self.peak = max(self.peak, float(np.max(np.abs(block))))
+        return block
 
 
 class WithReferences:
@@ -254,9 +263,8 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
         name, talkers = str(settings.method), 2
     if settings.chunk.seconds < 0.5:
         raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
-    reader = RecordingReader(rec, channels, model_rate)
-    if settings.method is Method.ORACLE:
-        reader = WithReferences(reader, references)
+    mixture = RecordingReader(rec, channels, model_rate)
+    reader = WithReferences(mixture, references) if settings.method is Method.ORACLE else mixture
     out_rate = rec.sample_rate if settings.output_rate is OutputRate.INPUT else model_rate
     frames_out = frames_at(rec, out_rate)
     chunk, overlap = settings.chunk.frames(model_rate)
@@ -266,6 +274,8 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
     for done, total in runner.stream(reader, reader.frames, collector.write):
         yield Progress("separate", done, total, clock())
     estimates = collector.finish()
+    if mixture.peak == 0:
+        notices.append(f"{rec.name} is digital silence on the channels used, so its tracks are silent too.")
     seconds = clock()
     log.info("separated %s in %.1f s (RTF %.3f)", rec.name, seconds, seconds * rec.sample_rate / rec.frames)
     return Separation(estimates, out_rate, settings.method, name, settings, seconds, notices, channels)

@@ -61,6 +61,21 @@ def test_a_recording_shorter_than_half_a_second_is_refused_by_name(tmp_path, tin
         drive(separate_job(rec, _settings(method=method)))
 
 
+@pytest.mark.parametrize("rate", [16_000, 44_100])
+def test_a_silent_recording_gives_silent_tracks_and_says_why(tmp_path, tiny_separator_card, rate):
+    path = tmp_path / "quiet.wav"
+    sf.write(path, np.zeros((rate * 2, 2), np.float32), rate)
+    with open_recording(path) as rec:
+        result = drive(separate_job(rec, _settings()))
+    assert not result.estimates.any()
+    assert "quiet.wav is digital silence on the channels used, so its tracks are silent too." in result.notices
+
+
+def test_a_recording_with_sound_gets_no_silence_notice(tmp_path, tiny_separator_card):
+    with open_recording(_two_tone_recording(tmp_path / "room.wav", seconds=1.5)) as rec:
+        assert not any("silence" in notice for notice in drive(separate_job(rec, _settings())).notices)
+
+
 @pytest.mark.parametrize("rate", [16_000, 44_100, 48_000])
 def test_output_has_the_input_length_and_rate(tmp_path, tiny_separator_card, rate):
     path = _two_tone_recording(tmp_path / "room.wav", rate=rate, seconds=2.3)
