@@ -93,6 +93,27 @@ def test_bench_edits_times_every_mend_on_long_versions(capsys):
     assert all(report[name] > 0 for name in ("swap two talkers over 1 min", "blend one talker with the mixture"))
 
 
+def _speech_engines() -> bool:
+    from models.data.tts import classical_available
+    from models.data.voices import Engine
+
+    return any(classical_available(engine) for engine in (Engine.ESPEAK, Engine.FLITE, Engine.FESTIVAL))
+
+
+@pytest.mark.skipif(not _speech_engines(), reason="data-prep installs the classical voices")
+def test_bench_corpus_compares_one_speaking_process_with_several(capsys):
+    assert main(["bench", "corpus", "--items", "4", "--workers", "2", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["speech_seconds_per_s"]) == set(report["default_corpus_minutes"]) == {"1", "2"}
+    assert all(rate > 0 for rate in report["speech_seconds_per_s"].values())
+
+
+@pytest.mark.skipif(_speech_engines(), reason="a speech engine is installed here")
+def test_bench_corpus_without_a_speech_engine_says_to_install_one(capsys):
+    assert main(["bench", "corpus"]) == EXIT_FAILED
+    assert "run `meco-studio data-prep --steps install` first" in capsys.readouterr().err
+
+
 def test_a_command_name_that_is_also_a_folder_runs_the_command(tmp_path, monkeypatch, capsys):
     """From the repository, `meco-studio models` lists models; it does not open models/ in the app."""
     from app.__main__ import main as entry

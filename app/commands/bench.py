@@ -267,6 +267,38 @@ def bench_data(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return result, lines
 
 
+def bench_corpus(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """`data-prep`'s voices step: seconds of speech spoken per second on one process and on
+    `--workers`, over the same first `--items` of the corpus plan (timed from the first, so the
+    processes' start is left out), and what a default corpus costs at that pace."""
+    from contextlib import closing
+
+    from app.engine.errors import ConfigError
+    from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
+    from models.data.paths import cache_root
+
+    speaker = TtsSpeaker(cache_root())
+    if not speaker.engines:
+        raise ConfigError(f"no speech engine is installed in {cache_root()}: run `meco-studio data-prep --steps "
+                          "install` first.")
+    rates = {}
+    for workers in sorted({1, args.workers}):
+        with tempfile.TemporaryDirectory(prefix="meco-bench-corpus-") as folder, \
+                closing(build_corpus(Path(folder), speaker, CorpusConfig(hours=1000.0), workers)) as built:
+            first = next(built)
+            started = time.perf_counter()
+            for _, progress in zip(range(args.items - 1), built):
+                pass
+            rates[workers] = (progress.hours - first.hours) * 3600 / (time.perf_counter() - started)
+    hours = CorpusConfig.hours
+    result = {"items": args.items, "speech_seconds_per_s": {str(k): round(v, 2) for k, v in rates.items()},
+              "engines": sorted(str(e) for e in speaker.engines),
+              "default_corpus_minutes": {str(k): round(hours * 60 / v, 1) for k, v in rates.items()}}
+    lines = [f"{k} process{'es' if k > 1 else ''}: {v:.2f} s of speech per second; a {hours:g} h corpus in about "
+             f"{hours * 60 / v:.0f} min" for k, v in rates.items()]
+    return result, [f"the first {args.items} items of the corpus plan ({', '.join(result['engines'])})", *lines]
+
+
 def bench_playback(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """The playback feeder's CPU per second of sound: the channels of a recording as they are,
     and A/B over `--channels` lanes at 16 kHz played on a 48 kHz device (resampled as they play)
@@ -381,6 +413,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "files": bench_files,
     "separator": bench_separator,
     "data": bench_data,
+    "corpus": bench_corpus,
     "corrector": bench_corrector,
     "window": bench_window,
     "playback": bench_playback,
@@ -400,7 +433,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="input lengths in minutes (separator)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data), to play (playback)")
-    p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data)")
+    p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data), speaking processes "
+                   "(corpus)")
+    p.add_argument("--items", type=int, default=40, help="utterances to speak (corpus)")
     p.add_argument("--runs", type=int, default=5, help="starts to take the median of (window)")
     p.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -422,6 +457,7 @@ def run(args: argparse.Namespace) -> int:
                    "separator": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --threads {args.threads}",
                    "corrector": f"--lengths {args.lengths[0]:g} --threads {args.threads}",
                    "data": f"--seconds {args.seconds:g} --workers {args.workers}",
+                   "corpus": f"--items {args.items} --workers {args.workers}",
                    "window": f"--runs {args.runs}",
                    "playback": f"--seconds {args.seconds:g} --channels {args.channels}",
                    "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
