@@ -13,12 +13,11 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import multiprocessing
 import subprocess
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from models.common.processes import worker_pool
 from models.data.audio import write_flac
 from models.data.paths import read_jsonl
 from models.data.speech import Utterance
@@ -150,8 +150,7 @@ def spoken(items: Iterable[PlanItem], speaker: Speaker, sample_rate: int, worker
     if workers <= 1:
         yield from (_speak(speaker, item, sample_rate) for item in items)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                               initargs=(speaker,))
+    pool = worker_pool(workers, _start_worker, (speaker,))
     ahead: deque[Future[Spoken]] = deque()
     todo = iter(items)
     try:

@@ -20,11 +20,11 @@ import argparse
 import json
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import soundfile as sf
 
+from models.common.processes import worker_pool
 from models.data.noise import NoisePool
 from models.data.paths import cache_root, read_jsonl
 from models.data.speech import Split
@@ -58,7 +58,7 @@ def _rewrite(source_root: Path, target_root: Path, suffix: str, subtype: str, le
         path = str(Path(record["path"]).with_suffix(suffix))
         jobs.append((source_root / record["path"], target_root / path, subtype, level))
         out.append({**record, "path": path})
-    with ProcessPoolExecutor(workers) as pool:
+    with worker_pool(workers) as pool:
         list(pool.map(_convert, jobs, chunksize=8))
     manifest = target_root / "manifest.jsonl"
     manifest.write_text("".join(json.dumps(r) + "\n" for r in out), encoding="utf-8")

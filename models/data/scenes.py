@@ -12,14 +12,13 @@ import fcntl
 import hashlib
 import json
 import logging
-import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from models.common.processes import worker_pool
 from models.data.arrays import ArrayKind, make_array, mic_counts
 from models.data.paths import cache_root
 from models.data.rooms import RoomConfig, RoomLayout, sample_layout, simulate_rirs
@@ -130,8 +129,7 @@ class RirBank:
             todo = [(config, sources, sample_rate, seed, i) for i in range(len(RirBank(root)), scenes)]
             with contextlib.ExitStack() as stack:
                 if workers > 1 and len(todo) > 1:
-                    # spawn: a forked child of a process that already ran torch's thread pool can hang
-                    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"))
+                    pool = worker_pool(min(workers, len(todo)))
                     stack.callback(pool.shutdown, cancel_futures=True)      # a caller that stops early
                     simulated = pool.map(_simulate_scene, todo)
                 else:

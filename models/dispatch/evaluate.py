@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ import torch
 from scipy import stats
 
 from models.common import checkpoint
+from models.common.processes import worker_pool
 from models.common.results import write_result
 from models.common.stft import Stft
 from models.data.fixedsets import read_fixed_set, write_fixed_set
@@ -134,7 +133,7 @@ def score_all(pairs: list[tuple[np.ndarray, np.ndarray]], workers: int = 1) -> l
     processes (DNSMOS, PESQ and ESTOI are single-threaded and dominate the evaluation's time)."""
     if workers <= 1:
         return [utterance_metrics(estimate, clean) for estimate, clean in pairs]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with worker_pool(workers) as pool:
         return list(pool.map(utterance_metrics, *zip(*pairs), chunksize=4))
 
 
