@@ -277,6 +277,8 @@ def bench_corpus(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
     from models.data.paths import cache_root
 
+    if args.items < 2:
+        raise ConfigError(f"--items {args.items}: the pace is timed from the first item to the last, so it needs two.")
     speaker = TtsSpeaker(cache_root())
     if not speaker.engines:
         raise ConfigError(f"no speech engine is installed in {cache_root()}: run `meco-studio data-prep --steps "

@@ -173,7 +173,6 @@ class RecordingReader:
             out = np.pad(out, ((0, 0), (0, stop - start - out.shape[1])))
         return out
 
-
     def _read(self, start: int, stop: int) -> np.ndarray:
         block = self.rec.read(start, stop, self.channels)
         if block.size:

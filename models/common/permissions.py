@@ -27,5 +27,10 @@ def umask() -> int:
 
 
 def as_created(path: Path) -> None:
-    """Give the file or folder `path` the mode open() or mkdir() would have given it."""
-    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~umask())
+    """Give the file or folder `path` the mode open() or mkdir() would have given it. A file
+    system without Unix modes (FAT on a USB stick, some network shares) may refuse: it keeps the
+    modes it gives, and the write goes on."""
+    try:
+        os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~umask())
+    except OSError:
+        pass
