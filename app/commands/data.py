@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.output import emit, warn
+from app.engine.jobs import Progress
 from models.data import sources
 from models.data.corpus import CorpusConfig, TtsSpeaker, build_corpus
 from models.data.fixedsets import EVAL_SECONDS, SET_SEEDS, FixedSet, fixed_set_config, write_fixed_set
@@ -113,23 +114,21 @@ def _positive_int(text: str) -> int:
 
 
 class Pace:
-    """How long a step has left at the pace this run has kept so far (a resumed run starts
-    its clock, and its count, where it resumed)."""
+    """How long a step has left at the pace this run has kept so far: a job's `Progress` over
+    the units done since the first report (a resumed run starts its clock, and its count, where
+    it resumed)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.start: tuple[float, float] | None = None
+        self.start: tuple[float, int] | None = None
 
-    def left(self, done: float, total: float) -> str:
+    def left(self, done: int, total: int) -> str:
         now = self.clock()
-        if self.start is None:
-            self.start = (now, done)
+        since, first = self.start = self.start or (now, done)
+        eta = Progress("", done - first, total - first, now - since).eta_seconds
+        if eta is None:
             return ""
-        since, first = self.start
-        if done <= first or now <= since:
-            return ""
-        minutes = (total - done) * (now - since) / (done - first) / 60
-        return f"; about {minutes:.0f} min left" if minutes >= 1 else "; under a minute left"
+        return f"; about {eta / 60:.0f} min left" if eta >= 60 else "; under a minute left"
 
 
 def _drain(counts: Iterator[int], total: int, label: str, every: int) -> None:
@@ -207,7 +206,7 @@ def run_prep(args: argparse.Namespace) -> int:
         for p in build_corpus(root, TtsSpeaker(cache), CorpusConfig(hours=args.hours), args.threads):
             if p.utterances % 25 == 0:
                 warn(f"speech corpus: {p.hours:.2f} of {p.target_hours:g} h ({p.utterances} utterances"
-                     f"{pace.left(p.hours, p.target_hours)})")
+                     f"{pace.left(round(p.hours * 3600), round(p.target_hours * 3600))})")
         entries = read_jsonl(root / "manifest.jsonl")
         result["corpus"] = {
             "path": str(root),

@@ -180,10 +180,10 @@ def build_corpus(root: Path, speaker: Speaker, config: CorpusConfig = CorpusConf
     seconds = sum(e["seconds"] for e in entries)
     voices = catalogue(config.seed)
     log.info("corpus %s: %.2f of %.2f h, engines %s", root, seconds / 3600, config.hours, sorted(speaker.engines))
-    todo = (item for item in (plan_item(index, voices, config) for index in itertools.count())
-            if item.utterance_id not in done and item.voice.engine in speaker.engines)
     if seconds >= config.hours * 3600:
         return
+    todo = (item for item in (plan_item(index, voices, config) for index in itertools.count())
+            if item.utterance_id not in done and item.voice.engine in speaker.engines)
     started = time.monotonic()
     with (open(manifest, "a", encoding="utf-8") as out,
           closing(spoken(todo, speaker, config.sample_rate, workers)) as said):

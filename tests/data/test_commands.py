@@ -44,7 +44,7 @@ def test_real_speech_set_is_skipped_with_advice_when_no_recorded_speech_is_index
 def test_the_time_left_follows_the_pace_kept_since_the_run_started():
     ticks = iter([100.0, 160.0, 220.0, 221.0])
     pace = data.Pace(clock=lambda: next(ticks))
-    assert pace.left(0.5, 3.0) == ""                            # the first report starts the clock
-    assert pace.left(1.0, 3.0) == "; about 4 min left"          # half an hour of speech a minute
-    assert pace.left(1.5, 3.0) == "; about 3 min left"
-    assert pace.left(2.99, 3.0) == "; under a minute left"
+    assert pace.left(1800, 10800) == ""                         # the first report starts the clock
+    assert pace.left(3600, 10800) == "; about 4 min left"       # half an hour of speech a minute
+    assert pace.left(5400, 10800) == "; about 3 min left"
+    assert pace.left(10764, 10800) == "; under a minute left"
