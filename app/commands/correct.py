@@ -11,14 +11,13 @@ import argparse
 import logging
 from pathlib import Path
 
-import numpy as np
 
 from app.commands import HelpFormatter
 from app.commands.options import add_channel_options, add_run_options
 from app.commands.output import run_batch, warn
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, correct_job
 from app.engine.errors import ConfigError
-from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
+from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
 from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.separation import OutputRate
@@ -54,20 +53,17 @@ def correct_file(estimate: Path, mixture: Path, out_dir: Path, settings: Correct
     with open_recording(estimate) as est, open_recording(mixture) as mix:
         rate = mix.sample_rate if settings.output_rate is OutputRate.INPUT else 16_000
         writer = AtomicAudioWriter(out_dir / f"{estimate.stem}.wav", rate, est.channels, export)
-
-        def sink(block: np.ndarray) -> None:
-            writer.write(apply_peak_policy(block, PeakPolicy.LIMIT))
-
         try:
-            result = drive(correct_job(est, mix, settings, sink=sink))
+            result = drive(correct_job(est, mix, settings, sink=writer.write))
             output = writer.commit()
         except BaseException:
             writer.abort()
             raise
-        for notice in result.notices:
-            warn(f"note: {notice}")
+        notes = result.notices + ([writer.peak_note] if writer.peak_note else [])
+        for note in notes:
+            warn(f"note: {note}")
         return {"estimate": str(estimate), "mixture": str(mixture), "output": str(output), **result.info,
-                "rtf": round(result.seconds / mix.info.duration_seconds, 4)}
+                "rtf": round(result.seconds / mix.info.duration_seconds, 4), "notes": notes}
 
 
 def run(args: argparse.Namespace) -> int:

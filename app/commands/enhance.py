@@ -12,14 +12,13 @@ import logging
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from app.commands import HelpFormatter
 from app.commands.options import add_run_options
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.enhancement import EnhanceSettings, enhance_job
 from app.engine.errors import ConfigError
-from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, apply_peak_policy
+from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
 from app.engine.files import expand_inputs, open_recording
 from app.engine.jobs import drive
 from models.inference.chunked import ChunkConfig
@@ -46,16 +45,16 @@ def enhance_file(path: Path, out_dir: Path, settings: EnhanceSettings, overwrite
         writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export)
         with progress_bar(path.name, "chunk", show_bar) as on_progress:
             try:
-                def sink(block: np.ndarray) -> None:
-                    writer.write(apply_peak_policy(block, PeakPolicy.LIMIT))
-
-                result = drive(enhance_job(rec, settings, sink=sink), on_progress)
+                result = drive(enhance_job(rec, settings, sink=writer.write), on_progress)
                 output = writer.commit()
             except BaseException:
                 writer.abort()
                 raise
+        notes = [writer.peak_note] if writer.peak_note else []
+        for note in notes:
+            warn(f"note: {note}")
         return {"input": str(path), "output": str(output), **result.info,
-                "rtf": round(result.seconds / max(rec.info.duration_seconds, 1e-9), 4)}
+                "rtf": round(result.seconds / max(rec.info.duration_seconds, 1e-9), 4), "notes": notes}
 
 
 def run(args: argparse.Namespace) -> int:

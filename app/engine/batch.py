@@ -25,7 +25,6 @@ from app.engine.export import (
     ExportSettings,
     PeakPolicy,
     SampleFormat,
-    apply_peak_policy,
     normalise_file_loudness,
 )
 from app.engine.files import open_recording, span_of
@@ -71,21 +70,23 @@ def _remove_if_empty(folder: Path) -> None:
         pass
 
 
-def _enhance_in_place(paths: list[Path], settings: EnhanceSettings, export: ExportSettings) -> Job[list[dict]]:
-    """Stream each finished talker file through the enhancer into a temporary file that replaces it."""
-    infos = []
+def _enhance_in_place(paths: list[Path], settings: EnhanceSettings,
+                      export: ExportSettings) -> Job[tuple[list[dict], list[str | None]]]:
+    """Stream each finished talker file through the enhancer into a temporary file that replaces it;
+    each file's enhancement info and its writer's `peak_note`."""
+    infos, peak_notes = [], []
     for path in paths:
         with open_recording(path) as rec:
             writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True))
             try:
-                result = yield from enhance_job(rec, settings,
-                                                sink=lambda b: writer.write(apply_peak_policy(b, export.peak)))
+                result = yield from enhance_job(rec, settings, sink=writer.write)
             except BaseException:
                 writer.abort()
                 raise
         writer.commit()
         infos.append(result.info)
-    return infos
+        peak_notes.append(writer.peak_note)
+    return infos, peak_notes
 
 
 def output_folders(paths: list[Path], out_dir: Path) -> list[Path]:
@@ -126,7 +127,6 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
 
         def to_writers(targets: list[AtomicAudioWriter]) -> Callable[[np.ndarray], None]:
             def sink(block: np.ndarray) -> None:
-                block = apply_peak_policy(block, export.peak)
                 for k, w in enumerate(targets):
                     w.write(block[k:k + 1])
             return sink
@@ -149,21 +149,32 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
                 w.abort()
             _remove_if_empty(target)
             raise
+        tracks, every_track = [w.path for w in writers], [w.path for w in writers + raw_writers]
+        peak_notes: dict[Path, str] = {}             # each track's latest, as the stages rewrite it
+
+        def heard(paths: list[Path], said: list[str | None]) -> None:
+            peak_notes.update((path, note) for path, note in zip(paths, said) if note)
+
+        heard(every_track, [w.peak_note for w in writers + raw_writers])
         try:
-            enhanced = (yield from _enhance_in_place([w.path for w in writers], settings.enhance, export)) \
-                if settings.enhance else None
+            enhanced = None
+            if settings.enhance:
+                enhanced, said = yield from _enhance_in_place(tracks, settings.enhance, export)
+                heard(tracks, said)
             if settings.blend_db is not None:
-                yield from blend_files([w.path for w in writers], rec, settings.separate.reference_channel,
-                                       settings.blend_db, export)
-            turns = silence_between_turns([w.path for w in writers], export) if settings.silence_between_turns \
-                else None
-            loudness = None if lufs is None else [normalise_file_loudness(w.path, final) for w in writers + raw_writers]
+                heard(tracks, (yield from blend_files(tracks, rec, settings.separate.reference_channel,
+                                                      settings.blend_db, export)))
+            turns = silence_between_turns(tracks, export) if settings.silence_between_turns else None
+            loudness = None
+            if lufs is not None:
+                loudness, said = zip(*(normalise_file_loudness(path, final) for path in every_track))
+                heard(every_track, list(said))
         except BaseException:
             for w in writers + raw_writers:      # a half-finished run leaves nothing behind
                 w.path.unlink(missing_ok=True)
             _remove_if_empty(target)
             raise
-        notes += result.notices
+        notes += result.notices + list(peak_notes.values())
         notes += [f"{w.path.name} is silent, so it keeps its level rather than {lufs:g} LUFS"
                   for w, measured in zip(writers + raw_writers, loudness or []) if measured is None]
         seconds = result.seconds + (correction.seconds if correction is not None else 0.0)

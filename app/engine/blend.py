@@ -84,11 +84,13 @@ def blended_version(version: Version, mixture: np.ndarray, gain_db: float, chann
 
 
 def blend_files(paths: list[Path], recording: Recording | Span, channel: int, gain_db: float,
-                export: ExportSettings) -> Job[None]:
+                export: ExportSettings) -> Job[list[str | None]]:
     """Rewrite each talker's mono track at `paths` (in `export`'s format) blended with `recording`'s
-    `channel` at `gain_db`, block by block (`separate --blend`). A blend is a weighted mean of the
-    track and the mixture, so it peaks no higher than they do."""
+    `channel` at `gain_db`, block by block (`separate --blend`); each writer's `peak_note`. A blend
+    is a weighted mean of the track and the mixture, so it peaks no higher than they do: above full
+    scale only where a float mixture does."""
     gain = 10 ** (gain_db / 20)
+    peak_notes = []
     for path in paths:
         with sf.SoundFile(path) as source:
             rate, total = source.samplerate, source.frames
@@ -102,6 +104,8 @@ def blend_files(paths: list[Path], recording: Recording | Span, channel: int, ga
                     writer.write((block + gain * (mixture[at:at + n] - block))[None])
                     at += n
         writer.commit()
+        peak_notes.append(writer.peak_note)
+    return peak_notes
 
 
 def check_blend(versions: list[Version]) -> None:

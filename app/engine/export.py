@@ -144,11 +144,11 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float, 
 FILE_BLOCK_SECONDS = 10.0       # block size of the passes over a finished file
 
 
-def normalise_file_loudness(path: Path, settings: ExportSettings) -> float | None:
+def normalise_file_loudness(path: Path, settings: ExportSettings) -> tuple[float | None, str | None]:
     """Replace the finished mono file `path` by a copy at `settings.loudness_lufs` in `settings`'
     format (then the peak policy), in two streamed passes, measure then write, so memory does not
-    grow with the file. Returns the loudness it had; None when it is silent (no loudness to scale:
-    its level is kept)."""
+    grow with the file. Returns the loudness it had, None when it is silent (no loudness to scale:
+    its level is kept), and the writer's `peak_note`."""
     if settings.loudness_lufs is None:
         raise ConfigError("normalise_file_loudness needs settings with a loudness target.")
     path = Path(path)
@@ -165,9 +165,9 @@ def normalise_file_loudness(path: Path, settings: ExportSettings) -> float | Non
         writer = AtomicAudioWriter(path, rate, 1, replace(settings, overwrite=True))
         with writer:
             for chunk in source.blocks(block, dtype="float32"):
-                writer.write(apply_peak_policy(gain * chunk[None], settings.peak))
+                writer.write(gain * chunk[None])
     writer.commit()                      # once the source is closed
-    return loudness if math.isfinite(loudness) else None
+    return (loudness if math.isfinite(loudness) else None), writer.peak_note
 
 
 def _explain(err: OSError, path: Path) -> str:
@@ -204,6 +204,8 @@ class AtomicAudioWriter:
         self._tmp = Path(tmp)
         self.committed = False
         self.replaced_existing = False
+        self.peak = 0.0              # the largest |sample| handed to `write`, before the peak policy
+        self.beyond_full_scale = 0   # samples the peak policy had to act on
         try:
             self._file = sf.SoundFile(self._tmp, "w", sample_rate, channels, subtype=settings.subtype,
                                       format=str(settings.format).upper())
@@ -212,7 +214,18 @@ class AtomicAudioWriter:
             raise ExportError(f"{self.path.name} could not be created: {err}.") from err
 
     def write(self, block: np.ndarray) -> None:
-        """block float32 `(channels, frames)`, already peak-handled."""
+        """block float32 `(channels, frames)`; samples beyond full scale meet the peak policy here,
+        block by block, and are counted for `peak_note` (normalising needs the whole file, so its
+        caller applies `apply_peak_policy` first)."""
+        block = np.asarray(block, dtype=np.float32)
+        peak = float(np.max(np.abs(block))) if block.size else 0.0
+        if peak > 1.0 and self.settings.peak is not PeakPolicy.NONE:
+            if self.settings.peak is PeakPolicy.NORMALIZE:
+                raise ConfigError(f"{self.path.name}: normalising needs the whole file; apply the peak policy "
+                                  "before streaming it.")
+            self.beyond_full_scale += int(np.count_nonzero(np.abs(block) > 1.0))
+            block = apply_peak_policy(block, self.settings.peak)
+        self.peak = max(self.peak, peak)
         try:
             self._file.write(np.ascontiguousarray(block.T))
         except (sf.LibsndfileError, RuntimeError) as err:
@@ -250,6 +263,16 @@ class AtomicAudioWriter:
             raise
         log.info("wrote %s", self.path)
         return self.path
+
+    @property
+    def peak_note(self) -> str | None:
+        """What the peak policy did to this file, in a sentence for the user; None if nothing."""
+        if not self.beyond_full_scale:
+            return None
+        action = {PeakPolicy.LIMIT: "went through the soft limiter (above -1 dBFS)",
+                  PeakPolicy.CLIP: "were clipped at full scale"}[self.settings.peak]
+        return (f"{self.path.name} peaked at {20 * math.log10(self.peak):+.1f} dBFS: {self.beyond_full_scale} "
+                f"samples beyond full scale {action}")
 
     def abort(self) -> None:
         if not self._file.closed:
@@ -524,7 +547,7 @@ def export_recording_job(recording: Recording, path: Path, settings: ExportSetti
     clock = Stopwatch()
     try:
         for at in range(start, stop, block):
-            writer.write(apply_peak_policy(recording.read(at, min(stop, at + block)), settings.peak))
+            writer.write(recording.read(at, min(stop, at + block)))
             yield Progress("export", min(stop, at + block) - start, stop - start, clock())
     except BaseException:
         writer.abort()

@@ -99,3 +99,13 @@ def test_tracks_can_be_blended_with_the_part_of_the_mixture_they_were_made_from(
     for own, mixed in zip(plain["outputs"], blended["outputs"]):
         own, mixed = (sf.read(p, dtype="float32")[0] for p in (own, mixed))
         np.testing.assert_allclose(mixed, own + gain * (mixture - own), atol=1e-4)     # 16-bit tracks
+
+
+def test_tracks_beyond_full_scale_are_limited_with_a_note_naming_them(tmp_path, tiny_separator_card):
+    loud = tmp_path / "loud.wav"
+    sf.write(loud, 4.0 * sf.read(_two_tone_recording(tmp_path / "tones.wav", seconds=2.0))[0], 16_000,
+             subtype="FLOAT")                  # a float recording may hold samples beyond full scale
+    (report,) = drive(batch_job([loud], tmp_path / "out", BatchSettings(_settings(), blend_db=0.0))).done
+    for k, output in enumerate(report["outputs"], start=1):     # a 0 dB blend gives the mixture back
+        assert np.max(np.abs(sf.read(output)[0])) <= 1.0
+        assert any(note.startswith(f"spk{k}.wav peaked at +") and "soft limiter" in note for note in report["notes"])

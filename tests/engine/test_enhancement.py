@@ -138,3 +138,12 @@ def test_cli_never_overwrites_without_the_flag(tmp_path, tiny_enhancer_cards, ca
     assert (out / "take.wav").read_bytes() == b"keep me" and sorted(p.name for p in out.iterdir()) == ["take.wav"]
     assert _cli([str(path), "--out", str(out), "--overwrite", "--model", "tiny-enh-teacher"]) == 0
     assert sf.info(out / "take.wav").frames == sf.info(path).frames
+
+
+def test_cli_notes_a_file_whose_enhanced_peaks_were_limited(tmp_path, tiny_enhancer_cards, capsys):
+    path = _noisy_speechlike(tmp_path / "loud.wav")
+    sf.write(path, 10.0 * sf.read(path)[0], 16_000, subtype="FLOAT")     # peaks near +12 dBFS
+    assert _cli([str(path), "--out", str(tmp_path / "out"), "--chunk-seconds", "1", "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    assert report["notes"][0].startswith("loud.wav peaked at +") and "soft limiter" in report["notes"][0]
+    assert np.max(np.abs(sf.read(tmp_path / "out" / "loud.wav")[0])) <= 1.0

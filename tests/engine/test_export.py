@@ -17,6 +17,7 @@ import soundfile as sf
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.errors import ConfigError, ExportError, JobCancelled
 from app.engine.export import (
+    AtomicAudioWriter,
     AudioFormat,
     ExportSettings,
     PeakPolicy,
@@ -260,6 +261,32 @@ def test_peaks_above_full_scale_are_warned_and_limited(tmp_path):
     assert np.max(np.abs(audio)) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
 
 
+def test_a_streamed_file_limits_its_overs_and_says_how_many_and_how_loud(tmp_path):
+    writer = AtomicAudioWriter(tmp_path / "loud.wav", RATE, 1, ExportSettings(peak=PeakPolicy.LIMIT))
+    writer.write(np.full((1, 100), 0.5, np.float32))
+    assert writer.peak_note is None
+    writer.write(np.array([[0.2, 2.0, -1.5, 0.9]], np.float32))
+    audio, _ = sf.read(writer.commit(), dtype="float32")
+    assert np.max(np.abs(audio)) <= 1.0
+    assert writer.peak_note == ("loud.wav peaked at +6.0 dBFS: 2 samples beyond full scale went through the soft "
+                                "limiter (above -1 dBFS)")
+
+
+def test_a_float_file_without_a_peak_policy_keeps_its_overs_and_says_nothing(tmp_path):
+    settings = ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE)
+    writer = AtomicAudioWriter(tmp_path / "float.wav", RATE, 1, settings)
+    writer.write(np.array([[0.2, 2.0]], np.float32))
+    audio, _ = sf.read(writer.commit(), dtype="float32")
+    assert audio.tolist() == [pytest.approx(0.2), 2.0] and writer.peak_note is None
+
+
+def test_normalising_is_refused_block_by_block_and_leaves_nothing(tmp_path):
+    writer = AtomicAudioWriter(tmp_path / "n.wav", RATE, 1, ExportSettings(peak=PeakPolicy.NORMALIZE))
+    with pytest.raises(ConfigError, match="n.wav: normalising needs the whole file"), writer:
+        writer.write(np.array([[2.0]], np.float32))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_name_templates_are_safe_file_names():
     (version, _) = _versions(0.1)
     assert render_name("{recording} - {name}", version, "a/b") == "a_b - Separated · talker 1"
@@ -341,9 +368,10 @@ def test_a_finished_file_is_brought_to_a_loudness_in_place_and_a_silent_one_keep
     sf.write(tone, _versions(seconds=25.0, peak=0.05)[0].audio, RATE, subtype="FLOAT")    # several blocks
     sf.write(silent, np.full(RATE, 1e-6, np.float32), RATE, subtype="FLOAT")
     target = ExportSettings(sample_format=SampleFormat.PCM_24, loudness_lufs=-20.0)
-    assert normalise_file_loudness(tone, target) < -25.0
+    loudness, note = normalise_file_loudness(tone, target)
+    assert loudness < -25.0 and note is None
     audio, rate = sf.read(tone, dtype="float64")
     assert sf.info(tone).subtype == "PCM_24"
     assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-20.0, abs=0.05)
-    assert normalise_file_loudness(silent, target) is None
+    assert normalise_file_loudness(silent, target) == (None, None)
     assert sf.info(silent).subtype == "PCM_24" and np.allclose(sf.read(silent)[0], 1e-6, atol=1e-7)
