@@ -526,9 +526,11 @@ def recording_export_settings(path: Path, source_subtype: str, overwrite: bool =
 
 
 def export_recording_job(recording: Recording, path: Path, settings: ExportSettings,
-                         span: tuple[float, float] | None = None) -> Job[Path]:
+                         span: tuple[float, float] | None = None) -> Job[tuple[Path, str | None]]:
     """Copy the recording's channels, whole or the span `[start, stop)` seconds, into one file at
-    its own rate, block by block: Audacity's "Export selected audio". The source is only read."""
+    its own rate, block by block: Audacity's "Export selected audio". The source is only read.
+    Returns the file and its writer's `peak_note` (a float recording beyond full scale copied into
+    an integer format is clipped)."""
     if settings.loudness_lufs is not None:
         raise ConfigError("A recording's channels are copied at their own level; leave the loudness target unset.")
     if Path(path).resolve() == recording.path.resolve():
@@ -552,4 +554,4 @@ def export_recording_job(recording: Recording, path: Path, settings: ExportSetti
     except BaseException:
         writer.abort()
         raise
-    return writer.commit()
+    return writer.commit(), writer.peak_note

@@ -112,7 +112,14 @@ class ExportController(QObject):
             return None
         return window.jobs.submit(f"Export {'the selection of ' if span else ''}{recording.name}",
                                   lambda: export_recording_job(recording, Path(path), settings, span),
-                                  lambda written: window.statusBar().showMessage(f"Exported {written.name}", 10_000))
+                                  self._on_recording_exported)
+
+    def _on_recording_exported(self, result: tuple[Path, str | None]) -> None:
+        written, peak_note = result
+        self.window.statusBar().showMessage(f"Exported {written.name}", 10_000)
+        if peak_note:
+            self.window.show_error("Samples beyond full scale were clipped",
+                                   f"{peak_note}. A WAV copy keeps them as float.", QMessageBox.Icon.Warning)
 
     # --- an image of the view -----------------------------------------------------------------------
     def image(self, path: str | Path) -> bool:

@@ -27,7 +27,7 @@ def take(tmp_path):
 def test_the_whole_recording_copies_sample_for_sample(take, tmp_path):
     target = tmp_path / "copy.wav"
     settings = recording_export_settings(target, take.info.subtype)
-    assert drive(export_recording_job(take, target, settings)) == target
+    assert drive(export_recording_job(take, target, settings)) == (target, None)
     np.testing.assert_array_equal(sf.read(target, dtype="int16")[0], sf.read(take.path, dtype="int16")[0])
     assert sf.info(target).subtype == "PCM_16"
 
@@ -38,6 +38,17 @@ def test_a_selection_copies_its_frames_of_every_channel(take, tmp_path):
     clip, rate = sf.read(target, dtype="int16")
     assert rate == RATE and clip.shape == (int(1.5 * RATE), 4)
     np.testing.assert_array_equal(clip, sf.read(take.path, dtype="int16")[0][RATE:int(2.5 * RATE)])
+
+
+def test_a_float_recording_beyond_full_scale_is_clipped_in_flac_with_a_note_and_kept_in_wav(tmp_path):
+    sf.write(tmp_path / "hot.wav", np.array([[0.5], [1.5], [-2.0]], np.float32), RATE, subtype="FLOAT")
+    with open_recording(tmp_path / "hot.wav") as hot:
+        flac, wav = tmp_path / "copy.flac", tmp_path / "copy.wav"
+        (_, note) = drive(export_recording_job(hot, flac, recording_export_settings(flac, hot.info.subtype)))
+        assert note == "copy.flac peaked at +6.0 dBFS: 2 samples beyond full scale were clipped at full scale"
+        assert sf.read(flac)[0].tolist() == [pytest.approx(0.5), pytest.approx(1.0, abs=1e-6), -1.0]
+        assert drive(export_recording_job(hot, wav, recording_export_settings(wav, hot.info.subtype))) == (wav, None)
+        assert sf.read(wav, dtype="float32")[0].tolist() == [0.5, 1.5, -2.0]
 
 
 def test_a_format_that_cannot_hold_the_channels_is_refused_by_name(take, tmp_path):

@@ -832,6 +832,16 @@ def test_the_recordings_selection_exports_as_a_clip_of_every_channel(qtbot, wind
     assert "clip.flac already exists" in window.jobs.entries[-1].message
 
 
+def test_a_hot_float_recording_copied_to_flac_warns_that_it_was_clipped(qtbot, window, tmp_path):
+    hot = tmp_path / "hot.wav"
+    sf.write(hot, 3.0 * np.sin(np.linspace(0, 400, 16_000, dtype=np.float32)), 16_000, subtype="FLOAT")
+    open_and_draw(qtbot, window, hot)
+    wait_done(qtbot, window, window.exporter.recording_audio(tmp_path / "copy.flac"))
+    box = window.messages[-1]
+    assert box.icon() == QMessageBox.Icon.Warning
+    assert box.text().startswith("copy.flac peaked at +9.5 dBFS") and "A WAV copy keeps them as float" in box.text()
+
+
 def test_the_difference_of_two_selected_versions_is_a_version_to_hear_and_see(qtbot, demo_window):
     separate(qtbot, demo_window)
     first, second = demo_window.session.versions
