@@ -35,6 +35,7 @@ from app.engine.files import (
 )
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label, label_talker
+from app.engine.score_memo import scored
 from app.engine.scratch import scratch_zeros
 from app.engine.separation import METHOD_NAMES, ORACLE_RATE, Method, SeparateSettings, separate_job
 
@@ -333,7 +334,8 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
     talker k" per referenced talker: what the processing starts from. A separator's talker order
     is arbitrary, so a version is scored against the reference it matches best (highest SI-SDR),
     and its name says so when that is not its own talker's. `span` (seconds) scores only that
-    range, and only that range of the mixture is read."""
+    range, and only that range of the mixture is read. A clip scored before is looked up
+    (`score_memo`)."""
     from models.metrics.speech import RATE, dnsmos, intrusive, si_sdr
 
     def cut(audio: np.ndarray, audio_rate: int) -> np.ndarray:
@@ -363,8 +365,8 @@ def metrics_job(versions: list[Version], references: dict[int, np.ndarray],
                 name = f"{name} (≈ talker {talker + 1})"
         reference = candidates.get(talker)
         if reference is not None:
-            values.update(intrusive(*_common(audio, reference)))
-        values.update({f"dnsmos_{k}": v for k, v in dnsmos(audio).items()})
+            values.update(scored(intrusive, *_common(audio, reference)))
+        values.update({f"dnsmos_{k}": v for k, v in scored(dnsmos, audio).items()})
         rows.append(MetricsRow(version_id, name, values, model, span,
                                reference_talker=talker if reference is not None else None))
         yield Progress("evaluate", done, len(items), clock())
