@@ -46,5 +46,9 @@ class ScoreMemo:
                 self._scores.popitem(last=False)
         return scores
 
+    def clear(self) -> None:
+        with self._lock:
+            self._scores.clear()
+
 
 scored = ScoreMemo()     # the app's: shared by every metrics job in the process

@@ -22,6 +22,7 @@ from app.engine.workflow import (
 from models.metrics.speech import confidence_interval, si_sdr
 
 DEMO = DEMO_DIR / "meeting-respeaker4"
+# Most labels below are 2.3 s long, DNSMOS_ONE_WINDOW_S (tests/conftest.py): one DNSMOS window each.
 
 
 def _references() -> dict[int, np.ndarray]:
@@ -95,20 +96,20 @@ def test_each_label_is_scored_over_its_own_range_and_too_short_ones_are_left_out
     version = refs[0].copy()
     late = np.random.default_rng(2).standard_normal(version.size - 16_000 * 5).astype(np.float32)
     version[16_000 * 5:] += 2 * np.std(refs[0]) * late                                              # noisy late on
-    labels = [Label(1.0, 4.0, "early"), Label(4.5, 4.6, "blip"), Label(6.0, 9.0, "")]
+    labels = [Label(1.0, 3.3, "early"), Label(4.5, 4.6, "blip"), Label(6.0, 8.3, "")]
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
     rows = drive(label_metrics_job([_version(0, version)], refs, mixture, labels))[:6]
     assert [row.title for row in rows] == ["early · Mixture · talker 1", "early · Mixture · talker 2",
                                           "early · Separated · talker 1", "label · Mixture · talker 1",
                                           "label · Mixture · talker 2", "label · Separated · talker 1"]
-    assert [row.span for row in rows] == [(1.0, 4.0)] * 3 + [(6.0, 9.0)] * 3
+    assert [row.span for row in rows] == [(1.0, 3.3)] * 3 + [(6.0, 8.3)] * 3
     assert rows[2].values["si_sdr"] > 40 > 10 > rows[5].values["si_sdr"]
 
 
 def test_scores_over_several_labels_end_with_each_versions_mean_and_95_percent_interval():
     refs = _references()
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
-    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b"), Label(6.0, 9.0, "c")]
+    labels = [Label(1.0, 3.3, "a"), Label(3.3, 5.6, "b"), Label(6.0, 8.3, "c")]
     rows = drive(label_metrics_job([_version(0, refs[0] + 0.1 * refs[1])], refs, mixture, labels))
     per_label, means = rows[:9], rows[9:12]
     assert [row.title for row in means] == ["Mean of 3 labels · Mixture · talker 1",
@@ -126,7 +127,7 @@ def test_scores_over_several_labels_end_with_each_versions_mean_and_95_percent_i
 def test_scores_over_several_labels_end_with_each_runs_paired_difference_from_what_it_started_from():
     refs = _references()
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
-    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b"), Label(6.0, 9.0, "c")]
+    labels = [Label(1.0, 3.3, "a"), Label(3.3, 5.6, "b"), Label(6.0, 8.3, "c")]
     separated = _version(0, refs[0] + 0.3 * refs[1])
     corrected = Version("MeCo · talker 1", 0, VersionKind.CORRECTED, refs[0] + 0.1 * refs[1], 16_000, "meco",
                         {"source_version": separated.id})
@@ -150,9 +151,9 @@ def test_a_mends_difference_is_from_the_version_it_mended_when_that_is_scored_to
 
     refs = _references()
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
-    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b"), Label(6.0, 9.0, "c")]
+    labels = [Label(1.0, 3.3, "a"), Label(3.3, 5.6, "b"), Label(6.0, 8.3, "c")]
     separated = _version(0, refs[0] + 0.3 * refs[1])
-    mended = silenced_version(separated, [(5.0, 6.0)])               # between the labels: the same scores
+    mended = silenced_version(separated, [(5.6, 6.0)])               # between the labels: the same scores
     rows = drive(label_metrics_job([separated, mended], refs, mixture, labels))
     (difference,) = [row for row in rows if row.baseline and row.version_id == mended.id]
     assert difference.baseline == "Separated · talker 1" and difference.values["si_sdr"] == pytest.approx(0, abs=1e-6)
@@ -163,7 +164,7 @@ def test_a_mends_difference_is_from_the_version_it_mended_when_that_is_scored_to
 def test_a_separations_difference_is_from_the_mixture_scored_against_the_reference_it_matched():
     refs = _references()
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
-    labels = [Label(1.0, 3.0, "a"), Label(3.0, 5.0, "b")]
+    labels = [Label(1.0, 3.3, "a"), Label(3.3, 5.6, "b")]
     swapped = _version(0, refs[1] + 0.2 * refs[0])                      # talker 1's track holds talker 2
     rows = drive(label_metrics_job([swapped], refs, mixture, labels))
     difference = rows[-1]
@@ -177,7 +178,7 @@ def test_a_label_naming_a_talker_scores_that_talkers_versions_and_the_mixture_at
     refs = _references()
     mixture = ArraySource((refs[0] + refs[1])[None], 16_000, "mixture")
     versions = [_version(0, refs[0] + 0.1 * refs[1]), _version(1, refs[1] + 0.1 * refs[0])]
-    labels = [Label(1.0, 3.0, "talker 1"), Label(3.0, 5.0, "Talker 2"), Label(6.0, 8.0, "both")]
+    labels = [Label(1.0, 3.3, "talker 1"), Label(3.3, 5.6, "Talker 2"), Label(6.0, 8.3, "both")]
     rows = [row for row in drive(label_metrics_job(versions, refs, mixture, labels)) if not row.labels]
     by_label = {}
     for row in rows:

@@ -583,7 +583,7 @@ def test_metrics_over_a_selection_score_only_that_range_and_say_so(qtbot, demo_w
 def test_each_labels_range_is_scored_as_rows_of_their_own(qtbot, demo_window):
     assert not demo_window.evaluate_labels_action.isEnabled()
     separate(qtbot, demo_window)
-    demo_window.labels.add_many([Label(1.0, 3.0, "question"), Label(5.0, 8.0, "answer")], "add two labels")
+    demo_window.labels.add_many([Label(1.0, 3.3, "question"), Label(5.0, 7.3, "answer")], "add two labels")
     assert demo_window.evaluate_labels_action.isEnabled()
     entry = demo_window.processing.run_label_evaluation()
     wait_done(qtbot, demo_window, entry, timeout=120_000)

@@ -7,6 +7,7 @@ from scipy import stats
 
 from models.dispatch.evaluate import checks, mean_ci
 from models.dispatch.losses import StudentVariant
+from tests.conftest import DNSMOS_ONE_WINDOW_S
 
 
 def test_mean_ci_is_the_t_interval_half_width():
@@ -52,7 +53,7 @@ def test_lambda_sweep_compares_students_pairwise_on_the_validation_pairs():
     from models.dispatch.evaluate import Pair, sweep
     from models.enhancers.student import GtcrnStudent, StudentConfig
 
-    t = np.arange(2 * 16_000) / 16_000
+    t = np.arange(round(DNSMOS_ONE_WINDOW_S * 16_000)) / 16_000
     clean = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
     rng = np.random.default_rng(0)
     pairs = [Pair(f"p{i}", clean + 0.05 * rng.standard_normal(clean.size).astype(np.float32), clean) for i in range(3)]
@@ -75,7 +76,7 @@ def test_scoring_in_worker_processes_gives_the_same_rows_in_order():
 
     from models.dispatch.evaluate import score_all
 
-    t = np.arange(3 * 16_000) / 16_000
+    t = np.arange(round(DNSMOS_ONE_WINDOW_S * 16_000)) / 16_000
     clean = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
     rng = np.random.default_rng(0)
     pairs = [(clean + level * rng.standard_normal(clean.size).astype(np.float32), clean) for level in (0.01, 0.1, 0.3)]

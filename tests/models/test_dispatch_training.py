@@ -73,7 +73,8 @@ def _tiny_teacher(folder) -> BandAttentionTeacher:
 
 def test_teacher_cache_holds_the_teachers_outputs_and_streams_in_a_seeded_order(tmp_path):
     teacher = _tiny_teacher(tmp_path)
-    list(build_cache(tmp_path / "teacher.json", tmp_path / "cache", CacheConfig(items=3, seconds=0.5, shard_items=2)))
+    config = CacheConfig(items=3, seconds=0.5, shard_items=2, rir_scenes=4)
+    list(build_cache(tmp_path / "teacher.json", tmp_path / "cache", config))
     triples = CachedTriples(tmp_path / "cache")
     assert len(triples) == 3 and sorted(p.name for p in (tmp_path / "cache").glob("shard-*")) == [
         "shard-00000.safetensors", "shard-00001.safetensors"]
@@ -88,7 +89,7 @@ def test_teacher_cache_holds_the_teachers_outputs_and_streams_in_a_seeded_order(
 
 def test_a_cache_built_over_disjoint_shard_ranges_matches_one_build_once_no_shard_is_missing(tmp_path):
     _tiny_teacher(tmp_path)
-    config = CacheConfig(items=5, seconds=0.25, shard_items=2)
+    config = CacheConfig(items=5, seconds=0.25, shard_items=2, rir_scenes=4)
     assert list(build_cache(tmp_path / "teacher.json", tmp_path / "one", config)) == [1, 2, 3]
     assert list(build_cache(tmp_path / "teacher.json", tmp_path / "two", config, shards=range(2, 9))) == [1]
     with pytest.raises(ValueError, match="lacks shard 0"):
