@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
+import pytest
 import torch
 
 from models.common import checkpoint
@@ -16,27 +18,33 @@ TOY = ["--rir-scenes", "0", "--steps", "4", "--batch-size", "2", "--segment-seco
        "--log-every", "2"]
 
 
-def test_toy_run_writes_a_loadable_card_and_a_log(tmp_path):
-    assert main(["--out", str(tmp_path), *TOY]) == 0
-    model, card = checkpoint.load(tmp_path / "best.json")
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """One finished toy run: its folder (best.json, log.csv, resume state). Tests read it, never write it."""
+    out = tmp_path_factory.mktemp("toy-run")
+    assert main(["--out", str(out), *TOY]) == 0
+    return out
+
+
+def test_toy_run_writes_a_loadable_card_and_a_log(toy_run):
+    model, card = checkpoint.load(toy_run / "best.json")
     assert card["training"]["steps"] in (2, 4) and "valid_sisdri_mask" in card["metrics"]
     assert model(torch.randn(1, 3, 8000)).shape == (1, 2, 8000)
-    rows = list(csv.DictReader((tmp_path / "log.csv").open()))
+    rows = list(csv.DictReader((toy_run / "log.csv").open()))
     assert [int(r["step"]) for r in rows] == [2, 4]
 
 
-def test_a_finished_run_resumes_where_it_stopped(tmp_path):
-    main(["--out", str(tmp_path), *TOY])
-    assert json.loads((tmp_path / "resume.json").read_text())["step"] == 4
-    main(["--out", str(tmp_path), *[a if a != "4" else "6" for a in TOY]])
-    assert json.loads((tmp_path / "resume.json").read_text())["step"] == 6
+def test_a_finished_run_resumes_where_it_stopped(tmp_path, toy_run):
+    run = shutil.copytree(toy_run, tmp_path / "run")
+    assert json.loads((run / "resume.json").read_text())["step"] == 4
+    main(["--out", str(run), *[a if a != "4" else "6" for a in TOY]])
+    assert json.loads((run / "resume.json").read_text())["step"] == 6
 
 
-def test_a_fresh_run_starts_from_the_weights_of_a_given_card(tmp_path):
-    main(["--out", str(tmp_path / "first"), *TOY])
-    source, source_card = checkpoint.load(tmp_path / "first" / "best.json")
+def test_a_fresh_run_starts_from_the_weights_of_a_given_card(tmp_path, toy_run):
+    source, source_card = checkpoint.load(toy_run / "best.json")
     warm = tmp_path / "warm"
-    main(["--out", str(warm), "--init", str(tmp_path / "first" / "best.json"), *TOY, "--lr", "0"])   # weights stay put
+    main(["--out", str(warm), "--init", str(toy_run / "best.json"), *TOY, "--lr", "0"])   # weights stay put
     state = json.loads((warm / "initialised_from.json").read_text())
     assert state == {"name": "tacband-separator", "sha256": source_card["weights"]["sha256"],
                      "steps": source_card["training"]["steps"]}
@@ -50,21 +58,17 @@ def test_a_fresh_run_starts_from_the_weights_of_a_given_card(tmp_path):
     assert card["steps"] == source_card["training"]["steps"] + card["steps_this_run"]
 
 
-def test_a_warm_start_refuses_a_card_of_another_shape(tmp_path):
-    import pytest
-
-    main(["--out", str(tmp_path / "first"), *TOY])
+def test_a_warm_start_refuses_a_card_of_another_shape(tmp_path, toy_run):
     wider = [a if a != "16" else "24" for a in TOY]
     with pytest.raises(ValueError, match="does not"):
-        main(["--out", str(tmp_path / "wide"), "--init", str(tmp_path / "first" / "best.json"), *wider])
+        main(["--out", str(tmp_path / "wide"), "--init", str(toy_run / "best.json"), *wider])
 
 
-def test_a_warm_start_may_grow_spatial_blocks_and_records_them(tmp_path):
-    main(["--out", str(tmp_path / "first"), *TOY])
-    main(["--out", str(tmp_path / "grown"), "--init", str(tmp_path / "first" / "best.json"), *TOY,
+def test_a_warm_start_may_grow_spatial_blocks_and_records_them(tmp_path, toy_run):
+    main(["--out", str(tmp_path / "grown"), "--init", str(toy_run / "best.json"), *TOY,
           "--spatial-blocks", "1", "--lr", "0"])
     assert json.loads((tmp_path / "grown" / "initialised_from.json").read_text())["grown"] == ["spatial.0"]
-    source, _ = checkpoint.load(tmp_path / "first" / "best.json")
+    source, _ = checkpoint.load(toy_run / "best.json")
     grown, card = checkpoint.load(tmp_path / "grown" / "best.json")
     assert card["config"]["spatial_blocks"] == 1
     x = torch.randn(1, 3, 8000)
