@@ -21,8 +21,9 @@ from models.meco.network import UNetConfig
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.meco import SISDR_FLOOR_DB, MecoTrainConfig, Variant, selection_score, train
 from models.train.meco_cache import CacheConfig, CachedPairs, CacheSplit, aligned, build_cache, collate
-from tests.conftest import REPO_ROOT, run_two_gloo_processes
+from tests.conftest import DNSMOS_ONE_WINDOW_S, REPO_ROOT, run_two_gloo_processes
 
+FRAMES = round(DNSMOS_ONE_WINDOW_S * 16_000)      # a cached item's samples
 TINY = MecoConfig(spectral=SpectralConfig(n_fft=126, hop=64),
                   unet=UNetConfig(channels=(8, 16), mic_features=4, fourier_features=8))
 
@@ -39,7 +40,8 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
-    """Three training and two validation mixtures of 1 s, separated by a seeded untrained separator."""
+    """Three training and two validation mixtures of 2.3 s (one DNSMOS window for the quality checks),
+    separated by a seeded untrained separator."""
     torch.manual_seed(0)
     separator = TacBandSeparator(SeparatorConfig(channels=16, blocks=1)).eval()
 
@@ -48,7 +50,7 @@ def cache(tmp_path_factory):
             return separator(torch.from_numpy(mixture)[None])[0].numpy()
 
     speech = SpeechPool.synthetic({Split.TRAIN: 4, Split.VALID: 2, Split.TEST: 2}, utterances_per_voice=1)
-    config = CacheConfig(name="toy", seconds=1.0, train_items=3, eval_items=2, shard_items=2)
+    config = CacheConfig(name="toy", seconds=DNSMOS_ONE_WINDOW_S, train_items=3, eval_items=2, shard_items=2)
     return build_cache(config, separate, {"name": "tiny-separator"}, speech, NoisePool(speech),
                        (CacheSplit.TRAIN, CacheSplit.VALID), tmp_path_factory.mktemp("cache") / "toy")
 
@@ -70,8 +72,8 @@ def test_cache_shards_hold_aligned_pairs_with_their_mic_counts(cache):
     shards = sorted((cache / "train").glob("shard-*.safetensors"))
     assert [len(load_file(str(s))["seeds"]) for s in shards] == [2, 1]
     first = load_file(str(shards[0]))
-    assert first["estimates"].shape == first["targets"].shape == (2, 2, 16_000)
-    assert first["mixture"].shape == (2, 8, 16_000) and first["mixture"].dtype == torch.float16
+    assert first["estimates"].shape == first["targets"].shape == (2, 2, FRAMES)
+    assert first["mixture"].shape == (2, 8, FRAMES) and first["mixture"].dtype == torch.float16
     for i, mics in enumerate(first["mics"].tolist()):
         assert 1 <= mics <= 8 and first["mixture"][i, mics:].abs().max() == 0
     manifest = json.loads((cache / "manifest.json").read_text())
@@ -80,7 +82,7 @@ def test_cache_shards_hold_aligned_pairs_with_their_mic_counts(cache):
 
 def test_cached_pairs_give_one_pair_per_talker_and_seeded_crops(cache):
     whole = CachedPairs(cache / "train")
-    assert len(whole) == 6 and whole[5]["clean"].shape == (16_000,)
+    assert len(whole) == 6 and whole[5]["clean"].shape == (FRAMES,)
     crops = CachedPairs(cache / "train", crop_samples=960, length=100, seed=3)
     a, b = crops[7], crops[7]
     assert a["estimate"].shape == (960,) and torch.equal(a["mixture"], b["mixture"])
