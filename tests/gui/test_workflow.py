@@ -571,12 +571,12 @@ def test_a_selection_is_separated_and_then_corrected_alone(qtbot, demo_window, t
 
 def test_metrics_over_a_selection_score_only_that_range_and_say_so(qtbot, demo_window):
     separate(qtbot, demo_window)
-    demo_window.view.set_selection((2.0, 6.5))
+    demo_window.view.set_selection((2.0, 6.6))           # twice DNSMOS_ONE_WINDOW_S
     entry = demo_window.processing.run_evaluation()
-    assert entry.title.endswith("over 2.000–6.500 s")
+    assert entry.title.endswith("over 2.000–6.600 s")
     wait_done(qtbot, demo_window, entry, timeout=120_000)
     panel = demo_window.metrics_panel
-    assert panel.hint.text() == "Against the clean references, over 2.000–6.500 s."
+    assert panel.hint.text() == "Against the clean references, over 2.000–6.600 s."
     assert len(panel.rows) == 4 and all(row.values["pesq"] >= 1.0 for row in panel.rows)
 
 
