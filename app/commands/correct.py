@@ -11,7 +11,6 @@ import argparse
 import logging
 from pathlib import Path
 
-
 from app.commands import HelpFormatter
 from app.commands.options import add_channel_options, add_run_options
 from app.commands.output import run_batch, warn

@@ -12,7 +12,6 @@ import logging
 import sys
 from pathlib import Path
 
-
 from app.commands import HelpFormatter
 from app.commands.options import add_run_options
 from app.commands.output import progress_bar, run_batch, warn
