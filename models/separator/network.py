@@ -24,6 +24,7 @@ Shapes: mixture `(batch, mics, samples)`, mic_mask `(batch, mics)` bool; output
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -88,7 +89,10 @@ class SeparatorConfig:
 
 
 class BandLinear(nn.Module):
-    """One linear map per band, run as a single einsum over zero-padded bands."""
+    """One linear map per band. The weights are stored zero-padded to the widest band; the bands
+    are run in groups of equal width (three in the usual plans), each one einsum over a reshaped
+    slice of bins, so no padded copy of the input is ever made: this layer meets every mic's
+    every frame, and a gather into a padded layout cost it more than its arithmetic."""
 
     def __init__(self, widths: list[int], in_per_bin: int, out_features: int, transpose: bool = False) -> None:
         super().__init__()
@@ -98,30 +102,27 @@ class BandLinear(nn.Module):
         shape = (len(widths), out_features, fan) if transpose else (len(widths), fan, out_features)
         self.weight = nn.Parameter(torch.randn(shape) / (out_features if transpose else fan) ** 0.5)
         self.bias = nn.Parameter(torch.zeros(len(widths), fan if transpose else out_features))
-        mask = torch.zeros(len(widths), self.max_width)
-        for k, w in enumerate(widths):
-            mask[k, :w] = 1
-        self.register_buffer("valid", mask.bool(), persistent=False)
-        index = torch.cat([torch.arange(w) + sum(widths[:k]) for k, w in enumerate(widths)])
-        self.register_buffer("bin_index", index, persistent=False)
-
-    def split(self, x: torch.Tensor) -> torch.Tensor:
-        """(..., bins, C) -> (..., bands, max_width * C), zero-padded."""
-        lead, c = x.shape[:-2], x.shape[-1]
-        out = x.new_zeros(*lead, len(self.widths), self.max_width, c)
-        out[..., self.valid, :] = x
-        return out.reshape(*lead, len(self.widths), self.max_width * c)
-
-    def merge(self, x: torch.Tensor) -> torch.Tensor:
-        """(..., bands, max_width * C) -> (..., bins, C)."""
-        lead = x.shape[:-2]
-        x = x.reshape(*lead, len(self.widths), self.max_width, -1)
-        return x[..., self.valid, :]
+        self.runs: list[tuple[int, int, int, int]] = []     # (first bin, first band, bands, width)
+        first_bin = first_band = 0
+        for width, run in itertools.groupby(widths):
+            count = len(list(run))
+            self.runs.append((first_bin, first_band, count, width))
+            first_bin, first_band = first_bin + count * width, first_band + count
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.transpose:        # (..., bands, D) -> (..., bins, C)
-            return self.merge(torch.einsum("...kd,kdf->...kf", x, self.weight) + self.bias)
-        return torch.einsum("...kf,kfd->...kd", self.split(x), self.weight) + self.bias
+        """(..., bins, C) -> (..., bands, D); transposed, (..., bands, D) -> (..., bins, C)."""
+        c, pieces = self.in_per_bin, []
+        for first_bin, first_band, count, width in self.runs:
+            bands = slice(first_band, first_band + count)
+            if self.transpose:
+                part = torch.einsum("...kd,kdf->...kf", x[..., bands, :], self.weight[bands, :, :width * c])
+                part = part + self.bias[bands, :width * c]
+                pieces.append(part.reshape(*part.shape[:-2], count * width, c))
+            else:
+                part = x[..., first_bin:first_bin + count * width, :].reshape(*x.shape[:-2], count, width * c)
+                pieces.append(torch.einsum("...kf,kfd->...kd", part, self.weight[bands, :width * c]))
+        out = torch.cat(pieces, dim=-2)
+        return out if self.transpose else out + self.bias
 
 
 class TransformAverageConcatenate(nn.Module):
@@ -135,11 +136,17 @@ class TransformAverageConcatenate(nn.Module):
         self.concat = nn.Linear(2 * channels, channels)
 
     def forward(self, h: torch.Tensor, mic_weight: torch.Tensor) -> torch.Tensor:
-        """h `(batch, mics, bands, frames, D)`; mic_weight `(batch, mics)` sums to 1 over valid mics."""
+        """h `(batch, mics, frames, bands, D)` (any two middle axes: TAC acts on each point alike);
+        mic_weight `(batch, mics)` sums to 1 over valid mics.
+
+        `concat` of [p, q] is computed as p W_p + (q W_q + b): q, the mics' average, is the same for
+        every mic, so its half is computed once and broadcast rather than copied to every mic."""
         p = self.transform(self.norm(h))
-        mean = torch.einsum("bmktd,bm->bktd", p, mic_weight.to(p.dtype))
-        q = self.average(mean)[:, None].expand_as(p)
-        return h + self.concat(torch.cat([p, q], dim=-1))
+        mean = torch.einsum("bmxyd,bm->bxyd", p, mic_weight.to(p.dtype))
+        d = p.shape[-1]
+        shared = nn.functional.linear(self.average(mean), self.concat.weight[:, d:], self.concat.bias)
+        mixed = nn.functional.linear(p, self.concat.weight[:, :d]).add_(shared[:, None])
+        return h + mixed          # not in place: under bf16 autocast the residual stays float32
 
 
 class TimeBlock(nn.Module):
@@ -189,15 +196,16 @@ class SpatialBlock(nn.Module):
             nn.init.zeros_(last.bias)
 
     def forward(self, h: torch.Tensor, mic_weight: torch.Tensor) -> torch.Tensor:
-        """h `(batch, mics, bands, frames, D)`."""
-        b, m, k, t, d = h.shape
-        x = h.permute(0, 1, 2, 4, 3).reshape(b * m * k, d, t)
-        h = self.time(x).reshape(b, m, k, d, t).permute(0, 1, 2, 4, 3)
+        """h `(batch, mics, frames, bands, D)`."""
+        b, m, t, k, d = h.shape
+        x = h.permute(0, 1, 3, 4, 2).reshape(b * m * k, d, t)
+        h = self.time(x).reshape(b, m, k, d, t).permute(0, 1, 4, 2, 3)
         return self.tac(h, mic_weight)
 
 
 def relative_features(spec: torch.Tensor, reference_mic: int = 0) -> torch.Tensor:
-    """Geometry-free per-mic features `(batch, mics, bins, frames, 5)` from `(batch, mics, bins, frames)`."""
+    """Geometry-free per-mic features `(batch, mics, ..., 5)` from spectra `(batch, mics, ...)`
+    (frames and bins in either order)."""
     ref = spec[:, reference_mic:reference_mic + 1]
     mag = spec.abs()
     compressed = spec / (mag + EPS).pow(0.5)                       # |X|^0.5 e^{j angle X}
@@ -236,17 +244,18 @@ class TacBandSeparator(nn.Module):
     def masks(self, spec: torch.Tensor, mic_mask: torch.Tensor) -> torch.Tensor:
         """Complex masks `(batch, talkers, bins, frames)` from mixture spectra `(batch, mics, bins, frames)`."""
         b, m, f, t = spec.shape
-        feats = relative_features(spec).permute(0, 1, 3, 2, 4)            # (b, m, t, f, 5)
-        h = self.encoder_norm(self.encoder(feats)).permute(0, 1, 3, 2, 4)  # (b, m, k, t, d)
+        # Frames before bins from the start: the mic-wide tensors below then stay contiguous.
+        feats = relative_features(spec.transpose(-1, -2))                 # (b, m, t, f, 5)
+        h = self.encoder_norm(self.encoder(feats))                        # (b, m, t, k, d)
         weight = mic_mask.float() / mic_mask.float().sum(1, keepdim=True)
         for tac in self.tac:
             h = tac(h, weight)
         for block in self.spatial:
             h = block(h, weight)
-        pooled = torch.einsum("bmktd,bm->bktd", h, weight.to(h.dtype))
-        x = self.pool(torch.cat([pooled, h[:, 0]], dim=-1))               # (b, k, t, d)
-        k, d = x.shape[1], x.shape[-1]
-        x = x.permute(0, 1, 3, 2)                                         # (b, k, d, t)
+        pooled = torch.einsum("bmtkd,bm->btkd", h, weight.to(h.dtype))
+        x = self.pool(torch.cat([pooled, h[:, 0]], dim=-1))               # (b, t, k, d)
+        k, d = x.shape[2], x.shape[-1]
+        x = x.permute(0, 2, 3, 1)                                         # (b, k, d, t)
         for layer in self.blocks:
             if isinstance(layer, TimeBlock):
                 x = layer(x.reshape(b * k, d, t)).reshape(b, k, d, t)

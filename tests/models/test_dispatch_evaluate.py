@@ -83,4 +83,4 @@ def test_scoring_in_worker_processes_gives_the_same_rows_in_order():
     parallel, serial = score_all(pairs, workers=2), score_all(pairs)
     assert [row.keys() for row in parallel] == [row.keys() for row in serial]
     for a, b in zip(parallel, serial):
-        assert a == pytest.approx(b, rel=1e-9)           # ESTOI's last digits follow the BLAS threads
+        assert a == pytest.approx(b, rel=1e-6)           # the last digits follow the BLAS threads

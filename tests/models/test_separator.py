@@ -10,7 +10,7 @@ import torch
 from models.common import checkpoint
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.mwf import mask_weighted_mwf
-from models.separator.network import SeparatorConfig, TacBandSeparator
+from models.separator.network import BandLinear, SeparatorConfig, TacBandSeparator
 from tests.conftest import mode_of
 
 TINY = SeparatorConfig(channels=16, blocks=2)
@@ -26,6 +26,27 @@ def test_band_plan_covers_every_bin_once():
     widths = SeparatorConfig().band_widths()
     assert sum(widths) == SeparatorConfig().stft.bins
     assert min(widths) >= 1 and len(widths) == 28
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_band_linear_is_one_linear_map_per_band_of_its_own_width(transpose):
+    torch.manual_seed(0)
+    widths, per_bin, features = [2, 2, 3, 1], 3, 4
+    layer = BandLinear(widths, per_bin, features, transpose=transpose)
+    with torch.no_grad():
+        layer.bias.normal_()
+    x = torch.randn(5, len(widths), features) if transpose else torch.randn(5, sum(widths), per_bin)
+    expected, first = [], 0
+    for k, width in enumerate(widths):          # band k alone, with the first width * per_bin weights
+        fan = width * per_bin
+        if transpose:
+            band = x[:, k] @ layer.weight[k, :, :fan] + layer.bias[k, :fan]
+            expected.append(band.reshape(5, width, per_bin))
+        else:
+            band = x[:, first:first + width].reshape(5, fan) @ layer.weight[k, :fan] + layer.bias[k]
+            expected.append(band[:, None])
+        first += width
+    torch.testing.assert_close(layer(x), torch.cat(expected, dim=1))
 
 
 @pytest.mark.parametrize("mics", [1, 2, 4, 6, 8])
