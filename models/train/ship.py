@@ -19,20 +19,11 @@ from pathlib import Path
 from models.common import checkpoint
 from models.data.paths import cache_root
 from models.inference.levels import calibrate
+from models.train.cost import separator_cost
 
 CALIBRATED = ("TacBandSeparator", "MeanFlowCorrector")      # scale-invariant losses: level set after training
 SHIPPED_SEPARATOR = Path(__file__).resolve().parents[2] / "resources" / "models" / "separator" / \
     "tacband-separator.json"
-
-
-def separator_mmac_per_second(model, mics: int) -> float:
-    """Multiply-accumulates per second of 16 kHz audio, counted by torch's FLOP counter."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, mics, 16_000))
-    return round(counter.get_total_flops() / 2 / 1e6, 1)
 
 
 def ship(run: Path, target: Path, name: str | None, reproduce: str, half: bool = False) -> Path:
@@ -48,7 +39,7 @@ def ship(run: Path, target: Path, name: str | None, reproduce: str, half: bool =
     if "valid_sisdri_mwf" in metrics and "valid_sisdri_mask" in metrics:
         card.setdefault("inference", {})["spatial_filter"] = metrics["valid_sisdri_mwf"] > metrics["valid_sisdri_mask"]
     if card["architecture"] == "TacBandSeparator":
-        card["cost"] = {f"mmac_per_second_{m}_mics": separator_mmac_per_second(model, m) for m in (1, 4, 8)}
+        card["cost"] = separator_cost(model)
         card["description"] = ("TAC band-split separator: geometry-free per-mic features relative to the reference "
                                "mic, transform-average-concatenate across mics (FaSNet-TAC), 28 frequency bands "
                                "(BSRNN), dilated time convolutions alternating with band convolutions; a complex "
