@@ -90,7 +90,7 @@ class SeparatorConfig:
 
 class BandLinear(nn.Module):
     """One linear map per band. The weights are stored zero-padded to the widest band; the bands
-    are run in runs of equal width (four in the shipped plan), each one einsum over a reshaped
+    go in runs of equal width (four in the shipped plan), each one einsum over a reshaped
     slice of bins, so no padded copy of the input is ever made: this layer meets every mic's
     every frame, and a gather into a padded layout cost it more than its arithmetic."""
 
