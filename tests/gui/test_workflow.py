@@ -840,6 +840,7 @@ def test_a_hot_float_recording_copied_to_flac_warns_that_it_was_clipped(qtbot, w
     box = window.messages[-1]
     assert box.icon() == QMessageBox.Icon.Warning
     assert box.text().startswith("copy.flac peaked at +9.5 dBFS") and "A WAV copy keeps them as float" in box.text()
+    save_screenshot(box, "clipped-copy-warning.png")
 
 
 def test_the_difference_of_two_selected_versions_is_a_version_to_hear_and_see(qtbot, demo_window):
