@@ -19,22 +19,21 @@ Scores = dict[str, float]
 
 
 class ScoreMemo:
-    """`score(*clips)` by a digest of the clips' samples, dtypes and shapes; the least recently
+    """`score(*clips)` by the metric and a digest of the clips' samples, dtypes and shapes; the least recently
     used of `capacity` entries goes first (an entry is a few floats: memory stays small)."""
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self._scores: OrderedDict[bytes, Scores] = OrderedDict()
+        self._scores: OrderedDict[tuple[Callable[..., Scores], bytes], Scores] = OrderedDict()
         self._lock = threading.Lock()          # two metric jobs may run at once
 
     def __call__(self, score: Callable[..., Scores], *clips: np.ndarray) -> Scores:
-        named = score if hasattr(score, "__qualname__") else type(score)      # a function, or a callable object
-        digest = hashlib.blake2b(f"{named.__module__}.{named.__qualname__}".encode(), digest_size=20)
+        digest = hashlib.blake2b(digest_size=20)
         for clip in clips:
             clip = np.ascontiguousarray(clip)
             digest.update(f"{clip.dtype.str}{clip.shape}".encode())
             digest.update(clip.data)
-        key = digest.digest()
+        key = (score, digest.digest())
         with self._lock:
             if key in self._scores:
                 self._scores.move_to_end(key)
