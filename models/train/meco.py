@@ -95,6 +95,9 @@ class MecoTrainConfig(Bf16Choice):
     steps: int = 40_000
     batch_size: int = 8               # per process
     crop_frames: int = 64             # ~1 s at hop 256, as MeCo's 256 frames at hop 64
+    # the path's clean end at the level and sign the talker has in the estimate (`CachedPairs`);
+    # False: as simulated, which cards trained before this setting existed used
+    clean_at_estimate: bool = True
     lr: float = 1e-4                  # MeCo: Adam 1e-4
     # "constant" is MeCo's; "cosine" decays to 5 % of `lr` by the last step (of `steps`, or of
     # what a time `Budget` allows), for a warm start that should settle rather than wander
@@ -285,7 +288,8 @@ def train(cfg: MecoTrainConfig, out: Path, cache: Path) -> dict[str, Any]:
 
     # A resumed run draws fresh crops: the stream is seeded by (seed, rank, start step).
     train_data = CachedPairs(cache / CacheSplit.TRAIN, cfg.crop_samples(), 10**9,
-                             seed=cfg.seed * 1_000_003 + env.rank * 7919 + step)
+                             seed=cfg.seed * 1_000_003 + env.rank * 7919 + step,
+                             clean_at_estimate=cfg.clean_at_estimate)
     loader = DataLoader(train_data, batch_size=cfg.batch_size, collate_fn=collate, num_workers=cfg.workers,
                         persistent_workers=cfg.workers > 0, prefetch_factor=4 if cfg.workers else None)
     valid = CachedPairs(cache / CacheSplit.VALID)
@@ -452,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=MecoTrainConfig.steps)
     parser.add_argument("--batch-size", type=int, default=MecoTrainConfig.batch_size)
     parser.add_argument("--crop-frames", type=int, default=MecoTrainConfig.crop_frames)
+    parser.add_argument("--clean-as-simulated", dest="clean_at_estimate", action="store_false",
+                        help="train towards clean speech at its simulated level and sign, not at those it has in "
+                        "the estimate (how correctors were trained before)")
     parser.add_argument("--lr", type=float, default=MecoTrainConfig.lr)
     parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=MecoTrainConfig.lr_schedule,
                         help="constant (MeCo's) or cosine decay to 5 %% of --lr by the last step")
@@ -483,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = MecoTrainConfig.for_variant(
         Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
-        batch_size=args.batch_size, crop_frames=args.crop_frames, lr=args.lr,
+        batch_size=args.batch_size, crop_frames=args.crop_frames, clean_at_estimate=args.clean_at_estimate, lr=args.lr,
         lr_schedule=args.lr_schedule, select=args.select, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,
         threads=args.threads, valid_every=args.valid_every, valid_pairs=args.valid_pairs, log_every=args.log_every,

@@ -34,6 +34,7 @@ from models.data.mixtures import MixtureConfig, MixtureSimulator, out_of_domain_
 from models.data.noise import NoisePool
 from models.data.paths import cache_root
 from models.data.speech import SpeechPool, Split
+from models.inference.levels import output_gain
 from models.losses.si_sdr import pit_si_sdr
 
 log = logging.getLogger(__name__)
@@ -87,16 +88,19 @@ def cache_folder(name: str) -> Path:
 
 
 def separator_function(card_path: Path, device: str = "cpu") -> tuple[Separate, dict]:
-    """The separator of a card as (mics, samples) -> (talkers, samples), as the engine would run it."""
+    """The separator of a card as (mics, samples) -> (talkers, samples), as the engine would run it:
+    with the card's output gain, so MeCo learns from estimates at the level and polarity the app
+    and the command line hand it (a card without one runs at gain 1)."""
     model, card = checkpoint.load(card_path)
     model = model.to(device)
     use_mwf = bool(card.get("inference", {}).get("spatial_filter", False))
+    gain = output_gain(card).to(device)
 
     def separate(mixture: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             x = torch.from_numpy(mixture)[None].to(device)
             out = model.forward_with_mwf(x)[1] if use_mwf and mixture.shape[0] > 1 else model(x)
-        return out[0].float().cpu().numpy()
+        return (out * gain)[0].float().cpu().numpy()
 
     return separate, card
 
@@ -135,6 +139,7 @@ def build_cache(config: CacheConfig, separate: Separate, separator_card: dict, s
     folder.mkdir(parents=True, exist_ok=True)
     separator = {k: separator_card.get(k) for k in ("name", "architecture", "weights")}
     separator["steps"] = separator_card.get("training", {}).get("steps")
+    separator["output_gain"] = separator_card.get("inference", {}).get("output_gain")   # applied to the estimates
     manifest = {"config": asdict(config), "separator": separator, "mixtures": {}}
     for split in splits:
         mixture_config = config.mixture_config(split)
@@ -159,9 +164,16 @@ class CachedPairs(torch.utils.data.Dataset):
 
     With `crop_samples`, item i is a random crop of a random pair drawn from seed (seed, i)
     (training: any length, deterministic in any worker); without, item i is pair i whole.
+
+    With `clean_at_estimate`, the clean speech is scaled to its projection on the estimate (the
+    target of SI-SDR), measured over the whole pair: MeCo's path runs from clean speech to the
+    estimate, and a separator trained with SI-SDR leaves each talker at its own level and sign
+    (ours: about four times louder, the second talker upside down), which would otherwise be most
+    of what the path's velocity y - x carries and leave the network guessing the sign.
     """
 
-    def __init__(self, folder: Path, crop_samples: int | None = None, length: int | None = None, seed: int = 0) -> None:
+    def __init__(self, folder: Path, crop_samples: int | None = None, length: int | None = None, seed: int = 0,
+                 clean_at_estimate: bool = False) -> None:
         self.shards = sorted(Path(folder).glob("shard-*.safetensors"))
         if not self.shards:
             raise ValueError(f"no cache shards in {folder}; build them with `python -m models.train.meco_cache`")
@@ -172,7 +184,7 @@ class CachedPairs(torch.utils.data.Dataset):
             self.pairs += [(s, i, k) for i in range(n) for k in range(talkers)]
         if crop_samples is not None and crop_samples > self.samples:
             raise ValueError(f"crops of {crop_samples} samples exceed the cached {self.samples}")
-        self.crop, self.seed = crop_samples, seed
+        self.crop, self.seed, self.clean_at_estimate = crop_samples, seed, clean_at_estimate
         self.length = length if length is not None else len(self.pairs)
 
     def __len__(self) -> int:
@@ -190,9 +202,18 @@ class CachedPairs(torch.utils.data.Dataset):
             stop = start + self.crop
         with safe_open(str(self.shards[s]), "pt") as f:
             mics = int(f.get_slice("mics")[i:i + 1][0])
-            return {"clean": f.get_slice("targets")[i, k, start:stop].float(),
-                    "estimate": f.get_slice("estimates")[i, k, start:stop].float(),
-                    "mixture": f.get_slice("mixture")[i, :mics, start:stop].float()}
+            clean, estimate = f.get_slice("targets")[i, k].float(), f.get_slice("estimates")[i, k].float()
+            mixture = f.get_slice("mixture")[i, :mics, start:stop].float()
+        if self.clean_at_estimate:
+            clean = clean * projection_scale(estimate, clean)
+        return {"clean": clean[start:stop], "estimate": estimate[start:stop], "mixture": mixture}
+
+
+def projection_scale(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """<estimate, clean> / <clean, clean>: the scale (and sign) at which `clean` lies in `estimate`;
+    0 for silent clean speech."""
+    energy = clean.pow(2).sum(-1, keepdim=True)
+    return (estimate * clean).sum(-1, keepdim=True) / energy.clamp_min(1e-12) * (energy > 1e-12)
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

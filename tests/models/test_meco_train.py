@@ -20,7 +20,8 @@ from models.meco.features import SpectralConfig
 from models.meco.network import UNetConfig
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.meco import SISDR_FLOOR_DB, MecoTrainConfig, Variant, selection_score, train
-from models.train.meco_cache import CacheConfig, CachedPairs, CacheSplit, aligned, build_cache, collate
+from models.train.meco_cache import (CacheConfig, CachedPairs, CacheSplit, aligned, build_cache, collate,
+                                     projection_scale, separator_function)
 from tests.conftest import DNSMOS_ONE_WINDOW_S, REPO_ROOT, run_two_gloo_processes
 
 FRAMES = round(DNSMOS_ONE_WINDOW_S * 16_000)      # a cached item's samples
@@ -68,6 +69,20 @@ def test_aligned_puts_estimates_in_the_targets_order():
     np.testing.assert_array_equal(aligned(swapped, targets), swapped[::-1])
 
 
+def test_the_cache_separates_with_the_card_s_output_gain_as_the_app_does(tmp_path):
+    torch.manual_seed(0)
+    config = SeparatorConfig(channels=16, blocks=1)
+    model = TacBandSeparator(config).eval()
+    card = {"name": "sep", "architecture": "TacBandSeparator", "task": "separation", "config": config.to_dict(),
+            "sample_rate": 16_000, "inference": {"output_gain": [2.0, -0.5]}}
+    checkpoint.save(model, tmp_path / "sep.json", card)
+    mixture = np.random.default_rng(0).standard_normal((3, 8000)).astype(np.float32)
+    separate, _ = separator_function(tmp_path / "sep.json")
+    with torch.inference_mode():
+        raw = model(torch.from_numpy(mixture)[None])[0].numpy()
+    np.testing.assert_allclose(separate(mixture), raw * np.array([[2.0], [-0.5]], np.float32), rtol=1e-5, atol=1e-7)
+
+
 def test_cache_shards_hold_aligned_pairs_with_their_mic_counts(cache):
     shards = sorted((cache / "train").glob("shard-*.safetensors"))
     assert [len(load_file(str(s))["seeds"]) for s in shards] == [2, 1]
@@ -91,6 +106,32 @@ def test_cached_pairs_give_one_pair_per_talker_and_seeded_crops(cache):
         [crops[i]["mixture"].shape[0] for i in range(4)]
 
 
+def test_the_projection_scale_finds_the_level_and_sign_of_clean_speech_in_an_estimate():
+    rng = np.random.default_rng(1)
+    clean = torch.from_numpy(rng.standard_normal((2, 8000)).astype(np.float32))
+    other = torch.from_numpy(rng.standard_normal(8000).astype(np.float32))
+    other = other - (other @ clean[1]) / (clean[1] @ clean[1]) * clean[1]       # orthogonal to talker 2
+    estimate = torch.stack([4.0 * clean[0], -4.0 * clean[1] + other])
+    torch.testing.assert_close(projection_scale(estimate, clean), torch.tensor([[4.0], [-4.0]]))
+    assert projection_scale(estimate[:1], torch.zeros(1, 8000)).item() == 0.0
+
+
+def test_pairs_can_put_clean_speech_at_its_level_and_sign_in_the_estimate(cache):
+    plain = CachedPairs(cache / "train")
+    scaled = CachedPairs(cache / "train", clean_at_estimate=True)
+    for i in range(len(plain)):
+        a, b = plain[i], scaled[i]
+        assert torch.equal(a["estimate"], b["estimate"]) and torch.equal(a["mixture"], b["mixture"])
+        torch.testing.assert_close(b["clean"], a["clean"] * projection_scale(a["estimate"], a["clean"]))
+        residual = a["estimate"] - b["clean"]            # what is left is orthogonal to the talker
+        assert abs(float(residual @ a["clean"])) <= 1e-3 * float(a["clean"].norm() * a["estimate"].norm())
+    # a crop keeps the whole pair's scale, not one of its own
+    scales = [float(projection_scale(plain[i]["estimate"], plain[i]["clean"])) for i in range(len(plain))]
+    crop = CachedPairs(cache / "train", crop_samples=960, length=4, seed=3)[2]
+    scaled_crop = CachedPairs(cache / "train", crop_samples=960, length=4, seed=3, clean_at_estimate=True)[2]
+    assert any(torch.allclose(scaled_crop["clean"], crop["clean"] * a) for a in scales)
+
+
 def test_training_resumes_and_saves_a_card_that_loads(cache, tmp_path):
     first = train(_config(), tmp_path, cache)
     assert first["step"] == 2 and np.isfinite(first["last_loss"])
@@ -103,6 +144,7 @@ def test_training_resumes_and_saves_a_card_that_loads(cache, tmp_path):
     assert card["task"] == "correction" and card["training"]["device"] == "cpu" and card["training"]["device_name"]
     assert card["inference"] == {"mode": "one-step", "steps": 1, "seed": 1234, "nfe": 1}
     assert MecoConfig.from_dict(card["config"]) == TINY and "valid_sisdr_gain" in card["metrics"]
+    assert card["training"]["config"]["clean_at_estimate"] is True
 
 
 def test_a_warm_started_run_begins_from_the_given_corrector_and_counts_its_steps(cache, tmp_path):
