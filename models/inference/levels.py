@@ -17,7 +17,8 @@ the chunked runner match talkers across chunks by correlation.
 A gain's size is the RMS ratio and its sign that of the correlation (a least-squares gain would
 shrink the level by however poorly the estimate matches): the separator's, per output and median
 over mixtures, of that output onto the clean target it matches (by SI-SDR); MeCo's, median over
-talkers, of each corrected talker onto the estimate it corrected.
+talkers, of each corrected talker onto the estimate it corrected (at the separator card's
+calibrated level and polarity, as the app hands MeCo its estimates).
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def calibrate(separator_card: Path, testset: Path, corrector_card: Path | None =
     from models.evaluation.separation import best_order
 
     torch.manual_seed(0)
-    separator, _ = checkpoint.load(separator_card)
+    separator, card = checkpoint.load(separator_card)
+    separator_gain = output_gain(card)      # MeCo corrects what the app hands it: calibrated estimates
     corrector = checkpoint.load(corrector_card)[0] if corrector_card else None
     separator_gains: dict[int, list[float]] = {}
     corrector_gains: list[float] = []
@@ -95,8 +97,9 @@ def calibrate(separator_card: Path, testset: Path, corrector_card: Path | None =
             for j, s in enumerate(best_order(outputs, targets)):      # output s holds talker j
                 separator_gains.setdefault(s, []).append(level_gain(outputs[s], targets[j]))
             if corrector is not None:
-                corrected = corrector(estimates, mixture, generator=generator)
-                corrector_gains += [level_gain(c.numpy(), e.numpy()) for c, e in zip(corrected[0], estimates[0])]
+                calibrated = estimates * separator_gain
+                corrected = corrector(calibrated, mixture, generator=generator)
+                corrector_gains += [level_gain(c.numpy(), e.numpy()) for c, e in zip(corrected[0], calibrated[0])]
     gains = [statistics.median(separator_gains[s]) for s in sorted(separator_gains)]
     report = [f"separator output {s + 1} gain {gain:+.4f} ({20 * np.log10(abs(gain)):+.1f} dB), "
               f"{_polarity_share(separator_gains[s], gain)} mixtures with that polarity"
