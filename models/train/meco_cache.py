@@ -2,15 +2,16 @@
 
 MeCo trains on precomputed separator outputs (no separator in the training loop). One command:
 
-    python -m models.train.meco_cache --separator resources/models/tacband-separator.json
+    python -m models.train.meco_cache --separator resources/models/separator/tacband-separator.json
 
 writes `<cache>/meco/<name>/{train,valid,test,ood,real}/shard-00000.safetensors` (cache = `$MECO_CACHE`
 or `<repo>/cache`, git-ignored) and `manifest.json`. Each shard holds float16 tensors `mixture`
 `(n, max_mics, samples)` zero-padded past `mics` `(n,)`, `estimates` and `targets`
-`(n, talkers, samples)` with the estimates put in the targets' talker order (best SI-SDR
-permutation), and the mixture `seeds` `(n,)`. float16 keeps ~66 dB below the signal, far under
-what separators leave, and halves the disk. Existing shards are kept, so an interrupted build
-resumes. `CachedPairs` reads them back as (clean, estimate, mixture) training pairs, one per talker.
+`(n, talkers, samples)` with the estimates at the separator card's output gain and put in the
+targets' talker order (best SI-SDR permutation), and the mixture `seeds` `(n,)`. float16 keeps
+~66 dB below the signal, far under what separators leave, and halves the disk. Existing shards
+are kept, so an interrupted build resumes. `CachedPairs` reads them back as (clean, estimate,
+mixture) training pairs, one per talker.
 """
 
 from __future__ import annotations
@@ -168,7 +169,8 @@ class CachedPairs(torch.utils.data.Dataset):
     With `clean_at_estimate`, the clean speech is scaled to its projection on the estimate (the
     target of SI-SDR), measured over the whole pair: MeCo's path runs from clean speech to the
     estimate, and a separator trained with SI-SDR leaves each talker at its own level and sign
-    (ours: about four times louder, the second talker upside down), which would otherwise be most
+    (ours, before its card's output gain: about four times louder, the second talker upside down;
+    the gain sets them right on average, the projection for each pair), which would otherwise be most
     of what the path's velocity y - x carries and leave the network guessing the sign.
     """
 
