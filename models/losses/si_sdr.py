@@ -9,13 +9,18 @@ import torch
 EPS = 1e-8
 
 
+def projection_scale(estimate: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """<estimate, reference> / <reference, reference> over the last axis (kept): the scale and sign at
+    which `reference` lies in `estimate`, SI-SDR's target; 0 for a silent reference."""
+    return (estimate * reference).sum(-1, keepdim=True) / (reference.pow(2).sum(-1, keepdim=True) + EPS)
+
+
 def si_sdr(estimate: torch.Tensor, reference: torch.Tensor, zero_mean: bool = True) -> torch.Tensor:
     """SI-SDR in dB over the last axis; any leading shape."""
     if zero_mean:
         estimate = estimate - estimate.mean(-1, keepdim=True)
         reference = reference - reference.mean(-1, keepdim=True)
-    scale = (estimate * reference).sum(-1, keepdim=True) / (reference.pow(2).sum(-1, keepdim=True) + EPS)
-    target = scale * reference
+    target = projection_scale(estimate, reference) * reference
     noise = estimate - target
     return 10 * torch.log10(target.pow(2).sum(-1) + EPS) - 10 * torch.log10(noise.pow(2).sum(-1) + EPS)
 

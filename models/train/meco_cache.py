@@ -36,7 +36,7 @@ from models.data.noise import NoisePool
 from models.data.paths import cache_root
 from models.data.speech import SpeechPool, Split
 from models.inference.levels import output_gain
-from models.losses.si_sdr import pit_si_sdr
+from models.losses.si_sdr import pit_si_sdr, projection_scale
 
 log = logging.getLogger(__name__)
 
@@ -209,13 +209,6 @@ class CachedPairs(torch.utils.data.Dataset):
         if self.clean_at_estimate:
             clean = clean * projection_scale(estimate, clean)
         return {"clean": clean[start:stop], "estimate": estimate[start:stop], "mixture": mixture}
-
-
-def projection_scale(estimate: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
-    """<estimate, clean> / <clean, clean>: the scale (and sign) at which `clean` lies in `estimate`;
-    0 for silent clean speech."""
-    energy = clean.pow(2).sum(-1, keepdim=True)
-    return (estimate * clean).sum(-1, keepdim=True) / energy.clamp_min(1e-12) * (energy > 1e-12)
 
 
 def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

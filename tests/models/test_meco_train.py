@@ -20,8 +20,9 @@ from models.meco.features import SpectralConfig
 from models.meco.network import UNetConfig
 from models.separator.network import SeparatorConfig, TacBandSeparator
 from models.train.meco import SISDR_FLOOR_DB, MecoTrainConfig, Variant, selection_score, train
+from models.losses.si_sdr import projection_scale
 from models.train.meco_cache import (CacheConfig, CachedPairs, CacheSplit, aligned, build_cache, collate,
-                                     projection_scale, separator_function)
+                                     separator_function)
 from tests.conftest import DNSMOS_ONE_WINDOW_S, REPO_ROOT, run_two_gloo_processes
 
 FRAMES = round(DNSMOS_ONE_WINDOW_S * 16_000)      # a cached item's samples
