@@ -8,8 +8,8 @@ real-speech pair caches (`models.train.meco_cache`). Metrics: SI-SDR, PESQ-WB, E
 SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time factor; 95 % t
 intervals, plus paired differences against the separator alone for the issue's targets.
 
-    python -m models.meco.evaluation --cache default --out docs/results/meco.md       # shipped cards
-    python -m models.meco.evaluation --cache default --euler-sweep 1 5 25 --no-dnsmos  # steps vs quality
+    python -m models.meco.evaluation --cache sep-step21663 --out docs/results/meco.md       # shipped cards
+    python -m models.meco.evaluation --cache sep-step21663 --euler-sweep 1 5 25 --no-dnsmos  # steps vs quality
     python -m models.meco.evaluation --cards runs --condition wham=path/to/pair/cache/split
 """
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 METRICS = ("si_sdr", "pesq", "estoi", "sig", "bak", "ovrl")
 SEPARATOR_ROW = "Separator alone"
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-ABLATIONS = RESOURCES / "ablations" / "meco"            # the table's ablation cards
+ABLATIONS = RESOURCES / "ablations" / "meco-clean-at-estimate"      # the table's ablation cards
 SHIPPED_MECO = RESOURCES / "models" / "corrector" / "meco.json"
 SEED = 1234                       # MeCo's inference seed
 DEFAULT_CONDITIONS = (("in-domain", CacheSplit.TEST), ("out-of-domain", CacheSplit.OOD),
