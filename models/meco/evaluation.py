@@ -3,7 +3,8 @@
 Rows (one per way of correcting): the separator's estimate unchanged; MeCo (full DSO); MeCo
 without the x_r-loss scaling; without the Endpoint SI-SDR loss; with c = 1; the flow-matching
 corrector on the same path with 5 Euler steps (FlowSE-style); the Fast-GeCo-style single step
-from t = 0.5 with the full-DSO model. Conditions (columns groups): in-domain, out-of-domain and
+from t = 0.5 with the full-DSO model; with `--enhancers`, the estimate finished by issue #7's
+enhancers instead of a corrector. Conditions (columns groups): in-domain, out-of-domain and
 real-speech pair caches (`models.train.meco_cache`). Metrics: SI-SDR, PESQ-WB, ESTOI, DNSMOS
 SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time factor; 95 % t
 intervals, plus paired differences against the separator alone for the issue's targets.
@@ -30,6 +31,7 @@ import torch
 import models.meco.corrector  # noqa: F401  (registers the MeanFlowCorrector architecture)
 from models.common import checkpoint
 from models.common.results import markdown_table, produced_by
+from models.enhancers.base import torch_threads
 from models.meco.modes import InferenceMode, evaluations
 from models.metrics.speech import confidence_interval, dnsmos, intrusive, paired_difference
 from models.train.meco_cache import CachedPairs, CacheSplit, cache_folder, collate
@@ -53,6 +55,7 @@ class Row:
     mode: InferenceMode = InferenceMode.ONE_STEP
     steps: int = 1
     noise_scale: float = 1.0      # of the prior's noise z; 1 is the method, others a diagnostic
+    enhancer: bool = False        # `card` is a single-channel enhancer run on the estimate, not a corrector
 
     @property
     def nfe(self) -> int:
@@ -78,6 +81,12 @@ def standard_rows(cards: Path, full_dso: Path | None = None, ablations: bool = T
             Row("MeCo with c = 1", card("exact-c")),
             Row("Flow matching, 5 Euler steps", card("flow-matching"), InferenceMode.EULER, 5),
             Row("Fast-GeCo-style, 1 step from t = 0.5", meco, InferenceMode.FROM_HALF)]
+
+
+def enhancer_rows(cards: list[Path]) -> list[Row]:
+    """The separator's estimate finished by each enhancer (issue #7's teacher or students), as
+    `separate --enhance` does: what a plain denoiser, blind to the mixture, does to the same estimates."""
+    return [Row(f"Separator + {card.stem} (enhancer)", card, enhancer=True) for card in cards]
 
 
 def euler_sweep_rows(cards: Path, steps: list[int]) -> list[Row]:
@@ -117,6 +126,9 @@ def evaluate_row(row: Row, pairs: CachedPairs, with_dnsmos: bool = True, batch_s
         t0 = time.perf_counter()
         if model is None:
             estimates = batch["estimate"]
+        elif row.enhancer:
+            with torch.inference_mode(), torch_threads(getattr(model, "inference_threads", None)):
+                estimates = model(batch["estimate"][:, None])[:, 0]
         else:
             with torch.inference_mode():
                 estimates = model(batch["estimate"][:, None], batch["mixture"], row.mode, row.steps, generator,
@@ -223,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise-sweep", type=float, nargs="+", default=None, metavar="SCALE",
                         help="instead of the issue's rows: MeCo (--full-dso, else the shipped card) with its "
                              "prior noise scaled by each of these (1 is the method; a diagnostic)")
+    parser.add_argument("--enhancers", type=Path, nargs="+", default=[], metavar="CARD",
+                        help="also score the separator's estimate finished by each of these enhancer cards")
     parser.add_argument("--cache", default="default",
                         help="pair cache name: its test, ood and real splits are the three conditions")
     parser.add_argument("--condition", action="append", default=[], metavar="NAME=FOLDER",
@@ -249,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.noise_sweep:
         wanted = noise_sweep_rows(args.full_dso or SHIPPED_MECO, args.noise_sweep)
     else:
-        wanted = standard_rows(args.cards, args.full_dso, not args.no_ablations)
+        wanted = standard_rows(args.cards, args.full_dso, not args.no_ablations) + enhancer_rows(args.enhancers)
     for row in wanted:
         if row.card is None or row.card.exists():
             rows.append(row)

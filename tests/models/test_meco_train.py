@@ -280,6 +280,27 @@ def test_evaluation_scores_every_row_on_the_same_pairs(cache, tmp_path):
     assert "- MeCo: SI-SDR" in table and "toy (2 pairs, seed 1234)" in table
 
 
+def test_an_enhancer_row_scores_the_estimate_as_the_enhancer_returns_it(cache, tmp_path):
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+    from models.meco.evaluation import Row, enhancer_rows, evaluate_row
+    from models.metrics.speech import si_sdr
+
+    torch.manual_seed(0)
+    config = StudentConfig(channels=8)
+    student = GtcrnStudent(config).eval()
+    card = tmp_path / "enh-toy.json"
+    checkpoint.save(student, card, {"name": "enh-toy", "architecture": "GtcrnStudent", "task": "enhancement",
+                                    "config": config.to_dict(), "sample_rate": 16_000})
+    (row,) = enhancer_rows([card])
+    assert row == Row("Separator + enh-toy (enhancer)", card, enhancer=True) and row.nfe == 1
+    pairs = CachedPairs(cache / "valid")
+    scores = evaluate_row(row, pairs, with_dnsmos=False)
+    with torch.inference_mode():
+        expected = [si_sdr(student(pairs[i]["estimate"][None, None])[0, 0].numpy(), pairs[i]["clean"].numpy())
+                    for i in range(len(pairs))]
+    np.testing.assert_allclose([s["si_sdr"] for s in scores], expected, rtol=1e-4, atol=1e-4)
+
+
 def test_the_table_names_the_separator_that_made_the_pairs_it_scores(cache):
     from models.meco.evaluation import provenance
 
