@@ -9,7 +9,7 @@ real-speech pair caches (`models.train.meco_cache`). Metrics: SI-SDR, PESQ-WB, E
 SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time factor; 95 % t
 intervals, plus paired differences against the separator alone for the issue's targets.
 
-    python -m models.meco.evaluation --cache sep-step21663 --out docs/results/meco.md       # shipped cards
+    python -m models.meco.evaluation --cache sep-step21663 --out docs/results/meco-ablations-fixed.md  # ablation cards
     python -m models.meco.evaluation --cache sep-step21663 --euler-sweep 1 5 25 --no-dnsmos  # steps vs quality
     python -m models.meco.evaluation --cards runs --condition wham=path/to/pair/cache/split
 """
