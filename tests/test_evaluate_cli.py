@@ -92,3 +92,21 @@ def test_the_demos_gated_rows_silence_each_version_outside_its_talkers_turns():
     assert not gated[0].audio[int(1.3 * rate):].any() and gated[0].audio[:rate].any()
     assert not gated[1].audio[:int(0.7 * rate)].any() and gated[1].audio[rate:2 * rate].any()
     assert {v.id for v in gated}.isdisjoint({v.id for v in versions})
+
+
+def test_the_demos_enhanced_rows_finish_only_the_separated_talkers(tiny_student_card):
+    import numpy as np
+
+    from app.commands.evaluate import enhanced_separations
+    from app.engine.documents import Version, VersionKind
+    from models.inference.chunked import ChunkConfig
+
+    rate = 16_000
+    rng = np.random.default_rng(0)
+    separated = [Version(f"Separated · talker {k + 1}", k, VersionKind.SEPARATED,
+                         rng.standard_normal(rate).astype(np.float32) * 0.1, rate, "sep", {}) for k in range(2)]
+    corrected = [Version("MeCo · talker 1", 0, VersionKind.CORRECTED, separated[0].audio, rate, "meco", {})]
+    enhanced = enhanced_separations(separated + corrected, ChunkConfig(seconds=0.5), "tiny-student")
+    assert [v.name for v in enhanced] == ["Student tiny-student · talker 1", "Student tiny-student · talker 2"]
+    assert all(v.kind is VersionKind.ENHANCED and v.audio.shape == (rate,) for v in enhanced)
+    assert [v.settings["source_version"] for v in enhanced] == [v.id for v in separated]

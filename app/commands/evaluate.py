@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--silence-between-turns", action="store_true",
                    help="demos: also score every version silenced between its talker's turns (who speaks when, "
                         "found from the separated tracks, as separate --silence-between-turns does)")
+    p.add_argument("--enhance", nargs="?", const="", default=None, metavar="NAME",
+                   help="demos: also score the separated talkers finished by an enhancer (the best installed "
+                        "student unless NAME is given), as separate --enhance does")
     p.add_argument("--blend", type=float, nargs="+", default=[], metavar="DB",
                    help="demos: also score every version blended with the mixture at each of these levels "
                         "(Edit ▸ Blend with the mixture: the estimate plus the rest of the mixture at DB)")
@@ -176,7 +179,8 @@ def run_demos(args: argparse.Namespace) -> int:
     from models.metrics.speech import RATE as METRICS_RATE
 
     manifest = _demo_manifest()
-    gated = " --silence-between-turns" if args.silence_between_turns else ""
+    gated = "" if args.enhance is None else " --enhance" + (f" {args.enhance}" if args.enhance else "")
+    gated += " --silence-between-turns" if args.silence_between_turns else ""
     gated += f" --blend {' '.join(f'{db:g}' for db in args.blend)}" if args.blend else ""
     lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}{gated}",
                          "Mean over each demo's talkers; versions are matched to the clean reference they "
@@ -192,6 +196,8 @@ def run_demos(args: argparse.Namespace) -> int:
             versions = drive(separate_versions_job(rec, SeparateSettings(model=args.model, chunk=chunk)))
             if has_corrector():
                 versions += drive(correct_versions_job(versions, rec, CorrectSettings(chunk=chunk)))
+            if args.enhance is not None:
+                versions += enhanced_separations(versions, chunk, args.enhance or None)
             if args.silence_between_turns:
                 versions += silenced_between_turns(versions)
             versions += blended_with_mixture(versions, rec, args.blend)
@@ -209,6 +215,18 @@ def run_demos(args: argparse.Namespace) -> int:
             lines.append(f"| {item['name']} | {item['channels']} | {kind} | {model} | "
                          + " | ".join(f"{means[k]:.2f}" for k in DEMO_COLUMNS) + " |")
     return _report(args, "demos", results, lines)
+
+
+def enhanced_separations(versions: list, chunk: ChunkConfig, model: str | None) -> list:
+    """The separated versions finished by an enhancer (the best installed student when `model` is
+    None), as Process ▸ Enhance with a student and `separate --enhance` do."""
+    from app.engine.documents import VersionKind
+    from app.engine.enhancement import EnhanceSettings
+    from app.engine.jobs import drive
+    from app.engine.workflow import enhance_versions_job
+
+    separated = [v for v in versions if v.kind is VersionKind.SEPARATED]
+    return drive(enhance_versions_job(separated, EnhanceSettings(model=model, chunk=chunk)))
 
 
 def silenced_between_turns(versions: list) -> list:
