@@ -110,3 +110,9 @@ def test_the_demos_enhanced_rows_finish_only_the_separated_talkers(tiny_student_
     assert [v.name for v in enhanced] == ["Student tiny-student · talker 1", "Student tiny-student · talker 2"]
     assert all(v.kind is VersionKind.ENHANCED and v.audio.shape == (rate,) for v in enhanced)
     assert [v.settings["source_version"] for v in enhanced] == [v.id for v in separated]
+
+
+def test_demos_with_an_unknown_enhancer_fail_before_separating_anything(capsys):
+    assert main(["evaluate", "demos", "--enhance", "no-such-student", "--no-dnsmos"]) == EXIT_FAILED
+    err = capsys.readouterr().err
+    assert "No enhancement model named 'no-such-student'" in err and "separating" not in err

@@ -179,6 +179,10 @@ def run_demos(args: argparse.Namespace) -> int:
     from models.metrics.speech import RATE as METRICS_RATE
 
     manifest = _demo_manifest()
+    if args.enhance is not None:
+        from app.engine.enhancement import find_enhancer
+
+        find_enhancer(args.enhance or None)         # an unknown name fails before any demo is separated
     gated = "" if args.enhance is None else " --enhance" + (f" {args.enhance}" if args.enhance else "")
     gated += " --silence-between-turns" if args.silence_between_turns else ""
     gated += f" --blend {' '.join(f'{db:g}' for db in args.blend)}" if args.blend else ""
