@@ -175,9 +175,36 @@ def to_markdown(summary: list[dict], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def by_estimate_quality(rows: list[Row], scores: dict[str, list[dict[str, float]]], groups: int) -> str:
+    """Paired differences against the separator within `groups` equal shares of the pairs, ranked by
+    the separator's own SI-SDR: does a row help more where the estimate is already mostly right?"""
+    baseline = scores[SEPARATOR_ROW]
+    order = np.argsort([s["si_sdr"] for s in baseline], kind="stable")
+    shares = [part for part in np.array_split(order, groups) if len(part)]
+    names = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "ovrl": "DNSMOS OVRL"}
+    lines = ["", f"Paired differences against {SEPARATOR_ROW.lower()} by the separator's SI-SDR, in {len(shares)} "
+             "equal shares of the pairs from worst to best (mean ± 95 % CI):", ""]
+    for row in rows:
+        if row.name == SEPARATOR_ROW:
+            continue
+        parts = []
+        for share in shares:
+            low, high = (baseline[i]["si_sdr"] for i in (share[0], share[-1]))
+            deltas = []
+            for metric, label in names.items():
+                if metric in baseline[share[0]]:
+                    delta = paired_difference([scores[row.name][i][metric] for i in share],
+                                              [baseline[i][metric] for i in share])
+                    deltas.append(f"{label} {delta}")
+            parts.append(f"{low:.1f} to {high:.1f} dB ({len(share)} pairs): " + ", ".join(deltas))
+        lines.append(f"- {row.name}: " + "; ".join(parts))
+    return "\n".join(lines) + "\n"
+
+
 def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmos: bool = True,
-                        limit: int | None = None) -> str:
-    """The full markdown table: one block per condition, every row on the same pairs."""
+                        limit: int | None = None, quality_groups: int = 0) -> str:
+    """The full markdown table: one block per condition, every row on the same pairs; with
+    `quality_groups`, each block also breaks the differences down by the estimate's quality."""
     blocks = []
     for condition, folder in conditions.items():
         pairs = CachedPairs(folder)
@@ -187,7 +214,10 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
         for row in rows:
             scores[row.name] = evaluate_row(row, pairs, with_dnsmos)
             log.info("%s: %s done", condition, row.name)
-        blocks.append(to_markdown(summarise(rows, scores), f"{condition} ({len(pairs)} pairs, seed {SEED})"))
+        block = to_markdown(summarise(rows, scores), f"{condition} ({len(pairs)} pairs, seed {SEED})")
+        if quality_groups and SEPARATOR_ROW in scores:
+            block += by_estimate_quality(rows, scores, quality_groups)
+        blocks.append(block)
     return "\n".join(blocks)
 
 
@@ -243,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="evaluate on these pair cache splits instead, e.g. in-domain=cache/meco/default/test")
     parser.add_argument("--limit", type=int, default=None, help="at most this many pairs per condition")
     parser.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
+    parser.add_argument("--by-estimate", type=int, default=0, metavar="GROUPS",
+                        help="also give each row's differences within GROUPS equal shares of the pairs, ranked by "
+                             "the separator's SI-SDR")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown table here (else stdout)")
     args = parser.parse_args(argv)
@@ -270,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             log.warning("skipping row '%s': %s is not trained yet", row.name, row.card)
     table = provenance(rows, argv if argv is not None else sys.argv[1:], conditions) + evaluate_conditions(
-        rows, conditions, not args.no_dnsmos, args.limit)
+        rows, conditions, not args.no_dnsmos, args.limit, args.by_estimate)
     if args.out:
         args.out.write_text(table)
     else:

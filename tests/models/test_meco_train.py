@@ -301,6 +301,20 @@ def test_an_enhancer_row_scores_the_estimate_as_the_enhancer_returns_it(cache, t
     np.testing.assert_allclose([s["si_sdr"] for s in scores], expected, rtol=1e-4, atol=1e-4)
 
 
+def test_the_breakdown_by_estimate_quality_ranks_pairs_by_the_separator_s_sisdr():
+    from models.meco.evaluation import SEPARATOR_ROW, Row, by_estimate_quality
+
+    separator = [{"si_sdr": v, "pesq": 1.0} for v in (9.0, -3.0, 3.0, 0.0, 6.0, -6.0)]
+    # The corrector adds 1 dB to the three worst estimates and takes 1 dB off the three best.
+    corrected = [{"si_sdr": s["si_sdr"] + (1.0 if s["si_sdr"] < 1 else -1.0), "pesq": 1.0} for s in separator]
+    rows = [Row(SEPARATOR_ROW, None), Row("MeCo", None)]
+    text = by_estimate_quality(rows, {SEPARATOR_ROW: separator, "MeCo": corrected}, groups=2)
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("- ")]
+    assert line.startswith("- MeCo: -6.0 to 0.0 dB (3 pairs): SI-SDR 1.00")
+    assert "; 3.0 to 9.0 dB (3 pairs): SI-SDR -1.00" in line and "PESQ-WB 0.00" in line
+    assert "DNSMOS OVRL" not in line
+
+
 def test_the_table_names_the_separator_that_made_the_pairs_it_scores(cache):
     from models.meco.evaluation import provenance
 
