@@ -39,6 +39,8 @@ from models.train.meco_cache import CachedPairs, CacheSplit, cache_folder, colla
 log = logging.getLogger(__name__)
 
 METRICS = ("si_sdr", "pesq", "estoi", "sig", "bak", "ovrl")
+METRIC_NAMES = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "sig": "DNSMOS SIG", "bak": "DNSMOS BAK",
+                "ovrl": "DNSMOS OVRL"}
 SEPARATOR_ROW = "Separator alone"
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ABLATIONS = RESOURCES / "ablations" / "meco-clean-at-estimate"      # the table's ablation cards
@@ -159,9 +161,7 @@ def summarise(rows: list[Row], scores: dict[str, list[dict[str, float]]]) -> lis
 
 def to_markdown(summary: list[dict], title: str) -> str:
     metrics = [m for m in METRICS if any(m in s for s in summary)]
-    names = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "sig": "DNSMOS SIG", "bak": "DNSMOS BAK",
-             "ovrl": "DNSMOS OVRL"}
-    head = ["Method"] + [names[m] for m in metrics] + ["NFE", "RTF", "n"]
+    head = ["Method"] + [METRIC_NAMES[m] for m in metrics] + ["NFE", "RTF", "n"]
     rows = [[s["row"], *(str(s[m]) if m in s else "—" for m in metrics), str(s["nfe"]),
              "—" if math.isnan(s["rtf"]) else f"{s['rtf']:.4f}", str(s["n"])] for s in summary]
     lines = [f"**{title}**", "", markdown_table(head, rows).rstrip("\n")]
@@ -170,7 +170,7 @@ def to_markdown(summary: list[dict], title: str) -> str:
         lines += ["", f"Paired differences against {SEPARATOR_ROW.lower()} (mean ± 95 % CI; targets: SI-SDR ≥ −0.3 dB, "
                   "PESQ-WB +0.1, DNSMOS OVRL +0.2):", ""]
         for s in deltas:
-            parts = [f"{names[m]} {s[f'delta_{m}']}" for m in metrics if f"delta_{m}" in s]
+            parts = [f"{METRIC_NAMES[m]} {s[f'delta_{m}']}" for m in metrics if f"delta_{m}" in s]
             lines.append(f"- {s['row']}: " + ", ".join(parts))
     return "\n".join(lines) + "\n"
 
@@ -181,7 +181,6 @@ def by_estimate_quality(rows: list[Row], scores: dict[str, list[dict[str, float]
     baseline = scores[SEPARATOR_ROW]
     order = np.argsort([s["si_sdr"] for s in baseline], kind="stable")
     shares = [part for part in np.array_split(order, groups) if len(part)]
-    names = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "ovrl": "DNSMOS OVRL"}
     lines = ["", f"Paired differences against {SEPARATOR_ROW.lower()} by the separator's SI-SDR, in {len(shares)} "
              "equal shares of the pairs from worst to best (mean ± 95 % CI):", ""]
     for row in rows:
@@ -191,11 +190,11 @@ def by_estimate_quality(rows: list[Row], scores: dict[str, list[dict[str, float]
         for share in shares:
             low, high = (baseline[i]["si_sdr"] for i in (share[0], share[-1]))
             deltas = []
-            for metric, label in names.items():
+            for metric in ("si_sdr", "pesq", "ovrl"):
                 if metric in baseline[share[0]]:
                     delta = paired_difference([scores[row.name][i][metric] for i in share],
                                               [baseline[i][metric] for i in share])
-                    deltas.append(f"{label} {delta}")
+                    deltas.append(f"{METRIC_NAMES[metric]} {delta}")
             parts.append(f"{low:.1f} to {high:.1f} dB ({len(share)} pairs): " + ", ".join(deltas))
         lines.append(f"- {row.name}: " + "; ".join(parts))
     return "\n".join(lines) + "\n"
@@ -291,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     if args.euler_sweep and args.noise_sweep:
         parser.error("choose one of --euler-sweep and --noise-sweep")
+    if args.enhancers and (args.euler_sweep or args.noise_sweep):
+        parser.error("--enhancers adds rows to the issue's table, not to a sweep")
     if args.euler_sweep:
         wanted = euler_sweep_rows(args.cards, args.euler_sweep)
     elif args.noise_sweep:
