@@ -141,12 +141,27 @@ class TransformAverageConcatenate(nn.Module):
 
         `concat` of [p, q] is computed as p W_p + (q W_q + b): q, the mics' average, is the same for
         every mic, so its half is computed once and broadcast rather than copied to every mic."""
+        p, mean, shared = self._halves(h, mic_weight)
+        mixed = nn.functional.linear(p, self.concat.weight[:, :p.shape[-1]]).add_(shared[:, None])
+        return h + mixed          # not in place: under bf16 autocast the residual stays float32
+
+    def pooled(self, h: torch.Tensor, mic_weight: torch.Tensor, reference: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`forward(h)` averaged over mics with `mic_weight`, and its row at mic `reference`.
+
+        Both are linear in the per-mic half of `concat`, so that matmul runs on two rows (the mics'
+        average and the reference) instead of on every mic: the separator needs nothing else of
+        its last TAC's output."""
+        p, mean, shared = self._halves(h, mic_weight)
+        mixed = nn.functional.linear(torch.stack([mean, p[:, reference]]), self.concat.weight[:, :p.shape[-1]])
+        pooled = torch.einsum("bmxyd,bm->bxyd", h, mic_weight.to(h.dtype))
+        return pooled + (mixed[0] + shared), h[:, reference] + (mixed[1] + shared)
+
+    def _halves(self, h: torch.Tensor, mic_weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each mic's transform p, the mics' weighted average of p, and the shared half of `concat`."""
         p = self.transform(self.norm(h))
         mean = torch.einsum("bmxyd,bm->bxyd", p, mic_weight.to(p.dtype))
-        d = p.shape[-1]
-        shared = nn.functional.linear(self.average(mean), self.concat.weight[:, d:], self.concat.bias)
-        mixed = nn.functional.linear(p, self.concat.weight[:, :d]).add_(shared[:, None])
-        return h + mixed          # not in place: under bf16 autocast the residual stays float32
+        shared = nn.functional.linear(self.average(mean), self.concat.weight[:, p.shape[-1]:], self.concat.bias)
+        return p, mean, shared
 
 
 class TimeBlock(nn.Module):
@@ -248,12 +263,17 @@ class TacBandSeparator(nn.Module):
         feats = relative_features(spec.transpose(-1, -2))                 # (b, m, t, f, 5)
         h = self.encoder_norm(self.encoder(feats))                        # (b, m, t, k, d)
         weight = mic_mask.float() / mic_mask.float().sum(1, keepdim=True)
-        for tac in self.tac:
-            h = tac(h, weight)
-        for block in self.spatial:
-            h = block(h, weight)
-        pooled = torch.einsum("bmtkd,bm->btkd", h, weight.to(h.dtype))
-        x = self.pool(torch.cat([pooled, h[:, 0]], dim=-1))               # (b, t, k, d)
+        mic_layers = [*self.tac, *self.spatial]
+        for layer in mic_layers[:-1]:
+            h = layer(h, weight)
+        last = mic_layers[-1] if mic_layers else None
+        if isinstance(last, TransformAverageConcatenate):
+            pooled, reference = last.pooled(h, weight, 0)
+        else:
+            if last is not None:
+                h = last(h, weight)
+            pooled, reference = torch.einsum("bmtkd,bm->btkd", h, weight.to(h.dtype)), h[:, 0]
+        x = self.pool(torch.cat([pooled, reference], dim=-1))             # (b, t, k, d)
         k, d = x.shape[2], x.shape[-1]
         x = x.permute(0, 2, 3, 1)                                         # (b, k, d, t)
         for layer in self.blocks:

@@ -10,7 +10,7 @@ import torch
 from models.common import checkpoint
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.mwf import mask_weighted_mwf
-from models.separator.network import BandLinear, SeparatorConfig, TacBandSeparator
+from models.separator.network import BandLinear, SeparatorConfig, TacBandSeparator, TransformAverageConcatenate
 from tests.conftest import mode_of
 
 TINY = SeparatorConfig(channels=16, blocks=2)
@@ -73,6 +73,21 @@ def test_padded_mics_do_not_change_the_output_of_spatial_blocks():
         padded = torch.cat([x, torch.randn(1, 2, 8000)], dim=1)
         mask = torch.tensor([[True, True, True, False, False]])
         torch.testing.assert_close(model(padded, mask), model(x), atol=1e-4, rtol=1e-4)
+
+
+def test_tac_pooled_equals_pooling_its_output_over_every_mic():
+    torch.manual_seed(0)
+    tac = TransformAverageConcatenate(8)
+    with torch.no_grad():
+        for p in tac.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    h = torch.randn(2, 3, 5, 4, 8)
+    mask = torch.tensor([[True, True, True], [True, False, True]])
+    weight = mask.float() / mask.float().sum(1, keepdim=True)
+    full = tac(h, weight)
+    pooled, reference = tac.pooled(h, weight, 0)
+    torch.testing.assert_close(pooled, torch.einsum("bmxyd,bm->bxyd", full, weight))
+    torch.testing.assert_close(reference, full[:, 0])
 
 
 def test_spatial_blocks_start_as_the_identity(tiny):
