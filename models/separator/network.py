@@ -223,10 +223,10 @@ def relative_features(spec: torch.Tensor, reference_mic: int = 0) -> torch.Tenso
     (frames and bins in either order)."""
     ref = spec[:, reference_mic:reference_mic + 1]
     mag = spec.abs()
-    compressed = spec / (mag + EPS).pow(0.5)                       # |X|^0.5 e^{j angle X}
-    cross = spec * ref.conj()
-    ipd = cross / (cross.abs() + EPS)
-    level = torch.log((mag + EPS) / (ref.abs() + EPS)).clamp(-5, 5)
+    ref_mag = mag[:, reference_mic:reference_mic + 1]
+    compressed = spec * (mag + EPS).rsqrt()                        # |X|^0.5 e^{j angle X}
+    ipd = spec * ref.conj() / (mag * ref_mag + EPS)                # |X R*| = |X||R|: no second abs
+    level = torch.log((mag + EPS) / (ref_mag + EPS)).clamp(-5, 5)
     return torch.stack([compressed.real, compressed.imag, ipd.real, ipd.imag, level], dim=-1)
 
 
