@@ -79,6 +79,20 @@ def test_bench_window_times_fresh_starts_up_to_the_drawn_demo(tmp_path, capsys):
     assert snippet.read_text().startswith("Produced by `meco-studio bench window --runs 1`")
 
 
+def test_bench_separator_reports_the_median_of_its_runs_and_their_range(tmp_path, capsys):
+    snippet = tmp_path / "bench-separator.md"
+    argv = ["bench", "separator", "--lengths", "0.05", "--runs", "2", "--json", "--markdown", str(snippet)]
+    assert main(argv) == EXIT_OK
+    (length,) = json.loads(capsys.readouterr().out)["lengths"]
+    seconds = sorted(run["seconds"] for run in length["runs"])
+    assert len(seconds) == 2 and length["seconds"] == pytest.approx(sum(seconds) / 2)
+    assert length["rtf_range"] == pytest.approx([seconds[0] / 3, seconds[1] / 3])
+    assert length["peak_rss_mb"] == max(run["peak_rss_mb"] for run in length["runs"])
+    text = snippet.read_text()
+    assert text.startswith("Produced by `meco-studio bench separator --lengths 0.05 --threads 2 --runs 2`")
+    assert "(median of 2: " in text
+
+
 def test_bench_playback_reports_the_feeders_cpu_per_second_at_every_speed(capsys):
     assert main(["bench", "playback", "--seconds", "2", "--channels", "3", "--json"]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
