@@ -459,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clean-as-simulated", dest="clean_at_estimate", action="store_false",
                         help="train towards clean speech at its simulated level and sign, not at those it has in "
                         "the estimate (how correctors were trained before)")
+    parser.add_argument("--endpoint-weight", type=float, default=DsoConfig.endpoint_weight,
+                        help="lambda of the Endpoint SI-SDR loss (MeCo's 1; no-endpoint sets 0)")
     parser.add_argument("--lr", type=float, default=MecoTrainConfig.lr)
     parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=MecoTrainConfig.lr_schedule,
                         help="constant (MeCo's) or cosine decay to 5 %% of --lr by the last step")
@@ -488,8 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="measure a training step and inference, print JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    objective = replace(DsoConfig(), jvp=JvpMethod(args.jvp), endpoint_weight=args.endpoint_weight)
     cfg = MecoTrainConfig.for_variant(
-        Variant(args.variant), objective=replace(DsoConfig(), jvp=JvpMethod(args.jvp)), steps=args.steps,
+        Variant(args.variant), objective=objective, steps=args.steps,
         batch_size=args.batch_size, crop_frames=args.crop_frames, clean_at_estimate=args.clean_at_estimate, lr=args.lr,
         lr_schedule=args.lr_schedule, select=args.select, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,

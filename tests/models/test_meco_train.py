@@ -359,3 +359,14 @@ def test_without_ablations_the_table_keeps_the_separator_and_the_one_corrector(t
     rows = standard_rows(tmp_path, card, ablations=False)
     assert [r.name for r in rows][0] == SEPARATOR_ROW and len(rows) == 3
     assert {r.card for r in rows[1:]} == {card} and rows[2].mode is InferenceMode.FROM_HALF
+
+
+@pytest.mark.parametrize(("variant", "expected"), [("full-dso", 30.0), ("no-endpoint", 0.0)])
+def test_the_endpoint_weight_option_sets_lambda_unless_the_variant_drops_the_loss(monkeypatch, tmp_path,
+                                                                                 variant, expected):
+    import models.train.meco as recipe
+
+    seen = []
+    monkeypatch.setattr(recipe, "train", lambda cfg, out, cache: seen.append(cfg))
+    recipe.main(["--out", str(tmp_path), "--cache", str(tmp_path), "--variant", variant, "--endpoint-weight", "30"])
+    assert seen[0].objective.endpoint_weight == expected
