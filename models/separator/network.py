@@ -150,7 +150,10 @@ class TransformAverageConcatenate(nn.Module):
 
         Both are linear in the per-mic half of `concat`, so that matmul runs on two rows (the mics'
         average and the reference) instead of on every mic: the separator needs nothing else of
-        its last TAC's output."""
+        its last TAC's output. With two mics or one, the whole output costs no more."""
+        if h.shape[1] <= 2:
+            out = self(h, mic_weight)
+            return torch.einsum("bmxyd,bm->bxyd", out, mic_weight.to(out.dtype)), out[:, reference]
         p, mean, shared = self._halves(h, mic_weight)
         mixed = nn.functional.linear(torch.stack([mean, p[:, reference]]), self.concat.weight[:, :p.shape[-1]])
         pooled = torch.einsum("bmxyd,bm->bxyd", h, mic_weight.to(h.dtype))
