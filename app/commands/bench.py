@@ -31,6 +31,9 @@ from app.engine.files import open_recording
 from models.common.results import write_result
 
 
+WINDOW_STARTS = 5      # bench window's default --runs: starts to take the median of
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -116,7 +119,7 @@ def bench_window(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         # A first start's settings: no stored layout, no autosave to offer back.
         env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                "XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data"}
-        for _ in range((args.runs or 5) + 1):
+        for _ in range((args.runs or WINDOW_STARTS) + 1):
             start = time.monotonic()
             out = subprocess.run([sys.executable, "-m", "app.gui.launch_timing", repr(start)], capture_output=True,
                                  text=True, timeout=300, env=env)
@@ -476,7 +479,7 @@ def run(args: argparse.Namespace) -> int:
                    "corrector": f"--lengths {args.lengths[0]:g} --threads {args.threads}",
                    "data": f"--seconds {args.seconds:g} --workers {args.workers}",
                    "corpus": f"--items {args.items} --workers {args.workers}",
-                   "window": f"--runs {args.runs or 5}",
+                   "window": f"--runs {args.runs or WINDOW_STARTS}",
                    "playback": f"--seconds {args.seconds:g} --channels {args.channels}",
                    "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"

@@ -125,6 +125,12 @@ class BandLinear(nn.Module):
         return out if self.transpose else out + self.bias
 
 
+def pool_mics(h: torch.Tensor, mic_weight: torch.Tensor, reference: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`h` `(batch, mics, ...)` averaged over mics with `mic_weight` `(batch, mics)`, and its row at
+    mic `reference`: what the separator keeps of its mic-wide features."""
+    return torch.einsum("bm...,bm->b...", h, mic_weight.to(h.dtype)), h[:, reference]
+
+
 class TransformAverageConcatenate(nn.Module):
     """TAC: each mic's features meet the average of all valid mics (Luo et al., 2020)."""
 
@@ -152,17 +158,16 @@ class TransformAverageConcatenate(nn.Module):
         average and the reference) instead of on every mic: the separator needs nothing else of
         its last TAC's output. With two mics or one, the whole output costs no more."""
         if h.shape[1] <= 2:
-            out = self(h, mic_weight)
-            return torch.einsum("bmxyd,bm->bxyd", out, mic_weight.to(out.dtype)), out[:, reference]
+            return pool_mics(self(h, mic_weight), mic_weight, reference)
         p, mean, shared = self._halves(h, mic_weight)
         mixed = nn.functional.linear(torch.stack([mean, p[:, reference]]), self.concat.weight[:, :p.shape[-1]])
-        pooled = torch.einsum("bmxyd,bm->bxyd", h, mic_weight.to(h.dtype))
-        return pooled + (mixed[0] + shared), h[:, reference] + (mixed[1] + shared)
+        pooled, at_reference = pool_mics(h, mic_weight, reference)
+        return pooled + (mixed[0] + shared), at_reference + (mixed[1] + shared)
 
     def _halves(self, h: torch.Tensor, mic_weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Each mic's transform p, the mics' weighted average of p, and the shared half of `concat`."""
         p = self.transform(self.norm(h))
-        mean = torch.einsum("bmxyd,bm->bxyd", p, mic_weight.to(p.dtype))
+        mean, _ = pool_mics(p, mic_weight, 0)
         shared = nn.functional.linear(self.average(mean), self.concat.weight[:, p.shape[-1]:], self.concat.bias)
         return p, mean, shared
 
@@ -275,7 +280,7 @@ class TacBandSeparator(nn.Module):
         else:
             if last is not None:
                 h = last(h, weight)
-            pooled, reference = torch.einsum("bmtkd,bm->btkd", h, weight.to(h.dtype)), h[:, 0]
+            pooled, reference = pool_mics(h, weight, 0)
         x = self.pool(torch.cat([pooled, reference], dim=-1))             # (b, t, k, d)
         k, d = x.shape[2], x.shape[-1]
         x = x.permute(0, 2, 3, 1)                                         # (b, k, d, t)
