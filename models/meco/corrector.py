@@ -60,6 +60,8 @@ class Conditioning:
 
 
 class MeanFlowCorrector(nn.Module):
+    GROWABLE = ("unet.gains",)      # zero at initialisation: a warm start from a card without it is unchanged
+
     def __init__(self, config: MecoConfig) -> None:
         super().__init__()
         self.config = config

@@ -21,6 +21,12 @@ Changed so one evaluation costs ~0.1 GMAC per second of audio and talker (the se
   which cannot carry the white noise of x_t through to the output, while at t = 1 the ideal u is
   x_t - y plus a smooth correction (NCSN++ keeps this at its full-resolution first level; the
   patch stem had lost it, and one-step outputs stayed buried in the prior's noise);
+- an optional gain path (`gains`): per STFT cell, complex gains g_y, g_m from the last
+  level's features, unfolded like the head, give u another g_y * y + g_m * m_ref (complex
+  products). The residual y - x a corrector must remove is mostly the estimate's own leaked
+  talker and noise, i.e. y times a gain; an additive head at patch resolution cannot draw the
+  fine harmonic structure of y it would have to subtract, a gain on y carries it for free.
+  Zero at initialisation, so a card without it warm-starts unchanged;
 - Any microphone count: each mic's spectrum, seen with the reference mic and the estimate, goes
   through one shared patch encoder and the results are averaged over the valid mics (as TAC's
   mean), so 1 to 8 mics of any geometry give inputs of one size. MeCo concatenates exactly 4.
@@ -48,6 +54,7 @@ class UNetConfig:
     attention: bool = True                       # self-attention at the bottom (NCSN++ middle block)
     fourier_features: int = 32                   # Gaussian-Fourier pairs (NCSN++: nf)
     fourier_scale: float = 16.0                  # NCSN++ / MeCo fourier_scale
+    gains: bool = False                          # the complex gain path on y and the reference mic
 
     def __post_init__(self) -> None:
         if not self.channels or min(self.channels) < 8 or any(c % 4 for c in self.channels):
@@ -64,6 +71,11 @@ class UNetConfig:
 
 def _groups(channels: int) -> int:
     return min(channels // 4, 32)                # NCSN++'s GroupNorm rule
+
+
+def _complex_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(re, im) channel pairs `(batch, 2, ...)` multiplied as complex numbers."""
+    return torch.stack([a[:, 0] * b[:, 0] - a[:, 1] * b[:, 1], a[:, 0] * b[:, 1] + a[:, 1] * b[:, 0]], 1)
 
 
 class GaussianFourierProjection(nn.Module):
@@ -174,6 +186,10 @@ class AverageVelocityUNet(nn.Module):
             for c in ch)
         self.head_norm = nn.GroupNorm(_groups(ch[0]), ch[0], eps=1e-6)
         self.head = nn.ConvTranspose2d(ch[0], 2, patch, stride=patch)
+        self.gains = nn.ConvTranspose2d(ch[0], 4, patch, stride=patch) if config.gains else None
+        if self.gains is not None:
+            nn.init.zeros_(self.gains.weight)
+            nn.init.zeros_(self.gains.bias)
         self.direct = nn.Linear(emb, 2)                              # (a, b) of the full-resolution path
         nn.init.zeros_(self.direct.weight)
         nn.init.zeros_(self.direct.bias)
@@ -210,7 +226,11 @@ class AverageVelocityUNet(nn.Module):
             h = torch.cat([h, skips.pop()], 1)
             for block in self.up[level]:
                 h = block(h, emb)
-        out = self.head(F.silu(self.head_norm(h)))
+        h = F.silu(self.head_norm(h))
+        out = self.head(h)
         a, b_ = self.direct(self.time.of_t(t)).to(out.dtype).unbind(-1)
         out = out + a[:, None, None, None] * state + b_[:, None, None, None] * estimate
+        if self.gains is not None:
+            g = self.gains(h)
+            out = out + _complex_product(g[:, :2], estimate) + _complex_product(g[:, 2:], reference)
         return out[..., :frames].to(state.dtype)

@@ -461,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
                         "the estimate (how correctors were trained before)")
     parser.add_argument("--endpoint-weight", type=float, default=DsoConfig.endpoint_weight,
                         help="lambda of the Endpoint SI-SDR loss (MeCo's 1; no-endpoint sets 0)")
+    parser.add_argument("--gains", action="store_true",
+                        help="give the U-Net its complex gain path on the estimate and the reference mic "
+                        "(`UNetConfig.gains`; grown at zero on a warm start from a card without it)")
     parser.add_argument("--lr", type=float, default=MecoTrainConfig.lr)
     parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=MecoTrainConfig.lr_schedule,
                         help="constant (MeCo's) or cosine decay to 5 %% of --lr by the last step")
@@ -491,8 +494,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     objective = replace(DsoConfig(), jvp=JvpMethod(args.jvp), endpoint_weight=args.endpoint_weight)
+    model = MecoConfig()
+    model = replace(model, unet=replace(model.unet, gains=args.gains))
     cfg = MecoTrainConfig.for_variant(
-        Variant(args.variant), objective=objective, steps=args.steps,
+        Variant(args.variant), model=model, objective=objective, steps=args.steps,
         batch_size=args.batch_size, crop_frames=args.crop_frames, clean_at_estimate=args.clean_at_estimate, lr=args.lr,
         lr_schedule=args.lr_schedule, select=args.select, ema_decay=args.ema_decay,
         bf16=args.bf16, workers=args.workers,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -245,3 +246,33 @@ def test_the_full_resolution_path_carries_every_cell_of_the_state_to_the_output(
         for r in (torch.ones(2), torch.full((2,), 0.03)):
             out = unet(state, estimate, mixture, mask, r, torch.ones(2))
             torch.testing.assert_close(out, state - estimate)
+
+
+GAINS = replace(TINY, unet=replace(TINY.unet, gains=True))
+
+
+def test_the_gain_path_starts_at_zero_so_a_corrector_without_it_warm_starts_unchanged():
+    plain = _model().eval()
+    grown = MeanFlowCorrector(GAINS).eval()
+    missing, unexpected = grown.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.startswith(MeanFlowCorrector.GROWABLE) for k in missing)
+    est, mix = _speechlike(1)[None], _speechlike(2, seed=1)[None]
+    with torch.inference_mode():
+        a = plain(est, mix, generator=torch.Generator().manual_seed(0))
+        b = grown(est, mix, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(a, b)
+
+
+def test_the_gain_path_multiplies_the_estimate_and_the_reference_mic_cell_by_cell():
+    """Gains g_y = 1 and g_m = i give u = y + i m_ref in every cell, harmonics and all."""
+    unet = AverageVelocityUNet(GAINS.unet).eval()
+    for layer in (unet.head, unet.gains):
+        torch.nn.init.zeros_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
+    with torch.no_grad():
+        unet.gains.bias.copy_(torch.tensor([1.0, 0.0, 0.0, 1.0]))
+        state, estimate = torch.randn(2, 2, 64, 16), torch.randn(2, 2, 64, 16)
+        mixture, mask = torch.randn(2, 3, 2, 64, 16), torch.ones(2, 3, dtype=torch.bool)
+        out = unet(state, estimate, mixture, mask, torch.full((2,), 0.03), torch.ones(2))
+    reference = mixture[:, 0]
+    torch.testing.assert_close(out, torch.stack([estimate[:, 0] - reference[:, 1], estimate[:, 1] + reference[:, 0]], 1))

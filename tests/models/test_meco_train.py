@@ -370,3 +370,27 @@ def test_the_endpoint_weight_option_sets_lambda_unless_the_variant_drops_the_los
     monkeypatch.setattr(recipe, "train", lambda cfg, out, cache: seen.append(cfg))
     recipe.main(["--out", str(tmp_path), "--cache", str(tmp_path), "--variant", variant, "--endpoint-weight", "30"])
     assert seen[0].objective.endpoint_weight == expected
+
+
+def test_a_warm_start_with_the_gains_option_grows_the_gain_path_at_zero(cache, tmp_path):
+    train(_config(), tmp_path / "first", cache)
+    source, _ = checkpoint.load(tmp_path / "first" / "best.json")
+    gains = replace(TINY, unet=replace(TINY.unet, gains=True))
+    train(_config(model=gains, lr=0.0, init=str(tmp_path / "first" / "best.json")), tmp_path / "grown", cache)
+    assert json.loads((tmp_path / "grown" / "initialised_from.json").read_text())["grown"] == ["unet.gains"]
+    grown, card = checkpoint.load(tmp_path / "grown" / "best.json")
+    assert card["config"]["unet"]["gains"] is True
+    est, mix = torch.randn(1, 2, 960), torch.randn(1, 3, 960)
+    with torch.inference_mode():
+        torch.testing.assert_close(grown(est, mix, generator=torch.Generator().manual_seed(0)),
+                                   source(est, mix, generator=torch.Generator().manual_seed(0)))
+
+
+def test_the_gains_option_gives_the_trained_network_its_gain_path(monkeypatch, tmp_path):
+    import models.train.meco as recipe
+
+    seen = []
+    monkeypatch.setattr(recipe, "train", lambda cfg, out, cache: seen.append(cfg))
+    recipe.main(["--out", str(tmp_path), "--cache", str(tmp_path)])
+    recipe.main(["--out", str(tmp_path), "--cache", str(tmp_path), "--gains"])
+    assert [cfg.model.unet.gains for cfg in seen] == [False, True]
