@@ -274,5 +274,5 @@ def test_the_gain_path_multiplies_the_estimate_and_the_reference_mic_cell_by_cel
         state, estimate = torch.randn(2, 2, 64, 16), torch.randn(2, 2, 64, 16)
         mixture, mask = torch.randn(2, 3, 2, 64, 16), torch.ones(2, 3, dtype=torch.bool)
         out = unet(state, estimate, mixture, mask, torch.full((2,), 0.03), torch.ones(2))
-    reference = mixture[:, 0]
-    torch.testing.assert_close(out, torch.stack([estimate[:, 0] - reference[:, 1], estimate[:, 1] + reference[:, 0]], 1))
+    ref = mixture[:, 0]
+    torch.testing.assert_close(out, torch.stack([estimate[:, 0] - ref[:, 1], estimate[:, 1] + ref[:, 0]], 1))
