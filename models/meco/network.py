@@ -26,7 +26,8 @@ Changed so one evaluation costs ~0.1 GMAC per second of audio and talker (the se
   products). The residual y - x a corrector must remove is mostly the estimate's own leaked
   talker and noise, i.e. y times a gain; an additive head at patch resolution cannot draw the
   fine harmonic structure of y it would have to subtract, a gain on y carries it for free.
-  Zero at initialisation, so a card without it warm-starts unchanged;
+  Zero at initialisation, so a card without it warm-starts unchanged. Under the DSO objective
+  at CPU budget it made the corrector worse (README, "A gain path"); the shipped card has none;
 - Any microphone count: each mic's spectrum, seen with the reference mic and the estimate, goes
   through one shared patch encoder and the results are averaged over the valid mics (as TAC's
   mean), so 1 to 8 mics of any geometry give inputs of one size. MeCo concatenates exactly 4.

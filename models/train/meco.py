@@ -494,8 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     objective = replace(DsoConfig(), jvp=JvpMethod(args.jvp), endpoint_weight=args.endpoint_weight)
-    model = MecoConfig()
-    model = replace(model, unet=replace(model.unet, gains=args.gains))
+    base = MecoConfig()
+    model = replace(base, unet=replace(base.unet, gains=args.gains))
     cfg = MecoTrainConfig.for_variant(
         Variant(args.variant), model=model, objective=objective, steps=args.steps,
         batch_size=args.batch_size, crop_frames=args.crop_frames, clean_at_estimate=args.clean_at_estimate, lr=args.lr,
