@@ -220,10 +220,16 @@ class SpatialBlock(nn.Module):
 
     def forward(self, h: torch.Tensor, mic_weight: torch.Tensor) -> torch.Tensor:
         """h `(batch, mics, frames, bands, D)`."""
+        return self.tac(self._time(h), mic_weight)
+
+    def pooled(self, h: torch.Tensor, mic_weight: torch.Tensor, reference: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`forward(h)` pooled over mics and at mic `reference`, as `TransformAverageConcatenate.pooled`."""
+        return self.tac.pooled(self._time(h), mic_weight, reference)
+
+    def _time(self, h: torch.Tensor) -> torch.Tensor:
         b, m, t, k, d = h.shape
         x = h.permute(0, 1, 3, 4, 2).reshape(b * m * k, d, t)
-        h = self.time(x).reshape(b, m, k, d, t).permute(0, 1, 4, 2, 3)
-        return self.tac(h, mic_weight)
+        return self.time(x).reshape(b, m, k, d, t).permute(0, 1, 4, 2, 3)
 
 
 def relative_features(spec: torch.Tensor, reference_mic: int = 0) -> torch.Tensor:
@@ -274,13 +280,8 @@ class TacBandSeparator(nn.Module):
         mic_layers = [*self.tac, *self.spatial]
         for layer in mic_layers[:-1]:
             h = layer(h, weight)
-        last = mic_layers[-1] if mic_layers else None
-        if isinstance(last, TransformAverageConcatenate):
-            pooled, reference = last.pooled(h, weight, 0)
-        else:
-            if last is not None:
-                h = last(h, weight)
-            pooled, reference = pool_mics(h, weight, 0)
+        # the last mic layer's output is only used pooled and at the reference mic
+        pooled, reference = mic_layers[-1].pooled(h, weight, 0) if mic_layers else pool_mics(h, weight, 0)
         x = self.pool(torch.cat([pooled, reference], dim=-1))             # (b, t, k, d)
         k, d = x.shape[2], x.shape[-1]
         x = x.permute(0, 2, 3, 1)                                         # (b, k, d, t)

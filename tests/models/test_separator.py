@@ -10,7 +10,8 @@ import torch
 from models.common import checkpoint
 from models.losses.si_sdr import pit_si_sdr, si_sdr
 from models.separator.mwf import mask_weighted_mwf
-from models.separator.network import BandLinear, SeparatorConfig, TacBandSeparator, TransformAverageConcatenate
+from models.separator.network import (BandLinear, SeparatorConfig, SpatialBlock, TacBandSeparator,
+                                      TransformAverageConcatenate)
 from tests.conftest import mode_of
 
 TINY = SeparatorConfig(channels=16, blocks=2)
@@ -88,6 +89,20 @@ def test_tac_pooled_equals_pooling_its_output_over_every_mic(mics):
     weight = mask.float() / mask.float().sum(1, keepdim=True)
     full = tac(h, weight)
     pooled, reference = tac.pooled(h, weight, 0)
+    torch.testing.assert_close(pooled, torch.einsum("bmxyd,bm->bxyd", full, weight))
+    torch.testing.assert_close(reference, full[:, 0])
+
+
+def test_spatial_block_pooled_equals_pooling_its_output_over_every_mic():
+    torch.manual_seed(0)
+    block = SpatialBlock(8, kernel=3, dilation=1)
+    with torch.no_grad():
+        for p in block.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    h = torch.randn(2, 4, 5, 3, 8)
+    weight = torch.full((2, 4), 0.25)
+    full = block(h, weight)
+    pooled, reference = block.pooled(h, weight, 0)
     torch.testing.assert_close(pooled, torch.einsum("bmxyd,bm->bxyd", full, weight))
     torch.testing.assert_close(reference, full[:, 0])
 
