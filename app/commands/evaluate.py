@@ -311,10 +311,11 @@ def run_separation(args: argparse.Namespace) -> int:
             tables.append("\n".join(lines) + "\n")
         if lines := paired_comparisons(rows, masks):
             tables.append("\n".join(lines) + "\n")
-    header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained "
-                         f"{entry.card.get('training', {}).get('steps', '?')} steps). Mean ± 95 % CI; SI-SDRi "
-                         "against the unprocessed reference mic; Mics — rows are the mixture floor and the "
-                         "oracle.") + "\n\n"
+    steps = entry.card.get("training", {}).get("steps", "?")
+    header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained {steps} steps). "
+                         "Mean ± 95 % CI (t, clustered by mixture: a mixture's two talkers are not independent); "
+                         "SI-SDRi against the unprocessed reference mic; Mics — rows are the mixture floor and "
+                         "the oracle.") + "\n\n"
     text = header + "\n".join(tables)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)

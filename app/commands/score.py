@@ -159,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
     if args.labels:
         human = [f"Over the labels of {args.labels}: n counts one talker over one label.", *human]
     if differences:
-        human += ["", f"Paired differences from {present[0]} (95 % CI over the talkers both scored):",
+        human += ["", f"Paired differences from {present[0]} (95 % CI over the talkers both scored, "
+                  "clustered by item for whole files):",
                   *aligned(differences)]
     if args.csv:
         write_csv(args.csv, _rows_table(rows))

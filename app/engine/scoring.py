@@ -283,17 +283,28 @@ class Summary:
 
 def summarise(rows: list[Row], systems: list[str]) -> list[Summary]:
     """Mean and 95 % CI of every metric per system, and each later system's paired difference
-    from the first over the rows both scored (same item, reference and label range)."""
+    from the first over the rows both scored (same item, reference and label range).
+
+    Whole files are clustered by item: the talkers of one recording are not independent (one hard
+    room lowers them all), so their CIs are cluster-robust, as the README's tables are. Labelled
+    segments are taken as independent samples of their recordings, the usual utterance-level
+    reading, so that one long recording scored over its labels still gets an interval."""
     by_system = {s: {(r.item, r.reference.name, r.span): r.values for r in rows if r.system == s} for s in systems}
     first = by_system[systems[0]]
+
+    def clusters(keys: list[tuple]) -> list[tuple]:
+        return [(item,) if span is None else (item, reference, span) for item, reference, span in keys]
+
     summaries = []
     for system in systems:
         table = by_system[system]
         metrics = [m for m in METRICS if any(m in v for v in table.values())]
-        intervals = {m: speech.confidence_interval([v.get(m, math.nan) for v in table.values()]) for m in metrics}
+        intervals = {m: speech.confidence_interval([v.get(m, math.nan) for v in table.values()],
+                                                   clusters=clusters(list(table))) for m in metrics}
         shared = sorted(set(table) & set(first))
         differences = {} if system == systems[0] else {
             m: speech.paired_difference([table[k].get(m, math.nan) for k in shared],
-                                 [first[k].get(m, math.nan) for k in shared]) for m in metrics}
+                                        [first[k].get(m, math.nan) for k in shared],
+                                        clusters=clusters(shared)) for m in metrics}
         summaries.append(Summary(system, intervals, differences))
     return summaries

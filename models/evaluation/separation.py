@@ -193,7 +193,8 @@ def evaluate(mixtures: Iterable[Mixture], methods: list[Method], mic_counts: tup
 
 
 def summarise(rows: list[dict]) -> list[dict]:
-    """Mean and 95 % CI per (method, mics) for every metric present."""
+    """Mean and 95 % CI per (method, mics) for every metric present, the talkers of one mixture
+    counted as one cluster (`confidence_interval`)."""
     groups: dict[tuple[str, int], list[dict]] = {}
     for row in rows:
         groups.setdefault((row["method"], row["mics"]), []).append(row)
@@ -202,9 +203,9 @@ def summarise(rows: list[dict]) -> list[dict]:
         summary = {"method": method, "mics": mics, "n": len(group),
                    "rtf": float(np.mean([r["rtf"] for r in group]))}
         for metric in METRICS:
-            values = [r[metric] for r in group if metric in r]
-            if values:
-                summary[metric] = confidence_interval(values)
+            scored = [r for r in group if metric in r]
+            if scored:
+                summary[metric] = confidence_interval([r[metric] for r in scored], clusters=[r["item"] for r in scored])
         out.append(summary)
     return sorted(out, key=lambda s: (s["mics"], s["method"]))
 
@@ -223,7 +224,7 @@ def margin_over_classical(rows: list[dict], mics: int) -> tuple[str, Interval] |
         return None
     best = max(classical, key=lambda name: np.mean(list(classical[name].values())))
     shared = sorted(set(ours) & set(classical[best]))
-    return best, paired_difference([ours[k] for k in shared], [classical[best][k] for k in shared])
+    return best, _difference(ours, classical[best], shared)
 
 
 def checks(rows: list[dict], set_name: str) -> list[str]:
@@ -261,7 +262,14 @@ def _paired(rows: list[dict], a: tuple[str, int], b: tuple[str, int]) -> Interva
     shared = sorted(set(first) & set(second))
     if len(shared) < 2:
         return None
-    return paired_difference([first[k] for k in shared], [second[k] for k in shared])
+    return _difference(first, second, shared)
+
+
+def _difference(first: dict[tuple[int, int], float], second: dict[tuple[int, int], float],
+                shared: list[tuple[int, int]]) -> Interval:
+    """Paired CI of `first` minus `second` over the (item, talker) keys `shared`, clustered by item."""
+    return paired_difference([first[k] for k in shared], [second[k] for k in shared],
+                             clusters=[item for item, _ in shared])
 
 
 def paired_comparisons(rows: list[dict], methods: list[str]) -> list[str]:
@@ -282,7 +290,8 @@ def paired_comparisons(rows: list[dict], methods: list[str]) -> list[str]:
                  if (d := _paired(rows, (method, m), (methods[0], m))) is not None]
         if diffs:
             lines.append(f"- {method} minus {methods[0]}: " + ", ".join(diffs))
-    return ["Paired SI-SDRi differences (dB, mean ± 95 % CI over the talkers both scored):", *lines] if lines else []
+    title = "Paired SI-SDRi differences (dB, mean ± 95 % CI over the talkers both scored, clustered by mixture):"
+    return [title, *lines] if lines else []
 
 
 def to_markdown(summary: list[dict], title: str) -> str:

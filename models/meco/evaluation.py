@@ -7,7 +7,8 @@ from t = 0.5 with the full-DSO model; with `--enhancers`, the estimate finished 
 enhancers instead of a corrector. Conditions (columns groups): in-domain, out-of-domain and
 real-speech pair caches (`models.train.meco_cache`). Metrics: SI-SDR, PESQ-WB, ESTOI, DNSMOS
 SIG/BAK/OVRL (`models.metrics.speech`), NFE, and the corrector's real-time factor; 95 % t
-intervals, plus paired differences against the separator alone for the issue's targets.
+intervals clustered by mixture (a mixture's two talkers are two pairs, not independent), plus
+paired differences against the separator alone for the issue's targets.
 
     python -m models.meco.evaluation --cache sep-step21663 --out docs/results/meco-ablations-fixed.md  # ablation cards
     python -m models.meco.evaluation --cache sep-step21663 --euler-sweep 1 5 25 --no-dnsmos  # steps vs quality
@@ -22,6 +23,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,8 +143,9 @@ def evaluate_row(row: Row, pairs: CachedPairs, with_dnsmos: bool = True, batch_s
     return out
 
 
-def summarise(rows: list[Row], scores: dict[str, list[dict[str, float]]]) -> list[dict]:
-    """Mean +- 95 % CI per metric, NFE, RTF, and paired differences against the separator row."""
+def summarise(rows: list[Row], scores: dict[str, list[dict[str, float]]], mixtures: list[Hashable]) -> list[dict]:
+    """Mean +- 95 % CI per metric, NFE, RTF, and paired differences against the separator row;
+    `mixtures` names the mixture each pair came from (the CIs are clustered by it)."""
     baseline = scores.get(SEPARATOR_ROW)
     summary = []
     for row in rows:
@@ -150,11 +153,12 @@ def summarise(rows: list[Row], scores: dict[str, list[dict[str, float]]]) -> lis
         entry: dict = {"row": row.name, "nfe": row.nfe, "n": len(items),
                        "rtf": float(np.mean([s["rtf"] for s in items])) if row.card else math.nan}
         for metric in METRICS:
-            values = [s[metric] for s in items if metric in s]
-            if values:
-                entry[metric] = confidence_interval(values)
+            if all(metric in s for s in items):
+                values = [s[metric] for s in items]
+                entry[metric] = confidence_interval(values, clusters=mixtures)
                 if baseline is not None and row.name != SEPARATOR_ROW:
-                    entry[f"delta_{metric}"] = paired_difference(values, [s[metric] for s in baseline])
+                    entry[f"delta_{metric}"] = paired_difference(values, [s[metric] for s in baseline],
+                                                                 clusters=mixtures)
         summary.append(entry)
     return summary
 
@@ -167,15 +171,16 @@ def to_markdown(summary: list[dict], title: str) -> str:
     lines = [f"**{title}**", "", markdown_table(head, rows).rstrip("\n")]
     deltas = [s for s in summary if any(k.startswith("delta_") for k in s)]
     if deltas:
-        lines += ["", f"Paired differences against {SEPARATOR_ROW.lower()} (mean ± 95 % CI; targets: SI-SDR ≥ −0.3 dB, "
-                  "PESQ-WB +0.1, DNSMOS OVRL +0.2):", ""]
+        lines += ["", f"Paired differences against {SEPARATOR_ROW.lower()} (mean ± 95 % CI clustered by mixture; "
+                  "targets: SI-SDR ≥ −0.3 dB, PESQ-WB +0.1, DNSMOS OVRL +0.2):", ""]
         for s in deltas:
             parts = [f"{METRIC_NAMES[m]} {s[f'delta_{m}']}" for m in metrics if f"delta_{m}" in s]
             lines.append(f"- {s['row']}: " + ", ".join(parts))
     return "\n".join(lines) + "\n"
 
 
-def by_estimate_quality(rows: list[Row], scores: dict[str, list[dict[str, float]]], groups: int) -> str:
+def by_estimate_quality(rows: list[Row], scores: dict[str, list[dict[str, float]]], groups: int,
+                        mixtures: list[Hashable]) -> str:
     """Paired differences against the separator within `groups` equal shares of the pairs, ranked by
     the separator's own SI-SDR: does a row help more where the estimate is already mostly right?"""
     baseline = scores[SEPARATOR_ROW]
@@ -193,7 +198,8 @@ def by_estimate_quality(rows: list[Row], scores: dict[str, list[dict[str, float]
             for metric in ("si_sdr", "pesq", "ovrl"):
                 if metric in baseline[share[0]]:
                     delta = paired_difference([scores[row.name][i][metric] for i in share],
-                                              [baseline[i][metric] for i in share])
+                                              [baseline[i][metric] for i in share],
+                                              clusters=[mixtures[i] for i in share])
                     deltas.append(f"{METRIC_NAMES[metric]} {delta}")
             parts.append(f"{low:.1f} to {high:.1f} dB ({len(share)} pairs): " + ", ".join(deltas))
         lines.append(f"- {row.name}: " + "; ".join(parts))
@@ -213,9 +219,11 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
         for row in rows:
             scores[row.name] = evaluate_row(row, pairs, with_dnsmos)
             log.info("%s: %s done", condition, row.name)
-        block = to_markdown(summarise(rows, scores), f"{condition} ({len(pairs)} pairs, seed {SEED})")
+        mixtures = [pairs.mixture_of(i) for i in range(len(pairs))]
+        block = to_markdown(summarise(rows, scores, mixtures),
+                            f"{condition} ({len(pairs)} pairs from {len(set(mixtures))} mixtures, seed {SEED})")
         if quality_groups and SEPARATOR_ROW in scores:
-            block += by_estimate_quality(rows, scores, quality_groups)
+            block += by_estimate_quality(rows, scores, quality_groups, mixtures)
         blocks.append(block)
     return "\n".join(blocks)
 

@@ -12,7 +12,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -147,29 +147,53 @@ def intrusive(estimate: np.ndarray, reference: np.ndarray) -> dict[str, float]:
 @dataclass(frozen=True)
 class Interval:
     mean: float
-    half_width: float      # 95 % confidence half-width (Student t)
-    n: int
+    half_width: float      # 95 % confidence half-width (Student t; cluster-robust when values come in groups)
+    n: int                 # values (talkers, say), not groups
 
     def __str__(self) -> str:
         return f"{self.mean:.2f} ± {self.half_width:.2f}"
 
 
-def confidence_interval(values: list[float] | np.ndarray, level: float = 0.95) -> Interval:
-    """Mean and the t-based half-width; NaNs (e.g. PESQ without speech) are left out and counted."""
+Clusters = Sequence[Hashable] | None
+
+
+def confidence_interval(values: Sequence[float] | np.ndarray, level: float = 0.95,
+                        clusters: Clusters = None) -> Interval:
+    """Mean and the t-based half-width; NaNs (e.g. PESQ without speech) are left out and counted.
+
+    `clusters` labels each value with the group it came from (the mixture a talker was separated
+    from): values of one group are not independent (one hard room lowers both talkers of a
+    mixture; on our separator's rows the two talkers' SI-SDRi correlate at about 0.85), so the
+    half-width is then cluster-robust: the variance of the mean from the groups' summed residuals,
+    on groups - 1 degrees of freedom. With one value per group, as without `clusters`, this is the
+    ordinary t interval.
+    """
     from scipy import stats
 
     x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
+    finite = np.isfinite(x)
+    labels = range(x.size) if clusters is None else clusters
+    if len(labels) != x.size:
+        raise ValueError(f"{len(labels)} cluster labels for {x.size} values")
+    codes: dict[Hashable, int] = {}
+    group = np.array([codes.setdefault(label, len(codes)) for label, keep in zip(labels, finite) if keep], dtype=int)
+    x = x[finite]
     if x.size == 0:
         return Interval(math.nan, math.nan, 0)
-    if x.size == 1:
-        return Interval(float(x[0]), math.nan, 1)
-    t = stats.t.ppf(0.5 + level / 2, x.size - 1)
-    return Interval(float(x.mean()), float(t * x.std(ddof=1) / math.sqrt(x.size)), int(x.size))
+    groups = len(codes)
+    if groups == 1:
+        return Interval(float(x.mean()), math.nan, int(x.size))
+    residual_sums = np.bincount(group, weights=x - x.mean(), minlength=groups)
+    variance = groups / (groups - 1) * float(residual_sums @ residual_sums) / x.size ** 2
+    t = stats.t.ppf(0.5 + level / 2, groups - 1)
+    return Interval(float(x.mean()), float(t * math.sqrt(variance)), int(x.size))
 
 
-def paired_difference(a: list[float] | np.ndarray, b: list[float] | np.ndarray, level: float = 0.95) -> Interval:
-    """CI of mean(a - b) over items scored by both, the right test for 'is A better than B'."""
+def paired_difference(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, level: float = 0.95,
+                      clusters: Clusters = None) -> Interval:
+    """CI of mean(a - b) over items scored by both, the right test for 'is A better than B';
+    `clusters` as in `confidence_interval`."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     keep = np.isfinite(a) & np.isfinite(b)
-    return confidence_interval(a[keep] - b[keep], level)
+    labels = None if clusters is None else [label for label, k in zip(clusters, keep) if k]
+    return confidence_interval(a[keep] - b[keep], level, labels)

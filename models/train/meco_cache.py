@@ -192,6 +192,11 @@ class CachedPairs(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return self.length
 
+    def mixture_of(self, index: int) -> tuple[int, int]:
+        """(shard, mixture) whole pair `index` came from: its talkers share it."""
+        s, i, _ = self.pairs[index]
+        return s, i
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         if not 0 <= index < self.length:
             raise IndexError(index)

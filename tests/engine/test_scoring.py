@@ -174,6 +174,33 @@ def _with_labels(root: Path, text: str) -> Path:
     return item
 
 
+def _row(system: str, item: str, talker: int, value: float, span: tuple[float, float] | None = None):
+    from app.engine.scoring import Row
+
+    return Row(system, item, Path(f"talker{talker}.wav"), Path(f"spk{talker}.wav"), {"si_sdr": value}, span=span)
+
+
+def test_whole_files_are_clustered_by_item_so_an_items_talkers_are_not_two_samples():
+    from models.metrics.speech import confidence_interval
+
+    values = {("a", 0): 1.0, ("a", 1): 2.0, ("b", 0): 6.0, ("b", 1): 6.0, ("c", 0): 9.0, ("c", 1): 11.0}
+    rows = [_row("ours", item, talker, v) for (item, talker), v in values.items()]
+    rows += [_row("theirs", item, talker, 0.0) for item, talker in values]
+    ours, theirs = summarise(rows, ["theirs", "ours"])[::-1]
+    by_item = confidence_interval([1.5, 6.0, 10.0])
+    assert ours.intervals["si_sdr"].half_width == pytest.approx(by_item.half_width)
+    assert ours.differences["si_sdr"].half_width == pytest.approx(by_item.half_width)
+
+
+def test_labelled_segments_of_one_recording_are_scored_as_independent_samples():
+    from models.metrics.speech import confidence_interval
+
+    values = [1.0, 2.0, 6.0, 9.0]
+    rows = [_row("ours", "meeting", 0, v, span=(float(k), k + 1.0)) for k, v in enumerate(values)]
+    (summary,) = summarise(rows, ["ours"])
+    assert summary.intervals["si_sdr"] == confidence_interval(values)
+
+
 def test_with_labels_each_talker_is_scored_over_each_labels_range(item_folders):
     item = _with_labels(item_folders, "0.0\t1.5\tfirst\n1.5\t3.0\tsecond\n")
     rows = score_item(item, "mine", dnsmos=False)

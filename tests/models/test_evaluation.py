@@ -110,6 +110,18 @@ def _rows(method: str, mics: int, values: list[float]) -> list[dict]:
             for k, v in enumerate(values)]
 
 
+def test_a_mixtures_two_talkers_count_as_one_cluster_in_the_summary_and_the_paired_margin():
+    from models.metrics.speech import confidence_interval
+
+    rows = _rows("TacBand (mask)", 4, [1.0, 2.0, 6.0, 6.0, 9.0, 11.0]) + _rows("ILRMA", 4, [0.0] * 6)
+    rows = [{**row, "rtf": 0.01} for row in rows]
+    (summary,) = [s for s in summarise(rows) if s["method"] == "TacBand (mask)"]
+    by_mixture = confidence_interval([1.5, 6.0, 10.0])
+    assert summary["si_sdri"].half_width == pytest.approx(by_mixture.half_width) and summary["n"] == 6
+    _, margin = margin_over_classical(rows, 4)
+    assert margin.half_width == pytest.approx(by_mixture.half_width)
+
+
 def test_the_margin_is_paired_against_the_better_classical_method():
     rows = (_rows("TacBand (mask)", 4, [8.0, 9.0, 10.0, 11.0]) + _rows("AuxIVA", 4, [1.0, 2.0, 3.0, 4.0])
             + _rows("ILRMA", 4, [2.0, 2.0, 4.0, 4.0]))

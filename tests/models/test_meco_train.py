@@ -301,6 +301,26 @@ def test_an_enhancer_row_scores_the_estimate_as_the_enhancer_returns_it(cache, t
     np.testing.assert_allclose([s["si_sdr"] for s in scores], expected, rtol=1e-4, atol=1e-4)
 
 
+def test_a_cached_mixtures_talkers_are_pairs_of_one_mixture(cache):
+    pairs = CachedPairs(cache / "valid")
+    mixtures = [pairs.mixture_of(i) for i in range(len(pairs))]
+    assert mixtures[0] == mixtures[1] != mixtures[2] == mixtures[3]
+
+
+def test_the_table_clusters_a_mixtures_pairs_in_its_intervals_and_differences():
+    from models.meco.evaluation import SEPARATOR_ROW, Row, summarise
+    from models.metrics.speech import confidence_interval
+
+    separator = [{"si_sdr": 0.0} for _ in range(6)]
+    corrected = [{"si_sdr": v} for v in (1.0, 2.0, 6.0, 6.0, 9.0, 11.0)]
+    rows = [Row(SEPARATOR_ROW, None), Row("MeCo", None)]
+    mixtures = [(0, 0), (0, 0), (0, 1), (0, 1), (1, 0), (1, 0)]
+    meco = summarise(rows, {SEPARATOR_ROW: separator, "MeCo": corrected}, mixtures)[1]
+    by_mixture = confidence_interval([1.5, 6.0, 10.0])
+    assert meco["si_sdr"].half_width == pytest.approx(by_mixture.half_width) and meco["n"] == 6
+    assert meco["delta_si_sdr"].half_width == pytest.approx(by_mixture.half_width)
+
+
 def test_the_breakdown_by_estimate_quality_ranks_pairs_by_the_separator_s_sisdr():
     from models.meco.evaluation import SEPARATOR_ROW, Row, by_estimate_quality
 
@@ -308,7 +328,7 @@ def test_the_breakdown_by_estimate_quality_ranks_pairs_by_the_separator_s_sisdr(
     # The corrector adds 1 dB to the three worst estimates and takes 1 dB off the three best.
     corrected = [{"si_sdr": s["si_sdr"] + (1.0 if s["si_sdr"] < 1 else -1.0), "pesq": 1.0} for s in separator]
     rows = [Row(SEPARATOR_ROW, None), Row("MeCo", None)]
-    text = by_estimate_quality(rows, {SEPARATOR_ROW: separator, "MeCo": corrected}, groups=2)
+    text = by_estimate_quality(rows, {SEPARATOR_ROW: separator, "MeCo": corrected}, groups=2, mixtures=list(range(6)))
     (line,) = [ln for ln in text.splitlines() if ln.startswith("- ")]
     assert line.startswith("- MeCo: -6.0 to 0.0 dB (3 pairs): SI-SDR 1.00")
     assert "; 3.0 to 9.0 dB (3 pairs): SI-SDR -1.00" in line and "PESQ-WB 0.00" in line

@@ -63,6 +63,45 @@ def test_confidence_interval_matches_the_t_formula_and_skips_nan():
     assert ci.half_width == pytest.approx(4.302653 * 1.0 / math.sqrt(3), rel=1e-5)
 
 
+def test_a_cluster_of_one_value_each_gives_the_ordinary_t_interval():
+    values = [1.0, 2.5, 3.0, 7.0]
+    assert confidence_interval(values, clusters=["a", "b", "c", "d"]) == confidence_interval(values)
+
+
+def test_clustered_pairs_count_as_their_cluster_means():
+    # Two talkers per mixture: with equal clusters the interval is the t interval of the mixtures' means.
+    values = [1.0, 2.0, 4.0, 4.0, 6.0, 9.0]
+    clustered = confidence_interval(values, clusters=[0, 0, 1, 1, 2, 2])
+    means = confidence_interval([1.5, 4.0, 7.5])
+    assert clustered.mean == pytest.approx(means.mean) and clustered.half_width == pytest.approx(means.half_width)
+    assert clustered.n == 6
+
+
+def test_correlated_talkers_widen_the_interval_they_would_narrow_as_independent_values():
+    rng = np.random.default_rng(5)
+    room = np.repeat(rng.normal(0, 3, 30), 2)          # what one mixture does to both its talkers
+    values = room + rng.normal(0, 0.5, 60)
+    clusters = np.repeat(np.arange(30), 2).tolist()
+    assert confidence_interval(values, clusters=clusters).half_width > 1.3 * confidence_interval(values).half_width
+
+
+def test_nan_values_leave_their_cluster_labels_behind():
+    ci = confidence_interval([1.0, math.nan, 3.0, 5.0], clusters=["x", "x", "y", "y"])
+    assert ci.n == 3 and ci.mean == pytest.approx(3.0) and math.isfinite(ci.half_width)
+    diff = paired_difference([1.0, math.nan, 3.0, 5.0], [0.0, 0.0, 0.0, 0.0], clusters=["x", "x", "y", "y"])
+    assert diff == ci
+
+
+def test_one_cluster_has_a_mean_but_no_interval():
+    ci = confidence_interval([1.0, 2.0, 3.0], clusters=[7, 7, 7])
+    assert ci.mean == pytest.approx(2.0) and math.isnan(ci.half_width)
+
+
+def test_cluster_labels_must_match_the_values():
+    with pytest.raises(ValueError, match="2 cluster labels for 3 values"):
+        confidence_interval([1.0, 2.0, 3.0], clusters=[0, 1])
+
+
 def test_paired_difference_sees_a_consistent_small_gain():
     rng = np.random.default_rng(3)
     base = rng.normal(2.0, 0.5, 40)
