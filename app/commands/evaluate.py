@@ -278,7 +278,7 @@ def run_separation(args: argparse.Namespace) -> int:
     from models.data.paths import cache_root
     from models.evaluation.row_cache import RowCache, file_digest
     from models.evaluation.separation import (bss_methods, checks, evaluate, model_methods, paired_comparisons,
-                                              summarise, to_markdown)
+                                              summarise, talker_correlation, to_markdown)
 
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
@@ -311,6 +311,8 @@ def run_separation(args: argparse.Namespace) -> int:
             tables.append("\n".join(lines) + "\n")
         if lines := paired_comparisons(rows, masks):
             tables.append("\n".join(lines) + "\n")
+        if line := talker_correlation(rows):
+            tables.append(line)
     steps = entry.card.get("training", {}).get("steps", "?")
     header = produced_by(_command_line(args), f"Model: `{entry.card_path.name}` (trained {steps} steps). "
                          "Mean ± 95 % CI (t, clustered by mixture: a mixture's two talkers are not independent); "

@@ -294,6 +294,25 @@ def paired_comparisons(rows: list[dict], methods: list[str]) -> list[str]:
     return [title, *lines] if lines else []
 
 
+def talker_correlation(rows: list[dict], method: str = MODEL_METHOD) -> str:
+    """Pearson correlation of the SI-SDRi of a mixture's first and second talker, per mic count:
+    how far the two are from independent samples, which is why the intervals are clustered."""
+    parts = []
+    for mics in sorted({r["mics"] for r in rows if r["method"] == method}):
+        scores = _si_sdri(rows, method, mics)
+        both = np.array([(v, scores[item, 1]) for (item, talker), v in scores.items()
+                         if talker == 0 and (item, 1) in scores]).reshape(-1, 2)
+        first, second = both[:, 0], both[:, 1]
+        keep = np.isfinite(first) & np.isfinite(second)
+        if keep.sum() >= 3 and first[keep].std() > 0 and second[keep].std() > 0:
+            r = float(np.corrcoef(first[keep], second[keep])[0, 1])
+            parts.append(f"{mics} mic{'s' if mics > 1 else ''} r = {r:.2f} ({int(keep.sum())} mixtures)")
+    if not parts:
+        return ""
+    return (f"A mixture's two talkers are not independent samples (hence intervals clustered by mixture): "
+            f"correlation of their SI-SDRi, {method}: " + ", ".join(parts) + "\n")
+
+
 def to_markdown(summary: list[dict], title: str) -> str:
     metrics = [m for m in METRICS if any(m in s for s in summary)]
     head = ["Method", "Mics"] + [m.upper().replace("_", "-") if m not in ("sig", "bak", "ovrl")

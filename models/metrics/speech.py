@@ -163,10 +163,10 @@ def confidence_interval(values: Sequence[float] | np.ndarray, level: float = 0.9
 
     `clusters` labels each value with the group it came from (the mixture a talker was separated
     from): values of one group are not independent (one hard room lowers both talkers of a
-    mixture; on our separator's rows the two talkers' SI-SDRi correlate at about 0.85), so the
-    half-width is then cluster-robust: the variance of the mean from the groups' summed residuals,
-    on groups - 1 degrees of freedom. With one value per group, as without `clusters`, this is the
-    ordinary t interval.
+    mixture; the separation tables print how strongly they move together), so the half-width is
+    then cluster-robust: the variance of the mean from the groups' summed residuals, on groups - 1
+    degrees of freedom. With one value per group, as without `clusters`, this is the ordinary t
+    interval.
     """
     from scipy import stats
 

@@ -10,7 +10,7 @@ from models.data.noise import NoisePool
 from models.data.speech import SpeechPool
 from models.evaluation.row_cache import RowCache
 from models.evaluation.separation import (ORACLE_MWF, Method, checks, evaluate, margin_over_classical,
-                                         paired_comparisons, summarise, to_markdown)
+                                         paired_comparisons, summarise, talker_correlation, to_markdown)
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +120,13 @@ def test_a_mixtures_two_talkers_count_as_one_cluster_in_the_summary_and_the_pair
     assert summary["si_sdri"].half_width == pytest.approx(by_mixture.half_width) and summary["n"] == 6
     _, margin = margin_over_classical(rows, 4)
     assert margin.half_width == pytest.approx(by_mixture.half_width)
+
+
+def test_the_talker_correlation_line_reads_how_a_mixtures_talkers_move_together():
+    rows = _rows("TacBand (mask)", 4, [1.0, 1.5, 5.0, 5.5, 9.0, 9.5]) + _rows("TacBand (mask)", 1, [1.0, 2.0])
+    line = talker_correlation(rows)
+    assert "TacBand (mask): 4 mics r = 1.00 (3 mixtures)" in line and "1 mic " not in line   # 1 mixture: no r
+    assert talker_correlation(_rows("Other", 4, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])) == ""
 
 
 def test_the_margin_is_paired_against_the_better_classical_method():
