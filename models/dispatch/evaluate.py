@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy import stats
 
 from models.common import checkpoint
 from models.common.processes import worker_pool
@@ -43,7 +42,7 @@ from models.dispatch.losses import KdLoss, StudentVariant, distillation_loss, va
 from models.enhancers.base import MaskingEnhancer
 from models.enhancers.bench import macs_per_second, parameters, real_time_factors
 from models.losses.si_sdr import si_sdr
-from models.metrics.speech import dnsmos
+from models.metrics.speech import confidence_interval, dnsmos
 from models.train.enhancer import simulated_config
 
 log = logging.getLogger(__name__)
@@ -107,15 +106,6 @@ def utterance_metrics(estimate: np.ndarray, clean: np.ndarray) -> dict[str, floa
     }
 
 
-def mean_ci(values: list[float]) -> tuple[float, float]:
-    """Mean and the 95 % t-interval half-width."""
-    x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size < 2:
-        return float(x.mean()) if x.size else float("nan"), float("nan")
-    return float(x.mean()), float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-
-
 def positive_gap_share(student: np.ndarray, teacher: np.ndarray, clean: np.ndarray, variant: StudentVariant,
                        stft: Stft) -> tuple[int, int]:
     """(kept patches with KGS > 0, kept patches) under the student's own KD setting."""
@@ -165,8 +155,7 @@ def evaluate(models: dict[str, MaskingEnhancer], variants: dict[str, StudentVari
 
 
 def _fmt(values: list[float]) -> str:
-    mean, half = mean_ci(values)
-    return f"{mean:.2f} ± {half:.2f}"
+    return str(confidence_interval(values))
 
 
 def table(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str) -> list[str]:
@@ -205,7 +194,8 @@ def checks(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str
     by_variant = {v: n for n, v in variants.items()}
     if StudentVariant.NO_KD in by_variant and StudentVariant.DFKD_DISPATCH_MSSP in by_variant:
         diff = pesq[by_variant[StudentVariant.DFKD_DISPATCH_MSSP]] - pesq[by_variant[StudentVariant.NO_KD]]
-        mean, half = mean_ci(diff.tolist())
+        interval = confidence_interval(diff)
+        mean, half = interval.mean, interval.half_width
         met = mean >= TARGET_GAIN and mean - half > 0
         out.append(f"- DFKD + DISPatch + MSSP − no KD: {mean:+.3f}, paired 95 % CI [{mean - half:+.3f}, "
                    f"{mean + half:+.3f}] (target ≥ +{TARGET_GAIN}, CI above 0): {'met' if met else 'not met'}")
@@ -244,7 +234,8 @@ def sweep(students: dict[str, dict[str, Any]], models: dict[str, MaskingEnhancer
              "| noisy input | — | — | " + " | ".join(_fmt([r[m] for r in noisy]) for m in METRICS) + " | — |"]
     for name, rows in scores.items():
         training = students[name]["training"]
-        mean, half = mean_ci((np.array([r["pesq_wb"] for r in rows]) - base).tolist())
+        interval = confidence_interval(np.array([r["pesq_wb"] for r in rows]) - base)
+        mean, half = interval.mean, interval.half_width
         diff = "—" if name == first else f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
         lines.append(f"| {name} | {training['kd_weight']:g} | {training['steps']} | "
                      + " | ".join(_fmt([r[m] for r in rows]) for m in METRICS) + f" | {diff} |")

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from scipy import stats
 
-from models.dispatch.evaluate import checks, mean_ci
+from models.dispatch.evaluate import checks
 from models.dispatch.losses import StudentVariant
 from tests.conftest import DNSMOS_ONE_WINDOW_S
-
-
-def test_mean_ci_is_the_t_interval_half_width():
-    mean, half = mean_ci([1.0, 2.0, 3.0])
-    assert mean == 2.0 and half == pytest.approx(stats.t.ppf(0.975, 2) * 1.0 / 3 ** 0.5)
 
 
 def _rows(values):
