@@ -65,10 +65,7 @@ def _system_names(folders: list[Path]) -> list[str]:
 
 
 def _cell(interval: Interval | None, signed: bool = False) -> str:
-    if interval is None or math.isnan(interval.mean):
-        return ""
-    mean = f"{interval.mean:+.2f}" if signed else f"{interval.mean:.2f}"
-    return mean if math.isnan(interval.half_width) else f"{mean} ± {interval.half_width:.2f}"
+    return "" if interval is None or math.isnan(interval.mean) else interval.format(signed)
 
 
 def summary_tables(summaries: list[Summary]) -> tuple[list[list[str]], list[list[str]]]:

@@ -241,7 +241,7 @@ def checks(rows: list[dict], set_name: str) -> list[str]:
         found = margin_over_classical(rows, mics)
         if found is not None:
             best, diff = found
-            margins.append(f"{mics} mics {diff.mean:+.2f} ± {diff.half_width:.2f} ({best})")
+            margins.append(f"{mics} mics {diff.format(signed=True)} ({best})")
             if mics == 4 and set_name in TARGET_MARGIN:
                 target = TARGET_MARGIN[set_name]
                 lines.append(f"- margin over the best classical method at 4 mics: {diff.mean:+.2f} dB "
@@ -277,7 +277,7 @@ def paired_comparisons(rows: list[dict], methods: list[str]) -> list[str]:
     on the same talkers; and each method after the first against the first, mic count by mic count."""
     mics = sorted({r["mics"] for r in rows if r["method"] in methods})
     def fmt(m: int, d: Interval) -> str:
-        return f"{m} mic{'s' if m > 1 else ''} {d.mean:+.2f} ± {d.half_width:.2f}"
+        return f"{m} mic{'s' if m > 1 else ''} {d.format(signed=True)}"
 
     lines = []
     for method in methods:

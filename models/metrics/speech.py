@@ -150,8 +150,16 @@ class Interval:
     half_width: float      # 95 % confidence half-width (Student t; cluster-robust when values come in groups)
     n: int                 # values (talkers, say), not groups
 
+    def format(self, signed: bool = False) -> str:
+        """'mean ± half-width' to two decimals; '—' for what cannot be estimated (a mean of no values,
+        an interval from a single value or a single cluster)."""
+        if math.isnan(self.mean):
+            return "—"
+        mean = f"{self.mean:+.2f}" if signed else f"{self.mean:.2f}"
+        return f"{mean} ± " + ("—" if math.isnan(self.half_width) else f"{self.half_width:.2f}")
+
     def __str__(self) -> str:
-        return f"{self.mean:.2f} ± {self.half_width:.2f}"
+        return self.format()
 
 
 Clusters = Sequence[Hashable] | None

@@ -97,6 +97,13 @@ def test_one_cluster_has_a_mean_but_no_interval():
     assert ci.mean == pytest.approx(2.0) and math.isnan(ci.half_width)
 
 
+def test_an_interval_that_cannot_be_estimated_prints_a_dash_not_nan():
+    one_mixture = confidence_interval([0.5, 1.3], clusters=["m", "m"])
+    assert one_mixture.format(signed=True) == "+0.90 ± —"
+    assert str(confidence_interval([math.nan])) == "—"
+    assert str(confidence_interval([1.0, 3.0])) == "2.00 ± 12.71"
+
+
 def test_cluster_labels_must_match_the_values():
     with pytest.raises(ValueError, match="2 cluster labels for 3 values"):
         confidence_interval([1.0, 2.0, 3.0], clusters=[0, 1])
