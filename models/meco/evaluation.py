@@ -220,8 +220,9 @@ def evaluate_conditions(rows: list[Row], conditions: dict[str, Path], with_dnsmo
             scores[row.name] = evaluate_row(row, pairs, with_dnsmos)
             log.info("%s: %s done", condition, row.name)
         mixtures = [pairs.mixture_of(i) for i in range(len(pairs))]
-        block = to_markdown(summarise(rows, scores, mixtures),
-                            f"{condition} ({len(pairs)} pairs from {len(set(mixtures))} mixtures, seed {SEED})")
+        count = len(set(mixtures))
+        block = to_markdown(summarise(rows, scores, mixtures), f"{condition} ({len(pairs)} pairs from {count} "
+                                                               f"mixture{'s' if count != 1 else ''}, seed {SEED})")
         if quality_groups and SEPARATOR_ROW in scores:
             block += by_estimate_quality(rows, scores, quality_groups, mixtures)
         blocks.append(block)

@@ -277,7 +277,7 @@ def test_evaluation_scores_every_row_on_the_same_pairs(cache, tmp_path):
     expected = np.mean([si_sdr(pairs[i]["estimate"].numpy(), pairs[i]["clean"].numpy()) for i in range(2)])
     assert lines[SEPARATOR_ROW].split(" | ")[1].startswith(f"{expected:.2f}")
     assert [lines[name].split(" | ")[-3] for name in (SEPARATOR_ROW, "MeCo", "Euler x2")] == ["0", "1", "2"]
-    assert "- MeCo: SI-SDR" in table and "toy (2 pairs, seed 1234)" in table
+    assert "- MeCo: SI-SDR" in table and "toy (2 pairs from 1 mixture, seed 1234)" in table
 
 
 def test_an_enhancer_row_scores_the_estimate_as_the_enhancer_returns_it(cache, tmp_path):
