@@ -153,7 +153,7 @@ def summarise(rows: list[Row], scores: dict[str, list[dict[str, float]]], mixtur
         entry: dict = {"row": row.name, "nfe": row.nfe, "n": len(items),
                        "rtf": float(np.mean([s["rtf"] for s in items])) if row.card else math.nan}
         for metric in METRICS:
-            if all(metric in s for s in items):
+            if items and all(metric in s for s in items):
                 values = [s[metric] for s in items]
                 entry[metric] = confidence_interval(values, clusters=mixtures)
                 if baseline is not None and row.name != SEPARATOR_ROW:
