@@ -5,6 +5,8 @@
         --markdown docs/results/dispatch-students.md [--voicebank /data/VoiceBank-DEMAND]
     python -m models.dispatch.evaluate sweep --students S_lambda1.json S_lambda2.json ... \
         --markdown docs/results/dispatch-lambda.md      # tune lambda on the validation voices
+    python -m models.dispatch.evaluate seeds --students S_seed0.json S_seed1.json ... \
+        --markdown docs/results/dispatch-seeds.md       # the same variants from other seeds
 
 Per set and model: PESQ-WB, ESTOI, SI-SDR and DNSMOS OVRL, each mean +- the 95 % confidence
 half-width (t interval over utterances); parameters, MMAC/s and RTF on this CPU; the share of
@@ -274,6 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--limit", type=int, default=None, help="first N utterances (quick looks)")
     w.add_argument("--markdown", type=Path, default=None)
     w.add_argument("--workers", type=int, default=1, help="processes scoring the outputs (the table is the same)")
+    d = sub.add_parser("seeds", help="the same student variants trained from several seeds (models.dispatch.seeds)")
+    d.add_argument("--students", type=Path, nargs="+", required=True, help="student cards, any variants and seeds")
+    d.add_argument("--root", type=Path, default=cache_root() / "fixed")
+    d.add_argument("--limit", type=int, default=None, help="first N utterances per set")
+    d.add_argument("--markdown", type=Path, default=None)
+    d.add_argument("--workers", type=int, default=1, help="processes scoring the outputs (the table is the same)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "make-sets":
@@ -284,6 +292,15 @@ def main(argv: list[str] | None = None) -> int:
         lines = sweep({card["name"]: card for _, card in loaded}, {card["name"]: model for model, card in loaded},
                       load_set(VALID_SET, args.root, None)[:args.limit], args.workers)
         _report(lines, args.markdown, "sweep --students " + " ".join(str(s) for s in args.students), args.limit)
+        return 0
+    if args.command == "seeds":
+        from models.dispatch.seeds import Run, seed_study
+
+        loaded = {path.stem: checkpoint.load(path) for path in args.students}
+        runs = [Run.of(name, card) for name, (_, card) in loaded.items()]
+        sets = {n: load_set(n, args.root, None)[:args.limit] for n in set_configs()}
+        lines = seed_study(runs, {name: model for name, (model, _) in loaded.items()}, sets, args.workers)
+        _report(lines, args.markdown, "seeds --students " + " ".join(str(s) for s in args.students), args.limit)
         return 0
     teacher, teacher_card = checkpoint.load(args.teacher)
     models: dict[str, MaskingEnhancer] = {teacher_card["name"]: teacher}

@@ -78,3 +78,34 @@ def test_scoring_in_worker_processes_gives_the_same_rows_in_order():
     assert [row.keys() for row in parallel] == [row.keys() for row in serial]
     for a, b in zip(parallel, serial):
         assert a == pytest.approx(b, rel=1e-6)           # the last digits follow the BLAS threads
+
+
+def test_seed_study_sets_each_gap_over_no_kd_beside_the_spread_between_seeds():
+    import numpy as np
+    import torch
+
+    from models.dispatch.evaluate import Pair
+    from models.dispatch.seeds import Run, seed_study
+    from models.enhancers.student import GtcrnStudent, StudentConfig
+
+    t = np.arange(round(DNSMOS_ONE_WINDOW_S * 16_000)) / 16_000
+    clean = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+    rng = np.random.default_rng(0)
+    pairs = [Pair(f"p{i}", clean + 0.05 * rng.standard_normal(clean.size).astype(np.float32), clean) for i in range(3)]
+    runs, models = [], {}
+    for k, (variant, seed) in enumerate([("dfkd-dispatch-mssp", 1), ("no-kd", 0), ("dfkd-dispatch-mssp", 0),
+                                         ("no-kd", 1)]):
+        torch.manual_seed(k)
+        name = f"{variant}-seed{seed}"
+        models[name] = GtcrnStudent(StudentConfig(channels=8)).eval()
+        card = {"training": {"variant": variant, "steps": 10, "config": {"seed": seed}},
+                "weights": {"sha256": f"{k:064d}"}}
+        runs.append(Run.of(name, card))
+    lines = seed_study(runs, models, {"ood": pairs})
+    rows = [line for line in lines if line.startswith("| no-kd") or line.startswith("| dfkd")]
+    assert [row.split(" | ")[:2] for row in rows[:4]] == [["| no-kd", "0"], ["| no-kd", "1"],
+                                                          ["| dfkd-dispatch-mssp", "0"], ["| dfkd-dispatch-mssp", "1"]]
+    assert rows[0].endswith("| — |") and "[" in rows[2].split(" | ")[-1]     # paired against its own seed's no KD
+    assert [row.split(" | ")[1] for row in rows[4:]] == ["2", "2"]              # two seeds per variant
+    gap = next(line for line in lines if line.startswith("- dfkd-dispatch-mssp − no KD"))
+    assert "seed 0 " in gap and "seed 1 " in gap and "over 2 seeds" in gap and gap.endswith("of 2")
