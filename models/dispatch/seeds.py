@@ -94,7 +94,8 @@ def seed_study(runs: list[Run], models: dict[str, MaskingEnhancer], sets: dict[s
             gaps = [means[s] - none[s] for s in seeds]
             per_seed = ", ".join(f"seed {s} {g:+.3f}" for s, g in zip(seeds, gaps))
             ahead = sum(g > 0 for g in gaps)
-            lines.append(f"- {variant} − no KD: {per_seed}; over {len(seeds)} seeds "
+            over = f"over {len(seeds)} seeds" if len(seeds) > 1 else "one seed"
+            lines.append(f"- {variant} − no KD: {per_seed}; {over} "
                          f"{_signed(confidence_interval(gaps))}; ahead in {ahead} of {len(seeds)}")
         lines.append("")
     return lines
