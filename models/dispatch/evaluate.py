@@ -254,6 +254,15 @@ def _report(lines: list[str], markdown: Path | None, arguments: str, limit: int 
         write_result(markdown, command, "\n".join(lines))
 
 
+def _scoring_arguments(parser: argparse.ArgumentParser, students: str, limit: str) -> None:
+    """The options every scoring sub-command shares."""
+    parser.add_argument("--students", type=Path, nargs="+", required=True, help=students)
+    parser.add_argument("--root", type=Path, default=cache_root() / "fixed")
+    parser.add_argument("--limit", type=int, default=None, help=limit)
+    parser.add_argument("--markdown", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=1, help="processes scoring the outputs (the table is the same)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -262,26 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--root", type=Path, default=cache_root() / "fixed")
     r = sub.add_parser("run", help="evaluate a teacher and its students")
     r.add_argument("--teacher", type=Path, required=True)
-    r.add_argument("--students", type=Path, nargs="+", required=True,
-                   help="student cards (made by models.train.distill)")
-    r.add_argument("--root", type=Path, default=cache_root() / "fixed")
+    _scoring_arguments(r, "student cards (made by models.train.distill)", "first N utterances per set (quick looks)")
     r.add_argument("--voicebank", type=Path, default=None, help="also evaluate on VoiceBank-DEMAND's test set")
-    r.add_argument("--limit", type=int, default=None, help="first N utterances per set (quick looks)")
-    r.add_argument("--markdown", type=Path, default=None)
-    r.add_argument("--workers", type=int, default=1, help="processes scoring the outputs (the table is the same)")
     r.add_argument("--json", type=Path, default=None, help="per-utterance scores")
-    w = sub.add_parser("sweep", help="students of one variant with different lambda, on the validation set")
-    w.add_argument("--students", type=Path, nargs="+", required=True, help="the first is the reference row")
-    w.add_argument("--root", type=Path, default=cache_root() / "fixed")
-    w.add_argument("--limit", type=int, default=None, help="first N utterances (quick looks)")
-    w.add_argument("--markdown", type=Path, default=None)
-    w.add_argument("--workers", type=int, default=1, help="processes scoring the outputs (the table is the same)")
-    d = sub.add_parser("seeds", help="the same student variants trained from several seeds (models.dispatch.seeds)")
-    d.add_argument("--students", type=Path, nargs="+", required=True, help="student cards, any variants and seeds")
-    d.add_argument("--root", type=Path, default=cache_root() / "fixed")
-    d.add_argument("--limit", type=int, default=None, help="first N utterances per set")
-    d.add_argument("--markdown", type=Path, default=None)
-    d.add_argument("--workers", type=int, default=1, help="processes scoring the outputs (the table is the same)")
+    _scoring_arguments(sub.add_parser("sweep", help="students of one variant with different lambda, on the "
+                                                    "validation set"),
+                       "the first is the reference row", "first N utterances (quick looks)")
+    _scoring_arguments(sub.add_parser("seeds", help="the same student variants trained from several seeds "
+                                                    "(models.dispatch.seeds)"),
+                       "student cards, any variants and seeds", "first N utterances per set")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.command == "make-sets":
