@@ -44,7 +44,7 @@ from models.dispatch.losses import KdLoss, StudentVariant, distillation_loss, va
 from models.enhancers.base import MaskingEnhancer
 from models.enhancers.bench import macs_per_second, parameters, real_time_factors
 from models.losses.si_sdr import si_sdr
-from models.metrics.speech import confidence_interval, dnsmos
+from models.metrics.speech import Interval, confidence_interval, dnsmos
 from models.train.enhancer import simulated_config
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,17 @@ def evaluate(models: dict[str, MaskingEnhancer], variants: dict[str, StudentVari
     return {"scores": scores, "gaps": all_gaps, "cost": cost, "teacher": teacher_name}
 
 
-def _fmt(values: list[float]) -> str:
+def formatted(values: list[float]) -> str:
+    """A column cell: mean ± 95 % half-width."""
     return str(confidence_interval(values))
+
+
+def bracketed(interval: Interval) -> str:
+    """'+0.012 [-0.004, +0.028]': a small difference to three decimals with its 95 % bounds."""
+    if not np.isfinite(interval.half_width):
+        return f"{interval.mean:+.3f}"
+    mean, half = interval.mean, interval.half_width
+    return f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
 
 
 def table(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str) -> list[str]:
@@ -168,7 +177,7 @@ def table(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str)
                   "| model | PESQ-WB | ESTOI | SI-SDR dB | DNSMOS OVRL | params | MMAC/s | RTF | kept with gap > 0 |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for name, rows in per_model.items():
-            cells = [_fmt([r[m] for r in rows]) for m in METRICS]
+            cells = [formatted([r[m] for r in rows]) for m in METRICS]
             if name == "noisy":
                 cost = ["—"] * 4
             else:
@@ -233,14 +242,12 @@ def sweep(students: dict[str, dict[str, Any]], models: dict[str, MaskingEnhancer
              f"variant {', '.join(sorted(variants))}", "",
              f"| student | λ | steps | PESQ-WB | ESTOI | SI-SDR dB | DNSMOS OVRL | PESQ-WB − {first} (paired) |",
              "|---|---|---|---|---|---|---|---|",
-             "| noisy input | — | — | " + " | ".join(_fmt([r[m] for r in noisy]) for m in METRICS) + " | — |"]
+             "| noisy input | — | — | " + " | ".join(formatted([r[m] for r in noisy]) for m in METRICS) + " | — |"]
     for name, rows in scores.items():
         training = students[name]["training"]
-        interval = confidence_interval(np.array([r["pesq_wb"] for r in rows]) - base)
-        mean, half = interval.mean, interval.half_width
-        diff = "—" if name == first else f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
+        diff = "—" if name == first else bracketed(confidence_interval(np.array([r["pesq_wb"] for r in rows]) - base))
         lines.append(f"| {name} | {training['kd_weight']:g} | {training['steps']} | "
-                     + " | ".join(_fmt([r[m] for r in rows]) for m in METRICS) + f" | {diff} |")
+                     + " | ".join(formatted([r[m] for r in rows]) for m in METRICS) + f" | {diff} |")
     best = max(scores, key=lambda n: np.mean([r["pesq_wb"] for r in scores[n]]))
     lines += ["", f"Highest validation PESQ-WB: λ = {students[best]['training']['kd_weight']:g} ({best})."]
     return lines

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from models.dispatch.evaluate import METRICS, Pair, score_all
+from models.dispatch.evaluate import METRICS, Pair, bracketed, formatted, score_all
 from models.dispatch.inspect import enhance
 from models.dispatch.losses import StudentVariant
 from models.enhancers.base import MaskingEnhancer
-from models.metrics.speech import Interval, confidence_interval, paired_difference
+from models.metrics.speech import confidence_interval, paired_difference
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,6 @@ class Run:
                    int(training["steps"]), card["weights"]["sha256"])
 
 
-def _interval(values: list[float] | np.ndarray) -> str:
-    return str(confidence_interval(values))
-
-
-def _signed(interval: Interval) -> str:
-    lo, hi = interval.mean - interval.half_width, interval.mean + interval.half_width
-    return f"{interval.mean:+.3f} [{lo:+.3f}, {hi:+.3f}]" if np.isfinite(interval.half_width) \
-        else f"{interval.mean:+.3f}"
-
-
 def seed_study(runs: list[Run], models: dict[str, MaskingEnhancer], sets: dict[str, list[Pair]],
                workers: int = 1) -> list[str]:
     """The markdown: per set, a row per run, the spread between seeds, and the gaps over no KD."""
@@ -70,8 +60,8 @@ def seed_study(runs: list[Run], models: dict[str, MaskingEnhancer], sets: dict[s
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for r in order:
             base = baseline.get(r.seed)
-            gap = "—" if base is None or base == r.name else _signed(paired_difference(pesq[r.name], pesq[base]))
-            cells = [_interval([row[m] for row in scores[r.name]]) for m in METRICS]
+            gap = "—" if base is None or base == r.name else bracketed(paired_difference(pesq[r.name], pesq[base]))
+            cells = [formatted([row[m] for row in scores[r.name]]) for m in METRICS]
             lines.append(f"| {r.variant} | {r.seed} | {r.name} | {r.steps} | {r.sha256[:12]} | "
                          + " | ".join(cells) + f" | {gap} |")
         lines += ["", "Mean PESQ-WB between seeds (training noise: every row scored the same utterances):", "",
@@ -96,6 +86,6 @@ def seed_study(runs: list[Run], models: dict[str, MaskingEnhancer], sets: dict[s
             ahead = sum(g > 0 for g in gaps)
             over = f"over {len(seeds)} seeds" if len(seeds) > 1 else "one seed"
             lines.append(f"- {variant} − no KD: {per_seed}; {over} "
-                         f"{_signed(confidence_interval(gaps))}; ahead in {ahead} of {len(seeds)}")
+                         f"{bracketed(confidence_interval(gaps))}; ahead in {ahead} of {len(seeds)}")
         lines.append("")
     return lines
