@@ -301,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seeds":
         from models.dispatch.seeds import Run, seed_study
 
+        if len({path.stem for path in args.students}) < len(args.students):
+            raise SystemExit("two student cards share a file name; the study tells runs apart by it")
         loaded = {path.stem: checkpoint.load(path) for path in args.students}
         runs = [Run.of(name, card) for name, (_, card) in loaded.items()]
         sets = {n: load_set(n, args.root, None)[:args.limit] for n in set_configs()}

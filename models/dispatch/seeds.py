@@ -48,6 +48,8 @@ def seed_study(runs: list[Run], models: dict[str, MaskingEnhancer], sets: dict[s
                workers: int = 1) -> list[str]:
     """The markdown: per set, a row per run, the spread between seeds, and the gaps over no KD."""
     order = sorted(runs, key=lambda r: (list(StudentVariant).index(r.variant), r.seed))
+    if len({(r.variant, r.seed) for r in order}) < len(order):
+        raise ValueError("two runs share a variant and a seed: the study needs one run of each")
     lines: list[str] = []
     for set_name, pairs in sets.items():
         flat = score_all([(enhance(models[r.name], p.noisy), p.clean) for r in order for p in pairs], workers)
@@ -58,9 +60,10 @@ def seed_study(runs: list[Run], models: dict[str, MaskingEnhancer], sets: dict[s
                   "| variant | seed | card | steps | weights sha256 | PESQ-WB | ESTOI | SI-SDR dB | DNSMOS OVRL "
                   "| PESQ-WB − no KD of its seed (paired) |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
+        paired = {r.name: paired_difference(pesq[r.name], pesq[baseline[r.seed]]) for r in order
+                  if r.seed in baseline and r.variant is not StudentVariant.NO_KD}
         for r in order:
-            base = baseline.get(r.seed)
-            gap = "—" if base is None or base == r.name else bracketed(paired_difference(pesq[r.name], pesq[base]))
+            gap = bracketed(paired[r.name]) if r.name in paired else "—"
             cells = [formatted([row[m] for row in scores[r.name]]) for m in METRICS]
             lines.append(f"| {r.variant} | {r.seed} | {r.name} | {r.steps} | {r.sha256[:12]} | "
                          + " | ".join(cells) + f" | {gap} |")
@@ -76,12 +79,12 @@ def seed_study(runs: list[Run], models: dict[str, MaskingEnhancer], sets: dict[s
             lines.append(f"| {variant} | {values.size} | {values.mean():.3f} | {sd} | {values.min():.3f} | "
                          f"{values.max():.3f} |")
         lines += ["", "Gap over no KD (PESQ-WB), seed by seed and as a t interval over the seeds:"]
-        none = by_variant.get(StudentVariant.NO_KD, {})
-        for variant, means in by_variant.items():
-            seeds = sorted(set(means) & set(none))
-            if variant is StudentVariant.NO_KD or not seeds:
-                continue
-            gaps = [means[s] - none[s] for s in seeds]
+        gaps_by_variant: dict[StudentVariant, dict[int, float]] = defaultdict(dict)
+        for r in order:
+            if r.name in paired:
+                gaps_by_variant[r.variant][r.seed] = paired[r.name].mean
+        for variant, by_seed in gaps_by_variant.items():
+            seeds, gaps = list(by_seed), list(by_seed.values())      # in seed order, as `order` is
             per_seed = ", ".join(f"seed {s} {g:+.3f}" for s, g in zip(seeds, gaps))
             ahead = sum(g > 0 for g in gaps)
             over = f"over {len(seeds)} seeds" if len(seeds) > 1 else "one seed"

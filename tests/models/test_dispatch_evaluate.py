@@ -109,3 +109,12 @@ def test_seed_study_sets_each_gap_over_no_kd_beside_the_spread_between_seeds():
     assert [row.split(" | ")[1] for row in rows[4:]] == ["2", "2"]              # two seeds per variant
     gap = next(line for line in lines if line.startswith("- dfkd-dispatch-mssp − no KD"))
     assert "seed 0 " in gap and "seed 1 " in gap and "over 2 seeds" in gap and gap.endswith("of 2")
+
+
+def test_seed_study_refuses_two_runs_of_one_variant_and_seed():
+    from models.dispatch.seeds import Run, seed_study
+    from models.dispatch.losses import StudentVariant
+
+    runs = [Run(name, StudentVariant.NO_KD, 0, 10, "0" * 64) for name in ("a", "b")]
+    with pytest.raises(ValueError, match="share a variant and a seed"):
+        seed_study(runs, {}, {})
