@@ -29,23 +29,23 @@ class BlindController:
         window = self.window
         if window.recording is None or self.active:
             return self.dialog
-        lanes = window.talker_lanes()
+        lanes = window.ab.talker_lanes()
         models = [""] + [window.session.find(key).model for _, key in lanes[1:]]
         try:
-            trial = new_trial([name for name, _ in lanes], [key for _, key in lanes], models, window.ab_talker,
+            trial = new_trial([name for name, _ in lanes], [key for _, key in lanes], models, window.ab.talker,
                               window.view.selection)
         except ValueError:
-            window.show_error("Cannot compare blind", f"Talker {window.ab_talker + 1} has {len(lanes) - 1} visible "
+            window.show_error("Cannot compare blind", f"Talker {window.ab.talker + 1} has {len(lanes) - 1} visible "
                               "version(s); a blind comparison needs two or more (choose the talker in the Versions "
                               "panel).")
             return None
         self.trial = trial
         self.dialog = BlindDialog(trial, window)
-        self.dialog.play_requested.connect(window.select_lane)
+        self.dialog.play_requested.connect(window.ab.select_lane)
         self.dialog.toggle_requested.connect(window.toggle_playback)
         self.dialog.finished.connect(lambda _: self.end())
-        window.reload_lanes()
-        window.select_lane(1)
+        window.ab.reload()
+        window.ab.select_lane(1)
         window.active_player.pause()
         window.tracks.set_active(None)              # no track says which version plays
         self.dialog.show()
@@ -60,7 +60,7 @@ class BlindController:
             dialog.done(0)
         if reason:
             self.window.statusBar().showMessage(f"Blind A/B ended: {reason}.", 10_000)
-        self.window.reload_lanes()
+        self.window.ab.reload()
 
     def arrange(self, lanes: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
         """The talker's (name, version id) lanes as A/B plays them: in the trial's order under its

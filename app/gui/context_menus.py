@@ -31,7 +31,7 @@ class ContextMenus:
         version = window.session.find(version_id)
         window.versions_panel.select_only(version_id)
         menu = QMenu(window)
-        menu.addAction("Listen (A/B)", lambda: window.listen_to_version(version_id))
+        menu.addAction("Listen (A/B)", lambda: window.ab.listen_to_version(version_id))
         menu.addAction("Rename…", lambda: window.versions_panel.edit_name(version_id))
         menu.addAction("Show" if version.hidden else "Hide",
                        lambda: window.set_version_hidden(version_id, not version.hidden))

@@ -71,7 +71,7 @@ class EditsController:
         apply to the selected tracks; none (and a message) when there is neither."""
         window = self.window
         chosen = [window.session.find(i) for i in window.versions_panel.selected_ids()]
-        playing = window.ab_version_id()
+        playing = window.ab.version_id()
         if not chosen and playing is not None:
             chosen = [window.session.find(playing)]
         if not chosen:

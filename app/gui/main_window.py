@@ -1,5 +1,5 @@
 """The main window: open a recording, look at every channel, run jobs that add versions,
-listen A/B between them, export them.
+listen A/B between them (`ABController`), export them.
 
 Errors from the engine arrive as `AppError`s and are shown once, in a non-blocking message box
 (a failed job's with its details to copy); the window stays usable. Long jobs run one at a time
@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QDragEnterEvent, QDropEvent, QKeySequence
@@ -61,6 +59,7 @@ from app.engine.workflow import (
     demo_references,
     difference_job,
 )
+from app.gui.ab_controller import ABController
 from app.gui.blind_controller import BlindController
 from app.gui.context_menus import ContextMenus
 from app.gui.dialogs.about_dialog import AboutDialog
@@ -85,7 +84,6 @@ from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
 from app.gui.names import display_name
 from app.gui.process_controller import ProcessController
-from app.gui.lane_audio import LaneAudio
 from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
@@ -131,8 +129,6 @@ class MainWindow(QMainWindow):
         self.player = Player(self.stored.output_device())
         self.ab_player = ABPlayer(self.stored.output_device())
         self.ab_active = False                # True once an A/B lane was chosen; "Listen to" goes back
-        self.ab_talker = 0
-        self._ab_history: list[int] = []      # lanes chosen, latest last: T toggles the last two
         self.session = Session()
         self.jobs = JobQueue(self)
         self.jobs.changed.connect(self._on_job_changed)
@@ -146,7 +142,7 @@ class MainWindow(QMainWindow):
         self.close_box: QMessageBox | None = None
         self.inspector: InspectorView | None = None
         self.history_dialog: HistoryDialog | None = None
-        self.lane_audio: LaneAudio | None = None              # the open recording's A/B lane audio
+        self.ab = ABController(self)
         self.view = RecordingView(self)
         self.view.set_settings(self.stored.spectrogram())
         scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
@@ -156,7 +152,7 @@ class MainWindow(QMainWindow):
         self.tracks = TracksView(self)
         self.tracks.set_settings(self.view.settings)
         self.tracks.seek_requested.connect(self._on_seek_requested)
-        self.tracks.listen_requested.connect(self.listen_to_version)
+        self.tracks.listen_requested.connect(self.ab.listen_to_version)
         self.tracks.drag_selected.connect(self._on_track_dragged)
         self.tracks.rows_ready.connect(self._on_track_rows_ready)
         self._lanes_stale = False
@@ -176,10 +172,10 @@ class MainWindow(QMainWindow):
         self.versions_panel.hidden_changed.connect(self.set_version_hidden)
         self.versions_panel.remove_requested.connect(self.remove_version)
         self.versions_panel.difference_requested.connect(self.add_difference)
-        self.versions_panel.talker_chosen.connect(self._on_talker_chosen)
-        self.versions_panel.lane_chosen.connect(self.select_lane)
-        self.versions_panel.mute_changed.connect(self._on_mute_changed)
-        self.versions_panel.loudness_toggled.connect(self._on_loudness_toggled)
+        self.versions_panel.talker_chosen.connect(self.ab.choose_talker)
+        self.versions_panel.lane_chosen.connect(self.ab.select_lane)
+        self.versions_panel.mute_changed.connect(self.ab.set_muted)
+        self.versions_panel.loudness_toggled.connect(self.ab.set_loudness_matched)
         self.versions_dock = QDockWidget("Versions and A/B", self)
         self.versions_dock.setObjectName("versions")
         self.versions_dock.setWidget(self.versions_panel)
@@ -359,11 +355,11 @@ class MainWindow(QMainWindow):
         self.save_session_as_action = self._action("Save session &as…", ["Ctrl+Shift+S"],
                                                    lambda: self.sessions.save_as())
         self.open_session_action = self._action("Open s&ession…", ["Ctrl+Shift+O"], self._on_open_session_triggered)
-        self.toggle_ab_action = self._action("&Toggle the last two A/B lanes", ["T"], self.toggle_last_two)
-        self.loudness_action = self._action("&Match loudness", ["Shift+L"], self._on_loudness_action, checkable=True)
+        self.toggle_ab_action = self._action("&Toggle the last two A/B lanes", ["T"], self.ab.toggle_last_two)
+        self.loudness_action = self._action("&Match loudness", ["Shift+L"], self.ab.on_loudness_action, checkable=True)
         self.loudness_action.setChecked(True)
-        self.lane_actions = [self._action(f"A/B lane {k + 1}", [str(k + 1)], lambda _=False, k=k: self.select_lane(k))
-                             for k in range(AB_LANE_KEYS)]
+        self.lane_actions = [self._action(f"A/B lane {k + 1}", [str(k + 1)],
+                                          lambda _=False, k=k: self.ab.select_lane(k)) for k in range(AB_LANE_KEYS)]
         self.blind_action = self._action("&Blind A/B…", ["Ctrl+Shift+H"], lambda: self.blind.start())
         self.speed_group = QActionGroup(self)
         self.speed_actions = {speed: self._action(f"{speed:g}×", [], lambda _=False, v=speed: self.set_speed(v),
@@ -543,22 +539,14 @@ class MainWindow(QMainWindow):
         self.view.set_recording(recording)
         self.selection_label.clear()             # a new recording starts without a selection
         self.tracks.link_to(self.view.time_box())
-        if self.lane_audio is not None:
-            self.lane_audio.close()
+        self.ab.open(recording)
         if old is not None:
             old.close()
-        self.lane_audio = LaneAudio(recording)
-        self.lane_audio.mixture_arrived.connect(self.reload_lanes)
-        self.lane_audio.lane_arrived.connect(self.reload_lanes)
-        self.lane_audio.mixture_failed.connect(
-            lambda message: self.show_error("A/B plays silence for the mixture", message, QMessageBox.Icon.Warning))
-        self.lane_audio.loudness_measured.connect(self._on_loudness_measured)
         if session is None:
             session = Session(recording.path)
             session.references = demo_references(recording.path)
         self.sessions.restart()
         self.session = session
-        self._ab_history = []
         self.refresh_models()                 # cards installed since the last file count now
         self.refresh_versions()
         self._show_position(0.0)
@@ -571,7 +559,7 @@ class MainWindow(QMainWindow):
                                 f"{format_duration(info.duration_seconds)}")
         if recording.notice:
             self.show_error("The file is incomplete", recording.notice, QMessageBox.Icon.Warning)
-        self._update_transport()
+        self.update_transport()
 
     def open_new_window(self) -> MainWindow:
         """Another window, for a second recording side by side: its own session, jobs and autosave."""
@@ -649,13 +637,13 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot listen to these channels", str(err))
             return
         if self.ab_active:
-            self._switch_player(ab=False)
+            self.switch_player(ab=False)
 
     @property
     def active_player(self) -> Player | ABPlayer:
         return self.ab_player if self.ab_active else self.player
 
-    def _switch_player(self, ab: bool) -> None:
+    def switch_player(self, ab: bool) -> None:
         """Hand over between the file player and the A/B player at the same position."""
         old, new = self.active_player, (self.ab_player if ab else self.player)
         if old is new:
@@ -669,9 +657,9 @@ class MainWindow(QMainWindow):
                 new.play()
             except AppError as err:
                 self.show_error("Cannot play", str(err))
-        self.tracks.set_active(self._lane_version_id(self.ab_player.current) if ab else None)
+        self.tracks.set_active(self.ab.lane_version_id(self.ab_player.current) if ab else None)
         self.versions_panel.set_current_lane(self.ab_player.current if ab else -1)
-        self._update_transport()
+        self.update_transport()
 
     def toggle_playback(self) -> None:
         if self.recording is None:
@@ -692,7 +680,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot play", str(err))
         if self.active_player.notice:
             self.statusBar().showMessage(self.active_player.notice, 10_000)
-        self._update_transport()
+        self.update_transport()
 
     def _report_dropouts(self) -> None:
         """Dropouts mean the disk or CPU could not keep up; say so rather than hide it."""
@@ -765,7 +753,7 @@ class MainWindow(QMainWindow):
         self.correct_action.setText(f"&Correct with MeCo{where}")
         self.enhance_action.setText(f"&Enhance with a student{where}")
         self._apply_loop()
-        self._update_transport()
+        self.update_transport()
 
     def _on_loop_toggled(self) -> None:
         self._apply_loop()
@@ -802,9 +790,9 @@ class MainWindow(QMainWindow):
             self._page_to(seconds)
         self._show_position(seconds)
         self.level_meter.set_levels(player.level())
-        self._update_transport()
+        self.update_transport()
 
-    def _update_transport(self) -> None:
+    def update_transport(self) -> None:
         playing = self.active_player.is_playing
         self.play_action.setText("&Pause" if playing else "&Play")
         if playing and not self.playhead_timer.isActive():
@@ -855,12 +843,12 @@ class MainWindow(QMainWindow):
         self.silence_turns_action.setEnabled(idle and bool(self.session.versions) and bool(self.session.labels))
         self.attenuate_action.setEnabled(idle and bool(self.session.versions))
         self.blend_action.setEnabled(idle and bool(self.session.versions))
-        self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab_talker)) >= 2)
+        self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab.talker)) >= 2)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)
         self.save_session_as_action.setEnabled(self.recording is not None)
         self.notes_action.setEnabled(self.recording is not None)
-        self.toggle_ab_action.setEnabled(len(self._ab_history) >= 2)
+        self.toggle_ab_action.setEnabled(len(self.ab.history) >= 2)
 
     def update_edit_actions(self) -> None:
         """Undo and Redo say what they would do (only session edits change that)."""
@@ -982,7 +970,7 @@ class MainWindow(QMainWindow):
             self.stored.set_monitor_channels(monitor)
             self.monitor_combo.setCurrentIndex(max(0, self.monitor_combo.findData(monitor_key(monitor))))
             self._apply_monitor(monitor)
-        self._update_transport()
+        self.update_transport()
 
     def refresh_models(self) -> None:
         """Which tasks have an installed card (read once, not on every state change: cards are files)."""
@@ -991,7 +979,7 @@ class MainWindow(QMainWindow):
         for entry in list_models(Task.ENHANCEMENT):
             action = self.enhance_menu.addAction(entry.summary)
             action.triggered.connect(lambda _=False, name=entry.name: self.processing.run_enhancement(name))
-        self._update_transport()
+        self.update_transport()
 
     # --- jobs -------------------------------------------------------------------------------------
     def add_versions_from(self, recording: Recording, versions: list[Version]) -> None:
@@ -1017,7 +1005,7 @@ class MainWindow(QMainWindow):
             self.job_label.setText(f"{current.title} · {eta or current.state}")
             self.job_bar.setValue(round(100 * current.progress.fraction) if current.progress else 0)
             self.job_cancel.setEnabled(current.state is JobState.RUNNING)
-        self._update_transport()
+        self.update_transport()
 
     def _on_job_cancel_clicked(self) -> None:
         if self.jobs.current is not None:
@@ -1054,134 +1042,21 @@ class MainWindow(QMainWindow):
         visible = sorted((v for v in versions if not v.hidden), key=lambda v: v.talker)   # a talker's versions together
         self.tracks.set_versions(visible)
         talkers = self.session.talkers()
-        if talkers and self.ab_talker not in talkers:
-            self.ab_talker = talkers[0]
-        self.versions_panel.set_talkers(talkers, self.ab_talker)
+        if talkers and self.ab.talker not in talkers:
+            self.ab.talker = talkers[0]
+        self.versions_panel.set_talkers(talkers, self.ab.talker)
         if self.tracks.rows_pending:
             self._lanes_stale = True         # loaded when the rows are built: its workers would slow them
         else:
-            self.reload_lanes()
+            self.ab.reload()
         self.labels.refresh()
         self.update_edit_actions()
-        self._update_transport()
+        self.update_transport()
 
     def _on_track_rows_ready(self) -> None:
         if self._lanes_stale:
             self._lanes_stale = False
-            self.reload_lanes()
-
-    def talker_lanes(self) -> list[tuple[str, str | None]]:
-        """(name, version id) per lane of the A/B talker: the mixture's reference channel, then the
-        talker's visible versions."""
-        return [("Mixture · ch 1", None)] + [(v.name, v.id) for v in self.session.versions_of(self.ab_talker)]
-
-    def ab_lanes(self) -> list[tuple[str, str | None]]:
-        """The lanes as A/B plays them: the talker's, or during a blind trial its shuffled letters."""
-        return self.blind.arrange(self.talker_lanes())
-
-    def ab_version_id(self) -> str | None:
-        """The version A/B plays (or would resume), None for the mixture or when A/B is off."""
-        return self._lane_version_id(self.ab_player.current) if self.ab_active else None
-
-    def _lane_version_id(self, lane: int) -> str | None:
-        lanes = self.ab_lanes()
-        return lanes[lane][1] if 0 <= lane < len(lanes) else None
-
-    def reload_lanes(self) -> None:
-        if self.recording is None or self.lane_audio is None:
-            return
-        rec, source = self.recording, self.lane_audio
-        if self.blind.check_lanes([key for _, key in self.talker_lanes()]):
-            return                           # the trial ended, and the lanes were reloaded as they are
-        lanes = self.ab_lanes()
-        if len(lanes) == 1:                  # nothing to compare yet: the mixture is not read
-            self.ab_player.load([], np.zeros((0, 0), np.float32), rec.sample_rate, [])
-            self.versions_panel.set_lanes([], -1, [])
-            if self.ab_active:
-                self._switch_player(ab=False)
-            return
-        audio = [source.mixture()] + [source.version(self.session.find(key)) for _, key in lanes[1:]]
-        keys = [key for _, key in lanes]
-        known = [source.loudness(key) for key in keys]
-        peaks = [source.peak(key) for key in keys]
-        complete = all(value is not None for value in known + peaks)
-        self.ab_player.load([name for name, _ in lanes], audio, rec.sample_rate, known if complete else None,
-                            peaks if complete else None)
-        if not complete:
-            source.measure_loudness(keys, audio)
-        self._ab_history = [lane for lane in self._ab_history if lane < len(lanes)]
-        self.versions_panel.set_lanes([name for name, _ in lanes], self.ab_player.current if self.ab_active else -1,
-                                      [False] * len(lanes))
-        self._show_lane_gains()
-        if self.ab_active and not self.blind.active:
-            self.tracks.set_active(self._lane_version_id(self.ab_player.current))
-
-    @property
-    def mixture_lane_ready(self) -> bool:
-        return self.lane_audio is not None and self.lane_audio.mixture_ready
-
-    def _on_loudness_measured(self, keys: list[str | None]) -> None:
-        if keys == [key for _, key in self.ab_lanes()] and self.loudness_ready:
-            self.ab_player.set_loudness([self.lane_audio.loudness(key) for key in keys],
-                                        [self.lane_audio.peak(key) for key in keys])
-            self._show_lane_gains()
-
-    @property
-    def loudness_ready(self) -> bool:
-        return self.lane_audio is not None and \
-            all(self.lane_audio.loudness(key) is not None for _, key in self.ab_lanes())
-
-    def select_lane(self, lane: int) -> None:
-        """Listen to A/B lane `lane` (0: the mixture) from the same position, crossfaded; during a
-        blind trial no track lights up to say which version it is."""
-        if self.recording is None or not 0 <= lane < len(self.ab_player.names):
-            return
-        self.ab_player.select(lane)
-        if not self._ab_history or self._ab_history[-1] != lane:
-            self._ab_history = (self._ab_history + [lane])[-2:]
-        self._switch_player(ab=True)
-        if not self.blind.active:
-            self.tracks.set_active(self._lane_version_id(lane))
-            self._reveal_track(self._lane_version_id(lane))
-        self.versions_panel.set_current_lane(lane)
-        self.statusBar().showMessage(f"A/B: {self.ab_player.names[lane]}", 3000)
-        self._update_transport()
-
-    def listen_to_version(self, version_id: str) -> None:
-        """A/B to this version (a double-click on its track), switching to its talker's lanes first;
-        not during a blind trial (it would name what plays)."""
-        if self.blind.active:
-            self.statusBar().showMessage("Blind A/B: pick the versions by letter (keys 2, 3, …).", 5000)
-            return
-        version = self.session.find(version_id)
-        if version.talker != self.ab_talker:
-            self.versions_panel.set_talkers(self.session.talkers(), version.talker)
-            self._on_talker_chosen(version.talker)
-        keys = [key for _, key in self.ab_lanes()]
-        if version_id in keys:
-            self.select_lane(keys.index(version_id))
-
-    def _reveal_track(self, version_id: str | None) -> None:
-        """Scroll the tracks so the one A/B plays is in view."""
-        span = self.tracks.row_span(version_id)
-        if span is not None:
-            top, bottom = span
-            self.tracks_scroller.ensureVisible(0, (top + bottom) // 2, 0, (bottom - top) // 2 + 4)
-
-    def toggle_last_two(self) -> None:
-        if len(self._ab_history) >= 2:
-            self.select_lane(self._ab_history[-2])
-
-    def _on_talker_chosen(self, talker: int) -> None:
-        if talker != self.ab_talker:
-            self.blind.end("another talker was chosen")
-        self.ab_talker = talker
-        self._ab_history = []
-        self.reload_lanes()
-        self._update_transport()               # Blind A/B needs two versions of this talker
-
-    def _on_mute_changed(self, lane: int, muted: bool) -> None:
-        self.ab_player.set_muted(lane, muted)
+            self.ab.reload()
 
     def set_speed(self, speed: float) -> None:
         """Play (the channels and A/B alike) at `speed` times real time, at the same pitch: slower to
@@ -1194,25 +1069,12 @@ class MainWindow(QMainWindow):
         self.speed_actions[speed].setChecked(True)
         self.speed_label.setText("" if speed == 1.0 else f"{speed:g}×")
         self.speed_label.setToolTip(f"Playing at {speed:g}× speed, pitch kept (Playback ▸ Speed; [ and ])")
-        self._update_transport()
+        self.update_transport()
 
     def step_speed(self, step: int) -> None:
         """The next slower (−1) or faster (+1) of the offered speeds."""
         at = SPEEDS.index(self.player.speed) if self.player.speed in SPEEDS else SPEEDS.index(1.0)
         self.set_speed(SPEEDS[min(max(at + step, 0), len(SPEEDS) - 1)])
-
-    def _on_loudness_toggled(self, matched: bool) -> None:
-        self.ab_player.set_loudness_matched(matched)
-        self.loudness_action.setChecked(matched)
-        self._show_lane_gains()
-
-    def _on_loudness_action(self) -> None:
-        self.versions_panel.loudness_box.setChecked(self.loudness_action.isChecked())
-
-    def _show_lane_gains(self) -> None:
-        """Each lane's playback gain; hidden during a blind trial (a level would hint at the version)."""
-        gains = self.ab_player.gains
-        self.versions_panel.show_gains([math.nan if self.blind.active else float(gain) for gain in gains])
 
     def _on_rename_requested(self, version_id: str, name: str) -> None:
         if self.session.find(version_id).name != name:
@@ -1367,8 +1229,7 @@ class MainWindow(QMainWindow):
         self.sessions.close()
         self.jobs.shutdown()
         self.tracks.close_workers()
-        if self.lane_audio is not None:
-            self.lane_audio.close(wait_for_measurements=True)
+        self.ab.close(wait_for_measurements=True)
         self.playhead_timer.stop()
         self.player.close()
         self.ab_player.close()

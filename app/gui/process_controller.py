@@ -181,7 +181,7 @@ class ProcessController(QObject):
         count = max(2, len(window.session.talkers()) + 1)
         talkers = [f"Talker {k + 1}" for k in range(count)]
         chosen, ok = QInputDialog.getItem(window, "Import a talker's estimate", f"{Path(path).name} estimates",
-                                          talkers, min(window.ab_talker, count - 1), False)
+                                          talkers, min(window.ab.talker, count - 1), False)
         if ok:
             self.import_estimate(path, talkers.index(chosen))
 
@@ -300,7 +300,7 @@ class ProcessController(QObject):
 
     def ask_reference(self) -> None:
         """A clean reference for the A/B talker, for the metrics and the inspector."""
-        window, talker = self.window, self.window.ab_talker
+        window, talker = self.window, self.window.ab.talker
         folder = str(window.recording.path.parent) if window.recording else ""
         path, _ = QFileDialog.getOpenFileName(window, f"Clean reference of talker {talker + 1}", folder, AUDIO_FILTER)
         if path:
@@ -323,7 +323,7 @@ class ProcessController(QObject):
         before any separation) and its clean reference, over the selection if any."""
         window, recording = self.window, self.window.recording
         assert recording is not None
-        talker = window.ab_talker
+        talker = window.ab.talker
         reference = window.session.references.get(talker)
         if reference is None:
             raise ConfigError(f"The inspector compares against a clean reference; load one for talker {talker + 1} "

@@ -217,10 +217,10 @@ def test_double_click_on_a_track_listens_to_that_version(qtbot, demo_window):
     from PySide6.QtCore import QPoint
     separate(qtbot, demo_window)
     second = demo_window.session.versions[1]                     # talker 2: not the A/B talker yet
-    assert demo_window.ab_talker == 0
+    assert demo_window.ab.talker == 0
     top, bottom = demo_window.tracks.row_span(second.id)
     double_click(demo_window.tracks.viewport(), QPoint(demo_window.tracks.width() // 2, bottom - 10))
-    assert demo_window.ab_talker == second.talker and demo_window.ab_active
+    assert demo_window.ab.talker == second.talker and demo_window.ab_active
     assert demo_window.tracks.active_id == second.id
     assert demo_window.ab_player.names[demo_window.ab_player.current] == second.name
 
@@ -230,14 +230,14 @@ def test_ab_switching_keeps_the_position(qtbot, demo_window):
     here ALSA's null device is not paced (it reaches the end at once), so the hand-overs are
     checked at rest: file player to A/B, lane to lane, and back to the last lane."""
     separate(qtbot, demo_window)
-    qtbot.waitUntil(lambda: demo_window.mixture_lane_ready and demo_window.loudness_ready, timeout=20_000)
+    qtbot.waitUntil(lambda: demo_window.ab.mixture_ready and demo_window.ab.loudness_ready, timeout=20_000)
     demo_window.seek_seconds(3.0)
     at = 3 * demo_window.recording.sample_rate
-    demo_window.select_lane(1)
+    demo_window.ab.select_lane(1)
     assert demo_window.ab_active and demo_window.ab_player.position == at
-    demo_window.select_lane(0)
+    demo_window.ab.select_lane(0)
     assert demo_window.ab_player.current == 0 and demo_window.ab_player.position == at
-    demo_window.toggle_last_two()
+    demo_window.ab.toggle_last_two()
     assert demo_window.ab_player.current == 1 and demo_window.ab_player.position == at
     assert demo_window.ab_player.names[:2] == ["Mixture · ch 1", "Separated · talker 1"]
     assert demo_window.versions_panel.lanes.topLevelItemCount() == 2
@@ -246,7 +246,7 @@ def test_ab_switching_keeps_the_position(qtbot, demo_window):
 
 def test_ab_reads_the_mixture_lane_in_a_worker_and_plays_versions_without_copies(qtbot, demo_window):
     separate(qtbot, demo_window)
-    qtbot.waitUntil(lambda: demo_window.mixture_lane_ready, timeout=10_000)
+    qtbot.waitUntil(lambda: demo_window.ab.mixture_ready, timeout=10_000)
     rec = demo_window.recording
     np.testing.assert_array_equal(demo_window.ab_player.lane(0), rec.read(0, rec.frames, [0])[0])
     talker_1 = demo_window.processing.latest_separation()[0]
@@ -255,8 +255,8 @@ def test_ab_reads_the_mixture_lane_in_a_worker_and_plays_versions_without_copies
 
 def test_ab_keeps_playing_when_the_mixture_lane_arrives(qtbot, demo_window):
     separate(qtbot, demo_window)
-    qtbot.waitUntil(lambda: demo_window.mixture_lane_ready, timeout=10_000)
-    demo_window.select_lane(1)
+    qtbot.waitUntil(lambda: demo_window.ab.mixture_ready, timeout=10_000)
+    demo_window.ab.select_lane(1)
     demo_window.toggle_playback()
     assert demo_window.ab_player.is_playing
     demo_window.refresh_versions()           # lanes reload, as when the mixture lane arrives
@@ -498,8 +498,8 @@ def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window,
     separated = demo_window.processing.latest_separation()
     assert [v.settings["source_version"] for v in corrected] == [v.id for v in separated]
     assert demo_window.ab_player.names == ["Mixture · ch 1", "Separated · talker 1", "MeCo · talker 1"]
-    demo_window.select_lane(2)
-    qtbot.waitUntil(lambda: demo_window.loudness_ready, timeout=20_000)
+    demo_window.ab.select_lane(2)
+    qtbot.waitUntil(lambda: demo_window.ab.loudness_ready, timeout=20_000)
     gains = demo_window.ab_player.gains
     assert gains.shape == (3,) and not np.allclose(gains, 1.0)
     save_screenshot(demo_window, "ab-meco.png")
@@ -693,13 +693,13 @@ def _journey(qtbot, window, enhancers: dict, folder: Path) -> None:
     corrected = [v for v in window.session.versions if v.kind is VersionKind.CORRECTED]
     assert [v.talker for v in corrected] == [0, 1]
 
-    qtbot.waitUntil(lambda: window.mixture_lane_ready and window.loudness_ready, timeout=60_000)
+    qtbot.waitUntil(lambda: window.ab.mixture_ready and window.ab.loudness_ready, timeout=60_000)
     window.seek_seconds(4.0)
     qtbot.keyClick(window, Qt.Key.Key_3)                          # mixture, separated, MeCo of talker 1
     assert window.ab_player.names[2] == corrected[0].name
     assert window.ab_player.current == 2 and window.ab_player.position == 4 * window.recording.sample_rate
     levels = [loudness + 20 * np.log10(gain) for loudness, gain in
-              zip((window.lane_audio.loudness(key) for _, key in window.ab_lanes()), window.ab_player.gains)]
+              zip((window.ab.lane_audio.loudness(key) for _, key in window.ab.lanes()), window.ab_player.gains)]
     assert np.ptp(levels) < 0.5                                   # matched to within half a LU
 
     dialog = window.exporter.open()
@@ -939,7 +939,7 @@ def test_a_blind_comparison_hides_which_version_plays_until_it_is_revealed(qtbot
     assert [panel.topLevelItem(k).text(1) for k in range(3)] == ["Mixture · ch 1", "Version A", "Version B"]
     assert {panel.topLevelItem(k).text(2) for k in range(3)} == {"—"}
     qtbot.keyClick(dialog, Qt.Key.Key_3)
-    heard = demo_window.ab_lanes()[demo_window.ab_player.current][1]
+    heard = demo_window.ab.lanes()[demo_window.ab_player.current][1]
     assert heard == trial.ids[trial.order[2]] and demo_window.tracks.active_id is None
     assert "A/B: Version B" in demo_window.statusBar().currentMessage()
     dialog.sliders[1].setValue(30)
@@ -960,7 +960,7 @@ def test_a_blind_comparison_ends_when_the_versions_change(qtbot, demo_window):
     separate(qtbot, demo_window)
     dialog = demo_window.blind.start()
     demo_window.session.set_hidden(demo_window.session.versions[0].id, True)
-    demo_window.reload_lanes()
+    demo_window.ab.reload()
     assert not demo_window.blind.active and not dialog.isVisible()
 
 
