@@ -53,7 +53,7 @@ class ABController:
     def version_id(self) -> str | None:
         """The version A/B plays (or would resume), None for the mixture or when A/B is off."""
         window = self.window
-        return self.lane_version_id(window.ab_player.current) if window.ab_active else None
+        return self.lane_version_id(window.playback.ab_player.current) if window.playback.ab_active else None
 
     def lane_version_id(self, lane: int) -> str | None:
         lanes = self.lanes()
@@ -64,15 +64,15 @@ class ABController:
         window = self.window
         if window.recording is None or self.lane_audio is None:
             return
-        rate, source, player = window.recording.sample_rate, self.lane_audio, window.ab_player
+        rate, source, player = window.recording.sample_rate, self.lane_audio, window.playback.ab_player
         if window.blind.check_lanes([key for _, key in self.talker_lanes()]):
             return                           # the trial ended, and the lanes were reloaded as they are
         lanes = self.lanes()
         if len(lanes) == 1:                  # nothing to compare yet: the mixture is not read
             player.load([], np.zeros((0, 0), np.float32), rate, [])
             window.versions_panel.set_lanes([], -1, [])
-            if window.ab_active:
-                window.switch_player(ab=False)
+            if window.playback.ab_active:
+                window.playback.switch_player(ab=False)
             return
         audio = [source.mixture()] + [source.version(window.session.find(key)) for _, key in lanes[1:]]
         keys = [key for _, key in lanes]
@@ -84,10 +84,10 @@ class ABController:
         if not complete:
             source.measure_loudness(keys, audio)
         self.history = [lane for lane in self.history if lane < len(lanes)]
-        window.versions_panel.set_lanes([name for name, _ in lanes], player.current if window.ab_active else -1,
-                                        [False] * len(lanes))
+        current = player.current if window.playback.ab_active else -1
+        window.versions_panel.set_lanes([name for name, _ in lanes], current, [False] * len(lanes))
         self.show_gains()
-        if window.ab_active and not window.blind.active:
+        if window.playback.ab_active and not window.blind.active:
             window.tracks.set_active(self.lane_version_id(player.current))
 
     @property
@@ -101,7 +101,7 @@ class ABController:
 
     def _on_loudness_measured(self, keys: list[LaneKey]) -> None:
         if keys == [key for _, key in self.lanes()] and self.loudness_ready:
-            self.window.ab_player.set_loudness([self.lane_audio.loudness(key) for key in keys],
+            self.window.playback.ab_player.set_loudness([self.lane_audio.loudness(key) for key in keys],
                                                [self.lane_audio.peak(key) for key in keys])
             self.show_gains()
 
@@ -109,17 +109,17 @@ class ABController:
         """Listen to A/B lane `lane` (0: the mixture) from the same position, crossfaded; during a
         blind trial no track lights up to say which version it is."""
         window = self.window
-        if window.recording is None or not 0 <= lane < len(window.ab_player.names):
+        if window.recording is None or not 0 <= lane < len(window.playback.ab_player.names):
             return
-        window.ab_player.select(lane)
+        window.playback.ab_player.select(lane)
         if not self.history or self.history[-1] != lane:
             self.history = (self.history + [lane])[-2:]
-        window.switch_player(ab=True)
+        window.playback.switch_player(ab=True)
         if not window.blind.active:
             window.tracks.set_active(self.lane_version_id(lane))
             self._reveal_track(self.lane_version_id(lane))
         window.versions_panel.set_current_lane(lane)
-        window.statusBar().showMessage(f"A/B: {window.ab_player.names[lane]}", 3000)
+        window.statusBar().showMessage(f"A/B: {window.playback.ab_player.names[lane]}", 3000)
         window.update_transport()
 
     def listen_to_version(self, version_id: str) -> None:
@@ -157,11 +157,11 @@ class ABController:
         self.window.update_transport()        # Blind A/B needs two versions of this talker
 
     def set_muted(self, lane: int, muted: bool) -> None:
-        self.window.ab_player.set_muted(lane, muted)
+        self.window.playback.ab_player.set_muted(lane, muted)
 
     def set_loudness_matched(self, matched: bool) -> None:
         """The Versions panel's box and Playback ▸ Match loudness say the same."""
-        self.window.ab_player.set_loudness_matched(matched)
+        self.window.playback.ab_player.set_loudness_matched(matched)
         self.window.loudness_action.setChecked(matched)
         self.show_gains()
 
@@ -170,6 +170,6 @@ class ABController:
 
     def show_gains(self) -> None:
         """Each lane's playback gain; hidden during a blind trial (a level would hint at the version)."""
-        gains = self.window.ab_player.gains
+        gains = self.window.playback.ab_player.gains
         self.window.versions_panel.show_gains([math.nan if self.window.blind.active else float(gain)
                                                for gain in gains])

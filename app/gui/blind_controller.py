@@ -42,11 +42,11 @@ class BlindController:
         self.trial = trial
         self.dialog = BlindDialog(trial, window)
         self.dialog.play_requested.connect(window.ab.select_lane)
-        self.dialog.toggle_requested.connect(window.toggle_playback)
+        self.dialog.toggle_requested.connect(window.playback.toggle)
         self.dialog.finished.connect(lambda _: self.end())
         window.ab.reload()
         window.ab.select_lane(1)
-        window.active_player.pause()
+        window.playback.active_player.pause()
         window.tracks.set_active(None)              # no track says which version plays
         self.dialog.show()
         return self.dialog

@@ -60,8 +60,8 @@ class ContextMenus:
 
     def _play_label(self, index: int) -> None:
         self.window.labels.choose(index)
-        if not self.window.active_player.is_playing:
-            self.window.toggle_playback()
+        if not self.window.playback.active_player.is_playing:
+            self.window.playback.toggle()
 
     def view_menu(self) -> QMenu:
         window = self.window

@@ -104,7 +104,7 @@ class LabelsController(QObject):
         """Select the label's range (a point label clears the selection); the playhead goes to its start."""
         label = self.window.session.labels[index]
         self.window.view.set_selection((label.start, label.stop) if label.stop > label.start else None)
-        self.window.seek_seconds(label.start, reveal=True)
+        self.window.playback.seek(label.start, reveal=True)
 
     def step(self, direction: int) -> int | None:
         """Select the first label starting after the playhead (`direction` 1) or the last one

@@ -1,11 +1,12 @@
 """The main window: open a recording, look at every channel, run jobs that add versions,
-listen A/B between them (`ABController`), export them.
+listen A/B between them, export them.
 
 Errors from the engine arrive as `AppError`s and are shown once, in a non-blocking message box
 (a failed job's with its details to copy); the window stays usable. Long jobs run one at a time
-in `JobQueue` worker threads; the window only reacts to their signals. The playhead and the level
-meter follow the active player (file `Player`, or `ABPlayer` once an A/B lane is chosen), polled
-every 30 ms. Edits of the versions go through the session, which keeps them undoable.
+in `JobQueue` worker threads; the window only reacts to their signals. Playback follows the
+active player, the file `Player` or the `ABPlayer` once an A/B lane is chosen
+(`PlaybackController`, `ABController`). Edits of the versions go through the session, which keeps
+them undoable.
 """
 
 from __future__ import annotations
@@ -42,17 +43,13 @@ from app.engine.documents import (
     Version,
     load_session_job,
 )
-from app.engine.errors import AppError, AudioFileError, PlaybackError
+from app.engine.errors import AppError, AudioFileError
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
 from app.engine.labels import LABEL_SUFFIXES
 from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     SPEEDS,
-    ABPlayer,
-    Loop,
-    Player,
-    RecordingSource,
 )
 from app.engine.recovery import RecoverableSession, discard
 from app.engine.workflow import (
@@ -74,15 +71,13 @@ from app.gui.dialogs.settings_dialog import (
     TOP_FREQUENCIES,
     ComputePreferences,
     SettingsDialog,
-    channels_of,
-    monitor_choices,
-    monitor_key,
 )
 from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.edits_controller import EditsController
 from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
 from app.gui.names import display_name
+from app.gui.playback_controller import PlaybackController
 from app.gui.process_controller import ProcessController
 from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
@@ -103,7 +98,6 @@ from app.gui.workers import JobEntry, JobQueue, JobState
 
 log = logging.getLogger(__name__)
 
-PLAYHEAD_POLL_MS = 30
 LAYOUT_VERSION = 1            # of the stored dock layout: raise it when the docks change
 NEW_WINDOW_OFFSET = 32        # pixels: a new window opens down and right of the one it came from
 OTHER_WINDOWS: set[MainWindow] = set()      # windows opened with File ▸ New window
@@ -126,9 +120,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.stored = StoredSettings()
         self.recording: Recording | None = None
-        self.player = Player(self.stored.output_device())
-        self.ab_player = ABPlayer(self.stored.output_device())
-        self.ab_active = False                # True once an A/B lane was chosen; "Listen to" goes back
+        self.playback = PlaybackController(self)
         self.session = Session()
         self.jobs = JobQueue(self)
         self.jobs.changed.connect(self._on_job_changed)
@@ -151,7 +143,7 @@ class MainWindow(QMainWindow):
         scroller.setWidget(self.view)
         self.tracks = TracksView(self)
         self.tracks.set_settings(self.view.settings)
-        self.tracks.seek_requested.connect(self._on_seek_requested)
+        self.tracks.seek_requested.connect(self.playback.seek)
         self.tracks.listen_requested.connect(self.ab.listen_to_version)
         self.tracks.drag_selected.connect(self._on_track_dragged)
         self.tracks.rows_ready.connect(self._on_track_rows_ready)
@@ -205,7 +197,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.analysis_dock, self.labels_dock)
         self.jobs_dock.raise_()
         self.resizeDocks([self.versions_dock], [DOCK_PIXELS], Qt.Orientation.Horizontal)   # the channels get the room
-        self.view.seek_requested.connect(self._on_seek_requested)
+        self.view.seek_requested.connect(self.playback.seek)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)
         self.view.render_failed.connect(self._on_render_failed)
@@ -243,8 +235,6 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self.update_edit_actions()
         self.labels.refresh()                 # what can be done with labels: nothing yet
-        self.playhead_timer = QTimer(self, interval=PLAYHEAD_POLL_MS)
-        self.playhead_timer.timeout.connect(self._on_playhead_tick)
         self.refresh_models()
         self._restore_layout()
 
@@ -283,8 +273,8 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("&Undo", ["Ctrl+Z"], self.undo)
         self.redo_action = self._action("&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo)
         self.history_action = self._action("&History…", [], self.open_history)
-        self.play_action = self._action("&Play", ["Space"], self.toggle_playback)
-        self.loop_action = self._action("&Loop selection", ["L"], self._on_loop_toggled, checkable=True)
+        self.play_action = self._action("&Play", ["Space"], self.playback.toggle)
+        self.loop_action = self._action("&Loop selection", ["L"], self.playback.apply_loop, checkable=True)
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
         self.select_all_action = self._action("Select &all", QKeySequence.StandardKey.SelectAll, self.select_all)
         self.select_range_action = self._action("Select &range…", ["Ctrl+Shift+J"], self.open_select_range)
@@ -318,8 +308,8 @@ class MainWindow(QMainWindow):
         self.zoom_selection_action = self._action("Zoom to &selection", ["Z"], self.zoom_to_selection)
         self.left_action = self._action("Scroll left", ["Left"], lambda: self.view.scroll(-SCROLL_FRACTION))
         self.right_action = self._action("Scroll right", ["Right"], lambda: self.view.scroll(SCROLL_FRACTION))
-        self.home_action = self._action("Go to start", ["Home"], lambda: self.seek_seconds(0.0, reveal=True))
-        self.end_action = self._action("Go to end", ["End"], lambda: self.seek_seconds(self.duration(), reveal=True))
+        self.home_action = self._action("Go to start", ["Home"], lambda: self.playback.seek(0.0, reveal=True))
+        self.end_action = self._action("Go to end", ["End"], lambda: self.playback.seek(self.duration(), reveal=True))
         self.select_to_start_action = self._action("Select to start", ["Shift+Home"],
                                                    lambda: self.view.extend_selection(0.0))
         self.select_to_end_action = self._action("Select to end", ["Shift+End"],
@@ -362,15 +352,16 @@ class MainWindow(QMainWindow):
                                           lambda _=False, k=k: self.ab.select_lane(k)) for k in range(AB_LANE_KEYS)]
         self.blind_action = self._action("&Blind A/B…", ["Ctrl+Shift+H"], lambda: self.blind.start())
         self.speed_group = QActionGroup(self)
-        self.speed_actions = {speed: self._action(f"{speed:g}×", [], lambda _=False, v=speed: self.set_speed(v),
-                                                  checkable=True) for speed in SPEEDS}
+        self.speed_actions = {speed: self._action(f"{speed:g}×", [],
+                                                  lambda _=False, v=speed: self.playback.set_speed(v), checkable=True)
+                              for speed in SPEEDS}
         for action in self.speed_actions.values():
             self.speed_group.addAction(action)
         self.speed_actions[1.0].setChecked(True)
         self.band_removed_action = self._action("Hear the area's band &taken away", ["Shift+B"],
-                                                self._apply_band, checkable=True)
-        self.slower_action = self._action("&Slower", ["["], lambda: self.step_speed(-1))
-        self.faster_action = self._action("&Faster", ["]"], lambda: self.step_speed(1))
+                                                self.playback.apply_band, checkable=True)
+        self.slower_action = self._action("&Slower", ["["], lambda: self.playback.step_speed(-1))
+        self.faster_action = self._action("&Faster", ["]"], lambda: self.playback.step_speed(1))
         self.top_group = QActionGroup(self)
         self.top_actions = {hz: self._action(label, [], lambda _=False, v=hz: self.set_top_frequency(v),
                                              checkable=True) for label, hz in TOP_FREQUENCIES}
@@ -468,7 +459,7 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(QLabel(" Listen to "))
         self.monitor_combo = QComboBox()
         self.monitor_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.monitor_combo.activated.connect(self._on_monitor_chosen)
+        self.monitor_combo.activated.connect(self.playback.choose_monitor)
         toolbar.addWidget(self.monitor_combo)
         toolbar.addSeparator()
         for action in (self.separate_action, self.correct_action, self.export_action):
@@ -531,10 +522,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _show_recording(self, recording: Recording, session: Session | None) -> None:
-        self.player.load(RecordingSource(recording, (0,)))
-        self.level_meter.reset_clip()
-        self.ab_player.pause()
-        self.ab_active = False
+        self.playback.open(recording)
         old, self.recording = self.recording, recording
         self.view.set_recording(recording)
         self.selection_label.clear()             # a new recording starts without a selection
@@ -549,8 +537,8 @@ class MainWindow(QMainWindow):
         self.session = session
         self.refresh_models()                 # cards installed since the last file count now
         self.refresh_versions()
-        self._show_position(0.0)
-        self._fill_monitor_combo()
+        self.playback.show_position(0.0)
+        self.playback.fill_monitor_choices()
         self._refresh_recent_menu(self.stored.add_recent_file(recording.path))
         info = recording.info
         self.setWindowTitle(f"{display_name(recording.path)}[*] — MeCo Studio")
@@ -612,108 +600,11 @@ class MainWindow(QMainWindow):
     def _on_render_failed(self, message: str) -> None:
         self.show_error("Could not read the file", message)
 
-    # --- playback -------------------------------------------------------------------------
-    def _fill_monitor_combo(self) -> None:
-        self.monitor_combo.clear()
-        channels = self.recording.channels if self.recording else 0
-        for label, chosen in monitor_choices(channels):
-            self.monitor_combo.addItem(label, monitor_key(chosen))
-        index = self.monitor_combo.findData(monitor_key(self.stored.monitor_channels()))
-        self.monitor_combo.setCurrentIndex(max(0, index))
-        if self.monitor_combo.count():
-            self._apply_monitor(channels_of(self.monitor_combo.currentData()))
-
-    def _on_monitor_chosen(self, index: int) -> None:
-        chosen = channels_of(self.monitor_combo.itemData(index))
-        self.stored.set_monitor_channels(chosen)
-        self._apply_monitor(chosen)
-
-    def _apply_monitor(self, channels: tuple[int, ...]) -> None:
-        if self.recording is None:
-            return
-        try:
-            self.player.set_source(RecordingSource(self.recording, channels))
-        except AppError as err:
-            self.show_error("Cannot listen to these channels", str(err))
-            return
-        if self.ab_active:
-            self.switch_player(ab=False)
-
-    @property
-    def active_player(self) -> Player | ABPlayer:
-        return self.ab_player if self.ab_active else self.player
-
-    def switch_player(self, ab: bool) -> None:
-        """Hand over between the file player and the A/B player at the same position."""
-        old, new = self.active_player, (self.ab_player if ab else self.player)
-        if old is new:
-            return
-        playing, position = old.is_playing, old.position
-        old.pause()
-        self.ab_active = ab
-        new.seek(position)
-        if playing:
-            try:
-                new.play()
-            except AppError as err:
-                self.show_error("Cannot play", str(err))
-        self.tracks.set_active(self.ab.lane_version_id(self.ab_player.current) if ab else None)
-        self.versions_panel.set_current_lane(self.ab_player.current if ab else -1)
-        self.update_transport()
-
-    def toggle_playback(self) -> None:
-        if self.recording is None:
-            return
-        try:
-            player = self.active_player
-            was_playing = player.is_playing
-            selection = self.view.selection
-            if not was_playing and selection is not None and not self.loop_action.isChecked():
-                start, stop = (round(t * self.recording.sample_rate) for t in selection)
-                if not start <= player.position < stop:
-                    self.seek_seconds(selection[0])     # play the selection from its start
-            player.toggle()
-            if was_playing:
-                self._report_dropouts()
-        except AppError as err:
-            log.warning("playback failed: %s", err)
-            self.show_error("Cannot play", str(err))
-        if self.active_player.notice:
-            self.statusBar().showMessage(self.active_player.notice, 10_000)
-        self.update_transport()
-
-    def _report_dropouts(self) -> None:
-        """Dropouts mean the disk or CPU could not keep up; say so rather than hide it."""
-        if self.active_player.underflows:
-            self.statusBar().showMessage(f"{self.active_player.underflows} audio dropouts while playing: the disk "
-                                         "or CPU could not keep up.", 10_000)
-
-    def seek_seconds(self, seconds: float, reveal: bool = False) -> None:
-        if self.recording is None:
-            return
-        seconds = min(max(seconds, 0.0), self.duration())
-        self.player.seek(round(seconds * self.recording.sample_rate))
-        self.ab_player.seek(round(seconds * self.recording.sample_rate))
-        self.view.set_playhead(seconds)
-        self.tracks.set_playhead(seconds)
-        self._show_position(seconds)
-        if reveal:
-            self._reveal(seconds)
-
     def zoom_to_selection(self) -> None:
         """Fit the selected range to the view (as Audacity's Zoom to Selection)."""
         selection = self.view.selection
         if self.recording is not None and selection is not None:
             self.view.set_visible_range(*selection)
-
-    def _on_seek_requested(self, seconds: float) -> None:
-        self.seek_seconds(seconds)
-
-    def _apply_band(self) -> None:
-        """While an area is selected, playback and A/B play its band alone, as RX plays a spectral
-        selection (or, with Playback ▸ Hear the area's band taken away, all but the band)."""
-        for player in (self.player, self.ab_player):
-            player.set_band(self.view.band, keep=not self.band_removed_action.isChecked())
 
     def _on_track_dragged(self, anchor: float, current: float, finished: bool,
                           band: tuple[float, float] | None) -> None:
@@ -739,7 +630,7 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self, selection: tuple[float, float] | None) -> None:
         band = self.view.band
         self.tracks.set_selection(selection, band)
-        self._apply_band()
+        self.playback.apply_band()
         if band is not None:
             band_filter.warm_up()                           # its filter's library, before Space asks for it
         self.selection_label.setText("" if selection is None else
@@ -752,54 +643,11 @@ class MainWindow(QMainWindow):
         self.separate_options_action.setText(f"Separate with &options…{where}")
         self.correct_action.setText(f"&Correct with MeCo{where}")
         self.enhance_action.setText(f"&Enhance with a student{where}")
-        self._apply_loop()
-        self.update_transport()
-
-    def _on_loop_toggled(self) -> None:
-        self._apply_loop()
-
-    def _apply_loop(self) -> None:
-        if self.recording is None:
-            return
-        selection = self.view.selection
-        rate = self.recording.sample_rate
-        loop = None
-        if self.loop_action.isChecked() and selection is not None:
-            loop = Loop(round(selection[0] * rate), round(selection[1] * rate))
-        self.player.set_loop(loop)
-        self.ab_player.set_loop(loop)
-        stop = round(selection[1] * rate) if selection is not None and loop is None else None
-        self.player.set_stop(stop)            # a selection plays once, then stops (as in Audacity)
-        self.ab_player.set_stop(stop)
-
-    def _on_playhead_tick(self) -> None:
-        if self.recording is None:
-            return
-        player = self.active_player
-        if player.error is not None:
-            error, player.error = player.error, None
-            player.pause()
-            self.show_error("Playback stopped", str(error))
-        if player.finished:
-            player.pause()
-            self._report_dropouts()
-        seconds = player.position / self.recording.sample_rate
-        self.view.set_playhead(seconds)
-        self.tracks.set_playhead(seconds)
-        if player.is_playing and self.follow_action.isChecked():
-            self._page_to(seconds)
-        self._show_position(seconds)
-        self.level_meter.set_levels(player.level())
+        self.playback.apply_loop()
         self.update_transport()
 
     def update_transport(self) -> None:
-        playing = self.active_player.is_playing
-        self.play_action.setText("&Pause" if playing else "&Play")
-        if playing and not self.playhead_timer.isActive():
-            self.playhead_timer.start()
-        elif not playing and self.playhead_timer.isActive():
-            self.playhead_timer.stop()
-            self.level_meter.set_levels(None)
+        self.playback.sync()
         for action in (self.play_action, self.loop_action, self.zoom_in_action, self.zoom_out_action, self.fit_action):
             action.setEnabled(self.recording is not None)
         self.zoom_selection_action.setEnabled(self.recording is not None and self.view.selection is not None)
@@ -860,22 +708,6 @@ class MainWindow(QMainWindow):
             self.history_dialog.refresh()
         self.sessions.note_state()
 
-    def _show_position(self, seconds: float) -> None:
-        self.position_label.setText(f"{format_duration(seconds)} / {format_duration(self.duration())}")
-
-    def _reveal(self, seconds: float) -> None:
-        left, right = self.view.visible_range()
-        if not left <= seconds <= right:
-            half = (right - left) / 2
-            self.view.set_visible_range(seconds - half, seconds + half)
-
-    def _page_to(self, seconds: float) -> None:
-        """Follow playback a page at a time, as Sonic Visualiser's page mode does: once the playhead
-        leaves the view, the next page starts at it (the view is read, not scrolled, between)."""
-        left, right = self.view.visible_range()
-        if not left <= seconds < right and right - left < self.duration():
-            self.view.set_visible_range(seconds, seconds + right - left)
-
     def _zoom_centre(self) -> float | None:
         """Keyboard zoom keeps the playhead in place when it is visible."""
         left, right = self.view.visible_range()
@@ -893,7 +725,7 @@ class MainWindow(QMainWindow):
         compute = ComputePreferences(self.stored.compute_device(), self.stored.threads(), self.stored.chunk().seconds,
                                      self.stored.theme(), self.stored.model(Task.SEPARATION),
                                      self.stored.model(Task.CORRECTION))
-        dialog = SettingsDialog(self.view.settings, self.player.device, self.stored.monitor_channels(),
+        dialog = SettingsDialog(self.view.settings, self.playback.player.device, self.stored.monitor_channels(),
                                 self.recording.channels if self.recording else 0, self, compute)
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.open()
@@ -958,18 +790,11 @@ class MainWindow(QMainWindow):
         self.stored.set_output_device(device)
         self.tracks.set_settings(settings)
         self.top_actions.get(settings.max_frequency_hz, self.top_actions[None]).setChecked(True)
-        if device != self.player.device:
-            try:
-                self.player.set_device(device)
-                self.ab_player.pause()
-                self.ab_player.device = device
-            except AppError as err:
-                self.show_error("Cannot play on this device", str(err))
+        self.playback.set_device(device)
         monitor = dialog.monitor_channels()
         if monitor is not None:
             self.stored.set_monitor_channels(monitor)
-            self.monitor_combo.setCurrentIndex(max(0, self.monitor_combo.findData(monitor_key(monitor))))
-            self._apply_monitor(monitor)
+            self.playback.show_monitor(monitor)
         self.update_transport()
 
     def refresh_models(self) -> None:
@@ -1058,24 +883,6 @@ class MainWindow(QMainWindow):
             self._lanes_stale = False
             self.ab.reload()
 
-    def set_speed(self, speed: float) -> None:
-        """Play (the channels and A/B alike) at `speed` times real time, at the same pitch: slower to
-        transcribe, faster to skim. Playing goes on from where it is."""
-        try:
-            for player in (self.player, self.ab_player):
-                player.set_speed(speed)
-        except PlaybackError as err:
-            self.show_error("Cannot play", str(err))
-        self.speed_actions[speed].setChecked(True)
-        self.speed_label.setText("" if speed == 1.0 else f"{speed:g}×")
-        self.speed_label.setToolTip(f"Playing at {speed:g}× speed, pitch kept (Playback ▸ Speed; [ and ])")
-        self.update_transport()
-
-    def step_speed(self, step: int) -> None:
-        """The next slower (−1) or faster (+1) of the offered speeds."""
-        at = SPEEDS.index(self.player.speed) if self.player.speed in SPEEDS else SPEEDS.index(1.0)
-        self.set_speed(SPEEDS[min(max(at + step, 0), len(SPEEDS) - 1)])
-
     def _on_rename_requested(self, version_id: str, name: str) -> None:
         if self.session.find(version_id).name != name:
             self.session.rename(version_id, name)
@@ -1145,8 +952,7 @@ class MainWindow(QMainWindow):
     # --- recording ------------------------------------------------------------------------------------
     def open_record(self) -> RecordDialog:
         """File ▸ Record…: the take opens here when it ends (playback pauses meanwhile: no feedback)."""
-        self.player.pause()
-        self.ab_player.pause()
+        self.playback.pause()
         dialog = RecordDialog(self.stored.record_folder(), self.stored.input_device(), self)
         dialog.finished.connect(lambda _: self._on_record_finished(dialog))
         dialog.open()
@@ -1230,9 +1036,7 @@ class MainWindow(QMainWindow):
         self.jobs.shutdown()
         self.tracks.close_workers()
         self.ab.close(wait_for_measurements=True)
-        self.playhead_timer.stop()
-        self.player.close()
-        self.ab_player.close()
+        self.playback.close()
         self.view.set_recording(None)
         if self.recording is not None:
             self.recording.close()

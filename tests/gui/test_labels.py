@@ -37,7 +37,7 @@ def test_ctrl_b_labels_the_selection_and_starts_editing_its_text(qtbot, labelled
 
 
 def test_without_a_selection_the_label_marks_the_playhead(labelled):
-    labelled.seek_seconds(4.25)
+    labelled.playback.seek(4.25)
     labelled.labels.add()
     assert labelled.session.labels == [Label(4.25, 4.25, "")]
 
@@ -59,7 +59,7 @@ def test_labels_stay_in_time_order_and_a_click_selects_a_labels_range(qtbot, lab
 def test_alt_arrows_step_through_the_labels_from_the_playhead(qtbot, labelled):
     labelled.session.add_labels([Label(1.0, 2.0, "a"), Label(4.0, 5.0, "b"), Label(7.0, 7.0, "c")], "add")
     labelled.labels.after_edit()
-    labelled.seek_seconds(3.0)
+    labelled.playback.seek(3.0)
     qtbot.keyClick(labelled, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert labelled.view.selection == (4.0, 5.0) and labelled.view.playhead() == 4.0
     assert labelled.labels_panel.tree.currentItem().text(TEXT) == "b"

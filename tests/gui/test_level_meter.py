@@ -63,12 +63,12 @@ def test_stopping_drops_the_bars(meter):
 
 def test_the_window_meters_playback_and_clears_the_meter_when_it_stops(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=30, channels=2))
-    window.toggle_playback()
+    window.playback.toggle()
     try:
         qtbot.waitUntil(lambda: window.level_meter.hold_db > FLOOR_DB, timeout=5_000)
         assert window.level_meter.hold_db < 0.0          # the speech-like test signal never clips
         assert not window.level_meter.clipped
     finally:
-        window.toggle_playback()
-    assert not window.player.is_playing
+        window.playback.toggle()
+    assert not window.playback.player.is_playing
     assert window.level_meter.hold_db == FLOOR_DB

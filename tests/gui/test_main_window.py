@@ -122,7 +122,7 @@ def test_spectrogram_arrives_at_the_views_pixel_size(qtbot, window, make_recordi
 
 def test_plus_and_minus_keys_zoom_around_the_playhead(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
-    window.seek_seconds(4.0)
+    window.playback.seek(4.0)
     qtbot.keyClick(window, Qt.Key.Key_Plus)
     assert window.view.visible_range() == pytest.approx((4.0 - 4.0 / 1.5, 4.0 + 6.0 / 1.5), abs=1e-3)
     qtbot.keyClick(window, Qt.Key.Key_Minus)
@@ -167,19 +167,19 @@ def test_wheel_and_arrow_keys_scroll_in_time(qtbot, window, make_recording):
 def test_click_moves_the_playhead_and_the_player(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=spectrogram_point(window, 1, 6.0))
-    assert window.player.position / 16_000 == pytest.approx(6.0, abs=0.02)
+    assert window.playback.player.position / 16_000 == pytest.approx(6.0, abs=0.02)
     assert window.view.playhead() == pytest.approx(6.0, abs=0.02)
-    assert window.position_label.text().startswith(f"{window.player.position / 16_000:.3f} s")
+    assert window.position_label.text().startswith(f"{window.playback.player.position / 16_000:.3f} s")
 
 
 def test_home_and_end_move_the_playhead_into_view(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
     window.view.set_visible_range(2.0, 3.0)
     qtbot.keyClick(window, Qt.Key.Key_End)
-    assert window.player.position == window.recording.frames
+    assert window.playback.player.position == window.recording.frames
     assert window.view.visible_range()[1] == pytest.approx(10.0)
     qtbot.keyClick(window, Qt.Key.Key_Home)
-    assert window.player.position == 0 and window.view.visible_range()[0] == pytest.approx(0.0)
+    assert window.playback.player.position == 0 and window.view.visible_range()[0] == pytest.approx(0.0)
 
 
 def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording):
@@ -188,10 +188,10 @@ def test_drag_selects_a_range_and_loop_follows_it(qtbot, window, make_recording)
     assert window.view.selection == pytest.approx((2.0, 5.0), abs=0.1)
     qtbot.keyClick(window, Qt.Key.Key_L)
     first, last = window.view.selection
-    assert window.player.loop == Loop(round(first * 16_000), round(last * 16_000))
-    assert window.player.position == window.player.loop.start_frame
+    assert window.playback.player.loop == Loop(round(first * 16_000), round(last * 16_000))
+    assert window.playback.player.position == window.playback.player.loop.start_frame
     qtbot.keyClick(window, Qt.Key.Key_Escape)
-    assert window.view.selection is None and window.player.loop is None
+    assert window.view.selection is None and window.playback.player.loop is None
 
 
 def test_ctrl_drag_on_a_spectrogram_selects_a_band_over_a_range(qtbot, window, make_recording):
@@ -206,12 +206,13 @@ def test_ctrl_drag_on_a_spectrogram_selects_a_band_over_a_range(qtbot, window, m
     area = window.view._areas[0].rect()
     assert (area.left(), area.top(), area.bottom()) == pytest.approx((2.0, 0.25, 0.5), abs=0.02)
     assert window.view._areas[3].isVisible() and not window.view._spec_regions[0].isVisible()
-    assert window.player.band == band and window.ab_player.band == band          # Space plays the band alone
+    player, ab_player = window.playback.player, window.playback.ab_player
+    assert player.band == band and ab_player.band == band              # Space plays the band alone
     qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ShiftModifier)       # or all but the band
-    assert window.player.band == band and not window.player.keep_band and not window.ab_player.keep_band
+    assert player.band == band and not player.keep_band and not ab_player.keep_band
     drag(qtbot, window, spectrogram_point(window, 0, 6.0), spectrogram_point(window, 0, 7.0))
     assert window.view.band is None and not window.view._areas[0].isVisible()   # a plain drag selects time only
-    assert window.player.band is None
+    assert window.playback.player.band is None
 
 
 def test_the_area_keeps_its_band_on_another_frequency_scale(qtbot, window, make_recording):
@@ -226,14 +227,14 @@ def test_the_area_keeps_its_band_on_another_frequency_scale(qtbot, window, make_
 
 def test_shift_click_moves_the_nearer_edge_and_shift_end_selects_to_the_end(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
-    window.seek_seconds(3.0)
+    window.playback.seek(3.0)
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
                      spectrogram_point(window, 0, 5.0))
     assert window.view.selection == pytest.approx((3.0, 5.0), abs=0.05)          # from the playhead
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
                      spectrogram_point(window, 0, 2.0))
     assert window.view.selection == pytest.approx((2.0, 5.0), abs=0.05)          # the nearer edge moved
-    assert window.player.position == 3 * 16_000                                  # no seek
+    assert window.playback.player.position == 3 * 16_000                                  # no seek
     qtbot.keyClick(window, Qt.Key.Key_End, Qt.KeyboardModifier.ShiftModifier)
     assert window.view.selection == pytest.approx((2.0, 10.0), abs=0.05)
     qtbot.keyClick(window, Qt.Key.Key_Home, Qt.KeyboardModifier.ShiftModifier)
@@ -297,9 +298,9 @@ def test_status_bar_shows_time_frequency_and_level_under_the_mouse(qtbot, window
 def test_space_plays_through_the_device_and_the_playhead_follows(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=0.3, channels=2))
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.player.is_playing or window.player.position > 0
+    assert window.playback.player.is_playing or window.playback.player.position > 0
     qtbot.waitUntil(lambda: window.view.playhead() > 0.0, timeout=5_000)
-    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=5_000)    # stops at the end by itself
+    qtbot.waitUntil(lambda: not window.playback.player.is_playing, timeout=5_000)    # stops at the end by itself
     assert window.view.playhead() == pytest.approx(0.3, abs=0.01)
     assert not window.messages
 
@@ -308,7 +309,7 @@ def test_the_view_pages_along_with_playback_unless_told_not_to(qtbot, window, ma
     open_and_draw(qtbot, window, make_recording(seconds=10, channels=2))
     assert window.follow_action.isChecked()
     window.view.set_visible_range(0.0, 1.0)
-    window.seek_seconds(0.8)
+    window.playback.seek(0.8)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.view.visible_range()[0] > 0.9, timeout=5_000)     # the next page
     left, right = window.view.visible_range()
@@ -316,7 +317,7 @@ def test_the_view_pages_along_with_playback_unless_told_not_to(qtbot, window, ma
     qtbot.keyClick(window, Qt.Key.Key_Space)
     window.follow_action.setChecked(False)
     window.view.set_visible_range(0.0, 1.0)
-    window.seek_seconds(0.8)
+    window.playback.seek(0.8)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.view.playhead() > 1.2, timeout=5_000)
     assert window.view.visible_range() == pytest.approx((0.0, 1.0))
@@ -329,27 +330,27 @@ def test_the_view_pages_along_with_playback_unless_told_not_to(qtbot, window, ma
 def test_space_plays_the_selection_once_from_its_start(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10, channels=2))
     window.view.set_selection((2.0, 3.0))
-    window.seek_seconds(6.0)                                   # outside the selection
+    window.playback.seek(6.0)                                   # outside the selection
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=5_000)   # stops at the selection's end
+    qtbot.waitUntil(lambda: not window.playback.player.is_playing, timeout=5_000)   # stops at the selection's end
     assert window.view.playhead() == pytest.approx(3.0, abs=0.01)
-    assert window.player.position == 3 * 16_000
+    assert window.playback.player.position == 3 * 16_000
 
 
 def test_space_again_pauses(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=30, channels=2))
-    window.player.set_loop(None)
+    window.playback.player.set_loop(None)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.player.is_playing
+    assert window.playback.player.is_playing
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert not window.player.is_playing and window.play_action.text() == "&Play"
+    assert not window.playback.player.is_playing and window.play_action.text() == "&Play"
 
 
 def test_a_missing_output_device_gives_one_message_and_viewing_goes_on(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(channels=2))
-    window.player.set_device("USB headset (unplugged)")
+    window.playback.player.set_device("USB headset (unplugged)")
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert not window.player.is_playing
+    assert not window.playback.player.is_playing
     assert len(window.messages) == 1
     assert "Output device 'USB headset (unplugged)' is not available" in window.messages[0].text()
     qtbot.keyClick(window, Qt.Key.Key_Plus)
@@ -383,7 +384,7 @@ def test_settings_survive_a_restart(qtbot, window, make_recording):
     wait_for_image(qtbot, window)
     assert window.view.last_result.image.axis.scale == FrequencyScale.LOG
     assert window.view.last_result.image.axis.max_hz == 4000
-    assert window.monitor_combo.currentData() == "2,3" and window.player._source.channels == (2, 3)
+    assert window.monitor_combo.currentData() == "2,3" and window.playback.player._source.channels == (2, 3)
     window.close()
     again = MainWindow()
     qtbot.addWidget(again)
@@ -392,7 +393,7 @@ def test_settings_survive_a_restart(qtbot, window, make_recording):
     assert again.view.settings.colormap == "viridis"
     assert again.view.settings.max_frequency_hz == 4000
     assert again.stored.monitor_channels() == (2, 3)
-    assert again.player.device == "default"
+    assert again.playback.player.device == "default"
 
 
 def test_settings_dialog_refuses_a_floor_above_the_ceiling(qtbot, window):
@@ -473,7 +474,7 @@ def test_monitor_choice_changes_what_the_player_reads(qtbot, window, make_record
     index = window.monitor_combo.findData("3")
     window.monitor_combo.setCurrentIndex(index)
     window.monitor_combo.activated.emit(index)
-    assert window.player._source.channels == (3,)
+    assert window.playback.player._source.channels == (3,)
     assert window.stored.monitor_channels() == (3,)
 
 
@@ -481,19 +482,20 @@ def test_brackets_play_slower_and_faster_for_the_channels_and_a_b_alike(qtbot, w
     open_and_draw(qtbot, window, make_recording(seconds=5.0))
     qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
     qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
-    assert window.player.speed == window.ab_player.speed == 0.5 and window.speed_label.text() == "0.5×"
+    playback = window.playback
+    assert playback.player.speed == playback.ab_player.speed == 0.5 and window.speed_label.text() == "0.5×"
     assert window.speed_actions[0.5].isChecked()
     qtbot.keyClick(window, Qt.Key.Key_BracketLeft)                    # the slowest stays the slowest
-    assert window.player.speed == 0.5
-    window.toggle_playback()
+    assert window.playback.player.speed == 0.5
+    window.playback.toggle()
     try:
         window.speed_actions[1.5].trigger()                            # while playing: on from the same place
-        assert window.player.is_playing and window.player.speed == 1.5
+        assert window.playback.player.is_playing and window.playback.player.speed == 1.5
     finally:
-        window.player.pause()
+        window.playback.player.pause()
     for _ in range(2):
         qtbot.keyClick(window, Qt.Key.Key_BracketRight)
-    assert window.player.speed == 2.0 and window.speed_label.text() == "2×"
+    assert window.playback.player.speed == 2.0 and window.speed_label.text() == "2×"
     window.speed_actions[1.0].trigger()
     assert window.speed_label.text() == ""
 

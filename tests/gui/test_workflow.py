@@ -220,9 +220,9 @@ def test_double_click_on_a_track_listens_to_that_version(qtbot, demo_window):
     assert demo_window.ab.talker == 0
     top, bottom = demo_window.tracks.row_span(second.id)
     double_click(demo_window.tracks.viewport(), QPoint(demo_window.tracks.width() // 2, bottom - 10))
-    assert demo_window.ab.talker == second.talker and demo_window.ab_active
+    assert demo_window.ab.talker == second.talker and demo_window.playback.ab_active
     assert demo_window.tracks.active_id == second.id
-    assert demo_window.ab_player.names[demo_window.ab_player.current] == second.name
+    assert demo_window.playback.ab_player.names[demo_window.playback.ab_player.current] == second.name
 
 
 def test_ab_switching_keeps_the_position(qtbot, demo_window):
@@ -231,15 +231,15 @@ def test_ab_switching_keeps_the_position(qtbot, demo_window):
     checked at rest: file player to A/B, lane to lane, and back to the last lane."""
     separate(qtbot, demo_window)
     qtbot.waitUntil(lambda: demo_window.ab.mixture_ready and demo_window.ab.loudness_ready, timeout=20_000)
-    demo_window.seek_seconds(3.0)
+    demo_window.playback.seek(3.0)
     at = 3 * demo_window.recording.sample_rate
     demo_window.ab.select_lane(1)
-    assert demo_window.ab_active and demo_window.ab_player.position == at
+    assert demo_window.playback.ab_active and demo_window.playback.ab_player.position == at
     demo_window.ab.select_lane(0)
-    assert demo_window.ab_player.current == 0 and demo_window.ab_player.position == at
+    assert demo_window.playback.ab_player.current == 0 and demo_window.playback.ab_player.position == at
     demo_window.ab.toggle_last_two()
-    assert demo_window.ab_player.current == 1 and demo_window.ab_player.position == at
-    assert demo_window.ab_player.names[:2] == ["Mixture · ch 1", "Separated · talker 1"]
+    assert demo_window.playback.ab_player.current == 1 and demo_window.playback.ab_player.position == at
+    assert demo_window.playback.ab_player.names[:2] == ["Mixture · ch 1", "Separated · talker 1"]
     assert demo_window.versions_panel.lanes.topLevelItemCount() == 2
     save_screenshot(demo_window, "ab-view.png")
 
@@ -248,20 +248,20 @@ def test_ab_reads_the_mixture_lane_in_a_worker_and_plays_versions_without_copies
     separate(qtbot, demo_window)
     qtbot.waitUntil(lambda: demo_window.ab.mixture_ready, timeout=10_000)
     rec = demo_window.recording
-    np.testing.assert_array_equal(demo_window.ab_player.lane(0), rec.read(0, rec.frames, [0])[0])
+    np.testing.assert_array_equal(demo_window.playback.ab_player.lane(0), rec.read(0, rec.frames, [0])[0])
     talker_1 = demo_window.processing.latest_separation()[0]
-    assert np.shares_memory(demo_window.ab_player.lane(1), talker_1.audio)
+    assert np.shares_memory(demo_window.playback.ab_player.lane(1), talker_1.audio)
 
 
 def test_ab_keeps_playing_when_the_mixture_lane_arrives(qtbot, demo_window):
     separate(qtbot, demo_window)
     qtbot.waitUntil(lambda: demo_window.ab.mixture_ready, timeout=10_000)
     demo_window.ab.select_lane(1)
-    demo_window.toggle_playback()
-    assert demo_window.ab_player.is_playing
+    demo_window.playback.toggle()
+    assert demo_window.playback.ab_player.is_playing
     demo_window.refresh_versions()           # lanes reload, as when the mixture lane arrives
-    assert demo_window.ab_player.is_playing and demo_window.ab_player.current == 1
-    demo_window.toggle_playback()
+    assert demo_window.playback.ab_player.is_playing and demo_window.playback.ab_player.current == 1
+    demo_window.playback.toggle()
 
 
 def test_tracks_draw_a_detail_image_when_zoomed_past_the_overview(qtbot, window, tmp_path):
@@ -289,11 +289,11 @@ def test_number_keys_select_lanes(qtbot, demo_window):
     from PySide6.QtCore import Qt
     separate(qtbot, demo_window)
     qtbot.keyClick(demo_window, Qt.Key.Key_2)
-    assert demo_window.ab_active and demo_window.ab_player.current == 1
+    assert demo_window.playback.ab_active and demo_window.playback.ab_player.current == 1
     qtbot.keyClick(demo_window, Qt.Key.Key_1)
-    assert demo_window.ab_player.current == 0
+    assert demo_window.playback.ab_player.current == 0
     qtbot.keyClick(demo_window, Qt.Key.Key_T)
-    assert demo_window.ab_player.current == 1
+    assert demo_window.playback.ab_player.current == 1
 
 
 def test_export_writes_one_file_per_version_and_reads_back(qtbot, demo_window, tmp_path):
@@ -497,10 +497,10 @@ def test_meco_correction_adds_a_corrected_version_per_talker(qtbot, demo_window,
     assert all(v.model == "tiny-meco" and v.audio.shape == (demo_window.recording.frames,) for v in corrected)
     separated = demo_window.processing.latest_separation()
     assert [v.settings["source_version"] for v in corrected] == [v.id for v in separated]
-    assert demo_window.ab_player.names == ["Mixture · ch 1", "Separated · talker 1", "MeCo · talker 1"]
+    assert demo_window.playback.ab_player.names == ["Mixture · ch 1", "Separated · talker 1", "MeCo · talker 1"]
     demo_window.ab.select_lane(2)
     qtbot.waitUntil(lambda: demo_window.ab.loudness_ready, timeout=20_000)
-    gains = demo_window.ab_player.gains
+    gains = demo_window.playback.ab_player.gains
     assert gains.shape == (3,) and not np.allclose(gains, 1.0)
     save_screenshot(demo_window, "ab-meco.png")
 
@@ -694,12 +694,13 @@ def _journey(qtbot, window, enhancers: dict, folder: Path) -> None:
     assert [v.talker for v in corrected] == [0, 1]
 
     qtbot.waitUntil(lambda: window.ab.mixture_ready and window.ab.loudness_ready, timeout=60_000)
-    window.seek_seconds(4.0)
+    window.playback.seek(4.0)
     qtbot.keyClick(window, Qt.Key.Key_3)                          # mixture, separated, MeCo of talker 1
-    assert window.ab_player.names[2] == corrected[0].name
-    assert window.ab_player.current == 2 and window.ab_player.position == 4 * window.recording.sample_rate
+    assert window.playback.ab_player.names[2] == corrected[0].name
+    ab_player = window.playback.ab_player
+    assert ab_player.current == 2 and ab_player.position == 4 * window.recording.sample_rate
     levels = [loudness + 20 * np.log10(gain) for loudness, gain in
-              zip((window.ab.lane_audio.loudness(key) for _, key in window.ab.lanes()), window.ab_player.gains)]
+              zip((window.ab.lane_audio.loudness(key) for _, key in window.ab.lanes()), ab_player.gains)]
     assert np.ptp(levels) < 0.5                                   # matched to within half a LU
 
     dialog = window.exporter.open()
@@ -939,7 +940,7 @@ def test_a_blind_comparison_hides_which_version_plays_until_it_is_revealed(qtbot
     assert [panel.topLevelItem(k).text(1) for k in range(3)] == ["Mixture · ch 1", "Version A", "Version B"]
     assert {panel.topLevelItem(k).text(2) for k in range(3)} == {"—"}
     qtbot.keyClick(dialog, Qt.Key.Key_3)
-    heard = demo_window.ab.lanes()[demo_window.ab_player.current][1]
+    heard = demo_window.ab.lanes()[demo_window.playback.ab_player.current][1]
     assert heard == trial.ids[trial.order[2]] and demo_window.tracks.active_id is None
     assert "A/B: Version B" in demo_window.statusBar().currentMessage()
     dialog.sliders[1].setValue(30)
@@ -1122,7 +1123,7 @@ def test_a_right_click_on_the_channels_offers_the_selection_and_view_actions(qtb
     qtbot.mouseClick(demo_window.view.viewport(), Qt.MouseButton.RightButton, pos=where)
     actions = demo_window.context_menus.menu.actions()
     assert demo_window.add_label_action in actions and demo_window.attenuate_action in actions
-    assert demo_window.player.position == 0                                 # a right click does not seek
+    assert demo_window.playback.player.position == 0                                 # a right click does not seek
     demo_window.context_menus.menu.close()
 
 
