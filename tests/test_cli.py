@@ -213,6 +213,16 @@ def test_stats_measures_every_channel_over_a_range(tmp_path, capsys):
     assert silent["peak_dbfs"] is None and silent["loudness_lufs"] is None     # JSON has no -inf or NaN
 
 
+def test_a_range_is_read_in_minutes_as_the_window_writes_times_and_a_slip_is_a_usage_error(tmp_path, capsys):
+    good = write_valid(tmp_path / "good.wav", channels=1)
+    assert main(["stats", str(good), "--range", "0:00.1", "0:00.25", "--json"]) == EXIT_OK
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    assert (report["start_seconds"], report["stop_seconds"]) == (0.1, 0.25)
+    with pytest.raises(SystemExit) as info:
+        main(["stats", str(good), "--range", "1:75", "2"])
+    assert info.value.code == EXIT_USAGE and "'1:75': the seconds must be under 60" in capsys.readouterr().err
+
+
 def test_stats_prints_a_table_and_names_a_range_past_the_end(tmp_path, capsys):
     good = write_valid(tmp_path / "good.wav", channels=3)
     assert main(["stats", str(good)]) == EXIT_OK

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
+from app.commands.options import add_range_option
 from app.commands.output import emit, progress_bar, warn
 from app.engine.documents import load_session
 from app.engine.errors import ConfigError, JobCancelled
@@ -54,8 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="export only this version (name or id; repeat for more); default: all visible")
     p.add_argument("--include-hidden", action="store_true", help="also export versions hidden in the app")
     scope = p.add_mutually_exclusive_group()
-    scope.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
-                       help="export only this range of each version, in seconds")
+    add_range_option(scope, "export only this range of each version")
     scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None,
                        metavar="LABELS.txt|.rttm|.TextGrid",
                        help="one file per version and label: the session's labels, or those of an Audacity label "

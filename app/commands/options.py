@@ -1,4 +1,5 @@
-"""Options and input handling shared by the processing commands (separate, correct, enhance)."""
+"""Options and input handling shared by the commands (separate, correct, enhance; --range also stats
+and export)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 
 from app.engine.errors import ConfigError
 from app.engine.separation import OutputRate, parse_channel_list
+from app.engine.timecode import parse_clock
 from models.inference.chunked import ChunkConfig
+
 
 def parse_channels(text: str) -> tuple[int, ...]:
     """'1-4,6' -> (0, 1, 2, 3, 5), as argparse wants its errors."""
@@ -14,6 +17,20 @@ def parse_channels(text: str) -> tuple[int, ...]:
         return parse_channel_list(text)
     except ConfigError as err:
         raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def parse_time(text: str) -> float:
+    """'90.5', '1:30.5' or '0:01:30.5' -> seconds, as argparse wants its errors."""
+    try:
+        return parse_clock(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from err
+
+
+def add_range_option(p: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup, what: str) -> None:
+    """--range START STOP, each in seconds or as m:ss / h:mm:ss, as the window shows times."""
+    p.add_argument("--range", nargs=2, type=parse_time, default=None, metavar=("START", "STOP"),
+                   help=f"{what}; times in seconds (90.5) or as m:ss.sss / h:mm:ss.sss (1:30.5)")
 
 
 def add_channel_options(p: argparse.ArgumentParser, reference_help: str) -> None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.options import add_channel_options, add_run_options
+from app.commands.options import add_channel_options, add_range_option, add_run_options
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.batch import BatchSettings, output_folders, separate_file_job
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, has_corrector
@@ -59,9 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blend", type=float, default=None, metavar="DB",
                    help="bring back the rest of the mixture (the other talkers, the noise, the room) into each "
                         "track at this level, e.g. -20, to mask a hard separation's artefacts; 0 gives the mixture")
-    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
-                   help="separate only this part of each recording, in seconds (a trial on a long file); the "
-                        "tracks then hold that part alone")
+    add_range_option(p, "separate only this part of each recording (a trial on a long file); the tracks "
+                        "then hold that part alone")
     add_run_options(p, output_rate_of="input", threads=True)
     p.set_defaults(run=run)
 

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from app.commands import HelpFormatter
+from app.commands.options import add_range_option
 from app.commands.output import aligned, progress_bar, run_batch, warn
 from app.engine.analysis import AnalysisRequest, analyse, statistics_table
 from app.engine.files import expand_inputs, open_recording
@@ -23,8 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stats", help="level statistics and BS.1770 loudness of every channel of audio files",
                        formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders (searched recursively)")
-    p.add_argument("--range", nargs=2, type=float, default=None, metavar=("START", "STOP"),
-                   help="measure only this range of each file, in seconds")
+    add_range_option(p, "measure only this range of each file")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 

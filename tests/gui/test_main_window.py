@@ -276,6 +276,23 @@ def test_a_typed_range_becomes_the_selection_and_an_empty_one_is_refused(qtbot, 
     assert window.open_select_range().selection() == (2.25, 10.0)    # the dialog starts from the selection
 
 
+def test_a_range_is_typed_as_the_status_bar_shows_times_in_minutes_and_hours(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=130, channels=1, rate=8000))
+    dialog = window.open_select_range()
+    assert dialog.stop.text() == "2:10.000"
+    for box, typed in ((dialog.start, "1:02.5"), (dialog.stop, "0:02:05")):
+        box.lineEdit().selectAll()
+        qtbot.keyClicks(box.lineEdit(), typed)
+    assert dialog.selection() == (62.5, 125.0) and dialog.length.text() == "1:02.500"
+    dialog.start.lineEdit().selectAll()
+    qtbot.keyClicks(dialog.start.lineEdit(), "x")                 # no letter gets in
+    assert dialog.start.text() == "1:02.5" and dialog.start.value() == 62.5
+    dialog.start.setValue(3.0)
+    assert dialog.start.text() == "3.000 s"
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert window.selection_label.text() == "Selection 3.000 s – 2:05.000 (2:02.000)"
+
+
 def test_shift_drag_pans_without_selecting(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
     window.view.set_visible_range(4.0, 6.0)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDoubleSpinBox, QFormLayout, Q
 
 from app.engine.spectral_edits import AROUND, Gain
 from app.gui.dialogs.buttons import accept_cancel
-from app.gui.dialogs.range_dialog import seconds_box
+from app.gui.views.time_box import TimeBox
 
 LOWEST_DB = -100.0          # shown as "remove": the band goes entirely
 DEFAULT_DB = -20.0
@@ -35,7 +35,7 @@ class BandDialog(QDialog):
         self.setWindowTitle("Attenuate a frequency band")
         start, stop = selection if selection is not None else (0.0, duration)
         low, high = band if band is not None else (0.0, nyquist)
-        self.start, self.stop = seconds_box(start, duration), seconds_box(stop, duration)
+        self.start, self.stop = TimeBox(start, duration), TimeBox(stop, duration)
         self.low, self.high = hertz_box(low, nyquist), hertz_box(min(high, nyquist), nyquist)
         self.gain = QDoubleSpinBox(decimals=1, minimum=LOWEST_DB, maximum=0.0, singleStep=3.0, suffix=" dB")
         self.gain.setSpecialValueText("remove")

@@ -1,4 +1,5 @@
-"""Edit ▸ Select range…: type a selection's start and end, to the millisecond.
+"""Edit ▸ Select range…: type a selection's start and end, to the millisecond (as seconds, m:ss.sss
+or h:mm:ss.sss, as the status bar shows them).
 
 A drag is quick but imprecise; a researcher scoring the same 4.5 s of every version, or lining
 up with a transcript, wants exact figures. The length follows as they type, and OK needs a
@@ -7,16 +8,10 @@ range that is not empty.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
 
 from app.gui.views.axes import format_duration
-
-
-def seconds_box(value: float, duration: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox(decimals=3, minimum=0.0, maximum=duration, singleStep=0.1, suffix=" s")
-    box.setValue(value)
-    box.setKeyboardTracking(True)
-    return box
+from app.gui.views.time_box import TimeBox
 
 
 class RangeDialog(QDialog):
@@ -24,8 +19,8 @@ class RangeDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Select range")
         start, stop = current if current is not None else (0.0, duration)
-        self.start = seconds_box(start, duration)
-        self.stop = seconds_box(stop, duration)
+        self.start = TimeBox(start, duration)
+        self.stop = TimeBox(stop, duration)
         self.length = QLabel()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)

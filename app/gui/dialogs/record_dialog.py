@@ -15,7 +15,6 @@ from PySide6.QtCore import QStandardPaths, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -31,6 +30,7 @@ from app.engine.capture import CaptureResult, CaptureSettings, Recorder, input_d
 from app.engine.errors import AppError
 from app.gui.views.axes import format_duration
 from app.gui.views.level_meter import LevelMeter
+from app.gui.views.time_box import TimeBox
 
 RATES = (8_000, 16_000, 22_050, 32_000, 44_100, 48_000, 96_000)
 FORMATS = {"FLAC, 24-bit": (".flac", "PCM_24"), "FLAC, 16-bit": (".flac", "PCM_16"),
@@ -79,10 +79,7 @@ class RecordDialog(QDialog):
         path_row = QHBoxLayout()
         path_row.addWidget(self.path, 1)
         path_row.addWidget(self.browse)
-        self.limit = QDoubleSpinBox()
-        self.limit.setRange(0, 24 * 3600)
-        self.limit.setDecimals(0)
-        self.limit.setSuffix(" s")
+        self.limit = TimeBox(0.0, 24 * 3600, decimals=0, step=60)
         self.limit.setSpecialValueText("no limit")
         self.limit.setToolTip("Stop the take by itself after this long")
 

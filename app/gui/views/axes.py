@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from app.engine.spectrogram import FrequencyAxis, FrequencyScale
+from app.engine.timecode import format_clock
 
 _LINEAR_STEPS_HZ = (100, 200, 250, 500, 1000, 2000, 4000, 5000, 10000)
 _LOG_TICKS_HZ = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
@@ -24,19 +25,16 @@ def format_hz(hz: float) -> str:
     return f"{hz:.0f}"
 
 
-def format_time(seconds: float, spacing: float = 0.001) -> str:
-    """`m:ss` (with as many decimals as the tick spacing needs) once a minute is reached."""
+def format_time(seconds: float, spacing: float) -> str:
+    """A tick label: seconds, then `m:ss` and `h:mm:ss`, with as many decimals as the spacing needs."""
     decimals = 0 if spacing >= 1 else min(4, math.ceil(-math.log10(spacing) - 1e-9))
-    if seconds < 60 and spacing < 60:
-        return f"{seconds:.{decimals}f}"
-    minutes, rest = divmod(seconds, 60)
-    width = 3 + decimals if decimals else 2
-    return f"{int(minutes)}:{rest:0{width}.{decimals}f}"
+    return format_clock(seconds, decimals, fields=2 if spacing >= 60 else 1)
 
 
-def format_duration(seconds: float) -> str:
-    """A position or length for the status bar, millisecond precision, with its unit."""
-    return f"{seconds:.3f} s" if seconds < 60 else format_time(seconds, 0.001)
+def format_duration(seconds: float, decimals: int = 3) -> str:
+    """A position or length, to the millisecond by default: `12.345 s`, `1:02.345` or `1:02:03.456`."""
+    text = format_clock(seconds, decimals)
+    return text if ":" in text else f"{text} s"
 
 
 class FrequencyAxisItem(pg.AxisItem):

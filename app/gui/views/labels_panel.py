@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QHBoxLayout,
     QPushButton,
     QStyledItemDelegate,
@@ -20,28 +19,29 @@ from PySide6.QtWidgets import (
 from app.engine.labels import Label
 from app.gui.views.axes import format_duration
 from app.gui.views.jobs_panel import fit_columns
+from app.gui.views.time_box import TimeBox
 
 START_COLUMN, END_COLUMN, TEXT_COLUMN = 0, 1, 2
 
 
 class TimeDelegate(QStyledItemDelegate):
-    """A start or end typed in seconds to the millisecond, within the recording; the panel hears of it."""
+    """A start or end typed to the millisecond (seconds, m:ss.sss or h:mm:ss.sss), within the recording;
+    the panel hears of it."""
 
     def __init__(self, panel: LabelsPanel) -> None:
         super().__init__(panel.tree)
         self.panel = panel
 
-    def createEditor(self, parent: QWidget, option: object, index: QModelIndex) -> QDoubleSpinBox:
-        editor = QDoubleSpinBox(parent, decimals=3, minimum=0.0, maximum=max(self.panel.duration, 0.0),
-                                suffix=" s", singleStep=0.01)
+    def createEditor(self, parent: QWidget, option: object, index: QModelIndex) -> TimeBox:
+        editor = TimeBox(maximum=self.panel.duration, step=0.01, parent=parent)
         editor.setKeyboardTracking(False)
         return editor
 
-    def setEditorData(self, editor: QDoubleSpinBox, index: QModelIndex) -> None:
+    def setEditorData(self, editor: TimeBox, index: QModelIndex) -> None:
         label = self.panel.labels[index.row()]
         editor.setValue(label.start if index.column() == START_COLUMN else label.stop)
 
-    def setModelData(self, editor: QDoubleSpinBox, model: object, index: QModelIndex) -> None:
+    def setModelData(self, editor: TimeBox, model: object, index: QModelIndex) -> None:
         label = self.panel.labels[index.row()]
         value = round(editor.value(), 3)
         start, stop = (value, label.stop) if index.column() == START_COLUMN else (label.start, value)

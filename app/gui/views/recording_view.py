@@ -23,8 +23,8 @@ from app.gui.views.axes import (
     AXIS_PIXELS,
     FrequencyAxisItem,
     TimeAxisItem,
+    format_duration,
     format_hz,
-    format_time,
 )
 from app.gui.views.label_bands import LabelBands
 from app.gui.views.plot_style import hide_axis_line, plot_colors
@@ -478,7 +478,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             box = plot.getViewBox()
             if box.sceneBoundingRect().contains(scene_pos):
                 point = box.mapSceneToView(scene_pos)
-                self.cursor_info.emit(f"ch {channel + 1}   {format_time(max(point.x(), 0.0))} s")
+                self.cursor_info.emit(f"ch {channel + 1}   {format_duration(max(point.x(), 0.0))}")
                 on_edge = self.label_edge_at(point.x(), box.viewPixelSize()[0]) is not None
                 self._edge_cursor(on_edge)
                 return
@@ -496,7 +496,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     def describe_point(self, channel: int, seconds: float, unit: float) -> str:
         """Status text for a spectrogram point: time, frequency and the level shown there."""
         axis = self._freq_axes[channel].axis
-        text = f"ch {channel + 1}   {format_time(max(seconds, 0.0))} s   {format_hz(float(axis.to_hz(unit)))} Hz"
+        text = f"ch {channel + 1}   {format_duration(max(seconds, 0.0))}   {format_hz(float(axis.to_hz(unit)))} Hz"
         result = self.last_result
         if result is not None and self.recording is not None:
             image = result.image
