@@ -36,6 +36,14 @@ def test_the_time_axis_stays_in_seconds_on_a_recording_shorter_than_a_millisecon
     assert len(set(labels)) == len(labels) > 2                      # no two labelled ticks read the same
 
 
+def test_the_time_axis_ticks_read_minutes_then_hours_on_a_long_recording(qapp):
+    axis = TimeAxisItem()
+    spacing, ticks = axis.tickValues(0.0, 4000.0, 400)[0]
+    assert spacing == 900 and axis.tickStrings(ticks, 1.0, spacing) == ["0:00", "15:00", "30:00", "45:00", "1:00:00"]
+    spacing, ticks = axis.tickValues(3723.0, 3725.0, 400)[0]
+    assert axis.tickStrings(ticks, 1.0, spacing)[:2] == ["1:02:03.0", "1:02:03.5"]
+
+
 def spectrogram_point(window: MainWindow, channel: int, seconds: float, unit: float = 0.5) -> QPoint:
     """Viewport pixel of a time (and unit frequency) on a channel's spectrogram."""
     box = window.view._spec_plots[channel].getViewBox()

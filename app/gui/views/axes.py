@@ -1,4 +1,4 @@
-"""Axes that speak the user's units: time as m:ss or seconds, frequency in kHz on any scale."""
+"""Axes that speak the user's units: time as seconds, m:ss or h:mm:ss, frequency in kHz on any scale."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ _TIME_LABEL_PIXELS = 90
 
 
 class TimeAxisItem(pg.AxisItem):
-    """Bottom axis in seconds, switching to m:ss for long spans, ticks on round times."""
+    """Bottom axis in seconds, switching to m:ss and h:mm:ss past a minute and an hour, ticks on round times."""
 
     def __init__(self) -> None:
         super().__init__("bottom")

@@ -246,7 +246,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
         ruler = pg.PlotItem(viewBox=box, axisItems={"bottom": TimeAxisItem()})
         ruler.hideButtons()
         _blank_left_axis(ruler)
-        ruler.setLabel("bottom", "time (m:ss)" if duration >= 60 else "time (s)")
+        unit = "h:mm:ss" if duration >= 3600 else "m:ss" if duration >= 60 else "s"
+        ruler.setLabel("bottom", f"time ({unit})")
         ruler.setFixedHeight(TIME_AXIS_PIXELS)
         box.setLimits(xMin=0, xMax=duration, minXRange=min(MIN_SPAN_SECONDS, duration), maxXRange=duration)
         box.clicked.connect(self.seek_requested)
