@@ -76,7 +76,7 @@ from app.gui.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.gui.edits_controller import EditsController
 from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
-from app.gui.names import display_name
+from app.gui.names import display_name, distinct_names
 from app.gui.playback_controller import PlaybackController
 from app.gui.process_controller import ProcessController
 from app.gui.session_keeper import SessionKeeper
@@ -379,7 +379,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.record_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
-        self._refresh_recent_menu(self.stored.recent_files())
+        self.recent_menu.aboutToShow.connect(self._refresh_recent_menu)
+        self._refresh_recent_menu()
         for group in ((self.open_session_action, self.save_session_action, self.save_session_as_action,
                        self.notes_action),
                       (self.import_estimate_action, self.import_labels_action, self.reference_action),
@@ -471,14 +472,28 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.settings_action)
         self.addToolBar(toolbar)
 
-    def _refresh_recent_menu(self, files: list[str]) -> None:
+    def _refresh_recent_menu(self, files: list[str] | None = None) -> None:
+        """Rebuilt each time it opens, as another window may have added to the list and a file may
+        have gone since (a deleted copy, an unplugged disk: listed greyed, not dropped)."""
+        files = self.stored.recent_files() if files is None else files
         self.recent_menu.clear()
-        for path in files:
-            action = self.recent_menu.addAction(display_name(Path(path)))
+        for number, (path, name) in enumerate(zip(files, distinct_names([Path(f) for f in files])), start=1):
+            present = Path(path).exists()
+            prefix = f"&{number} " if number < 10 else ""
+            action = self.recent_menu.addAction(prefix + name.replace("&", "&&") + ("" if present else " (not found)"))
             action.setToolTip(path)
             action.setStatusTip(path)
+            action.setEnabled(present)
             action.triggered.connect(lambda _=False, p=path: self.open_recent(p))
-        self.recent_menu.setEnabled(bool(files))
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("&Clear the list", self._clear_recent)
+        else:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+
+    def _clear_recent(self) -> None:
+        self.stored.clear_recent_files()
+        self._refresh_recent_menu([])
 
     def open_recent(self, path: str | Path) -> None:
         """A recent recording, or a recent session (a `.mecosession` folder) with its versions."""

@@ -75,6 +75,9 @@ class StoredSettings:
         self._q.setValue("recent_files", files[:MAX_RECENT_FILES])
         return files[:MAX_RECENT_FILES]
 
+    def clear_recent_files(self) -> None:
+        self._q.setValue("recent_files", [])
+
     def output_device(self) -> str | None:
         """The output device by name: PortAudio's indices change when devices come and go."""
         value = self._q.value("playback/output_device", "")

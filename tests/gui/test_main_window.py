@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -16,6 +18,7 @@ from app.engine.spectrogram import FrequencyScale, SpectrogramSettings
 from app.gui.dialogs.batch_dialog import BatchDialog
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION, ExportChoices
+from app.gui.names import distinct_names
 from app.gui.views.axes import TimeAxisItem, format_hz
 from tests.engine.bad_files import BAD_FILES, TRUNCATED_FILES
 from tests.gui.conftest import open_and_draw, wait_for_image
@@ -435,10 +438,30 @@ def test_recent_files_list_the_last_opened_first(qtbot, window, make_recording):
     open_and_draw(qtbot, window, first)
     open_and_draw(qtbot, window, second)
     names = [a.text() for a in window.recent_menu.actions()]
-    assert names[:2] == [f"{first.parent.name}/b.flac", f"{first.parent.name}/a.wav"]
+    assert names[:2] == [f"&1 {first.parent.name}/b.flac", f"&2 {first.parent.name}/a.wav"]
     window.recent_menu.actions()[1].trigger()
     wait_for_image(qtbot, window)
     assert window.recording.path == first
+
+
+def test_recent_files_that_read_the_same_are_told_apart_by_their_folders():
+    paths = [Path("/work/main/demo/mixture.flac"), Path("/tmp/copy/demo/mixture.flac"), Path("/tmp/take.wav")]
+    assert distinct_names(paths) == ["main/demo/mixture.flac", "copy/demo/mixture.flac", "tmp/take.wav"]
+    assert distinct_names([Path("/a/x.wav"), Path("/a/x.wav")]) == ["/a/x.wav", "/a/x.wav"]   # nothing more to add
+
+
+def test_a_recent_file_that_has_gone_is_greyed_and_the_list_can_be_cleared(qtbot, window, make_recording):
+    kept, gone = make_recording("kept.wav"), make_recording("gone.wav")
+    open_and_draw(qtbot, window, kept)
+    open_and_draw(qtbot, window, gone)
+    gone.unlink()
+    window.recent_menu.aboutToShow.emit()
+    first, second = window.recent_menu.actions()[:2]
+    assert first.text().endswith("gone.wav (not found)") and not first.isEnabled()
+    assert second.text().endswith("kept.wav") and second.isEnabled()
+    next(a for a in window.recent_menu.actions() if a.text() == "&Clear the list").trigger()
+    assert window.stored.recent_files() == []
+    assert [a.text() for a in window.recent_menu.actions()] == ["No recent files"]
 
 
 def test_dropping_a_file_opens_it(qtbot, window, make_recording):
