@@ -19,6 +19,8 @@ from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
 from app.engine.files import open_recording
 from app.engine.jobs import drive
+from app.engine.pipeline import Task, find_model
+from app.engine.provenance import model_note, read_tags, with_step
 from app.engine.separation import OutputRate
 from models.inference.chunked import ChunkConfig
 from models.meco.modes import InferenceMode
@@ -51,7 +53,9 @@ def correct_file(estimate: Path, mixture: Path, out_dir: Path, settings: Correct
     export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
     with open_recording(estimate) as est, open_recording(mixture) as mix:
         rate = mix.sample_rate if settings.output_rate is OutputRate.INPUT else 16_000
-        writer = AtomicAudioWriter(out_dir / f"{estimate.stem}.wav", rate, est.channels, export)
+        corrector = model_note(find_model(settings.model, Task.CORRECTION))
+        tags = with_step(read_tags(estimate), f"corrected by {corrector} with the mixture {mixture.name}")
+        writer = AtomicAudioWriter(out_dir / f"{estimate.stem}.wav", rate, est.channels, export, tags)
         try:
             result = drive(correct_job(est, mix, settings, sink=writer.write))
             output = writer.commit()

@@ -15,11 +15,12 @@ from pathlib import Path
 from app.commands import HelpFormatter
 from app.commands.options import add_run_options
 from app.commands.output import progress_bar, run_batch, warn
-from app.engine.enhancement import EnhanceSettings, enhance_job
+from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
 from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
 from app.engine.files import expand_inputs, open_recording
 from app.engine.jobs import drive
+from app.engine.provenance import model_note, read_tags, with_step
 from models.inference.chunked import ChunkConfig
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ def enhance_file(path: Path, out_dir: Path, settings: EnhanceSettings, overwrite
     with open_recording(path) as rec:
         if rec.notice:
             warn(f"warning: {rec.notice}")
-        writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export)
+        tags = with_step(read_tags(path), f"enhanced by {model_note(find_enhancer(settings.model))}")
+        writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags)
         with progress_bar(path.name, "chunk", show_bar) as on_progress:
             try:
                 result = drive(enhance_job(rec, settings, sink=writer.write), on_progress)

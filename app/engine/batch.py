@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from app.engine.correction import CorrectSettings, corrected_separation_job
-from app.engine.enhancement import EnhanceSettings, enhance_job
+from app.engine.documents import now_iso
+from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
 from app.engine.errors import AppError, ConfigError, JobCancelled
 from app.engine.export import (
     AtomicAudioWriter,
@@ -29,9 +30,11 @@ from app.engine.export import (
 )
 from app.engine.files import open_recording, span_of
 from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.pipeline import Task, find_model
+from app.engine.provenance import Tags, model_note, read_tags, with_step
 from app.engine.blend import blend_files
 from app.engine.turn_gate import silence_between_turns
-from app.engine.separation import OutputRate, SeparateSettings, separate_job
+from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, separate_job
 
 T = TypeVar("T")
 TALKERS = 2
@@ -75,9 +78,11 @@ def _enhance_in_place(paths: list[Path], settings: EnhanceSettings,
     """Stream each finished talker file through the enhancer into a temporary file that replaces it;
     each file's enhancement info and its writer's `peak_note`."""
     infos, peak_notes = [], []
+    step = f"enhanced by {model_note(find_enhancer(settings.model))}"
     for path in paths:
+        tags = with_step(read_tags(path), step)
         with open_recording(path) as rec:
-            writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True))
+            writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True), tags)
             try:
                 result = yield from enhance_job(rec, settings, sink=writer.write)
             except BaseException:
@@ -106,6 +111,27 @@ def output_folders(paths: list[Path], out_dir: Path) -> list[Path]:
     return numbered
 
 
+def _made_by(path: Path, settings: BatchSettings) -> Callable[[int, bool], Tags]:
+    """The tags of talker k's track (corrected or not): the recording, the part of it, the channels,
+    and the separator and corrector by their cards."""
+    separate = settings.separate
+    method = model_note(find_model(separate.model, Task.SEPARATION)) if separate.method is Method.MODEL \
+        else METHOD_NAMES[separate.method]
+    channels = "all channels" if separate.channels is None else \
+        "channels " + ",".join(str(c + 1) for c in separate.channels)
+    part = "" if settings.span is None else f" over {settings.span[0]:.3f}–{settings.span[1]:.3f} s"
+    corrector = None if settings.correct is None else model_note(find_model(settings.correct.model, Task.CORRECTION))
+    date = now_iso()
+
+    def tags(k: int, corrected: bool) -> Tags:
+        comment = (f"talker {k + 1} of {path.name}{part}, separated by {method} from {channels} "
+                   f"at reference ch {separate.reference_channel + 1}")
+        if corrected and corrector is not None:
+            comment += f"; corrected by {corrector}"
+        return {"title": f"talker {k + 1}", "comment": comment, "date": date}
+    return tags
+
+
 def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[dict[str, Any]]:
     """Separate (and correct, enhance, level) one file, or its `span`, into the folder `target`;
     its report as a dict, with `notes` for the user (an incomplete file, a silent track that kept
@@ -131,11 +157,13 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
                     w.write(block[k:k + 1])
             return sink
 
+        made = _made_by(path, settings)
         try:
             for k in range(TALKERS):
-                writers.append(AtomicAudioWriter(target / f"spk{k + 1}.wav", rate, 1, export))
+                writers.append(AtomicAudioWriter(target / f"spk{k + 1}.wav", rate, 1, export, made(k, True)))
                 if correct is not None and settings.also_uncorrected:
-                    raw_writers.append(AtomicAudioWriter(target / f"spk{k + 1}_separated.wav", rate, 1, export))
+                    raw_writers.append(AtomicAudioWriter(target / f"spk{k + 1}_separated.wav", rate, 1, export,
+                                                         made(k, False)))
             correction = None
             if correct is None:
                 result = yield from separate_job(rec, settings.separate, sink=to_writers(writers))

@@ -29,6 +29,7 @@ from app.engine.export import AtomicAudioWriter, ExportSettings
 from app.engine.files import Recording, Span
 from app.engine.jobs import Job, Progress
 from app.engine.output_collector import OutputCollector
+from app.engine.provenance import read_tags, with_step
 from app.engine.scratch import scratch_zeros
 from app.engine.version_edits import GAIN_BLOCK, JOIN_FADE_SECONDS, span_gain
 from app.engine.workflow import version_span
@@ -95,7 +96,8 @@ def blend_files(paths: list[Path], recording: Recording | Span, channel: int, ga
         with sf.SoundFile(path) as source:
             rate, total = source.samplerate, source.frames
             mixture = yield from mixture_at(recording, channel, rate, total)
-            writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True))
+            tags = with_step(read_tags(source), f"blended with the mixture at {gain_db:g} dB")
+            writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True), tags)
             with writer:
                 at = 0
                 for block in source.blocks(GAIN_BLOCK, dtype="float32"):

@@ -36,6 +36,7 @@ from app.engine.loudness import (
     gain_to_target,
     integrated_loudness,
 )
+from app.engine.provenance import Tags, channels_tags, read_tags, with_step, write_tags
 from models.common.permissions import as_created
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,10 @@ def normalise_file_loudness(path: Path, settings: ExportSettings) -> tuple[float
         loudness = meter.lufs()
         gain = gain_to_target(loudness, settings.loudness_lufs) if math.isfinite(loudness) else 1.0
         source.seek(0)
-        writer = AtomicAudioWriter(path, rate, 1, replace(settings, overwrite=True))
+        tags = read_tags(source)
+        if math.isfinite(loudness):
+            tags = with_step(tags, f"brought to {settings.loudness_lufs:g} LUFS")
+        writer = AtomicAudioWriter(path, rate, 1, replace(settings, overwrite=True), tags)
         with writer:
             for chunk in source.blocks(block, dtype="float32"):
                 writer.write(gain * chunk[None])
@@ -188,7 +192,9 @@ class AtomicAudioWriter:
     failed export leaves nothing behind.
     """
 
-    def __init__(self, path: Path, sample_rate: int, channels: int, settings: ExportSettings) -> None:
+    def __init__(self, path: Path, sample_rate: int, channels: int, settings: ExportSettings,
+                 tags: Tags | None = None) -> None:
+        """`tags`: title, comment, date... written into the file (`provenance`), with the software's."""
         self.path, self.settings = Path(path), settings
         check_rate(settings, sample_rate, self.path.name)
         if self.path.exists() and not settings.overwrite:
@@ -212,6 +218,7 @@ class AtomicAudioWriter:
         except (sf.LibsndfileError, OSError, RuntimeError) as err:
             self._tmp.unlink(missing_ok=True)
             raise ExportError(f"{self.path.name} could not be created: {err}.") from err
+        write_tags(self._file, tags)
 
     def write(self, block: np.ndarray) -> None:
         """block float32 `(channels, frames)`; samples beyond full scale meet the peak policy here,
@@ -320,10 +327,11 @@ def write_csv(path: Path, table: list[list[str]]) -> Path:
     return write_text_atomically(path, text.getvalue())
 
 
-def write_audio(path: Path, audio: np.ndarray, sample_rate: int, settings: ExportSettings = ExportSettings()) -> Path:
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int, settings: ExportSettings = ExportSettings(),
+                tags: Tags | None = None) -> Path:
     """Write float32 `(channels, frames)` atomically with the peak policy applied."""
     audio = apply_peak_policy(audio, settings.peak)
-    with AtomicAudioWriter(path, sample_rate, audio.shape[0], settings) as writer:
+    with AtomicAudioWriter(path, sample_rate, audio.shape[0], settings, tags) as writer:
         writer.write(audio)
         return writer.commit()
 
@@ -465,7 +473,8 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
             yield Progress("prepare", n * PROGRESS_STEPS, total, clock())
             audio, rate = _prepared(piece, settings, sample_rate)
             step = int(EXPORT_BLOCK_SECONDS * rate)
-            writer = AtomicAudioWriter(piece.path, rate, audio.shape[0], settings)
+            tags = _piece_tags(piece, recording, settings)
+            writer = AtomicAudioWriter(piece.path, rate, audio.shape[0], settings, tags)
             writers.append(writer)
             frames = max(audio.shape[1], 1)
             for start in range(0, frames, step):
@@ -485,6 +494,15 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
     log.info("exported %d file(s) to %s in %.1f s", len(written), folder, clock())
     return written
 
+
+
+def _piece_tags(piece: ExportPiece, recording: str, settings: ExportSettings) -> Tags:
+    tags = channels_tags(piece.versions, recording)
+    if piece.span is not None:
+        tags = with_step(tags, f"the range {piece.span[0]:.3f}–{piece.span[1]:.3f} s")
+    if settings.loudness_lufs is not None:
+        tags = with_step(tags, f"brought to {settings.loudness_lufs:g} LUFS")
+    return tags
 
 
 def _prepared(piece: ExportPiece, settings: ExportSettings, sample_rate: int | None) -> tuple[np.ndarray, int]:
@@ -544,7 +562,10 @@ def export_recording_job(recording: Recording, path: Path, settings: ExportSetti
         round(max(0.0, span[0]) * recording.sample_rate), min(recording.frames, round(span[1] * recording.sample_rate)))
     if stop <= start:
         raise ConfigError(f"The range to export is empty or past the end of {recording.name}.")
-    writer = AtomicAudioWriter(path, recording.sample_rate, recording.channels, settings)
+    copied = f"channels of {recording.name}" + ("" if span is None else f", {start / recording.sample_rate:.3f}–"
+                                                  f"{stop / recording.sample_rate:.3f} s")
+    tags = with_step(read_tags(recording.path), copied)
+    writer = AtomicAudioWriter(path, recording.sample_rate, recording.channels, settings, tags)
     block = int(EXPORT_BLOCK_SECONDS * recording.sample_rate)
     clock = Stopwatch()
     try:

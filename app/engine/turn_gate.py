@@ -17,6 +17,7 @@ import soundfile as sf
 
 from app.engine.activity import ActivitySettings, activity_from_levels, frame_levels_db, runs
 from app.engine.export import AtomicAudioWriter, ExportSettings
+from app.engine.provenance import read_tags, with_step
 from app.engine.version_edits import JOIN_FADE_SECONDS, outside, span_gain
 
 BLOCK_FRAMES_OF_ACTIVITY = 1500          # activity frames per read (30 s at 20 ms)
@@ -44,7 +45,8 @@ def silence_between_turns(paths: list[Path], export: ExportSettings,
         with sf.SoundFile(path) as source:
             total = source.frames
             gaps = [(round(a * rate), round(b * rate)) for a, b in outside(own, total / rate)]
-            writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True))
+            tags = with_step(read_tags(source), "silenced between its talker's turns")
+            writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True), tags)
             fade = round(JOIN_FADE_SECONDS * rate)
             with writer:
                 at = 0
