@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from app.engine.documents import now_iso
 from app.engine.errors import AppError
 from app.engine.playback import sounddevice_module
+from app.engine.provenance import write_tags
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +224,9 @@ class Recorder:
                                       format=self._fmt, subtype=s.subtype)
         except (sf.LibsndfileError, OSError) as err:
             raise CaptureError(f"Cannot record to {s.path}: {err}.") from err
+        device = "the default input" if s.device is None else f"input device {s.device}"
+        write_tags(self._file, {"date": now_iso(), "comment": f"recorded from {device}, {s.channels} channel(s) at "
+                                                              f"{s.sample_rate} Hz"})
         try:
             self._stream = sd.InputStream(samplerate=s.sample_rate, device=s.device, channels=s.channels,
                                           dtype="float32", callback=self._ring.callback,

@@ -52,6 +52,16 @@ def test_a_take_records_each_mic_to_its_own_channel_and_stops_at_its_limit(tmp_p
     assert list(tmp_path.iterdir()) == [settings.path]          # no partial file left beside it
 
 
+def test_a_take_says_where_and_when_it_was_recorded_in_its_tags(tmp_path):
+    recorder, settings = record(tmp_path)
+    assert wait_until(lambda: recorder.ended, timeout=5)
+    recorder.stop()
+    with sf.SoundFile(settings.path) as take:
+        tags = take.copy_metadata()
+    assert tags["comment"] == f"recorded from input device {TEST_ARRAY_DEVICE}, 4 channel(s) at {TEST_ARRAY_RATE} Hz"
+    assert tags["date"].startswith(time.strftime("%Y-", time.gmtime())) and tags["software"].startswith("MeCo Studio")
+
+
 def test_a_take_ends_only_once_its_last_block_is_written_and_metered(tmp_path, monkeypatch):
     recorder, _ = record(tmp_path)
     write = recorder._file.write
