@@ -33,6 +33,19 @@ def test_info_json_lists_good_files_and_names_failed_ones(tmp_path, capsys):
     assert captured.err.count("error:") == 1 and bad.name in captured.err
 
 
+def test_info_shows_a_files_tags_as_the_app_wrote_them(tmp_path, capsys):
+    from app.engine.export import write_audio
+
+    path = write_audio(tmp_path / "spk1.wav", np.zeros((1, 1600), np.float32), 16_000,
+                       tags={"title": "talker 1", "comment": "talker 1 of meeting.flac"})
+    assert main(["info", "--json", str(path)]) == EXIT_OK
+    tags = json.loads(capsys.readouterr().out)["files"][0]["tags"]
+    assert (tags["title"], tags["comment"]) == ("talker 1", "talker 1 of meeting.flac")
+    assert tags["software"].startswith("MeCo Studio")
+    assert main(["info", str(path)]) == EXIT_OK
+    assert "  comment: talker 1 of meeting.flac" in capsys.readouterr().out.splitlines()
+
+
 def test_a_batch_goes_on_past_a_file_that_meets_a_bug_and_names_it(capsys):
     from app.commands.output import run_batch
 

@@ -1,4 +1,5 @@
-"""`meco-studio info FILE...`: what a recording holds, without reading it whole."""
+"""`meco-studio info FILE...`: what a recording holds, without reading it whole, and its tags
+(what made a file this app wrote: `provenance`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from app.commands import HelpFormatter
 from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.files import open_recording
+from app.engine.provenance import read_tags
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="show channels, rate, length and format of audio files",
+    p = sub.add_parser("info", help="show channels, rate, length, format and tags of audio files",
                        formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -24,11 +26,13 @@ def run(args: argparse.Namespace) -> int:
         try:
             with open_recording(path) as rec:
                 i = rec.info
+                tags = read_tags(rec.path, carried_only=False)
                 files.append({"path": str(path), "channels": i.channels, "sample_rate": i.sample_rate,
                               "frames": i.frames, "seconds": i.duration_seconds, "format": i.format,
-                              "subtype": i.subtype, "notice": rec.notice})
+                              "subtype": i.subtype, "tags": tags, "notice": rec.notice})
                 lines.append(f"{rec.name}: {i.channels} ch, {i.sample_rate} Hz, {i.duration_seconds:.2f} s, "
                              f"{i.format}/{i.subtype}")
+                lines += [f"  {name}: {text}" for name, text in tags.items()]
                 if rec.notice:
                     warn(f"warning: {rec.notice}")
         except AppError as err:

@@ -60,8 +60,9 @@ def channels_tags(versions: tuple[Version, ...], recording: str) -> Tags:
             "date": max(v.created for v in versions)}
 
 
-def read_tags(source: sf.SoundFile | Path) -> Tags:
-    """The carried-over tags of an open file or a path (none when it cannot be read)."""
+def read_tags(source: sf.SoundFile | Path, carried_only: bool = True) -> Tags:
+    """The tags of an open file or a path that a rewrite carries over (all of them, the software's
+    too, with `carried_only` False); none when it cannot be read."""
     try:
         if isinstance(source, sf.SoundFile):
             found = source.copy_metadata()
@@ -70,7 +71,7 @@ def read_tags(source: sf.SoundFile | Path) -> Tags:
                 found = opened.copy_metadata()
     except (sf.LibsndfileError, RuntimeError, OSError):
         return {}
-    return {name: text for name, text in found.items() if name in CARRIED and text}
+    return {name: text for name, text in found.items() if text and (name in CARRIED or not carried_only)}
 
 
 def with_step(tags: Tags, step: str) -> Tags:
