@@ -51,6 +51,7 @@ from app.engine.pipeline import Task, list_models
 from app.engine.playback import (
     SPEEDS,
 )
+from app.engine.provenance import read_tags
 from app.engine.recovery import RecoverableSession, discard
 from app.engine.workflow import (
     demo_references,
@@ -560,6 +561,8 @@ class MainWindow(QMainWindow):
         self.file_label.setText(f"{display_name(recording.path)} · {info.channels} ch · "
                                 f"{info.sample_rate / 1000:g} kHz · {info.subtype} · "
                                 f"{format_duration(info.duration_seconds)}")
+        tags = read_tags(recording.path, carried_only=False)       # a take's device, a track's models
+        self.file_label.setToolTip("\n".join([str(recording.path)] + [f"{k}: {v}" for k, v in tags.items()]))
         if recording.notice:
             self.show_error("The file is incomplete", recording.notice, QMessageBox.Icon.Warning)
         self.update_transport()

@@ -433,6 +433,16 @@ def test_settings_dialog_refuses_a_floor_above_the_ceiling(qtbot, window):
     dialog.reject()
 
 
+def test_the_status_bar_names_the_files_path_and_tags_on_hover(qtbot, window, tmp_path):
+    path = tmp_path / "take.flac"
+    with sf.SoundFile(path, "w", 16_000, 2, format="FLAC") as take:
+        take.comment = "recorded from input device ReSpeaker 4 Mic Array"
+        take.write(np.zeros((16_000, 2), np.float32))
+    open_and_draw(qtbot, window, path)
+    assert window.file_label.toolTip().splitlines() == [
+        str(path), "comment: recorded from input device ReSpeaker 4 Mic Array"]
+
+
 def test_recent_files_list_the_last_opened_first(qtbot, window, make_recording):
     first, second = make_recording("a.wav"), make_recording("b.flac", fmt="FLAC")
     open_and_draw(qtbot, window, first)
