@@ -48,3 +48,11 @@ def parse_clock(text: str) -> float:
     if hours is not None and int(minutes) >= 60:
         raise ValueError(f"'{text}': the minutes must be under 60 after the hours")
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs)
+
+
+def format_span(start: float, stop: float, decimals: int = 2) -> str:
+    """`2.00–5.00 s` within the first minute; `0:59.00–1:05.00` (both ends alike; no unit, the
+    colons say it) after."""
+    last = format_clock(stop, decimals)
+    first = format_clock(start, decimals, fields=last.count(":") + 1)
+    return f"{first}–{last}" if ":" in last else f"{first}–{last} s"

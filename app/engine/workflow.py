@@ -38,6 +38,7 @@ from app.engine.labels import Label, label_talker
 from app.engine.score_memo import scored
 from app.engine.scratch import scratch_zeros
 from app.engine.separation import METHOD_NAMES, ORACLE_RATE, Method, SeparateSettings, separate_job
+from app.engine.timecode import format_span
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,13 @@ def setting_text(key: str, value: Any) -> str:
     if key == "reference_channel":
         return str(value + 1)
     if key == "span_seconds":
-        return f"{value[0]:.2f}–{value[1]:.2f} s"
+        return format_span(*value)
     if key in ("swapped_seconds", "silenced_seconds", "level_seconds"):
-        return ", ".join(f"{start:.2f}–{stop:.2f} s" for start, stop in value)
+        return ", ".join(format_span(start, stop) for start, stop in value)
     if key == "attenuated":
         return "; ".join(f"{a['hz'][0]:g}–{a['hz'][1]:g} Hz "
                          f"{a['db'] if isinstance(a['db'], str) else format(a['db'], 'g') + ' dB'} "
-                         f"over {a['seconds'][0]:.2f}–{a['seconds'][1]:.2f} s" for a in value)
+                         f"over {format_span(*a['seconds'])}" for a in value)
     if key == "level_db":
         return f"{value:+g} dB"
     if key == "blend":
@@ -99,7 +100,7 @@ def _placed(audio: np.ndarray, rate: int, span: Seconds | None, frames: int) -> 
 
 
 def _span_name(name: str, span: Seconds | None) -> str:
-    return name if span is None else f"{name} · {span[0]:.2f}–{span[1]:.2f} s"
+    return name if span is None else f"{name} · {format_span(*span)}"
 
 
 def _span_settings(settings: dict[str, Any], span: Seconds | None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
+from app.engine.timecode import format_span
 from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
 from app.gui.dialogs import band_dialog, blend_dialog, level_dialog
 from app.gui.dialogs.band_dialog import BandDialog
@@ -61,7 +62,7 @@ class EditsController:
         except ConfigError as err:
             window.show_error("Cannot swap talkers", str(err))
             return None
-        what = f"swap talkers {first.talker + 1} and {second.talker + 1} over {selection[0]:.2f}–{selection[1]:.2f} s"
+        what = f"swap talkers {first.talker + 1} and {second.talker + 1} over {format_span(*selection)}"
         return window.jobs.submit(f"Swap “{first.name}” and “{second.name}”",
                                   lambda: swap_job(first, second, selection),
                                   lambda versions: self._mend(recording, [first.id, second.id], versions, what))
@@ -91,7 +92,7 @@ class EditsController:
             return None
         if window.view.band is not None:
             return self.attenuate_band(chosen, selection, window.view.band, -math.inf)
-        what = f"silence {selection[0]:.2f}–{selection[1]:.2f} s in {len(chosen)} version(s)"
+        what = f"silence {format_span(*selection)} in {len(chosen)} version(s)"
         return self._silence(recording, chosen, [[selection]] * len(chosen), what)
 
     def open_change_level(self) -> LevelDialog | None:
@@ -110,7 +111,7 @@ class EditsController:
         self.level_db = gain_db
         if recording is None:
             return None
-        what = f"change the level of {span[0]:.2f}–{span[1]:.2f} s by {gain_db:+g} dB in {len(chosen)} version(s)"
+        what = f"change the level of {format_span(*span)} by {gain_db:+g} dB in {len(chosen)} version(s)"
         return self._silence(recording, chosen, [[span]] * len(chosen), what, gain_db)
 
     def open_attenuate_band(self) -> BandDialog | None:
@@ -143,7 +144,7 @@ class EditsController:
             return None
         level = "removed" if gain_db == -math.inf else "down to the level around it" if gain_db == AROUND \
             else f"at {gain_db:g} dB"
-        what = (f"{format_hz(band[0])}–{format_hz(band[1])} Hz {level} over {span[0]:.2f}–{span[1]:.2f} s "
+        what = (f"{format_hz(band[0])}–{format_hz(band[1])} Hz {level} over {format_span(*span)} "
                 f"in {len(chosen)} version(s)")
         return window.jobs.submit(f"Attenuate {what}", lambda: attenuate_job(chosen, span, band, gain_db),
                                   lambda versions: self._mend(recording, [v.id for v in chosen], versions,

@@ -30,6 +30,7 @@ from app.engine.jobs import Job
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
+from app.engine.timecode import format_span
 from app.engine.workflow import (
     MetricsRow,
     correct_versions_job,
@@ -46,6 +47,7 @@ from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
 from app.gui.names import display_name
+from app.gui.views.axes import format_duration
 from app.gui.views.inspector_view import InspectorView
 from app.gui.workers import JobEntry
 from models.inference.chunked import ChunkConfig
@@ -72,7 +74,7 @@ class ProcessController(QObject):
         """Queue a job whose result is versions of the open recording (dropped if another
         recording has been opened by the time it ends)."""
         window, recording = self.window, self.window.recording
-        where = "" if span is None else f" ({span[0]:.2f}–{span[1]:.2f} s)"
+        where = "" if span is None else f" ({format_span(*span)})"
         return window.jobs.submit(f"{title} {display_name(recording.path)}{where}", make,
                                   lambda versions: window.add_versions_from(recording, versions))
 
@@ -216,7 +218,7 @@ class ProcessController(QObject):
         if recording is None or not versions:
             return None
         span = self._span(versions)
-        where = f"over {span[0]:.3f}–{span[1]:.3f} s" if span is not None else "over the whole recording"
+        where = f"over {format_span(*span, decimals=3)}" if span is not None else "over the whole recording"
         return self._queue_metrics(versions, where, lambda refs: metrics_job(versions, refs, recording, span), span)
 
     def run_label_evaluation(self) -> JobEntry | None:
@@ -261,8 +263,8 @@ class ProcessController(QObject):
         requests = [AnalysisRequest(recording, [f"Ch {k + 1}" for k in range(recording.channels)], start, stop)]
         requests += [AnalysisRequest(ArraySource(v.audio[None], v.sample_rate, v.name), [v.name], start, stop)
                      for v in window.session.versions if not v.hidden]
-        span = (f"Selection {start:.3f}–{stop:.3f} s" if selection is not None else
-                f"Whole recording ({recording.info.duration_seconds:.3f} s)")
+        span = (f"Selection {format_span(start, stop, decimals=3)}" if selection is not None else
+                f"Whole recording ({format_duration(recording.info.duration_seconds)})")
         return window.jobs.submit(f"Analyze {display_name(recording.path)}", lambda: analyse(requests),
                                   lambda lanes: self._on_analysis(recording, lanes, span))
 

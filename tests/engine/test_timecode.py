@@ -1,6 +1,6 @@
 import pytest
 
-from app.engine.timecode import format_clock, parse_clock
+from app.engine.timecode import format_clock, format_span, parse_clock
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -43,3 +43,9 @@ def test_a_field_of_sixty_or_more_after_a_colon_is_refused_as_a_slip():
         parse_clock("1:75")
     with pytest.raises(ValueError, match="minutes must be under 60"):
         parse_clock("1:60:00")
+
+
+def test_a_span_reads_in_seconds_within_the_first_minute_and_alike_at_both_ends_after():
+    assert format_span(2.0, 5.0) == "2.00–5.00 s"
+    assert format_span(59.5, 61.25) == "0:59.50–1:01.25"
+    assert format_span(10.0, 3600.0, decimals=0) == "0:00:10–1:00:00"

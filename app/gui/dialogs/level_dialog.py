@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
+from app.engine.timecode import format_span
 from app.gui.dialogs.buttons import accept_cancel
 
 DEFAULT_DB = -6.0
@@ -19,7 +20,7 @@ class LevelDialog(QDialog):
         self.gain.setValue(gain_db)
         self.buttons, self.accept_button = accept_cancel(self, "Change")
         form = QFormLayout(self)
-        form.addRow(QLabel(f"Each of these gets a new version with {selection[0]:.2f}–{selection[1]:.2f} s raised or "
+        form.addRow(QLabel(f"Each of these gets a new version with {format_span(*selection)} raised or "
                            "lowered\\n(versions are kept as floating point: a raise does not clip until export):"))
         form.addRow(QLabel("\\n".join(f"  • {name}" for name in targets)))
         form.addRow("Change by", self.gain)

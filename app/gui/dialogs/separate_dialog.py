@@ -28,6 +28,7 @@ from app.engine.separation import (
     choose_channels,
     parse_channel_list,
 )
+from app.engine.timecode import format_span
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 
@@ -131,7 +132,7 @@ class SeparateDialog(QDialog):
         form = QFormLayout()
         self.fields.add_rows(form)
         if span is not None:
-            form.addRow("Range", QLabel(f"the selection, {span[0]:.2f}–{span[1]:.2f} s"))
+            form.addRow("Range", QLabel(f"the selection, {format_span(*span)}"))
         form.addRow("", self.summary)
         self.buttons, self.run_button = accept_cancel(self, "Separate")
         layout = QVBoxLayout(self)
