@@ -76,6 +76,9 @@ class FrequencyAxisItem(pg.AxisItem):
 _TIME_STEPS_SECONDS = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
                        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 _TIME_LABEL_PIXELS = 90
+# How far a tick label may reach past the axis's ends: the start's "0" or "0:00", half its
+# width, is drawn (as Audacity labels its ruler's start) over the blank left axis beside it.
+EDGE_LABEL_PIXELS = 24
 
 
 class TimeAxisItem(pg.AxisItem):
@@ -84,6 +87,7 @@ class TimeAxisItem(pg.AxisItem):
     def __init__(self) -> None:
         super().__init__("bottom")
         self.enableAutoSIPrefix(False)      # seconds stay seconds: a view under 1 ms would read "(x1e-06)"
+        self.setStyle(hideOverlappingLabels=EDGE_LABEL_PIXELS)
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         span = max(maxVal - minVal, 1e-9)
