@@ -276,6 +276,12 @@ class MainWindow(QMainWindow):
         self.history_action = self._action("&History…", [], self.open_history)
         self.play_action = self._action("&Play", ["Space"], self.playback.toggle)
         self.loop_action = self._action("&Loop selection", ["L"], self.playback.apply_loop, checkable=True)
+        self.edge_actions = [
+            self._action(text, [key], lambda _checked=False, e=edge, a=after: self.playback.play_around_edge(e, a))
+            for text, key, edge, after in (("A second up &to the selection's start", "Shift+F5", 0, False),
+                                           ("A second &from the selection's start", "Shift+F6", 0, True),
+                                           ("A second up to the selection's &end", "Shift+F7", 1, False),
+                                           ("A second &after the selection's end", "Shift+F8", 1, True))]
         self.clear_selection_action = self._action("Clear selection", ["Esc"], lambda: self.view.set_selection(None))
         self.select_all_action = self._action("Select &all", QKeySequence.StandardKey.SelectAll, self.select_all)
         self.select_range_action = self._action("Select &range…", ["Ctrl+Shift+J"], self.open_select_range)
@@ -438,6 +444,9 @@ class MainWindow(QMainWindow):
                        self.end_action, self.toggle_ab_action, self.loudness_action, self.blind_action,
                        self.band_removed_action):
             play_menu.addAction(action)
+        edge_menu = play_menu.addMenu("Around the selection's e&dges")
+        for action in self.edge_actions:
+            edge_menu.addAction(action)
         speed_menu = play_menu.addMenu("Sp&eed (pitch kept)")
         for action in (self.slower_action, self.faster_action):
             speed_menu.addAction(action)

@@ -1,8 +1,9 @@
 """Playback in the main window: the file player (the channels chosen under "Listen to") and the A/B
-player, one of them active; Space plays the selection from its start, L loops it, a spectral
-area plays its band alone, speed changes keep the pitch, Home/End and clicks seek. The playhead,
-the position and the level meter follow the active player, polled every 30 ms; the audio callback
-itself only copies buffers (`app.engine.playback`)."""
+player, one of them active; Space plays the selection from its start, L loops it, Shift+F5 to F8
+play a second before or after its edges, a spectral area plays its band alone, speed changes keep
+the pitch, Home/End and clicks seek. The playhead, the position and the level meter follow the
+active player, polled every 30 ms; the audio callback itself only copies buffers
+(`app.engine.playback`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAYHEAD_POLL_MS = 30
+EDGE_SECONDS = 1.0          # heard before or after a selection's edge (Audacity's default)
 
 
 class PlaybackController:
@@ -31,6 +33,7 @@ class PlaybackController:
         self.player = Player(window.stored.output_device())
         self.ab_player = ABPlayer(window.stored.output_device())
         self.ab_active = False                # True once an A/B lane was chosen; "Listen to" goes back
+        self._edge_play = False               # playing around an edge: the selection's stop comes back after
         self.timer = QTimer(window, interval=PLAYHEAD_POLL_MS)
         self.timer.timeout.connect(self._on_tick)
 
@@ -123,6 +126,7 @@ class PlaybackController:
         window = self.window
         if window.recording is None:
             return
+        self._end_edge_play()
         try:
             player = self.active_player
             was_playing = player.is_playing
@@ -140,6 +144,40 @@ class PlaybackController:
         if self.active_player.notice:
             window.statusBar().showMessage(self.active_player.notice, 10_000)
         window.update_transport()
+
+    def play_around_edge(self, edge: int, after: bool) -> None:
+        """`EDGE_SECONDS` before or after the selection's start (edge 0) or end (edge 1), or the
+        playhead without one, then stop, as Audacity's Play to / after selection start / end:
+        whether a swap, a silenced span or a cut joins what is around it, heard without
+        reselecting. The selection's own playing and looping come back afterwards."""
+        window = self.window
+        if window.recording is None:
+            return
+        selection = window.view.selection
+        at = window.view.playhead() if selection is None else selection[edge]
+        start, stop = max(0.0, at if after else at - EDGE_SECONDS), min(window.duration(),
+                                                                        at + EDGE_SECONDS if after else at)
+        if stop <= start:
+            return
+        player = self.active_player
+        player.pause()
+        rate = window.recording.sample_rate
+        for each in (self.player, self.ab_player):
+            each.set_loop(None)
+            each.set_stop(round(stop * rate))
+        self._edge_play = True
+        self.seek(start)
+        try:
+            player.play()
+        except AppError as err:
+            self._end_edge_play()
+            window.show_error("Cannot play", str(err))
+        window.update_transport()
+
+    def _end_edge_play(self) -> None:
+        if self._edge_play:
+            self._edge_play = False
+            self.apply_loop()
 
     def _report_dropouts(self) -> None:
         """Dropouts mean the disk or CPU could not keep up; say so rather than hide it."""
@@ -233,6 +271,7 @@ class PlaybackController:
         if player.finished:
             player.pause()
             self._report_dropouts()
+            self._end_edge_play()
         seconds = player.position / window.recording.sample_rate
         window.view.set_playhead(seconds)
         window.tracks.set_playhead(seconds)

@@ -365,6 +365,19 @@ def test_space_plays_the_selection_once_from_its_start(qtbot, window, make_recor
     assert window.playback.player.position == 3 * 16_000
 
 
+def test_shift_f_keys_play_a_second_around_the_selections_edges_then_its_own_stop_returns(qtbot, window,
+                                                                                          make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=10, channels=2))
+    window.view.set_selection((4.0, 5.5))
+    player = window.playback.player
+    for key, (start, stop) in ((Qt.Key.Key_F5, (3.0, 4.0)), (Qt.Key.Key_F8, (5.5, 6.5))):
+        qtbot.keyClick(window, key, Qt.KeyboardModifier.ShiftModifier)
+        assert player.is_playing and start * 16_000 <= player.position < stop * 16_000
+        qtbot.waitUntil(lambda: not player.is_playing, timeout=5_000)
+        assert player.position == stop * 16_000
+    assert player.end_frame() == 5.5 * 16_000                   # Space plays the selection once again
+
+
 def test_space_again_pauses(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=30, channels=2))
     window.playback.player.set_loop(None)

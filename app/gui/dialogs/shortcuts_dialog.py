@@ -26,6 +26,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Drag a label's edge", "Move that edge of the label (on a waveform row)"),
     ("Right click", "A version's menu on its track (or its Versions panel row); the selection's on the channels"),
     ("L", "Loop the selection on / off"),
+    ("Shift + F5 / F6", "Play the second up to / from the selection's start (the playhead without one)"),
+    ("Shift + F7 / F8", "Play the second up to the selection's end / after it: does a mend join its surroundings?"),
     ("Esc", "Clear the selection"),
     ("Ctrl + A", "Select the whole recording"),
     ("Ctrl + Shift + J", "Select a range by typing its start and end"),
