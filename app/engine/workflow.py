@@ -35,6 +35,7 @@ from app.engine.files import (
 )
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.labels import Label, label_talker
+from app.engine.provenance import read_tags
 from app.engine.score_memo import scored
 from app.engine.scratch import scratch_zeros
 from app.engine.separation import METHOD_NAMES, ORACLE_RATE, Method, SeparateSettings, separate_job
@@ -169,7 +170,8 @@ IMPORT_BLOCK_SECONDS = 30.0
 def import_version_job(path: Path, talker: int) -> Job[Version]:
     """A talker estimate made elsewhere (another separator's output) as a version of `talker`,
     read block by block at its own rate, so MeCo, the students, A/B, the metrics and export
-    treat it as they treat the separator's; AudioFileError or ChannelLayoutError naming the file."""
+    treat it as they treat the separator's; AudioFileError or ChannelLayoutError naming the file.
+    The file's comment tag, which says what made a track this app wrote, goes into its settings."""
     clock = Stopwatch()
     with open_recording(path) as rec:
         if rec.channels != 1:
@@ -181,8 +183,12 @@ def import_version_job(path: Path, talker: int) -> Job[Version]:
             audio[start:start + block] = rec.read(start, start + block)[0]
             yield Progress("import", min(rec.frames, start + block), rec.frames, clock())
         rate, name = rec.sample_rate, rec.name
+    settings = {"imported_from": str(Path(path).resolve())}
+    comment = read_tags(Path(path)).get("comment")
+    if comment:                           # what made it, when its tags say (`provenance`): kept for the record
+        settings["file_comment"] = comment
     return Version(f"{Path(path).stem} · talker {talker + 1}", talker, VersionKind.IMPORTED, audio, rate, name,
-                   {"imported_from": str(Path(path).resolve())})
+                   settings)
 
 
 def difference_version(minuend: Version, subtrahend: Version) -> Version:

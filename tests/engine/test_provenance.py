@@ -99,3 +99,16 @@ def test_separated_tracks_name_the_recording_the_separator_and_every_stage(tmp_p
     assert tags["title"] == "talker 2"
     assert tags["comment"] == (f"talker 2 of meeting.wav, separated by tiny-separator (weights sha256 {sha}) from "
                                "all channels at reference ch 1; blended with the mixture at -20 dB")
+
+
+def test_an_imported_track_keeps_what_its_tags_say_made_it(tmp_path):
+    from app.engine.export import write_audio
+    from app.engine.workflow import import_version_job, setting_text
+
+    track = write_audio(tmp_path / "spk1.wav", np.zeros((1, 1600), np.float32), 16_000,
+                        tags={"comment": "talker 1 of meeting.flac, separated by tacband-separator"})
+    version = drive(import_version_job(track, 0))
+    assert setting_text("file_comment", version.settings["file_comment"]) == (
+        "talker 1 of meeting.flac, separated by tacband-separator")
+    plain = write_audio(tmp_path / "other.wav", np.zeros((1, 1600), np.float32), 16_000)
+    assert "file_comment" not in drive(import_version_job(plain, 1)).settings     # only the software's tag
