@@ -57,10 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     scope = p.add_mutually_exclusive_group()
     add_range_option(scope, "export only this range of each version")
     scope.add_argument("--each-label", nargs="?", const=SESSION_LABELS, default=None,
-                       metavar="LABELS.txt|.rttm|.TextGrid",
+                       metavar="LABELS.txt|.rttm|.TextGrid|.vtt|.srt",
                        help="one file per version and label: the session's labels, or those of an Audacity label "
-                            "file, an RTTM file or a Praat TextGrid; the template gains _{n}_{label} unless it names "
-                            "{n} or {label}")
+                            "file, an RTTM file, a Praat TextGrid or subtitles (WebVTT, SubRip); the template gains "
+                            "_{n}_{label} unless it names {n} or {label}")
     p.add_argument("--multichannel", action="store_true",
                    help="one file with a channel per version, in session order (per label with --each-label); "
                         "the template's {talker} {name} ... join the versions' values with '+'")

@@ -48,9 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pattern", default="*", metavar="GLOB",
                    help="which files of an item's folder are estimates, e.g. 'spk?.wav' beside spk1_separated.wav")
     p.add_argument("--labels", default=None, metavar="NAME",
-                   help="score each talker over each label of REFS/<item>/NAME (Audacity labels, RTTM or a "
-                        "TextGrid) instead of the whole file; a label naming a talker ('talker 2': the second "
-                        "reference in name order) scores that talker alone; labels under 0.5 s are left out")
+                   help="score each talker over each label of REFS/<item>/NAME (Audacity labels, RTTM, a "
+                        "TextGrid or subtitles) instead of the whole file; a label naming a talker ('talker 2': the "
+                        "second reference in name order) scores that talker alone; labels under 0.5 s are left out")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--csv", type=Path, default=None, help="write every scored talker as a CSV row")
     p.add_argument("--markdown", type=Path, default=None, help="write the summary tables as markdown")

@@ -5,18 +5,25 @@ line, `start<TAB>end<TAB>text`, times in seconds; a point label has start == end
 a second line starting with a backslash for spectral labels (their frequency range), which we
 skip. A malformed line is refused with its file and line number, and nothing is imported.
 Who-speaks-when labels also travel as RTTM, the format diarization tools score, and any labels as
-Praat TextGrids (read and written with praatio), which phoneticians annotate in and ELAN imports.
+Praat TextGrids (read and written with praatio), which phoneticians annotate in and ELAN imports,
+and as WebVTT or SubRip subtitles (read with webvtt-py), which transcription services deliver and
+every video player shows: a meeting's transcript beside its separated tracks.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import webvtt
+from webvtt import Caption, WebVTT
+
 from app.engine.errors import ConfigError
+from app.engine.timecode import format_clock, parse_clock
 
 
 @dataclass(frozen=True, order=True)
@@ -175,27 +182,70 @@ def read_textgrid(path: Path) -> list[Label]:
     return sorted(labels)
 
 
+# --- Subtitles: WebVTT and SubRip cues, from transcription services and for video players ---
+VTT_SUFFIX, SRT_SUFFIX = ".vtt", ".srt"
+
+
+def subtitles_text(labels: list[Label], srt: bool) -> str:
+    """The labels as cues, WebVTT (or SubRip with `srt`), times to the millisecond; a label
+    without text becomes a cue "label n", as a cue needs a line."""
+    def cue_time(seconds: float) -> str:        # HH:MM:SS.mmm
+        return format_clock(seconds, 3, fields=3).zfill(12)
+    captions = [Caption(cue_time(label.start), cue_time(label.stop), label.text or f"label {n}")
+                for n, label in enumerate(sorted(labels), start=1)]
+    text = io.StringIO()
+    WebVTT(captions=captions).write(text, format="srt" if srt else "vtt")
+    return text.getvalue().rstrip("\n") + "\n"
+
+
+def read_subtitles(path: Path) -> list[Label]:
+    """The cues of a WebVTT or SubRip file (by its suffix) as labels, a cue's lines joined and a
+    voice tag (`<v Ann>`) kept as the speaker's name before its text; ConfigError naming the file."""
+    path = Path(path)
+    try:
+        cues = webvtt.from_srt(str(path)) if path.suffix.lower() == SRT_SUFFIX else webvtt.read(str(path))
+        labels = [Label(parse_clock(cue.start), parse_clock(cue.end),
+                        f"{cue.voice}: {cue.text}" if cue.voice else cue.text) for cue in cues]
+    except (OSError, UnicodeDecodeError, ValueError, webvtt.errors.MalformedFileError,
+            webvtt.errors.MalformedCaptionError) as err:
+        raise ConfigError(f"{path.name} cannot be read as a {_subtitle_kind(path)} file: {err}.") from err
+    if not labels and path.read_text(encoding="utf-8-sig", errors="replace").strip().removeprefix("WEBVTT").strip():
+        raise ConfigError(f"{path.name} holds no {_subtitle_kind(path)} cue that can be read (a line "
+                          "'00:00:01.000 --> 00:00:02.500' and its text); nothing was imported.")
+    return sorted(labels)
+
+
+def _subtitle_kind(path: Path) -> str:
+    return "SubRip" if path.suffix.lower() == SRT_SUFFIX else "WebVTT"
+
+
 def label_talker(text: str) -> int | None:
     """The talker (0-based) a label names, "talker 2" as Label talker activity writes; None for any other text."""
     match = re.fullmatch(r"\s*talker\s+(\d+)\s*", text, flags=re.IGNORECASE)
     return int(match.group(1)) - 1 if match and int(match.group(1)) >= 1 else None
 
 
-LABEL_SUFFIXES = (".txt", RTTM_SUFFIX, TEXTGRID_SUFFIX)     # lower-case: files read as labels
+LABEL_SUFFIXES = (".txt", RTTM_SUFFIX, TEXTGRID_SUFFIX, VTT_SUFFIX, SRT_SUFFIX)   # lower-case: read as labels
 
 
 def read_label_file(path: Path, file_id: str | None = None) -> list[Label]:
-    """Labels from an RTTM file or a Praat TextGrid (by their suffixes), or an Audacity label file."""
+    """Labels from an RTTM file, a Praat TextGrid or subtitles (by their suffixes), or an Audacity
+    label file."""
     suffix = Path(path).suffix.lower()
     if suffix == RTTM_SUFFIX:
         return read_rttm(path, file_id)
+    if suffix in (VTT_SUFFIX, SRT_SUFFIX):
+        return read_subtitles(path)
     return read_textgrid(path) if suffix == TEXTGRID_SUFFIX else read_labels(path)
 
 
 def label_file_text(labels: list[Label], path: Path, file_id: str, duration: float) -> str:
     """What a label file at `path` holds: RTTM for a `.rttm` name, a TextGrid spanning the
-    recording's `duration` for a `.TextGrid` name, Audacity's format otherwise."""
+    recording's `duration` for a `.TextGrid` name, subtitles for `.vtt` and `.srt`, Audacity's
+    format otherwise."""
     suffix = Path(path).suffix.lower()
     if suffix == RTTM_SUFFIX:
         return rttm_text(labels, file_id)
+    if suffix in (VTT_SUFFIX, SRT_SUFFIX):
+        return subtitles_text(labels, srt=suffix == SRT_SUFFIX)
     return textgrid_text(labels, duration) if suffix == TEXTGRID_SUFFIX else labels_text(labels)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.engine.errors import AppError, ConfigError
 from app.engine.export import write_text_atomically
-from app.engine.labels import RTTM_SUFFIX, Label, label_file_text, read_label_file
+from app.engine.labels import RTTM_SUFFIX, SRT_SUFFIX, VTT_SUFFIX, Label, label_file_text, read_label_file
 from app.gui.dialogs.file_filters import LABEL_FILTER
 from app.gui.views.axes import format_duration
 
@@ -151,7 +151,8 @@ class LabelsController(QObject):
 
     def ask_import(self) -> None:
         recording = self.window.recording
-        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels (Audacity label file, RTTM or TextGrid)",
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import labels (Audacity label file, RTTM, TextGrid or "
+                                              "subtitles)",
                                               str(recording.path.parent) if recording else "", LABEL_FILTER)
         if path:
             self.import_file(path)
@@ -159,10 +160,12 @@ class LabelsController(QObject):
     def ask_export(self) -> None:
         recording = self.window.recording
         suggested = recording.path.with_name(f"{recording.path.stem}_labels.txt") if recording else ""
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Export labels (Audacity label file, RTTM or "
-                                                   "TextGrid)", str(suggested), LABEL_FILTER)
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Export labels (Audacity label file, RTTM, "
+                                                   "TextGrid or subtitles)", str(suggested), LABEL_FILTER)
         if path and not Path(path).suffix:
-            path += RTTM_SUFFIX if chosen.startswith("RTTM") else ".TextGrid" if chosen.startswith("Praat") else ""
+            path += next((suffix for kind, suffix in (("RTTM", RTTM_SUFFIX), ("Praat", ".TextGrid"),
+                                                      ("WebVTT", VTT_SUFFIX), ("SubRip", SRT_SUFFIX))
+                          if chosen.startswith(kind)), "")
         if path:
             self.export_file(path)
 

@@ -183,3 +183,37 @@ def test_a_malformed_rttm_turn_names_the_file_and_line(tmp_path):
     path.write_text("SPEAKER meeting 1 0.5 <NA> <NA> <NA> spk <NA> <NA>\n")
     with pytest.raises(ConfigError, match=r"bad\.rttm, line 1, is not an RTTM speaker turn"):
         read_label_file(path)
+
+
+@pytest.mark.parametrize("suffix, first_cue", [(".vtt", "WEBVTT\n\n00:00:01.500 --> 00:00:03.000\ntalker 1\n"),
+                                              (".srt", "1\n00:00:01,500 --> 00:00:03,000\ntalker 1\n")])
+def test_labels_are_written_as_subtitles_to_the_millisecond_and_read_back(tmp_path, suffix, first_cue):
+    labels = [Label(1.5, 3.0, "talker 1"), Label(3723.25, 3725.0, "so we agree")]
+    path = tmp_path / f"meeting{suffix}"
+    path.write_text(label_file_text(labels, path, "meeting", 3800.0), encoding="utf-8")
+    assert path.read_text(encoding="utf-8").startswith(first_cue)
+    assert "01:02:03" in path.read_text(encoding="utf-8")
+    assert read_label_file(path) == labels
+
+
+def test_a_transcription_services_webvtt_gives_its_cues_with_their_speakers(tmp_path):
+    path = tmp_path / "transcript.vtt"
+    path.write_text("WEBVTT\n\nNOTE made by a service\n\nc1\n00:01.000 --> 00:02.500 align:start\n"
+                    "<v Ann>Shall we\nstart?</v>\n\n00:00:03.000 --> 00:00:04.000\nYes.\n", encoding="utf-8")
+    assert read_label_file(path) == [Label(1.0, 2.5, "Ann: Shall we start?"), Label(3.0, 4.0, "Yes.")]
+
+
+def test_a_label_without_text_becomes_a_numbered_cue_as_a_cue_needs_a_line(tmp_path):
+    path = tmp_path / "points.srt"
+    path.write_text(label_file_text([Label(2.0, 2.0, "")], path, "points", 5.0), encoding="utf-8")
+    assert read_label_file(path) == [Label(2.0, 2.0, "label 1")]
+
+
+@pytest.mark.parametrize("name, text, reason", [
+    ("bad.vtt", "no header here\n", "cannot be read as a WebVTT file"),
+    ("bad.srt", "1\n00:00:01,000 --> later\nhi\n", "holds no SubRip cue that can be read")])
+def test_a_malformed_subtitle_file_is_named_and_imports_nothing(tmp_path, name, text, reason):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"{name} {reason}"):
+        read_label_file(path)
