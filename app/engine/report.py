@@ -14,6 +14,7 @@ from app.engine.documents import SessionSnapshot
 from app.engine.export import write_text_atomically
 from app.engine.files import AudioInfo
 from app.engine.jobs import Job, Progress
+from app.engine.timecode import format_span
 from app.engine.workflow import MetricsRow, metrics_table, setting_text
 from models.common.results import markdown_table
 
@@ -63,8 +64,8 @@ def session_report(session: SessionSnapshot, info: AudioInfo, saved_at: Path | N
         lines += [f"- talker {talker + 1}: `{path}`" for talker, path in sorted(session.references.items())]
         lines.append("")
     if session.labels:
-        lines += ["## Labels", "", f"{len(session.labels)} label(s), from {session.labels[0].start:.2f} s to "
-                  f"{max(label.stop for label in session.labels):.2f} s.", ""]
+        span = format_span(session.labels[0].start, max(label.stop for label in session.labels))
+        lines += ["## Labels", "", f"{len(session.labels)} label(s), over {span}.", ""]
     if metrics:
         header, *rows = metrics_table(metrics)
         lines += ["## Metrics", "", f"At 16 kHz, {metrics_scope or 'as last computed'}; four decimals as "
