@@ -37,6 +37,23 @@ def test_two_systems_give_means_paired_differences_and_every_row(two_systems, ca
     assert "| better − est | 2 |" in table
 
 
+def test_each_row_names_what_made_its_estimate_when_the_files_tags_say(item_folders, talkers, capsys):  # noqa: F811
+    from app.engine.export import write_audio
+
+    for k in range(2):
+        write_audio(item_folders / "ours" / "meeting" / f"spk{k + 1}.wav", noisy(talkers[k], 20, seed=k)[None],
+                    16_000, tags={"comment": f"talker {k + 1} of meeting, separated by tacband-separator"})
+    csv_path = item_folders / "rows.csv"
+    assert main(["score", str(item_folders / "ours"), "--compare", str(item_folders / "est"), "--references",
+                 str(item_folders / "refs"), "--no-dnsmos", "--csv", str(csv_path), "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert sorted(r["made_by"] for r in rows if r["system"] == "ours") == [
+        "talker 1 of meeting, separated by tacband-separator", "talker 2 of meeting, separated by tacband-separator"]
+    assert {r["made_by"] for r in rows if r["system"] == "est"} == {""}       # written without tags
+    with open(csv_path, newline="") as f:
+        assert "separated by tacband-separator" in next(csv.DictReader(f))["made_by"]
+
+
 def test_an_item_that_cannot_be_scored_is_named_and_the_exit_code_says_so(item_folders, talkers, capsys):  # noqa: F811
     write(item_folders / "refs" / "kitchen" / "a.wav", talkers[0])
     code = main(["score", str(item_folders / "est"), "--references", str(item_folders / "refs"), "--no-dnsmos"])

@@ -18,6 +18,7 @@ from app.commands import HelpFormatter
 from app.commands.output import aligned, emit, progress_bar, warn
 from app.engine.export import write_csv, write_text_atomically
 from app.engine.jobs import drive
+from app.engine.provenance import read_tags
 from app.engine.scoring import METRICS, Row, Summary, pair_items, score_job, summarise
 from models.common.results import markdown_table, produced_by
 from models.metrics.speech import Interval
@@ -90,15 +91,21 @@ def _row_values(row: Row) -> dict[str, float | None]:
     return {m: _finite(row.values.get(m, math.nan)) for m in METRICS}
 
 
-def _rows_table(rows: list[Row]) -> list[list[str]]:
+def _rows_table(rows: list[Row], made_by: dict[Path, str]) -> list[list[str]]:
     def cell(value: float | None) -> str:
         return "" if value is None else f"{value:.4f}"
     def seconds(value: float | None) -> str:
         return "" if value is None else f"{value:.3f}"
-    return [["system", "item", "reference", "estimate", "label", "start_s", "stop_s", *METRICS, "note"],
+    return [["system", "item", "reference", "estimate", "label", "start_s", "stop_s", *METRICS, "note", "made_by"],
             *[[r.system, r.item, str(r.reference), str(r.estimate), r.label,
-               *(seconds(t) for t in (r.span or (None, None))), *map(cell, _row_values(r).values()), r.note]
-              for r in rows]]
+               *(seconds(t) for t in (r.span or (None, None))), *map(cell, _row_values(r).values()), r.note,
+               made_by[r.estimate]] for r in rows]]
+
+
+def _made_by(rows: list[Row]) -> dict[Path, str]:
+    """Each estimate's comment tag: what made it, for a file this app wrote (`provenance`), so a
+    row of numbers names the model and weights behind it."""
+    return {estimate: read_tags(estimate).get("comment", "") for estimate in dict.fromkeys(r.estimate for r in rows)}
 
 
 def _command_line(args: argparse.Namespace) -> str:
@@ -159,8 +166,9 @@ def run(args: argparse.Namespace) -> int:
         human += ["", f"Paired differences from {present[0]} (95 % CI over the talkers both scored, "
                   "clustered by item for whole files):",
                   *aligned(differences)]
+    made_by = _made_by(rows)
     if args.csv:
-        write_csv(args.csv, _rows_table(rows))
+        write_csv(args.csv, _rows_table(rows, made_by))
     if args.markdown:
         body = markdown_table(means[0], means[1:])
         if differences:
@@ -171,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
               "differences": {s.system: _intervals(s.differences) for s in summaries[1:]},
               "rows": [{"system": r.system, "item": r.item, "reference": str(r.reference),
                         "estimate": str(r.estimate), "label": r.label, "span": r.span, **_row_values(r),
-                        "note": r.note} for r in rows],
+                        "note": r.note, "made_by": made_by[r.estimate]} for r in rows],
               "problems": problems}
     emit(result, args.json, human)
     return 1 if problems else 0
