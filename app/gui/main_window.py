@@ -84,6 +84,7 @@ from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
 from app.gui.views.axes import format_duration, format_hz
+from app.gui.views.selection_bar import SelectionBar
 from app.gui.views.inspector_view import InspectorView
 from app.gui.views.plot_style import restyle
 from app.gui.views.jobs_panel import JobsPanel, progress_text
@@ -481,6 +482,9 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.settings_action)
         self.addToolBar(toolbar)
+        self.selection_bar = SelectionBar(self)
+        self.selection_bar.typed.connect(lambda start, stop: self.view.set_selection((start, stop)))
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.selection_bar)
 
     def _refresh_recent_menu(self, files: list[str] | None = None) -> None:
         """Rebuilt each time it opens, as another window may have added to the list and a file may
@@ -551,6 +555,7 @@ class MainWindow(QMainWindow):
         old, self.recording = self.recording, recording
         self.view.set_recording(recording)
         self.selection_label.clear()             # a new recording starts without a selection
+        self.selection_bar.set_duration(self.duration())
         self.tracks.link_to(self.view.time_box())
         self.ab.open(recording)
         if old is not None:
@@ -660,6 +665,7 @@ class MainWindow(QMainWindow):
         self.playback.apply_band()
         if band is not None:
             band_filter.warm_up()                           # its filter's library, before Space asks for it
+        self.selection_bar.show_selection(selection, self.view.playhead())
         self.selection_label.setText("" if selection is None else
                                      f"Selection {format_duration(selection[0])} – {format_duration(selection[1])} "
                                      f"({format_duration(selection[1] - selection[0])})"

@@ -304,6 +304,26 @@ def test_a_range_is_typed_as_the_status_bar_shows_times_in_minutes_and_hours(qtb
     assert window.selection_label.text() == "Selection 3.000 s – 2:05.000 (2:02.000)"
 
 
+def _type_into(qtbot, box, text: str) -> None:
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), text)
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+
+
+def test_the_selection_bar_shows_the_selection_and_takes_a_typed_one(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=130, channels=1, rate=8000))
+    bar = window.selection_bar
+    window.view.set_selection((2.0, 64.5))
+    assert (bar.start.text(), bar.end.text(), bar.length.text()) == ("2.000 s", "1:04.500", "1:02.500")
+    _type_into(qtbot, bar.start, "1:00")                        # digits go to the field, not to the A/B keys
+    _type_into(qtbot, bar.end, "0:01:15.25")
+    assert window.view.selection == (60.0, 75.25)
+    _type_into(qtbot, bar.length, "30")                          # a length moves the end
+    assert window.view.selection == (60.0, 90.0) and bar.end.text() == "1:30.000"
+    _type_into(qtbot, bar.end, "10")                             # before the start: not a range
+    assert window.view.selection == (60.0, 90.0) and bar.end.text() == "1:30.000"
+
+
 def test_shift_drag_pans_without_selecting(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=10))
     window.view.set_visible_range(4.0, 6.0)
