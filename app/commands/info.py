@@ -10,6 +10,7 @@ from app.commands.output import emit, warn
 from app.engine.errors import AppError
 from app.engine.files import open_recording
 from app.engine.provenance import read_tags
+from app.engine.timecode import format_duration
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
                 files.append({"path": str(path), "channels": i.channels, "sample_rate": i.sample_rate,
                               "frames": i.frames, "seconds": i.duration_seconds, "format": i.format,
                               "subtype": i.subtype, "tags": tags, "notice": rec.notice})
-                lines.append(f"{rec.name}: {i.channels} ch, {i.sample_rate} Hz, {i.duration_seconds:.2f} s, "
+                lines.append(f"{rec.name}: {i.channels} ch, {i.sample_rate} Hz, {format_duration(i.duration_seconds)}, "
                              f"{i.format}/{i.subtype}")
                 lines += [f"  {name}: {text}" for name, text in tags.items()]
                 if rec.notice:

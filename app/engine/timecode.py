@@ -32,6 +32,12 @@ def format_clock(seconds: float, decimals: int = 3, fields: int = 1) -> str:
     return f"{sign}{secs}{tail}"
 
 
+def format_duration(seconds: float, decimals: int = 3) -> str:
+    """A position or length, to the millisecond by default: `12.345 s`, `1:02.345` or `1:02:03.456`."""
+    text = format_clock(seconds, decimals)
+    return text if ":" in text else f"{text} s"
+
+
 def parse_clock(text: str) -> float:
     """Seconds from `90.5`, `1:30.5` or `0:01:30.5`; a trailing `s` and spaces are allowed.
 

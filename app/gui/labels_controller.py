@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QFileDialog
 from app.engine.errors import AppError, ConfigError
 from app.engine.export import write_text_atomically
 from app.engine.labels import RTTM_SUFFIX, SRT_SUFFIX, VTT_SUFFIX, Label, label_file_text, read_label_file
+from app.engine.timecode import format_duration
 from app.gui.dialogs.file_filters import LABEL_FILTER
-from app.gui.views.axes import format_duration
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow

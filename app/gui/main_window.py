@@ -53,6 +53,7 @@ from app.engine.playback import (
 )
 from app.engine.provenance import read_tags
 from app.engine.recovery import RecoverableSession, discard
+from app.engine.timecode import format_duration
 from app.engine.workflow import (
     demo_references,
     difference_job,
@@ -83,7 +84,7 @@ from app.gui.process_controller import ProcessController
 from app.gui.session_keeper import SessionKeeper
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
-from app.gui.views.axes import format_duration, format_hz
+from app.gui.views.axes import format_hz
 from app.gui.views.selection_bar import SelectionBar
 from app.gui.views.inspector_view import InspectorView
 from app.gui.views.plot_style import restyle

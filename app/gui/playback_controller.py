@@ -15,8 +15,8 @@ from PySide6.QtCore import QTimer
 from app.engine.errors import AppError, PlaybackError
 from app.engine.files import Recording
 from app.engine.playback import SPEEDS, ABPlayer, Loop, Player, RecordingSource
+from app.engine.timecode import format_duration
 from app.gui.dialogs.settings_dialog import channels_of, monitor_choices, monitor_key
-from app.gui.views.axes import format_duration
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow

@@ -30,7 +30,7 @@ from app.engine.jobs import Job
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
-from app.engine.timecode import format_span
+from app.engine.timecode import format_duration, format_span
 from app.engine.workflow import (
     MetricsRow,
     correct_versions_job,
@@ -47,7 +47,6 @@ from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
 from app.gui.names import display_name
-from app.gui.views.axes import format_duration
 from app.gui.views.inspector_view import InspectorView
 from app.gui.workers import JobEntry
 from models.inference.chunked import ChunkConfig

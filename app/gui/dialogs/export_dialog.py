@@ -41,11 +41,11 @@ from app.engine.export import (
     peak_warnings,
 )
 from app.engine.labels import Label
+from app.engine.timecode import format_duration
 from app.engine.workflow import version_span
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.settings import ExportChoices
-from app.gui.views.axes import format_duration
 
 MODEL_RATE = 16_000      # the shipped models' rate
 SAMPLE_FORMAT_LABELS = {SampleFormat.PCM_16: "PCM 16-bit", SampleFormat.PCM_24: "PCM 24-bit",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QWidget
 
-from app.gui.views.axes import format_duration
+from app.engine.timecode import format_duration
 from app.gui.views.time_box import TimeBox
 
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.engine.capture import CaptureResult, CaptureSettings, Recorder, input_devices
 from app.engine.errors import AppError
-from app.gui.views.axes import format_duration
+from app.engine.timecode import format_duration
 from app.gui.views.level_meter import LevelMeter
 from app.gui.views.time_box import TimeBox
 

@@ -31,12 +31,6 @@ def format_time(seconds: float, spacing: float) -> str:
     return format_clock(seconds, decimals, fields=2 if spacing >= 60 else 1)
 
 
-def format_duration(seconds: float, decimals: int = 3) -> str:
-    """A position or length, to the millisecond by default: `12.345 s`, `1:02.345` or `1:02:03.456`."""
-    text = format_clock(seconds, decimals)
-    return text if ":" in text else f"{text} s"
-
-
 class FrequencyAxisItem(pg.AxisItem):
     """Left axis of a spectrogram whose y coordinate is the unit interval of a `FrequencyAxis`."""
 

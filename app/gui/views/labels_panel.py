@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.labels import Label
-from app.gui.views.axes import format_duration
+from app.engine.timecode import format_duration
 from app.gui.views.jobs_panel import fit_columns
 from app.gui.views.time_box import TimeBox
 

@@ -11,8 +11,7 @@ import re
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QWidget
 
-from app.engine.timecode import parse_clock
-from app.gui.views.axes import format_duration
+from app.engine.timecode import format_duration, parse_clock
 
 _PARTIAL = re.compile(r"^[\d:.\s]*s?\s*$")      # what a time can look like while it is being typed
 
