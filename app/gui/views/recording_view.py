@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QGraphicsRectItem
 from app.engine.files import Recording
 from app.engine.labels import Label
 from app.engine.spectrogram import Colormap, FrequencyAxis, SpectrogramSettings
+from app.engine.timecode import format_duration
 from app.gui.views.axes import (
     AXIS_PIXELS,
     FrequencyAxisItem,
     TimeAxisItem,
-    format_duration,
     format_hz,
 )
 from app.gui.views.label_bands import LabelBands
