@@ -383,6 +383,8 @@ class MainWindow(QMainWindow):
                                              lambda: self.step_top_frequency(-1))
 
     def _build_menus_and_toolbar(self) -> None:
+        self.selection_bar = SelectionBar(self)
+        self.selection_bar.typed.connect(lambda start, stop: self.view.set_selection((start, stop)))
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.new_window_action)
         file_menu.addAction(self.open_action)
@@ -428,6 +430,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.metrics_dock.toggleViewAction())
         view_menu.addAction(self.analysis_dock.toggleViewAction())
         view_menu.addAction(self.labels_dock.toggleViewAction())
+        view_menu.addAction(self.selection_bar.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
         for action in (self.separate_action, self.separate_options_action, self.correct_action, self.enhance_action):
             process_menu.addAction(action)
@@ -483,8 +486,6 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.settings_action)
         self.addToolBar(toolbar)
-        self.selection_bar = SelectionBar(self)
-        self.selection_bar.typed.connect(lambda start, stop: self.view.set_selection((start, stop)))
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.selection_bar)
 
     def _refresh_recent_menu(self, files: list[str] | None = None) -> None:

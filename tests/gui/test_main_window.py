@@ -322,6 +322,8 @@ def test_the_selection_bar_shows_the_selection_and_takes_a_typed_one(qtbot, wind
     assert window.view.selection == (60.0, 90.0) and bar.end.text() == "1:30.000"
     _type_into(qtbot, bar.end, "10")                             # before the start: not a range
     assert window.view.selection == (60.0, 90.0) and bar.end.text() == "1:30.000"
+    bar.toggleViewAction().trigger()                             # View ▸ Selection hides it
+    assert bar.isHidden()
 
 
 def test_shift_drag_pans_without_selecting(qtbot, window, make_recording):
