@@ -35,6 +35,7 @@ from app.engine.provenance import Tags, model_note, read_tags, with_step
 from app.engine.blend import blend_files
 from app.engine.turn_gate import silence_between_turns
 from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, separate_job
+from app.engine.timecode import format_span
 
 T = TypeVar("T")
 TALKERS = 2
@@ -119,7 +120,7 @@ def _made_by(path: Path, settings: BatchSettings) -> Callable[[int, bool], Tags]
         else METHOD_NAMES[separate.method]
     channels = "all channels" if separate.channels is None else \
         "channels " + ",".join(str(c + 1) for c in separate.channels)
-    part = "" if settings.span is None else f" over {settings.span[0]:.3f}–{settings.span[1]:.3f} s"
+    part = "" if settings.span is None else f" over {format_span(*settings.span, decimals=3)}"
     corrector = None if settings.correct is None else model_note(find_model(settings.correct.model, Task.CORRECTION))
     date = now_iso()
 

@@ -37,6 +37,7 @@ from app.engine.loudness import (
     integrated_loudness,
 )
 from app.engine.provenance import Tags, channels_tags, read_tags, with_step, write_tags
+from app.engine.timecode import format_span
 from models.common.permissions import as_created
 
 log = logging.getLogger(__name__)
@@ -499,7 +500,7 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
 def _piece_tags(piece: ExportPiece, recording: str, settings: ExportSettings) -> Tags:
     tags = channels_tags(piece.versions, recording)
     if piece.span is not None:
-        tags = with_step(tags, f"the range {piece.span[0]:.3f}–{piece.span[1]:.3f} s")
+        tags = with_step(tags, f"the range {format_span(*piece.span, decimals=3)}")
     if settings.loudness_lufs is not None:
         tags = with_step(tags, f"brought to {settings.loudness_lufs:g} LUFS")
     return tags
@@ -562,8 +563,9 @@ def export_recording_job(recording: Recording, path: Path, settings: ExportSetti
         round(max(0.0, span[0]) * recording.sample_rate), min(recording.frames, round(span[1] * recording.sample_rate)))
     if stop <= start:
         raise ConfigError(f"The range to export is empty or past the end of {recording.name}.")
-    copied = f"channels of {recording.name}" + ("" if span is None else f", {start / recording.sample_rate:.3f}–"
-                                                  f"{stop / recording.sample_rate:.3f} s")
+    rate = recording.sample_rate
+    part = "" if span is None else f", {format_span(start / rate, stop / rate, 3)}"
+    copied = f"channels of {recording.name}{part}"
     tags = with_step(read_tags(recording.path), copied)
     writer = AtomicAudioWriter(path, recording.sample_rate, recording.channels, settings, tags)
     block = int(EXPORT_BLOCK_SECONDS * recording.sample_rate)
