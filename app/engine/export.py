@@ -36,7 +36,7 @@ from app.engine.loudness import (
     gain_to_target,
     integrated_loudness,
 )
-from app.engine.provenance import Tags, channels_tags, read_tags, with_step, write_tags
+from app.engine.provenance import Tags, channels_tags, model_notes, read_tags, with_step, write_tags
 from app.engine.timecode import format_span
 from models.common.permissions import as_created
 
@@ -465,6 +465,7 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
             raise ConfigError(f"{piece.path.name}: its versions are at {', '.join(f'{r} Hz' for r in sorted(rates))}; "
                               "one file needs one rate: export at the source or the model rate.")
         check_rate(settings, rates.pop(), piece.path.name)
+    notes = model_notes({v.model for v in versions if v.model})
     clock = Stopwatch()
     writers: list[AtomicAudioWriter] = []
     committed = False
@@ -474,7 +475,7 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
             yield Progress("prepare", n * PROGRESS_STEPS, total, clock())
             audio, rate = _prepared(piece, settings, sample_rate)
             step = int(EXPORT_BLOCK_SECONDS * rate)
-            tags = _piece_tags(piece, recording, settings)
+            tags = _piece_tags(piece, recording, settings, notes)
             writer = AtomicAudioWriter(piece.path, rate, audio.shape[0], settings, tags)
             writers.append(writer)
             frames = max(audio.shape[1], 1)
@@ -497,8 +498,8 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
 
 
 
-def _piece_tags(piece: ExportPiece, recording: str, settings: ExportSettings) -> Tags:
-    tags = channels_tags(piece.versions, recording)
+def _piece_tags(piece: ExportPiece, recording: str, settings: ExportSettings, notes: dict[str, str]) -> Tags:
+    tags = channels_tags(piece.versions, recording, notes)
     if piece.span is not None:
         tags = with_step(tags, f"the range {format_span(*piece.span, decimals=3)}")
     if settings.loudness_lufs is not None:

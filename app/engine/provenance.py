@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 import soundfile as sf
@@ -38,24 +39,26 @@ def model_note(entry: ModelEntry) -> str:
     return f"{entry.name} ({details})" if details else entry.name
 
 
-def named_model_note(name: str) -> str:
-    """`model_note` of an installed model by its card name; the bare name when none is installed
-    under it (an imported estimate, a classical method, a model since removed)."""
-    entry = next((e for e in list_models() if e.name == name), None)
-    return name if entry is None else model_note(entry)
+def model_notes(names: Iterable[str]) -> dict[str, str]:
+    """`model_note` of each installed model named, from one reading of the cards (an export of
+    every label asks for the same few models hundreds of times); a name no card has stays as it
+    is (an imported estimate, a classical method, a model since removed)."""
+    entries = {entry.name: entry for entry in list_models()}
+    return {name: model_note(entries[name]) if name in entries else name for name in names}
 
 
-def version_tags(version: Version, recording: str) -> Tags:
-    """A version's file: its name, the recording and the model that made it, when it was made."""
-    made_by = f", made by {named_model_note(version.model)}" if version.model else ""
+def version_tags(version: Version, recording: str, notes: dict[str, str]) -> Tags:
+    """A version's file: its name, the recording and the model that made it (its `model_notes`
+    line), when it was made."""
+    made_by = f", made by {notes.get(version.model, version.model)}" if version.model else ""
     return {"title": version.name, "comment": f"{version.name} of {recording}{made_by}", "date": version.created}
 
 
-def channels_tags(versions: tuple[Version, ...], recording: str) -> Tags:
+def channels_tags(versions: tuple[Version, ...], recording: str, notes: dict[str, str]) -> Tags:
     """One file with a channel per version: each channel's line in the comment."""
     if len(versions) == 1:
-        return version_tags(versions[0], recording)
-    lines = [f"ch {k}: {version_tags(v, recording)['comment']}" for k, v in enumerate(versions, start=1)]
+        return version_tags(versions[0], recording, notes)
+    lines = [f"ch {k}: {version_tags(v, recording, notes)['comment']}" for k, v in enumerate(versions, start=1)]
     return {"title": " + ".join(v.name for v in versions), "comment": "; ".join(lines),
             "date": max(v.created for v in versions)}
 
