@@ -184,6 +184,7 @@ def read_textgrid(path: Path) -> list[Label]:
 
 # --- Subtitles: WebVTT and SubRip cues, from transcription services and for video players ---
 VTT_SUFFIX, SRT_SUFFIX = ".vtt", ".srt"
+SUBTITLE_SUFFIXES = (VTT_SUFFIX, SRT_SUFFIX)
 
 
 def subtitles_text(labels: list[Label], srt: bool) -> str:
@@ -225,7 +226,7 @@ def label_talker(text: str) -> int | None:
     return int(match.group(1)) - 1 if match and int(match.group(1)) >= 1 else None
 
 
-LABEL_SUFFIXES = (".txt", RTTM_SUFFIX, TEXTGRID_SUFFIX, VTT_SUFFIX, SRT_SUFFIX)   # lower-case: read as labels
+LABEL_SUFFIXES = (".txt", RTTM_SUFFIX, TEXTGRID_SUFFIX, *SUBTITLE_SUFFIXES)     # lower-case: files read as labels
 
 
 def read_label_file(path: Path, file_id: str | None = None) -> list[Label]:
@@ -234,7 +235,7 @@ def read_label_file(path: Path, file_id: str | None = None) -> list[Label]:
     suffix = Path(path).suffix.lower()
     if suffix == RTTM_SUFFIX:
         return read_rttm(path, file_id)
-    if suffix in (VTT_SUFFIX, SRT_SUFFIX):
+    if suffix in SUBTITLE_SUFFIXES:
         return read_subtitles(path)
     return read_textgrid(path) if suffix == TEXTGRID_SUFFIX else read_labels(path)
 
@@ -246,6 +247,6 @@ def label_file_text(labels: list[Label], path: Path, file_id: str, duration: flo
     suffix = Path(path).suffix.lower()
     if suffix == RTTM_SUFFIX:
         return rttm_text(labels, file_id)
-    if suffix in (VTT_SUFFIX, SRT_SUFFIX):
+    if suffix in SUBTITLE_SUFFIXES:
         return subtitles_text(labels, srt=suffix == SRT_SUFFIX)
     return textgrid_text(labels, duration) if suffix == TEXTGRID_SUFFIX else labels_text(labels)

@@ -155,8 +155,8 @@ class PlaybackController:
             return
         selection = window.view.selection
         at = window.view.playhead() if selection is None else selection[edge]
-        start, stop = max(0.0, at if after else at - EDGE_SECONDS), min(window.duration(),
-                                                                        at + EDGE_SECONDS if after else at)
+        start, stop = (at, at + EDGE_SECONDS) if after else (at - EDGE_SECONDS, at)
+        start, stop = max(start, 0.0), min(stop, window.duration())
         if stop <= start:
             return
         player = self.active_player
