@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -36,6 +37,12 @@ class TimeDelegate(QStyledItemDelegate):
         editor = TimeBox(maximum=self.panel.duration, step=0.01, parent=parent)
         editor.setKeyboardTracking(False)
         return editor
+
+    def updateEditorGeometry(self, editor: TimeBox, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        """As wide as the editor needs, reaching into the next column: a column fits its text
+        (1:02:03.456), and the editor adds its arrows."""
+        rect = option.rect
+        editor.setGeometry(rect.x(), rect.y(), max(rect.width(), editor.sizeHint().width()), rect.height())
 
     def setEditorData(self, editor: TimeBox, index: QModelIndex) -> None:
         label = self.panel.labels[index.row()]
