@@ -79,6 +79,7 @@ from app.gui.edits_controller import EditsController
 from app.gui.export_controller import ExportController
 from app.gui.labels_controller import LabelsController
 from app.gui.names import display_name, distinct_names
+from app.gui.pitch_controller import PitchController
 from app.gui.playback_controller import PlaybackController
 from app.gui.process_controller import ProcessController
 from app.gui.session_keeper import SessionKeeper
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
         self.tracks.listen_requested.connect(self.ab.listen_to_version)
         self.tracks.drag_selected.connect(self._on_track_dragged)
         self.tracks.rows_ready.connect(self._on_track_rows_ready)
+        self.pitch = PitchController(self)
         self._lanes_stale = False
         tracks_scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         tracks_scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -314,6 +316,12 @@ class MainWindow(QMainWindow):
         self.follow_action = self._action("&Follow playback", [], lambda: None, checkable=True)
         self.follow_action.setChecked(self.stored.follow_playback())
         self.follow_action.toggled.connect(self.stored.set_follow_playback)
+        self.pitch_action = self._action("&Pitch track", ["Shift+P"], lambda: None, checkable=True)
+        self.pitch_action.setStatusTip("Draw each channel's and version's F0 (pYIN) over its spectrogram")
+        self.pitch_action.setChecked(self.stored.pitch_shown())
+        self.pitch.set_shown(self.pitch_action.isChecked())
+        self.pitch_action.toggled.connect(self.stored.set_pitch_shown)
+        self.pitch_action.toggled.connect(self.pitch.set_shown)
         self.zoom_selection_action = self._action("Zoom to &selection", ["Z"], self.zoom_to_selection)
         self.left_action = self._action("Scroll left", ["Left"], lambda: self.view.scroll(-SCROLL_FRACTION))
         self.right_action = self._action("Scroll right", ["Right"], lambda: self.view.scroll(SCROLL_FRACTION))
@@ -419,6 +427,7 @@ class MainWindow(QMainWindow):
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
             view_menu.addAction(action)
         view_menu.addAction(self.follow_action)
+        view_menu.addAction(self.pitch_action)
         top_menu = view_menu.addMenu("&Top frequency")
         top_menu.addActions(list(self.top_actions.values()))
         top_menu.addSeparator()
@@ -560,6 +569,7 @@ class MainWindow(QMainWindow):
         self.selection_bar.set_duration(self.duration())
         self.tracks.link_to(self.view.time_box())
         self.ab.open(recording)
+        self.pitch.open(recording)
         if old is not None:
             old.close()
         if session is None:
@@ -914,6 +924,7 @@ class MainWindow(QMainWindow):
         self.update_transport()
 
     def _on_track_rows_ready(self) -> None:
+        self.pitch.versions_changed()
         if self._lanes_stale:
             self._lanes_stale = False
             self.ab.reload()
@@ -1070,6 +1081,7 @@ class MainWindow(QMainWindow):
         self.sessions.close()
         self.jobs.shutdown()
         self.tracks.close_workers()
+        self.pitch.close()
         self.ab.close(wait_for_measurements=True)
         self.playback.close()
         self.view.set_recording(None)

@@ -154,6 +154,13 @@ class StoredSettings:
     def set_follow_playback(self, on: bool) -> None:
         self._q.setValue("view/follow_playback", "true" if on else "false")
 
+    def pitch_shown(self) -> bool:
+        """Whether View ▸ Pitch track draws F0 over the spectrograms (off unless turned on)."""
+        return str(self._q.value("view/pitch_track", "false")).lower() == "true"
+
+    def set_pitch_shown(self, on: bool) -> None:
+        self._q.setValue("view/pitch_track", "true" if on else "false")
+
     def chunk(self) -> ChunkConfig:
         """Chunk length of model jobs: the cancel granularity and the memory they need."""
         try:

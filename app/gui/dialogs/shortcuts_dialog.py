@@ -39,6 +39,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Shift + drag, middle drag", "Pan"),
     ("Shift + ↑ / Shift + ↓", "Spectrograms: show a lower band closer (1 kHz at most) / a higher one (View ▸ Top "
                               "frequency)"),
+    ("Shift + P", "Pitch track: draw each channel's and version's F0 over its spectrogram (View ▸ Pitch track)"),
     ("Home / End", "Go to the start / end"),
     ("Z", "Zoom to the selection"),
     ("Ctrl + 0", "Show the whole recording"),

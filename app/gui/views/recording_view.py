@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 
 from app.engine.files import Recording
 from app.engine.labels import Label
+from app.engine.pitch import PitchTrack
 from app.engine.spectrogram import Colormap, FrequencyAxis, SpectrogramSettings
 from app.engine.timecode import format_duration
 from app.gui.views.axes import (
@@ -27,6 +28,7 @@ from app.gui.views.axes import (
     format_hz,
 )
 from app.gui.views.label_bands import LabelBands
+from app.gui.views.pitch_curve import PitchCurve
 from app.gui.views.plot_style import hide_axis_line, plot_colors
 from app.gui.views.time_view_box import TimeViewBox
 from app.gui.workers import RenderRequest, RenderResult, SpectrogramWorker
@@ -112,6 +114,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._regions: list[pg.LinearRegionItem] = []
         self._spec_regions: list[pg.LinearRegionItem] = []     # hidden while an area is selected
         self._areas: list[BandArea] = []
+        self._pitch: list[PitchCurve] = []            # each channel's F0 track (View ▸ Pitch track)
         self._labels: list[pg.LabelItem] = []
         self._label_items: list[LabelBands] = []      # the session's labels: bands on every row, texts on the first
         self._shown_labels: list[Label] = []          # what new rows draw from the start
@@ -131,7 +134,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self.worker = None
         self.ci.clear()
         for items in (self._boxes, self._spec_plots, self._wave_plots, self._images, self._waves, self._freq_axes,
-                      self._playheads, self._regions, self._spec_regions, self._areas, self._labels,
+                      self._playheads, self._regions, self._spec_regions, self._areas, self._pitch, self._labels,
                       self._label_items):
             items.clear()
         self.recording, self.last_request, self.last_result = recording, None, None
@@ -223,6 +226,9 @@ class RecordingView(pg.GraphicsLayoutWidget):
         area = BandArea()
         spec.addItem(area)
         self._areas.append(area)
+        pitch = PitchCurve(axis)
+        spec.addItem(pitch)
+        self._pitch.append(pitch)
         self._spec_regions.append(self._regions[-1])
         spec_box.setLimits(yMin=0, yMax=1)
         wave_box.setLimits(yMin=-WAVE_LIMIT, yMax=WAVE_LIMIT)
@@ -264,8 +270,9 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self._colorbar.setLevels((settings.floor_db, settings.ceiling_db))
         if self.recording is not None:
             axis = FrequencyAxis.for_settings(settings, self.recording.sample_rate)
-            for freq_axis in self._freq_axes:
+            for freq_axis, pitch in zip(self._freq_axes, self._pitch):
                 freq_axis.set_axis(axis)
+                pitch.set_axis(axis)
             self._show_selection(self.selection, self.band)
         self.request_redraw()
 
@@ -389,6 +396,14 @@ class RecordingView(pg.GraphicsLayoutWidget):
         for area, freq_axis in zip(self._areas, self._freq_axes):
             area.place(selection, band, freq_axis.axis)
 
+    def set_pitch(self, channel: int, track: PitchTrack | None) -> None:
+        """Draw a channel's F0 track over its spectrogram (None: none)."""
+        self._pitch[channel].show_track(track)
+
+    def pitch_track(self, channel: int) -> PitchTrack | None:
+        curve = self._pitch[channel]
+        return curve.track if curve.isVisible() else None
+
     def set_labels(self, labels: list[Label]) -> None:
         """Draw the session's labels as bands on every waveform row, their text on the first."""
         self._shown_labels = list(labels)
@@ -505,6 +520,10 @@ class RecordingView(pg.GraphicsLayoutWidget):
             row = math.floor(unit * image.level_db.shape[2])
             if 0 <= column < image.columns and 0 <= row < image.level_db.shape[2]:
                 text += f"   {image.level_db[channel, column, row]:.1f} dBFS"
+        track = self.pitch_track(channel)
+        f0 = math.nan if track is None else track.at(seconds)
+        if math.isfinite(f0):
+            text += f"   F0 {f0:.1f} Hz"
         return text
 
     def closeEvent(self, ev) -> None:

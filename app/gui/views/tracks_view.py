@@ -21,9 +21,11 @@ from PySide6.QtCore import QRectF, QTimer, Signal
 from app.engine.documents import Version
 from app.engine.files import ArraySource
 from app.engine.jobs import Job, Progress
+from app.engine.pitch import PitchTrack
 from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
 from app.engine.spectrogram import FrequencyAxis
 from app.gui.views.axes import AXIS_PIXELS, FrequencyAxisItem
+from app.gui.views.pitch_curve import PitchCurve
 from app.gui.views.plot_style import plot_colors
 from app.gui.views.recording_view import (
     PLAYHEAD_COLOR,
@@ -106,6 +108,8 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._playheads: list[pg.InfiniteLine] = []
         self._regions: dict[str, pg.LinearRegionItem] = {}
         self._areas: dict[str, BandArea] = {}
+        self._pitch_curves: dict[str, PitchCurve] = {}
+        self.pitch: dict[str, PitchTrack] = {}     # version id -> its F0 track (View ▸ Pitch track), drawn on its row
         self._workers = WorkerSet()
         self._playhead = 0.0
         self._selection: tuple[float, float] | None = None
@@ -239,7 +243,9 @@ class TracksView(pg.GraphicsLayoutWidget):
         self.details.clear()
         for version in self.versions:
             if version.id in self._axes:
-                self._axes[version.id].set_axis(FrequencyAxis.for_settings(settings, version.sample_rate))
+                axis = FrequencyAxis.for_settings(settings, version.sample_rate)
+                self._axes[version.id].set_axis(axis)
+                self._pitch_curves[version.id].set_axis(axis)
         self.set_selection(self._selection, self._band)          # an area moves with a new frequency scale
         self.set_versions(self.versions)
         self._detail_timer.start()
@@ -261,7 +267,7 @@ class TracksView(pg.GraphicsLayoutWidget):
             self.ci.clear()
             self._plots.clear(), self._labels.clear(), self._items.clear(), self._detail_items.clear()
             self._axes.clear()
-            self._playheads.clear(), self._regions.clear(), self._areas.clear()
+            self._playheads.clear(), self._regions.clear(), self._areas.clear(), self._pitch_curves.clear()
             self._pending = list(self.versions)
             if not self.versions:
                 self.ci.addItem(pg.LabelItem(EMPTY_HINT, color="#8a8c93", size="10pt"), row=0, col=0)
@@ -296,7 +302,8 @@ class TracksView(pg.GraphicsLayoutWidget):
         box = TimeViewBox(areas=True)
         box.setFixedHeight(TRACK_PIXELS)
         axis = FrequencyAxisItem()
-        axis.set_axis(FrequencyAxis.for_settings(self.settings, version.sample_rate))
+        frequencies = FrequencyAxis.for_settings(self.settings, version.sample_rate)
+        axis.set_axis(frequencies)
         axis.setPen(pg.mkPen(plot_colors().foreground))
         axis.setTextPen(pg.mkPen(plot_colors().foreground))
         axis.setFixedHeight(TRACK_PIXELS)            # as tall as its box, so the ticks sit on the image
@@ -324,9 +331,13 @@ class TracksView(pg.GraphicsLayoutWidget):
         region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*SELECTION_BRUSH),
                                      pen=pg.mkPen(PLAYHEAD_COLOR, width=0.5))
         area = BandArea()
+        pitch = PitchCurve(frequencies)
+        pitch.show_track(self.pitch.get(version.id))
         box.addItem(region)
         box.addItem(area)
+        box.addItem(pitch)
         box.addItem(head)
+        self._pitch_curves[version.id] = pitch
         self.ci.addItem(box, row=2 * row + 1, col=1)
         if self._link is not None:
             box.setLimits(xMin=0, xMax=self._link.state["limits"]["xLimits"][1])
@@ -390,6 +401,15 @@ class TracksView(pg.GraphicsLayoutWidget):
                 f"<span style='color:{color}'>{marker}<b>{version.name}</b></span>"
                 f"<span style='color:#8a8c93'>   {version.model} · {version.device} · "
                 f"{version.created[11:16]} UTC</span>")
+
+    def set_pitch(self, version_id: str, track: PitchTrack | None) -> None:
+        """Draw a version's F0 track on its row (None: none); kept for a row built later."""
+        if track is None:
+            self.pitch.pop(version_id, None)
+        else:
+            self.pitch[version_id] = track
+        if version_id in self._pitch_curves:
+            self._pitch_curves[version_id].show_track(track)
 
     def set_playhead(self, seconds: float) -> None:
         self._playhead = seconds
