@@ -404,6 +404,32 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return result, lines
 
 
+def bench_pitch(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """pYIN F0 tracking as `pitch` and View ▸ Pitch track run it: one channel of `--minutes` at
+    `--sample-rate`, piece by piece; the real-time factor on one core (the window's worker and
+    the command use one), the time one 10 s piece of one lane takes (what the window waits per
+    lane before a piece is drawn), and the peak RSS, which must not grow with the length."""
+    from app.engine.jobs import drive
+    from app.engine.pitch import PIECE_SECONDS, PitchSettings, track_job, track_piece
+
+    rate, minutes = args.sample_rate, args.minutes
+    with tempfile.TemporaryDirectory(prefix="meco-bench-") as folder:
+        path = write_long_recording(Path(folder) / "lane.wav", minutes, 1, rate)
+        with open_recording(path) as rec:
+            track_piece(rec, 0, 0, PitchSettings())            # librosa's import and compiled code, once
+            start = time.perf_counter()
+            track = drive(track_job(rec, 0, PitchSettings()))
+            seconds = time.perf_counter() - start
+    rtf = seconds / (minutes * 60)
+    result = {"minutes": minutes, "sample_rate": rate, "frames": int(track.times.size), "rtf": rtf,
+              "piece_seconds": rtf * PIECE_SECONDS, "peak_rss_mb": peak_rss_mb()}
+    lines = [f"one channel of {minutes:g} min at {rate / 1000:g} kHz, F0 every 10 ms (pYIN, 65-600 Hz):",
+             f"  real-time factor: {rtf:.3f} ({seconds:.1f} s)",
+             f"  one {PIECE_SECONDS:g} s piece of one lane: {result['piece_seconds']:.2f} s",
+             f"  peak RSS: {result['peak_rss_mb']:.0f} MB"]
+    return result, lines
+
+
 class AnonymousPeak:
     """The largest anonymous resident memory (RssAnon: not backed by a file) seen while the block
     runs, read from /proc every 20 ms: what the process holds itself, beside mapped files' pages."""
@@ -437,6 +463,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "window": bench_window,
     "playback": bench_playback,
     "edits": bench_edits,
+    "pitch": bench_pitch,
 }
 
 
@@ -444,10 +471,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure speed and memory (results for the README)",
                        formatter_class=HelpFormatter)
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
-    p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits)")
+    p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits, pitch)")
     p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files), A/B lanes "
                    "(playback)")
-    p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits)")
+    p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, pitch)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
                    help="input lengths in minutes (separator)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
@@ -481,7 +508,8 @@ def run(args: argparse.Namespace) -> int:
                    "corpus": f"--items {args.items} --workers {args.workers}",
                    "window": f"--runs {args.runs or WINDOW_STARTS}",
                    "playback": f"--seconds {args.seconds:g} --channels {args.channels}",
-                   "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
+                   "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}",
+                   "pitch": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
     return 0

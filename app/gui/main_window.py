@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         self.tracks.listen_requested.connect(self.ab.listen_to_version)
         self.tracks.drag_selected.connect(self._on_track_dragged)
         self.tracks.rows_ready.connect(self._on_track_rows_ready)
-        self.pitch = PitchController(self)
+        self.pitch = PitchController(self, self.stored.pitch_settings())
         self._lanes_stale = False
         tracks_scroller = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         tracks_scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -771,7 +771,7 @@ class MainWindow(QMainWindow):
                                      self.stored.theme(), self.stored.model(Task.SEPARATION),
                                      self.stored.model(Task.CORRECTION))
         dialog = SettingsDialog(self.view.settings, self.playback.player.device, self.stored.monitor_channels(),
-                                self.recording.channels if self.recording else 0, self, compute)
+                                self.recording.channels if self.recording else 0, self, compute, self.pitch.settings)
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.open()
         return dialog
@@ -835,6 +835,8 @@ class MainWindow(QMainWindow):
         self.stored.set_output_device(device)
         self.tracks.set_settings(settings)
         self.top_actions.get(settings.max_frequency_hz, self.top_actions[None]).setChecked(True)
+        self.stored.set_pitch_settings(dialog.pitch_settings())
+        self.pitch.set_settings(dialog.pitch_settings())
         self.playback.set_device(device)
         monitor = dialog.monitor_channels()
         if monitor is not None:

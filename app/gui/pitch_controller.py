@@ -50,10 +50,10 @@ def pieces_job(requests: list[PieceRequest], settings: PitchSettings) -> Job[lis
 
 
 class PitchController(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, settings: PitchSettings) -> None:
         super().__init__(window)
         self.window = window
-        self.settings = PitchSettings()
+        self.settings = settings
         self.shown = False
         self.pieces: dict[Lane, dict[int, PitchTrack]] = {}    # lane -> piece index -> its track
         self._worker: JobWorker | None = None
@@ -67,6 +67,16 @@ class PitchController(QObject):
         self._draw_all()
         if shown:
             self.track_next()
+
+    def set_settings(self, settings: PitchSettings) -> None:
+        """Another F0 range: what was tracked with the old one goes, and what is in view is tracked again."""
+        if settings == self.settings:
+            return
+        self.close()
+        self.settings = settings
+        self.pieces.clear()
+        self._draw_all()
+        self._timer.start()
 
     def open(self, recording: Recording) -> None:
         """A new recording: its pieces start afresh, tracked as its view moves."""

@@ -17,6 +17,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from app.engine.errors import ConfigError
 from app.engine.export import DEFAULT_TEMPLATE, ExportSettings
+from app.engine.pitch import PitchSettings
 from app.engine.spectrogram import SpectrogramSettings
 from models.inference.chunked import ChunkConfig
 
@@ -160,6 +161,19 @@ class StoredSettings:
 
     def set_pitch_shown(self, on: bool) -> None:
         self._q.setValue("view/pitch_track", "true" if on else "false")
+
+    def pitch_settings(self) -> PitchSettings:
+        """The F0 range the pitch track searches; the default when what is stored is unusable."""
+        try:
+            return PitchSettings(float(self._q.value("pitch/floor_hz", PitchSettings.floor_hz)),
+                                 float(self._q.value("pitch/ceiling_hz", PitchSettings.ceiling_hz)))
+        except (ConfigError, TypeError, ValueError) as err:
+            log.warning("stored pitch range ignored: %s", err)
+            return PitchSettings()
+
+    def set_pitch_settings(self, settings: PitchSettings) -> None:
+        self._q.setValue("pitch/floor_hz", settings.floor_hz)
+        self._q.setValue("pitch/ceiling_hz", settings.ceiling_hz)
 
     def chunk(self) -> ChunkConfig:
         """Chunk length of model jobs: the cancel granularity and the memory they need."""

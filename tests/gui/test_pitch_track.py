@@ -136,3 +136,31 @@ def test_opening_another_recording_starts_its_pitch_afresh(qtbot, window, make_r
     qtbot.waitUntil(lambda: window.pitch.idle, timeout=60_000)
     assert sorted(window.pitch.pieces) == [0, 1] and sorted(window.pitch.pieces[0]) == [0, 1]
     assert window.view.pitch_track(1).times[-1] == pytest.approx(11.99)
+
+
+def test_the_settings_pitch_range_is_searched_and_kept(qtbot, window, make_recording):
+    from app.engine.pitch import PitchSettings
+    from app.gui.settings import StoredSettings
+
+    open_and_draw(qtbot, window, make_recording(seconds=2, channels=1))
+    version = tone_version(300.0, 2.0)
+    window.session.add([version])
+    window.refresh_versions()
+    show_pitch(qtbot, window)
+    qtbot.waitUntil(lambda: version.id in window.tracks.pitch and window.pitch.idle, timeout=60_000)
+    assert window.tracks.pitch[version.id].percentile_hz(50) == pytest.approx(300.0, rel=0.01)
+    dialog = window.open_settings()
+    dialog.pitch_ceiling.setValue(250.0)
+    dialog.accept()
+    assert StoredSettings().pitch_settings() == PitchSettings(65.0, 250.0)
+    qtbot.waitUntil(lambda: window.pitch.idle and version.id in window.pitch.pieces, timeout=60_000)
+    assert not np.any(window.tracks.pitch[version.id].f0_hz > 250.0)
+
+
+def test_an_impossible_pitch_range_is_named_in_the_settings_and_changes_nothing(qtbot, window):
+    dialog = window.open_settings()
+    dialog.pitch_floor.setValue(400.0)
+    dialog.pitch_ceiling.setValue(200.0)
+    dialog.accept()
+    assert dialog.isVisible() and "400–200 Hz cannot be tracked" in dialog.problem.text()
+    assert window.pitch.settings.ceiling_hz == 600.0

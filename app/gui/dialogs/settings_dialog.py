@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QSpinBox,
     QVBoxLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.engine.errors import ConfigError, PlaybackError
 from app.engine.pipeline import Task, list_models
+from app.engine.pitch import MAX_CEILING_HZ, MIN_FLOOR_HZ, PitchSettings
 from app.engine.playback import output_devices
 from app.engine.spectrogram import Colormap, FrequencyScale, SpectrogramSettings, Window
 from app.gui.dialogs.choices import choice_combo, enum_choices
@@ -59,7 +61,8 @@ class ComputePreferences:
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: SpectrogramSettings, device: str | None, monitor: tuple[int, ...],
-                 channels: int, parent=None, compute: ComputePreferences = ComputePreferences()) -> None:
+                 channels: int, parent=None, compute: ComputePreferences = ComputePreferences(),
+                 pitch: PitchSettings = PitchSettings()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = settings
@@ -73,6 +76,15 @@ class SettingsDialog(QDialog):
         self.colormap = choice_combo(enum_choices(Colormap), settings.colormap)
         self.top = choice_combo(TOP_FREQUENCIES, settings.max_frequency_hz)
         self.top.setToolTip("The highest frequency the spectrograms show: all display rows go to the band below it")
+        self.pitch_floor, self.pitch_ceiling = (
+            QDoubleSpinBox(minimum=MIN_FLOOR_HZ, maximum=MAX_CEILING_HZ, value=hz, suffix=" Hz", decimals=0)
+            for hz in (pitch.floor_hz, pitch.ceiling_hz))
+        pitch_range = QHBoxLayout()
+        pitch_range.addWidget(self.pitch_floor)
+        pitch_range.addWidget(QLabel("to"))
+        pitch_range.addWidget(self.pitch_ceiling)
+        self.pitch_floor.setToolTip("The F0 range View ▸ Pitch track searches: lower the floor for a deep voice, "
+                                    "raise the ceiling for a child's")
         spectrogram = QGroupBox("Spectrogram")
         form = QFormLayout(spectrogram)
         form.addRow("FFT size", self.fft)
@@ -83,6 +95,7 @@ class SettingsDialog(QDialog):
         form.addRow("Frequency axis", self.scale)
         form.addRow("Top frequency", self.top)
         form.addRow("Colours", self.colormap)
+        form.addRow("Pitch range", pitch_range)
 
         self.device = QComboBox()
         self.device.addItem("System default", None)
@@ -140,6 +153,10 @@ class SettingsDialog(QDialog):
             max_frequency_hz=self.top.currentData(),
         )
 
+    def pitch_settings(self) -> PitchSettings:
+        """Raises ConfigError naming the impossible range."""
+        return PitchSettings(self.pitch_floor.value(), self.pitch_ceiling.value())
+
     def compute_preferences(self) -> ComputePreferences:
         return ComputePreferences(self.compute_device.currentData(), self.threads.value(), self.chunk.value(),
                                   Theme(self.theme.currentData()), self.separator.currentData(),
@@ -155,6 +172,7 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         try:
             self._settings = self.spectrogram_settings()
+            self.pitch_settings()
         except ConfigError as err:
             self.problem.setText(str(err))
             self.problem.show()
