@@ -6,7 +6,9 @@ core here, so a lane is tracked in pieces of `PIECE_SECONDS` on a fixed grid fro
 window tracks only the pieces in view, and a whole file streams piece by piece in bounded
 memory. Each piece is decoded with `CONTEXT_SECONDS` of audio either side, which its Viterbi
 path sees but which it does not report, so the frames near a piece's edges are those of a track
-of the whole lane (tested against one).
+of the whole lane (tested against one). The Viterbi decoding is numba-compiled code that holds
+the GIL for most of a second per piece, so the desktop app has it run in a helper process
+(`pitch_in_helper_process`), as the metrics' PESQ runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import soxr
 from app.engine.analysis import AudioSource
 from app.engine.errors import ConfigError
 from app.engine.jobs import Job, Progress
+from models.common.helper_process import HelperProcess
 
 PITCH_RATE = 16_000          # lanes are resampled to this: F0 lives far below 8 kHz
 FRAME_LENGTH = 1024          # 64 ms: two periods of the lowest floor (30 Hz) fit
@@ -27,6 +30,13 @@ HOP_SECONDS = 0.01           # Praat's and most papers' time step
 PIECE_SECONDS = 10.0
 CONTEXT_SECONDS = 0.5
 MIN_FLOOR_HZ, MAX_CEILING_HZ = 30.0, 2000.0
+PITCH_HELPER = HelperProcess("pitch")
+
+
+def pitch_in_helper_process(enabled: bool = True) -> None:
+    """Have pYIN run in a helper process from now on (or again in this one): its Viterbi decoding
+    would hold the GIL, and a window's event loop, for most of a second per piece."""
+    PITCH_HELPER.enable(enabled)
 
 
 @dataclass(frozen=True)
@@ -92,8 +102,6 @@ def piece_range(index: int, frames: int, sample_rate: int) -> tuple[float, float
 
 def track_piece(source: AudioSource, channel: int, index: int, settings: PitchSettings) -> PitchTrack:
     """The F0 of one piece of one lane, decoded with its context either side."""
-    import librosa          # a second to import: loaded by the first track, not at start
-
     rate, frames = source.sample_rate, source.frames
     start, stop = piece_range(index, frames, rate)
     if stop <= start:
@@ -103,16 +111,22 @@ def track_piece(source: AudioSource, channel: int, index: int, settings: PitchSe
     audio = np.asarray(source.read(first, last, [channel])[0], dtype=np.float32)
     if rate != PITCH_RATE:
         audio = soxr.resample(audio, rate, PITCH_RATE)
-    hop = round(HOP_SECONDS * PITCH_RATE)
     audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
     if audio.size < FRAME_LENGTH:           # too short for one frame: padding it is what pyin would do
         audio = np.pad(audio, (0, FRAME_LENGTH - audio.size))
-    f0, voiced, _ = librosa.pyin(audio, fmin=settings.floor_hz, fmax=settings.ceiling_hz, sr=PITCH_RATE,
-                                 frame_length=FRAME_LENGTH, hop_length=hop, center=True)
+    f0 = PITCH_HELPER.run(_pyin, audio, settings.floor_hz, settings.ceiling_hz)
     steps = round(first / rate / HOP_SECONDS) + np.arange(f0.size)      # frames on one grid from the lane's start
     keep = (steps >= round(start / HOP_SECONDS)) & (steps * HOP_SECONDS < stop)
-    f0 = np.where(voiced, f0, np.nan)
     return PitchTrack(steps[keep] * HOP_SECONDS, f0[keep].astype(np.float64))
+
+
+def _pyin(audio: np.ndarray, floor_hz: float, ceiling_hz: float) -> np.ndarray:
+    """F0 per 10 ms frame of 16 kHz audio, NaN where unvoiced; runs here or in the helper process."""
+    import librosa          # a second to import: loaded by the first track, not at start
+
+    f0, voiced, _ = librosa.pyin(audio, fmin=floor_hz, fmax=ceiling_hz, sr=PITCH_RATE, frame_length=FRAME_LENGTH,
+                                 hop_length=round(HOP_SECONDS * PITCH_RATE), center=True)
+    return np.where(voiced, f0, np.nan)
 
 
 def track_job(source: AudioSource, channel: int, settings: PitchSettings, start_seconds: float = 0.0,

@@ -18,6 +18,7 @@ from app.engine.recovery import recoverable_sessions, recovery_dir
 from app.gui.main_window import MainWindow
 from app.gui.settings import APPLICATION, ORGANISATION, StoredSettings
 from app.gui.theme import apply_preferences
+from app.engine.pitch import pitch_in_helper_process
 from models.metrics.speech import metrics_in_helper_process
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ TORCH_WARM_UP_DELAY_MS = 300     # after the first recording is shown: its spect
 def configure_application(app: QApplication) -> None:
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     metrics_in_helper_process()      # PESQ's C code would hold the GIL, and the window, for its whole run
+    pitch_in_helper_process()        # and so would pYIN's numba-compiled Viterbi decoding
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setStyle("Fusion")

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import numpy as np
+
+from models.common.helper_process import HelperProcess
 
 log = logging.getLogger(__name__)
 
 RATE = 16_000
-T = TypeVar("T")
 
 
 def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
@@ -33,9 +29,7 @@ def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
     return float(10 * np.log10((target @ target + 1e-12) / (noise @ noise + 1e-12)))
 
 
-_helper: ProcessPoolExecutor | None = None
-_use_helper = False
-_helper_lock = threading.Lock()      # two jobs scoring at once start one helper, not two
+METRICS_HELPER = HelperProcess("metrics")
 
 
 def metrics_in_helper_process(enabled: bool = True) -> None:
@@ -47,28 +41,7 @@ def metrics_in_helper_process(enabled: bool = True) -> None:
     a GUI their worker thread would freeze the event loop; the desktop app turns this on at start.
     SI-SDR and ESTOI (NumPy) and DNSMOS's inference release the GIL.
     """
-    global _helper, _use_helper
-    _use_helper = enabled
-    if not enabled and _helper is not None:
-        _helper.shutdown()
-        _helper = None
-
-
-def _run(function: Callable[..., T], *args: object) -> T:
-    """`function(*args)` in the helper process when asked for, else here."""
-    global _helper
-    if _use_helper:
-        try:
-            with _helper_lock:
-                if _helper is None:
-                    _helper = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-                helper = _helper
-            return helper.submit(function, *args).result()
-        except (BrokenProcessPool, OSError) as err:      # it died, or could not be started
-            log.warning("the metrics helper process failed (%s); scoring in this process", err)
-            with _helper_lock:
-                _helper = None
-    return function(*args)
+    METRICS_HELPER.enable(enabled)
 
 
 def _pesq(estimate: np.ndarray, reference: np.ndarray) -> tuple[float, str]:
@@ -84,7 +57,7 @@ def _pesq(estimate: np.ndarray, reference: np.ndarray) -> tuple[float, str]:
 def pesq_wb(estimate: np.ndarray, reference: np.ndarray) -> float:
     """Wide-band PESQ (MOS-LQO, 1.04-4.64); NaN when PESQ finds no utterance or the clip is
     shorter than the quarter second it needs."""
-    value, problem = _run(_pesq, estimate.astype(np.float64), reference.astype(np.float64))
+    value, problem = METRICS_HELPER.run(_pesq, estimate.astype(np.float64), reference.astype(np.float64))
     if problem:
         log.warning("PESQ cannot score a %.2f s clip (%s)", reference.size / RATE, problem)
     return value
@@ -120,7 +93,7 @@ def dnsmos(audio: np.ndarray) -> dict[str, float]:
     would look cleaner or noisier. Every clip is therefore brought to one RMS level first (the DNS
     Challenge normalises to -25 dBFS), and peak-limited if that pushes it past full scale.
     """
-    return _run(_dnsmos, audio)
+    return METRICS_HELPER.run(_dnsmos, audio)
 
 
 def _dnsmos(audio: np.ndarray) -> dict[str, float]:

@@ -168,3 +168,23 @@ def test_tracking_stops_between_pieces_when_cancelled():
     with pytest.raises(JobCancelled):
         drive(track_job(source, 0, PitchSettings()), seen.append, lambda: len(seen) >= 1)
     assert [p.done for p in seen] == [1]
+
+
+def test_the_helper_process_tracks_the_same_pitch_in_another_process():
+    """The desktop app has pYIN run in a helper process (its compiled Viterbi holds the GIL)."""
+    import os
+
+    from app.engine import pitch
+
+    rate = 16_000
+    source = lane(voice_like(np.linspace(120.0, 180.0, 2 * rate), rate), rate)
+    was_on = pitch.PITCH_HELPER.enabled
+    pitch.pitch_in_helper_process(False)
+    here = track_piece(source, 0, 0, PitchSettings())
+    pitch.pitch_in_helper_process()
+    try:
+        there = track_piece(source, 0, 0, PitchSettings())
+        np.testing.assert_array_equal(there.f0_hz, here.f0_hz)
+        assert pitch.PITCH_HELPER.pool.submit(os.getpid).result() != os.getpid()
+    finally:
+        pitch.pitch_in_helper_process(was_on)

@@ -125,6 +125,19 @@ def test_shipped_corrector_runs_without_stalling_the_event_loop(qtbot, demo_wind
     assert [v.model for v in corrected] == [correctors[0].name] * 2
 
 
+def test_the_pitch_track_is_tracked_without_stalling_the_event_loop(qtbot, demo_window):
+    """pYIN's compiled Viterbi holds the GIL for most of a second per piece: in the window it runs
+    in a helper process."""
+    separate(qtbot, demo_window)
+    with event_loop_ticks() as ticks:
+        demo_window.pitch_action.setChecked(True)
+        qtbot.waitUntil(lambda: demo_window.pitch.idle, timeout=120_000)
+    gaps = np.diff(ticks)
+    assert gaps.max() < 0.050, stall_message(gaps)
+    lanes = [0, 1, 2, 3] + [v.id for v in demo_window.session.versions]
+    assert sorted(demo_window.pitch.pieces, key=str) == sorted(lanes, key=str)
+
+
 def test_separation_adds_one_version_per_talker_as_tracks(qtbot, demo_window):
     separate(qtbot, demo_window)
     versions = demo_window.session.versions

@@ -46,13 +46,13 @@ def test_pesq_and_dnsmos_score_the_same_in_the_helper_process():
 
     ref = _speechy()
     noisy = ref + 0.05 * np.random.default_rng(3).standard_normal(ref.size).astype(np.float32)
-    was_on = speech._use_helper
+    was_on = speech.METRICS_HELPER.enabled
     speech.metrics_in_helper_process(False)
     here = (pesq_wb(noisy, ref), speech.dnsmos(noisy))
     speech.metrics_in_helper_process()
     try:
         assert (pesq_wb(noisy, ref), speech.dnsmos(noisy)) == here
-        assert speech._helper.submit(os.getpid).result() != os.getpid()
+        assert speech.METRICS_HELPER.pool.submit(os.getpid).result() != os.getpid()
     finally:
         speech.metrics_in_helper_process(was_on)
 
