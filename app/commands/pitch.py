@@ -9,12 +9,9 @@ exports read; a summary per channel (voiced share, median and 5th–95th percent
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from app.commands import HelpFormatter
 from app.commands.options import add_range_option
@@ -23,8 +20,8 @@ from app.engine.batch import output_folders
 from app.engine.errors import ConfigError, ExportError
 from app.engine.export import write_text_atomically
 from app.engine.files import expand_inputs, open_recording
-from app.engine.jobs import Progress, drive
-from app.engine.pitch import PitchSettings, PitchTrack, track_job
+from app.engine.jobs import drive
+from app.engine.pitch import PitchSettings, PitchTrack, pitch_csv, tracks_job
 from app.engine.timecode import format_duration
 
 
@@ -39,17 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace CSV files that exist")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
-
-
-def csv_text(tracks: list[PitchTrack]) -> str:
-    """`time_s,ch1_f0_hz,...`: one row per frame, an unvoiced frame's cell empty."""
-    out = io.StringIO()
-    out.write(",".join(["time_s"] + [f"ch{k + 1}_f0_hz" for k in range(len(tracks))]) + "\n")
-    times = tracks[0].times if tracks else np.zeros(0)
-    for row, seconds in enumerate(times):
-        cells = [f"{t.f0_hz[row]:.2f}" if math.isfinite(t.f0_hz[row]) else "" for t in tracks]
-        out.write(f"{seconds:.2f}," + ",".join(cells) + "\n")
-    return out.getvalue()
 
 
 def summary(track: PitchTrack) -> dict:
@@ -75,14 +61,9 @@ def track_file(path: Path, out: Path, span: tuple[float, float] | None, settings
         if start >= duration:
             raise ConfigError(f"Nothing to track in {path.name} from {format_duration(start)}: "
                               f"it lasts {format_duration(duration)}.")
-        tracks = []
         with progress_bar(path.name, "piece", show_bar) as on_progress:
-            for channel in range(rec.channels):
-                def each(p: Progress, channel: int = channel) -> None:
-                    on_progress(Progress(f"ch {channel + 1}", channel * p.total + p.done, rec.channels * p.total,
-                                         p.elapsed_seconds))
-                tracks.append(drive(track_job(rec, channel, settings, start, stop), each))
-    write_text_atomically(out, csv_text(tracks))
+            tracks = drive(tracks_job([(rec, c) for c in range(rec.channels)], settings, start, stop), on_progress)
+    write_text_atomically(out, pitch_csv([f"ch{k + 1}_f0_hz" for k in range(len(tracks))], tracks))
     return {"input": str(path), "output": str(out), "floor_hz": settings.floor_hz, "ceiling_hz": settings.ceiling_hz,
             "channels": [summary(track) for track in tracks]}
 

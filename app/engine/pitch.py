@@ -13,14 +13,18 @@ the GIL for most of a second per piece, so the desktop app has it run in a helpe
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import soxr
 
 from app.engine.analysis import AudioSource
 from app.engine.errors import ConfigError
+from app.engine.export import write_text_atomically
 from app.engine.jobs import Job, Progress
 from models.common.helper_process import HelperProcess
 
@@ -129,17 +133,63 @@ def _pyin(audio: np.ndarray, floor_hz: float, ceiling_hz: float) -> np.ndarray:
     return np.where(voiced, f0, np.nan)
 
 
+def tracks_job(lanes: list[tuple[AudioSource, int]], settings: PitchSettings, start_seconds: float = 0.0,
+               stop_seconds: float | None = None, known: list[dict[int, PitchTrack]] | None = None
+               ) -> Job[list[PitchTrack]]:
+    """Each lane's (source, channel) F0 over [start, stop) seconds, piece by piece (one `Progress`
+    per piece tracked); a piece in the lane's `known` (tracked before with these settings, as the
+    window keeps them) is not tracked again."""
+    pieces = []
+    for lane, (source, _) in enumerate(lanes):
+        rate, frames = source.sample_rate, source.frames
+        stop = frames / rate if stop_seconds is None else min(stop_seconds, frames / rate)
+        first = math.floor(max(0.0, start_seconds) / PIECE_SECONDS)
+        pieces.append((range(first, min(piece_count(frames, rate), math.ceil(stop / PIECE_SECONDS))), stop))
+    found = [dict(k) for k in known] if known is not None else [{} for _ in lanes]
+    total = sum(1 for (indices, _), done in zip(pieces, found) for i in indices if i not in done)
+    tracked = 0
+    for (source, channel), (indices, _), done in zip(lanes, pieces, found):
+        for index in indices:
+            if index not in done:
+                done[index] = track_piece(source, channel, index, settings)
+                tracked += 1
+                yield Progress("track pitch", tracked, total)
+    tracks = []
+    for (indices, stop), done in zip(pieces, found):
+        track = PitchTrack.joined([done[i] for i in indices])
+        keep = (track.times >= start_seconds) & (track.times < stop)
+        tracks.append(PitchTrack(track.times[keep], track.f0_hz[keep]))
+    return tracks
+
+
 def track_job(source: AudioSource, channel: int, settings: PitchSettings, start_seconds: float = 0.0,
               stop_seconds: float | None = None) -> Job[PitchTrack]:
-    """One lane's F0 over [start, stop) seconds, piece by piece (one `Progress` per piece)."""
-    rate, frames = source.sample_rate, source.frames
-    stop_seconds = frames / rate if stop_seconds is None else min(stop_seconds, frames / rate)
-    first = math.floor(max(0.0, start_seconds) / PIECE_SECONDS)
-    last = min(piece_count(frames, rate), math.ceil(stop_seconds / PIECE_SECONDS))
-    tracks: list[PitchTrack] = []
-    for done, index in enumerate(range(first, last), start=1):
-        piece = track_piece(source, channel, index, settings)
-        keep = (piece.times >= start_seconds) & (piece.times < stop_seconds)
-        tracks.append(PitchTrack(piece.times[keep], piece.f0_hz[keep]))
-        yield Progress("track pitch", done, last - first)
-    return PitchTrack.joined(tracks)
+    """One lane's F0 over [start, stop) seconds, piece by piece."""
+    (track,) = yield from tracks_job([(source, channel)], settings, start_seconds, stop_seconds)
+    return track
+
+
+def pitch_csv(columns: list[str], tracks: list[PitchTrack]) -> str:
+    """`time_s`, then a column per track: one row per 10 ms frame that any track holds, a cell
+    empty where that track's frame is unvoiced or beyond its end."""
+    steps = [np.round(t.times / HOP_SECONDS).astype(np.int64) for t in tracks]
+    present = [s for s in steps if s.size]
+    grid = np.arange(min(int(s[0]) for s in present), max(int(s[-1]) for s in present) + 1) if present else []
+    table = np.full((len(grid), len(tracks)), np.nan)
+    for column, (track, at) in enumerate(zip(tracks, steps)):
+        if at.size:
+            table[at - grid[0], column] = track.f0_hz
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["time_s", *columns])
+    for step, row in zip(grid, table):
+        writer.writerow([f"{step * HOP_SECONDS:.2f}"] + [f"{v:.2f}" if math.isfinite(v) else "" for v in row])
+    return out.getvalue()
+
+
+def export_job(lanes: list[tuple[AudioSource, int]], columns: list[str], path: Path, settings: PitchSettings,
+               start_seconds: float = 0.0, stop_seconds: float | None = None,
+               known: list[dict[int, PitchTrack]] | None = None) -> Job[Path]:
+    """The lanes' F0 tracks over the range into one CSV at `path` (`pitch_csv`), written whole or not at all."""
+    tracks = yield from tracks_job(lanes, settings, start_seconds, stop_seconds, known)
+    return write_text_atomically(path, pitch_csv(columns, tracks))

@@ -188,3 +188,38 @@ def test_the_helper_process_tracks_the_same_pitch_in_another_process():
         assert pitch.PITCH_HELPER.pool.submit(os.getpid).result() != os.getpid()
     finally:
         pitch.pitch_in_helper_process(was_on)
+
+
+def test_several_lanes_are_tracked_together_and_known_pieces_are_not_tracked_again(monkeypatch):
+    from app.engine import pitch
+
+    rate = 16_000
+    low = lane(voice_like(np.full(25 * rate, 120.0), rate), rate)
+    high = lane(voice_like(np.full(12 * rate, 240.0), rate), rate)
+    known = track_piece(low, 0, 1, PitchSettings())
+    tracked = []
+    original = pitch.track_piece
+
+    def counted(source, channel, index, settings):
+        tracked.append((source.frames, index))
+        return original(source, channel, index, settings)
+
+    monkeypatch.setattr(pitch, "track_piece", counted)
+    seen = []
+    tracks = drive(pitch.tracks_job([(low, 0), (high, 0)], PitchSettings(), 5.0, 30.0, [{1: known}, {}]), seen.append)
+    assert tracked == [(low.frames, 0), (low.frames, 2), (high.frames, 0), (high.frames, 1)]
+    assert [(p.done, p.total) for p in seen] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert tracks[0].times[0] == 5.0 and tracks[0].times[-1] == pytest.approx(24.99)
+    assert tracks[1].times[-1] == pytest.approx(11.99)
+    assert [t.percentile_hz(50) for t in tracks] == pytest.approx([120.0, 240.0], rel=0.01)
+
+
+def test_the_csv_has_a_row_for_every_frame_any_track_holds():
+    from app.engine.pitch import pitch_csv
+
+    long = PitchTrack(np.array([1.0, 1.01, 1.02]), np.array([100.0, np.nan, 102.5]))
+    short = PitchTrack(np.array([1.01]), np.array([200.0]))
+    text = pitch_csv(["ch1_f0_hz", "Separated · talker 1, take 2"], [long, short])
+    assert text.splitlines() == ['time_s,ch1_f0_hz,"Separated · talker 1, take 2"',
+                                 "1.00,100.00,", "1.01,,200.00", "1.02,102.50,"]
+    assert pitch_csv(["a"], [PitchTrack.empty()]) == "time_s,a\n"
