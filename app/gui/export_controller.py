@@ -1,5 +1,5 @@
 """What the window writes besides sessions: versions (the export dialog), the recording's own
-audio (the selection or the whole), an image of the view, and the session's report. Audio goes
+audio (the selection or the whole), an image of the view, the pitch tracks, and the session's report. Audio goes
 out as jobs; a file that exists is replaced only after the user says so.
 """
 
@@ -21,6 +21,7 @@ from app.engine.export import (
     recording_export_settings,
     write_bytes_atomically,
 )
+from app.engine.pitch import export_job as pitch_export_job
 from app.engine.report import report_job
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
 from app.gui.dialogs.file_filters import RECORDING_EXPORT_FILTER
@@ -152,6 +153,27 @@ class ExportController(QObject):
         path = self._ask_path("Export an image of the view", ".png", "PNG images (*.png)")
         if path:
             self.image(path)
+
+    # --- pitch tracks -------------------------------------------------------------------------------
+    def pitch(self, path: str | Path) -> JobEntry | None:
+        """Every channel's and shown version's F0 over the selection (or the whole recording) as
+        one CSV, as View ▸ Pitch track draws them; pieces the view has tracked are not tracked again."""
+        window = self.window
+        if window.recording is None:
+            return None
+        lanes, settings = window.pitch.lanes(), window.pitch.settings
+        known = [dict(window.pitch.pieces.get(lane.key, {})) for lane in lanes]
+        start, stop = window.view.selection or (0.0, None)
+        return window.jobs.submit(
+            f"Export the pitch tracks of {window.recording.name}",
+            lambda: pitch_export_job([(lane.source, lane.channel) for lane in lanes], [lane.column for lane in lanes],
+                                     Path(path), settings, start, stop, known),
+            lambda written: window.statusBar().showMessage(f"Wrote {written.name}", 10_000))
+
+    def ask_pitch(self) -> None:
+        path = self._ask_path("Export the pitch tracks", ".f0.csv", "CSV (*.csv)")
+        if path:
+            self.pitch(path)
 
     # --- the session's report -----------------------------------------------------------------------
     def report(self, path: str | Path) -> JobEntry | None:

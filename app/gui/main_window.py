@@ -306,6 +306,7 @@ class MainWindow(QMainWindow):
         self.import_labels_action = self._action("&Import labels…", [], self.labels.ask_import)
         self.export_labels_action = self._action("Export &labels…", [], self.labels.ask_export)
         self.export_image_action = self._action("Export ima&ge of the view…", [], lambda: self.exporter.ask_image())
+        self.export_pitch_action = self._action("Export pitch trac&ks (CSV)…", [], lambda: self.exporter.ask_pitch())
         self.export_report_action = self._action("Export the session's re&port…", [],
                                                  lambda: self.exporter.ask_report())
         self.zoom_in_action = self._action("Zoom &in", ["+", "=", "Ctrl++"],
@@ -404,7 +405,7 @@ class MainWindow(QMainWindow):
                        self.notes_action),
                       (self.import_estimate_action, self.import_labels_action, self.reference_action),
                       (self.export_action, self.export_audio_action, self.export_labels_action,
-                       self.export_image_action, self.export_report_action),
+                       self.export_image_action, self.export_pitch_action, self.export_report_action),
                       (self.quit_action,)):
             file_menu.addSeparator()
             for action in group:
@@ -700,6 +701,7 @@ class MainWindow(QMainWindow):
         self.add_label_action.setEnabled(self.recording is not None)
         self.import_labels_action.setEnabled(self.recording is not None)
         self.export_image_action.setEnabled(self.recording is not None)
+        self.export_pitch_action.setEnabled(self.recording is not None)
         self.export_report_action.setEnabled(self.recording is not None)
         self.export_audio_action.setEnabled(self.recording is not None)
         self.import_estimate_action.setEnabled(self.recording is not None)

@@ -32,6 +32,14 @@ SETTLE_MS = 150              # the view must rest this long before tracking star
 
 
 @dataclass(frozen=True)
+class PitchLane:
+    key: Lane
+    column: str              # its column in an exported CSV: "ch1_f0_hz", "<version name>_f0_hz"
+    source: AudioSource
+    channel: int
+
+
+@dataclass(frozen=True)
 class PieceRequest:
     lane: Lane
     source: AudioSource
@@ -103,14 +111,15 @@ class PitchController(QObject):
         """Nothing tracking or waiting to (for tests and screenshots)."""
         return self._worker is None and not self._timer.isActive()
 
-    def _lanes(self) -> list[tuple[Lane, AudioSource, int]]:
-        """(lane, source, channel) of every row on screen: the channels, then the shown versions."""
+    def lanes(self) -> list[PitchLane]:
+        """Every row on screen: the channels, then the shown versions."""
         recording = self.window.recording
         if recording is None:
             return []
-        lanes: list[tuple[Lane, AudioSource, int]] = [(c, recording, c) for c in range(recording.channels)]
+        lanes = [PitchLane(c, f"ch{c + 1}_f0_hz", recording, c) for c in range(recording.channels)]
         for version in self.window.tracks.versions:
-            lanes.append((version.id, ArraySource(version.audio[None], version.sample_rate, version.name), 0))
+            source = ArraySource(version.audio[None], version.sample_rate, version.name)
+            lanes.append(PitchLane(version.id, f"{version.name}_f0_hz", source, 0))
         return lanes
 
     def _wanted(self) -> list[PieceRequest]:
@@ -121,11 +130,12 @@ class PitchController(QObject):
             left, right = middle - MAX_TRACKED_SECONDS / 2, middle + MAX_TRACKED_SECONDS / 2
             self._say_capped()
         wanted = []
-        for lane, source, channel in self._lanes():
-            count = piece_count(source.frames, source.sample_rate)
+        for lane in self.lanes():
+            count = piece_count(lane.source.frames, lane.source.sample_rate)
             first, last = max(0, math.floor(left / PIECE_SECONDS)), min(count, math.ceil(right / PIECE_SECONDS))
-            done = self.pieces.get(lane, {})
-            wanted += [PieceRequest(lane, source, channel, i) for i in range(first, last) if i not in done]
+            done = self.pieces.get(lane.key, {})
+            wanted += [PieceRequest(lane.key, lane.source, lane.channel, i)
+                       for i in range(first, last) if i not in done]
         return sorted(wanted, key=lambda r: abs((r.index + 0.5) * PIECE_SECONDS - middle))
 
     def _say_capped(self) -> None:
@@ -184,5 +194,5 @@ class PitchController(QObject):
             self.window.tracks.set_pitch(lane, track)
 
     def _draw_all(self) -> None:
-        for lane, _, _ in self._lanes():
-            self._draw(lane)
+        for lane in self.lanes():
+            self._draw(lane.key)

@@ -164,3 +164,36 @@ def test_an_impossible_pitch_range_is_named_in_the_settings_and_changes_nothing(
     dialog.accept()
     assert dialog.isVisible() and "400–200 Hz cannot be tracked" in dialog.problem.text()
     assert window.pitch.settings.ceiling_hz == 600.0
+
+
+def test_the_pitch_tracks_export_as_one_csv_over_the_selection(qtbot, window, make_recording, tmp_path):
+    import csv
+
+    from app.gui.workers import JobState
+
+    open_and_draw(qtbot, window, make_recording(seconds=14, channels=1))
+    version = tone_version(220.0, 14.0)
+    window.session.add([version])
+    window.refresh_versions()
+    qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=10_000)
+    window.view.set_selection((11.0, 12.5))
+    entry = window.exporter.pitch(tmp_path / "f0.csv")
+    qtbot.waitUntil(lambda: entry.state is JobState.DONE, timeout=60_000)
+    with open(tmp_path / "f0.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["time_s", "ch1_f0_hz", "Separated · 220 Hz_f0_hz"]
+    assert rows[1][0] == "11.00" and rows[-1][0] == "12.49"
+    assert float(rows[75][2]) == pytest.approx(220.0, rel=0.01)
+
+
+def test_the_export_reuses_the_pieces_the_view_tracked(qtbot, window, make_recording, tmp_path, monkeypatch):
+    from app.engine import pitch
+    from app.gui.workers import JobState
+
+    open_and_draw(qtbot, window, make_recording(seconds=5, channels=2))
+    show_pitch(qtbot, window)
+    monkeypatch.setattr(pitch, "track_piece", lambda *_: pytest.fail("a piece was tracked twice"))
+    entry = window.exporter.pitch(tmp_path / "f0.csv")
+    qtbot.waitUntil(lambda: entry.state is JobState.DONE, timeout=60_000)
+    lines = (tmp_path / "f0.csv").read_text().splitlines()
+    assert lines[0] == "time_s,ch1_f0_hz,ch2_f0_hz" and len(lines) == 501
