@@ -14,6 +14,7 @@ from app.engine.documents import SessionSnapshot
 from app.engine.export import write_text_atomically
 from app.engine.files import AudioInfo
 from app.engine.jobs import Job, Progress
+from app.engine.label_stats import label_statistics, statistics_table
 from app.engine.timecode import format_span
 from app.engine.workflow import MetricsRow, metrics_table, setting_text
 from models.common.results import markdown_table
@@ -66,6 +67,11 @@ def session_report(session: SessionSnapshot, info: AudioInfo, saved_at: Path | N
     if session.labels:
         span = format_span(session.labels[0].start, max(label.stop for label in session.labels))
         lines += ["## Labels", "", f"{len(session.labels)} label(s), over {span}.", ""]
+        statistics = label_statistics(session.labels, info.duration_seconds)
+        if statistics:
+            header, *rows = statistics_table(statistics)
+            lines += ["Per label text (a speaker, in who-speaks-when labels; a text's overlapping labels count once):",
+                      "", markdown_table(header, [[_cell(c) for c in row] for row in rows])]
     if metrics:
         header, *rows = metrics_table(metrics)
         lines += ["## Metrics", "", f"At 16 kHz, {metrics_scope or 'as last computed'}; four decimals as "

@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.engine.errors import AppError, ConfigError
 from app.engine.export import write_text_atomically
+from app.engine.label_stats import label_statistics, statistics_table
 from app.engine.labels import RTTM_SUFFIX, SRT_SUFFIX, VTT_SUFFIX, Label, label_file_text, read_label_file
 from app.engine.timecode import format_duration
 from app.gui.dialogs.file_filters import LABEL_FILTER
+from app.gui.dialogs.label_stats_dialog import LabelStatsDialog
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
@@ -29,6 +31,7 @@ class LabelsController(QObject):
         super().__init__(window)
         self.window = window
         self._shown: list[Label] | None = None      # the list the panel and the bands show
+        self.statistics: LabelStatsDialog | None = None
         panel = window.labels_panel
         panel.text_edited.connect(self._on_text_edited)
         panel.times_edited.connect(self.move)
@@ -55,6 +58,26 @@ class LabelsController(QObject):
         for action in (window.export_labels_action, window.next_label_action, window.previous_label_action):
             action.setEnabled(bool(labels))
         window.evaluate_labels_action.setEnabled(bool(labels) and bool(window.session.versions))
+        window.label_stats_action.setEnabled(window.recording is not None)
+        if self.statistics is not None and self.statistics.isVisible():
+            self._fill_statistics()
+
+    def open_statistics(self) -> LabelStatsDialog:
+        """Process ▸ Label statistics… (non-modal; it follows every label edit while it is open)."""
+        if self.statistics is None:
+            self.statistics = LabelStatsDialog(self.window)
+        self._fill_statistics()
+        self.statistics.show()
+        self.statistics.raise_()
+        return self.statistics
+
+    def _fill_statistics(self) -> None:
+        window = self.window
+        duration = window.duration() if window.recording is not None else 0.0
+        rows = label_statistics(window.session.labels, duration)
+        name = window.recording.name if window.recording is not None else "no recording"
+        self.statistics.set_table(statistics_table(rows) if rows else [],
+                                  f"{name}: {len(window.session.labels)} label(s) over {format_duration(duration)}")
 
     def after_edit(self) -> None:
         self.refresh()

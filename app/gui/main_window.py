@@ -356,6 +356,8 @@ class MainWindow(QMainWindow):
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"],
                                            self.processing.run_analysis)
         self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.processing.run_activity)
+        self.label_stats_action = self._action("Label s&tatistics…", [], lambda: self.labels.open_statistics())
+        self.label_stats_action.setStatusTip("Talk time, turns and overlap of each label text (each talker)")
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
                                              self.processing.ask_reference)
         self.save_session_action = self._action("&Save session", QKeySequence.StandardKey.Save,
@@ -451,6 +453,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.evaluate_labels_action)
         process_menu.addAction(self.analyze_action)
         process_menu.addAction(self.activity_action)
+        process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
         process_menu.addAction(self.models_action)

@@ -77,3 +77,13 @@ def test_the_report_command_writes_a_saved_sessions_report_and_keeps_an_existing
     out.write_text("mine")
     assert main(["report", str(saved), "--out", str(out)]) == 1
     assert out.read_text() == "mine" and "add --overwrite" in capsys.readouterr().err
+
+
+def test_the_report_gives_each_talkers_talk_time_turns_and_the_overlap(tmp_path, tiny_separator_card):
+    session = _session(tmp_path, tiny_separator_card)
+    session.add_labels([Label(0.0, 0.4, "talker 1"), Label(0.3, 0.6, "talker 2")], "activity")
+    with open_recording(session.recording_path) as rec:
+        text = session_report(session.snapshot(), rec.info)
+    assert "| Label | Turns | Total | Share | Mean turn | Longest turn |" in text
+    assert "| talker 1 | 1 | 0.400 s | 40.0 % | 0.400 s | 0.400 s |" in text
+    assert "| Two or more at once | 1 | 0.400 s | 40.0 % |" in text     # "hello" (0.1-0.5) overlaps both talkers

@@ -309,3 +309,27 @@ def test_a_right_click_on_a_label_offers_its_menu(qtbot, labelled):
     actions["Remove"].trigger()
     assert labelled.session.labels == [Label(1.0, 2.0, "a")]
     menu.close()
+
+
+def test_label_statistics_give_each_talkers_talk_time_and_follow_edits(qtbot, labelled):
+    from PySide6.QtGui import QGuiApplication
+
+    labelled.session.add_labels([Label(0.0, 4.0, "talker 1"), Label(6.0, 7.0, "talker 1"),
+                                 Label(3.0, 5.0, "talker 2")], "activity")
+    labelled.labels.after_edit()
+    dialog = labelled.labels.open_statistics()
+    assert dialog.isVisible() and "3 label(s) over 10.000 s" in dialog.scope.text()
+    rows = {row[0]: row[1:] for row in dialog.table[1:]}
+    assert rows["talker 1"] == ["2", "5.000 s", "50.0 %", "2.500 s", "4.000 s"]
+    assert rows["Two or more at once"][:3] == ["1", "1.000 s", "10.0 %"]
+    assert dialog.view.item(0, 0).text() == "talker 1"
+    labelled.undo_action.trigger()                         # the labels go: the open table follows
+    assert dialog.table == [] and dialog.empty.isVisible()
+    labelled.redo_action.trigger()
+    dialog.copy_table()
+    assert QGuiApplication.clipboard().text().splitlines()[1].startswith("talker 1\t2\t5.000 s")
+
+
+def test_label_statistics_are_in_the_process_menu_once_a_recording_is_open(window):
+    assert not window.label_stats_action.isEnabled()
+    assert window.label_stats_action in window.menuBar().actions()[3].menu().actions()
