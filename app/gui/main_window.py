@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         self.view.seek_requested.connect(self.playback.seek)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)
+        self.tracks.cursor_info.connect(self._on_cursor_info)
         self.view.render_failed.connect(self._on_render_failed)
         self.messages: list[QMessageBox] = []
         self.models_dialog: ModelsDialog | None = None

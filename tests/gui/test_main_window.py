@@ -345,6 +345,32 @@ def test_status_bar_shows_time_frequency_and_level_under_the_mouse(qtbot, window
     assert hz.endswith(" Hz") and level.endswith(" dBFS") and -100 < float(level.split()[0]) < 0
 
 
+def test_status_bar_reads_a_versions_track_under_the_mouse_on_its_own_axis(qtbot, window, make_recording):
+    from app.engine.documents import Version, VersionKind
+
+    open_and_draw(qtbot, window, make_recording(seconds=2, channels=1, rate=48_000))
+    t = np.arange(32_000) / 16_000
+    version = Version("Separated · talker 1", 0, VersionKind.SEPARATED, (0.05 * np.sin(2 * np.pi * 1000 * t))
+                      .astype(np.float32), 16_000, "test", {})
+    window.session.add([version])
+    window.refresh_versions()
+    qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=10_000)
+    box = window.tracks._plots[version.id]
+    axis = window.tracks.frequency_axis(version.id)
+    at = box.mapViewToScene(QPointF(1.0, float(axis.to_unit(1000.0))))
+    viewport = window.tracks.viewport()
+    point = window.tracks.mapFromScene(at)
+    QApplication.sendEvent(viewport, QMouseEvent(QEvent.Type.MouseMove, QPointF(point),
+                                                 QPointF(viewport.mapToGlobal(point)), Qt.MouseButton.NoButton,
+                                                 Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    name, seconds, hz, level = window.cursor_label.text().split("   ")
+    assert name == "Separated · talker 1" and float(seconds.removesuffix(" s")) == pytest.approx(1.0, abs=0.02)
+    assert hz in ("1k Hz", "999 Hz", "998 Hz", "1.01k Hz")                      # on the track's own 8 kHz axis
+    assert level.startswith("≈ ") and -40 < float(level.split()[1]) < -20     # a -26 dBFS tone, on a mel row
+    below = window.tracks.describe_point(version.id, 1.0, float(axis.to_unit(6000.0)))
+    assert below.endswith("below -100 dBFS")
+
+
 def test_space_plays_through_the_device_and_the_playhead_follows(qtbot, window, make_recording):
     open_and_draw(qtbot, window, make_recording(seconds=0.3, channels=2))
     qtbot.keyClick(window, Qt.Key.Key_Space)

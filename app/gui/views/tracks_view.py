@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QRectF, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 
 from app.engine.documents import Version
 from app.engine.files import ArraySource
@@ -24,7 +24,8 @@ from app.engine.jobs import Job, Progress
 from app.engine.pitch import PitchTrack
 from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
 from app.engine.spectrogram import FrequencyAxis
-from app.gui.views.axes import AXIS_PIXELS, FrequencyAxisItem
+from app.engine.timecode import format_duration
+from app.gui.views.axes import AXIS_PIXELS, FrequencyAxisItem, format_hz
 from app.gui.views.pitch_curve import PitchCurve
 from app.gui.views.plot_style import plot_colors
 from app.gui.views.recording_view import (
@@ -85,6 +86,7 @@ class TracksView(pg.GraphicsLayoutWidget):
     context_requested = Signal(str, object)   # version id, screen position: a right click on its track
     drag_selected = Signal(float, float, bool, object)   # anchor, current seconds, finished, band (Hz) or None
     rows_ready = Signal()           # every version shown has its row (background work may start)
+    cursor_info = Signal(str)       # what lies under the mouse on a track: time, frequency, level, F0
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -118,6 +120,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         self._syncing = False
         self._row_timer = QTimer(self, singleShot=True, interval=0)
         self._row_timer.timeout.connect(self._add_next_row)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     def link_to(self, box: pg.ViewBox | None) -> None:
         """Follow `box`'s time range (the recording view's first plot) and its pixel columns:
@@ -401,6 +404,47 @@ class TracksView(pg.GraphicsLayoutWidget):
                 f"<span style='color:{color}'>{marker}<b>{version.name}</b></span>"
                 f"<span style='color:#8a8c93'>   {version.model} · {version.device} · "
                 f"{version.created[11:16]} UTC</span>")
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        for version_id, box in self._plots.items():
+            if box.sceneBoundingRect().contains(scene_pos):
+                point = box.mapSceneToView(scene_pos)
+                self.cursor_info.emit(self.describe_point(version_id, point.x(), point.y()))
+                return
+
+    def level_at(self, version_id: str, seconds: float, unit: float) -> float | None:
+        """The level drawn at a point of a track, read back from its colour (the detail image where
+        it covers the point, else the overview): to the 0.3 dB a colour step spans over the default
+        80 dB range, clipped at the floor and the ceiling; None off the image."""
+        found = self.details.get(version_id)
+        if found is None or not found[1] <= seconds < found[1] + found[2]:
+            overview = self.images.get(version_id)
+            found = None if overview is None else (overview[0], 0.0, overview[1])
+        if found is None:
+            return None
+        colors, start, span = found
+        column, row = math.floor((seconds - start) / span * colors.shape[0]), math.floor(unit * colors.shape[1])
+        if not (0 <= column < colors.shape[0] and 0 <= row < colors.shape[1]):
+            return None
+        floor, ceiling = self.settings.floor_db, self.settings.ceiling_db
+        return floor + float(colors[column, row]) / 255.0 * (ceiling - floor)
+
+    def describe_point(self, version_id: str, seconds: float, unit: float) -> str:
+        """Status text for a point of a track: the version, time, frequency on its own axis, the
+        level drawn there and, with the pitch track shown, the F0."""
+        version = next(v for v in self.versions if v.id == version_id)
+        axis = self._axes[version_id].axis
+        text = f"{version.name}   {format_duration(max(seconds, 0.0))}   {format_hz(float(axis.to_hz(unit)))} Hz"
+        level = self.level_at(version_id, seconds, unit)
+        if level is not None:
+            floor, ceiling = self.settings.floor_db, self.settings.ceiling_db
+            text += (f"   below {floor:g} dBFS" if level <= floor else f"   above {ceiling:g} dBFS" if level >= ceiling
+                     else f"   ≈ {level:.0f} dBFS")
+        track = self.pitch.get(version_id)
+        f0 = math.nan if track is None else track.at(seconds)
+        if math.isfinite(f0):
+            text += f"   F0 {f0:.1f} Hz"
+        return text
 
     def set_pitch(self, version_id: str, track: PitchTrack | None) -> None:
         """Draw a version's F0 track on its row (None: none); kept for a row built later."""
