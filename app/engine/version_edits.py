@@ -7,6 +7,8 @@
 - Silence (or a lower level) over spans: crosstalk that a separator left in a talker's track
   between its turns, a cough, a door; over the selection, or everywhere outside the talker's own
   labels once who speaks when is labelled (Audacity's Silence Audio, a gate from a diarisation).
+- A fade in or out over the selection (Audacity's Fade In and Fade Out): an utterance cut from a
+  meeting starts and ends without a click.
 
 Each join is crossfaded over a few milliseconds inside the span so it does not click. The
 originals stay in the session (hidden), so a mend can be undone or compared with them.
@@ -15,6 +17,7 @@ originals stay in the session (hidden), so a mend can be undone or compared with
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +33,7 @@ JOIN_FADE_SECONDS = 0.01     # each join's crossfade (swap or silence): no click
 SWAPPED_SUFFIX = " · swapped"
 SILENCED_SUFFIX = " · silenced"
 LEVEL_SUFFIX = " · level changed"
+FADE_SUFFIXES = {True: " · faded in", False: " · faded out"}
 TURN_MARGIN_SECONDS = 0.25   # kept either side of a turn, as a voice detector's hangover keeps word edges
 
 
@@ -137,13 +141,22 @@ def span_gain(start: int, n: int, spans: list[tuple[int, int]], gain: float, fad
     return curve
 
 
-def _faded_gain(own: np.ndarray, spans: list[tuple[int, int]], gain: float, fade: int) -> np.ndarray:
-    """`own` times `span_gain`, block by block; a new array, on disk when long."""
+def fade_gain(start: int, n: int, lo: int, hi: int, rising: bool) -> np.ndarray:
+    """Frames [start, start + n) of a linear fade over the [lo, hi) frame span, as Audacity's Fade
+    In (0 → 1 across it, `rising`) or Fade Out (1 → 0) makes it; 1 outside the span either way."""
+    at = np.arange(start, start + n)
+    ramp = np.clip((at - lo + 0.5) / (hi - lo), 0.0, 1.0).astype(np.float32)
+    inside = (at >= lo) & (at < hi)
+    return np.where(inside, ramp if rising else 1.0 - ramp, np.float32(1.0)).astype(np.float32)
+
+
+def _scaled(own: np.ndarray, gain: Callable[[int, int], np.ndarray]) -> np.ndarray:
+    """`own` times `gain(start, n)`, block by block; a new array, on disk when long."""
     out = scratch_zeros(own.shape)
     total = own.shape[0]
     for start in range(0, total, GAIN_BLOCK):
         n = min(GAIN_BLOCK, total - start)
-        out[start:start + n] = own[start:start + n] * span_gain(start, n, spans, gain, fade, total)
+        out[start:start + n] = own[start:start + n] * gain(start, n)
     out.flags.writeable = False
     return out
 
@@ -166,7 +179,8 @@ def silenced_version(version: Version, spans: list[Seconds], gain_db: float = -m
     if not merged:
         raise ConfigError(f"The chosen time holds no audio of “{version.name}” to change.")
     silence = gain_db == -math.inf
-    audio = _faded_gain(version.audio, merged, 0.0 if silence else 10 ** (gain_db / 20), round(fade_seconds * rate))
+    gain, fade, total = 0.0 if silence else 10 ** (gain_db / 20), round(fade_seconds * rate), frames
+    audio = _scaled(version.audio, lambda start, n: span_gain(start, n, merged, gain, fade, total))
     suffix = SILENCED_SUFFIX if silence else LEVEL_SUFFIX
     name = version.name if version.name.endswith(suffix) else version.name + suffix
     spans_key = "silenced_seconds" if silence else "level_seconds"
@@ -183,6 +197,32 @@ def silence_job(versions: list[Version], spans: list[list[Seconds]], gain_db: fl
         yield Progress("silence", done, len(versions))
         mended.append(silenced_version(version, own, gain_db))
     return mended
+
+
+def faded_version(version: Version, span: Seconds, rising: bool) -> Version:
+    """A new version of `version` faded in (`rising`) or out linearly over `span` seconds, as
+    Audacity's Fade In and Fade Out: an utterance cut from a meeting starts and ends without a
+    click. ConfigError when the span holds none of its audio."""
+    rate, frames = version.sample_rate, version.audio.shape[0]
+    lo, hi = (min(max(round(t * rate), 0), frames) for t in span)
+    if hi - lo < 2:
+        raise ConfigError(f"The chosen time holds no audio of “{version.name}” to fade.")
+    audio = _scaled(version.audio, lambda start, n: fade_gain(start, n, lo, hi, rising))
+    suffix = FADE_SUFFIXES[rising]
+    name = version.name if version.name.endswith(suffix) else version.name + suffix
+    key = "faded_in_seconds" if rising else "faded_out_seconds"
+    done = [*version.settings.get(key, []), [lo / rate, hi / rate]]
+    settings = {**version.settings, "mended_from": version.id, key: done}
+    return Version(name, version.talker, version.kind, audio, rate, version.model, settings, version.device)
+
+
+def fade_job(versions: list[Version], span: Seconds, rising: bool) -> Job[list[Version]]:
+    """`faded_version` of each version, as a job."""
+    faded = []
+    for done, version in enumerate(versions):
+        yield Progress("fade", done, len(versions))
+        faded.append(faded_version(version, span, rising))
+    return faded
 
 
 def outside(labels: list[Seconds], seconds: float, margin: float = TURN_MARGIN_SECONDS) -> list[Seconds]:

@@ -69,7 +69,7 @@ def setting_text(key: str, value: Any) -> str:
         return str(value + 1)
     if key == "span_seconds":
         return format_span(*value)
-    if key in ("swapped_seconds", "silenced_seconds", "level_seconds"):
+    if key in ("swapped_seconds", "silenced_seconds", "level_seconds", "faded_in_seconds", "faded_out_seconds"):
         return ", ".join(format_span(start, stop) for start, stop in value)
     if key == "attenuated":
         return "; ".join(f"{a['hz'][0]:g}–{a['hz'][1]:g} Hz "

@@ -19,7 +19,7 @@ from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
-from app.engine.version_edits import outside, silence_job, swap_job, swap_pair
+from app.engine.version_edits import fade_job, outside, silence_job, swap_job, swap_pair
 from app.gui.dialogs import band_dialog, blend_dialog, level_dialog
 from app.gui.dialogs.band_dialog import BandDialog
 from app.gui.dialogs.blend_dialog import BlendDialog
@@ -94,6 +94,20 @@ class EditsController:
             return self.attenuate_band(chosen, selection, window.view.band, -math.inf)
         what = f"silence {format_span(*selection)} in {len(chosen)} version(s)"
         return self._silence(recording, chosen, [[selection]] * len(chosen), what)
+
+    def fade_selection(self, rising: bool) -> JobEntry | None:
+        """Fade the chosen versions in (`rising`) or out over the selection, as Audacity's Fade In
+        and Fade Out do: new versions in their place."""
+        window = self.window
+        selection, recording = window.view.selection, window.recording
+        if recording is None or selection is None:
+            return None
+        chosen = self._chosen("fade")
+        if not chosen:
+            return None
+        what = f"fade {'in' if rising else 'out'} {format_span(*selection)} in {len(chosen)} version(s)"
+        return window.jobs.submit(what[0].upper() + what[1:], lambda: fade_job(chosen, selection, rising),
+                                  lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
 
     def open_change_level(self) -> LevelDialog | None:
         """The level dialog for the chosen versions over the selection (non-modal)."""

@@ -297,6 +297,8 @@ class MainWindow(QMainWindow):
         self.silence_action = self._action("Si&lence the selection", ["Ctrl+L"], lambda: self.edits.silence_selection())
         self.level_action = self._action("Change the le&vel of the selection…", ["Ctrl+Shift+G"],
                                          lambda: self.edits.open_change_level())
+        self.fade_in_action = self._action("&Fade in the selection", [], lambda: self.edits.fade_selection(True))
+        self.fade_out_action = self._action("Fade &out the selection", [], lambda: self.edits.fade_selection(False))
         self.silence_turns_action = self._action("Silence each talker &between its turns", [],
                                                  lambda: self.edits.silence_between_turns())
         self.attenuate_action = self._action("Attenuate a frequency &band…", ["Ctrl+Shift+F"],
@@ -423,7 +425,8 @@ class MainWindow(QMainWindow):
                        self.add_label_action, self.next_label_action, self.previous_label_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
-        for action in (self.swap_action, self.silence_action, self.level_action, self.silence_turns_action,
+        for action in (self.swap_action, self.silence_action, self.level_action, self.fade_in_action,
+                       self.fade_out_action, self.silence_turns_action,
                        self.attenuate_action, self.blend_action):
             edit_menu.addAction(action)
         self.versions_panel.add_button(self.swap_action)
@@ -738,7 +741,8 @@ class MainWindow(QMainWindow):
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
-        self.level_action.setEnabled(self.silence_action.isEnabled())
+        for action in (self.level_action, self.fade_in_action, self.fade_out_action):
+            action.setEnabled(self.silence_action.isEnabled())
         self.silence_turns_action.setEnabled(idle and bool(self.session.versions) and bool(self.session.labels))
         self.attenuate_action.setEnabled(idle and bool(self.session.versions))
         self.blend_action.setEnabled(idle and bool(self.session.versions))

@@ -138,6 +138,40 @@ def test_a_span_with_no_audio_of_the_version_is_refused():
         silenced_version(_version(0), [(9.0, 10.0)])
 
 
+def test_a_fade_in_ramps_linearly_over_the_span_and_keeps_the_rest():
+    from app.engine.version_edits import faded_version
+
+    faded = faded_version(_version(0, 1.0), (1.0, 1.004), rising=True)
+    np.testing.assert_allclose(faded.audio[1000:1004], [0.125, 0.375, 0.625, 0.875])
+    assert (faded.audio[:1000] == 1.0).all() and (faded.audio[1004:] == 1.0).all()
+    assert faded.name.endswith(" · faded in") and faded.settings["faded_in_seconds"] == [[1.0, 1.004]]
+
+
+def test_a_fade_out_falls_from_full_level_to_silence():
+    from app.engine.version_edits import faded_version
+
+    original = _version(0, 0.5)
+    faded = faded_version(original, (3.0, 4.0), rising=False)
+    np.testing.assert_allclose(faded.audio[[3000, 3999]], [0.5 * (1 - 0.5 / 1000), 0.5 * 0.5 / 1000], atol=1e-7)
+    assert (faded.audio[:3000] == 0.5).all() and np.all(np.diff(faded.audio[3000:]) < 0)
+    assert faded.settings["mended_from"] == original.id and faded.settings["faded_out_seconds"] == [[3.0, 4.0]]
+
+
+def test_a_fade_streamed_in_blocks_is_the_fade_of_the_whole():
+    from app.engine.version_edits import fade_gain
+
+    whole = fade_gain(0, 1000, 100, 900, rising=True)
+    pieces = np.concatenate([fade_gain(start, 128, 100, 900, rising=True) for start in range(0, 1000, 128)])[:1000]
+    np.testing.assert_array_equal(pieces, whole)
+
+
+def test_a_fade_where_the_version_has_no_audio_is_refused():
+    from app.engine.version_edits import faded_version
+
+    with pytest.raises(ConfigError, match="holds no audio of .* to fade"):
+        faded_version(_version(0), (9.0, 10.0), rising=True)
+
+
 def test_the_gaps_between_a_talkers_turns_are_what_none_of_its_labels_covers():
     assert outside([(2.0, 3.0), (0.5, 1.0), (2.5, 3.5)], 5.0, margin=0.0) == [(0.0, 0.5), (1.0, 2.0), (3.5, 5.0)]
     assert outside([(0.0, 5.0)], 5.0, margin=0.0) == []

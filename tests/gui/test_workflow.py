@@ -1195,3 +1195,21 @@ def test_the_level_of_the_selection_is_changed_in_the_chosen_version(qtbot, demo
     np.testing.assert_array_equal(lowered.audio[:2 * rate], second.audio[:2 * rate])
     assert lowered.name == second.name + " · level changed"
     assert demo_window.undo_action.text() == "&Undo change the level of 2.00–4.00 s by -12 dB in 1 version(s)"
+
+
+def test_the_chosen_version_fades_in_over_the_selection_in_its_place(qtbot, demo_window):
+    separate(qtbot, demo_window)
+    first, _ = demo_window.session.versions
+    assert not demo_window.fade_in_action.isEnabled()                      # no selection yet
+    demo_window.view.set_selection((1.0, 2.0))
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    demo_window.fade_in_action.trigger()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
+    faded = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == first.id)
+    rate = faded.sample_rate
+    ramp = (np.arange(rate) + 0.5) / rate
+    np.testing.assert_allclose(faded.audio[rate:2 * rate], first.audio[rate:2 * rate] * ramp, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(faded.audio[2 * rate:], first.audio[2 * rate:])
+    assert demo_window.session.find(first.id).hidden and faded.name == first.name + " · faded in"
+    assert demo_window.undo_action.text() == "&Undo fade in 1.00–2.00 s in 1 version(s)"
+
