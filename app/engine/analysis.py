@@ -2,19 +2,22 @@
 
 What Audacity's Analyze menu (Plot Spectrum, Contrast, Loudness) and RX's Waveform Statistics
 give, per lane: peak and RMS level, BS.1770 integrated loudness, DC offset, clipped samples and
-the Welch-averaged power spectrum. Every figure accumulates block by block (`LaneAnalyser`), so
-an hour-long recording is analysed in bounded memory and a job can be cancelled between blocks;
-the results equal those of pyloudnorm and scipy.signal.welch on the whole range at once.
+the Welch-averaged power spectrum; for a recording's channels, whether they are in step
+(`alignment`: each channel's delay and polarity against the first). Every figure accumulates
+block by block (`LaneAnalyser`), so an hour-long recording is analysed in bounded memory and a
+job can be cancelled between blocks; the results equal those of pyloudnorm and
+scipy.signal.welch on the whole range at once.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
+from app.engine.alignment import ChannelAligner, ChannelDelay
 from app.engine.errors import ConfigError
 from app.engine.jobs import Job, Progress
 from app.engine.loudness import LoudnessMeter
@@ -48,6 +51,7 @@ class LaneAnalysis:
     clipped: int              # samples at 16-bit full scale or beyond
     frequencies: np.ndarray   # Hz; empty when the range is shorter than one spectrum segment
     spectrum_db: np.ndarray   # dB, 10·log10 of twice the power per bin: a sine of amplitude A peaks at 20·log10(A)
+    alignment: ChannelDelay | None = None    # a recording's channel against its first (`alignment`); None otherwise
 
     @property
     def seconds(self) -> float:
@@ -158,18 +162,21 @@ def analyse(requests: list[AnalysisRequest]) -> Job[list[LaneAnalysis]]:
     done, results = 0, []
     for request, start, stop, block in spans:
         analysers = [LaneAnalyser(name, request.source.sample_rate) for name in request.names]
+        aligner = ChannelAligner(request.source.sample_rate, len(analysers))
         for at in range(start, stop, block):
             audio = request.source.read(at, min(at + block, stop))
             for analyser, channel in zip(analysers, audio, strict=True):
                 analyser.update(channel)
+            if len(analysers) > 1:                  # a recording's channels: are they in step?
+                aligner.update(audio)
             done += 1
             yield Progress("analyse", done, total)
-        results.extend(a.result() for a in analysers)
+        results.extend(replace(a.result(), alignment=delay) for a, delay in zip(analysers, aligner.result()))
     return results
 
 
 STATISTICS_COLUMNS = ("Lane", "Seconds", "Peak (dBFS)", "RMS (dBFS)", "Loudness (LUFS)", "Crest (dB)",
-                      "DC offset (%)", "Clipped samples")
+                      "DC offset (%)", "Clipped samples", "Delay vs first channel (ms)", "GCC-PHAT peak", "Polarity")
 
 
 def statistics_table(lanes: list[LaneAnalysis], decimals: int = 2) -> list[list[str]]:
@@ -179,9 +186,12 @@ def statistics_table(lanes: list[LaneAnalysis], decimals: int = 2) -> list[list[
 
     rows = [list(STATISTICS_COLUMNS)]
     for lane in lanes:
+        delay = lane.alignment
+        aligned = ["", "", ""] if delay is None else [
+            number(1000.0 * delay.seconds, 3), number(delay.peak), "inverted" if delay.inverted else "same"]
         rows.append([lane.name, number(lane.seconds, 3), number(lane.peak_dbfs), number(lane.rms_dbfs),
                      number(lane.loudness_lufs), number(lane.crest_db), number(100.0 * lane.dc_offset, 4),
-                     str(lane.clipped)])
+                     str(lane.clipped), *aligned])
     return rows
 
 

@@ -51,6 +51,16 @@ def lane_pen(row: int, emphasised: bool) -> QPen:
     return pg.mkPen(color, width=2.0 if emphasised else 1.0)
 
 
+ALIGNMENT_TIPS = {
+    "Delay vs first channel (ms)": "When the strongest source reaches this channel after the first (GCC-PHAT). "
+                                   "An array's channels differ by at most its size over the speed of sound "
+                                   "(0.29 ms for 10 cm); more means they were not recorded in step",
+    "GCC-PHAT peak": "How clearly one delay aligns the channel with the first: 1 for a pure delay, near 0 for "
+                     "unrelated signals",
+    "Polarity": "Inverted: the channel's signal is upside down against the first (a microphone wired backwards)",
+}
+
+
 class AnalysisPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +70,8 @@ class AnalysisPanel(QWidget):
         header = statistics_table([])[0]
         self.table = QTableWidget(0, len(header))
         self.table.setHorizontalHeaderLabels(header)
+        for column, tip in ALIGNMENT_TIPS.items():
+            self.table.horizontalHeaderItem(header.index(column)).setToolTip(tip)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -1,0 +1,78 @@
+"""Whether a recording's channels are in step: each channel's delay against the first by GCC-PHAT.
+
+A microphone array's channels must be sampled together for a multi-channel separator to work:
+the delay between two of its microphones is at most the array's size over the speed of sound
+(under 1 ms for 34 cm). Channels recorded by separate devices, or through a buffer that slipped,
+can be tens of milliseconds apart, and a microphone wired backwards arrives inverted. GCC-PHAT
+(Knapp & Carter 1976) finds the delay that best aligns each channel with the first: the cross-
+power spectrum, averaged over the range in one-second Hann segments and whitened (PHAT), peaks
+at the delay of the strongest source; its height (1 for a pure delay, near 0 for unrelated
+signals) says how clearly, and the sign of the plain cross-correlation there gives the polarity.
+The spectra accumulate block by block, so an hour is checked in bounded memory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SEGMENT_SECONDS = 1.0        # rounded up to a power of two: delays up to half of it are found
+
+
+@dataclass(frozen=True)
+class ChannelDelay:
+    seconds: float           # positive: the channel hears the strongest source after the first channel does
+    peak: float              # the whitened cross-correlation's height there, 0–1
+    inverted: bool           # the channel's polarity is the opposite of the first channel's
+
+
+def segment_length(sample_rate: int) -> int:
+    return 1 << math.ceil(math.log2(SEGMENT_SECONDS * sample_rate))
+
+
+class ChannelAligner:
+    """Accumulates the cross-power spectra of each channel with the first over consecutive
+    blocks of `(channels, frames)`; `result()` gives each channel's `ChannelDelay` (None for the
+    first, and for every channel when the range is shorter than one segment)."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        self.sample_rate = sample_rate
+        self._segment = segment_length(sample_rate)
+        self._hop = self._segment // 2
+        self._window = np.hanning(self._segment).astype(np.float64)
+        self._tail = np.zeros((channels, 0))
+        self._cross = np.zeros((channels, self._segment // 2 + 1), np.complex128)
+        self._segments = 0
+
+    def update(self, block: np.ndarray) -> None:
+        pending = np.concatenate([self._tail, np.asarray(block, dtype=np.float64)], axis=1)
+        at = 0
+        while at + self._segment <= pending.shape[1]:
+            spectra = np.fft.rfft(pending[:, at:at + self._segment] * self._window, axis=1)
+            self._cross += spectra[:1] * np.conj(spectra)
+            self._segments += 1
+            at += self._hop
+        self._tail = pending[:, at:]
+
+    def result(self) -> list[ChannelDelay | None]:
+        channels = self._cross.shape[0]
+        if self._segments == 0:
+            return [None] * channels
+        delays: list[ChannelDelay | None] = [None]
+        for cross in self._cross[1:]:
+            magnitude = np.abs(cross)
+            whitened = np.fft.irfft(np.where(magnitude > 0, cross / np.maximum(magnitude, 1e-300), 0.0), self._segment)
+            whitened = np.fft.fftshift(whitened)            # lag 0 in the middle
+            at = int(np.argmax(np.abs(whitened)))
+            peak = float(abs(whitened[at]))
+            shift = 0.0
+            if 0 < at < self._segment - 1:                   # a parabola through the peak: a fraction of a sample
+                left, mid, right = np.abs(whitened[at - 1:at + 2])
+                curve = left - 2 * mid + right
+                shift = 0.5 * (left - right) / curve if curve < 0 else 0.0
+            lag = at - self._segment // 2 + shift
+            plain = np.fft.fftshift(np.fft.irfft(cross, self._segment))[at]
+            delays.append(ChannelDelay(-lag / self.sample_rate, peak, bool(plain < 0)))
+        return delays
