@@ -19,6 +19,7 @@ from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
+from app.engine.time_align import align_job
 from app.engine.version_edits import fade_job, outside, silence_job, swap_job, swap_pair
 from app.gui.dialogs import band_dialog, blend_dialog, level_dialog
 from app.gui.dialogs.band_dialog import BandDialog
@@ -108,6 +109,28 @@ class EditsController:
         what = f"fade {'in' if rising else 'out'} {format_span(*selection)} in {len(chosen)} version(s)"
         return window.jobs.submit(what[0].upper() + what[1:], lambda: fade_job(chosen, selection, rising),
                                   lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
+
+    def align_with_mixture(self) -> JobEntry | None:
+        """Shift the chosen versions to the mixture's timing and polarity (an imported estimate from
+        a system with latency), as new versions in their place."""
+        window, recording = self.window, self.window.recording
+        chosen = self._chosen("align") if recording is not None else []
+        if not chosen:
+            return None
+        what = f"align {len(chosen)} version(s) with the mixture"
+        return window.jobs.submit(what[0].upper() + what[1:], lambda: align_job(chosen, recording),
+                                  lambda versions: self._on_aligned(recording, chosen, versions, what))
+
+    def _on_aligned(self, recording: Recording, chosen: list[Version], versions: list[Version], what: str) -> None:
+        self._mend(recording, [v.id for v in chosen], versions, what)
+        if versions[0] not in self.window.session.versions:
+            return                                   # not mended: `_mend` said why
+        moves = []
+        for version in versions:
+            shift, flipped = version.settings["aligned"]["shift_ms"], version.settings["aligned"]["polarity_flipped"]
+            moved = f"moved {abs(shift):g} ms {'earlier' if shift < 0 else 'later'}" if shift else "kept in time"
+            moves.append(f"{version.name}: {moved}{', polarity flipped' if flipped else ''}")
+        self.window.statusBar().showMessage("; ".join(moves), 10_000)
 
     def open_change_level(self) -> LevelDialog | None:
         """The level dialog for the chosen versions over the selection (non-modal)."""

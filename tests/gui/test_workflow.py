@@ -1213,3 +1213,19 @@ def test_the_chosen_version_fades_in_over_the_selection_in_its_place(qtbot, demo
     assert demo_window.session.find(first.id).hidden and faded.name == first.name + " · faded in"
     assert demo_window.undo_action.text() == "&Undo fade in 1.00–2.00 s in 1 version(s)"
 
+
+
+def test_a_late_imported_estimate_is_aligned_with_the_mixture_in_its_place(qtbot, demo_window):
+    clean, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
+    late = np.concatenate([np.zeros(640, np.float32), clean[:-640]])                     # 40 ms late
+    version = Version("Imported · talker 1", 0, VersionKind.IMPORTED, late, rate, "other.wav", {})
+    demo_window.session.add([version])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    entry = demo_window.edits.align_with_mixture()
+    wait_done(qtbot, demo_window, entry)
+    aligned = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == version.id)
+    np.testing.assert_allclose(aligned.audio[:-640], clean[:-640], atol=1e-6)
+    assert demo_window.session.find(version.id).hidden
+    assert demo_window.statusBar().currentMessage() == "Imported · talker 1 · aligned: moved 40 ms earlier"
+    assert demo_window.undo_action.text() == "&Undo align 1 version(s) with the mixture"
