@@ -95,3 +95,17 @@ def test_a_label_file_that_cannot_be_read_is_named_and_the_exit_code_says_so(ite
     assert code == EXIT_FAILED
     err = capsys.readouterr().err
     assert "error: est: meeting: turns.txt" in err and "line 1" in err
+
+
+def test_align_moves_a_late_systems_estimates_and_says_so(item_folders, talkers, capsys):  # noqa: F811
+    import numpy as np
+
+    for k in range(2):
+        late = np.concatenate([np.zeros(320, np.float32), noisy(talkers[k], 20, seed=k)[:-320]])
+        write(item_folders / "online" / "meeting" / f"spk{k + 1}.wav", late)
+    assert main(["score", str(item_folders / "online"), "--references", str(item_folders / "refs"), "--align",
+                 "--no-dnsmos", "--markdown", str(item_folders / "table.md"), "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert {r["note"] for r in report["rows"]} == {"moved 20 ms earlier to meet its reference"}
+    assert report["summary"]["online"]["si_sdr"]["mean"] == pytest.approx(20, abs=0.5)
+    assert "--align --no-dnsmos" in (item_folders / "table.md").read_text()

@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="score each talker over each label of REFS/<item>/NAME (Audacity labels, RTTM, a "
                         "TextGrid or subtitles) instead of the whole file; a label naming a talker ('talker 2': the "
                         "second reference in name order) scores that talker alone; labels under 0.5 s are left out")
+    p.add_argument("--align", action="store_true",
+                   help="move each estimate to meet its reference first (GCC-PHAT, to the sample, up to half a "
+                        "second): a system's latency then does not count against it; each row's note says how far")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--csv", type=Path, default=None, help="write every scored talker as a CSV row")
     p.add_argument("--markdown", type=Path, default=None, help="write the summary tables as markdown")
@@ -121,6 +124,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts += ["--pattern", args.pattern]
     if args.labels:
         parts += ["--labels", args.labels]
+    if args.align:
+        parts.append("--align")
     if args.no_dnsmos:
         parts.append("--no-dnsmos")
     return shlex.join(parts)
@@ -147,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             problems.append({"system": system, "item": item, "error": why})
 
         with progress_bar(system, "item", sys.stderr.isatty()) as on_progress:
-            rows += drive(score_job(pairing.items, system, channel, not args.no_dnsmos, note), on_progress)
+            rows += drive(score_job(pairing.items, system, channel, not args.no_dnsmos, note, args.align), on_progress)
     for note in dict.fromkeys((r.system, r.item, r.note) for r in rows if r.note):
         warn("note: " + ": ".join(note))
     for p in problems:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 SEGMENT_SECONDS = 1.0        # rounded up to a power of two: delays up to half of it are found
+SHIFT_BLOCK = 1 << 20        # frames moved at a time
+CLEAR_PEAK = 0.05            # a GCC-PHAT peak lower than this is no clear delay: nothing is shifted by it
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,32 @@ class ChannelAligner:
             plain = np.fft.fftshift(np.fft.irfft(cross, self._segment))[at]
             delays.append(ChannelDelay(-lag / self.sample_rate, peak, bool(plain < 0)))
         return delays
+
+
+def delay_between(reference: np.ndarray, other: np.ndarray, sample_rate: int) -> ChannelDelay | None:
+    """`other`'s delay and polarity against `reference` (1-D, one rate, the shorter's length);
+    None when that is under one segment."""
+    n = min(reference.size, other.size)
+    aligner = ChannelAligner(sample_rate, 2)
+    aligner.update(np.stack([reference[:n], other[:n]]))
+    return aligner.result()[1]
+
+
+def shifted(audio: np.ndarray, frames: int, out: np.ndarray | None = None, sign: float = 1.0) -> np.ndarray:
+    """`audio` moved `frames` earlier (later when negative) and times `sign`, its length kept: cut
+    at one end, silence at the other; written block by block into `out` (zeros, such as a scratch
+    array for an hour of audio) when given."""
+    n = audio.shape[0]
+    out = np.zeros_like(audio) if out is None else out
+    for at in range(max(0, -frames), min(n, n - frames), SHIFT_BLOCK):      # out[at] = audio[at + frames]
+        stop = min(at + SHIFT_BLOCK, n, n - frames)
+        out[at:stop] = np.float32(sign) * audio[at + frames:stop + frames]
+    return out
+
+
+def describe_shift(milliseconds: float) -> str:
+    """How far a shift moved a signal, as the status bar and a score's note say it."""
+    if not milliseconds:
+        return "kept in time"
+    return f"moved {abs(milliseconds):g} ms {'earlier' if milliseconds < 0 else 'later'}"
+

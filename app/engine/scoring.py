@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engine.alignment import CLEAR_PEAK, delay_between, describe_shift, shifted
 from app.engine.errors import AppError, AudioFileError
 from app.engine.files import AUDIO_SUFFIXES, MIN_PROCESSED_SECONDS, open_recording, read_all
 from app.engine.jobs import Job, Progress, Stopwatch
@@ -214,30 +215,56 @@ def _labels(path: Path) -> list[Label]:
         raise ScoringError(str(err)) from err
 
 
-def score_item(item: Item, system: str, reference_channel: int = 0, dnsmos: bool = True) -> list[Row]:
+def _aligned(estimate: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """`estimate` moved to meet `reference` by GCC-PHAT, the reference with the stretch the moved
+    estimate has no audio for silenced (what a late system had not yet put out is not held against
+    it), and what was done, for the row's note."""
+    delay = delay_between(reference, estimate, RATE)
+    if delay is None:
+        return estimate, reference, "too short to align (under a second); scored as it is"
+    if delay.peak < CLEAR_PEAK:
+        return estimate, reference, (f"no clear delay against its reference (GCC-PHAT peak {delay.peak:.3f}); "
+                                     "scored as it is")
+    frames = round(delay.seconds * RATE)
+    if frames == 0:
+        return estimate, reference, ""
+    covered = reference.copy()
+    if frames > 0:
+        covered[max(0, estimate.size - frames):] = 0.0
+    else:
+        covered[:-frames] = 0.0
+    return shifted(estimate, frames), covered, f"{describe_shift(-1000.0 * frames / RATE)} to meet its reference"
+
+
+def score_item(item: Item, system: str, reference_channel: int = 0, dnsmos: bool = True,
+               align: bool = False) -> list[Row]:
     """Rows for each reference of `item`, its estimate chosen by the best total SI-SDR (over the
-    whole files). With `item.labels`, a row per talker and label instead: every talker over every
-    label, except that a label naming a talker ("talker 2": the second reference in name order)
-    scores that talker alone; a label under half a second, or where the talker is silent, is left
-    out (what it would score is noise or undefined)."""
+    whole files); with `align`, each estimate is first moved to meet each reference (GCC-PHAT, to
+    the sample), so a system's latency does not count against it. With `item.labels`, a row per
+    talker and label instead: every talker over every label, except that a label naming a talker
+    ("talker 2": the second reference in name order) scores that talker alone; a label under half
+    a second, or where the talker is silent, is left out (what it would score is noise or
+    undefined)."""
     from scipy.optimize import linear_sum_assignment
 
     refs = [_mono(p) for p in item.references]
     ests = [_mono(p) for p in item.estimates]
-    sdr = np.array([[speech.si_sdr(*_trim(e, r)[:2]) for e in ests] for r in refs])
+    moved = {(k, j): _aligned(e, r) if align else (e, r, "") for k, r in enumerate(refs) for j, e in enumerate(ests)}
+    sdr = np.array([[speech.si_sdr(*_trim(*moved[k, j][:2])[:2]) for j in range(len(ests))] for k in range(len(refs))])
     ref_index, est_index = linear_sum_assignment(sdr, maximize=True)
     mixture = _reference_channel(item.mixture, reference_channel) if item.mixture else None
     labels = _labels(item.labels) if item.labels else None
     shortest = round(MIN_PROCESSED_SECONDS * RATE)
     rows = []
     for k, j in zip(ref_index, est_index, strict=True):
-        estimate, reference, note = _trim(ests[j], refs[k])
+        own, covered, shift = moved[k, j]
+        estimate, reference, note = _trim(own, covered)
         if not np.any(reference):
             raise ScoringError(f"{item.references[k].name} is silent: there is nothing to score against.")
         row = Row(system, item.name, item.references[k], item.estimates[j], {},
-                  "; ".join(n for n in (item.note, note) if n))
+                  "; ".join(n for n in (item.note, shift, note) if n))
         if labels is None:
-            baseline = None if mixture is None else (mixture, refs[k])
+            baseline = None if mixture is None else (mixture, covered)
             rows.append(dataclasses.replace(row, values=_values(estimate, reference, baseline,
                                                                 ests[j] if dnsmos else None)))
             continue
@@ -258,14 +285,14 @@ def score_item(item: Item, system: str, reference_channel: int = 0, dnsmos: bool
 
 
 def score_job(items: list[Item], system: str, reference_channel: int = 0, dnsmos: bool = True,
-              on_problem: Callable[[str, str], None] | None = None) -> Job[list[Row]]:
+              on_problem: Callable[[str, str], None] | None = None, align: bool = False) -> Job[list[Row]]:
     """Score every item, one progress step each; an item that fails goes to `on_problem` (item,
     reason) and the rest are scored all the same."""
     clock = Stopwatch()
     rows: list[Row] = []
     for done, item in enumerate(items, start=1):
         try:
-            rows += score_item(item, system, reference_channel, dnsmos)
+            rows += score_item(item, system, reference_channel, dnsmos, align)
         except (AudioFileError, ScoringError) as err:
             if on_problem is None:
                 raise

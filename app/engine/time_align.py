@@ -13,28 +13,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.alignment import ChannelAligner, ChannelDelay
+from app.engine.alignment import CLEAR_PEAK, ChannelAligner, ChannelDelay, shifted
 from app.engine.blend import mixture_at, mixture_channel
 from app.engine.documents import Version
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.jobs import Job, Progress
 from app.engine.scratch import scratch_zeros
-from app.engine.version_edits import GAIN_BLOCK
 
 ALIGNED_SUFFIX = " · aligned"
-MIN_PEAK = 0.05              # a GCC-PHAT peak lower than this is no clear delay: nothing is shifted
 BLOCK_SECONDS = 30
 
 
 def shifted_version(version: Version, frames: int, invert: bool, delay: ChannelDelay) -> Version:
     """`version` moved `frames` earlier (later when negative), its length kept, and flipped if `invert`."""
-    n = version.audio.shape[0]
-    out = scratch_zeros(version.audio.shape)
-    sign = np.float32(-1.0 if invert else 1.0)
-    for at in range(max(0, -frames), min(n, n - frames), GAIN_BLOCK):      # out[at] = version[at + frames]
-        stop = min(at + GAIN_BLOCK, n, n - frames)
-        out[at:stop] = sign * version.audio[at + frames:stop + frames]
+    out = shifted(version.audio, frames, scratch_zeros(version.audio.shape), -1.0 if invert else 1.0)
     out.flags.writeable = False
     name = version.name if version.name.endswith(ALIGNED_SUFFIX) else version.name + ALIGNED_SUFFIX
     settings = {**version.settings, "mended_from": version.id,
@@ -66,9 +59,9 @@ def align_job(versions: list[Version], recording: Recording) -> Job[list[Version
     aligned = []
     for version in versions:
         delay = yield from delay_against_mixture(version, recording)
-        if delay.peak < MIN_PEAK:
+        if delay.peak < CLEAR_PEAK:
             raise ConfigError(f"“{version.name}” shows no clear delay against the mixture (GCC-PHAT peak "
-                              f"{delay.peak:.3f}, under {MIN_PEAK:g}): is it a talker of this recording?")
+                              f"{delay.peak:.3f}, under {CLEAR_PEAK:g}): is it a talker of this recording?")
         frames = round(delay.seconds * version.sample_rate)
         if frames == 0 and not delay.inverted:
             raise ConfigError(f"“{version.name}” is already aligned with the mixture, to the sample and in polarity.")

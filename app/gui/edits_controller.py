@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
+from app.engine.alignment import describe_shift
 from app.engine.blend import blend_job, check_blend
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
@@ -128,8 +129,7 @@ class EditsController:
         moves = []
         for version in versions:
             shift, flipped = version.settings["aligned"]["shift_ms"], version.settings["aligned"]["polarity_flipped"]
-            moved = f"moved {abs(shift):g} ms {'earlier' if shift < 0 else 'later'}" if shift else "kept in time"
-            moves.append(f"{version.name}: {moved}{', polarity flipped' if flipped else ''}")
+            moves.append(f"{version.name}: {describe_shift(shift)}{', polarity flipped' if flipped else ''}")
         self.window.statusBar().showMessage("; ".join(moves), 10_000)
 
     def open_change_level(self) -> LevelDialog | None:

@@ -241,3 +241,36 @@ def test_paired_differences_over_labels_pair_the_same_talker_and_range(item_fold
         rows += score_item(item, system, dnsmos=False)
     _, better = summarise(rows, ["est", "better"])
     assert better.differences["si_sdr"].n == 4 and better.differences["si_sdr"].mean > 10
+
+
+def late(audio: np.ndarray, frames: int) -> np.ndarray:
+    return np.concatenate([np.zeros(frames, np.float32), audio[:-frames]])
+
+
+def test_a_late_system_is_scored_as_it_is_unless_asked_to_align(item_folders, talkers):
+    est = item_folders / "late"
+    write(est / "meeting" / "spk1.wav", late(noisy(talkers[1], 20), 480))          # 30 ms of latency
+    write(est / "meeting" / "spk2.wav", late(noisy(talkers[0], 10), 480))
+    (item,) = pair_items(item_folders / "refs", est).items
+    as_is = {r.reference.name: r for r in score_item(item, "late", dnsmos=False)}
+    aligned = {r.reference.name: r for r in score_item(item, "late", dnsmos=False, align=True)}
+    assert as_is["b.wav"].values["si_sdr"] < 0 and as_is["b.wav"].note == ""
+    assert aligned["b.wav"].values["si_sdr"] == pytest.approx(20, abs=0.3)     # where it has audio
+    assert aligned["a.wav"].values["si_sdr"] == pytest.approx(10, abs=0.3)
+    assert aligned["b.wav"].note == "moved 30 ms earlier to meet its reference"
+
+
+def test_aligning_an_estimate_in_step_changes_nothing(item_folders):
+    (item,) = pair_items(item_folders / "refs", item_folders / "est").items
+    as_is = score_item(item, "mine", dnsmos=False)
+    aligned = score_item(item, "mine", dnsmos=False, align=True)
+    assert [r.values for r in aligned] == [pytest.approx(r.values, rel=1e-9) for r in as_is]
+    assert all(r.note == "" for r in aligned)
+
+
+def test_an_estimate_unrelated_to_its_reference_is_scored_as_it_is_with_a_note(tmp_path, talkers):
+    write(tmp_path / "refs" / "clip.wav", talkers[0])
+    write(tmp_path / "est" / "clip.wav", np.random.default_rng(5).standard_normal(talkers[0].size).astype(np.float32))
+    (item,) = pair_items(tmp_path / "refs", tmp_path / "est").items
+    (row,) = score_item(item, "mine", dnsmos=False, align=True)
+    assert row.note.startswith("no clear delay against its reference")
