@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import soxr
 
+from app.engine.alignment import ChannelAligner
 from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, check_long_enough, frames_at
 from app.engine.jobs import Job, Progress, Stopwatch
@@ -142,6 +143,40 @@ def choose_channels(rec: Recording, settings: SeparateSettings, minimum: int = 1
     return chosen, notices
 
 
+STEP_CHECK_SECONDS = 30.0     # of the start of a recording read to check its channels are in step
+MAX_ARRAY_DELAY_SECONDS = 0.002   # 69 cm of sound: more than any tabletop array's microphones lie apart
+CLEAR_STEP_PEAK = 0.1         # a delay (or an inversion) this clear is told; a weaker one may be the room
+
+
+def step_notices(rec: Recording, channels: list[int]) -> list[str]:
+    """What a multi-channel separator should not meet unsaid: channels further apart in time than an
+    array allows (separate recorders, a slipped buffer) or inverted against the reference (a
+    microphone wired backwards), from GCC-PHAT over the start of the recording (`alignment`)."""
+    if len(channels) < 2:
+        return []
+    stop = min(rec.frames, round(STEP_CHECK_SECONDS * rec.sample_rate))
+    aligner = ChannelAligner(rec.sample_rate, len(channels))
+    block = rec.sample_rate * 5
+    for start in range(0, stop, block):
+        aligner.update(rec.read(start, min(stop, start + block), channels))
+    delays = list(zip(channels, aligner.result()))[1:]
+    clear = [(c, d) for c, d in delays if d is not None and d.peak >= CLEAR_STEP_PEAK]
+    late = [(c, d) for c, d in clear if abs(d.seconds) > MAX_ARRAY_DELAY_SECONDS]
+    inverted = [c for c, d in clear if d.inverted]
+    notices = []
+    if late:
+        which = ", ".join(str(c + 1) for c, _ in late)
+        how = ", ".join(f"{1000 * d.seconds:+.1f} ms" for _, d in late)
+        notices.append(f"{rec.name}: channel(s) {which} are {how} from channel {channels[0] + 1}, further apart than "
+                       f"a microphone array's size allows ({1000 * MAX_ARRAY_DELAY_SECONDS:g} ms is 69 cm of sound): "
+                       "were they recorded together? The separator's spatial cues assume so (Analyze levels and "
+                       "spectrum shows every channel's delay).")
+    if inverted:
+        notices.append(f"{rec.name}: channel(s) {', '.join(str(c + 1) for c in inverted)} read inverted against "
+                       f"channel {channels[0] + 1} (a microphone wired backwards?).")
+    return notices
+
+
 class RecordingReader:
     """Reads `[start, stop)` in *model-rate* frames from a recording at any rate.
 
@@ -262,6 +297,8 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
         name, talkers = str(settings.method), 2
     if settings.chunk.seconds < 0.5:
         raise ConfigError(f"Chunks of {settings.chunk.seconds} s are too short; use at least 0.5 s.")
+    if settings.method is not Method.ORACLE:
+        notices += step_notices(rec, channels)
     mixture = RecordingReader(rec, channels, model_rate)
     reader = WithReferences(mixture, references) if settings.method is Method.ORACLE else mixture
     out_rate = rec.sample_rate if settings.output_rate is OutputRate.INPUT else model_rate

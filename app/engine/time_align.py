@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.alignment import CLEAR_PEAK, ChannelAligner, ChannelDelay, shifted
+from app.engine.alignment import CLEAR_PEAK, ChannelAligner, ChannelDelay, delay_between, shifted
 from app.engine.blend import mixture_at, mixture_channel
 from app.engine.documents import Version
 from app.engine.errors import ConfigError
-from app.engine.files import Recording
+from app.engine.files import Recording, Span
 from app.engine.jobs import Job, Progress
 from app.engine.scratch import scratch_zeros
 
@@ -51,6 +51,29 @@ def delay_against_mixture(version: Version, recording: Recording) -> Job[Channel
     if delay is None:
         raise ConfigError(f"“{version.name}” is too short to find its delay: it needs a second of audio or more.")
     return delay
+
+
+CHECK_SECONDS = 30.0         # of an imported estimate's start compared with the mixture
+NOTE_MIN_SECONDS = 0.001     # closer than this may be only another microphone of the array: no note
+
+
+def step_note(version: Version, recording: Recording) -> Job[str | None]:
+    """A note for an estimate that is clearly out of step with the mixture (a millisecond or more
+    late or early, or inverted), found over its first `CHECK_SECONDS`, saying what Edit ▸ Align
+    with the mixture would do; None for one in step, unclear, or too short to tell."""
+    rate = version.sample_rate
+    frames = min(version.audio.shape[0], round(CHECK_SECONDS * rate))
+    start = Span(recording, 0, round(CHECK_SECONDS * recording.sample_rate))
+    mixture = yield from mixture_at(start, mixture_channel(version, recording), rate, frames)
+    delay = delay_between(mixture, np.asarray(version.audio[:frames]), rate)
+    if delay is None or delay.peak < CLEAR_PEAK:
+        return None
+    shift = round(delay.seconds * rate) if abs(delay.seconds) >= NOTE_MIN_SECONDS else 0
+    if shift == 0 and not delay.inverted:
+        return None
+    timing = f"{abs(1000 * shift / rate):g} ms {'late' if shift > 0 else 'early'}" if shift else "in time"
+    return (f"“{version.name}” meets the mixture {timing}{' and inverted' if delay.inverted else ''}: "
+            "Edit ▸ Align with the mixture puts it in step.")
 
 
 def align_job(versions: list[Version], recording: Recording) -> Job[list[Version]]:

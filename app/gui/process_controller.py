@@ -30,6 +30,7 @@ from app.engine.jobs import Job
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
+from app.engine.time_align import step_note
 from app.engine.timecode import format_duration, format_span
 from app.engine.workflow import (
     MetricsRow,
@@ -54,6 +55,16 @@ from models.metrics.speech import RATE as METRICS_RATE
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
+
+
+def _imported_and_checked(path: Path, talker: int, recording: Recording) -> Job[Version]:
+    """The estimate as a version, with a note (shown when it is added) if it is out of step with the
+    mixture: another system's latency, which every metric would count against it."""
+    version = yield from import_version_job(path, talker)
+    note = yield from step_note(version, recording)
+    if note is None:
+        return version
+    return dataclasses.replace(version, settings={**version.settings, "notes": [note]})
 
 
 class ProcessController(QObject):
@@ -159,7 +170,7 @@ class ProcessController(QObject):
         if recording is None:
             return None
         return window.jobs.submit(f"Import {Path(path).name} as talker {talker + 1}",
-                                  lambda: import_version_job(Path(path), talker),
+                                  lambda: _imported_and_checked(Path(path), talker, recording),
                                   lambda version: window.add_versions_from(recording, [version]))
 
     def import_estimates(self, paths: list[Path]) -> list[JobEntry]:

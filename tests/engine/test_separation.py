@@ -76,6 +76,32 @@ def test_a_recording_with_sound_gets_no_silence_notice(tmp_path, tiny_separator_
         assert not any("silence" in notice for notice in drive(separate_job(rec, _settings())).notices)
 
 
+def _array_recording(path, delays=(0, 0, 0), signs=(1, 1, 1), rate=16_000):
+    """A talker-like noise burst train heard by three microphones, each `delays[k]` samples late."""
+    rng = np.random.default_rng(0)
+    source = rng.standard_normal(4 * rate) * (np.sin(np.linspace(0, 40, 4 * rate)) > 0)
+    channels = [sign * np.concatenate([np.zeros(d), source[:source.size - d]]) for d, sign in zip(delays, signs)]
+    sf.write(path, 0.1 * np.stack(channels, axis=1).astype(np.float32), rate)
+    return path
+
+
+def test_channels_out_of_step_or_inverted_are_told_before_separating(tmp_path, tiny_separator_card):
+    path = _array_recording(tmp_path / "phones.wav", delays=(0, 1, 160), signs=(1, -1, 1))
+    with open_recording(path) as rec:
+        notices = drive(separate_job(rec, _settings())).notices
+    assert notices == [
+        "phones.wav: channel(s) 3 are +10.0 ms from channel 1, further apart than a microphone array's size allows "
+        "(2 ms is 69 cm of sound): were they recorded together? The separator's spatial cues assume so (Analyze "
+        "levels and spectrum shows every channel's delay).",
+        "phones.wav: channel(s) 2 read inverted against channel 1 (a microphone wired backwards?)."]
+
+
+def test_an_array_in_step_gets_no_notice(tmp_path, tiny_separator_card):
+    with open_recording(_array_recording(tmp_path / "array.wav", delays=(0, 1, 3))) as rec:
+        assert drive(separate_job(rec, _settings())).notices == []
+        assert drive(separate_job(rec, _settings(reference_channel=2))).notices == []
+
+
 @pytest.mark.parametrize("rate", [16_000, 44_100, 48_000])
 def test_output_has_the_input_length_and_rate(tmp_path, tiny_separator_card, rate):
     path = _two_tone_recording(tmp_path / "room.wav", rate=rate, seconds=2.3)

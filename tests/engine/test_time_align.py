@@ -30,6 +30,10 @@ def meeting(tmp_path):
         yield recording, talkers
 
 
+def late_by(audio: np.ndarray, frames: int) -> np.ndarray:
+    return np.concatenate([np.zeros(frames, np.float32), audio[:-frames]])
+
+
 def estimate(audio: np.ndarray, name: str = "Imported · talker 1") -> Version:
     return Version(name, 0, VersionKind.IMPORTED, audio.astype(np.float32), RATE, "other.wav", {})
 
@@ -71,3 +75,15 @@ def test_an_estimate_under_a_second_is_too_short(meeting):
     recording, talkers = meeting
     with pytest.raises(ConfigError, match="too short"):
         drive(align_job([estimate(talkers[0][:RATE // 2])], recording))
+
+
+def test_a_late_estimate_gets_a_note_saying_what_aligning_would_do(meeting):
+    from app.engine.time_align import step_note
+
+    recording, talkers = meeting
+    late = -np.concatenate([np.zeros(512, np.float32), talkers[0][:-512]])
+    assert drive(step_note(estimate(late), recording)) == ("“Imported · talker 1” meets the mixture 32 ms late and "
+                                                           "inverted: Edit ▸ Align with the mixture puts it in step.")
+    assert drive(step_note(estimate(talkers[1]), recording)) is None
+    assert drive(step_note(estimate(late_by(talkers[1], 8)), recording)) is None         # 0.5 ms: another mic's
+    assert drive(step_note(estimate(talkers[1][:RATE // 2]), recording)) is None         # too short to tell

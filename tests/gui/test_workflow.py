@@ -1229,3 +1229,11 @@ def test_a_late_imported_estimate_is_aligned_with_the_mixture_in_its_place(qtbot
     assert demo_window.session.find(version.id).hidden
     assert demo_window.statusBar().currentMessage() == "Imported · talker 1 · aligned: moved 40 ms earlier"
     assert demo_window.undo_action.text() == "&Undo align 1 version(s) with the mixture"
+
+
+def test_an_imported_estimate_out_of_step_says_what_aligning_would_do(qtbot, demo_window, tmp_path):
+    clean, rate = sf.read(DEMO.with_name("talker2.flac"), dtype="float32")
+    sf.write(tmp_path / "online_2.wav", np.concatenate([np.zeros(400, np.float32), clean[:-400]]), rate)
+    wait_done(qtbot, demo_window, demo_window.processing.import_estimate(tmp_path / "online_2.wav", 1))
+    assert demo_window.statusBar().currentMessage() == (
+        "“online_2 · talker 2” meets the mixture 25 ms late: Edit ▸ Align with the mixture puts it in step.")
