@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialog
 
 from app.engine.alignment import describe_shift
 from app.engine.blend import blend_job, check_blend
+from app.engine.dehum import dehum_job
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
@@ -110,6 +111,25 @@ class EditsController:
         what = f"fade {'in' if rising else 'out'} {format_span(*selection)} in {len(chosen)} version(s)"
         return window.jobs.submit(what[0].upper() + what[1:], lambda: fade_job(chosen, selection, rising),
                                   lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
+
+    def remove_hum(self) -> JobEntry | None:
+        """The chosen versions with their mains hum notched out, in their place; a version with no
+        hum to find is named and nothing is changed."""
+        window, recording = self.window, self.window.recording
+        chosen = self._chosen("remove hum from") if recording is not None else []
+        if not chosen:
+            return None
+        what = f"remove the hum from {len(chosen)} version(s)"
+        return window.jobs.submit(what[0].upper() + what[1:], lambda: dehum_job(chosen),
+                                  lambda versions: self._on_dehummed(recording, chosen, versions, what))
+
+    def _on_dehummed(self, recording: Recording, chosen: list[Version], versions: list[Version], what: str) -> None:
+        self._mend(recording, [v.id for v in chosen], versions, what)
+        if versions[0] in self.window.session.versions:
+            found = [v.settings["hum_removed"] for v in versions]
+            self.window.statusBar().showMessage("; ".join(
+                f"{v.name}: {h['hz']:g} Hz and {h['lines'] - 1} harmonics, {h['prominence_db']:g} dB above their "
+                "surroundings" for v, h in zip(versions, found)), 10_000)
 
     def align_with_mixture(self) -> JobEntry | None:
         """Shift the chosen versions to the mixture's timing and polarity (an imported estimate from

@@ -299,6 +299,9 @@ class MainWindow(QMainWindow):
                                          lambda: self.edits.open_change_level())
         self.fade_in_action = self._action("&Fade in the selection", [], lambda: self.edits.fade_selection(True))
         self.fade_out_action = self._action("Fade &out the selection", [], lambda: self.edits.fade_selection(False))
+        self.dehum_action = self._action("Remove mains &hum", [], lambda: self.edits.remove_hum())
+        self.dehum_action.setStatusTip("Find a 50 or 60 Hz hum in the chosen versions and notch out its lines, as RX's "
+                                       "De-hum does")
         self.align_action = self._action("Align with the &mixture", [], lambda: self.edits.align_with_mixture())
         self.align_action.setStatusTip("Shift the chosen versions to the mixture's timing (and polarity), found by "
                                        "GCC-PHAT: another system's late estimates")
@@ -429,7 +432,7 @@ class MainWindow(QMainWindow):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         for action in (self.swap_action, self.silence_action, self.level_action, self.fade_in_action,
-                       self.fade_out_action, self.silence_turns_action, self.align_action,
+                       self.fade_out_action, self.silence_turns_action, self.dehum_action, self.align_action,
                        self.attenuate_action, self.blend_action):
             edit_menu.addAction(action)
         self.versions_panel.add_button(self.swap_action)
@@ -750,6 +753,7 @@ class MainWindow(QMainWindow):
         self.attenuate_action.setEnabled(idle and bool(self.session.versions))
         self.blend_action.setEnabled(idle and bool(self.session.versions))
         self.align_action.setEnabled(idle and bool(self.session.versions))
+        self.dehum_action.setEnabled(idle and bool(self.session.versions))
         self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab.talker)) >= 2)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)

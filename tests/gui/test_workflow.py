@@ -1237,3 +1237,22 @@ def test_an_imported_estimate_out_of_step_says_what_aligning_would_do(qtbot, dem
     wait_done(qtbot, demo_window, demo_window.processing.import_estimate(tmp_path / "online_2.wav", 1))
     assert demo_window.statusBar().currentMessage() == (
         "“online_2 · talker 2” meets the mixture 25 ms late: Edit ▸ Align with the mixture puts it in step.")
+
+
+def test_mains_hum_is_removed_from_the_chosen_version_in_its_place(qtbot, demo_window):
+    from tests.engine.test_dehum import hum
+
+    clean, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
+    humming = Version("Separated · talker 1", 0, VersionKind.SEPARATED, clean + hum(60.0, clean.size), rate, "x", {})
+    demo_window.session.add([humming])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    wait_done(qtbot, demo_window, demo_window.edits.remove_hum())
+    mended = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == humming.id)
+    assert mended.settings["hum_removed"]["hz"] == 60.0 and demo_window.session.find(humming.id).hidden
+    assert demo_window.statusBar().currentMessage().startswith(
+        "Separated · talker 1 · hum removed: 60 Hz and 7 harmonics, ")
+    demo_window.versions_panel.select_only(mended.id)
+    again = demo_window.edits.remove_hum()                            # the mended one has no hum left to find
+    qtbot.waitUntil(lambda: again.state is JobState.FAILED, timeout=10_000)
+    assert "No mains hum stands out" in again.message
