@@ -68,13 +68,11 @@ class PitchController(QObject):
         self._workers = WorkerSet()
         self._capped_for: tuple[float, float] | None = None   # the view last said to be tracked in part
         self._timer = QTimer(self, singleShot=True, interval=SETTLE_MS)
-        self._timer.timeout.connect(self.track_next)
+        self._timer.timeout.connect(self._on_view_settled)
 
     def set_shown(self, shown: bool) -> None:
         self.shown = shown
-        self._draw_all()
-        if shown:
-            self.track_next()
+        self._on_view_settled()
 
     def set_settings(self, settings: PitchSettings) -> None:
         """Another F0 range: what was tracked with the old one goes, and what is in view is tracked again."""
@@ -122,13 +120,26 @@ class PitchController(QObject):
             lanes.append(PitchLane(version.id, f"{version.name}_f0_hz", source, 0))
         return lanes
 
-    def _wanted(self) -> list[PieceRequest]:
-        """Pieces in view not tracked yet, nearest the view's middle first, every lane of a piece together."""
+    def _window(self) -> tuple[float, float]:
+        """The seconds tracked and drawn: the view, or `MAX_TRACKED_SECONDS` around its middle."""
         left, right = self.window.view.visible_range()
         middle = (left + right) / 2
         if right - left > MAX_TRACKED_SECONDS:
-            left, right = middle - MAX_TRACKED_SECONDS / 2, middle + MAX_TRACKED_SECONDS / 2
+            return middle - MAX_TRACKED_SECONDS / 2, middle + MAX_TRACKED_SECONDS / 2
+        return left, right
+
+    def _on_view_settled(self) -> None:
+        """The view rests: draw what is kept of the window, and track the rest of it."""
+        left, right = self.window.view.visible_range()
+        if self.shown and right - left > MAX_TRACKED_SECONDS:
             self._say_capped()
+        self._draw_all()
+        self.track_next()
+
+    def _wanted(self) -> list[PieceRequest]:
+        """Pieces in the window not tracked yet, nearest its middle first, every lane of a piece together."""
+        left, right = self._window()
+        middle = (left + right) / 2
         wanted = []
         for lane in self.lanes():
             count = piece_count(lane.source.frames, lane.source.sample_rate)
@@ -181,9 +192,12 @@ class PitchController(QObject):
             self.window.statusBar().showMessage(f"Pitch track: {message}", 8000)
 
     def track_of(self, lane: Lane) -> PitchTrack:
-        """A lane's pieces tracked so far, in time order."""
+        """A lane's pieces tracked so far within the window, in time order: zoomed out over an hour
+        that was browsed whole, the curves hold minutes, not an hour, of frames to paint."""
+        left, right = self._window()
         pieces = self.pieces.get(lane, {})
-        return PitchTrack.joined([pieces[i] for i in sorted(pieces)])
+        return PitchTrack.joined([pieces[i] for i in sorted(pieces)
+                                  if left - PIECE_SECONDS < i * PIECE_SECONDS < right])
 
     def _draw(self, lane: Lane) -> None:
         track = self.track_of(lane) if self.shown else None

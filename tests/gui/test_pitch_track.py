@@ -197,3 +197,17 @@ def test_the_export_reuses_the_pieces_the_view_tracked(qtbot, window, make_recor
     qtbot.waitUntil(lambda: entry.state is JobState.DONE, timeout=60_000)
     lines = (tmp_path / "f0.csv").read_text().splitlines()
     assert lines[0] == "time_s,ch1_f0_hz,ch2_f0_hz" and len(lines) == 501
+
+
+def test_zoomed_out_only_the_window_around_the_middle_is_drawn(qtbot, window, make_recording, monkeypatch):
+    monkeypatch.setattr("app.gui.pitch_controller.MAX_TRACKED_SECONDS", 10.0)
+    open_and_draw(qtbot, window, make_recording(seconds=40, channels=1))
+    for span in ((0.0, 5.0), (31.0, 36.0)):
+        window.view.set_visible_range(*span)
+        show_pitch(qtbot, window)
+        qtbot.waitUntil(lambda: window.pitch.idle, timeout=60_000)
+    window.view.set_visible_range(0.0, 40.0)
+    qtbot.waitUntil(lambda: window.pitch.idle and 1 in window.pitch.pieces[0], timeout=60_000)
+    assert sorted(window.pitch.pieces[0]) == [0, 1, 2, 3]             # all kept ...
+    drawn_times = window.view.pitch_track(0).times
+    assert drawn_times[0] == 10.0 and drawn_times[-1] == pytest.approx(29.99)    # ... the middle's drawn
