@@ -20,6 +20,7 @@ import numpy as np
 import soxr
 
 from app.engine.correction import CorrectSettings, correct_job
+from app.engine.alignment import describe_shift
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.enhancement import EnhanceSettings, enhance_array_job
 from app.engine.errors import ChannelLayoutError, ConfigError
@@ -77,6 +78,10 @@ def setting_text(key: str, value: Any) -> str:
                          f"over {format_span(*a['seconds'])}" for a in value)
     if key == "level_db":
         return f"{value:+g} dB"
+    if key == "aligned":
+        return describe_shift(value["shift_ms"]) + (", polarity flipped" if value["polarity_flipped"] else "")
+    if key == "hum_removed":
+        return f"{value['hz']:g} Hz and {value['lines'] - 1} harmonics"
     if key == "blend":
         return f"with the mixture at {value:g} dB"
     if isinstance(value, dict):

@@ -87,3 +87,16 @@ def test_the_report_gives_each_talkers_talk_time_turns_and_the_overlap(tmp_path,
     assert "| Label | Turns | Total | Share | Mean turn | Longest turn |" in text
     assert "| talker 1 | 1 | 0.400 s | 40.0 % | 0.400 s | 0.400 s |" in text
     assert "| Two or more at once | 1 | 0.400 s | 40.0 % |" in text     # "hello" (0.1-0.5) overlaps both talkers
+
+
+def test_the_report_says_how_a_version_was_faded_aligned_and_dehummed(tmp_path, tiny_separator_card):
+    session = _session(tmp_path, tiny_separator_card)
+    mends = {"faded_in_seconds": [[0.0, 0.5]], "aligned": {"shift_ms": -32.0, "polarity_flipped": True,
+                                                          "gcc_phat_peak": 0.8},
+             "hum_removed": {"hz": 60.0, "lines": 8, "prominence_db": 14.2}}
+    session.add([Version("Mended · talker 1", 0, VersionKind.IMPORTED, np.zeros(16_000, np.float32), 16_000,
+                         "x.wav", mends)])
+    with open_recording(session.recording_path) as rec:
+        text = session_report(session.snapshot(), rec.info)
+    assert ("faded in seconds 0.00–0.50 s; aligned moved 32 ms earlier, polarity flipped; "
+            "hum removed 60 Hz and 7 harmonics") in text
