@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -118,7 +118,8 @@ class VersionsPanel(QWidget):
         self.tree.clearSelection()
         if item is not None:
             item.setSelected(True)
-            self.tree.setCurrentItem(item)
+            # made current without a selection command: one read off the keyboard (Ctrl held) toggles it off
+            self.tree.setCurrentItem(item, 0, QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def edit_name(self, version_id: str) -> None:
         """Start typing a new name for the version."""
