@@ -19,6 +19,7 @@ from app.engine.dehum import dehum_job
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
+from app.engine.jobs import Job
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
 from app.engine.time_align import align_job
@@ -109,43 +110,35 @@ class EditsController:
         if not chosen:
             return None
         what = f"fade {'in' if rising else 'out'} {format_span(*selection)} in {len(chosen)} version(s)"
-        return window.jobs.submit(what[0].upper() + what[1:], lambda: fade_job(chosen, selection, rising),
-                                  lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
+        return self._mend_job(recording, chosen, what, lambda: fade_job(chosen, selection, rising))
 
     def remove_hum(self) -> JobEntry | None:
         """The chosen versions with their mains hum notched out, in their place; a version with no
         hum to find is named and nothing is changed."""
-        window, recording = self.window, self.window.recording
+        recording = self.window.recording
         chosen = self._chosen("remove hum from") if recording is not None else []
         if not chosen:
             return None
         what = f"remove the hum from {len(chosen)} version(s)"
-        return window.jobs.submit(what[0].upper() + what[1:], lambda: dehum_job(chosen),
-                                  lambda versions: self._on_dehummed(recording, chosen, versions, what))
+        return self._mend_job(recording, chosen, what, lambda: dehum_job(chosen), self._say_dehummed)
 
-    def _on_dehummed(self, recording: Recording, chosen: list[Version], versions: list[Version], what: str) -> None:
-        self._mend(recording, [v.id for v in chosen], versions, what)
-        if versions[0] in self.window.session.versions:
-            found = [v.settings["hum_removed"] for v in versions]
-            self.window.statusBar().showMessage("; ".join(
-                f"{v.name}: {h['hz']:g} Hz and {h['lines'] - 1} harmonics, {h['prominence_db']:g} dB above their "
-                "surroundings" for v, h in zip(versions, found)), 10_000)
+    def _say_dehummed(self, versions: list[Version]) -> None:
+        found = [v.settings["hum_removed"] for v in versions]
+        self.window.statusBar().showMessage("; ".join(
+            f"{v.name}: {h['hz']:g} Hz and {h['lines'] - 1} harmonics, {h['prominence_db']:g} dB above their "
+            "surroundings" for v, h in zip(versions, found)), 10_000)
 
     def align_with_mixture(self) -> JobEntry | None:
         """Shift the chosen versions to the mixture's timing and polarity (an imported estimate from
         a system with latency), as new versions in their place."""
-        window, recording = self.window, self.window.recording
+        recording = self.window.recording
         chosen = self._chosen("align") if recording is not None else []
         if not chosen:
             return None
         what = f"align {len(chosen)} version(s) with the mixture"
-        return window.jobs.submit(what[0].upper() + what[1:], lambda: align_job(chosen, recording),
-                                  lambda versions: self._on_aligned(recording, chosen, versions, what))
+        return self._mend_job(recording, chosen, what, lambda: align_job(chosen, recording), self._say_aligned)
 
-    def _on_aligned(self, recording: Recording, chosen: list[Version], versions: list[Version], what: str) -> None:
-        self._mend(recording, [v.id for v in chosen], versions, what)
-        if versions[0] not in self.window.session.versions:
-            return                                   # not mended: `_mend` said why
+    def _say_aligned(self, versions: list[Version]) -> None:
         moves = []
         for version in versions:
             shift, flipped = version.settings["aligned"]["shift_ms"], version.settings["aligned"]["polarity_flipped"]
@@ -203,9 +196,8 @@ class EditsController:
             else f"at {gain_db:g} dB"
         what = (f"{format_hz(band[0])}–{format_hz(band[1])} Hz {level} over {format_span(*span)} "
                 f"in {len(chosen)} version(s)")
-        return window.jobs.submit(f"Attenuate {what}", lambda: attenuate_job(chosen, span, band, gain_db),
-                                  lambda versions: self._mend(recording, [v.id for v in chosen], versions,
-                                                              f"attenuate {what}"))
+        return self._mend_job(recording, chosen, f"attenuate {what}",
+                              lambda: attenuate_job(chosen, span, band, gain_db))
 
     def silence_between_turns(self) -> JobEntry | None:
         """Each talker's newest visible version silenced wherever none of its labels ("talker k",
@@ -251,23 +243,32 @@ class EditsController:
             window.show_error("Cannot blend", str(err))
             return None
         what = f"blend {len(chosen)} version(s) with the mixture at {gain_db:g} dB"
-        return window.jobs.submit(what[0].upper() + what[1:], lambda: blend_job(recording, chosen, gain_db),
-                                  lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
+        return self._mend_job(recording, chosen, what, lambda: blend_job(recording, chosen, gain_db))
 
     def _silence(self, recording: Recording, chosen: list[Version], spans: list, what: str,
                  gain_db: float = -math.inf) -> JobEntry:
-        return self.window.jobs.submit(what[0].upper() + what[1:], lambda: silence_job(chosen, spans, gain_db),
-                                       lambda versions: self._mend(recording, [v.id for v in chosen], versions, what))
+        return self._mend_job(recording, chosen, what, lambda: silence_job(chosen, spans, gain_db))
 
-    def _mend(self, recording: Recording, originals: list[str], versions: list[Version], what: str) -> None:
+    def _mend_job(self, recording: Recording, chosen: list[Version], what: str, make: Callable[[], Job[list[Version]]],
+                  then: Callable[[list[Version]], None] | None = None) -> JobEntry:
+        """The job `make()` as one undo step `what`: its new versions in place of `chosen`, then
+        `then(versions)` (a status line) once they are in."""
+        def done(versions: list[Version]) -> None:
+            if self._mend(recording, [v.id for v in chosen], versions, what) and then is not None:
+                then(versions)
+
+        return self.window.jobs.submit(what[0].upper() + what[1:], make, done)
+
+    def _mend(self, recording: Recording, originals: list[str], versions: list[Version], what: str) -> bool:
         """Put the new versions in place of their originals, unless the recording changed or an
-        original went meanwhile."""
+        original went meanwhile; whether they were put."""
         window = self.window
         if recording is not window.recording:
-            return
+            return False
         if not all(any(v.id == i for v in window.session.versions) for i in originals):
             window.statusBar().showMessage(f"Dropped “{what}”: a version it started from was removed meanwhile.",
                                            10_000)
-            return
+            return False
         window.session.mend(originals, versions, what)
         window.refresh_versions()
+        return True
