@@ -26,6 +26,17 @@ def show_pitch(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.pitch.idle, timeout=60_000)
 
 
+def tracked_version(qtbot, window, make_recording, f0: float) -> Version:
+    """A 2 s recording open, a version of a tone at `f0` shown beside it, and its pitch tracked."""
+    open_and_draw(qtbot, window, make_recording(seconds=2, channels=1))
+    version = tone_version(f0, 2.0)
+    window.session.add([version])
+    window.refresh_versions()
+    show_pitch(qtbot, window)
+    qtbot.waitUntil(lambda: version.id in window.tracks.pitch and window.pitch.idle, timeout=60_000)
+    return version
+
+
 def drawn(curve) -> tuple[np.ndarray, np.ndarray]:
     x, y = curve.getData()
     return (np.zeros(0), np.zeros(0)) if x is None else (x, y)
@@ -56,12 +67,7 @@ def test_a_version_gets_its_own_track_on_its_row(qtbot, window, make_recording):
 
 
 def test_the_curve_sits_at_the_f0_on_the_spectrograms_frequency_axis(qtbot, window, make_recording):
-    open_and_draw(qtbot, window, make_recording(seconds=2, channels=1))
-    version = tone_version(200.0, 2.0)
-    window.session.add([version])
-    window.refresh_versions()
-    show_pitch(qtbot, window)
-    qtbot.waitUntil(lambda: version.id in window.tracks.pitch, timeout=60_000)
+    version = tracked_version(qtbot, window, make_recording, 200.0)
     curve = window.tracks._pitch_curves[version.id]
     for scale in ("linear", "mel", "log"):
         settings = replace(window.view.settings, frequency_scale=scale, max_frequency_hz=1000.0)
@@ -73,12 +79,7 @@ def test_the_curve_sits_at_the_f0_on_the_spectrograms_frequency_axis(qtbot, wind
 
 
 def test_a_pitch_above_the_top_frequency_is_not_drawn_at_the_top_edge(qtbot, window, make_recording):
-    open_and_draw(qtbot, window, make_recording(seconds=2, channels=1))
-    version = tone_version(560.0, 2.0)
-    window.session.add([version])
-    window.refresh_versions()
-    show_pitch(qtbot, window)
-    qtbot.waitUntil(lambda: version.id in window.tracks.pitch, timeout=60_000)
+    version = tracked_version(qtbot, window, make_recording, 560.0)
     settings = replace(window.view.settings, max_frequency_hz=600.0)
     window.tracks.set_settings(settings)
     assert np.isfinite(drawn(window.tracks._pitch_curves[version.id])[1]).any()
@@ -142,12 +143,7 @@ def test_the_settings_pitch_range_is_searched_and_kept(qtbot, window, make_recor
     from app.engine.pitch import PitchSettings
     from app.gui.settings import StoredSettings
 
-    open_and_draw(qtbot, window, make_recording(seconds=2, channels=1))
-    version = tone_version(300.0, 2.0)
-    window.session.add([version])
-    window.refresh_versions()
-    show_pitch(qtbot, window)
-    qtbot.waitUntil(lambda: version.id in window.tracks.pitch and window.pitch.idle, timeout=60_000)
+    version = tracked_version(qtbot, window, make_recording, 300.0)
     assert window.tracks.pitch[version.id].percentile_hz(50) == pytest.approx(300.0, rel=0.01)
     dialog = window.open_settings()
     dialog.pitch_ceiling.setValue(250.0)
