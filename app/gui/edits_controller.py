@@ -84,31 +84,34 @@ class EditsController:
                               "one with A/B).")
         return chosen
 
+    def _chosen_over_selection(self, doing: str) -> tuple[Recording, tuple[float, float], list[Version]] | None:
+        """The recording, its selection and the versions to `doing` over it (`_chosen`); None when
+        one is missing."""
+        recording, selection = self.window.recording, self.window.view.selection
+        if recording is None or selection is None:
+            return None
+        chosen = self._chosen(doing)
+        return (recording, selection, chosen) if chosen else None
+
     def silence_selection(self) -> JobEntry | None:
         """Silence the selection in the chosen versions, as Audacity's Silence Audio does; an area
         (a band over the range) is removed alone, as RX deletes a spectral selection."""
-        window = self.window
-        selection, recording = window.view.selection, window.recording
-        if recording is None or selection is None:
+        found = self._chosen_over_selection("silence")
+        if found is None:
             return None
-        chosen = self._chosen("silence")
-        if not chosen:
-            return None
-        if window.view.band is not None:
-            return self.attenuate_band(chosen, selection, window.view.band, -math.inf)
+        recording, selection, chosen = found
+        if self.window.view.band is not None:
+            return self.attenuate_band(chosen, selection, self.window.view.band, -math.inf)
         what = f"silence {format_span(*selection)} in {len(chosen)} version(s)"
         return self._silence(recording, chosen, [[selection]] * len(chosen), what)
 
     def fade_selection(self, rising: bool) -> JobEntry | None:
         """Fade the chosen versions in (`rising`) or out over the selection, as Audacity's Fade In
         and Fade Out do: new versions in their place."""
-        window = self.window
-        selection, recording = window.view.selection, window.recording
-        if recording is None or selection is None:
+        found = self._chosen_over_selection("fade")
+        if found is None:
             return None
-        chosen = self._chosen("fade")
-        if not chosen:
-            return None
+        recording, selection, chosen = found
         what = f"fade {'in' if rising else 'out'} {format_span(*selection)} in {len(chosen)} version(s)"
         return self._mend_job(recording, chosen, what, lambda: fade_job(chosen, selection, rising))
 
