@@ -736,3 +736,17 @@ def test_dropping_several_files_or_a_folder_lists_them_for_batch_separation(qtbo
     assert dialog is not None and dialog.isVisible() and dialog.paths() == [first, second]
     assert window.recording is None                     # nothing opened: they wait for Separate
     dialog.reject()
+
+
+def test_tracks_still_being_built_are_built_when_the_settings_change_meanwhile(qtbot, window, make_recording):
+    from app.engine.documents import Version, VersionKind
+
+    open_and_draw(qtbot, window, make_recording(seconds=2, channels=1))
+    versions = [Version(f"Separated · talker {k + 1}", k % 2, VersionKind.SEPARATED, np.zeros(32_000, np.float32),
+                        16_000, "test", {}) for k in range(4)]
+    window.session.add(versions)
+    window.refresh_versions()                                  # rows are built one per event-loop turn ...
+    window.set_top_frequency(2000.0)                           # ... and Shift+Up comes before the last
+    qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=10_000)
+    assert sorted(window.tracks._plots) == sorted(v.id for v in versions)
+    assert window.tracks.settings.max_frequency_hz == 2000.0

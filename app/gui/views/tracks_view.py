@@ -265,7 +265,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         appended = [v.id for v in versions[:len(shown)]] == shown and bool(shown)
         self.versions = list(versions)
         if appended:
-            self._pending = [v for v in versions[len(shown):] if v.id not in self._plots]
+            self._pending = [v for v in versions if v.id not in self._plots]     # rows still to build stay due
         else:
             self.ci.clear()
             self._plots.clear(), self._labels.clear(), self._items.clear(), self._detail_items.clear()
