@@ -1,8 +1,8 @@
 """The fundamental frequency (F0) of a voice over time: pYIN, as Sonic Visualiser's pitch layer.
 
 librosa's `pyin` (Mauch & Dixon's probabilistic YIN with its Viterbi voicing) gives each 10 ms
-frame an F0, or none where the frame is unvoiced. It runs at about a tenth of real time on one
-core here, so a lane is tracked in pieces of `PIECE_SECONDS` on a fixed grid from its start: the
+frame an F0, or none where the frame is unvoiced. It is slow beside drawing (`meco-studio bench
+pitch`), so a lane is tracked in pieces of `PIECE_SECONDS` on a fixed grid from its start: the
 window tracks only the pieces in view, and a whole file streams piece by piece in bounded
 memory. Each piece is decoded with `CONTEXT_SECONDS` of audio either side, which its Viterbi
 path sees but which it does not report, so the frames near a piece's edges are those of a track
@@ -140,7 +140,7 @@ def tracks_job(lanes: list[tuple[AudioSource, int]], settings: PitchSettings, st
     per piece tracked); a piece in the lane's `known` (tracked before with these settings, as the
     window keeps them) is not tracked again."""
     pieces = []
-    for lane, (source, _) in enumerate(lanes):
+    for source, _ in lanes:
         rate, frames = source.sample_rate, source.frames
         stop = frames / rate if stop_seconds is None else min(stop_seconds, frames / rate)
         first = math.floor(max(0.0, start_seconds) / PIECE_SECONDS)

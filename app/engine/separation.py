@@ -169,8 +169,8 @@ def step_notices(rec: Recording, channels: list[int]) -> list[str]:
         how = ", ".join(f"{1000 * d.seconds:+.1f} ms" for _, d in late)
         notices.append(f"{rec.name}: channel(s) {which} are {how} from channel {channels[0] + 1}, further apart than "
                        f"a microphone array's size allows ({1000 * MAX_ARRAY_DELAY_SECONDS:g} ms is 69 cm of sound): "
-                       "were they recorded together? The separator's spatial cues assume so (Analyze levels and "
-                       "spectrum shows every channel's delay).")
+                       "were they recorded together? The separator's spatial cues assume so (Process ▸ Analyze "
+                       "levels and spectrum, or `meco-studio stats`, shows every channel's delay).")
     if inverted:
         notices.append(f"{rec.name}: channel(s) {', '.join(str(c + 1) for c in inverted)} read inverted against "
                        f"channel {channels[0] + 1} (a microphone wired backwards?).")

@@ -1101,7 +1101,7 @@ class MainWindow(QMainWindow):
         self.sessions.close()
         self.jobs.shutdown()
         self.tracks.close_workers()
-        self.pitch.close()
+        self.pitch.close(wait=True)
         self.ab.close(wait_for_measurements=True)
         self.playback.close()
         self.view.set_recording(None)

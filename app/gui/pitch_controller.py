@@ -1,6 +1,6 @@
 """View ▸ Pitch track: each channel's and each shown version's F0 over its spectrogram.
 
-pYIN runs at about a tenth of real time, so only what is in view is tracked, one 10 s piece
+pYIN is slow beside drawing (`meco-studio bench pitch`), so only what is in view is tracked, one 10 s piece
 (`app.engine.pitch`) at a time in a worker, the pieces nearest the middle of the view first and
 every lane of a piece together; each piece is drawn as it arrives, and kept: scrolling back or
 zooming costs nothing twice. A view wider than `MAX_TRACKED_SECONDS` is tracked around its
@@ -99,10 +99,12 @@ class PitchController(QObject):
         self._draw_all()
         self._timer.start()
 
-    def close(self) -> None:
+    def close(self, wait: bool = False) -> None:
+        """Stop tracking: the piece in hand ends in its worker, its result unused (`wait`: until it
+        has, as the window waits when it closes)."""
         self._timer.stop()
         self._worker = None
-        self._workers.cancel(wait=True)
+        self._workers.cancel(wait=wait)
 
     @property
     def idle(self) -> bool:

@@ -91,8 +91,8 @@ def test_channels_out_of_step_or_inverted_are_told_before_separating(tmp_path, t
         notices = drive(separate_job(rec, _settings())).notices
     assert notices == [
         "phones.wav: channel(s) 3 are +10.0 ms from channel 1, further apart than a microphone array's size allows "
-        "(2 ms is 69 cm of sound): were they recorded together? The separator's spatial cues assume so (Analyze "
-        "levels and spectrum shows every channel's delay).",
+        "(2 ms is 69 cm of sound): were they recorded together? The separator's spatial cues assume so (Process ▸ "
+        "Analyze levels and spectrum, or `meco-studio stats`, shows every channel's delay).",
         "phones.wav: channel(s) 2 read inverted against channel 1 (a microphone wired backwards?)."]
 
 
