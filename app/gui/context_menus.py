@@ -47,7 +47,7 @@ class ContextMenus:
 
     def label_menu(self, index: int) -> QMenu:
         """A label's row: select or play its range, rename it, move it to the selection, remove it
-        (with the other selected rows)."""
+        (with the other selected rows); and every label's statistics."""
         window = self.window
         menu = QMenu(window)
         menu.addAction("Select its range", lambda: window.labels.choose(index))
@@ -57,6 +57,8 @@ class ContextMenus:
         to_selection.setEnabled(window.view.selection is not None)
         menu.addSeparator()
         menu.addAction("Remove", window.labels_panel.remove_selected)
+        menu.addSeparator()
+        menu.addAction(window.label_stats_action)
         return menu
 
     def _play_label(self, index: int) -> None:

@@ -302,7 +302,7 @@ def test_a_right_click_on_a_label_offers_its_menu(qtbot, labelled):
     tree.customContextMenuRequested.emit(tree.visualItemRect(tree.topLevelItem(1)).center())
     menu = labelled.context_menus.menu
     actions = {action.text(): action for action in menu.actions() if not action.isSeparator()}
-    assert list(actions) == ["Select its range", "Play it", "Rename…", "To selection", "Remove"]
+    assert list(actions) == ["Select its range", "Play it", "Rename…", "To selection", "Remove", "Label s&tatistics…"]
     assert not actions["To selection"].isEnabled()                       # nothing selected to move it to
     actions["Select its range"].trigger()
     assert labelled.view.selection == (4.0, 5.0)
