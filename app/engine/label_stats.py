@@ -9,10 +9,10 @@ of no length) carry no time and are left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.engine.labels import Label
+from app.engine.spans import merged
 from app.engine.timecode import format_duration
 
 ANY_LABEL = "Any label"
@@ -30,17 +30,6 @@ class LabelSummary:
     @property
     def mean_turn(self) -> float:
         return self.seconds / self.turns if self.turns else 0.0
-
-
-def merged(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Spans sorted, with those that overlap or touch joined."""
-    out: list[tuple[float, float]] = []
-    for start, stop in sorted(spans):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], stop))
-        else:
-            out.append((start, stop))
-    return out
 
 
 def _at_least_two(groups: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:

@@ -23,6 +23,8 @@ from app.engine.scratch import scratch_zeros
 
 ALIGNED_SUFFIX = " · aligned"
 BLOCK_SECONDS = 30
+CHECK_SECONDS = 30.0         # of an imported estimate's start compared with the mixture
+NOTE_MIN_SECONDS = 0.001     # closer than this may be only another microphone of the array: no note
 
 
 def shifted_version(version: Version, frames: int, invert: bool, delay: ChannelDelay) -> Version:
@@ -51,10 +53,6 @@ def delay_against_mixture(version: Version, recording: Recording) -> Job[Channel
     if delay is None:
         raise ConfigError(f"“{version.name}” is too short to find its delay: it needs a second of audio or more.")
     return delay
-
-
-CHECK_SECONDS = 30.0         # of an imported estimate's start compared with the mixture
-NOTE_MIN_SECONDS = 0.001     # closer than this may be only another microphone of the array: no note
 
 
 def step_note(version: Version, recording: Recording) -> Job[str | None]:

@@ -26,6 +26,7 @@ from app.engine.documents import Version
 from app.engine.errors import ConfigError
 from app.engine.jobs import Job, Progress
 from app.engine.scratch import scratch_zeros
+from app.engine.spans import merged
 
 Seconds = tuple[float, float]
 
@@ -167,24 +168,17 @@ def silenced_version(version: Version, spans: list[Seconds], gain_db: float = -m
     Amplify) over each span in seconds (clipped to the audio; overlapping spans merged), everything
     else as it was; ConfigError when no span holds any of its audio."""
     rate, frames = version.sample_rate, version.audio.shape[0]
-    cut = sorted((min(max(round(a * rate), 0), frames), min(max(round(b * rate), 0), frames)) for a, b in spans)
-    merged: list[tuple[int, int]] = []
-    for start, stop in cut:
-        if stop - start < 2:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
-        else:
-            merged.append((start, stop))
-    if not merged:
+    cut = ((min(max(round(a * rate), 0), frames), min(max(round(b * rate), 0), frames)) for a, b in spans)
+    joined = merged((start, stop) for start, stop in cut if stop - start >= 2)
+    if not joined:
         raise ConfigError(f"The chosen time holds no audio of “{version.name}” to change.")
     silence = gain_db == -math.inf
     gain, fade, total = 0.0 if silence else 10 ** (gain_db / 20), round(fade_seconds * rate), frames
-    audio = _scaled(version.audio, lambda start, n: span_gain(start, n, merged, gain, fade, total))
+    audio = _scaled(version.audio, lambda start, n: span_gain(start, n, joined, gain, fade, total))
     suffix = SILENCED_SUFFIX if silence else LEVEL_SUFFIX
     name = version.name if version.name.endswith(suffix) else version.name + suffix
     spans_key = "silenced_seconds" if silence else "level_seconds"
-    done = [*version.settings.get(spans_key, []), *([a / rate, b / rate] for a, b in merged)]
+    done = [*version.settings.get(spans_key, []), *([a / rate, b / rate] for a, b in joined)]
     settings = {**version.settings, "mended_from": version.id, spans_key: done,
                 **({"silenced_from": version.id} if silence else {"level_db": gain_db})}
     return Version(name, version.talker, version.kind, audio, rate, version.model, settings, version.device)

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from app.engine.label_stats import ANY_LABEL, OVERLAP, label_statistics, merged, statistics_table
+from app.engine.label_stats import ANY_LABEL, OVERLAP, label_statistics, statistics_table
+from app.engine.spans import merged
 from app.engine.labels import Label
 
 
