@@ -50,3 +50,18 @@ def test_a_file_without_spans_is_named_and_the_others_summarised(tmp_path, capsy
     report = json.loads(capsys.readouterr().out)
     assert report["failed"][0]["error"] == "points.txt holds no labels that span time."
     assert report["files"][0]["rows"][0]["name"] == "talker 1"
+
+
+def test_a_reference_gives_each_labellings_diarization_error_rate(tmp_path, capsys):
+    (tmp_path / "truth.rttm").write_text(RTTM)
+    (tmp_path / "system.txt").write_text("0.0\t3.0\ttalker 1\n3.0\t5.0\ttalker 2\n6.0\t7.0\ttalker 1\n")
+    assert main(["label-stats", str(tmp_path / "system.txt"), "--reference", str(tmp_path / "truth.rttm"),
+                 "--json"]) == EXIT_OK
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    score = report["diarization"]
+    parts = (score["reference_seconds"], score["missed"], score["false_alarm"], score["confusion"])
+    assert parts == (7.0, 1.0, 0.0, 0.0)                    # ann's 3-4 s, under bob, missed
+    assert score["error_rate"] == round(1 / 7, 6)
+    assert main(["label-stats", str(tmp_path / "system.txt"), "--reference", str(tmp_path / "truth.rttm")]) == 0
+    out = capsys.readouterr().out
+    assert "against truth.rttm: DER 14.3 % (missed 14.3 %, false alarm 0.0 %, confusion 0.0 %)" in out

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from app.engine.diarization import describe, diarization_score
 from app.engine.errors import AppError, ConfigError
+from app.engine.files import Recording
 from app.engine.export import write_text_atomically
 from app.engine.label_stats import label_statistics, statistics_table
 from app.engine.labels import RTTM_SUFFIX, SRT_SUFFIX, VTT_SUFFIX, Label, label_file_text, read_label_file
@@ -32,6 +34,7 @@ class LabelsController(QObject):
         self.window = window
         self._shown: list[Label] | None = None      # the list the panel and the bands show
         self.statistics: LabelStatsDialog | None = None
+        self.reference: tuple[Recording | None, Path, list[Label]] | None = None   # the error rate is against it
         panel = window.labels_panel
         panel.text_edited.connect(self._on_text_edited)
         panel.times_edited.connect(self.move)
@@ -66,6 +69,7 @@ class LabelsController(QObject):
         """Process ▸ Label statistics… (non-modal; it follows every label edit while it is open)."""
         if self.statistics is None:
             self.statistics = LabelStatsDialog(self.window)
+            self.statistics.compare_button.clicked.connect(self.ask_reference)
         self._fill_statistics()
         self.statistics.show()
         self.statistics.raise_()
@@ -78,6 +82,36 @@ class LabelsController(QObject):
         name = window.recording.name if window.recording is not None else "no recording"
         self.statistics.set_table(statistics_table(rows) if rows else [],
                                   f"{name}: {len(window.session.labels)} label(s) over {format_duration(duration)}")
+        if self.reference is None or self.reference[0] is not window.recording:     # another recording's: none
+            self.statistics.set_diarization(None)
+            return
+        _, path, reference = self.reference
+        try:
+            end = max([duration, *(label.stop for label in reference)])
+            text = describe(diarization_score(reference, window.session.labels, end))
+        except ConfigError as err:
+            text = str(err)
+        self.statistics.set_diarization(f"Against {path.name}: {text}.")
+
+    def compare_with(self, path: str | Path) -> bool:
+        """Score the labels against the reference labelling in `path` from now on; a file that
+        cannot be read is named in a message and changes nothing."""
+        window = self.window
+        try:
+            reference = read_label_file(Path(path), window.recording.path.stem if window.recording else None)
+        except AppError as err:
+            window.show_error("Cannot read the reference labels", str(err))
+            return False
+        self.reference = (window.recording, Path(path), reference)
+        self.open_statistics()
+        return True
+
+    def ask_reference(self) -> None:
+        window = self.window
+        folder = str(window.recording.path.parent) if window.recording else ""
+        path, _ = QFileDialog.getOpenFileName(window, "Compare with a reference labelling", folder, LABEL_FILTER)
+        if path:
+            self.compare_with(path)
 
     def after_edit(self) -> None:
         self.refresh()

@@ -333,3 +333,20 @@ def test_label_statistics_give_each_talkers_talk_time_and_follow_edits(qtbot, la
 def test_label_statistics_are_in_the_process_menu_once_a_recording_is_open(window):
     assert not window.label_stats_action.isEnabled()
     assert window.label_stats_action in window.menuBar().actions()[3].menu().actions()
+
+
+def test_label_statistics_give_the_diarization_error_rate_against_a_reference(qtbot, labelled, tmp_path):
+    (tmp_path / "truth.rttm").write_text("SPEAKER meeting 1 0.0 4.0 <NA> <NA> ann <NA> <NA>\n"
+                                         "SPEAKER meeting 1 6.0 2.0 <NA> <NA> bob <NA> <NA>\n")
+    labelled.session.add_labels([Label(0.0, 3.0, "talker 1"), Label(6.0, 8.0, "talker 2")], "activity")
+    labelled.labels.after_edit()
+    assert labelled.labels.compare_with(tmp_path / "truth.rttm")
+    dialog = labelled.labels.statistics
+    assert dialog.diarization.text() == ("Against truth.rttm: DER 16.7 % (missed 16.7 %, false alarm 0.0 %, "
+                                         "confusion 0.0 %) over 6.0 s of reference speech.")
+    labelled.session.add_labels([Label(3.0, 4.0, "talker 1")], "one more")         # the missed second, labelled
+    labelled.labels.after_edit()
+    assert dialog.diarization.text().startswith("Against truth.rttm: DER 0.0 %")
+    (tmp_path / "broken.rttm").write_text("SPEAKER meeting 1 zero\n")
+    assert not labelled.labels.compare_with(tmp_path / "broken.rttm")
+    assert "broken.rttm, line 1" in labelled.messages[-1].text() + labelled.messages[-1].informativeText()

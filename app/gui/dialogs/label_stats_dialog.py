@@ -1,6 +1,8 @@
 """Process ▸ Label statistics…: each label text's talk time, turns and share of the recording,
 every label together and the time two or more overlap (`app.engine.label_stats`), kept up to
-date while it is open; Copy takes the table out tab-separated."""
+date while it is open; Copy takes the table out tab-separated. Compare with a reference… reads
+a reference labelling (an RTTM file, say) and shows the labels' diarization error rate against
+it (`app.engine.diarization`), kept up to date too."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ NOTE = ("Labels are grouped by their text (a speaker, in who-speaks-when labels)
 
 class LabelStatsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
+        """`compare_button` is connected by the labels controller, which reads the reference."""
         super().__init__(parent)
         self.setWindowTitle("Label statistics")
         self.table: list[list[str]] = []
@@ -36,16 +39,24 @@ class LabelStatsDialog(QDialog):
         copy = QPushButton("Copy")
         copy.setToolTip("The table, tab-separated, for a spreadsheet")
         copy.clicked.connect(self.copy_table)
+        self.compare_button = QPushButton("Compare with a reference…")
+        self.compare_button.setToolTip("The diarization error rate of these labels against a reference labelling "
+                                       "(RTTM, Audacity labels, a TextGrid or subtitles), each text a speaker")
+        self.diarization = QLabel()
+        self.diarization.setWordWrap(True)
+        self.diarization.hide()
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
         buttons.addWidget(copy)
+        buttons.addWidget(self.compare_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scope)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty)
+        layout.addWidget(self.diarization)
         note = QLabel(NOTE)
         note.setWordWrap(True)
         note.setStyleSheet("color: #8a8c93")
@@ -73,6 +84,11 @@ class LabelStatsDialog(QDialog):
             self.view.horizontalHeader().setSectionResizeMode(column, mode)
         self.view.setVisible(bool(rows))
         self.empty.setVisible(not rows)
+
+    def set_diarization(self, text: str | None) -> None:
+        """The error rate against the reference as a sentence (None: no reference chosen)."""
+        self.diarization.setText(text or "")
+        self.diarization.setVisible(text is not None)
 
     def copy_table(self) -> None:
         if self.table:
