@@ -252,6 +252,7 @@ def test_evaluate_activity_scores_each_labeller_against_the_clean_references(cap
     floor = results["Mixture alone (both talkers whenever anyone speaks)"]
     assert floor["recall"] == 1.0 and ceiling["precision"] == 1.0
     assert all(0.0 <= r[k] <= 1.0 for r in results.values() for k in ("precision", "recall", "f1"))
+    assert ceiling["der"] < floor["der"]                     # the mixture alone labels both talkers throughout
     assert len(next(iter(results.values()))["per_demo_f1"]) == 3
 
 

@@ -110,7 +110,8 @@ def run_activity(args: argparse.Namespace) -> int:
     apart) as the floor and the clean references through the same detector as its ceiling."""
     import numpy as np
 
-    from app.engine.activity import ActivitySettings, activity_frames, frame_scores, own_frames
+    from app.engine.activity import ActivitySettings, activity_frames, frame_scores, frames_to_labels, own_frames
+    from app.engine.diarization import diarization_score
     from app.engine.correction import CorrectSettings, has_corrector
     from app.engine.demo import DEMO_DIR
     from app.engine.files import open_recording
@@ -122,6 +123,8 @@ def run_activity(args: argparse.Namespace) -> int:
     settings = ActivitySettings()
     pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     per_demo: dict[str, dict[str, float]] = {}
+    errors: dict[str, list[float]] = {}         # per method: seconds of error, then of reference speech
+    names = [f"talker {k + 1}" for k in range(2)]
     for item in _demo_manifest():
         path = DEMO_DIR / item["mixture"]
         warn(f"{item['name']}: separating and labelling ...")
@@ -142,25 +145,34 @@ def run_activity(args: argparse.Namespace) -> int:
                 detected[f"{title} ({versions[0].model})"] = activity_frames(list(tracks), rate, settings)
         detected["Clean references (the detector's ceiling)"] = activity_frames(list(references), rate, settings)
         per_demo[item["name"]] = {}
+        step = settings.frame_seconds
         for method, frames in detected.items():
             n = min(frames.shape[1], truth.shape[1])
             pooled.setdefault(method, []).append((frames[:, :n], truth[:, :n]))
             per_demo[item["name"]][method] = frame_scores(frames[:, :n], truth[:, :n])["f1"]
+            score = diarization_score(frames_to_labels(truth[:, :n], step, names),
+                                      frames_to_labels(frames[:, :n], step, names), n * step)
+            total = errors.setdefault(method, [0.0, 0.0])
+            total[0] += score.missed + score.false_alarm + score.confusion
+            total[1] += score.reference_seconds
     demos = list(per_demo)
     lines = [produced_by(f"meco-studio evaluate activity --chunk-seconds {args.chunk_seconds:g} "
                          "--markdown docs/results/activity.md",
                          f"Frames of {settings.frame_seconds * 1000:g} ms, pooled over both talkers of the "
                          f"{len(demos)} demo recordings ({sum(p.size for p, _ in pooled[next(iter(pooled))])} talker-"
-                         "frames); the truth is each talker's clean reference above its own silence floor."), "",
-             "| Labels from | Precision | Recall | F1 | " + " | ".join(f"F1 {d}" for d in demos) + " |",
-             "|---|---|---|---|" + "---|" * len(demos)]
+                         "frames); the truth is each talker's clean reference above its own silence floor. DER: the "
+                         "diarization error rate of the labels against the truth's, pooled over the demos "
+                         "(pyannote.metrics, no collar, overlap included)."), "",
+             "| Labels from | Precision | Recall | F1 | DER | " + " | ".join(f"F1 {d}" for d in demos) + " |",
+             "|---|---|---|---|---|" + "---|" * len(demos)]
     results = {}
     for method, pairs in pooled.items():
         scores = frame_scores(np.concatenate([p.ravel() for p, _ in pairs]),
                               np.concatenate([t.ravel() for _, t in pairs]))
-        results[method] = {**scores, "per_demo_f1": {d: per_demo[d][method] for d in demos}}
+        der = errors[method][0] / errors[method][1]
+        results[method] = {**scores, "der": der, "per_demo_f1": {d: per_demo[d][method] for d in demos}}
         lines.append(f"| {method} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | "
-                     + " | ".join(f"{per_demo[d][method]:.3f}" for d in demos) + " |")
+                     f"{100 * der:.1f} % | " + " | ".join(f"{per_demo[d][method]:.3f}" for d in demos) + " |")
     return _report(args, "activity", results, lines)
 
 

@@ -94,12 +94,16 @@ def frame_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+def frames_to_labels(frames: np.ndarray, frame_seconds: float, names: list[str]) -> list[Label]:
+    """Boolean (talkers, frames) as a label per run of each talker's speech, named after it, in time order."""
+    return sorted(Label(start * frame_seconds, stop * frame_seconds, name)
+                  for name, row in zip(names, frames, strict=True) for start, stop in runs(row, True))
+
+
 def talker_activity(tracks: list[np.ndarray], names: list[str], sample_rate: int,
                     settings: ActivitySettings = ActivitySettings()) -> Job[list[Label]]:
     """A label per stretch of each talker's speech, named after its track, in time order."""
     yield Progress("activity", 0, 1)
     active = activity_frames(tracks, sample_rate, settings)
     yield Progress("activity", 1, 1)
-    step = settings.frame_seconds
-    return sorted(Label(start * step, stop * step, name)
-                  for name, row in zip(names, active, strict=True) for start, stop in runs(row, True))
+    return frames_to_labels(active, settings.frame_seconds, names)
