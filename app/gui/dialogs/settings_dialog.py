@@ -80,9 +80,9 @@ class SettingsDialog(QDialog):
             QDoubleSpinBox(minimum=MIN_FLOOR_HZ, maximum=MAX_CEILING_HZ, value=hz, suffix=" Hz", decimals=0)
             for hz in (pitch.floor_hz, pitch.ceiling_hz))
         pitch_range = QHBoxLayout()
-        pitch_range.addWidget(self.pitch_floor)
+        pitch_range.addWidget(self.pitch_floor, 1)
         pitch_range.addWidget(QLabel("to"))
-        pitch_range.addWidget(self.pitch_ceiling)
+        pitch_range.addWidget(self.pitch_ceiling, 1)
         self.pitch_floor.setToolTip("The F0 range View ▸ Pitch track searches: lower the floor for a deep voice, "
                                     "raise the ceiling for a child's")
         spectrogram = QGroupBox("Spectrogram")
