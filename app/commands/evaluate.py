@@ -124,7 +124,6 @@ def run_activity(args: argparse.Namespace) -> int:
     pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     per_demo: dict[str, dict[str, float]] = {}
     errors: dict[str, list[float]] = {}         # per method: seconds of error, then of reference speech
-    names = [f"talker {k + 1}" for k in range(2)]
     for item in _demo_manifest():
         path = DEMO_DIR / item["mixture"]
         warn(f"{item['name']}: separating and labelling ...")
@@ -145,7 +144,7 @@ def run_activity(args: argparse.Namespace) -> int:
                 detected[f"{title} ({versions[0].model})"] = activity_frames(list(tracks), rate, settings)
         detected["Clean references (the detector's ceiling)"] = activity_frames(list(references), rate, settings)
         per_demo[item["name"]] = {}
-        step = settings.frame_seconds
+        step, names = settings.frame_seconds, [f"talker {k + 1}" for k in range(len(references))]
         for method, frames in detected.items():
             n = min(frames.shape[1], truth.shape[1])
             pooled.setdefault(method, []).append((frames[:, :n], truth[:, :n]))
