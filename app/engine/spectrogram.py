@@ -462,6 +462,12 @@ def to_color_indices(level_db: np.ndarray, floor_db: float, ceiling_db: float) -
     return scaled.astype(np.uint8)
 
 
+def level_of_color_index(index: int, floor_db: float, ceiling_db: float) -> float:
+    """The dB level a colour index stands for (`to_color_indices` backwards), to the one step of
+    (ceiling − floor) / 255 dB it was rounded to; the floor and ceiling stand for all beyond them."""
+    return floor_db + float(index) / 255.0 * (ceiling_db - floor_db)
+
+
 def bench_redraw(recording: Recording, columns: int = 1200, rows: int = 256) -> dict[str, float]:
     """Milliseconds to compute the full view, a 1-min view and a 1-s view (centred, all
     channels, cold cache), including the colour mapping a redraw needs (issue #3, item 7)."""

@@ -298,3 +298,12 @@ def test_windows_are_the_periodic_ones_scipy_makes(window, n_fft):
 
     expected = scipy.signal.get_window(window.value, n_fft, fftbins=True)
     np.testing.assert_allclose(_PERIODIC_WINDOWS[window](n_fft), expected, atol=1e-12)
+
+
+def test_a_colour_index_reads_back_as_the_level_it_was_drawn_from():
+    from app.engine.spectrogram import level_of_color_index, to_color_indices
+
+    levels = np.array([-100.0, -73.4, -50.0, -20.0, 5.0], np.float32)
+    back = [level_of_color_index(i, -100.0, -20.0) for i in to_color_indices(levels, -100.0, -20.0)]
+    np.testing.assert_allclose(back[:4], levels[:4], atol=80 / 255)
+    assert back[4] == -20.0                                      # beyond the ceiling reads as the ceiling

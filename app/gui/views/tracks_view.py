@@ -22,7 +22,7 @@ from app.engine.documents import Version
 from app.engine.files import ArraySource
 from app.engine.jobs import Job, Progress
 from app.engine.pitch import PitchTrack
-from app.engine.spectrogram import SpectrogramSettings, compute_image, to_color_indices
+from app.engine.spectrogram import SpectrogramSettings, compute_image, level_of_color_index, to_color_indices
 from app.engine.spectrogram import FrequencyAxis
 from app.engine.timecode import format_duration
 from app.gui.views.axes import AXIS_PIXELS, FrequencyAxisItem, format_hz
@@ -426,8 +426,7 @@ class TracksView(pg.GraphicsLayoutWidget):
         column, row = math.floor((seconds - start) / span * colors.shape[0]), math.floor(unit * colors.shape[1])
         if not (0 <= column < colors.shape[0] and 0 <= row < colors.shape[1]):
             return None
-        floor, ceiling = self.settings.floor_db, self.settings.ceiling_db
-        return floor + float(colors[column, row]) / 255.0 * (ceiling - floor)
+        return level_of_color_index(colors[column, row], self.settings.floor_db, self.settings.ceiling_db)
 
     def describe_point(self, version_id: str, seconds: float, unit: float) -> str:
         """Status text for a point of a track: the version, time, frequency on its own axis, the
