@@ -1,0 +1,133 @@
+"""Steady noise lowered by the reduction asked, learnt from a span of noise or from the quietest
+frames, with the speech kept; block by block as the whole; bad spans and settings named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.engine import noise_reduction as nr
+from app.engine.demo import DEMO_DIR
+from app.engine.documents import Version, VersionKind
+from app.engine.errors import ConfigError
+from app.engine.jobs import drive
+from models.metrics.speech import si_sdr
+
+RATE = 16_000
+NOISE = (0.0, 1.0)                # the seconds of noise alone before the speech
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    """One second of silence, then twelve seconds of a demo talker."""
+    talker = sf.read(DEMO_DIR / "meeting-respeaker4" / "talker1.flac", dtype="float32")[0][:12 * RATE]
+    return np.concatenate([np.zeros(RATE, np.float32), talker])
+
+
+@pytest.fixture(scope="module")
+def noise(speech) -> np.ndarray:
+    return (0.003 * np.random.default_rng(7).standard_normal(speech.size)).astype(np.float32)
+
+
+def version(audio: np.ndarray, settings: dict | None = None) -> Version:
+    return Version("Separated · talker 1", 0, VersionKind.SEPARATED, audio.astype(np.float32), RATE, "tiny",
+                   settings or {})
+
+
+def level_db(audio: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.asarray(audio, np.float64) ** 2)))
+
+
+def reduced(audio: np.ndarray, settings: nr.NoiseSettings = nr.NoiseSettings(), **kwargs) -> np.ndarray:
+    noisy = version(audio)
+    return drive(nr.reduce_blocks(noisy, nr.learn_profile(noisy, NOISE), settings, **kwargs))
+
+
+def test_noise_alone_is_lowered_by_the_reduction_asked(speech, noise):
+    for reduction in (6.0, 12.0, 24.0):
+        out = reduced(speech + noise, nr.NoiseSettings(reduction_db=reduction))
+        drop = level_db(noise[RATE // 4:3 * RATE // 4]) - level_db(out[RATE // 4:3 * RATE // 4])
+        assert drop == pytest.approx(reduction, abs=1.0)
+
+
+def test_the_speech_comes_closer_to_clean(speech, noise):
+    out = reduced(speech + noise)
+    assert si_sdr(out, speech) > si_sdr(speech + noise, speech) + 3
+
+
+def test_a_tone_above_the_noise_keeps_its_level(noise):
+    t = np.arange(noise.size) / RATE
+    tone = np.where(t > 2, 0.2 * np.sin(2 * np.pi * 440 * t), 0).astype(np.float32)
+    out = reduced(tone + noise, nr.NoiseSettings(smoothing_bins=0))
+    held = slice(3 * RATE, 5 * RATE)
+    gain = np.dot(out[held], tone[held]) / np.dot(tone[held], tone[held])
+    assert 20 * np.log10(gain) == pytest.approx(0.0, abs=0.1)
+
+
+def test_reducing_in_blocks_is_reducing_the_whole(speech, noise):
+    np.testing.assert_allclose(reduced(speech + noise, block=12_345), reduced(speech + noise), atol=1e-6)
+
+
+def test_only_the_span_and_a_window_either_side_change(speech, noise):
+    noisy = speech + noise
+    out = reduced(noisy, span=(4.0, 6.0))
+    window = nr.window_frames(RATE)
+    np.testing.assert_array_equal(out[:4 * RATE - window], noisy[:4 * RATE - window])
+    np.testing.assert_array_equal(out[6 * RATE + window:], noisy[6 * RATE + window:])
+    assert level_db(out[5 * RATE:5 * RATE + 400] - noisy[5 * RATE:5 * RATE + 400]) > -60
+
+
+def test_the_quietest_frames_give_the_noise_profile(speech, noise):
+    noisy = version(speech + noise)
+    learnt, found = nr.learn_profile(noisy, NOISE), nr.quietest_profile(noisy)
+    assert 10 * np.log10(found.mean() / learnt.mean()) == pytest.approx(0.0, abs=1.5)
+
+
+def test_the_quietest_frames_leave_out_digital_silence(speech, noise):
+    """A version made over a selection is silent outside it: its noise is found inside."""
+    audio = speech + noise
+    audio[:3 * RATE] = 0
+    audio[9 * RATE:] = 0
+    made_over = version(audio, {"span_seconds": [3.0, 9.0]})
+    found, learnt = nr.quietest_profile(made_over), nr.learn_profile(version(speech + noise), NOISE)
+    assert 10 * np.log10(found.mean() / learnt.mean()) == pytest.approx(0.0, abs=3.0)
+
+
+def test_the_job_names_and_records_its_versions(speech, noise):
+    noisy = version(speech + noise)
+    (out,) = drive(nr.reduce_noise_job([noisy], nr.NoiseSettings(reduction_db=18), profile_span=NOISE))
+    assert out.name == noisy.name + nr.REDUCED_SUFFIX and out.settings["mended_from"] == noisy.id
+    (record,) = out.settings["noise_reduced"]
+    assert record["reduction_db"] == 18 and record["profile"] == list(NOISE) and record["seconds"] == "whole"
+    (again,) = drive(nr.reduce_noise_job([out], nr.NoiseSettings()))
+    assert again.name == out.name and len(again.settings["noise_reduced"]) == 2
+
+
+def test_a_span_too_short_to_learn_from_is_named(speech):
+    with pytest.raises(ConfigError, match="too short to learn"):
+        nr.learn_profile(version(speech), (0.0, 0.1))
+
+
+def test_a_silent_span_has_no_noise_to_learn(speech):
+    with pytest.raises(ConfigError, match="silent over"):
+        nr.learn_profile(version(speech), NOISE)
+
+
+def test_a_silent_version_has_no_quietest_frames():
+    with pytest.raises(ConfigError, match="too little sound"):
+        nr.quietest_profile(version(np.zeros(5 * RATE, np.float32)))
+
+
+def test_every_version_is_checked_before_any_is_changed(speech, noise):
+    job = nr.reduce_noise_job([version(speech + noise), version(speech)], nr.NoiseSettings(), profile_span=NOISE)
+    with pytest.raises(ConfigError, match="silent over"):
+        next(job)
+
+
+@pytest.mark.parametrize("settings, words", [(nr.NoiseSettings(reduction_db=0), "reduction"),
+                                             (nr.NoiseSettings(sensitivity_db=30), "sensitivity"),
+                                             (nr.NoiseSettings(smoothing_bins=20), "smoothing")])
+def test_settings_out_of_range_are_named(settings, words):
+    with pytest.raises(ConfigError, match=words):
+        settings.check()
