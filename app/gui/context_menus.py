@@ -38,7 +38,8 @@ class ContextMenus:
         menu.addAction("Remove", lambda: window.remove_version(version_id))
         menu.addSeparator()
         for action in (window.silence_action, window.level_action, window.fade_in_action, window.fade_out_action,
-                       window.attenuate_action, window.dehum_action, window.blend_action, window.align_action,
+                       window.attenuate_action, window.learn_noise_action, window.reduce_noise_action,
+                       window.dehum_action, window.blend_action, window.align_action,
                        window.swap_action):
             menu.addAction(action)
         menu.addSeparator()

@@ -1,8 +1,8 @@
 """Edit ▸ the mends of versions: swap two talkers, silence the selection or change its level,
-silence each talker between its turns, attenuate a frequency band over a range, blend with the
-mixture. Each runs as
-a job (hours of audio to copy) and puts its new versions in place of the originals, hidden, as
-one undo step (`app.engine.version_edits`, `app.engine.spectral_edits`, `app.engine.blend`)."""
+silence each talker between its turns, attenuate a frequency band over a range, reduce steady
+noise, remove mains hum, blend with the mixture. Each runs as a job (hours of audio to copy) and
+puts its new versions in place of the originals, hidden, as one undo step
+(`app.engine.version_edits`, `app.engine.spectral_edits`, `app.engine.noise_reduction`, …)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.jobs import Job
+from app.engine.noise_reduction import NoiseSettings, profiles, reduce_noise_job
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
 from app.engine.time_align import align_job
@@ -28,6 +29,7 @@ from app.gui.dialogs import band_dialog, blend_dialog, level_dialog
 from app.gui.dialogs.band_dialog import BandDialog
 from app.gui.dialogs.blend_dialog import BlendDialog
 from app.gui.dialogs.level_dialog import LevelDialog
+from app.gui.dialogs.noise_dialog import NoiseDialog
 from app.gui.views.axes import format_hz
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ class EditsController:
         self.band_db: Gain = band_dialog.DEFAULT_DB     # the dialogs offer the last level again
         self.blend_db = blend_dialog.DEFAULT_DB
         self.level_db = level_dialog.DEFAULT_DB
+        self.noise_settings = NoiseSettings()
+        self.noise_span: tuple[float, float] | None = None     # where the noise profile is learnt
 
     def swap_talkers(self) -> JobEntry | None:
         """Two versions (those selected in the Versions panel, else the newest pair) exchange their
@@ -124,6 +128,54 @@ class EditsController:
             return None
         what = f"remove the hum from {len(chosen)} version(s)"
         return self._mend_job(recording, chosen, what, lambda: dehum_job(chosen), self._say_dehummed)
+
+    def learn_noise_profile(self) -> tuple[float, float] | None:
+        """The selection becomes the span that Reduce noise learns each version's noise from (Audacity's
+        Get Noise Profile); checked against the chosen versions at once, so a span of silence or one
+        too short is said now rather than when the reduction runs."""
+        found = self._chosen_over_selection("learn the noise of")
+        if found is None:
+            return None
+        _, selection, chosen = found
+        try:
+            profiles(chosen, selection)
+        except ConfigError as err:
+            self.window.show_error("Cannot learn the noise profile", str(err))
+            return None
+        self.noise_span = selection
+        self.window.statusBar().showMessage(f"Noise profile: {format_span(*selection)} of each version; now choose "
+                                            "what to reduce and Edit ▸ Reduce noise…", 10_000)
+        return selection
+
+    def open_reduce_noise(self) -> NoiseDialog | None:
+        """The noise reduction dialog for the chosen versions (non-modal)."""
+        window = self.window
+        chosen = self._chosen("reduce the noise of") if window.recording is not None else []
+        if not chosen:
+            return None
+        dialog = NoiseDialog([v.name for v in chosen], self.noise_span, window.view.selection, self.noise_settings,
+                             window)
+        return _shown(dialog, lambda: self.reduce_noise(chosen, dialog.settings(), dialog.profile_span(),
+                                                        dialog.span()))
+
+    def reduce_noise(self, chosen: list[Version], settings: NoiseSettings, profile_span: tuple[float, float] | None,
+                     span: tuple[float, float] | None) -> JobEntry | None:
+        """`chosen` with their steady noise lowered over `span` (all of them without one), each by its
+        own profile: learnt over `profile_span`, else from its quietest frames."""
+        recording = self.window.recording
+        self.noise_settings = settings            # offered again next time
+        if recording is None:
+            return None
+        try:
+            settings.check()
+            profiles(chosen, profile_span)
+        except ConfigError as err:
+            self.window.show_error("Cannot reduce the noise", str(err))
+            return None
+        over = f" over {format_span(*span)}" if span is not None else ""
+        what = f"reduce the noise of {len(chosen)} version(s){over} by {settings.reduction_db:g} dB"
+        return self._mend_job(recording, chosen, what,
+                              lambda: reduce_noise_job(chosen, settings, profile_span, span))
 
     def _say_dehummed(self, versions: list[Version]) -> None:
         found = [v.settings["hum_removed"] for v in versions]

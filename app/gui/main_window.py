@@ -302,6 +302,14 @@ class MainWindow(QMainWindow):
         self.dehum_action = self._action("Remove mains &hum", [], lambda: self.edits.remove_hum())
         self.dehum_action.setStatusTip("Find a 50 or 60 Hz hum in the chosen versions and notch out its lines, as RX's "
                                        "De-hum does")
+        self.learn_noise_action = self._action("Learn the noise p&rofile from the selection", [],
+                                               lambda: self.edits.learn_noise_profile())
+        self.learn_noise_action.setStatusTip("Select a stretch where the chosen versions hold noise alone; Reduce "
+                                             "noise then takes that noise out (Audacity's Get Noise Profile)")
+        self.reduce_noise_action = self._action("Reduce &noise…", ["Ctrl+Shift+N"],
+                                                lambda: self.edits.open_reduce_noise())
+        self.reduce_noise_action.setStatusTip("Lower the steady noise (hiss, fan, room tone) of the chosen versions, "
+                                              "as Audacity's Noise Reduction and RX's Spectral De-noise do")
         self.align_action = self._action("Align with the &mixture", [], lambda: self.edits.align_with_mixture())
         self.align_action.setStatusTip("Shift the chosen versions to the mixture's timing (and polarity), found by "
                                        "GCC-PHAT: another system's late estimates")
@@ -432,8 +440,9 @@ class MainWindow(QMainWindow):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         for action in (self.swap_action, self.silence_action, self.level_action, self.fade_in_action,
-                       self.fade_out_action, self.silence_turns_action, self.dehum_action, self.align_action,
-                       self.attenuate_action, self.blend_action):
+                       self.fade_out_action, self.silence_turns_action, self.attenuate_action,
+                       self.learn_noise_action, self.reduce_noise_action, self.dehum_action, self.align_action,
+                       self.blend_action):
             edit_menu.addAction(action)
         self.versions_panel.add_button(self.swap_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -754,6 +763,8 @@ class MainWindow(QMainWindow):
         self.blend_action.setEnabled(idle and bool(self.session.versions))
         self.align_action.setEnabled(idle and bool(self.session.versions))
         self.dehum_action.setEnabled(idle and bool(self.session.versions))
+        self.reduce_noise_action.setEnabled(idle and bool(self.session.versions))
+        self.learn_noise_action.setEnabled(self.silence_action.isEnabled())
         self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab.talker)) >= 2)
         self.inspector_action.setEnabled(self.recording is not None)
         self.save_session_action.setEnabled(self.recording is not None)

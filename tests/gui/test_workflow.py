@@ -1256,3 +1256,61 @@ def test_mains_hum_is_removed_from_the_chosen_version_in_its_place(qtbot, demo_w
     again = demo_window.edits.remove_hum()                            # the mended one has no hum left to find
     qtbot.waitUntil(lambda: again.state is JobState.FAILED, timeout=10_000)
     assert "No mains hum stands out" in again.message
+
+
+def noisy_talker(demo_window) -> tuple[Version, np.ndarray]:
+    """The demo's first talker with steady hiss added, as a separated version in the window, and
+    the talker clean."""
+    clean, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
+    hiss = 0.003 * np.random.default_rng(3).standard_normal(clean.size).astype(np.float32)
+    noisy = Version("Separated · talker 1", 0, VersionKind.SEPARATED, clean + hiss, rate, "x", {})
+    demo_window.session.add([noisy])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    return noisy, clean
+
+
+def test_noise_is_reduced_by_a_profile_learnt_from_the_selection(qtbot, demo_window):
+    from app.engine.noise_reduction import learn_profile
+
+    noisy, clean = noisy_talker(demo_window)
+    rate = noisy.sample_rate
+    quiet = next((s, s + 0.5) for s in np.arange(0, noisy.seconds, 0.25)
+                 if np.abs(clean[int(s * rate):int((s + 0.5) * rate)]).max() < 1e-3)
+    demo_window.view.set_selection(quiet)
+    assert demo_window.edits.learn_noise_profile() == quiet
+    demo_window.view.set_selection(None)
+    dialog = demo_window.edits.open_reduce_noise()
+    assert dialog.profile_span() == quiet and dialog.span() is None                     # learnt; over the whole
+    dialog.reduction.setValue(18.0)
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=20_000)
+    reduced = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == noisy.id)
+    before, after = (learn_profile(v, quiet).mean() for v in (noisy, reduced))
+    assert 10 * np.log10(before / after) == pytest.approx(18.0, abs=1.5)
+    assert demo_window.session.find(noisy.id).hidden and reduced.settings["noise_reduced"][0]["profile"] == list(quiet)
+    assert demo_window.undo_action.text() == "&Undo reduce the noise of 1 version(s) by 18 dB"
+
+
+def test_without_a_learnt_profile_the_quietest_frames_are_offered(qtbot, demo_window):
+    noisy_talker(demo_window)
+    demo_window.view.set_selection((2.0, 4.0))
+    dialog = demo_window.edits.open_reduce_noise()
+    assert not dialog.profile.button(0).isEnabled() and dialog.profile_span() is None
+    assert dialog.span() == (2.0, 4.0)                                   # over the selection
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=20_000)
+    assert demo_window.session.versions[-1].settings["noise_reduced"][0]["profile"] == "quietest tenth"
+
+
+def test_a_silent_span_is_refused_as_a_noise_profile(qtbot, demo_window, monkeypatch):
+    clean, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
+    clean[:rate] = 0
+    demo_window.session.add([Version("Separated · talker 1", 0, VersionKind.SEPARATED, clean, rate, "x", {})])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    errors = []
+    monkeypatch.setattr(demo_window, "show_error", lambda title, text: errors.append(text))
+    demo_window.view.set_selection((0.2, 0.8))
+    assert demo_window.edits.learn_noise_profile() is None and demo_window.edits.noise_span is None
+    assert "is silent over 0.20–0.80 s" in errors[0]

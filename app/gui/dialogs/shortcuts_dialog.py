@@ -58,6 +58,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl + L", "Silence the selection in the versions selected in the Versions panel (else in the one A/B "
                  "plays), as new versions in their place"),
     ("Ctrl + Shift + G", "Change the level of the selection in the same versions (Audacity's Amplify)"),
+    ("Ctrl + Shift + N", "Reduce the steady noise of the same versions, learnt from a stretch of noise alone (Edit ▸ "
+                         "Learn the noise profile from the selection) or from their quietest frames"),
     ("Ctrl + Shift + F", "Attenuate a frequency band over a time range (the area Ctrl+dragged, or typed) in the "
                          "same versions: a hum, a whistle, a ring"),
     ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),

@@ -1,0 +1,80 @@
+"""Edit ▸ Reduce noise…: Audacity's Noise Reduction step 2 (and RX's Spectral De-noise) on the
+chosen versions: where the noise profile comes from, how far the noise goes down, how far above
+it a sound must rise to be kept, how widely the gains are smoothed across frequency, and over what
+(`app.engine.noise_reduction`)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QButtonGroup, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QRadioButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from app.engine.noise_reduction import NoiseSettings
+from app.engine.timecode import format_span
+from app.gui.dialogs.buttons import accept_cancel
+
+Seconds = tuple[float, float]
+
+
+def _choice(texts: list[str], checked: int) -> tuple[QWidget, QButtonGroup]:
+    """Radio buttons under one another, the `checked`-th on; a disabled text ("") is left out."""
+    box, group = QWidget(), QButtonGroup()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for index, text in enumerate(texts):
+        button = QRadioButton(text)
+        button.setEnabled(bool(text))
+        button.setVisible(bool(text))
+        button.setChecked(index == checked)
+        group.addButton(button, index)
+        layout.addWidget(button)
+    return box, group
+
+
+class NoiseDialog(QDialog):
+    def __init__(self, targets: list[str], learnt: Seconds | None, selection: Seconds | None,
+                 settings: NoiseSettings = NoiseSettings(), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Reduce noise")
+        self._learnt, self._selection = learnt, selection
+        profile_box, self.profile = _choice(
+            [f"Learnt from {format_span(*learnt)} of each version" if learnt else "",
+             "The quietest tenth of each version's first minute"], 0 if learnt else 1)
+        over_selection = selection is not None and selection != learnt
+        over_box, self.over = _choice(["The whole of each version",
+                                       f"The selection, {format_span(*selection)}" if selection else ""],
+                                      1 if over_selection else 0)
+        self.reduction = QDoubleSpinBox(decimals=1, minimum=1.0, maximum=60.0, singleStep=1.0, suffix=" dB")
+        self.reduction.setValue(settings.reduction_db)
+        self.reduction.setToolTip("How far the noise goes down")
+        self.sensitivity = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=24.0, singleStep=1.0, suffix=" dB")
+        self.sensitivity.setValue(settings.sensitivity_db)
+        self.sensitivity.setToolTip("How far above the noise's level a sound must rise to be kept: higher takes more "
+                                    "noise and more of the quiet speech")
+        self.smoothing = QSpinBox(minimum=0, maximum=12, suffix=" bins")
+        self.smoothing.setValue(settings.smoothing_bins)
+        self.smoothing.setToolTip("The gains are averaged over this many frequency bins either side, so what noise "
+                                  "is left does not twinkle")
+        self.buttons, self.accept_button = accept_cancel(self, "Reduce")
+        form = QFormLayout(self)
+        form.addRow(QLabel("Each of these gets a new version with its steady noise lowered (hiss, fan, room tone):"))
+        form.addRow(QLabel("\n".join(f"  • {name}" for name in targets)))
+        form.addRow("Noise profile", profile_box)
+        if not learnt:
+            form.addRow("", QLabel("To learn it from a stretch of noise alone, select it and choose\n"
+                                   "Edit ▸ Learn the noise profile from the selection first."))
+        form.addRow("Reduce over", over_box)
+        form.addRow("Noise reduction", self.reduction)
+        form.addRow("Sensitivity", self.sensitivity)
+        form.addRow("Frequency smoothing", self.smoothing)
+        form.addRow(self.buttons)
+
+    def settings(self) -> NoiseSettings:
+        return NoiseSettings(self.reduction.value(), self.sensitivity.value(), self.smoothing.value())
+
+    def profile_span(self) -> Seconds | None:
+        """The span the profile is learnt from; None for each version's quietest frames."""
+        return self._learnt if self.profile.checkedId() == 0 else None
+
+    def span(self) -> Seconds | None:
+        """What is reduced: the selection, or None for the whole of each version."""
+        return self._selection if self.over.checkedId() == 1 else None
