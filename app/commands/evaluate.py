@@ -54,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blend", type=float, nargs="+", default=[], metavar="DB",
                    help="demos: also score every version blended with the mixture at each of these levels "
                         "(Edit ▸ Blend with the mixture: the estimate plus the rest of the mixture at DB)")
+    p.add_argument("--reduce-noise", type=float, nargs="+", default=[], metavar="DB",
+                   help="demos: also score every version with its steady noise reduced by each of these amounts "
+                        "(Edit ▸ Reduce noise…, the profile from each version's quietest frames)")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
@@ -197,6 +200,7 @@ def run_demos(args: argparse.Namespace) -> int:
     gated = "" if args.enhance is None else " --enhance" + (f" {args.enhance}" if args.enhance else "")
     gated += " --silence-between-turns" if args.silence_between_turns else ""
     gated += f" --blend {' '.join(f'{db:g}' for db in args.blend)}" if args.blend else ""
+    gated += f" --reduce-noise {' '.join(f'{db:g}' for db in args.reduce_noise)}" if args.reduce_noise else ""
     lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}{gated}",
                          "Mean over each demo's talkers; versions are matched to the clean reference they "
                          "resemble most."), "",
@@ -215,7 +219,7 @@ def run_demos(args: argparse.Namespace) -> int:
                 versions += enhanced_separations(versions, chunk, args.enhance or None)
             if args.silence_between_turns:
                 versions += silenced_between_turns(versions)
-            versions += blended_with_mixture(versions, rec, args.blend)
+            versions += blended_with_mixture(versions, rec, args.blend) + noise_reduced(versions, args.reduce_noise)
             references = {k: read_reference(ref, METRICS_RATE) for k, ref in demo_references(path).items()}
             rows = drive(metrics_job(versions, references, rec))
         groups: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -282,6 +286,23 @@ def blended_with_mixture(versions: list, recording, levels: list[float]) -> list
             blended.append(replace(mixed, name=f"{kind} blended {gain_db:g} dB · talker {version.talker + 1}",
                                    id=f"{version.id}-blend{gain_db:g}"))
     return blended
+
+
+def noise_reduced(versions: list, amounts: list[float]) -> list:
+    """Each version with its steady noise lowered by each amount (dB), the profile from its quietest
+    frames, named "<kind> noise reduced 12 dB · talker k"."""
+    from dataclasses import replace
+
+    from app.engine.jobs import drive
+    from app.engine.noise_reduction import NoiseSettings, reduce_noise_job
+
+    reduced = []
+    for amount in amounts:
+        for version, quieter in zip(versions, drive(reduce_noise_job(versions, NoiseSettings(reduction_db=amount)))):
+            kind = version.name.split(" · ")[0]
+            reduced.append(replace(quieter, name=f"{kind} noise reduced {amount:g} dB · talker {version.talker + 1}",
+                                   id=f"{version.id}-denoise{amount:g}"))
+    return reduced
 
 
 def run_separation(args: argparse.Namespace) -> int:

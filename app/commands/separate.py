@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--blend", type=float, default=None, metavar="DB",
                    help="bring back the rest of the mixture (the other talkers, the noise, the room) into each "
                         "track at this level, e.g. -20, to mask a hard separation's artefacts; 0 gives the mixture")
+    p.add_argument("--reduce-noise", type=float, default=None, metavar="DB",
+                   help="lower each track's steady noise (hiss, fan, room tone) by this much, e.g. 12, learnt from "
+                        "its quietest frames, as Edit ▸ Reduce noise… does; before --blend")
     add_range_option(p, "separate only this part of each recording (a trial on a long file); the tracks "
                         "then hold that part alone")
     add_run_options(p, output_rate_of="input", threads=True)
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
     span = None if args.range is None else (args.range[0], args.range[1])
     batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span,
-                          args.silence_between_turns, args.blend)
+                          args.silence_between_turns, args.blend, args.reduce_noise)
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")

@@ -33,6 +33,7 @@ from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import Task, find_model
 from app.engine.provenance import Tags, model_note, read_tags, with_step
 from app.engine.blend import blend_files
+from app.engine.noise_reduction import NoiseSettings, reduce_noise_files
 from app.engine.turn_gate import silence_between_turns
 from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, separate_job
 from app.engine.timecode import format_span
@@ -53,9 +54,12 @@ class BatchSettings:
     span: tuple[float, float] | None = None      # seconds: only this part of each recording (a trial run)
     silence_between_turns: bool = False          # each talker's track silent outside its turns (`turn_gate`)
     blend_db: float | None = None                # the rest of the mixture brought back at this level (`blend`)
+    reduce_noise_db: float | None = None         # each track's steady noise lowered by this much (`noise_reduction`)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
+        if self.reduce_noise_db is not None:
+            NoiseSettings(reduction_db=self.reduce_noise_db).check()
         if self.blend_db is not None and self.blend_db > 0:
             raise ConfigError(f"A blend at {self.blend_db:g} dB would bring the rest of the mixture back louder than "
                               "it was; use 0 dB or less.")
@@ -190,6 +194,8 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
             if settings.enhance:
                 enhanced, said = yield from _enhance_in_place(tracks, settings.enhance, export)
                 heard(tracks, said)
+            if settings.reduce_noise_db is not None:
+                heard(tracks, (yield from reduce_noise_files(tracks, NoiseSettings(settings.reduce_noise_db), export)))
             if settings.blend_db is not None:
                 heard(tracks, (yield from blend_files(tracks, rec, settings.separate.reference_channel,
                                                       settings.blend_db, export)))

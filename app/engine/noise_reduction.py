@@ -20,14 +20,18 @@ the blocks carry enough context that every block gives exactly the samples the w
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 
-from app.engine.documents import Version
+from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
+from app.engine.export import AtomicAudioWriter, ExportSettings
 from app.engine.jobs import Job, Progress
+from app.engine.provenance import read_tags, with_step
 from app.engine.scratch import scratch_zeros
 from app.engine.spectral_edits import window_frames
 from app.engine.timecode import format_span
@@ -193,3 +197,30 @@ def reduce_noise_job(versions: list[Version], settings: NoiseSettings, profile_s
         mended.append(Version(name, version.talker, version.kind, audio, version.sample_rate, version.model,
                               {**version.settings, "mended_from": version.id, "noise_reduced": done}, version.device))
     return mended
+
+
+def reduce_noise_files(paths: list[Path], settings: NoiseSettings, export: ExportSettings) -> Job[list[str | None]]:
+    """Rewrite each mono track at `paths` (in `export`'s format) with its steady noise lowered, the
+    profile from its quietest frames (`separate --reduce-noise`); each writer's `peak_note`. The
+    track is read into scratch space (an hour at 16 kHz is 230 MB, on disk when memory is short)."""
+    settings.check()
+    peak_notes = []
+    for path in paths:
+        with sf.SoundFile(path) as source:
+            rate, tags = source.samplerate, read_tags(source)
+            audio = scratch_zeros((source.frames,))
+            at = 0
+            for block in source.blocks(BLOCK, dtype="float32", always_2d=True):
+                audio[at:at + block.shape[0]] = block[:, 0]
+                at += block.shape[0]
+        audio.flags.writeable = False
+        track = Version(path.name, 0, VersionKind.SEPARATED, audio, rate, "", {})
+        quieter = yield from reduce_blocks(track, quietest_profile(track), settings, stage=f"reduce noise {path.name}")
+        step = f"noise reduced by {settings.reduction_db:g} dB (sensitivity {settings.sensitivity_db:g} dB)"
+        writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True), with_step(tags, step))
+        with writer:
+            for lo in range(0, quieter.shape[0], BLOCK):
+                writer.write(quieter[None, lo:lo + BLOCK])
+        writer.commit()
+        peak_notes.append(writer.peak_note)
+    return peak_notes

@@ -109,3 +109,25 @@ def test_tracks_beyond_full_scale_are_limited_with_a_note_naming_them(tmp_path, 
     for k, output in enumerate(report["outputs"], start=1):     # a 0 dB blend gives the mixture back
         assert np.max(np.abs(sf.read(output)[0])) <= 1.0
         assert any(note.startswith(f"spk{k}.wav peaked at +") and "soft limiter" in note for note in report["notes"])
+
+
+def test_a_noise_reduction_out_of_range_is_refused_before_any_work():
+    with pytest.raises(ConfigError, match="noise reduction of 90 dB is out of range"):
+        BatchSettings(reduce_noise_db=90.0)
+
+
+def test_tracks_can_have_their_noise_reduced_as_the_window_reduces_it(tmp_path, tiny_separator_card):
+    from app.engine.documents import Version, VersionKind
+    from app.engine.noise_reduction import NoiseSettings, quietest_profile, reduce_blocks
+    from app.engine.provenance import read_tags
+
+    files = [_two_tone_recording(tmp_path / "meeting.wav", seconds=3.0)]
+    plain = drive(batch_job(files, tmp_path / "plain", BatchSettings(_settings()))).done[0]
+    reduced = drive(batch_job(files, tmp_path / "reduced", BatchSettings(_settings(), reduce_noise_db=12.0))).done[0]
+    for own, quieter in zip(plain["outputs"], reduced["outputs"]):
+        audio, rate = sf.read(own, dtype="float32")
+        track = Version("spk", 0, VersionKind.SEPARATED, audio, rate, "", {})
+        expected = drive(reduce_blocks(track, quietest_profile(track), NoiseSettings(12.0)))
+        assert np.abs(expected - audio).max() > 1e-3                                       # it did something
+        np.testing.assert_allclose(sf.read(quieter, dtype="float32")[0], expected, atol=1e-4)    # 16-bit tracks
+        assert read_tags(Path(quieter))["comment"].endswith("; noise reduced by 12 dB (sensitivity 6 dB)")
