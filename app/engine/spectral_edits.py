@@ -3,9 +3,9 @@ spectral selection and Audacity's spectral edits do. A hum, a whistle, a phone's
 crosstalk a separator left in one band of a talker's track goes, and the rest of the spectrum in
 that time stays.
 
-The version is taken through a short-time Fourier transform (Hann windows of 40 to 64 ms, a
-quarter of a window apart, so a hum's line is resolved to 16 to 23 Hz), the bins of the band in
-the frames centred in the span are scaled, ramped over two bins outside each band edge, and the
+The version is taken through a short-time Fourier transform (the noise gate's Hann windows of 40
+to 64 ms, a quarter of a window apart, so a hum's line is resolved to 16 to 23 Hz), the bins of the
+band in the frames centred in the span are scaled, ramped over two bins outside each band edge, and the
 signal is resynthesised with the transform's dual window. Only the span and one window either side
 change; the rest of the version is copied as it was. Long spans are done block by block on the
 frames' own grid, so an hour costs no more memory than a minute and every block gives exactly the
@@ -28,22 +28,17 @@ from app.engine.documents import Version
 from app.engine.errors import ConfigError
 from app.engine.jobs import Job, Progress
 from app.engine.scratch import scratch_zeros
+from models.baselines.spectral_gate import window_frames
 
 Seconds = tuple[float, float]
 Band = tuple[float, float]          # Hz
 
-WINDOW_SECONDS = 0.04          # rounded up to a power of two of frames
 EDGE_BINS = 2                  # the gain ramps back to 1 over this many bins outside each band edge
 BLOCK_FRAMES = 1 << 20         # samples resynthesised at a time
 CONTEXT_SECONDS = 0.1          # around the span, whose level `AROUND` brings the band down to
 AROUND = "around"              # the gain that matches the level around the span
 Gain = float | str             # dB (−inf: removed), or AROUND
 ATTENUATED_SUFFIX = " · attenuated"
-
-
-def window_frames(rate: int) -> int:
-    """The transform's window at `rate`: 1024 at 16 kHz, 2048 at 44.1 and 48 kHz."""
-    return 1 << math.ceil(math.log2(WINDOW_SECONDS * rate))
 
 
 def band_weights(rate: int, window: int, band: Band) -> np.ndarray:

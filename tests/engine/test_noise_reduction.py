@@ -72,7 +72,7 @@ def test_reducing_in_blocks_is_reducing_the_whole(speech, noise):
 def test_only_the_span_and_a_window_either_side_change(speech, noise):
     noisy = speech + noise
     out = reduced(noisy, span=(4.0, 6.0))
-    window = nr.window_frames(RATE)
+    window = nr.spectral_gate.window_frames(RATE)
     np.testing.assert_array_equal(out[:4 * RATE - window], noisy[:4 * RATE - window])
     np.testing.assert_array_equal(out[6 * RATE + window:], noisy[6 * RATE + window:])
     assert level_db(out[5 * RATE:5 * RATE + 400] - noisy[5 * RATE:5 * RATE + 400]) > -60
