@@ -21,7 +21,8 @@ from models.common.results import markdown_table
 
 SETTINGS_SHOWN = ("method", "reference_channel", "channels", "spatial_filter", "mode", "seed", "span_seconds",
                   "source_version", "swapped_seconds", "silenced_seconds", "level_seconds", "level_db",
-                  "faded_in_seconds", "faded_out_seconds", "aligned", "hum_removed", "attenuated", "blend")
+                  "faded_in_seconds", "faded_out_seconds", "aligned", "hum_removed", "attenuated", "blend",
+                  "noise_reduced")
 
 
 def _cell(text: object) -> str:

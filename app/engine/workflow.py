@@ -84,6 +84,12 @@ def setting_text(key: str, value: Any) -> str:
         return f"{value['hz']:g} Hz and {value['lines'] - 1} harmonics"
     if key == "blend":
         return f"with the mixture at {value:g} dB"
+    if key == "noise_reduced":
+        return "; ".join(f"{r['reduction_db']:g} dB down (sensitivity {r['sensitivity_db']:g} dB, noise "
+                         + (f"learnt from {format_span(*r['profile'])}" if isinstance(r["profile"], list)
+                            else "from the quietest tenth")
+                         + ")" + (f" over {format_span(*r['seconds'])}" if isinstance(r["seconds"], list) else "")
+                         for r in value)
     if isinstance(value, dict):
         return ", ".join(f"{k.replace('_', ' ')} {setting_text(k, v)}" for k, v in value.items())
     if isinstance(value, list):

@@ -100,3 +100,17 @@ def test_the_report_says_how_a_version_was_faded_aligned_and_dehummed(tmp_path, 
         text = session_report(session.snapshot(), rec.info)
     assert ("faded in seconds 0.00–0.50 s; aligned moved 32 ms earlier, polarity flipped; "
             "hum removed 60 Hz and 7 harmonics") in text
+
+
+def test_the_report_says_how_far_and_by_what_profile_the_noise_was_reduced(tmp_path, tiny_separator_card):
+    session = _session(tmp_path, tiny_separator_card)
+    runs = [{"reduction_db": 12.0, "sensitivity_db": 6.0, "smoothing_bins": 3, "profile": [1.0, 2.0],
+             "seconds": "whole"},
+            {"reduction_db": 6.0, "sensitivity_db": 9.0, "smoothing_bins": 3, "profile": "quietest tenth",
+             "seconds": [3.0, 4.5]}]
+    session.add([Version("Quieter · talker 1", 0, VersionKind.SEPARATED, np.zeros(16_000, np.float32), 16_000,
+                         "x", {"noise_reduced": runs})])
+    with open_recording(session.recording_path) as rec:
+        text = session_report(session.snapshot(), rec.info)
+    assert ("noise reduced 12 dB down (sensitivity 6 dB, noise learnt from 1.00–2.00 s); 6 dB down (sensitivity "
+            "9 dB, noise from the quietest tenth) over 3.00–4.50 s") in text
