@@ -243,6 +243,22 @@ def test_cli_refuses_a_blend_louder_than_the_mixture_before_separating(tmp_path,
     assert not (tmp_path / "o").exists()
 
 
+def test_cli_reduces_each_track_s_noise_and_says_so_in_its_tags(tmp_path, tiny_separator_card):
+    from app.engine.provenance import read_tags
+
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=2.0)
+    assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--no-correct",
+                 "--reduce-noise", "12"]) == EXIT_OK
+    for k in (1, 2):
+        assert "; noise reduced by 12 dB" in read_tags(tmp_path / "o" / "panel" / f"spk{k}.wav")["comment"]
+
+
+def test_cli_refuses_a_noise_reduction_out_of_range_before_separating(tmp_path, tiny_separator_card, capsys):
+    src = _two_tone_recording(tmp_path / "panel.wav", seconds=1.0)
+    assert main(["separate", str(src), "--out", str(tmp_path / "o"), "--model", MODEL, "--reduce-noise", "0"]) != 0
+    assert "A noise reduction of 0 dB is out of range" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
 def test_channel_lists_read_as_users_count_and_are_written_back_the_same_way():
     from app.engine.separation import channel_list_text, parse_channel_list
 

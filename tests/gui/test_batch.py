@@ -33,6 +33,9 @@ def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once
     assert request.settings.blend_db is None
     dialog.blend.setCurrentIndex(dialog.blend.findData(-20.0))
     assert dialog.request().settings.blend_db == -20.0
+    assert request.settings.reduce_noise_db is None
+    dialog.noise.setCurrentIndex(dialog.noise.findData(12.0))
+    assert dialog.request().settings.reduce_noise_db == 12.0
     dialog.reject()
 
 

@@ -2,7 +2,7 @@
 
 The user gathers files (or whole folders, searched for audio), picks the output folder, the
 method, channels and reference (as in Separate with options…) and what follows the separator
-(MeCo, a student, a blend with the mixture, a loudness target); the window then runs the batch
+(MeCo, a student, noise reduction, a blend with the mixture, a loudness target); the window then runs the batch
 as one job. Each recording goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced
 only when "Replace" is ticked.
 """
@@ -44,6 +44,9 @@ from app.gui.dialogs.separate_dialog import SeparationChoice, SeparationFields
 
 BLEND_CHOICES = [("None: the tracks as separated", None),
                  *((f"The rest of the mixture at {db} dB", float(db)) for db in (-30, -20, -12))]
+
+NOISE_CHOICES = [("None", None), *((f"{db} dB down, learnt from each track's quietest frames", float(db))
+                                   for db in (6, 12, 18))]
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class BatchDialog(QDialog):
         self.enhance = choice_combo([("None", None)] + [(name, name) for name in students])
         self.enhance.setEnabled(bool(students))
         self.loudness = choice_combo(LOUDNESS_CHOICES)
+        self.noise = choice_combo(NOISE_CHOICES)
+        self.noise.setToolTip("Lower each track's steady noise (hiss, fan, room tone), as Edit ▸ Reduce noise… does")
         self.blend = choice_combo(BLEND_CHOICES)
         self.between_turns = QCheckBox("Silence each talker between its turns (the crosstalk left there)")
         self.overwrite = QCheckBox("Replace tracks that already exist")
@@ -106,6 +111,7 @@ class BatchDialog(QDialog):
         form.addRow("MeCo", self.correct)
         form.addRow("", self.keep_uncorrected)
         form.addRow("Enhance with", self.enhance)
+        form.addRow("Reduce noise", self.noise)
         form.addRow("Blend", self.blend)
         form.addRow("Loudness", self.loudness)
         form.addRow("Turns", self.between_turns)
@@ -150,7 +156,7 @@ class BatchDialog(QDialog):
         settings = BatchSettings(self.separation.choice().settings(self.separate), correct, keep, enhance,
                                  self.loudness.currentData(), self.overwrite.isChecked(),
                                  silence_between_turns=self.between_turns.isChecked(),
-                                 blend_db=self.blend.currentData())
+                                 blend_db=self.blend.currentData(), reduce_noise_db=self.noise.currentData())
         return BatchRequest(self.paths(), folder, settings)
 
     def _refresh(self) -> None:
