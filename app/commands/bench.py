@@ -362,6 +362,7 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from app.engine.documents import Version, VersionKind
     from app.engine.jobs import drive
     from app.engine.scratch import scratch_zeros
+    from app.engine.noise_reduction import NoiseSettings, reduce_noise_job
     from app.engine.spectral_edits import AROUND, attenuate_job
     from app.engine.version_edits import silence_job, swap_job
 
@@ -389,6 +390,8 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                          versions[:1], (middle, middle + 60), (1000.0, 3000.0), AROUND)),
                      ("attenuate 45-55 Hz over the whole version (a hum)", lambda: attenuate_job(
                          versions[:1], (0.0, minutes * 60), (45.0, 55.0), -math.inf)),
+                     ("reduce the noise of the whole version (its quietest frames' profile)",
+                      lambda: reduce_noise_job(versions[:1], NoiseSettings())),
                      ("blend one talker with the mixture", lambda: blend_job(rec, versions[:1], -20.0))]
             with AnonymousPeak() as anonymous:
                 for name, make in steps:
