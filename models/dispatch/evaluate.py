@@ -8,7 +8,9 @@
     python -m models.dispatch.evaluate seeds --students S_seed0.json S_seed1.json ... \
         --markdown docs/results/dispatch-seeds.md       # the same variants from other seeds
 
-Per set and model: PESQ-WB, ESTOI, SI-SDR and DNSMOS OVRL, each mean +- the 95 % confidence
+Per set and model (and two rows to compare with: the noisy input, and the classical spectral gate
+of Audacity's Noise Reduction at its defaults, `models.baselines.spectral_gate`, learnt from each
+utterance's quietest frames): PESQ-WB, ESTOI, SI-SDR and DNSMOS OVRL, each mean +- the 95 % confidence
 half-width (t interval over utterances); parameters, MMAC/s and RTF on this CPU; the share of
 kept patches whose knowledge gap is positive (each student's own KD setting, against the
 teacher's output). Then the checks the issue sets: PESQ lifts over the noisy input, the paired
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from models.baselines.spectral_gate import reduce_noise
 from models.common import checkpoint
 from models.common.processes import worker_pool
 from models.common.results import write_result
@@ -55,6 +59,7 @@ SET_SEEDS = {"enhance-in-domain": 4_000_000, "enhance-ood": 5_000_000,   # apart
              "enhance-valid": 6_000_000}
 VALID_SET = "enhance-valid"            # validation voices: where lambda is chosen, never the test sets
 METRICS = ("pesq_wb", "estoi", "si_sdr", "dnsmos_ovrl")
+BASELINE = "spectral gate (classical)"   # the row a user would otherwise pick: Audacity's Noise Reduction
 TARGET_LIFT = {"teacher": 0.8, "student": 0.5}   # issue #7: PESQ-WB over the noisy input, out-of-domain
 TARGET_GAIN = 0.1                                 # MSSP student over the no-KD student
 TARGET_RTF = 0.02
@@ -137,8 +142,13 @@ def evaluate(models: dict[str, MaskingEnhancer], variants: dict[str, StudentVari
     scores: dict[str, dict[str, list[dict[str, float]]]] = {}
     all_gaps: dict[str, dict[str, list[int]]] = {}
     teacher_name = next(n for n in models if n not in variants)
+    gate_seconds = audio_seconds = 0.0
     for set_name, pairs in sets.items():
         estimates: dict[str, list[np.ndarray]] = {"noisy": [pair.noisy for pair in pairs]}
+        start = time.perf_counter()
+        estimates[BASELINE] = [reduce_noise(pair.noisy, SAMPLE_RATE) for pair in pairs]
+        gate_seconds += time.perf_counter() - start
+        audio_seconds += sum(pair.noisy.shape[0] for pair in pairs) / SAMPLE_RATE
         estimates.update({n: [enhance(m, pair.noisy) for pair in pairs] for n, m in models.items()})
         flat = score_all([(out, pair.clean) for outs in estimates.values() for out, pair in zip(outs, pairs)],
                          workers)
@@ -153,6 +163,7 @@ def evaluate(models: dict[str, MaskingEnhancer], variants: dict[str, StudentVari
     rtf = real_time_factors(models)
     cost = {n: {"parameters": parameters(m), "mmac_per_s": macs_per_second(m) / 1e6, "rtf": rtf[n]}
             for n, m in models.items()}
+    cost[BASELINE] = {"rtf": gate_seconds / max(audio_seconds, 1e-9)}
     return {"scores": scores, "gaps": all_gaps, "cost": cost, "teacher": teacher_name}
 
 
@@ -180,6 +191,8 @@ def table(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str)
             cells = [formatted([r[m] for r in rows]) for m in METRICS]
             if name == "noisy":
                 cost = ["—"] * 4
+            elif name == BASELINE:
+                cost = ["—", "—", f"{result['cost'][name]['rtf']:.4f}", "—"]
             else:
                 c = result["cost"][name]
                 pos, kept = result["gaps"][set_name].get(name, (0, 0))
@@ -224,6 +237,9 @@ def checks(result: dict[str, Any], variants: dict[str, StudentVariant], ood: str
     ranked = sorted(expected, key=lambda n: lift[n])
     out.append(f"- order by PESQ-WB, worst first: {', '.join(ranked)}; the paper expects "
                f"{', '.join(expected)}: {'same' if ranked == expected else 'differs'}")
+    if BASELINE in lift:
+        out.append(f"- the classical spectral gate lifts {lift[BASELINE]:+.2f}; the best student "
+                   f"{lift[best] - lift[BASELINE]:+.2f} more, the teacher {lift[teacher] - lift[BASELINE]:+.2f}")
     return out
 
 
