@@ -11,16 +11,17 @@ that hold any sound, over the first minute of what it was made from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings
+from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 from app.engine.scratch import scratch_zeros
@@ -116,6 +117,33 @@ def reduce_noise_job(versions: list[Version], settings: NoiseSettings, profile_s
     return mended
 
 
+def channel_version(recording: Recording, channel: int) -> Version:
+    """One channel of `recording` as a version (in scratch space, read a block at a time), for the
+    gate to treat as it treats a talker's track."""
+    audio = scratch_zeros((recording.frames,))
+    for lo in range(0, recording.frames, BLOCK):
+        audio[lo:lo + BLOCK] = recording.read(lo, min(lo + BLOCK, recording.frames), [channel])[0]
+    audio.flags.writeable = False
+    return Version(f"{recording.name} channel {channel + 1}", channel, VersionKind.SEPARATED, audio,
+                   recording.sample_rate, "", {})
+
+
+def reduce_recording_job(recording: Recording, settings: NoiseSettings, profile_span: Seconds | None,
+                         sink: Callable[[np.ndarray], None]) -> Job[None]:
+    """Every channel of `recording` with its steady noise lowered, each by its own profile (learnt
+    over `profile_span`, else from its quietest frames), handed to `sink` as (channels, frames)
+    blocks once all are done (`meco-studio denoise`)."""
+    settings.check()
+    reduced = []
+    for channel in range(recording.channels):
+        version = channel_version(recording, channel)
+        profile = learn_profile(version, profile_span) if profile_span is not None else quietest_profile(version)
+        reduced.append((yield from reduce_blocks(version, profile, settings,
+                                                 stage=f"reduce noise, channel {channel + 1}")))
+    for lo in range(0, recording.frames, BLOCK):
+        sink(np.stack([audio[lo:lo + BLOCK] for audio in reduced]))
+
+
 def reduce_noise_files(paths: list[Path], settings: NoiseSettings, export: ExportSettings) -> Job[list[str | None]]:
     """Rewrite each mono track at `paths` (in `export`'s format) with its steady noise lowered, the
     profile from its quietest frames (`separate --reduce-noise`); each writer's `peak_note`. The
@@ -123,15 +151,8 @@ def reduce_noise_files(paths: list[Path], settings: NoiseSettings, export: Expor
     settings.check()
     peak_notes = []
     for path in paths:
-        with sf.SoundFile(path) as source:
-            rate, tags = source.samplerate, read_tags(source)
-            audio = scratch_zeros((source.frames,))
-            at = 0
-            for block in source.blocks(BLOCK, dtype="float32", always_2d=True):
-                audio[at:at + block.shape[0]] = block[:, 0]
-                at += block.shape[0]
-        audio.flags.writeable = False
-        track = Version(path.name, 0, VersionKind.SEPARATED, audio, rate, "", {})
+        with open_recording(path) as rec:
+            rate, tags, track = rec.sample_rate, read_tags(path), channel_version(rec, 0)
         quieter = yield from reduce_blocks(track, quietest_profile(track), settings, stage=f"reduce noise {path.name}")
         step = f"noise reduced by {settings.reduction_db:g} dB (sensitivity {settings.sensitivity_db:g} dB)"
         writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True), with_step(tags, step))

@@ -131,3 +131,40 @@ def test_every_version_is_checked_before_any_is_changed(speech, noise):
 def test_settings_out_of_range_are_named(settings, words):
     with pytest.raises(ConfigError, match=words):
         settings.check()
+
+
+def write_noisy(path, speech, noise, channels: int = 2, rate: int = RATE):
+    """`channels` channels: the speech plus the noise, each channel's noise half the last's."""
+    sf.write(path, np.stack([speech + noise / 2 ** c for c in range(channels)], axis=1), rate, subtype="FLOAT")
+    return path
+
+
+def test_denoise_lowers_every_channel_s_noise_as_the_gate_does(tmp_path, speech, noise):
+    from app.cli import EXIT_OK, main
+
+    src = write_noisy(tmp_path / "room.wav", speech, noise)
+    assert main(["denoise", str(src), "--out", str(tmp_path / "o"), "--noise", "0", "1", "--reduction", "18"]) \
+        == EXIT_OK
+    out, rate = sf.read(tmp_path / "o" / "room.wav", dtype="float32", always_2d=True)
+    assert rate == RATE and out.shape == (speech.size, 2)
+    for channel in range(2):
+        noisy = version(speech + noise / 2 ** channel)
+        expected = drive(nr.reduce_blocks(noisy, nr.learn_profile(noisy, NOISE), nr.NoiseSettings(18.0)))
+        np.testing.assert_allclose(out[:, channel], expected, atol=1e-4)              # written as 16-bit
+
+
+def test_denoise_names_a_channel_with_no_noise_to_learn_and_writes_nothing(tmp_path, speech, noise, capsys):
+    from app.cli import EXIT_FAILED, main
+
+    src = tmp_path / "gated.wav"
+    sf.write(src, np.stack([speech + noise, speech], axis=1), RATE, subtype="FLOAT")
+    assert main(["denoise", str(src), "--out", str(tmp_path / "o"), "--noise", "0", "1"]) == EXIT_FAILED
+    assert "“gated.wav channel 2” is silent over 0.00–1.00 s" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_denoise_refuses_settings_out_of_range_before_reading(tmp_path, capsys):
+    from app.cli import main
+
+    assert main(["denoise", str(tmp_path / "none.wav"), "--out", str(tmp_path / "o"), "--reduction", "0"]) != 0
+    assert "A noise reduction of 0 dB is out of range" in capsys.readouterr().err

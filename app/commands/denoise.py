@@ -1,0 +1,83 @@
+"""`meco-studio denoise INPUT... --out DIR`: the classical spectral gate (Edit ▸ Reduce noise…,
+Audacity's Noise Reduction) on every channel of recordings, `DIR/<stem>.wav` per input, to set
+beside `enhance`'s trained students with `score --compare`.
+
+Each channel's noise is learnt over `--noise START STOP` (a stretch of noise alone) or, without
+it, from its quietest frames; written at the input's rate and length; folders are searched for
+audio; a bad file is reported and the batch goes on; the output is renamed into place only when
+complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.commands import HelpFormatter
+from app.commands.options import parse_time
+from app.commands.output import progress_bar, run_batch, warn
+from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
+from app.engine.files import expand_inputs, open_recording
+from app.engine.jobs import drive
+from app.engine.noise_reduction import NoiseSettings, reduce_recording_job
+from app.engine.provenance import read_tags, with_step
+from app.engine.timecode import format_span
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("denoise", help="lower the steady noise of recordings (files or folders), every channel, "
+                                       "with the classical spectral gate", formatter_class=HelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
+    p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<stem>.wav")
+    p.add_argument("--noise", nargs=2, type=parse_time, default=None, metavar=("START", "STOP"),
+                   help="learn each channel's noise over this stretch of noise alone (default: its quietest frames)")
+    defaults = NoiseSettings()
+    p.add_argument("--reduction", type=float, default=defaults.reduction_db, metavar="DB",
+                   help="how far the noise goes down")
+    p.add_argument("--sensitivity", type=float, default=defaults.sensitivity_db, metavar="DB",
+                   help="how far above the noise a sound must rise to be kept")
+    p.add_argument("--smoothing", type=int, default=defaults.smoothing_bins, metavar="BINS",
+                   help="frequency smoothing of the gains, bins either side")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def denoise_file(path: Path, out_dir: Path, settings: NoiseSettings, noise: tuple[float, float] | None,
+                 overwrite: bool, show_bar: bool) -> dict:
+    """One file into `out_dir/<stem>.wav`; nothing is left behind on failure."""
+    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
+    source = f"learnt over {format_span(*noise)}" if noise else "from the quietest frames"
+    with open_recording(path) as rec:
+        if rec.notice:
+            warn(f"warning: {rec.notice}")
+        tags = with_step(read_tags(path), f"noise reduced by {settings.reduction_db:g} dB (sensitivity "
+                                          f"{settings.sensitivity_db:g} dB, noise {source})")
+        writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags)
+        with progress_bar(path.name, "block", show_bar) as on_progress:
+            try:
+                drive(reduce_recording_job(rec, settings, noise, writer.write), on_progress)
+                output = writer.commit()
+            except BaseException:
+                writer.abort()
+                raise
+    notes = [writer.peak_note] if writer.peak_note else []
+    for note in notes:
+        warn(f"note: {note}")
+    return {"input": str(path), "output": str(output), "reduction_db": settings.reduction_db,
+            "sensitivity_db": settings.sensitivity_db, "smoothing_bins": settings.smoothing_bins,
+            "noise": list(noise) if noise else "quietest frames", "notes": notes}
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = NoiseSettings(args.reduction, args.sensitivity, args.smoothing)
+    settings.check()
+    noise = None if args.noise is None else (args.noise[0], args.noise[1])
+    files = expand_inputs(args.inputs)
+    if not files:
+        warn("error: no audio files found in the given inputs")
+        return 1
+    show_bar = sys.stderr.isatty() and not args.json
+    return run_batch(files, lambda path: denoise_file(path, args.out, settings, noise, args.overwrite, show_bar),
+                     "denoised", args.json, lambda d: [d["output"]])
