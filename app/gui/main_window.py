@@ -373,6 +373,9 @@ class MainWindow(QMainWindow):
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"],
                                            self.processing.run_analysis)
         self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.processing.run_activity)
+        self.clipping_action = self._action("Label &clipping", [], lambda: self.processing.run_clipping())
+        self.clipping_action.setStatusTip("Label every stretch where a channel of the recording sits at full scale "
+                                          "for three samples or more (Audacity's Find Clipping)")
         self.label_stats_action = self._action("Label s&tatistics…", [], lambda: self.labels.open_statistics())
         self.label_stats_action.setStatusTip("Talk time, turns and overlap of each label text (each talker)")
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
@@ -472,6 +475,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.evaluate_labels_action)
         process_menu.addAction(self.analyze_action)
         process_menu.addAction(self.activity_action)
+        process_menu.addAction(self.clipping_action)
         process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
@@ -754,6 +758,7 @@ class MainWindow(QMainWindow):
         self.reference_action.setEnabled(self.recording is not None)
         self.analyze_action.setEnabled(self.recording is not None)
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
+        self.clipping_action.setEnabled(self.recording is not None)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
         for action in (self.level_action, self.fade_in_action, self.fade_out_action):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from app.engine.activity import talker_activity
 from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.batch import BatchResult, batch_job
+from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
 from app.engine.documents import ESTIMATE_KINDS, Version
 from app.engine.enhancement import EnhanceSettings
@@ -302,6 +303,27 @@ class ProcessController(QObject):
             lambda: talker_activity([v.audio for v in newest], [f"talker {v.talker + 1}" for v in newest],
                                     rates.pop()),
             lambda labels: self._on_activity(recording, labels, [v.name for v in newest]))
+
+    def run_clipping(self) -> JobEntry | None:
+        """Queue labels over every stretch where the recording clipped (Audacity's Find Clipping)."""
+        recording = self.window.recording
+        if recording is None:
+            return None
+        return self.window.jobs.submit(f"Find clipping in {display_name(recording.path)}",
+                                       lambda: clipping_job(recording),
+                                       lambda labels: self._on_clipping(recording, labels))
+
+    def _on_clipping(self, recording: Recording, labels: list[Label]) -> None:
+        window = self.window
+        if recording is not window.recording:
+            return
+        if not labels:
+            window.statusBar().showMessage(f"{recording.path.name} does not clip: no run of "
+                                           f"{MIN_RUN} samples at full scale in any channel.", 10_000)
+            return
+        window.labels.add_many(labels, f"label clipping ({len(labels)} labels)")
+        window.statusBar().showMessage(f"{len(labels)} clipped stretch(es) labelled; Alt+→ steps through them",
+                                       10_000)
 
     def _on_activity(self, recording: Recording, labels: list[Label], sources: list[str]) -> None:
         window = self.window

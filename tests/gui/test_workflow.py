@@ -1314,3 +1314,30 @@ def test_a_silent_span_is_refused_as_a_noise_profile(qtbot, demo_window, monkeyp
     demo_window.view.set_selection((0.2, 0.8))
     assert demo_window.edits.learn_noise_profile() is None and demo_window.edits.noise_span is None
     assert "is silent over 0.20–0.80 s" in errors[0]
+
+
+def hot_recording(path, gain: float = 1.0):
+    """Two channels of a 200 Hz tone at -10 dBFS; channel 2 driven into full scale over 1.0–1.5 s."""
+    t = np.arange(3 * 16_000) / 16_000
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
+    audio[16_000:24_000, 1] = np.clip(3 * np.sin(2 * np.pi * 200 * t[:8000]), -1, 1)
+    sf.write(path, audio * gain, 16_000, subtype="PCM_16")
+    return path
+
+
+def test_clipped_stretches_become_labels_to_step_through(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    open_and_draw(qtbot, window, hot_recording(tmp_path / "hot.wav"))
+    wait_done(qtbot, window, window.processing.run_clipping())
+    (label,) = window.session.labels
+    assert label.text == "clipped ch 2" and label.start == pytest.approx(1.0, abs=0.003)
+    assert window.undo_action.text() == "&Undo label clipping (1 labels)"
+
+
+def test_a_recording_that_never_clips_says_so_and_gets_no_labels(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    open_and_draw(qtbot, window, hot_recording(tmp_path / "calm.wav", gain=0.5))
+    wait_done(qtbot, window, window.processing.run_clipping())
+    assert not window.session.labels and window.statusBar().currentMessage().startswith("calm.wav does not clip")

@@ -1,0 +1,81 @@
+"""Finding where a recording clipped, as Audacity's Find Clipping does: labels over each run of
+samples at 16-bit full scale or beyond, so the user can step through them (Alt+→) and hear what a
+separator was given. A microphone array set too hot clips on every loud syllable, and a clipped
+channel's spatial cues are wrong there.
+
+A run counts once it lasts `MIN_RUN` samples (Audacity's start threshold: a single full-scale
+sample is a peak, three in a row are a flat top); runs of one channel closer than `MERGE_SECONDS`
+make one label, and overlapping labels of several channels become one naming them all. The
+recording is read a block at a time, with runs carried across the blocks' edges.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.analysis import FULL_SCALE_16BIT
+from app.engine.files import Recording
+from app.engine.jobs import Job, Progress
+from app.engine.labels import Label
+from app.engine.spans import merged
+
+MIN_RUN = 3
+MERGE_SECONDS = 0.01
+BLOCK = 1 << 20
+
+
+def _runs(clipped: np.ndarray, offset: int, open_start: int | None) -> tuple[list[tuple[int, int]], int | None]:
+    """The closed runs of True in `clipped` (absolute samples, a run open at the last block's end
+    continuing from `open_start`), and the start of the run left open at this block's end."""
+    edges = np.diff(np.concatenate(([open_start is not None], clipped)).astype(np.int8))
+    starts = list(np.flatnonzero(edges == 1) + offset)
+    stops = list(np.flatnonzero(edges == -1) + offset)
+    if open_start is not None:
+        starts.insert(0, open_start)
+    still_open = starts.pop() if len(starts) > len(stops) else None
+    return list(zip(starts, stops)), still_open
+
+
+def clipped_runs(recording: Recording) -> Job[list[list[tuple[int, int]]]]:
+    """Per channel, the runs [start, stop) of samples at full scale lasting `MIN_RUN` or more."""
+    channels, frames = recording.channels, recording.frames
+    found: list[list[tuple[int, int]]] = [[] for _ in range(channels)]
+    open_starts: list[int | None] = [None] * channels
+    blocks = range(0, frames, BLOCK)
+    for done, lo in enumerate(blocks):
+        yield Progress("find clipping", done, len(blocks))
+        block = np.abs(recording.read(lo, min(lo + BLOCK, frames))) >= FULL_SCALE_16BIT
+        for channel in range(channels):
+            runs, open_starts[channel] = _runs(block[channel], lo, open_starts[channel])
+            found[channel] += runs
+    for channel, start in enumerate(open_starts):
+        if start is not None:
+            found[channel].append((start, frames))
+    return [[(a, b) for a, b in runs if b - a >= MIN_RUN] for runs in found]
+
+
+def clipping_labels(runs: list[list[tuple[int, int]]], rate: int) -> list[Label]:
+    """One label per clipped stretch ("clipped ch 1, 3"), in time order."""
+    gap = MERGE_SECONDS * rate
+    stretches = []          # (start, stop, channel) in samples, each channel's near runs merged
+    for channel, found in enumerate(runs):
+        stretches += [(a, b, channel) for a, b in merged([(a - gap / 2, b + gap / 2) for a, b in found])]
+    labels: list[Label] = []
+    channels: list[set[int]] = []
+    for start, stop, channel in sorted(stretches):
+        begin, end = (max(start + gap / 2, 0) / rate, (stop - gap / 2) / rate)
+        if labels and begin <= labels[-1].stop:
+            last = labels[-1]
+            labels[-1] = Label(last.start, max(last.stop, end), last.text)
+            channels[-1].add(channel)
+        else:
+            labels.append(Label(begin, end))
+            channels.append({channel})
+    return [Label(label.start, label.stop, "clipped ch " + ", ".join(str(c + 1) for c in sorted(chans)))
+            for label, chans in zip(labels, channels)]
+
+
+def clipping_job(recording: Recording) -> Job[list[Label]]:
+    """The labels of every clipped stretch of `recording`."""
+    runs = yield from clipped_runs(recording)
+    return clipping_labels(runs, recording.sample_rate)
