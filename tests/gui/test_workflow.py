@@ -1290,6 +1290,8 @@ def test_noise_is_reduced_by_a_profile_learnt_from_the_selection(qtbot, demo_win
     assert 10 * np.log10(before / after) == pytest.approx(18.0, abs=1.5)
     assert demo_window.session.find(noisy.id).hidden and reduced.settings["noise_reduced"][0]["profile"] == list(quiet)
     assert demo_window.undo_action.text() == "&Undo reduce the noise of 1 version(s) by 18 dB"
+    demo_window.sessions.discard_changes()
+    assert demo_window.open_path(demo_window.recording.path) and demo_window.edits.noise_span is None
 
 
 def test_without_a_learnt_profile_the_quietest_frames_are_offered(qtbot, demo_window):
