@@ -302,11 +302,11 @@ class MainWindow(QMainWindow):
         self.dehum_action = self._action("Remove mains &hum", [], lambda: self.edits.remove_hum())
         self.dehum_action.setStatusTip("Find a 50 or 60 Hz hum in the chosen versions and notch out its lines, as RX's "
                                        "De-hum does")
-        self.learn_noise_action = self._action("Learn the noise p&rofile from the selection", [],
+        self.learn_noise_action = self._action("Learn the noise profile from the selec&tion", [],
                                                lambda: self.edits.learn_noise_profile())
         self.learn_noise_action.setStatusTip("Select a stretch where the chosen versions hold noise alone; Reduce "
                                              "noise then takes that noise out (Audacity's Get Noise Profile)")
-        self.reduce_noise_action = self._action("Reduce &noise…", ["Ctrl+Shift+N"],
+        self.reduce_noise_action = self._action("Redu&ce noise…", ["Ctrl+Shift+N"],
                                                 lambda: self.edits.open_reduce_noise())
         self.reduce_noise_action.setStatusTip("Lower the steady noise (hiss, fan, room tone) of the chosen versions, "
                                               "as Audacity's Noise Reduction and RX's Spectral De-noise do")
@@ -442,11 +442,12 @@ class MainWindow(QMainWindow):
                        self.add_label_action, self.next_label_action, self.previous_label_action):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
-        for action in (self.swap_action, self.silence_action, self.level_action, self.fade_in_action,
-                       self.fade_out_action, self.silence_turns_action, self.attenuate_action,
-                       self.learn_noise_action, self.reduce_noise_action, self.dehum_action, self.align_action,
-                       self.blend_action):
-            edit_menu.addAction(action)
+        for group in ((self.swap_action, self.silence_action, self.level_action, self.fade_in_action,
+                       self.fade_out_action, self.silence_turns_action),
+                      (self.attenuate_action, self.learn_noise_action, self.reduce_noise_action, self.dehum_action),
+                      (self.align_action, self.blend_action)):
+            edit_menu.addActions(list(group))
+            edit_menu.addSeparator()
         self.versions_panel.add_button(self.swap_action)
         view_menu = self.menuBar().addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_selection_action, self.fit_action):
