@@ -68,6 +68,23 @@ def spectrum_segment(sample_rate: int) -> int:
     return 1 << math.ceil(math.log2(SPECTRUM_SECONDS * sample_rate))
 
 
+def spectrum_at(audio: np.ndarray, sample_rate: int, centre: int) -> tuple[np.ndarray, np.ndarray]:
+    """The spectrum of one Hann window (`spectrum_segment` samples) centred at sample `centre` of
+    `audio`, zero beyond its ends: (Hz, dB), scaled as the average spectra are, so a sine of
+    amplitude A peaks at 20·log10 A; digital silence reads −inf. What Sonic Visualiser's spectrum
+    layer shows at the cursor."""
+    length = spectrum_segment(sample_rate)
+    start = centre - length // 2
+    frame = np.zeros(length)
+    lo, hi = max(start, 0), min(start + length, audio.shape[0])
+    if hi > lo:
+        frame[lo - start:hi - start] = audio[lo:hi]
+    window = np.hanning(length + 1)[:length]                  # periodic, as scipy's "hann"
+    magnitude = np.abs(np.fft.rfft(frame * window)) * 2 / window.sum()
+    with np.errstate(divide="ignore"):
+        return np.fft.rfftfreq(length, 1 / sample_rate), 20 * np.log10(magnitude)
+
+
 def _decibels(power: float) -> float:
     return 10.0 * math.log10(power) if power > 0 else -math.inf
 

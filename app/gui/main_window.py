@@ -83,6 +83,7 @@ from app.gui.pitch_controller import PitchController
 from app.gui.playback_controller import PlaybackController
 from app.gui.process_controller import ProcessController
 from app.gui.session_keeper import SessionKeeper
+from app.gui.slice_controller import SliceController
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
 from app.gui.views.axes import format_hz
@@ -185,6 +186,11 @@ class MainWindow(QMainWindow):
         self.analysis_dock = QDockWidget("Analysis", self)
         self.analysis_dock.setObjectName("analysis")
         self.analysis_dock.setWidget(self.analysis_panel)
+        self.slices = SliceController(self)
+        self.slice_dock = QDockWidget("Spectrum", self)
+        self.slice_dock.setObjectName("spectrum")
+        self.slice_dock.setWidget(self.slices.panel)
+        self.slice_dock.visibilityChanged.connect(lambda shown: shown and self.slices.draw())
         self.labels_panel = LabelsPanel(self)
         self.labels = LabelsController(self)
         self.blind = BlindController(self)
@@ -199,12 +205,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.jobs_dock)
         self.tabifyDockWidget(self.jobs_dock, self.metrics_dock)      # metrics beside the jobs that made them
         self.tabifyDockWidget(self.metrics_dock, self.analysis_dock)
-        self.tabifyDockWidget(self.analysis_dock, self.labels_dock)
+        self.tabifyDockWidget(self.analysis_dock, self.slice_dock)
+        self.tabifyDockWidget(self.slice_dock, self.labels_dock)
         self.jobs_dock.raise_()
         self.resizeDocks([self.versions_dock], [DOCK_PIXELS], Qt.Orientation.Horizontal)   # the channels get the room
         self.view.seek_requested.connect(self.playback.seek)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)
+        self.view.hover_time.connect(self.slices.at_cursor)
+        self.tracks.hover_time.connect(self.slices.at_cursor)
         self.tracks.cursor_info.connect(self._on_cursor_info)
         self.view.render_failed.connect(self._on_render_failed)
         self.messages: list[QMessageBox] = []
@@ -464,6 +473,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.jobs_dock.toggleViewAction())
         view_menu.addAction(self.metrics_dock.toggleViewAction())
         view_menu.addAction(self.analysis_dock.toggleViewAction())
+        view_menu.addAction(self.slice_dock.toggleViewAction())
         view_menu.addAction(self.labels_dock.toggleViewAction())
         view_menu.addAction(self.selection_bar.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
@@ -606,6 +616,7 @@ class MainWindow(QMainWindow):
         self.sessions.restart()
         self.session = session
         self.edits.noise_span = None          # a noise profile's span belongs to the recording it was learnt on
+        self.slices.clear()
         self.refresh_models()                 # cards installed since the last file count now
         self.refresh_versions()
         self.playback.show_position(0.0)

@@ -278,6 +278,7 @@ class PlaybackController:
         if player.is_playing and window.follow_action.isChecked():
             self._page_to(seconds)
         self.show_position(seconds)
+        window.slices.at_playhead(seconds)
         window.level_meter.set_levels(player.level())
         window.update_transport()
 

@@ -14,6 +14,7 @@ from app.engine.analysis import (
     AnalysisRequest,
     LaneAnalyser,
     analyse,
+    spectrum_at,
     spectrum_segment,
     spectrum_table,
     statistics_table,
@@ -122,3 +123,18 @@ def test_the_spectrum_table_puts_lanes_at_different_rates_on_one_frequency_colum
     assert len(rows) == len(np.union1d(low.frequencies, high.frequencies))
     beyond = [row for row in rows if float(row[0]) > 8_000]
     assert beyond and all(row[1] == "" and row[2] for row in beyond)
+
+
+def test_the_spectrum_at_a_moment_reads_a_sine_s_amplitude_at_its_frequency():
+    rate = 16_000
+    t = np.arange(rate) / rate
+    audio = np.where(t < 0.5, 0.5 * np.sin(2 * np.pi * 1000 * t), 0.1 * np.sin(2 * np.pi * 250 * t))
+    hz, db = spectrum_at(audio, rate, rate // 4)
+    assert hz[np.argmax(db)] == 1000 and db.max() == pytest.approx(20 * np.log10(0.5), abs=0.05)
+    hz, db = spectrum_at(audio, rate, 3 * rate // 4)
+    assert hz[np.argmax(db)] == 250 and db.max() == pytest.approx(-20.0, abs=0.05)
+
+
+def test_the_spectrum_past_the_end_is_silence_not_an_error():
+    _, db = spectrum_at(np.ones(100), 16_000, 50_000)
+    assert np.all(np.isneginf(db))

@@ -51,6 +51,21 @@ def lane_pen(row: int, emphasised: bool) -> QPen:
     return pg.mkPen(color, width=2.0 if emphasised else 1.0)
 
 
+def spectrum_plot() -> pg.PlotWidget:
+    """A plot of spectra: level in dB over a log-frequency axis ticked at round frequencies."""
+    plot = pg.PlotWidget()
+    plot.setMinimumHeight(180)
+    plot.setLogMode(x=True, y=False)
+    plot.setLabel("bottom", "frequency (Hz)")
+    plot.setLabel("left", "level (dB)")
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMenuEnabled(False)
+    plot.getAxis("bottom").setTicks([[(math.log10(f), f"{f // 1000}k" if f >= 1000 else str(f))
+                                      for f in FREQUENCY_TICKS_HZ], []])
+    restyle(plot)
+    return plot
+
+
 ALIGNMENT_TIPS = {
     "Delay vs first channel (ms)": "When the strongest source reaches this channel after the first (GCC-PHAT). "
                                    "An array's channels differ by at most its size over the speed of sound "
@@ -93,17 +108,8 @@ class AnalysisPanel(QWidget):
             buttons.addWidget(button)
         buttons.addWidget(self.status, 1)
 
-        self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(180)
-        self.plot.setLogMode(x=True, y=False)
-        self.plot.setLabel("bottom", "frequency (Hz)")
-        self.plot.setLabel("left", "level (dB)")
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.setMenuEnabled(False)
-        self.plot.getAxis("bottom").setTicks([[(math.log10(f), f"{f // 1000}k" if f >= 1000 else str(f))
-                                               for f in FREQUENCY_TICKS_HZ], []])
+        self.plot = spectrum_plot()
         self.curves: dict[int, pg.PlotDataItem] = {}      # table row -> its spectrum (the row's name is in its colour)
-        restyle(self.plot)
         self.readout = QLabel(" ")
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
 

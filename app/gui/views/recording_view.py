@@ -89,6 +89,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     label_moved = Signal(int, float, float)     # label index, its new start and stop: an edge was dragged
     context_requested = Signal(object)          # a right click on a channel: its screen position
     cursor_info = Signal(str)
+    hover_time = Signal(float)      # seconds under the mouse on a channel's spectrogram or waveform
     render_failed = Signal(str)
 
     def __init__(self, parent=None) -> None:
@@ -488,6 +489,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             if box.sceneBoundingRect().contains(scene_pos):
                 point = box.mapSceneToView(scene_pos)
                 self.cursor_info.emit(self.describe_point(channel, point.x(), point.y()))
+                self.hover_time.emit(point.x())
                 self._edge_cursor(False)
                 return
         for channel, plot in enumerate(self._wave_plots):
@@ -495,6 +497,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             if box.sceneBoundingRect().contains(scene_pos):
                 point = box.mapSceneToView(scene_pos)
                 self.cursor_info.emit(f"ch {channel + 1}   {format_duration(max(point.x(), 0.0))}")
+                self.hover_time.emit(point.x())
                 on_edge = self.label_edge_at(point.x(), box.viewPixelSize()[0]) is not None
                 self._edge_cursor(on_edge)
                 return

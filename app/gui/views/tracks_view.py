@@ -87,6 +87,7 @@ class TracksView(pg.GraphicsLayoutWidget):
     drag_selected = Signal(float, float, bool, object)   # anchor, current seconds, finished, band (Hz) or None
     rows_ready = Signal()           # every version shown has its row (background work may start)
     cursor_info = Signal(str)       # what lies under the mouse on a track: time, frequency, level, F0
+    hover_time = Signal(float)      # seconds under the mouse on a track
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -410,6 +411,7 @@ class TracksView(pg.GraphicsLayoutWidget):
             if box.sceneBoundingRect().contains(scene_pos):
                 point = box.mapSceneToView(scene_pos)
                 self.cursor_info.emit(self.describe_point(version_id, point.x(), point.y()))
+                self.hover_time.emit(point.x())
                 return
 
     def level_at(self, version_id: str, seconds: float, unit: float) -> float | None:
