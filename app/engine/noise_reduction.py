@@ -5,8 +5,9 @@ here it is applied to versions (Edit ▸ Reduce noise…) and to written tracks
 (`separate --reduce-noise`).
 
 The noise profile is learnt from a span the user selects where the talker is silent (Audacity's
-Get Noise Profile, RX's Learn), or, without one, from the quietest tenth of the version's frames
-that hold any sound, over the first minute of what it was made from.
+Get Noise Profile, RX's Learn; its first minute, to bound the memory a long selection would take),
+or, without one, from the quietest tenth of the version's frames that hold any sound, over the
+first minute of what it was made from.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from models.baselines.spectral_gate import BLOCK, Gate
 
 Seconds = tuple[float, float]
 
-ANALYSIS_SECONDS = 60.0         # where a profile is looked for without a span: the first minute
+ANALYSIS_SECONDS = 60.0         # a profile is learnt from a minute at most: the first of the span or the version
 MIN_PROFILE_SECONDS = 0.25
+SILENT_SAMPLE = 1e-6            # −120 dBFS: a span whose samples all lie below holds no noise to learn
 REDUCED_SUFFIX = " · noise reduced"
 
 
@@ -50,16 +52,36 @@ class NoiseSettings(Gate):
             raise ConfigError(f"Frequency smoothing over {self.smoothing_bins} bins is out of range: use 0 to 12.")
 
 
-def learn_profile(version: Version, span: Seconds) -> np.ndarray:
-    """Per bin, the mean power of `version` over `span`, where it holds noise alone."""
+def _profile_samples(version: Version, span: Seconds) -> tuple[int, int]:
+    """The samples of `span` a profile is learnt from: its first minute at most."""
     rate = version.sample_rate
     lo, hi = (min(max(round(s * rate), 0), version.audio.shape[0]) for s in span)
-    if (hi - lo) / rate < MIN_PROFILE_SECONDS:
-        raise ConfigError(f"{format_span(*span)} of “{version.name}” is too short to learn its noise from: select at "
-                          f"least {MIN_PROFILE_SECONDS:g} s where the talker is silent.")
-    profile = spectral_gate.mean_profile(version.audio[lo:hi], rate)
+    return lo, min(hi, lo + round(ANALYSIS_SECONDS * rate))
+
+
+def check_profile_span(versions: list[Version], span: Seconds) -> None:
+    """ConfigError naming the first version whose noise cannot be learnt over `span`: too short,
+    or silent there (a cheap look at the samples, for the window to say so at once)."""
+    for version in versions:
+        lo, hi = _profile_samples(version, span)
+        if (hi - lo) / version.sample_rate < MIN_PROFILE_SECONDS:
+            raise ConfigError(f"{format_span(*span)} of “{version.name}” is too short to learn its noise from: select "
+                              f"at least {MIN_PROFILE_SECONDS:g} s where the talker is silent.")
+        if not np.any(np.abs(version.audio[lo:hi]) > SILENT_SAMPLE):
+            raise _silent(version, span)
+
+
+def _silent(version: Version, span: Seconds) -> ConfigError:
+    return ConfigError(f"“{version.name}” is silent over {format_span(*span)}: there is no noise there to learn.")
+
+
+def learn_profile(version: Version, span: Seconds) -> np.ndarray:
+    """Per bin, the mean power of `version` over `span` (its first minute), where it holds noise alone."""
+    check_profile_span([version], span)
+    lo, hi = _profile_samples(version, span)
+    profile = spectral_gate.mean_profile(version.audio[lo:hi], version.sample_rate)
     if profile is None:
-        raise ConfigError(f"“{version.name}” is silent over {format_span(*span)}: there is no noise there to learn.")
+        raise _silent(version, span)
     return profile
 
 

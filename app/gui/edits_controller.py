@@ -20,7 +20,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.jobs import Job
-from app.engine.noise_reduction import NoiseSettings, profiles, reduce_noise_job
+from app.engine.noise_reduction import NoiseSettings, check_profile_span, reduce_noise_job
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
 from app.engine.time_align import align_job
@@ -138,7 +138,7 @@ class EditsController:
             return None
         _, selection, chosen = found
         try:
-            profiles(chosen, selection)
+            check_profile_span(chosen, selection)
         except ConfigError as err:
             self.window.show_error("Cannot learn the noise profile", str(err))
             return None
@@ -161,14 +161,16 @@ class EditsController:
     def reduce_noise(self, chosen: list[Version], settings: NoiseSettings, profile_span: tuple[float, float] | None,
                      span: tuple[float, float] | None) -> JobEntry | None:
         """`chosen` with their steady noise lowered over `span` (all of them without one), each by its
-        own profile: learnt over `profile_span`, else from its quietest frames."""
+        own profile: learnt over `profile_span`, else from its quietest frames (found in the job: a
+        version with too little sound fails it by name before any is changed)."""
         recording = self.window.recording
         self.noise_settings = settings            # offered again next time
         if recording is None:
             return None
         try:
             settings.check()
-            profiles(chosen, profile_span)
+            if profile_span is not None:
+                check_profile_span(chosen, profile_span)
         except ConfigError as err:
             self.window.show_error("Cannot reduce the noise", str(err))
             return None

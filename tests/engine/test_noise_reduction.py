@@ -168,3 +168,10 @@ def test_denoise_refuses_settings_out_of_range_before_reading(tmp_path, capsys):
 
     assert main(["denoise", str(tmp_path / "none.wav"), "--out", str(tmp_path / "o"), "--reduction", "0"]) != 0
     assert "A noise reduction of 0 dB is out of range" in capsys.readouterr().err
+
+
+def test_a_long_profile_span_is_learnt_from_its_first_minute():
+    noise = 0.003 * np.random.default_rng(1).standard_normal(70 * RATE)
+    noise[60 * RATE:] *= 10
+    long = version(noise)
+    np.testing.assert_allclose(nr.learn_profile(long, (0.0, 70.0)), nr.learn_profile(long, (0.0, 60.0)))
