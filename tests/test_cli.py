@@ -245,6 +245,27 @@ def test_stats_prints_a_table_and_names_a_range_past_the_end(tmp_path, capsys):
     assert "Nothing to analyse in good.wav from 100.000 s" in capsys.readouterr().err
 
 
+def test_stats_labels_where_a_file_clips_and_writes_nothing_for_one_that_does_not(tmp_path, capsys):
+    import soundfile as sf
+
+    from app.engine.labels import read_labels
+
+    rate = 16_000
+    t = np.arange(2 * rate) / rate
+    hot = 0.3 * np.sin(2 * np.pi * 200 * t)
+    hot[rate:rate + 800] = np.clip(3 * np.sin(2 * np.pi * 200 * t[:800]), -1, 1)
+    sf.write(tmp_path / "hot.wav", hot, rate, subtype="PCM_16")
+    sf.write(tmp_path / "calm.wav", hot / 2, rate, subtype="PCM_16")
+    labels = tmp_path / "labels"
+    assert main(["stats", str(tmp_path / "hot.wav"), str(tmp_path / "calm.wav"), "--clipping-labels", str(labels),
+                 "--json"]) == EXIT_OK
+    hot_report, calm_report = json.loads(capsys.readouterr().out)["files"]
+    assert (hot_report["clipped_stretches"], calm_report["clipped_stretches"]) == (1, 0)
+    (label,) = read_labels(labels / "hot.clipping.txt")
+    assert label.text == "clipped ch 1" and label.start == pytest.approx(1.0, abs=0.003)
+    assert sorted(p.name for p in labels.iterdir()) == ["hot.clipping.txt"]
+
+
 def test_evaluate_activity_scores_each_labeller_against_the_clean_references(capsys):
     assert main(["evaluate", "activity", "--json"]) == EXIT_OK
     results = json.loads(capsys.readouterr().out)["activity"]
