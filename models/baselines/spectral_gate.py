@@ -87,8 +87,6 @@ def quietest_profile(audio: np.ndarray, rate: int, min_frames: int = 1) -> np.nd
 def gains(power: np.ndarray, threshold: np.ndarray, floor: float, hop_seconds: float, smoothing: int) -> np.ndarray:
     """(bins, frames) gains: 1 where the middle of three frames' power reaches the threshold, else
     `floor`; opened early and closed late (attack, release); averaged in dB across bins."""
-    from scipy.ndimage import uniform_filter1d
-
     padded = np.pad(power, ((0, 0), (1, 1)), mode="edge")
     middle = np.median(np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]]), axis=0)
     out = np.where(middle >= threshold[:, None], 1.0, floor)
@@ -99,8 +97,17 @@ def gains(power: np.ndarray, threshold: np.ndarray, floor: float, hop_seconds: f
         for t in range(1, out.shape[1]):
             np.maximum(out[:, t], out[:, t - 1] * release, out=out[:, t])
     if smoothing:
-        out = np.exp(uniform_filter1d(np.log(out), 2 * smoothing + 1, axis=0, mode="nearest"))
+        out = np.exp(_moving_mean(np.log(out), smoothing))
     return out
+
+
+def _moving_mean(values: np.ndarray, reach: int) -> np.ndarray:
+    """The mean of each row's `reach` neighbours either side and itself, the edge rows repeated
+    beyond the ends (as scipy.ndimage's "nearest"; numpy alone, since importing scipy.ndimage holds
+    Python's lock for a fifth of a second)."""
+    padded = np.pad(values, ((reach, reach), (0, 0)), mode="edge")
+    sums = np.cumsum(np.concatenate([np.zeros((1, values.shape[1])), padded]), axis=0)
+    return (sums[2 * reach + 1:] - sums[:-2 * reach - 1]) / (2 * reach + 1)
 
 
 def gate(audio: np.ndarray, rate: int, profile: np.ndarray, settings: Gate, out: np.ndarray,

@@ -1343,3 +1343,16 @@ def test_a_recording_that_never_clips_says_so_and_gets_no_labels(qtbot, window, 
     open_and_draw(qtbot, window, hot_recording(tmp_path / "calm.wav", gain=0.5))
     wait_done(qtbot, window, window.processing.run_clipping())
     assert not window.session.labels and window.statusBar().currentMessage().startswith("calm.wav does not clip")
+
+
+def test_noise_is_reduced_without_stalling_the_event_loop(qtbot, demo_window):
+    noisy, _ = noisy_talker(demo_window)
+    long = Version("Separated · talker 2", 1, VersionKind.SEPARATED, np.tile(noisy.audio, 6), noisy.sample_rate, "x",
+                   {})                                                    # a minute: several blocks of the gate
+    demo_window.session.add([long])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.select_only(long.id)
+    qtbot.waitUntil(lambda: long.id in demo_window.tracks.images, timeout=10_000)      # drawn before the watch
+    gaps = event_loop_gaps(qtbot, demo_window, lambda: demo_window.edits.reduce_noise(
+        [long], demo_window.edits.noise_settings, None, None))
+    assert gaps.max() < 0.050, stall_message(gaps)

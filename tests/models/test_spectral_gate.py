@@ -27,3 +27,12 @@ def test_an_utterance_s_pauses_lose_the_reduction_asked_and_its_tone_stays():
 def test_silence_comes_back_as_it_is():
     silent = np.zeros(RATE, np.float32)
     np.testing.assert_array_equal(reduce_noise(silent, RATE), silent)
+
+
+def test_the_gains_are_smoothed_across_bins_as_a_nearest_edge_moving_mean():
+    from scipy.ndimage import uniform_filter1d
+
+    from models.baselines.spectral_gate import _moving_mean
+
+    values = np.random.default_rng(2).standard_normal((40, 7))
+    np.testing.assert_allclose(_moving_mean(values, 3), uniform_filter1d(values, 7, axis=0, mode="nearest"))
