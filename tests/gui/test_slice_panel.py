@@ -66,3 +66,21 @@ def test_while_playing_it_follows_the_playhead_not_the_cursor(qtbot, window, mak
         assert "the playhead" in window.slices.panel.heading.text()
     finally:
         window.playback.toggle()
+
+
+def test_hold_keeps_a_moment_s_curves_under_the_ones_that_follow(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(seconds=3.0, channels=2))
+    show_panel(qtbot, window)
+    panel = window.slices.panel
+    window.view.hover_time.emit(0.5)
+    qtbot.waitUntil(lambda: bool(panel.curves), timeout=2_000)
+    first = [db.copy() for _, _, db in panel.curves]
+    panel.hold_button.click()
+    window.view.hover_time.emit(2.5)
+    qtbot.waitUntil(lambda: panel.heading.text() == "At 2.500 s (the cursor)", timeout=2_000)
+    assert [item.name() for item in panel.held] == ["ch 1 at 0.500 s", "ch 2 at 0.500 s"]
+    np.testing.assert_allclose(panel.held[0].getData()[1], np.maximum(first[0][1:], -140.0))
+    legend = [label.text for _, label in panel.plot.plotItem.legend.items]
+    assert legend == ["ch 1", "ch 2", "ch 1 at 0.500 s", "ch 2 at 0.500 s"]
+    panel.hold_button.click()
+    assert panel.held == [] and panel.hold_button.text() == "Hold"

@@ -1,19 +1,23 @@
 """The spectrum at one moment of every channel and shown version, as Sonic Visualiser's spectrum
 layer and RX's spectrum analyser show it: a hum's line, a whistle or the harmonics of a voice read
 off at the cursor (while stopped) or at the playhead (while playing). The curves are drawn in the
-Analysis panel's colours on its log-frequency axis, with a readout under the mouse.
+Analysis panel's colours on its log-frequency axis, with a readout under the mouse. Hold keeps the
+moment's curves, dashed, under the ones that follow (RX's hold): a pause's noise floor beside a
+word's, or a channel before and after a mend.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.engine.timecode import format_duration
 from app.gui.views.analysis_panel import FLOOR_DB, lane_color, spectrum_plot
 from app.gui.views.axes import format_hz
+from app.gui.views.plot_style import plot_colors
 
 HINT = "Move the mouse over the channels or the tracks (or play) to see the spectrum there."
 
@@ -22,23 +26,34 @@ class SlicePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.heading = QLabel(HINT, wordWrap=True)
+        self.hold_button = QPushButton("Hold", checkable=True, enabled=False)
+        self.hold_button.setToolTip("Keep these curves, dashed, under the ones that follow")
+        self.hold_button.toggled.connect(self._on_hold)
+        self.held: list[pg.PlotDataItem] = []
+        self.seconds = 0.0
         self.plot = spectrum_plot()
         self.plot.setYRange(-100.0, 0.0)
-        self.plot.addLegend(offset=(-10, 10))
+        backdrop = QColor(plot_colors().background)
+        backdrop.setAlphaF(0.8)                  # the legend reads over the curves
+        self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(backdrop), labelTextColor=plot_colors().foreground)
         self.curves: list[tuple[str, np.ndarray, np.ndarray]] = []       # (name, Hz, dB) as drawn
         self._items: list[pg.PlotDataItem] = []
         self.readout = QLabel(" ")
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.heading)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(self.hold_button)
+        layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.readout)
 
     def show_slice(self, seconds: float, where: str, curves: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
         """Draw `curves` (name, Hz, dB), the spectra at `seconds`; `where` says whose time it is."""
         self.heading.setText(f"At {format_duration(seconds)} ({where})")
-        self.curves = curves
+        self.seconds, self.curves = seconds, curves
+        self.hold_button.setEnabled(bool(curves) or self.hold_button.isChecked())
         while len(self._items) < len(curves):
             row = len(self._items)
             self._items.append(self.plot.plot(pen=pg.mkPen(lane_color(row), width=1.5)))
@@ -51,10 +66,29 @@ class SlicePanel(QWidget):
                 legend.addItem(item, name)
             else:
                 item.setData([], [])
+        for item in self.held:
+            legend.addItem(item, item.name())
 
     def clear(self) -> None:
+        self.hold_button.setChecked(False)
         self.show_slice(0.0, "", [])
         self.heading.setText(HINT)
+
+    def _on_hold(self, holding: bool) -> None:
+        """Keep the current curves, dashed and faded, named with their moment; or let them go."""
+        for item in self.held:
+            self.plot.removeItem(item)
+        self.held = []
+        if holding:
+            for row, (name, hz, db) in enumerate(self.curves):
+                color = QColor(lane_color(row))
+                color.setAlphaF(0.6)
+                item = self.plot.plot(hz[1:], np.maximum(db[1:], FLOOR_DB),
+                                      pen=pg.mkPen(color, width=1.0, style=Qt.PenStyle.DashLine),
+                                      name=f"{name} at {format_duration(self.seconds)}")
+                item.setZValue(-1)
+                self.held.append(item)
+        self.hold_button.setText("Release" if holding else "Hold")
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         box = self.plot.getViewBox()
