@@ -212,16 +212,24 @@ def statistics_table(lanes: list[LaneAnalysis], decimals: int = 2) -> list[list[
     return rows
 
 
-def spectrum_table(lanes: list[LaneAnalysis]) -> list[list[str]]:
-    """One row per frequency bin and one column per lane (lanes at one rate share the bins); header first."""
-    with_spectrum = [lane for lane in lanes if lane.frequencies.size]
-    rows = [["Frequency (Hz)", *(f"{lane.name} (dB)" for lane in with_spectrum)]]
-    grid = np.unique(np.concatenate([lane.frequencies for lane in with_spectrum])) if with_spectrum else []
+Curve = tuple[str, np.ndarray, np.ndarray]      # (name, Hz, dB)
+
+
+def lane_curves(lanes: list[LaneAnalysis]) -> list[Curve]:
+    """The lanes' average spectra as curves, for `spectrum_table`."""
+    return [(lane.name, lane.frequencies, lane.spectrum_db) for lane in lanes]
+
+
+def spectrum_table(curves: list[Curve]) -> list[list[str]]:
+    """One row per frequency bin and one column per curve (curves at one rate share the bins);
+    header first; digital silence reads -inf."""
+    with_spectrum = [curve for curve in curves if curve[1].size]
+    rows = [["Frequency (Hz)", *(f"{name} (dB)" for name, _, _ in with_spectrum)]]
+    grid = np.unique(np.concatenate([hz for _, hz, _ in with_spectrum])) if with_spectrum else []
     for f in grid:
         cells = []
-        for lane in with_spectrum:
-            at = np.searchsorted(lane.frequencies, f)
-            hit = at < lane.frequencies.size and lane.frequencies[at] == f
-            cells.append(f"{lane.spectrum_db[at]:.2f}" if hit else "")
+        for _, hz, db in with_spectrum:
+            at = np.searchsorted(hz, f)
+            cells.append(f"{db[at]:.2f}" if at < hz.size and hz[at] == f else "")
         rows.append([f"{f:.2f}", *cells])
     return rows

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QTimer
 
-from app.engine.analysis import spectrum_at, spectrum_segment
+from app.engine.analysis import Curve, spectrum_at, spectrum_segment
 from app.gui.views.slice_panel import SlicePanel
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ class SliceController:
         seconds, where = self.wanted
         self.panel.show_slice(seconds, where, self.curves(seconds))
 
-    def curves(self, seconds: float) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    def curves(self, seconds: float) -> list[Curve]:
         """(name, Hz, dB) of every channel of the recording and every shown version at `seconds`."""
         recording = self.window.recording
         rate = recording.sample_rate

@@ -14,6 +14,7 @@ from app.engine.analysis import (
     AnalysisRequest,
     LaneAnalyser,
     analyse,
+    lane_curves,
     spectrum_at,
     spectrum_segment,
     spectrum_table,
@@ -118,7 +119,7 @@ def test_analysis_reports_progress_per_block_and_stops_when_cancelled():
 def test_the_spectrum_table_puts_lanes_at_different_rates_on_one_frequency_column():
     low = analysed_in_blocks(speech_like(16_000, 1.0), 16_000)
     high = analysed_in_blocks(speech_like(48_000, 1.0), 48_000)
-    header, *rows = spectrum_table([low, high])
+    header, *rows = spectrum_table(lane_curves([low, high]))
     assert header == ["Frequency (Hz)", "lane (dB)", "lane (dB)"]
     assert len(rows) == len(np.union1d(low.frequencies, high.frequencies))
     beyond = [row for row in rows if float(row[0]) > 8_000]

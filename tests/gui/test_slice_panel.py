@@ -84,3 +84,17 @@ def test_hold_keeps_a_moment_s_curves_under_the_ones_that_follow(qtbot, window, 
     assert legend == ["ch 1", "ch 2", "ch 1 at 0.500 s", "ch 2 at 0.500 s"]
     panel.hold_button.click()
     assert panel.held == [] and panel.hold_button.text() == "Hold"
+
+
+def test_the_moment_s_curves_are_saved_as_a_csv_column_per_lane(qtbot, window, make_recording, tmp_path):
+    import csv
+
+    open_and_draw(qtbot, window, make_recording(seconds=3.0, channels=2))
+    show_panel(qtbot, window)
+    window.view.hover_time.emit(1.5)
+    qtbot.waitUntil(lambda: window.slices.panel.save_button.isEnabled(), timeout=2_000)
+    path = window.slices.panel.save_csv(tmp_path / "moment.csv")
+    header, *rows = list(csv.reader(path.open()))
+    assert header == ["Frequency (Hz)", "ch 1 at 1.500 s (dB)", "ch 2 at 1.500 s (dB)"]
+    _, hz, db = window.slices.panel.curves[0]
+    assert len(rows) == hz.size and float(rows[10][1]) == pytest.approx(db[10], abs=0.005)

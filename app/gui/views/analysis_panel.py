@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.analysis import LaneAnalysis, spectrum_table, statistics_table
+from app.engine.analysis import LaneAnalysis, lane_curves, spectrum_table, statistics_table
 from app.engine.errors import ExportError
 from app.engine.export import write_csv
 from app.gui.views.plot_style import restyle
@@ -183,7 +183,7 @@ class AnalysisPanel(QWidget):
 
     def save_spectrum_csv(self, path: str | Path) -> Path:
         """The spectra, one column per lane; ExportError naming the file when it cannot be written."""
-        return write_csv(Path(path), spectrum_table(self.lanes))
+        return write_csv(Path(path), spectrum_table(lane_curves(self.lanes)))
 
     def _ask_and_save(self, suggested: str, save) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save as CSV", suggested, "CSV files (*.csv)")

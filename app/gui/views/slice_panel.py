@@ -8,12 +8,17 @@ word's, or a channel before and after a mend.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.engine.analysis import Curve, spectrum_table
+from app.engine.errors import ExportError
+from app.engine.export import write_csv
 from app.engine.timecode import format_duration
 from app.gui.views.analysis_panel import FLOOR_DB, lane_color, spectrum_plot
 from app.gui.views.axes import format_hz
@@ -30,13 +35,16 @@ class SlicePanel(QWidget):
         self.hold_button.setToolTip("Keep these curves, dashed, under the ones that follow")
         self.hold_button.toggled.connect(self._on_hold)
         self.held: list[pg.PlotDataItem] = []
+        self.save_button = QPushButton("Save CSV…", enabled=False)
+        self.save_button.setToolTip("The curves shown, one column per lane")
+        self.save_button.clicked.connect(self._ask_and_save)
         self.seconds = 0.0
         self.plot = spectrum_plot()
         self.plot.setYRange(-100.0, 0.0)
         backdrop = QColor(plot_colors().background)
         backdrop.setAlphaF(0.8)                  # the legend reads over the curves
         self.plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(backdrop), labelTextColor=plot_colors().foreground)
-        self.curves: list[tuple[str, np.ndarray, np.ndarray]] = []       # (name, Hz, dB) as drawn
+        self.curves: list[Curve] = []       # as drawn
         self._items: list[pg.PlotDataItem] = []
         self.readout = QLabel(" ")
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -45,15 +53,17 @@ class SlicePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
         top.addWidget(self.hold_button)
+        top.addWidget(self.save_button)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.readout)
 
-    def show_slice(self, seconds: float, where: str, curves: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
+    def show_slice(self, seconds: float, where: str, curves: list[Curve]) -> None:
         """Draw `curves` (name, Hz, dB), the spectra at `seconds`; `where` says whose time it is."""
         self.heading.setText(f"At {format_duration(seconds)} ({where})")
         self.seconds, self.curves = seconds, curves
         self.hold_button.setEnabled(bool(curves) or self.hold_button.isChecked())
+        self.save_button.setEnabled(bool(curves))
         while len(self._items) < len(curves):
             row = len(self._items)
             self._items.append(self.plot.plot(pen=pg.mkPen(lane_color(row), width=1.5)))
@@ -73,6 +83,21 @@ class SlicePanel(QWidget):
         self.hold_button.setChecked(False)
         self.show_slice(0.0, "", [])
         self.heading.setText(HINT)
+
+    def save_csv(self, path: str | Path) -> Path:
+        """The curves shown, one column per lane (named with the moment); ExportError naming the
+        file when it cannot be written."""
+        at = format_duration(self.seconds)
+        return write_csv(Path(path), spectrum_table([(f"{name} at {at}", hz, db) for name, hz, db in self.curves]))
+
+    def _ask_and_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the spectrum as CSV", "spectrum-at-cursor.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            try:
+                self.readout.setText(f"Saved {self.save_csv(path).name}.")
+            except ExportError as err:
+                self.readout.setText(str(err))
 
     def _on_hold(self, holding: bool) -> None:
         """Keep the current curves, dashed and faded, named with their moment; or let them go."""
