@@ -382,6 +382,9 @@ class MainWindow(QMainWindow):
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"],
                                            self.processing.run_analysis)
         self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.processing.run_activity)
+        self.sounds_action = self._action("Label so&unds…", [], lambda: self.processing.open_sounds())
+        self.sounds_action.setStatusTip("Label each stretch of a channel or version above a level (Audacity's Label "
+                                        "Sounds): each utterance, to export or score one by one")
         self.clipping_action = self._action("Label &clipping", [], lambda: self.processing.run_clipping())
         self.clipping_action.setStatusTip("Label every stretch where a channel of the recording sits at full scale "
                                           "for three samples or more (Audacity's Find Clipping)")
@@ -486,6 +489,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.evaluate_labels_action)
         process_menu.addAction(self.analyze_action)
         process_menu.addAction(self.activity_action)
+        process_menu.addAction(self.sounds_action)
         process_menu.addAction(self.clipping_action)
         process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
@@ -772,6 +776,7 @@ class MainWindow(QMainWindow):
         self.analyze_action.setEnabled(self.recording is not None)
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.clipping_action.setEnabled(self.recording is not None)
+        self.sounds_action.setEnabled(self.recording is not None)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
         for action in (self.level_action, self.fade_in_action, self.fade_out_action):

@@ -31,6 +31,7 @@ from app.engine.jobs import Job
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
+from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
 from app.engine.time_align import step_note
 from app.engine.timecode import format_duration, format_span
 from app.engine.workflow import (
@@ -48,6 +49,7 @@ from app.engine.workflow import (
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
+from app.gui.dialogs.sounds_dialog import SoundsDialog
 from app.gui.names import display_name
 from app.gui.views.inspector_view import InspectorView
 from app.gui.workers import JobEntry
@@ -73,6 +75,7 @@ class ProcessController(QObject):
         super().__init__(window)
         self.window = window
         self._choice: tuple[Recording, SeparationChoice] | None = None    # per recording: another starts afresh
+        self.sound_settings = SoundSettings()          # Label sounds offers the last settings again
 
     def _settings(self, task: Task) -> tuple[str | None, str, ChunkConfig]:
         """(model, device, chunk) as the user set them in Settings."""
@@ -312,6 +315,54 @@ class ProcessController(QObject):
         return self.window.jobs.submit(f"Find clipping in {display_name(recording.path)}",
                                        lambda: clipping_job(recording),
                                        lambda labels: self._on_clipping(recording, labels))
+
+    def open_sounds(self) -> SoundsDialog | None:
+        """The Label sounds dialog (non-modal): a channel of the recording or a shown version."""
+        window = self.window
+        if window.recording is None:
+            return None
+        shown = [(v.id, v.name) for v in window.session.versions if not v.hidden]
+        dialog = SoundsDialog(window.recording.channels, shown, self.sound_settings, window)
+        dialog.accepted.connect(lambda: self.label_sounds(dialog.chosen_lane(), dialog.settings()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def label_sounds(self, lane: tuple[str, int | str], settings: SoundSettings) -> JobEntry | None:
+        """Queue a label over each sound of `lane` (a channel, `ANY_CHANNEL`, or a version's id)."""
+        window, recording = self.window, self.window.recording
+        self.sound_settings = settings                 # offered again next time
+        if recording is None:
+            return None
+        try:
+            settings.check()
+        except ConfigError as err:
+            window.show_error("Cannot label sounds", str(err))
+            return None
+        kind, which = lane
+        if kind == "version":
+            version = window.session.find(str(which))
+            name = version.name
+
+            def make() -> Job[list[Label]]:
+                return track_sounds_job(version.audio, version.sample_rate, settings)
+        else:
+            name = "the loudest channel" if which == ANY_CHANNEL else f"channel {int(which) + 1}"
+
+            def make() -> Job[list[Label]]:
+                return recording_sounds_job(recording, int(which), settings)
+        return window.jobs.submit(f"Label the sounds of {name}", make,
+                                  lambda labels: self._on_sounds(recording, labels, name))
+
+    def _on_sounds(self, recording: Recording, labels: list[Label], name: str) -> None:
+        window = self.window
+        if recording is not window.recording:
+            return
+        if not labels:
+            window.statusBar().showMessage(f"No sound rises above the threshold in {name}.", 10_000)
+            return
+        window.labels.add_many(labels, f"label sounds ({len(labels)} labels)")
+        window.statusBar().showMessage(f"{len(labels)} sound(s) of {name} labelled", 10_000)
 
     def _on_clipping(self, recording: Recording, labels: list[Label]) -> None:
         window = self.window

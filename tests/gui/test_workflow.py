@@ -1356,3 +1356,31 @@ def test_noise_is_reduced_without_stalling_the_event_loop(qtbot, demo_window):
     gaps = event_loop_gaps(qtbot, demo_window, lambda: demo_window.edits.reduce_noise(
         [long], demo_window.edits.noise_settings, None, None))
     assert gaps.max() < 0.050, stall_message(gaps)
+
+
+def test_the_sounds_of_a_channel_become_numbered_labels(qtbot, window, tmp_path):
+    from tests.engine.test_sound_labels import bursts
+    from tests.gui.conftest import open_and_draw
+
+    sf.write(tmp_path / "talk.wav", np.stack([bursts([(1.0, 2.0), (5.0, 6.5)]), bursts([])], axis=1), 16_000)
+    open_and_draw(qtbot, window, tmp_path / "talk.wav")
+    dialog = window.processing.open_sounds()
+    assert [dialog.lane.itemText(k) for k in range(dialog.lane.count())] == [
+        "The recording: its loudest channel at each moment", "The recording's channel 1", "The recording's channel 2"]
+    dialog.text.setText("utterance")
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: len(window.session.labels) == 2, timeout=10_000)
+    assert [label.text for label in window.session.labels] == ["utterance 1", "utterance 2"]
+    assert window.undo_action.text() == "&Undo label sounds (2 labels)"
+
+
+def test_a_version_s_sounds_are_read_from_the_version(qtbot, demo_window):
+    from tests.engine.test_sound_labels import bursts
+
+    track = Version("Imported · talker 1", 0, VersionKind.IMPORTED, bursts([(3.0, 4.0)]), 16_000, "x", {})
+    demo_window.session.add([track])
+    demo_window.refresh_versions()
+    wait_done(qtbot, demo_window, demo_window.processing.label_sounds(("version", track.id),
+                                                                     demo_window.processing.sound_settings))
+    (label,) = demo_window.session.labels
+    assert (round(label.start, 2), round(label.stop, 2), label.text) == (3.0, 4.0, "sound 1")
