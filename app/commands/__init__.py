@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 # Each module registers its sub-commands; order is the order shown in --help.
-COMMAND_MODULES = ("info", "stats", "pitch", "label_stats", "record", "separate", "correct", "enhance", "denoise",
-                   "export", "evaluate", "score", "ratings", "report", "models", "bench", "devices", "about", "data")
+COMMAND_MODULES = ("info", "stats", "pitch", "label_stats", "label_sounds", "record", "separate", "correct",
+                   "enhance", "denoise", "export", "evaluate", "score", "ratings", "report", "models", "bench",
+                   "devices", "about", "data")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

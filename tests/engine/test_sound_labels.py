@@ -67,3 +67,29 @@ def test_a_recording_is_read_in_blocks_and_any_channel_means_the_loudest(tmp_pat
 def test_a_threshold_out_of_range_is_named():
     with pytest.raises(ConfigError, match="threshold of 5 dBFS"):
         labels_of(bursts([]), sl.SoundSettings(threshold_dbfs=5))
+
+
+def test_label_sounds_writes_an_audacity_label_file_per_recording(tmp_path, capsys):
+    import json
+
+    from app.cli import EXIT_OK, main
+    from app.engine.labels import read_labels
+
+    sf.write(tmp_path / "talk.wav", bursts([(1.0, 2.0), (5.0, 6.5)]), RATE)
+    assert main(["label-sounds", str(tmp_path / "talk.wav"), "--out", str(tmp_path / "labels"), "--text", "utt",
+                 "--json"]) == EXIT_OK
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    assert report["labels"] == 2 and report["sound_seconds"] == pytest.approx(2.5, abs=0.03)
+    found = read_labels(tmp_path / "labels" / "talk.txt")
+    assert [(round(label.start, 2), round(label.stop, 2), label.text) for label in found] == [
+        (1.0, 2.0, "utt 1"), (5.0, 6.5, "utt 2")]
+    assert main(["label-sounds", str(tmp_path / "talk.wav"), "--out", str(tmp_path / "labels")]) != EXIT_OK
+    assert "talk.txt already exists" in capsys.readouterr().err
+
+
+def test_label_sounds_names_a_channel_the_file_lacks(tmp_path, capsys):
+    from app.cli import main
+
+    sf.write(tmp_path / "mono.wav", bursts([(1.0, 2.0)]), RATE)
+    assert main(["label-sounds", str(tmp_path / "mono.wav"), "--out", str(tmp_path / "o"), "--channel", "2"]) != 0
+    assert "mono.wav has 1 channel(s): there is no channel 2" in capsys.readouterr().err
