@@ -1,7 +1,7 @@
 """`meco-studio label-sounds INPUT... --out DIR`: Process ▸ Label sounds… for files, an Audacity
 label file `DIR/<stem>.txt` per recording with a numbered label over each stretch above the
-threshold: each utterance of a talker, to cut a corpus (`export --each-label`) or score one by one
-(`score --labels`). The recording is read a block at a time.
+threshold: each utterance of a talker, to import beside the recording and export or score one by
+one (Export's Each label, `score --labels`). The recording is read a block at a time.
 """
 
 from __future__ import annotations
