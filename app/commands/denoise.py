@@ -16,10 +16,8 @@ from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.options import parse_time
-from app.commands.output import progress_bar, run_batch, warn
-from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
+from app.commands.output import process_into_file, run_batch, warn
 from app.engine.files import expand_inputs, open_recording
-from app.engine.jobs import drive
 from app.engine.noise_reduction import NoiseSettings, reduce_recording_job
 from app.engine.provenance import read_tags, with_step
 from app.engine.timecode import format_span
@@ -47,24 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def denoise_file(path: Path, out_dir: Path, settings: NoiseSettings, noise: tuple[float, float] | None,
                  overwrite: bool, show_bar: bool) -> dict:
     """One file into `out_dir/<stem>.wav`; nothing is left behind on failure."""
-    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
     source = f"learnt over {format_span(*noise)}" if noise else "from the quietest frames"
     with open_recording(path) as rec:
-        if rec.notice:
-            warn(f"warning: {rec.notice}")
         tags = with_step(read_tags(path), f"noise reduced by {settings.reduction_db:g} dB (sensitivity "
                                           f"{settings.sensitivity_db:g} dB, noise {source})")
-        writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags)
-        with progress_bar(path.name, "block", show_bar) as on_progress:
-            try:
-                drive(reduce_recording_job(rec, settings, noise, writer.write), on_progress)
-                output = writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
-    notes = [writer.peak_note] if writer.peak_note else []
-    for note in notes:
-        warn(f"note: {note}")
+        _, output, notes = process_into_file(path, out_dir, rec, tags, overwrite, show_bar, "block",
+                                             lambda sink: reduce_recording_job(rec, settings, noise, sink))
     return {"input": str(path), "output": str(output), "reduction_db": settings.reduction_db,
             "sensitivity_db": settings.sensitivity_db, "smoothing_bins": settings.smoothing_bins,
             "noise": list(noise) if noise else "quietest frames", "notes": notes}

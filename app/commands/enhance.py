@@ -14,12 +14,10 @@ from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.options import add_run_options
-from app.commands.output import progress_bar, run_batch, warn
+from app.commands.output import process_into_file, run_batch, warn
 from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
 from app.engine.errors import ConfigError
-from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
 from app.engine.files import expand_inputs, open_recording
-from app.engine.jobs import drive
 from app.engine.provenance import model_note, read_tags, with_step
 from models.inference.chunked import ChunkConfig
 
@@ -38,22 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def enhance_file(path: Path, out_dir: Path, settings: EnhanceSettings, overwrite: bool, show_bar: bool) -> dict:
     """Enhance one file into `out_dir/<stem>.wav`; nothing is left behind on failure."""
-    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
     with open_recording(path) as rec:
-        if rec.notice:
-            warn(f"warning: {rec.notice}")
         tags = with_step(read_tags(path), f"enhanced by {model_note(find_enhancer(settings.model))}")
-        writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags)
-        with progress_bar(path.name, "chunk", show_bar) as on_progress:
-            try:
-                result = drive(enhance_job(rec, settings, sink=writer.write), on_progress)
-                output = writer.commit()
-            except BaseException:
-                writer.abort()
-                raise
-        notes = [writer.peak_note] if writer.peak_note else []
-        for note in notes:
-            warn(f"note: {note}")
+        result, output, notes = process_into_file(path, out_dir, rec, tags, overwrite, show_bar, "chunk",
+                                                  lambda sink: enhance_job(rec, settings, sink=sink))
         return {"input": str(path), "output": str(output), **result.info,
                 "rtf": round(result.seconds / max(rec.info.duration_seconds, 1e-9), 4), "notes": notes}
 

@@ -9,10 +9,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from app.engine.jobs import Progress
+    import numpy as np
+
+    from app.engine.files import Recording
+    from app.engine.jobs import Job, Progress
+    from app.engine.provenance import Tags
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +100,29 @@ def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, 
     emit({"files": done, "failed": failed, "seconds": round(time.perf_counter() - t0, 3)}, as_json,
          [o for d in done for o in outputs(d)])
     return 1 if failed else 0
+
+
+def process_into_file(path: Path, out_dir: Path, rec: Recording, tags: Tags, overwrite: bool, show_bar: bool,
+                      unit: str, make: Callable[[Callable[[np.ndarray], None]], Job[T]]) -> tuple[T, Path, list[str]]:
+    """Run the job `make(sink)` over the open recording `rec` of `path`, its (channels, frames)
+    blocks streamed into `out_dir/<stem>.wav` at the recording's rate (16-bit, limited above full
+    scale), renamed into place only when the job ends; nothing left behind when it fails. The
+    job's result, the file written and its notes (said on stderr too)."""
+    from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
+    from app.engine.jobs import drive
+
+    if rec.notice:
+        warn(f"warning: {rec.notice}")
+    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
+    writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags)
+    with progress_bar(path.name, unit, show_bar) as on_progress:
+        try:
+            result = drive(make(writer.write), on_progress)
+            output = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    notes = [writer.peak_note] if writer.peak_note else []
+    for note in notes:
+        warn(f"note: {note}")
+    return result, output, notes
