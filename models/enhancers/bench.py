@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from models.enhancers.base import MaskingEnhancer, torch_threads
 from models.common.results import markdown_table, write_result
+from models.common.macs import count_macs
 from models.common.timing import fastest
 
 SAMPLE_RATE = 16_000
@@ -33,9 +33,7 @@ def parameters(model: torch.nn.Module) -> int:
 
 def macs_per_second(model: MaskingEnhancer) -> float:
     """Multiply-accumulates for one second of audio (inference)."""
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        model.eval()(torch.zeros(1, 1, SAMPLE_RATE).normal_())
-    return counter.get_total_flops() / 2
+    return count_macs(model, torch.zeros(1, 1, SAMPLE_RATE).normal_())
 
 
 def real_time_factors(models: dict[str, MaskingEnhancer], seconds: float = 10.0, repeats: int = 5

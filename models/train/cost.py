@@ -21,11 +21,10 @@ MIC_COUNTS = (1, 4, 8)
 def separator_mmac_per_second(model, mics: int) -> float:
     """Multiply-accumulates per second of 16 kHz audio, counted by torch's FLOP counter."""
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
-    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, mics, 16_000))
-    return round(counter.get_total_flops() / 2 / 1e6, 1)
+    from models.common.macs import count_macs
+
+    return round(count_macs(model, torch.zeros(1, mics, 16_000)) / 1e6, 1)
 
 
 def separator_cost(model) -> dict[str, float]:

@@ -382,8 +382,7 @@ def profile(cfg: MecoTrainConfig, clip_seconds: float = 10.0, mics: int = 4, tal
             repeats: int = 5) -> dict[str, Any]:
     """Training-step speed per JVP method and precision, size and cost, and one-step inference RTF
     next to the separator's on the same clip, both chunked as the app runs them (min of repeats)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
+    from models.common.macs import count_macs
     from models.inference.chunked import ChunkConfig, ChunkedRunner
     from models.meco.corrector import chunk_function
     from models.separator.network import SeparatorConfig, TacBandSeparator
@@ -416,17 +415,10 @@ def profile(cfg: MecoTrainConfig, clip_seconds: float = 10.0, mics: int = 4, tal
     clip = {"estimates": 0.05 * torch.randn(1, talkers, frames, generator=gen),
             "mixture": 0.05 * torch.randn(1, mics, frames, generator=gen)}
     model.eval()
-    with torch.inference_mode():
-        counter = FlopCounterMode(display=False)
-        with counter:
-            model(clip["estimates"][:, :1], clip["mixture"])
-    report["mmac_per_second_per_talker"] = round(counter.get_total_flops() / 2e6 / clip_seconds, 1)
+    report["mmac_per_second_per_talker"] = round(
+        count_macs(model, clip["estimates"][:, :1], clip["mixture"]) / 1e6 / clip_seconds, 1)
     separator = TacBandSeparator(SeparatorConfig()).eval()
-    with torch.inference_mode():
-        counter = FlopCounterMode(display=False)
-        with counter:
-            separator(clip["mixture"])
-    report["separator_mmac_per_second"] = round(counter.get_total_flops() / 2e6 / clip_seconds, 1)
+    report["separator_mmac_per_second"] = round(count_macs(separator, clip["mixture"]) / 1e6 / clip_seconds, 1)
 
     chunk, overlap = ChunkConfig().frames(rate)
     stacked = torch.cat([clip["estimates"], clip["mixture"]], 1)[0].numpy()
