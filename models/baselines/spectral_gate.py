@@ -91,14 +91,20 @@ def gains(power: np.ndarray, threshold: np.ndarray, floor: float, hop_seconds: f
     middle = np.median(np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]]), axis=0)
     out = np.where(middle >= threshold[:, None], 1.0, floor)
     if floor < 1.0:
-        release, attack = (floor ** (hop_seconds / s) for s in (RELEASE_SECONDS, ATTACK_SECONDS))
-        for t in range(out.shape[1] - 2, -1, -1):
-            np.maximum(out[:, t], out[:, t + 1] * attack, out=out[:, t])
-        for t in range(1, out.shape[1]):
-            np.maximum(out[:, t], out[:, t - 1] * release, out=out[:, t])
+        attack, release = (-math.log(floor) * hop_seconds / s for s in (ATTACK_SECONDS, RELEASE_SECONDS))
+        logs = _decaying_max(np.log(out)[:, ::-1], attack)[:, ::-1]          # opened ahead of a sound
+        out = np.exp(_decaying_max(logs, release))                           # and closed behind it
     if smoothing:
         out = np.exp(_moving_mean(np.log(out), smoothing))
     return out
+
+
+def _decaying_max(logs: np.ndarray, step: float) -> np.ndarray:
+    """Along each row, the largest of every earlier value less `step` per frame since it:
+    max over s ≤ t of logs[s] − (t − s)·step, the recursion g[t] = max(g[t], g[t−1]·e^−step) in the
+    log domain, as a running maximum rather than a Python loop over frames."""
+    ramp = step * np.arange(logs.shape[1])
+    return np.maximum.accumulate(logs + ramp, axis=1) - ramp
 
 
 def _moving_mean(values: np.ndarray, reach: int) -> np.ndarray:

@@ -36,3 +36,14 @@ def test_the_gains_are_smoothed_across_bins_as_a_nearest_edge_moving_mean():
 
     values = np.random.default_rng(2).standard_normal((40, 7))
     np.testing.assert_allclose(_moving_mean(values, 3), uniform_filter1d(values, 7, axis=0, mode="nearest"))
+
+
+def test_the_gain_decays_from_each_opening_as_the_frame_by_frame_recursion_does():
+    from models.baselines.spectral_gate import _decaying_max
+
+    gains = np.where(np.random.default_rng(3).random((5, 200)) < 0.05, 1.0, 0.25)
+    factor = 0.8
+    expected = gains.copy()
+    for t in range(1, gains.shape[1]):
+        expected[:, t] = np.maximum(expected[:, t], expected[:, t - 1] * factor)
+    np.testing.assert_allclose(np.exp(_decaying_max(np.log(gains), -np.log(factor))), expected, rtol=1e-12)
