@@ -46,15 +46,20 @@ def test_the_report_names_each_version_its_settings_and_the_card_that_made_it(tm
     assert "## Notes" not in text                                        # none written, no section
 
 
+def _report_of_mended(tmp_path, card, settings: dict) -> str:
+    """The report of a session holding one version with these recorded settings (its mends)."""
+    session = _session(tmp_path, card)
+    session.add([Version("Mended · talker 1", 0, VersionKind.SEPARATED, np.zeros(16_000, np.float32), 16_000, "x",
+                         settings)])
+    with open_recording(session.recording_path) as rec:
+        return session_report(session.snapshot(), rec.info)
+
+
 def test_the_report_lists_the_mends_made_to_a_version(tmp_path, tiny_separator_card):
-    session = _session(tmp_path, tiny_separator_card)
     mends = {"swapped_seconds": [[1.0, 2.0]], "silenced_seconds": [[3.0, 3.5]], "blend": -20.0,
              "attenuated": [{"seconds": [0.5, 1.5], "hz": [45, 55], "db": "removed"},
                             {"seconds": [2.0, 2.5], "hz": [1000, 3000], "db": -30.0}]}
-    session.add([Version("Mended · talker 1", 0, VersionKind.SEPARATED, np.zeros(16_000, np.float32), 16_000,
-                         "tiny-separator", mends)])
-    with open_recording(session.recording_path) as rec:
-        text = session_report(session.snapshot(), rec.info)
+    text = _report_of_mended(tmp_path, tiny_separator_card, mends)
     assert ("swapped seconds 1.00–2.00 s; silenced seconds 3.00–3.50 s; attenuated 45–55 Hz removed over "
             "0.50–1.50 s; 1000–3000 Hz -30 dB over 2.00–2.50 s; blend with the mixture at -20 dB") in text
 
@@ -90,27 +95,19 @@ def test_the_report_gives_each_talkers_talk_time_turns_and_the_overlap(tmp_path,
 
 
 def test_the_report_says_how_a_version_was_faded_aligned_and_dehummed(tmp_path, tiny_separator_card):
-    session = _session(tmp_path, tiny_separator_card)
     mends = {"faded_in_seconds": [[0.0, 0.5]], "aligned": {"shift_ms": -32.0, "polarity_flipped": True,
                                                           "gcc_phat_peak": 0.8},
              "hum_removed": {"hz": 60.0, "lines": 8, "prominence_db": 14.2}}
-    session.add([Version("Mended · talker 1", 0, VersionKind.IMPORTED, np.zeros(16_000, np.float32), 16_000,
-                         "x.wav", mends)])
-    with open_recording(session.recording_path) as rec:
-        text = session_report(session.snapshot(), rec.info)
+    text = _report_of_mended(tmp_path, tiny_separator_card, mends)
     assert ("faded in seconds 0.00–0.50 s; aligned moved 32 ms earlier, polarity flipped; "
             "hum removed 60 Hz and 7 harmonics") in text
 
 
 def test_the_report_says_how_far_and_by_what_profile_the_noise_was_reduced(tmp_path, tiny_separator_card):
-    session = _session(tmp_path, tiny_separator_card)
     runs = [{"reduction_db": 12.0, "sensitivity_db": 6.0, "smoothing_bins": 3, "profile": [1.0, 2.0],
              "seconds": "whole"},
             {"reduction_db": 6.0, "sensitivity_db": 9.0, "smoothing_bins": 3, "profile": "quietest tenth",
              "seconds": [3.0, 4.5]}]
-    session.add([Version("Quieter · talker 1", 0, VersionKind.SEPARATED, np.zeros(16_000, np.float32), 16_000,
-                         "x", {"noise_reduced": runs})])
-    with open_recording(session.recording_path) as rec:
-        text = session_report(session.snapshot(), rec.info)
+    text = _report_of_mended(tmp_path, tiny_separator_card, {"noise_reduced": runs})
     assert ("noise reduced 12 dB down (sensitivity 6 dB, noise learnt from 1.00–2.00 s); 6 dB down (sensitivity "
             "9 dB, noise from the quietest tenth) over 3.00–4.50 s") in text
