@@ -43,6 +43,11 @@ def separate(qtbot, window):
     return entry
 
 
+def mended_from(window, original: Version) -> Version:
+    """The version a mend made from `original`."""
+    return next(v for v in window.session.versions if v.settings.get("mended_from") == original.id)
+
+
 def save_screenshot(widget, name: str) -> Path:
     """PNG for review in screenshots/ (git-ignored), after pending layout changes are drawn."""
     from PySide6.QtWidgets import QApplication
@@ -1070,7 +1075,7 @@ def test_ctrl_l_on_an_area_removes_its_band_alone(qtbot, demo_window):
     demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
     qtbot.keyClick(demo_window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
-    mended = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == first.id)
+    mended = mended_from(demo_window, first)
     assert mended.settings["attenuated"][0] == {"seconds": [2.0, 4.0], "hz": [1000.0, 3000.0], "db": "removed"}
     assert demo_window.edits.band_db == -20.0                         # the band dialog's own choice is kept
     demo_window.view.set_selection((2.0, 4.0))
@@ -1188,7 +1193,7 @@ def test_the_level_of_the_selection_is_changed_in_the_chosen_version(qtbot, demo
     dialog.gain.setValue(-12.0)
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
-    lowered = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == second.id)
+    lowered = mended_from(demo_window, second)
     rate = lowered.sample_rate
     np.testing.assert_allclose(lowered.audio[2 * rate + 200:4 * rate - 200],
                                second.audio[2 * rate + 200:4 * rate - 200] * 10 ** (-12 / 20), rtol=1e-5, atol=1e-7)
@@ -1205,7 +1210,7 @@ def test_the_chosen_version_fades_in_over_the_selection_in_its_place(qtbot, demo
     demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
     demo_window.fade_in_action.trigger()
     qtbot.waitUntil(lambda: len(demo_window.session.versions) == 3, timeout=10_000)
-    faded = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == first.id)
+    faded = mended_from(demo_window, first)
     rate = faded.sample_rate
     ramp = (np.arange(rate) + 0.5) / rate
     np.testing.assert_allclose(faded.audio[rate:2 * rate], first.audio[rate:2 * rate] * ramp, rtol=1e-5, atol=1e-7)
@@ -1224,7 +1229,7 @@ def test_a_late_imported_estimate_is_aligned_with_the_mixture_in_its_place(qtbot
     demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
     entry = demo_window.edits.align_with_mixture()
     wait_done(qtbot, demo_window, entry)
-    aligned = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == version.id)
+    aligned = mended_from(demo_window, version)
     np.testing.assert_allclose(aligned.audio[:-640], clean[:-640], atol=1e-6)
     assert demo_window.session.find(version.id).hidden
     assert demo_window.statusBar().currentMessage() == "Imported · talker 1 · aligned: moved 40 ms earlier"
@@ -1248,7 +1253,7 @@ def test_mains_hum_is_removed_from_the_chosen_version_in_its_place(qtbot, demo_w
     demo_window.refresh_versions()
     demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
     wait_done(qtbot, demo_window, demo_window.edits.remove_hum())
-    mended = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == humming.id)
+    mended = mended_from(demo_window, humming)
     assert mended.settings["hum_removed"]["hz"] == 60.0 and demo_window.session.find(humming.id).hidden
     assert demo_window.statusBar().currentMessage().startswith(
         "Separated · talker 1 · hum removed: 60 Hz and 7 harmonics, ")
@@ -1285,7 +1290,7 @@ def test_noise_is_reduced_by_a_profile_learnt_from_the_selection(qtbot, demo_win
     dialog.reduction.setValue(18.0)
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=20_000)
-    reduced = next(v for v in demo_window.session.versions if v.settings.get("mended_from") == noisy.id)
+    reduced = mended_from(demo_window, noisy)
     before, after = (learn_profile(v, quiet).mean() for v in (noisy, reduced))
     assert 10 * np.log10(before / after) == pytest.approx(18.0, abs=1.5)
     assert demo_window.session.find(noisy.id).hidden and reduced.settings["noise_reduced"][0]["profile"] == list(quiet)
