@@ -341,7 +341,10 @@ class ProcessController(QObject):
             return None
         kind, which = lane
         if kind == "version":
-            version = window.session.find(str(which))
+            version = next((v for v in window.session.versions if v.id == which), None)
+            if version is None:
+                window.show_error("Cannot label sounds", "The version to read was removed meanwhile.")
+                return None
             name = version.name
 
             def make() -> Job[list[Label]]:

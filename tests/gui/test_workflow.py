@@ -1389,3 +1389,10 @@ def test_a_version_s_sounds_are_read_from_the_version(qtbot, demo_window):
                                                                      demo_window.processing.sound_settings))
     (label,) = demo_window.session.labels
     assert (round(label.start, 2), round(label.stop, 2), label.text) == (3.0, 4.0, "sound 1")
+
+
+def test_labelling_the_sounds_of_a_version_removed_meanwhile_says_so(qtbot, demo_window, monkeypatch):
+    errors = []
+    monkeypatch.setattr(demo_window, "show_error", lambda title, text: errors.append(text))
+    assert demo_window.processing.label_sounds(("version", "gone"), demo_window.processing.sound_settings) is None
+    assert errors == ["The version to read was removed meanwhile."] and not demo_window.session.labels
