@@ -58,6 +58,10 @@ class EditsController:
         self.noise_settings = NoiseSettings()
         self.noise_span: tuple[float, float] | None = None     # where the noise profile is learnt
 
+    def new_recording(self) -> None:
+        """Another recording opened: a noise profile's span belongs to the recording it was learnt on."""
+        self.noise_span = None
+
     def swap_talkers(self) -> JobEntry | None:
         """Two versions (those selected in the Versions panel, else the newest pair) exchange their
         audio over the selection, mending a separator's talker swap."""

@@ -619,7 +619,7 @@ class MainWindow(QMainWindow):
             session.references = demo_references(recording.path)
         self.sessions.restart()
         self.session = session
-        self.edits.noise_span = None          # a noise profile's span belongs to the recording it was learnt on
+        self.edits.new_recording()
         self.slices.clear()
         self.refresh_models()                 # cards installed since the last file count now
         self.refresh_versions()
