@@ -120,6 +120,18 @@ def test_bench_edits_times_every_mend_on_long_versions(capsys):
     assert all(report[name] > 0 for name in ("swap two talkers over 1 min", "blend one talker with the mixture"))
 
 
+def test_bench_denoise_measures_each_length_in_its_own_process(tmp_path, capsys):
+    snippet = tmp_path / "bench-denoise.md"
+    argv = ["bench", "denoise", "--lengths", "0.05", "0.1", "--channels", "3", "--sample-rate", "16000", "--json",
+            "--markdown", str(snippet)]
+    assert main(argv) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert [r["minutes"] for r in report["lengths"]] == [0.05, 0.1]
+    assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in report["lengths"])
+    assert snippet.read_text().startswith("Produced by `meco-studio bench denoise --lengths 0.05 0.1 --channels 3 "
+                                          "--sample-rate 16000`")
+
+
 def _speech_engines() -> bool:
     from models.data.tts import classical_available
     from models.data.voices import Engine

@@ -407,6 +407,39 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return result, lines
 
 
+def _denoise_once(minutes: float, channels: int, rate: int) -> dict[str, Any]:
+    """`meco-studio denoise` on a generated file of `minutes`, in this process."""
+    from app.commands.denoise import denoise_file
+    from app.engine.noise_reduction import NoiseSettings
+
+    with tempfile.TemporaryDirectory(prefix="meco-bench-denoise-") as folder:
+        path = write_long_recording(Path(folder) / "long.wav", minutes, channels, rate)
+        start = time.perf_counter()
+        denoise_file(path, Path(folder) / "out", NoiseSettings(), None, overwrite=False, show_bar=False)
+        seconds = time.perf_counter() - start
+    return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb()}
+
+
+def bench_denoise(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """`meco-studio denoise` on every channel of generated files of each `--lengths`, each in its
+    own process (peak RSS is a per-process high-water mark): read and written a block at a time,
+    its memory should not grow with the length."""
+    if args.single:
+        return _denoise_once(args.lengths[0], args.channels, args.sample_rate), []
+    results = []
+    for minutes in args.lengths:
+        warn(f"reducing the noise of a {minutes:g}-min {args.channels}-channel recording ...")
+        out = subprocess.run([sys.executable, "-m", "app", "bench", "denoise", "--single", "--json", "--lengths",
+                              str(minutes), "--channels", str(args.channels), "--sample-rate", str(args.sample_rate)],
+                             capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout))
+    lines = [f"every channel of a {args.channels}-channel {args.sample_rate / 1000:g} kHz recording, "
+             "the profile from each channel's quietest frames:"]
+    lines += [f"  {r['minutes']:g} min: {r['seconds']:.1f} s, RTF {r['rtf']:.4f}, peak RSS {r['peak_rss_mb']:.0f} MB"
+              for r in results]
+    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+
+
 def bench_pitch(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """pYIN F0 tracking as `pitch` and View ▸ Pitch track run it: one channel of `--minutes` at
     `--sample-rate`, piece by piece; the real-time factor on one core (the window's worker and
@@ -466,6 +499,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "window": bench_window,
     "playback": bench_playback,
     "edits": bench_edits,
+    "denoise": bench_denoise,
     "pitch": bench_pitch,
 }
 
@@ -475,11 +509,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=HelpFormatter)
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits, pitch)")
-    p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files), A/B lanes "
-                   "(playback)")
-    p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, pitch)")
+    p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files, denoise), A/B "
+                   "lanes (playback)")
+    p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, denoise, "
+                   "pitch)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
-                   help="input lengths in minutes (separator)")
+                   help="input lengths in minutes (separator, denoise)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data), to play (playback)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data), speaking processes "
@@ -512,6 +547,8 @@ def run(args: argparse.Namespace) -> int:
                    "window": f"--runs {args.runs or WINDOW_STARTS}",
                    "playback": f"--seconds {args.seconds:g} --channels {args.channels}",
                    "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}",
+                   "denoise": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
+                              f"--sample-rate {args.sample_rate}",
                    "pitch": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from app.engine.documents import Version, VersionKind
+from app.engine.documents import Version
 from app.engine.errors import ConfigError
 from app.engine.export import AtomicAudioWriter, ExportSettings
 from app.engine.files import Recording, open_recording
@@ -29,7 +29,7 @@ from app.engine.scratch import scratch_zeros
 from app.engine.timecode import format_span
 from app.engine.workflow import version_span
 from models.baselines import spectral_gate
-from models.baselines.spectral_gate import BLOCK, Gate
+from models.baselines.spectral_gate import BLOCK, BlockGate, Gate
 
 Seconds = tuple[float, float]
 
@@ -52,36 +52,57 @@ class NoiseSettings(Gate):
             raise ConfigError(f"Frequency smoothing over {self.smoothing_bins} bins is out of range: use 0 to 12.")
 
 
-def _profile_samples(version: Version, span: Seconds) -> tuple[int, int]:
-    """The samples of `span` a profile is learnt from: its first minute at most."""
-    rate = version.sample_rate
-    lo, hi = (min(max(round(s * rate), 0), version.audio.shape[0]) for s in span)
+def _profile_samples(frames: int, rate: int, span: Seconds) -> tuple[int, int]:
+    """The samples of `span` (in a track of `frames` samples) a profile is learnt from: its first minute at most."""
+    lo, hi = (min(max(round(s * rate), 0), frames) for s in span)
     return lo, min(hi, lo + round(ANALYSIS_SECONDS * rate))
+
+
+def _span_audio(name: str, audio: np.ndarray, rate: int, span: Seconds, frames: int, start: int = 0) -> np.ndarray:
+    """The samples a profile is learnt from over `span`, out of `audio`: the track named `name`, of
+    `frames` samples, or the part of it from sample `start` on; ConfigError when they are too short
+    or silent (a cheap look, for the window to say so at once)."""
+    lo, hi = _profile_samples(frames, rate, span)
+    if (hi - lo) / rate < MIN_PROFILE_SECONDS:
+        raise ConfigError(f"{format_span(*span)} of “{name}” is too short to learn its noise from: select "
+                          f"at least {MIN_PROFILE_SECONDS:g} s where the talker is silent.")
+    samples = audio[lo - start:hi - start]
+    if not np.any(np.abs(samples) > SILENT_SAMPLE):
+        raise _silent(name, span)
+    return samples
 
 
 def check_profile_span(versions: list[Version], span: Seconds) -> None:
     """ConfigError naming the first version whose noise cannot be learnt over `span`: too short,
-    or silent there (a cheap look at the samples, for the window to say so at once)."""
+    or silent there."""
     for version in versions:
-        lo, hi = _profile_samples(version, span)
-        if (hi - lo) / version.sample_rate < MIN_PROFILE_SECONDS:
-            raise ConfigError(f"{format_span(*span)} of “{version.name}” is too short to learn its noise from: select "
-                              f"at least {MIN_PROFILE_SECONDS:g} s where the talker is silent.")
-        if not np.any(np.abs(version.audio[lo:hi]) > SILENT_SAMPLE):
-            raise _silent(version, span)
+        _span_audio(version.name, version.audio, version.sample_rate, span, version.audio.shape[0])
 
 
-def _silent(version: Version, span: Seconds) -> ConfigError:
-    return ConfigError(f"“{version.name}” is silent over {format_span(*span)}: there is no noise there to learn.")
+def _silent(name: str, span: Seconds) -> ConfigError:
+    return ConfigError(f"“{name}” is silent over {format_span(*span)}: there is no noise there to learn.")
+
+
+def _learnt(name: str, samples: np.ndarray, rate: int, span: Seconds) -> np.ndarray:
+    profile = spectral_gate.mean_profile(samples, rate)
+    if profile is None:
+        raise _silent(name, span)
+    return profile
 
 
 def learn_profile(version: Version, span: Seconds) -> np.ndarray:
     """Per bin, the mean power of `version` over `span` (its first minute), where it holds noise alone."""
-    check_profile_span([version], span)
-    lo, hi = _profile_samples(version, span)
-    profile = spectral_gate.mean_profile(version.audio[lo:hi], version.sample_rate)
+    rate = version.sample_rate
+    return _learnt(version.name, _span_audio(version.name, version.audio, rate, span, version.audio.shape[0]),
+                   rate, span)
+
+
+def _quietest(name: str, samples: np.ndarray, rate: int) -> np.ndarray:
+    hop = spectral_gate.window_frames(rate) // 4
+    profile = spectral_gate.quietest_profile(samples, rate, round(MIN_PROFILE_SECONDS * rate / hop))
     if profile is None:
-        raise _silent(version, span)
+        raise ConfigError(f"“{name}” holds too little sound to find its noise in; select a stretch of its "
+                          "noise and learn the profile from it.")
     return profile
 
 
@@ -92,12 +113,21 @@ def quietest_profile(version: Version) -> np.ndarray:
     made = version_span([version]) or (0.0, version.seconds)
     lo = min(round(made[0] * rate), version.audio.shape[0])
     hi = min(lo + round(ANALYSIS_SECONDS * rate), round(made[1] * rate), version.audio.shape[0])
-    hop = spectral_gate.window_frames(rate) // 4
-    profile = spectral_gate.quietest_profile(version.audio[lo:hi], rate, round(MIN_PROFILE_SECONDS * rate / hop))
-    if profile is None:
-        raise ConfigError(f"“{version.name}” holds too little sound to find its noise in; select a stretch of its "
-                          "noise and learn the profile from it.")
-    return profile
+    return _quietest(version.name, version.audio[lo:hi], rate)
+
+
+def channel_profiles(recording: Recording, profile_span: Seconds | None) -> list[np.ndarray]:
+    """Each channel's noise profile, learnt over `profile_span` or else from its quietest frames in
+    the first minute, reading that minute alone; ConfigError naming the first channel that has none."""
+    rate, frames = recording.sample_rate, recording.frames
+    lo, hi = ((0, min(frames, round(ANALYSIS_SECONDS * rate))) if profile_span is None
+              else _profile_samples(frames, rate, profile_span))
+    excerpt = recording.read(lo, hi)
+    names = [f"{recording.name} channel {channel + 1}" for channel in range(recording.channels)]
+    if profile_span is None:
+        return [_quietest(name, audio, rate) for name, audio in zip(names, excerpt, strict=True)]
+    return [_learnt(name, _span_audio(name, audio, rate, profile_span, frames, lo), rate, profile_span)
+            for name, audio in zip(names, excerpt, strict=True)]
 
 
 def reduce_blocks(version: Version, profile: np.ndarray, settings: Gate, span: Seconds | None = None,
@@ -139,48 +169,43 @@ def reduce_noise_job(versions: list[Version], settings: NoiseSettings, profile_s
     return mended
 
 
-def channel_version(recording: Recording, channel: int) -> Version:
-    """One channel of `recording` as a version (in scratch space, read a block at a time), for the
-    gate to treat as it treats a talker's track."""
-    audio = scratch_zeros((recording.frames,))
-    for lo in range(0, recording.frames, BLOCK):
-        audio[lo:lo + BLOCK] = recording.read(lo, min(lo + BLOCK, recording.frames), [channel])[0]
-    audio.flags.writeable = False
-    return Version(f"{recording.name} channel {channel + 1}", channel, VersionKind.SEPARATED, audio,
-                   recording.sample_rate, "", {})
+def reduce_recording_blocks(recording: Recording, found: list[np.ndarray], settings: Gate,
+                            sink: Callable[[np.ndarray], None], stage: str = "reduce noise",
+                            block: int = BLOCK) -> Job[None]:
+    """Every channel of `recording` with the noise of its profile in `found` lowered, read and handed
+    to `sink` a (channels, frames) block at a time, in order: memory bounded whatever the length."""
+    blocks = BlockGate(recording.frames, recording.sample_rate, settings, block=block)
+    for index, (origin, stop, _, _) in enumerate(blocks.blocks):
+        yield Progress(stage, index, len(blocks.blocks))
+        piece = recording.read(origin, stop)
+        sink(np.stack([blocks.apply(index, audio, profile)
+                       for audio, profile in zip(piece, found, strict=True)]).astype(np.float32))
 
 
 def reduce_recording_job(recording: Recording, settings: NoiseSettings, profile_span: Seconds | None,
                          sink: Callable[[np.ndarray], None]) -> Job[None]:
     """Every channel of `recording` with its steady noise lowered, each by its own profile (learnt
     over `profile_span`, else from its quietest frames), handed to `sink` as (channels, frames)
-    blocks once all are done (`meco-studio denoise`)."""
+    blocks (`meco-studio denoise`); every profile is found before any block is written."""
     settings.check()
-    reduced = []
-    for channel in range(recording.channels):
-        version = channel_version(recording, channel)
-        profile = learn_profile(version, profile_span) if profile_span is not None else quietest_profile(version)
-        reduced.append((yield from reduce_blocks(version, profile, settings,
-                                                 stage=f"reduce noise, channel {channel + 1}")))
-    for lo in range(0, recording.frames, BLOCK):
-        sink(np.stack([audio[lo:lo + BLOCK] for audio in reduced]))
+    found = channel_profiles(recording, profile_span)
+    yield from reduce_recording_blocks(recording, found, settings, sink)
 
 
 def reduce_noise_files(paths: list[Path], settings: NoiseSettings, export: ExportSettings) -> Job[list[str | None]]:
     """Rewrite each mono track at `paths` (in `export`'s format) with its steady noise lowered, the
     profile from its quietest frames (`separate --reduce-noise`); each writer's `peak_note`. The
-    track is read into scratch space (an hour at 16 kHz is 230 MB, on disk when memory is short)."""
+    track is read and written a block at a time, the new file renamed over the old when complete."""
     settings.check()
     peak_notes = []
     for path in paths:
-        with open_recording(path) as rec:
-            rate, tags, track = rec.sample_rate, read_tags(path), channel_version(rec, 0)
-        quieter = yield from reduce_blocks(track, quietest_profile(track), settings, stage=f"reduce noise {path.name}")
         step = f"noise reduced by {settings.reduction_db:g} dB (sensitivity {settings.sensitivity_db:g} dB)"
-        writer = AtomicAudioWriter(path, rate, 1, replace(export, overwrite=True), with_step(tags, step))
-        with writer:
-            for lo in range(0, quieter.shape[0], BLOCK):
-                writer.write(quieter[None, lo:lo + BLOCK])
+        with open_recording(path) as rec:
+            writer = AtomicAudioWriter(path, rec.sample_rate, 1, replace(export, overwrite=True),
+                                       with_step(read_tags(path), step))
+            with writer:
+                yield from reduce_recording_blocks(rec, channel_profiles(rec, None), settings, writer.write,
+                                                   stage=f"reduce noise {path.name}")
         writer.commit()
         peak_notes.append(writer.peak_note)
     return peak_notes

@@ -116,35 +116,51 @@ def _moving_mean(values: np.ndarray, reach: int) -> np.ndarray:
     return (sums[2 * reach + 1:] - sums[:-2 * reach - 1]) / (2 * reach + 1)
 
 
+class BlockGate:
+    """The gate over a signal of `frames` samples, a block at a time, for signals that are never
+    whole in memory: `blocks` names, for each block, the samples to read (with enough frames around
+    the block that the attack, the release and the three-frame middle reach it as in the whole) and
+    the samples it gives; `apply` gates one. Only frames centred inside `span` (samples; all of them
+    without one) are changed; without a span the blocks give every sample, in order."""
+
+    def __init__(self, frames: int, rate: int, settings: Gate, span: tuple[int, int] | None = None,
+                 block: int = BLOCK) -> None:
+        self.stft, self.rate, self.settings = transform(rate), rate, settings
+        window, hop = self.stft.m_num, self.stft.hop
+        start, stop = (0, frames) if span is None else (min(max(s, 0), frames) for s in span)
+        self.first, self.last = math.ceil(start / hop) * hop, math.ceil(stop / hop) * hop
+        reach = (math.ceil(max(ATTACK_SECONDS, RELEASE_SECONDS) * rate / hop) + 2) * hop + 2 * window
+        begin, end = max(0, self.first - window), min(frames, self.last + window)     # the samples that change
+        block = max(hop, block // hop * hop)
+        self.blocks = [(max(0, core - reach), min(frames, core + block + reach),        # origins on the hop grid
+                        max(core, begin), min(core + block, end)) for core in range(begin // hop * hop, end, block)]
+
+    def apply(self, index: int, piece: np.ndarray, profile: np.ndarray) -> np.ndarray:
+        """The samples block `index` gives, from `piece` (the samples it reads) and the noise `profile`."""
+        origin, _, lo, hi = self.blocks[index]
+        stft, hop = self.stft, self.stft.hop
+        piece = np.asarray(piece, dtype=np.float64)
+        spectrum = stft.stft(piece)
+        threshold = profile * 10 ** (self.settings.sensitivity_db / 10)
+        floor = 10 ** (-self.settings.reduction_db / 20)
+        kept = gains(np.abs(spectrum) ** 2, threshold, floor, hop / self.rate, self.settings.smoothing_bins)
+        centres = origin + np.arange(stft.p_min, stft.p_max(piece.shape[0])) * hop
+        inside = (centres >= self.first) & (centres < self.last)
+        spectrum[:, inside] *= kept[:, inside]
+        return stft.istft(spectrum, k1=piece.shape[0])[lo - origin:hi - origin]
+
+
 def gate(audio: np.ndarray, rate: int, profile: np.ndarray, settings: Gate, out: np.ndarray,
          span: tuple[int, int] | None = None, block: int = BLOCK) -> Generator[tuple[int, int], None, np.ndarray]:
     """Fill `out` (shaped as `audio`) with `audio`, its noise of `profile` reduced in the frames
     centred inside `span` (samples; all of them without one); yields (blocks done, blocks) before
-    each block of `block` samples (rounded to the hop). Each block is analysed with enough frames
-    around it that the attack, the release and the three-frame middle reach it as in the whole."""
-    stft = transform(rate)
-    window, hop = stft.m_num, stft.hop
-    frames = audio.shape[0]
-    start, stop = (0, frames) if span is None else (min(max(s, 0), frames) for s in span)
-    first, last = math.ceil(start / hop) * hop, math.ceil(stop / hop) * hop
-    threshold = profile * 10 ** (settings.sensitivity_db / 10)
-    floor = 10 ** (-settings.reduction_db / 20)
-    reach = (math.ceil(max(ATTACK_SECONDS, RELEASE_SECONDS) * rate / hop) + 2) * hop + 2 * window
+    each block of `block` samples (rounded to the hop); every block gives exactly the samples the
+    whole would (`BlockGate`)."""
+    blocks = BlockGate(audio.shape[0], rate, settings, span, block)
     out[:] = audio
-    begin, end = max(0, first - window), min(frames, last + window)         # the samples that change
-    block = max(hop, block // hop * hop)
-    cores = list(range(begin // hop * hop, end, block))
-    for done, core in enumerate(cores):
-        yield done, len(cores)
-        lo, hi = max(core, begin), min(core + block, end)
-        origin = max(0, core - reach)               # a multiple of the hop: the frames keep the global grid
-        piece = np.asarray(audio[origin:min(frames, core + block + reach)], dtype=np.float64)
-        spectrum = stft.stft(piece)
-        kept = gains(np.abs(spectrum) ** 2, threshold, floor, hop / rate, settings.smoothing_bins)
-        centres = origin + np.arange(stft.p_min, stft.p_max(piece.shape[0])) * hop
-        inside = (centres >= first) & (centres < last)
-        spectrum[:, inside] *= kept[:, inside]
-        out[lo:hi] = stft.istft(spectrum, k1=piece.shape[0])[lo - origin:hi - origin]
+    for done, (origin, stop, lo, hi) in enumerate(blocks.blocks):
+        yield done, len(blocks.blocks)
+        out[lo:hi] = blocks.apply(done, audio[origin:stop], profile)
     return out
 
 

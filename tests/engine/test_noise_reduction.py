@@ -69,6 +69,30 @@ def test_reducing_in_blocks_is_reducing_the_whole(speech, noise):
     np.testing.assert_allclose(reduced(speech + noise, block=12_345), reduced(speech + noise), atol=1e-6)
 
 
+def test_a_recording_is_reduced_a_block_at_a_time_as_the_whole(speech, noise):
+    from app.engine.files import ArraySource
+
+    recording = ArraySource(np.stack([speech + noise, speech + noise / 2]), RATE, "room.wav")
+    found = nr.channel_profiles(recording, NOISE)
+    blocks: list[np.ndarray] = []
+    drive(nr.reduce_recording_blocks(recording, found, nr.NoiseSettings(), blocks.append, block=12_345))
+    assert len(blocks) > 10 and max(b.shape[1] for b in blocks) <= 12_345
+    for channel, audio in enumerate(recording.audio):
+        whole = drive(nr.reduce_blocks(version(audio), found[channel], nr.NoiseSettings()))
+        np.testing.assert_allclose(np.concatenate(blocks, axis=1)[channel], whole, atol=1e-6)
+
+
+def test_a_recording_s_profiles_are_its_channels_profiles(speech, noise):
+    from app.engine.files import ArraySource
+
+    recording = ArraySource(np.stack([speech + noise, speech + noise / 2]), RATE, "room.wav")
+    for span in (NOISE, None):
+        found = nr.channel_profiles(recording, span)
+        for channel, audio in enumerate(recording.audio):
+            own = nr.learn_profile(version(audio), span) if span else nr.quietest_profile(version(audio))
+            np.testing.assert_allclose(found[channel], own)
+
+
 def test_only_the_span_and_a_window_either_side_change(speech, noise):
     noisy = speech + noise
     out = reduced(noisy, span=(4.0, 6.0))
