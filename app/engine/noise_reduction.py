@@ -35,6 +35,8 @@ Seconds = tuple[float, float]
 
 ANALYSIS_SECONDS = 60.0         # a profile is learnt from a minute at most: the first of the span or the version
 MIN_PROFILE_SECONDS = 0.25
+PREVIEW_SECONDS = 6.0           # what Preview plays (Audacity's default preview length)
+PREVIEW_CONTEXT_SECONDS = 1.0   # read either side of it, so that it sounds as the whole reduction will
 SILENT_SAMPLE = 1e-6            # −120 dBFS: a span whose samples all lie below holds no noise to learn
 REDUCED_SUFFIX = " · noise reduced"
 
@@ -141,6 +143,37 @@ def reduce_blocks(version: Version, profile: np.ndarray, settings: Gate, span: S
         yield Progress(stage, done, total)
     out.flags.writeable = False         # the version keeps it as it is, without a copy
     return out
+
+
+def preview_span(version: Version, span: Seconds | None, playhead: float) -> Seconds:
+    """What Preview plays of `version`: the first `PREVIEW_SECONDS` of `span` (the selection to be
+    reduced), or without one as much from `playhead` on, moved back when the version ends sooner."""
+    if span is not None:
+        return span[0], min(span[1], span[0] + PREVIEW_SECONDS)
+    length = min(PREVIEW_SECONDS, version.seconds)
+    start = min(max(playhead, 0.0), version.seconds - length)
+    return start, start + length
+
+
+def preview_job(version: Version, settings: NoiseSettings, profile_span: Seconds | None, span: Seconds | None,
+                heard: Seconds) -> Job[np.ndarray]:
+    """The samples of `version` over `heard` as `reduce_noise_job` would make them (its profile
+    learnt over `profile_span`, else from its quietest frames; reduced over `span`, all of it without
+    one), `version` itself untouched: what the dialog's Preview plays."""
+    settings.check()
+    yield Progress("preview", 0, 2)
+    profile = learn_profile(version, profile_span) if profile_span is not None else quietest_profile(version)
+    yield Progress("preview", 1, 2)
+    rate, frames = version.sample_rate, version.audio.shape[0]
+    hop = spectral_gate.window_frames(rate) // 4
+    lo, hi = (min(max(round(t * rate), 0), frames) for t in heard)
+    origin = max(0, lo - round(PREVIEW_CONTEXT_SECONDS * rate)) // hop * hop      # the whole's frame grid
+    piece = version.audio[origin:min(frames, hi + round(PREVIEW_CONTEXT_SECONDS * rate))]
+    reduced = None if span is None else (round(span[0] * rate) - origin, round(span[1] * rate) - origin)
+    out = np.empty(piece.shape, np.float32)
+    for _ in spectral_gate.gate(piece, rate, profile, settings, out, reduced):
+        pass
+    return out[lo - origin:hi - origin]
 
 
 def profiles(versions: list[Version], profile_span: Seconds | None) -> list[np.ndarray]:

@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
@@ -20,7 +21,8 @@ from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.jobs import Job
-from app.engine.noise_reduction import NoiseSettings, check_profile_span, reduce_noise_job
+from app.engine.noise_reduction import (NoiseSettings, check_profile_span, preview_job, preview_span,
+                                        reduce_noise_job)
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
 from app.engine.time_align import align_job
@@ -31,6 +33,7 @@ from app.gui.dialogs.blend_dialog import BlendDialog
 from app.gui.dialogs.level_dialog import LevelDialog
 from app.gui.dialogs.noise_dialog import NoiseDialog
 from app.gui.views.axes import format_hz
+from app.gui.workers import JobWorker, WorkerSet
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
@@ -56,6 +59,7 @@ class EditsController:
         self.blend_db = blend_dialog.DEFAULT_DB
         self.level_db = level_dialog.DEFAULT_DB
         self.noise_settings = NoiseSettings()
+        self._previews = WorkerSet()
         self.noise_span: tuple[float, float] | None = None     # where the noise profile is learnt
 
     def new_recording(self) -> None:
@@ -159,8 +163,38 @@ class EditsController:
             return None
         dialog = NoiseDialog([v.name for v in chosen], self.noise_span, window.view.selection, self.noise_settings,
                              window)
+        dialog.preview_clicked.connect(lambda: self.preview_noise(dialog, chosen))
+        dialog.preview_ready.connect(lambda found: window.playback.play_preview(
+            *found, ended=lambda: dialog.set_previewing(False)))
+        dialog.preview_ready.connect(lambda _: dialog.set_previewing(window.playback.previewing))
+        dialog.finished.connect(window.playback.stop_preview)
         return _shown(dialog, lambda: self.reduce_noise(chosen, dialog.settings(), dialog.profile_span(),
                                                         dialog.span()))
+
+    def preview_noise(self, dialog: NoiseDialog, chosen: list[Version]) -> None:
+        """Play a few seconds of the version the dialog names as its settings would make it, worked
+        out off the GUI thread; stop it if it is playing. The session is not changed; a preview
+        still being worked out when the dialog closes is never played."""
+        playback = self.window.playback
+        if playback.previewing:
+            playback.stop_preview()
+            return
+        version, span, profile_span = chosen[dialog.preview_target()], dialog.span(), dialog.profile_span()
+        try:
+            settings = dialog.settings()
+            settings.check()
+        except ConfigError as err:
+            self.window.show_error("Cannot preview", str(err))
+            return
+        heard = preview_span(version, span, self.window.view.playhead())
+
+        def preview() -> Job[tuple[np.ndarray, int]]:
+            return (yield from preview_job(version, settings, profile_span, span, heard)), version.sample_rate
+
+        worker = JobWorker(preview())
+        worker.finished.connect(dialog.preview_ready)       # dropped if the dialog closes first
+        worker.failed.connect(lambda message, _: self.window.show_error("Cannot preview", message))
+        self._previews.start(worker)
 
     def reduce_noise(self, chosen: list[Version], settings: NoiseSettings, profile_span: tuple[float, float] | None,
                      span: tuple[float, float] | None) -> JobEntry | None:

@@ -8,12 +8,14 @@ active player, polled every 30 ms; the audio callback itself only copies buffers
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QTimer
 
 from app.engine.errors import AppError, PlaybackError
-from app.engine.files import Recording
+from app.engine.files import ArraySource, Recording
 from app.engine.playback import SPEEDS, ABPlayer, Loop, Player, RecordingSource
 from app.engine.timecode import format_duration
 from app.gui.dialogs.settings_dialog import channels_of, monitor_choices, monitor_key
@@ -36,6 +38,10 @@ class PlaybackController:
         self._edge_play = False               # playing around an edge: the selection's stop comes back after
         self.timer = QTimer(window, interval=PLAYHEAD_POLL_MS)
         self.timer.timeout.connect(self._on_tick)
+        self.preview_player = Player(window.stored.output_device())   # a dialog's preview, outside the session
+        self._preview_ended: Callable[[], None] | None = None
+        self._preview_timer = QTimer(window, interval=PLAYHEAD_POLL_MS)
+        self._preview_timer.timeout.connect(self._on_preview_tick)
 
     def open(self, recording: Recording) -> None:
         """A newly opened recording plays its first channel on the file player until the channels
@@ -48,21 +54,63 @@ class PlaybackController:
     def pause(self) -> None:
         self.player.pause()
         self.ab_player.pause()
+        self.stop_preview()
 
     def close(self) -> None:
         self.timer.stop()
+        self.stop_preview()
         self.player.close()
         self.ab_player.close()
 
     def set_device(self, device: str | None) -> None:
         if device == self.player.device:
             return
+        self.stop_preview()
+        self.preview_player.device = device
         try:
             self.player.set_device(device)
             self.ab_player.pause()
             self.ab_player.device = device
         except AppError as err:
             self.window.show_error("Cannot play on this device", str(err))
+
+    # --- a dialog's preview ----------------------------------------------------------------------
+    @property
+    def previewing(self) -> bool:
+        return self.preview_player.is_playing
+
+    def play_preview(self, audio: np.ndarray, sample_rate: int, ended: Callable[[], None]) -> None:
+        """Play `audio` (what a dialog's settings would make: not part of the session) once, on its
+        own player, the session's paused first; `ended` is called when it stops, however it stops."""
+        self.stop_preview()
+        self.player.pause()
+        self.ab_player.pause()
+        self.window.update_transport()
+        self.preview_player.load(RecordingSource(ArraySource(np.asarray(audio)[None], sample_rate, "preview"), (0,)))
+        try:
+            self.preview_player.play()
+        except AppError as err:
+            ended()
+            self.window.show_error("Cannot play the preview", str(err))
+            return
+        self._preview_ended = ended
+        self._preview_timer.start()
+
+    def stop_preview(self) -> None:
+        self.preview_player.pause()
+        self._preview_timer.stop()
+        ended, self._preview_ended = self._preview_ended, None
+        if ended is not None:
+            ended()
+
+    def _on_preview_tick(self) -> None:
+        player = self.preview_player
+        if player.error is not None:
+            error, player.error = player.error, None
+            self.stop_preview()
+            self.window.show_error("The preview stopped", str(error))
+        elif player.finished:
+            self.stop_preview()
 
     # --- the channels the file player plays ----------------------------------------------------
     def fill_monitor_choices(self) -> None:
@@ -126,6 +174,7 @@ class PlaybackController:
         window = self.window
         if window.recording is None:
             return
+        self.stop_preview()
         self._end_edge_play()
         try:
             player = self.active_player
@@ -161,6 +210,7 @@ class PlaybackController:
             return
         player = self.active_player
         player.pause()
+        self.stop_preview()
         rate = window.recording.sample_rate
         for each in (self.player, self.ab_player):
             each.set_loop(None)

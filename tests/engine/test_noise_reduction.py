@@ -128,6 +128,27 @@ def test_the_job_names_and_records_its_versions(speech, noise):
     assert again.name == out.name and len(again.settings["noise_reduced"]) == 2
 
 
+@pytest.mark.parametrize("span", [None, (4.3, 11.0)])
+def test_a_preview_sounds_as_the_reduction_will(speech, noise, span):
+    noisy = version(speech + noise)
+    settings = nr.NoiseSettings(reduction_db=18)
+    heard = nr.preview_span(noisy, span, playhead=2.71)
+    (whole,) = drive(nr.reduce_noise_job([noisy], settings, profile_span=NOISE, span=span))
+    preview = drive(nr.preview_job(noisy, settings, NOISE, span, heard))
+    lo, hi = (round(t * RATE) for t in heard)
+    assert hi - lo == nr.PREVIEW_SECONDS * RATE
+    np.testing.assert_allclose(preview, whole.audio[lo:hi], atol=1e-6)
+
+
+def test_a_preview_starts_at_the_selection_or_the_playhead_and_stays_inside():
+    short = version(np.zeros(10 * RATE))
+    assert nr.preview_span(short, (3.0, 5.0), playhead=1.0) == (3.0, 5.0)
+    assert nr.preview_span(short, (1.0, 9.0), playhead=0.0) == (1.0, 1.0 + nr.PREVIEW_SECONDS)
+    assert nr.preview_span(short, None, playhead=2.0) == (2.0, 2.0 + nr.PREVIEW_SECONDS)
+    assert nr.preview_span(short, None, playhead=9.0) == (10.0 - nr.PREVIEW_SECONDS, 10.0)
+    assert nr.preview_span(version(np.zeros(RATE)), None, playhead=0.5) == (0.0, 1.0)
+
+
 def test_a_span_too_short_to_learn_from_is_named(speech):
     with pytest.raises(ConfigError, match="too short to learn"):
         nr.learn_profile(version(speech), (0.0, 0.1))

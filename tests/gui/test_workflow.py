@@ -1310,6 +1310,55 @@ def test_without_a_learnt_profile_the_quietest_frames_are_offered(qtbot, demo_wi
     assert demo_window.session.versions[-1].settings["noise_reduced"][0]["profile"] == "quietest tenth"
 
 
+def test_preview_plays_the_reduction_it_would_make_and_changes_nothing(qtbot, demo_window):
+    from app.engine.jobs import drive
+    from app.engine.noise_reduction import preview_job, preview_span
+
+    noisy, _ = noisy_talker(demo_window)
+    demo_window.view.set_selection((2.0, 10.0))
+    dialog = demo_window.edits.open_reduce_noise()
+    dialog.reduction.setValue(24.0)
+    with qtbot.waitSignal(dialog.preview_ready, timeout=10_000) as ready:
+        dialog.preview_button.click()
+    audio, rate = ready.args[0]
+    expected = drive(preview_job(noisy, dialog.settings(), None, (2.0, 10.0), preview_span(noisy, (2.0, 10.0), 0.0)))
+    np.testing.assert_array_equal(audio, expected)
+    assert rate == noisy.sample_rate and demo_window.playback.previewing
+    assert dialog.preview_button.text() == "Stop"
+    assert len(demo_window.session.versions) == 1 and not demo_window.jobs.entries
+    dialog.preview_button.click()                                        # stops it
+    assert not demo_window.playback.previewing and dialog.preview_button.text() == "Play"
+
+
+def test_a_preview_ends_by_itself_and_when_the_dialog_closes(qtbot, demo_window):
+    noisy, _ = noisy_talker(demo_window)
+    short = Version("Separated · talker 2", 1, VersionKind.SEPARATED, noisy.audio[:noisy.sample_rate // 2],
+                    noisy.sample_rate, "x", {})
+    demo_window.session.add([short])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.select_only(short.id)
+    dialog = demo_window.edits.open_reduce_noise()
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: demo_window.playback.previewing, timeout=10_000)
+    qtbot.waitUntil(lambda: not demo_window.playback.previewing, timeout=5_000)      # half a second, then done
+    assert dialog.preview_button.text() == "Play"
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: demo_window.playback.previewing, timeout=10_000)
+    dialog.reject()
+    assert not demo_window.playback.previewing
+
+
+def test_space_stops_a_preview_and_plays_the_session(qtbot, demo_window):
+    noisy_talker(demo_window)
+    dialog = demo_window.edits.open_reduce_noise()
+    dialog.preview_button.click()
+    qtbot.waitUntil(lambda: demo_window.playback.previewing, timeout=10_000)
+    demo_window.playback.toggle()
+    assert not demo_window.playback.previewing and demo_window.playback.active_player.is_playing
+    assert dialog.preview_button.text() == "Play"
+    demo_window.playback.pause()
+
+
 def test_a_silent_span_is_refused_as_a_noise_profile(qtbot, demo_window, monkeypatch):
     clean, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
     clean[:rate] = 0
