@@ -362,7 +362,7 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     from app.engine.documents import Version, VersionKind
     from app.engine.jobs import drive
     from app.engine.scratch import scratch_zeros
-    from app.engine.noise_reduction import NoiseSettings, reduce_noise_job
+    from app.engine.noise_reduction import TRACKED, NoiseSettings, reduce_noise_job
     from app.engine.spectral_edits import AROUND, attenuate_job
     from app.engine.version_edits import silence_job, swap_job
 
@@ -392,6 +392,8 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                          versions[:1], (0.0, minutes * 60), (45.0, 55.0), -math.inf)),
                      ("reduce the noise of the whole version (its quietest frames' profile)",
                       lambda: reduce_noise_job(versions[:1], NoiseSettings())),
+                     ("reduce the noise of the whole version (tracked over time)",
+                      lambda: reduce_noise_job(versions[:1], NoiseSettings(), TRACKED)),
                      ("blend one talker with the mixture", lambda: blend_job(rec, versions[:1], -20.0))]
             with AnonymousPeak() as anonymous:
                 for name, make in steps:
@@ -433,7 +435,7 @@ def bench_denoise(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
                               str(minutes), "--channels", str(args.channels), "--sample-rate", str(args.sample_rate)],
                              capture_output=True, text=True, check=True)
         results.append(json.loads(out.stdout))
-    lines = [f"every channel of a {args.channels}-channel {args.sample_rate / 1000:g} kHz recording, "
+    lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz, "
              "the profile from each channel's quietest frames:"]
     lines += [f"  {r['minutes']:g} min: {r['seconds']:.1f} s, RTF {r['rtf']:.4f}, peak RSS {r['peak_rss_mb']:.0f} MB"
               for r in results]

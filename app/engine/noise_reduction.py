@@ -7,7 +7,9 @@ here it is applied to versions (Edit ▸ Reduce noise…) and to written tracks
 The noise profile is learnt from a span the user selects where the talker is silent (Audacity's
 Get Noise Profile, RX's Learn; its first minute, to bound the memory a long selection would take),
 or, without one, from the quietest tenth of the version's frames that hold any sound, over the
-first minute of what it was made from.
+first minute of what it was made from; or the noise is tracked over time (`TRACKED`, RX's adaptive
+mode), for noise that changes: each frame's is the least of the smoothed power in the two seconds
+around it (`spectral_gate.tracked_noise`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,11 +34,12 @@ from models.baselines import spectral_gate
 from models.baselines.spectral_gate import BLOCK, BlockGate, Gate
 
 Seconds = tuple[float, float]
+TRACKED: Literal["tracked"] = "tracked"
+NoiseFrom = Seconds | Literal["tracked"] | None     # learnt over a span; tracked over time; None: the quietest frames
 
 ANALYSIS_SECONDS = 60.0         # a profile is learnt from a minute at most: the first of the span or the version
 MIN_PROFILE_SECONDS = 0.25
 PREVIEW_SECONDS = 6.0           # what Preview plays (Audacity's default preview length)
-PREVIEW_CONTEXT_SECONDS = 1.0   # read either side of it, so that it sounds as the whole reduction will
 SILENT_SAMPLE = 1e-6            # −120 dBFS: a span whose samples all lie below holds no noise to learn
 REDUCED_SUFFIX = " · noise reduced"
 
@@ -118,23 +121,26 @@ def quietest_profile(version: Version) -> np.ndarray:
     return _quietest(version.name, version.audio[lo:hi], rate)
 
 
-def channel_profiles(recording: Recording, profile_span: Seconds | None) -> list[np.ndarray]:
-    """Each channel's noise profile, learnt over `profile_span` or else from its quietest frames in
-    the first minute, reading that minute alone; ConfigError naming the first channel that has none."""
+def channel_profiles(recording: Recording, noise_from: NoiseFrom) -> list[np.ndarray | None]:
+    """Each channel's noise profile, learnt over a span or else from its quietest frames in the first
+    minute, reading that minute alone (None for each when the noise is `TRACKED`); ConfigError naming
+    the first channel that has none."""
+    if noise_from == TRACKED:
+        return [None] * recording.channels
     rate, frames = recording.sample_rate, recording.frames
-    lo, hi = ((0, min(frames, round(ANALYSIS_SECONDS * rate))) if profile_span is None
-              else _profile_samples(frames, rate, profile_span))
+    lo, hi = ((0, min(frames, round(ANALYSIS_SECONDS * rate))) if noise_from is None
+              else _profile_samples(frames, rate, noise_from))
     excerpt = recording.read(lo, hi)
     names = [f"{recording.name} channel {channel + 1}" for channel in range(recording.channels)]
-    if profile_span is None:
+    if noise_from is None:
         return [_quietest(name, audio, rate) for name, audio in zip(names, excerpt, strict=True)]
-    return [_learnt(name, _span_audio(name, audio, rate, profile_span, frames, lo), rate, profile_span)
+    return [_learnt(name, _span_audio(name, audio, rate, noise_from, frames, lo), rate, noise_from)
             for name, audio in zip(names, excerpt, strict=True)]
 
 
-def reduce_blocks(version: Version, profile: np.ndarray, settings: Gate, span: Seconds | None = None,
+def reduce_blocks(version: Version, profile: np.ndarray | None, settings: Gate, span: Seconds | None = None,
                   block: int = BLOCK, stage: str = "reduce noise") -> Job[np.ndarray]:
-    """`version`'s audio with the noise of `profile` reduced over `span` (all of it without one),
+    """`version`'s audio with the noise of `profile` (None: tracked) reduced over `span` (all of it without one),
     block by block (`spectral_gate.gate`), one progress step named `stage` per block."""
     rate = version.sample_rate
     out = scratch_zeros(version.audio.shape)
@@ -155,20 +161,20 @@ def preview_span(version: Version, span: Seconds | None, playhead: float) -> Sec
     return start, start + length
 
 
-def preview_job(version: Version, settings: NoiseSettings, profile_span: Seconds | None, span: Seconds | None,
+def preview_job(version: Version, settings: NoiseSettings, noise_from: NoiseFrom, span: Seconds | None,
                 heard: Seconds) -> Job[np.ndarray]:
-    """The samples of `version` over `heard` as `reduce_noise_job` would make them (its profile
-    learnt over `profile_span`, else from its quietest frames; reduced over `span`, all of it without
-    one), `version` itself untouched: what the dialog's Preview plays."""
+    """The samples of `version` over `heard` as `reduce_noise_job` would make them (its noise from
+    `noise_from`; reduced over `span`, all of it without one), read with the context its gains
+    depend on, `version` itself untouched: what the dialog's Preview plays."""
     settings.check()
     yield Progress("preview", 0, 2)
-    profile = learn_profile(version, profile_span) if profile_span is not None else quietest_profile(version)
+    (profile,) = profiles([version], noise_from)
     yield Progress("preview", 1, 2)
     rate, frames = version.sample_rate, version.audio.shape[0]
-    hop = spectral_gate.window_frames(rate) // 4
+    hop, context = spectral_gate.window_frames(rate) // 4, spectral_gate.context_samples(rate)
     lo, hi = (min(max(round(t * rate), 0), frames) for t in heard)
-    origin = max(0, lo - round(PREVIEW_CONTEXT_SECONDS * rate)) // hop * hop      # the whole's frame grid
-    piece = version.audio[origin:min(frames, hi + round(PREVIEW_CONTEXT_SECONDS * rate))]
+    origin = max(0, lo - context) // hop * hop      # on the whole's frame grid
+    piece = version.audio[origin:min(frames, hi + context)]
     reduced = None if span is None else (round(span[0] * rate) - origin, round(span[1] * rate) - origin)
     out = np.empty(piece.shape, np.float32)
     for _ in spectral_gate.gate(piece, rate, profile, settings, out, reduced):
@@ -176,21 +182,29 @@ def preview_job(version: Version, settings: NoiseSettings, profile_span: Seconds
     return out[lo - origin:hi - origin]
 
 
-def profiles(versions: list[Version], profile_span: Seconds | None) -> list[np.ndarray]:
-    """Each version's noise profile: learnt over `profile_span`, else from its quietest frames;
-    ConfigError naming the first version that has none."""
-    return [learn_profile(v, profile_span) if profile_span is not None else quietest_profile(v) for v in versions]
+def profiles(versions: list[Version], noise_from: NoiseFrom) -> list[np.ndarray | None]:
+    """Each version's noise profile: learnt over a span, else from its quietest frames (None for
+    each when the noise is `TRACKED`); ConfigError naming the first version that has none."""
+    if noise_from == TRACKED:
+        return [None] * len(versions)
+    return [learn_profile(v, noise_from) if noise_from is not None else quietest_profile(v) for v in versions]
 
 
-def reduce_noise_job(versions: list[Version], settings: NoiseSettings, profile_span: Seconds | None = None,
+def describe_noise_from(noise_from: NoiseFrom) -> str | list[float]:
+    """How a version's noise was found, as its settings record it."""
+    if noise_from == TRACKED:
+        return "tracked over time"
+    return list(noise_from) if noise_from is not None else "quietest tenth"
+
+
+def reduce_noise_job(versions: list[Version], settings: NoiseSettings, noise_from: NoiseFrom = None,
                      span: Seconds | None = None) -> Job[list[Version]]:
-    """A new version of each of `versions` with its noise reduced over `span` (all of it without
-    one); every version's profile is found before any is changed."""
+    """A new version of each of `versions` with its noise (from `noise_from`) reduced over `span`
+    (all of it without one); every version's profile is found before any is changed."""
     settings.check()
-    found = profiles(versions, profile_span)
+    found = profiles(versions, noise_from)
     record: dict[str, Any] = {"reduction_db": settings.reduction_db, "sensitivity_db": settings.sensitivity_db,
-                              "smoothing_bins": settings.smoothing_bins,
-                              "profile": list(profile_span) if profile_span is not None else "quietest tenth",
+                              "smoothing_bins": settings.smoothing_bins, "profile": describe_noise_from(noise_from),
                               "seconds": list(span) if span is not None else "whole"}
     mended = []
     for version, profile in zip(versions, found, strict=True):
@@ -202,10 +216,10 @@ def reduce_noise_job(versions: list[Version], settings: NoiseSettings, profile_s
     return mended
 
 
-def reduce_recording_blocks(recording: Recording, found: list[np.ndarray], settings: Gate,
+def reduce_recording_blocks(recording: Recording, found: list[np.ndarray | None], settings: Gate,
                             sink: Callable[[np.ndarray], None], stage: str = "reduce noise",
                             block: int = BLOCK) -> Job[None]:
-    """Every channel of `recording` with the noise of its profile in `found` lowered, read and handed
+    """Every channel of `recording` with the noise of its profile in `found` (None: tracked) lowered, read and handed
     to `sink` a (channels, frames) block at a time, in order: memory bounded whatever the length."""
     blocks = BlockGate(recording.frames, recording.sample_rate, settings, block=block)
     for index, (origin, stop, _, _) in enumerate(blocks.blocks):
@@ -215,13 +229,13 @@ def reduce_recording_blocks(recording: Recording, found: list[np.ndarray], setti
                        for audio, profile in zip(piece, found, strict=True)]).astype(np.float32))
 
 
-def reduce_recording_job(recording: Recording, settings: NoiseSettings, profile_span: Seconds | None,
+def reduce_recording_job(recording: Recording, settings: NoiseSettings, noise_from: NoiseFrom,
                          sink: Callable[[np.ndarray], None]) -> Job[None]:
-    """Every channel of `recording` with its steady noise lowered, each by its own profile (learnt
-    over `profile_span`, else from its quietest frames), handed to `sink` as (channels, frames)
-    blocks (`meco-studio denoise`); every profile is found before any block is written."""
+    """Every channel of `recording` with its noise lowered, each by its own profile (learnt over a
+    span, else from its quietest frames) or tracked, handed to `sink` as (channels, frames) blocks
+    (`meco-studio denoise`); every profile is found before any block is written."""
     settings.check()
-    found = channel_profiles(recording, profile_span)
+    found = channel_profiles(recording, noise_from)
     yield from reduce_recording_blocks(recording, found, settings, sink)
 
 

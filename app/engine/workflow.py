@@ -87,7 +87,7 @@ def setting_text(key: str, value: Any) -> str:
     if key == "noise_reduced":
         return "; ".join(f"{r['reduction_db']:g} dB down (sensitivity {r['sensitivity_db']:g} dB, noise "
                          + (f"learnt from {format_span(*r['profile'])}" if isinstance(r["profile"], list)
-                            else "from the quietest tenth")
+                            else "from the quietest tenth" if r["profile"] == "quietest tenth" else r["profile"])
                          + ")" + (f" over {format_span(*r['seconds'])}" if isinstance(r["seconds"], list) else "")
                          for r in value)
     if isinstance(value, dict):

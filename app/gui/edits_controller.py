@@ -21,7 +21,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.jobs import Job
-from app.engine.noise_reduction import (NoiseSettings, check_profile_span, preview_job, preview_span,
+from app.engine.noise_reduction import (NoiseFrom, NoiseSettings, check_profile_span, preview_job, preview_span,
                                         reduce_noise_job)
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
@@ -168,7 +168,7 @@ class EditsController:
             *found, ended=lambda: dialog.set_previewing(False)))
         dialog.preview_ready.connect(lambda _: dialog.set_previewing(window.playback.previewing))
         dialog.finished.connect(window.playback.stop_preview)
-        return _shown(dialog, lambda: self.reduce_noise(chosen, dialog.settings(), dialog.profile_span(),
+        return _shown(dialog, lambda: self.reduce_noise(chosen, dialog.settings(), dialog.noise_from(),
                                                         dialog.span()))
 
     def preview_noise(self, dialog: NoiseDialog, chosen: list[Version]) -> None:
@@ -179,7 +179,7 @@ class EditsController:
         if playback.previewing:
             playback.stop_preview()
             return
-        version, span, profile_span = chosen[dialog.preview_target()], dialog.span(), dialog.profile_span()
+        version, span, noise_from = chosen[dialog.preview_target()], dialog.span(), dialog.noise_from()
         try:
             settings = dialog.settings()
             settings.check()
@@ -189,33 +189,32 @@ class EditsController:
         heard = preview_span(version, span, self.window.view.playhead())
 
         def preview() -> Job[tuple[np.ndarray, int]]:
-            return (yield from preview_job(version, settings, profile_span, span, heard)), version.sample_rate
+            return (yield from preview_job(version, settings, noise_from, span, heard)), version.sample_rate
 
         worker = JobWorker(preview())
         worker.finished.connect(dialog.preview_ready)       # dropped if the dialog closes first
         worker.failed.connect(lambda message, _: self.window.show_error("Cannot preview", message))
         self._previews.start(worker)
 
-    def reduce_noise(self, chosen: list[Version], settings: NoiseSettings, profile_span: tuple[float, float] | None,
+    def reduce_noise(self, chosen: list[Version], settings: NoiseSettings, noise_from: NoiseFrom,
                      span: tuple[float, float] | None) -> JobEntry | None:
-        """`chosen` with their steady noise lowered over `span` (all of them without one), each by its
-        own profile: learnt over `profile_span`, else from its quietest frames (found in the job: a
-        version with too little sound fails it by name before any is changed)."""
+        """`chosen` with their noise lowered over `span` (all of them without one), each by its own
+        profile (learnt over a span, else from its quietest frames: found in the job, where a version
+        with too little sound fails it by name before any is changed) or its noise tracked."""
         recording = self.window.recording
         self.noise_settings = settings            # offered again next time
         if recording is None:
             return None
         try:
             settings.check()
-            if profile_span is not None:
-                check_profile_span(chosen, profile_span)
+            if isinstance(noise_from, tuple):
+                check_profile_span(chosen, noise_from)
         except ConfigError as err:
             self.window.show_error("Cannot reduce the noise", str(err))
             return None
         over = f" over {format_span(*span)}" if span is not None else ""
         what = f"reduce the noise of {len(chosen)} version(s){over} by {settings.reduction_db:g} dB"
-        return self._mend_job(recording, chosen, what,
-                              lambda: reduce_noise_job(chosen, settings, profile_span, span))
+        return self._mend_job(recording, chosen, what, lambda: reduce_noise_job(chosen, settings, noise_from, span))
 
     def _say_dehummed(self, versions: list[Version]) -> None:
         found = [v.settings["hum_removed"] for v in versions]

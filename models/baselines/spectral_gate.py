@@ -11,6 +11,11 @@ sound (`ATTACK_SECONDS`) and closes behind it (`RELEASE_SECONDS`), and is averag
 `smoothing_bins` bins either side, so onsets and tails stay and the remaining noise does not
 twinkle ("musical noise"). Hann windows of 40 to 64 ms (`window_frames`), a quarter apart.
 
+For noise that changes (a fan switching on, a passing car, a separator's residue that follows the
+other talker) one profile is wrong somewhere: `tracked_noise` follows it instead, each frame's
+noise the least smoothed power in the two seconds around it, corrected for the bias of a minimum
+(Martin's minimum statistics, as RX's adaptive mode and speech codecs' noise suppressors do).
+
 Written here rather than taken from `noisereduce`: that package depends on matplotlib and joblib
 and holds the whole signal and its spectrogram in memory, while a track may be hours long; here
 `gate` works block by block with enough context that every block gives exactly the samples the
@@ -19,6 +24,7 @@ whole would.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -32,6 +38,8 @@ RELEASE_SECONDS = 0.10          # and closes over this long after it
 QUIETEST_SHARE = 0.1            # the share of frames that make a profile found without a span
 SOUND_FLOOR = 1e-12             # a frame's mean bin power below this (−120 dBFS) is digital silence
 BLOCK = 1 << 20                 # samples resynthesised at a time
+TRACK_SECONDS = 2.0             # tracked noise: the least smoothed power within this window, centred
+TRACK_SMOOTHING_FRAMES = 2      # the power averaged over this many frames either side before the minimum
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,12 @@ def quietest_profile(audio: np.ndarray, rate: int, min_frames: int = 1) -> np.nd
 
 
 def gains(power: np.ndarray, threshold: np.ndarray, floor: float, hop_seconds: float, smoothing: int) -> np.ndarray:
-    """(bins, frames) gains: 1 where the middle of three frames' power reaches the threshold, else
-    `floor`; opened early and closed late (attack, release); averaged in dB across bins."""
+    """(bins, frames) gains: 1 where the middle of three frames' power reaches the threshold (per
+    bin, or per bin and frame), else `floor`; opened early and closed late (attack, release);
+    averaged in dB across bins."""
     padded = np.pad(power, ((0, 0), (1, 1)), mode="edge")
     middle = np.median(np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]]), axis=0)
-    out = np.where(middle >= threshold[:, None], 1.0, floor)
+    out = np.where(middle >= (threshold if threshold.ndim == 2 else threshold[:, None]), 1.0, floor)
     if floor < 1.0:
         attack, release = (-math.log(floor) * hop_seconds / s for s in (ATTACK_SECONDS, RELEASE_SECONDS))
         logs = _decaying_max(np.log(out)[:, ::-1], attack)[:, ::-1]          # opened ahead of a sound
@@ -97,6 +106,50 @@ def gains(power: np.ndarray, threshold: np.ndarray, floor: float, hop_seconds: f
     if smoothing:
         out = np.exp(_moving_mean(np.log(out), smoothing))
     return out
+
+
+def track_frames(rate: int) -> int:
+    """Frames either side of a frame that its tracked noise is the least of."""
+    return math.ceil(TRACK_SECONDS / 2 * rate / (window_frames(rate) // 4))
+
+
+def _least_smoothed(power: np.ndarray, rate: int) -> np.ndarray:
+    """Per bin and frame, the least of the power averaged over `TRACK_SMOOTHING_FRAMES` either side,
+    within `track_frames` either side; digital silence left out (+inf where there is nothing else)."""
+    smoothed = _moving_mean(power.T, TRACK_SMOOTHING_FRAMES).T
+    smoothed[:, power.mean(axis=0) < SOUND_FLOOR] = np.inf
+    return _sliding_min(smoothed, track_frames(rate))
+
+
+@functools.cache
+def minimum_bias(rate: int) -> float:
+    """How far the mean power of noise alone lies above `_least_smoothed` of it, with this rate's
+    frames: measured once on a minute of white noise (a fixed seed), since every bin of any steady
+    noise has the same spread of powers about its mean."""
+    noise = np.random.default_rng(0).standard_normal(60 * rate)
+    power = frame_power(noise, rate)
+    return float(power.mean() / _least_smoothed(power, rate).mean())
+
+
+def tracked_noise(power: np.ndarray, rate: int) -> np.ndarray:
+    """(bins, frames) noise power followed over time, for noise that changes: per bin the least
+    smoothed power within `TRACK_SECONDS` centred on each frame, raised by its bias on noise alone
+    (Martin's minimum statistics, centred since the whole signal is at hand). A pause of the
+    talkers once in the window is enough; continuous sound for longer is taken as noise."""
+    return _least_smoothed(power, rate) * minimum_bias(rate)
+
+
+def _sliding_min(values: np.ndarray, reach: int) -> np.ndarray:
+    """Along each row, the least of each value's `reach` neighbours either side and itself (fewer at
+    the ends): van Herk and Gil-Werman's running minimum, prefix and suffix minima of blocks as wide
+    as the window, in numpy."""
+    rows, n = values.shape
+    width = 2 * reach + 1
+    padded = np.pad(values, ((0, 0), (reach, reach + (-(n + 2 * reach)) % width)), constant_values=np.inf)
+    blocks = padded.reshape(rows, -1, width)
+    prefix = np.minimum.accumulate(blocks, axis=2).reshape(rows, -1)
+    suffix = np.minimum.accumulate(blocks[:, :, ::-1], axis=2)[:, :, ::-1].reshape(rows, -1)
+    return np.minimum(suffix[:, :n], prefix[:, width - 1:width - 1 + n])
 
 
 def _decaying_max(logs: np.ndarray, step: float) -> np.ndarray:
@@ -116,12 +169,22 @@ def _moving_mean(values: np.ndarray, reach: int) -> np.ndarray:
     return (sums[2 * reach + 1:] - sums[:-2 * reach - 1]) / (2 * reach + 1)
 
 
+def context_samples(rate: int) -> int:
+    """The samples either side of a stretch that its gains depend on: the attack, the release, the
+    three-frame middle, the tracked noise's window and the frames that overlap its ends."""
+    window = window_frames(rate)
+    hop = window // 4
+    frames_around = math.ceil(max(ATTACK_SECONDS, RELEASE_SECONDS) * rate / hop) + 2
+    return (frames_around + track_frames(rate) + TRACK_SMOOTHING_FRAMES) * hop + 2 * window
+
+
 class BlockGate:
     """The gate over a signal of `frames` samples, a block at a time, for signals that are never
     whole in memory: `blocks` names, for each block, the samples to read (with enough frames around
-    the block that the attack, the release and the three-frame middle reach it as in the whole) and
-    the samples it gives; `apply` gates one. Only frames centred inside `span` (samples; all of them
-    without one) are changed; without a span the blocks give every sample, in order."""
+    the block that the attack, the release, the three-frame middle and the tracked noise's window
+    reach it as in the whole) and the samples it gives; `apply` gates one. Only frames centred inside
+    `span` (samples; all of them without one) are changed; without a span the blocks give every
+    sample, in order."""
 
     def __init__(self, frames: int, rate: int, settings: Gate, span: tuple[int, int] | None = None,
                  block: int = BLOCK) -> None:
@@ -129,30 +192,33 @@ class BlockGate:
         window, hop = self.stft.m_num, self.stft.hop
         start, stop = (0, frames) if span is None else (min(max(s, 0), frames) for s in span)
         self.first, self.last = math.ceil(start / hop) * hop, math.ceil(stop / hop) * hop
-        reach = (math.ceil(max(ATTACK_SECONDS, RELEASE_SECONDS) * rate / hop) + 2) * hop + 2 * window
+        reach = context_samples(rate)
         begin, end = max(0, self.first - window), min(frames, self.last + window)     # the samples that change
         block = max(hop, block // hop * hop)
         self.blocks = [(max(0, core - reach), min(frames, core + block + reach),        # origins on the hop grid
                         max(core, begin), min(core + block, end)) for core in range(begin // hop * hop, end, block)]
 
-    def apply(self, index: int, piece: np.ndarray, profile: np.ndarray) -> np.ndarray:
-        """The samples block `index` gives, from `piece` (the samples it reads) and the noise `profile`."""
+    def apply(self, index: int, piece: np.ndarray, profile: np.ndarray | None) -> np.ndarray:
+        """The samples block `index` gives, from `piece` (the samples it reads) and the noise `profile`
+        (None: the noise tracked over time, `tracked_noise`)."""
         origin, _, lo, hi = self.blocks[index]
         stft, hop = self.stft, self.stft.hop
         piece = np.asarray(piece, dtype=np.float64)
         spectrum = stft.stft(piece)
-        threshold = profile * 10 ** (self.settings.sensitivity_db / 10)
+        power = np.abs(spectrum) ** 2
+        noise = tracked_noise(power, self.rate) if profile is None else profile
+        threshold = noise * 10 ** (self.settings.sensitivity_db / 10)
         floor = 10 ** (-self.settings.reduction_db / 20)
-        kept = gains(np.abs(spectrum) ** 2, threshold, floor, hop / self.rate, self.settings.smoothing_bins)
+        kept = gains(power, threshold, floor, hop / self.rate, self.settings.smoothing_bins)
         centres = origin + np.arange(stft.p_min, stft.p_max(piece.shape[0])) * hop
         inside = (centres >= self.first) & (centres < self.last)
         spectrum[:, inside] *= kept[:, inside]
         return stft.istft(spectrum, k1=piece.shape[0])[lo - origin:hi - origin]
 
 
-def gate(audio: np.ndarray, rate: int, profile: np.ndarray, settings: Gate, out: np.ndarray,
+def gate(audio: np.ndarray, rate: int, profile: np.ndarray | None, settings: Gate, out: np.ndarray,
          span: tuple[int, int] | None = None, block: int = BLOCK) -> Generator[tuple[int, int], None, np.ndarray]:
-    """Fill `out` (shaped as `audio`) with `audio`, its noise of `profile` reduced in the frames
+    """Fill `out` (shaped as `audio`) with `audio`, its noise of `profile` (None: tracked) reduced in the frames
     centred inside `span` (samples; all of them without one); yields (blocks done, blocks) before
     each block of `block` samples (rounded to the hop); every block gives exactly the samples the
     whole would (`BlockGate`)."""
@@ -164,12 +230,13 @@ def gate(audio: np.ndarray, rate: int, profile: np.ndarray, settings: Gate, out:
     return out
 
 
-def reduce_noise(audio: np.ndarray, rate: int, settings: Gate = Gate()) -> np.ndarray:
+def reduce_noise(audio: np.ndarray, rate: int, settings: Gate = Gate(), tracked: bool = False) -> np.ndarray:
     """`audio` (a whole utterance in memory) with its noise reduced, the profile from its quietest
-    frames: the baseline row of the enhancement tables. Silence comes back as it is."""
-    profile = quietest_profile(audio, rate)
+    frames or, `tracked`, the noise tracked over time: the baseline rows of the enhancement tables.
+    Silence comes back as it is."""
+    profile = None if tracked else quietest_profile(audio, rate)
     out = np.zeros_like(audio, dtype=np.float32)
-    if profile is None:
+    if not tracked and profile is None:
         out[:] = audio
         return out
     for _ in gate(audio, rate, profile, settings, out):

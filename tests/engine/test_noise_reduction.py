@@ -120,7 +120,7 @@ def test_the_quietest_frames_leave_out_digital_silence(speech, noise):
 
 def test_the_job_names_and_records_its_versions(speech, noise):
     noisy = version(speech + noise)
-    (out,) = drive(nr.reduce_noise_job([noisy], nr.NoiseSettings(reduction_db=18), profile_span=NOISE))
+    (out,) = drive(nr.reduce_noise_job([noisy], nr.NoiseSettings(reduction_db=18), noise_from=NOISE))
     assert out.name == noisy.name + nr.REDUCED_SUFFIX and out.settings["mended_from"] == noisy.id
     (record,) = out.settings["noise_reduced"]
     assert record["reduction_db"] == 18 and record["profile"] == list(NOISE) and record["seconds"] == "whole"
@@ -128,13 +128,13 @@ def test_the_job_names_and_records_its_versions(speech, noise):
     assert again.name == out.name and len(again.settings["noise_reduced"]) == 2
 
 
-@pytest.mark.parametrize("span", [None, (4.3, 11.0)])
-def test_a_preview_sounds_as_the_reduction_will(speech, noise, span):
+@pytest.mark.parametrize("span, noise_from", [(None, NOISE), ((4.3, 11.0), NOISE), (None, nr.TRACKED)])
+def test_a_preview_sounds_as_the_reduction_will(speech, noise, span, noise_from):
     noisy = version(speech + noise)
     settings = nr.NoiseSettings(reduction_db=18)
     heard = nr.preview_span(noisy, span, playhead=2.71)
-    (whole,) = drive(nr.reduce_noise_job([noisy], settings, profile_span=NOISE, span=span))
-    preview = drive(nr.preview_job(noisy, settings, NOISE, span, heard))
+    (whole,) = drive(nr.reduce_noise_job([noisy], settings, noise_from=noise_from, span=span))
+    preview = drive(nr.preview_job(noisy, settings, noise_from, span, heard))
     lo, hi = (round(t * RATE) for t in heard)
     assert hi - lo == nr.PREVIEW_SECONDS * RATE
     np.testing.assert_allclose(preview, whole.audio[lo:hi], atol=1e-6)
@@ -147,6 +147,14 @@ def test_a_preview_starts_at_the_selection_or_the_playhead_and_stays_inside():
     assert nr.preview_span(short, None, playhead=2.0) == (2.0, 2.0 + nr.PREVIEW_SECONDS)
     assert nr.preview_span(short, None, playhead=9.0) == (10.0 - nr.PREVIEW_SECONDS, 10.0)
     assert nr.preview_span(version(np.zeros(RATE)), None, playhead=0.5) == (0.0, 1.0)
+
+
+def test_tracked_noise_needs_no_profile_and_is_recorded_as_tracked(speech, noise):
+    noisy = version(speech + noise * np.repeat([1.0, 8.0], speech.size // 2 + 1)[:speech.size])
+    (out,) = drive(nr.reduce_noise_job([noisy], nr.NoiseSettings(reduction_db=18), noise_from=nr.TRACKED))
+    assert out.settings["noise_reduced"][0]["profile"] == "tracked over time"
+    late = slice(-3 * RATE, None)
+    assert level_db(out.audio[late] - speech[late]) < level_db(noisy.audio[late] - speech[late]) - 10
 
 
 def test_a_span_too_short_to_learn_from_is_named(speech):
@@ -165,7 +173,7 @@ def test_a_silent_version_has_no_quietest_frames():
 
 
 def test_every_version_is_checked_before_any_is_changed(speech, noise):
-    job = nr.reduce_noise_job([version(speech + noise), version(speech)], nr.NoiseSettings(), profile_span=NOISE)
+    job = nr.reduce_noise_job([version(speech + noise), version(speech)], nr.NoiseSettings(), noise_from=NOISE)
     with pytest.raises(ConfigError, match="silent over"):
         next(job)
 
@@ -196,6 +204,17 @@ def test_denoise_lowers_every_channel_s_noise_as_the_gate_does(tmp_path, speech,
         noisy = version(speech + noise / 2 ** channel)
         expected = drive(nr.reduce_blocks(noisy, nr.learn_profile(noisy, NOISE), nr.NoiseSettings(18.0)))
         np.testing.assert_allclose(out[:, channel], expected, atol=1e-4)              # written as 16-bit
+
+
+def test_denoise_can_track_each_channel_s_noise(tmp_path, speech, noise):
+    from app.cli import EXIT_OK, main
+
+    src = write_noisy(tmp_path / "room.wav", speech, noise)
+    assert main(["denoise", str(src), "--out", str(tmp_path / "o"), "--tracked", "--json"]) == EXIT_OK
+    out = sf.read(tmp_path / "o" / "room.wav", dtype="float32", always_2d=True)[0]
+    for channel in range(2):
+        expected = drive(nr.reduce_blocks(version(speech + noise / 2 ** channel), None, nr.NoiseSettings()))
+        np.testing.assert_allclose(out[:, channel], expected, atol=1e-4)
 
 
 def test_denoise_names_a_channel_with_no_noise_to_learn_and_writes_nothing(tmp_path, speech, noise, capsys):

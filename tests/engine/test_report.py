@@ -107,7 +107,10 @@ def test_the_report_says_how_far_and_by_what_profile_the_noise_was_reduced(tmp_p
     runs = [{"reduction_db": 12.0, "sensitivity_db": 6.0, "smoothing_bins": 3, "profile": [1.0, 2.0],
              "seconds": "whole"},
             {"reduction_db": 6.0, "sensitivity_db": 9.0, "smoothing_bins": 3, "profile": "quietest tenth",
-             "seconds": [3.0, 4.5]}]
+             "seconds": [3.0, 4.5]},
+            {"reduction_db": 10.0, "sensitivity_db": 6.0, "smoothing_bins": 3, "profile": "tracked over time",
+             "seconds": "whole"}]
     text = _report_of_mended(tmp_path, tiny_separator_card, {"noise_reduced": runs})
     assert ("noise reduced 12 dB down (sensitivity 6 dB, noise learnt from 1.00–2.00 s); 6 dB down (sensitivity "
-            "9 dB, noise from the quietest tenth) over 3.00–4.50 s") in text
+            "9 dB, noise from the quietest tenth) over 3.00–4.50 s; 10 dB down (sensitivity 6 dB, noise tracked over "
+            "time)") in text

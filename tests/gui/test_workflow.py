@@ -1286,7 +1286,7 @@ def test_noise_is_reduced_by_a_profile_learnt_from_the_selection(qtbot, demo_win
     assert demo_window.edits.learn_noise_profile() == quiet
     demo_window.view.set_selection(None)
     dialog = demo_window.edits.open_reduce_noise()
-    assert dialog.profile_span() == quiet and dialog.span() is None                     # learnt; over the whole
+    assert dialog.noise_from() == quiet and dialog.span() is None                     # learnt; over the whole
     dialog.reduction.setValue(18.0)
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=20_000)
@@ -1303,11 +1303,23 @@ def test_without_a_learnt_profile_the_quietest_frames_are_offered(qtbot, demo_wi
     noisy_talker(demo_window)
     demo_window.view.set_selection((2.0, 4.0))
     dialog = demo_window.edits.open_reduce_noise()
-    assert not dialog.profile.button(0).isEnabled() and dialog.profile_span() is None
+    assert not dialog.profile.button(0).isEnabled() and dialog.noise_from() is None
     assert dialog.span() == (2.0, 4.0)                                   # over the selection
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=20_000)
     assert demo_window.session.versions[-1].settings["noise_reduced"][0]["profile"] == "quietest tenth"
+
+
+def test_noise_that_changes_can_be_tracked_instead_of_profiled(qtbot, demo_window):
+    from app.engine.noise_reduction import TRACKED
+
+    noisy_talker(demo_window)
+    dialog = demo_window.edits.open_reduce_noise()
+    dialog.profile.button(2).setChecked(True)
+    assert dialog.noise_from() == TRACKED
+    dialog.accept_button.click()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=20_000)
+    assert demo_window.session.versions[-1].settings["noise_reduced"][0]["profile"] == "tracked over time"
 
 
 def test_preview_plays_the_reduction_it_would_make_and_changes_nothing(qtbot, demo_window):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from models.dispatch.evaluate import BASELINE, checks
+from models.dispatch.evaluate import BASELINE, BASELINES, checks
 from models.dispatch.losses import StudentVariant
 from tests.conftest import DNSMOS_ONE_WINDOW_S
+
+TRACKED = next(name for name, tracked in BASELINES.items() if tracked)
 
 
 def _rows(values):
@@ -31,13 +33,15 @@ def test_checks_report_lifts_paired_gain_rtf_and_order():
 def test_checks_set_the_students_and_the_teacher_beside_the_classical_gate():
     result = {
         "teacher": "t",
-        "scores": {"ood": {"noisy": _rows([1.0, 1.2]), BASELINE: _rows([1.1, 1.3]), "t": _rows([2.0, 2.1]),
-                           "a": _rows([1.6, 1.8])}},
-        "cost": {"t": {"rtf": 0.1}, "a": {"rtf": 0.01}, BASELINE: {"rtf": 0.005}},
+        "scores": {"ood": {"noisy": _rows([1.0, 1.2]), BASELINE: _rows([1.1, 1.3]), TRACKED: _rows([1.05, 1.25]),
+                           "t": _rows([2.0, 2.1]), "a": _rows([1.6, 1.8])}},
+        "cost": {"t": {"rtf": 0.1}, "a": {"rtf": 0.01}, BASELINE: {"rtf": 0.005}, TRACKED: {"rtf": 0.006}},
     }
     lines = checks(result, {"a": StudentVariant.NO_KD}, "ood")
     assert lines[1].startswith("- teacher lifts +0.95") and "best student (a) lifts +0.60" in lines[2]
-    assert lines[-1] == "- the classical spectral gate lifts +0.10; the best student +0.50 more, the teacher +0.85"
+    assert lines[-2:] == ["- the classical spectral gate lifts +0.10; the best student +0.50 more, the teacher +0.85",
+                          "- the classical spectral gate, tracked noise lifts +0.05; the best student +0.55 more, "
+                          "the teacher +0.90"]
 
 
 def test_checks_report_the_students_size_against_the_teacher():

@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
                                QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
 
-from app.engine.noise_reduction import PREVIEW_SECONDS, NoiseSettings
+from app.engine.noise_reduction import PREVIEW_SECONDS, TRACKED, NoiseFrom, NoiseSettings
 from app.engine.timecode import format_span
 from app.gui.dialogs.buttons import accept_cancel
 
@@ -43,7 +43,9 @@ class NoiseDialog(QDialog):
         self._learnt, self._selection = learnt, selection
         profile_box, self.profile = _choice(
             [f"Learnt from {format_span(*learnt)} of each version" if learnt else "",
-             "The quietest tenth of each version's first minute"], 0 if learnt else 1)
+             "The quietest tenth of each version's first minute",
+             "Tracked over time, for noise that changes (each moment's from the quietest in the 2 s around it)"],
+            0 if learnt else 1)
         over_selection = selection is not None and selection != learnt
         over_box, self.over = _choice(["The whole of each version",
                                        f"The selection, {format_span(*selection)}" if selection else ""],
@@ -98,9 +100,9 @@ class NoiseDialog(QDialog):
     def settings(self) -> NoiseSettings:
         return NoiseSettings(self.reduction.value(), self.sensitivity.value(), self.smoothing.value())
 
-    def profile_span(self) -> Seconds | None:
-        """The span the profile is learnt from; None for each version's quietest frames."""
-        return self._learnt if self.profile.checkedId() == 0 else None
+    def noise_from(self) -> NoiseFrom:
+        """The span the profile is learnt from, TRACKED, or None for each version's quietest frames."""
+        return {0: self._learnt, 1: None, 2: TRACKED}[self.profile.checkedId()]
 
     def span(self) -> Seconds | None:
         """What is reduced: the selection, or None for the whole of each version."""
