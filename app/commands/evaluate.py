@@ -32,9 +32,10 @@ SET_NOTES = {
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score models on the fixed test sets (tables for the README)",
                        formatter_class=HelpFormatter)
-    p.add_argument("what", choices=["separation", "demos", "activity"],
+    p.add_argument("what", choices=["separation", "demos", "activity", "declip"],
                    help="separation: the fixed test sets; demos: the shipped pipeline on the demo recordings; "
-                        "activity: who-speaks-when labels on the demo recordings")
+                        "activity: who-speaks-when labels on the demo recordings; declip: the demo recordings "
+                        "driven into clipping, then repaired, and separated each way")
     p.add_argument("--sets", nargs="+", default=["in_domain", "out_of_domain", "real_speech"],
                    choices=list(SET_NOTES), help="fixed sets to score")
     p.add_argument("--testsets", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
@@ -57,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reduce-noise", type=float, nargs="+", default=[], metavar="DB",
                    help="demos: also score every version with its steady noise reduced by each of these amounts "
                         "(Edit ▸ Reduce noise…, the profile from each version's quietest frames)")
+    p.add_argument("--drive", type=float, nargs="+", default=[6.0, 12.0], metavar="DB",
+                   help="declip: how far above full scale each demo's peak is driven before it clips")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
@@ -88,7 +91,7 @@ DEMO_COLUMNS = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"demos": run_demos, "activity": run_activity}.get(args.what, run_separation)(args)
+    return {"demos": run_demos, "activity": run_activity, "declip": run_declip}.get(args.what, run_separation)(args)
 
 
 def _report(args: argparse.Namespace, key: str, results: dict, lines: list[str]) -> int:
@@ -176,6 +179,66 @@ def run_activity(args: argparse.Namespace) -> int:
         lines.append(f"| {method} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | "
                      f"{100 * der:.1f} % | " + " | ".join(f"{per_demo[d][method]:.3f}" for d in demos) + " |")
     return _report(args, "activity", results, lines)
+
+
+def run_declip(args: argparse.Namespace) -> int:
+    """Each demo recording driven `--drive` dB above full scale and clipped there, then repaired
+    (`meco-studio declip`): how close the mixture comes back to itself driven without the clipping
+    (SNR over every channel), and how well the separator separates it unclipped, clipped and
+    repaired (SI-SDR against the clean references, the talkers matched)."""
+    import numpy as np
+
+    from app.engine.analysis import FULL_SCALE_16BIT
+    from app.engine.declip import declip_job
+    from app.engine.demo import DEMO_DIR
+    from app.engine.files import ArraySource, open_recording
+    from app.engine.jobs import drive
+    from app.engine.separation import SeparateSettings, separate_job
+    from app.engine.workflow import demo_references, read_reference
+    from models.evaluation.separation import best_permutation
+    from models.metrics.speech import si_sdr
+
+    def snr_db(estimate: np.ndarray, truth: np.ndarray) -> float:
+        return float(10 * np.log10(np.sum(truth.astype(np.float64) ** 2) / np.sum((estimate - truth) ** 2)))
+
+    chunk = ChunkConfig(seconds=args.chunk_seconds)
+    versions = ("unclipped", "clipped", "repaired")
+    lines = [produced_by(f"meco-studio evaluate declip --drive {' '.join(f'{db:g}' for db in args.drive)} "
+                         f"--chunk-seconds {args.chunk_seconds:g}",
+                         "Each demo's mixture scaled until its peak lies DRIVE dB above full scale and clipped "
+                         "there; the SNRs are against it scaled alone; SI-SDR is the separator's, mean over the "
+                         "demo's talkers."), "",
+             "| Demo | Drive | Samples clipped | Runs redrawn | Mixture SNR clipped | Mixture SNR repaired | "
+             + " | ".join(f"SI-SDR {v}" for v in versions) + " |", "|---|---|---|---|---|---|---|---|---|"]
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for item in _demo_manifest():
+        path = DEMO_DIR / item["mixture"]
+        warn(f"{item['name']}: clipping, repairing and separating ...")
+        with open_recording(path) as rec:
+            mixture, rate = rec.read(0, rec.frames), rec.sample_rate
+        for drive_db in args.drive:
+            driven = (mixture / np.abs(mixture).max() * 10 ** (drive_db / 20)).astype(np.float32)
+            clipped = np.clip(driven, -1.0, 1.0)
+            blocks: list[np.ndarray] = []
+            repair = drive(declip_job(ArraySource(clipped, rate, path.name), blocks.append))
+            audio = {"unclipped": driven, "clipped": clipped, "repaired": np.concatenate(blocks, axis=1)}
+            scores = {}
+            for version in versions:
+                separation = drive(separate_job(ArraySource(audio[version], rate, path.name),
+                                                SeparateSettings(model=args.model, chunk=chunk)))
+                references = np.stack([read_reference(ref, separation.sample_rate)
+                                       for _, ref in sorted(demo_references(path).items())])
+                n = min(separation.estimates.shape[1], references.shape[1])
+                matched = best_permutation(separation.estimates[:, :n], references[:, :n])
+                scores[version] = float(np.mean([si_sdr(e, r) for e, r in zip(matched, references[:, :n])]))
+            row = {"clipped_share": float(np.mean(np.abs(clipped) >= FULL_SCALE_16BIT)), "runs": repair.runs,
+                   "snr_clipped": snr_db(clipped, driven), "snr_repaired": snr_db(audio["repaired"], driven),
+                   **{f"si_sdr_{v}": scores[v] for v in versions}}
+            results.setdefault(item["name"], {})[f"{drive_db:g}"] = row
+            lines.append(f"| {item['name']} | +{drive_db:g} dB | {100 * row['clipped_share']:.2f} % | {repair.runs} | "
+                         f"{row['snr_clipped']:.1f} dB | {row['snr_repaired']:.1f} dB | "
+                         + " | ".join(f"{scores[v]:.2f}" for v in versions) + " |")
+    return _report(args, "declip", results, lines)
 
 
 def run_demos(args: argparse.Namespace) -> int:

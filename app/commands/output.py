@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import numpy as np
 
+    from app.engine.export import ExportSettings
     from app.engine.files import Recording
     from app.engine.jobs import Job, Progress
     from app.engine.provenance import Tags
@@ -103,17 +104,20 @@ def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, 
 
 
 def process_into_file(path: Path, out_dir: Path, rec: Recording, tags: Tags, overwrite: bool, show_bar: bool,
-                      unit: str, make: Callable[[Callable[[np.ndarray], None]], Job[T]]) -> tuple[T, Path, list[str]]:
+                      unit: str, make: Callable[[Callable[[np.ndarray], None]], Job[T]],
+                      export: ExportSettings | None = None) -> tuple[T, Path, list[str]]:
     """Run the job `make(sink)` over the open recording `rec` of `path`, its (channels, frames)
-    blocks streamed into `out_dir/<stem>.wav` at the recording's rate (16-bit, limited above full
-    scale), renamed into place only when the job ends; nothing left behind when it fails. The
-    job's result, the file written and its notes (said on stderr too)."""
+    blocks streamed into `out_dir/<stem>.wav` at the recording's rate (in `export`'s format; by
+    default 16-bit, limited above full scale), renamed into place only when the job ends; nothing
+    left behind when it fails. The job's result, the file written and its notes (said on stderr too)."""
+    from dataclasses import replace
+
     from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy
     from app.engine.jobs import drive
 
     if rec.notice:
         warn(f"warning: {rec.notice}")
-    export = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=overwrite)
+    export = replace(export or ExportSettings(peak=PeakPolicy.LIMIT), overwrite=overwrite)
     writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags)
     with progress_bar(path.name, unit, show_bar) as on_progress:
         try:

@@ -162,10 +162,12 @@ def preview_span(version: Version, span: Seconds | None, playhead: float) -> Sec
 
 
 def preview_job(version: Version, settings: NoiseSettings, noise_from: NoiseFrom, span: Seconds | None,
-                heard: Seconds) -> Job[np.ndarray]:
+                heard: Seconds, removed: bool = False) -> Job[np.ndarray]:
     """The samples of `version` over `heard` as `reduce_noise_job` would make them (its noise from
     `noise_from`; reduced over `span`, all of it without one), read with the context its gains
-    depend on, `version` itself untouched: what the dialog's Preview plays."""
+    depend on, `version` itself untouched: what the dialog's Preview plays. `removed`: what the
+    reduction takes away instead (Audacity's Residue, RX's Output noise only), where speech heard
+    says that the settings take too much."""
     settings.check()
     yield Progress("preview", 0, 2)
     (profile,) = profiles([version], noise_from)
@@ -179,7 +181,8 @@ def preview_job(version: Version, settings: NoiseSettings, noise_from: NoiseFrom
     out = np.empty(piece.shape, np.float32)
     for _ in spectral_gate.gate(piece, rate, profile, settings, out, reduced):
         pass
-    return out[lo - origin:hi - origin]
+    kept = out[lo - origin:hi - origin]
+    return piece[lo - origin:hi - origin] - kept if removed else kept
 
 
 def profiles(versions: list[Version], noise_from: NoiseFrom) -> list[np.ndarray | None]:

@@ -189,7 +189,8 @@ class EditsController:
         heard = preview_span(version, span, self.window.view.playhead())
 
         def preview() -> Job[tuple[np.ndarray, int]]:
-            return (yield from preview_job(version, settings, noise_from, span, heard)), version.sample_rate
+            removed = dialog.preview_removed.isChecked()
+            return (yield from preview_job(version, settings, noise_from, span, heard, removed)), version.sample_rate
 
         worker = JobWorker(preview())
         worker.finished.connect(dialog.preview_ready)       # dropped if the dialog closes first

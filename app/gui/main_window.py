@@ -388,6 +388,9 @@ class MainWindow(QMainWindow):
         self.clipping_action = self._action("Label &clipping", [], lambda: self.processing.run_clipping())
         self.clipping_action.setStatusTip("Label every stretch where a channel of the recording sits at full scale "
                                           "for three samples or more (Audacity's Find Clipping)")
+        self.declip_action = self._action("Repair cli&pping…", [], lambda: self.processing.repair_clipping())
+        self.declip_action.setStatusTip("Write a copy of the recording with every clipped run redrawn from the "
+                                        "waveform around it (RX's De-clip) and open it, to separate")
         self.label_stats_action = self._action("Label s&tatistics…", [], lambda: self.labels.open_statistics())
         self.label_stats_action.setStatusTip("Talk time, turns and overlap of each label text (each talker)")
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
@@ -491,6 +494,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.activity_action)
         process_menu.addAction(self.sounds_action)
         process_menu.addAction(self.clipping_action)
+        process_menu.addAction(self.declip_action)
         process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
@@ -776,6 +780,7 @@ class MainWindow(QMainWindow):
         self.analyze_action.setEnabled(self.recording is not None)
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.clipping_action.setEnabled(self.recording is not None)
+        self.declip_action.setEnabled(self.recording is not None)
         self.sounds_action.setEnabled(self.recording is not None)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))

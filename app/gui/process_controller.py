@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app.engine.activity import talker_activity
@@ -22,6 +22,7 @@ from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.batch import BatchResult, batch_job
 from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
+from app.engine.declip import DeclipResult, repaired_copy_job
 from app.engine.documents import ESTIMATE_KINDS, Version
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
@@ -315,6 +316,35 @@ class ProcessController(QObject):
         return self.window.jobs.submit(f"Find clipping in {display_name(recording.path)}",
                                        lambda: clipping_job(recording),
                                        lambda labels: self._on_clipping(recording, labels))
+
+    def repair_clipping(self, target: Path | None = None) -> JobEntry | None:
+        """Queue a copy of the recording with its clipped runs redrawn (RX's De-clip), at `target` or
+        where the user says (32-bit float WAV: the redrawn peaks rise above full scale); the copy then
+        opens in place of the recording, to separate. The recording's own file is never written."""
+        window, recording = self.window, self.window.recording
+        if recording is None:
+            return None
+        if target is None:
+            suggested = recording.path.with_name(f"{recording.path.stem}-declipped.wav")
+            chosen, _ = QFileDialog.getSaveFileName(window, "Save the repaired copy as", str(suggested),
+                                                    "WAV files (*.wav)")
+            if not chosen:
+                return None
+            target = Path(chosen)
+        return window.jobs.submit(f"Repair clipping in {display_name(recording.path)}",
+                                  lambda: repaired_copy_job(recording, target),
+                                  lambda result: self._on_repaired(recording, target, result))
+
+    def _on_repaired(self, recording: Recording, target: Path, result: DeclipResult | None) -> None:
+        window = self.window
+        if result is None:
+            window.statusBar().showMessage(f"{recording.path.name} does not clip: no run of {MIN_RUN} samples at "
+                                           "full scale in any channel, so no copy was written.", 10_000)
+            return
+        window.statusBar().showMessage(f"{result.runs} clipped run(s), {result.samples} samples, redrawn (peaks up "
+                                       f"to {20 * np.log10(result.peak):+.1f} dBFS) into {target.name}", 15_000)
+        if recording is window.recording:      # once this job has ended: opening is refused while jobs run
+            QTimer.singleShot(0, lambda: window.open_path(target))
 
     def open_sounds(self) -> SoundsDialog | None:
         """The Label sounds dialog (non-modal): a channel of the recording or a shown version."""

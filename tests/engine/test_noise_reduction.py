@@ -140,6 +140,16 @@ def test_a_preview_sounds_as_the_reduction_will(speech, noise, span, noise_from)
     np.testing.assert_allclose(preview, whole.audio[lo:hi], atol=1e-6)
 
 
+def test_a_preview_of_what_is_taken_away_and_of_what_is_left_add_up_to_the_version(speech, noise):
+    noisy = version(speech + noise)
+    heard = nr.preview_span(noisy, None, playhead=3.0)
+    left, taken = (drive(nr.preview_job(noisy, nr.NoiseSettings(), NOISE, None, heard, removed))
+                   for removed in (False, True))
+    lo, hi = (round(t * RATE) for t in heard)
+    np.testing.assert_allclose(left + taken, noisy.audio[lo:hi], atol=1e-6)
+    assert level_db(taken) == pytest.approx(level_db(noise[lo:hi]), abs=1.5)      # mostly the noise
+
+
 def test_a_preview_starts_at_the_selection_or_the_playhead_and_stays_inside():
     short = version(np.zeros(10 * RATE))
     assert nr.preview_span(short, (3.0, 5.0), playhead=1.0) == (3.0, 5.0)

@@ -1340,6 +1340,12 @@ def test_preview_plays_the_reduction_it_would_make_and_changes_nothing(qtbot, de
     assert len(demo_window.session.versions) == 1 and not demo_window.jobs.entries
     dialog.preview_button.click()                                        # stops it
     assert not demo_window.playback.previewing and dialog.preview_button.text() == "Play"
+    dialog.preview_removed.setChecked(True)
+    with qtbot.waitSignal(dialog.preview_ready, timeout=10_000) as ready:
+        dialog.preview_button.click()
+    lo, hi = (round(t * rate) for t in preview_span(noisy, (2.0, 10.0), 0.0))
+    np.testing.assert_allclose(ready.args[0][0], noisy.audio[lo:hi] - expected, atol=1e-6)     # what is taken away
+    dialog.reject()
 
 
 def test_a_preview_ends_by_itself_and_when_the_dialog_closes(qtbot, demo_window):
@@ -1409,6 +1415,39 @@ def test_a_recording_that_never_clips_says_so_and_gets_no_labels(qtbot, window, 
     open_and_draw(qtbot, window, hot_recording(tmp_path / "calm.wav", gain=0.5))
     wait_done(qtbot, window, window.processing.run_clipping())
     assert not window.session.labels and window.statusBar().currentMessage().startswith("calm.wav does not clip")
+
+
+def test_a_repaired_copy_of_a_clipping_recording_is_written_and_opened(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    source = hot_recording(tmp_path / "hot.wav")
+    before = source.read_bytes()
+    open_and_draw(qtbot, window, source)
+    wait_done(qtbot, window, window.processing.repair_clipping(tmp_path / "hot-declipped.wav"))
+    qtbot.waitUntil(lambda: window.recording.path == tmp_path / "hot-declipped.wav", timeout=10_000)
+    repaired = sf.read(tmp_path / "hot-declipped.wav", dtype="float32")[0]
+    assert np.abs(repaired[:, 1]).max() > 1.5 and np.abs(repaired[:, 0]).max() < 0.31    # channel 2 redrawn alone
+    assert source.read_bytes() == before and "redrawn" in window.statusBar().currentMessage()
+
+
+def test_a_recording_that_never_clips_gets_no_repaired_copy(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    open_and_draw(qtbot, window, hot_recording(tmp_path / "calm.wav", gain=0.5))
+    wait_done(qtbot, window, window.processing.repair_clipping(tmp_path / "calm-declipped.wav"))
+    assert not (tmp_path / "calm-declipped.wav").exists() and window.recording.path.name == "calm.wav"
+    assert window.statusBar().currentMessage().startswith("calm.wav does not clip")
+
+
+def test_the_repaired_copy_may_not_replace_its_recording(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    source = hot_recording(tmp_path / "hot.wav")
+    before = source.read_bytes()
+    open_and_draw(qtbot, window, source)
+    entry = window.processing.repair_clipping(source)
+    qtbot.waitUntil(lambda: entry.state is JobState.FAILED, timeout=10_000)
+    assert "cannot replace hot.wav" in entry.message and source.read_bytes() == before
 
 
 def test_noise_is_reduced_without_stalling_the_event_loop(qtbot, demo_window):

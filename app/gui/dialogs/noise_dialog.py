@@ -7,8 +7,8 @@ make it, changing nothing."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                               QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout,
+                               QLabel, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
 
 from app.engine.noise_reduction import PREVIEW_SECONDS, TRACKED, NoiseFrom, NoiseSettings
 from app.engine.timecode import format_span
@@ -44,8 +44,9 @@ class NoiseDialog(QDialog):
         profile_box, self.profile = _choice(
             [f"Learnt from {format_span(*learnt)} of each version" if learnt else "",
              "The quietest tenth of each version's first minute",
-             "Tracked over time, for noise that changes (each moment's from the quietest in the 2 s around it)"],
-            0 if learnt else 1)
+             "Tracked over time, for noise that changes"], 0 if learnt else 1)
+        self.profile.button(2).setToolTip("Each moment's noise is the quietest of each frequency in the 2 s around "
+                                          "it: a pause of the talker once in 2 s is enough")
         over_selection = selection is not None and selection != learnt
         over_box, self.over = _choice(["The whole of each version",
                                        f"The selection, {format_span(*selection)}" if selection else ""],
@@ -71,13 +72,18 @@ class NoiseDialog(QDialog):
         preview_box = QWidget()
         preview_row = QHBoxLayout(preview_box)
         preview_row.setContentsMargins(0, 0, 0, 0)
+        self.preview_removed = QCheckBox("What is taken away")
+        self.preview_removed.setToolTip("Play the noise the reduction takes away rather than what it leaves: speech "
+                                        "heard in it means the reduction or the sensitivity is too high")
         preview_row.addWidget(self.preview_choice, 1)
+        preview_row.addWidget(self.preview_removed)
         preview_row.addWidget(self.preview_button)
         self.preview_choice.setVisible(len(targets) > 1)
         if len(targets) == 1:
-            preview_row.addStretch(1)
+            preview_row.insertStretch(0, 1)
         form = QFormLayout(self)
-        form.addRow(QLabel("Each of these gets a new version with its steady noise lowered (hiss, fan, room tone):"))
+        form.addRow(QLabel("Each of these gets a new version with its background noise lowered (hiss, fan, room "
+                                  "tone):"))
         form.addRow(QLabel("\n".join(f"  • {name}" for name in targets)))
         form.addRow("Noise profile", profile_box)
         if not learnt:
