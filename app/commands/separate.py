@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reduce-noise", type=float, default=None, metavar="DB",
                    help="lower each track's steady noise (hiss, fan, room tone) by this much, e.g. 12, learnt from "
                         "its quietest frames, as Edit ▸ Reduce noise… does; before --blend")
+    p.add_argument("--declip", action="store_true",
+                   help="redraw each recording's clipped runs before separating it (as meco-studio declip does, "
+                        "with no copy written)")
     add_range_option(p, "separate only this part of each recording (a trial on a long file); the tracks "
                         "then hold that part alone")
     add_run_options(p, output_rate_of="input", threads=True)
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
     span = None if args.range is None else (args.range[0], args.range[1])
     batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span,
-                          args.silence_between_turns, args.blend, args.reduce_noise)
+                          args.silence_between_turns, args.blend, args.reduce_noise, args.declip)
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")

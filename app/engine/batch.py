@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from app.engine.correction import CorrectSettings, corrected_separation_job
+from app.engine.declip import Declipped, find_redrawn
 from app.engine.documents import now_iso
 from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
 from app.engine.errors import AppError, ConfigError, JobCancelled
@@ -55,6 +56,7 @@ class BatchSettings:
     silence_between_turns: bool = False          # each talker's track silent outside its turns (`turn_gate`)
     blend_db: float | None = None                # the rest of the mixture brought back at this level (`blend`)
     reduce_noise_db: float | None = None         # each track's steady noise lowered by this much (`noise_reduction`)
+    declip: bool = False                         # the recording's clipped runs redrawn before separating (`declip`)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
@@ -125,11 +127,12 @@ def _made_by(path: Path, settings: BatchSettings) -> Callable[[int, bool], Tags]
     channels = "all channels" if separate.channels is None else \
         "channels " + ",".join(str(c + 1) for c in separate.channels)
     part = "" if settings.span is None else f" over {format_span(*settings.span, decimals=3)}"
+    repaired = " (its clipped runs redrawn)" if settings.declip else ""
     corrector = None if settings.correct is None else model_note(find_model(settings.correct.model, Task.CORRECTION))
     date = now_iso()
 
     def tags(k: int, corrected: bool) -> Tags:
-        comment = (f"talker {k + 1} of {path.name}{part}, separated by {method} from {channels} "
+        comment = (f"talker {k + 1} of {path.name}{part}{repaired}, separated by {method} from {channels} "
                    f"at reference ch {separate.reference_channel + 1}")
         if corrected and corrector is not None:
             comment += f"; corrected by {corrector}"
@@ -152,6 +155,10 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
     with open_recording(path) as opened:
         notes = [opened.notice] if opened.notice else []
         rec = opened if settings.span is None else span_of(opened, settings.span)
+        if settings.declip:
+            redrawn = yield from find_redrawn(rec)
+            rec = Declipped(rec, redrawn)
+            notes += [f"{len(redrawn)} clipped run(s) of {path.name} redrawn before separating"] if redrawn else []
         rate = rec.sample_rate if settings.separate.output_rate is OutputRate.INPUT else 16_000
         writers: list[AtomicAudioWriter] = []
         raw_writers: list[AtomicAudioWriter] = []

@@ -30,7 +30,7 @@ from app.engine.analysis import FULL_SCALE_16BIT
 from app.engine.clipping import clipped_runs
 from app.engine.errors import ConfigError
 from app.engine.export import HEADROOM, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat
-from app.engine.files import Recording
+from app.engine.files import ArraySource, Recording, Span
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 
@@ -138,29 +138,50 @@ def find_redrawn(recording: Recording) -> Job[list[Redrawn]]:
     return (yield from redraw_runs(recording, runs))
 
 
+class Declipped:
+    """A recording (or a span of one, or an `ArraySource`) read with its redrawn runs in place of the
+    clipped ones: what `separate --declip` separates, with no copy written."""
+
+    def __init__(self, source: Recording | Span | ArraySource, redrawn: list[Redrawn]) -> None:
+        self.source, self.redrawn = source, sorted(redrawn, key=lambda r: r.start)
+        self.sample_rate, self.name = source.sample_rate, source.name
+        self._starts = np.array([r.start for r in self.redrawn], dtype=np.int64)
+        self._longest = max((r.samples.size for r in self.redrawn), default=0)
+
+    @property
+    def frames(self) -> int:
+        return self.source.frames
+
+    @property
+    def channels(self) -> int:
+        return self.source.channels
+
+    def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
+        block = np.array(self.source.read(start_frame, stop_frame, channels))
+        start = max(0, int(start_frame))
+        stop = start + block.shape[1]
+        rows = {channel: row for row, channel in enumerate(range(self.channels) if channels is None else channels)}
+        first, last = np.searchsorted(self._starts, [start - self._longest, stop])
+        for run in self.redrawn[first:last]:
+            a, b = max(run.start, start), min(run.start + run.samples.size, stop)
+            if a < b and run.channel in rows:
+                block[rows[run.channel], a - start:b - start] = run.samples[a - run.start:b - run.start]
+        return block
+
+
 def write_redrawn(recording: Recording, redrawn: list[Redrawn], sink: Callable[[np.ndarray], None],
                   lower_to_fit: bool = False) -> Job[DeclipResult]:
     """`recording` with `redrawn` in place, handed to `sink` as (channels, frames) blocks in order;
     `lower_to_fit`: the whole lowered until the highest redrawn peak sits at -1 dBFS."""
     peak = max((float(np.max(np.abs(r.samples))) for r in redrawn), default=1.0)
-    gain = min(1.0, HEADROOM / peak) if lower_to_fit else 1.0
-    frames = recording.frames
-    blocks = range(0, frames, BLOCK)
-    first = 0                       # the first redrawn run that may reach the block
+    gain = np.float32(min(1.0, HEADROOM / peak) if lower_to_fit else 1.0)
+    repaired = Declipped(recording, redrawn)
+    blocks = range(0, recording.frames, BLOCK)
     for done, lo in enumerate(blocks):
         yield Progress("write the repaired copy", done, len(blocks))
-        hi = min(lo + BLOCK, frames)
-        block = recording.read(lo, hi).copy()
-        while first < len(redrawn) and redrawn[first].start + redrawn[first].samples.size <= lo:
-            first += 1
-        for run in redrawn[first:]:
-            if run.start >= hi:
-                break
-            a, b = max(run.start, lo), min(run.start + run.samples.size, hi)
-            if a < b:                                   # a shorter run behind a longer one may have ended
-                block[run.channel, a - lo:b - lo] = run.samples[a - run.start:b - run.start]
-        sink(block * np.float32(gain) if gain != 1.0 else block)
-    return DeclipResult(len(redrawn), sum(r.samples.size for r in redrawn), peak, gain)
+        block = repaired.read(lo, lo + BLOCK)
+        sink(block * gain if gain != 1.0 else block)
+    return DeclipResult(len(redrawn), sum(r.samples.size for r in redrawn), peak, float(gain))
 
 
 def declip_job(recording: Recording, sink: Callable[[np.ndarray], None],

@@ -131,3 +131,19 @@ def test_tracks_can_have_their_noise_reduced_as_the_window_reduces_it(tmp_path, 
         assert np.abs(expected - audio).max() > 1e-3                                       # it did something
         np.testing.assert_allclose(sf.read(quieter, dtype="float32")[0], expected, atol=1e-4)    # 16-bit tracks
         assert read_tags(Path(quieter))["comment"].endswith("; noise reduced by 12 dB (sensitivity 6 dB)")
+
+
+def test_a_recording_is_separated_as_its_repaired_copy_would_be(tmp_path, tiny_separator_card):
+    from app.cli import EXIT_OK, main
+    from app.engine.provenance import read_tags
+
+    t = np.arange(3 * 16_000) / 16_000
+    hot = np.stack([np.sin(2 * np.pi * 300 * t), 0.5 * np.sin(2 * np.pi * 700 * t)], axis=1) * 1.6
+    sf.write(tmp_path / "hot.wav", np.clip(hot, -1, 1), 16_000, subtype="PCM_16")
+    assert main(["declip", str(tmp_path / "hot.wav"), "--out", str(tmp_path / "copy")]) == EXIT_OK
+    from_copy = drive(batch_job([tmp_path / "copy" / "hot.wav"], tmp_path / "a", BatchSettings(_settings()))).done[0]
+    repaired = drive(batch_job([tmp_path / "hot.wav"], tmp_path / "b", BatchSettings(_settings(), declip=True))).done[0]
+    for own, expected in zip(repaired["outputs"], from_copy["outputs"], strict=True):
+        np.testing.assert_array_equal(sf.read(own)[0], sf.read(expected)[0])
+    assert any("clipped run(s) of hot.wav redrawn" in note for note in repaired["notes"])
+    assert "hot.wav (its clipped runs redrawn), separated by" in read_tags(Path(repaired["outputs"][0]))["comment"]

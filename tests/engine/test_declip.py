@@ -111,3 +111,13 @@ def test_declip_fit_writes_24_bit_under_full_scale(tmp_path, talker, capsys):
     assert done["gain_db"] < -1 and done["runs"] > 10
     assert sf.info(tmp_path / "o" / "hot.wav").subtype == "PCM_24"
     assert np.abs(sf.read(tmp_path / "o" / "hot.wav")[0]).max() <= HEADROOM + 1e-6
+
+
+def test_a_declipped_view_reads_as_the_repaired_copy(talker):
+    clipped = np.stack([np.clip(talker, -1, 1), np.clip(-talker / 1.5, -1, 1), talker / 4])
+    whole, _ = repaired(clipped)
+    source = ArraySource(clipped, RATE, "hot.wav")
+    view = declip.Declipped(source, drive(declip.find_redrawn(source)))
+    for lo, hi, channels in ((0, clipped.shape[1], None), (12_345, 54_321, [1]), (40_000, 40_777, [2, 0])):
+        expected = whole[:, lo:hi] if channels is None else whole[channels, lo:hi]
+        np.testing.assert_array_equal(view.read(lo, hi, channels), expected)

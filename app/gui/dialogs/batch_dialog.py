@@ -100,6 +100,7 @@ class BatchDialog(QDialog):
         self.noise.setToolTip("Lower each track's steady noise (hiss, fan, room tone), as Edit ▸ Reduce noise… does")
         self.blend = choice_combo(BLEND_CHOICES)
         self.between_turns = QCheckBox("Silence each talker between its turns (the crosstalk left there)")
+        self.declip = QCheckBox("Redraw clipped runs before separating (as Process ▸ Repair clipping… does)")
         self.overwrite = QCheckBox("Replace tracks that already exist")
         self.summary = QLabel(wordWrap=True)
 
@@ -114,6 +115,7 @@ class BatchDialog(QDialog):
         form.addRow("Reduce noise", self.noise)
         form.addRow("Blend", self.blend)
         form.addRow("Loudness", self.loudness)
+        form.addRow("Clipping", self.declip)
         form.addRow("Turns", self.between_turns)
         form.addRow("", self.overwrite)
         form.addRow("", self.summary)
@@ -156,7 +158,8 @@ class BatchDialog(QDialog):
         settings = BatchSettings(self.separation.choice().settings(self.separate), correct, keep, enhance,
                                  self.loudness.currentData(), self.overwrite.isChecked(),
                                  silence_between_turns=self.between_turns.isChecked(),
-                                 blend_db=self.blend.currentData(), reduce_noise_db=self.noise.currentData())
+                                 blend_db=self.blend.currentData(), reduce_noise_db=self.noise.currentData(),
+                                 declip=self.declip.isChecked())
         return BatchRequest(self.paths(), folder, settings)
 
     def _refresh(self) -> None:
