@@ -116,3 +116,32 @@ def test_demos_with_an_unknown_enhancer_fail_before_separating_anything(capsys):
     assert main(["evaluate", "demos", "--enhance", "no-such-student", "--no-dnsmos"]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "No enhancement model named 'no-such-student'" in err and "separating" not in err
+
+
+def test_the_demos_noise_rows_name_how_the_noise_was_found():
+    import numpy as np
+
+    from app.commands.evaluate import noise_reduced
+    from app.engine.documents import Version, VersionKind
+
+    rate = 16_000
+    rng = np.random.default_rng(1)
+    versions = [Version(f"Separated · talker {k + 1}", k, VersionKind.SEPARATED,
+                        (0.01 * rng.standard_normal(3 * rate)).astype(np.float32), rate, "sep", {}) for k in range(2)]
+    profiled, tracked = noise_reduced(versions, [12.0]), noise_reduced(versions, [12.0], tracked=True)
+    assert [v.name for v in tracked] == ["Separated noise tracked, reduced 12 dB · talker 1",
+                                         "Separated noise tracked, reduced 12 dB · talker 2"]
+    assert profiled[0].name == "Separated noise reduced 12 dB · talker 1"
+    assert [v.settings["noise_reduced"][0]["profile"] for v in profiled + tracked] == ["quietest tenth"] * 2 + [
+        "tracked over time"] * 2
+    assert len({v.id for v in versions + profiled + tracked}) == 6
+
+
+def test_the_demos_driven_into_clipping_are_repaired_and_separated(tmp_path, tiny_separator_card, capsys):
+    import json
+
+    assert main(["evaluate", "declip", "--drive", "12", "--model", "tiny-separator", "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)["declip"]
+    assert set(rows) == {"meeting-respeaker4", "kitchen-respeaker6", "interview-stereo"}
+    for row in (r["12"] for r in rows.values()):
+        assert row["runs"] > 0 and 0 < row["clipped_share"] < 0.2 and row["snr_repaired"] > row["snr_clipped"]

@@ -58,6 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reduce-noise", type=float, nargs="+", default=[], metavar="DB",
                    help="demos: also score every version with its steady noise reduced by each of these amounts "
                         "(Edit ▸ Reduce noise…, the profile from each version's quietest frames)")
+    p.add_argument("--tracked-noise", action="store_true",
+                   help="demos: with --reduce-noise, also score every version with its noise tracked over time "
+                        "(Edit ▸ Reduce noise…'s Tracked over time) reduced by each amount")
     p.add_argument("--drive", type=float, nargs="+", default=[6.0, 12.0], metavar="DB",
                    help="declip: how far above full scale each demo's peak is driven before it clips")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
@@ -264,6 +267,7 @@ def run_demos(args: argparse.Namespace) -> int:
     gated += " --silence-between-turns" if args.silence_between_turns else ""
     gated += f" --blend {' '.join(f'{db:g}' for db in args.blend)}" if args.blend else ""
     gated += f" --reduce-noise {' '.join(f'{db:g}' for db in args.reduce_noise)}" if args.reduce_noise else ""
+    gated += " --tracked-noise" if args.tracked_noise and args.reduce_noise else ""
     lines = [produced_by(f"meco-studio evaluate demos --chunk-seconds {args.chunk_seconds:g}{gated}",
                          "Mean over each demo's talkers; versions are matched to the clean reference they "
                          "resemble most."), "",
@@ -282,7 +286,8 @@ def run_demos(args: argparse.Namespace) -> int:
                 versions += enhanced_separations(versions, chunk, args.enhance or None)
             if args.silence_between_turns:
                 versions += silenced_between_turns(versions)
-            versions += blended_with_mixture(versions, rec, args.blend) + noise_reduced(versions, args.reduce_noise)
+            versions += (blended_with_mixture(versions, rec, args.blend) + noise_reduced(versions, args.reduce_noise)
+                         + (noise_reduced(versions, args.reduce_noise, tracked=True) if args.tracked_noise else []))
             references = {k: read_reference(ref, METRICS_RATE) for k, ref in demo_references(path).items()}
             rows = drive(metrics_job(versions, references, rec))
         groups: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -351,20 +356,23 @@ def blended_with_mixture(versions: list, recording, levels: list[float]) -> list
     return blended
 
 
-def noise_reduced(versions: list, amounts: list[float]) -> list:
-    """Each version with its steady noise lowered by each amount (dB), the profile from its quietest
-    frames, named "<kind> noise reduced 12 dB · talker k"."""
+def noise_reduced(versions: list, amounts: list[float], tracked: bool = False) -> list:
+    """Each version with its noise lowered by each amount (dB), the profile from its quietest frames
+    or, `tracked`, the noise tracked over time, named "<kind> noise reduced 12 dB · talker k" (or
+    "noise tracked, reduced 12 dB")."""
     from dataclasses import replace
 
     from app.engine.jobs import drive
-    from app.engine.noise_reduction import NoiseSettings, reduce_noise_job
+    from app.engine.noise_reduction import TRACKED, NoiseSettings, reduce_noise_job
 
     reduced = []
+    what, key = ("noise tracked, reduced", "tracked") if tracked else ("noise reduced", "denoise")
     for amount in amounts:
-        for version, quieter in zip(versions, drive(reduce_noise_job(versions, NoiseSettings(reduction_db=amount)))):
+        job = reduce_noise_job(versions, NoiseSettings(reduction_db=amount), TRACKED if tracked else None)
+        for version, quieter in zip(versions, drive(job)):
             kind = version.name.split(" · ")[0]
-            reduced.append(replace(quieter, name=f"{kind} noise reduced {amount:g} dB · talker {version.talker + 1}",
-                                   id=f"{version.id}-denoise{amount:g}"))
+            reduced.append(replace(quieter, name=f"{kind} {what} {amount:g} dB · talker {version.talker + 1}",
+                                   id=f"{version.id}-{key}{amount:g}"))
     return reduced
 
 

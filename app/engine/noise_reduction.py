@@ -173,7 +173,7 @@ def preview_job(version: Version, settings: NoiseSettings, noise_from: NoiseFrom
     (profile,) = profiles([version], noise_from)
     yield Progress("preview", 1, 2)
     rate, frames = version.sample_rate, version.audio.shape[0]
-    hop, context = spectral_gate.window_frames(rate) // 4, spectral_gate.context_samples(rate)
+    hop, context = spectral_gate.window_frames(rate) // 4, spectral_gate.context_samples(rate, profile is None)
     lo, hi = (min(max(round(t * rate), 0), frames) for t in heard)
     origin = max(0, lo - context) // hop * hop      # on the whole's frame grid
     piece = version.audio[origin:min(frames, hi + context)]
@@ -224,7 +224,8 @@ def reduce_recording_blocks(recording: Recording, found: list[np.ndarray | None]
                             block: int = BLOCK) -> Job[None]:
     """Every channel of `recording` with the noise of its profile in `found` (None: tracked) lowered, read and handed
     to `sink` a (channels, frames) block at a time, in order: memory bounded whatever the length."""
-    blocks = BlockGate(recording.frames, recording.sample_rate, settings, block=block)
+    blocks = BlockGate(recording.frames, recording.sample_rate, settings, block=block,
+                       tracked=any(profile is None for profile in found))
     for index, (origin, stop, _, _) in enumerate(blocks.blocks):
         yield Progress(stage, index, len(blocks.blocks))
         piece = recording.read(origin, stop)

@@ -169,30 +169,32 @@ def _moving_mean(values: np.ndarray, reach: int) -> np.ndarray:
     return (sums[2 * reach + 1:] - sums[:-2 * reach - 1]) / (2 * reach + 1)
 
 
-def context_samples(rate: int) -> int:
+def context_samples(rate: int, tracked: bool) -> int:
     """The samples either side of a stretch that its gains depend on: the attack, the release, the
-    three-frame middle, the tracked noise's window and the frames that overlap its ends."""
+    three-frame middle, the frames that overlap its ends and, `tracked`, the tracked noise's window."""
     window = window_frames(rate)
     hop = window // 4
     frames_around = math.ceil(max(ATTACK_SECONDS, RELEASE_SECONDS) * rate / hop) + 2
-    return (frames_around + track_frames(rate) + TRACK_SMOOTHING_FRAMES) * hop + 2 * window
+    if tracked:
+        frames_around += track_frames(rate) + TRACK_SMOOTHING_FRAMES
+    return frames_around * hop + 2 * window
 
 
 class BlockGate:
     """The gate over a signal of `frames` samples, a block at a time, for signals that are never
     whole in memory: `blocks` names, for each block, the samples to read (with enough frames around
-    the block that the attack, the release, the three-frame middle and the tracked noise's window
-    reach it as in the whole) and the samples it gives; `apply` gates one. Only frames centred inside
-    `span` (samples; all of them without one) are changed; without a span the blocks give every
-    sample, in order."""
+    the block that the attack, the release, the three-frame middle and, planned `tracked`, the
+    tracked noise's window reach it as in the whole) and the samples it gives; `apply` gates one.
+    Only frames centred inside `span` (samples; all of them without one) are changed; without a span
+    the blocks give every sample, in order."""
 
     def __init__(self, frames: int, rate: int, settings: Gate, span: tuple[int, int] | None = None,
-                 block: int = BLOCK) -> None:
+                 block: int = BLOCK, tracked: bool = False) -> None:
         self.stft, self.rate, self.settings = transform(rate), rate, settings
         window, hop = self.stft.m_num, self.stft.hop
         start, stop = (0, frames) if span is None else (min(max(s, 0), frames) for s in span)
         self.first, self.last = math.ceil(start / hop) * hop, math.ceil(stop / hop) * hop
-        reach = context_samples(rate)
+        reach = context_samples(rate, tracked)
         begin, end = max(0, self.first - window), min(frames, self.last + window)     # the samples that change
         block = max(hop, block // hop * hop)
         self.blocks = [(max(0, core - reach), min(frames, core + block + reach),        # origins on the hop grid
@@ -200,7 +202,7 @@ class BlockGate:
 
     def apply(self, index: int, piece: np.ndarray, profile: np.ndarray | None) -> np.ndarray:
         """The samples block `index` gives, from `piece` (the samples it reads) and the noise `profile`
-        (None: the noise tracked over time, `tracked_noise`)."""
+        (None: the noise tracked over time, `tracked_noise`, for blocks planned `tracked`)."""
         origin, _, lo, hi = self.blocks[index]
         stft, hop = self.stft, self.stft.hop
         piece = np.asarray(piece, dtype=np.float64)
@@ -222,7 +224,7 @@ def gate(audio: np.ndarray, rate: int, profile: np.ndarray | None, settings: Gat
     centred inside `span` (samples; all of them without one); yields (blocks done, blocks) before
     each block of `block` samples (rounded to the hop); every block gives exactly the samples the
     whole would (`BlockGate`)."""
-    blocks = BlockGate(audio.shape[0], rate, settings, span, block)
+    blocks = BlockGate(audio.shape[0], rate, settings, span, block, tracked=profile is None)
     out[:] = audio
     for done, (origin, stop, lo, hi) in enumerate(blocks.blocks):
         yield done, len(blocks.blocks)
