@@ -1,45 +1,31 @@
 """Redrawing clipped samples, as RX's De-clip and Audacity's Clip Fix do: a microphone array set too
 hot holds every loud syllable flat at full scale, which a separator hears as distortion on every
 channel at once and a wrong spatial cue. Each run that `clipping.clipped_runs` finds (three or more
-samples in a row at 16-bit full scale) is redrawn from the waveform around it.
+samples in a row at 16-bit full scale) is redrawn from the waveform around it, beyond full scale on
+its side of zero (`inpainting`).
 
-Redrawn by consistent iterative hard thresholding (Kitić, Bertin and Gribonval, 2015): in each
-window of about 32 ms around a run (half overlapping), the waveform made of the fewest cosine
-components (DCT) that agrees with the samples that did not clip and lies beyond full scale, on the
-same side of zero, where they did; the components kept grow step by step until the two agree. A
-redrawn sample rises at most `MAX_RESTORE_DB` above full scale, and overlapping windows are
-cross-faded. Chosen over the cubic spline through the neighbouring samples (Audacity's Clip Fix
-interpolates so), which came back less close to the clipped demo talkers (though closer to a
-clipped pure tone, which no window of cosines holds in few components). The redrawn
-peaks lie beyond full scale, so a repaired copy is written as 32-bit float, or lowered as a whole
-until its highest peak sits at -1 dBFS (`lower_to_fit`). The recording is read a window at a time
-to redraw, then a block at a time to write; only the redrawn samples are held.
+The redrawn peaks lie beyond full scale, so a repaired copy is written as 32-bit float, or lowered
+as a whole until its highest peak sits at -1 dBFS (`lower_to_fit`); or the recording is read
+through its redrawn runs (`Declipped`, `separate --declip`). The recording is read a window at a
+time to redraw, then a block at a time to write; only the redrawn samples are held.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.fft import dct, idct
 
-from app.engine.analysis import FULL_SCALE_16BIT
 from app.engine.clipping import clipped_runs
 from app.engine.errors import ConfigError
 from app.engine.export import HEADROOM, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.files import ArraySource, Recording, Span
+from app.engine.inpainting import redraw_spans, window_frames
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 
-WINDOW_SECONDS = 0.032          # the windows a run is redrawn in: rounded up to a power of two of samples
-MAX_RESTORE_DB = 12.0           # a redrawn sample rises at most this far above full scale
-STEPS = 100                     # thresholding steps at most
-GROWTH = 2 / 256                # components kept, added per step, per sample of window
-TOLERANCE = 1e-4                # a window is done when its waveform and its constraints agree this closely
-BATCH = 256                     # windows redrawn together
 BLOCK = 1 << 20
 
 
@@ -60,75 +46,16 @@ class DeclipResult:
     gain: float                 # the whole recording was multiplied by this (1.0 unless lowered to fit)
 
 
-def window_frames(rate: int) -> int:
-    """The redrawing window at `rate`: 512 samples at 16 kHz, 2048 at 44.1 and 48 kHz."""
-    return 1 << math.ceil(math.log2(WINDOW_SECONDS * rate))
-
-
-def redraw(pieces: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """`pieces` (windows, samples) with their samples at full scale redrawn by consistent iterative
-    hard thresholding (see above); `free`: samples past the recording's end, unconstrained. Each
-    window stops as soon as it agrees with its constraints, so it comes out the same whatever
-    windows it is redrawn with."""
-    size = pieces.shape[1]
-    clipped = (np.abs(pieces) >= FULL_SCALE_16BIT) & ~free
-    known = ~clipped & ~free
-    side = np.sign(pieces)
-    ceiling = 10 ** (MAX_RESTORE_DB / 20)
-    grow = max(1, round(GROWTH * size))
-    out = pieces.astype(np.float64)
-    active = np.arange(pieces.shape[0])
-    for step in range(1, STEPS + 1):
-        if not active.size:
-            break
-        z = dct(out[active], norm="ortho", axis=1)
-        keep = min(size, grow * step)
-        if keep < size:
-            kth = -np.partition(-np.abs(z), keep - 1, axis=1)[:, keep - 1:keep]
-            z[np.abs(z) < kth] = 0.0
-        sparse = idct(z, norm="ortho", axis=1)
-        agreed = np.where(known[active], pieces[active], sparse)
-        beyond = np.clip(side[active] * sparse, np.abs(pieces[active]), ceiling)     # at least where it clipped
-        agreed = np.where(clipped[active], side[active] * beyond, agreed)
-        out[active] = agreed
-        done = np.linalg.norm(agreed - sparse, axis=1) <= TOLERANCE * np.linalg.norm(agreed, axis=1)
-        active = active[~done]
-    return out
-
-
 def redraw_runs(recording: Recording, runs: list[list[tuple[int, int]]]) -> Job[list[Redrawn]]:
-    """Every run of `runs` (per channel, as `clipped_runs` finds them) redrawn, in order of start:
-    each window on the half-window grid that holds part of a run is redrawn, and each run sample
-    is the Hann-weighted mean of the windows that hold it."""
+    """Every run of `runs` (per channel, as `clipped_runs` finds them) redrawn, in order of start."""
     size = window_frames(recording.sample_rate)
-    hop = size // 2
-    weights = np.hanning(size + 2)[1:-1]
-    grids = [sorted({j * hop for a, b in channel_runs
-                     for j in range(max(0, (a - size) // hop + 1), (b - 1) // hop + 1)}) for channel_runs in runs]
-    total, done = sum(len(g) for g in grids), 0
     found = []
-    for channel, (channel_runs, grid) in enumerate(zip(runs, grids, strict=True)):
-        starts = np.array([a for a, _ in channel_runs])
-        stops = np.array([b for _, b in channel_runs])
-        sums = [np.zeros(b - a) for a, b in channel_runs]
-        weighed = [np.zeros(b - a) for a, b in channel_runs]
-        for first in range(0, len(grid), BATCH):
-            yield Progress("redraw clipped runs", done, total)
-            batch = grid[first:first + BATCH]
-            pieces, free = np.zeros((len(batch), size)), np.zeros((len(batch), size), bool)
-            for row, lo in enumerate(batch):
-                got = recording.read(lo, lo + size, [channel])[0]
-                pieces[row, :got.size], free[row, got.size:] = got, True
-            filled = redraw(pieces, free)
-            for row, lo in enumerate(batch):
-                for index in range(np.searchsorted(stops, lo, "right"), np.searchsorted(starts, lo + size)):
-                    a, b = max(starts[index], lo), min(stops[index], lo + size)
-                    where = slice(a - starts[index], b - starts[index])
-                    sums[index][where] += weights[a - lo:b - lo] * filled[row, a - lo:b - lo]
-                    weighed[index][where] += weights[a - lo:b - lo]
-            done += len(batch)
-        found += [Redrawn(channel, int(a), (summed / weight).astype(np.float32))
-                  for (a, _), summed, weight in zip(channel_runs, sums, weighed, strict=True)]
+    for channel, channel_runs in enumerate(runs):
+        if not channel_runs:
+            continue
+        redrawn = yield from redraw_spans(lambda lo, hi, c=channel: recording.read(lo, hi, [c])[0], channel_runs,
+                                          size, False, f"redraw the clipped runs of channel {channel + 1}")
+        found += [Redrawn(channel, a, samples) for (a, _), samples in zip(channel_runs, redrawn, strict=True)]
     return sorted(found, key=lambda r: r.start)
 
 

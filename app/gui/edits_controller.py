@@ -20,6 +20,7 @@ from app.engine.dehum import dehum_job
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
+from app.engine.inpainting import check_repair_span, repair_job
 from app.engine.jobs import Job
 from app.engine.noise_reduction import (NoiseFrom, NoiseSettings, check_profile_span, preview_job, preview_span,
                                         reduce_noise_job)
@@ -126,6 +127,22 @@ class EditsController:
         recording, selection, chosen = found
         what = f"fade {'in' if rising else 'out'} {format_span(*selection)} in {len(chosen)} version(s)"
         return self._mend_job(recording, chosen, what, lambda: fade_job(chosen, selection, rising))
+
+    def repair_selection(self) -> JobEntry | None:
+        """Redraw the chosen versions over the selection from the sound either side, as Audacity's
+        Repair does over a click or a dropout: new versions in their place. A selection too long
+        to redraw is said at once."""
+        found = self._chosen_over_selection("repair")
+        if found is None:
+            return None
+        recording, selection, chosen = found
+        try:
+            check_repair_span(selection)
+        except ConfigError as err:
+            self.window.show_error("Cannot repair the selection", str(err))
+            return None
+        what = f"repair {format_span(*selection)} in {len(chosen)} version(s)"
+        return self._mend_job(recording, chosen, what, lambda: repair_job(chosen, selection))
 
     def remove_hum(self) -> JobEntry | None:
         """The chosen versions with their mains hum notched out, in their place; a version with no

@@ -308,6 +308,9 @@ class MainWindow(QMainWindow):
                                          lambda: self.edits.open_change_level())
         self.fade_in_action = self._action("&Fade in the selection", [], lambda: self.edits.fade_selection(True))
         self.fade_out_action = self._action("Fade &out the selection", [], lambda: self.edits.fade_selection(False))
+        self.repair_action = self._action("Re&pair the selection", [], lambda: self.edits.repair_selection())
+        self.repair_action.setStatusTip("Redraw a click or a dropout of up to 50 ms in the chosen versions from the "
+                                        "sound either side, as Audacity's Repair does")
         self.dehum_action = self._action("Remove mains &hum", [], lambda: self.edits.remove_hum())
         self.dehum_action.setStatusTip("Find a 50 or 60 Hz hum in the chosen versions and notch out its lines, as RX's "
                                        "De-hum does")
@@ -458,7 +461,7 @@ class MainWindow(QMainWindow):
             edit_menu.addAction(action)
         edit_menu.addSeparator()
         for group in ((self.swap_action, self.silence_action, self.level_action, self.fade_in_action,
-                       self.fade_out_action, self.silence_turns_action),
+                       self.fade_out_action, self.repair_action, self.silence_turns_action),
                       (self.attenuate_action, self.learn_noise_action, self.reduce_noise_action, self.dehum_action),
                       (self.align_action, self.blend_action)):
             edit_menu.addActions(list(group))
@@ -784,7 +787,7 @@ class MainWindow(QMainWindow):
         self.sounds_action.setEnabled(self.recording is not None)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
-        for action in (self.level_action, self.fade_in_action, self.fade_out_action):
+        for action in (self.level_action, self.fade_in_action, self.fade_out_action, self.repair_action):
             action.setEnabled(self.silence_action.isEnabled())
         self.silence_turns_action.setEnabled(idle and bool(self.session.versions) and bool(self.session.labels))
         self.attenuate_action.setEnabled(idle and bool(self.session.versions))

@@ -12,6 +12,7 @@ from app.engine import declip
 from app.engine.demo import DEMO_DIR
 from app.engine.export import HEADROOM
 from app.engine.files import ArraySource
+from app.engine.inpainting import MAX_RESTORE_DB
 from app.engine.jobs import drive
 
 RATE = 16_000
@@ -75,14 +76,14 @@ def test_runs_at_the_very_start_and_end_are_redrawn_within_the_ceiling():
     t = np.arange(RATE // 4) / RATE
     tone = (1.5 * np.cos(2 * np.pi * 250 * t)).astype(np.float32)         # starts and ends on a peak
     out, result = repaired(np.clip(tone, -1, 1)[None])
-    assert result.runs == 126 and np.abs(out).max() <= 10 ** (declip.MAX_RESTORE_DB / 20)     # each half-cycle
+    assert result.runs == 126 and np.abs(out).max() <= 10 ** (MAX_RESTORE_DB / 20)     # each half-cycle
     assert out[0, 0] > 1.0 and out[0, -1] < -1.0
 
 
 def test_each_window_is_redrawn_alike_whatever_it_is_batched_with(talker, monkeypatch):
     clipped = np.clip(talker, -1, 1)[None]
     whole, _ = repaired(clipped)
-    monkeypatch.setattr(declip, "BATCH", 3)
+    monkeypatch.setattr("app.engine.inpainting.BATCH", 3)
     np.testing.assert_array_equal(repaired(clipped)[0], whole)
 
 

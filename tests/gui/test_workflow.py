@@ -1275,6 +1275,25 @@ def noisy_talker(demo_window) -> tuple[Version, np.ndarray]:
     return noisy, clean
 
 
+def test_a_click_in_a_version_is_repaired_in_its_place(qtbot, demo_window, monkeypatch):
+    talker, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
+    clicked = talker.copy()
+    clicked[2 * rate:2 * rate + 24] += 0.9                                   # 1.5 ms of a click
+    demo_window.session.add([Version("Separated · talker 1", 0, VersionKind.SEPARATED, clicked, rate, "x", {})])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    errors = []
+    monkeypatch.setattr(demo_window, "show_error", lambda title, text: errors.append(text))
+    demo_window.view.set_selection((1.9, 2.1))
+    assert demo_window.edits.repair_selection() is None and "select at most 50 ms" in errors[0]
+    demo_window.view.set_selection((2.0, 2.0 + 24 / rate))
+    demo_window.repair_action.trigger()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=10_000)
+    repaired = demo_window.session.versions[-1]
+    assert np.abs(repaired.audio[2 * rate:2 * rate + 24] - talker[2 * rate:2 * rate + 24]).max() < 0.1
+    assert repaired.name.endswith(" · repaired") and demo_window.undo_action.text().startswith("&Undo repair 2.00")
+
+
 def test_noise_is_reduced_by_a_profile_learnt_from_the_selection(qtbot, demo_window):
     from app.engine.noise_reduction import learn_profile
 
