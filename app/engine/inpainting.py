@@ -9,7 +9,7 @@ half-overlapping grid, the waveform made of the fewest
 cosine components (DCT) that agrees with the samples that are kept and, where a sample clipped,
 lies beyond it on the same side of zero; the components kept grow step by step until the two
 agree. A redrawn sample rises at most `MAX_RESTORE_DB` above full scale, and the windows that hold
-a sample are cross-faded (Hann weights). Chosen over the cubic spline through the neighbouring
+a sample are cross-faded (Hann weights). Chosen, in a trial, over the cubic spline through the neighbouring
 samples (Audacity's Clip Fix and Repair interpolate so), which came back less close to clipped
 demo talkers (though closer to a clipped pure tone, which no window of cosines holds in few
 components), and over an autoregressive interpolation, which diverged on long runs.
