@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
@@ -182,7 +183,7 @@ class EditsController:
                              window)
         dialog.preview_clicked.connect(lambda: self.preview_noise(dialog, chosen))
         dialog.preview_ready.connect(lambda found: window.playback.play_preview(
-            *found, ended=lambda: dialog.set_previewing(False)))
+            *found, ended=lambda: shiboken6.isValid(dialog) and dialog.set_previewing(False)))
         dialog.preview_ready.connect(lambda _: dialog.set_previewing(window.playback.previewing))
         dialog.finished.connect(window.playback.stop_preview)
         return _shown(dialog, lambda: self.reduce_noise(chosen, dialog.settings(), dialog.noise_from(),
