@@ -11,6 +11,8 @@ recording is read a block at a time, with runs carried across the blocks' edges.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from app.engine.analysis import FULL_SCALE_16BIT
@@ -36,26 +38,36 @@ def _runs(clipped: np.ndarray, offset: int, open_start: int | None) -> tuple[lis
     return list(zip(starts, stops)), still_open
 
 
-def clipped_runs(recording: Recording) -> Job[list[list[tuple[int, int]]]]:
-    """Per channel, the runs [start, stop) of samples at full scale lasting `MIN_RUN` or more."""
+def sample_runs(recording: Recording, hit: Callable[[np.ndarray], np.ndarray], shortest: int, stage: str
+                ) -> Job[list[list[tuple[int, int]]]]:
+    """Per channel, the runs [start, stop) of `shortest` or more samples where `hit(block)` (a block
+    of every channel) is true, read a block at a time, runs carried across the blocks' edges (the
+    shorter ones dropped as they are found: noise crosses zero millions of times an hour)."""
     channels, frames = recording.channels, recording.frames
     found: list[list[tuple[int, int]]] = [[] for _ in range(channels)]
     open_starts: list[int | None] = [None] * channels
     blocks = range(0, frames, BLOCK)
     for done, lo in enumerate(blocks):
-        yield Progress("find clipping", done, len(blocks))
-        block = np.abs(recording.read(lo, min(lo + BLOCK, frames))) >= FULL_SCALE_16BIT
+        yield Progress(stage, done, len(blocks))
+        block = hit(recording.read(lo, min(lo + BLOCK, frames)))
         for channel in range(channels):
             runs, open_starts[channel] = _runs(block[channel], lo, open_starts[channel])
-            found[channel] += runs
+            found[channel] += [(a, b) for a, b in runs if b - a >= shortest]
     for channel, start in enumerate(open_starts):
-        if start is not None:
+        if start is not None and frames - start >= shortest:
             found[channel].append((start, frames))
-    return [[(a, b) for a, b in runs if b - a >= MIN_RUN] for runs in found]
+    return found
 
 
-def clipping_labels(runs: list[list[tuple[int, int]]], rate: int) -> list[Label]:
-    """One label per clipped stretch ("clipped ch 1, 3"), in time order."""
+def clipped_runs(recording: Recording) -> Job[list[list[tuple[int, int]]]]:
+    """Per channel, the runs [start, stop) of samples at full scale lasting `MIN_RUN` or more."""
+    return (yield from sample_runs(recording, lambda block: np.abs(block) >= FULL_SCALE_16BIT, MIN_RUN,
+                                   "find clipping"))
+
+
+def stretch_labels(runs: list[list[tuple[int, int]]], rate: int, what: str) -> list[Label]:
+    """One label per stretch ("clipped ch 1, 3" for `what` "clipped"), in time order: each channel's
+    runs closer than `MERGE_SECONDS` joined, overlapping stretches of several channels made one."""
     gap = MERGE_SECONDS * rate
     stretches = []          # (start, stop, channel) in samples, each channel's near runs merged
     for channel, found in enumerate(runs):
@@ -71,11 +83,11 @@ def clipping_labels(runs: list[list[tuple[int, int]]], rate: int) -> list[Label]
         else:
             labels.append(Label(begin, end))
             channels.append({channel})
-    return [Label(label.start, label.stop, "clipped ch " + ", ".join(str(c + 1) for c in sorted(chans)))
+    return [Label(label.start, label.stop, f"{what} ch " + ", ".join(str(c + 1) for c in sorted(chans)))
             for label, chans in zip(labels, channels)]
 
 
 def clipping_job(recording: Recording) -> Job[list[Label]]:
     """The labels of every clipped stretch of `recording`."""
     runs = yield from clipped_runs(recording)
-    return clipping_labels(runs, recording.sample_rate)
+    return stretch_labels(runs, recording.sample_rate, "clipped")

@@ -391,6 +391,9 @@ class MainWindow(QMainWindow):
         self.clipping_action = self._action("Label &clipping", [], lambda: self.processing.run_clipping())
         self.clipping_action.setStatusTip("Label every stretch where a channel of the recording sits at full scale "
                                           "for three samples or more (Audacity's Find Clipping)")
+        self.dropouts_action = self._action("Label &dropouts", [], lambda: self.processing.run_dropouts())
+        self.dropouts_action.setStatusTip("Label every stretch where a channel of the recording drops to exact zero "
+                                          "in the middle of sound: samples a USB array or a stream lost")
         self.declip_action = self._action("Repair cli&pping…", [], lambda: self.processing.repair_clipping())
         self.declip_action.setStatusTip("Write a copy of the recording with every clipped run redrawn from the "
                                         "waveform around it (RX's De-clip) and open it, to separate")
@@ -498,6 +501,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.sounds_action)
         process_menu.addAction(self.clipping_action)
         process_menu.addAction(self.declip_action)
+        process_menu.addAction(self.dropouts_action)
         process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
@@ -784,6 +788,7 @@ class MainWindow(QMainWindow):
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.clipping_action.setEnabled(self.recording is not None)
         self.declip_action.setEnabled(self.recording is not None)
+        self.dropouts_action.setEnabled(self.recording is not None)
         self.sounds_action.setEnabled(self.recording is not None)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))

@@ -23,6 +23,8 @@ from app.engine.batch import BatchResult, batch_job
 from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
 from app.engine.declip import DeclipResult, repaired_copy_job
+from app.engine.dropouts import MIN_RUN as DROPOUT_RUN
+from app.engine.dropouts import dropouts_job
 from app.engine.documents import ESTIMATE_KINDS, Version
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
@@ -396,6 +398,27 @@ class ProcessController(QObject):
             return
         window.labels.add_many(labels, f"label sounds ({len(labels)} labels)")
         window.statusBar().showMessage(f"{len(labels)} sound(s) of {name} labelled", 10_000)
+
+    def run_dropouts(self) -> JobEntry | None:
+        """Queue labels over every stretch where the recording dropped samples (exact zeros in sound)."""
+        recording = self.window.recording
+        if recording is None:
+            return None
+        return self.window.jobs.submit(f"Find dropouts in {display_name(recording.path)}",
+                                       lambda: dropouts_job(recording),
+                                       lambda labels: self._on_dropouts(recording, labels))
+
+    def _on_dropouts(self, recording: Recording, labels: list[Label]) -> None:
+        window = self.window
+        if recording is not window.recording:
+            return
+        if not labels:
+            window.statusBar().showMessage(f"{recording.path.name} drops no samples: no run of {DROPOUT_RUN} or more "
+                                           "zeros in the middle of sound in any channel.", 10_000)
+            return
+        window.labels.add_many(labels, f"label dropouts ({len(labels)} labels)")
+        window.statusBar().showMessage(f"{len(labels)} dropout(s) labelled; Alt+→ steps through them, and Edit ▸ "
+                                       "Repair the selection redraws one in a separated track", 10_000)
 
     def _on_clipping(self, recording: Recording, labels: list[Label]) -> None:
         window = self.window

@@ -63,6 +63,6 @@ def test_near_runs_make_one_label_and_overlapping_channels_share_it():
     runs = [[(1000, 1010), (1100, 1110)],            # 6 ms apart: one stretch
             [(1050, 1200)],                          # overlaps it
             [(10_000, 10_010)]]
-    labels = clipping.clipping_labels(runs, RATE)
+    labels = clipping.stretch_labels(runs, RATE, "clipped")
     assert [label.text for label in labels] == ["clipped ch 1, 2", "clipped ch 3"]
     assert labels[0] == Label(1000 / RATE, 1200 / RATE, "clipped ch 1, 2")

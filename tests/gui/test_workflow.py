@@ -1436,6 +1436,28 @@ def test_a_recording_that_never_clips_says_so_and_gets_no_labels(qtbot, window, 
     assert not window.session.labels and window.statusBar().currentMessage().startswith("calm.wav does not clip")
 
 
+def test_dropped_samples_become_labels_to_step_through(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    t = np.arange(3 * 16_000) / 16_000
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
+    audio[24_000:24_040, 1] = 0                                           # 2.5 ms lost on channel 2
+    sf.write(tmp_path / "lossy.wav", audio, 16_000, subtype="PCM_16")
+    open_and_draw(qtbot, window, tmp_path / "lossy.wav")
+    wait_done(qtbot, window, window.processing.run_dropouts())
+    (label,) = window.session.labels
+    assert label.text == "dropout ch 2" and label.start == pytest.approx(1.5, abs=0.001)
+    assert window.undo_action.text() == "&Undo label dropouts (1 labels)"
+
+
+def test_a_recording_that_drops_nothing_says_so(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    open_and_draw(qtbot, window, hot_recording(tmp_path / "whole.wav", gain=0.5))
+    wait_done(qtbot, window, window.processing.run_dropouts())
+    assert not window.session.labels and window.statusBar().currentMessage().startswith("whole.wav drops no samples")
+
+
 def test_a_repaired_copy_of_a_clipping_recording_is_written_and_opened(qtbot, window, tmp_path):
     from tests.gui.conftest import open_and_draw
 
