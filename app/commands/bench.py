@@ -385,7 +385,8 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             middle = minutes * 30
             steps = [("swap two talkers over 1 min", lambda: swap_job(*versions, (middle, middle + 60))),
                      ("silence 1 min of one talker", lambda: silence_job(versions[:1], [[(middle, middle + 60)]])),
-                     ("repair 20 ms of one talker (a click)", lambda: repair_job(versions[:1], (middle, middle + 0.02))),
+                     ("repair 20 ms of one talker (a click)",
+                      lambda: repair_job(versions[:1], (middle, middle + 0.02))),
                      ("attenuate 1-3 kHz over 1 min by 30 dB", lambda: attenuate_job(
                          versions[:1], (middle, middle + 60), (1000.0, 3000.0), -30.0)),
                      ("attenuate 1-3 kHz over 1 min to the level around it", lambda: attenuate_job(
