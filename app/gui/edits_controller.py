@@ -204,10 +204,9 @@ class EditsController:
         except ConfigError as err:
             self.window.show_error("Cannot preview", str(err))
             return
-        heard = preview_span(version, span, self.window.view.playhead())
+        heard, removed = preview_span(version, span, self.window.view.playhead()), dialog.preview_removed.isChecked()
 
-        def preview() -> Job[tuple[np.ndarray, int]]:
-            removed = dialog.preview_removed.isChecked()
+        def preview() -> Job[tuple[np.ndarray, int]]:          # runs off the GUI thread: no widget in it
             return (yield from preview_job(version, settings, noise_from, span, heard, removed)), version.sample_rate
 
         worker = JobWorker(preview())
