@@ -312,12 +312,35 @@ class ProcessController(QObject):
 
     def run_clipping(self) -> JobEntry | None:
         """Queue labels over every stretch where the recording clipped (Audacity's Find Clipping)."""
-        recording = self.window.recording
+        return self._find_damage("clipping", clipping_job,
+                                 f"does not clip: no run of {MIN_RUN} samples at full scale in any channel.",
+                                 "clipped stretch(es) labelled; Alt+→ steps through them")
+
+    def run_dropouts(self) -> JobEntry | None:
+        """Queue labels over every stretch where the recording dropped samples (exact zeros in sound)."""
+        return self._find_damage("dropouts", dropouts_job,
+                                 f"drops no samples: no run of {DROPOUT_RUN} or more zeros in the middle of sound in "
+                                 "any channel.", "dropout(s) labelled; Alt+→ steps through them, and Edit ▸ Repair "
+                                 "the selection redraws one in a separated track")
+
+    def _find_damage(self, what: str, make: Callable[[Recording], Job[list[Label]]], none_found: str,
+                     found: str) -> JobEntry | None:
+        """Queue `make(recording)`, its labels added as one undo step ("label `what`"); the status bar
+        says `found` after their count, or the recording's name then `none_found`."""
+        window, recording = self.window, self.window.recording
         if recording is None:
             return None
-        return self.window.jobs.submit(f"Find clipping in {display_name(recording.path)}",
-                                       lambda: clipping_job(recording),
-                                       lambda labels: self._on_clipping(recording, labels))
+
+        def labelled(labels: list[Label]) -> None:
+            if recording is not window.recording:
+                return
+            if not labels:
+                window.statusBar().showMessage(f"{recording.path.name} {none_found}", 10_000)
+                return
+            window.labels.add_many(labels, f"label {what} ({len(labels)} labels)")
+            window.statusBar().showMessage(f"{len(labels)} {found}", 10_000)
+
+        return window.jobs.submit(f"Find {what} in {display_name(recording.path)}", lambda: make(recording), labelled)
 
     def repair_clipping(self, target: Path | None = None) -> JobEntry | None:
         """Queue a copy of the recording with its clipped runs redrawn (RX's De-clip), at `target` or
@@ -398,39 +421,6 @@ class ProcessController(QObject):
             return
         window.labels.add_many(labels, f"label sounds ({len(labels)} labels)")
         window.statusBar().showMessage(f"{len(labels)} sound(s) of {name} labelled", 10_000)
-
-    def run_dropouts(self) -> JobEntry | None:
-        """Queue labels over every stretch where the recording dropped samples (exact zeros in sound)."""
-        recording = self.window.recording
-        if recording is None:
-            return None
-        return self.window.jobs.submit(f"Find dropouts in {display_name(recording.path)}",
-                                       lambda: dropouts_job(recording),
-                                       lambda labels: self._on_dropouts(recording, labels))
-
-    def _on_dropouts(self, recording: Recording, labels: list[Label]) -> None:
-        window = self.window
-        if recording is not window.recording:
-            return
-        if not labels:
-            window.statusBar().showMessage(f"{recording.path.name} drops no samples: no run of {DROPOUT_RUN} or more "
-                                           "zeros in the middle of sound in any channel.", 10_000)
-            return
-        window.labels.add_many(labels, f"label dropouts ({len(labels)} labels)")
-        window.statusBar().showMessage(f"{len(labels)} dropout(s) labelled; Alt+→ steps through them, and Edit ▸ "
-                                       "Repair the selection redraws one in a separated track", 10_000)
-
-    def _on_clipping(self, recording: Recording, labels: list[Label]) -> None:
-        window = self.window
-        if recording is not window.recording:
-            return
-        if not labels:
-            window.statusBar().showMessage(f"{recording.path.name} does not clip: no run of "
-                                           f"{MIN_RUN} samples at full scale in any channel.", 10_000)
-            return
-        window.labels.add_many(labels, f"label clipping ({len(labels)} labels)")
-        window.statusBar().showMessage(f"{len(labels)} clipped stretch(es) labelled; Alt+→ steps through them",
-                                       10_000)
 
     def _on_activity(self, recording: Recording, labels: list[Label], sources: list[str]) -> None:
         window = self.window
