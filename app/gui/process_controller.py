@@ -327,20 +327,24 @@ class ProcessController(QObject):
                      found: str) -> JobEntry | None:
         """Queue `make(recording)`, its labels added as one undo step ("label `what`"); the status bar
         says `found` after their count, or the recording's name then `none_found`."""
-        window, recording = self.window, self.window.recording
+        recording = self.window.recording
         if recording is None:
             return None
+        return self.window.jobs.submit(
+            f"Find {what} in {display_name(recording.path)}", lambda: make(recording),
+            lambda labels: self._add_found(recording, labels, what, f"{recording.path.name} {none_found}", found))
 
-        def labelled(labels: list[Label]) -> None:
-            if recording is not window.recording:
-                return
-            if not labels:
-                window.statusBar().showMessage(f"{recording.path.name} {none_found}", 10_000)
-                return
-            window.labels.add_many(labels, f"label {what} ({len(labels)} labels)")
-            window.statusBar().showMessage(f"{len(labels)} {found}", 10_000)
-
-        return window.jobs.submit(f"Find {what} in {display_name(recording.path)}", lambda: make(recording), labelled)
+    def _add_found(self, recording: Recording, labels: list[Label], what: str, none_found: str, found: str) -> None:
+        """`labels` that a job found on `recording` added as one undo step ("label `what`"), the status
+        bar saying `found` after their count, or `none_found`; dropped if another recording is open."""
+        window = self.window
+        if recording is not window.recording:
+            return
+        if not labels:
+            window.statusBar().showMessage(none_found, 10_000)
+            return
+        window.labels.add_many(labels, f"label {what} ({len(labels)} labels)")
+        window.statusBar().showMessage(f"{len(labels)} {found}", 10_000)
 
     def repair_clipping(self, target: Path | None = None) -> JobEntry | None:
         """Queue a copy of the recording with its clipped runs redrawn (RX's De-clip), at `target` or
@@ -409,18 +413,9 @@ class ProcessController(QObject):
 
             def make() -> Job[list[Label]]:
                 return recording_sounds_job(recording, int(which), settings)
-        return window.jobs.submit(f"Label the sounds of {name}", make,
-                                  lambda labels: self._on_sounds(recording, labels, name))
-
-    def _on_sounds(self, recording: Recording, labels: list[Label], name: str) -> None:
-        window = self.window
-        if recording is not window.recording:
-            return
-        if not labels:
-            window.statusBar().showMessage(f"No sound rises above the threshold in {name}.", 10_000)
-            return
-        window.labels.add_many(labels, f"label sounds ({len(labels)} labels)")
-        window.statusBar().showMessage(f"{len(labels)} sound(s) of {name} labelled", 10_000)
+        return window.jobs.submit(f"Label the sounds of {name}", make, lambda labels: self._add_found(
+            recording, labels, "sounds", f"No sound rises above the threshold in {name}.",
+            f"sound(s) of {name} labelled"))
 
     def _on_activity(self, recording: Recording, labels: list[Label], sources: list[str]) -> None:
         window = self.window
