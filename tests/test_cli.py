@@ -278,6 +278,26 @@ def test_stats_labels_where_a_file_clips_and_writes_nothing_for_one_that_does_no
     assert sorted(p.name for p in labels.iterdir()) == ["hot.clipping.txt"]
 
 
+def test_stats_labels_where_a_file_dropped_samples(tmp_path, capsys):
+    import soundfile as sf
+
+    from app.engine.labels import read_labels
+
+    rate = 16_000
+    t = np.arange(2 * rate) / rate
+    whole = 0.3 * np.sin(2 * np.pi * 200 * t)
+    lossy = whole.copy()
+    lossy[rate:rate + 32] = 0
+    sf.write(tmp_path / "lossy.wav", np.stack([lossy, whole / 2], axis=1), rate, subtype="PCM_16")
+    labels = tmp_path / "labels"
+    assert main(["stats", str(tmp_path / "lossy.wav"), "--dropout-labels", str(labels), "--clipping-labels",
+                 str(labels)]) == EXIT_OK
+    assert "  1 dropout(s) labelled" in capsys.readouterr().out.splitlines()
+    (label,) = read_labels(labels / "lossy.dropouts.txt")
+    assert label.text == "dropout ch 1" and label.start == pytest.approx(1.0, abs=0.001)
+    assert sorted(p.name for p in labels.iterdir()) == ["lossy.dropouts.txt"]
+
+
 def test_evaluate_activity_scores_each_labeller_against_the_clean_references(capsys):
     assert main(["evaluate", "activity", "--json"]) == EXIT_OK
     results = json.loads(capsys.readouterr().out)["activity"]
