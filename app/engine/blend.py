@@ -16,6 +16,7 @@ see `scratch`). A version made over a span is blended only there, ramped in and 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from app.engine.version_edits import GAIN_BLOCK, JOIN_FADE_SECONDS, span_gain
 from app.engine.workflow import version_span
 
 READ_SECONDS = 30              # of the recording read at a time
+PREVIEW_CONTEXT_SECONDS = 1.0  # read either side of a preview: the resampler's and the fades' reach, and more
 BLENDED_SUFFIX = " · blended"
 
 
@@ -82,6 +84,26 @@ def blended_version(version: Version, mixture: np.ndarray, gain_db: float, chann
     name = version.name if version.name.endswith(BLENDED_SUFFIX) else version.name + BLENDED_SUFFIX
     return Version(name, version.talker, version.kind, out, version.sample_rate, version.model, settings,
                    version.device)
+
+
+def blend_preview_job(recording: Recording, version: Version, gain_db: float, heard: tuple[float, float]
+                      ) -> Job[np.ndarray]:
+    """The samples of `version` over `heard` (seconds) as `blend_job` would make them, the mixture
+    read and resampled over that stretch and `PREVIEW_CONTEXT_SECONDS` either side alone, on the
+    whole's sample grid; `version` untouched: what the dialog's Preview plays."""
+    check_blend([version])
+    rate, rec_rate, frames = version.sample_rate, recording.sample_rate, version.audio.shape[0]
+    lo, hi = (min(max(round(t * rate), 0), frames) for t in heard)
+    step = rate // math.gcd(rate, rec_rate)             # a version frame that falls on a recording frame
+    pad = round(PREVIEW_CONTEXT_SECONDS * rate)
+    first, last = max(0, lo - pad) // step * step, min(frames, hi + pad)
+    mixture = yield from mixture_at(Span(recording, first * rec_rate // rate, math.ceil(last * rec_rate / rate)),
+                                    mixture_channel(version, recording), rate, last - first)
+    made = version_span([version])
+    settings = {} if made is None else {"span_seconds": [made[0] - first / rate, made[1] - first / rate]}
+    excerpt = Version(version.name, version.talker, version.kind, version.audio[first:last], rate, version.model,
+                      settings)
+    return np.asarray(blended_version(excerpt, mixture, gain_db, 0).audio[lo - first:hi - first])
 
 
 def blend_files(paths: list[Path], recording: Recording | Span, channel: int, gain_db: float,

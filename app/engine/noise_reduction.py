@@ -39,7 +39,6 @@ NoiseFrom = Seconds | Literal["tracked"] | None     # learnt over a span; tracke
 
 ANALYSIS_SECONDS = 60.0         # a profile is learnt from a minute at most: the first of the span or the version
 MIN_PROFILE_SECONDS = 0.25
-PREVIEW_SECONDS = 6.0           # what Preview plays (Audacity's default preview length)
 SILENT_SAMPLE = 1e-6            # −120 dBFS: a span whose samples all lie below holds no noise to learn
 REDUCED_SUFFIX = " · noise reduced"
 
@@ -149,16 +148,6 @@ def reduce_blocks(version: Version, profile: np.ndarray | None, settings: Gate, 
         yield Progress(stage, done, total)
     out.flags.writeable = False         # the version keeps it as it is, without a copy
     return out
-
-
-def preview_span(version: Version, span: Seconds | None, playhead: float) -> Seconds:
-    """What Preview plays of `version`: the first `PREVIEW_SECONDS` of `span` (the selection to be
-    reduced), or without one as much from `playhead` on, moved back when the version ends sooner."""
-    if span is not None:
-        return span[0], min(span[1], span[0] + PREVIEW_SECONDS)
-    length = min(PREVIEW_SECONDS, version.seconds)
-    start = min(max(playhead, 0.0), version.seconds - length)
-    return start, start + length
 
 
 def preview_job(version: Version, settings: NoiseSettings, noise_from: NoiseFrom, span: Seconds | None,

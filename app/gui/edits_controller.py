@@ -16,24 +16,26 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from app.engine.alignment import describe_shift
-from app.engine.blend import blend_job, check_blend
+from app.engine.blend import blend_job, blend_preview_job, check_blend
 from app.engine.dehum import dehum_job
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.inpainting import check_repair_span, repair_job
 from app.engine.jobs import Job
-from app.engine.noise_reduction import (NoiseFrom, NoiseSettings, check_profile_span, preview_job, preview_span,
-                                        reduce_noise_job)
+from app.engine.noise_reduction import NoiseFrom, NoiseSettings, check_profile_span, preview_job, reduce_noise_job
+from app.engine.preview import Seconds, preview_span
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
 from app.engine.timecode import format_span
 from app.engine.time_align import align_job
 from app.engine.version_edits import fade_job, outside, silence_job, swap_job, swap_pair
+from app.engine.workflow import version_span
 from app.gui.dialogs import band_dialog, blend_dialog, level_dialog
 from app.gui.dialogs.band_dialog import BandDialog
 from app.gui.dialogs.blend_dialog import BlendDialog
 from app.gui.dialogs.level_dialog import LevelDialog
 from app.gui.dialogs.noise_dialog import NoiseDialog
+from app.gui.dialogs.preview_row import PreviewRow
 from app.gui.views.axes import format_hz
 from app.gui.workers import JobWorker, WorkerSet
 
@@ -181,38 +183,41 @@ class EditsController:
             return None
         dialog = NoiseDialog([v.name for v in chosen], self.noise_span, window.view.selection, self.noise_settings,
                              window)
-        dialog.preview_clicked.connect(lambda: self.preview_noise(dialog, chosen))
-        dialog.preview_ready.connect(lambda found: window.playback.play_preview(
-            *found, ended=lambda: shiboken6.isValid(dialog) and dialog.set_previewing(False)))
-        dialog.preview_ready.connect(lambda _: dialog.set_previewing(window.playback.previewing))
-        dialog.finished.connect(window.playback.stop_preview)
+        self._wire_preview(dialog, dialog.preview, chosen, lambda version, heard: preview_job(
+            version, dialog.settings(), dialog.noise_from(), dialog.span(), heard, dialog.preview_removed.isChecked()),
+            lambda _: dialog.span())
         return _shown(dialog, lambda: self.reduce_noise(chosen, dialog.settings(), dialog.noise_from(),
                                                         dialog.span()))
 
-    def preview_noise(self, dialog: NoiseDialog, chosen: list[Version]) -> None:
-        """Play a few seconds of the version the dialog names as its settings would make it, worked
-        out off the GUI thread; stop it if it is playing. The session is not changed; a preview
-        still being worked out when the dialog closes is never played."""
+    def _wire_preview(self, dialog: QDialog, row: PreviewRow, chosen: list[Version],
+                      make: Callable[[Version, Seconds], Job[np.ndarray]],
+                      span: Callable[[Version], Seconds | None]) -> None:
+        """`row`'s Play works out `make(version, heard)` (called on the GUI thread, where it reads the
+        dialog; the job runs off it) for the version the row names, over the `preview_span` of
+        `span(version)` (what the effect changes), and plays it; Stop, or the dialog closing, stops it. A preview still
+        being worked out when the dialog closes is never played. The session is not changed."""
         playback = self.window.playback
-        if playback.previewing:
-            playback.stop_preview()
-            return
-        version, span, noise_from = chosen[dialog.preview_target()], dialog.span(), dialog.noise_from()
-        try:
-            settings = dialog.settings()
-            settings.check()
-        except ConfigError as err:
-            self.window.show_error("Cannot preview", str(err))
-            return
-        heard, removed = preview_span(version, span, self.window.view.playhead()), dialog.preview_removed.isChecked()
+        row.ready.connect(lambda found: playback.play_preview(
+            *found, ended=lambda: shiboken6.isValid(row) and row.set_playing(False)))
+        row.ready.connect(lambda _: row.set_playing(playback.previewing))
+        dialog.finished.connect(playback.stop_preview)
 
-        def preview() -> Job[tuple[np.ndarray, int]]:          # runs off the GUI thread: no widget in it
-            return (yield from preview_job(version, settings, noise_from, span, heard, removed)), version.sample_rate
+        def clicked() -> None:
+            if playback.previewing:
+                playback.stop_preview()
+                return
+            version = chosen[row.target()]
+            job = make(version, preview_span(version, span(version), self.window.view.playhead()))
 
-        worker = JobWorker(preview())
-        worker.finished.connect(dialog.preview_ready)       # dropped if the dialog closes first
-        worker.failed.connect(lambda message, _: self.window.show_error("Cannot preview", message))
-        self._previews.start(worker)
+            def with_rate() -> Job[tuple[np.ndarray, int]]:
+                return (yield from job), version.sample_rate
+
+            worker = JobWorker(with_rate())
+            worker.finished.connect(row.ready)           # dropped if the dialog closes first
+            worker.failed.connect(lambda message, _: self.window.show_error("Cannot preview", message))
+            self._previews.start(worker)
+
+        row.clicked.connect(clicked)
 
     def reduce_noise(self, chosen: list[Version], settings: NoiseSettings, noise_from: NoiseFrom,
                      span: tuple[float, float] | None) -> JobEntry | None:
@@ -341,6 +346,10 @@ class EditsController:
         if not chosen:
             return None
         dialog = BlendDialog([v.name for v in chosen], self.blend_db, window)
+        recording = window.recording
+        self._wire_preview(dialog, dialog.preview, chosen,
+                           lambda version, heard: blend_preview_job(recording, version, dialog.gain_db(), heard),
+                           lambda version: version_span([version]))
         return _shown(dialog, lambda: self.blend(chosen, dialog.gain_db()))
 
     def blend(self, chosen: list[Version], gain_db: float) -> JobEntry | None:

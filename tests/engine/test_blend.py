@@ -81,3 +81,30 @@ def test_the_blend_is_named_and_recorded(stereo):
 def test_a_difference_has_no_mixture_to_blend_with(stereo):
     with pytest.raises(ConfigError, match="difference of two versions"):
         drive(blend_job(stereo, [_version(np.zeros(2 * RATE), kind=VersionKind.DIFFERENCE)], -20.0))
+
+
+@pytest.mark.parametrize("settings", [{}, {"span_seconds": [0.5, 1.5]}, {"reference_channel": 1}])
+def test_a_preview_sounds_as_the_blend_will(stereo, settings):
+    from app.engine.blend import blend_preview_job
+
+    estimate = np.zeros(2 * RATE)
+    estimate[RATE // 2:3 * RATE // 2] = 0.05
+    version = _version(estimate, **settings)
+    (whole,) = drive(blend_job(stereo, [version], -12.0))
+    for heard in ((0.3, 1.7), (1.2, 2.0)):
+        lo, hi = (round(t * RATE) for t in heard)
+        np.testing.assert_allclose(drive(blend_preview_job(stereo, version, -12.0, heard)), whole.audio[lo:hi],
+                                   atol=1e-6)
+
+
+def test_a_preview_at_another_rate_meets_the_mixture_as_the_blend_does(tmp_path):
+    from app.engine.blend import blend_preview_job
+
+    t = np.arange(4 * 44_100) / 44_100
+    noise = (0.1 * np.random.default_rng(2).standard_normal(t.size)).astype(np.float32)
+    sf.write(tmp_path / "room.wav", noise, 44_100, subtype="FLOAT")
+    version = _version(np.zeros(4 * RATE))
+    with open_recording(tmp_path / "room.wav") as recording:
+        (whole,) = drive(blend_job(recording, [version], -6.0))
+        preview = drive(blend_preview_job(recording, version, -6.0, (2.0, 3.0)))
+    np.testing.assert_allclose(preview, whole.audio[2 * RATE:3 * RATE], atol=1e-4)

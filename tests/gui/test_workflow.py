@@ -1108,6 +1108,24 @@ def test_blending_brings_the_rest_of_the_mixture_back_at_the_chosen_level(qtbot,
     assert demo_window.undo_action.text() == "&Undo blend 1 version(s) with the mixture at -12 dB"
 
 
+def test_blend_previews_a_version_as_it_would_come_back_and_changes_nothing(qtbot, demo_window):
+    from app.engine.blend import blend_preview_job
+    from app.engine.jobs import drive
+
+    noisy, _ = noisy_talker(demo_window)
+    demo_window.playback.seek(3.0)
+    dialog = demo_window.edits.open_blend()
+    dialog.gain.setValue(-6.0)
+    with qtbot.waitSignal(dialog.preview.ready, timeout=10_000) as ready:
+        dialog.preview.button.click()
+    audio, rate = ready.args[0]
+    expected = drive(blend_preview_job(demo_window.recording, noisy, -6.0, (3.0, 9.0)))
+    np.testing.assert_array_equal(audio, expected)
+    assert demo_window.playback.previewing and len(demo_window.session.versions) == 1
+    dialog.reject()
+    assert not demo_window.playback.previewing
+
+
 def _track_point(window, version_id: str, seconds: float) -> QPoint:
     box = window.tracks._plots[version_id]
     return window.tracks.mapFromScene(box.mapViewToScene(QPointF(seconds, 0.5)))
@@ -1343,25 +1361,26 @@ def test_noise_that_changes_can_be_tracked_instead_of_profiled(qtbot, demo_windo
 
 def test_preview_plays_the_reduction_it_would_make_and_changes_nothing(qtbot, demo_window):
     from app.engine.jobs import drive
-    from app.engine.noise_reduction import preview_job, preview_span
+    from app.engine.noise_reduction import preview_job
+    from app.engine.preview import preview_span
 
     noisy, _ = noisy_talker(demo_window)
     demo_window.view.set_selection((2.0, 10.0))
     dialog = demo_window.edits.open_reduce_noise()
     dialog.reduction.setValue(24.0)
-    with qtbot.waitSignal(dialog.preview_ready, timeout=10_000) as ready:
-        dialog.preview_button.click()
+    with qtbot.waitSignal(dialog.preview.ready, timeout=10_000) as ready:
+        dialog.preview.button.click()
     audio, rate = ready.args[0]
     expected = drive(preview_job(noisy, dialog.settings(), None, (2.0, 10.0), preview_span(noisy, (2.0, 10.0), 0.0)))
     np.testing.assert_array_equal(audio, expected)
     assert rate == noisy.sample_rate and demo_window.playback.previewing
-    assert dialog.preview_button.text() == "Stop"
+    assert dialog.preview.button.text() == "Stop"
     assert len(demo_window.session.versions) == 1 and not demo_window.jobs.entries
-    dialog.preview_button.click()                                        # stops it
-    assert not demo_window.playback.previewing and dialog.preview_button.text() == "Play"
+    dialog.preview.button.click()                                        # stops it
+    assert not demo_window.playback.previewing and dialog.preview.button.text() == "Play"
     dialog.preview_removed.setChecked(True)
-    with qtbot.waitSignal(dialog.preview_ready, timeout=10_000) as ready:
-        dialog.preview_button.click()
+    with qtbot.waitSignal(dialog.preview.ready, timeout=10_000) as ready:
+        dialog.preview.button.click()
     lo, hi = (round(t * rate) for t in preview_span(noisy, (2.0, 10.0), 0.0))
     np.testing.assert_allclose(ready.args[0][0], noisy.audio[lo:hi] - expected, atol=1e-6)     # what is taken away
     dialog.reject()
@@ -1375,11 +1394,11 @@ def test_a_preview_ends_by_itself_and_when_the_dialog_closes(qtbot, demo_window)
     demo_window.refresh_versions()
     demo_window.versions_panel.select_only(short.id)
     dialog = demo_window.edits.open_reduce_noise()
-    dialog.preview_button.click()
+    dialog.preview.button.click()
     qtbot.waitUntil(lambda: demo_window.playback.previewing, timeout=10_000)
     qtbot.waitUntil(lambda: not demo_window.playback.previewing, timeout=5_000)      # half a second, then done
-    assert dialog.preview_button.text() == "Play"
-    dialog.preview_button.click()
+    assert dialog.preview.button.text() == "Play"
+    dialog.preview.button.click()
     qtbot.waitUntil(lambda: demo_window.playback.previewing, timeout=10_000)
     dialog.reject()
     assert not demo_window.playback.previewing
@@ -1388,11 +1407,11 @@ def test_a_preview_ends_by_itself_and_when_the_dialog_closes(qtbot, demo_window)
 def test_space_stops_a_preview_and_plays_the_session(qtbot, demo_window):
     noisy_talker(demo_window)
     dialog = demo_window.edits.open_reduce_noise()
-    dialog.preview_button.click()
+    dialog.preview.button.click()
     qtbot.waitUntil(lambda: demo_window.playback.previewing, timeout=10_000)
     demo_window.playback.toggle()
     assert not demo_window.playback.previewing and demo_window.playback.active_player.is_playing
-    assert dialog.preview_button.text() == "Play"
+    assert dialog.preview.button.text() == "Play"
     demo_window.playback.pause()
 
 

@@ -6,13 +6,13 @@ make it, changing nothing."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QRadioButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
-from app.engine.noise_reduction import PREVIEW_SECONDS, TRACKED, NoiseFrom, NoiseSettings
+from app.engine.noise_reduction import TRACKED, NoiseFrom, NoiseSettings
 from app.engine.timecode import format_span
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.preview_row import PreviewRow
 
 Seconds = tuple[float, float]
 
@@ -33,9 +33,6 @@ def _choice(texts: list[str], checked: int) -> tuple[QWidget, QButtonGroup]:
 
 
 class NoiseDialog(QDialog):
-    preview_clicked = Signal()      # play (or, while playing, stop) the preview of `preview_target()`
-    preview_ready = Signal(object)  # (samples, rate): the preview worked out; gone with the dialog
-
     def __init__(self, targets: list[str], learnt: Seconds | None, selection: Seconds | None,
                  settings: NoiseSettings = NoiseSettings(), parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,24 +60,10 @@ class NoiseDialog(QDialog):
         self.smoothing.setToolTip("The gains are averaged over this many frequency bins either side, so what noise "
                                   "is left does not twinkle")
         self.buttons, self.accept_button = accept_cancel(self, "Reduce")
-        self.preview_button = QPushButton("Play")
-        self.preview_button.setToolTip(f"Play {PREVIEW_SECONDS:g} s of the version as these settings make it (from "
-                                       "the selection's start, or from the playhead), without changing anything")
-        self.preview_button.clicked.connect(self.preview_clicked)
-        self.preview_choice = QComboBox()
-        self.preview_choice.addItems(targets)
-        preview_box = QWidget()
-        preview_row = QHBoxLayout(preview_box)
-        preview_row.setContentsMargins(0, 0, 0, 0)
         self.preview_removed = QCheckBox("What is taken away")
         self.preview_removed.setToolTip("Play the noise the reduction takes away rather than what it leaves: speech "
                                         "heard in it means the reduction or the sensitivity is too high")
-        preview_row.addWidget(self.preview_choice, 1)
-        preview_row.addWidget(self.preview_removed)
-        preview_row.addWidget(self.preview_button)
-        self.preview_choice.setVisible(len(targets) > 1)
-        if len(targets) == 1:
-            preview_row.insertStretch(0, 1)
+        self.preview = PreviewRow(targets, (self.preview_removed,))
         form = QFormLayout(self)
         form.addRow(QLabel("Each of these gets a new version with its background noise lowered (hiss, fan, room "
                                   "tone):"))
@@ -93,15 +76,8 @@ class NoiseDialog(QDialog):
         form.addRow("Noise reduction", self.reduction)
         form.addRow("Sensitivity", self.sensitivity)
         form.addRow("Frequency smoothing", self.smoothing)
-        form.addRow("Preview", preview_box)
+        form.addRow("Preview", self.preview)
         form.addRow(self.buttons)
-
-    def set_previewing(self, playing: bool) -> None:
-        self.preview_button.setText("Stop" if playing else "Play")
-
-    def preview_target(self) -> int:
-        """Which of the targets Preview plays."""
-        return self.preview_choice.currentIndex()
 
     def settings(self) -> NoiseSettings:
         return NoiseSettings(self.reduction.value(), self.sensitivity.value(), self.smoothing.value())
