@@ -145,3 +145,13 @@ def test_the_demos_driven_into_clipping_are_repaired_and_separated(tmp_path, tin
     assert set(rows) == {"meeting-respeaker4", "kitchen-respeaker6", "interview-stereo"}
     for row in (r["12"] for r in rows.values()):
         assert row["runs"] > 0 and 0 < row["clipped_share"] < 0.2 and row["snr_repaired"] > row["snr_clipped"]
+
+
+def test_the_demo_talkers_gaps_are_redrawn_closer_than_a_straight_line(monkeypatch, capsys):
+    import json
+
+    monkeypatch.setattr("app.commands.evaluate.REPAIR_PLACES", 2)
+    assert main(["evaluate", "repair", "--json"]) == EXIT_OK
+    rows = json.loads(capsys.readouterr().out)["repair"]
+    assert list(rows) == ["1", "2.5", "5", "10", "20"]
+    assert rows["5"]["repair"] > rows["5"]["line"] + 3

@@ -32,10 +32,11 @@ SET_NOTES = {
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score models on the fixed test sets (tables for the README)",
                        formatter_class=HelpFormatter)
-    p.add_argument("what", choices=["separation", "demos", "activity", "declip"],
+    p.add_argument("what", choices=["separation", "demos", "activity", "declip", "repair"],
                    help="separation: the fixed test sets; demos: the shipped pipeline on the demo recordings; "
                         "activity: who-speaks-when labels on the demo recordings; declip: the demo recordings "
-                        "driven into clipping, then repaired, and separated each way")
+                        "driven into clipping, then repaired, and separated each way; repair: gaps punched into "
+                        "the demo talkers and redrawn by Edit ▸ Repair the selection")
     p.add_argument("--sets", nargs="+", default=["in_domain", "out_of_domain", "real_speech"],
                    choices=list(SET_NOTES), help="fixed sets to score")
     p.add_argument("--testsets", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
@@ -94,7 +95,8 @@ DEMO_COLUMNS = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"demos": run_demos, "activity": run_activity, "declip": run_declip}.get(args.what, run_separation)(args)
+    return {"demos": run_demos, "activity": run_activity, "declip": run_declip,
+            "repair": run_repair}.get(args.what, run_separation)(args)
 
 
 def _report(args: argparse.Namespace, key: str, results: dict, lines: list[str]) -> int:
@@ -242,6 +244,68 @@ def run_declip(args: argparse.Namespace) -> int:
                          f"{row['snr_clipped']:.1f} dB | {row['snr_repaired']:.1f} dB | "
                          + " | ".join(f"{scores[v]:.2f}" for v in versions) + " |")
     return _report(args, "declip", results, lines)
+
+
+REPAIR_GAPS_MS = (1.0, 2.5, 5.0, 10.0, 20.0)
+REPAIR_PLACES = 20              # gaps per talker and length, at its loudest 10 ms frames, a second apart at least
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    """Gaps of each length punched into each demo talker's clean reference where it is loudest, and
+    redrawn by Edit ▸ Repair the selection: the SNR over the gap against the talker as it was, beside
+    the straight line across the gap that a plain interpolation draws (the gap left silent is 0 dB)."""
+    import numpy as np
+
+    from app.engine.demo import DEMO_DIR
+    from app.engine.documents import Version, VersionKind
+    from app.engine.files import read_all
+    from app.engine.inpainting import repaired_version
+    from app.engine.jobs import drive
+    from models.metrics.speech import confidence_interval
+
+    def snr_db(estimate: np.ndarray, truth: np.ndarray) -> float:
+        return float(10 * np.log10(np.sum(truth.astype(np.float64) ** 2) / np.sum((estimate - truth) ** 2)))
+
+    scores: dict[float, dict[str, list[float]]] = {gap: {"repair": [], "line": []} for gap in REPAIR_GAPS_MS}
+    talkers = [DEMO_DIR / ref for item in _demo_manifest() for ref in item["references"]]
+    clusters: dict[float, list[int]] = {gap: [] for gap in REPAIR_GAPS_MS}      # which talker each gap is in
+    for which, path in enumerate(talkers):
+        warn(f"{path.parent.name}/{path.name}: punching gaps and repairing ...")
+        audio, rate = read_all(path)
+        talker = audio[0]
+        frame = round(0.01 * rate)
+        energy = np.add.reduceat(talker.astype(np.float64) ** 2, np.arange(0, talker.size, frame))
+        places: list[int] = []
+        for index in np.argsort(energy)[::-1]:
+            centre = int(index) * frame + frame // 2
+            if rate < centre < talker.size - rate and all(abs(centre - p) >= rate for p in places):
+                places.append(centre)
+            if len(places) == REPAIR_PLACES:
+                break
+        for gap_ms in REPAIR_GAPS_MS:
+            n = round(gap_ms / 1000 * rate)
+            for centre in places:
+                lo, hi = centre - n // 2, centre - n // 2 + n
+                broken = talker.copy()
+                broken[lo:hi] = 0
+                version = Version("talker", 0, VersionKind.SEPARATED, broken, rate, "", {})
+                redrawn = drive(repaired_version(version, (lo / rate, hi / rate))).audio[lo:hi]
+                line = np.interp(np.arange(lo, hi), [lo - 1, hi], [talker[lo - 1], talker[hi]])
+                scores[gap_ms]["repair"].append(snr_db(redrawn, talker[lo:hi]))
+                scores[gap_ms]["line"].append(snr_db(line, talker[lo:hi]))
+                clusters[gap_ms].append(which)
+    lines = [produced_by("meco-studio evaluate repair",
+                         f"{REPAIR_PLACES} gaps per length in each of the {len(talkers)} demo talkers' clean "
+                         "references, at their loudest 10 ms frames (a second apart at least); SNR over the gap "
+                         "against the talker as it was, mean ± 95 % CI clustered by talker (the gap left silent "
+                         "scores 0 dB)."), "",
+             "| Gap | Repair the selection | Straight line |", "|---|---|---|"]
+    results = {}
+    for gap_ms, by in scores.items():
+        results[f"{gap_ms:g}"] = {name: float(np.mean(values)) for name, values in by.items()}
+        repair, line = (confidence_interval(by[name], clusters=clusters[gap_ms]) for name in ("repair", "line"))
+        lines.append(f"| {gap_ms:g} ms | {repair} dB | {line} dB |")
+    return _report(args, "repair", results, lines)
 
 
 def run_demos(args: argparse.Namespace) -> int:

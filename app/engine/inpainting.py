@@ -37,7 +37,7 @@ STEPS = 100                     # thresholding steps at most
 GROWTH = 2 / 256                # components kept, added per step, per sample of window
 TOLERANCE = 1e-4                # a window is done when its waveform and its constraints agree this closely
 BATCH = 256                     # windows redrawn together
-MAX_REPAIR_SECONDS = 0.05       # the longest selection Repair redraws: a click, a dropout, not a word
+MAX_REPAIR_SECONDS = 0.02       # the longest selection Repair redraws: a click, a dropout (`evaluate repair`)
 REPAIRED_SUFFIX = " · repaired"
 COPY_BLOCK = 1 << 20            # samples of a version copied at a time
 

@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
         self.fade_in_action = self._action("&Fade in the selection", [], lambda: self.edits.fade_selection(True))
         self.fade_out_action = self._action("Fade &out the selection", [], lambda: self.edits.fade_selection(False))
         self.repair_action = self._action("Re&pair the selection", [], lambda: self.edits.repair_selection())
-        self.repair_action.setStatusTip("Redraw a click or a dropout of up to 50 ms in the chosen versions from the "
+        self.repair_action.setStatusTip("Redraw a click or a dropout of up to 20 ms in the chosen versions from the "
                                         "sound either side, as Audacity's Repair does")
         self.dehum_action = self._action("Remove mains &hum", [], lambda: self.edits.remove_hum())
         self.dehum_action.setStatusTip("Find a 50 or 60 Hz hum in the chosen versions and notch out its lines, as RX's "

@@ -1303,7 +1303,7 @@ def test_a_click_in_a_version_is_repaired_in_its_place(qtbot, demo_window, monke
     errors = []
     monkeypatch.setattr(demo_window, "show_error", lambda title, text: errors.append(text))
     demo_window.view.set_selection((1.9, 2.1))
-    assert demo_window.edits.repair_selection() is None and "select at most 50 ms" in errors[0]
+    assert demo_window.edits.repair_selection() is None and "select at most 20 ms" in errors[0]
     demo_window.view.set_selection((2.0, 2.0 + 24 / rate))
     demo_window.repair_action.trigger()
     qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=10_000)
