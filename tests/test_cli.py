@@ -132,6 +132,13 @@ def test_bench_denoise_measures_each_length_in_its_own_process(tmp_path, capsys)
                                           "--sample-rate 16000`")
 
 
+def test_bench_declip_redraws_the_bursts_of_clipping_of_each_length(capsys):
+    assert main(["bench", "declip", "--lengths", "0.05", "--channels", "2", "--sample-rate", "16000", "--json"]) \
+        == EXIT_OK
+    (length,) = json.loads(capsys.readouterr().out)["lengths"]
+    assert length["runs"] >= 3 and length["samples"] > 0 and length["peak_rss_mb"] > 0
+
+
 def _speech_engines() -> bool:
     from models.data.tts import classical_available
     from models.data.voices import Engine

@@ -39,17 +39,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def write_long_recording(path: Path, minutes: float, channels: int, sample_rate: int) -> Path:
-    """A long multi-channel file written block by block: a sweep plus noise, different per channel."""
+CLIPPING_BURST_SECONDS = 0.02   # of every second driven into clipping, in a file for `bench declip`
+
+
+def write_long_recording(path: Path, minutes: float, channels: int, sample_rate: int, clipping: bool = False) -> Path:
+    """A long multi-channel file written block by block: a sweep plus noise, different per channel;
+    `clipping`: the first `CLIPPING_BURST_SECONDS` of every second driven four times louder, into
+    full scale on most channels (a loud syllable a second)."""
     rng = np.random.default_rng(0)
     block_frames = sample_rate
     t = np.arange(block_frames) / sample_rate
     noise = (0.02 * rng.standard_normal((block_frames, channels))).astype(np.float32)
+    drive = np.where(t < CLIPPING_BURST_SECONDS, 4.0, 1.0).astype(np.float32)[:, None] if clipping else 1.0
     with sf.SoundFile(path, "w", sample_rate, channels, subtype="PCM_16") as f:
         for second in range(int(minutes * 60)):
             freq = 200 + (second % 60) * 60
             sweep = 0.3 * np.sin(2 * np.pi * freq * t).astype(np.float32)
-            f.write(noise + sweep[:, None] * (1 + np.arange(channels)) / channels)
+            f.write(np.clip((noise + sweep[:, None] * (1 + np.arange(channels)) / channels) * drive, -1, 1))
     return path
 
 
@@ -412,36 +418,64 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return result, lines
 
 
-def _denoise_once(minutes: float, channels: int, rate: int) -> dict[str, Any]:
-    """`meco-studio denoise` on a generated file of `minutes`, in this process."""
+def _file_command_once(target: str, minutes: float, channels: int, rate: int) -> dict[str, Any]:
+    """`meco-studio denoise` or `declip` (`target`) on a generated file of `minutes`, in this process."""
+    from app.commands.declip import declip_file
     from app.commands.denoise import denoise_file
     from app.engine.noise_reduction import NoiseSettings
 
-    with tempfile.TemporaryDirectory(prefix="meco-bench-denoise-") as folder:
-        path = write_long_recording(Path(folder) / "long.wav", minutes, channels, rate)
+    with tempfile.TemporaryDirectory(prefix=f"meco-bench-{target}-") as folder:
+        path = write_long_recording(Path(folder) / "long.wav", minutes, channels, rate, clipping=target == "declip")
         start = time.perf_counter()
-        denoise_file(path, Path(folder) / "out", NoiseSettings(), None, overwrite=False, show_bar=False)
+        if target == "declip":
+            report = declip_file(path, Path(folder) / "out", fit=False, overwrite=False, show_bar=False)
+        else:
+            report = denoise_file(path, Path(folder) / "out", NoiseSettings(), None, overwrite=False, show_bar=False)
         seconds = time.perf_counter() - start
-    return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb()}
+    return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb(),
+            **{key: report[key] for key in ("runs", "samples") if key in report}}
+
+
+def _file_command(args: argparse.Namespace, doing: str) -> list[dict[str, Any]]:
+    """`_file_command_once` for each of `--lengths`, each in its own process (peak RSS is a
+    per-process high-water mark)."""
+    results = []
+    for minutes in args.lengths:
+        warn(f"{doing} a {minutes:g}-min {args.channels}-channel recording ...")
+        out = subprocess.run([sys.executable, "-m", "app", "bench", args.target, "--single", "--json", "--lengths",
+                              str(minutes), "--channels", str(args.channels), "--sample-rate", str(args.sample_rate)],
+                             capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout))
+    return results
+
+
+def _length_lines(results: list[dict[str, Any]]) -> list[str]:
+    return [f"  {r['minutes']:g} min: {r['seconds']:.1f} s, RTF {r['rtf']:.4f}, peak RSS {r['peak_rss_mb']:.0f} MB"
+            for r in results]
 
 
 def bench_denoise(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """`meco-studio denoise` on every channel of generated files of each `--lengths`, each in its
-    own process (peak RSS is a per-process high-water mark): read and written a block at a time,
-    its memory should not grow with the length."""
+    own process: read and written a block at a time, its memory should not grow with the length."""
     if args.single:
-        return _denoise_once(args.lengths[0], args.channels, args.sample_rate), []
-    results = []
-    for minutes in args.lengths:
-        warn(f"reducing the noise of a {minutes:g}-min {args.channels}-channel recording ...")
-        out = subprocess.run([sys.executable, "-m", "app", "bench", "denoise", "--single", "--json", "--lengths",
-                              str(minutes), "--channels", str(args.channels), "--sample-rate", str(args.sample_rate)],
-                             capture_output=True, text=True, check=True)
-        results.append(json.loads(out.stdout))
+        return _file_command_once("denoise", args.lengths[0], args.channels, args.sample_rate), []
+    results = _file_command(args, "reducing the noise of")
     lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz, "
-             "the profile from each channel's quietest frames:"]
-    lines += [f"  {r['minutes']:g} min: {r['seconds']:.1f} s, RTF {r['rtf']:.4f}, peak RSS {r['peak_rss_mb']:.0f} MB"
-              for r in results]
+             "the profile from each channel's quietest frames:"] + _length_lines(results)
+    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+
+
+def bench_declip(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """`meco-studio declip` on generated files of each `--lengths` that clip for a burst every second,
+    each in its own process: the runs are found and redrawn a window at a time and the copy written
+    a block at a time, while the redrawn samples are held (4 bytes each) until it is."""
+    if args.single:
+        return _file_command_once("declip", args.lengths[0], args.channels, args.sample_rate), []
+    results = _file_command(args, "repairing the clipping of")
+    samples = results[-1]["minutes"] * 60 * args.sample_rate * args.channels
+    lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz driven "
+             f"into clipping for {1000 * CLIPPING_BURST_SECONDS:g} ms every second "
+             f"({100 * results[-1]['samples'] / samples:.1f} % of its samples redrawn):"] + _length_lines(results)
     return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
 
 
@@ -505,6 +539,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "playback": bench_playback,
     "edits": bench_edits,
     "denoise": bench_denoise,
+    "declip": bench_declip,
     "pitch": bench_pitch,
 }
 
@@ -514,12 +549,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=HelpFormatter)
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits, pitch)")
-    p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files, denoise), A/B "
-                   "lanes (playback)")
+    p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files, denoise, declip), "
+                   "A/B lanes (playback)")
     p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, denoise, "
-                   "pitch)")
+                   "declip, pitch)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
-                   help="input lengths in minutes (separator, denoise)")
+                   help="input lengths in minutes (separator, denoise, declip)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data), to play (playback)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data), speaking processes "
@@ -554,6 +589,8 @@ def run(args: argparse.Namespace) -> int:
                    "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}",
                    "denoise": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
                               f"--sample-rate {args.sample_rate}",
+                   "declip": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
+                             f"--sample-rate {args.sample_rate}",
                    "pitch": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
