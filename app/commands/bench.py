@@ -39,7 +39,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-CLIPPING_BURST_SECONDS = 0.02   # of every second driven into clipping, in a file for `bench declip`
+CLIPPING_BURST_SECONDS = 0.1    # of every second driven into clipping, in a file for `bench declip`
 
 
 def write_long_recording(path: Path, minutes: float, channels: int, sample_rate: int, clipping: bool = False) -> Path:
