@@ -201,10 +201,7 @@ def run_declip(args: argparse.Namespace) -> int:
     from app.engine.separation import SeparateSettings, separate_job
     from app.engine.workflow import demo_references, read_reference
     from models.evaluation.separation import best_permutation
-    from models.metrics.speech import si_sdr
-
-    def snr_db(estimate: np.ndarray, truth: np.ndarray) -> float:
-        return float(10 * np.log10(np.sum(truth.astype(np.float64) ** 2) / np.sum((estimate - truth) ** 2)))
+    from models.metrics.speech import si_sdr, snr
 
     chunk = ChunkConfig(seconds=args.chunk_seconds)
     versions = ("unclipped", "clipped", "repaired")
@@ -237,7 +234,7 @@ def run_declip(args: argparse.Namespace) -> int:
                 matched = best_permutation(separation.estimates[:, :n], references[:, :n])
                 scores[version] = float(np.mean([si_sdr(e, r) for e, r in zip(matched, references[:, :n])]))
             row = {"clipped_share": float(np.mean(np.abs(clipped) >= FULL_SCALE_16BIT)), "runs": repair.runs,
-                   "snr_clipped": snr_db(clipped, driven), "snr_repaired": snr_db(audio["repaired"], driven),
+                   "snr_clipped": snr(clipped, driven), "snr_repaired": snr(audio["repaired"], driven),
                    **{f"si_sdr_{v}": scores[v] for v in versions}}
             results.setdefault(item["name"], {})[f"{drive_db:g}"] = row
             lines.append(f"| {item['name']} | +{drive_db:g} dB | {100 * row['clipped_share']:.2f} % | {repair.runs} | "
@@ -261,10 +258,7 @@ def run_repair(args: argparse.Namespace) -> int:
     from app.engine.files import read_all
     from app.engine.inpainting import repaired_version
     from app.engine.jobs import drive
-    from models.metrics.speech import confidence_interval
-
-    def snr_db(estimate: np.ndarray, truth: np.ndarray) -> float:
-        return float(10 * np.log10(np.sum(truth.astype(np.float64) ** 2) / np.sum((estimate - truth) ** 2)))
+    from models.metrics.speech import confidence_interval, snr
 
     scores: dict[float, dict[str, list[float]]] = {gap: {"repair": [], "line": []} for gap in REPAIR_GAPS_MS}
     talkers = [DEMO_DIR / ref for item in _demo_manifest() for ref in item["references"]]
@@ -291,8 +285,8 @@ def run_repair(args: argparse.Namespace) -> int:
                 version = Version("talker", 0, VersionKind.SEPARATED, broken, rate, "", {})
                 redrawn = drive(repaired_version(version, (lo / rate, hi / rate))).audio[lo:hi]
                 line = np.interp(np.arange(lo, hi), [lo - 1, hi], [talker[lo - 1], talker[hi]])
-                scores[gap_ms]["repair"].append(snr_db(redrawn, talker[lo:hi]))
-                scores[gap_ms]["line"].append(snr_db(line, talker[lo:hi]))
+                scores[gap_ms]["repair"].append(snr(redrawn, talker[lo:hi]))
+                scores[gap_ms]["line"].append(snr(line, talker[lo:hi]))
                 clusters[gap_ms].append(which)
     lines = [produced_by("meco-studio evaluate repair",
                          f"{REPAIR_PLACES} gaps per length in each of the {len(talkers)} demo talkers' clean "

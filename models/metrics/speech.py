@@ -29,6 +29,14 @@ def si_sdr(estimate: np.ndarray, reference: np.ndarray) -> float:
     return float(10 * np.log10((target @ target + 1e-12) / (noise @ noise + 1e-12)))
 
 
+def snr(estimate: np.ndarray, reference: np.ndarray) -> float:
+    """SNR in dB of float arrays of one shape (any channels): the reference's energy over the error's,
+    as it is (not scale-invariant: redrawn samples are judged where they land)."""
+    reference = np.asarray(reference, dtype=np.float64)
+    error = np.asarray(estimate, dtype=np.float64) - reference
+    return float(10 * np.log10((np.sum(reference ** 2) + 1e-12) / (np.sum(error ** 2) + 1e-12)))
+
+
 METRICS_HELPER = HelperProcess("metrics")
 
 

@@ -12,6 +12,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
 from app.engine.inpainting import MAX_REPAIR_SECONDS, REPAIRED_SUFFIX, repair_job, repaired_version
 from app.engine.jobs import drive
+from models.metrics.speech import snr
 
 RATE = 16_000
 
@@ -19,9 +20,6 @@ RATE = 16_000
 def version(audio: np.ndarray) -> Version:
     return Version("Separated · talker 1", 0, VersionKind.SEPARATED, audio.astype(np.float32), RATE, "sep", {})
 
-
-def snr_db(estimate: np.ndarray, truth: np.ndarray) -> float:
-    return float(10 * np.log10(np.sum(truth ** 2) / np.sum((estimate - truth) ** 2)))
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +33,7 @@ def test_a_dropout_in_speech_is_redrawn_close_to_what_was_there(talker):
     broken = talker.copy()
     broken[lo:hi] = 0
     repaired = drive(repaired_version(version(broken), (lo / RATE, hi / RATE)))
-    assert snr_db(repaired.audio[lo:hi], talker[lo:hi]) > 3      # the zeros are at 0 dB
+    assert snr(repaired.audio[lo:hi], talker[lo:hi]) > 3      # the zeros are at 0 dB
     np.testing.assert_array_equal(repaired.audio[:lo], broken[:lo])
     np.testing.assert_array_equal(repaired.audio[hi:], broken[hi:])
 

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from models.metrics.speech import confidence_interval, estoi, paired_difference, pesq_wb, si_sdr
+from models.metrics.speech import confidence_interval, estoi, paired_difference, pesq_wb, si_sdr, snr
 
 
 def _speechy(seconds=3.0, seed=0):
@@ -134,3 +134,9 @@ def test_dnsmos_scores_a_clip_the_same_whatever_its_level():
     quiet = clip * 10 ** (-30 / 20)
     assert dnsmos(quiet) == pytest.approx(dnsmos(clip), abs=1e-3)
     assert raw_dnsmos(quiet) != pytest.approx(raw_dnsmos(clip), abs=1e-3)      # what the models alone do
+
+
+def test_snr_weighs_the_error_as_it_is_over_every_channel():
+    reference = np.ones((2, 100))
+    assert snr(1.1 * reference, reference) == pytest.approx(20.0)          # not scale-invariant
+    assert snr(reference[0], reference[0]) > 100
