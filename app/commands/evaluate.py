@@ -244,7 +244,8 @@ def run_declip(args: argparse.Namespace) -> int:
 
 
 REPAIR_GAPS_MS = (1.0, 2.5, 5.0, 10.0, 20.0)
-REPAIR_PLACES = 20              # gaps per talker and length, at its loudest 10 ms frames, a second apart at least
+REPAIR_PLACES = 20              # gaps per talker and length, at its loudest 10 ms frames
+REPAIR_SPACING_SECONDS = 0.1    # between two of them at least
 
 
 def run_repair(args: argparse.Namespace) -> int:
@@ -272,10 +273,13 @@ def run_repair(args: argparse.Namespace) -> int:
         places: list[int] = []
         for index in np.argsort(energy)[::-1]:
             centre = int(index) * frame + frame // 2
-            if rate < centre < talker.size - rate and all(abs(centre - p) >= rate for p in places):
+            spacing = REPAIR_SPACING_SECONDS * rate
+            if rate < centre < talker.size - rate and all(abs(centre - p) >= spacing for p in places):
                 places.append(centre)
             if len(places) == REPAIR_PLACES:
                 break
+        if len(places) < REPAIR_PLACES:
+            raise AppError(f"{path.name} has room for {len(places)} gaps, not {REPAIR_PLACES}.")
         for gap_ms in REPAIR_GAPS_MS:
             n = round(gap_ms / 1000 * rate)
             for centre in places:
@@ -290,7 +294,8 @@ def run_repair(args: argparse.Namespace) -> int:
                 clusters[gap_ms].append(which)
     lines = [produced_by("meco-studio evaluate repair",
                          f"{REPAIR_PLACES} gaps per length in each of the {len(talkers)} demo talkers' clean "
-                         "references, at their loudest 10 ms frames (a second apart at least); SNR over the gap "
+                         f"references, at their loudest 10 ms frames ({REPAIR_SPACING_SECONDS:g} s apart at least); "
+                         "SNR over the gap "
                          "against the talker as it was, mean ± 95 % CI clustered by talker (the gap left silent "
                          "scores 0 dB)."), "",
              "| Gap | Repair the selection | Straight line |", "|---|---|---|"]

@@ -158,7 +158,8 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
         if settings.declip:
             redrawn = yield from find_redrawn(rec)
             rec = Declipped(rec, redrawn)
-            notes += [f"{len(redrawn)} clipped run(s) of {path.name} redrawn before separating"] if redrawn else []
+            runs = sum(channel.runs for channel in redrawn)
+            notes += [f"{runs} clipped run(s) of {path.name} redrawn before separating"] if runs else []
         rate = rec.sample_rate if settings.separate.output_rate is OutputRate.INPUT else 16_000
         writers: list[AtomicAudioWriter] = []
         raw_writers: list[AtomicAudioWriter] = []

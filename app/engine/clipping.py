@@ -19,32 +19,35 @@ from app.engine.analysis import FULL_SCALE_16BIT
 from app.engine.files import Recording
 from app.engine.jobs import Job, Progress
 from app.engine.labels import Label
-from app.engine.spans import merged
 
 MIN_RUN = 3
 MERGE_SECONDS = 0.01
 BLOCK = 1 << 20
 
 
-def _runs(clipped: np.ndarray, offset: int, open_start: int | None) -> tuple[list[tuple[int, int]], int | None]:
-    """The closed runs of True in `clipped` (absolute samples, a run open at the last block's end
+Runs = np.ndarray      # (runs, 2) int64: each run's [start, stop) in samples, in order
+
+
+def _runs(hits: np.ndarray, offset: int, open_start: int | None) -> tuple[Runs, int | None]:
+    """The closed runs of True in `hits` (absolute samples, a run open at the last block's end
     continuing from `open_start`), and the start of the run left open at this block's end."""
-    edges = np.diff(np.concatenate(([open_start is not None], clipped)).astype(np.int8))
-    starts = list(np.flatnonzero(edges == 1) + offset)
-    stops = list(np.flatnonzero(edges == -1) + offset)
+    edges = np.diff(np.concatenate(([open_start is not None], hits)).astype(np.int8))
+    starts = np.flatnonzero(edges == 1) + offset
+    stops = np.flatnonzero(edges == -1) + offset
     if open_start is not None:
-        starts.insert(0, open_start)
-    still_open = starts.pop() if len(starts) > len(stops) else None
-    return list(zip(starts, stops)), still_open
+        starts = np.concatenate(([open_start], starts))
+    still_open = int(starts[-1]) if len(starts) > len(stops) else None
+    return np.stack([starts[:len(stops)], stops], axis=1).astype(np.int64), still_open
 
 
 def sample_runs(recording: Recording, hit: Callable[[np.ndarray], np.ndarray], shortest: int, stage: str
-                ) -> Job[list[list[tuple[int, int]]]]:
-    """Per channel, the runs [start, stop) of `shortest` or more samples where `hit(block)` (a block
-    of every channel) is true, read a block at a time, runs carried across the blocks' edges (the
-    shorter ones dropped as they are found: noise crosses zero millions of times an hour)."""
+                ) -> Job[list[Runs]]:
+    """Per channel, the runs of `shortest` or more samples where `hit(block)` (a block of every
+    channel) is true, read a block at a time, runs carried across the blocks' edges (the shorter
+    ones dropped as they are found: noise crosses zero millions of times an hour). Arrays, not
+    lists of pairs: an hour of a loud array can clip millions of times."""
     channels, frames = recording.channels, recording.frames
-    found: list[list[tuple[int, int]]] = [[] for _ in range(channels)]
+    found: list[list[Runs]] = [[] for _ in range(channels)]
     open_starts: list[int | None] = [None] * channels
     blocks = range(0, frames, BLOCK)
     for done, lo in enumerate(blocks):
@@ -52,30 +55,38 @@ def sample_runs(recording: Recording, hit: Callable[[np.ndarray], np.ndarray], s
         block = hit(recording.read(lo, min(lo + BLOCK, frames)))
         for channel in range(channels):
             runs, open_starts[channel] = _runs(block[channel], lo, open_starts[channel])
-            found[channel] += [(a, b) for a, b in runs if b - a >= shortest]
+            found[channel].append(runs[runs[:, 1] - runs[:, 0] >= shortest])
     for channel, start in enumerate(open_starts):
         if start is not None and frames - start >= shortest:
-            found[channel].append((start, frames))
-    return found
+            found[channel].append(np.array([[start, frames]], np.int64))
+    return [np.concatenate(parts) if parts else np.zeros((0, 2), np.int64) for parts in found]
 
 
-def clipped_runs(recording: Recording) -> Job[list[list[tuple[int, int]]]]:
-    """Per channel, the runs [start, stop) of samples at full scale lasting `MIN_RUN` or more."""
+def clipped_runs(recording: Recording) -> Job[list[Runs]]:
+    """Per channel, the runs of samples at full scale lasting `MIN_RUN` or more."""
     return (yield from sample_runs(recording, lambda block: np.abs(block) >= FULL_SCALE_16BIT, MIN_RUN,
                                    "find clipping"))
 
 
-def stretch_labels(runs: list[list[tuple[int, int]]], rate: int, what: str) -> list[Label]:
+def _joined(runs: Runs, gap: float) -> Runs:
+    """A channel's runs (in order) with those no more than `gap` samples apart joined."""
+    runs = np.asarray(runs, dtype=np.int64).reshape(-1, 2)
+    if not len(runs):
+        return runs
+    breaks = np.flatnonzero(runs[1:, 0] - runs[:-1, 1] > gap) + 1
+    return np.stack([runs[np.concatenate(([0], breaks)), 0], runs[np.concatenate((breaks - 1, [len(runs) - 1])), 1]],
+                    axis=1)
+
+
+def stretch_labels(runs: list[Runs], rate: int, what: str) -> list[Label]:
     """One label per stretch ("clipped ch 1, 3" for `what` "clipped"), in time order: each channel's
     runs closer than `MERGE_SECONDS` joined, overlapping stretches of several channels made one."""
     gap = MERGE_SECONDS * rate
-    stretches = []          # (start, stop, channel) in samples, each channel's near runs merged
-    for channel, found in enumerate(runs):
-        stretches += [(a, b, channel) for a, b in merged([(a - gap / 2, b + gap / 2) for a, b in found])]
+    stretches = sorted((int(a), int(b), channel) for channel, found in enumerate(runs) for a, b in _joined(found, gap))
     labels: list[Label] = []
     channels: list[set[int]] = []
-    for start, stop, channel in sorted(stretches):
-        begin, end = (max(start + gap / 2, 0) / rate, (stop - gap / 2) / rate)
+    for start, stop, channel in stretches:
+        begin, end = start / rate, stop / rate
         if labels and begin <= labels[-1].stop:
             last = labels[-1]
             labels[-1] = Label(last.start, max(last.stop, end), last.text)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.clipping import clipped_runs
+from app.engine.clipping import Runs, clipped_runs
 from app.engine.errors import ConfigError
 from app.engine.export import HEADROOM, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.files import ArraySource, Recording, Span
@@ -31,11 +31,18 @@ BLOCK = 1 << 20
 
 @dataclass(frozen=True)
 class Redrawn:
-    """The samples of one clipped run of one channel, redrawn."""
+    """One channel's clipped runs, redrawn, in order: run k starts at `starts[k]`, its samples are
+    `samples[offsets[k]:offsets[k + 1]]` (arrays rather than an object a run: an hour of a loud
+    array can clip millions of times)."""
 
     channel: int
-    start: int
+    starts: np.ndarray
+    offsets: np.ndarray
     samples: np.ndarray
+
+    @property
+    def runs(self) -> int:
+        return len(self.starts)
 
 
 @dataclass(frozen=True)
@@ -46,21 +53,22 @@ class DeclipResult:
     gain: float                 # the whole recording was multiplied by this (1.0 unless lowered to fit)
 
 
-def redraw_runs(recording: Recording, runs: list[list[tuple[int, int]]]) -> Job[list[Redrawn]]:
-    """Every run of `runs` (per channel, as `clipped_runs` finds them) redrawn, in order of start."""
+def redraw_runs(recording: Recording, runs: list[Runs]) -> Job[list[Redrawn]]:
+    """Each channel's `runs` (as `clipped_runs` finds them) redrawn; channels with none left out."""
     size = window_frames(recording.sample_rate)
     found = []
     for channel, channel_runs in enumerate(runs):
-        if not channel_runs:
+        if not len(channel_runs):
             continue
-        redrawn = yield from redraw_spans(lambda lo, hi, c=channel: recording.read(lo, hi, [c])[0], channel_runs,
+        samples = yield from redraw_spans(lambda lo, hi, c=channel: recording.read(lo, hi, [c])[0], channel_runs,
                                           size, False, f"redraw the clipped runs of channel {channel + 1}")
-        found += [Redrawn(channel, a, samples) for (a, _), samples in zip(channel_runs, redrawn, strict=True)]
-    return sorted(found, key=lambda r: r.start)
+        lengths = channel_runs[:, 1] - channel_runs[:, 0]
+        found.append(Redrawn(channel, channel_runs[:, 0].copy(), np.concatenate(([0], np.cumsum(lengths))), samples))
+    return found
 
 
 def find_redrawn(recording: Recording) -> Job[list[Redrawn]]:
-    """Every clipped run of `recording`, redrawn, in order of start."""
+    """Every clipped run of `recording`, redrawn (per channel)."""
     runs = yield from clipped_runs(recording)
     return (yield from redraw_runs(recording, runs))
 
@@ -70,10 +78,9 @@ class Declipped:
     clipped ones: what `separate --declip` separates, with no copy written."""
 
     def __init__(self, source: Recording | Span | ArraySource, redrawn: list[Redrawn]) -> None:
-        self.source, self.redrawn = source, sorted(redrawn, key=lambda r: r.start)
+        self.source, self.redrawn = source, {r.channel: r for r in redrawn}
         self.sample_rate, self.name = source.sample_rate, source.name
-        self._starts = np.array([r.start for r in self.redrawn], dtype=np.int64)
-        self._longest = max((r.samples.size for r in self.redrawn), default=0)
+        self._longest = {r.channel: int(np.diff(r.offsets).max()) for r in redrawn}
 
     @property
     def frames(self) -> int:
@@ -87,12 +94,16 @@ class Declipped:
         block = np.array(self.source.read(start_frame, stop_frame, channels))
         start = max(0, int(start_frame))
         stop = start + block.shape[1]
-        rows = {channel: row for row, channel in enumerate(range(self.channels) if channels is None else channels)}
-        first, last = np.searchsorted(self._starts, [start - self._longest, stop])
-        for run in self.redrawn[first:last]:
-            a, b = max(run.start, start), min(run.start + run.samples.size, stop)
-            if a < b and run.channel in rows:
-                block[rows[run.channel], a - start:b - start] = run.samples[a - run.start:b - run.start]
+        for row, channel in enumerate(range(self.channels) if channels is None else channels):
+            if channel not in self.redrawn:
+                continue
+            runs = self.redrawn[channel]
+            first, last = np.searchsorted(runs.starts, [start - self._longest[channel], stop])
+            for k in range(first, last):
+                at, offset = int(runs.starts[k]), int(runs.offsets[k])
+                a, b = max(at, start), min(at + int(runs.offsets[k + 1]) - offset, stop)
+                if a < b:                       # a shorter run behind a longer one may have ended
+                    block[row, a - start:b - start] = runs.samples[offset + a - at:offset + b - at]
         return block
 
 
@@ -108,7 +119,7 @@ def write_redrawn(recording: Recording, redrawn: list[Redrawn], sink: Callable[[
         yield Progress("write the repaired copy", done, len(blocks))
         block = repaired.read(lo, lo + BLOCK)
         sink(block * gain if gain != 1.0 else block)
-    return DeclipResult(len(redrawn), sum(r.samples.size for r in redrawn), peak, float(gain))
+    return DeclipResult(sum(r.runs for r in redrawn), sum(r.samples.size for r in redrawn), peak, float(gain))
 
 
 def declip_job(recording: Recording, sink: Callable[[np.ndarray], None],

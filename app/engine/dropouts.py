@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine.clipping import sample_runs, stretch_labels
+from app.engine.clipping import Runs, sample_runs, stretch_labels
 from app.engine.files import Recording
 from app.engine.jobs import Job
 from app.engine.labels import Label
@@ -34,13 +34,15 @@ def _sounding(recording: Recording, channel: int, lo: int, hi: int) -> bool:
     return around.size > 0 and 10 * np.log10(np.mean(around ** 2) + 1e-30) > SOUND_DBFS
 
 
-def dropout_runs(recording: Recording) -> Job[list[list[tuple[int, int]]]]:
-    """Per channel, the runs [start, stop) of `MIN_RUN` or more zeros with sound either side."""
+def dropout_runs(recording: Recording) -> Job[list[Runs]]:
+    """Per channel, the runs of `MIN_RUN` or more zeros, no longer than `MAX_SECONDS`, with sound
+    either side."""
     found = yield from sample_runs(recording, lambda block: block == 0.0, MIN_RUN, "find dropouts")
     reach = round(AROUND_SECONDS * recording.sample_rate)
     longest = MAX_SECONDS * recording.sample_rate
-    return [[(a, b) for a, b in runs if b - a <= longest and _sounding(recording, channel, a - reach, a)
-             and _sounding(recording, channel, b, b + reach)] for channel, runs in enumerate(found)]
+    return [runs[[b - a <= longest and _sounding(recording, channel, a - reach, a)
+                  and _sounding(recording, channel, b, b + reach) for a, b in runs]].reshape(-1, 2)
+            for channel, runs in enumerate(found)]
 
 
 def dropouts_job(recording: Recording) -> Job[list[Label]]:

@@ -41,7 +41,6 @@ MAX_REPAIR_SECONDS = 0.02       # the longest selection Repair redraws: a click,
 REPAIRED_SUFFIX = " · repaired"
 COPY_BLOCK = 1 << 20            # samples of a version copied at a time
 
-Samples = tuple[int, int]
 
 
 def window_frames(rate: int, seconds: float = WINDOW_SECONDS, at_least: int = 2) -> int:
@@ -80,25 +79,29 @@ def inpaint(pieces: np.ndarray, missing: np.ndarray, clipped: np.ndarray) -> np.
     return out
 
 
-def redraw_spans(read: Callable[[int, int], np.ndarray], spans: list[Samples], size: int, missing: bool,
-                 stage: str) -> Job[list[np.ndarray]]:
-    """Each of `spans` (sorted, apart) of the signal `read(lo, hi)` gives, redrawn: as `missing`
-    samples, or else as clipped ones (every sample at full scale in a window constrained so). Each
-    window of `size` on the half-window grid that holds part of a span is redrawn, and each span
-    sample is the Hann-weighted mean of the windows that hold it."""
+def redraw_spans(read: Callable[[int, int], np.ndarray], spans: np.ndarray, size: int, missing: bool,
+                 stage: str) -> Job[np.ndarray]:
+    """The samples of `spans` ((n, 2) [start, stop) in order, apart) of the signal that `read(lo,
+    hi)` gives, redrawn, one span after another in one array (span k's from the sum of the lengths
+    before it): as `missing` samples, or else as clipped ones (every sample at full scale in a
+    window constrained so). Each window of `size` on the half-window grid that holds part of a span
+    is redrawn, and each span sample is the Hann-weighted mean of the windows that hold it."""
+    spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    starts, stops = spans[:, 0], spans[:, 1]
+    offsets = np.concatenate(([0], np.cumsum(stops - starts)))
     hop = size // 2
+    first_window, last_window = np.maximum(0, (starts - size) // hop + 1), (stops - 1) // hop + 1
+    counts = last_window - first_window
+    every = np.repeat(first_window - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+    grid = np.unique(every) * hop
     weights = np.hanning(size + 2)[1:-1]
-    grid = sorted({j * hop for a, b in spans for j in range(max(0, (a - size) // hop + 1), (b - 1) // hop + 1)})
-    starts = np.array([a for a, _ in spans])
-    stops = np.array([b for _, b in spans])
-    sums = [np.zeros(b - a) for a, b in spans]
-    weighed = [np.zeros(b - a) for a, b in spans]
+    sums, weighed = np.zeros(offsets[-1]), np.zeros(offsets[-1])
     for first in range(0, len(grid), BATCH):
         yield Progress(stage, first, len(grid))
         batch = grid[first:first + BATCH]
         pieces, past_end = np.zeros((len(batch), size)), np.zeros((len(batch), size), bool)
         for row, lo in enumerate(batch):
-            got = read(lo, lo + size)
+            got = read(int(lo), int(lo) + size)
             pieces[row, :got.size], past_end[row, got.size:] = got, True
         spanned = [range(np.searchsorted(stops, lo, "right"), np.searchsorted(starts, lo + size)) for lo in batch]
         if missing:
@@ -112,10 +115,10 @@ def redraw_spans(read: Callable[[int, int], np.ndarray], spans: list[Samples], s
         for row, lo in enumerate(batch):
             for index in spanned[row]:
                 a, b = max(starts[index], lo), min(stops[index], lo + size)
-                where = slice(a - starts[index], b - starts[index])
-                sums[index][where] += weights[a - lo:b - lo] * filled[row, a - lo:b - lo]
-                weighed[index][where] += weights[a - lo:b - lo]
-    return [(summed / weight).astype(np.float32) for summed, weight in zip(sums, weighed, strict=True)]
+                at = offsets[index] + a - starts[index]
+                sums[at:at + b - a] += weights[a - lo:b - lo] * filled[row, a - lo:b - lo]
+                weighed[at:at + b - a] += weights[a - lo:b - lo]
+    return (sums / weighed).astype(np.float32)
 
 
 def check_repair_span(span: tuple[float, float]) -> None:
@@ -135,9 +138,9 @@ def repaired_version(version: Version, span: tuple[float, float]) -> Job[Version
     lo, hi = (min(max(round(t * rate), 0), frames) for t in span)
     if hi <= lo:
         raise ConfigError(f"The chosen time holds no audio of “{version.name}” to repair.")
-    (redrawn,) = yield from redraw_spans(lambda a, b: np.asarray(version.audio[max(a, 0):b], np.float64),
-                                         [(lo, hi)], window_frames(rate, REPAIR_WINDOW_SECONDS, 16 * (hi - lo)),
-                                         True, f"repair {version.name}")
+    redrawn = yield from redraw_spans(lambda a, b: np.asarray(version.audio[a:b], np.float64), np.array([[lo, hi]]),
+                                      window_frames(rate, REPAIR_WINDOW_SECONDS, 16 * (hi - lo)), True,
+                                      f"repair {version.name}")
     audio = scratch_zeros(version.audio.shape)
     for start in range(0, frames, COPY_BLOCK):
         audio[start:start + COPY_BLOCK] = version.audio[start:start + COPY_BLOCK]
