@@ -427,12 +427,15 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
     with tempfile.TemporaryDirectory(prefix=f"meco-bench-{target}-") as folder:
         path = write_long_recording(Path(folder) / "long.wav", minutes, channels, rate, clipping=target == "declip")
         start = time.perf_counter()
-        if target == "declip":
-            report = declip_file(path, Path(folder) / "out", fit=False, overwrite=False, show_bar=False)
-        else:
-            report = denoise_file(path, Path(folder) / "out", NoiseSettings(), None, overwrite=False, show_bar=False)
+        with AnonymousPeak() as anonymous:
+            if target == "declip":
+                report = declip_file(path, Path(folder) / "out", fit=False, overwrite=False, show_bar=False)
+            else:
+                report = denoise_file(path, Path(folder) / "out", NoiseSettings(), None, overwrite=False,
+                                      show_bar=False)
         seconds = time.perf_counter() - start
     return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb(),
+            "peak_anonymous_mb": anonymous.peak_mb,
             **{key: report[key] for key in ("runs", "samples") if key in report}}
 
 
@@ -450,8 +453,10 @@ def _file_command(args: argparse.Namespace, doing: str) -> list[dict[str, Any]]:
 
 
 def _length_lines(results: list[dict[str, Any]]) -> list[str]:
-    return [f"  {r['minutes']:g} min: {r['seconds']:.1f} s, RTF {r['rtf']:.4f}, peak RSS {r['peak_rss_mb']:.0f} MB"
-            for r in results]
+    return [f"  {r['minutes']:g} min: {r['seconds']:.1f} s, RTF {r['rtf']:.4f}, peak RSS {r['peak_rss_mb']:.0f} MB, "
+            f"of which the process's own (anonymous) memory at most {r['peak_anonymous_mb']:.0f} MB"
+            for r in results] + ["  (the rest of the RSS are the input file's mapped pages, which the kernel keeps "
+                                 "while there is room and drops when it runs short)"]
 
 
 def bench_denoise(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
