@@ -218,6 +218,7 @@ def run_declip(args: argparse.Namespace) -> int:
         warn(f"{item['name']}: clipping, repairing and separating ...")
         with open_recording(path) as rec:
             mixture, rate = rec.read(0, rec.frames), rec.sample_rate
+        references: dict[int, np.ndarray] = {}          # at each rate the separator gives, read once
         for drive_db in args.drive:
             driven = (mixture / np.abs(mixture).max() * 10 ** (drive_db / 20)).astype(np.float32)
             clipped = np.clip(driven, -1.0, 1.0)
@@ -228,11 +229,13 @@ def run_declip(args: argparse.Namespace) -> int:
             for version in versions:
                 separation = drive(separate_job(ArraySource(audio[version], rate, path.name),
                                                 SeparateSettings(model=args.model, chunk=chunk)))
-                references = np.stack([read_reference(ref, separation.sample_rate)
-                                       for _, ref in sorted(demo_references(path).items())])
-                n = min(separation.estimates.shape[1], references.shape[1])
-                matched = best_permutation(separation.estimates[:, :n], references[:, :n])
-                scores[version] = float(np.mean([si_sdr(e, r) for e, r in zip(matched, references[:, :n])]))
+                if separation.sample_rate not in references:
+                    references[separation.sample_rate] = np.stack([read_reference(ref, separation.sample_rate)
+                                                                   for _, ref in sorted(demo_references(path).items())])
+                truth = references[separation.sample_rate]
+                n = min(separation.estimates.shape[1], truth.shape[1])
+                matched = best_permutation(separation.estimates[:, :n], truth[:, :n])
+                scores[version] = float(np.mean([si_sdr(e, r) for e, r in zip(matched, truth[:, :n])]))
             row = {"clipped_share": float(np.mean(np.abs(clipped) >= FULL_SCALE_16BIT)), "runs": repair.runs,
                    "snr_clipped": snr(clipped, driven), "snr_repaired": snr(audio["repaired"], driven),
                    **{f"si_sdr_{v}": scores[v] for v in versions}}
