@@ -1437,44 +1437,36 @@ def hot_recording(path, gain: float = 1.0):
     return path
 
 
-def test_clipped_stretches_become_labels_to_step_through(qtbot, window, tmp_path):
+def lossy_recording(path):
+    """Two channels of a 200 Hz tone at -10 dBFS; channel 2 drops 2.5 ms of samples at 1.5 s."""
+    t = np.arange(3 * 16_000) / 16_000
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
+    audio[24_000:24_040, 1] = 0
+    sf.write(path, audio, 16_000, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.parametrize("make, run, text, start, tolerance, what", [
+    (hot_recording, "run_clipping", "clipped ch 2", 1.0, 0.003, "clipping"),
+    (lossy_recording, "run_dropouts", "dropout ch 2", 1.5, 0.001, "dropouts")])
+def test_damaged_stretches_become_labels_to_step_through(qtbot, window, tmp_path, make, run, text, start, tolerance,
+                                                         what):
     from tests.gui.conftest import open_and_draw
 
-    open_and_draw(qtbot, window, hot_recording(tmp_path / "hot.wav"))
-    wait_done(qtbot, window, window.processing.run_clipping())
+    open_and_draw(qtbot, window, make(tmp_path / "damaged.wav"))
+    wait_done(qtbot, window, getattr(window.processing, run)())
     (label,) = window.session.labels
-    assert label.text == "clipped ch 2" and label.start == pytest.approx(1.0, abs=0.003)
-    assert window.undo_action.text() == "&Undo label clipping (1 labels)"
+    assert label.text == text and label.start == pytest.approx(start, abs=tolerance)
+    assert window.undo_action.text() == f"&Undo label {what} (1 labels)"
 
 
-def test_a_recording_that_never_clips_says_so_and_gets_no_labels(qtbot, window, tmp_path):
+@pytest.mark.parametrize("run, said", [("run_clipping", "does not clip"), ("run_dropouts", "drops no samples")])
+def test_an_undamaged_recording_says_so_and_gets_no_labels(qtbot, window, tmp_path, run, said):
     from tests.gui.conftest import open_and_draw
 
     open_and_draw(qtbot, window, hot_recording(tmp_path / "calm.wav", gain=0.5))
-    wait_done(qtbot, window, window.processing.run_clipping())
-    assert not window.session.labels and window.statusBar().currentMessage().startswith("calm.wav does not clip")
-
-
-def test_dropped_samples_become_labels_to_step_through(qtbot, window, tmp_path):
-    from tests.gui.conftest import open_and_draw
-
-    t = np.arange(3 * 16_000) / 16_000
-    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
-    audio[24_000:24_040, 1] = 0                                           # 2.5 ms lost on channel 2
-    sf.write(tmp_path / "lossy.wav", audio, 16_000, subtype="PCM_16")
-    open_and_draw(qtbot, window, tmp_path / "lossy.wav")
-    wait_done(qtbot, window, window.processing.run_dropouts())
-    (label,) = window.session.labels
-    assert label.text == "dropout ch 2" and label.start == pytest.approx(1.5, abs=0.001)
-    assert window.undo_action.text() == "&Undo label dropouts (1 labels)"
-
-
-def test_a_recording_that_drops_nothing_says_so(qtbot, window, tmp_path):
-    from tests.gui.conftest import open_and_draw
-
-    open_and_draw(qtbot, window, hot_recording(tmp_path / "whole.wav", gain=0.5))
-    wait_done(qtbot, window, window.processing.run_dropouts())
-    assert not window.session.labels and window.statusBar().currentMessage().startswith("whole.wav drops no samples")
+    wait_done(qtbot, window, getattr(window.processing, run)())
+    assert not window.session.labels and window.statusBar().currentMessage().startswith(f"calm.wav {said}")
 
 
 def test_a_repaired_copy_of_a_clipping_recording_is_written_and_opened(qtbot, window, tmp_path):
