@@ -1281,25 +1281,28 @@ def test_mains_hum_is_removed_from_the_chosen_version_in_its_place(qtbot, demo_w
     assert "No mains hum stands out" in again.message
 
 
+def chosen_talker(demo_window, audio: np.ndarray, rate: int) -> Version:
+    """`audio` as the window's only version, a separated talker 1, chosen in the versions panel."""
+    version = Version("Separated · talker 1", 0, VersionKind.SEPARATED, audio, rate, "x", {})
+    demo_window.session.add([version])
+    demo_window.refresh_versions()
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    return version
+
+
 def noisy_talker(demo_window) -> tuple[Version, np.ndarray]:
     """The demo's first talker with steady hiss added, as a separated version in the window, and
     the talker clean."""
     clean, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
     hiss = 0.003 * np.random.default_rng(3).standard_normal(clean.size).astype(np.float32)
-    noisy = Version("Separated · talker 1", 0, VersionKind.SEPARATED, clean + hiss, rate, "x", {})
-    demo_window.session.add([noisy])
-    demo_window.refresh_versions()
-    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
-    return noisy, clean
+    return chosen_talker(demo_window, clean + hiss, rate), clean
 
 
 def test_a_click_in_a_version_is_repaired_in_its_place(qtbot, demo_window, monkeypatch):
     talker, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
     clicked = talker.copy()
     clicked[2 * rate:2 * rate + 24] += 0.9                                   # 1.5 ms of a click
-    demo_window.session.add([Version("Separated · talker 1", 0, VersionKind.SEPARATED, clicked, rate, "x", {})])
-    demo_window.refresh_versions()
-    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    chosen_talker(demo_window, clicked, rate)
     errors = []
     monkeypatch.setattr(demo_window, "show_error", lambda title, text: errors.append(text))
     demo_window.view.set_selection((1.9, 2.1))
@@ -1418,9 +1421,7 @@ def test_space_stops_a_preview_and_plays_the_session(qtbot, demo_window):
 def test_a_silent_span_is_refused_as_a_noise_profile(qtbot, demo_window, monkeypatch):
     clean, rate = sf.read(DEMO.with_name("talker1.flac"), dtype="float32")
     clean[:rate] = 0
-    demo_window.session.add([Version("Separated · talker 1", 0, VersionKind.SEPARATED, clean, rate, "x", {})])
-    demo_window.refresh_versions()
-    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    chosen_talker(demo_window, clean, rate)
     errors = []
     monkeypatch.setattr(demo_window, "show_error", lambda title, text: errors.append(text))
     demo_window.view.set_selection((0.2, 0.8))
