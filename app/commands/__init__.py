@@ -6,7 +6,7 @@ import argparse
 
 # Each module registers its sub-commands; order is the order shown in --help.
 COMMAND_MODULES = ("info", "stats", "pitch", "label_stats", "label_sounds", "record", "separate", "correct",
-                   "enhance", "denoise", "declip", "export", "evaluate", "score", "ratings", "report", "models",
+                   "enhance", "denoise", "declip", "dereverb", "export", "evaluate", "score", "ratings", "report", "models",
                    "bench", "devices", "about", "data")
 
 

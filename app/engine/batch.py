@@ -19,6 +19,7 @@ import numpy as np
 
 from app.engine.correction import CorrectSettings, corrected_separation_job
 from app.engine.declip import Declipped, find_redrawn
+from app.engine.dereverb import Dereverberated, described
 from app.engine.documents import now_iso
 from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
 from app.engine.errors import AppError, ConfigError, JobCancelled
@@ -38,6 +39,7 @@ from app.engine.noise_reduction import NoiseSettings, reduce_noise_files
 from app.engine.turn_gate import silence_between_turns
 from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, separate_job
 from app.engine.timecode import format_span
+from models.baselines.wpe import WpeSettings
 
 T = TypeVar("T")
 TALKERS = 2
@@ -57,6 +59,7 @@ class BatchSettings:
     blend_db: float | None = None                # the rest of the mixture brought back at this level (`blend`)
     reduce_noise_db: float | None = None         # each track's steady noise lowered by this much (`noise_reduction`)
     declip: bool = False                         # the recording's clipped runs redrawn before separating (`declip`)
+    dereverb: bool = False                       # the recording dereverberated (WPE) before separating (`dereverb`)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
@@ -127,7 +130,8 @@ def _made_by(path: Path, settings: BatchSettings) -> Callable[[int, bool], Tags]
     channels = "all channels" if separate.channels is None else \
         "channels " + ",".join(str(c + 1) for c in separate.channels)
     part = "" if settings.span is None else f" over {format_span(*settings.span, decimals=3)}"
-    repaired = " (its clipped runs redrawn)" if settings.declip else ""
+    repaired = "".join(f" ({step})" for step, on in (("its clipped runs redrawn", settings.declip),
+                                                      (described(WpeSettings()), settings.dereverb)) if on)
     corrector = None if settings.correct is None else model_note(find_model(settings.correct.model, Task.CORRECTION))
     date = now_iso()
 
@@ -160,6 +164,9 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
             rec = Declipped(rec, redrawn)
             runs = sum(channel.runs for channel in redrawn)
             notes += [f"{runs} clipped run(s) of {path.name} redrawn before separating"] if runs else []
+        if settings.dereverb:
+            rec = Dereverberated(rec, channels=None if settings.separate.channels is None
+                                 else list(settings.separate.channels))
         rate = rec.sample_rate if settings.separate.output_rate is OutputRate.INPUT else 16_000
         writers: list[AtomicAudioWriter] = []
         raw_writers: list[AtomicAudioWriter] = []
