@@ -67,6 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
+    p.add_argument("--dereverb", action="store_true",
+                   help="separation: also score the separator's mask and AuxIVA and ILRMA on mics dereverberated "
+                        "by WPE first (separate --dereverb), with each one's paired difference")
     p.add_argument("--no-cache", action="store_true",
                    help="score every row afresh (by default rows already scored for the same set item, method, "
                         "weights and mic count are reused from <cache>/evaluation)")
@@ -84,6 +87,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts.append("--no-dnsmos")
     if args.no_baselines:
         parts.append("--no-baselines")
+    if args.dereverb:
+        parts.append("--dereverb")
     if args.model:
         parts += ["--model", args.model]
     if args.compare:
@@ -447,7 +452,7 @@ def run_separation(args: argparse.Namespace) -> int:
     from models.data.paths import cache_root
     from models.evaluation.row_cache import RowCache, file_digest
     from models.evaluation.separation import (bss_methods, checks, evaluate, model_methods, paired_comparisons,
-                                              summarise, talker_correlation, to_markdown)
+                                              summarise, talker_correlation, to_markdown, with_wpe, wpe_differences)
 
     entry = find_model(args.model, Task.SEPARATION)
     model = load_model(entry)
@@ -458,7 +463,8 @@ def run_separation(args: argparse.Namespace) -> int:
     methods += compared
     if len({m.name for m in methods}) < len(methods):
         raise AppError("Compared separators need distinct card names (rows are named after them).")
-    methods += [] if args.no_baselines else bss_methods()
+    classical = [] if args.no_baselines else bss_methods()
+    methods += classical + (with_wpe(methods[:1] + classical) if args.dereverb else [])
     root = args.testsets or cache_root() / "testsets"
     tables, results, all_rows = [], {}, []
     for name in args.sets:
@@ -479,6 +485,8 @@ def run_separation(args: argparse.Namespace) -> int:
         if lines := checks(rows, name):
             tables.append("\n".join(lines) + "\n")
         if lines := paired_comparisons(rows, masks):
+            tables.append("\n".join(lines) + "\n")
+        if lines := wpe_differences(rows):
             tables.append("\n".join(lines) + "\n")
         if line := talker_correlation(rows):
             tables.append(line)

@@ -397,6 +397,9 @@ class MainWindow(QMainWindow):
         self.declip_action = self._action("Repair cli&pping…", [], lambda: self.processing.repair_clipping())
         self.declip_action.setStatusTip("Write a copy of the recording with every clipped run redrawn from the "
                                         "waveform around it (RX's De-clip) and open it, to separate")
+        self.dereverb_action = self._action("De&reverberate (WPE)…", [], lambda: self.processing.dereverberate())
+        self.dereverb_action.setStatusTip("Write a copy of the recording with its late reverberation taken out, every "
+                                          "channel from all of them (WPE, the CHiME front end), and open it")
         self.label_stats_action = self._action("Label s&tatistics…", [], lambda: self.labels.open_statistics())
         self.label_stats_action.setStatusTip("Talk time, turns and overlap of each label text (each talker)")
         self.reference_action = self._action("Load clean &reference…", ["Ctrl+Shift+R"],
@@ -501,6 +504,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.sounds_action)
         process_menu.addAction(self.clipping_action)
         process_menu.addAction(self.declip_action)
+        process_menu.addAction(self.dereverb_action)
         process_menu.addAction(self.dropouts_action)
         process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
@@ -788,6 +792,7 @@ class MainWindow(QMainWindow):
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.clipping_action.setEnabled(self.recording is not None)
         self.declip_action.setEnabled(self.recording is not None)
+        self.dereverb_action.setEnabled(self.recording is not None)
         self.dropouts_action.setEnabled(self.recording is not None)
         self.sounds_action.setEnabled(self.recording is not None)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)

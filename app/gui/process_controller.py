@@ -23,6 +23,7 @@ from app.engine.batch import BatchResult, batch_job
 from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
 from app.engine.declip import DeclipResult, repaired_copy_job
+from app.engine.dereverb import DereverbResult, dereverberated_copy_job
 from app.engine.dropouts import MIN_RUN as DROPOUT_RUN
 from app.engine.dropouts import dropouts_job
 from app.engine.documents import ESTIMATE_KINDS, Version
@@ -372,6 +373,32 @@ class ProcessController(QObject):
             return
         window.statusBar().showMessage(f"{result.runs} clipped run(s), {result.samples} samples, redrawn (peaks up "
                                        f"to {20 * np.log10(result.peak):+.1f} dBFS) into {target.name}", 15_000)
+        if recording is window.recording:      # once this job has ended: opening is refused while jobs run
+            QTimer.singleShot(0, lambda: window.open_path(target))
+
+    def dereverberate(self, target: Path | None = None) -> JobEntry | None:
+        """Queue a copy of the recording with its late reverberation taken out (WPE, every channel from
+        all of them), at `target` or where the user says (24-bit WAV); the copy then opens in place of
+        the recording, to separate or listen to. The recording's own file is never written."""
+        window, recording = self.window, self.window.recording
+        if recording is None:
+            return None
+        if target is None:
+            suggested = recording.path.with_name(f"{recording.path.stem}-dereverberated.wav")
+            chosen, _ = QFileDialog.getSaveFileName(window, "Save the dereverberated copy as", str(suggested),
+                                                    "WAV files (*.wav)")
+            if not chosen:
+                return None
+            target = Path(chosen)
+        return window.jobs.submit(f"Dereverberate {display_name(recording.path)}",
+                                  lambda: dereverberated_copy_job(recording, target),
+                                  lambda result: self._on_dereverberated(recording, target, result))
+
+    def _on_dereverberated(self, recording: Recording, target: Path, result: DereverbResult) -> None:
+        window = self.window
+        together = f"its {result.channels} channels together" if result.channels > 1 else "its one channel"
+        window.statusBar().showMessage(f"{recording.path.name} dereverberated ({together}, {result.blocks} "
+                                       f"block(s)) into {target.name}", 15_000)
         if recording is window.recording:      # once this job has ended: opening is refused while jobs run
             QTimer.singleShot(0, lambda: window.open_path(target))
 
