@@ -147,3 +147,22 @@ def test_a_recording_is_separated_as_its_repaired_copy_would_be(tmp_path, tiny_s
         np.testing.assert_array_equal(sf.read(own)[0], sf.read(expected)[0])
     assert any("clipped run(s) of hot.wav redrawn" in note for note in repaired["notes"])
     assert "hot.wav (its clipped runs redrawn), separated by" in read_tags(Path(repaired["outputs"][0]))["comment"]
+
+
+def test_a_recording_is_separated_as_its_dereverberated_samples_would_be(tmp_path, tiny_separator_card):
+    from app.engine.dereverb import dereverb_job
+    from app.engine.files import ArraySource
+    from app.engine.provenance import read_tags
+
+    rng = np.random.default_rng(3)
+    room = np.stack([np.convolve(rng.standard_normal(2 * 16_000), rng.standard_normal(800) * np.exp(
+        -np.arange(800) / 200))[:2 * 16_000] for _ in range(2)]) * 0.01
+    sf.write(tmp_path / "room.wav", room.T, 16_000, subtype="FLOAT")
+    blocks: list[np.ndarray] = []
+    drive(dereverb_job(ArraySource(room.astype(np.float32), 16_000, "room.wav"), blocks.append))
+    sf.write(tmp_path / "dry.wav", np.concatenate(blocks, axis=1).T, 16_000, subtype="FLOAT")
+    from_copy = drive(batch_job([tmp_path / "dry.wav"], tmp_path / "a", BatchSettings(_settings()))).done[0]
+    dry = drive(batch_job([tmp_path / "room.wav"], tmp_path / "b", BatchSettings(_settings(), dereverb=True))).done[0]
+    for own, expected in zip(dry["outputs"], from_copy["outputs"], strict=True):
+        np.testing.assert_array_equal(sf.read(own)[0], sf.read(expected)[0])
+    assert "room.wav (dereverberated by WPE: a 80 ms filter" in read_tags(Path(dry["outputs"][0]))["comment"]

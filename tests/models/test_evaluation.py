@@ -10,7 +10,8 @@ from models.data.noise import NoisePool
 from models.data.speech import SpeechPool
 from models.evaluation.row_cache import RowCache
 from models.evaluation.separation import (ORACLE_MWF, Method, checks, evaluate, margin_over_classical,
-                                         paired_comparisons, summarise, talker_correlation, to_markdown)
+                                         paired_comparisons, summarise, talker_correlation, to_markdown,
+                                         wpe_differences)
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +167,28 @@ def test_paired_comparisons_give_the_gain_from_mics_and_the_gap_between_models()
 
 def test_paired_comparisons_skip_what_was_not_scored_on_shared_talkers():
     assert paired_comparisons(_rows("A (mask)", 2, [1.0, 2.0]), ["A (mask)"]) == []
+
+
+def test_the_margin_counts_a_classical_method_after_wpe_as_classical():
+    rows = (_rows("TacBand (mask)", 4, [8.0, 9.0, 10.0, 11.0]) + _rows("ILRMA", 4, [2.0, 2.0, 4.0, 4.0])
+            + _rows("ILRMA + WPE", 4, [4.0, 4.0, 6.0, 6.0]))
+    best, diff = margin_over_classical(rows, 4)
+    assert best == "ILRMA + WPE" and diff.mean == pytest.approx(4.5)
+
+
+def test_wpe_differences_pair_each_method_with_itself_without_wpe():
+    rows = (_rows("AuxIVA", 4, [1.0, 2.0, 3.0, 4.0]) + _rows("AuxIVA + WPE", 4, [2.0, 3.0, 4.0, 5.0])
+            + _rows("TacBand (mask)", 1, [5.0, 5.0]) + _rows("Lonely + WPE", 4, [1.0, 1.0]))
+    lines = wpe_differences(rows)
+    assert lines[0].startswith("WPE first, paired SI-SDRi difference")
+    assert lines[1:] == ["- AuxIVA: 4 mics +1.00 ± 0.00"]
+
+
+def test_a_method_after_wpe_is_keyed_apart_from_it_and_by_the_wpe_settings():
+    from models.baselines.wpe import WpeSettings
+    from models.evaluation.separation import with_wpe
+
+    method = Method("AuxIVA", lambda mix: mix[:2], min_mics=2)
+    (first,), (other,) = with_wpe([method]), with_wpe([method], WpeSettings(delay_ms=24.0))
+    assert first.name == "AuxIVA + WPE" and first.min_mics == 2
+    assert len({method.cache_key, first.cache_key, other.cache_key}) == 3
