@@ -6,8 +6,8 @@ import argparse
 
 # Each module registers its sub-commands; order is the order shown in --help.
 COMMAND_MODULES = ("info", "stats", "pitch", "label_stats", "label_sounds", "record", "separate", "correct",
-                   "enhance", "denoise", "declip", "dereverb", "export", "evaluate", "score", "ratings", "report",
-                   "models", "bench", "devices", "about", "data")
+                   "enhance", "denoise", "declip", "declick", "dereverb", "export", "evaluate", "score", "ratings",
+                   "report", "models", "bench", "devices", "about", "data")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.output import process_into_file, run_batch, warn
-from app.engine.dereverb import DEREVERB_EXPORT, check_settings, dereverb_job, described
+from app.engine.dereverb import check_settings, dereverb_job, described
+from app.engine.export import REWRITTEN
 from app.engine.files import expand_inputs, open_recording
 from app.engine.provenance import read_tags, with_step
 from models.baselines.wpe import WpeSettings
@@ -53,7 +54,7 @@ def dereverb_file(path: Path, out_dir: Path, settings: WpeSettings, overwrite: b
     with open_recording(path) as rec:
         tags = with_step(read_tags(path), described(settings))
         result, output, notes = process_into_file(path, out_dir, rec, tags, overwrite, show_bar, "block",
-                                                  lambda sink: dereverb_job(rec, sink, settings), DEREVERB_EXPORT)
+                                                  lambda sink: dereverb_job(rec, sink, settings), REWRITTEN)
     return {"input": str(path), "output": str(output), "channels": result.channels, "blocks": result.blocks,
             "taps_ms": settings.taps_ms, "delay_ms": settings.delay_ms, "iterations": settings.iterations,
             "notes": notes}

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from app.engine.correction import CorrectSettings, corrected_separation_job
-from app.engine.declip import Declipped, find_redrawn
+from app.engine.declip import Repaired, find_redrawn
 from app.engine.dereverb import Dereverberated, described
 from app.engine.documents import now_iso
 from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
@@ -161,7 +161,7 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
         rec = opened if settings.span is None else span_of(opened, settings.span)
         if settings.declip:
             redrawn = yield from find_redrawn(rec)
-            rec = Declipped(rec, redrawn)
+            rec = Repaired(rec, redrawn)
             runs = sum(channel.runs for channel in redrawn)
             notes += [f"{runs} clipped run(s) of {path.name} redrawn before separating"] if runs else []
         if settings.dereverb:

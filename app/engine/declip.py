@@ -6,7 +6,7 @@ its side of zero (`inpainting`).
 
 The redrawn peaks lie beyond full scale, so a repaired copy is written as 32-bit float, or lowered
 as a whole until its highest peak sits at -1 dBFS (`lower_to_fit`); or the recording is read
-through its redrawn runs (`Declipped`, `separate --declip`). The recording is read a window at a
+through its redrawn runs (`Repaired`, `separate --declip`). The recording is read a window at a
 time to redraw, then a block at a time to write; only the redrawn samples are held.
 """
 
@@ -73,9 +73,9 @@ def find_redrawn(recording: Recording) -> Job[list[Redrawn]]:
     return (yield from redraw_runs(recording, runs))
 
 
-class Declipped:
+class Repaired:
     """A recording (or a span of one, or an `ArraySource`) read with its redrawn runs in place of the
-    clipped ones: what `separate --declip` separates, with no copy written."""
+    clipped ones (or of the clicks, `clicks`): what `separate --declip` separates, with no copy written."""
 
     def __init__(self, source: Recording | Span | ArraySource, redrawn: list[Redrawn]) -> None:
         self.source, self.redrawn = source, {r.channel: r for r in redrawn}
@@ -111,9 +111,9 @@ def write_redrawn(recording: Recording, redrawn: list[Redrawn], sink: Callable[[
                   lower_to_fit: bool = False) -> Job[DeclipResult]:
     """`recording` with `redrawn` in place, handed to `sink` as (channels, frames) blocks in order;
     `lower_to_fit`: the whole lowered until the highest redrawn peak sits at -1 dBFS."""
-    peak = max((float(np.max(np.abs(r.samples))) for r in redrawn), default=1.0)
+    peak = max((float(np.max(np.abs(r.samples), initial=0.0)) for r in redrawn), default=1.0)
     gain = np.float32(min(1.0, HEADROOM / peak) if lower_to_fit else 1.0)
-    repaired = Declipped(recording, redrawn)
+    repaired = Repaired(recording, redrawn)
     blocks = range(0, recording.frames, BLOCK)
     for done, lo in enumerate(blocks):
         yield Progress("write the repaired copy", done, len(blocks))

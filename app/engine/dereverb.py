@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.errors import ConfigError
-from app.engine.export import AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat
+from app.engine.export import REWRITTEN, AtomicAudioWriter
 from app.engine.files import ArraySource, Recording, Span
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
@@ -30,8 +30,6 @@ BLOCK_SECONDS = 20.0
 CONTEXT_SECONDS = 2.0
 CROSSFADE_SECONDS = 0.5
 KEPT_BLOCKS = 3
-# 24-bit: finer than any recorder's noise; the rare sample beyond full scale goes through the limiter
-DEREVERB_EXPORT = ExportSettings(sample_format=SampleFormat.PCM_24, peak=PeakPolicy.LIMIT)
 
 
 def check_settings(settings: WpeSettings) -> None:
@@ -151,7 +149,7 @@ def dereverberated_copy_job(recording: Recording, target: Path,
         raise ConfigError(f"The dereverberated copy cannot replace {recording.name}, which it is made from; "
                           "choose another name.")
     view = Dereverberated(recording, settings)
-    export = replace(DEREVERB_EXPORT, overwrite=True)
+    export = replace(REWRITTEN, overwrite=True)
     writer = AtomicAudioWriter(target, recording.sample_rate, recording.channels, export,
                                with_step(read_tags(recording.path), described(settings)))
     with writer:

@@ -104,6 +104,11 @@ class ExportSettings:
         return LOSSY_SUBTYPES.get(self.format, str(self.sample_format))
 
 
+# A recording rewritten by a classical process (`dereverb`, `declick`): 24-bit, finer than any recorder's
+# noise; the rare sample beyond full scale goes through the limiter, with a note.
+REWRITTEN = ExportSettings(sample_format=SampleFormat.PCM_24, peak=PeakPolicy.LIMIT)
+
+
 def check_rate(settings: ExportSettings, sample_rate: int, name: str) -> None:
     """ExportError naming `name` when the format cannot store `sample_rate` (MP3 stops at 48 kHz)."""
     if settings.format is AudioFormat.MP3 and sample_rate not in MP3_RATES:

@@ -116,7 +116,7 @@ def test_a_declipped_view_reads_as_the_repaired_copy(talker):
     clipped = np.stack([np.clip(talker, -1, 1), np.clip(-talker / 1.5, -1, 1), talker / 4])
     whole, _ = repaired(clipped)
     source = ArraySource(clipped, RATE, "hot.wav")
-    view = declip.Declipped(source, drive(declip.find_redrawn(source)))
+    view = declip.Repaired(source, drive(declip.find_redrawn(source)))
     for lo, hi, channels in ((0, clipped.shape[1], None), (12_345, 54_321, [1]), (40_000, 40_777, [2, 0])):
         expected = whole[:, lo:hi] if channels is None else whole[channels, lo:hi]
         np.testing.assert_array_equal(view.read(lo, hi, channels), expected)

@@ -1503,6 +1503,18 @@ def test_the_repaired_copy_may_not_replace_its_recording(qtbot, window, tmp_path
     assert "cannot replace hot.wav" in entry.message and source.read_bytes() == before
 
 
+def test_a_dereverberated_copy_of_the_recording_is_written_and_opened(qtbot, window, tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    source = tmp_path / "meeting.flac"
+    source.write_bytes(DEMO.read_bytes())
+    open_and_draw(qtbot, window, source)
+    wait_done(qtbot, window, window.processing.dereverberate(tmp_path / "meeting-dereverberated.wav"))
+    qtbot.waitUntil(lambda: window.recording.path == tmp_path / "meeting-dereverberated.wav", timeout=10_000)
+    assert window.recording.channels == 4 and source.read_bytes() == DEMO.read_bytes()
+    assert "dereverberated (its 4 channels together" in window.statusBar().currentMessage()
+
+
 def test_noise_is_reduced_without_stalling_the_event_loop(qtbot, demo_window):
     noisy, _ = noisy_talker(demo_window)
     long = Version("Separated · talker 2", 1, VersionKind.SEPARATED, np.tile(noisy.audio, 6), noisy.sample_rate, "x",

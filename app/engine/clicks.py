@@ -1,0 +1,244 @@
+"""Finding and removing clicks, as RX's De-click and Audacity's Click Removal do: a lip smack, a
+cable's crackle, a digital glitch, a millisecond or two that stands out of the waveform around it.
+
+Speech is predictable a few milliseconds ahead and a click is not (Vaseghi and Rayner; Godsill and
+Rayner's detector): in frames of `FRAME_SECONDS`, an autoregressive model of `ORDER_SECONDS` is
+fitted to the signal (the autocorrelation method), and each sample's error in predicting it from the
+samples before it (forward) and after it (backward, the same predictor reversed) is compared with
+the frame's typical error (its median absolute error, scaled to a standard deviation). A click is
+where the error stands `sensitivity` standard deviations above that, and above `FLOOR_DBFS` (where
+a recording has no noise at all, as in the digital silence between a synthetic voice's words, the
+typical error is nothing and the first sample of a word would stand out). A click starts where the
+forward error first rises (it cannot foresee the click) and ends where the backward error last does
+(nor can it see it coming from the other side); flagged samples under `MERGE_SECONDS` apart make one
+click, and one longer than `max_ms` is a sound (a plosive, a knock), not a click. Each click, with
+a quarter of a millisecond either side (its faint edges), is then redrawn from the sound around it as
+Edit ▸ Repair the selection redraws a gap (`inpainting`); a wider margin redraws more of the voice
+under the click than it removes of the click's edges (measured by `evaluate declick` on the demos
+while choosing).
+
+A signal is read a block at a time; each frame's fit depends on its own samples alone, on a grid
+fixed from the start, so block by block finds what the whole would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import solve_toeplitz
+from scipy.signal import lfilter
+
+from app.engine.clipping import Runs, stretch_labels
+from app.engine.documents import Version
+from app.engine.errors import ConfigError
+from app.engine.declip import DeclipResult, Redrawn, write_redrawn
+from app.engine.files import Recording, Span
+from app.engine.inpainting import COPY_BLOCK, REPAIR_WINDOW_SECONDS, redraw_spans, window_frames
+from app.engine.jobs import Job, Progress
+from app.engine.labels import Label
+from app.engine.scratch import scratch_zeros
+
+ORDER_SECONDS = 0.002           # the predictor's reach: 32 samples at 16 kHz
+FRAME_SECONDS = 0.064           # each predictor is fitted over this much, centred on its hop
+HOPS_PER_FRAME = 4
+FLOOR_DBFS = -60.0              # no click is quieter than this in prediction error: below any recorder's noise
+MERGE_SECONDS = 0.001           # flagged samples closer than this belong to one click
+MARGIN_SECONDS = 0.00025        # redrawn beyond each click's ends (4 samples at 16 kHz): its faint edges
+BLOCK = 1 << 20                 # samples read at a time
+DECLICKED_SUFFIX = " · declicked"
+
+
+@dataclass(frozen=True)
+class ClickSettings:
+    sensitivity: float = 8.0    # how far (robust standard deviations) a click's prediction error stands out
+    max_ms: float = 5.0         # longer bursts are sounds, not clicks
+
+    def check(self) -> None:
+        if not 3 <= self.sensitivity <= 20:
+            raise ConfigError(f"A sensitivity of {self.sensitivity:g} is out of range: use 3 (finds the most) to 20.")
+        if not 0.1 <= self.max_ms <= 20:
+            raise ConfigError(f"Clicks of up to {self.max_ms:g} ms is out of range: use 0.1 to 20 ms.")
+
+
+@dataclass(frozen=True)
+class _Grid:
+    order: int
+    frame: int
+    hop: int
+
+    @staticmethod
+    def at(rate: int) -> _Grid:
+        frame = max(64, round(FRAME_SECONDS * rate))
+        return _Grid(max(4, round(ORDER_SECONDS * rate)), frame, max(1, frame // HOPS_PER_FRAME))
+
+
+def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward prediction errors of x[lo:hi] (hop-aligned in absolute frames, `x`
+    starting at absolute frame `first`), each divided by its frame's robust error scale (never
+    below the floor's)."""
+    floor = 10 ** (FLOOR_DBFS / 20)
+    n = hi - lo
+    forward, backward = np.zeros(n), np.zeros(n)
+    window = np.hanning(grid.frame)
+    for start in range(lo, hi, grid.hop):
+        stop = min(start + grid.hop, hi)
+        centre = start + grid.hop // 2 - first
+        segment = x[max(0, centre - grid.frame // 2):max(0, centre + grid.frame - grid.frame // 2)]
+        if segment.size <= 2 * grid.order:
+            continue
+        segment = segment * (window if segment.size == grid.frame else np.hanning(segment.size))
+        r = np.correlate(segment, segment, "full")[segment.size - 1:segment.size + grid.order]
+        if r[0] <= 0:
+            continue
+        r[0] *= 1 + 1e-9                                          # white noise correction: always solvable
+        coefficients = np.concatenate(([1.0], -solve_toeplitz(r[:-1], r[1:])))
+        s, e = start - first, stop - first
+        ahead = lfilter(coefficients, [1.0], x[max(0, s - grid.order):e])[-(e - s):]
+        behind = lfilter(coefficients, [1.0], x[s:e + grid.order][::-1])[::-1][:e - s]
+        for out, err in ((forward, ahead), (backward, behind)):
+            scale = max(1.4826 * float(np.median(np.abs(err))), floor / 1e3)
+            out[start - lo:stop - lo] = np.where(np.abs(err) > floor, err / scale, 0.0)
+    return forward, backward
+
+
+def _clicks_in(forward: np.ndarray, backward: np.ndarray, offset: int, settings: ClickSettings, rate: int,
+               core: tuple[int, int]) -> Runs:
+    """The clicks (absolute [start, stop)) whose first flagged sample lies in `core`."""
+    ahead, behind = np.abs(forward) > settings.sensitivity, np.abs(backward) > settings.sensitivity
+    flagged = np.flatnonzero(ahead | behind)
+    if not flagged.size:
+        return np.zeros((0, 2), np.int64)
+    breaks = np.flatnonzero(np.diff(flagged) > max(1, round(MERGE_SECONDS * rate)))
+    firsts, lasts = flagged[np.r_[0, breaks + 1]], flagged[np.r_[breaks, flagged.size - 1]]
+    longest = settings.max_ms / 1000 * rate
+    margin = max(1, round(MARGIN_SECONDS * rate))
+    found = []
+    for a, b in zip(firsts, lasts):
+        if not core[0] <= a + offset < core[1]:
+            continue
+        fa, ba = np.flatnonzero(ahead[a:b + 1]), np.flatnonzero(behind[a:b + 1])
+        start = a + (fa[0] if fa.size else 0)
+        stop = a + (ba[-1] if ba.size else b - a) + 1
+        start, stop = min(start, stop - 1), max(stop, start + 1)
+        if stop - start <= longest:
+            found.append((start + offset - margin, stop + offset + margin))
+    return np.array(found, np.int64).reshape(-1, 2)
+
+
+def find_clicks(read: Callable[[int, int], np.ndarray], frames: int, rate: int,
+                settings: ClickSettings = ClickSettings(), stage: str = "find clicks") -> Job[Runs]:
+    """The clicks of the signal that `read(lo, hi)` gives (`frames` long, at `rate`): (n, 2)
+    [start, stop) in order, apart, each with `MARGIN_SECONDS` either side, within the signal."""
+    grid = _Grid.at(rate)
+    block = max(grid.hop, BLOCK // grid.hop * grid.hop)
+    lookback = round(settings.max_ms / 1000 * rate) + round(MERGE_SECONDS * rate) + 2
+    context = grid.frame + grid.order
+    found = []
+    for done, lo in enumerate(range(0, frames, block)):
+        yield Progress(stage, done, -(-frames // block))
+        hi = min(lo + block, frames)
+        first = max(0, lo - lookback - context) // grid.hop * grid.hop
+        x = np.asarray(read(first, min(frames, hi + lookback + context)), np.float64)
+        scan = max(0, lo - lookback) // grid.hop * grid.hop
+        end = min(frames, first + x.size, -(-(hi + lookback) // grid.hop) * grid.hop)
+        forward, backward = _errors(x, scan, end, first, grid)
+        found.append(_clicks_in(forward, backward, scan, settings, rate, (lo, hi)))
+    runs = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
+    runs = np.clip(runs, 0, frames)
+    if len(runs) > 1:                                   # margins may make neighbours overlap: one span each
+        keep = np.r_[True, runs[1:, 0] >= np.maximum.accumulate(runs[:, 1])[:-1]]
+        stops = np.maximum.reduceat(runs[:, 1], np.flatnonzero(keep))
+        runs = np.stack([runs[keep, 0], stops], axis=1)
+    return runs
+
+
+def redraw_clicks(read: Callable[[int, int], np.ndarray], runs: Runs, rate: int, settings: ClickSettings,
+                  stage: str) -> Job[np.ndarray]:
+    """The samples of `runs` redrawn from the sound around them, one run after another in one array."""
+    size = window_frames(rate, REPAIR_WINDOW_SECONDS, round(16 * settings.max_ms / 1000 * rate))
+    return (yield from redraw_spans(read, runs, size, True, stage))
+
+
+def declicked_version(version: Version, span: tuple[float, float] | None,
+                      settings: ClickSettings = ClickSettings()) -> Job[tuple[Version | None, int]]:
+    """A new version of `version` with every click in `span` (seconds; the whole without one) redrawn
+    from the sound around it, and how many; (None, 0) when it has none."""
+    rate, frames = version.sample_rate, version.audio.shape[0]
+    lo, hi = (0, frames) if span is None else (min(max(round(t * rate), 0), frames) for t in span)
+    if hi <= lo:
+        raise ConfigError(f"The chosen time holds no audio of “{version.name}” to remove clicks from.")
+
+    def read(a: int, b: int) -> np.ndarray:
+        return np.asarray(version.audio[max(0, a):max(0, b)], np.float64)
+
+    runs = yield from find_clicks(lambda a, b: read(lo + a, lo + min(b, hi - lo)), hi - lo, rate, settings,
+                                  f"find clicks in {version.name}")
+    if not len(runs):
+        return None, 0
+    runs = runs + lo
+    redrawn = yield from redraw_clicks(read, runs, rate, settings, f"remove clicks from {version.name}")
+    audio = scratch_zeros(version.audio.shape)
+    for start in range(0, frames, COPY_BLOCK):
+        audio[start:start + COPY_BLOCK] = version.audio[start:start + COPY_BLOCK]
+    offsets = np.concatenate(([0], np.cumsum(runs[:, 1] - runs[:, 0])))
+    for (a, b), at in zip(runs, offsets[:-1]):
+        audio[a:b] = redrawn[at:at + b - a]
+    audio.flags.writeable = False
+    name = version.name if version.name.endswith(DECLICKED_SUFFIX) else version.name + DECLICKED_SUFFIX
+    done = {"clicks_removed": int(version.settings.get("clicks_removed", 0)) + len(runs),
+            "click_sensitivity": settings.sensitivity}
+    if span is not None:
+        done["declicked_seconds"] = [span[0], span[1]]
+    return Version(name, version.talker, version.kind, audio, rate, version.model,
+                   {**version.settings, "mended_from": version.id, **done}, version.device), len(runs)
+
+
+def declick_job(versions: list[Version], span: tuple[float, float] | None,
+                settings: ClickSettings = ClickSettings()) -> Job[list[tuple[Version | None, int]]]:
+    """`declicked_version` of each of `versions`, as a job."""
+    settings.check()
+    found = []
+    for version in versions:
+        found.append((yield from declicked_version(version, span, settings)))
+    return found
+
+
+def click_runs(recording: Recording | Span, settings: ClickSettings = ClickSettings()) -> Job[list[Runs]]:
+    """Per channel of `recording`, its clicks."""
+    found = []
+    for channel in range(recording.channels):
+        found.append((yield from find_clicks(lambda lo, hi, c=channel: recording.read(lo, hi, [c])[0],
+                                             recording.frames, recording.sample_rate, settings,
+                                             f"find clicks in channel {channel + 1}")))
+    return found
+
+
+def find_redrawn_clicks(recording: Recording | Span,
+                        settings: ClickSettings = ClickSettings()) -> Job[list[Redrawn]]:
+    """Every click of every channel of `recording`, redrawn (channels without any left out)."""
+    found = []
+    for channel, runs in enumerate((yield from click_runs(recording, settings))):
+        if len(runs):
+            samples = yield from redraw_clicks(lambda lo, hi, c=channel: recording.read(lo, hi, [c])[0], runs,
+                                               recording.sample_rate, settings,
+                                               f"redraw the clicks of channel {channel + 1}")
+            offsets = np.concatenate(([0], np.cumsum(runs[:, 1] - runs[:, 0])))
+            found.append(Redrawn(channel, runs[:, 0].copy(), offsets, samples))
+    return found
+
+
+def declick_recording_job(recording: Recording | Span, sink: Callable[[np.ndarray], None],
+                          settings: ClickSettings = ClickSettings()) -> Job[DeclipResult]:
+    """`recording` with every click of every channel redrawn, handed to `sink` as (channels, frames)
+    blocks in order (`meco-studio declick`)."""
+    settings.check()
+    redrawn = yield from find_redrawn_clicks(recording, settings)
+    return (yield from write_redrawn(recording, redrawn, sink))
+
+
+def clicks_job(recording: Recording, settings: ClickSettings = ClickSettings()) -> Job[list[Label]]:
+    """The labels of every click of `recording` ("click ch 2"), as Label clipping labels its runs."""
+    runs = yield from click_runs(recording, settings)
+    return stretch_labels(runs, recording.sample_rate, "click")
