@@ -44,6 +44,7 @@ ORDER_SECONDS = 0.002           # the predictor's reach: 32 samples at 16 kHz
 FRAME_SECONDS = 0.064           # each predictor is fitted over this much, centred on its hop
 HOPS_PER_FRAME = 4
 FLOOR_DBFS = -60.0              # no click is quieter than this in prediction error: below any recorder's noise
+SUSPECT = 0.5                   # of the sensitivity: samples left out of the second fit
 MERGE_SECONDS = 0.001           # flagged samples closer than this belong to one click
 MARGIN_SECONDS = 0.00025        # redrawn beyond each click's ends (4 samples at 16 kHz): its faint edges
 BLOCK = 1 << 20                 # samples read at a time
@@ -74,10 +75,12 @@ class _Grid:
         return _Grid(max(4, round(ORDER_SECONDS * rate)), frame, max(1, frame // HOPS_PER_FRAME))
 
 
-def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
+def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
+            fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward prediction errors of x[lo:hi] (hop-aligned in absolute frames, `x`
     starting at absolute frame `first`), each divided by its frame's robust error scale (never
-    below the floor's)."""
+    below the floor's); each frame's predictor fitted to `fit` (`x` itself by default)."""
+    fit = x if fit is None else fit
     floor = 10 ** (FLOOR_DBFS / 20)
     n = hi - lo
     forward, backward = np.zeros(n), np.zeros(n)
@@ -85,7 +88,7 @@ def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid) -> tuple[n
     for start in range(lo, hi, grid.hop):
         stop = min(start + grid.hop, hi)
         centre = start + grid.hop // 2 - first
-        segment = x[max(0, centre - grid.frame // 2):max(0, centre + grid.frame - grid.frame // 2)]
+        segment = fit[max(0, centre - grid.frame // 2):max(0, centre + grid.frame - grid.frame // 2)]
         if segment.size <= 2 * grid.order:
             continue
         segment = segment * (window if segment.size == grid.frame else np.hanning(segment.size))
@@ -101,6 +104,23 @@ def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid) -> tuple[n
             scale = max(1.4826 * float(np.median(np.abs(err))), floor / 1e3)
             out[start - lo:stop - lo] = np.where(np.abs(err) > floor, err / scale, 0.0)
     return forward, backward
+
+
+def _robust_errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
+                   sensitivity: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_errors` with each predictor fitted again without the samples the first fit found suspect
+    (error above `SUSPECT` of the sensitivity, and the predictor's reach around them): a loud click
+    holds much of its frame's energy and would otherwise whiten the fit that is to find it."""
+    a = max(first, lo - grid.frame - grid.order) // grid.hop * grid.hop
+    b = min(first + x.size, hi + grid.frame + grid.order)
+    forward, backward = _errors(x, a, b, first, grid)
+    suspect = (np.abs(forward) > SUSPECT * sensitivity) | (np.abs(backward) > SUSPECT * sensitivity)
+    if not suspect.any():
+        return forward[lo - a:hi - a], backward[lo - a:hi - a]
+    reach = np.convolve(suspect, np.ones(2 * grid.order + 1), "same") > 0
+    fit = x.copy()
+    fit[a - first:b - first][reach] = 0.0
+    return _errors(x, lo, hi, first, grid, fit)
 
 
 def _clicks_in(forward: np.ndarray, backward: np.ndarray, offset: int, settings: ClickSettings, rate: int,
@@ -134,7 +154,7 @@ def find_clicks(read: Callable[[int, int], np.ndarray], frames: int, rate: int,
     grid = _Grid.at(rate)
     block = max(grid.hop, BLOCK // grid.hop * grid.hop)
     lookback = round(settings.max_ms / 1000 * rate) + round(MERGE_SECONDS * rate) + 2
-    context = grid.frame + grid.order
+    context = 2 * (grid.frame + grid.order) + grid.hop
     found = []
     for done, lo in enumerate(range(0, frames, block)):
         yield Progress(stage, done, -(-frames // block))
@@ -143,7 +163,7 @@ def find_clicks(read: Callable[[int, int], np.ndarray], frames: int, rate: int,
         x = np.asarray(read(first, min(frames, hi + lookback + context)), np.float64)
         scan = max(0, lo - lookback) // grid.hop * grid.hop
         end = min(frames, first + x.size, -(-(hi + lookback) // grid.hop) * grid.hop)
-        forward, backward = _errors(x, scan, end, first, grid)
+        forward, backward = _robust_errors(x, scan, end, first, grid, settings.sensitivity)
         found.append(_clicks_in(forward, backward, scan, settings, rate, (lo, hi)))
     runs = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
     runs = np.clip(runs, 0, frames)

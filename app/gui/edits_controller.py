@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog
 
 from app.engine.alignment import describe_shift
 from app.engine.blend import blend_job, blend_preview_job, check_blend
+from app.engine.clicks import ClickSettings, declick_job
 from app.engine.dehum import dehum_job
 from app.engine.documents import Version, VersionKind
 from app.engine.errors import ConfigError
@@ -156,6 +157,29 @@ class EditsController:
             return None
         what = f"remove the hum from {len(chosen)} version(s)"
         return self._mend_job(recording, chosen, what, lambda: dehum_job(chosen), self._say_dehummed)
+
+    def remove_clicks(self, settings: ClickSettings = ClickSettings()) -> JobEntry | None:
+        """The chosen versions with every click redrawn (over the selection, or the whole of each), as
+        RX's De-click does: new versions in place of those that had any; the status bar says how many
+        each had, and names those with none."""
+        window, recording = self.window, self.window.recording
+        chosen = self._chosen("remove clicks from") if recording is not None else []
+        if not chosen:
+            return None
+        span = window.view.selection
+        where = "" if span is None else f" over {format_span(*span)}"
+        what = f"remove clicks from {len(chosen)} version(s){where}"
+
+        def done(found: list[tuple[Version | None, int]]) -> None:
+            mended = [version for version, _ in found if version is not None]
+            said = "; ".join(f"{v.name}: {count or 'no'} click{'s' if count != 1 else ''}{' redrawn' if count else ''}"
+                             for v, (_, count) in zip(chosen, found))
+            if mended and not self._mend(recording, [v.settings["mended_from"] for v in mended], mended, what):
+                return
+            window.statusBar().showMessage(said + ("" if mended else f"{where} (sensitivity {settings.sensitivity:g}): "
+                                                   "nothing changed"), 10_000)
+
+        return window.jobs.submit(what[0].upper() + what[1:], lambda: declick_job(chosen, span, settings), done)
 
     def learn_noise_profile(self) -> tuple[float, float] | None:
         """The selection becomes the span that Reduce noise learns each version's noise from (Audacity's

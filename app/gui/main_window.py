@@ -311,6 +311,9 @@ class MainWindow(QMainWindow):
         self.repair_action = self._action("Re&pair the selection", [], lambda: self.edits.repair_selection())
         self.repair_action.setStatusTip("Redraw a click or a dropout of up to 20 ms in the chosen versions from the "
                                         "sound either side, as Audacity's Repair does")
+        self.declick_action = self._action("Remove cl&icks", [], lambda: self.edits.remove_clicks())
+        self.declick_action.setStatusTip("Find every click in the chosen versions (over the selection, or the whole) "
+                                         "and redraw it from the sound around it, as RX's De-click does")
         self.dehum_action = self._action("Remove mains &hum", [], lambda: self.edits.remove_hum())
         self.dehum_action.setStatusTip("Find a 50 or 60 Hz hum in the chosen versions and notch out its lines, as RX's "
                                        "De-hum does")
@@ -394,6 +397,9 @@ class MainWindow(QMainWindow):
         self.dropouts_action = self._action("Label &dropouts", [], lambda: self.processing.run_dropouts())
         self.dropouts_action.setStatusTip("Label every stretch where a channel of the recording drops to exact zero "
                                           "in the middle of sound: samples a USB array or a stream lost")
+        self.clicks_action = self._action("Label clic&ks", [], lambda: self.processing.run_clicks())
+        self.clicks_action.setStatusTip("Label every click in the recording's channels: a burst of up to 5 ms that the "
+                                        "sound around it does not predict")
         self.declip_action = self._action("Repair cli&pping…", [], lambda: self.processing.repair_clipping())
         self.declip_action.setStatusTip("Write a copy of the recording with every clipped run redrawn from the "
                                         "waveform around it (RX's De-clip) and open it, to separate")
@@ -468,7 +474,8 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         for group in ((self.swap_action, self.silence_action, self.level_action, self.fade_in_action,
                        self.fade_out_action, self.repair_action, self.silence_turns_action),
-                      (self.attenuate_action, self.learn_noise_action, self.reduce_noise_action, self.dehum_action),
+                      (self.attenuate_action, self.learn_noise_action, self.reduce_noise_action, self.dehum_action,
+                       self.declick_action),
                       (self.align_action, self.blend_action)):
             edit_menu.addActions(list(group))
             edit_menu.addSeparator()
@@ -506,6 +513,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.declip_action)
         process_menu.addAction(self.dereverb_action)
         process_menu.addAction(self.dropouts_action)
+        process_menu.addAction(self.clicks_action)
         process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
         process_menu.addAction(self.inspector_action)
@@ -794,6 +802,7 @@ class MainWindow(QMainWindow):
         self.declip_action.setEnabled(self.recording is not None)
         self.dereverb_action.setEnabled(self.recording is not None)
         self.dropouts_action.setEnabled(self.recording is not None)
+        self.clicks_action.setEnabled(self.recording is not None)
         self.sounds_action.setEnabled(self.recording is not None)
         self.swap_action.setEnabled(idle and self.view.selection is not None and len(self.session.talkers()) > 1)
         self.silence_action.setEnabled(idle and self.view.selection is not None and bool(self.session.versions))
@@ -804,6 +813,7 @@ class MainWindow(QMainWindow):
         self.blend_action.setEnabled(idle and bool(self.session.versions))
         self.align_action.setEnabled(idle and bool(self.session.versions))
         self.dehum_action.setEnabled(idle and bool(self.session.versions))
+        self.declick_action.setEnabled(idle and bool(self.session.versions))
         self.reduce_noise_action.setEnabled(idle and bool(self.session.versions))
         self.learn_noise_action.setEnabled(self.silence_action.isEnabled())
         self.blind_action.setEnabled(idle and len(self.session.versions_of(self.ab.talker)) >= 2)

@@ -22,6 +22,7 @@ from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
 from app.engine.batch import BatchResult, batch_job
 from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
+from app.engine.clicks import ClickSettings, clicks_job
 from app.engine.declip import DeclipResult, repaired_copy_job
 from app.engine.dereverb import DereverbResult, dereverberated_copy_job
 from app.engine.dropouts import MIN_RUN as DROPOUT_RUN
@@ -323,6 +324,13 @@ class ProcessController(QObject):
                                  f"drops no samples: no run of {DROPOUT_RUN} or more zeros in the middle of sound in "
                                  "any channel.", "dropout(s) labelled; Alt+→ steps through them, and Edit ▸ Repair "
                                  "the selection redraws one in a separated track")
+
+    def run_clicks(self) -> JobEntry | None:
+        """Queue labels over every click of the recording (where a channel stops being predictable)."""
+        return self._find_damage("clicks", clicks_job, "has no clicks: no burst of up to "
+                                 f"{ClickSettings().max_ms:g} ms that its channels' sound does not predict.",
+                                 "click(s) labelled; Alt+→ steps through them, and Edit ▸ Remove clicks redraws them "
+                                 "in a separated track")
 
     def _find_damage(self, what: str, make: Callable[[Recording], Job[list[Label]]], none_found: str,
                      found: str) -> JobEntry | None:
