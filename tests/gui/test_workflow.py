@@ -1315,6 +1315,24 @@ def test_a_click_in_a_version_is_repaired_in_its_place(qtbot, demo_window, monke
     assert repaired.name.endswith(" · repaired") and demo_window.undo_action.text().startswith("&Undo repair 2.00")
 
 
+def test_clicks_in_a_version_are_redrawn_in_its_place_and_a_clean_one_is_left(qtbot, demo_window):
+    from tests.engine.test_clicks import CLICKS, clicked
+
+    talker, rate = sf.read(DEMO.with_name("talker1.flac"))
+    hiss = 10 ** (-50 / 20) * np.random.default_rng(0).standard_normal(talker.size)
+    chosen_talker(demo_window, clicked(talker + hiss).astype(np.float32), rate)
+    demo_window.declick_action.trigger()
+    qtbot.waitUntil(lambda: len(demo_window.session.versions) == 2, timeout=10_000)
+    mended = demo_window.session.versions[-1]
+    assert mended.name.endswith(" · declicked") and mended.settings["clicks_removed"] == len(CLICKS)
+    assert demo_window.statusBar().currentMessage() == f"Separated · talker 1: {len(CLICKS)} clicks redrawn"
+    demo_window.versions_panel.select_only(mended.id)
+    wait_done(qtbot, demo_window, demo_window.edits.remove_clicks())
+    assert len(demo_window.session.versions) == 2
+    assert demo_window.statusBar().currentMessage() == ("Separated · talker 1 · declicked: no clicks (sensitivity 8): "
+                                                        "nothing changed")
+
+
 def test_noise_is_reduced_by_a_profile_learnt_from_the_selection(qtbot, demo_window):
     from app.engine.noise_reduction import learn_profile
 
@@ -1447,9 +1465,19 @@ def lossy_recording(path):
     return path
 
 
+def clicky_recording(path):
+    """Two channels of a 200 Hz tone at -10 dBFS; channel 2 clicks for 10 samples at 2 s."""
+    t = np.arange(3 * 16_000) / 16_000
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
+    audio[32_000:32_010, 1] += 0.5
+    sf.write(path, audio, 16_000, subtype="PCM_16")
+    return path
+
+
 @pytest.mark.parametrize("make, run, text, start, tolerance, what", [
     (hot_recording, "run_clipping", "clipped ch 2", 1.0, 0.003, "clipping"),
-    (lossy_recording, "run_dropouts", "dropout ch 2", 1.5, 0.001, "dropouts")])
+    (lossy_recording, "run_dropouts", "dropout ch 2", 1.5, 0.001, "dropouts"),
+    (clicky_recording, "run_clicks", "click ch 2", 2.0, 0.001, "clicks")])
 def test_damaged_stretches_become_labels_to_step_through(qtbot, window, tmp_path, make, run, text, start, tolerance,
                                                          what):
     from tests.gui.conftest import open_and_draw
@@ -1461,7 +1489,8 @@ def test_damaged_stretches_become_labels_to_step_through(qtbot, window, tmp_path
     assert window.undo_action.text() == f"&Undo label {what} (1 labels)"
 
 
-@pytest.mark.parametrize("run, said", [("run_clipping", "does not clip"), ("run_dropouts", "drops no samples")])
+@pytest.mark.parametrize("run, said", [("run_clipping", "does not clip"), ("run_dropouts", "drops no samples"),
+                                       ("run_clicks", "has no clicks")])
 def test_an_undamaged_recording_says_so_and_gets_no_labels(qtbot, window, tmp_path, run, said):
     from tests.gui.conftest import open_and_draw
 
