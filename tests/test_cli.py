@@ -139,6 +139,13 @@ def test_bench_declip_redraws_the_bursts_of_clipping_of_each_length(capsys):
     assert length["runs"] >= 3 and length["samples"] > 0 and length["peak_rss_mb"] > 0
 
 
+def test_bench_declick_looks_for_clicks_in_each_length(capsys):
+    assert main(["bench", "declick", "--lengths", "0.05", "--channels", "2", "--sample-rate", "16000", "--json"]) \
+        == EXIT_OK
+    (length,) = json.loads(capsys.readouterr().out)["lengths"]
+    assert length["clicks"] >= 0 and length["seconds"] > 0 and length["peak_rss_mb"] > 0
+
+
 def test_bench_dereverb_solves_each_length_in_blocks(capsys):
     assert main(["bench", "dereverb", "--lengths", "0.05", "--channels", "2", "--sample-rate", "16000", "--json"]) \
         == EXIT_OK

@@ -419,10 +419,13 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
 
 def _file_command_once(target: str, minutes: float, channels: int, rate: int) -> dict[str, Any]:
-    """`meco-studio denoise`, `declip` or `dereverb` (`target`) on a generated file of `minutes`, in this process."""
+    """`meco-studio denoise`, `declip`, `declick` or `dereverb` (`target`) on a generated file of `minutes`,
+    in this process."""
+    from app.commands.declick import declick_file
     from app.commands.declip import declip_file
     from app.commands.denoise import denoise_file
     from app.commands.dereverb import dereverb_file
+    from app.engine.clicks import ClickSettings
     from app.engine.noise_reduction import NoiseSettings
     from models.baselines.wpe import WpeSettings
 
@@ -432,6 +435,8 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
         with AnonymousPeak() as anonymous:
             if target == "declip":
                 report = declip_file(path, Path(folder) / "out", fit=False, overwrite=False, show_bar=False)
+            elif target == "declick":
+                report = declick_file(path, Path(folder) / "out", ClickSettings(), overwrite=False, show_bar=False)
             elif target == "dereverb":
                 report = dereverb_file(path, Path(folder) / "out", WpeSettings(), overwrite=False, show_bar=False)
             else:
@@ -440,7 +445,7 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
         seconds = time.perf_counter() - start
     return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb(),
             "peak_anonymous_mb": anonymous.peak_mb,
-            **{key: report[key] for key in ("runs", "samples", "blocks") if key in report}}
+            **{key: report[key] for key in ("runs", "samples", "blocks", "clicks") if key in report}}
 
 
 def _file_command(args: argparse.Namespace, doing: str) -> list[dict[str, Any]]:
@@ -485,6 +490,18 @@ def bench_declip(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz driven "
              f"into clipping for {1000 * CLIPPING_BURST_SECONDS:g} ms every second "
              f"({100 * results[-1]['samples'] / samples:.1f} % of its samples redrawn):"] + _length_lines(results)
+    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+
+
+def bench_declick(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """`meco-studio declick` on every channel of generated files of each `--lengths`, each in its own
+    process: every frame's predictor is fitted (twice where something stands out), so its time grows
+    with the length and its memory should not."""
+    if args.single:
+        return _file_command_once("declick", args.lengths[0], args.channels, args.sample_rate), []
+    results = _file_command(args, "removing the clicks of")
+    lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz "
+             f"(clicks found: {', '.join(str(r.get('clicks', 0)) for r in results)}):"] + _length_lines(results)
     return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
 
 
@@ -566,6 +583,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "edits": bench_edits,
     "denoise": bench_denoise,
     "declip": bench_declip,
+    "declick": bench_declick,
     "dereverb": bench_dereverb,
     "pitch": bench_pitch,
 }
@@ -577,11 +595,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits, pitch)")
     p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files, denoise, declip, "
-                   "dereverb), A/B lanes (playback)")
+                   "declick, dereverb), A/B lanes (playback)")
     p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, denoise, "
-                   "declip, dereverb, pitch)")
+                   "declip, declick, dereverb, pitch)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
-                   help="input lengths in minutes (separator, denoise, declip, dereverb)")
+                   help="input lengths in minutes (separator, denoise, declip, declick, dereverb)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data), to play (playback)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data), speaking processes "
@@ -615,6 +633,8 @@ def run(args: argparse.Namespace) -> int:
                    "playback": f"--seconds {args.seconds:g} --channels {args.channels}",
                    "edits": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}",
                    "denoise": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
+                              f"--sample-rate {args.sample_rate}",
+                   "declick": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
                               f"--sample-rate {args.sample_rate}",
                    "dereverb": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
                                f"--sample-rate {args.sample_rate}",

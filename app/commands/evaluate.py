@@ -32,11 +32,12 @@ SET_NOTES = {
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score models on the fixed test sets (tables for the README)",
                        formatter_class=HelpFormatter)
-    p.add_argument("what", choices=["separation", "demos", "activity", "declip", "repair"],
+    p.add_argument("what", choices=["separation", "demos", "activity", "declip", "repair", "declick"],
                    help="separation: the fixed test sets; demos: the shipped pipeline on the demo recordings; "
                         "activity: who-speaks-when labels on the demo recordings; declip: the demo recordings "
                         "driven into clipping, then repaired, and separated each way; repair: gaps punched into "
-                        "the demo talkers and redrawn by Edit ▸ Repair the selection")
+                        "the demo talkers and redrawn by Edit ▸ Repair the selection; declick: clicks added to the "
+                        "demo recordings and talkers, found and redrawn by Edit ▸ Remove clicks")
     p.add_argument("--sets", nargs="+", default=["in_domain", "out_of_domain", "real_speech"],
                    choices=list(SET_NOTES), help="fixed sets to score")
     p.add_argument("--testsets", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
@@ -64,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(Edit ▸ Reduce noise…'s Tracked over time) reduced by each amount")
     p.add_argument("--drive", type=float, nargs="+", default=[6.0, 12.0], metavar="DB",
                    help="declip: how far above full scale each demo's peak is driven before it clips")
+    p.add_argument("--sensitivity", type=float, nargs="+", default=[5.0, 6.0, 8.0, 10.0, 12.0],
+                   help="declick: the sensitivities to try (Edit ▸ Remove clicks uses 10)")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
@@ -100,8 +103,8 @@ DEMO_COLUMNS = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"demos": run_demos, "activity": run_activity, "declip": run_declip,
-            "repair": run_repair}.get(args.what, run_separation)(args)
+    return {"demos": run_demos, "activity": run_activity, "declip": run_declip, "repair": run_repair,
+            "declick": run_declick}.get(args.what, run_separation)(args)
 
 
 def _report(args: argparse.Namespace, key: str, results: dict, lines: list[str]) -> int:
@@ -313,6 +316,106 @@ def run_repair(args: argparse.Namespace) -> int:
         repair, line = (confidence_interval(by[name], clusters=clusters[gap_ms]) for name in ("repair", "line"))
         lines.append(f"| {gap_ms:g} ms | {repair} dB | {line} dB |")
     return _report(args, "repair", results, lines)
+
+
+CLICKS_PER_SIGNAL = 30                  # in each 10 s demo signal: three a second
+CLICK_SAMPLES = (1, 40)                 # at 16 kHz: 0.06 to 2.5 ms
+CLICK_LEVELS = (0.1, 1.0)               # peak, as a share of the signal's own peak
+LOUD_CLICK = 0.3                        # the share from which a click stands out of any speech
+
+
+def run_declick(args: argparse.Namespace) -> int:
+    """Clicks added to the demo recordings' first channels and to the demo talkers' clean references,
+    found and redrawn by Edit ▸ Remove clicks at each `--sensitivity`: how many are found, how many
+    false clicks the same signals without clicks give, and the SNR against the click-free signal
+    before and after (and of the click-free signal after: what false clicks cost); the true spans
+    redrawn are the ceiling."""
+    import numpy as np
+
+    from app.engine.clicks import ClickSettings, declicked_version, redraw_clicks
+    from app.engine.demo import DEMO_DIR
+    from app.engine.documents import Version, VersionKind
+    from app.engine.files import read_all
+    from app.engine.jobs import drive
+    from models.metrics.speech import snr
+
+    groups: dict[str, list[tuple[np.ndarray, int]]] = {"demo mixtures, channel 1": [], "demo talkers, clean": []}
+    for item in _demo_manifest():
+        mixture, rate = read_all(DEMO_DIR / item["mixture"])
+        groups["demo mixtures, channel 1"].append((mixture[0].astype(np.float64), rate))
+        for reference in item["references"]:
+            talker, rate = read_all(DEMO_DIR / reference)
+            groups["demo talkers, clean"].append((talker[0].astype(np.float64), rate))
+
+    def with_clicks(audio: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`audio` with `CLICKS_PER_SIGNAL` clicks (noise bursts under a Hann envelope) at random places,
+        their spans and their peak levels (as a share of the signal's peak)."""
+        rng = np.random.default_rng(seed)
+        out, spans, levels = audio.copy(), [], []
+        for _ in range(CLICKS_PER_SIGNAL):
+            length = int(rng.integers(CLICK_SAMPLES[0], CLICK_SAMPLES[1] + 1))
+            at = int(rng.integers(1000, audio.size - 1000 - length))
+            burst = rng.standard_normal(length) * np.hanning(length + 2)[1:-1]
+            level = float(rng.uniform(*CLICK_LEVELS))
+            out[at:at + length] += level * np.abs(audio).max() * burst / np.abs(burst).max()
+            spans.append((at, at + length))
+            levels.append(level)
+        order = np.argsort([a for a, _ in spans])
+        return out, np.array(spans)[order], np.array(levels)[order]
+
+    lines = [produced_by(f"meco-studio evaluate declick --sensitivity {' '.join(f'{k:g}' for k in args.sensitivity)}",
+                         f"{CLICKS_PER_SIGNAL} clicks in each 10 s signal (noise bursts of {CLICK_SAMPLES[0]} to "
+                         f"{CLICK_SAMPLES[1]} samples at 16 kHz under a Hann envelope, peaking at "
+                         f"{CLICK_LEVELS[0]:g} to {CLICK_LEVELS[1]:g} of the signal's peak), found and redrawn as "
+                         "Edit ▸ Remove clicks does; a click is found when a redrawn span touches it; loud: peaking "
+                         f"at {LOUD_CLICK:g} of the signal's peak or more; false clicks: found in the same signals "
+                         "without clicks; SNRs against the click-free signal, mean over the signals."), "",
+             "| Signals | Sensitivity | Clicks found | Loud clicks found | False clicks per minute | SNR with clicks | "
+             "SNR declicked | SNR of the click-free signal declicked |", "|---|---|---|---|---|---|---|---|"]
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for group, signals in groups.items():
+        clicked = [(with_clicks(audio, seed), audio, rate) for seed, (audio, rate) in enumerate(signals)]
+        minutes = sum(audio.size / rate for audio, rate in signals) / 60
+        before = float(np.mean([snr(noisy, audio) for (noisy, _, _), audio, _ in clicked]))
+        ceiling = []
+        for (noisy, spans, _), audio, rate in clicked:
+            redrawn = drive(redraw_clicks(lambda lo, hi, x=noisy: x[max(0, lo):max(0, hi)], spans, rate,
+                                          noisy.size, "redraw the true spans"))
+            fixed, offsets = noisy.copy(), np.concatenate(([0], np.cumsum(spans[:, 1] - spans[:, 0])))
+            for (a, b), at in zip(spans, offsets[:-1]):
+                fixed[a:b] = redrawn[at:at + b - a]
+            ceiling.append(snr(fixed, audio))
+        for sensitivity in args.sensitivity:
+            settings = ClickSettings(sensitivity=sensitivity)
+            warn(f"{group}: sensitivity {sensitivity:g} ...")
+            found = loud = loud_total = total = false = 0
+            after, clean_after = [], []
+            for (noisy, spans, levels), audio, rate in clicked:
+                version = Version("signal", 0, VersionKind.SEPARATED, noisy.astype(np.float32), rate, "", {})
+                mended, _ = drive(declicked_version(version, None, settings))
+                out = noisy if mended is None else np.asarray(mended.audio, np.float64)
+                touched = np.abs(out - noisy.astype(np.float32).astype(np.float64)) > 0
+                hits = np.array([touched[a:b].any() for a, b in spans])
+                found, total = found + int(hits.sum()), total + hits.size
+                strong = levels >= LOUD_CLICK
+                loud, loud_total = loud + int(hits[strong].sum()), loud_total + int(strong.sum())
+                after.append(snr(out, audio))
+                clean_version = Version("signal", 0, VersionKind.SEPARATED, audio.astype(np.float32), rate, "", {})
+                clean, count = drive(declicked_version(clean_version, None, settings))
+                false += count
+                clean_after.append(snr(audio if clean is None else np.asarray(clean.audio, np.float64), audio))
+            row = {"found": found / total, "loud_found": loud / loud_total, "false_per_minute": false / minutes,
+                   "snr_clicked": before, "snr_declicked": float(np.mean(after)),
+                   "snr_clean_declicked": float(np.mean(clean_after))}
+            results.setdefault(group, {})[f"{sensitivity:g}"] = row
+            lines.append(f"| {group} | {sensitivity:g} | {100 * row['found']:.0f} % | "
+                         f"{100 * row['loud_found']:.0f} % | {row['false_per_minute']:.1f} | {before:.1f} dB | "
+                         f"{row['snr_declicked']:.1f} dB | "
+                         f"{row['snr_clean_declicked']:.1f} dB |")
+        results[group]["true spans redrawn"] = {"snr_declicked": float(np.mean(ceiling))}
+        lines.append(f"| {group} | the true spans redrawn | 100 % | 100 % | — | {before:.1f} dB | "
+                     f"{np.mean(ceiling):.1f} dB | — |")
+    return _report(args, "declick", results, lines)
 
 
 def run_demos(args: argparse.Namespace) -> int:

@@ -46,7 +46,7 @@ FRAME_SECONDS = 0.064           # each predictor is fitted over this much, centr
 HOPS_PER_FRAME = 4
 FLOOR_DBFS = -60.0              # no click is quieter than this in prediction error: below any recorder's noise
 SUSPECT = 0.75                  # of the sensitivity: samples left out of the second fit
-MERGE_SECONDS = 0.001           # flagged samples closer than this belong to one click
+MERGE_SECONDS = 0.002           # flagged samples closer than this belong to one click
 MARGIN_SECONDS = 0.00025        # redrawn beyond each click's ends (4 samples at 16 kHz): its faint edges
 BLOCK = 1 << 20                 # samples read at a time
 DECLICKED_SUFFIX = " · declicked"
@@ -54,7 +54,7 @@ DECLICKED_SUFFIX = " · declicked"
 
 @dataclass(frozen=True)
 class ClickSettings:
-    sensitivity: float = 8.0    # how far (robust standard deviations) a click's prediction error stands out
+    sensitivity: float = 10.0   # how far (robust standard deviations) a click's prediction error stands out
     max_ms: float = 5.0         # longer bursts are sounds, not clicks
 
     def check(self) -> None:

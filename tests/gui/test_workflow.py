@@ -1329,7 +1329,7 @@ def test_clicks_in_a_version_are_redrawn_in_its_place_and_a_clean_one_is_left(qt
     demo_window.versions_panel.select_only(mended.id)
     wait_done(qtbot, demo_window, demo_window.edits.remove_clicks())
     assert len(demo_window.session.versions) == 2
-    assert demo_window.statusBar().currentMessage() == ("Separated · talker 1 · declicked: no clicks (sensitivity 8): "
+    assert demo_window.statusBar().currentMessage() == ("Separated · talker 1 · declicked: no clicks (sensitivity 10): "
                                                         "nothing changed")
 
 
@@ -1447,28 +1447,31 @@ def test_a_silent_span_is_refused_as_a_noise_profile(qtbot, demo_window, monkeyp
     assert "is silent over 0.20–0.80 s" in errors[0]
 
 
-def hot_recording(path, gain: float = 1.0):
-    """Two channels of a 200 Hz tone at -10 dBFS; channel 2 driven into full scale over 1.0–1.5 s."""
+def two_tones() -> np.ndarray:
+    """Three seconds of two channels of a 200 Hz tone at -10 dBFS, (frames, channels) at 16 kHz."""
     t = np.arange(3 * 16_000) / 16_000
-    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
-    audio[16_000:24_000, 1] = np.clip(3 * np.sin(2 * np.pi * 200 * t[:8000]), -1, 1)
+    return np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
+
+
+def hot_recording(path, gain: float = 1.0):
+    """`two_tones`; channel 2 driven into full scale over 1.0–1.5 s."""
+    audio = two_tones()
+    audio[16_000:24_000, 1] = np.clip(10 * audio[:8000, 1], -1, 1)
     sf.write(path, audio * gain, 16_000, subtype="PCM_16")
     return path
 
 
 def lossy_recording(path):
-    """Two channels of a 200 Hz tone at -10 dBFS; channel 2 drops 2.5 ms of samples at 1.5 s."""
-    t = np.arange(3 * 16_000) / 16_000
-    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
+    """`two_tones`; channel 2 drops 2.5 ms of samples at 1.5 s."""
+    audio = two_tones()
     audio[24_000:24_040, 1] = 0
     sf.write(path, audio, 16_000, subtype="PCM_16")
     return path
 
 
 def clicky_recording(path):
-    """Two channels of a 200 Hz tone at -10 dBFS; channel 2 clicks for 10 samples at 2 s."""
-    t = np.arange(3 * 16_000) / 16_000
-    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t)] * 2, axis=1)
+    """`two_tones`; channel 2 clicks for 10 samples at 2 s."""
+    audio = two_tones()
     audio[32_000:32_010, 1] += 0.5
     sf.write(path, audio, 16_000, subtype="PCM_16")
     return path
@@ -1489,12 +1492,24 @@ def test_damaged_stretches_become_labels_to_step_through(qtbot, window, tmp_path
     assert window.undo_action.text() == f"&Undo label {what} (1 labels)"
 
 
-@pytest.mark.parametrize("run, said", [("run_clipping", "does not clip"), ("run_dropouts", "drops no samples"),
-                                       ("run_clicks", "has no clicks")])
-def test_an_undamaged_recording_says_so_and_gets_no_labels(qtbot, window, tmp_path, run, said):
+def calm_recording(path):
+    """`hot_recording` at half the level: it never reaches full scale."""
+    return hot_recording(path, gain=0.5)
+
+
+def clickless_recording(path):
+    """`two_tones` as they are."""
+    sf.write(path, two_tones(), 16_000, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.parametrize("make, run, said", [(calm_recording, "run_clipping", "does not clip"),
+                                             (calm_recording, "run_dropouts", "drops no samples"),
+                                             (clickless_recording, "run_clicks", "has no clicks")])
+def test_an_undamaged_recording_says_so_and_gets_no_labels(qtbot, window, tmp_path, make, run, said):
     from tests.gui.conftest import open_and_draw
 
-    open_and_draw(qtbot, window, hot_recording(tmp_path / "calm.wav", gain=0.5))
+    open_and_draw(qtbot, window, make(tmp_path / "calm.wav"))
     wait_done(qtbot, window, getattr(window.processing, run)())
     assert not window.session.labels and window.statusBar().currentMessage().startswith(f"calm.wav {said}")
 
