@@ -67,8 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "with no copy written)")
     p.add_argument("--dereverb", action="store_true",
                    help="take each recording's late reverberation out before separating it, every channel from all "
-                        "of them (as meco-studio dereverb does, with no copy written); helps AuxIVA and ILRMA, not "
-                        "the shipped separator, which was trained on reverberant mixtures")
+                        "of them (as meco-studio dereverb does, with no copy written); lifts AuxIVA and ILRMA most, "
+                        "the shipped separator less, and costs more than the separator itself (evaluate separation "
+                        "--dereverb)")
     add_range_option(p, "separate only this part of each recording (a trial on a long file); the tracks "
                         "then hold that part alone")
     add_run_options(p, output_rate_of="input", threads=True)
