@@ -158,6 +158,18 @@ def dereverberated_copy_job(recording: Recording, target: Path,
     return result
 
 
+def preview_job(recording: Recording | Span | ArraySource, settings: WpeSettings, channel: int,
+                heard: tuple[float, float], removed: bool = False) -> Job[np.ndarray]:
+    """Channel `channel` of `recording` over `heard` (seconds) exactly as the dereverberated copy
+    will hold it (the blocks that cover it solved whole, with their context), or with `removed`
+    what the copy takes away there: the late reverberation alone (Process ▸ Dereverberate's Preview)."""
+    rate = recording.sample_rate
+    lo, hi = (min(max(round(t * rate), 0), recording.frames) for t in heard)
+    yield Progress("dereverberate the preview", 0, 1)
+    kept = Dereverberated(recording, settings).read(lo, hi, [channel])[0]
+    return np.asarray(recording.read(lo, hi, [channel])[0], np.float32) - kept if removed else kept
+
+
 def described(settings: WpeSettings) -> str:
     """What a file's tags and a report say was done."""
     return (f"dereverberated by WPE: a {settings.taps_ms:g} ms filter after {settings.delay_ms:g} ms, "

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
@@ -38,7 +37,8 @@ from app.gui.dialogs.level_dialog import LevelDialog
 from app.gui.dialogs.noise_dialog import NoiseDialog
 from app.gui.dialogs.preview_row import PreviewRow
 from app.gui.views.axes import format_hz
-from app.gui.workers import JobWorker, WorkerSet
+from app.gui.preview_wiring import wire_preview
+from app.gui.workers import WorkerSet
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
@@ -216,32 +216,17 @@ class EditsController:
     def _wire_preview(self, dialog: QDialog, row: PreviewRow, chosen: list[Version],
                       make: Callable[[Version, Seconds], Job[np.ndarray]],
                       span: Callable[[Version], Seconds | None]) -> None:
-        """`row`'s Play works out `make(version, heard)` (called on the GUI thread, where it reads the
-        dialog; the job runs off it) for the version the row names, over the `preview_span` of
-        `span(version)` (what the effect changes), and plays it; Stop, or the dialog closing, stops it. A preview still
-        being worked out when the dialog closes is never played. The session is not changed."""
-        playback = self.window.playback
-        row.ready.connect(lambda found: playback.play_preview(
-            *found, ended=lambda: shiboken6.isValid(row) and row.set_playing(False)))
-        row.ready.connect(lambda _: row.set_playing(playback.previewing))
-        dialog.finished.connect(playback.stop_preview)
-
-        def clicked() -> None:
-            if playback.previewing:
-                playback.stop_preview()
-                return
-            version = chosen[row.target()]
-            job = make(version, preview_span(version, span(version), self.window.view.playhead()))
+        """`row`'s Play works out `make(version, heard)` for the version the row names, over the
+        `preview_span` of `span(version)` (what the effect changes), and plays it (`wire_preview`)."""
+        def heard(target: int, playhead: float) -> Job[tuple[np.ndarray, int]]:
+            version = chosen[target]
+            job = make(version, preview_span(version.seconds, span(version), playhead))     # on the GUI thread
 
             def with_rate() -> Job[tuple[np.ndarray, int]]:
                 return (yield from job), version.sample_rate
+            return with_rate()
 
-            worker = JobWorker(with_rate())
-            worker.finished.connect(row.ready)           # dropped if the dialog closes first
-            worker.failed.connect(lambda message, _: self.window.show_error("Cannot preview", message))
-            self._previews.start(worker)
-
-        row.clicked.connect(clicked)
+        wire_preview(self.window, self._previews, dialog, row, heard)
 
     def reduce_noise(self, chosen: list[Version], settings: NoiseSettings, noise_from: NoiseFrom,
                      span: tuple[float, float] | None) -> JobEntry | None:

@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
         self.declip_action = self._action("Repair cli&pping…", [], lambda: self.processing.repair_clipping())
         self.declip_action.setStatusTip("Write a copy of the recording with every clipped run redrawn from the "
                                         "waveform around it (RX's De-clip) and open it, to separate")
-        self.dereverb_action = self._action("De&reverberate (WPE)…", [], lambda: self.processing.dereverberate())
+        self.dereverb_action = self._action("De&reverberate (WPE)…", [], lambda: self.processing.open_dereverb())
         self.dereverb_action.setStatusTip("Write a copy of the recording with its late reverberation taken out, every "
                                           "channel from all of them (WPE, the CHiME front end), and open it")
         self.label_stats_action = self._action("Label s&tatistics…", [], lambda: self.labels.open_statistics())

@@ -24,7 +24,7 @@ from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
 from app.engine.clicks import ClickSettings, clicks_job
 from app.engine.declip import DeclipResult, repaired_copy_job
-from app.engine.dereverb import DereverbResult, dereverberated_copy_job
+from app.engine.dereverb import DereverbResult, dereverberated_copy_job, preview_job
 from app.engine.dropouts import MIN_RUN as DROPOUT_RUN
 from app.engine.dropouts import dropouts_job
 from app.engine.documents import ESTIMATE_KINDS, Version
@@ -33,6 +33,7 @@ from app.engine.errors import AppError, ConfigError
 from app.engine.files import ArraySource, Recording
 from app.engine.inspection import inspect_job, inspector_models
 from app.engine.jobs import Job
+from app.engine.preview import preview_span
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
@@ -52,12 +53,15 @@ from app.engine.workflow import (
     version_span,
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
+from app.gui.dialogs.dereverb_dialog import DereverbDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
 from app.gui.dialogs.sounds_dialog import SoundsDialog
 from app.gui.names import display_name
 from app.gui.views.inspector_view import InspectorView
-from app.gui.workers import JobEntry
+from app.gui.preview_wiring import wire_preview
+from app.gui.workers import JobEntry, WorkerSet
+from models.baselines.wpe import WpeSettings
 from models.inference.chunked import ChunkConfig
 from models.metrics.speech import RATE as METRICS_RATE
 
@@ -81,6 +85,8 @@ class ProcessController(QObject):
         self.window = window
         self._choice: tuple[Recording, SeparationChoice] | None = None    # per recording: another starts afresh
         self.sound_settings = SoundSettings()          # Label sounds offers the last settings again
+        self.wpe_settings = WpeSettings()              # and Dereverberate
+        self._previews = WorkerSet()
 
     def _settings(self, task: Task) -> tuple[str | None, str, ChunkConfig]:
         """(model, device, chunk) as the user set them in Settings."""
@@ -384,13 +390,37 @@ class ProcessController(QObject):
         if recording is window.recording:      # once this job has ended: opening is refused while jobs run
             QTimer.singleShot(0, lambda: window.open_path(target))
 
-    def dereverberate(self, target: Path | None = None) -> JobEntry | None:
-        """Queue a copy of the recording with its late reverberation taken out (WPE, every channel from
-        all of them), at `target` or where the user says (24-bit WAV); the copy then opens in place of
-        the recording, to separate or listen to. The recording's own file is never written."""
+    def open_dereverb(self) -> DereverbDialog | None:
+        """The Dereverberate dialog (non-modal): its settings, a Preview of a channel, then Save copy…"""
         window, recording = self.window, self.window.recording
         if recording is None:
             return None
+        dialog = DereverbDialog(recording.channels, self.wpe_settings, window)
+
+        def heard(channel: int, playhead: float) -> Job[tuple[np.ndarray, int]]:
+            job = preview_job(recording, dialog.settings(), channel, preview_span(
+                recording.frames / recording.sample_rate, window.view.selection, playhead),
+                dialog.preview_removed.isChecked())                            # read here, on the GUI thread
+
+            def with_rate() -> Job[tuple[np.ndarray, int]]:
+                return (yield from job), recording.sample_rate
+            return with_rate()
+
+        wire_preview(window, self._previews, dialog, dialog.preview, heard)
+        dialog.accepted.connect(lambda: self.dereverberate(settings=dialog.settings()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def dereverberate(self, target: Path | None = None, settings: WpeSettings | None = None) -> JobEntry | None:
+        """Queue a copy of the recording with its late reverberation taken out (WPE, every channel from
+        all of them; the last settings by default), at `target` or where the user says (24-bit WAV);
+        the copy then opens in place of the recording, to separate or listen to. The recording's own
+        file is never written."""
+        window, recording = self.window, self.window.recording
+        if recording is None:
+            return None
+        settings = self.wpe_settings = settings or self.wpe_settings
         if target is None:
             suggested = recording.path.with_name(f"{recording.path.stem}-dereverberated.wav")
             chosen, _ = QFileDialog.getSaveFileName(window, "Save the dereverberated copy as", str(suggested),
@@ -399,7 +429,7 @@ class ProcessController(QObject):
                 return None
             target = Path(chosen)
         return window.jobs.submit(f"Dereverberate {display_name(recording.path)}",
-                                  lambda: dereverberated_copy_job(recording, target),
+                                  lambda: dereverberated_copy_job(recording, target, settings),
                                   lambda result: self._on_dereverberated(recording, target, result))
 
     def _on_dereverberated(self, recording: Recording, target: Path, result: DereverbResult) -> None:

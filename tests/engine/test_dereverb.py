@@ -109,3 +109,11 @@ def test_the_copy_holds_what_the_view_reads(tmp_path, meeting):
         expected = dereverb.Dereverberated(rec).read(0, rec.frames)
     assert (result.blocks, result.channels) == (1, 4)
     np.testing.assert_allclose(sf.read(tmp_path / "copy.wav", dtype="float32")[0].T, expected, atol=2 ** -22)
+
+
+def test_a_preview_is_what_the_copy_holds_there_and_what_it_takes_away_adds_back(meeting, short_blocks):
+    source = ArraySource(meeting, RATE, "meeting.flac")
+    kept = drive(dereverb.preview_job(source, WpeSettings(), 2, (3.5, 7.25)))
+    np.testing.assert_array_equal(kept, dereverb.Dereverberated(source).read(56_000, 116_000, [2])[0])
+    removed = drive(dereverb.preview_job(source, WpeSettings(), 2, (3.5, 7.25), removed=True))
+    np.testing.assert_allclose(kept + removed, meeting[2, 56_000:116_000], atol=1e-6)

@@ -133,7 +133,7 @@ def test_the_job_names_and_records_its_versions(speech, noise):
 def test_a_preview_sounds_as_the_reduction_will(speech, noise, span, noise_from):
     noisy = version(speech + noise)
     settings = nr.NoiseSettings(reduction_db=18)
-    heard = preview_span(noisy, span, playhead=2.71)
+    heard = preview_span(noisy.seconds, span, playhead=2.71)
     (whole,) = drive(nr.reduce_noise_job([noisy], settings, noise_from=noise_from, span=span))
     preview = drive(nr.preview_job(noisy, settings, noise_from, span, heard))
     lo, hi = (round(t * RATE) for t in heard)
@@ -143,7 +143,7 @@ def test_a_preview_sounds_as_the_reduction_will(speech, noise, span, noise_from)
 
 def test_a_preview_of_what_is_taken_away_and_of_what_is_left_add_up_to_the_version(speech, noise):
     noisy = version(speech + noise)
-    heard = preview_span(noisy, None, playhead=3.0)
+    heard = preview_span(noisy.seconds, None, playhead=3.0)
     left, taken = (drive(nr.preview_job(noisy, nr.NoiseSettings(), NOISE, None, heard, removed))
                    for removed in (False, True))
     lo, hi = (round(t * RATE) for t in heard)

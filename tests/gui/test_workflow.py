@@ -1392,7 +1392,8 @@ def test_preview_plays_the_reduction_it_would_make_and_changes_nothing(qtbot, de
     with qtbot.waitSignal(dialog.preview.ready, timeout=10_000) as ready:
         dialog.preview.button.click()
     audio, rate = ready.args[0]
-    expected = drive(preview_job(noisy, dialog.settings(), None, (2.0, 10.0), preview_span(noisy, (2.0, 10.0), 0.0)))
+    heard = preview_span(noisy.seconds, (2.0, 10.0), 0.0)
+    expected = drive(preview_job(noisy, dialog.settings(), None, (2.0, 10.0), heard))
     np.testing.assert_array_equal(audio, expected)
     assert rate == noisy.sample_rate and demo_window.playback.previewing
     assert dialog.preview.button.text() == "Stop"
@@ -1402,7 +1403,7 @@ def test_preview_plays_the_reduction_it_would_make_and_changes_nothing(qtbot, de
     dialog.preview_removed.setChecked(True)
     with qtbot.waitSignal(dialog.preview.ready, timeout=10_000) as ready:
         dialog.preview.button.click()
-    lo, hi = (round(t * rate) for t in preview_span(noisy, (2.0, 10.0), 0.0))
+    lo, hi = (round(t * rate) for t in preview_span(noisy.seconds, (2.0, 10.0), 0.0))
     np.testing.assert_allclose(ready.args[0][0], noisy.audio[lo:hi] - expected, atol=1e-6)     # what is taken away
     dialog.reject()
 
@@ -1557,6 +1558,27 @@ def test_a_dereverberated_copy_of_the_recording_is_written_and_opened(qtbot, win
     qtbot.waitUntil(lambda: window.recording.path == tmp_path / "meeting-dereverberated.wav", timeout=10_000)
     assert window.recording.channels == 4 and source.read_bytes() == DEMO.read_bytes()
     assert "dereverberated (its 4 channels together" in window.statusBar().currentMessage()
+
+
+def test_the_dereverberate_dialog_previews_a_channel_as_the_copy_will_hold_it(qtbot, demo_window):
+    from app.engine.dereverb import preview_job
+    from app.engine.jobs import drive
+    from models.baselines.wpe import WpeSettings
+
+    dialog = demo_window.processing.open_dereverb()
+    assert dialog.settings() == WpeSettings() and dialog.preview.choice.count() == 4
+    dialog.delay.setValue(24.0)
+    dialog.preview.choice.setCurrentIndex(1)
+    demo_window.view.set_selection((2.0, 3.0))
+    save_screenshot(dialog, "dereverb-dialog.png")
+    with qtbot.waitSignal(dialog.preview.ready, timeout=20_000) as ready:
+        dialog.preview.button.click()
+    audio, rate = ready.args[0]
+    expected = drive(preview_job(demo_window.recording, WpeSettings(delay_ms=24.0), 1, (2.0, 3.0)))
+    np.testing.assert_array_equal(audio, expected)
+    assert rate == 16_000 and demo_window.playback.previewing
+    dialog.reject()
+    assert not demo_window.playback.previewing
 
 
 def test_noise_is_reduced_without_stalling_the_event_loop(qtbot, demo_window):
