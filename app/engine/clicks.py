@@ -78,6 +78,16 @@ class _Grid:
                      max(1, round(MARGIN_SECONDS * rate)))
 
 
+def _predictor(segment: np.ndarray, order: int) -> np.ndarray:
+    """The prediction-error filter [1, -a1, ..., -ap] fitted to `segment` (windowed by the caller) by
+    the autocorrelation method; no prediction ([1]) where it holds nothing (digital silence)."""
+    r = np.array([segment[:segment.size - k] @ segment[k:] for k in range(order + 1)])
+    if r[0] <= 0:
+        return np.ones(1)
+    r[0] *= 1 + 1e-9                                              # white noise correction: always solvable
+    return np.concatenate(([1.0], -solve_toeplitz(r[:-1], r[1:])))
+
+
 def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
             fit: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward prediction errors of x[lo:hi] (hop-aligned in absolute frames, `x`
@@ -94,11 +104,8 @@ def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
         segment = fit[max(0, centre - grid.frame // 2):max(0, centre + grid.frame - grid.frame // 2)]
         if segment.size <= 2 * grid.order:
             continue
-        segment = segment * (window if segment.size == grid.frame else np.hanning(segment.size))
-        r = np.correlate(segment, segment, "full")[segment.size - 1:segment.size + grid.order]
-        r[0] *= 1 + 1e-9                                          # white noise correction: always solvable
-        coefficients = (np.concatenate(([1.0], -solve_toeplitz(r[:-1], r[1:]))) if r[0] > 0
-                        else np.ones(1))                          # nothing to fit (digital silence): no prediction
+        coefficients = _predictor(segment * (window if segment.size == grid.frame else np.hanning(segment.size)),
+                                  grid.order)
         s, e = start - first, stop - first
         ahead = lfilter(coefficients, [1.0], x[max(0, s - grid.order):e])[-(e - s):]
         behind = lfilter(coefficients, [1.0], x[s:e + grid.order][::-1])[::-1][:e - s]
@@ -181,12 +188,11 @@ def _interpolate(segment: np.ndarray, missing: np.ndarray, order: int) -> np.nda
     """`segment`'s `missing` samples filled by least-squares autoregressive interpolation: the values
     that make the whole segment's prediction error, under the predictor fitted to its other samples,
     smallest (Janssen, Veldhuis and Vries 1986)."""
-    fit = np.where(missing, 0.0, segment) * np.hanning(segment.size)
-    r = np.correlate(fit, fit, "full")[segment.size - 1:segment.size + order]
-    if r[0] <= 0:
+    if segment.size <= 2 * order:                                 # too little around it to fit: silence
         return np.where(missing, 0.0, segment)
-    r[0] *= 1 + 1e-9
-    a = np.concatenate(([1.0], -solve_toeplitz(r[:-1], r[1:])))
+    a = _predictor(np.where(missing, 0.0, segment) * np.hanning(segment.size), order)
+    if a.size == 1:                                               # silence all around: silence in it
+        return np.where(missing, 0.0, segment)
     unknown = np.flatnonzero(missing)
     rows = segment.size - order
     columns = np.zeros((rows, unknown.size))                  # the prediction errors' dependence on each unknown

@@ -118,3 +118,12 @@ def test_the_command_redraws_every_channels_clicks_and_leaves_the_input(tmp_path
     out = sf.read(tmp_path / "o" / "clicky.wav")[0]
     assert sf.info(tmp_path / "o" / "clicky.wav").subtype == "PCM_24" and out.shape == (talker.size, 2)
     assert snr(out[:, 0], talker) > snr(clicked(talker), talker) + 6
+
+
+def test_a_click_in_digital_silence_is_redrawn_as_silence():
+    silent = np.zeros(RATE)
+    silent[8000:8010] = 0.5
+    runs = found(silent)
+    assert len(runs) == 1
+    redrawn = drive(clicks.redraw_clicks(lambda lo, hi: silent[max(0, lo):max(0, hi)], runs, RATE, RATE, "redraw"))
+    np.testing.assert_array_equal(redrawn, 0.0)
