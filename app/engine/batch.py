@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from app.engine.correction import CorrectSettings, corrected_separation_job
+from app.engine.clicks import find_redrawn_clicks
 from app.engine.declip import Repaired, find_redrawn
 from app.engine.dereverb import Dereverberated, described
 from app.engine.documents import now_iso
@@ -59,6 +60,7 @@ class BatchSettings:
     blend_db: float | None = None                # the rest of the mixture brought back at this level (`blend`)
     reduce_noise_db: float | None = None         # each track's steady noise lowered by this much (`noise_reduction`)
     declip: bool = False                         # the recording's clipped runs redrawn before separating (`declip`)
+    declick: bool = False                        # the recording's clicks redrawn before separating (`clicks`)
     dereverb: bool = False                       # the recording dereverberated (WPE) before separating (`dereverb`)
 
     def __post_init__(self) -> None:
@@ -131,6 +133,7 @@ def _made_by(path: Path, settings: BatchSettings) -> Callable[[int, bool], Tags]
         "channels " + ",".join(str(c + 1) for c in separate.channels)
     part = "" if settings.span is None else f" over {format_span(*settings.span, decimals=3)}"
     repaired = "".join(f" ({step})" for step, on in (("its clipped runs redrawn", settings.declip),
+                                                      ("its clicks redrawn", settings.declick),
                                                       (described(WpeSettings()), settings.dereverb)) if on)
     corrector = None if settings.correct is None else model_note(find_model(settings.correct.model, Task.CORRECTION))
     date = now_iso()
@@ -164,6 +167,11 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
             rec = Repaired(rec, redrawn)
             runs = sum(channel.runs for channel in redrawn)
             notes += [f"{runs} clipped run(s) of {path.name} redrawn before separating"] if runs else []
+        if settings.declick:
+            clicks = yield from find_redrawn_clicks(rec)
+            rec = Repaired(rec, clicks)
+            count = sum(channel.runs for channel in clicks)
+            notes += [f"{count} click(s) of {path.name} redrawn before separating"] if count else []
         if settings.dereverb:
             rec = Dereverberated(rec, channels=None if settings.separate.channels is None
                                  else list(settings.separate.channels))

@@ -166,3 +166,23 @@ def test_a_recording_is_separated_as_its_dereverberated_samples_would_be(tmp_pat
     for own, expected in zip(dry["outputs"], from_copy["outputs"], strict=True):
         np.testing.assert_array_equal(sf.read(own)[0], sf.read(expected)[0])
     assert "room.wav (dereverberated by WPE: a 80 ms filter" in read_tags(Path(dry["outputs"][0]))["comment"]
+
+
+def test_a_recording_is_separated_as_its_declicked_samples_would_be(tmp_path, tiny_separator_card):
+    from app.engine.clicks import declick_recording_job
+    from app.engine.files import ArraySource
+    from app.engine.provenance import read_tags
+
+    t = np.arange(2 * 16_000) / 16_000
+    tones = np.stack([0.3 * np.sin(2 * np.pi * 300 * t), 0.2 * np.sin(2 * np.pi * 700 * t)])
+    tones[1, 20_000:20_012] += 0.4
+    sf.write(tmp_path / "clicky.wav", tones.T, 16_000, subtype="FLOAT")
+    blocks: list[np.ndarray] = []
+    drive(declick_recording_job(ArraySource(tones.astype(np.float32), 16_000, "clicky.wav"), blocks.append))
+    sf.write(tmp_path / "clean.wav", np.concatenate(blocks, axis=1).T, 16_000, subtype="FLOAT")
+    from_copy = drive(batch_job([tmp_path / "clean.wav"], tmp_path / "a", BatchSettings(_settings()))).done[0]
+    clean = drive(batch_job([tmp_path / "clicky.wav"], tmp_path / "b", BatchSettings(_settings(), declick=True))).done[0]
+    for own, expected in zip(clean["outputs"], from_copy["outputs"], strict=True):
+        np.testing.assert_array_equal(sf.read(own)[0], sf.read(expected)[0])
+    assert "1 click(s) of clicky.wav redrawn before separating" in clean["notes"]
+    assert "clicky.wav (its clicks redrawn), separated by" in read_tags(Path(clean["outputs"][0]))["comment"]
