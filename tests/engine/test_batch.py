@@ -181,7 +181,8 @@ def test_a_recording_is_separated_as_its_declicked_samples_would_be(tmp_path, ti
     drive(declick_recording_job(ArraySource(tones.astype(np.float32), 16_000, "clicky.wav"), blocks.append))
     sf.write(tmp_path / "clean.wav", np.concatenate(blocks, axis=1).T, 16_000, subtype="FLOAT")
     from_copy = drive(batch_job([tmp_path / "clean.wav"], tmp_path / "a", BatchSettings(_settings()))).done[0]
-    clean = drive(batch_job([tmp_path / "clicky.wav"], tmp_path / "b", BatchSettings(_settings(), declick=True))).done[0]
+    declicking = BatchSettings(_settings(), declick=True)
+    clean = drive(batch_job([tmp_path / "clicky.wav"], tmp_path / "b", declicking)).done[0]
     for own, expected in zip(clean["outputs"], from_copy["outputs"], strict=True):
         np.testing.assert_array_equal(sf.read(own)[0], sf.read(expected)[0])
     assert "1 click(s) of clicky.wav redrawn before separating" in clean["notes"]
