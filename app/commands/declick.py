@@ -9,14 +9,13 @@ into place only when complete, and the input is never written.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.output import process_into_file, run_batch, warn
+from app.commands.output import process_into_file, run_on_inputs
 from app.engine.clicks import ClickSettings, declick_recording_job
 from app.engine.export import REWRITTEN
-from app.engine.files import expand_inputs, open_recording
+from app.engine.files import open_recording
 from app.engine.provenance import read_tags, with_step
 
 
@@ -49,10 +48,5 @@ def declick_file(path: Path, out_dir: Path, settings: ClickSettings, overwrite: 
 def run(args: argparse.Namespace) -> int:
     settings = ClickSettings(args.sensitivity, args.max_ms)
     settings.check()
-    files = expand_inputs(args.inputs)
-    if not files:
-        warn("error: no audio files found in the given inputs")
-        return 1
-    show_bar = sys.stderr.isatty() and not args.json
-    return run_batch(files, lambda path: declick_file(path, args.out, settings, args.overwrite, show_bar),
-                     "declicked", args.json, lambda d: [f"{d['output']} ({d['clicks']} clicks redrawn)"])
+    return run_on_inputs(args, lambda path, bar: declick_file(path, args.out, settings, args.overwrite, bar),
+                         "declicked", lambda d: [f"{d['output']} ({d['clicks']} clicks redrawn)"])

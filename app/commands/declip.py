@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.output import process_into_file, run_batch, warn
+from app.commands.output import process_into_file, run_on_inputs
 from app.engine.declip import declip_job
 from app.engine.export import ExportSettings, PeakPolicy, SampleFormat
-from app.engine.files import expand_inputs, open_recording
+from app.engine.files import open_recording
 from app.engine.provenance import read_tags, with_step
 
 
@@ -57,10 +56,5 @@ def _said(done: dict) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    files = expand_inputs(args.inputs)
-    if not files:
-        warn("error: no audio files found in the given inputs")
-        return 1
-    show_bar = sys.stderr.isatty() and not args.json
-    return run_batch(files, lambda path: declip_file(path, args.out, args.fit, args.overwrite, show_bar),
-                     "declipped", args.json, _said)
+    return run_on_inputs(args, lambda path, bar: declip_file(path, args.out, args.fit, args.overwrite, bar),
+                         "declipped", _said)

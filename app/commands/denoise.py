@@ -11,13 +11,12 @@ reported and the batch goes on; the output is renamed into place only when compl
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.options import parse_time
-from app.commands.output import process_into_file, run_batch, warn
-from app.engine.files import expand_inputs, open_recording
+from app.commands.output import process_into_file, run_on_inputs
+from app.engine.files import open_recording
 from app.engine.noise_reduction import TRACKED, NoiseFrom, NoiseSettings, describe_noise_from, reduce_recording_job
 from app.engine.provenance import read_tags, with_step
 from app.engine.timecode import format_span
@@ -66,10 +65,5 @@ def run(args: argparse.Namespace) -> int:
     settings = NoiseSettings(args.reduction, args.sensitivity, args.smoothing)
     settings.check()
     noise: NoiseFrom = TRACKED if args.tracked else None if args.noise is None else (args.noise[0], args.noise[1])
-    files = expand_inputs(args.inputs)
-    if not files:
-        warn("error: no audio files found in the given inputs")
-        return 1
-    show_bar = sys.stderr.isatty() and not args.json
-    return run_batch(files, lambda path: denoise_file(path, args.out, settings, noise, args.overwrite, show_bar),
-                     "denoised", args.json, lambda d: [d["output"]])
+    return run_on_inputs(args, lambda path, bar: denoise_file(path, args.out, settings, noise, args.overwrite, bar),
+                         "denoised", lambda d: [d["output"]])

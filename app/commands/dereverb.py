@@ -11,14 +11,13 @@ renamed into place only when complete, and the input is never written.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.output import process_into_file, run_batch, warn
+from app.commands.output import process_into_file, run_on_inputs
 from app.engine.dereverb import check_settings, dereverb_job, described
 from app.engine.export import REWRITTEN
-from app.engine.files import expand_inputs, open_recording
+from app.engine.files import open_recording
 from app.engine.provenance import read_tags, with_step
 from models.baselines.wpe import WpeSettings
 
@@ -62,10 +61,5 @@ def dereverb_file(path: Path, out_dir: Path, settings: WpeSettings, overwrite: b
 
 def run(args: argparse.Namespace) -> int:
     settings = wpe_settings(args)
-    files = expand_inputs(args.inputs)
-    if not files:
-        warn("error: no audio files found in the given inputs")
-        return 1
-    show_bar = sys.stderr.isatty() and not args.json
-    return run_batch(files, lambda path: dereverb_file(path, args.out, settings, args.overwrite, show_bar),
-                     "dereverberated", args.json, lambda d: [d["output"]])
+    return run_on_inputs(args, lambda path, bar: dereverb_file(path, args.out, settings, args.overwrite, bar),
+                         "dereverberated", lambda d: [d["output"]])

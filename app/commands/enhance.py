@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.options import add_run_options
-from app.commands.output import process_into_file, run_batch, warn
+from app.commands.output import process_into_file, run_on_inputs
 from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
 from app.engine.errors import ConfigError
-from app.engine.files import expand_inputs, open_recording
+from app.engine.files import open_recording
 from app.engine.provenance import model_note, read_tags, with_step
 from models.inference.chunked import ChunkConfig
 
@@ -48,10 +47,5 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk_seconds < 0.5:
         raise ConfigError(f"--chunk-seconds {args.chunk_seconds} is too short; use at least 0.5.")
     settings = EnhanceSettings(model=args.model, chunk=ChunkConfig(seconds=args.chunk_seconds))
-    files = expand_inputs(args.inputs)
-    if not files:
-        warn("error: no audio files found in the given inputs")
-        return 1
-    show_bar = sys.stderr.isatty() and not args.json
-    return run_batch(files, lambda path: enhance_file(path, args.out, settings, args.overwrite, show_bar),
-                     "enhanced", args.json, lambda d: [d["output"]])
+    return run_on_inputs(args, lambda path, bar: enhance_file(path, args.out, settings, args.overwrite, bar),
+                         "enhanced", lambda d: [d["output"]])

@@ -66,6 +66,20 @@ def progress_bar(desc: str, unit: str, enabled: bool) -> Iterator[Callable[[Prog
         bar.close()
 
 
+def run_on_inputs(args: Any, process: Callable[[Path, bool], dict[str, Any]], verb: str,
+                  outputs: Callable[[dict[str, Any]], list[str]]) -> int:
+    """`run_batch` over the audio files in `args.inputs` (folders searched), each as `process(path,
+    show_bar)`, with a progress bar only on a terminal and without --json; exit 1 when there are none."""
+    from app.engine.files import expand_inputs
+
+    files = expand_inputs(args.inputs)
+    if not files:
+        warn("error: no audio files found in the given inputs")
+        return 1
+    show_bar = sys.stderr.isatty() and not args.json
+    return run_batch(files, lambda path: process(path, show_bar), verb, args.json, outputs)
+
+
 def run_batch(paths: list, process: Callable[[Any], dict[str, Any]], verb: str, as_json: bool,
               outputs: Callable[[dict[str, Any]], list[str]], key: str = "input", announce: bool = True) -> int:
     """Process every path, keep going past a failure, a bug met on one file included (one stderr

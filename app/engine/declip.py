@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.clipping import Runs, clipped_runs
-from app.engine.errors import ConfigError
-from app.engine.export import HEADROOM, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat
-from app.engine.files import ArraySource, Recording, Span
+from app.engine.export import HEADROOM, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat, check_not_source
+from app.engine.files import ArraySource, Recording, SourceView, Span
 from app.engine.inpainting import redraw_spans, window_frames
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
@@ -73,22 +72,14 @@ def find_redrawn(recording: Recording) -> Job[list[Redrawn]]:
     return (yield from redraw_runs(recording, runs))
 
 
-class Repaired:
+class Repaired(SourceView):
     """A recording (or a span of one, or an `ArraySource`) read with its redrawn runs in place of the
     clipped ones (or of the clicks, `clicks`): what `separate --declip` separates, with no copy written."""
 
-    def __init__(self, source: Recording | Span | ArraySource, redrawn: list[Redrawn]) -> None:
-        self.source, self.redrawn = source, {r.channel: r for r in redrawn}
-        self.sample_rate, self.name = source.sample_rate, source.name
+    def __init__(self, source: Recording | Span | ArraySource | SourceView, redrawn: list[Redrawn]) -> None:
+        super().__init__(source)
+        self.redrawn = {r.channel: r for r in redrawn}
         self._longest = {r.channel: int(np.diff(r.offsets).max()) for r in redrawn}
-
-    @property
-    def frames(self) -> int:
-        return self.source.frames
-
-    @property
-    def channels(self) -> int:
-        return self.source.channels
 
     def read(self, start_frame: int, stop_frame: int, channels: list[int] | None = None) -> np.ndarray:
         block = np.array(self.source.read(start_frame, stop_frame, channels))
@@ -134,9 +125,7 @@ def repaired_copy_job(recording: Recording, target: Path) -> Job[DeclipResult | 
     """`recording` with its clipped runs redrawn, written to `target` as 32-bit float WAV (replacing
     a file there: the save dialog asked), tagged with what made it (Process ▸ Repair clipping…);
     None, and nothing written, when nothing clipped. The recording's own file is never the target."""
-    if Path(target).resolve() == recording.path.resolve():
-        raise ConfigError(f"The repaired copy cannot replace {recording.name}, which it is made from; choose "
-                          "another name.")
+    check_not_source(target, recording.path, "the repaired copy")
     redrawn = yield from find_redrawn(recording)
     if not redrawn:
         return None

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.errors import ConfigError
-from app.engine.export import REWRITTEN, AtomicAudioWriter
-from app.engine.files import ArraySource, Recording, Span
+from app.engine.export import REWRITTEN, AtomicAudioWriter, check_not_source
+from app.engine.files import ArraySource, Recording, SourceView, Span
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 from models.baselines.wpe import WpeSettings, dereverberate
@@ -48,15 +48,15 @@ class DereverbResult:
     channels: int               # dereverberated together
 
 
-class Dereverberated:
+class Dereverberated(SourceView):
     """`source` read with `channels` (all of them by default) dereverberated together; any other
     channel reads as it is. What `separate --dereverb` separates, with no copy written."""
 
-    def __init__(self, source: Recording | Span | ArraySource, settings: WpeSettings = WpeSettings(),
+    def __init__(self, source: Recording | Span | ArraySource | SourceView, settings: WpeSettings = WpeSettings(),
                  channels: list[int] | None = None) -> None:
         check_settings(settings)
-        self.source, self.settings = source, settings
-        self.sample_rate, self.name = source.sample_rate, source.name
+        super().__init__(source)
+        self.settings = settings
         self.together = list(range(source.channels)) if channels is None else sorted(set(channels))
         frames, rate = source.frames, source.sample_rate
         count = max(1, round(frames / (BLOCK_SECONDS * rate)))
@@ -64,14 +64,6 @@ class Dereverberated:
         self._context = round(CONTEXT_SECONDS * rate)
         self._fade = min(round(CROSSFADE_SECONDS * rate), 2 * self._context)
         self._solved: OrderedDict[int, tuple[int, np.ndarray]] = OrderedDict()
-
-    @property
-    def frames(self) -> int:
-        return self.source.frames
-
-    @property
-    def channels(self) -> int:
-        return self.source.channels
 
     @property
     def blocks(self) -> int:
@@ -145,9 +137,7 @@ def dereverberated_copy_job(recording: Recording, target: Path,
     """`recording` dereverberated, written to `target` as 24-bit WAV at its rate (replacing a
     file there: the save dialog asked), tagged with what made it (Process ▸ Dereverberate (WPE)…).
     The recording's own file is never the target."""
-    if Path(target).resolve() == recording.path.resolve():
-        raise ConfigError(f"The dereverberated copy cannot replace {recording.name}, which it is made from; "
-                          "choose another name.")
+    check_not_source(target, recording.path, "the dereverberated copy")
     view = Dereverberated(recording, settings)
     export = replace(REWRITTEN, overwrite=True)
     writer = AtomicAudioWriter(target, recording.sample_rate, recording.channels, export,

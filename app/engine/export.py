@@ -104,6 +104,13 @@ class ExportSettings:
         return LOSSY_SUBTYPES.get(self.format, str(self.sample_format))
 
 
+def check_not_source(target: Path, source: Path, what: str) -> None:
+    """ConfigError when a copy (`what`, "the repaired copy") would be written over the file it is made from."""
+    if Path(target).resolve() == Path(source).resolve():
+        raise ConfigError(f"{what[0].upper()}{what[1:]} cannot replace {Path(source).name}, which it is made from; "
+                          "choose another name.")
+
+
 # A recording rewritten by a classical process (`dereverb`, `declick`): 24-bit, finer than any recorder's
 # noise; the rare sample beyond full scale goes through the limiter, with a note.
 REWRITTEN = ExportSettings(sample_format=SampleFormat.PCM_24, peak=PeakPolicy.LIMIT)

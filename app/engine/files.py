@@ -390,6 +390,24 @@ class Span:
         return self.source.read(self.start + start, self.start + stop, channels)
 
 
+class SourceView:
+    """A recording (or a span of one, or an `ArraySource`) read through a process that keeps its
+    length, channels, rate and name (clicks or clipped runs redrawn, reverberation taken out);
+    subclasses give `read`."""
+
+    def __init__(self, source: Recording | ArraySource | Span | SourceView) -> None:
+        self.source = source
+        self.sample_rate, self.name = source.sample_rate, source.name
+
+    @property
+    def frames(self) -> int:
+        return self.source.frames
+
+    @property
+    def channels(self) -> int:
+        return self.source.channels
+
+
 MIN_PROCESSED_SECONDS = 0.5       # the shortest part of a recording a model processes (the chunk runner's floor too)
 
 

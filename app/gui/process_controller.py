@@ -361,6 +361,14 @@ class ProcessController(QObject):
         window.labels.add_many(labels, f"label {what} ({len(labels)} labels)")
         window.statusBar().showMessage(f"{len(labels)} {found}", 10_000)
 
+    def _copy_target(self, recording: Recording, suffix: str, what: str) -> Path | None:
+        """Where the user says a rewritten copy of `recording` goes (a WAV beside it, named with
+        `suffix`, offered); None when they cancel."""
+        suggested = recording.path.with_name(f"{recording.path.stem}-{suffix}.wav")
+        chosen, _ = QFileDialog.getSaveFileName(self.window, f"Save the {what} copy as", str(suggested),
+                                                "WAV files (*.wav)")
+        return Path(chosen) if chosen else None
+
     def repair_clipping(self, target: Path | None = None) -> JobEntry | None:
         """Queue a copy of the recording with its clipped runs redrawn (RX's De-clip), at `target` or
         where the user says (32-bit float WAV: the redrawn peaks rise above full scale); the copy then
@@ -368,13 +376,9 @@ class ProcessController(QObject):
         window, recording = self.window, self.window.recording
         if recording is None:
             return None
+        target = target or self._copy_target(recording, "declipped", "repaired")
         if target is None:
-            suggested = recording.path.with_name(f"{recording.path.stem}-declipped.wav")
-            chosen, _ = QFileDialog.getSaveFileName(window, "Save the repaired copy as", str(suggested),
-                                                    "WAV files (*.wav)")
-            if not chosen:
-                return None
-            target = Path(chosen)
+            return None
         return window.jobs.submit(f"Repair clipping in {display_name(recording.path)}",
                                   lambda: repaired_copy_job(recording, target),
                                   lambda result: self._on_repaired(recording, target, result))
@@ -421,13 +425,9 @@ class ProcessController(QObject):
         if recording is None:
             return None
         settings = self.wpe_settings = settings or self.wpe_settings
+        target = target or self._copy_target(recording, "dereverberated", "dereverberated")
         if target is None:
-            suggested = recording.path.with_name(f"{recording.path.stem}-dereverberated.wav")
-            chosen, _ = QFileDialog.getSaveFileName(window, "Save the dereverberated copy as", str(suggested),
-                                                    "WAV files (*.wav)")
-            if not chosen:
-                return None
-            target = Path(chosen)
+            return None
         return window.jobs.submit(f"Dereverberate {display_name(recording.path)}",
                                   lambda: dereverberated_copy_job(recording, target, settings),
                                   lambda result: self._on_dereverberated(recording, target, result))
