@@ -18,9 +18,6 @@ from typing import Any, TypeVar
 import numpy as np
 
 from app.engine.correction import CorrectSettings, corrected_separation_job
-from app.engine.clicks import find_redrawn_clicks
-from app.engine.declip import Repaired, find_redrawn
-from app.engine.dereverb import Dereverberated, described
 from app.engine.documents import now_iso
 from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
 from app.engine.errors import AppError, ConfigError, JobCancelled
@@ -38,9 +35,9 @@ from app.engine.provenance import Tags, model_note, read_tags, with_step
 from app.engine.blend import blend_files
 from app.engine.noise_reduction import NoiseSettings, reduce_noise_files
 from app.engine.turn_gate import silence_between_turns
+from app.engine.restoration import Restoration, restored_view_job
 from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, separate_job
 from app.engine.timecode import format_span
-from models.baselines.wpe import WpeSettings
 
 T = TypeVar("T")
 TALKERS = 2
@@ -62,6 +59,11 @@ class BatchSettings:
     declip: bool = False                         # the recording's clipped runs redrawn before separating (`declip`)
     declick: bool = False                        # the recording's clicks redrawn before separating (`clicks`)
     dereverb: bool = False                       # the recording dereverberated (WPE) before separating (`dereverb`)
+
+    @property
+    def restoration(self) -> Restoration:
+        """The repairs the recording is read through before it is separated."""
+        return Restoration(declip=self.declip, declick=self.declick, dereverb=self.dereverb)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
@@ -132,9 +134,8 @@ def _made_by(path: Path, settings: BatchSettings) -> Callable[[int, bool], Tags]
     channels = "all channels" if separate.channels is None else \
         "channels " + ",".join(str(c + 1) for c in separate.channels)
     part = "" if settings.span is None else f" over {format_span(*settings.span, decimals=3)}"
-    repaired = "".join(f" ({step})" for step, on in (("its clipped runs redrawn", settings.declip),
-                                                      ("its clicks redrawn", settings.declick),
-                                                      (described(WpeSettings()), settings.dereverb)) if on)
+    restoration = settings.restoration
+    repaired = f" ({restoration.described()})" if restoration.chosen else ""
     corrector = None if settings.correct is None else model_note(find_model(settings.correct.model, Task.CORRECTION))
     date = now_iso()
 
@@ -162,19 +163,12 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
     with open_recording(path) as opened:
         notes = [opened.notice] if opened.notice else []
         rec = opened if settings.span is None else span_of(opened, settings.span)
-        if settings.declip:
-            redrawn = yield from find_redrawn(rec)
-            rec = Repaired(rec, redrawn)
-            runs = sum(channel.runs for channel in redrawn)
-            notes += [f"{runs} clipped run(s) of {path.name} redrawn before separating"] if runs else []
-        if settings.declick:
-            clicks = yield from find_redrawn_clicks(rec)
-            rec = Repaired(rec, clicks)
-            count = sum(channel.runs for channel in clicks)
-            notes += [f"{count} click(s) of {path.name} redrawn before separating"] if count else []
-        if settings.dereverb:
-            rec = Dereverberated(rec, channels=None if settings.separate.channels is None
-                                 else list(settings.separate.channels))
+        restoration = settings.restoration
+        if restoration.chosen:
+            rec, counts = yield from restored_view_job(rec, restoration, None if settings.separate.channels is None
+                                                       else list(settings.separate.channels))
+            notes += [f"{count} {kind.removesuffix('s')}(s) of {path.name} redrawn before separating"
+                      for kind, count in counts.items() if count]
         rate = rec.sample_rate if settings.separate.output_rate is OutputRate.INPUT else 16_000
         writers: list[AtomicAudioWriter] = []
         raw_writers: list[AtomicAudioWriter] = []

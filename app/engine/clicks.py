@@ -31,7 +31,7 @@ import numpy as np
 from scipy.linalg import solve_toeplitz
 from scipy.signal import lfilter
 
-from app.engine.clipping import Runs, stretch_labels
+from app.engine.clipping import Runs, stretch_labels, touching
 from app.engine.documents import Version
 from app.engine.errors import ConfigError
 from app.engine.declip import DeclipResult, Redrawn, write_redrawn
@@ -280,11 +280,14 @@ def click_runs(recording: Recording | Span, settings: ClickSettings = ClickSetti
     return found
 
 
-def find_redrawn_clicks(recording: Recording | Span,
-                        settings: ClickSettings = ClickSettings()) -> Job[list[Redrawn]]:
-    """Every click of every channel of `recording`, redrawn (channels without any left out)."""
+def find_redrawn_clicks(recording: Recording | Span, settings: ClickSettings = ClickSettings(),
+                        leave: list[Runs] | None = None) -> Job[list[Redrawn]]:
+    """Every click of every channel of `recording`, redrawn (channels without any left out), but for
+    those touching the channel's runs in `leave` (damage left as it is, whose edges read as clicks)."""
     found = []
     for channel, runs in enumerate((yield from click_runs(recording, settings))):
+        if leave is not None:
+            runs = runs[~touching(runs, leave[channel])]
         if len(runs):
             samples = yield from redraw_clicks(lambda lo, hi, c=channel: recording.read(lo, hi, [c])[0], runs,
                                                recording.sample_rate, recording.frames,

@@ -78,6 +78,15 @@ def _joined(runs: Runs, gap: float) -> Runs:
                     axis=1)
 
 
+def touching(runs: Runs, others: Runs) -> np.ndarray:
+    """For each of `runs`, whether it overlaps any of `others` (both [start, stop) in order of start)."""
+    if not len(others) or not len(runs):
+        return np.zeros(len(runs), bool)
+    before = np.searchsorted(others[:, 0], runs[:, 1])                # others starting before each run ends
+    reach = np.maximum.accumulate(others[:, 1])                       # the furthest any of them ends, so far
+    return (before > 0) & (reach[np.maximum(before - 1, 0)] > runs[:, 0])
+
+
 def stretch_labels(runs: list[Runs], rate: int, what: str) -> list[Label]:
     """One label per stretch ("clipped ch 1, 3" for `what` "clipped"), in time order: each channel's
     runs closer than `MERGE_SECONDS` joined, overlapping stretches of several channels made one."""

@@ -21,7 +21,7 @@ import numpy as np
 from app.engine.clipping import Runs, clipped_runs
 from app.engine.export import HEADROOM, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat, check_not_source
 from app.engine.files import ArraySource, Recording, SourceView, Span
-from app.engine.inpainting import redraw_spans, window_frames
+from app.engine.inpainting import REPAIR_WINDOW_SECONDS, redraw_spans, window_frames
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 
@@ -52,15 +52,20 @@ class DeclipResult:
     gain: float                 # the whole recording was multiplied by this (1.0 unless lowered to fit)
 
 
-def redraw_runs(recording: Recording, runs: list[Runs]) -> Job[list[Redrawn]]:
-    """Each channel's `runs` (as `clipped_runs` finds them) redrawn; channels with none left out."""
-    size = window_frames(recording.sample_rate)
+def redraw_runs(recording: Recording | Span | SourceView, runs: list[Runs],
+                missing: bool = False) -> Job[list[Redrawn]]:
+    """Each channel's `runs` redrawn, as clipped runs (as `clipped_runs` finds them) or, `missing`,
+    as lost samples (dropouts, in Repair's longer windows); channels with none left out."""
+    rate = recording.sample_rate
+    what = "dropouts" if missing else "clipped runs"
     found = []
     for channel, channel_runs in enumerate(runs):
         if not len(channel_runs):
             continue
+        longest = int(np.max(channel_runs[:, 1] - channel_runs[:, 0]))
+        size = window_frames(rate, REPAIR_WINDOW_SECONDS, 16 * longest) if missing else window_frames(rate)
         samples = yield from redraw_spans(lambda lo, hi, c=channel: recording.read(lo, hi, [c])[0], channel_runs,
-                                          size, False, f"redraw the clipped runs of channel {channel + 1}")
+                                          size, missing, f"redraw the {what} of channel {channel + 1}")
         lengths = channel_runs[:, 1] - channel_runs[:, 0]
         found.append(Redrawn(channel, channel_runs[:, 0].copy(), np.concatenate(([0], np.cumsum(lengths))), samples))
     return found

@@ -66,3 +66,10 @@ def test_near_runs_make_one_label_and_overlapping_channels_share_it():
     labels = clipping.stretch_labels(runs, RATE, "clipped")
     assert [label.text for label in labels] == ["clipped ch 1, 2", "clipped ch 3"]
     assert labels[0] == Label(1000 / RATE, 1200 / RATE, "clipped ch 1, 2")
+
+
+def test_runs_touching_others_are_told_apart_even_behind_a_long_one():
+    runs = np.array([[0, 5], [10, 12], [20, 25], [40, 41]])
+    others = np.array([[4, 6], [8, 30], [11, 13]])                    # the second reaches past the third's end
+    np.testing.assert_array_equal(clipping.touching(runs, others), [True, True, True, False])
+    assert not clipping.touching(runs, np.zeros((0, 2), np.int64)).any()

@@ -1,0 +1,67 @@
+"""Repairing a recording as RX's Repair Assistant does: each kind of damage found and counted apart
+(the clicks that clipped runs and dropouts make at their edges not counted twice), the chosen repairs
+read through one after another into a copy, never over the recording."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from app.engine.errors import ConfigError
+from app.engine.files import ArraySource, open_recording
+from app.engine.jobs import drive
+from app.engine.provenance import read_tags
+from app.engine.restoration import Damage, Restoration, damage_job, restored_copy_job, restored_view_job
+
+RATE = 16_000
+
+
+@pytest.fixture(scope="module")
+def damaged() -> np.ndarray:
+    """Three seconds of two tones: channel 1 swells into clipping around 1.1 s and clicks at 0.5 s; channel 2 drops
+    2.5 ms at 1.5 s and 40 ms at 2.5 s."""
+    t = np.arange(3 * RATE) / RATE
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 200 * t), 0.3 * np.sin(2 * np.pi * 310 * t)])
+    swell = 1 + 3 * np.hanning(6_400)                             # a loud syllable, not a jump in level
+    audio[0, 14_400:20_800] = np.clip(swell * audio[0, 14_400:20_800], -1, 1)
+    audio[0, 8_000:8_010] += 0.4
+    audio[1, 24_000:24_040] = 0.0
+    audio[1, 40_000:40_640] = 0.0
+    return audio.astype(np.float32)
+
+
+def test_each_kind_of_damage_is_counted_apart(damaged):
+    assert drive(damage_job(ArraySource(damaged, RATE, "damaged.wav"))) == Damage(
+        clipped=50, dropouts=1, long_dropouts=1, clicks=1)
+
+
+def test_the_chosen_repairs_are_read_through_in_turn(damaged):
+    view, counts = drive(restored_view_job(ArraySource(damaged, RATE, "damaged.wav"),
+                                           Restoration(declip=True, dropouts=True, declick=True)))
+    assert counts == {"clipped runs": 50, "dropouts": 1, "clicks": 1}
+    repaired = view.read(0, view.frames)
+    assert np.abs(repaired[0, 14_400:20_800]).max() > 1.0                        # redrawn beyond full scale
+    assert np.abs(repaired[1, 24_000:24_040]).min() > 0 or np.abs(repaired[1, 24_000:24_040]).max() > 0.1
+    np.testing.assert_array_equal(repaired[1, 40_000:40_640], 0.0)                # too long: left as it is
+    assert np.abs(repaired[0, 8_000:8_010] - damaged[0, 8_000:8_010]).max() > 0.1  # the click redrawn
+
+
+def test_nothing_chosen_reads_the_recording_as_it_is(damaged):
+    source = ArraySource(damaged, RATE, "damaged.wav")
+    view, counts = drive(restored_view_job(source, Restoration()))
+    assert view is source and counts == {} and not Restoration().chosen
+
+
+def test_the_copy_is_written_whole_tagged_and_never_over_the_recording(tmp_path, damaged):
+    src = tmp_path / "damaged.wav"
+    sf.write(src, damaged.T, RATE, subtype="PCM_16")
+    before = src.read_bytes()
+    with open_recording(src) as rec:
+        with pytest.raises(ConfigError, match="cannot replace damaged.wav"):
+            drive(restored_copy_job(rec, src, Restoration(declip=True)))
+        counts = drive(restored_copy_job(rec, tmp_path / "copy.wav", Restoration(dropouts=True, declick=True)))
+    assert counts == {"dropouts": 1, "clicks": 1} and src.read_bytes() == before
+    info = sf.info(tmp_path / "copy.wav")
+    assert (info.subtype, info.channels, info.frames) == ("PCM_24", 2, damaged.shape[1])
+    assert read_tags(tmp_path / "copy.wav")["comment"].endswith("dropouts redrawn, clicks redrawn")
