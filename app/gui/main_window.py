@@ -403,6 +403,9 @@ class MainWindow(QMainWindow):
         self.declip_action = self._action("Repair cli&pping…", [], lambda: self.processing.repair_clipping())
         self.declip_action.setStatusTip("Write a copy of the recording with every clipped run redrawn from the "
                                         "waveform around it (RX's De-clip) and open it, to separate")
+        self.restore_action = self._action("Repair t&he recording…", [], lambda: self.processing.open_repair())
+        self.restore_action.setStatusTip("Find the recording's clipping, dropouts and clicks, and write a copy with "
+                                         "the ones you choose repaired (RX's Repair Assistant)")
         self.dereverb_action = self._action("De&reverberate (WPE)…", [], lambda: self.processing.open_dereverb())
         self.dereverb_action.setStatusTip("Write a copy of the recording with its late reverberation taken out, every "
                                           "channel from all of them (WPE, the CHiME front end), and open it")
@@ -514,6 +517,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.clicks_action)
         process_menu.addAction(self.label_stats_action)
         process_menu.addSeparator()
+        process_menu.addAction(self.restore_action)
         process_menu.addAction(self.declip_action)
         process_menu.addAction(self.dereverb_action)
         process_menu.addSeparator()
@@ -802,6 +806,7 @@ class MainWindow(QMainWindow):
         self.clipping_action.setEnabled(self.recording is not None)
         self.declip_action.setEnabled(self.recording is not None)
         self.dereverb_action.setEnabled(self.recording is not None)
+        self.restore_action.setEnabled(self.recording is not None)
         self.dropouts_action.setEnabled(self.recording is not None)
         self.clicks_action.setEnabled(self.recording is not None)
         self.sounds_action.setEnabled(self.recording is not None)

@@ -37,6 +37,7 @@ from app.engine.preview import preview_span
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
+from app.engine.restoration import Restoration, damage_job, restored_copy_job
 from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
 from app.engine.time_align import step_note
 from app.engine.timecode import format_duration, format_span
@@ -54,6 +55,7 @@ from app.engine.workflow import (
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.dereverb_dialog import DereverbDialog
+from app.gui.dialogs.repair_dialog import RepairDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
 from app.gui.dialogs.sounds_dialog import SoundsDialog
@@ -393,6 +395,41 @@ class ProcessController(QObject):
                                        f"to {20 * np.log10(result.peak):+.1f} dBFS) into {target.name}", 15_000)
         if recording is window.recording:      # once this job has ended: opening is refused while jobs run
             QTimer.singleShot(0, lambda: window.open_path(target))
+
+    def open_repair(self) -> RepairDialog | None:
+        """The Repair dialog (non-modal): what is wrong with the recording is found as it opens (a
+        job), then the chosen repairs are written to a copy."""
+        window, recording = self.window, self.window.recording
+        if recording is None:
+            return None
+        dialog = RepairDialog(recording.path.name, window)
+        window.jobs.submit(f"Find damage in {display_name(recording.path)}", lambda: damage_job(recording),
+                           lambda damage: shiboken6.isValid(dialog) and dialog.show_damage(damage))
+        dialog.accepted.connect(lambda: self.repair_recording(dialog.restoration()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def repair_recording(self, restoration: Restoration, target: Path | None = None) -> JobEntry | None:
+        """Queue a copy of the recording through `restoration`, at `target` or where the user says;
+        the copy then opens in place of the recording. The recording's own file is never written."""
+        window, recording = self.window, self.window.recording
+        if recording is None or not restoration.chosen:
+            return None
+        target = target or self._copy_target(recording, "repaired", "repaired")
+        if target is None:
+            return None
+
+        def done(counts: dict[str, int]) -> None:
+            said = ", ".join(f"{count} {kind if count != 1 else kind.removesuffix('s')}"
+                             for kind, count in counts.items())
+            window.statusBar().showMessage(f"{recording.path.name} repaired ({restoration.described()}"
+                                           f"{': ' + said if said else ''}) into {target.name}", 15_000)
+            if recording is window.recording:      # once this job has ended: opening is refused while jobs run
+                QTimer.singleShot(0, lambda: window.open_path(target))
+
+        return window.jobs.submit(f"Repair {display_name(recording.path)}",
+                                  lambda: restored_copy_job(recording, target, restoration), done)
 
     def open_dereverb(self) -> DereverbDialog | None:
         """The Dereverberate dialog (non-modal): its settings, a Preview of a channel, then Save copy…"""

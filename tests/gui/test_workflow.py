@@ -21,6 +21,7 @@ from app.engine.documents import Version, VersionKind
 from app.engine.labels import Label
 from app.engine.spectral_edits import AROUND
 from app.engine.export import AudioFormat, ExportSettings, PeakPolicy, SampleFormat
+from app.engine.restoration import Restoration
 from app.engine.spectrogram import SpectrogramSettings
 from app.gui.dialogs.export_dialog import EACH_LABEL, MADE_OVER, SELECTION, ExportDialog, ExportRequest
 from app.gui.settings import ExportChoices
@@ -1535,6 +1536,28 @@ def test_a_recording_that_never_clips_gets_no_repaired_copy(qtbot, window, tmp_p
     wait_done(qtbot, window, window.processing.repair_clipping(tmp_path / "calm-declipped.wav"))
     assert not (tmp_path / "calm-declipped.wav").exists() and window.recording.path.name == "calm.wav"
     assert window.statusBar().currentMessage().startswith("calm.wav does not clip")
+
+
+def test_the_repair_dialog_counts_each_kind_of_damage_and_writes_the_chosen_repairs(qtbot, window, tmp_path):
+    from tests.engine.test_restoration import RATE, damaged
+    from tests.gui.conftest import open_and_draw
+
+    source = tmp_path / "damaged.wav"
+    sf.write(source, damaged.__wrapped__().T, RATE, subtype="PCM_16")
+    open_and_draw(qtbot, window, source)
+    dialog = window.processing.open_repair()
+    assert not dialog.accept_button.isEnabled()                      # nothing chosen until the damage is known
+    qtbot.waitUntil(lambda: dialog.declip.isEnabled(), timeout=20_000)
+    assert dialog.found.text() == "Found 50 clipped runs, 1 dropout (and 1 longer one, left as it is) and 1 click."
+    assert dialog.restoration() == Restoration(declip=True, dropouts=True, declick=True)
+    dialog.declip.setChecked(False)
+    save_screenshot(dialog, "repair-dialog.png")
+    restoration = dialog.restoration()
+    dialog.reject()
+    wait_done(qtbot, window, window.processing.repair_recording(restoration, tmp_path / "damaged-repaired.wav"))
+    qtbot.waitUntil(lambda: window.recording.path == tmp_path / "damaged-repaired.wav", timeout=10_000)
+    assert "(dropouts redrawn, clicks redrawn: 1 dropout, 1 click) into damaged-repaired.wav" in \
+        window.statusBar().currentMessage()
 
 
 def test_the_repaired_copy_may_not_replace_its_recording(qtbot, window, tmp_path):

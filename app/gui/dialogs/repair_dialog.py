@@ -1,0 +1,60 @@
+"""Process ▸ Repair the recording… (RX's Repair Assistant): what was found wrong with the recording,
+kind by kind with its count (`app.engine.restoration.damage_job`, run as the dialog opens), each
+repair offered and chosen where something was found, the late reverberation offered too; Save copy…
+asks where to write the repaired copy."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QWidget
+
+from app.engine.inpainting import MAX_REPAIR_SECONDS
+from app.engine.restoration import Damage, Restoration
+from app.gui.dialogs.buttons import accept_cancel
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+class RepairDialog(QDialog):
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Repair the recording")
+        self.found = QLabel(f"Looking through {name} for clipping, dropouts and clicks…", wordWrap=True)
+        self.declip = QCheckBox("Redraw the clipped runs")
+        self.dropouts = QCheckBox(f"Redraw the dropouts of up to {1000 * MAX_REPAIR_SECONDS:g} ms")
+        self.declick = QCheckBox("Redraw the clicks")
+        for box in (self.declip, self.dropouts, self.declick):
+            box.setEnabled(False)
+        self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
+        self.buttons, self.accept_button = accept_cancel(self, "Save copy…")
+        self.accept_button.setEnabled(False)
+        self.dereverb.toggled.connect(self._refresh)
+        form = QFormLayout(self)
+        form.addRow(QLabel("A copy of the recording with the chosen repairs, in this order; the recording itself\n"
+                           "is never written."))
+        form.addRow(self.found)
+        for box in (self.declip, self.dropouts, self.declick, self.dereverb):
+            form.addRow(box)
+        form.addRow(self.buttons)
+
+    def show_damage(self, damage: Damage) -> None:
+        """The counts found, each repair chosen where there is something to repair."""
+        for box, count, what in ((self.declip, damage.clipped, "clipped run"),
+                                 (self.dropouts, damage.dropouts, "dropout"), (self.declick, damage.clicks, "click")):
+            box.setText(f"{box.text()} ({_count(count, what)})")
+            box.setEnabled(count > 0)
+            box.setChecked(count > 0)
+            box.toggled.connect(self._refresh)
+        n = damage.long_dropouts
+        longer = f" (and {_count(n, 'longer one')}, left as {'it is' if n == 1 else 'they are'})" if n else ""
+        self.found.setText(f"Found {_count(damage.clipped, 'clipped run')}, {_count(damage.dropouts, 'dropout')}"
+                           f"{longer} and {_count(damage.clicks, 'click')}.")
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.accept_button.setEnabled(self.restoration().chosen)
+
+    def restoration(self) -> Restoration:
+        return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
+                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
