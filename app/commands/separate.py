@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--declip", action="store_true",
                    help="redraw each recording's clipped runs before separating it (as meco-studio declip does, "
                         "with no copy written)")
+    p.add_argument("--fill-dropouts", action="store_true",
+                   help="redraw each recording's dropouts of up to 20 ms, every channel, before separating it (as "
+                        "Process ▸ Repair the recording… does, with no copy written)")
     p.add_argument("--declick", action="store_true",
                    help="redraw each recording's clicks, every channel, before separating it (as meco-studio declick "
                         "does, with no copy written)")
@@ -109,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
     enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None, chunk=settings.chunk)
     span = None if args.range is None else (args.range[0], args.range[1])
     batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span,
-                          args.silence_between_turns, args.blend, args.reduce_noise, args.declip, args.declick,
-                          args.dereverb)
+                          args.silence_between_turns, args.blend, args.reduce_noise, declip=args.declip,
+                          declick=args.declick, dropouts=args.fill_dropouts, dereverb=args.dereverb)
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")

@@ -58,12 +58,13 @@ class BatchSettings:
     reduce_noise_db: float | None = None         # each track's steady noise lowered by this much (`noise_reduction`)
     declip: bool = False                         # the recording's clipped runs redrawn before separating (`declip`)
     declick: bool = False                        # the recording's clicks redrawn before separating (`clicks`)
+    dropouts: bool = False                       # the recording's dropouts redrawn before separating (`restoration`)
     dereverb: bool = False                       # the recording dereverberated (WPE) before separating (`dereverb`)
 
     @property
     def restoration(self) -> Restoration:
         """The repairs the recording is read through before it is separated."""
-        return Restoration(declip=self.declip, declick=self.declick, dereverb=self.dereverb)
+        return Restoration(declip=self.declip, dropouts=self.dropouts, declick=self.declick, dereverb=self.dereverb)
 
     def __post_init__(self) -> None:
         ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work

@@ -187,3 +187,12 @@ def test_a_recording_is_separated_as_its_declicked_samples_would_be(tmp_path, ti
         np.testing.assert_array_equal(sf.read(own)[0], sf.read(expected)[0])
     assert "1 click(s) of clicky.wav redrawn before separating" in clean["notes"]
     assert "clicky.wav (clicks redrawn), separated by" in read_tags(Path(clean["outputs"][0]))["comment"]
+
+
+def test_a_recordings_dropouts_are_redrawn_before_separating_when_asked(tmp_path, tiny_separator_card):
+    t = np.arange(2 * 16_000) / 16_000
+    tones = np.stack([0.3 * np.sin(2 * np.pi * 300 * t), 0.2 * np.sin(2 * np.pi * 700 * t)])
+    tones[0, 20_000:20_040] = 0.0
+    sf.write(tmp_path / "lossy.wav", tones.T, 16_000, subtype="FLOAT")
+    done = drive(batch_job([tmp_path / "lossy.wav"], tmp_path / "b", BatchSettings(_settings(), dropouts=True))).done[0]
+    assert "1 dropout(s) of lossy.wav redrawn before separating" in done["notes"]

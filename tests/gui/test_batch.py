@@ -36,10 +36,11 @@ def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once
     assert request.settings.reduce_noise_db is None
     dialog.noise.setCurrentIndex(dialog.noise.findData(12.0))
     assert dialog.request().settings.reduce_noise_db == 12.0
-    assert not request.settings.dereverb and not request.settings.declick
-    dialog.dereverb.setChecked(True)
-    dialog.declick.setChecked(True)
-    assert dialog.request().settings.dereverb and dialog.request().settings.declick
+    assert not (request.settings.dereverb or request.settings.declick or request.settings.dropouts)
+    for box in (dialog.dereverb, dialog.declick, dialog.dropouts):
+        box.setChecked(True)
+    chosen = dialog.request().settings.restoration
+    assert chosen.dereverb and chosen.declick and chosen.dropouts and not chosen.declip
     dialog.reject()
 
 

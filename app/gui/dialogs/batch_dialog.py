@@ -101,6 +101,8 @@ class BatchDialog(QDialog):
         self.blend = choice_combo(BLEND_CHOICES)
         self.between_turns = QCheckBox("Silence each talker between its turns (the crosstalk left there)")
         self.declip = QCheckBox("Redraw clipped runs before separating (as Process ▸ Repair clipping… does)")
+        self.dropouts = QCheckBox("Redraw dropouts of up to 20 ms before separating (as Process ▸ Repair the "
+                                  "recording… does)")
         self.declick = QCheckBox("Redraw clicks before separating (as Edit ▸ Remove clicks does, every channel)")
         self.dereverb = QCheckBox("Dereverberate before separating (as Process ▸ Dereverberate (WPE)… does)")
         self.dereverb.setToolTip("WPE, every channel from all of them: lifts AuxIVA and ILRMA most and the shipped "
@@ -120,6 +122,7 @@ class BatchDialog(QDialog):
         form.addRow("Blend", self.blend)
         form.addRow("Loudness", self.loudness)
         form.addRow("Clipping", self.declip)
+        form.addRow("Dropouts", self.dropouts)
         form.addRow("Clicks", self.declick)
         form.addRow("Reverberation", self.dereverb)
         form.addRow("Turns", self.between_turns)
@@ -165,8 +168,8 @@ class BatchDialog(QDialog):
                                  self.loudness.currentData(), self.overwrite.isChecked(),
                                  silence_between_turns=self.between_turns.isChecked(),
                                  blend_db=self.blend.currentData(), reduce_noise_db=self.noise.currentData(),
-                                 declip=self.declip.isChecked(), declick=self.declick.isChecked(),
-                                 dereverb=self.dereverb.isChecked())
+                                 declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
+                                 declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
         return BatchRequest(self.paths(), folder, settings)
 
     def _refresh(self) -> None:
