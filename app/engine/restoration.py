@@ -104,6 +104,24 @@ def restored_view_job(source: Source, restoration: Restoration,
     return view, counts
 
 
+PREVIEW_CONTEXT_SECONDS = 2.0   # repaired with the stretch a preview plays, either side (WPE's block context)
+
+
+def preview_job(recording: Source, restoration: Restoration, channel: int, heard: tuple[float, float],
+                removed: bool = False) -> Job[np.ndarray]:
+    """Channel `channel` of `recording` over `heard` (seconds) through the chosen repairs, worked out
+    over that stretch and `PREVIEW_CONTEXT_SECONDS` either side (the copy's repairs are found over
+    the whole, so a click or a block border near the stretch's ends may come out a little
+    differently), or with `removed` what the repairs take away there."""
+    rate = recording.sample_rate
+    lo, hi = (min(max(round(t * rate), 0), recording.frames) for t in heard)
+    context = round(PREVIEW_CONTEXT_SECONDS * rate)
+    first, last = max(0, lo - context), min(recording.frames, hi + context)
+    view, _ = yield from restored_view_job(Span(recording, first, last), restoration)
+    kept = np.asarray(view.read(lo - first, hi - first, [channel])[0], np.float32)
+    return np.asarray(recording.read(lo, hi, [channel])[0], np.float32) - kept if removed else kept
+
+
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:
     """`recording` through the chosen repairs, written to `target` (replacing a file there: the save
     dialog asked) as WAV at its rate, tagged with what was done: 32-bit float when clipped runs are

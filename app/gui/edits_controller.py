@@ -37,7 +37,7 @@ from app.gui.dialogs.level_dialog import LevelDialog
 from app.gui.dialogs.noise_dialog import NoiseDialog
 from app.gui.dialogs.preview_row import PreviewRow
 from app.gui.views.axes import format_hz
-from app.gui.preview_wiring import wire_preview
+from app.gui.preview_wiring import wire_preview, with_rate
 from app.gui.workers import WorkerSet
 
 if TYPE_CHECKING:
@@ -219,12 +219,9 @@ class EditsController:
         """`row`'s Play works out `make(version, heard)` for the version the row names, over the
         `preview_span` of `span(version)` (what the effect changes), and plays it (`wire_preview`)."""
         def heard(target: int, playhead: float) -> Job[tuple[np.ndarray, int]]:
-            version = chosen[target]
-            job = make(version, preview_span(version.seconds, span(version), playhead))     # on the GUI thread
-
-            def with_rate() -> Job[tuple[np.ndarray, int]]:
-                return (yield from job), version.sample_rate
-            return with_rate()
+            version = chosen[target]                                        # `make` runs here, on the GUI thread
+            return with_rate(make(version, preview_span(version.seconds, span(version), playhead)),
+                             version.sample_rate)
 
         wire_preview(self.window, self._previews, dialog, row, heard)
 

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 Heard = Callable[[int, float], Job[tuple[np.ndarray, int]]]
 
 
+def with_rate(job: Job[np.ndarray], rate: int) -> Job[tuple[np.ndarray, int]]:
+    """`job`'s samples with the rate they play at."""
+    return (yield from job), rate
+
+
 def wire_preview(window: MainWindow, workers: WorkerSet, dialog: QDialog, row: PreviewRow, make: Heard) -> None:
     """`row`'s Play runs the job `make(target, playhead)` (called on the GUI thread, where it reads
     the dialog; the job runs off it), which gives the samples and their rate for the target the

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from app.engine.activity import talker_activity
 from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
@@ -38,6 +38,7 @@ from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
 from app.engine.restoration import Restoration, damage_job, restored_copy_job
+from app.engine.restoration import preview_job as restoration_preview_job
 from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
 from app.engine.time_align import step_note
 from app.engine.timecode import format_duration, format_span
@@ -55,13 +56,14 @@ from app.engine.workflow import (
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.dereverb_dialog import DereverbDialog
+from app.gui.dialogs.preview_row import PreviewRow
 from app.gui.dialogs.repair_dialog import RepairDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
 from app.gui.dialogs.sounds_dialog import SoundsDialog
 from app.gui.names import display_name
 from app.gui.views.inspector_view import InspectorView
-from app.gui.preview_wiring import wire_preview
+from app.gui.preview_wiring import wire_preview, with_rate
 from app.gui.workers import JobEntry, WorkerSet
 from models.baselines.wpe import WpeSettings
 from models.inference.chunked import ChunkConfig
@@ -396,15 +398,30 @@ class ProcessController(QObject):
         if recording is window.recording:      # once this job has ended: opening is refused while jobs run
             QTimer.singleShot(0, lambda: window.open_path(target))
 
+    def _wire_recording_preview(self, dialog: QDialog, row: PreviewRow,
+                                make: Callable[[int, tuple[float, float]], Job[np.ndarray]]) -> None:
+        """`row`'s Play works out `make(channel, heard)` (called on the GUI thread, where it reads the
+        dialog) for the channel the row names over the `preview_span` of the selection, and plays it."""
+        window, recording = self.window, self.window.recording
+
+        def heard(channel: int, playhead: float) -> Job[tuple[np.ndarray, int]]:
+            seconds = recording.frames / recording.sample_rate
+            return with_rate(make(channel, preview_span(seconds, window.view.selection, playhead)),
+                             recording.sample_rate)
+
+        wire_preview(window, self._previews, dialog, row, heard)
+
     def open_repair(self) -> RepairDialog | None:
         """The Repair dialog (non-modal): what is wrong with the recording is found as it opens (a
         job), then the chosen repairs are written to a copy."""
         window, recording = self.window, self.window.recording
         if recording is None:
             return None
-        dialog = RepairDialog(recording.path.name, window)
+        dialog = RepairDialog(recording.path.name, recording.channels, window)
         window.jobs.submit(f"Find damage in {display_name(recording.path)}", lambda: damage_job(recording),
                            lambda damage: shiboken6.isValid(dialog) and dialog.show_damage(damage))
+        self._wire_recording_preview(dialog, dialog.preview, lambda channel, heard: restoration_preview_job(
+            recording, dialog.restoration(), channel, heard, dialog.preview_removed.isChecked()))
         dialog.accepted.connect(lambda: self.repair_recording(dialog.restoration()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -437,17 +454,8 @@ class ProcessController(QObject):
         if recording is None:
             return None
         dialog = DereverbDialog(recording.channels, self.wpe_settings, window)
-
-        def heard(channel: int, playhead: float) -> Job[tuple[np.ndarray, int]]:
-            job = preview_job(recording, dialog.settings(), channel, preview_span(
-                recording.frames / recording.sample_rate, window.view.selection, playhead),
-                dialog.preview_removed.isChecked())                            # read here, on the GUI thread
-
-            def with_rate() -> Job[tuple[np.ndarray, int]]:
-                return (yield from job), recording.sample_rate
-            return with_rate()
-
-        wire_preview(window, self._previews, dialog, dialog.preview, heard)
+        self._wire_recording_preview(dialog, dialog.preview, lambda channel, heard: preview_job(
+            recording, dialog.settings(), channel, heard, dialog.preview_removed.isChecked()))
         dialog.accepted.connect(lambda: self.dereverberate(settings=dialog.settings()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

@@ -65,3 +65,15 @@ def test_the_copy_is_written_whole_tagged_and_never_over_the_recording(tmp_path,
     info = sf.info(tmp_path / "copy.wav")
     assert (info.subtype, info.channels, info.frames) == ("PCM_24", 2, damaged.shape[1])
     assert read_tags(tmp_path / "copy.wav")["comment"].endswith("dropouts redrawn, clicks redrawn")
+
+
+def test_a_preview_repairs_its_stretch_and_what_it_takes_away_adds_back(damaged):
+    from app.engine.restoration import preview_job
+
+    source = ArraySource(damaged, RATE, "damaged.wav")
+    chosen = Restoration(declip=True, declick=True)
+    kept = drive(preview_job(source, chosen, 0, (0.25, 1.25)))
+    view, _ = drive(restored_view_job(source, chosen))
+    np.testing.assert_allclose(kept, view.read(4_000, 20_000, [0])[0], atol=1e-4)   # as the copy, away from the ends
+    removed = drive(preview_job(source, chosen, 0, (0.25, 1.25), removed=True))
+    np.testing.assert_allclose(kept + removed, damaged[0, 4_000:20_000], atol=1e-6)

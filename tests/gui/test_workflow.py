@@ -1550,6 +1550,9 @@ def test_the_repair_dialog_counts_each_kind_of_damage_and_writes_the_chosen_repa
     qtbot.waitUntil(lambda: dialog.declip.isEnabled(), timeout=20_000)
     assert dialog.found.text() == "Found 50 clipped runs, 1 dropout (and 1 longer one, left as it is) and 1 click."
     assert dialog.restoration() == Restoration(declip=True, dropouts=True, declick=True)
+    with qtbot.waitSignal(dialog.preview.ready, timeout=20_000) as ready:
+        dialog.preview.button.click()
+    assert ready.args[0][1] == RATE and ready.args[0][0].size == 3 * RATE and window.playback.previewing  # all 3 s
     dialog.declip.setChecked(False)
     save_screenshot(dialog, "repair-dialog.png")
     restoration = dialog.restoration()

@@ -1,7 +1,8 @@
 """Process ▸ Repair the recording… (RX's Repair Assistant): what was found wrong with the recording,
 kind by kind with its count (`app.engine.restoration.damage_job`, run as the dialog opens), each
 repair offered and chosen where something was found, the late reverberation offered too; Save copy…
-asks where to write the repaired copy."""
+asks where to write the repaired copy; Preview plays a few seconds of a channel repaired, or what the
+repairs take away."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QWidget
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.preview_row import PreviewRow
 
 
 def _count(n: int, what: str) -> str:
@@ -17,7 +19,7 @@ def _count(n: int, what: str) -> str:
 
 
 class RepairDialog(QDialog):
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, channels: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Repair the recording")
         self.found = QLabel(f"Looking through {name} for clipping, dropouts and clicks…", wordWrap=True)
@@ -27,6 +29,9 @@ class RepairDialog(QDialog):
         for box in (self.declip, self.dropouts, self.declick):
             box.setEnabled(False)
         self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
+        self.preview_removed = QCheckBox("What is taken away")
+        self.preview_removed.setToolTip("Play what the chosen repairs take away rather than what they leave")
+        self.preview = PreviewRow([f"channel {c + 1}" for c in range(channels)], (self.preview_removed,))
         self.buttons, self.accept_button = accept_cancel(self, "Save copy…")
         self.accept_button.setEnabled(False)
         self.dereverb.toggled.connect(self._refresh)
@@ -36,6 +41,7 @@ class RepairDialog(QDialog):
         form.addRow(self.found)
         for box in (self.declip, self.dropouts, self.declick, self.dereverb):
             form.addRow(box)
+        form.addRow("Preview", self.preview)
         form.addRow(self.buttons)
 
     def show_damage(self, damage: Damage) -> None:
