@@ -418,8 +418,9 @@ class ProcessController(QObject):
         if recording is None:
             return None
         dialog = RepairDialog(recording.path.name, recording.channels, window)
-        window.jobs.submit(f"Find damage in {display_name(recording.path)}", lambda: damage_job(recording),
-                           lambda damage: shiboken6.isValid(dialog) and dialog.show_damage(damage))
+        counting = window.jobs.submit(f"Find damage in {display_name(recording.path)}", lambda: damage_job(recording),
+                                      lambda damage: shiboken6.isValid(dialog) and dialog.show_damage(damage))
+        dialog.finished.connect(lambda _: window.jobs.cancel(counting))     # a count no one waits for: stopped
         self._wire_recording_preview(dialog, dialog.preview, lambda channel, heard: restoration_preview_job(
             recording, dialog.restoration(), channel, heard, dialog.preview_removed.isChecked()))
         dialog.accepted.connect(lambda: self.repair_recording(dialog.restoration()))

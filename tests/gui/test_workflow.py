@@ -1563,6 +1563,14 @@ def test_the_repair_dialog_counts_each_kind_of_damage_and_writes_the_chosen_repa
         window.statusBar().currentMessage()
 
 
+def test_closing_the_repair_dialog_stops_its_count(qtbot, demo_window):
+    dialog = demo_window.processing.open_repair()
+    counting = demo_window.jobs.entries[-1]
+    dialog.reject()
+    qtbot.waitUntil(lambda: counting.state in (JobState.CANCELLED, JobState.DONE), timeout=20_000)
+    assert counting.state is JobState.CANCELLED
+
+
 def test_the_repaired_copy_may_not_replace_its_recording(qtbot, window, tmp_path):
     from tests.gui.conftest import open_and_draw
 
