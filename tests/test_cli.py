@@ -319,6 +319,24 @@ def test_stats_labels_where_a_file_dropped_samples(tmp_path, capsys):
     assert sorted(p.name for p in labels.iterdir()) == ["lossy.dropouts.txt"]
 
 
+def test_stats_labels_where_a_file_clicks(tmp_path, capsys):
+    import soundfile as sf
+
+    from app.engine.labels import read_labels
+
+    rate = 16_000
+    t = np.arange(2 * rate) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 200 * t)
+    clicky = tone.copy()
+    clicky[24_000:24_010] += 0.4
+    sf.write(tmp_path / "clicky.wav", np.stack([tone, clicky], axis=1), rate, subtype="PCM_16")
+    labels = tmp_path / "labels"
+    assert main(["stats", str(tmp_path / "clicky.wav"), "--click-labels", str(labels)]) == EXIT_OK
+    assert "  1 click(s) labelled" in capsys.readouterr().out.splitlines()
+    (label,) = read_labels(labels / "clicky.clicks.txt")
+    assert label.text == "click ch 2" and label.start == pytest.approx(1.5, abs=0.001)
+
+
 def test_evaluate_activity_scores_each_labeller_against_the_clean_references(capsys):
     assert main(["evaluate", "activity", "--json"]) == EXIT_OK
     results = json.loads(capsys.readouterr().out)["activity"]

@@ -4,7 +4,8 @@ The figures of the desktop app's Analyze panel, streamed block by block, so any 
 is measured in bounded memory; `--range` restricts them to part of each file. `--clipping-labels
 DIR` also writes, for each file that clips, where (Process ▸ Label clipping) as an Audacity label
 file, `DIR/<stem>.clipping.txt`, over the whole file; `--dropout-labels DIR` where it dropped
-samples (Process ▸ Label dropouts), `DIR/<stem>.dropouts.txt`.
+samples (Process ▸ Label dropouts), `DIR/<stem>.dropouts.txt`; `--click-labels DIR` where it
+clicks (Process ▸ Label clicks), `DIR/<stem>.clicks.txt`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.commands.options import add_range_option
 from app.commands.output import aligned, progress_bar, run_batch, warn
 from app.engine.analysis import AnalysisRequest, analyse, statistics_table
 from app.engine.clipping import clipping_job
+from app.engine.clicks import clicks_job
 from app.engine.dropouts import dropouts_job
 from app.engine.export import write_text_atomically
 from app.engine.files import expand_inputs, open_recording
@@ -38,13 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dropout-labels", type=Path, default=None, metavar="DIR",
                    help="also label where each file dropped samples (runs of 8+ exact zeros in sound, over the whole "
                         "file) in DIR/<stem>.dropouts.txt; none for a file that drops none")
+    p.add_argument("--click-labels", type=Path, default=None, metavar="DIR",
+                   help="also label where each file clicks (bursts of up to 5 ms its sound does not predict, over the "
+                        "whole file) in DIR/<stem>.clicks.txt; none for a file without clicks")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
 
 # what a label folder is for: the job that finds the stretches, the report's key, what the lines call them
 FINDERS = {"clipping": (clipping_job, "clipped_stretches", "clipped stretch(es)"),
-           "dropouts": (dropouts_job, "dropout_stretches", "dropout(s)")}
+           "dropouts": (dropouts_job, "dropout_stretches", "dropout(s)"),
+           "clicks": (clicks_job, "click_stretches", "click(s)")}
 
 
 def measure_file(path: Path, span: tuple[float, float] | None, label_dirs: dict[str, Path] | None = None) -> dict:
@@ -88,7 +94,7 @@ def _lines(result: dict) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     span = None if args.range is None else (args.range[0], args.range[1])
-    folders = {kind: folder for kind, folder in (("clipping", args.clipping_labels), ("dropouts", args.dropout_labels))
-               if folder is not None}
+    folders = {kind: folder for kind, folder in (("clipping", args.clipping_labels), ("dropouts", args.dropout_labels),
+                                                 ("clicks", args.click_labels)) if folder is not None}
     return run_batch(expand_inputs(args.inputs), lambda path: measure_file(Path(path), span, folders),
                      "measured", args.json, _lines, announce=False)
