@@ -299,42 +299,35 @@ def test_stats_labels_where_a_file_clips_and_writes_nothing_for_one_that_does_no
     assert sorted(p.name for p in labels.iterdir()) == ["hot.clipping.txt"]
 
 
-def test_stats_labels_where_a_file_dropped_samples(tmp_path, capsys):
+def _dropped(tone: np.ndarray) -> np.ndarray:
+    """`tone` (two channels) with channel 1 dropping 2 ms at 1 s."""
+    tone[0, 16_000:16_032] = 0
+    return tone
+
+
+def _clicked(tone: np.ndarray) -> np.ndarray:
+    """`tone` (two channels) with channel 2 clicking for 10 samples at 1.5 s."""
+    tone[1, 24_000:24_010] += 0.4
+    return tone
+
+
+@pytest.mark.parametrize("damage, options, said, name, text, start", [
+    (_dropped, ["--dropout-labels", "--clipping-labels"], "1 dropout(s)", "dropouts", "dropout ch 1", 1.0),
+    (_clicked, ["--click-labels"], "1 click(s)", "clicks", "click ch 2", 1.5)])
+def test_stats_labels_where_a_file_is_damaged(tmp_path, capsys, damage, options, said, name, text, start):
     import soundfile as sf
 
     from app.engine.labels import read_labels
 
-    rate = 16_000
-    t = np.arange(2 * rate) / rate
-    whole = 0.3 * np.sin(2 * np.pi * 200 * t)
-    lossy = whole.copy()
-    lossy[rate:rate + 32] = 0
-    sf.write(tmp_path / "lossy.wav", np.stack([lossy, whole / 2], axis=1), rate, subtype="PCM_16")
+    t = np.arange(2 * 16_000) / 16_000
+    tone = np.stack([0.3 * np.sin(2 * np.pi * 200 * t), 0.15 * np.sin(2 * np.pi * 200 * t)])
+    sf.write(tmp_path / "damaged.wav", damage(tone).T, 16_000, subtype="PCM_16")
     labels = tmp_path / "labels"
-    assert main(["stats", str(tmp_path / "lossy.wav"), "--dropout-labels", str(labels), "--clipping-labels",
-                 str(labels)]) == EXIT_OK
-    assert "  1 dropout(s) labelled" in capsys.readouterr().out.splitlines()
-    (label,) = read_labels(labels / "lossy.dropouts.txt")
-    assert label.text == "dropout ch 1" and label.start == pytest.approx(1.0, abs=0.001)
-    assert sorted(p.name for p in labels.iterdir()) == ["lossy.dropouts.txt"]
-
-
-def test_stats_labels_where_a_file_clicks(tmp_path, capsys):
-    import soundfile as sf
-
-    from app.engine.labels import read_labels
-
-    rate = 16_000
-    t = np.arange(2 * rate) / rate
-    tone = 0.3 * np.sin(2 * np.pi * 200 * t)
-    clicky = tone.copy()
-    clicky[24_000:24_010] += 0.4
-    sf.write(tmp_path / "clicky.wav", np.stack([tone, clicky], axis=1), rate, subtype="PCM_16")
-    labels = tmp_path / "labels"
-    assert main(["stats", str(tmp_path / "clicky.wav"), "--click-labels", str(labels)]) == EXIT_OK
-    assert "  1 click(s) labelled" in capsys.readouterr().out.splitlines()
-    (label,) = read_labels(labels / "clicky.clicks.txt")
-    assert label.text == "click ch 2" and label.start == pytest.approx(1.5, abs=0.001)
+    assert main(["stats", str(tmp_path / "damaged.wav"), *(a for o in options for a in (o, str(labels)))]) == EXIT_OK
+    assert f"  {said} labelled" in capsys.readouterr().out.splitlines()
+    (label,) = read_labels(labels / f"damaged.{name}.txt")
+    assert label.text == text and label.start == pytest.approx(start, abs=0.001)
+    assert sorted(p.name for p in labels.iterdir()) == [f"damaged.{name}.txt"]
 
 
 def test_evaluate_activity_scores_each_labeller_against_the_clean_references(capsys):
