@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from app.engine.clipping import Runs, clipped_runs
-from app.engine.export import HEADROOM, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat, check_not_source
+from app.engine.export import HEADROOM, REDRAWN_PEAKS, copy_job
 from app.engine.files import ArraySource, Recording, SourceView, Span
 from app.engine.inpainting import REPAIR_WINDOW_SECONDS, redraw_spans, window_frames
 from app.engine.jobs import Job, Progress
-from app.engine.provenance import read_tags, with_step
 
 BLOCK = 1 << 20
 
@@ -127,17 +126,10 @@ def declip_job(recording: Recording, sink: Callable[[np.ndarray], None],
 
 
 def repaired_copy_job(recording: Recording, target: Path) -> Job[DeclipResult | None]:
-    """`recording` with its clipped runs redrawn, written to `target` as 32-bit float WAV (replacing
-    a file there: the save dialog asked), tagged with what made it (Process ▸ Repair clipping…);
-    None, and nothing written, when nothing clipped. The recording's own file is never the target."""
-    check_not_source(target, recording.path, "the repaired copy")
-    redrawn = yield from find_redrawn(recording)
-    if not redrawn:
-        return None
-    export = ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE, overwrite=True)
-    writer = AtomicAudioWriter(target, recording.sample_rate, recording.channels, export,
-                               with_step(read_tags(recording.path), "clipped runs redrawn"))
-    with writer:
-        result = yield from write_redrawn(recording, redrawn, writer.write)
-    writer.commit()
-    return result
+    """`recording` with its clipped runs redrawn, written to `target` as 32-bit float WAV, tagged
+    with what made it (Process ▸ Repair clipping…); None, and nothing written, when nothing clipped."""
+    def fill(write: Callable[[np.ndarray], None]) -> Job[DeclipResult | None]:
+        redrawn = yield from find_redrawn(recording)
+        return (yield from write_redrawn(recording, redrawn, write)) if redrawn else None
+
+    return (yield from copy_job(recording, target, "the repaired copy", REDRAWN_PEAKS, "clipped runs redrawn", fill))

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.engine.errors import ConfigError
-from app.engine.export import REWRITTEN, AtomicAudioWriter, check_not_source
+from app.engine.export import REWRITTEN, copy_job
 from app.engine.files import ArraySource, Recording, SourceView, Span
 from app.engine.jobs import Job, Progress
-from app.engine.provenance import read_tags, with_step
 from models.baselines.wpe import WpeSettings, dereverberate
 
 BLOCK_SECONDS = 20.0
@@ -134,18 +133,11 @@ def dereverb_job(recording: Recording | Span | ArraySource, sink: Callable[[np.n
 
 def dereverberated_copy_job(recording: Recording, target: Path,
                             settings: WpeSettings = WpeSettings()) -> Job[DereverbResult]:
-    """`recording` dereverberated, written to `target` as 24-bit WAV at its rate (replacing a
-    file there: the save dialog asked), tagged with what made it (Process ▸ Dereverberate (WPE)…).
-    The recording's own file is never the target."""
-    check_not_source(target, recording.path, "the dereverberated copy")
+    """`recording` dereverberated, written to `target` as 24-bit WAV, tagged with what made it
+    (Process ▸ Dereverberate (WPE)…)."""
     view = Dereverberated(recording, settings)
-    export = replace(REWRITTEN, overwrite=True)
-    writer = AtomicAudioWriter(target, recording.sample_rate, recording.channels, export,
-                               with_step(read_tags(recording.path), described(settings)))
-    with writer:
-        result = yield from write_dereverberated(view, writer.write)
-    writer.commit()
-    return result
+    return (yield from copy_job(recording, target, "the dereverberated copy", REWRITTEN, described(settings),
+                                lambda write: write_dereverberated(view, write)))
 
 
 def preview_job(recording: Recording | Span | ArraySource, settings: WpeSettings, channel: int,

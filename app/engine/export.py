@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -27,7 +28,7 @@ import soxr
 from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
 from app.engine.files import Recording
-from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.jobs import Job, Progress, Stopwatch, T
 from app.engine.labels import Label
 from app.engine.loudness import (
     GATE_SECONDS,
@@ -104,16 +105,11 @@ class ExportSettings:
         return LOSSY_SUBTYPES.get(self.format, str(self.sample_format))
 
 
-def check_not_source(target: Path, source: Path, what: str) -> None:
-    """ConfigError when a copy (`what`, "the repaired copy") would be written over the file it is made from."""
-    if Path(target).resolve() == Path(source).resolve():
-        raise ConfigError(f"{what[0].upper()}{what[1:]} cannot replace {Path(source).name}, which it is made from; "
-                          "choose another name.")
-
-
 # A recording rewritten by a classical process (`dereverb`, `declick`): 24-bit, finer than any recorder's
 # noise; the rare sample beyond full scale goes through the limiter, with a note.
 REWRITTEN = ExportSettings(sample_format=SampleFormat.PCM_24, peak=PeakPolicy.LIMIT)
+# A recording whose clipped runs were redrawn: their peaks rise above full scale, and float keeps them.
+REDRAWN_PEAKS = ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE)
 
 
 def check_rate(settings: ExportSettings, sample_rate: int, name: str) -> None:
@@ -305,6 +301,27 @@ class AtomicAudioWriter:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is not None:
             self.abort()
+
+
+def copy_job(recording: Recording, target: Path, what: str, settings: ExportSettings, step: str,
+             fill: Callable[[Callable[[np.ndarray], None]], Job[T]]) -> Job[T | None]:
+    """A rewritten copy of `recording` (`what`: "the repaired copy") written to `target` at its rate
+    and channel count, replacing a file there (the save dialog asked), tagged with the recording's
+    tags and `step`. `fill` hands the copy's blocks in order to the write it is given and returns
+    what to report; a None from it writes nothing. The recording's own file is never the target,
+    checked before any work."""
+    if Path(target).resolve() == Path(recording.path).resolve():
+        raise ConfigError(f"{what[0].upper()}{what[1:]} cannot replace {recording.path.name}, which it is made "
+                          "from; choose another name.")
+    writer = AtomicAudioWriter(target, recording.sample_rate, recording.channels, replace(settings, overwrite=True),
+                               with_step(read_tags(recording.path), step))
+    with writer:
+        result = yield from fill(writer.write)
+        if result is None:
+            writer.abort()
+            return None
+    writer.commit()
+    return result
 
 
 def write_text_atomically(path: Path, text: str) -> Path:

@@ -13,7 +13,8 @@ little better than the silence).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +24,10 @@ from app.engine.clipping import Runs, clipped_runs, touching
 from app.engine.declip import BLOCK, Repaired, find_redrawn, redraw_runs
 from app.engine.dereverb import Dereverberated, described
 from app.engine.dropouts import dropout_runs
-from app.engine.export import (REWRITTEN, AtomicAudioWriter, ExportSettings, PeakPolicy, SampleFormat,
-                               check_not_source)
+from app.engine.export import REDRAWN_PEAKS, REWRITTEN, copy_job
 from app.engine.files import ArraySource, Recording, SourceView, Span
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.jobs import Job, Progress
-from app.engine.provenance import read_tags, with_step
 from models.baselines.wpe import WpeSettings
 
 Source = Recording | Span | ArraySource | SourceView
@@ -123,20 +122,16 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
 
 
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:
-    """`recording` through the chosen repairs, written to `target` (replacing a file there: the save
-    dialog asked) as WAV at its rate, tagged with what was done: 32-bit float when clipped runs are
-    redrawn (their peaks rise above full scale), else 24-bit; how many of each kind were redrawn.
-    The recording's own file is never the target."""
-    check_not_source(target, recording.path, "the repaired copy")
-    view, counts = yield from restored_view_job(recording, restoration)
-    export = (ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE, overwrite=True)
-              if restoration.declip else replace(REWRITTEN, overwrite=True))
-    writer = AtomicAudioWriter(target, recording.sample_rate, recording.channels, export,
-                               with_step(read_tags(recording.path), restoration.described()))
-    with writer:
+    """`recording` through the chosen repairs, written to `target` as WAV, tagged with what was
+    done: 32-bit float when clipped runs are redrawn (their peaks rise above full scale), else
+    24-bit; how many of each kind were redrawn."""
+    def fill(write: Callable[[np.ndarray], None]) -> Job[dict[str, int]]:
+        view, counts = yield from restored_view_job(recording, restoration)
         blocks = range(0, recording.frames, BLOCK)
         for done, lo in enumerate(blocks):
             yield Progress("write the repaired copy", done, len(blocks))
-            writer.write(view.read(lo, lo + BLOCK))
-    writer.commit()
-    return counts
+            write(view.read(lo, lo + BLOCK))
+        return counts
+
+    settings = REDRAWN_PEAKS if restoration.declip else REWRITTEN
+    return (yield from copy_job(recording, target, "the repaired copy", settings, restoration.described(), fill))

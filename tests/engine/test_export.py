@@ -14,6 +14,7 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 
+from app.engine.files import open_recording
 from app.engine.documents import Version, VersionKind, default_name
 from app.engine.errors import ConfigError, ExportError, JobCancelled
 from app.engine.export import (
@@ -22,6 +23,7 @@ from app.engine.export import (
     ExportSettings,
     PeakPolicy,
     SampleFormat,
+    copy_job,
     export_versions_job,
     normalise_file_loudness,
     peak_warnings,
@@ -30,6 +32,7 @@ from app.engine.export import (
 )
 from app.engine.jobs import drive
 from app.engine.labels import Label
+from app.engine.provenance import read_tags
 from tests.conftest import REPO_ROOT, mode_of
 
 RATE = 16_000
@@ -169,6 +172,43 @@ def test_cancelled_export_leaves_nothing_behind(tmp_path):
               on_progress=seen.append, should_stop=lambda: len(seen) == 4)
     assert 0 < seen[-1].done < seen[-1].total
     assert list(tmp_path.iterdir()) == []
+
+
+def _recording(tmp_path):
+    sf.write(tmp_path / "source.wav", np.full((RATE, 2), 0.25, np.float32), RATE, subtype="FLOAT")
+    return open_recording(tmp_path / "source.wav")
+
+
+def test_a_copy_is_written_in_the_blocks_its_maker_hands_over_and_tagged_with_the_step(tmp_path):
+    def fill(write):
+        yield from ()
+        for _ in range(4):
+            write(np.full((2, 4000), 0.5, np.float32))
+        return "done"
+
+    recording = _recording(tmp_path)
+    assert drive(copy_job(recording, tmp_path / "copy.wav", "the copy", ExportSettings(), "halved", fill)) == "done"
+    copy, rate = sf.read(tmp_path / "copy.wav", dtype="float32")
+    assert rate == RATE and copy.shape == (RATE, 2) and np.allclose(copy, 0.5, atol=1e-4)
+    assert any("halved" in text for text in read_tags(tmp_path / "copy.wav", carried_only=False).values())
+
+
+def test_a_copy_whose_maker_finds_nothing_to_do_writes_nothing_and_leaves_the_target_as_it_was(tmp_path):
+    def fill(write):
+        yield from ()
+        write(np.zeros((2, 100), np.float32))
+        return None
+
+    (tmp_path / "copy.wav").write_bytes(b"keep")
+    assert drive(copy_job(_recording(tmp_path), tmp_path / "copy.wav", "the copy", ExportSettings(), "x", fill)) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.wav", "source.wav"]
+    assert (tmp_path / "copy.wav").read_bytes() == b"keep"
+
+
+def test_a_copy_may_not_replace_the_recording_it_is_made_from(tmp_path):
+    recording = _recording(tmp_path)
+    with pytest.raises(ConfigError, match="The copy cannot replace source.wav"):
+        drive(copy_job(recording, tmp_path / "source.wav", "the copy", ExportSettings(), "x", lambda write: iter(())))
 
 
 def test_export_never_overwrites_without_flag(tmp_path):
