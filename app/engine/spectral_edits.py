@@ -20,6 +20,7 @@ a door knock goes and the room and the talker's steady sound under it stay.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,11 +102,10 @@ def _no_context(version: Version) -> ConfigError:
     return ConfigError(f"The span covers all of “{version.name}”: there is no sound around it to match.")
 
 
-def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
-                     block: int = BLOCK_FRAMES, stage: str = "attenuate") -> Job[np.ndarray]:
-    """`version`'s audio with `band` at `gain_db` (−inf: removed; `AROUND`: down to the level
-    around the span) in the frames centred inside `span`; one progress step (named `stage`) per
-    block of `block` samples (rounded to the hop)."""
+def _attenuate(version: Version, span: Seconds, band: Band, gain_db: Gain, put: Callable[[int, np.ndarray], None],
+               within: tuple[int, int] | None = None, block: int = BLOCK_FRAMES, stage: str = "attenuate") -> Job[None]:
+    """The samples of `version` that the attenuation changes (those in `within` alone, when given),
+    handed to `put(first sample, samples)` block by block, each exactly as the whole would give it."""
     from scipy.signal import ShortTimeFFT     # only when a band is attenuated: not at the app's start
     from scipy.signal.windows import hann
 
@@ -120,9 +120,9 @@ def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
         before, after = _around(version, transform, window, first, last)
     else:
         gain = 0.0 if gain_db == -math.inf else 10 ** (float(gain_db) / 20)
-    out = scratch_zeros(audio.shape)
-    out[:] = audio
     begin, end = max(0, first - window), min(audio.shape[0], last + window)     # the samples that change
+    if within is not None:
+        begin, end = max(begin, within[0]), min(end, within[1])
     block = max(hop, block // hop * hop)
     cores = list(range(begin // hop * hop, end, block))
     for done, core in enumerate(cores):
@@ -140,10 +140,42 @@ def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
             spectrum[:, inside] *= 1 - weight * (1 - reach)
         else:
             spectrum[:, inside] *= 1 - weight * (1 - gain)
-        resynthesised = transform.istft(spectrum, k1=piece.shape[0])
-        out[lo:hi] = resynthesised[lo - origin:hi - origin]
+        put(lo, transform.istft(spectrum, k1=piece.shape[0])[lo - origin:hi - origin])
+
+
+def attenuate_blocks(version: Version, span: Seconds, band: Band, gain_db: Gain,
+                     block: int = BLOCK_FRAMES, stage: str = "attenuate") -> Job[np.ndarray]:
+    """`version`'s audio with `band` at `gain_db` (−inf: removed; `AROUND`: down to the level
+    around the span) in the frames centred inside `span`; one progress step (named `stage`) per
+    block of `block` samples (rounded to the hop)."""
+    out = scratch_zeros(version.audio.shape)
+    out[:] = version.audio
+
+    def put(lo: int, samples: np.ndarray) -> None:
+        out[lo:lo + samples.shape[0]] = samples
+
+    yield from _attenuate(version, span, band, gain_db, put, block=block, stage=stage)
     out.flags.writeable = False         # the version keeps it as it is, without a copy
     return out
+
+
+def preview_job(version: Version, span: Seconds, band: Band, gain_db: Gain, heard: Seconds,
+                removed: bool = False) -> Job[np.ndarray]:
+    """The samples of `version` over `heard` (seconds) exactly as `attenuate_job` would make them,
+    `version` itself untouched: what the dialog's Preview plays. `removed`: what the attenuation
+    takes away there instead, which tells whether "down to the level around it" takes the sound
+    meant and nothing more."""
+    rate, frames = version.sample_rate, version.audio.shape[0]
+    lo, hi = (min(max(round(t * rate), 0), frames) for t in heard)
+    original = np.asarray(version.audio[lo:hi], np.float32)
+    kept = original.copy()
+
+    def put(first: int, samples: np.ndarray) -> None:
+        kept[first - lo:first - lo + samples.shape[0]] = samples
+
+    yield Progress("preview", 0, 1)
+    yield from _attenuate(version, span, band, gain_db, put, within=(lo, hi), stage="preview")
+    return original - kept if removed else kept
 
 
 def _settings(version: Version, span: Seconds, band: Band, gain_db: Gain) -> dict[str, Any]:

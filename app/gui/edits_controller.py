@@ -26,6 +26,7 @@ from app.engine.jobs import Job
 from app.engine.noise_reduction import NoiseFrom, NoiseSettings, check_profile_span, preview_job, reduce_noise_job
 from app.engine.preview import Seconds, preview_span
 from app.engine.spectral_edits import AROUND, Gain, attenuate_job, check_area
+from app.engine.spectral_edits import preview_job as attenuated_preview_job
 from app.engine.timecode import format_span
 from app.engine.time_align import align_job
 from app.engine.version_edits import fade_job, outside, silence_job, swap_job, swap_pair
@@ -297,6 +298,9 @@ class EditsController:
         nyquist = max(v.sample_rate for v in chosen) / 2           # a version's, not the recording's
         dialog = BandDialog([v.name for v in chosen], window.duration(), nyquist, window.view.selection,
                             window.view.band, self.band_db, window)
+        self._wire_preview(dialog, dialog.preview, chosen, lambda version, heard: attenuated_preview_job(
+            version, dialog.span(), dialog.band(), dialog.gain_db(), heard, dialog.preview_removed.isChecked()),
+            lambda _: dialog.span())
         return _shown(dialog, lambda: self._on_band_accepted(chosen, dialog))
 
     def _on_band_accepted(self, chosen: list[Version], dialog: BandDialog) -> None:

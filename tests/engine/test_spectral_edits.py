@@ -18,6 +18,7 @@ from app.engine.spectral_edits import (
     attenuate_job,
     band_weights,
     check_area,
+    preview_job,
     window_frames,
 )
 
@@ -158,3 +159,26 @@ def test_around_a_span_of_the_whole_version_has_nothing_to_match():
         check_area([_knock()], (0.0, 4.0), (1000, 8000), AROUND)
     with pytest.raises(ConfigError, match="no sound around it"):
         next(attenuate_job([_knock()], (0.0, 4.0), (1000, 8000), AROUND))
+
+
+@pytest.mark.parametrize("gain_db", [-30.0, AROUND])
+def test_the_preview_holds_exactly_the_samples_the_attenuated_version_will(gain_db):
+    version = _knock()
+    whole = drive(attenuate_blocks(version, (1.45, 2.05), (1000, 8000), gain_db))
+    heard = drive(preview_job(version, (1.45, 2.05), (1000, 8000), gain_db, (1.2, 2.3)))
+    np.testing.assert_allclose(heard, whole[round(1.2 * RATE):round(2.3 * RATE)], atol=1e-6)
+
+
+def test_the_preview_of_what_is_taken_away_and_what_is_left_add_up_to_the_version():
+    version = _knock()
+    heard, span = (1.5, 2.0), (1.45, 2.05)
+    kept = drive(preview_job(version, span, (1000, 8000), AROUND, heard))
+    taken = drive(preview_job(version, span, (1000, 8000), AROUND, heard, removed=True))
+    np.testing.assert_allclose(kept + taken, version.audio[round(1.5 * RATE):round(2.0 * RATE)], atol=1e-6)
+    assert _band_db(taken, (0.1, 0.4), (1000, 8000)) > _band_db(kept, (0.1, 0.4), (1000, 8000)) + 20   # the knock
+
+
+def test_a_preview_outside_the_span_is_the_version_as_it_is():
+    version = _knock()
+    heard = drive(preview_job(version, (1.45, 2.05), (1000, 8000), -30.0, (3.0, 3.5)))
+    np.testing.assert_array_equal(heard, version.audio[3 * RATE:round(3.5 * RATE)])

@@ -1057,6 +1057,30 @@ def test_the_band_dialog_names_the_versions_it_changes_and_wants_one(qtbot, demo
     dialog.reject()
 
 
+def test_the_band_dialog_previews_the_areas_start_as_the_attenuation_will_leave_it(qtbot, demo_window):
+    from app.engine.jobs import drive
+    from app.engine.spectral_edits import attenuate_blocks
+
+    separate(qtbot, demo_window)
+    demo_window.view.set_selection((2.0, 4.0), (1000.0, 3000.0))
+    demo_window.versions_panel.tree.topLevelItem(0).setSelected(True)
+    dialog = demo_window.edits.open_attenuate_band()
+    dialog.around.setChecked(True)
+    dialog.preview_removed.setChecked(True)
+    with qtbot.waitSignal(dialog.preview.ready, timeout=10_000) as ready:
+        dialog.preview.button.click()
+    audio, rate = ready.args[0]
+    version = demo_window.session.versions[0]
+    left = drive(attenuate_blocks(version, (2.0, 4.0), (1000.0, 3000.0), AROUND))
+    heard = slice(2 * rate, 2 * rate + audio.shape[0])
+    np.testing.assert_allclose(audio, version.audio[heard] - left[heard], atol=1e-6)
+    assert demo_window.playback.previewing and len(demo_window.session.versions) == 2
+    assert dialog.preview.button.text() == "Stop"
+    save_screenshot(dialog, "attenuate-band-dialog-preview.png")
+    dialog.reject()
+    assert not demo_window.playback.previewing
+
+
 def test_a_knock_is_brought_down_to_the_level_around_it(qtbot, demo_window):
     separate(qtbot, demo_window)
     chosen = demo_window.session.versions[:1]

@@ -5,7 +5,8 @@ The fields start from the area Ctrl+dragged on a spectrogram (or the selection, 
 recording), so a drawn area is refined to the hertz, and a hum's band over the whole recording
 is typed without drawing anything. The lowest gain removes the band; "down to the level around it"
 lowers the band only as far as the sound just before and after the span (a cough gone, the room
-under it kept).
+under it kept). Preview plays a few seconds of the area's start in one version as the settings
+would leave it (or what they take away), changing nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDoubleSpinBox, QFormLayout, Q
 
 from app.engine.spectral_edits import AROUND, Gain
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.preview_row import PreviewRow
 from app.gui.views.time_box import TimeBox
 
 LOWEST_DB = -100.0          # shown as "remove": the band goes entirely
@@ -44,6 +46,10 @@ class BandDialog(QDialog):
         self.around.toggled.connect(lambda on: self.gain.setEnabled(not on))
         self.around.setChecked(gain_db == AROUND)
         self.problem = QLabel()
+        self.preview_removed = QCheckBox("What is taken away")
+        self.preview_removed.setToolTip("Play what the attenuation takes away rather than what it leaves: the "
+                                        "cough or the whistle alone means the area is drawn well")
+        self.preview = PreviewRow(targets, (self.preview_removed,))
         self.buttons, self.accept_button = accept_cancel(self, "Attenuate")
         form = QFormLayout(self)
         form.addRow(QLabel("Each of these gets a new version with the band lowered over this time; the rest of its\n"
@@ -55,6 +61,7 @@ class BandDialog(QDialog):
         form.addRow("To", self.high)
         form.addRow("Gain", self.gain)
         form.addRow("", self.around)
+        form.addRow("Preview", self.preview)
         form.addRow(self.problem)
         form.addRow(self.buttons)
         for box in (self.start, self.stop, self.low, self.high):
@@ -79,3 +86,4 @@ class BandDialog(QDialog):
                    "The upper edge must lie above the lower edge." if high <= low else "")
         self.problem.setText(problem)
         self.accept_button.setEnabled(not problem)
+        self.preview.button.setEnabled(not problem)
