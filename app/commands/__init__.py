@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 # Each module registers its sub-commands; order is the order shown in --help.
-COMMAND_MODULES = ("info", "stats", "pitch", "label_stats", "label_sounds", "record", "separate", "correct",
+COMMAND_MODULES = ("info", "stats", "pitch", "delays", "label_stats", "label_sounds", "record", "separate", "correct",
                    "enhance", "denoise", "declip", "declick", "dereverb", "export", "evaluate", "score", "ratings",
                    "report", "models", "bench", "devices", "about", "data")
 

@@ -19,6 +19,8 @@ the range is cut into columns, read block by block, so an hour costs the memory 
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -198,3 +200,14 @@ def describe(track: DelayTrack, modes: Sequence[DelayMode]) -> str:
     found = ", ".join(f"{m.seconds * 1000:+.3f} ms ({m.share:.0%})" for m in modes)
     text = f"Channel {b} against channel {a}: the clear columns gather at {found}."
     return text
+
+
+def delay_csv(track: DelayTrack) -> str:
+    """One row per column: its centre (`time_s`), its peak's delay in ms (empty where the column is
+    quiet) and the peak's height, as Sonic Visualiser and a spreadsheet read a time series."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["time_s", "delay_ms", "peak"])
+    for time, delay, height in zip(track.times, track.peak, track.height):
+        writer.writerow([f"{time:.3f}", f"{delay * 1000:.4f}" if math.isfinite(delay) else "", f"{height:.3f}"])
+    return out.getvalue()

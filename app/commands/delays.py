@@ -1,0 +1,91 @@
+"""`meco-studio delays INPUT...`: the delay between two microphones over time, and the delays it
+gathers at (one per talker, or per fixed noise source), for each file (Process ▸ Track the delay
+between two channels, as a command).
+
+Each file's two channels (`--pair`, from 1) go through the GCC-PHAT correlogram of
+`app.engine.delay_track`; the strongest delays are printed with the share of the clear columns
+each holds, and with `--out` each column's peak is written to `DIR/<stem>.delays.csv`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from app.commands import HelpFormatter
+from app.commands.options import add_range_option
+from app.commands.output import progress_bar, run_batch, warn
+from app.engine.batch import output_folders
+from app.engine.delay_track import DEFAULT_REACH_S, delay_csv, delay_track_job, describe, strongest_delays
+from app.engine.errors import ConfigError, ExportError
+from app.engine.export import write_text_atomically
+from app.engine.files import Span, expand_inputs, open_recording
+from app.engine.jobs import drive
+from app.engine.timecode import format_duration
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("delays", help="the delay between two microphones over time (GCC-PHAT), and where it gathers",
+                       formatter_class=HelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders (searched recursively)")
+    p.add_argument("--pair", nargs=2, type=int, default=[1, 2], metavar=("A", "B"),
+                   help="the two channels, from 1: the delay is B's against A's")
+    p.add_argument("--reach-ms", type=float, default=DEFAULT_REACH_S * 1000, metavar="MS",
+                   help="delays looked for either way: the array's size over the speed of sound (2 ms: 69 cm); "
+                        "up to 250 for channels of separate devices")
+    add_range_option(p, "track only this range of each file")
+    p.add_argument("--out", type=Path, default=None, help="also write each column's delay to DIR/<stem>.delays.csv")
+    p.add_argument("--overwrite", action="store_true", help="replace CSV files that exist")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def track_file(path: Path, out: Path | None, pair: tuple[int, int], reach_s: float,
+               span: tuple[float, float] | None, overwrite: bool, show_bar: bool) -> dict:
+    """The file's correlogram summarised (and written to `out`, when given, only once it is whole)."""
+    if out is not None and out.exists() and not overwrite:
+        raise ExportError(f"{out.name} already exists in {out.parent}; choose another folder or pass --overwrite.")
+    with open_recording(path) as rec:
+        if rec.notice:
+            warn(f"warning: {rec.notice}")
+        start, stop = (0.0, rec.frames / rec.sample_rate) if span is None else span
+        if start >= rec.frames / rec.sample_rate:
+            raise ConfigError(f"Nothing to track in {path.name} from {format_duration(start)}: "
+                              f"it lasts {format_duration(rec.frames / rec.sample_rate)}.")
+        source = Span(rec, round(start * rec.sample_rate), round(stop * rec.sample_rate))
+        try:
+            with progress_bar(path.name, "block", show_bar) as on_progress:
+                track = drive(delay_track_job(source, pair, reach_s, start), on_progress)
+        except ConfigError as err:
+            raise ConfigError(f"{path.name}: {err}") from err
+    if out is not None:
+        write_text_atomically(out, delay_csv(track))
+    modes = strongest_delays(track)
+    return {"input": str(path), "output": None if out is None else str(out), "pair": [c + 1 for c in pair],
+            "reach_ms": reach_s * 1000, "columns": int(track.image.shape[0]),
+            "column_seconds": round(track.column_seconds, 4), "clear_share": round(float(track.clear.mean()), 4),
+            "delays": [{"ms": round(m.seconds * 1000, 4), "share": round(m.share, 4)} for m in modes],
+            "summary": describe(track, modes)}
+
+
+def _lines(result: dict) -> list[str]:
+    where = f" -> {result['output']}" if result["output"] else ""
+    return [f"{result['input']}{where}", f"  {result['summary']}",
+            f"  {result['columns']} columns of {result['column_seconds']:g} s, "
+            f"{100 * result['clear_share']:.0f} % with a clear delay"]
+
+
+def run(args: argparse.Namespace) -> int:
+    span = None if args.range is None else (args.range[0], args.range[1])
+    pair = (args.pair[0] - 1, args.pair[1] - 1)
+    files = expand_inputs(args.inputs)
+    if not files:
+        warn("error: no audio files found in the given inputs")
+        return 1
+    folders = [None] * len(files) if args.out is None else output_folders(files, args.out)
+    csvs = {path: folder and folder.parent / f"{folder.name}.delays.csv" for path, folder in zip(files, folders)}
+    show_bar = sys.stderr.isatty() and not args.json
+    return run_batch(files, lambda path: track_file(Path(path), csvs[path], pair, args.reach_ms / 1000, span,
+                                                    args.overwrite, show_bar),
+                     "tracked", args.json, _lines, announce=False)
