@@ -153,6 +153,13 @@ def test_bench_dereverb_solves_each_length_in_blocks(capsys):
     assert length["blocks"] == 1 and length["seconds"] > 0 and length["peak_rss_mb"] > 0
 
 
+def test_bench_delays_tracks_each_length_in_columns(capsys):
+    assert main(["bench", "delays", "--lengths", "0.05", "--channels", "2", "--sample-rate", "16000", "--json"]) \
+        == EXIT_OK
+    (length,) = json.loads(capsys.readouterr().out)["lengths"]
+    assert length["columns"] == 31 and length["seconds"] > 0 and length["peak_rss_mb"] > 0
+
+
 def _speech_engines() -> bool:
     from models.data.tts import classical_available
     from models.data.voices import Engine

@@ -27,6 +27,7 @@ import soundfile as sf
 
 from app.commands import HelpFormatter
 from app.commands.output import emit, warn
+from app.engine.delay_track import DEFAULT_REACH_S
 from app.engine.files import open_recording
 from models.common.results import write_result
 
@@ -419,9 +420,10 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
 
 def _file_command_once(target: str, minutes: float, channels: int, rate: int) -> dict[str, Any]:
-    """`meco-studio denoise`, `declip`, `declick` or `dereverb` (`target`) on a generated file of `minutes`,
-    in this process."""
+    """`meco-studio denoise`, `declip`, `declick`, `dereverb` or `delays` (`target`) on a generated file of
+    `minutes`, in this process."""
     from app.commands.declick import declick_file
+    from app.commands.delays import track_file
     from app.commands.declip import declip_file
     from app.commands.denoise import denoise_file
     from app.commands.dereverb import dereverb_file
@@ -439,13 +441,15 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
                 report = declick_file(path, Path(folder) / "out", ClickSettings(), overwrite=False, show_bar=False)
             elif target == "dereverb":
                 report = dereverb_file(path, Path(folder) / "out", WpeSettings(), overwrite=False, show_bar=False)
+            elif target == "delays":
+                report = track_file(path, None, (0, 1), DEFAULT_REACH_S, None, overwrite=False, show_bar=False)
             else:
                 report = denoise_file(path, Path(folder) / "out", NoiseSettings(), None, overwrite=False,
                                       show_bar=False)
         seconds = time.perf_counter() - start
     return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb(),
             "peak_anonymous_mb": anonymous.peak_mb,
-            **{key: report[key] for key in ("runs", "samples", "blocks", "clicks") if key in report}}
+            **{key: report[key] for key in ("runs", "samples", "blocks", "clicks", "columns") if key in report}}
 
 
 def _file_command(args: argparse.Namespace, doing: str) -> list[dict[str, Any]]:
@@ -522,6 +526,18 @@ def bench_dereverb(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]
     return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
 
 
+def bench_delays(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """`meco-studio delays` (channel 2 against 1) on generated files of each `--lengths`, each in its
+    own process: read a block of columns at a time, its memory should not grow with the length."""
+    if args.single:
+        return _file_command_once("delays", args.lengths[0], args.channels, args.sample_rate), []
+    results = _file_command(args, "tracking the delay of")
+    lines = [f"channel 2 against channel 1 of a recording of {args.channels} channels at "
+             f"{args.sample_rate / 1000:g} kHz, lags within ±{DEFAULT_REACH_S * 1000:g} ms (columns: "
+             f"{', '.join(str(r['columns']) for r in results)}):"] + _length_lines(results)
+    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+
+
 def bench_pitch(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """pYIN F0 tracking as `pitch` and View ▸ Pitch track run it: one channel of `--minutes` at
     `--sample-rate`, piece by piece; the real-time factor on one core (the window's worker and
@@ -585,6 +601,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "declip": bench_declip,
     "declick": bench_declick,
     "dereverb": bench_dereverb,
+    "delays": bench_delays,
     "pitch": bench_pitch,
 }
 
@@ -595,11 +612,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits, pitch)")
     p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files, denoise, declip, "
-                   "declick, dereverb), A/B lanes (playback)")
+                   "declick, dereverb, delays), A/B lanes (playback)")
     p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, denoise, "
-                   "declip, declick, dereverb, pitch)")
+                   "declip, declick, dereverb, delays, pitch)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
-                   help="input lengths in minutes (separator, denoise, declip, declick, dereverb)")
+                   help="input lengths in minutes (separator, denoise, declip, declick, dereverb, "
+                   "delays)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data), to play (playback)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data), speaking processes "
@@ -639,6 +657,8 @@ def run(args: argparse.Namespace) -> int:
                    "dereverb": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
                                f"--sample-rate {args.sample_rate}",
                    "declip": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
+                             f"--sample-rate {args.sample_rate}",
+                   "delays": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
                              f"--sample-rate {args.sample_rate}",
                    "pitch": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pair", nargs=2, type=int, default=[1, 2], metavar=("A", "B"),
                    help="the two channels, from 1: the delay is B's against A's")
     p.add_argument("--reach-ms", type=float, default=DEFAULT_REACH_S * 1000, metavar="MS",
-                   help="delays looked for either way: the array's size over the speed of sound (2 ms: 69 cm); "
+                   help="delays looked for either way: the array's size over the speed of sound (1 ms: 34 cm); "
                         "up to 250 for channels of separate devices")
     add_range_option(p, "track only this range of each file")
     p.add_argument("--out", type=Path, default=None, help="also write each column's delay to DIR/<stem>.delays.csv")

@@ -61,6 +61,7 @@ from app.engine.workflow import (
 from app.gui.ab_controller import ABController
 from app.gui.blind_controller import BlindController
 from app.gui.context_menus import ContextMenus
+from app.gui.delays_controller import DelaysController
 from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.error_dialog import ErrorDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
@@ -191,6 +192,10 @@ class MainWindow(QMainWindow):
         self.slice_dock.setObjectName("spectrum")
         self.slice_dock.setWidget(self.slices.panel)
         self.slice_dock.visibilityChanged.connect(lambda shown: shown and self.slices.draw())
+        self.delays = DelaysController(self)
+        self.delays_dock = QDockWidget("Delays", self)
+        self.delays_dock.setObjectName("delays")
+        self.delays_dock.setWidget(self.delays.panel)
         self.labels_panel = LabelsPanel(self)
         self.labels = LabelsController(self)
         self.blind = BlindController(self)
@@ -206,7 +211,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.jobs_dock, self.metrics_dock)      # metrics beside the jobs that made them
         self.tabifyDockWidget(self.metrics_dock, self.analysis_dock)
         self.tabifyDockWidget(self.analysis_dock, self.slice_dock)
-        self.tabifyDockWidget(self.slice_dock, self.labels_dock)
+        self.tabifyDockWidget(self.slice_dock, self.delays_dock)
+        self.tabifyDockWidget(self.delays_dock, self.labels_dock)
         self.jobs_dock.raise_()
         self.resizeDocks([self.versions_dock], [DOCK_PIXELS], Qt.Orientation.Horizontal)   # the channels get the room
         self.view.seek_requested.connect(self.playback.seek)
@@ -387,6 +393,10 @@ class MainWindow(QMainWindow):
                                                    self.processing.run_label_evaluation)
         self.analyze_action = self._action("&Analyze levels and spectrum", ["Ctrl+Shift+A"],
                                            self.processing.run_analysis)
+        self.delays_action = self._action("Track the dela&y between two channels", ["Ctrl+Shift+D"],
+                                          lambda: self.delays.track())
+        self.delays_action.setStatusTip("Where each sound comes from, over time: the delay between two microphones "
+                                        "(GCC-PHAT), a line per talker, in the Delays panel")
         self.activity_action = self._action("&Label talker activity", ["Ctrl+Shift+L"], self.processing.run_activity)
         self.sounds_action = self._action("Label so&unds…", [], lambda: self.processing.open_sounds())
         self.sounds_action.setStatusTip("Label each stretch of a channel or version above a level (Audacity's Label "
@@ -499,6 +509,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.metrics_dock.toggleViewAction())
         view_menu.addAction(self.analysis_dock.toggleViewAction())
         view_menu.addAction(self.slice_dock.toggleViewAction())
+        view_menu.addAction(self.delays_dock.toggleViewAction())
         view_menu.addAction(self.labels_dock.toggleViewAction())
         view_menu.addAction(self.selection_bar.toggleViewAction())
         process_menu = self.menuBar().addMenu("P&rocess")
@@ -510,6 +521,7 @@ class MainWindow(QMainWindow):
         process_menu.addAction(self.evaluate_action)
         process_menu.addAction(self.evaluate_labels_action)
         process_menu.addAction(self.analyze_action)
+        process_menu.addAction(self.delays_action)
         process_menu.addAction(self.activity_action)
         process_menu.addAction(self.sounds_action)
         process_menu.addAction(self.clipping_action)
@@ -649,6 +661,7 @@ class MainWindow(QMainWindow):
         self.session = session
         self.edits.new_recording()
         self.slices.clear()
+        self.delays.open(recording)
         self.refresh_models()                 # cards installed since the last file count now
         self.refresh_versions()
         self.playback.show_position(0.0)
@@ -802,6 +815,7 @@ class MainWindow(QMainWindow):
         self.evaluate_action.setEnabled(bool(self.session.versions))
         self.reference_action.setEnabled(self.recording is not None)
         self.analyze_action.setEnabled(self.recording is not None)
+        self.delays_action.setEnabled(self.recording is not None and self.recording.channels > 1)
         self.activity_action.setEnabled(idle and len(self.session.talkers()) > 1)
         self.clipping_action.setEnabled(self.recording is not None)
         self.declip_action.setEnabled(self.recording is not None)

@@ -64,6 +64,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
                          "same versions: a hum, a whistle, a ring"),
     ("Ctrl + Shift + L", "Label talker activity: who speaks when, from the separated talkers"),
     ("Ctrl + Shift + A", "Analyze levels, loudness and spectrum of every channel and version (the selection, if any)"),
+    ("Ctrl + Shift + D", "Track the delay between two channels over time (the selection, if any): a line per talker"),
     ("Ctrl + I", "DISPatch inspector"),
     ("1 … 9", "A/B: listen to lane 1 … 9 from the same position (1: the mixture)"),
     ("Double-click a track", "A/B: listen to that version (switching to its talker)"),

@@ -1,0 +1,172 @@
+"""The Delays panel: the delay between two microphones over time (`app.engine.delay_track`), drawn
+as an image of time against delay, a line per talker, lit while it speaks; dashed lines mark the
+delays the clear columns gather at, and the sentence under it names them. The mouse reads the
+time, delay and correlation under it; a click moves the playhead there, to hear who that line is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
+                               QWidget)
+
+from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, DelayMode, DelayTrack, delay_csv
+from app.engine.errors import ExportError
+from app.engine.export import write_text_atomically
+from app.engine.spectrogram import Colormap
+from app.engine.timecode import format_duration
+from app.gui.views.plot_style import plot_colors
+from app.gui.views.recording_view import color_map
+
+HINT = ("Choose two channels and Track: each talker draws a line at its own delay, lit while it speaks; "
+        "a slanting line means two clocks drifting apart.")
+
+
+def brightest(track: DelayTrack) -> float:
+    """The correlation drawn at the top of the colour scale: most clear peaks of a reverberant room
+    reach only a few tenths, and a scale up to 1 would leave their lines dim."""
+    heights = track.height[track.clear]
+    return float(max(np.percentile(heights, 90), 2 * track.floor)) if heights.size else 1.0
+
+
+class DelaysPanel(QWidget):
+    track_requested = Signal()                  # Track: the controller reads the choices and runs the job
+    seek_requested = Signal(float)              # a click on the image: the playhead goes there
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.first, self.second = QComboBox(), QComboBox()
+        self.first.setToolTip("The reference channel: a positive delay means the other hears a sound later")
+        self.reach = QDoubleSpinBox(decimals=1, minimum=0.1, maximum=MAX_REACH_S * 1000, singleStep=0.5, suffix=" ms")
+        self.reach.setValue(DEFAULT_REACH_S * 1000)
+        self.reach.setToolTip("Delays looked for either way: the array's size over the speed of sound (1 ms: "
+                              "34 cm); up to 250 ms for channels of separate devices")
+        self.track_button = QPushButton("Track", enabled=False)
+        self.track_button.setToolTip("The delay over the selection, or the whole recording without one")
+        self.track_button.clicked.connect(self.track_requested)
+        self.save_button = QPushButton("Save CSV…", enabled=False)
+        self.save_button.setToolTip("Each column's time, the delay of its peak and the peak's height")
+        self.save_button.clicked.connect(self._ask_and_save)
+        self.heading = QLabel(HINT, wordWrap=True)
+        self.summary = QLabel(" ", wordWrap=True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout = QLabel(" ")
+        colors = plot_colors()
+        self.plot = pg.PlotWidget(background=colors.background)
+        self.plot.setLabel("bottom", "time", units="s")
+        self.plot.setLabel("left", "delay (ms)")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=True, y=True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.modes: list[pg.InfiniteLine] = []
+        self.track: DelayTrack | None = None
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_clicked)
+        choices = QHBoxLayout()
+        choices.addWidget(QLabel("Channel"))
+        choices.addWidget(self.second)
+        choices.addWidget(QLabel("against"))
+        choices.addWidget(self.first)
+        choices.addWidget(QLabel("Reach ±"))
+        choices.addWidget(self.reach)
+        choices.addStretch(1)
+        choices.addWidget(self.track_button)
+        choices.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(choices)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.readout)
+
+    def set_channels(self, channels: int) -> None:
+        """Offer the channels of a newly opened recording (channel 2 against 1), and clear what was drawn."""
+        for box, chosen in ((self.first, 0), (self.second, 1)):
+            box.clear()
+            box.addItems([f"{c + 1}" for c in range(channels)])
+            box.setCurrentIndex(min(chosen, channels - 1))
+        self.track_button.setEnabled(channels > 1)
+        self.clear("This recording has one channel: a delay needs two." if channels < 2 else HINT)
+
+    def pair(self) -> tuple[int, int]:
+        """The channels chosen (0-based): (reference, other)."""
+        return self.first.currentIndex(), self.second.currentIndex()
+
+    def reach_s(self) -> float:
+        return self.reach.value() / 1000
+
+    def clear(self, hint: str = HINT) -> None:
+        self.track = None
+        self.image.clear()
+        for line in self.modes:
+            self.plot.removeItem(line)
+        self.modes = []
+        self.heading.setText(hint)
+        self.summary.setText(" ")
+        self.save_button.setEnabled(False)
+
+    def show_track(self, track: DelayTrack, modes: list[DelayMode], heading: str, summary: str,
+                   colormap: Colormap) -> None:
+        """Draw `track` in `colormap` (from no correlation to `brightest`) with a dashed line at each of `modes`."""
+        self.clear(heading)
+        self.track = track
+        lut = color_map(colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
+        self.image.setImage(np.ascontiguousarray(track.image.T), levels=(0.0, brightest(track)), lut=lut)
+        lags_ms = track.lags * 1000
+        step = lags_ms[1] - lags_ms[0]
+        width = track.image.shape[0] * track.column_seconds
+        self.image.setRect(QRectF(track.start, lags_ms[0] - step / 2, width, lags_ms[-1] - lags_ms[0] + step))
+        pen = pg.mkPen(plot_colors().foreground, width=1, style=Qt.PenStyle.DashLine)
+        for k, mode in enumerate(modes):              # labels staggered along the line: close delays stay legible
+            line = pg.InfiniteLine(mode.seconds * 1000, angle=0, pen=pen,
+                                   label=f"{mode.seconds * 1000:+.3f} ms · {mode.share:.0%}",
+                                   labelOpts={"position": 0.02 + 0.24 * k, "color": plot_colors().foreground,
+                                              "anchors": [(0, 1), (0, 1)]})
+            self.plot.addItem(line)
+            self.modes.append(line)
+        self.plot.setXRange(track.start, track.start + width, padding=0)
+        self.plot.setYRange(lags_ms[0], lags_ms[-1], padding=0)
+        self.summary.setText(summary)
+        self.save_button.setEnabled(True)
+
+    def save_csv(self, path: str | Path) -> Path:
+        """The columns of the track shown; ExportError naming the file when it cannot be written."""
+        return write_text_atomically(Path(path), delay_csv(self.track))
+
+    def _ask_and_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the delays as CSV", "delays.csv", "CSV files (*.csv)")
+        if path:
+            try:
+                self.readout.setText(f"Saved {self.save_csv(path).name}.")
+            except ExportError as err:
+                self.readout.setText(str(err))
+
+    def _at(self, scene_pos: QPointF) -> tuple[float, float, int, int] | None:
+        """(seconds, ms, column, lag index) under a scene point on the image; None elsewhere."""
+        track, box = self.track, self.plot.getViewBox()
+        if track is None or not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = box.mapSceneToView(scene_pos)
+        column = int((point.x() - track.start) / track.column_seconds)
+        lag = int(np.argmin(np.abs(track.lags * 1000 - point.y())))
+        if not 0 <= column < track.image.shape[0]:
+            return None
+        return point.x(), float(track.lags[lag] * 1000), column, lag
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        found = self._at(scene_pos)
+        if found is not None:
+            seconds, ms, column, lag = found
+            self.readout.setText(f"{format_duration(seconds)}   {ms:+.3f} ms   correlation "
+                                 f"{self.track.image[column, lag]:.2f}")
+
+    def _on_clicked(self, event) -> None:
+        found = self._at(event.scenePos())
+        if found is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.seek_requested.emit(max(found[0], 0.0))
