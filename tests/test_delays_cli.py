@@ -29,6 +29,7 @@ def test_the_delays_each_talker_holds_are_printed_with_their_shares(tmp_path, ca
     assert sorted(d["ms"] for d in report["delays"]) == pytest.approx([-5000 / RATE, 3000 / RATE], abs=0.02)
     assert all(d["share"] == pytest.approx(0.5, abs=0.05) for d in report["delays"])
     assert report["output"] is None and not list(tmp_path.glob("*.csv"))
+    assert abs(report["drift_ppm"]) < 0.1 and "No drift to see" in report["summary"]
 
 
 def test_each_column_is_a_row_of_the_csv_in_the_recordings_time(tmp_path, capsys):

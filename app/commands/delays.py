@@ -4,7 +4,8 @@ between two channels, as a command).
 
 Each file's two channels (`--pair`, from 1) go through the GCC-PHAT correlogram of
 `app.engine.delay_track`; the strongest delays are printed with the share of the clear columns
-each holds, and with `--out` each column's peak is written to `DIR/<stem>.delays.csv`.
+each holds and how fast the delays drift (two clocks parting), and with `--out` each column's peak
+is written to `DIR/<stem>.delays.csv`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.commands import HelpFormatter
 from app.commands.options import add_range_option
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.batch import output_folders
-from app.engine.delay_track import DEFAULT_REACH_S, delay_csv, delay_track_job, describe, strongest_delays
+from app.engine.delay_track import DEFAULT_REACH_S, delay_csv, delay_track_job, describe, drift, strongest_delays
 from app.engine.errors import ConfigError, ExportError
 from app.engine.export import write_text_atomically
 from app.engine.files import Span, expand_inputs, open_recording
@@ -61,12 +62,14 @@ def track_file(path: Path, out: Path | None, pair: tuple[int, int], reach_s: flo
             raise ConfigError(f"{path.name}: {err}") from err
     if out is not None:
         write_text_atomically(out, delay_csv(track))
-    modes = strongest_delays(track)
+    modes, moved = strongest_delays(track), drift(track)
     return {"input": str(path), "output": None if out is None else str(out), "pair": [c + 1 for c in pair],
             "reach_ms": reach_s * 1000, "columns": int(track.image.shape[0]),
             "column_seconds": round(track.column_seconds, 4), "clear_share": round(float(track.clear.mean()), 4),
             "delays": [{"ms": round(m.seconds * 1000, 4), "share": round(m.share, 4)} for m in modes],
-            "summary": describe(track, modes)}
+            "drift_ppm": None if moved is None else round(moved.ppm, 3),
+            "drift_error_ppm": None if moved is None else round(moved.error_ppm, 3),
+            "summary": describe(track, modes, moved)}
 
 
 def _lines(result: dict) -> list[str]:

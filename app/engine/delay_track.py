@@ -42,6 +42,8 @@ MAX_REACH_S = 0.25          # channels of separate devices can be this far apart
 QUIET_DB = 50.0             # a column this far under the span's loudest has no delay to show
 CLEAR_SIGMAS = 3.0          # how far above the highest peak unrelated channels would give a clear one stands
 MODE_SHARE = 0.05           # a delay held by fewer of the clear columns than this is not listed
+MIN_RUN = 5                 # clear columns in a row on one line: a stretch to measure a slant over
+MIN_DRIFT_COLUMNS = 20      # fewer columns in such stretches say nothing of a drift
 BLOCK_SAMPLES = 1 << 21     # frame samples transformed at a time, per channel
 
 
@@ -67,6 +69,15 @@ class DelayTrack:
     def clear(self) -> np.ndarray:
         """The columns whose delay is clear: loud enough, and a peak of at least `floor`."""
         return np.isfinite(self.peak) & (self.height >= self.floor)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How fast the delays slant: two channels' clocks parting (every talker's line slants alike)."""
+
+    ppm: float               # delay gained per second, in millionths: positive, the second channel falls behind
+    error_ppm: float         # its standard error
+    share: float             # the fraction of the clear columns in the stretches it was measured over
 
 
 @dataclass(frozen=True)
@@ -192,13 +203,47 @@ def strongest_delays(track: DelayTrack, most: int = 4) -> list[DelayMode]:
     return sorted(modes, key=lambda m: -m.share)[:most]
 
 
-def describe(track: DelayTrack, modes: Sequence[DelayMode]) -> str:
+def drift(track: DelayTrack) -> Drift | None:
+    """How fast the delays slant, from the slope within each stretch of clear columns that follow
+    one line (consecutive columns less than half a sample apart: a talker's turn), all stretches
+    sharing one slope (a regression with an intercept per stretch). A talker's turn is flat
+    however the talkers take turns, while clocks parting slant every stretch alike. None with
+    fewer than `MIN_DRIFT_COLUMNS` columns in stretches of at least `MIN_RUN` columns."""
+    half = UPSAMPLE / 2 * (track.lags[1] - track.lags[0])
+    clear, times, peak = track.clear, track.times, track.peak
+    breaks = ~clear[1:] | ~clear[:-1] | (np.abs(np.diff(np.nan_to_num(peak))) > half)
+    starts = np.concatenate([[0], np.flatnonzero(breaks) + 1])
+    stops = np.append(starts[1:], clear.size)
+    runs = [np.arange(lo, hi) for lo, hi in zip(starts, stops) if hi - lo >= MIN_RUN and clear[lo]]
+    if sum(run.size for run in runs) < MIN_DRIFT_COLUMNS:
+        return None
+    t = [times[run] - times[run].mean() for run in runs]
+    d = [peak[run] - peak[run].mean() for run in runs]
+    sxx = sum(float(x @ x) for x in t)
+    slope = sum(float(x @ y) for x, y in zip(t, d)) / sxx
+    residual = sum(float(((y - slope * x) ** 2).sum()) for x, y in zip(t, d))
+    freedom = sum(run.size for run in runs) - len(runs) - 1
+    error = math.sqrt(residual / max(freedom, 1) / sxx)
+    return Drift(slope * 1e6, error * 1e6, sum(run.size for run in runs) / max(int(clear.sum()), 1))
+
+
+def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None = None) -> str:
     """The correlogram in words, for the panel and `meco-studio delays`."""
     a, b = (c + 1 for c in track.pair)
     if not modes:
         return f"Channels {a} and {b}: no clear delay (the two channels do not hear the same sounds clearly)."
     found = ", ".join(f"{m.seconds * 1000:+.3f} ms ({m.share:.0%})" for m in modes)
     text = f"Channel {b} against channel {a}: the clear columns gather at {found}."
+    if moved is not None:
+        length = track.image.shape[0] * track.column_seconds
+        parted = moved.ppm * 1e-6 * length
+        sample = UPSAMPLE * (track.lags[1] - track.lags[0])
+        if abs(parted) >= sample and abs(moved.ppm) >= 3 * moved.error_ppm:
+            text += (f" The delays drift {moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm ({parted * 1000:+.3f} ms over "
+                     f"the {length:.0f} s): two clocks parting, as channels of separate devices do.")
+        else:
+            text += (f" No drift to see: {moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm, under a sample "
+                     f"({sample * 1000:.3f} ms) over the {length:.0f} s, or within its error.")
     return text
 
 

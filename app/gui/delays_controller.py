@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.engine.delay_track import DelayTrack, check_pair, delay_track_job, describe, strongest_delays
+from app.engine.delay_track import DelayTrack, check_pair, delay_track_job, describe, drift, strongest_delays
 from app.engine.errors import ConfigError
 from app.engine.files import Recording, Span
 from app.engine.spectrogram import Colormap
@@ -56,6 +56,6 @@ class DelaysController:
         if recording is not window.recording:          # the file changed meanwhile
             return
         modes = strongest_delays(track)
-        self.panel.show_track(track, modes, heading, describe(track, modes), colormap)
+        self.panel.show_track(track, modes, heading, describe(track, modes, drift(track)), colormap)
         window.delays_dock.show()
         window.delays_dock.raise_()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pyroomacoustics as pra
 import pytest
+import soxr
 
 from app.engine import delay_track
-from app.engine.delay_track import UPSAMPLE, delay_track_job, describe, strongest_delays
+from app.engine.delay_track import UPSAMPLE, delay_track_job, describe, drift, strongest_delays
 from app.engine.errors import ConfigError
 from app.engine.files import ArraySource, Span
 from app.engine.jobs import drive
@@ -130,3 +131,30 @@ def test_a_pair_or_reach_that_cannot_be_tracked_is_named(channels, pair, reach, 
 def test_a_range_shorter_than_one_column_is_refused():
     with pytest.raises(ConfigError, match="are needed for a delay"):
         next(delay_track_job(ArraySource(np.zeros((2, 500), np.float32), RATE)))
+
+
+def drifting(ppm: float, seconds: float = 60.0) -> np.ndarray:
+    """Two channels of one noise, the second sampled by a clock `ppm` millionths fast: the delay
+    grows by `ppm` microseconds a second."""
+    source = np.random.default_rng(4).standard_normal(round(seconds * RATE))
+    return np.stack([source, soxr.resample(source, RATE, RATE * (1 + ppm * 1e-6))[:source.size]])
+
+
+def test_clocks_parting_make_the_delays_drift_at_their_rate():
+    track = drive(delay_track_job(ArraySource(drifting(50.0), RATE), reach_s=0.005))
+    moved = drift(track)
+    assert moved.ppm == pytest.approx(50.0, abs=0.5) and moved.error_ppm < 1.0
+    assert "drift +50.0 ± 0.0 ppm (+3.000 ms over the 60 s)" in describe(track, strongest_delays(track), moved)
+
+
+def test_talkers_taking_turns_at_two_delays_are_no_drift():
+    track = drive(delay_track_job(ArraySource(turns(seconds=40.0), RATE)))
+    moved = drift(track)
+    assert abs(moved.ppm) < 0.1
+    assert "No drift to see" in describe(track, strongest_delays(track), moved)
+
+
+def test_too_few_clear_columns_say_nothing_of_a_drift():
+    audio = turns()
+    audio[:, RATE:] = 0.0                     # one second of sound: ten columns
+    assert drift(drive(delay_track_job(ArraySource(audio, RATE)))) is None
