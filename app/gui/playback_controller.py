@@ -252,6 +252,7 @@ class PlaybackController:
     def show_position(self, seconds: float) -> None:
         window = self.window
         window.position_label.setText(f"{format_duration(seconds)} / {format_duration(window.duration())}")
+        window.delays.panel.set_playhead(seconds)
 
     def _reveal(self, seconds: float) -> None:
         view = self.window.view

@@ -56,7 +56,7 @@ def test_another_pair_is_tracked_over_the_selection_in_the_recordings_time(qtbot
     assert "Channel 1 against channel 3, 2.000–6.000 s" in panel.heading.text()
 
 
-def test_a_click_on_the_image_moves_the_playhead_there(qtbot, demo_window):
+def test_a_click_on_the_image_moves_the_playhead_there_and_it_is_drawn_across(qtbot, demo_window):
     panel = demo_window.delays.panel
     wait_done(qtbot, demo_window, demo_window.delays.track())
     qtbot.waitUntil(lambda: panel.track is not None, timeout=5_000)
@@ -69,6 +69,7 @@ def test_a_click_on_the_image_moves_the_playhead_there(qtbot, demo_window):
     assert seconds == pytest.approx(4.0, abs=0.1) and "ms   correlation" in panel.readout.text()
     qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=point)
     qtbot.waitUntil(lambda: abs(demo_window.view.playhead() - seconds) < 0.02, timeout=2_000)
+    assert panel.playhead.value() == pytest.approx(demo_window.view.playhead())       # drawn across the image
 
 
 def test_the_tracked_columns_save_as_csv(qtbot, demo_window, tmp_path):

@@ -1,7 +1,8 @@
 """The Delays panel: the delay between two microphones over time (`app.engine.delay_track`), drawn
 as an image of time against delay, a line per talker, lit while it speaks; dashed lines mark the
 delays the clear columns gather at, and the sentence under it names them. The mouse reads the
-time, delay and correlation under it; a click moves the playhead there, to hear who that line is.
+time, delay and correlation under it; a click moves the playhead there, to hear who that line is,
+and the playhead is drawn across the image as it plays.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class DelaysPanel(QWidget):
         self.plot.setMouseEnabled(x=True, y=True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        self.playhead = pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(plot_colors().foreground, width=1))
+        self.playhead.setZValue(10)
+        self.plot.addItem(self.playhead)
         self.modes: list[pg.InfiniteLine] = []
         self.track: DelayTrack | None = None
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -93,6 +97,10 @@ class DelaysPanel(QWidget):
             box.setCurrentIndex(min(chosen, channels - 1))
         self.track_button.setEnabled(channels > 1)
         self.clear("This recording has one channel: a delay needs two." if channels < 2 else HINT)
+
+    def set_playhead(self, seconds: float) -> None:
+        """Where playback is, as a line across the image: the talker heard is the line it crosses lit."""
+        self.playhead.setValue(seconds)
 
     def pair(self) -> tuple[int, int]:
         """The channels chosen (0-based): (reference, other)."""
