@@ -17,7 +17,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPen, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -28,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.analysis import LaneAnalysis, lane_curves, spectrum_table, statistics_table
-from app.engine.errors import ExportError
 from app.engine.export import write_csv
+from app.gui.views.csv_saving import ask_and_save_csv
 from app.gui.views.plot_style import restyle
 
 # Distinct line colours that read on both themes (Tableau 10).
@@ -97,9 +96,11 @@ class AnalysisPanel(QWidget):
         self.copy_button.setToolTip("Copy the table, tab-separated (also Ctrl+C in the table)")
         self.copy_button.clicked.connect(self.copy_table)
         self.save_button = QPushButton("Save CSV…")
-        self.save_button.clicked.connect(lambda: self._ask_and_save("levels.csv", self.save_csv))
+        self.save_button.clicked.connect(lambda: ask_and_save_csv(self, "Save the levels as CSV", "levels.csv",
+                                                                     self.save_csv, self.status))
         self.spectrum_button = QPushButton("Save spectrum CSV…")
-        self.spectrum_button.clicked.connect(lambda: self._ask_and_save("spectrum.csv", self.save_spectrum_csv))
+        self.spectrum_button.clicked.connect(lambda: ask_and_save_csv(self, "Save the spectra as CSV", "spectrum.csv",
+                                                                         self.save_spectrum_csv, self.status))
         for button in (self.copy_button, self.save_button, self.spectrum_button):
             button.setEnabled(False)             # until an analysis fills the panel
         self.status = QLabel()
@@ -184,12 +185,4 @@ class AnalysisPanel(QWidget):
     def save_spectrum_csv(self, path: str | Path) -> Path:
         """The spectra, one column per lane; ExportError naming the file when it cannot be written."""
         return write_csv(Path(path), spectrum_table(lane_curves(self.lanes)))
-
-    def _ask_and_save(self, suggested: str, save) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save as CSV", suggested, "CSV files (*.csv)")
-        if path:
-            try:
-                self.status.setText(f"Saved {save(path).name}.")
-            except ExportError as err:
-                self.status.setText(str(err))
 

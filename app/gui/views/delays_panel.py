@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, DelayMode, DelayTrack, delay_csv
-from app.engine.errors import ExportError
 from app.engine.export import write_text_atomically
 from app.engine.spectrogram import Colormap
 from app.engine.timecode import format_duration
+from app.gui.views.csv_saving import ask_and_save_csv
 from app.gui.views.plot_style import plot_colors
 from app.gui.views.recording_view import color_map
 
@@ -148,12 +148,7 @@ class DelaysPanel(QWidget):
         return write_text_atomically(Path(path), delay_csv(self.track))
 
     def _ask_and_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the delays as CSV", "delays.csv", "CSV files (*.csv)")
-        if path:
-            try:
-                self.readout.setText(f"Saved {self.save_csv(path).name}.")
-            except ExportError as err:
-                self.readout.setText(str(err))
+        ask_and_save_csv(self, "Save the delays as CSV", "delays.csv", self.save_csv, self.readout)
 
     def _at(self, scene_pos: QPointF) -> tuple[float, float, int, int] | None:
         """(seconds, ms, column, lag index) under a scene point on the image; None elsewhere."""

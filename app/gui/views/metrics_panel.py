@@ -15,7 +15,6 @@ import pyqtgraph as pg
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -25,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.errors import ExportError
 from app.engine.export import write_csv
 from app.engine.workflow import METRIC_LABELS as COLUMNS
 from app.engine.workflow import MetricsRow, metrics_table
+from app.gui.views.csv_saving import ask_and_save_csv
 from app.gui.views.plot_style import restyle
 
 BAR_COLOR = "#6fb3e8"
@@ -123,12 +122,7 @@ class MetricsPanel(QWidget):
         return write_csv(Path(path), metrics_table(self.rows))
 
     def _on_save_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the metrics as CSV", "metrics.csv", "CSV files (*.csv)")
-        if path:
-            try:
-                self.status.setText(f"Saved {self.save_csv(path).name}.")
-            except ExportError as err:
-                self.status.setText(str(err))
+        ask_and_save_csv(self, "Save the metrics as CSV", "metrics.csv", self.save_csv, self.status)
 
     def _draw_chart(self) -> None:
         self.chart.clear()

@@ -14,14 +14,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.engine.analysis import Curve, spectrum_table
-from app.engine.errors import ExportError
 from app.engine.export import write_csv
 from app.engine.timecode import format_duration
 from app.gui.views.analysis_panel import FLOOR_DB, lane_color, spectrum_plot
 from app.gui.views.axes import format_hz
+from app.gui.views.csv_saving import ask_and_save_csv
 from app.gui.views.plot_style import plot_colors
 
 HINT = "Move the mouse over the channels or the tracks (or play) to see the spectrum there."
@@ -91,13 +91,7 @@ class SlicePanel(QWidget):
         return write_csv(Path(path), spectrum_table([(f"{name} at {at}", hz, db) for name, hz, db in self.curves]))
 
     def _ask_and_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the spectrum as CSV", "spectrum-at-cursor.csv",
-                                              "CSV files (*.csv)")
-        if path:
-            try:
-                self.readout.setText(f"Saved {self.save_csv(path).name}.")
-            except ExportError as err:
-                self.readout.setText(str(err))
+        ask_and_save_csv(self, "Save the spectrum as CSV", "spectrum-at-cursor.csv", self.save_csv, self.readout)
 
     def _on_hold(self, holding: bool) -> None:
         """Keep the current curves, dashed and faded, named with their moment; or let them go."""
