@@ -242,8 +242,8 @@ def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None 
             text += (f" The delays drift {moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm ({parted * 1000:+.3f} ms over "
                      f"the {length:.0f} s): two clocks parting, as channels of separate devices do.")
         else:
-            text += (f" No drift to see: {moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm, under a sample "
-                     f"({sample * 1000:.3f} ms) over the {length:.0f} s, or within its error.")
+            text += (f" No drift to see ({moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm: under a sample, "
+                     f"{sample * 1000:.3f} ms, over the {length:.0f} s, or within its error).")
     return text
 
 

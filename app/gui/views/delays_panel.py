@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -131,11 +132,13 @@ class DelaysPanel(QWidget):
         width = track.image.shape[0] * track.column_seconds
         self.image.setRect(QRectF(track.start, lags_ms[0] - step / 2, width, lags_ms[-1] - lags_ms[0] + step))
         pen = pg.mkPen(plot_colors().foreground, width=1, style=Qt.PenStyle.DashLine)
+        backing = QColor(plot_colors().background)
+        backing.setAlphaF(0.75)                  # a label reads over the lit line it names
         for k, mode in enumerate(modes):              # labels staggered along the line: close delays stay legible
             line = pg.InfiniteLine(mode.seconds * 1000, angle=0, pen=pen,
                                    label=f"{mode.seconds * 1000:+.3f} ms · {mode.share:.0%}",
                                    labelOpts={"position": 0.02 + 0.24 * k, "color": plot_colors().foreground,
-                                              "anchors": [(0, 1), (0, 1)]})
+                                              "fill": backing, "anchors": [(0, 1), (0, 1)]})
             self.plot.addItem(line)
             self.modes.append(line)
         self.plot.setXRange(track.start, track.start + width, padding=0)
