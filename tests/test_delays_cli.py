@@ -69,3 +69,12 @@ def test_a_csv_is_kept_unless_overwriting_is_asked(tmp_path, capsys):
     assert "duo.delays.csv already exists" in capsys.readouterr().err
     assert (tmp_path / "duo.delays.csv").read_text() == "mine"
     assert main(["delays", str(source), "--out", str(tmp_path), "--overwrite"]) == EXIT_OK
+
+
+def test_each_source_is_labelled_in_an_audacity_label_file(tmp_path, capsys):
+    source = pair_file(tmp_path / "duo.wav")
+    assert main(["delays", str(source), "--source-labels", str(tmp_path / "labels"), "--json"]) == EXIT_OK
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    rows = [line.split("\t") for line in (tmp_path / "labels" / "duo.sources.txt").read_text().splitlines()]
+    assert report["source_labels"] == len(rows) == 2
+    assert [row[2].split(" at ")[1] for row in sorted(rows, key=lambda r: float(r[0]))] == ["+0.188 ms", "-0.312 ms"]

@@ -27,9 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.engine.activity import ActivitySettings, frames_to_labels, smooth
 from app.engine.errors import ConfigError
 from app.engine.files import ArraySource, Recording, Span
 from app.engine.jobs import Job, Progress
+from app.engine.labels import Label
 
 Source = Recording | Span | ArraySource
 
@@ -245,6 +247,23 @@ def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None 
             text += (f" No drift to see ({moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm: under a sample, "
                      f"{sample * 1000:.3f} ms, over the {length:.0f} s, or within its error).")
     return text
+
+
+def source_labels(track: DelayTrack, modes: Sequence[DelayMode]) -> list[Label]:
+    """A label per stretch where the clear columns sit within a sample of one of `modes` (the
+    nearest), named "source k at ±x ms", in time order: who sounds from where, and when, without
+    separating; pauses shorter than talker activity's are bridged and shorter bursts dropped."""
+    if not modes:
+        return []
+    centres = np.array([m.seconds for m in modes])
+    distance = np.abs(np.nan_to_num(track.peak, nan=np.inf)[:, None] - centres[None, :])
+    nearest = np.argmin(distance, axis=1)
+    close = track.clear & (distance.min(axis=1) <= UPSAMPLE * (track.lags[1] - track.lags[0]))
+    settings = ActivitySettings()
+    frames = np.stack([smooth(close & (nearest == k), track.column_seconds, settings) for k in range(len(modes))])
+    names = [f"source {k + 1} at {m.seconds * 1000:+.3f} ms" for k, m in enumerate(modes)]
+    return [Label(label.start + track.start, label.stop + track.start, label.text)
+            for label in frames_to_labels(frames, track.column_seconds, names)]
 
 
 def delay_csv(track: DelayTrack) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.engine.delay_track import DelayTrack, check_pair, delay_track_job, describe, drift, strongest_delays
+from app.engine.delay_track import (DelayTrack, check_pair, delay_track_job, describe, drift, source_labels,
+                                     strongest_delays)
 from app.engine.errors import ConfigError
 from app.engine.files import Recording, Span
 from app.engine.spectrogram import Colormap
@@ -26,6 +27,7 @@ class DelaysController:
         self.panel = DelaysPanel(window)
         self.panel.track_requested.connect(self.track)
         self.panel.seek_requested.connect(lambda seconds: window.playback.seek(seconds))
+        self.panel.label_requested.connect(self.label_sources)
 
     def open(self, recording: Recording) -> None:
         self.panel.set_channels(recording.channels)
@@ -59,3 +61,16 @@ class DelaysController:
         self.panel.show_track(track, modes, heading, describe(track, modes, drift(track)), colormap)
         window.delays_dock.show()
         window.delays_dock.raise_()
+
+    def label_sources(self) -> None:
+        """A label per stretch heard from each delay marked, added as one undo step."""
+        panel, window = self.panel, self.window
+        if panel.track is None:
+            return
+        labels = source_labels(panel.track, panel.found)
+        if not labels:
+            window.statusBar().showMessage("No stretch long enough is heard from one of the delays marked.", 10_000)
+            return
+        window.labels.add_many(labels, f"label the delays' sources ({len(labels)} labels)")
+        window.statusBar().showMessage(f"{len(labels)} labels of {len(panel.found)} source(s); Alt+→ steps "
+                                       "through them", 10_000)

@@ -9,7 +9,7 @@ import pytest
 import soxr
 
 from app.engine import delay_track
-from app.engine.delay_track import UPSAMPLE, delay_track_job, describe, drift, strongest_delays
+from app.engine.delay_track import UPSAMPLE, delay_track_job, describe, drift, source_labels, strongest_delays
 from app.engine.errors import ConfigError
 from app.engine.files import ArraySource, Span
 from app.engine.jobs import drive
@@ -158,3 +158,13 @@ def test_too_few_clear_columns_say_nothing_of_a_drift():
     audio = turns()
     audio[:, RATE:] = 0.0                     # one second of sound: ten columns
     assert drift(drive(delay_track_job(ArraySource(audio, RATE)))) is None
+
+
+def test_each_source_gets_a_label_over_the_time_it_is_heard_from_its_place():
+    track = drive(delay_track_job(Span(ArraySource(turns(), RATE), RATE, 8 * RATE), start=1.0))
+    labels = source_labels(track, strongest_delays(track))
+    assert [label.text.split(" at ")[1] for label in labels] == ["+0.188 ms", "-0.312 ms"]
+    first, second = labels
+    assert first.start == pytest.approx(1.0, abs=0.11) and first.stop == pytest.approx(4.0, abs=0.2)
+    assert second.start == pytest.approx(4.0, abs=0.2) and second.stop == pytest.approx(8.0, abs=0.11)
+    assert source_labels(track, []) == []

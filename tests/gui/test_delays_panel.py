@@ -93,3 +93,18 @@ def test_a_mono_recording_has_no_delay_to_track(qtbot, window, make_recording):
     panel = window.delays.panel
     assert not window.delays_action.isEnabled() and not panel.track_button.isEnabled()
     assert "one channel" in panel.heading.text()
+
+
+def test_each_source_is_labelled_over_the_stretches_it_is_heard_as_one_undo_step(qtbot, demo_window):
+    panel = demo_window.delays.panel
+    panel.second.setCurrentIndex(2)
+    assert not panel.label_button.isEnabled()
+    wait_done(qtbot, demo_window, demo_window.delays.track())
+    qtbot.waitUntil(lambda: panel.track is not None, timeout=5_000)
+    panel.label_button.click()
+    labels = demo_window.session.labels
+    assert labels and {label.text for label in labels} <= {f"source {k + 1} at {m.seconds * 1000:+.3f} ms"
+                                                           for k, m in enumerate(panel.found)}
+    assert demo_window.undo_action.text().startswith("&Undo label the delays' sources")
+    demo_window.undo()
+    assert demo_window.session.labels == []

@@ -38,6 +38,7 @@ def brightest(track: DelayTrack) -> float:
 class DelaysPanel(QWidget):
     track_requested = Signal()                  # Track: the controller reads the choices and runs the job
     seek_requested = Signal(float)              # a click on the image: the playhead goes there
+    label_requested = Signal()                  # Label sources: the controller adds a label per source's stretch
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +51,10 @@ class DelaysPanel(QWidget):
         self.track_button = QPushButton("Track", enabled=False)
         self.track_button.setToolTip("The delay over the selection, or the whole recording without one")
         self.track_button.clicked.connect(self.track_requested)
+        self.label_button = QPushButton("Label sources", enabled=False)
+        self.label_button.setToolTip("A label over each stretch heard from each of the delays marked: who sounds "
+                                     "from where, and when, without separating")
+        self.label_button.clicked.connect(self.label_requested)
         self.save_button = QPushButton("Save CSV…", enabled=False)
         self.save_button.setToolTip("Each column's time, the delay of its peak and the peak's height")
         self.save_button.clicked.connect(self._ask_and_save)
@@ -70,6 +75,7 @@ class DelaysPanel(QWidget):
         self.plot.addItem(self.playhead)
         self.modes: list[pg.InfiniteLine] = []
         self.track: DelayTrack | None = None
+        self.found: list[DelayMode] = []            # the delays marked, most held first
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
         choices = QHBoxLayout()
@@ -81,6 +87,7 @@ class DelaysPanel(QWidget):
         choices.addWidget(self.reach)
         choices.addStretch(1)
         choices.addWidget(self.track_button)
+        choices.addWidget(self.label_button)
         choices.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -111,7 +118,7 @@ class DelaysPanel(QWidget):
         return self.reach.value() / 1000
 
     def clear(self, hint: str = HINT) -> None:
-        self.track = None
+        self.track, self.found = None, []
         self.image.clear()
         for line in self.modes:
             self.plot.removeItem(line)
@@ -119,12 +126,13 @@ class DelaysPanel(QWidget):
         self.heading.setText(hint)
         self.summary.setText(" ")
         self.save_button.setEnabled(False)
+        self.label_button.setEnabled(False)
 
     def show_track(self, track: DelayTrack, modes: list[DelayMode], heading: str, summary: str,
                    colormap: Colormap) -> None:
         """Draw `track` in `colormap` (from no correlation to `brightest`) with a dashed line at each of `modes`."""
         self.clear(heading)
-        self.track = track
+        self.track, self.found = track, list(modes)
         lut = color_map(colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         self.image.setImage(np.ascontiguousarray(track.image.T), levels=(0.0, brightest(track)), lut=lut)
         lags_ms = track.lags * 1000
@@ -145,6 +153,7 @@ class DelaysPanel(QWidget):
         self.plot.setYRange(lags_ms[0], lags_ms[-1], padding=0)
         self.summary.setText(summary)
         self.save_button.setEnabled(True)
+        self.label_button.setEnabled(bool(modes))
 
     def save_csv(self, path: str | Path) -> Path:
         """The columns of the track shown; ExportError naming the file when it cannot be written."""
