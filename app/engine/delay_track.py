@@ -79,7 +79,16 @@ class Drift:
 
     ppm: float               # delay gained per second, in millionths: positive, the second channel falls behind
     error_ppm: float         # its standard error
+    freedom: int             # the error's degrees of freedom: stretches − 1 where they disagree, else columns
     share: float             # the fraction of the clear columns in the stretches it was measured over
+
+    @property
+    def clear(self) -> bool:
+        """Whether the drift stands clear of zero as three standard errors would of a normal error
+        (99.73 %, two-sided), with Student's t for an error from few stretches."""
+        from scipy.stats import t
+
+        return abs(self.ppm) > t.ppf(1 - 0.0027 / 2, self.freedom) * self.error_ppm
 
 
 @dataclass(frozen=True)
@@ -221,12 +230,22 @@ def drift(track: DelayTrack) -> Drift | None:
         return None
     t = [times[run] - times[run].mean() for run in runs]
     d = [peak[run] - peak[run].mean() for run in runs]
-    sxx = sum(float(x @ x) for x in t)
-    slope = sum(float(x @ y) for x, y in zip(t, d)) / sxx
-    residual = sum(float(((y - slope * x) ** 2).sum()) for x, y in zip(t, d))
-    freedom = sum(run.size for run in runs) - len(runs) - 1
-    error = math.sqrt(residual / max(freedom, 1) / sxx)
-    return Drift(slope * 1e6, error * 1e6, sum(run.size for run in runs) / max(int(clear.sum()), 1))
+    weights = np.array([float(x @ x) for x in t])
+    slopes = np.array([float(x @ y) for x, y in zip(t, d)]) / weights
+    slope = float(weights @ slopes / weights.sum())
+    residuals = [y - slope * x for x, y in zip(t, d)]
+    square = sum(float(r @ r) for r in residuals)
+    # Neighbouring columns wobble together (voices and noise mixing slowly): fewer independent
+    # columns than there are, by the residuals' correlation from one column to the next.
+    neighbours = sum(float(r[1:] @ r[:-1]) for r in residuals) / max(square, 1e-300)
+    inflation = (1 + neighbours) / (1 - neighbours) if 0 < neighbours < 1 else 1.0
+    freedom = max(int((sum(run.size for run in runs) - len(runs) - 1) / inflation), 1)
+    error = math.sqrt(square / (sum(run.size for run in runs) - len(runs) - 1 or 1) / weights.sum() * inflation)
+    if len(runs) > 1:           # stretches that disagree more than their own scatter says (a turn's edge, two
+        spread = math.sqrt(weights @ (slopes - slope) ** 2 / ((len(runs) - 1) * weights.sum()))  # voices merging)
+        if spread > error:
+            error, freedom = spread, len(runs) - 1
+    return Drift(slope * 1e6, error * 1e6, max(freedom, 1), sum(run.size for run in runs) / max(int(clear.sum()), 1))
 
 
 def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None = None) -> str:
@@ -240,7 +259,7 @@ def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None 
         length = track.image.shape[0] * track.column_seconds
         parted = moved.ppm * 1e-6 * length
         sample = UPSAMPLE * (track.lags[1] - track.lags[0])
-        if abs(parted) >= sample and abs(moved.ppm) >= 3 * moved.error_ppm:
+        if abs(parted) >= sample and moved.clear:
             text += (f" The delays drift {moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm ({parted * 1000:+.3f} ms over "
                      f"the {length:.0f} s): two clocks parting, as channels of separate devices do.")
         else:

@@ -10,8 +10,9 @@ import soxr
 
 from app.engine import delay_track
 from app.engine.delay_track import UPSAMPLE, delay_track_job, describe, drift, source_labels, strongest_delays
+from app.engine.demo import DEMO_DIR
 from app.engine.errors import ConfigError
-from app.engine.files import ArraySource, Span
+from app.engine.files import ArraySource, Span, open_recording
 from app.engine.jobs import drive
 from tests.engine.test_alignment import delayed
 
@@ -152,6 +153,15 @@ def test_talkers_taking_turns_at_two_delays_are_no_drift():
     moved = drift(track)
     assert abs(moved.ppm) < 0.1
     assert "No drift to see" in describe(track, strongest_delays(track), moved)
+
+
+@pytest.mark.parametrize("name", ["meeting-respeaker4", "kitchen-respeaker6", "interview-stereo"])
+def test_one_arrays_channels_never_read_as_drifting(name):
+    recording = open_recording(DEMO_DIR / name / "mixture.flac")
+    for other in range(1, min(recording.channels, 4)):
+        track = drive(delay_track_job(recording, (0, other)))
+        moved = drift(track)
+        assert moved is None or "No drift to see" in describe(track, strongest_delays(track), moved)
 
 
 def test_too_few_clear_columns_say_nothing_of_a_drift():
