@@ -248,6 +248,15 @@ def drift(track: DelayTrack) -> Drift | None:
     return Drift(slope * 1e6, error * 1e6, max(freedom, 1), sum(run.size for run in runs) / max(int(clear.sum()), 1))
 
 
+def drifts(track: DelayTrack, moved: Drift | None) -> bool:
+    """Whether `moved` is a drift to name: it parts the delays by a sample or more over the track
+    and stands clear of zero."""
+    if moved is None:
+        return False
+    parted = moved.ppm * 1e-6 * track.image.shape[0] * track.column_seconds
+    return abs(parted) >= UPSAMPLE * (track.lags[1] - track.lags[0]) and moved.clear
+
+
 def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None = None) -> str:
     """The correlogram in words, for the panel and `meco-studio delays`."""
     a, b = (c + 1 for c in track.pair)
@@ -259,7 +268,7 @@ def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None 
         length = track.image.shape[0] * track.column_seconds
         parted = moved.ppm * 1e-6 * length
         sample = UPSAMPLE * (track.lags[1] - track.lags[0])
-        if abs(parted) >= sample and moved.clear:
+        if drifts(track, moved):
             text += (f" The delays drift {moved.ppm:+.1f} ± {moved.error_ppm:.1f} ppm ({parted * 1000:+.3f} ms over "
                      f"the {length:.0f} s): two clocks parting, as channels of separate devices do.")
         else:

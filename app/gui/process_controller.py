@@ -365,13 +365,13 @@ class ProcessController(QObject):
         window.labels.add_many(labels, f"label {what} ({len(labels)} labels)")
         window.statusBar().showMessage(f"{len(labels)} {found}", 10_000)
 
-    def _open_copy(self, recording: Recording, target: Path) -> None:
+    def open_copy(self, recording: Recording, target: Path) -> None:
         """Open the copy a job wrote of `recording` in its place, unless another recording is open by
         now; once the job has ended, since opening is refused while jobs run."""
         if recording is self.window.recording:
             QTimer.singleShot(0, lambda: self.window.open_path(target))
 
-    def _copy_target(self, recording: Recording, suffix: str, what: str) -> Path | None:
+    def copy_target(self, recording: Recording, suffix: str, what: str) -> Path | None:
         """Where the user says a rewritten copy of `recording` goes (a WAV beside it, named with
         `suffix`, offered); None when they cancel."""
         suggested = recording.path.with_name(f"{recording.path.stem}-{suffix}.wav")
@@ -386,7 +386,7 @@ class ProcessController(QObject):
         window, recording = self.window, self.window.recording
         if recording is None:
             return None
-        target = target or self._copy_target(recording, "declipped", "repaired")
+        target = target or self.copy_target(recording, "declipped", "repaired")
         if target is None:
             return None
         return window.jobs.submit(f"Repair clipping in {display_name(recording.path)}",
@@ -401,7 +401,7 @@ class ProcessController(QObject):
             return
         window.statusBar().showMessage(f"{result.runs} clipped run(s), {result.samples} samples, redrawn (peaks up "
                                        f"to {20 * np.log10(result.peak):+.1f} dBFS) into {target.name}", 15_000)
-        self._open_copy(recording, target)
+        self.open_copy(recording, target)
 
     def _wire_recording_preview(self, dialog: QDialog, row: PreviewRow,
                                 make: Callable[[int, tuple[float, float]], Job[np.ndarray]]) -> None:
@@ -439,7 +439,7 @@ class ProcessController(QObject):
         window, recording = self.window, self.window.recording
         if recording is None or not restoration.chosen:
             return None
-        target = target or self._copy_target(recording, "repaired", "repaired")
+        target = target or self.copy_target(recording, "repaired", "repaired")
         if target is None:
             return None
 
@@ -448,7 +448,7 @@ class ProcessController(QObject):
                              for kind, count in counts.items())
             window.statusBar().showMessage(f"{recording.path.name} repaired ({restoration.described()}"
                                            f"{': ' + said if said else ''}) into {target.name}", 15_000)
-            self._open_copy(recording, target)
+            self.open_copy(recording, target)
 
         return window.jobs.submit(f"Repair {display_name(recording.path)}",
                                   lambda: restored_copy_job(recording, target, restoration), done)
@@ -475,7 +475,7 @@ class ProcessController(QObject):
         if recording is None:
             return None
         settings = self.wpe_settings = settings or self.wpe_settings
-        target = target or self._copy_target(recording, "dereverberated", "dereverberated")
+        target = target or self.copy_target(recording, "dereverberated", "dereverberated")
         if target is None:
             return None
         return window.jobs.submit(f"Dereverberate {display_name(recording.path)}",
@@ -487,7 +487,7 @@ class ProcessController(QObject):
         together = f"its {result.channels} channels together" if result.channels > 1 else "its one channel"
         window.statusBar().showMessage(f"{recording.path.name} dereverberated ({together}, {result.blocks} "
                                        f"block(s)) into {target.name}", 15_000)
-        self._open_copy(recording, target)
+        self.open_copy(recording, target)
 
     def open_sounds(self) -> SoundsDialog | None:
         """The Label sounds dialog (non-modal): a channel of the recording or a shown version."""

@@ -138,7 +138,8 @@ def drifting(ppm: float, seconds: float = 60.0) -> np.ndarray:
     """Two channels of one noise, the second sampled by a clock `ppm` millionths fast: the delay
     grows by `ppm` microseconds a second."""
     source = np.random.default_rng(4).standard_normal(round(seconds * RATE))
-    return np.stack([source, soxr.resample(source, RATE, RATE * (1 + ppm * 1e-6))[:source.size]])
+    late = soxr.resample(source, RATE, RATE * (1 + ppm * 1e-6))[:source.size]
+    return np.stack([source, np.pad(late, (0, source.size - late.size))])
 
 
 def test_clocks_parting_make_the_delays_drift_at_their_rate():

@@ -108,3 +108,36 @@ def test_each_source_is_labelled_over_the_stretches_it_is_heard_as_one_undo_step
     assert demo_window.undo_action.text().startswith("&Undo label the delays' sources")
     demo_window.undo()
     assert demo_window.session.labels == []
+
+
+def test_a_drift_is_taken_out_of_the_chosen_channels_into_a_copy_that_opens(qtbot, window, tmp_path):
+    import soundfile as sf
+
+    from tests.engine.test_delay_track import RATE, drifting
+
+    audio = drifting(60.0, seconds=30.0)
+    sf.write(tmp_path / "two-clocks.wav", (0.3 * audio / np.abs(audio).max()).T.astype(np.float32), RATE,
+             subtype="FLOAT")
+    open_and_draw(qtbot, window, tmp_path / "two-clocks.wav")
+    panel = window.delays.panel
+    panel.reach.setValue(5.0)
+    wait_done(qtbot, window, window.delays.track())
+    qtbot.waitUntil(lambda: panel.track is not None, timeout=5_000)
+    assert panel.drift.ppm == pytest.approx(60.0, abs=1.0) and panel.drift_button.isEnabled()
+    assert "drift +60.0" in panel.summary.text()
+    dialog = window.delays.open_drift_dialog()
+    assert dialog.chosen() == [1] and not dialog.boxes[0].isEnabled()
+    save_screenshot(dialog, "drift-dialog.png")
+    dialog.reject()
+    wait_done(qtbot, window, window.delays.take_out_drift([1], tmp_path / "in-step.wav"))
+    qtbot.waitUntil(lambda: window.recording.path == tmp_path / "in-step.wav", timeout=10_000)
+    wait_done(qtbot, window, window.delays.track())
+    qtbot.waitUntil(lambda: panel.track is not None, timeout=5_000)
+    assert panel.drift is None and not panel.drift_button.isEnabled() and "No drift to see" in panel.summary.text()
+
+
+def test_the_panel_is_no_wider_than_the_docks_it_shares_a_tab_row_with(window):
+    """The tabbed docks take the width of the widest: the Delays panel must not take it from the channels."""
+    widest_before = max(panel.minimumSizeHint().width() for panel in (
+        window.labels_panel, window.analysis_panel, window.metrics_panel, window.jobs_panel, window.slices.panel))
+    assert window.delays.panel.minimumSizeHint().width() <= widest_before

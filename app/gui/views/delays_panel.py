@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
-from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, DelayMode, DelayTrack, delay_csv
+from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, DelayMode, DelayTrack, Drift, delay_csv
 from app.engine.export import write_text_atomically
 from app.engine.spectrogram import Colormap
 from app.engine.timecode import format_duration
@@ -39,10 +39,14 @@ class DelaysPanel(QWidget):
     track_requested = Signal()                  # Track: the controller reads the choices and runs the job
     seek_requested = Signal(float)              # a click on the image: the playhead goes there
     label_requested = Signal()                  # Label sources: the controller adds a label per source's stretch
+    drift_requested = Signal()                  # Take out the drift…: the controller asks which channels, then copies
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.first, self.second = QComboBox(), QComboBox()
+        for box in (self.first, self.second):          # as wide as a channel number, not a default combo
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            box.setMinimumContentsLength(2)
         self.first.setToolTip("The reference channel: a positive delay means the other hears a sound later")
         self.reach = QDoubleSpinBox(decimals=1, minimum=0.1, maximum=MAX_REACH_S * 1000, singleStep=0.5, suffix=" ms")
         self.reach.setValue(DEFAULT_REACH_S * 1000)
@@ -55,6 +59,10 @@ class DelaysPanel(QWidget):
         self.label_button.setToolTip("A label over each stretch heard from each of the delays marked: who sounds "
                                      "from where, and when, without separating")
         self.label_button.clicked.connect(self.label_requested)
+        self.drift_button = QPushButton("Take out the drift…", enabled=False)
+        self.drift_button.setToolTip("A copy with the channels of the drifting recorder resampled onto the reference "
+                                     "channel's clock (when the delays drift)")
+        self.drift_button.clicked.connect(self.drift_requested)
         self.save_button = QPushButton("Save CSV…", enabled=False)
         self.save_button.setToolTip("Each column's time, the delay of its peak and the peak's height")
         self.save_button.clicked.connect(self._ask_and_save)
@@ -76,6 +84,7 @@ class DelaysPanel(QWidget):
         self.modes: list[pg.InfiniteLine] = []
         self.track: DelayTrack | None = None
         self.found: list[DelayMode] = []            # the delays marked, most held first
+        self.drift: Drift | None = None             # how fast they drift, when that is a drift to name
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
         choices = QHBoxLayout()
@@ -86,12 +95,15 @@ class DelaysPanel(QWidget):
         choices.addWidget(QLabel("Reach ±"))
         choices.addWidget(self.reach)
         choices.addStretch(1)
-        choices.addWidget(self.track_button)
-        choices.addWidget(self.label_button)
-        choices.addWidget(self.save_button)
+        actions = QHBoxLayout()                    # a row of its own: the panel stays as narrow as its neighbours
+        actions.addWidget(self.track_button)
+        actions.addStretch(1)
+        for button in (self.label_button, self.drift_button, self.save_button):
+            actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(choices)
+        layout.addLayout(actions)
         layout.addWidget(self.heading)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
@@ -118,7 +130,7 @@ class DelaysPanel(QWidget):
         return self.reach.value() / 1000
 
     def clear(self, hint: str = HINT) -> None:
-        self.track, self.found = None, []
+        self.track, self.found, self.drift = None, [], None
         self.image.clear()
         for line in self.modes:
             self.plot.removeItem(line)
@@ -127,12 +139,14 @@ class DelaysPanel(QWidget):
         self.summary.setText(" ")
         self.save_button.setEnabled(False)
         self.label_button.setEnabled(False)
+        self.drift_button.setEnabled(False)
 
     def show_track(self, track: DelayTrack, modes: list[DelayMode], heading: str, summary: str,
-                   colormap: Colormap) -> None:
-        """Draw `track` in `colormap` (from no correlation to `brightest`) with a dashed line at each of `modes`."""
+                   colormap: Colormap, drift: Drift | None = None) -> None:
+        """Draw `track` in `colormap` (from no correlation to `brightest`) with a dashed line at each of
+        `modes`; `drift`, a drift to name, lets its channels be put back in step."""
         self.clear(heading)
-        self.track, self.found = track, list(modes)
+        self.track, self.found, self.drift = track, list(modes), drift
         lut = color_map(colormap).getLookupTable(0.0, 1.0, 256, alpha=False)
         self.image.setImage(np.ascontiguousarray(track.image.T), levels=(0.0, brightest(track)), lut=lut)
         lags_ms = track.lags * 1000
@@ -142,11 +156,12 @@ class DelaysPanel(QWidget):
         pen = pg.mkPen(plot_colors().foreground, width=1, style=Qt.PenStyle.DashLine)
         backing = QColor(plot_colors().background)
         backing.setAlphaF(0.75)                  # a label reads over the lit line it names
-        for k, mode in enumerate(modes):              # labels staggered along the line: close delays stay legible
+        for k, mode in enumerate(modes):      # labels above and below their lines in turn, staggered along them:
+            side = (0, 1) if k % 2 == 0 else (0, 0)                     # close delays stay legible
             line = pg.InfiniteLine(mode.seconds * 1000, angle=0, pen=pen,
                                    label=f"{mode.seconds * 1000:+.3f} ms · {mode.share:.0%}",
-                                   labelOpts={"position": 0.02 + 0.24 * k, "color": plot_colors().foreground,
-                                              "fill": backing, "anchors": [(0, 1), (0, 1)]})
+                                   labelOpts={"position": 0.02 + 0.3 * (k // 2), "color": plot_colors().foreground,
+                                              "fill": backing, "anchors": [side, side]})
             self.plot.addItem(line)
             self.modes.append(line)
         self.plot.setXRange(track.start, track.start + width, padding=0)
@@ -154,6 +169,7 @@ class DelaysPanel(QWidget):
         self.summary.setText(summary)
         self.save_button.setEnabled(True)
         self.label_button.setEnabled(bool(modes))
+        self.drift_button.setEnabled(drift is not None)
 
     def save_csv(self, path: str | Path) -> Path:
         """The columns of the track shown; ExportError naming the file when it cannot be written."""

@@ -1,0 +1,96 @@
+"""Channels of a second recorder put back on the first one's clock: the drift the Delays panel
+measures (`delay_track.drift`) taken out by resampling.
+
+Two recorders never run at quite the same rate: tens of parts per million apart, so their
+channels part by a millisecond or more every minute, and a multi-channel separator, whose spatial
+cues assume one clock, loses them. A channel sampled `ppm` millionths fast holds `rate·(1 + ppm·1e-6)`
+samples for each second of the reference clock; resampling it from that rate to `rate` (soxr, very
+high quality, streamed a block at a time: the stream's output is delay-compensated, so it equals the
+whole resampled at once) puts it back in step, with the delay it had at the recording's start. The
+resampled channels come out a few samples shorter (or longer) over the file: their end is filled
+with silence (or cut) so every channel keeps the recording's length. The other channels are copied
+as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soxr
+
+from app.engine.errors import ConfigError
+from app.engine.export import REWRITTEN, copy_job
+from app.engine.files import Recording
+from app.engine.jobs import Job, Progress
+
+BLOCK = 1 << 18              # frames read at a time
+MAX_PPM = 1000.0             # a drift past this is no clock's: a wrong measurement
+
+
+@dataclass(frozen=True)
+class DriftCorrection:
+    channels: tuple[int, ...]       # 0-based, those on the drifting clock
+    ppm: float                      # their drift against the reference, as `delay_track.drift` gives it
+    filled: int                     # frames of silence at their end (negative: frames cut)
+
+
+def check_correction(channels: int, chosen: Sequence[int], ppm: float) -> None:
+    """ConfigError for no channel, a channel the recording lacks, or a drift no clock has."""
+    if not chosen:
+        raise ConfigError("Choose the channels recorded on the drifting clock.")
+    if any(not 0 <= c < channels for c in chosen):
+        raise ConfigError(f"The channels to correct must lie within the recording's {channels}.")
+    if not 0 < abs(ppm) <= MAX_PPM:
+        raise ConfigError(f"A drift of {ppm:g} ppm cannot be taken out: it must lie within ±{MAX_PPM:g} ppm and not "
+                          "be zero.")
+
+
+def corrected_blocks(recording: Recording, chosen: Sequence[int], ppm: float,
+                     write: Callable[[np.ndarray], None]) -> Job[DriftCorrection]:
+    """`recording` with the `chosen` channels resampled onto the reference clock, handed to `write`
+    as (channels, frames) blocks in order, each as long as the block read."""
+    check_correction(recording.channels, chosen, ppm)
+    rate, frames = recording.sample_rate, recording.frames
+    streams = [soxr.ResampleStream(rate * (1 + ppm * 1e-6), rate, 1, dtype="float32", quality="VHQ")
+               for _ in chosen]
+    pending = [np.zeros(0, np.float32) for _ in chosen]
+    held: list[np.ndarray] = []            # blocks read whose resampled samples are still to come
+    produced = 0                           # samples the first stream gave
+
+    def release(final: bool) -> None:
+        while held and (final or min(p.size for p in pending) >= held[0].shape[1]):
+            out = held.pop(0)
+            n = out.shape[1]
+            for row, channel in enumerate(chosen):
+                take = pending[row][:n]
+                out[channel, :take.size], out[channel, take.size:] = take, 0.0
+                pending[row] = pending[row][take.size:]
+            write(out)
+
+    blocks = range(0, frames, BLOCK)
+    for done, lo in enumerate(blocks):
+        yield Progress("take the drift out", done, len(blocks))
+        hi = min(lo + BLOCK, frames)
+        block = np.array(recording.read(lo, hi), np.float32)
+        held.append(block)
+        for row, channel in enumerate(chosen):
+            resampled = streams[row].resample_chunk(np.ascontiguousarray(block[channel]), last=hi == frames)
+            pending[row] = np.concatenate([pending[row], resampled])
+            produced += resampled.size if row == 0 else 0
+        release(final=False)
+    release(final=True)
+    return DriftCorrection(tuple(chosen), ppm, frames - produced)
+
+
+def corrected_copy_job(recording: Recording, target: Path, chosen: Sequence[int],
+                       ppm: float) -> Job[DriftCorrection]:
+    """`recording` with the `chosen` channels put back on the reference clock, written to `target`
+    as 24-bit WAV, tagged with what was done (Delays ▸ Take out the drift…)."""
+    check_correction(recording.channels, chosen, ppm)
+    names = ", ".join(str(c + 1) for c in chosen)
+    return (yield from copy_job(recording, target, "the copy in step", REWRITTEN,
+                                f"channel(s) {names} resampled to take out a clock drift of {ppm:+.2f} ppm",
+                                lambda write: corrected_blocks(recording, chosen, ppm, write)))
