@@ -78,3 +78,20 @@ def test_each_source_is_labelled_in_an_audacity_label_file(tmp_path, capsys):
     rows = [line.split("\t") for line in (tmp_path / "labels" / "duo.sources.txt").read_text().splitlines()]
     assert report["source_labels"] == len(rows) == 2
     assert [row[2].split(" at ")[1] for row in sorted(rows, key=lambda r: float(r[0]))] == ["+0.188 ms", "-0.312 ms"]
+
+
+def test_a_drifting_file_is_put_in_step_and_one_without_drift_gets_no_copy(tmp_path, capsys):
+    from tests.engine.test_delay_track import drifting
+
+    audio = drifting(60.0, seconds=30.0)
+    sf.write(tmp_path / "two-clocks.wav", (0.3 * audio / np.abs(audio).max()).T.astype(np.float32), RATE,
+             subtype="FLOAT")
+    steady = pair_file(tmp_path / "steady.wav")
+    out = tmp_path / "out"
+    assert main(["delays", str(tmp_path / "two-clocks.wav"), str(steady), "--reach-ms", "5", "--in-step", str(out),
+                 "--json"]) == EXIT_OK
+    drifted, still = json.loads(capsys.readouterr().out)["files"]
+    assert drifted["drift_ppm"] == pytest.approx(60.0, abs=1.0) and drifted["in_step_channels"] == [2]
+    assert still["in_step_output"] is None and sorted(p.name for p in out.iterdir()) == ["two-clocks-in-step.wav"]
+    assert main(["delays", drifted["in_step_output"], "--reach-ms", "5", "--json"]) == EXIT_OK
+    assert abs(json.loads(capsys.readouterr().out)["files"][0]["drift_ppm"]) < 0.5

@@ -423,7 +423,7 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
     """`meco-studio denoise`, `declip`, `declick`, `dereverb` or `delays` (`target`) on a generated file of
     `minutes`, in this process."""
     from app.commands.declick import declick_file
-    from app.commands.delays import track_file
+    from app.commands.delays import DelayOptions, track_file
     from app.commands.declip import declip_file
     from app.commands.denoise import denoise_file
     from app.commands.dereverb import dereverb_file
@@ -442,7 +442,7 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
             elif target == "dereverb":
                 report = dereverb_file(path, Path(folder) / "out", WpeSettings(), overwrite=False, show_bar=False)
             elif target == "delays":
-                report = track_file(path, None, (0, 1), DEFAULT_REACH_S, None, overwrite=False, show_bar=False)
+                report = track_file(path, DelayOptions())
             else:
                 report = denoise_file(path, Path(folder) / "out", NoiseSettings(), None, overwrite=False,
                                       show_bar=False)
