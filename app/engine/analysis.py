@@ -3,7 +3,8 @@
 What Audacity's Analyze menu (Plot Spectrum, Contrast, Loudness) and RX's Waveform Statistics
 give, per lane: peak and RMS level, BS.1770 integrated loudness, DC offset, clipped samples and
 the Welch-averaged power spectrum; for a recording's channels, whether they are in step
-(`alignment`: each channel's delay and polarity against the first). Every figure accumulates
+(`alignment`: each channel's delay and polarity against the first; `delay_track`: whether that
+delay drifts, two recorders' clocks parting). Every figure accumulates
 block by block (`LaneAnalyser`), so an hour-long recording is analysed in bounded memory and a
 job can be cancelled between blocks; the results equal those of pyloudnorm and
 scipy.signal.welch on the whole range at once.
@@ -17,8 +18,10 @@ from typing import Protocol
 
 import numpy as np
 
-from app.engine.alignment import ChannelAligner, ChannelDelay
+from app.engine.alignment import CLEAR_PEAK, ChannelAligner, ChannelDelay
+from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, Drift, delay_track_job, drift, drifts
 from app.engine.errors import ConfigError
+from app.engine.files import Span
 from app.engine.jobs import Job, Progress
 from app.engine.loudness import LoudnessMeter
 
@@ -52,6 +55,8 @@ class LaneAnalysis:
     frequencies: np.ndarray   # Hz; empty when the range is shorter than one spectrum segment
     spectrum_db: np.ndarray   # dB, 10·log10 of twice the power per bin: a sine of amplitude A peaks at 20·log10(A)
     alignment: ChannelDelay | None = None    # a recording's channel against its first (`alignment`); None otherwise
+    drift: Drift | None = None               # how fast that delay drifts (`delay_track.drift`); None unmeasured
+    drifting: bool = False                   # a drift to name (`delay_track.drifts`)
 
     @property
     def seconds(self) -> float:
@@ -188,12 +193,21 @@ def analyse(requests: list[AnalysisRequest]) -> Job[list[LaneAnalysis]]:
                 aligner.update(audio)
             done += 1
             yield Progress("analyse", done, total)
-        results.extend(replace(a.result(), alignment=delay) for a, delay in zip(analysers, aligner.result()))
+        delays = aligner.result()
+        lanes = [replace(a.result(), alignment=delay) for a, delay in zip(analysers, delays)]
+        for channel, delay in enumerate(delays):
+            reach = None if delay is None else max(DEFAULT_REACH_S, abs(delay.seconds) + 0.001)
+            if delay is not None and delay.peak >= CLEAR_PEAK and reach <= MAX_REACH_S:
+                track = yield from delay_track_job(Span(request.source, start, stop), (0, channel), reach)
+                moved = drift(track)
+                lanes[channel] = replace(lanes[channel], drift=moved, drifting=drifts(track, moved))
+        results.extend(lanes)
     return results
 
 
 STATISTICS_COLUMNS = ("Lane", "Seconds", "Peak (dBFS)", "RMS (dBFS)", "Loudness (LUFS)", "Crest (dB)",
-                      "DC offset (%)", "Clipped samples", "Delay vs first channel (ms)", "GCC-PHAT peak", "Polarity")
+                      "DC offset (%)", "Clipped samples", "Delay vs first channel (ms)", "GCC-PHAT peak", "Polarity",
+                      "Drift (ppm)")
 
 
 def statistics_table(lanes: list[LaneAnalysis], decimals: int = 2) -> list[list[str]]:
@@ -206,6 +220,8 @@ def statistics_table(lanes: list[LaneAnalysis], decimals: int = 2) -> list[list[
         delay = lane.alignment
         aligned = ["", "", ""] if delay is None else [
             number(1000.0 * delay.seconds, 3), number(delay.peak), "inverted" if delay.inverted else "same"]
+        moved, named = lane.drift, " drifting" if lane.drifting else ""
+        aligned.append("" if moved is None else f"{moved.ppm:+.{decimals}f} ± {moved.error_ppm:.{decimals}f}{named}")
         rows.append([lane.name, number(lane.seconds, 3), number(lane.peak_dbfs), number(lane.rms_dbfs),
                      number(lane.loudness_lufs), number(lane.crest_db), number(100.0 * lane.dc_offset, 4),
                      str(lane.clipped), *aligned])

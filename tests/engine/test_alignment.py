@@ -68,7 +68,17 @@ def test_the_analysis_table_gives_the_delays_of_a_recordings_channels_only():
     lanes = drive(analyse([AnalysisRequest(recording, ["ch 1", "ch 2", "ch 3", "ch 4"]),
                            AnalysisRequest(version, ["talker 1"])]))
     header, *rows = statistics_table(lanes)
-    assert header[-3:] == ["Delay vs first channel (ms)", "GCC-PHAT peak", "Polarity"]
-    assert rows[0][-3:] == ["", "", ""] and rows[4][-3:] == ["", "", ""]
-    assert float(rows[1][-3]) == pytest.approx(1000 * 37 / RATE, abs=0.005) and rows[1][-1] == "same"
-    assert rows[2][-1] == "inverted"
+    assert header[-4:] == ["Delay vs first channel (ms)", "GCC-PHAT peak", "Polarity", "Drift (ppm)"]
+    assert rows[0][-4:] == ["", "", "", ""] and rows[4][-4:] == ["", "", "", ""]
+    assert float(rows[1][-4]) == pytest.approx(1000 * 37 / RATE, abs=0.005) and rows[1][-2] == "same"
+    assert rows[2][-2] == "inverted"
+    assert " ± " in rows[1][-1] and "drifting" not in rows[1][-1]       # one clock: its drift measured, none named
+    assert rows[3][-1] == ""                                            # unrelated: no delay to follow
+
+
+def test_the_analysis_table_names_a_channel_on_a_drifting_clock():
+    from tests.engine.test_delay_track import drifting
+
+    lanes = drive(analyse([AnalysisRequest(ArraySource(drifting(60.0, 30.0).astype(np.float32), RATE), ["a", "b"])]))
+    assert lanes[1].drift.ppm == pytest.approx(60.0, abs=1.0) and lanes[1].drifting
+    assert statistics_table(lanes)[2][-1].endswith(" drifting")

@@ -72,6 +72,9 @@ ALIGNMENT_TIPS = {
     "GCC-PHAT peak": "How clearly one delay aligns the channel with the first: 1 for a pure delay, near 0 for "
                      "unrelated signals",
     "Polarity": "Inverted: the channel's signal is upside down against the first (a microphone wired backwards)",
+    "Drift (ppm)": "How fast the delay against the first channel grows, ± its standard error (the Delays panel's "
+                   "measure): \"drifting\" when it parts the channels by a sample or more over the range and stands "
+                   "clear of zero, as two recorders' clocks do",
 }
 
 
