@@ -91,7 +91,7 @@ def track_file(path: Path, options: DelayOptions, outputs: DelayOutputs = DelayO
         source = Span(rec, round(start * rec.sample_rate), round(stop * rec.sample_rate))
         try:
             with progress_bar(path.name, "block", show_bar) as on_progress:
-                track = drive(delay_track_job(source, options.pair, options.reach_s, start), on_progress)
+                track = drive(delay_track_job(source, options.pair, options.reach_s), on_progress)
         except ConfigError as err:
             raise ConfigError(f"{path.name}: {err}") from err
         modes, moved = strongest_delays(track), drift(track)

@@ -15,6 +15,10 @@ the cross-power spectra of the Hann frames (at least 64 ms, and four times the r
 whitens them (PHAT: Knapp and Carter 1976) and transforms back on a grid four times finer than a
 sample. `alignment.ChannelAligner` does the same over a whole range to put channels in step; here
 the range is cut into columns, read block by block, so an hour costs the memory of a block.
+
+From the columns: the delays they gather at (`strongest_delays`), how fast the delays drift
+(`drift`, `drifts`: measured within each talker's turn, so turns taken at different delays are no
+drift), and a label per stretch heard from each delay (`source_labels`).
 """
 
 from __future__ import annotations
@@ -124,12 +128,13 @@ def check_pair(channels: int, pair: tuple[int, int], reach_s: float) -> None:
         raise ConfigError(f"A reach of {reach_s * 1000:g} ms is outside 0–{MAX_REACH_S * 1000:g} ms.")
 
 
-def delay_track_job(source: Source, pair: tuple[int, int] = (0, 1), reach_s: float = DEFAULT_REACH_S,
-                    start: float = 0.0) -> Job[DelayTrack]:
-    """The correlogram of `pair` over all of `source` (a `Span` for a selection, whose first frame
-    is `start` seconds into the recording), lags within ±`reach_s`; one progress step per block."""
+def delay_track_job(source: Source, pair: tuple[int, int] = (0, 1),
+                    reach_s: float = DEFAULT_REACH_S) -> Job[DelayTrack]:
+    """The correlogram of `pair` over all of `source` (a `Span` for a selection: its columns keep the
+    recording's time), lags within ±`reach_s`; one progress step per block."""
     check_pair(source.channels, pair, reach_s)
     rate, frames = source.sample_rate, source.frames
+    start = source.start / rate if isinstance(source, Span) else 0.0
     size = frame_length(rate, reach_s)
     hop = size // 4
     step = max(1, round(COLUMN_SECONDS * rate / hop), math.ceil(frames / MOST_COLUMNS / hop)) * hop

@@ -58,7 +58,7 @@ class DelaysController:
                    f"of {display_name(recording.path)}")
         colormap = window.view.settings.colormap
         return window.jobs.submit(f"Track the delay of channel {pair[1] + 1} against {pair[0] + 1}",
-                                  lambda: delay_track_job(source, pair, reach, start),
+                                  lambda: delay_track_job(source, pair, reach),
                                   lambda track: self._on_tracked(recording, track, heading, colormap))
 
     def _on_tracked(self, recording: Recording, track: DelayTrack, heading: str, colormap: Colormap) -> None:

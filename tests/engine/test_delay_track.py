@@ -97,7 +97,7 @@ def test_blocks_give_the_columns_the_whole_would(monkeypatch):
 
 def test_a_selection_is_tracked_in_the_recordings_time():
     source = ArraySource(turns(), RATE)
-    track = drive(delay_track_job(Span(source, 3 * RATE, 7 * RATE), start=3.0))
+    track = drive(delay_track_job(Span(source, 3 * RATE, 7 * RATE)))
     assert track.times[0] == pytest.approx(3.0 + track.column_seconds / 2)
     assert track.times[-1] < 7.0
     assert np.nanmedian(track.peak[track.times > 4.2]) == pytest.approx(-5 / RATE, abs=0.5 / (UPSAMPLE * RATE))
@@ -172,7 +172,7 @@ def test_too_few_clear_columns_say_nothing_of_a_drift():
 
 
 def test_each_source_gets_a_label_over_the_time_it_is_heard_from_its_place():
-    track = drive(delay_track_job(Span(ArraySource(turns(), RATE), RATE, 8 * RATE), start=1.0))
+    track = drive(delay_track_job(Span(ArraySource(turns(), RATE), RATE, 8 * RATE)))
     labels = source_labels(track, strongest_delays(track))
     assert [label.text.split(" at ")[1] for label in labels] == ["+0.188 ms", "-0.312 ms"]
     first, second = labels
