@@ -204,18 +204,17 @@ def strongest_delays(track: DelayTrack, most: int = 4) -> list[DelayMode]:
     step = track.lags[1] - track.lags[0]
     edges = np.append(track.lags - step / 2, track.lags[-1] + step / 2)
     counts, _ = np.histogram(clear, edges)
-    smooth = np.convolve(counts, np.ones(UPSAMPLE + 1), mode="same")      # half a sample either way
-    found, _ = find_peaks(np.pad(smooth, 1), distance=UPSAMPLE)
+    density = np.convolve(counts, np.ones(UPSAMPLE + 1), mode="same")      # half a sample either way
+    found, _ = find_peaks(np.pad(density, 1), distance=UPSAMPLE)
     found = found - 1
+    index = np.round((clear - track.lags[0]) / step)
     modes = []
     for k, centre in enumerate(found):
         lo = (found[k - 1] + centre) / 2 if k > 0 else -np.inf
         hi = (found[k + 1] + centre) / 2 if k + 1 < len(found) else np.inf
-        index = np.round((clear - track.lags[0]) / step)
-        share = float(np.count_nonzero((index > lo) & (index <= hi)) / clear.size)
-        if share >= MODE_SHARE:
-            near = clear[(index > lo) & (index <= hi)]
-            modes.append(DelayMode(float(np.median(near)), share))
+        near = clear[(index > lo) & (index <= hi)]
+        if near.size >= MODE_SHARE * clear.size:
+            modes.append(DelayMode(float(np.median(near)), near.size / clear.size))
     return sorted(modes, key=lambda m: -m.share)[:most]
 
 
@@ -240,17 +239,18 @@ def drift(track: DelayTrack) -> Drift | None:
     slope = float(weights @ slopes / weights.sum())
     residuals = [y - slope * x for x, y in zip(t, d)]
     square = sum(float(r @ r) for r in residuals)
+    columns = sum(run.size for run in runs)
+    dof = max(columns - len(runs) - 1, 1)
     # Neighbouring columns wobble together (voices and noise mixing slowly): fewer independent
     # columns than there are, by the residuals' correlation from one column to the next.
     neighbours = sum(float(r[1:] @ r[:-1]) for r in residuals) / max(square, 1e-300)
     inflation = (1 + neighbours) / (1 - neighbours) if 0 < neighbours < 1 else 1.0
-    freedom = max(int((sum(run.size for run in runs) - len(runs) - 1) / inflation), 1)
-    error = math.sqrt(square / (sum(run.size for run in runs) - len(runs) - 1 or 1) / weights.sum() * inflation)
+    error, freedom = math.sqrt(square / dof / weights.sum() * inflation), max(int(dof / inflation), 1)
     if len(runs) > 1:           # stretches that disagree more than their own scatter says (a turn's edge, two
         spread = math.sqrt(weights @ (slopes - slope) ** 2 / ((len(runs) - 1) * weights.sum()))  # voices merging)
         if spread > error:
             error, freedom = spread, len(runs) - 1
-    return Drift(slope * 1e6, error * 1e6, max(freedom, 1), sum(run.size for run in runs) / max(int(clear.sum()), 1))
+    return Drift(slope * 1e6, error * 1e6, freedom, columns / max(int(clear.sum()), 1))
 
 
 def drifts(track: DelayTrack, moved: Drift | None) -> bool:
