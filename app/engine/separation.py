@@ -20,9 +20,10 @@ import numpy as np
 import soxr
 
 from app.engine.alignment import ChannelAligner
+from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, delay_track_job, drift, drifts
 from app.engine.errors import ChannelLayoutError, ConfigError
-from app.engine.files import Recording, check_long_enough, frames_at
-from app.engine.jobs import Job, Progress, Stopwatch
+from app.engine.files import Recording, Span, check_long_enough, frames_at
+from app.engine.jobs import Job, Progress, Stopwatch, drive
 from app.engine.pipeline import ModelEntry, Task, find_model, load_model
 from app.engine.output_collector import OutputCollector
 from models.inference.chunked import ChunkConfig, ChunkedRunner
@@ -150,8 +151,9 @@ CLEAR_STEP_PEAK = 0.1         # a delay (or an inversion) this clear is told; a 
 
 def step_notices(rec: Recording, channels: list[int]) -> list[str]:
     """What a multi-channel separator should not meet unsaid: channels further apart in time than an
-    array allows (separate recorders, a slipped buffer) or inverted against the reference (a
-    microphone wired backwards), from GCC-PHAT over the start of the recording (`alignment`)."""
+    array allows (separate recorders, a slipped buffer), inverted against the reference (a
+    microphone wired backwards), or drifting from it (two recorders' clocks), from GCC-PHAT over the
+    start of the recording (`alignment`, `delay_track`)."""
     if len(channels) < 2:
         return []
     stop = min(rec.frames, round(STEP_CHECK_SECONDS * rec.sample_rate))
@@ -174,6 +176,19 @@ def step_notices(rec: Recording, channels: list[int]) -> list[str]:
     if inverted:
         notices.append(f"{rec.name}: channel(s) {', '.join(str(c + 1) for c in inverted)} read inverted against "
                        f"channel {channels[0] + 1} (a microphone wired backwards?).")
+    drifting = []
+    for c, d in clear:
+        reach = max(DEFAULT_REACH_S, abs(d.seconds) + 0.001)
+        if reach <= MAX_REACH_S:
+            track = drive(delay_track_job(Span(rec, 0, stop), (channels[0], c), reach))
+            moved = drift(track)
+            if drifts(track, moved):
+                drifting.append((c, moved))
+    if drifting:
+        which = ", ".join(f"{c + 1} ({moved.ppm:+.0f} ppm)" for c, moved in drifting)
+        notices.append(f"{rec.name}: channel(s) {which} drift against channel {channels[0] + 1}: two recorders' "
+                       "clocks parting, which the separator's spatial cues cannot follow. The Delays panel's Take out "
+                       "the drift…, or `meco-studio delays --in-step`, puts them back on one clock.")
     return notices
 
 

@@ -96,6 +96,19 @@ def test_channels_out_of_step_or_inverted_are_told_before_separating(tmp_path, t
         "phones.wav: channel(s) 2 read inverted against channel 1 (a microphone wired backwards?)."]
 
 
+def test_channels_on_a_drifting_clock_are_told_before_separating(tmp_path, tiny_separator_card):
+    from tests.engine.test_delay_track import drifting
+
+    audio = drifting(60.0, seconds=30.0)
+    sf.write(tmp_path / "two-clocks.wav", (0.1 * audio / np.abs(audio).max()).T.astype(np.float32), 16_000)
+    with open_recording(tmp_path / "two-clocks.wav") as rec:
+        notices = drive(separate_job(rec, _settings())).notices
+    assert notices == [
+        "two-clocks.wav: channel(s) 2 (+60 ppm) drift against channel 1: two recorders' clocks parting, which the "
+        "separator's spatial cues cannot follow. The Delays panel's Take out the drift…, or `meco-studio delays "
+        "--in-step`, puts them back on one clock."]
+
+
 def test_an_array_in_step_gets_no_notice(tmp_path, tiny_separator_card):
     with open_recording(_array_recording(tmp_path / "array.wav", delays=(0, 1, 3))) as rec:
         assert drive(separate_job(rec, _settings())).notices == []
