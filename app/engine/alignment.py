@@ -21,6 +21,8 @@ import numpy as np
 SEGMENT_SECONDS = 1.0        # rounded up to a power of two: delays up to half of it are found
 SHIFT_BLOCK = 1 << 20        # frames moved at a time
 CLEAR_PEAK = 0.05            # a GCC-PHAT peak lower than this is no clear delay: nothing is shifted by it
+MAX_ARRAY_DELAY_SECONDS = 0.002   # 69 cm of sound: more than any tabletop array's microphones lie apart
+CLEAR_STEP_PEAK = 0.1         # a delay (or an inversion) this clear is told; a weaker one may be the room
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.engine.alignment import CLEAR_PEAK, ChannelAligner, ChannelDelay
+from app.engine.alignment import CLEAR_PEAK, CLEAR_STEP_PEAK, MAX_ARRAY_DELAY_SECONDS, ChannelAligner, ChannelDelay
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, Drift, delay_track_job, drift, drifts
 from app.engine.errors import ConfigError
 from app.engine.files import Span
@@ -226,6 +226,26 @@ def statistics_table(lanes: list[LaneAnalysis], decimals: int = 2) -> list[list[
                      number(lane.loudness_lufs), number(lane.crest_db), number(100.0 * lane.dc_offset, 4),
                      str(lane.clipped), *aligned])
     return rows
+
+
+def warnings(lane: LaneAnalysis) -> dict[str, str]:
+    """The table's figures that say something is wrong with the recording, by column, with why:
+    clipped samples, a channel further from the first than an array allows, one inverted, one
+    whose clock drifts (what separation notes before it runs)."""
+    found = {}
+    if lane.clipped:
+        found["Clipped samples"] = "Samples at full scale: the recording clipped here (Process ▸ Repair clipping…)"
+    delay = lane.alignment
+    if delay is not None and delay.peak >= CLEAR_STEP_PEAK:
+        if abs(delay.seconds) > MAX_ARRAY_DELAY_SECONDS:
+            found["Delay vs first channel (ms)"] = ("Further from the first channel than an array's microphones lie "
+                                                    f"({1000 * MAX_ARRAY_DELAY_SECONDS:g} ms is 69 cm of sound): "
+                                                    "were they recorded together?")
+        if delay.inverted:
+            found["Polarity"] = "Upside down against the first channel: a microphone wired backwards?"
+    if lane.drifting:
+        found["Drift (ppm)"] = "Two recorders' clocks parting: the Delays panel's Take out the drift… puts it back"
+    return found
 
 
 Curve = tuple[str, np.ndarray, np.ndarray]      # (name, Hz, dB)

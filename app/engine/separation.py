@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import soxr
 
-from app.engine.alignment import ChannelAligner
+from app.engine.alignment import CLEAR_STEP_PEAK, MAX_ARRAY_DELAY_SECONDS, ChannelAligner
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, delay_track_job, drift, drifts
 from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, Span, check_long_enough, frames_at
@@ -145,8 +145,6 @@ def choose_channels(rec: Recording, settings: SeparateSettings, minimum: int = 1
 
 
 STEP_CHECK_SECONDS = 30.0     # of the start of a recording read to check its channels are in step
-MAX_ARRAY_DELAY_SECONDS = 0.002   # 69 cm of sound: more than any tabletop array's microphones lie apart
-CLEAR_STEP_PEAK = 0.1         # a delay (or an inversion) this clear is told; a weaker one may be the room
 
 
 def step_notices(rec: Recording, channels: list[int]) -> list[str]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.engine.alignment import ChannelAligner, segment_length
-from app.engine.analysis import AnalysisRequest, analyse, statistics_table
+from app.engine.analysis import AnalysisRequest, analyse, statistics_table, warnings
 from app.engine.files import ArraySource
 from app.engine.jobs import drive
 
@@ -82,3 +82,12 @@ def test_the_analysis_table_names_a_channel_on_a_drifting_clock():
     lanes = drive(analyse([AnalysisRequest(ArraySource(drifting(60.0, 30.0).astype(np.float32), RATE), ["a", "b"])]))
     assert lanes[1].drift.ppm == pytest.approx(60.0, abs=1.0) and lanes[1].drifting
     assert statistics_table(lanes)[2][-1].endswith(" drifting")
+
+
+def test_a_channel_out_of_step_or_inverted_is_a_warning_and_an_unrelated_one_is_not():
+    lanes = drive(analyse([AnalysisRequest(ArraySource((0.1 * array_recording()).astype(np.float32), RATE),
+                                           ["ch 1", "ch 2", "ch 3", "ch 4"])]))
+    first, late, early_inverted, unrelated = (warnings(lane) for lane in lanes)
+    assert first == {} and unrelated == {}
+    assert list(late) == ["Delay vs first channel (ms)"] and "recorded together" in late["Delay vs first channel (ms)"]
+    assert list(early_inverted) == ["Polarity"]

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from app.engine.analysis import LaneAnalyser
-from app.gui.views.analysis_panel import AnalysisPanel
+from app.gui.views.analysis_panel import WARNING_COLOR, AnalysisPanel
 from tests.gui.test_workflow import save_screenshot, separate, wait_done
 
 RATE = 16_000
@@ -96,3 +96,13 @@ def test_selecting_a_row_brings_its_spectrum_forward_and_dims_the_others(panel):
     panel.table.selectRow(1)
     assert panel.curves[0].opts["pen"].color().alphaF() < 0.5 and panel.curves[1].opts["pen"].color().alphaF() == 1
     assert panel.curves[1].zValue() > panel.curves[0].zValue()
+
+
+def test_a_clipping_lane_shows_its_clipped_samples_as_a_warning_with_why(panel):
+    clipping = lane("Ch 1", np.clip(1.5 * np.sin(2 * np.pi * 440 * np.arange(RATE) / RATE), -1, 1))
+    panel.set_result([clipping, SINE], "whole")
+    column = panel.table.horizontalHeaderItem(7).text()
+    assert column == "Clipped samples"
+    flagged, clean = panel.table.item(0, 7), panel.table.item(1, 7)
+    assert flagged.foreground().color() == WARNING_COLOR and "Repair clipping" in flagged.toolTip()
+    assert clean.foreground().color() != WARNING_COLOR and clean.toolTip() == ""

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.analysis import LaneAnalysis, lane_curves, spectrum_table, statistics_table
+from app.engine.analysis import LaneAnalysis, lane_curves, spectrum_table, statistics_table, warnings
 from app.engine.export import write_csv
 from app.gui.views.csv_saving import ask_and_save_csv
 from app.gui.views.plot_style import restyle
@@ -64,6 +64,8 @@ def spectrum_plot() -> pg.PlotWidget:
     restyle(plot)
     return plot
 
+
+WARNING_COLOR = QColor("#f85149")         # the level meter's clip red
 
 ALIGNMENT_TIPS = {
     "Delay vs first channel (ms)": "When the strongest source reaches this channel after the first (GCC-PHAT). "
@@ -129,11 +131,16 @@ class AnalysisPanel(QWidget):
         """Show an analysis; `span` says what was measured (the selection or the whole recording)."""
         self.lanes = lanes
         self.span.setText(span)
-        _, *rows = statistics_table(lanes)
+        header, *rows = statistics_table(lanes)
         self.table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
+        for r, (lane, row) in enumerate(zip(lanes, rows)):
+            flagged = warnings(lane)
             for c, text in enumerate(row):
-                self.table.setItem(r, c, QTableWidgetItem("—" if text == "" else text.replace("-inf", "−∞")))
+                item = QTableWidgetItem("—" if text == "" else text.replace("-inf", "−∞"))
+                if header[c] in flagged:                # a problem to see at a glance, and why on hovering
+                    item.setForeground(WARNING_COLOR)
+                    item.setToolTip(flagged[header[c]])
+                self.table.setItem(r, c, item)
             self.table.item(r, 0).setForeground(QColor(lane_color(r)))
         self.table.resizeColumnsToContents()
         self.copy_button.setEnabled(bool(lanes))
