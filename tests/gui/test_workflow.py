@@ -345,6 +345,28 @@ def test_the_export_dialog_asks_for_a_loudness_target_and_says_what_it_does(qtbo
     save_screenshot(dialog, "export-dialog-loudness.png")
 
 
+def test_an_export_preset_sets_its_purposes_fields_and_an_edit_makes_them_custom(qtbot, tmp_path):
+    from app.gui.dialogs.export_dialog import CUSTOM, PRESETS
+
+    tone = (0.1 * np.sin(np.arange(96_000) / 10)).astype(np.float32)
+    dialog = ExportDialog([Version("talker 1", 0, VersionKind.SEPARATED, tone, 48_000, "tiny", {})], "mix",
+                          48_000, tmp_path)
+    qtbot.addWidget(dialog)
+    asr = next(k for k, preset in enumerate(PRESETS) if preset.name.startswith("Transcription"))
+    dialog.preset.setCurrentIndex(dialog.preset.findData(asr))
+    dialog.preset.activated.emit(dialog.preset.currentIndex())
+    request = dialog.request()
+    assert (request.settings.format, request.settings.sample_format, request.sample_rate) == (
+        AudioFormat.WAV, SampleFormat.PCM_16, 16_000)
+    assert request.settings.loudness_lufs is None and request.settings.peak is PeakPolicy.LIMIT
+    save_screenshot(dialog, "export-dialog-preset.png")
+    dialog.set_loudness(-16.0)
+    assert dialog.preset.currentText() == CUSTOM
+    dialog.apply_preset(next(k for k, preset in enumerate(PRESETS) if preset.name.startswith("Podcast")))
+    assert dialog.request().settings.format is AudioFormat.MP3 and dialog.request().settings.loudness_lufs == -16.0
+    assert dialog.preset.currentText().startswith("Podcast")
+
+
 def test_the_export_dialog_offers_the_choices_of_the_last_export_again(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     dialog = demo_window.exporter.open()

@@ -1,4 +1,5 @@
-"""Export versions: format, sample format, rate, loudness target, name template, peak handling,
+"""Export versions: format, sample format, rate, loudness target, name template, peak handling
+(each purpose's usual choice of them set at once by a preset),
 target folder, and the range: whole versions, only the selection, the range versions of a
 selection were made from (what they hold: the default then, rather than files of silence around
 it), or one file per label (Audacity's Export Multiple), e.g. each utterance of each talker for
@@ -55,6 +56,32 @@ PEAK_LABELS = {PeakPolicy.LIMIT: "Limit (soft knee above −1 dBFS)", PeakPolicy
 LOUDNESS_CHOICES = [("Keep each file's level", None), ("−14 LUFS (streaming)", -14.0),
                     ("−16 LUFS (podcasts)", -16.0), ("−23 LUFS (EBU R128 broadcast)", -23.0),
                     ("−24 LUFS (ATSC A/85)", -24.0)]
+
+
+@dataclass(frozen=True)
+class ExportPreset:
+    """A purpose's usual export, set in one choice (the fields stay editable)."""
+
+    name: str
+    format: AudioFormat
+    sample_format: SampleFormat       # ignored by the lossy formats
+    model_rate: bool                  # the models' 16 kHz, rather than the source's rate
+    loudness_lufs: float | None
+    peak: PeakPolicy
+
+
+PRESETS = (
+    ExportPreset("Transcription or ASR: WAV 16-bit at 16 kHz", AudioFormat.WAV, SampleFormat.PCM_16, True, None,
+                 PeakPolicy.LIMIT),
+    ExportPreset("Podcast: MP3 at −16 LUFS", AudioFormat.MP3, SampleFormat.PCM_16, False, -16.0, PeakPolicy.LIMIT),
+    ExportPreset("Broadcast (EBU R128): WAV 24-bit at −23 LUFS", AudioFormat.WAV, SampleFormat.PCM_24, False, -23.0,
+                 PeakPolicy.LIMIT),
+    ExportPreset("Archive: FLAC 24-bit, level kept", AudioFormat.FLAC, SampleFormat.PCM_24, False, None,
+                 PeakPolicy.LIMIT),
+    ExportPreset("Analysis: WAV 32-bit float, level and peaks kept", AudioFormat.WAV, SampleFormat.FLOAT, False, None,
+                 PeakPolicy.NONE),
+)
+CUSTOM = "Custom"
 
 
 @dataclass(frozen=True)
@@ -137,8 +164,14 @@ class ExportDialog(QDialog):
                                      "with Each label), as ELAN and Praat show a conversation's talkers")
         self.multichannel.setChecked(remembered.multichannel)
         self.multichannel.toggled.connect(self._refresh)
+        self.source_rate = source_rate
+        self.preset = choice_combo([(CUSTOM, None)] + [(preset.name, k) for k, preset in enumerate(PRESETS)])
+        self.preset.setToolTip("A purpose's usual format, samples, rate, loudness and peaks, set at once; changing "
+                               "any of them makes the choice Custom")
+        self.preset.activated.connect(lambda _: self.apply_preset(self.preset.currentData()))
 
         form = QFormLayout()
+        form.addRow("Preset", self.preset)
         form.addRow("Versions", self.list)
         form.addRow("Folder", folder_row)
         form.addRow("Format", self.format)
@@ -160,6 +193,28 @@ class ExportDialog(QDialog):
         self.set_choice(chosen.format, chosen.sample_format, chosen.peak)
         self.set_loudness(chosen.loudness_lufs)
         self._refresh()
+
+    def apply_preset(self, index: int | None) -> None:
+        """Set the fields to `PRESETS[index]` (None: Custom, nothing changes)."""
+        if index is None:
+            return
+        preset = PRESETS[index]
+        self.format.setCurrentIndex(self.format.findData(preset.format))
+        self.sample_format.setCurrentIndex(self.sample_format.findData(preset.sample_format))
+        self.set_loudness(preset.loudness_lufs)
+        self.rate.setCurrentIndex(max(0, self.rate.findData(MODEL_RATE if preset.model_rate else self.source_rate)))
+        self.peak.setCurrentIndex(self.peak.findData(preset.peak))
+        self._refresh()
+
+    def _matching_preset(self) -> int | None:
+        """The preset the fields now hold, if any."""
+        fmt, sample_format, peak = self._choice()
+        for k, preset in enumerate(PRESETS):
+            if (preset.format is fmt and (fmt.lossy or preset.sample_format is sample_format)
+                    and preset.peak is peak and preset.loudness_lufs == self.loudness.currentData()
+                    and (MODEL_RATE if preset.model_rate else self.source_rate) == self.rate.currentData()):
+                return k
+        return None
 
     def chosen_versions(self) -> list[Version]:
         return [v for i, v in enumerate(self.all_versions)
@@ -253,6 +308,7 @@ class ExportDialog(QDialog):
         elif any("peaks" in p for p in problems):
             problems.append(f"Peaks above 0 dBFS: {policy} will be applied.")
         self.warning.setText("\n".join(problems))
+        self.preset.setCurrentIndex(max(0, self.preset.findData(self._matching_preset())))
 
     def _on_browse_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export into", self.folder.text())
