@@ -19,6 +19,7 @@ from app.engine.documents import load_session
 from app.engine.errors import ConfigError, JobCancelled
 from app.engine.export import (
     DEFAULT_TEMPLATE,
+    PRESETS,
     AudioFormat,
     ExportSettings,
     PeakPolicy,
@@ -38,14 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                        formatter_class=HelpFormatter)
     p.add_argument("session", type=Path, help="a session folder saved by the desktop app")
     p.add_argument("--out", required=True, type=Path, help="output folder")
-    p.add_argument("--format", type=AudioFormat, choices=list(AudioFormat), default=AudioFormat.WAV,
-                   help="file format (OGG is Vorbis and MP3 is MPEG Layer III: both lossy)")
-    p.add_argument("--sample-format", type=SampleFormat, choices=list(SampleFormat), default=SampleFormat.PCM_24,
-                   help="sample format (FLOAT: WAV only; ignored for OGG and MP3)")
-    p.add_argument("--rate", default="source",
-                   help="'source' (each version's rate), 'model' (16000) or a rate in Hz")
-    p.add_argument("--peak", type=PeakPolicy, choices=list(PeakPolicy), default=PeakPolicy.LIMIT,
-                   help="what to do with peaks above 0 dBFS (none: float only)")
+    p.add_argument("--preset", choices=[preset.key for preset in PRESETS], default=None,
+                   help="a purpose's usual format, samples, rate, loudness and peaks (the export dialog's Preset: "
+                        + "; ".join(f"{preset.key}: {preset.name.split(': ')[1]}" for preset in PRESETS)
+                        + "); the options below, when given, override it")
+    p.add_argument("--format", type=AudioFormat, choices=list(AudioFormat), default=None,
+                   help="file format (OGG is Vorbis and MP3 is MPEG Layer III: both lossy; default: wav)")
+    p.add_argument("--sample-format", type=SampleFormat, choices=list(SampleFormat), default=None,
+                   help="sample format (FLOAT: WAV only; ignored for OGG and MP3; default: PCM_24)")
+    p.add_argument("--rate", default=None,
+                   help="'source' (each version's rate), 'model' (16000) or a rate in Hz (default: source)")
+    p.add_argument("--peak", type=PeakPolicy, choices=list(PeakPolicy), default=None,
+                   help="what to do with peaks above 0 dBFS (none: float only; default: limit)")
     p.add_argument("--loudness", type=float, default=None, metavar="LUFS",
                    help="bring each file to this integrated loudness (BS.1770), e.g. -23 (EBU R128) or -16 "
                         "(podcasts), before the peak policy; default: keep the level")
@@ -83,10 +88,20 @@ def _rate(value: str) -> int | None:
     return rate
 
 
+def chosen_settings(args: argparse.Namespace) -> tuple[ExportSettings, int | None]:
+    """The export settings and rate: the preset's where one is named, each option given overriding it."""
+    preset = next((p for p in PRESETS if p.key == args.preset), None)
+    fmt = args.format or (preset.format if preset else AudioFormat.WAV)
+    sample_format = args.sample_format or (preset.sample_format if preset else SampleFormat.PCM_24)
+    peak = args.peak or (preset.peak if preset else PeakPolicy.LIMIT)
+    loudness = args.loudness if args.loudness is not None else preset.loudness_lufs if preset else None
+    rate = args.rate or ("model" if preset and preset.model_rate else "source")
+    return (ExportSettings(fmt, SampleFormat.PCM_16 if fmt.lossy else sample_format, peak, args.overwrite, loudness),
+            _rate(rate))
+
+
 def run(args: argparse.Namespace) -> int:
-    sample_format = SampleFormat.PCM_16 if args.format.lossy else args.sample_format
-    settings = ExportSettings(args.format, sample_format, args.peak, args.overwrite, args.loudness)
-    rate = _rate(args.rate)
+    settings, rate = chosen_settings(args)
     session = load_session(args.session)
     versions = [v for v in session.versions if args.include_hidden or not v.hidden]
     if args.versions:
@@ -100,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     if not versions:
         raise ConfigError(f"{args.session.name} has no versions to export.")
     for line in peak_warnings(versions):
-        warn(f"warning: {line} {args.peak} applied.")
+        warn(f"warning: {line} {settings.peak} applied.")
     recording = session.recording_path.stem if session.recording_path else args.session.stem
     labels = None
     if args.each_label == SESSION_LABELS:

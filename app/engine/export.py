@@ -112,6 +112,33 @@ REWRITTEN = ExportSettings(sample_format=SampleFormat.PCM_24, peak=PeakPolicy.LI
 REDRAWN_PEAKS = ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE)
 
 
+@dataclass(frozen=True)
+class ExportPreset:
+    """A purpose's usual export (the export dialog's Preset, `export --preset`)."""
+
+    key: str                          # what `--preset` takes
+    name: str
+    format: AudioFormat
+    sample_format: SampleFormat       # ignored by the lossy formats
+    model_rate: bool                  # the models' 16 kHz, rather than the source's rate
+    loudness_lufs: float | None
+    peak: PeakPolicy
+
+
+PRESETS = (
+    ExportPreset("asr", "Transcription or ASR: WAV 16-bit at 16 kHz", AudioFormat.WAV, SampleFormat.PCM_16, True, None,
+                 PeakPolicy.LIMIT),
+    ExportPreset("podcast", "Podcast: MP3 at −16 LUFS", AudioFormat.MP3, SampleFormat.PCM_16, False, -16.0,
+                 PeakPolicy.LIMIT),
+    ExportPreset("broadcast", "Broadcast (EBU R128): WAV 24-bit at −23 LUFS", AudioFormat.WAV, SampleFormat.PCM_24,
+                 False, -23.0, PeakPolicy.LIMIT),
+    ExportPreset("archive", "Archive: FLAC 24-bit, level kept", AudioFormat.FLAC, SampleFormat.PCM_24, False, None,
+                 PeakPolicy.LIMIT),
+    ExportPreset("analysis", "Analysis: WAV 32-bit float, level and peaks kept", AudioFormat.WAV, SampleFormat.FLOAT,
+                 False, None, PeakPolicy.NONE),
+)
+
+
 def check_rate(settings: ExportSettings, sample_rate: int, name: str) -> None:
     """ExportError naming `name` when the format cannot store `sample_rate` (MP3 stops at 48 kHz)."""
     if settings.format is AudioFormat.MP3 and sample_rate not in MP3_RATES:

@@ -104,3 +104,15 @@ def test_export_command_brings_each_file_to_the_asked_loudness(tmp_path, capsys)
     for out in result["outputs"]:
         audio, rate = sf.read(out, dtype="float64")
         assert pyloudnorm.Meter(rate).integrated_loudness(audio) == pytest.approx(-16.0, abs=0.05)
+
+
+def test_a_preset_sets_its_purposes_export_and_a_given_option_overrides_it(tmp_path, capsys):
+    path, _ = _session(tmp_path)
+    assert _main(["export", str(path), "--out", str(tmp_path / "bc"), "--preset", "broadcast", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["subtype"] == "PCM_24" and result["loudness_lufs"] == -23.0
+    assert _main(["export", str(path), "--out", str(tmp_path / "asr"), "--preset", "asr", "--format", "flac",
+                  "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    out = result["outputs"][0]
+    assert out.endswith(".flac") and sf.info(out).subtype == "PCM_16" and sf.info(out).samplerate == 16_000

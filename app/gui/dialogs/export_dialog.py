@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
 from app.engine.export import (
+    PRESETS,
     AudioFormat,
     ExportSettings,
     PeakPolicy,
@@ -58,29 +59,6 @@ LOUDNESS_CHOICES = [("Keep each file's level", None), ("−14 LUFS (streaming)",
                     ("−24 LUFS (ATSC A/85)", -24.0)]
 
 
-@dataclass(frozen=True)
-class ExportPreset:
-    """A purpose's usual export, set in one choice (the fields stay editable)."""
-
-    name: str
-    format: AudioFormat
-    sample_format: SampleFormat       # ignored by the lossy formats
-    model_rate: bool                  # the models' 16 kHz, rather than the source's rate
-    loudness_lufs: float | None
-    peak: PeakPolicy
-
-
-PRESETS = (
-    ExportPreset("Transcription or ASR: WAV 16-bit at 16 kHz", AudioFormat.WAV, SampleFormat.PCM_16, True, None,
-                 PeakPolicy.LIMIT),
-    ExportPreset("Podcast: MP3 at −16 LUFS", AudioFormat.MP3, SampleFormat.PCM_16, False, -16.0, PeakPolicy.LIMIT),
-    ExportPreset("Broadcast (EBU R128): WAV 24-bit at −23 LUFS", AudioFormat.WAV, SampleFormat.PCM_24, False, -23.0,
-                 PeakPolicy.LIMIT),
-    ExportPreset("Archive: FLAC 24-bit, level kept", AudioFormat.FLAC, SampleFormat.PCM_24, False, None,
-                 PeakPolicy.LIMIT),
-    ExportPreset("Analysis: WAV 32-bit float, level and peaks kept", AudioFormat.WAV, SampleFormat.FLOAT, False, None,
-                 PeakPolicy.NONE),
-)
 CUSTOM = "Custom"
 
 
