@@ -95,3 +95,18 @@ def test_a_drifting_file_is_put_in_step_and_one_without_drift_gets_no_copy(tmp_p
     assert still["in_step_output"] is None and sorted(p.name for p in out.iterdir()) == ["two-clocks-in-step.wav"]
     assert main(["delays", drifted["in_step_output"], "--reach-ms", "5", "--json"]) == EXIT_OK
     assert abs(json.loads(capsys.readouterr().out)["files"][0]["drift_ppm"]) < 0.5
+
+
+def test_the_channels_of_the_second_recorder_are_put_in_step_together(tmp_path, capsys):
+    from tests.engine.test_delay_track import drifting
+
+    first, second = drifting(60.0, seconds=30.0)
+    audio = np.stack([first, second, 0.5 * second])
+    sf.write(tmp_path / "two-recorders.wav", (0.3 * audio / np.abs(audio).max()).T.astype(np.float32), RATE,
+             subtype="FLOAT")
+    assert main(["delays", str(tmp_path / "two-recorders.wav"), "--reach-ms", "5", "--in-step", str(tmp_path),
+                 "--clock-channels", "2-3", "--json"]) == EXIT_OK
+    (report,) = json.loads(capsys.readouterr().out)["files"]
+    assert report["in_step_channels"] == [2, 3]
+    assert main(["delays", report["in_step_output"], "--pair", "1", "3", "--reach-ms", "5", "--json"]) == EXIT_OK
+    assert abs(json.loads(capsys.readouterr().out)["files"][0]["drift_ppm"]) < 0.5

@@ -128,6 +128,8 @@ def test_a_drift_is_taken_out_of_the_chosen_channels_into_a_copy_that_opens(qtbo
     dialog = window.delays.open_drift_dialog()
     assert dialog.chosen() == [1] and not dialog.boxes[0].isEnabled()
     save_screenshot(dialog, "drift-dialog.png")
+    dialog.boxes[1].setChecked(False)
+    assert not dialog.accept_button.isEnabled()                   # nothing to resample
     dialog.reject()
     wait_done(qtbot, window, window.delays.take_out_drift([1], tmp_path / "in-step.wav"))
     qtbot.waitUntil(lambda: window.recording.path == tmp_path / "in-step.wav", timeout=10_000)
