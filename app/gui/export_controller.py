@@ -45,7 +45,9 @@ class ExportController(QObject):
             return None
         dialog = ExportDialog(window.session.versions, window.recording.path.stem, window.recording.sample_rate,
                               window.recording.path.parent, window, window.view.selection, window.session.labels,
-                              window.stored.export_choices())
+                              window.stored.export_choices(), window.stored.export_presets())
+        dialog.preset_saved.connect(window.stored.save_export_preset)
+        dialog.preset_deleted.connect(window.stored.delete_export_preset)
         if only is not None:
             dialog.tick_only(only)
         dialog.accepted.connect(lambda: self._on_accepted(dialog))

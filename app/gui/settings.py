@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from app.engine.errors import ConfigError
-from app.engine.export import DEFAULT_TEMPLATE, ExportSettings
+from app.engine.export import DEFAULT_TEMPLATE, AudioFormat, ExportPreset, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.pitch import PitchSettings
 from app.engine.spectrogram import SpectrogramSettings
 from models.inference.chunked import ChunkConfig
@@ -210,6 +210,33 @@ class StoredSettings:
                            ("loudness_lufs", "" if settings.loudness_lufs is None else settings.loudness_lufs),
                            ("folder", choices.folder or ""), ("multichannel", str(choices.multichannel).lower())):
             self._q.setValue(f"export/{key}", str(value))
+
+    def export_presets(self) -> list[ExportPreset]:
+        """The export presets the user saved, by name; one that no longer reads is left out (logged)."""
+        self._q.beginGroup("export_presets")
+        names = self._q.childGroups()
+        self._q.endGroup()
+        presets = []
+        for name in sorted(names):
+            value = {key: str(self._q.value(f"export_presets/{name}/{key}", "")) for key in
+                     ("title", "format", "sample_format", "model_rate", "loudness_lufs", "peak")}
+            try:
+                presets.append(ExportPreset(name, value["title"] or name, AudioFormat(value["format"]),
+                                            SampleFormat(value["sample_format"]), value["model_rate"] == "true",
+                                            float(value["loudness_lufs"]) if value["loudness_lufs"] else None,
+                                            PeakPolicy(value["peak"])))
+            except ValueError as err:
+                log.warning("stored export preset %r ignored: %s", name, err)
+        return presets
+
+    def save_export_preset(self, preset: ExportPreset) -> None:
+        for key, value in (("title", preset.name), ("format", preset.format), ("sample_format", preset.sample_format),
+                           ("model_rate", str(preset.model_rate).lower()), ("peak", preset.peak),
+                           ("loudness_lufs", "" if preset.loudness_lufs is None else preset.loudness_lufs)):
+            self._q.setValue(f"export_presets/{preset.key}/{key}", str(value))
+
+    def delete_export_preset(self, key: str) -> None:
+        self._q.remove(f"export_presets/{key}")
 
     def window_layout(self) -> dict[str, QByteArray]:
         """The main window's geometry, dock layout and splitter as last closed (absent: never stored)."""

@@ -367,6 +367,31 @@ def test_an_export_preset_sets_its_purposes_fields_and_an_edit_makes_them_custom
     assert dialog.preset.currentText().startswith("Podcast")
 
 
+def test_a_preset_of_your_own_is_kept_under_its_name_offered_again_and_deleted(qtbot, demo_window, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    separate(qtbot, demo_window)
+    dialog = demo_window.exporter.open()
+    qtbot.addWidget(dialog)
+    dialog.set_choice(AudioFormat.FLAC, SampleFormat.PCM_16, PeakPolicy.CLIP)
+    dialog.set_loudness(-16.0)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kw: ("  Lab   FLAC ", True))
+    dialog.save_preset_button.click()
+    assert dialog.preset.currentText() == "Lab FLAC (yours)" and dialog.delete_preset_button.isEnabled()
+    (stored,) = demo_window.stored.export_presets()
+    assert (stored.key, stored.name, stored.format, stored.loudness_lufs) == ("lab-flac", "Lab FLAC", AudioFormat.FLAC,
+                                                                             -16.0)
+    dialog.reject()
+    again = demo_window.exporter.open()
+    qtbot.addWidget(again)
+    again.apply_preset(len(again.presets) - 1)                    # the last: yours
+    assert again.request().settings.format is AudioFormat.FLAC and again.request().settings.peak is PeakPolicy.CLIP
+    assert again.preset.currentText() == "Lab FLAC (yours)"
+    again.delete_preset_button.click()
+    assert demo_window.stored.export_presets() == [] and again.preset.currentText() == "Custom"
+    again.reject()
+
+
 def test_the_export_dialog_offers_the_choices_of_the_last_export_again(qtbot, demo_window, tmp_path):
     separate(qtbot, demo_window)
     dialog = demo_window.exporter.open()

@@ -14,13 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -35,6 +37,7 @@ from app.engine.errors import ConfigError, ExportError
 from app.engine.export import (
     PRESETS,
     AudioFormat,
+    ExportPreset,
     ExportSettings,
     PeakPolicy,
     SampleFormat,
@@ -77,10 +80,19 @@ class ExportRequest:
 WHOLE, SELECTION, MADE_OVER, EACH_LABEL = "whole", "selection", "made-over", "labels"
 
 
+def preset_key(name: str) -> str:
+    """Where a preset of yours named `name` is stored: letters, digits and dashes."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split()) or "preset"
+
+
 class ExportDialog(QDialog):
+    preset_saved = Signal(object)        # an ExportPreset the user named
+    preset_deleted = Signal(str)         # the key of one of theirs they deleted
+
     def __init__(self, versions: list[Version], recording: str, source_rate: int, folder: Path,
                  parent: QWidget | None = None, selection: tuple[float, float] | None = None,
-                 labels: list[Label] | None = None, remembered: ExportChoices = ExportChoices()) -> None:
+                 labels: list[Label] | None = None, remembered: ExportChoices = ExportChoices(),
+                 user_presets: list[ExportPreset] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export versions")
         self.recording = recording
@@ -143,13 +155,25 @@ class ExportDialog(QDialog):
         self.multichannel.setChecked(remembered.multichannel)
         self.multichannel.toggled.connect(self._refresh)
         self.source_rate = source_rate
-        self.preset = choice_combo([(CUSTOM, None)] + [(preset.name, k) for k, preset in enumerate(PRESETS)])
-        self.preset.setToolTip("A purpose's usual format, samples, rate, loudness and peaks, set at once; changing "
-                               "any of them makes the choice Custom")
+        self.presets = list(PRESETS) + list(user_presets or [])
+        self.preset = QComboBox()
+        self.preset.setToolTip("A purpose's usual format, samples, rate, loudness and peaks, set at once (yours "
+                               "after the built-in ones); changing any of them makes the choice Custom")
+        self._fill_presets()
         self.preset.activated.connect(lambda _: self.apply_preset(self.preset.currentData()))
+        self.save_preset_button = QPushButton("Save as preset…")
+        self.save_preset_button.setToolTip("Keep these format, samples, rate, loudness and peaks under a name")
+        self.save_preset_button.clicked.connect(self._ask_preset_name)
+        self.delete_preset_button = QPushButton("Delete")
+        self.delete_preset_button.setToolTip("Forget the preset you saved that is chosen")
+        self.delete_preset_button.clicked.connect(self._delete_chosen_preset)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset, 1)
+        preset_row.addWidget(self.save_preset_button)
+        preset_row.addWidget(self.delete_preset_button)
 
         form = QFormLayout()
-        form.addRow("Preset", self.preset)
+        form.addRow("Preset", preset_row)
         form.addRow("Versions", self.list)
         form.addRow("Folder", folder_row)
         form.addRow("Format", self.format)
@@ -172,11 +196,17 @@ class ExportDialog(QDialog):
         self.set_loudness(chosen.loudness_lufs)
         self._refresh()
 
+    def _fill_presets(self) -> None:
+        self.preset.clear()
+        self.preset.addItem(CUSTOM, None)
+        for k, preset in enumerate(self.presets):
+            self.preset.addItem(preset.name + (" (yours)" if k >= len(PRESETS) else ""), k)
+
     def apply_preset(self, index: int | None) -> None:
-        """Set the fields to `PRESETS[index]` (None: Custom, nothing changes)."""
+        """Set the fields to preset `index` of `presets` (None: Custom, nothing changes)."""
         if index is None:
             return
-        preset = PRESETS[index]
+        preset = self.presets[index]
         self.format.setCurrentIndex(self.format.findData(preset.format))
         self.sample_format.setCurrentIndex(self.sample_format.findData(preset.sample_format))
         self.set_loudness(preset.loudness_lufs)
@@ -184,10 +214,42 @@ class ExportDialog(QDialog):
         self.peak.setCurrentIndex(self.peak.findData(preset.peak))
         self._refresh()
 
-    def _matching_preset(self) -> int | None:
-        """The preset the fields now hold, if any."""
+    def current_preset(self, name: str) -> ExportPreset:
+        """The fields as a preset named `name`."""
         fmt, sample_format, peak = self._choice()
-        for k, preset in enumerate(PRESETS):
+        return ExportPreset(preset_key(name), name, fmt, sample_format,
+                            self.rate.currentData() == MODEL_RATE != self.source_rate,
+                            self.loudness.currentData(), peak)
+
+    def _ask_preset_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save as preset", "Name of the preset:")
+        name = " ".join(name.split())
+        if ok and name:
+            self.save_preset(name)
+
+    def save_preset(self, name: str) -> ExportPreset:
+        """Keep the fields as a preset of yours named `name` (replacing one of that name), chosen; the
+        window stores it (`preset_saved`)."""
+        preset = self.current_preset(name)
+        self.presets = [p for p in self.presets if p.key != preset.key or p in PRESETS] + [preset]
+        self._fill_presets()
+        self._refresh()
+        self.preset_saved.emit(preset)
+        return preset
+
+    def _delete_chosen_preset(self) -> None:
+        index = self.preset.currentData()
+        if index is None or index < len(PRESETS):
+            return
+        preset = self.presets.pop(index)
+        self._fill_presets()
+        self._refresh()
+        self.preset_deleted.emit(preset.key)
+
+    def _matching_preset(self) -> int | None:
+        """The preset the fields now hold, if any (the built-in one first)."""
+        fmt, sample_format, peak = self._choice()
+        for k, preset in enumerate(self.presets):
             if (preset.format is fmt and (fmt.lossy or preset.sample_format is sample_format)
                     and preset.peak is peak and preset.loudness_lufs == self.loudness.currentData()
                     and (MODEL_RATE if preset.model_rate else self.source_rate) == self.rate.currentData()):
@@ -287,6 +349,8 @@ class ExportDialog(QDialog):
             problems.append(f"Peaks above 0 dBFS: {policy} will be applied.")
         self.warning.setText("\n".join(problems))
         self.preset.setCurrentIndex(max(0, self.preset.findData(self._matching_preset())))
+        chosen = self.preset.currentData()
+        self.delete_preset_button.setEnabled(chosen is not None and chosen >= len(PRESETS))
 
     def _on_browse_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export into", self.folder.text())
