@@ -472,70 +472,69 @@ def _length_lines(results: list[dict[str, Any]]) -> list[str]:
                                  "while there is room and drops when it runs short)"]
 
 
-def bench_denoise(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    """`meco-studio denoise` on every channel of generated files of each `--lengths`, each in its
-    own process: read and written a block at a time, its memory should not grow with the length."""
+def _file_bench(args: argparse.Namespace, doing: str,
+                heading: Callable[[list[dict[str, Any]]], str]) -> tuple[dict[str, Any], list[str]]:
+    """A file command's bench (`args.target`): with `--single` one length in this process (what
+    each length's own process runs), else each of `--lengths` in its own process (peak RSS is a
+    per-process high-water mark), the lines under `heading(results)`."""
     if args.single:
-        return _file_command_once("denoise", args.lengths[0], args.channels, args.sample_rate), []
-    results = _file_command(args, "reducing the noise of")
-    lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz, "
-             "the profile from each channel's quietest frames:"] + _length_lines(results)
-    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+        return _file_command_once(args.target, args.lengths[0], args.channels, args.sample_rate), []
+    results = _file_command(args, doing)
+    return ({"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results},
+            [heading(results)] + _length_lines(results))
+
+
+def _recording_of(args: argparse.Namespace) -> str:
+    return f"a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz"
+
+
+def bench_denoise(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """`meco-studio denoise` on every channel of generated files of each `--lengths`: read and
+    written a block at a time, its memory should not grow with the length."""
+    return _file_bench(args, "reducing the noise of", lambda results: (
+        f"every channel of {_recording_of(args)}, the profile from each channel's quietest frames:"))
 
 
 def bench_declip(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    """`meco-studio declip` on generated files of each `--lengths` that clip for a burst every second,
-    each in its own process: the runs are found and redrawn a window at a time and the copy written
-    a block at a time, while the redrawn samples are held (4 bytes each) until it is."""
-    if args.single:
-        return _file_command_once("declip", args.lengths[0], args.channels, args.sample_rate), []
-    results = _file_command(args, "repairing the clipping of")
-    samples = results[-1]["minutes"] * 60 * args.sample_rate * args.channels
-    lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz driven "
-             f"into clipping for {1000 * CLIPPING_BURST_SECONDS:g} ms every second "
-             f"({100 * results[-1]['samples'] / samples:.1f} % of its samples redrawn):"] + _length_lines(results)
-    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+    """`meco-studio declip` on generated files of each `--lengths` that clip for a burst every second:
+    the runs are found and redrawn a window at a time and the copy written a block at a time, while
+    the redrawn samples are held (4 bytes each) until it is."""
+    def heading(results: list[dict[str, Any]]) -> str:
+        samples = results[-1]["minutes"] * 60 * args.sample_rate * args.channels
+        return (f"every channel of {_recording_of(args)} driven into clipping for "
+                f"{1000 * CLIPPING_BURST_SECONDS:g} ms every second "
+                f"({100 * results[-1]['samples'] / samples:.1f} % of its samples redrawn):")
+
+    return _file_bench(args, "repairing the clipping of", heading)
 
 
 def bench_declick(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    """`meco-studio declick` on every channel of generated files of each `--lengths`, each in its own
-    process: every frame's predictor is fitted (twice where something stands out), so its time grows
-    with the length and its memory should not."""
-    if args.single:
-        return _file_command_once("declick", args.lengths[0], args.channels, args.sample_rate), []
-    results = _file_command(args, "removing the clicks of")
-    lines = [f"every channel of a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz "
-             f"(clicks found: {', '.join(str(r.get('clicks', 0)) for r in results)}):"] + _length_lines(results)
-    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+    """`meco-studio declick` on every channel of generated files of each `--lengths`: every frame's
+    predictor is fitted (twice where something stands out), so its time grows with the length and
+    its memory should not."""
+    return _file_bench(args, "removing the clicks of", lambda results: (
+        f"every channel of {_recording_of(args)} "
+        f"(clicks found: {', '.join(str(r.get('clicks', 0)) for r in results)}):"))
 
 
 def bench_dereverb(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """`meco-studio dereverb` (WPE, every channel from all of them) on generated files of each
-    `--lengths`, each in its own process: solved a block at a time, its memory should not grow with
-    the length."""
+    `--lengths`: solved a block at a time, its memory should not grow with the length."""
     from app.engine.dereverb import BLOCK_SECONDS
     from models.baselines.wpe import WpeSettings
 
-    if args.single:
-        return _file_command_once("dereverb", args.lengths[0], args.channels, args.sample_rate), []
-    results = _file_command(args, "dereverberating")
     wpe = WpeSettings()
-    lines = [f"a recording of {args.channels} channels at {args.sample_rate / 1000:g} kHz, every channel from all "
-             f"of them (WPE: {wpe.taps_ms:g} ms filter after {wpe.delay_ms:g} ms, {wpe.iterations} iterations; "
-             f"blocks of about {BLOCK_SECONDS:g} s):"] + _length_lines(results)
-    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+    return _file_bench(args, "dereverberating", lambda results: (
+        f"{_recording_of(args)}, every channel from all of them (WPE: {wpe.taps_ms:g} ms filter after "
+        f"{wpe.delay_ms:g} ms, {wpe.iterations} iterations; blocks of about {BLOCK_SECONDS:g} s):"))
 
 
 def bench_delays(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
-    """`meco-studio delays` (channel 2 against 1) on generated files of each `--lengths`, each in its
-    own process: read a block of columns at a time, its memory should not grow with the length."""
-    if args.single:
-        return _file_command_once("delays", args.lengths[0], args.channels, args.sample_rate), []
-    results = _file_command(args, "tracking the delay of")
-    lines = [f"channel 2 against channel 1 of a recording of {args.channels} channels at "
-             f"{args.sample_rate / 1000:g} kHz, lags within ±{DEFAULT_REACH_S * 1000:g} ms (columns: "
-             f"{', '.join(str(r['columns']) for r in results)}):"] + _length_lines(results)
-    return {"channels": args.channels, "sample_rate": args.sample_rate, "lengths": results}, lines
+    """`meco-studio delays` (channel 2 against 1) on generated files of each `--lengths`: read a
+    block of columns at a time, its memory should not grow with the length."""
+    return _file_bench(args, "tracking the delay of", lambda results: (
+        f"channel 2 against channel 1 of {_recording_of(args)}, lags within ±{DEFAULT_REACH_S * 1000:g} ms "
+        f"(columns: {', '.join(str(r['columns']) for r in results)}):"))
 
 
 def bench_pitch(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
