@@ -58,7 +58,7 @@ def corrected_blocks(recording: Recording, chosen: Sequence[int], ppm: float,
                for _ in chosen]
     pending = [np.zeros(0, np.float32) for _ in chosen]
     held: list[np.ndarray] = []            # blocks read whose resampled samples are still to come
-    produced = 0                           # samples the first stream gave
+    produced = 0                           # samples each stream gave
 
     def release(final: bool) -> None:
         while held and (final or min(p.size for p in pending) >= held[0].shape[1]):
@@ -79,7 +79,7 @@ def corrected_blocks(recording: Recording, chosen: Sequence[int], ppm: float,
         for row, channel in enumerate(chosen):
             resampled = streams[row].resample_chunk(np.ascontiguousarray(block[channel]), last=hi == frames)
             pending[row] = np.concatenate([pending[row], resampled])
-            produced += resampled.size if row == 0 else 0
+        produced += resampled.size                 # every stream gives as many: one rate change
         release(final=False)
     release(final=True)
     return DriftCorrection(tuple(chosen), ppm, frames - produced)
