@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-from scipy.linalg import solve_toeplitz
 from scipy.signal import lfilter
 
 from app.engine.clipping import Runs, stretch_labels, touching
@@ -81,15 +80,30 @@ class _Grid:
 
 def _predictor(segment: np.ndarray, order: int) -> np.ndarray:
     """The prediction-error filter [1, -a1, ..., -ap] fitted to `segment` (windowed by the caller) by
-    the autocorrelation method (the autocorrelation through the FFT: at 48 kHz's 97 lags, a quarter
-    of the time of a dot product per lag); no prediction ([1]) where it holds nothing (digital silence)."""
-    size = scipy.fft.next_fast_len(segment.size + order, real=True)         # no wrap-around within the reach
-    spectrum = scipy.fft.rfft(segment, size)
-    r = scipy.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, size)[:order + 1]
-    if r[0] <= 0:
-        return np.ones(1)
-    r[0] *= 1 + 1e-9                                              # white noise correction: always solvable
-    return np.concatenate(([1.0], -solve_toeplitz(r[:-1], r[1:])))
+    the autocorrelation method; no prediction ([1, 0, ...]) where it holds nothing (digital silence)."""
+    return _predictors(segment[None], order)[0]
+
+
+def _predictors(segments: np.ndarray, order: int) -> np.ndarray:
+    """`_predictor` of each row of `segments` (windowed by the caller), all at once: the
+    autocorrelations through the FFT and a Levinson–Durbin recursion over every row together,
+    rather than a dot product per lag and a Toeplitz solve per frame."""
+    size = scipy.fft.next_fast_len(segments.shape[1] + order, real=True)     # no wrap-around within the reach
+    spectrum = scipy.fft.rfft(segments, size, axis=1)
+    r = scipy.fft.irfft(spectrum.real ** 2 + spectrum.imag ** 2, size, axis=1)[:, :order + 1]
+    silent = r[:, 0] <= 0
+    r[silent, 0] = 1.0                                       # no prediction there (set below)
+    r[:, 0] *= 1 + 1e-9                                      # white noise correction: always solvable
+    a = np.zeros_like(r)
+    a[:, 0] = 1.0
+    error = r[:, 0].copy()
+    for i in range(1, order + 1):
+        reflection = -(r[:, i] + np.einsum("fj,fj->f", a[:, 1:i], r[:, i - 1:0:-1])) / error
+        a[:, 1:i] += reflection[:, None] * a[:, i - 1:0:-1].copy()
+        a[:, i] = reflection
+        error = np.maximum(error * (1 - reflection ** 2), np.finfo(float).tiny)
+    a[silent, 1:] = 0.0
+    return a
 
 
 def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
@@ -101,15 +115,21 @@ def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
     floor = 10 ** (FLOOR_DBFS / 20)
     n = hi - lo
     forward, backward = np.zeros(n), np.zeros(n)
-    window = np.hanning(grid.frame)
-    for start in range(lo, hi, grid.hop):
-        stop = min(start + grid.hop, hi)
-        centre = start + grid.hop // 2 - first
-        segment = fit[max(0, centre - grid.frame // 2):max(0, centre + grid.frame - grid.frame // 2)]
-        if segment.size <= 2 * grid.order:
+    starts = np.arange(lo, hi, grid.hop)
+    centres = starts + grid.hop // 2 - first
+    below = np.maximum(0, centres - grid.frame // 2)
+    sizes = np.minimum(fit.size, np.maximum(0, centres + grid.frame - grid.frame // 2)) - below
+    full = sizes == grid.frame                               # the frames inside the signal: fitted together
+    filters = np.zeros((starts.size, grid.order + 1))
+    if full.any():
+        filters[full] = _predictors(fit[below[full, None] + np.arange(grid.frame)] * np.hanning(grid.frame),
+                                    grid.order)
+    for k in np.flatnonzero(~full & (sizes > 2 * grid.order)):      # at the signal's ends: a shorter frame
+        filters[k] = _predictor(fit[below[k]:below[k] + sizes[k]] * np.hanning(sizes[k]), grid.order)
+    for start, coefficients, size in zip(starts, filters, sizes):
+        if size <= 2 * grid.order:
             continue
-        coefficients = _predictor(segment * (window if segment.size == grid.frame else np.hanning(segment.size)),
-                                  grid.order)
+        stop = min(start + grid.hop, hi)
         s, e = start - first, stop - first
         length = e - s + grid.order                              # the hop and the predictor's reach before it
         past, future = x[max(0, s - grid.order):e], x[s:e + grid.order][::-1]
