@@ -2,7 +2,8 @@
 as an image of time against delay, a line per talker, lit while it speaks; dashed lines mark the
 delays the clear columns gather at, and the sentence under it names them. The mouse reads the
 time, delay and correlation under it; a click moves the playhead there, to hear who that line is,
-and the playhead is drawn across the image as it plays.
+and the playhead is drawn across the image as it plays. Label sources and Take out the drift… act
+on what is drawn (`delays_controller`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from app.engine.export import write_text_atomically
 from app.engine.spectrogram import Colormap
 from app.engine.timecode import format_duration
 from app.gui.views.csv_saving import ask_and_save_csv
-from app.gui.views.plot_style import plot_colors
+from app.gui.views.plot_style import plot_colors, restyle
 from app.gui.views.recording_view import color_map
 
 HINT = ("Choose two channels and Track: each talker draws a line at its own delay, lit while it speaks; "
@@ -76,6 +77,7 @@ class DelaysPanel(QWidget):
         self.plot.setLabel("left", "delay (ms)")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=True, y=True)
+        restyle(self.plot)                          # axes in the theme's text colour
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.playhead = pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(plot_colors().foreground, width=1))
