@@ -39,6 +39,7 @@ class DelaysController:
 
     def open(self, recording: Recording) -> None:
         self.panel.set_channels(recording.channels)
+        self.panel.reach.setValue(self.window.stored.delays_reach_s() * 1000)
 
     def track(self) -> JobEntry | None:
         """Queue the delay between the chosen channels over the selection (or the whole recording)."""
@@ -51,6 +52,7 @@ class DelaysController:
         except ConfigError as err:
             window.show_error("Cannot track the delay", str(err))
             return None
+        window.stored.set_delays_reach_s(reach)              # offered again, for this array's next recording
         rate, selection = recording.sample_rate, window.view.selection
         start, stop = selection if selection is not None else (0.0, recording.frames / rate)
         source = Span(recording, round(start * rate), round(stop * rate))

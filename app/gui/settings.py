@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S
 from app.engine.errors import ConfigError
 from app.engine.export import DEFAULT_TEMPLATE, AudioFormat, ExportPreset, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.pitch import PitchSettings
@@ -184,6 +185,17 @@ class StoredSettings:
 
     def set_chunk_seconds(self, seconds: float) -> None:
         self._q.setValue("compute/chunk_seconds", str(seconds))
+
+    def delays_reach_s(self) -> float:
+        """The Delays panel's reach as last used (an array's size does not change between its recordings)."""
+        try:
+            reach = float(self._q.value("delays/reach_s", DEFAULT_REACH_S))
+        except (TypeError, ValueError):
+            return DEFAULT_REACH_S
+        return reach if 0 < reach <= MAX_REACH_S else DEFAULT_REACH_S
+
+    def set_delays_reach_s(self, reach: float) -> None:
+        self._q.setValue("delays/reach_s", str(reach))
 
     def export_choices(self) -> ExportChoices:
         self._q.beginGroup("export")

@@ -54,6 +54,9 @@ def test_another_pair_is_tracked_over_the_selection_in_the_recordings_time(qtbot
     assert panel.track.pair == (2, 0) and panel.track.lags[-1] == pytest.approx(0.0005)
     assert panel.track.times[0] == pytest.approx(2.0 + panel.track.column_seconds / 2)
     assert "Channel 1 against channel 3, 2.000–6.000 s" in panel.heading.text()
+    assert demo_window.stored.delays_reach_s() == pytest.approx(0.0005)     # offered again next time
+    demo_window.delays.open(demo_window.recording)
+    assert panel.reach.value() == pytest.approx(0.5)
 
 
 def test_a_click_on_the_image_moves_the_playhead_there_and_it_is_drawn_across(qtbot, demo_window):
