@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.commands import HelpFormatter
 from app.commands.output import emit, warn
@@ -18,6 +19,9 @@ from app.engine.errors import AppError
 from app.engine.pipeline import Task, find_model, load_model
 from models.inference.chunked import ChunkConfig
 from models.common.results import produced_by
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +160,8 @@ def run_activity(args: argparse.Namespace) -> int:
             mixture = rec.read(0, rec.frames, [0])[0]
         truth = np.stack([own_frames(ref, rate, settings) for ref in references])
         alone = own_frames(mixture, rate, settings)
-        detected = {"Mixture alone (both talkers whenever anyone speaks)": np.stack([alone] * len(references))}
+        detected = {"Mixture alone (both talkers whenever anyone speaks)": np.stack([alone] * len(references)),
+                    SOURCES_ROW: _source_frames(path, item["mics_m"], truth, settings.frame_seconds)}
         for title, versions in (("Separated talkers", separated), ("MeCo-corrected talkers", corrected)):
             if versions:
                 tracks = best_permutation(np.stack([v.audio for v in versions]), references)
@@ -192,6 +197,36 @@ def run_activity(args: argparse.Namespace) -> int:
         lines.append(f"| {method} | {scores['precision']:.3f} | {scores['recall']:.3f} | {scores['f1']:.3f} | "
                      f"{100 * der:.1f} % | " + " | ".join(f"{per_demo[d][method]:.3f}" for d in demos) + " |")
     return _report(args, "activity", results, lines)
+
+
+SOURCES_ROW = "Delays' sources, channel 1 against the one furthest from it (no separation)"
+
+
+def _source_frames(path: Path, mics_m: list, truth: np.ndarray, frame_seconds: float) -> np.ndarray:
+    """The Delays panel's Label sources on the demo, as talker frames: channel 1 against the
+    microphone furthest from it (the pair a user of that array would pick), the two most held
+    sources matched to the talkers by the assignment that agrees with the truth most (a label
+    names a place, not a talker)."""
+    import numpy as np
+
+    from app.engine.delay_track import DEFAULT_REACH_S, delay_track_job, source_labels, strongest_delays
+    from app.engine.files import open_recording
+    from app.engine.jobs import drive
+
+    mics = np.asarray(mics_m)
+    distances = np.linalg.norm(mics - mics[0], axis=1)
+    other = int(np.argmax(distances))
+    with open_recording(path) as rec:
+        track = drive(delay_track_job(rec, (0, other), max(DEFAULT_REACH_S, distances[other] / 343.0 + 0.0002)))
+    modes = strongest_delays(track)[:truth.shape[0]]
+    frames = np.zeros((len(modes), truth.shape[1]), bool)
+    for label in source_labels(track, modes):
+        source = int(label.text.split()[1]) - 1                    # "source k at ±x ms"
+        frames[source, round(label.start / frame_seconds):round(label.stop / frame_seconds)] = True
+    frames = np.concatenate([frames, np.zeros((truth.shape[0] - len(modes), truth.shape[1]), bool)])
+    order = max(itertools.permutations(range(truth.shape[0])),
+                key=lambda perm: int(np.sum(frames[list(perm)] & truth)))
+    return frames[list(order)]
 
 
 def run_declip(args: argparse.Namespace) -> int:
