@@ -155,3 +155,23 @@ def test_the_demo_talkers_gaps_are_redrawn_closer_than_a_straight_line(monkeypat
     rows = json.loads(capsys.readouterr().out)["repair"]
     assert list(rows) == ["1", "2.5", "5", "10", "20"]
     assert rows["5"]["repair"] > rows["5"]["line"] + 3
+
+
+def test_the_delays_sources_of_a_demo_are_matched_to_its_talkers_frame_by_frame():
+    import json
+
+    import numpy as np
+
+    from app.commands.evaluate import _source_frames
+    from app.engine.activity import ActivitySettings, frame_scores, own_frames
+    from app.engine.demo import DEMO_DIR
+    from app.engine.workflow import demo_references, read_reference
+
+    item = json.loads((DEMO_DIR / "manifest.jsonl").read_text().splitlines()[0])
+    path = DEMO_DIR / item["mixture"]
+    settings = ActivitySettings()
+    truth = np.stack([own_frames(read_reference(ref, 16_000), 16_000, settings)
+                      for _, ref in sorted(demo_references(path).items())])
+    frames = _source_frames(path, item["mics_m"], truth, settings.frame_seconds)
+    assert frames.shape == truth.shape and frames.dtype == bool
+    assert frame_scores(frames, truth)["precision"] > 0.7          # each source's label where its talker speaks
