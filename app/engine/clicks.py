@@ -139,9 +139,15 @@ def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
         behind = np.convolve(padded[1], coefficients, "valid")[s - e:][::-1]
         ahead[:max(0, grid.order - s)] = 0.0                     # no past before the signal's start
         behind[max(0, x.size - grid.order - s):] = 0.0            # nor a future after its end
-        scales = np.maximum(1.4826 * np.median(np.abs(np.stack([ahead, behind])), axis=1), floor / 1e3)
-        for out, err, scale in ((forward, ahead, scales[0]), (backward, behind, scales[1])):
-            out[start - lo:stop - lo] = np.where(np.abs(err) > floor, err / scale, 0.0)
+        forward[start - lo:stop - lo], backward[start - lo:stop - lo] = ahead, behind
+    whole = n // grid.hop * grid.hop
+    for errors in (forward, backward):                           # each hop's robust scale, all hops at once
+        quiet = np.abs(errors) <= floor                          # below any recorder's noise: no click there
+        hops = errors[:whole].reshape(-1, grid.hop)
+        hops /= np.maximum(1.4826 * np.median(np.abs(hops), axis=1), floor / 1e3)[:, None]
+        if whole < n:                                            # a last, shorter hop
+            errors[whole:] /= max(1.4826 * float(np.median(np.abs(errors[whole:]))), floor / 1e3)
+        errors[quiet] = 0.0
     return forward, backward
 
 
