@@ -49,6 +49,7 @@ SUSPECT = 0.75                  # of the sensitivity: samples left out of the se
 MERGE_SECONDS = 0.002           # flagged samples closer than this belong to one click
 MARGIN_SECONDS = 0.00025        # redrawn beyond each click's ends (4 samples at 16 kHz): its faint edges
 BLOCK = 1 << 20                 # samples read at a time
+FIT_TOGETHER = 256              # frames whose predictors are fitted in one batch
 DECLICKED_SUFFIX = " · declicked"
 
 
@@ -121,9 +122,9 @@ def _errors(x: np.ndarray, lo: int, hi: int, first: int, grid: _Grid,
     sizes = np.minimum(fit.size, np.maximum(0, centres + grid.frame - grid.frame // 2)) - below
     full = sizes == grid.frame                               # the frames inside the signal: fitted together
     filters = np.zeros((starts.size, grid.order + 1))
-    if full.any():
-        filters[full] = _predictors(fit[below[full, None] + np.arange(grid.frame)] * np.hanning(grid.frame),
-                                    grid.order)
+    window, inside = np.hanning(grid.frame), np.flatnonzero(full)
+    for group in np.array_split(inside, -(-inside.size // FIT_TOGETHER)) if inside.size else []:  # bounded memory
+        filters[group] = _predictors(fit[below[group, None] + np.arange(grid.frame)] * window, grid.order)
     for k in np.flatnonzero(~full & (sizes > 2 * grid.order)):      # at the signal's ends: a shorter frame
         filters[k] = _predictor(fit[below[k]:below[k] + sizes[k]] * np.hanning(sizes[k]), grid.order)
     for start, coefficients, size in zip(starts, filters, sizes):
