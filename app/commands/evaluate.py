@@ -209,7 +209,8 @@ def _source_frames(path: Path, mics_m: list, truth: np.ndarray, frame_seconds: f
     names a place, not a talker)."""
     import numpy as np
 
-    from app.engine.delay_track import DEFAULT_REACH_S, delay_track_job, source_labels, strongest_delays
+    from app.engine.activity import runs
+    from app.engine.delay_track import DEFAULT_REACH_S, delay_track_job, source_columns, strongest_delays
     from app.engine.files import open_recording
     from app.engine.jobs import drive
 
@@ -220,9 +221,10 @@ def _source_frames(path: Path, mics_m: list, truth: np.ndarray, frame_seconds: f
         track = drive(delay_track_job(rec, (0, other), max(DEFAULT_REACH_S, distances[other] / 343.0 + 0.0002)))
     modes = strongest_delays(track)[:truth.shape[0]]
     frames = np.zeros((len(modes), truth.shape[1]), bool)
-    for label in source_labels(track, modes):
-        source = int(label.text.split()[1]) - 1                    # "source k at ±x ms"
-        frames[source, round(label.start / frame_seconds):round(label.stop / frame_seconds)] = True
+    for source, columns in enumerate(source_columns(track, modes)):       # the labels' stretches, as frames
+        for a, b in runs(columns, True):
+            start, stop = (track.start + c * track.column_seconds for c in (a, b))
+            frames[source, round(start / frame_seconds):round(stop / frame_seconds)] = True
     frames = np.concatenate([frames, np.zeros((truth.shape[0] - len(modes), truth.shape[1]), bool)])
     order = max(itertools.permutations(range(truth.shape[0])),
                 key=lambda perm: int(np.sum(frames[list(perm)] & truth)))

@@ -282,21 +282,25 @@ def describe(track: DelayTrack, modes: Sequence[DelayMode], moved: Drift | None 
     return text
 
 
-def source_labels(track: DelayTrack, modes: Sequence[DelayMode]) -> list[Label]:
-    """A label per stretch where the clear columns sit within a sample of one of `modes` (the
-    nearest), named "source k at ±x ms", in time order: who sounds from where, and when, without
-    separating; pauses shorter than talker activity's are bridged and shorter bursts dropped."""
+def source_columns(track: DelayTrack, modes: Sequence[DelayMode]) -> np.ndarray:
+    """(modes, columns): where the clear columns sit within a sample of each of `modes` (the
+    nearest), pauses shorter than talker activity's bridged and shorter bursts dropped."""
     if not modes:
-        return []
+        return np.zeros((0, track.image.shape[0]), bool)
     centres = np.array([m.seconds for m in modes])
     distance = np.abs(np.nan_to_num(track.peak, nan=np.inf)[:, None] - centres[None, :])
     nearest = np.argmin(distance, axis=1)
     close = track.clear & (distance.min(axis=1) <= UPSAMPLE * (track.lags[1] - track.lags[0]))
     settings = ActivitySettings()
-    frames = np.stack([smooth(close & (nearest == k), track.column_seconds, settings) for k in range(len(modes))])
+    return np.stack([smooth(close & (nearest == k), track.column_seconds, settings) for k in range(len(modes))])
+
+
+def source_labels(track: DelayTrack, modes: Sequence[DelayMode]) -> list[Label]:
+    """A label per stretch of `source_columns`, named "source k at ±x ms", in time order: who sounds
+    from where, and when, without separating."""
     names = [f"source {k + 1} at {m.seconds * 1000:+.3f} ms" for k, m in enumerate(modes)]
     return [Label(label.start + track.start, label.stop + track.start, label.text)
-            for label in frames_to_labels(frames, track.column_seconds, names)]
+            for label in frames_to_labels(source_columns(track, modes), track.column_seconds, names)]
 
 
 def delay_csv(track: DelayTrack) -> str:
