@@ -132,7 +132,8 @@ def process_into_file(path: Path, out_dir: Path, rec: Recording, tags: Tags, ove
     if rec.notice:
         warn(f"warning: {rec.notice}")
     export = replace(export or ExportSettings(peak=PeakPolicy.LIMIT), overwrite=overwrite)
-    writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags)
+    writer = AtomicAudioWriter(out_dir / f"{path.stem}.wav", rec.sample_rate, rec.channels, export, tags,
+                               frames=rec.frames)
     with progress_bar(path.name, unit, show_bar) as on_progress:
         try:
             result = drive(make(writer.write), on_progress)

@@ -97,7 +97,8 @@ def _enhance_in_place(paths: list[Path], settings: EnhanceSettings,
     for path in paths:
         tags = with_step(read_tags(path), step)
         with open_recording(path) as rec:
-            writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True), tags)
+            writer = AtomicAudioWriter(path, rec.sample_rate, rec.channels, replace(export, overwrite=True), tags,
+                                       frames=rec.frames)
             try:
                 result = yield from enhance_job(rec, settings, sink=writer.write)
             except BaseException:

@@ -219,19 +219,34 @@ def _explain(err: OSError, path: Path) -> str:
 
 
 DISK_SLACK_BYTES = 1 << 20      # below this much free space after a failed write, the disk counts as full
+# A WAV file's sizes are 32-bit: libsndfile writes on past 4 GiB and leaves a header that hides the rest.
+WAV_MAX_DATA_BYTES = 0xFFFFFFFF - (1 << 20)       # room kept for the header and the tags
+SAMPLE_BYTES = {SampleFormat.PCM_16: 2, SampleFormat.PCM_24: 3, SampleFormat.FLOAT: 4}
 
 
 class AtomicAudioWriter:
     """Streams blocks into a hidden temporary file beside `path`; `commit` renames it into place.
 
     `abort` (also on an exception inside `with`) deletes the temporary file, so a cancelled or
-    failed export leaves nothing behind.
+    failed export leaves nothing behind. A WAV file holds at most 4 GiB: one told it will be longer
+    (`frames`) is written as RF64 (EBU Tech 3306, the WAV that Audacity, RX, ffmpeg and sox read past
+    4 GiB); one not told that grows past it stops with an ExportError rather than a broken header.
     """
 
     def __init__(self, path: Path, sample_rate: int, channels: int, settings: ExportSettings,
-                 tags: Tags | None = None) -> None:
-        """`tags`: title, comment, date... written into the file (`provenance`), with the software's."""
+                 tags: Tags | None = None, frames: int | None = None) -> None:
+        """`tags`: title, comment, date... written into the file (`provenance`), with the software's;
+        `frames`: how long the file will be, where the caller knows."""
         self.path, self.settings = Path(path), settings
+        container = str(settings.format).upper()
+        self._wav_bytes_left: float = math.inf
+        if settings.format is AudioFormat.WAV:
+            frame_bytes = SAMPLE_BYTES[settings.sample_format] * channels
+            if frames is not None and frames * frame_bytes > WAV_MAX_DATA_BYTES:
+                container = "RF64"
+            else:
+                self._wav_bytes_left = WAV_MAX_DATA_BYTES
+        self.container = container
         check_rate(settings, sample_rate, self.path.name)
         if self.path.exists() and not settings.overwrite:
             raise ExportError(f"{self.path.name} already exists in {self.path.parent}; "
@@ -250,7 +265,7 @@ class AtomicAudioWriter:
         self.beyond_full_scale = 0   # samples the peak policy had to act on
         try:
             self._file = sf.SoundFile(self._tmp, "w", sample_rate, channels, subtype=settings.subtype,
-                                      format=str(settings.format).upper())
+                                      format=container)
         except (sf.LibsndfileError, OSError, RuntimeError) as err:
             self._tmp.unlink(missing_ok=True)
             raise ExportError(f"{self.path.name} could not be created: {err}.") from err
@@ -269,6 +284,11 @@ class AtomicAudioWriter:
             self.beyond_full_scale += int(np.count_nonzero(np.abs(block) > 1.0))
             block = apply_peak_policy(block, self.settings.peak)
         self.peak = max(self.peak, peak)
+        self._wav_bytes_left -= block.size * SAMPLE_BYTES.get(self.settings.sample_format, 0)
+        if self._wav_bytes_left < 0:
+            self.abort()
+            raise ExportError(f"{self.path.name} would grow past the 4 GiB a WAV file can hold; nothing was "
+                              "written. Export it as FLAC, or a shorter range.")
         try:
             self._file.write(np.ascontiguousarray(block.T))
         except (sf.LibsndfileError, RuntimeError) as err:
@@ -341,7 +361,7 @@ def copy_job(recording: Recording, target: Path, what: str, settings: ExportSett
         raise ConfigError(f"{what[0].upper()}{what[1:]} cannot replace {recording.path.name}, which it is made "
                           "from; choose another name.")
     writer = AtomicAudioWriter(target, recording.sample_rate, recording.channels, replace(settings, overwrite=True),
-                               with_step(read_tags(recording.path), step))
+                               with_step(read_tags(recording.path), step), frames=recording.frames)
     with writer:
         result = yield from fill(writer.write)
         if result is None:
@@ -532,7 +552,7 @@ def export_versions_job(versions: list[Version], folder: Path, template: str, re
             audio, rate = _prepared(piece, settings, sample_rate)
             step = int(EXPORT_BLOCK_SECONDS * rate)
             tags = _piece_tags(piece, recording, settings, notes)
-            writer = AtomicAudioWriter(piece.path, rate, audio.shape[0], settings, tags)
+            writer = AtomicAudioWriter(piece.path, rate, audio.shape[0], settings, tags, frames=audio.shape[1])
             writers.append(writer)
             frames = max(audio.shape[1], 1)
             for start in range(0, frames, step):
@@ -624,7 +644,7 @@ def export_recording_job(recording: Recording, path: Path, settings: ExportSetti
     part = "" if span is None else f", {format_span(start / rate, stop / rate, 3)}"
     copied = f"channels of {recording.name}{part}"
     tags = with_step(read_tags(recording.path), copied)
-    writer = AtomicAudioWriter(path, recording.sample_rate, recording.channels, settings, tags)
+    writer = AtomicAudioWriter(path, recording.sample_rate, recording.channels, settings, tags, frames=stop - start)
     block = int(EXPORT_BLOCK_SECONDS * recording.sample_rate)
     clock = Stopwatch()
     try:

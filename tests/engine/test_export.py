@@ -211,6 +211,45 @@ def test_a_copy_may_not_replace_the_recording_it_is_made_from(tmp_path):
         drive(copy_job(recording, tmp_path / "source.wav", "the copy", ExportSettings(), "x", lambda write: iter(())))
 
 
+def test_a_wav_known_to_pass_4_gib_is_written_as_rf64_and_reads_back_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.engine.export.WAV_MAX_DATA_BYTES", 1000)
+    audio = np.full((2, 400), 0.25, np.float32)                    # 1600 bytes of 16-bit samples
+    with AtomicAudioWriter(tmp_path / "long.wav", RATE, 2, ExportSettings(), frames=400) as writer:
+        writer.write(audio)
+        writer.commit()
+    info = sf.info(tmp_path / "long.wav")
+    assert info.format == "RF64" and info.frames == 400
+    assert np.allclose(sf.read(tmp_path / "long.wav", dtype="float32")[0].T, audio, atol=1e-4)
+
+
+def test_a_wav_within_4_gib_stays_a_plain_wav(tmp_path):
+    with AtomicAudioWriter(tmp_path / "short.wav", RATE, 2, ExportSettings(), frames=400) as writer:
+        writer.write(np.zeros((2, 400), np.float32))
+        writer.commit()
+    assert sf.info(tmp_path / "short.wav").format == "WAV"
+
+
+def test_a_wav_of_unknown_length_growing_past_4_gib_stops_with_a_message_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.engine.export.WAV_MAX_DATA_BYTES", 1000)
+    with AtomicAudioWriter(tmp_path / "long.wav", RATE, 2, ExportSettings()) as writer:
+        writer.write(np.zeros((2, 200), np.float32))
+        with pytest.raises(ExportError, match="long.wav would grow past the 4 GiB a WAV file can hold"):
+            writer.write(np.zeros((2, 200), np.float32))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_copy_of_a_recording_too_long_for_a_wav_is_written_as_rf64(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.engine.export.WAV_MAX_DATA_BYTES", 1000)
+
+    def fill(write):
+        yield from ()
+        write(np.full((2, RATE), 0.5, np.float32))
+        return "done"
+
+    drive(copy_job(_recording(tmp_path), tmp_path / "copy.wav", "the copy", ExportSettings(), "x", fill))
+    assert sf.info(tmp_path / "copy.wav").format == "RF64" and open_recording(tmp_path / "copy.wav").frames == RATE
+
+
 def test_export_never_overwrites_without_flag(tmp_path):
     (tmp_path / "1.wav").write_bytes(b"keep")
     with pytest.raises(ExportError, match="1.wav already exist"):
