@@ -1,0 +1,371 @@
+"""Recordings of separate recorders combined into one array recording, on the first one's clock.
+
+Microphones spread over a room on separate devices (phones, a camera, handheld recorders: an ad hoc
+array) start at different moments, may run at different rates, and their clocks part by tens of
+parts per million; a multi-channel separator needs one recording whose channels were sampled
+together. Each further recorder is placed on the first one's clock by probes: windows of the first
+recorder's channel 1 spread over the recording, each found in the other recorder's channel 1 by
+GCC-PHAT (Knapp & Carter 1976), searched at 4 kHz within `max_offset_s` either way and refined at
+16 kHz within a few milliseconds. A probe's lag is the other recorder's time of a sound minus the
+first's. Against the probes' times the clear lags give the offset and, over three probes or more
+spanning a minute, the drift: Theil–Sen's line (a probe that caught an echo, or a talker standing
+elsewhere, is outvoted); the drift is taken out only when the line's 99.73 % interval excludes zero
+and it moves the recorder by a sample or more over the recording. The channels are then written side
+by side at the highest rate among the recorders (or the one asked), each further recorder resampled
+from its own rate times its drift (soxr, very high quality, streamed a block at a time) from the
+moment that puts it in step, with silence where a recorder had not started or had stopped, or only
+the stretch where every recorder ran.
+
+Lining up on the lags puts the sounds the probes caught (mostly the loudest talker) in step; the
+other talkers keep the small delays their places give, as on one recorder: an array still.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import soxr
+from scipy.fft import irfft, next_fast_len, rfft
+
+from app.engine.delay_track import clear_floor
+from app.engine.errors import ConfigError
+from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter
+from app.engine.files import MAX_CHANNELS, Recording
+from app.engine.jobs import Job, Progress
+from app.engine.provenance import read_tags, with_step
+
+PROBE_SECONDS = 10.0          # of the first recorder, found in each other one
+MAX_PROBES = 40
+COARSE_RATE = 4000            # the search over the whole offset range
+FINE_RATE = 16000             # the search around the coarse lag
+FINE_REACH_S = 0.01           # how far either side of the coarse lag the fine search looks
+AGREE_S = 0.02                # a probe further than this from the line found something else
+DEFAULT_MAX_OFFSET_S = 60.0
+MAX_OFFSET_LIMIT_S = 1800.0
+MIN_DRIFT_PROBES = 3
+MIN_DRIFT_SPAN_S = 60.0
+DRIFT_CONFIDENCE = 0.9973     # three standard errors of a normal error, two-sided
+MAX_PPM = 1000.0              # no clock is this far off: a fit beyond it is not a drift
+INVERTED_SHARE = 2 / 3        # of the agreeing probes reading inverted, to flip a recorder
+MIN_COMBINED_S = 1.0
+BLOCK_SECONDS = 10.0          # written at a time
+
+
+class Keep(StrEnum):
+    OVERLAP = "overlap"       # only where every recorder ran
+    ALL = "all"               # from the first recorder's start to the last one's end, silence where one is missing
+
+
+@dataclass(frozen=True)
+class CombineSettings:
+    sample_rate: int | None = None              # None: the highest rate among the recorders
+    max_offset_s: float = DEFAULT_MAX_OFFSET_S  # how far apart the recorders may have started
+    keep: Keep = Keep.OVERLAP
+    drift: bool = True                          # resample a recorder whose clock is found to drift
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keep", Keep(self.keep))
+        if not 0 < self.max_offset_s <= MAX_OFFSET_LIMIT_S:
+            raise ConfigError(f"The search for each recorder's start must reach between 0 and {MAX_OFFSET_LIMIT_S:g} s "
+                              f"either way, not {self.max_offset_s:g} s.")
+        if self.sample_rate is not None and not 8000 <= self.sample_rate <= 192_000:
+            raise ConfigError(f"A combined recording at {self.sample_rate} Hz is out of range: choose 8 to 192 kHz.")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one recorder lies on the first recorder's clock: a sound at the first's time t (seconds)
+    is at `offset_s + (1 + ppm·1e-6)·t` in this recorder's file."""
+
+    name: str
+    channels: int
+    sample_rate: int
+    offset_s: float           # positive: this recorder started that much before the first
+    ppm: float                # its clock's drift taken out; 0 where none was named
+    measured_ppm: float       # the line's slope, named or not
+    ppm_interval: tuple[float, float]
+    inverted: bool
+    probes_agreeing: int
+    probes_clear: int
+    probes: int
+
+    def describe(self, first: str) -> str:
+        """One sentence: when this recorder started against the `first`, its drift and polarity."""
+        if self.probes == 0:
+            return f"{self.name}: the clock every other recorder is put on"
+        side = "before" if self.offset_s >= 0 else "after"
+        said = [f"{self.name}: started {abs(self.offset_s):.4f} s {side} {first} "
+                f"({self.probes_agreeing} of {self.probes} probes agree)"]
+        if self.ppm:
+            said.append(f"its clock drifts {self.ppm:+.2f} ppm, taken out")
+        elif self.probes_agreeing >= MIN_DRIFT_PROBES:
+            low, high = self.ppm_interval
+            said.append(f"no drift to take out ({self.measured_ppm:+.2f} ppm, {low:+.2f} to {high:+.2f})")
+        if self.inverted:
+            said.append("inverted, flipped")
+        return "; ".join(said)
+
+
+@dataclass(frozen=True)
+class Combined:
+    path: Path
+    sample_rate: int
+    start_s: float            # the combined file's start on the first recorder's clock (negative: before it)
+    frames: int
+    placements: tuple[Placement, ...]
+    channels: tuple[tuple[int, ...], ...]   # each recorder's channels in the combined file, 1-based
+    peak_note: str | None
+
+
+@dataclass(frozen=True)
+class _Probe:
+    start_s: float            # on the first recorder's clock
+    length_s: float
+    lag_s: float              # at its middle, where the lag is measured
+    height: float
+    inverted: bool
+
+    @property
+    def time_s(self) -> float:
+        return self.start_s + self.length_s / 2
+
+
+def check_recordings(recordings: Sequence[Recording], target: Path | None = None) -> None:
+    """ConfigError for fewer than two recorders, too many channels together, or a target that is one of them."""
+    if len(recordings) < 2:
+        raise ConfigError("Combining needs the recordings of at least two recorders.")
+    total = sum(r.channels for r in recordings)
+    if total > MAX_CHANNELS:
+        raise ConfigError(f"Together the recordings have {total} channels; MeCo Studio reads at most {MAX_CHANNELS}.")
+    short = [r.name for r in recordings if r.frames / r.sample_rate < MIN_COMBINED_S]
+    if short:
+        raise ConfigError(f"{', '.join(short)}: shorter than {MIN_COMBINED_S:g} s, too short to place.")
+    if target is not None:
+        for r in recordings:
+            if Path(target).resolve() == r.path.resolve():
+                raise ConfigError(f"The combined recording cannot replace {r.name}, which it is made from; "
+                                  "choose another name.")
+
+
+def _mono(recording: Recording, start_s: float, stop_s: float, rate: int,
+          clock: float = 1.0) -> tuple[np.ndarray, float]:
+    """Channel 1 of `recording` over [start, stop) seconds of its own clock, clipped to the file, at
+    `rate` of a clock `clock` times slower (its drift undone); with the time it actually starts at."""
+    lo = max(0, math.floor(start_s * recording.sample_rate))
+    hi = min(recording.frames, math.ceil(stop_s * recording.sample_rate))
+    if hi - lo < 2:
+        return np.zeros(0, np.float32), lo / recording.sample_rate
+    x = np.asarray(recording.read(lo, hi, [0])[0], np.float64)
+    if recording.sample_rate * clock != rate:
+        x = soxr.resample(x, recording.sample_rate * clock, rate)
+    return x, lo / recording.sample_rate
+
+
+def _locate(probe: np.ndarray, region: np.ndarray, rate: int) -> tuple[float, float, bool] | None:
+    """Where `probe` lies in `region` (seconds from the region's start), the whitened correlation's
+    height there and whether it reads inverted; None when no peak is clear (`clear_floor`)."""
+    lags = region.size - probe.size + 1
+    if probe.size < rate // 4 or lags < 1 or not np.any(probe) or not np.any(region):
+        return None
+    n = next_fast_len(region.size + probe.size)
+    cross = rfft(region, n) * np.conj(rfft(probe, n))
+    magnitude = np.abs(cross)
+    whitened = irfft(np.where(magnitude > 0, cross / np.maximum(magnitude, 1e-300), 0.0), n)[:lags]
+    at = int(np.argmax(np.abs(whitened)))
+    height = float(abs(whitened[at]))
+    if height < clear_floor(n, lags):
+        return None
+    shift = 0.0
+    if 0 < at < lags - 1:
+        left, mid, right = np.abs(whitened[at - 1:at + 2])
+        curve = left - 2 * mid + right
+        shift = 0.5 * (left - right) / curve if curve < 0 else 0.0
+    return (at + shift) / rate, height, bool(whitened[at] < 0)
+
+
+def _search(first: Recording, other: Recording, start_s: float, length_s: float, reach_s: float) -> _Probe | None:
+    """The lag of `other` against `first` for the window of `first` from `start_s`, searched within
+    `reach_s` either way and refined (`_refine`); None where no clear peak is found."""
+    probe, at = _mono(first, start_s, start_s + length_s, COARSE_RATE)
+    region, region_at = _mono(other, at - reach_s, at + length_s + reach_s, COARSE_RATE)
+    found = _locate(probe, region, COARSE_RATE)
+    return None if found is None else _refine(first, other, at, length_s, region_at + found[0] - at, 1.0)
+
+
+def _refine(first: Recording, other: Recording, start_s: float, length_s: float, lag_s: float,
+            clock: float) -> _Probe | None:
+    """The lag at 16 kHz within `FINE_REACH_S` of `lag_s` (at the window's start), `other` read on
+    a clock `clock` times its own: a drift left in would smear the peak over the window."""
+    probe, _ = _mono(first, start_s, start_s + length_s, FINE_RATE)
+    begin = start_s + lag_s - FINE_REACH_S
+    region, region_at = _mono(other, begin, begin + length_s * clock + 2 * FINE_REACH_S, FINE_RATE, clock)
+    found = _locate(probe, region, FINE_RATE)
+    if found is None:
+        return None
+    length = probe.size / FINE_RATE
+    lag = region_at + found[0] * clock - start_s + (clock - 1) * length / 2
+    return _Probe(start_s, length, lag, found[1], found[2])
+
+
+def probe_times(duration_s: float) -> tuple[list[float], float]:
+    """The probes' starts over a recording of `duration_s` and their length: half a probe apart,
+    or further so there are at most `MAX_PROBES`, from the start to the end (one over the whole of
+    a recording shorter than a probe)."""
+    length = min(PROBE_SECONDS, duration_s)
+    spacing = max(length / 2, (duration_s - length) / (MAX_PROBES - 1))
+    count = int((duration_s - length) // spacing) + 1 if duration_s > length else 1
+    return [float(t) for t in np.linspace(0.0, duration_s - length, count)], length
+
+
+def _consensus(lags: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """The probes within `AGREE_S` of the probe most others agree with (the clearest among equals)."""
+    near = np.abs(lags[:, None] - lags[None, :]) <= AGREE_S
+    best = max(range(lags.size), key=lambda k: (int(near[k].sum()), heights[k]))
+    return near[best]
+
+
+def _fit(other: Recording, probes: list[_Probe], tried: int, duration_s: float, rate: int, drift: bool) -> Placement:
+    """The offset and drift the clear probes' lags give (`_Probe`s against the first recorder)."""
+    from scipy.stats import theilslopes
+
+    times = np.array([p.time_s for p in probes])
+    lags = np.array([p.lag_s for p in probes])
+    agree = _consensus(lags, np.array([p.height for p in probes]))
+    slope, low, high, named = 0.0, 0.0, 0.0, False
+    if len(probes) >= MIN_DRIFT_PROBES and np.ptp(times) >= MIN_DRIFT_SPAN_S:
+        slope, intercept, low, high = theilslopes(lags, times, alpha=DRIFT_CONFIDENCE)
+        on_line = np.abs(lags - (intercept + slope * times)) <= AGREE_S
+        if on_line.sum() >= MIN_DRIFT_PROBES:               # the line again, through the probes on it alone
+            agree = on_line
+            slope, intercept, low, high = theilslopes(lags[agree], times[agree], alpha=DRIFT_CONFIDENCE)
+            named = (drift and (low > 0 or high < 0) and abs(slope) * duration_s * rate >= 1
+                     and abs(slope) * 1e6 <= MAX_PPM)
+    offset = float(intercept) if named else float(np.median(lags[agree]))
+    inverted = np.mean([p.inverted for p, ok in zip(probes, agree) if ok]) >= INVERTED_SHARE
+    return Placement(other.name, other.channels, other.sample_rate, offset, float(slope) * 1e6 if named else 0.0,
+                     float(slope) * 1e6, (float(low) * 1e6, float(high) * 1e6), bool(inverted), int(agree.sum()),
+                     len(probes), tried)
+
+
+def placement_job(recordings: Sequence[Recording], settings: CombineSettings) -> Job[tuple[Placement, ...]]:
+    """Each recorder's `Placement` on the first one's clock (the first's own: offset 0, no probes).
+    ConfigError naming a recorder that no probe finds."""
+    check_recordings(recordings)
+    first = recordings[0]
+    duration = first.frames / first.sample_rate
+    rate = settings.sample_rate or max(r.sample_rate for r in recordings)
+    starts, length = probe_times(duration)
+    placements = [Placement(first.name, first.channels, first.sample_rate, 0.0, 0.0, 0.0, (0.0, 0.0), False, 0, 0, 0)]
+    total = len(starts) * (len(recordings) - 1)
+    done = 0
+    for other in recordings[1:]:
+        found: list[_Probe] = []
+        for start in starts:
+            yield Progress("place the recorders", done, total)
+            probe = _search(first, other, start, length, settings.max_offset_s)
+            if probe is not None:
+                found.append(probe)
+            done += 1
+        if not found:
+            raise ConfigError(f"{other.name} could not be placed against {first.name}: none of {len(starts)} stretches "
+                              f"of {first.name} was heard clearly in it within {settings.max_offset_s:g} s either "
+                              "way. Do they hear the same room? If one started later than that, search further.")
+        placement = _fit(other, found, len(starts), duration, rate, settings.drift)
+        if placement.measured_ppm:                  # measured again with the drift undone over each window
+            clock = 1 + placement.measured_ppm * 1e-6
+            again = [_refine(first, other, p.start_s, p.length_s, p.lag_s - (clock - 1) * p.length_s / 2, clock)
+                     for p in found]
+            if any(again):
+                placement = _fit(other, [p for p in again if p is not None], len(starts), duration, rate,
+                                 settings.drift)
+        placements.append(placement)
+    return tuple(placements)
+
+
+def _span(recording: Recording, placement: Placement) -> tuple[float, float]:
+    """The stretch of the first recorder's clock (seconds) that `recording` covers."""
+    clock = 1 + placement.ppm * 1e-6
+    return -placement.offset_s / clock, (recording.frames / recording.sample_rate - placement.offset_s) / clock
+
+
+def timeline(recordings: Sequence[Recording], placements: Sequence[Placement], keep: Keep) -> tuple[float, float]:
+    """The combined recording's start and end on the first recorder's clock. ConfigError when the
+    recorders overlap by less than `MIN_COMBINED_S`."""
+    spans = [_span(r, p) for r, p in zip(recordings, placements)]
+    if keep is Keep.ALL:
+        return min(s for s, _ in spans), max(e for _, e in spans)
+    start, stop = max(s for s, _ in spans), min(e for _, e in spans)
+    if stop - start < MIN_COMBINED_S:
+        raise ConfigError(f"The recordings overlap by {max(0.0, stop - start):.2f} s only: too little to combine. "
+                          "Keep all of them to join them with silence.")
+    return start, stop
+
+
+class _OnTimeline:
+    """One recorder's channels on the combined recording's clock, handed out in consecutive pieces."""
+
+    def __init__(self, recording: Recording, placement: Placement, rate: int, start_s: float) -> None:
+        self.recording, self.rate = recording, rate
+        clock = 1 + placement.ppm * 1e-6
+        begin = clock * start_s + placement.offset_s        # this recorder's time at the combined start
+        self.lead = max(0, round(-begin / clock * rate))     # silence before it started
+        self.next = max(0, round(begin * recording.sample_rate))
+        own = recording.sample_rate * clock
+        self.stream = (None if own == rate else
+                       soxr.ResampleStream(own, rate, recording.channels, dtype="float32", quality="VHQ"))
+        self.sign = np.float32(-1.0 if placement.inverted else 1.0)
+        self.pending = np.zeros((recording.channels, 0), np.float32)
+        self.ended = self.next >= recording.frames
+
+    def take(self, n: int) -> np.ndarray:
+        out = np.zeros((self.recording.channels, n), np.float32)
+        quiet = min(n, self.lead)
+        self.lead -= quiet
+        while self.pending.shape[1] < n - quiet and not self.ended:
+            self._read()
+        got = min(n - quiet, self.pending.shape[1])
+        out[:, quiet:quiet + got] = self.pending[:, :got]
+        self.pending = self.pending[:, got:]
+        return out
+
+    def _read(self) -> None:
+        step = round(BLOCK_SECONDS * self.recording.sample_rate)
+        hi = min(self.recording.frames, self.next + step)
+        block = self.sign * np.asarray(self.recording.read(self.next, hi), np.float32)
+        self.next, self.ended = hi, hi >= self.recording.frames
+        if self.stream is not None:
+            block = self.stream.resample_chunk(np.ascontiguousarray(block.T), last=self.ended).T
+        self.pending = np.concatenate([self.pending, np.asarray(block, np.float32)], axis=1)
+
+
+def combine_job(recordings: Sequence[Recording], target: Path,
+                settings: CombineSettings = CombineSettings()) -> Job[Combined]:
+    """The recordings placed on the first one's clock (`placement_job`) and written side by side
+    to `target` (WAV: 24-bit, or 32-bit float when a recorder's file is float; RF64 past 4 GiB;
+    replacing a file there, as its caller asked), tagged with where each recorder was put. Nothing
+    is written when a recorder cannot be placed."""
+    check_recordings(recordings, target)
+    placements = yield from placement_job(recordings, settings)
+    rate = settings.sample_rate or max(r.sample_rate for r in recordings)
+    start, stop = timeline(recordings, placements, settings.keep)
+    frames = round((stop - start) * rate)
+    streams = [_OnTimeline(r, p, rate, start) for r, p in zip(recordings, placements)]
+    export = replace(REDRAWN_PEAKS if any(r.info.is_float for r in recordings) else REWRITTEN, overwrite=True)
+    step = "combined from " + "; ".join(p.describe(placements[0].name) for p in placements)
+    writer = AtomicAudioWriter(target, rate, sum(r.channels for r in recordings), export,
+                               with_step(read_tags(recordings[0].path), step), frames=frames)
+    block = round(BLOCK_SECONDS * rate)
+    with writer:
+        for at in range(0, frames, block):
+            yield Progress("combine the recorders", at, frames)
+            n = min(block, frames - at)
+            writer.write(np.concatenate([s.take(n) for s in streams]))
+        writer.commit()
+    first_channel = np.cumsum([0] + [r.channels for r in recordings])
+    channels = tuple(tuple(range(lo + 1, lo + r.channels + 1)) for lo, r in zip(first_channel, recordings))
+    return Combined(Path(target), rate, start, frames, placements, channels, writer.peak_note)

@@ -1,0 +1,51 @@
+"""`meco-studio combine`: separate recorders' files made one array recording, with where each was put."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import soundfile as sf
+
+from app.cli import EXIT_FAILED, EXIT_OK, main
+from tests.engine.test_combine import RATE, _recorder, _scene
+
+
+@pytest.fixture
+def recorders(tmp_path):
+    sound = _scene(40)
+    return (_recorder(tmp_path / "table.wav", sound, 1.5, 30, channels=2),
+            _recorder(tmp_path / "phone.wav", sound, 0.0, 35, rate=48_000))
+
+
+def test_the_recorders_are_written_side_by_side_and_each_placement_printed(tmp_path, recorders, capsys):
+    assert main(["combine", *map(str, recorders), "--out", str(tmp_path / "array.wav"), "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    info = sf.info(tmp_path / "array.wav")
+    assert (info.channels, info.samplerate) == (3, 48_000) and report["sample_rate"] == 48_000
+    table, phone = report["recorders"]
+    assert table["channels"] == [1, 2] and phone["channels"] == [3]
+    assert phone["offset_s"] == pytest.approx(1.5, abs=1e-4) and phone["drift_ppm"] == 0.0
+    assert report["seconds"] == pytest.approx(30.0, abs=1e-3)
+
+
+def test_a_chosen_rate_and_all_of_every_recorder(tmp_path, recorders, capsys):
+    assert main(["combine", *map(str, recorders), "--out", str(tmp_path / "array.wav"), "--rate", str(RATE),
+                 "--keep", "all"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "from 1.500 s before table.wav began" in out and "channel 3: phone.wav: started 1.5000 s before" in out
+    assert sf.info(tmp_path / "array.wav").frames == pytest.approx(35 * RATE, abs=2)
+
+
+def test_an_existing_output_is_kept_without_overwrite(tmp_path, recorders, capsys):
+    (tmp_path / "array.wav").write_bytes(b"keep")
+    assert main(["combine", *map(str, recorders), "--out", str(tmp_path / "array.wav")]) == EXIT_FAILED
+    assert "array.wav already exists" in capsys.readouterr().err
+    assert (tmp_path / "array.wav").read_bytes() == b"keep"
+
+
+def test_a_recorder_that_cannot_be_placed_fails_with_its_name_and_writes_nothing(tmp_path, recorders, capsys):
+    stranger = _recorder(tmp_path / "stranger.wav", _scene(40, seed=11), 0.0, 30)
+    assert main(["combine", str(recorders[0]), str(stranger), "--out", str(tmp_path / "array.wav")]) == EXIT_FAILED
+    assert "stranger.wav could not be placed against table.wav" in capsys.readouterr().err
+    assert not (tmp_path / "array.wav").exists()
