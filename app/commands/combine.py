@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.output import progress_bar
-from app.engine.combine import DEFAULT_MAX_OFFSET_S, CombineSettings, Combined, Keep, combine_job
+from app.engine.combine import DEFAULT_MAX_OFFSET_S, CombineSettings, Combined, Keep, combine_files_job
 from app.engine.errors import ExportError
-from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.timecode import format_duration
 
@@ -59,10 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise ExportError(f"{args.out.name} already exists in {args.out.parent}; choose another name or pass "
                           "--overwrite.")
     settings = CombineSettings(args.rate, args.max_offset, Keep(args.keep), not args.no_drift)
-    with ExitStack() as stack:
-        recordings = [stack.enter_context(open_recording(path)) for path in args.inputs]
-        with progress_bar(args.out.name, "step", sys.stderr.isatty() and not args.json) as on_progress:
-            result = drive(combine_job(recordings, args.out, settings), on_progress)
+    with progress_bar(args.out.name, "step", sys.stderr.isatty() and not args.json) as on_progress:
+        result = drive(combine_files_job(args.inputs, args.out, settings), on_progress)
     found = summary(result)
     if args.json:
         print(json.dumps(found, indent=2))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -35,7 +36,7 @@ from scipy.fft import irfft, next_fast_len, rfft
 from app.engine.delay_track import clear_floor
 from app.engine.errors import ConfigError
 from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter
-from app.engine.files import MAX_CHANNELS, Recording
+from app.engine.files import MAX_CHANNELS, Recording, open_recording
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 
@@ -369,3 +370,11 @@ def combine_job(recordings: Sequence[Recording], target: Path,
     first_channel = np.cumsum([0] + [r.channels for r in recordings])
     channels = tuple(tuple(range(lo + 1, lo + r.channels + 1)) for lo, r in zip(first_channel, recordings))
     return Combined(Path(target), rate, start, frames, placements, channels, writer.peak_note)
+
+
+def combine_files_job(paths: Sequence[Path], target: Path,
+                      settings: CombineSettings = CombineSettings()) -> Job[Combined]:
+    """`combine_job` over the files at `paths`, opened for the job and closed after it."""
+    with ExitStack() as stack:
+        recordings = [stack.enter_context(open_recording(path)) for path in paths]
+        return (yield from combine_job(recordings, target, settings))

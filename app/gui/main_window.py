@@ -61,6 +61,7 @@ from app.engine.workflow import (
 from app.gui.ab_controller import ABController
 from app.gui.blind_controller import BlindController
 from app.gui.context_menus import ContextMenus
+from app.gui.combine_controller import CombineController
 from app.gui.delays_controller import DelaysController
 from app.gui.dialogs.about_dialog import AboutDialog
 from app.gui.dialogs.error_dialog import ErrorDialog
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow):
         self.slice_dock.setWidget(self.slices.panel)
         self.slice_dock.visibilityChanged.connect(lambda shown: shown and self.slices.draw())
         self.delays = DelaysController(self)
+        self.combining = CombineController(self)
         self.delays_dock = QDockWidget("Delays", self)
         self.delays_dock.setObjectName("delays")
         self.delays_dock.setWidget(self.delays.panel)
@@ -290,6 +292,8 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open…", QKeySequence.StandardKey.Open, self._on_open_triggered)
         self.new_window_action = self._action("&New window", QKeySequence.StandardKey.New, self.open_new_window)
         self.record_action = self._action("&Record…", ["Shift+R"], self.open_record)
+        self.combine_action = self._action("Co&mbine recorders into one array…", [],
+                                           lambda: self.combining.open_dialog())
         self.quit_action = self._action("&Quit", ["Ctrl+Q"], self.close)
         self.undo_action = self._action("&Undo", ["Ctrl+Z"], self.undo)
         self.redo_action = self._action("&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo)
@@ -463,6 +467,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.new_window_action)
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.record_action)
+        file_menu.addAction(self.combine_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._refresh_recent_menu)
         self._refresh_recent_menu()

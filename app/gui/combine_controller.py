@@ -1,0 +1,51 @@
+"""File ▸ Combine recorders into one array…: the dialog (`dialogs.combine_dialog`), then where the
+combined recording goes, then the job (`app.engine.combine`); the combined recording opens in the
+window when it is written, and the status bar says where each recorder was put."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFileDialog
+
+from app.engine.combine import CombineSettings, Combined, combine_files_job
+from app.gui.dialogs.combine_dialog import CombineDialog
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
+    from app.gui.workers import JobEntry
+
+
+class CombineController:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    def open_dialog(self, inputs: list[Path] | None = None) -> CombineDialog:
+        recording = self.window.recording
+        dialog = CombineDialog(recording.path.parent if recording is not None else Path.home(), self.window)
+        if inputs:
+            dialog.add_inputs(inputs)
+        dialog.accepted.connect(lambda: self.combine(dialog.paths(), dialog.settings()))
+        dialog.open()
+        return dialog
+
+    def combine(self, paths: list[Path], settings: CombineSettings, target: Path | None = None) -> JobEntry | None:
+        """Queue the combination into `target` (else asked for, beside the first recording)."""
+        if target is None:
+            folder = paths[0].parent if os.access(paths[0].parent, os.W_OK) else Path.home()
+            chosen, _ = QFileDialog.getSaveFileName(self.window, "Save the combined recording as",
+                                                    str(folder / f"{paths[0].stem}-array.wav"), "WAV files (*.wav)")
+            if not chosen:
+                return None
+            target = Path(chosen)
+        return self.window.jobs.submit(f"Combine {len(paths)} recorders into {target.name}",
+                                       lambda: combine_files_job(paths, target, settings), self._on_combined)
+
+    def _on_combined(self, result: Combined) -> None:
+        first = result.placements[0].name
+        said = "; ".join(p.describe(first) for p in result.placements[1:])
+        self.window.statusBar().showMessage(f"{result.path.name}: {said}", 30_000)
+        QTimer.singleShot(0, lambda: self.window.open_path(result.path))

@@ -1,0 +1,62 @@
+"""File ▸ Combine recorders into one array…: the recorders listed in order with the channels each
+becomes, and the combined recording written as a job and opened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.engine.combine import CombineSettings, Keep
+from tests.engine.test_combine import RATE, _recorder, _scene
+from tests.gui.test_workflow import save_screenshot, wait_done
+
+
+@pytest.fixture
+def recorders(tmp_path) -> list[Path]:
+    sound = _scene(45)
+    return [_recorder(tmp_path / "table-array.wav", sound, 2.0, 40, channels=4),
+            _recorder(tmp_path / "phone.wav", sound, 0.0, 42, rate=48_000),
+            _recorder(tmp_path / "camera.wav", sound, 3.0, 40, rate=44_100, channels=2)]
+
+
+def test_the_recorders_are_listed_with_the_channels_each_becomes(qtbot, window, recorders):
+    dialog = window.combining.open_dialog(recorders)
+    assert dialog.paths() == recorders and dialog.run_button.isEnabled()
+    assert dialog.files.item(0).text().startswith("1. table-array.wav: 4 ch, 16 kHz, 40.000 s → channels 1–4")
+    assert "→ channel 5; placed on the first's clock" in dialog.files.item(1).text()
+    assert "7 channels at 48 kHz" in dialog.summary.text()
+    save_screenshot(dialog, "combine-dialog.png")
+    dialog.reject()
+
+
+def test_moving_a_recorder_first_makes_its_clock_the_one_kept(qtbot, window, recorders):
+    dialog = window.combining.open_dialog(recorders)
+    dialog.files.setCurrentRow(1)
+    assert dialog.down_button.isEnabled() and dialog.up_button.isEnabled()
+    dialog.move_selected(-1)
+    assert dialog.paths()[0].name == "phone.wav" and "its clock is kept" in dialog.files.item(0).text()
+    dialog.reject()
+
+
+def test_one_recorder_is_not_enough_and_an_unreadable_file_is_named_not_added(qtbot, window, recorders, tmp_path):
+    (tmp_path / "notes.wav").write_text("not audio")
+    dialog = window.combining.open_dialog([recorders[0], tmp_path / "notes.wav"])
+    assert dialog.paths() == recorders[:1] and not dialog.run_button.isEnabled()
+    assert "notes.wav" in dialog.problems.text() and "two or more recorders" in dialog.summary.text()
+    dialog.reject()
+
+
+def test_the_combined_recording_is_written_and_opens_with_every_channel(qtbot, window, recorders, tmp_path):
+    dialog = window.combining.open_dialog(recorders)
+    dialog.rate.setCurrentIndex(dialog.rate.findData(RATE))
+    dialog.keep.setCurrentIndex(dialog.keep.findData(Keep.ALL.value))
+    assert dialog.settings() == CombineSettings(RATE, 60.0, Keep.ALL, True)
+    dialog.reject()
+    wait_done(qtbot, window, window.combining.combine(dialog.paths(), dialog.settings(), tmp_path / "array.wav"))
+    qtbot.waitUntil(lambda: window.recording is not None and window.recording.path == tmp_path / "array.wav",
+                    timeout=10_000)
+    assert window.recording.channels == 7 and window.recording.sample_rate == RATE
+    message = window.statusBar().currentMessage()
+    assert "phone.wav: started 2.0000 s before table-array.wav" in message
+    assert "camera.wav: started 1.0000 s after table-array.wav" in message
