@@ -36,12 +36,14 @@ SET_NOTES = {
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score models on the fixed test sets (tables for the README)",
                        formatter_class=HelpFormatter)
-    p.add_argument("what", choices=["separation", "demos", "activity", "declip", "repair", "declick"],
+    p.add_argument("what", choices=["separation", "demos", "activity", "declip", "repair", "declick", "combine"],
                    help="separation: the fixed test sets; demos: the shipped pipeline on the demo recordings; "
                         "activity: who-speaks-when labels on the demo recordings; declip: the demo recordings "
                         "driven into clipping, then repaired, and separated each way; repair: gaps punched into "
                         "the demo talkers and redrawn by Edit ▸ Repair the selection; declick: clicks added to the "
-                        "demo recordings and talkers, found and redrawn by Edit ▸ Remove clicks")
+                        "demo recordings and talkers, found and redrawn by Edit ▸ Remove clicks; combine: the "
+                        "separate recorders of simulated meetings put in step (File ▸ Combine recorders into one "
+                        "array)")
     p.add_argument("--sets", nargs="+", default=["in_domain", "out_of_domain", "real_speech"],
                    choices=list(SET_NOTES), help="fixed sets to score")
     p.add_argument("--testsets", type=Path, default=None, help="folder of the sets (default: <cache>/testsets)")
@@ -71,6 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="declip: how far above full scale each demo's peak is driven before it clips")
     p.add_argument("--sensitivity", type=float, nargs="+", default=[5.0, 6.0, 8.0, 10.0, 12.0],
                    help="declick: the sensitivities to try (Edit ▸ Remove clicks uses 10)")
+    p.add_argument("--scenes", type=int, default=12, help="combine: simulated meetings")
+    p.add_argument("--seconds", type=float, default=180.0, help="combine: each recorder's length")
+    p.add_argument("--seed", type=int, default=1, help="combine: the first meeting's seed")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")
@@ -107,6 +112,10 @@ DEMO_COLUMNS = {"si_sdr": "SI-SDR", "pesq": "PESQ-WB", "estoi": "ESTOI", "dnsmos
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.what == "combine":
+        from app.commands.evaluate_combine import run_combine
+
+        return run_combine(args, _report)
     return {"demos": run_demos, "activity": run_activity, "declip": run_declip, "repair": run_repair,
             "declick": run_declick}.get(args.what, run_separation)(args)
 

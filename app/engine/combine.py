@@ -40,19 +40,21 @@ from app.engine.files import MAX_CHANNELS, Recording, open_recording
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 
-PROBE_SECONDS = 10.0          # of the first recorder, found in each other one
+PROBE_SECONDS = 10.0          # windows of the first recorder, each looked for in every other one
+PART_SECONDS = 2.0            # each window's lag measured again in parts this long, short enough for one talker
 MAX_PROBES = 40
 COARSE_RATE = 4000            # the search over the whole offset range
 FINE_RATE = 16000             # the search around the coarse lag
-FINE_REACH_S = 0.01           # how far either side of the coarse lag the fine search looks
-AGREE_S = 0.02                # a probe further than this from the line found something else
+FINE_REACH_S = 0.01           # how far either side of the expected lag the fine search looks
+SOURCE_GAP_S = 0.00025        # lags (drift taken off) this close in a row come from one source
+MIN_SOURCE_PARTS = 3          # fewer parts at a lag are no source: an echo, a chance peak
 DEFAULT_MAX_OFFSET_S = 60.0
 MAX_OFFSET_LIMIT_S = 1800.0
 MIN_DRIFT_PROBES = 3
 MIN_DRIFT_SPAN_S = 60.0
 DRIFT_CONFIDENCE = 0.9973     # three standard errors of a normal error, two-sided
 MAX_PPM = 1000.0              # no clock is this far off: a fit beyond it is not a drift
-INVERTED_SHARE = 2 / 3        # of the agreeing probes reading inverted, to flip a recorder
+INVERTED_SHARE = 2 / 3        # of the agreeing parts reading inverted, to flip a recorder
 MIN_COMBINED_S = 1.0
 BLOCK_SECONDS = 10.0          # written at a time
 
@@ -91,9 +93,10 @@ class Placement:
     measured_ppm: float       # the line's slope, named or not
     ppm_interval: tuple[float, float]
     inverted: bool
-    probes_agreeing: int
-    probes_clear: int
+    probes_agreeing: int      # windows with a part at one of the sources' lags
+    probes_clear: int         # windows with a clear part
     probes: int
+    sources_s: tuple[float, ...] = ()   # the lags the parts gather at (talkers' places) against the one lined up
 
     def describe(self, first: str) -> str:
         """One sentence: when this recorder started against the `first`, its drift and polarity."""
@@ -107,6 +110,9 @@ class Placement:
         elif self.probes_agreeing >= MIN_DRIFT_PROBES:
             low, high = self.ppm_interval
             said.append(f"no drift to take out ({self.measured_ppm:+.2f} ppm, {low:+.2f} to {high:+.2f})")
+        others = [f"{1000 * lag:+.1f} ms" for lag in self.sources_s[1:]]
+        if others:
+            said.append(f"lined up on the clearest sound; other sources at {', '.join(others)} from it")
         if self.inverted:
             said.append("inverted, flipped")
         return "; ".join(said)
@@ -125,11 +131,14 @@ class Combined:
 
 @dataclass(frozen=True)
 class _Probe:
+    """A part of a window whose lag was measured."""
+
     start_s: float            # on the first recorder's clock
     length_s: float
     lag_s: float              # at its middle, where the lag is measured
     height: float
     inverted: bool
+    window: int
 
     @property
     def time_s(self) -> float:
@@ -189,28 +198,37 @@ def _locate(probe: np.ndarray, region: np.ndarray, rate: int) -> tuple[float, fl
     return (at + shift) / rate, height, bool(whitened[at] < 0)
 
 
-def _search(first: Recording, other: Recording, start_s: float, length_s: float, reach_s: float) -> _Probe | None:
-    """The lag of `other` against `first` for the window of `first` from `start_s`, searched within
-    `reach_s` either way and refined (`_refine`); None where no clear peak is found."""
+def _search(first: Recording, other: Recording, start_s: float, length_s: float, reach_s: float) -> float | None:
+    """The lag (at its start) of `other` against the window of `first` from `start_s`, searched at
+    `COARSE_RATE` within `reach_s` either way; None where no clear peak is found."""
     probe, at = _mono(first, start_s, start_s + length_s, COARSE_RATE)
     region, region_at = _mono(other, at - reach_s, at + length_s + reach_s, COARSE_RATE)
     found = _locate(probe, region, COARSE_RATE)
-    return None if found is None else _refine(first, other, at, length_s, region_at + found[0] - at, 1.0)
+    return None if found is None else region_at + found[0] - at
 
 
-def _refine(first: Recording, other: Recording, start_s: float, length_s: float, lag_s: float,
-            clock: float) -> _Probe | None:
-    """The lag at 16 kHz within `FINE_REACH_S` of `lag_s` (at the window's start), `other` read on
-    a clock `clock` times its own: a drift left in would smear the peak over the window."""
+def _parts(first: Recording, other: Recording, start_s: float, length_s: float, lag_s: float, clock: float,
+           window: int) -> list[_Probe]:
+    """The window's parts of `PART_SECONDS`, each found at `FINE_RATE` within `FINE_REACH_S` of
+    where `lag_s` (at the window's start) puts it, `other` read on a clock `clock` times its own:
+    a drift left in would smear the peak over a part."""
     probe, _ = _mono(first, start_s, start_s + length_s, FINE_RATE)
     begin = start_s + lag_s - FINE_REACH_S
     region, region_at = _mono(other, begin, begin + length_s * clock + 2 * FINE_REACH_S, FINE_RATE, clock)
-    found = _locate(probe, region, FINE_RATE)
-    if found is None:
-        return None
-    length = probe.size / FINE_RATE
-    lag = region_at + found[0] * clock - start_s + (clock - 1) * length / 2
-    return _Probe(start_s, length, lag, found[1], found[2])
+    part, reach = round(PART_SECONDS * FINE_RATE), round(FINE_REACH_S * FINE_RATE)
+    found = []
+    for lo in range(0, max(1, probe.size - part // 2), part):
+        piece = probe[lo:lo + part]
+        at = round((begin - region_at) / clock * FINE_RATE) + lo
+        if at < 0:
+            continue
+        where = _locate(piece, region[at:at + piece.size + 2 * reach], FINE_RATE)
+        if where is not None:
+            length = piece.size / FINE_RATE
+            lag = (region_at + (at / FINE_RATE + where[0]) * clock - (start_s + lo / FINE_RATE)
+                   + (clock - 1) * length / 2)
+            found.append(_Probe(start_s + lo / FINE_RATE, length, lag, where[1], where[2], window))
+    return found
 
 
 def probe_times(duration_s: float) -> tuple[list[float], float]:
@@ -223,34 +241,92 @@ def probe_times(duration_s: float) -> tuple[list[float], float]:
     return [float(t) for t in np.linspace(0.0, duration_s - length, count)], length
 
 
-def _consensus(lags: np.ndarray, heights: np.ndarray) -> np.ndarray:
-    """The probes within `AGREE_S` of the probe most others agree with (the clearest among equals)."""
-    near = np.abs(lags[:, None] - lags[None, :]) <= AGREE_S
-    best = max(range(lags.size), key=lambda k: (int(near[k].sum()), heights[k]))
-    return near[best]
+def _sources(residuals: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """Each part's source (−1 for none): runs of residual lags (drift taken off) no more than
+    `SOURCE_GAP_S` apart in sorted order, those of `MIN_SOURCE_PARTS` or more (the first alone when
+    none is), numbered from the one whose parts' correlations add up highest: a direct path gives
+    the sharpest peaks, an echo blurred ones."""
+    order = np.argsort(residuals)
+    breaks = np.flatnonzero(np.diff(residuals[order]) > SOURCE_GAP_S) + 1
+    runs = sorted(np.split(order, breaks), key=lambda run: float(heights[run].sum()), reverse=True)
+    labels = np.full(residuals.size, -1)
+    for k, run in enumerate(r for r in runs if len(r) >= MIN_SOURCE_PARTS or r is runs[0]):
+        labels[run] = k
+    return labels
 
 
-def _fit(other: Recording, probes: list[_Probe], tried: int, duration_s: float, rate: int, drift: bool) -> Placement:
-    """The offset and drift the clear probes' lags give (`_Probe`s against the first recorder)."""
-    from scipy.stats import theilslopes
+def _most_voted_slope(times: np.ndarray, lags: np.ndarray, windows: np.ndarray) -> float:
+    """The drift most pairs of parts from different windows agree on (a Hough transform): each pair
+    votes for the slopes that bring its two lags within `SOURCE_GAP_S`, so pairs of one talker agree
+    and pairs across talkers scatter."""
+    i, j = np.triu_indices(times.size, 1)
+    keep = windows[i] != windows[j]
+    i, j = i[keep], j[keep]
+    span = times[j] - times[i]
+    i, j, span = i[span > 0], j[span > 0], span[span > 0]
+    if not span.size:
+        return 0.0
+    rise = lags[j] - lags[i]
+    low, high = np.maximum((rise - SOURCE_GAP_S) / span, -MAX_PPM * 1e-6), np.minimum((rise + SOURCE_GAP_S) / span,
+                                                                                       MAX_PPM * 1e-6)
+    low, high = low[low <= high], high[low <= high]
+    if not low.size:
+        return 0.0
+    edges = np.concatenate([low, high])
+    steps = np.concatenate([np.ones(low.size), -np.ones(high.size)])
+    order = np.lexsort((-steps, edges))                 # at a tie an interval opens before one closes
+    votes = np.cumsum(steps[order])
+    best = int(np.argmax(votes))
+    return float((edges[order][best] + edges[order][min(best + 1, edges.size - 1)]) / 2)
 
-    times = np.array([p.time_s for p in probes])
-    lags = np.array([p.lag_s for p in probes])
-    agree = _consensus(lags, np.array([p.height for p in probes]))
-    slope, low, high, named = 0.0, 0.0, 0.0, False
-    if len(probes) >= MIN_DRIFT_PROBES and np.ptp(times) >= MIN_DRIFT_SPAN_S:
-        slope, intercept, low, high = theilslopes(lags, times, alpha=DRIFT_CONFIDENCE)
-        on_line = np.abs(lags - (intercept + slope * times)) <= AGREE_S
-        if on_line.sum() >= MIN_DRIFT_PROBES:               # the line again, through the probes on it alone
-            agree = on_line
-            slope, intercept, low, high = theilslopes(lags[agree], times[agree], alpha=DRIFT_CONFIDENCE)
-            named = (drift and (low > 0 or high < 0) and abs(slope) * duration_s * rate >= 1
-                     and abs(slope) * 1e6 <= MAX_PPM)
-    offset = float(intercept) if named else float(np.median(lags[agree]))
-    inverted = np.mean([p.inverted for p, ok in zip(probes, agree) if ok]) >= INVERTED_SHARE
-    return Placement(other.name, other.channels, other.sample_rate, offset, float(slope) * 1e6 if named else 0.0,
-                     float(slope) * 1e6, (float(low) * 1e6, float(high) * 1e6), bool(inverted), int(agree.sum()),
-                     len(probes), tried)
+
+def _shared_slope(times: np.ndarray, lags: np.ndarray, labels: np.ndarray) -> float:
+    """The slope shared by every source's parts, each source with its own intercept (least squares)."""
+    num = den = 0.0
+    for source in set(labels[labels >= 0].tolist()):
+        t, y = times[labels == source], lags[labels == source]
+        num += float(np.sum((t - t.mean()) * (y - y.mean())))
+        den += float(np.sum((t - t.mean()) ** 2))
+    return num / den if den > 0 else 0.0
+
+
+def _fit(other: Recording, parts: list[_Probe], tried: int, duration_s: float, rate: int,
+         drift: bool) -> tuple[Placement, float]:
+    """The offset and drift the clear parts' lags give: the lags gather at one value per source (a
+    talker's place) plus the drift, shared by all (`_most_voted_slope`, then `_shared_slope` over
+    the sources found); its interval by the jackknife over the windows (a window's parts share a talker
+    and its room, so they are not independent). With the main source's lag at time 0 on the slope
+    measured, named or not: where to look again."""
+    from scipy.stats import t as student
+
+    times, lags = np.array([p.time_s for p in parts]), np.array([p.lag_s for p in parts])
+    windows, heights = np.array([p.window for p in parts]), np.array([p.height for p in parts])
+    slope, low, high = 0.0, 0.0, 0.0
+    measured = len(set(windows.tolist())) >= MIN_DRIFT_PROBES and np.ptp(times) >= MIN_DRIFT_SPAN_S
+    labels = _sources(lags, heights)
+    if measured:
+        slope = _most_voted_slope(times, lags, windows)
+        for _ in range(3):
+            labels = _sources(lags - slope * times, heights)
+            slope = _shared_slope(times, lags, labels)
+        kept = sorted(set(windows[labels >= 0].tolist()))
+        if len(kept) >= MIN_DRIFT_PROBES:
+            others = np.array([_shared_slope(times, lags, np.where(windows == w, -1, labels)) for w in kept])
+            error = float(np.sqrt((len(kept) - 1) / len(kept) * np.sum((others - others.mean()) ** 2)))
+            half = float(student.ppf(1 - (1 - DRIFT_CONFIDENCE) / 2, len(kept) - 1)) * error
+            low, high = slope - half, slope + half
+        else:
+            measured = False
+    named = (drift and measured and (low > 0 or high < 0) and abs(slope) * duration_s * rate >= 1
+             and abs(slope) * 1e6 <= MAX_PPM)
+    taken = slope if named else 0.0
+    sources = [float(np.median(lags[labels == k] - taken * times[labels == k])) for k in range(labels.max() + 1)]
+    agree = labels >= 0
+    inverted = np.mean([p.inverted for p, ok in zip(parts, agree) if ok]) >= INVERTED_SHARE
+    placement = Placement(other.name, other.channels, other.sample_rate, sources[0], taken * 1e6, slope * 1e6,
+                          (low * 1e6, high * 1e6), bool(inverted), len(set(windows[agree].tolist())),
+                          len(set(windows.tolist())), tried, tuple(s - sources[0] for s in sources))
+    return placement, float(np.median(lags[labels == 0] - slope * times[labels == 0]))
 
 
 def placement_job(recordings: Sequence[Recording], settings: CombineSettings) -> Job[tuple[Placement, ...]]:
@@ -266,24 +342,23 @@ def placement_job(recordings: Sequence[Recording], settings: CombineSettings) ->
     done = 0
     for other in recordings[1:]:
         found: list[_Probe] = []
-        for start in starts:
+        for window, start in enumerate(starts):
             yield Progress("place the recorders", done, total)
-            probe = _search(first, other, start, length, settings.max_offset_s)
-            if probe is not None:
-                found.append(probe)
+            lag = _search(first, other, start, length, settings.max_offset_s)
+            if lag is not None:
+                found += _parts(first, other, start, length, lag, 1.0, window)
             done += 1
         if not found:
             raise ConfigError(f"{other.name} could not be placed against {first.name}: none of {len(starts)} stretches "
                               f"of {first.name} was heard clearly in it within {settings.max_offset_s:g} s either "
                               "way. Do they hear the same room? If one started later than that, search further.")
-        placement = _fit(other, found, len(starts), duration, rate, settings.drift)
-        if placement.measured_ppm:                  # measured again with the drift undone over each window
+        placement, at_zero = _fit(other, found, len(starts), duration, rate, settings.drift)
+        if placement.measured_ppm:       # every window measured again where the fit puts it, the drift undone
             clock = 1 + placement.measured_ppm * 1e-6
-            again = [_refine(first, other, p.start_s, p.length_s, p.lag_s - (clock - 1) * p.length_s / 2, clock)
-                     for p in found]
-            if any(again):
-                placement = _fit(other, [p for p in again if p is not None], len(starts), duration, rate,
-                                 settings.drift)
+            again = [p for window, start in enumerate(starts)
+                     for p in _parts(first, other, start, length, at_zero + (clock - 1) * start, clock, window)]
+            if again:
+                placement, _ = _fit(other, again, len(starts), duration, rate, settings.drift)
         placements.append(placement)
     return tuple(placements)
 
