@@ -175,3 +175,11 @@ def test_the_delays_sources_of_a_demo_are_matched_to_its_talkers_frame_by_frame(
     frames = _source_frames(path, item["mics_m"], truth, settings.frame_seconds)
     assert frames.shape == truth.shape and frames.dtype == bool
     assert frame_scores(frames, truth)["precision"] > 0.7          # each source's label where its talker speaks
+
+
+def test_evaluate_combine_places_the_recorders_of_simulated_meetings(tmp_path, capsys):
+    table = tmp_path / "combine.md"
+    assert main(["evaluate", "combine", "--scenes", "1", "--seconds", "40", "--markdown", str(table)]) == EXIT_OK
+    text = table.read_text()
+    assert "meco-studio evaluate combine --scenes 1 --seconds 40 --seed 1" in text
+    assert "| Recorders placed | 2 of 2 |" in text and "| True drift within the 99.73 % interval |" in text

@@ -64,6 +64,22 @@ def test_a_recorder_started_earlier_at_another_rate_on_a_drifting_clock_is_put_i
         assert abs(_lag(audio[0, at:at + 5 * RATE], audio[2, at:at + 5 * RATE])) <= 1
 
 
+def test_two_talkers_at_different_lags_share_one_drift_and_the_recorder_is_lined_up_on_one(tmp_path):
+    """A recorder across the room hears each talker a different few milliseconds later: the lags
+    gather at two values, both slanting with the clock."""
+    turns = np.repeat(np.arange(40) % 2, 3 * RATE)[:100 * RATE].astype(np.float32)
+    one, two = _scene(100, seed=12) * turns, _scene(100, seed=13) * (1 - turns)
+    later = 64                                                                  # 4 ms
+    first = _recorder(tmp_path / "first.wav", one + two, 0.0, 95)
+    other = _recorder(tmp_path / "other.wav", one + np.roll(two, later), 0.0, 95, rate=48_000, ppm=-50.0)
+    result, audio, _ = _combine(tmp_path, [first, other], sample_rate=RATE)
+    placed = result.placements[1]
+    assert placed.ppm == pytest.approx(-50.0, abs=1.0)
+    assert min(abs(placed.offset_s), abs(placed.offset_s - later / RATE)) < 1e-4
+    assert len(placed.sources_s) == 2 and abs(placed.sources_s[1]) == pytest.approx(later / RATE, abs=1e-4)
+    assert "other sources at" in placed.describe("first.wav")
+
+
 def test_a_recorder_on_the_same_clock_is_given_no_drift(tmp_path):
     sound = _scene(130, seed=1)
     result, _, _ = _combine(tmp_path, [_recorder(tmp_path / "a.wav", sound, 1.0, 120),
