@@ -43,6 +43,11 @@ def peak_rss_mb() -> float:
 CLIPPING_BURST_SECONDS = 0.1    # of every second driven into clipping, in a file for `bench declip`
 
 
+RECORDER_LEAD_S = 3             # bench combine: the second recorder starts this much earlier,
+RECORDER_PPM = 50.0             # on a clock this fast,
+SECOND_RECORDER_RATE = 44_100   # at this rate
+
+
 def write_long_recording(path: Path, minutes: float, channels: int, sample_rate: int, clipping: bool = False) -> Path:
     """A long multi-channel file written block by block: a sweep plus noise, different per channel;
     `clipping`: the first `CLIPPING_BURST_SECONDS` of every second driven four times louder, into
@@ -58,6 +63,30 @@ def write_long_recording(path: Path, minutes: float, channels: int, sample_rate:
             sweep = 0.3 * np.sin(2 * np.pi * freq * t).astype(np.float32)
             f.write(np.clip((noise + sweep[:, None] * (1 + np.arange(channels)) / channels) * drive, -1, 1))
     return path
+
+
+def write_recorders(folder: Path, minutes: float, channels: int, sample_rate: int) -> tuple[Path, Path]:
+    """Two recorders of one room's sound, written block by block: `first.wav` (`channels` at
+    `sample_rate`, `minutes` long) and `second.wav`, a stereo recorder at 44.1 kHz started
+    `RECORDER_LEAD_S` earlier on a clock `RECORDER_PPM` fast; the sound is bursts of coloured noise,
+    a new stretch every second (a repeating one would match itself a second off)."""
+    import soxr
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(0)
+    first, second = folder / "first.wav", folder / "second.wav"
+    stream = soxr.ResampleStream(sample_rate, SECOND_RECORDER_RATE * (1 + RECORDER_PPM * 1e-6), 1, dtype="float32")
+    seconds = int(RECORDER_LEAD_S + minutes * 60)
+    with sf.SoundFile(first, "w", sample_rate, channels, subtype="PCM_16") as a, \
+            sf.SoundFile(second, "w", SECOND_RECORDER_RATE, 2, subtype="PCM_16") as b:
+        for second_at in range(seconds + 1):
+            bursts = np.repeat(rng.random(4) > 0.4, sample_rate // 4 + 1)[:sample_rate]
+            sound = (0.1 * lfilter([1.0], [1.0, -0.9], rng.standard_normal(sample_rate)) * bursts).astype(np.float32)
+            if RECORDER_LEAD_S <= second_at < seconds:
+                a.write(sound[:, None] + 0.002 * rng.standard_normal((sample_rate, channels)).astype(np.float32))
+            heard = stream.resample_chunk(sound, last=second_at == seconds)
+            b.write(heard[:, None] + 0.002 * rng.standard_normal((heard.size, 2)).astype(np.float32))
+    return first, second
 
 
 def _evict_from_page_cache(path: Path) -> None:
@@ -420,22 +449,30 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
 
 def _file_command_once(target: str, minutes: float, channels: int, rate: int) -> dict[str, Any]:
-    """`meco-studio denoise`, `declip`, `declick`, `dereverb` or `delays` (`target`) on a generated file of
-    `minutes`, in this process."""
+    """`meco-studio denoise`, `declip`, `declick`, `dereverb`, `delays` or `combine` (`target`) on a
+    generated file of `minutes` (two for `combine`), in this process."""
+    from app.commands.combine import summary
     from app.commands.declick import declick_file
     from app.commands.delays import DelayOptions, track_file
     from app.commands.declip import declip_file
     from app.commands.denoise import denoise_file
     from app.commands.dereverb import dereverb_file
     from app.engine.clicks import ClickSettings
+    from app.engine.combine import combine_files_job
+    from app.engine.jobs import drive
     from app.engine.noise_reduction import NoiseSettings
     from models.baselines.wpe import WpeSettings
 
     with tempfile.TemporaryDirectory(prefix=f"meco-bench-{target}-") as folder:
-        path = write_long_recording(Path(folder) / "long.wav", minutes, channels, rate, clipping=target == "declip")
+        if target == "combine":
+            recorders = write_recorders(Path(folder), minutes, channels, rate)
+        else:
+            path = write_long_recording(Path(folder) / "long.wav", minutes, channels, rate, clipping=target == "declip")
         start = time.perf_counter()
         with AnonymousPeak() as anonymous:
-            if target == "declip":
+            if target == "combine":
+                report = summary(drive(combine_files_job(recorders, Path(folder) / "array.wav")))
+            elif target == "declip":
                 report = declip_file(path, Path(folder) / "out", fit=False, overwrite=False, show_bar=False)
             elif target == "declick":
                 report = declick_file(path, Path(folder) / "out", ClickSettings(), overwrite=False, show_bar=False)
@@ -449,7 +486,8 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
         seconds = time.perf_counter() - start
     return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb(),
             "peak_anonymous_mb": anonymous.peak_mb,
-            **{key: report[key] for key in ("runs", "samples", "blocks", "clicks", "columns") if key in report}}
+            **{key: report[key] for key in ("runs", "samples", "blocks", "clicks", "columns") if key in report},
+            **({"recorder": report["recorders"][1]} if target == "combine" else {})}
 
 
 def _file_command(args: argparse.Namespace, doing: str) -> list[dict[str, Any]]:
@@ -537,6 +575,19 @@ def bench_delays(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         f"(columns: {', '.join(str(r['columns']) for r in results)}):"))
 
 
+def bench_combine(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """`meco-studio combine` of two generated recorders of each `--lengths` (`write_recorders`): the
+    placement reads its probes, the writing streams a block at a time, so its memory should not
+    grow with the length."""
+    def heading(results: list[dict[str, Any]]) -> str:
+        found = "; ".join(f"{r['recorder']['offset_s']:.4f} s, {r['recorder']['drift_ppm']:+.2f} ppm" for r in results)
+        return (f"{_recording_of(args)} and a stereo recorder at {SECOND_RECORDER_RATE / 1000:g} kHz started "
+                f"{RECORDER_LEAD_S} s earlier on a clock {RECORDER_PPM:g} ppm fast, combined at the higher rate "
+                f"(placed at {found}):")
+
+    return _file_bench(args, "combining", heading)
+
+
 def bench_pitch(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """pYIN F0 tracking as `pitch` and View ▸ Pitch track run it: one channel of `--minutes` at
     `--sample-rate`, piece by piece; the real-time factor on one core (the window's worker and
@@ -601,6 +652,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "declick": bench_declick,
     "dereverb": bench_dereverb,
     "delays": bench_delays,
+    "combine": bench_combine,
     "pitch": bench_pitch,
 }
 
@@ -611,12 +663,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", choices=sorted(TARGETS), help="what to measure")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the generated file (files, edits, pitch)")
     p.add_argument("--channels", type=int, default=8, help="channels of the generated file (files, denoise, declip, "
-                   "declick, dereverb, delays), A/B lanes (playback)")
+                   "declick, dereverb, delays, combine), A/B lanes (playback)")
     p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, denoise, "
-                   "declip, declick, dereverb, delays, pitch)")
+                   "declip, declick, dereverb, delays, combine, pitch)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
                    help="input lengths in minutes (separator, denoise, declip, declick, dereverb, "
-                   "delays)")
+                   "delays, combine)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (separator)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to draw mixtures (data), to play (playback)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader worker processes (data), speaking processes "
@@ -659,6 +711,8 @@ def run(args: argparse.Namespace) -> int:
                              f"--sample-rate {args.sample_rate}",
                    "delays": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
                              f"--sample-rate {args.sample_rate}",
+                   "combine": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
+                              f"--sample-rate {args.sample_rate}",
                    "pitch": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
