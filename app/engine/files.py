@@ -80,7 +80,8 @@ class _WavHeader:
 
 
 def _sniff_wav_header(path: Path) -> _WavHeader | None:
-    """RIFF/WAVE header facts libsndfile hides: the declared rate and data size.
+    """RIFF/WAVE (or RF64, the WAV for files past 4 GiB) header facts libsndfile hides: the declared
+    rate and data size, and where the data starts.
 
     libsndfile quietly shortens a file whose data chunk promises more than the file holds and
     reports a zero rate only as "SF_INFO struct incomplete"; users deserve the real reason.
@@ -91,17 +92,20 @@ def _sniff_wav_header(path: Path) -> _WavHeader | None:
             size = path.stat().st_size
     except OSError:
         return None
-    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
         return None
-    rate, pos = None, 12
+    rate, long_data, pos = None, None, 12
     while pos + 8 <= len(head):
         chunk, length = head[pos:pos + 4], struct.unpack_from("<I", head, pos + 4)[0]
+        if chunk == b"ds64" and pos + 24 <= len(head):            # RF64: the 64-bit sizes
+            long_data = struct.unpack_from("<Q", head, pos + 16)[0]
         if chunk == b"fmt " and pos + 16 <= len(head):
             rate = struct.unpack_from("<I", head, pos + 12)[0]
         if chunk == b"data":
             if rate is None:
                 return None
-            return _WavHeader(rate, length, max(0, size - pos - 8), pos + 8)
+            declared = long_data if length == 0xFFFFFFFF and long_data is not None else length
+            return _WavHeader(rate, declared, max(0, size - pos - 8), pos + 8)
         pos += 8 + length + (length & 1)
     return None
 
@@ -143,6 +147,7 @@ def _check_info(handle: sf.SoundFile, path: Path) -> AudioInfo:
 # Reads at least this large (job chunks) give their pages back at once; the spectrogram's many
 # small reads skip the system call, and their clean pages are reclaimable anyway.
 RELEASE_READS_BYTES = 256 * 1024
+_MAPPABLE_FORMATS = {"WAV", "WAVEX", "RF64"}      # plain, extensible (most multichannel recorders') and long WAV
 _MAPPABLE = {"PCM_16": ("<i2", 1 / 2**15), "PCM_32": ("<i4", 1 / 2**31), "FLOAT": ("<f4", 1.0), "DOUBLE": ("<f8", 1.0)}
 
 
@@ -185,7 +190,7 @@ class Recording:
                 f"{shown:.2f} s; only what is there is shown.")
 
     def _memory_map(self) -> tuple[np.ndarray | None, float, int]:
-        if self.info.format != "WAV" or self.info.subtype not in _MAPPABLE:
+        if self.info.format not in _MAPPABLE_FORMATS or self.info.subtype not in _MAPPABLE:
             return None, 1.0, 0
         wav = _sniff_wav_header(self.path)
         if wav is None:

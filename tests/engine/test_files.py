@@ -81,6 +81,31 @@ def test_strided_windows_equal_one_read_per_window(tmp_path, subtype, channels):
     np.testing.assert_array_equal(windows, expected)
 
 
+@pytest.mark.parametrize("container", ["WAVEX", "RF64"])
+@pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
+def test_extensible_and_rf64_wavs_are_read_through_the_memory_map_as_libsndfile_reads_them(tmp_path, container,
+                                                                                          subtype):
+    """Most multichannel recorders write WAVE_FORMAT_EXTENSIBLE, and files past 4 GiB are RF64."""
+    audio = (0.5 * np.random.default_rng(0).standard_normal((3000, 6))).astype(np.float32)
+    path = tmp_path / "array.wav"
+    sf.write(path, audio, 16_000, subtype=subtype, format=container)
+    expected, _ = sf.read(path, dtype="float32", always_2d=True)
+    with open_recording(path) as rec:
+        assert rec.info.format == container and rec._map is not None
+        np.testing.assert_array_equal(rec.read(0, 3000), expected.T)
+        assert rec.read_windows(10, 500, 4, 256) is not None
+
+
+def test_an_rf64_file_cut_short_opens_with_a_notice_of_what_is_missing(tmp_path):
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros((16_000, 2), np.float32), 16_000, subtype="PCM_16", format="RF64")
+    with path.open("r+b") as f:
+        f.truncate(path.stat().st_size - 8000)
+    with open_recording(path) as rec:
+        assert "long.wav is truncated: its header promises 1.00 s but the file holds 0.88 s" in rec.notice
+        assert rec.frames <= 16_000 - 2000
+
+
 def test_in_memory_windows_equal_one_read_per_window():
     source = ArraySource(np.arange(3 * 5000, dtype=np.float32).reshape(3, 5000), RATE)
     windows = source.read_windows(10, 300, 4, 256, [1, 2])
