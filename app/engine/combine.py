@@ -419,14 +419,15 @@ class _OnTimeline:
         self.pending = np.concatenate([self.pending, np.asarray(block, np.float32)], axis=1)
 
 
-def combine_job(recordings: Sequence[Recording], target: Path,
-                settings: CombineSettings = CombineSettings()) -> Job[Combined]:
-    """The recordings placed on the first one's clock (`placement_job`) and written side by side
-    to `target` (WAV: 24-bit, or 32-bit float when a recorder's file is float; RF64 past 4 GiB;
-    replacing a file there, as its caller asked), tagged with where each recorder was put. Nothing
-    is written when a recorder cannot be placed."""
+def combine_job(recordings: Sequence[Recording], target: Path, settings: CombineSettings = CombineSettings(),
+                placements: Sequence[Placement] | None = None) -> Job[Combined]:
+    """The recordings placed on the first one's clock (`placement_job`, unless their `placements`
+    are given) and written side by side to `target` (WAV: 24-bit, or 32-bit float when a
+    recorder's file is float; RF64 past 4 GiB; replacing a file there, as its caller asked), tagged
+    with where each recorder was put. Nothing is written when a recorder cannot be placed."""
     check_recordings(recordings, target)
-    placements = yield from placement_job(recordings, settings)
+    if placements is None:
+        placements = yield from placement_job(recordings, settings)
     rate = settings.sample_rate or max(r.sample_rate for r in recordings)
     start, stop = timeline(recordings, placements, settings.keep)
     frames = round((stop - start) * rate)
@@ -444,7 +445,7 @@ def combine_job(recordings: Sequence[Recording], target: Path,
         writer.commit()
     first_channel = np.cumsum([0] + [r.channels for r in recordings])
     channels = tuple(tuple(range(lo + 1, lo + r.channels + 1)) for lo, r in zip(first_channel, recordings))
-    return Combined(Path(target), rate, start, frames, placements, channels, writer.peak_note)
+    return Combined(Path(target), rate, start, frames, tuple(placements), channels, writer.peak_note)
 
 
 def combine_files_job(paths: Sequence[Path], target: Path,

@@ -17,7 +17,7 @@ import numpy as np
 import soxr
 from scipy.signal import fftconvolve
 
-from models.data.rooms import SPEED_OF_SOUND_M_S, RoomConfig, RoomLayout, simulate_rirs
+from models.data.rooms import SPEED_OF_SOUND_M_S, RoomConfig, RoomLayout, early_part, simulate_rirs
 from models.data.speech import Split, SpeechPool
 
 RATE = 16_000                          # the room is simulated at this rate; recorders resample from it
@@ -26,6 +26,7 @@ MAX_PPM = 100.0                        # consumer clocks: tens of ppm, rarely mo
 START_SPREAD_S = 20.0                  # how far apart the recorders are started, either way
 TURN_S = (2.0, 8.0)
 SNR_DB = (5.0, 20.0)                   # each recorder's self-noise against the speech it hears
+EARLY_MS = 50.0                        # the separator's target: direct path and early reflections
 ROOM = RoomConfig(size_min_m=(5.0, 4.0, 2.6), size_max_m=(10.0, 8.0, 3.5), rt60_s=(0.2, 0.7))
 
 
@@ -43,6 +44,13 @@ class RecorderTruth:
 class Recorded:
     audio: np.ndarray          # float32 (channels, frames) at `truth.sample_rate`
     truth: RecorderTruth
+
+
+@dataclass(frozen=True)
+class Meeting:
+    recorders: list[Recorded]  # the array first
+    references: np.ndarray     # float32 (talkers, frames): each talker's direct path + 50 ms at the array's first
+                               # microphone, on the array's clock and rate, as long as its recording
 
 
 def _device(kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -79,7 +87,7 @@ def _turns(frames: int, rng: np.random.Generator) -> np.ndarray:
     return np.stack([np.convolve(g, fade / fade.sum(), mode="same") for g in gains]).astype(np.float32)
 
 
-def meeting(pool: SpeechPool, seconds: float, rng: np.random.Generator, seed: int) -> list[Recorded]:
+def meeting(pool: SpeechPool, seconds: float, rng: np.random.Generator, seed: int) -> Meeting:
     """The array, a phone and a stereo recorder, each `seconds` long (±10 %), the array first: its
     clock is the one the others' truths are given against."""
     size = rng.uniform(ROOM.size_min_m, ROOM.size_max_m)
@@ -118,4 +126,7 @@ def meeting(pool: SpeechPool, seconds: float, rng: np.random.Generator, seed: in
         lags = tuple(float(arrival[lo, t] - arrival[0, t]) for t in range(2))
         truth = RecorderTruth(kind, rate, (1 + ppm * 1e-6) * (array_start - start), ppm, inverted, lags)
         recorded.append(Recorded(((-1.0 if inverted else 1.0) * audio).astype(np.float32), truth))
-    return recorded
+    early = early_part(rirs[0], RATE, EARLY_MS)
+    at, frames_kept = int(array_start * RATE), recorded[0].audio.shape[1]
+    references = np.stack([fftconvolve(dry[t], early[t])[at:at + frames_kept] for t in range(2)])
+    return Meeting(recorded, references.astype(np.float32))
