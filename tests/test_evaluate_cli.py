@@ -179,7 +179,10 @@ def test_the_delays_sources_of_a_demo_are_matched_to_its_talkers_frame_by_frame(
 
 def test_evaluate_combine_places_the_recorders_of_simulated_meetings(tmp_path, capsys):
     table = tmp_path / "combine.md"
-    assert main(["evaluate", "combine", "--scenes", "1", "--seconds", "40", "--markdown", str(table)]) == EXIT_OK
+    assert main(["evaluate", "combine", "--scenes", "1", "--seconds", "40", "--separate", "--markdown",
+                 str(table)]) == EXIT_OK
     text = table.read_text()
-    assert "meco-studio evaluate combine --scenes 1 --seconds 40 --seed 1" in text
+    assert "meco-studio evaluate combine --scenes 1 --seconds 40 --seed 1 --separate" in text
     assert "| Recorders placed | 2 of 2 |" in text and "| True drift within the 99.73 % interval |" in text
+    for row in ("The array alone (4 mics)", "Combined as placed (7 mics)", "Combined on the true clocks (7 mics)"):
+        assert f"| {row} | " in text
