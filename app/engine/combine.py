@@ -5,19 +5,23 @@ array) start at different moments, may run at different rates, and their clocks 
 parts per million; a multi-channel separator needs one recording whose channels were sampled
 together. Each further recorder is placed on the first one's clock by probes: windows of the first
 recorder's channel 1 spread over the recording, each found in the other recorder's channel 1 by
-GCC-PHAT (Knapp & Carter 1976), searched at 4 kHz within `max_offset_s` either way and refined at
-16 kHz within a few milliseconds. A probe's lag is the other recorder's time of a sound minus the
-first's. Against the probes' times the clear lags give the offset and, over three probes or more
-spanning a minute, the drift: Theil–Sen's line (a probe that caught an echo, or a talker standing
-elsewhere, is outvoted); the drift is taken out only when the line's 99.73 % interval excludes zero
-and it moves the recorder by a sample or more over the recording. The channels are then written side
-by side at the highest rate among the recorders (or the one asked), each further recorder resampled
-from its own rate times its drift (soxr, very high quality, streamed a block at a time) from the
-moment that puts it in step, with silence where a recorder had not started or had stopped, or only
-the stretch where every recorder ran.
+GCC-PHAT (Knapp & Carter 1976) at 4 kHz within `max_offset_s` either way, then measured again in
+parts of `PART_SECONDS` at 16 kHz within a few milliseconds of that. A part's lag is the other
+recorder's time of a sound minus the first's: the lags gather at one value per source (each talker's
+place adds its own path difference), all slanting alike with the drift between the clocks. The
+drift is the slope most pairs of parts agree on (`_most_voted_slope`), refined by least squares with
+an intercept per source (`_shared_slope`), its interval by the jackknife over the windows; every
+window is measured again with that drift undone, and the fit repeated. The recorder is lined up on
+the source whose parts correlate highest in all (a direct path's peaks are sharper than an echo's);
+the drift is taken out only when its 99.73 % interval excludes zero and it moves the recorder by a
+sample or more over the recording. The channels are then written side by side at the highest rate
+among the recorders (or the one asked), each further recorder resampled from its own rate times its
+drift (soxr, very high quality, streamed a block at a time) from the moment that puts it in step,
+with silence where a recorder had not started or had stopped, or only the stretch where every
+recorder ran.
 
-Lining up on the lags puts the sounds the probes caught (mostly the loudest talker) in step; the
-other talkers keep the small delays their places give, as on one recorder: an array still.
+Lining up puts one source (mostly a talker's direct path) in step at every recorder; the other
+talkers keep the delays their places give, as at any array, only larger.
 """
 
 from __future__ import annotations
