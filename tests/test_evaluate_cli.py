@@ -184,5 +184,6 @@ def test_evaluate_combine_places_the_recorders_of_simulated_meetings(tmp_path, c
     text = table.read_text()
     assert "meco-studio evaluate combine --scenes 1 --seconds 40 --seed 1 --separate" in text
     assert "| Recorders placed | 2 of 2 |" in text and "| True drift within the 99.73 % interval |" in text
-    for row in ("The array alone (4 mics)", "Combined as placed (7 mics)", "Combined on the true clocks (7 mics)"):
+    for row in ("The shipped separator, the array alone (4 mics)", "The shipped separator, combined as placed (7 mics)",
+                "The shipped separator, combined on the true clocks (7 mics)", "AuxIVA, combined as placed (7 mics)"):
         assert f"| {row} | " in text

@@ -78,7 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1, help="combine: the first meeting's seed")
     p.add_argument("--separate", action="store_true",
                    help="combine: also separate each meeting from the array alone, from all recorders combined as "
-                        "placed, and as their true clocks place them (the shipped separator)")
+                        "placed, and as their true clocks place them (the shipped separator; AuxIVA the first two)")
     p.add_argument("--items", type=int, default=None, help="score only the first N two-talker mixtures per set")
     p.add_argument("--no-dnsmos", action="store_true", help="skip DNSMOS (the slowest metric)")
     p.add_argument("--no-baselines", action="store_true", help="skip AuxIVA and ILRMA")

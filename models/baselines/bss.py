@@ -21,6 +21,8 @@ from scipy.signal import istft, stft
 N_FFT = 1024
 HOP = 256
 ILRMA_SEED = 0        # evaluation rows name it, so a change re-scores ILRMA
+SILENT_DB = -80.0     # a channel this far under the loudest is silent here (a recorder not yet started)
+FLOOR_DB = -100.0     # the noise given such a channel, so its covariance is not singular
 
 
 class BssMethod(StrEnum):
@@ -53,12 +55,29 @@ def _principal_subspace(x: np.ndarray, dims: int) -> np.ndarray:
     return np.einsum("fmd,tfm->tfd", basis.conj(), x)
 
 
+def _with_floor(mixture: np.ndarray, seed: int) -> np.ndarray:
+    """`mixture` with a whisper of noise (`FLOOR_DB` under the loudest channel) on each silent one:
+    both methods invert the channels' covariance, which a channel of digital silence (a recorder
+    that had not started, in a combined recording) makes singular."""
+    level = np.sqrt(np.mean(np.square(mixture, dtype=np.float64), axis=1))
+    silent = level < level.max() * 10 ** (SILENT_DB / 20)
+    if not silent.any() or level.max() == 0:
+        return mixture
+    noise = np.random.default_rng(seed).standard_normal((int(silent.sum()), mixture.shape[1]))
+    out = np.array(mixture, dtype=np.float64)
+    out[silent] += noise * level.max() * 10 ** (FLOOR_DB / 20)
+    return out
+
+
 def separate_bss(mixture: np.ndarray, method: BssMethod, talkers: int = 2, iterations: int = 30,
                  seed: int = ILRMA_SEED) -> np.ndarray:
     """Talker images at mic 0, float32 `(talkers, samples)`, from `(mics, samples)` with mics >= talkers."""
     mics, samples = mixture.shape
     if mics < talkers:
         raise ValueError(f"{method} needs at least {talkers} microphones, got {mics}")
+    mixture = _with_floor(mixture, seed)
+    if not np.any(mixture):
+        return np.zeros((talkers, samples), np.float32)
     _, _, spec = stft(mixture, nperseg=N_FFT, noverlap=N_FFT - HOP)       # (mics, bins, frames)
     x = np.ascontiguousarray(spec.transpose(2, 1, 0))                     # (frames, bins, mics)
     if method is BssMethod.AUXIVA:

@@ -34,3 +34,15 @@ def test_ilrma_leaves_the_callers_random_state_as_it_was(mixture):
     np.random.seed(7)
     separate_bss(mixture, BssMethod.ILRMA, iterations=2)
     assert np.random.rand() == expected
+
+
+@pytest.mark.parametrize("method", list(BssMethod))
+def test_a_channel_of_digital_silence_separates_as_the_others_allow(mixture, method):
+    """A recorder that had not started yet, in a combined recording: its covariance is singular."""
+    silent = np.concatenate([mixture, np.zeros((1, mixture.shape[1]), np.float32)])
+    out = separate_bss(silent, method, iterations=5)
+    assert out.shape == (2, mixture.shape[1]) and np.all(np.isfinite(out)) and np.std(out) > 0
+
+
+def test_silence_on_every_channel_gives_silent_talkers():
+    assert not np.any(separate_bss(np.zeros((3, 16_000), np.float32), BssMethod.AUXIVA))
