@@ -13,7 +13,7 @@ import os
 import stat
 import struct
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +110,14 @@ def _sniff_wav_header(path: Path) -> _WavHeader | None:
     return None
 
 
+def _past_4_gib(wav: _WavHeader, frame_bytes: int) -> bool:
+    """Whether a RIFF WAV's data runs past what its 32-bit size field can count: the field at its
+    largest (libsndfile stops counting there) or wrapped round (other writers), the file longer."""
+    extra = wav.data_bytes_present - wav.data_bytes_declared      # chunks after the data (tags) are far shorter
+    return (wav.data_bytes_declared >= _MAX_RIFF_COUNT and extra >= 1 << 16) or (
+        extra >= 2 ** 32 and extra % 2 ** 32 < frame_bytes)
+
+
 def _open_soundfile(path: Path) -> sf.SoundFile:
     try:
         return sf.SoundFile(str(path), mode="r")
@@ -147,6 +155,8 @@ def _check_info(handle: sf.SoundFile, path: Path) -> AudioInfo:
 # Reads at least this large (job chunks) give their pages back at once; the spectrogram's many
 # small reads skip the system call, and their clean pages are reclaimable anyway.
 RELEASE_READS_BYTES = 256 * 1024
+_MAX_RIFF_COUNT = 0xFFFFFFFF - (1 << 20)     # a data size this large is a 32-bit field at (or near) its end
+_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
 _MAPPABLE_FORMATS = {"WAV", "WAVEX", "RF64"}      # plain, extensible (most multichannel recorders') and long WAV
 _MAPPABLE = {"PCM_16": ("<i2", 1 / 2**15), "PCM_32": ("<i4", 1 / 2**31), "FLOAT": ("<f4", 1.0), "DOUBLE": ("<f8", 1.0)}
 
@@ -180,8 +190,18 @@ class Recording:
                  self.info.sample_rate, self.info.duration_seconds, self.info.format, self.info.subtype)
 
     def _truncation_notice(self) -> str:
-        """A WAV cut short (a recorder that crashed) still opens: say what is missing."""
+        """A WAV cut short (a recorder that crashed) still opens: say what is missing. One past 4 GiB
+        whose header could not count it: say how it is read."""
         wav = _sniff_wav_header(self.path)
+        frame_bytes = _SAMPLE_BYTES.get(self.info.subtype, 0) * self.info.channels
+        if wav is not None and frame_bytes and _past_4_gib(wav, frame_bytes):
+            seconds = wav.data_bytes_present // frame_bytes / self.info.sample_rate
+            if self.info.subtype in _MAPPABLE:
+                return (f"{self.name} is a WAV past 4 GiB, more than its header can count: all {seconds:.2f} s the "
+                        "file holds are read, by its length.")
+            return (f"{self.name} is a WAV past 4 GiB, more than its header can count: only its first "
+                    f"{self.info.duration_seconds:.2f} s of {seconds:.2f} s can be read. Convert it to RF64 or FLAC "
+                    "(e.g. sox) to open all of it.")
         if wav is None or wav.data_bytes_present >= wav.data_bytes_declared:
             return ""
         shown = self.info.duration_seconds
@@ -198,6 +218,9 @@ class Recording:
         dtype, scale = _MAPPABLE[self.info.subtype]
         frame_bytes = np.dtype(dtype).itemsize * self.info.channels
         frames = min(self.info.frames, wav.data_bytes_present // frame_bytes)
+        if _past_4_gib(wav, frame_bytes):
+            frames = wav.data_bytes_present // frame_bytes
+            self.info = replace(self.info, frames=frames)
         try:
             with self.path.open("rb") as f:
                 self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)

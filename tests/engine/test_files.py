@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 
@@ -104,6 +105,37 @@ def test_an_rf64_file_cut_short_opens_with_a_notice_of_what_is_missing(tmp_path)
     with open_recording(path) as rec:
         assert "long.wav is truncated: its header promises 1.00 s but the file holds 0.88 s" in rec.notice
         assert rec.frames <= 16_000 - 2000
+
+
+def _past_4_gib(path, subtype: str, size_field: int):
+    """A stereo WAV whose data runs 1 MB past 4 GiB (the file sparse, so no disk is used), its
+    header's data size `size_field` as a writer that cannot count so far leaves it."""
+    audio = np.full((16_000, 2), 0.25, np.float32)
+    sf.write(path, audio, 16_000, subtype=subtype)
+    data_at = path.read_bytes().index(b"data")
+    with path.open("r+b") as f:
+        f.seek(data_at + 4)
+        f.write(struct.pack("<I", size_field))
+        f.truncate(data_at + 8 + 2 ** 32 + 2 ** 20)
+    return data_at + 8
+
+
+@pytest.mark.parametrize("size_field", [0xFFFFFFFF, 2 ** 20])          # libsndfile's full count; wrapped round
+def test_a_wav_past_4_gib_is_read_whole_by_its_length_with_a_notice(tmp_path, size_field):
+    path = tmp_path / "long.wav"
+    data_at = _past_4_gib(path, "PCM_16", size_field)
+    with open_recording(path) as rec:
+        assert rec.frames == (path.stat().st_size - data_at) // 4
+        assert "long.wav is a WAV past 4 GiB" in rec.notice and "are read, by its length" in rec.notice
+        np.testing.assert_allclose(rec.read(0, 100), 0.25, atol=1e-4)
+        assert not np.any(rec.read(rec.frames - 100, rec.frames))
+
+
+def test_a_24_bit_wav_past_4_gib_says_only_its_first_4_gib_can_be_read(tmp_path):
+    path = tmp_path / "long.wav"
+    _past_4_gib(path, "PCM_24", 0xFFFFFFFF)
+    with open_recording(path) as rec:
+        assert "only its first" in rec.notice and "Convert it to RF64 or FLAC" in rec.notice
 
 
 def test_in_memory_windows_equal_one_read_per_window():
