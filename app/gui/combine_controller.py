@@ -25,7 +25,8 @@ class CombineController:
 
     def open_dialog(self, inputs: list[Path] | None = None) -> CombineDialog:
         recording = self.window.recording
-        dialog = CombineDialog(recording.path.parent if recording is not None else Path.home(), self.window)
+        dialog = CombineDialog(recording.path.parent if recording is not None else Path.home(),
+                               self.window.stored.combine_settings(), self.window)
         if inputs:
             dialog.add_inputs(inputs)
         dialog.accepted.connect(lambda: self.combine(dialog.paths(), dialog.settings()))
@@ -33,7 +34,9 @@ class CombineController:
         return dialog
 
     def combine(self, paths: list[Path], settings: CombineSettings, target: Path | None = None) -> JobEntry | None:
-        """Queue the combination into `target` (else asked for, beside the first recording)."""
+        """Queue the combination into `target` (else asked for, beside the first recording); the
+        choices are offered again next time."""
+        self.window.stored.set_combine_settings(settings)
         if target is None:
             folder = paths[0].parent if os.access(paths[0].parent, os.W_OK) else Path.home()
             chosen, _ = QFileDialog.getSaveFileName(self.window, "Save the combined recording as",

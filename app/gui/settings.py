@@ -15,8 +15,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.engine.combine import DEFAULT_MAX_OFFSET_S, CombineSettings, Keep
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S
-from app.engine.errors import ConfigError
+from app.engine.errors import AppError, ConfigError
 from app.engine.export import DEFAULT_TEMPLATE, AudioFormat, ExportPreset, ExportSettings, PeakPolicy, SampleFormat
 from app.engine.pitch import PitchSettings
 from app.engine.spectrogram import SpectrogramSettings
@@ -196,6 +197,23 @@ class StoredSettings:
 
     def set_delays_reach_s(self, reach: float) -> None:
         self._q.setValue("delays/reach_s", str(reach))
+
+    def combine_settings(self) -> CombineSettings:
+        """File ▸ Combine recorders into one array…'s choices as last used (the recorders differ each time)."""
+        try:
+            rate = self._q.value("combine/sample_rate", "")
+            return CombineSettings(int(rate) if rate else None, float(self._q.value("combine/max_offset_s",
+                                                                                  DEFAULT_MAX_OFFSET_S)),
+                                   Keep(str(self._q.value("combine/keep", Keep.OVERLAP.value))),
+                                   str(self._q.value("combine/drift", "true")) == "true")
+        except (TypeError, ValueError, AppError):
+            return CombineSettings()
+
+    def set_combine_settings(self, settings: CombineSettings) -> None:
+        self._q.setValue("combine/sample_rate", "" if settings.sample_rate is None else str(settings.sample_rate))
+        self._q.setValue("combine/max_offset_s", str(settings.max_offset_s))
+        self._q.setValue("combine/keep", settings.keep.value)
+        self._q.setValue("combine/drift", "true" if settings.drift else "false")
 
     def export_choices(self) -> ExportChoices:
         self._q.beginGroup("export")

@@ -60,3 +60,11 @@ def test_the_combined_recording_is_written_and_opens_with_every_channel(qtbot, w
     message = window.statusBar().currentMessage()
     assert "phone.wav: started 2.0000 s before table-array.wav" in message
     assert "camera.wav: started 1.0000 s after table-array.wav" in message
+
+
+def test_the_last_choices_are_offered_again(qtbot, window, recorders, tmp_path):
+    chosen = CombineSettings(48_000, 120.0, Keep.ALL, False)
+    wait_done(qtbot, window, window.combining.combine(recorders[:2], chosen, tmp_path / "array.wav"))
+    dialog = window.combining.open_dialog()
+    assert dialog.settings() == chosen
+    dialog.reject()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.combine import DEFAULT_MAX_OFFSET_S, MAX_OFFSET_LIMIT_S, CombineSettings, Keep
+from app.engine.combine import MAX_OFFSET_LIMIT_S, CombineSettings, Keep
 from app.engine.errors import AppError
 from app.engine.files import MAX_CHANNELS, expand_inputs, open_recording
 from app.engine.timecode import format_duration
@@ -42,8 +42,9 @@ INTRO = ("Recordings made at the same time on separate devices (phones, a camera
 
 
 class CombineDialog(QDialog):
-    def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
-        """`folder`: where Add files… starts."""
+    def __init__(self, folder: Path, settings: CombineSettings = CombineSettings(),
+                 parent: QWidget | None = None) -> None:
+        """`folder`: where Add files… starts; `settings`: the choices to start from."""
         super().__init__(parent)
         self.setWindowTitle("Combine recorders into one array")
         self.folder = folder
@@ -61,13 +62,13 @@ class CombineDialog(QDialog):
         for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
             file_buttons.addWidget(button)
         file_buttons.addStretch(1)
-        self.rate = choice_combo(RATE_CHOICES)
-        self.reach = QDoubleSpinBox(decimals=0, minimum=1, maximum=MAX_OFFSET_LIMIT_S, value=DEFAULT_MAX_OFFSET_S,
+        self.rate = choice_combo(RATE_CHOICES, settings.sample_rate)
+        self.reach = QDoubleSpinBox(decimals=0, minimum=1, maximum=MAX_OFFSET_LIMIT_S, value=settings.max_offset_s,
                                     suffix=" s", prefix="± ")
         self.reach.setToolTip("How far apart the recorders may have started: a longer search takes longer")
-        self.keep = choice_combo(KEEP_CHOICES)
+        self.keep = choice_combo(KEEP_CHOICES, settings.keep)
         self.drift = QCheckBox("Take out a clock drift where one is found")
-        self.drift.setChecked(True)
+        self.drift.setChecked(settings.drift)
         self.problems = QLabel(wordWrap=True, visible=False)
         self.summary = QLabel(wordWrap=True)
         form = QFormLayout()
