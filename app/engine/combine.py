@@ -102,6 +102,13 @@ class Placement:
     probes: int
     sources_s: tuple[float, ...] = ()   # the lags the parts gather at (talkers' places) against the one lined up
 
+    def brief(self) -> str:
+        """A few words for a status bar: when this recorder started against the first, and what was done."""
+        said = f"{self.name} {abs(self.offset_s):.3f} s {'earlier' if self.offset_s >= 0 else 'later'}"
+        if self.ppm:
+            said += f", {self.ppm:+.1f} ppm taken out"
+        return said + (", flipped" if self.inverted else "")
+
     def describe(self, first: str) -> str:
         """One sentence: when this recorder started against the `first`, its drift and polarity."""
         if self.probes == 0:

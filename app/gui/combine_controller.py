@@ -48,7 +48,7 @@ class CombineController:
                                        lambda: combine_files_job(paths, target, settings), self._on_combined)
 
     def _on_combined(self, result: Combined) -> None:
-        first = result.placements[0].name
-        said = "; ".join(p.describe(first) for p in result.placements[1:])
-        self.window.statusBar().showMessage(f"{result.path.name}: {said}", 30_000)
+        said = "; ".join(p.brief() for p in result.placements[1:])
+        self.window.statusBar().showMessage(f"{result.path.name}, on {result.placements[0].name}'s clock: {said} "
+                                            "(the file's comment tag says more)", 30_000)
         QTimer.singleShot(0, lambda: self.window.open_path(result.path))
