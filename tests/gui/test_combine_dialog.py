@@ -67,3 +67,16 @@ def test_the_last_choices_are_offered_again(qtbot, window, recorders, tmp_path):
     dialog = window.combining.open_dialog()
     assert dialog.settings() == chosen
     dialog.reject()
+
+
+def test_recordings_dropped_on_the_dialog_join_the_list(qtbot, window, recorders):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    dialog = window.combining.open_dialog(recorders[:1])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in recorders[1:]])
+    dialog.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+    assert dialog.paths() == recorders
+    dialog.reject()

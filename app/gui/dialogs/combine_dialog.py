@@ -1,12 +1,13 @@
 """File ▸ Combine recorders into one array…: the files of separate recorders, in order (the first
-one's clock is kept), and how to combine them (`app.engine.combine`); Combine… then asks where the
-combined recording goes."""
+one's clock is kept; added with Add files… or dropped on the dialog), and how to combine them
+(`app.engine.combine`); Combine… then asks where the combined recording goes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -47,6 +48,7 @@ class CombineDialog(QDialog):
         """`folder`: where Add files… starts; `settings`: the choices to start from."""
         super().__init__(parent)
         self.setWindowTitle("Combine recorders into one array")
+        self.setAcceptDrops(True)
         self.folder = folder
         self.files = QListWidget()
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -161,6 +163,17 @@ class CombineDialog(QDialog):
     def _on_add_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Recordings to combine", str(self.folder), AUDIO_FILTER)
         self.add_inputs([Path(p) for p in paths])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Files (or folders) dropped from a file manager join the list at its end."""
+        files = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.add_inputs(files)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Delete and self.files.hasFocus():
