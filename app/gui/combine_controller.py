@@ -1,6 +1,7 @@
 """File ▸ Combine recorders into one array…: the dialog (`dialogs.combine_dialog`), then where the
 combined recording goes, then the job (`app.engine.combine`); the combined recording opens in the
-window when it is written, and the status bar says where each recorder was put."""
+window when it is written, and the status bar says in brief where each recorder was put (the file's
+comment tag says it in full)."""
 
 from __future__ import annotations
 
