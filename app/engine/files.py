@@ -158,7 +158,8 @@ RELEASE_READS_BYTES = 256 * 1024
 _MAX_RIFF_COUNT = 0xFFFFFFFF - (1 << 20)     # a data size this large is a 32-bit field at (or near) its end
 _SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
 _MAPPABLE_FORMATS = {"WAV", "WAVEX", "RF64"}      # plain, extensible (most multichannel recorders') and long WAV
-_MAPPABLE = {"PCM_16": ("<i2", 1 / 2**15), "PCM_32": ("<i4", 1 / 2**31), "FLOAT": ("<f4", 1.0), "DOUBLE": ("<f8", 1.0)}
+_MAPPABLE = {"PCM_16": ("<i2", 1 / 2**15), "PCM_24": ("<i4", 1 / 2**23), "PCM_32": ("<i4", 1 / 2**31),
+             "FLOAT": ("<f4", 1.0), "DOUBLE": ("<f8", 1.0)}
 
 
 class Recording:
@@ -210,13 +211,19 @@ class Recording:
                 f"{shown:.2f} s; only what is there is shown.")
 
     def _memory_map(self) -> tuple[np.ndarray | None, float, int]:
+        """The data as a `(frames, channels)` array over the file's pages, its scale to float, and
+        the bytes it covers. 24-bit samples are read as the 4-byte words ending at each of them
+        (the byte before a sample is its neighbour's, or the header's), shifted down 8 bits
+        (`_unpack`): exact, and no copy until a read."""
+        self._map_shift = 0
         if self.info.format not in _MAPPABLE_FORMATS or self.info.subtype not in _MAPPABLE:
             return None, 1.0, 0
         wav = _sniff_wav_header(self.path)
         if wav is None:
             return None, 1.0, 0
         dtype, scale = _MAPPABLE[self.info.subtype]
-        frame_bytes = np.dtype(dtype).itemsize * self.info.channels
+        width = _SAMPLE_BYTES[self.info.subtype]
+        frame_bytes = width * self.info.channels
         frames = min(self.info.frames, wav.data_bytes_present // frame_bytes)
         if _past_4_gib(wav, frame_bytes):
             frames = wav.data_bytes_present // frame_bytes
@@ -224,12 +231,25 @@ class Recording:
         try:
             with self.path.open("rb") as f:
                 self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            mapped = np.frombuffer(self._mm, dtype=dtype, count=frames * self.info.channels,
-                                   offset=wav.data_offset).reshape(frames, self.info.channels)
-        except (OSError, ValueError):
+            if width == 3:
+                mapped = np.ndarray((frames, self.info.channels), dtype=dtype, buffer=self._mm,
+                                    offset=wav.data_offset - 1, strides=(frame_bytes, 3))
+                self._map_shift = 8
+            else:
+                mapped = np.frombuffer(self._mm, dtype=dtype, count=frames * self.info.channels,
+                                       offset=wav.data_offset).reshape(frames, self.info.channels)
+        except (OSError, ValueError, TypeError):
             return None, 1.0, 0
         self._frame_bytes, self._data_offset = frame_bytes, wav.data_offset
         return mapped, scale, wav.data_offset + frames * frame_bytes
+
+    def _unpack(self, raw: np.ndarray) -> np.ndarray:
+        """Mapped samples (a slice or a window view) copied out as float32, scaled to ±1."""
+        if self._map_shift:
+            raw = raw >> self._map_shift
+        out = np.empty(raw.shape, np.float32)
+        np.multiply(raw, np.float32(self._map_scale), out=out)      # one pass: numpy's copy of a strided view is slower
+        return out
 
     def _check_mapped_size(self, start: int) -> None:
         """Touching pages of a file that shrank while open would kill the process (SIGBUS)
@@ -249,9 +269,7 @@ class Recording:
         so a long job's memory does not grow with the file.
         """
         self._check_mapped_size(start)
-        block = np.array(self._map[start:stop], dtype=np.float32)
-        if self._map_scale != 1.0:
-            block *= np.float32(self._map_scale)
+        block = self._unpack(self._map[start:stop])
         if (stop - start) * self._frame_bytes >= RELEASE_READS_BYTES:
             first = (self._data_offset + start * self._frame_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
             last = self._data_offset + stop * self._frame_bytes
@@ -319,14 +337,9 @@ class Recording:
         if self._map is None or count < 1 or first < 0 or last > self._map.shape[0]:
             return None
         self._check_mapped_size(first)
-        view = _window_view(self._map, first, spacing, count, length, channels)
-        out = np.empty(view.shape, dtype=np.float32)
-        if self._map_scale != 1.0:
-            np.multiply(view, np.float32(self._map_scale), out=out)
-        else:
-            out[...] = view
-            if not np.isfinite(out).all():
-                return None     # the window-by-window read names where
+        out = self._unpack(_window_view(self._map, first, spacing, count, length, channels))
+        if self._map_scale == 1.0 and not np.isfinite(out).all():
+            return None     # the window-by-window read names where
         return out
 
     def read_seconds(self, start_seconds: float, stop_seconds: float) -> np.ndarray:
