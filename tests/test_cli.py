@@ -82,6 +82,15 @@ def test_bench_files_reports_open_redraw_and_memory_and_writes_a_snippet(tmp_pat
     assert snippet.read_text().startswith("Produced by `meco-studio bench files --minutes 0.05 --channels 2")
 
 
+def test_bench_files_in_24_bits_names_its_sample_format(tmp_path, capsys):
+    snippet = tmp_path / "bench-files-24.md"
+    argv = ["bench", "files", "--minutes", "0.05", "--channels", "2", "--subtype", "PCM_24", "--json",
+            "--markdown", str(snippet)]
+    assert main(argv) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["file"]["subtype"] == "PCM_24"
+    assert "--subtype PCM_24`" in snippet.read_text() and "WAV PCM_24" in snippet.read_text()
+
+
 def test_bench_window_times_fresh_starts_up_to_the_drawn_demo(tmp_path, capsys):
     snippet = tmp_path / "bench-window.md"
     assert main(["bench", "window", "--runs", "1", "--json", "--markdown", str(snippet)]) == EXIT_OK

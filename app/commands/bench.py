@@ -48,7 +48,8 @@ RECORDER_PPM = 50.0             # on a clock this fast,
 SECOND_RECORDER_RATE = 44_100   # at this rate
 
 
-def write_long_recording(path: Path, minutes: float, channels: int, sample_rate: int, clipping: bool = False) -> Path:
+def write_long_recording(path: Path, minutes: float, channels: int, sample_rate: int, clipping: bool = False,
+                         subtype: str = "PCM_16") -> Path:
     """A long multi-channel file written block by block: a sweep plus noise, different per channel;
     `clipping`: the first `CLIPPING_BURST_SECONDS` of every second driven four times louder, into
     full scale on most channels (a loud syllable a second)."""
@@ -57,7 +58,7 @@ def write_long_recording(path: Path, minutes: float, channels: int, sample_rate:
     t = np.arange(block_frames) / sample_rate
     noise = (0.02 * rng.standard_normal((block_frames, channels))).astype(np.float32)
     drive = np.where(t < CLIPPING_BURST_SECONDS, 4.0, 1.0).astype(np.float32)[:, None] if clipping else 1.0
-    with sf.SoundFile(path, "w", sample_rate, channels, subtype="PCM_16") as f:
+    with sf.SoundFile(path, "w", sample_rate, channels, subtype=subtype) as f:
         for second in range(int(minutes * 60)):
             freq = 200 + (second % 60) * 60
             sweep = 0.3 * np.sin(2 * np.pi * freq * t).astype(np.float32)
@@ -113,8 +114,8 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     folder = Path(tempfile.mkdtemp(prefix="meco-bench-"))
     path = folder / "long.wav"
     try:
-        warn(f"writing a {args.minutes:g}-min {args.channels}-channel {args.sample_rate} Hz file ...")
-        write_long_recording(path, args.minutes, args.channels, args.sample_rate)
+        warn(f"writing a {args.minutes:g}-min {args.channels}-channel {args.sample_rate} Hz {args.subtype} file ...")
+        write_long_recording(path, args.minutes, args.channels, args.sample_rate, subtype=args.subtype)
         _evict_from_page_cache(path)
         t0 = time.perf_counter()
         rec = open_recording(path)
@@ -128,13 +129,13 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
             drive(analyse([AnalysisRequest(rec, [f"ch {k + 1}" for k in range(rec.channels)])]))
             analysis_seconds = time.perf_counter() - t0
         result = {"file": {"minutes": args.minutes, "channels": args.channels, "sample_rate": args.sample_rate,
-                           "bytes": path.stat().st_size},
+                           "subtype": args.subtype, "bytes": path.stat().st_size},
                   "open_seconds": open_seconds, "redraw_ms": redraw, "first_draw_from_disk_ms": first_draw,
                   "analysis_seconds": analysis_seconds, "peak_rss_mb": peak_rss_mb()}
     finally:
         path.unlink(missing_ok=True)
         folder.rmdir()
-    lines = [f"file: {args.minutes:g} min, {args.channels} ch, {args.sample_rate} Hz, "
+    lines = [f"file: {args.minutes:g} min, {args.channels} ch, {args.sample_rate} Hz, WAV {args.subtype}, "
              f"{result['file']['bytes'] / 2**30:.2f} GiB",
              f"open (cold cache): {open_seconds * 1000:.1f} ms   (target <= 2000 ms)"]
     lines += [f"spectrogram redraw, {view}: {ms:.1f} ms   (target <= 50 ms)" for view, ms in redraw.items()]
@@ -666,6 +667,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "declick, dereverb, delays, combine), A/B lanes (playback)")
     p.add_argument("--sample-rate", type=int, default=48_000, help="rate of the generated file (files, edits, denoise, "
                    "declip, declick, dereverb, delays, combine, pitch)")
+    p.add_argument("--subtype", choices=["PCM_16", "PCM_24", "FLOAT"], default="PCM_16",
+                   help="sample format of the generated WAV (files)")
     p.add_argument("--lengths", type=float, nargs="+", default=[1.0, 10.0, 60.0],
                    help="input lengths in minutes (separator, denoise, declip, declick, dereverb, "
                    "delays, combine)")
@@ -692,7 +695,8 @@ def run(args: argparse.Namespace) -> int:
     head = f"bench {args.target} on {machine['cores']} cores ({machine['cpu']})"
     emit({"target": args.target, "machine": machine, **result}, args.json, [head] + lines)
     if args.markdown:
-        options = {"files": f"--minutes {args.minutes:g} --channels {args.channels} --sample-rate {args.sample_rate}",
+        options = {"files": f"--minutes {args.minutes:g} --channels {args.channels} --sample-rate {args.sample_rate}"
+                            + (f" --subtype {args.subtype}" if args.subtype != "PCM_16" else ""),
                    "separator": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --threads {args.threads}"
                                 + (f" --runs {args.runs}" if args.runs else ""),
                    "corrector": f"--lengths {args.lengths[0]:g} --threads {args.threads}",
