@@ -118,9 +118,10 @@ class Placement:
                 f"({self.probes_agreeing} of {self.probes} probes agree)"]
         if self.ppm:
             said.append(f"its clock drifts {self.ppm:+.2f} ppm, taken out")
-        elif self.probes_agreeing >= MIN_DRIFT_PROBES:
+        elif self.ppm_interval[0] != self.ppm_interval[1]:             # measured, not taken out
             low, high = self.ppm_interval
-            said.append(f"no drift to take out ({self.measured_ppm:+.2f} ppm, {low:+.2f} to {high:+.2f})")
+            what = "a drift left in" if low > 0 or high < 0 else "no drift to take out"
+            said.append(f"{what} ({self.measured_ppm:+.2f} ppm, {low:+.2f} to {high:+.2f})")
         others = [f"{1000 * lag:+.1f} ms" for lag in self.sources_s[1:]]
         if others:
             said.append(f"lined up on the clearest sound; other sources at {', '.join(others)} from it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,15 @@ def test_two_talkers_at_different_lags_share_one_drift_and_the_recorder_is_lined
     assert min(abs(placed.offset_s), abs(placed.offset_s - later / RATE)) < 1e-4
     assert len(placed.sources_s) == 2 and abs(placed.sources_s[1]) == pytest.approx(later / RATE, abs=1e-4)
     assert "other sources at" in placed.describe("first.wav")
+
+
+def test_a_drift_asked_to_be_left_in_is_measured_and_said_so(tmp_path):
+    sound = _scene(100, seed=14)
+    result, _, _ = _combine(tmp_path, [_recorder(tmp_path / "a.wav", sound, 0.0, 90),
+                                       _recorder(tmp_path / "b.wav", sound, 0.0, 90, ppm=60.0)], drift=False)
+    placed = result.placements[1]
+    assert placed.ppm == 0.0 and placed.measured_ppm == pytest.approx(60.0, abs=1.0)
+    assert re.search(r"a drift left in \(\+(59|60)\.\d\d ppm", placed.describe("a.wav"))
 
 
 def test_a_recorder_on_the_same_clock_is_given_no_drift(tmp_path):
