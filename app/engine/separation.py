@@ -170,7 +170,9 @@ def step_notices(rec: Recording, channels: list[int]) -> list[str]:
         notices.append(f"{rec.name}: channel(s) {which} are {how} from channel {channels[0] + 1}, further apart than "
                        f"a microphone array's size allows ({1000 * MAX_ARRAY_DELAY_SECONDS:g} ms is 69 cm of sound): "
                        "were they recorded together? The separator's spatial cues assume so (Process ▸ Analyze "
-                       "levels and spectrum, or `meco-studio stats`, shows every channel's delay).")
+                       "levels and spectrum, or `meco-studio stats`, shows every channel's delay); for recorders "
+                       "placed apart and combined, separating one array's own channels does as well (Separate with "
+                       "options…, Channels).")
     if inverted:
         notices.append(f"{rec.name}: channel(s) {', '.join(str(c + 1) for c in inverted)} read inverted against "
                        f"channel {channels[0] + 1} (a microphone wired backwards?).")

@@ -92,7 +92,8 @@ def test_channels_out_of_step_or_inverted_are_told_before_separating(tmp_path, t
     assert notices == [
         "phones.wav: channel(s) 3 are +10.0 ms from channel 1, further apart than a microphone array's size allows "
         "(2 ms is 69 cm of sound): were they recorded together? The separator's spatial cues assume so (Process ▸ "
-        "Analyze levels and spectrum, or `meco-studio stats`, shows every channel's delay).",
+        "Analyze levels and spectrum, or `meco-studio stats`, shows every channel's delay); for recorders placed "
+        "apart and combined, separating one array's own channels does as well (Separate with options…, Channels).",
         "phones.wav: channel(s) 2 read inverted against channel 1 (a microphone wired backwards?)."]
 
 
