@@ -27,7 +27,7 @@ import soxr
 
 from app.engine.documents import Version
 from app.engine.errors import ConfigError, ExportError
-from app.engine.files import Recording
+from app.engine.files import SAMPLE_BYTES, WAV_MAX_DATA_BYTES, Recording
 from app.engine.jobs import Job, Progress, Stopwatch, T
 from app.engine.labels import Label
 from app.engine.loudness import (
@@ -219,9 +219,6 @@ def _explain(err: OSError, path: Path) -> str:
 
 
 DISK_SLACK_BYTES = 1 << 20      # below this much free space after a failed write, the disk counts as full
-# A WAV file's sizes are 32-bit: libsndfile writes on past 4 GiB and leaves a header that hides the rest.
-WAV_MAX_DATA_BYTES = 0xFFFFFFFF - (1 << 20)       # room kept for the header and the tags
-SAMPLE_BYTES = {SampleFormat.PCM_16: 2, SampleFormat.PCM_24: 3, SampleFormat.FLOAT: 4}
 
 
 class AtomicAudioWriter:

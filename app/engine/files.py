@@ -114,7 +114,7 @@ def _past_4_gib(wav: _WavHeader, frame_bytes: int) -> bool:
     """Whether a RIFF WAV's data runs past what its 32-bit size field can count: the field at its
     largest (libsndfile stops counting there) or wrapped round (other writers), the file longer."""
     extra = wav.data_bytes_present - wav.data_bytes_declared      # chunks after the data (tags) are far shorter
-    return (wav.data_bytes_declared >= _MAX_RIFF_COUNT and extra >= 1 << 16) or (
+    return (wav.data_bytes_declared >= WAV_MAX_DATA_BYTES and extra >= 1 << 16) or (
         extra >= 2 ** 32 and extra % 2 ** 32 < frame_bytes)
 
 
@@ -155,8 +155,9 @@ def _check_info(handle: sf.SoundFile, path: Path) -> AudioInfo:
 # Reads at least this large (job chunks) give their pages back at once; the spectrogram's many
 # small reads skip the system call, and their clean pages are reclaimable anyway.
 RELEASE_READS_BYTES = 256 * 1024
-_MAX_RIFF_COUNT = 0xFFFFFFFF - (1 << 20)     # a data size this large is a 32-bit field at (or near) its end
-_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+# A WAV's sizes are 32-bit: data this large is a size field at (or near) its end, what a writer may put there
+WAV_MAX_DATA_BYTES = 0xFFFFFFFF - (1 << 20)        # room kept for the header and the tags
+SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
 _MAPPABLE_FORMATS = {"WAV", "WAVEX", "RF64"}      # plain, extensible (most multichannel recorders') and long WAV
 _MAPPABLE = {"PCM_16": ("<i2", 1 / 2**15), "PCM_24": ("<i4", 1 / 2**23), "PCM_32": ("<i4", 1 / 2**31),
              "FLOAT": ("<f4", 1.0), "DOUBLE": ("<f8", 1.0)}
@@ -194,7 +195,7 @@ class Recording:
         """A WAV cut short (a recorder that crashed) still opens: say what is missing. One past 4 GiB
         whose header could not count it: say how it is read."""
         wav = _sniff_wav_header(self.path)
-        frame_bytes = _SAMPLE_BYTES.get(self.info.subtype, 0) * self.info.channels
+        frame_bytes = SAMPLE_BYTES.get(self.info.subtype, 0) * self.info.channels
         if wav is not None and frame_bytes and _past_4_gib(wav, frame_bytes):
             seconds = wav.data_bytes_present // frame_bytes / self.info.sample_rate
             if self.info.subtype in _MAPPABLE:
@@ -222,7 +223,7 @@ class Recording:
         if wav is None:
             return None, 1.0, 0
         dtype, scale = _MAPPABLE[self.info.subtype]
-        width = _SAMPLE_BYTES[self.info.subtype]
+        width = SAMPLE_BYTES[self.info.subtype]
         frame_bytes = width * self.info.channels
         frames = min(self.info.frames, wav.data_bytes_present // frame_bytes)
         if _past_4_gib(wav, frame_bytes):
