@@ -27,6 +27,7 @@ talkers keep the delays their places give, as at any array, only larger.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -109,12 +110,14 @@ class Placement:
             said += f", {self.ppm:+.1f} ppm taken out"
         return said + (", flipped" if self.inverted else "")
 
-    def describe(self, first: str) -> str:
-        """One sentence: when this recorder started against the `first`, its drift and polarity."""
+    def describe(self, first: str, channels: Sequence[int] = ()) -> str:
+        """One sentence: when this recorder started against the `first`, its drift and polarity;
+        with its `channels` (1-based) in a combined file, those too, as `recorders_in` reads them."""
+        name = f"{self.name} ({_CHANNELS_MARK} {channels_span(channels)})" if channels else self.name
         if self.probes == 0:
-            return f"{self.name}: the clock every other recorder is put on"
+            return f"{name}: the clock every other recorder is put on"
         side = "before" if self.offset_s >= 0 else "after"
-        said = [f"{self.name}: started {abs(self.offset_s):.4f} s {side} {first} "
+        said = [f"{name}: started {abs(self.offset_s):.4f} s {side} {first} "
                 f"({self.probes_agreeing} of {self.probes} probes agree)"]
         if self.ppm:
             said.append(f"its clock drifts {self.ppm:+.2f} ppm, taken out")
@@ -139,6 +142,42 @@ class Combined:
     placements: tuple[Placement, ...]
     channels: tuple[tuple[int, ...], ...]   # each recorder's channels in the combined file, 1-based
     peak_note: str | None
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """One recorder's share of a combined recording, read back from the file's tags."""
+
+    name: str
+    channels: tuple[int, ...]     # 0-based
+
+    def describe(self) -> str:
+        return f"{self.name}, {'channel' if len(self.channels) == 1 else 'channels'} " \
+               f"{channels_span([c + 1 for c in self.channels])}"
+
+
+_STEP = "combined from "
+_CHANNELS_MARK = "ch"
+_RECORDER = re.compile(rf"(?:^|; )(?P<name>[^;]+?) \({_CHANNELS_MARK} (?P<low>\d+)(?:-(?P<high>\d+))?\): ")
+
+
+def channels_span(channels: Sequence[int]) -> str:
+    """(5, 6, 7) -> '5-7', (5,) -> '5': a recorder's channels in a combined file lie side by side."""
+    return f"{channels[0]}" if len(channels) == 1 else f"{channels[0]}-{channels[-1]}"
+
+
+def recorders_in(recording: Recording) -> tuple[Recorder, ...]:
+    """The recorders a combined recording's channels came from (its tags say, from `combine_job`),
+    in order; none for any other recording, or where the channels no longer match (a copy of some
+    channels, a track made from it)."""
+    comment = read_tags(recording.path).get("comment", "")
+    at = comment.rfind(_STEP)
+    if at < 0:
+        return ()
+    found = [Recorder(m["name"], tuple(range(int(m["low"]) - 1, int(m["high"] or m["low"]))))
+             for m in _RECORDER.finditer(comment[at + len(_STEP):])]
+    covered = [c for recorder in found for c in recorder.channels]
+    return tuple(found) if len(found) > 1 and covered == list(range(recording.channels)) else ()
 
 
 @dataclass(frozen=True)
@@ -445,7 +484,9 @@ def combine_job(recordings: Sequence[Recording], target: Path, settings: Combine
     frames = round((stop - start) * rate)
     streams = [_OnTimeline(r, p, rate, start) for r, p in zip(recordings, placements)]
     export = replace(REDRAWN_PEAKS if any(r.info.is_float for r in recordings) else REWRITTEN, overwrite=True)
-    step = "combined from " + "; ".join(p.describe(placements[0].name) for p in placements)
+    first_channel = np.cumsum([0] + [r.channels for r in recordings])
+    channels = tuple(tuple(range(lo + 1, lo + r.channels + 1)) for lo, r in zip(first_channel, recordings))
+    step = _STEP + "; ".join(p.describe(placements[0].name, c) for p, c in zip(placements, channels))
     writer = AtomicAudioWriter(target, rate, sum(r.channels for r in recordings), export,
                                with_step(read_tags(recordings[0].path), step), frames=frames)
     block = round(BLOCK_SECONDS * rate)
@@ -455,8 +496,6 @@ def combine_job(recordings: Sequence[Recording], target: Path, settings: Combine
             n = min(block, frames - at)
             writer.write(np.concatenate([s.take(n) for s in streams]))
         writer.commit()
-    first_channel = np.cumsum([0] + [r.channels for r in recordings])
-    channels = tuple(tuple(range(lo + 1, lo + r.channels + 1)) for lo, r in zip(first_channel, recordings))
     return Combined(Path(target), rate, start, frames, tuple(placements), channels, writer.peak_note)
 
 

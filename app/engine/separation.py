@@ -20,6 +20,7 @@ import numpy as np
 import soxr
 
 from app.engine.alignment import CLEAR_STEP_PEAK, MAX_ARRAY_DELAY_SECONDS, ChannelAligner
+from app.engine.combine import Recorder, recorders_in
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, delay_track_job, drift, drifts
 from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, Span, check_long_enough, frames_at
@@ -170,9 +171,8 @@ def step_notices(rec: Recording, channels: list[int]) -> list[str]:
         notices.append(f"{rec.name}: channel(s) {which} are {how} from channel {channels[0] + 1}, further apart than "
                        f"a microphone array's size allows ({1000 * MAX_ARRAY_DELAY_SECONDS:g} ms is 69 cm of sound): "
                        "were they recorded together? The separator's spatial cues assume so (Process ▸ Analyze "
-                       "levels and spectrum, or `meco-studio stats`, shows every channel's delay); for recorders "
-                       "placed apart and combined, separating one array's own channels does as well (Separate with "
-                       "options…, Channels).")
+                       "levels and spectrum, or `meco-studio stats`, shows every channel's delay); "
+                       + _own_channels_hint(recorders_in(rec), channels[0]))
     if inverted:
         notices.append(f"{rec.name}: channel(s) {', '.join(str(c + 1) for c in inverted)} read inverted against "
                        f"channel {channels[0] + 1} (a microphone wired backwards?).")
@@ -190,6 +190,25 @@ def step_notices(rec: Recording, channels: list[int]) -> list[str]:
                        "clocks parting, which the separator's spatial cues cannot follow. The Delays panel's Take out "
                        "the drift…, or `meco-studio delays --in-step`, puts them back on one clock.")
     return notices
+
+
+def own_array(recorders: Sequence[Recorder], reference: int) -> Recorder | None:
+    """Of a combined recording's recorders, the one whose own channels to separate: the
+    reference's, when it has two or more, else the one with the most."""
+    if not recorders:
+        return None
+    held = next(r for r in recorders if reference in r.channels)
+    return held if len(held.channels) > 1 else max(recorders, key=lambda r: len(r.channels))
+
+
+def _own_channels_hint(recorders: Sequence[Recorder], reference: int) -> str:
+    own = own_array(recorders, reference)
+    if own is None:
+        return ("for recorders placed apart and combined, separating one array's own channels does as well "
+                "(Separate with options…, Channels).")
+    listed = channel_list_text(own.channels)
+    return (f"this recording combines {len(recorders)} recorders placed apart, and separating one array's own "
+            f"channels does as well ({own.describe()}: Separate with options…, Recorder, or --channels {listed}).")
 
 
 class RecordingReader:

@@ -11,11 +11,19 @@ import soundfile as sf
 import soxr
 from scipy.signal import lfilter
 
-from app.engine.combine import CombineSettings, Keep, check_recordings, combine_job, placement_job
+from app.engine.combine import (
+    CombineSettings,
+    Keep,
+    Recorder,
+    check_recordings,
+    combine_job,
+    placement_job,
+    recorders_in,
+)
 from app.engine.errors import ConfigError
 from app.engine.files import open_recording
 from app.engine.jobs import drive
-from app.engine.provenance import read_tags
+from app.engine.provenance import read_tags, write_tags
 
 RATE = 16_000
 
@@ -150,7 +158,29 @@ def test_a_float_recorder_makes_a_float_file_tagged_with_where_each_recorder_was
     _combine(tmp_path, [_recorder(tmp_path / "a.wav", sound, 0.0, 30, subtype="FLOAT"),
                         _recorder(tmp_path / "b.wav", sound, 1.0, 30)])
     assert sf.info(tmp_path / "combined.wav").subtype == "FLOAT"
-    assert "b.wav: started 1.0000 s after a.wav" in read_tags(tmp_path / "combined.wav")["comment"]
+    assert "b.wav (ch 2): started 1.0000 s after a.wav" in read_tags(tmp_path / "combined.wav")["comment"]
+
+
+def test_a_combined_recording_says_which_channels_came_from_which_recorder(tmp_path):
+    sound = _scene(40, seed=10)
+    _combine(tmp_path, [_recorder(tmp_path / "array.wav", sound, 0.0, 30, channels=3),
+                        _recorder(tmp_path / "phone.wav", sound, 1.0, 30, rate=44_100)])
+    with open_recording(tmp_path / "combined.wav") as combined:
+        assert recorders_in(combined) == (Recorder("array.wav", (0, 1, 2)), Recorder("phone.wav", (3,)))
+    assert Recorder("array.wav", (0, 1, 2)).describe() == "array.wav, channels 1-3"
+
+
+def test_a_copy_of_some_of_a_combined_recordings_channels_names_no_recorders(tmp_path):
+    sound = _scene(40, seed=11)
+    _combine(tmp_path, [_recorder(tmp_path / "a.wav", sound, 0.0, 30, channels=2),
+                        _recorder(tmp_path / "b.wav", sound, 1.0, 30)])
+    audio, rate = sf.read(tmp_path / "combined.wav", always_2d=True)
+    with sf.SoundFile(tmp_path / "two.wav", "w", rate, 2) as copy:
+        write_tags(copy, read_tags(tmp_path / "combined.wav"))
+        copy.write(audio[:, :2])
+    with open_recording(tmp_path / "two.wav") as two, open_recording(tmp_path / "a.wav") as plain:
+        assert "combined from" in read_tags(tmp_path / "two.wav")["comment"]
+        assert recorders_in(two) == () and recorders_in(plain) == ()
 
 
 def test_the_placement_alone_writes_nothing(tmp_path):

@@ -97,6 +97,35 @@ def test_channels_out_of_step_or_inverted_are_told_before_separating(tmp_path, t
         "phones.wav: channel(s) 2 read inverted against channel 1 (a microphone wired backwards?)."]
 
 
+def test_a_combined_recording_out_of_step_is_told_which_recorders_own_channels_to_separate(tmp_path,
+                                                                                          tiny_separator_card):
+    """Lined up on the talker heard most, recorders apart hear another talker milliseconds later."""
+    from app.engine.combine import CombineSettings, combine_job
+    from tests.engine.test_combine import RATE, _recorder, _scene
+
+    near, far = _scene(90, seed=20), _scene(90, seed=21)
+    near[:30 * RATE], far[30 * RATE:] = 0.0, 0.0
+    array = _recorder(tmp_path / "array.wav", near + far, 0.0, 90, channels=3)
+    phone = _recorder(tmp_path / "phone.wav", near + np.roll(far, 160), 0.0, 90)
+    recordings = [open_recording(array), open_recording(phone)]
+    drive(combine_job(recordings, tmp_path / "combined.wav", CombineSettings()))
+    with open_recording(tmp_path / "combined.wav") as rec:
+        notices = drive(separate_job(rec, _settings())).notices
+    assert len(notices) == 1 and notices[0].startswith("combined.wav: channel(s) 4 are +10.0 ms from channel 1")
+    assert notices[0].endswith("this recording combines 2 recorders placed apart, and separating one array's own "
+                               "channels does as well (array.wav, channels 1-3: Separate with options…, Recorder, "
+                               "or --channels 1-3).")
+
+
+def test_the_own_array_offered_is_the_references_recorder_or_else_the_one_with_most_channels():
+    from app.engine.combine import Recorder
+    from app.engine.separation import own_array
+
+    array, phone, stereo = Recorder("array.wav", (0, 1, 2, 3)), Recorder("phone.wav", (4,)), Recorder("st.wav", (5, 6))
+    assert own_array((array, phone, stereo), 0) is array and own_array((array, phone, stereo), 6) is stereo
+    assert own_array((array, phone, stereo), 4) is array and own_array((), 0) is None
+
+
 def test_channels_on_a_drifting_clock_are_told_before_separating(tmp_path, tiny_separator_card):
     from tests.engine.test_delay_track import drifting
 

@@ -132,3 +132,43 @@ def test_the_spatial_filter_is_a_trained_separators_choice_and_is_recorded_with_
     dialog.accept()
     wait_done(qtbot, window, window.jobs.entries[-1])
     assert window.session.versions[-1].settings["spatial_filter"] is False
+
+
+def test_a_combined_recording_offers_each_recorders_own_channels_by_name(qtbot, window, tmp_path):
+    from app.engine.combine import combine_job
+    from app.engine.files import open_recording
+    from app.engine.jobs import drive
+    from tests.engine.test_combine import _recorder, _scene
+
+    sound = _scene(40, seed=14)
+    paths = [_recorder(tmp_path / "array.wav", sound, 0.0, 30, channels=3),
+             _recorder(tmp_path / "phone.wav", sound, 1.0, 30)]
+    drive(combine_job([open_recording(p) for p in paths], tmp_path / "combined.wav"))
+    open_and_draw(qtbot, window, tmp_path / "combined.wav")
+    dialog = window.processing.open_separate_options()
+    recorder = dialog.fields.recorder
+    assert recorder.isVisibleTo(dialog)
+    assert [recorder.itemText(k) for k in range(recorder.count())] == [
+        "All of them", "array.wav, channels 1-3", "phone.wav, channel 4"]
+    recorder.setCurrentIndex(1)
+    recorder.activated.emit(1)
+    assert dialog.fields.channels.text() == "1-3" and dialog.summary.text().startswith("Uses 3 of 4 channels (1, 2, 3)")
+    assert recorder.currentIndex() == 1
+    save_screenshot(dialog, "separate-dialog-combined.png")
+    recorder.activated.emit(2)                              # the reference moves onto the phone's one channel
+    assert dialog.fields.channels.text() == "4" and dialog.fields.reference.value() == 4
+    assert recorder.currentIndex() == 2
+    dialog.fields.channels.setText("1,4")
+    assert recorder.currentIndex() == -1
+    dialog.fields.channels.setText("1-3")
+    assert recorder.currentIndex() == 1
+    dialog.fields.channels.setText("")
+    assert recorder.currentText() == "All of them"
+    dialog.reject()
+
+
+def test_a_recording_of_one_array_offers_no_recorders(qtbot, window, make_recording):
+    open_and_draw(qtbot, window, make_recording(channels=4))
+    dialog = window.processing.open_separate_options()
+    assert not dialog.fields.recorder.isVisibleTo(dialog)
+    dialog.reject()

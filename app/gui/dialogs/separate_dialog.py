@@ -4,7 +4,9 @@ Ctrl+R separates at once with the choices last made here for the open recording 
 trained separator on every channel, up to 8, estimated at channel 1). Here a user picks a
 classical method to hear and score beside the model (AuxIVA, ILRMA), a subset of a larger
 array's channels (the model takes up to 8), or another reference microphone: what
-`meco-studio separate` takes as --method, --channels and --reference. Once the talkers have
+`meco-studio separate` takes as --method, --channels and --reference. A recording combined from
+recorders placed apart (File ▸ Combine recorders into one array…) offers each recorder's own
+channels by name, since one array's channels separate as well as all of them. Once the talkers have
 clean references, the oracle ideal ratio mask is offered too: the ceiling to score against. The choices are checked as
 they are typed, by the engine's own rule, and Separate waits until they are usable.
 """
@@ -14,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
+from app.engine.combine import Recorder, recorders_in
 from app.engine.errors import AppError, ConfigError
 from app.engine.files import MAX_CHANNELS, Recording
 from app.engine.pipeline import ModelEntry
@@ -58,9 +62,10 @@ class SeparationFields:
     `channels` is None (many recordings) and each file is checked when its turn comes."""
 
     def __init__(self, models: list[ModelEntry], choice: SeparationChoice, channels: int | None,
-                 oracle: bool = False) -> None:
-        """`oracle`: offer the ideal ratio mask (every talker has a clean reference)."""
-        self.models = models
+                 oracle: bool = False, recorders: tuple[Recorder, ...] = ()) -> None:
+        """`oracle`: offer the ideal ratio mask (every talker has a clean reference); `recorders`:
+        a combined recording's, each offered by name with its own channels."""
+        self.models, self.recorders = models, recorders
         others = [Method.AUXIVA, Method.ILRMA] + ([Method.ORACLE] if oracle else [])
         self._methods = [(Method.MODEL, entry.name) for entry in models] + [(m, None) for m in others]
         labels = [entry.summary for entry in models] + [f"{METHOD_NAMES[m]}: {DESCRIPTIONS[m]}" for m in others]
@@ -80,6 +85,13 @@ class SeparationFields:
                                      ("The network's masks only", False)], choice.spatial_filter)
         self.spatial.setToolTip("A trained separator's masks can steer a multichannel Wiener filter over the "
                                 "channels (--spatial-filter / --no-spatial-filter from a terminal)")
+        self.recorder = QComboBox()
+        self.recorder.addItems(["All of them"] + [recorder.describe() for recorder in recorders])
+        self.recorder.setToolTip("The recorders this recording was combined from: one array's own channels "
+                                 "separate as well as all of them, as their spatial cues are an array's")
+        self.recorder.activated.connect(self._use_recorder)
+        self.channels.textChanged.connect(self._show_recorder)
+        self._show_recorder()
         self.method.currentIndexChanged.connect(self._enable)
         self._enable()
 
@@ -87,6 +99,8 @@ class SeparationFields:
         form.addRow("Method", self.method)
         if not self.models:
             form.addRow("", QLabel("No trained separator is installed; AuxIVA and ILRMA need none."))
+        if self.recorders:
+            form.addRow("Recorder", self.recorder)
         form.addRow("Channels", self.channels)
         form.addRow("Reference", self.reference)
         form.addRow("Spatial filter", self.spatial)
@@ -97,6 +111,23 @@ class SeparationFields:
         self.reference.valueChanged.connect(slot)
         self.spatial.currentIndexChanged.connect(slot)
 
+    def _use_recorder(self, index: int) -> None:
+        channels = self.recorders[index - 1].channels if index > 0 else None
+        self.channels.setText("" if channels is None else channel_list_text(channels))
+        if channels is not None and self.reference.value() - 1 not in channels:
+            self.reference.setValue(channels[0] + 1)
+
+    def _show_recorder(self) -> None:
+        """The recorder whose channels are typed, if any (blank for another list)."""
+        text = self.channels.text().strip()
+        try:
+            typed = parse_channel_list(text) if text else None
+        except ConfigError:
+            typed = ()
+        owners = [k + 1 for k, recorder in enumerate(self.recorders) if recorder.channels == typed]
+        with QSignalBlocker(self.recorder):
+            self.recorder.setCurrentIndex(0 if typed is None else owners[0] if owners else -1)
+
     def _enable(self) -> None:
         method, model = self._methods[self.method.currentData()]
         self.spatial.setEnabled(method is Method.MODEL)
@@ -105,6 +136,7 @@ class SeparationFields:
             recommended = cards[model].get("inference", {}).get("spatial_filter", False)
             self.spatial.setItemText(0, f"As the model's card recommends ({'on' if recommended else 'off'})")
         self.channels.setEnabled(method is not Method.ORACLE)      # the oracle masks the reference mic alone
+        self.recorder.setEnabled(method is not Method.ORACLE)
 
     def set_method(self, method: Method, model: str | None = None) -> None:
         self.method.setCurrentIndex(self._methods.index((method, model)))
@@ -124,7 +156,8 @@ class SeparateDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Separate talkers")
         self.recording, self.references = recording, references
-        self.fields = SeparationFields(models, choice, recording.channels, oracle=references >= 2)
+        self.fields = SeparationFields(models, choice, recording.channels, oracle=references >= 2,
+                                       recorders=recorders_in(recording))
         self.summary = QLabel(wordWrap=True)
         self.summary.setMinimumWidth(420)
         self.summary.setMinimumHeight(4 * self.summary.fontMetrics().lineSpacing())   # the longest, without resizing
