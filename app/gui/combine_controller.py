@@ -29,8 +29,8 @@ class CombineController:
         dialog = CombineDialog(recording.path.parent if recording is not None else Path.home(),
                                self.window.stored.combine_settings(), self.window)
         if inputs:
-            dialog.add_inputs(inputs)
-        dialog.accepted.connect(lambda: self.combine(dialog.paths(), dialog.settings()))
+            dialog.files.add_inputs(inputs)
+        dialog.accepted.connect(lambda: self.combine(dialog.files.paths(), dialog.settings()))
         dialog.open()
         return dialog
 

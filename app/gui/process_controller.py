@@ -606,7 +606,7 @@ class ProcessController(QObject):
         dialog = BatchDialog(separate, separators, self._with_model(self.separation_choice(), separators), corrector,
                              students, home / "separated", window)
         if inputs or recording is not None:
-            dialog.add_inputs(inputs or [recording.path])
+            dialog.files.add_inputs(inputs or [recording.path])
         dialog.accepted.connect(lambda: self._on_batch_accepted(dialog))
         dialog.open()
         return dialog

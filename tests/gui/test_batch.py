@@ -19,15 +19,15 @@ def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once
     b = make_recording("day1/b.flac", seconds=1.0)
     (folder / "notes.txt").write_text("not audio")
     dialog = demo_window.processing.open_batch()
-    assert dialog.paths() == [DEMO_MEETING]
-    dialog.add_inputs([folder])
-    dialog.add_inputs([folder, a])
-    assert dialog.paths() == [DEMO_MEETING, a, b]
+    assert dialog.files.paths() == [DEMO_MEETING]
+    dialog.files.add_inputs([folder])
+    dialog.files.add_inputs([folder, a])
+    assert dialog.files.paths() == [DEMO_MEETING, a, b]
     assert dialog.run_button.text() == "Separate 3 recordings" and dialog.run_button.isEnabled()
     save_screenshot(dialog, "batch-dialog.png")
-    dialog.files.item(0).setSelected(True)
-    dialog.remove_selected()
-    assert dialog.paths() == [a, b]
+    dialog.files.list.item(0).setSelected(True)
+    dialog.files.remove_selected()
+    assert dialog.files.paths() == [a, b]
     request = dialog.request()
     assert request.settings.correct.model == "tiny-meco" and request.settings.separate.model == "tiny-separator"
     assert request.settings.blend_db is None
@@ -44,10 +44,25 @@ def test_the_dialog_starts_with_the_open_recording_and_adds_a_folders_audio_once
     dialog.reject()
 
 
+
+def test_recordings_dropped_on_the_open_dialog_join_its_list(demo_window, make_recording):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    extra = make_recording("later.wav", seconds=1.0)
+    dialog = demo_window.processing.open_batch()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(extra)), QUrl.fromLocalFile(str(DEMO_MEETING))])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    assert dialog.acceptDrops() and dialog.files.eventFilter(dialog, drop)     # as a drag's end delivers it
+    assert dialog.files.paths() == [DEMO_MEETING, extra] and dialog.run_button.text() == "Separate 2 recordings"
+    dialog.reject()
+
 def test_a_batch_runs_as_one_job_and_names_the_file_that_failed(qtbot, demo_window, make_recording, tmp_path):
     good = make_recording("good.wav", seconds=1.5)
     dialog = demo_window.processing.open_batch()
-    dialog.add_inputs([not_audio(tmp_path), good])
+    dialog.files.add_inputs([not_audio(tmp_path), good])
     dialog.folder.setText(str(tmp_path / "out"))
     dialog.correct.setChecked(False)
     request = dialog.request()
@@ -78,7 +93,7 @@ def test_a_cancelled_batch_keeps_the_finished_recordings_only(qtbot, demo_window
     first, second = make_recording("first.wav", seconds=1.0), make_recording("second.wav", seconds=20.0)
     dialog = demo_window.processing.open_batch()
     dialog.files.clear()
-    dialog.add_inputs([first, second])
+    dialog.files.add_inputs([first, second])
     dialog.folder.setText(str(tmp_path / "out"))
     dialog.correct.setChecked(False)
     request = dialog.request()

@@ -22,9 +22,9 @@ def recorders(tmp_path) -> list[Path]:
 
 def test_the_recorders_are_listed_with_the_channels_each_becomes(qtbot, window, recorders):
     dialog = window.combining.open_dialog(recorders)
-    assert dialog.paths() == recorders and dialog.run_button.isEnabled()
-    assert dialog.files.item(0).text().startswith("1. table-array.wav: 4 ch, 16 kHz, 40.000 s → channels 1–4")
-    assert "→ channel 5; placed on the first's clock" in dialog.files.item(1).text()
+    assert dialog.files.paths() == recorders and dialog.run_button.isEnabled()
+    assert dialog.files.list.item(0).text().startswith("1. table-array.wav: 4 ch, 16 kHz, 40.000 s → channels 1–4")
+    assert "→ channel 5; placed on the first's clock" in dialog.files.list.item(1).text()
     assert "7 channels at 48 kHz" in dialog.summary.text()
     save_screenshot(dialog, "combine-dialog.png")
     dialog.reject()
@@ -32,18 +32,18 @@ def test_the_recorders_are_listed_with_the_channels_each_becomes(qtbot, window, 
 
 def test_moving_a_recorder_first_makes_its_clock_the_one_kept(qtbot, window, recorders):
     dialog = window.combining.open_dialog(recorders)
-    dialog.files.setCurrentRow(1)
-    assert dialog.down_button.isEnabled() and dialog.up_button.isEnabled()
-    dialog.move_selected(-1)
-    assert dialog.paths()[0].name == "phone.wav" and "its clock is kept" in dialog.files.item(0).text()
+    dialog.files.list.setCurrentRow(1)
+    assert dialog.files.down_button.isEnabled() and dialog.files.up_button.isEnabled()
+    dialog.files.move_selected(-1)
+    assert dialog.files.paths()[0].name == "phone.wav" and "its clock is kept" in dialog.files.list.item(0).text()
     dialog.reject()
 
 
 def test_one_recorder_is_not_enough_and_an_unreadable_file_is_named_not_added(qtbot, window, recorders, tmp_path):
     (tmp_path / "notes.wav").write_text("not audio")
     dialog = window.combining.open_dialog([recorders[0], tmp_path / "notes.wav"])
-    assert dialog.paths() == recorders[:1] and not dialog.run_button.isEnabled()
-    assert "notes.wav" in dialog.problems.text() and "two or more recorders" in dialog.summary.text()
+    assert dialog.files.paths() == recorders[:1] and not dialog.run_button.isEnabled()
+    assert "notes.wav" in dialog.files.problems.text() and "two or more recorders" in dialog.summary.text()
     dialog.reject()
 
 
@@ -53,7 +53,7 @@ def test_the_combined_recording_is_written_and_opens_with_every_channel(qtbot, w
     dialog.keep.setCurrentIndex(dialog.keep.findData(Keep.ALL.value))
     assert dialog.settings() == CombineSettings(RATE, 60.0, Keep.ALL, True)
     dialog.reject()
-    wait_done(qtbot, window, window.combining.combine(dialog.paths(), dialog.settings(), tmp_path / "array.wav"))
+    wait_done(qtbot, window, window.combining.combine(dialog.files.paths(), dialog.settings(), tmp_path / "array.wav"))
     qtbot.waitUntil(lambda: window.recording is not None and window.recording.path == tmp_path / "array.wav",
                     timeout=10_000)
     assert window.recording.channels == 7 and window.recording.sample_rate == RATE
@@ -76,7 +76,18 @@ def test_recordings_dropped_on_the_dialog_join_the_list(qtbot, window, recorders
     dialog = window.combining.open_dialog(recorders[:1])
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in recorders[1:]])
-    dialog.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                                Qt.KeyboardModifier.NoModifier))
-    assert dialog.paths() == recorders
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    assert dialog.acceptDrops() and dialog.files.eventFilter(dialog, drop)     # as a drag's end delivers it
+    assert dialog.files.paths() == recorders
+    dialog.reject()
+
+
+def test_the_delete_key_removes_the_selected_recorders(qtbot, window, recorders):
+    from PySide6.QtCore import Qt
+
+    dialog = window.combining.open_dialog(recorders)
+    dialog.files.list.setCurrentRow(1)
+    qtbot.keyClick(dialog.files.list, Qt.Key.Key_Delete)
+    assert dialog.files.paths() == [recorders[0], recorders[2]] and "channels 5–6" in dialog.files.list.item(1).text()
     dialog.reject()

@@ -733,7 +733,7 @@ def test_dropping_several_files_or_a_folder_lists_them_for_batch_separation(qtbo
     window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                 Qt.KeyboardModifier.NoModifier))
     dialog = window.findChild(BatchDialog)
-    assert dialog is not None and dialog.isVisible() and dialog.paths() == [first, second]
+    assert dialog is not None and dialog.isVisible() and dialog.files.paths() == [first, second]
     assert window.recording is None                     # nothing opened: they wait for Separate
     dialog.reject()
 

@@ -1,10 +1,10 @@
 """Batch separation: many recordings to talker tracks on disk, as `meco-studio separate` does.
 
-The user gathers files (or whole folders, searched for audio), picks the output folder, the
-method, channels and reference (as in Separate with options…) and what follows the separator
-(MeCo, a student, noise reduction, a blend with the mixture, a loudness target); the window then runs the batch
-as one job. Each recording goes to `<folder>/<stem>/spk{k}.wav`; an existing track is replaced
-only when "Replace" is ticked.
+The user gathers files (or whole folders, searched for audio; added or dropped on the dialog),
+picks the output folder, the method, channels and reference (as in Separate with options…) and
+what follows the separator (MeCo, a student, noise reduction, a blend with the mixture, a loudness
+target); the window then runs the batch as one job. Each recording goes to
+`<folder>/<stem>/spk{k}.wav`; an existing track is replaced only when "Replace" is ticked.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QFileDialog,
@@ -22,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -32,13 +29,12 @@ from app.engine.batch import BatchSettings
 from app.engine.correction import CorrectSettings
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
-from app.engine.files import expand_inputs
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import SeparateSettings
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
-from app.gui.dialogs.file_filters import AUDIO_FILTER
+from app.gui.dialogs.file_list import FileList
 from app.gui.dialogs.separate_dialog import SeparationChoice, SeparationFields
 
 
@@ -68,17 +64,9 @@ class BatchDialog(QDialog):
         self.separate = separate
         self.separation = SeparationFields(separators, choice, None)
         self.corrector = corrector
-        self.files = QListWidget()
-        self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.files.setMinimumHeight(140)
-        add_files, add_folder, remove = QPushButton("Add files…"), QPushButton("Add folder…"), QPushButton("Remove")
-        add_files.clicked.connect(self._on_add_files)
-        add_folder.clicked.connect(self._on_add_folder)
-        remove.clicked.connect(self.remove_selected)
-        file_buttons = QHBoxLayout()
-        for button in (add_files, add_folder, remove):
-            file_buttons.addWidget(button)
-        file_buttons.addStretch(1)
+        self.files = FileList("Recordings to separate", lambda: self.folder.text(), folders=True)
+        self.files.list.setMinimumHeight(140)
+        self.files.accept_drops_on(self)
         self.folder = QLineEdit(str(folder))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
@@ -112,7 +100,6 @@ class BatchDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Recordings", self.files)
-        form.addRow("", file_buttons)
         form.addRow("Output folder", folder_row)
         self.separation.add_rows(form)
         form.addRow("MeCo", self.correct)
@@ -133,26 +120,10 @@ class BatchDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         self.folder.textChanged.connect(self._refresh)
+        self.files.changed.connect(self._refresh)
         self.separation.on_change(self._refresh)
         self.resize(620, 480)
         self._refresh()
-
-    def add_inputs(self, inputs: list[Path]) -> None:
-        """Add files, and the audio files found in folders, each once, in the order given."""
-        present = set(self.paths())
-        for path in expand_inputs(inputs):
-            if path not in present:
-                present.add(path)
-                self.files.addItem(str(path))
-        self._refresh()
-
-    def remove_selected(self) -> None:
-        for item in self.files.selectedItems():
-            self.files.takeItem(self.files.row(item))
-        self._refresh()
-
-    def paths(self) -> list[Path]:
-        return [Path(self.files.item(row).text()) for row in range(self.files.count())]
 
     def request(self) -> BatchRequest:
         """What to run; ConfigError when a choice cannot work."""
@@ -170,7 +141,7 @@ class BatchDialog(QDialog):
                                  blend_db=self.blend.currentData(), reduce_noise_db=self.noise.currentData(),
                                  declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
                                  declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
-        return BatchRequest(self.paths(), folder, settings)
+        return BatchRequest(self.files.paths(), folder, settings)
 
     def _refresh(self) -> None:
         count = self.files.count()
@@ -187,22 +158,7 @@ class BatchDialog(QDialog):
                              "choice, say) is listed at the end and the batch goes on."
                              if count else "Add recordings or folders to separate.")
 
-    def _on_add_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Recordings to separate", self.folder.text(), AUDIO_FILTER)
-        self.add_inputs([Path(p) for p in paths])
-
-    def _on_add_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "A folder of recordings (searched with its subfolders)")
-        if path:
-            self.add_inputs([Path(path)])
-
     def _on_browse_clicked(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Output folder", self.folder.text())
         if path:
             self.folder.setText(path)
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Delete and self.files.hasFocus():
-            self.remove_selected()
-            return
-        super().keyPressEvent(event)

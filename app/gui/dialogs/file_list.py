@@ -1,0 +1,156 @@
+"""The list of input files in a dialog that takes many (batch separation, combining recorders):
+Add files…, Add folder… (searched with its subfolders for audio), Remove or the Delete key, Move
+up and down where the order matters, and files or folders dropped on the dialog; each file once,
+in the order given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.errors import AppError
+from app.engine.files import expand_inputs
+from app.gui.dialogs.file_filters import AUDIO_FILTER
+
+
+class FileList(QWidget):
+    """`changed` is emitted when files are added, removed or moved, or the selection changes."""
+
+    changed = Signal()
+
+    def __init__(self, caption: str, start: Callable[[], str], folders: bool = False, ordered: bool = False,
+                 inspect: Callable[[Path], Any] | None = None, parent: QWidget | None = None) -> None:
+        """`caption`: the file chooser's title; `start`: the folder it opens in; `folders`: offer Add
+        folder…; `ordered`: offer Move up and down; `inspect`: read each file as it joins (its
+        result is the row's `facts`), a file it refuses (AppError) named under the list, not added."""
+        super().__init__(parent)
+        self.caption, self.start, self.inspect = caption, start, inspect
+        self.list = QListWidget()
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setMinimumHeight(120)
+        self.list.itemSelectionChanged.connect(self._changed)
+        self.list.installEventFilter(self)
+        self.add_button, self.remove_button = QPushButton("Add files…"), QPushButton("Remove")
+        self.folder_button = QPushButton("Add folder…", visible=folders)
+        self.up_button, self.down_button = QPushButton("Move up", visible=ordered), QPushButton("Move down",
+                                                                                              visible=ordered)
+        self.add_button.clicked.connect(self._on_add_files)
+        self.folder_button.clicked.connect(self._on_add_folder)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button.clicked.connect(lambda: self.move_selected(1))
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.folder_button, self.remove_button, self.up_button, self.down_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.problems = QLabel(wordWrap=True, visible=False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+        layout.addWidget(self.problems)
+        self._changed()
+
+    def accept_drops_on(self, widget: QWidget) -> None:
+        """Files or folders dropped anywhere on `widget` (the dialog) join the list at its end."""
+        widget.setAcceptDrops(True)
+        widget.installEventFilter(self)
+
+    def add_inputs(self, inputs: list[Path]) -> None:
+        """Add each file, and the audio files found in folders, once, in the order given."""
+        present, problems = set(self.paths()), []
+        for path in expand_inputs(inputs):
+            if path in present:
+                continue
+            try:
+                facts = self.inspect(path) if self.inspect else None
+            except AppError as err:
+                problems.append(str(err))
+                continue
+            present.add(path)
+            item = QListWidgetItem(str(path))
+            item.setData(Qt.ItemDataRole.UserRole, (path, facts))
+            self.list.addItem(item)
+        self.problems.setText("\n".join(problems))
+        self.problems.setVisible(bool(problems))
+        self._changed()
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+        self._changed()
+
+    def move_selected(self, step: int) -> None:
+        """The one selected file a place up (`step` −1) or down."""
+        rows = self._selected_rows()
+        if len(rows) != 1 or not 0 <= rows[0] + step < self.list.count():
+            return
+        item = self.list.takeItem(rows[0])
+        self.list.insertItem(rows[0] + step, item)
+        self.list.setCurrentItem(item)
+        self._changed()
+
+    def paths(self) -> list[Path]:
+        return [self.list.item(row).data(Qt.ItemDataRole.UserRole)[0] for row in range(self.list.count())]
+
+    def facts(self, row: int) -> Any:
+        """What `inspect` read of the file at `row`."""
+        return self.list.item(row).data(Qt.ItemDataRole.UserRole)[1]
+
+    def count(self) -> int:
+        return self.list.count()
+
+    def clear(self) -> None:
+        self.list.clear()
+        self._changed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list and event.type() == QEvent.Type.KeyPress and \
+                isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Delete:
+            self.remove_selected()
+            return True
+        if isinstance(event, QDragEnterEvent) and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+            return True
+        if isinstance(event, QDropEvent) and event.type() == QEvent.Type.Drop:
+            files = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+            if files:
+                event.acceptProposedAction()
+                self.add_inputs(files)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _selected_rows(self) -> list[int]:
+        return sorted(self.list.row(item) for item in self.list.selectedItems())
+
+    def _changed(self) -> None:
+        rows = self._selected_rows()
+        self.remove_button.setEnabled(bool(rows))
+        self.up_button.setEnabled(len(rows) == 1 and rows[0] > 0)
+        self.down_button.setEnabled(len(rows) == 1 and rows[0] < self.list.count() - 1)
+        self.changed.emit()
+
+    def _on_add_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, self.caption, self.start(), AUDIO_FILTER)
+        self.add_inputs([Path(p) for p in paths])
+
+    def _on_add_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "A folder of recordings (searched with its subfolders)",
+                                                self.start())
+        if path:
+            self.add_inputs([Path(path)])
