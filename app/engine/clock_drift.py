@@ -48,41 +48,64 @@ def check_correction(channels: int, chosen: Sequence[int], ppm: float) -> None:
                           "be zero.")
 
 
+class ClockStream:
+    """Some of a recording's channels from frame `start` on, resampled from `own` samples a second
+    (its rate on its own clock, which runs fast or slow) to `rate` on the reference clock, handed out
+    in consecutive pieces of any length, with silence past their end. One soxr stream over the
+    channels (very high quality; its output is delay-compensated, so it equals the whole resampled
+    at once), fed a block at a time; no stream where the rates agree."""
+
+    def __init__(self, recording: Recording, channels: Sequence[int], start: int, own: float, rate: float,
+                 sign: float = 1.0) -> None:
+        self.recording, self.channels = recording, list(channels)
+        self.next, self.sign = start, np.float32(sign)
+        self.stream = (None if own == rate else
+                       soxr.ResampleStream(own, rate, len(self.channels), dtype="float32", quality="VHQ"))
+        self.pending = np.zeros((len(self.channels), 0), np.float32)
+        self.ended = start >= recording.frames
+        self.produced = 0               # samples given by the stream (or read, where none)
+
+    def take(self, n: int) -> np.ndarray:
+        """The next `n` samples of each channel, as (channels, n)."""
+        while self.pending.shape[1] < n and not self.ended:
+            self._read()
+        out = np.zeros((len(self.channels), n), np.float32)
+        got = min(n, self.pending.shape[1])
+        out[:, :got] = self.pending[:, :got]
+        self.pending = self.pending[:, got:]
+        return out
+
+    def drain(self) -> int:
+        """Resample what is left to the end; how many samples each channel gave in all."""
+        while not self.ended:
+            self._read()
+        return self.produced
+
+    def _read(self) -> None:
+        hi = min(self.recording.frames, self.next + BLOCK)
+        block = self.sign * np.asarray(self.recording.read(self.next, hi, self.channels), np.float32)
+        self.next, self.ended = hi, hi >= self.recording.frames
+        if self.stream is not None:
+            block = self.stream.resample_chunk(np.ascontiguousarray(block.T), last=self.ended).T
+        self.produced += block.shape[1]
+        self.pending = np.concatenate([self.pending, np.asarray(block, np.float32)], axis=1)
+
+
 def corrected_blocks(recording: Recording, chosen: Sequence[int], ppm: float,
                      write: Callable[[np.ndarray], None]) -> Job[DriftCorrection]:
     """`recording` with the `chosen` channels resampled onto the reference clock, handed to `write`
     as (channels, frames) blocks in order, each as long as the block read."""
     check_correction(recording.channels, chosen, ppm)
     rate, frames = recording.sample_rate, recording.frames
-    streams = [soxr.ResampleStream(rate * (1 + ppm * 1e-6), rate, 1, dtype="float32", quality="VHQ")
-               for _ in chosen]
-    pending = [np.zeros(0, np.float32) for _ in chosen]
-    held: list[np.ndarray] = []            # blocks read whose resampled samples are still to come
-    produced = 0                           # samples each stream gave
-
-    def release(final: bool) -> None:
-        while held and (final or min(p.size for p in pending) >= held[0].shape[1]):
-            out = held.pop(0)
-            n = out.shape[1]
-            for row, channel in enumerate(chosen):
-                take = pending[row][:n]
-                out[channel, :take.size], out[channel, take.size:] = take, 0.0
-                pending[row] = pending[row][take.size:]
-            write(out)
-
+    stream = ClockStream(recording, chosen, 0, rate * (1 + ppm * 1e-6), rate)
     blocks = range(0, frames, BLOCK)
     for done, lo in enumerate(blocks):
         yield Progress("take the drift out", done, len(blocks))
         hi = min(lo + BLOCK, frames)
         block = np.array(recording.read(lo, hi), np.float32)
-        held.append(block)
-        for row, channel in enumerate(chosen):
-            resampled = streams[row].resample_chunk(np.ascontiguousarray(block[channel]), last=hi == frames)
-            pending[row] = np.concatenate([pending[row], resampled])
-        produced += resampled.size                 # every stream gives as many: one rate change
-        release(final=False)
-    release(final=True)
-    return DriftCorrection(tuple(chosen), ppm, frames - produced)
+        block[list(chosen)] = stream.take(hi - lo)
+        write(block)
+    return DriftCorrection(tuple(chosen), ppm, frames - stream.drain())
 
 
 def corrected_copy_job(recording: Recording, target: Path, chosen: Sequence[int],

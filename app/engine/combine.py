@@ -38,6 +38,7 @@ import numpy as np
 import soxr
 from scipy.fft import irfft, next_fast_len, rfft
 
+from app.engine.clock_drift import ClockStream
 from app.engine.delay_track import clear_floor
 from app.engine.errors import ConfigError
 from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter
@@ -434,40 +435,21 @@ def timeline(recordings: Sequence[Recording], placements: Sequence[Placement], k
 
 
 class _OnTimeline:
-    """One recorder's channels on the combined recording's clock, handed out in consecutive pieces."""
+    """One recorder's channels on the combined recording's clock, handed out in consecutive pieces:
+    silence until it started, then its sound put on that clock (`ClockStream`)."""
 
     def __init__(self, recording: Recording, placement: Placement, rate: int, start_s: float) -> None:
-        self.recording, self.rate = recording, rate
         clock = 1 + placement.ppm * 1e-6
         begin = clock * start_s + placement.offset_s        # this recorder's time at the combined start
         self.lead = max(0, round(-begin / clock * rate))     # silence before it started
-        self.next = max(0, round(begin * recording.sample_rate))
-        own = recording.sample_rate * clock
-        self.stream = (None if own == rate else
-                       soxr.ResampleStream(own, rate, recording.channels, dtype="float32", quality="VHQ"))
-        self.sign = np.float32(-1.0 if placement.inverted else 1.0)
-        self.pending = np.zeros((recording.channels, 0), np.float32)
-        self.ended = self.next >= recording.frames
+        self.stream = ClockStream(recording, range(recording.channels), max(0, round(begin * recording.sample_rate)),
+                                  recording.sample_rate * clock, rate, -1.0 if placement.inverted else 1.0)
 
     def take(self, n: int) -> np.ndarray:
-        out = np.zeros((self.recording.channels, n), np.float32)
         quiet = min(n, self.lead)
         self.lead -= quiet
-        while self.pending.shape[1] < n - quiet and not self.ended:
-            self._read()
-        got = min(n - quiet, self.pending.shape[1])
-        out[:, quiet:quiet + got] = self.pending[:, :got]
-        self.pending = self.pending[:, got:]
-        return out
-
-    def _read(self) -> None:
-        step = round(BLOCK_SECONDS * self.recording.sample_rate)
-        hi = min(self.recording.frames, self.next + step)
-        block = self.sign * np.asarray(self.recording.read(self.next, hi), np.float32)
-        self.next, self.ended = hi, hi >= self.recording.frames
-        if self.stream is not None:
-            block = self.stream.resample_chunk(np.ascontiguousarray(block.T), last=self.ended).T
-        self.pending = np.concatenate([self.pending, np.asarray(block, np.float32)], axis=1)
+        return np.concatenate([np.zeros((len(self.stream.channels), quiet), np.float32), self.stream.take(n - quiet)],
+                              axis=1)
 
 
 def combine_job(recordings: Sequence[Recording], target: Path, settings: CombineSettings = CombineSettings(),
