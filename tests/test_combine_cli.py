@@ -29,6 +29,16 @@ def test_the_recorders_are_written_side_by_side_and_each_placement_printed(tmp_p
     assert report["seconds"] == pytest.approx(30.0, abs=1e-3)
 
 
+
+def test_info_names_the_recorders_a_combined_recordings_channels_came_from(tmp_path, recorders, capsys):
+    assert main(["combine", *map(str, recorders), "--out", str(tmp_path / "array.wav")]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["info", "--json", str(tmp_path / "array.wav")]) == EXIT_OK
+    found = json.loads(capsys.readouterr().out)["files"][0]["recorders"]
+    assert found == [{"name": "table.wav", "channels": [1, 2]}, {"name": "phone.wav", "channels": [3]}]
+    assert main(["info", str(tmp_path / "array.wav")]) == EXIT_OK
+    assert "  recorders: table.wav, channels 1-2; phone.wav, channel 3" in capsys.readouterr().out.splitlines()
+
 def test_a_chosen_rate_and_all_of_every_recorder(tmp_path, recorders, capsys):
     assert main(["combine", *map(str, recorders), "--out", str(tmp_path / "array.wav"), "--rate", str(RATE),
                  "--keep", "all"]) == EXIT_OK

@@ -1,5 +1,6 @@
 """`meco-studio info FILE...`: what a recording holds, without reading it whole, and its tags
-(what made a file this app wrote: `provenance`)."""
+(what made a file this app wrote: `provenance`); for a combined recording, the recorders its
+channels came from, to pass one's to `separate --channels`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 
 from app.commands import HelpFormatter
 from app.commands.output import emit, warn
+from app.engine.combine import recorders_in
 from app.engine.errors import AppError
 from app.engine.files import open_recording
 from app.engine.provenance import read_tags
@@ -28,11 +30,16 @@ def run(args: argparse.Namespace) -> int:
             with open_recording(path) as rec:
                 i = rec.info
                 tags = read_tags(rec.path, carried_only=False)
+                recorders = recorders_in(rec)
                 files.append({"path": str(path), "channels": i.channels, "sample_rate": i.sample_rate,
                               "frames": i.frames, "seconds": i.duration_seconds, "format": i.format,
-                              "subtype": i.subtype, "tags": tags, "notice": rec.notice})
+                              "subtype": i.subtype, "tags": tags, "notice": rec.notice,
+                              "recorders": [{"name": r.name, "channels": [c + 1 for c in r.channels]}
+                                            for r in recorders]})
                 lines.append(f"{rec.name}: {i.channels} ch, {i.sample_rate} Hz, {format_duration(i.duration_seconds)}, "
                              f"{i.format}/{i.subtype}")
+                if recorders:
+                    lines.append(f"  recorders: {'; '.join(r.describe() for r in recorders)}")
                 lines += [f"  {name}: {text}" for name, text in tags.items()]
                 if rec.notice:
                     warn(f"warning: {rec.notice}")

@@ -42,7 +42,7 @@ from app.engine.clock_drift import ClockStream
 from app.engine.delay_track import clear_floor
 from app.engine.errors import ConfigError
 from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter
-from app.engine.files import MAX_CHANNELS, Recording, open_recording
+from app.engine.files import MAX_CHANNELS, ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
 
@@ -167,10 +167,15 @@ def channels_span(channels: Sequence[int]) -> str:
     return f"{channels[0]}" if len(channels) == 1 else f"{channels[0]}-{channels[-1]}"
 
 
-def recorders_in(recording: Recording) -> tuple[Recorder, ...]:
+def recorders_in(source: Recording | ArraySource | Span | SourceView) -> tuple[Recorder, ...]:
     """The recorders a combined recording's channels came from (its tags say, from `combine_job`),
-    in order; none for any other recording, or where the channels no longer match (a copy of some
-    channels, a track made from it)."""
+    in order, read through a span or a process over it; none for any other recording, for audio in
+    memory, or where the channels no longer match (a copy of some channels, a track made from it)."""
+    recording = source
+    while isinstance(recording, Span | SourceView):
+        recording = recording.source
+    if not isinstance(recording, Recording):
+        return ()
     comment = read_tags(recording.path).get("comment", "")
     at = comment.rfind(_STEP)
     if at < 0:

@@ -21,7 +21,7 @@ from app.engine.combine import (
     recorders_in,
 )
 from app.engine.errors import ConfigError
-from app.engine.files import open_recording
+from app.engine.files import ArraySource, Span, open_recording
 from app.engine.jobs import drive
 from app.engine.provenance import read_tags, write_tags
 
@@ -167,6 +167,8 @@ def test_a_combined_recording_says_which_channels_came_from_which_recorder(tmp_p
                         _recorder(tmp_path / "phone.wav", sound, 1.0, 30, rate=44_100)])
     with open_recording(tmp_path / "combined.wav") as combined:
         assert recorders_in(combined) == (Recorder("array.wav", (0, 1, 2)), Recorder("phone.wav", (3,)))
+        assert recorders_in(Span(combined, RATE, 5 * RATE)) == recorders_in(combined)     # a selection of it
+        assert recorders_in(ArraySource(combined.read(0, RATE), RATE)) == ()
     assert Recorder("array.wav", (0, 1, 2)).describe() == "array.wav, channels 1-3"
 
 
