@@ -44,6 +44,7 @@ from app.engine.documents import (
     load_session_job,
 )
 from app.engine.errors import AppError, AudioFileError
+from app.engine.combine import Recorder, recorders_in
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
 from app.engine.labels import LABEL_SUFFIXES
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.stored = StoredSettings()
         self.recording: Recording | None = None
+        self.recorders: tuple[Recorder, ...] = ()       # a combined recording's, which name its channels
         self.playback = PlaybackController(self)
         self.session = Session()
         self.jobs = JobQueue(self)
@@ -651,7 +653,8 @@ class MainWindow(QMainWindow):
     def _show_recording(self, recording: Recording, session: Session | None) -> None:
         self.playback.open(recording)
         old, self.recording = self.recording, recording
-        self.view.set_recording(recording)
+        self.recorders = recorders_in(recording)
+        self.view.set_recording(recording, self.recorders)
         self.selection_label.clear()             # a new recording starts without a selection
         self.selection_bar.set_duration(self.duration())
         self.tracks.link_to(self.view.time_box())
@@ -876,7 +879,8 @@ class MainWindow(QMainWindow):
                                      self.stored.theme(), self.stored.model(Task.SEPARATION),
                                      self.stored.model(Task.CORRECTION))
         dialog = SettingsDialog(self.view.settings, self.playback.player.device, self.stored.monitor_channels(),
-                                self.recording.channels if self.recording else 0, self, compute, self.pitch.settings)
+                                self.recording.channels if self.recording else 0, self, compute, self.pitch.settings,
+                                self.recorders)
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.open()
         return dialog

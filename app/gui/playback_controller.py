@@ -117,7 +117,7 @@ class PlaybackController:
         window = self.window
         combo = window.monitor_combo
         combo.clear()
-        for label, chosen in monitor_choices(window.recording.channels if window.recording else 0):
+        for label, chosen in monitor_choices(window.recording.channels if window.recording else 0, window.recorders):
             combo.addItem(label, monitor_key(chosen))
         combo.setCurrentIndex(max(0, combo.findData(monitor_key(window.stored.monitor_channels()))))
         if combo.count():

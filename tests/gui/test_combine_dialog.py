@@ -91,3 +91,19 @@ def test_the_delete_key_removes_the_selected_recorders(qtbot, window, recorders)
     qtbot.keyClick(dialog.files.list, Qt.Key.Key_Delete)
     assert dialog.files.paths() == [recorders[0], recorders[2]] and "channels 5–6" in dialog.files.list.item(1).text()
     dialog.reject()
+
+
+def test_a_combined_recordings_channels_are_named_for_their_recorders_and_paired_within_one(qtbot, window, recorders,
+                                                                                            tmp_path):
+    from tests.gui.conftest import open_and_draw
+
+    wait_done(qtbot, window, window.combining.combine(recorders, CombineSettings(RATE), tmp_path / "array.wav"))
+    open_and_draw(qtbot, window, tmp_path / "array.wav")
+    listen = [window.monitor_combo.itemText(k) for k in range(window.monitor_combo.count())]
+    assert listen[3:7] == ["Ch 4 · table-array.wav", "Ch 5 · phone.wav", "Ch 6 · camera.wav", "Ch 7 · camera.wav"]
+    assert listen[7:] == ["Ch 1 + 2 (L/R) · table-array.wav", "Ch 3 + 4 (L/R) · table-array.wav",
+                          "Ch 6 + 7 (L/R) · camera.wav"]
+    assert window.view._labels[4].toolTip() == "Channel 5: phone.wav, channel 5"
+    dialog = window.open_settings()
+    assert dialog.monitor.itemText(4) == "Ch 5 · phone.wav"
+    dialog.reject()

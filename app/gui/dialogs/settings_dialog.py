@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import (
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.engine.combine import Recorder
 from app.engine.errors import ConfigError, PlaybackError
 from app.engine.pipeline import Task, list_models
 from app.engine.pitch import MAX_CEILING_HZ, MIN_FLOOR_HZ, PitchSettings
@@ -33,10 +35,19 @@ TOP_FREQUENCIES = [("Half the sample rate (everything)", None), ("16 kHz", 16_00
                    ("1 kHz (voice pitch, hum)", 1_000.0)]
 
 
-def monitor_choices(channels: int) -> list[tuple[str, tuple[int, ...]]]:
-    """Each channel alone (to both ears), then neighbouring pairs as left/right."""
-    singles = [(f"Ch {c + 1}", (c,)) for c in range(channels)]
-    pairs = [(f"Ch {c + 1} + {c + 2} (L/R)", (c, c + 1)) for c in range(0, channels - 1, 2)]
+def monitor_choices(channels: int, recorders: Sequence[Recorder] = ()) -> list[tuple[str, tuple[int, ...]]]:
+    """Each channel alone (to both ears), then neighbouring pairs as left/right; in a recording
+    combined from several recorders, each channel named for its recorder and pairs only within
+    one (a stereo recorder's two channels, not one recorder's last with the next one's first)."""
+    owner = {c: recorder.name for recorder in recorders for c in recorder.channels}
+    groups = [recorder.channels for recorder in recorders] or [tuple(range(channels))]
+
+    def named(text: str, channel: int) -> str:
+        return f"{text} · {owner[channel]}" if channel in owner else text
+
+    singles = [(named(f"Ch {c + 1}", c), (c,)) for c in range(channels)]
+    pairs = [(named(f"Ch {g[k] + 1} + {g[k] + 2} (L/R)", g[k]), (g[k], g[k] + 1))
+             for g in groups for k in range(0, len(g) - 1, 2)]
     return singles + pairs
 
 
@@ -62,7 +73,8 @@ class ComputePreferences:
 class SettingsDialog(QDialog):
     def __init__(self, settings: SpectrogramSettings, device: str | None, monitor: tuple[int, ...],
                  channels: int, parent=None, compute: ComputePreferences = ComputePreferences(),
-                 pitch: PitchSettings = PitchSettings()) -> None:
+                 pitch: PitchSettings = PitchSettings(), recorders: Sequence[Recorder] = ()) -> None:
+        """`channels`, `recorders`: the open recording's, for Listen to."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = settings
@@ -107,8 +119,8 @@ class SettingsDialog(QDialog):
         except PlaybackError as err:
             play_form.addRow(QLabel(str(err), wordWrap=True))
         self.device.setCurrentIndex(max(0, self.device.findData(device)))
-        self.monitor = choice_combo(((label, monitor_key(chosen)) for label, chosen in monitor_choices(channels)),
-                                    monitor_key(monitor))
+        self.monitor = choice_combo(((label, monitor_key(chosen))
+                                     for label, chosen in monitor_choices(channels, recorders)), monitor_key(monitor))
         self.monitor.setEnabled(channels > 0)
         play_form.addRow("Output device", self.device)
         play_form.addRow("Listen to", self.monitor)

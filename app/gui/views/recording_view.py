@@ -8,6 +8,7 @@ its own time range, and a slow image fills in tile group by tile group.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import math
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from app.engine.combine import Recorder
 from app.engine.files import Recording
 from app.engine.labels import Label
 from app.engine.pitch import PitchTrack
@@ -128,8 +130,9 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self.set_recording(None)
 
     # --- building -----------------------------------------------------------------------------
-    def set_recording(self, recording: Recording | None) -> None:
-        """Show `recording` (None: empty); the previous worker is stopped first."""
+    def set_recording(self, recording: Recording | None, recorders: Sequence[Recorder] = ()) -> None:
+        """Show `recording` (None: empty); the previous worker is stopped first. `recorders`: those a
+        combined recording's channels came from, named on hovering each channel's number."""
         if self.worker is not None:
             self.worker.close()
             self.worker = None
@@ -152,6 +155,9 @@ class RecordingView(pg.GraphicsLayoutWidget):
         duration = recording.frames / recording.sample_rate
         for channel in range(recording.channels):
             self._add_channel_row(channel, axis, duration)
+        for recorder in recorders:
+            for channel in recorder.channels:
+                self._labels[channel].setToolTip(f"Channel {channel + 1}: {recorder.describe()}")
         self._add_time_ruler(recording.channels, duration)
         self._add_colorbar(recording.channels)
         self.ci.layout.setColumnStretchFactor(1, 1)
