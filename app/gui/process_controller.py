@@ -61,7 +61,7 @@ from app.gui.dialogs.repair_dialog import RepairDialog
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 from app.gui.dialogs.separate_dialog import SeparateDialog, SeparationChoice
 from app.gui.dialogs.sounds_dialog import SoundsDialog
-from app.gui.names import display_name
+from app.gui.names import channel_names, display_name
 from app.gui.views.inspector_view import InspectorView
 from app.gui.preview_wiring import wire_preview, with_rate
 from app.gui.workers import JobEntry, WorkerSet
@@ -289,7 +289,7 @@ class ProcessController(QObject):
         if recording is None:
             return None
         start, stop = selection if selection is not None else (0.0, None)
-        requests = [AnalysisRequest(recording, [f"Ch {k + 1}" for k in range(recording.channels)], start, stop)]
+        requests = [AnalysisRequest(recording, channel_names(recording.channels, window.recorders), start, stop)]
         requests += [AnalysisRequest(ArraySource(v.audio[None], v.sample_rate, v.name), [v.name], start, stop)
                      for v in window.session.versions if not v.hidden]
         span = (f"Selection {format_span(start, stop, decimals=3)}" if selection is not None else

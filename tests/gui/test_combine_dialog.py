@@ -107,3 +107,7 @@ def test_a_combined_recordings_channels_are_named_for_their_recorders_and_paired
     dialog = window.open_settings()
     assert dialog.monitor.itemText(4) == "Ch 5 · phone.wav"
     dialog.reject()
+    window.view.set_selection((1.0, 3.0))
+    wait_done(qtbot, window, window.processing.run_analysis())
+    assert [lane.name for lane in window.analysis_panel.lanes][4:] == ["Ch 5 · phone.wav", "Ch 6 · camera.wav",
+                                                                      "Ch 7 · camera.wav"]

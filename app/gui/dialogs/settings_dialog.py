@@ -26,6 +26,7 @@ from app.engine.pitch import MAX_CEILING_HZ, MIN_FLOOR_HZ, PitchSettings
 from app.engine.playback import output_devices
 from app.engine.spectrogram import Colormap, FrequencyScale, SpectrogramSettings, Window
 from app.gui.dialogs.choices import choice_combo, enum_choices
+from app.gui.names import channel_names, for_recorder
 from app.gui.settings import Theme, compute_devices
 from models.inference.chunked import ChunkConfig
 
@@ -39,16 +40,10 @@ def monitor_choices(channels: int, recorders: Sequence[Recorder] = ()) -> list[t
     """Each channel alone (to both ears), then neighbouring pairs as left/right; in a recording
     combined from several recorders, each channel named for its recorder and pairs only within
     one (a stereo recorder's two channels, not one recorder's last with the next one's first)."""
-    owner = {c: recorder.name for recorder in recorders for c in recorder.channels}
     groups = [recorder.channels for recorder in recorders] or [tuple(range(channels))]
-
-    def named(text: str, channel: int) -> str:
-        return f"{text} · {owner[channel]}" if channel in owner else text
-
-    singles = [(named(f"Ch {c + 1}", c), (c,)) for c in range(channels)]
-    pairs = [(named(f"Ch {g[k] + 1} + {g[k] + 2} (L/R)", g[k]), (g[k], g[k] + 1))
+    pairs = [(for_recorder(f"Ch {g[k] + 1} + {g[k] + 2} (L/R)", g[k], recorders), (g[k], g[k] + 1))
              for g in groups for k in range(0, len(g) - 1, 2)]
-    return singles + pairs
+    return [(name, (c,)) for c, name in enumerate(channel_names(channels, recorders))] + pairs
 
 
 def monitor_key(channels: tuple[int, ...]) -> str:
