@@ -104,7 +104,7 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
     Redraw is the median of three runs with an empty tile cache after the file's pages have been
     read once; the very first draw, with the file evicted from the OS cache, is reported beside it
-    (disk-bound). Then the whole file's levels, loudness, spectra and channel delays (the analysis
+    (disk-bound). Then the whole file's levels, loudness, spectra, channel delays and drifts (the analysis
     panel's job), whose memory the peak RSS includes.
     """
     from app.engine.analysis import AnalysisRequest, analyse
@@ -140,7 +140,7 @@ def bench_files(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
              f"open (cold cache): {open_seconds * 1000:.1f} ms   (target <= 2000 ms)"]
     lines += [f"spectrogram redraw, {view}: {ms:.1f} ms   (target <= 50 ms)" for view, ms in redraw.items()]
     lines += [f"first draw with the file still on disk, {view}: {ms:.1f} ms" for view, ms in first_draw.items()]
-    lines.append(f"levels, loudness, spectra and delays of every channel, whole file: {analysis_seconds:.1f} s "
+    lines.append(f"levels, loudness, spectra, delays and drifts of every channel, whole file: {analysis_seconds:.1f} s "
                  f"({args.minutes * 60 / analysis_seconds:.0f}x real time)")
     lines.append(f"peak RSS: {result['peak_rss_mb']:.0f} MB   (target <= 600 MB)")
     return result, lines

@@ -38,7 +38,7 @@ class DelaysController:
         self.panel.drift_requested.connect(self.open_drift_dialog)
 
     def open(self, recording: Recording) -> None:
-        self.panel.set_channels(recording.channels)
+        self.panel.set_channels(recording.channels, self.window.recorders)
         self.panel.reach.setValue(self.window.stored.delays_reach_s() * 1000)
 
     def track(self) -> JobEntry | None:
@@ -93,7 +93,7 @@ class DelaysController:
             return None
         reference, measured = panel.track.pair
         dialog = DriftDialog(window.recording.channels, reference, measured, panel.drift.ppm, panel.drift.error_ppm,
-                             window)
+                             window, window.recorders)
         dialog.accepted.connect(lambda: self.take_out_drift(dialog.chosen()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()

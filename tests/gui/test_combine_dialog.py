@@ -107,7 +107,21 @@ def test_a_combined_recordings_channels_are_named_for_their_recorders_and_paired
     dialog = window.open_settings()
     assert dialog.monitor.itemText(4) == "Ch 5 · phone.wav"
     dialog.reject()
+    panel = window.delays.panel
+    assert (panel.first.currentText(), panel.second.currentText()) == ("1 · table-array.wav", "5 · phone.wav")
     window.view.set_selection((1.0, 3.0))
     wait_done(qtbot, window, window.processing.run_analysis())
     assert [lane.name for lane in window.analysis_panel.lanes][4:] == ["Ch 5 · phone.wav", "Ch 6 · camera.wav",
                                                                       "Ch 7 · camera.wav"]
+
+
+def test_taking_out_a_drift_in_a_combined_recording_starts_with_the_drifting_recorders_channels(qtbot, window,
+                                                                                              recorders, tmp_path):
+    from app.gui.dialogs.drift_dialog import DriftDialog
+    from tests.gui.conftest import open_and_draw
+
+    wait_done(qtbot, window, window.combining.combine(recorders, CombineSettings(RATE), tmp_path / "array.wav"))
+    open_and_draw(qtbot, window, tmp_path / "array.wav")
+    dialog = DriftDialog(7, 0, 5, 30.0, 1.0, window, window.recorders)
+    assert dialog.chosen() == [5, 6] and dialog.boxes[6].text() == "Channel 7 · camera.wav"
+    dialog.reject()

@@ -8,6 +8,7 @@ on what is drawn (`delays_controller`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,12 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
+from app.engine.combine import Recorder
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, DelayMode, DelayTrack, Drift, delay_csv
 from app.engine.export import write_text_atomically
 from app.engine.spectrogram import Colormap
 from app.engine.timecode import format_duration
+from app.gui.names import for_recorder
 from app.gui.views.csv_saving import ask_and_save_csv
 from app.gui.views.plot_style import plot_colors, restyle
 from app.gui.views.recording_view import color_map
@@ -111,11 +114,14 @@ class DelaysPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.readout)
 
-    def set_channels(self, channels: int) -> None:
-        """Offer the channels of a newly opened recording (channel 2 against 1), and clear what was drawn."""
-        for box, chosen in ((self.first, 0), (self.second, 1)):
+    def set_channels(self, channels: int, recorders: Sequence[Recorder] = ()) -> None:
+        """Offer the channels of a newly opened recording, and clear what was drawn: channel 2 against
+        1, or in a recording combined from several recorders, each named for its recorder, the second
+        recorder's first channel against the first's (how well they were put in step)."""
+        other = recorders[1].channels[0] if recorders else 1
+        for box, chosen in ((self.first, 0), (self.second, other)):
             box.clear()
-            box.addItems([f"{c + 1}" for c in range(channels)])
+            box.addItems([for_recorder(f"{c + 1}", c, recorders) for c in range(channels)])
             box.setCurrentIndex(min(chosen, channels - 1))
         self.track_button.setEnabled(channels > 1)
         self.clear("This recording has one channel: a delay needs two." if channels < 2 else HINT)
