@@ -27,6 +27,7 @@ from app.engine.declip import DeclipResult, repaired_copy_job
 from app.engine.dereverb import DereverbResult, dereverberated_copy_job, preview_job
 from app.engine.dropouts import MIN_RUN as DROPOUT_RUN
 from app.engine.dropouts import dropouts_job
+from app.engine.combine import Recorder
 from app.engine.documents import ESTIMATE_KINDS, Version
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError
@@ -36,7 +37,7 @@ from app.engine.jobs import Job
 from app.engine.preview import preview_span
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
-from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings
+from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings, own_array
 from app.engine.restoration import Restoration, damage_job, restored_copy_job
 from app.engine.restoration import preview_job as restoration_preview_job
 from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
@@ -78,9 +79,18 @@ def _imported_and_checked(path: Path, talker: int, recording: Recording) -> Job[
     mixture: another system's latency, which every metric would count against it."""
     version = yield from import_version_job(path, talker)
     note = yield from step_note(version, recording)
-    if note is None:
-        return version
-    return dataclasses.replace(version, settings={**version.settings, "notes": [note]})
+    return version if note is None else _noted(version, note)
+
+
+def _noted(version: Version, note: str) -> Version:
+    """`version` with `note` among those the window shows when it is added."""
+    return dataclasses.replace(version, settings={**version.settings,
+                                                  "notes": [*version.settings.get("notes", []), note]})
+
+
+def _each_noted(job: Job[list[Version]], note: str) -> Job[list[Version]]:
+    versions = yield from job
+    return [_noted(version, note) for version in versions]
 
 
 class ProcessController(QObject):
@@ -117,10 +127,22 @@ class ProcessController(QObject):
 
     def separation_choice(self) -> SeparationChoice:
         """The method, channels and reference last chosen for the open recording (Separate with
-        options…); at first the trained separator on every channel, estimated at channel 1."""
-        if self._choice is not None and self._choice[0] is self.window.recording:
+        options…); at first the trained separator on every channel, estimated at channel 1, or in a
+        recording combined from several recorders, on one array's own channels (`own_array`, when
+        it has two or more), which separate as well as all of them and sooner (`meco-studio
+        evaluate combine --separate`)."""
+        if self._chosen_here():
             return self._choice[1]
-        return SeparationChoice()
+        own = self._own_array()
+        return SeparationChoice() if own is None else SeparationChoice(channels=own.channels,
+                                                                       reference=own.channels[0])
+
+    def _chosen_here(self) -> bool:
+        return self._choice is not None and self._choice[0] is self.window.recording
+
+    def _own_array(self) -> Recorder | None:
+        own = own_array(self.window.recorders, 0)
+        return own if own is not None and len(own.channels) > 1 else None
 
     def run_separation(self, choice: SeparationChoice | None = None) -> JobEntry | None:
         """Queue a separation of the open recording (of the selection, if any) with `choice`, else
@@ -129,6 +151,7 @@ class ProcessController(QObject):
         recording = self.window.recording
         if recording is None:
             return None
+        defaulted = choice is None and not self._chosen_here()
         choice = choice or self.separation_choice()
         if choice.channels is None and recording.channels > MAX_MODEL_MICS:
             self.open_separate_options()
@@ -138,7 +161,15 @@ class ProcessController(QObject):
         span = self._span()
         title = f"Separate ({METHOD_NAMES[choice.method]})" if choice.method in METHOD_NAMES else "Separate"
         references = dict(self.window.session.references)
-        return self._versions_job(title, lambda: separate_versions_job(recording, settings, span, references), span)
+        own = self._own_array()
+        if not defaulted or own is None:
+            return self._versions_job(title, lambda: separate_versions_job(recording, settings, span, references),
+                                      span)
+        note = (f"Separated from one recorder's channels, {own.describe()}, of the {recording.channels} combined: "
+                "one array's own channels separate as well as all of them, and sooner (Separate with options…, "
+                "Recorder, chooses others).")
+        return self._versions_job(title, lambda: _each_noted(separate_versions_job(recording, settings, span,
+                                                                                   references), note), span)
 
     def open_separate_options(self) -> SeparateDialog | None:
         """Choose the method (the trained separators, AuxIVA, ILRMA, and the oracle mask once the

@@ -3,6 +3,10 @@ repeated by Ctrl+R for the same recording."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from app.engine.documents import VersionKind
 from app.engine.separation import Method
 from app.gui.dialogs.separate_dialog import SeparateDialog
@@ -134,7 +138,9 @@ def test_the_spatial_filter_is_a_trained_separators_choice_and_is_recorded_with_
     assert window.session.versions[-1].settings["spatial_filter"] is False
 
 
-def test_a_combined_recording_offers_each_recorders_own_channels_by_name(qtbot, window, tmp_path):
+@pytest.fixture
+def combined(tmp_path) -> Path:
+    """A 3-channel array and a phone, combined into one 4-channel recording."""
     from app.engine.combine import combine_job
     from app.engine.files import open_recording
     from app.engine.jobs import drive
@@ -144,12 +150,20 @@ def test_a_combined_recording_offers_each_recorders_own_channels_by_name(qtbot, 
     paths = [_recorder(tmp_path / "array.wav", sound, 0.0, 30, channels=3),
              _recorder(tmp_path / "phone.wav", sound, 1.0, 30)]
     drive(combine_job([open_recording(p) for p in paths], tmp_path / "combined.wav"))
-    open_and_draw(qtbot, window, tmp_path / "combined.wav")
+    return tmp_path / "combined.wav"
+
+
+def test_a_combined_recording_offers_each_recorders_own_channels_by_name(qtbot, window, combined):
+    open_and_draw(qtbot, window, combined)
     dialog = window.processing.open_separate_options()
     recorder = dialog.fields.recorder
     assert recorder.isVisibleTo(dialog)
     assert [recorder.itemText(k) for k in range(recorder.count())] == [
         "All of them", "array.wav, channels 1-3", "phone.wav, channel 4"]
+    assert recorder.currentIndex() == 1                     # at first, the array's own (as Ctrl+R separates)
+    recorder.setCurrentIndex(0)
+    recorder.activated.emit(0)
+    assert dialog.fields.channels.text() == "" and dialog.summary.text().startswith("Uses 4 of 4 channels")
     recorder.setCurrentIndex(1)
     recorder.activated.emit(1)
     assert dialog.fields.channels.text() == "1-3" and dialog.summary.text().startswith("Uses 3 of 4 channels (1, 2, 3)")
@@ -172,3 +186,14 @@ def test_a_recording_of_one_array_offers_no_recorders(qtbot, window, make_record
     dialog = window.processing.open_separate_options()
     assert not dialog.fields.recorder.isVisibleTo(dialog)
     dialog.reject()
+
+
+def test_ctrl_r_on_a_combined_recording_separates_one_arrays_own_channels_and_says_so(qtbot, window, combined,
+                                                                                     tiny_separator_card):
+    window.stored.set_model("separation", "tiny-separator")
+    open_and_draw(qtbot, window, combined)
+    wait_done(qtbot, window, window.processing.run_separation())
+    separated = [v for v in window.session.versions if v.kind is VersionKind.SEPARATED]
+    assert separated and all(v.settings["channels"] == [0, 1, 2] for v in separated)
+    assert "Separated from one recorder's channels, array.wav, channels 1-3, of the 4 combined" in \
+        window.statusBar().currentMessage()
