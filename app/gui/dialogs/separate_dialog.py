@@ -1,7 +1,8 @@
 """Process ▸ Separate with options…: which method, which microphones, which reference.
 
 Ctrl+R separates at once with the choices last made here for the open recording (at first: the
-trained separator on every channel, up to 8, estimated at channel 1). Here a user picks a
+trained separator on every channel, up to 8, estimated at channel 1; on a recording combined
+from several recorders, one array's own channels). Here a user picks a
 classical method to hear and score beside the model (AuxIVA, ILRMA), a subset of a larger
 array's channels (the model takes up to 8), or another reference microphone: what
 `meco-studio separate` takes as --method, --channels and --reference. A recording combined from
