@@ -16,7 +16,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -619,34 +619,42 @@ def recording_export_settings(path: Path, source_subtype: str, overwrite: bool =
 
 
 def export_recording_job(recording: Recording, path: Path, settings: ExportSettings,
-                         span: tuple[float, float] | None = None) -> Job[tuple[Path, str | None]]:
-    """Copy the recording's channels, whole or the span `[start, stop)` seconds, into one file at
-    its own rate, block by block: Audacity's "Export selected audio". The source is only read.
-    Returns the file and its writer's `peak_note` (a float recording beyond full scale copied into
-    an integer format is clipped)."""
+                         span: tuple[float, float] | None = None,
+                         channels: Sequence[int] | None = None) -> Job[tuple[Path, str | None]]:
+    """Copy the recording's channels (every one, or those listed, 0-based, in that order), whole or
+    the span `[start, stop)` seconds, into one file at its own rate, block by block: Audacity's
+    "Export selected audio". The source is only read. Returns the file and its writer's
+    `peak_note` (a float recording beyond full scale copied into an integer format is clipped)."""
+    chosen = list(range(recording.channels)) if channels is None else list(channels)
+    missing = [c + 1 for c in chosen if not 0 <= c < recording.channels]
+    if not chosen or missing:
+        raise ConfigError(f"{recording.name} has {recording.channels} channels; choose among them to export"
+                          + (f" (there is no channel {', '.join(map(str, missing))})." if missing else "."))
     if settings.loudness_lufs is not None:
         raise ConfigError("A recording's channels are copied at their own level; leave the loudness target unset.")
     if Path(path).resolve() == recording.path.resolve():
         raise ExportError(f"{Path(path).name} is the recording itself; the source is never written. "
                           "Choose another name.")
     limit = FORMAT_MAX_CHANNELS.get(settings.format)
-    if limit is not None and recording.channels > limit:
+    if limit is not None and len(chosen) > limit:
         raise ExportError(f"{Path(path).name}: {settings.format.value.upper()} holds at most {limit} channels and "
-                          f"{recording.name} has {recording.channels}; choose WAV or OGG.")
+                          f"{len(chosen)} are to be copied from {recording.name}; choose WAV or OGG, or fewer "
+                          "channels.")
     start, stop = (0, recording.frames) if span is None else (
         round(max(0.0, span[0]) * recording.sample_rate), min(recording.frames, round(span[1] * recording.sample_rate)))
     if stop <= start:
         raise ConfigError(f"The range to export is empty or past the end of {recording.name}.")
     rate = recording.sample_rate
     part = "" if span is None else f", {format_span(start / rate, stop / rate, 3)}"
-    copied = f"channels of {recording.name}{part}"
+    which = "" if channels is None else f" {', '.join(str(c + 1) for c in chosen)}"
+    copied = f"channels{which} of {recording.name}{part}"
     tags = with_step(read_tags(recording.path), copied)
-    writer = AtomicAudioWriter(path, recording.sample_rate, recording.channels, settings, tags, frames=stop - start)
+    writer = AtomicAudioWriter(path, recording.sample_rate, len(chosen), settings, tags, frames=stop - start)
     block = int(EXPORT_BLOCK_SECONDS * recording.sample_rate)
     clock = Stopwatch()
     try:
         for at in range(start, stop, block):
-            writer.write(recording.read(at, min(stop, at + block)))
+            writer.write(recording.read(at, min(stop, at + block), chosen))
             yield Progress("export", min(stop, at + block) - start, stop - start, clock())
     except BaseException:
         writer.abort()

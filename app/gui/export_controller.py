@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.engine.errors import AppError
@@ -22,7 +22,9 @@ from app.engine.export import (
     write_bytes_atomically,
 )
 from app.engine.pitch import export_job as pitch_export_job
+from app.engine.separation import channel_list_text
 from app.engine.report import report_job
+from app.gui.dialogs.export_audio_dialog import ExportAudioDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest
 from app.gui.dialogs.file_filters import RECORDING_EXPORT_FILTER
 from app.gui.workers import JobEntry
@@ -94,16 +96,31 @@ class ExportController(QObject):
                                             10_000)
 
     # --- the recording's own audio ------------------------------------------------------------------
-    def recording_audio(self, path: str | Path | None = None) -> JobEntry | None:
-        """Every channel of the recording, the selection or the whole, into a new file at its own
-        rate (Audacity's Export Selected Audio): a clip to share or to test on."""
+    def recording_audio(self, path: str | Path | None = None,
+                        channels: tuple[int, ...] | None = None) -> JobEntry | ExportAudioDialog | None:
+        """The recording's channels (all, or those listed, 0-based), the selection or the whole,
+        into a new file at its own rate (Audacity's Export Selected Audio): a clip to share or to
+        test on. Without a `path`, a recording of several channels first asks which (the dialog is
+        returned), then where."""
         window = self.window
         if window.recording is None:
             return None
+        if path is None and channels is None and window.recording.channels > 1:
+            dialog = ExportAudioDialog(window.recording, window.recorders, window.view.selection, window)
+            dialog.accepted.connect(lambda: self._save_recording_audio(dialog.channels()))
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+            return dialog
+        return self._save_recording_audio(channels, path)
+
+    def _save_recording_audio(self, channels: tuple[int, ...] | None, path: str | Path | None = None
+                              ) -> JobEntry | None:
+        window = self.window
         recording, span = window.recording, window.view.selection
         asked = path is None                      # the file dialog has asked before replacing a file
         if asked:
-            suggested = recording.path.with_name(f"{recording.path.stem}_{'selection' if span else 'copy'}.flac")
+            which = f"_ch{channel_list_text(channels)}" if channels else ""
+            suggested = recording.path.with_name(f"{recording.path.stem}_{'selection' if span else 'copy'}{which}.flac")
             path, _ = QFileDialog.getSaveFileName(window, "Export the recording's audio", str(suggested),
                                                   RECORDING_EXPORT_FILTER)
             if not path:
@@ -114,7 +131,7 @@ class ExportController(QObject):
             window.show_error("Cannot export the audio", str(err))
             return None
         return window.jobs.submit(f"Export {'the selection of ' if span else ''}{recording.name}",
-                                  lambda: export_recording_job(recording, Path(path), settings, span),
+                                  lambda: export_recording_job(recording, Path(path), settings, span, channels),
                                   self._on_recording_exported)
 
     def _on_recording_exported(self, result: tuple[Path, str | None]) -> None:

@@ -40,6 +40,27 @@ def test_a_selection_copies_its_frames_of_every_channel(take, tmp_path):
     np.testing.assert_array_equal(clip, sf.read(take.path, dtype="int16")[0][RATE:int(2.5 * RATE)])
 
 
+def test_the_channels_listed_are_copied_in_that_order_and_the_tags_say_which(take, tmp_path):
+    from app.engine.provenance import read_tags
+
+    target = tmp_path / "two.mp3"                       # two of the four fit a format that holds two
+    drive(export_recording_job(take, target, recording_export_settings(target, take.info.subtype), channels=(3, 0)))
+    wav = tmp_path / "two.wav"
+    drive(export_recording_job(take, wav, recording_export_settings(wav, take.info.subtype), channels=(3, 0)))
+    source = sf.read(take.path, dtype="int16")[0]
+    np.testing.assert_array_equal(sf.read(wav, dtype="int16")[0], source[:, [3, 0]])
+    assert sf.info(target).channels == 2 and read_tags(wav)["comment"].endswith("channels 4, 1 of take.wav")
+
+
+def test_a_channel_the_recording_lacks_is_named_and_nothing_is_written(take, tmp_path):
+    target = tmp_path / "clip.wav"
+    with pytest.raises(ConfigError, match="take.wav has 4 channels; choose among them to export .there is no "
+                                          "channel 5, 7."):
+        drive(export_recording_job(take, target, recording_export_settings(target, take.info.subtype),
+                                   channels=(0, 4, 6)))
+    assert not target.exists()
+
+
 def test_a_float_recording_beyond_full_scale_is_clipped_in_flac_with_a_note_and_kept_in_wav(tmp_path):
     sf.write(tmp_path / "hot.wav", np.array([[0.5], [1.5], [-2.0]], np.float32), RATE, subtype="FLOAT")
     with open_recording(tmp_path / "hot.wav") as hot:
@@ -53,7 +74,7 @@ def test_a_float_recording_beyond_full_scale_is_clipped_in_flac_with_a_note_and_
 
 def test_a_format_that_cannot_hold_the_channels_is_refused_by_name(take, tmp_path):
     target = tmp_path / "clip.mp3"
-    with pytest.raises(ExportError, match="MP3 holds at most 2 channels and take.wav has 4"):
+    with pytest.raises(ExportError, match="MP3 holds at most 2 channels and 4 are to be copied from take.wav"):
         drive(export_recording_job(take, target, recording_export_settings(target, take.info.subtype)))
     assert not target.exists()
 

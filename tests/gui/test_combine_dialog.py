@@ -107,6 +107,10 @@ def test_a_combined_recordings_channels_are_named_for_their_recorders_and_paired
     dialog = window.open_settings()
     assert dialog.monitor.itemText(4) == "Ch 5 · phone.wav"
     dialog.reject()
+    export = window.exporter.recording_audio()                  # which channels to copy: a recorder's, by name
+    export.pick.recorder.activated.emit(3)
+    assert export.pick.channels.text() == "6-7" and export.channels() == (5, 6)
+    export.reject()
     panel = window.delays.panel
     assert (panel.first.currentText(), panel.second.currentText()) == ("1 · table-array.wav", "5 · phone.wav")
     window.view.set_selection((1.0, 3.0))

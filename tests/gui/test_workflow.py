@@ -899,6 +899,24 @@ def test_the_recordings_selection_exports_as_a_clip_of_every_channel(qtbot, wind
     assert "clip.flac already exists" in window.jobs.entries[-1].message
 
 
+def test_exporting_a_recordings_audio_first_asks_which_channels(qtbot, window, make_recording, tmp_path):
+    open_and_draw(qtbot, window, make_recording("meeting.wav", seconds=2.0, channels=4))
+    dialog = window.exporter.recording_audio()
+    assert dialog.windowTitle() == "Export the recording's audio" and dialog.save_button.isEnabled()
+    assert dialog.summary.text() == "Copies all 4 channels into one file at 16000 Hz."
+    assert not dialog.pick.recorder.isVisibleTo(dialog)                 # one array: no recorders to offer
+    dialog.pick.channels.setText("2,5")
+    assert not dialog.save_button.isEnabled() and "there is no channel 5" in dialog.summary.text()
+    dialog.pick.channels.setText("3,1")
+    assert dialog.channels() == (2, 0) and dialog.summary.text().startswith("Copies 2 of 4 channels (3, 1)")
+    save_screenshot(dialog, "export-audio-dialog.png")
+    dialog.reject()
+    wait_done(qtbot, window, window.exporter.recording_audio(tmp_path / "two.wav", channels=(2, 0)))
+    copied = sf.read(tmp_path / "two.wav", dtype="float32")[0]
+    source = sf.read(window.recording.path, dtype="float32")[0]
+    np.testing.assert_allclose(copied, source[:, [2, 0]], atol=1e-4)
+
+
 def test_a_hot_float_recording_copied_to_flac_warns_that_it_was_clipped(qtbot, window, tmp_path):
     hot = tmp_path / "hot.wav"
     sf.write(hot, 3.0 * np.sin(np.linspace(0, 400, 16_000, dtype=np.float32)), 16_000, subtype="FLOAT")

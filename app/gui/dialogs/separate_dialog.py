@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QSignalBlocker
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from app.engine.combine import Recorder, recorders_in
 from app.engine.errors import AppError, ConfigError
@@ -29,12 +28,11 @@ from app.engine.separation import (
     METHOD_NAMES,
     Method,
     SeparateSettings,
-    channel_list_text,
     choose_channels,
-    parse_channel_list,
 )
 from app.engine.timecode import format_span
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.channel_choice import ChannelChoice
 from app.gui.dialogs.choices import choice_combo
 
 DESCRIPTIONS = {Method.AUXIVA: "classical blind separation (independent vector analysis)",
@@ -66,18 +64,20 @@ class SeparationFields:
                  oracle: bool = False, recorders: tuple[Recorder, ...] = ()) -> None:
         """`oracle`: offer the ideal ratio mask (every talker has a clean reference); `recorders`:
         a combined recording's, each offered by name with its own channels."""
-        self.models, self.recorders = models, recorders
+        self.models = models
         others = [Method.AUXIVA, Method.ILRMA] + ([Method.ORACLE] if oracle else [])
         self._methods = [(Method.MODEL, entry.name) for entry in models] + [(m, None) for m in others]
         labels = [entry.summary for entry in models] + [f"{METHOD_NAMES[m]}: {DESCRIPTIONS[m]}" for m in others]
         chosen = (choice.method, choice.model)
         self.method = choice_combo(((label, k) for k, label in enumerate(labels)),
                                    self._methods.index(chosen) if chosen in self._methods else 0)
-        self.channels = QLineEdit("" if choice.channels is None else channel_list_text(choice.channels))
-        self.channels.setPlaceholderText(f"all, up to {MAX_MODEL_MICS}" if channels is None else
-                                         f"all {channels}" if channels <= MAX_MODEL_MICS else
-                                         f"up to {MAX_MODEL_MICS} of {channels}, e.g. 1-{MAX_MODEL_MICS}")
-        self.channels.setToolTip("Channels counted from 1: a list and ranges such as 1-4,6. Empty: all of them.")
+        self.pick = ChannelChoice(choice.channels, recorders,
+                                  f"all, up to {MAX_MODEL_MICS}" if channels is None else
+                                  f"all {channels}" if channels <= MAX_MODEL_MICS else
+                                  f"up to {MAX_MODEL_MICS} of {channels}, e.g. 1-{MAX_MODEL_MICS}")
+        self.channels, self.recorder = self.pick.channels, self.pick.recorder
+        self.recorder.setToolTip("The recorders this recording was combined from: one array's own channels "
+                                 "separate as well as all of them, as their spatial cues are an array's")
         self.reference = QSpinBox(minimum=1, maximum=channels or MAX_CHANNELS, value=choice.reference + 1,
                                   prefix="channel ")
         self.reference.setToolTip("The microphone at which each talker is estimated; it is always used.")
@@ -86,13 +86,7 @@ class SeparationFields:
                                      ("The network's masks only", False)], choice.spatial_filter)
         self.spatial.setToolTip("A trained separator's masks can steer a multichannel Wiener filter over the "
                                 "channels (--spatial-filter / --no-spatial-filter from a terminal)")
-        self.recorder = QComboBox()
-        self.recorder.addItems(["All of them"] + [recorder.describe() for recorder in recorders])
-        self.recorder.setToolTip("The recorders this recording was combined from: one array's own channels "
-                                 "separate as well as all of them, as their spatial cues are an array's")
-        self.recorder.activated.connect(self._use_recorder)
-        self.channels.textChanged.connect(self._show_recorder)
-        self._show_recorder()
+        self.recorder.activated.connect(self._move_reference)
         self.method.currentIndexChanged.connect(self._enable)
         self._enable()
 
@@ -100,9 +94,7 @@ class SeparationFields:
         form.addRow("Method", self.method)
         if not self.models:
             form.addRow("", QLabel("No trained separator is installed; AuxIVA and ILRMA need none."))
-        if self.recorders:
-            form.addRow("Recorder", self.recorder)
-        form.addRow("Channels", self.channels)
+        self.pick.add_rows(form)
         form.addRow("Reference", self.reference)
         form.addRow("Spatial filter", self.spatial)
 
@@ -112,22 +104,11 @@ class SeparationFields:
         self.reference.valueChanged.connect(slot)
         self.spatial.currentIndexChanged.connect(slot)
 
-    def _use_recorder(self, index: int) -> None:
-        channels = self.recorders[index - 1].channels if index > 0 else None
-        self.channels.setText("" if channels is None else channel_list_text(channels))
+    def _move_reference(self, index: int) -> None:
+        """Onto the recorder chosen, when the reference lay elsewhere."""
+        channels = self.pick.recorder_channels(index)
         if channels is not None and self.reference.value() - 1 not in channels:
             self.reference.setValue(channels[0] + 1)
-
-    def _show_recorder(self) -> None:
-        """The recorder whose channels are typed, if any (blank for another list)."""
-        text = self.channels.text().strip()
-        try:
-            typed = parse_channel_list(text) if text else None
-        except ConfigError:
-            typed = ()
-        owners = [k + 1 for k, recorder in enumerate(self.recorders) if recorder.channels == typed]
-        with QSignalBlocker(self.recorder):
-            self.recorder.setCurrentIndex(0 if typed is None else owners[0] if owners else -1)
 
     def _enable(self) -> None:
         method, model = self._methods[self.method.currentData()]
@@ -136,8 +117,7 @@ class SeparationFields:
         if model in cards:
             recommended = cards[model].get("inference", {}).get("spatial_filter", False)
             self.spatial.setItemText(0, f"As the model's card recommends ({'on' if recommended else 'off'})")
-        self.channels.setEnabled(method is not Method.ORACLE)      # the oracle masks the reference mic alone
-        self.recorder.setEnabled(method is not Method.ORACLE)
+        self.pick.set_enabled(method is not Method.ORACLE)      # the oracle masks the reference mic alone
 
     def set_method(self, method: Method, model: str | None = None) -> None:
         self.method.setCurrentIndex(self._methods.index((method, model)))
@@ -145,8 +125,7 @@ class SeparationFields:
     def choice(self) -> SeparationChoice:
         """The choice as typed; ConfigError when the channel list cannot be read."""
         method, model = self._methods[self.method.currentData()]
-        text = self.channels.text().strip()
-        return SeparationChoice(method, model, parse_channel_list(text) if text else None, self.reference.value() - 1,
+        return SeparationChoice(method, model, self.pick.chosen(), self.reference.value() - 1,
                                 self.spatial.currentData() if method is Method.MODEL else None)
 
 
