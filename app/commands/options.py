@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 
 from app.engine.errors import ConfigError
-from app.engine.separation import OutputRate, parse_channel_list
+from app.engine.channel_lists import parse_channel_list
+from app.engine.separation import OutputRate
 from app.engine.timecode import parse_clock
 from models.inference.chunked import ChunkConfig
 

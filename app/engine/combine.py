@@ -38,6 +38,7 @@ import numpy as np
 import soxr
 from scipy.fft import irfft, next_fast_len, rfft
 
+from app.engine.channel_lists import channel_list_text
 from app.engine.clock_drift import ClockStream
 from app.engine.delay_track import clear_floor
 from app.engine.errors import ConfigError
@@ -113,8 +114,8 @@ class Placement:
 
     def describe(self, first: str, channels: Sequence[int] = ()) -> str:
         """One sentence: when this recorder started against the `first`, its drift and polarity;
-        with its `channels` (1-based) in a combined file, those too, as `recorders_in` reads them."""
-        name = f"{self.name} ({_CHANNELS_MARK} {channels_span(channels)})" if channels else self.name
+        with its `channels` (0-based) in a combined file, those too, as `recorders_in` reads them."""
+        name = f"{self.name} ({_CHANNELS_MARK} {channel_list_text(channels)})" if channels else self.name
         if self.probes == 0:
             return f"{name}: the clock every other recorder is put on"
         side = "before" if self.offset_s >= 0 else "after"
@@ -153,18 +154,12 @@ class Recorder:
     channels: tuple[int, ...]     # 0-based
 
     def describe(self) -> str:
-        return f"{self.name}, {'channel' if len(self.channels) == 1 else 'channels'} " \
-               f"{channels_span([c + 1 for c in self.channels])}"
+        return f"{self.name}, {'channel' if len(self.channels) == 1 else 'channels'} {channel_list_text(self.channels)}"
 
 
 _STEP = "combined from "
 _CHANNELS_MARK = "ch"
 _RECORDER = re.compile(rf"(?:^|; )(?P<name>[^;]+?) \({_CHANNELS_MARK} (?P<low>\d+)(?:-(?P<high>\d+))?\): ")
-
-
-def channels_span(channels: Sequence[int]) -> str:
-    """(5, 6, 7) -> '5-7', (5,) -> '5': a recorder's channels in a combined file lie side by side."""
-    return f"{channels[0]}" if len(channels) == 1 else f"{channels[0]}-{channels[-1]}"
 
 
 def recorders_in(source: Recording | ArraySource | Span | SourceView) -> tuple[Recorder, ...]:
@@ -473,7 +468,8 @@ def combine_job(recordings: Sequence[Recording], target: Path, settings: Combine
     export = replace(REDRAWN_PEAKS if any(r.info.is_float for r in recordings) else REWRITTEN, overwrite=True)
     first_channel = np.cumsum([0] + [r.channels for r in recordings])
     channels = tuple(tuple(range(lo + 1, lo + r.channels + 1)) for lo, r in zip(first_channel, recordings))
-    step = _STEP + "; ".join(p.describe(placements[0].name, c) for p, c in zip(placements, channels))
+    step = _STEP + "; ".join(p.describe(placements[0].name, [c - 1 for c in own])
+                             for p, own in zip(placements, channels))
     writer = AtomicAudioWriter(target, rate, sum(r.channels for r in recordings), export,
                                with_step(read_tags(recordings[0].path), step), frames=frames)
     block = round(BLOCK_SECONDS * rate)

@@ -22,7 +22,7 @@ from app.engine.export import (
     write_bytes_atomically,
 )
 from app.engine.pitch import export_job as pitch_export_job
-from app.engine.separation import channel_list_text
+from app.engine.channel_lists import channel_list_text
 from app.engine.report import report_job
 from app.gui.dialogs.export_audio_dialog import ExportAudioDialog
 from app.gui.dialogs.export_dialog import ExportDialog, ExportRequest

@@ -23,11 +23,11 @@ from app.engine.batch import BatchResult, batch_job
 from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
 from app.engine.clicks import ClickSettings, clicks_job
+from app.engine.combine import Recorder
 from app.engine.declip import DeclipResult, repaired_copy_job
 from app.engine.dereverb import DereverbResult, dereverberated_copy_job, preview_job
 from app.engine.dropouts import MIN_RUN as DROPOUT_RUN
 from app.engine.dropouts import dropouts_job
-from app.engine.combine import Recorder
 from app.engine.documents import ESTIMATE_KINDS, Version
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import AppError, ConfigError

@@ -303,7 +303,7 @@ def test_cli_refuses_a_noise_reduction_out_of_range_before_separating(tmp_path, 
 
 
 def test_channel_lists_read_as_users_count_and_are_written_back_the_same_way():
-    from app.engine.separation import channel_list_text, parse_channel_list
+    from app.engine.channel_lists import channel_list_text, parse_channel_list
 
     assert parse_channel_list("1-4,6") == (0, 1, 2, 3, 5)
     assert channel_list_text((0, 1, 2, 3, 5)) == "1-4,6"

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit
 
 from app.engine.combine import Recorder
 from app.engine.errors import ConfigError
-from app.engine.separation import channel_list_text, parse_channel_list
+from app.engine.channel_lists import channel_list_text, parse_channel_list
 
 ALL = "All of them"
 
