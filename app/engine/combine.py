@@ -147,7 +147,7 @@ class Combined:
 
 
 @dataclass(frozen=True)
-class Recorder:
+class RecorderChannels:
     """One recorder's share of a combined recording, read back from the file's tags."""
 
     name: str
@@ -162,7 +162,7 @@ _CHANNELS_MARK = "ch"
 _RECORDER = re.compile(rf"(?:^|; )(?P<name>[^;]+?) \({_CHANNELS_MARK} (?P<low>\d+)(?:-(?P<high>\d+))?\): ")
 
 
-def recorders_in(source: Recording | ArraySource | Span | SourceView) -> tuple[Recorder, ...]:
+def recorders_in(source: Recording | ArraySource | Span | SourceView) -> tuple[RecorderChannels, ...]:
     """The recorders a combined recording's channels came from (its tags say, from `combine_job`),
     in order, read through a span or a process over it; none for any other recording, for audio in
     memory, or where the channels no longer match (a copy of some channels, a track made from it)."""
@@ -175,7 +175,7 @@ def recorders_in(source: Recording | ArraySource | Span | SourceView) -> tuple[R
     at = comment.rfind(_STEP)
     if at < 0:
         return ()
-    found = [Recorder(m["name"], tuple(range(int(m["low"]) - 1, int(m["high"] or m["low"]))))
+    found = [RecorderChannels(m["name"], tuple(range(int(m["low"]) - 1, int(m["high"] or m["low"]))))
              for m in _RECORDER.finditer(comment[at + len(_STEP):])]
     covered = [c for recorder in found for c in recorder.channels]
     return tuple(found) if len(found) > 1 and covered == list(range(recording.channels)) else ()

@@ -21,7 +21,7 @@ import soxr
 
 from app.engine.channel_lists import channel_list_text
 from app.engine.alignment import CLEAR_STEP_PEAK, MAX_ARRAY_DELAY_SECONDS, ChannelAligner
-from app.engine.combine import Recorder, recorders_in
+from app.engine.combine import RecorderChannels, recorders_in
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, delay_track_job, drift, drifts
 from app.engine.errors import ChannelLayoutError, ConfigError
 from app.engine.files import Recording, Span, check_long_enough, frames_at
@@ -165,7 +165,7 @@ def step_notices(rec: Recording, channels: list[int]) -> list[str]:
     return notices
 
 
-def own_array(recorders: Sequence[Recorder], reference: int) -> Recorder | None:
+def own_array(recorders: Sequence[RecorderChannels], reference: int) -> RecorderChannels | None:
     """Of a combined recording's recorders, the one whose own channels to separate: the
     reference's, when it has two or more, else the one with the most."""
     if not recorders:
@@ -174,7 +174,7 @@ def own_array(recorders: Sequence[Recorder], reference: int) -> Recorder | None:
     return held if len(held.channels) > 1 else max(recorders, key=lambda r: len(r.channels))
 
 
-def _own_channels_hint(recorders: Sequence[Recorder], reference: int) -> str:
+def _own_channels_hint(recorders: Sequence[RecorderChannels], reference: int) -> str:
     own = own_array(recorders, reference)
     if own is None:
         return ("for recorders placed apart and combined, separating one array's own channels does as well "

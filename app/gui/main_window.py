@@ -44,7 +44,7 @@ from app.engine.documents import (
     load_session_job,
 )
 from app.engine.errors import AppError, AudioFileError
-from app.engine.combine import Recorder, recorders_in
+from app.engine.combine import RecorderChannels, recorders_in
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
 from app.engine.labels import LABEL_SUFFIXES
@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.stored = StoredSettings()
         self.recording: Recording | None = None
-        self.recorders: tuple[Recorder, ...] = ()       # a combined recording's, which name its channels
+        self.recorders: tuple[RecorderChannels, ...] = ()       # a combined recording's, which name its channels
         self.playback = PlaybackController(self)
         self.session = Session()
         self.jobs = JobQueue(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 
 
 def display_name(path: Path) -> str:
@@ -30,12 +30,12 @@ def distinct_names(paths: list[Path]) -> list[str]:
             depth[i] += 1
 
 
-def for_recorder(text: str, channel: int, recorders: Sequence[Recorder]) -> str:
+def for_recorder(text: str, channel: int, recorders: Sequence[RecorderChannels]) -> str:
     """`text` about `channel` ("Ch 5"), with the name of the recorder it came from when the
     recording was combined from several ("Ch 5 · phone.wav")."""
     owner = next((recorder.name for recorder in recorders if channel in recorder.channels), None)
     return f"{text} · {owner}" if owner else text
 
 
-def channel_names(channels: int, recorders: Sequence[Recorder] = ()) -> list[str]:
+def channel_names(channels: int, recorders: Sequence[RecorderChannels] = ()) -> list[str]:
     return [for_recorder(f"Ch {c + 1}", c, recorders) for c in range(channels)]

@@ -23,7 +23,7 @@ from app.engine.batch import BatchResult, batch_job
 from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
 from app.engine.clicks import ClickSettings, clicks_job
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 from app.engine.declip import DeclipResult, repaired_copy_job
 from app.engine.dereverb import DereverbResult, dereverberated_copy_job, preview_job
 from app.engine.dropouts import MIN_RUN as DROPOUT_RUN
@@ -140,7 +140,7 @@ class ProcessController(QObject):
     def _chosen_here(self) -> bool:
         return self._choice is not None and self._choice[0] is self.window.recording
 
-    def _own_array(self) -> Recorder | None:
+    def _own_array(self) -> RecorderChannels | None:
         own = own_array(self.window.recorders, 0)
         return own if own is not None and len(own.channels) > 1 else None
 

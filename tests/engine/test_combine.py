@@ -14,7 +14,7 @@ from scipy.signal import lfilter
 from app.engine.combine import (
     CombineSettings,
     Keep,
-    Recorder,
+    RecorderChannels,
     check_recordings,
     combine_job,
     placement_job,
@@ -166,10 +166,11 @@ def test_a_combined_recording_says_which_channels_came_from_which_recorder(tmp_p
     _combine(tmp_path, [_recorder(tmp_path / "array.wav", sound, 0.0, 30, channels=3),
                         _recorder(tmp_path / "phone.wav", sound, 1.0, 30, rate=44_100)])
     with open_recording(tmp_path / "combined.wav") as combined:
-        assert recorders_in(combined) == (Recorder("array.wav", (0, 1, 2)), Recorder("phone.wav", (3,)))
+        assert recorders_in(combined) == (RecorderChannels("array.wav", (0, 1, 2)),
+                                          RecorderChannels("phone.wav", (3,)))
         assert recorders_in(Span(combined, RATE, 5 * RATE)) == recorders_in(combined)     # a selection of it
         assert recorders_in(ArraySource(combined.read(0, RATE), RATE)) == ()
-    assert Recorder("array.wav", (0, 1, 2)).describe() == "array.wav, channels 1-3"
+    assert RecorderChannels("array.wav", (0, 1, 2)).describe() == "array.wav, channels 1-3"
 
 
 def test_a_copy_of_some_of_a_combined_recordings_channels_names_no_recorders(tmp_path):

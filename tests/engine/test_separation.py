@@ -118,10 +118,11 @@ def test_a_combined_recording_out_of_step_is_told_which_recorders_own_channels_t
 
 
 def test_the_own_array_offered_is_the_references_recorder_or_else_the_one_with_most_channels():
-    from app.engine.combine import Recorder
+    from app.engine.combine import RecorderChannels
     from app.engine.separation import own_array
 
-    array, phone, stereo = Recorder("array.wav", (0, 1, 2, 3)), Recorder("phone.wav", (4,)), Recorder("st.wav", (5, 6))
+    array, phone = RecorderChannels("array.wav", (0, 1, 2, 3)), RecorderChannels("phone.wav", (4,))
+    stereo = RecorderChannels("stereo.wav", (5, 6))
     assert own_array((array, phone, stereo), 0) is array and own_array((array, phone, stereo), 6) is stereo
     assert own_array((array, phone, stereo), 4) is array and own_array((), 0) is None
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit
 
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 from app.engine.errors import ConfigError
 from app.engine.channel_lists import channel_list_text, parse_channel_list
 
@@ -18,7 +18,7 @@ ALL = "All of them"
 
 
 class ChannelChoice:
-    def __init__(self, channels: tuple[int, ...] | None = None, recorders: Sequence[Recorder] = (),
+    def __init__(self, channels: tuple[int, ...] | None = None, recorders: Sequence[RecorderChannels] = (),
                  placeholder: str = "all") -> None:
         """`channels`: the list to start from (0-based; None: all)."""
         self.recorders = tuple(recorders)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.names import for_recorder
 
@@ -18,7 +18,7 @@ COLUMNS = 4                  # checkboxes a row
 
 class DriftDialog(QDialog):
     def __init__(self, channels: int, reference: int, measured: int, ppm: float, error_ppm: float,
-                 parent: QWidget | None = None, recorders: Sequence[Recorder] = ()) -> None:
+                 parent: QWidget | None = None, recorders: Sequence[RecorderChannels] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Take out the clock drift")
         pace = "fast" if ppm > 0 else "slow"

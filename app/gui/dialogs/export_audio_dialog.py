@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 from app.engine.errors import ConfigError
 from app.engine.files import Recording
 from app.engine.timecode import format_duration, format_span
@@ -17,7 +17,7 @@ from app.gui.dialogs.channel_choice import ChannelChoice
 
 
 class ExportAudioDialog(QDialog):
-    def __init__(self, recording: Recording, recorders: Sequence[Recorder], span: tuple[float, float] | None,
+    def __init__(self, recording: Recording, recorders: Sequence[RecorderChannels], span: tuple[float, float] | None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export the recording's audio")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from app.engine.combine import Recorder, recorders_in
+from app.engine.combine import RecorderChannels, recorders_in
 from app.engine.errors import AppError, ConfigError
 from app.engine.files import MAX_CHANNELS, Recording
 from app.engine.pipeline import ModelEntry
@@ -61,7 +61,7 @@ class SeparationFields:
     `channels` is None (many recordings) and each file is checked when its turn comes."""
 
     def __init__(self, models: list[ModelEntry], choice: SeparationChoice, channels: int | None,
-                 oracle: bool = False, recorders: tuple[Recorder, ...] = ()) -> None:
+                 oracle: bool = False, recorders: tuple[RecorderChannels, ...] = ()) -> None:
         """`oracle`: offer the ideal ratio mask (every talker has a clean reference); `recorders`:
         a combined recording's, each offered by name with its own channels."""
         self.models = models

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 from app.engine.errors import ConfigError, PlaybackError
 from app.engine.pipeline import Task, list_models
 from app.engine.pitch import MAX_CEILING_HZ, MIN_FLOOR_HZ, PitchSettings
@@ -36,7 +36,7 @@ TOP_FREQUENCIES = [("Half the sample rate (everything)", None), ("16 kHz", 16_00
                    ("1 kHz (voice pitch, hum)", 1_000.0)]
 
 
-def monitor_choices(channels: int, recorders: Sequence[Recorder] = ()) -> list[tuple[str, tuple[int, ...]]]:
+def monitor_choices(channels: int, recorders: Sequence[RecorderChannels] = ()) -> list[tuple[str, tuple[int, ...]]]:
     """Each channel alone (to both ears), then neighbouring pairs as left/right; in a recording
     combined from several recorders, each channel named for its recorder and pairs only within
     one (a stereo recorder's two channels, not one recorder's last with the next one's first)."""
@@ -68,7 +68,7 @@ class ComputePreferences:
 class SettingsDialog(QDialog):
     def __init__(self, settings: SpectrogramSettings, device: str | None, monitor: tuple[int, ...],
                  channels: int, parent=None, compute: ComputePreferences = ComputePreferences(),
-                 pitch: PitchSettings = PitchSettings(), recorders: Sequence[Recorder] = ()) -> None:
+                 pitch: PitchSettings = PitchSettings(), recorders: Sequence[RecorderChannels] = ()) -> None:
         """`channels`, `recorders`: the open recording's, for Listen to."""
         super().__init__(parent)
         self.setWindowTitle("Settings")

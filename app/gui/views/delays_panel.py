@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 from app.engine.delay_track import DEFAULT_REACH_S, MAX_REACH_S, DelayMode, DelayTrack, Drift, delay_csv
 from app.engine.export import write_text_atomically
 from app.engine.spectrogram import Colormap
@@ -114,7 +114,7 @@ class DelaysPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.readout)
 
-    def set_channels(self, channels: int, recorders: Sequence[Recorder] = ()) -> None:
+    def set_channels(self, channels: int, recorders: Sequence[RecorderChannels] = ()) -> None:
         """Offer the channels of a newly opened recording, and clear what was drawn: channel 2 against
         1, or in a recording combined from several recorders, each named for its recorder, the second
         recorder's first channel against the first's (how well they were put in step)."""

@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from app.engine.combine import Recorder
+from app.engine.combine import RecorderChannels
 from app.engine.files import Recording
 from app.engine.labels import Label
 from app.engine.pitch import PitchTrack
@@ -130,7 +130,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self.set_recording(None)
 
     # --- building -----------------------------------------------------------------------------
-    def set_recording(self, recording: Recording | None, recorders: Sequence[Recorder] = ()) -> None:
+    def set_recording(self, recording: Recording | None, recorders: Sequence[RecorderChannels] = ()) -> None:
         """Show `recording` (None: empty); the previous worker is stopped first. `recorders`: those a
         combined recording's channels came from, named on hovering each channel's number."""
         if self.worker is not None:
