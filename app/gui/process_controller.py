@@ -180,7 +180,8 @@ class ProcessController(QObject):
             return None
         models = list_models(Task.SEPARATION)
         dialog = SeparateDialog(recording, models, self._with_model(self.separation_choice(), models),
-                                window.view.selection, referenced_talkers(window.session.references), window)
+                                window.view.selection, referenced_talkers(window.session.references), window,
+                                window.recorders)
         dialog.accepted.connect(lambda: self._on_separate_accepted(recording, dialog))
         dialog.open()
         return dialog

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from app.engine.combine import RecorderChannels, recorders_in
+from app.engine.combine import RecorderChannels
 from app.engine.errors import AppError, ConfigError
 from app.engine.files import MAX_CHANNELS, Recording
 from app.engine.pipeline import ModelEntry
@@ -131,13 +131,15 @@ class SeparationFields:
 
 class SeparateDialog(QDialog):
     def __init__(self, recording: Recording, models: list[ModelEntry], choice: SeparationChoice,
-                 span: tuple[float, float] | None, references: int = 0, parent: QWidget | None = None) -> None:
-        """`references`: how many talkers, from talker 1 on, have a clean reference (the oracle needs two)."""
+                 span: tuple[float, float] | None, references: int = 0, parent: QWidget | None = None,
+                 recorders: tuple[RecorderChannels, ...] = ()) -> None:
+        """`references`: how many talkers, from talker 1 on, have a clean reference (the oracle needs two);
+        `recorders`: those a combined recording's channels came from (`recorders_in`)."""
         super().__init__(parent)
         self.setWindowTitle("Separate talkers")
         self.recording, self.references = recording, references
         self.fields = SeparationFields(models, choice, recording.channels, oracle=references >= 2,
-                                       recorders=recorders_in(recording))
+                                       recorders=recorders)
         self.summary = QLabel(wordWrap=True)
         self.summary.setMinimumWidth(420)
         self.summary.setMinimumHeight(4 * self.summary.fontMetrics().lineSpacing())   # the longest, without resizing
