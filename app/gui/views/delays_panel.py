@@ -92,14 +92,15 @@ class DelaysPanel(QWidget):
         self.drift: Drift | None = None             # how fast they drift, when that is a drift to name
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_clicked)
-        choices = QHBoxLayout()
-        choices.addWidget(QLabel("Channel"))
-        choices.addWidget(self.second)
-        choices.addWidget(QLabel("against"))
-        choices.addWidget(self.first)
-        choices.addWidget(QLabel("Reach ±"))
-        choices.addWidget(self.reach)
-        choices.addStretch(1)
+        self._choices, self._reach_row = QHBoxLayout(), QHBoxLayout()
+        self._choices.addWidget(QLabel("Channel"))
+        self._choices.addWidget(self.second)
+        self._choices.addWidget(QLabel("against"))
+        self._choices.addWidget(self.first)
+        self._reach_label = QLabel("Reach ±")
+        self._choices.addStretch(1)
+        self._reach_row.addStretch(1)
+        self._place_reach(own_row=False)
         actions = QHBoxLayout()                    # a row of its own: the panel stays as narrow as its neighbours
         actions.addWidget(self.track_button)
         actions.addStretch(1)
@@ -107,7 +108,8 @@ class DelaysPanel(QWidget):
             actions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(choices)
+        layout.addLayout(self._choices)
+        layout.addLayout(self._reach_row)
         layout.addLayout(actions)
         layout.addWidget(self.heading)
         layout.addWidget(self.plot, 1)
@@ -123,8 +125,18 @@ class DelaysPanel(QWidget):
             box.clear()
             box.addItems([for_recorder(f"{c + 1}", c, recorders) for c in range(channels)])
             box.setCurrentIndex(min(chosen, channels - 1))
+        self._place_reach(own_row=bool(recorders))         # named channels leave the reach no room beside them
         self.track_button.setEnabled(channels > 1)
         self.clear("This recording has one channel: a delay needs two." if channels < 2 else HINT)
+
+    def _place_reach(self, own_row: bool) -> None:
+        """The reach beside the channels, or on a row of its own under them."""
+        for widget in (self._reach_label, self.reach):
+            self._choices.removeWidget(widget)
+            self._reach_row.removeWidget(widget)
+        row, at = (self._reach_row, 0) if own_row else (self._choices, self._choices.count() - 1)
+        row.insertWidget(at, self._reach_label)
+        row.insertWidget(at + 1, self.reach)
 
     def set_playhead(self, seconds: float) -> None:
         """Where playback is, as a line across the image: the talker heard is the line it crosses lit."""
