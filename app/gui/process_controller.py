@@ -635,7 +635,8 @@ class ProcessController(QObject):
         if not os.access(home, os.W_OK):           # e.g. the demo recordings of an installed copy
             home = Path.home()
         separators = list_models(Task.SEPARATION)
-        dialog = BatchDialog(separate, separators, self._with_model(self.separation_choice(), separators), corrector,
+        chosen = self._choice[1] if self._chosen_here() else SeparationChoice()    # one recording's own array: not all
+        dialog = BatchDialog(separate, separators, self._with_model(chosen, separators), corrector,
                              students, home / "separated", window)
         if inputs or recording is not None:
             dialog.files.add_inputs(inputs or [recording.path])

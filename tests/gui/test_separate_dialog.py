@@ -197,3 +197,12 @@ def test_ctrl_r_on_a_combined_recording_separates_one_arrays_own_channels_and_sa
     assert separated and all(v.settings["channels"] == [0, 1, 2] for v in separated)
     assert "Separated from one recorder's channels, array.wav, channels 1-3, of the 4 combined" in \
         window.statusBar().currentMessage()
+
+
+def test_batch_separation_from_a_combined_recording_starts_from_every_channel(qtbot, window, combined):
+    """One recording's own array is no choice for the other recordings of a batch."""
+    open_and_draw(qtbot, window, combined)
+    assert window.processing.separation_choice().channels == (0, 1, 2)
+    dialog = window.processing.open_batch()
+    assert dialog.separation.channels.text() == "" and dialog.separation.choice().channels is None
+    dialog.reject()
