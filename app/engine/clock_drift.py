@@ -55,14 +55,15 @@ class ClockStream:
     channels (very high quality; its output is delay-compensated, so it equals the whole resampled
     at once), fed a block at a time; no stream where the rates agree."""
 
-    def __init__(self, recording: Recording, channels: Sequence[int], start: int, own: float, rate: float,
-                 sign: float = 1.0) -> None:
-        self.recording, self.channels = recording, list(channels)
+    def __init__(self, read: Callable[[int, int, list[int]], np.ndarray], frames: int, channels: Sequence[int],
+                 start: int, own: float, rate: float, sign: float = 1.0) -> None:
+        """`read(start, stop, channels)`: (channels, frames) of a recording `frames` long."""
+        self.read, self.frames, self.channels = read, frames, list(channels)
         self.next, self.sign = start, np.float32(sign)
         self.stream = (None if own == rate else
                        soxr.ResampleStream(own, rate, len(self.channels), dtype="float32", quality="VHQ"))
         self.pending = np.zeros((len(self.channels), 0), np.float32)
-        self.ended = start >= recording.frames
+        self.ended = start >= frames
         self.produced = 0               # samples given by the stream (or read, where none)
 
     def take(self, n: int) -> np.ndarray:
@@ -82,13 +83,31 @@ class ClockStream:
         return self.produced
 
     def _read(self) -> None:
-        hi = min(self.recording.frames, self.next + BLOCK)
-        block = self.sign * np.asarray(self.recording.read(self.next, hi, self.channels), np.float32)
-        self.next, self.ended = hi, hi >= self.recording.frames
+        hi = min(self.frames, self.next + BLOCK)
+        block = self.sign * np.asarray(self.read(self.next, hi, self.channels), np.float32)
+        self.next, self.ended = hi, hi >= self.frames
         if self.stream is not None:
             block = self.stream.resample_chunk(np.ascontiguousarray(block.T), last=self.ended).T
         self.produced += block.shape[1]
         self.pending = np.concatenate([self.pending, np.asarray(block, np.float32)], axis=1)
+
+
+class _RecentBlocks:
+    """A recording's blocks, all channels, kept from their first read until an older block is asked
+    for no more: the stream of the drifting channels reads each block as the copy of every channel
+    does, or a step ahead of it, and a compressed file decodes a block whole, so each is read once."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        self.kept: dict[tuple[int, int], np.ndarray] = {}
+
+    def read(self, start: int, stop: int, channels: list[int] | None = None) -> np.ndarray:
+        block = self.kept.get((start, stop))
+        if block is None:
+            block = np.asarray(self.recording.read(start, stop), np.float32)
+            self.kept = {key: kept for key, kept in self.kept.items() if key[0] > start - BLOCK}
+            self.kept[(start, stop)] = block
+        return block if channels is None else block[channels]
 
 
 def corrected_blocks(recording: Recording, chosen: Sequence[int], ppm: float,
@@ -97,12 +116,13 @@ def corrected_blocks(recording: Recording, chosen: Sequence[int], ppm: float,
     as (channels, frames) blocks in order, each as long as the block read."""
     check_correction(recording.channels, chosen, ppm)
     rate, frames = recording.sample_rate, recording.frames
-    stream = ClockStream(recording, chosen, 0, rate * (1 + ppm * 1e-6), rate)
+    recent = _RecentBlocks(recording)
+    stream = ClockStream(recent.read, frames, chosen, 0, rate * (1 + ppm * 1e-6), rate)
     blocks = range(0, frames, BLOCK)
     for done, lo in enumerate(blocks):
         yield Progress("take the drift out", done, len(blocks))
         hi = min(lo + BLOCK, frames)
-        block = np.array(recording.read(lo, hi), np.float32)
+        block = np.array(recent.read(lo, hi), np.float32)
         block[list(chosen)] = stream.take(hi - lo)
         write(block)
     return DriftCorrection(tuple(chosen), ppm, frames - stream.drain())

@@ -442,8 +442,9 @@ class _OnTimeline:
         clock = 1 + placement.ppm * 1e-6
         begin = clock * start_s + placement.offset_s        # this recorder's time at the combined start
         self.lead = max(0, round(-begin / clock * rate))     # silence before it started
-        self.stream = ClockStream(recording, range(recording.channels), max(0, round(begin * recording.sample_rate)),
-                                  recording.sample_rate * clock, rate, -1.0 if placement.inverted else 1.0)
+        self.stream = ClockStream(recording.read, recording.frames, range(recording.channels),
+                                  max(0, round(begin * recording.sample_rate)), recording.sample_rate * clock, rate,
+                                  -1.0 if placement.inverted else 1.0)
 
     def take(self, n: int) -> np.ndarray:
         quiet = min(n, self.lead)
