@@ -618,6 +618,17 @@ def recording_export_settings(path: Path, source_subtype: str, overwrite: bool =
     return ExportSettings(fmt, source, peak, overwrite)
 
 
+def channels_to_copy(recording: Recording, channels: Sequence[int] | None) -> list[int]:
+    """The channels `export_recording_job` copies (every one for None); ConfigError naming one the
+    recording lacks."""
+    chosen = list(range(recording.channels)) if channels is None else list(channels)
+    missing = [c + 1 for c in chosen if not 0 <= c < recording.channels]
+    if not chosen or missing:
+        raise ConfigError(f"{recording.name} has {recording.channels} channels; choose among them to export"
+                          + (f" (there is no channel {', '.join(map(str, missing))})." if missing else "."))
+    return chosen
+
+
 def export_recording_job(recording: Recording, path: Path, settings: ExportSettings,
                          span: tuple[float, float] | None = None,
                          channels: Sequence[int] | None = None) -> Job[tuple[Path, str | None]]:
@@ -625,11 +636,7 @@ def export_recording_job(recording: Recording, path: Path, settings: ExportSetti
     the span `[start, stop)` seconds, into one file at its own rate, block by block: Audacity's
     "Export selected audio". The source is only read. Returns the file and its writer's
     `peak_note` (a float recording beyond full scale copied into an integer format is clipped)."""
-    chosen = list(range(recording.channels)) if channels is None else list(channels)
-    missing = [c + 1 for c in chosen if not 0 <= c < recording.channels]
-    if not chosen or missing:
-        raise ConfigError(f"{recording.name} has {recording.channels} channels; choose among them to export"
-                          + (f" (there is no channel {', '.join(map(str, missing))})." if missing else "."))
+    chosen = channels_to_copy(recording, channels)
     if settings.loudness_lufs is not None:
         raise ConfigError("A recording's channels are copied at their own level; leave the loudness target unset.")
     if Path(path).resolve() == recording.path.resolve():

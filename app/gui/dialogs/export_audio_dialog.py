@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from app.engine.combine import RecorderChannels
 from app.engine.errors import ConfigError
+from app.engine.export import channels_to_copy
 from app.engine.files import Recording
 from app.engine.timecode import format_duration, format_span
 from app.gui.dialogs.buttons import accept_cancel
@@ -42,10 +43,7 @@ class ExportAudioDialog(QDialog):
     def channels(self) -> tuple[int, ...] | None:
         """The channels to copy (0-based, in the order typed; None: all); ConfigError naming what is wrong."""
         chosen = self.pick.chosen()
-        missing = [c + 1 for c in chosen or () if c >= self.recording.channels]
-        if missing:
-            raise ConfigError(f"{self.recording.name} has {self.recording.channels} channels; there is no channel "
-                              f"{', '.join(map(str, missing))}.")
+        channels_to_copy(self.recording, chosen)            # the engine's own rule, checked as typed
         return chosen
 
     def _refresh(self) -> None:
