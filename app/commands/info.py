@@ -8,7 +8,7 @@ import argparse
 
 from app.commands import HelpFormatter
 from app.commands.output import emit, warn
-from app.engine.combine import recorders_in
+from app.engine.combine import recorders_of
 from app.engine.errors import AppError
 from app.engine.files import open_recording
 from app.engine.provenance import read_tags
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
             with open_recording(path) as rec:
                 i = rec.info
                 tags = read_tags(rec.path, carried_only=False)
-                recorders = recorders_in(rec)
+                recorders = recorders_of(tags.get("comment", ""), rec.channels)
                 files.append({"path": str(path), "channels": i.channels, "sample_rate": i.sample_rate,
                               "frames": i.frames, "seconds": i.duration_seconds, "format": i.format,
                               "subtype": i.subtype, "tags": tags, "notice": rec.notice,

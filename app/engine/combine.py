@@ -171,14 +171,18 @@ def recorders_in(source: Recording | ArraySource | Span | SourceView) -> tuple[R
         recording = recording.source
     if not isinstance(recording, Recording):
         return ()
-    comment = read_tags(recording.path).get("comment", "")
+    return recorders_of(read_tags(recording.path).get("comment", ""), recording.channels)
+
+
+def recorders_of(comment: str, channels: int) -> tuple[RecorderChannels, ...]:
+    """`recorders_in` from a recording's comment tag, already read, and its channel count."""
     at = comment.rfind(_STEP)
     if at < 0:
         return ()
     found = [RecorderChannels(m["name"], tuple(range(int(m["low"]) - 1, int(m["high"] or m["low"]))))
              for m in _RECORDER.finditer(comment[at + len(_STEP):])]
     covered = [c for recorder in found for c in recorder.channels]
-    return tuple(found) if len(found) > 1 and covered == list(range(recording.channels)) else ()
+    return tuple(found) if len(found) > 1 and covered == list(range(channels)) else ()
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from app.engine.documents import (
     load_session_job,
 )
 from app.engine.errors import AppError, AudioFileError
-from app.engine.combine import RecorderChannels, recorders_in
+from app.engine.combine import RecorderChannels, recorders_of
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
 from app.engine.labels import LABEL_SUFFIXES
@@ -653,7 +653,8 @@ class MainWindow(QMainWindow):
     def _show_recording(self, recording: Recording, session: Session | None) -> None:
         self.playback.open(recording)
         old, self.recording = self.recording, recording
-        self.recorders = recorders_in(recording)
+        tags = read_tags(recording.path, carried_only=False)       # a take's device, a track's models
+        self.recorders = recorders_of(tags.get("comment", ""), recording.channels)
         self.view.set_recording(recording, self.recorders)
         self.selection_label.clear()             # a new recording starts without a selection
         self.selection_bar.set_duration(self.duration())
@@ -680,7 +681,6 @@ class MainWindow(QMainWindow):
         self.file_label.setText(f"{display_name(recording.path)} · {info.channels} ch · "
                                 f"{info.sample_rate / 1000:g} kHz · {info.subtype} · "
                                 f"{format_duration(info.duration_seconds)}")
-        tags = read_tags(recording.path, carried_only=False)       # a take's device, a track's models
         self.file_label.setToolTip("\n".join([str(recording.path)] + [f"{k}: {v}" for k, v in tags.items()]))
         if recording.notice:
             self.show_error("The file is incomplete", recording.notice, QMessageBox.Icon.Warning)
