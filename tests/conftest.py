@@ -24,27 +24,36 @@ os.environ["MECO_CACHE"] = str(_TEST_HOME / "meco-cache")   # tests never see a 
 # frames are discarded (the null PCM is not paced by a clock, so callbacks run back to back).
 # A second PCM, TEST_ARRAY_DEVICE, records a 4-mic array whose channel k is a sine at
 # TEST_ARRAY_TONES_HZ[k]: ALSA's file plugin reads it from 1 s of raw samples (takes in tests are shorter).
+# A third, TEST_PAIR_DEVICE, is a second recorder (a stereo USB microphone) for takes from two devices.
 TEST_ARRAY_DEVICE = "meco_test_array"
 TEST_ARRAY_RATE = 16_000
 TEST_ARRAY_TONES_HZ = (250.0, 500.0, 1000.0, 2000.0)
-_ARRAY_RAW = _TEST_HOME / "array.raw"
-_t = np.arange(TEST_ARRAY_RATE) / TEST_ARRAY_RATE
-(0.5 * 32767 * np.stack([np.sin(2 * np.pi * f * _t) for f in TEST_ARRAY_TONES_HZ], axis=1)).astype("<i2").tofile(
-    _ARRAY_RAW)
-_ASOUND = _TEST_HOME / "asound-null.conf"
-_ASOUND.write_text(f"""pcm.!default {{ type null }}
-ctl.!default {{ type hw card 0 }}
-pcm.{TEST_ARRAY_DEVICE} {{
+TEST_PAIR_DEVICE = "meco_test_pair"
+TEST_PAIR_TONES_HZ = (3000.0, 4000.0)
+
+
+def _tone_device(name: str, tones_hz: tuple[float, ...], description: str) -> str:
+    """An ALSA PCM recording one sine per channel, read from a raw file written here."""
+    raw = _TEST_HOME / f"{name}.raw"
+    t = np.arange(TEST_ARRAY_RATE) / TEST_ARRAY_RATE
+    (0.5 * 32767 * np.stack([np.sin(2 * np.pi * f * t) for f in tones_hz], axis=1)).astype("<i2").tofile(raw)
+    return f"""pcm.{name} {{
   type plug
   slave {{
-    pcm {{ type file; slave.pcm null; file "/dev/null"; infile "{_ARRAY_RAW}"; format raw }}
+    pcm {{ type file; slave.pcm null; file "/dev/null"; infile "{raw}"; format raw }}
     format S16_LE
-    channels {len(TEST_ARRAY_TONES_HZ)}
+    channels {len(tones_hz)}
     rate {TEST_ARRAY_RATE}
   }}
-  hint {{ show on; description "MeCo Studio test array" }}
+  hint {{ show on; description "{description}" }}
 }}
-""")
+"""
+
+
+_ASOUND = _TEST_HOME / "asound-null.conf"
+_ASOUND.write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n"
+                   + _tone_device(TEST_ARRAY_DEVICE, TEST_ARRAY_TONES_HZ, "MeCo Studio test array")
+                   + _tone_device(TEST_PAIR_DEVICE, TEST_PAIR_TONES_HZ, "MeCo Studio test pair"))
 _SYSTEM_ALSA = "/usr/share/alsa/alsa.conf"
 if os.path.exists(_SYSTEM_ALSA):
     os.environ["ALSA_CONFIG_PATH"] = f"{_SYSTEM_ALSA}:{_ASOUND}"

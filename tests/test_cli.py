@@ -366,3 +366,27 @@ def test_about_reports_versions_folders_and_each_installed_models_weights(capsys
     assert report["environment"]["MeCo Studio"] == __version__ and "torch" in report["environment"]
     shipped = {entry.name: entry.card["weights"]["sha256"] for entry in list_models()}
     assert {row["name"]: row["sha256"] for row in report["models"]} == shipped
+
+
+def test_record_from_two_devices_writes_a_file_each_and_says_how_to_combine_them(tmp_path, capsys):
+    import soundfile as sf
+
+    from tests.conftest import TEST_ARRAY_DEVICE, TEST_PAIR_DEVICE
+
+    out = tmp_path / "meeting.flac"
+    assert main(["record", str(out), "--device", TEST_ARRAY_DEVICE, "--device", TEST_PAIR_DEVICE,
+                 "--channels", "4", "--channels", "2", "--rate", "16000", "--seconds", "0.25"]) == EXIT_OK
+    printed = capsys.readouterr().out
+    array, pair = tmp_path / f"meeting-{TEST_ARRAY_DEVICE.replace('_', '-')}.flac", \
+        tmp_path / f"meeting-{TEST_PAIR_DEVICE.replace('_', '-')}.flac"
+    assert (sf.info(array).channels, sf.info(pair).channels) == (4, 2) and not out.exists()
+    assert f"meco-studio combine {array} {pair} --out {out}" in printed
+
+
+def test_record_refuses_a_channel_count_per_device_that_does_not_match(tmp_path, capsys):
+    from tests.conftest import TEST_ARRAY_DEVICE, TEST_PAIR_DEVICE
+
+    assert main(["record", str(tmp_path / "t.flac"), "--device", TEST_ARRAY_DEVICE, "--device", TEST_PAIR_DEVICE,
+                 "--channels", "4", "--channels", "2", "--channels", "1"]) == EXIT_FAILED
+    assert "Give --channels once, or once for each of the 2 devices" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

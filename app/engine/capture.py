@@ -54,6 +54,11 @@ class InputDevice:
     max_inputs: int
 
 
+def device_name(device: int | str | None) -> str:
+    """How messages and tags name a device setting."""
+    return "the default input" if device is None else f"input device {device}"
+
+
 def input_devices() -> list[InputDevice]:
     """Every device PortAudio can record from."""
     sd = sounddevice_module(CaptureError, "Audio input")
@@ -69,6 +74,7 @@ class CaptureSettings:
     device: int | str | None = None  # PortAudio device index or name; None: the default input
     subtype: str = "PCM_24"
     max_seconds: float | None = None
+    together_with: tuple[str, ...] = ()   # the other devices of one take (`take_group`), named in the tags
 
     def check(self) -> None:
         """CaptureError naming the file and the reason, before any device is opened."""
@@ -224,9 +230,10 @@ class Recorder:
                                       format=self._fmt, subtype=s.subtype)
         except (sf.LibsndfileError, OSError) as err:
             raise CaptureError(f"Cannot record to {s.path}: {err}.") from err
-        device = "the default input" if s.device is None else f"input device {s.device}"
-        write_tags(self._file, {"date": now_iso(), "comment": f"recorded from {device}, {s.channels} channel(s) at "
-                                                              f"{s.sample_rate} Hz"})
+        comment = f"recorded from {device_name(s.device)}, {s.channels} channel(s) at {s.sample_rate} Hz"
+        if s.together_with:
+            comment += f", together with {' and '.join(s.together_with)} (a file each)"
+        write_tags(self._file, {"date": now_iso(), "comment": comment})
         try:
             self._stream = sd.InputStream(samplerate=s.sample_rate, device=s.device, channels=s.channels,
                                           dtype="float32", callback=self._ring.callback,
@@ -234,9 +241,9 @@ class Recorder:
             self._stream.start()
         except (sd.PortAudioError, ValueError) as err:
             self._discard()
-            device = "the default input" if s.device is None else f"input device {s.device!r}"
-            raise CaptureError(f"Cannot record {s.channels} channels at {s.sample_rate} Hz from {device}: "
-                               f"{err}. Choose another device, channel count or rate.") from err
+            raise CaptureError(f"Cannot record {s.channels} channels at {s.sample_rate} Hz from "
+                               f"{device_name(s.device)}: {err}. Choose another device, channel count or "
+                               "rate.") from err
         self._writer = threading.Thread(target=self._write_loop, name="capture-writer", daemon=True)
         self._writer.start()
 

@@ -24,24 +24,27 @@ class CombineController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
 
-    def open_dialog(self, inputs: list[Path] | None = None) -> CombineDialog:
+    def open_dialog(self, inputs: list[Path] | None = None, suggested: Path | None = None) -> CombineDialog:
+        """`suggested`: the name first offered for the combined recording (else one after the first input)."""
         recording = self.window.recording
         dialog = CombineDialog(recording.path.parent if recording is not None else Path.home(),
                                self.window.stored.combine_settings(), self.window)
         if inputs:
             dialog.files.add_inputs(inputs)
-        dialog.accepted.connect(lambda: self.combine(dialog.files.paths(), dialog.settings()))
+        dialog.accepted.connect(lambda: self.combine(dialog.files.paths(), dialog.settings(), suggested=suggested))
         dialog.open()
         return dialog
 
-    def combine(self, paths: list[Path], settings: CombineSettings, target: Path | None = None) -> JobEntry | None:
-        """Queue the combination into `target` (else asked for, beside the first recording); the
-        choices are offered again next time."""
+    def combine(self, paths: list[Path], settings: CombineSettings, target: Path | None = None,
+                suggested: Path | None = None) -> JobEntry | None:
+        """Queue the combination into `target` (else asked for, offering `suggested` or a name beside
+        the first recording); the choices are offered again next time."""
         self.window.stored.set_combine_settings(settings)
         if target is None:
             folder = paths[0].parent if os.access(paths[0].parent, os.W_OK) else Path.home()
-            chosen, _ = QFileDialog.getSaveFileName(self.window, "Save the combined recording as",
-                                                    str(folder / f"{paths[0].stem}-array.wav"), "WAV files (*.wav)")
+            offered = suggested or folder / f"{paths[0].stem}-array.wav"
+            chosen, _ = QFileDialog.getSaveFileName(self.window, "Save the combined recording as", str(offered),
+                                                    "WAV files (*.wav)")
             if not chosen:
                 return None
             target = Path(chosen)

@@ -1110,7 +1110,8 @@ class MainWindow(QMainWindow):
     def open_record(self) -> RecordDialog:
         """File ▸ Record…: the take opens here when it ends (playback pauses meanwhile: no feedback)."""
         self.playback.pause()
-        dialog = RecordDialog(self.stored.record_folder(), self.stored.input_device(), self)
+        dialog = RecordDialog(self.stored.record_folder(), self.stored.input_device(), self,
+                              further=self.stored.further_input_devices())
         dialog.finished.connect(lambda _: self._on_record_finished(dialog))
         dialog.open()
         return dialog
@@ -1118,18 +1119,31 @@ class MainWindow(QMainWindow):
     def _on_record_finished(self, dialog: RecordDialog) -> None:
         if dialog.device.currentData():
             self.stored.set_input_device(dialog.device.currentData())
-        result = dialog.result
-        if result is None or result.path is None:
+            self.stored.set_further_input_devices([row.device.currentData() for row in dialog.rows[1:]])
+        kept = [r for r in dialog.results if r.path is not None]
+        if not kept:
             return
-        self.stored.set_record_folder(result.path.parent)
-        problems = [result.problem] if result.problem else []
-        if result.dropped_frames:
-            problems.append(f"{result.dropped_frames} frames were lost: the disk or the CPU fell behind the device")
-        if self.jobs.busy:        # the open recording's jobs go on; the take waits in File ▸ Recent
+        self.stored.set_record_folder(kept[0].path.parent)
+        several = len(dialog.results) > 1
+        problems = [f"{r.path.name}: {r.problem}" if several else r.problem for r in dialog.results if r.problem]
+        problems += [f"{r.path.name}: {r.dropped_frames} frames were lost" if several else
+                     f"{r.dropped_frames} frames were lost: the disk or the CPU fell behind the device"
+                     for r in kept if r.dropped_frames]
+        if several:               # a file per device, listed in File ▸ Recent; Combine makes them one recording
+            for result in kept:
+                self._refresh_recent_menu(self.stored.add_recent_file(result.path))
+            if problems:
+                self.show_error("The take is incomplete", "; ".join(problems) + ".", QMessageBox.Icon.Warning)
+            if len(kept) > 1:
+                self.combining.open_dialog([r.path for r in kept], suggested=dialog.base_path().with_suffix(".wav"))
+            else:
+                self.open_path(kept[0].path)
+        elif self.jobs.busy:      # the open recording's jobs go on; the take waits in File ▸ Recent
+            result = kept[0]
             self._refresh_recent_menu(self.stored.add_recent_file(result.path))
             self.show_error("The take is saved", f"{result.path} is saved; open it (File ▸ Recent) once the "
                             "running jobs finish. " + "; ".join(problems), QMessageBox.Icon.Information)
-        elif self.open_path(result.path) and problems:
+        elif self.open_path(kept[0].path) and problems:
             self.show_error("The take is incomplete", "; ".join(problems) + ".", QMessageBox.Icon.Warning)
 
     # --- sessions ------------------------------------------------------------------------------------

@@ -97,6 +97,14 @@ class StoredSettings:
     def set_input_device(self, device: str | None) -> None:
         self._q.setValue("audio/input_device", device or "")
 
+    def further_input_devices(self) -> list[str]:
+        """The devices recorded together with the input device last time (File ▸ Record…'s Add a device)."""
+        value = self._q.value("audio/further_input_devices")
+        return [name for name in str(value).split("\n") if name] if value else []
+
+    def set_further_input_devices(self, devices: list[str]) -> None:
+        self._q.setValue("audio/further_input_devices", "\n".join(devices))
+
     def record_folder(self) -> Path | None:
         value = self._q.value("audio/record_folder")
         return Path(str(value)) if value and Path(str(value)).is_dir() else None

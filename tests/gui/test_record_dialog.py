@@ -46,7 +46,7 @@ def test_the_meter_shows_a_bar_per_channel_while_recording(qtbot, window, tmp_pa
 def test_closing_mid_take_keeps_it_and_discard_deletes_it(qtbot, window, tmp_path):
     dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
     dialog.record_button.click()
-    qtbot.waitUntil(lambda: dialog.recorder.frames > 0, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.take.seconds > 0, timeout=5000)
     dialog.reject()
     qtbot.waitUntil(lambda: window.recording is not None, timeout=5000)
     kept = window.recording.path
@@ -54,7 +54,7 @@ def test_closing_mid_take_keeps_it_and_discard_deletes_it(qtbot, window, tmp_pat
 
     again = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
     again.record_button.click()
-    qtbot.waitUntil(lambda: again.recorder.frames > 0, timeout=5000)
+    qtbot.waitUntil(lambda: again.take.seconds > 0, timeout=5000)
     again.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == [kept.name] and again.isVisible()
 
@@ -63,7 +63,7 @@ def test_an_unusable_file_name_is_explained_in_the_dialog(qtbot, window, tmp_pat
     dialog = dialog_for_test_array(qtbot, window, tmp_path)
     dialog.path.setText(str(tmp_path / "missing" / "take.flac"))
     dialog.record_button.click()
-    assert "does not exist" in dialog.status.text() and dialog.recorder is None
+    assert "does not exist" in dialog.status.text() and dialog.take is None
     assert dialog.record_button.text() == "● Record"
 
 
@@ -86,3 +86,74 @@ def test_a_take_made_while_jobs_run_is_saved_and_listed_not_opened(qtbot, demo_w
     for entry in jobs:
         demo_window.jobs.cancel(entry)
     qtbot.waitUntil(lambda: not demo_window.jobs.busy, timeout=10_000)   # workers end before the window does
+
+
+def test_a_take_from_two_devices_writes_a_file_each_and_opens_combine_on_them(qtbot, window, tmp_path, monkeypatch):
+    from app.gui.dialogs.combine_dialog import CombineDialog
+    from tests.conftest import TEST_PAIR_DEVICE
+
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    row = dialog.add_row()
+    row.device.setCurrentIndex(row.device.findData(TEST_PAIR_DEVICE))
+    row.channels.setValue(2)
+    names = [s.path.name for s in dialog.all_settings()]
+    assert names == [dialog.settings().path.name, names[1]] and names[1].endswith("-meco-test-pair.flac")
+    assert dialog.files_note.isVisibleTo(dialog) and names[1] in dialog.files_note.text()
+    dialog.record_button.click()
+    qtbot.waitUntil(lambda: dialog.results != (), timeout=10_000)
+    combine = next(w for w in window.findChildren(CombineDialog) if w.isVisible())
+    qtbot.addWidget(combine)
+    assert combine.files.paths() == [tmp_path / name for name in names]
+    assert [window.stored.recent_files()[k] for k in (1, 0)] == [str(tmp_path / name) for name in names]
+    assert window.recording is None
+    offered = []
+
+    def cancel_save_as(_parent, _title, path, _filter):
+        offered.append(path)
+        return "", ""
+
+    monkeypatch.setattr("app.gui.combine_controller.QFileDialog.getSaveFileName", cancel_save_as)
+    combine.accept()
+    assert offered == [str(dialog.base_path().with_suffix(".wav"))]      # the take's own name, the devices' left off
+
+
+def test_the_meter_has_a_bar_for_every_channel_of_every_device(qtbot, window, tmp_path):
+    from tests.conftest import TEST_PAIR_DEVICE
+
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    row = dialog.add_row()
+    row.device.setCurrentIndex(row.device.findData(TEST_PAIR_DEVICE))
+    row.channels.setValue(2)
+    dialog.record_button.click()
+    assert not row.isEnabled() and not dialog.add_device.isEnabled()
+    qtbot.waitUntil(lambda: len(dialog.meter.bars_db) == 6 and (dialog.meter.bars_db > -7).all(), timeout=5000)
+    save_screenshot(dialog, "record-dialog-two-devices.png")
+    dialog.discard()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_removed_device_is_not_recorded(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    dialog.remove_row(dialog.add_row())
+    assert len(dialog.all_settings()) == 1 and dialog.settings().path.name.startswith("take-")
+    assert not dialog.files_note.isVisibleTo(dialog)
+
+
+def test_a_device_chosen_twice_is_explained_in_the_dialog(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    row = dialog.add_row()
+    row.device.setCurrentIndex(row.device.findData(TEST_ARRAY_DEVICE))
+    dialog.record_button.click()
+    assert "twice in one take" in dialog.status.text() and dialog.take is None
+
+
+def test_the_devices_recorded_together_are_offered_again_next_time(qtbot, window, tmp_path):
+    from tests.conftest import TEST_PAIR_DEVICE
+
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    row = dialog.add_row()
+    row.device.setCurrentIndex(row.device.findData(TEST_PAIR_DEVICE))
+    dialog.reject()
+    again = window.open_record()
+    qtbot.addWidget(again)
+    assert [r.device.currentData() for r in again.rows] == [TEST_ARRAY_DEVICE, TEST_PAIR_DEVICE]

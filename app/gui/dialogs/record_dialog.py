@@ -1,7 +1,7 @@
-"""File ▸ Record…: record a take from an input device (a microphone array), watching each channel's
-level, then open it.
+"""File ▸ Record…: record a take from an input device (a microphone array), or from several at once
+(an ad hoc array: a file each, then Combine), watching each channel's level, then open it.
 
-The `Recorder` (engine) does the work in PortAudio's callback and its writer thread; this dialog
+The `TakeGroup` (engine) does the work in PortAudio's callbacks and its writer threads; this dialog
 only polls it on a timer. Closing the dialog mid-take stops and keeps the take, as Stop does:
 a take is never thrown away without Discard.
 """
@@ -9,9 +9,11 @@ a take is never thrown away without Discard.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, QTimer
+import numpy as np
+from PySide6.QtCore import QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -26,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.capture import CaptureResult, CaptureSettings, Recorder, input_devices
+from app.engine.capture import CaptureResult, CaptureSettings, InputDevice, input_devices
 from app.engine.errors import AppError
+from app.engine.take_group import TakeGroup, device_take_paths
 from app.engine.timecode import format_duration
 from app.gui.views.level_meter import LevelMeter
 from app.gui.views.time_box import TimeBox
@@ -48,26 +52,68 @@ def default_take_path(folder: Path, suffix: str) -> Path:
     return path
 
 
+class DeviceRow(QWidget):
+    """One input device of the take and the channels to record from it; a further device's row can
+    be removed."""
+
+    def __init__(self, devices: list[InputDevice], removable: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.devices = devices
+        self.device = QComboBox()
+        for dev in devices:
+            self.device.addItem(f"{dev.name} ({dev.max_inputs} ch, {dev.default_sample_rate / 1000:g} kHz)", dev.name)
+        self.channels = QSpinBox()
+        self.channels.setSuffix(" ch")
+        self.channels.setToolTip("Channels to record from this device, from its first")
+        self.remove = QPushButton("Remove")
+        self.remove.setToolTip("Record without this device")
+        self.remove.setVisible(removable)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.device, 1)
+        row.addWidget(self.channels)
+        row.addWidget(self.remove)
+        self.device.currentIndexChanged.connect(self._device_changed)
+        self._device_changed()
+
+    def chosen(self) -> InputDevice | None:
+        return next((d for d in self.devices if d.name == self.device.currentData()), None)
+
+    def _device_changed(self) -> None:
+        dev = self.chosen()
+        top = min(64, dev.max_inputs) if dev else 2
+        self.channels.setRange(1, top)
+        self.channels.setValue(min(top, 8) if dev else 2)
+
+
 class RecordDialog(QDialog):
     def __init__(self, folder: Path | None = None, device: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, further: Sequence[str] = ()) -> None:
+        """`device` first, and a row for each of the `further` devices still listed (as last time)."""
         super().__init__(parent)
         self.setWindowTitle("Record")
-        self.recorder: Recorder | None = None
-        self.result: CaptureResult | None = None
+        self.take: TakeGroup | None = None
+        self.results: tuple[CaptureResult, ...] = ()
         music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
         self.folder = folder or Path(music or Path.home())
 
-        self.device = QComboBox()
         try:
             self.devices, problem = input_devices(), ""
         except AppError as err:
             self.devices, problem = [], str(err)
-        for dev in self.devices:
-            self.device.addItem(f"{dev.name} ({dev.max_inputs} ch, {dev.default_sample_rate / 1000:g} kHz)", dev.name)
+        first = DeviceRow(self.devices, removable=False)
+        self.device, self.channels = first.device, first.channels
         if device is not None and (index := self.device.findData(device)) >= 0:
             self.device.setCurrentIndex(index)
-        self.channels = QSpinBox()
+        self.rows: list[DeviceRow] = [first]
+        self.device_rows = QVBoxLayout()
+        self.device_rows.setContentsMargins(0, 0, 0, 0)
+        self.device_rows.addWidget(first)
+        self.add_device = QPushButton("Add a device")
+        self.add_device.setToolTip("Record from another input device at the same time (a USB microphone, a "
+                                   "second interface): a file each, which Combine then makes one array recording")
+        self.add_device.clicked.connect(lambda _checked=False: self.add_row())
+        self.device_rows.addWidget(self.add_device, 0, Qt.AlignmentFlag.AlignLeft)
         self.rate = QComboBox()
         for rate in RATES:
             self.rate.addItem(f"{rate / 1000:g} kHz", rate)
@@ -83,17 +129,21 @@ class RecordDialog(QDialog):
         self.limit.setSpecialValueText("no limit")
         self.limit.setToolTip("Stop the take by itself after this long")
 
+        self.files_note = QLabel()
+        self.files_note.setWordWrap(True)
+        self.files_note.setVisible(False)
+
         form = QFormLayout()
-        form.addRow("Input device", self.device)
-        form.addRow("Channels", self.channels)
+        form.addRow("Input device", self.device_rows)
         form.addRow("Sample rate", self.rate)
         form.addRow("Format", self.format)
         form.addRow("File", path_row)
         form.addRow("Stop after", self.limit)
 
         self.meter = LevelMeter(numbered=True)
-        self.meter.setToolTip("Peak level of each input channel (dBFS); the figure is the highest of the last "
-                              "1.5 s. A red light: a sample reached full scale (click to reset).")
+        self.meter.setToolTip("Peak level of each input channel (dBFS), the devices' one after another as Combine "
+                              "numbers them; the figure is the highest of the last 1.5 s. A red light: a sample "
+                              "reached full scale (click to reset).")
         self.elapsed = QLabel()
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -112,7 +162,9 @@ class RecordDialog(QDialog):
         buttons.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)   # grows with the rows and the messages
         layout.addLayout(form)
+        layout.addWidget(self.files_note)
         layout.addWidget(self.meter)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
@@ -120,11 +172,15 @@ class RecordDialog(QDialog):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self._poll)
-        self.device.currentIndexChanged.connect(self._device_changed)
+        self.device.currentIndexChanged.connect(self._first_device_changed)
         self.channels.valueChanged.connect(self._resize_meter)
         self.format.currentIndexChanged.connect(self._format_changed)
-        self._device_changed()
+        self.path.textChanged.connect(self._show_files)
+        self._first_device_changed()
         self._format_changed()
+        for name in further:
+            if name != self.device.currentData() and (index := self.device.findData(name)) >= 0:
+                self.add_row().device.setCurrentIndex(index)
         self._update_controls()
         if not self.devices:
             self.status.setText(problem or "No input device was found (PortAudio lists none); connect one and "
@@ -132,12 +188,50 @@ class RecordDialog(QDialog):
 
     @property
     def recording(self) -> bool:
-        return self.recorder is not None
+        return self.take is not None
+
+    @property
+    def result(self) -> CaptureResult | None:
+        """The first device's take (the only one, unless devices were added)."""
+        return self.results[0] if self.results else None
+
+    def add_row(self) -> DeviceRow:
+        """A further device, at first the next one listed that no row has."""
+        row = DeviceRow(self.devices, removable=True)
+        taken = {r.device.currentData() for r in self.rows}
+        free = next((i for i, d in enumerate(self.devices) if d.name not in taken), None)
+        if free is not None:
+            row.device.setCurrentIndex(free)
+        row.remove.clicked.connect(lambda _checked=False: self.remove_row(row))
+        row.device.currentIndexChanged.connect(self._show_files)
+        row.channels.valueChanged.connect(self._resize_meter)
+        self.rows.append(row)
+        self.device_rows.insertWidget(len(self.rows) - 1, row)
+        self._devices_changed()
+        return row
+
+    def remove_row(self, row: DeviceRow) -> None:
+        self.rows.remove(row)
+        row.setParent(None)
+        row.deleteLater()
+        self._devices_changed()
 
     def settings(self) -> CaptureSettings:
-        suffix, subtype = FORMATS[self.format.currentText()]
-        return CaptureSettings(Path(self.path.text()).expanduser(), self.channels.value(), int(self.rate.currentData()),
-                               self.device.currentData(), subtype, self.limit.value() or None)
+        """The take's settings for the first device, at the file named."""
+        return self.all_settings()[0]
+
+    def base_path(self) -> Path:
+        """The file named: the take's with one device; with several, what each device's file is named after."""
+        return Path(self.path.text()).expanduser()
+
+    def all_settings(self) -> list[CaptureSettings]:
+        """One device's settings each; with several, each device's file is named after it."""
+        _, subtype = FORMATS[self.format.currentText()]
+        path = self.base_path()
+        devices = [r.device.currentData() for r in self.rows]
+        paths = [path] if len(devices) == 1 else device_take_paths(path, devices)
+        return [CaptureSettings(p, r.channels.value(), int(self.rate.currentData()), d, subtype,
+                                self.limit.value() or None) for p, r, d in zip(paths, self.rows, devices)]
 
     def toggle(self) -> None:
         if self.recording:
@@ -147,36 +241,36 @@ class RecordDialog(QDialog):
 
     def start(self) -> None:
         try:
-            recorder = Recorder(self.settings())
-            recorder.start()
+            take = TakeGroup(self.all_settings())
+            take.start()
         except AppError as err:
             self.status.setText(str(err))
             return
-        self.recorder = recorder
-        self.status.setText(f"Recording to {recorder.settings.path}")
+        self.take = take
+        self.status.setText(f"Recording to {', '.join(str(s.path) for s in take.settings)}")
         self.meter.set_levels(None)
         self.meter.reset_clip()
         self._update_controls()
         self.timer.start()
 
     def stop(self) -> None:
-        """End the take and keep it; the dialog closes with `result` for the window to open."""
-        recorder, self.recorder = self.recorder, None
+        """End the take and keep it; the dialog closes with `results` for the window to open."""
+        take, self.take = self.take, None
         self.timer.stop()
-        if recorder is None:
+        if take is None:
             return
-        self.result = recorder.stop()
+        self.results = take.stop()
         self._update_controls()
-        if self.result.path is None:
-            self.status.setText(f"Nothing was saved: {self.result.problem}.")
+        if all(r.path is None for r in self.results):
+            self.status.setText(" ".join(f"Nothing was saved: {r.problem}." for r in self.results))
             return
         self.accept()
 
     def discard(self) -> None:
-        recorder, self.recorder = self.recorder, None
+        take, self.take = self.take, None
         self.timer.stop()
-        if recorder is not None:
-            recorder.cancel()
+        if take is not None:
+            take.cancel()
             self.status.setText("The take was discarded.")
         self._update_controls()
 
@@ -187,24 +281,37 @@ class RecordDialog(QDialog):
         super().reject()
 
     def _poll(self) -> None:
-        recorder = self.recorder
-        if recorder is None:
+        take = self.take
+        if take is None:
             return
-        self.meter.set_levels(recorder.peaks())
-        seconds = recorder.frames / recorder.settings.sample_rate
-        lost = recorder.dropped_frames
-        self.elapsed.setText(format_duration(seconds) + (f" · {lost} frames lost" if lost else ""))
-        if recorder.ended:
+        self.meter.set_levels(np.concatenate([r.peaks() for r in take.recorders]))
+        lost = take.dropped_frames
+        self.elapsed.setText(format_duration(take.seconds) + (f" · {lost} frames lost" if lost else ""))
+        if take.ended:
             self.stop()
 
-    def _device_changed(self) -> None:
-        dev = next((d for d in self.devices if d.name == self.device.currentData()), None)
-        top = min(64, dev.max_inputs) if dev else 2
-        self.channels.setRange(1, top)
-        self.channels.setValue(min(top, 8) if dev else 2)
+    def _first_device_changed(self) -> None:
+        """The rate follows the first device's own."""
+        dev = self.rows[0].chosen()
         if dev and (index := self.rate.findData(dev.default_sample_rate)) >= 0:
             self.rate.setCurrentIndex(index)
+        self._show_files()
         self._resize_meter()
+
+    def _devices_changed(self) -> None:
+        self.add_device.setEnabled(len(self.rows) < len(self.devices))
+        self._show_files()
+        self._resize_meter()
+        QTimer.singleShot(0, self.adjustSize)   # once the new row shows: room for it, or none left over
+
+    def _show_files(self) -> None:
+        """With several devices, the file names each one's take will have."""
+        several = len(self.rows) > 1
+        self.files_note.setVisible(several)
+        if several and self.path.text():
+            names = ", ".join(s.path.name for s in self.all_settings())
+            self.files_note.setText(f"A file each: {names}. Their clocks are not locked together; Combine opens on "
+                                    "them when the take ends, to make them one array recording.")
 
     def _format_changed(self) -> None:
         suffix, _ = FORMATS[self.format.currentText()]
@@ -212,8 +319,9 @@ class RecordDialog(QDialog):
         self.path.setText(str(Path(current).with_suffix(suffix) if current else default_take_path(self.folder, suffix)))
 
     def _resize_meter(self) -> None:
-        """One bar per channel, as wide as the form."""
-        self.meter.setFixedSize(2 * self.meter.sizeHint().width(), METER_BAR_PIXELS * self.channels.value() + 2)
+        """One bar per channel of every device, as wide as the form."""
+        channels = sum(r.channels.value() for r in self.rows)
+        self.meter.setFixedSize(2 * self.meter.sizeHint().width(), METER_BAR_PIXELS * channels + 2)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Record to", self.path.text(), "FLAC or WAV (*.flac *.wav)")
@@ -222,8 +330,9 @@ class RecordDialog(QDialog):
 
     def _update_controls(self) -> None:
         idle = not self.recording
-        for widget in (self.device, self.channels, self.rate, self.format, self.path, self.browse, self.limit):
+        for widget in (*self.rows, self.rate, self.format, self.path, self.browse, self.limit):
             widget.setEnabled(idle and bool(self.devices))
+        self.add_device.setEnabled(idle and len(self.rows) < len(self.devices))
         self.record_button.setEnabled(bool(self.devices))
         self.record_button.setText("● Record" if idle else "■ Stop")
         self.discard_button.setEnabled(not idle)
