@@ -473,8 +473,8 @@ def combine_job(recordings: Sequence[Recording], target: Path, settings: Combine
     export = replace(REDRAWN_PEAKS if any(r.info.is_float for r in recordings) else REWRITTEN, overwrite=True)
     first_channel = np.cumsum([0] + [r.channels for r in recordings])
     channels = tuple(tuple(range(lo + 1, lo + r.channels + 1)) for lo, r in zip(first_channel, recordings))
-    step = _STEP + "; ".join(p.describe(placements[0].name, [c - 1 for c in own])
-                             for p, own in zip(placements, channels))
+    step = _STEP + "; ".join(entry for r, p, own in zip(recordings, placements, channels)
+                             for entry in _recorder_entries(r, p, placements[0].name, own))
     writer = AtomicAudioWriter(target, rate, sum(r.channels for r in recordings), export,
                                with_step(read_tags(recordings[0].path), step), frames=frames)
     block = round(BLOCK_SECONDS * rate)
@@ -485,6 +485,20 @@ def combine_job(recordings: Sequence[Recording], target: Path, settings: Combine
             writer.write(np.concatenate([s.take(n) for s in streams]))
         writer.commit()
     return Combined(Path(target), rate, start, frames, tuple(placements), channels, writer.peak_note)
+
+
+def _recorder_entries(recording: Recording, placement: Placement, first: str, channels: Sequence[int]) -> list[str]:
+    """How the comment names one input's channels (1-based `channels`): where it was put, or for an
+    input combined before, each of its own recorders ("phone.wav in array.wav"), so a recording
+    combined again still names every recorder."""
+    inner = recorders_in(recording)
+    if not inner:
+        return [placement.describe(first, [c - 1 for c in channels])]
+    low = channels[0] - 1
+    named = [(f"{r.name} in {placement.name}", [low + c for c in r.channels]) for r in inner]
+    return [replace(placement, name=named[0][0]).describe(first, named[0][1])] + [
+        f"{name} ({_CHANNELS_MARK} {channel_list_text(own)}): combined with {inner[0].name} there"
+        for name, own in named[1:]]
 
 
 def combine_files_job(paths: Sequence[Path], target: Path,

@@ -209,3 +209,15 @@ def test_one_recording_too_many_channels_or_a_target_among_the_sources_is_refuse
 def test_a_search_reach_out_of_range_is_refused():
     with pytest.raises(ConfigError, match="either way"):
         CombineSettings(max_offset_s=0)
+
+
+def test_a_combined_recording_combined_again_still_names_every_recorder(tmp_path):
+    sound = _scene(50, seed=12)
+    _combine(tmp_path, [_recorder(tmp_path / "array.wav", sound, 0.0, 40, channels=2),
+                        _recorder(tmp_path / "phone.wav", sound, 1.0, 40)])
+    (tmp_path / "combined.wav").rename(tmp_path / "table.wav")
+    _combine(tmp_path, [tmp_path / "table.wav", _recorder(tmp_path / "camera.wav", sound, 2.0, 40, channels=2)])
+    with open_recording(tmp_path / "combined.wav") as combined:
+        assert recorders_in(combined) == (RecorderChannels("array.wav in table.wav", (0, 1)),
+                                          RecorderChannels("phone.wav in table.wav", (2,)),
+                                          RecorderChannels("camera.wav", (3, 4)))
