@@ -36,7 +36,7 @@ from app.engine.blend import blend_files
 from app.engine.noise_reduction import NoiseSettings, reduce_noise_files
 from app.engine.turn_gate import silence_between_turns
 from app.engine.restoration import Restoration, restored_view_job
-from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, separate_job
+from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, check_separable, separate_job
 from app.engine.timecode import format_span
 
 T = TypeVar("T")
@@ -79,6 +79,28 @@ class BatchSettings:
 class BatchResult:
     done: list[dict[str, Any]] = field(default_factory=list)       # one `separate_file_job` report per file
     failed: list[tuple[Path, str]] = field(default_factory=list)   # (file, the reason, one sentence)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What a batch's list shows of a recording before the run."""
+
+    channels: int
+    sample_rate: int
+    seconds: float
+    problem: str = ""         # why the batch would not separate it as chosen ("" when it would)
+
+
+def check_file(path: Path, settings: BatchSettings) -> FileFacts:
+    """A recording's channels, rate and length, and what `separate_file_job` would refuse about it
+    with `settings`, from its header alone (no audio is read); AppError when it cannot be opened."""
+    with open_recording(path) as rec:
+        try:
+            check_separable(rec if settings.span is None else span_of(rec, settings.span), settings.separate)
+            problem = ""
+        except AppError as err:
+            problem = str(err)
+        return FileFacts(rec.channels, rec.sample_rate, rec.frames / rec.sample_rate, problem)
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -118,6 +118,19 @@ def choose_channels(rec: Recording, settings: SeparateSettings, minimum: int = 1
     return chosen, notices
 
 
+def check_separable(rec: Recording | Span, settings: SeparateSettings) -> None:
+    """What `separate_job` would refuse about `rec` with `settings`, from its header alone: too
+    short (ConfigError), or channels it lacks, too many or too few (ChannelLayoutError); each names it."""
+    check_long_enough(rec)
+    if settings.method is not Method.ORACLE:
+        choose_channels(rec, settings, minimum=_fewest_channels(settings.method))
+
+
+def _fewest_channels(method: Method) -> int:
+    """The trained model separates one channel by its spectrum; blind methods need one per talker."""
+    return 1 if method is Method.MODEL else 2
+
+
 STEP_CHECK_SECONDS = 30.0     # of the start of a recording read to check its channels are in step
 
 
@@ -299,7 +312,7 @@ def separate_job(rec: Recording, settings: SeparateSettings = SeparateSettings()
         fn, model_rate = _oracle_function(), ORACLE_RATE
         name, talkers = str(settings.method), references.shape[0]
     else:
-        channels, notices = choose_channels(rec, settings, minimum=2)
+        channels, notices = choose_channels(rec, settings, minimum=_fewest_channels(settings.method))
         fn, model_rate = _bss_function(settings.method)
         name, talkers = str(settings.method), 2
     if settings.chunk.seconds < 0.5:

@@ -196,3 +196,26 @@ def test_a_recordings_dropouts_are_redrawn_before_separating_when_asked(tmp_path
     sf.write(tmp_path / "lossy.wav", tones.T, 16_000, subtype="FLOAT")
     done = drive(batch_job([tmp_path / "lossy.wav"], tmp_path / "b", BatchSettings(_settings(), dropouts=True))).done[0]
     assert "1 dropout(s) of lossy.wav redrawn before separating" in done["notes"]
+
+
+def test_a_files_facts_and_what_the_batch_would_refuse_come_from_its_header(tmp_path):
+    from app.engine.batch import FileFacts, check_file
+    from app.engine.separation import Method, SeparateSettings
+
+    stereo = tmp_path / "stereo.wav"
+    sf.write(stereo, np.zeros((48_000 * 3, 2), np.float32), 48_000)
+    assert check_file(stereo, BatchSettings()) == FileFacts(2, 48_000, 3.0)
+    lacking = check_file(stereo, BatchSettings(SeparateSettings(channels=(0, 1, 2, 3))))
+    assert "stereo.wav has 2 channels; channel(s) [3, 4] do not exist" in lacking.problem
+    mono = tmp_path / "mono.wav"
+    sf.write(mono, np.zeros(16_000 * 2, np.float32), 16_000)
+    assert "needs at least 2" in check_file(mono, BatchSettings(SeparateSettings(method=Method.AUXIVA))).problem
+    assert check_file(mono, BatchSettings()).problem == ""
+
+
+def test_a_file_that_cannot_be_opened_is_refused_when_checked(tmp_path):
+    from app.engine.batch import check_file
+    from app.engine.errors import AppError
+
+    with pytest.raises(AppError, match="notes.wav"):
+        check_file(not_audio(tmp_path), BatchSettings())

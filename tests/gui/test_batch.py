@@ -104,3 +104,32 @@ def test_a_cancelled_batch_keeps_the_finished_recordings_only(qtbot, demo_window
     demo_window.jobs.cancel(entry)
     qtbot.waitUntil(lambda: entry.state is JobState.CANCELLED, timeout=30_000)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["first"]
+
+
+def test_each_file_shows_its_channels_rate_and_length_once_read(qtbot, demo_window, make_recording):
+    stereo = make_recording("stereo.wav", seconds=2.0, channels=2, rate=48_000)
+    dialog = demo_window.processing.open_batch()
+    dialog.files.add_inputs([stereo])
+    qtbot.waitUntil(lambda: all(dialog.files.facts(row) is not None for row in range(2)), timeout=5000)
+    assert dialog.files.list.item(1).text() == f"stereo.wav — 2 ch, 48 kHz, 2.0 s · {stereo.parent}"
+    assert dialog.summary.text().startswith("2 recordings, ") and "cannot be separated" not in dialog.summary.text()
+    dialog.reject()
+
+
+def test_a_file_the_choice_cannot_separate_is_marked_before_the_run_and_again_when_the_choice_changes(
+        qtbot, demo_window, make_recording, tmp_path):
+    stereo = make_recording("stereo.wav", seconds=2.0, channels=2)
+    dialog = demo_window.processing.open_batch()
+    dialog.files.add_inputs([stereo, not_audio(tmp_path)])
+    dialog.separation.channels.setText("1-4")
+    qtbot.waitUntil(lambda: dialog.files.list.item(1).text().startswith("⚠"), timeout=5000)
+    assert "channel(s) [3, 4] do not exist" in dialog.files.list.item(1).toolTip()
+    assert dialog.files.list.item(2).text().startswith("⚠ notes.wav — cannot be read")
+    assert "notes.wav" in dialog.files.list.item(2).toolTip().splitlines()[1]
+    assert not dialog.files.list.item(0).text().startswith("⚠")          # the demo meeting has four channels
+    assert "2 cannot be separated as chosen" in dialog.summary.text() and dialog.run_button.isEnabled()
+    save_screenshot(dialog, "batch-dialog-checked.png")
+    dialog.separation.channels.setText("1-2")
+    qtbot.waitUntil(lambda: not dialog.files.list.item(1).text().startswith("⚠"), timeout=5000)
+    assert "1 cannot be separated as chosen" in dialog.summary.text()
+    dialog.reject()

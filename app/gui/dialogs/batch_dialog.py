@@ -1,10 +1,12 @@
 """Batch separation: many recordings to talker tracks on disk, as `meco-studio separate` does.
 
-The user gathers files (or whole folders, searched for audio; added or dropped on the dialog),
-picks the output folder, the method, channels and reference (as in Separate with options…) and
-what follows the separator (MeCo, a student, noise reduction, a blend with the mixture, a loudness
-target); the window then runs the batch as one job. Each recording goes to
-`<folder>/<stem>/spk{k}.wav`; an existing track is replaced only when "Replace" is ticked.
+The user gathers files (or whole folders, searched for audio; added or dropped on the dialog), each
+listed with its channels, rate and length and marked where the choice below cannot separate it (read
+from its header on the list's own thread, checked again as the choice changes), picks the output
+folder, the method, channels and reference (as in Separate with options…) and what follows the
+separator (MeCo, a student, noise reduction, a blend with the mixture, a loudness target); the
+window then runs the batch as one job. Each recording goes to `<folder>/<stem>/spk{k}.wav`; an
+existing track is replaced only when "Replace" is ticked.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.batch import BatchSettings
+from app.engine.batch import BatchSettings, FileFacts, check_file
 from app.engine.correction import CorrectSettings
 from app.engine.enhancement import EnhanceSettings
-from app.engine.errors import ConfigError
+from app.engine.errors import AppError, ConfigError
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import SeparateSettings
+from app.engine.timecode import format_duration
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
@@ -121,9 +124,16 @@ class BatchDialog(QDialog):
         layout.addWidget(self.buttons)
         self.folder.textChanged.connect(self._refresh)
         self.files.changed.connect(self._refresh)
+        self.files.checked.connect(self._refresh)
         self.separation.on_change(self._refresh)
+        self.separation.on_change(self._recheck)
         self.resize(620, 480)
+        self._recheck()
         self._refresh()
+
+    def done(self, result: int) -> None:
+        self.files.stop_checks()
+        super().done(result)
 
     def request(self) -> BatchRequest:
         """What to run; ConfigError when a choice cannot work."""
@@ -143,9 +153,18 @@ class BatchDialog(QDialog):
                                  declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
         return BatchRequest(self.files.paths(), folder, settings)
 
+    def _recheck(self) -> None:
+        """Check every file against the separation chosen now (on the list's thread)."""
+        try:
+            settings = BatchSettings(self.separation.choice().settings(self.separate))
+        except ConfigError:
+            return                # the summary says why; the files keep their last check
+        self.files.check_with(lambda path: check_file(path, settings))
+
     def _refresh(self) -> None:
         count = self.files.count()
         self.run_button.setText(f"Separate {count} recording{'s' if count != 1 else ''}")
+        refused = self._show_rows()
         try:
             self.separation.choice()
         except ConfigError as err:
@@ -153,10 +172,34 @@ class BatchDialog(QDialog):
             self.summary.setText(str(err))
             return
         self.run_button.setEnabled(count > 0 and bool(self.folder.text().strip()))
-        self.summary.setText(f"Each recording goes to {self.folder.text().strip() or '…'}/<name>/spk1.wav, "
-                             "spk2.wav; a file that cannot be separated (too few or too many channels for the "
-                             "choice, say) is listed at the end and the batch goes on."
-                             if count else "Add recordings or folders to separate.")
+        if not count:
+            self.summary.setText("Add recordings or folders to separate.")
+            return
+        facts = [self.files.facts(row) for row in range(count)]
+        seconds = sum(f.seconds for f in facts if isinstance(f, FileFacts))
+        reading = sum(f is None for f in facts)
+        said = [f"{count} recording{'s' if count != 1 else ''}, {format_duration(seconds, 0)} in all"
+                + (f" ({reading} still being read)" if reading else "") + "."]
+        if refused:
+            said.append(f"{refused} cannot be separated as chosen (marked ⚠; hover for why): the batch goes on past "
+                        "them and lists them at the end.")
+        said.append(f"Each recording goes to {self.folder.text().strip() or '…'}/<name>/spk1.wav, spk2.wav.")
+        self.summary.setText(" ".join(said))
+
+    def _show_rows(self) -> int:
+        """Each file with what its check found; how many the batch would refuse."""
+        refused = 0
+        for row, path in enumerate(self.files.paths()):
+            facts, item = self.files.facts(row), self.files.list.item(row)
+            problem = str(facts) if isinstance(facts, AppError) else getattr(facts, "problem", "")
+            if isinstance(facts, FileFacts):
+                said = f"{facts.channels} ch, {facts.sample_rate / 1000:g} kHz, {format_duration(facts.seconds, 1)}"
+            else:
+                said = "reading…" if facts is None else "cannot be read"
+            item.setText(f"{'⚠ ' if problem else ''}{path.name} — {said} · {path.parent}")
+            item.setToolTip("\n".join(filter(None, [str(path), problem])))
+            refused += bool(problem)
+        return refused
 
     def _on_browse_clicked(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Output folder", self.folder.text())

@@ -1,11 +1,13 @@
 """The list of input files in a dialog that takes many (batch separation, combining recorders):
 Add files…, Add folder… (searched with its subfolders for audio), Remove or the Delete key, Move
 up and down where the order matters, and files or folders dropped on the dialog; each file once,
-in the order given."""
+in the order given. Each file can be read as it joins (`inspect`), or checked on a thread of the
+list's own (`check_with`), so a folder of a thousand recordings never holds up the window."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +31,12 @@ from app.gui.dialogs.file_filters import AUDIO_FILTER
 
 
 class FileList(QWidget):
-    """`changed` is emitted when files are added, removed or moved, or the selection changes."""
+    """`changed` is emitted when files are added, removed or moved, or the selection changes;
+    `checked` when a file's check (`check_with`) has come back."""
 
     changed = Signal()
+    checked = Signal()
+    _check_done = Signal(object, int, object)    # path, the checks' generation, what the check returned or raised
 
     def __init__(self, caption: str, start: Callable[[], str], folders: bool = False, ordered: bool = False,
                  inspect: Callable[[Path], Any] | None = None, parent: QWidget | None = None) -> None:
@@ -40,6 +45,10 @@ class FileList(QWidget):
         result is the row's `facts`), a file it refuses (AppError) named under the list, not added."""
         super().__init__(parent)
         self.caption, self.start, self.inspect = caption, start, inspect
+        self._check: Callable[[Path], Any] | None = None
+        self._checks: ThreadPoolExecutor | None = None
+        self._generation = 0
+        self._check_done.connect(self._on_check_done)
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setMinimumHeight(120)
@@ -86,9 +95,53 @@ class FileList(QWidget):
             item = QListWidgetItem(str(path))
             item.setData(Qt.ItemDataRole.UserRole, (path, facts))
             self.list.addItem(item)
+            if self._check is not None:
+                self._submit(path)
         self.problems.setText("\n".join(problems))
         self.problems.setVisible(bool(problems))
         self._changed()
+
+    def check_with(self, check: Callable[[Path], Any]) -> None:
+        """Run `check` on every file, now and as files join, on the list's thread; a row's `facts`
+        become what it returned, or the AppError it raised, and `checked` is emitted. `check` must
+        not touch widgets: make it from values read here, on the GUI thread. A newer check's
+        results replace an older one's, whose late results are dropped."""
+        self._check, self._generation = check, self._generation + 1
+        if self._checks is None:
+            self._checks = ThreadPoolExecutor(1, thread_name_prefix="file-check")
+        for path in self.paths():
+            self._submit(path)
+
+    def stop_checks(self) -> None:
+        """Drop the checks not yet run (the dialog closes)."""
+        self._check, self._generation = None, self._generation + 1
+        if self._checks is not None:
+            self._checks.shutdown(wait=False, cancel_futures=True)
+            self._checks = None
+
+    def _submit(self, path: Path) -> None:
+        check, generation, signal = self._check, self._generation, self._check_done
+        assert check is not None and self._checks is not None
+
+        def run() -> None:
+            try:
+                facts: Any = check(path)
+            except AppError as err:
+                facts = err
+            try:
+                signal.emit(path, generation, facts)
+            except RuntimeError:          # the list is gone (its dialog closed) meanwhile
+                pass
+
+        self._checks.submit(run)
+
+    def _on_check_done(self, path: Path, generation: int, facts: Any) -> None:
+        if generation != self._generation:
+            return
+        for row, present in enumerate(self.paths()):
+            if present == path:
+                self.list.item(row).setData(Qt.ItemDataRole.UserRole, (path, facts))
+        self.checked.emit()
 
     def remove_selected(self) -> None:
         for item in self.list.selectedItems():
@@ -109,7 +162,7 @@ class FileList(QWidget):
         return [self.list.item(row).data(Qt.ItemDataRole.UserRole)[0] for row in range(self.list.count())]
 
     def facts(self, row: int) -> Any:
-        """What `inspect` read of the file at `row`."""
+        """What `inspect` read of the file at `row`, or its check came back with (None until then)."""
         return self.list.item(row).data(Qt.ItemDataRole.UserRole)[1]
 
     def count(self) -> int:
