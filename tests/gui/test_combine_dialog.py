@@ -20,8 +20,16 @@ def recorders(tmp_path) -> list[Path]:
             _recorder(tmp_path / "camera.wav", sound, 3.0, 40, rate=44_100, channels=2)]
 
 
+def read_dialog(qtbot, window, paths: list[Path]):
+    """The combine dialog on `paths`, once each file's header has been read on the list's thread."""
+    dialog = window.combining.open_dialog(paths)
+    qtbot.waitUntil(lambda: all(dialog.files.facts(row) is not None for row in range(dialog.files.count())),
+                    timeout=5000)
+    return dialog
+
+
 def test_the_recorders_are_listed_with_the_channels_each_becomes(qtbot, window, recorders):
-    dialog = window.combining.open_dialog(recorders)
+    dialog = read_dialog(qtbot, window, recorders)
     assert dialog.files.paths() == recorders and dialog.run_button.isEnabled()
     assert dialog.files.list.item(0).text().startswith("1. table-array.wav: 4 ch, 16 kHz, 40.000 s → channels 1–4")
     assert "→ channel 5; placed on the first's clock" in dialog.files.list.item(1).text()
@@ -31,7 +39,7 @@ def test_the_recorders_are_listed_with_the_channels_each_becomes(qtbot, window, 
 
 
 def test_moving_a_recorder_first_makes_its_clock_the_one_kept(qtbot, window, recorders):
-    dialog = window.combining.open_dialog(recorders)
+    dialog = read_dialog(qtbot, window, recorders)
     dialog.files.list.setCurrentRow(1)
     assert dialog.files.down_button.isEnabled() and dialog.files.up_button.isEnabled()
     dialog.files.move_selected(-1)
@@ -39,16 +47,28 @@ def test_moving_a_recorder_first_makes_its_clock_the_one_kept(qtbot, window, rec
     dialog.reject()
 
 
-def test_one_recorder_is_not_enough_and_an_unreadable_file_is_named_not_added(qtbot, window, recorders, tmp_path):
+def test_one_recorder_is_not_enough_and_an_unreadable_file_is_marked_until_removed(qtbot, window, recorders,
+                                                                                   tmp_path):
     (tmp_path / "notes.wav").write_text("not audio")
-    dialog = window.combining.open_dialog([recorders[0], tmp_path / "notes.wav"])
-    assert dialog.files.paths() == recorders[:1] and not dialog.run_button.isEnabled()
-    assert "notes.wav" in dialog.files.problems.text() and "two or more recorders" in dialog.summary.text()
+    dialog = read_dialog(qtbot, window, [recorders[0], tmp_path / "notes.wav"])
+    assert dialog.files.list.item(1).text() == "2. notes.wav: ⚠ cannot be read"
+    assert "notes.wav" in dialog.files.list.item(1).toolTip() and not dialog.run_button.isEnabled()
+    assert "Remove the recordings that cannot be read" in dialog.summary.text()
+    dialog.files.list.setCurrentRow(1)
+    dialog.files.remove_selected()
+    assert not dialog.run_button.isEnabled() and "two or more recorders" in dialog.summary.text()
+    dialog.reject()
+
+
+def test_combine_waits_until_every_recording_has_been_read(qtbot, window, recorders):
+    dialog = window.combining.open_dialog(recorders)
+    assert not dialog.run_button.isEnabled() and dialog.summary.text() == "Reading the recordings…"
+    qtbot.waitUntil(dialog.run_button.isEnabled, timeout=5000)
     dialog.reject()
 
 
 def test_the_combined_recording_is_written_and_opens_with_every_channel(qtbot, window, recorders, tmp_path):
-    dialog = window.combining.open_dialog(recorders)
+    dialog = read_dialog(qtbot, window, recorders)
     dialog.rate.setCurrentIndex(dialog.rate.findData(RATE))
     dialog.keep.setCurrentIndex(dialog.keep.findData(Keep.ALL.value))
     assert dialog.settings() == CombineSettings(RATE, 60.0, Keep.ALL, True)
@@ -73,7 +93,7 @@ def test_recordings_dropped_on_the_dialog_join_the_list(qtbot, window, recorders
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
-    dialog = window.combining.open_dialog(recorders[:1])
+    dialog = read_dialog(qtbot, window, recorders[:1])
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in recorders[1:]])
     drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
@@ -86,7 +106,7 @@ def test_recordings_dropped_on_the_dialog_join_the_list(qtbot, window, recorders
 def test_the_delete_key_removes_the_selected_recorders(qtbot, window, recorders):
     from PySide6.QtCore import Qt
 
-    dialog = window.combining.open_dialog(recorders)
+    dialog = read_dialog(qtbot, window, recorders)
     dialog.files.list.setCurrentRow(1)
     qtbot.keyClick(dialog.files.list, Qt.Key.Key_Delete)
     assert dialog.files.paths() == [recorders[0], recorders[2]] and "channels 5–6" in dialog.files.list.item(1).text()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.combine import MAX_OFFSET_LIMIT_S, CombineSettings, Keep
+from app.engine.errors import AppError
 from app.engine.files import MAX_CHANNELS, open_recording
 from app.engine.timecode import format_duration
 from app.gui.dialogs.buttons import accept_cancel
@@ -40,9 +41,11 @@ class CombineDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Combine recorders into one array")
         self.folder = folder
-        self.files = FileList("Recordings to combine", lambda: str(self.folder), ordered=True, inspect=_facts)
+        self.files = FileList("Recordings to combine", lambda: str(self.folder), ordered=True)
         self.files.accept_drops_on(self)
         self.files.changed.connect(self._refresh)
+        self.files.checked.connect(self._refresh)
+        self.files.check_with(_facts)
         self.rate = choice_combo(RATE_CHOICES, settings.sample_rate)
         self.reach = QDoubleSpinBox(decimals=0, minimum=1, maximum=MAX_OFFSET_LIMIT_S, value=settings.max_offset_s,
                                     suffix=" s", prefix="± ")
@@ -71,24 +74,45 @@ class CombineDialog(QDialog):
         return CombineSettings(self.rate.currentData(), self.reach.value(), Keep(self.keep.currentData()),
                                self.drift.isChecked())
 
+    def done(self, result: int) -> None:
+        self.files.stop_checks()
+        super().done(result)
+
     def _refresh(self) -> None:
+        """Each recording with the channels it becomes, once every one before it has been read."""
         channel, count = 1, self.files.count()
         for row, path in enumerate(self.files.paths()):
-            channels, rate, seconds = self.files.facts(row)
-            span = f"channel {channel}" if channels == 1 else f"channels {channel}–{channel + channels - 1}"
-            role = "its clock is kept" if row == 0 else "placed on the first's clock"
-            self.files.list.item(row).setText(f"{row + 1}. {path.name}: {channels} ch, {rate / 1000:g} kHz, "
-                                              f"{format_duration(seconds)} → {span}; {role}")
-            channel += channels
-        total = channel - 1
+            facts, item = self.files.facts(row), self.files.list.item(row)
+            item.setToolTip(str(facts) if isinstance(facts, AppError) else str(path))
+            if not isinstance(facts, tuple):
+                item.setText(f"{row + 1}. {path.name}: " + ("reading…" if facts is None else "⚠ cannot be read"))
+                channel = None
+                continue
+            channels, rate, seconds = facts
+            said = f"{row + 1}. {path.name}: {channels} ch, {rate / 1000:g} kHz, {format_duration(seconds)}"
+            if channel is not None:
+                span = f"channel {channel}" if channels == 1 else f"channels {channel}–{channel + channels - 1}"
+                role = "its clock is kept" if row == 0 else "placed on the first's clock"
+                said += f" → {span}; {role}"
+                channel += channels
+            item.setText(said)
+        facts = [self.files.facts(row) for row in range(count)]
+        ready = False
         if count < 2:
             self.summary.setText("Add the recordings of two or more recorders, the one whose clock to keep first.")
-        elif total > MAX_CHANNELS:
-            self.summary.setText(f"Together they have {total} channels; MeCo Studio reads at most {MAX_CHANNELS}.")
+        elif any(isinstance(f, AppError) for f in facts):
+            self.summary.setText("Remove the recordings that cannot be read (marked ⚠; hover for why).")
+        elif channel is None:
+            self.summary.setText("Reading the recordings…")
+        elif channel - 1 > MAX_CHANNELS:
+            self.summary.setText(f"Together they have {channel - 1} channels; MeCo Studio reads at most "
+                                 f"{MAX_CHANNELS}.")
         else:
-            rate = self.rate.currentData() or max(self.files.facts(row)[1] for row in range(count))
-            self.summary.setText(f"One recording of {total} channels at {rate / 1000:g} kHz; it opens here when done.")
-        self.run_button.setEnabled(count >= 2 and total <= MAX_CHANNELS)
+            rate = self.rate.currentData() or max(f[1] for f in facts)
+            self.summary.setText(f"One recording of {channel - 1} channels at {rate / 1000:g} kHz; it opens here "
+                                 "when done.")
+            ready = True
+        self.run_button.setEnabled(ready)
 
 
 def _facts(path: Path) -> tuple[int, int, float]:

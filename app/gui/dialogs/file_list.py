@@ -1,8 +1,8 @@
 """The list of input files in a dialog that takes many (batch separation, combining recorders):
 Add files…, Add folder… (searched with its subfolders for audio), Remove or the Delete key, Move
 up and down where the order matters, and files or folders dropped on the dialog; each file once,
-in the order given. Each file can be read as it joins (`inspect`), or checked on a thread of the
-list's own (`check_with`), so a folder of a thousand recordings never holds up the window."""
+in the order given. Each file can be checked (its header read) on a thread of the list's own
+(`check_with`), so a folder of a thousand recordings never holds up the window."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -39,12 +38,11 @@ class FileList(QWidget):
     _check_done = Signal(object, int, object)    # path, the checks' generation, what the check returned or raised
 
     def __init__(self, caption: str, start: Callable[[], str], folders: bool = False, ordered: bool = False,
-                 inspect: Callable[[Path], Any] | None = None, parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None) -> None:
         """`caption`: the file chooser's title; `start`: the folder it opens in; `folders`: offer Add
-        folder…; `ordered`: offer Move up and down; `inspect`: read each file as it joins (its
-        result is the row's `facts`), a file it refuses (AppError) named under the list, not added."""
+        folder…; `ordered`: offer Move up and down."""
         super().__init__(parent)
-        self.caption, self.start, self.inspect = caption, start, inspect
+        self.caption, self.start = caption, start
         self._check: Callable[[Path], Any] | None = None
         self._checks: ThreadPoolExecutor | None = None
         self._generation = 0
@@ -67,12 +65,10 @@ class FileList(QWidget):
         for button in (self.add_button, self.folder_button, self.remove_button, self.up_button, self.down_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        self.problems = QLabel(wordWrap=True, visible=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
-        layout.addWidget(self.problems)
         self._changed()
 
     def accept_drops_on(self, widget: QWidget) -> None:
@@ -82,23 +78,16 @@ class FileList(QWidget):
 
     def add_inputs(self, inputs: list[Path]) -> None:
         """Add each file, and the audio files found in folders, once, in the order given."""
-        present, problems = set(self.paths()), []
+        present = set(self.paths())
         for path in expand_inputs(inputs):
             if path in present:
                 continue
-            try:
-                facts = self.inspect(path) if self.inspect else None
-            except AppError as err:
-                problems.append(str(err))
-                continue
             present.add(path)
             item = QListWidgetItem(str(path))
-            item.setData(Qt.ItemDataRole.UserRole, (path, facts))
+            item.setData(Qt.ItemDataRole.UserRole, (path, None))
             self.list.addItem(item)
             if self._check is not None:
                 self._submit(path)
-        self.problems.setText("\n".join(problems))
-        self.problems.setVisible(bool(problems))
         self._changed()
 
     def check_with(self, check: Callable[[Path], Any]) -> None:
@@ -162,7 +151,7 @@ class FileList(QWidget):
         return [self.list.item(row).data(Qt.ItemDataRole.UserRole)[0] for row in range(self.list.count())]
 
     def facts(self, row: int) -> Any:
-        """What `inspect` read of the file at `row`, or its check came back with (None until then)."""
+        """What the file at `row`'s check came back with (None until then)."""
         return self.list.item(row).data(Qt.ItemDataRole.UserRole)[1]
 
     def count(self) -> int:
