@@ -14,10 +14,10 @@ from pathlib import Path
 from app.commands import HelpFormatter
 from app.commands.options import add_channel_options, add_range_option, add_run_options
 from app.commands.output import progress_bar, run_batch, warn
-from app.engine.batch import BatchSettings, output_folders, separate_file_job
+from app.engine.batch import BatchSettings, check_file, output_folders, separate_file_job
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, has_corrector
 from app.engine.enhancement import EnhanceSettings
-from app.engine.errors import ConfigError
+from app.engine.errors import AppError, ConfigError
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
 from app.engine.separation import BLIND_METHODS, Method, OutputRate, SeparateSettings
@@ -92,6 +92,25 @@ def separate_file(path: Path, target: Path, settings: BatchSettings, show_bar: b
     return report
 
 
+def _warn_of_refusals(files: list[Path], settings: BatchSettings) -> None:
+    """Before a long batch, the recordings it will not separate as asked (read from their headers),
+    so a script's user learns of them at the start rather than hours later; each is listed again
+    at the end."""
+    refused = []
+    for path in files:
+        try:
+            problem = check_file(path, settings).problem
+        except AppError as err:
+            problem = str(err)
+        if problem:
+            refused.append(problem)
+    if refused:
+        warn(f"note: {len(refused)} of {len(files)} recordings cannot be separated as asked; the batch goes on past "
+             "them and lists them at the end:")
+        for problem in refused:
+            warn(f"  {problem}")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.chunk_seconds < 0.5:
         raise ConfigError(f"--chunk-seconds {args.chunk_seconds} is too short; use at least 0.5.")
@@ -118,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         warn("error: no audio files found in the given inputs")
         return 1
+    if len(files) > 1:
+        _warn_of_refusals(files, batch)
     show_bar = sys.stderr.isatty() and not args.json
     targets = dict(zip(files, output_folders(files, args.out)))
     return run_batch(files, lambda path: separate_file(path, targets[path], batch, show_bar),

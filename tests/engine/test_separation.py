@@ -203,6 +203,19 @@ def test_cli_writes_one_file_per_talker_and_reports_bad_files(tmp_path, tiny_sep
     assert not (out / "notes").exists()
 
 
+def test_cli_names_the_files_it_will_not_separate_before_the_batch_starts(tmp_path, tiny_separator_card, capsys):
+    (tmp_path / "in").mkdir()
+    _two_tone_recording(tmp_path / "in" / "a.wav", seconds=1.0)
+    bad = not_audio(tmp_path / "in")
+    code = main(["separate", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--model", MODEL,
+                 "--no-correct", "--channels", "1-2"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == EXIT_FAILED
+    at = err.index("note: 1 of 2 recordings cannot be separated as asked; the batch goes on past them and lists them "
+                   "at the end:")
+    assert bad.name in err[at + 1] and err.index(next(line for line in err if line.startswith("error:"))) > at + 1
+
+
 def test_cli_range_separates_and_corrects_only_that_part(tmp_path, tiny_separator_card, tiny_meco_card, capsys):
     src = _two_tone_recording(tmp_path / "long.wav", seconds=4.0)
     out = tmp_path / "out"
