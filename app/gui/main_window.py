@@ -71,6 +71,7 @@ from app.gui.dialogs.history_dialog import HistoryDialog
 from app.gui.dialogs.models_dialog import ModelsDialog
 from app.gui.dialogs.notes_dialog import NotesDialog
 from app.gui.dialogs.range_dialog import RangeDialog
+from app.gui.dialogs.keyboard_dialog import KeyboardDialog
 from app.gui.dialogs.record_dialog import RecordDialog
 from app.gui.dialogs.settings_dialog import (
     TOP_FREQUENCIES,
@@ -87,6 +88,7 @@ from app.gui.playback_controller import PlaybackController
 from app.gui.process_controller import ProcessController
 from app.gui.session_keeper import SessionKeeper
 from app.gui.slice_controller import SliceController
+from app.gui import keyboard
 from app.gui.settings import StoredSettings
 from app.gui.theme import apply_preferences
 from app.gui.views.axes import format_hz
@@ -111,6 +113,13 @@ NEW_WINDOW_OFFSET = 32        # pixels: a new window opens down and right of the
 OTHER_WINDOWS: set[MainWindow] = set()      # windows opened with File ▸ New window
 AB_LANE_KEYS = 9
 DOCK_PIXELS = 380
+
+
+def apply_shortcuts_everywhere(changes: dict[str, list[str]]) -> None:
+    """The user changed keyboard shortcuts: every window's actions follow."""
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            keyboard.apply(widget.actions(), changes)
 
 
 def refresh_models_everywhere() -> None:
@@ -256,6 +265,7 @@ class MainWindow(QMainWindow):
 
         self._installed: dict[Task, bool] = {}
         self._build_actions()
+        keyboard.apply(self.actions(), self.stored.shortcut_changes())
         self.context_menus = ContextMenus(self)
         self._build_menus_and_toolbar()
         self.update_edit_actions()
@@ -281,10 +291,10 @@ class MainWindow(QMainWindow):
                 checkable: bool = False) -> QAction:
         """A window-wide action: its shortcut works wherever the focus is in this window."""
         action = QAction(text, self, checkable=checkable)
-        if isinstance(shortcuts, QKeySequence.StandardKey):
-            action.setShortcut(shortcuts)
-        else:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        keys = QKeySequence.keyBindings(shortcuts) if isinstance(shortcuts, QKeySequence.StandardKey) else \
+            [QKeySequence(s) for s in shortcuts]
+        action.setShortcuts(keys)
+        keyboard.register(action, keys)
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
         self.addAction(action)
@@ -377,6 +387,7 @@ class MainWindow(QMainWindow):
         self.select_to_end_action = self._action("Select to end", ["Shift+End"],
                                                  lambda: self.view.extend_selection(self.duration()))
         self.settings_action = self._action("&Settings…", ["Ctrl+,"], self.open_settings)
+        self.keyboard_action = self._action("Customize &keyboard shortcuts…", [], self.open_keyboard)
         self.shortcuts_action = self._action("&Keyboard and mouse shortcuts", ["F1"], self.show_shortcuts)
         self.about_action = self._action("&About MeCo Studio", [], self.show_about)
         self.separate_action = self._action("&Separate talkers", ["Ctrl+R"], lambda: self.processing.run_separation())
@@ -511,6 +522,7 @@ class MainWindow(QMainWindow):
         top_menu.addActions([self.lower_top_action, self.raise_top_action])
         view_menu.addSeparator()
         view_menu.addAction(self.settings_action)
+        view_menu.addAction(self.keyboard_action)
         view_menu.addAction(self.versions_dock.toggleViewAction())
         view_menu.addAction(self.jobs_dock.toggleViewAction())
         view_menu.addAction(self.metrics_dock.toggleViewAction())
@@ -885,6 +897,18 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def open_keyboard(self) -> KeyboardDialog:
+        """View ▸ Customize keyboard shortcuts…: the changes are kept and every window takes them."""
+        dialog = KeyboardDialog(keyboard.customizable(self.actions()), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._keep_shortcuts(dialog.changes()))
+        dialog.open()
+        return dialog
+
+    def _keep_shortcuts(self, changes: dict[str, list[str]]) -> None:
+        self.stored.set_shortcut_changes(changes)
+        apply_shortcuts_everywhere(changes)
+
     def open_notes(self) -> NotesDialog:
         """File ▸ Session notes…: kept with the session (an edit to save) when the dialog says Keep."""
         dialog = NotesDialog(self.session.notes, self)
@@ -1179,7 +1203,11 @@ class MainWindow(QMainWindow):
         return self.jobs.submit(title, make, loaded)
 
     def show_shortcuts(self) -> ShortcutsDialog:
-        dialog = ShortcutsDialog(self)
+        names = {action.objectName() for action in keyboard.customizable(self.actions())}
+        changed = {name: keyboard.shown(keys) for name, keys in self.stored.shortcut_changes().items() if name in names}
+        dialog = ShortcutsDialog(self, changed)
+        dialog.customize_button.clicked.connect(dialog.accept)
+        dialog.customize_button.clicked.connect(lambda _checked=False: self.open_keyboard())
         dialog.open()
         return dialog
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.metadata
+import json
 import logging
 import sys
 from enum import StrEnum
@@ -96,6 +97,22 @@ class StoredSettings:
 
     def set_input_device(self, device: str | None) -> None:
         self._q.setValue("audio/input_device", device or "")
+
+    def shortcut_changes(self) -> dict[str, list[str]]:
+        """Keyboard shortcuts the user changed: action name → its keys (portable text; none: no shortcut)."""
+        value = self._q.value("keyboard/changes", "")
+        try:
+            changes = json.loads(str(value)) if value else {}
+        except json.JSONDecodeError:
+            changes = None
+        if not isinstance(changes, dict) or not all(
+                isinstance(keys, list) and all(isinstance(k, str) for k in keys) for keys in changes.values()):
+            log.warning("stored keyboard shortcuts ignored: %r", value)
+            return {}
+        return {str(name): keys for name, keys in changes.items()}
+
+    def set_shortcut_changes(self, changes: dict[str, list[str]]) -> None:
+        self._q.setValue("keyboard/changes", json.dumps(changes))
 
     def further_input_devices(self) -> list[str]:
         """The devices recorded together with the input device last time (File ▸ Record…'s Add a device)."""

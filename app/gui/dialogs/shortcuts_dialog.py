@@ -1,4 +1,5 @@
-"""Help: every keyboard and mouse shortcut in one table."""
+"""Help: every keyboard and mouse shortcut in one table (the defaults), with the ones the user
+changed (View ▸ Customize keyboard shortcuts…) said under it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHeaderView,
+    QLabel,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -83,7 +85,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
 
 
 class ShortcutsDialog(QDialog):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, changed: dict[str, str] | None = None) -> None:
+        """`changed`: the actions whose keys the user changed, with their keys as shown."""
         super().__init__(parent)
         self.setWindowTitle("Keyboard and mouse shortcuts")
         self.table = table = QTableWidget(len(SHORTCUTS), 2, self)
@@ -100,7 +103,12 @@ class ShortcutsDialog(QDialog):
         table.horizontalHeader().setStretchLastSection(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
+        self.customize_button = buttons.addButton("Customize…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.customize_button.setToolTip("Change an action's keys (View ▸ Customize keyboard shortcuts…)")
+        said = "; ".join(f"{name}: {keys or 'none'}" for name, keys in (changed or {}).items())
+        self.changed = QLabel(f"Changed from these: {said}." if said else "", wordWrap=True, visible=bool(said))
         layout = QVBoxLayout(self)
         layout.addWidget(table)
+        layout.addWidget(self.changed)
         layout.addWidget(buttons)
         self.resize(540, ROW_PIXELS * len(SHORTCUTS) + 100)   # every row visible, no scrolling

@@ -1,0 +1,146 @@
+"""View ▸ Customize keyboard shortcuts…: every window action with its keys, found by typing part
+of its name or of its keys; a row's keys are set by pressing them, cleared, or put back to the
+default, as in Audacity's Preferences ▸ Keyboard. A key another action had is taken from it, and
+the note under the table says so (Default on that action gives it back)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui import keyboard
+from app.gui.dialogs.buttons import accept_cancel
+
+
+class KeyboardDialog(QDialog):
+    def __init__(self, actions: list[QAction], parent: QWidget | None = None) -> None:
+        """`actions`: the window's customizable actions, with the keys they have now."""
+        super().__init__(parent)
+        self.setWindowTitle("Customize keyboard shortcuts")
+        self.defaults = {a.objectName(): keyboard.default_keys(a) for a in actions}
+        self.keys = {a.objectName(): [k.toString(keyboard.PORTABLE) for k in a.shortcuts()] for a in actions}
+        self.names = list(self.keys)
+
+        self.search = QLineEdit(placeholderText="Search actions or keys")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.table = QTableWidget(len(self.names), 2)
+        self.table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for row, name in enumerate(self.names):
+            self.table.setItem(row, 0, QTableWidgetItem(name))
+            self.table.setItem(row, 1, QTableWidgetItem())
+        self.table.itemSelectionChanged.connect(self._on_row_changed)
+
+        self.key_edit = QKeySequenceEdit()
+        self.key_edit.setMaximumSequenceLength(1)
+        self.key_edit.setToolTip("Click here, then press the keys (Ctrl, Shift, Alt with a key)")
+        self.key_edit.editingFinished.connect(self._on_keys_pressed)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("No shortcut for this action")
+        self.clear_button.clicked.connect(lambda _checked=False: self.set_keys(self.current(), []))
+        self.default_button = QPushButton("Default")
+        self.default_button.setToolTip("This action's own shortcut, as the app comes")
+        self.default_button.clicked.connect(lambda _checked=False: self.set_keys(self.current(),
+                                                                                 self.defaults[self.current()]))
+        self.reset_all_button = QPushButton("Reset all")
+        self.reset_all_button.setToolTip("Every action's own shortcut, as the app comes")
+        self.reset_all_button.clicked.connect(self.reset_all)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Shortcut"))
+        row.addWidget(self.key_edit, 1)
+        row.addWidget(self.clear_button)
+        row.addWidget(self.default_button)
+        row.addStretch(1)
+        row.addWidget(self.reset_all_button)
+        self.note = QLabel(wordWrap=True)
+
+        self.buttons, _ = accept_cancel(self, "OK")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+        self.resize(560, 620)
+        self._show_keys()
+        self.table.selectRow(0)
+
+    def current(self) -> str:
+        return self.names[self.table.currentRow()]
+
+    def select(self, name: str) -> None:
+        self.table.selectRow(self.names.index(name))
+
+    def changes(self) -> dict[str, list[str]]:
+        """The actions whose keys now differ from their defaults, as stored."""
+        return keyboard.changes(self.keys, self.defaults)
+
+    def set_keys(self, name: str, keys: list[str]) -> None:
+        """Give `name` these keys; an action that had one of them loses it, which the note says."""
+        taken = []
+        for other, theirs in self.keys.items():
+            lost = [k for k in theirs if k in keys]
+            if other != name and lost:
+                self.keys[other] = [k for k in theirs if k not in keys]
+                now = keyboard.shown(self.keys[other]) or "no shortcut"
+                taken.append(f"{keyboard.shown(lost)} was the shortcut of {other}, which now has {now}")
+        self.keys[name] = list(keys)
+        self.note.setText("; ".join(taken) + ("." if taken else ""))
+        self._show_keys()
+        self._on_row_changed()
+
+    def reset_all(self) -> None:
+        self.keys = {name: list(keys) for name, keys in self.defaults.items()}
+        self.note.setText("Every action has its own shortcut again.")
+        self._show_keys()
+        self._on_row_changed()
+
+    def _on_keys_pressed(self) -> None:
+        sequence = self.key_edit.keySequence()
+        if sequence.isEmpty() or self.table.currentRow() < 0:
+            return
+        self.set_keys(self.current(), [sequence.toString(keyboard.PORTABLE)])
+
+    def _on_row_changed(self) -> None:
+        if self.table.currentRow() < 0:
+            return
+        name = self.current()
+        keys = self.keys[name]
+        self.key_edit.setKeySequence(QKeySequence(keys[0]) if keys else QKeySequence())
+        self.clear_button.setEnabled(bool(keys))
+        self.default_button.setEnabled(keys != self.defaults[name])
+
+    def _show_keys(self) -> None:
+        for row, name in enumerate(self.names):
+            item = self.table.item(row, 1)
+            item.setText(keyboard.shown(self.keys[name]))
+            font = item.font()
+            font.setBold(self.keys[name] != self.defaults[name])     # changed from the default
+            item.setFont(font)
+        self._filter()
+
+    def _filter(self) -> None:
+        wanted = self.search.text().strip().lower()
+        for row, name in enumerate(self.names):
+            found = wanted in name.lower() or wanted in self.table.item(row, 1).text().lower()
+            self.table.setRowHidden(row, bool(wanted) and not found)
+

@@ -1,0 +1,52 @@
+"""Keyboard shortcuts the user has changed (View ▸ Customize keyboard shortcuts…, as Audacity's
+Preferences ▸ Keyboard): each window action keeps its default keys beside it, and the changes,
+stored as portable key text per action, are put on top in every window.
+
+An action is known by its menu text without the accelerator's & and a closing ellipsis
+("Separate talkers"), which stays the same while the action's shown text may change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from PySide6.QtGui import QAction, QKeySequence
+
+DEFAULT_KEYS = "default_keys"       # the QAction property holding its keys as built
+PORTABLE = QKeySequence.SequenceFormat.PortableText
+
+
+def action_id(text: str) -> str:
+    return text.replace("&", "").removesuffix("…").strip()
+
+
+def register(action: QAction, keys: Iterable[QKeySequence]) -> None:
+    """Name `action` and keep `keys` as its defaults."""
+    action.setObjectName(action_id(action.text()))
+    action.setProperty(DEFAULT_KEYS, [key.toString(PORTABLE) for key in keys])
+
+
+def customizable(actions: Iterable[QAction]) -> list[QAction]:
+    """The actions `register` named, in the order given."""
+    return [action for action in actions if action.property(DEFAULT_KEYS) is not None]
+
+
+def default_keys(action: QAction) -> list[str]:
+    return list(action.property(DEFAULT_KEYS) or [])
+
+
+def apply(actions: Iterable[QAction], changed: Mapping[str, list[str]]) -> None:
+    """Each action's keys: the `changed` ones where there are, else its defaults."""
+    for action in customizable(actions):
+        keys = changed.get(action.objectName(), default_keys(action))
+        action.setShortcuts([QKeySequence(key) for key in keys])
+
+
+def changes(keys: Mapping[str, list[str]], defaults: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """What is stored: the actions whose keys differ from their defaults."""
+    return {name: list(chosen) for name, chosen in keys.items() if list(chosen) != list(defaults.get(name, []))}
+
+
+def shown(keys: Iterable[str]) -> str:
+    """Keys as this system writes them in menus ("Ctrl+Shift+R", "⌘⇧R" on a Mac)."""
+    return ", ".join(QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) for key in keys)
