@@ -214,6 +214,11 @@ class Recorder:
         not when it has taken it from the ring."""
         return bool(self.problem) or (self._stream_done and self.frames == self._ring.written)
 
+    @property
+    def device_gone(self) -> bool:
+        """The device stopped delivering audio before the take's limit (unplugged, say)."""
+        return self._stream_done and not self._ring.complete and self._stream is not None
+
     def _on_stream_finished(self) -> None:
         self._stream_done = True
 
@@ -249,7 +254,7 @@ class Recorder:
 
     def stop(self) -> CaptureResult:
         """End the take and keep it: the destination then holds every frame written."""
-        device_gone = self._stream_done and not self._ring.complete
+        device_gone = self.device_gone
         self._close_stream()
         self._stop.set()
         if self._writer is not None:

@@ -78,3 +78,17 @@ def test_a_device_that_refuses_cancels_the_others_and_leaves_no_file(tmp_path):
     with pytest.raises(CaptureError, match="input device 999"):
         group.start()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_device_unplugged_mid_take_ends_its_file_there_while_the_others_go_on(tmp_path):
+    paths = device_take_paths(tmp_path / "take.flac", [TEST_ARRAY_DEVICE, TEST_PAIR_DEVICE])
+    group = TakeGroup(settings_for(paths, seconds=None))
+    group.start()
+    pair = group.recorders[1]
+    assert wait_until(lambda: pair.frames > 1000, timeout=5)
+    pair._stream.abort()                       # as when a USB microphone is pulled out
+    assert wait_until(lambda: pair.device_gone, timeout=5)
+    assert not group.ended and not group.recorders[0].device_gone
+    array, unplugged = group.stop()
+    assert array.problem == "" and "input device stopped delivering audio" in unplugged.problem
+    assert sf.info(paths[1]).frames == unplugged.frames > 1000

@@ -157,3 +157,19 @@ def test_the_devices_recorded_together_are_offered_again_next_time(qtbot, window
     again = window.open_record()
     qtbot.addWidget(again)
     assert [r.device.currentData() for r in again.rows] == [TEST_ARRAY_DEVICE, TEST_PAIR_DEVICE]
+
+
+def test_a_device_unplugged_mid_take_is_said_while_the_others_go_on(qtbot, window, tmp_path):
+    from tests.conftest import TEST_PAIR_DEVICE
+
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    row = dialog.add_row()
+    row.device.setCurrentIndex(row.device.findData(TEST_PAIR_DEVICE))
+    dialog.record_button.click()
+    pair = dialog.take.recorders[1]
+    qtbot.waitUntil(lambda: pair.frames > 0, timeout=5000)
+    pair._stream.abort()
+    qtbot.waitUntil(lambda: "stopped delivering audio" in dialog.status.text(), timeout=5000)
+    assert dialog.status.text().startswith(f"{TEST_PAIR_DEVICE} stopped delivering audio at ")
+    assert dialog.recording
+    dialog.discard()

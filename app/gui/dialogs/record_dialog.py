@@ -289,6 +289,12 @@ class RecordDialog(QDialog):
         self.elapsed.setText(format_duration(take.seconds) + (f" · {lost} frames lost" if lost else ""))
         if take.ended:
             self.stop()
+            return
+        gone = [r for r in take.recorders if r.device_gone]
+        if gone:                  # an unplugged device's file ends there; the others go on
+            said = "; ".join(f"{r.settings.device} stopped delivering audio at "
+                             f"{format_duration(r.frames / r.settings.sample_rate, 1)}" for r in gone)
+            self.status.setText(f"{said}. The other devices go on recording; Stop keeps every file.")
 
     def _first_device_changed(self) -> None:
         """The rate follows the first device's own."""
