@@ -6,8 +6,8 @@ import argparse
 
 # Each module registers its sub-commands; order is the order shown in --help.
 COMMAND_MODULES = ("info", "stats", "pitch", "delays", "combine", "label_stats", "label_sounds", "record", "separate",
-                   "correct", "enhance", "denoise", "declip", "declick", "dereverb", "export", "evaluate", "score",
-                   "ratings", "report", "models", "bench", "devices", "about", "data")
+                   "correct", "enhance", "denoise", "declip", "declick", "dereverb", "repair", "export", "evaluate",
+                   "score", "ratings", "report", "models", "bench", "devices", "about", "data")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

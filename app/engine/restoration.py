@@ -24,7 +24,7 @@ from app.engine.clipping import Runs, clipped_runs, touching
 from app.engine.declip import BLOCK, Repaired, find_redrawn, redraw_runs
 from app.engine.dereverb import Dereverberated, described
 from app.engine.dropouts import dropout_runs
-from app.engine.export import REDRAWN_PEAKS, REWRITTEN, copy_job
+from app.engine.export import REDRAWN_PEAKS, REWRITTEN, ExportSettings, copy_job
 from app.engine.files import ArraySource, Recording, SourceView, Span
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.jobs import Job, Progress
@@ -121,17 +121,26 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
     return np.asarray(recording.read(lo, hi, [channel])[0], np.float32) - kept if removed else kept
 
 
-def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:
-    """`recording` through the chosen repairs, written to `target` as WAV, tagged with what was
-    done: 32-bit float when clipped runs are redrawn (their peaks rise above full scale), else
-    24-bit; how many of each kind were redrawn."""
-    def fill(write: Callable[[np.ndarray], None]) -> Job[dict[str, int]]:
-        view, counts = yield from restored_view_job(recording, restoration)
-        blocks = range(0, recording.frames, BLOCK)
-        for done, lo in enumerate(blocks):
-            yield Progress("write the repaired copy", done, len(blocks))
-            write(view.read(lo, lo + BLOCK))
-        return counts
+def restored_blocks_job(recording: Recording, restoration: Restoration,
+                        write: Callable[[np.ndarray], None]) -> Job[dict[str, int]]:
+    """`recording` through the chosen repairs, handed to `write` a block at a time; how many of
+    each kind were redrawn. What Process ▸ Repair the recording… and `meco-studio repair` write."""
+    view, counts = yield from restored_view_job(recording, restoration)
+    blocks = range(0, recording.frames, BLOCK)
+    for done, lo in enumerate(blocks):
+        yield Progress("write the repaired copy", done, len(blocks))
+        write(view.read(lo, lo + BLOCK))
+    return counts
 
-    settings = REDRAWN_PEAKS if restoration.declip else REWRITTEN
-    return (yield from copy_job(recording, target, "the repaired copy", settings, restoration.described(), fill))
+
+def repaired_format(restoration: Restoration) -> ExportSettings:
+    """32-bit float when clipped runs are redrawn (their peaks rise above full scale), else 24-bit."""
+    return REDRAWN_PEAKS if restoration.declip else REWRITTEN
+
+
+def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:
+    """`restored_blocks_job` written to `target` as WAV (`repaired_format`), tagged with what was
+    done; how many of each kind were redrawn."""
+    return (yield from copy_job(recording, target, "the repaired copy", repaired_format(restoration),
+                                restoration.described(), lambda write: restored_blocks_job(recording, restoration,
+                                                                                           write)))

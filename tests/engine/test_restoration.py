@@ -77,3 +77,33 @@ def test_a_preview_repairs_its_stretch_and_what_it_takes_away_adds_back(damaged)
     np.testing.assert_allclose(kept, view.read(4_000, 20_000, [0])[0], atol=1e-4)   # as the copy, away from the ends
     removed = drive(preview_job(source, chosen, 0, (0.25, 1.25), removed=True))
     np.testing.assert_allclose(kept + removed, damaged[0, 4_000:20_000], atol=1e-6)
+
+
+def test_repair_from_a_terminal_redraws_every_kind_by_default_into_a_float_copy(tmp_path, damaged, capsys):
+    import json
+
+    from app.cli import main
+
+    (tmp_path / "in").mkdir()
+    src = tmp_path / "in" / "damaged.wav"
+    sf.write(src, damaged.T, RATE, subtype="PCM_16")
+    before = src.read_bytes()
+    assert main(["repair", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--json"]) == 0
+    done = json.loads(capsys.readouterr().out)["files"][0]
+    assert done["redrawn"] == {"clipped runs": 50, "dropouts": 1, "clicks": 1} and not done["dereverberated"]
+    info = sf.info(tmp_path / "out" / "damaged.wav")
+    assert (info.subtype, info.channels, info.frames) == ("FLOAT", 2, damaged.shape[1])
+    assert read_tags(tmp_path / "out" / "damaged.wav")["comment"].endswith(
+        "clipped runs redrawn, dropouts redrawn, clicks redrawn")
+    assert src.read_bytes() == before
+
+
+def test_repair_from_a_terminal_does_only_the_repairs_named(tmp_path, damaged, capsys):
+    from app.cli import main
+
+    src = tmp_path / "damaged.wav"
+    sf.write(src, damaged.T, RATE, subtype="PCM_16")
+    assert main(["repair", str(src), "--out", str(tmp_path / "out"), "--fill-dropouts", "--dereverb"]) == 0
+    said = capsys.readouterr().err
+    assert "damaged.wav (1 dropout redrawn; reverberation taken out)" in said
+    assert sf.info(tmp_path / "out" / "damaged.wav").subtype == "PCM_24"
