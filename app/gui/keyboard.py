@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 DEFAULT_KEYS = "default_keys"       # the QAction property holding its keys as built
 PORTABLE = QKeySequence.SequenceFormat.PortableText
@@ -29,6 +30,18 @@ def register(action: QAction, keys: Iterable[QKeySequence]) -> None:
 def customizable(actions: Iterable[QAction]) -> list[QAction]:
     """The actions `register` named, in the order given."""
     return [action for action in actions if action.property(DEFAULT_KEYS) is not None]
+
+
+def menu_path(action: QAction) -> str:
+    """Where the action sits in the menus, as "View ▸ Top frequency ▸ 4 kHz" (the first menu it is
+    in); its name alone when it is in none (a key of its own, such as an A/B lane's)."""
+    menus = [o for o in action.associatedObjects() if isinstance(o, QMenu)]
+    path = [action.objectName()]
+    menu = menus[0] if menus else None
+    while isinstance(menu, QMenu):
+        path.insert(0, action_id(menu.title()))
+        menu = menu.parent()
+    return " ▸ ".join(path)
 
 
 def default_keys(action: QAction) -> list[str]:

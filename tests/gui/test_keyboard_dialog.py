@@ -73,6 +73,9 @@ def test_searching_shows_the_actions_whose_name_or_keys_match(qtbot, window):
     dialog.search.setText("ctrl+shift+b")
     shown = [name for row, name in enumerate(dialog.names) if not dialog.table.isRowHidden(row)]
     assert shown == ["Batch separation"]
+    dialog.search.setText("top frequency")
+    shown = [dialog.table.item(row, 0).text() for row in range(len(dialog.names)) if not dialog.table.isRowHidden(row)]
+    assert shown and all(path.startswith("View ▸ Top frequency ▸ ") for path in shown)
     dialog.reject()
 
 

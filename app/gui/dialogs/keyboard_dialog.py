@@ -1,7 +1,7 @@
-"""View ▸ Customize keyboard shortcuts…: every window action with its keys, found by typing part
-of its name or of its keys; a row's keys are set by pressing them, cleared, or put back to the
-default, as in Audacity's Preferences ▸ Keyboard. A key another action had is taken from it, and
-the note under the table says so (Default on that action gives it back)."""
+"""View ▸ Customize keyboard shortcuts…: every window action with its keys and where it sits in the
+menus, found by typing part of its name, menu or keys; a row's keys are set by pressing them,
+cleared, or put back to the default, as in Audacity's Preferences ▸ Keyboard. A key another action
+had is taken from it, and the note under the table says so (Default on that action gives it back)."""
 
 from __future__ import annotations
 
@@ -30,11 +30,13 @@ class KeyboardDialog(QDialog):
         """`actions`: the window's customizable actions, with the keys they have now."""
         super().__init__(parent)
         self.setWindowTitle("Customize keyboard shortcuts")
+        actions = sorted(actions, key=lambda a: keyboard.menu_path(a).lower())      # grouped by menu
         self.defaults = {a.objectName(): keyboard.default_keys(a) for a in actions}
         self.keys = {a.objectName(): [k.toString(keyboard.PORTABLE) for k in a.shortcuts()] for a in actions}
         self.names = list(self.keys)
+        self.paths = [keyboard.menu_path(a) for a in actions]
 
-        self.search = QLineEdit(placeholderText="Search actions or keys")
+        self.search = QLineEdit(placeholderText="Search actions, menus or keys")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._filter)
         self.table = QTableWidget(len(self.names), 2)
@@ -45,8 +47,8 @@ class KeyboardDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        for row, name in enumerate(self.names):
-            self.table.setItem(row, 0, QTableWidgetItem(name))
+        for row, path in enumerate(self.paths):
+            self.table.setItem(row, 0, QTableWidgetItem(path))
             self.table.setItem(row, 1, QTableWidgetItem())
         self.table.itemSelectionChanged.connect(self._on_row_changed)
 
@@ -140,7 +142,7 @@ class KeyboardDialog(QDialog):
 
     def _filter(self) -> None:
         wanted = self.search.text().strip().lower()
-        for row, name in enumerate(self.names):
-            found = wanted in name.lower() or wanted in self.table.item(row, 1).text().lower()
+        for row, path in enumerate(self.paths):
+            found = wanted in path.lower() or wanted in self.table.item(row, 1).text().lower()
             self.table.setRowHidden(row, bool(wanted) and not found)
 
