@@ -1,7 +1,8 @@
 """`meco-studio repair INPUT... --out DIR`: Process ▸ Repair the recording… for files (RX's Repair
 Assistant): each recording read through the chosen repairs (`app.engine.restoration`) in its order —
 clipped runs redrawn, then dropouts of up to 20 ms, then clicks, then the late reverberation taken
-out — and written as `DIR/<stem>.wav` at its rate and channels, to separate (or open) instead.
+out — and written as `DIR/<stem>.wav` at its rate and channels (`DIR/<parent>_<stem>.wav` for inputs that
+share a name), to separate (or open) instead.
 
 With no repair named, the three that redraw damage are done (`--declip --fill-dropouts --declick`);
 `--dereverb` changes the sound, so it is only done when asked. 32-bit float when clipped runs are
@@ -13,14 +14,16 @@ input is never written.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.dereverb import add_wpe_options, wpe_settings
-from app.commands.output import process_into_file, run_on_inputs
-from app.engine.files import open_recording
-from app.engine.provenance import read_tags, with_step
-from app.engine.restoration import Restoration, repaired_format, restored_blocks_job
+from app.commands.output import progress_bar, run_batch, warn
+from app.engine.batch import output_files
+from app.engine.files import expand_inputs
+from app.engine.jobs import drive
+from app.engine.restoration import Restoration, repaired_file_job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,15 +51,13 @@ def chosen_repairs(args: argparse.Namespace) -> Restoration:
                        declick=args.declick or not named, dereverb=args.dereverb, wpe=wpe_settings(args))
 
 
-def repair_file(path: Path, out_dir: Path, restoration: Restoration, overwrite: bool, show_bar: bool) -> dict:
-    """One file into `out_dir/<stem>.wav`; nothing is left behind on failure."""
-    with open_recording(path) as rec:
-        tags = with_step(read_tags(path), restoration.described())
-        counts, output, notes = process_into_file(path, out_dir, rec, tags, overwrite, show_bar, "block",
-                                                  lambda sink: restored_blocks_job(rec, restoration, sink),
-                                                  repaired_format(restoration))
-    return {"input": str(path), "output": str(output), "redrawn": counts, "dereverberated": restoration.dereverb,
-            "notes": notes}
+def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: bool, show_bar: bool) -> dict:
+    """One file into `target`, with a progress bar on a terminal; nothing is left behind on failure."""
+    with progress_bar(path.name, "block", show_bar) as on_progress:
+        report = drive(repaired_file_job(path, target, restoration, overwrite), on_progress)
+    for note in report["notes"]:
+        warn(f"note: {note}")
+    return report
 
 
 def _said(done: dict) -> list[str]:
@@ -68,5 +69,11 @@ def _said(done: dict) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     restoration = chosen_repairs(args)
-    return run_on_inputs(args, lambda path, bar: repair_file(path, args.out, restoration, args.overwrite, bar),
-                         "repaired", _said)
+    files = expand_inputs(args.inputs)
+    if not files:
+        warn("error: no audio files found in the given inputs")
+        return 1
+    show_bar = sys.stderr.isatty() and not args.json
+    targets = dict(zip(files, output_files(files, args.out)))
+    return run_batch(files, lambda path: repair_file(path, targets[path], restoration, args.overwrite, show_bar),
+                     "repaired", args.json, _said)

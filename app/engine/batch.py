@@ -91,9 +91,14 @@ class FileFacts:
     problem: str = ""         # why the batch would not separate it as chosen ("" when it would)
 
 
+def file_facts(path: Path) -> FileFacts:
+    """A recording's channels, rate and length, from its header alone; AppError when it cannot be opened."""
+    with open_recording(path) as rec:
+        return FileFacts(rec.channels, rec.sample_rate, rec.frames / rec.sample_rate)
+
+
 def check_file(path: Path, settings: BatchSettings) -> FileFacts:
-    """A recording's channels, rate and length, and what `separate_file_job` would refuse about it
-    with `settings`, from its header alone (no audio is read); AppError when it cannot be opened."""
+    """`file_facts`, and what `separate_file_job` would refuse about the recording with `settings`."""
     with open_recording(path) as rec:
         try:
             check_separable(rec if settings.span is None else span_of(rec, settings.span), settings.separate)
@@ -276,14 +281,15 @@ def _as_share(job: Job[T], index: int, count: int, name: str, clock: Stopwatch) 
         job.close()
 
 
-def batch_job(paths: list[Path], out_dir: Path, settings: BatchSettings) -> Job[BatchResult]:
-    """Separate every file in turn; a file that fails is listed with its reason and the batch goes on."""
+def each_file_job(paths: list[Path], targets: list[Path],
+                  make: Callable[[Path, Path], Job[dict[str, Any]]]) -> Job[BatchResult]:
+    """`make(path, target)`'s job for every file in turn, each a share of the progress; a file that
+    fails is listed with its reason and the batch goes on; a cancel stops it there."""
     clock = Stopwatch()
     result = BatchResult()
-    for index, (path, target) in enumerate(zip(paths, output_folders(paths, out_dir))):
+    for index, (path, target) in enumerate(zip(paths, targets)):
         try:
-            report = yield from _as_share(separate_file_job(path, target, settings), index, len(paths),
-                                          Path(path).name, clock)
+            report = yield from _as_share(make(path, target), index, len(paths), Path(path).name, clock)
         except JobCancelled:
             raise
         except AppError as err:
@@ -292,3 +298,14 @@ def batch_job(paths: list[Path], out_dir: Path, settings: BatchSettings) -> Job[
             result.done.append(report)
         yield Progress("batch", (index + 1) * FILE_STEPS, len(paths) * FILE_STEPS, clock())
     return result
+
+
+def batch_job(paths: list[Path], out_dir: Path, settings: BatchSettings) -> Job[BatchResult]:
+    """Separate every file in turn into its folder (`output_folders`)."""
+    return (yield from each_file_job(paths, output_folders(paths, out_dir),
+                                     lambda path, target: separate_file_job(path, target, settings)))
+
+
+def output_files(paths: list[Path], out_dir: Path, suffix: str = ".wav") -> list[Path]:
+    """`out_dir/<stem>.wav` for each recording, named as `output_folders` names folders."""
+    return [folder.with_name(folder.name + suffix) for folder in output_folders(paths, out_dir)]

@@ -14,8 +14,9 @@ little better than the silence).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,10 +25,12 @@ from app.engine.clipping import Runs, clipped_runs, touching
 from app.engine.declip import BLOCK, Repaired, find_redrawn, redraw_runs
 from app.engine.dereverb import Dereverberated, described
 from app.engine.dropouts import dropout_runs
-from app.engine.export import REDRAWN_PEAKS, REWRITTEN, ExportSettings, copy_job
-from app.engine.files import ArraySource, Recording, SourceView, Span
+from app.engine.errors import ConfigError
+from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter, ExportSettings, copy_job
+from app.engine.files import ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.jobs import Job, Progress
+from app.engine.provenance import read_tags, with_step
 from models.baselines.wpe import WpeSettings
 
 Source = Recording | Span | ArraySource | SourceView
@@ -136,6 +139,26 @@ def restored_blocks_job(recording: Recording, restoration: Restoration,
 def repaired_format(restoration: Restoration) -> ExportSettings:
     """32-bit float when clipped runs are redrawn (their peaks rise above full scale), else 24-bit."""
     return REDRAWN_PEAKS if restoration.declip else REWRITTEN
+
+
+def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwrite: bool = False
+                      ) -> Job[dict[str, Any]]:
+    """The recording at `path` repaired into `target` (`repaired_format`; an existing file replaced
+    only with `overwrite`), tagged with what was done: what batch repair and `meco-studio repair`
+    write for each file; its report, with how many of each kind were redrawn."""
+    if Path(target).resolve() == Path(path).resolve():
+        raise ConfigError(f"The repaired copy of {Path(path).name} cannot replace it; choose another folder.")
+    with open_recording(path) as rec:
+        notes = [rec.notice] if rec.notice else []
+        writer = AtomicAudioWriter(target, rec.sample_rate, rec.channels,
+                                   replace(repaired_format(restoration), overwrite=overwrite),
+                                   with_step(read_tags(path), restoration.described()), frames=rec.frames)
+        with writer:
+            counts = yield from restored_blocks_job(rec, restoration, writer.write)
+            output = writer.commit()
+    notes += [writer.peak_note] if writer.peak_note else []
+    return {"input": str(path), "output": str(output), "redrawn": counts, "dereverberated": restoration.dereverb,
+            "notes": notes}
 
 
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from app.engine.activity import talker_activity
 from app.engine.analysis import AnalysisRequest, LaneAnalysis, analyse
-from app.engine.batch import BatchResult, batch_job
+from app.engine.batch import BatchResult, batch_job, each_file_job, output_files
 from app.engine.clipping import MIN_RUN, clipping_job
 from app.engine.correction import CorrectSettings
 from app.engine.clicks import ClickSettings, clicks_job
@@ -38,7 +38,7 @@ from app.engine.preview import preview_span
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings, own_array
-from app.engine.restoration import Restoration, damage_job, restored_copy_job
+from app.engine.restoration import Restoration, damage_job, repaired_file_job, restored_copy_job
 from app.engine.restoration import preview_job as restoration_preview_job
 from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
 from app.engine.time_align import step_note
@@ -56,6 +56,7 @@ from app.engine.workflow import (
     version_span,
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
+from app.gui.dialogs.batch_repair_dialog import BatchRepairDialog, BatchRepairRequest
 from app.gui.dialogs.dereverb_dialog import DereverbDialog
 from app.gui.dialogs.preview_row import PreviewRow
 from app.gui.dialogs.repair_dialog import RepairDialog
@@ -660,11 +661,45 @@ class ProcessController(QObject):
                                        lambda result: self._on_batch_done(request, result))
 
     def _on_batch_done(self, request: BatchRequest, result: BatchResult) -> QMessageBox:
-        lines = [f"Separated {len(result.done)} of {len(request.files)} recording(s) into {request.folder}."]
+        return self._report_batch("Batch separation", "separated", len(request.files), request.folder, result)
+
+    def _report_batch(self, title: str, verb: str, count: int, folder: Path, result: BatchResult) -> QMessageBox:
+        """How many of the batch's `count` recordings were done, their notes, and each that failed, why."""
+        lines = [f"{verb.capitalize()} {len(result.done)} of {count} recording(s) into {folder}."]
         lines += [f"{Path(report['input']).name}: {note}" for report in result.done for note in report["notes"]]
         if result.failed:
-            lines.append(f"{len(result.failed)} could not be separated:")
+            lines.append(f"{len(result.failed)} could not be {verb}:")
             lines += [f"• {path.name}: {reason}" for path, reason in result.failed]
         self.window.statusBar().showMessage(lines[0], 10_000)
-        return self.window.show_error("Batch separation finished", "\n".join(lines),
+        return self.window.show_error(f"{title} finished", "\n".join(lines),
                                       QMessageBox.Icon.Warning if result.failed else QMessageBox.Icon.Information)
+
+    def open_batch_repair(self, inputs: list[Path] | None = None) -> BatchRepairDialog:
+        """Process ▸ Batch repair…: `inputs` (files or folders), else the open recording, listed to start with."""
+        recording = self.window.recording
+        home = recording.path.parent if recording else Path.home()
+        if not os.access(home, os.W_OK):
+            home = Path.home()
+        dialog = BatchRepairDialog(home / "repaired", self.window)
+        if inputs or recording is not None:
+            dialog.files.add_inputs(inputs or [recording.path])
+        dialog.accepted.connect(lambda: self._on_batch_repair_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    def _on_batch_repair_accepted(self, dialog: BatchRepairDialog) -> None:
+        try:
+            request = dialog.request()
+        except AppError as err:
+            self.window.show_error("Cannot start the batch", str(err))
+            return
+        self.start_batch_repair(request)
+
+    def start_batch_repair(self, request: BatchRepairRequest) -> JobEntry:
+        count, folder = len(request.files), request.folder
+        targets = output_files(request.files, folder)
+        return self.window.jobs.submit(
+            f"Repair {count} recording{'s' if count != 1 else ''} into {folder.name or folder}",
+            lambda: each_file_job(request.files, targets, lambda path, target: repaired_file_job(
+                path, target, request.restoration, request.overwrite)),
+            lambda result: self._report_batch("Batch repair", "repaired", count, folder, result))

@@ -219,3 +219,11 @@ def test_a_file_that_cannot_be_opened_is_refused_when_checked(tmp_path):
 
     with pytest.raises(AppError, match="notes.wav"):
         check_file(not_audio(tmp_path), BatchSettings())
+
+
+def test_output_files_are_named_as_output_folders_are():
+    from app.engine.batch import output_files
+
+    paths = [Path("day1/take.wav"), Path("day2/take.flac"), Path("day2/other.wav")]
+    assert output_files(paths, Path("out")) == [Path("out/day1_take.wav"), Path("out/day2_take.wav"),
+                                                Path("out/other.wav")]

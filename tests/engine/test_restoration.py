@@ -107,3 +107,20 @@ def test_repair_from_a_terminal_does_only_the_repairs_named(tmp_path, damaged, c
     said = capsys.readouterr().err
     assert "damaged.wav (1 dropout redrawn; reverberation taken out)" in said
     assert sf.info(tmp_path / "out" / "damaged.wav").subtype == "PCM_24"
+
+
+def test_a_repaired_file_never_replaces_its_recording_nor_an_existing_file_unasked(tmp_path, damaged):
+    from app.engine.errors import ExportError
+    from app.engine.restoration import repaired_file_job
+
+    src = tmp_path / "damaged.wav"
+    sf.write(src, damaged.T, RATE, subtype="PCM_16")
+    before = src.read_bytes()
+    with pytest.raises(ConfigError, match="cannot replace it"):
+        drive(repaired_file_job(src, src, Restoration(declick=True), overwrite=True))
+    (tmp_path / "out.wav").write_bytes(b"keep")
+    with pytest.raises(ExportError, match="exists"):
+        drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(declick=True)))
+    assert src.read_bytes() == before and (tmp_path / "out.wav").read_bytes() == b"keep"
+    report = drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(declick=True), overwrite=True))
+    assert report["redrawn"] == {"clicks": 4} and sf.info(tmp_path / "out.wav").frames == damaged.shape[1]

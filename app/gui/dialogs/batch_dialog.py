@@ -17,12 +17,9 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.engine.batch import BatchSettings, FileFacts, check_file
 from app.engine.correction import CorrectSettings
 from app.engine.enhancement import EnhanceSettings
-from app.engine.errors import AppError, ConfigError
+from app.engine.errors import ConfigError
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import SeparateSettings
 from app.engine.timecode import format_duration
@@ -38,6 +35,7 @@ from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
 from app.gui.dialogs.file_list import FileList
+from app.gui.dialogs.folder_row import folder_row
 from app.gui.dialogs.separate_dialog import SeparationChoice, SeparationFields
 
 
@@ -71,11 +69,6 @@ class BatchDialog(QDialog):
         self.files.list.setMinimumHeight(140)
         self.files.accept_drops_on(self)
         self.folder = QLineEdit(str(folder))
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_clicked)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.folder, 1)
-        folder_row.addWidget(browse)
         self.correct = QCheckBox("Correct each talker with MeCo")
         self.correct.setChecked(corrector is not None)
         self.correct.setEnabled(corrector is not None)
@@ -103,7 +96,7 @@ class BatchDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Recordings", self.files)
-        form.addRow("Output folder", folder_row)
+        form.addRow("Output folder", folder_row(self, self.folder, "Output folder"))
         self.separation.add_rows(form)
         form.addRow("MeCo", self.correct)
         form.addRow("", self.keep_uncorrected)
@@ -164,7 +157,7 @@ class BatchDialog(QDialog):
     def _refresh(self) -> None:
         count = self.files.count()
         self.run_button.setText(f"Separate {count} recording{'s' if count != 1 else ''}")
-        refused = self._show_rows()
+        refused = self.files.show_facts()
         try:
             self.separation.choice()
         except ConfigError as err:
@@ -186,22 +179,3 @@ class BatchDialog(QDialog):
         said.append(f"Each recording goes to {self.folder.text().strip() or '…'}/<name>/spk1.wav, spk2.wav.")
         self.summary.setText(" ".join(said))
 
-    def _show_rows(self) -> int:
-        """Each file with what its check found; how many the batch would refuse."""
-        refused = 0
-        for row, path in enumerate(self.files.paths()):
-            facts, item = self.files.facts(row), self.files.list.item(row)
-            problem = str(facts) if isinstance(facts, AppError) else getattr(facts, "problem", "")
-            if isinstance(facts, FileFacts):
-                said = f"{facts.channels} ch, {facts.sample_rate / 1000:g} kHz, {format_duration(facts.seconds, 1)}"
-            else:
-                said = "reading…" if facts is None else "cannot be read"
-            item.setText(f"{'⚠ ' if problem else ''}{path.name} — {said} · {path.parent}")
-            item.setToolTip("\n".join(filter(None, [str(path), problem])))
-            refused += bool(problem)
-        return refused
-
-    def _on_browse_clicked(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Output folder", self.folder.text())
-        if path:
-            self.folder.setText(path)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -50,6 +49,7 @@ from app.engine.timecode import format_duration
 from app.engine.workflow import version_span
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
+from app.gui.dialogs.folder_row import folder_row
 from app.gui.settings import ExportChoices
 
 MODEL_RATE = 16_000      # the shipped models' rate
@@ -106,11 +106,7 @@ class ExportDialog(QDialog):
         self.list.setMaximumHeight(110)
         self.list.itemChanged.connect(self._refresh)
         self.folder = QLineEdit(str(remembered.folder or folder))
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_clicked)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.folder, 1)
-        folder_row.addWidget(browse)
+        folder_field = folder_row(self, self.folder, "Export into")
         self.format = choice_combo((fmt.value.upper(), fmt) for fmt in AudioFormat)
         self.sample_format = choice_combo((label, fmt) for fmt, label in SAMPLE_FORMAT_LABELS.items())
         rates = [(f"Source rate ({source_rate / 1000:g} kHz)", source_rate)]
@@ -175,7 +171,7 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("Preset", preset_row)
         form.addRow("Versions", self.list)
-        form.addRow("Folder", folder_row)
+        form.addRow("Folder", folder_field)
         form.addRow("Format", self.format)
         form.addRow("Samples", self.sample_format)
         form.addRow("Rate", self.rate)
@@ -352,7 +348,3 @@ class ExportDialog(QDialog):
         chosen = self.preset.currentData()
         self.delete_preset_button.setEnabled(chosen is not None and chosen >= len(PRESETS))
 
-    def _on_browse_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export into", self.folder.text())
-        if folder:
-            self.folder.setText(folder)

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.batch import FileFacts
 from app.engine.errors import AppError
 from app.engine.files import expand_inputs
+from app.engine.timecode import format_duration
 from app.gui.dialogs.file_filters import AUDIO_FILTER
 
 
@@ -131,6 +133,23 @@ class FileList(QWidget):
             if present == path:
                 self.list.item(row).setData(Qt.ItemDataRole.UserRole, (path, facts))
         self.checked.emit()
+
+    def show_facts(self) -> int:
+        """Each row as "name — 4 ch, 16 kHz, 1:02.5 · folder", from its check's `FileFacts`, marked ⚠
+        with the reason on hovering where the check found a problem or could not read the file; how
+        many are marked."""
+        marked = 0
+        for row, path in enumerate(self.paths()):
+            facts, item = self.facts(row), self.list.item(row)
+            problem = str(facts) if isinstance(facts, AppError) else getattr(facts, "problem", "")
+            if isinstance(facts, FileFacts):
+                said = f"{facts.channels} ch, {facts.sample_rate / 1000:g} kHz, {format_duration(facts.seconds, 1)}"
+            else:
+                said = "reading…" if facts is None else "cannot be read"
+            item.setText(f"{'⚠ ' if problem else ''}{path.name} — {said} · {path.parent}")
+            item.setToolTip("\n".join(filter(None, [str(path), problem])))
+            marked += bool(problem)
+        return marked
 
     def remove_selected(self) -> None:
         for item in self.list.selectedItems():

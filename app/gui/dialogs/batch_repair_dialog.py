@@ -1,0 +1,104 @@
+"""Process ▸ Batch repair…: many recordings repaired into copies on disk, as `meco-studio repair`
+does and as RX's Batch Processor runs a chain of repairs over files: the files (or folders, searched
+for audio; added or dropped on the dialog, each listed with its channels, rate and length, read on
+the list's own thread), the output folder and the repairs, made in their order (clipping, dropouts,
+clicks, then the late reverberation). Each recording becomes `<folder>/<stem>.wav`; an existing
+file is replaced only when "Replace" is ticked, and a recording is never written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from app.engine.batch import FileFacts, file_facts
+from app.engine.errors import ConfigError
+from app.engine.inpainting import MAX_REPAIR_SECONDS
+from app.engine.restoration import Restoration
+from app.engine.timecode import format_duration
+from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.file_list import FileList
+from app.gui.dialogs.folder_row import folder_row
+
+
+@dataclass(frozen=True)
+class BatchRepairRequest:
+    files: list[Path]
+    folder: Path
+    restoration: Restoration
+    overwrite: bool
+
+
+class BatchRepairDialog(QDialog):
+    def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
+        """`folder`: the output folder offered."""
+        super().__init__(parent)
+        self.setWindowTitle("Batch repair")
+        self.files = FileList("Recordings to repair", lambda: self.folder.text(), folders=True)
+        self.files.list.setMinimumHeight(140)
+        self.files.accept_drops_on(self)
+        self.folder = QLineEdit(str(folder))
+        self.declip = QCheckBox("Redraw clipped runs (as Process ▸ Repair clipping… does)", checked=True)
+        self.dropouts = QCheckBox(f"Redraw dropouts of up to {1000 * MAX_REPAIR_SECONDS:g} ms", checked=True)
+        self.declick = QCheckBox("Redraw clicks (as Edit ▸ Remove clicks does, every channel)", checked=True)
+        self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
+        self.overwrite = QCheckBox("Replace files that already exist")
+        self.summary = QLabel(wordWrap=True)
+        form = QFormLayout()
+        form.addRow("Recordings", self.files)
+        form.addRow("Output folder", folder_row(self, self.folder, "Output folder"))
+        form.addRow("Repairs", self.declip)
+        for box in (self.dropouts, self.declick, self.dereverb, self.overwrite):
+            form.addRow("", box)
+        form.addRow("", self.summary)
+        self.buttons, self.run_button = accept_cancel(self, "Repair")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        self.folder.textChanged.connect(self._refresh)
+        self.files.changed.connect(self._refresh)
+        self.files.checked.connect(self._refresh)
+        for box in (self.declip, self.dropouts, self.declick, self.dereverb):
+            box.toggled.connect(self._refresh)
+        self.files.check_with(file_facts)
+        self.resize(620, 460)
+        self._refresh()
+
+    def done(self, result: int) -> None:
+        self.files.stop_checks()
+        super().done(result)
+
+    def restoration(self) -> Restoration:
+        return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
+                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
+
+    def request(self) -> BatchRepairRequest:
+        """What to run; ConfigError when a choice cannot work."""
+        if not self.folder.text().strip():
+            raise ConfigError("Choose an output folder.")
+        if not self.restoration().chosen:
+            raise ConfigError("Choose at least one repair.")
+        return BatchRepairRequest(self.files.paths(), Path(self.folder.text().strip()).expanduser(),
+                                  self.restoration(), self.overwrite.isChecked())
+
+    def _refresh(self) -> None:
+        count = self.files.count()
+        unreadable = self.files.show_facts()
+        self.run_button.setText(f"Repair {count} recording{'s' if count != 1 else ''}")
+        self.run_button.setEnabled(count > 0 and bool(self.folder.text().strip()) and self.restoration().chosen)
+        if not count:
+            self.summary.setText("Add recordings or folders to repair.")
+            return
+        if not self.restoration().chosen:
+            self.summary.setText("Choose at least one repair.")
+            return
+        seconds = sum(f.seconds for f in (self.files.facts(row) for row in range(count)) if isinstance(f, FileFacts))
+        said = [f"{count} recording{'s' if count != 1 else ''}, {format_duration(seconds, 0)} in all."]
+        if unreadable:
+            said.append(f"{unreadable} cannot be read (marked ⚠): the batch goes on past them and lists them at "
+                        "the end.")
+        said.append(f"Each becomes {self.folder.text().strip() or '…'}/<name>.wav, "
+                    f"{'32-bit float (redrawn peaks rise above full scale)' if self.declip.isChecked() else '24-bit'}"
+                    "; the recordings themselves are never written.")
+        self.summary.setText(" ".join(said))

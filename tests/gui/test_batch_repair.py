@@ -1,0 +1,52 @@
+"""Process ▸ Batch repair…: gather recordings, choose the repairs, run them as one job into copies,
+hear what failed; the recordings themselves are never written."""
+
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+
+from app.engine.provenance import read_tags
+from app.gui.workers import JobState
+from tests.engine.bad_files import not_audio
+from tests.gui.test_workflow import save_screenshot, wait_done
+
+
+def clipped(path, rate=16_000):
+    t = np.arange(2 * rate) / rate
+    audio = np.clip(1.5 * np.sin(2 * np.pi * 220 * t), -1, 1)
+    sf.write(path, np.stack([audio, 0.5 * audio], axis=1), rate, subtype="PCM_16")
+    return path
+
+
+def test_the_dialog_lists_each_recording_and_offers_the_three_redraws(qtbot, window, tmp_path):
+    dialog = window.processing.open_batch_repair([clipped(tmp_path / "a.wav"), not_audio(tmp_path)])
+    qtbot.waitUntil(lambda: all(dialog.files.facts(row) is not None for row in range(2)), timeout=5000)
+    assert dialog.files.list.item(0).text() == f"a.wav — 2 ch, 16 kHz, 2.0 s · {tmp_path}"
+    assert dialog.files.list.item(1).text().startswith("⚠ notes.wav — cannot be read")
+    request = dialog.request()
+    assert (request.restoration.declip, request.restoration.dropouts, request.restoration.declick,
+            request.restoration.dereverb) == (True, True, True, False)
+    assert "1 cannot be read" in dialog.summary.text() and dialog.run_button.text() == "Repair 2 recordings"
+    save_screenshot(dialog, "batch-repair-dialog.png")
+    for box in (dialog.declip, dialog.dropouts, dialog.declick):
+        box.setChecked(False)
+    assert not dialog.run_button.isEnabled() and dialog.summary.text() == "Choose at least one repair."
+    dialog.reject()
+
+
+def test_a_batch_repair_writes_a_copy_of_each_and_names_the_file_that_failed(qtbot, window, tmp_path):
+    src = clipped(tmp_path / "a.wav")
+    before = src.read_bytes()
+    dialog = window.processing.open_batch_repair([src, not_audio(tmp_path)])
+    dialog.folder.setText(str(tmp_path / "out"))
+    request = dialog.request()
+    dialog.reject()
+    entry = window.processing.start_batch_repair(request)
+    wait_done(qtbot, window, entry)
+    assert entry.state is JobState.DONE
+    assert sf.info(tmp_path / "out" / "a.wav").subtype == "FLOAT" and src.read_bytes() == before
+    assert "clipped runs redrawn" in read_tags(tmp_path / "out" / "a.wav")["comment"]
+    message = window.messages[-1].text()
+    assert message.startswith(f"Repaired 1 of 2 recording(s) into {tmp_path / 'out'}.")
+    assert "1 could not be repaired:" in message and "notes.wav" in message
