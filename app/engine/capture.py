@@ -333,3 +333,46 @@ class Recorder:
             except (sf.LibsndfileError, OSError):
                 pass
         self._partial.unlink(missing_ok=True)
+
+
+MONITOR_SECONDS = 0.5        # input a monitor keeps between two reads of its levels
+
+
+class InputMonitor:
+    """An input device's levels before a take, with nothing recorded: so the gain can be set first.
+
+    The PortAudio callback copies into a small `CaptureRing` (the frames that do not fit are simply
+    not metered); `peaks()` empties it on the caller's thread and says each channel's peak.
+    """
+
+    def __init__(self, device: int | str | None, channels: int, sample_rate: int) -> None:
+        self.device, self.channels, self.sample_rate = device, channels, sample_rate
+        self._sd = sounddevice_module(CaptureError, "Audio input")
+        self._ring = CaptureRing(round(MONITOR_SECONDS * sample_rate), channels, None, self._sd.CallbackStop)
+        self._stream: Any = None
+
+    def start(self) -> None:
+        """CaptureError naming the device when it cannot be opened so."""
+        sd = self._sd
+        try:
+            self._stream = sd.InputStream(samplerate=self.sample_rate, device=self.device, channels=self.channels,
+                                          dtype="float32", callback=self._ring.callback)
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as err:
+            self.stop()
+            raise CaptureError(f"Cannot show the levels of {self.channels} channels at {self.sample_rate} Hz from "
+                               f"{device_name(self.device)}: {err}.") from err
+
+    def peaks(self) -> np.ndarray:
+        """Each channel's peak magnitude since the last call (zeros when nothing came)."""
+        n = self._ring.available()
+        if n == 0:
+            return np.zeros(self.channels)
+        return np.abs(np.nan_to_num(self._ring.read(n))).max(axis=0)
+
+    def stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abort()
+            stream.close()
+

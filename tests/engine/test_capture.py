@@ -161,3 +161,22 @@ def test_a_device_that_stops_mid_take_ends_it_and_the_take_is_kept(tmp_path):
     result = recorder.stop()
     assert result.path == settings.path and "input device stopped delivering audio" in result.problem
     assert sf.info(settings.path).frames == result.frames > 1000
+
+
+def test_a_monitor_shows_each_channels_peak_and_writes_nothing(tmp_path):
+    from app.engine.capture import InputMonitor
+
+    monitor = InputMonitor(TEST_ARRAY_DEVICE, 4, TEST_ARRAY_RATE)
+    monitor.start()
+    try:
+        assert wait_until(lambda: (monitor.peaks() > 0.45).all(), timeout=5)    # the sines peak at 0.5
+    finally:
+        monitor.stop()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_monitor_on_a_device_that_refuses_names_it():
+    from app.engine.capture import InputMonitor
+
+    with pytest.raises(CaptureError, match="input device 999"):
+        InputMonitor(999, 2, 16_000).start()

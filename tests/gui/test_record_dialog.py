@@ -173,3 +173,29 @@ def test_a_device_unplugged_mid_take_is_said_while_the_others_go_on(qtbot, windo
     assert dialog.status.text().startswith(f"{TEST_PAIR_DEVICE} stopped delivering audio at ")
     assert dialog.recording
     dialog.discard()
+
+
+def test_the_levels_show_before_the_take_so_the_gain_can_be_set(qtbot, window, tmp_path):
+    from app.gui.dialogs.record_dialog import MONITORING
+
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    qtbot.waitUntil(lambda: len(dialog.monitors) == 1 and (dialog.meter.bars_db > -7).all(), timeout=5000)
+    assert len(dialog.meter.bars_db) == 4 and dialog.status.text() == MONITORING and not dialog.recording
+    assert list(tmp_path.iterdir()) == []                     # nothing is written while monitoring
+    save_screenshot(dialog, "record-dialog-monitoring.png")
+    dialog.record_button.click()
+    assert dialog.monitors == [] and dialog.recording         # the take's stream replaces the monitor's
+    dialog.discard()
+    qtbot.waitUntil(lambda: len(dialog.monitors) == 1, timeout=5000)
+    dialog.monitor_box.setChecked(False)
+    qtbot.waitUntil(lambda: dialog.monitors == [], timeout=5000)
+    assert dialog.status.text() == "The take was discarded."
+    dialog.reject()
+
+
+def test_closing_the_dialog_closes_the_monitors(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    qtbot.waitUntil(lambda: len(dialog.monitors) == 1, timeout=5000)
+    monitor = dialog.monitors[0]
+    dialog.reject()
+    assert dialog.monitors == [] and monitor._stream is None

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QStandardPaths, Qt, QTimer
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.capture import CaptureResult, CaptureSettings, InputDevice, input_devices
+from app.engine.capture import CaptureResult, CaptureSettings, InputDevice, InputMonitor, input_devices
 from app.engine.errors import AppError
 from app.engine.take_group import TakeGroup, device_take_paths
 from app.engine.timecode import format_duration
@@ -40,6 +41,8 @@ RATES = (8_000, 16_000, 22_050, 32_000, 44_100, 48_000, 96_000)
 FORMATS = {"FLAC, 24-bit": (".flac", "PCM_24"), "FLAC, 16-bit": (".flac", "PCM_16"),
            "WAV, 24-bit": (".wav", "PCM_24"), "WAV, 32-bit float": (".wav", "FLOAT")}
 POLL_MS = 50
+MONITOR_AGAIN_MS = 150     # a change of device, channels or rate reopens the monitors this long after the last
+MONITORING = "Showing the input levels; nothing is recorded until Record."
 METER_BAR_PIXELS = 10
 
 
@@ -139,6 +142,8 @@ class RecordDialog(QDialog):
         form.addRow("Format", self.format)
         form.addRow("File", path_row)
         form.addRow("Stop after", self.limit)
+        self.monitor_box = QCheckBox("Show the input levels before recording, to set the gain", checked=True)
+        form.addRow("Levels", self.monitor_box)
 
         self.meter = LevelMeter(numbered=True)
         self.meter.setToolTip("Peak level of each input channel (dBFS), the devices' one after another as Combine "
@@ -172,6 +177,11 @@ class RecordDialog(QDialog):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self._poll)
+        self.monitors: list[InputMonitor] = []
+        self._monitor_again = QTimer(self, singleShot=True, interval=MONITOR_AGAIN_MS)
+        self._monitor_again.timeout.connect(self._monitor)
+        self.monitor_box.toggled.connect(lambda _on: self._monitor_again.start())
+        self.rate.currentIndexChanged.connect(lambda _index: self._monitor_again.start())
         self.device.currentIndexChanged.connect(self._first_device_changed)
         self.channels.valueChanged.connect(self._resize_meter)
         self.format.currentIndexChanged.connect(self._format_changed)
@@ -185,6 +195,7 @@ class RecordDialog(QDialog):
         if not self.devices:
             self.status.setText(problem or "No input device was found (PortAudio lists none); connect one and "
                                 "reopen this dialog.")
+        self._monitor_again.start()
 
     @property
     def recording(self) -> bool:
@@ -204,6 +215,7 @@ class RecordDialog(QDialog):
             row.device.setCurrentIndex(free)
         row.remove.clicked.connect(lambda _checked=False: self.remove_row(row))
         row.device.currentIndexChanged.connect(self._show_files)
+        row.device.currentIndexChanged.connect(lambda _index: self._monitor_again.start())
         row.channels.valueChanged.connect(self._resize_meter)
         self.rows.append(row)
         self.device_rows.insertWidget(len(self.rows) - 1, row)
@@ -240,11 +252,13 @@ class RecordDialog(QDialog):
             self.start()
 
     def start(self) -> None:
+        self._stop_monitors()     # a device is opened once: the take's streams replace the monitors'
         try:
             take = TakeGroup(self.all_settings())
             take.start()
         except AppError as err:
             self.status.setText(str(err))
+            self._monitor_again.start()
             return
         self.take = take
         self.status.setText(f"Recording to {', '.join(str(s.path) for s in take.settings)}")
@@ -263,6 +277,7 @@ class RecordDialog(QDialog):
         self._update_controls()
         if all(r.path is None for r in self.results):
             self.status.setText(" ".join(f"Nothing was saved: {r.problem}." for r in self.results))
+            self._monitor_again.start()
             return
         self.accept()
 
@@ -273,6 +288,12 @@ class RecordDialog(QDialog):
             take.cancel()
             self.status.setText("The take was discarded.")
         self._update_controls()
+        self._monitor_again.start()
+
+    def done(self, result: int) -> None:
+        self._monitor_again.stop()
+        self._stop_monitors()
+        super().done(result)
 
     def reject(self) -> None:
         if self.recording:        # closing never loses a take: it stops and keeps it
@@ -280,9 +301,40 @@ class RecordDialog(QDialog):
             return
         super().reject()
 
+    def _monitor(self) -> None:
+        """Show each device's levels while no take runs (the devices, channels and rate chosen now)."""
+        self._stop_monitors()
+        if self.recording or not self.monitor_box.isChecked() or not self.devices or not self.isVisible():
+            if self.status.text() == MONITORING:
+                self.status.clear()
+            return
+        rate = int(self.rate.currentData())
+        try:
+            for row in self.rows:
+                monitor = InputMonitor(row.device.currentData(), row.channels.value(), rate)
+                monitor.start()
+                self.monitors.append(monitor)
+        except AppError as err:
+            self._stop_monitors()
+            self.status.setText(str(err))
+            return
+        if not self.status.text() or self.status.text() == MONITORING:
+            self.status.setText(MONITORING)
+        self.timer.start()
+
+    def _stop_monitors(self) -> None:
+        monitors, self.monitors = self.monitors, []
+        for monitor in monitors:
+            monitor.stop()
+        if not self.recording:
+            self.timer.stop()
+            self.meter.set_levels(None)
+
     def _poll(self) -> None:
         take = self.take
         if take is None:
+            if self.monitors:
+                self.meter.set_levels(np.concatenate([m.peaks() for m in self.monitors]))
             return
         self.meter.set_levels(np.concatenate([r.peaks() for r in take.recorders]))
         lost = take.dropped_frames
@@ -303,11 +355,13 @@ class RecordDialog(QDialog):
             self.rate.setCurrentIndex(index)
         self._show_files()
         self._resize_meter()
+        self._monitor_again.start()
 
     def _devices_changed(self) -> None:
         self.add_device.setEnabled(len(self.rows) < len(self.devices))
         self._show_files()
         self._resize_meter()
+        self._monitor_again.start()
         QTimer.singleShot(0, self.adjustSize)   # once the new row shows: room for it, or none left over
 
     def _show_files(self) -> None:
@@ -325,9 +379,10 @@ class RecordDialog(QDialog):
         self.path.setText(str(Path(current).with_suffix(suffix) if current else default_take_path(self.folder, suffix)))
 
     def _resize_meter(self) -> None:
-        """One bar per channel of every device, as wide as the form."""
+        """One bar per channel of every device, as wide as the form; the monitors follow the channels."""
         channels = sum(r.channels.value() for r in self.rows)
         self.meter.setFixedSize(2 * self.meter.sizeHint().width(), METER_BAR_PIXELS * channels + 2)
+        self._monitor_again.start()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Record to", self.path.text(), "FLAC or WAV (*.flac *.wav)")
@@ -336,7 +391,7 @@ class RecordDialog(QDialog):
 
     def _update_controls(self) -> None:
         idle = not self.recording
-        for widget in (*self.rows, self.rate, self.format, self.path, self.browse, self.limit):
+        for widget in (*self.rows, self.rate, self.format, self.path, self.browse, self.limit, self.monitor_box):
             widget.setEnabled(idle and bool(self.devices))
         self.add_device.setEnabled(idle and len(self.rows) < len(self.devices))
         self.record_button.setEnabled(bool(self.devices))
