@@ -9,6 +9,7 @@ Exit code 1 when the take ended early (a disk error): OUT then holds what was re
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import threading
 from pathlib import Path
@@ -111,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
     lines = [f"wrote {r.path} ({r.seconds:.1f} s, {s.channels} ch, {s.sample_rate} Hz)"
              for r, s in zip(results, settings) if r.path is not None]
     if len(kept) > 1:
-        lines.append("their clocks are not locked together: `meco-studio combine "
-                     + " ".join(str(r.path) for r in kept) + f" --out {args.out}` makes them one array recording")
+        command = shlex.join(["meco-studio", "combine", *(str(r.path) for r in kept), "--out", str(args.out)])
+        lines.append(f"their clocks are not locked together: `{command}` makes them one array recording")
     reports = [_report(r, s) for r, s in zip(results, settings)]
     emit(reports[0] if len(settings) == 1 else {"takes": reports}, args.json, lines)
     return 1 if any(r.problem for r in results) else 0
