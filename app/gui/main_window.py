@@ -1139,12 +1139,13 @@ class MainWindow(QMainWindow):
         """File ▸ Record…: the take opens here when it ends (playback pauses meanwhile: no feedback)."""
         self.playback.pause()
         dialog = RecordDialog(self.stored.record_folder(), self.stored.input_device(), self,
-                              further=self.stored.further_input_devices())
+                              further=self.stored.further_input_devices(), levels=self.stored.record_levels())
         dialog.finished.connect(lambda _: self._on_record_finished(dialog))
         dialog.open()
         return dialog
 
     def _on_record_finished(self, dialog: RecordDialog) -> None:
+        self.stored.set_record_levels(dialog.monitor_box.isChecked())
         if dialog.device.currentData():
             self.stored.set_input_device(dialog.device.currentData())
             self.stored.set_further_input_devices([row.device.currentData() for row in dialog.rows[1:]])

@@ -129,6 +129,13 @@ class StoredSettings:
     def set_record_folder(self, folder: Path) -> None:
         self._q.setValue("audio/record_folder", str(folder))
 
+    def record_levels(self) -> bool:
+        """Whether File ▸ Record… shows the input levels before the take (on unless turned off)."""
+        return str(self._q.value("audio/record_levels", "true")).lower() == "true"
+
+    def set_record_levels(self, on: bool) -> None:
+        self._q.setValue("audio/record_levels", "true" if on else "false")
+
     def monitor_channels(self) -> tuple[int, ...]:
         value = str(self._q.value("playback/monitor_channels", "0"))
         try:

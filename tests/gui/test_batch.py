@@ -132,4 +132,8 @@ def test_a_file_the_choice_cannot_separate_is_marked_before_the_run_and_again_wh
     dialog.separation.channels.setText("1-2")
     qtbot.waitUntil(lambda: not dialog.files.list.item(1).text().startswith("⚠"), timeout=5000)
     assert "1 cannot be separated as chosen" in dialog.summary.text()
+    assert dialog.files.remove_marked_button.isVisibleTo(dialog)
+    dialog.files.remove_marked_button.click()
+    assert [p.name for p in dialog.files.paths()] == ["mixture.flac", "stereo.wav"]
+    assert not dialog.files.remove_marked_button.isVisibleTo(dialog)
     dialog.reject()

@@ -54,8 +54,8 @@ def test_one_recorder_is_not_enough_and_an_unreadable_file_is_marked_until_remov
     assert dialog.files.list.item(1).text() == "2. notes.wav: ⚠ cannot be read"
     assert "notes.wav" in dialog.files.list.item(1).toolTip() and not dialog.run_button.isEnabled()
     assert "Remove the recordings that cannot be read" in dialog.summary.text()
-    dialog.files.list.setCurrentRow(1)
-    dialog.files.remove_selected()
+    dialog.files.remove_marked_button.click()
+    assert dialog.files.paths() == recorders[:1]
     assert not dialog.run_button.isEnabled() and "two or more recorders" in dialog.summary.text()
     dialog.reject()
 

@@ -199,3 +199,13 @@ def test_closing_the_dialog_closes_the_monitors(qtbot, window, tmp_path):
     monitor = dialog.monitors[0]
     dialog.reject()
     assert dialog.monitors == [] and monitor._stream is None
+
+
+def test_levels_turned_off_stay_off_next_time(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    dialog.monitor_box.setChecked(False)
+    dialog.reject()
+    again = window.open_record()
+    qtbot.addWidget(again)
+    assert not again.monitor_box.isChecked()
+    again.reject()

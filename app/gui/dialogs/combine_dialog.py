@@ -97,6 +97,7 @@ class CombineDialog(QDialog):
                 channel += channels
             item.setText(said)
         facts = [self.files.facts(row) for row in range(count)]
+        self.files.remove_marked_button.setVisible(any(isinstance(f, AppError) for f in facts))
         ready = False
         if count < 2:
             self.summary.setText("Add the recordings of two or more recorders, the one whose clock to keep first.")

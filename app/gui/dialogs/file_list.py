@@ -55,6 +55,9 @@ class FileList(QWidget):
         self.list.itemSelectionChanged.connect(self._changed)
         self.list.installEventFilter(self)
         self.add_button, self.remove_button = QPushButton("Add files…"), QPushButton("Remove")
+        self.remove_marked_button = QPushButton("Remove ⚠", visible=False)
+        self.remove_marked_button.setToolTip("Take off every file marked ⚠ (unreadable, or not to be done as chosen)")
+        self.remove_marked_button.clicked.connect(lambda _checked=False: self.remove_marked())
         self.folder_button = QPushButton("Add folder…", visible=folders)
         self.up_button, self.down_button = QPushButton("Move up", visible=ordered), QPushButton("Move down",
                                                                                               visible=ordered)
@@ -64,7 +67,8 @@ class FileList(QWidget):
         self.up_button.clicked.connect(lambda: self.move_selected(-1))
         self.down_button.clicked.connect(lambda: self.move_selected(1))
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.folder_button, self.remove_button, self.up_button, self.down_button):
+        for button in (self.add_button, self.folder_button, self.remove_button, self.remove_marked_button,
+                       self.up_button, self.down_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -141,7 +145,7 @@ class FileList(QWidget):
         marked = 0
         for row, path in enumerate(self.paths()):
             facts, item = self.facts(row), self.list.item(row)
-            problem = str(facts) if isinstance(facts, AppError) else getattr(facts, "problem", "")
+            problem = _problem(facts)
             if isinstance(facts, FileFacts):
                 said = f"{facts.channels} ch, {facts.sample_rate / 1000:g} kHz, {format_duration(facts.seconds, 1)}"
             else:
@@ -149,7 +153,15 @@ class FileList(QWidget):
             item.setText(f"{'⚠ ' if problem else ''}{path.name} — {said} · {path.parent}")
             item.setToolTip("\n".join(filter(None, [str(path), problem])))
             marked += bool(problem)
+        self.remove_marked_button.setVisible(marked > 0)
         return marked
+
+    def remove_marked(self) -> None:
+        """Take off every file `show_facts` marked."""
+        for row in reversed(range(self.count())):
+            if _problem(self.facts(row)):
+                self.list.takeItem(row)
+        self._changed()
 
     def remove_selected(self) -> None:
         for item in self.list.selectedItems():
@@ -215,3 +227,9 @@ class FileList(QWidget):
                                                 self.start())
         if path:
             self.add_inputs([Path(path)])
+
+
+def _problem(facts: Any) -> str:
+    """Why a file's check marks it: it could not be read, or what it found; "" when neither."""
+    return str(facts) if isinstance(facts, AppError) else getattr(facts, "problem", "")
+

@@ -91,8 +91,9 @@ class DeviceRow(QWidget):
 
 class RecordDialog(QDialog):
     def __init__(self, folder: Path | None = None, device: str | None = None,
-                 parent: QWidget | None = None, further: Sequence[str] = ()) -> None:
-        """`device` first, and a row for each of the `further` devices still listed (as last time)."""
+                 parent: QWidget | None = None, further: Sequence[str] = (), levels: bool = True) -> None:
+        """`device` first, and a row for each of the `further` devices still listed (as last time);
+        `levels`: show the input levels before the take."""
         super().__init__(parent)
         self.setWindowTitle("Record")
         self.take: TakeGroup | None = None
@@ -142,7 +143,7 @@ class RecordDialog(QDialog):
         form.addRow("Format", self.format)
         form.addRow("File", path_row)
         form.addRow("Stop after", self.limit)
-        self.monitor_box = QCheckBox("Show the input levels before recording, to set the gain", checked=True)
+        self.monitor_box = QCheckBox("Show the input levels before recording, to set the gain", checked=levels)
         form.addRow("Levels", self.monitor_box)
 
         self.meter = LevelMeter(numbered=True)
