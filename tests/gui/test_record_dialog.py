@@ -209,3 +209,21 @@ def test_levels_turned_off_stay_off_next_time(qtbot, window, tmp_path):
     qtbot.addWidget(again)
     assert not again.monitor_box.isChecked()
     again.reject()
+
+
+def test_each_device_records_at_its_own_rate_and_the_note_says_combine_brings_them_to_one(qtbot, window, tmp_path,
+                                                                                          monkeypatch):
+    import soundfile as sf
+
+    from tests.conftest import TEST_PAIR_DEVICE
+
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=1)
+    row = dialog.add_row()
+    row.device.setCurrentIndex(row.device.findData(TEST_PAIR_DEVICE))
+    row.rate.setCurrentIndex(row.rate.findData(48_000))
+    assert [s.sample_rate for s in dialog.all_settings()] == [TEST_ARRAY_RATE, 48_000]
+    assert "and brings their rates to one" in dialog.files_note.text()
+    monkeypatch.setattr(window.combining, "open_dialog", lambda paths, suggested=None: None)
+    dialog.record_button.click()
+    qtbot.waitUntil(lambda: dialog.results != (), timeout=10_000)
+    assert [sf.info(r.path).samplerate for r in dialog.results] == [TEST_ARRAY_RATE, 48_000]

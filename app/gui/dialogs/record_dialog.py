@@ -68,13 +68,22 @@ class DeviceRow(QWidget):
         self.channels = QSpinBox()
         self.channels.setSuffix(" ch")
         self.channels.setToolTip("Channels to record from this device, from its first")
+        self.rate = QComboBox()
+        for rate in RATES:
+            self.rate.addItem(f"{rate / 1000:g} kHz", rate)
+        self.rate.setToolTip("This device's sample rate: its own to start with (devices that cannot convert take "
+                             "no other); Combine brings devices at different rates to one")
         self.remove = QPushButton("Remove")
         self.remove.setToolTip("Record without this device")
+        policy = self.remove.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)       # the rows' columns line up
+        self.remove.setSizePolicy(policy)
         self.remove.setVisible(removable)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.device, 1)
         row.addWidget(self.channels)
+        row.addWidget(self.rate)
         row.addWidget(self.remove)
         self.device.currentIndexChanged.connect(self._device_changed)
         self._device_changed()
@@ -83,10 +92,13 @@ class DeviceRow(QWidget):
         return next((d for d in self.devices if d.name == self.device.currentData()), None)
 
     def _device_changed(self) -> None:
+        """The channels (up to 8 to start with) and rate follow the device's own."""
         dev = self.chosen()
         top = min(64, dev.max_inputs) if dev else 2
         self.channels.setRange(1, top)
         self.channels.setValue(min(top, 8) if dev else 2)
+        if dev and (index := self.rate.findData(dev.default_sample_rate)) >= 0:
+            self.rate.setCurrentIndex(index)
 
 
 class RecordDialog(QDialog):
@@ -106,7 +118,7 @@ class RecordDialog(QDialog):
         except AppError as err:
             self.devices, problem = [], str(err)
         first = DeviceRow(self.devices, removable=False)
-        self.device, self.channels = first.device, first.channels
+        self.device, self.channels, self.rate = first.device, first.channels, first.rate
         if device is not None and (index := self.device.findData(device)) >= 0:
             self.device.setCurrentIndex(index)
         self.rows: list[DeviceRow] = [first]
@@ -118,9 +130,6 @@ class RecordDialog(QDialog):
                                    "second interface): a file each, which Combine then makes one array recording")
         self.add_device.clicked.connect(lambda _checked=False: self.add_row())
         self.device_rows.addWidget(self.add_device, 0, Qt.AlignmentFlag.AlignLeft)
-        self.rate = QComboBox()
-        for rate in RATES:
-            self.rate.addItem(f"{rate / 1000:g} kHz", rate)
         self.format = QComboBox()
         self.format.addItems(list(FORMATS))
         self.path = QLineEdit()
@@ -139,7 +148,6 @@ class RecordDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Input device", self.device_rows)
-        form.addRow("Sample rate", self.rate)
         form.addRow("Format", self.format)
         form.addRow("File", path_row)
         form.addRow("Stop after", self.limit)
@@ -218,6 +226,8 @@ class RecordDialog(QDialog):
         row.device.currentIndexChanged.connect(self._show_files)
         row.device.currentIndexChanged.connect(lambda _index: self._monitor_again.start())
         row.channels.valueChanged.connect(self._resize_meter)
+        row.rate.currentIndexChanged.connect(self._show_files)
+        row.rate.currentIndexChanged.connect(lambda _index: self._monitor_again.start())
         self.rows.append(row)
         self.device_rows.insertWidget(len(self.rows) - 1, row)
         self._devices_changed()
@@ -243,7 +253,7 @@ class RecordDialog(QDialog):
         path = self.base_path()
         devices = [r.device.currentData() for r in self.rows]
         paths = [path] if len(devices) == 1 else device_take_paths(path, devices)
-        return [CaptureSettings(p, r.channels.value(), int(self.rate.currentData()), d, subtype,
+        return [CaptureSettings(p, r.channels.value(), int(r.rate.currentData()), d, subtype,
                                 self.limit.value() or None) for p, r, d in zip(paths, self.rows, devices)]
 
     def toggle(self) -> None:
@@ -309,10 +319,9 @@ class RecordDialog(QDialog):
             if self.status.text() == MONITORING:
                 self.status.clear()
             return
-        rate = int(self.rate.currentData())
         try:
             for row in self.rows:
-                monitor = InputMonitor(row.device.currentData(), row.channels.value(), rate)
+                monitor = InputMonitor(row.device.currentData(), row.channels.value(), int(row.rate.currentData()))
                 monitor.start()
                 self.monitors.append(monitor)
         except AppError as err:
@@ -350,10 +359,6 @@ class RecordDialog(QDialog):
             self.status.setText(f"{said}. The other devices go on recording; Stop keeps every file.")
 
     def _first_device_changed(self) -> None:
-        """The rate follows the first device's own."""
-        dev = self.rows[0].chosen()
-        if dev and (index := self.rate.findData(dev.default_sample_rate)) >= 0:
-            self.rate.setCurrentIndex(index)
         self._show_files()
         self._resize_meter()
         self._monitor_again.start()
@@ -371,8 +376,10 @@ class RecordDialog(QDialog):
         self.files_note.setVisible(several)
         if several and self.path.text():
             names = ", ".join(s.path.name for s in self.all_settings())
+            rates = {s.sample_rate for s in self.all_settings()}
+            also = " and brings their rates to one" if len(rates) > 1 else ""
             self.files_note.setText(f"A file each: {names}. Their clocks are not locked together; Combine opens on "
-                                    "them when the take ends, to make them one array recording.")
+                                    f"them when the take ends, to make them one array recording{also}.")
 
     def _format_changed(self) -> None:
         suffix, _ = FORMATS[self.format.currentText()]
@@ -392,7 +399,7 @@ class RecordDialog(QDialog):
 
     def _update_controls(self) -> None:
         idle = not self.recording
-        for widget in (*self.rows, self.rate, self.format, self.path, self.browse, self.limit, self.monitor_box):
+        for widget in (*self.rows, self.format, self.path, self.browse, self.limit, self.monitor_box):
             widget.setEnabled(idle and bool(self.devices))
         self.add_device.setEnabled(idle and len(self.rows) < len(self.devices))
         self.record_button.setEnabled(bool(self.devices))
