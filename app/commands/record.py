@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", type=int, action="append", default=None,
                    help="channels to record (default: all that --device has; 2 from the system's default input); "
                         "once for every device, or once per --device in their order")
-    p.add_argument("--rate", type=int, default=None, help="sample rate in Hz (default: the first device's)")
+    p.add_argument("--rate", type=int, default=None,
+                   help="sample rate in Hz, for every device (default: each device's own; combine brings them to one)")
     p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: at Ctrl-C)")
     p.add_argument("--sample-format", choices=list(SUBTYPE_BYTES), default="PCM_24",
                    help="sample format (FLOAT: WAV only)")
@@ -60,12 +61,12 @@ def _settings(args: argparse.Namespace) -> list[CaptureSettings]:
         if device is not None and not found:
             raise CaptureError(f"No input device {device!r}; `meco-studio devices` lists them.")
         infos.append(found[0] if found else None)
-    rate = args.rate or (infos[0].default_sample_rate if infos[0] else 48_000)
     paths = [args.out] if len(devices) == 1 else device_take_paths(args.out, devices)
     settings = []
     for k, (device, info, path) in enumerate(zip(devices, infos, paths)):
         channels = counts[k if len(counts) > 1 else 0] if counts else (
             info.max_inputs if info and device is not None else 2)
+        rate = args.rate or (info.default_sample_rate if info else 48_000)
         settings.append(CaptureSettings(path, channels, rate, device, args.sample_format, args.seconds))
     return settings
 
@@ -80,10 +81,10 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     group = TakeGroup(settings)
     group.start()
-    first = settings[0]
-    what = " and ".join(f"{s.channels} ch from {s.device if s.device is not None else 'the default input'}"
-                        for s in settings) if len(settings) > 1 else f"{first.channels} ch"
-    warn(f"recording {what} at {first.sample_rate} Hz to {', '.join(str(s.path) for s in settings)}"
+    what = " and ".join(f"{s.channels} ch at {s.sample_rate} Hz"
+                        + (f" from {s.device if s.device is not None else 'the default input'}" if len(settings) > 1
+                           else "") for s in settings)
+    warn(f"recording {what} to {', '.join(str(s.path) for s in settings)}"
          + (f" for {args.seconds:g} s" if args.seconds else "; Ctrl-C stops"))
     pause = threading.Event()
     try:
