@@ -8,6 +8,7 @@ An action is known by its menu text without the accelerator's & and a closing el
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -63,3 +64,29 @@ def changes(keys: Mapping[str, list[str]], defaults: Mapping[str, list[str]]) ->
 def shown(keys: Iterable[str]) -> str:
     """Keys as this system writes them in menus ("Ctrl+Shift+R", "⌘⇧R" on a Mac)."""
     return ", ".join(QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) for key in keys)
+
+
+KEYMAP_FORMAT = "meco-studio keyboard shortcuts"
+
+
+def keymap_text(keys: Mapping[str, list[str]]) -> str:
+    """Every action's keys as a JSON file another machine's Import… reads."""
+    return json.dumps({"format": KEYMAP_FORMAT, "version": 1, "shortcuts": dict(keys)}, indent=1,
+                      ensure_ascii=False) + "\n"
+
+
+def read_keymap(text: str) -> dict[str, list[str]]:
+    """The actions' keys of a file `keymap_text` wrote; ValueError saying what is wrong with it."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"it is not JSON ({err.msg} at line {err.lineno})") from err
+    if not isinstance(data, dict) or data.get("format") != KEYMAP_FORMAT:
+        raise ValueError("it is not a MeCo Studio shortcuts file (View ▸ Customize keyboard shortcuts… ▸ Export…)")
+    shortcuts = data.get("shortcuts")
+    if not isinstance(shortcuts, dict) or not all(
+            isinstance(keys, list) and all(isinstance(k, str) and not QKeySequence(k).isEmpty() for k in keys)
+            for keys in shortcuts.values()):
+        raise ValueError("its shortcuts are not a list of keys for each action")
+    return {str(name): list(keys) for name, keys in shortcuts.items()}
+

@@ -97,3 +97,35 @@ def test_unusable_stored_shortcuts_fall_back_to_the_defaults(qtbot, window):
     assert window.stored.shortcut_changes() == {}
     QSettings(ORGANISATION, APPLICATION).setValue("keyboard/changes", '{"Play": "Space"}')
     assert window.stored.shortcut_changes() == {}
+
+
+def test_shortcuts_exported_here_are_imported_elsewhere(qtbot, window, tmp_path):
+    dialog = window.open_keyboard()
+    dialog.set_keys("Record", ["Ctrl+R"])
+    dialog.export_keys(tmp_path / "keys.json")
+    dialog.reject()
+    other = window.open_keyboard()
+    other.import_keys(tmp_path / "keys.json")
+    assert other.keys["Record"] == ["Ctrl+R"] and other.keys["Separate talkers"] == []
+    assert other.note.text().startswith(f"Took the shortcuts of {len(other.names)} actions from keys.json")
+    other.accept()
+    assert keys_of(window, "Record") == ["Ctrl+R"]
+
+
+def test_an_imported_file_names_the_actions_this_version_lacks_and_a_bad_one_is_refused(qtbot, window, tmp_path):
+    import json
+
+    from app.gui.keyboard import KEYMAP_FORMAT
+
+    (tmp_path / "old.json").write_text(json.dumps({"format": KEYMAP_FORMAT, "version": 1,
+                                                   "shortcuts": {"Play": ["P"], "Gone": ["F9"]}}))
+    (tmp_path / "bad.json").write_text('{"format": "something else"}')
+    dialog = window.open_keyboard()
+    dialog.import_keys(tmp_path / "old.json")
+    assert dialog.keys["Play"] == ["P"] and dialog.note.text() == "Took the shortcuts of 1 action from old.json; " \
+                                                                  "not here: Gone."
+    before = dict(dialog.keys)
+    dialog.import_keys(tmp_path / "bad.json")
+    assert dialog.note.text().startswith("bad.json was not read: it is not a MeCo Studio shortcuts file")
+    assert dialog.keys == before
+    dialog.reject()

@@ -5,10 +5,13 @@ had is taken from it, and the note under the table says so (Default on that acti
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QKeySequenceEdit,
@@ -21,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.errors import AppError
+from app.engine.export import write_text_atomically
 from app.gui import keyboard
 from app.gui.dialogs.buttons import accept_cancel
 
@@ -63,6 +68,12 @@ class KeyboardDialog(QDialog):
         self.default_button.setToolTip("This action's own shortcut, as the app comes")
         self.default_button.clicked.connect(lambda _checked=False: self.set_keys(self.current(),
                                                                                  self.defaults[self.current()]))
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("Take the shortcuts of a file exported here or on another machine")
+        self.import_button.clicked.connect(lambda _checked=False: self._on_import())
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Write every action's shortcuts to a file, for another machine")
+        self.export_button.clicked.connect(lambda _checked=False: self._on_export())
         self.reset_all_button = QPushButton("Reset all")
         self.reset_all_button.setToolTip("Every action's own shortcut, as the app comes")
         self.reset_all_button.clicked.connect(self.reset_all)
@@ -72,6 +83,8 @@ class KeyboardDialog(QDialog):
         row.addWidget(self.clear_button)
         row.addWidget(self.default_button)
         row.addStretch(1)
+        row.addWidget(self.import_button)
+        row.addWidget(self.export_button)
         row.addWidget(self.reset_all_button)
         self.note = QLabel(wordWrap=True)
 
@@ -109,6 +122,44 @@ class KeyboardDialog(QDialog):
         self.note.setText("; ".join(taken) + ("." if taken else ""))
         self._show_keys()
         self._on_row_changed()
+
+    def import_keys(self, path: Path) -> None:
+        """Take the keys a shortcuts file gives the actions known here (kept on OK); the note says
+        what was taken, and names the actions this version does not have, or why the file was refused."""
+        try:
+            given = keyboard.read_keymap(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            self.note.setText(f"{path.name} was not read: {err}.")
+            return
+        known = {name: keys for name, keys in given.items() if name in self.keys}
+        for name in self.names:               # the file's keys replace every one of these actions' keys
+            if name in known:
+                self.keys[name] = []
+        for name, keys in known.items():
+            self.set_keys(name, keys)
+        unknown = sorted(set(given) - set(known))
+        said = f"Took the shortcuts of {len(known)} action{'s' if len(known) != 1 else ''} from {path.name}"
+        self.note.setText(said + (f"; not here: {', '.join(unknown)}." if unknown else "."))
+
+    def export_keys(self, path: Path) -> None:
+        try:
+            write_text_atomically(path, keyboard.keymap_text(self.keys))
+        except AppError as err:
+            self.note.setText(str(err))
+            return
+        self.note.setText(f"Wrote every action's shortcuts to {path}.")
+
+    def _on_import(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Import shortcuts", str(Path.home()),
+                                                "Shortcuts (*.json);;All files (*)")
+        if chosen:
+            self.import_keys(Path(chosen))
+
+    def _on_export(self) -> None:
+        chosen, _ = QFileDialog.getSaveFileName(self, "Export shortcuts", str(Path.home() / "meco-shortcuts.json"),
+                                                "Shortcuts (*.json)")
+        if chosen:
+            self.export_keys(Path(chosen))
 
     def reset_all(self) -> None:
         self.keys = {name: list(keys) for name, keys in self.defaults.items()}
