@@ -1,14 +1,14 @@
 """`meco-studio repair INPUT... --out DIR`: Process ▸ Repair the recording… for files (RX's Repair
 Assistant): each recording read through the chosen repairs (`app.engine.restoration`) in its order —
 clipped runs redrawn, then dropouts of up to 20 ms, then clicks, then the late reverberation taken
-out — and written as `DIR/<stem>.wav` at its rate and channels (`DIR/<parent>_<stem>.wav` for inputs that
-share a name), to separate (or open) instead.
+out, then the steady noise lowered — and written as `DIR/<stem>.wav` at its rate and channels
+(`DIR/<parent>_<stem>.wav` for inputs that share a name), to separate (or open) instead.
 
 With no repair named, the three that redraw damage are done (`--declip --fill-dropouts --declick`);
-`--dereverb` changes the sound, so it is only done when asked. 32-bit float when clipped runs are
-redrawn (their peaks rise above full scale), else 24-bit. Folders are searched for audio; a bad file
-is reported and the batch goes on; the output is renamed into place only when complete, and the
-input is never written.
+`--dereverb` and `--reduce-noise` change the sound, so they are only done when asked. 32-bit float
+when clipped runs are redrawn (their peaks rise above full scale), else 24-bit. Folders are searched
+for audio; a bad file is reported and the batch goes on; the output is renamed into place only when
+complete, and the input is never written.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.commands.output import progress_bar, run_batch, warn
 from app.engine.batch import output_files
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
+from app.engine.noise_reduction import NoiseSettings
 from app.engine.restoration import Restoration, repaired_file_job
 
 
@@ -39,16 +40,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="take the late reverberation out last, every channel from all of them (WPE, as meco-studio "
                         "dereverb does)")
     add_wpe_options(p)
+    p.add_argument("--reduce-noise", type=float, default=None, metavar="DB",
+                   help="last, lower each channel's steady noise by this much, learnt from its quietest frames (as "
+                        "meco-studio denoise does)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
 
 def chosen_repairs(args: argparse.Namespace) -> Restoration:
-    """The repairs named, or with none named the three that redraw damage."""
+    """The repairs named, or with none named the three that redraw damage (with the noise lowered if asked)."""
     named = args.declip or args.fill_dropouts or args.declick or args.dereverb
+    noise = None if args.reduce_noise is None else NoiseSettings(reduction_db=args.reduce_noise)
+    if noise is not None:
+        noise.check()
     return Restoration(declip=args.declip or not named, dropouts=args.fill_dropouts or not named,
-                       declick=args.declick or not named, dereverb=args.dereverb, wpe=wpe_settings(args))
+                       declick=args.declick or not named, dereverb=args.dereverb, wpe=wpe_settings(args), noise=noise)
 
 
 def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: bool, show_bar: bool) -> dict:
@@ -63,7 +70,8 @@ def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: b
 def _said(done: dict) -> list[str]:
     redrawn = ", ".join(f"{count} {kind if count != 1 else kind.removesuffix('s')}"
                         for kind, count in done["redrawn"].items())
-    said = [f"{redrawn} redrawn" if redrawn else "", "reverberation taken out" if done["dereverberated"] else ""]
+    said = [f"{redrawn} redrawn" if redrawn else "", "reverberation taken out" if done["dereverberated"] else "",
+            f"steady noise lowered {done['noise_lowered_db']:g} dB" if done["noise_lowered_db"] else ""]
     return [f"{done['output']} ({'; '.join(s for s in said if s)})"]
 
 

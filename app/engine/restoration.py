@@ -30,6 +30,7 @@ from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter, Expor
 from app.engine.files import ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.jobs import Job, Progress
+from app.engine.noise_reduction import NoiseSettings, reduce_recording_job
 from app.engine.provenance import read_tags, with_step
 from models.baselines.wpe import WpeSettings
 
@@ -53,16 +54,21 @@ class Restoration:
     declick: bool = False
     dereverb: bool = False
     wpe: WpeSettings = field(default_factory=WpeSettings)
+    # Steady noise lowered last, each channel by its quietest frames' profile; only where a copy is
+    # written (`restored_blocks_job`): the gate streams, it is no view to read through.
+    noise: NoiseSettings | None = None
 
     @property
     def chosen(self) -> bool:
-        return self.declip or self.dropouts or self.declick or self.dereverb
+        return self.declip or self.dropouts or self.declick or self.dereverb or self.noise is not None
 
     def described(self) -> str:
         """What a file's tags say was done ("clipped runs redrawn, clicks redrawn")."""
-        return ", ".join(step for step, on in (("clipped runs redrawn", self.declip),
-                                               ("dropouts redrawn", self.dropouts), ("clicks redrawn", self.declick),
-                                               (described(self.wpe), self.dereverb)) if on)
+        steps = [step for step, on in (("clipped runs redrawn", self.declip), ("dropouts redrawn", self.dropouts),
+                                       ("clicks redrawn", self.declick), (described(self.wpe), self.dereverb)) if on]
+        if self.noise is not None:
+            steps.append(f"steady noise lowered {self.noise.reduction_db:g} dB")
+        return ", ".join(steps)
 
 
 def _short(runs: Runs, rate: int) -> np.ndarray:
@@ -126,9 +132,13 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
 
 def restored_blocks_job(recording: Recording, restoration: Restoration,
                         write: Callable[[np.ndarray], None]) -> Job[dict[str, int]]:
-    """`recording` through the chosen repairs, handed to `write` a block at a time; how many of
-    each kind were redrawn. What Process ▸ Repair the recording… and `meco-studio repair` write."""
+    """`recording` through the chosen repairs, its steady noise lowered last if chosen, handed to
+    `write` a block at a time; how many of each kind were redrawn. What Process ▸ Repair the
+    recording…, Batch repair… and `meco-studio repair` write."""
     view, counts = yield from restored_view_job(recording, restoration)
+    if restoration.noise is not None:
+        yield from reduce_recording_job(view, restoration.noise, None, write)
+        return counts
     blocks = range(0, recording.frames, BLOCK)
     for done, lo in enumerate(blocks):
         yield Progress("write the repaired copy", done, len(blocks))
@@ -158,7 +168,7 @@ def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwr
             output = writer.commit()
     notes += [writer.peak_note] if writer.peak_note else []
     return {"input": str(path), "output": str(output), "redrawn": counts, "dereverberated": restoration.dereverb,
-            "notes": notes}
+            "noise_lowered_db": restoration.noise.reduction_db if restoration.noise else None, "notes": notes}
 
 
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:

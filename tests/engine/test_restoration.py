@@ -103,9 +103,10 @@ def test_repair_from_a_terminal_does_only_the_repairs_named(tmp_path, damaged, c
 
     src = tmp_path / "damaged.wav"
     sf.write(src, damaged.T, RATE, subtype="PCM_16")
-    assert main(["repair", str(src), "--out", str(tmp_path / "out"), "--fill-dropouts", "--dereverb"]) == 0
+    assert main(["repair", str(src), "--out", str(tmp_path / "out"), "--fill-dropouts", "--dereverb",
+                 "--reduce-noise", "6"]) == 0
     said = capsys.readouterr().err
-    assert "damaged.wav (1 dropout redrawn; reverberation taken out)" in said
+    assert "damaged.wav (1 dropout redrawn; reverberation taken out; steady noise lowered 6 dB)" in said
     assert sf.info(tmp_path / "out" / "damaged.wav").subtype == "PCM_24"
 
 
@@ -124,3 +125,21 @@ def test_a_repaired_file_never_replaces_its_recording_nor_an_existing_file_unask
     assert src.read_bytes() == before and (tmp_path / "out.wav").read_bytes() == b"keep"
     report = drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(declick=True), overwrite=True))
     assert report["redrawn"] == {"clicks": 4} and sf.info(tmp_path / "out.wav").frames == damaged.shape[1]
+
+
+def test_a_copy_can_have_its_steady_noise_lowered_last(tmp_path):
+    from app.engine.noise_reduction import NoiseSettings
+    from app.engine.restoration import repaired_file_job
+
+    rng = np.random.default_rng(3)
+    t = np.arange(3 * RATE) / RATE
+    tone = 0.3 * np.sin(2 * np.pi * 440 * t) * (t > 1.5)          # silence (noise alone) for the first half
+    hiss = 0.01 * rng.standard_normal((2, t.size))
+    sf.write(tmp_path / "hiss.wav", (tone + hiss).T.astype(np.float32), RATE, subtype="FLOAT")
+    report = drive(repaired_file_job(tmp_path / "hiss.wav", tmp_path / "out.wav",
+                                     Restoration(declick=True, noise=NoiseSettings(reduction_db=12.0))))
+    out, _ = sf.read(tmp_path / "out.wav", always_2d=True)
+    assert out.shape == (t.size, 2) and "clicks" in report["redrawn"]
+    before, after = np.sqrt(np.mean(hiss[:, RATE // 2:RATE] ** 2)), np.sqrt(np.mean(out[RATE // 2:RATE] ** 2))
+    assert 20 * np.log10(before / after) > 6                             # the hiss alone: well down
+    assert read_tags(tmp_path / "out.wav")["comment"].endswith("clicks redrawn, steady noise lowered 12 dB")

@@ -27,11 +27,14 @@ def test_the_dialog_lists_each_recording_and_offers_the_three_redraws(qtbot, win
     request = dialog.request()
     assert (request.restoration.declip, request.restoration.dropouts, request.restoration.declick,
             request.restoration.dereverb) == (True, True, True, False)
+    assert request.restoration.noise is None
     assert "1 cannot be read" in dialog.summary.text() and dialog.run_button.text() == "Repair 2 recordings"
     save_screenshot(dialog, "batch-repair-dialog.png")
     for box in (dialog.declip, dialog.dropouts, dialog.declick):
         box.setChecked(False)
     assert not dialog.run_button.isEnabled() and dialog.summary.text() == "Choose at least one repair."
+    dialog.noise.setCurrentIndex(dialog.noise.findData(12.0))
+    assert dialog.run_button.isEnabled() and dialog.request().restoration.noise.reduction_db == 12.0
     dialog.reject()
 
 

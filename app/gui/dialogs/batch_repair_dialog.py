@@ -2,7 +2,7 @@
 does and as RX's Batch Processor runs a chain of repairs over files: the files (or folders, searched
 for audio; added or dropped on the dialog, each listed with its channels, rate and length, read on
 the list's own thread), the output folder and the repairs, made in their order (clipping, dropouts,
-clicks, then the late reverberation). Each recording becomes `<folder>/<stem>.wav`; an existing
+clicks, the late reverberation, then the steady noise). Each recording becomes `<folder>/<stem>.wav`; an existing
 file is replaced only when "Replace" is ticked, and a recording is never written."""
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit
 from app.engine.batch import FileFacts, file_facts
 from app.engine.errors import ConfigError
 from app.engine.inpainting import MAX_REPAIR_SECONDS
+from app.engine.noise_reduction import NoiseSettings
 from app.engine.restoration import Restoration
 from app.engine.timecode import format_duration
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.file_list import FileList
 from app.gui.dialogs.folder_row import folder_row
 
@@ -43,13 +45,18 @@ class BatchRepairDialog(QDialog):
         self.dropouts = QCheckBox(f"Redraw dropouts of up to {1000 * MAX_REPAIR_SECONDS:g} ms", checked=True)
         self.declick = QCheckBox("Redraw clicks (as Edit ▸ Remove clicks does, every channel)", checked=True)
         self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
+        self.noise = choice_combo([("Keep the steady noise", None),
+                                   *((f"Lower the steady noise {db} dB (each channel's quietest frames)", float(db))
+                                     for db in (6, 12, 18))])
+        self.noise.setToolTip("Last, the hiss, fan or room tone lowered as Edit ▸ Reduce noise… does, each channel "
+                              "by the profile of its own quietest frames")
         self.overwrite = QCheckBox("Replace files that already exist")
         self.summary = QLabel(wordWrap=True)
         form = QFormLayout()
         form.addRow("Recordings", self.files)
         form.addRow("Output folder", folder_row(self, self.folder, "Output folder"))
         form.addRow("Repairs", self.declip)
-        for box in (self.dropouts, self.declick, self.dereverb, self.overwrite):
+        for box in (self.dropouts, self.declick, self.dereverb, self.noise, self.overwrite):
             form.addRow("", box)
         form.addRow("", self.summary)
         self.buttons, self.run_button = accept_cancel(self, "Repair")
@@ -61,6 +68,7 @@ class BatchRepairDialog(QDialog):
         self.files.checked.connect(self._refresh)
         for box in (self.declip, self.dropouts, self.declick, self.dereverb):
             box.toggled.connect(self._refresh)
+        self.noise.currentIndexChanged.connect(self._refresh)
         self.files.check_with(file_facts)
         self.resize(620, 460)
         self._refresh()
@@ -70,8 +78,10 @@ class BatchRepairDialog(QDialog):
         super().done(result)
 
     def restoration(self) -> Restoration:
+        db = self.noise.currentData()
         return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
-                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
+                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(),
+                           noise=None if db is None else NoiseSettings(reduction_db=db))
 
     def request(self) -> BatchRepairRequest:
         """What to run; ConfigError when a choice cannot work."""
