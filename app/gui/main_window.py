@@ -431,11 +431,11 @@ class MainWindow(QMainWindow):
         self.declip_action.setStatusTip("Write a copy of the recording with every clipped run redrawn from the "
                                         "waveform around it (RX's De-clip) and open it, to separate")
         self.restore_action = self._action("Repair t&he recording…", [], lambda: self.processing.open_repair())
-        self.batch_repair_action = self._action("Batch re&pair…", [], lambda: self.processing.open_batch_repair())
-        self.batch_repair_action.setStatusTip("Repair many recordings into copies on disk (clipping, dropouts, clicks, "
-                                              "reverberation), as one job")
         self.restore_action.setStatusTip("Find the recording's clipping, dropouts and clicks, and write a copy with "
                                          "the ones you choose repaired (RX's Repair Assistant)")
+        self.batch_repair_action = self._action("Batch re&pair…", [], lambda: self.processing.open_batch_repair())
+        self.batch_repair_action.setStatusTip("Repair many recordings into copies on disk (clipping, dropouts, clicks, "
+                                              "reverberation, steady noise), as one job")
         self.dereverb_action = self._action("De&reverberate (WPE)…", [], lambda: self.processing.open_dereverb())
         self.dereverb_action.setStatusTip("Write a copy of the recording with its late reverberation taken out, every "
                                           "channel from all of them (WPE, the CHiME front end), and open it")
