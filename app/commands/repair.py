@@ -1,14 +1,15 @@
 """`meco-studio repair INPUT... --out DIR`: Process ▸ Repair the recording… for files (RX's Repair
 Assistant): each recording read through the chosen repairs (`app.engine.restoration`) in its order —
 clipped runs redrawn, then dropouts of up to 20 ms, then clicks, then the late reverberation taken
-out, then the steady noise lowered — and written as `DIR/<stem>.wav` at its rate and channels
-(`DIR/<parent>_<stem>.wav` for inputs that share a name), to separate (or open) instead.
+out, then the steady noise lowered, then the mains hum notched — and written as `DIR/<stem>.wav` at
+its rate and channels (`DIR/<parent>_<stem>.wav` for inputs that share a name), to separate (or
+open) instead.
 
 With no repair named, the three that redraw damage are done (`--declip --fill-dropouts --declick`);
-`--dereverb` and `--reduce-noise` change the sound, so they are only done when asked. 32-bit float
-when clipped runs are redrawn (their peaks rise above full scale), else 24-bit. Folders are searched
-for audio; a bad file is reported and the batch goes on; the output is renamed into place only when
-complete, and the input is never written.
+`--dereverb`, `--reduce-noise` and `--dehum` change the sound, so they are only done when asked.
+32-bit float when clipped runs are redrawn (their peaks rise above full scale), else 24-bit. Folders
+are searched for audio; a bad file is reported and the batch goes on; the output is renamed into
+place only when complete, and the input is never written.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from app.engine.batch import output_files
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
 from app.engine.noise_reduction import NoiseSettings
-from app.engine.restoration import Restoration, repaired_file_job
+from app.engine.restoration import Restoration, counted, repaired_file_job
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reduce-noise", type=float, default=None, metavar="DB",
                    help="last, lower each channel's steady noise by this much, learnt from its quietest frames (as "
                         "meco-studio denoise does)")
+    p.add_argument("--dehum", action="store_true",
+                   help="last, notch out the 50 or 60 Hz mains hum and its harmonics, found in each recording's first "
+                        "minute (as Edit ▸ Remove mains hum does; one pass, so the notches' phase shows within 1.4 Hz)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -55,7 +59,8 @@ def chosen_repairs(args: argparse.Namespace) -> Restoration:
     if noise is not None:
         noise.check()
     return Restoration(declip=args.declip or not named, dropouts=args.fill_dropouts or not named,
-                       declick=args.declick or not named, dereverb=args.dereverb, wpe=wpe_settings(args), noise=noise)
+                       declick=args.declick or not named, dereverb=args.dereverb, wpe=wpe_settings(args), noise=noise,
+                       dehum=args.dehum)
 
 
 def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: bool, show_bar: bool) -> dict:
@@ -68,10 +73,10 @@ def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: b
 
 
 def _said(done: dict) -> list[str]:
-    redrawn = ", ".join(f"{count} {kind if count != 1 else kind.removesuffix('s')}"
-                        for kind, count in done["redrawn"].items())
+    redrawn = counted(done["redrawn"])
     said = [f"{redrawn} redrawn" if redrawn else "", "reverberation taken out" if done["dereverberated"] else "",
-            f"steady noise lowered {done['noise_lowered_db']:g} dB" if done["noise_lowered_db"] else ""]
+            f"steady noise lowered {done['noise_lowered_db']:g} dB" if done["noise_lowered_db"] else "",
+            f"{done['hum_hz']:g} Hz mains hum notched" if done["hum_hz"] else ""]
     return [f"{done['output']} ({'; '.join(s for s in said if s)})"]
 
 

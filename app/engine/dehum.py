@@ -43,14 +43,20 @@ class Hum:
 
 def find_hum(version: Version) -> Hum:
     """The mains hum in `version`; ConfigError naming it when none stands out."""
+    return find_hum_in(version.name, version.audio[:round(ANALYSIS_SECONDS * version.sample_rate)],
+                       version.sample_rate)
+
+
+def find_hum_in(name: str, audio: np.ndarray, rate: int) -> Hum:
+    """The mains hum in `audio` (frames, or channels × frames: their spectra averaged), a minute of
+    it at most; ConfigError naming `name` when none stands out."""
     import scipy.signal       # most of a second to import: loaded by the first use
 
-    rate = version.sample_rate
-    audio = np.asarray(version.audio[:round(ANALYSIS_SECONDS * rate)], dtype=np.float64)
-    if audio.size < rate:
-        raise ConfigError(f"“{version.name}” is too short to find a hum in: it needs a second of audio or more.")
-    hz, power = scipy.signal.welch(audio, rate, window="hann", nperseg=rate, noverlap=rate // 2)
-    level = 10 * np.log10(power + 1e-30)
+    audio = np.asarray(audio, dtype=np.float64)
+    if audio.shape[-1] < rate:
+        raise ConfigError(f"“{name}” is too short to find a hum in: it needs a second of audio or more.")
+    hz, power = scipy.signal.welch(audio, rate, window="hann", nperseg=rate, noverlap=rate // 2, axis=-1)
+    level = 10 * np.log10((power if power.ndim == 1 else power.mean(axis=0)) + 1e-30)
     best = Hum(0.0, -np.inf, 0)
     for mains in MAINS_HZ:
         lines = [k * mains for k in range(1, HARMONICS + 1) if k * mains < rate / 2 - NEIGHBOUR_HZ]
@@ -64,7 +70,7 @@ def find_hum(version: Version) -> Hum:
         if prominence > best.prominence_db:
             best = Hum(mains, prominence, len(lines))
     if best.prominence_db < MIN_PROMINENCE_DB:
-        raise ConfigError(f"No mains hum stands out in “{version.name}”: neither a 50 nor a 60 Hz comb rises "
+        raise ConfigError(f"No mains hum stands out in “{name}”: neither a 50 nor a 60 Hz comb rises "
                           f"{MIN_PROMINENCE_DB:g} dB above its surroundings (the stronger, {best.hz:g} Hz, by "
                           f"{best.prominence_db:.1f} dB).")
     return best
@@ -77,6 +83,22 @@ def notch_sections(hum: Hum, rate: int) -> np.ndarray:
     sections = [scipy.signal.tf2sos(*scipy.signal.iirnotch(k * hum.hz, NOTCH_Q, rate))
                 for k in range(1, hum.lines + 1)]
     return np.concatenate(sections)
+
+
+class HumNotch:
+    """The hum's lines notched out of (channels, frames) blocks handed in order, each filter's state
+    carried from block to block: one pass forward (a copy written as it streams), so the notches'
+    phase shows only within their 1.4 Hz."""
+
+    def __init__(self, hum: Hum, rate: int, channels: int) -> None:
+        self.sos = notch_sections(hum, rate)
+        self.state = np.zeros((self.sos.shape[0], channels, 2))
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        import scipy.signal
+
+        out, self.state = scipy.signal.sosfilt(self.sos, block, axis=-1, zi=self.state)
+        return out.astype(np.float32)
 
 
 def dehummed_version(version: Version, hum: Hum) -> Version:

@@ -23,6 +23,8 @@ import numpy as np
 from app.engine.clicks import click_runs, find_redrawn_clicks
 from app.engine.clipping import Runs, clipped_runs, touching
 from app.engine.declip import BLOCK, Repaired, find_redrawn, redraw_runs
+from app.engine.dehum import ANALYSIS_SECONDS as HUM_ANALYSIS_SECONDS
+from app.engine.dehum import Hum, HumNotch, find_hum_in
 from app.engine.dereverb import Dereverberated, described
 from app.engine.dropouts import dropout_runs
 from app.engine.errors import ConfigError
@@ -54,21 +56,39 @@ class Restoration:
     declick: bool = False
     dereverb: bool = False
     wpe: WpeSettings = field(default_factory=WpeSettings)
-    # Steady noise lowered last, each channel by its quietest frames' profile; only where a copy is
-    # written (`restored_blocks_job`): the gate streams, it is no view to read through.
+    # Steady noise lowered, then mains hum notched, last; only where a copy is written
+    # (`restored_blocks_job`): the gate and the notches stream, they are no views to read through.
     noise: NoiseSettings | None = None
+    dehum: bool = False
 
     @property
     def chosen(self) -> bool:
-        return self.declip or self.dropouts or self.declick or self.dereverb or self.noise is not None
+        return self.declip or self.dropouts or self.declick or self.dereverb or self.noise is not None or self.dehum
 
-    def described(self) -> str:
-        """What a file's tags say was done ("clipped runs redrawn, clicks redrawn")."""
+    def described(self, hum: Hum | None = None) -> str:
+        """What a file's tags say was done ("clipped runs redrawn, clicks redrawn"), with the `hum`
+        found and notched."""
         steps = [step for step, on in (("clipped runs redrawn", self.declip), ("dropouts redrawn", self.dropouts),
                                        ("clicks redrawn", self.declick), (described(self.wpe), self.dereverb)) if on]
         if self.noise is not None:
             steps.append(f"steady noise lowered {self.noise.reduction_db:g} dB")
+        if self.dehum and hum is not None:
+            steps.append(f"{hum.hz:g} Hz mains hum notched ({hum.lines} lines)")
         return ", ".join(steps)
+
+
+def counted(counts: dict[str, int]) -> str:
+    """How many of each kind were redrawn, as "2 clipped runs, 1 dropout"."""
+    return ", ".join(f"{count} {kind if count != 1 else kind.removesuffix('s')}" for kind, count in counts.items())
+
+
+def hum_of(recording: Source) -> tuple[Hum | None, str]:
+    """The mains hum in the first minute of `recording`'s channels, or None and why none is notched."""
+    try:
+        return find_hum_in(recording.name, recording.read(0, min(recording.frames, round(
+            HUM_ANALYSIS_SECONDS * recording.sample_rate))), recording.sample_rate), ""
+    except ConfigError as err:
+        return None, f"{err} Its hum was left as it is."
 
 
 def _short(runs: Runs, rate: int) -> np.ndarray:
@@ -130,20 +150,28 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
     return np.asarray(recording.read(lo, hi, [channel])[0], np.float32) - kept if removed else kept
 
 
-def restored_blocks_job(recording: Recording, restoration: Restoration,
-                        write: Callable[[np.ndarray], None]) -> Job[dict[str, int]]:
-    """`recording` through the chosen repairs, its steady noise lowered last if chosen, handed to
-    `write` a block at a time; how many of each kind were redrawn. What Process ▸ Repair the
-    recording…, Batch repair… and `meco-studio repair` write."""
+def restored_blocks_job(recording: Recording, restoration: Restoration, write: Callable[[np.ndarray], None],
+                        hum: Hum | None = None) -> Job[dict[str, int]]:
+    """`recording` through the chosen repairs, its steady noise lowered and the `hum` (`hum_of`)
+    notched last where chosen, handed to `write` a block at a time; how many of each kind were
+    redrawn. What Process ▸ Repair the recording…, Batch repair… and `meco-studio repair` write."""
+    out = _notched(HumNotch(hum, recording.sample_rate, recording.channels), write) \
+        if restoration.dehum and hum is not None else write
     view, counts = yield from restored_view_job(recording, restoration)
     if restoration.noise is not None:
-        yield from reduce_recording_job(view, restoration.noise, None, write)
+        yield from reduce_recording_job(view, restoration.noise, None, out)
         return counts
     blocks = range(0, recording.frames, BLOCK)
     for done, lo in enumerate(blocks):
         yield Progress("write the repaired copy", done, len(blocks))
-        write(view.read(lo, lo + BLOCK))
+        out(view.read(lo, lo + BLOCK))
     return counts
+
+
+def _notched(notch: HumNotch, write: Callable[[np.ndarray], None]) -> Callable[[np.ndarray], None]:
+    def notched(block: np.ndarray) -> None:
+        write(notch(block))
+    return notched
 
 
 def repaired_format(restoration: Restoration) -> ExportSettings:
@@ -160,15 +188,18 @@ def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwr
         raise ConfigError(f"The repaired copy of {Path(path).name} cannot replace it; choose another folder.")
     with open_recording(path) as rec:
         notes = [rec.notice] if rec.notice else []
+        hum, why = hum_of(rec) if restoration.dehum else (None, "")
+        notes += [why] if why else []
         writer = AtomicAudioWriter(target, rec.sample_rate, rec.channels,
                                    replace(repaired_format(restoration), overwrite=overwrite),
-                                   with_step(read_tags(path), restoration.described()), frames=rec.frames)
+                                   with_step(read_tags(path), restoration.described(hum)), frames=rec.frames)
         with writer:
-            counts = yield from restored_blocks_job(rec, restoration, writer.write)
+            counts = yield from restored_blocks_job(rec, restoration, writer.write, hum)
             output = writer.commit()
     notes += [writer.peak_note] if writer.peak_note else []
     return {"input": str(path), "output": str(output), "redrawn": counts, "dereverberated": restoration.dereverb,
-            "noise_lowered_db": restoration.noise.reduction_db if restoration.noise else None, "notes": notes}
+            "noise_lowered_db": restoration.noise.reduction_db if restoration.noise else None,
+            "hum_hz": hum.hz if hum else None, "notes": notes}
 
 
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:

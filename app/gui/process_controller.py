@@ -38,7 +38,7 @@ from app.engine.preview import preview_span
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings, own_array
-from app.engine.restoration import Restoration, damage_job, repaired_file_job, restored_copy_job
+from app.engine.restoration import Restoration, counted, damage_job, repaired_file_job, restored_copy_job
 from app.engine.restoration import preview_job as restoration_preview_job
 from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
 from app.engine.time_align import step_note
@@ -477,8 +477,7 @@ class ProcessController(QObject):
             return None
 
         def done(counts: dict[str, int]) -> None:
-            said = ", ".join(f"{count} {kind if count != 1 else kind.removesuffix('s')}"
-                             for kind, count in counts.items())
+            said = counted(counts)
             window.statusBar().showMessage(f"{recording.path.name} repaired ({restoration.described()}"
                                            f"{': ' + said if said else ''}) into {target.name}", 15_000)
             self.open_copy(recording, target)

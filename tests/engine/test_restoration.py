@@ -107,6 +107,9 @@ def test_repair_from_a_terminal_does_only_the_repairs_named(tmp_path, damaged, c
                  "--reduce-noise", "6"]) == 0
     said = capsys.readouterr().err
     assert "damaged.wav (1 dropout redrawn; reverberation taken out; steady noise lowered 6 dB)" in said
+    hummed(tmp_path / "hum.wav")
+    assert main(["repair", str(tmp_path / "hum.wav"), "--out", str(tmp_path / "out"), "--declick", "--dehum"]) == 0
+    assert "hum.wav (0 clicks redrawn; 50 Hz mains hum notched)" in capsys.readouterr().err
     assert sf.info(tmp_path / "out" / "damaged.wav").subtype == "PCM_24"
 
 
@@ -143,3 +146,42 @@ def test_a_copy_can_have_its_steady_noise_lowered_last(tmp_path):
     before, after = np.sqrt(np.mean(hiss[:, RATE // 2:RATE] ** 2)), np.sqrt(np.mean(out[RATE // 2:RATE] ** 2))
     assert 20 * np.log10(before / after) > 6                             # the hiss alone: well down
     assert read_tags(tmp_path / "out.wav")["comment"].endswith("clicks redrawn, steady noise lowered 12 dB")
+
+
+def hummed(path, seconds=3.0):
+    """Two channels of a tone at 700 Hz over a 50 Hz hum with its harmonics."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    hum = sum(0.05 / k * np.sin(2 * np.pi * 50 * k * t) for k in range(1, 6))
+    tone = 0.2 * np.sin(2 * np.pi * 700 * t)
+    sf.write(path, np.stack([tone + hum, 0.5 * tone + hum], axis=1).astype(np.float32), RATE, subtype="FLOAT")
+    return path
+
+
+def line_db(audio: np.ndarray, hz: float) -> float:
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio))))
+    return 20 * np.log10(spectrum[round(hz * len(audio) / RATE)] + 1e-12)
+
+
+def test_a_copy_can_have_its_mains_hum_notched_last(tmp_path):
+    from app.engine.restoration import repaired_file_job
+
+    src = hummed(tmp_path / "hum.wav")
+    report = drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(dehum=True)))
+    before, _ = sf.read(src)
+    after, _ = sf.read(tmp_path / "out.wav")
+    settled = slice(RATE, None)                                      # the notches settle within the first second
+    for channel in range(2):
+        assert line_db(before[settled, channel], 50) - line_db(after[settled, channel], 50) > 20
+        assert abs(line_db(before[settled, channel], 700) - line_db(after[settled, channel], 700)) < 0.5
+    assert report["hum_hz"] == 50.0 and report["notes"] == []
+    assert read_tags(tmp_path / "out.wav")["comment"].endswith("50 Hz mains hum notched (8 lines)")
+
+
+def test_a_copy_without_a_hum_is_left_as_it_is_with_a_note(tmp_path, damaged):
+    from app.engine.restoration import repaired_file_job
+
+    src = tmp_path / "clean.wav"
+    sf.write(src, damaged.T, RATE, subtype="PCM_16")
+    report = drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(declick=True, dehum=True)))
+    assert report["hum_hz"] is None and "No mains hum stands out in “clean.wav”" in report["notes"][0]
+    assert read_tags(tmp_path / "out.wav")["comment"].endswith("clicks redrawn")

@@ -35,6 +35,8 @@ def test_the_dialog_lists_each_recording_and_offers_the_three_redraws(qtbot, win
     assert not dialog.run_button.isEnabled() and dialog.summary.text() == "Choose at least one repair."
     dialog.noise.setCurrentIndex(dialog.noise.findData(12.0))
     assert dialog.run_button.isEnabled() and dialog.request().restoration.noise.reduction_db == 12.0
+    dialog.dehum.setChecked(True)
+    assert dialog.request().restoration.dehum
     dialog.reject()
 
 

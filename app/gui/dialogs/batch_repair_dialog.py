@@ -1,9 +1,10 @@
-"""Process ▸ Batch repair…: many recordings repaired into copies on disk, as `meco-studio repair`
-does and as RX's Batch Processor runs a chain of repairs over files: the files (or folders, searched
-for audio; added or dropped on the dialog, each listed with its channels, rate and length, read on
-the list's own thread), the output folder and the repairs, made in their order (clipping, dropouts,
-clicks, the late reverberation, then the steady noise). Each recording becomes `<folder>/<stem>.wav`; an existing
-file is replaced only when "Replace" is ticked, and a recording is never written."""
+"""Process ▸ Batch repair…: many recordings repaired into copies on disk, as `meco-studio repair` does
+and as RX's Batch Processor runs a chain of repairs over files: the files (or folders, searched for
+audio; added or dropped on the dialog, each listed with its channels, rate and length, read on the
+list's own thread), the output folder and the repairs, made in their order (clipping, dropouts,
+clicks, the late reverberation, the steady noise, then mains hum). Each recording becomes
+`<folder>/<stem>.wav`; an existing file is replaced only when "Replace" is ticked, and a recording
+is never written."""
 
 from __future__ import annotations
 
@@ -50,13 +51,16 @@ class BatchRepairDialog(QDialog):
                                      for db in (6, 12, 18))])
         self.noise.setToolTip("Last, the hiss, fan or room tone lowered as Edit ▸ Reduce noise… does, each channel "
                               "by the profile of its own quietest frames")
+        self.dehum = QCheckBox("Notch out mains hum (50 or 60 Hz and harmonics, found in each recording)")
+        self.dehum.setToolTip("Last, as Edit ▸ Remove mains hum does; a recording where no hum stands out is left as "
+                              "it is, with a note")
         self.overwrite = QCheckBox("Replace files that already exist")
         self.summary = QLabel(wordWrap=True)
         form = QFormLayout()
         form.addRow("Recordings", self.files)
         form.addRow("Output folder", folder_row(self, self.folder, "Output folder"))
         form.addRow("Repairs", self.declip)
-        for box in (self.dropouts, self.declick, self.dereverb, self.noise, self.overwrite):
+        for box in (self.dropouts, self.declick, self.dereverb, self.noise, self.dehum, self.overwrite):
             form.addRow("", box)
         form.addRow("", self.summary)
         self.buttons, self.run_button = accept_cancel(self, "Repair")
@@ -66,7 +70,7 @@ class BatchRepairDialog(QDialog):
         self.folder.textChanged.connect(self._refresh)
         self.files.changed.connect(self._refresh)
         self.files.checked.connect(self._refresh)
-        for box in (self.declip, self.dropouts, self.declick, self.dereverb):
+        for box in (self.declip, self.dropouts, self.declick, self.dereverb, self.dehum):
             box.toggled.connect(self._refresh)
         self.noise.currentIndexChanged.connect(self._refresh)
         self.files.check_with(file_facts)
@@ -81,7 +85,7 @@ class BatchRepairDialog(QDialog):
         db = self.noise.currentData()
         return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
                            declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(),
-                           noise=None if db is None else NoiseSettings(reduction_db=db))
+                           noise=None if db is None else NoiseSettings(reduction_db=db), dehum=self.dehum.isChecked())
 
     def request(self) -> BatchRepairRequest:
         """What to run; ConfigError when a choice cannot work."""
