@@ -1154,10 +1154,11 @@ class MainWindow(QMainWindow):
             return
         self.stored.set_record_folder(kept[0].path.parent)
         several = len(dialog.results) > 1
-        problems = [f"{r.path.name}: {r.problem}" if several else r.problem for r in dialog.results if r.problem]
-        problems += [f"{r.path.name}: {r.dropped_frames} frames were lost" if several else
+        taken = list(zip(dialog.results, dialog.taken))
+        problems = [f"{asked.path.name}: {r.problem}" if several else r.problem for r, asked in taken if r.problem]
+        problems += [f"{asked.path.name}: {r.dropped_frames} frames were lost" if several else
                      f"{r.dropped_frames} frames were lost: the disk or the CPU fell behind the device"
-                     for r in kept if r.dropped_frames]
+                     for r, asked in taken if r.path is not None and r.dropped_frames]
         if several:               # a file per device, listed in File ▸ Recent; Combine makes them one recording
             for result in kept:
                 self._refresh_recent_menu(self.stored.add_recent_file(result.path))

@@ -227,3 +227,27 @@ def test_each_device_records_at_its_own_rate_and_the_note_says_combine_brings_th
     dialog.record_button.click()
     qtbot.waitUntil(lambda: dialog.results != (), timeout=10_000)
     assert [sf.info(r.path).samplerate for r in dialog.results] == [TEST_ARRAY_RATE, 48_000]
+
+
+def test_a_device_that_saved_nothing_is_named_and_the_others_take_is_kept(qtbot, window, tmp_path, monkeypatch):
+    from app.engine.capture import CaptureResult, CaptureSettings
+    from app.gui.main_window import MainWindow
+
+    dialog = dialog_for_test_array(qtbot, window, tmp_path)
+    kept = make_take(tmp_path / "take-pair.flac")
+    dialog.taken = (CaptureSettings(tmp_path / "take-array.flac", 4, TEST_ARRAY_RATE),
+                    CaptureSettings(kept, 2, TEST_ARRAY_RATE))
+    dialog.results = (CaptureResult(None, 0, TEST_ARRAY_RATE, 0, "nothing was recorded"),
+                      CaptureResult(kept, TEST_ARRAY_RATE, TEST_ARRAY_RATE, 0))
+    monkeypatch.setattr(MainWindow, "open_path", lambda self, path: True)
+    dialog.accept()
+    assert window.messages[-1].text() == "take-array.flac: nothing was recorded."
+    assert window.stored.recent_files()[0] == str(kept)
+
+
+def make_take(path):
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(path, np.zeros((TEST_ARRAY_RATE, 2), np.float32), TEST_ARRAY_RATE)
+    return path

@@ -110,6 +110,7 @@ class RecordDialog(QDialog):
         self.setWindowTitle("Record")
         self.take: TakeGroup | None = None
         self.results: tuple[CaptureResult, ...] = ()
+        self.taken: tuple[CaptureSettings, ...] = ()      # what each of `results` was asked for
         music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
         self.folder = folder or Path(music or Path.home())
 
@@ -284,7 +285,7 @@ class RecordDialog(QDialog):
         self.timer.stop()
         if take is None:
             return
-        self.results = take.stop()
+        self.results, self.taken = take.stop(), take.settings
         self._update_controls()
         if all(r.path is None for r in self.results):
             self.status.setText(" ".join(f"Nothing was saved: {r.problem}." for r in self.results))
