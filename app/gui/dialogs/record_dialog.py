@@ -192,6 +192,7 @@ class RecordDialog(QDialog):
         self._monitor_again.timeout.connect(self._monitor)
         self.monitor_box.toggled.connect(lambda _on: self._monitor_again.start())
         self.rate.currentIndexChanged.connect(lambda _index: self._monitor_again.start())
+        self.rate.currentIndexChanged.connect(self._show_files)
         self.device.currentIndexChanged.connect(self._first_device_changed)
         self.channels.valueChanged.connect(self._resize_meter)
         self.format.currentIndexChanged.connect(self._format_changed)
