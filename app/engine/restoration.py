@@ -32,8 +32,9 @@ from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter, Expor
 from app.engine.files import ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.jobs import Job, Progress
-from app.engine.noise_reduction import NoiseSettings, reduce_recording_job
+from app.engine.noise_reduction import NoiseSettings, channel_profiles, reduce_recording_job
 from app.engine.provenance import read_tags, with_step
+from models.baselines import spectral_gate
 from models.baselines.wpe import WpeSettings
 
 Source = Recording | Span | ArraySource | SourceView
@@ -47,6 +48,7 @@ class Damage:
     dropouts: int               # dropouts short enough to redraw
     long_dropouts: int          # longer ones, left as they are
     clicks: int                 # clicks apart from the clipped runs and dropouts (whose edges read as clicks)
+    hum: Hum | None = None      # the mains hum standing out in the first minute, if one does
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _short(runs: Runs, rate: int) -> np.ndarray:
 
 
 def damage_job(recording: Source) -> Job[Damage]:
-    """Every channel's clipped runs, dropouts and clicks, counted."""
+    """Every channel's clipped runs, dropouts and clicks, counted, and the mains hum if one stands out."""
     rate = recording.sample_rate
     clipped = yield from clipped_runs(recording)
     dropped = yield from dropout_runs(recording)
@@ -105,8 +107,9 @@ def damage_job(recording: Source) -> Job[Damage]:
     for channel, found in enumerate(clicks):
         damaged = np.concatenate([clipped[channel], dropped[channel]])
         apart += int(np.count_nonzero(~touching(found, damaged[np.argsort(damaged[:, 0], kind="stable")])))
+    hum, _ = hum_of(recording)
     return Damage(sum(len(runs) for runs in clipped), sum(int(_short(runs, rate).sum()) for runs in dropped),
-                  sum(int((~_short(runs, rate)).sum()) for runs in dropped), apart)
+                  sum(int((~_short(runs, rate)).sum()) for runs in dropped), apart, hum)
 
 
 def restored_view_job(source: Source, restoration: Restoration,
@@ -146,8 +149,29 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
     context = round(PREVIEW_CONTEXT_SECONDS * rate)
     first, last = max(0, lo - context), min(recording.frames, hi + context)
     view, _ = yield from restored_view_job(Span(recording, first, last), restoration)
-    kept = np.asarray(view.read(lo - first, hi - first, [channel])[0], np.float32)
+    if restoration.noise is None and not restoration.dehum:
+        kept = np.asarray(view.read(lo - first, hi - first, [channel])[0], np.float32)
+    else:
+        kept = _streamed_preview(recording, restoration, channel, view.read(0, last - first, [channel])[0])[
+            lo - first:hi - first]
     return np.asarray(recording.read(lo, hi, [channel])[0], np.float32) - kept if removed else kept
+
+
+def _streamed_preview(recording: Source, restoration: Restoration, channel: int, piece: np.ndarray) -> np.ndarray:
+    """A repaired `piece` of one channel with its steady noise lowered (the profile of the channel's
+    quietest frames in the recording's first minute) and the hum notched, as the copy streams them;
+    the context either side lets the gate's frames and the notches settle."""
+    piece = np.asarray(piece, np.float32)
+    if restoration.noise is not None:
+        profile = channel_profiles(recording, None)[channel]
+        out = np.empty_like(piece)
+        for _ in spectral_gate.gate(piece, recording.sample_rate, profile, restoration.noise, out):
+            pass
+        piece = out
+    hum = hum_of(recording)[0] if restoration.dehum else None
+    if hum is not None:
+        piece = HumNotch(hum, recording.sample_rate, 1)(piece[None])[0]
+    return piece
 
 
 def restored_blocks_job(recording: Recording, restoration: Restoration, write: Callable[[np.ndarray], None],
@@ -205,6 +229,7 @@ def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwr
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:
     """`restored_blocks_job` written to `target` as WAV (`repaired_format`), tagged with what was
     done; how many of each kind were redrawn."""
+    hum = hum_of(recording)[0] if restoration.dehum else None
     return (yield from copy_job(recording, target, "the repaired copy", repaired_format(restoration),
-                                restoration.described(), lambda write: restored_blocks_job(recording, restoration,
-                                                                                           write)))
+                                restoration.described(hum), lambda write: restored_blocks_job(recording, restoration,
+                                                                                           write, hum)))

@@ -1639,6 +1639,7 @@ def test_the_repair_dialog_counts_each_kind_of_damage_and_writes_the_chosen_repa
     qtbot.waitUntil(lambda: dialog.declip.isEnabled(), timeout=20_000)
     assert dialog.found.text() == "Found 50 clipped runs, 1 dropout (and 1 longer one, left as it is) and 1 click."
     assert dialog.restoration() == Restoration(declip=True, dropouts=True, declick=True)
+    assert dialog.dehum.text().endswith("(none stands out)") and not dialog.dehum.isEnabled()
     with qtbot.waitSignal(dialog.preview.ready, timeout=20_000) as ready:
         dialog.preview.button.click()
     assert ready.args[0][1] == RATE and ready.args[0][0].size == 3 * RATE and window.playback.previewing  # all 3 s
@@ -1650,6 +1651,28 @@ def test_the_repair_dialog_counts_each_kind_of_damage_and_writes_the_chosen_repa
     qtbot.waitUntil(lambda: window.recording.path == tmp_path / "damaged-repaired.wav", timeout=10_000)
     assert "(dropouts redrawn, clicks redrawn: 1 dropout, 1 click) into damaged-repaired.wav" in \
         window.statusBar().currentMessage()
+
+
+def test_the_repair_dialog_finds_a_mains_hum_and_notches_it_with_the_noise_lowered(qtbot, window, tmp_path):
+    from app.engine.provenance import read_tags
+    from tests.engine.test_restoration import RATE, hummed, line_db
+    from tests.gui.conftest import open_and_draw
+
+    open_and_draw(qtbot, window, hummed(tmp_path / "hum.wav"))
+    dialog = window.processing.open_repair()
+    qtbot.waitUntil(lambda: dialog.dehum.isEnabled(), timeout=20_000)
+    assert dialog.found.text().endswith("and a 50 Hz mains hum.") and dialog.dehum.isChecked()
+    dialog.noise.setCurrentIndex(dialog.noise.findData(6.0))
+    restoration = dialog.restoration()
+    assert restoration.dehum and restoration.noise.reduction_db == 6.0
+    with qtbot.waitSignal(dialog.preview.ready, timeout=20_000) as ready:
+        dialog.preview.button.click()
+    heard = ready.args[0][0]
+    assert line_db(heard[RATE:], 50) < line_db(sf.read(tmp_path / "hum.wav")[0][RATE:heard.size, 0], 50) - 20
+    dialog.reject()
+    wait_done(qtbot, window, window.processing.repair_recording(restoration, tmp_path / "hum-repaired.wav"))
+    assert read_tags(tmp_path / "hum-repaired.wav")["comment"].endswith(
+        "steady noise lowered 6 dB, 50 Hz mains hum notched (8 lines)")
 
 
 def test_closing_the_repair_dialog_stops_its_count(qtbot, demo_window):

@@ -20,7 +20,7 @@ from app.engine.noise_reduction import NoiseSettings
 from app.engine.restoration import Restoration
 from app.engine.timecode import format_duration
 from app.gui.dialogs.buttons import accept_cancel
-from app.gui.dialogs.choices import choice_combo
+from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
 from app.gui.dialogs.file_list import FileList
 from app.gui.dialogs.folder_row import folder_row
 
@@ -46,9 +46,7 @@ class BatchRepairDialog(QDialog):
         self.dropouts = QCheckBox(f"Redraw dropouts of up to {1000 * MAX_REPAIR_SECONDS:g} ms", checked=True)
         self.declick = QCheckBox("Redraw clicks (as Edit ▸ Remove clicks does, every channel)", checked=True)
         self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
-        self.noise = choice_combo([("Keep the steady noise", None),
-                                   *((f"Lower the steady noise {db} dB (each channel's quietest frames)", float(db))
-                                     for db in (6, 12, 18))])
+        self.noise = choice_combo(REPAIR_NOISE_CHOICES)
         self.noise.setToolTip("Last, the hiss, fan or room tone lowered as Edit ▸ Reduce noise… does, each channel "
                               "by the profile of its own quietest frames")
         self.dehum = QCheckBox("Notch out mains hum (50 or 60 Hz and harmonics, found in each recording)")

@@ -21,3 +21,9 @@ def choice_combo(choices: Iterable[tuple[str, object]], current: object = None) 
 def enum_choices(kind: type[Enum]) -> list[tuple[str, object]]:
     """Members labelled by name: SAMPLE_RATE -> "Sample rate"."""
     return [(member.name.replace("_", " ").capitalize(), member) for member in kind]
+
+
+# A recording's steady noise lowered as a repair's last step (Repair the recording…, Batch repair…).
+REPAIR_NOISE_CHOICES = [("Keep the steady noise", None),
+                        *((f"Lower the steady noise {db} dB (each channel's quietest frames)", float(db))
+                          for db in (6, 12, 18))]

@@ -1,16 +1,18 @@
 """Process ▸ Repair the recording… (RX's Repair Assistant): what was found wrong with the recording,
 kind by kind with its count (`app.engine.restoration.damage_job`, run as the dialog opens), each
-repair offered and chosen where something was found, the late reverberation offered too; Save copy…
-asks where to write the repaired copy; Preview plays a few seconds of a channel repaired, or what the
-repairs take away."""
+repair offered and chosen where something was found (the mains hum too), the late reverberation and
+the steady noise offered too; Save copy… asks where to write the repaired copy; Preview plays a few
+seconds of a channel repaired, or what the repairs take away."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QWidget
 
 from app.engine.inpainting import MAX_REPAIR_SECONDS
+from app.engine.noise_reduction import NoiseSettings
 from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
 from app.gui.dialogs.preview_row import PreviewRow
 
 
@@ -29,17 +31,24 @@ class RepairDialog(QDialog):
         for box in (self.declip, self.dropouts, self.declick):
             box.setEnabled(False)
         self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
+        self.noise = choice_combo(REPAIR_NOISE_CHOICES)
+        self.noise.setToolTip("The hiss, fan or room tone lowered as Edit ▸ Reduce noise… does, each channel by the "
+                              "profile of its own quietest frames")
+        self.dehum = QCheckBox("Notch out the mains hum")
+        self.dehum.setEnabled(False)
         self.preview_removed = QCheckBox("What is taken away")
         self.preview_removed.setToolTip("Play what the chosen repairs take away rather than what they leave")
         self.preview = PreviewRow([f"channel {c + 1}" for c in range(channels)], (self.preview_removed,))
         self.buttons, self.accept_button = accept_cancel(self, "Save copy…")
         self.accept_button.setEnabled(False)
         self.dereverb.toggled.connect(self._refresh)
+        self.noise.currentIndexChanged.connect(self._refresh)
+        self.dehum.toggled.connect(self._refresh)
         form = QFormLayout(self)
         form.addRow(QLabel("A copy of the recording with the chosen repairs, in this order; the recording itself\n"
                            "is never written."))
         form.addRow(self.found)
-        for box in (self.declip, self.dropouts, self.declick, self.dereverb):
+        for box in (self.declip, self.dropouts, self.declick, self.dereverb, self.noise, self.dehum):
             form.addRow(box)
         form.addRow("Preview", self.preview)
         form.addRow(self.buttons)
@@ -54,13 +63,21 @@ class RepairDialog(QDialog):
             box.toggled.connect(self._refresh)
         n = damage.long_dropouts
         longer = f" (and {_count(n, 'longer one')}, left as {'it is' if n == 1 else 'they are'})" if n else ""
-        self.found.setText(f"Found {_count(damage.clipped, 'clipped run')}, {_count(damage.dropouts, 'dropout')}"
-                           f"{longer} and {_count(damage.clicks, 'click')}.")
+        hum = damage.hum
+        self.dehum.setText(f"{self.dehum.text()} ({hum.hz:g} Hz, {hum.lines} lines)" if hum else
+                           f"{self.dehum.text()} (none stands out)")
+        self.dehum.setEnabled(hum is not None)
+        self.dehum.setChecked(hum is not None)
+        found = [_count(damage.clipped, "clipped run"), _count(damage.dropouts, "dropout") + longer,
+                 _count(damage.clicks, "click")] + ([f"a {hum.hz:g} Hz mains hum"] if hum else [])
+        self.found.setText(f"Found {', '.join(found[:-1])} and {found[-1]}.")
         self._refresh()
 
     def _refresh(self) -> None:
         self.accept_button.setEnabled(self.restoration().chosen)
 
     def restoration(self) -> Restoration:
+        db = self.noise.currentData()
         return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
-                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
+                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(),
+                           noise=None if db is None else NoiseSettings(reduction_db=db), dehum=self.dehum.isChecked())
