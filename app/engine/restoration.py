@@ -3,8 +3,11 @@ is found first (clipped runs, dropped samples, clicks; `damage_job`), each kind 
 count, and the chosen repairs are read through one after another (`restored_view_job`): clipping
 first (a clipped click is redrawn as the waveform it cut), dropouts next (their abrupt edges would
 read as clicks), then clicks, and the late reverberation taken out last, from the repaired channels.
-Process ▸ Repair the recording… writes the result as a copy (`restored_copy_job`); batch separation
-separates through it with no copy written.
+Process ▸ Repair the recording… writes the result as a copy (`restored_copy_job`), as Batch repair…
+and `meco-studio repair` do for files (`repaired_file_job`); batch separation separates through it
+with no copy written. A copy can also have its steady noise lowered and the mains hum notched (found
+in the first minute, `hum_of`), in that order, last: both stream as the copy is written
+(`restored_blocks_job`), so they are no views to read through.
 
 Dropouts are redrawn as Edit ▸ Repair the selection redraws a gap, up to `MAX_REPAIR_SECONDS` (a
 longer one is left as it is and counted apart: `evaluate repair` shows the redrawing at 20 ms
@@ -90,7 +93,7 @@ def hum_of(recording: Source) -> tuple[Hum | None, str]:
         return find_hum_in(recording.name, recording.read(0, min(recording.frames, round(
             HUM_ANALYSIS_SECONDS * recording.sample_rate))), recording.sample_rate), ""
     except ConfigError as err:
-        return None, f"{err} Its hum was left as it is."
+        return None, f"{err} Nothing was notched."
 
 
 def _short(runs: Runs, rate: int) -> np.ndarray:
