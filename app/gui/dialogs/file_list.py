@@ -7,7 +7,7 @@ in the order given. Each file can be checked (its header read) on a thread of th
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ class FileList(QWidget):
         self.caption, self.start = caption, start
         self._check: Callable[[Path], Any] | None = None
         self._checks: ThreadPoolExecutor | None = None
+        self._queued: list[Future] = []
         self._generation = 0
         self._check_done.connect(self._on_check_done)
         self.list = QListWidget()
@@ -104,6 +105,9 @@ class FileList(QWidget):
         self._check, self._generation = check, self._generation + 1
         if self._checks is None:
             self._checks = ThreadPoolExecutor(1, thread_name_prefix="file-check")
+        for queued in self._queued:          # an older check's files not yet read: not read at all
+            queued.cancel()
+        self._queued = []
         for path in self.paths():
             self._submit(path)
 
@@ -128,7 +132,7 @@ class FileList(QWidget):
             except RuntimeError:          # the list is gone (its dialog closed) meanwhile
                 pass
 
-        self._checks.submit(run)
+        self._queued.append(self._checks.submit(run))
 
     def _on_check_done(self, path: Path, generation: int, facts: Any) -> None:
         if generation != self._generation:
