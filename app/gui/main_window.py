@@ -1236,6 +1236,9 @@ class MainWindow(QMainWindow):
             event.ignore()
             self._closing_after_jobs = False
             return
+        for dialog in self.findChildren(RecordDialog):      # a take in progress is kept, the devices closed
+            for path in dialog.end_with_window():
+                self.stored.add_recent_file(path)
         self._store_layout()
         self.sessions.close()
         self.jobs.shutdown()

@@ -251,3 +251,14 @@ def make_take(path):
 
     sf.write(path, np.zeros((TEST_ARRAY_RATE, 2), np.float32), TEST_ARRAY_RATE)
     return path
+
+
+def test_closing_the_window_mid_take_keeps_the_take_and_closes_the_devices(qtbot, window, tmp_path):
+    dialog = dialog_for_test_array(qtbot, window, tmp_path, seconds=0)
+    dialog.record_button.click()
+    recorder = dialog.take.recorders[0]
+    qtbot.waitUntil(lambda: recorder.frames > 0, timeout=5000)
+    window.close()
+    assert recorder._stream is None and dialog.monitors == [] and not dialog.recording
+    [kept] = [r.path for r in dialog.results]
+    assert kept.exists() and window.stored.recent_files()[0] == str(kept)

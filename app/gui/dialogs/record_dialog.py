@@ -308,6 +308,18 @@ class RecordDialog(QDialog):
         self._stop_monitors()
         super().done(result)
 
+    def end_with_window(self) -> list[Path]:
+        """The window closes under the dialog: a take in progress ends and is kept, the monitors
+        close; the files kept, for the recent list."""
+        take, self.take = self.take, None
+        self.timer.stop()
+        self._monitor_again.stop()
+        self._stop_monitors()
+        if take is None:
+            return []
+        self.results, self.taken = take.stop(), take.settings
+        return [r.path for r in self.results if r.path is not None]
+
     def reject(self) -> None:
         if self.recording:        # closing never loses a take: it stops and keeps it
             self.stop()
