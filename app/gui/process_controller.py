@@ -10,7 +10,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shiboken6
@@ -631,26 +631,32 @@ class ProcessController(QObject):
         corrector = CorrectSettings(model=self._settings(Task.CORRECTION)[0], device=device, chunk=chunk) \
             if list_models(Task.CORRECTION) else None
         students = [entry.name for entry in list_models(Task.ENHANCEMENT)]
-        home = recording.path.parent if recording else Path.home()
-        if not os.access(home, os.W_OK):           # e.g. the demo recordings of an installed copy
-            home = Path.home()
+        home = self._output_home()
         separators = list_models(Task.SEPARATION)
         chosen = self._choice[1] if self._chosen_here() else SeparationChoice()    # one recording's own array: not all
         dialog = BatchDialog(separate, separators, self._with_model(chosen, separators), corrector,
                              students, home / "separated", window)
         if inputs or recording is not None:
             dialog.files.add_inputs(inputs or [recording.path])
-        dialog.accepted.connect(lambda: self._on_batch_accepted(dialog))
+        dialog.accepted.connect(lambda: self._start_batch_of(dialog, self.start_batch))
         dialog.open()
         return dialog
 
-    def _on_batch_accepted(self, dialog: BatchDialog) -> None:
+    def _output_home(self) -> Path:
+        """Where a batch's output folder lies to start with: beside the open recording, else in the
+        home folder (the demo recordings of an installed copy, say, are read-only)."""
+        recording = self.window.recording
+        home = recording.path.parent if recording else Path.home()
+        return home if os.access(home, os.W_OK) else Path.home()
+
+    def _start_batch_of(self, dialog: BatchDialog | BatchRepairDialog, start: Callable[[Any], JobEntry]) -> None:
+        """The batch `dialog` asks for, or one message saying why it cannot start."""
         try:
             request = dialog.request()
         except AppError as err:
             self.window.show_error("Cannot start the batch", str(err))
             return
-        self.start_batch(request)
+        start(request)
 
     def start_batch(self, request: BatchRequest) -> JobEntry:
         count = len(request.files)
@@ -676,23 +682,12 @@ class ProcessController(QObject):
     def open_batch_repair(self, inputs: list[Path] | None = None) -> BatchRepairDialog:
         """Process ▸ Batch repair…: `inputs` (files or folders), else the open recording, listed to start with."""
         recording = self.window.recording
-        home = recording.path.parent if recording else Path.home()
-        if not os.access(home, os.W_OK):
-            home = Path.home()
-        dialog = BatchRepairDialog(home / "repaired", self.window)
+        dialog = BatchRepairDialog(self._output_home() / "repaired", self.window)
         if inputs or recording is not None:
             dialog.files.add_inputs(inputs or [recording.path])
-        dialog.accepted.connect(lambda: self._on_batch_repair_accepted(dialog))
+        dialog.accepted.connect(lambda: self._start_batch_of(dialog, self.start_batch_repair))
         dialog.open()
         return dialog
-
-    def _on_batch_repair_accepted(self, dialog: BatchRepairDialog) -> None:
-        try:
-            request = dialog.request()
-        except AppError as err:
-            self.window.show_error("Cannot start the batch", str(err))
-            return
-        self.start_batch_repair(request)
 
     def start_batch_repair(self, request: BatchRepairRequest) -> JobEntry:
         count, folder = len(request.files), request.folder
