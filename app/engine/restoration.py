@@ -142,11 +142,12 @@ PREVIEW_CONTEXT_SECONDS = 2.0   # repaired with the stretch a preview plays, eit
 
 
 def preview_job(recording: Source, restoration: Restoration, channel: int, heard: tuple[float, float],
-                removed: bool = False) -> Job[np.ndarray]:
+                removed: bool = False, hum: Hum | None = None) -> Job[np.ndarray]:
     """Channel `channel` of `recording` over `heard` (seconds) through the chosen repairs, worked out
     over that stretch and `PREVIEW_CONTEXT_SECONDS` either side (the copy's repairs are found over
     the whole, so a click or a block border near the stretch's ends may come out a little
-    differently), or with `removed` what the repairs take away there."""
+    differently), or with `removed` what the repairs take away there. `hum`: the one `damage_job`
+    found, notched when chosen."""
     rate = recording.sample_rate
     lo, hi = (min(max(round(t * rate), 0), recording.frames) for t in heard)
     context = round(PREVIEW_CONTEXT_SECONDS * rate)
@@ -155,12 +156,13 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
     if restoration.noise is None and not restoration.dehum:
         kept = np.asarray(view.read(lo - first, hi - first, [channel])[0], np.float32)
     else:
-        kept = _streamed_preview(recording, restoration, channel, view.read(0, last - first, [channel])[0])[
+        kept = _streamed_preview(recording, restoration, channel, view.read(0, last - first, [channel])[0], hum)[
             lo - first:hi - first]
     return np.asarray(recording.read(lo, hi, [channel])[0], np.float32) - kept if removed else kept
 
 
-def _streamed_preview(recording: Source, restoration: Restoration, channel: int, piece: np.ndarray) -> np.ndarray:
+def _streamed_preview(recording: Source, restoration: Restoration, channel: int, piece: np.ndarray,
+                      hum: Hum | None) -> np.ndarray:
     """A repaired `piece` of one channel with its steady noise lowered (the profile of the channel's
     quietest frames in the recording's first minute) and the hum notched, as the copy streams them;
     the context either side lets the gate's frames and the notches settle."""
@@ -171,8 +173,7 @@ def _streamed_preview(recording: Source, restoration: Restoration, channel: int,
         for _ in spectral_gate.gate(piece, recording.sample_rate, profile, restoration.noise, out):
             pass
         piece = out
-    hum = hum_of(recording)[0] if restoration.dehum else None
-    if hum is not None:
+    if restoration.dehum and hum is not None:
         piece = HumNotch(hum, recording.sample_rate, 1)(piece[None])[0]
     return piece
 
@@ -229,10 +230,10 @@ def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwr
             "hum_hz": hum.hz if hum else None, "notes": notes}
 
 
-def restored_copy_job(recording: Recording, target: Path, restoration: Restoration) -> Job[dict[str, int]]:
+def restored_copy_job(recording: Recording, target: Path, restoration: Restoration,
+                      hum: Hum | None = None) -> Job[dict[str, int]]:
     """`restored_blocks_job` written to `target` as WAV (`repaired_format`), tagged with what was
-    done; how many of each kind were redrawn."""
-    hum = hum_of(recording)[0] if restoration.dehum else None
+    done; how many of each kind were redrawn. `hum`: the one `damage_job` found, notched when chosen."""
     return (yield from copy_job(recording, target, "the repaired copy", repaired_format(restoration),
                                 restoration.described(hum), lambda write: restored_blocks_job(recording, restoration,
                                                                                            write, hum)))

@@ -38,6 +38,7 @@ from app.engine.preview import preview_span
 from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings, own_array
+from app.engine.dehum import Hum
 from app.engine.restoration import Restoration, counted, damage_job, repaired_file_job, restored_copy_job
 from app.engine.restoration import preview_job as restoration_preview_job
 from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
@@ -460,15 +461,17 @@ class ProcessController(QObject):
                                       lambda damage: shiboken6.isValid(dialog) and dialog.show_damage(damage))
         dialog.finished.connect(lambda _: window.jobs.cancel(counting))     # a count no one waits for: stopped
         self._wire_recording_preview(dialog, dialog.preview, lambda channel, heard: restoration_preview_job(
-            recording, dialog.restoration(), channel, heard, dialog.preview_removed.isChecked()))
-        dialog.accepted.connect(lambda: self.repair_recording(dialog.restoration()))
+            recording, dialog.restoration(), channel, heard, dialog.preview_removed.isChecked(), dialog.hum))
+        dialog.accepted.connect(lambda: self.repair_recording(dialog.restoration(), hum=dialog.hum))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
 
-    def repair_recording(self, restoration: Restoration, target: Path | None = None) -> JobEntry | None:
-        """Queue a copy of the recording through `restoration`, at `target` or where the user says;
-        the copy then opens in place of the recording. The recording's own file is never written."""
+    def repair_recording(self, restoration: Restoration, target: Path | None = None,
+                         hum: Hum | None = None) -> JobEntry | None:
+        """Queue a copy of the recording through `restoration` (with the `hum` found notched, when
+        chosen), at `target` or where the user says; the copy then opens in place of the recording.
+        The recording's own file is never written."""
         window, recording = self.window, self.window.recording
         if recording is None or not restoration.chosen:
             return None
@@ -483,7 +486,7 @@ class ProcessController(QObject):
             self.open_copy(recording, target)
 
         return window.jobs.submit(f"Repair {display_name(recording.path)}",
-                                  lambda: restored_copy_job(recording, target, restoration), done)
+                                  lambda: restored_copy_job(recording, target, restoration, hum), done)
 
     def open_dereverb(self) -> DereverbDialog | None:
         """The Dereverberate dialog (non-modal): its settings, a Preview of a channel, then Save copy…"""

@@ -1669,8 +1669,9 @@ def test_the_repair_dialog_finds_a_mains_hum_and_notches_it_with_the_noise_lower
         dialog.preview.button.click()
     heard = ready.args[0][0]
     assert line_db(heard[RATE:], 50) < line_db(sf.read(tmp_path / "hum.wav")[0][RATE:heard.size, 0], 50) - 20
+    hum = dialog.hum
     dialog.reject()
-    wait_done(qtbot, window, window.processing.repair_recording(restoration, tmp_path / "hum-repaired.wav"))
+    wait_done(qtbot, window, window.processing.repair_recording(restoration, tmp_path / "hum-repaired.wav", hum))
     assert read_tags(tmp_path / "hum-repaired.wav")["comment"].endswith(
         "steady noise lowered 6 dB, 50 Hz mains hum notched (8 lines)")
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QWidget
 
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.noise_reduction import NoiseSettings
+from app.engine.dehum import Hum
 from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
@@ -36,6 +37,7 @@ class RepairDialog(QDialog):
                               "profile of its own quietest frames")
         self.dehum = QCheckBox("Notch out the mains hum")
         self.dehum.setEnabled(False)
+        self.hum: Hum | None = None          # what the count found
         self.preview_removed = QCheckBox("What is taken away")
         self.preview_removed.setToolTip("Play what the chosen repairs take away rather than what they leave")
         self.preview = PreviewRow([f"channel {c + 1}" for c in range(channels)], (self.preview_removed,))
@@ -63,7 +65,7 @@ class RepairDialog(QDialog):
             box.toggled.connect(self._refresh)
         n = damage.long_dropouts
         longer = f" (and {_count(n, 'longer one')}, left as {'it is' if n == 1 else 'they are'})" if n else ""
-        hum = damage.hum
+        hum = self.hum = damage.hum
         self.dehum.setText(f"{self.dehum.text()} ({hum.hz:g} Hz, {hum.lines} lines)" if hum else
                            f"{self.dehum.text()} (none stands out)")
         self.dehum.setEnabled(hum is not None)
