@@ -1209,8 +1209,10 @@ class MainWindow(QMainWindow):
         return self.jobs.submit(title, make, loaded)
 
     def show_shortcuts(self) -> ShortcutsDialog:
-        names = {action.objectName() for action in keyboard.customizable(self.actions())}
-        changed = {name: keyboard.shown(keys) for name, keys in self.stored.shortcut_changes().items() if name in names}
+        stored = self.stored.shortcut_changes()
+        changed = {action.objectName(): (keyboard.shown(keyboard.default_keys(action)[:1]),
+                                          keyboard.shown(stored[action.objectName()]))
+                   for action in keyboard.customizable(self.actions()) if action.objectName() in stored}
         dialog = ShortcutsDialog(self, changed)
         dialog.customize_button.clicked.connect(dialog.accept)
         dialog.customize_button.clicked.connect(lambda _checked=False: self.open_keyboard())

@@ -79,10 +79,14 @@ def test_searching_shows_the_actions_whose_name_or_keys_match(qtbot, window):
     dialog.reject()
 
 
-def test_the_shortcut_list_names_the_keys_changed_from_it(qtbot, window):
-    window.stored.set_shortcut_changes({"Separate talkers": ["Ctrl+Shift+T"], "Gone in this version": ["F9"]})
+def test_the_shortcut_list_shows_the_keys_changed_in_place_of_the_defaults(qtbot, window):
+    window.stored.set_shortcut_changes({"Separate talkers": ["Ctrl+Shift+T"], "History": ["Ctrl+H"],
+                                        "Gone in this version": ["F9"]})
     dialog = window.show_shortcuts()
-    assert dialog.changed.text() == "Changed from these: Separate talkers: Ctrl+Shift+T."
+    keys = [dialog.table.item(row, 0).text() for row in range(dialog.table.rowCount())]
+    assert "Ctrl+Shift+T" in keys and "Ctrl + R" not in keys
+    assert dialog.table.item(keys.index("Ctrl+Shift+T"), 0).toolTip().startswith("Changed from Ctrl + R")
+    assert dialog.changed.text() == "Also changed: History: Ctrl+H."          # no row lists History
     dialog.customize_button.click()
     assert not dialog.isVisible()
     assert any(d.isVisible() for d in window.findChildren(KeyboardDialog))

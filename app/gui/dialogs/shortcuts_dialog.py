@@ -1,5 +1,5 @@
-"""Help: every keyboard and mouse shortcut in one table (the defaults), with the ones the user
-changed (View ▸ Customize keyboard shortcuts…) said under it."""
+"""Help: every keyboard and mouse shortcut in one table, with the keys the user changed (View ▸
+Customize keyboard shortcuts…) in bold in place of the defaults, and any other change said under it."""
 
 from __future__ import annotations
 
@@ -85,16 +85,30 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
 
 
 class ShortcutsDialog(QDialog):
-    def __init__(self, parent=None, changed: dict[str, str] | None = None) -> None:
-        """`changed`: the actions whose keys the user changed, with their keys as shown."""
+    def __init__(self, parent=None, changed: dict[str, tuple[str, str]] | None = None) -> None:
+        """`changed`: for each action whose keys the user changed, its default key and its keys now,
+        as shown ("Separate talkers": ("Ctrl+R", "Ctrl+Shift+T")): the row listing the default key
+        shows the keys now instead; an action no row lists is named under the table."""
         super().__init__(parent)
         self.setWindowTitle("Keyboard and mouse shortcuts")
+        changed = changed or {}
+        now_by_default = {default: (name, now) for name, (default, now) in changed.items()}
         self.table = table = QTableWidget(len(SHORTCUTS), 2, self)
         table.setHorizontalHeaderLabels(["Shortcut", "Action"])
         table.verticalHeader().hide()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        shown_in_rows = set()
         for row, (keys, action) in enumerate(SHORTCUTS):
-            table.setItem(row, 0, QTableWidgetItem(keys))
+            item = QTableWidgetItem(keys)
+            if (found := now_by_default.get(keys.replace(" + ", "+"))) is not None:
+                name, now = found
+                shown_in_rows.add(name)
+                item.setText(now or "none")
+                item.setToolTip(f"Changed from {keys} (View ▸ Customize keyboard shortcuts…)")
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            table.setItem(row, 0, item)
             table.setItem(row, 1, QTableWidgetItem(action))
         table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -105,8 +119,8 @@ class ShortcutsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.customize_button = buttons.addButton("Customize…", QDialogButtonBox.ButtonRole.ActionRole)
         self.customize_button.setToolTip("Change an action's keys (View ▸ Customize keyboard shortcuts…)")
-        said = "; ".join(f"{name}: {keys or 'none'}" for name, keys in (changed or {}).items())
-        self.changed = QLabel(f"Changed from these: {said}." if said else "", wordWrap=True, visible=bool(said))
+        said = "; ".join(f"{name}: {now or 'none'}" for name, (_, now) in changed.items() if name not in shown_in_rows)
+        self.changed = QLabel(f"Also changed: {said}." if said else "", wordWrap=True, visible=bool(said))
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(self.changed)
