@@ -25,7 +25,7 @@ from app.engine.batch import output_files
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
 from app.engine.noise_reduction import NoiseSettings
-from app.engine.restoration import Restoration, counted, repaired_file_job
+from app.engine.restoration import Restoration, repaired_file_job, what_was_done
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,11 +73,7 @@ def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: b
 
 
 def _said(done: dict) -> list[str]:
-    redrawn = counted(done["redrawn"])
-    said = [f"{redrawn} redrawn" if redrawn else "", "reverberation taken out" if done["dereverberated"] else "",
-            f"steady noise lowered {done['noise_lowered_db']:g} dB" if done["noise_lowered_db"] else "",
-            f"{done['hum_hz']:g} Hz mains hum notched" if done["hum_hz"] else ""]
-    return [f"{done['output']} ({'; '.join(s for s in said if s)})"]
+    return [f"{done['output']} ({what_was_done(done)})"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -230,6 +230,16 @@ def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwr
             "hum_hz": hum.hz if hum else None, "notes": notes}
 
 
+def what_was_done(report: dict[str, Any]) -> str:
+    """A `repaired_file_job` report in a few words: "50 clipped runs, 1 dropout redrawn; 50 Hz mains
+    hum notched"."""
+    redrawn = counted(report["redrawn"])
+    said = [f"{redrawn} redrawn" if redrawn else "", "reverberation taken out" if report["dereverberated"] else "",
+            f"steady noise lowered {report['noise_lowered_db']:g} dB" if report["noise_lowered_db"] else "",
+            f"{report['hum_hz']:g} Hz mains hum notched" if report["hum_hz"] else ""]
+    return "; ".join(part for part in said if part) or "nothing changed"
+
+
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration,
                       hum: Hum | None = None) -> Job[dict[str, int]]:
     """`restored_blocks_job` written to `target` as WAV (`repaired_format`), tagged with what was

@@ -39,7 +39,14 @@ from app.engine.labels import Label
 from app.engine.pipeline import ModelEntry, Task, list_models
 from app.engine.separation import MAX_MODEL_MICS, METHOD_NAMES, Method, SeparateSettings, own_array
 from app.engine.dehum import Hum
-from app.engine.restoration import Restoration, counted, damage_job, repaired_file_job, restored_copy_job
+from app.engine.restoration import (
+    Restoration,
+    counted,
+    damage_job,
+    repaired_file_job,
+    restored_copy_job,
+    what_was_done,
+)
 from app.engine.restoration import preview_job as restoration_preview_job
 from app.engine.sound_labels import ANY_CHANNEL, SoundSettings, recording_sounds_job, track_sounds_job
 from app.engine.time_align import step_note
@@ -671,9 +678,12 @@ class ProcessController(QObject):
     def _on_batch_done(self, request: BatchRequest, result: BatchResult) -> QMessageBox:
         return self._report_batch("Batch separation", "separated", len(request.files), request.folder, result)
 
-    def _report_batch(self, title: str, verb: str, count: int, folder: Path, result: BatchResult) -> QMessageBox:
-        """How many of the batch's `count` recordings were done, their notes, and each that failed, why."""
+    def _report_batch(self, title: str, verb: str, count: int, folder: Path, result: BatchResult,
+                      each: Callable[[dict[str, Any]], str] | None = None) -> QMessageBox:
+        """How many of the batch's `count` recordings were done (with `each`, what was done to each),
+        their notes, and each that failed, why."""
         lines = [f"{verb.capitalize()} {len(result.done)} of {count} recording(s) into {folder}."]
+        lines += [f"{Path(report['input']).name}: {each(report)}" for report in result.done] if each else []
         lines += [f"{Path(report['input']).name}: {note}" for report in result.done for note in report["notes"]]
         if result.failed:
             lines.append(f"{len(result.failed)} could not be {verb}:")
@@ -699,4 +709,4 @@ class ProcessController(QObject):
             f"Repair {count} recording{'s' if count != 1 else ''} into {folder.name or folder}",
             lambda: each_file_job(request.files, targets, lambda path, target: repaired_file_job(
                 path, target, request.restoration, request.overwrite)),
-            lambda result: self._report_batch("Batch repair", "repaired", count, folder, result))
+            lambda result: self._report_batch("Batch repair", "repaired", count, folder, result, what_was_done))

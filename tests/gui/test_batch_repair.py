@@ -53,5 +53,6 @@ def test_a_batch_repair_writes_a_copy_of_each_and_names_the_file_that_failed(qtb
     assert sf.info(tmp_path / "out" / "a.wav").subtype == "FLOAT" and src.read_bytes() == before
     assert "clipped runs redrawn" in read_tags(tmp_path / "out" / "a.wav")["comment"]
     message = window.messages[-1].text()
-    assert message.startswith(f"Repaired 1 of 2 recording(s) into {tmp_path / 'out'}.")
+    assert message.startswith(f"Repaired 1 of 2 recording(s) into {tmp_path / 'out'}.\na.wav: ")
+    assert "clipped runs" in message.splitlines()[1] and message.splitlines()[1].endswith(" redrawn")
     assert "1 could not be repaired:" in message and "notes.wav" in message
