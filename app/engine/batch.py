@@ -28,7 +28,7 @@ from app.engine.export import (
     SampleFormat,
     normalise_file_loudness,
 )
-from app.engine.files import open_recording, span_of
+from app.engine.files import Recording, open_recording, span_of
 from app.engine.jobs import Job, Progress, Stopwatch
 from app.engine.pipeline import Task, find_model
 from app.engine.provenance import Tags, model_note, read_tags, with_step
@@ -91,21 +91,23 @@ class FileFacts:
     problem: str = ""         # why the batch would not separate it as chosen ("" when it would)
 
 
-def file_facts(path: Path) -> FileFacts:
-    """A recording's channels, rate and length, from its header alone; AppError when it cannot be opened."""
-    with open_recording(path) as rec:
-        return FileFacts(rec.channels, rec.sample_rate, rec.frames / rec.sample_rate)
-
-
-def check_file(path: Path, settings: BatchSettings) -> FileFacts:
-    """`file_facts`, and what `separate_file_job` would refuse about the recording with `settings`."""
+def file_facts(path: Path, check: Callable[[Recording], None] | None = None) -> FileFacts:
+    """A recording's channels, rate and length, from its header alone, and what `check` refuses
+    about it (its AppError's message); AppError when it cannot be opened."""
     with open_recording(path) as rec:
         try:
-            check_separable(rec if settings.span is None else span_of(rec, settings.span), settings.separate)
+            if check is not None:
+                check(rec)
             problem = ""
         except AppError as err:
             problem = str(err)
         return FileFacts(rec.channels, rec.sample_rate, rec.frames / rec.sample_rate, problem)
+
+
+def check_file(path: Path, settings: BatchSettings) -> FileFacts:
+    """`file_facts`, and what `separate_file_job` would refuse about the recording with `settings`."""
+    return file_facts(path, lambda rec: check_separable(rec if settings.span is None else span_of(rec, settings.span),
+                                                        settings.separate))
 
 
 def _remove_if_empty(folder: Path) -> None:
