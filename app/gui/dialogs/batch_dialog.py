@@ -16,26 +16,21 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
     QFormLayout,
-    QLabel,
-    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from app.engine.batch import BatchSettings, FileFacts, check_file
+from app.engine.batch import BatchSettings, check_file
 from app.engine.correction import CorrectSettings
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import SeparateSettings
-from app.engine.timecode import format_duration
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
-from app.gui.dialogs.file_list import FileList
-from app.gui.dialogs.folder_row import folder_row
+from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.separate_dialog import SeparationChoice, SeparationFields
 
 
@@ -53,22 +48,17 @@ class BatchRequest:
     settings: BatchSettings
 
 
-class BatchDialog(QDialog):
+class BatchDialog(BatchFilesDialog):
     def __init__(self, separate: SeparateSettings, separators: list[ModelEntry], choice: SeparationChoice,
                  corrector: CorrectSettings | None, students: list[str], folder: Path,
                  parent: QWidget | None = None) -> None:
         """`separate`: device, chunk and the Settings' separator; `separators`: the installed ones;
         `choice`: the method, channels and reference to start from; `corrector`: MeCo's settings
         when one is installed; `students`: installed enhancer names."""
-        super().__init__(parent)
-        self.setWindowTitle("Batch separation")
-        self.separate = separate
+        super().__init__("Batch separation", "Recordings to separate", folder, parent)
         self.separation = SeparationFields(separators, choice, None)
+        self.separate = separate
         self.corrector = corrector
-        self.files = FileList("Recordings to separate", lambda: self.folder.text(), folders=True)
-        self.files.list.setMinimumHeight(140)
-        self.files.accept_drops_on(self)
-        self.folder = QLineEdit(str(folder))
         self.correct = QCheckBox("Correct each talker with MeCo")
         self.correct.setChecked(corrector is not None)
         self.correct.setEnabled(corrector is not None)
@@ -92,11 +82,9 @@ class BatchDialog(QDialog):
         self.dereverb.setToolTip("WPE, every channel from all of them: lifts AuxIVA and ILRMA most and the shipped "
                                  "separator less, and takes longer than separating (evaluate separation --dereverb)")
         self.overwrite = QCheckBox("Replace tracks that already exist")
-        self.summary = QLabel(wordWrap=True)
 
         form = QFormLayout()
-        form.addRow("Recordings", self.files)
-        form.addRow("Output folder", folder_row(self, self.folder, "Output folder"))
+        self.add_file_rows(form)
         self.separation.add_rows(form)
         form.addRow("MeCo", self.correct)
         form.addRow("", self.keep_uncorrected)
@@ -115,24 +103,15 @@ class BatchDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-        self.folder.textChanged.connect(self._refresh)
-        self.files.changed.connect(self._refresh)
-        self.files.checked.connect(self._refresh)
         self.separation.on_change(self._refresh)
         self.separation.on_change(self._recheck)
         self.resize(620, 480)
         self._recheck()
         self._refresh()
 
-    def done(self, result: int) -> None:
-        self.files.stop_checks()
-        super().done(result)
-
     def request(self) -> BatchRequest:
         """What to run; ConfigError when a choice cannot work."""
-        folder = Path(self.folder.text().strip()).expanduser()
-        if not self.folder.text().strip():
-            raise ConfigError("Choose an output folder.")
+        folder = self.output_folder()
         correct = self.corrector if self.correct.isChecked() else None
         student = self.enhance.currentData()
         enhance = EnhanceSettings(model=student, device=self.separate.device, chunk=self.separate.chunk) \
@@ -168,11 +147,7 @@ class BatchDialog(QDialog):
         if not count:
             self.summary.setText("Add recordings or folders to separate.")
             return
-        facts = [self.files.facts(row) for row in range(count)]
-        seconds = sum(f.seconds for f in facts if isinstance(f, FileFacts))
-        reading = sum(f is None for f in facts)
-        said = [f"{count} recording{'s' if count != 1 else ''}, {format_duration(seconds, 0)} in all"
-                + (f" ({reading} still being read)" if reading else "") + "."]
+        said = [self.files_said()]
         if refused:
             said.append(f"{refused} cannot be separated as chosen (marked ⚠; hover for why): the batch goes on past "
                         "them and lists them at the end.")

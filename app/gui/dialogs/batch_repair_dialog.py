@@ -11,18 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QVBoxLayout, QWidget
 
-from app.engine.batch import FileFacts, file_facts
+from app.engine.batch import file_facts
 from app.engine.errors import ConfigError
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.noise_reduction import NoiseSettings
 from app.engine.restoration import Restoration
-from app.engine.timecode import format_duration
+from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
-from app.gui.dialogs.file_list import FileList
-from app.gui.dialogs.folder_row import folder_row
 
 
 @dataclass(frozen=True)
@@ -33,15 +31,10 @@ class BatchRepairRequest:
     overwrite: bool
 
 
-class BatchRepairDialog(QDialog):
+class BatchRepairDialog(BatchFilesDialog):
     def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
         """`folder`: the output folder offered."""
-        super().__init__(parent)
-        self.setWindowTitle("Batch repair")
-        self.files = FileList("Recordings to repair", lambda: self.folder.text(), folders=True)
-        self.files.list.setMinimumHeight(140)
-        self.files.accept_drops_on(self)
-        self.folder = QLineEdit(str(folder))
+        super().__init__("Batch repair", "Recordings to repair", folder, parent)
         self.declip = QCheckBox("Redraw clipped runs (as Process ▸ Repair clipping… does)", checked=True)
         self.dropouts = QCheckBox(f"Redraw dropouts of up to {1000 * MAX_REPAIR_SECONDS:g} ms", checked=True)
         self.declick = QCheckBox("Redraw clicks (as Edit ▸ Remove clicks does, every channel)", checked=True)
@@ -53,10 +46,8 @@ class BatchRepairDialog(QDialog):
         self.dehum.setToolTip("Last, as Edit ▸ Remove mains hum does; a recording where no hum stands out is left as "
                               "it is, with a note")
         self.overwrite = QCheckBox("Replace files that already exist")
-        self.summary = QLabel(wordWrap=True)
         form = QFormLayout()
-        form.addRow("Recordings", self.files)
-        form.addRow("Output folder", folder_row(self, self.folder, "Output folder"))
+        self.add_file_rows(form)
         form.addRow("Repairs", self.declip)
         for box in (self.dropouts, self.declick, self.dereverb, self.noise, self.dehum, self.overwrite):
             form.addRow("", box)
@@ -65,19 +56,12 @@ class BatchRepairDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
-        self.folder.textChanged.connect(self._refresh)
-        self.files.changed.connect(self._refresh)
-        self.files.checked.connect(self._refresh)
         for box in (self.declip, self.dropouts, self.declick, self.dereverb, self.dehum):
             box.toggled.connect(self._refresh)
         self.noise.currentIndexChanged.connect(self._refresh)
         self.files.check_with(file_facts)
         self.resize(620, 460)
         self._refresh()
-
-    def done(self, result: int) -> None:
-        self.files.stop_checks()
-        super().done(result)
 
     def restoration(self) -> Restoration:
         db = self.noise.currentData()
@@ -87,12 +71,10 @@ class BatchRepairDialog(QDialog):
 
     def request(self) -> BatchRepairRequest:
         """What to run; ConfigError when a choice cannot work."""
-        if not self.folder.text().strip():
-            raise ConfigError("Choose an output folder.")
+        folder = self.output_folder()
         if not self.restoration().chosen:
             raise ConfigError("Choose at least one repair.")
-        return BatchRepairRequest(self.files.paths(), Path(self.folder.text().strip()).expanduser(),
-                                  self.restoration(), self.overwrite.isChecked())
+        return BatchRepairRequest(self.files.paths(), folder, self.restoration(), self.overwrite.isChecked())
 
     def _refresh(self) -> None:
         count = self.files.count()
@@ -105,8 +87,7 @@ class BatchRepairDialog(QDialog):
         if not self.restoration().chosen:
             self.summary.setText("Choose at least one repair.")
             return
-        seconds = sum(f.seconds for f in (self.files.facts(row) for row in range(count)) if isinstance(f, FileFacts))
-        said = [f"{count} recording{'s' if count != 1 else ''}, {format_duration(seconds, 0)} in all."]
+        said = [self.files_said()]
         if unreadable:
             said.append(f"{unreadable} cannot be read (marked ⚠): the batch goes on past them and lists them at "
                         "the end.")
