@@ -1,17 +1,22 @@
 """`meco-studio info FILE...`: what a recording holds, without reading it whole, and its tags
 (what made a file this app wrote: `provenance`); for a combined recording, the recorders its
-channels came from, to pass one's to `separate --channels`."""
+channels came from, to pass one's to `separate --channels`. With `--damage`, each recording is also
+read through to count its clipped runs, dropouts, clicks and mains hum (what Process ▸ Repair the
+recording… finds, and `repair --as-needed` acts on)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from app.commands import HelpFormatter
-from app.commands.output import emit, warn
+from app.commands.output import emit, progress_bar, warn
 from app.engine.combine import recorders_of
 from app.engine.errors import AppError
 from app.engine.files import open_recording
+from app.engine.jobs import drive
 from app.engine.provenance import read_tags
+from app.engine.restoration import damage_job
 from app.engine.timecode import format_duration
 
 
@@ -19,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="show channels, rate, length, format and tags of audio files",
                        formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="FILE")
+    p.add_argument("--damage", action="store_true",
+                   help="also read each recording through and count its clipped runs, dropouts, clicks and mains hum "
+                        "(as Process > Repair the recording... does)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
@@ -41,6 +49,11 @@ def run(args: argparse.Namespace) -> int:
                 if recorders:
                     lines.append(f"  recorders: {'; '.join(r.describe() for r in recorders)}")
                 lines += [f"  {name}: {text}" for name, text in tags.items()]
+                if args.damage:
+                    with progress_bar(rec.name, "block", sys.stderr.isatty() and not args.json) as on_progress:
+                        damage = drive(damage_job(rec), on_progress)
+                    files[-1]["damage"] = {**damage.as_json(), "said": damage.said}
+                    lines.append(f"  damage: {damage.said}")
                 if rec.notice:
                     warn(f"warning: {rec.notice}")
         except AppError as err:

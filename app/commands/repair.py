@@ -7,6 +7,8 @@ open) instead.
 
 With no repair named, the three that redraw damage are done (`--declip --fill-dropouts --declick`);
 `--dereverb`, `--reduce-noise` and `--dehum` change the sound, so they are only done when asked.
+`--as-needed` counts each recording's damage first (what `info --damage` prints) and makes only the
+redraws and notches it calls for, as the Repair Assistant offers them.
 32-bit float when clipped runs are redrawn (their peaks rise above full scale), else 24-bit. Folders
 are searched for audio; a bad file is reported and the batch goes on; the output is renamed into
 place only when complete, and the input is never written.
@@ -29,8 +31,9 @@ from app.engine.restoration import Restoration, repaired_file_job, what_was_done
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("repair", help="redraw the clipped runs, dropouts and clicks of recordings (files or folders) "
-                                      "and take out their reverberation if asked", formatter_class=HelpFormatter)
+    p = sub.add_parser("repair", help="redraw the clipped runs, dropouts and clicks of recordings (files or "
+                                      "folders), and take out their reverberation, noise or hum if asked",
+                       formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="audio files or folders")
     p.add_argument("--out", required=True, type=Path, help="output folder; DIR/<stem>.wav")
     p.add_argument("--declip", action="store_true", help="redraw clipped runs (as meco-studio declip does)")
@@ -47,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dehum", action="store_true",
                    help="last, notch out the 50 or 60 Hz mains hum and its harmonics, found in each recording's first "
                         "minute (as Edit ▸ Remove mains hum does; one pass, so the notches' phase shows within 1.4 Hz)")
+    p.add_argument("--as-needed", action="store_true",
+                   help="count each recording's damage first (as info --damage does) and make only the redraws and "
+                        "notches it calls for; the reverberation and noise are still taken out when asked")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -63,10 +69,11 @@ def chosen_repairs(args: argparse.Namespace) -> Restoration:
                        dehum=args.dehum)
 
 
-def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: bool, show_bar: bool) -> dict:
+def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: bool, as_needed: bool,
+                show_bar: bool) -> dict:
     """One file into `target`, with a progress bar on a terminal; nothing is left behind on failure."""
     with progress_bar(path.name, "block", show_bar) as on_progress:
-        report = drive(repaired_file_job(path, target, restoration, overwrite), on_progress)
+        report = drive(repaired_file_job(path, target, restoration, overwrite, as_needed), on_progress)
     for note in report["notes"]:
         warn(f"note: {note}")
     return report
@@ -84,5 +91,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     show_bar = sys.stderr.isatty() and not args.json
     targets = dict(zip(files, output_files(files, args.out)))
-    return run_batch(files, lambda path: repair_file(path, targets[path], restoration, args.overwrite, show_bar),
+    return run_batch(files, lambda path: repair_file(path, targets[path], restoration, args.overwrite, args.as_needed,
+                                                    show_bar),
                      "repaired", args.json, _said)

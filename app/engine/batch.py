@@ -9,7 +9,8 @@ tracks. A batch keeps going past a file that fails and lists it with its reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Generator
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,13 +36,14 @@ from app.engine.provenance import Tags, model_note, read_tags, with_step
 from app.engine.blend import blend_files
 from app.engine.noise_reduction import NoiseSettings, reduce_noise_files
 from app.engine.turn_gate import silence_between_turns
-from app.engine.restoration import Restoration, restored_view_job
+from app.engine.restoration import Damage, Restoration, damage_job, restored_view_job
 from app.engine.separation import METHOD_NAMES, Method, OutputRate, SeparateSettings, check_separable, separate_job
 from app.engine.timecode import format_span
 
 T = TypeVar("T")
 TALKERS = 2
 FILE_STEPS = 1000        # a file's share of a batch's progress, in steps
+COUNTING_SAID_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class FileFacts:
     sample_rate: int
     seconds: float
     problem: str = ""         # why the batch would not separate it as chosen ("" when it would)
+    found: str = ""           # what a longer look found (its damage), or how far that look has got
+    damage: Damage | None = None
 
 
 def file_facts(path: Path, check: Callable[[Recording], None] | None = None) -> FileFacts:
@@ -102,6 +106,27 @@ def file_facts(path: Path, check: Callable[[Recording], None] | None = None) -> 
         except AppError as err:
             problem = str(err)
         return FileFacts(rec.channels, rec.sample_rate, rec.frames / rec.sample_rate, problem)
+
+
+def damage_facts(path: Path) -> Generator[FileFacts, None, FileFacts]:
+    """`file_facts` at once, then the recording's damage counted (`damage_job`), saying how far the
+    count has got every `COUNTING_SAID_SECONDS`: Batch repair's list when each recording is to get
+    only the repairs it needs. Closing it stops the count."""
+    with open_recording(path) as rec:
+        facts = FileFacts(rec.channels, rec.sample_rate, rec.frames / rec.sample_rate, found="damage to count")
+        yield facts
+        job, said = damage_job(rec), time.monotonic()
+        try:
+            while True:
+                progress = next(job)
+                if time.monotonic() - said >= COUNTING_SAID_SECONDS:
+                    said = time.monotonic()
+                    yield replace(facts, found=f"counting damage ({progress.stage}, {progress.fraction:.0%})")
+        except StopIteration as stop:
+            damage: Damage = stop.value
+        finally:
+            job.close()
+    return replace(facts, found=f"found {damage.said}", damage=damage)
 
 
 def check_file(path: Path, settings: BatchSettings) -> FileFacts:

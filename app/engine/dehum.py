@@ -5,8 +5,9 @@ A microphone array on a USB hub, or a cable near a power supply, picks up the ma
 its harmonics; a separator passes them into every talker's track, where they sit under the voice's
 own pitch. The hum is found in the version's average spectrum (Welch, one-second Hann segments
 over its first minute: 1 Hz bins): for each of 50 and 60 Hz, how far the first `HARMONICS` lines
-of its comb stand above the median level within 5 Hz around each (in dB, averaged); the stronger
-comb, if it stands `MIN_PROMINENCE_DB` or more above, is the hum. Each of its lines below the
+of its comb stand above the median level within 5 Hz around each (in dB; the median over the lines,
+so that most of them must stand out, not the one a clipped tone's harmonic or its alias happens to
+land on); the stronger comb, if it stands `MIN_PROMINENCE_DB` or more above, is the hum. Each of its lines below the
 version's Nyquist frequency is then taken out by a narrow IIR notch (`NOTCH_Q`: 1.4 Hz wide at
 50 Hz), run forward and backward (zero phase, as `scipy.signal.sosfiltfilt`) block by block with
 the filters' state carried across, so an hour costs no more memory than a minute; the notches
@@ -37,7 +38,7 @@ DEHUMMED_SUFFIX = " · hum removed"
 @dataclass(frozen=True)
 class Hum:
     hz: float                 # the mains frequency: 50 or 60
-    prominence_db: float      # how far its lines stand above their surroundings, on average
+    prominence_db: float      # how far its lines stand above their surroundings, the median over the lines
     lines: int                # how many of them lie below the Nyquist frequency and are notched
 
 
@@ -66,7 +67,7 @@ def find_hum_in(name: str, audio: np.ndarray, rate: int) -> Hum:
             around = np.abs(hz - line)
             neighbours = level[(around > 1.5) & (around <= NEIGHBOUR_HZ)]
             rises.append(level[at - 1:at + 2].max() - np.median(neighbours))
-        prominence = float(np.mean(rises)) if rises else -np.inf
+        prominence = float(np.median(rises)) if rises else -np.inf
         if prominence > best.prominence_db:
             best = Hum(mains, prominence, len(lines))
     if best.prominence_db < MIN_PROMINENCE_DB:

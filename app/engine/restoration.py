@@ -53,6 +53,25 @@ class Damage:
     clicks: int                 # clicks apart from the clipped runs and dropouts (whose edges read as clicks)
     hum: Hum | None = None      # the mains hum standing out in the first minute, if one does
 
+    @property
+    def said(self) -> str:
+        """"3 clipped runs, 0 dropouts (and 1 longer one, left as it is), 12 clicks and a 50 Hz mains hum"."""
+        n = self.long_dropouts
+        longer = f" (and {count_of(n, 'longer one')}, left as {'it is' if n == 1 else 'they are'})" if n else ""
+        found = [count_of(self.clipped, "clipped run"), count_of(self.dropouts, "dropout") + longer,
+                 count_of(self.clicks, "click")] + ([f"a {self.hum.hz:g} Hz mains hum"] if self.hum else [])
+        return f"{', '.join(found[:-1])} and {found[-1]}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"clipped_runs": self.clipped, "dropouts": self.dropouts, "long_dropouts": self.long_dropouts,
+                "clicks": self.clicks, "hum_hz": self.hum.hz if self.hum else None,
+                "hum_lines": self.hum.lines if self.hum else 0}
+
+
+def count_of(n: int, what: str) -> str:
+    """"1 click", "3 clicks"."""
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
 
 @dataclass(frozen=True)
 class Restoration:
@@ -69,6 +88,13 @@ class Restoration:
     @property
     def chosen(self) -> bool:
         return self.declip or self.dropouts or self.declick or self.dereverb or self.noise is not None or self.dehum
+
+    def needed_for(self, damage: Damage) -> Restoration:
+        """The chosen repairs that `damage` calls for, as the Repair Assistant offers them: a redraw
+        only where that kind was found, the hum's notches only where one stands out; the late
+        reverberation and the steady noise are no damage to count, so they stay as chosen."""
+        return replace(self, declip=self.declip and damage.clipped > 0, dropouts=self.dropouts and damage.dropouts > 0,
+                       declick=self.declick and damage.clicks > 0, dehum=self.dehum and damage.hum is not None)
 
     def described(self, hum: Hum | None = None) -> str:
         """What a file's tags say was done ("clipped runs redrawn, clicks redrawn"), with the `hum`
@@ -207,37 +233,47 @@ def repaired_format(restoration: Restoration) -> ExportSettings:
     return REDRAWN_PEAKS if restoration.declip else REWRITTEN
 
 
-def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwrite: bool = False
-                      ) -> Job[dict[str, Any]]:
+def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwrite: bool = False,
+                      as_needed: bool = False, damage: Damage | None = None) -> Job[dict[str, Any]]:
     """The recording at `path` repaired into `target` (`repaired_format`; an existing file replaced
     only with `overwrite`), tagged with what was done: what batch repair and `meco-studio repair`
-    write for each file; its report, with how many of each kind were redrawn."""
+    write for each file; its report, with how many of each kind were redrawn. `as_needed`: its
+    damage counted first (`damage_job`, unless `damage` was counted already) and only the repairs
+    it calls for made (`Restoration.needed_for`)."""
     if Path(target).resolve() == Path(path).resolve():
         raise ConfigError(f"The repaired copy of {Path(path).name} cannot replace it; choose another folder.")
     with open_recording(path) as rec:
         notes = [rec.notice] if rec.notice else []
-        hum, why = hum_of(rec) if restoration.dehum else (None, "")
-        notes += [why] if why else []
+        if as_needed:
+            damage = damage or (yield from damage_job(rec))
+            restoration, hum = restoration.needed_for(damage), damage.hum
+        else:
+            hum, why = hum_of(rec) if restoration.dehum else (None, "")
+            notes += [why] if why else []
+        step = restoration.described(hum) or "nothing to repair was found; copied unchanged"
         writer = AtomicAudioWriter(target, rec.sample_rate, rec.channels,
                                    replace(repaired_format(restoration), overwrite=overwrite),
-                                   with_step(read_tags(path), restoration.described(hum)), frames=rec.frames)
+                                   with_step(read_tags(path), step), frames=rec.frames)
         with writer:
             counts = yield from restored_blocks_job(rec, restoration, writer.write, hum)
             output = writer.commit()
     notes += [writer.peak_note] if writer.peak_note else []
     return {"input": str(path), "output": str(output), "redrawn": counts, "dereverberated": restoration.dereverb,
             "noise_lowered_db": restoration.noise.reduction_db if restoration.noise else None,
-            "hum_hz": hum.hz if hum else None, "notes": notes}
+            "hum_hz": hum.hz if hum and restoration.dehum else None, "notes": notes,
+            "damage": damage.as_json() if as_needed and damage else None,
+            "found": damage.said if as_needed and damage else None}
 
 
 def what_was_done(report: dict[str, Any]) -> str:
     """A `repaired_file_job` report in a few words: "50 clipped runs, 1 dropout redrawn; 50 Hz mains
-    hum notched"."""
+    hum notched", after what its count found where it was counted first."""
     redrawn = counted(report["redrawn"])
     said = [f"{redrawn} redrawn" if redrawn else "", "reverberation taken out" if report["dereverberated"] else "",
             f"steady noise lowered {report['noise_lowered_db']:g} dB" if report["noise_lowered_db"] else "",
             f"{report['hum_hz']:g} Hz mains hum notched" if report["hum_hz"] else ""]
-    return "; ".join(part for part in said if part) or "nothing changed"
+    done = "; ".join(part for part in said if part) or "nothing changed"
+    return f"found {report['found']}: {done}" if report.get("found") else done
 
 
 def restored_copy_job(recording: Recording, target: Path, restoration: Restoration,

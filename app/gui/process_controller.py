@@ -708,5 +708,5 @@ class ProcessController(QObject):
         return self.window.jobs.submit(
             f"Repair {count} recording{'s' if count != 1 else ''} into {folder.name or folder}",
             lambda: each_file_job(request.files, targets, lambda path, target: repaired_file_job(
-                path, target, request.restoration, request.overwrite)),
+                path, target, request.restoration, request.overwrite, request.as_needed, request.damages.get(path))),
             lambda result: self._report_batch("Batch repair", "repaired", count, folder, result, what_was_done))

@@ -12,6 +12,7 @@ from app.engine.errors import ConfigError
 from app.engine.files import ArraySource, open_recording
 from app.engine.jobs import drive
 from app.engine.provenance import read_tags
+from app.engine.dehum import Hum
 from app.engine.restoration import Damage, Restoration, damage_job, restored_copy_job, restored_view_job
 
 RATE = 16_000
@@ -185,3 +186,67 @@ def test_a_copy_without_a_hum_is_left_as_it_is_with_a_note(tmp_path, damaged):
     report = drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(declick=True, dehum=True)))
     assert report["hum_hz"] is None and "No mains hum stands out in “clean.wav”" in report["notes"][0]
     assert read_tags(tmp_path / "out.wav")["comment"].endswith("clicks redrawn")
+
+
+def test_the_damage_found_is_said_in_words():
+    assert Damage(clipped=50, dropouts=1, long_dropouts=1, clicks=0).said == \
+        "50 clipped runs, 1 dropout (and 1 longer one, left as it is) and 0 clicks"
+    assert Damage(clipped=1, dropouts=0, long_dropouts=2, clicks=3, hum=Hum(60.0, 20.0, 4)).said == \
+        "1 clipped run, 0 dropouts (and 2 longer ones, left as they are), 3 clicks and a 60 Hz mains hum"
+
+
+def test_only_the_repairs_the_damage_calls_for_are_kept():
+    chosen = Restoration(declip=True, dropouts=True, declick=True, dereverb=True, dehum=True)
+    needed = chosen.needed_for(Damage(clipped=0, dropouts=2, long_dropouts=0, clicks=0))
+    assert (needed.declip, needed.dropouts, needed.declick, needed.dereverb, needed.dehum) == \
+        (False, True, False, True, False)
+    assert chosen.needed_for(Damage(0, 0, 0, 0, Hum(50.0, 20.0, 8))).dehum
+    assert not Restoration(declick=True).needed_for(Damage(0, 0, 0, 5)).declip       # never more than was chosen
+
+
+def test_as_needed_a_copy_gets_only_what_its_count_found(tmp_path):
+    from app.engine.restoration import repaired_file_job, what_was_done
+
+    src = hummed(tmp_path / "hum.wav")
+    every = Restoration(declip=True, dropouts=True, declick=True, dehum=True)
+    report = drive(repaired_file_job(src, tmp_path / "out.wav", every, as_needed=True))
+    assert report["redrawn"] == {} and report["hum_hz"] == 50.0
+    assert report["damage"] == {"clipped_runs": 0, "dropouts": 0, "long_dropouts": 0, "clicks": 0, "hum_hz": 50.0,
+                                "hum_lines": 8}
+    assert what_was_done(report) == "found 0 clipped runs, 0 dropouts, 0 clicks and a 50 Hz mains hum: 50 Hz mains " \
+                                    "hum notched"
+    assert sf.info(tmp_path / "out.wav").subtype == "PCM_24"                     # nothing redrawn above full scale
+    assert read_tags(tmp_path / "out.wav")["comment"].endswith("50 Hz mains hum notched (8 lines)")
+
+
+def test_as_needed_a_recording_without_damage_is_copied_unchanged_and_says_so(tmp_path):
+    from app.engine.restoration import repaired_file_job, what_was_done
+
+    t = np.arange(2 * RATE) / RATE
+    src = tmp_path / "clean.wav"
+    sf.write(src, 0.2 * np.sin(2 * np.pi * 300 * t), RATE, subtype="PCM_16")
+    report = drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(declip=True, declick=True),
+                                     as_needed=True, damage=Damage(0, 0, 0, 0)))     # counted already: not again
+    assert what_was_done(report) == "found 0 clipped runs, 0 dropouts and 0 clicks: nothing changed"
+    np.testing.assert_array_equal(sf.read(tmp_path / "out.wav", dtype="int16")[0], sf.read(src, dtype="int16")[0])
+    assert read_tags(tmp_path / "out.wav")["comment"].endswith("nothing to repair was found; copied unchanged")
+
+
+def test_repair_as_needed_and_info_damage_from_a_terminal(tmp_path, damaged, capsys):
+    import json
+
+    from app.cli import main
+
+    sf.write(tmp_path / "damaged.wav", damaged.T, RATE, subtype="PCM_16")
+    hummed(tmp_path / "hum.wav")
+    assert main(["info", str(tmp_path / "damaged.wav"), str(tmp_path / "hum.wav"), "--damage", "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert files[0]["damage"]["clipped_runs"] == 50 and files[0]["damage"]["hum_hz"] is None
+    assert files[1]["damage"]["said"] == "0 clipped runs, 0 dropouts, 0 clicks and a 50 Hz mains hum"
+    assert main(["info", str(tmp_path / "hum.wav"), "--damage"]) == 0
+    assert "  damage: 0 clipped runs, 0 dropouts, 0 clicks and a 50 Hz mains hum" in capsys.readouterr().out
+    assert main(["repair", str(tmp_path), "--out", str(tmp_path / "out"), "--dehum", "--declick", "--as-needed"]) == 0
+    said = capsys.readouterr().err
+    assert "hum.wav (found 0 clipped runs, 0 dropouts, 0 clicks and a 50 Hz mains hum: 50 Hz mains hum notched)" \
+        in said
+    assert "damaged.wav (found 50 clipped runs" in said and "and 1 click: 4 clicks redrawn)" in said   # their edges too

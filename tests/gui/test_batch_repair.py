@@ -14,7 +14,8 @@ from tests.gui.test_workflow import save_screenshot, wait_done
 
 def clipped(path, rate=16_000):
     t = np.arange(2 * rate) / rate
-    audio = np.clip(1.5 * np.sin(2 * np.pi * 220 * t), -1, 1)
+    hiss = 0.001 * np.random.default_rng(0).standard_normal(t.size)     # a room: no spectrum of bare lines
+    audio = np.clip(1.5 * np.sin(2 * np.pi * 220 * t) + hiss, -1, 1)
     sf.write(path, np.stack([audio, 0.5 * audio], axis=1), rate, subtype="PCM_16")
     return path
 
@@ -56,3 +57,34 @@ def test_a_batch_repair_writes_a_copy_of_each_and_names_the_file_that_failed(qtb
     assert message.startswith(f"Repaired 1 of 2 recording(s) into {tmp_path / 'out'}.\na.wav: ")
     assert "clipped runs" in message.splitlines()[1] and message.splitlines()[1].endswith(" redrawn")
     assert "1 could not be repaired:" in message and "notes.wav" in message
+
+
+def test_only_what_each_needs_counts_each_recordings_damage_in_the_list(qtbot, window, tmp_path):
+    dialog = window.processing.open_batch_repair([clipped(tmp_path / "a.wav")])
+    dialog.as_needed.setChecked(True)
+    qtbot.waitUntil(lambda: tmp_path / "a.wav" in dialog.damages(), timeout=20_000)
+    text = dialog.files.list.item(0).text()
+    assert text.startswith("a.wav — 2 ch, 16 kHz, 2.0 s; found ") and "clipped runs" in text
+    assert "Each one's damage is counted; only what it calls for" in dialog.summary.text()
+    request = dialog.request()
+    assert request.as_needed and request.damages == dialog.damages()
+    save_screenshot(dialog, "batch-repair-dialog-as-needed.png")
+    dialog.as_needed.setChecked(False)
+    qtbot.waitUntil(lambda: dialog.files.facts(0).found == "", timeout=5000)
+    assert dialog.request().damages == {}
+    dialog.reject()
+
+
+def test_a_batch_repair_as_needed_says_what_it_found_in_each(qtbot, window, tmp_path):
+    src = clipped(tmp_path / "a.wav")
+    dialog = window.processing.open_batch_repair([src])
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.as_needed.setChecked(True)
+    dialog.dehum.setChecked(True)
+    request = dialog.request()              # the list has likely not counted yet: the batch counts it
+    dialog.reject()
+    entry = window.processing.start_batch_repair(request)
+    wait_done(qtbot, window, entry)
+    line = window.messages[-1].text().splitlines()[1]
+    assert line.startswith("a.wav: found ") and "clipped runs" in line and line.endswith(" redrawn")
+    assert "hum" not in line.split(": ", 2)[2]           # none stood out, so none was notched

@@ -2,22 +2,24 @@
 and as RX's Batch Processor runs a chain of repairs over files: the files (or folders, searched for
 audio; added or dropped on the dialog, each listed with its channels, rate and length, read on the
 list's own thread), the output folder and the repairs, made in their order (clipping, dropouts,
-clicks, the late reverberation, the steady noise, then mains hum). Each recording becomes
-`<folder>/<stem>.wav`; an existing file is replaced only when "Replace" is ticked, and a recording
-is never written."""
+clicks, the late reverberation, the steady noise, then mains hum). With "Only what each needs" each
+recording's damage is counted first, shown in the list as it is found (the Repair Assistant's
+count, file by file), and only the redraws (and notches) it calls for are made. Each recording
+becomes `<folder>/<stem>.wav`; an existing file is replaced only when "Replace" is ticked, and a
+recording is never written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QVBoxLayout, QWidget
 
-from app.engine.batch import file_facts
+from app.engine.batch import FileFacts, damage_facts, file_facts
 from app.engine.errors import ConfigError
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.noise_reduction import NoiseSettings
-from app.engine.restoration import Restoration
+from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
@@ -29,6 +31,8 @@ class BatchRepairRequest:
     folder: Path
     restoration: Restoration
     overwrite: bool
+    as_needed: bool = False                                       # each file's damage counted, only its repairs made
+    damages: dict[Path, Damage] = field(default_factory=dict)     # those the list counted already
 
 
 class BatchRepairDialog(BatchFilesDialog):
@@ -45,11 +49,17 @@ class BatchRepairDialog(BatchFilesDialog):
         self.dehum = QCheckBox("Notch out mains hum (50 or 60 Hz and harmonics, found in each recording)")
         self.dehum.setToolTip("Last, as Edit ▸ Remove mains hum does; a recording where no hum stands out is left as "
                               "it is, with a note")
+        self.as_needed = QCheckBox("Only what each needs: count each recording's damage first and make only the "
+                                   "redraws and notches it calls for")
+        self.as_needed.setToolTip("As Process ▸ Repair the recording… offers them: a redraw only where that kind of "
+                                  "damage was found, the hum notched only where one stands out. Counting reads each "
+                                  "recording through once more; the list shows what it finds as it goes.")
         self.overwrite = QCheckBox("Replace files that already exist")
         form = QFormLayout()
         self.add_file_rows(form)
         form.addRow("Repairs", self.declip)
-        for box in (self.dropouts, self.declick, self.dereverb, self.noise, self.dehum, self.overwrite):
+        for box in (self.dropouts, self.declick, self.dereverb, self.noise, self.dehum, self.as_needed,
+                    self.overwrite):
             form.addRow("", box)
         form.addRow("", self.summary)
         self.buttons, self.run_button = accept_cancel(self, "Repair")
@@ -59,7 +69,8 @@ class BatchRepairDialog(BatchFilesDialog):
         for box in (self.declip, self.dropouts, self.declick, self.dereverb, self.dehum):
             box.toggled.connect(self._refresh)
         self.noise.currentIndexChanged.connect(self._refresh)
-        self.files.check_with(file_facts)
+        self.as_needed.toggled.connect(self._check_files)
+        self._check_files()
         self.resize(620, 460)
         self._refresh()
 
@@ -74,7 +85,17 @@ class BatchRepairDialog(BatchFilesDialog):
         folder = self.output_folder()
         if not self.restoration().chosen:
             raise ConfigError("Choose at least one repair.")
-        return BatchRepairRequest(self.files.paths(), folder, self.restoration(), self.overwrite.isChecked())
+        return BatchRepairRequest(self.files.paths(), folder, self.restoration(), self.overwrite.isChecked(),
+                                  self.as_needed.isChecked(), self.damages() if self.as_needed.isChecked() else {})
+
+    def damages(self) -> dict[Path, Damage]:
+        """The damage the list has counted so far, by file."""
+        facts = {path: self.files.facts(row) for row, path in enumerate(self.files.paths())}
+        return {path: f.damage for path, f in facts.items() if isinstance(f, FileFacts) and f.damage is not None}
+
+    def _check_files(self) -> None:
+        self.files.check_with(damage_facts if self.as_needed.isChecked() else file_facts)
+        self._refresh()
 
     def _refresh(self) -> None:
         count = self.files.count()
@@ -91,6 +112,11 @@ class BatchRepairDialog(BatchFilesDialog):
         if unreadable:
             said.append(f"{unreadable} cannot be read (marked ⚠): the batch goes on past them and lists them at "
                         "the end.")
+        if self.as_needed.isChecked():
+            left = count - unreadable - len(self.damages())
+            said.append("Each one's damage is counted" + (f" ({left} still to count: the batch counts what the list "
+                                                          "has not)" if left else "") + "; only what it calls for is "
+                        "redrawn or notched.")
         said.append(f"Each becomes {self.folder.text().strip() or '…'}/<name>.wav, "
                     f"{'32-bit float (redrawn peaks rise above full scale)' if self.declip.isChecked() else '24-bit'}"
                     "; the recordings themselves are never written.")

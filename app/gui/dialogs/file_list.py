@@ -2,11 +2,14 @@
 Add files…, Add folder… (searched with its subfolders for audio), Remove or the Delete key, Move
 up and down where the order matters, and files or folders dropped on the dialog; each file once,
 in the order given. Each file can be checked (its header read) on a thread of the list's own
-(`check_with`), so a folder of a thousand recordings never holds up the window."""
+(`check_with`), so a folder of a thousand recordings never holds up the window; a check that
+takes long (counting each recording's damage) says how far it has got, and stops when no longer
+wanted."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,7 @@ class FileList(QWidget):
         self._checks: ThreadPoolExecutor | None = None
         self._queued: list[Future] = []
         self._generation = 0
+        self._stale = threading.Event()        # set when the current check's results are no longer wanted
         self._check_done.connect(self._on_check_done)
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -101,8 +105,11 @@ class FileList(QWidget):
         """Run `check` on every file, now and as files join, on the list's thread; a row's `facts`
         become what it returned, or the AppError it raised, and `checked` is emitted. `check` must
         not touch widgets: make it from values read here, on the GUI thread. A newer check's
-        results replace an older one's, whose late results are dropped."""
-        self._check, self._generation = check, self._generation + 1
+        results replace an older one's, whose late results are dropped. A `check` that returns a
+        generator is shown as it goes: each value it yields becomes the row's facts for now, what it
+        returns at last; a newer check, or `stop_checks`, closes it at its next yield."""
+        self._new_generation()
+        self._check = check
         if self._checks is None:
             self._checks = ThreadPoolExecutor(1, thread_name_prefix="file-check")
         for queued in self._queued:          # an older check's files not yet read: not read at all
@@ -113,24 +120,35 @@ class FileList(QWidget):
 
     def stop_checks(self) -> None:
         """Drop the checks not yet run (the dialog closes)."""
-        self._check, self._generation = None, self._generation + 1
+        self._new_generation()
+        self._check = None
         if self._checks is not None:
             self._checks.shutdown(wait=False, cancel_futures=True)
             self._checks = None
 
+    def _new_generation(self) -> None:
+        self._stale.set()
+        self._stale, self._generation = threading.Event(), self._generation + 1
+
     def _submit(self, path: Path) -> None:
-        check, generation, signal = self._check, self._generation, self._check_done
+        check, generation, stale, signal = self._check, self._generation, self._stale, self._check_done
         assert check is not None and self._checks is not None
 
-        def run() -> None:
-            try:
-                facts: Any = check(path)
-            except AppError as err:
-                facts = err
+        def emit(facts: Any) -> None:
             try:
                 signal.emit(path, generation, facts)
             except RuntimeError:          # the list is gone (its dialog closed) meanwhile
                 pass
+
+        def run() -> None:
+            try:
+                facts: Any = check(path)
+                if isinstance(facts, Generator):
+                    facts = _followed(facts, emit, stale)
+            except AppError as err:
+                facts = err
+            if not stale.is_set():
+                emit(facts)
 
         self._queued.append(self._checks.submit(run))
 
@@ -143,7 +161,8 @@ class FileList(QWidget):
         self.checked.emit()
 
     def show_facts(self) -> int:
-        """Each row as "name — 4 ch, 16 kHz, 1:02.5 · folder", from its check's `FileFacts`, marked ⚠
+        """Each row as "name — 4 ch, 16 kHz, 1:02.5 · folder" (and what a longer check found: "; found
+        3 clipped runs, …"), from its check's `FileFacts`, marked ⚠
         with the reason on hovering where the check found a problem or could not read the file; how
         many are marked."""
         marked = 0
@@ -151,7 +170,8 @@ class FileList(QWidget):
             facts, item = self.facts(row), self.list.item(row)
             problem = _problem(facts)
             if isinstance(facts, FileFacts):
-                said = f"{facts.channels} ch, {facts.sample_rate / 1000:g} kHz, {format_duration(facts.seconds, 1)}"
+                said = f"{facts.channels} ch, {facts.sample_rate / 1000:g} kHz, {format_duration(facts.seconds, 1)}" \
+                    + (f"; {facts.found}" if facts.found else "")
             else:
                 said = "reading…" if facts is None else "cannot be read"
             item.setText(f"{'⚠ ' if problem else ''}{path.name} — {said} · {path.parent}")
@@ -231,6 +251,18 @@ class FileList(QWidget):
                                                 self.start())
         if path:
             self.add_inputs([Path(path)])
+
+
+def _followed(check: Generator[Any, None, Any], emit: Callable[[Any], None], stale: threading.Event) -> Any:
+    """What `check` returns, each value it yields emitted meanwhile; closed as soon as `stale` is set."""
+    try:
+        while not stale.is_set():
+            emit(next(check))
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        check.close()
+    return None
 
 
 def _problem(facts: Any) -> str:

@@ -11,14 +11,10 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QWidget
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.noise_reduction import NoiseSettings
 from app.engine.dehum import Hum
-from app.engine.restoration import Damage, Restoration
+from app.engine.restoration import Damage, Restoration, count_of
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
 from app.gui.dialogs.preview_row import PreviewRow
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'s' if n != 1 else ''}"
 
 
 class RepairDialog(QDialog):
@@ -59,20 +55,16 @@ class RepairDialog(QDialog):
         """The counts found, each repair chosen where there is something to repair."""
         for box, count, what in ((self.declip, damage.clipped, "clipped run"),
                                  (self.dropouts, damage.dropouts, "dropout"), (self.declick, damage.clicks, "click")):
-            box.setText(f"{box.text()} ({_count(count, what)})")
+            box.setText(f"{box.text()} ({count_of(count, what)})")
             box.setEnabled(count > 0)
             box.setChecked(count > 0)
             box.toggled.connect(self._refresh)
-        n = damage.long_dropouts
-        longer = f" (and {_count(n, 'longer one')}, left as {'it is' if n == 1 else 'they are'})" if n else ""
         hum = self.hum = damage.hum
         self.dehum.setText(f"{self.dehum.text()} ({hum.hz:g} Hz, {hum.lines} lines)" if hum else
                            f"{self.dehum.text()} (none stands out)")
         self.dehum.setEnabled(hum is not None)
         self.dehum.setChecked(hum is not None)
-        found = [_count(damage.clipped, "clipped run"), _count(damage.dropouts, "dropout") + longer,
-                 _count(damage.clicks, "click")] + ([f"a {hum.hz:g} Hz mains hum"] if hum else [])
-        self.found.setText(f"Found {', '.join(found[:-1])} and {found[-1]}.")
+        self.found.setText(f"Found {damage.said}.")
         self._refresh()
 
     def _refresh(self) -> None:
