@@ -5,19 +5,25 @@ Each device runs its own `Recorder` (its own PortAudio stream, ring and writer),
 another and stopped together. The devices' clocks are not locked to one another: they start a few
 milliseconds apart and part by tens of parts per million, so their takes are not yet one array
 recording; Combine (`app.engine.combine`) then finds each one's start and drift from the sound and
-writes them side by side, as for any separate recorders.
+writes them side by side, as for any separate recorders. Each file's comment names its device and
+the others of its take, which is how `take_files` finds a take's files again from any one of them.
 """
 
 from __future__ import annotations
 
+import glob
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from app.engine.capture import CaptureError, CaptureResult, CaptureSettings, Recorder, device_name
+from app.engine.provenance import read_tags
 
 MAX_DEVICE_SLUG = 40
+# What `Recorder` writes in a take's comment: its device, and with `together_with` the take's others.
+_TAKE_COMMENT = re.compile(r"recorded from (?P<own>.+?), \d+ channel\(s\) at \d+ Hz, "
+                           r"together with (?P<others>.+) \(a file each\)")
 
 
 def device_slug(device: int | str | None) -> str:
@@ -38,6 +44,38 @@ def device_take_paths(path: Path, devices: Sequence[int | str | None]) -> list[P
             candidate, n = path.with_name(f"{stem}-{n}{path.suffix}"), n + 1
         paths.append(candidate)
     return paths
+
+
+def _take_of(path: Path) -> tuple[str, list[str]] | None:
+    """The device that recorded `path` and the take's other devices (`device_name`s), from its comment."""
+    found = _TAKE_COMMENT.search(read_tags(path).get("comment", ""))
+    if found is None:
+        return None
+    return found["own"], re.split(rf" and (?=input device |{re.escape(device_name(None))})", found["others"])
+
+
+def _device_named(name: str) -> str | None:
+    """The device setting that `device_name` named `name`."""
+    return None if name == device_name(None) else name.removeprefix("input device ")
+
+
+def take_files(path: Path) -> list[Path]:
+    """`path` and the files beside it recorded in the same take on the take's other devices (named
+    as `device_take_paths` names them, each naming the other in its comment), in the order its
+    comment names them; `[path]` alone for a file of no such take, or one renamed since."""
+    take = _take_of(path)
+    if take is None:
+        return [path]
+    own, others = take
+    prefix = re.sub(rf"-{re.escape(device_slug(_device_named(own)))}(-\d+)?$", "", path.stem)
+    if prefix == path.stem:
+        return [path]
+    found: list[tuple[int, Path]] = []
+    for candidate in sorted(path.parent.glob(f"{glob.escape(prefix)}-*{path.suffix}")):
+        theirs = _take_of(candidate) if candidate != path else None
+        if theirs is not None and theirs[0] in others and own in theirs[1]:
+            found.append((others.index(theirs[0]), candidate))
+    return [path] + [candidate for _, candidate in sorted(found)]
 
 
 class TakeGroup:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from app.engine.combine import CombineSettings, Combined, combine_files_job
+from app.engine.take_group import take_files
 from app.gui.dialogs.combine_dialog import CombineDialog
 
 if TYPE_CHECKING:
@@ -25,10 +26,14 @@ class CombineController:
         self.window = window
 
     def open_dialog(self, inputs: list[Path] | None = None, suggested: Path | None = None) -> CombineDialog:
-        """`suggested`: the name first offered for the combined recording (else one after the first input)."""
+        """`inputs`: the files listed to start with (else the open recording when it is one file of a
+        take from several devices, which brings the others); `suggested`: the name first offered for
+        the combined recording (else one after the first input)."""
         recording = self.window.recording
         dialog = CombineDialog(recording.path.parent if recording is not None else Path.home(),
                                self.window.stored.combine_settings(), self.window)
+        if inputs is None and recording is not None and len(take_files(recording.path)) > 1:
+            inputs = [recording.path]
         if inputs:
             dialog.files.add_inputs(inputs)
         dialog.accepted.connect(lambda: self.combine(dialog.files.paths(), dialog.settings(), suggested=suggested))

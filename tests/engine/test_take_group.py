@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from app.engine.capture import CaptureError, CaptureSettings
-from app.engine.take_group import TakeGroup, device_slug, device_take_paths
+from app.engine.take_group import TakeGroup, device_slug, device_take_paths, take_files
 from tests.conftest import TEST_ARRAY_DEVICE, TEST_ARRAY_RATE, TEST_ARRAY_TONES_HZ, TEST_PAIR_DEVICE, TEST_PAIR_TONES_HZ
 from tests.engine.test_capture import dominant_hz
 from tests.engine.test_playback import wait_until
@@ -92,3 +92,43 @@ def test_a_device_unplugged_mid_take_ends_its_file_there_while_the_others_go_on(
     array, unplugged = group.stop()
     assert array.problem == "" and "input device stopped delivering audio" in unplugged.problem
     assert sf.info(paths[1]).frames == unplugged.frames > 1000
+
+
+def recorded_take(tmp_path: Path) -> list[Path]:
+    paths = device_take_paths(tmp_path / "take.flac", [TEST_ARRAY_DEVICE, TEST_PAIR_DEVICE])
+    group = TakeGroup(settings_for(paths))
+    group.start()
+    assert wait_until(lambda: group.ended, timeout=5)
+    group.stop()
+    return paths
+
+
+def test_a_takes_files_are_found_again_from_any_one_of_them(tmp_path):
+    paths = recorded_take(tmp_path)
+    sf.write(tmp_path / "take-other.flac", [0.0] * 800, 16_000)               # beside it, but of no take
+    assert take_files(paths[0]) == paths and take_files(paths[1]) == paths[::-1]
+
+
+def test_a_file_of_no_take_or_renamed_since_is_alone(tmp_path):
+    paths = recorded_take(tmp_path)
+    sf.write(tmp_path / "plain.flac", [0.0] * 800, 16_000)
+    assert take_files(tmp_path / "plain.flac") == [tmp_path / "plain.flac"]
+    renamed = paths[1].rename(tmp_path / "pair.flac")
+    assert take_files(renamed) == [renamed] and take_files(paths[0]) == [paths[0]]
+
+
+def tagged(path: Path, comment: str) -> Path:
+    from app.engine.provenance import write_tags
+
+    with sf.SoundFile(path, "w", 16_000, 1, format="FLAC") as file:
+        write_tags(file, {"comment": comment})
+        file.write([0.0] * 800)
+    return path
+
+
+def test_devices_whose_names_begin_alike_are_told_apart(tmp_path):
+    made = "recorded from input device {}, 1 channel(s) at 16000 Hz, together with {} (a file each)"
+    one = tagged(tmp_path / "t-1.flac", made.format(1, "input device 12"))
+    twelve = tagged(tmp_path / "t-12.flac", made.format(12, "input device 1"))
+    tagged(tmp_path / "t-2.flac", made.format(2, "input device 12"))                  # another take's
+    assert take_files(one) == [one, twelve] and take_files(twelve) == [twelve, one]

@@ -149,3 +149,29 @@ def test_taking_out_a_drift_in_a_combined_recording_starts_with_the_drifting_rec
     dialog = DriftDialog(7, 0, 5, 30.0, 1.0, window, window.recorders)
     assert dialog.chosen() == [5, 6] and dialog.boxes[6].text() == "Channel 7 · camera.wav"
     dialog.reject()
+
+
+def test_one_file_of_a_take_from_several_devices_brings_the_others_once(qtbot, window, tmp_path):
+    from tests.engine.test_take_group import recorded_take
+
+    paths = recorded_take(tmp_path)
+    dialog = window.combining.open_dialog([paths[1]])
+    qtbot.waitUntil(lambda: dialog.files.count() == 2 and dialog.run_button.isEnabled(), timeout=5000)
+    assert dialog.files.paths() == paths[::-1]
+    assert f"Added {paths[0].name}, recorded in the same take as {paths[1].name}" in dialog.summary.text()
+    dialog.files.list.setCurrentRow(1)
+    dialog.files.remove_selected()
+    qtbot.wait(200)
+    assert dialog.files.paths() == [paths[1]]                               # removed stays removed
+    dialog.reject()
+
+
+def test_with_a_take_open_combine_starts_with_its_files(qtbot, window, tmp_path):
+    from tests.engine.test_take_group import recorded_take
+
+    paths = recorded_take(tmp_path)
+    window.open_path(paths[0])
+    qtbot.waitUntil(lambda: window.recording is not None, timeout=5000)
+    dialog = window.combining.open_dialog()
+    qtbot.waitUntil(lambda: dialog.files.paths() == paths, timeout=5000)
+    dialog.reject()

@@ -1,9 +1,12 @@
 """File ▸ Combine recorders into one array…: the files of separate recorders, in order (the first
 one's clock is kept; added with Add files… or dropped on the dialog), and how to combine them
-(`app.engine.combine`); Combine… then asks where the combined recording goes."""
+(`app.engine.combine`); Combine… then asks where the combined recording goes. A file of a take
+recorded from several devices at once brings the take's other files with it (`take_files`), once:
+one removed stays removed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.engine.combine import MAX_OFFSET_LIMIT_S, CombineSettings, Keep
 from app.engine.errors import AppError
 from app.engine.files import MAX_CHANNELS, open_recording
+from app.engine.take_group import take_files
 from app.engine.timecode import format_duration
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import choice_combo
@@ -44,7 +48,9 @@ class CombineDialog(QDialog):
         self.files = FileList("Recordings to combine", lambda: str(self.folder), ordered=True)
         self.files.accept_drops_on(self)
         self.files.changed.connect(self._refresh)
-        self.files.checked.connect(self._refresh)
+        self.files.checked.connect(self._add_takes)
+        self._brought: set[Path] = set()          # files whose take's other files were added
+        self.joined = ""                           # which files were added with which
         self.files.check_with(_facts)
         self.rate = choice_combo(RATE_CHOICES, settings.sample_rate)
         self.reach = QDoubleSpinBox(decimals=0, minimum=1, maximum=MAX_OFFSET_LIMIT_S, value=settings.max_offset_s,
@@ -78,17 +84,35 @@ class CombineDialog(QDialog):
         self.files.stop_checks()
         super().done(result)
 
+    def _add_takes(self) -> None:
+        """The other files of each listed file's take, added once, at the end."""
+        present, added = set(self.files.paths()), []
+        for row, path in enumerate(self.files.paths()):
+            facts = self.files.facts(row)
+            if isinstance(facts, _Facts) and path not in self._brought:
+                self._brought.add(path)
+                new = [other for other in facts.take if other not in present]
+                present.update(new)
+                added += new
+                if new:
+                    them = "it" if len(new) == 1 else "them"
+                    self.joined = (f"Added {' and '.join(other.name for other in new)}, recorded in the same take as "
+                                   f"{path.name} (Remove {them} to leave {them} out).")
+        if added:
+            self.files.add_inputs(added)
+        self._refresh()
+
     def _refresh(self) -> None:
         """Each recording with the channels it becomes, once every one before it has been read."""
         channel, count = 1, self.files.count()
         for row, path in enumerate(self.files.paths()):
             facts, item = self.files.facts(row), self.files.list.item(row)
             item.setToolTip(str(facts) if isinstance(facts, AppError) else str(path))
-            if not isinstance(facts, tuple):
+            if not isinstance(facts, _Facts):
                 item.setText(f"{row + 1}. {path.name}: " + ("reading…" if facts is None else "⚠ cannot be read"))
                 channel = None
                 continue
-            channels, rate, seconds = facts
+            channels, rate, seconds = facts.channels, facts.sample_rate, facts.seconds
             said = f"{row + 1}. {path.name}: {channels} ch, {rate / 1000:g} kHz, {format_duration(seconds)}"
             if channel is not None:
                 span = f"channel {channel}" if channels == 1 else f"channels {channel}–{channel + channels - 1}"
@@ -109,14 +133,23 @@ class CombineDialog(QDialog):
             self.summary.setText(f"Together they have {channel - 1} channels; MeCo Studio reads at most "
                                  f"{MAX_CHANNELS}.")
         else:
-            rate = self.rate.currentData() or max(f[1] for f in facts)
+            rate = self.rate.currentData() or max(f.sample_rate for f in facts)
             self.summary.setText(f"One recording of {channel - 1} channels at {rate / 1000:g} kHz; it opens here "
-                                 "when done.")
+                                 "when done." + (f" {self.joined}" if self.joined else ""))
             ready = True
         self.run_button.setEnabled(ready)
 
 
-def _facts(path: Path) -> tuple[int, int, float]:
-    """A recording's channels, rate and length, which the list shows; AppError when it cannot be read."""
+@dataclass(frozen=True)
+class _Facts:
+    channels: int
+    sample_rate: int
+    seconds: float
+    take: tuple[Path, ...]          # the other files of the take it was recorded in (`take_files`)
+
+
+def _facts(path: Path) -> _Facts:
+    """A recording's channels, rate and length, which the list shows, and the other files of its take;
+    AppError when it cannot be read."""
     with open_recording(path) as rec:
-        return rec.channels, rec.sample_rate, rec.frames / rec.sample_rate
+        return _Facts(rec.channels, rec.sample_rate, rec.frames / rec.sample_rate, tuple(take_files(path)[1:]))
