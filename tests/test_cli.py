@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -380,7 +381,27 @@ def test_record_from_two_devices_writes_a_file_each_and_says_how_to_combine_them
     array, pair = tmp_path / f"meeting-{TEST_ARRAY_DEVICE.replace('_', '-')}.flac", \
         tmp_path / f"meeting-{TEST_PAIR_DEVICE.replace('_', '-')}.flac"
     assert (sf.info(array).channels, sf.info(pair).channels) == (4, 2) and not out.exists()
-    assert f"meco-studio combine {array} {pair} --out {out}" in printed
+    assert f"meco-studio combine {array} {pair} --out {out.with_suffix('.wav')}" in printed   # combine writes WAV
+
+
+def test_record_combine_keeps_the_takes_files_and_says_how_to_try_again_when_they_cannot_be_combined(tmp_path,
+                                                                                                       capsys):
+    from tests.conftest import TEST_ARRAY_DEVICE, TEST_PAIR_DEVICE
+
+    # the two test devices play different tones, a quarter of a second each: nothing to place them by
+    out = tmp_path / "meeting.flac"
+    assert main(["record", str(out), "--device", TEST_ARRAY_DEVICE, "--device", TEST_PAIR_DEVICE, "--channels", "4",
+                 "--channels", "2", "--rate", "16000", "--seconds", "0.25", "--combine", "--json"]) == EXIT_FAILED
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert "could not be combined" in captured.err and "too short to place" in report["combine_error"]
+    assert all(Path(take["output"]).exists() for take in report["takes"]) and not out.with_suffix(".wav").exists()
+
+
+def test_record_combine_needs_several_devices(tmp_path, capsys):
+    assert main(["record", str(tmp_path / "t.flac"), "--combine", "--seconds", "0.1"]) == EXIT_FAILED
+    assert "give --device once for each" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_record_refuses_a_channel_count_per_device_that_does_not_match(tmp_path, capsys):

@@ -59,3 +59,32 @@ def test_a_recorder_that_cannot_be_placed_fails_with_its_name_and_writes_nothing
     assert main(["combine", str(recorders[0]), str(stranger), "--out", str(tmp_path / "array.wav")]) == EXIT_FAILED
     assert "stranger.wav could not be placed against table.wav" in capsys.readouterr().err
     assert not (tmp_path / "array.wav").exists()
+
+
+def test_a_combined_recording_named_as_another_format_is_refused_before_any_work(tmp_path, recorders, capsys):
+    assert main(["combine", *map(str, recorders), "--out", str(tmp_path / "array.flac")]) == EXIT_FAILED
+    assert "written as WAV: name it array.wav rather than array.flac" in capsys.readouterr().err
+    assert not (tmp_path / "array.flac").exists()
+
+
+def as_take(path, own: str, other: str, channels: int, rate: int):
+    """`path` rewritten as `record --device` writes a take's file: named after its device, naming the other."""
+    from app.engine.provenance import write_tags
+
+    audio, _ = sf.read(path, dtype="float32", always_2d=True)
+    named = path.with_name(f"take-{own}.wav")
+    with sf.SoundFile(named, "w", rate, channels) as file:
+        write_tags(file, {"comment": f"recorded from input device {own}, {channels} channel(s) at {rate} Hz, "
+                                     f"together with input device {other} (a file each)"})
+        file.write(audio)
+    path.unlink()
+    return named
+
+
+def test_one_file_of_a_take_from_two_devices_brings_the_other(tmp_path, recorders, capsys):
+    table = as_take(recorders[0], "table", "phone", 2, RATE)
+    phone = as_take(recorders[1], "phone", "table", 1, 48_000)
+    assert main(["combine", str(table), "--out", str(tmp_path / "array.wav"), "--json"]) == EXIT_OK
+    captured = capsys.readouterr()
+    assert f"note: {table.name} was recorded in one take with {phone.name}; combining them all" in captured.err
+    assert [r["input"] for r in json.loads(captured.out)["recorders"]] == [table.name, phone.name]

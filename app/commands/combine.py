@@ -3,21 +3,22 @@ array recording on the first recorder's clock (File ▸ Combine recorders into o
 
 Each further recorder is placed by `app.engine.combine`: when it started against the first, how
 fast its clock drifts (taken out when clear), whether it reads inverted; its channels follow the
-first recorder's in the order given. One line per recorder says where it was put.
+first recorder's in the order given. One line per recorder says where it was put. One file of a
+take recorded from several devices at once (`record --device A --device B`) brings the take's others.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.output import progress_bar
+from app.commands.output import emit, progress_bar, warn
 from app.engine.combine import DEFAULT_MAX_OFFSET_S, CombineSettings, Combined, Keep, combine_files_job
 from app.engine.errors import ExportError
 from app.engine.jobs import drive
+from app.engine.take_group import take_files
 from app.engine.timecode import format_duration
 
 
@@ -25,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("combine", help="the recordings of separate recorders made one array recording (offsets, "
                                        "clock drift, rates)", formatter_class=HelpFormatter)
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
-                   help="two or more audio files, one per recorder; the first's clock is the one kept")
+                   help="two or more audio files, one per recorder; the first's clock is the one kept (one file of "
+                        "a take from several devices brings the take's others)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="the combined recording (WAV)")
     p.add_argument("--rate", type=int, default=None, metavar="HZ",
                    help="its sample rate (default: the highest among the inputs)")
@@ -52,25 +54,35 @@ def summary(result: Combined) -> dict:
             "peak_note": result.peak_note}
 
 
+def described(result: Combined) -> list[str]:
+    """The combined recording in a few lines: its channels, rate, length and start, then each recorder's place."""
+    found, first = summary(result), result.placements[0].name
+    begins = (f"from {format_duration(result.start_s)} into {first}" if result.start_s >= 0 else
+              f"from {format_duration(-result.start_s)} before {first} began")
+    lines = [f"{result.path}: {found['channels']} channels at {result.sample_rate} Hz, "
+             f"{format_duration(result.frames / result.sample_rate)} {begins}"]
+    for recorder in found["recorders"]:
+        low, high = recorder["channels"][0], recorder["channels"][-1]
+        lines.append(f"  channel{f's {low}–{high}' if high > low else f' {low}'}: {recorder['summary']}")
+    return lines + ([f"  {result.peak_note}"] if result.peak_note else [])
+
+
+def combined(inputs: list[Path], out: Path, settings: CombineSettings, show_bar: bool) -> Combined:
+    """`inputs` combined into `out`, with a progress bar on a terminal."""
+    with progress_bar(out.name, "step", show_bar) as on_progress:
+        return drive(combine_files_job(inputs, out, settings), on_progress)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.overwrite:
         raise ExportError(f"{args.out.name} already exists in {args.out.parent}; choose another name or pass "
                           "--overwrite.")
+    inputs = args.inputs
+    if len(inputs) == 1 and len(take := take_files(inputs[0])) > 1:
+        inputs = take
+        warn(f"note: {inputs[0].name} was recorded in one take with {' and '.join(p.name for p in take[1:])}; "
+             "combining them all")
     settings = CombineSettings(args.rate, args.max_offset, Keep(args.keep), not args.no_drift)
-    with progress_bar(args.out.name, "step", sys.stderr.isatty() and not args.json) as on_progress:
-        result = drive(combine_files_job(args.inputs, args.out, settings), on_progress)
-    found = summary(result)
-    if args.json:
-        print(json.dumps(found, indent=2))
-        return 0
-    first = args.inputs[0].name
-    begins = (f"from {format_duration(result.start_s)} into {first}" if result.start_s >= 0 else
-              f"from {format_duration(-result.start_s)} before {first} began")
-    print(f"{result.path}: {found['channels']} channels at {result.sample_rate} Hz, "
-          f"{format_duration(result.frames / result.sample_rate)} {begins}")
-    for recorder in found["recorders"]:
-        low, high = recorder["channels"][0], recorder["channels"][-1]
-        print(f"  channel{f's {low}–{high}' if high > low else f' {low}'}: {recorder['summary']}")
-    if result.peak_note:
-        print(f"  {result.peak_note}")
+    result = combined(inputs, args.out, settings, sys.stderr.isatty() and not args.json)
+    emit(summary(result), args.json, described(result))
     return 0

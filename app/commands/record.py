@@ -3,7 +3,9 @@ from several devices at once (`--device` again), a file each beside OUT named af
 
 The take goes to a hidden file beside OUT and is renamed into place when it ends (its length,
 Ctrl-C or a full disk), so OUT only ever names a complete file; an existing OUT is never replaced.
-Exit code 1 when the take ended early (a disk error): OUT then holds what was recorded before.
+Exit code 1 when the take ended early (a disk error): OUT then holds what was recorded before. With
+several devices, `--combine` then makes their files one array recording, OUT with `.wav` (as
+`meco-studio combine` does; the devices' own files are kept).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import threading
 from pathlib import Path
 
 from app.commands import HelpFormatter
+from app.commands.combine import combined, described, summary
 from app.commands.output import emit, warn
 from app.engine.capture import CaptureError, CaptureResult, CaptureSettings, SUBTYPE_BYTES, input_devices
+from app.engine.combine import CombineSettings
+from app.engine.errors import AppError
 from app.engine.take_group import TakeGroup, device_take_paths
 
 POLL_SECONDS = 0.1
@@ -39,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=None, help="stop after this long (default: at Ctrl-C)")
     p.add_argument("--sample-format", choices=list(SUBTYPE_BYTES), default="PCM_24",
                    help="sample format (FLOAT: WAV only)")
+    p.add_argument("--combine", action="store_true",
+                   help="with several --device: when the take ends, combine their files into OUT with .wav (their "
+                        "starts, clock drift and rates found from the sound, as meco-studio combine does)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
 
@@ -79,6 +87,12 @@ def _report(result: CaptureResult, settings: CaptureSettings) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.combine and len(settings) < 2:
+        raise CaptureError("--combine makes the files of several devices one recording: give --device once for each.")
+    target = args.out.with_suffix(".wav")
+    if args.combine and target.exists():
+        raise CaptureError(f"{target} already exists; the combined recording would not replace it. Choose another "
+                           "OUT.")
     group = TakeGroup(settings)
     group.start()
     what = " and ".join(f"{s.channels} ch at {s.sample_rate} Hz"
@@ -112,9 +126,21 @@ def run(args: argparse.Namespace) -> int:
             warn(f"error: {result.problem}; what was recorded before is kept")
     lines = [f"wrote {r.path} ({r.seconds:.1f} s, {s.channels} ch, {s.sample_rate} Hz)"
              for r, s in zip(results, settings) if r.path is not None]
-    if len(kept) > 1:
-        command = shlex.join(["meco-studio", "combine", *(str(r.path) for r in kept), "--out", str(args.out)])
-        lines.append(f"their clocks are not locked together: `{command}` makes them one array recording")
     reports = [_report(r, s) for r, s in zip(results, settings)]
-    emit(reports[0] if len(settings) == 1 else {"takes": reports}, args.json, lines)
-    return 1 if any(r.problem for r in results) else 0
+    found: dict = reports[0] if len(settings) == 1 else {"takes": reports}
+    command = shlex.join(["meco-studio", "combine", *(str(r.path) for r in kept), "--out", str(target)])
+    failed = False
+    if len(kept) > 1 and args.combine:
+        try:
+            result = combined([r.path for r in kept], target, CombineSettings(), sys.stderr.isatty() and not args.json)
+        except AppError as err:
+            warn(f"error: the take's files are kept, but they could not be combined: {err}")
+            lines.append(f"`{command}` tries again (its --max-offset searches further)")
+            found["combine_error"], failed = str(err), True
+        else:
+            lines += described(result)
+            found["combined"] = summary(result)
+    elif len(kept) > 1:
+        lines.append(f"their clocks are not locked together: `{command}` makes them one array recording")
+    emit(found, args.json, lines)
+    return 1 if failed or any(r.problem for r in results) else 0

@@ -42,7 +42,7 @@ from app.engine.channel_lists import channel_list_text
 from app.engine.clock_drift import ClockStream
 from app.engine.delay_track import clear_floor
 from app.engine.errors import ConfigError
-from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter
+from app.engine.export import REDRAWN_PEAKS, REWRITTEN, SUFFIX_FORMATS, AtomicAudioWriter, AudioFormat
 from app.engine.files import MAX_CHANNELS, ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.jobs import Job, Progress
 from app.engine.provenance import read_tags, with_step
@@ -202,7 +202,8 @@ class _Probe:
 
 
 def check_recordings(recordings: Sequence[Recording], target: Path | None = None) -> None:
-    """ConfigError for fewer than two recorders, too many channels together, or a target that is one of them."""
+    """ConfigError for fewer than two recorders, too many channels together, or a target that is one
+    of them or is named as another format than the WAV it would be."""
     if len(recordings) < 2:
         raise ConfigError("Combining needs the recordings of at least two recorders.")
     total = sum(r.channels for r in recordings)
@@ -212,6 +213,9 @@ def check_recordings(recordings: Sequence[Recording], target: Path | None = None
     if short:
         raise ConfigError(f"{', '.join(short)}: shorter than {MIN_COMBINED_S:g} s, too short to place.")
     if target is not None:
+        if SUFFIX_FORMATS.get(Path(target).suffix.lower(), AudioFormat.WAV) is not AudioFormat.WAV:
+            raise ConfigError(f"The combined recording is written as WAV: name it "
+                              f"{Path(target).with_suffix('.wav').name} rather than {Path(target).name}.")
         for r in recordings:
             if Path(target).resolve() == r.path.resolve():
                 raise ConfigError(f"The combined recording cannot replace {r.name}, which it is made from; "

@@ -57,6 +57,9 @@ class AudioFormat(StrEnum):
 
 
 LOSSY_SUBTYPES = {AudioFormat.OGG: "VORBIS", AudioFormat.MP3: "MPEG_LAYER_III"}
+# The file name endings that say which format a file holds.
+SUFFIX_FORMATS = {".wav": AudioFormat.WAV, ".wave": AudioFormat.WAV, ".flac": AudioFormat.FLAC,
+                  ".ogg": AudioFormat.OGG, ".oga": AudioFormat.OGG, ".mp3": AudioFormat.MP3}
 FORMAT_MAX_CHANNELS = {AudioFormat.FLAC: 8, AudioFormat.MP3: 2}      # what each format holds; others: any
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)     # what MPEG audio can store
 
@@ -244,6 +247,10 @@ class AtomicAudioWriter:
             else:
                 self._wav_bytes_left = WAV_MAX_DATA_BYTES
         self.container = container
+        named = SUFFIX_FORMATS.get(self.path.suffix.lower())
+        if named is not None and named is not settings.format:
+            raise ExportError(f"{self.path.name} would hold {container} audio under a {named.name} file's name; "
+                              f"name it {self.path.with_suffix('.' + settings.format.value).name} instead.")
         check_rate(settings, sample_rate, self.path.name)
         if self.path.exists() and not settings.overwrite:
             raise ExportError(f"{self.path.name} already exists in {self.path.parent}; "

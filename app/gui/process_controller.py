@@ -65,6 +65,7 @@ from app.engine.workflow import (
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
 from app.gui.dialogs.batch_repair_dialog import BatchRepairDialog, BatchRepairRequest
+from app.gui.dialogs.remembered import choices_of, put_choices
 from app.gui.dialogs.dereverb_dialog import DereverbDialog
 from app.gui.dialogs.preview_row import PreviewRow
 from app.gui.dialogs.repair_dialog import RepairDialog
@@ -648,9 +649,16 @@ class ProcessController(QObject):
                              students, home / "separated", window)
         if inputs or recording is not None:
             dialog.files.add_inputs(inputs or [recording.path])
+        self._remember(dialog, "batch_separation")
         dialog.accepted.connect(lambda: self._start_batch_of(dialog, self.start_batch))
         dialog.open()
         return dialog
+
+    def _remember(self, dialog: BatchDialog | BatchRepairDialog, name: str) -> None:
+        """`dialog` as it was last accepted, and what it is accepted with kept for next time."""
+        stored = self.window.stored
+        put_choices(dialog.remembered(), stored.dialog_choices(name))
+        dialog.accepted.connect(lambda: stored.set_dialog_choices(name, choices_of(dialog.remembered())))
 
     def _output_home(self) -> Path:
         """Where a batch's output folder lies to start with: beside the open recording, else in the
@@ -698,6 +706,7 @@ class ProcessController(QObject):
         dialog = BatchRepairDialog(self._output_home() / "repaired", self.window)
         if inputs or recording is not None:
             dialog.files.add_inputs(inputs or [recording.path])
+        self._remember(dialog, "batch_repair")
         dialog.accepted.connect(lambda: self._start_batch_of(dialog, self.start_batch_repair))
         dialog.open()
         return dialog

@@ -230,6 +230,17 @@ class StoredSettings:
     def set_delays_reach_s(self, reach: float) -> None:
         self._q.setValue("delays/reach_s", str(reach))
 
+    def dialog_choices(self, dialog: str) -> dict[str, str]:
+        """A dialog's choices as it was last accepted (`dialogs.remembered`), as text by name."""
+        self._q.beginGroup(f"dialogs/{dialog}")
+        stored = {key: str(self._q.value(key)) for key in self._q.childKeys()}
+        self._q.endGroup()
+        return stored
+
+    def set_dialog_choices(self, dialog: str, choices: dict[str, str]) -> None:
+        for name, value in choices.items():
+            self._q.setValue(f"dialogs/{dialog}/{name}", value)
+
     def combine_settings(self) -> CombineSettings:
         """File ▸ Combine recorders into one array…'s choices as last used (the recorders differ each time)."""
         try:

@@ -250,6 +250,18 @@ def test_a_copy_of_a_recording_too_long_for_a_wav_is_written_as_rf64(tmp_path, m
     assert sf.info(tmp_path / "copy.wav").format == "RF64" and open_recording(tmp_path / "copy.wav").frames == RATE
 
 
+def test_a_file_is_never_written_under_another_formats_name(tmp_path):
+    from app.engine.export import AtomicAudioWriter
+
+    with pytest.raises(ExportError, match="copy.flac would hold WAV audio under a FLAC file's name; name it copy.wav"):
+        AtomicAudioWriter(tmp_path / "copy.flac", RATE, 2, ExportSettings())
+    assert list(tmp_path.iterdir()) == []
+    with AtomicAudioWriter(tmp_path / "copy.audio", RATE, 1, ExportSettings()) as writer:     # no format's name
+        writer.write(np.zeros((1, RATE), np.float32))
+        writer.commit()
+    assert sf.info(tmp_path / "copy.audio").format == "WAV"
+
+
 def test_export_never_overwrites_without_flag(tmp_path):
     (tmp_path / "1.wav").write_bytes(b"keep")
     with pytest.raises(ExportError, match="1.wav already exist"):

@@ -137,3 +137,18 @@ def test_a_file_the_choice_cannot_separate_is_marked_before_the_run_and_again_wh
     assert [p.name for p in dialog.files.paths()] == ["mixture.flac", "stereo.wav"]
     assert not dialog.files.remove_marked_button.isVisibleTo(dialog)
     dialog.reject()
+
+
+def test_the_batchs_choices_are_offered_again_next_time(qtbot, demo_window, make_recording, tmp_path):
+    dialog = demo_window.processing.open_batch([make_recording("good.wav", seconds=1.5)])
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.correct.setChecked(False)
+    dialog.between_turns.setChecked(True)
+    dialog.loudness.setCurrentIndex(2)
+    loudness = dialog.loudness.currentData()
+    dialog.accept()
+    wait_done(qtbot, demo_window, demo_window.jobs.entries[-1])
+    again = demo_window.processing.open_batch()
+    assert (again.correct.isChecked(), again.between_turns.isChecked(), again.loudness.currentData()) == \
+        (False, True, loudness)
+    again.reject()

@@ -88,3 +88,22 @@ def test_a_batch_repair_as_needed_says_what_it_found_in_each(qtbot, window, tmp_
     line = window.messages[-1].text().splitlines()[1]
     assert line.startswith("a.wav: found ") and "clipped runs" in line and line.endswith(" redrawn")
     assert "hum" not in line.split(": ", 2)[2]           # none stood out, so none was notched
+
+
+def test_the_repairs_chosen_are_offered_again_next_time(qtbot, window, tmp_path):
+    dialog = window.processing.open_batch_repair([clipped(tmp_path / "a.wav")])
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.declick.setChecked(False)
+    dialog.dehum.setChecked(True)
+    dialog.as_needed.setChecked(True)
+    dialog.noise.setCurrentIndex(dialog.noise.findData(12.0))
+    dialog.accept()
+    wait_done(qtbot, window, window.jobs.entries[-1])
+    again = window.processing.open_batch_repair()
+    assert (again.declip.isChecked(), again.declick.isChecked(), again.dehum.isChecked(),
+            again.as_needed.isChecked(), again.noise.currentData()) == (True, False, True, True, 12.0)
+    again.dehum.setChecked(False)
+    again.reject()
+    kept = window.processing.open_batch_repair()
+    assert kept.dehum.isChecked()                          # what a cancelled dialog was changed to is not kept
+    kept.reject()

@@ -28,6 +28,7 @@ from app.engine.errors import ConfigError
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import SeparateSettings
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.remembered import Remembered
 from app.gui.dialogs.choices import choice_combo
 from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
 from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
@@ -108,6 +109,13 @@ class BatchDialog(BatchFilesDialog):
         self.resize(620, 480)
         self._recheck()
         self._refresh()
+
+    def remembered(self) -> Remembered:
+        """The choices offered again next time (the separation's own come from the window's last)."""
+        return {"correct": self.correct, "keep_uncorrected": self.keep_uncorrected, "enhance": self.enhance,
+                "noise": self.noise, "blend": self.blend, "loudness": self.loudness, "declip": self.declip,
+                "dropouts": self.dropouts, "declick": self.declick, "dereverb": self.dereverb,
+                "between_turns": self.between_turns, "overwrite": self.overwrite}
 
     def request(self) -> BatchRequest:
         """What to run; ConfigError when a choice cannot work."""

@@ -23,6 +23,7 @@ from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
+from app.gui.dialogs.remembered import Remembered
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,11 @@ class BatchRepairDialog(BatchFilesDialog):
         self._check_files()
         self.resize(620, 460)
         self._refresh()
+
+    def remembered(self) -> Remembered:
+        """The choices offered again next time (the files and folder change each time)."""
+        return {"declip": self.declip, "dropouts": self.dropouts, "declick": self.declick, "dereverb": self.dereverb,
+                "noise": self.noise, "dehum": self.dehum, "as_needed": self.as_needed, "overwrite": self.overwrite}
 
     def restoration(self) -> Restoration:
         db = self.noise.currentData()
