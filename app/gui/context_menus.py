@@ -1,5 +1,5 @@
 """Right-click menus, as every audio editor has them: on a version (its track, or its row in the
-Versions panel), on a label's row in the Labels panel, and on the channels.
+Versions panel), on a label's row in the Labels panel, and on the channels (there, hiding one).
 
 A version's menu first makes that version the one selected in the Versions panel, so the
 window's own actions (silence, attenuate a band, blend, swap) apply to it as they would from the
@@ -67,7 +67,9 @@ class ContextMenus:
         if not self.window.playback.active_player.is_playing:
             self.window.playback.toggle()
 
-    def view_menu(self) -> QMenu:
+    def view_menu(self, channel: int) -> QMenu:
+        """A right click on `channel`'s row (0-based): playing, labels, zoom and selection; hiding the
+        row, or showing the hidden ones; analysis."""
         window = self.window
         menu = QMenu(window)
         for action in (window.play_action, window.loop_action, None, window.add_label_action,
@@ -77,6 +79,14 @@ class ContextMenus:
                 menu.addSeparator()
             else:
                 menu.addAction(action)
+        menu.addSeparator()
+        hide = menu.addAction(f"Hide channel {channel + 1}", lambda: window.channels.hide(channel))
+        hide.setEnabled(window.channels.can_hide(channel))
+        hidden = len(window.channels.hidden)
+        show = menu.addAction(f"Show every channel ({hidden} hidden)" if hidden else "Show every channel",
+                              window.channels.show_all)
+        show.setEnabled(hidden > 0)
+        menu.addAction(window.channels_action)
         return menu
 
     def show_version_menu(self, version_id: str, where: QPoint) -> None:
@@ -88,7 +98,7 @@ class ContextMenus:
         self.menu = self.label_menu(index)
         self.menu.popup(where)
 
-    def show_view_menu(self, where: QPoint) -> None:
+    def show_view_menu(self, channel: int, where: QPoint) -> None:
         if self.window.recording is not None:
-            self.menu = self.view_menu()
+            self.menu = self.view_menu(channel)
             self.menu.popup(where)

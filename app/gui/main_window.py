@@ -62,6 +62,7 @@ from app.engine.workflow import (
 from app.gui.ab_controller import ABController
 from app.gui.blind_controller import BlindController
 from app.gui.context_menus import ContextMenus
+from app.gui.channels_controller import ChannelsController
 from app.gui.combine_controller import CombineController
 from app.gui.delays_controller import DelaysController
 from app.gui.dialogs.about_dialog import AboutDialog
@@ -206,6 +207,7 @@ class MainWindow(QMainWindow):
         self.slice_dock.visibilityChanged.connect(lambda shown: shown and self.slices.draw())
         self.delays = DelaysController(self)
         self.combining = CombineController(self)
+        self.channels = ChannelsController(self)
         self.delays_dock = QDockWidget("Delays", self)
         self.delays_dock.setObjectName("delays")
         self.delays_dock.setWidget(self.delays.panel)
@@ -371,6 +373,8 @@ class MainWindow(QMainWindow):
         self.follow_action = self._action("&Follow playback", [], lambda: None, checkable=True)
         self.follow_action.setChecked(self.stored.follow_playback())
         self.follow_action.toggled.connect(self.stored.set_follow_playback)
+        self.channels_action = self._action("&Channels shown…", [], lambda: self.channels.open_dialog())
+        self.channels_action.setStatusTip("Choose which channels' rows to show; the others are folded away")
         self.pitch_action = self._action("&Pitch track", ["Shift+P"], lambda: None, checkable=True)
         self.pitch_action.setStatusTip("Draw each channel's and version's F0 (pYIN) over its spectrogram")
         self.pitch_action.setChecked(self.stored.pitch_shown())
@@ -519,6 +523,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
         view_menu.addAction(self.follow_action)
         view_menu.addAction(self.pitch_action)
+        view_menu.addAction(self.channels_action)
         top_menu = view_menu.addMenu("&Top frequency")
         top_menu.addActions(list(self.top_actions.values()))
         top_menu.addSeparator()
@@ -684,6 +689,7 @@ class MainWindow(QMainWindow):
             session.references = demo_references(recording.path)
         self.sessions.restart()
         self.session = session
+        self.channels.restore()
         self.edits.new_recording()
         self.slices.clear()
         self.delays.open(recording)
@@ -814,6 +820,7 @@ class MainWindow(QMainWindow):
         self.export_audio_action.setEnabled(self.recording is not None)
         self.import_estimate_action.setEnabled(self.recording is not None)
         self.select_range_action.setEnabled(self.recording is not None)
+        self.channels_action.setEnabled(self.recording is not None)
         self.monitor_combo.setEnabled(self.recording is not None)
         idle = self.recording is not None
         separator = self._installed[Task.SEPARATION]

@@ -41,6 +41,7 @@ class RenderRequest:
     columns: int
     rows: int
     settings: SpectrogramSettings
+    channels: tuple[int, ...] | None = None     # those shown (0-based), in order; None: all
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class RenderResult:
     recording: Recording          # results still queued after a file change are recognised and dropped
     request: RenderRequest
     image: SpectrogramImage
-    colors: np.ndarray            # (channels, columns, rows) uint8 colormap indices
+    colors: np.ndarray            # (channels shown, columns, rows) uint8 colormap indices
     envelope_start_frame: int
     envelope_stride: float        # frames per envelope column
     envelope_min: np.ndarray      # (channels, columns)
@@ -61,12 +62,15 @@ def render_steps(recording: Recording, request: RenderRequest, cache: TileCache)
     s = request.settings
     exact = None
     for image in image_steps(recording, request.start_frame, request.stop_frame, request.columns, s,
-                             request.rows, cache=cache):
+                             request.rows, request.channels, cache=cache):
         colors = to_color_indices(image.level_db, s.floor_db, s.ceiling_db)
         if image.stride > s.hop:
             envelope = (image.start_frame, float(image.stride), image.envelope_min, image.envelope_max)
         else:
-            exact = exact or exact_envelope(recording, request.start_frame, request.stop_frame, request.columns)
+            if exact is None:
+                start, per_column, low, high = exact_envelope(recording, request.start_frame, request.stop_frame,
+                                                              request.columns)
+                exact = (start, per_column, low[list(image.channels)], high[list(image.channels)])
             envelope = exact
         yield RenderResult(recording, request, image, colors, *envelope)
 

@@ -1,4 +1,6 @@
-"""One row per channel — a thin waveform above a spectrogram — on one shared time axis.
+"""One row per channel — a thin waveform above a spectrogram — on one shared time axis; a channel
+can be hidden (its row folded away, as Audacity collapses a track), which leaves its place in the
+numbering and everything else as it was.
 
 Every plot's x axis is linked, so zooming or scrolling any of them moves all (mouse handling
 in `TimeViewBox`). The view asks its `SpectrogramWorker` for exactly what is visible, at the
@@ -46,6 +48,7 @@ LABEL_WIDTH = 34
 MIN_SPAN_SECONDS = 0.01
 EDGE_GRAB_PIXELS = 4           # a drag starting this close to a label's edge moves the edge
 MIN_CHANNEL_PIXELS = 96        # waveform + a spectrogram with room for four frequency labels
+QWIDGETSIZE_MAX = 16_777_215   # Qt's "no maximum"
 TIME_AXIS_PIXELS = 50
 EMPTY_HINT = "Open a recording with Ctrl+O, pick one from File ▸ Open recent, or drop it here."
 
@@ -89,7 +92,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     seek_requested = Signal(float)
     selection_changed = Signal(object)          # (start, stop) seconds or None; `band` is set first
     label_moved = Signal(int, float, float)     # label index, its new start and stop: an edge was dragged
-    context_requested = Signal(object)          # a right click on a channel: its screen position
+    context_requested = Signal(int, object)     # a right click on a channel: the channel, the screen position
     cursor_info = Signal(str)
     hover_time = Signal(float)      # seconds under the mouse on a channel's spectrogram or waveform
     render_failed = Signal(str)
@@ -107,6 +110,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self.last_result: RenderResult | None = None
         self.selection: tuple[float, float] | None = None
         self.band: tuple[float, float] | None = None       # Hz, within the selection: a time-frequency area
+        self.hidden: frozenset[int] = frozenset()           # channels whose rows are folded away
         self._boxes: list[TimeViewBox] = []
         self._spec_plots: list[pg.PlotItem] = []
         self._wave_plots: list[pg.PlotItem] = []
@@ -143,6 +147,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             items.clear()
         self.recording, self.last_request, self.last_result = recording, None, None
         self.selection = self.band = None
+        self.hidden = frozenset()
         self._colorbar = None
         if recording is None:
             self.setMinimumHeight(0)
@@ -161,13 +166,13 @@ class RecordingView(pg.GraphicsLayoutWidget):
         self._add_time_ruler(recording.channels, duration)
         self._add_colorbar(recording.channels)
         self.ci.layout.setColumnStretchFactor(1, 1)
-        self.setMinimumHeight(recording.channels * MIN_CHANNEL_PIXELS + TIME_AXIS_PIXELS)   # more: scroll
-        self.resizeEvent(None)   # re-fit the layout to the widget: rebuilding rows shrinks it to its hint
+        self._fit_height()
         first = self._boxes[0]
         for box in self._boxes[1:]:
             box.setXLink(first)
         first.sigXRangeChanged.connect(self._on_range_changed)
-        self._spec_plots[0].getViewBox().sigResized.connect(self._on_range_changed)   # new pixel size
+        for spec in self._spec_plots:
+            spec.getViewBox().sigResized.connect(self._on_range_changed)   # new pixel size
         first.setXRange(0, duration, padding=0)
         self.request_redraw()
 
@@ -217,7 +222,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
             box.setLimits(xMin=0, xMax=duration, minXRange=min(MIN_SPAN_SECONDS, duration), maxXRange=duration)
             box.clicked.connect(self.seek_requested)
             box.dragged.connect(self._on_dragged)
-            box.context_clicked.connect(self.context_requested)
+            box.context_clicked.connect(lambda where, channel=channel: self.context_requested.emit(channel, where))
             box.extend_clicked.connect(self.extend_selection)
             head = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(PLAYHEAD_COLOR, width=1.5), movable=False)
             region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(*SELECTION_BRUSH),
@@ -266,6 +271,31 @@ class RecordingView(pg.GraphicsLayoutWidget):
         box.clicked.connect(self.seek_requested)
         self.ci.addItem(ruler, row=2 * row, col=1)
         self._boxes.append(box)
+
+    def _fit_height(self) -> None:
+        """Room for every shown channel's row (more channels: the view scrolls)."""
+        shown = self.channel_rows - len(self.hidden)
+        self.setMinimumHeight(shown * MIN_CHANNEL_PIXELS + TIME_AXIS_PIXELS)
+        self.resizeEvent(None)   # re-fit the layout to the widget: rebuilding rows shrinks it to its hint
+
+    def set_hidden_channels(self, hidden: frozenset[int]) -> None:
+        """Fold away the rows of the `hidden` channels (0-based) and unfold the others; at least one
+        channel stays shown."""
+        hidden = frozenset(c for c in hidden if 0 <= c < self.channel_rows)
+        if self.channel_rows and len(hidden) == self.channel_rows:
+            raise ValueError("At least one channel stays shown.")
+        self.hidden = hidden
+        for channel, (label, wave, spec) in enumerate(zip(self._labels, self._wave_plots, self._spec_plots)):
+            shown = channel not in hidden
+            for item in (label, wave, spec):
+                item.setVisible(shown)
+                item.setMinimumHeight(0)
+                item.setMaximumHeight(QWIDGETSIZE_MAX if shown else 0)
+            if shown:
+                wave.setFixedHeight(WAVEFORM_HEIGHT)
+            self.ci.layout.setRowStretchFactor(2 * channel + 1, 1 if shown else 0)
+        self._fit_height()
+        self.request_redraw()
 
     # --- settings and time range ----------------------------------------------------------------
     def set_settings(self, settings: SpectrogramSettings) -> None:
@@ -338,11 +368,12 @@ class RecordingView(pg.GraphicsLayoutWidget):
             return
         left, right = self.visible_range()
         rate = self.recording.sample_rate
-        box = self._spec_plots[0].getViewBox()
+        box = next(p for c, p in enumerate(self._spec_plots) if c not in self.hidden).getViewBox()
         columns = max(64, int(box.width()))
         rows = min(512, max(64, 32 * math.ceil(box.height() / 32)))
+        shown = tuple(c for c in range(self.channel_rows) if c not in self.hidden) if self.hidden else None
         self.last_request = RenderRequest(math.floor(left * rate), math.ceil(right * rate), columns, rows,
-                                          self.settings)
+                                          self.settings, shown)
         self.worker.request(self.last_request)
 
     # --- results --------------------------------------------------------------------------------
@@ -354,8 +385,9 @@ class RecordingView(pg.GraphicsLayoutWidget):
         image = result.image
         x0 = image.start_frame / rate
         width = image.columns * image.stride / rate
-        for channel, item in enumerate(self._images):
-            item.setImage(result.colors[channel], levels=(0, 255), lut=self._lut, autoLevels=False)
+        for k, channel in enumerate(image.channels):         # the rows shown when it was asked for
+            item = self._images[channel]
+            item.setImage(result.colors[k], levels=(0, 255), lut=self._lut, autoLevels=False)
             item.setRect(QRectF(x0, 0.0, width, 1.0))
         self._draw_waveforms(result, rate)
 
@@ -365,15 +397,16 @@ class RecordingView(pg.GraphicsLayoutWidget):
         scale = 2.0 ** math.ceil(math.log2(peak)) if peak > 1e-6 else 1.0   # stable: powers of two
         columns = low.shape[1]
         times = (result.envelope_start_frame + (np.arange(columns) + 0.5) * result.envelope_stride) / rate
+        curves = [self._waves[channel] for channel in result.image.channels]     # row k: the k-th shown
         if result.envelope_stride <= 1:                 # fewer samples than pixels: draw the samples
-            for channel, curve in enumerate(self._waves):
-                curve.setData(times, low[channel] / scale, connect="all")
+            for k, curve in enumerate(curves):
+                curve.setData(times, low[k] / scale, connect="all")
         else:                                           # one vertical min-max stroke per column
             x = np.repeat(times, 2)
-            for channel, curve in enumerate(self._waves):
+            for k, curve in enumerate(curves):
                 y = np.empty(2 * columns, dtype=np.float32)
-                y[0::2] = low[channel] / scale
-                y[1::2] = np.maximum(high[channel], low[channel] + 1e-4 * scale) / scale
+                y[0::2] = low[k] / scale
+                y[1::2] = np.maximum(high[k], low[k] + 1e-4 * scale) / scale
                 curve.setData(x, y, connect="pairs")
         for channel, label in enumerate(self._labels):
             label.setText(f"<b>{channel + 1}</b><br><span style='font-size:7pt'>±{scale:g}</span>")
@@ -527,8 +560,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
             image = result.image
             column = math.floor((seconds * self.recording.sample_rate - image.start_frame) / image.stride)
             row = math.floor(unit * image.level_db.shape[2])
-            if 0 <= column < image.columns and 0 <= row < image.level_db.shape[2]:
-                text += f"   {image.level_db[channel, column, row]:.1f} dBFS"
+            if 0 <= column < image.columns and 0 <= row < image.level_db.shape[2] and channel in image.channels:
+                text += f"   {image.level_db[image.channels.index(channel), column, row]:.1f} dBFS"
         track = self.pitch_track(channel)
         f0 = math.nan if track is None else track.at(seconds)
         if math.isfinite(f0):
