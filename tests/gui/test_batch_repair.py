@@ -102,6 +102,7 @@ def test_the_repairs_chosen_are_offered_again_next_time(qtbot, window, tmp_path)
     again = window.processing.open_batch_repair()
     assert (again.declip.isChecked(), again.declick.isChecked(), again.dehum.isChecked(),
             again.as_needed.isChecked(), again.noise.currentData()) == (True, False, True, True, 12.0)
+    assert again.folder.text() == str(tmp_path / "out")
     again.dehum.setChecked(False)
     again.reject()
     kept = window.processing.open_batch_repair()

@@ -111,10 +111,11 @@ class BatchDialog(BatchFilesDialog):
         self._refresh()
 
     def remembered(self) -> Remembered:
-        """The choices offered again next time (the separation's own come from the window's last)."""
-        return {"correct": self.correct, "keep_uncorrected": self.keep_uncorrected, "enhance": self.enhance,
-                "noise": self.noise, "blend": self.blend, "loudness": self.loudness, "declip": self.declip,
-                "dropouts": self.dropouts, "declick": self.declick, "dereverb": self.dereverb,
+        """The choices offered again next time, the output folder with them (the separation's own come
+        from the window's last)."""
+        return {"folder": self.folder, "correct": self.correct, "keep_uncorrected": self.keep_uncorrected,
+                "enhance": self.enhance, "noise": self.noise, "blend": self.blend, "loudness": self.loudness,
+                "declip": self.declip, "dropouts": self.dropouts, "declick": self.declick, "dereverb": self.dereverb,
                 "between_turns": self.between_turns, "overwrite": self.overwrite}
 
     def request(self) -> BatchRequest:

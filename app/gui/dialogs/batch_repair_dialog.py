@@ -76,9 +76,10 @@ class BatchRepairDialog(BatchFilesDialog):
         self._refresh()
 
     def remembered(self) -> Remembered:
-        """The choices offered again next time (the files and folder change each time)."""
-        return {"declip": self.declip, "dropouts": self.dropouts, "declick": self.declick, "dereverb": self.dereverb,
-                "noise": self.noise, "dehum": self.dehum, "as_needed": self.as_needed, "overwrite": self.overwrite}
+        """The choices offered again next time, the output folder with them (the files change each time)."""
+        return {"folder": self.folder, "declip": self.declip, "dropouts": self.dropouts, "declick": self.declick,
+                "dereverb": self.dereverb, "noise": self.noise, "dehum": self.dehum, "as_needed": self.as_needed,
+                "overwrite": self.overwrite}
 
     def restoration(self) -> Restoration:
         db = self.noise.currentData()
