@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
         self.jobs_dock.raise_()
         self.resizeDocks([self.versions_dock], [DOCK_PIXELS], Qt.Orientation.Horizontal)   # the channels get the room
         self.view.seek_requested.connect(self.playback.seek)
+        self.view.channel_clicked.connect(self.playback.listen_alone)
         self.view.selection_changed.connect(self._on_selection_changed)
         self.view.cursor_info.connect(self._on_cursor_info)
         self.view.hover_time.connect(self.slices.at_cursor)

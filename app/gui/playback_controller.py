@@ -128,6 +128,12 @@ class PlaybackController:
         self.window.stored.set_monitor_channels(chosen)
         self.listen_to_channels(chosen)
 
+    def listen_alone(self, channel: int) -> None:
+        """A click on a channel's number: "Listen to" that channel alone, remembered as a choice there is."""
+        self.window.stored.set_monitor_channels((channel,))
+        self.show_monitor((channel,))
+        self.window.statusBar().showMessage(f"Listening to {self.window.monitor_combo.currentText()} alone", 5_000)
+
     def show_monitor(self, channels: tuple[int, ...]) -> None:
         """The toolbar's "Listen to" shows `channels`, and the file player plays them."""
         combo = self.window.monitor_combo

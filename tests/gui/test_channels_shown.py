@@ -86,3 +86,15 @@ def test_zoomed_in_the_shown_rows_draw_their_own_samples(qtbot, window, make_rec
     own = window.recording.read(result.envelope_start_frame, result.envelope_start_frame + drawn.size)[3]
     gain = float(own @ drawn / (drawn @ drawn))                  # the row's scale: a power of two
     np.testing.assert_allclose(gain * drawn, own, atol=1e-5)     # channel 4's samples, not the row above's
+
+
+def test_a_click_on_a_channels_number_listens_to_it_alone(qtbot, window, make_recording):
+    from PySide6.QtCore import QPoint
+
+    open_and_draw(qtbot, window, make_recording(channels=4))
+    number = window.view._labels[2]
+    where = window.view.mapFromScene(number.sceneBoundingRect().center())
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(where.x(), where.y()))
+    qtbot.waitUntil(lambda: window.monitor_combo.currentText() == "Ch 3", timeout=5000)
+    assert window.stored.monitor_channels() == (2,)
+    assert window.statusBar().currentMessage() == "Listening to Ch 3 alone"

@@ -78,6 +78,21 @@ class BandArea(QGraphicsRectItem):
             self.setRect(QRectF(selection[0], low, selection[1] - selection[0], high - low))
 
 
+class ChannelNumber(pg.LabelItem):
+    """A channel's number at the left of its row; a click on it asks to listen to that channel
+    alone (Audacity's Solo)."""
+
+    def __init__(self, channel: int, clicked: Signal) -> None:
+        super().__init__(f"<b>{channel + 1}</b>", color=plot_colors().foreground, size="10pt")
+        self.channel, self.clicked = channel, clicked
+        self.setToolTip(f"Channel {channel + 1}: click to listen to it alone")
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.clicked.emit(self.channel)
+
+
 def _blank_left_axis(plot: pg.PlotItem) -> None:
     """An invisible left axis as wide as the frequency axes, keeping the time columns aligned."""
     axis = plot.getAxis("left")
@@ -93,6 +108,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
     selection_changed = Signal(object)          # (start, stop) seconds or None; `band` is set first
     label_moved = Signal(int, float, float)     # label index, its new start and stop: an edge was dragged
     context_requested = Signal(int, object)     # a right click on a channel: the channel, the screen position
+    channel_clicked = Signal(int)               # a click on a channel's number: listen to it alone
     cursor_info = Signal(str)
     hover_time = Signal(float)      # seconds under the mouse on a channel's spectrogram or waveform
     render_failed = Signal(str)
@@ -162,7 +178,8 @@ class RecordingView(pg.GraphicsLayoutWidget):
             self._add_channel_row(channel, axis, duration)
         for recorder in recorders:
             for channel in recorder.channels:
-                self._labels[channel].setToolTip(f"Channel {channel + 1}: {recorder.describe()}")
+                self._labels[channel].setToolTip(f"Channel {channel + 1}: {recorder.describe()}; click to listen "
+                                                 "to it alone")
         self._add_time_ruler(recording.channels, duration)
         self._add_colorbar(recording.channels)
         self.ci.layout.setColumnStretchFactor(1, 1)
@@ -178,7 +195,7 @@ class RecordingView(pg.GraphicsLayoutWidget):
 
     def _add_channel_row(self, channel: int, axis: FrequencyAxis, duration: float) -> None:
         row = 2 * channel
-        label = pg.LabelItem(f"<b>{channel + 1}</b>", color=plot_colors().foreground, size="10pt")
+        label = ChannelNumber(channel, self.channel_clicked)
         label.setFixedWidth(LABEL_WIDTH)
         self.ci.addItem(label, row=row, col=0, rowspan=2)
         self._labels.append(label)
