@@ -88,3 +88,12 @@ def test_one_file_of_a_take_from_two_devices_brings_the_other(tmp_path, recorder
     captured = capsys.readouterr()
     assert f"note: {table.name} was recorded in one take with {phone.name}; combining them all" in captured.err
     assert [r["input"] for r in json.loads(captured.out)["recorders"]] == [table.name, phone.name]
+
+
+def test_info_names_the_other_files_of_a_take(tmp_path, recorders, capsys):
+    table = as_take(recorders[0], "table", "phone", 2, RATE)
+    phone = as_take(recorders[1], "phone", "table", 1, 48_000)
+    assert main(["info", str(phone), "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["files"][0]["take"] == [str(table)]
+    assert main(["info", str(phone)]) == EXIT_OK
+    assert f"  recorded in one take with {table.name}" in capsys.readouterr().out

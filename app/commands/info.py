@@ -1,6 +1,7 @@
 """`meco-studio info FILE...`: what a recording holds, without reading it whole, and its tags
 (what made a file this app wrote: `provenance`); for a combined recording, the recorders its
-channels came from, to pass one's to `separate --channels`. With `--damage`, each recording is also
+channels came from, to pass one's to `separate --channels`; for one file of a take from several
+devices, the take's other files. With `--damage`, each recording is also
 read through to count its clipped runs, dropouts, clicks and mains hum (what Process ▸ Repair the
 recording… finds, and `repair --as-needed` acts on)."""
 
@@ -17,6 +18,7 @@ from app.engine.files import open_recording
 from app.engine.jobs import drive
 from app.engine.provenance import read_tags
 from app.engine.restoration import damage_job
+from app.engine.take_group import take_files
 from app.engine.timecode import format_duration
 
 
@@ -48,6 +50,11 @@ def run(args: argparse.Namespace) -> int:
                              f"{i.format}/{i.subtype}")
                 if recorders:
                     lines.append(f"  recorders: {'; '.join(r.describe() for r in recorders)}")
+                take = take_files(rec.path)[1:]
+                files[-1]["take"] = [str(other) for other in take]
+                if take:
+                    lines.append(f"  recorded in one take with {' and '.join(o.name for o in take)} "
+                                 f"(`meco-studio combine {rec.path.name} --out ….wav` makes them one recording)")
                 lines += [f"  {name}: {text}" for name, text in tags.items()]
                 if args.damage:
                     with progress_bar(rec.name, "block", sys.stderr.isatty() and not args.json) as on_progress:

@@ -45,6 +45,7 @@ from app.engine.documents import (
 )
 from app.engine.errors import AppError, AudioFileError
 from app.engine.combine import RecorderChannels, recorders_of
+from app.engine.take_group import take_files
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
 from app.engine.labels import LABEL_SUFFIXES
@@ -705,6 +706,11 @@ class MainWindow(QMainWindow):
                                 f"{info.sample_rate / 1000:g} kHz · {info.subtype} · "
                                 f"{format_duration(info.duration_seconds)}")
         self.file_label.setToolTip("\n".join([str(recording.path)] + [f"{k}: {v}" for k, v in tags.items()]))
+        take = take_files(recording.path)
+        if len(take) > 1:
+            self.statusBar().showMessage(f"{recording.path.name} was recorded in one take with "
+                                         f"{' and '.join(p.name for p in take[1:])}: File ▸ Combine recorders into "
+                                         "one array… makes them one recording", 15_000)
         if recording.notice:
             self.show_error("The file is incomplete", recording.notice, QMessageBox.Icon.Warning)
         self.update_transport()

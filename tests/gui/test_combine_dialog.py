@@ -123,7 +123,7 @@ def test_a_combined_recordings_channels_are_named_for_their_recorders_and_paired
     assert listen[3:7] == ["Ch 4 · table-array.wav", "Ch 5 · phone.wav", "Ch 6 · camera.wav", "Ch 7 · camera.wav"]
     assert listen[7:] == ["Ch 1 + 2 (L/R) · table-array.wav", "Ch 3 + 4 (L/R) · table-array.wav",
                           "Ch 6 + 7 (L/R) · camera.wav"]
-    assert window.view._labels[4].toolTip() == "Channel 5: phone.wav, channel 5"
+    assert window.view._labels[4].toolTip() == "Channel 5: phone.wav, channel 5; click to listen to it alone"
     dialog = window.open_settings()
     assert dialog.monitor.itemText(4) == "Ch 5 · phone.wav"
     dialog.reject()
@@ -172,6 +172,9 @@ def test_with_a_take_open_combine_starts_with_its_files(qtbot, window, tmp_path)
     paths = recorded_take(tmp_path)
     window.open_path(paths[0])
     qtbot.waitUntil(lambda: window.recording is not None, timeout=5000)
+    assert window.statusBar().currentMessage() == (
+        f"{paths[0].name} was recorded in one take with {paths[1].name}: File ▸ Combine recorders into one array… "
+        "makes them one recording")
     dialog = window.combining.open_dialog()
     qtbot.waitUntil(lambda: dialog.files.paths() == paths, timeout=5000)
     dialog.reject()
