@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.options import add_range_option
+from app.commands.options import add_format_options, add_range_option
 from app.commands.output import emit, progress_bar, warn
 from app.engine.documents import load_session
 from app.engine.errors import ConfigError, JobCancelled
@@ -43,10 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a purpose's usual format, samples, rate, loudness and peaks (the export dialog's Preset: "
                         + "; ".join(f"{preset.key}: {preset.name.split(': ')[1]}" for preset in PRESETS)
                         + "); the options below, when given, override it")
-    p.add_argument("--format", type=AudioFormat, choices=list(AudioFormat), default=None,
-                   help="file format (OGG is Vorbis and MP3 is MPEG Layer III: both lossy; default: wav)")
-    p.add_argument("--sample-format", type=SampleFormat, choices=list(SampleFormat), default=None,
-                   help="sample format (FLOAT: WAV only; ignored for OGG and MP3; default: PCM_24)")
+    add_format_options(p, "PCM_24")
     p.add_argument("--rate", default=None,
                    help="'source' (each version's rate), 'model' (16000) or a rate in Hz (default: source)")
     p.add_argument("--peak", type=PeakPolicy, choices=list(PeakPolicy), default=None,

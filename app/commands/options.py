@@ -7,6 +7,7 @@ import argparse
 
 from app.engine.errors import ConfigError
 from app.engine.channel_lists import parse_channel_list
+from app.engine.export import AudioFormat, SampleFormat
 from app.engine.separation import OutputRate
 from app.engine.timecode import parse_clock
 from models.inference.chunked import ChunkConfig
@@ -53,3 +54,12 @@ def add_run_options(p: argparse.ArgumentParser, *, output_rate_of: str | None, t
         p.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: torch's choice)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
+
+
+def add_format_options(p: argparse.ArgumentParser, sample_default: str) -> None:
+    """--format and --sample-format, both None unless given (`sample_default` says, in the help,
+    what the command then writes)."""
+    p.add_argument("--format", type=AudioFormat, choices=list(AudioFormat), default=None,
+                   help="file format (OGG is Vorbis and MP3 is MPEG Layer III: both lossy; default: wav)")
+    p.add_argument("--sample-format", type=SampleFormat, choices=list(SampleFormat), default=None,
+                   help=f"sample format (FLOAT: WAV only; ignored for OGG and MP3; default: {sample_default})")

@@ -1,4 +1,5 @@
-"""`meco-studio separate INPUT... --out DIR`: one track per talker, `DIR/<stem>/spk{k}.wav`.
+"""`meco-studio separate INPUT... --out DIR`: one track per talker, `DIR/<stem>/spk{k}.wav` (or
+`.flac`, `.ogg`, `.mp3` with `--format`).
 
 Works on files and folders, keeps going past a bad file and lists failures at the end; the work
 of one file is `app.engine.batch.separate_file_job`, which the window's batch dialog runs too.
@@ -12,11 +13,12 @@ import sys
 from pathlib import Path
 
 from app.commands import HelpFormatter
-from app.commands.options import add_channel_options, add_range_option, add_run_options
+from app.commands.options import add_channel_options, add_format_options, add_range_option, add_run_options
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.batch import BatchSettings, check_file, output_folders, separate_file_job
 from app.engine.correction import DEFAULT_SEED, CorrectSettings, has_corrector
 from app.engine.enhancement import EnhanceSettings
+from app.engine.export import AudioFormat, SampleFormat
 from app.engine.errors import AppError, ConfigError
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
@@ -78,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--dereverb)")
     add_range_option(p, "separate only this part of each recording (a trial on a long file); the tracks "
                         "then hold that part alone")
+    add_format_options(p, "PCM_16")
     add_run_options(p, output_rate_of="input", threads=True)
     p.set_defaults(run=run)
 
@@ -132,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
     span = None if args.range is None else (args.range[0], args.range[1])
     batch = BatchSettings(settings, correct, args.also_uncorrected, enhance, args.loudness, args.overwrite, span,
                           args.silence_between_turns, args.blend, args.reduce_noise, declip=args.declip,
-                          declick=args.declick, dropouts=args.fill_dropouts, dereverb=args.dereverb)
+                          declick=args.declick, dropouts=args.fill_dropouts, dereverb=args.dereverb,
+                          format=args.format or AudioFormat.WAV,
+                          sample_format=args.sample_format or SampleFormat.PCM_16)
     files = expand_inputs(args.inputs)
     if not files:
         warn("error: no audio files found in the given inputs")

@@ -21,12 +21,14 @@ import numpy as np
 from app.engine.correction import CorrectSettings, corrected_separation_job
 from app.engine.documents import now_iso
 from app.engine.enhancement import EnhanceSettings, enhance_job, find_enhancer
-from app.engine.errors import AppError, ConfigError, JobCancelled
+from app.engine.errors import AppError, ConfigError, ExportError, JobCancelled
 from app.engine.export import (
     AtomicAudioWriter,
+    AudioFormat,
     ExportSettings,
     PeakPolicy,
     SampleFormat,
+    file_in_format,
     normalise_file_loudness,
 )
 from app.engine.files import Recording, open_recording, span_of
@@ -62,6 +64,13 @@ class BatchSettings:
     declick: bool = False                        # the recording's clicks redrawn before separating (`clicks`)
     dropouts: bool = False                       # the recording's dropouts redrawn before separating (`restoration`)
     dereverb: bool = False                       # the recording dereverberated (WPE) before separating (`dereverb`)
+    format: AudioFormat = AudioFormat.WAV        # the tracks' file format (another than WAV: written last)
+    sample_format: SampleFormat = SampleFormat.PCM_16      # ignored for OGG and MP3
+
+    @property
+    def export(self) -> ExportSettings:
+        """The tracks' format, as finished (limited rather than clipped)."""
+        return ExportSettings(self.format, self.sample_format, PeakPolicy.LIMIT, self.overwrite)
 
     @property
     def restoration(self) -> Restoration:
@@ -69,7 +78,7 @@ class BatchSettings:
         return Restoration(declip=self.declip, dropouts=self.dropouts, declick=self.declick, dereverb=self.dereverb)
 
     def __post_init__(self) -> None:
-        ExportSettings(loudness_lufs=self.loudness_lufs)      # a target out of range is refused before any work
+        replace(self.export, loudness_lufs=self.loudness_lufs)      # refused before any work: FLAC float, a target
         if self.reduce_noise_db is not None:
             NoiseSettings(reduction_db=self.reduce_noise_db).check()
         if self.blend_db is not None and self.blend_db > 0:
@@ -133,6 +142,19 @@ def check_file(path: Path, settings: BatchSettings) -> FileFacts:
     """`file_facts`, and what `separate_file_job` would refuse about the recording with `settings`."""
     return file_facts(path, lambda rec: check_separable(rec if settings.span is None else span_of(rec, settings.span),
                                                         settings.separate))
+
+
+def _check_free(target: Path, chosen: ExportSettings, raw: bool) -> None:
+    """ExportError, before any work, naming a track of `chosen`'s format already in `target` (unless
+    it may be replaced): the tracks are written in another format first and converted last."""
+    if chosen.overwrite:
+        return
+    names = [f"spk{k + 1}" for k in range(TALKERS)] + ([f"spk{k + 1}_separated" for k in range(TALKERS)] if raw else [])
+    for name in names:
+        existing = target / f"{name}.{chosen.format.value}"
+        if existing.exists():
+            raise ExportError(f"{existing.name} already exists in {target}; choose another folder or allow "
+                              "overwriting.")
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -212,10 +234,14 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
     With a loudness target the tracks are written as float first (no limiting at the models'
     level) and brought to the target at the end, where the peak policy then acts."""
     lufs = settings.loudness_lufs
-    final = ExportSettings(peak=PeakPolicy.LIMIT, overwrite=settings.overwrite, loudness_lufs=lufs)
-    export = final if lufs is None else \
-        ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE, overwrite=settings.overwrite)
+    chosen = settings.export
+    in_place = chosen.format is AudioFormat.WAV        # the stages rewrite WAV files; another format comes last
+    unlimited = ExportSettings(sample_format=SampleFormat.FLOAT, peak=PeakPolicy.NONE, overwrite=settings.overwrite)
+    final = replace(chosen if in_place else unlimited, loudness_lufs=lufs)
+    export = final if lufs is None else replace(unlimited, loudness_lufs=None)
     correct = settings.correct
+    if not in_place:
+        _check_free(target, chosen, settings.also_uncorrected and correct is not None)
     with open_recording(path) as opened:
         notes = [opened.notice] if opened.notice else []
         rec = opened if settings.span is None else span_of(opened, settings.span)
@@ -262,6 +288,7 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
             peak_notes.update((path, note) for path, note in zip(paths, said) if note)
 
         heard(every_track, [w.peak_note for w in writers + raw_writers])
+        converted: list[Path] = []                  # the tracks in their chosen format, where not WAV
         try:
             enhanced = None
             if settings.enhance:
@@ -277,14 +304,21 @@ def separate_file_job(path: Path, target: Path, settings: BatchSettings) -> Job[
             if lufs is not None:
                 loudness, said = zip(*(normalise_file_loudness(path, final) for path in every_track))
                 heard(every_track, list(said))
+            for path in every_track if not in_place else ():
+                written, said = file_in_format(path, chosen)
+                converted.append(written)
+                peak_notes.pop(path, None)
+                heard([written], [said])
         except BaseException:
-            for w in writers + raw_writers:      # a half-finished run leaves nothing behind
-                w.path.unlink(missing_ok=True)
+            for made in [w.path for w in writers + raw_writers] + converted:
+                made.unlink(missing_ok=True)      # a half-finished run leaves nothing behind
             _remove_if_empty(target)
             raise
+        if not in_place:
+            outputs = [str(path) for path in converted]
         notes += result.notices + list(peak_notes.values())
-        notes += [f"{w.path.name} is silent, so it keeps its level rather than {lufs:g} LUFS"
-                  for w, measured in zip(writers + raw_writers, loudness or []) if measured is None]
+        notes += [f"{Path(output).name} is silent, so it keeps its level rather than {lufs:g} LUFS"
+                  for output, measured in zip(outputs, loudness or []) if measured is None]
         seconds = result.seconds + (correction.seconds if correction is not None else 0.0)
         return {"input": str(path), "outputs": outputs, **result.info,
                 "correction": correction.info if correction is not None else None, "enhancement": enhanced,

@@ -213,6 +213,27 @@ def normalise_file_loudness(path: Path, settings: ExportSettings) -> tuple[float
     return (loudness if math.isfinite(loudness) else None), writer.peak_note
 
 
+def file_in_format(path: Path, settings: ExportSettings) -> tuple[Path, str | None]:
+    """The finished file `path` rewritten in `settings`' format and sample format, named as that
+    format is (`spk1.wav` → `spk1.flac`), streamed a block at a time with the peak policy acting as it
+    goes, its tags carried; `path` is removed once the copy is in place. The new path and the
+    writer's `peak_note`. An existing file of the new name is replaced only with `settings.overwrite`."""
+    path = Path(path)
+    target = path.with_suffix(f".{settings.format.value}")
+    with sf.SoundFile(path) as source:
+        rate, block = source.samplerate, int(FILE_BLOCK_SECONDS * source.samplerate)
+        writer = AtomicAudioWriter(target, rate, source.channels,
+                                   replace(settings, overwrite=settings.overwrite or target == path),
+                                   read_tags(source), frames=source.frames)
+        with writer:
+            for chunk in source.blocks(block, dtype="float32", always_2d=True):
+                writer.write(chunk.T)
+    written = writer.commit()                # once the source is closed
+    if written != path:
+        path.unlink()
+    return written, writer.peak_note
+
+
 def _explain(err: OSError, path: Path) -> str:
     if err.errno == errno.ENOSPC:
         return f"{path.name} could not be written: the disk is full. Free some space or choose another folder."

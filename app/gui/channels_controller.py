@@ -48,6 +48,7 @@ class ChannelsController:
         """Fold away the rows of `hidden` (0-based) and say so in the status bar."""
         window = self.window
         window.view.set_hidden_channels(hidden)
+        window.pitch.track_next()             # a row shown again gets its pitch track
         hidden = window.view.hidden
         if hidden:
             window.session.settings[SETTING] = [c + 1 for c in sorted(hidden)]

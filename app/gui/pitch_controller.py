@@ -112,11 +112,12 @@ class PitchController(QObject):
         return self._worker is None and not self._timer.isActive()
 
     def lanes(self) -> list[PitchLane]:
-        """Every row on screen: the channels, then the shown versions."""
+        """Every row on screen: the shown channels, then the shown versions."""
         recording = self.window.recording
         if recording is None:
             return []
-        lanes = [PitchLane(c, f"ch{c + 1}_f0_hz", recording, c) for c in range(recording.channels)]
+        hidden = self.window.view.hidden
+        lanes = [PitchLane(c, f"ch{c + 1}_f0_hz", recording, c) for c in range(recording.channels) if c not in hidden]
         for version in self.window.tracks.versions:
             source = ArraySource(version.audio[None], version.sample_rate, version.name)
             lanes.append(PitchLane(version.id, f"{version.name}_f0_hz", source, 0))

@@ -227,3 +227,43 @@ def test_output_files_are_named_as_output_folders_are():
     paths = [Path("day1/take.wav"), Path("day2/take.flac"), Path("day2/other.wav")]
     assert output_files(paths, Path("out")) == [Path("out/day1_take.wav"), Path("out/day2_take.wav"),
                                                 Path("out/other.wav")]
+
+
+def test_tracks_can_be_written_in_another_format_with_their_tags_and_no_wav_left(tmp_path, tiny_separator_card):
+    from app.engine.export import AudioFormat, SampleFormat
+    from app.engine.provenance import read_tags
+
+    files = [_two_tone_recording(tmp_path / "a.wav", seconds=1.0)]
+    settings = BatchSettings(_settings(), loudness_lufs=-23.0, format=AudioFormat.FLAC,
+                             sample_format=SampleFormat.PCM_24)
+    (report,) = drive(batch_job(files, tmp_path / "out", settings)).done
+    folder = tmp_path / "out" / "a"
+    assert sorted(p.name for p in folder.iterdir()) == ["spk1.flac", "spk2.flac"]
+    assert report["outputs"] == [str(folder / "spk1.flac"), str(folder / "spk2.flac")]
+    assert sf.info(folder / "spk1.flac").subtype == "PCM_24"
+    assert read_tags(folder / "spk1.flac")["title"] == "talker 1"
+    assert "brought to -23 LUFS" in read_tags(folder / "spk1.flac")["comment"]
+    mp3 = drive(batch_job(files, tmp_path / "mp3", BatchSettings(_settings(), format=AudioFormat.MP3))).done[0]
+    assert [Path(o).name for o in mp3["outputs"]] == ["spk1.mp3", "spk2.mp3"]
+    assert sf.info(mp3["outputs"][0]).format == "MP3"
+
+
+def test_a_track_of_the_chosen_format_already_there_is_kept_and_refused_before_any_work(tmp_path,
+                                                                                     tiny_separator_card):
+    from app.engine.export import AudioFormat
+
+    files = [_two_tone_recording(tmp_path / "a.wav", seconds=1.0)]
+    (tmp_path / "out" / "a").mkdir(parents=True)
+    (tmp_path / "out" / "a" / "spk2.flac").write_bytes(b"keep")
+    result = drive(batch_job(files, tmp_path / "out", BatchSettings(_settings(), format=AudioFormat.FLAC)))
+    [(_, reason)] = result.failed
+    assert reason.startswith("spk2.flac already exists")
+    assert sorted(p.name for p in (tmp_path / "out" / "a").iterdir()) == ["spk2.flac"]
+    assert (tmp_path / "out" / "a" / "spk2.flac").read_bytes() == b"keep"
+
+
+def test_flac_float_tracks_are_refused_before_any_work():
+    from app.engine.export import AudioFormat, SampleFormat
+
+    with pytest.raises(ConfigError, match="FLAC cannot store float samples"):
+        BatchSettings(format=AudioFormat.FLAC, sample_format=SampleFormat.FLOAT)

@@ -225,6 +225,16 @@ def test_cli_range_separates_and_corrects_only_that_part(tmp_path, tiny_separato
         assert sf.info(out / "long" / name).duration == pytest.approx(1.5)
 
 
+def test_cli_writes_the_tracks_in_the_format_asked(tmp_path, tiny_separator_card, tiny_meco_card, capsys):
+    src = _two_tone_recording(tmp_path / "take.wav", seconds=1.0)
+    out = tmp_path / "out"
+    assert main(["separate", str(src), "--out", str(out), "--model", MODEL, "--corrector", "tiny-meco",
+                 "--also-uncorrected", "--format", "flac", "--sample-format", "PCM_24"]) == EXIT_OK
+    assert sorted(p.name for p in (out / "take").iterdir()) == ["spk1.flac", "spk1_separated.flac", "spk2.flac",
+                                                                "spk2_separated.flac"]
+    assert sf.info(out / "take" / "spk1.flac").subtype == "PCM_24"
+
+
 def test_cli_never_overwrites_without_the_flag(tmp_path, tiny_separator_card, capsys):
     src = _two_tone_recording(tmp_path / "take.wav", seconds=1.0)
     out = tmp_path / "out"

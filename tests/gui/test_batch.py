@@ -152,3 +152,23 @@ def test_the_batchs_choices_are_offered_again_next_time(qtbot, demo_window, make
     assert (again.correct.isChecked(), again.between_turns.isChecked(), again.loudness.currentData()) == \
         (False, True, loudness)
     again.reject()
+
+
+def test_the_batch_writes_the_format_chosen_and_refuses_flac_float(qtbot, demo_window, make_recording, tmp_path):
+    from app.engine.export import AudioFormat, SampleFormat
+
+    dialog = demo_window.processing.open_batch([make_recording("good.wav", seconds=1.5)])
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.format.setCurrentIndex(dialog.format.findData(AudioFormat.FLAC.value))
+    dialog.sample_format.setCurrentIndex(dialog.sample_format.findData(SampleFormat.FLOAT.value))
+    assert not dialog.run_button.isEnabled() and "FLAC cannot store float samples" in dialog.summary.text()
+    dialog.format.setCurrentIndex(dialog.format.findData(AudioFormat.MP3.value))
+    assert not dialog.sample_format.isEnabled() and dialog.run_button.isEnabled()
+    assert dialog.summary.text().endswith("/<name>/spk1.mp3, spk2.mp3.")
+    dialog.format.setCurrentIndex(dialog.format.findData(AudioFormat.FLAC.value))
+    dialog.sample_format.setCurrentIndex(dialog.sample_format.findData(SampleFormat.PCM_24.value))
+    dialog.correct.setChecked(False)
+    request = dialog.request()
+    dialog.reject()
+    wait_done(qtbot, demo_window, demo_window.processing.start_batch(request))
+    assert sorted(p.name for p in (tmp_path / "out" / "good").iterdir()) == ["spk1.flac", "spk2.flac"]

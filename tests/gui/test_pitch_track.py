@@ -207,3 +207,20 @@ def test_zoomed_out_only_the_window_around_the_middle_is_drawn(qtbot, window, ma
     assert sorted(window.pitch.pieces[0]) == [0, 1, 2, 3]             # all kept ...
     drawn_times = window.view.pitch_track(0).times
     assert drawn_times[0] == 10.0 and drawn_times[-1] == pytest.approx(29.99)    # ... the middle's drawn
+
+
+def test_a_hidden_channel_is_neither_tracked_nor_exported(qtbot, window, make_recording, tmp_path):
+    import csv
+
+    from app.gui.workers import JobState
+
+    open_and_draw(qtbot, window, make_recording(seconds=2, channels=2))
+    window.channels.set_hidden(frozenset({0}))
+    show_pitch(qtbot, window)
+    assert 0 not in window.pitch.pieces and 1 in window.pitch.pieces
+    entry = window.exporter.pitch(tmp_path / "f0.csv")
+    qtbot.waitUntil(lambda: entry.state is JobState.DONE, timeout=60_000)
+    with open(tmp_path / "f0.csv", newline="") as f:
+        assert next(csv.reader(f)) == ["time_s", "ch2_f0_hz"]
+    window.channels.show_all()
+    qtbot.waitUntil(lambda: 0 in window.pitch.pieces and window.pitch.idle, timeout=60_000)

@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
+    QHBoxLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -25,12 +26,13 @@ from app.engine.batch import BatchSettings, check_file
 from app.engine.correction import CorrectSettings
 from app.engine.enhancement import EnhanceSettings
 from app.engine.errors import ConfigError
+from app.engine.export import AudioFormat, ExportSettings, SampleFormat
 from app.engine.pipeline import ModelEntry
 from app.engine.separation import SeparateSettings
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.remembered import Remembered
 from app.gui.dialogs.choices import choice_combo
-from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES
+from app.gui.dialogs.export_dialog import LOUDNESS_CHOICES, SAMPLE_FORMAT_LABELS
 from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.separate_dialog import SeparationChoice, SeparationFields
 
@@ -83,6 +85,15 @@ class BatchDialog(BatchFilesDialog):
         self.dereverb.setToolTip("WPE, every channel from all of them: lifts AuxIVA and ILRMA most and the shipped "
                                  "separator less, and takes longer than separating (evaluate separation --dereverb)")
         self.overwrite = QCheckBox("Replace tracks that already exist")
+        self.format = choice_combo((fmt.value.upper(), fmt) for fmt in AudioFormat)
+        self.format.setToolTip("OGG is Vorbis and MP3 is MPEG Layer III, both lossy; a format other than WAV is "
+                               "written last, from the finished tracks")
+        self.sample_format = choice_combo(((label, fmt) for fmt, label in SAMPLE_FORMAT_LABELS.items()),
+                                          SampleFormat.PCM_16)
+        formats = QHBoxLayout()
+        formats.setContentsMargins(0, 0, 0, 0)
+        formats.addWidget(self.format)
+        formats.addWidget(self.sample_format, 1)
 
         form = QFormLayout()
         self.add_file_rows(form)
@@ -93,6 +104,7 @@ class BatchDialog(BatchFilesDialog):
         form.addRow("Reduce noise", self.noise)
         form.addRow("Blend", self.blend)
         form.addRow("Loudness", self.loudness)
+        form.addRow("Format", formats)
         form.addRow("Clipping", self.declip)
         form.addRow("Dropouts", self.dropouts)
         form.addRow("Clicks", self.declick)
@@ -106,6 +118,8 @@ class BatchDialog(BatchFilesDialog):
         layout.addWidget(self.buttons)
         self.separation.on_change(self._refresh)
         self.separation.on_change(self._recheck)
+        self.format.currentIndexChanged.connect(self._refresh)
+        self.sample_format.currentIndexChanged.connect(self._refresh)
         self.resize(620, 480)
         self._recheck()
         self._refresh()
@@ -116,7 +130,8 @@ class BatchDialog(BatchFilesDialog):
         return {"folder": self.folder, "correct": self.correct, "keep_uncorrected": self.keep_uncorrected,
                 "enhance": self.enhance, "noise": self.noise, "blend": self.blend, "loudness": self.loudness,
                 "declip": self.declip, "dropouts": self.dropouts, "declick": self.declick, "dereverb": self.dereverb,
-                "between_turns": self.between_turns, "overwrite": self.overwrite}
+                "between_turns": self.between_turns, "overwrite": self.overwrite, "format": self.format,
+                "sample_format": self.sample_format}
 
     def request(self) -> BatchRequest:
         """What to run; ConfigError when a choice cannot work."""
@@ -131,7 +146,8 @@ class BatchDialog(BatchFilesDialog):
                                  silence_between_turns=self.between_turns.isChecked(),
                                  blend_db=self.blend.currentData(), reduce_noise_db=self.noise.currentData(),
                                  declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
-                                 declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked())
+                                 declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(),
+                                 format=self.format.currentData(), sample_format=self.sample_format.currentData())
         return BatchRequest(self.files.paths(), folder, settings)
 
     def _recheck(self) -> None:
@@ -146,8 +162,11 @@ class BatchDialog(BatchFilesDialog):
         count = self.files.count()
         self.run_button.setText(f"Separate {count} recording{'s' if count != 1 else ''}")
         refused = self.files.show_facts()
+        fmt = AudioFormat(self.format.currentData())
+        self.sample_format.setEnabled(not fmt.lossy)
         try:
             self.separation.choice()
+            ExportSettings(fmt, self.sample_format.currentData())
         except ConfigError as err:
             self.run_button.setEnabled(False)
             self.summary.setText(str(err))
@@ -160,6 +179,7 @@ class BatchDialog(BatchFilesDialog):
         if refused:
             said.append(f"{refused} cannot be separated as chosen (marked ⚠; hover for why): the batch goes on past "
                         "them and lists them at the end.")
-        said.append(f"Each recording goes to {self.folder.text().strip() or '…'}/<name>/spk1.wav, spk2.wav.")
+        said.append(f"Each recording goes to {self.folder.text().strip() or '…'}/<name>/spk1.{fmt.value}, "
+                    f"spk2.{fmt.value}.")
         self.summary.setText(" ".join(said))
 
