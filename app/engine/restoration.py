@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.clicks import click_runs, find_redrawn_clicks
-from app.engine.clipping import Runs, clipped_runs, touching
+from app.engine.clipping import Runs, clipped_runs, stretch_labels, touching
 from app.engine.declip import BLOCK, Repaired, find_redrawn, redraw_runs
 from app.engine.dehum import ANALYSIS_SECONDS as HUM_ANALYSIS_SECONDS
 from app.engine.dehum import Hum, HumNotch, find_hum_in
@@ -35,6 +35,7 @@ from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter, Expor
 from app.engine.files import ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.jobs import Job, Progress
+from app.engine.labels import Label
 from app.engine.noise_reduction import NoiseSettings, channel_profiles, reduce_recording_job
 from app.engine.provenance import read_tags, with_step
 from models.baselines import spectral_gate
@@ -52,6 +53,8 @@ class Damage:
     long_dropouts: int          # longer ones, left as they are
     clicks: int                 # clicks apart from the clipped runs and dropouts (whose edges read as clicks)
     hum: Hum | None = None      # the mains hum standing out in the first minute, if one does
+    # Where they are: a label per stretch ("clipped ch 1", "dropout ch 2", "click ch 3"), in time order.
+    labels: tuple[Label, ...] = field(default=(), compare=False)
 
     @property
     def said(self) -> str:
@@ -127,18 +130,22 @@ def _short(runs: Runs, rate: int) -> np.ndarray:
 
 
 def damage_job(recording: Source) -> Job[Damage]:
-    """Every channel's clipped runs, dropouts and clicks, counted, and the mains hum if one stands out."""
+    """Every channel's clipped runs, dropouts and clicks, counted and labelled where they are, and
+    the mains hum if one stands out."""
     rate = recording.sample_rate
     clipped = yield from clipped_runs(recording)
     dropped = yield from dropout_runs(recording)
     clicks = yield from click_runs(recording)
-    apart = 0
+    apart: list[Runs] = []
     for channel, found in enumerate(clicks):
         damaged = np.concatenate([clipped[channel], dropped[channel]])
-        apart += int(np.count_nonzero(~touching(found, damaged[np.argsort(damaged[:, 0], kind="stable")])))
+        apart.append(found[~touching(found, damaged[np.argsort(damaged[:, 0], kind="stable")])])
     hum, _ = hum_of(recording)
+    labels = sorted(stretch_labels(clipped, rate, "clipped") + stretch_labels(dropped, rate, "dropout")
+                    + stretch_labels(apart, rate, "click"), key=lambda label: (label.start, label.stop))
     return Damage(sum(len(runs) for runs in clipped), sum(int(_short(runs, rate).sum()) for runs in dropped),
-                  sum(int((~_short(runs, rate)).sum()) for runs in dropped), apart, hum)
+                  sum(int((~_short(runs, rate)).sum()) for runs in dropped), sum(len(runs) for runs in apart), hum,
+                  tuple(labels))
 
 
 def restored_view_job(source: Source, restoration: Restoration,

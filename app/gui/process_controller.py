@@ -468,6 +468,9 @@ class ProcessController(QObject):
         counting = window.jobs.submit(f"Find damage in {display_name(recording.path)}", lambda: damage_job(recording),
                                       lambda damage: shiboken6.isValid(dialog) and dialog.show_damage(damage))
         dialog.finished.connect(lambda _: window.jobs.cancel(counting))     # a count no one waits for: stopped
+        dialog.label_button.clicked.connect(lambda _checked=False: dialog.damage and self._add_found(
+            recording, list(dialog.damage.labels), "damage", f"{recording.path.name} has no damage to label",
+            "stretches of damage labelled (Alt+→ steps through them)"))
         self._wire_recording_preview(dialog, dialog.preview, lambda channel, heard: restoration_preview_job(
             recording, dialog.restoration(), channel, heard, dialog.preview_removed.isChecked(), dialog.hum))
         dialog.accepted.connect(lambda: self.repair_recording(dialog.restoration(), hum=dialog.hum))

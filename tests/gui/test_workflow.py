@@ -1676,6 +1676,25 @@ def test_the_repair_dialog_finds_a_mains_hum_and_notches_it_with_the_noise_lower
         "steady noise lowered 6 dB, 50 Hz mains hum notched (8 lines)")
 
 
+def test_the_repair_dialog_labels_each_stretch_of_damage_it_found_as_one_undo_step(qtbot, window, tmp_path):
+    from tests.engine.test_restoration import RATE, damaged
+    from tests.gui.conftest import open_and_draw
+
+    source = tmp_path / "damaged.wav"
+    sf.write(source, damaged.__wrapped__().T, RATE, subtype="PCM_16")
+    open_and_draw(qtbot, window, source)
+    dialog = window.processing.open_repair()
+    qtbot.waitUntil(lambda: dialog.label_button.isEnabled(), timeout=20_000)
+    assert dialog.label_button.text() == "Label them (4 stretches)"
+    dialog.label_button.click()
+    assert [(round(label.start, 2), label.text) for label in window.session.labels] == [
+        (0.5, "click ch 1"), (1.04, "clipped ch 1"), (1.5, "dropout ch 2"), (2.5, "dropout ch 2")]
+    assert window.statusBar().currentMessage() == "4 stretches of damage labelled (Alt+→ steps through them)"
+    window.undo()
+    assert window.session.labels == []
+    dialog.reject()
+
+
 def test_closing_the_repair_dialog_stops_its_count(qtbot, demo_window):
     dialog = demo_window.processing.open_repair()
     counting = demo_window.jobs.entries[-1]

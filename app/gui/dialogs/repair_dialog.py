@@ -1,12 +1,13 @@
 """Process ▸ Repair the recording… (RX's Repair Assistant): what was found wrong with the recording,
-kind by kind with its count (`app.engine.restoration.damage_job`, run as the dialog opens), each
-repair offered and chosen where something was found (the mains hum too), the late reverberation and
+kind by kind with its count (`app.engine.restoration.damage_job`, run as the dialog opens), and
+labelled where it is when asked (Label them), each repair offered and chosen where something was
+found (the mains hum too), the late reverberation and
 the steady noise offered too; Save copy… asks where to write the repaired copy; Preview plays a few
 seconds of a channel repaired, or what the repairs take away."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.noise_reduction import NoiseSettings
@@ -34,6 +35,11 @@ class RepairDialog(QDialog):
         self.dehum = QCheckBox("Notch out the mains hum")
         self.dehum.setEnabled(False)
         self.hum: Hum | None = None          # what the count found
+        self.damage: Damage | None = None
+        self.label_button = QPushButton("Label them")
+        self.label_button.setToolTip("Add a label at each stretch found (\"clipped ch 1\", \"click ch 3\"), to look at "
+                                     "and hear each before repairing; Alt+→ steps through them")
+        self.label_button.setEnabled(False)
         self.preview_removed = QCheckBox("What is taken away")
         self.preview_removed.setToolTip("Play what the chosen repairs take away rather than what they leave")
         self.preview = PreviewRow([f"channel {c + 1}" for c in range(channels)], (self.preview_removed,))
@@ -46,6 +52,10 @@ class RepairDialog(QDialog):
         form.addRow(QLabel("A copy of the recording with the chosen repairs, in this order; the recording itself\n"
                            "is never written."))
         form.addRow(self.found)
+        found_row = QHBoxLayout()
+        found_row.addWidget(self.label_button)
+        found_row.addStretch(1)
+        form.addRow(found_row)
         for box in (self.declip, self.dropouts, self.declick, self.dereverb, self.noise, self.dehum):
             form.addRow(box)
         form.addRow("Preview", self.preview)
@@ -59,7 +69,10 @@ class RepairDialog(QDialog):
             box.setEnabled(count > 0)
             box.setChecked(count > 0)
             box.toggled.connect(self._refresh)
-        hum = self.hum = damage.hum
+        self.damage, hum = damage, damage.hum
+        self.hum = hum
+        self.label_button.setText(f"Label them ({len(damage.labels)} stretch{'es' if len(damage.labels) != 1 else ''})")
+        self.label_button.setEnabled(bool(damage.labels))
         self.dehum.setText(f"{self.dehum.text()} ({hum.hz:g} Hz, {hum.lines} lines)" if hum else
                            f"{self.dehum.text()} (none stands out)")
         self.dehum.setEnabled(hum is not None)
