@@ -1,12 +1,13 @@
 """`meco-studio repair INPUT... --out DIR`: Process ▸ Repair the recording… for files (RX's Repair
 Assistant): each recording read through the chosen repairs (`app.engine.restoration`) in its order —
 clipped runs redrawn, then dropouts of up to 20 ms, then clicks, then the late reverberation taken
-out, then the steady noise lowered, then the mains hum notched — and written as `DIR/<stem>.wav` at
-its rate and channels (`DIR/<parent>_<stem>.wav` for inputs that share a name), to separate (or
-open) instead.
+out, then the steady noise lowered (or taken out by a speech enhancer), then the mains hum notched —
+and written as `DIR/<stem>.wav` at its rate and channels (`DIR/<parent>_<stem>.wav` for inputs that
+share a name), to separate (or open) instead.
 
 With no repair named, the three that redraw damage are done (`--declip --fill-dropouts --declick`);
-`--dereverb`, `--reduce-noise` and `--dehum` change the sound, so they are only done when asked.
+`--dereverb`, `--reduce-noise`, `--enhance` and `--dehum` change the sound, so they are only done
+when asked.
 `--as-needed` counts each recording's damage first (what `info --damage` prints) and makes only the
 redraws and notches it calls for, as the Repair Assistant offers them.
 32-bit float when clipped runs are redrawn (their peaks rise above full scale), else 24-bit. Folders
@@ -24,6 +25,7 @@ from app.commands import HelpFormatter
 from app.commands.dereverb import add_wpe_options, wpe_settings
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.batch import output_files
+from app.engine.enhancement import EnhanceSettings
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
 from app.engine.noise_reduction import NoiseSettings
@@ -47,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reduce-noise", type=float, default=None, metavar="DB",
                    help="last, lower each channel's steady noise by this much, learnt from its quietest frames (as "
                         "meco-studio denoise does)")
+    p.add_argument("--enhance", nargs="?", const="", default=None, metavar="NAME",
+                   help="last, take the noise out with a speech enhancer instead (every channel, as meco-studio "
+                        "enhance does; default NAME: the best shipped student); not with --reduce-noise")
     p.add_argument("--dehum", action="store_true",
                    help="last, notch out the 50 or 60 Hz mains hum and its harmonics, found in each recording's first "
                         "minute (as Edit ▸ Remove mains hum does; one pass, so the notches' phase shows within 1.4 Hz)")
@@ -64,9 +69,10 @@ def chosen_repairs(args: argparse.Namespace) -> Restoration:
     noise = None if args.reduce_noise is None else NoiseSettings(reduction_db=args.reduce_noise)
     if noise is not None:
         noise.check()
+    enhance = None if args.enhance is None else EnhanceSettings(model=args.enhance or None)
     return Restoration(declip=args.declip or not named, dropouts=args.fill_dropouts or not named,
                        declick=args.declick or not named, dereverb=args.dereverb, wpe=wpe_settings(args), noise=noise,
-                       dehum=args.dehum)
+                       dehum=args.dehum, enhance=enhance)
 
 
 def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: bool, as_needed: bool,

@@ -30,14 +30,15 @@ from app.engine.dehum import ANALYSIS_SECONDS as HUM_ANALYSIS_SECONDS
 from app.engine.dehum import Hum, HumNotch, find_hum_in
 from app.engine.dereverb import Dereverberated, described
 from app.engine.dropouts import dropout_runs
+from app.engine.enhancement import EnhanceSettings, enhance_array_job, enhance_job, find_enhancer
 from app.engine.errors import ConfigError
 from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter, ExportSettings, copy_job
 from app.engine.files import ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.inpainting import MAX_REPAIR_SECONDS
-from app.engine.jobs import Job, Progress
+from app.engine.jobs import Job, Progress, drive
 from app.engine.labels import Label
 from app.engine.noise_reduction import NoiseSettings, channel_profiles, reduce_recording_job
-from app.engine.provenance import read_tags, with_step
+from app.engine.provenance import model_note, read_tags, with_step
 from models.baselines import spectral_gate
 from models.baselines.wpe import WpeSettings
 
@@ -87,10 +88,19 @@ class Restoration:
     # (`restored_blocks_job`): the gate and the notches stream, they are no views to read through.
     noise: NoiseSettings | None = None
     dehum: bool = False
+    # Or, in the gate's place, the noise taken out by a speech enhancer (RX's Dialogue Isolate in a
+    # chain): each channel at the model's rate, brought back to the recording's.
+    enhance: EnhanceSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.noise is not None and self.enhance is not None:
+            raise ConfigError("Lower the steady noise with the spectral gate or take it out with a speech enhancer, "
+                              "not both.")
 
     @property
     def chosen(self) -> bool:
-        return self.declip or self.dropouts or self.declick or self.dereverb or self.noise is not None or self.dehum
+        return self.declip or self.dropouts or self.declick or self.dereverb or self.noise is not None or self.dehum \
+            or self.enhance is not None
 
     def needed_for(self, damage: Damage) -> Restoration:
         """The chosen repairs that `damage` calls for, as the Repair Assistant offers them: a redraw
@@ -106,6 +116,8 @@ class Restoration:
                                        ("clicks redrawn", self.declick), (described(self.wpe), self.dereverb)) if on]
         if self.noise is not None:
             steps.append(f"steady noise lowered {self.noise.reduction_db:g} dB")
+        if self.enhance is not None:
+            steps.append(f"speech enhanced by {model_note(find_enhancer(self.enhance.model))}")
         if self.dehum and hum is not None:
             steps.append(f"{hum.hz:g} Hz mains hum notched ({hum.lines} lines)")
         return ", ".join(steps)
@@ -186,7 +198,7 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
     context = round(PREVIEW_CONTEXT_SECONDS * rate)
     first, last = max(0, lo - context), min(recording.frames, hi + context)
     view, _ = yield from restored_view_job(Span(recording, first, last), restoration)
-    if restoration.noise is None and not restoration.dehum:
+    if restoration.noise is None and not restoration.dehum and restoration.enhance is None:
         kept = np.asarray(view.read(lo - first, hi - first, [channel])[0], np.float32)
     else:
         kept = _streamed_preview(recording, restoration, channel, view.read(0, last - first, [channel])[0], hum)[
@@ -197,7 +209,8 @@ def preview_job(recording: Source, restoration: Restoration, channel: int, heard
 def _streamed_preview(recording: Source, restoration: Restoration, channel: int, piece: np.ndarray,
                       hum: Hum | None) -> np.ndarray:
     """A repaired `piece` of one channel with its steady noise lowered (the profile of the channel's
-    quietest frames in the recording's first minute) and the hum notched, as the copy streams them;
+    quietest frames in the recording's first minute) or taken out by the enhancer, and the hum
+    notched, as the copy streams them;
     the context either side lets the gate's frames and the notches settle."""
     piece = np.asarray(piece, np.float32)
     if restoration.noise is not None:
@@ -206,6 +219,8 @@ def _streamed_preview(recording: Source, restoration: Restoration, channel: int,
         for _ in spectral_gate.gate(piece, recording.sample_rate, profile, restoration.noise, out):
             pass
         piece = out
+    if restoration.enhance is not None:
+        piece = drive(enhance_array_job(piece[None], recording.sample_rate, restoration.enhance)).audio[0]
     if restoration.dehum and hum is not None:
         piece = HumNotch(hum, recording.sample_rate, 1)(piece[None])[0]
     return piece
@@ -221,6 +236,9 @@ def restored_blocks_job(recording: Recording, restoration: Restoration, write: C
     view, counts = yield from restored_view_job(recording, restoration)
     if restoration.noise is not None:
         yield from reduce_recording_job(view, restoration.noise, None, out)
+        return counts
+    if restoration.enhance is not None:
+        yield from enhance_job(view, restoration.enhance, sink=out)
         return counts
     blocks = range(0, recording.frames, BLOCK)
     for done, lo in enumerate(blocks):
@@ -267,6 +285,7 @@ def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwr
     notes += [writer.peak_note] if writer.peak_note else []
     return {"input": str(path), "output": str(output), "redrawn": counts, "dereverberated": restoration.dereverb,
             "noise_lowered_db": restoration.noise.reduction_db if restoration.noise else None,
+            "enhanced_by": find_enhancer(restoration.enhance.model).name if restoration.enhance else None,
             "hum_hz": hum.hz if hum and restoration.dehum else None, "notes": notes,
             "damage": damage.as_json() if as_needed and damage else None,
             "found": damage.said if as_needed and damage else None}
@@ -278,6 +297,7 @@ def what_was_done(report: dict[str, Any]) -> str:
     redrawn = counted(report["redrawn"])
     said = [f"{redrawn} redrawn" if redrawn else "", "reverberation taken out" if report["dereverberated"] else "",
             f"steady noise lowered {report['noise_lowered_db']:g} dB" if report["noise_lowered_db"] else "",
+            f"speech enhanced by {report['enhanced_by']}" if report.get("enhanced_by") else "",
             f"{report['hum_hz']:g} Hz mains hum notched" if report["hum_hz"] else ""]
     done = "; ".join(part for part in said if part) or "nothing changed"
     return f"found {report['found']}: {done}" if report.get("found") else done

@@ -464,7 +464,7 @@ class ProcessController(QObject):
         window, recording = self.window, self.window.recording
         if recording is None:
             return None
-        dialog = RepairDialog(recording.path.name, recording.channels, window)
+        dialog = RepairDialog(recording.path.name, recording.channels, self._enhancer_names(), window)
         counting = window.jobs.submit(f"Find damage in {display_name(recording.path)}", lambda: damage_job(recording),
                                       lambda damage: shiboken6.isValid(dialog) and dialog.show_damage(damage))
         dialog.finished.connect(lambda _: window.jobs.cancel(counting))     # a count no one waits for: stopped
@@ -644,7 +644,7 @@ class ProcessController(QObject):
         separate = SeparateSettings(model=model, device=device, chunk=chunk)
         corrector = CorrectSettings(model=self._settings(Task.CORRECTION)[0], device=device, chunk=chunk) \
             if list_models(Task.CORRECTION) else None
-        students = [entry.name for entry in list_models(Task.ENHANCEMENT)]
+        students = self._enhancer_names()
         home = self._output_home()
         separators = list_models(Task.SEPARATION)
         chosen = self._choice[1] if self._chosen_here() else SeparationChoice()    # one recording's own array: not all
@@ -656,6 +656,9 @@ class ProcessController(QObject):
         dialog.accepted.connect(lambda: self._start_batch_of(dialog, self.start_batch))
         dialog.open()
         return dialog
+
+    def _enhancer_names(self) -> list[str]:
+        return [entry.name for entry in list_models(Task.ENHANCEMENT)]
 
     def _remember(self, dialog: BatchDialog | BatchRepairDialog, name: str) -> None:
         """`dialog` as it was last accepted, and what it is accepted with kept for next time."""
@@ -706,7 +709,7 @@ class ProcessController(QObject):
     def open_batch_repair(self, inputs: list[Path] | None = None) -> BatchRepairDialog:
         """Process ▸ Batch repair…: `inputs` (files or folders), else the open recording, listed to start with."""
         recording = self.window.recording
-        dialog = BatchRepairDialog(self._output_home() / "repaired", self.window)
+        dialog = BatchRepairDialog(self._output_home() / "repaired", self._enhancer_names(), self.window)
         if inputs or recording is not None:
             dialog.files.add_inputs(inputs or [recording.path])
         self._remember(dialog, "batch_repair")

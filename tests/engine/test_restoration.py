@@ -250,3 +250,46 @@ def test_repair_as_needed_and_info_damage_from_a_terminal(tmp_path, damaged, cap
     assert "hum.wav (found 0 clipped runs, 0 dropouts, 0 clicks and a 50 Hz mains hum: 50 Hz mains hum notched)" \
         in said
     assert "damaged.wav (found 50 clipped runs" in said and "and 1 click: 4 clicks redrawn)" in said   # their edges too
+
+
+def test_a_copy_can_have_its_noise_taken_out_by_a_speech_enhancer_last(tmp_path, tiny_student_card):
+    from app.engine.enhancement import EnhanceSettings, enhance_job
+    from app.engine.restoration import repaired_file_job, what_was_done
+
+    src = hummed(tmp_path / "noisy.wav")
+    report = drive(repaired_file_job(src, tmp_path / "out.wav", Restoration(enhance=EnhanceSettings("tiny-student"))))
+    assert report["enhanced_by"] == "tiny-student" and what_was_done(report) == "speech enhanced by tiny-student"
+    with open_recording(src) as rec:
+        expected = drive(enhance_job(rec, EnhanceSettings("tiny-student"))).audio
+    written, _ = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)
+    np.testing.assert_allclose(written.T, expected, atol=1e-4)                   # every channel, as `enhance` does
+    assert "speech enhanced by tiny-student" in read_tags(tmp_path / "out.wav")["comment"]
+
+
+def test_the_gate_and_an_enhancer_are_not_both_taken(tiny_student_card):
+    from app.engine.enhancement import EnhanceSettings
+    from app.engine.noise_reduction import NoiseSettings
+
+    with pytest.raises(ConfigError, match="not both"):
+        Restoration(noise=NoiseSettings(reduction_db=6.0), enhance=EnhanceSettings("tiny-student"))
+
+
+def test_a_preview_hears_the_enhancer_as_the_copy_would(tiny_student_card, damaged):
+    from app.engine.enhancement import EnhanceSettings, enhance_array_job
+    from app.engine.restoration import preview_job
+
+    source = ArraySource(damaged, RATE, "damaged.wav")
+    chosen = Restoration(enhance=EnhanceSettings("tiny-student"))
+    kept = drive(preview_job(source, chosen, 1, (0.5, 1.0)))
+    whole = drive(enhance_array_job(damaged[1:2, :3 * RATE], RATE, EnhanceSettings("tiny-student"))).audio[0]
+    np.testing.assert_allclose(kept, whole[8_000:16_000], atol=1e-3)     # 2 s of context either side: the same
+
+
+def test_repair_from_a_terminal_takes_the_noise_out_with_an_enhancer_when_asked(tmp_path, tiny_student_card, capsys):
+    from app.cli import main
+
+    src = hummed(tmp_path / "noisy.wav")
+    assert main(["repair", str(src), "--out", str(tmp_path / "out"), "--declick", "--enhance", "tiny-student"]) == 0
+    assert "noisy.wav (0 clicks redrawn; speech enhanced by tiny-student)" in capsys.readouterr().err
+    assert main(["repair", str(src), "--out", str(tmp_path / "out2"), "--enhance", "--reduce-noise", "6"]) == 1
+    assert "not both" in capsys.readouterr().err

@@ -108,3 +108,17 @@ def test_the_repairs_chosen_are_offered_again_next_time(qtbot, window, tmp_path)
     kept = window.processing.open_batch_repair()
     assert kept.dehum.isChecked()                          # what a cancelled dialog was changed to is not kept
     kept.reject()
+
+
+def test_an_installed_speech_enhancer_is_offered_to_take_the_noise_out(qtbot, window, tmp_path, tiny_student_card):
+    src = clipped(tmp_path / "a.wav")
+    dialog = window.processing.open_batch_repair([src])
+    dialog.folder.setText(str(tmp_path / "out"))
+    index = dialog.noise.findText("Take the noise out with tiny-student (a speech enhancer, every channel)")
+    assert index >= 0
+    dialog.noise.setCurrentIndex(index)
+    request = dialog.request()
+    assert request.restoration.enhance.model == "tiny-student" and request.restoration.noise is None
+    dialog.reject()
+    wait_done(qtbot, window, window.processing.start_batch_repair(request))
+    assert window.messages[-1].text().splitlines()[1].endswith("redrawn; speech enhanced by tiny-student")

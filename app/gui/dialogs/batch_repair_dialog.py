@@ -10,6 +10,7 @@ recording is never written."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,11 +19,10 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QVBoxLayout, QWidget
 from app.engine.batch import FileFacts, damage_facts, file_facts
 from app.engine.errors import ConfigError
 from app.engine.inpainting import MAX_REPAIR_SECONDS
-from app.engine.noise_reduction import NoiseSettings
 from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.buttons import accept_cancel
-from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
+from app.gui.dialogs.choices import choice_combo, repair_noise_choices, repair_noise_step
 from app.gui.dialogs.remembered import Remembered
 
 
@@ -37,14 +37,14 @@ class BatchRepairRequest:
 
 
 class BatchRepairDialog(BatchFilesDialog):
-    def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
-        """`folder`: the output folder offered."""
+    def __init__(self, folder: Path, enhancers: Sequence[str] = (), parent: QWidget | None = None) -> None:
+        """`folder`: the output folder offered; `enhancers`: the speech enhancers installed."""
         super().__init__("Batch repair", "Recordings to repair", folder, parent)
         self.declip = QCheckBox("Redraw clipped runs (as Process ▸ Repair clipping… does)", checked=True)
         self.dropouts = QCheckBox(f"Redraw dropouts of up to {1000 * MAX_REPAIR_SECONDS:g} ms", checked=True)
         self.declick = QCheckBox("Redraw clicks (as Edit ▸ Remove clicks does, every channel)", checked=True)
         self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
-        self.noise = choice_combo(REPAIR_NOISE_CHOICES)
+        self.noise = choice_combo(repair_noise_choices(enhancers))
         self.noise.setToolTip("Last, the hiss, fan or room tone lowered as Edit ▸ Reduce noise… does, each channel "
                               "by the profile of its own quietest frames")
         self.dehum = QCheckBox("Notch out mains hum (50 or 60 Hz and harmonics, found in each recording)")
@@ -82,10 +82,10 @@ class BatchRepairDialog(BatchFilesDialog):
                 "overwrite": self.overwrite}
 
     def restoration(self) -> Restoration:
-        db = self.noise.currentData()
+        noise, enhance = repair_noise_step(self.noise.currentData())
         return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
-                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(),
-                           noise=None if db is None else NoiseSettings(reduction_db=db), dehum=self.dehum.isChecked())
+                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(), noise=noise,
+                           dehum=self.dehum.isChecked(), enhance=enhance)
 
     def request(self) -> BatchRepairRequest:
         """What to run; ConfigError when a choice cannot work."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
 
 from PySide6.QtWidgets import QComboBox
+
+from app.engine.enhancement import EnhanceSettings
+from app.engine.noise_reduction import NoiseSettings
 
 
 def choice_combo(choices: Iterable[tuple[str, object]], current: object = None) -> QComboBox:
@@ -27,3 +30,17 @@ def enum_choices(kind: type[Enum]) -> list[tuple[str, object]]:
 REPAIR_NOISE_CHOICES = [("Keep the steady noise", None),
                         *((f"Lower the steady noise {db} dB (each channel's quietest frames)", float(db))
                           for db in (6, 12, 18))]
+ENHANCER = "enhancer:"          # a repair noise choice's data: this, then the enhancer's name
+
+
+def repair_noise_choices(enhancers: Sequence[str]) -> list[tuple[str, object]]:
+    """`REPAIR_NOISE_CHOICES`, then each installed speech enhancer taking the noise out instead."""
+    return REPAIR_NOISE_CHOICES + [(f"Take the noise out with {name} (a speech enhancer, every channel)",
+                                    f"{ENHANCER}{name}") for name in enhancers]
+
+
+def repair_noise_step(data: object) -> tuple[NoiseSettings | None, EnhanceSettings | None]:
+    """A repair noise choice's data as the `Restoration`'s noise or enhance step."""
+    if isinstance(data, str) and data.startswith(ENHANCER):
+        return None, EnhanceSettings(model=data.removeprefix(ENHANCER))
+    return (None if data is None else NoiseSettings(reduction_db=float(data))), None

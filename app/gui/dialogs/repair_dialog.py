@@ -7,19 +7,21 @@ seconds of a channel repaired, or what the repairs take away."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.engine.inpainting import MAX_REPAIR_SECONDS
-from app.engine.noise_reduction import NoiseSettings
 from app.engine.dehum import Hum
 from app.engine.restoration import Damage, Restoration, count_of
 from app.gui.dialogs.buttons import accept_cancel
-from app.gui.dialogs.choices import REPAIR_NOISE_CHOICES, choice_combo
+from app.gui.dialogs.choices import choice_combo, repair_noise_choices, repair_noise_step
 from app.gui.dialogs.preview_row import PreviewRow
 
 
 class RepairDialog(QDialog):
-    def __init__(self, name: str, channels: int, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, channels: int, enhancers: Sequence[str] = (), parent: QWidget | None = None) -> None:
+        """`enhancers`: the speech enhancers installed, offered to take the noise out."""
         super().__init__(parent)
         self.setWindowTitle("Repair the recording")
         self.found = QLabel(f"Looking through {name} for clipping, dropouts and clicks…", wordWrap=True)
@@ -29,7 +31,7 @@ class RepairDialog(QDialog):
         for box in (self.declip, self.dropouts, self.declick):
             box.setEnabled(False)
         self.dereverb = QCheckBox("Take out the late reverberation (WPE, as Process ▸ Dereverberate does)")
-        self.noise = choice_combo(REPAIR_NOISE_CHOICES)
+        self.noise = choice_combo(repair_noise_choices(enhancers))
         self.noise.setToolTip("The hiss, fan or room tone lowered as Edit ▸ Reduce noise… does, each channel by the "
                               "profile of its own quietest frames")
         self.dehum = QCheckBox("Notch out the mains hum")
@@ -84,7 +86,7 @@ class RepairDialog(QDialog):
         self.accept_button.setEnabled(self.restoration().chosen)
 
     def restoration(self) -> Restoration:
-        db = self.noise.currentData()
+        noise, enhance = repair_noise_step(self.noise.currentData())
         return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
-                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(),
-                           noise=None if db is None else NoiseSettings(reduction_db=db), dehum=self.dehum.isChecked())
+                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(), noise=noise,
+                           dehum=self.dehum.isChecked(), enhance=enhance)
