@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
                               "recorders": [{"name": r.name, "channels": [c + 1 for c in r.channels]}
                                             for r in recorders]})
                 lines.append(f"{rec.name}: {i.channels} ch, {i.sample_rate} Hz, {format_duration(i.duration_seconds)}, "
-                             f"{i.format}/{i.subtype}")
+                             + (f"decoded by FFmpeg into {rec.decoded}" if rec.decoded else f"{i.format}/{i.subtype}"))
+                files[-1]["decoded_copy"] = str(rec.decoded) if rec.decoded else None
                 if recorders:
                     lines.append(f"  recorders: {'; '.join(r.describe() for r in recorders)}")
                 take = take_files(rec.path)[1:]

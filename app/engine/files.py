@@ -20,12 +20,13 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from app.engine.decoding import DECODED_SUFFIXES, decoded_copy, needs_decoding
 from app.engine.errors import AudioFileError, ConfigError
 
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64", ".rf64", ".caf",
-                  ".au"}
+                  ".au"} | DECODED_SUFFIXES
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
 MAX_CHANNELS = 32
@@ -169,13 +170,17 @@ class Recording:
     Uncompressed WAV is read through a memory map: a zoomed-out spectrogram makes a thousand
     short reads, and libsndfile's per-call cost dominated them. Everything else goes through
     libsndfile, whose reads are serialised by a lock because one handle has one file position
-    and the spectrogram view, playback feeder and jobs read from different threads.
+    and the spectrogram view, playback feeder and jobs read from different threads. A format
+    libsndfile cannot read (AAC, a video's sound) is read from its decoded copy in the cache
+    (`decoding`); `path` stays the user's file.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         _check_path(self.path)
-        self._handle = _open_soundfile(self.path)
+        self.decoded = decoded_copy(self.path) if needs_decoding(self.path) else None    # read from there, if so
+        self._file = self.decoded or self.path
+        self._handle = _open_soundfile(self._file)
         self._lock = threading.Lock()
         self.notice = ""
         try:
@@ -194,7 +199,7 @@ class Recording:
     def _truncation_notice(self) -> str:
         """A WAV cut short (a recorder that crashed) still opens: say what is missing. One past 4 GiB
         whose header could not count it: say how it is read."""
-        wav = _sniff_wav_header(self.path)
+        wav = _sniff_wav_header(self._file)
         frame_bytes = SAMPLE_BYTES.get(self.info.subtype, 0) * self.info.channels
         if wav is not None and frame_bytes and _past_4_gib(wav, frame_bytes):
             seconds = wav.data_bytes_present // frame_bytes / self.info.sample_rate
@@ -219,7 +224,7 @@ class Recording:
         self._map_shift = 0
         if self.info.format not in _MAPPABLE_FORMATS or self.info.subtype not in _MAPPABLE:
             return None, 1.0, 0
-        wav = _sniff_wav_header(self.path)
+        wav = _sniff_wav_header(self._file)
         if wav is None:
             return None, 1.0, 0
         dtype, scale = _MAPPABLE[self.info.subtype]
@@ -230,7 +235,7 @@ class Recording:
             frames = wav.data_bytes_present // frame_bytes
             self.info = replace(self.info, frames=frames)
         try:
-            with self.path.open("rb") as f:
+            with self._file.open("rb") as f:
                 self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             if width == 3:
                 mapped = np.ndarray((frames, self.info.channels), dtype=dtype, buffer=self._mm,
@@ -256,7 +261,7 @@ class Recording:
         """Touching pages of a file that shrank while open would kill the process (SIGBUS)
         instead of raising, so every mapped read checks the size first."""
         try:
-            size = self.path.stat().st_size
+            size = self._file.stat().st_size
         except OSError:
             return             # deleted while open: the mapping keeps the data alive
         if size < self._map_bytes:

@@ -45,6 +45,7 @@ from app.engine.documents import (
 )
 from app.engine.errors import AppError, AudioFileError
 from app.engine.combine import RecorderChannels, recorders_of
+from app.engine.decoding import decode_job, decoded_path, needs_decoding
 from app.engine.take_group import take_files
 from app.engine.files import Recording, open_recording
 from app.engine.jobs import Job
@@ -650,7 +651,15 @@ class MainWindow(QMainWindow):
         return self._open(path, None)
 
     def _open(self, path: str | Path, session: Session | None, after: Callable[[], object] | None = None) -> bool:
-        """Open the recording at `path` with `session` (a new one when None), then run `after`."""
+        """Open the recording at `path` with `session` (a new one when None), then run `after`. A
+        format FFmpeg must decode (AAC, a video's sound) is decoded in a job first, unless the cache
+        holds it, and opens when that job is done."""
+        if needs_decoding(Path(path)) and Path(path).is_file() and not decoded_path(Path(path)).exists():
+            if self.jobs.busy:
+                return self._say_jobs_running()
+            self.jobs.submit(f"Decode {Path(path).name}", lambda: decode_job(Path(path)),     # then open it, once
+                             lambda _decoded: QTimer.singleShot(0, lambda: self._open(path, session, after)))  # ended
+            return False
         try:
             recording = open_recording(path)
         except AppError as err:
@@ -659,9 +668,7 @@ class MainWindow(QMainWindow):
             return False
         if self.jobs.busy:
             recording.close()
-            self.show_error("Jobs are running", "Wait for the running jobs to finish, or cancel them, before "
-                            "opening another recording.", QMessageBox.Icon.Information)
-            return False
+            return self._say_jobs_running()
 
         def show() -> None:
             self._show_recording(recording, session)
@@ -672,6 +679,11 @@ class MainWindow(QMainWindow):
             return False
         show()
         return True
+
+    def _say_jobs_running(self) -> bool:
+        self.show_error("Jobs are running", "Wait for the running jobs to finish, or cancel them, before "
+                        "opening another recording.", QMessageBox.Icon.Information)
+        return False
 
     def _show_recording(self, recording: Recording, session: Session | None) -> None:
         self.playback.open(recording)

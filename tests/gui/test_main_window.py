@@ -750,3 +750,16 @@ def test_tracks_still_being_built_are_built_when_the_settings_change_meanwhile(q
     qtbot.waitUntil(lambda: window.tracks.up_to_date, timeout=10_000)
     assert sorted(window.tracks._plots) == sorted(v.id for v in versions)
     assert window.tracks.settings.max_frequency_hz == 2000.0
+
+
+def test_a_phones_aac_recording_is_decoded_in_a_job_then_opens(qtbot, window, tmp_path):
+    from app.engine.decoding import decoded_path
+    from tests.engine.test_decoding import encoded, tones
+
+    memo = encoded(tmp_path / "phone.m4a", tones(2.0))
+    assert window.open_path(memo) is False                   # not yet: it is being decoded
+    assert window.jobs.entries[-1].title == "Decode phone.m4a"
+    qtbot.waitUntil(lambda: window.recording is not None and window.recording.path == memo, timeout=20_000)
+    assert window.recording.channels == 2 and decoded_path(memo).exists()
+    assert "phone.m4a" in window.windowTitle()
+    assert window.open_path(memo)                            # decoded already: at once

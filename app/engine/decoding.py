@@ -1,0 +1,111 @@
+"""Recordings in formats libsndfile cannot read: a phone's AAC voice memo (.m4a), a camera's or a
+video call's audio (.mp4, .mov, .webm, .mkv), .3gp, .wma, .amr. FFmpeg (through PyAV) decodes the
+first audio stream once, into a float WAV in the cache, which the app then reads as any WAV
+(memory-mapped, so an hour costs no more memory than a minute). The user's file is only read; the
+decoded copy is keyed by the file's path, size and modification time, so opening it again costs
+nothing and a file changed since is decoded anew. It lives in the cache (`app_cache_dir`): removing
+it loses nothing but the time to decode again.
+
+Encoders put a few hundred samples of silence ahead of the sound (AAC's priming); the samples the
+container places before time zero are dropped, as players drop them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from app.engine.errors import AudioFileError
+from app.engine.jobs import Job, Progress, Stopwatch, drive
+from app.engine.paths import app_cache_dir
+
+DECODED_SUFFIXES = {".m4a", ".mp4", ".m4v", ".mov", ".aac", ".3gp", ".webm", ".mkv", ".wma", ".amr"}
+PROGRESS_SECONDS = 30.0          # of audio decoded between progress reports
+
+
+def needs_decoding(path: Path) -> bool:
+    return Path(path).suffix.lower() in DECODED_SUFFIXES
+
+
+def decoded_dir() -> Path:
+    return app_cache_dir() / "decoded"
+
+
+def decoded_path(path: Path) -> Path:
+    """Where `path`'s decoded copy is kept: named after it, keyed by its path, size and time."""
+    path = Path(path)
+    stat = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    return decoded_dir() / f"{path.stem}-{key}.wav"
+
+
+def decoded_copy(path: Path) -> Path:
+    """`path`'s decoded WAV, decoded now unless the cache holds it (the command line's way; the
+    window decodes in a job first, `decode_job`)."""
+    target = decoded_path(path)
+    return target if target.exists() else drive(decode_job(path))
+
+
+def decode_job(path: Path) -> Job[Path]:
+    """Decode the first audio stream of `path` into its cached WAV (`decoded_path`), a progress step
+    every `PROGRESS_SECONDS` of audio; AudioFileError naming the file when FFmpeg cannot read it or
+    it holds no audio. Written under a temporary name and renamed when complete."""
+    import av          # FFmpeg; loaded by the first file that needs it
+
+    path = Path(path)
+    target = decoded_path(path)
+    clock = Stopwatch()
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError, ValueError) as err:
+        raise AudioFileError(f"{path.name} could not be read as audio: {err}.") from err
+    with container:
+        if not container.streams.audio:
+            raise AudioFileError(f"{path.name} holds no audio stream (a video without sound?).")
+        stream = container.streams.audio[0]
+        rate, channels = int(stream.rate or 0), int(stream.codec_context.channels or 0)
+        if rate <= 0 or channels <= 0:
+            raise AudioFileError(f"{path.name} has an audio stream of {channels} channel(s) at {rate} Hz, which "
+                                 "cannot be read.")
+        expected = float(stream.duration * stream.time_base) if stream.duration else \
+            (container.duration / 1e6 if container.duration else 0.0)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part.wav", dir=target.parent)
+        os.close(fd)
+        written, said = 0, 0.0
+        try:
+            with sf.SoundFile(tmp, "w", rate, channels, subtype="FLOAT", format="RF64") as out:
+                for frame in container.decode(stream):
+                    block = _planar(frame.to_ndarray(), channels)
+                    start = frame.pts * frame.time_base * rate if frame.pts is not None else written
+                    if start < 0:            # the encoder's priming, before time zero
+                        block = block[:, min(block.shape[1], round(-start)):]
+                    out.write(block.T)
+                    written += block.shape[1]
+                    if written / rate - said >= PROGRESS_SECONDS:
+                        said = written / rate
+                        yield Progress(f"decode {path.name}", round(said), max(round(expected), round(said)),
+                                       clock())
+            if written < 2:
+                raise AudioFileError(f"{path.name} holds no audio frames.")
+            os.replace(tmp, target)
+        except (av.FFmpegError, ValueError) as err:
+            raise AudioFileError(f"{path.name} could not be decoded: {err}.") from err
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+def _planar(samples: np.ndarray, channels: int) -> np.ndarray:
+    """A decoded frame as float32 `(channels, n)`: planar formats come as such, packed ones as one
+    interleaved row; integer samples scaled to ±1."""
+    if samples.ndim == 2 and samples.shape[0] == 1 and channels > 1:
+        samples = samples.reshape(-1, channels).T
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max + 1)
+    return np.ascontiguousarray(samples, dtype=np.float32)
