@@ -109,3 +109,20 @@ def _planar(samples: np.ndarray, channels: int) -> np.ndarray:
     if np.issubdtype(samples.dtype, np.integer):
         samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max + 1)
     return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def decoded_usage() -> tuple[int, int]:
+    """How many decoded copies the cache holds, and their bytes."""
+    sizes = [f.stat().st_size for f in decoded_dir().glob("*.wav")] if decoded_dir().is_dir() else []
+    return len(sizes), sum(sizes)
+
+
+def remove_decoded(keep: set[Path] = frozenset()) -> int:
+    """Delete the cache's decoded copies but those in `keep` (being read); how many went. Each
+    recording is decoded again the next time it is opened."""
+    removed = 0
+    for copy in decoded_dir().glob("*.wav") if decoded_dir().is_dir() else ():
+        if copy not in keep:
+            copy.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -132,6 +132,12 @@ def refresh_models_everywhere() -> None:
             widget.refresh_models()
 
 
+def decoded_in_use() -> frozenset[Path]:
+    """The decoded copies the open windows' recordings read."""
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    return frozenset(w.recording.decoded for w in windows if w.recording is not None and w.recording.decoded)
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -922,7 +928,7 @@ class MainWindow(QMainWindow):
                                      self.stored.model(Task.CORRECTION))
         dialog = SettingsDialog(self.view.settings, self.playback.player.device, self.stored.monitor_channels(),
                                 self.recording.channels if self.recording else 0, self, compute, self.pitch.settings,
-                                self.recorders)
+                                self.recorders, decoded_in_use())
         dialog.accepted.connect(lambda: self._on_settings_accepted(dialog))
         dialog.open()
         return dialog

@@ -763,3 +763,21 @@ def test_a_phones_aac_recording_is_decoded_in_a_job_then_opens(qtbot, window, tm
     assert window.recording.channels == 2 and decoded_path(memo).exists()
     assert "phone.m4a" in window.windowTitle()
     assert window.open_path(memo)                            # decoded already: at once
+
+
+def test_the_decoded_copies_are_counted_in_settings_and_removed_but_the_one_being_read(qtbot, window, tmp_path):
+    from app.engine.decoding import decode_job, decoded_path, remove_decoded
+    from app.engine.jobs import drive
+    from tests.engine.test_decoding import encoded, tones
+
+    remove_decoded()
+    memo, other = encoded(tmp_path / "phone.m4a", tones(1.0)), encoded(tmp_path / "camera.mp4", tones(1.0))
+    drive(decode_job(memo))
+    drive(decode_job(other))
+    assert window.open_path(memo)
+    dialog = window.open_settings()
+    assert dialog.decoded.text().startswith("2 files, ") and dialog.remove_decoded.isEnabled()
+    dialog.remove_decoded.click()
+    assert dialog.decoded.text().startswith("1 file, ") and not dialog.remove_decoded.isEnabled()
+    assert decoded_path(memo).exists() and not decoded_path(other).exists()
+    dialog.reject()

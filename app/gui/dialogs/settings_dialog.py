@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -15,11 +16,13 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
 )
 
 from app.engine.combine import RecorderChannels
+from app.engine.decoding import decoded_dir, decoded_usage, remove_decoded
 from app.engine.errors import ConfigError, PlaybackError
 from app.engine.pipeline import Task, list_models
 from app.engine.pitch import MAX_CEILING_HZ, MIN_FLOOR_HZ, PitchSettings
@@ -68,8 +71,10 @@ class ComputePreferences:
 class SettingsDialog(QDialog):
     def __init__(self, settings: SpectrogramSettings, device: str | None, monitor: tuple[int, ...],
                  channels: int, parent=None, compute: ComputePreferences = ComputePreferences(),
-                 pitch: PitchSettings = PitchSettings(), recorders: Sequence[RecorderChannels] = ()) -> None:
-        """`channels`, `recorders`: the open recording's, for Listen to."""
+                 pitch: PitchSettings = PitchSettings(), recorders: Sequence[RecorderChannels] = (),
+                 decoded_in_use: frozenset[Path] = frozenset()) -> None:
+        """`channels`, `recorders`: the open recording's, for Listen to; `decoded_in_use`: the decoded
+        copies open recordings read, which Remove keeps."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._settings = settings
@@ -137,6 +142,17 @@ class SettingsDialog(QDialog):
         compute_form.addRow("CPU threads", self.threads)
         compute_form.addRow("Chunk length", self.chunk)
         compute_form.addRow("Theme", self.theme)
+        self.decoded_in_use = decoded_in_use
+        self.decoded = QLabel()
+        self.decoded.setToolTip(f"Phones' AAC and videos' sound, decoded once to be read, in {decoded_dir()}; "
+                                "a recording whose copy is removed is decoded again when next opened")
+        self.remove_decoded = QPushButton("Remove")
+        self.remove_decoded.clicked.connect(self._on_remove_decoded)
+        decoded_row = QHBoxLayout()
+        decoded_row.addWidget(self.decoded, 1)
+        decoded_row.addWidget(self.remove_decoded)
+        compute_form.addRow("Decoded copies", decoded_row)
+        self._show_decoded()
 
         self.problem = QLabel(wordWrap=True)
         self.problem.setStyleSheet("color: #ff8a80")
@@ -150,6 +166,15 @@ class SettingsDialog(QDialog):
         layout.addWidget(processing)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
+
+    def _show_decoded(self) -> None:
+        count, size = decoded_usage()
+        self.decoded.setText(f"{count} file{'s' if count != 1 else ''}, {size / 1e9:.2f} GB" if count else "none")
+        self.remove_decoded.setEnabled(count > len(self.decoded_in_use))
+
+    def _on_remove_decoded(self) -> None:
+        remove_decoded(set(self.decoded_in_use))
+        self._show_decoded()
 
     def spectrogram_settings(self) -> SpectrogramSettings:
         """Raises ConfigError naming the bad field."""
