@@ -142,6 +142,16 @@ def test_bench_denoise_measures_each_length_in_its_own_process(tmp_path, capsys)
                                           "--sample-rate 16000`")
 
 
+def test_bench_decode_decodes_the_aac_of_each_length_into_the_cache(tmp_path, capsys):
+    snippet = tmp_path / "bench-decode.md"
+    assert main(["bench", "decode", "--lengths", "0.05", "--channels", "2", "--sample-rate", "48000", "--json",
+                 "--markdown", str(snippet)]) == EXIT_OK
+    (length,) = json.loads(capsys.readouterr().out)["lengths"]
+    assert length["decoded_mb"] == pytest.approx(0.05 * 60 * 48_000 * 2 * 4 / 1e6, rel=0.05)    # float, stereo
+    assert 0 < length["encoded_mb"] < length["decoded_mb"] and length["peak_rss_mb"] > 0
+    assert "FFmpeg's among them" in snippet.read_text()
+
+
 def test_bench_declip_redraws_the_bursts_of_clipping_of_each_length(capsys):
     assert main(["bench", "declip", "--lengths", "0.05", "--channels", "2", "--sample-rate", "16000", "--json"]) \
         == EXIT_OK

@@ -66,6 +66,23 @@ def write_long_recording(path: Path, minutes: float, channels: int, sample_rate:
     return path
 
 
+def write_aac(source: Path, target: Path) -> Path:
+    """`source` (a WAV) encoded as AAC in an .m4a, a block at a time, as a phone's voice memo is."""
+    import av
+
+    with sf.SoundFile(source) as wav, av.open(str(target), "w") as out:
+        layout = {1: "mono", 2: "stereo"}.get(wav.channels, f"{wav.channels}c")
+        stream = out.add_stream("aac", rate=wav.samplerate, layout=layout)
+        for block in wav.blocks(1024 * 64, dtype="float32", always_2d=True):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block.T), format="fltp", layout=layout)
+            frame.sample_rate = wav.samplerate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return target
+
+
 def write_recorders(folder: Path, minutes: float, channels: int, sample_rate: int) -> tuple[Path, Path]:
     """Two recorders of one room's sound, written block by block: `first.wav` (`channels` at
     `sample_rate`, `minutes` long) and `second.wav`, a stereo recorder at 44.1 kHz started
@@ -451,7 +468,8 @@ def bench_edits(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
 
 def _file_command_once(target: str, minutes: float, channels: int, rate: int) -> dict[str, Any]:
     """`meco-studio denoise`, `declip`, `declick`, `dereverb`, `delays` or `combine` (`target`) on a
-    generated file of `minutes` (two for `combine`), in this process."""
+    generated file of `minutes` (two for `combine`), or the decoding of its AAC encoding (`decode`), in
+    this process."""
     from app.commands.combine import summary
     from app.commands.declick import declick_file
     from app.commands.delays import DelayOptions, track_file
@@ -460,6 +478,7 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
     from app.commands.dereverb import dereverb_file
     from app.engine.clicks import ClickSettings
     from app.engine.combine import combine_files_job
+    from app.engine.decoding import decode_job
     from app.engine.jobs import drive
     from app.engine.noise_reduction import NoiseSettings
     from models.baselines.wpe import WpeSettings
@@ -469,9 +488,15 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
             recorders = write_recorders(Path(folder), minutes, channels, rate)
         else:
             path = write_long_recording(Path(folder) / "long.wav", minutes, channels, rate, clipping=target == "declip")
+        if target == "decode":
+            path = write_aac(path, Path(folder) / "memo.m4a")
+            os.environ["XDG_CACHE_HOME"] = folder            # the decoded copy goes with the folder
         start = time.perf_counter()
         with AnonymousPeak() as anonymous:
-            if target == "combine":
+            if target == "decode":
+                decoded = drive(decode_job(path))
+                report = {"decoded_mb": decoded.stat().st_size / 1e6, "encoded_mb": path.stat().st_size / 1e6}
+            elif target == "combine":
                 report = summary(drive(combine_files_job(recorders, Path(folder) / "array.wav")))
             elif target == "declip":
                 report = declip_file(path, Path(folder) / "out", fit=False, overwrite=False, show_bar=False)
@@ -487,7 +512,8 @@ def _file_command_once(target: str, minutes: float, channels: int, rate: int) ->
         seconds = time.perf_counter() - start
     return {"minutes": minutes, "seconds": seconds, "rtf": seconds / (minutes * 60), "peak_rss_mb": peak_rss_mb(),
             "peak_anonymous_mb": anonymous.peak_mb,
-            **{key: report[key] for key in ("runs", "samples", "blocks", "clicks", "columns") if key in report},
+            **{key: report[key] for key in ("runs", "samples", "blocks", "clicks", "columns", "decoded_mb",
+                                            "encoded_mb") if key in report},
             **({"recorder": report["recorders"][1]} if target == "combine" else {})}
 
 
@@ -589,6 +615,19 @@ def bench_combine(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return _file_bench(args, "combining", heading)
 
 
+def bench_decode(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """Opening a phone's AAC voice memo the first time: FFmpeg decodes it into a float WAV in the
+    cache (`decoding`), a frame at a time, so its memory should not grow with the length."""
+    def heading(results: list[dict[str, Any]]) -> str:
+        sizes = ", ".join(f"{r['encoded_mb']:.1f} MB into {r['decoded_mb']:.0f} MB" for r in results)
+        return (f"{_recording_of(args)} encoded as AAC (.m4a, FFmpeg's encoder at its default bit rate), decoded "
+                f"into a 32-bit float WAV ({sizes}):")
+
+    result, lines = _file_bench(args, "decoding the AAC of", heading)
+    return result, lines[:-1] + (["  (the rest of the RSS are the program's libraries, FFmpeg's among them)"] if lines
+                                 else [])
+
+
 def bench_pitch(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """pYIN F0 tracking as `pitch` and View ▸ Pitch track run it: one channel of `--minutes` at
     `--sample-rate`, piece by piece; the real-time factor on one core (the window's worker and
@@ -654,6 +693,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[str
     "dereverb": bench_dereverb,
     "delays": bench_delays,
     "combine": bench_combine,
+    "decode": bench_decode,
     "pitch": bench_pitch,
 }
 
@@ -717,6 +757,8 @@ def run(args: argparse.Namespace) -> int:
                              f"--sample-rate {args.sample_rate}",
                    "combine": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
                               f"--sample-rate {args.sample_rate}",
+                   "decode": f"--lengths {' '.join(f'{m:g}' for m in args.lengths)} --channels {args.channels} "
+                             f"--sample-rate {args.sample_rate}",
                    "pitch": f"--minutes {args.minutes:g} --sample-rate {args.sample_rate}"}
         command = f"meco-studio bench {args.target} {options[args.target]}"
         write_snippet(args.markdown, command, [head] + lines)
