@@ -12,6 +12,7 @@ container places before time zero are dropped, as players drop them.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -96,6 +97,10 @@ def decode_job(path: Path) -> Job[Path]:
             os.replace(tmp, target)
         except (av.FFmpegError, ValueError) as err:
             raise AudioFileError(f"{path.name} could not be decoded: {err}.") from err
+        except (OSError, RuntimeError) as err:          # the cache's disk: full, read-only, gone
+            reason = "the disk is full" if getattr(err, "errno", None) == errno.ENOSPC or "space" in str(err) else err
+            raise AudioFileError(f"{path.name} could not be decoded into the cache ({target.parent}): {reason}. "
+                                 "Free some space (Settings ▸ Decoded copies) and open it again.") from err
         finally:
             Path(tmp).unlink(missing_ok=True)
     return target

@@ -112,3 +112,20 @@ def test_info_says_where_a_recording_was_decoded_to(tmp_path, capsys):
     assert main(["info", str(memo), "--json"]) == 0
     found = json.loads(capsys.readouterr().out)["files"][0]
     assert (found["channels"], found["sample_rate"], found["decoded_copy"]) == (2, RATE, str(decoded_path(memo)))
+
+
+def test_a_full_disk_under_the_cache_is_said_and_leaves_no_part_behind(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    memo = encoded(tmp_path / "phone.m4a", tones(1.0))
+    real_write = sf.SoundFile.write
+
+    def full(self, data):
+        if self.name.endswith(".part.wav"):
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(sf.SoundFile, "write", full)
+    with pytest.raises(AudioFileError, match="phone.m4a could not be decoded into the cache .*: the disk is full"):
+        drive(decode_job(memo))
+    assert not decoded_path(memo).exists() and not list(decoded_path(memo).parent.glob(".phone-*"))
