@@ -97,3 +97,14 @@ def test_info_names_the_other_files_of_a_take(tmp_path, recorders, capsys):
     assert json.loads(capsys.readouterr().out)["files"][0]["take"] == [str(table)]
     assert main(["info", str(phone)]) == EXIT_OK
     assert f"  recorded in one take with {table.name}" in capsys.readouterr().out
+
+
+def test_a_phones_aac_memo_is_combined_as_it_comes(tmp_path, recorders, capsys):
+    from app.commands.bench import write_aac
+
+    memo = write_aac(recorders[1], tmp_path / "phone.m4a")
+    assert main(["combine", str(recorders[0]), str(memo), "--out", str(tmp_path / "array.wav"), "--json"]) == EXIT_OK
+    placed = json.loads(capsys.readouterr().out)["recorders"][1]
+    # the encoder's 1024 samples of priming (21 ms) lie ahead of the phone's sound, and are placed with it
+    assert placed["input"] == "phone.m4a" and placed["offset_s"] == pytest.approx(1.5, abs=0.03)
+    assert sf.info(tmp_path / "array.wav").channels == 3
