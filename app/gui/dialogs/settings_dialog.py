@@ -169,7 +169,8 @@ class SettingsDialog(QDialog):
 
     def _show_decoded(self) -> None:
         count, size = decoded_usage()
-        self.decoded.setText(f"{count} file{'s' if count != 1 else ''}, {size / 1e9:.2f} GB" if count else "none")
+        room = f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{max(size / 1e6, 0.1):.1f} MB"
+        self.decoded.setText(f"{count} file{'s' if count != 1 else ''}, {room}" if count else "none")
         self.remove_decoded.setEnabled(count > len(self.decoded_in_use))
 
     def _on_remove_decoded(self) -> None:
