@@ -50,7 +50,7 @@ def test_the_dialog_lists_each_channel_and_keeps_one_ticked(qtbot, window, make_
     for row in range(3):
         dialog.list.item(row).setCheckState(Qt.CheckState.Unchecked)
     assert not dialog.show_button.isEnabled() and dialog.summary.text() == "Tick one channel at least."
-    dialog.none_button.click()
+    dialog.first_button.click()
     assert dialog.hidden() == {1, 2} and dialog.show_button.isEnabled()
     dialog.accept()
     assert window.channels.hidden == {1, 2}
