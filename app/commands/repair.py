@@ -10,7 +10,8 @@ With no repair named, the three that redraw damage are done (`--declip --fill-dr
 when asked.
 `--as-needed` counts each recording's damage first (what `info --damage` prints) and makes only the
 redraws and notches it calls for, as the Repair Assistant offers them.
-32-bit float when clipped runs are redrawn (their peaks rise above full scale), else 24-bit. Folders
+32-bit float WAV when clipped runs are redrawn (their peaks rise above full scale), else 24-bit, unless
+`--format`/`--sample-format` name another (`DIR/<stem>.flac`; peaks then limited). Folders
 are searched for audio; a bad file is reported and the batch goes on; the output is renamed into
 place only when complete, and the input is never written.
 """
@@ -23,9 +24,11 @@ from pathlib import Path
 
 from app.commands import HelpFormatter
 from app.commands.dereverb import add_wpe_options, wpe_settings
+from app.commands.options import add_format_options
 from app.commands.output import progress_bar, run_batch, warn
 from app.engine.batch import output_files
 from app.engine.enhancement import EnhanceSettings
+from app.engine.export import AudioFormat, ExportSettings, SampleFormat
 from app.engine.files import expand_inputs
 from app.engine.jobs import drive
 from app.engine.noise_reduction import NoiseSettings
@@ -58,6 +61,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-needed", action="store_true",
                    help="count each recording's damage first (as info --damage does) and make only the redraws and "
                         "notches it calls for; the reverberation and noise are still taken out when asked")
+    add_format_options(p, "PCM_24; without --format and --sample-format, a float WAV where clipped runs are "
+                          "redrawn, else 24-bit")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run)
@@ -75,11 +80,18 @@ def chosen_repairs(args: argparse.Namespace) -> Restoration:
                        dehum=args.dehum, enhance=enhance)
 
 
+def chosen_format(args: argparse.Namespace) -> ExportSettings | None:
+    """The copies' format when one is named (24-bit unless told), else None: as the repairs need."""
+    if args.format is None and args.sample_format is None:
+        return None
+    return ExportSettings(args.format or AudioFormat.WAV, args.sample_format or SampleFormat.PCM_24)
+
+
 def repair_file(path: Path, target: Path, restoration: Restoration, overwrite: bool, as_needed: bool,
-                show_bar: bool) -> dict:
+                show_bar: bool, export: ExportSettings | None = None) -> dict:
     """One file into `target`, with a progress bar on a terminal; nothing is left behind on failure."""
     with progress_bar(path.name, "block", show_bar) as on_progress:
-        report = drive(repaired_file_job(path, target, restoration, overwrite, as_needed), on_progress)
+        report = drive(repaired_file_job(path, target, restoration, overwrite, as_needed, export=export), on_progress)
     for note in report["notes"]:
         warn(f"note: {note}")
     return report
@@ -95,8 +107,9 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         warn("error: no audio files found in the given inputs")
         return 1
+    export = chosen_format(args)
     show_bar = sys.stderr.isatty() and not args.json
-    targets = dict(zip(files, output_files(files, args.out)))
+    targets = dict(zip(files, output_files(files, args.out, f".{export.format.value}" if export else ".wav")))
     return run_batch(files, lambda path: repair_file(path, targets[path], restoration, args.overwrite, args.as_needed,
-                                                    show_bar),
+                                                    show_bar, export),
                      "repaired", args.json, _said)

@@ -32,7 +32,16 @@ from app.engine.dereverb import Dereverberated, described
 from app.engine.dropouts import dropout_runs
 from app.engine.enhancement import EnhanceSettings, enhance_array_job, enhance_job, find_enhancer
 from app.engine.errors import ConfigError
-from app.engine.export import REDRAWN_PEAKS, REWRITTEN, AtomicAudioWriter, ExportSettings, copy_job
+from app.engine.export import (
+    REDRAWN_PEAKS,
+    REWRITTEN,
+    AtomicAudioWriter,
+    AudioFormat,
+    ExportSettings,
+    PeakPolicy,
+    SampleFormat,
+    copy_job,
+)
 from app.engine.files import ArraySource, Recording, SourceView, Span, open_recording
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.jobs import Job, Progress, drive
@@ -253,14 +262,21 @@ def _notched(notch: HumNotch, write: Callable[[np.ndarray], None]) -> Callable[[
     return notched
 
 
-def repaired_format(restoration: Restoration) -> ExportSettings:
-    """32-bit float when clipped runs are redrawn (their peaks rise above full scale), else 24-bit."""
-    return REDRAWN_PEAKS if restoration.declip else REWRITTEN
+def repaired_format(restoration: Restoration, chosen: ExportSettings | None = None) -> ExportSettings:
+    """The copy's format: `chosen` (a float WAV keeping peaks above full scale, anything else
+    limited), else 32-bit float WAV when clipped runs are redrawn (their peaks rise above full
+    scale) and 24-bit WAV otherwise."""
+    if chosen is None:
+        return REDRAWN_PEAKS if restoration.declip else REWRITTEN
+    keeps_peaks = chosen.format is AudioFormat.WAV and chosen.sample_format is SampleFormat.FLOAT
+    return replace(chosen, peak=PeakPolicy.NONE if keeps_peaks else PeakPolicy.LIMIT)
 
 
 def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwrite: bool = False,
-                      as_needed: bool = False, damage: Damage | None = None) -> Job[dict[str, Any]]:
-    """The recording at `path` repaired into `target` (`repaired_format`; an existing file replaced
+                      as_needed: bool = False, damage: Damage | None = None,
+                      export: ExportSettings | None = None) -> Job[dict[str, Any]]:
+    """The recording at `path` repaired into `target` (`repaired_format`, of `export` when given,
+    which `target`'s suffix must name; an existing file replaced
     only with `overwrite`), tagged with what was done: what batch repair and `meco-studio repair`
     write for each file; its report, with how many of each kind were redrawn. `as_needed`: its
     damage counted first (`damage_job`, unless `damage` was counted already) and only the repairs
@@ -277,7 +293,7 @@ def repaired_file_job(path: Path, target: Path, restoration: Restoration, overwr
             notes += [why] if why else []
         step = restoration.described(hum) or "nothing to repair was found; copied unchanged"
         writer = AtomicAudioWriter(target, rec.sample_rate, rec.channels,
-                                   replace(repaired_format(restoration), overwrite=overwrite),
+                                   replace(repaired_format(restoration, export), overwrite=overwrite),
                                    with_step(read_tags(path), step), frames=rec.frames)
         with writer:
             counts = yield from restored_blocks_job(rec, restoration, writer.write, hum)

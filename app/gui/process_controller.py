@@ -719,9 +719,11 @@ class ProcessController(QObject):
 
     def start_batch_repair(self, request: BatchRepairRequest) -> JobEntry:
         count, folder = len(request.files), request.folder
-        targets = output_files(request.files, folder)
+        suffix = f".{request.export.format.value}" if request.export else ".wav"
+        targets = output_files(request.files, folder, suffix)
         return self.window.jobs.submit(
             f"Repair {count} recording{'s' if count != 1 else ''} into {folder.name or folder}",
             lambda: each_file_job(request.files, targets, lambda path, target: repaired_file_job(
-                path, target, request.restoration, request.overwrite, request.as_needed, request.damages.get(path))),
+                path, target, request.restoration, request.overwrite, request.as_needed, request.damages.get(path),
+                request.export)),
             lambda result: self._report_batch("Batch repair", "repaired", count, folder, result, what_was_done))

@@ -293,3 +293,27 @@ def test_repair_from_a_terminal_takes_the_noise_out_with_an_enhancer_when_asked(
     assert "noisy.wav (0 clicks redrawn; speech enhanced by tiny-student)" in capsys.readouterr().err
     assert main(["repair", str(src), "--out", str(tmp_path / "out2"), "--enhance", "--reduce-noise", "6"]) == 1
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_copy_can_be_written_as_flac_with_its_redrawn_peaks_limited(tmp_path, damaged):
+    from app.engine.export import AudioFormat, ExportSettings, SampleFormat
+    from app.engine.restoration import repaired_file_job
+
+    src = tmp_path / "damaged.wav"
+    sf.write(src, damaged.T, RATE, subtype="PCM_16")
+    flac = ExportSettings(AudioFormat.FLAC, SampleFormat.PCM_24)
+    report = drive(repaired_file_job(src, tmp_path / "out.flac", Restoration(declip=True), export=flac))
+    assert report["redrawn"] == {"clipped runs": 50}
+    assert sf.info(tmp_path / "out.flac").subtype == "PCM_24" and any("limit" in note for note in report["notes"])
+    assert np.abs(sf.read(tmp_path / "out.flac")[0]).max() <= 1.0
+
+
+def test_repair_from_a_terminal_writes_the_format_named(tmp_path, damaged, capsys):
+    from app.cli import main
+
+    sf.write(tmp_path / "damaged.wav", damaged.T, RATE, subtype="PCM_16")
+    assert main(["repair", str(tmp_path / "damaged.wav"), "--out", str(tmp_path / "out"), "--format", "flac"]) == 0
+    assert sf.info(tmp_path / "out" / "damaged.flac").subtype == "PCM_24"
+    assert main(["repair", str(tmp_path / "damaged.wav"), "--out", str(tmp_path / "out2"), "--format", "flac",
+                 "--sample-format", "FLOAT"]) == 1
+    assert "FLAC cannot store float samples" in capsys.readouterr().err and not (tmp_path / "out2").exists()

@@ -122,3 +122,14 @@ def test_an_installed_speech_enhancer_is_offered_to_take_the_noise_out(qtbot, wi
     dialog.reject()
     wait_done(qtbot, window, window.processing.start_batch_repair(request))
     assert window.messages[-1].text().splitlines()[1].endswith("redrawn; speech enhanced by tiny-student")
+
+
+def test_the_copies_can_be_flac(qtbot, window, tmp_path):
+    dialog = window.processing.open_batch_repair([clipped(tmp_path / "a.wav")])
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.format.setCurrentIndex(dialog.format.findData("flac/PCM_24"))
+    assert f"{tmp_path / 'out'}/<name>.flac, FLAC, PCM 24-bit;" in dialog.summary.text()
+    request = dialog.request()
+    dialog.reject()
+    wait_done(qtbot, window, window.processing.start_batch_repair(request))
+    assert sf.info(tmp_path / "out" / "a.flac").subtype == "PCM_24" and not (tmp_path / "out" / "a.wav").exists()

@@ -18,12 +18,20 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QVBoxLayout, QWidget
 
 from app.engine.batch import FileFacts, damage_facts, file_facts
 from app.engine.errors import ConfigError
+from app.engine.export import ExportSettings, SampleFormat
 from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.buttons import accept_cancel
+from app.gui.dialogs.export_dialog import SAMPLE_FORMAT_LABELS
 from app.gui.dialogs.choices import choice_combo, repair_noise_choices, repair_noise_step
 from app.gui.dialogs.remembered import Remembered
+
+
+COPY_FORMATS = [("WAV, as the repairs need: float where clipped runs are redrawn, else 24-bit", None),
+                *((f"{fmt.upper()}, {SAMPLE_FORMAT_LABELS[SampleFormat(samples)]}", f"{fmt}/{samples}")
+                  for fmt, samples in (("wav", "PCM_24"), ("wav", "PCM_16"), ("wav", "FLOAT"), ("flac", "PCM_24"),
+                                       ("flac", "PCM_16")))]
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class BatchRepairRequest:
     overwrite: bool
     as_needed: bool = False                                       # each file's damage counted, only its repairs made
     damages: dict[Path, Damage] = field(default_factory=dict)     # those the list counted already
+    export: ExportSettings | None = None                          # the copies' format; None: as the repairs need
 
 
 class BatchRepairDialog(BatchFilesDialog):
@@ -56,12 +65,16 @@ class BatchRepairDialog(BatchFilesDialog):
                                   "damage was found, the hum notched only where one stands out. Counting reads each "
                                   "recording through once more; the list shows what it finds as it goes.")
         self.overwrite = QCheckBox("Replace files that already exist")
+        self.format = choice_combo(COPY_FORMATS)
+        self.format.setToolTip("FLAC takes less room than WAV and loses nothing; peaks that the redrawing raises "
+                               "above full scale are kept only in a float WAV, and softly limited otherwise")
         form = QFormLayout()
         self.add_file_rows(form)
         form.addRow("Repairs", self.declip)
         for box in (self.dropouts, self.declick, self.dereverb, self.noise, self.dehum, self.as_needed,
                     self.overwrite):
             form.addRow("", box)
+        form.addRow("Format", self.format)
         form.addRow("", self.summary)
         self.buttons, self.run_button = accept_cancel(self, "Repair")
         layout = QVBoxLayout(self)
@@ -70,6 +83,7 @@ class BatchRepairDialog(BatchFilesDialog):
         for box in (self.declip, self.dropouts, self.declick, self.dereverb, self.dehum):
             box.toggled.connect(self._refresh)
         self.noise.currentIndexChanged.connect(self._refresh)
+        self.format.currentIndexChanged.connect(self._refresh)
         self.as_needed.toggled.connect(self._check_files)
         self._check_files()
         self.resize(620, 460)
@@ -79,7 +93,7 @@ class BatchRepairDialog(BatchFilesDialog):
         """The choices offered again next time, the output folder with them (the files change each time)."""
         return {"folder": self.folder, "declip": self.declip, "dropouts": self.dropouts, "declick": self.declick,
                 "dereverb": self.dereverb, "noise": self.noise, "dehum": self.dehum, "as_needed": self.as_needed,
-                "overwrite": self.overwrite}
+                "overwrite": self.overwrite, "format": self.format}
 
     def restoration(self) -> Restoration:
         noise, enhance = repair_noise_step(self.noise.currentData())
@@ -93,7 +107,12 @@ class BatchRepairDialog(BatchFilesDialog):
         if not self.restoration().chosen:
             raise ConfigError("Choose at least one repair.")
         return BatchRepairRequest(self.files.paths(), folder, self.restoration(), self.overwrite.isChecked(),
-                                  self.as_needed.isChecked(), self.damages() if self.as_needed.isChecked() else {})
+                                  self.as_needed.isChecked(), self.damages() if self.as_needed.isChecked() else {},
+                                  self.export())
+
+    def export(self) -> ExportSettings | None:
+        chosen = self.format.currentData()
+        return None if chosen is None else ExportSettings(*chosen.split("/"))
 
     def damages(self) -> dict[Path, Damage]:
         """The damage the list has counted so far, by file."""
@@ -124,7 +143,10 @@ class BatchRepairDialog(BatchFilesDialog):
             said.append("Each one's damage is counted" + (f" ({left} still to count: the batch counts what the list "
                                                           "has not)" if left else "") + "; only what it calls for is "
                         "redrawn or notched.")
-        said.append(f"Each becomes {self.folder.text().strip() or '…'}/<name>.wav, "
-                    f"{'32-bit float (redrawn peaks rise above full scale)' if self.declip.isChecked() else '24-bit'}"
-                    "; the recordings themselves are never written.")
+        export = self.export()
+        kind = (f"{export.format.value.upper()}, {SAMPLE_FORMAT_LABELS[export.sample_format]}" if export else
+                "32-bit float (redrawn peaks rise above full scale)" if self.declip.isChecked() else "24-bit")
+        suffix = export.format.value if export else "wav"
+        said.append(f"Each becomes {self.folder.text().strip() or '…'}/<name>.{suffix}, {kind}; the recordings "
+                    "themselves are never written.")
         self.summary.setText(" ".join(said))
