@@ -98,3 +98,22 @@ def test_a_click_on_a_channels_number_listens_to_it_alone(qtbot, window, make_re
     qtbot.waitUntil(lambda: window.monitor_combo.currentText() == "Ch 3", timeout=5000)
     assert window.stored.monitor_channels() == (2,)
     assert window.statusBar().currentMessage() == "Listening to Ch 3 alone"
+
+
+def test_a_combined_recordings_recorders_can_be_shown_one_at_a_time(qtbot):
+    from app.engine.combine import RecorderChannels
+    from app.gui.dialogs.channels_dialog import ChannelsDialog
+
+    recorders = [RecorderChannels("table.wav", (0, 1, 2, 3)), RecorderChannels("phone.m4a", (4,))]
+    dialog = ChannelsDialog(5, frozenset(), recorders)
+    qtbot.addWidget(dialog)
+    assert dialog.list.item(4).text() == "Channel 5 · phone.m4a"
+    assert [dialog.recorder.itemText(k) for k in range(3)] == ["Only one recorder's…", "Only table.wav",
+                                                                "Only phone.m4a"]
+    dialog.recorder.activated.emit(2)
+    assert dialog.hidden() == {0, 1, 2, 3} and dialog.recorder.currentIndex() == 0
+    dialog.recorder.activated.emit(1)
+    assert dialog.hidden() == {4}
+    plain = ChannelsDialog(2, frozenset())
+    qtbot.addWidget(plain)
+    assert plain.recorder.isHidden() and not dialog.recorder.isHidden()       # a recording of one recorder: none

@@ -1,6 +1,7 @@
 """View ▸ Channels shown…: which channels' rows the window shows, as Audacity collapses tracks and
 Sonic Visualiser hides panes; a 16-microphone array is read a few rows at a time. Each channel is
-listed with the recorder it came from in a combined recording; one at least stays shown."""
+listed with the recorder it came from in a combined recording, whose recorders can be shown one at a
+time; one channel at least stays shown."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -38,11 +40,17 @@ class ChannelsDialog(QDialog):
         self.all_button, self.first_button = QPushButton("Show all"), QPushButton("Only channel 1")
         self.all_button.clicked.connect(lambda _checked=False: self._tick(lambda _row: True))
         self.first_button.clicked.connect(lambda _checked=False: self._tick(lambda row: row == 0))
+        self.recorder = QComboBox(visible=bool(recorders))      # a combined recording: one recorder's rows at once
+        self.recorder.addItem("Only one recorder's…", None)
+        for recorder in recorders:
+            self.recorder.addItem(f"Only {recorder.name}", recorder.channels)
+        self.recorder.activated.connect(self._only_recorder)
         self.summary = QLabel()
         self.buttons, self.show_button = accept_cancel(self, "Show")
         row = QHBoxLayout()
         row.addWidget(self.all_button)
         row.addWidget(self.first_button)
+        row.addWidget(self.recorder)
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Tick the channels whose rows to show; the others are folded away (they still play, "
@@ -62,6 +70,12 @@ class ChannelsDialog(QDialog):
     def _tick(self, shown: Callable[[int], bool]) -> None:
         for row in range(self.list.count()):
             self.list.item(row).setCheckState(Qt.CheckState.Checked if shown(row) else Qt.CheckState.Unchecked)
+
+    def _only_recorder(self, index: int) -> None:
+        channels = self.recorder.itemData(index)
+        if channels:
+            self._tick(lambda row: row in channels)
+        self.recorder.setCurrentIndex(0)
 
     def _refresh(self) -> None:
         count, hidden = self.list.count(), len(self.hidden())
