@@ -1,6 +1,7 @@
 """Recordings in formats libsndfile cannot read: a phone's AAC voice memo (.m4a), a camera's or a
 video call's audio (.mp4, .mov, .webm, .mkv), .3gp, .wma, .amr. FFmpeg (through PyAV) decodes the
-first audio stream once, into a float WAV in the cache, which the app then reads as any WAV
+audio streams once (several side by side, as a camera records each microphone input as a stream
+of its own), into a float WAV in the cache, which the app then reads as any WAV
 (memory-mapped, so an hour costs no more memory than a minute). The user's file is only read; the
 decoded copy is keyed by the file's path, size and modification time, so opening it again costs
 nothing and a file changed since is decoded anew. It lives in the cache (`app_cache_dir`): removing
@@ -53,57 +54,123 @@ def decoded_copy(path: Path) -> Path:
 
 
 def decode_job(path: Path) -> Job[Path]:
-    """Decode the first audio stream of `path` into its cached WAV (`decoded_path`), a progress step
-    every `PROGRESS_SECONDS` of audio; AudioFileError naming the file when FFmpeg cannot read it or
-    it holds no audio. Written under a temporary name and renamed when complete."""
+    """Decode every audio stream of `path` into its cached WAV (`decoded_path`), side by side as
+    channels in the container's order (a camera that records each microphone input as a stream of
+    its own gives each its channel), at the first stream's rate, a progress step every
+    `PROGRESS_SECONDS` of audio; AudioFileError naming the file when FFmpeg cannot read it or it
+    holds no audio. Written under temporary names and renamed when complete."""
     import av          # FFmpeg; loaded by the first file that needs it
 
     path = Path(path)
     target = decoded_path(path)
-    clock = Stopwatch()
+    streams = _audio_streams(path)
+    rate = streams[0][0]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    parts: list[Path] = []
     try:
-        container = av.open(str(path))
+        for index in range(len(streams)):
+            parts.append(_temporary(target))
+            yield from _decode_stream(path, index, len(streams), rate, parts[-1])
+        if len(parts) == 1:
+            os.replace(parts[0], target)
+        else:
+            merged = _temporary(target)
+            parts.append(merged)
+            _side_by_side(parts[:-1], merged, rate)
+            os.replace(merged, target)
+    except (av.FFmpegError, ValueError) as err:
+        raise AudioFileError(f"{path.name} could not be decoded: {err}.") from err
+    except (OSError, RuntimeError) as err:          # the cache's disk: full, read-only, gone
+        reason = "the disk is full" if getattr(err, "errno", None) == errno.ENOSPC or "space" in str(err) else err
+        raise AudioFileError(f"{path.name} could not be decoded into the cache ({target.parent}): {reason}. "
+                             "Free some space (Settings ▸ Decoded copies) and open it again.") from err
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
+    return target
+
+
+def _audio_streams(path: Path) -> list[tuple[int, int]]:
+    """(rate, channels) of each audio stream of `path`; AudioFileError when there is none usable."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            found = [(int(s.rate or 0), int(s.codec_context.channels or 0)) for s in container.streams.audio]
     except (av.FFmpegError, OSError, ValueError) as err:
         raise AudioFileError(f"{path.name} could not be read as audio: {err}.") from err
-    with container:
-        if not container.streams.audio:
-            raise AudioFileError(f"{path.name} holds no audio stream (a video without sound?).")
-        stream = container.streams.audio[0]
-        rate, channels = int(stream.rate or 0), int(stream.codec_context.channels or 0)
+    if not found:
+        raise AudioFileError(f"{path.name} holds no audio stream (a video without sound?).")
+    for rate, channels in found:
         if rate <= 0 or channels <= 0:
             raise AudioFileError(f"{path.name} has an audio stream of {channels} channel(s) at {rate} Hz, which "
                                  "cannot be read.")
+    return found
+
+
+def _temporary(target: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part.wav", dir=target.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def _decode_stream(path: Path, index: int, count: int, rate: int, into: Path) -> Job[int]:
+    """Audio stream `index` of `path` decoded into the float WAV `into` at `rate` (resampled when
+    it has another); how many frames."""
+    import av
+    import soxr
+
+    clock = Stopwatch()
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[index]
+        own, channels = int(stream.rate), int(stream.codec_context.channels)
         expected = float(stream.duration * stream.time_base) if stream.duration else \
             (container.duration / 1e6 if container.duration else 0.0)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part.wav", dir=target.parent)
-        os.close(fd)
-        written, said = 0, 0.0
-        try:
-            with sf.SoundFile(tmp, "w", rate, channels, subtype="FLOAT", format="RF64") as out:
-                for frame in container.decode(stream):
-                    block = _planar(frame.to_ndarray(), channels)
-                    start = frame.pts * frame.time_base * rate if frame.pts is not None else written
-                    if start < 0:            # the encoder's priming, before time zero
-                        block = block[:, min(block.shape[1], round(-start)):]
-                    out.write(block.T)
-                    written += block.shape[1]
-                    if written / rate - said >= PROGRESS_SECONDS:
-                        said = written / rate
-                        yield Progress(f"decode {path.name}", round(said), max(round(expected), round(said)),
-                                       clock())
-            if written < 2:
-                raise AudioFileError(f"{path.name} holds no audio frames.")
-            os.replace(tmp, target)
-        except (av.FFmpegError, ValueError) as err:
-            raise AudioFileError(f"{path.name} could not be decoded: {err}.") from err
-        except (OSError, RuntimeError) as err:          # the cache's disk: full, read-only, gone
-            reason = "the disk is full" if getattr(err, "errno", None) == errno.ENOSPC or "space" in str(err) else err
-            raise AudioFileError(f"{path.name} could not be decoded into the cache ({target.parent}): {reason}. "
-                                 "Free some space (Settings ▸ Decoded copies) and open it again.") from err
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    return target
+        resampler = soxr.ResampleStream(own, rate, channels, dtype="float32") if own != rate else None
+        stage = f"decode {path.name}" + (f" (stream {index + 1} of {count})" if count > 1 else "")
+        written, decoded, said = 0, 0, 0.0
+        with sf.SoundFile(into, "w", rate, channels, subtype="FLOAT", format="RF64") as out:
+            for frame in container.decode(stream):
+                block = _planar(frame.to_ndarray(), channels)
+                start = frame.pts * frame.time_base * own if frame.pts is not None else decoded
+                if start < 0:            # the encoder's priming, before time zero
+                    block = block[:, min(block.shape[1], round(-start)):]
+                decoded += block.shape[1]
+                samples = block.T if resampler is None else resampler.resample_chunk(np.ascontiguousarray(block.T))
+                out.write(samples)
+                written += samples.shape[0]
+                if decoded / own - said >= PROGRESS_SECONDS:
+                    said = decoded / own
+                    yield Progress(stage, round(said), max(round(expected), round(said)), clock())
+            if resampler is not None:
+                tail = resampler.resample_chunk(np.zeros((0, channels), np.float32), last=True)
+                out.write(tail)
+                written += tail.shape[0]
+    if written < 2:
+        raise AudioFileError(f"{path.name} holds no audio frames.")
+    return written
+
+
+def _side_by_side(parts: list[Path], into: Path, rate: int) -> None:
+    """The streams' WAVs `parts` written as one, their channels side by side, the shorter ones
+    padded with silence to the longest."""
+    block = round(PROGRESS_SECONDS * rate)
+    sources = [sf.SoundFile(part) for part in parts]
+    try:
+        frames = max(source.frames for source in sources)
+        channels = sum(source.channels for source in sources)
+        with sf.SoundFile(into, "w", rate, channels, subtype="FLOAT", format="RF64") as out:
+            for at in range(0, frames, block):
+                n = min(block, frames - at)
+                out.write(np.concatenate([_padded(source.read(n, dtype="float32", always_2d=True), n)
+                                          for source in sources], axis=1))
+    finally:
+        for source in sources:
+            source.close()
+
+
+def _padded(samples: np.ndarray, n: int) -> np.ndarray:
+    return samples if samples.shape[0] == n else np.pad(samples, ((0, n - samples.shape[0]), (0, 0)))
 
 
 def _planar(samples: np.ndarray, channels: int) -> np.ndarray:

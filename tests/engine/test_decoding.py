@@ -129,3 +129,29 @@ def test_a_full_disk_under_the_cache_is_said_and_leaves_no_part_behind(tmp_path,
     with pytest.raises(AudioFileError, match="phone.m4a could not be decoded into the cache .*: the disk is full"):
         drive(decode_job(memo))
     assert not decoded_path(memo).exists() and not list(decoded_path(memo).parent.glob(".phone-*"))
+
+
+def test_a_cameras_audio_streams_become_channels_side_by_side_at_the_first_ones_rate(tmp_path):
+    """Two microphone inputs recorded as streams of their own, the second at 44.1 kHz and shorter."""
+    first, second = tones(2.0), tones(1.0, 44_100)[::-1]          # channels swapped: 660 Hz then 440 Hz
+    camera = tmp_path / "camera.mov"
+    with av.open(str(camera), "w") as out:
+        made = [(out.add_stream("aac", rate=rate, layout="stereo"), audio, rate)
+                for audio, rate in ((first, RATE), (np.ascontiguousarray(second), 44_100))]
+        for sound, audio, rate in made:
+            for at in range(0, audio.shape[1], 1024):
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[:, at:at + 1024]), format="fltp",
+                                                   layout="stereo")
+                frame.sample_rate = rate
+                for packet in sound.encode(frame):
+                    out.mux(packet)
+            for packet in sound.encode(None):
+                out.mux(packet)
+    with open_recording(camera) as rec:
+        assert (rec.channels, rec.sample_rate) == (4, RATE) and rec.frames >= 2 * RATE
+        heard = rec.read(RATE // 4, RATE // 2)
+        late = rec.read(rec.frames - RATE // 4, rec.frames)
+    spectrum = np.abs(np.fft.rfft(heard, axis=1))
+    peaks = np.fft.rfftfreq(heard.shape[1], 1 / RATE)[spectrum.argmax(axis=1)]
+    np.testing.assert_allclose(peaks, [440, 660, 660, 440], atol=5)
+    assert np.abs(late[2:]).max() == 0 and np.abs(late[:2]).max() > 0.1   # the shorter stream padded with silence
