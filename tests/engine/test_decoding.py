@@ -23,21 +23,25 @@ def tones(seconds: float, rate: int = RATE) -> np.ndarray:
     return np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)]).astype(np.float32)
 
 
-def encoded(path: Path, audio: np.ndarray, rate: int = RATE, codec: str = "aac", video: bool = False) -> Path:
-    """`audio` (2, n) encoded as a phone or a camera would, in the container `path`'s suffix names."""
+def encoded(path: Path, audio: np.ndarray, rate: int = RATE, video: bool = False,
+            more: tuple[tuple[np.ndarray, int], ...] = ()) -> Path:
+    """`audio` (2, n) at `rate` encoded as AAC as a phone or a camera would, in the container `path`'s
+    suffix names; `more`: further (audio, rate) streams, as a camera records each input."""
     with av.open(str(path), "w") as out:
         if video:
             picture = out.add_stream("mpeg4", rate=25)
             picture.width, picture.height = 64, 48
-        sound = out.add_stream(codec, rate=rate, layout="stereo")
-        for at in range(0, audio.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[:, at:at + 1024]), format="fltp",
-                                               layout="stereo")
-            frame.sample_rate = rate
-            for packet in sound.encode(frame):
+        streams = [(out.add_stream("aac", rate=its_rate, layout="stereo"), samples, its_rate)
+                   for samples, its_rate in ((audio, rate), *more)]         # every stream before any packet
+        for sound, samples, its_rate in streams:
+            for at in range(0, samples.shape[1], 1024):
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, at:at + 1024]), format="fltp",
+                                                   layout="stereo")
+                frame.sample_rate = its_rate
+                for packet in sound.encode(frame):
+                    out.mux(packet)
+            for packet in sound.encode(None):
                 out.mux(packet)
-        for packet in sound.encode(None):
-            out.mux(packet)
         if video:
             for packet in picture.encode(None):
                 out.mux(packet)
@@ -134,19 +138,7 @@ def test_a_full_disk_under_the_cache_is_said_and_leaves_no_part_behind(tmp_path,
 def test_a_cameras_audio_streams_become_channels_side_by_side_at_the_first_ones_rate(tmp_path):
     """Two microphone inputs recorded as streams of their own, the second at 44.1 kHz and shorter."""
     first, second = tones(2.0), tones(1.0, 44_100)[::-1]          # channels swapped: 660 Hz then 440 Hz
-    camera = tmp_path / "camera.mov"
-    with av.open(str(camera), "w") as out:
-        made = [(out.add_stream("aac", rate=rate, layout="stereo"), audio, rate)
-                for audio, rate in ((first, RATE), (np.ascontiguousarray(second), 44_100))]
-        for sound, audio, rate in made:
-            for at in range(0, audio.shape[1], 1024):
-                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[:, at:at + 1024]), format="fltp",
-                                                   layout="stereo")
-                frame.sample_rate = rate
-                for packet in sound.encode(frame):
-                    out.mux(packet)
-            for packet in sound.encode(None):
-                out.mux(packet)
+    camera = encoded(tmp_path / "camera.mov", first, more=((second, 44_100),))
     with open_recording(camera) as rec:
         assert (rec.channels, rec.sample_rate) == (4, RATE) and rec.frames >= 2 * RATE
         heard = rec.read(RATE // 4, RATE // 2)
