@@ -10,7 +10,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import shiboken6
@@ -64,6 +64,7 @@ from app.engine.workflow import (
     version_span,
 )
 from app.gui.dialogs.batch_dialog import BatchDialog, BatchRequest
+from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.batch_repair_dialog import BatchRepairDialog, BatchRepairRequest
 from app.gui.dialogs.remembered import choices_of, put_choices
 from app.gui.dialogs.dereverb_dialog import DereverbDialog
@@ -101,6 +102,9 @@ def _noted(version: Version, note: str) -> Version:
 def _each_noted(job: Job[list[Version]], note: str) -> Job[list[Version]]:
     versions = yield from job
     return [_noted(version, note) for version in versions]
+
+
+D = TypeVar("D", bound=BatchFilesDialog)
 
 
 class ProcessController(QObject):
@@ -639,7 +643,7 @@ class ProcessController(QObject):
     def open_batch(self, inputs: list[Path] | None = None) -> BatchDialog:
         """Batch separation of recordings on disk, as one job: `inputs` (files or folders), else
         the open recording, listed to start with."""
-        window, recording = self.window, self.window.recording
+        window = self.window
         model, device, chunk = self._settings(Task.SEPARATION)
         separate = SeparateSettings(model=model, device=device, chunk=chunk)
         corrector = CorrectSettings(model=self._settings(Task.CORRECTION)[0], device=device, chunk=chunk) \
@@ -650,21 +654,23 @@ class ProcessController(QObject):
         chosen = self._choice[1] if self._chosen_here() else SeparationChoice()    # one recording's own array: not all
         dialog = BatchDialog(separate, separators, self._with_model(chosen, separators), corrector,
                              students, home / "separated", window)
-        if inputs or recording is not None:
-            dialog.files.add_inputs(inputs or [recording.path])
-        self._remember(dialog, "batch_separation")
-        dialog.accepted.connect(lambda: self._start_batch_of(dialog, self.start_batch))
-        dialog.open()
-        return dialog
+        return self._open_batch_dialog(dialog, inputs, "batch_separation", self.start_batch)
 
     def _enhancer_names(self) -> list[str]:
         return [entry.name for entry in list_models(Task.ENHANCEMENT)]
 
-    def _remember(self, dialog: BatchDialog | BatchRepairDialog, name: str) -> None:
-        """`dialog` as it was last accepted, and what it is accepted with kept for next time."""
-        stored = self.window.stored
+    def _open_batch_dialog(self, dialog: D, inputs: list[Path] | None, name: str,
+                           start: Callable[[Any], JobEntry]) -> D:
+        """`dialog` listing `inputs` (files or folders), else the open recording, with its choices as
+        it was last accepted (kept again under `name` when accepted, before `start` runs its request)."""
+        recording, stored = self.window.recording, self.window.stored
+        if inputs or recording is not None:
+            dialog.files.add_inputs(inputs or [recording.path])
         put_choices(dialog.remembered(), stored.dialog_choices(name))
         dialog.accepted.connect(lambda: stored.set_dialog_choices(name, choices_of(dialog.remembered())))
+        dialog.accepted.connect(lambda: self._start_batch_of(dialog, start))
+        dialog.open()
+        return dialog
 
     def _output_home(self) -> Path:
         """Where a batch's output folder lies to start with: beside the open recording, else in the
@@ -708,14 +714,8 @@ class ProcessController(QObject):
 
     def open_batch_repair(self, inputs: list[Path] | None = None) -> BatchRepairDialog:
         """Process ▸ Batch repair…: `inputs` (files or folders), else the open recording, listed to start with."""
-        recording = self.window.recording
         dialog = BatchRepairDialog(self._output_home() / "repaired", self._enhancer_names(), self.window)
-        if inputs or recording is not None:
-            dialog.files.add_inputs(inputs or [recording.path])
-        self._remember(dialog, "batch_repair")
-        dialog.accepted.connect(lambda: self._start_batch_of(dialog, self.start_batch_repair))
-        dialog.open()
-        return dialog
+        return self._open_batch_dialog(dialog, inputs, "batch_repair", self.start_batch_repair)
 
     def start_batch_repair(self, request: BatchRepairRequest) -> JobEntry:
         count, folder = len(request.files), request.folder

@@ -13,6 +13,7 @@ from app.engine.errors import ConfigError
 from app.engine.timecode import format_duration
 from app.gui.dialogs.file_list import FileList
 from app.gui.dialogs.folder_row import folder_row
+from app.gui.dialogs.remembered import Remembered
 
 
 class BatchFilesDialog(QDialog):
@@ -51,6 +52,10 @@ class BatchFilesDialog(QDialog):
     def done(self, result: int) -> None:
         self.files.stop_checks()
         super().done(result)
+
+    def remembered(self) -> Remembered:
+        """The choices offered again next time (`dialogs.remembered`)."""
+        raise NotImplementedError
 
     def _refresh(self) -> None:
         raise NotImplementedError

@@ -24,7 +24,7 @@ from app.engine.restoration import Damage, Restoration
 from app.gui.dialogs.batch_files_dialog import BatchFilesDialog
 from app.gui.dialogs.buttons import accept_cancel
 from app.gui.dialogs.export_dialog import SAMPLE_FORMAT_LABELS
-from app.gui.dialogs.choices import choice_combo, repair_noise_choices, repair_noise_step
+from app.gui.dialogs.choices import choice_combo, repair_noise_choices, repairs_chosen
 from app.gui.dialogs.remembered import Remembered
 
 
@@ -96,10 +96,7 @@ class BatchRepairDialog(BatchFilesDialog):
                 "overwrite": self.overwrite, "format": self.format}
 
     def restoration(self) -> Restoration:
-        noise, enhance = repair_noise_step(self.noise.currentData())
-        return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
-                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(), noise=noise,
-                           dehum=self.dehum.isChecked(), enhance=enhance)
+        return repairs_chosen(self.declip, self.dropouts, self.declick, self.dereverb, self.noise, self.dehum)
 
     def request(self) -> BatchRepairRequest:
         """What to run; ConfigError when a choice cannot work."""

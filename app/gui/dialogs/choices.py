@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from enum import Enum
 
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QCheckBox, QComboBox
 
 from app.engine.enhancement import EnhanceSettings
 from app.engine.noise_reduction import NoiseSettings
+from app.engine.restoration import Restoration
 
 
 def choice_combo(choices: Iterable[tuple[str, object]], current: object = None) -> QComboBox:
@@ -39,8 +40,15 @@ def repair_noise_choices(enhancers: Sequence[str]) -> list[tuple[str, object]]:
                                     f"{ENHANCER}{name}") for name in enhancers]
 
 
-def repair_noise_step(data: object) -> tuple[NoiseSettings | None, EnhanceSettings | None]:
-    """A repair noise choice's data as the `Restoration`'s noise or enhance step."""
+def repairs_chosen(declip: QCheckBox, dropouts: QCheckBox, declick: QCheckBox, dereverb: QCheckBox,
+                   noise: QComboBox, dehum: QCheckBox) -> Restoration:
+    """The repairs a dialog's boxes choose (Repair the recording…, Batch repair…), its noise choice
+    (`repair_noise_choices`) as the gate's or an enhancer's step."""
+    data = noise.currentData()
+    gate, enhance = None, None
     if isinstance(data, str) and data.startswith(ENHANCER):
-        return None, EnhanceSettings(model=data.removeprefix(ENHANCER))
-    return (None if data is None else NoiseSettings(reduction_db=float(data))), None
+        enhance = EnhanceSettings(model=data.removeprefix(ENHANCER))
+    elif data is not None:
+        gate = NoiseSettings(reduction_db=float(data))
+    return Restoration(declip=declip.isChecked(), dropouts=dropouts.isChecked(), declick=declick.isChecked(),
+                       dereverb=dereverb.isChecked(), noise=gate, dehum=dehum.isChecked(), enhance=enhance)

@@ -15,7 +15,7 @@ from app.engine.inpainting import MAX_REPAIR_SECONDS
 from app.engine.dehum import Hum
 from app.engine.restoration import Damage, Restoration, count_of
 from app.gui.dialogs.buttons import accept_cancel
-from app.gui.dialogs.choices import choice_combo, repair_noise_choices, repair_noise_step
+from app.gui.dialogs.choices import choice_combo, repair_noise_choices, repairs_chosen
 from app.gui.dialogs.preview_row import PreviewRow
 
 
@@ -86,7 +86,4 @@ class RepairDialog(QDialog):
         self.accept_button.setEnabled(self.restoration().chosen)
 
     def restoration(self) -> Restoration:
-        noise, enhance = repair_noise_step(self.noise.currentData())
-        return Restoration(declip=self.declip.isChecked(), dropouts=self.dropouts.isChecked(),
-                           declick=self.declick.isChecked(), dereverb=self.dereverb.isChecked(), noise=noise,
-                           dehum=self.dehum.isChecked(), enhance=enhance)
+        return repairs_chosen(self.declip, self.dropouts, self.declick, self.dereverb, self.noise, self.dehum)
